@@ -1,0 +1,46 @@
+import { ConfigError, loadConfig } from '../../config/load.js';
+import { SiteRuntime } from '../../runtime/app.js';
+import { createLogger } from '../../runtime/logger.js';
+import { onShutdownSignal } from '../../runtime/process.js';
+import { EXIT, parseCommandArgs, UsageError, type CliCommand } from '../command.js';
+import { version } from '../main.js';
+
+const cmd: CliCommand = {
+  name: 'run',
+  summary: 'run the lanes of a site',
+  usage: `Usage: checkpoint-edge run --config <file.yaml>
+
+Runs every lane of the site described by the config file: scanner bridge, cameras, detection,
+MQTT publishing and the operator console, until SIGINT or SIGTERM, then shuts down in order
+(devices first, outbox flushed last) within shutdownTimeoutMs.
+
+Options:
+  --config <file>   the site's config file (see config/examples/site-template.yaml)
+  --help            show this help
+
+Exit codes: 0 stopped cleanly, 1 failed, 2 invalid config or usage.`,
+  async run(argv) {
+    const args = parseCommandArgs(cmd, argv, { config: { type: 'string', short: 'c' } });
+    if (!args) return EXIT.ok;
+    const file = args.values.config;
+    if (!file) throw new UsageError(`run: --config <file> is required\n\n${cmd.usage}`);
+    let config;
+    try {
+      config = loadConfig(file);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      for (const line of err.lines()) process.stderr.write(`${file}: ${line}\n`);
+      return EXIT.usage;
+    }
+    const log = createLogger(config.log);
+    const runtime = new SiteRuntime({ config, log, version: version(), announce: (l) => log.info(l) });
+    const stopped = onShutdownSignal(log, config.shutdownTimeoutMs, async () => {
+      const report = await runtime.stop();
+      log.info({ report }, 'stopped');
+    });
+    await runtime.start();
+    log.info(`checkpoint-edge ${version()} running site ${config.site.id}: ${runtime.lanes.map((l) => l.id).join(', ')}; http ${runtime.http.url}`);
+    return stopped;
+  },
+};
+export default cmd;

@@ -1,0 +1,33 @@
+import { EXIT, type CliCommand } from '../command.js';
+
+/** Simulators, each in its own sim/<name>/cli.ts, loaded on demand. */
+const SIMS: Record<string, { summary: string; load: () => Promise<((argv: string[]) => Promise<number>) | null> }> = {};
+
+const cmd: CliCommand = {
+  name: 'sim',
+  summary: 'simulators',
+  get usage() {
+    const names = Object.keys(SIMS);
+    return `Usage: checkpoint-edge sim <simulator> [options]
+
+Simulators that speak the same protocols as the real devices:
+${names.length ? names.map((n) => `  ${n.padEnd(10)} ${SIMS[n].summary}`).join('\n') : '  (none in this build)'}
+
+Run 'checkpoint-edge sim <simulator> --help' for its options.`;
+  },
+  async run(argv) {
+    const [name, ...rest] = argv;
+    if (!name || name === '--help' || name === '-h') {
+      process.stdout.write(`${cmd.usage}\n`);
+      return name ? EXIT.ok : EXIT.usage;
+    }
+    const sim = SIMS[name];
+    if (!sim) {
+      process.stderr.write(`sim: unknown simulator "${name}"\n\n${cmd.usage}\n`);
+      return EXIT.usage;
+    }
+    const run = await sim.load();
+    return run ? run(rest) : EXIT.failure;
+  },
+};
+export default cmd;

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { cameras } from './schema/cameras.js';
+import { ident, text } from './schema/fields.js';
+import { model, thresholds } from './schema/model.js';
+import { consoleCfg, evidence, http, mqtt } from './schema/outputs.js';
+import { scanner } from './schema/scanner.js';
+
+export const lane = z.strictObject({
+  id: ident().describe('Lane id, used in MQTT topics.'),
+  name: text().optional().describe('Name shown to operators.'),
+  scanner,
+  cameras,
+  model: model.optional().describe('Absent: detection is unavailable, and every scan says so.'),
+  thresholds: thresholds.default({ alert: 0.5, region: 0.3 }),
+}).describe('One checkpoint lane: a scanner, its cameras, a model and thresholds.');
+
+export const configSchema = z.strictObject({
+  site: z.strictObject({
+    id: ident().describe('Site id, used in MQTT topics.'),
+    name: text().optional(),
+  }),
+  dataDir: text().default('./var').describe('Folder for durable state: outbox, evidence, users, audit log.'),
+  log: z.strictObject({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+    format: z.enum(['json', 'pretty']).default('json'),
+  }).default({ level: 'info', format: 'json' }),
+  http: http.default({ host: '127.0.0.1', port: 8080 }),
+  shutdownTimeoutMs: z.number().int().min(100).max(120_000).default(10_000).describe('Time allowed for an orderly shutdown.'),
+  mqtt: mqtt.optional().describe('Absent: nothing is sent to central command (the lane status says so).'),
+  console: consoleCfg.default({ enabled: true, sessionTtlMinutes: 720 }),
+  evidence,
+  lanes: z.array(lane).min(1, { error: 'expected at least one lane' }).describe('The lanes of this site.'),
+}).superRefine((cfg, ctx) => {
+  const seen = new Set<string>();
+  cfg.lanes.forEach((l, i) => {
+    if (seen.has(l.id)) ctx.addIssue({ code: 'custom', path: ['lanes', i, 'id'], message: `lane id "${l.id}" is used twice` });
+    seen.add(l.id);
+    const cams = new Set<string>();
+    l.cameras.forEach((c, j) => {
+      if (cams.has(c.id)) ctx.addIssue({ code: 'custom', path: ['lanes', i, 'cameras', j, 'id'], message: `camera id "${c.id}" is used twice in lane ${l.id}` });
+      cams.add(c.id);
+    });
+    if (!l.scanner.transport && !l.scanner.fileDrop) {
+      ctx.addIssue({ code: 'custom', path: ['lanes', i, 'scanner'], message: `lane ${l.id}: the scanner needs a transport or a fileDrop, or no scan can arrive` });
+    }
+  });
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type LaneConfig = z.infer<typeof lane>;

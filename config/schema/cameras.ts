@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { ident, intIn, text, url } from './fields.js';
+
+export const camera = z.strictObject({
+  id: ident().describe('Camera name, used in topics and evidence file names.'),
+  role: z.enum(['front', 'rear', 'side', 'plate', 'overview']).describe('What the camera looks at.'),
+  kind: z.enum(['mjpeg', 'snapshot', 'rtsp']).describe('mjpeg: multipart HTTP stream; snapshot: JPEG URL polled; rtsp: read through ffmpeg.'),
+  url: url(['http', 'https', 'rtsp', 'rtsps', 'file']).describe('Stream or snapshot URL. Credentials: use ${ENV_VAR}.'),
+  pollMs: intIn(50, 60_000).default(500).describe('Snapshot polling interval (kind snapshot).'),
+  stallMs: intIn(200, 600_000).default(5000).describe('No frame for this long: the watchdog restarts the source.'),
+  preRollMs: intIn(0, 60_000).default(2000).describe('Frames kept before scan begin, for the picture of the vehicle entering.'),
+  username: text().optional(),
+  password: text().optional().describe('Use ${ENV_VAR}, never a literal.'),
+}).describe('One lane camera.');
+
+export const cameras = z.array(camera).default([]).describe('The lane\'s IP cameras.');

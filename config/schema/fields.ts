@@ -1,0 +1,41 @@
+import { z } from 'zod';
+
+/** Short rendering of a bad value for an error line: strings quoted, objects abbreviated. */
+export function shown(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
+  if (Array.isArray(v)) return 'a list';
+  if (v !== null && typeof v === 'object') return 'an object';
+  return String(v);
+}
+
+/** An integer in [min, max], with an error that says so. */
+export function intIn(min: number, max: number) {
+  const msg = (iss: { input?: unknown }) => `expected an integer ${min}-${max}, got ${shown(iss.input)}`;
+  return z.number({ error: msg }).int({ error: msg }).min(min, { error: msg }).max(max, { error: msg });
+}
+
+/** A number in [min, max]. */
+export function numIn(min: number, max: number) {
+  const msg = (iss: { input?: unknown }) => `expected a number ${min}-${max}, got ${shown(iss.input)}`;
+  return z.number({ error: msg }).min(min, { error: msg }).max(max, { error: msg });
+}
+
+export const port = () => intIn(1, 65535);
+
+/** An identifier used in MQTT topics and file names. */
+export const ident = () =>
+  z
+    .string({ error: (iss) => `expected an identifier (letters, digits, - and _), got ${shown(iss.input)}` })
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, { error: (iss) => `expected an identifier (letters, digits, - and _, at most 64), got ${shown(iss.input)}` });
+
+export const text = (what = 'a string') => z.string({ error: (iss) => `expected ${what}, got ${shown(iss.input)}` });
+export const bool = () => z.boolean({ error: (iss) => `expected true or false, got ${shown(iss.input)}` });
+export const url = (schemes: string[]) =>
+  text(`a URL (${schemes.join(', ')})`).refine((v) => {
+    try {
+      return schemes.includes(new URL(v).protocol.replace(/:$/, ''));
+    } catch {
+      return false;
+    }
+  }, { error: (iss) => `expected a URL with scheme ${schemes.join(' or ')}, got ${shown(iss.input)}` });

@@ -1,0 +1,13 @@
+import { z } from 'zod';
+import { intIn, numIn, text } from './fields.js';
+
+export const model = z.strictObject({
+  path: text('a model folder path').describe('Folder with manifest.json and the ONNX file, e.g. models/person-fcn.'),
+  threads: intIn(1, 64).default(1).describe('onnxruntime intra-op threads.'),
+  warmup: z.boolean().default(true).describe('Run one inference at start so the first scan is not slow.'),
+}).describe('The concealed-person detection model.');
+
+export const thresholds = z.strictObject({
+  alert: numIn(0, 1).default(0.5).describe('Scan score at or above which the verdict is "person" and an alert is raised.'),
+  region: numIn(0, 1).default(0.3).describe('Regions scoring below this are not reported.'),
+}).describe('Decision thresholds of the lane.');

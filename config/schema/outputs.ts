@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { bool, intIn, port, text, url } from './fields.js';
+
+export const mqtt = z.strictObject({
+  url: url(['mqtt', 'mqtts', 'ws', 'wss']).describe('Broker URL, e.g. mqtts://central.example:8883.'),
+  protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5).describe('MQTT 3.1.1 (4) or 5.'),
+  topicPrefix: text().default('checkpoint').describe('First topic level.'),
+  clientId: text().optional().describe('Default: checkpoint-edge-<site>-<lane>, stable across restarts.'),
+  username: text().optional().describe('Use ${MQTT_USERNAME}.'),
+  password: text().optional().describe('Use ${MQTT_PASSWORD} (or MQTT_PASSWORD_FILE).'),
+  tls: z.strictObject({
+    ca: text().optional().describe('CA certificate file (PEM).'),
+    cert: text().optional().describe('Client certificate file (PEM).'),
+    key: text().optional().describe('Client key file (PEM).'),
+    rejectUnauthorized: bool().default(true),
+  }).optional(),
+  keepaliveS: intIn(5, 3600).default(30),
+  reconnect: z.strictObject({
+    initialMs: intIn(10, 60_000).default(500),
+    maxMs: intIn(100, 600_000).default(30_000),
+  }).default({ initialMs: 500, maxMs: 30_000 }).describe('Exponential backoff with jitter between reconnects.'),
+  outbox: z.strictObject({
+    path: text().optional().describe('SQLite file. Default: <dataDir>/outbox.sqlite.'),
+    maxMessages: intIn(100, 10_000_000).default(100_000).describe('Bound on queued messages: scan results are evicted first, alerts last.'),
+  }).default({ maxMessages: 100_000 }),
+  commands: z.strictObject({
+    allowedOperators: z.array(text()).optional().describe('If set, only these operator names may acknowledge or disposition alerts from central command.'),
+  }).default({}),
+}).describe('Connection to central command.');
+
+export const consoleCfg = z.strictObject({
+  enabled: bool().default(true),
+  sessionTtlMinutes: intIn(1, 24 * 60).default(12 * 60).describe('Log-in sessions expire after this long.'),
+  usersFile: text().optional().describe('JSON file of users (name, role, scrypt hash). Default: <dataDir>/users.json.'),
+}).describe('Operator web console, served on the runtime HTTP port.');
+
+export const http = z.strictObject({
+  host: text().default('127.0.0.1').describe('Address of the runtime HTTP server (console, /healthz, /metrics, evidence).'),
+  port: intIn(0, 65535).default(8080),
+}).describe('Runtime HTTP server.');
+
+export const evidence = z.strictObject({
+  dir: text().optional().describe('Default: <dataDir>/evidence.'),
+  retentionDays: intIn(1, 3650).default(30),
+  maxMb: intIn(10, 10_000_000).default(20_000).describe('Oldest evidence is deleted first above this size.'),
+}).default({ retentionDays: 30, maxMb: 20_000 });
+
+export { port };

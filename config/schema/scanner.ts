@@ -1,0 +1,62 @@
+import { z } from 'zod';
+import { bool, ident, intIn, numIn, port, text } from './fields.js';
+
+export const tcpTransport = z.strictObject({
+  type: z.literal('tcp'),
+  host: text('a host name or address').default('127.0.0.1').describe('Scanner line-stream server host.'),
+  port: port().describe('Scanner line-stream server TCP port.'),
+}).describe('Line stream over TCP (the scanner is the server).');
+
+export const serialTransport = z.strictObject({
+  type: z.literal('serial'),
+  path: text('a device path').describe('Serial device, e.g. /dev/ttyUSB0 or /dev/serial/by-id/...'),
+  baudRate: intIn(1200, 12_000_000).default(3_000_000).describe('Line speed in baud.'),
+}).describe('Line stream over a serial port.');
+
+export const lineTransport = z.discriminatedUnion('type', [tcpTransport, serialTransport], {
+  error: (iss) => `expected a transport with type "tcp" or "serial", got ${iss.input && typeof iss.input === 'object' ? JSON.stringify((iss.input as { type?: unknown }).type ?? null) : String(iss.input)}`,
+});
+
+export const opcuaNodes = z.strictObject({
+  state: text().default('ns=1;s=Scanner.State').describe('Node id of the scanner state (String or Int32 enumeration).'),
+  interlocks: text().default('ns=1;s=Scanner.Interlocks').describe('Node id of the interlock status (UInt32 bit mask or Boolean).'),
+  fault: text().default('ns=1;s=Scanner.Fault').describe('Node id of the active fault text (empty when none).'),
+  speed: text().default('ns=1;s=Scanner.VehicleSpeed').describe('Node id of the vehicle speed in km/h.'),
+  radiation: text().default('ns=1;s=Scanner.RadiationOn').describe('Node id of the radiation-on flag.'),
+  object: text().default('ns=1;s=Scanner').describe('Node id of the object that owns the methods.'),
+  arm: text().default('ns=1;s=Scanner.Arm').describe('Node id of the Arm method.'),
+  abort: text().default('ns=1;s=Scanner.Abort').describe('Node id of the Abort method.'),
+}).describe('Where the scanner vendor\'s address space keeps each value: configured, not coded.');
+
+export const opcua = z.strictObject({
+  endpoint: text('an opc.tcp:// URL').describe('OPC UA endpoint of the scanner, e.g. opc.tcp://10.0.0.5:4840.'),
+  securityMode: z.enum(['None', 'Sign', 'SignAndEncrypt']).default('None').describe('Message security mode.'),
+  securityPolicy: z.enum(['None', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss']).default('None').describe('Security policy.'),
+  pkiDir: text().optional().describe('Folder of the client certificate store (own cert, trusted server certs). Default: <dataDir>/pki/opcua.'),
+  username: text().optional().describe('User name, if the server requires one.'),
+  password: text().optional().describe('Password: use ${ENV_VAR}, never a literal.'),
+  nodes: opcuaNodes.default(opcuaNodes.parse({})),
+  samplingMs: intIn(10, 10_000).default(100).describe('Sampling and publishing interval of the subscription.'),
+}).describe('OPC UA control and status interface.');
+
+export const fileDrop = z.strictObject({
+  dir: text('a folder path').describe('Folder the scanner writes completed scans into.'),
+  processedDir: text().optional().describe('Where taken scans are moved. Default: <dir>/processed.'),
+  failedDir: text().optional().describe('Where unreadable scans are moved with a reason file. Default: <dir>/failed.'),
+  stableMs: intIn(50, 600_000).default(1000).describe('A scan without sidecar is taken once its size has not changed for this long.'),
+  xmlFields: z.record(z.string(), z.string()).optional().describe('Map from our sidecar field (scanId, time, pixelMm, plate, vehicle) to an element path in the vendor XML, e.g. { plate: "ScanInfo/LicensePlate" }.'),
+}).describe('Completed scans dropped into a folder as image files with a sidecar.');
+
+export const scanner = z.strictObject({
+  id: ident().default('scanner').describe('Name of this scanner in status messages.'),
+  transport: lineTransport.optional().describe('Framed line stream (TCP or serial). Absent: no streaming.'),
+  opcua: opcua.optional(),
+  fileDrop: fileDrop.optional(),
+  pixelMm: numIn(0.5, 50).default(5).describe('Pixel pitch at the vehicle in mm, used when the scanner does not send one.'),
+  scanTimeoutMs: intIn(100, 600_000).default(5000).describe('A scan with no line for this long is aborted with reason "timeout".'),
+  reconnect: z.strictObject({
+    initialMs: intIn(10, 60_000).default(250).describe('First reconnect delay.'),
+    maxMs: intIn(100, 600_000).default(10_000).describe('Largest reconnect delay (exponential backoff with jitter).'),
+  }).default({ initialMs: 250, maxMs: 10_000 }),
+  logFrames: bool().default(false).describe('Log every frame at debug level (very verbose).'),
+}).describe('The lane\'s X-ray scanner: line stream, OPC UA and/or file drop.');

@@ -1,0 +1,36 @@
+import type {
+  Alert, AlertEvent, CompletedScan, DeviceStatus, LineBatch, ScanMeta, ScanResult, AbortReason, ScanImage,
+} from './domain.js';
+
+/** A camera picture tied to a scan (JPEG bytes as the camera sent them). */
+export interface CameraSnapshot {
+  cameraId: string;
+  role: string;
+  scanId: string | null;
+  moment: 'scan-begin' | 'scan-end' | 'pre-roll' | 'manual';
+  at: string;
+  jpeg: Buffer;
+}
+
+/**
+ * Every event of a lane, by name. Producers and consumers import this map only, never each other.
+ * Flow: scanner.* -> scan.* -> (inference) -> scan.decided -> alert.* -> outputs.
+ */
+export interface LaneEvents {
+  /** A scanner transport began a scan (first frame of a new scan id). */
+  'scan.begin': ScanMeta;
+  /** Lines as they arrive, for streaming inference and the live console view. */
+  'scan.lines': LineBatch;
+  /** The scanner closed the scan normally. */
+  'scan.end': CompletedScan;
+  /** The scan could not be completed. The partial image, where there is one, comes with it. */
+  'scan.aborted': { scanId: string; laneId: string; reason: AbortReason; detail: string; at: string; partial?: ScanImage; meta?: ScanMeta };
+  /** The lane's decision on a scan: published, stored, shown. */
+  'scan.decided': { result: ScanResult; image?: ScanImage };
+  'alert.raised': Alert;
+  'alert.event': AlertEvent;
+  'device.status': DeviceStatus;
+  'camera.snapshot': CameraSnapshot;
+  /** Plate or container code read by an ANPR camera. */
+  'vehicle.plate': { laneId: string; plate?: string; containerCode?: string; at: string; cameraId?: string };
+}

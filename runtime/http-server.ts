@@ -1,0 +1,100 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from './logger.js';
+import type { Service } from './service.js';
+
+/** Returns true when it answered the request. */
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean | Promise<boolean>;
+
+/**
+ * The runtime's one HTTP port: /healthz, /metrics, the console, its API and evidence files.
+ * Parts register handlers by path prefix; the longest matching prefix answers first.
+ */
+export class RuntimeHttpServer implements Service {
+  readonly name = 'http';
+  readonly server: Server;
+  readonly #routes: { prefix: string; owner: string; handler: RouteHandler }[] = [];
+  readonly #log: Logger;
+  readonly #host: string;
+  readonly #port: number;
+
+  constructor(opts: { host: string; port: number; log: Logger }) {
+    this.#host = opts.host;
+    this.#port = opts.port;
+    this.#log = opts.log;
+    this.server = createServer((req, res) => void this.#handle(req, res));
+  }
+
+  route(prefix: string, owner: string, handler: RouteHandler): void {
+    this.#routes.push({ prefix, owner, handler });
+    this.#routes.sort((a, b) => b.prefix.length - a.prefix.length);
+  }
+
+  /** The URL the server listens on, once started. */
+  get url(): string {
+    const a = this.server.address() as AddressInfo | null;
+    if (!a) return `http://${this.#host}:${this.#port}`;
+    const host = a.address === '0.0.0.0' || a.address === '::' ? '127.0.0.1' : a.address.includes(':') ? `[${a.address}]` : a.address;
+    return `http://${host}:${a.port}`;
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException) => {
+        reject(new Error(err.code === 'EADDRINUSE' ? `HTTP port ${this.#host}:${this.#port} is already in use: set http.port in the config (or --port) to a free port` : `HTTP server cannot listen on ${this.#host}:${this.#port}: ${err.message}`));
+      };
+      this.server.once('error', onError);
+      this.server.listen(this.#port, this.#host, () => {
+        this.server.off('error', onError);
+        resolve();
+      });
+    });
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    try {
+      for (const r of this.#routes) {
+        if (url.pathname === r.prefix || url.pathname.startsWith(r.prefix.endsWith('/') ? r.prefix : `${r.prefix}/`) || r.prefix === '/') {
+          if (await r.handler(req, res, url)) return;
+        }
+      }
+      sendJson(res, 404, { error: `no such path: ${url.pathname}` });
+    } catch (err) {
+      this.#log.error({ err, path: url.pathname }, `HTTP ${req.method} ${url.pathname} failed: ${(err as Error).message}`);
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error; see the lane log' });
+      else res.end();
+    }
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(text);
+}
+
+/** Reads a request body as JSON, at most maxBytes; throws a message fit for a 400 answer. */
+export async function readJson(req: IncomingMessage, maxBytes = 1 << 20): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of req) {
+    n += (c as Buffer).length;
+    if (n > maxBytes) throw new Error(`request body over ${maxBytes} bytes`);
+    chunks.push(c as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text) return {};
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new Error(`request body is not JSON: ${(err as Error).message}`);
+  }
+}

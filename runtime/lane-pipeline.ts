@@ -1,0 +1,250 @@
+import { randomUUID } from 'node:crypto';
+import type { Alert, CompletedScan, Detection, EvidenceRef, ScanImage, ScanMeta, ScanResult, Verdict, VehicleInfo } from './domain.js';
+import type { Detector, StreamingAnalysis } from './detector.js';
+import type { EventBus } from './event-bus.js';
+import type { LaneEvents } from './events.js';
+import { deviceStatus } from './lane-health.js';
+import type { Logger } from './logger.js';
+import { ScanSession } from './scan-session.js';
+import type { Service } from './service.js';
+
+export interface Thresholds {
+  /** Scan score at or above which the verdict is 'person' and an alert is raised. */
+  alert: number;
+  /** Regions scoring below this are not reported. */
+  region: number;
+}
+
+/** Produces the evidence (scan picture with regions, camera snapshots) for a decided scan. */
+export interface EvidenceCollector {
+  collect(result: ScanResult, image: ScanImage | undefined): Promise<EvidenceRef[]>;
+}
+
+export interface LanePipelineOptions {
+  siteId: string;
+  laneId: string;
+  bus: EventBus<LaneEvents>;
+  detector: Detector;
+  thresholds: Thresholds;
+  log: Logger;
+  evidence?: EvidenceCollector;
+}
+
+/**
+ * The lane's decision loop: scanner events in, one ScanResult (and alerts) out per scan.
+ * Every scan ends in scan.decided, completed or aborted; a scan that could not be screened
+ * is 'unavailable' and raises an alert, never 'clear'.
+ */
+export class LanePipeline implements Service {
+  readonly name: string;
+  readonly session: ScanSession;
+  readonly #o: LanePipelineOptions;
+  #analysis: StreamingAnalysis | null = null;
+  #analysisError: string | null = null;
+  #vehicle: VehicleInfo = {};
+  #unsubscribe: (() => void)[] = [];
+  #pending = new Set<Promise<void>>();
+  #decided = 0;
+
+  constructor(opts: LanePipelineOptions) {
+    this.#o = opts;
+    this.name = `lane-pipeline:${opts.laneId}`;
+    this.session = new ScanSession();
+  }
+
+  get decidedCount(): number {
+    return this.#decided;
+  }
+
+  async start(): Promise<void> {
+    const { bus } = this.#o;
+    const owner = this.name;
+    this.#unsubscribe = [
+      bus.on('scan.begin', owner, (m) => this.#begin(m)),
+      bus.on('scan.lines', owner, (b) => {
+        if (b.scanId !== this.session.scanId || this.session.state !== 'scanning') return;
+        this.session.addLines(b.count);
+        this.#analysis?.pushLines(b);
+      }),
+      bus.on('scan.end', owner, (s) => this.#track(this.#end(s))),
+      bus.on('scan.aborted', owner, (a) => this.#track(this.#aborted(a))),
+      bus.on('vehicle.plate', owner, (p) => {
+        if (p.plate) this.#vehicle.plate = p.plate;
+        if (p.containerCode) this.#vehicle.containerCode = p.containerCode;
+      }),
+      this.#o.detector.onStatus((s) => this.#publishModelStatus(s.state === 'ready' ? undefined : s.reason)),
+    ];
+    this.#publishModelStatus(this.#o.detector.status.state === 'ready' ? undefined : this.#o.detector.status.reason);
+  }
+
+  /** Waits for scans being decided, so that their results reach the outbox before it closes. */
+  async stop(): Promise<void> {
+    for (const u of this.#unsubscribe) u();
+    this.#unsubscribe = [];
+    await Promise.allSettled([...this.#pending]);
+    this.#analysis?.cancel();
+  }
+
+  #track(p: Promise<void>): void {
+    this.#pending.add(p);
+    p.catch((err: unknown) => this.#o.log.error({ err }, `lane ${this.#o.laneId}: deciding a scan failed: ${(err as Error).message}`))
+      .finally(() => this.#pending.delete(p));
+  }
+
+  #publishModelStatus(reason: string | undefined): void {
+    const st = this.#o.detector.status;
+    this.#o.bus.emit(
+      'device.status',
+      reason === undefined && st.state === 'ready'
+        ? deviceStatus('model', 'ok', `${st.model.name} ${st.model.version}`)
+        : deviceStatus('model', 'unavailable', `detection unavailable: ${reason ?? 'unknown reason'}`),
+    );
+  }
+
+  #begin(meta: ScanMeta): void {
+    const s = this.session;
+    if (s.active) {
+      // A new scan while one is open means the scanner lost the previous one's end.
+      this.#o.log.warn({ scanId: s.scanId, next: meta.scanId }, `scan ${s.scanId} still open when ${meta.scanId} began; aborting it`);
+      this.#track(this.#aborted({ scanId: s.scanId!, laneId: this.#o.laneId, reason: 'link-lost', detail: `superseded by scan ${meta.scanId} before its end`, at: new Date().toISOString() }));
+    }
+    s.begin(meta);
+    this.#vehicle = { ...(meta.vehicle ?? {}) };
+    this.#analysisError = null;
+    this.#analysis = null;
+    const det = this.#o.detector;
+    if (det.status.state === 'ready') {
+      try {
+        this.#analysis = det.begin(meta);
+      } catch (err) {
+        this.#analysisError = (err as Error).message;
+      }
+    }
+  }
+
+  async #end(scan: CompletedScan): Promise<void> {
+    const s = this.session;
+    if (s.scanId !== scan.meta.scanId || s.state !== 'scanning') {
+      this.#o.log.warn({ scanId: scan.meta.scanId, state: s.state }, `scan-end for ${scan.meta.scanId} that is not the open scan; ignored`);
+      return;
+    }
+    s.end();
+    const analysis = this.#analysis;
+    this.#analysis = null;
+    let detection: Detection | null = null;
+    let unavailable: string | null = null;
+    if (!analysis) {
+      const st = this.#o.detector.status;
+      unavailable = this.#analysisError ?? (st.state === 'unavailable' ? st.reason : 'detector was not ready when the scan began');
+    } else {
+      try {
+        detection = await analysis.finish(scan);
+      } catch (err) {
+        unavailable = `inference failed: ${(err as Error).message}`;
+        this.#o.log.error({ err, scanId: scan.meta.scanId }, `inference failed on scan ${scan.meta.scanId}`);
+      }
+    }
+    const { thresholds } = this.#o;
+    let verdict: Verdict = 'unavailable';
+    if (detection) verdict = detection.score >= thresholds.alert ? 'person' : 'clear';
+    const regions = detection ? detection.regions.filter((r) => r.score >= thresholds.region) : [];
+    const missing = scan.image.missing ? scan.image.missing.reduce((a, b) => a + b, 0) : 0;
+    const result: ScanResult = {
+      scanId: scan.meta.scanId,
+      laneId: this.#o.laneId,
+      siteId: this.#o.siteId,
+      startedAt: scan.meta.startedAt,
+      endedAt: scan.endedAt,
+      decidedAt: new Date().toISOString(),
+      outcome: 'completed',
+      verdict,
+      ...(unavailable ? { unavailableReason: unavailable } : {}),
+      score: detection ? detection.score : null,
+      regions,
+      model: detection ? detection.model : null,
+      vehicle: { ...this.#vehicle },
+      lines: scan.image.width,
+      channels: scan.image.height,
+      missingLines: missing,
+      evidence: [],
+    };
+    s.decide();
+    await this.#publish(result, scan.image);
+  }
+
+  async #aborted(a: LaneEvents['scan.aborted']): Promise<void> {
+    const s = this.session;
+    if (s.scanId !== a.scanId || !s.active) {
+      if (s.scanId === a.scanId) return; // already decided
+      // An abort for a scan the pipeline never saw begin (e.g. a fault before the first frame) is still reported.
+    } else {
+      s.abort(a.reason);
+    }
+    this.#analysis?.cancel();
+    this.#analysis = null;
+    const meta = s.scanId === a.scanId ? s.meta : (a.meta ?? null);
+    const result: ScanResult = {
+      scanId: a.scanId,
+      laneId: this.#o.laneId,
+      siteId: this.#o.siteId,
+      startedAt: meta?.startedAt ?? a.at,
+      endedAt: a.at,
+      decidedAt: new Date().toISOString(),
+      outcome: 'aborted',
+      abortReason: a.reason,
+      abortDetail: a.detail,
+      verdict: 'unavailable',
+      unavailableReason: `scan aborted (${a.reason}): ${a.detail}`,
+      score: null,
+      regions: [],
+      model: null,
+      vehicle: { ...this.#vehicle },
+      lines: a.partial?.width ?? 0,
+      channels: a.partial?.height ?? meta?.channels ?? 0,
+      missingLines: a.partial?.missing ? a.partial.missing.reduce((x, y) => x + y, 0) : 0,
+      evidence: [],
+    };
+    await this.#publish(result, a.partial);
+  }
+
+  async #publish(result: ScanResult, image: ScanImage | undefined): Promise<void> {
+    if (this.#o.evidence) {
+      try {
+        result.evidence = await this.#o.evidence.collect(result, image);
+      } catch (err) {
+        this.#o.log.error({ err, scanId: result.scanId }, `evidence for scan ${result.scanId} could not be stored: ${(err as Error).message}`);
+      }
+    }
+    this.#decided++;
+    this.#o.bus.emit('scan.decided', { result, image });
+    const alert = alertFor(result);
+    if (alert) this.#o.bus.emit('alert.raised', alert);
+  }
+}
+
+/** The alert a scan result raises, if any. Alert ids derive from the scan id so a replay is idempotent. */
+export function alertFor(result: ScanResult): Alert | null {
+  const base = {
+    scanId: result.scanId,
+    laneId: result.laneId,
+    siteId: result.siteId,
+    raisedAt: result.decidedAt,
+    score: result.score,
+    regions: result.regions,
+    evidence: result.evidence,
+  };
+  if (result.verdict === 'person') {
+    return { ...base, alertId: `${result.scanId}-person`, kind: 'person-suspected', severity: 'critical', message: `Person suspected in scan ${result.scanId} (score ${result.score?.toFixed(2)}, ${result.regions.length} region(s)): search the vehicle.` };
+  }
+  if (result.outcome === 'aborted') {
+    return { ...base, alertId: `${result.scanId}-aborted`, kind: 'scan-aborted', severity: 'warning', message: `Scan ${result.scanId} aborted (${result.abortReason}): ${result.abortDetail}. The vehicle was not screened: rescan or search it.` };
+  }
+  if (result.verdict === 'unavailable') {
+    return { ...base, alertId: `${result.scanId}-unavailable`, kind: 'detection-unavailable', severity: 'critical', message: `Scan ${result.scanId} was not screened for people: ${result.unavailableReason}. Inspect the scan by eye or search the vehicle.` };
+  }
+  return null;
+}
+
+export function newId(): string {
+  return randomUUID();
+}
