@@ -10,5 +10,5 @@ if (!entry) {
   console.error('usage: run-ts.js <file.ts> [args…]');
   process.exit(2);
 }
-process.argv = [process.argv[0], entry, ...rest];
+process.argv = [process.argv[0], resolve(entry), ...rest];
 await import(pathToFileURL(resolve(entry)).href);

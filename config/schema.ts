@@ -17,13 +17,13 @@ export const lane = z.strictObject({
 export const configSchema = z.strictObject({
   site: z.strictObject({
     id: ident().describe('Site id, used in MQTT topics.'),
-    name: text().optional(),
-  }),
+    name: text().optional().describe('Name shown to operators and central command.'),
+  }).describe('The checkpoint site this edge computer belongs to.'),
   dataDir: text().default('./var').describe('Folder for durable state: outbox, evidence, users, audit log.'),
   log: z.strictObject({
-    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
-    format: z.enum(['json', 'pretty']).default('json'),
-  }).default({ level: 'info', format: 'json' }),
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('Least severe level written.'),
+    format: z.enum(['json', 'pretty']).default('json').describe('json: one object per line, for journald and log shippers; pretty: readable in a terminal.'),
+  }).default({ level: 'info', format: 'json' }).describe('Logging (pino). Secrets are never written.'),
   http: http.default({ host: '127.0.0.1', port: 8080 }),
   shutdownTimeoutMs: z.number().int().min(100).max(120_000).default(10_000).describe('Time allowed for an orderly shutdown.'),
   mqtt: mqtt.optional().describe('Absent: nothing is sent to central command (the lane status says so).'),

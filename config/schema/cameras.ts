@@ -9,7 +9,7 @@ export const camera = z.strictObject({
   pollMs: intIn(50, 60_000).default(500).describe('Snapshot polling interval (kind snapshot).'),
   stallMs: intIn(200, 600_000).default(5000).describe('No frame for this long: the watchdog restarts the source.'),
   preRollMs: intIn(0, 60_000).default(2000).describe('Frames kept before scan begin, for the picture of the vehicle entering.'),
-  username: text().optional(),
+  username: text().optional().describe('User name for the camera, if it needs one.'),
   password: text().optional().describe('Use ${ENV_VAR}, never a literal.'),
 }).describe('One lane camera.');
 

@@ -12,37 +12,42 @@ export const mqtt = z.strictObject({
     ca: text().optional().describe('CA certificate file (PEM).'),
     cert: text().optional().describe('Client certificate file (PEM).'),
     key: text().optional().describe('Client key file (PEM).'),
-    rejectUnauthorized: bool().default(true),
-  }).optional(),
-  keepaliveS: intIn(5, 3600).default(30),
+    rejectUnauthorized: bool().default(true).describe('Refuse a broker whose certificate does not verify against the CA.'),
+  }).optional().describe('TLS to the broker (mqtts:// or wss://).'),
+  keepaliveS: intIn(5, 3600).default(30).describe('MQTT keepalive in seconds.'),
   reconnect: z.strictObject({
-    initialMs: intIn(10, 60_000).default(500),
-    maxMs: intIn(100, 600_000).default(30_000),
+    initialMs: intIn(10, 60_000).default(500).describe('First reconnect delay.'),
+    maxMs: intIn(100, 600_000).default(30_000).describe('Largest reconnect delay.'),
   }).default({ initialMs: 500, maxMs: 30_000 }).describe('Exponential backoff with jitter between reconnects.'),
   outbox: z.strictObject({
     path: text().optional().describe('SQLite file. Default: <dataDir>/outbox.sqlite.'),
-    maxMessages: intIn(100, 10_000_000).default(100_000).describe('Bound on queued messages: scan results are evicted first, alerts last.'),
-  }).default({ maxMessages: 100_000 }),
+    maxMessages: intIn(100, 10_000_000).default(100_000).describe('Bound on queued messages per lane: scan results are evicted first, alerts last.'),
+    synchronous: z.enum(['full', 'normal']).default('full').describe('SQLite synchronous mode (WAL): full survives power loss as well as a killed process; normal survives a killed process only. See docs/mqtt.md.'),
+  }).default({ maxMessages: 100_000, synchronous: 'full' }).describe('Durable queue of scan results and alerts not yet acknowledged by the broker.'),
+  evidenceBaseUrl: url(['http', 'https']).optional().describe('Absolute base URL at which central command reaches this runtime\'s HTTP server, e.g. https://lane3.crossing.example:8080; evidence paths are appended. Default: the HTTP server\'s own address when it listens on a specific host.'),
+  sessionExpiryS: intIn(0, 4_294_967_295).default(604_800).describe('MQTT 5 session expiry: the broker keeps the lane\'s session (command subscription, queued commands) this long while it is offline.'),
+  maxInflight: intIn(1, 1000).default(20).describe('QoS 1 messages published and not yet acknowledged at one time (capped by the broker\'s Receive Maximum).'),
+  statusIntervalS: intIn(5, 3600).default(60).describe('The retained status is republished at least this often (outbox depth), and on every health change.'),
   commands: z.strictObject({
     allowedOperators: z.array(text()).optional().describe('If set, only these operator names may acknowledge or disposition alerts from central command.'),
-  }).default({}),
+  }).default({}).describe('Commands from central command (cmd topics).'),
 }).describe('Connection to central command.');
 
 export const consoleCfg = z.strictObject({
-  enabled: bool().default(true),
+  enabled: bool().default(true).describe('Serve the operator console.'),
   sessionTtlMinutes: intIn(1, 24 * 60).default(12 * 60).describe('Log-in sessions expire after this long.'),
   usersFile: text().optional().describe('JSON file of users (name, role, scrypt hash). Default: <dataDir>/users.json.'),
 }).describe('Operator web console, served on the runtime HTTP port.');
 
 export const http = z.strictObject({
   host: text().default('127.0.0.1').describe('Address of the runtime HTTP server (console, /healthz, /metrics, evidence).'),
-  port: intIn(0, 65535).default(8080),
+  port: intIn(0, 65535).default(8080).describe('TCP port; 0 picks a free one.'),
 }).describe('Runtime HTTP server.');
 
 export const evidence = z.strictObject({
   dir: text().optional().describe('Default: <dataDir>/evidence.'),
-  retentionDays: intIn(1, 3650).default(30),
+  retentionDays: intIn(1, 3650).default(30).describe('Evidence older than this is deleted.'),
   maxMb: intIn(10, 10_000_000).default(20_000).describe('Oldest evidence is deleted first above this size.'),
-}).default({ retentionDays: 30, maxMb: 20_000 });
+}).default({ retentionDays: 30, maxMb: 20_000 }).describe('Evidence pictures (scan with regions, camera snapshots) kept on disk and served to the console and central command.');
 
 export { port };

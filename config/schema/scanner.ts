@@ -2,13 +2,13 @@ import { z } from 'zod';
 import { bool, ident, intIn, numIn, port, text } from './fields.js';
 
 export const tcpTransport = z.strictObject({
-  type: z.literal('tcp'),
+  type: z.literal('tcp').describe('Transport kind.'),
   host: text('a host name or address').default('127.0.0.1').describe('Scanner line-stream server host.'),
   port: port().describe('Scanner line-stream server TCP port.'),
 }).describe('Line stream over TCP (the scanner is the server).');
 
 export const serialTransport = z.strictObject({
-  type: z.literal('serial'),
+  type: z.literal('serial').describe('Transport kind.'),
   path: text('a device path').describe('Serial device, e.g. /dev/ttyUSB0 or /dev/serial/by-id/...'),
   baudRate: intIn(1200, 12_000_000).default(3_000_000).describe('Line speed in baud.'),
 }).describe('Line stream over a serial port.');
@@ -37,6 +37,12 @@ export const opcua = z.strictObject({
   password: text().optional().describe('Password: use ${ENV_VAR}, never a literal.'),
   nodes: opcuaNodes.default(opcuaNodes.parse({})),
   samplingMs: intIn(10, 10_000).default(100).describe('Sampling and publishing interval of the subscription.'),
+  stateValues: z.record(z.string(), z.enum(['Off', 'Ready', 'Armed', 'Scanning', 'Fault'])).optional().describe('Map from the vendor\'s state value (a text, or an enumeration number written as text, e.g. "3") to Off, Ready, Armed, Scanning or Fault. Default: those names in any case, and 0-4 in that order.'),
+  interlockNames: z.array(text('an interlock name')).max(32).optional().describe('Name of each interlock bit, bit 0 first, said in status messages (a set bit is an open interlock). Default: bit0, bit1, ...'),
+}).superRefine((o, ctx) => {
+  if ((o.securityMode === 'None') !== (o.securityPolicy === 'None')) {
+    ctx.addIssue({ code: 'custom', path: ['securityPolicy'], message: `securityMode ${o.securityMode} cannot go with securityPolicy ${o.securityPolicy}: use None with None, or Sign/SignAndEncrypt with a policy such as Basic256Sha256` });
+  }
 }).describe('OPC UA control and status interface.');
 
 export const fileDrop = z.strictObject({
@@ -57,6 +63,6 @@ export const scanner = z.strictObject({
   reconnect: z.strictObject({
     initialMs: intIn(10, 60_000).default(250).describe('First reconnect delay.'),
     maxMs: intIn(100, 600_000).default(10_000).describe('Largest reconnect delay (exponential backoff with jitter).'),
-  }).default({ initialMs: 250, maxMs: 10_000 }),
+  }).default({ initialMs: 250, maxMs: 10_000 }).describe('Reconnect of the line-stream transport after a lost link.'),
   logFrames: bool().default(false).describe('Log every frame at debug level (very verbose).'),
 }).describe('The lane\'s X-ray scanner: line stream, OPC UA and/or file drop.');

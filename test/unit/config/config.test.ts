@@ -1,0 +1,137 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, validateConfig } from '../../../config/load.js';
+import { configJsonSchema } from '../../../config/json-schema.js';
+
+const EXAMPLES = join(import.meta.dirname, '../../../config/examples');
+const ENV = { MQTT_USERNAME: 'lane', MQTT_PASSWORD: 's3cret', OPCUA_USERNAME: 'op', OPCUA_PASSWORD: 'pw', CAM_USER: 'cam', CAM_PASSWORD: 'campw' };
+
+const minimal = () => ({ site: { id: 'site-a' }, lanes: [{ id: 'lane-1', scanner: { transport: { type: 'tcp', port: 4001 } } }] });
+
+function problems(raw: unknown, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    validateConfig(raw, 'test.yaml', env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as ConfigError).lines();
+  }
+  throw new Error('expected the config to be rejected');
+}
+
+describe('config', () => {
+  it('accepts every example in config/examples', () => {
+    const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml'));
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    for (const f of files) {
+      const cfg = loadConfig(join(EXAMPLES, f), ENV);
+      expect(cfg.lanes.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('fills defaults for every optional field', () => {
+    const cfg = validateConfig(minimal(), 'x', {});
+    expect(cfg.http).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(cfg.lanes[0].scanner.transport).toEqual({ type: 'tcp', host: '127.0.0.1', port: 4001 });
+    expect(cfg.lanes[0].thresholds).toEqual({ alert: 0.5, region: 0.3 });
+    expect(cfg.lanes[0].cameras).toEqual([]);
+  });
+
+  it('names the path and what is expected for a wrong type', () => {
+    const raw = minimal();
+    (raw.lanes[0].scanner.transport as Record<string, unknown>).port = 'abc';
+    expect(problems(raw)).toEqual(['lanes[0].scanner.transport.port: expected an integer 1-65535, got "abc"']);
+  });
+
+  it('rejects numbers out of range', () => {
+    const raw = minimal();
+    raw.lanes[0].scanner.transport.port = 70000;
+    expect(problems(raw)).toEqual(['lanes[0].scanner.transport.port: expected an integer 1-65535, got 70000']);
+  });
+
+  it('rejects unknown keys, at every level, naming them', () => {
+    const raw = { ...minimal(), colour: 'red', lanes: [{ ...minimal().lanes[0], scaner: {} }] };
+    expect(problems(raw).sort()).toEqual(['(top): unknown key "colour"', 'lanes[0]: unknown key "scaner"']);
+  });
+
+  it('says what is required when it is missing', () => {
+    const out = problems({ lanes: [{ scanner: { transport: { type: 'serial' } } }] });
+    expect(out).toContain('site: required: expected object');
+    expect(out).toContain('lanes[0].id: required: expected an identifier (letters, digits, - and _)');
+    expect(out).toContain('lanes[0].scanner.transport.path: required: expected a device path');
+  });
+
+  it('rejects an unknown transport type and enum values with the allowed ones', () => {
+    const raw = minimal() as Record<string, any>;
+    raw.lanes[0].scanner.transport = { type: 'udp', port: 1 };
+    raw.log = { level: 'loud' };
+    const out = problems(raw);
+    expect(out).toContain('lanes[0].scanner.transport.type: expected a transport with type "tcp" or "serial", got "udp"');
+    expect(out).toContain('log.level: expected one of "fatal", "error", "warn", "info", "debug", "trace", got "loud"');
+  });
+
+  it('checks across fields: duplicate lane ids and a scanner with no way in', () => {
+    const raw = minimal() as Record<string, any>;
+    raw.lanes.push({ id: 'lane-1', scanner: {} });
+    const out = problems(raw);
+    expect(out).toContain('lanes[1].id: lane id "lane-1" is used twice');
+    expect(out).toContain('lanes[1].scanner: lane lane-1: the scanner needs a transport or a fileDrop, or no scan can arrive');
+  });
+
+  it('substitutes ${VAR} from the environment and from VAR_FILE', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    writeFileSync(join(dir, 'pw'), 'from-file\n');
+    const raw = { ...minimal(), mqtt: { url: 'mqtt://${BROKER_HOST}:1883', username: '${MQTT_USER}', password: '${MQTT_PASSWORD}' } };
+    const cfg = validateConfig(raw, 'x', { BROKER_HOST: 'central', MQTT_USER: 'lane-1', MQTT_PASSWORD_FILE: join(dir, 'pw') });
+    expect(cfg.mqtt?.url).toBe('mqtt://central:1883');
+    expect(cfg.mqtt?.username).toBe('lane-1');
+    expect(cfg.mqtt?.password).toBe('from-file');
+  });
+
+  it('reports a missing environment variable or unreadable secret file at its path', () => {
+    const raw = { ...minimal(), mqtt: { url: 'mqtt://x:1883', username: '${NOBODY}', password: '${PW}' } };
+    expect(problems(raw, { PW_FILE: '/nonexistent/secret' })).toEqual([
+      'mqtt.username: environment variable NOBODY is not set (nor NOBODY_FILE)',
+      'mqtt.password: PW_FILE names /nonexistent/secret, which cannot be read (ENOENT)',
+    ]);
+  });
+
+  it('never puts a secret value into an error message', () => {
+    const raw = { ...minimal(), mqtt: { url: 'mqtt://x:1883', password: '${PW}', protocolVersion: 7 } };
+    const out = problems(raw, { PW: 'hunter2' }).join('\n');
+    expect(out).toContain('mqtt.protocolVersion');
+    expect(out).not.toContain('hunter2');
+  });
+
+  it('reports YAML syntax errors with their line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const f = join(dir, 'bad.yaml');
+    writeFileSync(f, 'site:\n  id: a\n lanes: [\n');
+    expect(() => loadConfig(f, {})).toThrow(/YAML syntax: .*line/);
+  });
+
+  it('docs/config.schema.json is the schema generated from the zod schema', () => {
+    const committed = JSON.parse(readFileSync(join(import.meta.dirname, '../../../docs/config.schema.json'), 'utf8'));
+    expect(committed).toEqual(configJsonSchema());
+  });
+});
+
+describe('config schema', () => {
+  it('describes every field', () => {
+    const missing: string[] = [];
+    const walk = (s: Record<string, any>, path: string) => {
+      if (!s || typeof s !== 'object') return;
+      const variants = s.oneOf ?? s.anyOf;
+      if (variants && variants.every((v: Record<string, any>) => v.type === 'object')) {
+        for (const v of variants) walk(v, path);
+        return;
+      }
+      if (path && !s.description) missing.push(path);
+      for (const [k, v] of Object.entries<Record<string, any>>(s.properties ?? {})) walk(v, `${path}.${k}`);
+      if (s.items) walk({ ...s.items, description: s.items.description ?? s.description }, `${path}[]`);
+    };
+    walk(configJsonSchema(), '');
+    expect(missing).toEqual([]);
+  });
+});
