@@ -1,0 +1,315 @@
+import { endianness } from 'node:os';
+import type { ScanImage } from '../../runtime/domain.js';
+
+const LITTLE_ENDIAN_HOST = endianness() === 'LE';
+
+/** Shape of the scan being assembled, from its scan-begin frame. */
+export interface AssemblySpec {
+  channels: number;
+  energies: 1 | 2;
+  pixelMm: number;
+  /** Lines announced by the scanner; 0 when unknown. Only sizes the first allocation. */
+  expectedLines: number;
+}
+
+/** Consecutive lines ready for streaming consumers; line-major views of the assembler's storage. */
+export interface AssembledBatch {
+  firstIndex: number;
+  count: number;
+  channels: number;
+  high: Uint16Array;
+  low?: Uint16Array;
+}
+
+export interface LineAssemblerOptions {
+  /** Emit a batch once this many lines are pending. */
+  batchLines: number;
+  /** ...or once the oldest pending line is this old. */
+  batchMs: number;
+  /** No line for this long: onTimeout is called (the owner aborts the scan). */
+  timeoutMs: number;
+  /** Largest line count accepted; bounds memory whatever the scanner sends. */
+  maxLines: number;
+  /** Largest image (channels x lines) per energy; lowers maxLines for many channels. */
+  maxPixels?: number;
+  onBatch(batch: AssembledBatch): void;
+  onTimeout(silentMs: number): void;
+  /** Clock in ms; injectable for tests. */
+  now?: () => number;
+}
+
+export const ASSEMBLER_DEFAULTS = { batchLines: 32, batchMs: 20, maxLines: 32_768, maxPixels: 1 << 25 } as const;
+
+/** What became of one line. */
+export type LineOutcome =
+  | 'added'
+  /** It filled a slot that had been marked missing (a late line). */
+  | 'late'
+  | 'duplicate'
+  /** Index beyond maxLines: dropped. */
+  | 'out-of-range'
+  /** Channel count or energies differ from the scan's: dropped. */
+  | 'shape'
+  | 'no-scan';
+
+/**
+ * Builds one scan image from its lines as they arrive. Lines are stored line-major (one line
+ * contiguous, as they come off the wire, one copy per line); missing lines are marked and filled
+ * by linear interpolation between their neighbours as soon as the next line arrives, so that
+ * batches are always consecutive. The final image is transposed once to the row-major ScanImage
+ * (rows = channels, columns = lines).
+ */
+export class LineAssembler {
+  readonly #o: LineAssemblerOptions;
+  readonly #now: () => number;
+  #spec: AssemblySpec | null = null;
+  #cap = 0;
+  #high = new Uint16Array(0);
+  #low: Uint16Array | null = null;
+  #high8 = new Uint8Array(0);
+  #low8: Uint8Array | null = null;
+  #missing = new Uint8Array(0);
+  #missingCount = 0;
+  /** Index of the next expected line (= lines so far, including filled ones). */
+  #next = 0;
+  #batchStart = 0;
+  #batchTimer: NodeJS.Timeout | null = null;
+  #timeoutTimer: NodeJS.Timeout | null = null;
+  #lastLineAt = 0;
+  #received = 0;
+  #maxLines = 0;
+
+  constructor(opts: LineAssemblerOptions) {
+    this.#o = opts;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  get open(): boolean {
+    return this.#spec !== null;
+  }
+  /** Lines that arrived (not filled). */
+  get received(): number {
+    return this.#received;
+  }
+  get missingCount(): number {
+    return this.#missingCount;
+  }
+  get width(): number {
+    return this.#next;
+  }
+
+  begin(spec: AssemblySpec): void {
+    if (this.#spec) throw new Error('LineAssembler.begin while a scan is open: finish or abort it first');
+    this.#spec = spec;
+    this.#maxLines = Math.max(1, Math.min(this.#o.maxLines, Math.floor((this.#o.maxPixels ?? ASSEMBLER_DEFAULTS.maxPixels) / spec.channels)));
+    const cap = Math.min(this.#maxLines, Math.max(64, spec.expectedLines > 0 ? spec.expectedLines : 1024));
+    this.#alloc(cap, false);
+    this.#next = 0;
+    this.#batchStart = 0;
+    this.#missingCount = 0;
+    this.#received = 0;
+    this.#lastLineAt = this.#now();
+    this.#armTimeout(this.#o.timeoutMs);
+  }
+
+  /**
+   * Stores one line: `samples` holds uint16 LE values, `channels` of high energy then, when the
+   * mask has ENERGY_LOW, `channels` of low energy.
+   */
+  addLine(index: number, channels: number, energyMask: number, samples: Uint8Array): LineOutcome {
+    const spec = this.#spec;
+    if (!spec) return 'no-scan';
+    if (channels !== spec.channels || (energyMask === 1 ? 1 : 2) !== spec.energies) return 'shape';
+    if (index >= this.#maxLines) return 'out-of-range';
+    this.#lastLineAt = this.#now();
+    if (index < this.#next) {
+      if (!this.#missing[index]) return 'duplicate';
+      this.#store(index, samples);
+      this.#missing[index] = 0;
+      this.#missingCount--;
+      this.#received++;
+      return 'late';
+    }
+    if (index + 1 > this.#cap) this.#alloc(Math.min(this.#maxLines, Math.max(this.#cap * 2, index + 1)), true);
+    this.#store(index, samples);
+    this.#received++;
+    if (index > this.#next) this.#fillGap(this.#next, index);
+    this.#next = index + 1;
+    const pending = this.#next - this.#batchStart;
+    if (pending >= this.#o.batchLines) this.#flush();
+    else if (!this.#batchTimer) {
+      this.#batchTimer = setTimeout(() => {
+        this.#batchTimer = null;
+        this.#flush();
+      }, this.#o.batchMs);
+      this.#batchTimer.unref?.();
+    }
+    return 'added';
+  }
+
+  /**
+   * Closes the scan normally. `lineCount` is the scanner's count: lines it sent that never
+   * arrived at the end are filled (copies of the last line) and marked missing.
+   */
+  finish(lineCount: number): ScanImage {
+    const spec = this.#requireOpen('finish');
+    const width = Math.min(this.#maxLines, Math.max(this.#next, lineCount));
+    if (width > this.#next && this.#next > 0) {
+      if (width > this.#cap) this.#alloc(width, true);
+      this.#fillTail(width);
+    }
+    this.#flush();
+    return this.#close(spec);
+  }
+
+  /** Ends the scan without its end: returns the partial image (lines so far), or undefined if none came. */
+  abort(): ScanImage | undefined {
+    const spec = this.#requireOpen('abort');
+    this.#flush();
+    const img = this.#close(spec);
+    return img.width > 0 ? img : undefined;
+  }
+
+  #requireOpen(what: string): AssemblySpec {
+    if (!this.#spec) throw new Error(`LineAssembler.${what} with no scan open`);
+    return this.#spec;
+  }
+
+  #close(spec: AssemblySpec): ScanImage {
+    this.#clearTimers();
+    const width = this.#next;
+    const C = spec.channels;
+    const image: ScanImage = {
+      width,
+      height: C,
+      pixelMm: spec.pixelMm,
+      high: transpose(this.#high, width, C),
+      missing: this.#missing.slice(0, width),
+    };
+    if (this.#low) image.low = transpose(this.#low, width, C);
+    this.#spec = null;
+    this.#high = new Uint16Array(0);
+    this.#high8 = new Uint8Array(0);
+    this.#low = null;
+    this.#low8 = null;
+    this.#cap = 0;
+    return image;
+  }
+
+  #alloc(cap: number, keep: boolean): void {
+    const spec = this.#spec!;
+    const C = spec.channels;
+    const high = new Uint16Array(cap * C);
+    const low = spec.energies === 2 ? new Uint16Array(cap * C) : null;
+    const missing = new Uint8Array(cap);
+    if (keep) {
+      high.set(this.#high.subarray(0, Math.min(this.#high.length, high.length)));
+      if (low && this.#low) low.set(this.#low.subarray(0, Math.min(this.#low.length, low.length)));
+      missing.set(this.#missing.subarray(0, Math.min(this.#missing.length, cap)));
+    }
+    this.#high = high;
+    this.#low = low;
+    this.#high8 = new Uint8Array(high.buffer);
+    this.#low8 = low ? new Uint8Array(low.buffer) : null;
+    this.#missing = missing;
+    this.#cap = cap;
+  }
+
+  #store(index: number, samples: Uint8Array): void {
+    const C = this.#spec!.channels;
+    const bytes = C * 2;
+    if (LITTLE_ENDIAN_HOST) {
+      this.#high8.set(samples.subarray(0, bytes), index * bytes);
+      if (this.#low8) this.#low8.set(samples.subarray(bytes, 2 * bytes), index * bytes);
+    } else {
+      const v = new DataView(samples.buffer, samples.byteOffset, samples.byteLength);
+      for (let c = 0; c < C; c++) this.#high[index * C + c] = v.getUint16(c * 2, true);
+      if (this.#low) for (let c = 0; c < C; c++) this.#low[index * C + c] = v.getUint16(bytes + c * 2, true);
+    }
+  }
+
+  /** Lines [from, to) never came; line `to` has: fill by linear interpolation from line from-1 (or copy line `to`). */
+  #fillGap(from: number, to: number): void {
+    const C = this.#spec!.channels;
+    for (const plane of this.#low ? [this.#high, this.#low] : [this.#high]) {
+      const b = to * C;
+      if (from === 0) {
+        for (let x = from; x < to; x++) plane.copyWithin(x * C, b, b + C);
+      } else {
+        const a = (from - 1) * C;
+        const span = to - from + 1;
+        for (let x = from; x < to; x++) {
+          const t = (x - from + 1) / span;
+          const o = x * C;
+          for (let c = 0; c < C; c++) plane[o + c] = Math.round(plane[a + c] + (plane[b + c] - plane[a + c]) * t);
+        }
+      }
+    }
+    this.#missing.fill(1, from, to);
+    this.#missingCount += to - from;
+  }
+
+  /** Lines [next, width) never came at the end of the scan: copies of the last line. */
+  #fillTail(width: number): void {
+    const C = this.#spec!.channels;
+    const last = (this.#next - 1) * C;
+    for (const plane of this.#low ? [this.#high, this.#low] : [this.#high]) {
+      for (let x = this.#next; x < width; x++) plane.copyWithin(x * C, last, last + C);
+    }
+    this.#missing.fill(1, this.#next, width);
+    this.#missingCount += width - this.#next;
+    this.#next = width;
+  }
+
+  #flush(): void {
+    if (this.#batchTimer) {
+      clearTimeout(this.#batchTimer);
+      this.#batchTimer = null;
+    }
+    const spec = this.#spec;
+    const count = this.#next - this.#batchStart;
+    if (!spec || count <= 0) return;
+    const C = spec.channels;
+    const a = this.#batchStart * C;
+    const b = this.#next * C;
+    const batch: AssembledBatch = { firstIndex: this.#batchStart, count, channels: C, high: this.#high.subarray(a, b) };
+    if (this.#low) batch.low = this.#low.subarray(a, b);
+    this.#batchStart = this.#next;
+    this.#o.onBatch(batch);
+  }
+
+  #armTimeout(ms: number): void {
+    this.#timeoutTimer = setTimeout(() => {
+      this.#timeoutTimer = null;
+      if (!this.#spec) return;
+      const silent = this.#now() - this.#lastLineAt;
+      if (silent >= this.#o.timeoutMs) this.#o.onTimeout(silent);
+      else this.#armTimeout(this.#o.timeoutMs - silent);
+    }, Math.max(1, ms));
+    this.#timeoutTimer.unref?.();
+  }
+
+  #clearTimers(): void {
+    if (this.#batchTimer) clearTimeout(this.#batchTimer);
+    if (this.#timeoutTimer) clearTimeout(this.#timeoutTimer);
+    this.#batchTimer = null;
+    this.#timeoutTimer = null;
+  }
+}
+
+/** Line-major (lines x channels) to row-major (channels x lines), in cache-friendly blocks. */
+export function transpose(lineMajor: Uint16Array, width: number, channels: number): Uint16Array {
+  const out = new Uint16Array(width * channels);
+  const B = 64;
+  for (let x0 = 0; x0 < width; x0 += B) {
+    const x1 = Math.min(width, x0 + B);
+    for (let c0 = 0; c0 < channels; c0 += B) {
+      const c1 = Math.min(channels, c0 + B);
+      for (let x = x0; x < x1; x++) {
+        const src = x * channels;
+        for (let c = c0; c < c1; c++) out[c * width + x] = lineMajor[src + c];
+      }
+    }
+  }
+  return out;
+}

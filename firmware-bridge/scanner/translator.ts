@@ -1,0 +1,287 @@
+import type { AbortReason, CompletedScan, DeviceState, ScanImage, ScanMeta, VehicleInfo } from '../../runtime/domain.js';
+import type { EventBus } from '../../runtime/event-bus.js';
+import type { LaneEvents } from '../../runtime/events.js';
+import { deviceStatus } from '../../runtime/lane-health.js';
+import type { Logger } from '../../runtime/logger.js';
+import { ASSEMBLER_DEFAULTS, LineAssembler } from './line-assembler.js';
+import type { LineStreamCounters } from './protocol/frame-parser.js';
+import type { Frame, LineFrame, ScanBeginFrame, ScanEndFrame } from './protocol/frames.js';
+
+/** What the translator counts about scans (on top of the parser's frame counters). */
+export interface ScanCounters {
+  scansBegun: number;
+  scansCompleted: number;
+  scansAborted: number;
+  /** Lines that never arrived and were filled by interpolation. */
+  missingLines: number;
+  /** Lines for no open scan, of a wrong shape, beyond the line limit, or repeated: dropped. */
+  droppedLines: number;
+  /** Lines that arrived after their slot had been filled: the real line replaced the fill. */
+  lateLines: number;
+}
+
+export interface ScannerTranslatorOptions {
+  laneId: string;
+  /** Device name in status messages (config scanner.id), e.g. "scanner". */
+  device: string;
+  bus: EventBus<LaneEvents>;
+  log: Logger;
+  /** Pixel pitch used when a scan-begin carries none (config scanner.pixelMm). */
+  defaultPixelMm: number;
+  /** config scanner.scanTimeoutMs */
+  scanTimeoutMs: number;
+  batchLines?: number;
+  batchMs?: number;
+  maxLines?: number;
+  /** Frame counters of the line stream, reported in the device status. */
+  frameCounters?: LineStreamCounters;
+  now?: () => number;
+}
+
+export type LinkState = 'starting' | 'up' | 'down';
+
+interface OpenScan {
+  key: number;
+  meta: ScanMeta;
+}
+
+/**
+ * The one place where scanner driver events become lane events: line-protocol frames, link
+ * changes and file-drop scans in; scan.begin, scan.lines, scan.end, scan.aborted and the
+ * scanner's device.status out. Every scan that began ends in scan.end or scan.aborted.
+ */
+export class ScannerTranslator {
+  readonly counters: ScanCounters = { scansBegun: 0, scansCompleted: 0, scansAborted: 0, missingLines: 0, droppedLines: 0, lateLines: 0 };
+  readonly #o: ScannerTranslatorOptions;
+  readonly #asm: LineAssembler;
+  #open: OpenScan | null = null;
+  /** Key of the last scan that ended, so stray lines after its end do not reopen it. */
+  #lastKey: number | null = null;
+  #link: LinkState = 'starting';
+  #linkDetail = 'connecting';
+  #scannerState: string | null = null;
+  #fault: string | null = null;
+  #interlocksOk: boolean | null = null;
+  #radiationOn: boolean | null = null;
+  #speedKmh: number | null = null;
+  #deviceName: string | null = null;
+  #published: { state: DeviceState; detail: string } | null = null;
+
+  constructor(opts: ScannerTranslatorOptions) {
+    this.#o = opts;
+    this.#asm = new LineAssembler({
+      batchLines: opts.batchLines ?? ASSEMBLER_DEFAULTS.batchLines,
+      batchMs: opts.batchMs ?? ASSEMBLER_DEFAULTS.batchMs,
+      maxLines: opts.maxLines ?? ASSEMBLER_DEFAULTS.maxLines,
+      timeoutMs: opts.scanTimeoutMs,
+      now: opts.now,
+      onBatch: (b) => {
+        const scanId = this.#open?.meta.scanId;
+        if (scanId) this.#o.bus.emit('scan.lines', { scanId, ...b });
+      },
+      onTimeout: (silentMs) => this.#abort('timeout', `no line for ${silentMs} ms (scanner.scanTimeoutMs ${opts.scanTimeoutMs})`),
+    });
+  }
+
+  /** The id of the scan being received, if any. */
+  get openScanId(): string | null {
+    return this.#open?.meta.scanId ?? null;
+  }
+
+  /** One decoded frame from the line stream. */
+  frame(f: Frame): void {
+    switch (f.type) {
+      case 'line':
+        return this.#line(f);
+      case 'scanBegin':
+        return this.#begin(f);
+      case 'scanEnd':
+        return this.#end(f);
+      case 'fault': {
+        this.#fault = `fault ${f.code}: ${f.text}`;
+        if (this.#open) this.#abort('scanner-fault', `scanner reported ${this.#fault}`);
+        this.publishStatus();
+        return;
+      }
+      case 'status':
+        this.#scannerState = f.state;
+        this.#interlocksOk = f.interlocksOk;
+        this.#radiationOn = f.radiationOn;
+        this.#speedKmh = f.speedKmh;
+        this.#fault = f.state === 'fault' ? (this.#fault ?? 'scanner state is fault') : null;
+        this.publishStatus();
+        return;
+      case 'hello':
+        if (this.#open) this.#abort('link-lost', `scanner restarted its session (hello from ${f.device} ${f.firmware}) during the scan`);
+        this.#deviceName = `${f.device} ${f.firmware}`.trim();
+        this.#fault = null;
+        this.publishStatus();
+        return;
+      case 'heartbeat':
+        return;
+      default:
+        this.#o.log.debug({ type: f.type, seq: f.seq }, `${this.#o.device}: host command frame ${f.type} received from the scanner; ignored`);
+    }
+  }
+
+  /** The line stream's link changed. Losing it aborts the open scan with 'link-lost'. */
+  link(state: LinkState, detail: string): void {
+    this.#link = state;
+    this.#linkDetail = detail;
+    if (state === 'down' && this.#open) this.#abort('link-lost', `link to the scanner lost during the scan: ${detail}`);
+    if (state === 'up') this.#fault = null;
+    this.publishStatus();
+  }
+
+  /** A whole scan that arrived as files: scan.begin then scan.end, source 'file'. */
+  fileScan(meta: Omit<ScanMeta, 'laneId' | 'source'>, image: ScanImage, endedAt: string): void {
+    const full: ScanMeta = { ...meta, laneId: this.#o.laneId, source: 'file' };
+    this.counters.scansBegun++;
+    this.#o.bus.emit('scan.begin', full);
+    const scan: CompletedScan = { meta: full, endedAt, image };
+    this.counters.scansCompleted++;
+    this.#o.bus.emit('scan.end', scan);
+  }
+
+  /** Ends whatever is open (the bridge is stopping): reported as aborted, never dropped. */
+  close(detail: string): void {
+    if (this.#open) this.#abort('link-lost', detail);
+  }
+
+  /** Publishes the scanner's device.status with its counters (also called periodically by the service). */
+  publishStatus(force = false): void {
+    let state: DeviceState;
+    let detail: string;
+    if (this.#link === 'starting') {
+      state = 'starting';
+      detail = this.#linkDetail;
+    } else if (this.#link === 'down') {
+      state = 'disconnected';
+      detail = this.#linkDetail;
+    } else if (this.#fault) {
+      state = 'fault';
+      detail = this.#fault;
+    } else {
+      state = 'ok';
+      detail = `${this.#linkDetail}${this.#scannerState ? `; scanner ${this.#scannerState}` : ''}`;
+    }
+    const unchanged = this.#published && this.#published.state === state && this.#published.detail === detail;
+    if (unchanged && !force) return;
+    this.#published = { state, detail };
+    const info: Record<string, string | number | boolean | null> = { ...(this.#o.frameCounters ?? {}), ...this.counters };
+    info.scannerState = this.#scannerState;
+    info.interlocksOk = this.#interlocksOk;
+    info.radiationOn = this.#radiationOn;
+    info.speedKmh = this.#speedKmh;
+    info.device = this.#deviceName;
+    this.#o.bus.emit('device.status', deviceStatus(this.#o.device, state, detail, info));
+  }
+
+  #begin(f: ScanBeginFrame): void {
+    if (this.#open) this.#abort('link-lost', `no scan-end received before scan key ${f.scanKey} began`);
+    const vehicle: VehicleInfo = {};
+    if (f.plate) vehicle.plate = f.plate;
+    if (f.containerCode) vehicle.containerCode = f.containerCode;
+    if (f.vehicleClass) vehicle.class = f.vehicleClass;
+    if (f.speedKmh !== null) vehicle.speedKmh = f.speedKmh;
+    const startedAt = Number.isFinite(f.startedAtMs) && f.startedAtMs > 0 ? new Date(f.startedAtMs) : new Date();
+    const meta: ScanMeta = {
+      scanId: f.scanId || this.#derivedId(f.scanKey, startedAt),
+      laneId: this.#o.laneId,
+      startedAt: startedAt.toISOString(),
+      channels: f.channels,
+      energies: f.energies,
+      pixelMm: f.pixelMm > 0 && Number.isFinite(f.pixelMm) ? f.pixelMm : this.#o.defaultPixelMm,
+      ...(f.lineRateHz > 0 && Number.isFinite(f.lineRateHz) ? { lineRateHz: f.lineRateHz } : {}),
+      ...(Object.keys(vehicle).length ? { vehicle } : {}),
+      source: 'stream',
+    };
+    this.#openScan(f.scanKey, meta, f.expectedLines);
+  }
+
+  #openScan(key: number, meta: ScanMeta, expectedLines: number): void {
+    this.#open = { key, meta };
+    this.#fault = null;
+    this.#asm.begin({ channels: meta.channels, energies: meta.energies, pixelMm: meta.pixelMm, expectedLines });
+    this.counters.scansBegun++;
+    this.#o.bus.emit('scan.begin', meta);
+    this.publishStatus();
+  }
+
+  #line(f: LineFrame): void {
+    const open = this.#open;
+    if (!open) {
+      if (f.scanKey === this.#lastKey) {
+        this.counters.droppedLines++;
+        return;
+      }
+      // Its scan-begin was lost: open the scan from what the line says, so the scan is still reported.
+      const energies = f.energyMask === 1 ? 1 : 2;
+      const now = new Date();
+      this.#o.log.warn({ scanKey: f.scanKey, offset: f.offset }, `${this.#o.device}: line for scan key ${f.scanKey} without its scan-begin (lost); scan opened from the line (${f.channels} channels, ${energies} energies, pixel ${this.#o.defaultPixelMm} mm from config)`);
+      this.#openScan(f.scanKey, { scanId: this.#derivedId(f.scanKey, now), laneId: this.#o.laneId, startedAt: now.toISOString(), channels: f.channels, energies, pixelMm: this.#o.defaultPixelMm, source: 'stream' }, 0);
+      return this.#line(f);
+    }
+    if (f.scanKey !== open.key) {
+      this.counters.droppedLines++;
+      return;
+    }
+    const outcome = this.#asm.addLine(f.lineIndex, f.channels, f.energyMask, f.samples);
+    if (outcome === 'late') this.counters.lateLines++;
+    else if (outcome !== 'added') {
+      this.counters.droppedLines++;
+      this.#o.log.warn({ scanId: open.meta.scanId, lineIndex: f.lineIndex, outcome }, `${this.#o.device}: line ${f.lineIndex} of scan ${open.meta.scanId} dropped (${outcome})`);
+    }
+  }
+
+  #end(f: ScanEndFrame): void {
+    const open = this.#open;
+    if (!open || open.key !== f.scanKey) {
+      this.#o.log.warn({ scanKey: f.scanKey }, `${this.#o.device}: scan-end for scan key ${f.scanKey}, which is not open; ignored`);
+      return;
+    }
+    if (f.outcome === 'aborted-by-host') return this.#abort('operator-abort', 'the scanner ended the scan on an abort command');
+    if (f.outcome === 'aborted-by-scanner') return this.#abort('scanner-fault', 'the scanner ended the scan as aborted');
+    if (this.#asm.received === 0) return this.#abort('scanner-fault', `the scanner closed the scan without sending any line (announced ${f.lineCount})`);
+    const image = this.#asm.finish(f.lineCount);
+    this.#closed(open);
+    this.counters.scansCompleted++;
+    this.counters.missingLines += countMissing(image);
+    const endedAt = Number.isFinite(f.endedAtMs) && f.endedAtMs > 0 ? new Date(f.endedAtMs) : new Date();
+    this.#o.bus.emit('scan.end', { meta: open.meta, endedAt: endedAt.toISOString(), image });
+  }
+
+  #abort(reason: AbortReason, detail: string): void {
+    const open = this.#open;
+    if (!open) return;
+    const partial = this.#asm.abort();
+    this.#closed(open);
+    this.counters.scansAborted++;
+    if (partial) this.counters.missingLines += countMissing(partial);
+    this.#o.log.warn({ scanId: open.meta.scanId, reason, lines: partial?.width ?? 0 }, `${this.#o.device}: scan ${open.meta.scanId} aborted (${reason}): ${detail}`);
+    this.#o.bus.emit('scan.aborted', {
+      scanId: open.meta.scanId,
+      laneId: this.#o.laneId,
+      reason,
+      detail,
+      at: new Date().toISOString(),
+      meta: open.meta,
+      ...(partial ? { partial } : {}),
+    });
+  }
+
+  #closed(open: OpenScan): void {
+    this.#lastKey = open.key;
+    this.#open = null;
+  }
+
+  #derivedId(key: number, at: Date): string {
+    return `${this.#o.device}-${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${key}`;
+  }
+}
+
+function countMissing(img: ScanImage): number {
+  let n = 0;
+  if (img.missing) for (let i = 0; i < img.missing.length; i++) n += img.missing[i];
+  return n;
+}
