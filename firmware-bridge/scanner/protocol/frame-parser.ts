@@ -199,12 +199,11 @@ export class FrameParser extends Transform {
   }
 
   /** A whole frame with a valid header: checks sequence, payload CRC and payload, then passes it on. */
-  #complete(bytes: Uint8Array, offset: number): void {
+  #complete(bytes: Buffer, offset: number): void {
     const c = this.counters;
-    const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const version = bytes[2];
     const code = bytes[3];
-    const seq = v.getUint32(4, true);
+    const seq = bytes.readUInt32LE(4);
     const name = frameTypeName(code);
     if (name === 'hello' || this.#expectSeq === null) {
       this.#expectSeq = (seq + 1) >>> 0;
@@ -218,7 +217,7 @@ export class FrameParser extends Transform {
       this.#expectSeq = (seq + 1) >>> 0;
     }
     const end = bytes.length - TRAILER_BYTES;
-    if (crc32c(bytes, HEADER_BYTES, end) !== v.getUint32(end, true)) {
+    if (crc32c(bytes, HEADER_BYTES, end) !== bytes.readUInt32LE(end)) {
       c.crcErrors++;
       this.#warn('crc', offset, `${this.#source}: payload CRC mismatch in ${name ?? `type 0x${code.toString(16)}`} frame seq ${seq} at byte ${offset}; frame dropped`);
       return;
