@@ -1,15 +1,100 @@
-import { EXIT, parseCommandArgs, type CliCommand } from '../command.js';
+import { OnnxDetector } from '../../inference/detector.js';
+import { analyzeImage } from '../../inference/analyze-image.js';
+import { readScan, ScanFileError } from '../../inference/scan-file.js';
+import { modelDir } from '../../runtime/compose/detector.js';
+import { EXIT, parseCommandArgs, UsageError, type CliCommand } from '../command.js';
+
+const DEFAULT_MODEL = 'models/person-fcn';
 
 const cmd: CliCommand = {
   name: 'analyze',
   summary: 'analyse scan image files offline',
-  usage: `Usage: checkpoint-edge analyze [options]
+  usage: `Usage: checkpoint-edge analyze <scan.png>… [options]
 
-the ONNX detection runtime is not part of this build.`,
+Analyses X-ray scan images with the detection model and prints a verdict per file.
+Input: 16-bit greyscale PNG or TIFF (8-bit PNG and JPEG accepted, rescaled with a warning),
+pixel = detected intensity, 65535 = open beam, rows = detector channels (top of the vehicle
+first), columns = scan lines. Pitch 5 mm unless a sidecar <file>.json with {"pixelMm": …}
+or --pixel-mm says otherwise.
+
+Options:
+  --low <low.png>        low-energy image of the scan (repeat once per scan, same order)
+  --pixel-mm <mm>        pixel pitch of every file (overrides sidecars)
+  --json                 one JSON object per scan per line:
+                         {"file","verdict","score","regions":[{"x","y","w","h","score"}],"model","ms"}
+  --model <dir>          model folder (default ${DEFAULT_MODEL})
+  --threads <n>          onnxruntime threads (default 2)
+  --alert <t>            scan score at or above which the verdict is "person" (default 0.5, as lanes[].thresholds.alert)
+  --region <t>           regions scoring below this are not reported (default 0.3)
+
+Exit status: 0 all files analysed; 1 a file could not be read or the model is unavailable
+(the other files are still analysed); 2 bad usage.`,
   async run(argv) {
-    if (!parseCommandArgs(cmd, argv, {}, true)) return EXIT.ok;
-    process.stderr.write('analyze: the ONNX detection runtime is not part of this build\n');
-    return EXIT.failure;
+    const args = parseCommandArgs(cmd, argv, {
+      low: { type: 'string', multiple: true },
+      'pixel-mm': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      model: { type: 'string' },
+      threads: { type: 'string' },
+      alert: { type: 'string' },
+      region: { type: 'string' },
+    }, true);
+    if (!args) return EXIT.ok;
+    const files = args.positionals;
+    if (files.length === 0) throw new UsageError(`analyze: give at least one scan file\nRun 'checkpoint-edge analyze --help' for usage.`);
+    const lows = args.values.low ?? [];
+    if (lows.length && lows.length !== files.length) throw new UsageError(`analyze: ${lows.length} --low file(s) for ${files.length} scan(s); give one --low per scan, in the same order`);
+    const num = (name: string, v: string | undefined, dflt: number, min: number, max: number) => {
+      if (v === undefined) return dflt;
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`analyze: --${name} must be a number in [${min}, ${max}], got "${v}"`);
+      return n;
+    };
+    const pixelMm = args.values['pixel-mm'] === undefined ? undefined : num('pixel-mm', args.values['pixel-mm'], 5, 0.1, 100);
+    const threads = num('threads', args.values.threads, 2, 1, 64);
+    const alert = num('alert', args.values.alert, 0.5, 0, 1);
+    const regionMin = num('region', args.values.region, 0.3, 0, 1);
+    const json = args.values.json;
+
+    const detector = await OnnxDetector.open({ path: modelDir(args.values.model ?? DEFAULT_MODEL), threads: Math.round(threads), warmup: true });
+    const st = detector.status;
+    if (st.state !== 'ready') {
+      process.stderr.write(`analyze: detection unavailable: ${st.reason}\n`);
+      return EXIT.failure;
+    }
+    const model = `${st.model.name} ${st.model.version}`;
+    let failed = 0;
+    try {
+      for (let i = 0; i < files.length; i++) {
+        const file = files[i];
+        const t0 = performance.now();
+        try {
+          const { image, warnings } = await readScan(file, lows[i], pixelMm);
+          for (const w of warnings) process.stderr.write(`analyze: warning: ${w}\n`);
+          const d = await analyzeImage(detector, image, file);
+          const ms = Math.round(performance.now() - t0);
+          const verdict = d.score >= alert ? 'person' : 'clear';
+          const regions = d.regions.filter((r) => r.score >= regionMin).map((r) => ({ ...r, score: round(r.score) }));
+          if (json) {
+            process.stdout.write(`${JSON.stringify({ file, verdict, score: round(d.score), regions, model, ms })}\n`);
+          } else {
+            const rs = regions.map((r) => `${r.x},${r.y} ${r.w}x${r.h} (${r.score.toFixed(2)})`).join('; ');
+            process.stdout.write(`${file}: ${verdict} score ${d.score.toFixed(3)}, ${regions.length} region(s)${rs ? `: ${rs}` : ''} [${image.width}x${image.height} at ${image.pixelMm} mm, ${model}, ${ms} ms]\n`);
+          }
+        } catch (err) {
+          failed++;
+          const msg = err instanceof ScanFileError ? err.message : `${file}: ${(err as Error).message}`;
+          process.stderr.write(`analyze: not analysed: ${msg}\n`);
+        }
+      }
+    } finally {
+      await detector.close();
+    }
+    return failed ? EXIT.failure : EXIT.ok;
   },
 };
 export default cmd;
+
+function round(v: number): number {
+  return Math.round(v * 1e4) / 1e4;
+}

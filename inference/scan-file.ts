@@ -1,0 +1,100 @@
+import { readFile } from 'node:fs/promises';
+import sharp, { type Metadata } from 'sharp';
+import type { ScanImage } from '../runtime/domain.js';
+
+/** Pixel pitch assumed when neither a sidecar nor the caller says otherwise. */
+export const DEFAULT_PIXEL_MM = 5;
+
+export interface ScanFile {
+  /** Intensities, 65535 = open beam (8-bit files rescaled: v * 257). */
+  image: Uint16Array;
+  width: number;
+  height: number;
+  bitDepth: 8 | 16;
+  /** Things the caller should tell the user (8-bit input, colour input). */
+  warnings: string[];
+}
+
+/** Why a scan file cannot be analysed; the message names the file. */
+export class ScanFileError extends Error {}
+
+/**
+ * Decodes a scan image: 16-bit greyscale PNG or TIFF (pixel = detected intensity, 65535 = open
+ * beam, rows = detector channels, columns = lines), or 8-bit PNG/JPEG, rescaled by 257.
+ */
+export async function readScanFile(path: string): Promise<ScanFile> {
+  let meta: Metadata;
+  try {
+    meta = await sharp(path).metadata();
+  } catch (err) {
+    throw new ScanFileError(`${path}: cannot be read as an image (${firstLine(err)}); expected a 16-bit greyscale PNG or TIFF, or an 8-bit PNG or JPEG`);
+  }
+  const warnings: string[] = [];
+  const channels = meta.channels ?? 1;
+  const colour = channels - (meta.hasAlpha ? 1 : 0) > 1;
+  if (colour) warnings.push(`${path}: colour image (${meta.space}); converted to greyscale`);
+  try {
+    if (meta.depth === 'ushort') {
+      const { data, info } = await sharp(path).toColourspace('grey16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
+      const image = new Uint16Array(data.buffer, data.byteOffset, data.length / 2).slice(0, info.width * info.height);
+      return { image, width: info.width, height: info.height, bitDepth: 16, warnings };
+    }
+    if (meta.depth === 'uchar') {
+      const { data, info } = await sharp(path).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+      const n = info.width * info.height;
+      const image = new Uint16Array(n);
+      const step = info.channels;
+      for (let i = 0; i < n; i++) image[i] = data[i * step] * 257;
+      warnings.push(`${path}: 8-bit image (${meta.format}); intensities rescaled to 16 bits (v x 257), fine detail in dense regions is lost`);
+      return { image, width: info.width, height: info.height, bitDepth: 8, warnings };
+    }
+  } catch (err) {
+    throw new ScanFileError(`${path}: cannot be decoded (${firstLine(err)})`);
+  }
+  throw new ScanFileError(`${path}: ${meta.depth ?? 'unknown'} samples are not supported; expected 8- or 16-bit greyscale`);
+}
+
+/** pixelMm from a sidecar `<file>.json` (or `<file minus extension>.json`), if one exists. */
+export async function sidecarPixelMm(path: string): Promise<{ pixelMm: number; from: string } | null> {
+  const candidates = [`${path}.json`, path.replace(/\.[^./]+$/, '.json')].filter((p, i, a) => p !== path && a.indexOf(p) === i);
+  for (const p of candidates) {
+    let text: string;
+    try {
+      text = await readFile(p, 'utf8');
+    } catch {
+      continue;
+    }
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch (err) {
+      throw new ScanFileError(`${p}: sidecar is not valid JSON (${(err as Error).message})`);
+    }
+    const v = (doc as { pixelMm?: unknown } | null)?.pixelMm;
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !(v > 0 && v <= 100)) throw new ScanFileError(`${p}: pixelMm must be a number of mm in (0, 100], got ${JSON.stringify(v)}`);
+    return { pixelMm: v, from: p };
+  }
+  return null;
+}
+
+/** A scan image from a high-energy file and optional low-energy file of the same size. */
+export async function readScan(highPath: string, lowPath: string | undefined, pixelMm: number | undefined): Promise<{ image: ScanImage; warnings: string[]; bitDepth: 8 | 16 }> {
+  const high = await readScanFile(highPath);
+  const warnings = [...high.warnings];
+  let low: ScanFile | undefined;
+  if (lowPath) {
+    low = await readScanFile(lowPath);
+    warnings.push(...low.warnings);
+    if (low.width !== high.width || low.height !== high.height) {
+      throw new ScanFileError(`${lowPath}: low-energy image is ${low.width}x${low.height}, the high-energy image ${highPath} is ${high.width}x${high.height}; they must match`);
+    }
+  }
+  const mm = pixelMm ?? (await sidecarPixelMm(highPath))?.pixelMm ?? DEFAULT_PIXEL_MM;
+  const image: ScanImage = { width: high.width, height: high.height, pixelMm: mm, high: high.image, ...(low ? { low: low.image } : {}) };
+  return { image, warnings, bitDepth: low && low.bitDepth === 8 ? 8 : high.bitDepth };
+}
+
+function firstLine(err: unknown): string {
+  return String((err as Error)?.message ?? err).split('\n')[0];
+}
