@@ -1,7 +1,9 @@
 import { EXIT, type CliCommand } from '../command.js';
 
 /** Simulators, each in its own sim/<name>/cli.ts, loaded on demand. */
-const SIMS: Record<string, { summary: string; load: () => Promise<((argv: string[]) => Promise<number>) | null> }> = {};
+const SIMS: Record<string, { summary: string; load: () => Promise<((argv: string[]) => Promise<number>) | null> }> = {
+  camera: { summary: 'lane cameras over HTTP: MJPEG, snapshots, fault injection', load: async () => (await import('../../sim/camera/cli.js')).default },
+};
 
 const cmd: CliCommand = {
   name: 'sim',

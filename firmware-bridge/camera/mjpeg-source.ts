@@ -1,0 +1,56 @@
+import type { ClientRequest } from 'node:http';
+import { cameraGet } from './http-request.js';
+import { boundaryOf, MultipartParser, type MultipartPart } from './multipart-parser.js';
+import { safeUrl, type FrameSink, type FrameSource } from './source.js';
+
+export interface MjpegSourceOptions {
+  url: string;
+  username?: string;
+  password?: string;
+  connectTimeoutMs: number;
+}
+
+/** MJPEG over HTTP: one long GET answered with multipart/x-mixed-replace, one JPEG per part. */
+export class MjpegHttpSource implements FrameSource {
+  readonly describe: string;
+  readonly #o: MjpegSourceOptions;
+  #req: ClientRequest | null = null;
+  #closed = false;
+
+  constructor(o: MjpegSourceOptions) {
+    this.#o = o;
+    this.describe = `mjpeg ${safeUrl(o.url)}`;
+  }
+
+  async open(sink: FrameSink): Promise<void> {
+    this.#closed = false;
+    const { response, request } = cameraGet({ url: this.#o.url, username: this.#o.username, password: this.#o.password, timeoutMs: this.#o.connectTimeoutMs });
+    this.#req = request;
+    const res = await response;
+    const ct = res.headers['content-type'];
+    if (!ct || !/^multipart\//i.test(ct)) {
+      res.destroy();
+      throw new Error(`${safeUrl(this.#o.url)} answered Content-Type "${ct ?? ''}", not multipart/x-mixed-replace: is this the camera's MJPEG URL (not its snapshot URL)?`);
+    }
+    const parser = new MultipartParser({ boundary: boundaryOf(ct) ?? undefined, onProblem: (p) => sink.problem(p) });
+    let ended = false;
+    const end = (reason: string) => {
+      if (ended || this.#closed) return;
+      ended = true;
+      sink.ended(reason);
+    };
+    parser.on('data', (part: MultipartPart) => sink.frame(part.body));
+    parser.on('error', (err) => end(`MJPEG stream unreadable: ${err.message}`));
+    res.on('error', (err) => end(`MJPEG stream broke: ${err.message}`));
+    res.on('aborted', () => end('the camera closed the MJPEG stream'));
+    res.on('end', () => end('the camera ended the MJPEG stream'));
+    res.on('close', () => end('the MJPEG connection closed'));
+    res.pipe(parser);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#req?.destroy();
+    this.#req = null;
+  }
+}

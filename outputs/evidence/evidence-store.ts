@@ -1,0 +1,219 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { extname, join, resolve, sep } from 'node:path';
+import type { EvidenceRef, ScanImage, ScanResult } from '../../runtime/domain.js';
+import type { EventBus } from '../../runtime/event-bus.js';
+import type { CameraSnapshot, LaneEvents } from '../../runtime/events.js';
+import { sendJson, type RuntimeHttpServer } from '../../runtime/http-server.js';
+import type { EvidenceCollector } from '../../runtime/lane-pipeline.js';
+import type { Logger } from '../../runtime/logger.js';
+import type { Service } from '../../runtime/service.js';
+import { applyRetention, type RetentionPolicy, type RetentionReport } from './retention.js';
+import { renderScanJpeg } from './scan-render.js';
+
+export interface EvidenceStoreOptions {
+  laneId: string;
+  /** Folder of this lane's evidence: one sub-folder per scan. */
+  dir: string;
+  bus: EventBus<LaneEvents>;
+  /** Where GET /evidence/<scanId>/<name> is served; absent: files are written but not served. */
+  http?: RuntimeHttpServer;
+  log: Logger;
+  retention: RetentionPolicy;
+  /** How often the retention policy runs (it also runs at start and when the size limit is passed). */
+  sweepEveryMs?: number;
+  /** Scan pictures wider than this are scaled down. */
+  scanMaxWidth?: number;
+  /** Snapshots kept in memory for scans not yet decided. */
+  maxPendingScans?: number;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const CONTENT_TYPES: Record<string, string> = { '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png', '.json': 'application/json; charset=utf-8' };
+
+/** A scan id made fit for a folder and URL segment: anything but letters, digits, '.', '-', '_' becomes '_'. */
+export function evidenceFolderName(scanId: string): string {
+  const s = scanId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 128);
+  return NAME.test(s) ? s : `scan_${s.replace(/^[._-]+/, '')}`;
+}
+
+/**
+ * The lane's evidence: for each decided scan, a JPEG of the scan with the flagged regions
+ * boxed, and the camera snapshots taken at its begin and end, written to <dir>/<scanId>/ and
+ * served at /evidence/<scanId>/<name>. Old evidence goes by the retention policy.
+ */
+export class EvidenceStore implements EvidenceCollector, Service {
+  readonly name: string;
+  readonly root: string;
+  readonly #o: EvidenceStoreOptions;
+  readonly #snapshots = new Map<string, CameraSnapshot[]>();
+  readonly #writing = new Set<string>();
+  #off: (() => void) | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #sweeping: Promise<RetentionReport | null> = Promise.resolve(null);
+  #bytesSinceSweep = 0;
+  #knownBytes = 0;
+  #routed = false;
+
+  constructor(o: EvidenceStoreOptions) {
+    this.#o = o;
+    this.name = `evidence:${o.laneId}`;
+    this.root = resolve(o.dir);
+  }
+
+  async start(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    this.#off = this.#o.bus.on('camera.snapshot', this.name, (s) => this.#remember(s));
+    if (this.#o.http && !this.#routed) {
+      this.#routed = true;
+      this.#o.http.route('/evidence', this.name, (req, res, url) => this.#serve(req, res, url));
+    }
+    void this.sweep();
+    this.#timer = setInterval(() => void this.sweep(), this.#o.sweepEveryMs ?? 10 * 60_000);
+    this.#timer.unref?.();
+  }
+
+  async stop(): Promise<void> {
+    this.#off?.();
+    this.#off = null;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    await this.#sweeping;
+  }
+
+  /** Runs the retention policy now (one run at a time); logs and returns what it deleted. */
+  sweep(): Promise<RetentionReport | null> {
+    this.#sweeping = this.#sweeping.then(async () => {
+      try {
+        const r = await applyRetention(this.root, this.#o.retention, { keep: this.#writing });
+        this.#knownBytes = r.keptBytes;
+        this.#bytesSinceSweep = 0;
+        if (r.deleted.length) {
+          const bytes = r.deleted.reduce((s, d) => s + d.bytes, 0);
+          this.#o.log.info({ deleted: r.deleted.length, bytes, keptScans: r.keptScans, keptBytes: r.keptBytes }, `evidence retention deleted ${r.deleted.length} scan(s) (${(bytes / 1048576).toFixed(1)} MiB) from ${this.root}`);
+        }
+        return r;
+      } catch (err) {
+        this.#o.log.error({ err, dir: this.root }, `evidence retention in ${this.root} failed: ${(err as Error).message}; check the folder's permissions`);
+        return null;
+      }
+    });
+    return this.#sweeping;
+  }
+
+  #remember(s: CameraSnapshot): void {
+    if (!s.scanId) return;
+    const list = this.#snapshots.get(s.scanId) ?? [];
+    list.push(s);
+    this.#snapshots.set(s.scanId, list);
+    const max = this.#o.maxPendingScans ?? 8;
+    while (this.#snapshots.size > max) this.#snapshots.delete(this.#snapshots.keys().next().value!);
+  }
+
+  async collect(result: ScanResult, image: ScanImage | undefined): Promise<EvidenceRef[]> {
+    // Let the rest of this scan's end event run first: the scan-end snapshots are taken by
+    // listeners that may come after the pipeline's.
+    await new Promise<void>((r) => setImmediate(r));
+    const folder = evidenceFolderName(result.scanId);
+    const dir = join(this.root, folder);
+    const snaps = this.#snapshots.get(result.scanId) ?? [];
+    this.#snapshots.delete(result.scanId);
+    const files: { name: string; data: Buffer; kind: EvidenceRef['kind'] }[] = [];
+    if (image && image.width > 0 && image.height > 0) {
+      try {
+        const r = await renderScanJpeg(image, result.regions, { maxWidth: this.#o.scanMaxWidth ?? 2000 });
+        files.push({ name: 'scan.jpg', data: r.jpeg, kind: 'scan' });
+      } catch (err) {
+        this.#o.log.error({ err, scanId: result.scanId }, `scan picture of ${result.scanId} could not be rendered: ${(err as Error).message}`);
+      }
+    }
+    const used = new Set<string>();
+    for (const s of snaps) {
+      let name = `${s.cameraId}-${s.moment}.jpg`;
+      for (let i = 2; used.has(name); i++) name = `${s.cameraId}-${s.moment}-${i}.jpg`;
+      used.add(name);
+      files.push({ name, data: s.jpeg, kind: 'camera' });
+    }
+    if (!files.length) return [];
+    this.#writing.add(folder);
+    try {
+      await mkdir(dir, { recursive: true });
+      await Promise.all(files.map((f) => writeFile(join(dir, f.name), f.data)));
+    } catch (err) {
+      throw new Error(`cannot write evidence of scan ${result.scanId} to ${dir}: ${(err as Error).message}`, { cause: err });
+    } finally {
+      this.#writing.delete(folder);
+    }
+    const bytes = files.reduce((s, f) => s + f.data.length, 0);
+    this.#bytesSinceSweep += bytes;
+    if (this.#knownBytes + this.#bytesSinceSweep > this.#o.retention.maxBytes) void this.sweep();
+    return files.map((f) => ({
+      name: f.name,
+      kind: f.kind,
+      contentType: 'image/jpeg',
+      url: `/evidence/${encodeURIComponent(folder)}/${encodeURIComponent(f.name)}`,
+    }));
+  }
+
+  /** GET /evidence/<scanId>/<name>; false (not ours) lets another lane's store answer, then 404. */
+  async #serve(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+    const parts = url.pathname.split('/').slice(2);
+    if (parts.length !== 2) {
+      sendJson(res, 404, { error: `no such evidence: ${url.pathname} (expected /evidence/<scanId>/<name>)` });
+      return true;
+    }
+    let scan: string;
+    let name: string;
+    try {
+      scan = decodeURIComponent(parts[0]);
+      name = decodeURIComponent(parts[1]);
+    } catch {
+      sendJson(res, 400, { error: `malformed evidence path: ${url.pathname}` });
+      return true;
+    }
+    if (!NAME.test(scan) || !NAME.test(name) || scan.includes('..') || name.includes('..')) {
+      sendJson(res, 404, { error: `no such evidence: ${url.pathname}` });
+      return true;
+    }
+    const file = join(this.root, scan, name);
+    if (!file.startsWith(this.root + sep)) {
+      sendJson(res, 404, { error: `no such evidence: ${url.pathname}` });
+      return true;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      sendJson(res, 405, { error: `${req.method} not allowed on evidence` });
+      return true;
+    }
+    let size: number;
+    try {
+      const s = await stat(file);
+      if (!s.isFile()) return false;
+      size = s.size;
+    } catch {
+      return false;
+    }
+    res.writeHead(200, {
+      'content-type': CONTENT_TYPES[extname(name).toLowerCase()] ?? 'application/octet-stream',
+      'content-length': size,
+      'cache-control': 'private, max-age=86400, immutable',
+      'x-content-type-options': 'nosniff',
+    });
+    if (req.method === 'HEAD') {
+      res.end();
+      return true;
+    }
+    await new Promise<void>((done) => {
+      const rs = createReadStream(file);
+      rs.on('error', (err) => {
+        this.#o.log.error({ err, file }, `reading evidence ${file} failed: ${err.message}`);
+        res.destroy(err);
+        done();
+      });
+      rs.on('end', () => done());
+      rs.pipe(res);
+    });
+    return true;
+  }
+}

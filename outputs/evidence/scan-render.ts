@@ -1,0 +1,131 @@
+import sharp from 'sharp';
+import type { Region, ScanImage } from '../../runtime/domain.js';
+
+export interface ScanRenderOptions {
+  /** Wider scans are scaled down to this width (aspect kept). */
+  maxWidth?: number;
+  /** JPEG quality 1-100. */
+  quality?: number;
+}
+
+export interface RenderedScan {
+  jpeg: Buffer;
+  width: number;
+  height: number;
+  /** The attenuation window used: -ln(I/I0) mapped to white..black. */
+  window: { low: number; high: number };
+}
+
+const OPEN_BEAM = 65535;
+
+/**
+ * The attenuation window of a scan: from the 0.5th to the 99.5th percentile of -ln(I/I0), so
+ * that open beam is white, the densest cargo black, and a few dead or saturated pixels do not
+ * flatten the contrast. Taken from a histogram of the raw values (log is monotonic).
+ */
+export function attenuationWindow(high: Uint16Array): { low: number; high: number } {
+  const hist = new Uint32Array(65536);
+  for (let i = 0; i < high.length; i++) hist[high[i]]++;
+  const n = high.length;
+  const at = (q: number): number => {
+    const target = q * n;
+    let acc = 0;
+    for (let v = 0; v < 65536; v++) {
+      acc += hist[v];
+      if (acc >= target) return v;
+    }
+    return 65535;
+  };
+  const dark = Math.max(1, at(0.005));
+  const bright = Math.max(1, at(0.995));
+  const low = Math.max(0, -Math.log(bright / OPEN_BEAM));
+  let hi = -Math.log(dark / OPEN_BEAM);
+  if (hi - low < 0.5) hi = low + 0.5;
+  return { low, high: hi };
+}
+
+/** Greyscale lookup: raw detector value -> 8-bit, log-attenuation within the window, white = open beam. */
+function lookup(win: { low: number; high: number }): Uint8Array {
+  const lut = new Uint8Array(65536);
+  const span = win.high - win.low;
+  for (let v = 0; v < 65536; v++) {
+    const a = -Math.log(Math.max(v, 1) / OPEN_BEAM);
+    const t = Math.min(1, Math.max(0, (a - win.low) / span));
+    lut[v] = Math.round(255 * (1 - t));
+  }
+  return lut;
+}
+
+/**
+ * A JPEG of a scan for operators and central command: high-energy channel as log-attenuation
+ * greyscale, lines that never arrived tinted magenta, flagged regions boxed in red. Scans wider
+ * than maxWidth are scaled down first, and the boxes drawn at the output scale so they stay sharp.
+ */
+export async function renderScanJpeg(image: ScanImage, regions: readonly Region[], opts: ScanRenderOptions = {}): Promise<RenderedScan> {
+  const { width: w, height: h } = image;
+  if (w <= 0 || h <= 0 || image.high.length < w * h) throw new Error(`scan image ${w}x${h} has ${image.high.length} samples; cannot render it`);
+  const maxWidth = opts.maxWidth ?? 2000;
+  const win = attenuationWindow(image.high);
+  const lut = lookup(win);
+  const grey = Buffer.allocUnsafe(w * h);
+  const src = image.high;
+  for (let i = 0; i < w * h; i++) grey[i] = lut[src[i]];
+
+  let ow = w;
+  let oh = h;
+  let pixels = grey;
+  if (w > maxWidth) {
+    ow = maxWidth;
+    oh = Math.max(1, Math.round((h * maxWidth) / w));
+    pixels = await sharp(grey, { raw: { width: w, height: h, channels: 1 } }).resize(ow, oh, { fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer();
+  }
+  const rgb = Buffer.allocUnsafe(ow * oh * 3);
+  for (let i = 0, j = 0; i < ow * oh; i++, j += 3) rgb[j] = rgb[j + 1] = rgb[j + 2] = pixels[i];
+
+  const sx = ow / w;
+  const sy = oh / h;
+  if (image.missing) {
+    for (let x = 0; x < ow; x++) {
+      const a = Math.floor(x / sx);
+      const b = Math.min(w, Math.max(a + 1, Math.floor((x + 1) / sx)));
+      let miss = false;
+      for (let k = a; k < b && !miss; k++) miss = image.missing[k] === 1;
+      if (!miss) continue;
+      for (let y = 0; y < oh; y++) {
+        const j = (y * ow + x) * 3;
+        rgb[j] = Math.min(255, rgb[j] + 80);
+        rgb[j + 1] = rgb[j + 1] >> 1;
+        rgb[j + 2] = Math.min(255, rgb[j + 2] + 80);
+      }
+    }
+  }
+
+  const t = Math.max(2, Math.round(Math.min(ow, oh) / 250));
+  for (const r of regions) {
+    const x0 = clamp(Math.round(r.x * sx), 0, ow - 1);
+    const y0 = clamp(Math.round(r.y * sy), 0, oh - 1);
+    const x1 = clamp(Math.round((r.x + r.w) * sx) - 1, x0, ow - 1);
+    const y1 = clamp(Math.round((r.y + r.h) * sy) - 1, y0, oh - 1);
+    fillRed(rgb, ow, x0, y0, x1, Math.min(y1, y0 + t - 1));
+    fillRed(rgb, ow, x0, Math.max(y0, y1 - t + 1), x1, y1);
+    fillRed(rgb, ow, x0, y0, Math.min(x1, x0 + t - 1), y1);
+    fillRed(rgb, ow, Math.max(x0, x1 - t + 1), y0, x1, y1);
+  }
+  const jpeg = await sharp(rgb, { raw: { width: ow, height: oh, channels: 3 } }).jpeg({ quality: opts.quality ?? 85, mozjpeg: false }).toBuffer();
+  return { jpeg, width: ow, height: oh, window: win };
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+function fillRed(rgb: Buffer, width: number, x0: number, y0: number, x1: number, y1: number): void {
+  for (let y = y0; y <= y1; y++) {
+    for (let x = x0; x <= x1; x++) {
+      const j = (y * width + x) * 3;
+      rgb[j] = 255;
+      rgb[j + 1] = 0;
+      rgb[j + 2] = 0;
+    }
+  }
+}
