@@ -1,0 +1,405 @@
+import { type Projection, type Stuff, v3, X, Y, Z, normalize, cross } from './projection.js';
+import type { Rng } from './prng.js';
+import type { Space } from './vehicles.js';
+
+/**
+ * Cargo: the load is laid out as items along the load space, each `rows` deep across the lane
+ * (identical items side by side along the beam are drawn once with their density multiplied by
+ * the number of rows, which is exact for a parallel beam). A hiding place is a keep-out zone:
+ * items that overlap it lose as many rows as the zone is deep, which opens a cavity in the load
+ * the way smugglers do it, by leaving out boxes.
+ */
+
+export type CargoKind = 'empty' | 'boxes' | 'sacks' | 'textiles' | 'produce' | 'wood' | 'machinery' | 'drums' | 'tyres' | 'scrap' | 'mixed';
+export const CARGO_KINDS: readonly CargoKind[] = ['empty', 'boxes', 'sacks', 'textiles', 'produce', 'wood', 'machinery', 'drums', 'tyres', 'scrap', 'mixed'];
+export type CargoDensity = 'empty' | 'light' | 'medium' | 'dense';
+export const CARGO_DENSITIES: readonly CargoDensity[] = ['empty', 'light', 'medium', 'dense'];
+
+/** Mean areal density (g/cm^2 along the beam, averaged over the load space) bounding each category. */
+export const CARGO_DENSITY_LIMITS = { empty: 3, light: 30, medium: 90 } as const;
+
+export function densityCategory(arealGcm2: number): CargoDensity {
+  if (arealGcm2 < CARGO_DENSITY_LIMITS.empty) return 'empty';
+  if (arealGcm2 < CARGO_DENSITY_LIMITS.light) return 'light';
+  if (arealGcm2 < CARGO_DENSITY_LIMITS.medium) return 'medium';
+  return 'dense';
+}
+
+/** Kinds of cargo likely to give each density category (the measured category is what is recorded). */
+export const KINDS_BY_DENSITY: Readonly<Record<CargoDensity, readonly CargoKind[]>> = {
+  empty: ['empty'],
+  light: ['boxes', 'textiles', 'produce', 'tyres', 'mixed'],
+  medium: ['boxes', 'textiles', 'produce', 'wood', 'sacks', 'mixed', 'tyres'],
+  dense: ['sacks', 'machinery', 'drums', 'scrap', 'wood', 'mixed'],
+};
+
+export interface KeepOut {
+  x0: number;
+  x1: number;
+  z0: number;
+  z1: number;
+  /** How deep (mm, along the beam) the cavity reaches into the load. */
+  depth: number;
+}
+
+interface Item {
+  x0: number;
+  x1: number;
+  z0: number;
+  z1: number;
+  rows: number;
+  /** Draws the item `rows` deep; returns its mass in grams. */
+  draw(proj: Projection, rows: number): number;
+}
+
+export interface CargoPlan {
+  kind: CargoKind;
+  items: Item[];
+  rowDepth: number;
+}
+
+export interface CargoResult {
+  kind: CargoKind;
+  /** Mean areal density over the load space, g/cm^2. */
+  arealDensity: number;
+  density: CargoDensity;
+}
+
+/** Lays out cargo of a kind filling `fill` (0..1) of the load length and up to `heightShare` of its height. */
+export function planCargo(space: Space, kind: CargoKind, fill: number, heightShare: number, target: CargoDensity, rng: Rng): CargoPlan {
+  const items: Item[] = [];
+  const avail = space.x1 - space.x0;
+  const end = space.x0 + avail * Math.min(1, Math.max(0, fill));
+  const hMax = (space.z1 - space.z0) * heightShare;
+  const floor = space.z0;
+  // Items side by side across the lane tile its depth: pallets ~1.2 m, drums 0.59 m, sacks 0.45 m, tyres 0.78 m.
+  const nominal = kind === 'wood' || kind === 'machinery' || kind === 'scrap' ? space.depth : kind === 'drums' ? 590 : kind === 'sacks' ? 450 : kind === 'tyres' ? 780 : 1180;
+  const rows = Math.max(1, kind === 'drums' || kind === 'sacks' ? Math.floor(space.depth / nominal) : Math.round(space.depth / nominal));
+  const rowDepth = kind === 'drums' || kind === 'sacks' ? nominal : space.depth / rows;
+  // Bulk goods are packed lighter or heavier to suit the density wanted.
+  const level = { empty: 0.3, light: 0.45, medium: 1, dense: 2 }[target];
+  let x = space.x0 + rng.range(0, 150);
+  if (kind === 'empty') {
+    if (rng.chance(0.5)) items.push(pallet(space.x0 + rng.range(0, avail - 1300), floor, 1, rng));
+    return { kind, items, rowDepth };
+  }
+  while (x < end - 300) {
+    const k = kind === 'mixed' ? rng.pick(['boxes', 'sacks', 'textiles', 'produce', 'drums', 'tyres', 'machinery'] as const) : kind;
+    const len = Math.min(end - x, k === 'wood' ? rng.range(2000, 4000) : 1200);
+    const before = items.length;
+    switch (k) {
+      case 'boxes':
+      case 'produce':
+        cartons(items, x, len, floor, hMax, rows, rowDepth, k, level, rng);
+        break;
+      case 'textiles':
+        bales(items, x, len, floor, hMax, rows, rowDepth, level, rng);
+        break;
+      case 'sacks':
+        sacks(items, x, len, floor, hMax, rows, rng);
+        break;
+      case 'wood':
+        timber(items, x, len, floor, hMax, rows, rowDepth, rng);
+        break;
+      case 'machinery':
+        machine(items, x, len, floor, hMax, rowDepth, rng);
+        break;
+      case 'drums':
+        drums(items, x, len, floor, hMax, rows, rng);
+        break;
+      case 'tyres':
+        tyres(items, x, len, floor, hMax, rows, rowDepth, rng);
+        break;
+      case 'scrap':
+        scrap(items, x, len, floor, hMax, rowDepth, rng);
+        break;
+    }
+    if (items.length === before) break;
+    x += len + rng.range(20, kind === 'scrap' ? 50 : 250);
+  }
+  return { kind, items, rowDepth };
+}
+
+/** Draws a planned load with keep-out zones; returns the measured density. */
+export function drawCargo(proj: Projection, plan: CargoPlan, space: Space, keepOut: readonly KeepOut[]): CargoResult {
+  let mass = 0;
+  for (const it of plan.items) {
+    let rows = it.rows;
+    for (const z of keepOut) {
+      if (it.x1 > z.x0 && it.x0 < z.x1 && it.z1 > z.z0 && it.z0 < z.z1) rows -= Math.ceil(z.depth / plan.rowDepth);
+    }
+    if (rows > 0) mass += it.draw(proj, rows);
+  }
+  const areaCm2 = ((space.x1 - space.x0) * (space.z1 - space.z0)) / 100;
+  const arealDensity = mass / areaCm2;
+  return { kind: mass > 0 || plan.kind === 'empty' ? plan.kind : 'empty', arealDensity, density: densityCategory(arealDensity) };
+}
+
+/** Highest cargo top (mm) over an x range, or the floor. */
+export function cargoTop(plan: CargoPlan, x0: number, x1: number, floor: number): number {
+  let top = floor;
+  for (const it of plan.items) if (it.x1 > x0 && it.x0 < x1) top = Math.max(top, it.z1);
+  return top;
+}
+
+function boxItem(x0: number, x1: number, z0: number, z1: number, rows: number, rowDepth: number, stuff: Stuff): Item {
+  const rho = stuff.density ?? 1;
+  return {
+    x0, x1, z0, z1, rows,
+    draw: (proj, n) => {
+      proj.box(x0, x1, z0, z1, rowDepth * n, stuff);
+      return ((x1 - x0) * (z1 - z0) * rowDepth * n * rho) / 1000;
+    },
+  };
+}
+
+function pallet(x: number, floor: number, rows: number, rng: Rng): Item {
+  const rho = rng.range(0.3, 0.45);
+  return {
+    x0: x, x1: x + 1200, z0: floor, z1: floor + 144, rows,
+    draw: (proj, n) => {
+      // Deck boards top and bottom, blocks between.
+      proj.box(x, x + 1200, floor + 122, floor + 144, 1000 * n, { material: 'wood', density: rho * 1.6 });
+      proj.box(x, x + 1200, floor, floor + 22, 1000 * n, { material: 'wood', density: rho });
+      for (const bx of [0, 550, 1100]) proj.box(x + bx, x + bx + 100, floor + 22, floor + 122, 1000 * n, { material: 'wood', density: 0.6 });
+      return (1200 * 144 * 1000 * n * rho) / 1000;
+    },
+  };
+}
+
+function cartons(items: Item[], x: number, len: number, floor: number, hMax: number, rows: number, rowDepth: number, kind: 'boxes' | 'produce', level: number, rng: Rng): void {
+  items.push(pallet(x, floor, rows, rng));
+  const base = floor + 144;
+  const top = base + rng.range(0.4, 1) * (hMax - 144);
+  const content: Stuff =
+    kind === 'produce'
+      ? { material: 'produce', density: level * rng.range(0.2, 0.45), texture: 0.35 }
+      : rng.pick<Stuff>([
+          { material: 'cellulose', density: level * rng.range(0.08, 0.3), texture: 0.25 },
+          { material: 'plastic', density: level * rng.range(0.08, 0.25), texture: 0.25 },
+          { material: 'water', density: level * rng.range(0.15, 0.4), texture: 0.15 },
+          { material: 'aluminium', density: level * rng.range(0.03, 0.1), texture: 0.3 },
+        ]);
+  const cw = rng.range(300, 600), ch = rng.range(250, 500);
+  for (let z = base; z + ch <= top + 1; z += ch) {
+    for (let cx = x; cx + cw <= x + len + 1; cx += cw) {
+      const d = (content.density ?? 0.2) * rng.range(0.8, 1.2);
+      items.push(boxItem(cx + 5, cx + cw - 5, z + 3, z + ch - 3, rows, rowDepth, { ...content, density: d }));
+      // Cardboard walls seen edge-on.
+      items.push(boxItem(cx + 3, cx + 8, z + 3, z + ch - 3, rows, rowDepth, { material: 'cellulose', density: 0.7 }));
+    }
+  }
+}
+
+function bales(items: Item[], x: number, len: number, floor: number, hMax: number, rows: number, rowDepth: number, level: number, rng: Rng): void {
+  const bw = rng.range(700, 1100), bh = rng.range(450, 800);
+  const top = floor + rng.range(0.5, 1) * hMax;
+  const mat = rng.pick(['cellulose', 'plastic'] as const);
+  for (let z = floor; z + bh <= top + 1; z += bh) {
+    for (let bx = x; bx + bw <= x + len + 1; bx += bw) {
+      items.push(boxItem(bx + 10, bx + bw - 10, z + 5, z + bh - 5, rows, rowDepth, { material: mat, density: level * rng.range(0.15, 0.35), texture: 0.4 }));
+      items.push(boxItem(bx + 10, bx + bw - 10, z + bh - 15, z + bh - 5, rows, rowDepth, { material: 'steel', density: 0.3 })); // strapping
+    }
+  }
+}
+
+function sacks(items: Item[], x: number, len: number, floor: number, hMax: number, rows: number, rng: Rng): void {
+  items.push(pallet(x, floor, rows, rng));
+  const stuff: Stuff = rng.chance(0.5) ? { material: 'silica', density: rng.range(1.2, 1.5) } : { material: 'produce', density: rng.range(0.65, 0.8) };
+  const sh = rng.range(130, 190), sl = rng.range(550, 700);
+  const layers = Math.max(1, Math.floor((rng.range(0.4, 0.9) * hMax - 144) / sh));
+  for (let layer = 0; layer < layers; layer++) {
+    const z = floor + 144 + layer * sh + sh / 2;
+    for (let sx = x + sl / 2; sx + sl / 2 <= x + len + 1; sx += sl) {
+      const cx = sx + rng.range(-30, 30);
+      items.push({
+        x0: cx - sl / 2, x1: cx + sl / 2, z0: z - sh / 2, z1: z + sh / 2, rows,
+        draw: (proj, n) => {
+          const rho = (stuff.density ?? 1) * n;
+          proj.ellipsoid(v3(cx, 0, z), [X, Y, Z], [sl / 2, 220, sh * 0.62], { ...stuff, density: rho });
+          return ((4 / 3) * Math.PI * (sl / 2) * 220 * (sh * 0.62) * rho) / 1000;
+        },
+      });
+    }
+  }
+}
+
+function timber(items: Item[], x: number, len: number, floor: number, hMax: number, rows: number, rowDepth: number, rng: Rng): void {
+  const top = floor + rng.range(0.3, 0.8) * hMax;
+  const plank = rng.range(40, 100), gap = rng.range(15, 40);
+  const rho = rng.range(0.45, 0.7);
+  for (let z = floor + 100; z + plank <= top; z += plank + gap) {
+    items.push(boxItem(x, x + len, z, z + plank, rows, rowDepth * rng.range(0.8, 0.95), { material: 'wood', density: rho, texture: 0.1 }));
+    items.push(boxItem(x + 100, x + 160, z + plank, z + plank + gap, rows, rowDepth * 0.9, { material: 'wood', density: rho }));
+  }
+}
+
+function machine(items: Item[], x: number, len: number, floor: number, hMax: number, rowDepth: number, rng: Rng): void {
+  items.push(pallet(x, floor, 1, rng));
+  const h = Math.min(hMax, rng.range(600, 1800));
+  const base = floor + 144;
+  const d = rowDepth * rng.range(0.25, 0.5);
+  // A machine: cast body, a motor (cylinder across the lane), a steel frame, and a wooden crate.
+  items.push(boxItem(x + 150, x + len - 150, base, base + h * 0.6, 1, d, { material: 'steel', density: rng.range(0.5, 1.5), texture: 0.3 }));
+  const mz = base + h * 0.6 + 180, mx = x + len / 2;
+  items.push({
+    x0: mx - 200, x1: mx + 200, z0: mz - 200, z1: mz + 200, rows: 1,
+    draw: (proj) => {
+      proj.cylinder(v3(mx, 0, mz), v3(mx, 500, mz), X, 180, Z, 180, { material: 'steel', density: 2.2 });
+      return (Math.PI * 180 * 180 * 500 * 2.2) / 1000;
+    },
+  });
+  items.push({
+    x0: x + 40, x1: x + len - 40, z0: base, z1: base + h, rows: 1,
+    draw: (proj) => {
+      for (const [xa, za, xb, zb] of [
+        [x + 60, base, x + 60, base + h], [x + len - 60, base, x + len - 60, base + h], [x + 60, base + h, x + len - 60, base + h], [x + 60, base, x + len - 60, base + h],
+      ]) proj.plate(xa, za, xb, zb, 60, 2 * 8, { material: 'steel' });
+      proj.box(x + 20, x + len - 20, base, base + h + 40, 2 * 20, { material: 'wood', density: 0.5 });
+      return (len * h * 40 * 0.5 + 4 * h * 60 * 16 * 7.87) / 1000;
+    },
+  });
+}
+
+function drums(items: Item[], x: number, len: number, floor: number, hMax: number, rows: number, rng: Rng): void {
+  items.push(pallet(x, floor, rows, rng));
+  const r = 286, h = 880;
+  const tiers = hMax > 2 * h + 400 && rng.chance(0.5) ? 2 : 1;
+  const liquid: Stuff = rng.pick<Stuff>([{ material: 'water' }, { material: 'plastic', density: 0.88 }, { material: 'water', density: 1.2 }]);
+  for (let t = 0; t < tiers; t++) {
+    const z0 = floor + 144 + t * (h + 150);
+    for (let cx = x + r + 10; cx + r <= x + len + 1; cx += 2 * r + 15) {
+      const fillLevel = rng.range(0.75, 0.95);
+      items.push({
+        x0: cx - r, x1: cx + r, z0, z1: z0 + h, rows,
+        draw: (proj, n) => {
+          const a = v3(cx, 0, z0), b = v3(cx, 0, z0 + h);
+          proj.rod(a, b, r, { material: 'steel', density: 7.87 * n });
+          proj.rod(v3(cx, 0, z0 + 1.2), v3(cx, 0, z0 + h - 1.2), r - 1.2, { material: 'steel', density: 7.87 * n, sign: -1 });
+          const rho = (liquid.density ?? 1) * n;
+          proj.rod(v3(cx, 0, z0 + 2), v3(cx, 0, z0 + 2 + (h - 4) * fillLevel), r - 1.5, { ...liquid, density: rho });
+          return (Math.PI * r * r * h * fillLevel * rho + 2 * Math.PI * r * h * 1.2 * 7.87 * n) / 1000;
+        },
+      });
+    }
+  }
+}
+
+function tyres(items: Item[], x: number, len: number, floor: number, hMax: number, rows: number, rowDepth: number, rng: Rng): void {
+  const rOut = rng.range(300, 400), rIn = rOut * 0.62, w = rng.range(180, 280);
+  const top = floor + rng.range(0.4, 0.9) * hMax;
+  for (let cx = x + rOut; cx + rOut <= x + len + 1; cx += 2 * rOut + 20) {
+    for (let z = floor; z + w <= top; z += w) {
+      items.push({
+        x0: cx - rOut, x1: cx + rOut, z0: z, z1: z + w, rows,
+        draw: (proj, n) => {
+          // A tyre lying flat: rubber walls seen as a ring around the vertical axis.
+          const rho = 1.15 * 0.45 * n * Math.min(1, rowDepth / (2 * rOut));
+          proj.rod(v3(cx, 0, z), v3(cx, 0, z + w), rOut, { material: 'rubber', density: rho });
+          proj.rod(v3(cx, 0, z), v3(cx, 0, z + w), rIn, { material: 'rubber', density: rho, sign: -1 });
+          return (Math.PI * (rOut * rOut - rIn * rIn) * w * rho) / 1000;
+        },
+      });
+    }
+  }
+}
+
+function scrap(items: Item[], x: number, len: number, floor: number, hMax: number, rowDepth: number, rng: Rng): void {
+  const heap = Math.min(hMax, rng.range(600, 1600));
+  const pieces = Math.floor((len / 1000) * rng.range(25, 45));
+  for (let k = 0; k < pieces; k++) {
+    const cx = x + rng.range(0, len), cz = floor + Math.abs(rng.gauss(0, heap / 2.2));
+    if (cz > floor + heap) continue;
+    const ang = rng.range(0, Math.PI), l = rng.range(150, 900);
+    const xa = cx - (Math.cos(ang) * l) / 2, za = Math.max(floor, cz - (Math.sin(ang) * l) / 2);
+    const xb = cx + (Math.cos(ang) * l) / 2, zb = za + Math.sin(ang) * l;
+    const thick = rng.range(3, 12), depth = rng.range(100, rowDepth * 0.5);
+    const rod = rng.chance(0.3);
+    items.push({
+      x0: Math.min(xa, xb), x1: Math.max(xa, xb), z0: za, z1: zb, rows: 1,
+      draw: (proj) => {
+        if (rod) {
+          const a = v3(xa, 0, za), b = v3(xb, 0, zb);
+          proj.rod(a, b, thick * 2, { material: 'steel' });
+          return (Math.PI * 4 * thick * thick * l * 7.87) / 1000;
+        }
+        proj.plate(xa, za, xb, zb, thick, depth, { material: 'steel' });
+        return (l * thick * depth * 7.87) / 1000;
+      },
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoys: things that look body-like to a naive detector.
+
+export type DecoyKind = 'water-container' | 'sack' | 'bundle' | 'carcass';
+export const DECOY_KINDS: readonly DecoyKind[] = ['water-container', 'sack', 'bundle', 'carcass'];
+
+/** Draws a decoy resting on `floorZ` centred at x; returns its extent. */
+export function drawDecoy(proj: Projection, kind: DecoyKind, x: number, floorZ: number, rng: Rng): { x0: number; x1: number; z0: number; z1: number } {
+  switch (kind) {
+    case 'water-container': {
+      if (rng.chance(0.4)) {
+        // Intermediate bulk container: 1 m^3 of water in a plastic tank inside a steel cage.
+        const w = 1200, h = 1150;
+        const fillH = h * rng.range(0.3, 0.95);
+        proj.box(x - w / 2, x + w / 2, floorZ + 150, floorZ + 150 + fillH, 1000, { material: 'water' });
+        proj.box(x - w / 2, x + w / 2, floorZ + 150, floorZ + h, 2 * 2, { material: 'plastic' });
+        for (let gx = x - w / 2; gx <= x + w / 2; gx += 200) proj.box(gx, gx + 20, floorZ + 150, floorZ + h, 2 * 20, { material: 'steel' });
+        proj.box(x - w / 2, x + w / 2, floorZ, floorZ + 150, 1000, { material: 'steel', density: 0.4 });
+        return { x0: x - w / 2, x1: x + w / 2, z0: floorZ, z1: floorZ + h };
+      }
+      // A cluster of 20-litre jerrycans.
+      const n = rng.int(3, 8);
+      let x0 = Infinity, x1 = -Infinity, z1 = floorZ;
+      for (let k = 0; k < n; k++) {
+        const cx = x + (k % 4) * 180 - 270, cz = floorZ + Math.floor(k / 4) * 460;
+        proj.box(cx - 80, cx + 80, cz, cz + 440, 350 * rng.int(1, 3), { material: 'water' });
+        x0 = Math.min(x0, cx - 80);
+        x1 = Math.max(x1, cx + 80);
+        z1 = Math.max(z1, cz + 440);
+      }
+      return { x0, x1, z0: floorZ, z1 };
+    }
+    case 'sack': {
+      const a = rng.range(400, 650), c = rng.range(180, 280), b = rng.range(200, 320);
+      const tilt = rng.range(-0.3, 0.3);
+      const e1 = normalize(v3(Math.cos(tilt), 0, Math.sin(tilt)));
+      const e3 = cross(e1, Y);
+      proj.ellipsoid(v3(x, 0, floorZ + c), [e1, Y, e3], [a, b, c], { material: rng.chance(0.5) ? 'produce' : 'cellulose', density: rng.range(0.6, 0.9), texture: 0.2 });
+      return { x0: x - a, x1: x + a, z0: floorZ, z1: floorZ + 2 * c };
+    }
+    case 'bundle': {
+      // A rolled carpet or bale of cloth lying along the vehicle or across it.
+      const r = rng.range(130, 260), l = rng.range(900, 1800);
+      const stuff: Stuff = { material: 'cellulose', density: rng.range(0.3, 0.6), texture: 0.15 };
+      if (rng.chance(0.5)) {
+        proj.rod(v3(x - l / 2, 0, floorZ + r), v3(x + l / 2, 0, floorZ + r), r, stuff);
+        return { x0: x - l / 2, x1: x + l / 2, z0: floorZ, z1: floorZ + 2 * r };
+      }
+      proj.cylinder(v3(x, 0, floorZ + r), v3(x, l, floorZ + r), X, r, Z, r, stuff);
+      return { x0: x - r, x1: x + r, z0: floorZ, z1: floorZ + 2 * r };
+    }
+    case 'carcass': {
+      // A pig, sheep or goat carcass: tissue torso with spine and ribs, four legs with bones.
+      const len = rng.range(700, 1100), rr = rng.range(130, 200);
+      const cz = floorZ + rr + rng.range(0, 60);
+      const dir = rng.chance(0.5) ? 1 : -1;
+      const tissue: Stuff = { material: 'tissue' };
+      proj.ellipsoid(v3(x, 0, cz), [X, Y, Z], [len / 2, rr * 1.1, rr], tissue);
+      proj.rod(v3(x - len * 0.4, 0, cz + rr * 0.5), v3(x + len * 0.4, 0, cz + rr * 0.5), 15, { material: 'bone' });
+      proj.ellipsoid(v3(x + dir * len * 0.1, 0, cz), [X, Y, Z], [len * 0.28, rr, rr * 0.9], { material: 'bone', density: 0.6 });
+      proj.ellipsoid(v3(x + dir * len * 0.1, 0, cz), [X, Y, Z], [len * 0.28 - 8, rr - 8, rr * 0.9 - 8], { material: 'bone', density: 0.6, sign: -1 });
+      proj.ellipsoid(v3(x + (dir * len) / 2, 0, cz + rr * 0.3), [X, Y, Z], [rr * 0.9, rr * 0.6, rr * 0.6], tissue);
+      for (const lx of [-0.32, 0.32]) {
+        const px = x + lx * len;
+        const ang = rng.range(-0.6, 0.6);
+        const ll = rng.range(300, 500);
+        proj.rod(v3(px, 0, cz), v3(px + Math.sin(ang) * ll, 0, cz - Math.cos(ang) * ll * 0.3), 40, tissue);
+        proj.rod(v3(px, 0, cz), v3(px + Math.sin(ang) * ll, 0, cz - Math.cos(ang) * ll * 0.3), 12, { material: 'bone' });
+      }
+      return { x0: x - len / 2 - rr, x1: x + len / 2 + rr, z0: floorZ, z1: cz + rr };
+    }
+  }
+}

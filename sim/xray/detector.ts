@@ -1,0 +1,198 @@
+import type { Projection } from './projection.js';
+import type { Rng } from './prng.js';
+
+/**
+ * The detector side of the physics: turns a projection (line integrals of mu) into what a linac
+ * scanner delivers after its own flat-field correction: uint16 intensities with 65535 = open beam.
+ *
+ * Per energy, per pixel (channel r, line i):
+ *   T        = exp(-sum mu*t)                               Beer-Lambert transmission
+ *   T'       = T blurred by a 3-tap kernel along both axes   focal spot, scintillator crosstalk
+ *   N        = I0 * f_i * T'                                 expected photons; f_i line flicker
+ *   n        ~ Poisson(N)                                    photon noise
+ *   out      = round(65535 * n / I0 * g_r)                   g_r residual channel gain error
+ * Dead channels read 0. Missing lines are lines the scanner never delivered: they are filled by
+ * linear interpolation between their neighbours, as the lane's scan assembler does, and flagged.
+ */
+export interface DetectorOptions {
+  /** Open-beam photons per pixel in the high-energy image. Default: 2,000 per mm^2 of pixel (50,000 at 5 mm). */
+  photonsHigh?: number;
+  /** Open-beam photons per pixel in the low-energy image. Default: 60 % of photonsHigh. */
+  photonsLow?: number;
+  /** Photon (Poisson) noise. Default true. */
+  noise?: boolean;
+  /** Standard deviation of the residual per-channel gain error, relative. Default 0.004. */
+  gainSigma?: number;
+  /** Dead channels: explicit row indices, or a count of random ones. Default: 0 to 2 random. */
+  deadChannels?: number[] | number;
+  /** Standard deviation of the line-to-line source intensity, relative. Default 0.003. */
+  flickerSigma?: number;
+  /** Weight of each neighbour in the 3-tap blur [w, 1-2w, w], 0..0.33. Default 0.12. */
+  blur?: number;
+  /** Missing lines: explicit line indices, or a count of random ones (in short bursts). Default none. */
+  missingLines?: number[] | number;
+}
+
+export interface ResolvedDetector {
+  photonsHigh: number;
+  photonsLow: number;
+  noise: boolean;
+  gainSigma: number;
+  deadChannels: number[];
+  flickerSigma: number;
+  blur: number;
+  missingLines: number[];
+}
+
+export function resolveDetector(opts: DetectorOptions, width: number, height: number, pixelMm: number, rng: Rng): ResolvedDetector {
+  const photonsHigh = opts.photonsHigh ?? 2000 * pixelMm * pixelMm;
+  const photonsLow = opts.photonsLow ?? 0.6 * photonsHigh;
+  for (const [k, v] of [['photonsHigh', photonsHigh], ['photonsLow', photonsLow]] as const) {
+    if (!(v > 0)) throw new RangeError(`detector.${k} must be > 0, got ${v}`);
+  }
+  const blur = opts.blur ?? 0.12;
+  if (!(blur >= 0 && blur <= 1 / 3)) throw new RangeError(`detector.blur must be within 0..0.333, got ${blur}`);
+  const dead = resolveIndices(opts.deadChannels ?? rng.int(0, 2), height, 'deadChannels', rng, 1);
+  const missing = resolveIndices(opts.missingLines ?? 0, width, 'missingLines', rng, 3);
+  return {
+    photonsHigh,
+    photonsLow,
+    noise: opts.noise ?? true,
+    gainSigma: opts.gainSigma ?? 0.004,
+    deadChannels: dead,
+    flickerSigma: opts.flickerSigma ?? 0.003,
+    blur,
+    missingLines: missing,
+  };
+}
+
+function resolveIndices(spec: number[] | number, size: number, field: string, rng: Rng, burst: number): number[] {
+  if (Array.isArray(spec)) {
+    for (const v of spec) {
+      if (!Number.isInteger(v) || v < 0 || v >= size) throw new RangeError(`detector.${field}: index ${v} is outside 0..${size - 1}`);
+    }
+    return [...new Set(spec)].sort((a, b) => a - b);
+  }
+  if (!Number.isInteger(spec) || spec < 0) throw new RangeError(`detector.${field}: count must be a non-negative integer, got ${spec}`);
+  const out = new Set<number>();
+  const want = Math.min(spec, size);
+  while (out.size < want) {
+    const start = rng.int(0, size - 1);
+    const len = Math.min(want - out.size, rng.int(1, burst));
+    for (let k = 0; k < len && start + k < size; k++) out.add(start + k);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/** Produces one energy's image. `channelGain` is shared by both energies (same detector array). */
+export function expose(
+  att: Float32Array,
+  width: number,
+  height: number,
+  photons: number,
+  det: ResolvedDetector,
+  channelGain: Float32Array,
+  dead: Uint8Array,
+  rng: Rng,
+): Uint16Array {
+  const n = width * height;
+  const t = new Float32Array(n);
+  for (let k = 0; k < n; k++) t[k] = Math.exp(-att[k]);
+  if (det.blur > 0) blur3(t, width, height, det.blur);
+  const flicker = new Float32Array(width);
+  for (let i = 0; i < width; i++) flicker[i] = det.flickerSigma > 0 ? Math.max(0, 1 + det.flickerSigma * rng.normal()) : 1;
+  const out = new Uint16Array(n);
+  const scale = 65535 / photons;
+  for (let r = 0; r < height; r++) {
+    if (dead[r]) continue;
+    const g = channelGain[r] * scale;
+    const base = r * width;
+    for (let i = 0; i < width; i++) {
+      const lambda = photons * flicker[i] * t[base + i];
+      let counts: number;
+      if (!det.noise) counts = lambda;
+      else if (lambda >= 30) counts = lambda + Math.sqrt(lambda) * rng.normal();
+      else counts = rng.poisson(lambda);
+      const v = Math.round(counts * g);
+      out[base + i] = v <= 0 ? 0 : v >= 65535 ? 65535 : v;
+    }
+  }
+  return out;
+}
+
+/** Channel gains (1 + residual error) and the dead-channel map for a scan. */
+export function detectorArray(det: ResolvedDetector, height: number, rng: Rng): { gain: Float32Array; dead: Uint8Array } {
+  const gain = new Float32Array(height);
+  for (let r = 0; r < height; r++) gain[r] = det.gainSigma > 0 ? 1 + det.gainSigma * rng.normal() : 1;
+  const dead = new Uint8Array(height);
+  for (const r of det.deadChannels) dead[r] = 1;
+  return { gain, dead };
+}
+
+/** Replaces missing lines by linear interpolation between the nearest delivered lines. */
+export function fillMissingLines(img: Uint16Array, width: number, height: number, missing: Uint8Array): void {
+  let i = 0;
+  while (i < width) {
+    if (!missing[i]) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < width && missing[j]) j++;
+    const left = i - 1, right = j; // delivered neighbours, -1 / width when none
+    for (let r = 0; r < height; r++) {
+      const base = r * width;
+      const a = left >= 0 ? img[base + left] : right < width ? img[base + right] : 0;
+      const b = right < width ? img[base + right] : a;
+      for (let k = i; k < j; k++) {
+        const f = (k - left) / (right - left);
+        img[base + k] = Math.round(a + (b - a) * f);
+      }
+    }
+    i = j;
+  }
+}
+
+/** In-place separable blur with kernel [w, 1-2w, w], edges replicated. */
+function blur3(t: Float32Array, width: number, height: number, w: number): void {
+  const c = 1 - 2 * w;
+  for (let r = 0; r < height; r++) {
+    const base = r * width;
+    let prev = t[base];
+    for (let i = 0; i < width; i++) {
+      const cur = t[base + i];
+      const next = i + 1 < width ? t[base + i + 1] : cur;
+      t[base + i] = w * prev + c * cur + w * next;
+      prev = cur;
+    }
+  }
+  const prevRow = new Float32Array(width);
+  prevRow.set(t.subarray(0, width));
+  const curRow = new Float32Array(width);
+  for (let r = 0; r < height; r++) {
+    const base = r * width;
+    curRow.set(t.subarray(base, base + width));
+    const nextBase = r + 1 < height ? base + width : base;
+    for (let i = 0; i < width; i++) t[base + i] = w * prevRow[i] + c * curRow[i] + w * t[nextBase + i];
+    prevRow.set(curRow);
+  }
+}
+
+/** Convenience for callers that only have a projection. */
+export function exposeProjection(
+  proj: Projection,
+  det: ResolvedDetector,
+  dual: boolean,
+  rng: Rng,
+): { high: Uint16Array; low?: Uint16Array; missing: Uint8Array } {
+  const { gain, dead } = detectorArray(det, proj.height, rng);
+  const high = expose(proj.attHigh, proj.width, proj.height, det.photonsHigh, det, gain, dead, rng);
+  const low = dual ? expose(proj.attLow, proj.width, proj.height, det.photonsLow, det, gain, dead, rng) : undefined;
+  const missing = new Uint8Array(proj.width);
+  for (const i of det.missingLines) missing[i] = 1;
+  if (det.missingLines.length > 0) {
+    fillMissingLines(high, proj.width, proj.height, missing);
+    if (low) fillMissingLines(low, proj.width, proj.height, missing);
+  }
+  return { high, low, missing };
+}

@@ -1,0 +1,180 @@
+import type { LineBatch, ScanImage } from '../../runtime/domain.js';
+import type { AgeGroup, Facing, Pose } from './body.js';
+import type { CargoDensity, CargoKind } from './cargo.js';
+import { type DetectorOptions, type ResolvedDetector, exposeProjection, resolveDetector } from './detector.js';
+import { Rng } from './prng.js';
+import { Projection } from './projection.js';
+import { type HidingPlace, type SceneDescription, type SceneOptions, buildScene, pickVehicle } from './scene.js';
+import { type TrailerKind, type VehicleClass, nominalLengthMm } from './vehicles.js';
+
+/**
+ * X-ray scene synthesizer: a pure, deterministic function from a seed and options to a dual-energy
+ * vehicle scan with exact ground truth. See docs/xray-synthesizer.md.
+ */
+
+export type { AgeGroup, CargoDensity, CargoKind, DetectorOptions, Facing, HidingPlace, Pose, SceneDescription, TrailerKind, VehicleClass };
+export { VEHICLE_CLASSES } from './vehicles.js';
+export { CARGO_KINDS, CARGO_DENSITIES, DECOY_KINDS } from './cargo.js';
+export { HIDING_PLACES } from './scene.js';
+export { POSES } from './body.js';
+export { MATERIALS, linearMuPerMm, LOW_ENERGY_MEV, HIGH_ENERGY_MEV } from './materials.js';
+
+export interface SynthOptions extends SceneOptions {
+  /** Any integer; the same seed and options give the same scan bit for bit. */
+  seed: number;
+  /** Also produce the low-energy (4 MeV) image. Default false. */
+  dual?: boolean;
+  /** Pixel pitch at the vehicle in mm (both along the lane and up the detector). Default 5. */
+  pixelMm?: number;
+  /** Detector channels (image rows). Default: a 5 m tall detector column, round(5000 / pixelMm). */
+  channels?: number;
+  /** Fixed number of lines (image columns); the vehicle is cut off if longer. Default: the vehicle's length plus open-beam margins. */
+  lines?: number;
+  detector?: DetectorOptions;
+}
+
+/** Ground truth for one person, in image pixels (x = line, y = channel/row). */
+export interface PersonTruth {
+  /** Bounding box of the mask: the smallest box holding every mask pixel. */
+  box: { x: number; y: number; w: number; h: number };
+  /** Row-major bitmap over the box, 1 where the person is (at least 0.5 g/cm^2 of body along the beam). */
+  mask: Uint8Array;
+  /** Mask pixel count. */
+  area: number;
+  pose: Pose;
+  facing: Facing;
+  age: AgeGroup;
+  statureMm: number;
+  hidingPlace: HidingPlace;
+}
+
+export interface ScanTruth {
+  label: 'person' | 'clear';
+  people: PersonTruth[];
+  scene: SceneDescription;
+  /** The detector settings used, after defaults and random draws. */
+  detector: ResolvedDetector;
+}
+
+export interface SynthScan extends ScanImage {
+  seed: number;
+  /** Lines never delivered (1), filled by interpolation; always present. */
+  missing: Uint8Array;
+  truth: ScanTruth;
+}
+
+/** Minimum areal density (g/cm^2) of body along the beam for a pixel to belong to a person's mask. */
+export const MASK_MIN_AREAL_DENSITY = 0.5;
+
+const STREAM_SCENE = 1;
+const STREAM_TEXTURE = 2;
+const STREAM_DETECTOR = 3;
+const STREAM_NOISE = 4;
+
+export function synthesizeScan(opts: SynthOptions): SynthScan {
+  if (!Number.isInteger(opts.seed)) throw new RangeError(`synthesizeScan: seed must be an integer, got ${opts.seed}`);
+  const pixelMm = opts.pixelMm ?? 5;
+  if (!(pixelMm >= 1 && pixelMm <= 50)) throw new RangeError(`synthesizeScan: pixelMm must be within 1..50, got ${pixelMm}`);
+  const channels = opts.channels ?? Math.round(5000 / pixelMm);
+  if (!(Number.isInteger(channels) && channels >= 16 && channels <= 8192)) throw new RangeError(`synthesizeScan: channels must be an integer 16..8192, got ${channels}`);
+  if (opts.lines !== undefined && !(Number.isInteger(opts.lines) && opts.lines >= 16 && opts.lines <= 65536)) {
+    throw new RangeError(`synthesizeScan: lines must be an integer 16..65536, got ${opts.lines}`);
+  }
+  const sceneRng = new Rng(opts.seed, STREAM_SCENE);
+  const vehicleClass = pickVehicle(opts, sceneRng);
+  const frontMm = sceneRng.range(300, 900);
+  const rearMarginMm = sceneRng.range(300, 900);
+  const capacityMm = frontMm + nominalLengthMm(vehicleClass) + rearMarginMm + 200;
+  const width = opts.lines ?? Math.ceil(capacityMm / pixelMm);
+  const proj = new Projection(width, channels, pixelMm, new Rng(opts.seed, STREAM_TEXTURE));
+  const scene = buildScene(proj, opts, vehicleClass, frontMm, sceneRng);
+  if (opts.lines === undefined) proj.cropWidth(Math.min(width, Math.ceil((scene.vehicleEndMm + rearMarginMm) / pixelMm)));
+
+  const people: PersonTruth[] = [];
+  for (const p of scene.people) {
+    const t = maskFromCapture(p.capture, proj.width);
+    if (!t) continue; // entirely outside the image (a fixed `lines` cut the vehicle short)
+    people.push({ ...t, pose: p.spec.pose, facing: p.spec.facing, age: p.spec.age, statureMm: Math.round(p.spec.statureMm), hidingPlace: p.hidingPlace });
+  }
+  const detector = resolveDetector(opts.detector ?? {}, proj.width, proj.height, pixelMm, new Rng(opts.seed, STREAM_DETECTOR));
+  const { high, low, missing } = exposeProjection(proj, detector, opts.dual ?? false, new Rng(opts.seed, STREAM_NOISE));
+  const scan: SynthScan = {
+    seed: opts.seed,
+    width: proj.width,
+    height: proj.height,
+    pixelMm,
+    high,
+    missing,
+    truth: {
+      label: people.length > 0 ? 'person' : 'clear',
+      people,
+      scene: { ...scene.description, hidingPlaces: [...new Set(people.map((p) => p.hidingPlace))] },
+      detector,
+    },
+  };
+  if (low) scan.low = low;
+  return scan;
+}
+
+function maskFromCapture(
+  cap: { x0: number; r0: number; w: number; h: number; arealDensity: Float32Array },
+  imageWidth: number,
+): Omit<PersonTruth, 'pose' | 'facing' | 'age' | 'statureMm' | 'hidingPlace'> | null {
+  const capW = Math.min(cap.w, imageWidth - cap.x0);
+  let minX = Infinity, maxX = -1, minY = Infinity, maxY = -1;
+  for (let r = 0; r < cap.h; r++) {
+    for (let i = 0; i < capW; i++) {
+      if (cap.arealDensity[r * cap.w + i] >= MASK_MIN_AREAL_DENSITY) {
+        if (i < minX) minX = i;
+        if (i > maxX) maxX = i;
+        if (r < minY) minY = r;
+        if (r > maxY) maxY = r;
+      }
+    }
+  }
+  if (maxX < 0) return null;
+  const w = maxX - minX + 1, h = maxY - minY + 1;
+  const mask = new Uint8Array(w * h);
+  let area = 0;
+  for (let r = 0; r < h; r++) {
+    for (let i = 0; i < w; i++) {
+      if (cap.arealDensity[(r + minY) * cap.w + i + minX] >= MASK_MIN_AREAL_DENSITY) {
+        mask[r * w + i] = 1;
+        area++;
+      }
+    }
+  }
+  return { box: { x: cap.x0 + minX, y: cap.r0 + minY, w, h }, mask, area };
+}
+
+/**
+ * Lines [first, first + count) of a scan as a LineBatch (line-major: line i, channel c at
+ * i * channels + c), the order a scanner sends them in.
+ */
+export function scanLines(scan: ScanImage, scanId: string, first: number, count: number): LineBatch {
+  if (!(Number.isInteger(first) && Number.isInteger(count) && first >= 0 && count >= 0 && first + count <= scan.width)) {
+    throw new RangeError(`scanLines: lines ${first}..${first + count - 1} are outside 0..${scan.width - 1}`);
+  }
+  const H = scan.height, W = scan.width;
+  const pick = (img: Uint16Array) => {
+    const out = new Uint16Array(count * H);
+    for (let r = 0; r < H; r++) {
+      const base = r * W + first;
+      for (let i = 0; i < count; i++) out[i * H + r] = img[base + i];
+    }
+    return out;
+  };
+  const batch: LineBatch = { scanId, firstIndex: first, count, channels: H, high: pick(scan.high) };
+  if (scan.low) batch.low = pick(scan.low);
+  return batch;
+}
+
+/** Truth mask of all people as one uint8 image (0 = background, k = person k, 1-based; later people win overlaps). */
+export function instanceMask(scan: SynthScan): Uint8Array {
+  const out = new Uint8Array(scan.width * scan.height);
+  scan.truth.people.forEach((p, k) => {
+    const { x, y, w, h } = p.box;
+    for (let r = 0; r < h; r++) for (let i = 0; i < w; i++) if (p.mask[r * w + i]) out[(y + r) * scan.width + x + i] = Math.min(255, k + 1);
+  });
+  return out;
+}

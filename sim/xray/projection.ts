@@ -1,0 +1,429 @@
+import { MATERIALS, linearMuPerMm, type MaterialName } from './materials.js';
+import type { Rng } from './prng.js';
+
+/**
+ * The projection of a scene onto the detector: for every pixel (line, channel) the line integral
+ * of the linear attenuation coefficient along the beam, at both energies. Shapes add their path
+ * length analytically (boxes, polygons, plates, ellipsoids, elliptic cylinders), so a pixel costs a
+ * few multiplications per shape covering it instead of a ray march through a voxel volume.
+ *
+ * Coordinates, in millimetres: x along the vehicle (x = 0 at the left edge of line 0, growing with
+ * the line index), z height above the ground (z = 0 at the bottom edge of the last channel), y across
+ * the lane along the beam. The beam is treated as parallel (no fan-beam magnification).
+ * Pixel (row r, line i) is at r * width + i; row 0 is the top channel.
+ */
+
+/** What a shape is made of: a material at a density, added (sign 1) or removed (sign -1). */
+export interface Stuff {
+  material: MaterialName;
+  /** g/cm^3; defaults to the material's nominal density. */
+  density?: number;
+  /** -1 removes the same material where an enclosing shape already added it (hollows, cavities). */
+  sign?: 1 | -1;
+  /** Relative amplitude (0..1) of a smooth random density variation (bulk cargo, produce). */
+  texture?: number;
+}
+
+export interface Vec3 {
+  x: number;
+  y: number;
+  z: number;
+}
+
+/** Path lengths of one person accumulated while their shapes are drawn (for the truth mask). */
+export interface Capture {
+  /** First line and first row of the captured window, and its size in pixels. */
+  x0: number;
+  r0: number;
+  w: number;
+  h: number;
+  /** Areal density along the beam in g/cm^2 per pixel of the window. */
+  arealDensity: Float32Array;
+}
+
+export class Projection {
+  width: number;
+  readonly height: number;
+  readonly pixelMm: number;
+  /** Line integrals of mu (dimensionless) at the low and high energy. */
+  attLow: Float32Array;
+  attHigh: Float32Array;
+  #capture: Capture | null = null;
+  /** While true, shapes add to the capture only, not to the image (scenes without their people, for tests). */
+  captureOnly = false;
+  #texture: Float32Array | null = null;
+  readonly #textureRng: Rng;
+
+  constructor(width: number, height: number, pixelMm: number, textureRng: Rng) {
+    if (!(width > 0 && height > 0 && Number.isInteger(width) && Number.isInteger(height))) {
+      throw new RangeError(`projection: width and height must be positive integers, got ${width} x ${height}`);
+    }
+    if (!(pixelMm > 0)) throw new RangeError(`projection: pixelMm must be > 0, got ${pixelMm}`);
+    this.width = width;
+    this.height = height;
+    this.pixelMm = pixelMm;
+    this.attLow = new Float32Array(width * height);
+    this.attHigh = new Float32Array(width * height);
+    this.#textureRng = textureRng;
+  }
+
+  /** Height in mm of the top edge of the detector column. */
+  get topMm(): number {
+    return this.height * this.pixelMm;
+  }
+  /** Length in mm covered by all lines. */
+  get lengthMm(): number {
+    return this.width * this.pixelMm;
+  }
+
+  /** Keeps only the first `width` lines (the scan ends after the vehicle has passed). */
+  cropWidth(width: number): void {
+    if (!(Number.isInteger(width) && width > 0 && width <= this.width)) throw new RangeError(`projection: cannot crop ${this.width} lines to ${width}`);
+    if (width === this.width) return;
+    const crop = (a: Float32Array) => {
+      const out = new Float32Array(width * this.height);
+      for (let r = 0; r < this.height; r++) out.set(a.subarray(r * this.width, r * this.width + width), r * width);
+      return out;
+    };
+    this.attLow = crop(this.attLow);
+    this.attHigh = crop(this.attHigh);
+    if (this.#texture) this.#texture = null;
+    this.width = width;
+  }
+
+  /** Starts accumulating the areal density of what is drawn inside a window (in mm). */
+  beginCapture(x0Mm: number, x1Mm: number, z0Mm: number, z1Mm: number): void {
+    const p = this.pixelMm;
+    const i0 = clampInt(Math.floor(x0Mm / p), 0, this.width);
+    const i1 = clampInt(Math.ceil(x1Mm / p), 0, this.width);
+    const r0 = clampInt(Math.floor(this.height - z1Mm / p), 0, this.height);
+    const r1 = clampInt(Math.ceil(this.height - z0Mm / p), 0, this.height);
+    const w = Math.max(0, i1 - i0);
+    const h = Math.max(0, r1 - r0);
+    this.#capture = { x0: i0, r0, w, h, arealDensity: new Float32Array(w * h) };
+  }
+
+  endCapture(): Capture {
+    const c = this.#capture;
+    if (!c) throw new Error('projection: endCapture without beginCapture');
+    this.#capture = null;
+    return c;
+  }
+
+  /** Axis-aligned box in x and z with a constant depth along the beam; edges are anti-aliased. */
+  box(x0: number, x1: number, z0: number, z1: number, depthMm: number, stuff: Stuff): void {
+    if (!(x1 > x0 && z1 > z0 && depthMm > 0)) return;
+    const p = this.pixelMm;
+    const H = this.height;
+    const i0 = clampInt(Math.floor(x0 / p), 0, this.width);
+    const i1 = clampInt(Math.ceil(x1 / p), 0, this.width);
+    const r0 = clampInt(Math.floor(H - z1 / p), 0, H);
+    const r1 = clampInt(Math.ceil(H - z0 / p), 0, H);
+    if (i1 <= i0 || r1 <= r0) return;
+    const { kLow, kHigh, rho } = this.#coefficients(stuff);
+    const tex = stuff.texture ? this.#textureField() : null;
+    const amp = stuff.texture ?? 0;
+    const cols = new Float32Array(i1 - i0);
+    for (let i = i0; i < i1; i++) cols[i - i0] = overlap(i * p, (i + 1) * p, x0, x1) / p;
+    const cap = this.#capture;
+    const skip = this.captureOnly;
+    for (let r = r0; r < r1; r++) {
+      const zTop = (H - r) * p;
+      const fz = overlap(zTop - p, zTop, z0, z1) / p;
+      if (fz <= 0) continue;
+      const base = r * this.width;
+      for (let i = i0; i < i1; i++) {
+        let t = depthMm * fz * cols[i - i0];
+        if (tex) t *= Math.max(0, 1 + amp * tex[base + i]);
+        if (!skip) {
+          this.attLow[base + i] += t * kLow;
+          this.attHigh[base + i] += t * kHigh;
+        }
+        if (cap) this.#captureAdd(cap, r, i, t * rho);
+      }
+    }
+  }
+
+  /**
+   * A flat sheet seen edge-on: the segment (xa,za)-(xb,zb) in the image plane, `thicknessMm` thick
+   * in that plane and `depthMm` deep along the beam (roofs, floors, bulkheads, slanted panels).
+   */
+  plate(xa: number, za: number, xb: number, zb: number, thicknessMm: number, depthMm: number, stuff: Stuff): void {
+    const p = this.pixelMm;
+    const H = this.height;
+    const half = thicknessMm / 2;
+    const pad = half + p;
+    const i0 = clampInt(Math.floor((Math.min(xa, xb) - pad) / p), 0, this.width);
+    const i1 = clampInt(Math.ceil((Math.max(xa, xb) + pad) / p), 0, this.width);
+    const r0 = clampInt(Math.floor(H - (Math.max(za, zb) + pad) / p), 0, H);
+    const r1 = clampInt(Math.ceil(H - (Math.min(za, zb) - pad) / p), 0, H);
+    if (i1 <= i0 || r1 <= r0) return;
+    const { kLow, kHigh, rho } = this.#coefficients(stuff);
+    const dx = xb - xa, dz = zb - za;
+    const len2 = dx * dx + dz * dz;
+    const cap = this.#capture;
+    const skip = this.captureOnly;
+    for (let r = r0; r < r1; r++) {
+      const z = (H - r - 0.5) * p;
+      const base = r * this.width;
+      for (let i = i0; i < i1; i++) {
+        const x = (i + 0.5) * p;
+        let s = len2 > 0 ? ((x - xa) * dx + (z - za) * dz) / len2 : 0;
+        s = s < 0 ? 0 : s > 1 ? 1 : s;
+        const ex = x - (xa + s * dx), ez = z - (za + s * dz);
+        const d = Math.sqrt(ex * ex + ez * ez);
+        const cover = (Math.min(d + p / 2, half) - Math.max(d - p / 2, -half)) / p;
+        if (cover <= 0) continue;
+        const t = depthMm * cover;
+        if (!skip) {
+          this.attLow[base + i] += t * kLow;
+          this.attHigh[base + i] += t * kHigh;
+        }
+        if (cap) this.#captureAdd(cap, r, i, t * rho);
+      }
+    }
+  }
+
+  /** A prism: a polygon in the image plane (vertices in mm) extruded `depthMm` along the beam. */
+  polygon(points: readonly [number, number][], depthMm: number, stuff: Stuff): void {
+    if (points.length < 3 || !(depthMm > 0)) return;
+    const p = this.pixelMm;
+    const H = this.height;
+    let minX = Infinity, maxX = -Infinity;
+    for (const [x] of points) {
+      minX = Math.min(minX, x);
+      maxX = Math.max(maxX, x);
+    }
+    const i0 = clampInt(Math.floor(minX / p), 0, this.width);
+    const i1 = clampInt(Math.ceil(maxX / p), 0, this.width);
+    const { kLow, kHigh, rho } = this.#coefficients(stuff);
+    const tex = stuff.texture ? this.#textureField() : null;
+    const amp = stuff.texture ?? 0;
+    const cap = this.#capture;
+    const skip = this.captureOnly;
+    const crossings: number[] = [];
+    const n = points.length;
+    for (let i = i0; i < i1; i++) {
+      const x = (i + 0.5) * p;
+      crossings.length = 0;
+      for (let k = 0; k < n; k++) {
+        const [xa, za] = points[k];
+        const [xb, zb] = points[(k + 1) % n];
+        if ((xa <= x && xb > x) || (xb <= x && xa > x)) crossings.push(za + ((x - xa) / (xb - xa)) * (zb - za));
+      }
+      crossings.sort((a, b) => a - b);
+      for (let k = 0; k + 1 < crossings.length; k += 2) {
+        const z0 = crossings[k], z1 = crossings[k + 1];
+        const r0 = clampInt(Math.floor(H - z1 / p), 0, H);
+        const r1 = clampInt(Math.ceil(H - z0 / p), 0, H);
+        for (let r = r0; r < r1; r++) {
+          const zTop = (H - r) * p;
+          const fz = overlap(zTop - p, zTop, z0, z1) / p;
+          if (fz <= 0) continue;
+          const idx = r * this.width + i;
+          let t = depthMm * fz;
+          if (tex) t *= Math.max(0, 1 + amp * tex[idx]);
+          if (!skip) {
+            this.attLow[idx] += t * kLow;
+            this.attHigh[idx] += t * kHigh;
+          }
+          if (cap) this.#captureAdd(cap, r, i, t * rho);
+        }
+      }
+    }
+  }
+
+  /**
+   * An ellipsoid centred at c with orthonormal axes e1, e2, e3 and semi-axes s1, s2, s3 (mm).
+   * The chord along the beam is solved exactly from the quadric.
+   */
+  ellipsoid(c: Vec3, axes: readonly [Vec3, Vec3, Vec3], semi: readonly [number, number, number], stuff: Stuff): void {
+    const [e1, e2, e3] = axes;
+    const [s1, s2, s3] = semi;
+    const ex = Math.sqrt((s1 * e1.x) ** 2 + (s2 * e2.x) ** 2 + (s3 * e3.x) ** 2);
+    const ez = Math.sqrt((s1 * e1.z) ** 2 + (s2 * e2.z) ** 2 + (s3 * e3.z) ** 2);
+    const b1 = e1.y / s1, b2 = e2.y / s2, b3 = e3.y / s3;
+    const A = b1 * b1 + b2 * b2 + b3 * b3;
+    if (!(A > 0)) return;
+    this.#quadricPass(c.x - ex, c.x + ex, c.z - ez, c.z + ez, stuff, (x, z) => {
+      const qx = x - c.x, qz = z - c.z;
+      const a1 = (qx * e1.x + qz * e1.z) / s1;
+      const a2 = (qx * e2.x + qz * e2.z) / s2;
+      const a3 = (qx * e3.x + qz * e3.z) / s3;
+      const B = a1 * b1 + a2 * b2 + a3 * b3;
+      const C = a1 * a1 + a2 * a2 + a3 * a3 - 1;
+      const disc = B * B - A * C;
+      return disc > 0 ? (2 * Math.sqrt(disc)) / A : 0;
+    });
+  }
+
+  /** Sphere of radius r at c. */
+  sphere(c: Vec3, r: number, stuff: Stuff): void {
+    this.ellipsoid(c, [X, Y, Z], [r, r, r], stuff);
+  }
+
+  /**
+   * A flat-ended elliptic cylinder from point a to point b, with cross-section semi-axes s1 along
+   * e1 and s2 along e2 (e1, e2 perpendicular to b - a and to each other). Limbs, torsos, drums,
+   * tanks, axles and wheels are all this shape; the chord is exact.
+   */
+  cylinder(a: Vec3, b: Vec3, e1: Vec3, s1: number, e2: Vec3, s2: number, stuff: Stuff): void {
+    const ax = b.x - a.x, ay = b.y - a.y, az = b.z - a.z;
+    const L = Math.sqrt(ax * ax + ay * ay + az * az);
+    if (!(L > 0 && s1 > 0 && s2 > 0)) return;
+    const ux = ax / L, uy = ay / L, uz = az / L;
+    const rad = Math.max(s1, s2);
+    const b1 = e1.y / s1, b2 = e2.y / s2;
+    const A = b1 * b1 + b2 * b2;
+    const parallel = A < 1e-12;
+    const axial = Math.abs(uy) > 1e-9;
+    this.#quadricPass(Math.min(a.x, b.x) - rad, Math.max(a.x, b.x) + rad, Math.min(a.z, b.z) - rad, Math.max(a.z, b.z) + rad, stuff, (x, z) => {
+      const qx = x - a.x, qz = z - a.z;
+      const a1 = (qx * e1.x + qz * e1.z) / s1;
+      const a2 = (qx * e2.x + qz * e2.z) / s2;
+      const C = a1 * a1 + a2 * a2 - 1;
+      let lo: number, hi: number;
+      if (parallel) {
+        if (C > 0) return 0;
+        lo = -Infinity;
+        hi = Infinity;
+      } else {
+        const B = a1 * b1 + a2 * b2;
+        const disc = B * B - A * C;
+        if (disc <= 0) return 0;
+        const sq = Math.sqrt(disc);
+        lo = (-B - sq) / A;
+        hi = (-B + sq) / A;
+      }
+      // Axial position s(t) = q.u + t*uy must lie in [0, L]; q has y = 0 (the ray's origin at y = a.y).
+      const s0 = qx * ux + qz * uz;
+      if (axial) {
+        let t0 = -s0 / uy, t1 = (L - s0) / uy;
+        if (t0 > t1) [t0, t1] = [t1, t0];
+        if (t0 > lo) lo = t0;
+        if (t1 < hi) hi = t1;
+      } else if (s0 < 0 || s0 > L) {
+        return 0;
+      }
+      return hi > lo ? hi - lo : 0;
+    });
+  }
+
+  /** Round cylinder of radius r from a to b. */
+  rod(a: Vec3, b: Vec3, r: number, stuff: Stuff): void {
+    const [e1, e2] = perpendiculars({ x: b.x - a.x, y: b.y - a.y, z: b.z - a.z });
+    this.cylinder(a, b, e1, r, e2, r, stuff);
+  }
+
+  #quadricPass(xMin: number, xMax: number, zMin: number, zMax: number, stuff: Stuff, chord: (x: number, z: number) => number): void {
+    const p = this.pixelMm;
+    const H = this.height;
+    const i0 = clampInt(Math.floor(xMin / p), 0, this.width);
+    const i1 = clampInt(Math.ceil(xMax / p), 0, this.width);
+    const r0 = clampInt(Math.floor(H - zMax / p), 0, H);
+    const r1 = clampInt(Math.ceil(H - zMin / p), 0, H);
+    if (i1 <= i0 || r1 <= r0) return;
+    const { kLow, kHigh, rho } = this.#coefficients(stuff);
+    const tex = stuff.texture ? this.#textureField() : null;
+    const amp = stuff.texture ?? 0;
+    const cap = this.#capture;
+    const skip = this.captureOnly;
+    for (let r = r0; r < r1; r++) {
+      const z = (H - r - 0.5) * p;
+      const base = r * this.width;
+      for (let i = i0; i < i1; i++) {
+        let t = chord((i + 0.5) * p, z);
+        if (t <= 0) continue;
+        if (tex) t *= Math.max(0, 1 + amp * tex[base + i]);
+        if (!skip) {
+          this.attLow[base + i] += t * kLow;
+          this.attHigh[base + i] += t * kHigh;
+        }
+        if (cap) this.#captureAdd(cap, r, i, t * rho);
+      }
+    }
+  }
+
+  #coefficients(stuff: Stuff): { kLow: number; kHigh: number; rho: number } {
+    const { low, high } = linearMuPerMm(stuff.material, stuff.density);
+    const sign = stuff.sign ?? 1;
+    const rho = stuff.density ?? MATERIALS[stuff.material].density;
+    // Capture holds g/cm^2: path [mm] / 10 * rho [g/cm^3].
+    return { kLow: sign * low, kHigh: sign * high, rho: (sign * rho) / 10 };
+  }
+
+  #captureAdd(cap: Capture, r: number, i: number, v: number): void {
+    const rr = r - cap.r0, ii = i - cap.x0;
+    if (rr >= 0 && rr < cap.h && ii >= 0 && ii < cap.w) cap.arealDensity[rr * cap.w + ii] += v;
+  }
+
+  /**
+   * Smooth random field (mean 0, unit-ish spread) over the image for bulk-cargo density variation:
+   * bilinear value noise at two scales (about 300 mm and 60 mm). Built on first use.
+   */
+  #textureField(): Float32Array {
+    if (this.#texture) return this.#texture;
+    const W = this.width, H = this.height, p = this.pixelMm;
+    const out = new Float32Array(W * H);
+    for (const [cellMm, weight] of [
+      [300, 0.7],
+      [60, 0.5],
+    ] as const) {
+      const cell = Math.max(1, cellMm / p);
+      const gw = Math.ceil(W / cell) + 2, gh = Math.ceil(H / cell) + 2;
+      const grid = new Float32Array(gw * gh);
+      for (let k = 0; k < grid.length; k++) grid[k] = this.#textureRng.normal();
+      for (let r = 0; r < H; r++) {
+        const gy = r / cell;
+        const y0 = Math.floor(gy), fy = gy - y0;
+        const row0 = y0 * gw, row1 = (y0 + 1) * gw;
+        const base = r * W;
+        for (let i = 0; i < W; i++) {
+          const gx = i / cell;
+          const x0 = Math.floor(gx), fx = gx - x0;
+          const top = grid[row0 + x0] + (grid[row0 + x0 + 1] - grid[row0 + x0]) * fx;
+          const bot = grid[row1 + x0] + (grid[row1 + x0 + 1] - grid[row1 + x0]) * fx;
+          out[base + i] += weight * (top + (bot - top) * fy);
+        }
+      }
+    }
+    this.#texture = out;
+    return out;
+  }
+}
+
+export const X: Vec3 = { x: 1, y: 0, z: 0 };
+export const Y: Vec3 = { x: 0, y: 1, z: 0 };
+export const Z: Vec3 = { x: 0, y: 0, z: 1 };
+
+export function v3(x: number, y: number, z: number): Vec3 {
+  return { x, y, z };
+}
+
+/** Two unit vectors perpendicular to d and to each other. */
+export function perpendiculars(d: Vec3): [Vec3, Vec3] {
+  const l = Math.hypot(d.x, d.y, d.z) || 1;
+  const u = { x: d.x / l, y: d.y / l, z: d.z / l };
+  const ref = Math.abs(u.y) < 0.9 ? Y : X;
+  const e1 = normalize(cross(u, ref));
+  const e2 = cross(u, e1);
+  return [e1, e2];
+}
+
+export function cross(a: Vec3, b: Vec3): Vec3 {
+  return { x: a.y * b.z - a.z * b.y, y: a.z * b.x - a.x * b.z, z: a.x * b.y - a.y * b.x };
+}
+
+export function normalize(a: Vec3): Vec3 {
+  const l = Math.hypot(a.x, a.y, a.z) || 1;
+  return { x: a.x / l, y: a.y / l, z: a.z / l };
+}
+
+function overlap(a0: number, a1: number, b0: number, b1: number): number {
+  const v = Math.min(a1, b1) - Math.max(a0, b0);
+  return v > 0 ? v : 0;
+}
+
+function clampInt(v: number, lo: number, hi: number): number {
+  return v < lo ? lo : v > hi ? hi : v;
+}

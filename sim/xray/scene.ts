@@ -1,0 +1,357 @@
+import { type AgeGroup, type BodySpec, type Facing, type Pose, bodySize, drawBody, samplePose, sampleStature } from './body.js';
+import {
+  type CargoDensity,
+  type CargoKind,
+  type DecoyKind,
+  type KeepOut,
+  CARGO_DENSITIES,
+  CARGO_KINDS,
+  DECOY_KINDS,
+  KINDS_BY_DENSITY,
+  cargoTop,
+  drawCargo,
+  drawDecoy,
+  planCargo,
+} from './cargo.js';
+import type { Projection } from './projection.js';
+import type { Rng } from './prng.js';
+import { type Space, type TrailerKind, type VehicleClass, type VehicleLayout, VEHICLE_CLASSES, drawVehicle } from './vehicles.js';
+import { POSES } from './body.js';
+
+/** Where a person is hidden. */
+export type HidingPlace =
+  | 'among-cargo'
+  | 'cavity-in-load'
+  | 'cab-sleeper'
+  | 'cab-roof'
+  | 'false-floor'
+  | 'false-wall'
+  | 'empty-load'
+  | 'under-trailer'
+  | 'car-boot'
+  | 'behind-seats';
+export const HIDING_PLACES: readonly HidingPlace[] = [
+  'among-cargo', 'cavity-in-load', 'cab-sleeper', 'cab-roof', 'false-floor', 'false-wall', 'empty-load', 'under-trailer', 'car-boot', 'behind-seats',
+];
+
+/** What the scene generator may be told; anything left out is drawn at random from the seed. */
+export interface SceneOptions {
+  vehicleClass?: VehicleClass;
+  trailer?: TrailerKind;
+  /** Exact number of people; otherwise 0 with probability 1 - personShare, else 1 to 5. */
+  peopleCount?: number;
+  /** Probability that a scan holds people when peopleCount is not given. Default 0.5. */
+  personShare?: number;
+  cargoDensity?: CargoDensity;
+  cargoKind?: CargoKind;
+  /** Hiding place for every person (must suit the vehicle); otherwise drawn per person. */
+  hidingPlace?: HidingPlace;
+  /** Exact number of decoys; otherwise 0 to 3. */
+  decoys?: number;
+  /** Force the people to be adults or children. */
+  age?: AgeGroup;
+  /** Force a pose for every person. */
+  pose?: Pose;
+  /**
+   * Leave the people out of the image but keep everything else, truth included (same scene, same
+   * random draws). For tests that compare a scan with and without its people.
+   */
+  omitPeople?: boolean;
+}
+
+export interface PlacedPerson {
+  spec: BodySpec;
+  hidingPlace: HidingPlace;
+  /** Index of the capture window holding the person's areal density (in Scene.captures). */
+}
+
+export interface SceneDescription {
+  vehicleClass: VehicleClass;
+  trailer?: TrailerKind;
+  cargo: CargoKind;
+  /** Measured: mean areal density of the cargo over the load space, categorised. */
+  cargoDensity: CargoDensity;
+  /** Mean areal density of the cargo over the load space in g/cm^2. */
+  cargoArealDensity: number;
+  hidingPlaces: HidingPlace[];
+  decoys: { kind: DecoyKind; x0Mm: number; x1Mm: number; z0Mm: number; z1Mm: number }[];
+  /** Where the vehicle is along the scan, in mm from the start of line 0. */
+  vehicleMm: { x0: number; x1: number };
+}
+
+export interface BuiltScene {
+  description: SceneDescription;
+  people: { spec: BodySpec; hidingPlace: HidingPlace; capture: ReturnType<Projection['endCapture']> }[];
+  /** End of the vehicle in mm. */
+  vehicleEndMm: number;
+}
+
+const VEHICLE_WEIGHTS: Record<VehicleClass, number> = { car: 0.2, van: 0.2, 'box-truck': 0.25, articulated: 0.35 };
+const DENSITY_WEIGHTS: Record<CargoDensity, number> = { empty: 0.12, light: 0.3, medium: 0.33, dense: 0.25 };
+
+/** Vehicle classes that offer a hiding place. */
+export const VEHICLES_BY_HIDING_PLACE: Readonly<Record<HidingPlace, readonly VehicleClass[]>> = {
+  'among-cargo': ['van', 'box-truck', 'articulated'],
+  'cavity-in-load': ['van', 'box-truck', 'articulated'],
+  'cab-sleeper': ['box-truck', 'articulated'],
+  'cab-roof': ['box-truck', 'articulated'],
+  'false-floor': ['box-truck', 'articulated'],
+  'false-wall': ['van', 'box-truck', 'articulated'],
+  'empty-load': ['van', 'box-truck', 'articulated'],
+  'under-trailer': ['box-truck', 'articulated'],
+  'car-boot': ['car'],
+  'behind-seats': ['car', 'van'],
+};
+
+export function pickVehicle(opts: SceneOptions, rng: Rng): VehicleClass {
+  if (opts.hidingPlace !== undefined && !HIDING_PLACES.includes(opts.hidingPlace)) {
+    throw new RangeError(`scene: unknown hidingPlace "${opts.hidingPlace}" (one of ${HIDING_PLACES.join(', ')})`);
+  }
+  if (opts.cargoKind !== undefined && !CARGO_KINDS.includes(opts.cargoKind)) {
+    throw new RangeError(`scene: unknown cargoKind "${opts.cargoKind}" (one of ${CARGO_KINDS.join(', ')})`);
+  }
+  if (opts.pose !== undefined && !POSES.includes(opts.pose)) throw new RangeError(`scene: unknown pose "${opts.pose}" (one of ${POSES.join(', ')})`);
+  const suitable = opts.hidingPlace ? VEHICLES_BY_HIDING_PLACE[opts.hidingPlace] : VEHICLE_CLASSES;
+  if (opts.vehicleClass) {
+    if (!VEHICLE_CLASSES.includes(opts.vehicleClass)) throw new RangeError(`scene: unknown vehicleClass "${opts.vehicleClass}" (one of ${VEHICLE_CLASSES.join(', ')})`);
+    if (!suitable.includes(opts.vehicleClass)) {
+      throw new RangeError(`scene: a ${opts.vehicleClass} has no hiding place "${opts.hidingPlace}" (vehicles that do: ${suitable.join(', ')})`);
+    }
+    return opts.vehicleClass;
+  }
+  const weights = Object.fromEntries(suitable.map((c) => [c, VEHICLE_WEIGHTS[c]])) as Record<VehicleClass, number>;
+  return rng.weighted(weights);
+}
+
+/** Hiding places that a vehicle (and its load) offers. */
+export function hidingPlacesFor(layout: VehicleLayout, cargo: CargoKind): HidingPlace[] {
+  if (layout.vehicleClass === 'car') return ['car-boot', 'behind-seats'];
+  const inLoad: HidingPlace[] = cargo === 'empty' ? ['empty-load'] : ['among-cargo', 'cavity-in-load'];
+  const out: HidingPlace[] = [...inLoad, 'false-wall'];
+  if (layout.behindSeats) out.push(layout.vehicleClass === 'van' ? 'behind-seats' : 'cab-sleeper');
+  if (layout.vehicleClass !== 'van') out.push('false-floor');
+  if (layout.cabRoof) out.push('cab-roof');
+  if (layout.underFloor) out.push('under-trailer');
+  return out;
+}
+
+/**
+ * Builds a whole scene into the projection: vehicle, hiding-place structures, cargo with cavities,
+ * decoys, and people (each captured for its truth mask). `frontMm` is where the vehicle front is.
+ */
+export function buildScene(proj: Projection, opts: SceneOptions, vehicleClass: VehicleClass, frontMm: number, rng: Rng): BuiltScene {
+  const layout = drawVehicle(proj, vehicleClass, frontMm, rng, { trailer: opts.trailer, roofFairing: opts.hidingPlace === 'cab-roof' ? true : undefined });
+
+  // Cargo kind and target density.
+  let target: CargoDensity = opts.cargoDensity ?? rng.weighted(DENSITY_WEIGHTS);
+  if (!CARGO_DENSITIES.includes(target)) throw new RangeError(`scene: unknown cargoDensity "${target}" (one of ${CARGO_DENSITIES.join(', ')})`);
+  if (opts.hidingPlace === 'empty-load') target = 'empty';
+  const kinds = vehicleClass === 'car' ? KINDS_BY_DENSITY[target].filter((k) => ['empty', 'boxes', 'textiles', 'produce', 'sacks'].includes(k)) : KINDS_BY_DENSITY[target];
+  let kind: CargoKind = opts.cargoKind ?? rng.pick(kinds.length > 0 ? kinds : ['boxes']);
+  if (opts.hidingPlace === 'empty-load') kind = 'empty';
+  if ((opts.hidingPlace === 'among-cargo' || opts.hidingPlace === 'cavity-in-load') && kind === 'empty') {
+    if (opts.cargoKind === 'empty') throw new RangeError(`scene: hiding place "${opts.hidingPlace}" needs cargo, but cargoKind is "empty"`);
+    kind = rng.pick(KINDS_BY_DENSITY.medium);
+    if (target === 'empty') target = 'medium';
+  }
+  const [fillLo, fillHi, hLo, hHi] = {
+    empty: [0, 0, 0, 0],
+    light: [0.25, 0.7, 0.3, 0.6],
+    medium: [0.55, 1, 0.5, 0.9],
+    dense: [0.5, 1, 0.5, 1],
+  }[target];
+  const fill = vehicleClass === 'car' ? rng.range(0.3, 0.9) : rng.range(fillLo, fillHi);
+  const heightShare = rng.range(hLo, hHi);
+
+  // People: how many, and where each hides.
+  let count: number;
+  if (opts.peopleCount !== undefined) {
+    if (!(Number.isInteger(opts.peopleCount) && opts.peopleCount >= 0 && opts.peopleCount <= 12)) {
+      throw new RangeError(`scene: peopleCount must be an integer 0..12, got ${opts.peopleCount}`);
+    }
+    count = opts.peopleCount;
+  } else {
+    const share = opts.personShare ?? 0.5;
+    if (!(share >= 0 && share <= 1)) throw new RangeError(`scene: personShare must be within 0..1, got ${share}`);
+    count = rng.chance(share) ? Number(rng.weighted({ '1': 0.55, '2': 0.22, '3': 0.12, '4': 0.07, '5': 0.04 })) : 0;
+  }
+  if (vehicleClass === 'car') count = Math.min(count, opts.peopleCount ?? 2);
+  const places = hidingPlacesFor(layout, kind);
+  if (opts.hidingPlace && !places.includes(opts.hidingPlace)) {
+    throw new RangeError(`scene: hiding place "${opts.hidingPlace}" is not available in a ${vehicleClass} with ${kind} cargo (available: ${places.join(', ')})`);
+  }
+
+  // Structures for false floors and walls change the load space the cargo fills.
+  const load: Space = { ...layout.load };
+  const chosen: HidingPlace[] = [];
+  for (let k = 0; k < count; k++) {
+    const prev = chosen[k - 1];
+    chosen.push(opts.hidingPlace ?? (prev && rng.chance(0.55) ? prev : rng.pick(places)));
+  }
+  const Wd = layout.widthMm;
+  let falseFloor: Space | undefined;
+  let falseWall: Space | undefined;
+  if (chosen.includes('false-floor')) {
+    const hc = rng.range(330, 420);
+    falseFloor = { x0: load.x0 + rng.range(0, 400), x1: load.x1 - rng.range(0, 400), z0: load.z0, z1: load.z0 + hc, depth: load.depth };
+    proj.box(falseFloor.x0, falseFloor.x1, falseFloor.z1, falseFloor.z1 + 18, Wd * 0.95, { material: 'wood', density: 0.7 });
+    proj.box(falseFloor.x0, falseFloor.x1, falseFloor.z1 - 3, falseFloor.z1, Wd * 0.95, { material: 'steel' });
+    for (const x of [falseFloor.x0, falseFloor.x1 - 4]) proj.box(x, x + 4, falseFloor.z0, falseFloor.z1, Wd * 0.95, { material: 'steel' });
+    load.z0 = falseFloor.z1 + 18;
+  }
+  if (chosen.includes('false-wall')) {
+    const dw = rng.range(550, 800);
+    falseWall = { x0: load.x0, x1: load.x0 + dw, z0: load.z0, z1: load.z1, depth: load.depth };
+    const wx = load.x0 + dw;
+    const mat = rng.chance(0.5) ? ({ material: 'steel' } as const) : ({ material: 'wood', density: 0.6 } as const);
+    const t = mat.material === 'steel' ? 3 : 18;
+    proj.box(wx, wx + t, load.z0, load.z1, Wd * 0.95, mat);
+    load.x0 = wx + t + 20;
+  }
+  const plan = planCargo(load, kind, fill, heightShare, target, rng);
+
+  // Place people.
+  const keepOut: KeepOut[] = [];
+  const people: { spec: BodySpec; hidingPlace: HidingPlace }[] = [];
+  const cursor = new Map<HidingPlace, number>();
+  for (const place of chosen) {
+    const spec = placePerson(place, layout, load, plan, falseFloor, falseWall, opts, cursor, rng);
+    if (!spec) continue;
+    people.push({ spec, hidingPlace: place });
+    if (place === 'among-cargo' || place === 'cavity-in-load' || place === 'empty-load') {
+      const size = bodySize(spec);
+      const depth = spec.facing === 'side' ? 650 : spec.facing === 'end-on' ? 1500 : 450;
+      const z1 = place === 'among-cargo' ? load.z1 : spec.floorZ + size.height + 80;
+      keepOut.push({ x0: spec.x - size.length / 2 - 60, x1: spec.x + size.length / 2 + 60, z0: spec.floorZ - 10, z1, depth });
+    }
+  }
+
+  // Decoys, resting on the load floor in a gap they make in the cargo, or on top of it.
+  const decoyCount = opts.decoys ?? (rng.chance(0.5) ? 0 : rng.int(1, vehicleClass === 'car' ? 1 : 3));
+  const decoys: SceneDescription['decoys'] = [];
+  const decoySpots: { kind: DecoyKind; x: number; z: number }[] = [];
+  for (let k = 0; k < decoyCount; k++) {
+    const dk = rng.pick(DECOY_KINDS);
+    const span = load.x1 - load.x0;
+    if (span < 800) break;
+    const x = load.x0 + 500 + rng.next() * (span - 1000);
+    if (rng.chance(0.5) || vehicleClass === 'car') {
+      keepOut.push({ x0: x - 700, x1: x + 700, z0: load.z0, z1: load.z0 + 1200, depth: 1000 });
+      decoySpots.push({ kind: dk, x, z: load.z0 });
+    } else {
+      const top = cargoTop(plan, x - 700, x + 700, load.z0);
+      if (top + 600 < load.z1) decoySpots.push({ kind: dk, x, z: top });
+    }
+  }
+
+  const cargo = drawCargo(proj, plan, load, keepOut);
+  for (const d of decoySpots) {
+    const b = drawDecoy(proj, d.kind, d.x, d.z, rng);
+    decoys.push({ kind: d.kind, x0Mm: b.x0, x1Mm: b.x1, z0Mm: b.z0, z1Mm: b.z1 });
+  }
+
+  const captured: BuiltScene['people'] = [];
+  for (const p of people) {
+    const size = bodySize(p.spec);
+    proj.beginCapture(p.spec.x - size.length / 2 - 100, p.spec.x + size.length / 2 + 100, p.spec.floorZ - 100, p.spec.floorZ + size.height + 100);
+    proj.captureOnly = opts.omitPeople === true;
+    drawBody(proj, p.spec);
+    proj.captureOnly = false;
+    captured.push({ ...p, capture: proj.endCapture() });
+  }
+
+  return {
+    description: {
+      vehicleClass,
+      ...(layout.trailer ? { trailer: layout.trailer } : {}),
+      cargo: cargo.kind,
+      cargoDensity: cargo.density,
+      cargoArealDensity: Math.round(cargo.arealDensity * 100) / 100,
+      hidingPlaces: [...new Set(people.map((p) => p.hidingPlace))],
+      decoys,
+      vehicleMm: { x0: layout.x0, x1: layout.x1 },
+    },
+    people: captured,
+    vehicleEndMm: layout.x1,
+  };
+}
+
+function placePerson(
+  place: HidingPlace,
+  layout: VehicleLayout,
+  load: Space,
+  plan: ReturnType<typeof planCargo>,
+  falseFloor: Space | undefined,
+  falseWall: Space | undefined,
+  opts: SceneOptions,
+  cursor: Map<HidingPlace, number>,
+  rng: Rng,
+): BodySpec | null {
+  const space: Space | undefined = {
+    'among-cargo': load,
+    'cavity-in-load': load,
+    'empty-load': load,
+    'cab-sleeper': layout.behindSeats,
+    'behind-seats': layout.behindSeats,
+    'cab-roof': layout.cabRoof,
+    'false-floor': falseFloor,
+    'false-wall': falseWall,
+    'under-trailer': layout.underFloor,
+    'car-boot': layout.load,
+  }[place];
+  if (!space) return null;
+  const poses: Pose[] = {
+    'among-cargo': ['sitting', 'crouching', 'standing', 'curled'],
+    'cavity-in-load': ['sitting', 'crouching', 'curled', 'lying'],
+    'empty-load': ['sitting', 'lying', 'crouching', 'standing', 'curled'],
+    'cab-sleeper': ['lying', 'curled'],
+    'behind-seats': ['curled', 'lying'],
+    'cab-roof': ['lying', 'curled'],
+    'false-floor': ['lying'],
+    'false-wall': ['standing', 'crouching', 'sitting'],
+    'under-trailer': ['lying'],
+    'car-boot': ['curled', 'lying'],
+  }[place] as Pose[];
+  const age: AgeGroup = opts.age ?? (rng.chance(0.2) ? 'child' : 'adult');
+  const statureMm = sampleStature(age, rng);
+  const heading: 1 | -1 = rng.chance(0.5) ? 1 : -1;
+  const roomH = space.z1 - space.z0;
+  const roomL = space.x1 - space.x0;
+  // Try poses until one fits the space (or keep the smallest).
+  let best: BodySpec | null = null;
+  let bestScore = Infinity;
+  for (let attempt = 0; attempt < 6; attempt++) {
+    const pose = opts.pose ?? rng.pick(poses);
+    const facings: Facing[] =
+      pose === 'lying' || pose === 'curled'
+        ? place === 'cab-sleeper'
+          ? ['end-on', 'end-on', 'side', 'beam']
+          : place === 'false-floor' || place === 'under-trailer'
+            ? ['side']
+            : ['side', 'beam', 'end-on']
+        : ['beam', 'side'];
+    const facing = rng.pick(facings);
+    const spec: BodySpec = { pose, facing, age, statureMm, x: 0, y: rng.range(-300, 300), floorZ: space.z0, heading, joints: samplePose(pose, rng) };
+    const size = bodySize(spec);
+    const over = Math.max(0, size.height - roomH) + Math.max(0, size.length - roomL);
+    if (over < bestScore) {
+      bestScore = over;
+      best = spec;
+    }
+    if (over === 0) break;
+  }
+  if (!best) return null;
+  const size = bodySize(best);
+  // People sharing a place sit side by side along the vehicle.
+  const start = cursor.get(place) ?? space.x0 + rng.range(0, Math.max(0, roomL - size.length));
+  let x = start + size.length / 2;
+  if (x + size.length / 2 > space.x1) x = space.x0 + size.length / 2 + rng.range(0, Math.max(0, roomL - size.length));
+  cursor.set(place, x + size.length / 2 + rng.range(50, 300));
+  best.x = x;
+  if (place === 'among-cargo' && rng.chance(0.3)) {
+    // Sitting on top of the lower layer of a stack.
+    const top = cargoTop(plan, x - size.length / 2, x + size.length / 2, space.z0);
+    if (top + size.height < space.z1 && top - space.z0 < 1200) best.floorZ = top;
+  }
+  return best;
+}
