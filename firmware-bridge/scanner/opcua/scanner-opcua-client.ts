@@ -272,7 +272,8 @@ export class ScannerOpcuaClient implements Service {
     });
     if (problem) this.#problems.set(field, problem);
     else this.#problems.delete(field);
-    this.#queueEmit();
+    // While the link is down the values wait for it to come up, which publishes them.
+    if (this.#link.up) this.#queueEmit();
   }
 
   #down(reason: string): void {

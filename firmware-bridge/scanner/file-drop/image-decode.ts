@@ -1,0 +1,60 @@
+import sharp from 'sharp';
+
+export interface DecodedScanImage {
+  width: number;
+  height: number;
+  /** Row-major grey values, 65535 = open beam. */
+  pixels: Uint16Array;
+  /** Bits per sample in the file: 16 kept as is, 8 rescaled (v * 257) to the 16-bit range. */
+  fileBits: 8 | 16;
+  format: string;
+  /** Things the caller should warn about (8-bit source, colour source). */
+  notes: string[];
+}
+
+/** Largest image accepted (channels x lines): a 4,096-channel, 65,536-line scan. */
+const MAX_PIXELS = 4096 * 65_536;
+
+/**
+ * Decodes a scan image file (16-bit grey PNG or TIFF, 8-bit grey JPEG, or any format sharp
+ * reads) to 16-bit grey. 16-bit sources keep every bit; 8-bit sources are rescaled so that
+ * 255 becomes 65535 (open beam), with a note, since 8 bits lose most of the dense-cargo range.
+ */
+export async function decodeScanImage(input: string | Buffer): Promise<DecodedScanImage> {
+  const where = typeof input === 'string' ? input : 'image buffer';
+  const meta = await sharp(input, { limitInputPixels: MAX_PIXELS }).metadata();
+  if (!meta.width || !meta.height) throw new Error(`${where}: not a readable image (no size in its header)`);
+  const notes: string[] = [];
+  if ((meta.channels ?? 1) >= 3 && meta.space !== 'b-w' && meta.space !== 'grey16') notes.push(`${meta.channels}-channel ${meta.space ?? ''} image converted to grey`);
+  const sixteen = meta.depth === 'ushort' || meta.depth === 'short';
+  if (sixteen) {
+    const { data, info } = await sharp(input, { limitInputPixels: MAX_PIXELS }).toColourspace('grey16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
+    const depth = (info as { depth?: string }).depth;
+    if (info.channels !== 1 || depth !== 'ushort' || data.length !== info.width * info.height * 2) {
+      throw new Error(`${where}: 16-bit ${meta.format} decoded to ${info.channels} channel(s) of ${depth}, expected 1 of ushort; the image was not taken`);
+    }
+    // Copy into an aligned array we own (the decoder's buffer may be pooled or unaligned).
+    const pixels = new Uint16Array(info.width * info.height);
+    new Uint8Array(pixels.buffer).set(data);
+    return { width: info.width, height: info.height, pixels, fileBits: 16, format: meta.format ?? 'unknown', notes };
+  }
+  if (meta.depth !== 'uchar' && meta.depth !== 'char') throw new Error(`${where}: ${meta.format} with ${meta.depth} samples is not supported: use 16-bit grey PNG/TIFF or 8-bit grey JPEG`);
+  const { data, info } = await sharp(input, { limitInputPixels: MAX_PIXELS }).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+  if (info.channels !== 1) throw new Error(`${where}: decoded to ${info.channels} channels, expected 1 (grey)`);
+  const pixels = new Uint16Array(info.width * info.height);
+  for (let i = 0; i < pixels.length; i++) pixels[i] = data[i] * 257;
+  notes.push(`8-bit ${meta.format} rescaled to 16 bits (x257): dense cargo detail is limited`);
+  return { width: info.width, height: info.height, pixels, fileBits: 8, format: meta.format ?? 'unknown', notes };
+}
+
+/** Encodes a row-major 16-bit grey image as PNG (simulators, tests, evidence). */
+export async function encodeGrey16Png(pixels: Uint16Array, width: number, height: number): Promise<Buffer> {
+  return sharp(pixels, { raw: { width, height, channels: 1 } }).toColourspace('grey16').png({ compressionLevel: 1 }).toBuffer();
+}
+
+/** Encodes an 8-bit grey JPEG from 16-bit values (v >> 8), as many fielded scanners export. */
+export async function encodeGrey8Jpeg(pixels: Uint16Array, width: number, height: number, quality = 90): Promise<Buffer> {
+  const b = Buffer.allocUnsafe(pixels.length);
+  for (let i = 0; i < pixels.length; i++) b[i] = pixels[i] >> 8;
+  return sharp(b, { raw: { width, height, channels: 1 } }).toColourspace('b-w').jpeg({ quality }).toBuffer();
+}

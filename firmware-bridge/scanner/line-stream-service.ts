@@ -1,0 +1,169 @@
+import type { Logger } from '../../runtime/logger.js';
+import type { Service } from '../../runtime/service.js';
+import { FrameParser, type LineStreamCounters } from './protocol/frame-parser.js';
+import { encodeFrame, FrameType, type Frame, type FrameBody } from './protocol/frames.js';
+import type { ScannerTranslator } from './translator.js';
+import { Backoff } from './transport/backoff.js';
+import type { LineLink, LinkOpener } from './transport/link.js';
+
+export interface LineStreamServiceOptions {
+  name: string;
+  opener: LinkOpener;
+  translator: ScannerTranslator;
+  /** Shared with the translator's status, kept across reconnects. */
+  counters: LineStreamCounters;
+  log: Logger;
+  /** config scanner.reconnect */
+  reconnect: { initialMs: number; maxMs: number };
+  /** Log every frame at debug level (config scanner.logFrames). */
+  logFrames?: boolean;
+  /** How often the device status with its counters is republished when they changed. */
+  statusIntervalMs?: number;
+  random?: () => number;
+}
+
+/** Heartbeats missed before the link is declared dead (a peer gone without closing). */
+const HEARTBEATS_MISSED = 3;
+
+/**
+ * Keeps the line stream to the scanner open: opens the link, parses it into frames for the
+ * translator, and when the link is lost (unplugged, reset, silent past its heartbeats) says so,
+ * then reconnects with exponential backoff and jitter, forever, until stopped.
+ */
+export class LineStreamService implements Service {
+  readonly name: string;
+  readonly #o: LineStreamServiceOptions;
+  readonly #backoff: Backoff;
+  #stopped = true;
+  #loop: Promise<void> | null = null;
+  #link: LineLink | null = null;
+  #wake: (() => void) | null = null;
+  #statusTimer: NodeJS.Timeout | null = null;
+  #hostSeq = 0;
+  #connections = 0;
+
+  constructor(opts: LineStreamServiceOptions) {
+    this.#o = opts;
+    this.name = opts.name;
+    this.#backoff = new Backoff(opts.reconnect.initialMs, opts.reconnect.maxMs, opts.random);
+  }
+
+  /** Connections made so far (1 after the first, 2 after a reconnect...). */
+  get connections(): number {
+    return this.#connections;
+  }
+
+  get connected(): boolean {
+    return this.#link !== null;
+  }
+
+  async start(): Promise<void> {
+    this.#stopped = false;
+    this.#o.translator.link('starting', `connecting to ${this.#o.opener.describe}`);
+    this.#loop = this.#run();
+    let last = '';
+    this.#statusTimer = setInterval(() => {
+      const now = JSON.stringify(this.#o.counters) + JSON.stringify(this.#o.translator.counters);
+      if (now !== last) this.#o.translator.publishStatus(true);
+      last = now;
+    }, this.#o.statusIntervalMs ?? 5000);
+    this.#statusTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#statusTimer) clearInterval(this.#statusTimer);
+    this.#wake?.();
+    await this.#link?.close('the scanner bridge is stopping');
+    await this.#loop;
+    this.#o.translator.close('the scanner bridge stopped during the scan');
+  }
+
+  /** Sends a host command (arm, abort, ack) to the scanner. Rejects when the link is down. */
+  async send(body: Extract<FrameBody, { type: 'arm' | 'abort' | 'ack' }>): Promise<void> {
+    const link = this.#link;
+    if (!link) throw new Error(`cannot send ${body.type} to the scanner: no link to ${this.#o.opener.describe} (disconnected)`);
+    await link.write(encodeFrame(body, this.#hostSeq++));
+  }
+
+  async #run(): Promise<void> {
+    const { opener, translator, log } = this.#o;
+    while (!this.#stopped) {
+      let link: LineLink;
+      try {
+        link = await opener.open();
+      } catch (err) {
+        if (this.#stopped) break;
+        const delay = this.#backoff.next();
+        translator.link('down', `${(err as Error).message}; retrying in ${delay} ms`);
+        await this.#sleep(delay);
+        continue;
+      }
+      if (this.#stopped) {
+        await link.close('the scanner bridge is stopping');
+        break;
+      }
+      this.#link = link;
+      this.#hostSeq = 0;
+      this.#connections++;
+      log.info({ link: opener.describe }, `scanner line stream connected: ${opener.describe}`);
+      translator.link('up', `connected: ${opener.describe}`);
+      const reason = await this.#pump(link);
+      this.#link = null;
+      translator.link('down', reason);
+      if (this.#stopped) break;
+      const delay = this.#backoff.next();
+      log.warn({ link: opener.describe, delay }, `scanner line stream lost (${reason}); reconnecting in ${delay} ms`);
+      await this.#sleep(delay);
+    }
+  }
+
+  /** Parses one link until it closes; returns why it closed. */
+  async #pump(link: LineLink): Promise<string> {
+    const { translator, log, counters, opener } = this.#o;
+    const parser = new FrameParser({ counters, log, source: `scanner ${opener.describe}` });
+    let lastByteAt = Date.now();
+    let watchdog: NodeJS.Timeout | null = null;
+    let firstFrame = true;
+    link.input.on('data', (chunk: Buffer) => {
+      lastByteAt = Date.now();
+      parser.write(chunk);
+    });
+    parser.on('data', (f: Frame) => {
+      if (firstFrame) {
+        // Only a link that carries valid frames counts as a successful connection.
+        firstFrame = false;
+        this.#backoff.reset();
+      }
+      if (this.#o.logFrames) log.debug({ type: f.type, seq: f.seq, offset: f.offset }, `frame ${f.type} seq ${f.seq}`);
+      if (f.type === 'hello' && f.heartbeatMs > 0) {
+        if (watchdog) clearInterval(watchdog);
+        const limit = f.heartbeatMs * HEARTBEATS_MISSED;
+        watchdog = setInterval(() => {
+          const silent = Date.now() - lastByteAt;
+          if (silent > limit) void link.close(`no data from the scanner for ${silent} ms (${HEARTBEATS_MISSED} heartbeats of ${f.heartbeatMs} ms missed)`);
+        }, f.heartbeatMs);
+        watchdog.unref();
+      }
+      translator.frame(f);
+      if (f.type === 'scanEnd' || f.type === 'hello') {
+        this.send({ type: 'ack', ackedSeq: f.seq, ackedType: FrameType[f.type] }).catch((err: Error) => log.warn({ err }, `could not acknowledge ${f.type} seq ${f.seq}: ${err.message}`));
+      }
+    });
+    const reason = await link.closed;
+    if (watchdog) clearInterval(watchdog);
+    parser.end();
+    return reason;
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.#wake = done;
+    });
+  }
+}

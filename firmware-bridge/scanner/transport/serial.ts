@@ -1,0 +1,78 @@
+import type { Duplex } from 'node:stream';
+import { SerialPort } from 'serialport';
+import type { LineLink, LinkOpener } from './link.js';
+
+/** The part of a serialport 13 SerialPortStream this transport uses (SerialPort, SerialPortMock). */
+export type SerialPortLike = Duplex & {
+  open(cb: (err: Error | null) => void): void;
+  close(cb?: (err: Error | null) => void): void;
+  readonly isOpen: boolean;
+};
+
+export interface SerialLinkOptions {
+  path: string;
+  baudRate: number;
+  /** Builds the port; default: serialport's SerialPort with the platform binding. Tests pass SerialPortMock. */
+  createPort?: (o: { path: string; baudRate: number; autoOpen: false }) => SerialPortLike;
+}
+
+/** Line stream over a serial port (RS-422/RS-485 adapters, USB CDC, a pty in tests). */
+export class SerialLinkOpener implements LinkOpener {
+  readonly describe: string;
+  readonly #o: SerialLinkOptions;
+
+  constructor(opts: SerialLinkOptions) {
+    this.#o = opts;
+    this.describe = `serial ${opts.path} @ ${opts.baudRate} baud`;
+  }
+
+  open(): Promise<LineLink> {
+    const { path, baudRate } = this.#o;
+    const create = this.#o.createPort ?? ((o) => new SerialPort(o) as unknown as SerialPortLike);
+    return new Promise((resolve, reject) => {
+      let port: SerialPortLike;
+      try {
+        port = create({ path, baudRate, autoOpen: false });
+      } catch (err) {
+        reject(new Error(`cannot open serial port ${path}: ${(err as Error).message}`));
+        return;
+      }
+      port.open((err) => {
+        if (err) return reject(new Error(`cannot open serial port ${path}: ${err.message}${/ENOENT|No such file/.test(err.message) ? ' (is the scanner plugged in and the path right?)' : ''}`));
+        resolve(serialLink(port, path));
+      });
+    });
+  }
+}
+
+function serialLink(port: SerialPortLike, path: string): LineLink {
+  let lastError: Error | null = null;
+  let closeReason: string | null = null;
+  port.on('error', (err: Error) => {
+    lastError = err;
+  });
+  const closed = new Promise<string>((resolve) => {
+    // serialport emits 'close' with a DisconnectedError (err.disconnected) when the device goes away.
+    port.once('close', (err?: Error & { disconnected?: boolean }) => {
+      if (closeReason) return resolve(closeReason);
+      if (err?.disconnected) return resolve(`serial port ${path} disconnected: ${err.message}`);
+      resolve(lastError ? `serial port ${path} failed: ${lastError.message}` : `serial port ${path} closed`);
+    });
+  });
+  return {
+    input: port,
+    closed,
+    write: (bytes) =>
+      new Promise((resolve, reject) => {
+        if (!port.isOpen) return reject(new Error(`cannot write to serial port ${path}: it is closed`));
+        port.write(bytes, (err?: Error | null) => (err ? reject(new Error(`cannot write to serial port ${path}: ${err.message}`)) : resolve()));
+      }),
+    async close(reason) {
+      closeReason ??= reason;
+      if (port.isOpen) port.close();
+      else port.destroy();
+      // A port whose device already vanished may never say 'close': do not hang a shutdown on it.
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 2000).unref())]);
+    },
+  };
+}

@@ -1,0 +1,288 @@
+import { EventEmitter, once } from 'node:events';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SerialPort } from 'serialport';
+import { FrameParser } from '../../firmware-bridge/scanner/protocol/frame-parser.js';
+import { encodeFrame, HEADER_BYTES, type Frame, type FrameBody, type LineBody } from '../../firmware-bridge/scanner/protocol/frames.js';
+import type { Logger } from '../../runtime/logger.js';
+import { FaultDice, noFaults, planScan, type FaultOptions, type InjectedFaults, type LineFault } from './faults.js';
+import type { ScanSource, SimScan } from './scan-source.js';
+
+export interface ScannerSimOptions {
+  source: ScanSource;
+  /** Scans to send, then stop; default: forever. */
+  scans?: number;
+  /** Lines per second (real scanners: 100-1,000). Default 300. */
+  lineRateHz?: number;
+  /** Pause between vehicles. Default 3000 ms. */
+  gapMs?: number;
+  /** Heartbeat interval announced in hello and kept. Default 1000 ms; 0 = none. */
+  heartbeatMs?: number;
+  faults?: FaultOptions;
+  /** Seeds the fault dice and names the scans. Default 1. */
+  seed?: number;
+  log?: Logger;
+}
+
+/** What became of one scan the simulator sent. */
+export interface SimScanRecord {
+  index: number;
+  scanKey: number;
+  scanId: string;
+  outcome: 'complete' | 'scanner-fault' | 'disconnect' | 'host-abort' | 'link-lost';
+  /** Lines sent (intact, corrupted or dropped count: the index reached). */
+  linesSent: number;
+  dropped: number[];
+  badCrc: number[];
+  scan: SimScan;
+}
+
+export interface ScannerSimReport {
+  scans: SimScanRecord[];
+  injected: InjectedFaults;
+  /** Host commands received, in order ('arm', 'abort', 'ack'). */
+  commands: string[];
+  connections: number;
+}
+
+/**
+ * A drive-through scanner on the line protocol: streams scans line by line at a realistic line
+ * rate over TCP (as server) or a serial port, keeps heartbeats, obeys arm/abort, and injects
+ * faults on request, recording exactly what it injected. Events: 'scan' (SimScanRecord) after
+ * each scan, 'connection' on each new link.
+ */
+export class ScannerStreamSim extends EventEmitter {
+  readonly #o: Required<Omit<ScannerSimOptions, 'scans' | 'log' | 'faults'>> & Pick<ScannerSimOptions, 'scans' | 'log' | 'faults'>;
+  readonly #dice: FaultDice;
+  readonly report: ScannerSimReport = { scans: [], injected: noFaults(), commands: [], connections: 0 };
+  #link: Duplex | null = null;
+  #linkWaiters: (() => void)[] = [];
+  #seq = 0;
+  #server: Server | null = null;
+  #serial: { path: string; baudRate: number } | null = null;
+  #stopped = false;
+  #loop: Promise<void> | null = null;
+  #abortRequested = false;
+  #heartbeat: NodeJS.Timeout | null = null;
+  #allowDisconnect = false;
+  #finished!: Promise<void>;
+
+  constructor(opts: ScannerSimOptions) {
+    super();
+    this.#o = { lineRateHz: 300, gapMs: 3000, heartbeatMs: 1000, seed: 1, ...opts };
+    this.#dice = new FaultDice(this.#o.seed);
+  }
+
+  /** Resolves when the requested number of scans has been sent (never, without `scans`). */
+  get finished(): Promise<void> {
+    return this.#finished;
+  }
+
+  /** Serves the line stream on TCP; resolves with where it listens (port 0 = any free port). */
+  async listenTcp(port: number, host = '127.0.0.1'): Promise<{ host: string; port: number }> {
+    this.#allowDisconnect = true;
+    const server = createServer((socket) => this.#accept(socket));
+    this.#server = server;
+    server.listen(port, host);
+    await once(server, 'listening');
+    this.#start();
+    const a = server.address() as AddressInfo;
+    return { host, port: a.port };
+  }
+
+  /** Streams over a serial port, reopening it whenever it goes away. */
+  async openSerial(path: string, baudRate = 3_000_000): Promise<void> {
+    this.#serial = { path, baudRate };
+    void this.#serialLoop();
+    this.#start();
+  }
+
+  /** Drops the current connection at once (a hot unplug seen from the scanner side). */
+  dropConnection(): void {
+    this.#link?.destroy();
+  }
+
+  /** Stops streaming, closes every link, and the source. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const w of this.#linkWaiters.splice(0)) w();
+    this.#link?.destroy();
+    if (this.#server) await new Promise<void>((r) => this.#server!.close(() => r()));
+    await this.#loop?.catch(() => {});
+    await this.#o.source.close();
+  }
+
+  #start(): void {
+    this.#loop = this.#run();
+    this.#finished = this.#loop;
+    this.#loop.catch((err: Error) => this.#o.log?.error({ err }, `scanner simulator stopped: ${err.message}`));
+  }
+
+  #accept(socket: Socket): void {
+    if (this.#link || this.#stopped) {
+      this.#o.log?.warn(`scanner simulator: refusing a second connection from ${socket.remoteAddress}`);
+      socket.destroy();
+      return;
+    }
+    socket.setNoDelay(true);
+    this.#attach(socket);
+  }
+
+  async #serialLoop(): Promise<void> {
+    while (!this.#stopped) {
+      const { path, baudRate } = this.#serial!;
+      const port = new SerialPort({ path, baudRate, autoOpen: false });
+      const err = await new Promise<Error | null>((r) => port.open(r));
+      if (err) {
+        await sleep(100);
+        continue;
+      }
+      this.#attach(port);
+      await once(port, 'close').catch(() => {});
+      if (!this.#stopped) await sleep(100);
+    }
+  }
+
+  #attach(link: Duplex): void {
+    this.#link = link;
+    this.#seq = 0;
+    this.report.connections++;
+    const parser = new FrameParser();
+    link.on('error', () => {});
+    link.pipe(parser).on('data', (f: Frame) => this.#command(f));
+    link.once('close', () => {
+      if (this.#link === link) this.#link = null;
+      if (this.#heartbeat) clearInterval(this.#heartbeat);
+    });
+    this.#send({ type: 'hello', heartbeatMs: this.#o.heartbeatMs, device: 'checkpoint-edge scanner simulator', firmware: 'sim-1' });
+    this.#send({ type: 'status', state: 'ready', radiationOn: false, interlocksOk: true, speedKmh: null });
+    if (this.#heartbeat) clearInterval(this.#heartbeat);
+    if (this.#o.heartbeatMs > 0) {
+      this.#heartbeat = setInterval(() => this.#send({ type: 'heartbeat', scannerTimeMs: Date.now() }), this.#o.heartbeatMs);
+      this.#heartbeat.unref();
+    }
+    this.emit('connection', this.report.connections);
+    for (const w of this.#linkWaiters.splice(0)) w();
+  }
+
+  #command(f: Frame): void {
+    if (f.type !== 'arm' && f.type !== 'abort' && f.type !== 'ack') return;
+    this.report.commands.push(f.type);
+    if (f.type === 'abort') this.#abortRequested = true;
+    if (f.type === 'arm') this.#send({ type: 'status', state: 'ready', radiationOn: false, interlocksOk: true, speedKmh: null });
+  }
+
+  /** Writes one frame on the current link; false when there is none. */
+  #send(body: FrameBody | LineBody, mutate?: (frame: Buffer) => void): boolean {
+    const link = this.#link;
+    if (!link || link.destroyed) return false;
+    const frame = encodeFrame(body, this.#seq++);
+    mutate?.(frame);
+    link.write(frame);
+    return true;
+  }
+
+  async #waitLink(): Promise<Duplex | null> {
+    while (!this.#link && !this.#stopped) await new Promise<void>((r) => this.#linkWaiters.push(r));
+    return this.#stopped ? null : this.#link;
+  }
+
+  async #run(): Promise<void> {
+    for (let i = 0; !this.#stopped && (this.#o.scans === undefined || i < this.#o.scans); i++) {
+      const scan = await this.#o.source.next(i);
+      if (!(await this.#waitLink())) return;
+      const record = await this.#stream(i, scan);
+      this.report.scans.push(record);
+      this.emit('scan', record);
+      if (this.#o.gapMs > 0 && !this.#stopped) await sleep(this.#o.gapMs);
+    }
+  }
+
+  async #stream(index: number, scan: SimScan): Promise<SimScanRecord> {
+    const link = this.#link!;
+    const { faults = {} } = this.#o;
+    const W = scan.width;
+    const C = scan.height;
+    const scanKey = index + 1;
+    const record: SimScanRecord = { index, scanKey, scanId: `sim-${this.#o.seed}-${index + 1}`, outcome: 'complete', linesSent: 0, dropped: [], badCrc: [], scan };
+    const plan = planScan(faults, this.#dice, index, W, this.#allowDisconnect);
+    const inj = this.report.injected;
+    this.#abortRequested = false;
+    this.#send({ type: 'status', state: 'scanning', radiationOn: true, interlocksOk: true, speedKmh: 5 });
+    this.#send({
+      type: 'scanBegin', scanKey, channels: C, energies: scan.low ? 2 : 1, pixelMm: scan.pixelMm, lineRateHz: this.#o.lineRateHz,
+      expectedLines: W, startedAtMs: Date.now(), speedKmh: 5, scanId: record.scanId, plate: scan.plate ?? '', containerCode: '', vehicleClass: scan.vehicleClass ?? '',
+    });
+    const high = new Uint16Array(C);
+    const low = scan.low ? new Uint16Array(C) : undefined;
+    const t0 = performance.now();
+    for (let x = 0; x < W; x++) {
+      if (this.#link !== link || link.destroyed) {
+        record.outcome = 'link-lost';
+        return record;
+      }
+      if (this.#abortRequested) {
+        this.#send({ type: 'scanEnd', scanKey, lineCount: x, outcome: 'aborted-by-host', endedAtMs: Date.now() });
+        record.outcome = 'host-abort';
+        return record;
+      }
+      // Pace: line x is due at x / rate seconds after the start.
+      const due = t0 + (x * 1000) / this.#o.lineRateHz;
+      const ahead = due - performance.now();
+      if (ahead > 4) await sleep(ahead);
+      if (link.writableNeedDrain) await Promise.race([once(link, 'drain'), once(link, 'close')]);
+      for (let c = 0; c < C; c++) {
+        high[c] = scan.high[c * W + x];
+        if (low) low[c] = scan.low![c * W + x];
+      }
+      const body: LineBody = { type: 'line', scanKey, lineIndex: x, channels: C, energyMask: low ? 3 : 1, high, ...(low ? { low } : {}) };
+      record.linesSent = x + 1;
+      if (x === plan.faultAt) {
+        this.#send({ type: 'fault', scanKey, code: 17, text: 'simulated fault: collimator interlock opened' });
+        this.#send({ type: 'status', state: 'fault', radiationOn: false, interlocksOk: false, speedKmh: null });
+        this.#send({ type: 'status', state: 'ready', radiationOn: false, interlocksOk: true, speedKmh: null });
+        inj.faultFrames++;
+        record.linesSent = x;
+        record.outcome = 'scanner-fault';
+        return record;
+      }
+      if (x === plan.disconnectAt) {
+        // Unplugged in the middle of a frame: half of this line goes out, then the connection ends.
+        const frame = encodeFrame(body, this.#seq++);
+        const cut = HEADER_BYTES + Math.floor((frame.length - HEADER_BYTES) / 2);
+        link.end(frame.subarray(0, cut));
+        inj.disconnects++;
+        inj.truncatedBytes += cut;
+        record.linesSent = x;
+        record.outcome = 'disconnect';
+        await once(link, 'close').catch(() => {});
+        return record;
+      }
+      // The line just before a fault or disconnect point goes out intact, so every loss before it shows as a sequence gap.
+      const protectedLine = x + 1 === plan.faultAt || x + 1 === plan.disconnectAt;
+      if (!protectedLine && this.#dice.chance(faults.garbage)) {
+        const g = this.#dice.garbage();
+        link.write(g);
+        inj.garbageBursts++;
+        inj.garbageBytes += g.length;
+      }
+      let fault: LineFault = 'none';
+      if (!protectedLine) fault = this.#dice.chance(faults.drop) ? 'drop' : this.#dice.chance(faults.badCrc) ? 'bad-crc' : 'none';
+      if (fault === 'drop') {
+        this.#seq++;
+        inj.droppedLines++;
+        record.dropped.push(x);
+      } else if (fault === 'bad-crc') {
+        this.#send(body, (f) => (f[HEADER_BYTES + 12 + this.#dice.int(f.length - HEADER_BYTES - 16)] ^= 0x5a));
+        inj.badCrcLines++;
+        record.badCrc.push(x);
+      } else {
+        this.#send(body);
+      }
+    }
+    this.#send({ type: 'scanEnd', scanKey, lineCount: W, outcome: 'complete', endedAtMs: Date.now() });
+    this.#send({ type: 'status', state: 'ready', radiationOn: false, interlocksOk: true, speedKmh: null });
+    return record;
+  }
+}

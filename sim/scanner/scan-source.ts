@@ -1,0 +1,120 @@
+import { readdir } from 'node:fs/promises';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { decodeScanImage } from '../../firmware-bridge/scanner/file-drop/image-decode.js';
+
+/** One vehicle's scan as the simulator sends it: row-major like ScanImage (rows = channels, columns = lines). */
+export interface SimScan {
+  width: number;
+  height: number;
+  pixelMm: number;
+  high: Uint16Array;
+  low?: Uint16Array;
+  plate?: string;
+  /** Ground truth where the source knows it. */
+  label?: 'person' | 'clear';
+  vehicleClass?: string;
+  /** Where it came from, for reports: "synth seed 12", "images/truck1.png". */
+  origin: string;
+}
+
+/** Gives the simulator its next scan. */
+export interface ScanSource {
+  readonly describe: string;
+  next(index: number): Promise<SimScan>;
+  close(): Promise<void>;
+}
+
+/** Scans given in memory (tests, the file-drop writer's own images). */
+export function arraySource(scans: SimScan[]): ScanSource {
+  if (scans.length === 0) throw new Error('arraySource: no scans given');
+  return {
+    describe: `${scans.length} scan(s) in memory`,
+    next: async (i) => scans[i % scans.length],
+    close: async () => {},
+  };
+}
+
+const IMAGE_EXT = new Set(['.png', '.tif', '.tiff', '.jpg', '.jpeg']);
+
+/**
+ * Scans from image files in a folder (16-bit grey PNG/TIFF, or 8-bit JPEG rescaled): rows =
+ * channels, columns = lines. `<name>.low.<ext>` next to `<name>.<ext>` is its low-energy image.
+ * Files are used in name order, round and round.
+ */
+export async function imageDirSource(dir: string, pixelMm = 5): Promise<ScanSource> {
+  const names = (await readdir(dir)).filter((n) => IMAGE_EXT.has(extname(n).toLowerCase()) && !/\.low\.[^.]+$/i.test(n)).sort();
+  if (names.length === 0) throw new Error(`no scan images (.png, .tif, .jpg) in ${dir}: put 16-bit grey PNG/TIFF scans there (rows = channels, columns = lines)`);
+  const all = new Set(await readdir(dir));
+  return {
+    describe: `${names.length} image(s) from ${dir}`,
+    async next(i) {
+      const name = names[i % names.length];
+      const high = await decodeScanImage(join(dir, name));
+      const lowName = name.replace(/\.([^.]+)$/, '.low.$1');
+      const scan: SimScan = { width: high.width, height: high.height, pixelMm, high: high.pixels, origin: join(dir, name) };
+      if (all.has(lowName)) {
+        const low = await decodeScanImage(join(dir, lowName));
+        if (low.width !== high.width || low.height !== high.height) throw new Error(`${join(dir, lowName)} is ${low.width}x${low.height}, but ${name} is ${high.width}x${high.height}: both energies must have the same size`);
+        scan.low = low.pixels;
+      }
+      return scan;
+    },
+    close: async () => {},
+  };
+}
+
+export interface SynthSourceOptions {
+  /** Seed of the first scan; scan i uses seed + i. */
+  seed: number;
+  /** Share of vehicles carrying people (0-1). */
+  personShare: number;
+  dual?: boolean;
+  pixelMm?: number;
+  channels?: number;
+}
+
+/**
+ * Scans from the X-ray synthesizer (sim/xray), computed in a worker thread one scan ahead, so
+ * that a second of synthesis never stalls the line stream or a runtime in the same process.
+ */
+export function synthSource(opts: SynthSourceOptions): ScanSource {
+  const worker = new Worker(fileURLToPath(new URL('./synth-worker.mjs', import.meta.url)));
+  worker.unref();
+  const pending = new Map<number, { resolve: (s: SimScan) => void; reject: (e: Error) => void }>();
+  const ahead = new Map<number, Promise<SimScan>>();
+  let failed: Error | null = null;
+  worker.on('message', (m: { index: number; scan?: SimScan; error?: string }) => {
+    const p = pending.get(m.index);
+    pending.delete(m.index);
+    if (!p) return;
+    if (m.scan) p.resolve(m.scan);
+    else p.reject(new Error(`X-ray synthesizer failed on scan ${m.index} (seed ${opts.seed + m.index}): ${m.error}`));
+  });
+  worker.on('error', (err) => {
+    failed = new Error(`X-ray synthesizer worker failed: ${err.message}`);
+    for (const p of pending.values()) p.reject(failed);
+    pending.clear();
+  });
+  const request = (index: number): Promise<SimScan> => {
+    if (failed) return Promise.reject(failed);
+    const p = new Promise<SimScan>((resolve, reject) => pending.set(index, { resolve, reject }));
+    worker.postMessage({ index, seed: opts.seed + index, personShare: opts.personShare, dual: opts.dual ?? true, pixelMm: opts.pixelMm, channels: opts.channels });
+    p.catch(() => {});
+    return p;
+  };
+  return {
+    describe: `X-ray synthesizer (seed ${opts.seed}, person share ${opts.personShare})`,
+    async next(i) {
+      const p = ahead.get(i) ?? request(i);
+      ahead.delete(i);
+      ahead.set(i + 1, request(i + 1));
+      return p;
+    },
+    async close() {
+      ahead.clear();
+      await worker.terminate();
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import { parentPort } from 'node:worker_threads';
+import { synthesizeScan } from '../xray/index.js';
+import type { SimScan } from './scan-source.js';
+
+interface Request {
+  index: number;
+  seed: number;
+  personShare: number;
+  dual: boolean;
+  pixelMm?: number;
+  channels?: number;
+}
+
+const PLATE_LETTERS = 'ABCDEFGHJKLMNPRSTUVWXYZ';
+
+/** A made-up plate derived from the seed, so the same seed always shows the same plate. */
+function plateFor(seed: number): string {
+  const l = (k: number) => PLATE_LETTERS[Math.floor(seed / 23 ** k) % PLATE_LETTERS.length];
+  return `${l(0)}${l(1)} ${String(seed % 1000).padStart(3, '0')} ${l(2)}`;
+}
+
+parentPort!.on('message', (r: Request) => {
+  try {
+    const s = synthesizeScan({ seed: r.seed, dual: r.dual, personShare: r.personShare, ...(r.pixelMm ? { pixelMm: r.pixelMm } : {}), ...(r.channels ? { channels: r.channels } : {}) });
+    const scan: SimScan = {
+      width: s.width,
+      height: s.height,
+      pixelMm: s.pixelMm,
+      high: s.high,
+      plate: plateFor(r.seed),
+      label: s.truth.label,
+      vehicleClass: s.truth.scene.vehicleClass,
+      origin: `synth seed ${r.seed}`,
+    };
+    if (s.low) scan.low = s.low;
+    const transfer = [scan.high.buffer, ...(scan.low ? [scan.low.buffer] : [])] as ArrayBuffer[];
+    parentPort!.postMessage({ index: r.index, scan }, transfer);
+  } catch (err) {
+    parentPort!.postMessage({ index: r.index, error: (err as Error).message });
+  }
+});
