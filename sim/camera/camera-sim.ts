@@ -299,6 +299,7 @@ export class CameraSimulator {
         'cache-control': 'no-store',
         connection: 'close',
       });
+      res.flushHeaders(); // a camera answers at once, even while it has no picture to send
       c.clients.add(res);
       res.on('close', () => c.clients.delete(res));
       return;
