@@ -3,6 +3,7 @@ import { EXIT, type CliCommand } from '../command.js';
 /** Simulators, each in its own sim/<name>/cli.ts, loaded on demand. */
 const SIMS: Record<string, { summary: string; load: () => Promise<((argv: string[]) => Promise<number>) | null> }> = {
   camera: { summary: 'lane cameras over HTTP: MJPEG, snapshots, fault injection', load: async () => (await import('../../sim/camera/cli.js')).default },
+  xray: { summary: 'labelled data sets of synthetic dual-energy vehicle X-ray scans', load: async () => (await import('../../sim/xray/cli.js')).runXraySim },
 };
 
 const cmd: CliCommand = {

@@ -103,15 +103,17 @@ export function expose(
   for (let i = 0; i < width; i++) flicker[i] = det.flickerSigma > 0 ? Math.max(0, 1 + det.flickerSigma * rng.normal()) : 1;
   const out = new Uint16Array(n);
   const scale = 65535 / photons;
+  const z = new Float32Array(width);
   for (let r = 0; r < height; r++) {
     if (dead[r]) continue;
     const g = channelGain[r] * scale;
     const base = r * width;
+    if (det.noise) rng.fillNormal(z);
     for (let i = 0; i < width; i++) {
       const lambda = photons * flicker[i] * t[base + i];
       let counts: number;
       if (!det.noise) counts = lambda;
-      else if (lambda >= 30) counts = lambda + Math.sqrt(lambda) * rng.normal();
+      else if (lambda >= 30) counts = lambda + Math.sqrt(lambda) * z[i];
       else counts = rng.poisson(lambda);
       const v = Math.round(counts * g);
       out[base + i] = v <= 0 ? 0 : v >= 65535 ? 65535 : v;

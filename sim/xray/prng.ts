@@ -140,6 +140,30 @@ export class Rng {
     return a + (NORMAL_TABLE[i + 1] - a) * f;
   }
 
+  /** Fills `out` with standard normal deviates (the same sequence as calling normal() out.length times). */
+  fillNormal(out: Float32Array | Float64Array): void {
+    let a = this.#a, b = this.#b, c = this.#c, d = this.#d;
+    const T = NORMAL_TABLE;
+    const shift = 32 - NORMAL_TABLE_BITS;
+    const fracMask = (1 << shift) - 1;
+    const fracScale = 1 / (1 << shift);
+    for (let k = 0; k < out.length; k++) {
+      const t = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (((c << 21) | (c >>> 11)) + t) | 0;
+      const u = t >>> 0;
+      const i = u >>> shift;
+      const lo = T[i];
+      out[k] = lo + (T[i + 1] - lo) * (u & fracMask) * fracScale;
+    }
+    this.#a = a;
+    this.#b = b;
+    this.#c = c;
+    this.#d = d;
+  }
+
   /** Normal deviate with the given mean and standard deviation. */
   gauss(mean: number, sd: number): number {
     return mean + sd * this.normal();

@@ -373,16 +373,22 @@ export class Projection {
       const gw = Math.ceil(W / cell) + 2, gh = Math.ceil(H / cell) + 2;
       const grid = new Float32Array(gw * gh);
       for (let k = 0; k < grid.length; k++) grid[k] = this.#textureRng.normal();
+      const colX0 = new Int32Array(W), colF = new Float32Array(W);
+      for (let i = 0; i < W; i++) {
+        const gx = i / cell;
+        colX0[i] = Math.floor(gx);
+        colF[i] = gx - colX0[i];
+      }
       for (let r = 0; r < H; r++) {
         const gy = r / cell;
         const y0 = Math.floor(gy), fy = gy - y0;
         const row0 = y0 * gw, row1 = (y0 + 1) * gw;
         const base = r * W;
         for (let i = 0; i < W; i++) {
-          const gx = i / cell;
-          const x0 = Math.floor(gx), fx = gx - x0;
-          const top = grid[row0 + x0] + (grid[row0 + x0 + 1] - grid[row0 + x0]) * fx;
-          const bot = grid[row1 + x0] + (grid[row1 + x0 + 1] - grid[row1 + x0]) * fx;
+          const x0 = colX0[i], fx = colF[i];
+          const a0 = grid[row0 + x0], b0 = grid[row1 + x0];
+          const top = a0 + (grid[row0 + x0 + 1] - a0) * fx;
+          const bot = b0 + (grid[row1 + x0 + 1] - b0) * fx;
           out[base + i] += weight * (top + (bot - top) * fy);
         }
       }
