@@ -6,8 +6,8 @@ import { JpegSplitter } from './jpeg-splitter.js';
 import { safeUrl, type FrameSink, type FrameSource } from './source.js';
 
 /** Where ffmpeg is: $FFMPEG_PATH, Debian's /usr/bin/ffmpeg, then $PATH. Null if none runs. */
-export function findFfmpeg(env: NodeJS.ProcessEnv = process.env): string | null {
-  const candidates = [env.FFMPEG_PATH, '/usr/bin/ffmpeg', ...(env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, 'ffmpeg'))];
+export function findFfmpeg(env: NodeJS.ProcessEnv = process.env, debian = '/usr/bin/ffmpeg'): string | null {
+  const candidates = [env.FFMPEG_PATH, debian, ...(env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, 'ffmpeg'))];
   for (const c of candidates) {
     if (!c) continue;
     try {

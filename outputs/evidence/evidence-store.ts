@@ -34,7 +34,7 @@ const CONTENT_TYPES: Record<string, string> = { '.jpg': 'image/jpeg', '.jpeg': '
 
 /** A scan id made fit for a folder and URL segment: anything but letters, digits, '.', '-', '_' becomes '_'. */
 export function evidenceFolderName(scanId: string): string {
-  const s = scanId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 128);
+  const s = scanId.replace(/[^A-Za-z0-9._-]/g, '_').replace(/\.{2,}/g, '_').slice(0, 128);
   return NAME.test(s) ? s : `scan_${s.replace(/^[._-]+/, '')}`;
 }
 

@@ -59,11 +59,11 @@ function sourceFor(c: CameraConfig, ffmpeg: string | null): FrameSource {
  * ANPR read receiver (POST /api/anpr/<lane>) and the evidence store, which is returned as the
  * pipeline's evidence collector.
  */
-export function createCameraServices(ctx: LaneContext): { services: Service[]; evidence?: EvidenceCollector } {
+export function createCameraServices(ctx: LaneContext, opts: { findFfmpeg?: () => string | null } = {}): { services: Service[]; evidence?: EvidenceCollector } {
   const { lane, bus, log, config } = ctx;
   const metrics = cameraMetrics(ctx.metrics.registry);
   const needsFfmpeg = lane.cameras.some((c) => c.kind === 'rtsp');
-  const ffmpeg = needsFfmpeg ? findFfmpeg() : null;
+  const ffmpeg = needsFfmpeg ? (opts.findFfmpeg ?? findFfmpeg)() : null;
   if (needsFfmpeg && !ffmpeg) log.error(`lane ${lane.id}: ${FFMPEG_MISSING}; its rtsp cameras are unavailable`);
 
   const feeds = lane.cameras.map((c) => {
