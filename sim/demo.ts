@@ -1,4 +1,5 @@
 import type { Logger } from '../runtime/logger.js';
+import { startDemoCameras } from './camera/demo.js';
 
 /** The simulated devices of the demo lane, and where they listen. */
 export interface DemoSimulators {
@@ -24,8 +25,12 @@ export interface DemoSimulatorOptions {
 
 /** Starts every simulator the demo lane uses. */
 export async function startDemoSimulators(_opts: DemoSimulatorOptions): Promise<DemoSimulators> {
+  const cameras = await startDemoCameras({ log: _opts.log.child({ sim: 'camera' }), gapMs: _opts.gapMs });
   return {
-    missing: ['scanner simulator (no scans will arrive)', 'OPC UA scanner simulator', 'camera simulator'],
-    async stop() {},
+    cameraBaseUrl: cameras.baseUrl,
+    missing: ['scanner simulator (no scans will arrive)', 'OPC UA scanner simulator'],
+    async stop() {
+      await cameras.stop();
+    },
   };
 }
