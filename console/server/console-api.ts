@@ -1,0 +1,245 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { DISPOSITIONS, type Disposition, type Verdict } from '../../runtime/domain.js';
+import { readJson, sendJson } from '../../runtime/http-server.js';
+import type { Logger } from '../../runtime/logger.js';
+import type { AlertRecord, ConsoleStore, ScanQuery } from './console-store.js';
+import type { EventStream } from './event-stream.js';
+import type { ScanImageArchive } from './scan-images.js';
+import type { ScanView } from './scan-render.js';
+import { clearedSessionCookie, readCookie, SESSION_COOKIE, sessionCookie, type Session, type SessionStore } from './sessions.js';
+import type { UserDirectory } from './users.js';
+
+/** The header every state-changing request must carry: a cross-site form cannot set it. */
+export const CSRF_HEADER = 'x-console-request';
+
+const VERDICTS: readonly Verdict[] = ['person', 'clear', 'unavailable'];
+const VIEWS: readonly ScanView[] = ['high', 'low', 'material'];
+
+/** What the API asks of the console service. */
+export interface ConsoleActions {
+  /** The first message of an event stream: lanes, health, open alerts, the scan in progress. */
+  hello(session: Session): unknown;
+  lanes(): unknown;
+  acknowledge(alertId: string, session: Session): AlertRecord;
+  dispose(alertId: string, session: Session, disposition: Disposition, note: string | undefined): AlertRecord;
+}
+
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+export interface ConsoleApiOptions {
+  store: ConsoleStore;
+  users: UserDirectory;
+  sessions: SessionStore;
+  stream: EventStream;
+  images: ScanImageArchive;
+  actions: ConsoleActions;
+  log: Logger;
+  /** Mark the cookie Secure (the console is behind HTTPS). */
+  secureCookie: boolean;
+}
+
+/**
+ * The console's JSON API under /api/. Everything but /api/login needs a session cookie (401
+ * without); every POST needs the CSRF header and a JSON body; every action is audited.
+ */
+export class ConsoleApi {
+  readonly #o: ConsoleApiOptions;
+
+  constructor(opts: ConsoleApiOptions) {
+    this.#o = opts;
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+    try {
+      await this.#route(req, res, url);
+    } catch (err) {
+      if (err instanceof ApiError) sendJson(res, err.status, { error: err.message });
+      else throw err;
+    }
+    return true;
+  }
+
+  async #route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const method = req.method ?? 'GET';
+    const path = url.pathname;
+    const ip = req.socket.remoteAddress ?? null;
+    if (method === 'POST') this.#checkCsrf(req);
+
+    if (path === '/api/login' && method === 'POST') return this.#login(req, res, ip);
+
+    const token = readCookie(req.headers.cookie, SESSION_COOKIE);
+    const session = this.#o.sessions.get(token);
+    if (!session) throw new ApiError(401, token ? 'session expired: log in again' : 'not logged in: POST /api/login with {"user", "password"} first');
+    const audit = (action: string, target: string | null, detail?: Record<string, unknown>, ok = true) => {
+      this.#o.store.audit({ user: session.user, role: session.role, action, target, ok, ip, ...(detail ? { detail } : {}) });
+      this.#o.log.info({ audit: action, user: session.user, role: session.role, target, ok, ...(detail ? { detail } : {}) }, `console: ${session.user} ${action}${target ? ` ${target}` : ''}`);
+    };
+
+    if (path === '/api/logout' && method === 'POST') {
+      this.#o.sessions.delete(token);
+      this.#o.stream.closeSession(session.id);
+      audit('logout', null);
+      res.setHeader('set-cookie', clearedSessionCookie());
+      return sendJson(res, 200, { ok: true });
+    }
+    if (path === '/api/session' && method === 'GET') return sendJson(res, 200, sessionInfo(session));
+    if (path === '/api/events' && method === 'GET') {
+      this.#o.stream.open(req, res, session, this.#o.actions.hello(session));
+      return;
+    }
+    if (path === '/api/lanes' && method === 'GET') return sendJson(res, 200, this.#o.actions.lanes());
+
+    if (path === '/api/scans' && method === 'GET') {
+      const q = scanQuery(url.searchParams);
+      audit('search-scans', null, { ...q });
+      return sendJson(res, 200, { scans: this.#o.store.listScans(q) });
+    }
+    const scanImage = /^\/api\/scans\/([^/]+)\/([^/]+)\/image\/([a-z]+)\.png$/.exec(path);
+    if (scanImage && method === 'GET') {
+      const [laneId, scanId, view] = [decodeURIComponent(scanImage[1]!), decodeURIComponent(scanImage[2]!), scanImage[3]! as ScanView];
+      if (!VIEWS.includes(view)) throw new ApiError(404, `no view "${view}": use ${VIEWS.join(', ')}`);
+      const png = await this.#o.images.read(laneId, scanId, view);
+      if (!png) throw new ApiError(404, `no ${view} picture of scan ${scanId} on lane ${laneId}: it was not received whole, has no such energy, or is older than the kept pictures`);
+      res.writeHead(200, { 'content-type': 'image/png', 'cache-control': 'private, max-age=3600', 'content-length': png.length });
+      res.end(png);
+      return;
+    }
+    const scanDetail = /^\/api\/scans\/([^/]+)\/([^/]+)$/.exec(path);
+    if (scanDetail && method === 'GET') {
+      const [laneId, scanId] = [decodeURIComponent(scanDetail[1]!), decodeURIComponent(scanDetail[2]!)];
+      const result = this.#o.store.getScan(scanId, laneId);
+      if (!result) throw new ApiError(404, `no scan ${scanId} on lane ${laneId} in the history`);
+      audit('view-scan', `${laneId}/${scanId}`);
+      return sendJson(res, 200, { result, views: await this.#o.images.views(laneId, scanId), alert: this.#o.store.alertForScan(laneId, scanId) });
+    }
+
+    if (path === '/api/alerts' && method === 'GET') {
+      const open = url.searchParams.get('open') === '1';
+      return sendJson(res, 200, { alerts: this.#o.store.listAlerts({ openOnly: open, limit: intParam(url.searchParams, 'limit', 50) }) });
+    }
+    const alertAction = /^\/api\/alerts\/([^/]+)\/(ack|disposition)$/.exec(path);
+    if (alertAction && method === 'POST') {
+      const alertId = decodeURIComponent(alertAction[1]!);
+      if (alertAction[2] === 'ack') {
+        try {
+          const rec = this.#o.actions.acknowledge(alertId, session);
+          audit('acknowledge-alert', alertId);
+          return sendJson(res, 200, rec);
+        } catch (err) {
+          audit('acknowledge-alert', alertId, { error: (err as Error).message }, false);
+          throw err;
+        }
+      }
+      const body = (await this.#body(req)) as { disposition?: unknown; note?: unknown };
+      const disposition = body.disposition as Disposition;
+      if (!DISPOSITIONS.includes(disposition)) throw new ApiError(400, `disposition must be one of ${DISPOSITIONS.join(', ')}, got ${JSON.stringify(body.disposition ?? null)}`);
+      if (body.note !== undefined && (typeof body.note !== 'string' || body.note.length > 2000)) throw new ApiError(400, 'note must be a string of at most 2000 characters');
+      const note = typeof body.note === 'string' && body.note.trim() ? body.note.trim() : undefined;
+      try {
+        const rec = this.#o.actions.dispose(alertId, session, disposition, note);
+        audit('disposition-alert', alertId, { disposition, ...(note ? { note } : {}) });
+        return sendJson(res, 200, rec);
+      } catch (err) {
+        audit('disposition-alert', alertId, { disposition, error: (err as Error).message }, false);
+        throw err;
+      }
+    }
+
+    if (path === '/api/audit' && method === 'GET') {
+      requireRole(session, 'supervisor', 'the audit log');
+      const user = url.searchParams.get('user') ?? undefined;
+      const action = url.searchParams.get('action') ?? undefined;
+      return sendJson(res, 200, { entries: this.#o.store.listAudit({ limit: intParam(url.searchParams, 'limit', 200), ...(user ? { user } : {}), ...(action ? { action } : {}) }) });
+    }
+    if (path === '/api/users' && method === 'GET') {
+      requireRole(session, 'supervisor', 'the list of users');
+      return sendJson(res, 200, { users: this.#o.users.list() });
+    }
+    throw new ApiError(404, `no API ${method} ${path}`);
+  }
+
+  async #login(req: IncomingMessage, res: ServerResponse, ip: string | null): Promise<void> {
+    const body = (await this.#body(req)) as { user?: unknown; password?: unknown };
+    if (typeof body.user !== 'string' || typeof body.password !== 'string' || !body.user || !body.password) {
+      throw new ApiError(400, 'log-in needs {"user": "...", "password": "..."}');
+    }
+    let user;
+    try {
+      user = await this.#o.users.authenticate(body.user, body.password);
+    } catch (err) {
+      this.#o.log.error({ err }, `console log-in: the users file cannot be read: ${(err as Error).message}`);
+      throw new ApiError(500, `log-in is not possible: ${(err as Error).message}`);
+    }
+    const name = body.user.slice(0, 64);
+    if (!user) {
+      this.#o.store.audit({ user: name, action: 'login', ok: false, ip, detail: { reason: 'wrong user name or password' } });
+      this.#o.log.warn({ audit: 'login', user: name, ok: false, ip }, `console: failed log-in as ${name} from ${ip}`);
+      throw new ApiError(401, 'wrong user name or password');
+    }
+    const { token, session } = this.#o.sessions.create(user.name, user.role);
+    this.#o.store.audit({ user: user.name, role: user.role, action: 'login', ok: true, ip });
+    this.#o.log.info({ audit: 'login', user: user.name, role: user.role, ip }, `console: ${user.name} (${user.role}) logged in from ${ip}`);
+    res.setHeader('set-cookie', sessionCookie(token, Math.floor(this.#o.sessions.ttlMs / 1000), this.#o.secureCookie));
+    sendJson(res, 200, sessionInfo(session));
+  }
+
+  #checkCsrf(req: IncomingMessage): void {
+    if (req.headers[CSRF_HEADER] !== '1') throw new ApiError(403, `request refused: state-changing requests need the header ${CSRF_HEADER}: 1`);
+    const origin = req.headers.origin;
+    if (origin && req.headers.host && new URL(origin).host !== req.headers.host) throw new ApiError(403, `request refused: origin ${origin} is not this console`);
+  }
+
+  async #body(req: IncomingMessage): Promise<unknown> {
+    if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) throw new ApiError(415, 'request body must be JSON (content-type: application/json)');
+    try {
+      return await readJson(req, 64 * 1024);
+    } catch (err) {
+      throw new ApiError(400, (err as Error).message);
+    }
+  }
+}
+
+function sessionInfo(s: Session) {
+  return { user: s.user, role: s.role, expiresAt: new Date(s.expiresAt).toISOString() };
+}
+
+function requireRole(s: Session, role: Session['role'], what: string): void {
+  if (s.role !== role) throw new ApiError(403, `${what} is for the ${role} role; ${s.user} is ${s.role}`);
+}
+
+function intParam(p: URLSearchParams, name: string, def: number): number {
+  const v = p.get(name);
+  if (v === null || v === '') return def;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new ApiError(400, `${name} must be a positive integer, got "${v}"`);
+  return n;
+}
+
+function isoParam(p: URLSearchParams, name: string): string | undefined {
+  const v = p.get(name);
+  if (!v) return undefined;
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new ApiError(400, `${name} must be a date and time (ISO 8601), got "${v}"`);
+  return new Date(t).toISOString();
+}
+
+/** Reads the filters of GET /api/scans: lane, from, to, plate, verdict, limit. */
+export function scanQuery(p: URLSearchParams): ScanQuery {
+  const verdict = p.get('verdict') || undefined;
+  if (verdict && !VERDICTS.includes(verdict as Verdict)) throw new ApiError(400, `verdict must be one of ${VERDICTS.join(', ')}, got "${verdict}"`);
+  const q: ScanQuery = { limit: intParam(p, 'limit', 100) };
+  const lane = p.get('lane');
+  if (lane) q.laneId = lane;
+  const from = isoParam(p, 'from');
+  if (from) q.from = from;
+  const to = isoParam(p, 'to');
+  if (to) q.to = to;
+  const plate = p.get('plate')?.trim();
+  if (plate) q.plate = plate;
+  if (verdict) q.verdict = verdict as Verdict;
+  return q;
+}

@@ -1,0 +1,283 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Lane, SiteContext } from '../../runtime/context.js';
+import type { AlertEvent, Disposition, ScanResult } from '../../runtime/domain.js';
+import { sendJson } from '../../runtime/http-server.js';
+import type { Logger } from '../../runtime/logger.js';
+import type { Service } from '../../runtime/service.js';
+import { ApiError, ConsoleApi, type ConsoleActions } from './console-api.js';
+import { ConsoleStore, type AlertRecord } from './console-store.js';
+import { EventStream } from './event-stream.js';
+import { LiveScan } from './live-scan.js';
+import type { HelloMessage, LaneView } from './messages.js';
+import { ScanImageArchive } from './scan-images.js';
+import type { Session } from './sessions.js';
+import { SessionStore } from './sessions.js';
+import { SECURITY_HEADERS, serveStatic } from './static-files.js';
+import { UserDirectory } from './users.js';
+import { DIST_DIR, ensureWebBuild } from './web-build.js';
+
+/** How often lines received for the live view are pushed to the browsers. */
+const LIVE_FLUSH_MS = 100;
+/** Closed alerts a console gets at connect, besides every open one. */
+const RECENT_ALERTS = 20;
+
+export interface ConsoleServiceOptions {
+  /** Skip building the front end (API-only tests). */
+  skipWebBuild?: boolean;
+}
+
+/** Where the console keeps its users: console.usersFile, else <dataDir>/users.json. */
+export function usersFilePath(ctx: Pick<SiteContext, 'config' | 'dataDir'>): string {
+  return ctx.config.console.usersFile ? resolve(ctx.config.console.usersFile) : join(ctx.dataDir, 'users.json');
+}
+
+/**
+ * The operator console: web front end, JSON API and live event stream on the runtime's HTTP
+ * port. It listens to every lane's bus (scans, alerts, device health), keeps scan history,
+ * alerts and the audit log in <dataDir>/console.sqlite, and turns operators' acknowledgements
+ * and dispositions into 'alert.event' on the lane bus, which the MQTT link publishes.
+ */
+export class ConsoleService implements Service, ConsoleActions {
+  readonly name = 'console';
+  readonly #ctx: SiteContext;
+  readonly #opts: ConsoleServiceOptions;
+  readonly #log: Logger;
+  #store: ConsoleStore | null = null;
+  #users: UserDirectory | null = null;
+  #sessions: SessionStore | null = null;
+  #stream: EventStream | null = null;
+  #images: ScanImageArchive | null = null;
+  #api: ConsoleApi | null = null;
+  #live = new Map<string, LiveScan>();
+  #lastDecided = new Map<string, ScanResult>();
+  #unsubscribe: (() => void)[] = [];
+  #flushTimer: NodeJS.Timeout | null = null;
+  #webError: string | null = null;
+  #running = false;
+
+  constructor(ctx: SiteContext, opts: ConsoleServiceOptions = {}) {
+    this.#ctx = ctx;
+    this.#opts = opts;
+    this.#log = ctx.log.child({ part: 'console' });
+  }
+
+  get store(): ConsoleStore {
+    if (!this.#store) throw new Error('console is not started');
+    return this.#store;
+  }
+
+  get users(): UserDirectory {
+    if (!this.#users) throw new Error('console is not started');
+    return this.#users;
+  }
+
+  async start(): Promise<void> {
+    const ctx = this.#ctx;
+    const users = new UserDirectory(usersFilePath(ctx));
+    users.load();
+    this.#users = users;
+    const credentials = ctx.demo ? await this.#demoAccounts(users) : null;
+    this.#store = new ConsoleStore(join(ctx.dataDir, 'console.sqlite'));
+    this.#sessions = new SessionStore({ ttlMs: ctx.config.console.sessionTtlMinutes * 60_000 });
+    this.#stream = new EventStream({ isLive: (s) => s.expiresAt > Date.now() });
+    this.#images = new ScanImageArchive({ dir: join(ctx.dataDir, 'console', 'scans'), log: this.#log });
+    this.#api = new ConsoleApi({ store: this.#store, users, sessions: this.#sessions, stream: this.#stream, images: this.#images, actions: this, log: this.#log, secureCookie: false });
+    for (const lane of ctx.lanes) {
+      this.#live.set(lane.id, new LiveScan(lane.id));
+      const last = this.#store.listScans({ laneId: lane.id, limit: 1 })[0];
+      if (last) this.#lastDecided.set(lane.id, last.result);
+      this.#subscribe(lane);
+    }
+    this.#stream.start();
+    this.#flushTimer = setInterval(() => this.#flushLive(), LIVE_FLUSH_MS);
+    this.#flushTimer.unref();
+    this.#running = true;
+
+    const api = this.#api;
+    ctx.http.route('/api', 'console', (req, res, url) => {
+      if (!this.#running) return unavailable(res);
+      return api.handle(req, res, url);
+    });
+    ctx.http.route('/', 'console', async (req, res, url) => {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+      if (this.#webError && (url.pathname === '/' || url.pathname === '/index.html')) {
+        res.writeHead(503, { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8' });
+        res.end(`The console front end is not available: ${this.#webError}\nThe lane still runs; its API is under /api/.\n`);
+        return true;
+      }
+      return serveStatic(DIST_DIR, url.pathname, res);
+    });
+
+    if (!this.#opts.skipWebBuild) {
+      try {
+        await ensureWebBuild(this.#log);
+      } catch (err) {
+        // The lane must keep screening without its console; the page then says what to do.
+        this.#webError = (err as Error).message;
+        this.#log.error({ err }, `console front end cannot be built: ${this.#webError}`);
+      }
+      if (!this.#webError && !existsSync(join(DIST_DIR, 'index.html'))) this.#webError = `${DIST_DIR}/index.html is missing: run 'npm run build:console'`;
+    }
+
+    ctx.announce(`console: ${ctx.http.url}`);
+    if (credentials) ctx.announce(`console log-in: ${credentials.map((c) => `user ${c.name} / password ${c.password} (${c.role})`).join('; ')}`);
+    if (users.list().length === 0) {
+      const line = `console: no users in ${users.path}; add one with 'checkpoint-edge users add <name> --role operator --users-file ${users.path}'`;
+      this.#log.warn(line);
+      ctx.announce(line);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    for (const u of this.#unsubscribe) u();
+    this.#unsubscribe = [];
+    if (this.#flushTimer) clearInterval(this.#flushTimer);
+    this.#flushTimer = null;
+    this.#stream?.stop();
+    await this.#images?.drain();
+    this.#store?.close();
+    this.#store = null;
+  }
+
+  /** Demo mode: a demo operator and a demo supervisor, with fresh passwords on every start. */
+  async #demoAccounts(users: UserDirectory): Promise<{ name: string; role: 'operator' | 'supervisor'; password: string }[]> {
+    const accounts = [
+      { name: 'demo', role: 'operator' as const, password: `demo-${randomBytes(4).toString('hex')}` },
+      { name: 'demo-supervisor', role: 'supervisor' as const, password: `super-${randomBytes(4).toString('hex')}` },
+    ];
+    for (const a of accounts) await users.set(a.name, a.role, a.password, { replace: true });
+    return accounts;
+  }
+
+  #subscribe(lane: Lane): void {
+    const owner = 'console';
+    const { bus } = lane;
+    const live = this.#live.get(lane.id)!;
+    const stream = this.#stream!;
+    const store = this.#store!;
+    this.#unsubscribe.push(
+      bus.on('scan.begin', owner, (meta) => {
+        this.#flushLive();
+        stream.broadcast('scan.begin', live.begin(meta));
+      }),
+      bus.on('scan.lines', owner, (batch) => {
+        live.add(batch);
+      }),
+      bus.on('scan.end', owner, (scan) => {
+        this.#flushLive();
+        stream.broadcast('scan.end', { laneId: lane.id, scanId: scan.meta.scanId, lines: scan.image.width });
+      }),
+      bus.on('scan.aborted', owner, (a) => {
+        this.#flushLive();
+        stream.broadcast('scan.aborted', { laneId: lane.id, scanId: a.scanId, reason: a.reason, detail: a.detail });
+      }),
+      bus.on('scan.decided', owner, ({ result, image }) => {
+        store.recordScan(result);
+        this.#lastDecided.set(lane.id, result);
+        stream.broadcast('scan.decided', { laneId: lane.id, result });
+        if (image && image.width > 0) {
+          void this.#images!.store(lane.id, result.scanId, image).then(async () => {
+            stream.broadcast('scan.image', { laneId: lane.id, scanId: result.scanId, views: await this.#images!.views(lane.id, result.scanId) });
+          });
+        }
+      }),
+      bus.on('alert.raised', owner, (alert) => {
+        store.recordAlert(alert);
+        const rec = store.getAlert(alert.alertId);
+        if (rec) stream.broadcast('alert', rec);
+      }),
+      bus.on('alert.event', owner, (e) => {
+        const { applied, record } = store.applyEvent(e);
+        if (!record) this.#log.warn({ alertId: e.alertId, origin: e.origin }, `alert event ${e.type} from ${e.origin} for unknown alert ${e.alertId}; kept in the record`);
+        if (applied && record) stream.broadcast('alert', record);
+      }),
+      lane.health.onChange((snapshot) => stream.broadcast('health', snapshot)),
+    );
+  }
+
+  #flushLive(): void {
+    for (const live of this.#live.values()) {
+      const msg = live.flush();
+      if (msg) this.#stream?.broadcast('scan.lines', msg);
+    }
+  }
+
+  hello(session: Session): HelloMessage {
+    const store = this.store;
+    const open = store.listAlerts({ openOnly: true, limit: 200 });
+    const recent = store.listAlerts({ limit: RECENT_ALERTS });
+    const alerts = [...open, ...recent.filter((r) => !open.some((o) => o.alert.alertId === r.alert.alertId))];
+    return {
+      user: session.user,
+      role: session.role,
+      expiresAt: new Date(session.expiresAt).toISOString(),
+      site: { id: this.#ctx.config.site.id, name: this.#ctx.config.site.name ?? this.#ctx.config.site.id },
+      version: this.#ctx.version,
+      lanes: this.lanes().lanes,
+      alerts,
+    };
+  }
+
+  lanes(): { lanes: LaneView[] } {
+    return {
+      lanes: this.#ctx.lanes.map((l) => ({
+        id: l.id,
+        name: l.name,
+        health: l.health.snapshot(),
+        scanState: l.pipeline.session.state,
+        live: this.#live.get(l.id)?.snapshot() ?? null,
+        lastDecided: this.#lastDecided.get(l.id) ?? null,
+      })),
+    };
+  }
+
+  acknowledge(alertId: string, session: Session): AlertRecord {
+    const rec = this.#alert(alertId);
+    if (rec.state !== 'new') throw new ApiError(409, `alert ${alertId} was already acknowledged by ${rec.acknowledgedBy} (${rec.acknowledgedOrigin}) at ${rec.acknowledgedAt}`);
+    return this.#emit(rec, session, 'acknowledged');
+  }
+
+  dispose(alertId: string, session: Session, disposition: Disposition, note: string | undefined): AlertRecord {
+    const rec = this.#alert(alertId);
+    if (rec.state === 'new') throw new ApiError(409, `alert ${alertId} must be acknowledged before its disposition is recorded`);
+    if (rec.state === 'closed') throw new ApiError(409, `alert ${alertId} was already closed as ${rec.disposition} by ${rec.dispositionBy} (${rec.dispositionOrigin}) at ${rec.dispositionAt}`);
+    return this.#emit(rec, session, disposition, note);
+  }
+
+  #alert(alertId: string): AlertRecord {
+    const rec = this.store.getAlert(alertId);
+    if (!rec) throw new ApiError(404, `no alert ${alertId}`);
+    return rec;
+  }
+
+  /** Puts the operator's action on the lane bus: the console's own listener stores it, MQTT publishes it. */
+  #emit(rec: AlertRecord, session: Session, type: AlertEvent['type'], note?: string): AlertRecord {
+    const lane = this.#ctx.lanes.find((l) => l.id === rec.alert.laneId);
+    if (!lane) throw new ApiError(409, `alert ${rec.alert.alertId} belongs to lane ${rec.alert.laneId}, which this site no longer has`);
+    const event: AlertEvent = {
+      eventId: randomUUID(),
+      alertId: rec.alert.alertId,
+      laneId: rec.alert.laneId,
+      siteId: rec.alert.siteId,
+      at: new Date().toISOString(),
+      type,
+      operator: session.user,
+      ...(note ? { note } : {}),
+      origin: 'console',
+    };
+    lane.bus.emit('alert.event', event);
+    const after = this.store.getAlert(rec.alert.alertId);
+    if (!after || !after.events.some((e) => e.eventId === event.eventId)) {
+      throw new ApiError(500, `the ${type} of alert ${rec.alert.alertId} was not recorded; see the lane log`);
+    }
+    return after;
+  }
+}
+
+function unavailable(res: Parameters<typeof sendJson>[0]): boolean {
+  sendJson(res, 503, { error: 'the console is stopping' });
+  return true;
+}

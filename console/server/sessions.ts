@@ -1,0 +1,101 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Role } from './users.js';
+
+export interface Session {
+  /** sha256 of the cookie token: the token itself is never kept, so a heap dump cannot replay it. */
+  id: string;
+  user: string;
+  role: Role;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export const SESSION_COOKIE = 'ce_session';
+
+/**
+ * Log-in sessions, in memory: a restart logs everyone out. A session lasts ttlMs from log-in
+ * (absolute, not sliding), so a console left open at shift change asks for the next log-in.
+ */
+export class SessionStore {
+  readonly #sessions = new Map<string, Session>();
+  readonly #ttlMs: number;
+  readonly #now: () => number;
+
+  constructor(opts: { ttlMs: number; now?: () => number }) {
+    this.#ttlMs = opts.ttlMs;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  get ttlMs(): number {
+    return this.#ttlMs;
+  }
+
+  /** Opens a session; returns the token to put in the cookie. */
+  create(user: string, role: Role): { token: string; session: Session } {
+    this.#sweep();
+    const token = randomBytes(32).toString('base64url');
+    const now = this.#now();
+    const session: Session = { id: digest(token), user, role, createdAt: now, expiresAt: now + this.#ttlMs };
+    this.#sessions.set(session.id, session);
+    return { token, session };
+  }
+
+  /** The live session of a token, or null if unknown or expired. */
+  get(token: string | undefined): Session | null {
+    if (!token) return null;
+    const id = digest(token);
+    const s = this.#sessions.get(id);
+    if (!s) return null;
+    if (s.expiresAt <= this.#now()) {
+      this.#sessions.delete(id);
+      return null;
+    }
+    return s;
+  }
+
+  delete(token: string | undefined): Session | null {
+    if (!token) return null;
+    const id = digest(token);
+    const s = this.#sessions.get(id) ?? null;
+    this.#sessions.delete(id);
+    return s;
+  }
+
+  /** Ends every session of a user (e.g. removed from the users file). */
+  deleteUser(user: string): void {
+    for (const [id, s] of this.#sessions) if (s.user === user) this.#sessions.delete(id);
+  }
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  #sweep(): void {
+    const now = this.#now();
+    for (const [id, s] of this.#sessions) if (s.expiresAt <= now) this.#sessions.delete(id);
+  }
+}
+
+function digest(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
+/** Reads one cookie from a Cookie header. */
+export function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return undefined;
+}
+
+/** Set-Cookie value for a session: HttpOnly, SameSite=Strict, whole site, expiring with it. */
+export function sessionCookie(token: string, maxAgeS: number, secure: boolean): string {
+  return `${SESSION_COOKIE}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${secure ? '; Secure' : ''}`;
+}
+
+export function clearedSessionCookie(): string {
+  return `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`;
+}

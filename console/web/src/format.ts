@@ -1,0 +1,39 @@
+import type { Disposition, Verdict } from '../../../runtime/domain.js';
+
+export function time(iso: string | null | undefined): string {
+  if (!iso) return '-';
+  const d = new Date(iso);
+  return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
+}
+
+export function dateTime(iso: string | null | undefined): string {
+  if (!iso) return '-';
+  const d = new Date(iso);
+  return `${d.toLocaleDateString([], { year: 'numeric', month: '2-digit', day: '2-digit' })} ${time(iso)}`;
+}
+
+export function score(s: number | null | undefined): string {
+  return s === null || s === undefined ? '-' : s.toFixed(2);
+}
+
+export const DISPOSITION_LABEL: Record<Disposition, string> = {
+  'person-found': 'Person found',
+  'cleared-after-search': 'Cleared after search',
+  'false-alarm': 'False alarm',
+};
+
+export const VERDICT_LABEL: Record<Verdict, string> = {
+  person: 'Person suspected',
+  clear: 'Clear',
+  unavailable: 'Not screened',
+};
+
+/** A device name as operators say it: camera.front -> Camera front. */
+export function deviceLabel(device: string): string {
+  const known: Record<string, string> = { model: 'Detection model', mqtt: 'Central link (MQTT)', scanner: 'Scanner', outbox: 'Outbox' };
+  if (known[device]) return known[device]!;
+  const [head, ...rest] = device.split('.');
+  const h = head === 'camera' ? 'Camera' : head === 'scanner' ? 'Scanner' : head!.charAt(0).toUpperCase() + head!.slice(1);
+  const sub: Record<string, string> = { opcua: 'OPC UA', filedrop: 'file drop', anpr: 'ANPR' };
+  return rest.length ? `${h} ${rest.map((r) => sub[r] ?? r).join(' ')}` : h;
+}

@@ -1,0 +1,110 @@
+import { useEffect, useState } from 'preact/hooks';
+import type { EvidenceRef, ScanResult } from '../../../runtime/domain.js';
+import { scanImageUrl } from './api.js';
+import { score, time, VERDICT_LABEL } from './format.js';
+import { ImageRaster } from './raster.js';
+import type { ViewName } from './ScanViewer.js';
+
+/** Loads the full-resolution picture of a decided scan; null until loaded or when there is none. */
+export function useScanImage(laneId: string | null, scanId: string | null, view: ViewName, available: ViewName[]): { raster: ImageRaster | null; error: string | null } {
+  const [state, setState] = useState<{ key: string; raster: ImageRaster | null; error: string | null }>({ key: '', raster: null, error: null });
+  const key = laneId && scanId && available.includes(view) ? `${laneId}/${scanId}/${view}` : '';
+  useEffect(() => {
+    if (!key) {
+      setState({ key: '', raster: null, error: null });
+      return;
+    }
+    let cancelled = false;
+    setState((s) => (s.key === key ? s : { key, raster: null, error: null }));
+    ImageRaster.load(scanImageUrl(laneId!, scanId!, view)).then(
+      (raster) => !cancelled && setState({ key, raster, error: null }),
+      (err: Error) => !cancelled && setState({ key, raster: null, error: err.message }),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [key]);
+  return state.key === key ? { raster: state.raster, error: state.error } : { raster: null, error: null };
+}
+
+export type ScanPhase = { kind: 'idle' } | { kind: 'scanning'; lines: number; scanId: string } | { kind: 'deciding'; scanId: string } | { kind: 'decided'; result: ScanResult };
+
+export function VerdictCard(p: { phase: ScanPhase }) {
+  const { phase } = p;
+  if (phase.kind === 'idle') {
+    return (
+      <div class="verdict idle" data-testid="verdict" data-verdict="none">
+        <div class="verdict-big">WAITING</div>
+        <div class="verdict-sub">No vehicle in the scanner.</div>
+      </div>
+    );
+  }
+  if (phase.kind === 'scanning' || phase.kind === 'deciding') {
+    return (
+      <div class="verdict scanning" data-testid="verdict" data-verdict="scanning">
+        <div class="verdict-big">{phase.kind === 'scanning' ? 'SCANNING' : 'ANALYSING'}</div>
+        <div class="verdict-sub">
+          Scan {phase.scanId}
+          {phase.kind === 'scanning' && ` · ${phase.lines} lines`}
+        </div>
+      </div>
+    );
+  }
+  const r = phase.result;
+  const cls = r.verdict === 'person' ? 'bad' : r.verdict === 'clear' ? 'ok' : 'warn';
+  return (
+    <div class={`verdict ${cls}`} data-testid="verdict" data-verdict={r.verdict} data-scan-id={r.scanId}>
+      <div class="verdict-big">{VERDICT_LABEL[r.verdict].toUpperCase()}</div>
+      <div class="verdict-sub">
+        {r.verdict === 'unavailable' ? r.unavailableReason : `score ${score(r.score)} · ${r.regions.length} region${r.regions.length === 1 ? '' : 's'}`}
+      </div>
+      <dl class="facts">
+        <dt>Scan</dt>
+        <dd>{r.scanId}</dd>
+        <dt>Plate</dt>
+        <dd class="plate">{r.vehicle?.plate ?? r.vehicle?.containerCode ?? '—'}</dd>
+        <dt>Time</dt>
+        <dd>{time(r.startedAt)}</dd>
+        <dt>Lines</dt>
+        <dd>
+          {r.lines}
+          {r.missingLines > 0 && <span class="warn-text"> ({r.missingLines} missing)</span>}
+        </dd>
+        <dt>Model</dt>
+        <dd>{r.model ? `${r.model.name} ${r.model.version}` : '—'}</dd>
+        {r.outcome === 'aborted' && (
+          <>
+            <dt>Aborted</dt>
+            <dd class="warn-text">
+              {r.abortReason}: {r.abortDetail}
+            </dd>
+          </>
+        )}
+      </dl>
+    </div>
+  );
+}
+
+function Snapshot(p: { ev: EvidenceRef }) {
+  const [failed, setFailed] = useState(false);
+  return (
+    <figure class="snapshot">
+      {failed ? <div class="snapshot-missing">picture not available</div> : <img src={p.ev.url} alt={`camera ${p.ev.name}`} loading="lazy" onError={() => setFailed(true)} />}
+      <figcaption>{p.ev.name.replace(/\.(jpe?g|png)$/i, '')}</figcaption>
+    </figure>
+  );
+}
+
+/** Camera pictures stored with a decided scan. */
+export function CameraSnapshots(p: { result: ScanResult | null }) {
+  const cams = (p.result?.evidence ?? []).filter((e) => e.kind === 'camera');
+  if (!p.result) return <div class="muted">Camera pictures appear with each decided scan.</div>;
+  if (cams.length === 0) return <div class="muted" data-testid="no-snapshots">No camera pictures with scan {p.result.scanId}.</div>;
+  return (
+    <div class="snapshots" data-testid="snapshots">
+      {cams.map((e) => (
+        <Snapshot key={e.url} ev={e} />
+      ))}
+    </div>
+  );
+}

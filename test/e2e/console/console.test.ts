@@ -1,0 +1,230 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { UserDirectory } from '../../../console/server/users.js';
+import { configSchema, type Config } from '../../../config/schema.js';
+import { SiteRuntime } from '../../../runtime/app.js';
+import type { AlertEvent, Region } from '../../../runtime/domain.js';
+import { EmbeddedBroker } from '../../../runtime/embedded-broker.js';
+import type { Lane } from '../../../runtime/context.js';
+import { deviceStatus } from '../../../runtime/lane-health.js';
+import { silentLogger } from '../../../runtime/logger.js';
+import { batchOf, completed, syntheticScan } from './synthetic-scan.js';
+
+// The lane pipeline, bus, HTTP server and console are real; only the ONNX model is replaced by
+// one that returns the detection each test queues.
+vi.mock('../../../runtime/compose/detector.js', async () => {
+  const { scriptedDetector } = await import('./scripted-detector.js');
+  return { createDetector: async () => scriptedDetector };
+});
+const { scriptedDetector } = await import('./scripted-detector.js');
+
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+let dir: string;
+let broker: EmbeddedBroker;
+let runtime: SiteRuntime;
+let lane: Lane;
+let browser: Browser;
+let base: string;
+const events: AlertEvent[] = [];
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'console-e2e-'));
+  const users = new UserDirectory(join(dir, 'users.json'));
+  await users.set('alice', 'operator', 'alice-password-1');
+  await users.set('sam', 'supervisor', 'sam-password-1');
+  broker = new EmbeddedBroker({ port: 0 });
+  await broker.start();
+  const config: Config = configSchema.parse({
+    site: { id: 'e2e-site', name: 'E2E crossing' },
+    dataDir: join(dir, 'data'),
+    http: { host: '127.0.0.1', port: 0 },
+    mqtt: { url: broker.url, protocolVersion: 4 },
+    console: { sessionTtlMinutes: 30, usersFile: join(dir, 'users.json') },
+    lanes: [{ id: 'lane-1', name: 'Lane 1', scanner: { fileDrop: { dir: join(dir, 'drop') } }, model: { path: 'scripted' } }],
+  });
+  runtime = new SiteRuntime({ config, log: silentLogger(), version: 'test', announce: () => {} });
+  await runtime.start();
+  lane = runtime.lanes[0]!;
+  lane.bus.on('alert.event', 'e2e-test', (e) => {
+    events.push(e);
+  });
+  lane.bus.emit('device.status', deviceStatus('scanner', 'ok', 'ready', { interlocks: 'closed' }));
+  base = runtime.http.url;
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await runtime?.stop();
+  await broker?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function logIn(page: Page, user: string, password: string): Promise<void> {
+  await page.goto(base);
+  await page.fill('input[name=user]', user);
+  await page.fill('input[name=password]', password);
+  await page.click('button[type=submit]');
+}
+
+/** Sends a scan through the lane as a scanner would: begin, lines in batches, end. */
+async function driveScan(scanId: string, detection: { score: number; regions: Region[] }, plate: string, page?: Page) {
+  const scan = syntheticScan({ scanId, laneId: 'lane-1', plate });
+  scriptedDetector.next(detection.score, detection.regions);
+  lane.bus.emit('scan.begin', scan.meta);
+  for (let first = 0; first < scan.image.width; first += 64) {
+    lane.bus.emit('scan.lines', batchOf(scanId, scan.image, first, 64));
+    if (page && first === 256) {
+      // Mid-scan: the live view is building up and says so.
+      await expectSoon(page, async () => Number(await page.getAttribute('[data-testid=scan-canvas]', 'data-width')) > 0);
+      expect(await page.getAttribute('[data-testid=verdict]', 'data-verdict')).toBe('scanning');
+    }
+    await new Promise((r) => setTimeout(r, 15));
+  }
+  lane.bus.emit('scan.end', completed(scan.meta, scan.image));
+  return scan;
+}
+
+async function expectSoon(page: Page, cond: () => Promise<boolean>, what = 'condition'): Promise<void> {
+  const until = Date.now() + 10_000;
+  while (Date.now() < until) {
+    if (await cond()) return;
+    await page.waitForTimeout(50);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Pixels of the region colour (#ff3b3b) in the scan canvas: only the drawn regions have it. */
+async function redPixels(page: Page): Promise<number> {
+  return page.$eval('[data-testid=scan-canvas]', (c) => {
+    const canvas = c as HTMLCanvasElement;
+    const d = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i]! > 220 && d[i + 1]! < 90 && d[i + 2]! < 90) n++;
+    return n;
+  });
+}
+
+describe('operator console in a real browser', () => {
+  it('answers 401 to an API call without a session and refuses a POST without the CSRF header', async () => {
+    const res = await fetch(`${base}/api/scans`);
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: string }).error).toMatch(/not logged in/);
+    const events = await fetch(`${base}/api/events`);
+    expect(events.status).toBe(401);
+    const noHeader = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'alice', password: 'alice-password-1' }) });
+    expect(noHeader.status).toBe(403);
+  });
+
+  it('refuses a wrong password and says so', async () => {
+    const page = await browser.newPage();
+    await logIn(page, 'alice', 'not-her-password');
+    await page.waitForSelector('[data-testid=login-error]');
+    expect(await page.textContent('[data-testid=login-error]')).toContain('Wrong user name or password');
+    expect(await page.$('[data-testid=user]')).toBeNull();
+    await page.close();
+  });
+
+  it('shows a scan building up, the alert with its regions, and records the acknowledgement and disposition', async () => {
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    await logIn(page, 'alice', 'alice-password-1');
+    await page.waitForSelector('[data-testid=user]');
+    expect(await page.textContent('[data-testid=user]')).toContain('alice');
+    // The session cookie is HttpOnly and SameSite=Strict.
+    const cookie = (await page.context().cookies()).find((c) => c.name === 'ce_session');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+    await page.waitForSelector('[data-testid=status-banner]');
+    await page.waitForSelector('.tile[data-device=scanner][data-state=ok]');
+
+    const regions: Region[] = [{ x: 340, y: 110, w: 40, h: 80, score: 0.93 }, { x: 120, y: 60, w: 30, h: 30, score: 0.41 }];
+    await driveScan('S-E2E-1', { score: 0.93, regions }, 'AB-123-CD', page);
+
+    const banner = page.locator('[data-testid=alert-banner][data-alert-id="S-E2E-1-person"]');
+    await banner.waitFor();
+    expect(await banner.getAttribute('data-state')).toBe('new');
+    expect(await banner.textContent()).toContain('PERSON SUSPECTED');
+    await page.waitForSelector('[data-testid=verdict][data-verdict=person]');
+    expect(await page.textContent('[data-testid=verdict]')).toContain('AB-123-CD');
+    await page.waitForSelector('[data-testid=scan-canvas][data-regions="2"]');
+    // The full-resolution picture replaces the live preview, with the regions drawn in red.
+    await page.waitForSelector('[data-testid=scan-canvas][data-width="640"]');
+    await expectSoon(page, async () => (await redPixels(page)) > 200, 'regions drawn in red');
+
+    // Contrast and views: window/level changes the picture; the material view is offered.
+    await page.click('text=Material');
+    await page.waitForSelector('.seg button.on:has-text("Material")');
+
+    await page.click('[data-testid=ack]');
+    await page.waitForSelector('[data-testid=alert-banner][data-state=acknowledged]');
+    expect(events.find((e) => e.type === 'acknowledged')).toMatchObject({ alertId: 'S-E2E-1-person', operator: 'alice', origin: 'console', laneId: 'lane-1', siteId: 'e2e-site' });
+
+    await page.click('[data-testid=dispo-cleared-after-search]');
+    await page.fill('[data-testid=dispo-note]', 'searched the cargo, nobody inside');
+    await page.click('[data-testid=dispo-submit]');
+    await page.waitForSelector('[data-testid=alert-banner]', { state: 'detached' });
+    const row = page.locator('.alert-row[data-alert-id="S-E2E-1-person"]');
+    await row.waitFor();
+    expect(await row.getAttribute('data-state')).toBe('closed');
+    expect(await row.textContent()).toContain('Cleared after search');
+    expect(events.find((e) => e.type === 'cleared-after-search')).toMatchObject({ alertId: 'S-E2E-1-person', operator: 'alice', note: 'searched the cargo, nobody inside', origin: 'console' });
+
+    // Kept: the alert API (SQLite) has the disposition.
+    const alerts = (await page.evaluate(async () => (await fetch('/api/alerts')).json())) as { alerts: { alert: { alertId: string }; disposition: string; note: string }[] };
+    expect(alerts.alerts.find((a) => a.alert.alertId === 'S-E2E-1-person')).toMatchObject({ disposition: 'cleared-after-search', note: 'searched the cargo, nobody inside' });
+
+    // An acknowledgement and a disposition from central command show up as they arrive.
+    await driveScan('S-E2E-2', { score: 0.81, regions: [{ x: 300, y: 100, w: 50, h: 90, score: 0.81 }] }, 'ZZ-999-XY');
+    const second = page.locator('[data-testid=alert-banner][data-alert-id="S-E2E-2-person"]');
+    await second.waitFor();
+    const central = (type: AlertEvent['type'], note?: string): AlertEvent => ({ eventId: `central-${type}`, alertId: 'S-E2E-2-person', laneId: 'lane-1', siteId: 'e2e-site', at: new Date().toISOString(), type, operator: 'hq-bob', origin: 'central', ...(note ? { note } : {}) });
+    lane.bus.emit('alert.event', central('acknowledged'));
+    await page.waitForSelector('[data-testid=alert-banner][data-alert-id="S-E2E-2-person"][data-state=acknowledged]');
+    expect(await page.textContent('[data-alert-id="S-E2E-2-person"] [data-testid=ack-info]')).toContain('hq-bob at central command');
+    lane.bus.emit('alert.event', central('false-alarm', 'checked on the cameras'));
+    await second.waitFor({ state: 'detached' });
+    expect(await page.textContent('.alert-row[data-alert-id="S-E2E-2-person"]')).toContain('False alarm · hq-bob at central command');
+
+    // History: search by plate and by verdict.
+    await page.click('[data-testid=tab-history]');
+    await page.waitForSelector('[data-testid=history-table] tbody tr');
+    await page.fill('[data-testid=filter-plate]', '123');
+    await page.click('form[data-testid=history-filters] button[type=submit]');
+    await expectSoon(page, async () => (await page.$$('[data-testid=history-table] tbody tr')).length === 1, 'one scan with plate 123');
+    await page.click('[data-testid=history-table] tbody tr[data-scan-id="S-E2E-1"]');
+    await page.waitForSelector('[data-testid=history-viewer] [data-testid=scan-canvas][data-width="640"]');
+    await page.close();
+
+    const audit = (await fetch(`${base}/api/audit`)).status;
+    expect(audit).toBe(401);
+  });
+
+  it('filters /api/scans by plate, verdict and time, and keeps the audit log for supervisors only', async () => {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    await logIn(page, 'alice', 'alice-password-1');
+    await page.waitForSelector('[data-testid=user]');
+    const get = (path: string) => page.evaluate(async (p) => { const r = await fetch(p); return { status: r.status, body: await r.json() }; }, path);
+    const byPlate = await get('/api/scans?plate=zz-999');
+    expect(byPlate.body.scans.map((s: { result: { scanId: string } }) => s.result.scanId)).toEqual(['S-E2E-2']);
+    expect((await get('/api/scans?verdict=clear')).body.scans).toEqual([]);
+    expect((await get('/api/scans?verdict=person')).body.scans).toHaveLength(2);
+    expect((await get(`/api/scans?from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`)).body.scans).toEqual([]);
+    expect((await get('/api/scans?verdict=maybe')).status).toBe(400);
+    expect((await get('/api/audit')).status).toBe(403);
+    await ctx.close();
+
+    const sup = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const sp = await sup.newPage();
+    await logIn(sp, 'sam', 'sam-password-1');
+    await sp.click('[data-testid=tab-audit]');
+    await sp.waitForSelector('[data-testid=audit-table] tbody tr');
+    const text = await sp.textContent('[data-testid=audit-table]');
+    for (const action of ['login', 'acknowledge-alert', 'disposition-alert', 'search-scans']) expect(text).toContain(action);
+    expect(text).toContain('refused'); // alice's wrong password
+    await sup.close();
+  });
+});
