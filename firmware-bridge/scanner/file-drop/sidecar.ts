@@ -1,0 +1,97 @@
+import type { VehicleInfo } from '../../../runtime/domain.js';
+import { parseXml, selectPath } from './xml.js';
+
+/** What a sidecar may say about a dropped scan. Every field is optional. */
+export interface FileScanInfo {
+  scanId?: string;
+  /** ISO 8601 time of the scan. */
+  time?: string;
+  pixelMm?: number;
+  vehicle?: VehicleInfo;
+}
+
+/** Sidecar fields that config scanner.fileDrop.xmlFields can map to vendor XML paths. */
+export const XML_FIELDS = ['scanId', 'time', 'pixelMm', 'plate', 'vehicle', 'containerCode'] as const;
+export type XmlField = (typeof XML_FIELDS)[number];
+
+export class SidecarError extends Error {}
+
+function checkTime(v: unknown, file: string, field: string): string | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const t = typeof v === 'number' ? new Date(v) : typeof v === 'string' ? new Date(v) : null;
+  if (!t || Number.isNaN(t.getTime())) throw new SidecarError(`${file}: ${field} ${JSON.stringify(v)} is not a date/time (use ISO 8601, e.g. 2026-01-31T12:00:00Z)`);
+  return t.toISOString();
+}
+
+function checkPixelMm(v: unknown, file: string, field: string): number | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const n = typeof v === 'string' ? Number(v.trim()) : v;
+  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0 || n > 100) throw new SidecarError(`${file}: ${field} ${JSON.stringify(v)} is not a pixel pitch in mm (0-100)`);
+  return n;
+}
+
+const str = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : typeof v === 'number' ? String(v) : undefined);
+
+/**
+ * Our JSON sidecar: { scanId, time, pixelMm, plate, vehicle: { plate, class, containerCode,
+ * speedKmh } | "<class>" }. Unknown keys are ignored, so vendors can add their own.
+ */
+export function parseJsonSidecar(text: string, file: string): FileScanInfo {
+  let j: unknown;
+  try {
+    j = JSON.parse(text);
+  } catch (err) {
+    throw new SidecarError(`${file}: not valid JSON: ${(err as Error).message}`);
+  }
+  if (!j || typeof j !== 'object' || Array.isArray(j)) throw new SidecarError(`${file}: expected a JSON object`);
+  const o = j as Record<string, unknown>;
+  const vehicle: VehicleInfo = {};
+  const v = o.vehicle;
+  if (v && typeof v === 'object' && !Array.isArray(v)) {
+    const vo = v as Record<string, unknown>;
+    if (str(vo.plate)) vehicle.plate = str(vo.plate);
+    if (str(vo.class)) vehicle.class = str(vo.class);
+    if (str(vo.containerCode)) vehicle.containerCode = str(vo.containerCode);
+    if (typeof vo.speedKmh === 'number' && Number.isFinite(vo.speedKmh)) vehicle.speedKmh = vo.speedKmh;
+  } else if (str(v)) vehicle.class = str(v);
+  if (str(o.plate)) vehicle.plate = str(o.plate);
+  if (str(o.containerCode)) vehicle.containerCode = str(o.containerCode);
+  const info: FileScanInfo = {};
+  if (str(o.scanId)) info.scanId = str(o.scanId);
+  const time = checkTime(o.time, file, 'time');
+  if (time) info.time = time;
+  const px = checkPixelMm(o.pixelMm, file, 'pixelMm');
+  if (px !== undefined) info.pixelMm = px;
+  if (Object.keys(vehicle).length) info.vehicle = vehicle;
+  return info;
+}
+
+/** A vendor XML sidecar, read through the configured field -> element path map. */
+export function parseXmlSidecar(text: string, file: string, fields: Partial<Record<XmlField, string>>): FileScanInfo {
+  let root;
+  try {
+    root = parseXml(text);
+  } catch (err) {
+    throw new SidecarError(`${file}: not well-formed XML: ${(err as Error).message}`);
+  }
+  const get = (f: XmlField) => {
+    const path = fields[f];
+    return path ? str(selectPath(root, path)) : undefined;
+  };
+  const info: FileScanInfo = {};
+  const vehicle: VehicleInfo = {};
+  const scanId = get('scanId');
+  if (scanId) info.scanId = scanId;
+  const time = checkTime(get('time'), file, `time (${fields.time})`);
+  if (time) info.time = time;
+  const px = checkPixelMm(get('pixelMm'), file, `pixelMm (${fields.pixelMm})`);
+  if (px !== undefined) info.pixelMm = px;
+  const plate = get('plate');
+  if (plate) vehicle.plate = plate;
+  const cls = get('vehicle');
+  if (cls) vehicle.class = cls;
+  const cc = get('containerCode');
+  if (cc) vehicle.containerCode = cc;
+  if (Object.keys(vehicle).length) info.vehicle = vehicle;
+  return info;
+}
