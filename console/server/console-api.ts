@@ -134,17 +134,18 @@ export class ConsoleApi {
           throw err;
         }
       }
-      const body = (await this.#body(req)) as { disposition?: unknown; note?: unknown };
-      const disposition = body.disposition as Disposition;
-      if (!DISPOSITIONS.includes(disposition)) throw new ApiError(400, `disposition must be one of ${DISPOSITIONS.join(', ')}, got ${JSON.stringify(body.disposition ?? null)}`);
-      if (body.note !== undefined && (typeof body.note !== 'string' || body.note.length > 2000)) throw new ApiError(400, 'note must be a string of at most 2000 characters');
-      const note = typeof body.note === 'string' && body.note.trim() ? body.note.trim() : undefined;
+      let disposition: unknown;
       try {
-        const rec = this.#o.actions.dispose(alertId, session, disposition, note);
+        const body = (await this.#body(req)) as { disposition?: unknown; note?: unknown };
+        disposition = body.disposition;
+        if (!DISPOSITIONS.includes(disposition as Disposition)) throw new ApiError(400, `disposition must be one of ${DISPOSITIONS.join(', ')}, got ${JSON.stringify(body.disposition ?? null)}`);
+        if (body.note !== undefined && (typeof body.note !== 'string' || body.note.length > 2000)) throw new ApiError(400, 'note must be a string of at most 2000 characters');
+        const note = typeof body.note === 'string' && body.note.trim() ? body.note.trim() : undefined;
+        const rec = this.#o.actions.dispose(alertId, session, disposition as Disposition, note);
         audit('disposition-alert', alertId, { disposition, ...(note ? { note } : {}) });
         return sendJson(res, 200, rec);
       } catch (err) {
-        audit('disposition-alert', alertId, { disposition, error: (err as Error).message }, false);
+        audit('disposition-alert', alertId, { ...(typeof disposition === 'string' ? { disposition: disposition.slice(0, 40) } : {}), error: (err as Error).message }, false);
         throw err;
       }
     }

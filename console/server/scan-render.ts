@@ -93,7 +93,7 @@ export async function renderScanPng(image: ScanImage, view: ScanView): Promise<B
   }
   const samples = view === 'low' ? image.low : image.high;
   if (!samples) throw new Error('this scan has no low-energy image');
-  return sharp(displayBytes(samples), { raw: { width, height, channels: 1 } }).png({ compressionLevel: 6 }).toBuffer();
+  return sharp(displayBytes(samples), { raw: { width, height, channels: 1 } }).toColourspace('b-w').png({ compressionLevel: 6 }).toBuffer();
 }
 
 /** Live-view geometry of a scan: every `factor`-th line, channels averaged in groups of `factor`. */

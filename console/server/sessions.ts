@@ -23,7 +23,7 @@ export class SessionStore {
 
   constructor(opts: { ttlMs: number; now?: () => number }) {
     this.#ttlMs = opts.ttlMs;
-    this.#now = opts.now ?? Date.now;
+    this.#now = opts.now ?? (() => Date.now());
   }
 
   get ttlMs(): number {
