@@ -59,26 +59,32 @@ function lookup(win: { low: number; high: number }): Uint8Array {
 /**
  * A JPEG of a scan for operators and central command: high-energy channel as log-attenuation
  * greyscale, lines that never arrived tinted magenta, flagged regions boxed in red. Scans wider
- * than maxWidth are scaled down first, and the boxes drawn at the output scale so they stay sharp.
+ * than maxWidth are scaled down first (detector values, before the log), and the boxes drawn at
+ * the output scale so they stay sharp.
  */
 export async function renderScanJpeg(image: ScanImage, regions: readonly Region[], opts: ScanRenderOptions = {}): Promise<RenderedScan> {
   const { width: w, height: h } = image;
   if (w <= 0 || h <= 0 || image.high.length < w * h) throw new Error(`scan image ${w}x${h} has ${image.high.length} samples; cannot render it`);
   const maxWidth = opts.maxWidth ?? 2000;
-  const win = attenuationWindow(image.high);
-  const lut = lookup(win);
-  const grey = Buffer.allocUnsafe(w * h);
-  const src = image.high;
-  for (let i = 0; i < w * h; i++) grey[i] = lut[src[i]];
-
   let ow = w;
   let oh = h;
-  let pixels = grey;
+  let src = image.high.length === w * h ? image.high : image.high.subarray(0, w * h);
   if (w > maxWidth) {
+    // Scale the detector values down first (16-bit, in libvips), so the per-pixel work below runs
+    // on the output size only.
     ow = maxWidth;
     oh = Math.max(1, Math.round((h * maxWidth) / w));
-    pixels = await sharp(grey, { raw: { width: w, height: h, channels: 1 } }).resize(ow, oh, { fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer();
+    const { data } = await sharp(src, { raw: { width: w, height: h, channels: 1 } })
+      .resize(ow, oh, { fit: 'fill', kernel: 'lanczos3' })
+      .toColourspace('grey16')
+      .raw({ depth: 'ushort' })
+      .toBuffer({ resolveWithObject: true });
+    src = new Uint16Array(data.buffer, data.byteOffset, data.length >> 1);
   }
+  const win = attenuationWindow(src);
+  const lut = lookup(win);
+  const pixels = Buffer.allocUnsafe(ow * oh);
+  for (let i = 0; i < ow * oh; i++) pixels[i] = lut[src[i]];
   const rgb = Buffer.allocUnsafe(ow * oh * 3);
   for (let i = 0, j = 0; i < ow * oh; i++, j += 3) rgb[j] = rgb[j + 1] = rgb[j + 2] = pixels[i];
 
