@@ -1,0 +1,122 @@
+"""Unit tests of the training pipeline's pure parts (not part of npm test; Python is not needed by CI).
+
+  /usr/bin/python3 -m unittest training/test_training.py
+"""
+from __future__ import annotations
+
+import os
+import sys
+import unittest
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from augment import AugmentConfig, augment, interpolate_lines  # noqa: E402
+from dataset import Person  # noqa: E402
+from evaluate import connected_regions, decode_regions, fit_platt, platt, roc_auc, threshold_at_false_alarm, tile_starts, Tiling  # noqa: E402
+from model import PersonFCN, macs_per_megapixel  # noqa: E402
+from preprocess import area_weights, log_channel, model_input, pad_to_multiple, resample_area  # noqa: E402
+
+
+class Preprocess(unittest.TestCase):
+    def test_integer_resample_is_block_mean_with_partial_edges(self) -> None:
+        rng = np.random.default_rng(0)
+        img = rng.integers(0, 65536, size=(7, 9)).astype(np.uint16)
+        out = resample_area(img, 5.0, 10.0)
+        self.assertEqual(out.shape, (4, 5))
+        self.assertAlmostEqual(float(out[0, 0]), float(img[:2, :2].astype(np.float64).mean()), places=2)
+        self.assertAlmostEqual(float(out[3, 4]), float(img[6, 8]), places=2)  # 1 x 1 partial corner block
+        self.assertAlmostEqual(float(out[3, 0]), float(img[6, :2].astype(np.float64).mean()), places=2)
+
+    def test_general_resample_matches_weights_and_keeps_constants(self) -> None:
+        img = np.full((10, 12), 1234, dtype=np.uint16)
+        out = resample_area(img, 4.0, 10.0)
+        self.assertEqual(out.shape, (4, 5))
+        np.testing.assert_allclose(out, 1234, rtol=1e-6)
+        w = area_weights(5, 4.0, 10.0)
+        np.testing.assert_allclose(w.sum(axis=1), 1.0)
+        # Output cell 0 covers [0, 10) mm: input cells 0 and 1 fully, cell 2 half.
+        np.testing.assert_allclose(w[0, :3], [4 / 10, 4 / 10, 2 / 10])
+
+    def test_log_channel_and_channels(self) -> None:
+        np.testing.assert_allclose(log_channel(np.array([65535, 0, 1])), [0.0, 0.25 * np.log(65535), 0.25 * np.log(65535)], rtol=1e-6)
+        high = np.full((4, 4), 30000, np.uint16)
+        x = model_input(high, None)
+        np.testing.assert_array_equal(x[0], x[1])
+        self.assertEqual(float(x[2].max()), 0.0)
+        x2 = pad_to_multiple(model_input(high, high), 16)
+        self.assertEqual(x2.shape, (3, 16, 16))
+        self.assertEqual(float(x2[2].min()), 1.0)  # lowPresent stays constant over the padding
+        self.assertEqual(float(x2[0, 10, 10]), 0.0)  # open beam padding
+
+
+class Augment(unittest.TestCase):
+    def test_interpolates_missing_lines_linearly(self) -> None:
+        img = np.tile(np.arange(6, dtype=np.float32) * 10, (2, 1))
+        img[:, 2:4] = 0
+        interpolate_lines(img, np.array([False, False, True, True, False, False]))
+        np.testing.assert_allclose(img[0], [0, 10, 20, 30, 40, 50])
+
+    def test_8bit_quantisation_and_low_drop(self) -> None:
+        cfg = AugmentConfig(p_flip=0, p_gain=0, p_noise=0, p_flicker=0, p_dead=0, p_missing=0, p_8bit=1.0, p_drop_low=1.0)
+        high = np.full((4, 4), 1000.0, np.float32)
+        h, low, flipped = augment(high, high.copy(), np.random.default_rng(0), cfg)
+        self.assertIsNone(low)
+        self.assertFalse(flipped)
+        np.testing.assert_allclose(h, round(1000 / 257) * 257)
+
+
+class Decoding(unittest.TestCase):
+    def test_tile_plan_matches_runtime(self) -> None:
+        t = Tiling(256, 64)
+        self.assertEqual(tile_starts(256, t), [0])
+        self.assertEqual(tile_starts(160, t), [0])
+        self.assertEqual(tile_starts(512, t), [0, 192, 256])
+        self.assertEqual(tile_starts(640, t), [0, 192, 384])
+
+    def test_regions_and_min_area(self) -> None:
+        heat = np.zeros((20, 20), np.float32)
+        heat[2:8, 2:8] = 0.9  # 36 cells of 40 x 40 mm = 57,600 mm^2
+        heat[15, 15] = 0.95  # one cell: too small
+        regions = decode_regions(heat, 0.5, 40000, 10.0)
+        self.assertEqual(len(regions), 1)
+        r = regions[0]
+        self.assertEqual((r.x, r.y, r.w, r.h), (8, 8, 24, 24))
+        self.assertAlmostEqual(r.score, 0.9, places=6)
+        self.assertEqual(len(connected_regions(heat > 0.5)), 2)
+
+    def test_roc_threshold_and_platt(self) -> None:
+        self.assertAlmostEqual(roc_auc(np.array([0.9, 0.8]), np.array([0.1, 0.2])), 1.0)
+        self.assertAlmostEqual(roc_auc(np.array([0.5]), np.array([0.5])), 0.5)
+        neg = np.linspace(0, 1, 100)
+        t = threshold_at_false_alarm(neg, 0.02)
+        self.assertLessEqual(float((neg >= t).mean()), 0.02)
+        rng = np.random.default_rng(1)
+        raw = np.concatenate([rng.uniform(0.6, 0.99, 200), rng.uniform(0.01, 0.5, 200)])
+        y = np.concatenate([np.ones(200), np.zeros(200)])
+        a, b = fit_platt(raw, y)
+        self.assertGreater(a, 0)
+        self.assertGreater(float(platt(0.9, a, b)), float(platt(0.2, a, b)))
+
+    def test_person_share_inside(self) -> None:
+        p = Person(box=(10, 10, 4, 4), mask_x0=10, mask_y0=10, mask=np.ones((4, 4), np.float32))
+        self.assertAlmostEqual(p.share_inside(0, 0, 12, 100), 0.5)
+        self.assertEqual(p.share_inside(20, 0, 10, 10), 0.0)
+
+
+class Model(unittest.TestCase):
+    def test_shapes_and_macs(self) -> None:
+        import torch
+
+        m = PersonFCN().eval()
+        with torch.no_grad():
+            hm, sc = m(torch.zeros(2, 3, 64, 96))
+        self.assertEqual(tuple(hm.shape), (2, 1, 16, 24))
+        self.assertEqual(tuple(sc.shape), (2, 1))
+        self.assertTrue(float(hm.min()) >= 0 and float(hm.max()) <= 1)
+        self.assertGreater(macs_per_megapixel(m, 64, 64), 1e8)
+
+
+if __name__ == "__main__":
+    unittest.main()

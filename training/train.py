@@ -1,0 +1,354 @@
+"""Trains PersonFCN on a synthetic X-ray data set, validates, calibrates and exports it.
+
+  python3 training/train.py --train <dir> [--train <dir> ...] --val <dir> --out models/person-fcn \
+      --work training/.cache/run --iterations 3000
+
+A checkpoint (model, EMA weights, optimiser, history) is written to --work every --checkpoint-every
+iterations; running the same command again resumes from it. Batches are drawn from generators seeded
+by (seed, iteration), so a resumed run trains on the same batches as an uninterrupted one.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from augment import AugmentConfig  # noqa: E402
+from dataset import load_split  # noqa: E402
+from evaluate import (  # noqa: E402
+    Tiling,
+    fit_platt,
+    platt,
+    run_validation,
+    summarize,
+    threshold_at_false_alarm,
+)
+from figures import training_curve, validation_examples, validation_roc  # noqa: E402
+from export import export_onnx, git_commit, write_manifest, write_reference_io  # noqa: E402
+from model import PersonFCN, count_params, macs_per_megapixel  # noqa: E402
+from preprocess import LOG_SCALE, model_input  # noqa: E402
+from sampler import CropSampler  # noqa: E402
+
+MAX_FALSE_ALARM = 0.02
+MIN_REGION_MM2 = 40000.0
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--train", action="append", required=True, help="training data set folder (repeatable)")
+    p.add_argument("--val", required=True, help="validation data set folder (calibration, thresholds)")
+    p.add_argument("--out", required=True, help="model folder to write (model.onnx, manifest.json, training.json)")
+    p.add_argument("--work", required=True, help="folder for checkpoints and logs")
+    p.add_argument("--pixel-mm", type=float, default=10.0)
+    p.add_argument("--iterations", type=int, default=3000)
+    p.add_argument("--batch", type=int, default=12)
+    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--checkpoint-every", type=int, default=100)
+    p.add_argument("--val-every", type=int, default=0, help="quick validation every N iterations (0: only at the end)")
+    p.add_argument("--val-quick-scans", type=int, default=60)
+    p.add_argument("--version", default="1.0.0")
+    p.add_argument("--dataset-note", default="", help="text for manifest.training.dataset")
+    p.add_argument("--train-seeds", default="", help="text for manifest.training.trainSeeds")
+    p.add_argument("--val-seeds", default="", help="text for manifest.training.valSeeds")
+    p.add_argument("--stop-after", type=int, default=0, help="stop (with a checkpoint) after this many iterations in this process; 0 = run to the end")
+    return p.parse_args()
+
+
+def focal_loss(logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor, alpha: float = 0.5, gamma: float = 2.0) -> torch.Tensor:
+    """Focal loss summed over cells and normalised by the number of positive cells in the batch."""
+    p = torch.sigmoid(logits)
+    ce = F.binary_cross_entropy_with_logits(logits, target, reduction="none")
+    p_t = p * target + (1 - p) * (1 - target)
+    a_t = alpha * target + (1 - alpha) * (1 - target)
+    loss = a_t * (1 - p_t) ** gamma * ce * weight
+    return loss.sum() / torch.clamp((target * weight).sum(), min=16.0)
+
+
+def lr_at(it: int, total: int, base: float, warmup: int = 100) -> float:
+    if it < warmup:
+        return base * (it + 1) / warmup
+    t = (it - warmup) / max(1, total - warmup)
+    return 1e-5 + (base - 1e-5) * 0.5 * (1 + math.cos(math.pi * t))
+
+
+def config_key(args: argparse.Namespace) -> str:
+    keys = {k: getattr(args, k) for k in ("train", "val", "pixel_mm", "iterations", "batch", "lr", "seed")}
+    return hashlib.sha256(json.dumps(keys, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def save_checkpoint(path: str, state: dict) -> None:
+    torch.save(state, path + ".tmp")
+    os.replace(path + ".tmp", path)
+
+
+def update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+    with torch.no_grad():
+        for pe, pm in zip(ema.parameters(), model.parameters()):
+            pe.mul_(decay).add_(pm, alpha=1 - decay)
+        for be, bm in zip(ema.buffers(), model.buffers()):
+            be.copy_(bm)
+
+
+def log(msg: str) -> None:
+    print(f"[train {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def main() -> None:
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed)
+    os.makedirs(args.work, exist_ok=True)
+    os.makedirs(args.out, exist_ok=True)
+
+    t_load = time.time()
+    train_scans = [s for d in args.train for s in load_split(d, args.pixel_mm)]
+    val_scans = load_split(args.val, args.pixel_mm)
+    n_people = sum(len(s.persons) for s in train_scans)
+    log(f"loaded {len(train_scans)} training scans ({n_people} people) and {len(val_scans)} validation scans in {time.time() - t_load:.1f} s")
+
+    sampler = CropSampler(train_scans, seed=args.seed, augment_cfg=AugmentConfig())
+    model = PersonFCN()
+    ema = copy.deepcopy(model)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    ckpt_path = os.path.join(args.work, "checkpoint.pt")
+    key = config_key(args)
+    start, history, train_seconds = 0, {"loss": [], "val": []}, 0.0
+    if os.path.exists(ckpt_path):
+        state = torch.load(ckpt_path)
+        if state.get("configKey") != key:
+            raise SystemExit(
+                f"train: checkpoint {ckpt_path} belongs to another configuration; delete {args.work} to start over"
+            )
+        model.load_state_dict(state["model"])
+        ema.load_state_dict(state["ema"])
+        opt.load_state_dict(state["opt"])
+        start, history, train_seconds = state["iteration"], state["history"], state["trainSeconds"]
+        log(f"resumed from {ckpt_path} at iteration {start}")
+
+    def checkpoint(it: int) -> None:
+        save_checkpoint(
+            ckpt_path,
+            {"configKey": key, "model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
+             "iteration": it, "history": history, "trainSeconds": train_seconds},
+        )
+
+    model.train()
+    t_seg, run_start, done_here = time.time(), time.time(), 0
+    acc = {"heat": 0.0, "score": 0.0, "n": 0}
+    for it in range(start, args.iterations):
+        lr = lr_at(it, args.iterations, args.lr)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        b = sampler.batch(it, args.batch)
+        x = torch.from_numpy(b.x)
+        heat_logit, score_logit = model.forward_logits(x)
+        l_heat = focal_loss(heat_logit, torch.from_numpy(b.heat), torch.from_numpy(b.heat_weight))
+        sw = torch.from_numpy(b.score_weight)
+        l_score = (F.binary_cross_entropy_with_logits(score_logit, torch.from_numpy(b.score), reduction="none") * sw).sum() / sw.sum().clamp(min=1)
+        loss = l_heat + l_score
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        opt.step()
+        update_ema(ema, model, 0.0 if it < 200 else 0.995)
+        acc["heat"] += float(l_heat)
+        acc["score"] += float(l_score)
+        acc["n"] += 1
+        done_here += 1
+        if (it + 1) % 25 == 0:
+            n = acc["n"]
+            history["loss"].append({"iteration": it + 1, "heat": acc["heat"] / n, "score": acc["score"] / n, "lr": lr})
+            el = time.time() - run_start
+            log(f"it {it + 1}/{args.iterations} heat {acc['heat'] / n:.4f} score {acc['score'] / n:.4f} lr {lr:.2e} "
+                f"{el / done_here:.2f} s/it")
+            acc = {"heat": 0.0, "score": 0.0, "n": 0}
+        if args.val_every and (it + 1) % args.val_every == 0 and it + 1 < args.iterations:
+            train_seconds += time.time() - t_seg
+            outcomes, _ = run_validation(ema, val_scans[: args.val_quick_scans], 0.3, MIN_REGION_MM2, args.pixel_mm)
+            neg = np.asarray([o.score for o in outcomes if not o.has_person])
+            s = summarize(outcomes, threshold_at_false_alarm(neg, MAX_FALSE_ALARM))
+            history["val"].append({"iteration": it + 1, **s})
+            log(f"quick validation at {it + 1}: AUC {s['auc']:.4f} scan recall {s['scanRecall']:.3f} person recall {s['personRecall']:.3f} at FA {s['falseAlarmRate']:.3f}")
+            model.train()
+            t_seg = time.time()
+        if (it + 1) % args.checkpoint_every == 0 or it + 1 == args.iterations:
+            train_seconds += time.time() - t_seg
+            t_seg = time.time()
+            checkpoint(it + 1)
+        if args.stop_after and done_here >= args.stop_after and it + 1 < args.iterations:
+            train_seconds += time.time() - t_seg
+            checkpoint(it + 1)
+            log(f"stopped after {done_here} iterations at {it + 1}; run the same command again to resume")
+            return
+    train_seconds += time.time() - t_seg
+    finish(args, ema, val_scans, history, train_seconds, len(train_scans), n_people, composition_of(train_scans))
+
+
+def finish(args, ema: PersonFCN, val_scans, history: dict, train_seconds: float, n_train: int, n_people: int, composition: dict) -> None:
+    ema.eval()
+    t0 = time.time()
+    # Peak threshold for regions: the one that localises the most validation people.
+    best = None
+    base, heats = run_validation(ema, val_scans, 0.3, MIN_REGION_MM2, args.pixel_mm)
+    outcomes_by_peak = {}
+    for peak in (0.2, 0.3, 0.4, 0.5):
+        outcomes = redecode(base, heats, val_scans, peak, args.pixel_mm)
+        outcomes_by_peak[peak] = outcomes
+        found = float(np.mean([f for o in outcomes for f in o.persons_found_by_region]))
+        regions_on_clear = float(np.mean([len(o.regions) for o in outcomes if not o.has_person]))
+        log(f"peak threshold {peak}: people localised {found:.3f}, regions per scan without people {regions_on_clear:.3f}")
+        key = (round(found, 3), -regions_on_clear)
+        if best is None or key > best[0]:
+            best = (key, peak)
+    peak = best[1]
+    outcomes = outcomes_by_peak[peak]
+    raw = np.asarray([o.score for o in outcomes])
+    labels = np.asarray([o.has_person for o in outcomes], dtype=np.float64)
+    a, b = fit_platt(raw, labels)
+    if not a > 0:
+        raise SystemExit(f"train: calibration failed: the validation scan scores do not rise with the label (platt a = {a:.4f}); "
+                         "the model did not learn; train longer or check the data set")
+    neg = raw[labels == 0]
+    thr_raw = threshold_at_false_alarm(neg, MAX_FALSE_ALARM)
+    summary = summarize(outcomes, thr_raw)
+    thr_cal = float(platt(thr_raw, a, b))
+    log(f"validation ({time.time() - t0:.0f} s): {json.dumps(summary)}; platt a={a:.4f} b={b:.4f}; calibrated threshold {thr_cal:.4f}")
+
+    model_path = os.path.join(args.out, "model.onnx")
+    export_onnx(ema, model_path)
+    ref_scan = next((s for s in val_scans if s.persons), val_scans[0])
+    x = model_input(ref_scan.high, ref_scan.low)[:, :, :256]
+    from preprocess import pad_to_multiple
+    from model import SIZE_MULTIPLE
+
+    write_reference_io(ema, pad_to_multiple(x, SIZE_MULTIPLE), os.path.join(args.work, "reference"))
+    by_category = category_breakdown(outcomes, thr_raw)
+    by_hiding = hiding_breakdown(outcomes, val_scans, thr_raw)
+    manifest = write_manifest(
+        os.path.join(args.out, "manifest.json"),
+        model_file=model_path,
+        version=args.version,
+        pixel_mm=args.pixel_mm,
+        log_scale=LOG_SCALE,
+        peak_threshold=peak,
+        min_region_mm2=MIN_REGION_MM2,
+        platt_a=round(a, 6),
+        platt_b=round(b, 6),
+        tile_lines=Tiling().tile_lines,
+        overlap_lines=Tiling().overlap_lines,
+        operating_point={
+            "maxFalseAlarmRate": MAX_FALSE_ALARM,
+            "scoreThreshold": round(thr_cal, 6),
+            "basis": "calibrated scan score at which validation scans without people alarm at most maxFalseAlarmRate",
+        },
+        training={
+            "script": "training/train.py",
+            "command": "npm run train",
+            "seed": args.seed,
+            "dataset": args.dataset_note,
+            "trainSeeds": args.train_seeds,
+            "valSeeds": args.val_seeds,
+            "iterations": args.iterations,
+            "batch": args.batch,
+            "commit": git_commit(os.path.dirname(os.path.abspath(__file__))),
+        },
+    )
+    report = {
+        "manifest": manifest,
+        "params": count_params(ema),
+        "macsPerMegapixel": macs_per_megapixel(ema),
+        "trainSeconds": round(train_seconds),
+        "trainScans": n_train,
+        "trainPeople": n_people,
+        "valScans": len(val_scans),
+        "validation": summary,
+        "validationByCategory": by_category,
+        "validationByHidingPlace": by_hiding,
+        "trainComposition": composition,
+        "sourcePixelMm": val_scans[0].meta.get("pixelMm"),
+        "plattA": a,
+        "plattB": b,
+        "history": history,
+        "torch": torch.__version__,
+        "threads": args.threads,
+    }
+    pictures_dir = os.path.join(args.out, "pictures")
+    os.makedirs(pictures_dir, exist_ok=True)
+    training_curve(history, os.path.join(pictures_dir, "training-loss.png"))
+    validation_roc(outcomes, os.path.join(pictures_dir, "validation-roc.png"))
+    report["examples"] = validation_examples(val_scans, outcomes, heats, thr_raw, pictures_dir)
+    with open(os.path.join(args.work, "training-report.json"), "w") as f:
+        json.dump(report, f, indent=2)
+    with open(os.path.join(args.work, "val-outcomes.json"), "w") as f:
+        json.dump([{"id": o.scan_id, "hasPerson": o.has_person, "score": o.score, "found": o.persons_found_by_region,
+                    "regions": [r.__dict__ for r in o.regions]} for o in outcomes], f)
+    log(f"exported {model_path} ({os.path.getsize(model_path)} bytes, sha256 {manifest['sha256'][:12]}...)")
+
+
+def redecode(base, heats, val_scans, peak, pixel_mm):
+    """The validation outcomes again with regions decoded at another peak threshold."""
+    from evaluate import MATCH_IOU, ScanOutcome, box_iou, decode_regions
+
+    out = []
+    for o, scan in zip(base, val_scans):
+        regions = decode_regions(heats[scan.scan_id], peak, MIN_REGION_MM2, pixel_mm)
+        found = [any(box_iou(p.box, (r.x, r.y, r.w, r.h)) >= MATCH_IOU for r in regions) for p in scan.persons]
+        out.append(ScanOutcome(o.scan_id, o.has_person, o.score, found, regions, o.meta))
+    return out
+
+
+def category_breakdown(outcomes, threshold: float) -> dict:
+    """Validation figures per vehicle, cargo density and hiding place (scan-level keys from meta)."""
+    cats: dict[str, dict[str, list]] = {}
+    for o in outcomes:
+        for axis in ("vehicle", "cargo", "density"):
+            v = o.meta.get(axis)
+            if v is not None:
+                cats.setdefault(axis, {}).setdefault(str(v), []).append(o)
+    result = {}
+    for axis, groups in cats.items():
+        result[axis] = {}
+        for name, group in sorted(groups.items()):
+            result[axis][name] = summarize(group, threshold)
+    return result
+
+
+def hiding_breakdown(outcomes, scans, threshold: float) -> dict:
+    """Share of validation people found (scan flagged and localised) per hiding place."""
+    groups: dict[str, list[bool]] = {}
+    for o, scan in zip(outcomes, scans):
+        for p, f in zip(scan.persons, o.persons_found_by_region):
+            groups.setdefault(str(p.meta.get("hidingPlace")), []).append(bool(f and o.score >= threshold))
+    return {k: {"people": len(v), "found": float(np.mean(v))} for k, v in sorted(groups.items())}
+
+
+def composition_of(scans) -> dict:
+    from collections import Counter
+
+    comp = {
+        "vehicle": Counter(str(s.meta.get("vehicle")) for s in scans),
+        "density": Counter(str(s.meta.get("density")) for s in scans),
+        "cargo": Counter(str(s.meta.get("cargo")) for s in scans),
+        "hidingPlace": Counter(str(p.meta.get("hidingPlace")) for s in scans for p in s.persons),
+        "decoy": Counter(str(k) for s in scans for k in s.meta.get("decoyKinds", [])),
+        "label": Counter("person" if s.persons else "clear" for s in scans),
+    }
+    return {k: dict(v) for k, v in comp.items()}
+
+
+if __name__ == "__main__":
+    main()

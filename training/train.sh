@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# npm run train: regenerates the training and validation data sets from their documented seeds, trains
+# PersonFCN, validates and calibrates it, exports models/person-fcn/ (model.onnx, manifest.json, pictures,
+# MODEL_CARD.md) and checks the ONNX file in onnxruntime-node against torch. See docs/training.md.
+#
+#   npm run train               resume an interrupted run with the same settings, or start one
+#   npm run train -- --fresh    discard checkpoints and train from scratch
+#   npm run train -- --data-only   only (re)generate the data sets
+#
+# Settings (environment): TRAIN_COUNT, VAL_COUNT, ITERATIONS, BATCH, SEED, THREADS, DATA_DIR, WORK_DIR, OUT_DIR, PYTHON.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-/usr/bin/python3}
+TRAIN_SEED=0            # training seeds: 0 .. TRAIN_COUNT-1 (synthesizer train range 0 .. 999,999)
+TRAIN_COUNT=${TRAIN_COUNT:-1000}
+VAL_SEED=1000000        # validation seeds: 1,000,000 .. (synthesizer validation range 1,000,000 .. 1,099,999)
+VAL_COUNT=${VAL_COUNT:-300}
+ITERATIONS=${ITERATIONS:-2400}
+BATCH=${BATCH:-12}
+SEED=${SEED:-1}
+THREADS=${THREADS:-2}
+DATA_DIR=${DATA_DIR:-training/data}
+WORK_DIR=${WORK_DIR:-training/.cache/run}
+OUT_DIR=${OUT_DIR:-models/person-fcn}
+
+DATA_ONLY=0
+for arg in "$@"; do
+  case "$arg" in
+    --fresh) rm -rf "$WORK_DIR" ;;
+    --data-only) DATA_ONLY=1 ;;
+    *) echo "train.sh: unknown option '$arg' (known: --fresh, --data-only)" >&2; exit 2 ;;
+  esac
+done
+
+if ! "$PYTHON" -c 'import torch, onnx, numpy' 2>/dev/null; then
+  echo "train.sh: $PYTHON cannot import torch, onnx and numpy; install Debian's python3-torch python3-onnx python3-numpy or set PYTHON" >&2
+  exit 1
+fi
+
+# glibc returns freed large buffers to the kernel by default, so every batch would fault fresh pages in;
+# keeping them (and OpenMP threads that sleep instead of spinning on a shared machine) makes training ~10x faster.
+export MALLOC_MMAP_THRESHOLD_=4000000000 MALLOC_TRIM_THRESHOLD_=4000000000 OMP_WAIT_POLICY=PASSIVE
+
+# The generator's source identifies a data set: a changed synthesizer regenerates it.
+SIM_HASH=$(cat sim/xray/*.ts | sha256sum | cut -c1-16)
+
+generate() {
+  local dir=$1 seed=$2 count=$3
+  local spec="seed=$seed count=$count dual raw sim=$SIM_HASH"
+  if [[ -f "$dir/labels.jsonl" && "$(cat "$dir/.spec" 2>/dev/null)" == "$spec" ]]; then
+    echo "train.sh: reusing $dir ($spec)"
+    return
+  fi
+  rm -rf "$dir"
+  echo "train.sh: generating $count scans from seed $seed into $dir"
+  node bin/checkpoint-edge.js sim xray --count "$count" --seed "$seed" --out "$dir" --dual --format raw
+  echo "$spec" > "$dir/.spec"
+}
+
+start=$(date +%s)
+generate "$DATA_DIR/train" "$TRAIN_SEED" "$TRAIN_COUNT"
+generate "$DATA_DIR/val" "$VAL_SEED" "$VAL_COUNT"
+gen_done=$(date +%s)
+if [[ $DATA_ONLY == 1 ]]; then
+  echo "train.sh: data ready in $(( gen_done - start )) s"
+  exit 0
+fi
+
+"$PYTHON" training/train.py \
+  --train "$DATA_DIR/train" --val "$DATA_DIR/val" --out "$OUT_DIR" --work "$WORK_DIR" \
+  --iterations "$ITERATIONS" --batch "$BATCH" --seed "$SEED" --threads "$THREADS" --val-every 600 \
+  --dataset-note "checkpoint-edge sim xray --dual --format raw (5 mm, default settings), source sha256 $SIM_HASH" \
+  --train-seeds "$TRAIN_SEED..$((TRAIN_SEED + TRAIN_COUNT - 1))" \
+  --val-seeds "$VAL_SEED..$((VAL_SEED + VAL_COUNT - 1))"
+
+node training/check_onnx.mjs "$OUT_DIR/model.onnx" "$WORK_DIR/reference" 1e-4
+"$PYTHON" training/model_card.py --report "$WORK_DIR/training-report.json" --out "$OUT_DIR"
+end=$(date +%s)
+echo "train.sh: done in $(( (end - start) / 60 )) min (data $(( (gen_done - start) / 60 )) min); run 'npm run eval' to measure the held-out test set"
