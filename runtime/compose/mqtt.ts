@@ -1,17 +1,124 @@
-import type { SiteContext } from '../context.js';
+import { resolve } from 'node:path';
+import { AlertLedger } from '../../outputs/mqtt/alert-ledger.js';
+import { LanePublisher } from '../../outputs/mqtt/lane-publisher.js';
+import { MqttLink } from '../../outputs/mqtt/link.js';
+import { MqttMetrics } from '../../outputs/mqtt/metrics.js';
+import { SqliteOutbox } from '../../outputs/mqtt/sqlite-outbox.js';
+import { LaneTopics } from '../../outputs/mqtt/topics.js';
+import type { Config } from '../../config/schema.js';
+import type { Lane, SiteContext } from '../context.js';
 import { deviceStatus } from '../lane-health.js';
+import type { Logger } from '../logger.js';
 import type { Service } from '../service.js';
 
-/** Builds the link to central command: outbox, publisher, command handler. */
+type MqttConfig = NonNullable<Config['mqtt']>;
+
+/**
+ * Builds the link to central command: per lane, one MQTT connection (so that each lane has its
+ * own last will on its own availability topic), one durable outbox and one command handler.
+ */
 export function createMqttServices(ctx: SiteContext): Service[] {
-  return [
-    {
-      name: 'mqtt',
-      async start() {
-        const detail = ctx.config.mqtt ? 'MQTT publishing is not part of this build: nothing reaches central command' : 'no mqtt section in the config: nothing reaches central command';
-        for (const lane of ctx.lanes) lane.bus.emit('device.status', deviceStatus('mqtt', ctx.config.mqtt ? 'unavailable' : 'not-configured', detail));
+  const cfg = ctx.config.mqtt;
+  if (!cfg) {
+    return [
+      {
+        name: 'mqtt',
+        async start() {
+          for (const lane of ctx.lanes) lane.bus.emit('device.status', deviceStatus('mqtt', 'not-configured', 'no mqtt section in the config: nothing reaches central command'));
+        },
+        async stop() {},
       },
-      async stop() {},
-    },
-  ];
+    ];
+  }
+  const metrics = new MqttMetrics(ctx.metrics.registry);
+  const outboxPath = resolve(ctx.dataDir, cfg.outbox.path ?? 'outbox.sqlite');
+  const evidenceBaseUrl = evidenceBase(ctx, cfg);
+  const flushTimeoutMs = Math.max(200, Math.floor(ctx.config.shutdownTimeoutMs / 3) - 1000);
+  return ctx.lanes.map((lane) => {
+    const log = ctx.log.child({ lane: lane.id, part: 'mqtt' });
+    return new LazyLanePublisher(`mqtt:${lane.id}`, lane, log, () =>
+      new LanePublisher({
+        siteId: ctx.config.site.id,
+        laneId: lane.id,
+        bus: lane.bus,
+        health: lane.health,
+        outbox: new SqliteOutbox({ path: outboxPath, laneId: lane.id, maxMessages: cfg.outbox.maxMessages, synchronous: cfg.outbox.synchronous }),
+        ledger: new AlertLedger({ path: outboxPath, laneId: lane.id }),
+        link: new MqttLink({
+          url: cfg.url,
+          protocolVersion: cfg.protocolVersion,
+          clientId: clientIdFor(ctx.config, lane.id),
+          ...(cfg.username !== undefined ? { username: cfg.username } : {}),
+          ...(cfg.password !== undefined ? { password: cfg.password } : {}),
+          ...(cfg.tls ? { tls: cfg.tls } : {}),
+          keepaliveS: cfg.keepaliveS,
+          reconnect: cfg.reconnect,
+          sessionExpiryS: cfg.sessionExpiryS,
+          will: { topic: new LaneTopics(cfg.topicPrefix, ctx.config.site.id, lane.id).availability, payload: 'offline' },
+          log,
+        }),
+        topics: new LaneTopics(cfg.topicPrefix, ctx.config.site.id, lane.id),
+        maxInflight: cfg.maxInflight,
+        statusIntervalMs: cfg.statusIntervalS * 1000,
+        flushTimeoutMs,
+        edgeVersion: ctx.version,
+        modelVersion: () => {
+          const m = lane.detector.status.model;
+          return m ? `${m.name} ${m.version}` : null;
+        },
+        evidenceBaseUrl,
+        ...(cfg.commands.allowedOperators ? { allowedOperators: cfg.commands.allowedOperators } : {}),
+        log,
+        metrics,
+      }),
+    );
+  });
+}
+
+/** `checkpoint-edge-<site>-<lane>`, or the configured id (suffixed with the lane when a site has several). */
+export function clientIdFor(config: Config, laneId: string): string {
+  const configured = config.mqtt?.clientId;
+  if (configured) return config.lanes.length > 1 ? `${configured}-${laneId}` : configured;
+  return `checkpoint-edge-${config.site.id}-${laneId}`;
+}
+
+/** The base of evidence URLs: mqtt.evidenceBaseUrl, else the HTTP server's own address when it names one host. */
+function evidenceBase(ctx: SiteContext, cfg: MqttConfig): () => string | null {
+  if (cfg.evidenceBaseUrl) {
+    const base = cfg.evidenceBaseUrl;
+    return () => base;
+  }
+  const host = ctx.config.http.host;
+  if (host === '0.0.0.0' || host === '::') {
+    ctx.log.warn(`mqtt.evidenceBaseUrl is not set and the HTTP server listens on ${host}: evidence is published as paths only; set mqtt.evidenceBaseUrl to the address central command uses to reach this runtime`);
+    return () => null;
+  }
+  return () => ctx.http.url;
+}
+
+/**
+ * Opens the outbox (a file) in start(), not while the runtime is being built, so that building
+ * does no I/O; a broken outbox file is reported on the lane and the runtime keeps screening.
+ */
+class LazyLanePublisher implements Service {
+  #publisher: LanePublisher | null = null;
+
+  constructor(readonly name: string, readonly lane: Lane, readonly log: Logger, readonly make: () => LanePublisher) {}
+
+  async start(): Promise<void> {
+    try {
+      this.#publisher = this.make();
+    } catch (err) {
+      const detail = `${(err as Error).message}: nothing reaches central command`;
+      this.log.error({ err }, detail);
+      this.lane.bus.emit('device.status', deviceStatus('mqtt', 'fault', detail));
+      return;
+    }
+    await this.#publisher.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.#publisher?.stop();
+    this.#publisher = null;
+  }
 }

@@ -1,0 +1,319 @@
+import type { IClientPublishOptions, IPublishPacket } from 'mqtt';
+import type { DeviceState } from '../../runtime/domain.js';
+import type { EventBus } from '../../runtime/event-bus.js';
+import type { LaneEvents } from '../../runtime/events.js';
+import { deviceStatus, type LaneHealth } from '../../runtime/lane-health.js';
+import type { Logger } from '../../runtime/logger.js';
+import type { Service } from '../../runtime/service.js';
+import type { AlertLedger } from './alert-ledger.js';
+import { CommandHandler } from './commands.js';
+import type { ConnectedInfo, MqttLink } from './link.js';
+import type { MqttMetrics } from './metrics.js';
+import type { AlertOutbox, OutboxEntry, OutboxMessage } from './outbox.js';
+import { alertPayload, eventPayload, scanPayload, SCHEMA_VERSION, statusPayload, type StatusPayload } from './payloads.js';
+import type { LaneTopics } from './topics.js';
+
+export interface LanePublisherOptions {
+  siteId: string;
+  laneId: string;
+  bus: EventBus<LaneEvents>;
+  health: LaneHealth;
+  outbox: AlertOutbox;
+  ledger: AlertLedger;
+  link: MqttLink;
+  topics: LaneTopics;
+  /** QoS 1 messages in flight at once (further capped by the broker's Receive Maximum). */
+  maxInflight: number;
+  statusIntervalMs: number;
+  /** Time stop() waits for the outbox to drain while connected. */
+  flushTimeoutMs: number;
+  edgeVersion: string;
+  modelVersion(): string | null;
+  /** Base URL for evidence links, read at publish time (the HTTP port is known once started). */
+  evidenceBaseUrl(): string | null;
+  allowedOperators?: string[];
+  log: Logger;
+  metrics?: MqttMetrics;
+  /** Called after the broker acknowledged an outbox entry and it was removed (benchmarks, tests). */
+  onAcked?: (entry: OutboxEntry) => void;
+}
+
+/**
+ * A lane's link to central command. Scan results, alerts and alert events go into the outbox
+ * synchronously, as the bus delivers them; a drain loop publishes the outbox in order with
+ * QoS 1 and removes each entry on its PUBACK. After a reconnect (or a restart: the outbox is on
+ * disk) the drain starts again from the oldest entry, so every message is delivered at least
+ * once, in order per lane; consumers de-duplicate on messageId.
+ */
+export class LanePublisher implements Service {
+  readonly name: string;
+  readonly #o: LanePublisherOptions;
+  readonly #commands: CommandHandler;
+  #unsubscribe: (() => void)[] = [];
+  #timers: NodeJS.Timeout[] = [];
+  #statusDebounce: NodeJS.Timeout | null = null;
+  /** Highest seq sent on the current connection. */
+  #cursor = 0;
+  #inflight = new Set<number>();
+  #window: number;
+  #linkState: { state: DeviceState; detail: string } = { state: 'starting', detail: 'not connected yet' };
+  #evicted = 0;
+  #started = false;
+
+  constructor(opts: LanePublisherOptions) {
+    this.#o = opts;
+    this.name = `mqtt:${opts.laneId}`;
+    this.#window = opts.maxInflight;
+    this.#commands = new CommandHandler({
+      siteId: opts.siteId,
+      laneId: opts.laneId,
+      bus: opts.bus,
+      ledger: opts.ledger,
+      ...(opts.allowedOperators ? { allowedOperators: opts.allowedOperators } : {}),
+      status: () => this.status(),
+      log: opts.log,
+    });
+  }
+
+  get outbox(): AlertOutbox {
+    return this.#o.outbox;
+  }
+
+  async start(): Promise<void> {
+    const { bus, link, health, ledger } = this.#o;
+    const owner = this.name;
+    this.#started = true;
+    this.#unsubscribe = [
+      bus.on('scan.decided', owner, ({ result }) => {
+        this.#enqueue({ kind: 'scan', id: result.scanId, topic: this.#o.topics.scan, payload: JSON.stringify(scanPayload(result, this.#o.evidenceBaseUrl())) });
+      }),
+      bus.on('alert.raised', owner, (a) => {
+        ledger.raised(a);
+        this.#enqueue({ kind: 'alert', id: a.alertId, topic: this.#o.topics.alert, payload: JSON.stringify(alertPayload(a, this.#o.evidenceBaseUrl())) });
+      }),
+      bus.on('alert.event', owner, (e) => {
+        ledger.record(e);
+        this.#enqueue({ kind: 'event', id: e.eventId, topic: this.#o.topics.event, payload: JSON.stringify(eventPayload(e)) });
+      }),
+      health.onChange(() => this.#statusSoon()),
+    ];
+    const onConnected = (info: ConnectedInfo) => void this.#connected(info);
+    const onDisconnected = (d: { reason: string; retryInMs: number }) => this.#disconnected(d.reason, d.retryInMs);
+    const onMessage = (topic: string, payload: Buffer, packet: IPublishPacket) => this.#message(topic, payload, packet);
+    link.on('connected', onConnected);
+    link.on('disconnected', onDisconnected);
+    link.on('message', onMessage);
+    this.#unsubscribe.push(() => {
+      link.off('connected', onConnected);
+      link.off('disconnected', onDisconnected);
+      link.off('message', onMessage);
+    });
+    this.#timers.push(
+      setInterval(() => {
+        this.#reportLink();
+        this.#publishStatus();
+      }, this.#o.statusIntervalMs),
+    );
+    this.#reportLink(`connecting to ${link.url} as ${link.clientId}`);
+    link.start();
+  }
+
+  /** Waits (at most flushTimeoutMs) for the outbox to drain, says 'offline', and disconnects. */
+  async stop(): Promise<void> {
+    if (!this.#started) return;
+    this.#started = false;
+    for (const u of this.#unsubscribe) u();
+    this.#unsubscribe = [];
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers = [];
+    if (this.#statusDebounce) clearTimeout(this.#statusDebounce);
+    const { link, outbox, log } = this.#o;
+    const deadline = Date.now() + this.#o.flushTimeoutMs;
+    while (link.connected && outbox.depth().depth > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const left = outbox.depth().depth;
+    if (left > 0) log.warn({ queued: left }, `MQTT: stopping with ${left} message(s) in the outbox; they are published after the next start`);
+    if (link.connected) {
+      await Promise.race([link.publish(this.#o.topics.availability, 'offline', { qos: 1, retain: true }).catch(() => {}), new Promise((r) => setTimeout(r, 500))]);
+    }
+    await link.stop(500);
+    this.#o.bus.emit('device.status', deviceStatus('mqtt', 'offline', 'stopped', { outboxDepth: left }));
+    outbox.close();
+    this.#o.ledger.close();
+  }
+
+  /** The retained status payload as it is now. */
+  status(): StatusPayload {
+    const d = this.#o.outbox.depth();
+    return statusPayload({
+      siteId: this.#o.siteId,
+      health: this.#o.health.snapshot(),
+      outbox: { depth: d.depth, alerts: d.alerts, scans: d.scans, events: d.events, evicted: this.#evicted },
+      edgeVersion: this.#o.edgeVersion,
+      modelVersion: this.#o.modelVersion(),
+    });
+  }
+
+  #enqueue(m: OutboxMessage): void {
+    const { outbox, log, metrics, laneId } = this.#o;
+    let r;
+    try {
+      r = outbox.put(m);
+    } catch (err) {
+      // The message exists only in memory now: say so loudly, and still try to publish it once.
+      log.error({ err, kind: m.kind, id: m.id }, `MQTT outbox: cannot store ${m.kind} ${m.id} (${(err as Error).message}); publishing it without a durable copy: check the disk and mqtt.outbox.path`);
+      this.#reportLink();
+      if (this.#o.link.connected) void this.#o.link.publish(m.topic, m.payload, this.#publishOptions(m)).catch(() => {});
+      return;
+    }
+    for (const v of r.evicted) {
+      this.#evicted++;
+      metrics?.evicted.inc({ lane: laneId, kind: v.kind });
+      log.error({ evicted: v, for: { kind: m.kind, id: m.id } }, `MQTT outbox full (${outbox.maxMessages} messages): ${v.kind} ${v.id} evicted to make room for ${m.kind} ${m.id}; it will not reach central command`);
+    }
+    if (r.refused) {
+      this.#evicted++;
+      metrics?.evicted.inc({ lane: laneId, kind: m.kind });
+      log.error({ kind: m.kind, id: m.id }, `MQTT outbox full of higher-priority messages (${outbox.maxMessages}): ${m.kind} ${m.id} not queued; it will not reach central command`);
+    }
+    metrics?.outboxDepth.set({ lane: laneId }, outbox.depth().depth);
+    this.#drain();
+  }
+
+  #drain(): void {
+    const { link, outbox } = this.#o;
+    while (link.connected && this.#inflight.size < this.#window) {
+      const batch = outbox.pending(this.#cursor, this.#window - this.#inflight.size);
+      if (batch.length === 0) return;
+      for (const e of batch) {
+        this.#cursor = e.seq;
+        this.#send(e, link.generation);
+      }
+    }
+  }
+
+  #send(e: OutboxEntry, generation: number): void {
+    const { link, outbox, log, metrics, laneId } = this.#o;
+    this.#inflight.add(e.seq);
+    link.publish(e.topic, e.payload, this.#publishOptions(e)).then(
+      () => {
+        // A PUBACK is final whichever connection carried it.
+        if (outbox.remove(e.seq)) {
+          metrics?.published.inc({ lane: laneId, kind: e.kind });
+          this.#o.onAcked?.(e);
+        }
+        if (generation !== link.generation) return;
+        this.#inflight.delete(e.seq);
+        metrics?.outboxDepth.set({ lane: laneId }, outbox.depth().depth);
+        this.#drain();
+      },
+      (err: Error & { code?: number }) => {
+        if (generation !== link.generation || !link.connected) return; // the reconnect replays it
+        if (typeof err.code === 'number' && err.code >= 0x80) {
+          const why = `broker refused ${e.kind} ${e.id} on ${e.topic}: ${err.message} (reason 0x${err.code.toString(16)}); it stays in the outbox: check the broker ACL for ${link.clientId}`;
+          log.error({ kind: e.kind, id: e.id, topic: e.topic, reasonCode: err.code }, `MQTT: ${why}`);
+          this.#reportLink(why, 'fault');
+          link.recycle(why);
+          return;
+        }
+        log.warn({ err, id: e.id }, `MQTT: publishing ${e.kind} ${e.id} failed (${err.message}); retried after the next reconnect`);
+        link.recycle(`publish failed: ${err.message}`);
+      },
+    );
+  }
+
+  #publishOptions(m: Pick<OutboxMessage, 'kind' | 'id'>): IClientPublishOptions {
+    if (this.#o.link.protocolVersion !== 5) return { qos: 1 };
+    return { qos: 1, properties: { contentType: 'application/json', userProperties: { messageId: m.id, kind: m.kind, schemaVersion: String(SCHEMA_VERSION) } } };
+  }
+
+  async #connected(info: ConnectedInfo): Promise<void> {
+    const { link, topics, log } = this.#o;
+    const generation = link.generation;
+    this.#cursor = 0;
+    this.#inflight.clear();
+    this.#window = Math.max(1, Math.min(this.#o.maxInflight, info.receiveMaximum ?? Number.POSITIVE_INFINITY));
+    const depth = this.#o.outbox.depth().depth;
+    log.info({ url: link.url, clientId: link.clientId, sessionPresent: info.sessionPresent, queued: depth }, `MQTT connected to ${link.url} as ${link.clientId}${depth ? `; replaying ${depth} queued message(s)` : ''}`);
+    this.#o.metrics?.connected.set({ lane: this.#o.laneId }, 1);
+    try {
+      // 'online' first, so that a consumer never sees lane data under an 'offline' availability.
+      await link.publish(topics.availability, 'online', { qos: 1, retain: true });
+    } catch (err) {
+      if (generation === link.generation) log.warn({ err }, `MQTT: publishing 'online' failed: ${(err as Error).message}`);
+      return;
+    }
+    if (generation !== link.generation) return;
+    this.#reportLink(`connected to ${link.url} as ${link.clientId}`, 'ok');
+    this.#drain();
+    this.#publishStatus();
+    try {
+      await link.subscribe(topics.commandFilter, 1);
+    } catch (err) {
+      if (generation !== link.generation || !link.connected) return;
+      log.error({ err }, `MQTT: ${(err as Error).message}`);
+      this.#reportLink(`connected, but commands from central command cannot be received: ${(err as Error).message}`, 'degraded');
+    }
+  }
+
+  #disconnected(reason: string, retryInMs: number): void {
+    this.#inflight.clear();
+    this.#o.metrics?.connected.set({ lane: this.#o.laneId }, 0);
+    const state = this.#linkState.state === 'fault' && this.#linkState.detail === reason ? 'fault' : 'disconnected';
+    this.#reportLink(`${reason}; reconnecting in ${(retryInMs / 1000).toFixed(1)} s`, state);
+  }
+
+  #message(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    const { topics, link, log, metrics, laneId } = this.#o;
+    const head = `${topics.base}/cmd/`;
+    if (!topic.startsWith(head)) return;
+    const name = topic.slice(head.length);
+    if (name.includes('/')) return;
+    if (packet.retain) {
+      log.warn({ topic }, `MQTT: ignored a retained command on ${topic}: commands must not be retained (clear it with an empty retained message)`);
+      return;
+    }
+    const response = this.#commands.handle(name, payload);
+    metrics?.commands.inc({ lane: laneId, command: name, status: response.status });
+    if (response.status === 'ok') log.info({ command: name, transaction: response.transaction }, `central command: ${name} done${describeData(response.data)}`);
+    else log.warn({ command: name, transaction: response.transaction, error: response.error }, `central command: ${name} refused: ${response.error}`);
+    const props = packet.properties;
+    const responseTopic = link.protocolVersion === 5 && props?.responseTopic ? props.responseTopic : topics.response(name);
+    const opts: IClientPublishOptions = { qos: 1 };
+    if (link.protocolVersion === 5) opts.properties = { contentType: 'application/json', ...(props?.correlationData ? { correlationData: props.correlationData } : {}) };
+    link.publish(responseTopic, JSON.stringify(response), opts).catch((err: Error) => log.warn({ err }, `MQTT: answer to ${name} could not be published (${err.message}); central command may resend with the same transaction`));
+  }
+
+  #statusSoon(): void {
+    if (this.#statusDebounce || !this.#started) return;
+    this.#statusDebounce = setTimeout(() => {
+      this.#statusDebounce = null;
+      this.#publishStatus();
+    }, 100);
+  }
+
+  #publishStatus(): void {
+    const { link, topics, log } = this.#o;
+    if (!link.connected) return;
+    link.publish(topics.status, JSON.stringify(this.status()), { qos: 1, retain: true }).catch((err: Error) => log.debug({ err }, `MQTT: status not published: ${err.message}`));
+  }
+
+  /** Publishes the link's state as device 'mqtt' on the lane bus (shown in health and status). */
+  #reportLink(detail?: string, state?: DeviceState): void {
+    if (detail !== undefined) this.#linkState = { state: state ?? this.#linkState.state, detail };
+    let depth: number | null = null;
+    try {
+      depth = this.#o.outbox.depth().depth;
+    } catch {
+      depth = null;
+    }
+    this.#o.bus.emit('device.status', deviceStatus('mqtt', this.#linkState.state, this.#linkState.detail, { outboxDepth: depth, evicted: this.#evicted, url: this.#o.link.url }));
+  }
+}
+
+function describeData(data: unknown): string {
+  if (data && typeof data === 'object' && 'alertId' in data) {
+    const d = data as { alertId: string; type?: string; operator?: string };
+    return `: alert ${d.alertId}${d.type ? ` ${d.type}` : ''}${d.operator ? ` by ${d.operator}` : ''}`;
+  }
+  return '';
+}
