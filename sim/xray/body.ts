@@ -51,8 +51,8 @@ export function samplePose(pose: Pose, rng: Rng): JointAngles {
       return { hip: rng.range(0, 10), knee: rng.range(0, 15), trunk: rng.range(-5, 10), neck: rng.range(-5, 15), shoulder: rng.range(0, 25), elbow: rng.range(5, 40) };
     case 'sitting': {
       // On the floor, knees drawn up: thighs forward and up, shins forward and down.
-      const hip = rng.range(105, 140);
-      return { hip, knee: hip - rng.range(-5, 35), trunk: rng.range(-25, 5), neck: rng.range(0, 25), shoulder: rng.range(30, 70), elbow: rng.range(30, 80) };
+      const hip = rng.range(125, 150);
+      return { hip, knee: hip - rng.range(-15, 12), trunk: rng.range(-25, 5), neck: rng.range(0, 25), shoulder: rng.range(30, 70), elbow: rng.range(30, 80) };
     }
     case 'crouching':
       return { hip: rng.range(105, 135), knee: rng.range(120, 150), trunk: rng.range(20, 45), neck: rng.range(0, 20), shoulder: rng.range(30, 70), elbow: rng.range(40, 100) };

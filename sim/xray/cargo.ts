@@ -16,7 +16,7 @@ export type CargoDensity = 'empty' | 'light' | 'medium' | 'dense';
 export const CARGO_DENSITIES: readonly CargoDensity[] = ['empty', 'light', 'medium', 'dense'];
 
 /** Mean areal density (g/cm^2 along the beam, averaged over the load space) bounding each category. */
-export const CARGO_DENSITY_LIMITS = { empty: 3, light: 30, medium: 90 } as const;
+export const CARGO_DENSITY_LIMITS = { empty: 2, light: 10, medium: 25 } as const;
 
 export function densityCategory(arealGcm2: number): CargoDensity {
   if (arealGcm2 < CARGO_DENSITY_LIMITS.empty) return 'empty';
@@ -29,7 +29,7 @@ export function densityCategory(arealGcm2: number): CargoDensity {
 export const KINDS_BY_DENSITY: Readonly<Record<CargoDensity, readonly CargoKind[]>> = {
   empty: ['empty'],
   light: ['boxes', 'textiles', 'produce', 'tyres', 'mixed'],
-  medium: ['boxes', 'textiles', 'produce', 'wood', 'sacks', 'mixed', 'tyres'],
+  medium: ['boxes', 'textiles', 'produce', 'wood', 'sacks', 'mixed'],
   dense: ['sacks', 'machinery', 'drums', 'scrap', 'wood', 'mixed'],
 };
 
@@ -77,7 +77,7 @@ export function planCargo(space: Space, kind: CargoKind, fill: number, heightSha
   const rows = Math.max(1, kind === 'drums' || kind === 'sacks' ? Math.floor(space.depth / nominal) : Math.round(space.depth / nominal));
   const rowDepth = kind === 'drums' || kind === 'sacks' ? nominal : space.depth / rows;
   // Bulk goods are packed lighter or heavier to suit the density wanted.
-  const level = { empty: 0.3, light: 0.45, medium: 1, dense: 2 }[target];
+  const level = { empty: 0.3, light: 0.8, medium: 1.2, dense: 2.6 }[target];
   let x = space.x0 + rng.range(0, 150);
   if (kind === 'empty') {
     if (rng.chance(0.5)) items.push(pallet(space.x0 + rng.range(0, avail - 1300), floor, 1, rng));
@@ -96,13 +96,13 @@ export function planCargo(space: Space, kind: CargoKind, fill: number, heightSha
         bales(items, x, len, floor, hMax, rows, rowDepth, level, rng);
         break;
       case 'sacks':
-        sacks(items, x, len, floor, hMax, rows, rng);
+        sacks(items, x, len, floor, hMax, rows, level, rng);
         break;
       case 'wood':
-        timber(items, x, len, floor, hMax, rows, rowDepth, rng);
+        timber(items, x, len, floor, hMax, rows, rowDepth, level, rng);
         break;
       case 'machinery':
-        machine(items, x, len, floor, hMax, rowDepth, rng);
+        machine(items, x, len, floor, hMax, rowDepth, level, rng);
         break;
       case 'drums':
         drums(items, x, len, floor, hMax, rows, rng);
@@ -111,7 +111,7 @@ export function planCargo(space: Space, kind: CargoKind, fill: number, heightSha
         tyres(items, x, len, floor, hMax, rows, rowDepth, rng);
         break;
       case 'scrap':
-        scrap(items, x, len, floor, hMax, rowDepth, rng);
+        scrap(items, x, len, floor, hMax, rowDepth, level, rng);
         break;
     }
     if (items.length === before) break;
@@ -133,6 +133,17 @@ export function drawCargo(proj: Projection, plan: CargoPlan, space: Space, keepO
   const areaCm2 = ((space.x1 - space.x0) * (space.z1 - space.z0)) / 100;
   const arealDensity = mass / areaCm2;
   return { kind: mass > 0 || plan.kind === 'empty' ? plan.kind : 'empty', arealDensity, density: densityCategory(arealDensity) };
+}
+
+/** Where the cargo is along the load (mm), or null when there is none. */
+export function cargoExtent(plan: CargoPlan): { x0: number; x1: number } | null {
+  if (plan.items.length === 0) return null;
+  let x0 = Infinity, x1 = -Infinity;
+  for (const it of plan.items) {
+    x0 = Math.min(x0, it.x0);
+    x1 = Math.max(x1, it.x1);
+  }
+  return { x0, x1 };
 }
 
 /** Highest cargo top (mm) over an x range, or the floor. */
@@ -203,60 +214,90 @@ function bales(items: Item[], x: number, len: number, floor: number, hMax: numbe
   }
 }
 
-function sacks(items: Item[], x: number, len: number, floor: number, hMax: number, rows: number, rng: Rng): void {
+function sacks(items: Item[], x: number, len: number, floor: number, hMax: number, rows: number, level: number, rng: Rng): void {
   items.push(pallet(x, floor, rows, rng));
-  const stuff: Stuff = rng.chance(0.5) ? { material: 'silica', density: rng.range(1.2, 1.5) } : { material: 'produce', density: rng.range(0.65, 0.8) };
+  const stuff: Stuff = level > 2 && rng.chance(0.6) ? { material: 'silica', density: rng.range(1.2, 1.5) } : { material: 'produce', density: rng.range(0.55, 0.8) };
+  hMax *= Math.min(1, level / 1.6);
   const sh = rng.range(130, 190), sl = rng.range(550, 700);
   const layers = Math.max(1, Math.floor((rng.range(0.4, 0.9) * hMax - 144) / sh));
+  // Filled sacks settle into slabs with rounded ends: a layer is a textured slab, each sack adds a
+  // bulge, and alternate layers are offset by half a sack, as they are stacked.
+  const rho = stuff.density ?? 1;
   for (let layer = 0; layer < layers; layer++) {
-    const z = floor + 144 + layer * sh + sh / 2;
-    for (let sx = x + sl / 2; sx + sl / 2 <= x + len + 1; sx += sl) {
-      const cx = sx + rng.range(-30, 30);
-      items.push({
-        x0: cx - sl / 2, x1: cx + sl / 2, z0: z - sh / 2, z1: z + sh / 2, rows,
-        draw: (proj, n) => {
-          const rho = (stuff.density ?? 1) * n;
-          proj.ellipsoid(v3(cx, 0, z), [X, Y, Z], [sl / 2, 220, sh * 0.62], { ...stuff, density: rho });
-          return ((4 / 3) * Math.PI * (sl / 2) * 220 * (sh * 0.62) * rho) / 1000;
-        },
-      });
-    }
+    const z = floor + 144 + layer * sh;
+    const x0 = x + (layer % 2 ? sl * 0.25 : 0);
+    const x1 = Math.min(x + len, x0 + Math.floor(len / sl) * sl);
+    if (x1 - x0 < sl / 2) continue;
+    const lean = rng.range(-40, 40);
+    items.push({
+      x0, x1, z0: z, z1: z + sh, rows,
+      draw: (proj, n) => {
+        proj.box(x0 + 60, x1 - 60, z, z + sh, 0.75 * 450 * n, { ...stuff, density: rho, texture: 0.35 });
+        let m = ((x1 - x0 - 120) * sh * 0.75 * 450 * n * rho) / 1000;
+        for (let sx = x0 + sl / 2; sx < x1; sx += sl) {
+          const cx = sx + lean;
+          proj.ellipsoid(v3(cx, 0, z + sh / 2), [X, Y, Z], [sl / 2, 200, sh * 0.5], { ...stuff, density: rho * 0.25 * n });
+          m += ((4 / 3) * Math.PI * (sl / 2) * 200 * sh * 0.5 * rho * 0.25 * n) / 1000;
+        }
+        return m;
+      },
+    });
   }
 }
 
-function timber(items: Item[], x: number, len: number, floor: number, hMax: number, rows: number, rowDepth: number, rng: Rng): void {
+function timber(items: Item[], x: number, len: number, floor: number, hMax: number, rows: number, rowDepth: number, level: number, rng: Rng): void {
   const top = floor + rng.range(0.3, 0.8) * hMax;
   const plank = rng.range(40, 100), gap = rng.range(15, 40);
-  const rho = rng.range(0.45, 0.7);
+  const rho = rng.range(0.45, 0.7) * Math.min(1.3, level / 1.2);
   for (let z = floor + 100; z + plank <= top; z += plank + gap) {
     items.push(boxItem(x, x + len, z, z + plank, rows, rowDepth * rng.range(0.8, 0.95), { material: 'wood', density: rho, texture: 0.1 }));
     items.push(boxItem(x + 100, x + 160, z + plank, z + plank + gap, rows, rowDepth * 0.9, { material: 'wood', density: rho }));
   }
 }
 
-function machine(items: Item[], x: number, len: number, floor: number, hMax: number, rowDepth: number, rng: Rng): void {
+function machine(items: Item[], x: number, len: number, floor: number, hMax: number, rowDepth: number, level: number, rng: Rng): void {
   items.push(pallet(x, floor, 1, rng));
   const h = Math.min(hMax, rng.range(600, 1800));
   const base = floor + 144;
   const d = rowDepth * rng.range(0.25, 0.5);
-  // A machine: cast body, a motor (cylinder across the lane), a steel frame, and a wooden crate.
-  items.push(boxItem(x + 150, x + len - 150, base, base + h * 0.6, 1, d, { material: 'steel', density: rng.range(0.5, 1.5), texture: 0.3 }));
-  const mz = base + h * 0.6 + 180, mx = x + len / 2;
-  items.push({
-    x0: mx - 200, x1: mx + 200, z0: mz - 200, z1: mz + 200, rows: 1,
-    draw: (proj) => {
-      proj.cylinder(v3(mx, 0, mz), v3(mx, 500, mz), X, 180, Z, 180, { material: 'steel', density: 2.2 });
-      return (Math.PI * 180 * 180 * 500 * 2.2) / 1000;
-    },
-  });
+  const body = rng.range(0.35, 0.7);
+  // A machine: cast body, motors and shafts, gears, a steel frame, and a wooden crate around it.
+  items.push(boxItem(x + 150, x + len - 150, base, base + h * body, 1, d, { material: 'steel', density: 0.6 * level * rng.range(0.6, 1.4), texture: 0.3 }));
+  const parts = rng.int(1, 4);
+  const specs = Array.from({ length: parts }, () => ({
+    kind: rng.pick(['motor', 'shaft', 'gear', 'block'] as const),
+    cx: x + rng.range(0.2, 0.8) * len,
+    cz: base + h * body + rng.range(-0.2, 0.35) * h,
+    r: rng.range(60, 220),
+    l: rng.range(200, 700),
+    rho: rng.range(1.2, 3) * Math.min(1, level / 1.5),
+  }));
   items.push({
     x0: x + 40, x1: x + len - 40, z0: base, z1: base + h, rows: 1,
     draw: (proj) => {
+      let m = 0;
+      for (const p of specs) {
+        const stuff: Stuff = { material: 'steel', density: p.rho };
+        if (p.kind === 'motor') {
+          proj.cylinder(v3(p.cx, 0, p.cz), v3(p.cx, p.l, p.cz), X, p.r, Z, p.r, stuff);
+          m += (Math.PI * p.r * p.r * p.l * p.rho) / 1000;
+        } else if (p.kind === 'shaft') {
+          proj.rod(v3(p.cx - p.l, 0, p.cz), v3(p.cx + p.l, 0, p.cz), p.r * 0.25, { material: 'steel' });
+          m += (Math.PI * p.r * p.r * 0.0625 * 2 * p.l * 7.87) / 1000;
+        } else if (p.kind === 'gear') {
+          proj.cylinder(v3(p.cx, 0, p.cz), v3(p.cx, 60, p.cz), X, p.r, Z, p.r, { material: 'steel' });
+          proj.cylinder(v3(p.cx, 0, p.cz), v3(p.cx, 60, p.cz), X, p.r * 0.3, Z, p.r * 0.3, { material: 'steel', sign: -1 });
+          m += (Math.PI * p.r * p.r * 0.91 * 60 * 7.87) / 1000;
+        } else {
+          proj.box(p.cx - p.r, p.cx + p.r, p.cz - p.r * 0.6, p.cz + p.r * 0.6, p.l, stuff);
+          m += (2 * p.r * 1.2 * p.r * p.l * p.rho) / 1000;
+        }
+      }
       for (const [xa, za, xb, zb] of [
         [x + 60, base, x + 60, base + h], [x + len - 60, base, x + len - 60, base + h], [x + 60, base + h, x + len - 60, base + h], [x + 60, base, x + len - 60, base + h],
       ]) proj.plate(xa, za, xb, zb, 60, 2 * 8, { material: 'steel' });
       proj.box(x + 20, x + len - 20, base, base + h + 40, 2 * 20, { material: 'wood', density: 0.5 });
-      return (len * h * 40 * 0.5 + 4 * h * 60 * 16 * 7.87) / 1000;
+      return m + (len * h * 40 * 0.5 + 4 * h * 60 * 16 * 7.87) / 1000;
     },
   });
 }
@@ -304,9 +345,9 @@ function tyres(items: Item[], x: number, len: number, floor: number, hMax: numbe
   }
 }
 
-function scrap(items: Item[], x: number, len: number, floor: number, hMax: number, rowDepth: number, rng: Rng): void {
+function scrap(items: Item[], x: number, len: number, floor: number, hMax: number, rowDepth: number, level: number, rng: Rng): void {
   const heap = Math.min(hMax, rng.range(600, 1600));
-  const pieces = Math.floor((len / 1000) * rng.range(25, 45));
+  const pieces = Math.floor((len / 1000) * level * rng.range(20, 35));
   for (let k = 0; k < pieces; k++) {
     const cx = x + rng.range(0, len), cz = floor + Math.abs(rng.gauss(0, heap / 2.2));
     if (cz > floor + heap) continue;

@@ -23,7 +23,7 @@ export interface DetectorOptions {
   noise?: boolean;
   /** Standard deviation of the residual per-channel gain error, relative. Default 0.004. */
   gainSigma?: number;
-  /** Dead channels: explicit row indices, or a count of random ones. Default: 0 to 2 random. */
+  /** Dead channels: explicit row indices, or a count of random ones. Default: none in 70 % of scans, else 1 or 2 random. */
   deadChannels?: number[] | number;
   /** Standard deviation of the line-to-line source intensity, relative. Default 0.003. */
   flickerSigma?: number;
@@ -52,7 +52,7 @@ export function resolveDetector(opts: DetectorOptions, width: number, height: nu
   }
   const blur = opts.blur ?? 0.12;
   if (!(blur >= 0 && blur <= 1 / 3)) throw new RangeError(`detector.blur must be within 0..0.333, got ${blur}`);
-  const dead = resolveIndices(opts.deadChannels ?? rng.int(0, 2), height, 'deadChannels', rng, 1);
+  const dead = resolveIndices(opts.deadChannels ?? (rng.chance(0.7) ? 0 : rng.chance(0.8) ? 1 : 2), height, 'deadChannels', rng, 1);
   const missing = resolveIndices(opts.missingLines ?? 0, width, 'missingLines', rng, 3);
   return {
     photonsHigh,

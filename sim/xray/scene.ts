@@ -8,6 +8,7 @@ import {
   CARGO_KINDS,
   DECOY_KINDS,
   KINDS_BY_DENSITY,
+  cargoExtent,
   cargoTop,
   drawCargo,
   drawDecoy,
@@ -156,7 +157,7 @@ export function buildScene(proj: Projection, opts: SceneOptions, vehicleClass: V
   }
   const [fillLo, fillHi, hLo, hHi] = {
     empty: [0, 0, 0, 0],
-    light: [0.25, 0.7, 0.3, 0.6],
+    light: [0.35, 0.8, 0.35, 0.7],
     medium: [0.55, 1, 0.5, 0.9],
     dense: [0.5, 1, 0.5, 1],
   }[target];
@@ -287,7 +288,7 @@ function placePerson(
   cursor: Map<HidingPlace, number>,
   rng: Rng,
 ): BodySpec | null {
-  const space: Space | undefined = {
+  let space: Space | undefined = {
     'among-cargo': load,
     'cavity-in-load': load,
     'empty-load': load,
@@ -315,6 +316,9 @@ function placePerson(
   const age: AgeGroup = opts.age ?? (rng.chance(0.2) ? 'child' : 'adult');
   const statureMm = sampleStature(age, rng);
   const heading: 1 | -1 = rng.chance(0.5) ? 1 : -1;
+  // In or among the cargo: where the cargo is, not in the empty part of the load space.
+  const extent = place === 'among-cargo' || place === 'cavity-in-load' ? cargoExtent(plan) : null;
+  if (extent && extent.x1 - extent.x0 > 1200) space = { ...space, x0: Math.max(space.x0, extent.x0 + 200), x1: Math.min(space.x1, extent.x1 - 100) };
   const roomH = space.z1 - space.z0;
   const roomL = space.x1 - space.x0;
   // Try poses until one fits the space (or keep the smallest).

@@ -82,10 +82,13 @@ function axle(proj: Projection, x: number, rWheel: number, track: number, twin: 
   const tyres = twin ? 4 : 2;
   const tyreW = heavy ? 300 : 200;
   const rRim = rWheel * (heavy ? 0.58 : 0.62);
-  // Sidewalls (two per tyre), then the tread band seen edge-on with its steel belt.
-  ring(proj, x, z, rWheel - 20, rRim, tyres * 2 * (heavy ? 16 : 10), { material: 'rubber' });
-  ring(proj, x, z, rWheel, rWheel - 22, tyres * tyreW, { material: 'rubber' });
-  ring(proj, x, z, rWheel - 24, rWheel - 30, tyres * tyreW, steel(2.5));
+  // Sidewalls (two per tyre, with their steel cords and beads), then the tread band seen edge-on
+  // with its steel belts.
+  ring(proj, x, z, rWheel - 20, rRim, tyres * 2 * (heavy ? 24 : 14), { material: 'rubber' });
+  ring(proj, x, z, rWheel - 20, rRim, tyres * 2 * (heavy ? 2 : 1), STEEL);
+  ring(proj, x, z, rRim + 25, rRim, tyres * 2 * 12, STEEL);
+  ring(proj, x, z, rWheel, rWheel - 25, tyres * tyreW, { material: 'rubber' });
+  ring(proj, x, z, rWheel - 24, rWheel - 34, tyres * tyreW, steel(2.5));
   // Rim: disc and barrel.
   disk(proj, x, z, rRim, tyres * (heavy ? 12 : 6), STEEL);
   ring(proj, x, z, rRim, rRim - 8, tyres * tyreW * 0.8, STEEL);
@@ -106,11 +109,25 @@ function chassis(proj: Projection, x0: number, x1: number, zTop: number, railH: 
 }
 
 function engine(proj: Projection, x0: number, z0: number, len: number, h: number, depth: number, rng: Rng): void {
-  // Cast iron block: mostly walls around bores and passages.
-  proj.box(x0, x0 + len, z0, z0 + h, depth, steel(rng.range(2.6, 3.4)));
-  proj.box(x0 + len * 0.1, x0 + len * 0.9, z0 + h * 0.15, z0 + h * 0.35, depth * 0.7, steel(4)); // crankshaft region
-  proj.box(x0 + len, x0 + len * 1.5, z0 + h * 0.1, z0 + h * 0.6, depth * 0.5, steel(2.5)); // gearbox
-  proj.box(x0 - 80, x0 - 40, z0, z0 + h * 1.05, depth * 1.3, { material: 'aluminium', density: 0.6 }); // radiator
+  // Cast-iron block: walls around the cylinder bores, which show as lighter columns; crankshaft
+  // and sump below, cylinder head and manifolds above, gearbox behind, radiator in front.
+  const iron = steel(rng.range(1.3, 1.8));
+  proj.box(x0, x0 + len, z0 + h * 0.25, z0 + h * 0.8, depth, iron);
+  const bores = len > 700 ? 6 : 4;
+  const pitch = (len * 0.9) / bores;
+  for (let k = 0; k < bores; k++) {
+    const cx = x0 + len * 0.05 + pitch * (k + 0.5);
+    proj.box(cx - pitch * 0.38, cx + pitch * 0.38, z0 + h * 0.42, z0 + h * 0.8, depth * 0.55, { material: 'steel', density: 1.3, sign: -1 });
+    proj.box(cx - pitch * 0.3, cx + pitch * 0.3, z0 + h * 0.5, z0 + h * 0.62, depth * 0.5, steel(1.4)); // pistons
+  }
+  proj.cylinder(v3(x0 + 30, -depth / 2, z0 + h * 0.3), v3(x0 + len - 30, -depth / 2, z0 + h * 0.3), Z, 45, { x: 0, y: 1, z: 0 }, 45, steel(7.87));
+  proj.box(x0 + 20, x0 + len - 20, z0, z0 + h * 0.25, depth * 0.8, steel(0.25)); // sump
+  proj.box(x0 + 10, x0 + len - 10, z0 + h * 0.8, z0 + h, depth * 0.9, { material: 'aluminium', density: 1.1 }); // head
+  proj.rod(v3(x0 + 40, 0, z0 + h * 0.92), v3(x0 + len - 40, 0, z0 + h * 0.92), 40, steel(3)); // camshaft
+  proj.box(x0 + len, x0 + len * 1.45, z0 + h * 0.15, z0 + h * 0.65, depth * 0.45, { material: 'aluminium', density: 1.6 }); // gearbox
+  proj.rod(v3(x0 + len * 1.45, 0, z0 + h * 0.35), v3(x0 + len * 2.2, 0, z0 + h * 0.3), 40, steel(2)); // propshaft
+  proj.box(x0 - 90, x0 - 40, z0 + h * 0.1, z0 + h * 1.05, depth * 1.3, { material: 'aluminium', density: 0.5 }); // radiator
+  proj.ellipsoid(v3(x0 + len * 0.3, 0, z0 + h * 1.05), [X, { x: 0, y: 1, z: 0 }, Z], [120, 100, 90], steel(2)); // turbo / air box
 }
 
 function seat(proj: Projection, x: number, floorZ: number, facingFront: boolean, depth: number): void {
@@ -220,9 +237,31 @@ function truckCab(proj: Projection, fx: number, rng: Rng, chassisTop: number, fa
   shell(proj, outline, Wd * 0.95, 2, 1.8);
   proj.box(fx + 60, fx + len - 40, floor - 3, floor, Wd * 0.9, STEEL);
   proj.plate(fx + 60, 1850, fx + 170, roofZ - 200, 8, Wd * 0.85, { material: 'silica', density: 2.5 });
-  proj.box(fx + 100, fx + 500, floor + 200, 1850, Wd * 0.85, { material: 'plastic', density: 0.2 }); // dashboard
+  // Door frame, pillars and inner panels of the doors.
+  proj.box(fx + 600, fx + 1500, 700, floor + 700, 2 * 4, steel(3));
+  for (const px of [fx + 560, fx + 1500]) proj.box(px, px + 70, 650, roofZ - 40, 2 * 12, STEEL);
+  proj.box(fx + 40, fx + len - 40, roofZ - 60, roofZ - 10, 2 * 10, STEEL);
+  // Bumper, grille, steps, mirrors.
+  proj.box(fx - 30, fx + 90, 420, 760, Wd * 0.9, steel(0.5));
+  proj.box(fx + 10, fx + 60, 800, 1700, Wd * 0.7, { material: 'plastic', density: 0.35 });
+  for (const sz of [450, 750]) proj.box(fx + 650, fx + 1000, sz, sz + 25, 2 * 300, steel(2));
+  proj.rod(v3(fx - 150, 0, 1900), v3(fx - 120, 0, 2500), 30, steel(2));
+  // Dashboard with instruments and the cross-cab beam, steering column and wheel.
+  proj.box(fx + 100, fx + 500, floor + 200, 1850, Wd * 0.85, { material: 'plastic', density: 0.2 });
+  proj.box(fx + 380, fx + 460, floor + 450, floor + 520, Wd * 0.9, steel(2));
+  for (let k = 0; k < 5; k++) proj.box(fx + 150 + rng.range(0, 250), fx + 200 + rng.range(0, 250), floor + 300 + rng.range(0, 400), floor + 350 + rng.range(0, 400), rng.range(100, 400), steel(rng.range(0.5, 2)));
+  proj.rod(v3(fx + 420, 0, floor + 350), v3(fx + 650, 0, floor + 900), 25, steel(2));
+  proj.plate(fx + 600, floor + 1020, fx + 720, floor + 780, 30, 450, steel(1.5));
   engine(proj, fx + 350, chassisTop - 700, 900, 750, 800, rng);
   seat(proj, fx + 900, floor, true, 2 * 550);
+  // Battery box (lead-acid), air tanks, exhaust silencer, along the chassis behind the cab.
+  proj.box(fx + len + 150, fx + len + 650, chassisTop - 650, chassisTop - 350, 500, { material: 'lead', density: 11.35 * 0.35 });
+  for (const dz of [0, 290]) {
+    const a = v3(fx + len + 900, 0, chassisTop - 450 + dz), b = v3(fx + len + 1800, 0, chassisTop - 450 + dz);
+    proj.rod(a, b, 130, STEEL);
+    proj.rod(v3(a.x + 4, 0, a.z), v3(b.x - 4, 0, b.z), 126, { material: 'steel', sign: -1 });
+  }
+  proj.rod(v3(fx + 700, 300, chassisTop - 550), v3(fx + 1500, 300, chassisTop - 550), 180, steel(0.6));
   // Sleeper bunk behind the seats.
   const sx0 = fx + 1350, sx1 = fx + len - 60;
   proj.box(sx0, sx1, floor + 450, floor + 550, Wd * 0.85, { material: 'plastic', density: 0.08 });

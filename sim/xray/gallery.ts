@@ -1,0 +1,59 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type SynthOptions, type SynthScan, synthesizeScan } from './index.js';
+import { encodeRgb8 } from './png.js';
+import { renderView } from './render.js';
+
+/**
+ * Writes the gallery of docs/gallery: 8-bit renderings of a few synthetic scans with person boxes
+ * (red) and decoy boxes (yellow), and docs/gallery/README.md describing each picture.
+ * Run: node bin/run-ts.js sim/xray/gallery.ts [--out <dir>]
+ */
+
+interface Entry {
+  file: string;
+  title: string;
+  opts: SynthOptions;
+  energy?: 'high' | 'low';
+}
+
+const ENTRIES: Entry[] = [
+  { file: 'articulated-light-load-person.png', title: 'Articulated truck, light load: a person among the cargo is easy to see', opts: { seed: 3, vehicleClass: 'articulated', trailer: 'container', cargoDensity: 'light', cargoKind: 'boxes', hidingPlace: 'among-cargo', peopleCount: 1 } },
+  { file: 'articulated-dense-load-person.png', title: 'Articulated truck, dense load: two people in a cavity inside the load are hard to see', opts: { seed: 12, vehicleClass: 'articulated', trailer: 'container', cargoDensity: 'dense', cargoKind: 'sacks', hidingPlace: 'cavity-in-load', peopleCount: 2 } },
+  { file: 'box-truck-decoys-clear.png', title: 'Box truck with decoys (water containers, sacks, bundles, carcasses) and no person', opts: { seed: 21, vehicleClass: 'box-truck', cargoDensity: 'light', peopleCount: 0, decoys: 3 } },
+  { file: 'van-decoys-person.png', title: 'Van with decoys and a person', opts: { seed: 33, vehicleClass: 'van', cargoDensity: 'light', peopleCount: 1, decoys: 2 } },
+  { file: 'car-boot-person.png', title: 'Car with a person curled up in the boot', opts: { seed: 44, vehicleClass: 'car', hidingPlace: 'car-boot', peopleCount: 1 } },
+  { file: 'box-truck-cab-sleeper.png', title: 'Box truck: a person on the sleeper bunk behind the seats', opts: { seed: 51, vehicleClass: 'box-truck', cargoDensity: 'medium', hidingPlace: 'cab-sleeper', peopleCount: 1 } },
+  { file: 'articulated-false-floor.png', title: 'Curtain-sided trailer with medium load: a person lying in a false floor', opts: { seed: 62, vehicleClass: 'articulated', trailer: 'curtain-trailer', cargoDensity: 'medium', hidingPlace: 'false-floor', peopleCount: 1 } },
+  { file: 'articulated-empty-container.png', title: 'Empty container with three people inside (one a child)', opts: { seed: 75, vehicleClass: 'articulated', trailer: 'container', hidingPlace: 'empty-load', peopleCount: 3 } },
+  { file: 'articulated-empty-container-low.png', title: 'The same scan, low-energy (4 MeV) image', opts: { seed: 75, vehicleClass: 'articulated', trailer: 'container', hidingPlace: 'empty-load', peopleCount: 3 }, energy: 'low' },
+];
+
+function describe(scan: SynthScan): string {
+  const s = scan.truth.scene;
+  const people = scan.truth.people.map((p) => `${p.age} ${p.pose} (${p.facing}) in ${p.hidingPlace}`).join('; ');
+  return `${scan.width} lines x ${scan.height} channels at ${scan.pixelMm} mm; ${s.vehicleClass}${s.trailer ? ` (${s.trailer})` : ''}, cargo ${s.cargo} (${s.cargoDensity}, ${s.cargoArealDensity} g/cm²), decoys: ${s.decoys.map((d) => d.kind).join(', ') || 'none'}; people: ${people || 'none'}.`;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+const outArg = process.argv.indexOf('--out');
+const out = outArg > 0 ? process.argv[outArg + 1] : join(here, '..', '..', 'docs', 'gallery');
+mkdirSync(out, { recursive: true });
+const lines = [
+  '# X-ray synthesizer gallery',
+  '',
+  'Synthetic scans from `sim/xray` (written by `node bin/run-ts.js sim/xray/gallery.ts`), shown with a display',
+  'gamma of 0.5 on the transmission (dark = dense) and halved in size. Red boxes: people (ground truth);',
+  'yellow boxes: decoys. Pixel pitch 5 mm, detector column 5 m (1,000 channels), high-energy (6 MeV) image',
+  'unless stated.',
+  '',
+];
+for (const e of ENTRIES) {
+  const scan = synthesizeScan({ dual: e.energy === 'low', ...e.opts });
+  const view = renderView(scan, { downscale: 2, energy: e.energy ?? 'high' });
+  writeFileSync(join(out, e.file), encodeRgb8(view.width, view.height, view.rgb));
+  lines.push(`## ${e.title}`, '', `![${e.title}](${e.file})`, '', `Seed ${e.opts.seed}: ${describe(scan)}`, '');
+  process.stderr.write(`gallery: wrote ${join(out, e.file)}\n`);
+}
+writeFileSync(join(out, 'README.md'), lines.join('\n'));
