@@ -1,5 +1,9 @@
 import type { Logger } from '../runtime/logger.js';
 import { startDemoCameras } from './camera/demo.js';
+import { startScannerStreamSim } from './scanner/index.js';
+
+/** Line rate of the demo scanner: the fast end of real scanners (100-1,000 lines/s), so a truck takes seconds. */
+const DEMO_LINE_RATE_HZ = 1000;
 
 /** The simulated devices of the demo lane, and where they listen. */
 export interface DemoSimulators {
@@ -26,10 +30,16 @@ export interface DemoSimulatorOptions {
 /** Starts every simulator the demo lane uses. */
 export async function startDemoSimulators(_opts: DemoSimulatorOptions): Promise<DemoSimulators> {
   const cameras = await startDemoCameras({ log: _opts.log.child({ sim: 'camera' }), gapMs: _opts.gapMs });
+  const scanner = await startScannerStreamSim({ tcpPort: 0, personShare: _opts.personShare, seed: _opts.seed, gapMs: _opts.gapMs, lineRateHz: DEMO_LINE_RATE_HZ, log: _opts.log.child({ sim: 'scanner' }) }).catch(async (err: Error) => {
+    await cameras.stop();
+    throw new Error(`demo: the scanner simulator did not start: ${err.message}`, { cause: err });
+  });
   return {
     cameraBaseUrl: cameras.baseUrl,
-    missing: ['scanner simulator (no scans will arrive)', 'OPC UA scanner simulator'],
+    scanner: scanner.tcp,
+    missing: ['OPC UA scanner simulator'],
     async stop() {
+      await scanner.sim.stop();
       await cameras.stop();
     },
   };

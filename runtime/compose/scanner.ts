@@ -1,16 +1,82 @@
+import type { LaneConfig } from '../../config/schema.js';
+import { FileDropService } from '../../firmware-bridge/scanner/file-drop/file-drop-service.js';
+import { XML_FIELDS, type XmlField } from '../../firmware-bridge/scanner/file-drop/sidecar.js';
+import { LineStreamService } from '../../firmware-bridge/scanner/line-stream-service.js';
+import { newCounters } from '../../firmware-bridge/scanner/protocol/frame-parser.js';
+import { ScannerTranslator } from '../../firmware-bridge/scanner/translator.js';
+import type { LinkOpener } from '../../firmware-bridge/scanner/transport/link.js';
+import { SerialLinkOpener } from '../../firmware-bridge/scanner/transport/serial.js';
+import { TcpLinkOpener } from '../../firmware-bridge/scanner/transport/tcp.js';
 import type { LaneContext } from '../context.js';
-import { deviceStatus } from '../lane-health.js';
 import type { Service } from '../service.js';
 
-/** Builds the scanner bridge services of a lane (line stream, OPC UA, file drop). */
+type ScannerConfig = LaneConfig['scanner'];
+
+/** What the scanner's services share: the one translator to lane events, and the line stream if any. */
+export interface ScannerParts {
+  translator: ScannerTranslator;
+  lineStream: LineStreamService | null;
+}
+
+/**
+ * Builds the scanner bridge services of a lane: the framed line stream (TCP or serial), the
+ * file drop, and the OPC UA control client. Each part that is configured adds its service.
+ */
 export function createScannerServices(ctx: LaneContext): Service[] {
-  return [
-    {
-      name: `scanner:${ctx.lane.id}`,
-      async start() {
-        ctx.bus.emit('device.status', deviceStatus('scanner', 'unavailable', 'the scanner bridge is not part of this build: no scans can arrive'));
-      },
-      async stop() {},
-    },
+  const cfg = ctx.lane.scanner;
+  const log = ctx.log.child({ part: 'scanner' });
+  const counters = newCounters();
+  const translator = new ScannerTranslator({
+    laneId: ctx.lane.id,
+    device: cfg.id,
+    bus: ctx.bus,
+    log,
+    defaultPixelMm: cfg.pixelMm,
+    scanTimeoutMs: cfg.scanTimeoutMs,
+    frameCounters: counters,
+  });
+  const lineStream = cfg.transport
+    ? new LineStreamService({
+        name: `scanner-line-stream:${ctx.lane.id}`,
+        opener: lineOpener(cfg.transport),
+        translator,
+        counters,
+        log: log.child({ link: cfg.transport.type }),
+        reconnect: cfg.reconnect,
+        logFrames: cfg.logFrames,
+      })
+    : null;
+  const parts: ScannerParts = { translator, lineStream };
+  const services: (Service | null)[] = [
+    lineStream,
+    cfg.fileDrop ? fileDropService(ctx, cfg, cfg.fileDrop, parts) : null,
   ];
+  return services.filter((s): s is Service => s !== null);
+}
+
+function lineOpener(t: NonNullable<ScannerConfig['transport']>): LinkOpener {
+  return t.type === 'tcp' ? new TcpLinkOpener({ host: t.host, port: t.port }) : new SerialLinkOpener({ path: t.path, baudRate: t.baudRate });
+}
+
+function fileDropService(ctx: LaneContext, cfg: ScannerConfig, fd: NonNullable<ScannerConfig['fileDrop']>, parts: ScannerParts): FileDropService {
+  const xmlFields: Partial<Record<XmlField, string>> = {};
+  for (const [k, v] of Object.entries(fd.xmlFields ?? {})) {
+    if (!(XML_FIELDS as readonly string[]).includes(k)) {
+      throw new Error(`lane ${ctx.lane.id}: scanner.fileDrop.xmlFields.${k} is not a sidecar field; use one of ${XML_FIELDS.join(', ')}`);
+    }
+    xmlFields[k as XmlField] = v;
+  }
+  return new FileDropService({
+    name: `scanner-file-drop:${ctx.lane.id}`,
+    device: `${cfg.id}.filedrop`,
+    dir: fd.dir,
+    ...(fd.processedDir ? { processedDir: fd.processedDir } : {}),
+    ...(fd.failedDir ? { failedDir: fd.failedDir } : {}),
+    stableMs: fd.stableMs,
+    xmlFields,
+    defaultPixelMm: cfg.pixelMm,
+    translator: parts.translator,
+    bus: ctx.bus,
+    log: ctx.log.child({ part: 'scanner-file-drop' }),
+  });
 }
