@@ -44,14 +44,16 @@ export function attenuationWindow(high: Uint16Array): { low: number; high: numbe
   return { low, high: hi };
 }
 
-/** Greyscale lookup: raw detector value -> 8-bit, log-attenuation within the window, white = open beam. */
+/** Greyscale lookup: raw detector value -> 8-bit, log-attenuation within the window (square root), white = open beam. */
 function lookup(win: { low: number; high: number }): Uint8Array {
   const lut = new Uint8Array(65536);
   const span = win.high - win.low;
   for (let v = 0; v < 65536; v++) {
     const a = -Math.log(Math.max(v, 1) / OPEN_BEAM);
     const t = Math.min(1, Math.max(0, (a - win.low) / span));
-    lut[v] = Math.round(255 * (1 - t));
+    // Square root: spreads the thin materials (car body, people, cargo) that a linear ramp
+    // leaves near white when the window also has to hold axles and engine blocks.
+    lut[v] = Math.round(255 * (1 - Math.sqrt(t)));
   }
   return lut;
 }
