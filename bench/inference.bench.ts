@@ -1,0 +1,124 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { OnnxDetector } from '../inference/detector.js';
+import { countConvMacs } from '../inference/onnx-flops.js';
+import { loadModelFiles } from '../inference/manifest.js';
+import { modelDir } from '../runtime/compose/detector.js';
+import type { ScanImage, ScanMeta } from '../runtime/domain.js';
+import { EventBus } from '../runtime/event-bus.js';
+import type { LaneEvents } from '../runtime/events.js';
+import { LanePipeline } from '../runtime/lane-pipeline.js';
+import { silentLogger } from '../runtime/logger.js';
+import { scanLines, synthesizeScan } from '../sim/xray/index.js';
+import { defineBench, median } from './harness.js';
+
+/**
+ * Inference figures for the shipped model (or INFERENCE_BENCH_MODEL): tile latency, ms per
+ * megapixel, achieved GFLOP/s against the CPU's peak, and the end-to-end latency from a scan's
+ * last line to its published verdict, lines streamed at a scanner's rate through the lane pipeline.
+ */
+const CHANNELS = 1280;
+const LINES = 3000;
+const PIXEL_MM = 5;
+const LINE_RATE_HZ = 300; // 5 mm lines at 5.4 km/h
+const BATCH_MS = 20; // the line assembler's default flush period
+const RUNS = 5;
+const TARGET_MS = 250;
+
+/** Peak FP32 FLOP/s of this machine, and how it was worked out. */
+function cpuPeak(): { gflops: number; note: string } {
+  const info = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+  const flags = new Set((/^flags\s*:\s*(.*)$/m.exec(info)?.[1] ?? '').split(/\s+/));
+  const mhz = Number(/^cpu MHz\s*:\s*([\d.]+)/m.exec(info)?.[1] ?? cpus()[0]?.speed ?? 0);
+  const cores = cpus().length;
+  // Two 256-bit FMA pipes: 2 x 8 lanes x 2 FLOPs. AMD Zen 4 runs AVX-512 on the same 256-bit
+  // pipes, so AVX-512 is counted at 32 too (an Intel core with two 512-bit FMA units would reach 64).
+  const perCycle = flags.has('fma') && flags.has('avx2') ? 32 : flags.has('avx') ? 16 : 8;
+  const gflops = (cores * mhz * perCycle) / 1000;
+  return { gflops, note: `peak = ${cores} vCPUs x ${(mhz / 1000).toFixed(2)} GHz (reported, no boost) x ${perCycle} FP32 FLOP/cycle (${perCycle === 32 ? 'two 256-bit FMA pipes' : 'no FMA'}) = ${gflops.toFixed(0)} GFLOP/s; vCPUs may share a physical core` };
+}
+
+function benchScan(seed: number): ScanImage {
+  return synthesizeScan({ seed, dual: true, channels: CHANNELS, lines: LINES, pixelMm: PIXEL_MM, vehicleClass: 'articulated' });
+}
+
+/** Streams one scan through a real lane pipeline at the line rate; ms from the last line to scan.decided. */
+async function endToEnd(detector: OnnxDetector, scan: ScanImage, id: string): Promise<{ ms: number; verdict: string; tilesAtEnd: number }> {
+  const bus = new EventBus<LaneEvents>(silentLogger());
+  const pipeline = new LanePipeline({ siteId: 'bench', laneId: 'lane-1', bus, detector, thresholds: { alert: 0.5, region: 0.3 }, log: silentLogger() });
+  await pipeline.start();
+  const meta: ScanMeta = { scanId: id, laneId: 'lane-1', startedAt: new Date().toISOString(), channels: scan.height, energies: 2, pixelMm: PIXEL_MM, lineRateHz: LINE_RATE_HZ, source: 'stream' };
+  const decided = new Promise<{ at: number; verdict: string }>((res) => bus.on('scan.decided', 'bench', ({ result }) => res({ at: performance.now(), verdict: result.verdict })));
+  bus.emit('scan.begin', meta);
+  const t0 = performance.now();
+  let sent = 0;
+  while (sent < scan.width) {
+    const due = Math.min(scan.width, Math.floor(((performance.now() - t0) / 1000) * LINE_RATE_HZ));
+    if (due > sent) {
+      bus.emit('scan.lines', scanLines(scan, id, sent, due - sent));
+      sent = due;
+    }
+    if (sent < scan.width) await new Promise((r) => setTimeout(r, BATCH_MS));
+  }
+  const lastLine = performance.now();
+  bus.emit('scan.end', { meta, endedAt: new Date().toISOString(), image: scan });
+  const d = await decided;
+  await pipeline.stop();
+  return { ms: d.at - lastLine, verdict: d.verdict, tilesAtEnd: 0 };
+}
+
+export default defineBench({
+  area: 'inference',
+  async run(ctx) {
+    const dir = modelDir(process.env.INFERENCE_BENCH_MODEL ?? 'models/person-fcn');
+    const files = await loadModelFiles(dir);
+    const m = files.manifest;
+    const macsPerPixel = countConvMacs(files.onnx).macsPerPixel;
+    const gflopPerMp = (2 * macsPerPixel * 1e6) / 1e9;
+    ctx.report('inference.model-gflop-per-mp', gflopPerMp, 'GFLOP/MP', `${m.name} ${m.version}: conv MACs counted from the ONNX graph, at the model pitch (${m.pixelMm} mm)`);
+    const peak = cpuPeak();
+    const scan = benchScan(7);
+    const modelRows = Math.ceil((CHANNELS * PIXEL_MM) / m.pixelMm / m.input.sizeMultiple) * m.input.sizeMultiple;
+
+    for (const threads of [1, 2]) {
+      const det = await OnnxDetector.open({ path: dir, threads, warmup: true });
+      if (det.status.state !== 'ready') throw new Error(`model unavailable: ${det.status.reason}`);
+      // One tile of the manifest's size at the bench scan's height, as the runtime runs it.
+      const t = m.tiling.tileLines;
+      const input = new Float32Array(m.input.channels.length * modelRows * t).fill(0.3);
+      const { runner } = await (await import('../inference/session.js')).OnnxTileRunner.load(dir, { threads, warmup: true });
+      const tileMs: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        const t0 = performance.now();
+        await runner.run(input, modelRows, t);
+        tileMs.push(performance.now() - t0);
+      }
+      await runner.release();
+      const tileMp = (modelRows * t) / 1e6;
+      const gflops = tileMs.map((ms) => (gflopPerMp * tileMp) / (ms / 1000));
+      ctx.report(`inference.tile-ms.threads-${threads}`, tileMs, 'ms', `one ${modelRows}x${t} tile at ${m.pixelMm} mm`);
+      ctx.report(`inference.ms-per-model-mp.threads-${threads}`, tileMs.map((ms) => ms / tileMp), 'ms/MP', `model input megapixels (${m.pixelMm} mm)`);
+      ctx.report(`inference.gflops.threads-${threads}`, gflops, 'GFLOP/s', `${((median(gflops) / peak.gflops) * 100).toFixed(1)}% of ${peak.gflops.toFixed(0)} GFLOP/s; ${peak.note}`);
+
+      // Whole scan analysed at once (the offline path), per scan megapixel.
+      const whole: number[] = [];
+      for (let i = 0; i < RUNS; i++) {
+        const meta: ScanMeta = { scanId: `w${i}`, laneId: 'b', startedAt: '', channels: CHANNELS, energies: 2, pixelMm: PIXEL_MM, source: 'file' };
+        const t0 = performance.now();
+        await det.begin(meta).finish({ meta, endedAt: '', image: scan });
+        whole.push(performance.now() - t0);
+      }
+      const scanMp = (CHANNELS * LINES) / 1e6;
+      ctx.report(`inference.ms-per-scan-mp.threads-${threads}`, whole.map((ms) => ms / scanMp), 'ms/MP', `whole ${CHANNELS}x${LINES} dual-energy scan at ${PIXEL_MM} mm, preprocessing + tiles with overlap + decoding`);
+
+      if (ctx.wants(`inference.e2e-verdict-ms.threads-${threads}`)) {
+        await endToEnd(det, scan, 'warm');
+        const e2e: number[] = [];
+        for (let i = 0; i < RUNS; i++) e2e.push((await endToEnd(det, scan, `e2e-${threads}-${i}`)).ms);
+        const med = median(e2e);
+        ctx.report(`inference.e2e-verdict-ms.threads-${threads}`, e2e, 'ms', `last line -> scan.decided, ${CHANNELS}x${LINES} dual-energy at ${LINE_RATE_HZ} lines/s through LanePipeline; target <= ${TARGET_MS} ms: ${med <= TARGET_MS ? 'met' : 'NOT met'} (max ${Math.max(...e2e).toFixed(0)} ms)`);
+      }
+      await det.close();
+    }
+  },
+});
