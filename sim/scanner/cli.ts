@@ -40,7 +40,8 @@ sidecar last (scanner.fileDrop in the lane config reads them).
 
 Options:
   --out <dir>             the drop folder (created if missing)
-  --format <f>            png16 (16-bit PNGs + JSON sidecar, default) or jpeg-xml (8-bit JPEG + vendor XML)
+  --format <f>            png16 (16-bit PNGs + JSON sidecar, default), tiff16 (16-bit TIFFs + JSON)
+                          or jpeg-xml (8-bit JPEG + vendor XML)
   --scans <n>             how many scans (default 1)
   --interval-ms <ms>      pause between scans (default 2000)
   --images <dir>          scans from image files (default: the X-ray synthesizer)
@@ -106,12 +107,12 @@ export async function runFileDropSim(argv: string[]): Promise<number> {
   const v = args.values;
   if (!v.out) throw new UsageError(`sim filedrop: --out <dir> is required\n\n${FILEDROP_USAGE}`);
   const format = (v.format ?? 'png16') as FileDropFormat;
-  if (format !== 'png16' && format !== 'jpeg-xml') throw new UsageError(`sim filedrop: --format expects png16 or jpeg-xml, got "${v.format}"`);
+  if (format !== 'png16' && format !== 'tiff16' && format !== 'jpeg-xml') throw new UsageError(`sim filedrop: --format expects png16, tiff16 or jpeg-xml, got "${v.format}"`);
   const count = num('filedrop', 'scans', v.scans, 1, 1, 100_000);
   const interval = num('filedrop', 'interval-ms', v['interval-ms'], 2000, 0, 3_600_000);
   const seed = num('filedrop', 'seed', v.seed, 1, 0, 2 ** 31);
   await mkdir(v.out, { recursive: true });
-  const source = v.images ? await imageDirSource(v.images) : synthSource({ seed, personShare: num('filedrop', 'person-share', v['person-share'], 0.25, 0, 1), dual: format === 'png16' });
+  const source = v.images ? await imageDirSource(v.images) : synthSource({ seed, personShare: num('filedrop', 'person-share', v['person-share'], 0.25, 0, 1), dual: format !== 'jpeg-xml' });
   try {
     for (let i = 0; i < count; i++) {
       const scan = await source.next(i);

@@ -3,8 +3,39 @@ import { join } from 'node:path';
 import { encodeGrey16Png, encodeGrey8Jpeg } from '../../firmware-bridge/scanner/file-drop/image-decode.js';
 import type { SimScan } from './scan-source.js';
 
-/** png16: 16-bit grey PNG(s) + our JSON sidecar. jpeg-xml: 8-bit grey JPEG + a vendor-style XML sidecar. */
-export type FileDropFormat = 'png16' | 'jpeg-xml';
+/** png16 / tiff16: 16-bit grey PNG or TIFF image(s) + our JSON sidecar. jpeg-xml: 8-bit grey JPEG + a vendor-style XML sidecar. */
+export type FileDropFormat = 'png16' | 'tiff16' | 'jpeg-xml';
+
+/**
+ * A baseline TIFF: little-endian, uncompressed, one strip, 16-bit grey (BlackIsZero), the form
+ * scanners export. Written by hand because sharp writes TIFF at 8 bits only.
+ */
+export function encodeGrey16Tiff(pixels: Uint16Array, width: number, height: number): Buffer {
+  const SHORT = 3;
+  const LONG = 4;
+  const tags: [number, number, number][] = [
+    [256, LONG, width], [257, LONG, height], [258, SHORT, 16], [259, SHORT, 1], [262, SHORT, 1],
+    [273, LONG, 0], [277, SHORT, 1], [278, LONG, height], [279, LONG, width * height * 2], [284, SHORT, 1],
+  ];
+  const ifdBytes = 2 + tags.length * 12 + 4;
+  const dataOffset = 8 + ifdBytes;
+  const out = Buffer.alloc(dataOffset + width * height * 2);
+  out.write('II', 0, 'latin1');
+  out.writeUInt16LE(42, 2);
+  out.writeUInt32LE(8, 4);
+  out.writeUInt16LE(tags.length, 8);
+  tags.forEach(([tag, type, value], i) => {
+    const at = 10 + i * 12;
+    out.writeUInt16LE(tag, at);
+    out.writeUInt16LE(type, at + 2);
+    out.writeUInt32LE(1, at + 4);
+    const v = tag === 273 ? dataOffset : value;
+    if (type === SHORT) out.writeUInt16LE(v, at + 8);
+    else out.writeUInt32LE(v, at + 8);
+  });
+  for (let i = 0; i < pixels.length; i++) out.writeUInt16LE(pixels[i], dataOffset + i * 2);
+  return out;
+}
 
 export interface DroppedScan {
   scanId: string;
@@ -35,9 +66,11 @@ export async function writeFileDropScan(dir: string, scan: SimScan, o: { scanId:
     return name;
   };
   const files: string[] = [];
-  if (o.format === 'png16') {
-    files.push(await put(`${o.scanId}.png`, await encodeGrey16Png(scan.high, scan.width, scan.height)));
-    if (scan.low) files.push(await put(`${o.scanId}.low.png`, await encodeGrey16Png(scan.low, scan.width, scan.height)));
+  if (o.format === 'png16' || o.format === 'tiff16') {
+    const ext = o.format === 'png16' ? 'png' : 'tif';
+    const encode = (px: Uint16Array) => (o.format === 'png16' ? encodeGrey16Png(px, scan.width, scan.height) : Promise.resolve(encodeGrey16Tiff(px, scan.width, scan.height)));
+    files.push(await put(`${o.scanId}.${ext}`, await encode(scan.high)));
+    if (scan.low) files.push(await put(`${o.scanId}.low.${ext}`, await encode(scan.low)));
     const sidecar = { scanId: o.scanId, time, pixelMm: scan.pixelMm, ...(scan.plate ? { plate: scan.plate } : {}), ...(scan.vehicleClass ? { vehicle: { class: scan.vehicleClass } } : {}) };
     files.push(await put(`${o.scanId}.json`, `${JSON.stringify(sidecar, null, 2)}\n`));
   } else {

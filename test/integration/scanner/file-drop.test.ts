@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +9,7 @@ import { ScannerTranslator } from '../../../firmware-bridge/scanner/translator.j
 import { EventBus } from '../../../runtime/event-bus.js';
 import type { LaneEvents } from '../../../runtime/events.js';
 import { silentLogger } from '../../../runtime/logger.js';
-import { SIM_XML_FIELDS, writeFileDropScan } from '../../../sim/scanner/file-drop-writer.js';
+import { encodeGrey16Tiff, SIM_XML_FIELDS, writeFileDropScan } from '../../../sim/scanner/file-drop-writer.js';
 import { patternScan } from './helpers.js';
 
 let dir: string;
@@ -44,10 +43,8 @@ describe('16-bit decoding', () => {
     expect(png).toMatchObject({ width: 37, height: 11, fileBits: 16 });
     expect(Buffer.from(png.pixels.buffer).equals(Buffer.from(s.high.buffer))).toBe(true);
     expect(s.high.some((v) => v % 257 !== 0 && (v & 0xff) !== 0)).toBe(true); // values that 8 bits cannot hold
-    const raw = join(dir, 'img.gray');
-    writeFileSync(raw, Buffer.from(s.high.buffer)); // ImageMagick reads gray: in the host's (little-endian) order
     const tif = join(dir, 'img.tif');
-    execFileSync('convert', ['-size', `${s.width}x${s.height}`, '-depth', '16', `gray:${raw}`, tif]);
+    writeFileSync(tif, encodeGrey16Tiff(s.high, s.width, s.height));
     const t = await decodeScanImage(tif);
     expect(t).toMatchObject({ width: 37, height: 11, fileBits: 16, format: 'tiff' });
     expect(Buffer.from(t.pixels.buffer).equals(Buffer.from(s.high.buffer))).toBe(true);
@@ -69,6 +66,16 @@ describe('FileDropService', () => {
     expect(readdirSync(join(dir, 'processed')).sort()).toEqual(['DROP-1.json', 'DROP-1.low.png', 'DROP-1.png']);
     await sleep(150);
     expect(ends).toHaveLength(1);
+  });
+
+  it('takes a TIFF16 scan with our JSON sidecar, bit-exact', async () => {
+    const { svc, ends } = service();
+    const s = patternScan(9, 50, 20);
+    await writeFileDropScan(dir, s, { scanId: 'TIF-1', format: 'tiff16' });
+    await svc.start();
+    await expect.poll(() => ends.length, { timeout: 5000 }).toBe(1);
+    expect(Buffer.from(ends[0].image.high.buffer).equals(Buffer.from(s.high.buffer))).toBe(true);
+    expect(Buffer.from(ends[0].image.low!.buffer).equals(Buffer.from(s.low!.buffer))).toBe(true);
   });
 
   it('takes an 8-bit JPEG with vendor XML mapped by xmlFields, rescaled to 16 bits', async () => {
