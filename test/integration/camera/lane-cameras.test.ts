@@ -152,6 +152,9 @@ describe('lane cameras tied to scans', () => {
     expect(String(code.json.error)).toMatch(/containerCode must be an ISO 6346 code/);
     expect(String(code.json.error)).toMatch(/confidence must be 0-1/);
     expect(String(code.json.error)).toMatch(/colour/);
+    const at = await post('/api/anpr/l1', { plate: 'X1', at: 'yesterday' });
+    expect(at.status).toBe(400);
+    expect(String(at.json.error)).toMatch(/at must be an ISO 8601 date-time/);
     expect((await post('/api/anpr/l1', 'plate=1', 'text/plain')).status).toBe(415);
     expect((await post('/api/anpr/l1', '{not json')).status).toBe(400);
     expect((await fetch(`${setup.http.url}/api/anpr/l1`)).status).toBe(405);
