@@ -3,6 +3,7 @@ import { EXIT, type CliCommand } from '../command.js';
 /** Simulators, each in its own sim/<name>/cli.ts, loaded on demand. */
 const SIMS: Record<string, { summary: string; load: () => Promise<((argv: string[]) => Promise<number>) | null> }> = {
   camera: { summary: 'lane cameras over HTTP: MJPEG, snapshots, fault injection', load: async () => (await import('../../sim/camera/cli.js')).default },
+  opcua: { summary: 'scanner control over OPC UA: state machine, interlocks, Arm/Abort, faults', load: async () => (await import('../../sim/scanner/opcua-cli.js')).default },
   filedrop: { summary: 'scanner file export: 16-bit PNG + JSON or 8-bit JPEG + vendor XML into a drop folder', load: async () => (await import('../../sim/scanner/cli.js')).runFileDropSim },
   scanner: { summary: 'scanner line stream over TCP or serial: realistic line rate, fault injection', load: async () => (await import('../../sim/scanner/cli.js')).runScannerSim },
   xray: { summary: 'labelled data sets of synthetic dual-energy vehicle X-ray scans', load: async () => (await import('../../sim/xray/cli.js')).runXraySim },

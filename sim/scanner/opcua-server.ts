@@ -226,6 +226,16 @@ export class ScannerOpcuaServer extends EventEmitter<ScannerOpcuaServerEvents> {
     this.setInterlocks(this.#interlocks & ~SIM_INTERLOCKS[name]);
   }
 
+  /** Arms it as the Arm method would (the scanner's own panel); returns the status code name. */
+  arm(): string {
+    return this.#arm().statusCode.name;
+  }
+
+  /** Aborts as the Abort method would; returns what it did. */
+  abort(): string {
+    return this.#abort().message;
+  }
+
   /** A vehicle enters the beam of an armed scanner: Scanning, radiation on. */
   beginScan(speedKmh = 5): void {
     if (this.#state !== 'Armed') throw new Error(`OPC UA scanner simulator: beginScan needs state Armed, it is ${this.#state}`);
@@ -288,20 +298,29 @@ export class ScannerOpcuaServer extends EventEmitter<ScannerOpcuaServerEvents> {
     const message = [{ name: 'Message', dataType: DataType.String, description: 'What the scanner did' }];
     const arm = ns.addMethod(scanner, { nodeId: 's=Scanner.Arm', browseName: 'Arm', inputArguments: [], outputArguments: message });
     arm.bindMethod(async (_inputs: Variant[], _context: unknown) => {
-      if (this.#state !== 'Ready') return this.#answer('Arm', StatusCodes.BadInvalidState);
-      if (this.#interlocks !== 0) return this.#answer('Arm', StatusCodes.BadInvalidState);
-      this.#set('Armed');
-      return this.#answer('Arm', StatusCodes.Good, 'armed');
+      const r = this.#arm();
+      return this.#answer('Arm', r.statusCode, r.message);
     });
     const abort = ns.addMethod(scanner, { nodeId: 's=Scanner.Abort', browseName: 'Abort', inputArguments: [], outputArguments: message });
     abort.bindMethod(async (_inputs: Variant[], _context: unknown) => {
-      // An abort is never refused: where there is nothing to abort, it does nothing.
-      if (this.#state !== 'Armed' && this.#state !== 'Scanning') return this.#answer('Abort', StatusCodes.Good, `nothing to abort (${this.#state})`);
-      this.#radiationOff();
-      this.#setSpeed(0);
-      this.#set('Ready');
-      return this.#answer('Abort', StatusCodes.Good, 'aborted');
+      const r = this.#abort();
+      return this.#answer('Abort', r.statusCode, r.message);
     });
+  }
+
+  #arm(): { statusCode: StatusCode; message?: string } {
+    if (this.#state !== 'Ready' || this.#interlocks !== 0) return { statusCode: StatusCodes.BadInvalidState };
+    this.#set('Armed');
+    return { statusCode: StatusCodes.Good, message: 'armed' };
+  }
+
+  #abort(): { statusCode: StatusCode; message: string } {
+    // An abort is never refused: where there is nothing to abort, it does nothing.
+    if (this.#state !== 'Armed' && this.#state !== 'Scanning') return { statusCode: StatusCodes.Good, message: `nothing to abort (${this.#state})` };
+    this.#radiationOff();
+    this.#setSpeed(0);
+    this.#set('Ready');
+    return { statusCode: StatusCodes.Good, message: 'aborted' };
   }
 
   #answer(method: SimMethodCall['method'], statusCode: StatusCode, text?: string) {

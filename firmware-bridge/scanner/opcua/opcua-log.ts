@@ -8,11 +8,12 @@ let routedTo: Logger | null = null;
  * node-opcua writes its warnings and errors with console.log, which would mix them into a
  * command's stdout. Route them to the process logger instead: its warnings at debug (they are
  * frequent and repeat what the device status already says), its errors at warn.
- * node-opcua keeps one logger per process, so the first caller's logger wins.
+ * node-opcua keeps one logger per process, so the latest caller's logger takes them all.
  */
 export function routeOpcuaLogs(log: Logger): void {
-  if (routedTo) return;
+  const first = routedTo === null;
   routedTo = log.child({ part: 'node-opcua' });
+  if (!first) return;
   const fmt = (ctx: unknown, args: unknown[]) => {
     const c = ctx as { filename?: string; callerline?: number } | null;
     return { where: c?.filename ? `${c.filename}:${c.callerline ?? ''}` : undefined, msg: format(...args).slice(0, 2000) };

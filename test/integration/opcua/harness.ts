@@ -6,7 +6,7 @@ import { ScannerOpcuaClient } from '../../../firmware-bridge/scanner/opcua/scann
 import type { DeviceStatus } from '../../../runtime/domain.js';
 import { EventBus } from '../../../runtime/event-bus.js';
 import type { LaneEvents } from '../../../runtime/events.js';
-import { silentLogger } from '../../../runtime/logger.js';
+import { createLogger, silentLogger } from '../../../runtime/logger.js';
 
 /** A client of the simulator on its own lane bus, with every status it published. */
 export interface ClientUnderTest {
@@ -28,7 +28,8 @@ export function makeClient(config: Record<string, unknown>, opts: { trust?: stri
     mkdirSync(join(pkiDir, 'trusted', 'certs'), { recursive: true });
     opts.trust.forEach((file, i) => copyFileSync(file, join(pkiDir, 'trusted', 'certs', `server-${i}.pem`)));
   }
-  const log = silentLogger();
+  // OPCUA_TEST_LOG=debug shows the client's own log lines when a test needs explaining.
+  const log = process.env.OPCUA_TEST_LOG ? createLogger({ level: process.env.OPCUA_TEST_LOG, stderr: true }) : silentLogger();
   const bus = new EventBus<LaneEvents>(log);
   const statuses: { at: number; status: DeviceStatus }[] = [];
   const waiters = new Set<(e: { at: number; status: DeviceStatus }) => void>();

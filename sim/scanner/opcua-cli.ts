@@ -1,0 +1,168 @@
+import { parseArgs } from 'node:util';
+import { createInterface } from 'node:readline';
+import type { ScannerState } from '../../firmware-bridge/scanner/opcua/scanner-values.js';
+import { createLogger } from '../../runtime/logger.js';
+import { onShutdownSignal } from '../../runtime/process.js';
+import { ScannerOpcuaServer, SIM_INTERLOCK_NAMES, SIM_INTERLOCKS, SIM_RESOURCE_PATH, type SimInterlock } from './opcua-server.js';
+
+const USAGE = `Usage: checkpoint-edge sim opcua [options]
+
+An OPC UA server that behaves like a scanner's control system: object ns=1;s=Scanner with
+State (Off, Ready, Armed, Scanning, Fault), Interlocks (UInt32, a set bit is an open interlock:
+${SIM_INTERLOCK_NAMES.map((n, i) => `${i} ${n}`).join(', ')}), Fault (text), VehicleSpeed (km/h),
+RadiationOn, and the methods Arm (refused with BadInvalidState unless Ready with every interlock
+closed) and Abort. Endpoints: security None, and Sign/SignAndEncrypt with Basic256Sha256,
+Aes128_Sha256_RsaOaep, Aes256_Sha256_RsaPss; every client certificate is accepted.
+
+Options:
+  --port <port>        TCP port (default 4840; 0 = any free port)
+  --host <address>     listen address (default 127.0.0.1)
+  --pki-dir <dir>      keep the server certificate here, so clients that trust it go on
+                       trusting it (default: a temporary folder, removed at exit)
+  --state <state>      state at start: Off, Ready, Armed, Scanning or Fault (default Ready)
+  --cycle-ms <ms>      a vehicle passage by itself every so often: arm, scan, ready (default 0 = off)
+  --pass-ms <ms>       time a vehicle takes to pass in those passages (default 4000)
+  --help               show this help
+
+Commands on stdin, one a line: on, off, arm, abort, begin [km/h], end, fault <text>, clear,
+open <interlock>, close <interlock>, speed <km/h>, state. Interlocks: ${Object.keys(SIM_INTERLOCKS).join(', ')}.`;
+
+function fail(msg: string): never {
+  throw new Error(`sim opcua: ${msg}\nRun 'checkpoint-edge sim opcua --help' for usage.`);
+}
+
+function int(name: string, raw: string | undefined, def: number, min: number, max: number): number {
+  if (raw === undefined) return def;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) fail(`--${name} expects an integer ${min}-${max}, got "${raw}"`);
+  return n;
+}
+
+/** Runs one stdin command against the simulator; returns what to print. */
+export function runSimCommand(sim: ScannerOpcuaServer, line: string): string {
+  const [word, ...rest] = line.trim().split(/\s+/);
+  const arg = rest.join(' ');
+  const interlock = (): SimInterlock => {
+    if (!Object.hasOwn(SIM_INTERLOCKS, arg)) throw new Error(`unknown interlock "${arg}": one of ${Object.keys(SIM_INTERLOCKS).join(', ')}`);
+    return arg as SimInterlock;
+  };
+  const kmh = (def: number): number => {
+    const n = arg === '' ? def : Number(arg);
+    if (!Number.isFinite(n) || n < 0 || n > 200) throw new Error(`expected a speed 0-200 km/h, got "${arg}"`);
+    return n;
+  };
+  switch (word) {
+    case '':
+      return '';
+    case 'on':
+      sim.powerOn();
+      break;
+    case 'off':
+      sim.powerOff();
+      break;
+    case 'arm':
+      return `arm: ${sim.arm()}`;
+    case 'abort':
+      return `abort: ${sim.abort()}`;
+    case 'begin':
+      sim.beginScan(kmh(5));
+      break;
+    case 'end':
+      sim.endScan();
+      break;
+    case 'fault':
+      sim.injectFault(arg || 'simulated fault');
+      break;
+    case 'clear':
+      sim.clearFault();
+      break;
+    case 'open':
+      sim.openInterlock(interlock());
+      break;
+    case 'close':
+      sim.closeInterlock(interlock());
+      break;
+    case 'speed':
+      sim.setSpeed(kmh(0));
+      break;
+    case 'state':
+      break;
+    default:
+      throw new Error(`unknown command "${word}": on, off, arm, abort, begin [km/h], end, fault <text>, clear, open <interlock>, close <interlock>, speed <km/h>, state`);
+  }
+  const open = SIM_INTERLOCK_NAMES.filter((_, bit) => (sim.interlocks >>> bit) & 1);
+  return `state ${sim.state}; interlocks open: ${open.join(', ') || 'none'}; radiation ${sim.radiationOn ? 'on' : 'off'}${sim.fault ? `; fault: ${sim.fault}` : ''}`;
+}
+
+export default async function runOpcuaSim(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  let sim: ScannerOpcuaServer;
+  let cycleMs: number;
+  let passMs: number;
+  const log = createLogger({ level: 'info', stderr: true });
+  try {
+    const { values: v } = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'pki-dir': { type: 'string' },
+        state: { type: 'string' },
+        'cycle-ms': { type: 'string' },
+        'pass-ms': { type: 'string' },
+      },
+    });
+    const states: ScannerState[] = ['Off', 'Ready', 'Armed', 'Scanning', 'Fault'];
+    if (v.state !== undefined && !states.includes(v.state as ScannerState)) fail(`--state expects one of ${states.join(', ')}, got "${v.state}"`);
+    cycleMs = int('cycle-ms', v['cycle-ms'], 0, 0, 3_600_000);
+    passMs = int('pass-ms', v['pass-ms'], 4000, 100, 600_000);
+    sim = new ScannerOpcuaServer({
+      port: int('port', v.port, 4840, 0, 65535),
+      host: v.host ?? '127.0.0.1',
+      ...(v['pki-dir'] ? { pkiDir: v['pki-dir'] } : {}),
+      initialState: (v.state as ScannerState | undefined) ?? 'Ready',
+      log,
+    });
+  } catch (err) {
+    const msg = (err as Error).message;
+    process.stderr.write(`${msg.startsWith('sim opcua:') ? msg : `sim opcua: ${msg}\nRun 'checkpoint-edge sim opcua --help' for usage.`}\n`);
+    return 2;
+  }
+  const endpoint = await sim.start();
+  process.stdout.write(`opcua simulator: ${endpoint} (resource path ${SIM_RESOURCE_PATH}; server certificate ${sim.certificateFile})\n`);
+  sim.on('state', (state, previous) => process.stdout.write(`state ${previous} -> ${state}\n`));
+  sim.on('call', (c) => process.stdout.write(`method ${c.method}: ${c.statusCode}\n`));
+
+  const timers = new Set<NodeJS.Timeout>();
+  if (cycleMs > 0) {
+    const cycle = setInterval(() => {
+      if (sim.arm() !== 'Good') return;
+      sim.beginScan(5);
+      const t = setTimeout(() => {
+        timers.delete(t);
+        if (sim.state === 'Scanning') sim.endScan();
+      }, passMs);
+      timers.add(t);
+    }, cycleMs);
+    timers.add(cycle);
+  }
+
+  const rl = createInterface({ input: process.stdin, terminal: false });
+  rl.on('line', (line) => {
+    try {
+      const out = runSimCommand(sim, line);
+      if (out) process.stdout.write(`${out}\n`);
+    } catch (err) {
+      process.stdout.write(`error: ${(err as Error).message}\n`);
+    }
+  });
+  return onShutdownSignal(log, 5000, async () => {
+    rl.close();
+    for (const t of timers) clearTimeout(t);
+    await sim.stop();
+  });
+}
