@@ -1,4 +1,7 @@
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
+import { encodeFrame } from '../../../firmware-bridge/scanner/protocol/frames.js';
 import { TcpLinkOpener } from '../../../firmware-bridge/scanner/transport/tcp.js';
 import { ScannerStreamSim } from '../../../sim/scanner/line-stream-sim.js';
 import { arraySource } from '../../../sim/scanner/scan-source.js';
@@ -84,5 +87,44 @@ describe('scanner line stream over real TCP sockets', () => {
     await expect.poll(() => b.of('scan.end').length, { timeout: 10_000 }).toBe(1);
     expect(b.of('device.status').at(-1)?.state).toBe('ok');
     expectPixelExact(b.of('scan.end')[0].image, again.report.scans[0]);
+  });
+
+  it('declares a silent link dead after three missed heartbeats and reconnects', async () => {
+    // A scanner that says hello with 50 ms heartbeats, begins a scan, then goes silent without closing.
+    const sockets: Socket[] = [];
+    const server = createServer((sock) => {
+      sockets.push(sock);
+      sock.write(encodeFrame({ type: 'hello', heartbeatMs: 50, device: 'frozen', firmware: '0' }, 0));
+      sock.write(encodeFrame({ type: 'scanBegin', scanKey: 1, channels: 4, energies: 1, pixelMm: 5, lineRateHz: 300, expectedLines: 0, startedAtMs: Date.now(), speedKmh: null, scanId: `frozen-${sockets.length}`, plate: '', containerCode: '', vehicleClass: '' }, 1));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    cleanup.push(async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    });
+    const b = bridge(new TcpLinkOpener({ host: '127.0.0.1', port: (server.address() as AddressInfo).port }));
+    cleanup.push(() => b.service.stop());
+    await b.service.start();
+    await expect.poll(() => b.of('scan.aborted').length, { timeout: 5000 }).toBeGreaterThanOrEqual(1);
+    expect(b.of('scan.aborted')[0]).toMatchObject({ scanId: 'frozen-1', reason: 'link-lost' });
+    expect(b.of('scan.aborted')[0].detail).toMatch(/no data from the scanner for \d+ ms \(3 heartbeats of 50 ms missed\)/);
+    await expect.poll(() => sockets.length, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
+  });
+
+  it('sends an abort command; the scanner ends the scan and it is reported as operator-abort', async () => {
+    const sim = new ScannerStreamSim({ source: arraySource([patternScan(1, 4000, 8)]), scans: 1, lineRateHz: 1000, gapMs: 0, heartbeatMs: 100 });
+    const addr = await sim.listenTcp(0);
+    const b = bridge(new TcpLinkOpener(addr));
+    cleanup.push(() => sim.stop(), () => b.service.stop());
+    await b.service.start();
+    await expect.poll(() => b.counters.frames, { timeout: 5000 }).toBeGreaterThan(10);
+    await b.service.send({ type: 'abort', reason: 'operator pressed stop' });
+    await expect.poll(() => b.of('scan.aborted').length, { timeout: 5000 }).toBe(1);
+    expect(b.of('scan.aborted')[0]).toMatchObject({ reason: 'operator-abort' });
+    expect(sim.report.scans[0].outcome).toBe('host-abort');
+    expect(sim.report.commands).toContain('abort');
+    await b.service.stop();
+    await expect(b.service.send({ type: 'arm' })).rejects.toThrow(/cannot send arm to the scanner: no link to tcp 127\.0\.0\.1:\d+ \(disconnected\)/);
   });
 });
