@@ -18,9 +18,9 @@ async function lane(detector: OnnxDetector) {
   const statuses: DeviceStatus[] = [];
   const results: ScanResult[] = [];
   const alerts: Alert[] = [];
-  bus.on('device.status', 'test', (s) => statuses.push(s));
-  bus.on('scan.decided', 'test', ({ result }) => results.push(result));
-  bus.on('alert.raised', 'test', (a) => alerts.push(a));
+  bus.on('device.status', 'test', (s) => void statuses.push(s));
+  bus.on('scan.decided', 'test', ({ result }) => void results.push(result));
+  bus.on('alert.raised', 'test', (a) => void alerts.push(a));
   const pipeline = new LanePipeline({ siteId: 's', laneId: 'lane-1', bus, detector, thresholds: { alert: 0.5, region: 0.3 }, log: silentLogger() });
   await pipeline.start();
   const decided = (n: number) => new Promise<void>((res) => {
