@@ -239,7 +239,12 @@ export class LanePublisher implements Service {
       // 'online' first, so that a consumer never sees lane data under an 'offline' availability.
       await link.publish(topics.availability, 'online', { qos: 1, retain: true });
     } catch (err) {
-      if (generation === link.generation) log.warn({ err }, `MQTT: publishing 'online' failed: ${(err as Error).message}`);
+      if (generation !== link.generation || !link.connected) return;
+      const code = (err as { code?: unknown }).code;
+      const why = `broker refused 'online' on ${topics.availability}: ${(err as Error).message}${typeof code === 'number' ? ` (reason 0x${code.toString(16)})` : ''}; check the broker ACL for ${link.clientId}`;
+      log.error({ err }, `MQTT: ${why}`);
+      this.#reportLink(why, 'fault');
+      link.recycle(why);
       return;
     }
     if (generation !== link.generation) return;
