@@ -95,5 +95,13 @@ describe('ffmpeg', () => {
     for (const s of cams.services) await s.start();
     for (const s of cams.services) await s.stop();
     expect(statuses.filter((s) => s.device === 'camera.gate').map((s) => [s.state, s.detail])).toEqual([['unavailable', FFMPEG_MISSING]]);
+
+    // A URL that does not fit the kind is said as such, not retried.
+    const wrong = laneContext([{ id: 'cam', role: 'front', kind: 'mjpeg', url: 'rtsp://127.0.0.1:1/x' }]);
+    const built = createCameraServices(wrong.ctx);
+    for (const s of built.services) await s.start();
+    for (const s of built.services) await s.stop();
+    expect(wrong.statuses.filter((s) => s.device === 'camera.cam').map((s) => s.state)).toEqual(['starting', 'unavailable', 'offline']);
+    expect(wrong.statuses.find((s) => s.state === 'unavailable')!.detail).toMatch(/camera cam: kind mjpeg needs an http\(s\) URL, got rtsp: use kind rtsp/);
   });
 });
