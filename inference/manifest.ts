@@ -36,6 +36,8 @@ export const modelManifest = z.object({
     z.object({ type: z.literal('none') }),
   ]),
   tiling: z.object({ tileLines: posInt(), overlapLines: z.number().int().min(0) }),
+  /** Informative: the calibrated score threshold chosen on validation scans (lanes set their own). */
+  operatingPoint: z.object({ scoreThreshold: z.number().min(0).max(1), maxFalseAlarmRate: z.number().optional() }).optional(),
   training: z.record(z.string(), z.unknown()).optional(),
 }).superRefine((m, ctx) => {
   const { tileLines, overlapLines } = m.tiling;

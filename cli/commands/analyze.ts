@@ -24,7 +24,8 @@ Options:
                          {"file","verdict","score","regions":[{"x","y","w","h","score"}],"model","ms"}
   --model <dir>          model folder (default ${DEFAULT_MODEL})
   --threads <n>          onnxruntime threads (default 2)
-  --alert <t>            scan score at or above which the verdict is "person" (default 0.5, as lanes[].thresholds.alert)
+  --alert <t>            scan score at or above which the verdict is "person" (default: the model's
+                         manifest operatingPoint.scoreThreshold, else 0.5 as lanes[].thresholds.alert)
   --region <t>           regions scoring below this are not reported (default 0.3)
 
 Exit status: 0 all files analysed; 1 a file could not be read or the model is unavailable
@@ -52,7 +53,6 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
     };
     const pixelMm = args.values['pixel-mm'] === undefined ? undefined : num('pixel-mm', args.values['pixel-mm'], 5, 0.1, 100);
     const threads = num('threads', args.values.threads, 2, 1, 64);
-    const alert = num('alert', args.values.alert, 0.5, 0, 1);
     const regionMin = num('region', args.values.region, 0.3, 0, 1);
     const json = args.values.json;
 
@@ -63,6 +63,7 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
       return EXIT.failure;
     }
     const model = `${st.model.name} ${st.model.version}`;
+    const alert = num('alert', args.values.alert, detector.manifest?.operatingPoint?.scoreThreshold ?? 0.5, 0, 1);
     let failed = 0;
     try {
       for (let i = 0; i < files.length; i++) {
