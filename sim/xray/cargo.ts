@@ -73,7 +73,8 @@ export function planCargo(space: Space, kind: CargoKind, fill: number, heightSha
   const hMax = (space.z1 - space.z0) * heightShare;
   const floor = space.z0;
   // Items side by side across the lane tile its depth: pallets ~1.2 m, drums 0.59 m, sacks 0.45 m, tyres 0.78 m.
-  const nominal = kind === 'wood' || kind === 'machinery' || kind === 'scrap' ? space.depth : kind === 'drums' ? 590 : kind === 'sacks' ? 450 : kind === 'tyres' ? 780 : 1180;
+  // Narrow load spaces (vans) take cartons two deep rather than one pallet.
+  const nominal = kind === 'wood' || kind === 'machinery' || kind === 'scrap' ? space.depth : kind === 'drums' ? 590 : kind === 'sacks' ? 450 : kind === 'tyres' ? 780 : Math.min(1180, space.depth / 2);
   const rows = Math.max(1, kind === 'drums' || kind === 'sacks' ? Math.floor(space.depth / nominal) : Math.round(space.depth / nominal));
   const rowDepth = kind === 'drums' || kind === 'sacks' ? nominal : space.depth / rows;
   // Bulk goods are packed lighter or heavier to suit the density wanted.
@@ -124,10 +125,7 @@ export function planCargo(space: Space, kind: CargoKind, fill: number, heightSha
 export function drawCargo(proj: Projection, plan: CargoPlan, space: Space, keepOut: readonly KeepOut[]): CargoResult {
   let mass = 0;
   for (const it of plan.items) {
-    let rows = it.rows;
-    for (const z of keepOut) {
-      if (it.x1 > z.x0 && it.x0 < z.x1 && it.z1 > z.z0 && it.z0 < z.z1) rows -= Math.ceil(z.depth / plan.rowDepth);
-    }
+    const rows = rowsLeft(it, plan.rowDepth, keepOut);
     if (rows > 0) mass += it.draw(proj, rows);
   }
   const areaCm2 = ((space.x1 - space.x0) * (space.z1 - space.z0)) / 100;
@@ -147,10 +145,17 @@ export function cargoExtent(plan: CargoPlan): { x0: number; x1: number } | null 
 }
 
 /** Highest cargo top (mm) over an x range, or the floor. */
-export function cargoTop(plan: CargoPlan, x0: number, x1: number, floor: number): number {
+export function cargoTop(plan: CargoPlan, x0: number, x1: number, floor: number, keepOut: readonly KeepOut[] = []): number {
   let top = floor;
-  for (const it of plan.items) if (it.x1 > x0 && it.x0 < x1) top = Math.max(top, it.z1);
+  for (const it of plan.items) if (it.x1 > x0 && it.x0 < x1 && rowsLeft(it, plan.rowDepth, keepOut) > 0) top = Math.max(top, it.z1);
   return top;
+}
+
+/** Rows of an item that remain after the keep-out zones that overlap it took theirs. */
+function rowsLeft(it: Item, rowDepth: number, keepOut: readonly KeepOut[]): number {
+  let rows = it.rows;
+  for (const z of keepOut) if (it.x1 > z.x0 && it.x0 < z.x1 && it.z1 > z.z0 && it.z0 < z.z1) rows -= Math.ceil(z.depth / rowDepth);
+  return rows;
 }
 
 function boxItem(x0: number, x1: number, z0: number, z1: number, rows: number, rowDepth: number, stuff: Stuff): Item {

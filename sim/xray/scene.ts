@@ -112,6 +112,9 @@ export function pickVehicle(opts: SceneOptions, rng: Rng): VehicleClass {
     throw new RangeError(`scene: unknown cargoKind "${opts.cargoKind}" (one of ${CARGO_KINDS.join(', ')})`);
   }
   if (opts.pose !== undefined && !POSES.includes(opts.pose)) throw new RangeError(`scene: unknown pose "${opts.pose}" (one of ${POSES.join(', ')})`);
+  if (opts.trailer !== undefined && opts.trailer !== 'container' && opts.trailer !== 'curtain-trailer') {
+    throw new RangeError(`scene: unknown trailer "${opts.trailer}" (container or curtain-trailer)`);
+  }
   const suitable = opts.hidingPlace ? VEHICLES_BY_HIDING_PLACE[opts.hidingPlace] : VEHICLE_CLASSES;
   if (opts.vehicleClass) {
     if (!VEHICLE_CLASSES.includes(opts.vehicleClass)) throw new RangeError(`scene: unknown vehicleClass "${opts.vehicleClass}" (one of ${VEHICLE_CLASSES.join(', ')})`);
@@ -230,25 +233,31 @@ export function buildScene(proj: Projection, opts: SceneOptions, vehicleClass: V
   // Decoys, resting on the load floor in a gap they make in the cargo, or on top of it.
   const decoyCount = opts.decoys ?? (rng.chance(0.5) ? 0 : rng.int(1, vehicleClass === 'car' ? 1 : 3));
   const decoys: SceneDescription['decoys'] = [];
-  const decoySpots: { kind: DecoyKind; x: number; z: number }[] = [];
+  const decoySpots: { kind: DecoyKind; x: number; z: number; half: number }[] = [];
   for (let k = 0; k < decoyCount; k++) {
     const dk = rng.pick(DECOY_KINDS);
     const span = load.x1 - load.x0;
     if (span < 800) break;
     const x = load.x0 + 500 + rng.next() * (span - 1000);
-    if (rng.chance(0.5) || vehicleClass === 'car') {
-      keepOut.push({ x0: x - 700, x1: x + 700, z0: load.z0, z1: load.z0 + 1200, depth: 1000 });
-      decoySpots.push({ kind: dk, x, z: load.z0 });
+    const half = { 'water-container': 650, sack: 650, bundle: 900, carcass: 750 }[dk];
+    const free = !keepOut.some((z) => z.x1 > x - half && z.x0 < x + half);
+    if ((rng.chance(0.5) && free) || vehicleClass === 'car') {
+      // On the floor, in a gap it makes in the cargo (never through another gap or a person).
+      keepOut.push({ x0: x - half, x1: x + half, z0: load.z0, z1: load.z0 + 1200, depth: 1000 });
+      decoySpots.push({ kind: dk, x, z: load.z0, half });
     } else {
-      const top = cargoTop(plan, x - 700, x + 700, load.z0);
-      if (top + 600 < load.z1) decoySpots.push({ kind: dk, x, z: top });
+      decoySpots.push({ kind: dk, x, z: NaN, half });
     }
   }
+  // Decoys on top of the cargo rest on what is left of it once every gap has been made.
+  for (const d of decoySpots) if (Number.isNaN(d.z)) d.z = cargoTop(plan, d.x - d.half * 0.6, d.x + d.half * 0.6, load.z0, keepOut);
+  for (let k = decoySpots.length - 1; k >= 0; k--) if (decoySpots[k].z + 600 > load.z1) decoySpots.splice(k, 1);
 
   const cargo = drawCargo(proj, plan, load, keepOut);
   for (const d of decoySpots) {
     const b = drawDecoy(proj, d.kind, d.x, d.z, rng);
-    decoys.push({ kind: d.kind, x0Mm: b.x0, x1Mm: b.x1, z0Mm: b.z0, z1Mm: b.z1 });
+    const mm = (v: number) => Math.round(v * 10) / 10;
+    decoys.push({ kind: d.kind, x0Mm: mm(b.x0), x1Mm: mm(b.x1), z0Mm: mm(b.z0), z1Mm: mm(b.z1) });
   }
 
   const captured: BuiltScene['people'] = [];
@@ -270,7 +279,7 @@ export function buildScene(proj: Projection, opts: SceneOptions, vehicleClass: V
       cargoArealDensity: Math.round(cargo.arealDensity * 100) / 100,
       hidingPlaces: [...new Set(people.map((p) => p.hidingPlace))],
       decoys,
-      vehicleMm: { x0: layout.x0, x1: layout.x1 },
+      vehicleMm: { x0: Math.round(layout.x0), x1: Math.round(layout.x1) },
     },
     people: captured,
     vehicleEndMm: layout.x1,
