@@ -29,7 +29,7 @@ import {
   type ScannerSnapshot,
   type ScannerValueField,
 } from './scanner-values.js';
-import { clientCertificateManager, ownCertificateFile, securityMode, securityPolicy, trustedCertsDir } from './security.js';
+import { clientCertificateManager, ensureClientCertificate, ownCertificateFile, securityMode, securityPolicy, trustedCertsDir } from './security.js';
 
 export type ScannerOpcuaConfig = z.infer<typeof opcua>;
 
@@ -163,9 +163,17 @@ export class ScannerOpcuaClient implements Service {
     const cfg = this.#o.config;
     let markLost!: (reason: string) => void;
     const lost = new Promise<string>((resolve) => (markLost = resolve));
+    const applicationUri = `urn:checkpoint-edge:${this.#o.laneId}`;
+    const cm = clientCertificateManager(this.#o.pkiDir);
+    try {
+      await ensureClientCertificate(cm, this.#o.pkiDir, applicationUri, this.#o.laneId);
+    } catch (err) {
+      await cm.dispose().catch(() => undefined);
+      throw new Error(`cannot prepare the client certificate in ${this.#o.pkiDir}: ${(err as Error).message}; check that the folder is writable (scanner.opcua.pkiDir)`, { cause: err });
+    }
     const client = OPCUAClient.create({
       applicationName: 'checkpoint-edge',
-      applicationUri: `urn:checkpoint-edge:${this.#o.laneId}`,
+      applicationUri,
       clientName: `checkpoint-edge ${this.#o.laneId}`,
       securityMode: securityMode(cfg.securityMode),
       securityPolicy: securityPolicy(cfg.securityPolicy),
@@ -175,7 +183,7 @@ export class ScannerOpcuaClient implements Service {
       // maxRetry 1 for the first connection, so that a failure comes back here with its reason;
       // node-opcua repairs a broken channel of an established connection without limit.
       connectionStrategy: { maxRetry: 1, initialDelay: this.#o.reconnect.initialMs, maxDelay: this.#o.reconnect.maxMs, randomisationFactor: 0.5 },
-      clientCertificateManager: clientCertificateManager(this.#o.pkiDir),
+      clientCertificateManager: cm,
     });
     const conn: Connection = { client, lost, markLost };
     this.#conn = conn;

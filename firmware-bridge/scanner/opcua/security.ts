@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { MessageSecurityMode, OPCUACertificateManager, SecurityPolicy } from 'node-opcua';
 
@@ -34,4 +35,23 @@ export function trustedCertsDir(pkiDir: string): string {
 /** Where the client's own certificate is, to hand to the scanner vendor for its trust list. */
 export function ownCertificateFile(pkiDir: string): string {
   return join(pkiDir, 'own', 'certs', 'client_certificate.pem');
+}
+
+/**
+ * Makes the client's own self-signed certificate on first use (valid 10 years, named after the
+ * lane), unless the site put one there (own/certs/client_certificate.pem with its key in
+ * own/private/private_key.pem), which is then used as it is.
+ */
+export async function ensureClientCertificate(cm: OPCUACertificateManager, pkiDir: string, applicationUri: string, laneId: string): Promise<void> {
+  await cm.initialize();
+  const file = ownCertificateFile(pkiDir);
+  if (existsSync(file)) return;
+  await cm.createSelfSignedCertificate({
+    applicationUri,
+    subject: { commonName: `checkpoint-edge ${laneId}`, organization: 'checkpoint-edge' },
+    dns: [hostname()],
+    startDate: new Date(),
+    validity: 3650,
+    outputFile: file,
+  });
 }

@@ -1,4 +1,5 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { readdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ScannerCommandError } from '../../../firmware-bridge/scanner/opcua/scanner-commands.js';
@@ -175,20 +176,31 @@ describe('scanner OPC UA client against the simulator', () => {
     const c = await connected(config, { trust: [sim.certificateFile] });
     expect(sim.channels()).toContainEqual({ securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256' });
     // the client made its own certificate in its store, for the scanner's trust list
-    expect(existsSync(join(c.pkiDir, 'own', 'certs', 'client_certificate.pem'))).toBe(true);
+    const own = new X509Certificate(readFileSync(join(c.pkiDir, 'own', 'certs', 'client_certificate.pem')));
+    expect(own.subject).toContain('CN=checkpoint-edge lane-t');
+    expect(own.subjectAltName).toContain('URI:urn:checkpoint-edge:lane-t');
     const armed = c.next('Armed', scannerState('Armed'));
     await c.client.arm();
     await armed;
   });
 
-  it('refuses an untrusted server certificate and says where to put it', async () => {
+  it('refuses an untrusted server certificate, says where to put it, and connects once it is moved there', async () => {
     const c = client({ securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256' });
     const down = c.next('disconnected', (s) => s.state === 'disconnected');
     await c.client.start();
     const d = await down;
     expect(d.status.detail).toMatch(/certificate of the server at .* is not trusted/);
     expect(d.status.detail).toContain(join(c.pkiDir, 'trusted', 'certs'));
-    expect(readdirSync(join(c.pkiDir, 'rejected')).length).toBeGreaterThan(0);
+    const rejected = readdirSync(join(c.pkiDir, 'rejected'));
+    expect(rejected).toHaveLength(1);
     expect(c.statuses.some((s) => s.status.state === 'ok')).toBe(false);
+
+    // The site's procedure (docs/opcua.md): check it is the scanner's, move it to trusted/certs/. No restart.
+    const der = new X509Certificate(readFileSync(join(c.pkiDir, 'rejected', rejected[0])));
+    expect(der.fingerprint256).toBe(new X509Certificate(readFileSync(sim.certificateFile)).fingerprint256);
+    const ok = c.next('ok', isOk, 15_000);
+    renameSync(join(c.pkiDir, 'rejected', rejected[0]), join(c.pkiDir, 'trusted', 'certs', rejected[0]));
+    await ok;
+    expect(sim.channels()).toContainEqual({ securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256' });
   });
 });
