@@ -19,7 +19,7 @@ function who(by: string | null, origin: string | null): string {
  * One open alert: red and flashing until acknowledged, then amber with the disposition form.
  * Acknowledgements and dispositions from central command show up here as they arrive.
  */
-export function AlertBanner(p: { rec: AlertRecord; laneName: string; onShowScan?: () => void }) {
+export function AlertBanner(p: { rec: AlertRecord; laneName: string; compact?: boolean; onShowScan?: () => void }) {
   const { rec } = p;
   const a = rec.alert;
   const [busy, setBusy] = useState(false);
@@ -40,7 +40,7 @@ export function AlertBanner(p: { rec: AlertRecord; laneName: string; onShowScan?
   };
   const id = encodeURIComponent(a.alertId);
   return (
-    <section class={`alert-banner ${rec.state} ${a.severity}`} data-testid="alert-banner" data-alert-id={a.alertId} data-state={rec.state} role="alert">
+    <section class={`alert-banner ${rec.state} ${a.severity}${p.compact && rec.state === 'new' ? ' compact' : ''}`} data-testid="alert-banner" data-alert-id={a.alertId} data-state={rec.state} role="alert">
       <div class="alert-main">
         <div class="alert-title">
           <span class="alert-kind">{KIND_TITLE[a.kind] ?? a.kind.toUpperCase()}</span>

@@ -55,12 +55,13 @@ function stateClass(s: DeviceState): string {
   return 'bad';
 }
 
-function infoText(d: DeviceStatus): string[] {
-  if (!d.info) return [];
-  return Object.entries(d.info)
-    .filter(([, v]) => v !== null && v !== undefined && v !== '')
-    .slice(0, 6)
-    .map(([k, v]) => `${k}: ${typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)}`);
+/** Figures worth a glance; the rest are in the tile's tooltip. */
+const KEY_INFO = ['interlocks', 'scannerState', 'radiationOn', 'speedKmh', 'outboxDepth', 'fps', 'lastPlate'];
+
+function infoText(d: DeviceStatus): { shown: string[]; all: string } {
+  const fmt = ([k, v]: [string, unknown]) => `${k}: ${typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)}`;
+  const entries = Object.entries(d.info ?? {}).filter(([, v]) => v !== null && v !== undefined && v !== '');
+  return { shown: entries.filter(([k]) => KEY_INFO.includes(k)).map(fmt), all: entries.map(fmt).join('\n') };
 }
 
 /** Order: scanner first, then detection, cameras, links. */
@@ -77,18 +78,21 @@ export function DeviceTiles(p: { health: HealthSnapshot }) {
   if (devices.length === 0) return <div class="muted">No device has reported yet.</div>;
   return (
     <div class="tiles" data-testid="device-tiles">
-      {devices.map((d) => (
-        <div class={`tile ${stateClass(d.state)}`} data-device={d.device} data-state={d.state} title={`since ${time(d.since)}`}>
+      {devices.map((d) => {
+        const info = infoText(d);
+        return (
+        <div class={`tile ${stateClass(d.state)}`} data-device={d.device} data-state={d.state} title={`${d.state} since ${time(d.since)}${info.all ? `\n${info.all}` : ''}`}>
           <div class="tile-head">
             <span class="tile-name">{deviceLabel(d.device)}</span>
             <span class={`pill ${stateClass(d.state)}`}>{d.state}</span>
           </div>
           {d.detail && <div class="tile-detail">{d.detail}</div>}
-          {infoText(d).map((t) => (
+          {info.shown.map((t) => (
             <div class="tile-info">{t}</div>
           ))}
         </div>
-      ))}
+        );
+      })}
     </div>
   );
 }

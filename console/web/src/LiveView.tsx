@@ -9,6 +9,9 @@ import type { Raster } from './raster.js';
 import { CameraSnapshots, useScanImage, VerdictCard, type ScanPhase } from './scan-panels.js';
 import { ScanViewer, type ViewName } from './ScanViewer.js';
 
+/** Open alerts shown as banners; the newest in full, the next ones on one line each. */
+const MAX_BANNERS = 4;
+
 /** The live lane: status, open alerts, the scan building up and its verdict, cameras, devices. */
 export function LiveView(p: { state: LiveState; lane: LaneState }) {
   const { state, lane } = p;
@@ -60,9 +63,10 @@ export function LiveView(p: { state: LiveState; lane: LaneState }) {
   return (
     <div class="live">
       <StatusBanner banner={laneBanner(lane.health, state.connection)} laneName={lane.name} />
-      {open.map((r) => (
-        <AlertBanner key={r.alert.alertId} rec={r} laneName={laneNames.get(r.alert.laneId) ?? r.alert.laneId} onShowScan={shownResult?.scanId === r.alert.scanId ? undefined : () => void showScan(r)} />
+      {open.slice(0, MAX_BANNERS).map((r, i) => (
+        <AlertBanner key={r.alert.alertId} rec={r} compact={i > 0} laneName={laneNames.get(r.alert.laneId) ?? r.alert.laneId} onShowScan={shownResult?.scanId === r.alert.scanId ? undefined : () => void showScan(r)} />
       ))}
+      {open.length > MAX_BANNERS && <div class="alert-more">{open.length - MAX_BANNERS} more open alert(s) wait below these: they move up as these are handled.</div>}
       <div class="live-grid">
         <div class="live-main">
           <div class="panel viewer-panel">

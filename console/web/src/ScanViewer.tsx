@@ -65,7 +65,10 @@ export function ScanViewer(p: ScanViewerProps) {
   const fitted: Transform = useMemo(() => {
     if (!raster || raster.width === 0) return { s: 1, x: 0, y: 0 };
     const pad = 16;
-    const s = Math.min((size.h - pad * 2) / raster.height, (size.w - pad * 2) / Math.max(raster.width, raster.height * 1.5));
+    // While lines arrive, room is kept for a vehicle about four times as long as high, so the
+    // picture does not start huge and shrink as it grows.
+    const fitWidth = Math.max(raster.width, raster.height * (p.live ? 4 : 1.5));
+    const s = Math.min((size.h - pad * 2) / raster.height, (size.w - pad * 2) / fitWidth);
     const x = p.live ? pad : (size.w - raster.width * s) / 2;
     return { s, x, y: (size.h - raster.height * s) / 2 };
   }, [raster, raster?.width, raster?.height, size, p.live]);
@@ -189,7 +192,7 @@ export function ScanViewer(p: ScanViewerProps) {
         </button>
         <span class="spacer" />
         <button type="button" onClick={() => zoomAt(1 / 1.4, size.w / 2, size.h / 2)} aria-label="Zoom out">−</button>
-        <span class="zoom" data-testid="zoom">{Math.round(t.s * (raster ? 1 / raster.scale : 1) * 100)}%</span>
+        <span class="zoom" data-testid="zoom">{Math.round(t.s * (raster ? raster.scale : 1) * 100)}%</span>
         <button type="button" onClick={() => zoomAt(1.4, size.w / 2, size.h / 2)} aria-label="Zoom in">+</button>
         <button type="button" class={fit ? 'on' : ''} onClick={() => setFit(true)}>Fit</button>
       </div>

@@ -145,7 +145,7 @@ export function windowLut(window: number, level: number, invert: boolean): Uint8
   return lut;
 }
 
-/** Window and level that spread the 1st to 99th percentile over the whole grey range. */
+/** Window and level that spread the 0.5th to 99.5th percentile over the whole grey range. */
 export function autoWindow(hist: Uint32Array): { window: number; level: number } {
   const total = hist.reduce((a, b) => a + b, 0);
   if (total === 0) return { window: 255, level: 128 };
@@ -157,8 +157,14 @@ export function autoWindow(hist: Uint32Array): { window: number; level: number }
     }
     return 255;
   };
-  const lo = at(0.01);
-  const hi = Math.max(lo + 8, at(0.99));
+  let lo = at(0.005);
+  let hi = at(0.995);
+  // A nearly uniform picture (open beam at the start of a scan) keeps a usable window.
+  const MIN = 32;
+  if (hi - lo < MIN) {
+    lo = Math.min(Math.max(0, Math.round((lo + hi) / 2 - MIN / 2)), 255 - MIN);
+    hi = lo + MIN;
+  }
   return { window: hi - lo, level: (hi + lo) / 2 };
 }
 

@@ -98,7 +98,7 @@ function Snapshot(p: { ev: EvidenceRef }) {
 /** Camera pictures stored with a decided scan. */
 export function CameraSnapshots(p: { result: ScanResult | null }) {
   const cams = (p.result?.evidence ?? []).filter((e) => e.kind === 'camera');
-  if (!p.result) return <div class="muted">Camera pictures appear with each decided scan.</div>;
+  if (!p.result) return <div class="muted">Camera pictures of the vehicle appear when its scan is decided.</div>;
   if (cams.length === 0) return <div class="muted" data-testid="no-snapshots">No camera pictures with scan {p.result.scanId}.</div>;
   return (
     <div class="snapshots" data-testid="snapshots">

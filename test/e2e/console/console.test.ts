@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connectAsync, type MqttClient } from 'mqtt';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { UserDirectory } from '../../../console/server/users.js';
@@ -30,6 +31,10 @@ let lane: Lane;
 let browser: Browser;
 let base: string;
 const events: AlertEvent[] = [];
+let central: MqttClient;
+/** What central command received on the lane's event topic. */
+const published: AlertEvent[] = [];
+const TOPIC = 'checkpoint/e2e-site/lane-1';
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'console-e2e-'));
@@ -54,11 +59,17 @@ beforeAll(async () => {
   });
   lane.bus.emit('device.status', deviceStatus('scanner', 'ok', 'ready', { interlocks: 'closed' }));
   base = runtime.http.url;
+  central = await connectAsync(broker.url, { protocolVersion: 4, clientId: 'e2e-central', reconnectPeriod: 0 });
+  central.on('message', (topic, payload) => {
+    if (topic === `${TOPIC}/event`) published.push(JSON.parse(payload.toString()) as AlertEvent);
+  });
+  await central.subscribeAsync(`${TOPIC}/event`, { qos: 1 });
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
+  await central?.endAsync();
   await runtime?.stop();
   await broker?.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -171,6 +182,13 @@ describe('operator console in a real browser', () => {
     expect(await row.getAttribute('data-state')).toBe('closed');
     expect(await row.textContent()).toContain('Cleared after search');
     expect(events.find((e) => e.type === 'cleared-after-search')).toMatchObject({ alertId: 'S-E2E-1-person', operator: 'alice', note: 'searched the cargo, nobody inside', origin: 'console' });
+    // Central command receives both on the lane's event topic.
+    await expectSoon(page, async () => published.some((e) => e.type === 'cleared-after-search'), 'the disposition on MQTT');
+    expect(published.map((e) => [e.alertId, e.type, e.operator, e.origin])).toEqual([
+      ['S-E2E-1-person', 'acknowledged', 'alice', 'console'],
+      ['S-E2E-1-person', 'cleared-after-search', 'alice', 'console'],
+    ]);
+    expect(published[1]!.note).toBe('searched the cargo, nobody inside');
 
     // Kept: the alert API (SQLite) has the disposition.
     const alerts = (await page.evaluate(async () => (await fetch('/api/alerts')).json())) as { alerts: { alert: { alertId: string }; disposition: string; note: string }[] };
@@ -180,11 +198,11 @@ describe('operator console in a real browser', () => {
     await driveScan('S-E2E-2', { score: 0.81, regions: [{ x: 300, y: 100, w: 50, h: 90, score: 0.81 }] }, 'ZZ-999-XY');
     const second = page.locator('[data-testid=alert-banner][data-alert-id="S-E2E-2-person"]');
     await second.waitFor();
-    const central = (type: AlertEvent['type'], note?: string): AlertEvent => ({ eventId: `central-${type}`, alertId: 'S-E2E-2-person', laneId: 'lane-1', siteId: 'e2e-site', at: new Date().toISOString(), type, operator: 'hq-bob', origin: 'central', ...(note ? { note } : {}) });
-    lane.bus.emit('alert.event', central('acknowledged'));
+    // Central command acknowledges and closes it over MQTT (the lane's cmd/ topics).
+    await central.publishAsync(`${TOPIC}/cmd/ack`, JSON.stringify({ alertId: 'S-E2E-2-person', operator: 'hq-bob' }), { qos: 1 });
     await page.waitForSelector('[data-testid=alert-banner][data-alert-id="S-E2E-2-person"][data-state=acknowledged]');
     expect(await page.textContent('[data-alert-id="S-E2E-2-person"] [data-testid=ack-info]')).toContain('hq-bob at central command');
-    lane.bus.emit('alert.event', central('false-alarm', 'checked on the cameras'));
+    await central.publishAsync(`${TOPIC}/cmd/disposition`, JSON.stringify({ alertId: 'S-E2E-2-person', disposition: 'false-alarm', operator: 'hq-bob', note: 'checked on the cameras' }), { qos: 1 });
     await second.waitFor({ state: 'detached' });
     expect(await page.textContent('.alert-row[data-alert-id="S-E2E-2-person"]')).toContain('False alarm · hq-bob at central command');
 
