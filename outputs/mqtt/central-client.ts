@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { z } from 'zod';
+import { alertLine, availabilityLine, eventLine, responseLine, scanLine, statusKey, statusLine } from './central-format.js';
+import { alertPayloadSchema, commandResponseSchema, eventPayloadSchema, scanPayloadSchema, statusPayloadSchema, type CommandResponse } from './payloads.js';
+import { centralFilters, LaneTopics, parseTopic, type ParsedTopic } from './topics.js';
+
+export interface CentralClientOptions {
+  url: string;
+  prefix: string;
+  /** Only this site; default every site. */
+  siteId?: string;
+  protocolVersion: 4 | 5;
+  /** Given: a persistent session under this id (the broker queues alerts while the client is away). */
+  clientId?: string;
+  username?: string;
+  password?: string;
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  /** Print every scan result too (default: alerts, events, health, availability, responses). */
+  scans: boolean;
+  /** Called with each readable line. */
+  print(line: string): void;
+}
+
+/**
+ * The reference central-command client: follows every lane's availability, health, alerts and
+ * events, de-duplicates on messageId (delivery is at least once), and sends commands.
+ */
+export class CentralClient {
+  readonly #o: CentralClientOptions;
+  #client: MqttClient | null = null;
+  readonly #seen = new Set<string>();
+  readonly #status = new Map<string, string>();
+  /** alertId -> where it was raised, so that `ack <alertId>` needs no lane. */
+  readonly alerts = new Map<string, { siteId: string; laneId: string }>();
+  readonly #waiting = new Map<string, (r: CommandResponse) => void>();
+
+  constructor(opts: CentralClientOptions) {
+    this.#o = opts;
+  }
+
+  async connect(watch: boolean): Promise<void> {
+    const o = this.#o;
+    const persistent = o.clientId !== undefined;
+    const options: IClientOptions = {
+      protocolVersion: o.protocolVersion,
+      clientId: o.clientId ?? `checkpoint-central-${hostname()}-${randomUUID().slice(0, 8)}`,
+      clean: !persistent,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+      ...(persistent && o.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 7 * 86_400 } } : {}),
+      ...(o.username !== undefined ? { username: o.username } : {}),
+      ...(o.password !== undefined ? { password: o.password } : {}),
+      ...(o.ca ? { ca: o.ca } : {}),
+      ...(o.cert ? { cert: o.cert } : {}),
+      ...(o.key ? { key: o.key } : {}),
+    };
+    const client = mqtt.connect(o.url, options);
+    this.#client = client;
+    client.on('message', (topic, payload) => this.#message(topic, payload, watch));
+    let wasUp = false;
+    client.on('connect', () => {
+      if (watch && wasUp) o.print(`${new Date().toISOString().slice(11, 19)} central: reconnected to ${o.url}`);
+      wasUp = true;
+    });
+    client.on('offline', () => {
+      if (watch) o.print(`${new Date().toISOString().slice(11, 19)} central: lost the broker ${o.url}; reconnecting`);
+    });
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => {
+        client.end(true);
+        reject(new Error(`central: cannot connect to ${o.url}: ${err.message}`));
+      };
+      client.once('connect', () => {
+        client.off('error', onError);
+        client.on('error', (err) => o.print(`central: MQTT error: ${err.message}`));
+        resolve();
+      });
+      client.once('error', onError);
+      setTimeout(() => onError(new Error('no answer within 10 s (is the broker running, and the URL right?)')), 10_000).unref();
+    });
+    const filters = watch ? centralFilters(o.prefix, o.siteId) : [`${o.prefix}/${o.siteId ?? '+'}/+/cmd/+/response`];
+    await client.subscribeAsync(filters, { qos: 1 });
+  }
+
+  /** Sends a command to one lane and waits for its response (matched on the transaction). */
+  async send(siteId: string, laneId: string, command: string, body: Record<string, unknown>, timeoutMs = 10_000): Promise<CommandResponse> {
+    const client = this.#client;
+    if (!client) throw new Error('central: not connected');
+    const transaction = randomUUID();
+    const topics = new LaneTopics(this.#o.prefix, siteId, laneId);
+    const answer = new Promise<CommandResponse>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#waiting.delete(transaction);
+        reject(new Error(`central: no response to ${command} from ${siteId}/${laneId} within ${timeoutMs} ms (is the lane online? see its availability topic)`));
+      }, timeoutMs);
+      this.#waiting.set(transaction, (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
+    });
+    await client.publishAsync(topics.command(command), JSON.stringify({ ...body, transaction }), { qos: 1 });
+    return answer;
+  }
+
+  async close(): Promise<void> {
+    await this.#client?.endAsync(true);
+  }
+
+  #message(topic: string, payload: Buffer, watch: boolean): void {
+    const o = this.#o;
+    const t = parseTopic(o.prefix, topic);
+    if (!t) return;
+    const text = payload.toString();
+    if (t.kind === 'availability') {
+      if (watch) o.print(availabilityLine(t, text));
+      return;
+    }
+    if (text === '') return; // a cleared retained message
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      if (watch) o.print(`${where(t)}: ${topic} carries a payload that is not JSON; ignored`);
+      return;
+    }
+    switch (t.kind) {
+      case 'status': {
+        const s = this.#valid(statusPayloadSchema, json, t, topic);
+        if (!s || !watch) return;
+        const key = statusKey(s);
+        if (this.#status.get(topic) === key) return;
+        this.#status.set(topic, key);
+        o.print(statusLine(t, s));
+        return;
+      }
+      case 'alert': {
+        const a = this.#valid(alertPayloadSchema, json, t, topic);
+        if (!a || !this.#first(`alert:${a.messageId}`)) return;
+        this.alerts.set(a.alertId, { siteId: t.siteId, laneId: t.laneId });
+        if (watch) o.print(alertLine(t, a));
+        return;
+      }
+      case 'event': {
+        const e = this.#valid(eventPayloadSchema, json, t, topic);
+        if (e && this.#first(`event:${e.messageId}`) && watch) o.print(eventLine(t, e));
+        return;
+      }
+      case 'scan': {
+        if (!o.scans) return;
+        const s = this.#valid(scanPayloadSchema, json, t, topic);
+        if (s && this.#first(`scan:${s.messageId}`) && watch) o.print(scanLine(t, s));
+        return;
+      }
+      case 'response': {
+        const r = this.#valid(commandResponseSchema, json, t, topic);
+        if (!r) return;
+        const waiter = r.transaction ? this.#waiting.get(r.transaction) : undefined;
+        if (waiter) {
+          this.#waiting.delete(r.transaction!);
+          waiter(r);
+        }
+        if (watch) o.print(responseLine(t, t.command, r));
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  #valid<T extends z.ZodType>(schema: T, json: unknown, t: ParsedTopic, topic: string): z.infer<T> | null {
+    const r = schema.safeParse(json);
+    if (r.success) return r.data;
+    this.#o.print(`${where(t)}: payload on ${topic} does not match its schema (${r.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ')}); ignored`);
+    return null;
+  }
+
+  /** True the first time an id is seen (bounded memory). */
+  #first(id: string): boolean {
+    if (this.#seen.has(id)) return false;
+    this.#seen.add(id);
+    if (this.#seen.size > 50_000) this.#seen.delete(this.#seen.values().next().value!);
+    return true;
+  }
+}
+
+const where = (t: ParsedTopic) => `${t.siteId}/${t.laneId}`;
