@@ -23,6 +23,19 @@ export function logValue(intensity: number, logScale: number): number {
  * Area-averaging weights from n input pixels of pitch inMm to output pixels of pitch outMm:
  * output j averages the input interval [j*f, (j+1)*f), f = outMm/inMm, clipped to the input.
  */
+/** Log channel values of block sums: entry s = value of intensity s / area (area = k*k pixels). */
+const sumLuts = new Map<string, Float32Array>();
+function sumLut(area: number, logScale: number): Float32Array {
+  const key = `${area}:${logScale}`;
+  let lut = sumLuts.get(key);
+  if (!lut) {
+    lut = new Float32Array(65535 * area + 1);
+    for (let s = 0; s < lut.length; s++) lut[s] = logValue(s / area, logScale);
+    sumLuts.set(key, lut);
+  }
+  return lut;
+}
+
 export interface AxisWeights {
   /** Output pixel j uses idx/w[start[j] .. start[j+1]). */
   start: Int32Array;
@@ -98,6 +111,9 @@ export class ModelCanvas {
   readonly paddedHeight: number;
   readonly #rows: AxisWeights;
   readonly #identity: boolean;
+  /** Integer pitch ratio k (model pixel = k x k scan pixels), 0 if not an integer >= 2. */
+  readonly #block: number;
+  readonly #blockLut: Float32Array | null;
   readonly #lut: Float32Array;
   /** Raw input lines, line-major (line l, channel c at l*channels + c). */
   #rawHigh: Uint16Array;
@@ -115,6 +131,10 @@ export class ModelCanvas {
     this.paddedHeight = roundUp(this.modelHeight, o.sizeMultiple);
     this.#identity = Math.abs(o.inMm - o.modelMm) < 1e-9;
     this.#lut = lut ?? logLut(o.logScale);
+    const ratio = o.modelMm / o.inMm;
+    const k = Math.round(ratio);
+    this.#block = k >= 2 && k <= 8 && Math.abs(ratio - k) < 1e-9 ? k : 0;
+    this.#blockLut = this.#block ? sumLut(this.#block * this.#block, o.logScale) : null;
     this.#rawHigh = new Uint16Array(o.channels * 512);
     this.#rawLow = o.dual ? new Uint16Array(o.channels * 512) : null;
     this.#high = new Float32Array(this.paddedHeight * 256);
@@ -196,6 +216,30 @@ export class ModelCanvas {
       out.fill(0, o + c, o + hp);
       return;
     }
+    const k = this.#block;
+    let fullRows = 0;
+    if (k && (j + 1) * k <= this.#lines) {
+      // Whole k x k blocks: an integer sum of intensities, its log from a table (exact, no Math.log).
+      const lut = this.#blockLut!;
+      fullRows = Math.floor(c / k);
+      const b = j * k * c;
+      if (k === 2) {
+        for (let r = 0, i = b; r < fullRows; r++, i += 2) out[o + r] = lut[raw[i] + raw[i + 1] + raw[i + c] + raw[i + c + 1]];
+      } else {
+        for (let r = 0; r < fullRows; r++) {
+          let sum = 0;
+          for (let dl = 0; dl < k; dl++) {
+            const i = b + dl * c + r * k;
+            for (let dc = 0; dc < k; dc++) sum += raw[i + dc];
+          }
+          out[o + r] = lut[sum];
+        }
+      }
+      if (fullRows === this.#rows.count) {
+        out.fill(0, o + fullRows, o + hp);
+        return;
+      }
+    }
     const idx: number[] = [];
     const w: number[] = [];
     weightsFor(j, this.o.modelMm / this.o.inMm, this.#lines, idx, w);
@@ -208,7 +252,7 @@ export class ModelCanvas {
     }
     const rows = this.#rows;
     const ls = this.o.logScale;
-    for (let r = 0; r < rows.count; r++) {
+    for (let r = fullRows; r < rows.count; r++) {
       let v = 0;
       for (let k = rows.start[r]; k < rows.start[r + 1]; k++) v += rows.w[k] * avg[rows.idx[k]];
       out[o + r] = (LN_OPEN - Math.log(v < 1 ? 1 : v)) * ls;
@@ -249,10 +293,18 @@ export class ModelCanvas {
       }
       const src = ch === 'logLow' && this.#low ? this.#low : this.#high;
       const xs = Math.max(0, Math.min(width, validColumns - x0));
-      for (let x = 0; x < xs; x++) {
-        const col = (x0 + x) * hp;
-        let d = base + x;
-        for (let y = 0; y < hp; y++, d += width) out[d] = src[col + y];
+      // Column-major canvas to row-major tile, in 32 x 32 blocks so both sides stay in cache.
+      const B = 32;
+      for (let bx = 0; bx < xs; bx += B) {
+        const xe = Math.min(xs, bx + B);
+        for (let by = 0; by < hp; by += B) {
+          const ye = Math.min(hp, by + B);
+          for (let x = bx; x < xe; x++) {
+            const col = (x0 + x) * hp;
+            let d = base + by * width + x;
+            for (let y = by; y < ye; y++, d += width) out[d] = src[col + y];
+          }
+        }
       }
     });
     return out;

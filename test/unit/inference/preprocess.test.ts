@@ -91,6 +91,29 @@ describe('ModelCanvas', () => {
     expect(at(id, id.high, 3, 5)).toBe(logLut(0.25)[img[3 * width + 5]]);
   });
 
+  it('block fast path (integer pitch ratio) equals the area average of intensities, partial edges included', () => {
+    const ch = 13;
+    const width = 17;
+    const img = new Uint16Array(width * ch);
+    for (let i = 0; i < img.length; i++) img[i] = (i * 40503) % 65536;
+    for (const k of [2, 3]) {
+      const c = new ModelCanvas({ ...opts, channels: ch, inMm: 10 / k, dual: false });
+      c.appendFromImage(img, undefined, width, 0, width);
+      c.compute(true);
+      const rows = Math.ceil(ch / k);
+      const cols = Math.ceil(width / k);
+      expect(c.columns).toBe(cols);
+      for (let j = 0; j < cols; j++) {
+        for (let r = 0; r < rows; r++) {
+          let sum = 0;
+          let n = 0;
+          for (let x = j * k; x < Math.min(width, (j + 1) * k); x++) for (let y = r * k; y < Math.min(ch, (r + 1) * k); y++) (sum += img[y * width + x]), n++;
+          expect(at(c, c.high, r, j)).toBeCloseTo(logValue(sum / n, 0.25), 5);
+        }
+      }
+    }
+  });
+
   it('builds NCHW tiles in the manifest channel order; without a low plane logLow = logHigh and lowPresent = 0', () => {
     const c = new ModelCanvas({ ...opts, channels: 8, inMm: 10, dual: false });
     const lines = new Uint16Array(8 * 4).map((_, i) => 1000 + i);
