@@ -1,5 +1,5 @@
-import type { ClientRequest } from 'node:http';
-import { cameraGet } from './http-request.js';
+import type { CameraAuth } from './camera-auth.js';
+import { cameraAuthFor, cameraGet, type CameraGet } from './http-request.js';
 import { boundaryOf, MultipartParser, type MultipartPart } from './multipart-parser.js';
 import { safeUrl, type FrameSink, type FrameSource } from './source.js';
 
@@ -14,19 +14,20 @@ export interface MjpegSourceOptions {
 export class MjpegHttpSource implements FrameSource {
   readonly describe: string;
   readonly #o: MjpegSourceOptions;
-  #req: ClientRequest | null = null;
+  readonly #auth: CameraAuth | null;
+  #req: CameraGet | null = null;
   #closed = false;
 
   constructor(o: MjpegSourceOptions) {
     this.#o = o;
     this.describe = `mjpeg ${safeUrl(o.url)}`;
+    this.#auth = cameraAuthFor(o.url, o.username, o.password);
   }
 
   async open(sink: FrameSink): Promise<void> {
     this.#closed = false;
-    const { response, request } = cameraGet({ url: this.#o.url, username: this.#o.username, password: this.#o.password, timeoutMs: this.#o.connectTimeoutMs });
-    this.#req = request;
-    const res = await response;
+    this.#req = cameraGet({ url: this.#o.url, auth: this.#auth, timeoutMs: this.#o.connectTimeoutMs });
+    const res = await this.#req.response;
     const ct = res.headers['content-type'];
     if (!ct || !/^multipart\//i.test(ct)) {
       res.destroy();
@@ -50,7 +51,7 @@ export class MjpegHttpSource implements FrameSource {
 
   async close(): Promise<void> {
     this.#closed = true;
-    this.#req?.destroy();
+    this.#req?.abort();
     this.#req = null;
   }
 }

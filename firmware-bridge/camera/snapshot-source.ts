@@ -1,5 +1,5 @@
-import type { ClientRequest } from 'node:http';
-import { cameraGet } from './http-request.js';
+import type { CameraAuth } from './camera-auth.js';
+import { cameraAuthFor, cameraGet, type CameraGet } from './http-request.js';
 import { safeUrl, type FrameSink, type FrameSource } from './source.js';
 
 export interface SnapshotSourceOptions {
@@ -18,13 +18,15 @@ export interface SnapshotSourceOptions {
 export class SnapshotPollSource implements FrameSource {
   readonly describe: string;
   readonly #o: SnapshotSourceOptions;
+  readonly #auth: CameraAuth | null;
   #timer: NodeJS.Timeout | null = null;
-  #req: ClientRequest | null = null;
+  #req: CameraGet | null = null;
   #closed = true;
 
   constructor(o: SnapshotSourceOptions) {
     this.#o = o;
     this.describe = `snapshot ${safeUrl(o.url)} every ${o.pollMs} ms`;
+    this.#auth = cameraAuthFor(o.url, o.username, o.password);
   }
 
   /** Resolves after the first snapshot arrived, so a wrong URL fails at open. */
@@ -53,15 +55,14 @@ export class SnapshotPollSource implements FrameSource {
     this.#closed = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
-    this.#req?.destroy();
+    this.#req?.abort();
     this.#req = null;
   }
 
   async #fetch(): Promise<Buffer> {
-    const { response, request } = cameraGet({ url: this.#o.url, username: this.#o.username, password: this.#o.password, timeoutMs: this.#o.requestTimeoutMs });
-    this.#req = request;
     const t0 = Date.now();
-    const res = await response;
+    this.#req = cameraGet({ url: this.#o.url, auth: this.#auth, timeoutMs: this.#o.requestTimeoutMs });
+    const res = await this.#req.response;
     const ct = res.headers['content-type'] ?? '';
     if (/^multipart\//i.test(ct)) {
       res.destroy();

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import sharp from 'sharp';
@@ -41,6 +42,8 @@ export interface CameraSimulatorOptions {
   faults?: ScheduledFault[];
   /** Multipart boundary of the MJPEG streams (as declared in Content-Type). */
   boundary?: string;
+  /** Credentials the cameras ask for (HTTP Basic, or Digest MD5 with qop=auth, as many IP cameras). */
+  auth?: { scheme: 'basic' | 'digest'; username: string; password: string };
 }
 
 export const DEFAULT_SIM_CAMERAS: SimCamera[] = [
@@ -82,7 +85,9 @@ const PLATE_LETTERS = 'ABCDEFGHJKLMNPRSTUVWXYZ';
  * sends a vehicle through the lane. Pictures are rendered only while someone asks for them.
  */
 export class CameraSimulator {
-  readonly #o: Required<Omit<CameraSimulatorOptions, 'faults'>> & { faults: ScheduledFault[] };
+  readonly #o: Required<Omit<CameraSimulatorOptions, 'faults' | 'auth'>> & Pick<CameraSimulatorOptions, 'auth'> & { faults: ScheduledFault[] };
+  readonly #nonce = randomBytes(16).toString('hex');
+  #denied = 0;
   readonly #cams = new Map<string, CamState>();
   readonly #server: Server;
   #ticker: NodeJS.Timeout | null = null;
@@ -105,6 +110,7 @@ export class CameraSimulator {
       passMs: opts.passMs ?? 6000,
       faults: opts.faults ?? [],
       boundary: opts.boundary ?? 'checkpointsimframe',
+      auth: opts.auth,
     };
     for (const cam of this.#o.cameras) {
       this.#cams.set(cam.id, { cam, clients: new Set(), stallUntil: 0, disconnectUntil: 0, corruptLeft: 0, sent: 0, corruptSent: 0, cache: null, rendering: null, sockets: new Set() });
@@ -123,6 +129,11 @@ export class CameraSimulator {
 
   get cameras(): readonly SimCamera[] {
     return this.#o.cameras;
+  }
+
+  /** Requests refused for missing or wrong credentials. */
+  get denied(): number {
+    return this.#denied;
   }
 
   /** Pictures sent and corrupt ones among them, per camera. */
@@ -289,6 +300,13 @@ export class CameraSimulator {
       return json(res, 200, { ok: true, camera: c.cam.id, fault: body.data });
     }
     if (req.method !== 'GET') return json(res, 405, { error: `${req.method} not allowed on ${url.pathname}` });
+    if (!this.#authorized(req)) {
+      this.#denied++;
+      const a = this.#o.auth!;
+      res.writeHead(401, { 'www-authenticate': a.scheme === 'basic' ? 'Basic realm="checkpoint-sim"' : `Digest realm="checkpoint-sim", qop="auth", nonce="${this.#nonce}", opaque="sim", algorithm=MD5` });
+      res.end();
+      return;
+    }
     if (Date.now() < c.disconnectUntil) {
       req.socket.destroy();
       return;
@@ -314,6 +332,21 @@ export class CameraSimulator {
       return;
     }
     json(res, 404, { error: `no such path ${url.pathname}: use /${c.cam.id}/mjpeg, /${c.cam.id}/snapshot.jpg or POST /${c.cam.id}/fault` });
+  }
+
+  /** Checks the request's credentials against the configured ones (computed here, independently of the lane's client). */
+  #authorized(req: IncomingMessage): boolean {
+    const a = this.#o.auth;
+    if (!a) return true;
+    const h = req.headers.authorization ?? '';
+    if (a.scheme === 'basic') return h === `Basic ${Buffer.from(`${a.username}:${a.password}`).toString('base64')}`;
+    if (!h.startsWith('Digest ')) return false;
+    const p: Record<string, string> = {};
+    for (const m of h.slice(7).matchAll(/(\w+)=(?:"([^"]*)"|([^,\s]+))/g)) p[m[1]] = m[2] ?? m[3];
+    const md5 = (x: string) => createHash('md5').update(x).digest('hex');
+    if (p.username !== a.username || p.realm !== 'checkpoint-sim' || p.nonce !== this.#nonce || p.qop !== 'auth' || p.uri !== req.url) return false;
+    const expected = md5(`${md5(`${a.username}:checkpoint-sim:${a.password}`)}:${p.nonce}:${p.nc}:${p.cnonce}:auth:${md5(`GET:${p.uri}`)}`);
+    return p.response === expected;
   }
 }
 

@@ -23,6 +23,7 @@ Options:
   --pass-ms <ms>           time a vehicle takes to pass (default 6000)
   --fault <spec>           camera:type[:durationMs or count]@atMs, e.g. front:stall:3000@10000;
                            may be given more than once
+  --auth <scheme:user:pw>  cameras ask for credentials: basic:admin:secret or digest:admin:secret
   --help                   show this help`;
 
 const ROLES: readonly CameraRole[] = ['front', 'rear', 'side', 'plate', 'overview'];
@@ -69,6 +70,7 @@ export default async function runCameraSim(argv: string[]): Promise<number> {
         'auto-traffic-ms': { type: 'string' },
         'pass-ms': { type: 'string' },
         fault: { type: 'string', multiple: true },
+        auth: { type: 'string' },
       },
     });
     let cameras: SimCamera[] = DEFAULT_SIM_CAMERAS;
@@ -89,7 +91,14 @@ export default async function runCameraSim(argv: string[]): Promise<number> {
     }
     const faults = (v.fault ?? []).map(parseFault);
     for (const f of faults) if (!cameras.some((c) => c.id === f.camera)) fail(`--fault names camera "${f.camera}", which is not one of ${cameras.map((c) => c.id).join(', ')}`);
+    let auth: { scheme: 'basic' | 'digest'; username: string; password: string } | undefined;
+    if (v.auth !== undefined) {
+      const m = /^(basic|digest):([^:]+):(.+)$/.exec(v.auth);
+      if (!m) fail('--auth expects basic:<user>:<password> or digest:<user>:<password>');
+      auth = { scheme: m[1] as 'basic' | 'digest', username: m[2], password: m[3] };
+    }
     sim = new CameraSimulator({
+      ...(auth ? { auth } : {}),
       host: v.host ?? '127.0.0.1',
       port: int('port', v.port, 8554, 0, 65535),
       cameras,
