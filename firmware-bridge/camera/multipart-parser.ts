@@ -17,6 +17,8 @@ export interface MultipartParserOptions {
 }
 
 const MAX_HEADER_BYTES = 16 * 1024;
+/** Bytes looked at, before the first part, for the boundary a camera really uses. */
+const DETECT_BYTES = 64 * 1024;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const LFLF = Buffer.from('\n\n');
 
@@ -52,6 +54,7 @@ export class MultipartParser extends Transform {
   #searchFrom = 0;
   #parts = 0;
   #problems = 0;
+  #redetected = false;
 
   constructor(opts: MultipartParserOptions = {}) {
     super({ readableObjectMode: true });
@@ -114,6 +117,20 @@ export class MultipartParser extends Transform {
       }
       const i = buf.indexOf(this.#delim, Math.max(this.#pos, this.#searchFrom));
       if (i < 0) {
+        if (this.#parts === 0 && !this.#redetected) {
+          // Some cameras declare one boundary and write another: before the first part, keep
+          // the bytes, and past DETECT_BYTES take the boundary the stream actually uses.
+          if (buf.length - this.#pos < DETECT_BYTES) return false;
+          this.#redetected = true;
+          const m = /(?:^|\n)-{2,}([^\s-][^\r\n]*?)\s*\r?\n[Cc]ontent-/.exec(buf.toString('latin1', this.#pos, this.#pos + DETECT_BYTES));
+          if (m) {
+            this.#problem(`declared boundary "${this.#delim.toString('latin1').slice(2)}" not in the stream; using "${normaliseBoundary(m[1])}" found in it`);
+            this.#delim = Buffer.from(`--${normaliseBoundary(m[1])}`, 'latin1');
+            this.#searchFrom = this.#pos;
+            return true;
+          }
+          this.#problem(`declared boundary "${this.#delim.toString('latin1').slice(2)}" not in the first ${DETECT_BYTES} bytes`);
+        }
         // Keep only what could be the start of a boundary split across chunks.
         const keep = Math.max(this.#pos, buf.length - this.#delim.length);
         this.#pos = keep;

@@ -83,6 +83,13 @@ describe('MultipartParser', () => {
     expect(parts.map((p) => p.body)).toEqual(jpegs);
   });
 
+  it('takes the boundary the stream uses when the declared one never appears', async () => {
+    const many = Array.from({ length: 200 }, (_, i) => jpegs[i % 3]);
+    const { parts, problems } = await parse(stream(many, { delim: '--ipcamera' }), { boundary: 'declaredButWrong', chunk: 1400 });
+    expect(parts.map((p) => p.body)).toEqual(many);
+    expect(problems).toEqual(['declared boundary "declaredButWrong" not in the stream; using "ipcamera" found in it']);
+  });
+
   it('trusts the boundary over a Content-Length that runs past it', async () => {
     const { parts, problems } = await parse(stream(jpegs, { length: (b) => b.length + 60 }), { boundary: 'frame' });
     expect(parts[0].body).toEqual(jpegs[0]);
