@@ -120,4 +120,22 @@ describe('MultipartParser', () => {
     expect(parts).toHaveLength(2);
     expect(parts[1].body).toEqual(jpegs[1].subarray(0, 40));
   });
+
+  it('gives the same parts for any random split of the stream (100 splits)', async () => {
+    const bytes = Buffer.concat([stream(jpegs), stream(jpegs, { length: false }), stream(jpegs, { eol: '\n' })]);
+    let seed = 42;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n) + 1;
+    for (let run = 0; run < 100; run++) {
+      const p = new MultipartParser({ boundary: 'frame' });
+      const parts: Buffer[] = [];
+      p.on('data', (x: MultipartPart) => parts.push(x.body));
+      for (let i = 0; i < bytes.length; ) {
+        const n = rnd(run % 2 ? 40 : 3000);
+        p.write(bytes.subarray(i, i + n));
+        i += n;
+      }
+      await new Promise<void>((r) => p.end(r));
+      expect(parts).toEqual([...jpegs, ...jpegs, ...jpegs]);
+    }
+  });
 });
