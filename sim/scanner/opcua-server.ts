@@ -82,6 +82,7 @@ export interface ScannerOpcuaServerEvents {
 export class ScannerOpcuaServer extends EventEmitter<ScannerOpcuaServerEvents> {
   readonly #o: ScannerOpcuaServerOptions;
   #server: OPCUAServer | null = null;
+  #serverCm: OPCUACertificateManager | null = null;
   #pkiDir: string | null = null;
   #ownsPkiDir = false;
   #vars: Record<SimVariable, UAVariable> | null = null;
@@ -147,12 +148,14 @@ export class ScannerOpcuaServer extends EventEmitter<ScannerOpcuaServerEvents> {
     const cm = (name: string) =>
       new OPCUACertificateManager({ rootFolder: join(this.#pkiDir!, name), automaticallyAcceptUnknownCertificate: accept, disableFileWatchers: true, keySize: 2048 });
     const wildcard = host === '0.0.0.0' || host === '::';
+    const serverCm = cm('server');
+    this.#serverCm = serverCm;
     const server = new OPCUAServer({
       port: this.#o.port ?? 0,
       host,
       ...(this.#o.hostname ? { hostname: this.#o.hostname } : wildcard ? {} : { hostname: host }),
       resourcePath: this.#o.resourcePath ?? SIM_RESOURCE_PATH,
-      serverCertificateManager: cm('server'),
+      serverCertificateManager: serverCm,
       userCertificateManager: cm('user'),
       isAuditing: false,
       allowAnonymous: true,
@@ -177,6 +180,7 @@ export class ScannerOpcuaServer extends EventEmitter<ScannerOpcuaServerEvents> {
   async stop(): Promise<void> {
     const server = this.#server;
     this.#server = null;
+    this.#serverCm = null;
     this.#vars = null;
     if (server) await server.shutdown(0);
     this.#cleanup();
@@ -191,11 +195,16 @@ export class ScannerOpcuaServer extends EventEmitter<ScannerOpcuaServerEvents> {
     }));
   }
 
-  /** The server certificate in DER form. */
-  certificateDer(): Buffer {
-    const pem = readFileSync(this.certificateFile, 'utf8');
-    const b64 = pem.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');
-    return Buffer.from(b64, 'base64');
+  /** Whether client certificates it does not know are trusted on sight (the default) or refused. */
+  set acceptUnknownClientCertificates(accept: boolean) {
+    if (!this.#serverCm) throw new Error('OPC UA scanner simulator: not started');
+    this.#serverCm.automaticallyAcceptUnknownCertificate = accept;
+  }
+
+  /** Puts a client certificate (PEM file) in the server's trust list, as a scanner's administrator would. */
+  async trustClientCertificate(pemFile: string): Promise<void> {
+    if (!this.#serverCm) throw new Error('OPC UA scanner simulator: not started');
+    await this.#serverCm.trustCertificate(pemToDer(readFileSync(pemFile, 'utf8')));
   }
 
   powerOn(): void {
@@ -356,4 +365,10 @@ export class ScannerOpcuaServer extends EventEmitter<ScannerOpcuaServerEvents> {
     if (this.#ownsPkiDir) this.#pkiDir = null;
     this.#ownsPkiDir = false;
   }
+}
+
+function pemToDer(pem: string): Buffer {
+  const m = /-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/.exec(pem);
+  if (!m) throw new Error('OPC UA scanner simulator: not a PEM certificate');
+  return Buffer.from(m[1].replace(/\s+/g, ''), 'base64');
 }

@@ -352,8 +352,11 @@ export class ScannerOpcuaClient implements Service {
   #explain(err: unknown): string {
     const msg = err instanceof Error ? err.message : String(err);
     const pki = this.#o.pkiDir;
-    if (/BadCertificateUntrusted|certificate verification failed/i.test(msg)) {
-      return `the certificate of the server at ${this.endpoint} is not trusted (${firstLine(msg)}): it was placed in ${pki}/rejected/; if it is the scanner's, move it to ${trustedCertsDir(pki)}/ (see docs/opcua.md)`;
+    if (/server certificate verification failed/i.test(msg)) {
+      if (/BadCertificateUntrusted/.test(msg)) {
+        return `the certificate of the server at ${this.endpoint} is not trusted (${firstLine(msg)}): it was placed in ${pki}/rejected/; if it is the scanner's, move it to ${trustedCertsDir(pki)}/ (see docs/opcua.md)`;
+      }
+      return `the certificate of the server at ${this.endpoint} failed verification (${firstLine(msg)}): check its validity dates, and the CA certificates and CRLs in ${pki}/trusted/ and ${pki}/issuers/ (see docs/opcua.md)`;
     }
     if (/BadSecurityChecksFailed|BadCertificate/i.test(msg)) {
       return `the server at ${this.endpoint} refused this client's certificate (${firstLine(msg)}): add ${ownCertificateFile(pki)} to the scanner's trusted certificates (see docs/opcua.md)`;

@@ -184,6 +184,25 @@ describe('scanner OPC UA client against the simulator', () => {
     await armed;
   });
 
+  it('says when the server refuses this client\'s certificate, and connects once the scanner trusts it', async () => {
+    sim.acceptUnknownClientCertificates = false;
+    try {
+      const c = client({ securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256' }, { trust: [sim.certificateFile] });
+      const down = c.next('disconnected', (s) => s.state === 'disconnected');
+      await c.client.start();
+      const d = await down;
+      const own = join(c.pkiDir, 'own', 'certs', 'client_certificate.pem');
+      expect(d.status.detail).toMatch(/refused this client's certificate .*BadSecurityChecksFailed/);
+      expect(d.status.detail).toContain(own);
+      // The scanner's administrator puts our certificate in its trust list; the client needs nothing.
+      const ok = c.next('ok', isOk, 15_000);
+      await sim.trustClientCertificate(own);
+      await ok;
+    } finally {
+      sim.acceptUnknownClientCertificates = true;
+    }
+  });
+
   it('refuses an untrusted server certificate, says where to put it, and connects once it is moved there', async () => {
     const c = client({ securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256' });
     const down = c.next('disconnected', (s) => s.state === 'disconnected');
