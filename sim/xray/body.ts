@@ -29,8 +29,10 @@ export interface BodySpec {
   floorZ: number;
   /** +1 or -1: which way along the vehicle the body faces (side-on) or its head points (lying). */
   heading: 1 | -1;
-  /** Joint angles in degrees, drawn by samplePose if not given. */
+  /** Joint angles in degrees (samplePose draws them). */
   joints: JointAngles;
+  /** Girth relative to an average build (0.85 slim .. 1.25 heavy). */
+  build: number;
 }
 
 export interface JointAngles {
@@ -161,7 +163,7 @@ function buildSegments(spec: BodySpec): (Segment & { hintA?: Vec3 })[] {
   const k = spec.statureMm / 1750;
   const kh = Math.pow(k, 0.45); // heads are relatively larger in children
   const child = spec.age === 'child';
-  const girth = child ? 0.9 : 1;
+  const girth = (child ? 0.9 : 1) * spec.build;
   const j = spec.joints;
   // Local (a, l, s) -> world offset from the pelvis centre.
   const W = (a: number, l: number, s: number): Vec3 =>

@@ -81,8 +81,13 @@ export function planCargo(space: Space, kind: CargoKind, fill: number, heightSha
   const level = { empty: 0.3, light: 0.8, medium: 1.2, dense: 2.6 }[target];
   let x = space.x0 + rng.range(0, 150);
   if (kind === 'empty') {
-    if (rng.chance(0.5)) items.push(pallet(space.x0 + rng.range(0, avail - 1300), floor, 1, rng));
+    if (avail > 1500 && rng.chance(0.5)) items.push(pallet(space.x0 + rng.range(0, avail - 1300), floor, 1, rng));
     return { kind, items, rowDepth };
+  }
+  if (avail < 1500) {
+    // A car boot: luggage, bags and boxes, no pallets.
+    luggage(items, space, kind, level, rng);
+    return { kind, items, rowDepth: space.depth };
   }
   while (x < end - 300) {
     const k = kind === 'mixed' ? rng.pick(['boxes', 'sacks', 'textiles', 'produce', 'drums', 'tyres', 'machinery'] as const) : kind;
@@ -196,14 +201,38 @@ function cartons(items: Item[], x: number, len: number, floor: number, hMax: num
           { material: 'water', density: level * rng.range(0.15, 0.4), texture: 0.15 },
           { material: 'aluminium', density: level * rng.range(0.03, 0.1), texture: 0.3 },
         ]);
-  const cw = rng.range(300, 600), ch = rng.range(250, 500);
-  for (let z = base; z + ch <= top + 1; z += ch) {
-    for (let cx = x; cx + cw <= x + len + 1; cx += cw) {
-      const d = (content.density ?? 0.2) * rng.range(0.8, 1.2);
-      items.push(boxItem(cx + 5, cx + cw - 5, z + 3, z + ch - 3, rows, rowDepth, { ...content, density: d }));
-      // Cardboard walls seen edge-on.
-      items.push(boxItem(cx + 3, cx + 8, z + 3, z + ch - 3, rows, rowDepth, { material: 'cellulose', density: 0.7 }));
+  // Cartons: two sizes per pallet, interlocked layers, some cartons missing from the top layer,
+  // contents varying carton to carton.
+  const sizes = [rng.range(300, 600), rng.range(300, 600)];
+  const ch = rng.range(250, 500);
+  let layer = 0;
+  for (let z = base; z + ch <= top + 1; z += ch, layer++) {
+    const cw = sizes[layer % 2];
+    const last = z + 2 * ch > top + 1;
+    const shift = layer % 2 ? rng.range(0, cw / 2) : 0;
+    for (let cx = x + shift; cx + cw <= x + len + 1; cx += cw) {
+      if (last && rng.chance(0.3)) continue;
+      const d = (content.density ?? 0.2) * rng.range(0.7, 1.3);
+      const h = ch * (last ? rng.range(0.7, 1) : 1);
+      items.push(boxItem(cx + 5, cx + cw - 5, z + 3, z + h - 3, rows, rowDepth * rng.range(0.85, 1), { ...content, density: d }));
+      // Cardboard walls and flaps seen edge-on.
+      items.push(boxItem(cx + 3, cx + 8, z + 3, z + h - 3, rows, rowDepth, { material: 'cellulose', density: 0.7 }));
+      items.push(boxItem(cx + 5, cx + cw - 5, z + h - 8, z + h - 3, rows, rowDepth, { material: 'cellulose', density: 0.5 }));
     }
+  }
+}
+
+function luggage(items: Item[], space: Space, kind: CargoKind, level: number, rng: Rng): void {
+  let x = space.x0 + rng.range(0, 60);
+  const n = rng.int(1, 4);
+  for (let k = 0; k < n && x < space.x1 - 150; k++) {
+    const w = Math.min(space.x1 - x, rng.range(250, 650)), h = Math.min(space.z1 - space.z0, rng.range(200, 550));
+    const z0 = space.z0 + (rng.chance(0.3) && k > 0 ? rng.range(0, 200) : 0);
+    const stuff: Stuff =
+      kind === 'sacks' ? { material: 'produce', density: 0.6 * level } : kind === 'produce' ? { material: 'produce', density: 0.4 * level, texture: 0.3 } : { material: rng.pick(['cellulose', 'plastic'] as const), density: rng.range(0.1, 0.3) * level, texture: 0.3 };
+    items.push(boxItem(x, x + w, z0, Math.min(space.z1, z0 + h), 1, space.depth * rng.range(0.3, 0.7), stuff));
+    items.push(boxItem(x, x + 6, z0, Math.min(space.z1, z0 + h), 1, space.depth * 0.5, { material: 'steel', density: 0.8 })); // frames, zips, handles
+    x += w + rng.range(10, 150);
   }
 }
 
@@ -233,7 +262,7 @@ function sacks(items: Item[], x: number, len: number, floor: number, hMax: numbe
     const x0 = x + (layer % 2 ? sl * 0.25 : 0);
     const x1 = Math.min(x + len, x0 + Math.floor(len / sl) * sl);
     if (x1 - x0 < sl / 2) continue;
-    const lean = rng.range(-40, 40);
+    const lean = rng.range(-20, 20);
     items.push({
       x0, x1, z0: z, z1: z + sh, rows,
       draw: (proj, n) => {
@@ -241,8 +270,8 @@ function sacks(items: Item[], x: number, len: number, floor: number, hMax: numbe
         let m = ((x1 - x0 - 120) * sh * 0.75 * 450 * n * rho) / 1000;
         for (let sx = x0 + sl / 2; sx < x1; sx += sl) {
           const cx = sx + lean;
-          proj.ellipsoid(v3(cx, 0, z + sh / 2), [X, Y, Z], [sl / 2, 200, sh * 0.5], { ...stuff, density: rho * 0.25 * n });
-          m += ((4 / 3) * Math.PI * (sl / 2) * 200 * sh * 0.5 * rho * 0.25 * n) / 1000;
+          proj.ellipsoid(v3(cx, 0, z + sh / 2), [X, Y, Z], [sl / 2 - 40, 200, sh * 0.5], { ...stuff, density: rho * 0.25 * n });
+          m += ((4 / 3) * Math.PI * (sl / 2 - 40) * 200 * sh * 0.5 * rho * 0.25 * n) / 1000;
         }
         return m;
       },

@@ -21,11 +21,11 @@ interface Entry {
 const ENTRIES: Entry[] = [
   { file: 'articulated-light-load-person.png', title: 'Articulated truck, light load: a person among the cargo is easy to see', opts: { seed: 1, vehicleClass: 'articulated', trailer: 'container', cargoDensity: 'light', cargoKind: 'boxes', hidingPlace: 'among-cargo', peopleCount: 1 } },
   { file: 'articulated-dense-load-person.png', title: 'Articulated truck, dense load: two people in a cavity built into the load are hard to see', opts: { seed: 23, vehicleClass: 'articulated', trailer: 'container', cargoDensity: 'dense', hidingPlace: 'cavity-in-load', peopleCount: 2 } },
-  { file: 'box-truck-decoys-clear.png', title: 'Box truck with decoys (a carcass, a water container, a sack) and no person', opts: { seed: 0, vehicleClass: 'box-truck', cargoDensity: 'light', peopleCount: 0, decoys: 3 } },
-  { file: 'van-decoys-person.png', title: 'Van with decoys (a carcass, a bundle) and a person among the cargo', opts: { seed: 5, vehicleClass: 'van', cargoDensity: 'light', hidingPlace: 'among-cargo', peopleCount: 1, decoys: 2 } },
-  { file: 'car-boot-person.png', title: 'Car with a person curled up in the boot', opts: { seed: 44, vehicleClass: 'car', hidingPlace: 'car-boot', peopleCount: 1 } },
+  { file: 'box-truck-decoys-clear.png', title: 'Box truck with decoys and no person', opts: { seed: 0, vehicleClass: 'box-truck', cargoDensity: 'light', peopleCount: 0, decoys: 3 } },
+  { file: 'van-decoys-person.png', title: 'Van with decoys and a person among the cargo', opts: { seed: 5, vehicleClass: 'van', cargoDensity: 'light', hidingPlace: 'among-cargo', peopleCount: 1, decoys: 2 } },
+  { file: 'car-boot-person.png', title: 'Car with a person hidden in the boot', opts: { seed: 44, vehicleClass: 'car', hidingPlace: 'car-boot', peopleCount: 1 } },
   { file: 'box-truck-cab-sleeper.png', title: 'Box truck: a person on the sleeper bunk behind the seats', opts: { seed: 51, vehicleClass: 'box-truck', cargoDensity: 'medium', hidingPlace: 'cab-sleeper', peopleCount: 1 } },
-  { file: 'articulated-false-floor.png', title: 'Curtain-sided trailer, medium load: a child lying in a false floor', opts: { seed: 2, vehicleClass: 'articulated', trailer: 'curtain-trailer', cargoDensity: 'medium', hidingPlace: 'false-floor', peopleCount: 1 } },
+  { file: 'articulated-false-floor.png', title: 'Curtain-sided trailer, medium load: a person lying in a false floor', opts: { seed: 2, vehicleClass: 'articulated', trailer: 'curtain-trailer', cargoDensity: 'medium', hidingPlace: 'false-floor', peopleCount: 1 } },
   { file: 'articulated-empty-container.png', title: 'Empty container with three people inside', opts: { seed: 75, vehicleClass: 'articulated', trailer: 'container', hidingPlace: 'empty-load', peopleCount: 3 } },
   { file: 'articulated-empty-container-low.png', title: 'The same scan, low-energy (4 MeV) image', opts: { seed: 75, vehicleClass: 'articulated', trailer: 'container', hidingPlace: 'empty-load', peopleCount: 3 }, energy: 'low' },
 ];

@@ -325,6 +325,7 @@ function placePerson(
   const age: AgeGroup = opts.age ?? (rng.chance(0.2) ? 'child' : 'adult');
   const statureMm = sampleStature(age, rng);
   const heading: 1 | -1 = rng.chance(0.5) ? 1 : -1;
+  const build = rng.range(0.85, age === 'adult' ? 1.25 : 1.1);
   // In or among the cargo: where the cargo is, not in the empty part of the load space.
   const extent = place === 'among-cargo' || place === 'cavity-in-load' ? cargoExtent(plan) : null;
   if (extent && extent.x1 - extent.x0 > 1200) space = { ...space, x0: Math.max(space.x0, extent.x0 + 200), x1: Math.min(space.x1, extent.x1 - 100) };
@@ -344,7 +345,7 @@ function placePerson(
             : ['side', 'beam', 'end-on']
         : ['beam', 'side'];
     const facing = rng.pick(facings);
-    const spec: BodySpec = { pose, facing, age, statureMm, x: 0, y: rng.range(-300, 300), floorZ: space.z0, heading, joints: samplePose(pose, rng) };
+    const spec: BodySpec = { pose, facing, age, statureMm, x: 0, y: rng.range(-300, 300), floorZ: space.z0, heading, joints: samplePose(pose, rng), build };
     const size = bodySize(spec);
     const over = Math.max(0, size.height - roomH) + Math.max(0, size.length - roomL);
     if (over < bestScore) {
