@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type ResolvedDetector, exposeProjection } from '../../../sim/xray/detector.js';
 import { Rng } from '../../../sim/xray/prng.js';
 import { Projection, v3, X, Z } from '../../../sim/xray/projection.js';
-import { synthesizeScan } from '../../../sim/xray/index.js';
+import { scanLines, synthesizeScan } from '../../../sim/xray/index.js';
 
 // NIST XCOM mass attenuation coefficients (cm^2/g), written out here rather than read from the
 // module under test: water 0.02770 @ 6 MeV, 0.03403 @ 4 MeV; iron 0.03105 @ 6 MeV, 0.03316 @ 4 MeV.
@@ -136,5 +136,65 @@ describe('detector defects', () => {
 
   it('rejects out-of-range defect positions with the field named', () => {
     expect(() => synthesizeScan({ ...base, detector: { deadChannels: [9999] } })).toThrow(/deadChannels/);
+  });
+});
+
+describe('detector response', () => {
+  const open = (over: Partial<ResolvedDetector>) => exposeProjection(new Projection(400, 300, 5, new Rng(1)), ideal({ ...over }), false, new Rng(21));
+  const sd = (xs: number[]) => {
+    const m = xs.reduce((a, b) => a + b, 0) / xs.length;
+    return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) / m;
+  };
+
+  it('line-to-line source flicker scales whole lines by the configured spread', () => {
+    // Half the open beam, so that the flicker is not clipped at 65535.
+    const p = new Projection(400, 300, 5, new Rng(1));
+    p.box(0, 2000, 0, 1500, 250, { material: 'water' });
+    const out = exposeProjection(p, ideal({ flickerSigma: 0.02 }), false, new Rng(22));
+    const lineMeans = Array.from({ length: 400 }, (_, i) => {
+      let s = 0;
+      for (let r = 0; r < 300; r++) s += out.high[r * 400 + i];
+      return s / 300;
+    });
+    expect(sd(lineMeans)).toBeGreaterThan(0.016);
+    expect(sd(lineMeans)).toBeLessThan(0.024);
+    // Within a line every channel is scaled alike: no flicker without the option.
+    const flat = exposeProjection(p, ideal(), false, new Rng(22));
+    expect(flat.high[100 * 400 + 7]).toBe(flat.high[100 * 400 + 300]);
+  });
+
+  it('channel gain error scales whole channels by the configured spread', () => {
+    const p = new Projection(300, 400, 5, new Rng(1));
+    p.box(0, 1500, 0, 2000, 250, { material: 'water' });
+    const out = exposeProjection(p, ideal({ gainSigma: 0.01 }), false, new Rng(23));
+    const rowMeans = Array.from({ length: 400 }, (_, r) => out.high[r * 300 + 150]);
+    expect(sd(rowMeans)).toBeGreaterThan(0.008);
+    expect(sd(rowMeans)).toBeLessThan(0.012);
+    expect(open({}).high[5]).toBe(65535);
+  });
+
+  it('blur spreads a sharp edge over the neighbouring pixels and keeps flat regions flat', () => {
+    const p = new Projection(100, 100, 5, new Rng(1));
+    p.box(250, 500, 0, 500, 100, { material: 'steel' }); // edge between lines 49 and 50
+    const sharp = exposeProjection(p, ideal(), false, new Rng(2)).high;
+    const soft = exposeProjection(p, ideal({ blur: 0.2 }), false, new Rng(2)).high;
+    const at = (img: Uint16Array, i: number) => img[50 * 100 + i];
+    expect(at(sharp, 49)).toBe(65535);
+    expect(at(soft, 49)).toBeLessThan(65535 * 0.9);
+    expect(at(soft, 50)).toBeGreaterThan(at(sharp, 50));
+    expect(Math.abs(at(soft, 70) - at(sharp, 70))).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('line access', () => {
+  it('scanLines returns lines in scanner order (line-major) with both energies', () => {
+    const scan = synthesizeScan({ seed: 3, pixelMm: 15, dual: true });
+    const b = scanLines(scan, 'id-3', 10, 5);
+    expect([b.firstIndex, b.count, b.channels, b.scanId]).toEqual([10, 5, scan.height, 'id-3']);
+    for (const [i, c] of [[0, 0], [2, 17], [4, scan.height - 1]]) {
+      expect(b.high[i * scan.height + c]).toBe(scan.high[c * scan.width + 10 + i]);
+      expect(b.low![i * scan.height + c]).toBe(scan.low![c * scan.width + 10 + i]);
+    }
+    expect(() => scanLines(scan, 'x', scan.width - 2, 5)).toThrow(/outside/);
   });
 });
