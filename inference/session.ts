@@ -46,7 +46,10 @@ export class OnnxTileRunner implements TileRunner {
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
-      });
+        // No busy-waiting between tiles: the edge box's cores are shared with the scanner bridge,
+        // the event loop and the cameras; spinning threads slowed 2-thread tiles 2-3x under load.
+        extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+      } as ort.InferenceSession.SessionOptions);
     } catch (err) {
       throw new ModelLoadError(`model file ${where} cannot be loaded by onnxruntime (${firstLine(err)}): it is not a valid ONNX model for this runtime`);
     }
