@@ -49,6 +49,14 @@ export class MemoryOutbox implements AlertOutbox {
     return true;
   }
 
+  removeAll(seqs: readonly number[]): number {
+    this.#open();
+    const gone = new Set(seqs);
+    const before = this.#entries.length;
+    for (let i = this.#entries.length - 1; i >= 0; i--) if (gone.has(this.#entries[i].seq)) this.#entries.splice(i, 1);
+    return before - this.#entries.length;
+  }
+
   depth(): OutboxDepth {
     this.#open();
     const counts = { alert: 0, scan: 0, event: 0 };

@@ -55,6 +55,11 @@ export interface AlertOutbox {
   pending(afterSeq: number, limit: number): OutboxEntry[];
   /** Removes an entry once the broker has acknowledged it; false if it was not there. */
   remove(seq: number): boolean;
+  /**
+   * Removes acknowledged entries together (one transaction, one sync for SqliteOutbox); returns
+   * how many were there. A removal lost in a crash only means a duplicate after the restart.
+   */
+  removeAll(seqs: readonly number[]): number;
   depth(): OutboxDepth;
   close(): void;
 }

@@ -34,6 +34,7 @@ export class SqliteOutbox implements AlertOutbox {
   readonly #db: Database.Database;
   readonly #lane: string;
   readonly #put: (m: OutboxMessage) => PutResult;
+  readonly #removeAll: (seqs: readonly number[]) => number;
   readonly #stmts: {
     find: Database.Statement<[string, string, string], { seq: number }>;
     count: Database.Statement<[string], { n: number }>;
@@ -99,6 +100,11 @@ export class SqliteOutbox implements AlertOutbox {
       const info = s.insert.run(this.#lane, m.kind, m.id, m.topic, m.payload, new Date().toISOString());
       return { seq: Number(info.lastInsertRowid), duplicate: false, refused: false, evicted };
     }).immediate;
+    this.#removeAll = db.transaction((seqs: readonly number[]) => {
+      let n = 0;
+      for (const seq of seqs) n += this.#stmts.remove.run(this.#lane, seq).changes;
+      return n;
+    });
   }
 
   put(m: OutboxMessage): PutResult {
@@ -111,6 +117,10 @@ export class SqliteOutbox implements AlertOutbox {
 
   remove(seq: number): boolean {
     return this.#stmts.remove.run(this.#lane, seq).changes > 0;
+  }
+
+  removeAll(seqs: readonly number[]): number {
+    return seqs.length === 0 ? 0 : this.#removeAll(seqs);
   }
 
   depth(): OutboxDepth {

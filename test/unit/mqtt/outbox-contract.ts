@@ -50,6 +50,14 @@ export function outboxContract(name: string, make: OutboxFactory): void {
       expect(o.pending(0, 10).map((e) => e.id)).toEqual(['s1', 'e1']);
     });
 
+    it('removes acknowledged entries together', () => {
+      const o = fresh();
+      const seqs = ['s1', 's2', 's3', 's4'].map((id) => o.put(msg('scan', id)).seq!);
+      expect(o.removeAll([seqs[0], seqs[2], 999_999])).toBe(2);
+      expect(o.pending(0, 10).map((e) => e.id)).toEqual(['s2', 's4']);
+      expect(o.removeAll([])).toBe(0);
+    });
+
     it('never reuses a seq, even after the newest entry is removed', () => {
       const o = fresh();
       o.put(msg('scan', 's1'));
