@@ -3,19 +3,26 @@ import type { LineBatch, ScanImage } from '../../runtime/domain.js';
 
 /**
  * Turning detector samples into pictures an operator reads. Samples are transmitted intensity
- * (65535 = open beam); the picture shows log-attenuation, so that thin and thick parts of a
- * vehicle both keep contrast: open beam white, dense material dark, as on scanner workstations.
+ * (65535 = open beam); the picture shows log-attenuation (compressed by DISPLAY_GAMMA), so that
+ * thin and thick parts of a vehicle both keep contrast: open beam white, dense material dark, as
+ * on scanner workstations.
  */
 
 /** Attenuation (natural log of I0/I) shown as black; above it everything is black. */
 export const ATTENUATION_MAX = 8;
+/**
+ * Power applied to the attenuation before it becomes a grey level. Below 1 it spreads the thin
+ * parts of a vehicle (sheet metal, cargo, people behind a wall: attenuation 0.1-2) over more
+ * grey levels than the dense ones, where the eye needs them.
+ */
+export const DISPLAY_GAMMA = 0.6;
 
 /** uint16 sample -> display byte (255 = open beam, 0 = attenuation >= ATTENUATION_MAX). */
 export const DISPLAY_LUT: Uint8Array = (() => {
   const lut = new Uint8Array(65536);
   for (let v = 0; v < 65536; v++) {
     const att = Math.log(65535 / Math.max(v, 1));
-    lut[v] = 255 - Math.round(Math.min(1, Math.max(0, att / ATTENUATION_MAX)) * 255);
+    lut[v] = 255 - Math.round(Math.min(1, Math.max(0, att / ATTENUATION_MAX)) ** DISPLAY_GAMMA * 255);
   }
   return lut;
 })();

@@ -106,7 +106,7 @@ export function HistoryView(p: { lanes: LaneState[] }) {
             <thead>
               <tr>
                 <th>Time</th>
-                <th>Lane</th>
+                {p.lanes.length > 1 && <th>Lane</th>}
                 <th>Scan</th>
                 <th>Plate</th>
                 <th>Verdict</th>
@@ -117,8 +117,8 @@ export function HistoryView(p: { lanes: LaneState[] }) {
             <tbody>
               {rows?.map((r) => (
                 <tr class={detail?.result.scanId === r.result.scanId ? 'sel' : ''} onClick={() => void open(r)} data-scan-id={r.result.scanId}>
-                  <td>{dateTime(r.result.startedAt)}</td>
-                  <td>{laneName(r.result.laneId)}</td>
+                  <td title={r.result.startedAt}>{dateTime(r.result.startedAt)}</td>
+                  {p.lanes.length > 1 && <td>{laneName(r.result.laneId)}</td>}
                   <td class="mono">{r.result.scanId}</td>
                   <td class="plate">{r.result.vehicle?.plate ?? r.result.vehicle?.containerCode ?? '—'}</td>
                   <td>

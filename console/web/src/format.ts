@@ -6,10 +6,13 @@ export function time(iso: string | null | undefined): string {
   return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false });
 }
 
+/** Today: the time; another day: the date (year-month-day) and time to the minute. */
 export function dateTime(iso: string | null | undefined): string {
   if (!iso) return '-';
   const d = new Date(iso);
-  return `${d.toLocaleDateString([], { year: 'numeric', month: '2-digit', day: '2-digit' })} ${time(iso)}`;
+  if (d.toDateString() === new Date().toDateString()) return time(iso);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
 export function score(s: number | null | undefined): string {

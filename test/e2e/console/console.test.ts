@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
@@ -38,6 +38,7 @@ const TOPIC = 'checkpoint/e2e-site/lane-1';
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'console-e2e-'));
+  mkdirSync(join(dir, 'drop'));
   const users = new UserDirectory(join(dir, 'users.json'));
   await users.set('alice', 'operator', 'alice-password-1');
   await users.set('sam', 'supervisor', 'sam-password-1');

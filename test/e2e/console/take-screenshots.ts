@@ -1,10 +1,11 @@
 /**
- * Takes the console screenshots in docs/screenshots/ from a runtime fed with synthetic scans:
+ * Takes the console screenshots in docs/screenshots/:
  *   node bin/run-ts.js test/e2e/console/take-screenshots.ts [outDir]
- * The lane bus gets the events a scanner, the lane pipeline and the model would produce; the
- * camera pictures are drawn stand-ins.
+ * Scans come from the X-ray synthesizer (sim/xray), streamed line by line onto the lane bus.
+ * This script plays the model: a scan's flagged regions are the synthesizer's ground-truth boxes
+ * of the hidden people, with a fixed score. Camera pictures are drawn stand-ins.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
@@ -12,15 +13,17 @@ import sharp from 'sharp';
 import { UserDirectory } from '../../../console/server/users.js';
 import { configSchema } from '../../../config/schema.js';
 import { SiteRuntime } from '../../../runtime/app.js';
-import type { Alert, EvidenceRef, Region, ScanResult } from '../../../runtime/domain.js';
+import type { EvidenceRef, Region, ScanResult } from '../../../runtime/domain.js';
 import { deviceStatus } from '../../../runtime/lane-health.js';
 import { alertFor } from '../../../runtime/lane-pipeline.js';
 import { silentLogger } from '../../../runtime/logger.js';
-import { batchOf, syntheticScan } from './synthetic-scan.js';
+import { synthesizeScan, type VehicleClass } from '../../../sim/xray/index.js';
+import { batchOf } from './synthetic-scan.js';
 
 const out = resolve(process.argv[2] ?? 'docs/screenshots');
 mkdirSync(out, { recursive: true });
 const dir = mkdtempSync(join(tmpdir(), 'console-shots-'));
+mkdirSync(join(dir, 'drop'));
 const users = new UserDirectory(join(dir, 'users.json'));
 await users.set('j.meyer', 'operator', 'screenshot-pass');
 const config = configSchema.parse({
@@ -65,29 +68,32 @@ function evidence(scanId: string): EvidenceRef[] {
   ];
 }
 
-async function scan(scanId: string, plate: string, detection: { score: number; regions: Region[] } | null, page?: Page, stopAt?: number): Promise<{ result: ScanResult; alert: Alert | null }> {
-  const s = syntheticScan({ scanId, laneId: lane.id, plate, lines: 900, channels: 300 });
-  lane.bus.emit('scan.begin', s.meta);
-  for (let first = 0; first < s.image.width; first += 60) {
-    if (stopAt !== undefined && first >= stopAt) {
-      await new Promise((r) => setTimeout(r, 300));
+async function scan(scanId: string, plate: string, o: { seed: number; vehicle: VehicleClass; people: number; model: boolean }, page?: Page, stopAt?: number): Promise<void> {
+  const image = synthesizeScan({ seed: o.seed, dual: true, vehicleClass: o.vehicle, peopleCount: o.people, cargoDensity: 'medium', decoys: 1 });
+  const startedAt = new Date().toISOString();
+  lane.bus.emit('scan.begin', { scanId, laneId: lane.id, startedAt, channels: image.height, energies: 2, pixelMm: image.pixelMm, lineRateHz: 300, vehicle: { plate }, source: 'stream' });
+  const step = 100;
+  for (let first = 0; first < image.width; first += step) {
+    if (stopAt !== undefined && first >= stopAt && first < stopAt + step) {
+      await new Promise((r) => setTimeout(r, 400));
       await page!.screenshot({ path: join(out, 'console-scanning.png') });
     }
-    lane.bus.emit('scan.lines', batchOf(scanId, s.image, first, 60));
+    lane.bus.emit('scan.lines', batchOf(scanId, image, first, step));
     await new Promise((r) => setTimeout(r, 10));
   }
+  const regions: Region[] = o.model ? image.truth.people.map((p, i) => ({ ...p.box, score: i === 0 ? 0.94 : 0.81 })) : [];
+  const score = regions.length ? 0.94 : 0.03;
   const now = new Date().toISOString();
   const result: ScanResult = {
-    scanId, laneId: lane.id, siteId: config.site.id, startedAt: s.meta.startedAt, endedAt: now, decidedAt: now, outcome: 'completed',
-    verdict: detection ? (detection.score >= 0.5 ? 'person' : 'clear') : 'unavailable',
-    ...(detection ? {} : { unavailableReason: 'model person-fcn failed to load: manifest.json missing' }),
-    score: detection?.score ?? null, regions: detection?.regions ?? [], model: detection ? { name: 'person-fcn', version: '1.0.0' } : null,
-    vehicle: { plate }, lines: s.image.width, channels: s.image.height, missingLines: 0, evidence: evidence(scanId),
+    scanId, laneId: lane.id, siteId: config.site.id, startedAt, endedAt: now, decidedAt: now, outcome: 'completed',
+    verdict: o.model ? (score >= 0.5 ? 'person' : 'clear') : 'unavailable',
+    ...(o.model ? {} : { unavailableReason: 'model person-fcn failed to load: manifest.json missing' }),
+    score: o.model ? score : null, regions, model: o.model ? { name: 'person-fcn', version: '1.0.0' } : null,
+    vehicle: { plate }, lines: image.width, channels: image.height, missingLines: 0, evidence: evidence(scanId),
   };
-  lane.bus.emit('scan.decided', { result, image: s.image });
+  lane.bus.emit('scan.decided', { result, image });
   const alert = alertFor(result);
   if (alert) lane.bus.emit('alert.raised', alert);
-  return { result, alert };
 }
 
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
@@ -99,16 +105,18 @@ await page.fill('input[name=password]', 'screenshot-pass');
 await page.click('button[type=submit]');
 await page.waitForSelector('[data-testid=status-banner]');
 
-await scan('SC-20260114-0007', 'KL-482-TR', { score: 0.04, regions: [] });
-await scan('SC-20260114-0008', 'MN-771-PA', { score: 0.02, regions: [] });
-await page.waitForSelector('[data-testid=verdict][data-verdict=clear]');
-await page.waitForTimeout(600);
+await scan('SC-20260114-0007', 'KL-482-TR', { seed: 7, vehicle: 'van', people: 0, model: true });
+await scan('SC-20260114-0008', 'MN-771-PA', { seed: 8, vehicle: 'box-truck', people: 0, model: true });
+await page.waitForSelector('[data-testid=verdict][data-verdict=clear][data-scan-id=SC-20260114-0008]');
+await page.waitForFunction(() => !document.querySelector('.live .viewer-caption')?.textContent?.includes('live preview'));
+await page.waitForTimeout(500);
 await page.screenshot({ path: join(out, 'console-clear.png') });
 
-await scan('SC-20260114-0009', 'AB-123-CD', { score: 0.91, regions: [{ x: 478, y: 128, w: 62, h: 100, score: 0.91 }, { x: 610, y: 150, w: 40, h: 60, score: 0.38 }] }, page, 540);
+await scan('SC-20260114-0009', 'AB-123-CD', { seed: 24, vehicle: 'articulated', people: 2, model: true }, page, 2000);
 await page.waitForSelector('[data-testid=alert-banner][data-state=new]');
-await page.waitForSelector('[data-testid=scan-canvas][data-width="900"]');
-await page.waitForTimeout(800);
+const fullPicture = () => page.waitForFunction(() => !document.querySelector('.live .viewer-caption')?.textContent?.includes('live preview'));
+await fullPicture();
+await page.waitForTimeout(500);
 await page.screenshot({ path: join(out, 'console-alert.png') });
 await page.click('[data-testid=ack]');
 await page.waitForSelector('[data-testid=alert-banner][data-state=acknowledged]');
@@ -118,18 +126,32 @@ await page.screenshot({ path: join(out, 'console-disposition.png') });
 await page.click('[data-testid=dispo-submit]');
 await page.waitForSelector('[data-testid=alert-banner]', { state: 'detached' });
 
-// Material view of the same scan.
+// Material view of the same scan, zoomed in (mouse wheel) on the flagged regions.
 await page.click('text=Material');
 await page.waitForTimeout(800);
+const box = (await page.locator('.live [data-testid=scan-canvas]').boundingBox())!;
+const [imgW, imgH] = [3592, 1000];
+const k = Math.min((box.height - 32) / imgH, (box.width - 32) / imgW);
+const cx = box.x + (box.width - imgW * k) / 2 + 2420 * k;
+const cy = box.y + (box.height - imgH * k) / 2 + 600 * k;
+await page.mouse.move(cx, cy);
+for (let i = 0; i < 8; i++) {
+  await page.mouse.wheel(0, -100);
+  await page.waitForTimeout(60);
+}
+await page.waitForTimeout(600);
 await page.screenshot({ path: join(out, 'console-material.png') });
+await page.click('text=Fit');
 await page.click('text=High energy');
 
 // Degraded: the model is gone and a camera is down.
 lane.bus.emit('device.status', deviceStatus('model', 'unavailable', 'detection unavailable: model person-fcn failed to load: manifest.json missing'));
 lane.bus.emit('device.status', deviceStatus('camera.front', 'offline', 'no frame for 5 s; reconnecting'));
-await scan('SC-20260114-0010', 'GH-310-KE', null);
+await scan('SC-20260114-0010', 'GH-310-KE', { seed: 10, vehicle: 'box-truck', people: 0, model: false });
 await page.waitForSelector('[data-testid=status-banner][data-level=bad]');
-await page.waitForTimeout(800);
+await page.waitForSelector('[data-testid=verdict][data-verdict=unavailable]');
+await fullPicture();
+await page.waitForTimeout(500);
 await page.screenshot({ path: join(out, 'console-degraded.png') });
 await page.click('[data-testid=ack]');
 healthy();
@@ -137,11 +159,16 @@ healthy();
 await page.click('[data-testid=tab-history]');
 await page.waitForSelector('[data-testid=history-table] tbody tr');
 await page.click('[data-testid=history-table] tbody tr[data-scan-id="SC-20260114-0009"]');
-await page.waitForSelector('[data-testid=history-viewer] [data-testid=scan-canvas][data-width="900"]');
+await page.waitForSelector('[data-testid=history-viewer] [data-testid=scan-canvas]:not([data-width="0"])');
 await page.waitForTimeout(600);
 await page.screenshot({ path: join(out, 'console-history.png') });
 
 await browser.close();
 await runtime.stop();
+// Palette PNGs: a third of the size, no visible change at this resolution.
+for (const name of readdirSync(out).filter((n) => n.startsWith('console-') && n.endsWith('.png'))) {
+  const file = join(out, name);
+  writeFileSync(file, await sharp(readFileSync(file)).png({ compressionLevel: 9, palette: true, quality: 90, effort: 8 }).toBuffer());
+}
 rmSync(dir, { recursive: true, force: true });
 process.stdout.write(`screenshots in ${out}\n`);

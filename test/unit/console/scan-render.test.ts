@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { DISPLAY_LUT, downsampleBatch, liveGeometry, materialRgb, renderScanPng } from '../../../console/server/scan-render.js';
+import { DISPLAY_GAMMA, DISPLAY_LUT, downsampleBatch, liveGeometry, materialRgb, renderScanPng } from '../../../console/server/scan-render.js';
 import type { LineBatch, ScanImage } from '../../../runtime/domain.js';
 
 describe('scan rendering', () => {
@@ -8,8 +8,10 @@ describe('scan rendering', () => {
     expect(DISPLAY_LUT[65535]).toBe(255);
     expect(DISPLAY_LUT[0]).toBe(0);
     expect(DISPLAY_LUT[1]).toBe(0);
-    // e^-4 transmission = half of the 8-unit attenuation range.
-    expect(DISPLAY_LUT[Math.round(65535 * Math.exp(-4))]).toBeCloseTo(128, -1);
+    // e^-4 transmission = half of the 8-unit attenuation range, then the display gamma.
+    expect(DISPLAY_LUT[Math.round(65535 * Math.exp(-4))]).toBe(255 - Math.round(0.5 ** DISPLAY_GAMMA * 255));
+    // Thin material keeps more grey levels than a linear scale would give it.
+    expect(255 - DISPLAY_LUT[Math.round(65535 * Math.exp(-0.5))]!).toBeGreaterThan(Math.round((0.5 / 8) * 255 * 2));
     for (let v = 1; v < 65535; v += 97) expect(DISPLAY_LUT[v + 1]!).toBeGreaterThanOrEqual(DISPLAY_LUT[v]!);
   });
 
