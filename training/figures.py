@@ -54,7 +54,7 @@ def example(scan: Scan, outcome: ScanOutcome, heat: np.ndarray, path: str, shrin
 
 
 def validation_examples(
-    scans: list[Scan], outcomes: list[ScanOutcome], heats: dict, threshold: float, out_dir: str, per_kind: int = 2
+    scans: list[Scan], outcomes: list[ScanOutcome], heats: dict, threshold: float, out_dir: str, per_kind: int = 1
 ) -> dict[str, list[dict]]:
     """Picks hits, misses and false alarms (or the highest-scoring scans without people) and draws them."""
     by_id = {s.scan_id: s for s in scans}

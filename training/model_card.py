@@ -15,6 +15,7 @@ from collections import Counter
 EVAL_BEGIN = "<!-- eval:begin -->"
 EVAL_END = "<!-- eval:end -->"
 EVAL_PLACEHOLDER = (
+    "## Evaluation on the held-out test set\n\n"
     "Not measured yet for this model file. Run `npm run eval` (held-out test seeds, never used in training): it "
     "writes recall, false alarms per scan without people, ROC AUC, the per-category breakdown, the robustness "
     "figures and the ROC picture into this section."
@@ -198,8 +199,6 @@ def render(report: dict, eval_section: str | None) -> str:
                 w("")
                 w(f"  ![{kind}](pictures/{it['file']})")
                 w("")
-    w("## Metrics on the held-out test set")
-    w("")
     w(EVAL_BEGIN + (eval_section if eval_section is not None else "\n" + EVAL_PLACEHOLDER + "\n") + EVAL_END)
     w("")
     w("## Known limits")
