@@ -8,8 +8,9 @@ import type { Rng } from './prng.js';
  * Per energy, per pixel (channel r, line i):
  *   T        = exp(-sum mu*t)                               Beer-Lambert transmission
  *   T'       = T blurred by a 3-tap kernel along both axes   focal spot, scintillator crosstalk
+ *   T'       = T + s * (T averaged over ~0.3 m)               scattered radiation
  *   N        = I0 * f_i * T'                                 expected photons; f_i line flicker
- *   n        ~ Poisson(N)                                    photon noise
+ *   n        ~ Poisson(N) + N(0, e^2)                        photon noise, readout noise
  *   out      = round(65535 * n / I0 * g_r)                   g_r residual channel gain error
  * Dead channels read 0. Missing lines are lines the scanner never delivered: they are filled by
  * linear interpolation between their neighbours, as the lane's scan assembler does, and flagged.
@@ -31,6 +32,10 @@ export interface DetectorOptions {
   blur?: number;
   /** Missing lines: explicit line indices, or a count of random ones (in short bursts). Default none. */
   missingLines?: number[] | number;
+  /** Electronic (readout) noise, standard deviation in photon units. Default 3. */
+  readNoise?: number;
+  /** Scattered radiation reaching the detector, as a fraction of the mean transmission around a pixel (about 0.3 m). Default 0.002. */
+  scatter?: number;
 }
 
 export interface ResolvedDetector {
@@ -42,6 +47,8 @@ export interface ResolvedDetector {
   flickerSigma: number;
   blur: number;
   missingLines: number[];
+  readNoise: number;
+  scatter: number;
 }
 
 export function resolveDetector(opts: DetectorOptions, width: number, height: number, pixelMm: number, rng: Rng): ResolvedDetector {
@@ -51,6 +58,9 @@ export function resolveDetector(opts: DetectorOptions, width: number, height: nu
     if (!(v > 0)) throw new RangeError(`detector.${k} must be > 0, got ${v}`);
   }
   const blur = opts.blur ?? 0.12;
+  for (const [k, v] of [['readNoise', opts.readNoise], ['scatter', opts.scatter], ['gainSigma', opts.gainSigma], ['flickerSigma', opts.flickerSigma]] as const) {
+    if (v !== undefined && !(v >= 0 && v < 1e6)) throw new RangeError(`detector.${k} must be >= 0, got ${v}`);
+  }
   if (!(blur >= 0 && blur <= 1 / 3)) throw new RangeError(`detector.blur must be within 0..0.333, got ${blur}`);
   const dead = resolveIndices(opts.deadChannels ?? (rng.chance(0.7) ? 0 : rng.chance(0.8) ? 1 : 2), height, 'deadChannels', rng, 1);
   const missing = resolveIndices(opts.missingLines ?? 0, width, 'missingLines', rng, 3);
@@ -63,6 +73,8 @@ export function resolveDetector(opts: DetectorOptions, width: number, height: nu
     flickerSigma: opts.flickerSigma ?? 0.003,
     blur,
     missingLines: missing,
+    readNoise: opts.readNoise ?? 3,
+    scatter: opts.scatter ?? 0.002,
   };
 }
 
@@ -98,12 +110,14 @@ export function expose(
   const n = width * height;
   const t = new Float32Array(n);
   for (let k = 0; k < n; k++) t[k] = Math.exp(-att[k]);
+  if (det.scatter > 0) addScatter(t, width, height, det.scatter);
   if (det.blur > 0) blur3(t, width, height, det.blur);
   const flicker = new Float32Array(width);
   for (let i = 0; i < width; i++) flicker[i] = det.flickerSigma > 0 ? Math.max(0, 1 + det.flickerSigma * rng.normal()) : 1;
   const out = new Uint16Array(n);
   const scale = 65535 / photons;
   const z = new Float32Array(width);
+  const read2 = det.readNoise * det.readNoise;
   for (let r = 0; r < height; r++) {
     if (dead[r]) continue;
     const g = channelGain[r] * scale;
@@ -113,8 +127,8 @@ export function expose(
       const lambda = photons * flicker[i] * t[base + i];
       let counts: number;
       if (!det.noise) counts = lambda;
-      else if (lambda >= 30) counts = lambda + Math.sqrt(lambda) * z[i];
-      else counts = rng.poisson(lambda);
+      else if (lambda >= 30) counts = lambda + Math.sqrt(lambda + read2) * z[i];
+      else counts = rng.poisson(lambda) + (read2 > 0 ? det.readNoise * rng.normal() : 0);
       const v = Math.round(counts * g);
       out[base + i] = v <= 0 ? 0 : v >= 65535 ? 65535 : v;
     }
@@ -152,6 +166,38 @@ export function fillMissingLines(img: Uint16Array, width: number, height: number
       }
     }
     i = j;
+  }
+}
+
+/**
+ * Adds scattered radiation: a fraction of the local mean transmission, taken over cells of 64 x 64
+ * pixels and interpolated bilinearly (scatter varies slowly across the image).
+ */
+function addScatter(t: Float32Array, width: number, height: number, fraction: number): void {
+  const cell = 64;
+  const gw = Math.ceil(width / cell), gh = Math.ceil(height / cell);
+  const grid = new Float32Array(gw * gh);
+  const cnt = new Float32Array(gw * gh);
+  for (let r = 0; r < height; r++) {
+    const gy = Math.floor(r / cell) * gw;
+    const base = r * width;
+    for (let i = 0; i < width; i++) {
+      grid[gy + Math.floor(i / cell)] += t[base + i];
+      cnt[gy + Math.floor(i / cell)]++;
+    }
+  }
+  for (let k = 0; k < grid.length; k++) grid[k] = (fraction * grid[k]) / cnt[k];
+  for (let r = 0; r < height; r++) {
+    const fy = Math.min(Math.max((r + 0.5) / cell - 0.5, 0), gh - 1);
+    const y0 = Math.floor(fy), y1 = Math.min(y0 + 1, gh - 1), wy = fy - y0;
+    const base = r * width;
+    for (let i = 0; i < width; i++) {
+      const fx = Math.min(Math.max((i + 0.5) / cell - 0.5, 0), gw - 1);
+      const x0 = Math.floor(fx), x1 = Math.min(x0 + 1, gw - 1), wx = fx - x0;
+      const top = grid[y0 * gw + x0] + (grid[y0 * gw + x1] - grid[y0 * gw + x0]) * wx;
+      const bot = grid[y1 * gw + x0] + (grid[y1 * gw + x1] - grid[y1 * gw + x0]) * wx;
+      t[base + i] += top + (bot - top) * wy;
+    }
   }
 }
 

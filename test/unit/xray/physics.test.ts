@@ -10,7 +10,7 @@ const WATER = { high: 0.0277, low: 0.03403, rho: 1.0 };
 const IRON = { high: 0.03105, low: 0.03316, rho: 7.87 };
 
 function ideal(over: Partial<ResolvedDetector> = {}): ResolvedDetector {
-  return { photonsHigh: 50_000, photonsLow: 30_000, noise: false, gainSigma: 0, deadChannels: [], flickerSigma: 0, blur: 0, missingLines: [], ...over };
+  return { photonsHigh: 50_000, photonsLow: 30_000, noise: false, gainSigma: 0, deadChannels: [], flickerSigma: 0, blur: 0, missingLines: [], readNoise: 0, scatter: 0, ...over };
 }
 
 function slab(material: 'water' | 'steel', mm: number, size = 120): Projection {
@@ -97,6 +97,37 @@ describe('photon noise', () => {
     const variance = counts.reduce((a, b) => a + (b - mean) ** 2, 0) / (counts.length - 1);
     expect(Math.abs(mean - lambda) / lambda).toBeLessThan(0.02);
     expect(Math.abs(variance - lambda) / lambda).toBeLessThan(0.05);
+  });
+});
+
+describe('readout noise and scatter', () => {
+  it('readout noise adds its variance to the photon noise', () => {
+    const photons = 200;
+    const p = slab('water', 200, 260);
+    const T = Math.exp(-WATER.high * 20);
+    const variance = (readNoise: number) => {
+      const out = exposeProjection(p, ideal({ noise: true, photonsHigh: photons, readNoise }), false, new Rng(31));
+      const c: number[] = [];
+      for (let r = 40; r < 220; r++) for (let i = 40; i < 220; i++) c.push((out.high[r * 260 + i] * photons) / 65535);
+      const m = c.reduce((a, b) => a + b, 0) / c.length;
+      return c.reduce((a, b) => a + (b - m) ** 2, 0) / (c.length - 1);
+    };
+    const lambda = photons * T;
+    expect(Math.abs(variance(0) - lambda) / lambda).toBeLessThan(0.04);
+    expect(Math.abs(variance(5) - (lambda + 25)) / (lambda + 25)).toBeLessThan(0.04);
+  });
+
+  it('scatter lifts an opaque region by a fraction of the surrounding transmission', () => {
+    const p = new Projection(256, 256, 5, new Rng(1));
+    p.box(0, 640, 0, 1280, 600, { material: 'steel' }); // left half opaque (T ~ 1e-6)
+    const none = exposeProjection(p, ideal(), false, new Rng(4)).high;
+    const some = exposeProjection(p, ideal({ scatter: 0.02 }), false, new Rng(4)).high;
+    const at = (img: Uint16Array, i: number) => img[128 * 256 + i];
+    expect(at(none, 120)).toBeLessThanOrEqual(1);
+    // Near the edge the 64-pixel cells average open beam and steel: about 0.02 * 0.5 * 65535.
+    expect(at(some, 120)).toBeGreaterThan(200);
+    expect(at(some, 120)).toBeLessThan(0.02 * 65535);
+    expect(at(some, 10)).toBeLessThan(at(some, 120));
   });
 });
 

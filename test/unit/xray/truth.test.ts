@@ -3,7 +3,7 @@ import { type SynthOptions, type SynthScan, HIDING_PLACES, VEHICLE_CLASSES, synt
 import { VEHICLES_BY_HIDING_PLACE } from '../../../sim/xray/scene.js';
 
 // Small, noise-free scans so that a scan with and without its people can be compared pixel by pixel.
-const quiet = { noise: false, blur: 0, gainSigma: 0, flickerSigma: 0, deadChannels: 0 } as const;
+const quiet = { noise: false, blur: 0, gainSigma: 0, flickerSigma: 0, deadChannels: 0, scatter: 0 } as const;
 
 function checkBoxes(scan: SynthScan): void {
   for (const p of scan.truth.people) {
