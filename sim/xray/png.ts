@@ -46,7 +46,7 @@ function encode(width: number, height: number, bitDepth: 8 | 16, colorType: 0 | 
     raw[off] = 0; // filter: none (fast; zlib does the work)
     rows(r, raw.subarray(off + 1, off + 1 + bytesPerRow));
   }
-  return Buffer.concat([SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw, { level: 6 })), chunk('IEND', new Uint8Array(0))]);
+  return Buffer.concat([SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw, { level: 3 })), chunk('IEND', new Uint8Array(0))]);
 }
 
 /** 16-bit greyscale PNG from row-major uint16 samples. */

@@ -97,6 +97,14 @@ describe('ground truth', () => {
     }
   });
 
+  it('a short detector column clips boxes at the top of the image and drops people above it', () => {
+    for (let seed = 0; seed < 4; seed++) {
+      const scan = synthesizeScan({ seed, pixelMm: 15, channels: 200, vehicleClass: 'box-truck', hidingPlace: 'cab-roof', peopleCount: 2, detector: quiet });
+      expect(scan.height).toBe(200);
+      checkBoxes(scan);
+    }
+  });
+
   it('person share 0 gives only clear scans and 1 only scans with people', () => {
     for (let seed = 0; seed < 8; seed++) {
       expect(synthesizeScan({ seed, pixelMm: 15, personShare: 0 }).truth.label).toBe('clear');
