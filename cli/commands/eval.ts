@@ -31,6 +31,8 @@ Options:
   --robust-count <n>     scans also evaluated under each robustness variant (default 60)
   --workers <n>          synthesis worker threads (default: cores - 1, at least 1)
   --threads <n>          onnxruntime threads (default 1)
+  --data <dir>           read the test scans from a data set folder written by 'checkpoint-edge sim xray'
+                         (seeds in the test range only) instead of synthesizing them; --count limits them
   --out <dir>            write the results here instead of the model folder
   --alert <t>            lane alert threshold to report figures at (default 0.5)
   --region <t>           region threshold (default 0.3)`,
@@ -43,6 +45,7 @@ Options:
       workers: { type: 'string' },
       threads: { type: 'string' },
       out: { type: 'string' },
+      data: { type: 'string' },
       alert: { type: 'string' },
       region: { type: 'string' },
     });
@@ -60,12 +63,12 @@ Options:
       if (!(n >= 0 && n <= 1)) throw new UsageError(`eval: --${name} must be a number in [0, 1], got "${s}"`);
       return n;
     };
-    const count = int('count', v.count, 200, 1, 100_000);
+    const count = int('count', v.count, v.data ? 100_000 : 200, 1, 100_000);
     const seedStart = int('seed-start', v['seed-start'], TEST_SEEDS.first, 0, 2 ** 31);
-    if (seedStart < TEST_SEEDS.first || seedStart + count - 1 > TEST_SEEDS.last) {
+    if (!v.data && (seedStart < TEST_SEEDS.first || seedStart + count - 1 > TEST_SEEDS.last)) {
       throw new UsageError(`eval: seeds ${seedStart}–${seedStart + count - 1} leave the held-out test range ${TEST_SEEDS.first}–${TEST_SEEDS.last} (docs/xray-synthesizer.md); other seeds may have been used in training`);
     }
-    const robustCount = int('robust-count', v['robust-count'], Math.min(60, count), 0, count);
+    const robustCount = int('robust-count', v['robust-count'], Math.min(60, count), 0, 100_000);
     const workers = int('workers', v.workers, Math.max(1, availableParallelism() - 1), 0, 64);
     const threads = int('threads', v.threads, 1, 1, 64);
     const alert = frac('alert', v.alert, 0.5);
@@ -79,7 +82,7 @@ Options:
       process.stderr.write(`eval: detection unavailable: ${st.reason}\n`);
       return EXIT.failure;
     }
-    process.stderr.write(`eval: ${st.model.name} ${st.model.version}: ${count} test scans from seed ${seedStart}, ${robustCount} with robustness variants, ${workers} synthesis worker(s), ${threads} inference thread(s)\n`);
+    process.stderr.write(`eval: ${st.model.name} ${st.model.version}: ${v.data ? `test scans of ${v.data}` : `${count} test scans from seed ${seedStart}`}, ${robustCount} with robustness variants, ${workers} synthesis worker(s), ${threads} inference thread(s)\n`);
     const t0 = Date.now();
     let result;
     try {
@@ -91,11 +94,12 @@ Options:
         robustCount,
         settings: { dual: true },
         workers,
+        ...(v.data ? { dataDir: resolve(v.data) } : {}),
         alert,
         region,
         maxFalseAlarmRate: 0.02,
         progress: (done, total) => {
-          if (done % 10 === 0 || done === total) process.stderr.write(`eval: ${done}/${total} scans, ${Math.round((Date.now() - t0) / 1000)} s\n`);
+          if (done % 10 === 0 || done === total) process.stderr.write(`eval: ${done}${v.data ? "" : `/${total}`} scans, ${Math.round((Date.now() - t0) / 1000)} s\n`);
         },
       });
     } finally {
@@ -109,7 +113,7 @@ Options:
     const neg = report.scans.filter((s) => !s.peopleMatched.length).map((s) => s.score);
     const op = report.overall.atOperating;
     const curves = [{ name: `clean (AUC ${report.overall.auc.toFixed(3)})`, colour: '#1f4e9c', points: rocCurve(pos, neg) }];
-    const roc = await rocPng(curves, { fpr: op.falseAlarmRate, tpr: op.scanRecall }, `${report.model.name} ${report.model.version}: ${count} held-out test scans`);
+    const roc = await rocPng(curves, { fpr: op.falseAlarmRate, tpr: op.scanRecall }, `${report.model.name} ${report.model.version}: ${report.testSet.count} held-out test scans`);
     writeFileSync(join(out, 'eval-roc.png'), roc);
     const counters: Record<string, number> = {};
     const pics = examples.map((e) => {
@@ -121,7 +125,7 @@ Options:
     rewriteCard(join(out, 'MODEL_CARD.md'), evalSection(report, { roc: 'eval-roc.png', examples: pics }), `Model card: ${report.model.name}`);
     const a = report.acceptance;
     process.stdout.write(
-      `eval: ${report.model.name} ${report.model.version} on ${count} held-out scans: ROC AUC ${report.overall.auc.toFixed(3)}; ` +
+      `eval: ${report.model.name} ${report.model.version} on ${report.testSet.count} held-out scans: ROC AUC ${report.overall.auc.toFixed(3)}; ` +
         `operating threshold ${report.thresholds.operating.alert.toFixed(4)}: ${(op.recall * 100).toFixed(1)} % of ${op.people} people found, ` +
         `${op.falseAlarms}/${op.clearScans} false alarms (${(op.falseAlarmRate * 100).toFixed(1)} %); acceptance ${a.met ? 'met' : 'NOT met'}; ` +
         `at alert ${alert}: ${(report.overall.atLaneDefault.recall * 100).toFixed(1)} % found, ${(report.overall.atLaneDefault.falseAlarmRate * 100).toFixed(1)} % false alarms\n` +

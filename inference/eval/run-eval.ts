@@ -3,7 +3,7 @@ import { analyzeImage } from '../analyze-image.js';
 import type { OnnxDetector } from '../detector.js';
 import { auc, matchPeople, operatingThreshold, rates, rocCurve, type Box, type Rates, type ScanOutcome } from './metrics.js';
 import { examplePng } from './pictures.js';
-import { testScans, TEST_SEEDS, type EvalScan, type EvalSettings } from './test-set.js';
+import { datasetScans, testScans, TEST_SEEDS, type EvalScan, type EvalSettings } from './test-set.js';
 import { applyVariant, VARIANT_DESCRIPTIONS, VARIANTS, type VariantName } from './variants.js';
 
 export interface EvalOptions {
@@ -15,6 +15,8 @@ export interface EvalOptions {
   robustCount: number;
   settings: EvalSettings;
   workers: number;
+  /** Read the test scans from this data set folder instead of synthesizing them. */
+  dataDir?: string;
   /** Lane defaults (lanes[].thresholds). */
   alert: number;
   region: number;
@@ -40,7 +42,7 @@ export interface EvalReport {
   model: ModelIdentity;
   generatedAt: string;
   durationS: number;
-  testSet: { generator: string; firstSeed: number; lastSeed: number; count: number; testSeedRange: { first: number; last: number }; settings: EvalSettings; robustnessScans: number };
+  testSet: { generator: string; dataDir?: string; firstSeed: number; lastSeed: number; count: number; testSeedRange: { first: number; last: number }; settings: EvalSettings; robustnessScans: number };
   definitions: Record<string, string>;
   thresholds: { laneDefault: { alert: number; region: number }; operating: { alert: number; region: number; maxFalseAlarmRate: number } };
   overall: { auc: number; atLaneDefault: Rates; atOperating: Rates };
@@ -89,7 +91,8 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
   };
 
   let k = 0;
-  for await (const scan of testScans(o.seedStart, o.count, o.settings, o.workers)) {
+  const source = o.dataDir ? datasetScans(o.dataDir, o.count) : testScans(o.seedStart, o.count, o.settings, o.workers);
+  for await (const scan of source) {
     const t = performance.now();
     const d = await analyzeImage(o.detector, scan.image, `seed-${scan.seed}`);
     times.push(performance.now() - t);
@@ -161,12 +164,13 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
     durationS: Math.round((performance.now() - t0) / 1000),
     testSet: {
       generator: 'sim/xray synthesizeScan (docs/xray-synthesizer.md)',
-      firstSeed: o.seedStart,
-      lastSeed: o.seedStart + o.count - 1,
-      count: o.count,
+      ...(o.dataDir ? { dataDir: o.dataDir } : {}),
+      firstSeed: records[0]?.seed ?? o.seedStart,
+      lastSeed: records[records.length - 1]?.seed ?? o.seedStart,
+      count: records.length,
       testSeedRange: { first: TEST_SEEDS.first, last: TEST_SEEDS.last },
       settings: o.settings,
-      robustnessScans: Math.min(o.robustCount, o.count),
+      robustnessScans: Math.min(o.robustCount, records.length),
     },
     definitions: {
       found: 'a person is found when the scan verdict is person (score >= alert threshold) and a region scoring >= the region threshold overlaps the person box with IoU >= 0.1, or the centre of one lies inside the other',

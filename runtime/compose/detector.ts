@@ -18,7 +18,8 @@ export async function createDetector(ctx: LaneContext): Promise<Detector> {
   const m = ctx.lane.model;
   if (!m) return new UnavailableDetector(`no model is configured for lane ${ctx.lane.id} (lanes[].model)`);
   const path = modelDir(m.path);
-  return OnnxDetector.open({ path, threads: m.threads, warmup: m.warmup, retryMs: MODEL_RETRY_MS, log: ctx.log.child({ part: 'model' }) });
+  // Status changes reach the log through the lane's device.status 'model', so no logger here.
+  return OnnxDetector.open({ path, threads: m.threads, warmup: m.warmup, retryMs: MODEL_RETRY_MS });
 }
 
 export function modelDir(path: string): string {
