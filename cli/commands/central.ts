@@ -105,9 +105,18 @@ const cmd: CliCommand = {
       print: say,
     });
 
+    const connect = async (watch: boolean): Promise<boolean> => {
+      try {
+        await client.connect(watch);
+        return true;
+      } catch (err) {
+        process.stderr.write(`${(err as Error).message}\n`);
+        return false;
+      }
+    };
     if (command) {
       const request = oneShot(command, rest, { site: v.site, lane: v.lane, operator, note: v.note });
-      await client.connect(false);
+      if (!(await connect(false))) return EXIT.failure;
       try {
         const r = await client.send(request.site, request.lane, request.name, request.body, timeoutMs);
         say(describeResponse(request.name, r));
@@ -120,7 +129,7 @@ const cmd: CliCommand = {
       }
     }
 
-    await client.connect(true);
+    if (!(await connect(true))) return EXIT.failure;
     say(`central: watching ${v.prefix ?? 'checkpoint'}/${v.site ?? '+'}/+/... on ${url} as operator ${operator}; type help for commands`);
     return new Promise<number>((resolve) => {
       const rl = createInterface({ input: process.stdin, terminal: false });

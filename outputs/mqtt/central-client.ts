@@ -72,7 +72,7 @@ export class CentralClient {
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error) => {
         client.end(true);
-        reject(new Error(`central: cannot connect to ${o.url}: ${err.message}`));
+        reject(new Error(`central: cannot connect to ${o.url}: ${err.message}; check that the broker runs and that the URL, --protocol and TLS options are right`));
       };
       client.once('connect', () => {
         client.off('error', onError);
@@ -92,18 +92,23 @@ export class CentralClient {
     if (!client) throw new Error('central: not connected');
     const transaction = randomUUID();
     const topics = new LaneTopics(this.#o.prefix, siteId, laneId);
-    const answer = new Promise<CommandResponse>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#waiting.delete(transaction);
-        reject(new Error(`central: no response to ${command} from ${siteId}/${laneId} within ${timeoutMs} ms (is the lane online? see its availability topic)`));
-      }, timeoutMs);
-      this.#waiting.set(transaction, (r) => {
-        clearTimeout(timer);
-        resolve(r);
+    let settle: ((r: CommandResponse) => void) | null = null;
+    const answer = new Promise<CommandResponse>((resolve) => (settle = resolve));
+    this.#waiting.set(transaction, (r) => settle!(r));
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await client.publishAsync(topics.command(command), JSON.stringify({ ...body, transaction }), { qos: 1 });
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`central: no response to ${command} from ${siteId}/${laneId} within ${timeoutMs} ms (is the lane online? see its availability topic)`)), timeoutMs);
       });
-    });
-    await client.publishAsync(topics.command(command), JSON.stringify({ ...body, transaction }), { qos: 1 });
-    return answer;
+      return await Promise.race([answer, timeout]);
+    } catch (err) {
+      if ((err as Error).message.startsWith('central:')) throw err;
+      throw new Error(`central: ${command} to ${siteId}/${laneId} could not be sent: ${(err as Error).message}`, { cause: err });
+    } finally {
+      clearTimeout(timer);
+      this.#waiting.delete(transaction);
+    }
   }
 
   async close(): Promise<void> {

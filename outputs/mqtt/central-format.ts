@@ -20,9 +20,9 @@ export function availabilityLine(t: ParsedTopic, payload: string): string {
   return `${clock()} ${where(t)} availability "${p.slice(0, 40)}" (not in the contract)`;
 }
 
-/** The part of a status that is worth a line when it changes (not times or counters). */
+/** What a status line shows apart from counters: a new line is printed when this changes. */
 export function statusKey(s: StatusPayload): string {
-  return `${s.overall}|${s.devices.map((d) => `${d.device}=${d.state}:${d.detail ?? ''}`).join('|')}`;
+  return `${s.overall}|${s.devices.map((d) => `${d.device}=${d.state}${d.state !== 'ok' ? `:${d.detail ?? ''}` : ''}`).join('|')}|${s.versions.edge}|${s.versions.model}`;
 }
 
 export function statusLine(t: ParsedTopic, s: StatusPayload): string {
