@@ -184,7 +184,9 @@ export class ConsoleApi {
     const { token, session } = this.#o.sessions.create(user.name, user.role);
     this.#o.store.audit({ user: user.name, role: user.role, action: 'login', ok: true, ip });
     this.#o.log.info({ audit: 'login', user: user.name, role: user.role, ip }, `console: ${user.name} (${user.role}) logged in from ${ip}`);
-    res.setHeader('set-cookie', sessionCookie(token, Math.floor(this.#o.sessions.ttlMs / 1000), this.#o.secureCookie));
+    // Behind an HTTPS reverse proxy the cookie is marked Secure, so it never travels in clear.
+    const secure = this.#o.secureCookie || req.headers['x-forwarded-proto'] === 'https';
+    res.setHeader('set-cookie', sessionCookie(token, Math.floor(this.#o.sessions.ttlMs / 1000), secure));
     sendJson(res, 200, sessionInfo(session));
   }
 

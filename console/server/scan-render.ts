@@ -96,11 +96,11 @@ export async function renderScanPng(image: ScanImage, view: ScanView): Promise<B
   if (width === 0 || height === 0) throw new Error('scan image is empty (0 lines)');
   if (view === 'material') {
     if (!image.low) throw new Error('material view needs a dual-energy image; this scan has only the high energy');
-    return sharp(materialRgb(image.high, image.low), { raw: { width, height, channels: 3 } }).png({ compressionLevel: 6 }).toBuffer();
+    return sharp(materialRgb(image.high, image.low), { raw: { width, height, channels: 3 } }).png({ compressionLevel: 3 }).toBuffer();
   }
   const samples = view === 'low' ? image.low : image.high;
   if (!samples) throw new Error('this scan has no low-energy image');
-  return sharp(displayBytes(samples), { raw: { width, height, channels: 1 } }).toColourspace('b-w').png({ compressionLevel: 6 }).toBuffer();
+  return sharp(displayBytes(samples), { raw: { width, height, channels: 1 } }).toColourspace('b-w').png({ compressionLevel: 3 }).toBuffer();
 }
 
 /** Live-view geometry of a scan: every `factor`-th line, channels averaged in groups of `factor`. */

@@ -85,14 +85,16 @@ async function logIn(page: Page, user: string, password: string): Promise<void> 
 
 /** Sends a scan through the lane as a scanner would: begin, lines in batches, end. */
 async function driveScan(scanId: string, detection: { score: number; regions: Region[] }, plate: string, page?: Page) {
-  const scan = syntheticScan({ scanId, laneId: 'lane-1', plate });
+  // 400 channels: the live view is downsampled by 2 (320 lines wide), the full picture is not (640).
+  const scan = syntheticScan({ scanId, laneId: 'lane-1', plate, channels: 400 });
   scriptedDetector.next(detection.score, detection.regions);
   lane.bus.emit('scan.begin', scan.meta);
   for (let first = 0; first < scan.image.width; first += 64) {
     lane.bus.emit('scan.lines', batchOf(scanId, scan.image, first, 64));
     if (page && first === 256) {
       // Mid-scan: the live view is building up and says so.
-      await expectSoon(page, async () => Number(await page.getAttribute('[data-testid=scan-canvas]', 'data-width')) > 0);
+      await expectSoon(page, async () => Number(await page.getAttribute('[data-testid=scan-canvas]', 'data-width')) > 0, 'live lines');
+      expect(Number(await page.getAttribute('[data-testid=scan-canvas]', 'data-width'))).toBeLessThanOrEqual(160);
       expect(await page.getAttribute('[data-testid=verdict]', 'data-verdict')).toBe('scanning');
     }
     await new Promise((r) => setTimeout(r, 15));
@@ -162,6 +164,7 @@ describe('operator console in a real browser', () => {
     await page.waitForSelector('[data-testid=verdict][data-verdict=person]');
     expect(await page.textContent('[data-testid=verdict]')).toContain('AB-123-CD');
     await page.waitForSelector('[data-testid=scan-canvas][data-regions="2"]');
+    expect(Number(await page.getAttribute('[data-testid=scan-canvas]', 'data-width'))).toBeLessThanOrEqual(640);
     // The full-resolution picture replaces the live preview, with the regions drawn in red.
     await page.waitForSelector('[data-testid=scan-canvas][data-width="640"]');
     await expectSoon(page, async () => (await redPixels(page)) > 200, 'regions drawn in red');
