@@ -11,6 +11,7 @@ import type { Rng } from './prng.js';
  *   T'       = T + s * (T averaged over ~0.3 m)               scattered radiation
  *   N        = I0 * f_i * T'                                 expected photons; f_i line flicker
  *   n        ~ Poisson(N) + N(0, e^2)                        photon noise, readout noise
+ * (in cab-avoidance mode N is lowered by the cab dose for the cab's lines and out is divided by it)
  *   out      = round(65535 * n / I0 * g_r)                   g_r residual channel gain error
  * Dead channels read 0. Missing lines are lines the scanner never delivered: they are filled by
  * linear interpolation between their neighbours, as the lane's scan assembler does, and flagged.
@@ -32,6 +33,12 @@ export interface DetectorOptions {
   blur?: number;
   /** Missing lines: explicit line indices, or a count of random ones (in short bursts). Default none. */
   missingLines?: number[] | number;
+  /**
+   * Dose in the lines that cover the driver's cab, as a fraction of the full dose (cab-avoidance
+   * mode: the scanner lowers the dose until the cab has passed). 1 = full dose. Default: 1 for cars;
+   * for other vehicles 1 in 70 % of scans, else 0.05 to 0.15.
+   */
+  cabDose?: number;
   /** Electronic (readout) noise, standard deviation in photon units. Default 3. */
   readNoise?: number;
   /** Scattered radiation reaching the detector, as a fraction of the mean transmission around a pixel (about 0.3 m). Default 0.002. */
@@ -49,9 +56,13 @@ export interface ResolvedDetector {
   missingLines: number[];
   readNoise: number;
   scatter: number;
+  cabDose: number;
+  /** Lines from the start scanned at cabDose (0 when the vehicle has no cab or cabDose is 1). */
+  cabLines: number;
 }
 
-export function resolveDetector(opts: DetectorOptions, width: number, height: number, pixelMm: number, rng: Rng): ResolvedDetector {
+/** cabLines: how many lines from the start cover the driver's cab (0 when there is none). */
+export function resolveDetector(opts: DetectorOptions, width: number, height: number, pixelMm: number, rng: Rng, cabLines = 0): ResolvedDetector {
   const photonsHigh = opts.photonsHigh ?? 2000 * pixelMm * pixelMm;
   const photonsLow = opts.photonsLow ?? 0.6 * photonsHigh;
   for (const [k, v] of [['photonsHigh', photonsHigh], ['photonsLow', photonsLow]] as const) {
@@ -62,6 +73,9 @@ export function resolveDetector(opts: DetectorOptions, width: number, height: nu
     if (v !== undefined && !(v >= 0 && v < 1e6)) throw new RangeError(`detector.${k} must be >= 0, got ${v}`);
   }
   if (!(blur >= 0 && blur <= 1 / 3)) throw new RangeError(`detector.blur must be within 0..0.333, got ${blur}`);
+  // Drawn before the other defects only when it is random, so that an explicit value changes nothing else.
+  const cabDose = opts.cabDose ?? (cabLines > 0 && rng.chance(0.3) ? rng.range(0.05, 0.15) : 1);
+  if (!(cabDose > 0 && cabDose <= 1)) throw new RangeError(`detector.cabDose must be within (0, 1], got ${cabDose}`);
   const dead = resolveIndices(opts.deadChannels ?? (rng.chance(0.7) ? 0 : rng.chance(0.8) ? 1 : 2), height, 'deadChannels', rng, 1);
   const missing = resolveIndices(opts.missingLines ?? 0, width, 'missingLines', rng, 3);
   return {
@@ -75,6 +89,8 @@ export function resolveDetector(opts: DetectorOptions, width: number, height: nu
     missingLines: missing,
     readNoise: opts.readNoise ?? 3,
     scatter: opts.scatter ?? 0.002,
+    cabDose,
+    cabLines: cabDose < 1 ? Math.min(width, cabLines) : 0,
   };
 }
 
@@ -114,6 +130,9 @@ export function expose(
   if (det.blur > 0) blur3(t, width, height, det.blur);
   const flicker = new Float32Array(width);
   for (let i = 0; i < width; i++) flicker[i] = det.flickerSigma > 0 ? Math.max(0, 1 + det.flickerSigma * rng.normal()) : 1;
+  // Lines at reduced dose: fewer photons, normalised back by the scanner's per-line reference.
+  const dose = new Float32Array(width).fill(1);
+  dose.fill(det.cabDose, 0, det.cabLines);
   const out = new Uint16Array(n);
   const scale = 65535 / photons;
   const z = new Float32Array(width);
@@ -124,12 +143,12 @@ export function expose(
     const base = r * width;
     if (det.noise) rng.fillNormal(z);
     for (let i = 0; i < width; i++) {
-      const lambda = photons * flicker[i] * t[base + i];
+      const lambda = photons * dose[i] * flicker[i] * t[base + i];
       let counts: number;
       if (!det.noise) counts = lambda;
       else if (lambda >= 30) counts = lambda + Math.sqrt(lambda + read2) * z[i];
       else counts = rng.poisson(lambda) + (read2 > 0 ? det.readNoise * rng.normal() : 0);
-      const v = Math.round(counts * g);
+      const v = Math.round((counts * g) / dose[i]);
       out[base + i] = v <= 0 ? 0 : v >= 65535 ? 65535 : v;
     }
   }

@@ -96,7 +96,8 @@ export function synthesizeScan(opts: SynthOptions): SynthScan {
     if (!t) continue; // entirely outside the image (a fixed `lines` cut the vehicle short)
     people.push({ ...t, pose: p.spec.pose, facing: p.spec.facing, age: p.spec.age, statureMm: Math.round(p.spec.statureMm), hidingPlace: p.hidingPlace });
   }
-  const detector = resolveDetector(opts.detector ?? {}, proj.width, proj.height, pixelMm, new Rng(opts.seed, STREAM_DETECTOR));
+  const cabLines = scene.description.cabRearMm !== undefined ? Math.ceil(scene.description.cabRearMm / pixelMm) : 0;
+  const detector = resolveDetector(opts.detector ?? {}, proj.width, proj.height, pixelMm, new Rng(opts.seed, STREAM_DETECTOR), cabLines);
   const { high, low, missing } = exposeProjection(proj, detector, opts.dual ?? false, new Rng(opts.seed, STREAM_NOISE));
   const scan: SynthScan = {
     seed: opts.seed,

@@ -78,6 +78,8 @@ export interface SceneDescription {
   decoys: { kind: DecoyKind; x0Mm: number; x1Mm: number; z0Mm: number; z1Mm: number }[];
   /** Where the vehicle is along the scan, in mm from the start of line 0. */
   vehicleMm: { x0: number; x1: number };
+  /** Rear end of the driver's cab (mm from the start of line 0), for vehicles with one. */
+  cabRearMm?: number;
 }
 
 export interface BuiltScene {
@@ -280,6 +282,7 @@ export function buildScene(proj: Projection, opts: SceneOptions, vehicleClass: V
       hidingPlaces: [...new Set(people.map((p) => p.hidingPlace))],
       decoys,
       vehicleMm: { x0: Math.round(layout.x0), x1: Math.round(layout.x1) },
+      ...(layout.cabRearMm !== undefined ? { cabRearMm: Math.round(layout.cabRearMm) } : {}),
     },
     people: captured,
     vehicleEndMm: layout.x1,

@@ -36,6 +36,8 @@ export interface VehicleLayout {
   cabRoof?: Space;
   /** Between the chassis rails under the load floor, clear of the axles (trucks). */
   underFloor?: Space;
+  /** Rear end (mm) of the driver's cab for vehicles whose cab a scanner can scan at reduced dose. */
+  cabRearMm?: number;
 }
 
 const STEEL: Stuff = { material: 'steel' };
@@ -219,6 +221,7 @@ function drawVan(proj: Projection, fx: number, rng: Rng): VehicleLayout {
   axle(proj, fx + L - 1100, r, 1700, rng.chance(0.3), true);
   return {
     vehicleClass: 'van',
+    cabRearMm: bulk + 20,
     x0: fx,
     x1: fx + L,
     widthMm: Wd,
@@ -326,6 +329,7 @@ function drawBoxTruck(proj: Projection, fx: number, rng: Rng, choices: VehicleCh
   axle(proj, rearAxle, 480, 1850, true, true);
   return {
     vehicleClass: 'box-truck',
+    cabRearMm: cab.rear,
     x0: fx,
     x1: bx1,
     widthMm: Wd,
@@ -364,6 +368,7 @@ function drawArticulated(proj: Projection, fx: number, rng: Rng, choices: Vehicl
   proj.box(tx1 - 150, tx1 - 40, 450, floorZ - 420, 2400, steel(0.6)); // rear under-run guard
   return {
     vehicleClass: 'articulated',
+    cabRearMm: cab.rear,
     trailer,
     x0: fx,
     x1: Math.max(tx1, tractorEnd),

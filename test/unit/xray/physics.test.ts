@@ -10,7 +10,7 @@ const WATER = { high: 0.0277, low: 0.03403, rho: 1.0 };
 const IRON = { high: 0.03105, low: 0.03316, rho: 7.87 };
 
 function ideal(over: Partial<ResolvedDetector> = {}): ResolvedDetector {
-  return { photonsHigh: 50_000, photonsLow: 30_000, noise: false, gainSigma: 0, deadChannels: [], flickerSigma: 0, blur: 0, missingLines: [], readNoise: 0, scatter: 0, ...over };
+  return { photonsHigh: 50_000, photonsLow: 30_000, noise: false, gainSigma: 0, deadChannels: [], flickerSigma: 0, blur: 0, missingLines: [], readNoise: 0, scatter: 0, cabDose: 1, cabLines: 0, ...over };
 }
 
 function slab(material: 'water' | 'steel', mm: number, size = 120): Projection {
@@ -163,6 +163,25 @@ describe('detector defects', () => {
     expect(random.missing.reduce((a, b) => a + b, 0)).toBe(12);
     // Without the option no line is missing.
     expect(synthesizeScan(base).missing.reduce((a, b) => a + b, 0)).toBe(0);
+  });
+
+  it('cab-avoidance mode scans the cab lines at reduced dose: same mean, more noise', () => {
+    const opts = { seed: 8, pixelMm: 10, vehicleClass: 'articulated' as const, detector: { cabDose: 0.05, photonsHigh: 20_000, gainSigma: 0, flickerSigma: 0, deadChannels: 0 } };
+    const scan = synthesizeScan(opts);
+    const cabLines = scan.truth.detector.cabLines;
+    expect(cabLines).toBe(Math.ceil(scan.truth.scene.cabRearMm! / 10));
+    const full = synthesizeScan({ ...opts, detector: { ...opts.detector, cabDose: 1 } });
+    expect(full.truth.detector.cabLines).toBe(0);
+    // Same scene; compare line-to-line differences in the air above the cab (rows 20..100, 4.8 m to
+    // 4.0 m), where only noise differs: its variance scales with 1 / dose (about 20x here).
+    const W = scan.width;
+    const noise = (img: Uint16Array) => {
+      let d2 = 0, n = 0;
+      for (let r = 20; r < 100; r++) for (let i = 2; i < cabLines - 2; i++, n++) d2 += (img[r * W + i] - img[r * W + i - 1]) ** 2;
+      return d2 / n;
+    };
+    expect(noise(scan.high)).toBeGreaterThan(5 * noise(full.high));
+    expect(() => synthesizeScan({ ...opts, detector: { cabDose: 0 } })).toThrow(/cabDose/);
   });
 
   it('rejects out-of-range defect positions with the field named', () => {
