@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../runtime/logger.js';
@@ -50,10 +50,44 @@ export async function buildWeb(log: Logger, distDir = DIST_DIR): Promise<void> {
   log.info({ ms: Math.round(performance.now() - t0), dir: distDir }, `console front end built into ${distDir}`);
 }
 
-/** Builds the front end when it is missing or older than its sources. */
+const LOCK_DIR = `${DIST_DIR}.lock`;
+/** A build lock older than this was left by a process that died while building. */
+const STALE_LOCK_MS = 120_000;
+
+/**
+ * Builds the front end when it is missing or older than its sources. One process builds at a
+ * time (a lock folder beside console/dist); the others wait and then find it current.
+ */
 export async function ensureWebBuild(log: Logger): Promise<void> {
-  const reason = staleReason();
-  if (!reason) return;
-  log.info(`building the console front end: ${reason}`);
-  await buildWeb(log);
+  if (!staleReason()) return;
+  const until = Date.now() + STALE_LOCK_MS;
+  for (;;) {
+    try {
+      mkdirSync(LOCK_DIR);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`cannot create the build lock ${LOCK_DIR}: ${(err as Error).message}`, { cause: err });
+      let age = 0;
+      try {
+        age = Date.now() - statSync(LOCK_DIR).mtimeMs;
+      } catch {
+        continue; // released meanwhile
+      }
+      if (age > STALE_LOCK_MS) {
+        log.warn(`removing the stale console build lock ${LOCK_DIR} (${Math.round(age / 1000)} s old)`);
+        rmSync(LOCK_DIR, { recursive: true, force: true });
+        continue;
+      }
+      if (Date.now() > until) throw new Error(`another process has been building the console front end for over ${STALE_LOCK_MS / 1000} s (lock ${LOCK_DIR}); remove the lock if no build is running`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  try {
+    const reason = staleReason();
+    if (!reason) return; // built by the process that held the lock
+    log.info(`building the console front end: ${reason}`);
+    await buildWeb(log);
+  } finally {
+    rmSync(LOCK_DIR, { recursive: true, force: true });
+  }
 }
