@@ -22,7 +22,7 @@ export function evalSection(r: EvalReport, pictures: { roc: string; examples: { 
   L.push(`## Evaluation on the held-out test set`, '');
   L.push(`Written by \`npm run eval\` on ${r.generatedAt.slice(0, 10)} for model ${r.model.name} ${r.model.version} (sha256 \`${r.model.sha256?.slice(0, 16)}…\`); full figures in \`eval.json\`.`);
   L.push(`Test set: ${r.testSet.count} synthetic scans, seeds ${r.testSet.firstSeed}–${r.testSet.lastSeed} (the synthesizer's test range ${r.testSet.testSeedRange.first}–${r.testSet.testSeedRange.last}, never used in training), settings \`${JSON.stringify(r.testSet.settings)}\`, analysed by the runtime (inference/) exactly as a lane does. ${r.durationS} s in all; median ${r.timing.msPerScanMedian} ms per scan of ${r.timing.scanMegapixelsMedian} megapixels.`, '');
-  L.push(`A person counts as found when the scan's verdict is person and a reported region (score ≥ ${op.region}) overlaps the person's box with IoU ≥ 0.1 or the centre of one lies inside the other. False alarms: verdict person on a scan without people.`, '');
+  L.push(`A person counts as found when the scan's verdict is person and a reported region (score ≥ ${op.region}) overlaps the person's box with IoU ≥ 0.1 or the region's centre lies inside the person's box. False alarms: verdict person on a scan without people.`, '');
   L.push(`**Operating threshold** (≤ ${pct(op.maxFalseAlarmRate)} false alarms on this test set's clear scans): alert = ${num(op.alert, 4)}.`, '');
   L.push(`**Acceptance** (${r.acceptance.target}): ${r.acceptance.met ? '**met**' : '**not met**'}: ${pct(r.acceptance.recallAtOperating)} of people found at ${pct(r.acceptance.falseAlarmRateAtOperating)} false alarms.`, '');
   L.push(HEAD);

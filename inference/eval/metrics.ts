@@ -20,13 +20,13 @@ export function iou(a: Box, b: Box): number {
 const inside = (px: number, py: number, b: Box) => px >= b.x && px < b.x + b.w && py >= b.y && py < b.y + b.h;
 
 /**
- * A region finds a person when it overlaps the person's box with IoU >= 0.1, or when the centre
- * of either lies inside the other (a region covering a lying person's torso, or a region larger
- * than a child's box).
+ * A region finds a person when it overlaps the person's box with IoU >= 0.1, or when the region's
+ * centre lies inside the person's box (a small region on a large body). A region more than ten
+ * times the box's area that merely contains it does not count: it does not say where the person is.
  */
 export function regionFinds(region: Box, person: Box): boolean {
   if (iou(region, person) >= 0.1) return true;
-  return inside(region.x + region.w / 2, region.y + region.h / 2, person) || inside(person.x + person.w / 2, person.y + person.h / 2, region);
+  return inside(region.x + region.w / 2, region.y + region.h / 2, person);
 }
 
 /** One scan's outcome, threshold-free: the verdict at any alert threshold follows from score. */

@@ -173,7 +173,7 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
       robustnessScans: Math.min(o.robustCount, records.length),
     },
     definitions: {
-      found: 'a person is found when the scan verdict is person (score >= alert threshold) and a region scoring >= the region threshold overlaps the person box with IoU >= 0.1, or the centre of one lies inside the other',
+      found: 'a person is found when the scan verdict is person (score >= alert threshold) and a region scoring >= the region threshold overlaps the person box with IoU >= 0.1, or the centre of the region lies inside the person box',
       recall: 'people found / people in the test scans',
       falseAlarmRate: 'scans without people whose verdict is person / scans without people',
       auc: 'ROC AUC of the calibrated scan score, scans with people against scans without',

@@ -2,13 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { iou, matchPeople, operatingThreshold, rates, regionFinds, rocAuc, rocCurve } from '../../../inference/eval/metrics.js';
 
 describe('eval metrics', () => {
-  it('IoU and the found rule (IoU >= 0.1 or a centre inside the other box)', () => {
+  it('IoU and the found rule (IoU >= 0.1 or the region centre inside the person box)', () => {
     expect(iou({ x: 0, y: 0, w: 10, h: 10 }, { x: 5, y: 0, w: 10, h: 10 })).toBeCloseTo(50 / 150);
     expect(regionFinds({ x: 100, y: 100, w: 10, h: 10 }, { x: 0, y: 0, w: 50, h: 50 })).toBe(false);
     // a small region inside a large person box: IoU 0.04 but its centre is inside
     expect(regionFinds({ x: 10, y: 10, w: 10, h: 10 }, { x: 0, y: 0, w: 50, h: 50 })).toBe(true);
-    // a large region around a child's box
-    expect(regionFinds({ x: 0, y: 0, w: 100, h: 100 }, { x: 70, y: 70, w: 8, h: 8 })).toBe(true);
+    // a region 9x the area of a child's box around it: IoU 0.11
+    expect(regionFinds({ x: 0, y: 0, w: 24, h: 24 }, { x: 8, y: 8, w: 8, h: 8 })).toBe(true);
+    // a region covering half the vehicle that merely contains the box does not say where the person is
+    expect(regionFinds({ x: 0, y: 0, w: 100, h: 100 }, { x: 70, y: 70, w: 8, h: 8 })).toBe(false);
     const m = matchPeople([{ x: 0, y: 0, w: 50, h: 50 }, { x: 500, y: 0, w: 50, h: 50 }], [{ x: 10, y: 10, w: 30, h: 30, score: 0.9 }, { x: 500, y: 0, w: 50, h: 50, score: 0.2 }], 0.3);
     expect(m).toEqual([true, false]);
   });
