@@ -1,6 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Session } from './sessions.js';
 
+/** Unsent bytes a client may have queued before it is dropped (about ten scans of live view). */
+const MAX_BACKLOG_BYTES = 8 * 1024 * 1024;
+
 interface Client {
   res: ServerResponse;
   session: Session;
@@ -57,7 +60,16 @@ export class EventStream {
   broadcast(event: string, data: unknown): void {
     if (this.#clients.size === 0) return;
     const text = frame(event, data);
-    for (const c of this.#clients) c.res.write(text);
+    for (const c of this.#clients) {
+      // A client that stopped reading (a frozen tab, a dead link) is dropped rather than let
+      // its backlog grow without bound; its browser reconnects and gets a fresh hello.
+      if (c.res.writableLength > MAX_BACKLOG_BYTES) {
+        c.res.destroy();
+        this.#clients.delete(c);
+        continue;
+      }
+      c.res.write(text);
+    }
   }
 
   /** Ends the streams of one user's sessions (log-out). */

@@ -6,6 +6,9 @@ export class HttpError extends Error {
   }
 }
 
+/** Window event sent when an API call finds the session gone; detail: the server's reason. */
+export const SESSION_ENDED = 'console-session-ended';
+
 export async function api<T>(path: string, opts: { method?: 'GET' | 'POST'; body?: unknown } = {}): Promise<T> {
   const method = opts.method ?? 'GET';
   const res = await fetch(path, {
@@ -23,6 +26,8 @@ export async function api<T>(path: string, opts: { method?: 'GET' | 'POST'; body
   }
   if (!res.ok) {
     const msg = (data as { error?: string } | null)?.error ?? `${method} ${path} failed: HTTP ${res.status}`;
+    // The session ran out while the page was open: back to the log-in, saying why.
+    if (res.status === 401 && path !== '/api/login' && path !== '/api/session') window.dispatchEvent(new CustomEvent(SESSION_ENDED, { detail: msg }));
     throw new HttpError(res.status, msg);
   }
   return data as T;

@@ -1,7 +1,7 @@
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { SessionInfo } from '../../server/messages.js';
-import { api, HttpError } from './api.js';
+import { api, HttpError, SESSION_ENDED } from './api.js';
 import { AuditView, HistoryView } from './HistoryView.js';
 import { LiveState } from './live-state.js';
 import { LiveView } from './LiveView.js';
@@ -172,6 +172,12 @@ function App() {
   const [notice, setNotice] = useState<string | null>(null);
   useEffect(() => {
     api<SessionInfo>('/api/session').then(setSession, () => setSession(null));
+    const ended = (e: Event) => {
+      setNotice(`Your session ended (${(e as CustomEvent<string>).detail}). Log in again.`);
+      setSession(null);
+    };
+    window.addEventListener(SESSION_ENDED, ended);
+    return () => window.removeEventListener(SESSION_ENDED, ended);
   }, []);
   if (session === undefined) return <div class="muted pad">Loading…</div>;
   if (!session) return <Login notice={notice} onDone={(s) => (setNotice(null), setSession(s))} />;
