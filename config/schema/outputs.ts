@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, intIn, port, text, url } from './fields.js';
+import { bool, ident, intIn, port, text, url } from './fields.js';
 
 export const mqtt = z.strictObject({
   url: url(['mqtt', 'mqtts', 'ws', 'wss']).describe('Broker URL, e.g. mqtts://central.example:8883.'),
@@ -28,6 +28,11 @@ export const mqtt = z.strictObject({
   sessionExpiryS: intIn(0, 4_294_967_295).default(604_800).describe('MQTT 5 session expiry: the broker keeps the lane\'s session (command subscription, queued commands) this long while it is offline.'),
   maxInflight: intIn(1, 1000).default(20).describe('QoS 1 messages published and not yet acknowledged at one time (capped by the broker\'s Receive Maximum).'),
   statusIntervalS: intIn(5, 3600).default(60).describe('The retained status is republished at least this often (outbox depth), and on every health change.'),
+  sparkplug: z.strictObject({
+    enabled: bool().default(false).describe('Also publish each lane as a Sparkplug B edge node (spBv1.0 topics, NBIRTH/NDATA/NDEATH with bdSeq) on a second connection per lane.'),
+    groupId: ident().default('checkpoint').describe('Sparkplug group id.'),
+    nodeId: ident().optional().describe('Sparkplug edge node id prefix. Default: <site>; the node of a lane is <nodeId>-<lane>.'),
+  }).default({ enabled: false, groupId: 'checkpoint' }).describe('Sparkplug B output for SCADA hosts: a state mirror of the lane; alerts are delivered durably on the JSON topics.'),
   commands: z.strictObject({
     allowedOperators: z.array(text()).optional().describe('If set, only these operator names may acknowledge or disposition alerts from central command.'),
   }).default({}).describe('Commands from central command (cmd topics).'),

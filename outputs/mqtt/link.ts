@@ -17,12 +17,24 @@ export interface MqttLinkOptions {
   reconnect: { initialMs: number; maxMs: number };
   /** MQTT 5 session expiry interval; MQTT 3.1.1 sessions last until the broker drops them. */
   sessionExpiryS: number;
-  /** Last will, published by the broker when the link dies without a DISCONNECT. */
-  will: { topic: string; payload: string };
+  /**
+   * Last will, published by the broker when the link dies without a DISCONNECT (QoS 1;
+   * retained unless retain is false). A function is called before each connection attempt
+   * (Sparkplug's NDEATH carries a new bdSeq each time).
+   */
+  will: LinkWill | (() => LinkWill);
+  /** Clean session / clean start (default false: the broker keeps the session). */
+  clean?: boolean;
   connectTimeoutMs?: number;
   log: Logger;
   /** Injected for tests of the backoff. */
   random?: () => number;
+}
+
+export interface LinkWill {
+  topic: string;
+  payload: string | Buffer;
+  retain?: boolean;
 }
 
 export interface ConnectedInfo {
@@ -193,10 +205,11 @@ export class MqttLink extends EventEmitter<LinkEvents> {
     const ca = file('ca', o.tls?.ca);
     const cert = file('cert', o.tls?.cert);
     const key = file('key', o.tls?.key);
+    const will = typeof o.will === 'function' ? o.will() : o.will;
     return {
       protocolVersion: o.protocolVersion,
       clientId: o.clientId,
-      clean: false,
+      clean: o.clean ?? false,
       reconnectPeriod: 0,
       connectTimeout: o.connectTimeoutMs ?? 10_000,
       keepalive: o.keepaliveS,
@@ -206,8 +219,8 @@ export class MqttLink extends EventEmitter<LinkEvents> {
       ...(cert ? { cert } : {}),
       ...(key ? { key } : {}),
       ...(o.tls ? { rejectUnauthorized: o.tls.rejectUnauthorized } : {}),
-      will: { topic: o.will.topic, payload: Buffer.from(o.will.payload), qos: 1, retain: true },
-      ...(o.protocolVersion === 5 ? { properties: { sessionExpiryInterval: o.sessionExpiryS } } : {}),
+      will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: will.retain ?? true },
+      ...(o.protocolVersion === 5 ? { properties: { sessionExpiryInterval: o.clean ? 0 : o.sessionExpiryS } } : {}),
     };
   }
 }

@@ -3,6 +3,7 @@ import { AlertLedger } from '../../outputs/mqtt/alert-ledger.js';
 import { LanePublisher } from '../../outputs/mqtt/lane-publisher.js';
 import { MqttLink } from '../../outputs/mqtt/link.js';
 import { MqttMetrics } from '../../outputs/mqtt/metrics.js';
+import { SparkplugNode } from '../../outputs/mqtt/sparkplug-node.js';
 import { SqliteOutbox } from '../../outputs/mqtt/sqlite-outbox.js';
 import { LaneTopics } from '../../outputs/mqtt/topics.js';
 import type { Config } from '../../config/schema.js';
@@ -34,9 +35,10 @@ export function createMqttServices(ctx: SiteContext): Service[] {
   const outboxPath = resolve(ctx.dataDir, cfg.outbox.path ?? 'outbox.sqlite');
   const evidenceBaseUrl = evidenceBase(ctx, cfg);
   const flushTimeoutMs = Math.max(200, Math.floor(ctx.config.shutdownTimeoutMs / 3) - 1000);
-  return ctx.lanes.map((lane) => {
+  const services: Service[] = [];
+  for (const lane of ctx.lanes) {
     const log = ctx.log.child({ lane: lane.id, part: 'mqtt' });
-    return new LazyLanePublisher(`mqtt:${lane.id}`, lane, log, () =>
+    const publisher = new LazyLanePublisher(`mqtt:${lane.id}`, lane, log, () =>
       new LanePublisher({
         siteId: ctx.config.site.id,
         laneId: lane.id,
@@ -72,7 +74,49 @@ export function createMqttServices(ctx: SiteContext): Service[] {
         metrics,
       }),
     );
+    services.push(publisher);
+    if (cfg.sparkplug.enabled) services.push(sparkplugNode(ctx, cfg, lane, () => publisher.outboxDepth()));
+  }
+  return services;
+}
+
+/** The lane as a Sparkplug B edge node, on a connection of its own (its will is the NDEATH). */
+function sparkplugNode(ctx: SiteContext, cfg: MqttConfig, lane: Lane, outboxDepth: () => number | null): SparkplugNode {
+  const log = ctx.log.child({ lane: lane.id, part: 'sparkplug' });
+  const nodeId = `${cfg.sparkplug.nodeId ?? ctx.config.site.id}-${lane.id}`;
+  let node: SparkplugNode | null = null;
+  const link = new MqttLink({
+    url: cfg.url,
+    protocolVersion: cfg.protocolVersion,
+    clientId: `${clientIdFor(ctx.config, lane.id)}-spb`,
+    ...(cfg.username !== undefined ? { username: cfg.username } : {}),
+    ...(cfg.password !== undefined ? { password: cfg.password } : {}),
+    ...(cfg.tls ? { tls: cfg.tls } : {}),
+    keepaliveS: cfg.keepaliveS,
+    reconnect: cfg.reconnect,
+    sessionExpiryS: 0,
+    clean: true, // Sparkplug B asks for a clean session
+    will: () => node!.willFor(),
+    log,
   });
+  node = new SparkplugNode({
+    groupId: cfg.sparkplug.groupId,
+    nodeId,
+    siteId: ctx.config.site.id,
+    laneId: lane.id,
+    bus: lane.bus,
+    health: lane.health,
+    link,
+    bdSeqFile: resolve(ctx.dataDir, 'lanes', lane.id, 'sparkplug-bdseq'),
+    edgeVersion: ctx.version,
+    modelVersion: () => {
+      const m = lane.detector.status.model;
+      return m ? `${m.name} ${m.version}` : null;
+    },
+    outboxDepth,
+    log,
+  });
+  return node;
 }
 
 /** `checkpoint-edge-<site>-<lane>`, or the configured id (suffixed with the lane when a site has several). */
@@ -120,5 +164,13 @@ class LazyLanePublisher implements Service {
   async stop(): Promise<void> {
     await this.#publisher?.stop();
     this.#publisher = null;
+  }
+
+  outboxDepth(): number | null {
+    try {
+      return this.#publisher?.outbox.depth().depth ?? null;
+    } catch {
+      return null; // closed
+    }
   }
 }

@@ -123,6 +123,7 @@ export interface Received {
   payload: string;
   retain: boolean;
   qos: number;
+  raw: Buffer;
 }
 
 /** A subscriber that keeps everything it receives (persistent session, QoS 1). */
@@ -133,7 +134,7 @@ export class Collector {
   static async connect(url: string, filters: string[], opts: IClientOptions = {}): Promise<Collector> {
     const c = new Collector();
     c.client = mqtt.connect(url, { clientId: `collector-${Math.random().toString(16).slice(2, 10)}`, clean: false, reconnectPeriod: 200, connectTimeout: 5000, protocolVersion: 5, ...(opts.protocolVersion === 5 || opts.protocolVersion === undefined ? { properties: { sessionExpiryInterval: 600 } } : {}), ...opts });
-    c.client.on('message', (topic, payload, packet) => c.messages.push({ topic, payload: payload.toString(), retain: packet.retain, qos: packet.qos }));
+    c.client.on('message', (topic, payload, packet) => c.messages.push({ topic, payload: payload.toString(), retain: packet.retain, qos: packet.qos, raw: Buffer.from(payload) }));
     c.client.on('error', () => {});
     await new Promise<void>((resolve, reject) => {
       c.client.once('connect', () => resolve());
