@@ -113,8 +113,18 @@ const TISSUE: Stuff = { material: 'tissue' };
 /**
  * Draws the body and returns the bounds (mm) of its shapes: x0, x1, z0, z1.
  */
-export function drawBody(proj: Projection, spec: BodySpec): { x0: number; x1: number; z0: number; z1: number } {
+export function drawBody(proj: Projection, spec: BodySpec): BodyPlacement {
   return placeBody(spec, proj);
+}
+
+/** Where a drawn body ended up (mm): its bounds and the centres of its pelvis and chest. */
+export interface BodyPlacement {
+  x0: number;
+  x1: number;
+  z0: number;
+  z1: number;
+  pelvis: Vec3;
+  chest: Vec3;
 }
 
 /** Size (mm) of the body's bounds in the image plane for a spec, without drawing it. */
@@ -123,7 +133,7 @@ export function bodySize(spec: BodySpec): { length: number; height: number } {
   return { length: b.x1 - b.x0, height: b.z1 - b.z0 };
 }
 
-function placeBody(spec: BodySpec, proj: Projection | null): { x0: number; x1: number; z0: number; z1: number } {
+function placeBody(spec: BodySpec, proj: Projection | null): BodyPlacement {
   const segs = buildSegments(spec);
   // Rest the lowest point on the floor.
   let minZ = Infinity, minX = Infinity, maxX = -Infinity, maxZ = -Infinity;
@@ -145,7 +155,30 @@ function placeBody(spec: BodySpec, proj: Projection | null): { x0: number; x1: n
     if (s.kind === 'cylinder') proj.cylinder(p, q, ea, s.ra, el, s.rl, s.stuff);
     else proj.ellipsoid(p, [ea, el, axis], [s.ra, s.rl, s.rs ?? s.ra], s.stuff);
   }
-  return { x0: minX + dx, x1: maxX + dx, z0: minZ + dz, z1: maxZ + dz };
+  // segs[0] is the pelvis, segs[2] the chest (see buildSegments).
+  const at = (p: Vec3) => v3(p.x + dx, p.y + spec.y, p.z + dz);
+  const chest = v3((segs[2].p.x + segs[2].q.x) / 2, (segs[2].p.y + segs[2].q.y) / 2, (segs[2].p.z + segs[2].q.z) / 2);
+  return { x0: minX + dx, x1: maxX + dx, z0: minZ + dz, z1: maxZ + dz, pelvis: at(segs[0].p), chest: at(chest) };
+}
+
+/**
+ * Things people carry: a belt buckle, a phone, keys and coins, a zip. Small but dense, they show
+ * as dark specks on the body in real scans. Kept close to the body's centre line.
+ */
+export function drawBelongings(proj: Projection, at: BodyPlacement, rng: Rng): void {
+  const { pelvis, chest } = at;
+  if (rng.chance(0.6)) proj.box(pelvis.x - 25, pelvis.x + 25, pelvis.z + 60, pelvis.z + 95, 10, { material: 'steel', density: 6 });
+  if (rng.chance(0.6)) {
+    const x = pelvis.x + rng.range(-20, 20), z = pelvis.z + rng.range(-60, 40);
+    const upright = rng.chance(0.5);
+    const [w, h] = upright ? [70, 145] : [145, 70];
+    proj.box(x - w / 2, x + w / 2, z - h / 2, z + h / 2, rng.chance(0.5) ? 8 : 70, { material: 'aluminium', density: 2.2 });
+  }
+  if (rng.chance(0.4)) {
+    const x = pelvis.x + rng.range(-40, 10), z = pelvis.z + rng.range(-50, 30);
+    proj.box(x, x + 30, z, z + 35, 18, { material: 'steel', density: 4 });
+  }
+  if (rng.chance(0.4)) proj.plate(chest.x, chest.z - 180, chest.x, chest.z + 150, 6, 4, { material: 'steel', density: 5 });
 }
 
 /** Cross-section axes for a segment: its stored anterior hint projected perpendicular to the axis. */

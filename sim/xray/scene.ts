@@ -1,4 +1,4 @@
-import { type AgeGroup, type BodySpec, type Facing, type Pose, bodySize, drawBody, samplePose, sampleStature } from './body.js';
+import { type AgeGroup, type BodySpec, type Facing, type Pose, bodySize, drawBelongings, drawBody, samplePose, sampleStature } from './body.js';
 import {
   type CargoDensity,
   type CargoKind,
@@ -267,9 +267,11 @@ export function buildScene(proj: Projection, opts: SceneOptions, vehicleClass: V
     const size = bodySize(p.spec);
     proj.beginCapture(p.spec.x - size.length / 2 - 100, p.spec.x + size.length / 2 + 100, p.spec.floorZ - 100, p.spec.floorZ + size.height + 100);
     proj.captureOnly = opts.omitPeople === true;
-    drawBody(proj, p.spec);
+    const placed = drawBody(proj, p.spec);
+    drawBelongings(proj, placed, rng); // part of the person, mask included
+    const capture = proj.endCapture();
     proj.captureOnly = false;
-    captured.push({ ...p, capture: proj.endCapture() });
+    captured.push({ ...p, capture });
   }
 
   return {
