@@ -4,6 +4,7 @@ import { readJson, sendJson } from '../../runtime/http-server.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { AlertRecord, ConsoleStore, ScanQuery } from './console-store.js';
 import type { EventStream } from './event-stream.js';
+import { LoginThrottle } from './login-throttle.js';
 import type { ScanImageArchive } from './scan-images.js';
 import type { ScanView } from './scan-render.js';
 import { clearedSessionCookie, readCookie, SESSION_COOKIE, sessionCookie, type Session, type SessionStore } from './sessions.js';
@@ -40,6 +41,8 @@ export interface ConsoleApiOptions {
   log: Logger;
   /** Mark the cookie Secure (the console is behind HTTPS). */
   secureCookie: boolean;
+  /** Default: 5 failures in 10 minutes lock a user name from one address for a minute. */
+  throttle?: LoginThrottle;
 }
 
 /**
@@ -48,9 +51,11 @@ export interface ConsoleApiOptions {
  */
 export class ConsoleApi {
   readonly #o: ConsoleApiOptions;
+  readonly #throttle: LoginThrottle;
 
   constructor(opts: ConsoleApiOptions) {
     this.#o = opts;
+    this.#throttle = opts.throttle ?? new LoginThrottle();
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
@@ -168,6 +173,14 @@ export class ConsoleApi {
     if (typeof body.user !== 'string' || typeof body.password !== 'string' || !body.user || !body.password) {
       throw new ApiError(400, 'log-in needs {"user": "...", "password": "..."}');
     }
+    const name = body.user.slice(0, 64);
+    const wait = this.#throttle.blockedFor(name, ip);
+    if (wait > 0) {
+      this.#o.store.audit({ user: name, action: 'login', ok: false, ip, detail: { reason: 'too many failed log-ins' } });
+      this.#o.log.warn({ audit: 'login', user: name, ok: false, ip }, `console: log-in as ${name} from ${ip} refused: too many failed attempts`);
+      res.setHeader('retry-after', String(Math.ceil(wait / 1000)));
+      throw new ApiError(429, `too many failed log-ins as ${name}: wait ${Math.ceil(wait / 1000)} s and try again`);
+    }
     let user;
     try {
       user = await this.#o.users.authenticate(body.user, body.password);
@@ -175,12 +188,13 @@ export class ConsoleApi {
       this.#o.log.error({ err }, `console log-in: the users file cannot be read: ${(err as Error).message}`);
       throw new ApiError(500, `log-in is not possible: ${(err as Error).message}`);
     }
-    const name = body.user.slice(0, 64);
     if (!user) {
+      this.#throttle.failed(name, ip);
       this.#o.store.audit({ user: name, action: 'login', ok: false, ip, detail: { reason: 'wrong user name or password' } });
       this.#o.log.warn({ audit: 'login', user: name, ok: false, ip }, `console: failed log-in as ${name} from ${ip}`);
       throw new ApiError(401, 'wrong user name or password');
     }
+    this.#throttle.succeeded(name, ip);
     const { token, session } = this.#o.sessions.create(user.name, user.role);
     this.#o.store.audit({ user: user.name, role: user.role, action: 'login', ok: true, ip });
     this.#o.log.info({ audit: 'login', user: user.name, role: user.role, ip }, `console: ${user.name} (${user.role}) logged in from ${ip}`);

@@ -103,6 +103,15 @@ describe('console API access', () => {
     expect((await api(ok.cookie, '/api/session')).status).toBe(401);
   });
 
+  it('refuses log-ins for a while after five wrong passwords, even with the right one', async () => {
+    for (let i = 0; i < 5; i++) expect((await login('alice', `guess-${i}`)).status).toBe(401);
+    const res = await fetch(`${base}/api/login`, { method: 'POST', headers: JSON_POST, body: JSON.stringify({ user: 'alice', password: 'alice-pass' }) });
+    expect(res.status).toBe(429);
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(service.store.listAudit({ action: 'login', limit: 1 })[0]).toMatchObject({ user: 'alice', ok: false, detail: { reason: 'too many failed log-ins' } });
+    expect((await login('sam', 'sam-pass')).status).toBe(200);
+  });
+
   it('expires a session after console.sessionTtlMinutes', async () => {
     const { cookie } = await login('alice', 'alice-pass');
     vi.useFakeTimers({ toFake: ['Date'] });
