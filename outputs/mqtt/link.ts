@@ -230,7 +230,7 @@ function describeError(err: Error & { code?: string | number }, o: MqttLinkOptio
   if (code === 'ECONNREFUSED') return `broker ${o.url} refused the connection (is it running?)`;
   if (code === 'ENOTFOUND') return `broker host of ${o.url} not found (DNS)`;
   if (code === 134 || code === 4 || /Bad User Name or Password|bad username/i.test(err.message)) return `broker ${o.url} rejected the username or password: check mqtt.username/mqtt.password`;
-  if (code === 135 || code === 5 || /Not authori[sz]ed/i.test(err.message)) return `broker ${o.url} refused client ${o.clientId}: not authorised (check the broker ACL or client certificate)`;
+  if (code === 135 || code === 5 || /Not authori[sz]ed/i.test(err.message)) return `broker ${o.url} refused client ${o.clientId}: not authorised (check mqtt.username/mqtt.password or the client certificate, and the broker's ACL)`;
   if (typeof code === 'string' && /CERT|SSL|TLS/i.test(code + err.message)) return `TLS with ${o.url} failed: ${err.message} (check mqtt.tls.ca/cert/key)`;
   return `${o.url}: ${err.message}`;
 }

@@ -18,7 +18,7 @@ const { lanes, services } = mqttSite(config, log);
 for (const s of services) await s.start();
 for (const lane of lanes) {
   lane.bus.on('device.status', 'runner', (s) => {
-    if (s.device === 'mqtt') process.stdout.write(`mqtt ${lane.id} ${s.state}\n`);
+    if (s.device === 'mqtt') process.stdout.write(`mqtt ${lane.id} ${s.state} ${s.detail ?? ''}\n`);
   });
 }
 process.stdout.write('ready\n');
