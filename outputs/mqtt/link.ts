@@ -64,6 +64,7 @@ export class MqttLink extends EventEmitter<LinkEvents> {
   #stopping = false;
   #timer: NodeJS.Timeout | null = null;
   #lastError: string | null = null;
+  readonly #pending = new Set<(err: Error) => void>();
 
   constructor(opts: MqttLinkOptions) {
     super();
@@ -102,8 +103,24 @@ export class MqttLink extends EventEmitter<LinkEvents> {
     const client = this.#client;
     if (!client || !this.#connected) return Promise.reject(new Error(`MQTT ${this.#o.url}: not connected`));
     return new Promise((resolve, reject) => {
-      client.publish(topic, payload, opts, (err) => (err ? reject(err) : resolve()));
+      const fail = (err: Error) => {
+        this.#pending.delete(fail);
+        reject(err);
+      };
+      this.#pending.add(fail);
+      client.publish(topic, payload, opts, (err) => {
+        this.#pending.delete(fail);
+        if (err) reject(err);
+        else resolve();
+      });
     });
+  }
+
+  /** A dropped client never calls back its unacknowledged publishes: settle them here. */
+  #failPending(reason: string): void {
+    const pending = [...this.#pending];
+    this.#pending.clear();
+    for (const fail of pending) fail(new Error(`MQTT ${this.#o.url}: connection lost before PUBACK (${reason})`));
   }
 
   subscribe(filter: string, qos: 0 | 1 = 1): Promise<void> {
@@ -139,6 +156,7 @@ export class MqttLink extends EventEmitter<LinkEvents> {
     this.#connected = false;
     if (!client) return;
     await new Promise<void>((resolve) => {
+      client.once('close', () => this.#failPending('stopped'));
       const t = setTimeout(() => client.end(true, () => resolve()), graceMs);
       client.end(false, () => {
         clearTimeout(t);
@@ -184,6 +202,7 @@ export class MqttLink extends EventEmitter<LinkEvents> {
     if (gen !== this.#generation || this.#stopping) return;
     this.#connected = false;
     this.#client = null;
+    this.#failPending(reason);
     const retryInMs = this.#backoff.next();
     this.emit('disconnected', { reason, retryInMs });
     this.#timer = setTimeout(() => {
