@@ -118,6 +118,8 @@ export class ModelCanvas {
   /** Raw input lines, line-major (line l, channel c at l*channels + c). */
   #rawHigh: Uint16Array;
   #rawLow: Uint16Array | null;
+  /** Absolute index of the first line still held in the raw buffers (older ones are done with). */
+  #rawFirst = 0;
   #lines = 0;
   #high: Float32Array;
   #low: Float32Array | null;
@@ -163,12 +165,11 @@ export class ModelCanvas {
   /** Appends `count` lines given line-major (as LineBatch carries them). */
   appendLineMajor(high: Uint16Array, low: Uint16Array | undefined, count: number): void {
     const c = this.o.channels;
+    if (this.#rawLow && !low) throw new Error('a dual-energy scan sent lines without the low-energy plane');
     this.#reserveLines(this.#lines + count);
-    this.#rawHigh.set(high.subarray(0, count * c), this.#lines * c);
-    if (this.#rawLow) {
-      if (!low) throw new Error('a dual-energy scan sent lines without the low-energy plane');
-      this.#rawLow.set(low.subarray(0, count * c), this.#lines * c);
-    }
+    const at = (this.#lines - this.#rawFirst) * c;
+    this.#rawHigh.set(high.subarray(0, count * c), at);
+    if (this.#rawLow) this.#rawLow.set(low!.subarray(0, count * c), at);
     this.#lines += count;
   }
 
@@ -177,13 +178,11 @@ export class ModelCanvas {
     const c = this.o.channels;
     const n = to - from;
     if (n <= 0) return;
+    if (this.#rawLow && !low) throw new Error('a dual-energy scan image has no low-energy plane');
     this.#reserveLines(this.#lines + n);
-    const base = this.#lines * c;
+    const base = (this.#lines - this.#rawFirst) * c;
     transposeInto(high, width, c, from, n, this.#rawHigh, base);
-    if (this.#rawLow) {
-      if (!low) throw new Error('a dual-energy scan image has no low-energy plane');
-      transposeInto(low, width, c, from, n, this.#rawLow, base);
-    }
+    if (this.#rawLow) transposeInto(low!, width, c, from, n, this.#rawLow, base);
     this.#lines += n;
   }
 
@@ -202,6 +201,7 @@ export class ModelCanvas {
       if (this.#rawLow && this.#low) this.#column(j, this.#rawLow, this.#low);
       this.#columns++;
     }
+    this.#dropConsumedLines();
     return this.#columns;
   }
 
@@ -211,7 +211,7 @@ export class ModelCanvas {
     const o = j * hp;
     if (this.#identity) {
       const lut = this.#lut;
-      const b = j * c;
+      const b = (j - this.#rawFirst) * c;
       for (let r = 0; r < c; r++) out[o + r] = lut[raw[b + r]];
       out.fill(0, o + c, o + hp);
       return;
@@ -222,7 +222,7 @@ export class ModelCanvas {
       // Whole k x k blocks: an integer sum of intensities, its log from a table (exact, no Math.log).
       const lut = this.#blockLut!;
       fullRows = Math.floor(c / k);
-      const b = j * k * c;
+      const b = (j * k - this.#rawFirst) * c;
       if (k === 2) {
         for (let r = 0, i = b; r < fullRows; r++, i += 2) out[o + r] = lut[raw[i] + raw[i + 1] + raw[i + c] + raw[i + c + 1]];
       } else {
@@ -247,7 +247,7 @@ export class ModelCanvas {
     avg.fill(0);
     for (let k = 0; k < idx.length; k++) {
       const wk = w[k];
-      const b = idx[k] * c;
+      const b = (idx[k] - this.#rawFirst) * c;
       for (let r = 0; r < c; r++) avg[r] += wk * raw[b + r];
     }
     const rows = this.#rows;
@@ -260,8 +260,21 @@ export class ModelCanvas {
     out.fill(0, o + rows.count, o + hp);
   }
 
+  /** Frees the lines no future column needs, so a long scan does not hold all its raw lines twice. */
+  #dropConsumedLines(): void {
+    const keepFrom = Math.floor((this.#columns * this.o.modelMm) / this.o.inMm + EPS);
+    const drop = Math.min(keepFrom, this.#lines) - this.#rawFirst;
+    if (drop < 1024) return;
+    const c = this.o.channels;
+    const held = (this.#lines - this.#rawFirst - drop) * c;
+    this.#rawHigh.copyWithin(0, drop * c, drop * c + held);
+    this.#rawLow?.copyWithin(0, drop * c, drop * c + held);
+    this.#rawFirst += drop;
+  }
+
   #reserveLines(n: number): void {
     const c = this.o.channels;
+    n -= this.#rawFirst;
     if (n * c <= this.#rawHigh.length) return;
     const cap = Math.max(n, this.#rawHigh.length / c * 2) * c;
     this.#rawHigh = grow16(this.#rawHigh, cap);

@@ -91,6 +91,29 @@ describe('ModelCanvas', () => {
     expect(at(id, id.high, 3, 5)).toBe(logLut(0.25)[img[3 * width + 5]]);
   });
 
+  it('a long scan streamed in small batches (old raw lines freed on the way) equals the whole image', () => {
+    const width = 5003;
+    const ch = 6;
+    const img = new Uint16Array(width * ch);
+    for (let i = 0; i < img.length; i++) img[i] = (i * 2654435761) % 65536;
+    for (const inMm of [5, 4, 10]) {
+      const whole = new ModelCanvas({ ...opts, channels: ch, inMm, dual: false });
+      whole.appendFromImage(img, undefined, width, 0, width);
+      whole.compute(true);
+      const s = new ModelCanvas({ ...opts, channels: ch, inMm, dual: false });
+      for (let from = 0; from < width; from += 7) {
+        const to = Math.min(width, from + 7);
+        const b = new Uint16Array((to - from) * ch);
+        for (let l = from; l < to; l++) for (let r = 0; r < ch; r++) b[(l - from) * ch + r] = img[r * width + l];
+        s.appendLineMajor(b, undefined, to - from);
+        s.compute(false);
+      }
+      s.compute(true);
+      expect(s.columns).toBe(whole.columns);
+      expect(s.high.subarray(0, s.columns * s.paddedHeight)).toEqual(whole.high.subarray(0, whole.columns * whole.paddedHeight));
+    }
+  });
+
   it('block fast path (integer pitch ratio) equals the area average of intensities, partial edges included', () => {
     const ch = 13;
     const width = 17;
