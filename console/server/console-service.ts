@@ -20,6 +20,8 @@ import { DIST_DIR, ensureWebBuild } from './web-build.js';
 
 /** How often lines received for the live view are pushed to the browsers. */
 const LIVE_FLUSH_MS = 100;
+/** Delay before device figures that changed without a state change are pushed. */
+const HEALTH_FIGURES_MS = 250;
 /** Closed alerts a console gets at connect, besides every open one. */
 const RECENT_ALERTS = 20;
 
@@ -54,6 +56,7 @@ export class ConsoleService implements Service, ConsoleActions {
   #lastDecided = new Map<string, ScanResult>();
   #unsubscribe: (() => void)[] = [];
   #flushTimer: NodeJS.Timeout | null = null;
+  #healthDue = new Map<string, NodeJS.Timeout>();
   #webError: string | null = null;
   #running = false;
 
@@ -136,6 +139,8 @@ export class ConsoleService implements Service, ConsoleActions {
     this.#unsubscribe = [];
     if (this.#flushTimer) clearInterval(this.#flushTimer);
     this.#flushTimer = null;
+    for (const t of this.#healthDue.values()) clearTimeout(t);
+    this.#healthDue.clear();
     this.#stream?.stop();
     await this.#images?.drain();
     this.#store?.close();
@@ -194,7 +199,19 @@ export class ConsoleService implements Service, ConsoleActions {
         if (!record) this.#log.warn({ alertId: e.alertId, origin: e.origin }, `alert event ${e.type} from ${e.origin} for unknown alert ${e.alertId}; kept in the record`);
         if (applied && record) stream.broadcast('alert', record);
       }),
-      lane.health.onChange((snapshot) => stream.broadcast('health', snapshot)),
+      lane.health.onChange((snapshot) => {
+        this.#healthDue.delete(lane.id);
+        stream.broadcast('health', snapshot);
+      }),
+      // Figures that change without a state change (interlocks, outbox depth) reach the
+      // consoles too, at most a few times a second.
+      bus.on('device.status', owner, () => {
+        if (this.#healthDue.has(lane.id)) return;
+        this.#healthDue.set(lane.id, setTimeout(() => {
+          this.#healthDue.delete(lane.id);
+          stream.broadcast('health', lane.health.snapshot());
+        }, HEALTH_FIGURES_MS));
+      }),
     );
   }
 

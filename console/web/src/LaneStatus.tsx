@@ -55,13 +55,30 @@ function stateClass(s: DeviceState): string {
   return 'bad';
 }
 
-/** Figures worth a glance; the rest are in the tile's tooltip. */
-const KEY_INFO = ['interlocks', 'scannerState', 'radiationOn', 'speedKmh', 'outboxDepth', 'fps', 'lastPlate'];
+interface Fact {
+  text: string;
+  tone?: 'warn' | 'bad';
+}
 
-function infoText(d: DeviceStatus): { shown: string[]; all: string } {
-  const fmt = ([k, v]: [string, unknown]) => `${k}: ${typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)}`;
-  const entries = Object.entries(d.info ?? {}).filter(([, v]) => v !== null && v !== undefined && v !== '');
-  return { shown: entries.filter(([k]) => KEY_INFO.includes(k)).map(fmt), all: entries.map(fmt).join('\n') };
+/** The figures of a device worth a glance, in words; every figure is in the tile's tooltip. */
+function facts(d: DeviceStatus): { shown: Fact[]; all: string } {
+  const i = d.info ?? {};
+  const shown: Fact[] = [];
+  if (typeof i.scannerState === 'string' && i.scannerState) shown.push({ text: `State: ${i.scannerState}` });
+  const open = typeof i.interlocksOpen === 'string' ? i.interlocksOpen : '';
+  if (open) shown.push({ text: `Interlocks OPEN: ${open.split(',').join(', ')}`, tone: 'bad' });
+  else if (i.interlocksOk === false) shown.push({ text: 'Interlocks OPEN', tone: 'bad' });
+  else if (i.interlocksOk === true || i.interlocks === 0 || i.interlocks === true || i.interlocksOpen === '') shown.push({ text: 'Interlocks closed' });
+  else if (typeof i.interlocks === 'string') shown.push({ text: `Interlocks: ${i.interlocks}` });
+  if (i.radiationOn === true) shown.push({ text: 'RADIATION ON', tone: 'warn' });
+  if (typeof i.speedKmh === 'number' && i.speedKmh > 0) shown.push({ text: `Vehicle ${i.speedKmh.toFixed(1)} km/h` });
+  if (typeof i.outboxDepth === 'number') shown.push({ text: `Outbox: ${i.outboxDepth} waiting`, ...(i.outboxDepth > 100 ? { tone: 'warn' as const } : {}) });
+  if (typeof i.fps === 'number') shown.push({ text: `${i.fps} frames/s` });
+  const all = Object.entries(i)
+    .filter(([, v]) => v !== null && v !== undefined && v !== '')
+    .map(([k, v]) => `${k}: ${typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)}`)
+    .join('\n');
+  return { shown, all };
 }
 
 /** Order: scanner first, then detection, cameras, links. */
@@ -79,7 +96,7 @@ export function DeviceTiles(p: { health: HealthSnapshot }) {
   return (
     <div class="tiles" data-testid="device-tiles">
       {devices.map((d) => {
-        const info = infoText(d);
+        const info = facts(d);
         return (
         <div class={`tile ${stateClass(d.state)}`} data-device={d.device} data-state={d.state} title={`${d.state} since ${time(d.since)}${info.all ? `\n${info.all}` : ''}`}>
           <div class="tile-head">
@@ -87,8 +104,8 @@ export function DeviceTiles(p: { health: HealthSnapshot }) {
             <span class={`pill ${stateClass(d.state)}`}>{d.state}</span>
           </div>
           {d.detail && <div class="tile-detail">{d.detail}</div>}
-          {info.shown.map((t) => (
-            <div class="tile-info">{t}</div>
+          {info.shown.map((f) => (
+            <div class={`tile-info ${f.tone ?? ''}`}>{f.text}</div>
           ))}
         </div>
         );

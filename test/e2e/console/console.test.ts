@@ -58,7 +58,7 @@ beforeAll(async () => {
   lane.bus.on('alert.event', 'e2e-test', (e) => {
     events.push(e);
   });
-  lane.bus.emit('device.status', deviceStatus('scanner', 'ok', 'ready', { interlocks: 'closed' }));
+  lane.bus.emit('device.status', deviceStatus('scanner', 'ok', 'connected', { scannerState: 'Ready', interlocksOk: true, radiationOn: false }));
   base = runtime.http.url;
   central = await connectAsync(broker.url, { protocolVersion: 4, clientId: 'e2e-central', reconnectPeriod: 0 });
   central.on('message', (topic, payload) => {
@@ -153,6 +153,11 @@ describe('operator console in a real browser', () => {
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
     await page.waitForSelector('[data-testid=status-banner]');
     await page.waitForSelector('.tile[data-device=scanner][data-state=ok]');
+    expect(await page.textContent('.tile[data-device=scanner]')).toContain('Interlocks closed');
+    // An interlock opening shows on the scanner's tile.
+    lane.bus.emit('device.status', deviceStatus('scanner', 'ok', 'connected', { scannerState: 'Ready', interlocksOk: false, radiationOn: false }));
+    await page.waitForSelector('.tile[data-device=scanner] .tile-info.bad:has-text("Interlocks OPEN")');
+    lane.bus.emit('device.status', deviceStatus('scanner', 'ok', 'connected', { scannerState: 'Ready', interlocksOk: true, radiationOn: false }));
 
     const regions: Region[] = [{ x: 340, y: 110, w: 40, h: 80, score: 0.93 }, { x: 120, y: 60, w: 30, h: 30, score: 0.41 }];
     await driveScan('S-E2E-1', { score: 0.93, regions }, 'AB-123-CD', page);

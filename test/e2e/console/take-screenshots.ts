@@ -52,12 +52,12 @@ runtime.http.route('/evidence', 'screenshots', async (_req, res, url) => {
 });
 
 const healthy = () => {
-  lane.bus.emit('device.status', deviceStatus('scanner', 'ok', 'ready for the next vehicle', { interlocks: 'all closed', radiation: false }));
-  lane.bus.emit('device.status', deviceStatus('scanner.opcua', 'ok', 'connected', { state: 'Ready' }));
+  lane.bus.emit('device.status', deviceStatus('scanner', 'ok', 'connected: tcp 10.20.0.5:4001; scanner Ready', { scannerState: 'Ready', interlocksOk: true, radiationOn: false, speedKmh: null }));
+  lane.bus.emit('device.status', deviceStatus('scanner.opcua', 'ok', 'scanner Ready', { scannerState: 'Ready', interlocks: 0, interlocksOpen: '', radiationOn: false }));
   lane.bus.emit('device.status', deviceStatus('camera.front', 'ok', '12.5 fps'));
   lane.bus.emit('device.status', deviceStatus('camera.plate', 'ok', 'last read AB-123-CD'));
   lane.bus.emit('device.status', deviceStatus('model', 'ok', 'person-fcn 1.0.0'));
-  lane.bus.emit('device.status', deviceStatus('mqtt', 'ok', 'connected to central', { outboxDepth: 0 }));
+  lane.bus.emit('device.status', deviceStatus('mqtt', 'ok', 'connected to mqtts://central.example:8883', { outboxDepth: 0 }));
 };
 healthy();
 
