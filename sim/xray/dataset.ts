@@ -124,6 +124,7 @@ export function sidecar(scan: SynthScan, format: ImageFormat): Record<string, un
       age: p.age,
       statureMm: p.statureMm,
       hidingPlace: p.hidingPlace,
+      visibility: p.visibility,
     })),
     missingLines: scan.truth.detector.missingLines,
     deadChannels: scan.truth.detector.deadChannels,

@@ -3,7 +3,7 @@ import type { AgeGroup, Facing, Pose } from './body.js';
 import type { CargoDensity, CargoKind } from './cargo.js';
 import { type DetectorOptions, type ResolvedDetector, exposeProjection, resolveDetector } from './detector.js';
 import { Rng } from './prng.js';
-import { Projection } from './projection.js';
+import { type Capture, Projection } from './projection.js';
 import { type HidingPlace, type SceneDescription, type SceneOptions, buildScene, pickVehicle } from './scene.js';
 import { type TrailerKind, type VehicleClass, nominalLengthMm } from './vehicles.js';
 
@@ -46,6 +46,22 @@ export interface PersonTruth {
   age: AgeGroup;
   statureMm: number;
   hidingPlace: HidingPlace;
+  /** How visible the person is in the high-energy image (for breakdowns by difficulty). */
+  visibility: PersonVisibility;
+}
+
+/**
+ * Visibility of a person, from the geometry and the dose (no noise realisation involved). With
+ * d_i the person's own attenuation (mu t at 6 MeV) at mask pixel i, and N_i the photons reaching
+ * the detector there:
+ */
+export interface PersonVisibility {
+  /** Mean over the mask of 1 - exp(-d_i): the share of the beam the person removes (0..1). */
+  contrast: number;
+  /** Mean transmission over the mask of everything else (vehicle, cargo): 1 = only air around. */
+  backgroundTransmission: number;
+  /** Mean over the mask of d_i sqrt(N_i): the person's signal over the photon noise per pixel. Below ~1 the body is lost in the noise pixel by pixel (only its outline over many pixels can still show). */
+  pixelSnr: number;
 }
 
 export interface ScanTruth {
@@ -90,14 +106,15 @@ export function synthesizeScan(opts: SynthOptions): SynthScan {
   const scene = buildScene(proj, opts, vehicleClass, frontMm, sceneRng);
   if (opts.lines === undefined) proj.cropWidth(Math.min(width, Math.ceil((scene.vehicleEndMm + rearMarginMm) / pixelMm)));
 
+  const cabLines = scene.description.cabRearMm !== undefined ? Math.ceil(scene.description.cabRearMm / pixelMm) : 0;
+  const detector = resolveDetector(opts.detector ?? {}, proj.width, proj.height, pixelMm, new Rng(opts.seed, STREAM_DETECTOR), cabLines);
   const people: PersonTruth[] = [];
   for (const p of scene.people) {
     const t = maskFromCapture(p.capture, proj.width);
     if (!t) continue; // entirely outside the image (a fixed `lines` cut the vehicle short)
-    people.push({ ...t, pose: p.spec.pose, facing: p.spec.facing, age: p.spec.age, statureMm: Math.round(p.spec.statureMm), hidingPlace: p.hidingPlace });
+    const visibility = personVisibility(t, p.capture, detector);
+    people.push({ ...t, pose: p.spec.pose, facing: p.spec.facing, age: p.spec.age, statureMm: Math.round(p.spec.statureMm), hidingPlace: p.hidingPlace, visibility });
   }
-  const cabLines = scene.description.cabRearMm !== undefined ? Math.ceil(scene.description.cabRearMm / pixelMm) : 0;
-  const detector = resolveDetector(opts.detector ?? {}, proj.width, proj.height, pixelMm, new Rng(opts.seed, STREAM_DETECTOR), cabLines);
   const { high, low, missing } = exposeProjection(proj, detector, opts.dual ?? false, new Rng(opts.seed, STREAM_NOISE));
   const scan: SynthScan = {
     seed: opts.seed,
@@ -118,9 +135,9 @@ export function synthesizeScan(opts: SynthOptions): SynthScan {
 }
 
 function maskFromCapture(
-  cap: { x0: number; r0: number; w: number; h: number; arealDensity: Float32Array },
+  cap: Capture,
   imageWidth: number,
-): Omit<PersonTruth, 'pose' | 'facing' | 'age' | 'statureMm' | 'hidingPlace'> | null {
+): Pick<PersonTruth, 'box' | 'mask' | 'area'> | null {
   const capW = Math.min(cap.w, imageWidth - cap.x0);
   let minX = Infinity, maxX = -1, minY = Infinity, maxY = -1;
   for (let r = 0; r < cap.h; r++) {
@@ -146,6 +163,34 @@ function maskFromCapture(
     }
   }
   return { box: { x: cap.x0 + minX, y: cap.r0 + minY, w, h }, mask, area };
+}
+
+function personVisibility(
+  t: { box: { x: number; y: number; w: number; h: number }; mask: Uint8Array; area: number },
+  cap: Capture,
+  det: ResolvedDetector,
+): PersonVisibility {
+  let contrast = 0, background = 0, snr = 0;
+  const { x, y, w, h } = t.box;
+  for (let r = 0; r < h; r++) {
+    for (let i = 0; i < w; i++) {
+      if (!t.mask[r * w + i]) continue;
+      const line = x + i;
+      const k = (y + r - cap.r0) * cap.w + line - cap.x0;
+      const d = cap.attHigh[k];
+      const others = cap.before[k];
+      const dose = line < det.cabLines ? det.cabDose : 1;
+      contrast += 1 - Math.exp(-d);
+      background += Math.exp(-others);
+      snr += d * Math.sqrt(det.photonsHigh * dose * Math.exp(-(others + d)));
+    }
+  }
+  const n = Math.max(1, t.area);
+  return {
+    contrast: Math.round((contrast / n) * 1000) / 1000,
+    backgroundTransmission: Number((background / n).toPrecision(4)),
+    pixelSnr: Math.round((snr / n) * 100) / 100,
+  };
 }
 
 /**

@@ -39,6 +39,10 @@ export interface Capture {
   h: number;
   /** Areal density along the beam in g/cm^2 per pixel of the window. */
   arealDensity: Float32Array;
+  /** The captured shapes' own attenuation (mu t) at the high energy per pixel of the window. */
+  attHigh: Float32Array;
+  /** The high-energy attenuation of everything drawn before the capture began, per pixel of the window. */
+  before: Float32Array;
 }
 
 export class Projection {
@@ -91,16 +95,30 @@ export class Projection {
     this.width = width;
   }
 
-  /** Starts accumulating the areal density of what is drawn inside a window (in mm). */
-  beginCapture(x0Mm: number, x1Mm: number, z0Mm: number, z1Mm: number): void {
+  /** The pixel window (first line, first row, size) covering a region in mm, clipped to the image. */
+  window(x0Mm: number, x1Mm: number, z0Mm: number, z1Mm: number): { x0: number; r0: number; w: number; h: number } {
     const p = this.pixelMm;
     const i0 = clampInt(Math.floor(x0Mm / p), 0, this.width);
     const i1 = clampInt(Math.ceil(x1Mm / p), 0, this.width);
     const r0 = clampInt(Math.floor(this.height - z1Mm / p), 0, this.height);
     const r1 = clampInt(Math.ceil(this.height - z0Mm / p), 0, this.height);
-    const w = Math.max(0, i1 - i0);
-    const h = Math.max(0, r1 - r0);
-    this.#capture = { x0: i0, r0, w, h, arealDensity: new Float32Array(w * h) };
+    return { x0: i0, r0, w: Math.max(0, i1 - i0), h: Math.max(0, r1 - r0) };
+  }
+
+  /** A copy of the high-energy attenuation inside a window. */
+  copyHigh(win: { x0: number; r0: number; w: number; h: number }): Float32Array {
+    const out = new Float32Array(win.w * win.h);
+    for (let r = 0; r < win.h; r++) out.set(this.attHigh.subarray((win.r0 + r) * this.width + win.x0, (win.r0 + r) * this.width + win.x0 + win.w), r * win.w);
+    return out;
+  }
+
+  /**
+   * Starts accumulating what is drawn inside a window (areal density and attenuation), for truth
+   * masks. `before` is the attenuation already there (copyHigh of the window) before any of the
+   * shapes of interest were drawn.
+   */
+  beginCapture(win: { x0: number; r0: number; w: number; h: number }, before: Float32Array): void {
+    this.#capture = { ...win, arealDensity: new Float32Array(win.w * win.h), attHigh: new Float32Array(win.w * win.h), before };
   }
 
   endCapture(): Capture {
@@ -139,7 +157,7 @@ export class Projection {
           this.attLow[base + i] += t * kLow;
           this.attHigh[base + i] += t * kHigh;
         }
-        if (cap) this.#captureAdd(cap, r, i, t * rho);
+        if (cap) this.#captureAdd(cap, r, i, t * rho, t * kHigh);
       }
     }
   }
@@ -179,7 +197,7 @@ export class Projection {
           this.attLow[base + i] += t * kLow;
           this.attHigh[base + i] += t * kHigh;
         }
-        if (cap) this.#captureAdd(cap, r, i, t * rho);
+        if (cap) this.#captureAdd(cap, r, i, t * rho, t * kHigh);
       }
     }
   }
@@ -227,7 +245,7 @@ export class Projection {
             this.attLow[idx] += t * kLow;
             this.attHigh[idx] += t * kHigh;
           }
-          if (cap) this.#captureAdd(cap, r, i, t * rho);
+          if (cap) this.#captureAdd(cap, r, i, t * rho, t * kHigh);
         }
       }
     }
@@ -339,7 +357,7 @@ export class Projection {
           this.attLow[base + i] += t * kLow;
           this.attHigh[base + i] += t * kHigh;
         }
-        if (cap) this.#captureAdd(cap, r, i, t * rho);
+        if (cap) this.#captureAdd(cap, r, i, t * rho, t * kHigh);
       }
     }
   }
@@ -352,9 +370,12 @@ export class Projection {
     return { kLow: sign * low, kHigh: sign * high, rho: (sign * rho) / 10 };
   }
 
-  #captureAdd(cap: Capture, r: number, i: number, v: number): void {
+  #captureAdd(cap: Capture, r: number, i: number, v: number, a: number): void {
     const rr = r - cap.r0, ii = i - cap.x0;
-    if (rr >= 0 && rr < cap.h && ii >= 0 && ii < cap.w) cap.arealDensity[rr * cap.w + ii] += v;
+    if (rr >= 0 && rr < cap.h && ii >= 0 && ii < cap.w) {
+      cap.arealDensity[rr * cap.w + ii] += v;
+      cap.attHigh[rr * cap.w + ii] += a;
+    }
   }
 
   /**

@@ -262,10 +262,15 @@ export function buildScene(proj: Projection, opts: SceneOptions, vehicleClass: V
     decoys.push({ kind: d.kind, x0Mm: mm(b.x0), x1Mm: mm(b.x1), z0Mm: mm(b.z0), z1Mm: mm(b.z1) });
   }
 
-  const captured: BuiltScene['people'] = [];
-  for (const p of people) {
+  // Windows around each person, and what lies there before any person is drawn (their background).
+  const windows = people.map((p) => {
     const size = bodySize(p.spec);
-    proj.beginCapture(p.spec.x - size.length / 2 - 100, p.spec.x + size.length / 2 + 100, p.spec.floorZ - 100, p.spec.floorZ + size.height + 100);
+    return proj.window(p.spec.x - size.length / 2 - 100, p.spec.x + size.length / 2 + 100, p.spec.floorZ - 100, p.spec.floorZ + size.height + 100);
+  });
+  const backgrounds = windows.map((w) => proj.copyHigh(w));
+  const captured: BuiltScene['people'] = [];
+  for (const [k, p] of people.entries()) {
+    proj.beginCapture(windows[k], backgrounds[k]);
     proj.captureOnly = opts.omitPeople === true;
     const placed = drawBody(proj, p.spec);
     drawBelongings(proj, placed, rng); // part of the person, mask included

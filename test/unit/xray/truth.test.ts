@@ -105,6 +105,27 @@ describe('ground truth', () => {
     }
   });
 
+  it('records how visible each person is: contrast, background transmission and per-pixel SNR', () => {
+    const opts = { seed: 75, pixelMm: 12, vehicleClass: 'articulated' as const, trailer: 'container' as const, hidingPlace: 'empty-load' as const, peopleCount: 2 };
+    const full = synthesizeScan({ ...opts, detector: { photonsHigh: 40_000, cabDose: 1 } });
+    const quarter = synthesizeScan({ ...opts, detector: { photonsHigh: 10_000, cabDose: 1 } });
+    expect(full.truth.people).toHaveLength(2);
+    full.truth.people.forEach((p, k) => {
+      const v = p.visibility;
+      expect(v.contrast).toBeGreaterThan(0.1);
+      expect(v.contrast).toBeLessThan(1);
+      // Inside an empty steel container: only its two side walls (~0.9) behind the person.
+      expect(v.backgroundTransmission).toBeGreaterThan(0.8);
+      expect(v.backgroundTransmission).toBeLessThanOrEqual(1);
+      // Photon noise: SNR scales with the square root of the dose.
+      expect(quarter.truth.people[k].visibility.pixelSnr).toBeCloseTo(v.pixelSnr / 2, 1);
+      expect(quarter.truth.people[k].visibility.contrast).toBe(v.contrast);
+    });
+    // Behind dense cargo the background is darker.
+    const dense = synthesizeScan({ seed: 11, pixelMm: 12, vehicleClass: 'articulated', cargoKind: 'sacks', cargoDensity: 'dense', hidingPlace: 'among-cargo', peopleCount: 1 });
+    expect(dense.truth.people[0].visibility.backgroundTransmission).toBeLessThan(full.truth.people[0].visibility.backgroundTransmission);
+  });
+
   it('person share 0 gives only clear scans and 1 only scans with people', () => {
     for (let seed = 0; seed < 8; seed++) {
       expect(synthesizeScan({ seed, pixelMm: 15, personShare: 0 }).truth.label).toBe('clear');
