@@ -1,8 +1,11 @@
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Aedes } from 'aedes';
 import { afterAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../config/load.js';
+import { MqttLink } from '../../../outputs/mqtt/link.js';
 import { EmbeddedBroker } from '../../../runtime/embedded-broker.js';
 import { alertFor } from '../../../runtime/lane-pipeline.js';
 import { silentLogger } from '../../../runtime/logger.js';
@@ -42,5 +45,27 @@ describe('MQTT output against the embedded aedes broker (MQTT 3.1.1)', () => {
     await waitFor('every message', () => dedup(got()).unique.length >= ids.length);
     expect(dedup(got()).unique).toEqual(ids);
     await waitFor('offline', () => collector!.on('/availability').at(-1)?.payload === 'offline');
+  });
+});
+
+describe('MqttLink with a broker that never acknowledges', () => {
+  it('rejects the publishes left without PUBACK when the connection is dropped, so nothing waits forever', async () => {
+    const aedes = await Aedes.createBroker({ authorizePublish: (_client, packet, cb) => { if (packet.topic !== 'held') cb(null); } });
+    const server = createServer(aedes.handle);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const link = new MqttLink({ url: `mqtt://127.0.0.1:${(server.address() as { port: number }).port}`, protocolVersion: 4, clientId: 'held-test', keepaliveS: 30, reconnect: { initialMs: 50, maxMs: 100 }, sessionExpiryS: 0, will: { topic: 'w', payload: 'offline' }, log: silentLogger() });
+    try {
+      const connected = new Promise<void>((r) => link.once('connected', () => r()));
+      link.start();
+      await connected;
+      const held = link.publish('held', 'x', { qos: 1 });
+      await link.publish('free', 'y', { qos: 1 }); // the connection works
+      link.recycle('test drop');
+      await expect(held).rejects.toThrow(/connection lost before PUBACK \(test drop\)/);
+    } finally {
+      await link.stop(100);
+      await new Promise<void>((r) => aedes.close(() => r()));
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });
