@@ -108,6 +108,7 @@ export class SparkplugNode implements Service {
 
   async #connected(): Promise<void> {
     const { link, log } = this.#o;
+    this.#born.clear(); // no NDATA on this connection before its NBIRTH
     try {
       await link.subscribe(this.#topic('NCMD'), 1);
     } catch (err) {
