@@ -4,7 +4,12 @@ import { bool, ident, intIn, port, text, url } from './fields.js';
 export const mqtt = z.strictObject({
   url: url(['mqtt', 'mqtts', 'ws', 'wss']).describe('Broker URL, e.g. mqtts://central.example:8883.'),
   protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5).describe('MQTT 3.1.1 (4) or 5.'),
-  topicPrefix: text().default('checkpoint').describe('First topic level.'),
+  topicPrefix: text()
+    .refine((v) => /^[^/+#$\u0000][^+#\u0000]*$/.test(v) && !v.endsWith('/') && !v.includes('//'), {
+      error: (iss) => `expected topic levels without wildcards (+, #), without a leading $ or /, a trailing / or an empty level, got ${JSON.stringify(iss.input)}`,
+    })
+    .default('checkpoint')
+    .describe('First topic level(s), e.g. checkpoint or agency/checkpoint.'),
   clientId: text().optional().describe('Default: checkpoint-edge-<site>-<lane>, stable across restarts.'),
   username: text().optional().describe('Use ${MQTT_USERNAME}.'),
   password: text().optional().describe('Use ${MQTT_PASSWORD} (or MQTT_PASSWORD_FILE).'),

@@ -6,6 +6,7 @@ import {
   alertPayload, alertPayloadSchema, eventPayload, eventPayloadSchema, evidenceRefs, scanPayload, scanPayloadSchema, statusPayload, statusPayloadSchema,
 } from '../../../outputs/mqtt/payloads.js';
 import { centralFilters, LaneTopics, parseTopic } from '../../../outputs/mqtt/topics.js';
+import { validateConfig } from '../../../config/load.js';
 import type { ScanResult } from '../../../runtime/domain.js';
 import { alertFor } from '../../../runtime/lane-pipeline.js';
 import { deviceStatus, LaneHealth } from '../../../runtime/lane-health.js';
@@ -67,5 +68,11 @@ describe('MQTT topics', () => {
     expect(parseTopic('ops/checkpoint', 'ops/checkpoint/site-a/lane-1/other')).toBeNull();
     expect(parseTopic('checkpoint', t.alert)).toBeNull();
     expect(centralFilters('checkpoint')).toContain('checkpoint/+/+/cmd/+/response');
+  });
+
+  it('refuses a topic prefix that would break the contract (wildcards, $, empty levels)', () => {
+    const cfg = (topicPrefix: string) => ({ site: { id: 's' }, mqtt: { url: 'mqtt://h', topicPrefix }, lanes: [{ id: 'l', scanner: { transport: { type: 'tcp', host: 'h', port: 1 } } }] });
+    expect(validateConfig(cfg('agency/checkpoint'), 'x.yaml', {}).mqtt?.topicPrefix).toBe('agency/checkpoint');
+    for (const bad of ['a/+/b', '#', '$SYS', '/x', 'x/', 'a//b']) expect(() => validateConfig(cfg(bad), 'x.yaml', {}), bad).toThrow(/mqtt\.topicPrefix: expected topic levels without wildcards/);
   });
 });
