@@ -135,21 +135,28 @@ export function expose(
   dose.fill(det.cabDose, 0, det.cabLines);
   const out = new Uint16Array(n);
   const scale = 65535 / photons;
+  // Per line: expected photons per unit transmission, and the factor that normalises counts back.
+  const perLine = new Float64Array(width);
+  const back = new Float64Array(width);
+  for (let i = 0; i < width; i++) {
+    perLine[i] = photons * dose[i] * flicker[i];
+    back[i] = scale / dose[i];
+  }
   const z = new Float32Array(width);
   const read2 = det.readNoise * det.readNoise;
   for (let r = 0; r < height; r++) {
     if (dead[r]) continue;
-    const g = channelGain[r] * scale;
+    const g = channelGain[r];
     const base = r * width;
     if (det.noise) rng.fillNormal(z);
     for (let i = 0; i < width; i++) {
-      const lambda = photons * dose[i] * flicker[i] * t[base + i];
+      const lambda = perLine[i] * t[base + i];
       let counts: number;
       if (!det.noise) counts = lambda;
       else if (lambda >= 30) counts = lambda + Math.sqrt(lambda + read2) * z[i];
       else counts = rng.poisson(lambda) + (read2 > 0 ? det.readNoise * rng.normal() : 0);
-      const v = Math.round((counts * g) / dose[i]);
-      out[base + i] = v <= 0 ? 0 : v >= 65535 ? 65535 : v;
+      const v = counts * g * back[i] + 0.5;
+      out[base + i] = v <= 0 ? 0 : v >= 65535 ? 65535 : v | 0;
     }
   }
   return out;
@@ -195,27 +202,37 @@ export function fillMissingLines(img: Uint16Array, width: number, height: number
 function addScatter(t: Float32Array, width: number, height: number, fraction: number): void {
   const cell = 64;
   const gw = Math.ceil(width / cell), gh = Math.ceil(height / cell);
-  const grid = new Float32Array(gw * gh);
-  const cnt = new Float32Array(gw * gh);
+  const grid = new Float64Array(gw * gh);
+  const cnt = new Float64Array(gw * gh);
   for (let r = 0; r < height; r++) {
     const gy = Math.floor(r / cell) * gw;
     const base = r * width;
-    for (let i = 0; i < width; i++) {
-      grid[gy + Math.floor(i / cell)] += t[base + i];
-      cnt[gy + Math.floor(i / cell)]++;
+    for (let c = 0; c < gw; c++) {
+      const i0 = c * cell, i1 = Math.min(width, i0 + cell);
+      let sum = 0;
+      for (let i = i0; i < i1; i++) sum += t[base + i];
+      grid[gy + c] += sum;
+      cnt[gy + c] += i1 - i0;
     }
   }
   for (let k = 0; k < grid.length; k++) grid[k] = (fraction * grid[k]) / cnt[k];
+  // Bilinear interpolation between cell centres; per-column weights computed once.
+  const cx0 = new Int32Array(width), cx1 = new Int32Array(width), wx = new Float32Array(width);
+  for (let i = 0; i < width; i++) {
+    const fx = Math.min(Math.max((i + 0.5) / cell - 0.5, 0), gw - 1);
+    cx0[i] = Math.floor(fx);
+    cx1[i] = Math.min(cx0[i] + 1, gw - 1);
+    wx[i] = fx - cx0[i];
+  }
+  const rowVals = new Float32Array(gw);
   for (let r = 0; r < height; r++) {
     const fy = Math.min(Math.max((r + 0.5) / cell - 0.5, 0), gh - 1);
     const y0 = Math.floor(fy), y1 = Math.min(y0 + 1, gh - 1), wy = fy - y0;
+    for (let c = 0; c < gw; c++) rowVals[c] = grid[y0 * gw + c] + (grid[y1 * gw + c] - grid[y0 * gw + c]) * wy;
     const base = r * width;
     for (let i = 0; i < width; i++) {
-      const fx = Math.min(Math.max((i + 0.5) / cell - 0.5, 0), gw - 1);
-      const x0 = Math.floor(fx), x1 = Math.min(x0 + 1, gw - 1), wx = fx - x0;
-      const top = grid[y0 * gw + x0] + (grid[y0 * gw + x1] - grid[y0 * gw + x0]) * wx;
-      const bot = grid[y1 * gw + x0] + (grid[y1 * gw + x1] - grid[y1 * gw + x0]) * wx;
-      t[base + i] += top + (bot - top) * wy;
+      const a = rowVals[cx0[i]];
+      t[base + i] += a + (rowVals[cx1[i]] - a) * wx[i];
     }
   }
 }
