@@ -27,11 +27,12 @@ describe.skipIf(!haveMosquitto)('edge process killed mid-publish', () => {
     collector = await Collector.connect(broker.url, ['checkpoint/site-kill/#']);
     const cfg = join(dir, 'site.yaml');
     const dataDir = join(dir, 'data');
-    writeFileSync(cfg, stringify(siteConfig({ url: broker.url, dataDir, lanes: ['lane-1', 'lane-2'], site: 'site-kill', extra: { outbox: { maxMessages: 100_000, synchronous: 'full' } } })));
+    writeFileSync(cfg, stringify(siteConfig({ url: broker.url, dataDir, lanes: ['lane-1', 'lane-2'], site: 'site-kill', extra: { outbox: { maxMessages: 100_000, synchronous: 'normal' } } })));
     const data = () => collector!.messages.filter((m) => m.topic.endsWith('/scan') || m.topic.endsWith('/alert'));
 
-    // A backlog: 300 scans per lane go into the outbox before the first publish.
-    const first = new EdgeProcess(cfg, ['--produce', '300']);
+    // A backlog: 1000 scans per lane (about 3 500 messages) go into the outbox before the first
+    // publish. synchronous=normal: a killed process must lose nothing even so (docs/mqtt.md).
+    const first = new EdgeProcess(cfg, ['--produce', '1000']);
     edges.push(first);
     await first.waitLine('produced-all', 40_000);
     await waitFor('publishing under way', () => data().length >= 30, 20_000);
