@@ -30,6 +30,8 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
     dir = mkdtempSync(join(tmpdir(), 'ce-analyze-'));
     await png16(img.high, img.width, img.height, join(dir, 'person.png'));
     await png16(clear.high, clear.width, clear.height, join(dir, 'clear.png'));
+    const low = img.high.map((v) => Math.round(v * 0.8));
+    await png16(low, img.width, img.height, join(dir, 'person-low.png'));
     const eight = new Uint8Array(img.high.length).map((_, i) => Math.round(img.high[i] / 257));
     await sharp(eight, { raw: { width: img.width, height: img.height, channels: 1 } }).png().toFile(join(dir, 'person8.png'));
     const clear8 = new Uint8Array(clear.high.length).map((_, i) => Math.round(clear.high[i] / 257));
@@ -89,10 +91,14 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
     expect(tif.regions).toEqual(p.regions);
   });
 
-  it('--pixel-mm overrides the pitch; plain output is one line per file', async () => {
-    const r = await cli(['--model', TINY, '--pixel-mm', '10', join(dir, 'person.png')]);
+  it('--pixel-mm overrides the pitch; --low pairs a low-energy image; plain output is one line per file', async () => {
+    const r = await cli(['--model', TINY, '--pixel-mm', '10', join(dir, 'person.png'), '--low', join(dir, 'person-low.png')]);
+    expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/person\.png: person score .* \[480x160 at 10 mm, tiny-fcn 0\.0\.1/);
+    expect(r.stdout).toMatch(/^\S*person\.png: person score .* \[480x160 at 10 mm, tiny-fcn 0\.0\.1, \d+ ms\]\n$/);
+    const bad = await cli(['--model', TINY, join(dir, 'person.png'), '--low', join(dir, 'half.png')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/half\.png: low-energy image is 240x80, the high-energy image .*person\.png is 480x160; they must match/);
   });
 
   it('fails with the reason when the model is unavailable, and never prints a verdict', async () => {
