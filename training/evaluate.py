@@ -122,12 +122,12 @@ class ScanOutcome:
 
 
 def run_validation(
-    model: torch.nn.Module, scans: list[Scan], peak_threshold: float, min_region_mm2: float, pixel_mm: float
+    model: torch.nn.Module, scans: list[Scan], peak_threshold: float, min_region_mm2: float, pixel_mm: float, tiling: Tiling = Tiling()
 ) -> tuple[list[ScanOutcome], dict[str, np.ndarray]]:
     model.eval()
     outcomes, heats = [], {}
     for scan in scans:
-        heat, score = infer(model, model_input(scan.high, scan.low))
+        heat, score = infer(model, model_input(scan.high, scan.low), tiling)
         regions = decode_regions(heat, peak_threshold, min_region_mm2, pixel_mm)
         found = [any(box_iou(p.box, (r.x, r.y, r.w, r.h)) >= MATCH_IOU for r in regions) for p in scan.persons]
         outcomes.append(ScanOutcome(scan.scan_id, bool(scan.persons), score, found, regions, scan.meta))

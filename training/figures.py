@@ -37,7 +37,7 @@ def validation_roc(outcomes: list[ScanOutcome], path: str) -> None:
     write_png(path, img)
 
 
-def example(scan: Scan, outcome: ScanOutcome, heat: np.ndarray, path: str, shrink: int = 2) -> None:
+def example(scan: Scan, outcome: ScanOutcome, heat: np.ndarray, path: str, shrink: int = 1) -> None:
     """Scan with the heatmap tinted, true person boxes green, decoded regions red, decoys yellow."""
     img = scan_to_rgb(scan.high)
     overlay_heat(img, heat, HEATMAP_STRIDE)

@@ -125,7 +125,7 @@ def render(report: dict, eval_section: str | None) -> str:
     w("| stem | conv 3×3 s2 + BN + ReLU | 2 | 16 |")
     w("| down4 | conv 3×3 s2, conv 3×3 | 4 | 32 |")
     w("| down8 | conv 3×3 s2, conv 3×3 | 8 | 48 |")
-    w("| down16 | conv 3×3 s2, conv 3×3 dilation 1, 2, 4 (receptive field about 2.3 m) | 16 | 64 |")
+    w(f"| down16 | conv 3×3 s2, conv 3×3 dilation 1, 2, 4 (receptive field about 300 pixels = {0.3 * m['pixelMm']:.0f} m) | 16 | 64 |")
     w("| up8 | nearest ×2 + 1×1 skip from down8, conv 3×3 | 8 | 48 |")
     w("| up4 | nearest ×2 + 1×1 skip from down4, conv 3×3 | 4 | 32 |")
     w("| heatmap | conv 1×1, sigmoid | 4 | 1 |")
@@ -133,14 +133,14 @@ def render(report: dict, eval_section: str | None) -> str:
     w("")
     w(f"Parameters: {fmt_int(report['params'])}. Compute: {gmac:.2f} GMAC per megapixel of model input "
       f"({2 * gmac:.2f} GFLOP/MP), counted over every convolution and linear layer (`macs_per_megapixel` in "
-      f"`training/model.py`); a 1,280 × 3,000 scan at 5 mm is 0.96 MP at {m['pixelMm']:g} mm, so about "
-      f"{0.96 * 2 * gmac:.1f} GFLOP plus tile overlap. Exported with batch norm folded, sigmoids inside, dynamic batch, height and width.")
+      f"`training/model.py`); a 1,280 × 3,000 scan at 5 mm is {3.84 / (m['pixelMm'] / 5) ** 2:.2f} MP at {m['pixelMm']:g} mm, so about "
+      f"{3.84 / (m['pixelMm'] / 5) ** 2 * 2 * gmac:.1f} GFLOP plus tile overlap. Exported with batch norm folded, sigmoids inside, dynamic batch, height and width.")
     w("")
     w("## Training")
     w("")
     w(f"`npm run train` (`training/train.sh`): regenerates the data sets from their seeds, trains {fmt_int(t['iterations'])} "
-      f"iterations of batch {t['batch']} ({m['tiling']['tileLines']}-line crops, up to 384 rows) with AdamW "
-      "(lr 3e-3, cosine decay, weight decay 1e-4), focal loss on the heatmap (cells ≥ 50 % covered by a person are "
+      f"iterations of batch {t['batch']} (crops of {report.get('cropRows', 192)} rows × {report.get('cropLines', m['tiling']['tileLines'])} lines at "
+      f"{m['pixelMm']:g} mm) with AdamW (lr {report.get('lr', 3e-3):g}, warm-up, cosine decay, weight decay 1e-4), focal loss on the heatmap (cells ≥ 50 % covered by a person are "
       "positives; 10–50 % ignored) plus binary cross-entropy on the tile score (a tile is positive when it holds "
       "≥ 50 % of a person), and exports an exponential moving average of the weights.")
     w("")
@@ -180,7 +180,7 @@ def render(report: dict, eval_section: str | None) -> str:
     out.extend(category_table(by_cat, "density", "cargo density"))
     out.extend(hiding_table(report))
     if ex:
-        w("Validation examples (scans at 10 mm, shown at 20 mm; green: true person boxes, red: decoded regions, "
+        w(f"Validation examples (scans at the model pitch, {m['pixelMm']:g} mm; green: true person boxes, red: decoded regions, "
           "yellow: decoys, red tint: heatmap):")
         w("")
         titles = {"hit": "Hits (flagged and localised; lowest scores first)", "miss": "Misses (not flagged or not localised)",
@@ -219,7 +219,9 @@ KNOWN_LIMITS = [
     "scene grammar (vehicle classes, cargo kinds, poses, hiding places) bound what the model has seen; real scanners "
     "differ (scatter, fan-beam magnification, detector afterglow, other energies and doses). Before use on a real "
     "scanner, validate on its images and retrain or fine-tune with them.",
-    "Pixel pitch: trained at 10 mm after area averaging. Scans much coarser than 10 mm lose the detail of limbs and heads.",
+    "Pixel pitch: the model works at 20 mm after area averaging (a choice for speed on a 2-core CPU: 16x fewer pixels "
+    "than the 5 mm scan). Heads and limbs are a few pixels across at this pitch; small children curled up in dense "
+    "cargo are the hardest case. Scans coarser than 20 mm are upsampled by nothing and lose that detail.",
     "People in very dense cargo (steel, machinery, stacked drums) attenuate the beam so strongly that the person's "
     "contrast sinks into noise; recall is lowest there (see the per-density figures).",
     "Decoys shaped and dense like a body (carcasses, water containers) are the main source of false alarms.",

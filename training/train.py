@@ -50,9 +50,13 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--val", required=True, help="validation data set folder (calibration, thresholds)")
     p.add_argument("--out", required=True, help="model folder to write (model.onnx, manifest.json, training.json)")
     p.add_argument("--work", required=True, help="folder for checkpoints and logs")
-    p.add_argument("--pixel-mm", type=float, default=10.0)
+    p.add_argument("--cache", default="training/.cache/scans", help="folder for scans resampled to the model pitch")
+    p.add_argument("--pixel-mm", type=float, default=20.0, help="model pixel pitch (mm)")
+    p.add_argument("--tile-lines", type=int, default=192, help="tile width along the scan at the model pitch")
+    p.add_argument("--overlap-lines", type=int, default=64)
+    p.add_argument("--crop-rows", type=int, default=192, help="training crop height (rows) at the model pitch")
     p.add_argument("--iterations", type=int, default=3000)
-    p.add_argument("--batch", type=int, default=12)
+    p.add_argument("--batch", type=int, default=16)
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--threads", type=int, default=2)
@@ -85,7 +89,7 @@ def lr_at(it: int, total: int, base: float, warmup: int = 100) -> float:
 
 
 def config_key(args: argparse.Namespace) -> str:
-    keys = {k: getattr(args, k) for k in ("train", "val", "pixel_mm", "iterations", "batch", "lr", "seed")}
+    keys = {k: getattr(args, k) for k in ("train", "val", "pixel_mm", "iterations", "batch", "lr", "seed", "tile_lines", "crop_rows")}
     return hashlib.sha256(json.dumps(keys, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -115,12 +119,21 @@ def main() -> None:
     os.makedirs(args.out, exist_ok=True)
 
     t_load = time.time()
-    train_scans = [s for d in args.train for s in load_split(d, args.pixel_mm)]
-    val_scans = load_split(args.val, args.pixel_mm)
+    train_scans = [s for d in args.train for s in load_split(d, args.pixel_mm, cache_dir=args.cache)]
     n_people = sum(len(s.persons) for s in train_scans)
-    log(f"loaded {len(train_scans)} training scans ({n_people} people) and {len(val_scans)} validation scans in {time.time() - t_load:.1f} s")
+    log(f"loaded {len(train_scans)} training scans ({n_people} people) in {time.time() - t_load:.1f} s")
+    val_cache: list = []
 
-    sampler = CropSampler(train_scans, seed=args.seed, augment_cfg=AugmentConfig())
+    def validation_scans() -> list:
+        # Loaded on first use, so training can start while the validation set is still being written.
+        if not val_cache:
+            t0 = time.time()
+            val_cache.extend(load_split(args.val, args.pixel_mm, cache_dir=args.cache))
+            log(f"loaded {len(val_cache)} validation scans in {time.time() - t0:.1f} s")
+        return val_cache
+
+    sampler = CropSampler(train_scans, seed=args.seed, crop_lines=args.tile_lines, max_rows=args.crop_rows, augment_cfg=AugmentConfig())
+    tiling = Tiling(args.tile_lines, args.overlap_lines)
     model = PersonFCN()
     ema = copy.deepcopy(model)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
@@ -178,7 +191,7 @@ def main() -> None:
             acc = {"heat": 0.0, "score": 0.0, "n": 0}
         if args.val_every and (it + 1) % args.val_every == 0 and it + 1 < args.iterations:
             train_seconds += time.time() - t_seg
-            outcomes, _ = run_validation(ema, val_scans[: args.val_quick_scans], 0.3, MIN_REGION_MM2, args.pixel_mm)
+            outcomes, _ = run_validation(ema, validation_scans()[: args.val_quick_scans], 0.3, MIN_REGION_MM2, args.pixel_mm, tiling)
             neg = np.asarray([o.score for o in outcomes if not o.has_person])
             s = summarize(outcomes, threshold_at_false_alarm(neg, MAX_FALSE_ALARM))
             history["val"].append({"iteration": it + 1, **s})
@@ -195,7 +208,7 @@ def main() -> None:
             log(f"stopped after {done_here} iterations at {it + 1}; run the same command again to resume")
             return
     train_seconds += time.time() - t_seg
-    finish(args, ema, val_scans, history, train_seconds, len(train_scans), n_people, composition_of(train_scans))
+    finish(args, ema, validation_scans(), history, train_seconds, len(train_scans), n_people, composition_of(train_scans))
 
 
 def finish(args, ema: PersonFCN, val_scans, history: dict, train_seconds: float, n_train: int, n_people: int, composition: dict) -> None:
@@ -203,7 +216,8 @@ def finish(args, ema: PersonFCN, val_scans, history: dict, train_seconds: float,
     t0 = time.time()
     # Peak threshold for regions: the one that localises the most validation people.
     best = None
-    base, heats = run_validation(ema, val_scans, 0.3, MIN_REGION_MM2, args.pixel_mm)
+    tiling = Tiling(args.tile_lines, args.overlap_lines)
+    base, heats = run_validation(ema, val_scans, 0.3, MIN_REGION_MM2, args.pixel_mm, tiling)
     outcomes_by_peak = {}
     for peak in (0.2, 0.3, 0.4, 0.5):
         outcomes = redecode(base, heats, val_scans, peak, args.pixel_mm)
@@ -231,7 +245,7 @@ def finish(args, ema: PersonFCN, val_scans, history: dict, train_seconds: float,
     model_path = os.path.join(args.out, "model.onnx")
     export_onnx(ema, model_path)
     ref_scan = next((s for s in val_scans if s.persons), val_scans[0])
-    x = model_input(ref_scan.high, ref_scan.low)[:, :, :256]
+    x = model_input(ref_scan.high, ref_scan.low)[:, :, : args.tile_lines]
     from preprocess import pad_to_multiple
     from model import SIZE_MULTIPLE
 
@@ -248,8 +262,8 @@ def finish(args, ema: PersonFCN, val_scans, history: dict, train_seconds: float,
         min_region_mm2=MIN_REGION_MM2,
         platt_a=round(a, 6),
         platt_b=round(b, 6),
-        tile_lines=Tiling().tile_lines,
-        overlap_lines=Tiling().overlap_lines,
+        tile_lines=tiling.tile_lines,
+        overlap_lines=tiling.overlap_lines,
         operating_point={
             "maxFalseAlarmRate": MAX_FALSE_ALARM,
             "scoreThreshold": round(thr_cal, 6),
@@ -285,6 +299,9 @@ def finish(args, ema: PersonFCN, val_scans, history: dict, train_seconds: float,
         "history": history,
         "torch": torch.__version__,
         "threads": args.threads,
+        "cropRows": args.crop_rows,
+        "cropLines": args.tile_lines,
+        "lr": args.lr,
     }
     pictures_dir = os.path.join(args.out, "pictures")
     os.makedirs(pictures_dir, exist_ok=True)

@@ -15,9 +15,9 @@ PYTHON=${PYTHON:-/usr/bin/python3}
 TRAIN_SEED=0            # training seeds: 0 .. TRAIN_COUNT-1 (synthesizer train range 0 .. 999,999)
 TRAIN_COUNT=${TRAIN_COUNT:-1000}
 VAL_SEED=1000000        # validation seeds: 1,000,000 .. (synthesizer validation range 1,000,000 .. 1,099,999)
-VAL_COUNT=${VAL_COUNT:-300}
+VAL_COUNT=${VAL_COUNT:-250}
 ITERATIONS=${ITERATIONS:-2400}
-BATCH=${BATCH:-12}
+BATCH=${BATCH:-16}
 SEED=${SEED:-1}
 THREADS=${THREADS:-2}
 DATA_DIR=${DATA_DIR:-training/data}
@@ -44,6 +44,7 @@ export MALLOC_MMAP_THRESHOLD_=4000000000 MALLOC_TRIM_THRESHOLD_=4000000000 OMP_W
 
 # The generator's source identifies a data set: a changed synthesizer regenerates it.
 SIM_HASH=$(cat sim/xray/*.ts | sha256sum | cut -c1-16)
+SIM_COMMIT=$(git log -1 --format=%h -- sim/xray 2>/dev/null || echo unknown)
 
 generate() {
   local dir=$1 seed=$2 count=$3
@@ -69,8 +70,8 @@ fi
 
 "$PYTHON" training/train.py \
   --train "$DATA_DIR/train" --val "$DATA_DIR/val" --out "$OUT_DIR" --work "$WORK_DIR" \
-  --iterations "$ITERATIONS" --batch "$BATCH" --seed "$SEED" --threads "$THREADS" --val-every 600 \
-  --dataset-note "checkpoint-edge sim xray --dual --format raw (5 mm, default settings), source sha256 $SIM_HASH" \
+  --iterations "$ITERATIONS" --batch "$BATCH" --seed "$SEED" --threads "$THREADS" --val-every 600 --cache training/.cache/scans \
+  --dataset-note "checkpoint-edge sim xray --dual --format raw (5 mm, default settings), sim/xray at commit $SIM_COMMIT, source sha256 $SIM_HASH" \
   --train-seeds "$TRAIN_SEED..$((TRAIN_SEED + TRAIN_COUNT - 1))" \
   --val-seeds "$VAL_SEED..$((VAL_SEED + VAL_COUNT - 1))"
 
