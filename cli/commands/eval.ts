@@ -26,7 +26,7 @@ into the model folder and rewrites the evaluation section of its MODEL_CARD.md.
 
 Options:
   --model <dir>          model folder (default ${DEFAULT_MODEL})
-  --count <n>            test scans (default 200)
+  --count <n>            test scans (default 300)
   --seed-start <seed>    first seed (default ${TEST_SEEDS.first}); all seeds must lie in the test range
   --robust-count <n>     scans also evaluated under each robustness variant (default 60)
   --workers <n>          synthesis worker threads (default: cores - 1, at least 1)
@@ -63,7 +63,7 @@ Options:
       if (!(n >= 0 && n <= 1)) throw new UsageError(`eval: --${name} must be a number in [0, 1], got "${s}"`);
       return n;
     };
-    const count = int('count', v.count, v.data ? 100_000 : 200, 1, 100_000);
+    const count = int('count', v.count, v.data ? 100_000 : 300, 1, 100_000);
     const seedStart = int('seed-start', v['seed-start'], TEST_SEEDS.first, 0, 2 ** 31);
     if (!v.data && (seedStart < TEST_SEEDS.first || seedStart + count - 1 > TEST_SEEDS.last)) {
       throw new UsageError(`eval: seeds ${seedStart}–${seedStart + count - 1} leave the held-out test range ${TEST_SEEDS.first}–${TEST_SEEDS.last} (docs/xray-synthesizer.md); other seeds may have been used in training`);
