@@ -14,7 +14,8 @@ import { type TrailerKind, type VehicleClass, nominalLengthMm } from './vehicles
 
 export type { AgeGroup, CargoDensity, CargoKind, DetectorOptions, Facing, HidingPlace, Pose, SceneDescription, TrailerKind, VehicleClass };
 export { VEHICLE_CLASSES } from './vehicles.js';
-export { CARGO_KINDS, CARGO_DENSITIES, DECOY_KINDS } from './cargo.js';
+export { CARGO_KINDS, CARGO_DENSITIES } from './cargo.js';
+export { DECOY_KINDS, type DecoyKind } from './decoys.js';
 export { HIDING_PLACES } from './scene.js';
 export { POSES } from './body.js';
 export { MATERIALS, linearMuPerMm, LOW_ENERGY_MEV, HIGH_ENERGY_MEV } from './materials.js';

@@ -1,23 +1,20 @@
-import { type AgeGroup, type BodySpec, type Facing, type Pose, bodySize, drawBelongings, drawBody, samplePose, sampleStature } from './body.js';
+import { type AgeGroup, type BodySpec, type Facing, type Pose, POSES, bodySize, drawBelongings, drawBody, samplePose, sampleStature } from './body.js';
 import {
   type CargoDensity,
   type CargoKind,
-  type DecoyKind,
   type KeepOut,
   CARGO_DENSITIES,
   CARGO_KINDS,
-  DECOY_KINDS,
   KINDS_BY_DENSITY,
   cargoExtent,
   cargoTop,
   drawCargo,
-  drawDecoy,
   planCargo,
 } from './cargo.js';
+import { type DecoyKind, DECOY_KINDS, drawDecoy } from './decoys.js';
 import type { Projection } from './projection.js';
 import type { Rng } from './prng.js';
 import { type Space, type TrailerKind, type VehicleClass, type VehicleLayout, VEHICLE_CLASSES, drawVehicle } from './vehicles.js';
-import { POSES } from './body.js';
 
 /** Where a person is hidden. */
 export type HidingPlace =
