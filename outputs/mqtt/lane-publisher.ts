@@ -34,6 +34,8 @@ export interface LanePublisherOptions {
   allowedOperators?: string[];
   log: Logger;
   metrics?: MqttMetrics;
+  /** Set when the outbox is not the durable one it should be: shown in the lane's mqtt status. */
+  outboxWarning?: string;
   /** Called after the broker acknowledged an outbox entry and it was removed (benchmarks, tests). */
   onAcked?: (entry: OutboxEntry) => void;
 }
@@ -336,7 +338,14 @@ export class LanePublisher implements Service {
     } catch {
       depth = null;
     }
-    this.#o.bus.emit('device.status', deviceStatus('mqtt', this.#linkState.state, this.#linkState.detail, { outboxDepth: depth, evicted: this.#evicted, url: this.#o.link.url }));
+    let shownState = this.#linkState.state;
+    let shown = this.#linkState.detail;
+    const warning = this.#o.outboxWarning;
+    if (warning) {
+      if (shownState === 'ok') shownState = 'degraded';
+      shown = `${shown}; ${warning}`;
+    }
+    this.#o.bus.emit('device.status', deviceStatus('mqtt', shownState, shown, { outboxDepth: depth, evicted: this.#evicted, url: this.#o.link.url }));
   }
 }
 

@@ -3,6 +3,8 @@ import { AlertLedger } from '../../outputs/mqtt/alert-ledger.js';
 import { LanePublisher } from '../../outputs/mqtt/lane-publisher.js';
 import { MqttLink } from '../../outputs/mqtt/link.js';
 import { MqttMetrics } from '../../outputs/mqtt/metrics.js';
+import { MemoryOutbox } from '../../outputs/mqtt/memory-outbox.js';
+import type { AlertOutbox } from '../../outputs/mqtt/outbox.js';
 import { SparkplugNode } from '../../outputs/mqtt/sparkplug-node.js';
 import { SqliteOutbox } from '../../outputs/mqtt/sqlite-outbox.js';
 import { LaneTopics } from '../../outputs/mqtt/topics.js';
@@ -38,14 +40,16 @@ export function createMqttServices(ctx: SiteContext): Service[] {
   const services: Service[] = [];
   for (const lane of ctx.lanes) {
     const log = ctx.log.child({ lane: lane.id, part: 'mqtt' });
-    const publisher = new LazyLanePublisher(`mqtt:${lane.id}`, lane, log, () =>
-      new LanePublisher({
+    const publisher = new LazyLanePublisher(`mqtt:${lane.id}`, () => {
+      const store = openStore(outboxPath, lane.id, cfg, log);
+      return new LanePublisher({
         siteId: ctx.config.site.id,
         laneId: lane.id,
         bus: lane.bus,
         health: lane.health,
-        outbox: new SqliteOutbox({ path: outboxPath, laneId: lane.id, maxMessages: cfg.outbox.maxMessages, synchronous: cfg.outbox.synchronous }),
-        ledger: new AlertLedger({ path: outboxPath, laneId: lane.id }),
+        outbox: store.outbox,
+        ledger: store.ledger,
+        ...(store.warning ? { outboxWarning: store.warning } : {}),
         link: new MqttLink({
           url: cfg.url,
           protocolVersion: cfg.protocolVersion,
@@ -72,8 +76,8 @@ export function createMqttServices(ctx: SiteContext): Service[] {
         ...(cfg.commands.allowedOperators ? { allowedOperators: cfg.commands.allowedOperators } : {}),
         log,
         metrics,
-      }),
-    );
+      });
+    });
     services.push(publisher);
     if (cfg.sparkplug.enabled) services.push(sparkplugNode(ctx, cfg, lane, () => publisher.outboxDepth()));
   }
@@ -141,23 +145,34 @@ function evidenceBase(ctx: SiteContext, cfg: MqttConfig): () => string | null {
 }
 
 /**
- * Opens the outbox (a file) in start(), not while the runtime is being built, so that building
- * does no I/O; a broken outbox file is reported on the lane and the runtime keeps screening.
+ * The durable outbox and alert ledger of a lane; when the SQLite file cannot be opened, an
+ * outbox in memory, so that alerts still reach central command while the process runs, with a
+ * warning in the lane's mqtt status until the file is fixed and the runtime restarted.
  */
+function openStore(path: string, laneId: string, cfg: MqttConfig, log: Logger): { outbox: AlertOutbox; ledger: AlertLedger; warning: string | null } {
+  try {
+    const outbox = new SqliteOutbox({ path, laneId, maxMessages: cfg.outbox.maxMessages, synchronous: cfg.outbox.synchronous });
+    try {
+      return { outbox, ledger: new AlertLedger({ path, laneId }), warning: null };
+    } catch (err) {
+      outbox.close();
+      throw err;
+    }
+  } catch (err) {
+    const warning = `${(err as Error).message}: queueing in memory instead, so messages not yet published are lost if the process stops; fix the file and restart`;
+    log.error({ err }, warning);
+    return { outbox: new MemoryOutbox(cfg.outbox.maxMessages), ledger: new AlertLedger({ path: ':memory:', laneId }), warning };
+  }
+}
+
+/** Builds the lane's publisher in start(), not while the runtime is built: building does no I/O. */
 class LazyLanePublisher implements Service {
   #publisher: LanePublisher | null = null;
 
-  constructor(readonly name: string, readonly lane: Lane, readonly log: Logger, readonly make: () => LanePublisher) {}
+  constructor(readonly name: string, readonly make: () => LanePublisher) {}
 
   async start(): Promise<void> {
-    try {
-      this.#publisher = this.make();
-    } catch (err) {
-      const detail = `${(err as Error).message}: nothing reaches central command`;
-      this.log.error({ err }, detail);
-      this.lane.bus.emit('device.status', deviceStatus('mqtt', 'fault', detail));
-      return;
-    }
+    this.#publisher = this.make();
     await this.#publisher.start();
   }
 

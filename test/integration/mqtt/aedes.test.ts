@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -45,6 +45,31 @@ describe('MQTT output against the embedded aedes broker (MQTT 3.1.1)', () => {
     await waitFor('every message', () => dedup(got()).unique.length >= ids.length);
     expect(dedup(got()).unique).toEqual(ids);
     await waitFor('offline', () => collector!.on('/availability').at(-1)?.payload === 'offline');
+  });
+});
+
+describe('an outbox file that cannot be opened', () => {
+  it('falls back to an outbox in memory, still publishes, and says so in the lane status', async () => {
+    const broker = new EmbeddedBroker({ port: 0 });
+    await broker.start();
+    const dir = mkdtempSync(join(tmpdir(), 'mqtt-badfile-'));
+    writeFileSync(join(dir, 'not-a-folder'), 'x');
+    const config = validateConfig(siteConfig({ url: broker.url, dataDir: dir, lanes: ['lane-1'], protocolVersion: 4, site: 'bad', extra: { outbox: { path: join(dir, 'not-a-folder', 'outbox.sqlite'), maxMessages: 1000, synchronous: 'full' } } }));
+    const { lanes, services } = mqttSite(config, silentLogger());
+    const collector = await Collector.connect(broker.url, ['checkpoint/bad/#'], { protocolVersion: 4, clean: true });
+    try {
+      for (const s of services) await s.start();
+      await waitFor('degraded mqtt', () => lanes[0].health.get('mqtt')?.state === 'degraded');
+      expect(lanes[0].health.get('mqtt')?.detail).toMatch(/connected to .*; MQTT outbox .*not-a-folder.*cannot open the SQLite file.*queueing in memory/);
+      const result = fakeScan('bad', 'lane-1', 1, 'person');
+      lanes[0].bus.emit('scan.decided', { result });
+      lanes[0].bus.emit('alert.raised', alertFor(result)!);
+      await waitFor('the alert', () => collector.on('/alert').length === 1);
+    } finally {
+      for (const s of services) await s.stop();
+      await collector.close();
+      await broker.stop();
+    }
   });
 });
 
