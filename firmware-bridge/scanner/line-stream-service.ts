@@ -125,10 +125,16 @@ export class LineStreamService implements Service {
     let lastByteAt = Date.now();
     let watchdog: NodeJS.Timeout | null = null;
     let firstFrame = true;
-    link.input.on('data', (chunk: Buffer) => {
+    let live = true;
+    let bytesSeen = 0;
+    const onData = (chunk: Buffer) => {
+      if (!live) return;
       lastByteAt = Date.now();
+      bytesSeen += chunk.length;
       parser.write(chunk);
-    });
+    };
+    link.input.on('data', onData);
+    parser.on('error', (err: Error) => log.error({ err }, `scanner ${opener.describe}: frame parser failed: ${err.message}`));
     parser.on('data', (f: Frame) => {
       if (firstFrame) {
         // Only a link that carries valid frames counts as a successful connection.
@@ -138,10 +144,15 @@ export class LineStreamService implements Service {
       if (this.#o.logFrames) log.debug({ type: f.type, seq: f.seq, offset: f.offset }, `frame ${f.type} seq ${f.seq}`);
       if (f.type === 'hello' && f.heartbeatMs > 0) {
         if (watchdog) clearInterval(watchdog);
-        const limit = f.heartbeatMs * HEARTBEATS_MISSED;
+        // Silence is counted in watchdog ticks with no byte in between, not in wall time: after
+        // this process was stalled (CPU starved, long GC), timers run before pending input is
+        // read, and a wall-clock check would drop a healthy link.
+        let seen = bytesSeen;
+        let emptyTicks = 0;
         watchdog = setInterval(() => {
-          const silent = Date.now() - lastByteAt;
-          if (silent > limit) void link.close(`no data from the scanner for ${silent} ms (${HEARTBEATS_MISSED} heartbeats of ${f.heartbeatMs} ms missed)`);
+          emptyTicks = bytesSeen === seen ? emptyTicks + 1 : 0;
+          seen = bytesSeen;
+          if (emptyTicks > HEARTBEATS_MISSED) void link.close(`no data from the scanner for ${Date.now() - lastByteAt} ms (${HEARTBEATS_MISSED} heartbeats of ${f.heartbeatMs} ms missed)`);
         }, f.heartbeatMs);
         watchdog.unref();
       }
@@ -151,6 +162,8 @@ export class LineStreamService implements Service {
       }
     });
     const reason = await link.closed;
+    live = false;
+    link.input.off('data', onData);
     if (watchdog) clearInterval(watchdog);
     parser.end();
     return reason;

@@ -2,7 +2,6 @@ import { EventEmitter, once } from 'node:events';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SerialPort } from 'serialport';
 import { FrameParser } from '../../firmware-bridge/scanner/protocol/frame-parser.js';
 import { encodeFrame, HEADER_BYTES, type Frame, type FrameBody, type LineBody } from '../../firmware-bridge/scanner/protocol/frames.js';
 import type { Logger } from '../../runtime/logger.js';
@@ -67,11 +66,14 @@ export class ScannerStreamSim extends EventEmitter {
   #heartbeat: NodeJS.Timeout | null = null;
   #allowDisconnect = false;
   #finished!: Promise<void>;
+  #stopSignal: Promise<void>;
+  #signalStop!: () => void;
 
   constructor(opts: ScannerSimOptions) {
     super();
     this.#o = { lineRateHz: 300, gapMs: 3000, heartbeatMs: 1000, seed: 1, ...opts };
     this.#dice = new FaultDice(this.#o.seed);
+    this.#stopSignal = new Promise((r) => (this.#signalStop = r));
   }
 
   /** Resolves when the requested number of scans has been sent (never, without `scans`). */
@@ -103,11 +105,19 @@ export class ScannerStreamSim extends EventEmitter {
     this.#link?.destroy();
   }
 
-  /** Stops streaming, closes every link, and the source. */
+  /** Stops streaming; what was already written is delivered before the link closes (at most 2 s). */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#signalStop();
     for (const w of this.#linkWaiters.splice(0)) w();
-    this.#link?.destroy();
+    const link = this.#link;
+    if (link && !link.destroyed) {
+      if (this.#heartbeat) clearInterval(this.#heartbeat);
+      // 'finish': everything written has left this process (socket buffer or serial binding).
+      link.end();
+      await Promise.race([once(link, 'finish').catch(() => {}), once(link, 'close').catch(() => {}), sleep(2000)]);
+      link.destroy();
+    }
     if (this.#server) await new Promise<void>((r) => this.#server!.close(() => r()));
     await this.#loop?.catch(() => {});
     await this.#o.source.close();
@@ -130,6 +140,7 @@ export class ScannerStreamSim extends EventEmitter {
   }
 
   async #serialLoop(): Promise<void> {
+    const { SerialPort } = await import('serialport');
     while (!this.#stopped) {
       const { path, baudRate } = this.#serial!;
       const port = new SerialPort({ path, baudRate, autoOpen: false });
@@ -139,7 +150,9 @@ export class ScannerStreamSim extends EventEmitter {
         continue;
       }
       this.#attach(port);
-      await once(port, 'close').catch(() => {});
+      await Promise.race([once(port, 'close').catch(() => {}), once(port, 'error').catch(() => {}), this.#stopSignal]);
+      if (port.isOpen) port.close(() => {});
+      if (this.#link === port) this.#link = null;
       if (!this.#stopped) await sleep(100);
     }
   }
@@ -195,7 +208,7 @@ export class ScannerStreamSim extends EventEmitter {
       const record = await this.#stream(i, scan);
       this.report.scans.push(record);
       this.emit('scan', record);
-      if (this.#o.gapMs > 0 && !this.#stopped) await sleep(this.#o.gapMs);
+      if (this.#o.gapMs > 0 && !this.#stopped) await Promise.race([sleep(this.#o.gapMs), this.#stopSignal]);
     }
   }
 
@@ -218,7 +231,7 @@ export class ScannerStreamSim extends EventEmitter {
     const low = scan.low ? new Uint16Array(C) : undefined;
     const t0 = performance.now();
     for (let x = 0; x < W; x++) {
-      if (this.#link !== link || link.destroyed) {
+      if (this.#stopped || this.#link !== link || link.destroyed) {
         record.outcome = 'link-lost';
         return record;
       }
@@ -231,7 +244,7 @@ export class ScannerStreamSim extends EventEmitter {
       const due = t0 + (x * 1000) / this.#o.lineRateHz;
       const ahead = due - performance.now();
       if (ahead > 4) await sleep(ahead);
-      if (link.writableNeedDrain) await Promise.race([once(link, 'drain'), once(link, 'close')]);
+      if (link.writableNeedDrain) await Promise.race([once(link, 'drain').catch(() => {}), once(link, 'close').catch(() => {}), this.#stopSignal]);
       for (let c = 0; c < C; c++) {
         high[c] = scan.high[c * W + x];
         if (low) low[c] = scan.low![c * W + x];
@@ -256,7 +269,7 @@ export class ScannerStreamSim extends EventEmitter {
         inj.truncatedBytes += cut;
         record.linesSent = x;
         record.outcome = 'disconnect';
-        await once(link, 'close').catch(() => {});
+        await Promise.race([once(link, 'close').catch(() => {}), this.#stopSignal]);
         return record;
       }
       // The line just before a fault or disconnect point goes out intact, so every loss before it shows as a sequence gap.

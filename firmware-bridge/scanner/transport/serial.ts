@@ -1,5 +1,4 @@
 import type { Duplex } from 'node:stream';
-import { SerialPort } from 'serialport';
 import type { LineLink, LinkOpener } from './link.js';
 
 /** The part of a serialport 13 SerialPortStream this transport uses (SerialPort, SerialPortMock). */
@@ -26,9 +25,10 @@ export class SerialLinkOpener implements LinkOpener {
     this.describe = `serial ${opts.path} @ ${opts.baudRate} baud`;
   }
 
-  open(): Promise<LineLink> {
+  async open(): Promise<LineLink> {
     const { path, baudRate } = this.#o;
-    const create = this.#o.createPort ?? ((o) => new SerialPort(o) as unknown as SerialPortLike);
+    // serialport's native binding is loaded on first use, so TCP-only lanes never need it.
+    const create: NonNullable<SerialLinkOptions['createPort']> = this.#o.createPort ?? (await import('serialport').then((m) => (o: { path: string; baudRate: number; autoOpen: false }) => new m.SerialPort(o) as unknown as SerialPortLike));
     return new Promise((resolve, reject) => {
       let port: SerialPortLike;
       try {
@@ -46,33 +46,50 @@ export class SerialLinkOpener implements LinkOpener {
 }
 
 function serialLink(port: SerialPortLike, path: string): LineLink {
-  let lastError: Error | null = null;
   let closeReason: string | null = null;
-  port.on('error', (err: Error) => {
-    lastError = err;
+  let done = false;
+  let resolveClosed!: (reason: string) => void;
+  const closed = new Promise<string>((r) => (resolveClosed = r));
+  const finish = (reason: string) => {
+    if (done) return;
+    done = true;
+    resolveClosed(closeReason ?? reason);
+  };
+  // serialport emits 'close' with a DisconnectedError (err.disconnected) when the device goes away.
+  port.once('close', (err?: Error & { disconnected?: boolean }) => {
+    finish(err?.disconnected ? `serial port ${path} disconnected: ${err.message}` : `serial port ${path} closed`);
   });
-  const closed = new Promise<string>((resolve) => {
-    // serialport emits 'close' with a DisconnectedError (err.disconnected) when the device goes away.
-    port.once('close', (err?: Error & { disconnected?: boolean }) => {
-      if (closeReason) return resolve(closeReason);
-      if (err?.disconnected) return resolve(`serial port ${path} disconnected: ${err.message}`);
-      resolve(lastError ? `serial port ${path} failed: ${lastError.message}` : `serial port ${path} closed`);
-    });
+  // Any other error (a failed read or close of a vanished device) also ends the link: a port
+  // in an unknown state is closed and reopened, never trusted.
+  port.on('error', (err: Error) => {
+    if (done) return;
+    finish(`serial port ${path} failed: ${err.message}`);
+    try {
+      if (port.isOpen) port.close(() => {});
+      else port.destroy();
+    } catch {
+      // already gone
+    }
   });
   return {
     input: port,
     closed,
     write: (bytes) =>
       new Promise((resolve, reject) => {
-        if (!port.isOpen) return reject(new Error(`cannot write to serial port ${path}: it is closed`));
+        if (done || !port.isOpen) return reject(new Error(`cannot write to serial port ${path}: it is closed`));
         port.write(bytes, (err?: Error | null) => (err ? reject(new Error(`cannot write to serial port ${path}: ${err.message}`)) : resolve()));
       }),
     async close(reason) {
       closeReason ??= reason;
-      if (port.isOpen) port.close();
-      else port.destroy();
+      try {
+        if (port.isOpen) port.close(() => {});
+        else port.destroy();
+      } catch {
+        // already gone
+      }
       // A port whose device already vanished may never say 'close': do not hang a shutdown on it.
       await Promise.race([closed, new Promise((r) => setTimeout(r, 2000).unref())]);
+      finish(reason);
     },
   };
 }

@@ -24,7 +24,7 @@ async function ptyPair(dir: string): Promise<{ a: string; b: string; proc: Child
     b,
     proc,
     async kill() {
-      if (proc.exitCode !== null) return;
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
       const gone = new Promise((r) => proc.once('exit', r));
       proc.kill('SIGKILL');
       await gone;
@@ -54,9 +54,14 @@ describe('scanner line stream over a real pty pair (socat)', () => {
     const b = bridge(new SerialLinkOpener({ path: pty.a, baudRate: 3_000_000 }));
     cleanup.push(() => sim.stop(), () => b.service.stop());
     await b.service.start();
+    // A serial scanner streams whether or not anyone listens: start it once the bridge holds its end.
+    await expect.poll(() => b.service.connected).toBe(true);
     await sim.openSerial(pty.b);
     await sim.finished;
-    await expect.poll(() => b.of('scan.end').length + b.of('scan.aborted').length, { timeout: 10_000 }).toBe(N);
+    const arrived = () => b.of('scan.end').length + b.of('scan.aborted').length;
+    for (let t = 0; t < 200 && arrived() < N; t++) await sleep(50);
+    const diag = () => `bridge ${JSON.stringify(b.counters)} connections ${b.service.connections}; sim ${JSON.stringify(sim.report.injected)} connections ${sim.report.connections}; status ${b.of('device.status').map((s) => `${s.state}:${s.detail}`).join(' | ')}`;
+    expect(arrived(), diag()).toBe(N);
     const inj = sim.report.injected;
     expect(inj.badCrcLines + inj.droppedLines + inj.garbageBytes).toBeGreaterThan(0);
     expect(b.counters).toMatchObject({ crcErrors: inj.badCrcLines, lostFrames: inj.droppedLines, resyncBytes: inj.garbageBytes, lengthErrors: 0, truncatedBytes: 0 });
@@ -79,13 +84,16 @@ describe('scanner line stream over a real pty pair (socat)', () => {
     const b = bridge(new SerialLinkOpener({ path: pty.a, baudRate: 115_200 }));
     cleanup.push(() => sim.stop(), () => b.service.stop());
     await b.service.start();
+    await expect.poll(() => b.service.connected).toBe(true);
     await sim.openSerial(pty.b);
     await expect.poll(() => b.counters.frames, { timeout: 5000 }).toBeGreaterThan(30);
     await pty.kill();
     await expect.poll(() => b.of('scan.aborted').length, { timeout: 5000 }).toBe(1);
-    expect(b.of('scan.aborted')[0]).toMatchObject({ reason: 'link-lost' });
-    await expect.poll(() => b.of('device.status').at(-1)?.state).toBe('disconnected');
-    expect(b.of('device.status').at(-1)?.detail).toMatch(/serial port .*a/);
+    const lost = b.of('scan.aborted')[0];
+    expect(lost).toMatchObject({ reason: 'link-lost' });
+    // Seen either as the port failing or, when the pty only goes quiet, as missed heartbeats.
+    expect(lost.detail).toMatch(/serial port .*\/a (disconnected|failed|closed)|no data from the scanner for \d+ ms/);
+    await expect.poll(() => b.of('device.status').filter((s) => s.state === 'disconnected').length).toBeGreaterThan(0);
 
     pty = await ptyPair(dir); // plugged back in, same device paths
     await expect.poll(() => b.of('scan.end').length, { timeout: 15_000 }).toBeGreaterThanOrEqual(1);

