@@ -23,7 +23,8 @@ export const mqtt = z.strictObject({
   reconnect: z.strictObject({
     initialMs: intIn(10, 60_000).default(500).describe('First reconnect delay.'),
     maxMs: intIn(100, 600_000).default(30_000).describe('Largest reconnect delay.'),
-  }).default({ initialMs: 500, maxMs: 30_000 }).describe('Exponential backoff with jitter between reconnects.'),
+  }).refine((r) => r.initialMs <= r.maxMs, { error: (iss) => `reconnect.initialMs must not exceed reconnect.maxMs, got ${(iss.input as { initialMs: number; maxMs: number }).initialMs} and ${(iss.input as { initialMs: number; maxMs: number }).maxMs}` })
+    .default({ initialMs: 500, maxMs: 30_000 }).describe('Exponential backoff with jitter between reconnects.'),
   outbox: z.strictObject({
     path: text().optional().describe('SQLite file. Default: <dataDir>/outbox.sqlite.'),
     maxMessages: intIn(100, 10_000_000).default(100_000).describe('Bound on queued messages per lane: scan results are evicted first, alerts last.'),

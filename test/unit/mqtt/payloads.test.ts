@@ -75,4 +75,9 @@ describe('MQTT topics', () => {
     expect(validateConfig(cfg('agency/checkpoint'), 'x.yaml', {}).mqtt?.topicPrefix).toBe('agency/checkpoint');
     for (const bad of ['a/+/b', '#', '$SYS', '/x', 'x/', 'a//b']) expect(() => validateConfig(cfg(bad), 'x.yaml', {}), bad).toThrow(/mqtt\.topicPrefix: expected topic levels without wildcards/);
   });
+
+  it('refuses a reconnect backoff whose first delay exceeds its maximum', () => {
+    const cfg = { site: { id: 's' }, mqtt: { url: 'mqtt://h', reconnect: { initialMs: 5000, maxMs: 100 } }, lanes: [{ id: 'l', scanner: { transport: { type: 'tcp', host: 'h', port: 1 } } }] };
+    expect(() => validateConfig(cfg, 'x.yaml', {})).toThrow('mqtt.reconnect: reconnect.initialMs must not exceed reconnect.maxMs, got 5000 and 100');
+  });
 });
