@@ -247,6 +247,7 @@ export class ConsoleService implements Service, ConsoleActions {
         scanState: l.pipeline.session.state,
         live: this.#live.get(l.id)?.snapshot() ?? null,
         lastDecided: this.#lastDecided.get(l.id) ?? null,
+        lastViews: this.#lastDecided.has(l.id) ? this.#images!.viewsNow(l.id, this.#lastDecided.get(l.id)!.scanId) : [],
       })),
     };
   }

@@ -77,6 +77,8 @@ export interface LaneView {
   /** The scan in progress or last received, as the live view has it. */
   live: { begin: LiveBeginMessage; lines: LiveLinesMessage | null } | null;
   lastDecided: ScanResult | null;
+  /** Full-resolution views of lastDecided on disk now; [] while they are being rendered. */
+  lastViews: ('high' | 'low' | 'material')[];
 }
 
 /** 'hello': the first event of a stream, and the whole state the page needs. */

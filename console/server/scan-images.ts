@@ -62,6 +62,13 @@ export class ScanImageArchive {
     return (['high', 'low', 'material'] as const).filter((v) => existsSync(join(folder, `${v}.png`)));
   }
 
+  /** Views on disk now, without waiting for a render in progress (that one is announced when done). */
+  viewsNow(laneId: string, scanId: string): ScanView[] {
+    const folder = this.#folder(laneId, scanId);
+    if (!folder || this.#pending.has(`${laneId}/${scanId}`)) return [];
+    return (['high', 'low', 'material'] as const).filter((v) => existsSync(join(folder, `${v}.png`)));
+  }
+
   /** The PNG of one view, or null if not kept. */
   async read(laneId: string, scanId: string, view: ScanView): Promise<Buffer | null> {
     const folder = this.#folder(laneId, scanId);

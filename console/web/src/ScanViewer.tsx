@@ -115,7 +115,10 @@ export function ScanViewer(p: ScanViewerProps) {
     const k = raster.scale * t.s;
     ctx.lineWidth = 3;
     ctx.font = '600 14px system-ui, sans-serif';
-    for (const r of p.regions) {
+    // Highest score first, so its label gets the best place; labels do not cover each other.
+    const placed: { x: number; y: number; w: number; h: number }[] = [];
+    const free = (b: { x: number; y: number; w: number; h: number }) => placed.every((o) => b.x + b.w <= o.x || o.x + o.w <= b.x || b.y + b.h <= o.y || o.y + o.h <= b.y);
+    for (const r of [...p.regions].sort((a, b) => b.score - a.score)) {
       const x = t.x + r.x * k;
       const y = t.y + r.y * k;
       const w = Math.max(6, r.w * k);
@@ -128,11 +131,18 @@ export function ScanViewer(p: ScanViewerProps) {
       ctx.shadowBlur = 0;
       const label = r.score.toFixed(2);
       const tw = ctx.measureText(label).width + 10;
-      const ly = y > 22 ? y - 22 : y + h;
+      const spots = [
+        { x: x - 1.5, y: y - 22 },
+        { x: x - 1.5, y: y + h + 2 },
+        { x: x + w - tw + 1.5, y: y - 22 },
+        { x: x + 2, y: y + 2 },
+      ].map((q) => ({ ...q, w: tw, h: 20 }));
+      const spot = spots.find(free) ?? spots[0]!;
+      placed.push(spot);
       ctx.fillStyle = colour;
-      ctx.fillRect(x - 1.5, ly, tw, 20);
+      ctx.fillRect(spot.x, spot.y, tw, 20);
       ctx.fillStyle = '#0b0f14';
-      ctx.fillText(label, x + 4, ly + 15);
+      ctx.fillText(label, spot.x + 5, spot.y + 15);
     }
   }, [raster, raster?.version, lut, t, size, p.regions, p.alarm, p.live]);
 

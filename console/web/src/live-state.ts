@@ -147,7 +147,7 @@ export class LiveState {
         if (l.live.lines) appendLines(lane.live, l.live.lines);
         lane.live.ended = l.scanState !== 'scanning';
       }
-      if (l.lastDecided) lane.views = ['high'];
+      lane.views = l.lastViews;
       return lane;
     });
     this.alerts = new Map(h.alerts.map((a) => [a.alert.alertId, a]));

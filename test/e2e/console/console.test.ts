@@ -234,6 +234,9 @@ describe('operator console in a real browser', () => {
     const page = await ctx.newPage();
     await logIn(page, 'alice', 'alice-password-1');
     await page.waitForSelector('[data-testid=user]');
+    // A console opened after a scan was decided gets its full picture and views at once.
+    await page.waitForSelector('.live [data-testid=scan-canvas][data-width="640"]');
+    expect(await page.isEnabled('.seg button:has-text("Material")')).toBe(true);
     const get = (path: string) => page.evaluate(async (p) => { const r = await fetch(p); return { status: r.status, body: await r.json() }; }, path);
     const byPlate = await get('/api/scans?plate=zz-999');
     expect(byPlate.body.scans.map((s: { result: { scanId: string } }) => s.result.scanId)).toEqual(['S-E2E-2']);
