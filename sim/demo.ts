@@ -1,6 +1,7 @@
 import type { Logger } from '../runtime/logger.js';
 import { startDemoCameras } from './camera/demo.js';
 import { startScannerStreamSim } from './scanner/index.js';
+import { freeTcpPort, ScannerOpcuaServer, simEndpointUrl } from './scanner/opcua-server.js';
 
 /** Line rate of the demo scanner: the fast end of real scanners (100-1,000 lines/s), so a truck takes seconds. */
 const DEMO_LINE_RATE_HZ = 1000;
@@ -34,11 +35,25 @@ export async function startDemoSimulators(_opts: DemoSimulatorOptions): Promise<
     await cameras.stop();
     throw new Error(`demo: the scanner simulator did not start: ${err.message}`, { cause: err });
   });
+  // node-opcua takes seconds to start a server; the lane's OPC UA client retries until it is up,
+  // so it starts in the background on a port chosen now.
+  const opcuaPort = await freeTcpPort();
+  const opcuaLog = _opts.log.child({ sim: 'opcua' });
+  const opcua = new ScannerOpcuaServer({ port: opcuaPort, log: opcuaLog });
+  const opcuaStarted = opcua.start().then(
+    () => true,
+    (err: Error) => {
+      opcuaLog.error({ err }, `demo: the OPC UA scanner simulator did not start: ${err.message}`);
+      return false;
+    },
+  );
   return {
     cameraBaseUrl: cameras.baseUrl,
     scanner: scanner.tcp,
-    missing: ['OPC UA scanner simulator'],
+    opcuaEndpoint: simEndpointUrl('127.0.0.1', opcuaPort),
+    missing: [],
     async stop() {
+      if (await opcuaStarted) await opcua.stop();
       await scanner.sim.stop();
       await cameras.stop();
     },

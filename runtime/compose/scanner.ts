@@ -4,6 +4,7 @@ import { XML_FIELDS, type XmlField } from '../../firmware-bridge/scanner/file-dr
 import { LineStreamService } from '../../firmware-bridge/scanner/line-stream-service.js';
 import { newCounters } from '../../firmware-bridge/scanner/protocol/frame-parser.js';
 import { ScannerTranslator } from '../../firmware-bridge/scanner/translator.js';
+import { createScannerOpcuaService } from '../../firmware-bridge/scanner/opcua/lane-service.js';
 import type { LinkOpener } from '../../firmware-bridge/scanner/transport/link.js';
 import { SerialLinkOpener } from '../../firmware-bridge/scanner/transport/serial.js';
 import { TcpLinkOpener } from '../../firmware-bridge/scanner/transport/tcp.js';
@@ -50,6 +51,7 @@ export function createScannerServices(ctx: LaneContext): Service[] {
   const services: (Service | null)[] = [
     lineStream,
     cfg.fileDrop ? fileDropService(ctx, cfg, cfg.fileDrop, parts) : null,
+    createScannerOpcuaService(ctx),
   ];
   return services.filter((s): s is Service => s !== null);
 }

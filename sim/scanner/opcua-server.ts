@@ -1,4 +1,5 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -66,6 +67,21 @@ export interface SimMethodCall {
 export interface ScannerOpcuaServerEvents {
   state: [state: ScannerState, previous: ScannerState];
   call: [call: SimMethodCall];
+}
+
+/** A TCP port free now on host, for a simulator whose endpoint must be known before it has started. */
+export async function freeTcpPort(host = '127.0.0.1'): Promise<number> {
+  const probe = createServer();
+  probe.listen(0, host);
+  await once(probe, 'listening');
+  const { port } = probe.address() as AddressInfo;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+/** The endpoint URL a simulator on host:port serves. */
+export function simEndpointUrl(host: string, port: number, resourcePath = SIM_RESOURCE_PATH): string {
+  return `opc.tcp://${host}:${port}${resourcePath}`;
 }
 
 /**

@@ -121,8 +121,9 @@ export class ScannerOpcuaClient implements Service {
   async stop(): Promise<void> {
     this.#stopping = true;
     this.#wake?.();
-    const conn = this.#conn;
-    if (conn) await this.#close(conn);
+    this.#conn?.markLost('stopping');
+    // A connection attempt in progress is cut short; the loop then closes what it had opened.
+    if (this.#conn && !this.#link.up) this.#conn.client.disconnect().catch(() => undefined);
     await this.#loop;
     this.#loop = null;
   }
@@ -145,15 +146,18 @@ export class ScannerOpcuaClient implements Service {
         conn = await this.#open();
         failures = 0;
         const why = await conn.lost;
-        if (this.#stopping) break;
-        this.#log.warn({ endpoint: this.endpoint }, `OPC UA session with the scanner lost: ${why}; starting over`);
-        this.#down(why);
+        if (!this.#stopping) {
+          this.#log.warn({ endpoint: this.endpoint }, `OPC UA session with the scanner lost: ${why}; starting over`);
+          this.#down(why);
+        }
       } catch (err) {
-        if (this.#stopping) break;
-        failures++;
-        this.#down(this.#explain(err));
+        if (!this.#stopping) {
+          failures++;
+          this.#down(this.#explain(err));
+        }
       }
-      if (conn ?? this.#conn) await this.#close((conn ?? this.#conn)!);
+      const opened = conn ?? this.#conn;
+      if (opened) await this.#close(opened);
       if (this.#stopping) break;
       await this.#sleep(reconnectDelay(Math.max(1, failures), this.#o.reconnect.initialMs, this.#o.reconnect.maxMs));
     }
@@ -187,6 +191,7 @@ export class ScannerOpcuaClient implements Service {
     });
     const conn: Connection = { client, lost, markLost };
     this.#conn = conn;
+    this.#checkStopping();
 
     client.on('connection_lost', () => {
       if (this.#stopping || this.#conn !== conn) return;
@@ -202,8 +207,10 @@ export class ScannerOpcuaClient implements Service {
     });
 
     await client.connect(this.endpoint);
+    this.#checkStopping();
     const session = await client.createSession(this.#identity());
     conn.session = session;
+    this.#checkStopping();
     session.on('session_closed', (status) => {
       if (this.#stopping || this.#conn !== conn) return;
       conn.markLost(`the server closed the session (${status.name})`);
@@ -213,10 +220,16 @@ export class ScannerOpcuaClient implements Service {
       void this.#resync(conn, 'session restored');
     });
     await this.#subscribe(conn);
+    this.#checkStopping();
     await this.#readAll(session);
+    this.#checkStopping();
     this.#log.info({ endpoint: this.endpoint, securityMode: cfg.securityMode, securityPolicy: cfg.securityPolicy }, `connected to the scanner's OPC UA server ${this.endpoint}`);
     this.#setLink({ up: true });
     return conn;
+  }
+
+  #checkStopping(): void {
+    if (this.#stopping) throw new Error('stopping');
   }
 
   async #subscribe(conn: Connection): Promise<void> {
@@ -378,14 +391,10 @@ export class ScannerOpcuaClient implements Service {
     conn.markLost('closed');
     const steps = async () => {
       try {
-        await conn.subscription?.terminate();
-      } catch {
-        // a subscription of a dead session cannot be terminated; the server drops it with the session
-      }
-      try {
+        // true: the server deletes the session's subscription with it
         await conn.session?.close(true);
       } catch {
-        // same: the session is gone already when the link is
+        // the session of a dead link is gone already; the server drops it on its own
       }
       await conn.client.disconnect();
     };

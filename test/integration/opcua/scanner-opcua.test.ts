@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ScannerCommandError } from '../../../firmware-bridge/scanner/opcua/scanner-commands.js';
 import { ScannerOpcuaServer, SIM_INTERLOCK_NAMES, SIM_INTERLOCKS } from '../../../sim/scanner/opcua-server.js';
 import { silentLogger } from '../../../runtime/logger.js';
@@ -169,6 +169,13 @@ describe('scanner OPC UA client against the simulator', () => {
     await c.client.start();
     expect((await down).status.detail).toMatch(/cannot reach opc\.tcp:\/\/127\.0\.0\.1:1\/none/);
     await expect(c.client.arm()).rejects.toMatchObject({ statusCode: 'NotConnected', message: expect.stringMatching(/not connected to opc\.tcp:\/\/127\.0\.0\.1:1\/none/) });
+  });
+
+  it('stops at once while still connecting, leaving no channel open', async () => {
+    const c = client();
+    await c.client.start();
+    await c.client.stop();
+    await vi.waitFor(() => expect(sim.channels()).toHaveLength(1), { timeout: 5000, interval: 50 }); // the shared client's
   });
 
   it('connects with SignAndEncrypt and Basic256Sha256 once the server certificate is trusted', async () => {
