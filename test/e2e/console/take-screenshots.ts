@@ -4,11 +4,14 @@
  * Scans come from the X-ray synthesizer (sim/xray), streamed line by line onto the lane bus.
  * This script plays the model: a scan's flagged regions are the synthesizer's ground-truth boxes
  * of the hidden people, with a fixed score. Camera pictures are drawn stand-ins.
+ * Last, console-demo.png is taken from the running demo (`checkpoint-edge demo`: simulators, the
+ * model in models/, MQTT), with the regions as the model flagged them.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type Page } from 'playwright-core';
+import { spawn } from 'node:child_process';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { UserDirectory } from '../../../console/server/users.js';
 import { configSchema } from '../../../config/schema.js';
@@ -163,8 +166,9 @@ await page.waitForSelector('[data-testid=history-viewer] [data-testid=scan-canva
 await page.waitForTimeout(600);
 await page.screenshot({ path: join(out, 'console-history.png') });
 
-await browser.close();
 await runtime.stop();
+await demoShot(browser);
+await browser.close();
 // Palette PNGs: a third of the size, no visible change at this resolution.
 for (const name of readdirSync(out).filter((n) => n.startsWith('console-') && n.endsWith('.png'))) {
   const file = join(out, name);
@@ -172,3 +176,40 @@ for (const name of readdirSync(out).filter((n) => n.startsWith('console-') && n.
 }
 rmSync(dir, { recursive: true, force: true });
 process.stdout.write(`screenshots in ${out}\n`);
+
+/** A person alert of the running demo, as its model flagged it (a scan with 1-4 regions). */
+async function demoShot(b: Browser): Promise<void> {
+  const bin = join(import.meta.dirname, '../../../bin/checkpoint-edge.js');
+  const child = spawn(process.execPath, [bin, 'demo', '--port', '0', '--mqtt-port', '0', '--gap-ms', '6000', '--person-share', '1', '--seed', '5', '--data-dir', join(dir, 'demo'), '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    let text = '';
+    await new Promise<void>((res, rej) => {
+      child.stdout!.on('data', (d: Buffer) => {
+        text += d.toString();
+        if (/console log-in: .*\n/.test(text)) res();
+      });
+      child.on('exit', (code) => rej(new Error(`demo exited with ${code}: ${text}`)));
+    });
+    const url = /^console: (\S+)$/m.exec(text)![1]!;
+    const password = /user demo \/ password (\S+) /.exec(text)![1]!;
+    const p = await b.newPage({ viewport: { width: 1600, height: 1000 }, deviceScaleFactor: 1 });
+    await p.goto(url);
+    await p.fill('input[name=user]', 'demo');
+    await p.fill('input[name=password]', password);
+    await p.click('button[type=submit]');
+    for (let i = 0; i < 6; i++) {
+      await p.waitForSelector('[data-testid=verdict][data-scan-id]', { timeout: 120_000 });
+      await p.waitForFunction(() => !document.querySelector('.live .viewer-caption')?.textContent?.includes('live preview'), undefined, { timeout: 30_000 });
+      const regions = Number(await p.getAttribute('.live [data-testid=scan-canvas]', 'data-regions'));
+      if ((await p.getAttribute('[data-testid=verdict]', 'data-verdict')) === 'person' && regions >= 1 && regions <= 4) {
+        await p.waitForTimeout(1500);
+        await p.screenshot({ path: join(out, 'console-demo.png') });
+        return;
+      }
+      await p.waitForSelector('[data-testid=verdict][data-verdict=scanning]', { timeout: 120_000 });
+    }
+    throw new Error('the demo gave no person alert with 1-4 regions in 6 scans; console-demo.png not taken');
+  } finally {
+    child.kill('SIGKILL');
+  }
+}
