@@ -172,9 +172,12 @@ export class LanePublisher implements Service {
       r = outbox.put(m);
     } catch (err) {
       // The message exists only in memory now: say so loudly, and still try to publish it once.
-      log.error({ err, kind: m.kind, id: m.id }, `MQTT outbox: cannot store ${m.kind} ${m.id} (${(err as Error).message}); publishing it without a durable copy: check the disk and mqtt.outbox.path`);
+      const connected = this.#o.link.connected;
+      log.error({ err, kind: m.kind, id: m.id }, `MQTT outbox: cannot store ${m.kind} ${m.id} (${(err as Error).message}); ${connected ? 'publishing it once without a durable copy' : 'not connected either: it is lost'}; check the disk and mqtt.outbox.path`);
       this.#reportLink();
-      if (this.#o.link.connected) void this.#o.link.publish(m.topic, m.payload, this.#publishOptions(m)).catch(() => {});
+      if (connected) {
+        this.#o.link.publish(m.topic, m.payload, this.#publishOptions(m)).catch((e: Error) => log.error({ id: m.id }, `MQTT: ${m.kind} ${m.id} (not in the outbox) was not acknowledged (${e.message}): it is lost`));
+      }
       return;
     }
     for (const v of r.evicted) {
