@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,9 +11,15 @@ export const KEEP_SCAN_IMAGES = 200;
 
 const SAFE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
+/** A scan id as a folder name: itself when plain, else a digest (scanners' ids may hold / or :). */
+export function folderName(scanId: string): string {
+  return SAFE.test(scanId) ? scanId : `id-${createHash('sha256').update(scanId).digest('hex').slice(0, 32)}`;
+}
+
 /**
  * Full-resolution pictures of decided scans, rendered once as PNG per view when the scan is
- * decided and kept under <dataDir>/console/scans/<lane>/<scanId>/<view>.png for the last
+ * decided and kept under <dataDir>/console/scans/<lane>/<scanId>/<view>.png (an id unfit for a
+ * folder name by its digest) for the last
  * KEEP_SCAN_IMAGES scans, so that history can show them after a restart.
  */
 export class ScanImageArchive {
@@ -31,7 +38,7 @@ export class ScanImageArchive {
   store(laneId: string, scanId: string, image: ScanImage): Promise<void> {
     const folder = this.#folder(laneId, scanId);
     if (!folder) {
-      this.#log.warn({ laneId, scanId }, `scan ${scanId}: id has characters unfit for a file name; its picture is not kept for the console`);
+      this.#log.warn({ laneId, scanId }, `lane id ${laneId} is unfit for a folder name; the picture of scan ${scanId} is not kept for the console`);
       return Promise.resolve();
     }
     const key = `${laneId}/${scanId}`;
@@ -88,8 +95,8 @@ export class ScanImageArchive {
   }
 
   #folder(laneId: string, scanId: string): string | null {
-    if (!SAFE.test(laneId) || !SAFE.test(scanId)) return null;
-    return join(this.#dir, laneId, scanId);
+    if (!SAFE.test(laneId)) return null; // lane ids are config identifiers
+    return join(this.#dir, laneId, folderName(scanId));
   }
 
   #prune(laneId: string): void {

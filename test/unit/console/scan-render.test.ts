@@ -1,7 +1,12 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { DISPLAY_GAMMA, DISPLAY_LUT, downsampleBatch, liveGeometry, materialRgb, renderScanPng } from '../../../console/server/scan-render.js';
+import { ScanImageArchive } from '../../../console/server/scan-images.js';
 import type { LineBatch, ScanImage } from '../../../runtime/domain.js';
+import { silentLogger } from '../../../runtime/logger.js';
 
 describe('scan rendering', () => {
   it('shows open beam white and strong attenuation black, on a log scale', () => {
@@ -57,5 +62,27 @@ describe('scan rendering', () => {
     const mat = await sharp(await renderScanPng(image, 'material')).metadata();
     expect([mat.width, mat.height, mat.channels]).toEqual([30, 10, 3]);
     await expect(renderScanPng({ ...image, low: undefined }, 'material')).rejects.toThrow(/dual-energy/);
+  });
+});
+
+describe('ScanImageArchive', () => {
+  it('keeps the views of a scan whose id is unfit for a folder name, and only the newest scans', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'scan-images-'));
+    try {
+      const archive = new ScanImageArchive({ dir, log: silentLogger(), keep: 2 });
+      const image: ScanImage = { width: 8, height: 4, pixelMm: 5, high: new Uint16Array(32).fill(1000) };
+      await archive.store('lane-1', 'site:scan/1', image);
+      expect(await archive.views('lane-1', 'site:scan/1')).toEqual(['high']);
+      expect((await archive.read('lane-1', 'site:scan/1', 'high'))!.subarray(1, 4).toString()).toBe('PNG');
+      expect(await archive.read('lane-1', 'site:scan/1', 'material')).toBeNull();
+      await new Promise((r) => setTimeout(r, 20));
+      await archive.store('lane-1', 'b', image);
+      await new Promise((r) => setTimeout(r, 20));
+      await archive.store('lane-1', 'c', image);
+      expect(await archive.views('lane-1', 'site:scan/1')).toEqual([]);
+      expect(archive.viewsNow('lane-1', 'c')).toEqual(['high']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
