@@ -199,7 +199,8 @@ export class MqttLink extends EventEmitter<LinkEvents> {
   }
 
   #down(gen: number, reason: string): void {
-    if (gen !== this.#generation || this.#stopping) return;
+    // Once per connection attempt: a second close event must not schedule a second client.
+    if (gen !== this.#generation || this.#stopping || this.#timer) return;
     this.#connected = false;
     this.#client = null;
     this.#failPending(reason);
