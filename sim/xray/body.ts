@@ -135,15 +135,19 @@ export function bodySize(spec: BodySpec): { length: number; height: number } {
 
 function placeBody(spec: BodySpec, proj: Projection | null): BodyPlacement {
   const segs = buildSegments(spec);
-  // Rest the lowest point on the floor.
+  // Exact extents in x and z of every shape; the lowest point rests on the floor.
   let minZ = Infinity, minX = Infinity, maxX = -Infinity, maxZ = -Infinity;
   for (const s of segs) {
-    const r = Math.max(s.ra, s.rl, s.rs ?? 0);
-    for (const pt of [s.p, s.q]) {
-      minZ = Math.min(minZ, pt.z - r);
-      maxZ = Math.max(maxZ, pt.z + r);
-      minX = Math.min(minX, pt.x - r);
-      maxX = Math.max(maxX, pt.x + r);
+    const axis = normalize(v3(s.q.x - s.p.x, s.q.y - s.p.y, s.q.z - s.p.z));
+    const [ea, el] = crossSection(axis, s);
+    const ext = (c: 'x' | 'z') =>
+      s.kind === 'cylinder' ? Math.hypot(s.ra * ea[c], s.rl * el[c]) : Math.hypot(s.ra * ea[c], s.rl * el[c], (s.rs ?? s.ra) * axis[c]);
+    const ex = ext('x'), ez = ext('z');
+    for (const pt of s.kind === 'cylinder' ? [s.p, s.q] : [s.p]) {
+      minZ = Math.min(minZ, pt.z - ez);
+      maxZ = Math.max(maxZ, pt.z + ez);
+      minX = Math.min(minX, pt.x - ex);
+      maxX = Math.max(maxX, pt.x + ex);
     }
   }
   const dx = spec.x - (minX + maxX) / 2, dz = spec.floorZ - minZ;

@@ -156,6 +156,13 @@ export function cargoTop(plan: CargoPlan, x0: number, x1: number, floor: number,
   return top;
 }
 
+/** The highest item over an x range (its extent in mm), or null where there is none. */
+export function cargoSupport(plan: CargoPlan, x0: number, x1: number): { x0: number; x1: number; z1: number } | null {
+  let best: Item | null = null;
+  for (const it of plan.items) if (it.x1 > x0 && it.x0 < x1 && (!best || it.z1 > best.z1)) best = it;
+  return best ? { x0: best.x0, x1: best.x1, z1: best.z1 } : null;
+}
+
 /** Rows of an item that remain after the keep-out zones that overlap it took theirs. */
 function rowsLeft(it: Item, rowDepth: number, keepOut: readonly KeepOut[]): number {
   let rows = it.rows;

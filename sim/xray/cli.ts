@@ -27,7 +27,7 @@ Options:
   --hiding <place>      ${HIDING_PLACES.join(' | ')}
   --pose <pose>         ${POSES.join(' | ')}
   --age <group>         adult | child
-  --decoys <n>          exact number of decoys per scan (default: 0 to 3)
+  --decoys <n>          decoys per scan, as many as fit (default: 0 to 3)
   --photons <n>         open-beam photons per pixel, high energy (default 2000 per mm^2 of pixel)
   --missing-lines <n>   random missing lines per scan, for robustness tests (default 0)
   --dead-channels <n>   dead detector channels per scan (default: 0 to 2 at random)

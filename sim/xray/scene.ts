@@ -7,6 +7,7 @@ import {
   CARGO_KINDS,
   KINDS_BY_DENSITY,
   cargoExtent,
+  cargoSupport,
   cargoTop,
   drawCargo,
   planCargo,
@@ -44,7 +45,7 @@ export interface SceneOptions {
   cargoKind?: CargoKind;
   /** Hiding place for every person (must suit the vehicle); otherwise drawn per person. */
   hidingPlace?: HidingPlace;
-  /** Exact number of decoys; otherwise 0 to 3. */
+  /** Number of decoys (fewer when the load has no room clear of people); otherwise 0 to 3. */
   decoys?: number;
   /** Force the people to be adults or children. */
   age?: AgeGroup;
@@ -225,7 +226,10 @@ export function buildScene(proj: Projection, opts: SceneOptions, vehicleClass: V
       const size = bodySize(spec);
       const depth = spec.facing === 'side' ? 650 : spec.facing === 'end-on' ? 1500 : 450;
       const z1 = place === 'among-cargo' ? load.z1 : spec.floorZ + size.height + 80;
-      keepOut.push({ x0: spec.x - size.length / 2 - 60, x1: spec.x + size.length / 2 + 60, z0: spec.floorZ - 10, z1, depth });
+      keepOut.push({ x0: spec.x - size.length / 2 - 60, x1: spec.x + size.length / 2 + 60, z0: spec.floorZ + 5, z1, depth }); // above what they rest on
+      // Sitting on the cargo: reserve what carries them (depth 0 takes nothing away) so that no
+      // decoy opens a gap underneath.
+      if (spec.floorZ > load.z0 + 1) keepOut.push({ x0: spec.x - size.length / 2 - 700, x1: spec.x + size.length / 2 + 700, z0: load.z0, z1: spec.floorZ, depth: 0 });
     }
   }
 
@@ -233,12 +237,23 @@ export function buildScene(proj: Projection, opts: SceneOptions, vehicleClass: V
   const decoyCount = opts.decoys ?? (rng.chance(0.5) ? 0 : rng.int(1, vehicleClass === 'car' ? 1 : 3));
   const decoys: SceneDescription['decoys'] = [];
   const decoySpots: { kind: DecoyKind; x: number; z: number; half: number }[] = [];
+  const taken: { x0: number; x1: number }[] = people.map((p) => {
+    const size = bodySize(p.spec);
+    return { x0: p.spec.x - size.length / 2, x1: p.spec.x + size.length / 2 };
+  });
   for (let k = 0; k < decoyCount; k++) {
     const dk = rng.pick(DECOY_KINDS);
     const span = load.x1 - load.x0;
     if (span < 800) break;
-    const x = load.x0 + 500 + rng.next() * (span - 1000);
     const half = { 'water-container': 650, sack: 650, bundle: 900, carcass: 750 }[dk];
+    // A few tries for a spot clear of people and other decoys; none left: the decoy is left out.
+    let x = NaN;
+    for (let attempt = 0; attempt < 6 && Number.isNaN(x); attempt++) {
+      const c = load.x0 + 500 + rng.next() * (span - 1000);
+      if (!taken.some((t) => t.x1 > c - half && t.x0 < c + half)) x = c;
+    }
+    if (Number.isNaN(x)) continue;
+    taken.push({ x0: x - half, x1: x + half });
     const free = !keepOut.some((z) => z.x1 > x - half && z.x0 < x + half);
     if ((rng.chance(0.5) && free) || vehicleClass === 'car') {
       // On the floor, in a gap it makes in the cargo (never through another gap or a person).
@@ -370,9 +385,12 @@ function placePerson(
   cursor.set(place, x + size.length / 2 + rng.range(50, 300));
   best.x = x;
   if (place === 'among-cargo' && rng.chance(0.3)) {
-    // Sitting on top of the lower layer of a stack.
-    const top = cargoTop(plan, x - size.length / 2, x + size.length / 2, space.z0);
-    if (top + size.height < space.z1 && top - space.z0 < 1200) best.floorZ = top;
+    // On top of the lower layer of a stack, centred on the item that carries them.
+    const support = cargoSupport(plan, x - 80, x + 80);
+    if (support && support.x1 - support.x0 > size.length * 0.5 && support.z1 + size.height < space.z1 && support.z1 - space.z0 < 1200) {
+      best.floorZ = support.z1;
+      best.x = (support.x0 + support.x1) / 2;
+    }
   }
   return best;
 }
