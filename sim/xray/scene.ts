@@ -188,9 +188,14 @@ export function buildScene(proj: Projection, opts: SceneOptions, vehicleClass: V
   // Structures for false floors and walls change the load space the cargo fills.
   const load: Space = { ...layout.load };
   const chosen: HidingPlace[] = [];
+  // Small places hold few people; a place chosen by the caller takes everyone regardless.
+  const capacity: Partial<Record<HidingPlace, number>> = { 'cab-sleeper': 2, 'cab-roof': 2, 'car-boot': 2, 'behind-seats': 2, 'under-trailer': 2 };
   for (let k = 0; k < count; k++) {
     const prev = chosen[k - 1];
-    chosen.push(opts.hidingPlace ?? (prev && rng.chance(0.55) ? prev : rng.pick(places)));
+    const room = (p: HidingPlace) => chosen.filter((c) => c === p).length < (capacity[p] ?? 6);
+    const open = places.filter(room);
+    if (!opts.hidingPlace && open.length === 0) break;
+    chosen.push(opts.hidingPlace ?? (prev && room(prev) && rng.chance(0.55) ? prev : rng.pick(open)));
   }
   const Wd = layout.widthMm;
   let falseFloor: Space | undefined;
