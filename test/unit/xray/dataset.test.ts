@@ -117,3 +117,13 @@ describe('sim xray command', () => {
     expect(errs.join('')).toMatch(/--vehicle must be one of car, van, box-truck, articulated/);
   });
 });
+
+describe('checkpoint-edge sim xray (through the CLI entry point)', () => {
+  it('is reachable as a sim subcommand and prints its usage', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync(process.execPath, ['bin/checkpoint-edge.js', 'sim', 'xray', '--help'], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/Usage: checkpoint-edge sim xray --count N --seed S --out <dir>/);
+    expect(r.stdout).toMatch(/validation 1000000\.\.1099999/);
+  }, 30_000);
+});
