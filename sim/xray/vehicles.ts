@@ -243,12 +243,13 @@ function truckCab(proj: Projection, fx: number, rng: Rng, chassisTop: number, fa
   // Door frame, pillars and inner panels of the doors.
   proj.box(fx + 600, fx + 1500, 700, floor + 700, 2 * 4, steel(3));
   for (const px of [fx + 560, fx + 1500]) proj.box(px, px + 70, 650, roofZ - 40, 2 * 12, STEEL);
-  proj.box(fx + 40, fx + len - 40, roofZ - 60, roofZ - 10, 2 * 10, STEEL);
+  proj.box(fx + 360, fx + len - 40, roofZ - 60, roofZ - 10, 2 * 10, STEEL);
   // Bumper, grille, steps, mirrors.
   proj.box(fx - 30, fx + 90, 420, 760, Wd * 0.9, steel(0.5));
   proj.box(fx + 10, fx + 60, 800, 1700, Wd * 0.7, { material: 'plastic', density: 0.35 });
   for (const sz of [450, 750]) proj.box(fx + 650, fx + 1000, sz, sz + 25, 2 * 300, steel(2));
-  proj.rod(v3(fx - 150, 0, 1900), v3(fx - 120, 0, 2500), 30, steel(2));
+  proj.rod(v3(fx - 150, 0, 1900), v3(fx - 120, 0, 2500), 30, steel(2)); // mirror head
+  proj.rod(v3(fx - 135, 0, 2350), v3(fx + 120, 0, 2300), 12, STEEL); // mirror arm
   // Dashboard with instruments and the cross-cab beam, steering column and wheel.
   proj.box(fx + 100, fx + 500, floor + 200, 1850, Wd * 0.85, { material: 'plastic', density: 0.2 });
   proj.box(fx + 380, fx + 460, floor + 450, floor + 520, Wd * 0.9, steel(2));
