@@ -31,68 +31,79 @@ The password is asked twice on a terminal; otherwise the first line of standard 
 password (e.g. from a secrets manager: ... | checkpoint-edge users add ...).
 
 Exit codes: 0 done, 1 failed, 2 bad usage.`,
-  async run(argv) {
-    const args = parseCommandArgs(cmd, argv, { config: { type: 'string', short: 'c' }, 'users-file': { type: 'string' }, role: { type: 'string' } }, true);
-    if (!args) return EXIT.ok;
-    const [action, name, ...extra] = args.positionals;
-    if (!action || !['add', 'passwd', 'remove', 'list'].includes(action)) throw new UsageError(`users: give an action: add, passwd, remove or list\n\n${cmd.usage}`);
-    if (extra.length > 0) throw new UsageError(`users: unexpected argument "${extra[0]}"`);
-    if (action !== 'list' && !name) throw new UsageError(`users ${action}: give the user name`);
-    const role = args.values.role as Role | undefined;
-    if (role !== undefined && !ROLES.includes(role)) throw new UsageError(`users: --role must be ${ROLES.join(' or ')}, got "${role}"`);
-    if (action === 'add' && !role) throw new UsageError(`users add: give --role ${ROLES.join(' or ')}`);
-
-    let path = args.values['users-file'];
-    if (!path) {
-      const file = args.values.config;
-      if (!file) throw new UsageError('users: give --config <site.yaml> or --users-file <file>');
-      try {
-        const config = loadConfig(file);
-        path = usersFilePath({ config, dataDir: resolve(config.dataDir) });
-      } catch (err) {
-        if (!(err instanceof ConfigError)) throw err;
-        for (const line of err.lines()) process.stderr.write(`${file}: ${line}\n`);
-        return EXIT.usage;
-      }
-    }
-    const users = new UserDirectory(resolve(path));
-    users.load();
-
-    if (action === 'list') {
-      const list = users.list();
-      if (list.length === 0) process.stdout.write(`no users in ${users.path}\n`);
-      for (const u of list) process.stdout.write(`${u.name}\t${u.role}\t${u.createdAt}\n`);
-      return EXIT.ok;
-    }
-    if (action === 'remove') {
-      if (!users.remove(name!)) {
-        process.stderr.write(`users remove: no user ${name} in ${users.path}\n`);
-        return EXIT.failure;
-      }
-      process.stdout.write(`removed ${name} from ${users.path}\n`);
-      return EXIT.ok;
-    }
-    const existing = users.get(name!);
-    if (action === 'passwd' && !existing) {
-      process.stderr.write(`users passwd: no user ${name} in ${users.path}; add it with 'checkpoint-edge users add ${name} --role operator'\n`);
-      return EXIT.failure;
-    }
-    if (action === 'add' && existing) {
-      process.stderr.write(`users add: ${name} already exists in ${users.path}; change the password with 'checkpoint-edge users passwd ${name}'\n`);
-      return EXIT.failure;
-    }
-    const password = await readPassword(`Password for ${name}: `);
-    await users.set(name!, role ?? existing!.role, password, { replace: action === 'passwd' });
-    process.stdout.write(`${action === 'add' ? 'added' : 'updated'} ${name} (${role ?? existing!.role}) in ${users.path}\n`);
-    return EXIT.ok;
+  run(argv) {
+    return runUsers(argv, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
   },
 };
 export default cmd;
 
+/** Where the command reads the password and writes its lines (tests pass their own streams). */
+export interface UsersIo {
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+export async function runUsers(argv: string[], io: UsersIo): Promise<number> {
+  const args = parseCommandArgs(cmd, argv, { config: { type: 'string', short: 'c' }, 'users-file': { type: 'string' }, role: { type: 'string' } }, true);
+  if (!args) return EXIT.ok;
+  const [action, name, ...extra] = args.positionals;
+  if (!action || !['add', 'passwd', 'remove', 'list'].includes(action)) throw new UsageError(`users: give an action: add, passwd, remove or list\n\n${cmd.usage}`);
+  if (extra.length > 0) throw new UsageError(`users: unexpected argument "${extra[0]}"`);
+  if (action !== 'list' && !name) throw new UsageError(`users ${action}: give the user name`);
+  const role = args.values.role as Role | undefined;
+  if (role !== undefined && !ROLES.includes(role)) throw new UsageError(`users: --role must be ${ROLES.join(' or ')}, got "${role}"`);
+  if (action === 'add' && !role) throw new UsageError(`users add: give --role ${ROLES.join(' or ')}`);
+
+  let path = args.values['users-file'];
+  if (!path) {
+    const file = args.values.config;
+    if (!file) throw new UsageError('users: give --config <site.yaml> or --users-file <file>');
+    try {
+      const config = loadConfig(file);
+      path = usersFilePath({ config, dataDir: resolve(config.dataDir) });
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      for (const line of err.lines()) io.stderr.write(`${file}: ${line}\n`);
+      return EXIT.usage;
+    }
+  }
+  const users = new UserDirectory(resolve(path));
+  users.load();
+
+  if (action === 'list') {
+    const list = users.list();
+    if (list.length === 0) io.stdout.write(`no users in ${users.path}\n`);
+    for (const u of list) io.stdout.write(`${u.name}\t${u.role}\t${u.createdAt}\n`);
+    return EXIT.ok;
+  }
+  if (action === 'remove') {
+    if (!users.remove(name!)) {
+      io.stderr.write(`users remove: no user ${name} in ${users.path}\n`);
+      return EXIT.failure;
+    }
+    io.stdout.write(`removed ${name} from ${users.path}\n`);
+    return EXIT.ok;
+  }
+  const existing = users.get(name!);
+  if (action === 'passwd' && !existing) {
+    io.stderr.write(`users passwd: no user ${name} in ${users.path}; add it with 'checkpoint-edge users add ${name} --role operator'\n`);
+    return EXIT.failure;
+  }
+  if (action === 'add' && existing) {
+    io.stderr.write(`users add: ${name} already exists in ${users.path}; change the password with 'checkpoint-edge users passwd ${name}'\n`);
+    return EXIT.failure;
+  }
+  const password = await readPassword(io, `Password for ${name}: `);
+  await users.set(name!, role ?? existing!.role, password, { replace: action === 'passwd' });
+  io.stdout.write(`${action === 'add' ? 'added' : 'updated'} ${name} (${role ?? existing!.role}) in ${users.path}\n`);
+  return EXIT.ok;
+}
+
 /** Asks twice without echo on a terminal; otherwise reads the first line of stdin. */
-async function readPassword(prompt: string): Promise<string> {
-  if (!process.stdin.isTTY) {
-    const rl = createInterface({ input: process.stdin, terminal: false });
+async function readPassword(io: UsersIo, prompt: string): Promise<string> {
+  if (!io.stdin.isTTY) {
+    const rl = createInterface({ input: io.stdin, terminal: false });
     for await (const line of rl) {
       rl.close();
       if (!line) throw new Error('users: the first line of standard input (the password) is empty');
@@ -104,16 +115,16 @@ async function readPassword(prompt: string): Promise<string> {
     let muted = false;
     const output = new Writable({
       write(chunk, _enc, cb) {
-        if (!muted) process.stdout.write(chunk);
+        if (!muted) io.stdout.write(chunk);
         cb();
       },
     });
-    const rl = createInterface({ input: process.stdin, output, terminal: true });
+    const rl = createInterface({ input: io.stdin, output, terminal: true });
     const answer = new Promise<string>((res) => rl.question(q, res));
     muted = true;
     const a = await answer;
     rl.close();
-    process.stdout.write('\n');
+    io.stdout.write('\n');
     return a;
   };
   const first = await ask(prompt);
