@@ -79,6 +79,13 @@ export class ConsoleApi {
     const token = readCookie(req.headers.cookie, SESSION_COOKIE);
     const session = this.#o.sessions.get(token);
     if (!session) throw new ApiError(401, token ? 'session expired: log in again' : 'not logged in: POST /api/login with {"user", "password"} first');
+    // An account removed from the users file loses its sessions; a changed role applies at once.
+    const account = this.#o.users.get(session.user);
+    if (!account) {
+      this.#o.sessions.delete(token);
+      throw new ApiError(401, `the account ${session.user} no longer exists`);
+    }
+    session.role = account.role;
     const audit = (action: string, target: string | null, detail?: Record<string, unknown>, ok = true) => {
       this.#o.store.audit({ user: session.user, role: session.role, action, target, ok, ip, ...(detail ? { detail } : {}) });
       this.#o.log.info({ audit: action, user: session.user, role: session.role, target, ok, ...(detail ? { detail } : {}) }, `console: ${session.user} ${action}${target ? ` ${target}` : ''}`);

@@ -84,7 +84,7 @@ export class ConsoleService implements Service, ConsoleActions {
     const credentials = ctx.demo ? await this.#demoAccounts(users) : null;
     this.#store = new ConsoleStore(join(ctx.dataDir, 'console.sqlite'));
     this.#sessions = new SessionStore({ ttlMs: ctx.config.console.sessionTtlMinutes * 60_000 });
-    this.#stream = new EventStream({ isLive: (s) => s.expiresAt > Date.now() });
+    this.#stream = new EventStream({ isLive: (s) => s.expiresAt > Date.now() && users.get(s.user) !== undefined });
     this.#images = new ScanImageArchive({ dir: join(ctx.dataDir, 'console', 'scans'), log: this.#log });
     this.#api = new ConsoleApi({ store: this.#store, users, sessions: this.#sessions, stream: this.#stream, images: this.#images, actions: this, log: this.#log, secureCookie: false });
     for (const lane of ctx.lanes) {

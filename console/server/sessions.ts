@@ -5,6 +5,7 @@ export interface Session {
   /** sha256 of the cookie token: the token itself is never kept, so a heap dump cannot replay it. */
   id: string;
   user: string;
+  /** The account's role, kept current with the users file on each request. */
   role: Role;
   createdAt: number;
   expiresAt: number;
@@ -59,11 +60,6 @@ export class SessionStore {
     const s = this.#sessions.get(id) ?? null;
     this.#sessions.delete(id);
     return s;
-  }
-
-  /** Ends every session of a user (e.g. removed from the users file). */
-  deleteUser(user: string): void {
-    for (const [id, s] of this.#sessions) if (s.user === user) this.#sessions.delete(id);
   }
 
   get size(): number {

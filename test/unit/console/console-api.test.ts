@@ -121,6 +121,19 @@ describe('console API access', () => {
     expect(((await res.json()) as { error: string }).error).toMatch(/session expired/);
   });
 
+  it('ends the sessions of an account removed from the users file, and applies a changed role at once', async () => {
+    const alice = await login('alice', 'alice-pass');
+    const sam = await login('sam', 'sam-pass');
+    const users = new UserDirectory(join(dir, 'users.json'));
+    await new Promise((r) => setTimeout(r, 20)); // a later mtime
+    await users.set('alice', 'supervisor', 'alice-pass', { replace: true });
+    expect((await api(alice.cookie, '/api/audit')).status).toBe(200);
+    users.remove('sam');
+    const res = await api(sam.cookie, '/api/scans');
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: string }).error).toBe('the account sam no longer exists');
+  });
+
   it('keeps the audit log and the users list for supervisors', async () => {
     const op = await login('alice', 'alice-pass');
     expect((await api(op.cookie, '/api/audit')).status).toBe(403);
