@@ -22,6 +22,8 @@ Options:
   --state <state>      state at start: Off, Ready, Armed, Scanning or Fault (default Ready)
   --cycle-ms <ms>      a vehicle passage by itself every so often: arm, scan, ready (default 0 = off)
   --pass-ms <ms>       time a vehicle takes to pass in those passages (default 4000)
+  --user <name:pass>   also accept this user name and password (anonymous stays accepted);
+                       may be given more than once
   --help               show this help
 
 Commands on stdin, one a line: on, off, arm, abort, begin [km/h], end, fault <text>, clear,
@@ -114,17 +116,25 @@ export default async function runOpcuaSim(argv: string[]): Promise<number> {
         state: { type: 'string' },
         'cycle-ms': { type: 'string' },
         'pass-ms': { type: 'string' },
+        user: { type: 'string', multiple: true },
       },
     });
     const states: ScannerState[] = ['Off', 'Ready', 'Armed', 'Scanning', 'Fault'];
     if (v.state !== undefined && !states.includes(v.state as ScannerState)) fail(`--state expects one of ${states.join(', ')}, got "${v.state}"`);
     cycleMs = int('cycle-ms', v['cycle-ms'], 0, 0, 3_600_000);
     passMs = int('pass-ms', v['pass-ms'], 4000, 100, 600_000);
+    const users: Record<string, string> = {};
+    for (const u of v.user ?? []) {
+      const i = u.indexOf(':');
+      if (i < 1) fail(`--user expects <name>:<password>, got "${u.replace(/:.*/, ':...')}"`);
+      users[u.slice(0, i)] = u.slice(i + 1);
+    }
     sim = new ScannerOpcuaServer({
       port: int('port', v.port, 4840, 0, 65535),
       host: v.host ?? '127.0.0.1',
       ...(v['pki-dir'] ? { pkiDir: v['pki-dir'] } : {}),
       initialState: (v.state as ScannerState | undefined) ?? 'Ready',
+      users,
       log,
     });
   } catch (err) {

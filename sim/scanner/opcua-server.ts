@@ -55,6 +55,8 @@ export interface ScannerOpcuaServerOptions {
   log?: Logger;
   /** State at start; default Ready. */
   initialState?: ScannerState;
+  /** User names and passwords it accepts besides anonymous sessions (more with addUser). */
+  users?: Record<string, string>;
 }
 
 /** A method call the simulator answered. */
@@ -108,11 +110,18 @@ export class ScannerOpcuaServer extends EventEmitter<ScannerOpcuaServerEvents> {
   #speed = 0;
   #radiation = false;
   readonly calls: SimMethodCall[] = [];
+  readonly #users = new Map<string, string>();
 
   constructor(opts: ScannerOpcuaServerOptions = {}) {
     super();
     this.#o = opts;
     this.#state = opts.initialState ?? 'Ready';
+    for (const [user, password] of Object.entries(opts.users ?? {})) this.#users.set(user, password);
+  }
+
+  /** Accepts this user name and password from now on (anonymous sessions stay accepted). */
+  addUser(user: string, password: string): void {
+    this.#users.set(user, password);
   }
 
   get state(): ScannerState {
@@ -175,6 +184,7 @@ export class ScannerOpcuaServer extends EventEmitter<ScannerOpcuaServerEvents> {
       userCertificateManager: cm('user'),
       isAuditing: false,
       allowAnonymous: true,
+      userManager: { isValidUser: (user: string, password: string) => this.#users.has(user) && this.#users.get(user) === password },
       securityModes: [MessageSecurityMode.None, MessageSecurityMode.Sign, MessageSecurityMode.SignAndEncrypt],
       securityPolicies: [SecurityPolicy.None, SecurityPolicy.Basic256Sha256, SecurityPolicy.Aes128_Sha256_RsaOaep, SecurityPolicy.Aes256_Sha256_RsaPss],
       buildInfo: { productName: 'checkpoint-edge scanner simulator', manufacturerName: 'checkpoint-edge', softwareVersion: '1' },

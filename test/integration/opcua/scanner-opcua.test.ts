@@ -171,6 +171,17 @@ describe('scanner OPC UA client against the simulator', () => {
     await expect(c.client.arm()).rejects.toMatchObject({ statusCode: 'NotConnected', message: expect.stringMatching(/not connected to opc\.tcp:\/\/127\.0\.0\.1:1\/none/) });
   });
 
+  it('logs in with a user name and password, and says so when the server refuses them', async () => {
+    sim.addUser('checkpoint', 'right-password');
+    const wrong = client({ username: 'checkpoint', password: 'wrong-password' });
+    const down = wrong.next('disconnected', (s) => s.state === 'disconnected');
+    await wrong.client.start();
+    const d = await down;
+    expect(d.status.detail).toMatch(/refused the user .*check scanner\.opcua\.username and password/);
+    expect(d.status.detail).not.toContain('wrong-password');
+    await connected({ username: 'checkpoint', password: 'right-password' });
+  });
+
   it('stops at once while still connecting, leaving no channel open', async () => {
     const c = client();
     await c.client.start();
