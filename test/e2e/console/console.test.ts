@@ -145,6 +145,16 @@ describe('operator console in a real browser', () => {
 
   it('shows a scan building up, the alert with its regions, and records the acknowledgement and disposition', async () => {
     const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    // Counts the tones the page starts (WebAudio oscillators).
+    await page.addInitScript(() => {
+      const w = window as unknown as { tones: number };
+      w.tones = 0;
+      const create = AudioContext.prototype.createOscillator;
+      AudioContext.prototype.createOscillator = function (this: AudioContext) {
+        w.tones++;
+        return create.call(this);
+      };
+    });
     await logIn(page, 'alice', 'alice-password-1');
     await page.waitForSelector('[data-testid=user]');
     expect(await page.textContent('[data-testid=user]')).toContain('alice');
@@ -166,6 +176,8 @@ describe('operator console in a real browser', () => {
     await banner.waitFor();
     expect(await banner.getAttribute('data-state')).toBe('new');
     expect(await banner.textContent()).toContain('PERSON SUSPECTED');
+    // The alert sounds.
+    await expectSoon(page, async () => (await page.evaluate(() => (window as unknown as { tones: number }).tones)) > 0, 'the alert tone');
     await page.waitForSelector('[data-testid=verdict][data-verdict=person]');
     expect(await page.textContent('[data-testid=verdict]')).toContain('AB-123-CD');
     await page.waitForSelector('[data-testid=scan-canvas][data-regions="2"]');
