@@ -79,12 +79,19 @@ export class ConsoleService implements Service, ConsoleActions {
   async start(): Promise<void> {
     const ctx = this.#ctx;
     const users = new UserDirectory(usersFilePath(ctx));
-    users.load();
+    let usersError: string | null = null;
+    try {
+      users.load();
+    } catch (err) {
+      // The lane keeps screening; log-ins are refused with this reason until the file is fixed.
+      usersError = (err as Error).message;
+      this.#log.error({ err }, `console: ${usersError}`);
+    }
     this.#users = users;
-    const credentials = ctx.demo ? await this.#demoAccounts(users) : null;
+    const credentials = ctx.demo && !usersError ? await this.#demoAccounts(users) : null;
     this.#store = new ConsoleStore(join(ctx.dataDir, 'console.sqlite'));
     this.#sessions = new SessionStore({ ttlMs: ctx.config.console.sessionTtlMinutes * 60_000 });
-    this.#stream = new EventStream({ isLive: (s) => s.expiresAt > Date.now() && users.get(s.user) !== undefined });
+    this.#stream = new EventStream({ isLive: (s) => s.expiresAt > Date.now() && accountExists(users, s.user) });
     this.#images = new ScanImageArchive({ dir: join(ctx.dataDir, 'console', 'scans'), log: this.#log });
     this.#api = new ConsoleApi({ store: this.#store, users, sessions: this.#sessions, stream: this.#stream, images: this.#images, actions: this, log: this.#log, secureCookie: false });
     for (const lane of ctx.lanes) {
@@ -126,7 +133,9 @@ export class ConsoleService implements Service, ConsoleActions {
 
     ctx.announce(`console: ${ctx.http.url}`);
     if (credentials) ctx.announce(`console log-in: ${credentials.map((c) => `user ${c.name} / password ${c.password} (${c.role})`).join('; ')}`);
-    if (users.list().length === 0) {
+    if (usersError) {
+      ctx.announce(`console: nobody can log in: ${usersError}`);
+    } else if (users.list().length === 0) {
       const line = `console: no users in ${users.path}; add one with 'checkpoint-edge users add <name> --role operator --users-file ${users.path}'`;
       this.#log.warn(line);
       ctx.announce(line);
@@ -292,6 +301,15 @@ export class ConsoleService implements Service, ConsoleActions {
       throw new ApiError(500, `the ${type} of alert ${rec.alert.alertId} was not recorded; see the lane log`);
     }
     return after;
+  }
+}
+
+/** Whether the account still exists; a users file that cannot be read (being edited) ends nothing. */
+function accountExists(users: UserDirectory, name: string): boolean {
+  try {
+    return users.get(name) !== undefined;
+  } catch {
+    return true;
   }
 }
 

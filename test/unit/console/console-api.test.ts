@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -219,5 +219,26 @@ describe('console in demo mode', () => {
     expect(m, announced.join('\n')).not.toBeNull();
     expect((await login('demo', m![1]!)).status).toBe(200);
     expect((await login('demo-supervisor', m![2]!)).status).toBe(200);
+  });
+});
+
+describe('console with a broken users file', () => {
+  it('starts, says why nobody can log in, and refuses log-ins with the reason', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'console-api-'));
+    writeFileSync(join(dir, 'users.json'), '{"users": [');
+    const log = silentLogger();
+    const config = configSchema.parse({ site: { id: 's' }, dataDir: dir, http: { port: 0 }, lanes: [{ id: 'lane-1', scanner: { fileDrop: { dir: join(dir, 'drop') } } }] });
+    const bus = new EventBus<LaneEvents>(log);
+    lane = { id: 'lane-1', name: 'Lane 1', config: config.lanes[0]!, bus, health: new LaneHealth('lane-1'), pipeline: { session: { state: 'idle' } } as unknown as LanePipeline, detector: {} as Detector };
+    http = new RuntimeHttpServer({ host: '127.0.0.1', port: 0, log });
+    await http.start();
+    announced = [];
+    service = new ConsoleService({ config, lanes: [lane], log, dataDir: dir, http, metrics: new RuntimeMetrics(), version: 't', demo: false, announce: (l) => announced.push(l) }, { skipWebBuild: true });
+    await service.start();
+    base = http.url;
+    expect(announced[1]).toMatch(/^console: nobody can log in: users file .*users\.json is not valid JSON/);
+    const res = await fetch(`${base}/api/login`, { method: 'POST', headers: JSON_POST, body: JSON.stringify({ user: 'a', password: 'b' }) });
+    expect(res.status).toBe(500);
+    expect(((await res.json()) as { error: string }).error).toMatch(/log-in is not possible: users file .* is not valid JSON/);
   });
 });
