@@ -55,6 +55,9 @@ export interface ScannerOpcuaServerOptions {
   log?: Logger;
   /** State at start; default Ready. */
   initialState?: ScannerState;
+  /** Security it offers; default every mode (None, Sign, SignAndEncrypt) and policy the client knows. */
+  securityModes?: ('None' | 'Sign' | 'SignAndEncrypt')[];
+  securityPolicies?: ('None' | 'Basic256Sha256' | 'Aes128_Sha256_RsaOaep' | 'Aes256_Sha256_RsaPss')[];
   /** User names and passwords it accepts besides anonymous sessions (more with addUser). */
   users?: Record<string, string>;
 }
@@ -185,8 +188,8 @@ export class ScannerOpcuaServer extends EventEmitter<ScannerOpcuaServerEvents> {
       isAuditing: false,
       allowAnonymous: true,
       userManager: { isValidUser: (user: string, password: string) => this.#users.has(user) && this.#users.get(user) === password },
-      securityModes: [MessageSecurityMode.None, MessageSecurityMode.Sign, MessageSecurityMode.SignAndEncrypt],
-      securityPolicies: [SecurityPolicy.None, SecurityPolicy.Basic256Sha256, SecurityPolicy.Aes128_Sha256_RsaOaep, SecurityPolicy.Aes256_Sha256_RsaPss],
+      securityModes: (this.#o.securityModes ?? ['None', 'Sign', 'SignAndEncrypt']).map((m) => MessageSecurityMode[m]),
+      securityPolicies: (this.#o.securityPolicies ?? ['None', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss']).map((p) => SecurityPolicy[p]),
       buildInfo: { productName: 'checkpoint-edge scanner simulator', manufacturerName: 'checkpoint-edge', softwareVersion: '1' },
     });
     try {

@@ -29,7 +29,8 @@ import {
   type ScannerSnapshot,
   type ScannerValueField,
 } from './scanner-values.js';
-import { clientCertificateManager, ensureClientCertificate, ownCertificateFile, securityMode, securityPolicy, trustedCertsDir } from './security.js';
+import { explainConnectionError } from './connection-errors.js';
+import { clientCertificateManager, ensureClientCertificate, securityMode, securityPolicy } from './security.js';
 
 export type ScannerOpcuaConfig = z.infer<typeof opcua>;
 
@@ -361,30 +362,11 @@ export class ScannerOpcuaClient implements Service {
     return { type: UserTokenType.Anonymous };
   }
 
-  /** An error sentence that says what to do next. */
   #explain(err: unknown): string {
-    const msg = err instanceof Error ? err.message : String(err);
-    const pki = this.#o.pkiDir;
-    if (/server certificate verification failed/i.test(msg)) {
-      if (/BadCertificateUntrusted/.test(msg)) {
-        return `the certificate of the server at ${this.endpoint} is not trusted (${firstLine(msg)}): it was placed in ${pki}/rejected/; if it is the scanner's, move it to ${trustedCertsDir(pki)}/ (see docs/opcua.md)`;
-      }
-      return `the certificate of the server at ${this.endpoint} failed verification (${firstLine(msg)}): check its validity dates, and the CA certificates and CRLs in ${pki}/trusted/ and ${pki}/issuers/ (see docs/opcua.md)`;
-    }
-    if (/BadSecurityChecksFailed|BadCertificate/i.test(msg)) {
-      return `the server at ${this.endpoint} refused this client's certificate (${firstLine(msg)}): add ${ownCertificateFile(pki)} to the scanner's trusted certificates (see docs/opcua.md)`;
-    }
-    if (/BadIdentityTokenRejected|BadIdentityTokenInvalid|BadUserAccessDenied/i.test(msg)) {
-      return `the server at ${this.endpoint} refused the user (${firstLine(msg)}): check scanner.opcua.username and password`;
-    }
-    if (/BadSecurityPolicyRejected|BadSecurityModeRejected|cannot find endpoint|no endpoint/i.test(msg)) {
-      return `the server at ${this.endpoint} offers no endpoint with security ${this.#o.config.securityMode}/${this.#o.config.securityPolicy} (${firstLine(msg)}): check scanner.opcua.securityMode and securityPolicy`;
-    }
-    if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|ECONNRESET|EAI_AGAIN|socket has been disconnected|closed by server|connection may have been rejected/i.test(msg)) {
-      return `cannot reach ${this.endpoint} (${firstLine(msg)}): is the scanner on and scanner.opcua.endpoint right?`;
-    }
-    return `${firstLine(msg)} (${this.endpoint})`;
+    const { securityMode, securityPolicy } = this.#o.config;
+    return explainConnectionError(err, { endpoint: this.endpoint, pkiDir: this.#o.pkiDir, securityMode, securityPolicy });
   }
+
 
   async #close(conn: Connection): Promise<void> {
     if (this.#conn === conn) this.#conn = null;
@@ -432,6 +414,3 @@ function scalar(v: unknown): MethodOutput {
   return String(v);
 }
 
-function firstLine(s: string): string {
-  return s.split('\n')[0].trim().slice(0, 300);
-}
