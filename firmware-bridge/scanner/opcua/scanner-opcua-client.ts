@@ -283,7 +283,8 @@ export class ScannerOpcuaClient implements Service {
       this.#setLink({ up: true });
     } catch (err) {
       if (this.#conn !== conn || this.#stopping) return;
-      this.#log.warn({ endpoint: this.endpoint, err }, `reading the scanner's values after "${why}" failed: ${(err as Error).message}`);
+      // node-opcua thinks it has repaired the link but the session does not answer: start over.
+      conn.markLost(`reading the scanner's values after "${why}" failed: ${(err as Error).message}`);
     }
   }
 
