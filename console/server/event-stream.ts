@@ -94,7 +94,8 @@ export class EventStream {
         c.res.end();
         this.#clients.delete(c);
       } else {
-        c.res.write(': heartbeat\n\n');
+        // A named event, not a comment: the page sees it and knows the link is alive.
+        this.#write(c, 'ping', { at: new Date().toISOString() });
       }
     }
   }

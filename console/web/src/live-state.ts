@@ -26,6 +26,9 @@ export interface LaneState {
 
 export type Connection = 'connecting' | 'live' | 'lost';
 
+/** No event for this long (pings come every 15 s) and the stream is taken for dead. */
+const STREAM_SILENCE_MS = 40_000;
+
 /**
  * Everything the live console shows, kept current from the server's event stream. Components
  * read it and re-render on `subscribe`; rasters are mutated in place (they are large).
@@ -44,6 +47,8 @@ export class LiveState {
   #source: EventSource | null = null;
   #onEnded: (reason: string) => void;
   #changed = 0;
+  #lastSeen = 0;
+  #watchdog: ReturnType<typeof setInterval> | null = null;
 
   constructor(onEnded: (reason: string) => void) {
     this.#onEnded = onEnded;
@@ -59,11 +64,22 @@ export class LiveState {
   }
 
   connect(): void {
+    this.#source?.close();
     const es = new EventSource('/api/events');
     this.#source = es;
+    this.#lastSeen = Date.now();
+    this.#watchdog ??= setInterval(() => this.#checkAlive(), 5000);
     const on = <T,>(name: string, fn: (data: T) => void) => es.addEventListener(name, (ev) => {
+      this.#lastSeen = Date.now();
       fn(JSON.parse((ev as MessageEvent<string>).data) as T);
       this.#notify();
+    });
+    es.addEventListener('ping', () => {
+      this.#lastSeen = Date.now();
+      if (this.connection !== 'live') {
+        this.connection = 'live';
+        this.#notify();
+      }
     });
     on<HelloMessage>('hello', (h) => this.#hello(h));
     on<HealthSnapshot>('health', (h) => {
@@ -112,10 +128,11 @@ export class LiveState {
       this.#notify();
       if (es.readyState === EventSource.CLOSED) {
         // The server refused the stream (e.g. 401 after a restart): check the session.
+        const retry = () => setTimeout(() => this.#source === es && this.connect(), 2000);
         void fetch('/api/session', { credentials: 'same-origin' }).then((r) => {
           if (r.status === 401) this.#onEnded('session expired');
-          else setTimeout(() => this.connect(), 2000);
-        }, () => setTimeout(() => this.connect(), 2000));
+          else retry();
+        }, retry);
       }
     };
   }
@@ -123,6 +140,17 @@ export class LiveState {
   close(): void {
     this.#source?.close();
     this.#source = null;
+    if (this.#watchdog) clearInterval(this.#watchdog);
+    this.#watchdog = null;
+  }
+
+  /** The server pings every 15 s: silence for longer means a dead link the browser has not noticed. */
+  #checkAlive(): void {
+    if (!this.#source || Date.now() - this.#lastSeen < STREAM_SILENCE_MS) return;
+    this.connection = 'lost';
+    this.#notify();
+    this.#source.close();
+    this.connect();
   }
 
   lane(id: string): LaneState | undefined {
