@@ -32,7 +32,7 @@ export const opcua = z.strictObject({
   endpoint: text('an opc.tcp:// URL').describe('OPC UA endpoint of the scanner, e.g. opc.tcp://10.0.0.5:4840.'),
   securityMode: z.enum(['None', 'Sign', 'SignAndEncrypt']).default('None').describe('Message security mode.'),
   securityPolicy: z.enum(['None', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss']).default('None').describe('Security policy.'),
-  pkiDir: text().optional().describe('Folder of the client certificate store (own cert, trusted server certs). Default: <dataDir>/pki/opcua.'),
+  pkiDir: text().optional().describe('Folder of the client certificate store (own cert, trusted server certs; see docs/opcua.md). Default: <dataDir>/lanes/<lane id>/pki/opcua.'),
   username: text().optional().describe('User name, if the server requires one.'),
   password: text().optional().describe('Password: use ${ENV_VAR}, never a literal.'),
   nodes: opcuaNodes.default(opcuaNodes.parse({})),
