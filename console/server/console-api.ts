@@ -23,6 +23,8 @@ export interface ConsoleActions {
   lanes(): unknown;
   acknowledge(alertId: string, session: Session): AlertRecord;
   dispose(alertId: string, session: Session, disposition: Disposition, note: string | undefined): AlertRecord;
+  /** Raises an alert of kind test on a lane: banner, tone and MQTT, end to end. */
+  testAlert(laneId: string, session: Session): AlertRecord;
 }
 
 export class ApiError extends Error {
@@ -127,6 +129,14 @@ export class ConsoleApi {
       if (!result) throw new ApiError(404, `no scan ${scanId} on lane ${laneId} in the history`);
       audit('view-scan', `${laneId}/${scanId}`);
       return sendJson(res, 200, { result, views: await this.#o.images.views(laneId, scanId), alert: this.#o.store.alertForScan(laneId, scanId) });
+    }
+
+    const testAlert = /^\/api\/lanes\/([^/]+)\/test-alert$/.exec(path);
+    if (testAlert && method === 'POST') {
+      const laneId = decodeURIComponent(testAlert[1]!);
+      const rec = this.#o.actions.testAlert(laneId, session);
+      audit('test-alert', rec.alert.alertId, { laneId });
+      return sendJson(res, 200, rec);
     }
 
     if (path === '/api/alerts' && method === 'GET') {

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Lane, SiteContext } from '../../runtime/context.js';
-import type { AlertEvent, Disposition, ScanResult } from '../../runtime/domain.js';
+import type { Alert, AlertEvent, Disposition, ScanResult } from '../../runtime/domain.js';
 import { sendJson } from '../../runtime/http-server.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { Service } from '../../runtime/service.js';
@@ -272,6 +272,28 @@ export class ConsoleService implements Service, ConsoleActions {
     if (rec.state === 'new') throw new ApiError(409, `alert ${alertId} must be acknowledged before its disposition is recorded`);
     if (rec.state === 'closed') throw new ApiError(409, `alert ${alertId} was already closed as ${rec.disposition} by ${rec.dispositionBy} (${rec.dispositionOrigin}) at ${rec.dispositionAt}`);
     return this.#emit(rec, session, disposition, note);
+  }
+
+  testAlert(laneId: string, session: Session): AlertRecord {
+    const lane = this.#ctx.lanes.find((l) => l.id === laneId);
+    if (!lane) throw new ApiError(404, `no lane ${laneId}`);
+    const alert: Alert = {
+      alertId: `test-${randomUUID()}`,
+      scanId: null,
+      laneId,
+      siteId: this.#ctx.config.site.id,
+      raisedAt: new Date().toISOString(),
+      kind: 'test',
+      severity: 'info',
+      score: null,
+      regions: [],
+      message: `Test alert from the lane console (${session.user}). No action needed: acknowledge it and record "false alarm".`,
+      evidence: [],
+    };
+    lane.bus.emit('alert.raised', alert);
+    const rec = this.store.getAlert(alert.alertId);
+    if (!rec) throw new ApiError(500, `the test alert on lane ${laneId} was not recorded; see the lane log`);
+    return rec;
   }
 
   #alert(alertId: string): AlertRecord {

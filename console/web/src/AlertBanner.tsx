@@ -45,7 +45,8 @@ export function AlertBanner(p: { rec: AlertRecord; laneName: string; compact?: b
         <div class="alert-title">
           <span class="alert-kind">{KIND_TITLE[a.kind] ?? a.kind.toUpperCase()}</span>
           <span class="alert-meta">
-            {p.laneName} · scan {a.scanId ?? '-'} · {time(a.raisedAt)}
+            {p.laneName}
+            {a.scanId && ` · scan ${a.scanId}`} · {time(a.raisedAt)}
             {a.score !== null && ` · score ${score(a.score)}`}
             {a.regions.length > 0 && ` · ${a.regions.length} region${a.regions.length > 1 ? 's' : ''}`}
           </span>
@@ -108,7 +109,8 @@ export function AlertLog(p: { alerts: AlertRecord[]; laneNames: Map<string, stri
             <span class="muted">{time(r.alert.raisedAt)}</span>
           </div>
           <div class="alert-row-body">
-            {p.laneNames.get(r.alert.laneId) ?? r.alert.laneId} · scan {r.alert.scanId ?? '-'}
+            {p.laneNames.get(r.alert.laneId) ?? r.alert.laneId}
+            {r.alert.scanId && ` · scan ${r.alert.scanId}`}
           </div>
           <div class="alert-row-state" data-testid="alert-row-state">
             {r.state === 'new' && <span class="pill bad">unacknowledged</span>}

@@ -109,6 +109,11 @@ export function LiveView(p: { state: LiveState; lane: LaneState }) {
           <div class="panel">
             <h2>Lane devices</h2>
             <DeviceTiles health={lane.health} />
+            <div class="panel-foot">
+              <button type="button" class="ghost small-btn" data-testid="test-alert" onClick={() => void api(`/api/lanes/${encodeURIComponent(lane.id)}/test-alert`, { method: 'POST' }).catch((err: Error) => window.alert(err.message))} title="Raises a test alert on this lane: banner, tone, and a message to central command">
+                Send a test alert
+              </button>
+            </div>
           </div>
         </aside>
       </div>

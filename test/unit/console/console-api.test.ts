@@ -177,6 +177,22 @@ describe('console API alerts', () => {
     ]);
   });
 
+  it('raises a test alert on a lane for whoever wants to check the chain', async () => {
+    const raised: string[] = [];
+    lane.bus.on('alert.raised', 'test', (a) => {
+      raised.push(`${a.kind}/${a.severity}/${a.laneId}`);
+    });
+    const { cookie } = await login('alice', 'alice-pass');
+    const res = await api(cookie, '/api/lanes/lane-1/test-alert', {});
+    expect(res.status).toBe(200);
+    const rec = (await res.json()) as { alert: { alertId: string; message: string }; state: string };
+    expect(rec.state).toBe('new');
+    expect(rec.alert.message).toContain('(alice)');
+    expect(raised).toEqual(['test/info/lane-1']);
+    expect((await api(cookie, '/api/lanes/lane-9/test-alert', {})).status).toBe(404);
+    expect(service.store.listAudit({ action: 'test-alert' })[0]).toMatchObject({ user: 'alice', target: rec.alert.alertId });
+  });
+
   it('streams a hello with the lane and its open alerts, then live lines and decisions', async () => {
     const r = person('S2');
     lane.bus.emit('scan.decided', { result: r });
