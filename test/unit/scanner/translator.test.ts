@@ -154,6 +154,23 @@ describe('ScannerTranslator + LineAssembler', () => {
     expect(t.counters.droppedLines).toBe(1);
   });
 
+  it('reuses its storage across scans of other shapes without leaking old pixels', () => {
+    const asm = new LineAssembler({ batchLines: 4, batchMs: 10, timeoutMs: 1000, maxLines: 1000, onBatch: () => {}, onTimeout: () => {} });
+    const line = (C: number, planes: number, v: number) => new Uint8Array(Uint16Array.from({ length: C * planes }, (_, i) => v + i).buffer);
+    asm.begin({ channels: 6, energies: 2, pixelMm: 5, expectedLines: 10 });
+    for (let x = 0; x < 10; x++) asm.addLine(x, 6, 3, line(6, 2, 60_000));
+    asm.finish(10);
+    asm.begin({ channels: 4, energies: 1, pixelMm: 5, expectedLines: 0 });
+    asm.addLine(0, 4, 1, line(4, 1, 100));
+    asm.addLine(3, 4, 1, line(4, 1, 400));
+    const img = asm.finish(5);
+    expect(img.low).toBeUndefined();
+    expect([...img.missing!]).toEqual([0, 1, 1, 0, 1]);
+    // row 0: 100, interpolated 200 and 300, 400, then the copy of the last line
+    expect([...img.high.subarray(0, 5)]).toEqual([100, 200, 300, 400, 400]);
+    expect(Math.max(...img.high)).toBeLessThan(1000);
+  });
+
   it('bounds memory: rejects line indexes beyond maxLines', () => {
     const asm = new LineAssembler({ batchLines: 8, batchMs: 10, timeoutMs: 1000, maxLines: 100, onBatch: () => {}, onTimeout: () => {} });
     asm.begin({ channels: 2, energies: 1, pixelMm: 5, expectedLines: 0 });
