@@ -51,8 +51,8 @@ export async function buildWeb(log: Logger, distDir = DIST_DIR): Promise<void> {
 }
 
 const LOCK_DIR = `${DIST_DIR}.lock`;
-/** A build lock older than this was left by a process that died while building. */
-const STALE_LOCK_MS = 120_000;
+/** A build lock older than this was left by a process that died while building (a build takes a few seconds). */
+const STALE_LOCK_MS = 30_000;
 
 /**
  * Builds the front end when it is missing or older than its sources. One process builds at a
@@ -60,7 +60,7 @@ const STALE_LOCK_MS = 120_000;
  */
 export async function ensureWebBuild(log: Logger): Promise<void> {
   if (!staleReason()) return;
-  const until = Date.now() + STALE_LOCK_MS;
+  const until = Date.now() + 2 * STALE_LOCK_MS;
   for (;;) {
     try {
       mkdirSync(LOCK_DIR);
@@ -78,7 +78,7 @@ export async function ensureWebBuild(log: Logger): Promise<void> {
         rmSync(LOCK_DIR, { recursive: true, force: true });
         continue;
       }
-      if (Date.now() > until) throw new Error(`another process has been building the console front end for over ${STALE_LOCK_MS / 1000} s (lock ${LOCK_DIR}); remove the lock if no build is running`);
+      if (Date.now() > until) throw new Error(`another process has been building the console front end for over ${(2 * STALE_LOCK_MS) / 1000} s (lock ${LOCK_DIR}); remove the lock if no build is running`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }
