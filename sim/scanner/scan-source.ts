@@ -85,9 +85,12 @@ export function synthSource(opts: SynthSourceOptions): ScanSource {
   const pending = new Map<number, { resolve: (s: SimScan) => void; reject: (e: Error) => void }>();
   const ahead = new Map<number, Promise<SimScan>>();
   let failed: Error | null = null;
+  // The worker keeps the process alive only while a scan is being made for someone.
+  const refIfPending = () => (pending.size > 0 ? worker.ref() : worker.unref());
   worker.on('message', (m: { index: number; scan?: SimScan; error?: string }) => {
     const p = pending.get(m.index);
     pending.delete(m.index);
+    refIfPending();
     if (!p) return;
     if (m.scan) p.resolve(m.scan);
     else p.reject(new Error(`X-ray synthesizer failed on scan ${m.index} (seed ${opts.seed + m.index}): ${m.error}`));
@@ -100,6 +103,7 @@ export function synthSource(opts: SynthSourceOptions): ScanSource {
   const request = (index: number): Promise<SimScan> => {
     if (failed) return Promise.reject(failed);
     const p = new Promise<SimScan>((resolve, reject) => pending.set(index, { resolve, reject }));
+    refIfPending();
     worker.postMessage({ index, seed: opts.seed + index, personShare: opts.personShare, dual: opts.dual ?? true, pixelMm: opts.pixelMm, channels: opts.channels });
     p.catch(() => {});
     return p;
