@@ -20,6 +20,9 @@ import { DIST_DIR, ensureWebBuild } from './web-build.js';
 
 /** How often lines received for the live view are pushed to the browsers. */
 const LIVE_FLUSH_MS = 100;
+/** Scan history kept in console.sqlite; alerts, dispositions and the audit log are kept for good. */
+export const HISTORY_DAYS = 365;
+const PRUNE_EVERY_MS = 6 * 3600_000;
 /** Delay before device figures that changed without a state change are pushed. */
 const HEALTH_FIGURES_MS = 250;
 /** Closed alerts a console gets at connect, besides every open one. */
@@ -56,6 +59,7 @@ export class ConsoleService implements Service, ConsoleActions {
   #lastDecided = new Map<string, ScanResult>();
   #unsubscribe: (() => void)[] = [];
   #flushTimer: NodeJS.Timeout | null = null;
+  #pruneTimer: NodeJS.Timeout | null = null;
   #healthDue = new Map<string, NodeJS.Timeout>();
   #webError: string | null = null;
   #running = false;
@@ -103,6 +107,9 @@ export class ConsoleService implements Service, ConsoleActions {
     this.#stream.start();
     this.#flushTimer = setInterval(() => this.#flushLive(), LIVE_FLUSH_MS);
     this.#flushTimer.unref();
+    this.#pruneHistory();
+    this.#pruneTimer = setInterval(() => this.#pruneHistory(), PRUNE_EVERY_MS);
+    this.#pruneTimer.unref();
     this.#running = true;
 
     const api = this.#api;
@@ -148,6 +155,8 @@ export class ConsoleService implements Service, ConsoleActions {
     this.#unsubscribe = [];
     if (this.#flushTimer) clearInterval(this.#flushTimer);
     this.#flushTimer = null;
+    if (this.#pruneTimer) clearInterval(this.#pruneTimer);
+    this.#pruneTimer = null;
     for (const t of this.#healthDue.values()) clearTimeout(t);
     this.#healthDue.clear();
     this.#stream?.stop();
@@ -222,6 +231,15 @@ export class ConsoleService implements Service, ConsoleActions {
         }, HEALTH_FIGURES_MS));
       }),
     );
+  }
+
+  #pruneHistory(): void {
+    try {
+      const n = this.store.pruneScans(new Date(Date.now() - HISTORY_DAYS * 86_400_000).toISOString());
+      if (n > 0) this.#log.info(`console: ${n} scan(s) older than ${HISTORY_DAYS} days removed from the history`);
+    } catch (err) {
+      this.#log.error({ err }, `console: pruning the scan history failed: ${(err as Error).message}`);
+    }
   }
 
   #flushLive(): void {

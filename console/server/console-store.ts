@@ -85,6 +85,11 @@ export class ConsoleStore {
       .run(r.laneId, r.scanId, r.startedAt, r.decidedAt, r.outcome, r.verdict, r.score, r.vehicle?.plate ?? null, r.vehicle?.containerCode ?? null, JSON.stringify(r));
   }
 
+  /** Deletes scans that started before `before` (ISO); alerts, their events and the audit log stay. */
+  pruneScans(before: string): number {
+    return this.#db.prepare('DELETE FROM scans WHERE started_at < ?').run(before).changes;
+  }
+
   listScans(q: ScanQuery = {}): ScanRow[] {
     const where: string[] = [];
     const args: unknown[] = [];

@@ -36,6 +36,8 @@ describe('ConsoleStore scan history', () => {
     expect(ids({ limit: 1 })).toEqual(['C']);
     expect(store.getScan('B', 'lane-1')?.verdict).toBe('person');
     expect(store.getScan('B', 'lane-2')).toBeNull();
+    expect(store.pruneScans('2026-01-14T10:00:00.000Z')).toBe(1);
+    expect(ids({})).toEqual(['C', 'B']);
   });
 });
 
