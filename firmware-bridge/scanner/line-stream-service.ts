@@ -38,6 +38,7 @@ export class LineStreamService implements Service {
   #loop: Promise<void> | null = null;
   #link: LineLink | null = null;
   #wake: (() => void) | null = null;
+  #opening: AbortController | null = null;
   #statusTimer: NodeJS.Timeout | null = null;
   #hostSeq = 0;
   #connections = 0;
@@ -74,6 +75,7 @@ export class LineStreamService implements Service {
     this.#stopped = true;
     if (this.#statusTimer) clearInterval(this.#statusTimer);
     this.#wake?.();
+    this.#opening?.abort();
     await this.#link?.close('the scanner bridge is stopping');
     await this.#loop;
     this.#o.translator.close('the scanner bridge stopped during the scan');
@@ -91,7 +93,8 @@ export class LineStreamService implements Service {
     while (!this.#stopped) {
       let link: LineLink;
       try {
-        link = await opener.open();
+        this.#opening = new AbortController();
+        link = await opener.open(this.#opening.signal);
       } catch (err) {
         if (this.#stopped) break;
         const delay = this.#backoff.next();

@@ -103,14 +103,17 @@ export class ScannerTranslator {
         this.publishStatus();
         return;
       }
-      case 'status':
+      case 'status': {
+        const changed = f.state !== this.#scannerState || f.interlocksOk !== this.#interlocksOk || f.radiationOn !== this.#radiationOn;
         this.#scannerState = f.state;
         this.#interlocksOk = f.interlocksOk;
         this.#radiationOn = f.radiationOn;
         this.#speedKmh = f.speedKmh;
         this.#fault = f.state === 'fault' ? (this.#fault ?? 'scanner state is fault') : null;
-        this.publishStatus();
+        // Republished with fresh info when the scanner's state changes, even if its health does not.
+        this.publishStatus(changed);
         return;
+      }
       case 'hello':
         if (this.#open) this.#abort('link-lost', `scanner restarted its session (hello from ${f.device} ${f.firmware}) during the scan`);
         this.#deviceName = `${f.device} ${f.firmware}`.trim();
@@ -162,8 +165,9 @@ export class ScannerTranslator {
       state = 'fault';
       detail = this.#fault;
     } else {
+      // The scanner's own state (ready, scanning...) is in info: it changes every vehicle and is not a health change.
       state = 'ok';
-      detail = `${this.#linkDetail}${this.#scannerState ? `; scanner ${this.#scannerState}` : ''}`;
+      detail = this.#linkDetail;
     }
     const unchanged = this.#published && this.#published.state === state && this.#published.detail === detail;
     if (unchanged && !force) return;

@@ -19,6 +19,6 @@ export interface LineLink {
 export interface LinkOpener {
   /** e.g. "tcp 10.0.0.5:4001" or "serial /dev/ttyUSB0 @ 3000000 baud" */
   readonly describe: string;
-  /** Opens the link or rejects with an error that says what failed. */
-  open(): Promise<LineLink>;
+  /** Opens the link or rejects with an error that says what failed; `signal` cancels an attempt in progress. */
+  open(signal?: AbortSignal): Promise<LineLink>;
 }

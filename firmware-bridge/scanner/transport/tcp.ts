@@ -18,18 +18,23 @@ export class TcpLinkOpener implements LinkOpener {
     this.describe = `tcp ${opts.host}:${opts.port}`;
   }
 
-  open(): Promise<LineLink> {
+  open(signal?: AbortSignal): Promise<LineLink> {
     const { host, port } = this.#o;
     const timeoutMs = this.#o.connectTimeoutMs ?? 5000;
     return new Promise((resolve, reject) => {
       const socket = connect({ host, port });
       const fail = (err: Error) => {
+        signal?.removeEventListener('abort', cancel);
         socket.destroy();
         reject(new Error(`cannot connect to scanner at ${host}:${port}: ${err.message}`));
       };
+      const cancel = () => fail(new Error('connection attempt cancelled'));
+      if (signal?.aborted) return cancel();
+      signal?.addEventListener('abort', cancel, { once: true });
       socket.setTimeout(timeoutMs, () => fail(new Error(`no answer within ${timeoutMs} ms`)));
       socket.once('error', fail);
       socket.once('connect', () => {
+        signal?.removeEventListener('abort', cancel);
         socket.off('error', fail);
         socket.setTimeout(0);
         socket.setNoDelay(true);
