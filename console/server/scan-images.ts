@@ -42,7 +42,10 @@ export class ScanImageArchive {
       return Promise.resolve();
     }
     const key = `${laneId}/${scanId}`;
+    // Started on the next turn of the event loop: the alert that follows the decision on the
+    // lane bus must not wait for the pictures.
     const job = (async () => {
+      await new Promise((r) => setImmediate(r));
       mkdirSync(folder, { recursive: true });
       for (const view of viewsOf(image)) {
         const png = await renderScanPng(image, view);
