@@ -43,6 +43,8 @@ export type LinkState = 'starting' | 'up' | 'down';
 interface OpenScan {
   key: number;
   meta: ScanMeta;
+  /** Kinds of dropped line already logged for this scan (each is logged once per scan, all are counted). */
+  logged: Set<string>;
 }
 
 /**
@@ -204,7 +206,7 @@ export class ScannerTranslator {
   }
 
   #openScan(key: number, meta: ScanMeta, expectedLines: number): void {
-    this.#open = { key, meta };
+    this.#open = { key, meta, logged: new Set() };
     this.#fault = null;
     this.#asm.begin({ channels: meta.channels, energies: meta.energies, pixelMm: meta.pixelMm, expectedLines });
     this.counters.scansBegun++;
@@ -226,15 +228,21 @@ export class ScannerTranslator {
       this.#openScan(f.scanKey, { scanId: this.#derivedId(f.scanKey, now), laneId: this.#o.laneId, startedAt: now.toISOString(), channels: f.channels, energies, pixelMm: this.#o.defaultPixelMm, source: 'stream' }, 0);
       return this.#line(f);
     }
-    if (f.scanKey !== open.key) {
-      this.counters.droppedLines++;
-      return;
-    }
-    const outcome = this.#asm.addLine(f.lineIndex, f.channels, f.energyMask, f.samples);
+    const outcome = f.scanKey !== open.key ? 'other-scan' : this.#asm.addLine(f.lineIndex, f.channels, f.energyMask, f.samples);
     if (outcome === 'late') this.counters.lateLines++;
     else if (outcome !== 'added') {
       this.counters.droppedLines++;
-      this.#o.log.warn({ scanId: open.meta.scanId, lineIndex: f.lineIndex, outcome }, `${this.#o.device}: line ${f.lineIndex} of scan ${open.meta.scanId} dropped (${outcome})`);
+      if (!open.logged.has(outcome)) {
+        open.logged.add(outcome);
+        const why: Record<string, string> = {
+          'other-scan': `it belongs to scan key ${f.scanKey}, not the open scan's ${open.key}`,
+          duplicate: 'it arrived twice',
+          'out-of-range': 'its index is beyond the largest scan accepted',
+          shape: `${f.channels} channels / energy mask ${f.energyMask} differ from the scan-begin's ${open.meta.channels} channels / ${open.meta.energies} energies`,
+          'no-scan': 'no scan is open',
+        };
+        this.#o.log.warn({ scanId: open.meta.scanId, lineIndex: f.lineIndex, outcome }, `${this.#o.device}: line ${f.lineIndex} of scan ${open.meta.scanId} dropped: ${why[outcome] ?? outcome} (further such lines of this scan are counted in droppedLines, not logged)`);
+      }
     }
   }
 
