@@ -149,3 +149,15 @@ describe('FrameParser', () => {
     });
   });
 });
+
+describe('docs/protocols/scanner-line-protocol.md', () => {
+  it('its worked example frames are what the encoder produces', async () => {
+    const { readFileSync } = await import('node:fs');
+    const doc = readFileSync(new URL('../../../docs/protocols/scanner-line-protocol.md', import.meta.url), 'utf8');
+    const blocks = [...doc.matchAll(/```\n([\s\S]*?)```/g)].map((m) => m[1]).filter((b) => /^\s*0 {2}a5 5c/m.test(b));
+    const hex = (b: string) => Buffer.from(b.split('\n').filter((l) => /^\s*\d+ {2}[0-9a-f]{2}/.test(l)).map((l) => l.trim().replace(/^\d+\s+/, '').replace(/ /g, '')).join(''), 'hex');
+    expect(blocks).toHaveLength(2);
+    expect(hex(blocks[0])).toEqual(encodeFrame({ type: 'line', scanKey: 7, lineIndex: 3, channels: 4, energyMask: 3, high: new Uint16Array([65535, 40000, 1234, 65535]), low: new Uint16Array([65535, 30000, 800, 65535]) }, 42));
+    expect(hex(blocks[1])).toEqual(encodeFrame({ type: 'ack', ackedSeq: 42, ackedType: 5 }, 3));
+  });
+});
