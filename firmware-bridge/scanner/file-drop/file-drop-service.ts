@@ -203,6 +203,9 @@ export class FileDropService implements Service {
         image.low = low.pixels;
       }
     } catch (err) {
+      // An image that changed within stableMs may still be being written (some scanners write
+      // the sidecar first): look again later; one that stays undecodable is failed.
+      if (Date.now() - c.changedAt < this.#o.stableMs) return;
       return this.#fail(c, `cannot decode the scan image: ${(err as Error).message}`);
     }
     for (const n of notes) this.#o.log.warn({ stem: c.stem }, `file drop: ${n}`);

@@ -114,6 +114,23 @@ describe('FileDropService', () => {
     expect(ends[0].meta.pixelMm).toBe(6);
   });
 
+  it('waits for an image still being written after its sidecar (sidecar-first writers)', async () => {
+    const { svc, ends } = service({ stableMs: 400 });
+    const s = patternScan(6, 60, 20, false);
+    const png = await encodeGrey16Png(s.high, s.width, s.height);
+    writeFileSync(join(dir, 'early.json'), JSON.stringify({ scanId: 'EARLY' }));
+    writeFileSync(join(dir, 'early.png'), png.subarray(0, 100));
+    await svc.start();
+    for (let at = 100; at < png.length; at += 100) {
+      await sleep(80);
+      appendFileSync(join(dir, 'early.png'), png.subarray(at, at + 100));
+    }
+    await expect.poll(() => ends.length, { timeout: 5000 }).toBe(1);
+    expect(svc.failed).toBe(0);
+    expect(ends[0].meta.scanId).toBe('EARLY');
+    expect(Buffer.from(ends[0].image.high.buffer).equals(Buffer.from(s.high.buffer))).toBe(true);
+  });
+
   it('moves a broken image to failed/ with a reason file, and a bad sidecar too', async () => {
     const { svc, ends, status } = service({ stableMs: 200 });
     writeFileSync(join(dir, 'broken.png'), Buffer.from('\x89PNG\r\n\x1a\nthis is not really a png at all'));
