@@ -148,6 +148,14 @@ export class ScannerTranslator {
     this.#o.bus.emit('scan.end', scan);
   }
 
+  /**
+   * The scanner reported a fault another way than on the line stream (its OPC UA status): the
+   * open scan, if any, is aborted with 'scanner-fault' and `faultText` as the detail.
+   */
+  scannerFault(faultText: string): void {
+    if (this.#open) this.#abort('scanner-fault', faultText);
+  }
+
   /** Ends whatever is open (the bridge is stopping): reported as aborted, never dropped. */
   close(detail: string): void {
     if (this.#open) this.#abort('link-lost', detail);

@@ -4,11 +4,14 @@ import { XML_FIELDS, type XmlField } from '../../firmware-bridge/scanner/file-dr
 import { LineStreamService } from '../../firmware-bridge/scanner/line-stream-service.js';
 import { newCounters } from '../../firmware-bridge/scanner/protocol/frame-parser.js';
 import { ScannerTranslator } from '../../firmware-bridge/scanner/translator.js';
+import { onScannerOpcuaFault } from '../../firmware-bridge/scanner/opcua/fault-signal.js';
 import { createScannerOpcuaService } from '../../firmware-bridge/scanner/opcua/lane-service.js';
 import type { LinkOpener } from '../../firmware-bridge/scanner/transport/link.js';
 import { SerialLinkOpener } from '../../firmware-bridge/scanner/transport/serial.js';
 import { TcpLinkOpener } from '../../firmware-bridge/scanner/transport/tcp.js';
 import type { LaneContext } from '../context.js';
+import type { EventBus } from '../event-bus.js';
+import type { LaneEvents } from '../events.js';
 import type { Service } from '../service.js';
 
 type ScannerConfig = LaneConfig['scanner'];
@@ -48,12 +51,34 @@ export function createScannerServices(ctx: LaneContext): Service[] {
       })
     : null;
   const parts: ScannerParts = { translator, lineStream };
+  const opcua = createScannerOpcuaService(ctx);
   const services: (Service | null)[] = [
     lineStream,
     cfg.fileDrop ? fileDropService(ctx, cfg, cfg.fileDrop, parts) : null,
-    createScannerOpcuaService(ctx),
+    // Listens before the OPC UA client publishes, and stops listening after it has stopped.
+    opcua && lineStream ? opcuaFaultAbort(ctx.lane.id, opcua.device, ctx.bus, translator) : null,
+    opcua,
   ];
   return services.filter((s): s is Service => s !== null);
+}
+
+/**
+ * A fault the scanner reports only over OPC UA (its status entering 'fault') aborts the open
+ * streamed scan with 'scanner-fault' and the fault text: the translator owns open scans, the
+ * OPC UA client emits no scan events.
+ */
+function opcuaFaultAbort(laneId: string, opcuaDevice: string, bus: EventBus<LaneEvents>, translator: ScannerTranslator): Service {
+  let off: (() => void) | null = null;
+  return {
+    name: `scanner-opcua-fault-abort:${laneId}`,
+    async start() {
+      off ??= onScannerOpcuaFault(bus, opcuaDevice, 'scanner-translator', (faultText) => translator.scannerFault(faultText));
+    },
+    async stop() {
+      off?.();
+      off = null;
+    },
+  };
 }
 
 function lineOpener(t: NonNullable<ScannerConfig['transport']>): LinkOpener {

@@ -11,6 +11,7 @@ import { LaneHealth } from '../../../runtime/lane-health.js';
 import { silentLogger } from '../../../runtime/logger.js';
 import type { Service } from '../../../runtime/service.js';
 import { ScannerStreamSim } from '../../../sim/scanner/line-stream-sim.js';
+import { ScannerOpcuaServer } from '../../../sim/scanner/opcua-server.js';
 import { arraySource } from '../../../sim/scanner/scan-source.js';
 import { writeFileDropScan } from '../../../sim/scanner/file-drop-writer.js';
 import { patternScan } from './helpers.js';
@@ -53,6 +54,63 @@ describe('createScannerServices', () => {
     expect(status.get('xr1')).toBe('ok');
     expect(status.get('xr1.filedrop')).toBe('ok');
   });
+
+  it('aborts the open streamed scan when the OPC UA status enters fault (the bus wiring), once per fault', async () => {
+    // A slow scan: 2,000 lines at 200 lines/s stays open for the whole test.
+    const sim = new ScannerStreamSim({ source: arraySource([patternScan(1, 2000, 8)]), scans: 1, lineRateHz: 200, gapMs: 0 });
+    const { port } = await sim.listenTcp(0);
+    stops.push(() => sim.stop());
+    const ctx = laneContext({ id: 'xr1', transport: { type: 'tcp', host: '127.0.0.1', port }, opcua: { endpoint: 'opc.tcp://127.0.0.1:1/unused' }, reconnect: { initialMs: 20, maxMs: 100 } });
+    const begun: string[] = [];
+    const aborted: LaneEvents['scan.aborted'][] = [];
+    ctx.bus.on('scan.begin', 't', (m) => void begun.push(m.scanId));
+    ctx.bus.on('scan.aborted', 't', (a) => void aborted.push(a));
+    const services = createScannerServices(ctx);
+    expect(services.map((s) => s.name)).toEqual(['scanner-line-stream:lane-c', 'scanner-opcua-fault-abort:lane-c', 'xr1.opcua:lane-c']);
+    // The OPC UA client itself is not started here: its statuses are published by hand.
+    const started = services.filter((s) => s.name !== 'xr1.opcua:lane-c');
+    for (const s of started) await s.start();
+    stops.push(async () => {
+      for (const s of [...started].reverse()) await s.stop();
+    });
+    await expect.poll(() => begun.length, { timeout: 5000 }).toBe(1);
+    const status = (state: 'ok' | 'fault', detail: string, device = 'xr1.opcua') => ctx.bus.emit('device.status', { device, state, detail, since: new Date().toISOString() });
+    status('fault', 'a fault of another device', 'xr1.filedrop');
+    status('ok', 'scanner Scanning');
+    expect(aborted).toEqual([]);
+    status('fault', 'interlock opened: doors');
+    status('fault', 'interlock opened: doors');
+    expect(aborted.map((a) => [a.scanId, a.reason, a.detail])).toEqual([['sim-1-1', 'scanner-fault', 'interlock opened: doors']]);
+    expect(aborted[0].partial?.width).toBeGreaterThan(0);
+  });
+
+  it('against the OPC UA simulator: a fault injected during a streamed scan aborts it with scanner-fault and the fault text', async () => {
+    const opcuaSim = new ScannerOpcuaServer({ port: 0 });
+    const endpoint = await opcuaSim.start();
+    stops.push(() => opcuaSim.stop());
+    const sim = new ScannerStreamSim({ source: arraySource([patternScan(1, 4000, 8)]), scans: 1, lineRateHz: 200, gapMs: 0 });
+    const { port } = await sim.listenTcp(0);
+    stops.push(() => sim.stop());
+    const ctx = laneContext({ id: 'xr1', transport: { type: 'tcp', host: '127.0.0.1', port }, opcua: { endpoint }, reconnect: { initialMs: 20, maxMs: 100 } });
+    const begun: string[] = [];
+    const aborted: LaneEvents['scan.aborted'][] = [];
+    const opcuaStates: string[] = [];
+    ctx.bus.on('scan.begin', 't', (m) => void begun.push(m.scanId));
+    ctx.bus.on('scan.aborted', 't', (a) => void aborted.push(a));
+    ctx.bus.on('device.status', 't', (st) => void (st.device === 'xr1.opcua' && opcuaStates.push(`${st.state} ${st.info?.scannerState ?? ''}`)));
+    const services = createScannerServices(ctx);
+    for (const s of services) await s.start();
+    stops.push(async () => {
+      for (const s of [...services].reverse()) await s.stop();
+    });
+    opcuaSim.arm();
+    opcuaSim.beginScan(4);
+    await expect.poll(() => begun.length, { timeout: 5000 }).toBe(1);
+    await expect.poll(() => opcuaStates.at(-1), { timeout: 10_000 }).toBe('ok Scanning');
+    expect(aborted).toEqual([]);
+    opcuaSim.injectFault('simulated: collimator interlock opened');
+    await expect.poll(() => aborted.map((a) => [a.scanId, a.reason, a.detail]), { timeout: 5000 }).toEqual([['sim-1-1', 'scanner-fault', 'simulated: collimator interlock opened']]);
+  }, 20_000);
 
   it('names an unknown xmlFields key, with the lane, and what to use instead', () => {
     const ctx = laneContext({ fileDrop: { dir: '/nonexistent', xmlFields: { licence: 'A/B' } } });

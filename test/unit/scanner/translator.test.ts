@@ -103,6 +103,25 @@ describe('ScannerTranslator + LineAssembler', () => {
     expect(of('device.status').at(-1)).toMatchObject({ device: 'scanner', state: 'fault' });
   });
 
+  it('aborts the open scan with scanner-fault and the fault text on a fault reported over OPC UA; nothing when no scan is open', () => {
+    const { t, of } = setup();
+    t.link('up', 'tcp');
+    t.scannerFault('interlock opened: doors');
+    expect(of('scan.aborted')).toEqual([]);
+    t.frame(begin());
+    for (let x = 0; x < 3; x++) t.frame(lineF(x));
+    t.scannerFault('interlock opened: doors');
+    const [a] = of('scan.aborted');
+    expect(a).toMatchObject({ reason: 'scanner-fault', detail: 'interlock opened: doors', scanId: 'scanner-20260102T030405Z-1' });
+    expect(a.partial!.width).toBe(3);
+    expect(t.openScanId).toBeNull();
+    // Lines still in flight for the aborted scan do not reopen it.
+    t.frame(lineF(3));
+    expect(of('scan.begin')).toHaveLength(1);
+    t.scannerFault('again');
+    expect(of('scan.aborted')).toHaveLength(1);
+  });
+
   it('aborts with link-lost when the link drops and reports disconnected, then ok again', () => {
     const { t, of } = setup();
     t.link('up', 'tcp');
