@@ -173,7 +173,8 @@ def render(report: dict, eval_section: str | None) -> str:
     w("")
     w("![validation ROC](pictures/validation-roc.png)")
     w("")
-    w("Validation ROC, false-alarm axis 0–20 % (yellow: 2 %), recall axis 50–100 % (grid at 90 % and 95 %).")
+    w("Validation ROC (scan level): false alarms on scans without people 0–10 % across (yellow line: 2 %), scans with "
+      "people flagged 80–100 % up (grid lines at 85, 90 and 95 %).")
     w("")
     by_cat = report.get("validationByCategory", {})
     out.extend(category_table(by_cat, "vehicle", "vehicle"))
@@ -227,6 +228,10 @@ KNOWN_LIMITS = [
     "Decoys shaped and dense like a body (carcasses, water containers) are the main source of false alarms.",
     "The tile score sees one tile at a time: a person cut across two tiles is scored in the tile that holds most of "
     "them (tiles overlap by 64 lines = 0.64 m).",
+    "The training and validation scans come from the synthesizer version named in manifest.json "
+    "(training.dataset). Changes made to the synthesizer after it (scene layout, detector model) are not in the "
+    "training data; `npm run eval` generates its test scans with the synthesizer of its own tree, so its figures "
+    "include any such shift.",
     "Scores are calibrated on synthetic validation scans; on another scanner the calibration and the operating "
     "threshold must be re-fitted.",
 ]

@@ -90,7 +90,9 @@ def plot_series(
         _line(img, m, yy, w - m, yy, (225, 225, 225))
     draw_box(img, m, m, w - 2 * m, h - 2 * m, (0, 0, 0), 1)
     for xs, ys, color in series:
-        px, py = tx(xs), ty(ys)
+        # Clip to the frame so values outside the plotted range run along its edge.
+        px = np.clip(tx(xs), m, w - m)
+        py = np.clip(ty(ys), m, h - m)
         for i in range(len(px) - 1):
             _line(img, px[i], py[i], px[i + 1], py[i + 1], color)
     return img
