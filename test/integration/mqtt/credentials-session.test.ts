@@ -39,11 +39,11 @@ describe.skipIf(!haveMosquitto)('credentials and the persistent session (mosquit
     await edge.kill('SIGKILL');
   });
 
-  it('connects with the right credentials; a command sent while the lane is down is carried out when it is back', { timeout: 40_000 }, async () => {
+  it('connects with the right credentials; a command sent while the lane is down is carried out when it is back', { timeout: 90_000 }, async () => {
     const env = { MQTT_USERNAME: 'lane-1', MQTT_PASSWORD: 's3cret-lane' };
     const first = new EdgeProcess(cfg, ['--produce', '1'], env); // scan 1: a person alert
     edges.push(first);
-    await waitFor('the alert', () => central!.on('/alert').length === 1, 20_000);
+    await waitFor('the alert', () => central!.on('/alert').length === 1, 40_000);
     const alertId = central!.json<{ alertId: string }>('/alert')[0].alertId;
     await first.kill('SIGKILL');
     await waitFor('offline (last will)', () => central!.on('/availability').at(-1)?.payload === 'offline');
@@ -51,7 +51,7 @@ describe.skipIf(!haveMosquitto)('credentials and the persistent session (mosquit
     await central!.client.publishAsync('checkpoint/site-cred/lane-1/cmd/ack', JSON.stringify({ transaction: 'while-down', alertId, operator: 'hq' }), { qos: 1 });
     const second = new EdgeProcess(cfg, [], env);
     edges.push(second);
-    await waitFor('the answer after the restart', () => central!.on('/cmd/ack/response').length === 1, 20_000);
+    await waitFor('the answer after the restart', () => central!.on('/cmd/ack/response').length === 1, 40_000);
     expect(JSON.parse(central!.on('/cmd/ack/response')[0].payload)).toMatchObject({ status: 'ok', transaction: 'while-down', data: { alertId, type: 'acknowledged', origin: 'central' } });
     await waitFor('the event', () => central!.json<{ alertId: string }>('/event').some((e) => e.alertId === alertId));
   });
