@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { cameras } from './schema/cameras.js';
+import { anpr, cameras } from './schema/cameras.js';
 import { ident, text } from './schema/fields.js';
 import { model, thresholds } from './schema/model.js';
 import { consoleCfg, evidence, http, mqtt } from './schema/outputs.js';
@@ -10,6 +10,7 @@ export const lane = z.strictObject({
   name: text().optional().describe('Name shown to operators.'),
   scanner,
   cameras,
+  anpr,
   model: model.optional().describe('Absent: detection is unavailable, and every scan says so.'),
   thresholds: thresholds.default({ alert: 0.5, region: 0.3 }),
 }).describe('One checkpoint lane: a scanner, its cameras, a model and thresholds.');

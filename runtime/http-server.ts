@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { HttpAccess } from './http-access.js';
 import type { Logger } from './logger.js';
 import type { Service } from './service.js';
 
@@ -13,6 +14,8 @@ export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL)
 export class RuntimeHttpServer implements Service {
   readonly name = 'http';
   readonly server: Server;
+  /** Log-in sessions that may read protected files (evidence); the console registers its own. */
+  readonly access = new HttpAccess();
   readonly #routes: { prefix: string; owner: string; handler: RouteHandler }[] = [];
   readonly #log: Logger;
   readonly #host: string;

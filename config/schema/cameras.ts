@@ -14,3 +14,8 @@ export const camera = z.strictObject({
 }).describe('One lane camera.');
 
 export const cameras = z.array(camera).default([]).describe('The lane\'s IP cameras.');
+
+export const anpr = z.strictObject({
+  token: text().min(16, { error: 'anpr.token must be at least 16 characters: use a long random secret, e.g. from `openssl rand -base64 24`' }).optional()
+    .describe('Shared secret the ANPR camera sends as "Authorization: Bearer <token>" with each read to POST /api/anpr/<lane>. Use ${ENV_VAR}, never a literal. Absent: reads are accepted only from this computer (loopback), and a warning says so at start.'),
+}).default({}).describe('Plate reads pushed by the lane\'s ANPR camera.');

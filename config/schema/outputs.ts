@@ -59,6 +59,7 @@ export const evidence = z.strictObject({
   dir: text().optional().describe('Default: <dataDir>/evidence.'),
   retentionDays: intIn(1, 3650).default(30).describe('Evidence older than this is deleted.'),
   maxMb: intIn(10, 10_000_000).default(20_000).describe('Oldest evidence is deleted first above this size.'),
+  linkTtlHours: intIn(1, 87_600).optional().describe('Lifetime of the signed evidence links sent to central command (/evidence/<scanId>/<name>?exp=&sig=). Default: retentionDays, so that a link works as long as its file is kept.'),
 }).default({ retentionDays: 30, maxMb: 20_000 }).describe('Evidence pictures (scan with regions, camera snapshots) kept on disk and served to the console and central command.');
 
 export { port };

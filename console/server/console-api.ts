@@ -60,6 +60,23 @@ export class ConsoleApi {
     this.#throttle = opts.throttle ?? new LoginThrottle();
   }
 
+  /**
+   * The live session of a request's cookie, its role brought up to date, or null (no cookie,
+   * expired, or the account is gone: then the session is closed). Used for evidence pictures.
+   */
+  sessionOf(req: IncomingMessage): Session | null {
+    const token = readCookie(req.headers.cookie, SESSION_COOKIE);
+    const session = this.#o.sessions.get(token);
+    if (!session) return null;
+    const account = this.#o.users.get(session.user);
+    if (!account) {
+      this.#o.sessions.delete(token);
+      return null;
+    }
+    session.role = account.role;
+    return session;
+  }
+
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
     try {
       await this.#route(req, res, url);

@@ -113,6 +113,12 @@ export class ConsoleService implements Service, ConsoleActions {
     this.#running = true;
 
     const api = this.#api;
+    // Evidence pictures (GET /evidence/...) are shown to anyone logged in to the console.
+    this.#unsubscribe.push(ctx.http.access.allowSessions('console', (req) => {
+      if (!this.#running) return null;
+      const s = api.sessionOf(req);
+      return s ? { by: 'console', user: s.user } : null;
+    }));
     ctx.http.route('/api', 'console', (req, res, url) => {
       if (!this.#running) return unavailable(res);
       return api.handle(req, res, url);

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import type { EventBus } from '../../runtime/event-bus.js';
@@ -24,10 +25,41 @@ export const anprRead = z
 
 export type AnprRead = z.infer<typeof anprRead>;
 
+/** Whether the peer address is this computer. */
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  const a = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return a === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(a);
+}
+
+export type AnprAccess = { ok: true } | { ok: false; status: 401 | 403; reason: string };
+
+/**
+ * Who may post reads: with a token configured, only requests carrying it as a Bearer token
+ * (compared in constant time); without one, only clients on this computer.
+ */
+export function anprAccess(req: Pick<IncomingMessage, 'headers'> & { socket: { remoteAddress?: string | undefined } }, token: string | null, laneId: string): AnprAccess {
+  if (token === null) {
+    if (isLoopback(req.socket.remoteAddress)) return { ok: true };
+    return { ok: false, status: 403, reason: `lane ${laneId} has no anpr.token, so it accepts ANPR reads only from this computer (got one from ${req.socket.remoteAddress ?? 'an unknown address'}); set lanes[].anpr.token and send it as "Authorization: Bearer <token>"` };
+  }
+  const header = req.headers.authorization;
+  if (!header) return { ok: false, status: 401, reason: `ANPR reads for lane ${laneId} need "Authorization: Bearer <token>" (the lane's anpr.token)` };
+  const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+  if (!m) return { ok: false, status: 401, reason: 'Authorization must be "Bearer <token>"' };
+  // Digests of equal length, so that neither the token's length nor its content leaks through timing.
+  if (!timingSafeEqual(createHash('sha256').update(m[1]).digest(), createHash('sha256').update(token).digest())) {
+    return { ok: false, status: 403, reason: `wrong ANPR token for lane ${laneId}: check the camera's token against the lane's anpr.token` };
+  }
+  return { ok: true };
+}
+
 export interface AnprReceiverOptions {
   laneId: string;
   bus: EventBus<LaneEvents>;
   http: RuntimeHttpServer;
+  /** Shared secret the camera sends as `Authorization: Bearer <token>`; null: only loopback clients are accepted. */
+  token: string | null;
   log: Logger;
   /** A read that arrives between scans is attached to the next scan that begins within this time
    * (ANPR cameras usually read the plate as the vehicle approaches). */
@@ -57,6 +89,9 @@ export class AnprReceiver implements Service {
 
   async start(): Promise<void> {
     this.#running = true;
+    if (this.#o.token === null) {
+      this.#o.log.warn(`lane ${this.#o.laneId}: no anpr.token configured: POST ${this.path} accepts plate reads only from this computer (loopback); set lanes[].anpr.token (via \${ENV_VAR}) for an ANPR camera on the network`);
+    }
     const { bus } = this.#o;
     this.#off = [
       bus.on('scan.begin', this.name, (m) => {
@@ -89,6 +124,14 @@ export class AnprReceiver implements Service {
     if (req.method !== 'POST') {
       res.setHeader('allow', 'POST');
       sendJson(res, 405, { error: `${req.method} not allowed on ${this.path}: POST a JSON read {plate, containerCode, cameraId, confidence}` });
+      return true;
+    }
+    const access = anprAccess(req, this.#o.token, this.#o.laneId);
+    if (!access.ok) {
+      if (access.status === 401) res.setHeader('www-authenticate', 'Bearer realm="anpr"');
+      this.#o.log.warn({ from: req.socket.remoteAddress, status: access.status }, `ANPR read refused: ${access.reason}`);
+      req.resume();
+      sendJson(res, access.status, { error: access.reason });
       return true;
     }
     if (!this.#running) {

@@ -9,6 +9,7 @@ import { sendJson, type RuntimeHttpServer } from '../../runtime/http-server.js';
 import type { EvidenceCollector } from '../../runtime/lane-pipeline.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { Service } from '../../runtime/service.js';
+import { EVIDENCE_NAME, type EvidenceUrlSigner, type SignatureCheck } from './evidence-urls.js';
 import { applyRetention, type RetentionPolicy, type RetentionReport } from './retention.js';
 import { renderScanJpeg } from './scan-render.js';
 
@@ -19,6 +20,12 @@ export interface EvidenceStoreOptions {
   bus: EventBus<LaneEvents>;
   /** Where GET /evidence/<scanId>/<name> is served; absent: files are written but not served. */
   http?: RuntimeHttpServer;
+  /**
+   * Checks signed links. A request is answered only with a valid, unexpired signed link or a
+   * log-in session that a part registered with http.access (the console's) vouches for.
+   * Absent: signed links are refused, and only sessions give access.
+   */
+  signer?: EvidenceUrlSigner;
   log: Logger;
   retention: RetentionPolicy;
   /** How often the retention policy runs (it also runs at start and when the size limit is passed). */
@@ -29,7 +36,7 @@ export interface EvidenceStoreOptions {
   maxPendingScans?: number;
 }
 
-const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+const NAME = EVIDENCE_NAME;
 const CONTENT_TYPES: Record<string, string> = { '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png', '.json': 'application/json; charset=utf-8' };
 
 /** A scan id made fit for a folder and URL segment: anything but letters, digits, '.', '-', '_' becomes '_'. */
@@ -41,7 +48,8 @@ export function evidenceFolderName(scanId: string): string {
 /**
  * The lane's evidence: for each decided scan, a JPEG of the scan with the flagged regions
  * boxed, and the camera snapshots taken at its begin and end, written to <dir>/<scanId>/ and
- * served at /evidence/<scanId>/<name>. Old evidence goes by the retention policy.
+ * served at /evidence/<scanId>/<name> to holders of a signed link or a console session. Old
+ * evidence goes by the retention policy.
  */
 export class EvidenceStore implements EvidenceCollector, Service {
   readonly name: string;
@@ -64,6 +72,12 @@ export class EvidenceStore implements EvidenceCollector, Service {
 
   async start(): Promise<void> {
     await mkdir(this.root, { recursive: true });
+    try {
+      await this.#o.signer?.load();
+    } catch (err) {
+      // The lane keeps screening and the console still shows evidence; signed links are refused (503) until fixed.
+      this.#o.log.error({ err }, `evidence: ${(err as Error).message}; signed evidence links are refused until this is fixed and the runtime restarted`);
+    }
     this.#off = this.#o.bus.on('camera.snapshot', this.name, (s) => this.#remember(s));
     if (this.#o.http && !this.#routed) {
       this.#routed = true;
@@ -185,6 +199,20 @@ export class EvidenceStore implements EvidenceCollector, Service {
       res.setHeader('allow', 'GET, HEAD');
       sendJson(res, 405, { error: `${req.method} not allowed on evidence` });
       return true;
+    }
+    // Before looking at the disk, so that nobody without access learns which scans exist.
+    const session = this.#o.http?.access.session(req) ?? null;
+    if (!session) {
+      const check: SignatureCheck = this.#o.signer
+        ? this.#o.signer.verify(`/evidence/${scan}/${name}`, url.searchParams)
+        : url.searchParams.has('sig')
+          ? { ok: false, status: 403, reason: 'signed links are not accepted on this server' }
+          : { ok: false, status: 401, reason: 'no credentials: log in to the console' };
+      if (!check.ok) {
+        if (check.status === 401) res.setHeader('www-authenticate', 'Cookie realm="console", Signed-Link');
+        sendJson(res, check.status, { error: `evidence ${url.pathname}: ${check.reason}` });
+        return true;
+      }
     }
     let size: number;
     try {

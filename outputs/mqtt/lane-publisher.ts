@@ -10,7 +10,7 @@ import { CommandHandler } from './commands.js';
 import type { ConnectedInfo, MqttLink } from './link.js';
 import type { MqttMetrics } from './metrics.js';
 import type { AlertOutbox, OutboxEntry, OutboxMessage } from './outbox.js';
-import { alertPayload, eventPayload, scanPayload, SCHEMA_VERSION, statusPayload, type StatusPayload } from './payloads.js';
+import { alertPayload, eventPayload, scanPayload, SCHEMA_VERSION, statusPayload, type EvidenceLinkSigner, type StatusPayload } from './payloads.js';
 import type { LaneTopics } from './topics.js';
 
 export interface LanePublisherOptions {
@@ -31,6 +31,8 @@ export interface LanePublisherOptions {
   modelVersion(): string | null;
   /** Base URL for evidence links, read at publish time (the HTTP port is known once started). */
   evidenceBaseUrl(): string | null;
+  /** Signs evidence paths (?exp=&sig=) so that central command can fetch them; absent: plain links. */
+  signEvidence?: EvidenceLinkSigner;
   allowedOperators?: string[];
   log: Logger;
   metrics?: MqttMetrics;
@@ -65,9 +67,12 @@ export class LanePublisher implements Service {
   #acked: number[] = [];
   #removeTimer: NodeJS.Timeout | null = null;
   #closed = false;
+  /** Signs an evidence link; when it cannot (no key), the message still goes, with the plain link, and the error is logged. */
+  readonly #sign: EvidenceLinkSigner | undefined;
 
   constructor(opts: LanePublisherOptions) {
     this.#o = opts;
+    this.#sign = this.#makeSigner();
     this.name = `mqtt:${opts.laneId}`;
     this.#window = opts.maxInflight;
     this.#commands = new CommandHandler({
@@ -85,17 +90,30 @@ export class LanePublisher implements Service {
     return this.#o.outbox;
   }
 
+  #makeSigner(): EvidenceLinkSigner | undefined {
+    const sign = this.#o.signEvidence;
+    if (!sign) return undefined;
+    return (path) => {
+      try {
+        return sign(path);
+      } catch (err) {
+        this.#o.log.error({ err, path }, `evidence link ${path} sent unsigned, so central command cannot open it: ${(err as Error).message}`);
+        return path;
+      }
+    };
+  }
+
   async start(): Promise<void> {
     const { bus, link, health, ledger } = this.#o;
     const owner = this.name;
     this.#started = true;
     this.#unsubscribe = [
       bus.on('scan.decided', owner, ({ result }) => {
-        this.#enqueue({ kind: 'scan', id: result.scanId, topic: this.#o.topics.scan, payload: JSON.stringify(scanPayload(result, this.#o.evidenceBaseUrl())) });
+        this.#enqueue({ kind: 'scan', id: result.scanId, topic: this.#o.topics.scan, payload: JSON.stringify(scanPayload(result, this.#o.evidenceBaseUrl(), this.#sign)) });
       }),
       bus.on('alert.raised', owner, (a) => {
         ledger.raised(a);
-        this.#enqueue({ kind: 'alert', id: a.alertId, topic: this.#o.topics.alert, payload: JSON.stringify(alertPayload(a, this.#o.evidenceBaseUrl())) });
+        this.#enqueue({ kind: 'alert', id: a.alertId, topic: this.#o.topics.alert, payload: JSON.stringify(alertPayload(a, this.#o.evidenceBaseUrl(), this.#sign)) });
       }),
       bus.on('alert.event', owner, (e) => {
         ledger.record(e);

@@ -36,7 +36,7 @@ export const evidenceSchema = z.object({
   kind: z.enum(['scan', 'camera']),
   contentType: z.string(),
   path: z.string().describe('Path on the lane\'s HTTP server, e.g. /evidence/<scanId>/scan.jpg.'),
-  url: z.string().optional().describe('Absolute URL (mqtt.evidenceBaseUrl + path); absent when no base URL is known.'),
+  url: z.string().optional().describe('Signed link to the picture, path?exp=<unix s>&sig=<HMAC>: absolute (mqtt.evidenceBaseUrl + signed path) when a base URL is known, else the signed path. Valid until exp (evidence.linkTtlHours); the file itself goes with evidence retention.'),
 });
 
 export const scanPayloadSchema = z.object({
@@ -161,18 +161,25 @@ export const PAYLOAD_SCHEMAS: Record<string, z.ZodType> = {
   'cmd-response': commandResponseSchema,
 };
 
-/** Turns evidence paths into the payload form, with an absolute URL when a base is known. */
-export function evidenceRefs(refs: EvidenceRef[], baseUrl: string | null): ScanPayload['evidence'] {
+/** Turns an evidence path into a signed link: the path with ?exp=&sig= (outputs/evidence/evidence-urls.ts). */
+export type EvidenceLinkSigner = (path: string) => string;
+
+/**
+ * Turns evidence paths into the payload form: url is the signed link, absolute when a base is
+ * known. Without a signer (tests, tools) the url is the plain one, and absent without a base.
+ */
+export function evidenceRefs(refs: EvidenceRef[], baseUrl: string | null, sign?: EvidenceLinkSigner): ScanPayload['evidence'] {
   const base = baseUrl?.replace(/\/+$/, '') ?? null;
   return refs.map((r) => {
     const absolute = /^https?:\/\//.test(r.url);
-    const path = absolute ? new URL(r.url).pathname : r.url;
-    const url = absolute ? r.url : base ? `${base}${r.url.startsWith('/') ? '' : '/'}${r.url}` : undefined;
+    const path = absolute ? new URL(r.url).pathname : r.url.startsWith('/') ? r.url : `/${r.url}`;
+    const signed = sign ? sign(path) : null;
+    const url = absolute ? (signed ? new URL(signed, r.url).href : r.url) : base ? `${base}${signed ?? path}` : (signed ?? undefined);
     return { name: r.name, kind: r.kind, contentType: r.contentType, path, ...(url ? { url } : {}) };
   });
 }
 
-export function scanPayload(r: ScanResult, evidenceBaseUrl: string | null): ScanPayload {
+export function scanPayload(r: ScanResult, evidenceBaseUrl: string | null, sign?: EvidenceLinkSigner): ScanPayload {
   return {
     schemaVersion: SCHEMA_VERSION,
     messageId: r.scanId,
@@ -194,11 +201,11 @@ export function scanPayload(r: ScanResult, evidenceBaseUrl: string | null): Scan
     lines: r.lines,
     channels: r.channels,
     missingLines: r.missingLines,
-    evidence: evidenceRefs(r.evidence, evidenceBaseUrl),
+    evidence: evidenceRefs(r.evidence, evidenceBaseUrl, sign),
   };
 }
 
-export function alertPayload(a: Alert, evidenceBaseUrl: string | null): AlertPayload {
+export function alertPayload(a: Alert, evidenceBaseUrl: string | null, sign?: EvidenceLinkSigner): AlertPayload {
   return {
     schemaVersion: SCHEMA_VERSION,
     messageId: a.alertId,
@@ -212,7 +219,7 @@ export function alertPayload(a: Alert, evidenceBaseUrl: string | null): AlertPay
     score: a.score,
     regions: a.regions.map(({ x, y, w, h, score }) => ({ x, y, w, h, score })),
     message: a.message,
-    evidence: evidenceRefs(a.evidence, evidenceBaseUrl),
+    evidence: evidenceRefs(a.evidence, evidenceBaseUrl, sign),
   };
 }
 

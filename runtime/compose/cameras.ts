@@ -9,6 +9,7 @@ import { ScanSnapshotter } from '../../firmware-bridge/camera/scan-snapshots.js'
 import { SnapshotPollSource } from '../../firmware-bridge/camera/snapshot-source.js';
 import type { FrameSource } from '../../firmware-bridge/camera/source.js';
 import { EvidenceStore } from '../../outputs/evidence/evidence-store.js';
+import { evidenceUrlSigner } from '../../outputs/evidence/evidence-urls.js';
 import type { LaneContext } from '../context.js';
 import type { EvidenceCollector } from '../lane-pipeline.js';
 import type { Service } from '../service.js';
@@ -87,6 +88,7 @@ export function createCameraServices(ctx: LaneContext, opts: { findFfmpeg?: () =
     dir: config.evidence.dir ? resolve(config.evidence.dir, lane.id) : join(ctx.dataDir, 'evidence'),
     bus,
     http: ctx.http,
+    signer: evidenceUrlSigner(config),
     log: log.child({ part: 'evidence' }),
     retention: {
       maxAgeMs: config.evidence.retentionDays * 86_400_000,
@@ -99,7 +101,7 @@ export function createCameraServices(ctx: LaneContext, opts: { findFfmpeg?: () =
     evidence,
     ...feeds,
     new ScanSnapshotter({ laneId: lane.id, bus, cameras: feeds, log: log.child({ part: 'camera' }) }),
-    new AnprReceiver({ laneId: lane.id, bus, http: ctx.http, log: log.child({ part: 'anpr' }) }),
+    new AnprReceiver({ laneId: lane.id, bus, http: ctx.http, token: lane.anpr.token ?? null, log: log.child({ part: 'anpr' }) }),
   ];
   return { services, evidence };
 }

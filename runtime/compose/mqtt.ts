@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { evidenceUrlSigner } from '../../outputs/evidence/evidence-urls.js';
 import { AlertLedger } from '../../outputs/mqtt/alert-ledger.js';
 import { LanePublisher } from '../../outputs/mqtt/lane-publisher.js';
 import { MqttLink } from '../../outputs/mqtt/link.js';
@@ -36,11 +37,19 @@ export function createMqttServices(ctx: SiteContext): Service[] {
   const metrics = new MqttMetrics(ctx.metrics.registry);
   const outboxPath = resolve(ctx.dataDir, cfg.outbox.path ?? 'outbox.sqlite');
   const evidenceBaseUrl = evidenceBase(ctx, cfg);
+  // The same key file as the lanes' evidence stores, which check the links.
+  const signer = evidenceUrlSigner(ctx.config);
   const flushTimeoutMs = Math.max(200, Math.floor(ctx.config.shutdownTimeoutMs / 3) - 1000);
   const services: Service[] = [];
   for (const lane of ctx.lanes) {
     const log = ctx.log.child({ lane: lane.id, part: 'mqtt' });
-    const publisher = new LazyLanePublisher(`mqtt:${lane.id}`, () => {
+    const publisher = new LazyLanePublisher(`mqtt:${lane.id}`, async () => {
+      try {
+        await signer.load();
+      } catch (err) {
+        // Alerts still go to central command, with links it cannot open; each is logged.
+        log.error({ err }, `evidence links cannot be signed: ${(err as Error).message}`);
+      }
       const store = openStore(outboxPath, lane.id, cfg, log);
       return new LanePublisher({
         siteId: ctx.config.site.id,
@@ -73,6 +82,7 @@ export function createMqttServices(ctx: SiteContext): Service[] {
           return m ? `${m.name} ${m.version}` : null;
         },
         evidenceBaseUrl,
+        signEvidence: (path) => signer.sign(path),
         ...(cfg.commands.allowedOperators ? { allowedOperators: cfg.commands.allowedOperators } : {}),
         log,
         metrics,
@@ -169,10 +179,10 @@ function openStore(path: string, laneId: string, cfg: MqttConfig, log: Logger): 
 class LazyLanePublisher implements Service {
   #publisher: LanePublisher | null = null;
 
-  constructor(readonly name: string, readonly make: () => LanePublisher) {}
+  constructor(readonly name: string, readonly make: () => Promise<LanePublisher>) {}
 
   async start(): Promise<void> {
-    this.#publisher = this.make();
+    this.#publisher = await this.make();
     await this.#publisher.start();
   }
 

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Detector, DetectorStatus } from '../../../runtime/detector.js';
 import type { Alert, CompletedScan, ScanMeta, ScanResult } from '../../../runtime/domain.js';
 import type { CameraSnapshot } from '../../../runtime/events.js';
+import { evidenceUrlSigner, type EvidenceUrlSigner } from '../../../outputs/evidence/evidence-urls.js';
 import { createCameraServices } from '../../../runtime/compose/cameras.js';
 import { LanePipeline } from '../../../runtime/lane-pipeline.js';
 import { silentLogger } from '../../../runtime/logger.js';
@@ -34,6 +35,8 @@ let sim: CameraSimulator;
 let services: Service[] = [];
 let pipeline: LanePipeline;
 let setup: ReturnType<typeof laneContext>;
+/** Signs with the site key, as the MQTT link does for central command. */
+let signer: EvidenceUrlSigner;
 const results: ScanResult[] = [];
 const alerts: Alert[] = [];
 const snapshots: CameraSnapshot[] = [];
@@ -69,6 +72,8 @@ beforeAll(async () => {
   ctx.bus.on('camera.snapshot', 'test', (s) => void snapshots.push(s));
   services = [setup.http, pipeline, ...cams.services];
   for (const s of services) await s.start();
+  signer = evidenceUrlSigner(setup.config);
+  await signer.load();
   await waitFor('both cameras ok', () => ctx.health.get('camera.front')?.state === 'ok' && ctx.health.get('camera.plate')?.state === 'ok');
 });
 
@@ -113,7 +118,7 @@ describe('lane cameras tied to scans', () => {
         expect(ref.url).toBe(`/evidence/${r.scanId}/${ref.name}`);
         const [cameraId, ...rest] = ref.name.replace(/\.jpg$/, '').split('-');
         const snap = snapshots.find((s) => s.scanId === r.scanId && s.cameraId === cameraId && s.moment === rest.join('-'))!;
-        const res = await fetch(`${setup.http.url}${ref.url}`);
+        const res = await fetch(`${setup.http.url}${signer.sign(ref.url)}`);
         expect(res.status).toBe(200);
         expect(res.headers.get('content-type')).toBe('image/jpeg');
         expect(Buffer.from(await res.arrayBuffer()).equals(snap.jpeg)).toBe(true);
@@ -133,14 +138,16 @@ describe('lane cameras tied to scans', () => {
     expect([scanJpeg[0], scanJpeg[1]]).toEqual([0xff, 0xd8]);
   });
 
-  it('serves evidence only by scan and name: traversal and unknown files are 404', async () => {
-    expect(await rawGet('/evidence/scan-A/scan.jpg')).toBe(200);
-    expect(await rawGet('/evidence/%2e%2e/%2e%2e%2fconfig.yaml')).toBe(404);
-    expect(await rawGet('/evidence/scan-A/..%2f..%2f..%2fetc%2fpasswd')).toBe(404);
-    expect(await rawGet('/evidence/../lanes/l1/x')).toBe(404);
-    expect(await rawGet('/evidence/scan-A/missing.jpg')).toBe(404);
-    expect(await rawGet('/evidence/scan-Z/scan.jpg')).toBe(404);
-    expect(await rawGet('/evidence/scan-A')).toBe(404);
+  it('serves evidence only by scan and name, with a signed link: traversal and unknown files are 404', async () => {
+    expect(await rawGet(signer.sign('/evidence/scan-A/scan.jpg'))).toBe(200);
+    expect(await rawGet('/evidence/scan-A/scan.jpg')).toBe(401);
+    const sig = new URL(signer.sign('/evidence/scan-A/scan.jpg'), 'http://x').search;
+    expect(await rawGet(`/evidence/%2e%2e/%2e%2e%2fconfig.yaml${sig}`)).toBe(404);
+    expect(await rawGet(`/evidence/scan-A/..%2f..%2f..%2fetc%2fpasswd${sig}`)).toBe(404);
+    expect(await rawGet(`/evidence/../lanes/l1/x${sig}`)).toBe(404);
+    expect(await rawGet(signer.sign('/evidence/scan-A/missing.jpg'))).toBe(404);
+    expect(await rawGet(signer.sign('/evidence/scan-Z/scan.jpg'))).toBe(404);
+    expect(await rawGet(`/evidence/scan-A${sig}`)).toBe(404);
   });
 
   it('answers a bad ANPR read with 400 and says what is wrong', async () => {

@@ -11,6 +11,7 @@ import type { AlertEvent } from '../../../runtime/domain.js';
 import { alertFor } from '../../../runtime/lane-pipeline.js';
 import { silentLogger } from '../../../runtime/logger.js';
 import type { Service } from '../../../runtime/service.js';
+import { evidenceUrlSigner } from '../../../outputs/evidence/evidence-urls.js';
 import { alertPayloadSchema, commandResponseSchema, eventPayloadSchema, scanPayloadSchema, statusPayloadSchema } from '../../../outputs/mqtt/payloads.js';
 import { Collector, EdgeProcess, fakeScan, haveMosquitto, MosquittoBroker, mqttSite, siteConfig, waitFor } from './helpers.js';
 
@@ -70,7 +71,12 @@ describe.skipIf(!haveMosquitto)('MQTT output against mosquitto', () => {
       expect(got.every((m) => m.qos === 1 && !m.retain)).toBe(true);
       const scan = scanPayloadSchema.parse(JSON.parse(got[0].payload));
       expect(scan).toMatchObject({ schemaVersion: 1, siteId, laneId: 'lane-1', scanId: 'lane-1-scan-00001', verdict: 'person' });
-      expect(scan.evidence[0]).toEqual({ name: 'scan.jpg', kind: 'scan', contentType: 'image/jpeg', path: '/evidence/lane-1-scan-1/scan.jpg', url: 'https://lane.example:8080/evidence/lane-1-scan-1/scan.jpg' });
+      expect(scan.evidence[0]).toEqual({ name: 'scan.jpg', kind: 'scan', contentType: 'image/jpeg', path: '/evidence/lane-1-scan-1/scan.jpg', url: expect.stringMatching(/^https:\/\/lane\.example:8080\/evidence\/lane-1-scan-1\/scan\.jpg\?exp=\d+&sig=[\w-]{43}$/) });
+      // Signed with the site key in <dataDir>/evidence.key, which the lane's evidence store checks.
+      const signer = evidenceUrlSigner(config);
+      await signer.load();
+      const link = new URL(scan.evidence[0]!.url!);
+      expect(signer.verify(link.pathname, link.searchParams)).toMatchObject({ ok: true });
       const alert = alertPayloadSchema.parse(JSON.parse(got[1].payload));
       expect(alert).toMatchObject({ alertId: 'lane-1-scan-00001-person', kind: 'person-suspected', severity: 'critical', scanId: 'lane-1-scan-00001' });
       expect(got[0].topic).toBe(`checkpoint/${siteId}/lane-1/scan`);

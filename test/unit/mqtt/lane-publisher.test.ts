@@ -10,7 +10,9 @@ import { EventBus } from '../../../runtime/event-bus.js';
 import type { LaneEvents } from '../../../runtime/events.js';
 import { LaneHealth } from '../../../runtime/lane-health.js';
 import { alertFor } from '../../../runtime/lane-pipeline.js';
-import { silentLogger } from '../../../runtime/logger.js';
+import { createLogger, silentLogger } from '../../../runtime/logger.js';
+import { EvidenceUrlSigner } from '../../../outputs/evidence/evidence-urls.js';
+import { PassThrough } from 'node:stream';
 
 /** A TCP port that accepts nothing: every connection attempt is refused. */
 async function refusedPort(): Promise<number> {
@@ -32,8 +34,8 @@ describe('LanePublisher without a broker', () => {
     for (const c of cleanup.splice(0)) await c();
   });
 
-  async function offlineLane(maxMessages: number) {
-    const log = silentLogger();
+  async function offlineLane(maxMessages: number, extra: { signEvidence?: (path: string) => string; log?: ReturnType<typeof silentLogger> } = {}) {
+    const log = extra.log ?? silentLogger();
     const bus = new EventBus<LaneEvents>(log);
     const health = new LaneHealth('lane-1');
     health.attach(bus);
@@ -42,7 +44,7 @@ describe('LanePublisher without a broker', () => {
     const link = new MqttLink({ url: `mqtt://127.0.0.1:${await refusedPort()}`, protocolVersion: 5, clientId: 'c', keepaliveS: 30, reconnect: { initialMs: 20, maxMs: 160 }, sessionExpiryS: 0, will: { topic: topics.availability, payload: 'offline' }, log, random: () => 1 });
     link.on('disconnected', (d) => void delays.push(d.retryInMs));
     const outbox = new MemoryOutbox(maxMessages);
-    const p = new LanePublisher({ siteId: 'site-a', laneId: 'lane-1', bus, health, outbox, ledger: new AlertLedger({ path: ':memory:', laneId: 'lane-1' }), link, topics, maxInflight: 20, statusIntervalMs: 60_000, flushTimeoutMs: 100, edgeVersion: 't', modelVersion: () => null, evidenceBaseUrl: () => null, log });
+    const p = new LanePublisher({ siteId: 'site-a', laneId: 'lane-1', bus, health, outbox, ledger: new AlertLedger({ path: ':memory:', laneId: 'lane-1' }), link, topics, maxInflight: 20, statusIntervalMs: 60_000, flushTimeoutMs: 100, edgeVersion: 't', modelVersion: () => null, evidenceBaseUrl: () => 'https://lane.example:8080', ...(extra.signEvidence ? { signEvidence: extra.signEvidence } : {}), log });
     await p.start();
     cleanup.push(() => p.stop());
     return { bus, health, outbox, delays, p };
@@ -67,5 +69,30 @@ describe('LanePublisher without a broker', () => {
     // 9 messages (6 scans, 3 alerts) into room for 4: the 3 alerts and the newest scan remain.
     expect(outbox.pending(0, 10).map((e) => e.id)).toEqual(['S2-person', 'S4-person', 'S6', 'S6-person']);
     expect(p.status().outbox).toEqual({ depth: 4, alerts: 3, scans: 1, events: 0, evicted: 5 });
+  });
+
+  it('puts signed evidence links in scan and alert messages; when it cannot sign, sends the plain link and logs why', async () => {
+    const signer = new EvidenceUrlSigner({ keyFile: '/unused', ttlS: 600 }).useKey(Buffer.alloc(32, 1));
+    const withEvidence = (r: ScanResult): ScanResult => ({ ...r, evidence: [{ name: 'scan.jpg', kind: 'scan', contentType: 'image/jpeg', url: `/evidence/${r.scanId}/scan.jpg` }] });
+    const signed = await offlineLane(10, { signEvidence: (path) => signer.sign(path) });
+    const r1 = withEvidence(scan(1, 'person'));
+    signed.bus.emit('scan.decided', { result: r1 });
+    signed.bus.emit('alert.raised', alertFor(r1)!);
+    for (const e of signed.outbox.pending(0, 10)) {
+      const ref = (JSON.parse(e.payload) as { evidence: { path: string; url: string }[] }).evidence[0]!;
+      expect(ref.path).toBe('/evidence/S1/scan.jpg');
+      expect(ref.url).toMatch(/^https:\/\/lane\.example:8080\/evidence\/S1\/scan\.jpg\?exp=\d+&sig=[\w-]{43}$/);
+      const u = new URL(ref.url);
+      expect(signer.verify(u.pathname, u.searchParams).ok).toBe(true);
+    }
+
+    const lines: string[] = [];
+    const out = new PassThrough();
+    out.on('data', (c: Buffer) => void lines.push(c.toString()));
+    const unsigned = await offlineLane(10, { signEvidence: () => { throw new Error('the key /d/evidence.key is not loaded'); }, log: createLogger({ destination: out }) });
+    unsigned.bus.emit('scan.decided', { result: withEvidence(scan(2, 'clear')) });
+    const [entry] = unsigned.outbox.pending(0, 10);
+    expect(JSON.parse(entry!.payload).evidence[0].url).toBe('https://lane.example:8080/evidence/S2/scan.jpg');
+    expect(lines.join('')).toContain('evidence link /evidence/S2/scan.jpg sent unsigned, so central command cannot open it: the key /d/evidence.key is not loaded');
   });
 });

@@ -53,6 +53,20 @@ describe('MQTT payloads', () => {
     ]);
     expect(evidenceRefs(refs.slice(0, 1), null)).toEqual([{ name: 'scan.jpg', kind: 'scan', contentType: 'image/jpeg', path: '/evidence/S-1/scan.jpg' }]);
   });
+
+  it('puts the signed link in url (absolute with a base, else the signed path) and keeps the plain path', () => {
+    const sign = (p: string) => `${p}?exp=1900000000&sig=${'s'.repeat(43)}`;
+    const refs = [
+      { name: 'scan.jpg', kind: 'scan' as const, contentType: 'image/jpeg', url: '/evidence/S-1/scan.jpg' },
+      { name: 'front.jpg', kind: 'camera' as const, contentType: 'image/jpeg', url: 'http://cam-store.example/evidence/S-1/front.jpg' },
+    ];
+    const q = `?exp=1900000000&sig=${'s'.repeat(43)}`;
+    expect(evidenceRefs(refs, 'https://lane3.example:8080/', sign)).toEqual([
+      { name: 'scan.jpg', kind: 'scan', contentType: 'image/jpeg', path: '/evidence/S-1/scan.jpg', url: `https://lane3.example:8080/evidence/S-1/scan.jpg${q}` },
+      { name: 'front.jpg', kind: 'camera', contentType: 'image/jpeg', path: '/evidence/S-1/front.jpg', url: `http://cam-store.example/evidence/S-1/front.jpg${q}` },
+    ]);
+    expect(evidenceRefs(refs.slice(0, 1), null, sign)).toEqual([{ name: 'scan.jpg', kind: 'scan', contentType: 'image/jpeg', path: '/evidence/S-1/scan.jpg', url: `/evidence/S-1/scan.jpg${q}` }]);
+  });
 });
 
 describe('MQTT topics', () => {
