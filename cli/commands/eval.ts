@@ -126,8 +126,8 @@ Options:
     const a = report.acceptance;
     process.stdout.write(
       `eval: ${report.model.name} ${report.model.version} on ${report.testSet.count} held-out scans: ROC AUC ${report.overall.auc.toFixed(3)}; ` +
-        `operating threshold ${report.thresholds.operating.alert.toFixed(4)}: ${(op.recall * 100).toFixed(1)} % of ${op.people} people found, ` +
-        `${op.falseAlarms}/${op.clearScans} false alarms (${(op.falseAlarmRate * 100).toFixed(1)} %); acceptance ${a.met ? 'met' : 'NOT met'}; ` +
+        `operating threshold ${report.thresholds.operating.alert.toFixed(4)}: ${op.peopleFound} of ${op.people} people found (${(op.recall * 100).toFixed(2)} %), ` +
+        `${op.falseAlarms}/${op.clearScans} false alarms (${(op.falseAlarmRate * 100).toFixed(2)} %); acceptance ${a.met ? 'met' : 'NOT met'}; ` +
         `at alert ${alert}: ${(report.overall.atLaneDefault.recall * 100).toFixed(1)} % found, ${(report.overall.atLaneDefault.falseAlarmRate * 100).toFixed(1)} % false alarms\n` +
         `eval: wrote ${join(out, 'eval.json')}, eval-roc.png, ${pics.length} example(s), MODEL_CARD.md (${Math.round((Date.now() - t0) / 1000)} s)\n`,
     );

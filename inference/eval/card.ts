@@ -6,6 +6,7 @@ export const EVAL_BEGIN = '<!-- eval:begin -->';
 export const EVAL_END = '<!-- eval:end -->';
 
 const pct = (v: number) => (Number.isFinite(v) ? `${(100 * v).toFixed(1)} %` : 'n/a');
+const pct2 = (v: number) => (Number.isFinite(v) ? `${(100 * v).toFixed(2)} %` : 'n/a');
 const num = (v: number, d = 3) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
 
 function ratesRow(name: string, r: Rates, aucV: number): string {
@@ -24,7 +25,8 @@ export function evalSection(r: EvalReport, pictures: { roc: string; examples: { 
   L.push(`Test set: ${r.testSet.count} synthetic scans, seeds ${r.testSet.firstSeed}–${r.testSet.lastSeed} (the synthesizer's test range ${r.testSet.testSeedRange.first}–${r.testSet.testSeedRange.last}, never used in training), settings \`${JSON.stringify(r.testSet.settings)}\`, analysed by the runtime (inference/) exactly as a lane does. ${r.durationS} s in all; median ${r.timing.msPerScanMedian} ms per scan of ${r.timing.scanMegapixelsMedian} megapixels.`, '');
   L.push(`A person counts as found when the scan's verdict is person and a reported region (score ≥ ${op.region}) overlaps the person's box with IoU ≥ 0.1 or the region's centre lies inside the person's box. False alarms: verdict person on a scan without people.`, '');
   L.push(`**Operating threshold** (≤ ${pct(op.maxFalseAlarmRate)} false alarms on this test set's clear scans): alert = ${num(op.alert, 4)}.`, '');
-  L.push(`**Acceptance** (${r.acceptance.target}): ${r.acceptance.met ? '**met**' : '**not met**'}: ${pct(r.acceptance.recallAtOperating)} of people found at ${pct(r.acceptance.falseAlarmRateAtOperating)} false alarms.`, '');
+  const a = o.atOperating;
+  L.push(`**Acceptance** (${r.acceptance.target}): ${r.acceptance.met ? '**met**' : '**not met**'}: ${a.peopleFound} of ${a.people} people found (${pct2(a.recall)}) with ${a.falseAlarms} of ${a.clearScans} scans without people flagged (${pct2(a.falseAlarmRate)}).`, '');
   L.push(HEAD);
   L.push(ratesRow(`operating threshold ${num(op.alert, 3)}`, o.atOperating, o.auc));
   L.push(ratesRow(`lane default alert ${r.thresholds.laneDefault.alert}`, o.atLaneDefault, o.auc));
