@@ -169,9 +169,14 @@ export class CameraSimulator {
     });
   }
 
-  /** A vehicle enters the lane now and passes through in passMs (the scanner simulator calls this). */
-  vehicleEntering(plate: string, opts: { kind?: VehicleKind; passMs?: number } = {}): void {
-    this.#vehicle = { kind: opts.kind ?? 'truck', plate, enteredAt: Date.now(), passMs: opts.passMs ?? this.#o.passMs, position: 0 };
+  /**
+   * A vehicle enters the lane now and passes through in passMs (the scanner simulator calls this).
+   * `position` (0-1, default 0) is where it is now: 0.3 when it already reaches the scanner's beam.
+   */
+  vehicleEntering(plate: string, opts: { kind?: VehicleKind; passMs?: number; position?: number } = {}): void {
+    const passMs = opts.passMs ?? this.#o.passMs;
+    const position = Math.min(1, Math.max(0, opts.position ?? 0));
+    this.#vehicle = { kind: opts.kind ?? 'truck', plate, enteredAt: Date.now() - position * passMs, passMs, position: 0 };
   }
 
   /** Holds a vehicle still at a position (0 entering, 0.5 under the gantry, 1 gone), or clears the lane. */

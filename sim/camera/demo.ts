@@ -9,12 +9,12 @@ export interface DemoCameras {
 }
 
 /**
- * The demo lane's cameras on a free port. Vehicles pass by themselves every gapMs; whatever
- * drives the simulated scanner should call `sim.vehicleEntering(plate)` as each vehicle enters,
- * so that the pictures match the scans.
+ * The demo lane's cameras on a free port. No vehicle passes by itself: whatever drives the
+ * simulated scanner calls `sim.vehicleEntering(plate, {kind, passMs, position})` as each vehicle
+ * enters, so that the pictures show the vehicle being scanned.
  */
-export async function startDemoCameras(o: { log: Logger; gapMs: number; host?: string; port?: number }): Promise<DemoCameras> {
-  const sim = new CameraSimulator({ host: o.host ?? '127.0.0.1', port: o.port ?? 0, autoTrafficMs: Math.max(1000, o.gapMs), passMs: 6000 });
+export async function startDemoCameras(o: { log: Logger; host?: string; port?: number }): Promise<DemoCameras> {
+  const sim = new CameraSimulator({ host: o.host ?? '127.0.0.1', port: o.port ?? 0, autoTrafficMs: 0, passMs: 6000 });
   await sim.start();
   o.log.info({ url: sim.url }, `camera simulator on ${sim.url}/`);
   return { sim, baseUrl: sim.url, stop: () => sim.stop() };

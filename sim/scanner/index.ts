@@ -3,7 +3,7 @@ import type { FaultOptions } from './faults.js';
 import { ScannerStreamSim } from './line-stream-sim.js';
 import { imageDirSource, synthSource, type ScanSource } from './scan-source.js';
 
-export { ScannerStreamSim, type ScannerSimReport, type SimScanRecord } from './line-stream-sim.js';
+export { ScannerStreamSim, type ScannerSimReport, type SimScanRecord, type SimVehicle } from './line-stream-sim.js';
 export { arraySource, imageDirSource, synthSource, type ScanSource, type SimScan } from './scan-source.js';
 export { writeFileDropScan, SIM_XML_FIELDS, type FileDropFormat } from './file-drop-writer.js';
 export type { FaultOptions, InjectedFaults } from './faults.js';
@@ -21,6 +21,8 @@ export interface ScannerStreamSimStart {
   scans?: number;
   lineRateHz?: number;
   gapMs?: number;
+  /** The 'vehicle' event comes this long before each scan begins (see ScannerSimOptions). */
+  vehicleLeadMs?: number;
   heartbeatMs?: number;
   faults?: FaultOptions;
   log?: Logger;
@@ -36,6 +38,7 @@ export async function startScannerStreamSim(o: ScannerStreamSimStart): Promise<{
     ...(o.scans !== undefined ? { scans: o.scans } : {}),
     ...(o.lineRateHz !== undefined ? { lineRateHz: o.lineRateHz } : {}),
     ...(o.gapMs !== undefined ? { gapMs: o.gapMs } : {}),
+    ...(o.vehicleLeadMs !== undefined ? { vehicleLeadMs: o.vehicleLeadMs } : {}),
     ...(o.heartbeatMs !== undefined ? { heartbeatMs: o.heartbeatMs } : {}),
     ...(o.faults ? { faults: o.faults } : {}),
     ...(o.log ? { log: o.log } : {}),

@@ -16,6 +16,11 @@ export interface ScannerSimOptions {
   lineRateHz?: number;
   /** Pause between vehicles. Default 3000 ms. */
   gapMs?: number;
+  /**
+   * The 'vehicle' event comes this long before the vehicle's scan begins (the vehicle approaching
+   * the beam), taken out of the pause between vehicles where it is long enough. Default 0.
+   */
+  vehicleLeadMs?: number;
   /** Heartbeat interval announced in hello and kept. Default 1000 ms; 0 = none. */
   heartbeatMs?: number;
   faults?: FaultOptions;
@@ -37,6 +42,21 @@ export interface SimScanRecord {
   scan: SimScan;
 }
 
+/** A vehicle and its scan, as the simulator announces it ('vehicle') and begins streaming it ('scanBegin'). */
+export interface SimVehicle {
+  index: number;
+  scanKey: number;
+  scanId: string;
+  /** Plate and vehicle class as sent in the scan-begin ('' when the source has none). */
+  plate: string;
+  vehicleClass: string;
+  speedKmh: number;
+  /** How long streaming the whole scan takes at the line rate (lines / rate). */
+  expectedMs: number;
+  /** Time until the scan begins: vehicleLeadMs in 'vehicle', 0 in 'scanBegin'. */
+  beginsInMs: number;
+}
+
 export interface ScannerSimReport {
   scans: SimScanRecord[];
   injected: InjectedFaults;
@@ -48,8 +68,9 @@ export interface ScannerSimReport {
 /**
  * A drive-through scanner on the line protocol: streams scans line by line at a realistic line
  * rate over TCP (as server) or a serial port, keeps heartbeats, obeys arm/abort, and injects
- * faults on request, recording exactly what it injected. Events: 'scan' (SimScanRecord) after
- * each scan, 'connection' on each new link.
+ * faults on request, recording exactly what it injected. Events: 'vehicle' (SimVehicle) as a
+ * vehicle approaches (vehicleLeadMs before its scan), 'scanBegin' (SimVehicle) as its scan begins,
+ * 'scan' (SimScanRecord) after each scan, 'connection' on each new link.
  */
 export class ScannerStreamSim extends EventEmitter {
   readonly #o: Required<Omit<ScannerSimOptions, 'scans' | 'log' | 'faults'>> & Pick<ScannerSimOptions, 'scans' | 'log' | 'faults'>;
@@ -71,7 +92,7 @@ export class ScannerStreamSim extends EventEmitter {
 
   constructor(opts: ScannerSimOptions) {
     super();
-    this.#o = { lineRateHz: 300, gapMs: 3000, heartbeatMs: 1000, seed: 1, ...opts };
+    this.#o = { lineRateHz: 300, gapMs: 3000, vehicleLeadMs: 0, heartbeatMs: 1000, seed: 1, ...opts };
     this.#dice = new FaultDice(this.#o.seed);
     this.#stopSignal = new Promise((r) => (this.#signalStop = r));
   }
@@ -205,27 +226,41 @@ export class ScannerStreamSim extends EventEmitter {
     for (let i = 0; !this.#stopped && (this.#o.scans === undefined || i < this.#o.scans); i++) {
       const scan = await this.#o.source.next(i);
       if (!(await this.#waitLink())) return;
-      const record = await this.#stream(i, scan);
+      const vehicle = this.#vehicle(i, scan);
+      if (this.#o.vehicleLeadMs > 0) {
+        this.emit('vehicle', { ...vehicle, beginsInMs: this.#o.vehicleLeadMs });
+        await Promise.race([sleep(this.#o.vehicleLeadMs), this.#stopSignal]);
+        if (!(await this.#waitLink())) return;
+      } else {
+        this.emit('vehicle', vehicle);
+      }
+      const record = await this.#stream(i, scan, vehicle);
       this.report.scans.push(record);
       this.emit('scan', record);
-      if (this.#o.gapMs > 0 && !this.#stopped) await Promise.race([sleep(this.#o.gapMs), this.#stopSignal]);
+      const pause = Math.max(0, this.#o.gapMs - this.#o.vehicleLeadMs);
+      if (pause > 0 && !this.#stopped) await Promise.race([sleep(pause), this.#stopSignal]);
     }
   }
 
-  async #stream(index: number, scan: SimScan): Promise<SimScanRecord> {
+  #vehicle(index: number, scan: SimScan): SimVehicle {
+    return { index, scanKey: index + 1, scanId: `sim-${this.#o.seed}-${index + 1}`, plate: scan.plate ?? '', vehicleClass: scan.vehicleClass ?? '', speedKmh: 5, expectedMs: (scan.width * 1000) / this.#o.lineRateHz, beginsInMs: 0 };
+  }
+
+  async #stream(index: number, scan: SimScan, vehicle: SimVehicle): Promise<SimScanRecord> {
     const link = this.#link!;
     const { faults = {} } = this.#o;
     const W = scan.width;
     const C = scan.height;
-    const scanKey = index + 1;
-    const record: SimScanRecord = { index, scanKey, scanId: `sim-${this.#o.seed}-${index + 1}`, outcome: 'complete', linesSent: 0, dropped: [], badCrc: [], scan };
+    const { scanKey, speedKmh } = vehicle;
+    const record: SimScanRecord = { index, scanKey, scanId: vehicle.scanId, outcome: 'complete', linesSent: 0, dropped: [], badCrc: [], scan };
     const plan = planScan(faults, this.#dice, index, W, this.#allowDisconnect);
     const inj = this.report.injected;
     this.#abortRequested = false;
-    this.#send({ type: 'status', state: 'scanning', radiationOn: true, interlocksOk: true, speedKmh: 5 });
+    this.emit('scanBegin', vehicle);
+    this.#send({ type: 'status', state: 'scanning', radiationOn: true, interlocksOk: true, speedKmh });
     this.#send({
       type: 'scanBegin', scanKey, channels: C, energies: scan.low ? 2 : 1, pixelMm: scan.pixelMm, lineRateHz: this.#o.lineRateHz,
-      expectedLines: W, startedAtMs: Date.now(), speedKmh: 5, scanId: record.scanId, plate: scan.plate ?? '', containerCode: '', vehicleClass: scan.vehicleClass ?? '',
+      expectedLines: W, startedAtMs: Date.now(), speedKmh, scanId: record.scanId, plate: vehicle.plate, containerCode: '', vehicleClass: vehicle.vehicleClass,
     });
     const high = new Uint16Array(C);
     const low = scan.low ? new Uint16Array(C) : undefined;
