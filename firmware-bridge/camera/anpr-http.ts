@@ -69,7 +69,8 @@ export interface AnprReceiverOptions {
 /**
  * Receives plate and container-code reads of a lane's ANPR camera on the runtime HTTP port,
  * `POST /api/anpr/<lane>`, and puts them on the lane bus as 'vehicle.plate'; the lane pipeline
- * attaches them to the open scan.
+ * attaches them to the open scan. Reads need the lane's anpr.token as a Bearer token, or, when
+ * none is configured, must come from this computer.
  */
 export class AnprReceiver implements Service {
   readonly name: string;
