@@ -108,6 +108,10 @@ describe('evidence key file', () => {
     const again = await loadOrCreateEvidenceKey(file);
     expect(again).toEqual({ key: first.key, created: false });
     expect(readFileSync(file)).toEqual(first.key);
+    // A data folder not made yet is made.
+    const nested = evidenceKeyFile(join(dir, 'site', 'data'));
+    expect((await loadOrCreateEvidenceKey(nested)).created).toBe(true);
+    expect(statSync(nested).mode & 0o777).toBe(0o600);
   });
 
   it('is the same for parts that load it at the same time (lanes, MQTT)', async () => {
