@@ -45,12 +45,24 @@ export const opcua = z.strictObject({
   }
 }).describe('OPC UA control and status interface.');
 
+const xmlPath = () => text('an element path, e.g. "ScanInfo/LicensePlate"');
+
+/** Our sidecar fields that a vendor XML can fill (firmware-bridge/scanner/file-drop/sidecar.ts XML_FIELDS); any other key is rejected. */
+export const xmlFields = z.strictObject({
+  scanId: xmlPath().optional().describe('Element path of the scan id.'),
+  time: xmlPath().optional().describe('Element path of the scan time (ISO 8601).'),
+  pixelMm: xmlPath().optional().describe('Element path of the pixel pitch in mm.'),
+  plate: xmlPath().optional().describe('Element path of the licence plate.'),
+  vehicle: xmlPath().optional().describe('Element path of the vehicle class.'),
+  containerCode: xmlPath().optional().describe('Element path of the container code.'),
+}).describe('Map from our sidecar field to an element path in the vendor XML, e.g. { plate: "ScanInfo/LicensePlate" }.');
+
 export const fileDrop = z.strictObject({
   dir: text('a folder path').describe('Folder the scanner writes completed scans into.'),
   processedDir: text().optional().describe('Where taken scans are moved. Default: <dir>/processed.'),
   failedDir: text().optional().describe('Where unreadable scans are moved with a reason file. Default: <dir>/failed.'),
   stableMs: intIn(50, 600_000).default(1000).describe('A scan without sidecar is taken once its size has not changed for this long.'),
-  xmlFields: z.record(z.string(), z.string()).optional().describe('Map from our sidecar field (scanId, time, pixelMm, plate, vehicle) to an element path in the vendor XML, e.g. { plate: "ScanInfo/LicensePlate" }.'),
+  xmlFields: xmlFields.optional().describe('Map from our sidecar field (scanId, time, pixelMm, plate, vehicle, containerCode) to an element path in the vendor XML, e.g. { plate: "ScanInfo/LicensePlate" }.'),
 }).describe('Completed scans dropped into a folder as image files with a sidecar.');
 
 export const scanner = z.strictObject({

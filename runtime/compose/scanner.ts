@@ -1,6 +1,6 @@
 import type { LaneConfig } from '../../config/schema.js';
 import { FileDropService } from '../../firmware-bridge/scanner/file-drop/file-drop-service.js';
-import { XML_FIELDS, type XmlField } from '../../firmware-bridge/scanner/file-drop/sidecar.js';
+import type { XmlField } from '../../firmware-bridge/scanner/file-drop/sidecar.js';
 import { LineStreamService } from '../../firmware-bridge/scanner/line-stream-service.js';
 import { newCounters } from '../../firmware-bridge/scanner/protocol/frame-parser.js';
 import { ScannerTranslator } from '../../firmware-bridge/scanner/translator.js';
@@ -86,13 +86,8 @@ function lineOpener(t: NonNullable<ScannerConfig['transport']>): LinkOpener {
 }
 
 function fileDropService(ctx: LaneContext, cfg: ScannerConfig, fd: NonNullable<ScannerConfig['fileDrop']>, parts: ScannerParts): FileDropService {
-  const xmlFields: Partial<Record<XmlField, string>> = {};
-  for (const [k, v] of Object.entries(fd.xmlFields ?? {})) {
-    if (!(XML_FIELDS as readonly string[]).includes(k)) {
-      throw new Error(`lane ${ctx.lane.id}: scanner.fileDrop.xmlFields.${k} is not a sidecar field; use one of ${XML_FIELDS.join(', ')}`);
-    }
-    xmlFields[k as XmlField] = v;
-  }
+  // The config schema admits only sidecar fields as keys (config/schema/scanner.ts xmlFields).
+  const xmlFields: Partial<Record<XmlField, string>> = fd.xmlFields ?? {};
   return new FileDropService({
     name: `scanner-file-drop:${ctx.lane.id}`,
     device: `${cfg.id}.filedrop`,

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig, validateConfig } from '../../../config/load.js';
 import { configJsonSchema } from '../../../config/json-schema.js';
+import { xmlFields } from '../../../config/schema/scanner.js';
+import { XML_FIELDS } from '../../../firmware-bridge/scanner/file-drop/sidecar.js';
 
 const EXAMPLES = join(import.meta.dirname, '../../../config/examples');
 const ENV = { MQTT_USERNAME: 'lane', MQTT_PASSWORD: 's3cret', OPCUA_USERNAME: 'op', OPCUA_PASSWORD: 'pw', CAM_USER: 'cam', CAM_PASSWORD: 'campw' };
@@ -53,6 +55,16 @@ describe('config', () => {
   it('rejects unknown keys, at every level, naming them', () => {
     const raw = { ...minimal(), colour: 'red', lanes: [{ ...minimal().lanes[0], scaner: {} }] };
     expect(problems(raw).sort()).toEqual(['(top): unknown key "colour"', 'lanes[0]: unknown key "scaner"']);
+  });
+
+  it('accepts only sidecar fields as scanner.fileDrop.xmlFields keys, naming any other', () => {
+    const lane = (xmlFields: Record<string, unknown>) => ({ ...minimal(), lanes: [{ id: 'lane-1', scanner: { fileDrop: { dir: '/srv/drop', xmlFields } } }] });
+    expect(problems(lane({ plate: 'Scan/Plate', foo: 'X/Y' }))).toEqual(['lanes[0].scanner.fileDrop.xmlFields: unknown key "foo"']);
+    expect(problems(lane({ plate: 7 }))).toEqual(['lanes[0].scanner.fileDrop.xmlFields.plate: expected an element path, e.g. "ScanInfo/LicensePlate", got 7']);
+    const all = Object.fromEntries(XML_FIELDS.map((f) => [f, `Scan/${f}`]));
+    expect(validateConfig(lane(all), 'x', {}).lanes[0].scanner.fileDrop?.xmlFields).toEqual(all);
+    // The schema's keys are exactly the fields the sidecar reader fills.
+    expect(Object.keys(xmlFields.shape).sort()).toEqual([...XML_FIELDS].sort());
   });
 
   it('says what is required when it is missing', () => {
