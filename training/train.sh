@@ -7,7 +7,7 @@
 #   npm run train -- --fresh    discard checkpoints and train from scratch
 #   npm run train -- --data-only   only (re)generate the data sets
 #
-# Settings (environment): TRAIN_COUNT, VAL_COUNT, ITERATIONS, BATCH, SEED, THREADS, DATA_DIR, WORK_DIR, OUT_DIR, PYTHON.
+# Settings (environment): TRAIN_COUNT, VAL_COUNT, ITERATIONS, BATCH, SEED, VERSION, THREADS, DATA_DIR, WORK_DIR, OUT_DIR, PYTHON.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,9 +16,10 @@ TRAIN_SEED=0            # training seeds: 0 .. TRAIN_COUNT-1 (synthesizer train 
 TRAIN_COUNT=${TRAIN_COUNT:-1000}
 VAL_SEED=1000000        # validation seeds: 1,000,000 .. (synthesizer validation range 1,000,000 .. 1,099,999)
 VAL_COUNT=${VAL_COUNT:-250}
-ITERATIONS=${ITERATIONS:-2400}
+ITERATIONS=${ITERATIONS:-4000}
 BATCH=${BATCH:-16}
 SEED=${SEED:-1}
+VERSION=${VERSION:-1.1.0}
 THREADS=${THREADS:-2}
 DATA_DIR=${DATA_DIR:-training/data}
 WORK_DIR=${WORK_DIR:-training/.cache/run}
@@ -70,7 +71,7 @@ fi
 
 "$PYTHON" training/train.py \
   --train "$DATA_DIR/train" --val "$DATA_DIR/val" --out "$OUT_DIR" --work "$WORK_DIR" \
-  --iterations "$ITERATIONS" --batch "$BATCH" --seed "$SEED" --threads "$THREADS" --val-every 600 --cache training/.cache/scans \
+  --iterations "$ITERATIONS" --batch "$BATCH" --seed "$SEED" --version "$VERSION" --threads "$THREADS" --val-every 600 --cache training/.cache/scans \
   --dataset-note "checkpoint-edge sim xray --dual --format raw (5 mm, default settings), sim/xray at commit $SIM_COMMIT, source sha256 $SIM_HASH" \
   --train-seeds "$TRAIN_SEED..$((TRAIN_SEED + TRAIN_COUNT - 1))" \
   --val-seeds "$VAL_SEED..$((VAL_SEED + VAL_COUNT - 1))"
