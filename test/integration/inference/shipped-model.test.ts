@@ -7,10 +7,11 @@ import { scanLines, synthesizeScan } from '../../../sim/xray/index.js';
 
 /**
  * The shipped model (models/person-fcn) on held-out synthetic scans, streamed as a lane streams
- * them. Seeds from the test range that person-fcn 1.0.0 gets right at its operating point, chosen
- * from `npm run eval`'s eval.json (the model does not get every scan right: see its model card):
- * PERSON_SEED, a car with two people in the boot, scored 1.0 with a region on each;
- * CLEAR_SEED, an empty van, scored 0.0004 with no region. Retraining may require choosing again.
+ * them. Seeds from the test range that the shipped model gets right at its operating point, chosen
+ * from `npm run eval`'s eval.json (the model does not get every scan right: see its model card).
+ * With person-fcn 1.0.0 and 1.1.0: PERSON_SEED, a car with two people in the boot, scored 1.0 with
+ * a region on each; CLEAR_SEED, an empty van, scored 0.0004 with no region. Retraining may
+ * require choosing again.
  */
 const MODEL = fileURLToPath(new URL('../../../models/person-fcn', import.meta.url));
 const PERSON_SEED = 2_000_010;
