@@ -15,7 +15,11 @@ export interface Thresholds {
   region: number;
 }
 
-/** Produces the evidence (scan picture with regions, camera snapshots) for a decided scan. */
+/**
+ * Produces the evidence (scan picture with regions, camera snapshots) for a decided scan. It is
+ * awaited before the verdict is published, so it should name the files and return their
+ * references promptly, writing them afterwards.
+ */
 export interface EvidenceCollector {
   collect(result: ScanResult, image: ScanImage | undefined): Promise<EvidenceRef[]>;
 }
@@ -30,18 +34,29 @@ export interface LanePipelineOptions {
   evidence?: EvidenceCollector;
 }
 
+/** One scan in hand: its state machine, its analysis and what was learnt of the vehicle. */
+interface ScanInHand {
+  session: ScanSession;
+  analysis: StreamingAnalysis | null;
+  analysisError: string | null;
+  vehicle: VehicleInfo;
+}
+
 /**
  * The lane's decision loop: scanner events in, one ScanResult (and alerts) out per scan.
  * Every scan ends in scan.decided, completed or aborted; a scan that could not be screened
- * is 'unavailable' and raises an alert, never 'clear'.
+ * is 'unavailable' and raises an alert, never 'clear'. A scan being analysed keeps its own
+ * ScanSession, so the next vehicle can begin while the previous verdict is still being made.
  */
 export class LanePipeline implements Service {
   readonly name: string;
-  readonly session: ScanSession;
   readonly #o: LanePipelineOptions;
-  #analysis: StreamingAnalysis | null = null;
-  #analysisError: string | null = null;
-  #vehicle: VehicleInfo = {};
+  /** Scans begun and not yet decided or aborted, by scan id. */
+  readonly #inHand = new Map<string, ScanInHand>();
+  /** The scan whose lines are arriving now. */
+  #open: ScanInHand | null = null;
+  /** The most recent scan (what the console shows as the lane's scan state). */
+  #latest: ScanSession = new ScanSession();
   #unsubscribe: (() => void)[] = [];
   #pending = new Set<Promise<void>>();
   #decided = 0;
@@ -49,7 +64,11 @@ export class LanePipeline implements Service {
   constructor(opts: LanePipelineOptions) {
     this.#o = opts;
     this.name = `lane-pipeline:${opts.laneId}`;
-    this.session = new ScanSession();
+  }
+
+  /** The state machine of the lane's most recent scan. */
+  get session(): ScanSession {
+    return this.#latest;
   }
 
   get decidedCount(): number {
@@ -62,15 +81,18 @@ export class LanePipeline implements Service {
     this.#unsubscribe = [
       bus.on('scan.begin', owner, (m) => this.#begin(m)),
       bus.on('scan.lines', owner, (b) => {
-        if (b.scanId !== this.session.scanId || this.session.state !== 'scanning') return;
-        this.session.addLines(b.count);
-        this.#analysis?.pushLines(b);
+        const open = this.#open;
+        if (!open || b.scanId !== open.session.scanId) return;
+        open.session.addLines(b.count);
+        open.analysis?.pushLines(b);
       }),
       bus.on('scan.end', owner, (s) => this.#track(this.#end(s))),
       bus.on('scan.aborted', owner, (a) => this.#track(this.#aborted(a))),
       bus.on('vehicle.plate', owner, (p) => {
-        if (p.plate) this.#vehicle.plate = p.plate;
-        if (p.containerCode) this.#vehicle.containerCode = p.containerCode;
+        const target = this.#open ?? null;
+        if (!target) return;
+        if (p.plate) target.vehicle.plate = p.plate;
+        if (p.containerCode) target.vehicle.containerCode = p.containerCode;
       }),
       this.#o.detector.onStatus((s) => this.#publishModelStatus(s.state === 'ready' ? undefined : s.reason)),
     ];
@@ -82,7 +104,7 @@ export class LanePipeline implements Service {
     for (const u of this.#unsubscribe) u();
     this.#unsubscribe = [];
     await Promise.allSettled([...this.#pending]);
-    this.#analysis?.cancel();
+    for (const s of this.#inHand.values()) s.analysis?.cancel();
   }
 
   #track(p: Promise<void>): void {
@@ -102,59 +124,65 @@ export class LanePipeline implements Service {
   }
 
   #begin(meta: ScanMeta): void {
-    const s = this.session;
-    if (s.active) {
-      // A new scan while one is open means the scanner lost the previous one's end.
-      this.#o.log.warn({ scanId: s.scanId, next: meta.scanId }, `scan ${s.scanId} still open when ${meta.scanId} began; aborting it`);
-      this.#track(this.#aborted({ scanId: s.scanId!, laneId: this.#o.laneId, reason: 'link-lost', detail: `superseded by scan ${meta.scanId} before its end`, at: new Date().toISOString() }));
+    const open = this.#open;
+    if (open && open.session.state === 'scanning') {
+      // A new scan while one is still receiving lines means the scanner lost the previous one's end.
+      const prevId = open.session.scanId!;
+      this.#o.log.warn({ scanId: prevId, next: meta.scanId }, `scan ${prevId} still open when ${meta.scanId} began; aborting it`);
+      this.#track(this.#aborted({ scanId: prevId, laneId: this.#o.laneId, reason: 'link-lost', detail: `superseded by scan ${meta.scanId} before its end`, at: new Date().toISOString() }));
     }
-    s.begin(meta);
-    this.#vehicle = { ...(meta.vehicle ?? {}) };
-    this.#analysisError = null;
-    this.#analysis = null;
+    const session = new ScanSession();
+    session.begin(meta);
+    const scan: ScanInHand = { session, analysis: null, analysisError: null, vehicle: { ...(meta.vehicle ?? {}) } };
     const det = this.#o.detector;
     if (det.status.state === 'ready') {
       try {
-        this.#analysis = det.begin(meta);
+        scan.analysis = det.begin(meta);
       } catch (err) {
-        this.#analysisError = (err as Error).message;
+        scan.analysisError = (err as Error).message;
       }
     }
+    this.#inHand.set(meta.scanId, scan);
+    this.#open = scan;
+    this.#latest = session;
   }
 
-  async #end(scan: CompletedScan): Promise<void> {
-    const s = this.session;
-    if (s.scanId !== scan.meta.scanId || s.state !== 'scanning') {
-      this.#o.log.warn({ scanId: scan.meta.scanId, state: s.state }, `scan-end for ${scan.meta.scanId} that is not the open scan; ignored`);
+  async #end(completed: CompletedScan): Promise<void> {
+    const scan = this.#inHand.get(completed.meta.scanId);
+    if (!scan || scan.session.state !== 'scanning') {
+      this.#o.log.warn({ scanId: completed.meta.scanId, state: scan?.session.state ?? 'unknown' }, `scan-end for ${completed.meta.scanId} that is not an open scan; ignored`);
       return;
     }
+    const s = scan.session;
     s.end();
-    const analysis = this.#analysis;
-    this.#analysis = null;
+    if (this.#open === scan) this.#open = null;
+    const analysis = scan.analysis;
     let detection: Detection | null = null;
     let unavailable: string | null = null;
     if (!analysis) {
       const st = this.#o.detector.status;
-      unavailable = this.#analysisError ?? (st.state === 'unavailable' ? st.reason : 'detector was not ready when the scan began');
+      unavailable = scan.analysisError ?? (st.state === 'unavailable' ? st.reason : 'detector was not ready when the scan began');
     } else {
       try {
-        detection = await analysis.finish(scan);
+        detection = await analysis.finish(completed);
       } catch (err) {
         unavailable = `inference failed: ${(err as Error).message}`;
-        this.#o.log.error({ err, scanId: scan.meta.scanId }, `inference failed on scan ${scan.meta.scanId}`);
+        this.#o.log.error({ err, scanId: completed.meta.scanId }, `inference failed on scan ${completed.meta.scanId}`);
       }
     }
+    // Aborted while being analysed (e.g. a late fault): the abort was reported already.
+    if (s.state !== 'analysing') return;
     const { thresholds } = this.#o;
     let verdict: Verdict = 'unavailable';
     if (detection) verdict = detection.score >= thresholds.alert ? 'person' : 'clear';
     const regions = detection ? detection.regions.filter((r) => r.score >= thresholds.region) : [];
-    const missing = scan.image.missing ? scan.image.missing.reduce((a, b) => a + b, 0) : 0;
+    const missing = completed.image.missing ? completed.image.missing.reduce((a, b) => a + b, 0) : 0;
     const result: ScanResult = {
-      scanId: scan.meta.scanId,
+      scanId: completed.meta.scanId,
       laneId: this.#o.laneId,
       siteId: this.#o.siteId,
-      startedAt: scan.meta.startedAt,
-      endedAt: scan.endedAt,
+      startedAt: completed.meta.startedAt,
+      endedAt: completed.endedAt,
       decidedAt: new Date().toISOString(),
       outcome: 'completed',
       verdict,
@@ -162,27 +190,29 @@ export class LanePipeline implements Service {
       score: detection ? detection.score : null,
       regions,
       model: detection ? detection.model : null,
-      vehicle: { ...this.#vehicle },
-      lines: scan.image.width,
-      channels: scan.image.height,
+      vehicle: { ...scan.vehicle },
+      lines: completed.image.width,
+      channels: completed.image.height,
       missingLines: missing,
       evidence: [],
     };
     s.decide();
-    await this.#publish(result, scan.image);
+    this.#inHand.delete(completed.meta.scanId);
+    await this.#publish(result, completed.image);
   }
 
   async #aborted(a: LaneEvents['scan.aborted']): Promise<void> {
-    const s = this.session;
-    if (s.scanId !== a.scanId || !s.active) {
-      if (s.scanId === a.scanId) return; // already decided
-      // An abort for a scan the pipeline never saw begin (e.g. a fault before the first frame) is still reported.
-    } else {
-      s.abort(a.reason);
+    const scan = this.#inHand.get(a.scanId);
+    if (scan) {
+      if (!scan.session.active) return; // already decided or aborted
+      scan.session.abort(a.reason);
+      scan.analysis?.cancel();
+      this.#inHand.delete(a.scanId);
+      if (this.#open === scan) this.#open = null;
     }
-    this.#analysis?.cancel();
-    this.#analysis = null;
-    const meta = s.scanId === a.scanId ? s.meta : (a.meta ?? null);
+    // An abort for a scan the pipeline never saw begin (e.g. a fault before the first frame) is still reported.
+    const meta = scan?.session.meta ?? a.meta ?? null;
+    const vehicle = scan ? { ...scan.vehicle } : { ...(a.meta?.vehicle ?? {}) };
     const result: ScanResult = {
       scanId: a.scanId,
       laneId: this.#o.laneId,
@@ -198,7 +228,7 @@ export class LanePipeline implements Service {
       score: null,
       regions: [],
       model: null,
-      vehicle: { ...this.#vehicle },
+      vehicle,
       lines: a.partial?.width ?? 0,
       channels: a.partial?.height ?? meta?.channels ?? 0,
       missingLines: a.partial?.missing ? a.partial.missing.reduce((x, y) => x + y, 0) : 0,

@@ -57,6 +57,7 @@ export class EvidenceStore implements EvidenceCollector, Service {
   readonly #o: EvidenceStoreOptions;
   readonly #snapshots = new Map<string, CameraSnapshot[]>();
   readonly #writing = new Set<string>();
+  readonly #pending = new Map<string, Promise<void>>();
   #off: (() => void) | null = null;
   #timer: NodeJS.Timeout | null = null;
   #sweeping: Promise<RetentionReport | null> = Promise.resolve(null);
@@ -93,6 +94,7 @@ export class EvidenceStore implements EvidenceCollector, Service {
     this.#off = null;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
+    await this.flushed();
     await this.#sweeping;
   }
 
@@ -125,49 +127,67 @@ export class EvidenceStore implements EvidenceCollector, Service {
     while (this.#snapshots.size > max) this.#snapshots.delete(this.#snapshots.keys().next().value!);
   }
 
+  /**
+   * Names this scan's evidence and returns its references at once; the files (the scan picture
+   * takes 100-300 ms to render) are written in the background, so that the verdict is not held
+   * up. A request for a file still being written waits for it; stop() waits for every write.
+   */
   async collect(result: ScanResult, image: ScanImage | undefined): Promise<EvidenceRef[]> {
     // Let the rest of this scan's end event run first: the scan-end snapshots are taken by
     // listeners that may come after the pipeline's.
     await new Promise<void>((r) => setImmediate(r));
     const folder = evidenceFolderName(result.scanId);
-    const dir = join(this.root, folder);
     const snaps = this.#snapshots.get(result.scanId) ?? [];
     this.#snapshots.delete(result.scanId);
-    const files: { name: string; data: Buffer; kind: EvidenceRef['kind'] }[] = [];
-    if (image && image.width > 0 && image.height > 0) {
-      try {
-        const r = await renderScanJpeg(image, result.regions, { maxWidth: this.#o.scanMaxWidth ?? 2000 });
-        files.push({ name: 'scan.jpg', data: r.jpeg, kind: 'scan' });
-      } catch (err) {
-        this.#o.log.error({ err, scanId: result.scanId }, `scan picture of ${result.scanId} could not be rendered: ${(err as Error).message}`);
-      }
-    }
+    const withImage = image !== undefined && image.width > 0 && image.height > 0;
+    const files: { name: string; data: Buffer | null; kind: EvidenceRef['kind'] }[] = withImage ? [{ name: 'scan.jpg', data: null, kind: 'scan' }] : [];
     const used = new Set<string>();
-    for (const s of snaps) {
-      let name = `${s.cameraId}-${s.moment}.jpg`;
-      for (let i = 2; used.has(name); i++) name = `${s.cameraId}-${s.moment}-${i}.jpg`;
+    for (const snap of snaps) {
+      let name = `${snap.cameraId}-${snap.moment}.jpg`;
+      for (let i = 2; used.has(name); i++) name = `${snap.cameraId}-${snap.moment}-${i}.jpg`;
       used.add(name);
-      files.push({ name, data: s.jpeg, kind: 'camera' });
+      files.push({ name, data: snap.jpeg, kind: 'camera' });
     }
     if (!files.length) return [];
     this.#writing.add(folder);
-    try {
-      await mkdir(dir, { recursive: true });
-      await Promise.all(files.map((f) => writeFile(join(dir, f.name), f.data)));
-    } catch (err) {
-      throw new Error(`cannot write evidence of scan ${result.scanId} to ${dir}: ${(err as Error).message}`, { cause: err });
-    } finally {
+    const write = this.#write(result, withImage ? image : undefined, folder, files).finally(() => {
       this.#writing.delete(folder);
-    }
-    const bytes = files.reduce((s, f) => s + f.data.length, 0);
-    this.#bytesSinceSweep += bytes;
-    if (this.#knownBytes + this.#bytesSinceSweep > this.#o.retention.maxBytes) void this.sweep();
+      this.#pending.delete(folder);
+    });
+    this.#pending.set(folder, write);
     return files.map((f) => ({
       name: f.name,
       kind: f.kind,
       contentType: 'image/jpeg',
       url: `/evidence/${encodeURIComponent(folder)}/${encodeURIComponent(f.name)}`,
     }));
+  }
+
+  /** Renders the scan picture and writes every file of one scan. Logs, never throws. */
+  async #write(result: ScanResult, image: ScanImage | undefined, folder: string, files: { name: string; data: Buffer | null }[]): Promise<void> {
+    const dir = join(this.root, folder);
+    if (image) {
+      try {
+        files[0].data = (await renderScanJpeg(image, result.regions, { maxWidth: this.#o.scanMaxWidth ?? 2000 })).jpeg;
+      } catch (err) {
+        this.#o.log.error({ err, scanId: result.scanId }, `scan picture of ${result.scanId} could not be rendered: ${(err as Error).message}; its link will answer 404`);
+      }
+    }
+    const ready = files.filter((f): f is { name: string; data: Buffer } => f.data !== null);
+    try {
+      await mkdir(dir, { recursive: true });
+      await Promise.all(ready.map((f) => writeFile(join(dir, f.name), f.data)));
+    } catch (err) {
+      this.#o.log.error({ err, scanId: result.scanId, dir }, `cannot write evidence of scan ${result.scanId} to ${dir}: ${(err as Error).message}; check the folder's permissions and free space`);
+      return;
+    }
+    this.#bytesSinceSweep += ready.reduce((sum, f) => sum + f.data.length, 0);
+    if (this.#knownBytes + this.#bytesSinceSweep > this.#o.retention.maxBytes) void this.sweep();
+  }
+
+  /** Resolves once every evidence file named so far is on disk (or failed and was logged). */
+  async flushed(): Promise<void> {
+    await Promise.all([...this.#pending.values()]);
   }
 
   /** GET /evidence/<scanId>/<name>; false (not ours) lets another lane's store answer, then 404. */
@@ -214,6 +234,7 @@ export class EvidenceStore implements EvidenceCollector, Service {
         return true;
       }
     }
+    await this.#pending.get(scan);
     let size: number;
     try {
       const s = await stat(file);

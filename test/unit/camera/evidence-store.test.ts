@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -50,6 +50,7 @@ describe('EvidenceStore', () => {
     const bus = new EventBus<LaneEvents>(silentLogger());
     const probe = new EvidenceStore({ laneId: 'l1', dir: join(root, 'probe'), bus, log: silentLogger(), retention: { maxAgeMs: DAY, maxBytes: 1 << 30 } });
     await probe.collect(result('p'), image(1));
+    await probe.flushed();
     const one = statSync(join(root, 'probe', 'p', 'scan.jpg')).size;
 
     const dir = join(root, 'lane');
@@ -58,6 +59,7 @@ describe('EvidenceStore', () => {
     for (let i = 1; i <= 5; i++) {
       const refs = await store.collect(result(`scan-${i}`), image(i));
       expect(refs).toEqual([{ name: 'scan.jpg', kind: 'scan', contentType: 'image/jpeg', url: `/evidence/scan-${i}/scan.jpg` }]);
+      await store.flushed();
       await new Promise((r) => setTimeout(r, 15)); // distinct modification times
     }
     await store.sweep();
@@ -78,5 +80,16 @@ describe('EvidenceStore', () => {
     expect(readdirSync(join(root, 'x_1'))).toEqual(['front-scan-begin.jpg']);
     expect(evidenceFolderName('..')).toBe('scan_');
     expect(evidenceFolderName('a b/../c')).toBe('a_b___c');
+  });
+
+  it('returns the references before the scan picture is written, and stop() waits for the write', async () => {
+    const bus = new EventBus<LaneEvents>(silentLogger());
+    const store = new EvidenceStore({ laneId: 'l1', dir: root, bus, log: silentLogger(), retention: { maxAgeMs: DAY, maxBytes: 1 << 30 } });
+    await store.start();
+    const refs = await store.collect(result('fast'), image(7));
+    expect(refs.map((r) => r.url)).toEqual(['/evidence/fast/scan.jpg']);
+    await store.stop();
+    const jpeg = readFileSync(join(root, 'fast', 'scan.jpg'));
+    expect([jpeg[0], jpeg[1], jpeg.at(-2), jpeg.at(-1)]).toEqual([0xff, 0xd8, 0xff, 0xd9]);
   });
 });
