@@ -264,7 +264,8 @@ export function alertFor(result: ScanResult): Alert | null {
     evidence: result.evidence,
   };
   if (result.verdict === 'person') {
-    return { ...base, alertId: `${result.scanId}-person`, kind: 'person-suspected', severity: 'critical', message: `Person suspected in scan ${result.scanId} (score ${result.score?.toFixed(2)}, ${result.regions.length} region(s)): search the vehicle.` };
+    const where = result.regions.length > 0 ? `${result.regions.length} region(s)` : 'no region located: inspect the whole scan';
+    return { ...base, alertId: `${result.scanId}-person`, kind: 'person-suspected', severity: 'critical', message: `Person suspected in scan ${result.scanId} (score ${result.score?.toFixed(2)}, ${where}): search the vehicle.` };
   }
   if (result.outcome === 'aborted') {
     return { ...base, alertId: `${result.scanId}-aborted`, kind: 'scan-aborted', severity: 'warning', message: `Scan ${result.scanId} aborted (${result.abortReason}): ${result.abortDetail}. The vehicle was not screened: rescan or search it.` };

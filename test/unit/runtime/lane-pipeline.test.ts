@@ -68,6 +68,7 @@ describe('LanePipeline', () => {
     expect(results[0]).toMatchObject({ scanId: 'a', outcome: 'completed', verdict: 'person', score: 0.9, lines: 16, channels: CH });
     expect(results[0].regions).toHaveLength(1); // the 0.1 region is under the region threshold
     expect(alerts).toMatchObject([{ alertId: 'a-person', kind: 'person-suspected', severity: 'critical', scanId: 'a' }]);
+    expect(alerts[0].message).toContain('1 region(s)');
     expect(pipeline.session.state).toBe('decided');
   });
 
@@ -200,5 +201,14 @@ describe('LanePipeline', () => {
     release(detection(0.9));
     await settle();
     expect(results.map((r) => [r.scanId, r.outcome, r.verdict])).toEqual([['m', 'aborted', 'unavailable']]);
+  });
+
+  it('a person verdict with no region located says so in the alert', async () => {
+    const { bus, alerts, pipeline } = lane(new ScriptedDetector({ ...detection(0.9), regions: [] }));
+    await pipeline.start();
+    bus.emit('scan.begin', meta('n'));
+    bus.emit('scan.end', completed('n', 4));
+    await settle();
+    expect(alerts[0].message).toContain('no region located: inspect the whole scan');
   });
 });
