@@ -75,6 +75,6 @@ export const scanner = z.strictObject({
   reconnect: z.strictObject({
     initialMs: intIn(10, 60_000).default(250).describe('First reconnect delay.'),
     maxMs: intIn(100, 600_000).default(10_000).describe('Largest reconnect delay (exponential backoff with jitter).'),
-  }).default({ initialMs: 250, maxMs: 10_000 }).describe('Reconnect of the line-stream transport after a lost link, and pacing of the OPC UA client\'s connection attempts.'),
+  }).refine((r) => r.initialMs <= r.maxMs, { error: 'initialMs must not exceed maxMs' }).default({ initialMs: 250, maxMs: 10_000 }).describe('Reconnect of the line-stream transport after a lost link, and pacing of the OPC UA client\'s connection attempts.'),
   logFrames: bool().default(false).describe('Log every frame at debug level (very verbose).'),
 }).describe('The lane\'s X-ray scanner: line stream, OPC UA and/or file drop.');

@@ -2,7 +2,7 @@ import type { DeviceState } from '../../runtime/domain.js';
 import { deviceStatus } from '../../runtime/lane-health.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { Service } from '../../runtime/service.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '../../runtime/backoff.js';
 import { FrameRing, type CameraFrame } from './frame-ring.js';
 import { decodeJpeg, jpegProblem, type DecodedFrame } from './jpeg.js';
 import type { FrameSink, FrameSource } from './source.js';

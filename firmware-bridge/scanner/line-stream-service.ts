@@ -3,7 +3,7 @@ import type { Service } from '../../runtime/service.js';
 import { FrameParser, type LineStreamCounters } from './protocol/frame-parser.js';
 import { encodeFrame, FrameType, type Frame, type FrameBody } from './protocol/frames.js';
 import type { ScannerTranslator } from './translator.js';
-import { Backoff } from './transport/backoff.js';
+import { Backoff } from '../../runtime/backoff.js';
 import type { LineLink, LinkOpener } from './transport/link.js';
 
 export interface LineStreamServiceOptions {

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from '../../runtime/logger.js';
-import { Backoff } from './backoff.js';
+import { Backoff } from '../../runtime/backoff.js';
 
 export interface MqttLinkOptions {
   url: string;

@@ -46,7 +46,7 @@ function setup(o: { stallMs?: number; failOpen?: (n: number) => string | undefin
 describe('CameraFeed watchdog', () => {
   beforeEach(() => {
     vi.useFakeTimers();
-    vi.spyOn(Math, 'random').mockReturnValue(0.5);
+    vi.spyOn(Math, 'random').mockReturnValue(0.999999); // each backoff delay at the top of its [d/2, d] range
   });
   afterEach(() => {
     vi.useRealTimers();

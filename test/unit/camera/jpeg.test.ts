@@ -2,7 +2,6 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { JpegSplitter } from '../../../firmware-bridge/camera/jpeg-splitter.js';
 import { decodeJpeg, jpegProblem, jpegSize } from '../../../firmware-bridge/camera/jpeg.js';
-import { Backoff } from '../../../firmware-bridge/camera/backoff.js';
 import { FrameRing } from '../../../firmware-bridge/camera/frame-ring.js';
 
 let jpegs: Buffer[] = [];
@@ -72,7 +71,7 @@ describe('JpegSplitter', () => {
   });
 });
 
-describe('FrameRing and Backoff', () => {
+describe('FrameRing', () => {
   it('keeps keepMs of pictures and at least the latest', () => {
     const r = new FrameRing(1000);
     for (let t = 0; t <= 3000; t += 100) r.push({ jpeg: Buffer.from([t & 255]), at: t });
@@ -81,14 +80,5 @@ describe('FrameRing and Backoff', () => {
     expect(r.oldestWithin(5000, 3000)!.at).toBe(2000);
     r.push({ jpeg: Buffer.alloc(1), at: 10_000 });
     expect(r.size).toBe(1);
-  });
-
-  it('doubles up to the maximum with jitter, and resets', () => {
-    const b = new Backoff(100, 1000, () => 0.5);
-    expect([b.next(), b.next(), b.next(), b.next(), b.next()]).toEqual([100, 200, 400, 800, 1000]);
-    b.reset();
-    expect(b.next()).toBe(100);
-    const lo = new Backoff(100, 1000, () => 0);
-    expect(lo.next()).toBe(80);
   });
 });

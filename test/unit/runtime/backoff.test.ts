@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Backoff } from '../../../outputs/mqtt/backoff.js';
+import { Backoff } from '../../../runtime/backoff.js';
 
 describe('Backoff', () => {
   it('doubles from initialMs up to maxMs, with the jitter drawn within [d/2, d]', () => {

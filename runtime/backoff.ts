@@ -1,7 +1,8 @@
 /**
  * Reconnect delays: exponential growth from initialMs to maxMs with "equal jitter" (each delay
  * is uniformly drawn from [d/2, d]), so a fleet of lanes that lost the broker together does not
- * reconnect in lock-step, and no delay is ever shorter than half the nominal one.
+ * reconnect in lock-step, and no delay is ever shorter than half the nominal one. Used by
+ * every reconnecting part: scanner transports, the OPC UA client pacing, cameras, MQTT.
  */
 export class Backoff {
   #attempt = 0;
