@@ -168,6 +168,9 @@ def render(report: dict, eval_section: str | None) -> str:
     w(f"- Calibration (Platt on validation): a = {m['calibration']['a']:.4f}, b = {m['calibration']['b']:.4f}; "
       f"region peak threshold {m['decoding']['peakThreshold']}.")
     w("")
+    for line in report.get("validationNotes", []):
+        w(f"- {line}")
+    w("")
     w("These validation seeds also chose the thresholds, so they flatter the model slightly; the held-out test "
       "figures below are the ones to quote.")
     w("")
@@ -225,6 +228,8 @@ KNOWN_LIMITS = [
     "cargo are the hardest case. Scans coarser than 20 mm are upsampled by nothing and lose that detail.",
     "People in very dense cargo (steel, machinery, stacked drums) attenuate the beam so strongly that the person's "
     "contrast sinks into noise; recall is lowest there (see the per-density figures).",
+    "Single-energy scans: 30 % of training crops had no low-energy image, yet without it the scan scores of "
+    "vehicles without people rise; the held-out robustness table (high-energy-only) shows the false alarms this costs.",
     "Decoys shaped and dense like a body (carcasses, water containers) are the main source of false alarms.",
     "The tile score sees one tile at a time: a person cut across two tiles is scored in the tile that holds most of "
     "them (tiles overlap by 64 lines = 0.64 m).",
