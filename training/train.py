@@ -89,7 +89,12 @@ def lr_at(it: int, total: int, base: float, warmup: int = 100) -> float:
 
 
 def config_key(args: argparse.Namespace) -> str:
+    """Identifies a run: its settings and the contents of its data sets (a regenerated data set starts a new run)."""
     keys = {k: getattr(args, k) for k in ("train", "val", "pixel_mm", "iterations", "batch", "lr", "seed", "tile_lines", "crop_rows")}
+    for d in args.train + [args.val]:
+        labels = os.path.join(d, "labels.jsonl")
+        with open(labels, "rb") as f:
+            keys[labels] = hashlib.sha256(f.read()).hexdigest()
     return hashlib.sha256(json.dumps(keys, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -144,7 +149,8 @@ def main() -> None:
         state = torch.load(ckpt_path)
         if state.get("configKey") != key:
             raise SystemExit(
-                f"train: checkpoint {ckpt_path} belongs to another configuration; delete {args.work} to start over"
+                f"train: checkpoint {ckpt_path} belongs to other settings or data sets; delete {args.work} "
+                "(npm run train -- --fresh) to start over"
             )
         model.load_state_dict(state["model"])
         ema.load_state_dict(state["ema"])
