@@ -7,7 +7,8 @@
 #   npm run train -- --fresh    discard checkpoints and train from scratch
 #   npm run train -- --data-only   only (re)generate the data sets
 #
-# Settings (environment): TRAIN_COUNT, VAL_COUNT, ITERATIONS, BATCH, SEED, VERSION, THREADS, DATA_DIR, WORK_DIR, OUT_DIR, PYTHON.
+# Settings (environment): TRAIN_COUNT, VAL_COUNT, ITERATIONS, BATCH, SEED, VERSION, THREADS, DATA_DIR, WORK_DIR, OUT_DIR, PYTHON,
+# DATA_SIM_COMMIT (the synthesizer commit that generates the data; 'worktree' for the working tree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,9 +44,27 @@ fi
 # keeping them (and OpenMP threads that sleep instead of spinning on a shared machine) makes training ~10x faster.
 export MALLOC_MMAP_THRESHOLD_=4000000000 MALLOC_TRIM_THRESHOLD_=4000000000 OMP_WAIT_POLICY=PASSIVE
 
+# The data generator is pinned to the synthesizer commit the shipped model was trained on, so
+# that this script reproduces models/person-fcn exactly while sim/xray goes on improving. That
+# commit's tree is extracted from git history into training/.cache/sim-<commit> and run with this
+# checkout's node_modules. DATA_SIM_COMMIT=worktree uses the synthesizer in the working tree
+# instead (to train the next model version; then update the default here and in docs/training.md).
+DATA_SIM_COMMIT=${DATA_SIM_COMMIT:-e2c785512d1685f00befe54f2143532299a6a852}
+if [[ $DATA_SIM_COMMIT == worktree ]]; then
+  SIM_ROOT=.
+  SIM_COMMIT="$(git log -1 --format=%h -- sim/xray 2>/dev/null || echo unknown) (working tree)"
+else
+  SIM_ROOT=training/.cache/sim-${DATA_SIM_COMMIT:0:12}
+  if [[ ! -f $SIM_ROOT/bin/checkpoint-edge.js ]]; then
+    git cat-file -e "$DATA_SIM_COMMIT^{commit}" 2>/dev/null || { echo "train.sh: synthesizer commit $DATA_SIM_COMMIT is not in this clone's history (a shallow clone? fetch the full history)" >&2; exit 1; }
+    rm -rf "$SIM_ROOT" && mkdir -p "$SIM_ROOT"
+    git archive "$DATA_SIM_COMMIT" | tar -x -C "$SIM_ROOT"
+  fi
+  ln -sfn "$PWD/node_modules" "$SIM_ROOT/node_modules"
+  SIM_COMMIT=${DATA_SIM_COMMIT:0:7}
+fi
 # The generator's source identifies a data set: a changed synthesizer regenerates it.
-SIM_HASH=$(cat sim/xray/*.ts | sha256sum | cut -c1-16)
-SIM_COMMIT=$(git log -1 --format=%h -- sim/xray 2>/dev/null || echo unknown)
+SIM_HASH=$(cat "$SIM_ROOT"/sim/xray/*.ts | sha256sum | cut -c1-16)
 
 generate() {
   local dir=$1 seed=$2 count=$3
@@ -56,7 +75,7 @@ generate() {
   fi
   rm -rf "$dir"
   echo "train.sh: generating $count scans from seed $seed into $dir"
-  node bin/checkpoint-edge.js sim xray --count "$count" --seed "$seed" --out "$dir" --dual --format raw
+  node "$SIM_ROOT/bin/checkpoint-edge.js" sim xray --count "$count" --seed "$seed" --out "$dir" --dual --format raw
   echo "$spec" > "$dir/.spec"
 }
 
