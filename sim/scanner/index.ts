@@ -1,6 +1,4 @@
-import type { Logger } from '../../runtime/logger.js';
-import type { FaultOptions } from './faults.js';
-import { ScannerStreamSim } from './line-stream-sim.js';
+import { ScannerStreamSim, type ScannerSimOptions } from './line-stream-sim.js';
 import { imageDirSource, synthSource, type ScanSource } from './scan-source.js';
 
 export { ScannerStreamSim, type ScannerSimReport, type SimScanRecord, type SimVehicle } from './line-stream-sim.js';
@@ -8,7 +6,8 @@ export { arraySource, imageDirSource, synthSource, type ScanSource, type SimScan
 export { writeFileDropScan, SIM_XML_FIELDS, type FileDropFormat } from './file-drop-writer.js';
 export type { FaultOptions, InjectedFaults } from './faults.js';
 
-export interface ScannerStreamSimStart {
+/** How to start a simulator: where it serves, where its scans come from, and the simulator's own options. */
+export interface ScannerStreamSimStart extends Omit<ScannerSimOptions, 'source'> {
   /** TCP port to serve on (0 = any free port); or give `serial`. */
   tcpPort?: number;
   host?: string;
@@ -16,33 +15,18 @@ export interface ScannerStreamSimStart {
   serial?: { path: string; baudRate?: number };
   /** Folder of scan images; default: the X-ray synthesizer. */
   images?: string;
+  /** Share of synthesized vehicles carrying people (default 0.25). */
   personShare?: number;
-  seed?: number;
-  scans?: number;
-  lineRateHz?: number;
-  gapMs?: number;
-  /** The 'vehicle' event comes this long before each scan begins (see ScannerSimOptions). */
-  vehicleLeadMs?: number;
-  heartbeatMs?: number;
-  faults?: FaultOptions;
-  log?: Logger;
 }
 
 /** Starts a scanner line-stream simulator (the demo and `sim scanner` use this). */
 export async function startScannerStreamSim(o: ScannerStreamSimStart): Promise<{ sim: ScannerStreamSim; source: ScanSource; tcp?: { host: string; port: number } }> {
   const seed = o.seed ?? 1;
   const source = o.images ? await imageDirSource(o.images) : synthSource({ seed, personShare: o.personShare ?? 0.25, dual: true });
-  const sim = new ScannerStreamSim({
-    source,
-    seed,
-    ...(o.scans !== undefined ? { scans: o.scans } : {}),
-    ...(o.lineRateHz !== undefined ? { lineRateHz: o.lineRateHz } : {}),
-    ...(o.gapMs !== undefined ? { gapMs: o.gapMs } : {}),
-    ...(o.vehicleLeadMs !== undefined ? { vehicleLeadMs: o.vehicleLeadMs } : {}),
-    ...(o.heartbeatMs !== undefined ? { heartbeatMs: o.heartbeatMs } : {}),
-    ...(o.faults ? { faults: o.faults } : {}),
-    ...(o.log ? { log: o.log } : {}),
-  });
+  const { tcpPort: _port, host: _host, serial: _serial, images: _images, personShare: _share, ...given } = o;
+  // Options left undefined keep the simulator's defaults.
+  const simOptions = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Omit<ScannerSimOptions, 'source'>;
+  const sim = new ScannerStreamSim({ ...simOptions, source, seed });
   if (o.serial) {
     await sim.openSerial(o.serial.path, o.serial.baudRate);
     return { sim, source };

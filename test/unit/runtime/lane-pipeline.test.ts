@@ -38,6 +38,17 @@ class ScriptedDetector implements Detector {
   }
 }
 
+/** A detector whose analyses finish only when the test releases them, in order. */
+function heldDetector() {
+  const releases: ((d: Detection) => void)[] = [];
+  const detector: Detector = {
+    status: { state: 'ready', model: { name: 't', version: '1' } },
+    onStatus: () => () => {},
+    begin: () => ({ pushLines() {}, cancel() {}, finish: () => new Promise<Detection>((r) => releases.push(r)) }),
+  };
+  return { detector, release: (i: number, d: Detection) => releases[i](d) };
+}
+
 function lane(detector: Detector) {
   const bus = new EventBus<LaneEvents>(silentLogger());
   const health = new LaneHealth('l1');
@@ -143,41 +154,31 @@ describe('LanePipeline', () => {
   });
 
   it('stop() waits for a scan being decided so its result is not lost', async () => {
-    let release: (d: Detection) => void = () => {};
-    const slow: Detector = {
-      status: { state: 'ready', model: { name: 't', version: '1' } },
-      onStatus: () => () => {},
-      begin: () => ({ pushLines() {}, cancel() {}, finish: () => new Promise<Detection>((r) => (release = r)) }),
-    };
-    const { bus, results, pipeline } = lane(slow);
+    const held = heldDetector();
+    const { bus, results, pipeline } = lane(held.detector);
     await pipeline.start();
     bus.emit('scan.begin', meta('i'));
     bus.emit('scan.end', completed('i', 4));
     const stopped = pipeline.stop();
-    setTimeout(() => release(detection(0.7)), 20);
+    setTimeout(() => held.release(0, detection(0.7)), 20);
     await stopped;
     expect(results.map((r) => r.verdict)).toEqual(['person']);
   });
 
   it('the next vehicle can begin while the previous scan is still being analysed: both verdicts are published', async () => {
-    const releases: ((d: Detection) => void)[] = [];
-    const slow: Detector = {
-      status: { state: 'ready', model: { name: 't', version: '1' } },
-      onStatus: () => () => {},
-      begin: () => ({ pushLines() {}, cancel() {}, finish: () => new Promise<Detection>((r) => releases.push(r)) }),
-    };
-    const { bus, results, alerts, pipeline } = lane(slow);
+    const held = heldDetector();
+    const { bus, results, alerts, pipeline } = lane(held.detector);
     await pipeline.start();
     bus.emit('scan.begin', meta('j'));
     bus.emit('scan.end', completed('j', 4));
     bus.emit('scan.begin', meta('k'));
     bus.emit('vehicle.plate', { laneId: 'l1', plate: 'K-PLATE', at: 'now' });
     expect(pipeline.session.scanId).toBe('k');
-    releases[0](detection(0.8));
+    held.release(0, detection(0.8));
     await settle();
     bus.emit('scan.end', completed('k', 4));
     await settle();
-    releases[1](detection(0.1));
+    held.release(1, detection(0.1));
     await settle();
     expect(results.map((r) => [r.scanId, r.outcome, r.verdict, r.vehicle?.plate])).toEqual([
       ['j', 'completed', 'person', undefined],
@@ -187,18 +188,13 @@ describe('LanePipeline', () => {
   });
 
   it('a scan aborted while being analysed is reported once, as aborted', async () => {
-    let release: (d: Detection) => void = () => {};
-    const slow: Detector = {
-      status: { state: 'ready', model: { name: 't', version: '1' } },
-      onStatus: () => () => {},
-      begin: () => ({ pushLines() {}, cancel() {}, finish: () => new Promise<Detection>((r) => (release = r)) }),
-    };
-    const { bus, results, pipeline } = lane(slow);
+    const held = heldDetector();
+    const { bus, results, pipeline } = lane(held.detector);
     await pipeline.start();
     bus.emit('scan.begin', meta('m'));
     bus.emit('scan.end', completed('m', 4));
     bus.emit('scan.aborted', { scanId: 'm', laneId: 'l1', reason: 'scanner-fault', detail: 'late fault', at: 'now' });
-    release(detection(0.9));
+    held.release(0, detection(0.9));
     await settle();
     expect(results.map((r) => [r.scanId, r.outcome, r.verdict])).toEqual([['m', 'aborted', 'unavailable']]);
   });
