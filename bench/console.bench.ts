@@ -1,23 +1,8 @@
 import { LiveScan } from '../console/server/live-scan.js';
 import { materialRgb, renderScanPng } from '../console/server/scan-render.js';
-import type { LineBatch, ScanImage } from '../runtime/domain.js';
-import { synthesizeScan } from '../sim/xray/index.js';
+import type { LineBatch } from '../runtime/domain.js';
+import { scanLines, synthesizeScan } from '../sim/xray/index.js';
 import { defineBench, timeRuns } from './harness.js';
-
-/** Lines [first, first + count) of an image as a scanner batch (line-major). */
-function batchOf(image: ScanImage, first: number, count: number): LineBatch {
-  const ch = image.height;
-  const n = Math.min(count, image.width - first);
-  const high = new Uint16Array(n * ch);
-  const low = new Uint16Array(n * ch);
-  for (let i = 0; i < n; i++) {
-    for (let c = 0; c < ch; c++) {
-      high[i * ch + c] = image.high[c * image.width + first + i]!;
-      low[i * ch + c] = image.low![c * image.width + first + i]!;
-    }
-  }
-  return { scanId: 'b', firstIndex: first, count: n, channels: ch, high, low };
-}
 
 export default defineBench({
   area: 'console',
@@ -39,7 +24,7 @@ export default defineBench({
 
     // Live view: batches of 32 lines through the downsampler, as a scanner delivers them.
     const batches: LineBatch[] = [];
-    for (let first = 0; first < image.width; first += 32) batches.push(batchOf(image, first, 32));
+    for (let first = 0; first < image.width; first += 32) batches.push(scanLines(image, 'b', first, Math.min(32, image.width - first)));
     if (ctx.wants('console.live.downsample')) {
       let bytes = 0;
       const runs = await timeRuns(5, () => {

@@ -1,4 +1,5 @@
 import type { CompletedScan, LineBatch, ScanImage, ScanMeta } from '../../../runtime/domain.js';
+import { scanLines } from '../../../sim/xray/index.js';
 
 /**
  * A small dual-energy scan of a box truck with a person-shaped dense blob in the cargo, made
@@ -63,19 +64,9 @@ export function syntheticScan(opts: { scanId: string; laneId: string; lines?: nu
   return { meta, image: { width, height, pixelMm: 5, high, low }, person };
 }
 
-/** The image's lines [first, first + count) as a line-major batch, as a scanner sends them. */
+/** The image's lines [first, first + count), cut at the image's end, as a line-major batch, as a scanner sends them. */
 export function batchOf(scanId: string, image: ScanImage, first: number, count: number): LineBatch {
-  const ch = image.height;
-  const n = Math.min(count, image.width - first);
-  const high = new Uint16Array(n * ch);
-  const low = new Uint16Array(n * ch);
-  for (let i = 0; i < n; i++) {
-    for (let c = 0; c < ch; c++) {
-      high[i * ch + c] = image.high[c * image.width + first + i]!;
-      low[i * ch + c] = image.low![c * image.width + first + i]!;
-    }
-  }
-  return { scanId, firstIndex: first, count: n, channels: ch, high, low };
+  return scanLines(image, scanId, first, Math.min(count, image.width - first));
 }
 
 export function completed(meta: ScanMeta, image: ScanImage): CompletedScan {
