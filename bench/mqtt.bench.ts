@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AlertLedger } from '../outputs/mqtt/alert-ledger.js';
@@ -15,6 +15,7 @@ import { EventBus } from '../runtime/event-bus.js';
 import type { LaneEvents } from '../runtime/events.js';
 import { LaneHealth } from '../runtime/lane-health.js';
 import { silentLogger } from '../runtime/logger.js';
+import { freePort } from '../test/helpers/net.js';
 import { defineBench, median, percentile } from './harness.js';
 
 const MOSQUITTO = '/usr/sbin/mosquitto';
@@ -28,14 +29,6 @@ interface Broker {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function startBroker(dir: string): Promise<Broker> {
   if (!existsSync(MOSQUITTO)) {

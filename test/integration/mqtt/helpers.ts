@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
@@ -21,16 +21,9 @@ import type { Service } from '../../../runtime/service.js';
 export const MOSQUITTO = '/usr/sbin/mosquitto';
 export const haveMosquitto = existsSync(MOSQUITTO);
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../../helpers/net.js';
+
+export { freePort };
 
 export async function waitFor<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 15_000, everyMs = 25): Promise<T> {
   const t0 = Date.now();

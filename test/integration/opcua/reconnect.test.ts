@@ -1,19 +1,9 @@
-import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../runtime/logger.js';
 import { ScannerOpcuaServer, SIM_RESOURCE_PATH } from '../../../sim/scanner/opcua-server.js';
+import { freePort } from '../../helpers/net.js';
 import { isOk, makeClient, scannerState, type ClientUnderTest } from './harness.js';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 const servers: ScannerOpcuaServer[] = [];
 let c: ClientUnderTest | undefined;
