@@ -114,6 +114,12 @@ def render(report: dict, eval_section: str | None) -> str:
       "(a dose roughly 4× lower); 1–4 dead channels reading 0; 1–5 bursts of missing lines filled by interpolation; "
       "8-bit quantisation (I = round(I / 257) × 257, as fielded scanners export); and in 30 % of crops no "
       "low-energy image (logLow = logHigh, lowPresent = 0), so the model also works on single-energy scans.")
+    weights = t.get("placeWeights") or {}
+    if weights:
+        w("")
+        w("Person crops are drawn per hiding place in proportion to its share of the training people times a weight ("
+          + ", ".join(f"{k} × {v:g}" for k, v in sorted(weights.items())) + ", others × 1): these places are shown "
+          "more often than the data alone would show them.")
     w("")
     w("## Architecture")
     w("")
@@ -167,7 +173,6 @@ def render(report: dict, eval_section: str | None) -> str:
     w(f"- People localised by a region regardless of the scan score: {pct(v['personLocalised'])}.")
     w(f"- Calibration (Platt on validation): a = {m['calibration']['a']:.4f}, b = {m['calibration']['b']:.4f}; "
       f"region peak threshold {m['decoding']['peakThreshold']}.")
-    w("")
     for line in report.get("validationNotes", []):
         w(f"- {line}")
     w("")

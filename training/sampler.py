@@ -1,7 +1,8 @@
 """Balanced random crops with heatmap and tile-score targets.
 
 Every batch mixes three kinds of crop in fixed shares: crops on a person, crops from scans without
-people, and crops on a decoy (the hard negatives: water containers, sacks, carcasses ...). Each
+people, and crops on a decoy (the hard negatives: water containers, sacks, carcasses ...). Person
+crops can be weighted by hiding place (`place_weights`). Each
 iteration draws from its own generator seeded by (seed, iteration), so a resumed run sees exactly
 the batches an uninterrupted run would have seen.
 """
@@ -42,6 +43,7 @@ class CropSampler:
         max_rows: int = 384,
         shares: tuple[float, float, float] = (0.4, 0.3, 0.3),
         augment_cfg: AugmentConfig | None = None,
+        place_weights: dict[str, float] | None = None,
     ) -> None:
         self.scans = scans
         self.seed = seed
@@ -52,6 +54,13 @@ class CropSampler:
         self.shares = np.asarray(shares, dtype=np.float64) / sum(shares)
         self.aug = augment_cfg or AugmentConfig()
         self.person_refs = [(si, pi) for si, s in enumerate(scans) for pi in range(len(s.persons))]
+        # Person crops are drawn in proportion to their hiding place's weight (default 1), so that
+        # places the detector finds hardest can be shown more often than their share of the data.
+        weights = np.asarray(
+            [(place_weights or {}).get(str(scans[si].persons[pi].meta.get("hidingPlace")), 1.0) for si, pi in self.person_refs],
+            dtype=np.float64,
+        )
+        self.person_p = weights / weights.sum() if weights.size and weights.sum() > 0 else None
         self.clear_scans = [si for si, s in enumerate(scans) if not s.persons]
         self.decoy_refs = [(si, di) for si, s in enumerate(scans) for di in range(len(s.decoys))]
         if not self.person_refs:
@@ -82,7 +91,7 @@ class CropSampler:
         if kind == "decoy" and not self.decoy_refs:
             kind = "clear"
         if kind == "person":
-            si, pi = self.person_refs[int(rng.integers(len(self.person_refs)))]
+            si, pi = self.person_refs[int(rng.choice(len(self.person_refs), p=self.person_p))]
             scan = self.scans[si]
             focus = scan.persons[pi].box
         elif kind == "decoy":

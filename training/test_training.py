@@ -13,9 +13,10 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from augment import AugmentConfig, augment, interpolate_lines  # noqa: E402
-from dataset import Person  # noqa: E402
+from dataset import Person, Scan  # noqa: E402
 from evaluate import connected_regions, decode_regions, fit_platt, platt, roc_auc, threshold_at_false_alarm, tile_starts, Tiling  # noqa: E402
 from model import PersonFCN, macs_per_megapixel  # noqa: E402
+from sampler import CropSampler  # noqa: E402
 from preprocess import area_weights, log_channel, model_input, pad_to_multiple, resample_area  # noqa: E402
 
 
@@ -103,6 +104,29 @@ class Decoding(unittest.TestCase):
         p = Person(box=(10, 10, 4, 4), mask_x0=10, mask_y0=10, mask=np.ones((4, 4), np.float32))
         self.assertAlmostEqual(p.share_inside(0, 0, 12, 100), 0.5)
         self.assertEqual(p.share_inside(20, 0, 10, 10), 0.0)
+
+
+class Sampling(unittest.TestCase):
+    def test_place_weights_set_the_share_of_person_crops(self) -> None:
+        def scan(i: int, places: list[str]) -> Scan:
+            persons = [Person(box=(4, 4, 4, 4), mask_x0=4, mask_y0=4, mask=np.ones((4, 4), np.float32), meta={"hidingPlace": pl})
+                       for pl in places]
+            img = np.full((32, 64), 60000, np.uint16)
+            mask = np.zeros((32, 64), np.uint8)
+            if i == 0:
+                mask[4:8, 4:8] = 255  # only the car-boot scan's crops carry heatmap targets
+            return Scan(f"s{i}", img, None, mask, persons, [], {})
+
+        scans = [scan(0, ["car-boot"]), scan(1, ["false-wall", "false-wall", "false-wall"]), scan(2, [])]
+        even = CropSampler(scans, seed=0, crop_lines=32, max_rows=32)
+        np.testing.assert_allclose(even.person_p, [0.25] * 4)
+        boosted = CropSampler(scans, seed=0, crop_lines=32, max_rows=32, place_weights={"car-boot": 3.0})
+        np.testing.assert_allclose(boosted.person_p, [0.5, 1 / 6, 1 / 6, 1 / 6])
+        # The crops follow the weights: the boosted person's scan supplies about half the person crops.
+        boosted = CropSampler(scans, seed=0, crop_lines=32, max_rows=32, shares=(1.0, 0.0, 0.0), place_weights={"car-boot": 3.0})
+        rng = np.random.default_rng(7)
+        from_boot = [float(boosted.sample(rng)[1].sum()) > 0 for _ in range(1000)]
+        self.assertAlmostEqual(float(np.mean(from_boot)), 0.5, delta=0.05)
 
 
 class Model(unittest.TestCase):

@@ -67,6 +67,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--dataset-note", default="", help="text for manifest.training.dataset")
     p.add_argument("--train-seeds", default="", help="text for manifest.training.trainSeeds")
     p.add_argument("--val-seeds", default="", help="text for manifest.training.valSeeds")
+    p.add_argument("--place-weights", default="", help="person crops drawn per hiding place in proportion to these weights, e.g. 'car-boot=2,cavity-in-load=2' (others 1)")
     p.add_argument("--stop-after", type=int, default=0, help="stop (with a checkpoint) after this many iterations in this process; 0 = run to the end")
     return p.parse_args()
 
@@ -90,12 +91,27 @@ def lr_at(it: int, total: int, base: float, warmup: int = 100) -> float:
 
 def config_key(args: argparse.Namespace) -> str:
     """Identifies a run: its settings and the contents of its data sets (a regenerated data set starts a new run)."""
-    keys = {k: getattr(args, k) for k in ("train", "val", "pixel_mm", "iterations", "batch", "lr", "seed", "tile_lines", "crop_rows")}
+    keys = {k: getattr(args, k) for k in ("train", "val", "pixel_mm", "iterations", "batch", "lr", "seed", "tile_lines", "crop_rows", "place_weights")}
     for d in args.train + [args.val]:
         labels = os.path.join(d, "labels.jsonl")
         with open(labels, "rb") as f:
             keys[labels] = hashlib.sha256(f.read()).hexdigest()
     return hashlib.sha256(json.dumps(keys, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def parse_place_weights(text: str) -> dict[str, float]:
+    """'car-boot=2,cavity-in-load=1.5' -> {'car-boot': 2.0, 'cavity-in-load': 1.5}."""
+    weights: dict[str, float] = {}
+    for part in filter(None, (t.strip() for t in text.split(","))):
+        name, sep, value = part.partition("=")
+        try:
+            w = float(value)
+        except ValueError:
+            w = -1.0
+        if not sep or not name or not w > 0:
+            raise SystemExit(f"train: --place-weights: '{part}' is not <hiding place>=<positive number>")
+        weights[name] = w
+    return weights
 
 
 def save_checkpoint(path: str, state: dict) -> None:
@@ -137,7 +153,13 @@ def main() -> None:
             log(f"loaded {len(val_cache)} validation scans in {time.time() - t0:.1f} s")
         return val_cache
 
-    sampler = CropSampler(train_scans, seed=args.seed, crop_lines=args.tile_lines, max_rows=args.crop_rows, augment_cfg=AugmentConfig())
+    place_weights = parse_place_weights(args.place_weights)
+    known_places = {str(p.meta.get("hidingPlace")) for s in train_scans for p in s.persons}
+    unknown = sorted(set(place_weights) - known_places)
+    if unknown:
+        raise SystemExit(f"train: --place-weights names hiding places absent from the training set: {', '.join(unknown)} (present: {', '.join(sorted(known_places))})")
+    sampler = CropSampler(train_scans, seed=args.seed, crop_lines=args.tile_lines, max_rows=args.crop_rows, augment_cfg=AugmentConfig(),
+                          place_weights=place_weights)
     tiling = Tiling(args.tile_lines, args.overlap_lines)
     model = PersonFCN()
     ema = copy.deepcopy(model)
@@ -284,6 +306,7 @@ def finish(args, ema: PersonFCN, val_scans, history: dict, train_seconds: float,
             "valSeeds": args.val_seeds,
             "iterations": args.iterations,
             "batch": args.batch,
+            "placeWeights": parse_place_weights(args.place_weights),
             "commit": git_commit(os.path.dirname(os.path.abspath(__file__))),
         },
     )

@@ -7,21 +7,23 @@
 #   npm run train -- --fresh    discard checkpoints and train from scratch
 #   npm run train -- --data-only   only (re)generate the data sets
 #
-# Settings (environment): TRAIN_COUNT, VAL_COUNT, ITERATIONS, BATCH, SEED, VERSION, THREADS, DATA_DIR, WORK_DIR, OUT_DIR, PYTHON,
+# Settings (environment): TRAIN_COUNT, VAL_COUNT, ITERATIONS, BATCH, SEED, VERSION, THREADS, PLACE_WEIGHTS, DATA_DIR, WORK_DIR, OUT_DIR, PYTHON,
 # DATA_SIM_COMMIT (the synthesizer commit that generates the data; 'worktree' for the working tree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-/usr/bin/python3}
 TRAIN_SEED=0            # training seeds: 0 .. TRAIN_COUNT-1 (synthesizer train range 0 .. 999,999)
-TRAIN_COUNT=${TRAIN_COUNT:-1000}
+TRAIN_COUNT=${TRAIN_COUNT:-2000}
 VAL_SEED=1000000        # validation seeds: 1,000,000 .. (synthesizer validation range 1,000,000 .. 1,099,999)
-VAL_COUNT=${VAL_COUNT:-250}
-ITERATIONS=${ITERATIONS:-4000}
+VAL_COUNT=${VAL_COUNT:-300}
+ITERATIONS=${ITERATIONS:-6000}
 BATCH=${BATCH:-16}
 SEED=${SEED:-1}
-VERSION=${VERSION:-1.1.0}
+VERSION=${VERSION:-1.2.0}
 THREADS=${THREADS:-2}
+# Person crops per hiding place, relative to their share of the data (others 1).
+PLACE_WEIGHTS=${PLACE_WEIGHTS-car-boot=2,cavity-in-load=2,behind-seats=1.5}
 DATA_DIR=${DATA_DIR:-training/data}
 WORK_DIR=${WORK_DIR:-training/.cache/run}
 OUT_DIR=${OUT_DIR:-models/person-fcn}
@@ -49,7 +51,7 @@ export MALLOC_MMAP_THRESHOLD_=4000000000 MALLOC_TRIM_THRESHOLD_=4000000000 OMP_W
 # commit's tree is extracted from git history into training/.cache/sim-<commit> and run with this
 # checkout's node_modules. DATA_SIM_COMMIT=worktree uses the synthesizer in the working tree
 # instead (to train the next model version; then update the default here and in docs/training.md).
-DATA_SIM_COMMIT=${DATA_SIM_COMMIT:-e2c785512d1685f00befe54f2143532299a6a852}
+DATA_SIM_COMMIT=${DATA_SIM_COMMIT:-6c2ed53076f96f63b68b0e4f7364fccd4ee9001f}
 if [[ $DATA_SIM_COMMIT == worktree ]]; then
   SIM_ROOT=.
   SIM_COMMIT="$(git log -1 --format=%h -- sim/xray 2>/dev/null || echo unknown) (working tree)"
@@ -90,7 +92,7 @@ fi
 
 "$PYTHON" training/train.py \
   --train "$DATA_DIR/train" --val "$DATA_DIR/val" --out "$OUT_DIR" --work "$WORK_DIR" \
-  --iterations "$ITERATIONS" --batch "$BATCH" --seed "$SEED" --version "$VERSION" --threads "$THREADS" --val-every 600 --cache training/.cache/scans \
+  --iterations "$ITERATIONS" --batch "$BATCH" --seed "$SEED" --version "$VERSION" --threads "$THREADS" --val-every 600 --cache training/.cache/scans --place-weights "$PLACE_WEIGHTS" \
   --dataset-note "checkpoint-edge sim xray --dual --format raw (5 mm, default settings), sim/xray at commit $SIM_COMMIT, source sha256 $SIM_HASH" \
   --train-seeds "$TRAIN_SEED..$((TRAIN_SEED + TRAIN_COUNT - 1))" \
   --val-seeds "$VAL_SEED..$((VAL_SEED + VAL_COUNT - 1))"
