@@ -144,6 +144,7 @@ export class ScanAnalysis implements StreamingAnalysis {
       score: calibrate(best, m.calibration),
       regions,
       model: this.#ctx.identity,
+      ...(m.operatingPoint ? { operatingThreshold: m.operatingPoint.scoreThreshold } : {}),
       msAfterEnd: performance.now() - t0,
       msInference: this.#msInference,
     };

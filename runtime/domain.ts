@@ -87,6 +87,8 @@ export interface Detection {
   score: number;
   regions: Region[];
   model: ModelIdentity;
+  /** The model's own alert threshold for this score (its manifest's operating point), when it has one. */
+  operatingThreshold?: number;
   /** Wall time from the scan's last line to the detection being ready. */
   msAfterEnd: number;
   /** Total inference time spent on this scan. */
@@ -116,6 +118,8 @@ export interface ScanResult {
   /** Why the verdict is 'unavailable'. */
   unavailableReason?: string;
   score: number | null;
+  /** The alert threshold the verdict was decided at (absent when the model gave no score). */
+  threshold?: number;
   regions: Region[];
   model: ModelIdentity | null;
   vehicle?: VehicleInfo;

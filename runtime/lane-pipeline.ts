@@ -8,9 +8,15 @@ import type { Logger } from './logger.js';
 import { ScanSession } from './scan-session.js';
 import type { Service } from './service.js';
 
+/** Alert threshold for a model that names no operating point and a lane that sets none. */
+export const DEFAULT_ALERT = 0.5;
+
 export interface Thresholds {
-  /** Scan score at or above which the verdict is 'person' and an alert is raised. */
-  alert: number;
+  /**
+   * Scan score at or above which the verdict is 'person' and an alert is raised. Undefined: the
+   * operating point the detection's model ships with, else DEFAULT_ALERT.
+   */
+  alert?: number;
   /** Regions scoring below this are not reported. */
   region: number;
 }
@@ -174,7 +180,8 @@ export class LanePipeline implements Service {
     if (s.state !== 'analysing') return;
     const { thresholds } = this.#o;
     let verdict: Verdict = 'unavailable';
-    if (detection) verdict = detection.score >= thresholds.alert ? 'person' : 'clear';
+    const threshold = detection ? (thresholds.alert ?? detection.operatingThreshold ?? DEFAULT_ALERT) : undefined;
+    if (detection && threshold !== undefined) verdict = detection.score >= threshold ? 'person' : 'clear';
     const regions = detection ? detection.regions.filter((r) => r.score >= thresholds.region) : [];
     const missing = completed.image.missing ? completed.image.missing.reduce((a, b) => a + b, 0) : 0;
     const result: ScanResult = {
@@ -188,6 +195,7 @@ export class LanePipeline implements Service {
       verdict,
       ...(unavailable ? { unavailableReason: unavailable } : {}),
       score: detection ? detection.score : null,
+      ...(threshold !== undefined ? { threshold } : {}),
       regions,
       model: detection ? detection.model : null,
       vehicle: { ...scan.vehicle },

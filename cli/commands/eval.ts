@@ -34,7 +34,8 @@ Options:
   --data <dir>           read the test scans from a data set folder written by 'checkpoint-edge sim xray'
                          (seeds in the test range only) instead of synthesizing them; --count limits them
   --out <dir>            write the results here instead of the model folder
-  --alert <t>            lane alert threshold to report figures at (default 0.5)
+  --alert <t>            lane alert threshold to report figures at (default: the model's operating point
+                         from its manifest, as a lane that sets no thresholds.alert uses; else 0.5)
   --region <t>           region threshold (default 0.3)`,
   async run(argv) {
     const args = parseCommandArgs(cmd, argv, {
@@ -71,7 +72,6 @@ Options:
     const robustCount = int('robust-count', v['robust-count'], Math.min(60, count), 0, 100_000);
     const workers = int('workers', v.workers, Math.max(1, availableParallelism() - 1), 0, 64);
     const threads = int('threads', v.threads, 1, 1, 64);
-    const alert = frac('alert', v.alert, 0.5);
     const region = frac('region', v.region, 0.3);
     const dir = modelDir(v.model ?? DEFAULT_MODEL);
     const out = resolve(v.out ?? dir);
@@ -82,6 +82,9 @@ Options:
       process.stderr.write(`eval: detection unavailable: ${st.reason}\n`);
       return EXIT.failure;
     }
+    const fromManifest = detector.manifest?.operatingPoint?.scoreThreshold;
+    const alert = frac('alert', v.alert, fromManifest ?? 0.5);
+    const alertSource = v.alert !== undefined ? 'option' : fromManifest !== undefined ? 'manifest' : 'fallback';
     process.stderr.write(`eval: ${st.model.name} ${st.model.version}: ${v.data ? `test scans of ${v.data}` : `${count} test scans from seed ${seedStart}`}, ${robustCount} with robustness variants, ${workers} synthesis worker(s), ${threads} inference thread(s)\n`);
     const t0 = Date.now();
     let result;
@@ -96,6 +99,7 @@ Options:
         workers,
         ...(v.data ? { dataDir: resolve(v.data) } : {}),
         alert,
+        alertSource,
         region,
         maxFalseAlarmRate: 0.02,
         progress: (done, total) => {

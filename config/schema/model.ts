@@ -8,6 +8,9 @@ export const model = z.strictObject({
 }).describe('The concealed-person detection model.');
 
 export const thresholds = z.strictObject({
-  alert: numIn(0, 1).default(0.5).describe('Scan score at or above which the verdict is "person" and an alert is raised.'),
+  alert: numIn(0, 1).optional().describe(
+    'Scan score at or above which the verdict is "person" and an alert is raised. Not set: the model\'s own operating point ' +
+      '(operatingPoint.scoreThreshold in its manifest.json: at most 2 % false alarms on its validation scans), or 0.5 for a model without one.',
+  ),
   region: numIn(0, 1).default(0.3).describe('Regions scoring below this are not reported.'),
 }).describe('Decision thresholds of the lane.');

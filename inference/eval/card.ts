@@ -24,12 +24,14 @@ export function evalSection(r: EvalReport, pictures: { roc: string; examples: { 
   L.push(`Written by \`npm run eval\` on ${r.generatedAt.slice(0, 10)} for model ${r.model.name} ${r.model.version} (sha256 \`${r.model.sha256?.slice(0, 16)}…\`); full figures in \`eval.json\`.`);
   L.push(`Test set: ${r.testSet.count} synthetic scans, seeds ${r.testSet.firstSeed}–${r.testSet.lastSeed} (the synthesizer's test range ${r.testSet.testSeedRange.first}–${r.testSet.testSeedRange.last}, never used in training), settings \`${JSON.stringify(r.testSet.settings)}\`, analysed by the runtime (inference/) exactly as a lane does. ${r.durationS} s in all; median ${r.timing.msPerScanMedian} ms per scan of ${r.timing.scanMegapixelsMedian} megapixels.`, '');
   L.push(`A person counts as found when the scan's verdict is person and a reported region (score ≥ ${op.region}) overlaps the person's box with IoU ≥ 0.1 or the region's centre lies inside the person's box. False alarms: verdict person on a scan without people.`, '');
-  L.push(`**Operating threshold** (≤ ${pct(op.maxFalseAlarmRate)} false alarms on this test set's clear scans): alert = ${num(op.alert, 4)}.`, '');
+  L.push(`**Operating threshold** (≤ ${pct(op.maxFalseAlarmRate)} false alarms on this test set's clear scans): alert = ${num(op.alert, 4)}.${r.thresholds.laneDefault.alertSource === 'manifest' ? ' A lane that sets no alert threshold decides at the second row\'s, fixed on validation scans before this test set was seen.' : ''}`, '');
   const a = o.atOperating;
   L.push(`**Acceptance** (${r.acceptance.target}): ${r.acceptance.met ? '**met**' : '**not met**'}: ${a.peopleFound} of ${a.people} people found (${pct2(a.recall)}) with ${a.falseAlarms} of ${a.clearScans} scans without people flagged (${pct2(a.falseAlarmRate)}).`, '');
   L.push(HEAD);
   L.push(ratesRow(`operating threshold ${num(op.alert, 3)}`, o.atOperating, o.auc));
-  L.push(ratesRow(`lane default alert ${r.thresholds.laneDefault.alert}`, o.atLaneDefault, o.auc));
+  const lane = r.thresholds.laneDefault;
+  const laneLabel = { manifest: `lane default ${num(lane.alert, 3)} (the manifest's operating point, chosen on validation scans)`, option: `alert ${num(lane.alert, 3)} (--alert)`, fallback: `lane default ${num(lane.alert, 3)} (the model names no operating point)` }[lane.alertSource];
+  L.push(ratesRow(laneLabel, o.atLaneDefault, o.auc));
   L.push('');
   L.push(`![ROC curve](${pictures.roc})`, '');
   L.push('### By category (at the operating threshold)', '');

@@ -17,8 +17,9 @@ export interface EvalOptions {
   workers: number;
   /** Read the test scans from this data set folder instead of synthesizing them. */
   dataDir?: string;
-  /** Lane defaults (lanes[].thresholds). */
+  /** Lane defaults (lanes[].thresholds): the alert threshold a lane decides at when it sets none, and where it comes from. */
   alert: number;
+  alertSource: 'manifest' | 'option' | 'fallback';
   region: number;
   maxFalseAlarmRate: number;
   progress?: (done: number, total: number, seed: number) => void;
@@ -44,7 +45,7 @@ export interface EvalReport {
   durationS: number;
   testSet: { generator: string; dataDir?: string; firstSeed: number; lastSeed: number; count: number; testSeedRange: { first: number; last: number }; settings: EvalSettings; robustnessScans: number };
   definitions: Record<string, string>;
-  thresholds: { laneDefault: { alert: number; region: number }; operating: { alert: number; region: number; maxFalseAlarmRate: number } };
+  thresholds: { laneDefault: { alert: number; alertSource: 'manifest' | 'option' | 'fallback'; region: number }; operating: { alert: number; region: number; maxFalseAlarmRate: number } };
   overall: { auc: number; atLaneDefault: Rates; atOperating: Rates };
   acceptance: { target: string; recallAtOperating: number; falseAlarmRateAtOperating: number; met: boolean };
   byVehicleClass: Record<string, GroupFigures>;
@@ -179,7 +180,7 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
       auc: 'ROC AUC of the calibrated scan score, scans with people against scans without',
       operatingThreshold: `the lowest alert threshold with at most ${(o.maxFalseAlarmRate * 100).toFixed(0)} % false alarms on the scans without people of this test set`,
     },
-    thresholds: { laneDefault: { alert: o.alert, region: o.region }, operating: { alert: thr, region: o.region, maxFalseAlarmRate: o.maxFalseAlarmRate } },
+    thresholds: { laneDefault: { alert: o.alert, alertSource: o.alertSource, region: o.region }, operating: { alert: thr, region: o.region, maxFalseAlarmRate: o.maxFalseAlarmRate } },
     overall: { auc: auc(records), atLaneDefault: rates(records, o.alert), atOperating: atOp },
     acceptance: { target: 'recall >= 95 % at <= 2 % false alarms on scans without people', recallAtOperating: atOp.recall, falseAlarmRateAtOperating: atOp.falseAlarmRate, met: atOp.recall >= 0.95 && atOp.falseAlarmRate <= 0.02 },
     byVehicleClass: group((r) => r.vehicleClass),

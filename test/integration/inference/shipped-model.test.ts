@@ -43,7 +43,9 @@ describe('shipped model on synthetic test scans', () => {
   it(`flags the people in test scan ${PERSON_SEED} with a region on each`, async () => {
     const { scan, d } = await analyse(PERSON_SEED);
     expect(scan.truth.people.length).toBeGreaterThan(0);
-    const threshold = det.manifest!.operatingPoint?.scoreThreshold ?? 0.5;
+    const threshold = det.manifest!.operatingPoint!.scoreThreshold;
+    // The detection carries the model's operating point: lanes without thresholds.alert decide at it.
+    expect(d.operatingThreshold).toBe(threshold);
     expect(d.score).toBeGreaterThanOrEqual(threshold);
     expect(matchPeople(scan.truth.people.map((p) => p.box), d.regions, 0.3).every(Boolean)).toBe(true);
   });

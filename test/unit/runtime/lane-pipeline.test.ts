@@ -5,7 +5,7 @@ import type { Alert, CompletedScan, Detection, LineBatch, ScanMeta, ScanResult }
 import { EventBus } from '../../../runtime/event-bus.js';
 import type { LaneEvents } from '../../../runtime/events.js';
 import { LaneHealth } from '../../../runtime/lane-health.js';
-import { LanePipeline } from '../../../runtime/lane-pipeline.js';
+import { DEFAULT_ALERT, LanePipeline, type Thresholds } from '../../../runtime/lane-pipeline.js';
 import { silentLogger } from '../../../runtime/logger.js';
 
 const CH = 4;
@@ -49,7 +49,7 @@ function heldDetector() {
   return { detector, release: (i: number, d: Detection) => releases[i](d) };
 }
 
-function lane(detector: Detector) {
+function lane(detector: Detector, thresholds: Thresholds = { alert: 0.5, region: 0.3 }) {
   const bus = new EventBus<LaneEvents>(silentLogger());
   const health = new LaneHealth('l1');
   health.attach(bus);
@@ -57,7 +57,7 @@ function lane(detector: Detector) {
   const alerts: Alert[] = [];
   bus.on('scan.decided', 'test', ({ result }) => void results.push(result));
   bus.on('alert.raised', 'test', (a) => void alerts.push(a));
-  const pipeline = new LanePipeline({ siteId: 's1', laneId: 'l1', bus, detector, thresholds: { alert: 0.5, region: 0.3 }, log: silentLogger() });
+  const pipeline = new LanePipeline({ siteId: 's1', laneId: 'l1', bus, detector, thresholds, log: silentLogger() });
   return { bus, health, results, alerts, pipeline };
 }
 
@@ -93,6 +93,26 @@ describe('LanePipeline', () => {
     expect(alerts).toEqual([]);
   });
 
+  it('without a lane alert threshold, decides at the model\'s operating point (else 0.5), and the result names the threshold used', async () => {
+    const decide = async (d: Detection, thresholds: Thresholds) => {
+      const { bus, results, alerts, pipeline } = lane(new ScriptedDetector(d), thresholds);
+      await pipeline.start();
+      bus.emit('scan.begin', meta('t'));
+      bus.emit('scan.end', completed('t', 4));
+      await settle();
+      return { result: results[0], alerts: alerts.length };
+    };
+    const op = (score: number, operatingThreshold?: number): Detection => ({ ...detection(score), ...(operatingThreshold !== undefined ? { operatingThreshold } : {}) });
+    // The model's operating point 0.7 decides: 0.6 is clear, 0.75 is person.
+    expect((await decide(op(0.6, 0.7), { region: 0.3 })).result).toMatchObject({ verdict: 'clear', threshold: 0.7 });
+    expect(await decide(op(0.75, 0.7), { region: 0.3 })).toMatchObject({ result: { verdict: 'person', threshold: 0.7 }, alerts: 1 });
+    // A lane's own alert threshold overrides the model's.
+    expect((await decide(op(0.6, 0.7), { alert: 0.5, region: 0.3 })).result).toMatchObject({ verdict: 'person', threshold: 0.5 });
+    // Neither: the fallback.
+    expect((await decide(op(DEFAULT_ALERT - 0.01), { region: 0.3 })).result).toMatchObject({ verdict: 'clear', threshold: DEFAULT_ALERT });
+    expect((await decide(op(DEFAULT_ALERT), { region: 0.3 })).result).toMatchObject({ verdict: 'person', threshold: DEFAULT_ALERT });
+  });
+
   it('never reports a scan as clear when detection is unavailable: verdict unavailable and a critical alert', async () => {
     const { bus, results, alerts, pipeline, health } = lane(new UnavailableDetector('model file models/x/model.onnx is missing'));
     await pipeline.start();
@@ -102,6 +122,7 @@ describe('LanePipeline', () => {
     bus.emit('scan.end', completed('c', 4));
     await settle();
     expect(results[0]).toMatchObject({ verdict: 'unavailable', score: null });
+    expect(results[0].threshold).toBeUndefined();
     expect(results[0].unavailableReason).toContain('missing');
     expect(alerts).toMatchObject([{ kind: 'detection-unavailable', severity: 'critical' }]);
   });
