@@ -28,7 +28,7 @@ Options:
   --model <dir>          model folder (default ${DEFAULT_MODEL})
   --count <n>            test scans (default 300)
   --seed-start <seed>    first seed (default ${TEST_SEEDS.first}); all seeds must lie in the test range
-  --robust-count <n>     scans also evaluated under each robustness variant (default 60)
+  --robust-count <n>     scans also evaluated under each robustness variant (default 150)
   --workers <n>          synthesis worker threads (default: cores - 1, at least 1)
   --threads <n>          onnxruntime threads (default 1)
   --data <dir>           read the test scans from a data set folder written by 'checkpoint-edge sim xray'
@@ -69,7 +69,7 @@ Options:
     if (!v.data && (seedStart < TEST_SEEDS.first || seedStart + count - 1 > TEST_SEEDS.last)) {
       throw new UsageError(`eval: seeds ${seedStart}–${seedStart + count - 1} leave the held-out test range ${TEST_SEEDS.first}–${TEST_SEEDS.last} (docs/xray-synthesizer.md); other seeds may have been used in training`);
     }
-    const robustCount = int('robust-count', v['robust-count'], Math.min(60, count), 0, 100_000);
+    const robustCount = int('robust-count', v['robust-count'], Math.min(150, count), 0, 100_000);
     const workers = int('workers', v.workers, Math.max(1, availableParallelism() - 1), 0, 64);
     const threads = int('threads', v.threads, 1, 1, 64);
     const region = frac('region', v.region, 0.3);
