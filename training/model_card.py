@@ -233,8 +233,10 @@ KNOWN_LIMITS = [
     "cargo are the hardest case. Scans coarser than 20 mm are upsampled by nothing and lose that detail.",
     "People in very dense cargo (steel, machinery, stacked drums) attenuate the beam so strongly that the person's "
     "contrast sinks into noise; recall is lowest there (see the per-density figures).",
-    "Single-energy scans: 30 % of training crops had no low-energy image, yet without it the scan scores of "
-    "vehicles without people rise; the held-out robustness table (high-energy-only) shows the false alarms this costs.",
+    "Single-energy scans: 30 % of training crops had no low-energy image, but calibration and the operating point "
+    "were fitted on dual-energy scans; without the low-energy image the model loses the material contrast between a "
+    "body and organic cargo, and the held-out robustness table (high-energy-only) shows what that costs in people "
+    "found and false alarms.",
     "Decoys shaped and dense like a body (carcasses, water containers) are the main source of false alarms.",
     "The tile score sees one tile at a time: a person cut across two tiles is scored in the tile that holds most of "
     "them (tiles overlap by 64 lines = 0.64 m).",
