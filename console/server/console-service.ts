@@ -94,7 +94,12 @@ export class ConsoleService implements Service, ConsoleActions {
     this.#users = users;
     const credentials = ctx.demo && !usersError ? await this.#demoAccounts(users) : null;
     this.#store = new ConsoleStore(join(ctx.dataDir, 'console.sqlite'));
-    this.#sessions = new SessionStore({ ttlMs: ctx.config.console.sessionTtlMinutes * 60_000 });
+    this.#sessions = new SessionStore({
+      ttlMs: ctx.config.console.sessionTtlMinutes * 60_000,
+      persist: this.#store,
+      // Log-ins still work; only their surviving a restart is lost until the database is writable again.
+      onPersistError: (err, action) => this.#log.error({ err }, `console: could not ${action} in ${this.#store?.path}: ${err.message}; sessions opened now end with a restart`),
+    });
     this.#stream = new EventStream({ isLive: (s) => s.expiresAt > Date.now() && accountExists(users, s.user) });
     this.#images = new ScanImageArchive({ dir: join(ctx.dataDir, 'console', 'scans'), log: this.#log });
     this.#api = new ConsoleApi({ store: this.#store, users, sessions: this.#sessions, stream: this.#stream, images: this.#images, actions: this, log: this.#log, secureCookie: false });

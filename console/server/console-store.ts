@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Alert, AlertEvent, Disposition, ScanResult, Verdict } from '../../runtime/domain.js';
 import type { AlertRecord, AuditEntry, ScanRow } from './messages.js';
+import type { Session, SessionPersistence } from './sessions.js';
 
 export type { AlertRecord, AuditEntry, ScanRow };
 
@@ -39,6 +40,8 @@ CREATE TABLE IF NOT EXISTS audit (
   id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, user TEXT, role TEXT, action TEXT NOT NULL,
   target TEXT, ok INTEGER NOT NULL, detail TEXT, ip TEXT);
 CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
+CREATE TABLE IF NOT EXISTS sessions (
+  id TEXT PRIMARY KEY, user TEXT NOT NULL, role TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
 `;
 
 interface AlertDbRow {
@@ -55,9 +58,10 @@ interface AlertDbRow {
 
 /**
  * The console's durable state in one SQLite file (<dataDir>/console.sqlite): scan history,
- * alerts with their acknowledgements and dispositions, and the audit log.
+ * alerts with their acknowledgements and dispositions, the audit log, and the log-in sessions
+ * (by the sha256 of their tokens, never the tokens).
  */
-export class ConsoleStore {
+export class ConsoleStore implements SessionPersistence {
   readonly path: string;
   readonly #db: Database.Database;
 
@@ -76,6 +80,25 @@ export class ConsoleStore {
 
   close(): void {
     this.#db.close();
+  }
+
+  loadSessions(now: number): Session[] {
+    const rows = this.#db.prepare('SELECT id, user, role, created_at, expires_at FROM sessions WHERE expires_at > ?').all(now) as {
+      id: string; user: string; role: Session['role']; created_at: number; expires_at: number;
+    }[];
+    return rows.map((r) => ({ id: r.id, user: r.user, role: r.role, createdAt: r.created_at, expiresAt: r.expires_at }));
+  }
+
+  saveSession(s: Session): void {
+    this.#db.prepare('INSERT OR REPLACE INTO sessions (id, user, role, created_at, expires_at) VALUES (?, ?, ?, ?, ?)').run(s.id, s.user, s.role, s.createdAt, s.expiresAt);
+  }
+
+  deleteSession(id: string): void {
+    this.#db.prepare('DELETE FROM sessions WHERE id = ?').run(id);
+  }
+
+  deleteExpiredSessions(now: number): void {
+    this.#db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(now);
   }
 
   recordScan(r: ScanResult): void {

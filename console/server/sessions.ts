@@ -13,18 +13,50 @@ export interface Session {
 
 export const SESSION_COOKIE = 'ce_session';
 
+/** Where sessions outlive the process (the console's SQLite file). Only token digests are stored. */
+export interface SessionPersistence {
+  /** The sessions still live at `now`. */
+  loadSessions(now: number): Session[];
+  saveSession(s: Session): void;
+  deleteSession(id: string): void;
+  deleteExpiredSessions(now: number): void;
+}
+
 /**
- * Log-in sessions, in memory: a restart logs everyone out. A session lasts ttlMs from log-in
- * (absolute, not sliding), so a console left open at shift change asks for the next log-in.
+ * Log-in sessions. A session lasts ttlMs from log-in (absolute, not sliding), so a console left
+ * open at shift change asks for the next log-in. With `persist`, sessions are written through to
+ * it and loaded back at start, so a restart of the runtime does not log the operators out; a
+ * write that fails is reported to `onPersistError` and the session goes on in memory.
  */
 export class SessionStore {
   readonly #sessions = new Map<string, Session>();
   readonly #ttlMs: number;
   readonly #now: () => number;
+  readonly #persist: SessionPersistence | undefined;
+  readonly #onPersistError: (err: Error, action: string) => void;
 
-  constructor(opts: { ttlMs: number; now?: () => number }) {
+  constructor(opts: { ttlMs: number; now?: () => number; persist?: SessionPersistence; onPersistError?: (err: Error, action: string) => void }) {
     this.#ttlMs = opts.ttlMs;
     this.#now = opts.now ?? (() => Date.now());
+    this.#persist = opts.persist;
+    this.#onPersistError = opts.onPersistError ?? (() => {});
+    if (this.#persist) {
+      const now = this.#now();
+      this.#write('load the sessions', (p) => {
+        p.deleteExpiredSessions(now);
+        // A session never outlives this process's ttl, even if it was opened under a longer one.
+        for (const s of p.loadSessions(now)) this.#sessions.set(s.id, { ...s, expiresAt: Math.min(s.expiresAt, s.createdAt + this.#ttlMs) });
+      });
+    }
+  }
+
+  #write(action: string, fn: (p: SessionPersistence) => void): void {
+    if (!this.#persist) return;
+    try {
+      fn(this.#persist);
+    } catch (err) {
+      this.#onPersistError(err instanceof Error ? err : new Error(String(err)), action);
+    }
   }
 
   get ttlMs(): number {
@@ -38,6 +70,7 @@ export class SessionStore {
     const now = this.#now();
     const session: Session = { id: digest(token), user, role, createdAt: now, expiresAt: now + this.#ttlMs };
     this.#sessions.set(session.id, session);
+    this.#write('save the session', (p) => p.saveSession(session));
     return { token, session };
   }
 
@@ -49,6 +82,7 @@ export class SessionStore {
     if (!s) return null;
     if (s.expiresAt <= this.#now()) {
       this.#sessions.delete(id);
+      this.#write('delete the session', (p) => p.deleteSession(id));
       return null;
     }
     return s;
@@ -59,6 +93,7 @@ export class SessionStore {
     const id = digest(token);
     const s = this.#sessions.get(id) ?? null;
     this.#sessions.delete(id);
+    this.#write('delete the session', (p) => p.deleteSession(id));
     return s;
   }
 
@@ -69,6 +104,7 @@ export class SessionStore {
   #sweep(): void {
     const now = this.#now();
     for (const [id, s] of this.#sessions) if (s.expiresAt <= now) this.#sessions.delete(id);
+    this.#write('delete expired sessions', (p) => p.deleteExpiredSessions(now));
   }
 }
 

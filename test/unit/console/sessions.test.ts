@@ -1,5 +1,10 @@
-import { describe, expect, it } from 'vitest';
-import { readCookie, SESSION_COOKIE, sessionCookie, SessionStore } from '../../../console/server/sessions.js';
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConsoleStore } from '../../../console/server/console-store.js';
+import { readCookie, SESSION_COOKIE, sessionCookie, type SessionPersistence, SessionStore } from '../../../console/server/sessions.js';
 
 describe('SessionStore', () => {
   it('expires a session after its time to live, counted from log-in', () => {
@@ -31,5 +36,74 @@ describe('SessionStore', () => {
     expect(readCookie(`theme=dark; ${SESSION_COOKIE}=abc; x=1`, SESSION_COOKIE)).toBe('abc');
     expect(readCookie('theme=dark', SESSION_COOKIE)).toBeUndefined();
     expect(readCookie(undefined, SESSION_COOKIE)).toBeUndefined();
+  });
+});
+
+describe('SessionStore persisted in the console database', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ce-sessions-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('survives a restart: a session opened before it is still valid after, a logged-out or expired one is not', () => {
+    const file = join(dir, 'restart.sqlite');
+    let now = 5_000_000;
+    let db = new ConsoleStore(file);
+    let store = new SessionStore({ ttlMs: 60_000, now: () => now, persist: db });
+    const alice = store.create('alice', 'operator');
+    const sam = store.create('sam', 'supervisor');
+    const olga = store.create('olga', 'operator');
+    store.delete(sam.token);
+    db.close();
+
+    now += 30_000;
+    db = new ConsoleStore(file); // the runtime restarted
+    store = new SessionStore({ ttlMs: 60_000, now: () => now, persist: db });
+    expect(store.get(alice.token)).toMatchObject({ user: 'alice', role: 'operator', expiresAt: alice.session.expiresAt });
+    expect(store.get(sam.token)).toBeNull();
+    expect(store.delete(olga.token)?.user).toBe('olga');
+    db.close();
+
+    now += 30_000; // alice's hour is up by the next start
+    db = new ConsoleStore(file);
+    store = new SessionStore({ ttlMs: 60_000, now: () => now, persist: db });
+    expect(store.get(alice.token)).toBeNull();
+    expect(store.get(olga.token)).toBeNull();
+    expect(store.size).toBe(0);
+    db.close();
+    const raw = new Database(file, { readonly: true });
+    expect(raw.prepare('SELECT COUNT(*) AS n FROM sessions').get()).toEqual({ n: 0 });
+    raw.close();
+  });
+
+  it('stores only the digest of a token, and a shorter time to live applies to sessions opened under a longer one', () => {
+    const file = join(dir, 'digest.sqlite');
+    const now = 9_000_000;
+    let db = new ConsoleStore(file);
+    const { token } = new SessionStore({ ttlMs: 600_000, now: () => now, persist: db }).create('alice', 'operator');
+    db.close();
+    const raw = new Database(file, { readonly: true });
+    const rows = raw.prepare('SELECT * FROM sessions').all() as Record<string, unknown>[];
+    raw.close();
+    expect(rows).toHaveLength(1);
+    expect(JSON.stringify(rows)).not.toContain(token);
+    db = new ConsoleStore(file);
+    const store = new SessionStore({ ttlMs: 60_000, now: () => now, persist: db });
+    expect(store.get(token)?.expiresAt).toBe(now + 60_000);
+    db.close();
+  });
+
+  it('a database that cannot be written is reported, and log-ins go on in memory', () => {
+    const broken: SessionPersistence = {
+      loadSessions: () => [],
+      saveSession: () => {
+        throw new Error('SQLITE_FULL: database or disk is full');
+      },
+      deleteSession: () => {},
+      deleteExpiredSessions: () => {},
+    };
+    const errors: string[] = [];
+    const store = new SessionStore({ ttlMs: 60_000, persist: broken, onPersistError: (err, action) => errors.push(`${action}: ${err.message}`) });
+    const { token } = store.create('alice', 'operator');
+    expect(errors).toEqual(['save the session: SQLITE_FULL: database or disk is full']);
+    expect(store.get(token)?.user).toBe('alice');
   });
 });
