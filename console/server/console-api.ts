@@ -7,7 +7,7 @@ import type { EventStream } from './event-stream.js';
 import { LoginThrottle } from './login-throttle.js';
 import type { ScanImageArchive } from './scan-images.js';
 import type { ScanView } from './scan-render.js';
-import { clearedSessionCookie, readCookie, SESSION_COOKIE, sessionCookie, type Session, type SessionStore } from './sessions.js';
+import { clearedSessionCookie, credentialOf, readCookie, SESSION_COOKIE, sessionCookie, type Session, type SessionStore } from './sessions.js';
 import type { UserDirectory } from './users.js';
 
 /** The header every state-changing request must carry: a cross-site form cannot set it. */
@@ -69,7 +69,7 @@ export class ConsoleApi {
     const session = this.#o.sessions.get(token);
     if (!session) return null;
     const account = this.#o.users.get(session.user);
-    if (!account) {
+    if (!account || credentialOf(account.password) !== session.credential) {
       this.#o.sessions.delete(token);
       return null;
     }
@@ -98,11 +98,17 @@ export class ConsoleApi {
     const token = readCookie(req.headers.cookie, SESSION_COOKIE);
     const session = this.#o.sessions.get(token);
     if (!session) throw new ApiError(401, token ? 'session expired: log in again' : 'not logged in: POST /api/login with {"user", "password"} first');
-    // An account removed from the users file loses its sessions; a changed role applies at once.
+    // An account removed from the users file, or whose password changed, loses its sessions; a
+    // changed role applies at once.
     const account = this.#o.users.get(session.user);
     if (!account) {
       this.#o.sessions.delete(token);
       throw new ApiError(401, `the account ${session.user} no longer exists`);
+    }
+    if (credentialOf(account.password) !== session.credential) {
+      this.#o.sessions.delete(token);
+      this.#o.stream.closeSession(session.id);
+      throw new ApiError(401, `the password of ${session.user} was changed: log in again`);
     }
     session.role = account.role;
     const audit = (action: string, target: string | null, detail?: Record<string, unknown>, ok = true) => {
@@ -229,7 +235,7 @@ export class ConsoleApi {
       throw new ApiError(401, 'wrong user name or password');
     }
     this.#throttle.succeeded(name, ip);
-    const { token, session } = this.#o.sessions.create(user.name, user.role);
+    const { token, session } = this.#o.sessions.create(user.name, user.role, credentialOf(this.#o.users.get(user.name)?.password ?? ''));
     this.#o.store.audit({ user: user.name, role: user.role, action: 'login', ok: true, ip });
     this.#o.log.info({ audit: 'login', user: user.name, role: user.role, ip }, `console: ${user.name} (${user.role}) logged in from ${ip}`);
     // Behind an HTTPS reverse proxy the cookie is marked Secure, so it never travels in clear.

@@ -98,7 +98,7 @@ export class ConsoleService implements Service, ConsoleActions {
       ttlMs: ctx.config.console.sessionTtlMinutes * 60_000,
       persist: this.#store,
       // Log-ins still work; only their surviving a restart is lost until the database is writable again.
-      onPersistError: (err, action) => this.#log.error({ err }, `console: could not ${action} in ${this.#store?.path}: ${err.message}; sessions opened now end with a restart`),
+      onPersistError: (err, action) => this.#log.error({ err }, `console: could not ${action} in ${this.#store?.path}: ${err.message}; ${action.startsWith('delete') ? 'retried at the next log-in; until then a restart could bring the session back' : 'sessions opened now end with a restart'}`),
     });
     this.#stream = new EventStream({ isLive: (s) => s.expiresAt > Date.now() && accountExists(users, s.user) });
     this.#images = new ScanImageArchive({ dir: join(ctx.dataDir, 'console', 'scans'), log: this.#log });

@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS audit (
   target TEXT, ok INTEGER NOT NULL, detail TEXT, ip TEXT);
 CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
 CREATE TABLE IF NOT EXISTS sessions (
-  id TEXT PRIMARY KEY, user TEXT NOT NULL, role TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);
+  id TEXT PRIMARY KEY, user TEXT NOT NULL, role TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL,
+  credential TEXT NOT NULL);
 `;
 
 interface AlertDbRow {
@@ -74,7 +75,8 @@ export class ConsoleStore implements SessionPersistence {
       throw new Error(`console database ${path} cannot be opened: ${(err as Error).message}; check the folder's permissions and free space`, { cause: err });
     }
     this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = NORMAL');
+    // FULL: a disposition, an audit entry or a log-out that was answered survives a power cut too.
+    this.#db.pragma('synchronous = FULL');
     this.#db.exec(SCHEMA);
   }
 
@@ -83,14 +85,14 @@ export class ConsoleStore implements SessionPersistence {
   }
 
   loadSessions(now: number): Session[] {
-    const rows = this.#db.prepare('SELECT id, user, role, created_at, expires_at FROM sessions WHERE expires_at > ?').all(now) as {
-      id: string; user: string; role: Session['role']; created_at: number; expires_at: number;
+    const rows = this.#db.prepare('SELECT id, user, role, created_at, expires_at, credential FROM sessions WHERE expires_at > ?').all(now) as {
+      id: string; user: string; role: Session['role']; created_at: number; expires_at: number; credential: string;
     }[];
-    return rows.map((r) => ({ id: r.id, user: r.user, role: r.role, createdAt: r.created_at, expiresAt: r.expires_at }));
+    return rows.map((r) => ({ id: r.id, user: r.user, role: r.role, createdAt: r.created_at, expiresAt: r.expires_at, credential: r.credential }));
   }
 
   saveSession(s: Session): void {
-    this.#db.prepare('INSERT OR REPLACE INTO sessions (id, user, role, created_at, expires_at) VALUES (?, ?, ?, ?, ?)').run(s.id, s.user, s.role, s.createdAt, s.expiresAt);
+    this.#db.prepare('INSERT OR REPLACE INTO sessions (id, user, role, created_at, expires_at, credential) VALUES (?, ?, ?, ?, ?, ?)').run(s.id, s.user, s.role, s.createdAt, s.expiresAt, s.credential);
   }
 
   deleteSession(id: string): void {

@@ -9,6 +9,8 @@ export interface Session {
   role: Role;
   createdAt: number;
   expiresAt: number;
+  /** Fingerprint of the account's password hash at log-in (credentialOf): a changed password ends the session. */
+  credential: string;
 }
 
 export const SESSION_COOKIE = 'ce_session';
@@ -34,6 +36,8 @@ export class SessionStore {
   readonly #now: () => number;
   readonly #persist: SessionPersistence | undefined;
   readonly #onPersistError: (err: Error, action: string) => void;
+  /** Ended sessions whose deletion from the database failed: retried until it succeeds. */
+  readonly #undeleted = new Set<string>();
 
   constructor(opts: { ttlMs: number; now?: () => number; persist?: SessionPersistence; onPersistError?: (err: Error, action: string) => void }) {
     this.#ttlMs = opts.ttlMs;
@@ -44,19 +48,29 @@ export class SessionStore {
       const now = this.#now();
       this.#write('load the sessions', (p) => {
         p.deleteExpiredSessions(now);
-        // A session never outlives this process's ttl, even if it was opened under a longer one.
-        for (const s of p.loadSessions(now)) this.#sessions.set(s.id, { ...s, expiresAt: Math.min(s.expiresAt, s.createdAt + this.#ttlMs) });
+        // A session never outlives this process's ttl, even if it was opened under a longer one
+        // or the clock has been set back since.
+        for (const s of p.loadSessions(now)) this.#sessions.set(s.id, { ...s, expiresAt: Math.min(s.expiresAt, s.createdAt + this.#ttlMs, now + this.#ttlMs) });
       });
     }
   }
 
-  #write(action: string, fn: (p: SessionPersistence) => void): void {
-    if (!this.#persist) return;
+  #write(action: string, fn: (p: SessionPersistence) => void): boolean {
+    if (!this.#persist) return true;
     try {
       fn(this.#persist);
+      return true;
     } catch (err) {
       this.#onPersistError(err instanceof Error ? err : new Error(String(err)), action);
+      return false;
     }
+  }
+
+  /** Deletes an ended session from the database; one that cannot be deleted now is retried later. */
+  #forget(id: string, action: string): void {
+    this.#sessions.delete(id);
+    if (this.#write(action, (p) => p.deleteSession(id))) this.#undeleted.delete(id);
+    else this.#undeleted.add(id);
   }
 
   get ttlMs(): number {
@@ -64,11 +78,11 @@ export class SessionStore {
   }
 
   /** Opens a session; returns the token to put in the cookie. */
-  create(user: string, role: Role): { token: string; session: Session } {
+  create(user: string, role: Role, credential = ''): { token: string; session: Session } {
     this.#sweep();
     const token = randomBytes(32).toString('base64url');
     const now = this.#now();
-    const session: Session = { id: digest(token), user, role, createdAt: now, expiresAt: now + this.#ttlMs };
+    const session: Session = { id: digest(token), user, role, createdAt: now, expiresAt: now + this.#ttlMs, credential };
     this.#sessions.set(session.id, session);
     this.#write('save the session', (p) => p.saveSession(session));
     return { token, session };
@@ -81,8 +95,7 @@ export class SessionStore {
     const s = this.#sessions.get(id);
     if (!s) return null;
     if (s.expiresAt <= this.#now()) {
-      this.#sessions.delete(id);
-      this.#write('delete the session', (p) => p.deleteSession(id));
+      this.#forget(id, 'delete the expired session');
       return null;
     }
     return s;
@@ -92,8 +105,7 @@ export class SessionStore {
     if (!token) return null;
     const id = digest(token);
     const s = this.#sessions.get(id) ?? null;
-    this.#sessions.delete(id);
-    this.#write('delete the session', (p) => p.deleteSession(id));
+    this.#forget(id, 'delete the ended session');
     return s;
   }
 
@@ -105,7 +117,13 @@ export class SessionStore {
     const now = this.#now();
     for (const [id, s] of this.#sessions) if (s.expiresAt <= now) this.#sessions.delete(id);
     this.#write('delete expired sessions', (p) => p.deleteExpiredSessions(now));
+    for (const id of [...this.#undeleted]) this.#forget(id, 'delete the ended session');
   }
+}
+
+/** The fingerprint of a stored password hash that a session keeps (not the hash itself). */
+export function credentialOf(passwordHash: string): string {
+  return createHash('sha256').update(`session-credential:${passwordHash}`).digest('base64url').slice(0, 22);
 }
 
 function digest(token: string): string {

@@ -111,7 +111,11 @@ export class UserDirectory {
     return this.#users.find((u) => u.name === name);
   }
 
-  /** Adds a user or, with replace, sets the role and password of an existing one. */
+  /**
+   * Adds a user or, with replace, sets the role and password of an existing one. The same password
+   * again keeps its stored hash, so a role change alone leaves the user's console sessions open; a
+   * new password ends them (the console compares a fingerprint of the hash on every request).
+   */
   async set(name: string, role: Role, password: string, opts: { replace?: boolean } = {}): Promise<void> {
     if (!validUserName(name)) throw new Error(`user name "${name}" is not valid: use letters, digits, . _ - @ (at most 64)`);
     if (!ROLES.includes(role)) throw new Error(`role "${role}" is not valid: use ${ROLES.join(' or ')}`);
@@ -119,7 +123,8 @@ export class UserDirectory {
     this.load();
     const existing = this.#users.find((u) => u.name === name);
     if (existing && !opts.replace) throw new Error(`user ${name} already exists in ${this.path}: use 'checkpoint-edge users passwd ${name}' to change the password`);
-    const record: UserRecord = { name, role, password: await hashPassword(password), createdAt: existing?.createdAt ?? new Date().toISOString() };
+    const unchanged = existing !== undefined && (await verifyPassword(password, existing.password).catch(() => false));
+    const record: UserRecord = { name, role, password: unchanged ? existing.password : await hashPassword(password), createdAt: existing?.createdAt ?? new Date().toISOString() };
     this.#users = existing ? this.#users.map((u) => (u.name === name ? record : u)) : [...this.#users, record];
     this.#save();
   }

@@ -134,6 +134,17 @@ describe('console API access', () => {
     expect(((await res.json()) as { error: string }).error).toBe('the account sam no longer exists');
   });
 
+  it('a new password ends the sessions opened with the old one', async () => {
+    const alice = await login('alice', 'alice-pass');
+    const users = new UserDirectory(join(dir, 'users.json'));
+    await new Promise((r) => setTimeout(r, 20)); // a later mtime
+    await users.set('alice', 'operator', 'alice-new-pass', { replace: true });
+    const res = await api(alice.cookie, '/api/scans');
+    expect(res.status).toBe(401);
+    expect(((await res.json()) as { error: string }).error).toBe('the password of alice was changed: log in again');
+    expect((await api((await login('alice', 'alice-new-pass')).cookie, '/api/scans')).status).toBe(200);
+  });
+
   it('keeps the audit log and the users list for supervisors', async () => {
     const op = await login('alice', 'alice-pass');
     expect((await api(op.cookie, '/api/audit')).status).toBe(403);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConsoleStore } from '../../../console/server/console-store.js';
-import { readCookie, SESSION_COOKIE, sessionCookie, type SessionPersistence, SessionStore } from '../../../console/server/sessions.js';
+import { readCookie, type Session, SESSION_COOKIE, sessionCookie, type SessionPersistence, SessionStore } from '../../../console/server/sessions.js';
 
 describe('SessionStore', () => {
   it('expires a session after its time to live, counted from log-in', () => {
@@ -89,6 +89,42 @@ describe('SessionStore persisted in the console database', () => {
     const store = new SessionStore({ ttlMs: 60_000, now: () => now, persist: db });
     expect(store.get(token)?.expiresAt).toBe(now + 60_000);
     db.close();
+  });
+
+  it('a log-out whose deletion fails is retried, so the session cannot come back with a restart', () => {
+    const rows = new Map<string, Session>();
+    let failDeletes = true;
+    const flaky: SessionPersistence = {
+      loadSessions: () => [...rows.values()],
+      saveSession: (s) => void rows.set(s.id, s),
+      deleteSession: (id) => {
+        if (failDeletes) throw new Error('SQLITE_BUSY: database is locked');
+        rows.delete(id);
+      },
+      deleteExpiredSessions: () => {},
+    };
+    const errors: string[] = [];
+    const store = new SessionStore({ ttlMs: 60_000, persist: flaky, onPersistError: (err, action) => errors.push(`${action}: ${err.message}`) });
+    const { token } = store.create('alice', 'operator');
+    store.delete(token);
+    expect(store.get(token)).toBeNull();
+    expect(errors).toEqual(['delete the ended session: SQLITE_BUSY: database is locked']);
+    expect(rows.size).toBe(1);
+    failDeletes = false;
+    store.create('sam', 'supervisor'); // the next log-in retries it
+    expect([...rows.values()].map((r) => r.user)).toEqual(['sam']);
+    expect(new SessionStore({ ttlMs: 60_000, persist: flaky }).get(token)).toBeNull();
+  });
+
+  it('a session loaded after the clock was set back still ends within one time to live', () => {
+    const future: Session = { id: 'x', user: 'alice', role: 'operator', createdAt: 10_000_000, expiresAt: 10_060_000, credential: '' };
+    const persist: SessionPersistence = { loadSessions: () => [future], saveSession: () => {}, deleteSession: () => {}, deleteExpiredSessions: () => {} };
+    let now = 1_000_000; // the clock went back by 9,000 s
+    const store = new SessionStore({ ttlMs: 60_000, now: () => now, persist });
+    expect(store.size).toBe(1);
+    now += 60_000;
+    store.create('sam', 'operator'); // sweeps
+    expect(store.size).toBe(1);
   });
 
   it('a database that cannot be written is reported, and log-ins go on in memory', () => {
