@@ -150,7 +150,7 @@ def render(report: dict, eval_section: str | None) -> str:
       "positives; 10–50 % ignored) plus binary cross-entropy on the tile score (a tile is positive when it holds "
       "≥ 50 % of a person), and exports an exponential moving average of the weights.")
     w("")
-    w(f"Training time: {minutes:.0f} min on {report['threads']} CPU threads (torch {report['torch']}, shared 2-core machine), "
+    w(f"Training time: {minutes:.0f} min on {report['threads']} CPU threads (torch {report['torch']}, 2-core machine), "
       f"plus data generation and validation (`npm run train` end to end: see docs/training.md). Seeds are fixed (training seed {t['seed']}, "
       "per-iteration batch generators), so a rerun on the same software draws the same batches; torch CPU kernels "
       "may still differ in the last float bits between machines and thread counts, so a retrained file can differ "
@@ -235,8 +235,8 @@ KNOWN_LIMITS = [
     "contrast sinks into noise; recall is lowest there (see the per-density figures).",
     "Single-energy scans: 30 % of training crops had no low-energy image, but calibration and the operating point "
     "were fitted on dual-energy scans; without the low-energy image the model loses the material contrast between a "
-    "body and organic cargo, and the held-out robustness table (high-energy-only) shows what that costs in people "
-    "found and false alarms.",
+    "body and organic cargo, and the held-out robustness table (high-energy-only) shows the effect on people found "
+    "and on false alarms.",
     "Decoys shaped and dense like a body (carcasses, water containers) are the main source of false alarms.",
     "The tile score sees one tile at a time: a person cut across two tiles is scored in the tile that holds most of "
     "them (tiles overlap by 64 lines = 0.64 m).",

@@ -129,6 +129,18 @@ class Sampling(unittest.TestCase):
         self.assertAlmostEqual(float(np.mean(from_boot)), 0.5, delta=0.05)
 
 
+class PlaceWeights(unittest.TestCase):
+    def test_parses_names_and_positive_weights_and_names_a_bad_entry(self) -> None:
+        from train import parse_place_weights
+
+        self.assertEqual(parse_place_weights("car-boot=2, cavity-in-load=1.5,"), {"car-boot": 2.0, "cavity-in-load": 1.5})
+        self.assertEqual(parse_place_weights(""), {})
+        for bad in ("car-boot", "car-boot=0", "=2", "car-boot=two"):
+            with self.assertRaises(SystemExit) as ctx:
+                parse_place_weights(bad)
+            self.assertIn(f"'{bad}' is not <hiding place>=<positive number>", str(ctx.exception))
+
+
 class Model(unittest.TestCase):
     def test_shapes_and_macs(self) -> None:
         import torch

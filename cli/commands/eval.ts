@@ -26,7 +26,7 @@ into the model folder and rewrites the evaluation section of its MODEL_CARD.md.
 
 Options:
   --model <dir>          model folder (default ${DEFAULT_MODEL})
-  --count <n>            test scans (default 300)
+  --count <n>            test scans (default 600)
   --seed-start <seed>    first seed (default ${TEST_SEEDS.first}); all seeds must lie in the test range
   --robust-count <n>     scans also evaluated under each robustness variant (default 150)
   --workers <n>          synthesis worker threads (default: cores - 1, at least 1)
@@ -64,7 +64,7 @@ Options:
       if (!(n >= 0 && n <= 1)) throw new UsageError(`eval: --${name} must be a number in [0, 1], got "${s}"`);
       return n;
     };
-    const count = int('count', v.count, v.data ? 100_000 : 300, 1, 100_000);
+    const count = int('count', v.count, v.data ? 100_000 : 600, 1, 100_000);
     const seedStart = int('seed-start', v['seed-start'], TEST_SEEDS.first, 0, 2 ** 31);
     if (!v.data && (seedStart < TEST_SEEDS.first || seedStart + count - 1 > TEST_SEEDS.last)) {
       throw new UsageError(`eval: seeds ${seedStart}–${seedStart + count - 1} leave the held-out test range ${TEST_SEEDS.first}–${TEST_SEEDS.last} (docs/xray-synthesizer.md); other seeds may have been used in training`);
@@ -132,7 +132,7 @@ Options:
       `eval: ${report.model.name} ${report.model.version} on ${report.testSet.count} held-out scans: ROC AUC ${report.overall.auc.toFixed(3)}; ` +
         `operating threshold ${report.thresholds.operating.alert.toFixed(4)}: ${op.peopleFound} of ${op.people} people found (${(op.recall * 100).toFixed(2)} %), ` +
         `${op.falseAlarms}/${op.clearScans} false alarms (${(op.falseAlarmRate * 100).toFixed(2)} %); acceptance ${a.met ? 'met' : 'NOT met'}; ` +
-        `at alert ${alert}: ${(report.overall.atLaneDefault.recall * 100).toFixed(1)} % found, ${(report.overall.atLaneDefault.falseAlarmRate * 100).toFixed(1)} % false alarms\n` +
+        `at the lane default ${alert.toFixed(4)} (${alertSource}): ${(report.overall.atLaneDefault.recall * 100).toFixed(1)} % found, ${(report.overall.atLaneDefault.falseAlarmRate * 100).toFixed(2)} % false alarms, ${a.atLaneDefault.met ? 'met' : 'NOT met'}\n` +
         `eval: wrote ${join(out, 'eval.json')}, eval-roc.png, ${pics.length} example(s), MODEL_CARD.md (${Math.round((Date.now() - t0) / 1000)} s)\n`,
     );
     return EXIT.ok;

@@ -47,7 +47,14 @@ export interface EvalReport {
   definitions: Record<string, string>;
   thresholds: { laneDefault: { alert: number; alertSource: 'manifest' | 'option' | 'fallback'; region: number }; operating: { alert: number; region: number; maxFalseAlarmRate: number } };
   overall: { auc: number; atLaneDefault: Rates; atOperating: Rates };
-  acceptance: { target: string; recallAtOperating: number; falseAlarmRateAtOperating: number; met: boolean };
+  acceptance: {
+    target: string;
+    recallAtOperating: number;
+    falseAlarmRateAtOperating: number;
+    met: boolean;
+    /** The same target at the lane's default threshold, fixed before this test set was seen. */
+    atLaneDefault: { recall: number; falseAlarmRate: number; met: boolean };
+  };
   byVehicleClass: Record<string, GroupFigures>;
   byCargoDensity: Record<string, GroupFigures>;
   byHidingPlace: Record<string, { people: number; found: number; recall: number }>;
@@ -133,6 +140,7 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
 
   const thr = operatingThreshold(records.filter((r) => !r.peopleMatched.length).map((r) => r.score), o.maxFalseAlarmRate);
   const atOp = rates(records, thr);
+  const atLane = rates(records, o.alert);
   const group = (key: (r: ScanRecord) => string) => {
     const out: Record<string, GroupFigures> = {};
     for (const name of [...new Set(records.map(key))].sort()) {
@@ -181,8 +189,14 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
       operatingThreshold: `the lowest alert threshold with at most ${(o.maxFalseAlarmRate * 100).toFixed(0)} % false alarms on the scans without people of this test set`,
     },
     thresholds: { laneDefault: { alert: o.alert, alertSource: o.alertSource, region: o.region }, operating: { alert: thr, region: o.region, maxFalseAlarmRate: o.maxFalseAlarmRate } },
-    overall: { auc: auc(records), atLaneDefault: rates(records, o.alert), atOperating: atOp },
-    acceptance: { target: 'recall >= 95 % at <= 2 % false alarms on scans without people', recallAtOperating: atOp.recall, falseAlarmRateAtOperating: atOp.falseAlarmRate, met: atOp.recall >= 0.95 && atOp.falseAlarmRate <= 0.02 },
+    overall: { auc: auc(records), atLaneDefault: atLane, atOperating: atOp },
+    acceptance: {
+      target: 'recall >= 95 % at <= 2 % false alarms on scans without people',
+      recallAtOperating: atOp.recall,
+      falseAlarmRateAtOperating: atOp.falseAlarmRate,
+      met: atOp.recall >= 0.95 && atOp.falseAlarmRate <= 0.02,
+      atLaneDefault: { recall: atLane.recall, falseAlarmRate: atLane.falseAlarmRate, met: atLane.recall >= 0.95 && atLane.falseAlarmRate <= 0.02 },
+    },
     byVehicleClass: group((r) => r.vehicleClass),
     byCargoDensity: group((r) => r.cargoDensity),
     byHidingPlace: Object.fromEntries(Object.entries(byHiding).sort(([a], [b]) => a.localeCompare(b))),

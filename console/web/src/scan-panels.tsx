@@ -56,7 +56,9 @@ export function VerdictCard(p: { phase: ScanPhase }) {
     <div class={`verdict ${cls}`} data-testid="verdict" data-verdict={r.verdict} data-scan-id={r.scanId}>
       <div class="verdict-big">{VERDICT_LABEL[r.verdict].toUpperCase()}</div>
       <div class="verdict-sub">
-        {r.verdict === 'unavailable' ? r.unavailableReason : `score ${score(r.score)} · ${r.regions.length} region${r.regions.length === 1 ? '' : 's'}`}
+        {r.verdict === 'unavailable'
+          ? r.unavailableReason
+          : `score ${score(r.score)}${r.threshold !== undefined ? ` (alert at ${score(r.threshold)})` : ''} · ${r.regions.length} region${r.regions.length === 1 ? '' : 's'}`}
       </div>
       <dl class="facts">
         <dt>Scan</dt>

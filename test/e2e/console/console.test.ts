@@ -180,6 +180,9 @@ describe('operator console in a real browser', () => {
     await expectSoon(page, async () => (await page.evaluate(() => (window as unknown as { tones: number }).tones)) > 0, 'the alert tone');
     await page.waitForSelector('[data-testid=verdict][data-verdict=person]');
     expect(await page.textContent('[data-testid=verdict]')).toContain('AB-123-CD');
+    // The threshold the lane decided at is shown beside the score (this lane sets none and the
+    // scripted model names no operating point: the fallback 0.5).
+    expect(await page.textContent('[data-testid=verdict]')).toContain('(alert at 0.50)');
     await page.waitForSelector('[data-testid=scan-canvas][data-regions="2"]');
     expect(Number(await page.getAttribute('[data-testid=scan-canvas]', 'data-width'))).toBeLessThanOrEqual(640);
     // The full-resolution picture replaces the live preview, with the regions drawn in red.

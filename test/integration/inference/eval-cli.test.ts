@@ -43,6 +43,20 @@ describe('checkpoint-edge eval (tiny fixture model, 2 synthetic test scans)', ()
     expect(card).not.toMatch(/old figures/);
     expect(card).toMatch(/<!-- eval:end -->\n\n## Limits\n\nkept too\n$/);
     expect(card).toMatch(/!\[ROC curve\]\(eval-roc\.png\)/);
+    // The fixture names no operating point: the lane default is the fallback 0.5, and the card says so.
+    expect(rep.thresholds.laneDefault).toEqual({ alert: 0.5, alertSource: 'fallback', region: 0.3 });
+    expect(rep.acceptance.atLaneDefault).toMatchObject({ recall: rep.overall.atLaneDefault.recall, falseAlarmRate: rep.overall.atLaneDefault.falseAlarmRate });
+    expect(card).toMatch(/\*\*At the lane's default threshold\*\* \(0\.5000, no operating point in the manifest\)/);
+    expect(card).toMatch(/\| lane default 0\.500 \(the model names no operating point\) \|/);
+  });
+
+  it('reports the figures at an alert threshold given with --alert', async () => {
+    const r = await cli(['--model', TINY, '--out', out, '--count', '1', '--robust-count', '0', '--workers', '1', '--alert', '0.25']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/at the lane default 0\.2500 \(option\)/);
+    const rep = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8'));
+    expect(rep.thresholds.laneDefault).toEqual({ alert: 0.25, alertSource: 'option', region: 0.3 });
+    expect(readFileSync(join(out, 'MODEL_CARD.md'), 'utf8')).toMatch(/\| alert 0\.250 \(--alert\) \|/);
   });
 
   it('refuses seeds outside the held-out test range', async () => {

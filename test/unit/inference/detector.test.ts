@@ -33,6 +33,7 @@ describe('OnnxDetector on the tiny fixture model', () => {
     const img = scanImage(700, 200, 5, [{ x: 300, y: 100, w: 80, h: 40, a: 7 }]);
     const d = await det.begin(metaFor(img)).finish(completed(img));
     expect(d.score).toBeGreaterThan(0.9);
+    expect(d.operatingThreshold).toBeUndefined(); // the fixture's manifest names no operating point
     expect(d.regions.length).toBe(1);
     const r = d.regions[0];
     // heatmap cells are 4 model px = 8 input px; the 3x3 smoothing spreads by up to one cell

@@ -30,6 +30,10 @@ describe('MQTT payloads', () => {
     expect(scan).toMatchObject({ schemaVersion: 1, messageId: 'S-1', verdict: 'person', score: 0.91 });
     const aborted = scanPayloadSchema.parse(scanPayload({ ...result, outcome: 'aborted', abortReason: 'timeout', abortDetail: 'no line for 5 s', verdict: 'unavailable', unavailableReason: 'aborted', score: null, model: null }, null));
     expect(aborted).toMatchObject({ abortReason: 'timeout', verdict: 'unavailable', score: null });
+    // The threshold the verdict was decided at travels with a scored result, and only with one.
+    expect(scanPayloadSchema.parse(scanPayload({ ...result, threshold: 0.4855 }, null)).threshold).toBe(0.4855);
+    expect('threshold' in aborted).toBe(false);
+    expect(() => scanPayloadSchema.parse({ ...scan, threshold: 1.5 })).toThrow();
     const alert = alertPayloadSchema.parse(alertPayload(alertFor(result)!, null));
     expect(alert).toMatchObject({ schemaVersion: 1, messageId: 'S-1-person', alertId: 'S-1-person', kind: 'person-suspected' });
     const event = eventPayloadSchema.parse(eventPayload({ eventId: 'e1', alertId: 'S-1-person', laneId: 'lane-1', siteId: 'site-a', at: result.decidedAt, type: 'cleared-after-search', operator: 'ops', origin: 'console' }));
