@@ -23,6 +23,11 @@ import { silentLogger } from '../../../runtime/logger.js';
 import { synthesizeScan, type VehicleClass } from '../../../sim/xray/index.js';
 import { batchOf } from './synthetic-scan.js';
 
+// The shipped model's name and operating point, as a lane that sets no alert threshold uses it.
+const shipped = JSON.parse(readFileSync(resolve('models/person-fcn/manifest.json'), 'utf8')) as { version: string; operatingPoint: { scoreThreshold: number } };
+const MODEL_VERSION = shipped.version;
+const THRESHOLD = shipped.operatingPoint.scoreThreshold;
+
 const out = resolve(process.argv[2] ?? 'docs/screenshots');
 mkdirSync(out, { recursive: true });
 const dir = mkdtempSync(join(tmpdir(), 'console-shots-'));
@@ -59,7 +64,7 @@ const healthy = () => {
   lane.bus.emit('device.status', deviceStatus('scanner.opcua', 'ok', 'scanner Ready', { scannerState: 'Ready', interlocks: 0, interlocksOpen: '', radiationOn: false }));
   lane.bus.emit('device.status', deviceStatus('camera.front', 'ok', '12.5 fps'));
   lane.bus.emit('device.status', deviceStatus('camera.plate', 'ok', 'last read AB-123-CD'));
-  lane.bus.emit('device.status', deviceStatus('model', 'ok', 'person-fcn 1.0.0'));
+  lane.bus.emit('device.status', deviceStatus('model', 'ok', `person-fcn ${MODEL_VERSION}`));
   lane.bus.emit('device.status', deviceStatus('mqtt', 'ok', 'connected to mqtts://central.example:8883', { outboxDepth: 0 }));
 };
 healthy();
@@ -89,9 +94,9 @@ async function scan(scanId: string, plate: string, o: { seed: number; vehicle: V
   const now = new Date().toISOString();
   const result: ScanResult = {
     scanId, laneId: lane.id, siteId: config.site.id, startedAt, endedAt: now, decidedAt: now, outcome: 'completed',
-    verdict: o.model ? (score >= 0.5 ? 'person' : 'clear') : 'unavailable',
-    ...(o.model ? {} : { unavailableReason: 'model person-fcn failed to load: manifest.json missing' }),
-    score: o.model ? score : null, regions, model: o.model ? { name: 'person-fcn', version: '1.0.0' } : null,
+    verdict: o.model ? (score >= THRESHOLD ? 'person' : 'clear') : 'unavailable',
+    ...(o.model ? { threshold: THRESHOLD } : { unavailableReason: 'model person-fcn failed to load: manifest.json missing' }),
+    score: o.model ? score : null, regions, model: o.model ? { name: 'person-fcn', version: MODEL_VERSION } : null,
     vehicle: { plate }, lines: image.width, channels: image.height, missingLines: 0, evidence: evidence(scanId),
   };
   lane.bus.emit('scan.decided', { result, image });
