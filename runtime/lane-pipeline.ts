@@ -66,6 +66,7 @@ export class LanePipeline implements Service {
   #unsubscribe: (() => void)[] = [];
   #pending = new Set<Promise<void>>();
   #decided = 0;
+  #threshold: number | undefined;
 
   constructor(opts: LanePipelineOptions) {
     this.#o = opts;
@@ -181,6 +182,12 @@ export class LanePipeline implements Service {
     const { thresholds } = this.#o;
     let verdict: Verdict = 'unavailable';
     const threshold = detection ? (thresholds.alert ?? detection.operatingThreshold ?? DEFAULT_ALERT) : undefined;
+    if (threshold !== undefined && threshold !== this.#threshold) {
+      // Said when it is first known and whenever it changes (another model with another operating point).
+      const source = thresholds.alert !== undefined ? 'lanes[].thresholds.alert' : detection?.operatingThreshold !== undefined ? `the operating point of model ${detection.model.name} ${detection.model.version}` : 'the default, as the model names no operating point';
+      this.#o.log.info({ threshold, source }, `lane ${this.#o.laneId} decides at alert threshold ${threshold} (${source})`);
+      this.#threshold = threshold;
+    }
     if (detection && threshold !== undefined) verdict = detection.score >= threshold ? 'person' : 'clear';
     const regions = detection ? detection.regions.filter((r) => r.score >= thresholds.region) : [];
     const missing = completed.image.missing ? completed.image.missing.reduce((a, b) => a + b, 0) : 0;

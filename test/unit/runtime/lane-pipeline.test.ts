@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Detector, DetectorStatus, StreamingAnalysis } from '../../../runtime/detector.js';
 import { UnavailableDetector } from '../../../runtime/detector.js';
@@ -6,7 +7,7 @@ import { EventBus } from '../../../runtime/event-bus.js';
 import type { LaneEvents } from '../../../runtime/events.js';
 import { LaneHealth } from '../../../runtime/lane-health.js';
 import { DEFAULT_ALERT, LanePipeline, type Thresholds } from '../../../runtime/lane-pipeline.js';
-import { silentLogger } from '../../../runtime/logger.js';
+import { createLogger, silentLogger } from '../../../runtime/logger.js';
 
 const CH = 4;
 const meta = (scanId: string): ScanMeta => ({ scanId, laneId: 'l1', startedAt: '2026-01-01T00:00:00.000Z', channels: CH, energies: 1, pixelMm: 5, source: 'stream' });
@@ -111,6 +112,34 @@ describe('LanePipeline', () => {
     // Neither: the fallback.
     expect((await decide(op(DEFAULT_ALERT - 0.01), { region: 0.3 })).result).toMatchObject({ verdict: 'clear', threshold: DEFAULT_ALERT });
     expect((await decide(op(DEFAULT_ALERT), { region: 0.3 })).result).toMatchObject({ verdict: 'person', threshold: DEFAULT_ALERT });
+  });
+
+  it('says at which alert threshold it decides, when first known and when another model changes it', async () => {
+    const lines: string[] = [];
+    const out = new PassThrough();
+    out.on('data', (c: Buffer) => lines.push(...c.toString().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { msg: string }).msg)));
+    const results: Detection[] = [
+      { ...detection(0.9), operatingThreshold: 0.7 },
+      { ...detection(0.2), operatingThreshold: 0.7 },
+      { ...detection(0.9), model: { name: 'other', version: '2' }, operatingThreshold: 0.6 },
+    ];
+    const detector: Detector = {
+      status: { state: 'ready', model: { name: 'test', version: '1' } },
+      onStatus: () => () => {},
+      begin: () => ({ pushLines() {}, cancel() {}, finish: async () => results.shift()! }),
+    };
+    const bus = new EventBus<LaneEvents>(silentLogger());
+    const pipeline = new LanePipeline({ siteId: 's1', laneId: 'l1', bus, detector, thresholds: { region: 0.3 }, log: createLogger({ level: 'info', destination: out }) });
+    await pipeline.start();
+    for (const id of ['t1', 't2', 't3']) {
+      bus.emit('scan.begin', meta(id));
+      bus.emit('scan.end', completed(id, 4));
+      await settle();
+    }
+    expect(lines.filter((l) => l.includes('decides at alert threshold'))).toEqual([
+      'lane l1 decides at alert threshold 0.7 (the operating point of model test 1)',
+      'lane l1 decides at alert threshold 0.6 (the operating point of model other 2)',
+    ]);
   });
 
   it('never reports a scan as clear when detection is unavailable: verdict unavailable and a critical alert', async () => {
