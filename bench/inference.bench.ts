@@ -139,14 +139,14 @@ async function fullLane(modelPath: string, scan: ScanImage, runs: number): Promi
   await done;
   const deadline = Date.now() + 10_000;
   while (counted.some((id) => !received.has(id)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  const lost = counted.filter((id) => !received.has(id));
-  if (lost.length) throw new Error(`full-lane bench: ${lost.length} of ${counted.length} scan messages never reached the MQTT subscriber (${lost.join(', ')})`);
-  const published = counted.map((id) => (received.get(id) ?? NaN) - (lastLine.get(id) ?? NaN));
   await rt.stop();
   await sim.stop();
   await central.endAsync();
   await broker.stop();
   (await import('node:fs')).rmSync(dataDir, { recursive: true, force: true });
+  const lost = counted.filter((id) => !received.has(id));
+  if (lost.length) throw new Error(`full-lane bench: ${lost.length} of ${counted.length} scan messages never reached the MQTT subscriber (${lost.join(', ')})`);
+  const published = counted.map((id) => received.get(id)! - (lastLine.get(id) ?? NaN));
   return { total, published, finish };
 }
 

@@ -119,7 +119,8 @@ def render(report: dict, eval_section: str | None) -> str:
         w("")
         w("Person crops are drawn per hiding place in proportion to its share of the training people times a weight ("
           + ", ".join(f"{k} × {v:g}" for k, v in sorted(weights.items())) + ", others × 1): these places are shown "
-          "more often than the data alone would show them.")
+          "more often than the data alone would show them."
+          + (f" Chosen from {t['placeWeightsBasis']}." if t.get("placeWeightsBasis") else ""))
     w("")
     w("## Architecture")
     w("")

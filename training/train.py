@@ -68,6 +68,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--train-seeds", default="", help="text for manifest.training.trainSeeds")
     p.add_argument("--val-seeds", default="", help="text for manifest.training.valSeeds")
     p.add_argument("--place-weights", default="", help="person crops drawn per hiding place in proportion to these weights, e.g. 'car-boot=2,cavity-in-load=2' (others 1)")
+    p.add_argument("--place-weights-basis", default="", help="why these places are weighted (for the manifest and the model card)")
     p.add_argument("--stop-after", type=int, default=0, help="stop (with a checkpoint) after this many iterations in this process; 0 = run to the end")
     return p.parse_args()
 
@@ -307,6 +308,7 @@ def finish(args, ema: PersonFCN, val_scans, history: dict, train_seconds: float,
             "iterations": args.iterations,
             "batch": args.batch,
             "placeWeights": parse_place_weights(args.place_weights),
+            **({"placeWeightsBasis": args.place_weights_basis} if args.place_weights_basis else {}),
             "commit": git_commit(os.path.dirname(os.path.abspath(__file__))),
         },
     )

@@ -71,6 +71,7 @@ export class ConsoleApi {
     const account = this.#o.users.get(session.user);
     if (!account || credentialOf(account.password) !== session.credential) {
       this.#o.sessions.delete(token);
+      this.#o.stream.closeSession(session.id);
       return null;
     }
     session.role = account.role;
@@ -235,7 +236,7 @@ export class ConsoleApi {
       throw new ApiError(401, 'wrong user name or password');
     }
     this.#throttle.succeeded(name, ip);
-    const { token, session } = this.#o.sessions.create(user.name, user.role, credentialOf(this.#o.users.get(user.name)?.password ?? ''));
+    const { token, session } = this.#o.sessions.create(user.name, user.role, user.credential);
     this.#o.store.audit({ user: user.name, role: user.role, action: 'login', ok: true, ip });
     this.#o.log.info({ audit: 'login', user: user.name, role: user.role, ip }, `console: ${user.name} (${user.role}) logged in from ${ip}`);
     // Behind an HTTPS reverse proxy the cookie is marked Secure, so it never travels in clear.

@@ -13,7 +13,7 @@ import { LiveScan } from './live-scan.js';
 import type { HelloMessage, LaneView } from './messages.js';
 import { ScanImageArchive } from './scan-images.js';
 import type { Session } from './sessions.js';
-import { SessionStore } from './sessions.js';
+import { credentialOf, SessionStore } from './sessions.js';
 import { SECURITY_HEADERS, serveStatic } from './static-files.js';
 import { UserDirectory } from './users.js';
 import { DIST_DIR, ensureWebBuild } from './web-build.js';
@@ -31,6 +31,8 @@ const RECENT_ALERTS = 20;
 export interface ConsoleServiceOptions {
   /** Skip building the front end (API-only tests). */
   skipWebBuild?: boolean;
+  /** How often live streams are checked and kept alive (default 15 s). */
+  streamHeartbeatMs?: number;
 }
 
 /** Where the console keeps its users: console.usersFile, else <dataDir>/users.json. */
@@ -100,7 +102,8 @@ export class ConsoleService implements Service, ConsoleActions {
       // Log-ins still work; only their surviving a restart is lost until the database is writable again.
       onPersistError: (err, action) => this.#log.error({ err }, `console: could not ${action} in ${this.#store?.path}: ${err.message}; ${action.startsWith('delete') ? 'retried at the next log-in; until then a restart could bring the session back' : 'sessions opened now end with a restart'}`),
     });
-    this.#stream = new EventStream({ isLive: (s) => s.expiresAt > Date.now() && accountExists(users, s.user) });
+    const sessions = this.#sessions;
+    this.#stream = new EventStream({ ...(this.#opts.streamHeartbeatMs ? { heartbeatMs: this.#opts.streamHeartbeatMs } : {}), isLive: (s) => s.expiresAt > Date.now() && sessions.has(s.id) && sessionAccountValid(users, s) });
     this.#images = new ScanImageArchive({ dir: join(ctx.dataDir, 'console', 'scans'), log: this.#log });
     this.#api = new ConsoleApi({ store: this.#store, users, sessions: this.#sessions, stream: this.#stream, images: this.#images, actions: this, log: this.#log, secureCookie: false });
     for (const lane of ctx.lanes) {
@@ -355,10 +358,14 @@ export class ConsoleService implements Service, ConsoleActions {
   }
 }
 
-/** Whether the account still exists; a users file that cannot be read (being edited) ends nothing. */
-function accountExists(users: UserDirectory, name: string): boolean {
+/**
+ * Whether the session's account still exists with the password it logged in with; a users file
+ * that cannot be read (being edited) ends nothing.
+ */
+function sessionAccountValid(users: UserDirectory, s: Session): boolean {
   try {
-    return users.get(name) !== undefined;
+    const account = users.get(s.user);
+    return account !== undefined && credentialOf(account.password) === s.credential;
   } catch {
     return true;
   }

@@ -77,6 +77,10 @@ export class ConsoleStore implements SessionPersistence {
     this.#db.pragma('journal_mode = WAL');
     // FULL: a disposition, an audit entry or a log-out that was answered survives a power cut too.
     this.#db.pragma('synchronous = FULL');
+    // A sessions table from before sessions kept their credential fingerprint: drop it (its
+    // sessions end; everyone logs in once more) so that it is created afresh below.
+    const sessionColumns = this.#db.prepare("SELECT name FROM pragma_table_info('sessions')").all() as { name: string }[];
+    if (sessionColumns.length && !sessionColumns.some((c) => c.name === 'credential')) this.#db.exec('DROP TABLE sessions');
     this.#db.exec(SCHEMA);
   }
 

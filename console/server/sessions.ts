@@ -90,6 +90,7 @@ export class SessionStore {
 
   /** The live session of a token, or null if unknown or expired. */
   get(token: string | undefined): Session | null {
+    if (this.#undeleted.size) for (const id of [...this.#undeleted]) this.#forget(id, 'delete the ended session');
     if (!token) return null;
     const id = digest(token);
     const s = this.#sessions.get(id);
@@ -107,6 +108,12 @@ export class SessionStore {
     const s = this.#sessions.get(id) ?? null;
     this.#forget(id, 'delete the ended session');
     return s;
+  }
+
+  /** Whether a session id (the token's digest) is open: the live stream checks its sessions with it. */
+  has(id: string): boolean {
+    const s = this.#sessions.get(id);
+    return s !== undefined && s.expiresAt > this.#now();
   }
 
   get size(): number {

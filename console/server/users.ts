@@ -1,6 +1,7 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { credentialOf } from './sessions.js';
 
 export type Role = 'operator' | 'supervisor';
 export const ROLES: readonly Role[] = ['operator', 'supervisor'];
@@ -138,8 +139,12 @@ export class UserDirectory {
     return true;
   }
 
-  /** Returns the user when the password is right, else null; spends a hash either way. */
-  async authenticate(name: string, password: string): Promise<Omit<UserRecord, 'password'> | null> {
+  /**
+   * Returns the user when the password is right, else null; spends a hash either way. `credential`
+   * is the fingerprint of the very hash the password was checked against, so a session opened
+   * while the password is being changed still ends with the change.
+   */
+  async authenticate(name: string, password: string): Promise<(Omit<UserRecord, 'password'> & { credential: string }) | null> {
     const u = typeof name === 'string' ? this.get(name) : undefined;
     if (!u) {
       this.#dummy ??= hashPassword(randomBytes(12).toString('base64'));
@@ -147,7 +152,7 @@ export class UserDirectory {
       return null;
     }
     if (!(await verifyPassword(password, u.password))) return null;
-    return { name: u.name, role: u.role, createdAt: u.createdAt };
+    return { name: u.name, role: u.role, createdAt: u.createdAt, credential: credentialOf(u.password) };
   }
 
   #save(): void {

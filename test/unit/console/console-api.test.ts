@@ -23,7 +23,7 @@ let lane: Lane;
 let announced: string[];
 let base: string;
 
-async function start(opts: { demo?: boolean; ttlMinutes?: number } = {}): Promise<void> {
+async function start(opts: { demo?: boolean; ttlMinutes?: number; heartbeatMs?: number } = {}): Promise<void> {
   dir = mkdtempSync(join(tmpdir(), 'console-api-'));
   const log = silentLogger();
   const config = configSchema.parse({
@@ -46,7 +46,7 @@ async function start(opts: { demo?: boolean; ttlMinutes?: number } = {}): Promis
     await users.set('alice', 'operator', 'alice-pass');
     await users.set('sam', 'supervisor', 'sam-pass');
   }
-  service = new ConsoleService(ctx, { skipWebBuild: true });
+  service = new ConsoleService(ctx, { skipWebBuild: true, ...(opts.heartbeatMs ? { streamHeartbeatMs: opts.heartbeatMs } : {}) });
   await service.start();
   base = http.url;
 }
@@ -132,6 +132,24 @@ describe('console API access', () => {
     const res = await api(sam.cookie, '/api/scans');
     expect(res.status).toBe(401);
     expect(((await res.json()) as { error: string }).error).toBe('the account sam no longer exists');
+  });
+
+  it('a new password closes the live stream of a session opened with the old one, even when it makes no request', async () => {
+    await service.stop();
+    await http.stop();
+    rmSync(dir, { recursive: true, force: true });
+    await start({ heartbeatMs: 50 });
+    const { cookie } = await login('alice', 'alice-pass');
+    const res = await fetch(`${base}/api/events`, { headers: { cookie } });
+    const reader = res.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toContain('event: hello');
+    const users = new UserDirectory(join(dir, 'users.json'));
+    await new Promise((r) => setTimeout(r, 20)); // a later mtime
+    await users.set('alice', 'operator', 'alice-new-pass', { replace: true });
+    const deadline = Date.now() + 3000;
+    let ended = false;
+    while (!ended && Date.now() < deadline) ended = (await reader.read()).done;
+    expect(ended).toBe(true);
   });
 
   it('a new password ends the sessions opened with the old one', async () => {

@@ -40,6 +40,20 @@ describe('SessionStore', () => {
 });
 
 describe('SessionStore persisted in the console database', () => {
+  it('drops a sessions table written before sessions kept a credential fingerprint', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'ce-sessions-old-')), 'console.sqlite');
+    const old = new Database(file);
+    old.exec('CREATE TABLE sessions (id TEXT PRIMARY KEY, user TEXT NOT NULL, role TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL)');
+    old.prepare('INSERT INTO sessions VALUES (?, ?, ?, ?, ?)').run('x', 'alice', 'operator', Date.now(), Date.now() + 60_000);
+    old.close();
+    const db = new ConsoleStore(file);
+    expect(db.loadSessions(Date.now())).toEqual([]);
+    const store = new SessionStore({ ttlMs: 60_000, persist: db, onPersistError: (err) => { throw err; } });
+    const { token } = store.create('alice', 'operator', 'fp');
+    expect(db.loadSessions(Date.now())).toMatchObject([{ user: 'alice', credential: 'fp', id: store.get(token)!.id }]);
+    db.close();
+  });
+
   const dir = mkdtempSync(join(tmpdir(), 'ce-sessions-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -91,7 +105,7 @@ describe('SessionStore persisted in the console database', () => {
     db.close();
   });
 
-  it('a log-out whose deletion fails is retried, so the session cannot come back with a restart', () => {
+  it('a log-out whose deletion fails is retried at the next request, so the session does not come back with a later restart', () => {
     const rows = new Map<string, Session>();
     let failDeletes = true;
     const flaky: SessionPersistence = {
@@ -105,13 +119,17 @@ describe('SessionStore persisted in the console database', () => {
     };
     const errors: string[] = [];
     const store = new SessionStore({ ttlMs: 60_000, persist: flaky, onPersistError: (err, action) => errors.push(`${action}: ${err.message}`) });
-    const { token } = store.create('alice', 'operator');
+    const { token, session } = store.create('alice', 'operator');
     store.delete(token);
-    expect(store.get(token)).toBeNull();
     expect(errors).toEqual(['delete the ended session: SQLITE_BUSY: database is locked']);
-    expect(rows.size).toBe(1);
+    expect(store.get(token)).toBeNull();
+    expect(store.has(session.id)).toBe(false);
+    expect(rows.size).toBe(1); // every request tries again while the database refuses
+    expect(errors.length).toBe(2);
     failDeletes = false;
-    store.create('sam', 'supervisor'); // the next log-in retries it
+    store.get(undefined); // the next request, of anyone
+    expect(rows.size).toBe(0);
+    store.create('sam', 'supervisor');
     expect([...rows.values()].map((r) => r.user)).toEqual(['sam']);
     expect(new SessionStore({ ttlMs: 60_000, persist: flaky }).get(token)).toBeNull();
   });
