@@ -16,8 +16,11 @@ Manages the accounts of the operator console, kept in the users file (console.us
 
 Actions:
   add <name> --role <operator|supervisor>   add an account; asks for the password
-  passwd <name> [--role <role>]             set a new password (and role) of an account
-  remove <name>                             remove an account
+  passwd <name> [--role <role>]             set a new password (and role) of an account; a new
+                                            password ends the account's open console sessions
+  role <name> --role <role>                 change the role only (sessions stay open, the new role
+                                            applies to their next request)
+  remove <name>                             remove an account (and end its sessions)
   list                                      list the accounts and their roles
 
 Options:
@@ -48,12 +51,12 @@ export async function runUsers(argv: string[], io: UsersIo): Promise<number> {
   const args = parseCommandArgs(cmd, argv, { config: { type: 'string', short: 'c' }, 'users-file': { type: 'string' }, role: { type: 'string' } }, true);
   if (!args) return EXIT.ok;
   const [action, name, ...extra] = args.positionals;
-  if (!action || !['add', 'passwd', 'remove', 'list'].includes(action)) throw new UsageError(`users: give an action: add, passwd, remove or list\n\n${cmd.usage}`);
+  if (!action || !['add', 'passwd', 'role', 'remove', 'list'].includes(action)) throw new UsageError(`users: give an action: add, passwd, role, remove or list\n\n${cmd.usage}`);
   if (extra.length > 0) throw new UsageError(`users: unexpected argument "${extra[0]}"`);
   if (action !== 'list' && !name) throw new UsageError(`users ${action}: give the user name`);
   const role = args.values.role as Role | undefined;
   if (role !== undefined && !ROLES.includes(role)) throw new UsageError(`users: --role must be ${ROLES.join(' or ')}, got "${role}"`);
-  if (action === 'add' && !role) throw new UsageError(`users add: give --role ${ROLES.join(' or ')}`);
+  if ((action === 'add' || action === 'role') && !role) throw new UsageError(`users ${action}: give --role ${ROLES.join(' or ')}`);
 
   let path = args.values['users-file'];
   if (!path) {
@@ -83,6 +86,14 @@ export async function runUsers(argv: string[], io: UsersIo): Promise<number> {
       return EXIT.failure;
     }
     io.stdout.write(`removed ${name} from ${users.path}\n`);
+    return EXIT.ok;
+  }
+  if (action === 'role') {
+    if (!users.setRole(name!, role!)) {
+      io.stderr.write(`users role: no user ${name} in ${users.path}; add it with 'checkpoint-edge users add ${name} --role ${role}'\n`);
+      return EXIT.failure;
+    }
+    io.stdout.write(`${name} is now ${role} in ${users.path}\n`);
     return EXIT.ok;
   }
   const existing = users.get(name!);

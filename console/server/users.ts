@@ -130,6 +130,17 @@ export class UserDirectory {
     this.#save();
   }
 
+  /** Changes the role of an existing user, keeping the password (and so the open sessions); false if there is no such user. */
+  setRole(name: string, role: Role): boolean {
+    if (!ROLES.includes(role)) throw new Error(`role "${role}" is not valid: use ${ROLES.join(' or ')}`);
+    this.load();
+    const existing = this.#users.find((u) => u.name === name);
+    if (!existing) return false;
+    this.#users = this.#users.map((u) => (u.name === name ? { ...u, role } : u));
+    this.#save();
+    return true;
+  }
+
   remove(name: string): boolean {
     this.load();
     const before = this.#users.length;

@@ -50,6 +50,22 @@ describe('checkpoint-edge users', () => {
     expect(new UserDirectory(path).list()).toEqual([]);
   });
 
+  it('changes a role without touching the password, so open sessions stay open; a new password changes the hash', async () => {
+    const path = join(dir, 'roles.json');
+    await users(['add', 'erin', '--role', 'operator', '--users-file', path], 'erin-secret\n');
+    const before = new UserDirectory(path).get('erin')!.password;
+    const r = await users(['role', 'erin', '--role', 'supervisor', '--users-file', path]);
+    expect(r).toMatchObject({ code: 0, stdout: `erin is now supervisor in ${path}\n` });
+    expect(new UserDirectory(path).get('erin')).toMatchObject({ role: 'supervisor', password: before });
+    // The same password again keeps the hash too; another one replaces it (and so ends sessions).
+    await users(['passwd', 'erin', '--users-file', path], 'erin-secret\n');
+    expect(new UserDirectory(path).get('erin')!.password).toBe(before);
+    await users(['passwd', 'erin', '--users-file', path], 'erin-other\n');
+    expect(new UserDirectory(path).get('erin')!.password).not.toBe(before);
+    expect((await users(['role', 'nobody', '--role', 'operator', '--users-file', path])).stderr).toContain('no user nobody');
+    await expect(users(['role', 'erin', '--users-file', path])).rejects.toThrow(new UsageError('users role: give --role operator or supervisor'));
+  });
+
   it('says what is missing on bad usage, and refuses an empty password', async () => {
     const u = join(dir, 'u.json');
     await expect(users(['add', 'dave', '--users-file', u])).rejects.toThrow(new UsageError('users add: give --role operator or supervisor'));
