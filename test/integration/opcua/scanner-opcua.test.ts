@@ -202,6 +202,15 @@ describe('scanner OPC UA client against the simulator', () => {
     await armed;
   });
 
+  it('connects with Sign (signed, not encrypted) and Basic256Sha256, and calls methods over it', async () => {
+    const c = await connected({ securityMode: 'Sign', securityPolicy: 'Basic256Sha256' }, { trust: [sim.certificateFile] });
+    expect(sim.channels()).toContainEqual({ securityMode: 'Sign', securityPolicy: 'Basic256Sha256' });
+    const armed = c.next('Armed', scannerState('Armed'));
+    await c.client.arm();
+    await armed;
+    await expect(c.client.abort()).resolves.toMatchObject({ command: 'abort', statusCode: 'Good', outputs: ['aborted'] });
+  });
+
   it('says when the server refuses this client\'s certificate, and connects once the scanner trusts it', async () => {
     sim.acceptUnknownClientCertificates = false;
     try {
