@@ -151,13 +151,21 @@ export class AnprReceiver implements Service {
       sendJson(res, 400, { error: (err as Error).message });
       return true;
     }
-    const parsed = anprRead.safeParse(body);
-    if (!parsed.success) {
-      const problems = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message));
-      sendJson(res, 400, { error: `invalid ANPR read: ${problems.join('; ')}`, problems });
+    const parsed = parseAnprRead(body);
+    if (!parsed.ok) {
+      sendJson(res, 400, { error: `invalid ANPR read: ${parsed.problems.join('; ')}`, problems: parsed.problems });
       return true;
     }
-    const r = parsed.data;
+    const { scanId } = this.accept(parsed.read, 'http');
+    sendJson(res, 202, { accepted: true, laneId: this.#o.laneId, scanId, heldForNextScan: scanId === null });
+    return true;
+  }
+
+  /**
+   * Takes one valid read (from the HTTP route or another source, e.g. MQTT): attached to the open
+   * scan, or held for the next scan that begins within holdMs. Returns the scan it went to.
+   */
+  accept(r: AnprRead, source: string): { scanId: string | null } {
     const read: LaneEvents['vehicle.plate'] = {
       laneId: this.#o.laneId,
       at: r.at ?? new Date().toISOString(),
@@ -167,9 +175,15 @@ export class AnprReceiver implements Service {
     };
     const scanId = this.#openScan;
     if (scanId === null) this.#held = { read, received: Date.now() };
-    this.#o.log.info({ plate: r.plate, containerCode: r.containerCode, cameraId: r.cameraId, confidence: r.confidence, scanId }, `ANPR read ${r.plate ?? ''}${r.containerCode ? ` ${r.containerCode}` : ''} ${scanId ? `for scan ${scanId}` : 'held for the next scan'}`);
+    this.#o.log.info({ plate: r.plate, containerCode: r.containerCode, cameraId: r.cameraId, confidence: r.confidence, scanId, source }, `ANPR read ${r.plate ?? ''}${r.containerCode ? ` ${r.containerCode}` : ''} (${source}) ${scanId ? `for scan ${scanId}` : 'held for the next scan'}`);
     this.#o.bus.emit('vehicle.plate', read);
-    sendJson(res, 202, { accepted: true, laneId: this.#o.laneId, scanId, heldForNextScan: scanId === null });
-    return true;
+    return { scanId };
   }
+}
+
+/** Validates a read's JSON body; the problems name each field that is wrong. */
+export function parseAnprRead(body: unknown): { ok: true; read: AnprRead } | { ok: false; problems: string[] } {
+  const parsed = anprRead.safeParse(body);
+  if (parsed.success) return { ok: true, read: parsed.data };
+  return { ok: false, problems: parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)) };
 }

@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { Counter, type Registry } from 'prom-client';
 import type { LaneConfig } from '../../config/schema.js';
 import { AnprReceiver } from '../../firmware-bridge/camera/anpr-http.js';
+import { AnprMqttSource } from '../../firmware-bridge/camera/anpr-mqtt.js';
 import { CameraFeed } from '../../firmware-bridge/camera/camera-feed.js';
 import { FFMPEG_MISSING, FfmpegSource, findFfmpeg } from '../../firmware-bridge/camera/ffmpeg-source.js';
 import { MjpegHttpSource } from '../../firmware-bridge/camera/mjpeg-source.js';
@@ -57,8 +58,8 @@ function sourceFor(c: CameraConfig, ffmpeg: string | null): FrameSource {
 
 /**
  * Builds the lane's camera sources (each with its watchdog), the snapshots tied to scans, the
- * ANPR read receiver (POST /api/anpr/<lane>) and the evidence store, which is returned as the
- * pipeline's evidence collector.
+ * ANPR read receiver (POST /api/anpr/<lane>, and an MQTT topic when anpr.mqtt is set) and the
+ * evidence store, which is returned as the pipeline's evidence collector.
  */
 export function createCameraServices(ctx: LaneContext, opts: { findFfmpeg?: () => string | null } = {}): { services: Service[]; evidence?: EvidenceCollector } {
   const { lane, bus, log, config } = ctx;
@@ -97,11 +98,28 @@ export function createCameraServices(ctx: LaneContext, opts: { findFfmpeg?: () =
     },
   });
 
+  const anpr = new AnprReceiver({ laneId: lane.id, bus, http: ctx.http, token: lane.anpr.token ?? null, log: log.child({ part: 'anpr' }) });
   const services: Service[] = [
     evidence,
     ...feeds,
     new ScanSnapshotter({ laneId: lane.id, bus, cameras: feeds, log: log.child({ part: 'camera' }) }),
-    new AnprReceiver({ laneId: lane.id, bus, http: ctx.http, token: lane.anpr.token ?? null, log: log.child({ part: 'anpr' }) }),
+    anpr,
   ];
+  const m = lane.anpr.mqtt;
+  if (m) {
+    services.push(
+      new AnprMqttSource({
+        laneId: lane.id,
+        url: m.url,
+        topic: m.topic,
+        ...(m.username !== undefined ? { username: m.username } : {}),
+        ...(m.password !== undefined ? { password: m.password } : {}),
+        clientId: m.clientId ?? `checkpoint-edge-anpr-${config.site.id}-${lane.id}`,
+        accept: (read, source) => anpr.accept(read, source),
+        publish: (s) => bus.emit('device.status', s),
+        log: log.child({ part: 'anpr' }),
+      }),
+    );
+  }
   return { services, evidence };
 }

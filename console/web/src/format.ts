@@ -33,7 +33,7 @@ export const VERDICT_LABEL: Record<Verdict, string> = {
 
 /** A device name as operators say it: camera.front -> Camera front. */
 export function deviceLabel(device: string): string {
-  const known: Record<string, string> = { model: 'Detection model', mqtt: 'Central link (MQTT)', scanner: 'Scanner', outbox: 'Outbox' };
+  const known: Record<string, string> = { model: 'Detection model', mqtt: 'Central link (MQTT)', scanner: 'Scanner', outbox: 'Outbox', 'anpr.mqtt': 'Plate reads (MQTT)' };
   if (known[device]) return known[device]!;
   const [head, ...rest] = device.split('.');
   const h = head === 'camera' ? 'Camera' : head === 'scanner' ? 'Scanner' : head!.charAt(0).toUpperCase() + head!.slice(1);

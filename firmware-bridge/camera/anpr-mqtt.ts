@@ -1,0 +1,126 @@
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { deviceStatus } from '../../runtime/lane-health.js';
+import type { DeviceState, DeviceStatus } from '../../runtime/domain.js';
+import type { Logger } from '../../runtime/logger.js';
+import type { Service } from '../../runtime/service.js';
+import { parseAnprRead, type AnprRead } from './anpr-http.js';
+import { safeUrl } from './source.js';
+
+export interface AnprMqttOptions {
+  laneId: string;
+  url: string;
+  /** Topic filter of the lane's reads; each message is one JSON read. */
+  topic: string;
+  username?: string;
+  password?: string;
+  clientId: string;
+  /** Where valid reads go: the lane's ANPR receiver, which attaches them to the open or next scan. */
+  accept(read: AnprRead, source: string): unknown;
+  /** The lane's device status ('anpr.mqtt'). */
+  publish(status: DeviceStatus): void;
+  log: Logger;
+  reconnectMs?: number;
+}
+
+const DEVICE = 'anpr.mqtt';
+
+/**
+ * Takes a lane's plate reads from an MQTT topic, for ANPR systems that publish instead of
+ * posting. Subscribes with QoS 1 on a clean session: reads published while the link was down are
+ * not replayed later, when they would be attached to the wrong vehicle. A message that is not a
+ * valid read is logged with the topic and what is wrong, and counted; the link stays up. The link's
+ * state is the lane device 'anpr.mqtt', so an ANPR feed that goes away shows at once.
+ */
+export class AnprMqttSource implements Service {
+  readonly name: string;
+  readonly #o: AnprMqttOptions;
+  /** The broker URL without credentials, for logs and the device status. */
+  readonly #where: string;
+  #client: MqttClient | null = null;
+  #accepted = 0;
+  #invalid = 0;
+  #state: DeviceState | null = null;
+  #detail = '';
+
+  constructor(o: AnprMqttOptions) {
+    this.#o = o;
+    this.name = `anpr-mqtt:${o.laneId}`;
+    this.#where = safeUrl(o.url);
+  }
+
+  get counts(): { accepted: number; invalid: number } {
+    return { accepted: this.#accepted, invalid: this.#invalid };
+  }
+
+  async start(): Promise<void> {
+    const o = this.#o;
+    this.#status('starting', `connecting to ${this.#where}`);
+    const opts: IClientOptions = {
+      clientId: o.clientId,
+      clean: true,
+      reconnectPeriod: o.reconnectMs ?? 5000,
+      connectTimeout: 10_000,
+      ...(o.username !== undefined ? { username: o.username } : {}),
+      ...(o.password !== undefined ? { password: o.password } : {}),
+    };
+    const client = connect(o.url, opts);
+    this.#client = client;
+    client.on('connect', () => {
+      client.subscribe(o.topic, { qos: 1 }, (err, granted) => {
+        const refused = err ?? (granted?.some((g) => g.qos === 128) ? new Error('the broker refused the subscription (not authorised for this topic?)') : null);
+        if (refused) {
+          o.log.error({ err: refused, topic: o.topic }, `ANPR over MQTT: cannot subscribe to ${o.topic} at ${this.#where}: ${refused.message}`);
+          this.#status('fault', `cannot subscribe to ${o.topic} at ${this.#where}: ${refused.message}`);
+          return;
+        }
+        this.#status('ok', `subscribed to ${o.topic} at ${this.#where}`);
+      });
+    });
+    client.on('message', (topic, payload) => this.#message(topic, payload));
+    client.on('error', (err) => {
+      o.log.warn({ err }, `ANPR over MQTT: ${this.#where}: ${err.message}`);
+      this.#status('offline', `${this.#where}: ${err.message}; retrying every ${Math.round((o.reconnectMs ?? 5000) / 1000)} s`);
+    });
+    client.on('close', () => {
+      if (this.#client) this.#status('offline', `no connection to ${this.#where}; retrying every ${Math.round((o.reconnectMs ?? 5000) / 1000)} s; plate reads from this feed are missed meanwhile`);
+    });
+  }
+
+  async stop(): Promise<void> {
+    const client = this.#client;
+    this.#client = null;
+    if (client) await client.endAsync(true);
+  }
+
+  #message(topic: string, payload: Buffer): void {
+    let body: unknown;
+    try {
+      body = JSON.parse(payload.toString('utf8'));
+    } catch (err) {
+      this.#reject(topic, `not JSON (${(err as Error).message})`, payload);
+      return;
+    }
+    const parsed = parseAnprRead(body);
+    if (!parsed.ok) {
+      this.#reject(topic, parsed.problems.join('; '), payload);
+      return;
+    }
+    this.#accepted++;
+    this.#o.accept(parsed.read, `mqtt ${topic}`);
+  }
+
+  #reject(topic: string, why: string, payload: Buffer): void {
+    this.#invalid++;
+    const shown = payload.length > 200 ? `${payload.subarray(0, 200).toString('utf8')}…` : payload.toString('utf8');
+    this.#o.log.warn({ topic, invalid: this.#invalid, payload: shown }, `ANPR over MQTT: message on ${topic} ignored: invalid ANPR read: ${why}`);
+    // The count of rejected reads shows on the lane's device at once (they are rare).
+    if (this.#state) this.#o.publish(deviceStatus(DEVICE, this.#state, this.#detail, { accepted: this.#accepted, invalid: this.#invalid }));
+  }
+
+  #status(state: DeviceState, detail: string): void {
+    if (state === this.#state && state !== 'fault') return;
+    this.#state = state;
+    this.#detail = detail;
+    this.#o.publish(deviceStatus(DEVICE, state, detail, { accepted: this.#accepted, invalid: this.#invalid }));
+  }
+}
