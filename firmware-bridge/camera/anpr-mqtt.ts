@@ -41,6 +41,7 @@ export class AnprMqttSource implements Service {
   #invalid = 0;
   #state: DeviceState | null = null;
   #detail = '';
+  #warned = false;
 
   constructor(o: AnprMqttOptions) {
     this.#o = o;
@@ -59,6 +60,10 @@ export class AnprMqttSource implements Service {
       clientId: o.clientId,
       clean: true,
       reconnectPeriod: o.reconnectMs ?? 5000,
+      // A refused log-in is retried too (the broker's user may be fixed meanwhile), and the
+      // subscription is made by us after every connection, so that its answer is checked.
+      reconnectOnConnackError: true,
+      resubscribe: false,
       connectTimeout: 10_000,
       ...(o.username !== undefined ? { username: o.username } : {}),
       ...(o.password !== undefined ? { password: o.password } : {}),
@@ -66,7 +71,10 @@ export class AnprMqttSource implements Service {
     const client = connect(o.url, opts);
     this.#client = client;
     client.on('connect', () => {
+      this.#warned = false;
       client.subscribe(o.topic, { qos: 1 }, (err, granted) => {
+        if (this.#client !== client) return; // stopped meanwhile
+        if (err && !client.connected) return; // the connection dropped first: 'close' says so
         const refused = err ?? (granted?.some((g) => g.qos === 128) ? new Error('the broker refused the subscription (not authorised for this topic?)') : null);
         if (refused) {
           o.log.error({ err: refused, topic: o.topic }, `ANPR over MQTT: cannot subscribe to ${o.topic} at ${this.#where}: ${refused.message}`);
@@ -76,13 +84,26 @@ export class AnprMqttSource implements Service {
         this.#status('ok', `subscribed to ${o.topic} at ${this.#where}`);
       });
     });
-    client.on('message', (topic, payload) => this.#message(topic, payload));
+    client.on('message', (topic, payload, packet) => {
+      if (packet.retain) {
+        // Sent because we subscribed, not because a vehicle is here now: a stale read.
+        o.log.warn({ topic }, `ANPR over MQTT: retained message on ${topic} ignored: it is an old read, not the vehicle now in the lane (publish reads without the retain flag)`);
+        return;
+      }
+      this.#message(topic, payload);
+    });
     client.on('error', (err) => {
-      o.log.warn({ err }, `ANPR over MQTT: ${this.#where}: ${err.message}`);
-      this.#status('offline', `${this.#where}: ${err.message}; retrying every ${Math.round((o.reconnectMs ?? 5000) / 1000)} s`);
+      // A numeric code is the broker's answer to the log-in (CONNACK): wrong credentials or not authorised.
+      const refusedLogin = typeof (err as { code?: unknown }).code === 'number';
+      const every = `retrying every ${Math.round((o.reconnectMs ?? 5000) / 1000)} s`;
+      if (!this.#warned) {
+        this.#warned = true; // once per outage, not at every retry
+        o.log.warn({ err }, `ANPR over MQTT: ${this.#where}: ${err.message}${refusedLogin ? ': check lanes[].anpr.mqtt.username and password' : ''}; ${every}`);
+      }
+      this.#status(refusedLogin ? 'fault' : 'offline', `${this.#where}: ${err.message}${refusedLogin ? ' (log-in refused: check anpr.mqtt.username and password)' : ''}; ${every}`);
     });
     client.on('close', () => {
-      if (this.#client) this.#status('offline', `no connection to ${this.#where}; retrying every ${Math.round((o.reconnectMs ?? 5000) / 1000)} s; plate reads from this feed are missed meanwhile`);
+      if (this.#client && this.#state !== 'fault') this.#status('offline', `no connection to ${this.#where}; retrying every ${Math.round((o.reconnectMs ?? 5000) / 1000)} s; plate reads from this feed are missed meanwhile`);
     });
   }
 
@@ -107,18 +128,23 @@ export class AnprMqttSource implements Service {
     }
     this.#accepted++;
     this.#o.accept(parsed.read, `mqtt ${topic}`);
+    this.#republish();
+  }
+
+  /** The same state again with the current counts (a read or a rejection: a few a minute at most). */
+  #republish(): void {
+    if (this.#state) this.#o.publish(deviceStatus(DEVICE, this.#state, this.#detail, { accepted: this.#accepted, invalid: this.#invalid }));
   }
 
   #reject(topic: string, why: string, payload: Buffer): void {
     this.#invalid++;
     const shown = payload.length > 200 ? `${payload.subarray(0, 200).toString('utf8')}…` : payload.toString('utf8');
     this.#o.log.warn({ topic, invalid: this.#invalid, payload: shown }, `ANPR over MQTT: message on ${topic} ignored: invalid ANPR read: ${why}`);
-    // The count of rejected reads shows on the lane's device at once (they are rare).
-    if (this.#state) this.#o.publish(deviceStatus(DEVICE, this.#state, this.#detail, { accepted: this.#accepted, invalid: this.#invalid }));
+    this.#republish();
   }
 
   #status(state: DeviceState, detail: string): void {
-    if (state === this.#state && state !== 'fault') return;
+    if (state === this.#state && detail === this.#detail) return;
     this.#state = state;
     this.#detail = detail;
     this.#o.publish(deviceStatus(DEVICE, state, detail, { accepted: this.#accepted, invalid: this.#invalid }));

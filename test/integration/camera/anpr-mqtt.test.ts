@@ -1,10 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AnprMqttSource } from '../../../firmware-bridge/camera/anpr-mqtt.js';
 import { configSchema } from '../../../config/schema.js';
+import type { DeviceStatus } from '../../../runtime/domain.js';
 import { SiteRuntime } from '../../../runtime/app.js';
 import type { LaneEvents } from '../../../runtime/events.js';
 import { createLogger } from '../../../runtime/logger.js';
@@ -85,4 +88,71 @@ describe.skipIf(!haveMosquitto)('ANPR reads over MQTT', () => {
     await camera.publishAsync(TOPIC, JSON.stringify({ plate: 'HH-XY 99' }), { qos: 1 });
     await waitFor('the plate after the outage', () => plates.find((p) => p.plate === 'HH-XY 99'));
   }, 40_000);
+});
+
+/** One AnprMqttSource on its own, with its reads, statuses and warnings. */
+function source(url: string, topic: string, extra: { username?: string; password?: string } = {}) {
+  const reads: string[] = [];
+  const statuses: DeviceStatus[] = [];
+  const warns: string[] = [];
+  const out = new PassThrough();
+  out.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n').filter(Boolean)) {
+      const entry = JSON.parse(line) as { level: number; msg: string };
+      if (entry.level === 40) warns.push(entry.msg);
+    }
+  });
+  const src = new AnprMqttSource({
+    laneId: 'lane-x',
+    url,
+    topic,
+    clientId: `anpr-test-${Math.random().toString(36).slice(2)}`,
+    reconnectMs: 200,
+    ...extra,
+    accept: (read) => void reads.push(read.plate ?? read.containerCode ?? '?'),
+    publish: (s) => void statuses.push(s),
+    log: createLogger({ level: 'info', destination: out }),
+  });
+  return { src, reads, statuses, warns, state: () => statuses.at(-1)?.state };
+}
+
+describe.skipIf(!haveMosquitto)('ANPR over MQTT: stale and refused', () => {
+  it('ignores a retained read, which the broker sends on subscribing, and takes the live ones', async () => {
+    const topic = 'anpr/retained/read';
+    await camera.publishAsync(topic, JSON.stringify({ plate: 'OLD 1' }), { qos: 1, retain: true });
+    const s = source(broker.url, topic);
+    await s.src.start();
+    try {
+      await waitFor('subscribed', () => s.state() === 'ok');
+      await waitFor('the warning about the retained read', () => s.warns.find((w) => w.includes(`retained message on ${topic} ignored`)));
+      await camera.publishAsync(topic, JSON.stringify({ plate: 'NEW 2' }), { qos: 1 });
+      await waitFor('the live read', () => s.reads.includes('NEW 2'));
+      expect(s.reads).toEqual(['NEW 2']);
+    } finally {
+      await s.src.stop();
+      await camera.publishAsync(topic, '', { qos: 1, retain: true }); // clears the retained message
+    }
+  });
+
+  it('reports a refused log-in as a fault, and connects once the broker accepts the account', async () => {
+    const passwd = join(dir, 'anpr-passwd');
+    writeFileSync(passwd, '');
+    execFileSync('mosquitto_passwd', ['-b', passwd, 'other', 'other-secret'], { stdio: 'ignore' });
+    const secured = new MosquittoBroker({ listenerExtra: `allow_anonymous false\npassword_file ${passwd}` });
+    await secured.start();
+    const s = source(secured.url, 'anpr/lane-x/read', { username: 'anpr-edge', password: 'anpr-secret-1' });
+    try {
+      await s.src.start();
+      const fault = await waitFor('the fault', () => s.statuses.find((st) => st.state === 'fault'));
+      expect(fault.detail).toMatch(/log-in refused: check anpr\.mqtt\.username and password/);
+      expect(fault.detail).not.toContain('anpr-secret-1');
+      expect(s.warns.filter((w) => w.includes('check lanes[].anpr.mqtt.username'))).toHaveLength(1); // once, not at every retry
+      execFileSync('mosquitto_passwd', ['-b', passwd, 'anpr-edge', 'anpr-secret-1'], { stdio: 'ignore' });
+      secured.child!.kill('SIGHUP'); // mosquitto reloads its password file
+      await waitFor('ok once the account exists', () => s.state() === 'ok', 15_000);
+    } finally {
+      await s.src.stop();
+      await secured.stop();
+    }
+  }, 30_000);
 });
