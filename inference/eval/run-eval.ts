@@ -203,7 +203,7 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
     robustness,
     timing: { msPerScanMedian: Math.round(sortedTimes[sortedTimes.length >> 1] ?? 0), scanMegapixelsMedian: Math.round((sortedMp[sortedMp.length >> 1] ?? 0) * 100) / 100 },
     roc: thinCurve(rocCurve(pos, neg)),
-    scans: records.map((r) => ({ ...r, score: Math.round(r.score * 1e5) / 1e5 })),
+    scans: records, // full-precision scores, so that counting them at a threshold gives the reported figures
   };
 
   const examples: Example[] = [];
