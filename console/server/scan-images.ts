@@ -4,8 +4,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ScanImage } from '../../runtime/domain.js';
 import type { Logger } from '../../runtime/logger.js';
-import { RenderPool } from '../../runtime/render-pool.js';
-import { viewsOf, type ScanView } from './scan-render.js';
+import { renderScanPng, viewsOf, type ScanView } from './scan-render.js';
 
 /** Scans whose pictures are kept on disk for the console (oldest deleted first). */
 export const KEEP_SCAN_IMAGES = 200;
@@ -49,7 +48,7 @@ export class ScanImageArchive {
       await new Promise((r) => setImmediate(r));
       mkdirSync(folder, { recursive: true });
       for (const view of viewsOf(image)) {
-        const png = await RenderPool.shared().run({ kind: 'scan-png', image, view });
+        const png = await renderScanPng(image, view);
         const tmp = join(folder, `.${view}.png.tmp`);
         await writeFile(tmp, png);
         await rename(tmp, join(folder, `${view}.png`));

@@ -11,7 +11,7 @@ import type { Logger } from '../../runtime/logger.js';
 import type { Service } from '../../runtime/service.js';
 import { EVIDENCE_NAME, type EvidenceUrlSigner, type SignatureCheck } from './evidence-urls.js';
 import { applyRetention, type RetentionPolicy, type RetentionReport } from './retention.js';
-import { RenderPool } from '../../runtime/render-pool.js';
+import { renderScanJpeg } from './scan-render.js';
 
 export interface EvidenceStoreOptions {
   laneId: string;
@@ -168,7 +168,7 @@ export class EvidenceStore implements EvidenceCollector, Service {
     const dir = join(this.root, folder);
     if (image) {
       try {
-        files[0].data = await RenderPool.shared().run({ kind: 'scan-jpeg', image, regions: result.regions, opts: { maxWidth: this.#o.scanMaxWidth ?? 2000 } });
+        files[0].data = (await renderScanJpeg(image, result.regions, { maxWidth: this.#o.scanMaxWidth ?? 2000 })).jpeg;
       } catch (err) {
         this.#o.log.error({ err, scanId: result.scanId }, `scan picture of ${result.scanId} could not be rendered: ${(err as Error).message}; its link will answer 404`);
       }

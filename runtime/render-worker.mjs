@@ -1,6 +1,0 @@
-// Worker-thread entry of the scan picture renderer: registers the TypeScript loader in this
-// thread (workers do not inherit it), then runs the worker written in TypeScript.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('./render-worker.ts');
