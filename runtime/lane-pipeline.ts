@@ -181,14 +181,13 @@ export class LanePipeline implements Service {
     if (s.state !== 'analysing') return;
     const { thresholds } = this.#o;
     let verdict: Verdict = 'unavailable';
-    const threshold = detection ? (thresholds.alert ?? detection.operatingThreshold ?? DEFAULT_ALERT) : undefined;
-    if (threshold !== undefined && threshold !== this.#threshold) {
+    const alert = detection ? alertThreshold(thresholds, detection) : undefined;
+    if (alert && alert.value !== this.#threshold) {
       // Said when it is first known and whenever it changes (another model with another operating point).
-      const source = thresholds.alert !== undefined ? 'lanes[].thresholds.alert' : detection?.operatingThreshold !== undefined ? `the operating point of model ${detection.model.name} ${detection.model.version}` : 'the default, as the model names no operating point';
-      this.#o.log.info({ threshold, source }, `lane ${this.#o.laneId} decides at alert threshold ${threshold} (${source})`);
-      this.#threshold = threshold;
+      this.#o.log.info({ threshold: alert.value, source: alert.source }, `lane ${this.#o.laneId} decides at alert threshold ${alert.value} (${alert.source})`);
+      this.#threshold = alert.value;
     }
-    if (detection && threshold !== undefined) verdict = detection.score >= threshold ? 'person' : 'clear';
+    if (detection && alert) verdict = detection.score >= alert.value ? 'person' : 'clear';
     const regions = detection ? detection.regions.filter((r) => r.score >= thresholds.region) : [];
     const missing = completed.image.missing ? completed.image.missing.reduce((a, b) => a + b, 0) : 0;
     const result: ScanResult = {
@@ -202,7 +201,7 @@ export class LanePipeline implements Service {
       verdict,
       ...(unavailable ? { unavailableReason: unavailable } : {}),
       score: detection ? detection.score : null,
-      ...(threshold !== undefined ? { threshold } : {}),
+      ...(alert ? { threshold: alert.value } : {}),
       regions,
       model: detection ? detection.model : null,
       vehicle: { ...scan.vehicle },
@@ -265,6 +264,13 @@ export class LanePipeline implements Service {
     const alert = alertFor(result);
     if (alert) this.#o.bus.emit('alert.raised', alert);
   }
+}
+
+/** The alert threshold a detection is decided at, and where it comes from. */
+function alertThreshold(thresholds: Thresholds, d: Detection): { value: number; source: string } {
+  if (thresholds.alert !== undefined) return { value: thresholds.alert, source: 'lanes[].thresholds.alert' };
+  if (d.operatingThreshold !== undefined) return { value: d.operatingThreshold, source: `the operating point of model ${d.model.name} ${d.model.version}` };
+  return { value: DEFAULT_ALERT, source: 'the default, as the model names no operating point' };
 }
 
 /** The alert a scan result raises, if any. Alert ids derive from the scan id so a replay is idempotent. */

@@ -7,7 +7,7 @@ import type { EventStream } from './event-stream.js';
 import { LoginThrottle } from './login-throttle.js';
 import type { ScanImageArchive } from './scan-images.js';
 import type { ScanView } from './scan-render.js';
-import { clearedSessionCookie, credentialOf, readCookie, SESSION_COOKIE, sessionCookie, type Session, type SessionStore } from './sessions.js';
+import { clearedSessionCookie, readCookie, SESSION_COOKIE, sessionAccount, sessionCookie, type Session, type SessionStore } from './sessions.js';
 import type { UserDirectory } from './users.js';
 
 /** The header every state-changing request must carry: a cross-site form cannot set it. */
@@ -68,13 +68,13 @@ export class ConsoleApi {
     const token = readCookie(req.headers.cookie, SESSION_COOKIE);
     const session = this.#o.sessions.get(token);
     if (!session) return null;
-    const account = this.#o.users.get(session.user);
-    if (!account || credentialOf(account.password) !== session.credential) {
+    const valid = sessionAccount(this.#o.users, session);
+    if ('ended' in valid) {
       this.#o.sessions.delete(token);
       this.#o.stream.closeSession(session.id);
       return null;
     }
-    session.role = account.role;
+    session.role = valid.account.role;
     return session;
   }
 
@@ -101,17 +101,13 @@ export class ConsoleApi {
     if (!session) throw new ApiError(401, token ? 'session expired: log in again' : 'not logged in: POST /api/login with {"user", "password"} first');
     // An account removed from the users file, or whose password changed, loses its sessions; a
     // changed role applies at once.
-    const account = this.#o.users.get(session.user);
-    if (!account) {
-      this.#o.sessions.delete(token);
-      throw new ApiError(401, `the account ${session.user} no longer exists`);
-    }
-    if (credentialOf(account.password) !== session.credential) {
+    const valid = sessionAccount(this.#o.users, session);
+    if ('ended' in valid) {
       this.#o.sessions.delete(token);
       this.#o.stream.closeSession(session.id);
-      throw new ApiError(401, `the password of ${session.user} was changed: log in again`);
+      throw new ApiError(401, valid.ended);
     }
-    session.role = account.role;
+    session.role = valid.account.role;
     const audit = (action: string, target: string | null, detail?: Record<string, unknown>, ok = true) => {
       this.#o.store.audit({ user: session.user, role: session.role, action, target, ok, ip, ...(detail ? { detail } : {}) });
       this.#o.log.info({ audit: action, user: session.user, role: session.role, target, ok, ...(detail ? { detail } : {}) }, `console: ${session.user} ${action}${target ? ` ${target}` : ''}`);

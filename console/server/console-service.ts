@@ -13,7 +13,7 @@ import { LiveScan } from './live-scan.js';
 import type { HelloMessage, LaneView } from './messages.js';
 import { ScanImageArchive } from './scan-images.js';
 import type { Session } from './sessions.js';
-import { credentialOf, SessionStore } from './sessions.js';
+import { sessionAccount, SessionStore } from './sessions.js';
 import { SECURITY_HEADERS, serveStatic } from './static-files.js';
 import { UserDirectory } from './users.js';
 import { DIST_DIR, ensureWebBuild } from './web-build.js';
@@ -100,7 +100,7 @@ export class ConsoleService implements Service, ConsoleActions {
       ttlMs: ctx.config.console.sessionTtlMinutes * 60_000,
       persist: this.#store,
       // Log-ins still work; only their surviving a restart is lost until the database is writable again.
-      onPersistError: (err, action) => this.#log.error({ err }, `console: could not ${action} in ${this.#store?.path}: ${err.message}; ${action.startsWith('delete') ? 'retried at the next log-in; until then a restart could bring the session back' : 'sessions opened now end with a restart'}`),
+      onPersistError: (err, action) => this.#log.error({ err }, `console: could not ${action} in ${this.#store?.path}: ${err.message}; ${action.startsWith('delete') ? 'retried at every request until it succeeds; until then a restart could bring the session back' : 'sessions opened now end with a restart'}`),
     });
     const sessions = this.#sessions;
     this.#stream = new EventStream({ ...(this.#opts.streamHeartbeatMs ? { heartbeatMs: this.#opts.streamHeartbeatMs } : {}), isLive: (s) => s.expiresAt > Date.now() && sessions.has(s.id) && sessionAccountValid(users, s) });
@@ -364,8 +364,7 @@ export class ConsoleService implements Service, ConsoleActions {
  */
 function sessionAccountValid(users: UserDirectory, s: Session): boolean {
   try {
-    const account = users.get(s.user);
-    return account !== undefined && credentialOf(account.password) === s.credential;
+    return 'account' in sessionAccount(users, s);
   } catch {
     return true;
   }

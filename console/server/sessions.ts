@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Role } from './users.js';
+import type { Role, UserDirectory, UserRecord } from './users.js';
 
 export interface Session {
   /** sha256 of the cookie token: the token itself is never kept, so a heap dump cannot replay it. */
@@ -66,6 +66,11 @@ export class SessionStore {
     }
   }
 
+  /** Tries again to delete the ended sessions the database refused to delete before. */
+  #retryDeletes(): void {
+    for (const id of [...this.#undeleted]) this.#forget(id, 'delete the ended session');
+  }
+
   /** Deletes an ended session from the database; one that cannot be deleted now is retried later. */
   #forget(id: string, action: string): void {
     this.#sessions.delete(id);
@@ -90,7 +95,7 @@ export class SessionStore {
 
   /** The live session of a token, or null if unknown or expired. */
   get(token: string | undefined): Session | null {
-    if (this.#undeleted.size) for (const id of [...this.#undeleted]) this.#forget(id, 'delete the ended session');
+    this.#retryDeletes();
     if (!token) return null;
     const id = digest(token);
     const s = this.#sessions.get(id);
@@ -124,8 +129,19 @@ export class SessionStore {
     const now = this.#now();
     for (const [id, s] of this.#sessions) if (s.expiresAt <= now) this.#sessions.delete(id);
     this.#write('delete expired sessions', (p) => p.deleteExpiredSessions(now));
-    for (const id of [...this.#undeleted]) this.#forget(id, 'delete the ended session');
+    this.#retryDeletes();
   }
+}
+
+/**
+ * The account a session may still act for, or why it may not: the account was removed from the
+ * users file, or its password changed since the log-in (the fingerprints differ).
+ */
+export function sessionAccount(users: Pick<UserDirectory, 'get'>, s: Session): { account: UserRecord } | { ended: string } {
+  const account = users.get(s.user);
+  if (!account) return { ended: `the account ${s.user} no longer exists` };
+  if (credentialOf(account.password) !== s.credential) return { ended: `the password of ${s.user} was changed: log in again` };
+  return { account };
 }
 
 /** The fingerprint of a stored password hash that a session keeps (not the hash itself). */

@@ -56,6 +56,7 @@ export class AnprMqttSource implements Service {
   async start(): Promise<void> {
     const o = this.#o;
     this.#status('starting', `connecting to ${this.#where}`);
+    const every = `retrying every ${Math.round((o.reconnectMs ?? 5000) / 1000)} s`;
     const opts: IClientOptions = {
       clientId: o.clientId,
       clean: true,
@@ -95,7 +96,6 @@ export class AnprMqttSource implements Service {
     client.on('error', (err) => {
       // A numeric code is the broker's answer to the log-in (CONNACK): wrong credentials or not authorised.
       const refusedLogin = typeof (err as { code?: unknown }).code === 'number';
-      const every = `retrying every ${Math.round((o.reconnectMs ?? 5000) / 1000)} s`;
       if (!this.#warned) {
         this.#warned = true; // once per outage, not at every retry
         o.log.warn({ err }, `ANPR over MQTT: ${this.#where}: ${err.message}${refusedLogin ? ': check lanes[].anpr.mqtt.username and password' : ''}; ${every}`);
@@ -103,7 +103,7 @@ export class AnprMqttSource implements Service {
       this.#status(refusedLogin ? 'fault' : 'offline', `${this.#where}: ${err.message}${refusedLogin ? ' (log-in refused: check anpr.mqtt.username and password)' : ''}; ${every}`);
     });
     client.on('close', () => {
-      if (this.#client && this.#state !== 'fault') this.#status('offline', `no connection to ${this.#where}; retrying every ${Math.round((o.reconnectMs ?? 5000) / 1000)} s; plate reads from this feed are missed meanwhile`);
+      if (this.#client && this.#state !== 'fault') this.#status('offline', `no connection to ${this.#where}; ${every}; plate reads from this feed are missed meanwhile`);
     });
   }
 
