@@ -1,8 +1,8 @@
+import { attenuationLut } from '../core/scan-picture.js';
 import type { Detector, DetectorStatus, StreamingAnalysis } from '../core/detector.js';
 import type { ModelIdentity, ScanMeta } from '../core/domain.js';
 import { ScanAnalysis, type AnalysisContext, type TileJob } from './analysis.js';
 import type { ModelManifest } from './manifest.js';
-import { logLut } from './preprocess.js';
 import { OnnxTileRunner, type TileOutput, type TileRunner } from './session.js';
 
 export interface OnnxDetectorOptions {
@@ -91,7 +91,7 @@ export class OnnxDetector implements Detector {
 
   #setModel(model: LoadedModel): void {
     this.#model = model;
-    this.#lut = logLut(model.manifest.input.logScale);
+    this.#lut = attenuationLut(model.manifest.input.logScale);
     this.#set({ state: 'ready', model: model.identity });
   }
 

@@ -6,7 +6,7 @@ import type { AlertRecord, ConsoleStore, ScanQuery } from './console-store.js';
 import type { EventStream } from './event-stream.js';
 import { LoginThrottle } from './login-throttle.js';
 import type { ScanImageArchive } from './scan-images.js';
-import type { ScanView } from './scan-render.js';
+import type { ScanView } from './scan-views.js';
 import { clearedSessionCookie, readCookie, SESSION_COOKIE, sessionAccount, sessionCookie, type Session, type SessionStore } from './sessions.js';
 import type { UserDirectory } from './users.js';
 

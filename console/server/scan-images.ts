@@ -4,7 +4,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ScanImage } from '../../core/domain.js';
 import type { Logger } from '../../core/logger.js';
-import { renderScanPng, viewsOf, type ScanView } from './scan-render.js';
+import { renderScanPng, viewsOf, type ScanView } from './scan-views.js';
 
 /** Scans whose pictures are kept on disk for the console (oldest deleted first). */
 export const KEEP_SCAN_IMAGES = 200;

@@ -11,7 +11,7 @@ import type { Logger } from '../../core/logger.js';
 import type { Service } from '../../core/service.js';
 import { EVIDENCE_NAME, type EvidenceUrlSigner, type SignatureCheck } from './evidence-urls.js';
 import { applyRetention, type RetentionPolicy, type RetentionReport } from './retention.js';
-import { renderScanJpeg } from './scan-render.js';
+import { renderScanJpeg } from './evidence-picture.js';
 
 export interface EvidenceStoreOptions {
   laneId: string;

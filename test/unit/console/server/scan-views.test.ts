@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { DISPLAY_GAMMA, DISPLAY_LUT, downsampleBatch, liveGeometry, materialRgb, renderScanPng } from '../../../../console/server/scan-render.js';
+import { DISPLAY_GAMMA, DISPLAY_LUT, downsampleBatch, liveGeometry, materialRgb, renderScanPng } from '../../../../console/server/scan-views.js';
 import { ScanImageArchive } from '../../../../console/server/scan-images.js';
 import type { LineBatch, ScanImage } from '../../../../core/domain.js';
 import { silentLogger } from '../../../../core/logger.js';
