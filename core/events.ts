@@ -1,6 +1,7 @@
 import type {
   Alert, AlertEvent, CompletedScan, DeviceStatus, LineBatch, ScanMeta, ScanResult, AbortReason, ScanImage,
 } from './domain.js';
+import type { SensorReading } from './senses.js';
 
 /** A camera picture tied to a scan (JPEG bytes as the camera sent them). */
 export interface CameraSnapshot {
@@ -30,6 +31,8 @@ export interface LaneEvents {
   'alert.raised': Alert;
   'alert.event': AlertEvent;
   'device.status': DeviceStatus;
+  /** A CO2 probe's or heartbeat detector's reading, as polled (firmware-bridge/sensors/). */
+  'sensor.reading': SensorReading;
   'camera.snapshot': CameraSnapshot;
   /** Plate or container code read by an ANPR camera. */
   'vehicle.plate': { laneId: string; plate?: string; containerCode?: string; at: string; cameraId?: string };
