@@ -7,6 +7,8 @@ import type { LaneEvents } from '../core/events.js';
 import { deviceStatus } from '../core/health.js';
 import type { Logger } from '../core/logger.js';
 import { ScanSession } from './scan-session.js';
+import type { FusionConfig } from '../config/schema/sensors.js';
+import { fuse, SenseReadings } from './fusion.js';
 import type { Service } from '../core/service.js';
 
 /** Alert threshold for a model that names no operating point and a lane that sets none. */
@@ -30,6 +32,11 @@ export interface LanePipelineOptions {
   thresholds: Thresholds;
   log: Logger;
   evidence?: EvidenceCollector;
+  /**
+   * The lane's CO2 and heartbeat senses: which are configured and how they are fused with the
+   * X-ray verdict. Absent: a lane without sensors, whose results carry no fusion.
+   */
+  fusion?: { config: FusionConfig; configured: { co2: boolean; heartbeat: boolean } };
 }
 
 /** One scan in hand: its state machine, its analysis and what was learnt of the vehicle. */
@@ -59,9 +66,14 @@ export class LanePipeline implements Service {
   #pending = new Set<Promise<void>>();
   #decided = 0;
   #threshold: number | undefined;
+  /** Sensor readings of the last minutes, for the fused decision (lanes with sensors). */
+  readonly #readings: SenseReadings | null;
+  /** When the previous scan ended: readings before it belong to the previous vehicle. */
+  #previousEndMs = 0;
 
   constructor(opts: LanePipelineOptions) {
     this.#o = opts;
+    this.#readings = opts.fusion ? new SenseReadings((opts.fusion.config.windowBeforeScanS + 600) * 1000) : null;
     this.name = `lane-pipeline:${opts.laneId}`;
   }
 
@@ -93,6 +105,7 @@ export class LanePipeline implements Service {
         if (p.plate) target.vehicle.plate = p.plate;
         if (p.containerCode) target.vehicle.containerCode = p.containerCode;
       }),
+      bus.on('sensor.reading', owner, (r) => this.#readings?.add(r)),
       this.#o.detector.onStatus((s) => this.#publishModelStatus(s.state === 'ready' ? undefined : s.reason)),
     ];
     this.#publishModelStatus(this.#o.detector.status.state === 'ready' ? undefined : this.#o.detector.status.reason);
@@ -243,7 +256,29 @@ export class LanePipeline implements Service {
     await this.#publish(result, a.partial);
   }
 
+  /**
+   * The decision fused from the X-ray verdict and the readings of this vehicle: those taken from
+   * windowBeforeScanS before its scan began (and not before the previous scan ended) until now.
+   * It uses what has arrived and never waits for a sensor.
+   */
+  #fuse(result: ScanResult): void {
+    const f = this.#o.fusion;
+    if (!f || !this.#readings) return;
+    const now = Date.now();
+    const from = Math.max(Date.parse(result.startedAt) - f.config.windowBeforeScanS * 1000, this.#previousEndMs);
+    result.fusion = fuse({
+      xray: result,
+      co2: this.#readings.between('co2', from, now),
+      heartbeat: this.#readings.between('heartbeat', from, now),
+      configured: f.configured,
+      config: f.config,
+    });
+    const ended = Date.parse(result.endedAt);
+    if (Number.isFinite(ended)) this.#previousEndMs = Math.max(this.#previousEndMs, ended);
+  }
+
   async #publish(result: ScanResult, image: ScanImage | undefined): Promise<void> {
+    this.#fuse(result);
     if (this.#o.evidence) {
       try {
         result.evidence = await this.#o.evidence.collect(result, image);
@@ -255,6 +290,8 @@ export class LanePipeline implements Service {
     this.#o.bus.emit('scan.decided', { result, image });
     const alert = alertFor(result);
     if (alert) this.#o.bus.emit('alert.raised', alert);
+    const added = sensorAlertFor(result);
+    if (added) this.#o.bus.emit('alert.raised', added);
   }
 }
 
@@ -278,7 +315,9 @@ export function alertFor(result: ScanResult): Alert | null {
   };
   if (result.verdict === 'person') {
     const where = result.regions.length > 0 ? `${result.regions.length} region(s)` : 'no region located: inspect the whole scan';
-    return { ...base, alertId: `${result.scanId}-person`, kind: 'person-suspected', severity: 'critical', message: `Person suspected in scan ${result.scanId} (score ${result.score?.toFixed(2)}, ${where}): search the vehicle.` };
+    const support = result.fusion?.xraySupport;
+    const said = support === 'supported' ? ' CO2 and heartbeat support it.' : support === 'not-supported' ? ' CO2 and heartbeat do not support it: search all the same.' : support === 'no-evidence' ? ' CO2 and heartbeat give no evidence either way.' : '';
+    return { ...base, alertId: `${result.scanId}-person`, kind: 'person-suspected', severity: 'critical', message: `Person suspected in scan ${result.scanId} (score ${result.score?.toFixed(2)}, ${where}): search the vehicle.${said}`, ...(support ? { support } : {}) };
   }
   if (result.outcome === 'aborted') {
     return { ...base, alertId: `${result.scanId}-aborted`, kind: 'scan-aborted', severity: 'warning', message: `Scan ${result.scanId} aborted (${result.abortReason}): ${result.abortDetail}. The vehicle was not screened: rescan or search it.` };
@@ -287,6 +326,26 @@ export function alertFor(result: ScanResult): Alert | null {
     return { ...base, alertId: `${result.scanId}-unavailable`, kind: 'detection-unavailable', severity: 'critical', message: `Scan ${result.scanId} was not screened for people: ${result.unavailableReason}. Inspect the scan by eye or search the vehicle.` };
   }
   return null;
+}
+
+/** The alert the fused decision adds when CO2 and heartbeat point to people the X-ray did not flag. */
+export function sensorAlertFor(result: ScanResult): Alert | null {
+  const f = result.fusion;
+  if (!f?.addedAlert) return null;
+  const said = f.senses.filter((s) => s.sense !== 'xray' && s.state === 'evidence').map((s) => s.detail).join('; ');
+  return {
+    alertId: `${result.scanId}-sensors`,
+    scanId: result.scanId,
+    laneId: result.laneId,
+    siteId: result.siteId,
+    raisedAt: result.decidedAt,
+    kind: 'person-suspected-by-sensors',
+    severity: 'critical',
+    score: result.score,
+    regions: [],
+    message: `People suspected in the vehicle of scan ${result.scanId} by its sensors (fused probability ${(f.posterior * 100).toFixed(0)} %: ${said}), though the X-ray ${result.verdict === 'clear' ? 'cleared it' : 'could not screen it'}: search the vehicle.`,
+    evidence: result.evidence,
+  };
 }
 
 export function newId(): string {

@@ -58,9 +58,14 @@ export class Co2ProbeSim extends SimSensor {
   /** The last ppm served, for the demo's log and the tests. */
   lastPpm = 0;
 
+  /** The probe is not plugged in for this vehicle: it does not answer at all. */
+  unplugged(): boolean {
+    return this.vehicle?.probeDisconnected ?? false;
+  }
+
   protected values(): number[] {
     const v = this.vehicle;
-    const ppm = v && !v.probeDisconnected ? probeCo2Ppm(v, this.rng) : ambientCo2Ppm(this.ambient, this.rng);
+    const ppm = v ? probeCo2Ppm(v, this.rng) : ambientCo2Ppm(this.ambient, this.rng);
     this.lastPpm = ppm;
     const temperature = 18 + 2 * this.rng.normal() * 0.2 + (v && v.people > 0 && !v.doorOpened ? 3 : 0);
     const humidity = 55 + (v && v.people > 0 && !v.doorOpened ? 15 : 0) + this.rng.normal();

@@ -10,6 +10,8 @@ export const EXCEPTION = { illegalFunction: 1, illegalDataAddress: 2, illegalDat
 export interface RegisterSource {
   /** Register values now (16-bit unsigned), by address; an address not present answers exception 2. */
   read(table: 'holding' | 'input', address: number, count: number): number[] | null;
+  /** The device is cut off its line now (a probe unplugged): no answer at all. */
+  unplugged?(): boolean;
 }
 
 /** How the device misbehaves, switchable while it runs (the CLI's faults and the tests). */
@@ -47,7 +49,7 @@ export class ModbusSlave {
   /** The answer to one request PDU, after the configured delay; null for no answer. */
   async answer(pdu: Buffer): Promise<Buffer | null> {
     this.counters.requests++;
-    if (this.faults.silent) return null;
+    if (this.faults.silent || this.registers.unplugged?.()) return null;
     if (this.faults.delayMs > 0) await sleep(this.faults.delayMs);
     const out = this.#pdu(pdu);
     if (out[0] & 0x80) this.counters.exceptions++;
