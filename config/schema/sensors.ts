@@ -101,9 +101,9 @@ const likelihood = (what: string, d: { mean0: number; sd0: number; mean1: number
  * traffic (docs/sensors.md); a site refits them on its own dispositions.
  */
 export const FUSION_DEFAULTS = {
-  xray: { mean0: -5.2, sd0: 2.2, mean1: 5.6, sd1: 2.6 },
-  co2: { mean0: 60, sd0: 120, mean1: 1300, sd1: 1500 },
-  heartbeat: { mean0: -2.2, sd0: 1.6, mean1: 0.4, sd1: 1.9 },
+  xray: { mean0: -4.821, sd0: 1.648, mean1: 7.55, sd1: 2.88 },
+  co2: { mean0: 179.13, sd0: 238.182, mean1: 1590.72, sd1: 1417.872 },
+  heartbeat: { mean0: -2.193, sd0: 1.386, mean1: 0.771, sd1: 1.456 },
 };
 
 export const fusion = z.strictObject({
