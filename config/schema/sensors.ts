@@ -41,24 +41,24 @@ export const HEARTBEAT_DEFAULT_MAP = {
   },
 };
 
-export const co2Registers = z.strictObject({ table, fields: z.strictObject({ ppm: registerField, temperatureC: registerField, humidityPct: registerField, status: registerField }) })
+export const co2Registers = z.strictObject({ table, fields: z.strictObject({ ppm: registerField, temperatureC: registerField, humidityPct: registerField, status: registerField }).describe('CO2 (ppm), temperature (°C), relative humidity (%) and the status word.') })
   .default(CO2_DEFAULT_MAP)
   .describe('Where the probe keeps its values. Default: holding registers 0-3 (ppm, temperature ×0.1 °C, humidity ×0.1 %, status: bit 0 warming up, bit 1 fault).');
 
-export const heartbeatRegisters = z.strictObject({ table, fields: z.strictObject({ score: registerField, signalQuality: registerField, engineOff: registerField, status: registerField }) })
+export const heartbeatRegisters = z.strictObject({ table, fields: z.strictObject({ score: registerField, signalQuality: registerField, engineOff: registerField, status: registerField }).describe('Detection score (0-1), signal quality (0-1), engine off (0/1) and the status word.') })
   .default(HEARTBEAT_DEFAULT_MAP)
   .describe('Where the detector keeps its values. Default: input registers 0-3 (score ×0.001, signal quality ×0.001, engine off 0/1, status: bit 0 measuring, bit 1 fault).');
 
 export const modbusTransport = z.discriminatedUnion('type', [
   z.strictObject({
-    type: z.literal('rtu'),
+    type: z.literal('rtu').describe('Modbus RTU on a serial line (RS-485).'),
     path: text().min(1).describe('Serial device of the RS-485 adapter, e.g. /dev/ttyUSB0.'),
     baudRate: z.union([z.literal(1200), z.literal(2400), z.literal(4800), z.literal(9600), z.literal(19200), z.literal(38400), z.literal(57600), z.literal(115200)]).default(9600).describe('Line speed the device is set to.'),
     parity: z.enum(['none', 'even', 'odd']).default('none').describe('Parity the device is set to (Modbus default: even; many transmitters ship with none).'),
     stopBits: z.union([z.literal(1), z.literal(2)]).default(1).describe('Stop bits.'),
   }).describe('Modbus RTU on a serial line.'),
   z.strictObject({
-    type: z.literal('tcp'),
+    type: z.literal('tcp').describe('Modbus TCP.'),
     host: text().min(1).describe('Host name or address of the device or its gateway.'),
     port: port().default(502).describe('Modbus TCP port.'),
   }).describe('Modbus TCP.'),
@@ -74,13 +74,13 @@ const sensorCommon = {
 };
 
 export const co2Sensor = z.strictObject({
-  kind: z.literal('co2'),
+  kind: z.literal('co2').describe('A CO2 probe.'),
   ...sensorCommon,
   registers: co2Registers,
 }).describe('A CO2 probe (NDIR transmitter) pushed into the load space.');
 
 export const heartbeatSensor = z.strictObject({
-  kind: z.literal('heartbeat'),
+  kind: z.literal('heartbeat').describe('A heartbeat detector.'),
   ...sensorCommon,
   registers: heartbeatRegisters,
 }).describe('A fixed heartbeat (geophone) detector under the vehicle.');
@@ -94,7 +94,7 @@ const likelihood = (what: string, d: { mean0: number; sd0: number; mean1: number
     sd0: numIn(1e-6, 1e6).default(d.sd0).describe(`Its standard deviation without people.`),
     mean1: z.number().default(d.mean1).describe(`Mean ${what} for vehicles with people.`),
     sd1: numIn(1e-6, 1e6).default(d.sd1).describe(`Its standard deviation with people.`),
-  }).default(d);
+  }).default(d).describe(`Likelihood model of the ${what}: Gaussian without and with people.`);
 
 /**
  * Defaults fitted by `checkpoint-edge eval sensors` on its calibration half of the simulated
