@@ -81,3 +81,38 @@ describe('Debian mbpoll reads the sensor simulators (real Modbus)', () => {
     expect(`${failing.stdout}${failing.stderr}`).toMatch(/Slave device or server failure|device failure/i);
   });
 });
+
+describe('checkpoint-edge sim co2 / sim heartbeat', () => {
+  it('serves a fixed vehicle on Modbus TCP that mbpoll reads, and stops on SIGTERM', async () => {
+    const { startCli } = await import('../../../helpers/cli.js');
+    const cli = await startCli(['sim', 'co2', '--tcp-port', '0', '--people', '4', '--vehicle-class', 'articulated (container)'], /Modbus TCP on 127\.0\.0\.1:(\d+)/);
+    cleanup.push(async () => {
+      if (cli.child.exitCode === null) {
+        cli.child.kill('SIGTERM');
+        await cli.exited;
+      }
+    });
+    const port = /Modbus TCP on 127\.0\.0\.1:(\d+)/.exec(cli.out())![1];
+    expect(cli.out()).toMatch(/vehicle SIM-1 \(articulated \(container\)\) with 4 people/);
+    const r = await mbpoll(['-m', 'tcp', '-a', '1', '-t', '4', '-r', '1', '-c', '4', '-1', '-p', port, '127.0.0.1']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(registers(r.stdout).get(0)).toBeGreaterThan(1000);
+    cli.child.kill('SIGTERM');
+    expect((await cli.exited).code).toBe(0);
+  });
+
+  it('sim heartbeat --exception 6: mbpoll gets the busy exception', async () => {
+    const { startCli } = await import('../../../helpers/cli.js');
+    const cli = await startCli(['sim', 'heartbeat', '--tcp-port', '0', '--exception', '6'], /Modbus TCP on 127\.0\.0\.1:(\d+)/);
+    cleanup.push(async () => {
+      if (cli.child.exitCode === null) {
+        cli.child.kill('SIGTERM');
+        await cli.exited;
+      }
+    });
+    const port = /Modbus TCP on 127\.0\.0\.1:(\d+)/.exec(cli.out())![1];
+    const r = await mbpoll(['-m', 'tcp', '-a', '1', '-t', '3', '-r', '1', '-c', '4', '-1', '-p', port, '127.0.0.1']);
+    expect(r.code).not.toBe(0);
+    expect(`${r.stdout}${r.stderr}`).toMatch(/busy/i);
+  });
+});
