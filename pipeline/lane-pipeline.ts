@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Alert, CompletedScan, Detection, EvidenceRef, ScanImage, ScanMeta, ScanResult, Verdict, VehicleInfo } from '../core/domain.js';
 import type { Detector, StreamingAnalysis } from '../core/detector.js';
 import type { EvidenceCollector } from '../core/evidence-collector.js';
@@ -346,8 +345,4 @@ export function sensorAlertFor(result: ScanResult): Alert | null {
     message: `People suspected in the vehicle of scan ${result.scanId} by its sensors (fused probability ${(f.posterior * 100).toFixed(0)} %: ${said}), though the X-ray ${result.verdict === 'clear' ? 'cleared it' : 'could not screen it'}: search the vehicle.`,
     evidence: result.evidence,
   };
-}
-
-export function newId(): string {
-  return randomUUID();
 }
