@@ -132,10 +132,10 @@ export class ModbusSensorService implements Service {
   }
 
   #status(state: DeviceState, detail: string): void {
+    // Said once per change; the runtime logs every device status change it sees.
     if (this.#last && this.#last.state === state && this.#last.detail === detail) return;
-    const prev = this.#last?.state;
     this.#last = { state, detail };
-    if (prev && prev !== state) this.#o.log[state === 'ok' ? 'info' : 'warn']({ device: this.device, state }, `${this.device}: ${state}: ${detail}`);
+    this.#o.log.debug({ device: this.device, state, counters: this.counters }, `${this.device}: ${state}: ${detail}`);
     this.#o.publishStatus(deviceStatus(this.device, state, detail));
   }
 
