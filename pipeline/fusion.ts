@@ -92,11 +92,16 @@ function xrayEvidence(i: FusionInput): SenseEvidence {
   return { sense: 'xray', state: 'evidence', value: score, llr, detail: `X-ray score ${score.toFixed(3)}, verdict ${verdict}` };
 }
 
-/** Evidence of the CO2 probe: the median of its last three good readings, as a rise over outdoor air. */
+/**
+ * Evidence of the CO2 probe: the median of its last (up to three) readings, as a rise over
+ * outdoor air. What counts is what the probe says now of the vehicle in front of it: when its
+ * latest reading is not good, the sense is unusable, whatever it read before.
+ */
 function co2Evidence(i: FusionInput): SenseEvidence {
   if (!i.configured.co2) return { sense: 'co2', state: 'missing', detail: 'no CO2 probe on this lane' };
   if (i.co2.length === 0) return { sense: 'co2', state: 'missing', detail: 'no CO2 reading of this vehicle (probe not answering or not polled in the scan\'s time window)' };
-  const good = i.co2.filter((r) => r.quality === 'ok');
+  const good: Co2Reading[] = [];
+  for (let k = i.co2.length - 1; k >= 0 && good.length < 3 && i.co2[k].quality === 'ok'; k--) good.unshift(i.co2[k]);
   if (good.length === 0) {
     const last = i.co2.at(-1)!;
     return { sense: 'co2', state: 'unusable', device: last.device, at: last.at, reading: { ppm: last.ppm, quality: last.quality }, detail: `CO2 probe ${last.device}: ${last.quality}${last.detail ? ` (${last.detail})` : ''}` };
@@ -117,17 +122,18 @@ function co2Evidence(i: FusionInput): SenseEvidence {
   };
 }
 
-/** Evidence of the heartbeat detector: its latest score taken with the engine off and a usable signal. */
+/**
+ * Evidence of the heartbeat detector: its latest reading, when taken with the engine off and a
+ * usable signal (the detector holds its measurement of the vehicle in front of it).
+ */
 function heartbeatEvidence(i: FusionInput): SenseEvidence {
   if (!i.configured.heartbeat) return { sense: 'heartbeat', state: 'missing', detail: 'no heartbeat detector on this lane' };
   if (i.heartbeat.length === 0) return { sense: 'heartbeat', state: 'missing', detail: 'no heartbeat reading of this vehicle (detector not answering or not polled in the scan\'s time window)' };
-  const usable = i.heartbeat.filter((r) => r.quality === 'ok' && r.engineOff && r.signalQuality >= i.config.minSignalQuality);
-  if (usable.length === 0) {
-    const last = i.heartbeat.at(-1)!;
+  const last = i.heartbeat.at(-1)!;
+  if (!(last.quality === 'ok' && last.engineOff && last.signalQuality >= i.config.minSignalQuality)) {
     const why = last.quality !== 'ok' ? `${last.quality}${last.detail ? ` (${last.detail})` : ''}` : !last.engineOff ? 'engine running: no measurement' : `signal quality ${last.signalQuality.toFixed(2)} below ${i.config.minSignalQuality}`;
     return { sense: 'heartbeat', state: 'unusable', device: last.device, at: last.at, reading: { score: last.score, signalQuality: last.signalQuality, engineOff: last.engineOff }, detail: `heartbeat detector ${last.device}: ${why}` };
   }
-  const last = usable.at(-1)!;
   return {
     sense: 'heartbeat',
     state: 'evidence',

@@ -61,6 +61,14 @@ describe('fuse', () => {
     expect(poor.senses[2].detail).toMatch(/signal quality 0\.10 below 0\.2/);
   });
 
+  it('what counts is what a device says now: an earlier good reading does not stand in for a latest unusable one', () => {
+    const d = fuse(input({ co2: [co2(3000), co2(3100), co2(3050, T0, 'sensor-fault')], heartbeat: [hb(0.95), hb(0.5, { engineOff: false })] }));
+    expect(d.senses[1].state).toBe('unusable');
+    expect(d.senses[2].state).toBe('unusable');
+    const ok = fuse(input({ co2: [co2(9000, T0, 'out-of-range'), co2(3000), co2(3100)] }));
+    expect(ok.senses[1]).toMatchObject({ state: 'evidence', reading: { ppm: 3050 } });
+  });
+
   it('limits each sense to ±llrLimit', () => {
     expect(gaussianLlr(1e6, config.co2, 6)).toBe(6);
     expect(gaussianLlr(-1e6, { mean0: 0, sd0: 1, mean1: 5, sd1: 1 }, 6)).toBe(-6);
