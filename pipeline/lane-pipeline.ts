@@ -1,4 +1,4 @@
-import type { Alert, CompletedScan, Detection, EvidenceRef, ScanImage, ScanMeta, ScanResult, Verdict, VehicleInfo } from '../core/domain.js';
+import type { Alert, CompletedScan, Detection, ScanImage, ScanMeta, ScanResult, Verdict, VehicleInfo } from '../core/domain.js';
 import type { Detector, StreamingAnalysis } from '../core/detector.js';
 import type { EvidenceCollector } from '../core/evidence-collector.js';
 import type { EventBus } from '../core/event-bus.js';
@@ -160,7 +160,7 @@ export class LanePipeline implements Service {
 
   async #end(completed: CompletedScan): Promise<void> {
     const scan = this.#inHand.get(completed.meta.scanId);
-    if (!scan || scan.session.state !== 'scanning') {
+    if (scan?.session.state !== 'scanning') {
       this.#o.log.warn({ scanId: completed.meta.scanId, state: scan?.session.state ?? 'unknown' }, `scan-end for ${completed.meta.scanId} that is not an open scan; ignored`);
       return;
     }

@@ -218,7 +218,7 @@ export class ConsoleApi {
       res.setHeader('retry-after', String(Math.ceil(wait / 1000)));
       throw new ApiError(429, `too many failed log-ins as ${name}: wait ${Math.ceil(wait / 1000)} s and try again`);
     }
-    let user;
+    let user: Awaited<ReturnType<UserDirectory['authenticate']>>;
     try {
       user = await this.#o.users.authenticate(body.user, body.password);
     } catch (err) {
