@@ -24,13 +24,23 @@ async function main(): Promise<void> {
   try {
     ev = JSON.parse(readFileSync(evalFile, 'utf8'));
   } catch (err) {
-    throw new Error(`eval:sensors needs the model's evaluation ${evalFile} (run 'checkpoint-edge eval' first): ${(err as Error).message}`);
+    throw new Error(
+      `eval:sensors needs the model's evaluation ${evalFile} (run 'checkpoint-edge eval' first): ${(err as Error).message}`,
+    );
   }
   const vehicles = Number(values.vehicles);
   const personShare = Number(values['person-share']);
-  if (!Number.isInteger(vehicles) || vehicles < 100) throw new Error(`--vehicles: expected an integer >= 100, got ${values.vehicles}`);
-  if (!(personShare > 0 && personShare < 1)) throw new Error(`--person-share: expected a number between 0 and 1, got ${values['person-share']}`);
-  const { report } = evaluateSensors({ scans: ev.scans, alertThreshold: ev.thresholds.laneDefault.alert, vehicles, personShare, seed: Number(values.seed) });
+  if (!Number.isInteger(vehicles) || vehicles < 100)
+    throw new Error(`--vehicles: expected an integer >= 100, got ${values.vehicles}`);
+  if (!(personShare > 0 && personShare < 1))
+    throw new Error(`--person-share: expected a number between 0 and 1, got ${values['person-share']}`);
+  const { report } = evaluateSensors({
+    scans: ev.scans,
+    alertThreshold: ev.thresholds.laneDefault.alert,
+    vehicles,
+    personShare,
+    seed: Number(values.seed),
+  });
   const out = resolve(values.out!);
   writeFileSync(join(out, 'sensors-eval.json'), `${JSON.stringify(report, null, 1)}\n`);
   writeFileSync(join(out, 'sensors-eval.png'), await sensorFiguresPng(report));
@@ -40,8 +50,16 @@ async function main(): Promise<void> {
 function table(r: SensorEvalReport): string {
   const pct = (v: number) => `${(v * 100).toFixed(1)} %`;
   const clear = r.vehicles - r.withPeople;
-  const rows = ([['X-ray alone', r.systems.xray], ['CO2 alone', r.systems.co2], ['heartbeat alone', r.systems.heartbeat], ['fused', r.systems.fused]] as const).map(
-    ([n, f]) => `| ${n} | ${pct(f.recall)} (${f.flaggedWithPeople}/${r.withPeople}) | ${pct(f.falseAlarms)} (${f.flaggedClear}/${clear}) | ${f.noReading} |`,
+  const rows = (
+    [
+      ['X-ray alone', r.systems.xray],
+      ['CO2 alone', r.systems.co2],
+      ['heartbeat alone', r.systems.heartbeat],
+      ['fused', r.systems.fused],
+    ] as const
+  ).map(
+    ([n, f]) =>
+      `| ${n} | ${pct(f.recall)} (${f.flaggedWithPeople}/${r.withPeople}) | ${pct(f.falseAlarms)} (${f.flaggedClear}/${clear}) | ${f.noReading} |`,
   );
   return `| system | recall | false alarms | vehicles without a usable reading |\n| --- | --- | --- | --- |\n${rows.join('\n')}\n\nX-ray alerts on vehicles with people: ${JSON.stringify(r.support.trueAlerts)}; on vehicles without: ${JSON.stringify(r.support.falseAlerts)}\nadded alerts: ${r.added.caught} of ${r.added.xrayMissed} vehicles with people the X-ray missed; ${r.added.falseAdded} on vehicles without people\nfitted: ${JSON.stringify(r.fitted)}\n`;
 }

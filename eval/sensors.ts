@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { fusion as fusionSchema, type FusionConfig } from '../config/schema/sensors.js';
 import type { Co2Reading, FusedDecision, HeartbeatReading } from '../core/senses.js';
-import { fuse, gaussianLlr, logit, type Likelihood } from '../pipeline/fusion.js';
+import { fuse, logit, type Likelihood } from '../pipeline/fusion.js';
 import { drawSensedVehicle, heartbeatScore, probeCo2Ppm, type SensedVehicle } from '../sim/sensors/physics.js';
 import { Rng } from '../sim/xray/prng.js';
 
@@ -63,14 +63,35 @@ const HEARTBEAT_POLLS = 2;
 /** Draws one vehicle's readings as the lane would poll them, with the simulators' disturbances. */
 export function senseVehicle(scan: XrayScan, rng: Rng, at = Date.parse('2026-01-01T00:00:00Z')): TrafficVehicle {
   const people = scan.hidingPlaces.length;
-  const sensed = drawSensedVehicle({ plate: `P${scan.seed}`, vehicleClass: scan.vehicleClass, people, cargoDensity: scan.cargoDensity }, rng);
+  const sensed = drawSensedVehicle(
+    { plate: `P${scan.seed}`, vehicleClass: scan.vehicleClass, people, cargoDensity: scan.cargoDensity },
+    rng,
+  );
   const iso = (k: number) => new Date(at + k * 1000).toISOString();
   const co2: Co2Reading[] = sensed.probeDisconnected
     ? []
-    : Array.from({ length: CO2_POLLS }, (_, k) => ({ sense: 'co2' as const, device: 'probe', laneId: 'eval', at: iso(k), ppm: Math.round(probeCo2Ppm(sensed, rng)), temperatureC: 20, humidityPct: 50, quality: 'ok' as const }));
+    : Array.from({ length: CO2_POLLS }, (_, k) => ({
+        sense: 'co2' as const,
+        device: 'probe',
+        laneId: 'eval',
+        at: iso(k),
+        ppm: Math.round(probeCo2Ppm(sensed, rng)),
+        temperatureC: 20,
+        humidityPct: 50,
+        quality: 'ok' as const,
+      }));
   const heartbeat: HeartbeatReading[] = Array.from({ length: HEARTBEAT_POLLS }, (_, k) => {
     const h = heartbeatScore(sensed, rng);
-    return { sense: 'heartbeat' as const, device: 'geophone', laneId: 'eval', at: iso(k), score: Math.round(h.score * 1000) / 1000, signalQuality: Math.round(h.signalQuality * 1000) / 1000, engineOff: !sensed.engineRunning, quality: 'ok' as const };
+    return {
+      sense: 'heartbeat' as const,
+      device: 'geophone',
+      laneId: 'eval',
+      at: iso(k),
+      score: Math.round(h.score * 1000) / 1000,
+      signalQuality: Math.round(h.signalQuality * 1000) / 1000,
+      engineOff: !sensed.engineRunning,
+      quality: 'ok' as const,
+    };
   });
   return { scan, people, sensed, co2, heartbeat };
 }
@@ -79,11 +100,12 @@ export function senseVehicle(scan: XrayScan, rng: Rng, at = Date.parse('2026-01-
 export function traffic(scans: XrayScan[], count: number, personShare: number, rng: Rng): TrafficVehicle[] {
   const withPeople = scans.filter((s) => s.hidingPlaces.length > 0);
   const clear = scans.filter((s) => s.hidingPlaces.length === 0);
-  if (withPeople.length === 0 || clear.length === 0) throw new Error('sensor evaluation: the scans need both vehicles with and without people');
+  if (withPeople.length === 0 || clear.length === 0)
+    throw new Error('sensor evaluation: the scans need both vehicles with and without people');
   return Array.from({ length: count }, () => senseVehicle(rng.pick(rng.chance(personShare) ? withPeople : clear), rng));
 }
 
-function fit(xs: number[]): { mean: number; sd: number } {
+function fitGaussian(xs: number[]): { mean: number; sd: number } {
   const mean = xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
   const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, xs.length - 1));
   return { mean, sd: Math.max(sd, 1e-3) };
@@ -93,18 +115,39 @@ const r3 = (v: number) => Math.round(v * 1000) / 1000;
 
 /** Fits each sense's likelihoods (people / no people) on calibration traffic, as the fusion reads them. */
 export function fitLikelihoods(vehicles: TrafficVehicle[], base: FusionConfig): FusionConfig {
-  const figures = vehicles.map((v) => ({ people: v.people > 0, d: fuse({ xray: { verdict: 'clear', score: v.scan.score }, co2: v.co2, heartbeat: v.heartbeat, configured: { co2: true, heartbeat: true }, config: base }) }));
+  const figures = vehicles.map((v) => ({
+    people: v.people > 0,
+    d: fuse({
+      xray: { verdict: 'clear', score: v.scan.score },
+      co2: v.co2,
+      heartbeat: v.heartbeat,
+      configured: { co2: true, heartbeat: true },
+      config: base,
+    }),
+  }));
   const model = (sense: 'co2' | 'heartbeat' | 'xray', transform: (x: number) => number): Likelihood => {
-    const of = (people: boolean) => figures.filter((f) => f.people === people).map((f) => f.d.senses.find((s) => s.sense === sense)!).filter((s) => s.state === 'evidence').map((s) => transform(s.value!));
-    const h0 = fit(of(false));
-    const h1 = fit(of(true));
+    const of = (people: boolean) =>
+      figures
+        .filter((f) => f.people === people)
+        .map((f) => f.d.senses.find((s) => s.sense === sense)!)
+        .filter((s) => s.state === 'evidence')
+        .map((s) => transform(s.value!));
+    const h0 = fitGaussian(of(false));
+    const h1 = fitGaussian(of(true));
     return { mean0: r3(h0.mean), sd0: r3(h0.sd), mean1: r3(h1.mean), sd1: r3(h1.sd) };
   };
   return { ...base, xray: model('xray', logit), co2: model('co2', (x) => x), heartbeat: model('heartbeat', logit) };
 }
 
-function figuresOf(vehicles: TrafficVehicle[], flagged: (v: TrafficVehicle, i: number) => boolean | null): SystemFigures {
-  let tp = 0, fp = 0, pos = 0, neg = 0, none = 0;
+function figuresOf(
+  vehicles: TrafficVehicle[],
+  flagged: (v: TrafficVehicle, i: number) => boolean | null,
+): SystemFigures {
+  let tp = 0,
+    fp = 0,
+    pos = 0,
+    neg = 0,
+    none = 0;
   vehicles.forEach((v, i) => {
     const f = flagged(v, i);
     if (f === null) none++;
@@ -116,7 +159,13 @@ function figuresOf(vehicles: TrafficVehicle[], flagged: (v: TrafficVehicle, i: n
       if (f) fp++;
     }
   });
-  return { recall: tp / Math.max(1, pos), falseAlarms: fp / Math.max(1, neg), noReading: none, flaggedWithPeople: tp, flaggedClear: fp };
+  return {
+    recall: tp / Math.max(1, pos),
+    falseAlarms: fp / Math.max(1, neg),
+    noReading: none,
+    flaggedWithPeople: tp,
+    flaggedClear: fp,
+  };
 }
 
 /** Flags from one sense alone: its evidence at the lane's prior reaching the same posterior as the fusion's. */
@@ -139,12 +188,32 @@ export interface SensorEvalOptions {
 
 export function evaluateSensors(o: SensorEvalOptions): { report: SensorEvalReport; config: FusionConfig } {
   const base = o.config ?? fusionSchema.parse({});
-  const calib = traffic(o.scans.filter((s) => s.seed % 2 === 0), o.vehicles, o.personShare, new Rng(o.seed, 1));
+  const calib = traffic(
+    o.scans.filter((s) => s.seed % 2 === 0),
+    o.vehicles,
+    o.personShare,
+    new Rng(o.seed, 1),
+  );
   const config = { ...fitLikelihoods(calib, base), prior: o.personShare };
-  const test = traffic(o.scans.filter((s) => s.seed % 2 === 1), o.vehicles, o.personShare, new Rng(o.seed, 2));
+  const test = traffic(
+    o.scans.filter((s) => s.seed % 2 === 1),
+    o.vehicles,
+    o.personShare,
+    new Rng(o.seed, 2),
+  );
   const decided = test.map((v) => {
     const verdict = v.scan.score >= o.alertThreshold ? ('person' as const) : ('clear' as const);
-    return { v, verdict, d: fuse({ xray: { verdict, score: v.scan.score }, co2: v.co2, heartbeat: v.heartbeat, configured: { co2: true, heartbeat: true }, config }) };
+    return {
+      v,
+      verdict,
+      d: fuse({
+        xray: { verdict, score: v.scan.score },
+        co2: v.co2,
+        heartbeat: v.heartbeat,
+        configured: { co2: true, heartbeat: true },
+        config,
+      }),
+    };
   });
   const support = { trueAlerts: {} as Record<string, number>, falseAlerts: {} as Record<string, number> };
   for (const { v, verdict, d } of decided) {
@@ -162,7 +231,12 @@ export function evaluateSensors(o: SensorEvalOptions): { report: SensorEvalRepor
     withPeople: test.filter((v) => v.people > 0).length,
     personShare: o.personShare,
     alertThreshold: o.alertThreshold,
-    fusion: { prior: config.prior, alertPosterior: config.alertPosterior, supportLlr: config.supportLlr, llrLimit: config.llrLimit },
+    fusion: {
+      prior: config.prior,
+      alertPosterior: config.alertPosterior,
+      supportLlr: config.supportLlr,
+      llrLimit: config.llrLimit,
+    },
     fitted: { xray: config.xray, co2: config.co2, heartbeat: config.heartbeat },
     systems: {
       xray: figuresOf(test, (_v, i) => decided[i].verdict === 'person'),
@@ -180,13 +254,25 @@ const esc = (s: string) => s.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** Recall and false alarms of each system as a bar chart (SVG rendered to PNG by sharp). */
 export async function sensorFiguresPng(r: SensorEvalReport): Promise<Buffer> {
-  const systems: [string, SystemFigures][] = [['X-ray alone', r.systems.xray], ['CO2 alone', r.systems.co2], ['heartbeat alone', r.systems.heartbeat], ['fused', r.systems.fused]];
-  const W = 640, H = 420, L = 60, T = 70, PW = 540, PH = 280;
+  const systems: [string, SystemFigures][] = [
+    ['X-ray alone', r.systems.xray],
+    ['CO2 alone', r.systems.co2],
+    ['heartbeat alone', r.systems.heartbeat],
+    ['fused', r.systems.fused],
+  ];
+  const W = 640,
+    H = 420,
+    L = 60,
+    T = 70,
+    PW = 540,
+    PH = 280;
   const py = (v: number) => T + (1 - v) * PH;
   const grid: string[] = [];
   for (let i = 0; i <= 10; i++) {
     const v = i / 10;
-    grid.push(`<line x1="${L}" y1="${py(v)}" x2="${L + PW}" y2="${py(v)}" stroke="#ddd"/><text x="${L - 8}" y="${py(v) + 4}" font-size="12" text-anchor="end">${(v * 100).toFixed(0)} %</text>`);
+    grid.push(
+      `<line x1="${L}" y1="${py(v)}" x2="${L + PW}" y2="${py(v)}" stroke="#ddd"/><text x="${L - 8}" y="${py(v) + 4}" font-size="12" text-anchor="end">${(v * 100).toFixed(0)} %</text>`,
+    );
   }
   const slot = PW / systems.length;
   const bars = systems.map(([name, f], i) => {

@@ -1,6 +1,13 @@
 import type { FusionConfig } from '../config/schema/sensors.js';
 import type { ScanResult } from '../core/domain.js';
-import type { FusedDecision, HeartbeatReading, Co2Reading, Sense, SenseEvidence, SensorReading } from '../core/senses.js';
+import type {
+  FusedDecision,
+  HeartbeatReading,
+  Co2Reading,
+  Sense,
+  SenseEvidence,
+  SensorReading,
+} from '../core/senses.js';
 
 /** Gaussian likelihoods of the figure a sense reads, without (0) and with (1) people. */
 export interface Likelihood {
@@ -50,7 +57,10 @@ export class SenseReadings {
   add(r: SensorReading): void {
     const key = `${r.sense}.${r.device}`;
     let list = this.#byDevice.get(key);
-    if (!list) this.#byDevice.set(key, (list = []));
+    if (!list) {
+      list = [];
+      this.#byDevice.set(key, list);
+    }
     list.push(r);
     const oldest = Date.parse(r.at) - this.maxAgeMs;
     let drop = 0;
@@ -60,7 +70,11 @@ export class SenseReadings {
   }
 
   /** Readings of one sense taken in [fromMs, toMs], oldest first, with their devices. */
-  between<S extends SensorReading['sense']>(sense: S, fromMs: number, toMs: number): Extract<SensorReading, { sense: S }>[] {
+  between<S extends SensorReading['sense']>(
+    sense: S,
+    fromMs: number,
+    toMs: number,
+  ): Extract<SensorReading, { sense: S }>[] {
     const out: SensorReading[] = [];
     for (const list of this.#byDevice.values()) {
       for (const r of list) {
@@ -87,9 +101,20 @@ export interface FusionInput {
 /** Evidence of the X-ray: the logit of its score under the calibrated model. */
 function xrayEvidence(i: FusionInput): SenseEvidence {
   const { verdict, score, unavailableReason } = i.xray;
-  if (verdict === 'unavailable' || score === null) return { sense: 'xray', state: 'missing', detail: `no X-ray score: ${unavailableReason ?? 'detection unavailable'}` };
+  if (verdict === 'unavailable' || score === null)
+    return {
+      sense: 'xray',
+      state: 'missing',
+      detail: `no X-ray score: ${unavailableReason ?? 'detection unavailable'}`,
+    };
   const llr = gaussianLlr(logit(score), i.config.xray, i.config.llrLimit);
-  return { sense: 'xray', state: 'evidence', value: score, llr, detail: `X-ray score ${score.toFixed(3)}, verdict ${verdict}` };
+  return {
+    sense: 'xray',
+    state: 'evidence',
+    value: score,
+    llr,
+    detail: `X-ray score ${score.toFixed(3)}, verdict ${verdict}`,
+  };
 }
 
 /**
@@ -99,12 +124,24 @@ function xrayEvidence(i: FusionInput): SenseEvidence {
  */
 function co2Evidence(i: FusionInput): SenseEvidence {
   if (!i.configured.co2) return { sense: 'co2', state: 'missing', detail: 'no CO2 probe on this lane' };
-  if (i.co2.length === 0) return { sense: 'co2', state: 'missing', detail: 'no CO2 reading of this vehicle (probe not answering or not polled in the scan\'s time window)' };
+  if (i.co2.length === 0)
+    return {
+      sense: 'co2',
+      state: 'missing',
+      detail: "no CO2 reading of this vehicle (probe not answering or not polled in the scan's time window)",
+    };
   const good: Co2Reading[] = [];
   for (let k = i.co2.length - 1; k >= 0 && good.length < 3 && i.co2[k].quality === 'ok'; k--) good.unshift(i.co2[k]);
   if (good.length === 0) {
     const last = i.co2.at(-1)!;
-    return { sense: 'co2', state: 'unusable', device: last.device, at: last.at, reading: { ppm: last.ppm, quality: last.quality }, detail: `CO2 probe ${last.device}: ${last.quality}${last.detail ? ` (${last.detail})` : ''}` };
+    return {
+      sense: 'co2',
+      state: 'unusable',
+      device: last.device,
+      at: last.at,
+      reading: { ppm: last.ppm, quality: last.quality },
+      detail: `CO2 probe ${last.device}: ${last.quality}${last.detail ? ` (${last.detail})` : ''}`,
+    };
   }
   const recent = good.slice(-3);
   const ppm = median(recent.map((r) => r.ppm));
@@ -127,12 +164,30 @@ function co2Evidence(i: FusionInput): SenseEvidence {
  * usable signal (the detector holds its measurement of the vehicle in front of it).
  */
 function heartbeatEvidence(i: FusionInput): SenseEvidence {
-  if (!i.configured.heartbeat) return { sense: 'heartbeat', state: 'missing', detail: 'no heartbeat detector on this lane' };
-  if (i.heartbeat.length === 0) return { sense: 'heartbeat', state: 'missing', detail: 'no heartbeat reading of this vehicle (detector not answering or not polled in the scan\'s time window)' };
+  if (!i.configured.heartbeat)
+    return { sense: 'heartbeat', state: 'missing', detail: 'no heartbeat detector on this lane' };
+  if (i.heartbeat.length === 0)
+    return {
+      sense: 'heartbeat',
+      state: 'missing',
+      detail: "no heartbeat reading of this vehicle (detector not answering or not polled in the scan's time window)",
+    };
   const last = i.heartbeat.at(-1)!;
   if (!(last.quality === 'ok' && last.engineOff && last.signalQuality >= i.config.minSignalQuality)) {
-    const why = last.quality !== 'ok' ? `${last.quality}${last.detail ? ` (${last.detail})` : ''}` : !last.engineOff ? 'engine running: no measurement' : `signal quality ${last.signalQuality.toFixed(2)} below ${i.config.minSignalQuality}`;
-    return { sense: 'heartbeat', state: 'unusable', device: last.device, at: last.at, reading: { score: last.score, signalQuality: last.signalQuality, engineOff: last.engineOff }, detail: `heartbeat detector ${last.device}: ${why}` };
+    const why =
+      last.quality !== 'ok'
+        ? `${last.quality}${last.detail ? ` (${last.detail})` : ''}`
+        : !last.engineOff
+          ? 'engine running: no measurement'
+          : `signal quality ${last.signalQuality.toFixed(2)} below ${i.config.minSignalQuality}`;
+    return {
+      sense: 'heartbeat',
+      state: 'unusable',
+      device: last.device,
+      at: last.at,
+      reading: { score: last.score, signalQuality: last.signalQuality, engineOff: last.engineOff },
+      detail: `heartbeat detector ${last.device}: ${why}`,
+    };
   }
   return {
     sense: 'heartbeat',
@@ -164,7 +219,8 @@ export function fuse(i: FusionInput): FusedDecision {
   const others = senses.filter((s) => s.sense !== 'xray' && s.state === 'evidence');
   const xrayPerson = i.xray.verdict === 'person';
   const reaches = posterior >= config.alertPosterior && others.length > 0;
-  const verdict: FusedDecision['verdict'] = xrayPerson || reaches ? 'person' : i.xray.verdict === 'unavailable' ? 'unavailable' : 'clear';
+  const verdict: FusedDecision['verdict'] =
+    xrayPerson || reaches ? 'person' : i.xray.verdict === 'unavailable' ? 'unavailable' : 'clear';
   const decision: FusedDecision = {
     verdict,
     posterior,
@@ -175,7 +231,14 @@ export function fuse(i: FusionInput): FusedDecision {
   };
   if (xrayPerson) {
     const otherLlr = others.reduce((a, s) => a + (s.llr ?? 0), 0);
-    decision.xraySupport = others.length === 0 ? 'no-evidence' : otherLlr >= config.supportLlr ? 'supported' : otherLlr <= -config.supportLlr ? 'not-supported' : 'no-evidence';
+    decision.xraySupport =
+      others.length === 0
+        ? 'no-evidence'
+        : otherLlr >= config.supportLlr
+          ? 'supported'
+          : otherLlr <= -config.supportLlr
+            ? 'not-supported'
+            : 'no-evidence';
   }
   return decision;
 }

@@ -8,7 +8,10 @@ import type { LaneContext } from '../context.js';
  * health on the lane's bus) and what the pipeline needs to fuse them with the X-ray verdict.
  * A lane without sensors gets no fusion: its results are the X-ray's alone, as before.
  */
-export function createSensorServices(ctx: LaneContext): { services: Service[]; fusion?: { config: FusionConfig; configured: { co2: boolean; heartbeat: boolean } } } {
+export function createSensorServices(ctx: LaneContext): {
+  services: Service[];
+  fusion?: { config: FusionConfig; configured: { co2: boolean; heartbeat: boolean } };
+} {
   const { lane, bus, log } = ctx;
   const services = lane.sensors.map(
     (sensor) =>
@@ -21,6 +24,9 @@ export function createSensorServices(ctx: LaneContext): { services: Service[]; f
       }),
   );
   if (services.length === 0) return { services };
-  const configured = { co2: lane.sensors.some((s) => s.kind === 'co2'), heartbeat: lane.sensors.some((s) => s.kind === 'heartbeat') };
+  const configured = {
+    co2: lane.sensors.some((s) => s.kind === 'co2'),
+    heartbeat: lane.sensors.some((s) => s.kind === 'heartbeat'),
+  };
   return { services, fusion: { config: lane.fusion, configured } };
 }

@@ -8,7 +8,12 @@ export type Co2Map = RegisterMap<'ppm' | 'temperatureC' | 'humidityPct' | 'statu
  * bit 0 means warming up, bit 1 a sensor fault; a value outside its field's range makes the
  * reading out-of-range, with the register and value named.
  */
-export function co2Reading(map: Co2Map, block: { address: number }, regs: number[], at: { device: string; laneId: string; at: string }): Co2Reading {
+export function co2Reading(
+  map: Co2Map,
+  block: { address: number },
+  regs: number[],
+  at: { device: string; laneId: string; at: string },
+): Co2Reading {
   const d = decodeBlock(map, block, regs);
   const status = d.status.value;
   let quality: ReadingQuality = 'ok';

@@ -8,7 +8,12 @@ export type HeartbeatMap = RegisterMap<'score' | 'signalQuality' | 'engineOff' |
  * status word's bit 0 means still measuring, bit 1 a sensor fault; a value outside its field's
  * range makes the reading out-of-range, with the register and value named.
  */
-export function heartbeatReading(map: HeartbeatMap, block: { address: number }, regs: number[], at: { device: string; laneId: string; at: string }): HeartbeatReading {
+export function heartbeatReading(
+  map: HeartbeatMap,
+  block: { address: number },
+  regs: number[],
+  at: { device: string; laneId: string; at: string },
+): HeartbeatReading {
   const d = decodeBlock(map, block, regs);
   const status = d.status.value;
   let quality: ReadingQuality = 'ok';

@@ -65,12 +65,24 @@ export class ModbusLink {
     client.on('error', () => {});
     const t = this.transport;
     try {
-      if (t.type === 'rtu') await client.connectRTUBuffered(t.path, { baudRate: t.baudRate, parity: t.parity, stopBits: t.stopBits, dataBits: 8 });
-      else await withTimeout(client.connectTCP(t.host, { port: t.port, timeout: this.timeoutMs } as never), Math.max(1000, this.timeoutMs * 2), `no connection within ${Math.max(1000, this.timeoutMs * 2)} ms`);
+      if (t.type === 'rtu')
+        await client.connectRTUBuffered(t.path, {
+          baudRate: t.baudRate,
+          parity: t.parity,
+          stopBits: t.stopBits,
+          dataBits: 8,
+        });
+      else
+        await withTimeout(
+          client.connectTCP(t.host, { port: t.port, timeout: this.timeoutMs } as never),
+          Math.max(1000, this.timeoutMs * 2),
+          `no connection within ${Math.max(1000, this.timeoutMs * 2)} ms`,
+        );
     } catch (err) {
       closeQuietly(client);
       const m = (err as Error).message;
-      const hint = t.type === 'rtu' && /ENOENT|No such file/.test(m) ? ' (is the adapter plugged in and the path right?)' : '';
+      const hint =
+        t.type === 'rtu' && /ENOENT|No such file/.test(m) ? ' (is the adapter plugged in and the path right?)' : '';
       throw new ModbusError({ kind: 'link', message: `cannot open ${describeTransport(t)}: ${m}${hint}` });
     }
     client.setID(this.unitId);
@@ -82,19 +94,33 @@ export class ModbusLink {
   async read(table: 'holding' | 'input', address: number, count: number): Promise<number[]> {
     const client = this.#client;
     const what = `${table} registers ${address}-${address + count - 1} of unit ${this.unitId} on ${describeTransport(this.transport)}`;
-    if (!client || !client.isOpen) throw new ModbusError({ kind: 'link', message: `${describeTransport(this.transport)} is not open` });
+    if (!client?.isOpen)
+      throw new ModbusError({ kind: 'link', message: `${describeTransport(this.transport)} is not open` });
     try {
-      const r = table === 'holding' ? await client.readHoldingRegisters(address, count) : await client.readInputRegisters(address, count);
-      if (r.data.length !== count) throw new ModbusError({ kind: 'exception', code: 0, message: `reading ${what}: ${r.data.length} registers came back, expected ${count}` });
+      const r =
+        table === 'holding'
+          ? await client.readHoldingRegisters(address, count)
+          : await client.readInputRegisters(address, count);
+      if (r.data.length !== count)
+        throw new ModbusError({
+          kind: 'exception',
+          code: 0,
+          message: `reading ${what}: ${r.data.length} registers came back, expected ${count}`,
+        });
       return r.data;
     } catch (err) {
       if (err instanceof ModbusError) throw err;
       const e = err as Error & { modbusCode?: number; errno?: string };
       if (typeof e.modbusCode === 'number') {
         const name = EXCEPTION_NAMES[e.modbusCode] ?? 'unknown exception';
-        throw new ModbusError({ kind: 'exception', code: e.modbusCode, message: `reading ${what}: Modbus exception ${e.modbusCode} (${name})` });
+        throw new ModbusError({
+          kind: 'exception',
+          code: e.modbusCode,
+          message: `reading ${what}: Modbus exception ${e.modbusCode} (${name})`,
+        });
       }
-      if (e.errno === 'ETIMEDOUT' || /timed out/i.test(e.message)) throw new ModbusError({ kind: 'timeout', message: `reading ${what}: no answer within ${this.timeoutMs} ms` });
+      if (e.errno === 'ETIMEDOUT' || /timed out/i.test(e.message))
+        throw new ModbusError({ kind: 'timeout', message: `reading ${what}: no answer within ${this.timeoutMs} ms` });
       throw new ModbusError({ kind: 'link', message: `reading ${what}: ${e.message}` });
     }
   }
@@ -121,5 +147,8 @@ function closeQuietly(c: ModbusClient, done?: () => void): void {
 
 function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
   let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(message)), ms)))]).finally(() => clearTimeout(t));
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => (t = setTimeout(() => reject(new Error(message)), ms))),
+  ]).finally(() => clearTimeout(t));
 }

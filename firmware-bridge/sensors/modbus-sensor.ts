@@ -40,7 +40,14 @@ export interface ModbusSensorCounters {
 export class ModbusSensorService implements Service {
   readonly name: string;
   readonly device: string;
-  readonly counters: ModbusSensorCounters = { polls: 0, readings: 0, exceptions: 0, timeouts: 0, linkErrors: 0, opens: 0 };
+  readonly counters: ModbusSensorCounters = {
+    polls: 0,
+    readings: 0,
+    exceptions: 0,
+    timeouts: 0,
+    linkErrors: 0,
+    opens: 0,
+  };
   readonly #o: ModbusSensorOptions;
   readonly #link: ModbusLink;
   readonly #backoff: Backoff;
@@ -93,7 +100,10 @@ export class ModbusSensorService implements Service {
       try {
         const regs = await this.#link.read(s.registers.table, this.#block.address, this.#block.count);
         const at = { device: s.id, laneId: this.#o.laneId, at: new Date().toISOString() };
-        const reading = s.kind === 'co2' ? co2Reading(s.registers, this.#block, regs, at) : heartbeatReading(s.registers, this.#block, regs, at);
+        const reading =
+          s.kind === 'co2'
+            ? co2Reading(s.registers, this.#block, regs, at)
+            : heartbeatReading(s.registers, this.#block, regs, at);
         this.counters.readings++;
         this.#failures = 0;
         this.#backoff.reset();
@@ -104,7 +114,14 @@ export class ModbusSensorService implements Service {
         await this.#sleep(s.pollMs);
       } catch (err) {
         // A translator error (a map that does not fit the block) is this device's fault, not the lane's.
-        const f = err instanceof ModbusError ? err.failure : { kind: 'exception' as const, code: 0, message: `decoding the registers of ${this.device}: ${(err as Error).message}` };
+        const f =
+          err instanceof ModbusError
+            ? err.failure
+            : {
+                kind: 'exception' as const,
+                code: 0,
+                message: `decoding the registers of ${this.device}: ${(err as Error).message}`,
+              };
         this.#failures++;
         if (f.kind === 'exception') {
           // The device is there and answers: keep polling at the normal pace.

@@ -13,7 +13,10 @@ export function blockOf(map: RegisterMap<string>): { address: number; count: num
   const fields = Object.values(map.fields);
   const start = Math.min(...fields.map((f) => f.address));
   const end = Math.max(...fields.map((f) => f.address + WIDTH[f.type]));
-  if (end - start > 125) throw new Error(`register map spans ${end - start} registers (${start}-${end - 1}); one Modbus read takes at most 125`);
+  if (end - start > 125)
+    throw new Error(
+      `register map spans ${end - start} registers (${start}-${end - 1}); one Modbus read takes at most 125`,
+    );
   return { address: start, count: end - start };
 }
 
@@ -24,7 +27,11 @@ export interface Decoded {
 }
 
 /** Decodes every field of the map from a block read at `block.address`. */
-export function decodeBlock<K extends string>(map: RegisterMap<K>, block: { address: number }, regs: number[]): Record<K, Decoded> {
+export function decodeBlock<K extends string>(
+  map: RegisterMap<K>,
+  block: { address: number },
+  regs: number[],
+): Record<K, Decoded> {
   const out = {} as Record<K, Decoded>;
   for (const [name, f] of Object.entries(map.fields) as [K, RegisterFieldConfig][]) {
     const i = f.address - block.address;
@@ -32,10 +39,18 @@ export function decodeBlock<K extends string>(map: RegisterMap<K>, block: { addr
     const lo = regs[i + 1] ?? 0;
     let raw: number;
     switch (f.type) {
-      case 'u16': raw = hi; break;
-      case 's16': raw = hi >= 0x8000 ? hi - 0x10000 : hi; break;
-      case 'u32': raw = hi * 0x10000 + lo; break;
-      case 's32': raw = ((hi << 16) | lo) >> 0; break;
+      case 'u16':
+        raw = hi;
+        break;
+      case 's16':
+        raw = hi >= 0x8000 ? hi - 0x10000 : hi;
+        break;
+      case 'u32':
+        raw = hi * 0x10000 + lo;
+        break;
+      case 's32':
+        raw = ((hi << 16) | lo) >> 0;
+        break;
       case 'f32': {
         const b = Buffer.alloc(4);
         b.writeUInt16BE(hi, 0);
@@ -47,9 +62,13 @@ export function decodeBlock<K extends string>(map: RegisterMap<K>, block: { addr
     const value = raw * f.scale;
     const low = f.min !== undefined && !(value >= f.min);
     const high = f.max !== undefined && !(value <= f.max);
-    out[name] = low || high
-      ? { value, outOfRange: `${name} ${round(value)} (register ${f.address}, raw ${raw}) outside ${f.min ?? '-∞'}-${f.max ?? '∞'}` }
-      : { value };
+    out[name] =
+      low || high
+        ? {
+            value,
+            outOfRange: `${name} ${round(value)} (register ${f.address}, raw ${raw}) outside ${f.min ?? '-∞'}-${f.max ?? '∞'}`,
+          }
+        : { value };
   }
   return out;
 }

@@ -4,7 +4,13 @@ import { createLogger } from '../../core/logger.js';
 import { Rng } from '../xray/prng.js';
 import { SensorSimulator, type SimSensorKind } from './sensor-sim.js';
 
-const VEHICLE_CLASSES = ['car', 'van', 'box-truck', 'articulated (container)', 'articulated (curtain-trailer)'] as const;
+const VEHICLE_CLASSES = [
+  'car',
+  'van',
+  'box-truck',
+  'articulated (container)',
+  'articulated (curtain-trailer)',
+] as const;
 
 const usage = (kind: SimSensorKind) => `Usage: checkpoint-edge sim ${kind} [options]
 
@@ -57,7 +63,8 @@ async function runSensorSim(kind: SimSensorKind, argv: string[]): Promise<number
   if (!args) return 0;
   const v = args.values;
   const tcpPort = integerOption(CMD, 'tcp-port', v['tcp-port'], -1, 65535) ?? 5020;
-  if (tcpPort === -1 && !v.serial) throw usageError(CMD, 'with --tcp-port -1 give --serial, or the simulator serves nothing');
+  if (tcpPort === -1 && !v.serial)
+    throw usageError(CMD, 'with --tcp-port -1 give --serial, or the simulator serves nothing');
   const seed = integerOption(CMD, 'seed', v.seed, 0, 2 ** 31) ?? 1;
   const sim = new SensorSimulator(kind, { unitId: integerOption(CMD, 'unit', v.unit, 1, 247) ?? 1, seed });
   sim.slave.faults.exception = integerOption(CMD, 'exception', v.exception, 1, 11) ?? null;
@@ -67,11 +74,15 @@ async function runSensorSim(kind: SimSensorKind, argv: string[]): Promise<number
   sim.device.sensing.sensorFault = v['sensor-fault'] ?? false;
   const log = createLogger({ level: 'info', stderr: true });
   const people = integerOption(CMD, 'people', v.people, 0, 50);
-  const vehicleClass = choiceOption(CMD, 'vehicle-class', v['vehicle-class'], VEHICLE_CLASSES) ?? 'articulated (container)';
+  const vehicleClass =
+    choiceOption(CMD, 'vehicle-class', v['vehicle-class'], VEHICLE_CLASSES) ?? 'articulated (container)';
   let timer: NodeJS.Timeout | null = null;
   const say = (what: string) => process.stdout.write(`${new Date().toISOString()} ${what}\n`);
   if (people !== undefined) {
-    sim.vehicleArrives({ plate: 'SIM-1', vehicleClass, people }, { engineRunning: v['engine-running'] ?? false, doorOpened: v['door-opened'] ?? false, probeDisconnected: false });
+    sim.vehicleArrives(
+      { plate: 'SIM-1', vehicleClass, people },
+      { engineRunning: v['engine-running'] ?? false, doorOpened: v['door-opened'] ?? false, probeDisconnected: false },
+    );
     say(`vehicle SIM-1 (${vehicleClass}) with ${people} people stays at the ${kind === 'co2' ? 'probe' : 'detector'}`);
   } else {
     const rng = new Rng(seed, 3);
@@ -80,8 +91,14 @@ async function runSensorSim(kind: SimSensorKind, argv: string[]): Promise<number
     let n = 0;
     const next = () => {
       const withPeople = rng.chance(share);
-      const s = sim.vehicleArrives({ plate: `SIM-${++n}`, vehicleClass: rng.pick(VEHICLE_CLASSES), people: withPeople ? rng.int(1, 6) : 0 });
-      say(`vehicle ${s.plate} (${s.vehicleClass}): ${s.people} people${s.people ? ` shut in ${s.hoursInside.toFixed(1)} h` : ''}${s.doorOpened ? ', door opened' : ''}${s.engineRunning ? ', engine running' : ''}${s.probeDisconnected && kind === 'co2' ? ', probe not plugged in' : ''}`);
+      const s = sim.vehicleArrives({
+        plate: `SIM-${++n}`,
+        vehicleClass: rng.pick(VEHICLE_CLASSES),
+        people: withPeople ? rng.int(1, 6) : 0,
+      });
+      say(
+        `vehicle ${s.plate} (${s.vehicleClass}): ${s.people} people${s.people ? ` shut in ${s.hoursInside.toFixed(1)} h` : ''}${s.doorOpened ? ', door opened' : ''}${s.engineRunning ? ', engine running' : ''}${s.probeDisconnected && kind === 'co2' ? ', probe not plugged in' : ''}`,
+      );
     };
     next();
     timer = setInterval(next, every);

@@ -69,7 +69,7 @@ export class Co2ProbeSim extends SimSensor {
     this.lastPpm = ppm;
     const temperature = 18 + 2 * this.rng.normal() * 0.2 + (v && v.people > 0 && !v.doorOpened ? 3 : 0);
     const humidity = 55 + (v && v.people > 0 && !v.doorOpened ? 15 : 0) + this.rng.normal();
-    const status = (this.sensing.sensorFault ? 2 : 0);
+    const status = this.sensing.sensorFault ? 2 : 0;
     return [this.sensing.outOfRange ? 0xffff : u16(ppm), s16(temperature * 10), u16(humidity * 10), status];
   }
 }
@@ -86,11 +86,21 @@ export class HeartbeatSim extends SimSensor {
     if (!v) {
       // No vehicle: ground noise only, the engine-off condition does not apply.
       const q = 0.5 + 0.1 * this.rng.normal();
-      return [this.sensing.outOfRange ? 0xffff : u16(20 + 10 * Math.abs(this.rng.normal())), u16(Math.max(0, Math.min(1, q)) * 1000), 0, status];
+      return [
+        this.sensing.outOfRange ? 0xffff : u16(20 + 10 * Math.abs(this.rng.normal())),
+        u16(Math.max(0, Math.min(1, q)) * 1000),
+        0,
+        status,
+      ];
     }
     const { score, signalQuality } = heartbeatScore(v, this.rng);
     // An engine left running drowns the heartbeat: the detector says so and its score is meaningless.
     const shown = v.engineRunning ? 0.5 + 0.4 * this.rng.next() : score;
-    return [this.sensing.outOfRange ? 0xffff : u16(shown * 1000), u16(signalQuality * 1000), v.engineRunning ? 0 : 1, status];
+    return [
+      this.sensing.outOfRange ? 0xffff : u16(shown * 1000),
+      u16(signalQuality * 1000),
+      v.engineRunning ? 0 : 1,
+      status,
+    ];
   }
 }

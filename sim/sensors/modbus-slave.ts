@@ -4,7 +4,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { crc16Modbus } from '../../core/crc16-modbus.js';
 
 /** Modbus exception codes a device answers with. */
-export const EXCEPTION = { illegalFunction: 1, illegalDataAddress: 2, illegalDataValue: 3, deviceFailure: 4, busy: 6 } as const;
+export const EXCEPTION = {
+  illegalFunction: 1,
+  illegalDataAddress: 2,
+  illegalDataValue: 3,
+  deviceFailure: 4,
+  busy: 6,
+} as const;
 
 /** Register tables of a simulated device: 'holding' (function 3) and 'input' (function 4). */
 export interface RegisterSource {
@@ -71,7 +77,7 @@ export class ModbusSlave {
     const out = Buffer.alloc(2 + count * 2);
     out[0] = fc;
     out[1] = count * 2;
-    values.forEach((v, i) => out.writeUInt16BE(v & 0xffff, 2 + i * 2));
+    for (let i = 0; i < count; i++) out.writeUInt16BE(values[i] & 0xffff, 2 + i * 2);
     return out;
   }
 }

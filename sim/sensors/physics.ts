@@ -1,4 +1,4 @@
-import { Rng } from '../xray/prng.js';
+import type { Rng } from '../xray/prng.js';
 
 /**
  * What the CO2 probe and the heartbeat detector see of a vehicle: a well-mixed air volume that
@@ -31,7 +31,10 @@ const LOAD_SPACES: Record<string, LoadSpace> = {
 };
 
 export function loadSpaceOf(vehicleClass: string): LoadSpace {
-  return LOAD_SPACES[vehicleClass] ?? (vehicleClass.startsWith('articulated') ? LOAD_SPACES['articulated (container)'] : LOAD_SPACES['box-truck']);
+  return (
+    LOAD_SPACES[vehicleClass] ??
+    (vehicleClass.startsWith('articulated') ? LOAD_SPACES['articulated (container)'] : LOAD_SPACES['box-truck'])
+  );
 }
 
 /**
@@ -83,7 +86,11 @@ export const DISTURBANCES = { doorOpened: 0.1, engineRunning: 0.15, probeDisconn
 const DAMPING: Record<string, number> = { empty: 0, light: 0.15, medium: 0.4, dense: 0.8 };
 
 /** Draws how a vehicle meets the sensors: time shut in, disturbances, noise. */
-export function drawSensedVehicle(v: VehicleDraw, rng: Rng, disturbances: { doorOpened: number; engineRunning: number; probeDisconnected: number } = DISTURBANCES): SensedVehicle {
+export function drawSensedVehicle(
+  v: VehicleDraw,
+  rng: Rng,
+  disturbances: { doorOpened: number; engineRunning: number; probeDisconnected: number } = DISTURBANCES,
+): SensedVehicle {
   return {
     plate: v.plate,
     vehicleClass: v.vehicleClass,
@@ -125,5 +132,8 @@ export function heartbeatScore(v: SensedVehicle, rng: Rng): { score: number; sig
   const people = v.people > 0 ? 3.2 + 0.6 * Math.log(v.people) - 2.2 * v.damping : 0;
   const noiseSd = 0.9 / v.signalQuality;
   const logit = -2.2 + people + noiseSd * (0.85 * v.heartbeatNoise + 0.3 * rng.normal());
-  return { score: 1 / (1 + Math.exp(-logit)), signalQuality: Math.min(1, Math.max(0, v.signalQuality + 0.03 * rng.normal())) };
+  return {
+    score: 1 / (1 + Math.exp(-logit)),
+    signalQuality: Math.min(1, Math.max(0, v.signalQuality + 0.03 * rng.normal())),
+  };
 }

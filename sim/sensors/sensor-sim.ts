@@ -50,10 +50,17 @@ export class SensorSimulator {
   async openSerial(path: string, baudRate = 9600): Promise<void> {
     const { SerialPort } = await import('serialport');
     const port = new SerialPort({ path, baudRate, autoOpen: false }) as unknown as SerialPortLike;
-    await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(new Error(`sim ${this.kind}: cannot open serial port ${path}: ${err.message}`)) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      port.open((err) =>
+        err ? reject(new Error(`sim ${this.kind}: cannot open serial port ${path}: ${err.message}`)) : resolve(),
+      ),
+    );
     port.on('error', () => {});
     // One character at 9600 baud 8N1 is ~1 ms: 3.5 characters of silence end a frame.
-    this.#serial = { port, rtu: serveRtu(this.slave, port, { silenceMs: Math.max(5, Math.ceil((3.5 * 10 * 1000) / baudRate) + 2) }) };
+    this.#serial = {
+      port,
+      rtu: serveRtu(this.slave, port, { silenceMs: Math.max(5, Math.ceil((3.5 * 10 * 1000) / baudRate) + 2) }),
+    };
   }
 
   /** Draws how the vehicle meets this sensor (time shut in, disturbances, noise) and serves it. */

@@ -12,13 +12,41 @@ import { LanePipeline } from '../../../pipeline/lane-pipeline.js';
 const config = fusionSchema.parse({});
 const T0 = Date.parse('2026-03-01T10:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
-const co2 = (ppm: number, at = T0, quality: Co2Reading['quality'] = 'ok'): Co2Reading => ({ sense: 'co2', device: 'p1', laneId: 'l1', at: iso(at), ppm, temperatureC: 20, humidityPct: 50, quality });
-const hb = (score: number, o: Partial<HeartbeatReading> = {}): HeartbeatReading => ({ sense: 'heartbeat', device: 'h1', laneId: 'l1', at: iso(T0), score, signalQuality: 0.9, engineOff: true, quality: 'ok', ...o });
-const input = (o: Partial<FusionInput>): FusionInput => ({ xray: { verdict: 'clear', score: 0.01 }, co2: [], heartbeat: [], configured: { co2: true, heartbeat: true }, config, ...o });
+const co2 = (ppm: number, at = T0, quality: Co2Reading['quality'] = 'ok'): Co2Reading => ({
+  sense: 'co2',
+  device: 'p1',
+  laneId: 'l1',
+  at: iso(at),
+  ppm,
+  temperatureC: 20,
+  humidityPct: 50,
+  quality,
+});
+const hb = (score: number, o: Partial<HeartbeatReading> = {}): HeartbeatReading => ({
+  sense: 'heartbeat',
+  device: 'h1',
+  laneId: 'l1',
+  at: iso(T0),
+  score,
+  signalQuality: 0.9,
+  engineOff: true,
+  quality: 'ok',
+  ...o,
+});
+const input = (o: Partial<FusionInput>): FusionInput => ({
+  xray: { verdict: 'clear', score: 0.01 },
+  co2: [],
+  heartbeat: [],
+  configured: { co2: true, heartbeat: true },
+  config,
+  ...o,
+});
 
 describe('fuse', () => {
   it('an X-ray person verdict stands whatever the other senses say, and is marked not supported when they speak against it', () => {
-    const d = fuse(input({ xray: { verdict: 'person', score: 0.6 }, co2: [co2(430), co2(425), co2(428)], heartbeat: [hb(0.02)] }));
+    const d = fuse(
+      input({ xray: { verdict: 'person', score: 0.6 }, co2: [co2(430), co2(425), co2(428)], heartbeat: [hb(0.02)] }),
+    );
     expect(d.verdict).toBe('person');
     expect(d.xraySupport).toBe('not-supported');
     expect(d.addedAlert).toBe(false);
@@ -26,26 +54,39 @@ describe('fuse', () => {
   });
 
   it('marks an X-ray alert supported when CO2 and heartbeat point to people', () => {
-    const d = fuse(input({ xray: { verdict: 'person', score: 0.7 }, co2: [co2(2400), co2(2500), co2(2450)], heartbeat: [hb(0.85)] }));
+    const d = fuse(
+      input({ xray: { verdict: 'person', score: 0.7 }, co2: [co2(2400), co2(2500), co2(2450)], heartbeat: [hb(0.85)] }),
+    );
     expect(d.xraySupport).toBe('supported');
-    expect(d.senses.find((s) => s.sense === 'co2')).toMatchObject({ state: 'evidence', value: 2030, reading: { ppm: 2450 } });
+    expect(d.senses.find((s) => s.sense === 'co2')).toMatchObject({
+      state: 'evidence',
+      value: 2030,
+      reading: { ppm: 2450 },
+    });
   });
 
   it('adds an alert for a vehicle the X-ray cleared when CO2 and heartbeat together are strong', () => {
-    const d = fuse(input({ xray: { verdict: 'clear', score: 0.2 }, co2: [co2(3400), co2(3500), co2(3300)], heartbeat: [hb(0.9)] }));
+    const d = fuse(
+      input({ xray: { verdict: 'clear', score: 0.2 }, co2: [co2(3400), co2(3500), co2(3300)], heartbeat: [hb(0.9)] }),
+    );
     expect(d.verdict).toBe('person');
     expect(d.addedAlert).toBe(true);
     expect(d.posterior).toBeGreaterThanOrEqual(config.alertPosterior);
   });
 
   it('missing sensors never lower or block a decision: no readings, no devices, X-ray verdict as it was, the missing senses named', () => {
-    for (const configured of [{ co2: true, heartbeat: true }, { co2: false, heartbeat: false }]) {
+    for (const configured of [
+      { co2: true, heartbeat: true },
+      { co2: false, heartbeat: false },
+    ]) {
       const clear = fuse(input({ configured }));
       expect(clear).toMatchObject({ verdict: 'clear', addedAlert: false, missing: ['co2', 'heartbeat'] });
       const person = fuse(input({ configured, xray: { verdict: 'person', score: 0.55 } }));
       expect(person).toMatchObject({ verdict: 'person', xraySupport: 'no-evidence', missing: ['co2', 'heartbeat'] });
     }
-    expect(fuse(input({ configured: { co2: false, heartbeat: true } })).senses[1].detail).toBe('no CO2 probe on this lane');
+    expect(fuse(input({ configured: { co2: false, heartbeat: true } })).senses[1].detail).toBe(
+      'no CO2 probe on this lane',
+    );
     const unavailable = fuse(input({ xray: { verdict: 'unavailable', score: null, unavailableReason: 'no model' } }));
     expect(unavailable).toMatchObject({ verdict: 'unavailable', missing: ['xray', 'co2', 'heartbeat'] });
     expect(unavailable.senses[0].detail).toBe('no X-ray score: no model');
@@ -54,7 +95,10 @@ describe('fuse', () => {
   it('an engine left running, a faulty probe and a poor signal make their readings unusable, said as such', () => {
     const d = fuse(input({ co2: [co2(9000, T0, 'sensor-fault')], heartbeat: [hb(0.99, { engineOff: false })] }));
     expect(d.senses[1]).toMatchObject({ state: 'unusable', detail: 'CO2 probe p1: sensor-fault' });
-    expect(d.senses[2]).toMatchObject({ state: 'unusable', detail: 'heartbeat detector h1: engine running: no measurement' });
+    expect(d.senses[2]).toMatchObject({
+      state: 'unusable',
+      detail: 'heartbeat detector h1: engine running: no measurement',
+    });
     expect(d.missing).toEqual(['co2', 'heartbeat']);
     expect(d.verdict).toBe('clear');
     const poor = fuse(input({ heartbeat: [hb(0.99, { signalQuality: 0.1 })] }));
@@ -62,7 +106,12 @@ describe('fuse', () => {
   });
 
   it('what counts is what a device says now: an earlier good reading does not stand in for a latest unusable one', () => {
-    const d = fuse(input({ co2: [co2(3000), co2(3100), co2(3050, T0, 'sensor-fault')], heartbeat: [hb(0.95), hb(0.5, { engineOff: false })] }));
+    const d = fuse(
+      input({
+        co2: [co2(3000), co2(3100), co2(3050, T0, 'sensor-fault')],
+        heartbeat: [hb(0.95), hb(0.5, { engineOff: false })],
+      }),
+    );
     expect(d.senses[1].state).toBe('unusable');
     expect(d.senses[2].state).toBe('unusable');
     const ok = fuse(input({ co2: [co2(9000, T0, 'out-of-range'), co2(3000), co2(3100)] }));
@@ -92,7 +141,17 @@ describe('LanePipeline with sensors', () => {
   const detector = (score: number): Detector => ({
     status: { state: 'ready', model: { name: 't', version: '1' } },
     onStatus: () => () => {},
-    begin: () => ({ pushLines() {}, cancel() {}, finish: async (): Promise<Detection> => ({ score, regions: [], model: { name: 't', version: '1' }, msAfterEnd: 1, msInference: 1 }) }),
+    begin: () => ({
+      pushLines() {},
+      cancel() {},
+      finish: async (): Promise<Detection> => ({
+        score,
+        regions: [],
+        model: { name: 't', version: '1' },
+        msAfterEnd: 1,
+        msInference: 1,
+      }),
+    }),
   });
   function lane(score: number) {
     const bus = new EventBus<LaneEvents>(silentLogger());
@@ -100,16 +159,32 @@ describe('LanePipeline with sensors', () => {
     const alerts: Alert[] = [];
     bus.on('scan.decided', 'test', ({ result }) => void results.push(result));
     bus.on('alert.raised', 'test', (a) => void alerts.push(a));
-    const pipeline = new LanePipeline({ siteId: 's1', laneId: 'l1', bus, detector: detector(score), thresholds: { alert: 0.5, region: 0.3 }, log: silentLogger(), fusion: { config, configured: { co2: true, heartbeat: true } } });
+    const pipeline = new LanePipeline({
+      siteId: 's1',
+      laneId: 'l1',
+      bus,
+      detector: detector(score),
+      thresholds: { alert: 0.5, region: 0.3 },
+      log: silentLogger(),
+      fusion: { config, configured: { co2: true, heartbeat: true } },
+    });
     return { bus, results, alerts, pipeline };
   }
   const scan = (id: string, startMs: number, endMs: number): [ScanMeta, CompletedScan] => {
-    const meta: ScanMeta = { scanId: id, laneId: 'l1', startedAt: iso(startMs), channels: 2, energies: 1, pixelMm: 5, source: 'stream' };
+    const meta: ScanMeta = {
+      scanId: id,
+      laneId: 'l1',
+      startedAt: iso(startMs),
+      channels: 2,
+      energies: 1,
+      pixelMm: 5,
+      source: 'stream',
+    };
     return [meta, { meta, endedAt: iso(endMs), image: { width: 4, height: 2, pixelMm: 5, high: new Uint16Array(8) } }];
   };
   const settle = () => new Promise((r) => setTimeout(r, 10));
 
-  it('ties readings to the vehicle by time: this vehicle\'s readings count, the previous vehicle\'s do not; an added alert names the sensors', async () => {
+  it("ties readings to the vehicle by time: this vehicle's readings count, the previous vehicle's do not; an added alert names the sensors", async () => {
     const { bus, results, alerts, pipeline } = lane(0.1);
     await pipeline.start();
     const now = Date.now();
@@ -122,7 +197,9 @@ describe('LanePipeline with sensors', () => {
     expect(results[0].verdict).toBe('clear');
     expect(results[0].fusion).toMatchObject({ verdict: 'person', addedAlert: true, missing: [] });
     expect(alerts.map((a) => a.kind)).toEqual(['person-suspected-by-sensors']);
-    expect(alerts[0].message).toMatch(/CO2 3600 ppm, \+3180 ppm over outdoor air.*heartbeat score 0\.950.*the X-ray cleared it/);
+    expect(alerts[0].message).toMatch(
+      /CO2 3600 ppm, \+3180 ppm over outdoor air.*heartbeat score 0\.950.*the X-ray cleared it/,
+    );
 
     // The next vehicle: its probe is not answering. The first vehicle's readings are not used for it.
     const [m2, c2] = scan('b', now - 20_000, now - 10_000);

@@ -25,14 +25,27 @@ afterEach(async () => {
 const detector = (score: number): Detector => ({
   status: { state: 'ready', model: { name: 't', version: '1' } },
   onStatus: () => () => {},
-  begin: () => ({ pushLines() {}, cancel() {}, finish: async (): Promise<Detection> => ({ score, regions: [], model: { name: 't', version: '1' }, msAfterEnd: 1, msInference: 1 }) }),
+  begin: () => ({
+    pushLines() {},
+    cancel() {},
+    finish: async (): Promise<Detection> => ({
+      score,
+      regions: [],
+      model: { name: 't', version: '1' },
+      msAfterEnd: 1,
+      msInference: 1,
+    }),
+  }),
 });
 
 /** A lane with a CO2 probe and a heartbeat detector on simulated Modbus TCP devices, and its pipeline. */
 async function laneWithSensors(score: number) {
   const co2 = new SensorSimulator('co2', { seed: 21 });
   const hb = new SensorSimulator('heartbeat', { seed: 22 });
-  cleanup.push(() => co2.stop(), () => hb.stop());
+  cleanup.push(
+    () => co2.stop(),
+    () => hb.stop(),
+  );
   const a = await co2.listenTcp(0);
   const b = await hb.listenTcp(0);
   const dataDir = mkdtempSync(join(tmpdir(), 'sens-it-'));
@@ -41,23 +54,56 @@ async function laneWithSensors(score: number) {
     site: { id: 's1' },
     dataDir,
     http: { host: '127.0.0.1', port: 0 },
-    lanes: [{
-      id: 'l1',
-      scanner: { transport: { type: 'tcp', host: '127.0.0.1', port: 1 } },
-      sensors: [
-        { kind: 'co2', id: 'probe', transport: { type: 'tcp', host: a.host, port: a.port }, pollMs: 100, timeoutMs: 200, offlineAfter: 2 },
-        { kind: 'heartbeat', id: 'geo', transport: { type: 'tcp', host: b.host, port: b.port }, pollMs: 100, timeoutMs: 200, offlineAfter: 2 },
-      ],
-    }],
+    lanes: [
+      {
+        id: 'l1',
+        scanner: { transport: { type: 'tcp', host: '127.0.0.1', port: 1 } },
+        sensors: [
+          {
+            kind: 'co2',
+            id: 'probe',
+            transport: { type: 'tcp', host: a.host, port: a.port },
+            pollMs: 100,
+            timeoutMs: 200,
+            offlineAfter: 2,
+          },
+          {
+            kind: 'heartbeat',
+            id: 'geo',
+            transport: { type: 'tcp', host: b.host, port: b.port },
+            pollMs: 100,
+            timeoutMs: 200,
+            offlineAfter: 2,
+          },
+        ],
+      },
+    ],
   });
   const log = silentLogger();
   const bus = new EventBus<LaneEvents>(log);
   const health = new LaneHealth('l1');
   health.attach(bus);
-  const ctx: LaneContext = { config, lane: config.lanes[0], bus, health, log, dataDir, http: new RuntimeHttpServer({ host: '127.0.0.1', port: 0, log }), metrics: new RuntimeMetrics() };
+  const ctx: LaneContext = {
+    config,
+    lane: config.lanes[0],
+    bus,
+    health,
+    log,
+    dataDir,
+    http: new RuntimeHttpServer({ host: '127.0.0.1', port: 0, log }),
+    metrics: new RuntimeMetrics(),
+  };
   const sensors = createSensorServices(ctx);
   expect(sensors.services.map((s) => s.name)).toEqual(['sensor:l1:co2.probe', 'sensor:l1:heartbeat.geo']);
-  const pipeline = new LanePipeline({ siteId: 's1', laneId: 'l1', bus, detector: detector(score), thresholds: { alert: 0.5, region: 0.3 }, log, fusion: sensors.fusion! });
+  const pipeline = new LanePipeline({
+    siteId: 's1',
+    laneId: 'l1',
+    bus,
+    detector: detector(score),
+    thresholds: { alert: 0.5, region: 0.3 },
+    log,
+    fusion: sensors.fusion!,
+  });
   const results: ScanResult[] = [];
   const alerts: Alert[] = [];
   bus.on('scan.decided', 'test', ({ result }) => void results.push(result));
@@ -72,10 +118,22 @@ async function laneWithSensors(score: number) {
   /** One vehicle through the scanner: begin now, end after `ms`; resolves with the time from end to decision. */
   const scan = async (ms = 300): Promise<{ result: ScanResult; msToDecide: number }> => {
     const id = `scan-${++n}`;
-    const meta: ScanMeta = { scanId: id, laneId: 'l1', startedAt: new Date().toISOString(), channels: 2, energies: 1, pixelMm: 5, source: 'stream' };
+    const meta: ScanMeta = {
+      scanId: id,
+      laneId: 'l1',
+      startedAt: new Date().toISOString(),
+      channels: 2,
+      energies: 1,
+      pixelMm: 5,
+      source: 'stream',
+    };
     bus.emit('scan.begin', meta);
     await new Promise((r) => setTimeout(r, ms));
-    const done: CompletedScan = { meta, endedAt: new Date().toISOString(), image: { width: 4, height: 2, pixelMm: 5, high: new Uint16Array(8) } };
+    const done: CompletedScan = {
+      meta,
+      endedAt: new Date().toISOString(),
+      image: { width: 4, height: 2, pixelMm: 5, high: new Uint16Array(8) },
+    };
     const t0 = performance.now();
     bus.emit('scan.end', done);
     const result = await waitFor(`decision on ${id}`, () => results.find((r) => r.scanId === id));
@@ -85,16 +143,30 @@ async function laneWithSensors(score: number) {
 }
 
 describe('a lane with a CO2 probe and a heartbeat detector on Modbus TCP', () => {
-  it('shows each vehicle\'s CO2 and heartbeat in the scan result; a container with people cleared by the X-ray gets an alert from the sensors', async () => {
+  it("shows each vehicle's CO2 and heartbeat in the scan result; a container with people cleared by the X-ray gets an alert from the sensors", async () => {
     const lane = await laneWithSensors(0.05);
     const vehicle = { plate: 'CN4455', vehicleClass: 'articulated (container)', people: 4, cargoDensity: 'empty' };
-    const sensed = lane.co2.vehicleArrives(vehicle, { hoursInside: 5, doorOpened: false, probeDisconnected: false, engineRunning: false, signalQuality: 0.95, heartbeatNoise: 1 });
+    const sensed = lane.co2.vehicleArrives(vehicle, {
+      hoursInside: 5,
+      doorOpened: false,
+      probeDisconnected: false,
+      engineRunning: false,
+      signalQuality: 0.95,
+      heartbeatNoise: 1,
+    });
     lane.hb.setVehicle(sensed);
-    await waitFor('both sensors ok', () => lane.health.get('co2.probe')?.state === 'ok' && lane.health.get('heartbeat.geo')?.state === 'ok');
+    await waitFor(
+      'both sensors ok',
+      () => lane.health.get('co2.probe')?.state === 'ok' && lane.health.get('heartbeat.geo')?.state === 'ok',
+    );
     const { result } = await lane.scan(400);
     const f = result.fusion!;
     expect(result.verdict).toBe('clear');
-    expect(f.senses.map((s) => [s.sense, s.state])).toEqual([['xray', 'evidence'], ['co2', 'evidence'], ['heartbeat', 'evidence']]);
+    expect(f.senses.map((s) => [s.sense, s.state])).toEqual([
+      ['xray', 'evidence'],
+      ['co2', 'evidence'],
+      ['heartbeat', 'evidence'],
+    ]);
     expect(f.senses[1].reading!.ppm as number).toBeGreaterThan(2000);
     expect(f.senses[1].device).toBe('probe');
     expect(f).toMatchObject({ verdict: 'person', addedAlert: true, missing: [] });
@@ -103,8 +175,16 @@ describe('a lane with a CO2 probe and a heartbeat detector on Modbus TCP', () =>
 
   it('a slow probe and a detector answering with exceptions never hold a decision up: it comes at once, naming the missing senses, and the devices say why', async () => {
     const lane = await laneWithSensors(0.9);
-    lane.hb.setVehicle(lane.co2.vehicleArrives({ plate: 'V1', vehicleClass: 'van', people: 0 }, { engineRunning: false, probeDisconnected: false, signalQuality: 0.9 }));
-    await waitFor('both sensors ok', () => lane.health.get('co2.probe')?.state === 'ok' && lane.health.get('heartbeat.geo')?.state === 'ok');
+    lane.hb.setVehicle(
+      lane.co2.vehicleArrives(
+        { plate: 'V1', vehicleClass: 'van', people: 0 },
+        { engineRunning: false, probeDisconnected: false, signalQuality: 0.9 },
+      ),
+    );
+    await waitFor(
+      'both sensors ok',
+      () => lane.health.get('co2.probe')?.state === 'ok' && lane.health.get('heartbeat.geo')?.state === 'ok',
+    );
     // The vehicle before: its readings are not this vehicle's.
     expect((await lane.scan(100)).result.fusion!.missing).toEqual([]);
     lane.co2.slave.faults.delayMs = 3000;
@@ -116,7 +196,11 @@ describe('a lane with a CO2 probe and a heartbeat detector on Modbus TCP', () =>
     const { result, msToDecide } = await lane.scan(100);
     expect(msToDecide).toBeLessThan(150);
     expect(result.verdict).toBe('person');
-    expect(result.fusion).toMatchObject({ verdict: 'person', xraySupport: 'no-evidence', missing: ['co2', 'heartbeat'] });
+    expect(result.fusion).toMatchObject({
+      verdict: 'person',
+      xraySupport: 'no-evidence',
+      missing: ['co2', 'heartbeat'],
+    });
     expect(lane.alerts.map((a) => [a.kind, a.support]).at(-1)).toEqual(['person-suspected', 'no-evidence']);
   });
 });

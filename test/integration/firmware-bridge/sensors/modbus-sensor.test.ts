@@ -43,7 +43,13 @@ describe('CO2 probe and heartbeat detector on Modbus TCP', () => {
     cleanup.push(() => sim.stop());
     const { port } = await sim.listenTcp(0);
     sim.vehicleArrives(CONTAINER_3, { hoursInside: 3, doorOpened: false, probeDisconnected: false });
-    const p = poller({ kind: 'co2', id: 'probe1', transport: { type: 'tcp', host: '127.0.0.1', port }, pollMs: 100, timeoutMs: 300 });
+    const p = poller({
+      kind: 'co2',
+      id: 'probe1',
+      transport: { type: 'tcp', host: '127.0.0.1', port },
+      pollMs: 100,
+      timeoutMs: 300,
+    });
     await p.svc.start();
     await waitFor('3 readings', () => p.readings.length >= 3);
     const r = p.readings.at(-1) as Co2Reading;
@@ -60,10 +66,18 @@ describe('CO2 probe and heartbeat detector on Modbus TCP', () => {
     cleanup.push(() => sim.stop());
     const { port } = await sim.listenTcp(0);
     sim.slave.faults.exception = 6;
-    const p = poller({ kind: 'heartbeat', id: 'hb1', transport: { type: 'tcp', host: '127.0.0.1', port }, pollMs: 100, timeoutMs: 300 });
+    const p = poller({
+      kind: 'heartbeat',
+      id: 'hb1',
+      transport: { type: 'tcp', host: '127.0.0.1', port },
+      pollMs: 100,
+      timeoutMs: 300,
+    });
     await p.svc.start();
     const bad = await waitFor('degraded', () => p.statuses.find((s) => s.state === 'degraded'));
-    expect(bad.detail).toMatch(/input registers 0-3 of unit 1 on TCP 127\.0\.0\.1:\d+: Modbus exception 6 \(server device busy\)/);
+    expect(bad.detail).toMatch(
+      /input registers 0-3 of unit 1 on TCP 127\.0\.0\.1:\d+: Modbus exception 6 \(server device busy\)/,
+    );
     expect(p.readings).toHaveLength(0);
     sim.slave.faults.exception = null;
     await waitFor('ok after the exceptions stop', () => p.last()?.state === 'ok');
@@ -76,7 +90,13 @@ describe('CO2 probe and heartbeat detector on Modbus TCP', () => {
     cleanup.push(() => sim.stop());
     const { port } = await sim.listenTcp(0);
     sim.device.sensing.outOfRange = true;
-    const p = poller({ kind: 'co2', id: 'probe1', transport: { type: 'tcp', host: '127.0.0.1', port }, pollMs: 100, timeoutMs: 300 });
+    const p = poller({
+      kind: 'co2',
+      id: 'probe1',
+      transport: { type: 'tcp', host: '127.0.0.1', port },
+      pollMs: 100,
+      timeoutMs: 300,
+    });
     await p.svc.start();
     await waitFor('a reading', () => p.readings.length >= 1);
     expect(p.readings[0]).toMatchObject({ quality: 'out-of-range' });
@@ -89,8 +109,20 @@ describe('CO2 probe and heartbeat detector on Modbus TCP', () => {
     const sim = new SensorSimulator('co2', { seed: 3 });
     cleanup.push(() => sim.stop());
     const { port } = await sim.listenTcp(0);
-    const fields = { ppm: { address: 40 }, temperatureC: { address: 41, type: 's16', scale: 0.1 }, humidityPct: { address: 42, scale: 0.1 }, status: { address: 43 } };
-    const p = poller({ kind: 'co2', id: 'probe1', transport: { type: 'tcp', host: '127.0.0.1', port }, pollMs: 100, timeoutMs: 300, registers: { table: 'holding', fields } });
+    const fields = {
+      ppm: { address: 40 },
+      temperatureC: { address: 41, type: 's16', scale: 0.1 },
+      humidityPct: { address: 42, scale: 0.1 },
+      status: { address: 43 },
+    };
+    const p = poller({
+      kind: 'co2',
+      id: 'probe1',
+      transport: { type: 'tcp', host: '127.0.0.1', port },
+      pollMs: 100,
+      timeoutMs: 300,
+      registers: { table: 'holding', fields },
+    });
     await p.svc.start();
     const s = await waitFor('degraded', () => p.statuses.find((x) => x.state === 'degraded'));
     expect(s.detail).toMatch(/holding registers 40-43 .*Modbus exception 2 \(illegal data address\)/);
@@ -101,7 +133,14 @@ describe('CO2 probe and heartbeat detector on Modbus TCP', () => {
     cleanup.push(() => sim.stop());
     const { port } = await sim.listenTcp(0);
     sim.slave.faults.delayMs = 400;
-    const p = poller({ kind: 'co2', id: 'probe1', transport: { type: 'tcp', host: '127.0.0.1', port }, pollMs: 100, timeoutMs: 150, offlineAfter: 2 });
+    const p = poller({
+      kind: 'co2',
+      id: 'probe1',
+      transport: { type: 'tcp', host: '127.0.0.1', port },
+      pollMs: 100,
+      timeoutMs: 150,
+      offlineAfter: 2,
+    });
     await p.svc.start();
     const off = await waitFor('offline', () => p.statuses.find((s) => s.state === 'offline'));
     expect(off.detail).toMatch(/no answer within 150 ms \(2 polls in a row\)/);
@@ -115,11 +154,20 @@ describe('CO2 probe and heartbeat detector on Modbus TCP', () => {
     const port = await freePort();
     let sim = new SensorSimulator('co2', { seed: 5 });
     await sim.listenTcp(port);
-    const p = poller({ kind: 'co2', id: 'probe1', transport: { type: 'tcp', host: '127.0.0.1', port }, pollMs: 100, timeoutMs: 200, offlineAfter: 2 });
+    const p = poller({
+      kind: 'co2',
+      id: 'probe1',
+      transport: { type: 'tcp', host: '127.0.0.1', port },
+      pollMs: 100,
+      timeoutMs: 200,
+      offlineAfter: 2,
+    });
     await p.svc.start();
     await waitFor('ok', () => p.last()?.state === 'ok');
     await sim.stop();
-    const down = await waitFor('down', () => p.statuses.find((s) => s.state === 'disconnected' || s.state === 'offline'));
+    const down = await waitFor('down', () =>
+      p.statuses.find((s) => s.state === 'disconnected' || s.state === 'offline'),
+    );
     expect(down.detail).toContain(`127.0.0.1:${port}`);
     const before = p.readings.length;
     sim = new SensorSimulator('co2', { seed: 5 });
@@ -140,7 +188,15 @@ describe('CO2 probe on Modbus RTU over a socat pty pair', () => {
     cleanup.push(() => sim.stop());
     await sim.openSerial(pty.b, 19200);
     sim.vehicleArrives(CONTAINER_3, { hoursInside: 2, doorOpened: false, probeDisconnected: false });
-    const p = poller({ kind: 'co2', id: 'probe1', unitId: 3, transport: { type: 'rtu', path: pty.a, baudRate: 19200 }, pollMs: 100, timeoutMs: 300, offlineAfter: 2 });
+    const p = poller({
+      kind: 'co2',
+      id: 'probe1',
+      unitId: 3,
+      transport: { type: 'rtu', path: pty.a, baudRate: 19200 },
+      pollMs: 100,
+      timeoutMs: 300,
+      offlineAfter: 2,
+    });
     await p.svc.start();
     await waitFor('2 readings over RTU', () => p.readings.length >= 2);
     expect(p.last()).toMatchObject({ state: 'ok' });
@@ -151,7 +207,9 @@ describe('CO2 probe on Modbus RTU over a socat pty pair', () => {
     // Unplugged: the pty pair disappears.
     await sim.closeSerial();
     await pty.kill();
-    const down = await waitFor('down', () => p.statuses.slice(2).find((s) => s.state === 'disconnected' || s.state === 'offline'));
+    const down = await waitFor('down', () =>
+      p.statuses.slice(2).find((s) => s.state === 'disconnected' || s.state === 'offline'),
+    );
     expect(down.detail).toContain(pty.a);
     await waitFor('disconnected', () => p.last()?.state === 'disconnected', 5000);
     expect(p.last()!.detail).toMatch(/cannot open RTU .* (ENOENT|No such file|Error)/);

@@ -37,8 +37,26 @@ describe('Debian mbpoll reads the sensor simulators (real Modbus)', () => {
     cleanup.push(() => sim.stop());
     const { port } = await sim.listenTcp(0);
     // A container with 3 people shut in for 4 hours: far above outdoor air.
-    sim.vehicleArrives({ plate: 'AB123CD', vehicleClass: 'articulated (container)', people: 3 }, { hoursInside: 4, doorOpened: false, probeDisconnected: false });
-    const r = await mbpoll(['-m', 'tcp', '-a', '1', '-t', '4', '-r', '1', '-c', '4', '-1', '-p', String(port), '127.0.0.1']);
+    sim.vehicleArrives(
+      { plate: 'AB123CD', vehicleClass: 'articulated (container)', people: 3 },
+      { hoursInside: 4, doorOpened: false, probeDisconnected: false },
+    );
+    const r = await mbpoll([
+      '-m',
+      'tcp',
+      '-a',
+      '1',
+      '-t',
+      '4',
+      '-r',
+      '1',
+      '-c',
+      '4',
+      '-1',
+      '-p',
+      String(port),
+      '127.0.0.1',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const regs = registers(r.stdout);
     expect([...regs.keys()]).toEqual([0, 1, 2, 3]);
@@ -57,8 +75,32 @@ describe('Debian mbpoll reads the sensor simulators (real Modbus)', () => {
     const sim = new SensorSimulator('heartbeat', { seed: 5, unitId: 7 });
     cleanup.push(() => sim.stop());
     await sim.openSerial(pty.b, 9600);
-    sim.vehicleArrives({ plate: 'XY987', vehicleClass: 'box-truck', people: 2, cargoDensity: 'empty' }, { engineRunning: false });
-    const r = await mbpoll(['-m', 'rtu', '-a', '7', '-b', '9600', '-P', 'none', '-d', '8', '-s', '1', '-t', '3', '-r', '1', '-c', '4', '-1', pty.a]);
+    sim.vehicleArrives(
+      { plate: 'XY987', vehicleClass: 'box-truck', people: 2, cargoDensity: 'empty' },
+      { engineRunning: false },
+    );
+    const r = await mbpoll([
+      '-m',
+      'rtu',
+      '-a',
+      '7',
+      '-b',
+      '9600',
+      '-P',
+      'none',
+      '-d',
+      '8',
+      '-s',
+      '1',
+      '-t',
+      '3',
+      '-r',
+      '1',
+      '-c',
+      '4',
+      '-1',
+      pty.a,
+    ]);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     const regs = registers(r.stdout);
     expect([...regs.keys()]).toEqual([0, 1, 2, 3]);
@@ -72,11 +114,41 @@ describe('Debian mbpoll reads the sensor simulators (real Modbus)', () => {
     const sim = new SensorSimulator('co2', { seed: 4 });
     cleanup.push(() => sim.stop());
     const { port } = await sim.listenTcp(0);
-    const outside = await mbpoll(['-m', 'tcp', '-a', '1', '-t', '4', '-r', '100', '-c', '2', '-1', '-p', String(port), '127.0.0.1']);
+    const outside = await mbpoll([
+      '-m',
+      'tcp',
+      '-a',
+      '1',
+      '-t',
+      '4',
+      '-r',
+      '100',
+      '-c',
+      '2',
+      '-1',
+      '-p',
+      String(port),
+      '127.0.0.1',
+    ]);
     expect(outside.code).not.toBe(0);
     expect(`${outside.stdout}${outside.stderr}`).toMatch(/Illegal data address/i);
     sim.slave.faults.exception = 4;
-    const failing = await mbpoll(['-m', 'tcp', '-a', '1', '-t', '4', '-r', '1', '-c', '4', '-1', '-p', String(port), '127.0.0.1']);
+    const failing = await mbpoll([
+      '-m',
+      'tcp',
+      '-a',
+      '1',
+      '-t',
+      '4',
+      '-r',
+      '1',
+      '-c',
+      '4',
+      '-1',
+      '-p',
+      String(port),
+      '127.0.0.1',
+    ]);
     expect(failing.code).not.toBe(0);
     expect(`${failing.stdout}${failing.stderr}`).toMatch(/Slave device or server failure|device failure/i);
   });
@@ -85,7 +157,10 @@ describe('Debian mbpoll reads the sensor simulators (real Modbus)', () => {
 describe('checkpoint-edge sim co2 / sim heartbeat', () => {
   it('serves a fixed vehicle on Modbus TCP that mbpoll reads, and stops on SIGTERM', async () => {
     const { startCli } = await import('../../../helpers/cli.js');
-    const cli = await startCli(['sim', 'co2', '--tcp-port', '0', '--people', '4', '--vehicle-class', 'articulated (container)'], /Modbus TCP on 127\.0\.0\.1:(\d+)/);
+    const cli = await startCli(
+      ['sim', 'co2', '--tcp-port', '0', '--people', '4', '--vehicle-class', 'articulated (container)'],
+      /Modbus TCP on 127\.0\.0\.1:(\d+)/,
+    );
     cleanup.push(async () => {
       if (cli.child.exitCode === null) {
         cli.child.kill('SIGTERM');
@@ -103,7 +178,10 @@ describe('checkpoint-edge sim co2 / sim heartbeat', () => {
 
   it('sim heartbeat --exception 6: mbpoll gets the busy exception', async () => {
     const { startCli } = await import('../../../helpers/cli.js');
-    const cli = await startCli(['sim', 'heartbeat', '--tcp-port', '0', '--exception', '6'], /Modbus TCP on 127\.0\.0\.1:(\d+)/);
+    const cli = await startCli(
+      ['sim', 'heartbeat', '--tcp-port', '0', '--exception', '6'],
+      /Modbus TCP on 127\.0\.0\.1:(\d+)/,
+    );
     cleanup.push(async () => {
       if (cli.child.exitCode === null) {
         cli.child.kill('SIGTERM');
