@@ -48,7 +48,7 @@ export class ModbusSensorService implements Service {
     linkErrors: 0,
     opens: 0,
   };
-  readonly #o: ModbusSensorOptions;
+  readonly #options: ModbusSensorOptions;
   readonly #link: ModbusLink;
   readonly #backoff: Backoff;
   readonly #block: { address: number; count: number };
@@ -59,7 +59,7 @@ export class ModbusSensorService implements Service {
   #failures = 0;
 
   constructor(opts: ModbusSensorOptions) {
-    this.#o = opts;
+    this.#options = opts;
     const s = opts.sensor;
     this.device = `${s.kind}.${s.id}`;
     this.name = `sensor:${opts.laneId}:${this.device}`;
@@ -70,7 +70,7 @@ export class ModbusSensorService implements Service {
 
   async start(): Promise<void> {
     this.#stopped = false;
-    this.#status('starting', `polling ${this.#link.describe} every ${this.#o.sensor.pollMs} ms`);
+    this.#status('starting', `polling ${this.#link.describe} every ${this.#options.sensor.pollMs} ms`);
     this.#loop = this.#run();
   }
 
@@ -83,7 +83,7 @@ export class ModbusSensorService implements Service {
   }
 
   async #run(): Promise<void> {
-    const s = this.#o.sensor;
+    const s = this.#options.sensor;
     while (!this.#stopped) {
       if (!this.#link.isOpen) {
         try {
@@ -99,7 +99,7 @@ export class ModbusSensorService implements Service {
       this.counters.polls++;
       try {
         const regs = await this.#link.read(s.registers.table, this.#block.address, this.#block.count);
-        const at = { device: s.id, laneId: this.#o.laneId, at: new Date().toISOString() };
+        const at = { device: s.id, laneId: this.#options.laneId, at: new Date().toISOString() };
         const reading =
           s.kind === 'co2'
             ? co2Reading(s.registers, this.#block, regs, at)
@@ -107,7 +107,7 @@ export class ModbusSensorService implements Service {
         this.counters.readings++;
         this.#failures = 0;
         this.#backoff.reset();
-        this.#o.publishReading(reading);
+        this.#options.publishReading(reading);
         if (reading.quality === 'ok') this.#status('ok', `${this.#link.describe}`);
         else if (reading.quality === 'sensor-fault') this.#status('fault', `${this.#link.describe}: ${reading.detail}`);
         else this.#status('degraded', `${this.#link.describe}: ${reading.quality}: ${reading.detail}`);
@@ -152,8 +152,8 @@ export class ModbusSensorService implements Service {
     // Said once per change; the runtime logs every device status change it sees.
     if (this.#last && this.#last.state === state && this.#last.detail === detail) return;
     this.#last = { state, detail };
-    this.#o.log.debug({ device: this.device, state, counters: this.counters }, `${this.device}: ${state}: ${detail}`);
-    this.#o.publishStatus(deviceStatus(this.device, state, detail));
+    this.#options.log.debug({ device: this.device, state, counters: this.counters }, `${this.device}: ${state}: ${detail}`);
+    this.#options.publishStatus(deviceStatus(this.device, state, detail));
   }
 
   #sleep(ms: number): Promise<void> {
