@@ -152,7 +152,10 @@ export class ModbusSensorService implements Service {
     // Said once per change; the runtime logs every device status change it sees.
     if (this.#last && this.#last.state === state && this.#last.detail === detail) return;
     this.#last = { state, detail };
-    this.#options.log.debug({ device: this.device, state, counters: this.counters }, `${this.device}: ${state}: ${detail}`);
+    this.#options.log.debug(
+      { device: this.device, state, counters: this.counters },
+      `${this.device}: ${state}: ${detail}`,
+    );
     this.#options.publishStatus(deviceStatus(this.device, state, detail));
   }
 
