@@ -22,6 +22,8 @@ abstract class SimSensor implements RegisterSource {
   protected readonly rng: Rng;
   /** Outdoor air and probe drift while no vehicle is in the lane. */
   protected ambient = { outdoorPpm: 420, driftPpm: 0 };
+  /** When the vehicle arrived: its load space keeps filling with CO2 while it waits. */
+  protected arrivedAtMs = Date.now();
 
   constructor(
     readonly table: 'holding' | 'input',
@@ -33,6 +35,7 @@ abstract class SimSensor implements RegisterSource {
   /** The vehicle now at the probe and detector (the same vehicle the scanner simulator scans). */
   setVehicle(v: SensedVehicle | null): void {
     this.vehicle = v;
+    this.arrivedAtMs = Date.now();
     if (v) this.ambient = { outdoorPpm: v.outdoorPpm, driftPpm: v.driftPpm };
   }
 
@@ -65,7 +68,9 @@ export class Co2ProbeSim extends SimSensor {
 
   protected values(): number[] {
     const v = this.vehicle;
-    const ppm = v ? probeCo2Ppm(v, this.rng) : ambientCo2Ppm(this.ambient, this.rng);
+    const ppm = v
+      ? probeCo2Ppm(v, this.rng, (Date.now() - this.arrivedAtMs) / 3_600_000)
+      : ambientCo2Ppm(this.ambient, this.rng);
     this.lastPpm = ppm;
     const temperature = 18 + 2 * this.rng.normal() * 0.2 + (v && v.people > 0 && !v.doorOpened ? 3 : 0);
     const humidity = 55 + (v && v.people > 0 && !v.doorOpened ? 15 : 0) + this.rng.normal();

@@ -108,10 +108,13 @@ export function drawSensedVehicle(
   };
 }
 
-/** The CO2 the probe reads in the load space (ppm), with per-reading noise from rng. */
-export function probeCo2Ppm(v: SensedVehicle, rng: Rng): number {
+/**
+ * The CO2 the probe reads in the load space (ppm), with per-reading noise from rng; it keeps
+ * rising while the vehicle waits at the lane (`waitedHours` after the probe went in).
+ */
+export function probeCo2Ppm(v: SensedVehicle, rng: Rng, waitedHours = 0): number {
   const space = loadSpaceOf(v.vehicleClass);
-  let rise = co2RisePpm(v.people, space, v.hoursInside);
+  let rise = co2RisePpm(v.people, space, v.hoursInside + waitedHours);
   // Cars and vans: the probe samples the cabin the driver has just left; his breath lingers.
   if (space.sharedWithDriver) rise += 0.35 * co2RisePpm(1, space, 0.5);
   if (v.doorOpened) rise *= 0.2;
