@@ -74,11 +74,18 @@ export class ModbusSensorService implements Service {
     this.#loop = this.#run();
   }
 
+  /**
+   * Stops polling at once: a request in flight is abandoned (its answer or timeout is ignored),
+   * so stopping never waits a whole request timeout.
+   */
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#wake?.();
-    await this.#loop;
+    const loop = this.#loop;
     this.#loop = null;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([loop, new Promise<void>((r) => (timer = setTimeout(r, 100)))]);
+    clearTimeout(timer);
     await this.#link.close();
   }
 
@@ -89,7 +96,13 @@ export class ModbusSensorService implements Service {
         try {
           this.counters.opens++;
           await this.#link.open();
+          if (this.#stopped) {
+            // Stopped while the link was opening: stop() closed the link before it was open.
+            await this.#link.close();
+            break;
+          }
         } catch (err) {
+          if (this.#stopped) break;
           this.counters.linkErrors++;
           this.#status('disconnected', `${(err as Error).message}; retrying`);
           await this.#sleep(this.#backoff.next());
@@ -99,6 +112,7 @@ export class ModbusSensorService implements Service {
       this.counters.polls++;
       try {
         const regs = await this.#link.read(s.registers.table, this.#block.address, this.#block.count);
+        if (this.#stopped) break;
         const at = { device: s.id, laneId: this.#options.laneId, at: new Date().toISOString() };
         const reading =
           s.kind === 'co2'
@@ -113,6 +127,7 @@ export class ModbusSensorService implements Service {
         else this.#status('degraded', `${this.#link.describe}: ${reading.quality}: ${reading.detail}`);
         await this.#sleep(s.pollMs);
       } catch (err) {
+        if (this.#stopped) break;
         // A translator error (a map that does not fit the block) is this device's fault, not the lane's.
         const f =
           err instanceof ModbusError

@@ -150,6 +150,29 @@ describe('CO2 probe and heartbeat detector on Modbus TCP', () => {
     expect(p.readings.length).toBeGreaterThan(0);
   });
 
+  it('stops at once with a request in flight to a slow device, and says nothing after', async () => {
+    const sim = new SensorSimulator('co2', { seed: 7 });
+    cleanup.push(() => sim.stop());
+    const { port } = await sim.listenTcp(0);
+    sim.slave.faults.delayMs = 5000;
+    const p = poller({
+      kind: 'co2',
+      id: 'probe1',
+      transport: { type: 'tcp', host: '127.0.0.1', port },
+      pollMs: 100,
+      timeoutMs: 4000,
+    });
+    await p.svc.start();
+    await waitFor('a request in flight', () => sim.slave.counters.requests >= 1);
+    const t0 = performance.now();
+    await p.svc.stop();
+    expect(performance.now() - t0).toBeLessThan(1000);
+    const said = p.statuses.length;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(p.statuses).toHaveLength(said);
+    expect(p.readings).toHaveLength(0);
+  });
+
   it('a device switched off and on again: disconnected with the address, then ok with readings', async () => {
     const port = await freePort();
     let sim = new SensorSimulator('co2', { seed: 5 });
