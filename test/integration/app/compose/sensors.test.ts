@@ -203,4 +203,36 @@ describe('a lane with a CO2 probe and a heartbeat detector on Modbus TCP', () =>
     });
     expect(lane.alerts.map((a) => [a.kind, a.support]).at(-1)).toEqual(['person-suspected', 'no-evidence']);
   });
+
+  it('a probe switched off and a detector reading out of range: the decision comes at once, CO2 missing, heartbeat unusable, each device says why', async () => {
+    const lane = await laneWithSensors(0.2);
+    lane.hb.setVehicle(
+      lane.co2.vehicleArrives(
+        { plate: 'V2', vehicleClass: 'box-truck', people: 0 },
+        { engineRunning: false, probeDisconnected: false, signalQuality: 0.9 },
+      ),
+    );
+    await waitFor(
+      'both sensors ok',
+      () => lane.health.get('co2.probe')?.state === 'ok' && lane.health.get('heartbeat.geo')?.state === 'ok',
+    );
+    expect((await lane.scan(100)).result.fusion!.missing).toEqual([]);
+    await lane.co2.stop();
+    lane.hb.device.sensing.outOfRange = true;
+    await waitFor(
+      'probe down',
+      () => ['disconnected', 'offline'].includes(lane.health.get('co2.probe')?.state ?? ''),
+      5000,
+    );
+    await waitFor('detector degraded', () => lane.health.get('heartbeat.geo')?.state === 'degraded');
+    expect(lane.health.get('heartbeat.geo')!.detail).toMatch(
+      /out-of-range: score 65\.535 \(register 0, raw 65535\) outside 0-1/,
+    );
+    const { result, msToDecide } = await lane.scan(100);
+    expect(msToDecide).toBeLessThan(150);
+    expect(result.verdict).toBe('clear');
+    expect(result.fusion).toMatchObject({ verdict: 'clear', missing: ['co2', 'heartbeat'] });
+    expect(result.fusion!.senses.map((x) => x.state)).toEqual(['evidence', 'missing', 'unusable']);
+    expect(result.fusion!.senses[2].detail).toMatch(/heartbeat detector geo: out-of-range/);
+  });
 });
