@@ -1,10 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import type { Alert, CompletedScan, Detection, EvidenceRef, ScanImage, ScanMeta, ScanResult, Verdict, VehicleInfo } from './domain.js';
 import type { Detector, StreamingAnalysis } from './detector.js';
 import type { EventBus } from './event-bus.js';
+import { uuidv7 } from './ids.js';
 import type { LaneEvents } from './events.js';
 import { deviceStatus } from './lane-health.js';
 import type { Logger } from './logger.js';
+import { MemoryScanJournal, type ScanJournal } from './scan-journal.js';
 import { ScanSession } from './scan-session.js';
 import type { Service } from './service.js';
 
@@ -38,6 +39,12 @@ export interface LanePipelineOptions {
   thresholds: Thresholds;
   log: Logger;
   evidence?: EvidenceCollector;
+  /**
+   * Durable record of scans begun and not yet decided (runtime/scan-journal.ts): written at
+   * scan.begin, cleared once the result and alert are in the outbox; what an earlier run left
+   * is reported as aborted ('edge-restarted') at start. Opened in start(), closed in stop().
+   */
+  openJournal?: () => ScanJournal;
 }
 
 /** One scan in hand: its state machine, its analysis and what was learnt of the vehicle. */
@@ -67,6 +74,7 @@ export class LanePipeline implements Service {
   #pending = new Set<Promise<void>>();
   #decided = 0;
   #threshold: number | undefined;
+  #journal: ScanJournal | null = null;
 
   constructor(opts: LanePipelineOptions) {
     this.#o = opts;
@@ -104,6 +112,43 @@ export class LanePipeline implements Service {
       this.#o.detector.onStatus((s) => this.#publishModelStatus(s.state === 'ready' ? undefined : s.reason)),
     ];
     this.#publishModelStatus(this.#o.detector.status.state === 'ready' ? undefined : this.#o.detector.status.reason);
+    this.#recover();
+  }
+
+  /**
+   * Scans the journal holds from an earlier run never got a result: each becomes an aborted
+   * result and a scan-aborted alert with reason 'edge-restarted', published like any other.
+   */
+  #recover(): void {
+    if (!this.#o.openJournal) return;
+    try {
+      this.#journal = this.#o.openJournal();
+    } catch (err) {
+      this.#journal = new MemoryScanJournal();
+      this.#o.log.error({ err }, `lane ${this.#o.laneId}: ${(err as Error).message}; open scans are journaled in memory only, so a scan open when the process dies is not reported: fix the file and restart`);
+      return;
+    }
+    const journal = this.#journal;
+    let left;
+    try {
+      left = journal.unfinished();
+    } catch (err) {
+      this.#o.log.error({ err }, `lane ${this.#o.laneId}: the open-scan journal cannot be read (${(err as Error).message}); scans open at the last stop, if any, are not reported`);
+      return;
+    }
+    if (left.length === 0) return;
+    this.#o.log.warn({ scans: left.map((e) => e.meta.scanId) }, `lane ${this.#o.laneId}: ${left.length} scan(s) were open when the edge last stopped; reported as aborted (edge-restarted)`);
+    const at = new Date().toISOString();
+    for (const e of left) {
+      this.#track(this.#aborted({
+        scanId: e.meta.scanId,
+        laneId: this.#o.laneId,
+        reason: 'edge-restarted',
+        detail: `the edge stopped (crash, kill or power loss) before the scan was decided; it began at ${e.meta.startedAt} and was found open at the restart`,
+        at,
+        meta: e.meta,
+      }));
+    }
   }
 
   /** Waits for scans being decided, so that their results reach the outbox before it closes. */
@@ -112,6 +157,8 @@ export class LanePipeline implements Service {
     this.#unsubscribe = [];
     await Promise.allSettled([...this.#pending]);
     for (const s of this.#inHand.values()) s.analysis?.cancel();
+    this.#journal?.shut();
+    this.#journal = null;
   }
 
   #track(p: Promise<void>): void {
@@ -137,6 +184,11 @@ export class LanePipeline implements Service {
       const prevId = open.session.scanId!;
       this.#o.log.warn({ scanId: prevId, next: meta.scanId }, `scan ${prevId} still open when ${meta.scanId} began; aborting it`);
       this.#track(this.#aborted({ scanId: prevId, laneId: this.#o.laneId, reason: 'link-lost', detail: `superseded by scan ${meta.scanId} before its end`, at: new Date().toISOString() }));
+    }
+    try {
+      this.#journal?.open(meta);
+    } catch (err) {
+      this.#o.log.error({ err, scanId: meta.scanId }, `lane ${this.#o.laneId}: scan ${meta.scanId} could not be journaled (${(err as Error).message}); if the edge stops before it is decided, it is not reported: check the lane's data folder`);
     }
     const session = new ScanSession();
     session.begin(meta);
@@ -192,6 +244,7 @@ export class LanePipeline implements Service {
     const missing = completed.image.missing ? completed.image.missing.reduce((a, b) => a + b, 0) : 0;
     const result: ScanResult = {
       scanId: completed.meta.scanId,
+      ...(completed.meta.scannerScanId !== undefined ? { scannerScanId: completed.meta.scannerScanId } : {}),
       laneId: this.#o.laneId,
       siteId: this.#o.siteId,
       startedAt: completed.meta.startedAt,
@@ -229,6 +282,7 @@ export class LanePipeline implements Service {
     const vehicle = scan ? { ...scan.vehicle } : { ...(a.meta?.vehicle ?? {}) };
     const result: ScanResult = {
       scanId: a.scanId,
+      ...(meta?.scannerScanId !== undefined ? { scannerScanId: meta.scannerScanId } : {}),
       laneId: this.#o.laneId,
       siteId: this.#o.siteId,
       startedAt: meta?.startedAt ?? a.at,
@@ -263,6 +317,12 @@ export class LanePipeline implements Service {
     this.#o.bus.emit('scan.decided', { result, image });
     const alert = alertFor(result);
     if (alert) this.#o.bus.emit('alert.raised', alert);
+    // The bus delivers synchronously: the result and its alert are in the outbox now.
+    try {
+      this.#journal?.close(result.scanId);
+    } catch (err) {
+      this.#o.log.error({ err, scanId: result.scanId }, `lane ${this.#o.laneId}: scan ${result.scanId} could not be cleared from the open-scan journal (${(err as Error).message}); it will be reported once more as aborted at the next start`);
+    }
   }
 }
 
@@ -273,10 +333,12 @@ function alertThreshold(thresholds: Thresholds, d: Detection): { value: number; 
   return { value: DEFAULT_ALERT, source: 'the default, as the model names no operating point' };
 }
 
-/** The alert a scan result raises, if any. Alert ids derive from the scan id so a replay is idempotent. */
+/** The alert a scan result raises, if any, with an id of its own (a UUIDv7). */
 export function alertFor(result: ScanResult): Alert | null {
   const base = {
+    alertId: uuidv7(),
     scanId: result.scanId,
+    ...(result.scannerScanId !== undefined ? { scannerScanId: result.scannerScanId } : {}),
     laneId: result.laneId,
     siteId: result.siteId,
     raisedAt: result.decidedAt,
@@ -284,19 +346,21 @@ export function alertFor(result: ScanResult): Alert | null {
     regions: result.regions,
     evidence: result.evidence,
   };
+  const scan = resultLabel(result);
   if (result.verdict === 'person') {
     const where = result.regions.length > 0 ? `${result.regions.length} region(s)` : 'no region located: inspect the whole scan';
-    return { ...base, alertId: `${result.scanId}-person`, kind: 'person-suspected', severity: 'critical', message: `Person suspected in scan ${result.scanId} (score ${result.score?.toFixed(2)}, ${where}): search the vehicle.` };
+    return { ...base, kind: 'person-suspected', severity: 'critical', message: `Person suspected in scan ${scan} (score ${result.score?.toFixed(2)}, ${where}): search the vehicle.` };
   }
   if (result.outcome === 'aborted') {
-    return { ...base, alertId: `${result.scanId}-aborted`, kind: 'scan-aborted', severity: 'warning', message: `Scan ${result.scanId} aborted (${result.abortReason}): ${result.abortDetail}. The vehicle was not screened: rescan or search it.` };
+    return { ...base, kind: 'scan-aborted', severity: 'warning', message: `Scan ${scan} aborted (${result.abortReason}): ${result.abortDetail}. The vehicle was not screened: rescan or search it.` };
   }
   if (result.verdict === 'unavailable') {
-    return { ...base, alertId: `${result.scanId}-unavailable`, kind: 'detection-unavailable', severity: 'critical', message: `Scan ${result.scanId} was not screened for people: ${result.unavailableReason}. Inspect the scan by eye or search the vehicle.` };
+    return { ...base, kind: 'detection-unavailable', severity: 'critical', message: `Scan ${scan} was not screened for people: ${result.unavailableReason}. Inspect the scan by eye or search the vehicle.` };
   }
   return null;
 }
 
-export function newId(): string {
-  return randomUUID();
+/** How messages name a scan: the scanner's id, which people on the lane know, else the edge's. */
+function resultLabel(r: Pick<ScanResult, 'scanId' | 'scannerScanId'>): string {
+  return r.scannerScanId ?? r.scanId;
 }

@@ -212,7 +212,11 @@ export class ConsoleService implements Service, ConsoleActions {
         stream.broadcast('scan.aborted', { laneId: lane.id, scanId: a.scanId, reason: a.reason, detail: a.detail });
       }),
       bus.on('scan.decided', owner, ({ result, image }) => {
-        store.recordScan(result);
+        try {
+          store.recordScan(result);
+        } catch (err) {
+          this.#log.error({ err, scanId: result.scanId }, `scan ${result.scanId} not stored in the console history: ${(err as Error).message}`);
+        }
         this.#lastDecided.set(lane.id, result);
         stream.broadcast('scan.decided', { laneId: lane.id, result });
         if (image && image.width > 0) {

@@ -82,6 +82,9 @@ export class ConsoleStore implements SessionPersistence {
     const sessionColumns = this.#db.prepare("SELECT name FROM pragma_table_info('sessions')").all() as { name: string }[];
     if (sessionColumns.length && !sessionColumns.some((c) => c.name === 'credential')) this.#db.exec('DROP TABLE sessions');
     this.#db.exec(SCHEMA);
+    // Scans stored before the edge minted its own scan ids keep a null scanner id.
+    const scanColumns = this.#db.prepare("SELECT name FROM pragma_table_info('scans')").all() as { name: string }[];
+    if (!scanColumns.some((c) => c.name === 'scanner_scan_id')) this.#db.exec('ALTER TABLE scans ADD COLUMN scanner_scan_id TEXT');
   }
 
   close(): void {
@@ -107,11 +110,16 @@ export class ConsoleStore implements SessionPersistence {
     this.#db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(now);
   }
 
+  /**
+   * Stores a decided scan under the edge's scan id. A second result with the same id is refused
+   * (an error), never merged: the edge mints each scan id once, and a row once written is the
+   * record of that vehicle.
+   */
   recordScan(r: ScanResult): void {
     this.#db
-      .prepare(`INSERT OR REPLACE INTO scans (lane_id, scan_id, started_at, decided_at, outcome, verdict, score, plate, container_code, result)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(r.laneId, r.scanId, r.startedAt, r.decidedAt, r.outcome, r.verdict, r.score, r.vehicle?.plate ?? null, r.vehicle?.containerCode ?? null, JSON.stringify(r));
+      .prepare(`INSERT INTO scans (lane_id, scan_id, scanner_scan_id, started_at, decided_at, outcome, verdict, score, plate, container_code, result)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(r.laneId, r.scanId, r.scannerScanId ?? null, r.startedAt, r.decidedAt, r.outcome, r.verdict, r.score, r.vehicle?.plate ?? null, r.vehicle?.containerCode ?? null, JSON.stringify(r));
   }
 
   /** Deletes scans that started before `before` (ISO); alerts, their events and the audit log stay. */

@@ -2,6 +2,7 @@ import type { AbortReason, CompletedScan, DeviceState, ScanImage, ScanMeta, Vehi
 import type { EventBus } from '../../runtime/event-bus.js';
 import type { LaneEvents } from '../../runtime/events.js';
 import { deviceStatus } from '../../runtime/lane-health.js';
+import { uuidv7 } from '../../runtime/ids.js';
 import type { Logger } from '../../runtime/logger.js';
 import { ASSEMBLER_DEFAULTS, LineAssembler } from './line-assembler.js';
 import type { LineStreamCounters } from './protocol/frame-parser.js';
@@ -138,14 +139,19 @@ export class ScannerTranslator {
     this.publishStatus();
   }
 
-  /** A whole scan that arrived as files: scan.begin then scan.end, source 'file'. */
-  fileScan(meta: Omit<ScanMeta, 'laneId' | 'source'>, image: ScanImage, endedAt: string): void {
+  /**
+   * A whole scan that arrived as files: scan.begin then scan.end, source 'file'. `scanId` is the
+   * edge's (minted by the caller, runtime/ids.ts); `scannerScanId` the sidecar's id or the file
+   * stem. Returns the edge's scan id.
+   */
+  fileScan(meta: Omit<ScanMeta, 'laneId' | 'source'>, image: ScanImage, endedAt: string): string {
     const full: ScanMeta = { ...meta, laneId: this.#o.laneId, source: 'file' };
     this.counters.scansBegun++;
     this.#o.bus.emit('scan.begin', full);
     const scan: CompletedScan = { meta: full, endedAt, image };
     this.counters.scansCompleted++;
     this.#o.bus.emit('scan.end', scan);
+    return full.scanId;
   }
 
   /**
@@ -200,7 +206,8 @@ export class ScannerTranslator {
     if (f.speedKmh !== null) vehicle.speedKmh = f.speedKmh;
     const startedAt = Number.isFinite(f.startedAtMs) && f.startedAtMs > 0 ? new Date(f.startedAtMs) : new Date();
     const meta: ScanMeta = {
-      scanId: f.scanId || this.#derivedId(f.scanKey, startedAt),
+      scanId: uuidv7(),
+      scannerScanId: f.scanId || this.#derivedId(f.scanKey, startedAt),
       laneId: this.#o.laneId,
       startedAt: startedAt.toISOString(),
       channels: f.channels,
@@ -233,7 +240,7 @@ export class ScannerTranslator {
       const energies = f.energyMask === 1 ? 1 : 2;
       const now = new Date();
       this.#o.log.warn({ scanKey: f.scanKey, offset: f.offset }, `${this.#o.device}: line for scan key ${f.scanKey} without its scan-begin (lost); scan opened from the line (${f.channels} channels, ${energies} energies, pixel ${this.#o.defaultPixelMm} mm from config)`);
-      this.#openScan(f.scanKey, { scanId: this.#derivedId(f.scanKey, now), laneId: this.#o.laneId, startedAt: now.toISOString(), channels: f.channels, energies, pixelMm: this.#o.defaultPixelMm, source: 'stream' }, 0);
+      this.#openScan(f.scanKey, { scanId: uuidv7(), scannerScanId: this.#derivedId(f.scanKey, now), laneId: this.#o.laneId, startedAt: now.toISOString(), channels: f.channels, energies, pixelMm: this.#o.defaultPixelMm, source: 'stream' }, 0);
       return this.#line(f);
     }
     const outcome = f.scanKey !== open.key ? 'other-scan' : this.#asm.addLine(f.lineIndex, f.channels, f.energyMask, f.samples);
@@ -249,7 +256,7 @@ export class ScannerTranslator {
           shape: `${f.channels} channels / energy mask ${f.energyMask} differ from the scan-begin's ${open.meta.channels} channels / ${open.meta.energies} energies`,
           'no-scan': 'no scan is open',
         };
-        this.#o.log.warn({ scanId: open.meta.scanId, lineIndex: f.lineIndex, outcome }, `${this.#o.device}: line ${f.lineIndex} of scan ${open.meta.scanId} dropped: ${why[outcome] ?? outcome} (further such lines of this scan are counted in droppedLines, not logged)`);
+        this.#o.log.warn({ scanId: open.meta.scanId, scannerScanId: open.meta.scannerScanId, lineIndex: f.lineIndex, outcome }, `${this.#o.device}: line ${f.lineIndex} of scan ${scanLabel(open.meta)} dropped: ${why[outcome] ?? outcome} (further such lines of this scan are counted in droppedLines, not logged)`);
       }
     }
   }
@@ -278,7 +285,7 @@ export class ScannerTranslator {
     this.#closed(open);
     this.counters.scansAborted++;
     if (partial) this.counters.missingLines += countMissing(partial);
-    this.#o.log.warn({ scanId: open.meta.scanId, reason, lines: partial?.width ?? 0 }, `${this.#o.device}: scan ${open.meta.scanId} aborted (${reason}): ${detail}`);
+    this.#o.log.warn({ scanId: open.meta.scanId, scannerScanId: open.meta.scannerScanId, reason, lines: partial?.width ?? 0 }, `${this.#o.device}: scan ${scanLabel(open.meta)} aborted (${reason}): ${detail}`);
     this.#o.bus.emit('scan.aborted', {
       scanId: open.meta.scanId,
       laneId: this.#o.laneId,
@@ -298,6 +305,11 @@ export class ScannerTranslator {
   #derivedId(key: number, at: Date): string {
     return `${this.#o.device}-${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${key}`;
   }
+}
+
+/** How logs name a scan: the scanner's id (what people know) with the edge's. */
+export function scanLabel(meta: Pick<ScanMeta, 'scanId' | 'scannerScanId'>): string {
+  return meta.scannerScanId ? `${meta.scannerScanId} (edge ${meta.scanId})` : meta.scanId;
 }
 
 function countMissing(img: ScanImage): number {

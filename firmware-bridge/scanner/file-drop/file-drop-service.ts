@@ -4,6 +4,7 @@ import { basename, join, resolve } from 'node:path';
 import type { DeviceState, ScanImage } from '../../../runtime/domain.js';
 import type { EventBus } from '../../../runtime/event-bus.js';
 import type { LaneEvents } from '../../../runtime/events.js';
+import { uuidv7 } from '../../../runtime/ids.js';
 import { deviceStatus } from '../../../runtime/lane-health.js';
 import type { Logger } from '../../../runtime/logger.js';
 import type { Service } from '../../../runtime/service.js';
@@ -28,7 +29,12 @@ export interface FileDropOptions {
   log: Logger;
   /** How often the folder is listed (it is also watched); default min(250, stableMs / 4). */
   pollMs?: number;
+  /** Longest wait for a taken scan's decision before its files are moved anyway (default 120 s). */
+  decisionWaitMs?: number;
 }
+
+/** Longest wait for a taken scan's decision before its files are moved all the same. */
+const DECISION_WAIT_MS = 120_000;
 
 const IMAGE = /\.(png|tiff?|jpe?g)$/i;
 const LOW = /\.low\.(png|tiff?|jpe?g)$/i;
@@ -52,8 +58,9 @@ interface Candidate {
  * 8-bit JPEG, rescaled with a warning), an optional low-energy image and a sidecar (our JSON or
  * the vendor's XML, mapped by config). A scan is complete when its sidecar is there (sidecars
  * are written last) and its files did not change between two listings, or, without a sidecar,
- * when its files have not changed for stableMs. Each scan is taken once and moved to processed/,
- * or to failed/ with `<stem>.reason.txt` saying why.
+ * when its files have not changed for stableMs. Each scan is taken once and moved to processed/
+ * once its result is in the outbox (files still in the folder after a crash are taken again at
+ * the next start), or to failed/ with `<stem>.reason.txt` saying why.
  */
 export class FileDropService implements Service {
   readonly name: string;
@@ -70,6 +77,9 @@ export class FileDropService implements Service {
   #failedCount = 0;
   #state: { state: DeviceState; detail: string } | null = null;
   #lastScanId: string | null = null;
+  /** The scan being taken waits for its decision through these. */
+  #awaitDecision: ((scanId: string) => void) | null = null;
+  #offDecided: (() => void) | null = null;
 
   constructor(opts: FileDropOptions) {
     this.#o = opts;
@@ -88,6 +98,9 @@ export class FileDropService implements Service {
 
   async start(): Promise<void> {
     this.#stopped = false;
+    this.#offDecided ??= this.#o.bus.on('scan.decided', this.name, ({ result }) => {
+      this.#awaitDecision?.(result.scanId);
+    });
     const pollMs = this.#o.pollMs ?? Math.max(20, Math.min(250, Math.floor(this.#o.stableMs / 4)));
     this.#timer = setInterval(() => this.#kick(), pollMs);
     this.#timer.unref();
@@ -99,7 +112,10 @@ export class FileDropService implements Service {
     if (this.#timer) clearInterval(this.#timer);
     this.#watcher?.close();
     this.#watcher = null;
+    // The lane pipeline is still running: the scan in hand gets its decision, then its files move.
     await this.#busy;
+    this.#offDecided?.();
+    this.#offDecided = null;
   }
 
   /** Runs one listing now, unless one is running. Resolves when it is done. */
@@ -210,19 +226,37 @@ export class FileDropService implements Service {
     }
     for (const n of notes) this.#o.log.warn({ stem: c.stem }, `file drop: ${n}`);
     const mtime = await stat(join(dir, c.high!)).then((s) => s.mtime.toISOString(), () => new Date().toISOString());
-    const scanId = info.scanId ?? c.stem;
+    const scannerScanId = info.scanId ?? c.stem;
     const at = info.time ?? mtime;
-    const moved = await this.#move(c, this.#processed);
-    if (!moved) return;
     this.#taken++;
-    this.#lastScanId = scanId;
-    this.#seen.delete(c.stem);
-    this.#o.log.info({ scanId, files: [...c.sig.keys()] }, `file drop: scan ${scanId} taken (${image.width} lines x ${image.height} channels${image.low ? ', dual energy' : ''})`);
+    this.#lastScanId = scannerScanId;
+    this.#o.log.info({ scannerScanId, files: [...c.sig.keys()] }, `file drop: scan ${scannerScanId} taken (${image.width} lines x ${image.height} channels${image.low ? ', dual energy' : ''})`);
+    // The files stay in the drop folder until the scan's result is in the outbox: if the process
+    // dies before, the scan is journaled as open (reported as aborted, edge-restarted) and its
+    // files are taken again at the next start.
+    const scanId = uuidv7();
+    const decided = new Promise<void>((resolveDecided) => {
+      this.#awaitDecision = (id) => {
+        if (id === scanId) resolveDecided();
+      };
+    });
     this.#o.translator.fileScan(
-      { scanId, startedAt: at, channels: image.height, energies: image.low ? 2 : 1, pixelMm: image.pixelMm, ...(info.vehicle ? { vehicle: info.vehicle } : {}) },
+      { scanId, scannerScanId, startedAt: at, channels: image.height, energies: image.low ? 2 : 1, pixelMm: image.pixelMm, ...(info.vehicle ? { vehicle: info.vehicle } : {}) },
       image,
       at,
     );
+    let timer: NodeJS.Timeout | undefined;
+    const waitMs = this.#o.decisionWaitMs ?? DECISION_WAIT_MS;
+    const timedOut = await Promise.race([
+      decided.then(() => false),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), waitMs))),
+    ]);
+    clearTimeout(timer);
+    this.#awaitDecision = null;
+    if (timedOut) this.#o.log.error({ scanId, scannerScanId }, `file drop: scan ${scannerScanId} (edge ${scanId}) not decided within ${waitMs} ms; its files are moved to ${this.#processed} all the same, so that it is not taken twice`);
+    const moved = await this.#move(c, this.#processed);
+    if (!moved) return;
+    this.#seen.delete(c.stem);
     this.#status('ok', `watching ${this.#dir}`, true);
   }
 

@@ -6,7 +6,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileDropService } from '../../../firmware-bridge/scanner/file-drop/file-drop-service.js';
 import { decodeScanImage, encodeGrey16Png } from '../../../firmware-bridge/scanner/file-drop/image-decode.js';
 import { ScannerTranslator } from '../../../firmware-bridge/scanner/translator.js';
+import { UnavailableDetector } from '../../../runtime/detector.js';
 import { EventBus } from '../../../runtime/event-bus.js';
+import { LanePipeline } from '../../../runtime/lane-pipeline.js';
 import type { LaneEvents } from '../../../runtime/events.js';
 import { silentLogger } from '../../../runtime/logger.js';
 import { encodeGrey16Tiff, SIM_XML_FIELDS, writeFileDropScan } from '../../../sim/scanner/file-drop-writer.js';
@@ -14,12 +16,15 @@ import { patternScan } from './helpers.js';
 
 let dir: string;
 let svc: FileDropService | null = null;
+let pipeline: LanePipeline | null = null;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'ce-drop-'));
 });
 afterEach(async () => {
   await svc?.stop();
   svc = null;
+  await pipeline?.stop();
+  pipeline = null;
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -32,8 +37,13 @@ function service(o: { stableMs?: number; xmlFields?: Record<string, string> } = 
   bus.on('scan.end', 't', (s) => void ends.push(s));
   bus.on('scan.begin', 't', (s) => void begins.push(s));
   bus.on('device.status', 't', (s) => void status.push(s));
+  const decided: LaneEvents['scan.decided'][] = [];
+  bus.on('scan.decided', 't', (d) => void decided.push(d));
+  // The lane's real decision loop (no model: every scan 'unavailable'): the file drop moves a scan's files once it is decided.
+  pipeline = new LanePipeline({ siteId: 'site-f', laneId: 'lane-f', bus, detector: new UnavailableDetector('no model in this test'), thresholds: { region: 0.3 }, log: silentLogger() });
+  void pipeline.start();
   svc = new FileDropService({ name: 'file-drop', device: 'scanner.filedrop', dir, stableMs: o.stableMs ?? 300, pollMs: 30, defaultPixelMm: 6, translator, bus, log: silentLogger(), ...(o.xmlFields ? { xmlFields: o.xmlFields } : {}) });
-  return { svc, ends, begins, status };
+  return { svc, ends, begins, status, decided, bus };
 }
 
 describe('16-bit decoding', () => {
@@ -58,14 +68,27 @@ describe('FileDropService', () => {
     await writeFileDropScan(dir, s, { scanId: 'DROP-1', format: 'png16', time: new Date('2026-03-01T10:00:00Z') });
     await svc.start();
     await expect.poll(() => ends.length, { timeout: 5000 }).toBe(1);
-    expect(begins[0]).toMatchObject({ scanId: 'DROP-1', source: 'file', channels: 24, energies: 2, pixelMm: 5, startedAt: '2026-03-01T10:00:00.000Z', vehicle: { plate: 'T 5' } });
+    expect(begins[0]).toMatchObject({ scannerScanId: 'DROP-1', source: 'file', channels: 24, energies: 2, pixelMm: 5, startedAt: '2026-03-01T10:00:00.000Z', vehicle: { plate: 'T 5' } });
     const img = ends[0].image;
     expect(img).toMatchObject({ width: 90, height: 24 });
     expect(Buffer.from(img.high.buffer).equals(Buffer.from(s.high.buffer))).toBe(true);
     expect(Buffer.from(img.low!.buffer).equals(Buffer.from(s.low!.buffer))).toBe(true);
-    expect(readdirSync(join(dir, 'processed')).sort()).toEqual(['DROP-1.json', 'DROP-1.low.png', 'DROP-1.png']);
+    // Moved once the scan is decided (its result would be in the outbox), not before.
+    await expect.poll(() => existsSync(join(dir, 'processed')) && readdirSync(join(dir, 'processed')).sort(), { timeout: 5000 }).toEqual(['DROP-1.json', 'DROP-1.low.png', 'DROP-1.png']);
     await sleep(150);
     expect(ends).toHaveLength(1);
+  });
+
+  it('gives each scan its own edge id when sidecars repeat a scan id, keeping the scanner\'s beside it', async () => {
+    const { svc, begins, decided } = service();
+    await svc.start();
+    await writeFileDropScan(dir, patternScan(1, 40, 8, false), { scanId: 'SAME', format: 'png16' });
+    await expect.poll(() => decided.length, { timeout: 5000 }).toBe(1);
+    await writeFileDropScan(dir, patternScan(2, 40, 8, false), { scanId: 'SAME', format: 'png16' });
+    await expect.poll(() => decided.length, { timeout: 5000 }).toBe(2);
+    expect(begins.map((b) => b.scannerScanId)).toEqual(['SAME', 'SAME']);
+    expect(new Set(begins.map((b) => b.scanId)).size).toBe(2);
+    expect(decided.map((d) => d.result.scanId)).toEqual(begins.map((b) => b.scanId));
   });
 
   it('takes a TIFF16 scan with our JSON sidecar, bit-exact', async () => {
@@ -85,12 +108,12 @@ describe('FileDropService', () => {
     await writeFileDropScan(dir, s, { scanId: 'V-77', format: 'jpeg-xml', time: new Date('2026-03-02T11:00:00Z') });
     await svc.start();
     await expect.poll(() => ends.length, { timeout: 5000 }).toBe(1);
-    expect(begins[0]).toMatchObject({ scanId: 'V-77', startedAt: '2026-03-02T11:00:00.000Z', pixelMm: 5, energies: 1, vehicle: { plate: 'B-XY 12&3', class: 'truck' } });
+    expect(begins[0]).toMatchObject({ scannerScanId: 'V-77', startedAt: '2026-03-02T11:00:00.000Z', pixelMm: 5, energies: 1, vehicle: { plate: 'B-XY 12&3', class: 'truck' } });
     const img = ends[0].image;
     expect(img).toMatchObject({ width: 64, height: 32 });
     expect(Math.abs(img.high[100] - (40_000 >> 8) * 257)).toBeLessThanOrEqual(2 * 257);
     expect(img.high[100] % 257).toBe(0);
-    expect(existsSync(join(dir, 'processed', 'V-77.xml'))).toBe(true);
+    await expect.poll(() => existsSync(join(dir, 'processed', 'V-77.xml')), { timeout: 5000 }).toBe(true);
   });
 
   it('does not take a scan without sidecar while its image is still being written', async () => {
@@ -109,7 +132,7 @@ describe('FileDropService', () => {
     expect(svc.failed).toBe(0);
     appendFileSync(file, png.subarray(7 * 40));
     await expect.poll(() => ends.length, { timeout: 5000 }).toBe(1);
-    expect(ends[0].meta.scanId).toBe('slow');
+    expect(ends[0].meta.scannerScanId).toBe('slow');
     expect(Buffer.from(ends[0].image.high.buffer).equals(Buffer.from(s.high.buffer))).toBe(true);
     expect(ends[0].meta.pixelMm).toBe(6);
   });
@@ -127,7 +150,7 @@ describe('FileDropService', () => {
     }
     await expect.poll(() => ends.length, { timeout: 5000 }).toBe(1);
     expect(svc.failed).toBe(0);
-    expect(ends[0].meta.scanId).toBe('EARLY');
+    expect(ends[0].meta.scannerScanId).toBe('EARLY');
     expect(Buffer.from(ends[0].image.high.buffer).equals(Buffer.from(s.high.buffer))).toBe(true);
   });
 

@@ -1,13 +1,18 @@
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Detector, DetectorStatus, StreamingAnalysis } from '../../../runtime/detector.js';
 import { UnavailableDetector } from '../../../runtime/detector.js';
 import type { Alert, CompletedScan, Detection, LineBatch, ScanMeta, ScanResult } from '../../../runtime/domain.js';
 import { EventBus } from '../../../runtime/event-bus.js';
+import { isUuidv7 } from '../../../runtime/ids.js';
 import type { LaneEvents } from '../../../runtime/events.js';
 import { LaneHealth } from '../../../runtime/lane-health.js';
 import { DEFAULT_ALERT, LanePipeline, type Thresholds } from '../../../runtime/lane-pipeline.js';
 import { createLogger, silentLogger } from '../../../runtime/logger.js';
+import { SqliteScanJournal } from '../../../runtime/scan-journal.js';
 
 const CH = 4;
 const meta = (scanId: string): ScanMeta => ({ scanId, laneId: 'l1', startedAt: '2026-01-01T00:00:00.000Z', channels: CH, energies: 1, pixelMm: 5, source: 'stream' });
@@ -50,7 +55,7 @@ function heldDetector() {
   return { detector, release: (i: number, d: Detection) => releases[i](d) };
 }
 
-function lane(detector: Detector, thresholds: Thresholds = { alert: 0.5, region: 0.3 }) {
+function lane(detector: Detector, thresholds: Thresholds = { alert: 0.5, region: 0.3 }, journalPath?: string) {
   const bus = new EventBus<LaneEvents>(silentLogger());
   const health = new LaneHealth('l1');
   health.attach(bus);
@@ -58,7 +63,7 @@ function lane(detector: Detector, thresholds: Thresholds = { alert: 0.5, region:
   const alerts: Alert[] = [];
   bus.on('scan.decided', 'test', ({ result }) => void results.push(result));
   bus.on('alert.raised', 'test', (a) => void alerts.push(a));
-  const pipeline = new LanePipeline({ siteId: 's1', laneId: 'l1', bus, detector, thresholds, log: silentLogger() });
+  const pipeline = new LanePipeline({ siteId: 's1', laneId: 'l1', bus, detector, thresholds, log: silentLogger(), ...(journalPath ? { openJournal: () => new SqliteScanJournal({ path: journalPath, laneId: 'l1' }) } : {}) });
   return { bus, health, results, alerts, pipeline };
 }
 
@@ -79,7 +84,8 @@ describe('LanePipeline', () => {
     expect(results).toHaveLength(1);
     expect(results[0]).toMatchObject({ scanId: 'a', outcome: 'completed', verdict: 'person', score: 0.9, lines: 16, channels: CH });
     expect(results[0].regions).toHaveLength(1); // the 0.1 region is under the region threshold
-    expect(alerts).toMatchObject([{ alertId: 'a-person', kind: 'person-suspected', severity: 'critical', scanId: 'a' }]);
+    expect(alerts).toMatchObject([{ kind: 'person-suspected', severity: 'critical', scanId: 'a' }]);
+    expect(isUuidv7(alerts[0].alertId)).toBe(true);
     expect(alerts[0].message).toContain('1 region(s)');
     expect(pipeline.session.state).toBe('decided');
   });
@@ -178,7 +184,7 @@ describe('LanePipeline', () => {
       await settle();
       expect(det.cancelled).toBe(1);
       expect(results[0]).toMatchObject({ scanId: 'e', outcome: 'aborted', abortReason: reason, verdict: 'unavailable' });
-      expect(alerts[0]).toMatchObject({ kind: 'scan-aborted', alertId: 'e-aborted' });
+      expect(alerts[0]).toMatchObject({ kind: 'scan-aborted', scanId: 'e' });
       expect(pipeline.session.state).toBe('aborted');
     });
   }
@@ -234,7 +240,7 @@ describe('LanePipeline', () => {
       ['j', 'completed', 'person', undefined],
       ['k', 'completed', 'clear', 'K-PLATE'],
     ]);
-    expect(alerts.map((a) => a.alertId)).toEqual(['j-person']);
+    expect(alerts.map((a) => [a.scanId, a.kind])).toEqual([['j', 'person-suspected']]);
   });
 
   it('a scan aborted while being analysed is reported once, as aborted', async () => {
@@ -256,5 +262,34 @@ describe('LanePipeline', () => {
     bus.emit('scan.end', completed('n', 4));
     await settle();
     expect(alerts[0].message).toContain('no region located: inspect the whole scan');
+  });
+
+  it('a scan open when the process died is reported at the next start as aborted (edge-restarted), once', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'journal-')), 'open-scans.sqlite');
+    const held = heldDetector();
+    const before = lane(held.detector, undefined, path);
+    await before.pipeline.start();
+    before.bus.emit('scan.begin', { ...meta('done'), scannerScanId: 'S-1' });
+    before.bus.emit('scan.end', completed('done', 4));
+    held.release(0, detection(0.1));
+    await settle();
+    before.bus.emit('scan.begin', { ...meta('open'), scannerScanId: 'S-2' });
+    before.bus.emit('scan.lines', batch('open', 0, 8));
+    // The process dies here: no stop(), the journal file is left as it is.
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+
+    const after = lane(new ScriptedDetector(detection(0.1)), undefined, path);
+    await after.pipeline.start();
+    await settle();
+    expect(after.results.map((r) => [r.scanId, r.scannerScanId, r.outcome, r.abortReason, r.verdict])).toEqual([['open', 'S-2', 'aborted', 'edge-restarted', 'unavailable']]);
+    expect(after.alerts).toMatchObject([{ kind: 'scan-aborted', scanId: 'open', scannerScanId: 'S-2' }]);
+    expect(after.alerts[0].message).toContain('S-2');
+    await after.pipeline.stop();
+
+    const again = lane(new ScriptedDetector(detection(0.1)), undefined, path);
+    await again.pipeline.start();
+    await settle();
+    expect(again.results).toEqual([]);
+    await again.pipeline.stop();
   });
 });

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LineAssembler, transpose } from '../../../firmware-bridge/scanner/line-assembler.js';
 import { decodePayload, encodeFrame, type Frame, type FrameBody, type LineBody } from '../../../firmware-bridge/scanner/protocol/frames.js';
 import { ScannerTranslator } from '../../../firmware-bridge/scanner/translator.js';
+import { isUuidv7, uuidv7 } from '../../../runtime/ids.js';
 import { EventBus } from '../../../runtime/event-bus.js';
 import type { LaneEvents } from '../../../runtime/events.js';
 import { silentLogger } from '../../../runtime/logger.js';
@@ -50,7 +51,9 @@ describe('ScannerTranslator + LineAssembler', () => {
     t.frame(end(1, 10));
     const [meta] = of('scan.begin');
     expect(meta).toMatchObject({ laneId: 'lane-1', channels: C, energies: 2, pixelMm: 4, source: 'stream', vehicle: { plate: 'XY 1', speedKmh: 5 }, startedAt: '2026-01-02T03:04:05.000Z' });
-    expect(meta.scanId).toBe('scanner-20260102T030405Z-1');
+    // The edge's own id; the scanner's (here derived from its key and time) kept beside it.
+    expect(isUuidv7(meta.scanId)).toBe(true);
+    expect(meta.scannerScanId).toBe('scanner-20260102T030405Z-1');
     const batches = of('scan.lines');
     expect(batches.map((b) => [b.firstIndex, b.count])).toEqual([[0, 4], [4, 4], [8, 2]]);
     expect(batches[1].high[1 * C + 2]).toBe(hi(5, 2));
@@ -112,7 +115,7 @@ describe('ScannerTranslator + LineAssembler', () => {
     for (let x = 0; x < 3; x++) t.frame(lineF(x));
     t.scannerFault('interlock opened: doors');
     const [a] = of('scan.aborted');
-    expect(a).toMatchObject({ reason: 'scanner-fault', detail: 'interlock opened: doors', scanId: 'scanner-20260102T030405Z-1' });
+    expect(a).toMatchObject({ reason: 'scanner-fault', detail: 'interlock opened: doors', scanId: of('scan.begin')[0].scanId, meta: { scannerScanId: 'scanner-20260102T030405Z-1' } });
     expect(a.partial!.width).toBe(3);
     expect(t.openScanId).toBeNull();
     // Lines still in flight for the aborted scan do not reopen it.
@@ -158,7 +161,7 @@ describe('ScannerTranslator + LineAssembler', () => {
     t.frame(lineF(0, 2));
     t.frame(begin(3, { scanId: 'C' }));
     t.frame(end(3, 0));
-    expect(of('scan.aborted').map((a) => [a.scanId, a.reason])).toEqual([['A', 'operator-abort'], ['B', 'link-lost'], ['C', 'scanner-fault']]);
+    expect(of('scan.aborted').map((a) => [a.meta?.scannerScanId, a.reason])).toEqual([['A', 'operator-abort'], ['B', 'link-lost'], ['C', 'scanner-fault']]);
     expect(of('scan.end')).toHaveLength(0);
   });
 
@@ -202,8 +205,9 @@ describe('ScannerTranslator + LineAssembler', () => {
   it('emits file scans as begin + end with source file', () => {
     const { t, of } = setup();
     const image = { width: 2, height: 1, pixelMm: 5, high: new Uint16Array([1, 2]) };
-    t.fileScan({ scanId: 'F1', startedAt: '2026-01-01T00:00:00.000Z', channels: 1, energies: 1, pixelMm: 5 }, image, '2026-01-01T00:00:01.000Z');
-    expect(of('scan.begin')[0]).toMatchObject({ scanId: 'F1', source: 'file', laneId: 'lane-1' });
+    const id = t.fileScan({ scanId: uuidv7(), scannerScanId: 'F1', startedAt: '2026-01-01T00:00:00.000Z', channels: 1, energies: 1, pixelMm: 5 }, image, '2026-01-01T00:00:01.000Z');
+    expect(isUuidv7(id)).toBe(true);
+    expect(of('scan.begin')[0]).toMatchObject({ scanId: id, scannerScanId: 'F1', source: 'file', laneId: 'lane-1' });
     expect(of('scan.end')[0].image).toBe(image);
   });
 });
