@@ -11,6 +11,13 @@
 export type AbortReason = 'scanner-fault' | 'link-lost' | 'timeout' | 'operator-abort' | 'edge-restarted';
 export const ABORT_REASONS: readonly AbortReason[] = ['scanner-fault', 'link-lost', 'timeout', 'operator-abort', 'edge-restarted'];
 
+/**
+ * The largest scan image the edge takes, in pixels (channels x lines) per energy, whatever the
+ * path (line stream or file drop): 32 Mi pixels, e.g. 1,024 channels x 32,768 lines, 64 MiB per
+ * energy. The file drop checks it from the image header, before decoding.
+ */
+export const MAX_SCAN_PIXELS = 1 << 25;
+
 /** person: the model flags at least one concealed person; clear: it flags none;
  * unavailable: no detection could be made (no model, inference error), never to be read as clear. */
 export type Verdict = 'person' | 'clear' | 'unavailable';

@@ -21,7 +21,20 @@ export interface Thresholds {
   alert?: number;
   /** Regions scoring below this are not reported. */
   region: number;
+  /**
+   * Largest share of a scan's lines that may be missing (never arrived, filled in) for a 'clear'
+   * verdict; above it the verdict is 'unavailable'. Default DEFAULT_MISSING.share (5 %).
+   */
+  maxMissingShare?: number;
+  /**
+   * Longest run of consecutive missing lines, in metres along the vehicle (lines x pixel pitch),
+   * for a 'clear' verdict: a person fits in a longer gap. Default DEFAULT_MISSING.runM (0.5 m).
+   */
+  maxMissingRunM?: number;
 }
+
+/** Defaults of Thresholds.maxMissingShare and maxMissingRunM. */
+export const DEFAULT_MISSING = { share: 0.05, runM: 0.5 } as const;
 
 export interface LanePipelineOptions {
   siteId: string;
@@ -233,7 +246,14 @@ export class LanePipeline implements Service {
     }
     if (detection && alert) verdict = detection.score >= alert.value ? 'person' : 'clear';
     const regions = detection ? detection.regions.filter((r) => r.score >= thresholds.region) : [];
-    const missing = completed.image.missing ? completed.image.missing.reduce((a, b) => a + b, 0) : 0;
+    const gaps = missingLines(completed);
+    const tooIncomplete = incompleteness(gaps, completed.image.pixelMm, thresholds);
+    // A lane never calls clear what it did not see; a person found in what it did see still stands.
+    if (tooIncomplete && verdict === 'clear') {
+      verdict = 'unavailable';
+      unavailable = tooIncomplete;
+    }
+    const missing = gaps.missing;
     const result: ScanResult = {
       scanId: completed.meta.scanId,
       ...(completed.meta.scannerScanId !== undefined ? { scannerScanId: completed.meta.scannerScanId } : {}),
@@ -316,6 +336,43 @@ export class LanePipeline implements Service {
       this.#o.log.error({ err, scanId: result.scanId }, `lane ${this.#o.laneId}: scan ${result.scanId} could not be cleared from the open-scan journal (${(err as Error).message}); it will be reported once more as aborted at the next start`);
     }
   }
+}
+
+/** Lines of a completed scan that never arrived: how many of how many, and the longest run. */
+export function missingLines(s: Pick<CompletedScan, 'image' | 'declaredLines'>): { missing: number; total: number; longestRun: number } {
+  const m = s.image.missing;
+  const width = s.image.width;
+  const tail = s.declaredLines !== undefined && s.declaredLines > width ? s.declaredLines - width : 0;
+  let missing = tail;
+  let longest = 0;
+  let run = 0;
+  for (let x = 0; x < width; x++) {
+    if (m && m[x]) {
+      missing++;
+      run++;
+      if (run > longest) longest = run;
+    } else run = 0;
+  }
+  // Lines declared beyond the image continue the run that ends it (or start one).
+  if (tail > 0) longest = Math.max(longest, run + tail);
+  return { missing, total: width + tail, longestRun: longest };
+}
+
+/** Why a scan is too incomplete to be called clear, or null. */
+function incompleteness(g: { missing: number; total: number; longestRun: number }, pixelMm: number, t: Thresholds): string | null {
+  if (g.missing === 0 || g.total === 0) return null;
+  const maxShare = t.maxMissingShare ?? DEFAULT_MISSING.share;
+  const maxRunM = t.maxMissingRunM ?? DEFAULT_MISSING.runM;
+  const share = g.missing / g.total;
+  const runM = (g.longestRun * pixelMm) / 1000;
+  const pct = (v: number) => `${(v * 100).toFixed(v < 0.1 ? 1 : 0)} %`;
+  if (share > maxShare) {
+    return `missing lines: ${g.missing} of ${g.total} lines (${pct(share)}) never arrived, more than the lane accepts (${pct(maxShare)}, lanes[].thresholds.maxMissingShare): the scan was not fully seen`;
+  }
+  if (runM > maxRunM) {
+    return `missing lines: ${g.longestRun} consecutive lines (${runM.toFixed(2)} m at ${pixelMm} mm per line) never arrived, a longer gap than the lane accepts (${maxRunM} m, lanes[].thresholds.maxMissingRunM): a person could be in it`;
+  }
+  return null;
 }
 
 /** The alert threshold a detection is decided at, and where it comes from. */

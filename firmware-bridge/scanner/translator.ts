@@ -1,4 +1,5 @@
-import type { AbortReason, CompletedScan, DeviceState, ScanImage, ScanMeta, VehicleInfo } from '../../core/domain.js';
+import { LINE_RATE_HZ_RANGE, PIXEL_MM_RANGE } from '../../config/schema/scanner.js';
+import { MAX_SCAN_PIXELS, type AbortReason, type CompletedScan, type DeviceState, type ScanImage, type ScanMeta, type VehicleInfo } from '../../core/domain.js';
 import type { EventBus } from '../../core/event-bus.js';
 import type { LaneEvents } from '../../core/events.js';
 import { deviceStatus } from '../../core/health.js';
@@ -19,6 +20,10 @@ export interface ScanCounters {
   droppedLines: number;
   /** Lines that arrived after their slot had been filled: the real line replaced the fill. */
   lateLines: number;
+  /** Scan-begins refused for a header field out of range (pixel pitch, line rate, announced length). */
+  headerErrors: number;
+  /** Scan-ends declaring far more lines than arrived (see LineAssembler.finish): not filled in. */
+  lineCountErrors: number;
 }
 
 export interface ScannerTranslatorOptions {
@@ -54,7 +59,7 @@ interface OpenScan {
  * scanner's device.status out. Every scan that began ends in scan.end or scan.aborted.
  */
 export class ScannerTranslator {
-  readonly counters: ScanCounters = { scansBegun: 0, scansCompleted: 0, scansAborted: 0, missingLines: 0, droppedLines: 0, lateLines: 0 };
+  readonly counters: ScanCounters = { scansBegun: 0, scansCompleted: 0, scansAborted: 0, missingLines: 0, droppedLines: 0, lateLines: 0, headerErrors: 0, lineCountErrors: 0 };
   readonly #o: ScannerTranslatorOptions;
   readonly #asm: LineAssembler;
   #open: OpenScan | null = null;
@@ -205,6 +210,7 @@ export class ScannerTranslator {
     if (f.vehicleClass) vehicle.class = f.vehicleClass;
     if (f.speedKmh !== null) vehicle.speedKmh = f.speedKmh;
     const startedAt = Number.isFinite(f.startedAtMs) && f.startedAtMs > 0 ? new Date(f.startedAtMs) : new Date();
+    const problem = scanBeginProblem(f, this.#o.maxLines ?? ASSEMBLER_DEFAULTS.maxLines);
     const meta: ScanMeta = {
       scanId: uuidv7(),
       scannerScanId: f.scanId || this.#derivedId(f.scanKey, startedAt),
@@ -212,11 +218,24 @@ export class ScannerTranslator {
       startedAt: startedAt.toISOString(),
       channels: f.channels,
       energies: f.energies,
-      pixelMm: f.pixelMm > 0 && Number.isFinite(f.pixelMm) ? f.pixelMm : this.#o.defaultPixelMm,
-      ...(f.lineRateHz > 0 && Number.isFinite(f.lineRateHz) ? { lineRateHz: f.lineRateHz } : {}),
+      pixelMm: f.pixelMm > 0 && Number.isFinite(f.pixelMm) && !problem ? f.pixelMm : this.#o.defaultPixelMm,
+      ...(f.lineRateHz > 0 && Number.isFinite(f.lineRateHz) && !problem ? { lineRateHz: f.lineRateHz } : {}),
       ...(Object.keys(vehicle).length ? { vehicle } : {}),
       source: 'stream',
     };
+    if (problem) {
+      // Not opened (nothing is sized from a header out of range), but reported: an aborted scan,
+      // never a silent one. Its lines are dropped as lines of a closed scan.
+      this.counters.headerErrors++;
+      this.counters.scansBegun++;
+      this.counters.scansAborted++;
+      this.#lastKey = f.scanKey;
+      const detail = `scan-begin refused: ${problem} (see docs/protocols/scanner-line-protocol.md)`;
+      this.#o.log.warn({ scanId: meta.scanId, scannerScanId: meta.scannerScanId, scanKey: f.scanKey }, `${this.#o.device}: scan ${scanLabel(meta)} ${detail}`);
+      this.#o.bus.emit('scan.aborted', { scanId: meta.scanId, laneId: this.#o.laneId, reason: 'scanner-fault', detail, at: new Date().toISOString(), meta });
+      this.publishStatus(true);
+      return;
+    }
     this.#openScan(f.scanKey, meta, f.expectedLines);
   }
 
@@ -271,11 +290,16 @@ export class ScannerTranslator {
     if (f.outcome === 'aborted-by-scanner') return this.#abort('scanner-fault', 'the scanner ended the scan as aborted');
     if (this.#asm.received === 0) return this.#abort('scanner-fault', `the scanner closed the scan without sending any line (announced ${f.lineCount})`);
     const image = this.#asm.finish(f.lineCount);
+    const beyond = this.#asm.declaredBeyond;
     this.#closed(open);
     this.counters.scansCompleted++;
-    this.counters.missingLines += countMissing(image);
+    this.counters.missingLines += countMissing(image) + (beyond !== null ? beyond - image.width : 0);
+    if (beyond !== null) {
+      this.counters.lineCountErrors++;
+      this.#o.log.warn({ scanId: open.meta.scanId, scannerScanId: open.meta.scannerScanId, declared: beyond, arrived: this.#asm.received }, `${this.#o.device}: scan-end of ${scanLabel(open.meta)} declares ${beyond} lines but the scan ends at line ${image.width} (${this.#asm.received} arrived): protocol error, the missing lines are not filled in and the scan is reported incomplete`);
+    }
     const endedAt = Number.isFinite(f.endedAtMs) && f.endedAtMs > 0 ? new Date(f.endedAtMs) : new Date();
-    this.#o.bus.emit('scan.end', { meta: open.meta, endedAt: endedAt.toISOString(), image });
+    this.#o.bus.emit('scan.end', { meta: open.meta, endedAt: endedAt.toISOString(), image, ...(beyond !== null ? { declaredLines: beyond } : {}) });
   }
 
   #abort(reason: AbortReason, detail: string): void {
@@ -305,6 +329,24 @@ export class ScannerTranslator {
   #derivedId(key: number, at: Date): string {
     return `${this.#o.device}-${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${key}`;
   }
+}
+
+/**
+ * What is wrong with a scan-begin's header, or null. Channels and energies are checked by the
+ * frame decoder; the pixel pitch and line rate must be 0 (not given) or in the config's ranges,
+ * and the announced length within the largest scan accepted.
+ */
+export function scanBeginProblem(f: Pick<ScanBeginFrame, 'pixelMm' | 'lineRateHz' | 'expectedLines' | 'channels'>, maxLines: number): string | null {
+  const given = (v: number) => !(v === 0 || Number.isNaN(v));
+  if (given(f.pixelMm) && !(f.pixelMm >= PIXEL_MM_RANGE.min && f.pixelMm <= PIXEL_MM_RANGE.max)) {
+    return `pixel pitch ${f.pixelMm} mm outside ${PIXEL_MM_RANGE.min}-${PIXEL_MM_RANGE.max} mm`;
+  }
+  if (given(f.lineRateHz) && !(f.lineRateHz >= LINE_RATE_HZ_RANGE.min && f.lineRateHz <= LINE_RATE_HZ_RANGE.max)) {
+    return `line rate ${f.lineRateHz} Hz outside ${LINE_RATE_HZ_RANGE.min}-${LINE_RATE_HZ_RANGE.max} Hz`;
+  }
+  const most = Math.min(maxLines, Math.floor(MAX_SCAN_PIXELS / f.channels));
+  if (f.expectedLines > most) return `announced length ${f.expectedLines} lines beyond the largest scan accepted (${most} lines of ${f.channels} channels)`;
+  return null;
 }
 
 /** How logs name a scan: the scanner's id (what people know) with the edge's. */

@@ -10,7 +10,7 @@ import { encodeGrey16Png } from '../../../firmware-bridge/scanner/file-drop/imag
 import { encodeFrame, type FrameBody, type LineBody } from '../../../firmware-bridge/scanner/protocol/frames.js';
 import { startCli } from '../../helpers/cli.js';
 import { freePort } from '../../helpers/net.js';
-import { Collector, haveMosquitto, MosquittoBroker, waitFor } from '../mqtt/helpers.js';
+import { Collector, haveMosquitto, MosquittoBroker, waitFor } from '../outputs/mqtt/helpers.js';
 
 const C = 64;
 const SITE = 'site-kill';

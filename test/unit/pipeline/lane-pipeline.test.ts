@@ -292,4 +292,49 @@ describe('LanePipeline', () => {
     expect(again.results).toEqual([]);
     await again.pipeline.stop();
   });
+
+  describe('missing lines', () => {
+    /** A completed scan of `lines` lines with `missing` marked missing from line `from`. */
+    const gappy = (id: string, lines: number, gaps: [from: number, count: number][], declaredLines?: number): CompletedScan => {
+      const c = completed(id, lines);
+      for (const [from, count] of gaps) c.image.missing!.fill(1, from, from + count);
+      return declaredLines === undefined ? c : { ...c, declaredLines };
+    };
+    const decide = async (scan: CompletedScan, score = 0.1, thresholds?: Thresholds) => {
+      const { bus, results, alerts, pipeline } = lane(new ScriptedDetector(detection(score)), thresholds);
+      await pipeline.start();
+      bus.emit('scan.begin', meta(scan.meta.scanId));
+      bus.emit('scan.end', scan);
+      await settle();
+      return { result: results[0], alerts };
+    };
+
+    it('a scan declared at 2,000 lines of which 100 arrived is unavailable, never clear', async () => {
+      const { result, alerts } = await decide(gappy('d', 100, [], 2000));
+      expect(result).toMatchObject({ verdict: 'unavailable', missingLines: 1900, lines: 100 });
+      expect(result.unavailableReason).toMatch(/^missing lines: 1900 of 2000 lines \(95 %\)/);
+      expect(alerts).toMatchObject([{ kind: 'detection-unavailable' }]);
+    });
+
+    it('above the share (default 5 %) the verdict is unavailable; at or below it, clear', async () => {
+      expect((await decide(gappy('s6', 1000, [[10, 20], [100, 20], [500, 20]]))).result.verdict).toBe('unavailable'); // 6 %
+      expect((await decide(gappy('s5', 1000, [[10, 25], [100, 25]]))).result.verdict).toBe('clear'); // 5 %, runs of 0.125 m
+      expect((await decide(gappy('s6b', 1000, [[10, 20], [100, 20], [500, 20]]), 0.1, { alert: 0.5, region: 0.3, maxMissingShare: 0.1 })).result.verdict).toBe('clear');
+    });
+
+    it('a run of missing lines longer than a person (default 0.5 m) makes it unavailable even under the share', async () => {
+      // 110 lines at 5 mm = 0.55 m, 3.7 % of 3,000 lines.
+      const { result } = await decide(gappy('r', 3000, [[1000, 110]]));
+      expect(result.verdict).toBe('unavailable');
+      expect(result.unavailableReason).toContain('110 consecutive lines (0.55 m');
+      expect((await decide(gappy('r2', 3000, [[1000, 90]]))).result.verdict).toBe('clear'); // 0.45 m
+    });
+
+    it('a person found in the lines that did arrive is still reported', async () => {
+      const { result, alerts } = await decide(gappy('p', 100, [], 2000), 0.9);
+      expect(result.verdict).toBe('person');
+      expect(alerts).toMatchObject([{ kind: 'person-suspected' }]);
+    });
+  });
 });
+

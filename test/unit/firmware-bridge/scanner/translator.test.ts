@@ -210,4 +210,46 @@ describe('ScannerTranslator + LineAssembler', () => {
     expect(of('scan.begin')[0]).toMatchObject({ scanId: id, scannerScanId: 'F1', source: 'file', laneId: 'lane-1' });
     expect(of('scan.end')[0].image).toBe(image);
   });
+
+  it('a scan-end declaring far more lines than arrived is a counted protocol error: nothing is allocated or filled for it', () => {
+    const { t, of } = setup();
+    t.frame(begin());
+    for (let x = 0; x < 100; x++) t.frame(lineF(x));
+    const heap = process.memoryUsage().arrayBuffers;
+    t.frame(end(1, 0xffffffff));
+    expect(process.memoryUsage().arrayBuffers - heap).toBeLessThan(4 << 20);
+    const [scan] = of('scan.end');
+    expect(scan.image.width).toBe(100);
+    expect(scan.declaredLines).toBe(0xffffffff);
+    expect(t.counters.lineCountErrors).toBe(1);
+    // A plausible count is still filled in and marked missing.
+    t.frame(begin(2));
+    for (let x = 0; x < 100; x++) t.frame(lineF(x, 2));
+    t.frame(end(2, 120));
+    expect(of('scan.end')[1].image.width).toBe(120);
+    expect(of('scan.end')[1].declaredLines).toBeUndefined();
+    expect(t.counters.lineCountErrors).toBe(1);
+  });
+
+  it('refuses a scan-begin whose header is out of the config ranges: reported aborted, never opened, its lines dropped', () => {
+    const { t, of } = setup();
+    t.link('up', 'tcp');
+    t.frame(begin(1, { pixelMm: 5000, scanId: 'UM' } as Partial<FrameBody>));
+    for (let x = 0; x < 3; x++) t.frame(lineF(x, 1));
+    t.frame(end(1, 3));
+    expect(of('scan.begin')).toEqual([]);
+    expect(of('scan.end')).toEqual([]);
+    const [a] = of('scan.aborted');
+    expect(a).toMatchObject({ reason: 'scanner-fault', meta: { scannerScanId: 'UM' } });
+    expect(a.detail).toContain('pixel pitch 5000 mm outside 0.5-50 mm');
+    expect(t.counters).toMatchObject({ headerErrors: 1, droppedLines: 3 });
+    t.frame(begin(2, { lineRateHz: 1e9 } as Partial<FrameBody>));
+    expect(of('scan.aborted')[1].detail).toContain('line rate');
+    t.frame(begin(3, { expectedLines: 0xffffffff } as Partial<FrameBody>));
+    expect(of('scan.aborted')[2].detail).toContain('announced length');
+    // 0 means "not given": the config's pitch is used.
+    t.frame(begin(4, { pixelMm: 0 } as Partial<FrameBody>));
+    expect(of('scan.begin')).toMatchObject([{ pixelMm: 5 }]);
+  });
 });
+

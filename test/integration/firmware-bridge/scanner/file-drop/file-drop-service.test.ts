@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+import { MAX_SCAN_PIXELS } from '../../../../../core/domain.js';
+import { ASSEMBLER_DEFAULTS } from '../../../../../firmware-bridge/scanner/line-assembler.js';
 import { FileDropService } from '../../../../../firmware-bridge/scanner/file-drop/file-drop-service.js';
 import { decodeScanImage, encodeGrey16Png } from '../../../../../firmware-bridge/scanner/file-drop/image-decode.js';
 import { ScannerTranslator } from '../../../../../firmware-bridge/scanner/translator.js';
@@ -58,6 +61,19 @@ describe('16-bit decoding', () => {
     const t = await decodeScanImage(tif);
     expect(t).toMatchObject({ width: 37, height: 11, fileBits: 16, format: 'tiff' });
     expect(Buffer.from(t.pixels.buffer).equals(Buffer.from(s.high.buffer))).toBe(true);
+  });
+});
+
+describe('the pixel cap', () => {
+  it('refuses an image over the line stream\'s pixel cap from its header, before decoding it', async () => {
+    // 6,000 x 6,000 = 36 Mi pixels > MAX_SCAN_PIXELS (32 Mi); all zeros, so the PNG is small.
+    const big = await sharp(Buffer.alloc(6000 * 6000), { raw: { width: 6000, height: 6000, channels: 1 } }).png().toBuffer();
+    expect(big.length).toBeLessThan(1 << 20);
+    await expect(decodeScanImage(big)).rejects.toThrow(/6000 x 6000 pixels is more than the largest scan accepted \(33554432 pixels/);
+    // At the cap it is taken.
+    const atCap = await sharp(Buffer.alloc(4096 * 8192), { raw: { width: 4096, height: 8192, channels: 1 } }).png().toBuffer();
+    expect((await decodeScanImage(atCap)).width).toBe(4096);
+    expect(MAX_SCAN_PIXELS).toBe(ASSEMBLER_DEFAULTS.maxPixels);
   });
 });
 

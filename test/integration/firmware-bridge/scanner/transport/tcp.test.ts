@@ -42,8 +42,8 @@ describe('scanner line stream over real TCP sockets', () => {
     });
     expect(b.of('scan.begin')).toHaveLength(N);
 
-    const ended = new Map(b.of('scan.end').map((s) => [s.meta.scanId, s]));
-    const aborted = new Map(b.of('scan.aborted').map((a) => [a.scanId, a]));
+    const ended = new Map(b.of('scan.end').map((s) => [s.meta.scannerScanId, s]));
+    const aborted = new Map(b.of('scan.aborted').map((a) => [a.meta?.scannerScanId, a]));
     for (const rec of sim.report.scans) {
       if (rec.outcome === 'complete') {
         const s = ended.get(rec.scanId)!;
@@ -107,7 +107,7 @@ describe('scanner line stream over real TCP sockets', () => {
     cleanup.push(() => b.service.stop());
     await b.service.start();
     await expect.poll(() => b.of('scan.aborted').length, { timeout: 5000 }).toBeGreaterThanOrEqual(1);
-    expect(b.of('scan.aborted')[0]).toMatchObject({ scanId: 'frozen-1', reason: 'link-lost' });
+    expect(b.of('scan.aborted')[0]).toMatchObject({ meta: { scannerScanId: 'frozen-1' }, reason: 'link-lost' });
     expect(b.of('scan.aborted')[0].detail).toMatch(/no data from the scanner for \d+ ms \(3 heartbeats of 50 ms missed\)/);
     await expect.poll(() => sockets.length, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
   });
