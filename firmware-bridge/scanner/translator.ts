@@ -51,6 +51,8 @@ interface OpenScan {
   meta: ScanMeta;
   /** Kinds of dropped line already logged for this scan (each is logged once per scan, all are counted). */
   logged: Set<string>;
+  /** Who asked this edge to abort the scan (hostAbortSent), if anyone. */
+  abortRequested?: string;
 }
 
 /**
@@ -165,6 +167,14 @@ export class ScannerTranslator {
    */
   scannerFault(faultText: string): void {
     if (this.#open) this.#abort('scanner-fault', faultText);
+  }
+
+  /**
+   * This edge sent the scanner an abort for the open scan (line-protocol abort frame or OPC UA
+   * Abort), on `by`'s request: the scan-end of outcome 1 that answers it is an operator abort.
+   */
+  hostAbortSent(by: string): void {
+    if (this.#open) this.#open.abortRequested = by;
   }
 
   /** Ends whatever is open (the bridge is stopping): reported as aborted, never dropped. */
@@ -286,7 +296,11 @@ export class ScannerTranslator {
       this.#o.log.warn({ scanKey: f.scanKey }, `${this.#o.device}: scan-end for scan key ${f.scanKey}, which is not open; ignored`);
       return;
     }
-    if (f.outcome === 'aborted-by-host') return this.#abort('operator-abort', 'the scanner ended the scan on an abort command');
+    if (f.outcome === 'aborted-by-host') {
+      // Outcome 1 answers an abort command: an operator's only when this edge sent one for the scan.
+      if (open.abortRequested) return this.#abort('operator-abort', `the scanner ended the scan on the abort command sent by this edge (${open.abortRequested})`);
+      return this.#abort('scanner-fault', 'the scanner ended the scan as aborted on a host abort command, but this edge sent none for it (another host, or the scanner\'s own console?)');
+    }
     if (f.outcome === 'aborted-by-scanner') return this.#abort('scanner-fault', 'the scanner ended the scan as aborted');
     if (this.#asm.received === 0) return this.#abort('scanner-fault', `the scanner closed the scan without sending any line (announced ${f.lineCount})`);
     const image = this.#asm.finish(f.lineCount);

@@ -243,7 +243,7 @@ export class ScannerStreamSim extends EventEmitter {
   }
 
   #vehicle(index: number, scan: SimScan): SimVehicle {
-    return { index, scanKey: index + 1, scanId: `sim-${this.#o.seed}-${index + 1}`, plate: scan.plate ?? '', vehicleClass: scan.vehicleClass ?? '', speedKmh: 5, expectedMs: (scan.width * 1000) / this.#o.lineRateHz, beginsInMs: 0 };
+    return { index, scanKey: index + 1, scanId: `sim-${this.#o.seed}-${index + 1}`, plate: scan.plate ?? '', vehicleClass: scan.vehicleClass ?? '', speedKmh: vehicleSpeedKmh(scan.pixelMm, this.#o.lineRateHz), expectedMs: (scan.width * 1000) / this.#o.lineRateHz, beginsInMs: 0 };
   }
 
   async #stream(index: number, scan: SimScan, vehicle: SimVehicle): Promise<SimScanRecord> {
@@ -333,4 +333,13 @@ export class ScannerStreamSim extends EventEmitter {
     this.#send({ type: 'status', state: 'ready', radiationOn: false, interlocksOk: true, speedKmh: null });
     return record;
   }
+}
+
+/**
+ * The speed at which a vehicle passes when each line covers `pixelMm` along it at `lineRateHz`
+ * lines a second (the pitch is along the direction of travel): speed = pitch x line rate, so that
+ * a scan-begin's speed, line rate and pitch agree (5 mm at 300 lines/s is 5.4 km/h).
+ */
+export function vehicleSpeedKmh(pixelMm: number, lineRateHz: number): number {
+  return Math.round(((pixelMm * lineRateHz) / 1000) * 3.6 * 100) / 100;
 }

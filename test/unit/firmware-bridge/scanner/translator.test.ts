@@ -156,6 +156,7 @@ describe('ScannerTranslator + LineAssembler', () => {
     const { t, of } = setup();
     t.frame(begin(1, { scanId: 'A' }));
     t.frame(lineF(0, 1));
+    t.hostAbortSent('abort: operator pressed stop');
     t.frame(end(1, 1, 'aborted-by-host'));
     t.frame(begin(2, { scanId: 'B' }));
     t.frame(lineF(0, 2));
@@ -209,6 +210,15 @@ describe('ScannerTranslator + LineAssembler', () => {
     expect(isUuidv7(id)).toBe(true);
     expect(of('scan.begin')[0]).toMatchObject({ scanId: id, scannerScanId: 'F1', source: 'file', laneId: 'lane-1' });
     expect(of('scan.end')[0].image).toBe(image);
+  });
+
+  it('a scan-end of outcome 1 (host abort) that this edge never asked for is not reported as an operator abort', () => {
+    const { t, of } = setup();
+    t.frame(begin(1, { scanId: 'X' }));
+    t.frame(lineF(0, 1));
+    t.frame(end(1, 1, 'aborted-by-host'));
+    expect(of('scan.aborted')).toMatchObject([{ reason: 'scanner-fault' }]);
+    expect(of('scan.aborted')[0].detail).toContain('this edge sent none');
   });
 
   it('a scan-end declaring far more lines than arrived is a counted protocol error: nothing is allocated or filled for it', () => {

@@ -109,6 +109,10 @@ describe('scanner line stream over real TCP sockets', () => {
     await expect.poll(() => b.of('scan.aborted').length, { timeout: 5000 }).toBeGreaterThanOrEqual(1);
     expect(b.of('scan.aborted')[0]).toMatchObject({ meta: { scannerScanId: 'frozen-1' }, reason: 'link-lost' });
     expect(b.of('scan.aborted')[0].detail).toMatch(/no data from the scanner for \d+ ms \(3 heartbeats of 50 ms missed\)/);
+    // Closed after 3 intervals of silence (150 ms), not 4 or 5: a quarter interval of slack, and some for a loaded machine.
+    const silentMs = Number(/for (\d+) ms/.exec(b.of('scan.aborted')[0].detail)![1]);
+    expect(silentMs).toBeGreaterThanOrEqual(150);
+    expect(silentMs).toBeLessThan(195);
     await expect.poll(() => sockets.length, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
   });
 
