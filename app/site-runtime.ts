@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirPrivate } from '../core/data-files.js';
 import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { createCameraServices } from './compose/cameras.js';
@@ -72,7 +72,7 @@ export class SiteRuntime {
   async #build(): Promise<void> {
     this.#built = true;
     const { config, log } = this.#o;
-    mkdirSync(this.#dataDir, { recursive: true });
+    mkdirPrivate(this.#dataDir);
     const announce = this.#o.announce ?? ((line: string) => process.stdout.write(`${line}\n`));
 
     const laneServices = [];
@@ -82,7 +82,7 @@ export class SiteRuntime {
       const bus = new EventBus<LaneEvents>(laneLog);
       const health = new LaneHealth(laneCfg.id);
       const laneDir = resolve(this.#dataDir, 'lanes', laneCfg.id);
-      mkdirSync(laneDir, { recursive: true });
+      mkdirPrivate(laneDir);
       const ctx: LaneContext = { config, lane: laneCfg, bus, health, log: laneLog, dataDir: laneDir, http: this.http, metrics: this.metrics };
       this.#observe(ctx);
       health.attach(bus); // after #observe, which compares each status with the previous one

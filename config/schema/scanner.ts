@@ -70,6 +70,8 @@ export const fileDrop = z.strictObject({
   processedDir: text().optional().describe('Where taken scans are moved. Default: <dir>/processed.'),
   failedDir: text().optional().describe('Where unreadable scans are moved with a reason file. Default: <dir>/failed.'),
   stableMs: intIn(50, 600_000).default(1000).describe('A scan without sidecar is taken once its size has not changed for this long.'),
+  maxSidecarBytes: intIn(1024, 16 << 20).default(65_536).describe('Largest sidecar (JSON or XML) read, in bytes; a larger one fails the scan (moved to failed/ with the reason).'),
+  retentionDays: intIn(1, 3650).default(30).describe('Files in processedDir and failedDir older than this many days are deleted (checked at start and hourly).'),
   xmlFields: xmlFields.optional().describe('Map from our sidecar field (scanId, time, pixelMm, plate, vehicle, containerCode) to an element path in the vendor XML, e.g. { plate: "ScanInfo/LicensePlate" }.'),
 }).describe('Completed scans dropped into a folder as image files with a sidecar.');
 

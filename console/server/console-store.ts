@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { ensurePrivateFile } from '../../core/data-files.js';
 import type { Alert, AlertEvent, Disposition, ScanResult, Verdict } from '../../core/domain.js';
 import type { AlertRecord, AuditEntry, ScanRow } from './messages.js';
 import type { Session, SessionPersistence } from './sessions.js';
@@ -68,7 +67,7 @@ export class ConsoleStore implements SessionPersistence {
 
   constructor(path: string) {
     this.path = path;
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    ensurePrivateFile(path);
     try {
       this.#db = new Database(path);
     } catch (err) {
@@ -125,6 +124,19 @@ export class ConsoleStore implements SessionPersistence {
   /** Deletes scans that started before `before` (ISO); alerts, their events and the audit log stay. */
   pruneScans(before: string): number {
     return this.#db.prepare('DELETE FROM scans WHERE started_at < ?').run(before).changes;
+  }
+
+  /**
+   * Deletes what else grows without end, older than `before` (ISO): audit entries, and closed
+   * alerts (a disposition recorded) with their events. Open alerts stay whatever their age.
+   */
+  pruneRecords(before: string): { audit: number; alerts: number; events: number } {
+    return this.#db.transaction(() => {
+      const audit = this.#db.prepare('DELETE FROM audit WHERE at < ?').run(before).changes;
+      const events = this.#db.prepare('DELETE FROM alert_events WHERE alert_id IN (SELECT alert_id FROM alerts WHERE disposition IS NOT NULL AND raised_at < ?)').run(before).changes;
+      const alerts = this.#db.prepare('DELETE FROM alerts WHERE disposition IS NOT NULL AND raised_at < ?').run(before).changes;
+      return { audit, alerts, events };
+    })();
   }
 
   listScans(q: ScanQuery = {}): ScanRow[] {

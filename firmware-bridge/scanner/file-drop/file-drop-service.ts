@@ -1,5 +1,6 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { DeviceState, ScanImage } from '../../../core/domain.js';
 import type { EventBus } from '../../../core/event-bus.js';
@@ -7,6 +8,7 @@ import type { LaneEvents } from '../../../core/events.js';
 import { deviceStatus } from '../../../core/health.js';
 import type { Logger } from '../../../core/logger.js';
 import type { Service } from '../../../core/service.js';
+import { DATA_DIR_MODE, DATA_FILE_MODE } from '../../../core/data-files.js';
 import { uuidv7 } from '../../../core/ids.js';
 import type { ScannerTranslator } from '../translator.js';
 import { decodeScanImage } from './image-decode.js';
@@ -31,6 +33,40 @@ export interface FileDropOptions {
   pollMs?: number;
   /** Longest wait for a taken scan's decision before its files are moved anyway (default 120 s). */
   decisionWaitMs?: number;
+  /** Largest sidecar read, in bytes (config scanner.fileDrop.maxSidecarBytes; default 64 KiB). */
+  maxSidecarBytes?: number;
+  /** Files in processed/ and failed/ older than this many days are deleted (scanner.fileDrop.retentionDays; default 30). */
+  retentionDays?: number;
+}
+
+export const FILE_DROP_DEFAULTS = { maxSidecarBytes: 65_536, retentionDays: 30 } as const;
+/** Largest image file read (a 32 Mi pixel 16-bit image is 64 MiB uncompressed; TIFF may be). */
+const MAX_IMAGE_FILE_BYTES = 256 << 20;
+/** How often processed/ and failed/ are pruned. */
+const RETENTION_EVERY_MS = 3600_000;
+
+/**
+ * Reads a file that must be a regular file, not through a symbolic link (O_NOFOLLOW: a link
+ * swapped in after the listing is refused too), and at most `maxBytes` long.
+ */
+async function readRegularFile(path: string, maxBytes: number, what: string): Promise<Buffer> {
+  let fh;
+  try {
+    fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new Error(`${basename(path)} is a symbolic link: the drop folder takes regular files only (links are not followed)`, { cause: err });
+    throw err;
+  }
+  try {
+    const s = await fh.stat();
+    if (!s.isFile()) throw new Error(`${basename(path)} is not a regular file`);
+    if (s.size > maxBytes) throw new Error(`${what} ${basename(path)} is ${s.size} bytes, more than the ${maxBytes} accepted${what === 'sidecar' ? ' (scanner.fileDrop.maxSidecarBytes)' : ''}`);
+    const buf = Buffer.alloc(s.size);
+    const { bytesRead } = await fh.read(buf, 0, s.size, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Longest wait for a taken scan's decision before its files are moved all the same. */
@@ -80,6 +116,7 @@ export class FileDropService implements Service {
   /** The scan being taken waits for its decision through these. */
   #awaitDecision: ((scanId: string) => void) | null = null;
   #offDecided: (() => void) | null = null;
+  #retentionTimer: NodeJS.Timeout | null = null;
 
   constructor(opts: FileDropOptions) {
     this.#o = opts;
@@ -104,12 +141,17 @@ export class FileDropService implements Service {
     const pollMs = this.#o.pollMs ?? Math.max(20, Math.min(250, Math.floor(this.#o.stableMs / 4)));
     this.#timer = setInterval(() => this.#kick(), pollMs);
     this.#timer.unref();
+    void this.#prune();
+    this.#retentionTimer = setInterval(() => void this.#prune(), RETENTION_EVERY_MS);
+    this.#retentionTimer.unref();
     this.#kick();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
+    if (this.#retentionTimer) clearInterval(this.#retentionTimer);
+    this.#retentionTimer = null;
     this.#watcher?.close();
     this.#watcher = null;
     // The lane pipeline is still running: the scan in hand gets its decision, then its files move.
@@ -171,15 +213,22 @@ export class FileDropService implements Service {
       if (this.#stopped) return;
       const sig = new Map<string, string>();
       let isFile = true;
+      let link: string | null = null;
       for (const f of [c.high, c.low, c.sidecar]) {
         if (!f) continue;
         try {
-          const s = await stat(join(this.#dir, f));
-          if (!s.isFile()) isFile = false;
+          // lstat: a symbolic link is never followed (it could point at any file the service can read).
+          const s = await lstat(join(this.#dir, f));
+          if (s.isSymbolicLink()) link = f;
+          else if (!s.isFile()) isFile = false;
           sig.set(f, `${s.size}:${s.mtimeMs}`);
         } catch {
           sig.set(f, 'gone');
         }
+      }
+      if (link) {
+        await this.#fail(c, `${link} is a symbolic link: the drop folder takes regular files only (links are not followed)`);
+        continue;
       }
       if (!isFile) continue;
       const prev = this.#seen.get(stem);
@@ -209,11 +258,11 @@ export class FileDropService implements Service {
     let image: ScanImage;
     const notes: string[] = [];
     try {
-      const high = await decodeScanImage(join(dir, c.high!));
+      const high = await decodeScanImage(await readRegularFile(join(dir, c.high!), MAX_IMAGE_FILE_BYTES, 'image'));
       notes.push(...high.notes.map((n) => `${c.high}: ${n}`));
       image = { width: high.width, height: high.height, pixelMm: info.pixelMm ?? this.#o.defaultPixelMm, high: high.pixels, missing: new Uint8Array(high.width) };
       if (c.low) {
-        const low = await decodeScanImage(join(dir, c.low));
+        const low = await decodeScanImage(await readRegularFile(join(dir, c.low), MAX_IMAGE_FILE_BYTES, 'image'));
         notes.push(...low.notes.map((n) => `${c.low}: ${n}`));
         if (low.width !== high.width || low.height !== high.height) throw new Error(`low-energy image ${c.low} is ${low.width}x${low.height} but ${c.high} is ${high.width}x${high.height}`);
         image.low = low.pixels;
@@ -225,7 +274,7 @@ export class FileDropService implements Service {
       return this.#fail(c, `cannot decode the scan image: ${(err as Error).message}`);
     }
     for (const n of notes) this.#o.log.warn({ stem: c.stem }, `file drop: ${n}`);
-    const mtime = await stat(join(dir, c.high!)).then((s) => s.mtime.toISOString(), () => new Date().toISOString());
+    const mtime = await lstat(join(dir, c.high!)).then((s) => s.mtime.toISOString(), () => new Date().toISOString());
     const scannerScanId = info.scanId ?? c.stem;
     const at = info.time ?? mtime;
     this.#taken++;
@@ -261,7 +310,7 @@ export class FileDropService implements Service {
   }
 
   async #sidecar(name: string): Promise<FileScanInfo> {
-    const text = await readFile(join(this.#dir, name), 'utf8');
+    const text = (await readRegularFile(join(this.#dir, name), this.#o.maxSidecarBytes ?? FILE_DROP_DEFAULTS.maxSidecarBytes, 'sidecar')).toString('utf8');
     if (name.toLowerCase().endsWith('.json')) return parseJsonSidecar(text, name);
     if (!this.#o.xmlFields || Object.keys(this.#o.xmlFields).length === 0) {
       this.#o.log.warn(`file drop: ${name} is an XML sidecar but scanner.fileDrop.xmlFields maps no field; its content is ignored`);
@@ -273,7 +322,7 @@ export class FileDropService implements Service {
   async #fail(c: Candidate, reason: string): Promise<void> {
     this.#o.log.error({ stem: c.stem }, `file drop: scan ${c.stem} not taken: ${reason}; moved to ${this.#failed}`);
     if (!(await this.#move(c, this.#failed))) return;
-    await writeFile(join(this.#failed, `${c.stem}.reason.txt`), `${new Date().toISOString()} ${reason}\n`).catch((err: Error) =>
+    await writeFile(join(this.#failed, `${c.stem}.reason.txt`), `${new Date().toISOString()} ${reason}\n`, { mode: DATA_FILE_MODE }).catch((err: Error) =>
       this.#o.log.error({ err }, `file drop: cannot write ${c.stem}.reason.txt in ${this.#failed}: ${err.message}`),
     );
     this.#failedCount++;
@@ -284,11 +333,11 @@ export class FileDropService implements Service {
   /** Moves a scan's files; on failure says so and keeps them (they are retried next listing). */
   async #move(c: Candidate, to: string): Promise<boolean> {
     try {
-      await mkdir(to, { recursive: true });
+      await mkdir(to, { recursive: true, mode: DATA_DIR_MODE });
       for (const f of [c.high, c.low, c.sidecar]) {
         if (!f) continue;
         let target = join(to, basename(f));
-        if (await stat(target).then(() => true, () => false)) target = join(to, `${Date.now()}-${basename(f)}`);
+        if (await lstat(target).then(() => true, () => false)) target = join(to, `${Date.now()}-${basename(f)}`);
         await rename(join(this.#dir, f), target);
       }
       return true;
@@ -296,6 +345,39 @@ export class FileDropService implements Service {
       this.#status('fault', `cannot move scan ${c.stem} to ${to}: ${(err as Error).message}; check the folder's permissions`);
       return false;
     }
+  }
+
+  /** Deletes files in processed/ and failed/ older than retentionDays (by modification time). */
+  async #prune(): Promise<number> {
+    const days = this.#o.retentionDays ?? FILE_DROP_DEFAULTS.retentionDays;
+    const before = Date.now() - days * 86_400_000;
+    let n = 0;
+    for (const dir of [this.#processed, this.#failed]) {
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch {
+        continue; // not there yet
+      }
+      for (const name of names) {
+        try {
+          const s = await lstat(join(dir, name));
+          if (s.mtimeMs < before && !s.isDirectory()) {
+            await rm(join(dir, name), { force: true });
+            n++;
+          }
+        } catch (err) {
+          this.#o.log.warn({ err }, `file drop: cannot remove ${join(dir, name)} (older than ${days} days): ${(err as Error).message}`);
+        }
+      }
+    }
+    if (n > 0) this.#o.log.info(`file drop: ${n} file(s) older than ${days} days removed from ${this.#processed} and ${this.#failed} (scanner.fileDrop.retentionDays)`);
+    return n;
+  }
+
+  /** Runs the retention pass now (tests). */
+  pruneNow(): Promise<number> {
+    return this.#prune();
   }
 
   #status(state: DeviceState, detail: string, force = false): void {

@@ -1,3 +1,6 @@
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConsoleStore } from '../../../../console/server/console-store.js';
 import type { Alert, AlertEvent, ScanResult } from '../../../../core/domain.js';
@@ -94,3 +97,29 @@ describe('ConsoleStore alerts', () => {
     expect(store.listAudit({ action: 'login', limit: 1 })).toHaveLength(1);
   });
 });
+
+describe('ConsoleStore retention and file mode', () => {
+  it('prunes audit entries and closed alerts with their events older than the cut-off; open alerts stay', () => {
+    const closed = alertFor(result('C', { verdict: 'person', score: 0.9 }))!;
+    const open = alertFor(result('O', { verdict: 'person', score: 0.9 }))!;
+    store.recordAlert({ ...closed, raisedAt: '2025-01-01T00:00:00.000Z' });
+    store.recordAlert({ ...open, raisedAt: '2025-01-01T00:00:00.000Z' });
+    store.applyEvent(event(closed.alertId, 'false-alarm'));
+    store.audit({ user: 'alice', action: 'login' });
+    const r = store.pruneRecords('2099-01-01T00:00:00.000Z');
+    expect(r).toEqual({ audit: 1, alerts: 1, events: 1 });
+    expect(store.getAlert(closed.alertId)).toBeNull();
+    expect(store.getAlert(open.alertId)).not.toBeNull();
+    expect(store.listAudit()).toEqual([]);
+  });
+
+  it('creates its database readable by the service account only', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'console-store-')), 'data', 'console.sqlite');
+    const s = new ConsoleStore(path);
+    s.audit({ action: 'x' });
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(statSync(dirname(path)).mode & 0o777).toBe(0o700);
+    s.close();
+  });
+});
+

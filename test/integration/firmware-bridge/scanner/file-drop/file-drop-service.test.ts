@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,6 +18,7 @@ import { encodeGrey16Tiff, SIM_XML_FIELDS, writeFileDropScan } from '../../../..
 import { patternScan } from '../../../../helpers/line-stream.js';
 
 let dir: string;
+const dirs: string[] = [];
 let svc: FileDropService | null = null;
 let pipeline: LanePipeline | null = null;
 beforeEach(() => {
@@ -29,9 +30,10 @@ afterEach(async () => {
   await pipeline?.stop();
   pipeline = null;
   rmSync(dir, { recursive: true, force: true });
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function service(o: { stableMs?: number; xmlFields?: Record<string, string> } = {}) {
+function service(o: { stableMs?: number; xmlFields?: Record<string, string>; maxSidecarBytes?: number; retentionDays?: number } = {}) {
   const bus = new EventBus<LaneEvents>(silentLogger());
   const translator = new ScannerTranslator({ laneId: 'lane-f', device: 'scanner', bus, log: silentLogger(), defaultPixelMm: 6, scanTimeoutMs: 5000 });
   const ends: LaneEvents['scan.end'][] = [];
@@ -45,7 +47,7 @@ function service(o: { stableMs?: number; xmlFields?: Record<string, string> } = 
   // The lane's real decision loop (no model: every scan 'unavailable'): the file drop moves a scan's files once it is decided.
   pipeline = new LanePipeline({ siteId: 'site-f', laneId: 'lane-f', bus, detector: new UnavailableDetector('no model in this test'), thresholds: { region: 0.3 }, log: silentLogger() });
   void pipeline.start();
-  svc = new FileDropService({ name: 'file-drop', device: 'scanner.filedrop', dir, stableMs: o.stableMs ?? 300, pollMs: 30, defaultPixelMm: 6, translator, bus, log: silentLogger(), ...(o.xmlFields ? { xmlFields: o.xmlFields } : {}) });
+  svc = new FileDropService({ name: 'file-drop', device: 'scanner.filedrop', dir, stableMs: o.stableMs ?? 300, pollMs: 30, defaultPixelMm: 6, translator, bus, log: silentLogger(), ...(o.xmlFields ? { xmlFields: o.xmlFields } : {}), ...(o.maxSidecarBytes ? { maxSidecarBytes: o.maxSidecarBytes } : {}), ...(o.retentionDays ? { retentionDays: o.retentionDays } : {}) });
   return { svc, ends, begins, status, decided, bus };
 }
 
@@ -184,6 +186,50 @@ describe('FileDropService', () => {
     expect(readFileSync(join(dir, 'failed', 'broken.reason.txt'), 'utf8')).toMatch(/cannot decode the scan image/);
     expect(readFileSync(join(dir, 'failed', 'badside.reason.txt'), 'utf8')).toMatch(/pixelMm "wide" is not a pixel pitch/);
     expect(status.at(-1)).toMatchObject({ device: 'scanner.filedrop', state: 'ok', info: { failed: 2, taken: 0 } });
+  });
+
+  it('refuses symbolic links without reading through them; the reason names the link, never the content', async () => {
+    const secretDir = mkdtempSync(join(tmpdir(), 'ce-secret-'));
+    dirs.push(secretDir);
+    const secret = join(secretDir, 'key.json');
+    writeFileSync(secret, JSON.stringify({ scanId: 'TOP-SECRET-VALUE' }), { mode: 0o600 });
+    const s = patternScan(1, 20, 8, false);
+    writeFileSync(join(dir, 'linked.png'), await encodeGrey16Png(s.high, s.width, s.height));
+    symlinkSync(secret, join(dir, 'linked.json'));
+    const { svc, ends } = service({ stableMs: 100 });
+    await svc.start();
+    await expect.poll(() => svc.failed, { timeout: 5000 }).toBe(1);
+    expect(ends).toHaveLength(0);
+    const reason = readFileSync(join(dir, 'failed', 'linked.reason.txt'), 'utf8');
+    expect(reason).toContain('linked.json is a symbolic link');
+    expect(reason).not.toContain('TOP-SECRET');
+    expect(statSync(join(dir, 'failed', 'linked.reason.txt')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'failed')).mode & 0o777).toBe(0o700);
+    expect(readFileSync(secret, 'utf8')).toContain('TOP-SECRET'); // the target itself is left alone
+  });
+
+  it('fails a sidecar over maxSidecarBytes without parsing it', async () => {
+    const s = patternScan(1, 20, 8, false);
+    writeFileSync(join(dir, 'fat.png'), await encodeGrey16Png(s.high, s.width, s.height));
+    writeFileSync(join(dir, 'fat.json'), JSON.stringify({ scanId: 'FAT', pad: 'x'.repeat(5000) }));
+    const { svc, ends } = service({ stableMs: 100, maxSidecarBytes: 4096 });
+    await svc.start();
+    await expect.poll(() => svc.failed, { timeout: 5000 }).toBe(1);
+    expect(ends).toHaveLength(0);
+    expect(readFileSync(join(dir, 'failed', 'fat.reason.txt'), 'utf8')).toMatch(/sidecar fat\.json is \d+ bytes, more than the 4096 accepted/);
+  });
+
+  it('deletes files older than retentionDays from processed/ and failed/, and keeps newer ones', async () => {
+    mkdirSync(join(dir, 'processed'));
+    mkdirSync(join(dir, 'failed'));
+    for (const f of ['processed/old.png', 'failed/old.reason.txt', 'processed/new.png']) writeFileSync(join(dir, f), 'x');
+    const old = new Date(Date.now() - 31 * 86_400_000);
+    utimesSync(join(dir, 'processed/old.png'), old, old);
+    utimesSync(join(dir, 'failed/old.reason.txt'), old, old);
+    const { svc } = service({ retentionDays: 30 });
+    expect(await svc.pruneNow()).toBe(2);
+    expect(readdirSync(join(dir, 'processed'))).toEqual(['new.png']);
+    expect(readdirSync(join(dir, 'failed'))).toEqual([]);
   });
 
   it('reports a missing drop folder as a fault and recovers when it appears', async () => {
