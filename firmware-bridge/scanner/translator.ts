@@ -62,7 +62,7 @@ interface OpenScan {
  */
 export class ScannerTranslator {
   readonly counters: ScanCounters = { scansBegun: 0, scansCompleted: 0, scansAborted: 0, missingLines: 0, droppedLines: 0, lateLines: 0, headerErrors: 0, lineCountErrors: 0 };
-  readonly #o: ScannerTranslatorOptions;
+  readonly #options: ScannerTranslatorOptions;
   readonly #asm: LineAssembler;
   #open: OpenScan | null = null;
   /** Key of the last scan that ended, so stray lines after its end do not reopen it. */
@@ -78,7 +78,7 @@ export class ScannerTranslator {
   #published: { state: DeviceState; detail: string } | null = null;
 
   constructor(opts: ScannerTranslatorOptions) {
-    this.#o = opts;
+    this.#options = opts;
     this.#asm = new LineAssembler({
       batchLines: opts.batchLines ?? ASSEMBLER_DEFAULTS.batchLines,
       batchMs: opts.batchMs ?? ASSEMBLER_DEFAULTS.batchMs,
@@ -87,7 +87,7 @@ export class ScannerTranslator {
       now: opts.now,
       onBatch: (b) => {
         const scanId = this.#open?.meta.scanId;
-        if (scanId) this.#o.bus.emit('scan.lines', { scanId, ...b });
+        if (scanId) this.#options.bus.emit('scan.lines', { scanId, ...b });
       },
       onTimeout: (silentMs) => this.#abort('timeout', `no line for ${silentMs} ms (scanner.scanTimeoutMs ${opts.scanTimeoutMs})`),
     });
@@ -102,11 +102,14 @@ export class ScannerTranslator {
   frame(f: Frame): void {
     switch (f.type) {
       case 'line':
-        return this.#line(f);
+        this.#line(f);
+        return;
       case 'scanBegin':
-        return this.#begin(f);
+        this.#begin(f);
+        return;
       case 'scanEnd':
-        return this.#end(f);
+        this.#end(f);
+        return;
       case 'fault': {
         this.#fault = `fault ${f.code}: ${f.text}`;
         if (this.#open) this.#abort('scanner-fault', `scanner reported ${this.#fault}`);
@@ -133,7 +136,7 @@ export class ScannerTranslator {
       case 'heartbeat':
         return;
       default:
-        this.#o.log.debug({ type: f.type, seq: f.seq }, `${this.#o.device}: host command frame ${f.type} received from the scanner; ignored`);
+        this.#options.log.debug({ type: f.type, seq: f.seq }, `${this.#options.device}: host command frame ${f.type} received from the scanner; ignored`);
     }
   }
 
@@ -152,12 +155,12 @@ export class ScannerTranslator {
    * stem. Returns the edge's scan id.
    */
   fileScan(meta: Omit<ScanMeta, 'laneId' | 'source'>, image: ScanImage, endedAt: string): string {
-    const full: ScanMeta = { ...meta, laneId: this.#o.laneId, source: 'file' };
+    const full: ScanMeta = { ...meta, laneId: this.#options.laneId, source: 'file' };
     this.counters.scansBegun++;
-    this.#o.bus.emit('scan.begin', full);
+    this.#options.bus.emit('scan.begin', full);
     const scan: CompletedScan = { meta: full, endedAt, image };
     this.counters.scansCompleted++;
-    this.#o.bus.emit('scan.end', scan);
+    this.#options.bus.emit('scan.end', scan);
     return full.scanId;
   }
 
@@ -203,13 +206,13 @@ export class ScannerTranslator {
     const unchanged = this.#published && this.#published.state === state && this.#published.detail === detail;
     if (unchanged && !force) return;
     this.#published = { state, detail };
-    const info: Record<string, string | number | boolean | null> = { ...(this.#o.frameCounters ?? {}), ...this.counters };
+    const info: Record<string, string | number | boolean | null> = { ...(this.#options.frameCounters ?? {}), ...this.counters };
     info.scannerState = this.#scannerState;
     info.interlocksOk = this.#interlocksOk;
     info.radiationOn = this.#radiationOn;
     info.speedKmh = this.#speedKmh;
     info.device = this.#deviceName;
-    this.#o.bus.emit('device.status', deviceStatus(this.#o.device, state, detail, info));
+    this.#options.bus.emit('device.status', deviceStatus(this.#options.device, state, detail, info));
   }
 
   #begin(f: ScanBeginFrame): void {
@@ -220,15 +223,15 @@ export class ScannerTranslator {
     if (f.vehicleClass) vehicle.class = f.vehicleClass;
     if (f.speedKmh !== null) vehicle.speedKmh = f.speedKmh;
     const startedAt = Number.isFinite(f.startedAtMs) && f.startedAtMs > 0 ? new Date(f.startedAtMs) : new Date();
-    const problem = scanBeginProblem(f, this.#o.maxLines ?? ASSEMBLER_DEFAULTS.maxLines);
+    const problem = scanBeginProblem(f, this.#options.maxLines ?? ASSEMBLER_DEFAULTS.maxLines);
     const meta: ScanMeta = {
       scanId: uuidv7(),
       scannerScanId: f.scanId || this.#derivedId(f.scanKey, startedAt),
-      laneId: this.#o.laneId,
+      laneId: this.#options.laneId,
       startedAt: startedAt.toISOString(),
       channels: f.channels,
       energies: f.energies,
-      pixelMm: f.pixelMm > 0 && Number.isFinite(f.pixelMm) && !problem ? f.pixelMm : this.#o.defaultPixelMm,
+      pixelMm: f.pixelMm > 0 && Number.isFinite(f.pixelMm) && !problem ? f.pixelMm : this.#options.defaultPixelMm,
       ...(f.lineRateHz > 0 && Number.isFinite(f.lineRateHz) && !problem ? { lineRateHz: f.lineRateHz } : {}),
       ...(Object.keys(vehicle).length ? { vehicle } : {}),
       source: 'stream',
@@ -241,8 +244,8 @@ export class ScannerTranslator {
       this.counters.scansAborted++;
       this.#lastKey = f.scanKey;
       const detail = `scan-begin refused: ${problem} (see docs/protocols/scanner-line-protocol.md)`;
-      this.#o.log.warn({ scanId: meta.scanId, scannerScanId: meta.scannerScanId, scanKey: f.scanKey }, `${this.#o.device}: scan ${scanLabel(meta)} ${detail}`);
-      this.#o.bus.emit('scan.aborted', { scanId: meta.scanId, laneId: this.#o.laneId, reason: 'scanner-fault', detail, at: new Date().toISOString(), meta });
+      this.#options.log.warn({ scanId: meta.scanId, scannerScanId: meta.scannerScanId, scanKey: f.scanKey }, `${this.#options.device}: scan ${scanLabel(meta)} ${detail}`);
+      this.#options.bus.emit('scan.aborted', { scanId: meta.scanId, laneId: this.#options.laneId, reason: 'scanner-fault', detail, at: new Date().toISOString(), meta });
       this.publishStatus(true);
       return;
     }
@@ -254,7 +257,7 @@ export class ScannerTranslator {
     this.#fault = null;
     this.#asm.begin({ channels: meta.channels, energies: meta.energies, pixelMm: meta.pixelMm, expectedLines });
     this.counters.scansBegun++;
-    this.#o.bus.emit('scan.begin', meta);
+    this.#options.bus.emit('scan.begin', meta);
     this.publishStatus();
   }
 
@@ -268,9 +271,10 @@ export class ScannerTranslator {
       // Its scan-begin was lost: open the scan from what the line says, so the scan is still reported.
       const energies = f.energyMask === 1 ? 1 : 2;
       const now = new Date();
-      this.#o.log.warn({ scanKey: f.scanKey, offset: f.offset }, `${this.#o.device}: line for scan key ${f.scanKey} without its scan-begin (lost); scan opened from the line (${f.channels} channels, ${energies} energies, pixel ${this.#o.defaultPixelMm} mm from config)`);
-      this.#openScan(f.scanKey, { scanId: uuidv7(), scannerScanId: this.#derivedId(f.scanKey, now), laneId: this.#o.laneId, startedAt: now.toISOString(), channels: f.channels, energies, pixelMm: this.#o.defaultPixelMm, source: 'stream' }, 0);
-      return this.#line(f);
+      this.#options.log.warn({ scanKey: f.scanKey, offset: f.offset }, `${this.#options.device}: line for scan key ${f.scanKey} without its scan-begin (lost); scan opened from the line (${f.channels} channels, ${energies} energies, pixel ${this.#options.defaultPixelMm} mm from config)`);
+      this.#openScan(f.scanKey, { scanId: uuidv7(), scannerScanId: this.#derivedId(f.scanKey, now), laneId: this.#options.laneId, startedAt: now.toISOString(), channels: f.channels, energies, pixelMm: this.#options.defaultPixelMm, source: 'stream' }, 0);
+      this.#line(f);
+      return;
     }
     const outcome = f.scanKey !== open.key ? 'other-scan' : this.#asm.addLine(f.lineIndex, f.channels, f.energyMask, f.samples);
     if (outcome === 'late') this.counters.lateLines++;
@@ -285,7 +289,7 @@ export class ScannerTranslator {
           shape: `${f.channels} channels / energy mask ${f.energyMask} differ from the scan-begin's ${open.meta.channels} channels / ${open.meta.energies} energies`,
           'no-scan': 'no scan is open',
         };
-        this.#o.log.warn({ scanId: open.meta.scanId, scannerScanId: open.meta.scannerScanId, lineIndex: f.lineIndex, outcome }, `${this.#o.device}: line ${f.lineIndex} of scan ${scanLabel(open.meta)} dropped: ${why[outcome] ?? outcome} (further such lines of this scan are counted in droppedLines, not logged)`);
+        this.#options.log.warn({ scanId: open.meta.scanId, scannerScanId: open.meta.scannerScanId, lineIndex: f.lineIndex, outcome }, `${this.#options.device}: line ${f.lineIndex} of scan ${scanLabel(open.meta)} dropped: ${why[outcome] ?? outcome} (further such lines of this scan are counted in droppedLines, not logged)`);
       }
     }
   }
@@ -293,16 +297,23 @@ export class ScannerTranslator {
   #end(f: ScanEndFrame): void {
     const open = this.#open;
     if (!open || open.key !== f.scanKey) {
-      this.#o.log.warn({ scanKey: f.scanKey }, `${this.#o.device}: scan-end for scan key ${f.scanKey}, which is not open; ignored`);
+      this.#options.log.warn({ scanKey: f.scanKey }, `${this.#options.device}: scan-end for scan key ${f.scanKey}, which is not open; ignored`);
       return;
     }
     if (f.outcome === 'aborted-by-host') {
       // Outcome 1 answers an abort command: an operator's only when this edge sent one for the scan.
-      if (open.abortRequested) return this.#abort('operator-abort', `the scanner ended the scan on the abort command sent by this edge (${open.abortRequested})`);
-      return this.#abort('scanner-fault', 'the scanner ended the scan as aborted on a host abort command, but this edge sent none for it (another host, or the scanner\'s own console?)');
+      if (open.abortRequested) this.#abort('operator-abort', `the scanner ended the scan on the abort command sent by this edge (${open.abortRequested})`);
+      else this.#abort('scanner-fault', "the scanner ended the scan as aborted on a host abort command, but this edge sent none for it (another host, or the scanner's own console?)");
+      return;
     }
-    if (f.outcome === 'aborted-by-scanner') return this.#abort('scanner-fault', 'the scanner ended the scan as aborted');
-    if (this.#asm.received === 0) return this.#abort('scanner-fault', `the scanner closed the scan without sending any line (announced ${f.lineCount})`);
+    if (f.outcome === 'aborted-by-scanner') {
+      this.#abort('scanner-fault', 'the scanner ended the scan as aborted');
+      return;
+    }
+    if (this.#asm.received === 0) {
+      this.#abort('scanner-fault', `the scanner closed the scan without sending any line (announced ${f.lineCount})`);
+      return;
+    }
     const image = this.#asm.finish(f.lineCount);
     const beyond = this.#asm.declaredBeyond;
     this.#closed(open);
@@ -310,10 +321,10 @@ export class ScannerTranslator {
     this.counters.missingLines += countMissing(image) + (beyond !== null ? beyond - image.width : 0);
     if (beyond !== null) {
       this.counters.lineCountErrors++;
-      this.#o.log.warn({ scanId: open.meta.scanId, scannerScanId: open.meta.scannerScanId, declared: beyond, arrived: this.#asm.received }, `${this.#o.device}: scan-end of ${scanLabel(open.meta)} declares ${beyond} lines but the scan ends at line ${image.width} (${this.#asm.received} arrived): protocol error, the missing lines are not filled in and the scan is reported incomplete`);
+      this.#options.log.warn({ scanId: open.meta.scanId, scannerScanId: open.meta.scannerScanId, declared: beyond, arrived: this.#asm.received }, `${this.#options.device}: scan-end of ${scanLabel(open.meta)} declares ${beyond} lines but the scan ends at line ${image.width} (${this.#asm.received} arrived): protocol error, the missing lines are not filled in and the scan is reported incomplete`);
     }
     const endedAt = Number.isFinite(f.endedAtMs) && f.endedAtMs > 0 ? new Date(f.endedAtMs) : new Date();
-    this.#o.bus.emit('scan.end', { meta: open.meta, endedAt: endedAt.toISOString(), image, ...(beyond !== null ? { declaredLines: beyond } : {}) });
+    this.#options.bus.emit('scan.end', { meta: open.meta, endedAt: endedAt.toISOString(), image, ...(beyond !== null ? { declaredLines: beyond } : {}) });
   }
 
   #abort(reason: AbortReason, detail: string): void {
@@ -323,10 +334,10 @@ export class ScannerTranslator {
     this.#closed(open);
     this.counters.scansAborted++;
     if (partial) this.counters.missingLines += countMissing(partial);
-    this.#o.log.warn({ scanId: open.meta.scanId, scannerScanId: open.meta.scannerScanId, reason, lines: partial?.width ?? 0 }, `${this.#o.device}: scan ${scanLabel(open.meta)} aborted (${reason}): ${detail}`);
-    this.#o.bus.emit('scan.aborted', {
+    this.#options.log.warn({ scanId: open.meta.scanId, scannerScanId: open.meta.scannerScanId, reason, lines: partial?.width ?? 0 }, `${this.#options.device}: scan ${scanLabel(open.meta)} aborted (${reason}): ${detail}`);
+    this.#options.bus.emit('scan.aborted', {
       scanId: open.meta.scanId,
-      laneId: this.#o.laneId,
+      laneId: this.#options.laneId,
       reason,
       detail,
       at: new Date().toISOString(),
@@ -341,7 +352,7 @@ export class ScannerTranslator {
   }
 
   #derivedId(key: number, at: Date): string {
-    return `${this.#o.device}-${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${key}`;
+    return `${this.#options.device}-${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${key}`;
   }
 }
 

@@ -100,7 +100,7 @@ interface Candidate {
  */
 export class FileDropService implements Service {
   readonly name: string;
-  readonly #o: FileDropOptions;
+  readonly #options: FileDropOptions;
   readonly #dir: string;
   readonly #processed: string;
   readonly #failed: string;
@@ -119,7 +119,7 @@ export class FileDropService implements Service {
   #retentionTimer: NodeJS.Timeout | null = null;
 
   constructor(opts: FileDropOptions) {
-    this.#o = opts;
+    this.#options = opts;
     this.name = opts.name;
     this.#dir = resolve(opts.dir);
     this.#processed = resolve(opts.processedDir ?? join(opts.dir, 'processed'));
@@ -135,10 +135,10 @@ export class FileDropService implements Service {
 
   async start(): Promise<void> {
     this.#stopped = false;
-    this.#offDecided ??= this.#o.bus.on('scan.decided', this.name, ({ result }) => {
+    this.#offDecided ??= this.#options.bus.on('scan.decided', this.name, ({ result }) => {
       this.#awaitDecision?.(result.scanId);
     });
-    const pollMs = this.#o.pollMs ?? Math.max(20, Math.min(250, Math.floor(this.#o.stableMs / 4)));
+    const pollMs = this.#options.pollMs ?? Math.max(20, Math.min(250, Math.floor(this.#options.stableMs / 4)));
     this.#timer = setInterval(() => this.#kick(), pollMs);
     this.#timer.unref();
     void this.#prune();
@@ -239,8 +239,8 @@ export class FileDropService implements Service {
       if (!same) continue; // changed since the last listing (or first seen): look again next time
       const quiet = now - c.changedAt;
       if (c.high && c.sidecar) await this.#take(c);
-      else if (c.high && quiet >= this.#o.stableMs) await this.#take(c);
-      else if (!c.high && quiet >= Math.max(this.#o.stableMs, 10_000)) await this.#fail(c, `no image came with ${[c.low, c.sidecar].filter(Boolean).join(' and ')} in ${Math.round(quiet / 1000)} s (expected ${stem}.png, .tif or .jpg)`);
+      else if (c.high && quiet >= this.#options.stableMs) await this.#take(c);
+      else if (!c.high && quiet >= Math.max(this.#options.stableMs, 10_000)) await this.#fail(c, `no image came with ${[c.low, c.sidecar].filter(Boolean).join(' and ')} in ${Math.round(quiet / 1000)} s (expected ${stem}.png, .tif or .jpg)`);
     }
     for (const stem of this.#seen.keys()) if (!groups.has(stem)) this.#seen.delete(stem);
   }
@@ -252,7 +252,7 @@ export class FileDropService implements Service {
       if (c.sidecar) info = await this.#sidecar(c.sidecar);
     } catch (err) {
       // A sidecar that does not parse may still be being written: give it stableMs.
-      if (Date.now() - c.changedAt < this.#o.stableMs) return;
+      if (Date.now() - c.changedAt < this.#options.stableMs) return;
       return this.#fail(c, (err as Error).message);
     }
     let image: ScanImage;
@@ -260,7 +260,7 @@ export class FileDropService implements Service {
     try {
       const high = await decodeScanImage(await readRegularFile(join(dir, c.high!), MAX_IMAGE_FILE_BYTES, 'image'));
       notes.push(...high.notes.map((n) => `${c.high}: ${n}`));
-      image = { width: high.width, height: high.height, pixelMm: info.pixelMm ?? this.#o.defaultPixelMm, high: high.pixels, missing: new Uint8Array(high.width) };
+      image = { width: high.width, height: high.height, pixelMm: info.pixelMm ?? this.#options.defaultPixelMm, high: high.pixels, missing: new Uint8Array(high.width) };
       if (c.low) {
         const low = await decodeScanImage(await readRegularFile(join(dir, c.low), MAX_IMAGE_FILE_BYTES, 'image'));
         notes.push(...low.notes.map((n) => `${c.low}: ${n}`));
@@ -270,16 +270,16 @@ export class FileDropService implements Service {
     } catch (err) {
       // An image that changed within stableMs may still be being written (some scanners write
       // the sidecar first): look again later; one that stays undecodable is failed.
-      if (Date.now() - c.changedAt < this.#o.stableMs) return;
+      if (Date.now() - c.changedAt < this.#options.stableMs) return;
       return this.#fail(c, `cannot decode the scan image: ${(err as Error).message}`);
     }
-    for (const n of notes) this.#o.log.warn({ stem: c.stem }, `file drop: ${n}`);
+    for (const n of notes) this.#options.log.warn({ stem: c.stem }, `file drop: ${n}`);
     const mtime = await lstat(join(dir, c.high!)).then((s) => s.mtime.toISOString(), () => new Date().toISOString());
     const scannerScanId = info.scanId ?? c.stem;
     const at = info.time ?? mtime;
     this.#taken++;
     this.#lastScanId = scannerScanId;
-    this.#o.log.info({ scannerScanId, files: [...c.sig.keys()] }, `file drop: scan ${scannerScanId} taken (${image.width} lines x ${image.height} channels${image.low ? ', dual energy' : ''})`);
+    this.#options.log.info({ scannerScanId, files: [...c.sig.keys()] }, `file drop: scan ${scannerScanId} taken (${image.width} lines x ${image.height} channels${image.low ? ', dual energy' : ''})`);
     // The files stay in the drop folder until the scan's result is in the outbox: if the process
     // dies before, the scan is journaled as open (reported as aborted, edge-restarted) and its
     // files are taken again at the next start.
@@ -289,20 +289,20 @@ export class FileDropService implements Service {
         if (id === scanId) resolveDecided();
       };
     });
-    this.#o.translator.fileScan(
+    this.#options.translator.fileScan(
       { scanId, scannerScanId, startedAt: at, channels: image.height, energies: image.low ? 2 : 1, pixelMm: image.pixelMm, ...(info.vehicle ? { vehicle: info.vehicle } : {}) },
       image,
       at,
     );
     let timer: NodeJS.Timeout | undefined;
-    const waitMs = this.#o.decisionWaitMs ?? DECISION_WAIT_MS;
+    const waitMs = this.#options.decisionWaitMs ?? DECISION_WAIT_MS;
     const timedOut = await Promise.race([
       decided.then(() => false),
       new Promise<boolean>((r) => (timer = setTimeout(() => r(true), waitMs))),
     ]);
     clearTimeout(timer);
     this.#awaitDecision = null;
-    if (timedOut) this.#o.log.error({ scanId, scannerScanId }, `file drop: scan ${scannerScanId} (edge ${scanId}) not decided within ${waitMs} ms; its files are moved to ${this.#processed} all the same, so that it is not taken twice`);
+    if (timedOut) this.#options.log.error({ scanId, scannerScanId }, `file drop: scan ${scannerScanId} (edge ${scanId}) not decided within ${waitMs} ms; its files are moved to ${this.#processed} all the same, so that it is not taken twice`);
     const moved = await this.#move(c, this.#processed);
     if (!moved) return;
     this.#seen.delete(c.stem);
@@ -310,20 +310,20 @@ export class FileDropService implements Service {
   }
 
   async #sidecar(name: string): Promise<FileScanInfo> {
-    const text = (await readRegularFile(join(this.#dir, name), this.#o.maxSidecarBytes ?? FILE_DROP_DEFAULTS.maxSidecarBytes, 'sidecar')).toString('utf8');
+    const text = (await readRegularFile(join(this.#dir, name), this.#options.maxSidecarBytes ?? FILE_DROP_DEFAULTS.maxSidecarBytes, 'sidecar')).toString('utf8');
     if (name.toLowerCase().endsWith('.json')) return parseJsonSidecar(text, name);
-    if (!this.#o.xmlFields || Object.keys(this.#o.xmlFields).length === 0) {
-      this.#o.log.warn(`file drop: ${name} is an XML sidecar but scanner.fileDrop.xmlFields maps no field; its content is ignored`);
+    if (!this.#options.xmlFields || Object.keys(this.#options.xmlFields).length === 0) {
+      this.#options.log.warn(`file drop: ${name} is an XML sidecar but scanner.fileDrop.xmlFields maps no field; its content is ignored`);
       return {};
     }
-    return parseXmlSidecar(text, name, this.#o.xmlFields);
+    return parseXmlSidecar(text, name, this.#options.xmlFields);
   }
 
   async #fail(c: Candidate, reason: string): Promise<void> {
-    this.#o.log.error({ stem: c.stem }, `file drop: scan ${c.stem} not taken: ${reason}; moved to ${this.#failed}`);
+    this.#options.log.error({ stem: c.stem }, `file drop: scan ${c.stem} not taken: ${reason}; moved to ${this.#failed}`);
     if (!(await this.#move(c, this.#failed))) return;
     await writeFile(join(this.#failed, `${c.stem}.reason.txt`), `${new Date().toISOString()} ${reason}\n`, { mode: DATA_FILE_MODE }).catch((err: Error) =>
-      this.#o.log.error({ err }, `file drop: cannot write ${c.stem}.reason.txt in ${this.#failed}: ${err.message}`),
+      this.#options.log.error({ err }, `file drop: cannot write ${c.stem}.reason.txt in ${this.#failed}: ${err.message}`),
     );
     this.#failedCount++;
     this.#seen.delete(c.stem);
@@ -349,7 +349,7 @@ export class FileDropService implements Service {
 
   /** Deletes files in processed/ and failed/ older than retentionDays (by modification time). */
   async #prune(): Promise<number> {
-    const days = this.#o.retentionDays ?? FILE_DROP_DEFAULTS.retentionDays;
+    const days = this.#options.retentionDays ?? FILE_DROP_DEFAULTS.retentionDays;
     const before = Date.now() - days * 86_400_000;
     let n = 0;
     for (const dir of [this.#processed, this.#failed]) {
@@ -367,11 +367,11 @@ export class FileDropService implements Service {
             n++;
           }
         } catch (err) {
-          this.#o.log.warn({ err }, `file drop: cannot remove ${join(dir, name)} (older than ${days} days): ${(err as Error).message}`);
+          this.#options.log.warn({ err }, `file drop: cannot remove ${join(dir, name)} (older than ${days} days): ${(err as Error).message}`);
         }
       }
     }
-    if (n > 0) this.#o.log.info(`file drop: ${n} file(s) older than ${days} days removed from ${this.#processed} and ${this.#failed} (scanner.fileDrop.retentionDays)`);
+    if (n > 0) this.#options.log.info(`file drop: ${n} file(s) older than ${days} days removed from ${this.#processed} and ${this.#failed} (scanner.fileDrop.retentionDays)`);
     return n;
   }
 
@@ -383,6 +383,6 @@ export class FileDropService implements Service {
   #status(state: DeviceState, detail: string, force = false): void {
     if (!force && this.#state?.state === state && this.#state.detail === detail) return;
     this.#state = { state, detail };
-    this.#o.bus.emit('device.status', deviceStatus(this.#o.device, state, detail, { taken: this.#taken, failed: this.#failedCount, lastScanId: this.#lastScanId }));
+    this.#options.bus.emit('device.status', deviceStatus(this.#options.device, state, detail, { taken: this.#taken, failed: this.#failedCount, lastScanId: this.#lastScanId }));
   }
 }
