@@ -136,7 +136,7 @@ describe('the console shows the second senses', () => {
       /heartbeat score 0\.\d{3} at signal quality 0\.\d\d, engine off/,
     );
     expect(await page.textContent('[data-testid=sense-xray]')).toContain('X-ray score 0.040');
-    const banner = page.locator('[data-testid=alert-banner][data-alert-id="S-SENSE-1-sensors"]');
+    const banner = page.locator('[data-testid=alert-banner]').filter({ hasText: 'PEOPLE SUSPECTED BY SENSORS' });
     await banner.waitFor();
     expect(await banner.textContent()).toContain('PEOPLE SUSPECTED BY SENSORS');
 
