@@ -9,7 +9,7 @@ import { createScannerServices } from './compose/scanner.js';
 import type { Lane, LaneContext, SiteContext } from './context.js';
 import { EventBus } from './event-bus.js';
 import type { LaneEvents } from './events.js';
-import { RuntimeHttpServer, sendJson } from './http-server.js';
+import { defaultAllowedHosts, RuntimeHttpServer, sendJson } from './http-server.js';
 import { LaneHealth } from './lane-health.js';
 import { LanePipeline } from './lane-pipeline.js';
 import type { Logger } from './logger.js';
@@ -43,7 +43,7 @@ export class SiteRuntime {
   constructor(opts: SiteRuntimeOptions) {
     this.#o = opts;
     this.#dataDir = resolve(opts.config.dataDir);
-    this.http = new RuntimeHttpServer({ host: opts.config.http.host, port: opts.config.http.port, log: opts.log.child({ part: 'http' }) });
+    this.http = new RuntimeHttpServer({ host: opts.config.http.host, port: opts.config.http.port, allowedHosts: allowedHosts(opts.config), log: opts.log.child({ part: 'http' }) });
     this.#host = new ServiceHost(opts.log, { stopTimeoutMs: Math.max(100, Math.floor(opts.config.shutdownTimeoutMs / 3)) });
   }
 
@@ -148,4 +148,11 @@ export class SiteRuntime {
       log.warn({ alertId: a.alertId, kind: a.kind, scanId: a.scanId }, `ALERT ${a.kind}: ${a.message}`);
     });
   }
+}
+
+/** http.allowedHosts, else the defaults; the host of mqtt.evidenceBaseUrl is added either way (central command fetches evidence there). */
+export function allowedHosts(config: Config): string[] {
+  const hosts = config.http.allowedHosts ?? defaultAllowedHosts(config.http.host);
+  const base = config.mqtt?.evidenceBaseUrl;
+  return base ? [...hosts, new URL(base).hostname] : [...hosts];
 }

@@ -53,6 +53,8 @@ export const consoleCfg = z.strictObject({
 export const http = z.strictObject({
   host: text().default('127.0.0.1').describe('Address of the runtime HTTP server (console, /healthz, /metrics, evidence).'),
   port: intIn(0, 65535).default(8080).describe('TCP port; 0 picks a free one.'),
+  allowedHosts: z.array(text().min(1, { error: 'expected a host name, got ""' })).min(1, { error: 'expected at least one host name' }).optional()
+    .describe('Host names (or addresses) by which browsers and central command reach this server; a request whose Host header names another is refused (421), which stops DNS rebinding. Default: localhost, 127.0.0.1, ::1, the bind address (http.host, unless 0.0.0.0 or ::) and the host of mqtt.evidenceBaseUrl. Set it when operators reach the lane by name or by its LAN address.'),
 }).describe('Runtime HTTP server.');
 
 export const evidence = z.strictObject({

@@ -244,7 +244,16 @@ export class ConsoleApi {
   #checkCsrf(req: IncomingMessage): void {
     if (req.headers[CSRF_HEADER] !== '1') throw new ApiError(403, `request refused: state-changing requests need the header ${CSRF_HEADER}: 1`);
     const origin = req.headers.origin;
-    if (origin && req.headers.host && new URL(origin).host !== req.headers.host) throw new ApiError(403, `request refused: origin ${origin} is not this console`);
+    if (origin === undefined) return;
+    // "null" (a sandboxed frame, a file: page, a redirect across origins) and anything that is
+    // not a URL are foreign origins, as is any origin other than the host asked.
+    let host: string | null = null;
+    try {
+      host = new URL(origin).host;
+    } catch {
+      host = null;
+    }
+    if (host === null || host === '' || host !== req.headers.host) throw new ApiError(403, `request refused: origin ${JSON.stringify(origin.slice(0, 200))} is not this console`);
   }
 
   async #body(req: IncomingMessage): Promise<unknown> {

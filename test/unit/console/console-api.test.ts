@@ -15,6 +15,7 @@ import { alertFor, type LanePipeline } from '../../../runtime/lane-pipeline.js';
 import { silentLogger } from '../../../runtime/logger.js';
 import { RuntimeMetrics } from '../../../runtime/metrics.js';
 import type { Detector } from '../../../runtime/detector.js';
+import { rawRequest } from '../../helpers/http.js';
 
 let dir: string;
 let http: RuntimeHttpServer;
@@ -97,6 +98,12 @@ describe('console API access', () => {
     expect(noHeader.status).toBe(403);
     const crossSite = await fetch(`${base}/api/logout`, { method: 'POST', headers: { ...JSON_POST, cookie: ok.cookie, origin: 'http://evil.example' } });
     expect(crossSite.status).toBe(403);
+    // A sandboxed frame or a file: page sends "Origin: null": refused as foreign, not a 500.
+    const nullOrigin = await rawRequest(`${base}/api/logout`, { method: 'POST', headers: { ...JSON_POST, cookie: ok.cookie, origin: 'null' }, body: '{}' });
+    expect(nullOrigin.status).toBe(403);
+    expect(JSON.parse(nullOrigin.body).error).toMatch(/origin "null" is not this console/);
+    const garbage = await rawRequest(`${base}/api/login`, { method: 'POST', headers: { ...JSON_POST, origin: '::nonsense' }, body: '{}' });
+    expect(garbage.status).toBe(403);
     const formPost = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'x-console-request': '1', 'content-type': 'application/x-www-form-urlencoded' }, body: 'user=alice&password=alice-pass' });
     expect(formPost.status).toBe(415);
     expect((await api(ok.cookie, '/api/logout', {})).status).toBe(200);
