@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { bool, ident, intIn, port, text, url } from './fields.js';
+import { COMMAND_NAMES } from '../../outputs/mqtt/topics.js';
+import { bool, ident, intIn, port, shown, text, url } from './fields.js';
 
 export const mqtt = z.strictObject({
   url: url(['mqtt', 'mqtts', 'ws', 'wss']).describe('Broker URL, e.g. mqtts://central.example:8883.'),
@@ -40,8 +41,19 @@ export const mqtt = z.strictObject({
     nodeId: ident().optional().describe('Sparkplug edge node id prefix. Default: <site>; the node of a lane is <nodeId>-<lane>.'),
   }).default({ enabled: false, groupId: 'checkpoint' }).describe('Sparkplug B output for SCADA hosts: a state mirror of the lane; alerts are delivered durably on the JSON topics.'),
   commands: z.strictObject({
-    allowedOperators: z.array(text()).optional().describe('If set, only these operator names may acknowledge or disposition alerts from central command.'),
-  }).default({}).describe('Commands from central command (cmd topics).'),
+    identities: z.array(z.strictObject({
+      name: text().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, { error: (iss) => `expected a name (letters, digits, . _ - @, at most 64), got ${shown(iss.input)}` })
+        .describe('The identity recorded as acting (alert events, audit log), e.g. the broker account of central command.'),
+      commands: z.array(z.enum(COMMAND_NAMES)).default([...COMMAND_NAMES]).describe('Commands it may send. Default: all.'),
+    })).default([]).superRefine((ids, ctx) => {
+      const seen = new Set<string>();
+      ids.forEach((i, n) => {
+        if (seen.has(i.name)) ctx.addIssue({ code: 'custom', path: [n, 'name'], message: `central identity "${i.name}" is listed twice` });
+        seen.add(i.name);
+      });
+    }).describe('Central-command identities allowed to send commands; none (the default): every command is refused. A command names its identity in the MQTT 5 user property central-identity; without it, the only identity listed is meant (several listed: refused). The lane cannot see who published a message: only the broker ACL (write access to <prefix>/<site>/<lane>/cmd/#) makes this an identity. See docs/mqtt.md.'),
+    allowedOperators: z.array(text()).optional().describe('If set, only these names may be given as the person central command acts for (the operator field of a command).'),
+  }).default({ identities: [] }).describe('Commands from central command (cmd topics).'),
 }).describe('Connection to central command.');
 
 export const consoleCfg = z.strictObject({

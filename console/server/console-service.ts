@@ -231,6 +231,10 @@ export class ConsoleService implements Service, ConsoleActions {
         if (!record) this.#log.warn({ alertId: e.alertId, origin: e.origin }, `alert event ${e.type} from ${e.origin} for unknown alert ${e.alertId}; kept in the record`);
         if (applied && record) stream.broadcast('alert', record);
       }),
+      // Central command's commands, done or refused, are audited like the console's own actions.
+      bus.on('audit', owner, (a) => {
+        store.audit({ user: a.user, role: a.role, action: a.action, target: a.target, ok: a.ok, ip: null, detail: { laneId: a.laneId, ...a.detail } });
+      }),
       lane.health.onChange((snapshot) => {
         this.#healthDue.delete(lane.id);
         stream.broadcast('health', snapshot);

@@ -26,6 +26,12 @@ export interface MqttLinkOptions {
   /** Clean session / clean start (default false: the broker keeps the session). */
   clean?: boolean;
   connectTimeoutMs?: number;
+  /**
+   * MQTT 5: the Maximum Packet Size the link announces in CONNECT; the broker does not send it
+   * larger packets (and mqtt.js drops the connection if one comes). MQTT 3.1.1 has no such
+   * announcement: the broker's own message size limit applies.
+   */
+  maxIncomingPacketBytes?: number;
   log: Logger;
   /** Injected for tests of the backoff. */
   random?: () => number;
@@ -240,7 +246,7 @@ export class MqttLink extends EventEmitter<LinkEvents> {
       ...(key ? { key } : {}),
       ...(o.tls ? { rejectUnauthorized: o.tls.rejectUnauthorized } : {}),
       will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: will.retain ?? true },
-      ...(o.protocolVersion === 5 ? { properties: { sessionExpiryInterval: o.clean ? 0 : o.sessionExpiryS } } : {}),
+      ...(o.protocolVersion === 5 ? { properties: { sessionExpiryInterval: o.clean ? 0 : o.sessionExpiryS, ...(o.maxIncomingPacketBytes ? { maximumPacketSize: o.maxIncomingPacketBytes } : {}) } } : {}),
     };
   }
 }

@@ -60,13 +60,13 @@ describe.skipIf(!haveMosquitto)('checkpoint-edge central', () => {
       await waitFor('the alert line', () => watch.text().includes('site-c/lane-1 ALERT CRITICAL person-suspected lane-1-scan-00007-person'));
       expect(watch.text()).toContain('evidence: https://lane.example:8080/evidence/lane-1-scan-7/scan.jpg');
       watch.stdin.write('ack lane-1-scan-00007-person on our way\n');
-      await waitFor('the ack event line', () => watch.text().includes('EVENT lane-1-scan-00007-person acknowledged by hq-bob (central): on our way'));
+      await waitFor('the ack event line', () => watch.text().includes('EVENT lane-1-scan-00007-person acknowledged by central-hq for hq-bob (central): on our way'));
       expect(watch.text()).toMatch(/RESPONSE ack \[[0-9a-f-]+\] ok/);
       watch.stdin.write('dispose site-c/lane-1 lane-1-scan-00007-person sneezing\n');
       await waitFor('a refusal said plainly', () => watch.text().includes('expected one of person-found'));
       watch.stdin.write('dispose site-c/lane-1 lane-1-scan-00007-person person-found two adults\n');
-      await waitFor('the disposition event line', () => watch.text().includes('EVENT lane-1-scan-00007-person person-found by hq-bob (central): two adults'));
-      expect(events.map((e) => [e.type, e.origin, e.operator])).toEqual([['acknowledged', 'central', 'hq-bob'], ['person-found', 'central', 'hq-bob']]);
+      await waitFor('the disposition event line', () => watch.text().includes('EVENT lane-1-scan-00007-person person-found by central-hq for hq-bob (central): two adults'));
+      expect(events.map((e) => [e.type, e.origin, e.operator, e.onBehalfOf])).toEqual([['acknowledged', 'central', 'central-hq', 'hq-bob'], ['person-found', 'central', 'central-hq', 'hq-bob']]);
       watch.stdin.write('quit\n');
       expect(await exitCode(watch)).toBe(0);
     } catch (err) {

@@ -200,6 +200,7 @@ export function siteConfig(o: { url: string; dataDir: string; lanes: string[]; p
       statusIntervalS: 5,
       evidenceBaseUrl: 'https://lane.example:8080',
       outbox: { maxMessages: 100_000, synchronous: 'normal' },
+      commands: { identities: [{ name: 'central-hq' }] },
       ...(o.extra ?? {}),
     },
     lanes: o.lanes.map((id) => ({ id, scanner: { transport: { type: 'tcp', host: '127.0.0.1', port: 9 } } })),

@@ -213,6 +213,13 @@ describe('console API alerts', () => {
     ]);
   });
 
+  it('keeps central command\'s commands in the audit log like console actions', async () => {
+    lane.bus.emit('audit', { laneId: 'lane-1', at: new Date().toISOString(), user: 'central-hq', role: 'central', action: 'disposition-alert', target: 'A1', ok: true, detail: { via: 'mqtt', onBehalfOf: 'op1' } });
+    const sam = await login('sam', 'sam-pass');
+    const entries = (await (await api(sam.cookie, '/api/audit?user=central-hq')).json()) as { entries: { user: string; role: string; action: string; target: string; ok: boolean; detail: Record<string, unknown> }[] };
+    expect(entries.entries).toEqual([expect.objectContaining({ user: 'central-hq', role: 'central', action: 'disposition-alert', target: 'A1', ok: true, detail: { laneId: 'lane-1', via: 'mqtt', onBehalfOf: 'op1' } })]);
+  });
+
   it('raises a test alert on a lane for whoever wants to check the chain', async () => {
     const raised: string[] = [];
     lane.bus.on('alert.raised', 'test', (a) => {
