@@ -1,3 +1,4 @@
+import { redactText } from './redact.js';
 import type { DeviceState, DeviceStatus } from './domain.js';
 import type { EventBus } from './event-bus.js';
 import type { LaneEvents } from './events.js';
@@ -23,7 +24,9 @@ export class LaneHealth {
   constructor(readonly laneId: string) {}
 
   /** Records the status; returns true if the device's state changed. */
-  update(status: DeviceStatus): boolean {
+  update(given: DeviceStatus): boolean {
+    // Whoever built the status, what is kept (and so served and published) carries no credentials.
+    const status: DeviceStatus = { ...given, ...(given.detail !== undefined ? { detail: redactText(given.detail) } : {}), ...(given.info ? { info: redactInfo(given.info) } : {}) };
     const prev = this.#devices.get(status.device);
     this.#devices.set(status.device, status);
     this.#updatedAt = new Date().toISOString();
@@ -59,5 +62,12 @@ export class LaneHealth {
 }
 
 export function deviceStatus(device: string, state: DeviceState, detail?: string, info?: DeviceStatus['info']): DeviceStatus {
-  return { device, state, detail, since: new Date().toISOString(), ...(info ? { info } : {}) };
+  // Details reach the log, /healthz and the retained MQTT status: no credentials in them.
+  return { device, state, detail: detail === undefined ? undefined : redactText(detail), since: new Date().toISOString(), ...(info ? { info: redactInfo(info) } : {}) };
+}
+
+function redactInfo(info: NonNullable<DeviceStatus['info']>): NonNullable<DeviceStatus['info']> {
+  const out: NonNullable<DeviceStatus['info']> = {};
+  for (const [k, v] of Object.entries(info)) out[k] = typeof v === 'string' ? redactText(v) : v;
+  return out;
 }

@@ -1,9 +1,13 @@
+import { redactText } from '../../runtime/redact.js';
 import { z } from 'zod';
 
 /** Short rendering of a bad value for an error line: strings quoted, objects abbreviated. */
 export function shown(v: unknown): string {
   if (v === undefined) return 'nothing';
-  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
+  if (typeof v === 'string') {
+    const safe = redactText(v);
+    return JSON.stringify(safe.length > 60 ? `${safe.slice(0, 57)}...` : safe);
+  }
   if (Array.isArray(v)) return 'a list';
   if (v !== null && typeof v === 'object') return 'an object';
   return String(v);

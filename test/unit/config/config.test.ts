@@ -116,6 +116,20 @@ describe('config', () => {
     expect(out).not.toContain('hunter2');
   });
 
+  it('never prints a secret given with the wrong type, nor the credentials of a URL', () => {
+    // YAML reads an all-digit password as a number; a list of one is a common slip too.
+    const raw = {
+      ...minimal(),
+      mqtt: { url: 'mqtt://x:1883', password: 7391004217 },
+      lanes: [{ id: 'lane-1', scanner: { transport: { type: 'tcp', port: 4001 }, opcua: { endpoint: 'opc.tcp://s:4840', password: ['Tr0ub4dor&3'] } }, cameras: [{ id: 'c', role: 'front', kind: 'mjpeg', url: 'ftp://admin:cam-Secret-9@10.0.0.9/x' }] }],
+    };
+    const lines = problems(raw);
+    const out = lines.join('\n');
+    for (const secret of ['7391004217', 'Tr0ub4dor', 'cam-Secret-9']) expect(out).not.toContain(secret);
+    expect(lines).toContain('mqtt.password: expected a string, got a number (value not shown: it is a secret)');
+    expect(out).toMatch(/lanes\[0\]\.cameras\[0\]\.url: .*ftp:\/\/\*\*\*@10\.0\.0\.9\/x/);
+  });
+
   it('reports YAML syntax errors with their line', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     const f = join(dir, 'bad.yaml');
