@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { COMMAND_NAMES } from '../../outputs/mqtt/topics.js';
 import { bool, ident, intIn, port, shown, text, url } from './fields.js';
@@ -60,6 +61,13 @@ export const consoleCfg = z.strictObject({
   enabled: bool().default(true).describe('Serve the operator console.'),
   sessionTtlMinutes: intIn(1, 24 * 60).default(12 * 60).describe('Log-in sessions expire after this long.'),
   usersFile: text().optional().describe('JSON file of users (name, role, scrypt hash). Default: <dataDir>/users.json.'),
+  auditRetentionDays: intIn(30, 3650).default(365).describe('Audit log entries older than this are deleted (checked every 6 hours).'),
+  login: z.strictObject({
+    perAddressPerMinute: intIn(1, 10_000).default(10).describe('Log-in attempts one client address may make per minute (a burst of this many, then one every 60/n s); further ones are refused (429) before the password is checked.'),
+    perMinute: intIn(1, 100_000).default(60).describe('Log-in attempts the whole console accepts per minute, from all addresses together (password spraying from many addresses).'),
+    concurrentHashes: intIn(1, 16).default(2).describe('Password checks (scrypt, 32 MiB each) run at once; they share libuv\'s thread pool with file I/O.'),
+    queuedHashes: intIn(0, 1000).default(16).describe('Password checks waiting for a slot; further log-ins are refused (503) at once.'),
+  }).default({ perAddressPerMinute: 10, perMinute: 60, concurrentHashes: 2, queuedHashes: 16 }).describe('Limits on log-in attempts, checked before any password is hashed. Refused attempts are audited as one row per burst.'),
 }).describe('Operator web console, served on the runtime HTTP port.');
 
 export const http = z.strictObject({
@@ -67,6 +75,9 @@ export const http = z.strictObject({
   port: intIn(0, 65535).default(8080).describe('TCP port; 0 picks a free one.'),
   allowedHosts: z.array(text().min(1, { error: 'expected a host name, got ""' })).min(1, { error: 'expected at least one host name' }).optional()
     .describe('Host names (or addresses) by which browsers and central command reach this server; a request whose Host header names another is refused (421), which stops DNS rebinding. Default: localhost, 127.0.0.1, ::1, the bind address (http.host, unless 0.0.0.0 or ::) and the host of mqtt.evidenceBaseUrl. Set it when operators reach the lane by name or by its LAN address.'),
+  trustedProxies: z.array(text().refine((v) => isIP(v.trim()) !== 0, { error: (iss) => `expected an IP address, got ${shown(iss.input)}` })).default([])
+    .describe('Addresses of the reverse proxies (TLS) in front of this server. Only for requests from these is the client address taken from http.clientIpHeader (log-in limits, audit); from anyone else the header is ignored.'),
+  clientIpHeader: text().regex(/^[A-Za-z0-9-]+$/, { error: (iss) => `expected a header name, got ${shown(iss.input)}` }).default('x-forwarded-for').describe('Header in which the trusted proxies give the client address (x-forwarded-for: the right-most address that is not a trusted proxy).'),
 }).describe('Runtime HTTP server.');
 
 export const evidence = z.strictObject({

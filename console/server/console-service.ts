@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Lane, SiteContext } from '../../runtime/context.js';
 import type { Alert, AlertEvent, Disposition, ScanResult } from '../../runtime/domain.js';
+import { clientIp } from '../../runtime/client-ip.js';
 import { sendJson } from '../../runtime/http-server.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { Service } from '../../runtime/service.js';
@@ -20,7 +21,7 @@ import { DIST_DIR, ensureWebBuild } from './web-build.js';
 
 /** How often lines received for the live view are pushed to the browsers. */
 const LIVE_FLUSH_MS = 100;
-/** Scan history kept in console.sqlite; alerts, dispositions and the audit log are kept for good. */
+/** Scan history kept in console.sqlite; alerts and dispositions are kept for good, the audit log for console.auditRetentionDays. */
 export const HISTORY_DAYS = 365;
 const PRUNE_EVERY_MS = 6 * 3600_000;
 /** Delay before device figures that changed without a state change are pushed. */
@@ -77,6 +78,11 @@ export class ConsoleService implements Service, ConsoleActions {
     return this.#store;
   }
 
+  /** Password checks running and waiting now (log-ins). */
+  get loginLoad(): { running: number; queued: number } {
+    return this.#api?.loginLoad ?? { running: 0, queued: 0 };
+  }
+
   get users(): UserDirectory {
     if (!this.#users) throw new Error('console is not started');
     return this.#users;
@@ -105,7 +111,8 @@ export class ConsoleService implements Service, ConsoleActions {
     const sessions = this.#sessions;
     this.#stream = new EventStream({ ...(this.#opts.streamHeartbeatMs ? { heartbeatMs: this.#opts.streamHeartbeatMs } : {}), isLive: (s) => s.expiresAt > Date.now() && sessions.has(s.id) && sessionAccountValid(users, s) });
     this.#images = new ScanImageArchive({ dir: join(ctx.dataDir, 'console', 'scans'), log: this.#log });
-    this.#api = new ConsoleApi({ store: this.#store, users, sessions: this.#sessions, stream: this.#stream, images: this.#images, actions: this, log: this.#log, secureCookie: false });
+    const proxies = { trustedProxies: ctx.config.http.trustedProxies, header: ctx.config.http.clientIpHeader };
+    this.#api = new ConsoleApi({ store: this.#store, users, sessions: this.#sessions, stream: this.#stream, images: this.#images, actions: this, log: this.#log, secureCookie: false, login: ctx.config.console.login, clientIp: (req) => clientIp(req, proxies) });
     for (const lane of ctx.lanes) {
       this.#live.set(lane.id, new LiveScan(lane.id));
       const last = this.#store.listScans({ laneId: lane.id, limit: 1 })[0];
@@ -174,6 +181,7 @@ export class ConsoleService implements Service, ConsoleActions {
     for (const t of this.#healthDue.values()) clearTimeout(t);
     this.#healthDue.clear();
     this.#stream?.stop();
+    this.#api?.close();
     await this.#images?.drain();
     this.#store?.close();
     this.#store = null;
@@ -182,8 +190,9 @@ export class ConsoleService implements Service, ConsoleActions {
   /** Demo mode: a demo operator and a demo supervisor, with fresh passwords on every start. */
   async #demoAccounts(users: UserDirectory): Promise<{ name: string; role: 'operator' | 'supervisor'; password: string }[]> {
     const accounts = [
-      { name: 'demo', role: 'operator' as const, password: `demo-${randomBytes(4).toString('hex')}` },
-      { name: 'demo-supervisor', role: 'supervisor' as const, password: `super-${randomBytes(4).toString('hex')}` },
+      // 16 random characters each, without the user name: what users add would accept.
+      { name: 'demo', role: 'operator' as const, password: randomBytes(12).toString('base64url') },
+      { name: 'demo-supervisor', role: 'supervisor' as const, password: randomBytes(12).toString('base64url') },
     ];
     for (const a of accounts) await users.set(a.name, a.role, a.password, { replace: true });
     return accounts;
@@ -257,6 +266,13 @@ export class ConsoleService implements Service, ConsoleActions {
       if (n > 0) this.#log.info(`console: ${n} scan(s) older than ${HISTORY_DAYS} days removed from the history`);
     } catch (err) {
       this.#log.error({ err }, `console: pruning the scan history failed: ${(err as Error).message}`);
+    }
+    const days = this.#ctx.config.console.auditRetentionDays;
+    try {
+      const n = this.store.pruneAudit(new Date(Date.now() - days * 86_400_000).toISOString());
+      if (n > 0) this.#log.info(`console: ${n} audit entr${n === 1 ? 'y' : 'ies'} older than ${days} days removed (console.auditRetentionDays)`);
+    } catch (err) {
+      this.#log.error({ err }, `console: pruning the audit log failed: ${(err as Error).message}`);
     }
   }
 

@@ -219,6 +219,16 @@ export class ConsoleStore implements SessionPersistence {
     return { id: Number(info.lastInsertRowid), at, user: entry.user ?? null, role: entry.role ?? null, action: entry.action, target: entry.target ?? null, ok, detail: entry.detail ?? null, ip: entry.ip ?? null };
   }
 
+  /** Replaces the detail of an audit row (a burst of refused log-ins counted up). */
+  updateAuditDetail(id: number, detail: Record<string, unknown>): void {
+    this.#db.prepare('UPDATE audit SET detail = ? WHERE id = ?').run(JSON.stringify(detail), id);
+  }
+
+  /** Deletes audit entries older than `before` (ISO). */
+  pruneAudit(before: string): number {
+    return this.#db.prepare('DELETE FROM audit WHERE at < ?').run(before).changes;
+  }
+
   listAudit(opts: { limit?: number; user?: string; action?: string } = {}): AuditEntry[] {
     const where: string[] = [];
     const args: unknown[] = [];
