@@ -2,8 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
-import { isSecretKey } from '../runtime/redact.js';
-import { shown } from './schema/fields.js';
+import { SECRET_NOT_SHOWN, shown } from './schema/fields.js';
 
 /** One thing wrong with a config file, with where it is. */
 export interface ConfigProblem {
@@ -68,6 +67,7 @@ function issueMessage(iss: z.core.$ZodIssue, root: unknown): string {
   if (iss.code === 'unrecognized_keys') return `unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => `"${k}"`).join(', ')}`;
   if (iss.code === 'invalid_type') {
     const input = valueAt(root, iss.path);
+    if (iss.message.includes(SECRET_NOT_SHOWN)) return iss.message;
     if (input === undefined) return `required: ${iss.message.startsWith('expected') ? iss.message.replace(/, got .*$/, '') : `expected ${iss.expected}`}`;
     if (iss.message.startsWith('expected')) return iss.message;
     return `expected ${iss.expected}, got ${shown(input)}`;
@@ -87,23 +87,13 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
-/**
- * A problem at a secret's path (password, key, token ...) never shows the value: a password
- * given as a number or a list would otherwise be printed in the error line.
- */
-function withoutSecret(path: readonly PropertyKey[], message: string, input: unknown): string {
-  if (!path.some(isSecretKey)) return message;
-  const kind = input === undefined ? 'nothing' : input === null ? 'null' : Array.isArray(input) ? 'a list' : typeof input === 'object' ? 'an object' : `a ${typeof input}`;
-  return `${message.replace(/, got .*$/s, '').replace(/ got .*$/s, '')}, got ${kind} (value not shown: it is a secret)`;
-}
-
 /** Validates an already parsed object. Throws ConfigError listing every problem. */
 export function validateConfig(raw: unknown, file = '(config)', env: NodeJS.ProcessEnv = process.env): Config {
   const problems: ConfigProblem[] = [];
   const substituted = substituteEnv(raw, env, problems);
   const parsed = configSchema.safeParse(substituted);
   if (!parsed.success) {
-    for (const iss of parsed.error.issues) problems.push({ path: formatPath(iss.path), message: withoutSecret(iss.path, issueMessage(iss, substituted), valueAt(substituted, iss.path)) });
+    for (const iss of parsed.error.issues) problems.push({ path: formatPath(iss.path), message: issueMessage(iss, substituted) });
   }
   if (problems.length > 0) throw new ConfigError(file, problems);
   return parsed.data!;

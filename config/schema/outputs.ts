@@ -1,7 +1,9 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { COMMAND_NAMES } from '../../outputs/mqtt/topics.js';
-import { bool, ident, intIn, port, shown, text, url } from './fields.js';
+import { bool, ident, intIn, port, shown, text, url, secret } from './fields.js';
+
+/** The commands central command may send to a lane (the cmd/<name> topics). */
+export const COMMAND_NAMES = ['ack', 'disposition', 'status', 'test-alert'] as const;
 
 export const mqtt = z.strictObject({
   url: url(['mqtt', 'mqtts', 'ws', 'wss']).describe('Broker URL, e.g. mqtts://central.example:8883.'),
@@ -14,7 +16,7 @@ export const mqtt = z.strictObject({
     .describe('First topic level(s), e.g. checkpoint or agency/checkpoint.'),
   clientId: text().optional().describe('Default: checkpoint-edge-<site>-<lane>, stable across restarts.'),
   username: text().optional().describe('Use ${MQTT_USERNAME}.'),
-  password: text().optional().describe('Use ${MQTT_PASSWORD} (or MQTT_PASSWORD_FILE).'),
+  password: secret().optional().describe('Use ${MQTT_PASSWORD} (or MQTT_PASSWORD_FILE).'),
   tls: z.strictObject({
     ca: text().optional().describe('CA certificate file (PEM).'),
     cert: text().optional().describe('Client certificate file (PEM).'),

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { redactText } from '../../runtime/redact.js';
+import { redactText } from '../../core/redact.js';
 import { JpegSplitter } from './jpeg-splitter.js';
 import { safeUrl, type FrameSink, type FrameSource } from './source.js';
 

@@ -1,4 +1,4 @@
-import { redactUrl } from '../../runtime/redact.js';
+import { redactUrl } from '../../core/redact.js';
 
 /**
  * The seam between a camera transport and its watchdog. A source is opened, pushes JPEG
