@@ -9,7 +9,7 @@ import type { AlertEvent } from '../../../../core/domain.js';
 import { alertFor } from '../../../../pipeline/lane-pipeline.js';
 import { silentLogger } from '../../../../core/logger.js';
 import type { Service } from '../../../../core/service.js';
-import { fakeScan, haveMosquitto, MosquittoBroker, mqttSite, siteConfig, waitFor } from './helpers.js';
+import { fakeScan, skipWithoutMosquitto, MosquittoBroker, mqttSite, siteConfig, waitFor } from './helpers.js';
 
 const root = join(import.meta.dirname, '../../../..');
 
@@ -26,7 +26,7 @@ async function exitCode(child: ReturnType<typeof cli>): Promise<number> {
   return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? -1)));
 }
 
-describe.skipIf(!haveMosquitto)('checkpoint-edge central', () => {
+describe.skipIf(skipWithoutMosquitto)('checkpoint-edge central', () => {
   const broker = new MosquittoBroker();
   const running: Service[] = [];
   let lane: Lane;

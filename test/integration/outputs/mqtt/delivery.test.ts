@@ -13,11 +13,11 @@ import { silentLogger } from '../../../../core/logger.js';
 import type { Service } from '../../../../core/service.js';
 import { evidenceUrlSigner } from '../../../../outputs/evidence/evidence-urls.js';
 import { alertPayloadSchema, commandResponseSchema, eventPayloadSchema, scanPayloadSchema, statusPayloadSchema } from '../../../../outputs/mqtt/payloads.js';
-import { Collector, EdgeProcess, fakeScan, haveMosquitto, MosquittoBroker, mqttSite, siteConfig, waitFor } from './helpers.js';
+import { Collector, EdgeProcess, fakeScan, skipWithoutMosquitto, MosquittoBroker, mqttSite, siteConfig, waitFor } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mqtt-delivery-'));
 
-describe.skipIf(!haveMosquitto)('MQTT output against mosquitto', () => {
+describe.skipIf(skipWithoutMosquitto)('MQTT output against mosquitto', () => {
   const broker = new MosquittoBroker();
   const running: Service[] = [];
   const collectors: Collector[] = [];

@@ -20,8 +20,11 @@ import type { Service } from '../../../../core/service.js';
 
 export const MOSQUITTO = '/usr/sbin/mosquitto';
 export const haveMosquitto = existsSync(MOSQUITTO);
+/** For describe.skipIf: skipped without mosquitto only outside CI; in CI the suites fail instead. */
+export const skipWithoutMosquitto = skipWithout('mosquitto', haveMosquitto);
 
 import { freePort } from '../../../helpers/net.js';
+import { skipWithout } from '../../../helpers/peers.js';
 
 export { freePort };
 
@@ -84,6 +87,7 @@ export class MosquittoBroker {
         this.opts.extra ?? '',
       ].join('\n'),
     );
+    if (!haveMosquitto) throw new Error(`mosquitto is not installed (${MOSQUITTO}): apt-get install mosquitto mosquitto-clients, as .ci/run does`);
     const child = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     child.stdout!.on('data', (d: Buffer) => (this.log += d.toString()));
