@@ -39,7 +39,7 @@ function rows(schema: Json, path: string, required: boolean, out: string[][]): v
   out.push([path, type, def, s.description ?? '']);
 }
 
-export function configReferenceMarkdown(): string {
+function configReferenceMarkdown(): string {
   const out: string[][] = [];
   rows(configJsonSchema(), '', true, out);
   const table = out.map((r) => `| \`${r[0]}\` | ${r[1]} | ${r[2]} | ${r[3].replace(/\|/g, '\\|')} |`).join('\n');

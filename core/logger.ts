@@ -14,7 +14,7 @@ export interface LoggerOptions {
 }
 
 /** Keys whose values never reach a log line, wherever they appear. */
-export const REDACTED_KEYS = ['password', 'passwordFile', 'secret', 'token', 'key', 'passphrase', 'authorization', 'cookie'];
+const REDACTED_KEYS = ['password', 'passwordFile', 'secret', 'token', 'key', 'passphrase', 'authorization', 'cookie'];
 
 /** A string with URL credentials redacted; plain objects walked a few levels deep. */
 function scrub(v: unknown, depth = 0): unknown {

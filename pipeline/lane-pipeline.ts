@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { Alert, CompletedScan, Detection, EvidenceRef, ScanImage, ScanMeta, ScanResult, Verdict, VehicleInfo } from '../core/domain.js';
 import type { Detector, StreamingAnalysis } from '../core/detector.js';
 import type { EvidenceCollector } from '../core/evidence-collector.js';
@@ -287,8 +286,4 @@ export function alertFor(result: ScanResult): Alert | null {
     return { ...base, alertId: `${result.scanId}-unavailable`, kind: 'detection-unavailable', severity: 'critical', message: `Scan ${result.scanId} was not screened for people: ${result.unavailableReason}. Inspect the scan by eye or search the vehicle.` };
   }
   return null;
-}
-
-export function newId(): string {
-  return randomUUID();
 }

@@ -25,7 +25,7 @@ import { DIST_DIR, ensureWebBuild } from './web-build.js';
 /** How often lines received for the live view are pushed to the browsers. */
 const LIVE_FLUSH_MS = 100;
 /** Scan history kept in console.sqlite; alerts and dispositions are kept for good, the audit log for console.auditRetentionDays. */
-export const HISTORY_DAYS = 365;
+const HISTORY_DAYS = 365;
 const PRUNE_EVERY_MS = 6 * 3600_000;
 /** Delay before device figures that changed without a state change are pushed. */
 const HEALTH_FIGURES_MS = 250;

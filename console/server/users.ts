@@ -59,7 +59,7 @@ export function passwordProblem(name: string, password: string): string | null {
 }
 
 /** A name fit for the audit log and for MQTT events: letters, digits, . _ - and @. */
-export function validUserName(name: string): boolean {
+function validUserName(name: string): boolean {
   return /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(name);
 }
 

@@ -8,7 +8,7 @@ import type { Logger } from '../../core/logger.js';
 import type { Service } from '../../core/service.js';
 
 /** Body of POST /api/anpr/<lane>: one read of an ANPR (plate / container code) camera. */
-export const anprRead = z
+const anprRead = z
   .strictObject({
     plate: z.string().trim().min(1, { error: 'plate is empty' }).max(20, { error: 'plate is longer than 20 characters' }).optional()
       .describe('Licence plate as read, e.g. "B-AB 1234".'),

@@ -18,9 +18,9 @@ export const HEADER_BYTES = 16;
 export const TRAILER_BYTES = 4;
 /** Largest payload a version 1 sender may put in a frame. */
 export const MAX_PAYLOAD = 65_536;
-export const MAX_CHANNELS = 4096;
+const MAX_CHANNELS = 4096;
 /** Bytes before the samples in a line payload. */
-export const LINE_HEADER_BYTES = 12;
+const LINE_HEADER_BYTES = 12;
 
 export const FrameType = {
   hello: 0x01,
@@ -35,7 +35,6 @@ export const FrameType = {
   ack: 0x83,
 } as const;
 export type FrameTypeName = keyof typeof FrameType;
-export type FrameTypeCode = (typeof FrameType)[FrameTypeName];
 
 const NAMES = new Map<number, FrameTypeName>(Object.entries(FrameType).map(([k, v]) => [v, k as FrameTypeName]));
 export function frameTypeName(code: number): FrameTypeName | undefined {
@@ -43,7 +42,7 @@ export function frameTypeName(code: number): FrameTypeName | undefined {
 }
 
 /** Energy bits of a line frame. */
-export const ENERGY_HIGH = 0x01;
+const ENERGY_HIGH = 0x01;
 export const ENERGY_LOW = 0x02;
 
 export type ScannerState = 'idle' | 'ready' | 'scanning' | 'fault' | 'warming-up';
