@@ -6,6 +6,7 @@ import { configJsonSchema } from './json-schema.js';
  * Writes docs/config.schema.json and the reference table in docs/configuration.md, both derived
  * from the zod schema. Run after changing config/schema*: `npm run docs:config`.
  */
+// biome-ignore lint/suspicious/noExplicitAny: a JSON Schema walked by hand, whose nodes differ in shape
 type Json = Record<string, any>;
 
 function rows(schema: Json, path: string, required: boolean, out: string[][]): void {

@@ -31,7 +31,9 @@ function testFiles(dir: string): string[] {
 /** The packages `.ci/run` installs with apt-get. */
 function ciPackages(): Set<string> {
   const line = /apt-get install[^\n]*/.exec(CI_RUN)?.[0] ?? '';
-  return new Set(line.split(/\s+/).filter((w) => /^[a-z0-9][a-z0-9+.-]+$/.test(w) && w !== 'apt-get' && w !== 'install'));
+  return new Set(
+    line.split(/\s+/).filter((w) => /^[a-z0-9][a-z0-9+.-]+$/.test(w) && w !== 'apt-get' && w !== 'install'),
+  );
 }
 
 describe('CI on a clean Debian machine (.ci/run)', () => {
@@ -40,19 +42,29 @@ describe('CI on a clean Debian machine (.ci/run)', () => {
     const problems: string[] = [];
     for (const file of [...testFiles(join(ROOT, 'test')), ...testFiles(join(ROOT, 'bench'))]) {
       const text = readFileSync(file, 'utf8');
-      for (const m of text.matchAll(/(?<![\w.])(?:spawn|spawnSync|execFile|execFileSync|execSync|exec)\(\s*['"`]([A-Za-z0-9_./-]+)/g)) {
+      for (const m of text.matchAll(
+        /(?<![\w.])(?:spawn|spawnSync|execFile|execFileSync|execSync|exec)\(\s*['"`]([A-Za-z0-9_./-]+)/g,
+      )) {
         const program = m[1]!.split('/').pop()!.split(' ')[0]!;
         if (program === 'node' || m[1]!.startsWith('.')) continue;
         const pkg = PROGRAM_PACKAGE[program];
-        if (!pkg) problems.push(`${relative(ROOT, file)} starts "${program}", which no package in .ci/run provides: make the fixture with the project's dependencies, or install it in .ci/run and name its package here`);
-        else if (!installed.has(pkg)) problems.push(`${relative(ROOT, file)} starts "${program}" from package ${pkg}, which .ci/run does not install`);
+        if (!pkg)
+          problems.push(
+            `${relative(ROOT, file)} starts "${program}", which no package in .ci/run provides: make the fixture with the project's dependencies, or install it in .ci/run and name its package here`,
+          );
+        else if (!installed.has(pkg))
+          problems.push(
+            `${relative(ROOT, file)} starts "${program}" from package ${pkg}, which .ci/run does not install`,
+          );
       }
     }
     expect(problems).toEqual([]);
   });
 
   it('ends no process by name, and keeps the Debian mosquitto service from starting', () => {
-    const code = CI_RUN.split('\n').filter((l) => !l.trim().startsWith('#')).join('\n');
+    const code = CI_RUN.split('\n')
+      .filter((l) => !l.trim().startsWith('#'))
+      .join('\n');
     expect(code).not.toMatch(/\b(pkill|killall)\b/);
     expect(code).toMatch(/policy-rc\.d/);
     expect(code).toMatch(/exit 101/);
@@ -63,7 +75,9 @@ describe('CI on a clean Debian machine (.ci/run)', () => {
     expect(skipWithout('mosquitto', true, {})).toBe(false);
     expect(skipWithout('mosquitto', false, {})).toBe(true);
     // No suite gates itself on a peer by hand: every skipIf on a peer goes through skipWithout.
-    const byHand = testFiles(join(ROOT, 'test')).filter((f) => /skipIf\(\s*!\s*have[A-Z]/.test(readFileSync(f, 'utf8'))).map((f) => relative(ROOT, f));
+    const byHand = testFiles(join(ROOT, 'test'))
+      .filter((f) => /skipIf\(\s*!\s*have[A-Z]/.test(readFileSync(f, 'utf8')))
+      .map((f) => relative(ROOT, f));
     expect(byHand).toEqual([]);
   });
 });

@@ -399,7 +399,7 @@ export class ConsoleService implements Service, ConsoleActions {
     };
     lane.bus.emit('alert.event', event);
     const after = this.store.getAlert(rec.alert.alertId);
-    if (!after || !after.events.some((e) => e.eventId === event.eventId)) {
+    if (!after?.events.some((e) => e.eventId === event.eventId)) {
       throw new ApiError(500, `the ${type} of alert ${rec.alert.alertId} was not recorded; see the lane log`);
     }
     return after;

@@ -5,26 +5,26 @@
  */
 export class LoginThrottle {
   readonly #failures = new Map<string, { count: number; firstAt: number; lockedUntil: number }>();
-  readonly #o: { maxFailures: number; windowMs: number; lockMs: number; now: () => number };
+  readonly #options: { maxFailures: number; windowMs: number; lockMs: number; now: () => number };
 
   constructor(opts: Partial<{ maxFailures: number; windowMs: number; lockMs: number; now: () => number }> = {}) {
-    this.#o = { maxFailures: opts.maxFailures ?? 5, windowMs: opts.windowMs ?? 10 * 60_000, lockMs: opts.lockMs ?? 60_000, now: opts.now ?? (() => Date.now()) };
+    this.#options = { maxFailures: opts.maxFailures ?? 5, windowMs: opts.windowMs ?? 10 * 60_000, lockMs: opts.lockMs ?? 60_000, now: opts.now ?? (() => Date.now()) };
   }
 
   /** Milliseconds until this pair may try again, or 0. */
   blockedFor(user: string, ip: string | null): number {
     const f = this.#failures.get(key(user, ip));
-    return f ? Math.max(0, f.lockedUntil - this.#o.now()) : 0;
+    return f ? Math.max(0, f.lockedUntil - this.#options.now()) : 0;
   }
 
   failed(user: string, ip: string | null): void {
-    const now = this.#o.now();
+    const now = this.#options.now();
     const k = key(user, ip);
     let f = this.#failures.get(k);
-    if (!f || now - f.firstAt > this.#o.windowMs) f = { count: 0, firstAt: now, lockedUntil: 0 };
+    if (!f || now - f.firstAt > this.#options.windowMs) f = { count: 0, firstAt: now, lockedUntil: 0 };
     f.count++;
-    if (f.count >= this.#o.maxFailures) {
-      f.lockedUntil = now + this.#o.lockMs;
+    if (f.count >= this.#options.maxFailures) {
+      f.lockedUntil = now + this.#options.lockMs;
       f.count = 0;
       f.firstAt = now;
     }
@@ -37,7 +37,7 @@ export class LoginThrottle {
   }
 
   #sweep(now: number): void {
-    for (const [k, f] of this.#failures) if (now - f.firstAt > this.#o.windowMs && f.lockedUntil <= now) this.#failures.delete(k);
+    for (const [k, f] of this.#failures) if (now - f.firstAt > this.#options.windowMs && f.lockedUntil <= now) this.#failures.delete(k);
   }
 }
 
@@ -52,17 +52,17 @@ function key(user: string, ip: string | null): string {
  */
 export class RateLimiter {
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
-  readonly #o: { perMinute: number; now: () => number; maxKeys: number };
+  readonly #options: { perMinute: number; now: () => number; maxKeys: number };
 
   constructor(perMinute: number, opts: Partial<{ now: () => number; maxKeys: number }> = {}) {
-    this.#o = { perMinute, now: opts.now ?? (() => Date.now()), maxKeys: opts.maxKeys ?? 10_000 };
+    this.#options = { perMinute, now: opts.now ?? (() => Date.now()), maxKeys: opts.maxKeys ?? 10_000 };
   }
 
   take(key: string): number {
-    const now = this.#o.now();
-    const rate = this.#o.perMinute / 60_000;
-    const b = this.#buckets.get(key) ?? { tokens: this.#o.perMinute, at: now };
-    b.tokens = Math.min(this.#o.perMinute, b.tokens + (now - b.at) * rate);
+    const now = this.#options.now();
+    const rate = this.#options.perMinute / 60_000;
+    const b = this.#buckets.get(key) ?? { tokens: this.#options.perMinute, at: now };
+    b.tokens = Math.min(this.#options.perMinute, b.tokens + (now - b.at) * rate);
     b.at = now;
     if (b.tokens < 1) {
       this.#buckets.set(key, b);
@@ -71,7 +71,7 @@ export class RateLimiter {
     b.tokens -= 1;
     this.#buckets.delete(key); // re-insert: the map's order is least recently used first
     this.#buckets.set(key, b);
-    if (this.#buckets.size > this.#o.maxKeys) this.#buckets.delete(this.#buckets.keys().next().value!);
+    if (this.#buckets.size > this.#options.maxKeys) this.#buckets.delete(this.#buckets.keys().next().value!);
     return 0;
   }
 }
@@ -142,11 +142,11 @@ interface Burst {
  */
 export class ThrottleAudit {
   readonly #bursts = new Map<string, Burst>();
-  readonly #o: { store: ThrottleAuditStore; flushMs: number; quietMs: number; now: () => number };
+  readonly #options: { store: ThrottleAuditStore; flushMs: number; quietMs: number; now: () => number };
   #timer: NodeJS.Timeout | null = null;
 
   constructor(opts: { store: ThrottleAuditStore; flushMs?: number; quietMs?: number; now?: () => number }) {
-    this.#o = { store: opts.store, flushMs: opts.flushMs ?? 5000, quietMs: opts.quietMs ?? 60_000, now: opts.now ?? (() => Date.now()) };
+    this.#options = { store: opts.store, flushMs: opts.flushMs ?? 5000, quietMs: opts.quietMs ?? 60_000, now: opts.now ?? (() => Date.now()) };
   }
 
   /**
@@ -155,10 +155,10 @@ export class ThrottleAudit {
    * the row then lists the addresses).
    */
   note(reason: string, ip: string | null, user: string, acrossAddresses = false): boolean {
-    const now = this.#o.now();
+    const now = this.#options.now();
     const key = acrossAddresses ? `${reason}\u0000*` : `${reason}\u0000${ip ?? ''}`;
     let b = this.#bursts.get(key);
-    if (b && now - b.lastAt > this.#o.quietMs) {
+    if (b && now - b.lastAt > this.#options.quietMs) {
       this.#write(b);
       this.#bursts.delete(key);
       b = undefined;
@@ -173,7 +173,7 @@ export class ThrottleAudit {
     }
     const firstAt = new Date(now).toISOString();
     const addresses = acrossAddresses ? new Set(ip ? [ip] : []) : null;
-    const row = this.#o.store.audit({ user, action: 'login', ok: false, ip, detail: { reason, attempts: 1, users: [user], ...(addresses ? { addresses: [...addresses] } : {}), lastAt: firstAt } });
+    const row = this.#options.store.audit({ user, action: 'login', ok: false, ip, detail: { reason, attempts: 1, users: [user], ...(addresses ? { addresses: [...addresses] } : {}), lastAt: firstAt } });
     this.#bursts.set(key, { id: row.id, reason, ip, firstAt, lastAt: now, attempts: 1, written: 1, users: new Set([user]), addresses });
     if (this.#bursts.size > 1000) this.#closeQuiet(now, true);
     return true;
@@ -182,7 +182,7 @@ export class ThrottleAudit {
   /** Writes every count not yet written and closes the quiet bursts (also called by the timer). */
   flush(): void {
     this.#timer = null;
-    const now = this.#o.now();
+    const now = this.#options.now();
     for (const b of this.#bursts.values()) this.#write(b);
     this.#closeQuiet(now, false);
   }
@@ -197,7 +197,7 @@ export class ThrottleAudit {
 
   #closeQuiet(now: number, oldestToo: boolean): void {
     for (const [k, b] of this.#bursts) {
-      if (now - b.lastAt > this.#o.quietMs || (oldestToo && this.#bursts.size > 1000)) {
+      if (now - b.lastAt > this.#options.quietMs || (oldestToo && this.#bursts.size > 1000)) {
         this.#write(b);
         this.#bursts.delete(k);
       }
@@ -206,13 +206,13 @@ export class ThrottleAudit {
 
   #write(b: Burst): void {
     if (b.written === b.attempts) return;
-    this.#o.store.updateAuditDetail(b.id, { reason: b.reason, attempts: b.attempts, users: [...b.users], ...(b.addresses ? { addresses: [...b.addresses] } : {}), lastAt: new Date(b.lastAt).toISOString() });
+    this.#options.store.updateAuditDetail(b.id, { reason: b.reason, attempts: b.attempts, users: [...b.users], ...(b.addresses ? { addresses: [...b.addresses] } : {}), lastAt: new Date(b.lastAt).toISOString() });
     b.written = b.attempts;
   }
 
   #schedule(): void {
     if (this.#timer) return;
-    this.#timer = setTimeout(() => this.flush(), this.#o.flushMs);
+    this.#timer = setTimeout(() => this.flush(), this.#options.flushMs);
     this.#timer.unref();
   }
 }

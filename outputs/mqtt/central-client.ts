@@ -32,7 +32,7 @@ export interface CentralClientOptions {
  * events, de-duplicates on messageId (delivery is at least once), and sends commands.
  */
 export class CentralClient {
-  readonly #o: CentralClientOptions;
+  readonly #options: CentralClientOptions;
   #client: MqttClient | null = null;
   readonly #seen = new Set<string>();
   readonly #status = new Map<string, string>();
@@ -41,11 +41,11 @@ export class CentralClient {
   readonly #waiting = new Map<string, (r: CommandResponse) => void>();
 
   constructor(opts: CentralClientOptions) {
-    this.#o = opts;
+    this.#options = opts;
   }
 
   async connect(watch: boolean): Promise<void> {
-    const o = this.#o;
+    const o = this.#options;
     const persistent = o.clientId !== undefined;
     const options: IClientOptions = {
       protocolVersion: o.protocolVersion,
@@ -93,13 +93,13 @@ export class CentralClient {
     const client = this.#client;
     if (!client) throw new Error('central: not connected');
     const transaction = randomUUID();
-    const topics = new LaneTopics(this.#o.prefix, siteId, laneId);
+    const topics = new LaneTopics(this.#options.prefix, siteId, laneId);
     let settle: ((r: CommandResponse) => void) | null = null;
     const answer = new Promise<CommandResponse>((resolve) => (settle = resolve));
     this.#waiting.set(transaction, (r) => settle!(r));
     let timer: NodeJS.Timeout | undefined;
     try {
-      const identity = this.#o.identity && this.#o.protocolVersion === 5 ? { properties: { userProperties: { [IDENTITY_PROPERTY]: this.#o.identity } } } : {};
+      const identity = this.#options.identity && this.#options.protocolVersion === 5 ? { properties: { userProperties: { [IDENTITY_PROPERTY]: this.#options.identity } } } : {};
       await client.publishAsync(topics.command(command), JSON.stringify({ ...body, transaction }), { qos: 1, ...identity });
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`central: no response to ${command} from ${siteId}/${laneId} within ${timeoutMs} ms (is the lane online? see its availability topic)`)), timeoutMs);
@@ -119,7 +119,7 @@ export class CentralClient {
   }
 
   #message(topic: string, payload: Buffer, watch: boolean): void {
-    const o = this.#o;
+    const o = this.#options;
     const t = parseTopic(o.prefix, topic);
     if (!t) return;
     const text = payload.toString();
@@ -182,7 +182,7 @@ export class CentralClient {
   #valid<T extends z.ZodType>(schema: T, json: unknown, t: ParsedTopic, topic: string): z.infer<T> | null {
     const r = schema.safeParse(json);
     if (r.success) return r.data;
-    this.#o.print(`${where(t)}: payload on ${topic} does not match its schema (${r.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ')}); ignored`);
+    this.#options.print(`${where(t)}: payload on ${topic} does not match its schema (${r.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ')}); ignored`);
     return null;
   }
 

@@ -65,11 +65,11 @@ const AUDIT_ACTION: Record<CommandName, string> = { ack: 'acknowledge-alert', di
  * as strong as the broker's ACL on the cmd topics (docs/mqtt.md).
  */
 export class CommandHandler {
-  readonly #o: CommandHandlerOptions;
+  readonly #options: CommandHandlerOptions;
   readonly #answered = new Map<string, CommandResponse>();
 
   constructor(opts: CommandHandlerOptions) {
-    this.#o = opts;
+    this.#options = opts;
   }
 
   /** The command names this lane knows, others counted as 'unknown' (bounded metric labels). */
@@ -109,7 +109,7 @@ export class CommandHandler {
       response = this.#respond(name, transaction, 'ok', data, null);
       this.#audit(name, identity.name, true, audit.target, { ...(transaction ? { transaction } : {}), ...(audit.onBehalfOf ? { onBehalfOf: audit.onBehalfOf } : {}) });
     } catch (err) {
-      if (!(err instanceof Refused)) this.#o.log.error({ err, command: CommandHandler.label(name) }, `command ${shortName(name)} failed: ${(err as Error).message}`);
+      if (!(err instanceof Refused)) this.#options.log.error({ err, command: CommandHandler.label(name) }, `command ${shortName(name)} failed: ${(err as Error).message}`);
       response = this.#refuse(name, transaction, identity.name, audit, (err as Error).message);
     }
     if (key) {
@@ -120,28 +120,28 @@ export class CommandHandler {
   }
 
   #identify(name: string, source: CommandSource): CentralIdentity {
-    const ids = this.#o.identities;
-    if (ids.length === 0) throw new Refused(`lane ${this.#o.laneId} accepts no commands from central command: no identity is configured (mqtt.commands.identities); nothing changed`);
+    const ids = this.#options.identities;
+    if (ids.length === 0) throw new Refused(`lane ${this.#options.laneId} accepts no commands from central command: no identity is configured (mqtt.commands.identities); nothing changed`);
     let id: CentralIdentity | undefined;
     if (source.identity !== undefined) {
       id = ids.find((i) => i.name === source.identity);
-      if (!id) throw new Refused(`central identity ${JSON.stringify(source.identity.slice(0, 64))} is not allowed on lane ${this.#o.laneId} (mqtt.commands.identities); nothing changed`);
+      if (!id) throw new Refused(`central identity ${JSON.stringify(source.identity.slice(0, 64))} is not allowed on lane ${this.#options.laneId} (mqtt.commands.identities); nothing changed`);
     } else if (ids.length === 1) {
       id = ids[0]!;
     } else {
-      throw new Refused(`lane ${this.#o.laneId} has ${ids.length} central identities (mqtt.commands.identities): name yours in the MQTT 5 user property ${IDENTITY_PROPERTY}; nothing changed`);
+      throw new Refused(`lane ${this.#options.laneId} has ${ids.length} central identities (mqtt.commands.identities): name yours in the MQTT 5 user property ${IDENTITY_PROPERTY}; nothing changed`);
     }
     const command = CommandHandler.label(name);
-    if (command !== 'unknown' && !id.commands.includes(command)) throw new Refused(`central identity ${id.name} may not send ${command} to lane ${this.#o.laneId} (it may send ${id.commands.join(', ') || 'nothing'}); nothing changed`);
+    if (command !== 'unknown' && !id.commands.includes(command)) throw new Refused(`central identity ${id.name} may not send ${command} to lane ${this.#options.laneId} (it may send ${id.commands.join(', ') || 'nothing'}); nothing changed`);
     return id;
   }
 
   #run(name: string, body: unknown, identity: CentralIdentity, audit: { onBehalfOf: string | null; target: string | null }): unknown {
-    const { siteId, laneId, bus } = this.#o;
+    const { siteId, laneId, bus } = this.#options;
     switch (name) {
       case 'status':
         parse(statusCommandSchema, body, name);
-        return this.#o.status();
+        return this.#options.status();
       case 'ack': {
         const c = parse(ackCommandSchema, body, name);
         audit.target = c.alertId;
@@ -188,13 +188,13 @@ export class CommandHandler {
   }
 
   #authorise(operator: string, name: string): void {
-    const allowed = this.#o.allowedOperators;
-    if (allowed && !allowed.includes(operator)) throw new Refused(`operator "${operator}" is not allowed to send ${name} to lane ${this.#o.laneId} (mqtt.commands.allowedOperators); nothing changed`);
+    const allowed = this.#options.allowedOperators;
+    if (allowed && !allowed.includes(operator)) throw new Refused(`operator "${operator}" is not allowed to send ${name} to lane ${this.#options.laneId} (mqtt.commands.allowedOperators); nothing changed`);
   }
 
   #known(alertId: string) {
-    const rec = this.#o.ledger.get(alertId);
-    if (!rec) throw new Refused(`no alert ${alertId} was raised on lane ${this.#o.laneId} (in the last 30 days); check the alert id`);
+    const rec = this.#options.ledger.get(alertId);
+    if (!rec) throw new Refused(`no alert ${alertId} was raised on lane ${this.#options.laneId} (in the last 30 days); check the alert id`);
     return rec;
   }
 
@@ -202,8 +202,8 @@ export class CommandHandler {
     const event: AlertEvent = {
       eventId: randomUUID(),
       alertId: e.alertId,
-      laneId: this.#o.laneId,
-      siteId: this.#o.siteId,
+      laneId: this.#options.laneId,
+      siteId: this.#options.siteId,
       at: new Date().toISOString(),
       type: e.type,
       operator: e.operator,
@@ -211,7 +211,7 @@ export class CommandHandler {
       ...(e.note !== undefined ? { note: e.note } : {}),
       origin: 'central',
     };
-    this.#o.bus.emit('alert.event', event);
+    this.#options.bus.emit('alert.event', event);
     return eventPayload(event);
   }
 
@@ -222,8 +222,8 @@ export class CommandHandler {
 
   #audit(name: string, user: string | null, ok: boolean, target: string | null, detail: Record<string, unknown>): void {
     const command = CommandHandler.label(name);
-    this.#o.bus.emit('audit', {
-      laneId: this.#o.laneId,
+    this.#options.bus.emit('audit', {
+      laneId: this.#options.laneId,
       at: new Date().toISOString(),
       user: user === null ? null : user.slice(0, 64),
       role: 'central',
@@ -235,7 +235,7 @@ export class CommandHandler {
   }
 
   #respond(command: string, transaction: string | null, status: 'ok' | 'error', data: unknown, error: string | null): CommandResponse {
-    return { schemaVersion: SCHEMA_VERSION, status, data, error, transaction, command, siteId: this.#o.siteId, laneId: this.#o.laneId, at: new Date().toISOString() };
+    return { schemaVersion: SCHEMA_VERSION, status, data, error, transaction, command, siteId: this.#options.siteId, laneId: this.#options.laneId, at: new Date().toISOString() };
   }
 }
 

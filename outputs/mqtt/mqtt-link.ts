@@ -63,7 +63,7 @@ export interface LinkEvents {
  * queued here: a publish while disconnected fails at once (the outbox keeps the message).
  */
 export class MqttLink extends EventEmitter<LinkEvents> {
-  readonly #o: MqttLinkOptions;
+  readonly #options: MqttLinkOptions;
   readonly #backoff: Backoff;
   #client: MqttClient | null = null;
   #generation = 0;
@@ -75,7 +75,7 @@ export class MqttLink extends EventEmitter<LinkEvents> {
 
   constructor(opts: MqttLinkOptions) {
     super();
-    this.#o = opts;
+    this.#options = opts;
     this.#backoff = new Backoff(opts.reconnect.initialMs, opts.reconnect.maxMs, opts.random);
   }
 
@@ -85,15 +85,15 @@ export class MqttLink extends EventEmitter<LinkEvents> {
 
   /** The broker URL for messages: credentials in it redacted. */
   get url(): string {
-    return redactUrl(this.#o.url);
+    return redactUrl(this.#options.url);
   }
 
   get clientId(): string {
-    return this.#o.clientId;
+    return this.#options.clientId;
   }
 
   get protocolVersion(): 4 | 5 {
-    return this.#o.protocolVersion;
+    return this.#options.protocolVersion;
   }
 
   /** Connection counter: a publish's outcome belongs to the connection it was sent on. */
@@ -138,7 +138,7 @@ export class MqttLink extends EventEmitter<LinkEvents> {
       client.subscribe(filter, { qos }, (err, granted) => {
         if (err) return reject(err);
         const g = granted?.[0];
-        if (g && g.qos >= 0x80) return reject(new Error(`MQTT ${this.url}: subscription to ${filter} refused by the broker (reason 0x${g.qos.toString(16)}): check the broker's ACL for ${this.#o.clientId}`));
+        if (g && g.qos >= 0x80) return reject(new Error(`MQTT ${this.url}: subscription to ${filter} refused by the broker (reason 0x${g.qos.toString(16)}): check the broker's ACL for ${this.#options.clientId}`));
         resolve();
       });
     });
@@ -178,13 +178,13 @@ export class MqttLink extends EventEmitter<LinkEvents> {
     const gen = ++this.#generation;
     let options: IClientOptions;
     try {
-      options = this.#options();
+      options = this.#clientOptions();
     } catch (err) {
       this.#down(gen, (err as Error).message);
       return;
     }
-    this.#o.log.debug({ url: this.#o.url, clientId: this.#o.clientId, attempt: this.#backoff.attempt }, 'MQTT connecting');
-    const client = mqtt.connect(this.#o.url, options);
+    this.#options.log.debug({ url: this.#options.url, clientId: this.#options.clientId, attempt: this.#backoff.attempt }, 'MQTT connecting');
+    const client = mqtt.connect(this.#options.url, options);
     this.#client = client;
     client.on('connect', (connack) => {
       if (gen !== this.#generation) return;
@@ -197,7 +197,7 @@ export class MqttLink extends EventEmitter<LinkEvents> {
       if (gen === this.#generation) this.emit('message', topic, payload, packet);
     });
     client.on('error', (err) => {
-      if (gen === this.#generation) this.#lastError = describeError(err, this.#o);
+      if (gen === this.#generation) this.#lastError = describeError(err, this.#options);
     });
     client.on('close', () => {
       client.end(true);
@@ -220,8 +220,8 @@ export class MqttLink extends EventEmitter<LinkEvents> {
     }, retryInMs);
   }
 
-  #options(): IClientOptions {
-    const o = this.#o;
+  #clientOptions(): IClientOptions {
+    const o = this.#options;
     const file = (what: string, path: string | undefined): Buffer | undefined => {
       if (!path) return undefined;
       try {

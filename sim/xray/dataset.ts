@@ -211,7 +211,7 @@ export async function writeDataset(opts: DatasetOptions): Promise<LabelLine[]> {
     persons: ordered.filter((l) => l.label === 'person').length,
   };
   writeAtomic(join(opts.out, 'dataset.json'), `${JSON.stringify(manifest, null, 1)}\n`);
-  writeAtomic(join(opts.out, 'labels.jsonl'), ordered.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  writeAtomic(join(opts.out, 'labels.jsonl'), `${ordered.map((l) => JSON.stringify(l)).join('\n')}\n`);
   return ordered;
 }
 

@@ -142,11 +142,10 @@ export function decodePayload(type: FrameTypeName, frame: Uint8Array, base: Fram
       const energies = v.getUint8(6);
       if (channels === 0 || channels > MAX_CHANNELS) throw new PayloadError('value', `scan-begin channel count ${channels} outside 1-${MAX_CHANNELS}`);
       if (energies !== 1 && energies !== 2) throw new PayloadError('value', `scan-begin energies ${energies}, expected 1 or 2`);
-      let at = 32;
-      const [scanId, a1] = str8(v, p, at, 'scan-begin scan id');
-      const [plate, a2] = str8(v, p, (at = a1), 'scan-begin plate');
-      const [containerCode, a3] = str8(v, p, (at = a2), 'scan-begin container code');
-      const [vehicleClass] = str8(v, p, (at = a3), 'scan-begin vehicle class');
+      const [scanId, a1] = str8(v, p, 32, 'scan-begin scan id');
+      const [plate, a2] = str8(v, p, a1, 'scan-begin plate');
+      const [containerCode, a3] = str8(v, p, a2, 'scan-begin container code');
+      const [vehicleClass] = str8(v, p, a3, 'scan-begin vehicle class');
       return {
         ...base, type, scanKey: v.getUint32(0, true), channels, energies, pixelMm: v.getFloat32(8, true), lineRateHz: v.getFloat32(12, true),
         expectedLines: v.getUint32(16, true), startedAtMs: v.getFloat64(20, true), speedKmh: nanToNull(v.getFloat32(28, true)), scanId, plate, containerCode, vehicleClass,

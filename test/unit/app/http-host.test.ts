@@ -14,7 +14,12 @@ afterEach(async () => {
 });
 
 async function serve(allowed?: string[]): Promise<string> {
-  server = new RuntimeHttpServer({ host: '127.0.0.1', port: 0, log: silentLogger(), ...(allowed ? { allowedHosts: allowed } : {}) });
+  server = new RuntimeHttpServer({
+    host: '127.0.0.1',
+    port: 0,
+    log: silentLogger(),
+    ...(allowed ? { allowedHosts: allowed } : {}),
+  });
   server.route('/api', 'test', (_req, res) => {
     sendJson(res, 202, { ok: true });
     return true;
@@ -27,7 +32,15 @@ describe('Host header (DNS rebinding)', () => {
   it('refuses a request whose Host names a foreign site, before any route sees it', async () => {
     const base = await serve();
     const port = new URL(base).port;
-    const foreign = await rawRequest(`${base}/api/anpr/lane-1`, { method: 'POST', headers: { host: `rebind.attacker.example:${port}`, origin: `http://rebind.attacker.example:${port}`, 'content-type': 'application/json' }, body: '{}' });
+    const foreign = await rawRequest(`${base}/api/anpr/lane-1`, {
+      method: 'POST',
+      headers: {
+        host: `rebind.attacker.example:${port}`,
+        origin: `http://rebind.attacker.example:${port}`,
+        'content-type': 'application/json',
+      },
+      body: '{}',
+    });
     expect(foreign.status).toBe(421);
     expect(foreign.body).toMatch(/http\.allowedHosts/);
     for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, 'localhost', `[::1]:${port}`, `LOCALHOST.:${port}`]) {
@@ -38,10 +51,14 @@ describe('Host header (DNS rebinding)', () => {
   it('accepts exactly the configured names when http.allowedHosts is set', async () => {
     const base = await serve(['lane3.crossing.example', '10.20.0.5']);
     const port = new URL(base).port;
-    expect((await rawRequest(`${base}/api/x`, { headers: { host: `lane3.crossing.example:${port}` } })).status).toBe(202);
+    expect((await rawRequest(`${base}/api/x`, { headers: { host: `lane3.crossing.example:${port}` } })).status).toBe(
+      202,
+    );
     expect((await rawRequest(`${base}/api/x`, { headers: { host: '10.20.0.5' } })).status).toBe(202);
     expect((await rawRequest(`${base}/api/x`, { headers: { host: `127.0.0.1:${port}` } })).status).toBe(421);
-    expect((await rawRequest(`${base}/api/x`, { headers: { host: 'lane3.crossing.example.attacker.example' } })).status).toBe(421);
+    expect(
+      (await rawRequest(`${base}/api/x`, { headers: { host: 'lane3.crossing.example.attacker.example' } })).status,
+    ).toBe(421);
   });
 
   it('parses Host headers strictly', () => {

@@ -45,7 +45,16 @@ async function start(login: Record<string, number>, httpCfg: Record<string, unkn
   const lane: ConsoleLane = { id: 'lane-1', name: 'Lane 1', bus, health, scanState: () => 'idle' };
   http = new RuntimeHttpServer({ host: '127.0.0.1', port: 0, log });
   await http.start();
-  const ctx: ConsoleSite = { config, lanes: [lane], log, dataDir: dir, http, version: 't', demo: false, announce: () => {} };
+  const ctx: ConsoleSite = {
+    config,
+    lanes: [lane],
+    log,
+    dataDir: dir,
+    http,
+    version: 't',
+    demo: false,
+    announce: () => {},
+  };
   const users = new UserDirectory(join(dir, 'users.json'));
   await users.set('alice', 'operator', 'alice-password-1');
   service = new ConsoleService(ctx, { skipWebBuild: true });
@@ -55,7 +64,11 @@ async function start(login: Record<string, number>, httpCfg: Record<string, unkn
 }
 
 function login(user: string, password: string, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-console-request': '1', ...headers }, body: JSON.stringify({ user, password }) });
+  return fetch(`${base}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-console-request': '1', ...headers },
+    body: JSON.stringify({ user, password }),
+  });
 }
 
 /** Counts how many password checks run at once. */
@@ -83,12 +96,17 @@ describe('log-in limits', () => {
     const file = join(dir, 'some-file');
     writeFileSync(file, 'x'.repeat(4096));
     const order: string[] = [];
-    const logins = Array.from({ length: 80 }, (_, i) => login('alice', `wrong-guess-${i}`).then(async (r) => {
-      order.push('login');
-      return r.status;
-    }));
+    const logins = Array.from({ length: 80 }, (_, i) =>
+      login('alice', `wrong-guess-${i}`).then(async (r) => {
+        order.push('login');
+        return r.status;
+      }),
+    );
     // Every log-in has reached the server: 2 hashing, the rest in the queue.
-    await vi.waitFor(() => expect(s.loginLoad.running + s.loginLoad.queued + order.length).toBe(80), { timeout: 60_000, interval: 5 });
+    await vi.waitFor(() => expect(s.loginLoad.running + s.loginLoad.queued + order.length).toBe(80), {
+      timeout: 60_000,
+      interval: 5,
+    });
     expect(s.loginLoad.running).toBeLessThanOrEqual(2);
     // A file read now (libuv's pool, like static files and evidence) is not queued behind 78 scrypts.
     const read = readFile(file).then(() => order.push('file'));
@@ -102,7 +120,9 @@ describe('log-in limits', () => {
   it('refuses a full queue at once with 503, without hashing', async () => {
     const s = await start({ perAddressPerMinute: 1000, perMinute: 1000, concurrentHashes: 1, queuedHashes: 2 });
     const hashing = watchHashing(s);
-    const statuses = await Promise.all(Array.from({ length: 10 }, (_, i) => login('alice', `guess-${i}`).then((r) => r.status)));
+    const statuses = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => login('alice', `guess-${i}`).then((r) => r.status)),
+    );
     expect(statuses.filter((st) => st === 503).length).toBeGreaterThanOrEqual(1);
     expect(hashing.calls()).toBe(statuses.filter((st) => st === 401).length);
   });
@@ -116,39 +136,59 @@ describe('log-in limits', () => {
     expect(new Set(statuses.slice(3))).toEqual(new Set([429]));
     expect(hashing.calls()).toBe(3);
     // 20 refused attempts (spraying 20 user names): one audit row, not 20.
-    const rows = s.store.listAudit({ action: 'login' }).filter((r) => r.detail?.reason === 'too many log-in attempts from this address');
+    const rows = s.store
+      .listAudit({ action: 'login' })
+      .filter((r) => r.detail?.reason === 'too many log-in attempts from this address');
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ user: 'user-3', ok: false, ip: '127.0.0.1' });
   });
 
   it('applies a console-wide limit across addresses (given by a trusted proxy)', async () => {
-    const s = await start({ perAddressPerMinute: 100, perMinute: 5, concurrentHashes: 2, queuedHashes: 16 }, { trustedProxies: ['127.0.0.1'] });
+    const s = await start(
+      { perAddressPerMinute: 100, perMinute: 5, concurrentHashes: 2, queuedHashes: 16 },
+      { trustedProxies: ['127.0.0.1'] },
+    );
     const hashing = watchHashing(s);
     const statuses: number[] = [];
-    for (let i = 0; i < 8; i++) statuses.push((await login('alice', `spray-${i}`, { 'x-forwarded-for': `10.9.0.${i + 1}` })).status);
+    for (let i = 0; i < 8; i++)
+      statuses.push((await login('alice', `spray-${i}`, { 'x-forwarded-for': `10.9.0.${i + 1}` })).status);
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429, 429]);
     expect(hashing.calls()).toBe(5);
-    expect(s.store.listAudit({ action: 'login' }).filter((r) => r.detail?.reason === 'too many log-in attempts on this console')).toHaveLength(1);
+    expect(
+      s.store
+        .listAudit({ action: 'login' })
+        .filter((r) => r.detail?.reason === 'too many log-in attempts on this console'),
+    ).toHaveLength(1);
   });
 
   it('behind a trusted proxy, locks out the guessing address only: the operator still logs in from her own', async () => {
-    await start({ perAddressPerMinute: 100, perMinute: 1000, concurrentHashes: 2, queuedHashes: 16 }, { trustedProxies: ['127.0.0.1'] });
-    for (let i = 0; i < 5; i++) expect((await login('alice', `guess-${i}`, { 'x-forwarded-for': '203.0.113.66' })).status).toBe(401);
+    await start(
+      { perAddressPerMinute: 100, perMinute: 1000, concurrentHashes: 2, queuedHashes: 16 },
+      { trustedProxies: ['127.0.0.1'] },
+    );
+    for (let i = 0; i < 5; i++)
+      expect((await login('alice', `guess-${i}`, { 'x-forwarded-for': '203.0.113.66' })).status).toBe(401);
     expect((await login('alice', 'alice-password-1', { 'x-forwarded-for': '203.0.113.66' })).status).toBe(429);
     expect((await login('alice', 'alice-password-1', { 'x-forwarded-for': '10.20.0.41' })).status).toBe(200);
-    expect(service!.store.listAudit({ action: 'login', limit: 1 })[0]).toMatchObject({ user: 'alice', ok: true, ip: '10.20.0.41' });
+    expect(service!.store.listAudit({ action: 'login', limit: 1 })[0]).toMatchObject({
+      user: 'alice',
+      ok: true,
+      ip: '10.20.0.41',
+    });
   });
 
   it('without trusted proxies, ignores the header: a client cannot choose its own address', async () => {
     await start({ perAddressPerMinute: 2, perMinute: 1000, concurrentHashes: 2, queuedHashes: 16 });
     const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) statuses.push((await login('alice', 'wrong-password', { 'x-forwarded-for': `198.51.100.${i}` })).status);
+    for (let i = 0; i < 4; i++)
+      statuses.push((await login('alice', 'wrong-password', { 'x-forwarded-for': `198.51.100.${i}` })).status);
     expect(statuses).toEqual([401, 401, 429, 429]);
   });
 });
 
 describe('client address', () => {
-  const req = (peer: string, xff?: string) => ({ socket: { remoteAddress: peer }, headers: xff ? { 'x-forwarded-for': xff } : {} }) as unknown as IncomingMessage;
+  const req = (peer: string, xff?: string) =>
+    ({ socket: { remoteAddress: peer }, headers: xff ? { 'x-forwarded-for': xff } : {} }) as unknown as IncomingMessage;
   const o = { trustedProxies: ['10.0.0.2', '10.0.0.3'], header: 'x-forwarded-for' };
   it('believes the header only from a trusted proxy, reading it from the right', () => {
     expect(clientIp(req('::ffff:10.0.0.2', '1.2.3.4, 203.0.113.9'), o)).toBe('203.0.113.9');
@@ -189,7 +229,15 @@ describe('log-in limit parts', () => {
   it('aggregates a burst in one audit row, counts written at most every flush, a new row after a quiet minute', () => {
     let now = Date.parse('2026-12-06T10:00:00Z');
     const rows: { id: number; detail: Record<string, unknown> }[] = [];
-    const store = { audit: (e: { detail?: Record<string, unknown> }) => (rows.push({ id: rows.length + 1, detail: e.detail! }), { id: rows.length }), updateAuditDetail: (id: number, detail: Record<string, unknown>) => void (rows[id - 1]!.detail = detail) };
+    const store = {
+      audit: (e: { detail?: Record<string, unknown> }) => {
+        rows.push({ id: rows.length + 1, detail: e.detail! });
+        return { id: rows.length };
+      },
+      updateAuditDetail: (id: number, detail: Record<string, unknown>) => {
+        rows[id - 1]!.detail = detail;
+      },
+    };
     const a = new ThrottleAudit({ store, now: () => now, quietMs: 60_000 });
     for (let i = 0; i < 50; i++) a.note('rate', '10.0.0.9', `u${i % 3}`);
     expect(rows).toHaveLength(1);
