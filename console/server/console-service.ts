@@ -24,7 +24,7 @@ import { DIST_DIR, ensureWebBuild } from './web-build.js';
 
 /** How often lines received for the live view are pushed to the browsers. */
 const LIVE_FLUSH_MS = 100;
-/** Scan history kept in console.sqlite; alerts and dispositions are kept for good, the audit log for console.auditRetentionDays. */
+/** Scan history and closed alerts kept in console.sqlite; the audit log for console.auditRetentionDays. */
 const HISTORY_DAYS = 365;
 const PRUNE_EVERY_MS = 6 * 3600_000;
 /** Delay before device figures that changed without a state change are pushed. */
@@ -249,7 +249,11 @@ export class ConsoleService implements Service, ConsoleActions {
         stream.broadcast('scan.aborted', { laneId: lane.id, scanId: a.scanId, reason: a.reason, detail: a.detail });
       }),
       bus.on('scan.decided', owner, ({ result, image }) => {
-        store.recordScan(result);
+        try {
+          store.recordScan(result);
+        } catch (err) {
+          this.#log.error({ err, scanId: result.scanId }, `scan ${result.scanId} not stored in the console history: ${(err as Error).message}`);
+        }
         this.#lastDecided.set(lane.id, result);
         stream.broadcast('scan.decided', { laneId: lane.id, result });
         if (image && image.width > 0) {
@@ -290,17 +294,14 @@ export class ConsoleService implements Service, ConsoleActions {
 
   #pruneHistory(): void {
     try {
-      const n = this.store.pruneScans(new Date(Date.now() - HISTORY_DAYS * 86_400_000).toISOString());
+      const before = new Date(Date.now() - HISTORY_DAYS * 86_400_000).toISOString();
+      const n = this.store.pruneScans(before);
       if (n > 0) this.#log.info(`console: ${n} scan(s) older than ${HISTORY_DAYS} days removed from the history`);
+      const days = this.#ctx.config.console.auditRetentionDays;
+      const r = this.store.pruneRecords(before, new Date(Date.now() - days * 86_400_000).toISOString());
+      if (r.audit + r.alerts > 0) this.#log.info(`console: ${r.audit} audit entr(ies) older than ${days} days (console.auditRetentionDays) and ${r.alerts} closed alert(s) with ${r.events} event(s) older than ${HISTORY_DAYS} days removed`);
     } catch (err) {
       this.#log.error({ err }, `console: pruning the scan history failed: ${(err as Error).message}`);
-    }
-    const days = this.#ctx.config.console.auditRetentionDays;
-    try {
-      const n = this.store.pruneAudit(new Date(Date.now() - days * 86_400_000).toISOString());
-      if (n > 0) this.#log.info(`console: ${n} audit entr${n === 1 ? 'y' : 'ies'} older than ${days} days removed (console.auditRetentionDays)`);
-    } catch (err) {
-      this.#log.error({ err }, `console: pruning the audit log failed: ${(err as Error).message}`);
     }
   }
 
