@@ -1,5 +1,5 @@
 import type {
-  Alert, AlertEvent, CompletedScan, DeviceStatus, LineBatch, ScanMeta, ScanResult, AbortReason, ScanImage,
+  Alert, AlertEvent, AuditRecord, CompletedScan, DeviceStatus, LineBatch, ScanMeta, ScanResult, AbortReason, ScanImage,
 } from './domain.js';
 import type { SensorReading } from './senses.js';
 
@@ -30,6 +30,8 @@ export interface LaneEvents {
   'scan.decided': { result: ScanResult; image?: ScanImage };
   'alert.raised': Alert;
   'alert.event': AlertEvent;
+  /** A command from central command, done or refused: kept in the audit log like a console action. */
+  'audit': AuditRecord;
   'device.status': DeviceStatus;
   /** A CO2 probe's or heartbeat detector's reading, as polled (firmware-bridge/sensors/). */
   'sensor.reading': SensorReading;
