@@ -10,6 +10,10 @@ import type { LaneHealthSnapshot } from '../../runtime/lane-health.js';
  */
 export const SCHEMA_VERSION = 1;
 
+/** Why a lane sends a scan to central command's remote review. */
+export const REVIEW_REASONS = ['person', 'unavailable', 'quality-control'] as const;
+export type ReviewReason = (typeof REVIEW_REASONS)[number];
+
 const schemaVersion = z.literal(SCHEMA_VERSION).describe('Version of this payload\'s schema.');
 const isoTime = z.string().describe('ISO 8601 time, UTC.');
 const id = z.string().min(1).max(200);
@@ -62,6 +66,9 @@ export const scanPayloadSchema = z.object({
   channels: z.number().int(),
   missingLines: z.number().int(),
   evidence: z.array(evidenceSchema),
+  review: z.object({
+    reason: z.enum(REVIEW_REASONS).describe('person or unavailable: the verdict asks for a second look; quality-control: a share of clear scans.'),
+  }).optional().describe('Present when the lane sends this scan to central command for remote review; the decision comes back as cmd/review-decision.'),
 }).describe('One decided scan, completed or aborted. Topic <prefix>/<site>/<lane>/scan, QoS 1, not retained.');
 
 export const alertPayloadSchema = z.object({
@@ -130,6 +137,14 @@ export const dispositionCommandSchema = z.strictObject({
 export const statusCommandSchema = z.strictObject({ transaction }).describe('Topic <prefix>/<site>/<lane>/cmd/status. The response data is the status payload.');
 export const testAlertCommandSchema = z.strictObject({ transaction, operator, message: z.string().max(500).optional() }).describe('Topic <prefix>/<site>/<lane>/cmd/test-alert: raises an alert of kind test on the lane.');
 
+export const reviewDecisionCommandSchema = z.strictObject({
+  transaction,
+  scanId: id.describe('The scan the lane sent for review.'),
+  decision: z.enum(['clear', 'search']).describe('clear: release the vehicle; search: search it.'),
+  analyst: operator,
+  note,
+}).describe('Topic <prefix>/<site>/<lane>/cmd/review-decision: the remote analyst\'s decision on a scan the lane sent for review; shown on the lane console.');
+
 export const commandResponseSchema = z.object({
   schemaVersion,
   status: z.enum(['ok', 'error']),
@@ -147,6 +162,7 @@ export type AlertPayload = z.infer<typeof alertPayloadSchema>;
 export type EventPayload = z.infer<typeof eventPayloadSchema>;
 export type StatusPayload = z.infer<typeof statusPayloadSchema>;
 export type CommandResponse = z.infer<typeof commandResponseSchema>;
+export type ReviewDecisionCommand = z.infer<typeof reviewDecisionCommandSchema>;
 
 /** The payloads of the contract by file name in docs/schemas/mqtt/. */
 export const PAYLOAD_SCHEMAS: Record<string, z.ZodType> = {
@@ -159,6 +175,7 @@ export const PAYLOAD_SCHEMAS: Record<string, z.ZodType> = {
   'cmd-disposition': dispositionCommandSchema,
   'cmd-status': statusCommandSchema,
   'cmd-test-alert': testAlertCommandSchema,
+  'cmd-review-decision': reviewDecisionCommandSchema,
   'cmd-response': commandResponseSchema,
 };
 

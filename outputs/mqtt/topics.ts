@@ -3,7 +3,7 @@
  * `<prefix>/<site>/<lane>/<leaf>`; see docs/mqtt.md.
  */
 
-export const COMMAND_NAMES = ['ack', 'disposition', 'status', 'test-alert'] as const;
+export const COMMAND_NAMES = ['ack', 'disposition', 'status', 'test-alert', 'review-decision'] as const;
 export type CommandName = (typeof COMMAND_NAMES)[number];
 
 export type LaneLeaf = 'availability' | 'status' | 'scan' | 'alert' | 'event';
