@@ -40,6 +40,7 @@ const natsIngestSchema = z.strictObject({
   ackWaitS: intIn(1, 600).default(30).describe('A message not acknowledged within this time (a worker died) is redelivered to another worker.'),
   maxAckPending: intIn(1, 100_000).default(2000),
   batch: intIn(1, 1000).default(100).describe('Messages fetched per pull.'),
+  concurrency: intIn(1, 256).default(16).describe('Messages a worker stores at once (each in its own transaction).'),
   username: text().optional(),
   password: text().optional(),
 });
