@@ -224,6 +224,12 @@ export function scanPayload(r: ScanResult, evidenceBaseUrl: string | null, sign?
   };
 }
 
+/** Why this scan goes to remote review under the lane's mqtt.review settings, or null. */
+export function reviewReason(r: ScanResult, o: { verdicts: readonly string[]; clearShare: number }, random: () => number = Math.random): ReviewReason | null {
+  if (r.verdict !== 'clear') return o.verdicts.includes(r.verdict) ? r.verdict : null;
+  return o.clearShare > 0 && random() < o.clearShare ? 'quality-control' : null;
+}
+
 export function alertPayload(a: Alert, evidenceBaseUrl: string | null, sign?: EvidenceLinkSigner): AlertPayload {
   return {
     schemaVersion: SCHEMA_VERSION,

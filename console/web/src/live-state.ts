@@ -1,4 +1,5 @@
 import type { ScanResult } from '../../../runtime/domain.js';
+import type { ReviewDecisionEvent } from '../../../runtime/events.js';
 import type {
   AlertRecord, HealthSnapshot, HelloMessage, LaneView, LiveBeginMessage, LiveLinesMessage, ScanAbortedMessage, ScanDecidedMessage, ScanEndMessage, ScanImageMessage,
 } from '../../server/messages.js';
@@ -43,6 +44,8 @@ export class LiveState {
   connection: Connection = 'connecting';
   /** Raised alerts since the page loaded (drives the sound). */
   raised: AlertRecord[] = [];
+  /** Remote review decisions from central command since the page loaded, newest first (at most 5). */
+  reviewDecisions: ReviewDecisionEvent[] = [];
   #listeners = new Set<() => void>();
   #source: EventSource | null = null;
   #onEnded: (reason: string) => void;
@@ -114,6 +117,9 @@ export class LiveState {
       const known = this.alerts.has(rec.alert.alertId);
       this.alerts.set(rec.alert.alertId, rec);
       if (!known) this.raised.push(rec);
+    });
+    on<ReviewDecisionEvent>('review.decision', (d) => {
+      this.reviewDecisions = [d, ...this.reviewDecisions.filter((x) => x.scanId !== d.scanId)].slice(0, 5);
     });
     on<{ reason: string }>('session-ended', (m) => {
       es.close();
