@@ -41,24 +41,26 @@ export class MqttIngest implements Service {
       ...(o.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 7 * 86_400 } } : {}),
       ...(o.username !== undefined ? { username: o.username } : {}),
       ...(o.password !== undefined ? { password: o.password } : {}),
-      // mqtt.js hands messages over one at a time: holding the PUBACK until the message is
-      // stored (retrying while the store is unreachable) is the back-pressure.
-      customHandleAcks: (topic, message, _packet, done) => {
-        void storeWithRetry(() => o.ingest.handle(topic, message, new Date()), {
-          stopped: () => this.#stopping,
-          onError: (err, delayMs) => {
-            o.counters.count('error');
-            o.log.error({ err, topic }, `lane message on ${topic} not stored (${err.message}); retrying in ${delayMs} ms`);
-          },
-        }).then((outcome) => {
-          if (outcome) {
-            o.counters.count(outcome);
-            done(0);
-          }
-        });
-      },
     });
     this.#client = client;
+    // mqtt.js calls handleMessage for each incoming PUBLISH, one at a time, and sends the PUBACK
+    // (QoS 1) only when its callback runs: holding it until the message is stored (retrying while
+    // the store is unreachable) is the guarantee and the back-pressure, under MQTT 3.1.1 and 5.
+    client.handleMessage = (packet, callback) => {
+      const topic = packet.topic.toString();
+      void storeWithRetry(() => o.ingest.handle(topic, packet.payload as Buffer, new Date()), {
+        stopped: () => this.#stopping,
+        onError: (err, delayMs) => {
+          o.counters.count('error');
+          o.log.error({ err, topic }, `lane message on ${topic} not stored (${err.message}); retrying in ${delayMs} ms`);
+        },
+      }).then((outcome) => {
+        if (outcome) {
+          o.counters.count(outcome);
+          callback();
+        }
+      });
+    };
     client.on('connect', (ack) => {
       o.log.info({ url: o.url, sessionPresent: ack.sessionPresent }, `central ingest connected to ${o.url}`);
       client.subscribe(centralFilters(o.prefix).filter((f) => !f.endsWith('/response')), { qos: 1 }, (err) => {
