@@ -1,5 +1,5 @@
-import type { Logger } from '../runtime/logger.js';
-import type { Service } from '../runtime/service.js';
+import type { Logger } from '../core/logger.js';
+import type { Service } from '../core/service.js';
 import type { LaneCommands } from './ingest/lane-commands.js';
 import type { CentralStore, ReviewDecision, ReviewRow } from './store/central-store.js';
 

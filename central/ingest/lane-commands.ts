@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import mqtt, { type MqttClient } from 'mqtt';
-import type { Logger } from '../../runtime/logger.js';
-import type { Service } from '../../runtime/service.js';
-import { commandResponseSchema, type CommandResponse } from '../../outputs/mqtt/payloads.js';
-import { LaneTopics, parseTopic } from '../../outputs/mqtt/topics.js';
+import type { Logger } from '../../core/logger.js';
+import type { Service } from '../../core/service.js';
+import { commandResponseSchema, type CommandResponse } from '../../core/mqtt-payloads.js';
+import { LaneTopics, parseTopic } from '../../core/mqtt-topics.js';
 
 export interface LaneCommandsOptions {
   /** The broker the lanes are connected to: mosquitto, or a nats-server MQTT listener. */

@@ -1,6 +1,6 @@
-import type { Logger } from '../../runtime/logger.js';
-import { alertPayloadSchema, availabilityPayloadSchema, eventPayloadSchema, scanPayloadSchema, statusPayloadSchema } from '../../outputs/mqtt/payloads.js';
-import { parseTopic } from '../../outputs/mqtt/topics.js';
+import type { Logger } from '../../core/logger.js';
+import { alertPayloadSchema, availabilityPayloadSchema, eventPayloadSchema, scanPayloadSchema, statusPayloadSchema } from '../../core/mqtt-payloads.js';
+import { parseTopic } from '../../core/mqtt-topics.js';
 import type { CentralStore } from '../store/central-store.js';
 
 export type IngestOutcome = 'stored' | 'duplicate' | 'ignored' | 'invalid';

@@ -1,7 +1,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import type { Logger } from '../../runtime/logger.js';
-import type { Service } from '../../runtime/service.js';
-import { centralFilters } from '../../outputs/mqtt/topics.js';
+import type { Logger } from '../../core/logger.js';
+import type { Service } from '../../core/service.js';
+import { centralFilters } from '../../core/mqtt-topics.js';
 import type { IngestCounters } from './counters.js';
 import { storeWithRetry } from './retry.js';
 import type { LaneMessageIngest } from './lane-message.js';

@@ -1,7 +1,7 @@
 import { AckPolicy, connect, DeliverPolicy, DiscardPolicy, nanos, RetentionPolicy, StorageType, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
-import { Backoff } from '../../runtime/backoff.js';
-import type { Logger } from '../../runtime/logger.js';
-import type { Service } from '../../runtime/service.js';
+import { Backoff } from '../../core/backoff.js';
+import type { Logger } from '../../core/logger.js';
+import type { Service } from '../../core/service.js';
 import type { IngestCounters } from './counters.js';
 import type { LaneMessageIngest } from './lane-message.js';
 import { storeWithRetry } from './retry.js';

@@ -1,4 +1,4 @@
-import { Backoff } from '../../runtime/backoff.js';
+import { Backoff } from '../../core/backoff.js';
 
 /**
  * Runs a store operation until it succeeds or the caller stops (then null): a lane message is

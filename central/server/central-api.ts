@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from '../../runtime/logger.js';
+import type { Logger } from '../../core/logger.js';
 import type { LaneCommands } from '../ingest/lane-commands.js';
 import { ReviewDesk, WorkLimitReached } from '../review-desk.js';
 import { REVIEW_DECISIONS, ROLES, type CentralStore, type FigureRow, type ReviewDecision, type Role } from '../store/central-store.js';

@@ -1,4 +1,4 @@
-import type { AlertPayload, EventPayload, ScanPayload, StatusPayload } from '../../outputs/mqtt/payloads.js';
+import type { AlertPayload, EventPayload, ScanPayload, StatusPayload } from '../../core/mqtt-payloads.js';
 import { normaliseCode } from '../normalise.js';
 import { migrate } from './migrations.js';
 import type { SqlDriver, SqlQueryable } from './sql.js';

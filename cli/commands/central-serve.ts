@@ -1,8 +1,8 @@
 import { CentralCommand } from '../../central/central-service.js';
 import { loadCentralConfig } from '../../central/config.js';
-import { createLogger } from '../../runtime/logger.js';
-import { onShutdownSignal } from '../../runtime/process.js';
-import { EXIT, parseCommandArgs, UsageError, type CliCommand } from '../command.js';
+import { createLogger } from '../../core/logger.js';
+import { onShutdownSignal } from '../../app/shutdown-signal.js';
+import { EXIT, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
 
 const cmd: CliCommand = {
   name: 'central serve',

@@ -1,5 +1,5 @@
-import type { ScanResult } from '../../../runtime/domain.js';
-import type { ReviewDecisionEvent } from '../../../runtime/events.js';
+import type { ScanResult } from '../../../core/domain.js';
+import type { ReviewDecisionEvent } from '../../../core/events.js';
 import type {
   AlertRecord, HealthSnapshot, HelloMessage, LaneView, LiveBeginMessage, LiveLinesMessage, ScanAbortedMessage, ScanDecidedMessage, ScanEndMessage, ScanImageMessage,
 } from '../../server/messages.js';

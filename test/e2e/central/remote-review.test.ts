@@ -8,12 +8,12 @@ import { parseCentralConfig } from '../../../central/config.js';
 import { hashPassword } from '../../../central/server/accounts.js';
 import { UserDirectory } from '../../../console/server/users.js';
 import { configSchema } from '../../../config/schema.js';
-import { SiteRuntime } from '../../../runtime/app.js';
-import type { Lane } from '../../../runtime/context.js';
-import type { ReviewDecisionEvent } from '../../../runtime/events.js';
-import { EmbeddedBroker } from '../../../runtime/embedded-broker.js';
-import { deviceStatus } from '../../../runtime/lane-health.js';
-import { silentLogger } from '../../../runtime/logger.js';
+import { SiteRuntime } from '../../../app/site-runtime.js';
+import type { Lane } from '../../../app/context.js';
+import type { ReviewDecisionEvent } from '../../../core/events.js';
+import { EmbeddedBroker } from '../../../app/embedded-broker.js';
+import { deviceStatus } from '../../../core/health.js';
+import { silentLogger } from '../../../core/logger.js';
 import { batchOf, completed, syntheticScan } from '../console/synthetic-scan.js';
 
 // The lane (pipeline, MQTT output, console), the broker, central and the browser are real; only

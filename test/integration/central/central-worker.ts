@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { CentralCommand } from '../../../central/central-service.js';
 import { parseCentralConfig } from '../../../central/config.js';
-import { createLogger } from '../../../runtime/logger.js';
+import { createLogger } from '../../../core/logger.js';
 
 const [file, name] = process.argv.slice(2);
 const config = parseCentralConfig(JSON.parse(readFileSync(file!, 'utf8')));

@@ -4,14 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../../config/schema.js';
-import type { Lane } from '../../../runtime/context.js';
-import { alertFor } from '../../../runtime/lane-pipeline.js';
-import { silentLogger } from '../../../runtime/logger.js';
-import type { Service } from '../../../runtime/service.js';
+import type { Lane } from '../../../app/context.js';
+import { alertFor } from '../../../pipeline/lane-pipeline.js';
+import { silentLogger } from '../../../core/logger.js';
+import type { Service } from '../../../core/service.js';
 import { openPostgresDriver } from '../../../central/store/postgres-driver.js';
 import { NATS_SERVER, NatsCluster } from '../../helpers/nats-cluster.js';
 import { startPostgres, type TestPostgres } from '../../helpers/postgres.js';
-import { fakeScan, mqttSite, siteConfig, waitFor } from '../mqtt/helpers.js';
+import { fakeScan, mqttSite, siteConfig, waitFor } from '../outputs/mqtt/helpers.js';
 
 const SITES = ['north', 'east', 'south'];
 const LANES_PER_SITE = 7; // 21 lanes
