@@ -54,11 +54,14 @@ export class NatsCluster {
         `server_name: ${n.name}`,
         `listen: 127.0.0.1:${n.clientPort}`,
         `jetstream { store_dir: "${join(this.dir, n.name)}" }`,
-        'cluster {',
-        '  name: central-test',
-        `  listen: 127.0.0.1:${n.clusterPort}`,
-        `  routes: [${this.nodes.filter((o) => o !== n).map((o) => `nats-route://127.0.0.1:${o.clusterPort}`).join(', ')}]`,
-        '}',
+        // One node (benchmarks) runs without a cluster block: JetStream clustering needs routes.
+        ...(this.size > 1 ? [
+          'cluster {',
+          '  name: central-test',
+          `  listen: 127.0.0.1:${n.clusterPort}`,
+          `  routes: [${this.nodes.filter((o) => o !== n).map((o) => `nats-route://127.0.0.1:${o.clusterPort}`).join(', ')}]`,
+          '}',
+        ] : []),
         `mqtt { listen: 127.0.0.1:${n.mqttPort} }`,
       ].join('\n'));
     }

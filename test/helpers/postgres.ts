@@ -15,7 +15,8 @@ export interface TestPostgres {
  * A private PostgreSQL server (Debian's postgresql 15) in a temporary folder, on a free loopback
  * port with its socket in that folder, run as the postgres user (initdb refuses root).
  */
-export async function startPostgres(): Promise<TestPostgres> {
+/** fsync off by default (tests); on for benchmarks, so that figures include the disk. */
+export async function startPostgres(o: { fsync?: boolean } = {}): Promise<TestPostgres> {
   const dir = mkdtempSync(join(tmpdir(), 'central-pg-'));
   chmodSync(dir, 0o777);
   const data = join(dir, 'data');
@@ -23,7 +24,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   const asPostgres = (cmd: string, args: string[]) => execFileSync('runuser', ['-u', 'postgres', '--', join(PG_BIN, cmd), ...args], { stdio: 'pipe', timeout: 60_000 });
   try {
     asPostgres('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
-    asPostgres('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '60', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`, 'start']);
+    asPostgres('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-t', '60', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=${o.fsync ? 'on' : 'off'} -c max_connections=200`, 'start']);
   } catch (err) {
     const e = err as { stderr?: Buffer; message: string };
     rmSync(dir, { recursive: true, force: true });
