@@ -18,7 +18,7 @@ import { batchOf, completed, syntheticScan } from '../console/synthetic-scan.js'
 
 // The lane (pipeline, MQTT output, console), the broker, central and the browser are real; only
 // the ONNX model is replaced by one that returns the detection each test queues.
-vi.mock('../../../runtime/compose/detector.js', async () => {
+vi.mock('../../../app/compose/model.js', async () => {
   const { scriptedDetector } = await import('../console/scripted-detector.js');
   return { createDetector: async () => scriptedDetector };
 });
@@ -93,6 +93,12 @@ async function driveScan(scanId: string, score: number): Promise<void> {
   lane.bus.emit('scan.end', completed(scan.meta, scan.image));
 }
 
+/** With CENTRAL_SCREENSHOTS=<folder> (docs/screenshots), the views are saved there for the docs. */
+async function shot(page: Page, name: string): Promise<void> {
+  const out = process.env.CENTRAL_SCREENSHOTS;
+  if (out) await page.screenshot({ path: join(out, `${name}.png`), fullPage: false });
+}
+
 async function logIn(page: Page, base: string, user: string, password: string): Promise<void> {
   await page.goto(base);
   await page.fill('input[name=user]', user);
@@ -103,9 +109,9 @@ async function logIn(page: Page, base: string, user: string, password: string): 
 
 describe('remote review from a lane to central command and back, in a real browser', () => {
   it('an analyst takes the scan the lane sent, decides it, and the lane console shows the decision', async () => {
-    const lanePage = await browser.newPage();
+    const lanePage = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     await logIn(lanePage, runtime.http.url, 'olga', 'olga-password-1');
-    const page = await browser.newPage();
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     await logIn(page, central.url, 'ann', 'ann-password-1');
     await page.click('[data-testid=tab-review]');
 
@@ -119,6 +125,7 @@ describe('remote review from a lane to central command and back, in a real brows
       return img !== null && img.complete && img.naturalWidth > 0;
     }, undefined, { timeout: 15_000 });
     await page.fill('[data-testid=review-note]', 'shape behind the cab, search it');
+    await shot(page, 'central-review');
     await page.click('[data-testid=decide-search]');
     await page.waitForSelector('[data-testid=review-msg]:has-text("confirmed")', { timeout: 15_000 });
 
@@ -126,7 +133,7 @@ describe('remote review from a lane to central command and back, in a real brows
     const banner = await lanePage.waitForSelector('[data-testid=review-decision][data-scan-id=RV-1]', { timeout: 10_000 });
     expect(await banner.getAttribute('data-decision')).toBe('search');
     expect(await banner.textContent()).toContain('shape behind the cab, search it');
-    await page.screenshot({ path: join(dir, 'review.png') });
+    await shot(lanePage, 'central-decision-on-lane-console');
 
     const audit = await central.store.auditLog(20);
     expect(audit.map((a) => [a.actor, a.action, a.target])).toEqual(expect.arrayContaining([
@@ -138,13 +145,22 @@ describe('remote review from a lane to central command and back, in a real brows
   }, 90_000);
 
   it('a scan nobody takes is escalated to supervisors', async () => {
-    const page = await browser.newPage();
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     await logIn(page, central.url, 'sue', 'sue-password-1');
     await page.click('[data-testid=tab-review]');
     await driveScan('RV-2', 0.88);
     await page.waitForSelector('[data-testid=review-row][data-scan-id=RV-2][data-escalated=no]', { timeout: 15_000 });
     const row = await page.waitForSelector('[data-testid=review-row][data-scan-id=RV-2][data-escalated=yes]', { timeout: (ESCALATE_S + 15) * 1000 });
     expect(await row.textContent()).toContain('ESCALATED');
+    await shot(page, 'central-review-escalated');
+    await page.click('[data-testid=tab-alerts]');
+    await page.waitForSelector('[data-testid=alert-row]');
+    await page.click('[data-testid=alert-row]');
+    await page.waitForSelector('[data-testid=alert-detail] img');
+    await shot(page, 'central-alerts');
+    await page.click('[data-testid=tab-lanes]');
+    await page.waitForSelector('[data-testid=lane-row][data-lane="north/lane-1"]');
+    await shot(page, 'central-lanes');
     expect((await central.store.auditLog(50)).some((a) => a.actor === 'system' && a.action === 'review-escalated' && a.target === 'north/lane-1/RV-2')).toBe(true);
     // No decision went to the lane for it.
     expect(decisions.map((d) => d.scanId)).toEqual(['RV-1']);
