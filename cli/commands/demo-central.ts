@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 
-const CLI = fileURLToPath(new URL('../../bin/checkpoint-edge.js', import.meta.url));
+// The command itself, started again as `central serve` in a child process (a path, not an import).
+const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin', 'checkpoint-edge.js');
 
 export interface DemoCentral {
   url: string;
