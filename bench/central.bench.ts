@@ -15,7 +15,7 @@ import { fakeScan, MosquittoBroker, mqttSite, siteConfig } from '../test/integra
 import { scanPayload } from '../outputs/mqtt/payloads.js';
 import { defineBench, percentile } from './harness.js';
 
-const INGEST_MESSAGES = 20_000;
+const INGEST_MESSAGES = 10_000;
 const LATENCY_ALERTS = 200;
 const CROSSINGS = 1_000_000;
 

@@ -109,18 +109,25 @@ export class NatsIngest implements Service {
     o.log.info({ stream: o.stream, durable: o.durable, replicas: o.replicas }, `JetStream stream ${o.stream} and durable consumer ${o.durable} ready`);
   }
 
+  /**
+   * Pull batches with fetch() (each a fresh pull request that ends after `batch` messages or 2 s)
+   * rather than one long-lived consume(): a worker whose event loop stalls (a busy machine) cannot
+   * leave a pull subscription that stopped yielding while the server keeps redelivering into it.
+   */
   async #consumeLoop(): Promise<void> {
     const o = this.o;
     const backoff = new Backoff(500, 10_000);
     while (!this.#stopping) {
       try {
         const consumer = await this.#nc!.jetstream().consumers.get(o.stream, o.durable);
-        this.#messages = await consumer.consume({ max_messages: o.batch });
-        backoff.reset();
-        for await (const m of this.#messages) {
-          while (this.#inFlight.size >= o.concurrency) await Promise.race(this.#inFlight);
-          const p = this.#handle(m).finally(() => this.#inFlight.delete(p));
-          this.#inFlight.add(p);
+        while (!this.#stopping) {
+          this.#messages = await consumer.fetch({ max_messages: o.batch, expires: 2000 });
+          for await (const m of this.#messages) {
+            while (this.#inFlight.size >= o.concurrency) await Promise.race(this.#inFlight);
+            const p = this.#handle(m).finally(() => this.#inFlight.delete(p));
+            this.#inFlight.add(p);
+          }
+          backoff.reset();
         }
       } catch (err) {
         if (this.#stopping) break;

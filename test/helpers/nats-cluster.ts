@@ -91,7 +91,7 @@ export class NatsCluster {
   async kill(i: number): Promise<void> {
     const child = this.nodes[i]!.child;
     this.nodes[i]!.child = null;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
       child.kill('SIGKILL');
