@@ -11,6 +11,7 @@ import { configSchema } from '../../../config/schema.js';
 import { SiteRuntime } from '../../../app/site-runtime.js';
 import type { Lane } from '../../../app/context.js';
 import type { ReviewDecisionEvent } from '../../../core/events.js';
+import type { AlertEvent } from '../../../core/domain.js';
 import { EmbeddedBroker } from '../../../app/embedded-broker.js';
 import { deviceStatus } from '../../../core/health.js';
 import { silentLogger } from '../../../core/logger.js';
@@ -34,6 +35,7 @@ let runtime: SiteRuntime;
 let central: CentralCommand;
 let browser: Browser;
 const decisions: ReviewDecisionEvent[] = [];
+const laneEvents: AlertEvent[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'central-e2e-'));
@@ -59,6 +61,7 @@ beforeAll(async () => {
   lane = runtime.lanes[0]!;
   lane.bus.emit('device.status', deviceStatus('scanner', 'ok', 'connected', { scannerState: 'Ready', interlocksOk: true, radiationOn: false }));
   lane.bus.on('review.decision', 'e2e', (d) => void decisions.push(d));
+  lane.bus.on('alert.event', 'e2e', (e) => void laneEvents.push(e));
   central = new CentralCommand({
     config: parseCentralConfig({
       dataDir: join(dir, 'central'),
@@ -164,6 +167,25 @@ describe('remote review from a lane to central command and back, in a real brows
     expect((await central.store.auditLog(50)).some((a) => a.actor === 'system' && a.action === 'review-escalated' && a.target === 'north/lane-1/RV-2')).toBe(true);
     // No decision went to the lane for it.
     expect(decisions.map((d) => d.scanId)).toEqual(['RV-1']);
+    await page.close();
+  }, 90_000);
+
+  it('a supervisor acknowledges and dispositions an alert from the queue; the lane records both, and the queue shows them', async () => {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await logIn(page, central.url, 'sue', 'sue-password-1');
+    await page.click('[data-testid=tab-alerts]');
+    await page.click('[data-testid=alert-row][data-alert-id=RV-1-person]');
+    await page.click('[data-testid=ack]');
+    await page.waitForSelector('[data-testid=alert-msg]:has-text("done")', { timeout: 15_000 });
+    await page.selectOption('[data-testid=alert-detail] select', 'false-alarm');
+    await page.click('[data-testid=dispose]');
+    await expect.poll(() => laneEvents.map((e) => [e.alertId, e.type, e.operator, e.origin]), { timeout: 15_000 }).toEqual([
+      ['RV-1-person', 'acknowledged', 'sue', 'central'],
+      ['RV-1-person', 'false-alarm', 'sue', 'central'],
+    ]);
+    // The lane publishes the events; central stores them and the open queue drops the alert.
+    await page.waitForSelector('[data-testid=alert-row][data-alert-id=RV-1-person]', { state: 'detached', timeout: 15_000 });
+    expect((await central.store.auditLog(50)).filter((a) => a.actor === 'sue').map((a) => a.action)).toEqual(expect.arrayContaining(['alert-ack', 'alert-disposition']));
     await page.close();
   }, 90_000);
 });
