@@ -124,15 +124,26 @@ export class CentralStore {
     }
   }
 
+  /** Lanes whose row is known to be committed: their messages skip two statements. */
+  readonly #knownLanes = new Set<string>();
+
   async #touchLane(tx: SqlQueryable, siteId: string, laneId: string): Promise<void> {
+    if (this.#knownLanes.has(`${siteId}/${laneId}`)) return;
     await tx.query('insert into sites (site_id) values ($1) on conflict do nothing', [siteId]);
     await tx.query('insert into lanes (site_id, lane_id) values ($1, $2) on conflict do nothing', [siteId, laneId]);
+  }
+
+  /** Runs one message's transaction; afterwards its lane's row is known to exist. */
+  async #ingest<T>(siteId: string, laneId: string, fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
+    const out = await this.db.transaction(fn);
+    if (this.#knownLanes.size < 100_000) this.#knownLanes.add(`${siteId}/${laneId}`);
+    return out;
   }
 
   // ---- ingest (each returns true when the message was new)
 
   async ingestScan(p: ScanPayload): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
+    return this.#ingest(p.siteId, p.laneId, async (tx) => {
       await this.#touchLane(tx, p.siteId, p.laneId);
       const plate = p.vehicle?.plate ?? null;
       const container = p.vehicle?.containerCode ?? null;
@@ -156,7 +167,7 @@ export class CentralStore {
   }
 
   async ingestAlert(p: AlertPayload): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
+    return this.#ingest(p.siteId, p.laneId, async (tx) => {
       await this.#touchLane(tx, p.siteId, p.laneId);
       const rows = await tx.query(
         `insert into alerts (site_id, lane_id, message_id, alert_id, scan_id, raised_at, kind, severity, severity_rank, score, message, payload)
@@ -168,7 +179,7 @@ export class CentralStore {
   }
 
   async ingestEvent(p: EventPayload): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
+    return this.#ingest(p.siteId, p.laneId, async (tx) => {
       await this.#touchLane(tx, p.siteId, p.laneId);
       const rows = await tx.query(
         `insert into alert_events (site_id, lane_id, message_id, alert_id, at, type, operator, note, origin)
@@ -181,7 +192,7 @@ export class CentralStore {
 
   /** A status report: applied when newer than the one held; opens or closes a degraded period. */
   async ingestStatus(p: StatusPayload): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
+    return this.#ingest(p.siteId, p.laneId, async (tx) => {
       await this.#touchLane(tx, p.siteId, p.laneId);
       const rows = await tx.query(
         `update lanes set overall = $3, status = $4, status_at = $5, edge_version = $6, model_version = coalesce($7, model_version), outbox_depth = $8, updated_at = now()
@@ -201,7 +212,7 @@ export class CentralStore {
 
   /** online / offline (retained; offline is the lane's last will). `at` is when the broker or stream received it. */
   async ingestAvailability(siteId: string, laneId: string, value: 'online' | 'offline', at: Date): Promise<boolean> {
-    return this.db.transaction(async (tx) => {
+    return this.#ingest(siteId, laneId, async (tx) => {
       await this.#touchLane(tx, siteId, laneId);
       const rows = await tx.query(
         `update lanes set availability = $3, availability_at = $4, updated_at = now()
