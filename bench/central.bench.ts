@@ -109,15 +109,29 @@ async function alertToUi(ctx: Parameters<Parameters<typeof defineBench>[0]['run'
         const m = /^data: (.*)$/m.exec(ev);
         if (!m) continue;
         const note = JSON.parse(m[1]!) as { kind: string; id?: string };
-        if (note.kind !== 'alert' || !note.id || !pending.has(note.id)) continue;
-        const list = (await (await fetch(`${c.url}/api/alerts?open=1`, { headers: { cookie } })).json()) as { alerts: { alertId: string }[] };
-        if (list.alerts.some((a) => a.alertId === note.id)) {
-          seen.set(note.id, performance.now());
-          pending.delete(note.id);
-        }
+        if (note.kind === 'alert' && note.id && pending.has(note.id)) void refresh();
       }
     }
   })();
+  // As the page does: one fetch of the alert list at a time, again if notes came in meanwhile.
+  let fetching = false;
+  let again = false;
+  async function refresh(): Promise<void> {
+    if (fetching) {
+      again = true;
+      return;
+    }
+    fetching = true;
+    do {
+      again = false;
+      const list = (await (await fetch(`${c.url}/api/alerts?open=1`, { headers: { cookie } })).json()) as { alerts: { alertId: string }[] };
+      const t = performance.now();
+      for (const a of list.alerts) {
+        if (pending.delete(a.alertId)) seen.set(a.alertId, t);
+      }
+    } while (again);
+    fetching = false;
+  }
   const raisedAt = new Map<string, number>();
   for (let n = 0; n < LATENCY_ALERTS; n++) {
     const alert = alertFor(fakeScan('latency', 'lane-1', n, 'person'))!;
