@@ -23,7 +23,7 @@ export class ConfigError extends Error {
 }
 
 /** `lanes[0].scanner.tcp.port` from ['lanes', 0, 'scanner', 'tcp', 'port']. */
-export function formatPath(path: readonly PropertyKey[]): string {
+function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const p of path) {
     if (typeof p === 'number') out += `[${p}]`;

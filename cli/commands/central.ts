@@ -145,7 +145,7 @@ const cmd: CliCommand = {
         if (words.length === 0) return;
         if (words[0] === 'quit' || words[0] === 'exit') return void finish();
         if (words[0] === 'help') return say(INTERACTIVE_HELP);
-        let request;
+        let request: Request;
         try {
           request = interactive(words, client.alerts, operator);
         } catch (err) {

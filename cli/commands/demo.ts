@@ -132,7 +132,7 @@ Options:
 };
 export default cmd;
 
-export function summaryLine(r: ScanResult): string {
+function summaryLine(r: ScanResult): string {
   const parts = [
     `scan ${r.scanId}`,
     `lane=${r.laneId}`,

@@ -77,7 +77,7 @@ Options:
     const alertSource = v.alert !== undefined ? 'option' : fromManifest !== undefined ? 'manifest' : 'fallback';
     process.stderr.write(`eval: ${st.model.name} ${st.model.version}: ${v.data ? `test scans of ${v.data}` : `${count} test scans from seed ${seedStart}`}, ${robustCount} with robustness variants, ${workers} synthesis worker(s), ${threads} inference thread(s)\n`);
     const t0 = Date.now();
-    let result;
+    let result: Awaited<ReturnType<typeof runEvaluation>>;
     try {
       result = await runEvaluation({
         detector,

@@ -36,7 +36,7 @@ function int(name: string, raw: string | undefined, def: number, min: number, ma
 }
 
 /** Runs one stdin command against the simulator; returns what to print. */
-export function runSimCommand(sim: ScannerOpcuaServer, line: string): string {
+function runSimCommand(sim: ScannerOpcuaServer, line: string): string {
   const [word, ...rest] = line.trim().split(/\s+/);
   const arg = rest.join(' ');
   const interlock = (): SimInterlock => {

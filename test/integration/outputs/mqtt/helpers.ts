@@ -223,8 +223,7 @@ export class EdgeProcess {
     this.child.stdout!.on('data', (d: Buffer) => {
       this.out += d.toString();
       buf += d.toString();
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
+      for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
         const line = buf.slice(0, i);
         buf = buf.slice(i + 1);
         const m = /^produced (\S+) (\S+) (\S+)$/.exec(line);
