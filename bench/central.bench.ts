@@ -38,18 +38,36 @@ export default defineBench({
 
 function central(dir: string, pg: TestPostgres, ingest: Record<string, unknown>): CentralCommand {
   return new CentralCommand({
-    config: parseCentralConfig({ dataDir: join(dir, 'central'), http: { host: '127.0.0.1', port: 0 }, store: { kind: 'postgres', url: pg.url, poolSize: 20 }, ingest }),
+    config: parseCentralConfig({
+      dataDir: join(dir, 'central'),
+      http: { host: '127.0.0.1', port: 0 },
+      store: { kind: 'postgres', url: pg.url, poolSize: 20 },
+      ingest,
+    }),
     log: silentLogger(),
     noWebUi: true,
   });
 }
 
 /** Scan messages already in a JetStream stream (1 node), taken in by one central worker (16 at a time). */
-async function ingestRate(ctx: Parameters<Parameters<typeof defineBench>[0]['run']>[0], dir: string, pg: TestPostgres): Promise<void> {
+async function ingestRate(
+  ctx: Parameters<Parameters<typeof defineBench>[0]['run']>[0],
+  dir: string,
+  pg: TestPostgres,
+): Promise<void> {
   const nats = new NatsCluster(1);
   await nats.start();
   try {
-    const c = central(dir, pg, { kind: 'nats', servers: nats.servers, mqttUrl: nats.mqttUrl(0), replicas: 1, stream: 'BENCH', durable: 'bench', batch: 200, concurrency: 16 });
+    const c = central(dir, pg, {
+      kind: 'nats',
+      servers: nats.servers,
+      mqttUrl: nats.mqttUrl(0),
+      replicas: 1,
+      stream: 'BENCH',
+      durable: 'bench',
+      batch: 200,
+      concurrency: 16,
+    });
     // Create the stream and consumer, then stop: the messages wait in the stream.
     await c.start();
     await c.stop();
@@ -65,28 +83,53 @@ async function ingestRate(ctx: Parameters<Parameters<typeof defineBench>[0]['run
     }
     await Promise.all(acks);
     await nc.close();
-    const worker = central(dir, pg, { kind: 'nats', servers: nats.servers, mqttUrl: nats.mqttUrl(0), replicas: 1, stream: 'BENCH', durable: 'bench', batch: 200, concurrency: 16 });
+    const worker = central(dir, pg, {
+      kind: 'nats',
+      servers: nats.servers,
+      mqttUrl: nats.mqttUrl(0),
+      replicas: 1,
+      stream: 'BENCH',
+      durable: 'bench',
+      batch: 200,
+      concurrency: 16,
+    });
     const t0 = performance.now();
     await worker.start();
-    while (worker.counters.totals.stored + worker.counters.totals.duplicate < INGEST_MESSAGES) await new Promise((r) => setTimeout(r, 20));
+    while (worker.counters.totals.stored + worker.counters.totals.duplicate < INGEST_MESSAGES)
+      await new Promise((r) => setTimeout(r, 20));
     const s = (performance.now() - t0) / 1000;
     await worker.stop();
-    ctx.report('central.ingest.nats-to-postgres', INGEST_MESSAGES / s, 'messages/s', `${INGEST_MESSAGES} scan messages waiting in a JetStream stream (nats-server 2.9, 1 node), validated and stored by one central worker (16 at a time) into PostgreSQL 15 with fsync on, loopback`);
+    ctx.report(
+      'central.ingest.nats-to-postgres',
+      INGEST_MESSAGES / s,
+      'messages/s',
+      `${INGEST_MESSAGES} scan messages waiting in a JetStream stream (nats-server 2.9, 1 node), validated and stored by one central worker (16 at a time) into PostgreSQL 15 with fsync on, loopback`,
+    );
   } finally {
     await nats.stop();
   }
 }
 
 /** A real lane output (outbox, QoS 1) → mosquitto → central (PostgreSQL) → live note → the alert in the API the UI reads. */
-async function alertToUi(ctx: Parameters<Parameters<typeof defineBench>[0]['run']>[0], dir: string, pg: TestPostgres): Promise<void> {
+async function alertToUi(
+  ctx: Parameters<Parameters<typeof defineBench>[0]['run']>[0],
+  dir: string,
+  pg: TestPostgres,
+): Promise<void> {
   const broker = new MosquittoBroker();
   await broker.start();
   const c = central(dir, pg, { kind: 'mqtt', url: broker.url, protocolVersion: 5, clientId: 'bench-central' });
   await c.start();
   await c.store.putAccount('bench', 'analyst', await hashPassword('bench-password'));
-  const login = await fetch(`${c.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench', password: 'bench-password' }) });
+  const login = await fetch(`${c.url}/api/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'bench', password: 'bench-password' }),
+  });
   const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
-  const config = configSchema.parse(siteConfig({ site: 'latency', url: broker.url, dataDir: join(dir, 'lane'), lanes: ['lane-1'] }));
+  const config = configSchema.parse(
+    siteConfig({ site: 'latency', url: broker.url, dataDir: join(dir, 'lane'), lanes: ['lane-1'] }),
+  );
   const site = mqttSite(config, silentLogger());
   for (const s of site.services) await s.start();
   const lane = site.lanes[0]!;
@@ -102,8 +145,7 @@ async function alertToUi(ctx: Parameters<Parameters<typeof defineBench>[0]['run'
       const { value, done } = await reader.read();
       if (done) return;
       buf += dec.decode(value);
-      let i: number;
-      while ((i = buf.indexOf('\n\n')) >= 0) {
+      for (let i = buf.indexOf('\n\n'); i >= 0; i = buf.indexOf('\n\n')) {
         const ev = buf.slice(0, i);
         buf = buf.slice(i + 2);
         const m = /^data: (.*)$/m.exec(ev);
@@ -124,7 +166,9 @@ async function alertToUi(ctx: Parameters<Parameters<typeof defineBench>[0]['run'
     fetching = true;
     do {
       again = false;
-      const list = (await (await fetch(`${c.url}/api/alerts?open=1`, { headers: { cookie } })).json()) as { alerts: { alertId: string }[] };
+      const list = (await (await fetch(`${c.url}/api/alerts?open=1`, { headers: { cookie } })).json()) as {
+        alerts: { alertId: string }[];
+      };
       const t = performance.now();
       for (const a of list.alerts) {
         if (pending.delete(a.alertId)) seen.set(a.alertId, t);
@@ -142,7 +186,8 @@ async function alertToUi(ctx: Parameters<Parameters<typeof defineBench>[0]['run'
   }
   const until = Date.now() + 30_000;
   while (seen.size < LATENCY_ALERTS && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-  if (seen.size < LATENCY_ALERTS) throw new Error(`only ${seen.size} of ${LATENCY_ALERTS} alerts reached the central UI`);
+  if (seen.size < LATENCY_ALERTS)
+    throw new Error(`only ${seen.size} of ${LATENCY_ALERTS} alerts reached the central UI`);
   const ms = [...seen].map(([id, t]) => t - raisedAt.get(id)!);
   await reader.cancel();
   for (const s of site.services) await s.stop();
@@ -154,7 +199,11 @@ async function alertToUi(ctx: Parameters<Parameters<typeof defineBench>[0]['run'
 }
 
 /** 1 million crossings (200 000 plates seen 5 times), then searches of a plate written loosely. */
-async function movements(ctx: Parameters<Parameters<typeof defineBench>[0]['run']>[0], dir: string, pg: TestPostgres): Promise<void> {
+async function movements(
+  ctx: Parameters<Parameters<typeof defineBench>[0]['run']>[0],
+  dir: string,
+  pg: TestPostgres,
+): Promise<void> {
   const store = await openStore({ kind: 'postgres', url: pg.url, poolSize: 2 }, dir);
   const t0 = performance.now();
   await store.db.query(
@@ -175,6 +224,11 @@ async function movements(ctx: Parameters<Parameters<typeof defineBench>[0]['run'
     if (rows.length !== 5) throw new Error(`movements of ${plate}: ${rows.length} crossings, expected 5`);
   }
   await store.close();
-  ctx.report('central.movements.query.p50', percentile(ms, 50), 'ms', `one plate (5 crossings) among ${CROSSINGS.toLocaleString('en')} stored crossings in PostgreSQL 15, normalised search, 200 queries; loading the rows took ${loadS.toFixed(0)} s`);
+  ctx.report(
+    'central.movements.query.p50',
+    percentile(ms, 50),
+    'ms',
+    `one plate (5 crossings) among ${CROSSINGS.toLocaleString('en')} stored crossings in PostgreSQL 15, normalised search, 200 queries; loading the rows took ${loadS.toFixed(0)} s`,
+  );
   ctx.report('central.movements.query.p99', percentile(ms, 99), 'ms', `as above, 99th percentile`);
 }

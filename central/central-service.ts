@@ -50,7 +50,12 @@ export class CentralCommand {
   get url(): string {
     const a = this.#server?.address() as AddressInfo | null;
     if (!a) return `http://${this.o.config.http.host}:${this.o.config.http.port}`;
-    const host = a.address === '0.0.0.0' || a.address === '::' ? '127.0.0.1' : a.address.includes(':') ? `[${a.address}]` : a.address;
+    const host =
+      a.address === '0.0.0.0' || a.address === '::'
+        ? '127.0.0.1'
+        : a.address.includes(':')
+          ? `[${a.address}]`
+          : a.address;
     return `http://${host}:${a.port}`;
   }
 
@@ -61,8 +66,15 @@ export class CentralCommand {
     this.store = await openStore(c.store, c.dataDir);
     await this.store.declareLanes(c.sites);
     if (c.accounts.bootstrapAdmin && (await this.store.accountCount()) === 0) {
-      await this.store.putAccount(c.accounts.bootstrapAdmin.name, 'admin', await hashPassword(c.accounts.bootstrapAdmin.password));
-      await this.store.audit('system', 'account-set', c.accounts.bootstrapAdmin.name, { role: 'admin', bootstrap: true });
+      await this.store.putAccount(
+        c.accounts.bootstrapAdmin.name,
+        'admin',
+        await hashPassword(c.accounts.bootstrapAdmin.password),
+      );
+      await this.store.audit('system', 'account-set', c.accounts.bootstrapAdmin.name, {
+        role: 'admin',
+        bootstrap: true,
+      });
       log.info(`first admin account ${c.accounts.bootstrapAdmin.name} created`);
     }
     const ingest = new LaneMessageIngest(this.store, c.topicPrefix, log, (m) => this.live.publish(m));
@@ -77,11 +89,37 @@ export class CentralCommand {
       log,
     });
     const workerName = this.o.workerName ?? `${hostname()}-${process.pid}`;
-    this.#ingest = i.kind === 'mqtt'
-      ? new MqttIngest({ url: i.url, protocolVersion: i.protocolVersion, clientId: i.clientId, prefix: c.topicPrefix, username: i.username, password: i.password, ingest, counters: this.counters, log })
-      : new NatsIngest({ ...i, prefix: c.topicPrefix, workerName, ingest, counters: this.counters, log });
-    const desk = new ReviewDesk({ store: this.store, commands, ...c.review, log, notify: (kind, r) => this.live.publish({ kind, siteId: r.siteId, laneId: r.laneId, id: r.scanId }) });
-    const api = new CentralApi({ store: this.store, commands, desk, evidence: new EvidenceProxy(this.store, { maxCacheBytes: 64 << 20, timeoutMs: 5000 }), live: this.live, sessionTtlMinutes: c.accounts.sessionTtlMinutes, log, secureCookies: false });
+    this.#ingest =
+      i.kind === 'mqtt'
+        ? new MqttIngest({
+            url: i.url,
+            protocolVersion: i.protocolVersion,
+            clientId: i.clientId,
+            prefix: c.topicPrefix,
+            username: i.username,
+            password: i.password,
+            ingest,
+            counters: this.counters,
+            log,
+          })
+        : new NatsIngest({ ...i, prefix: c.topicPrefix, workerName, ingest, counters: this.counters, log });
+    const desk = new ReviewDesk({
+      store: this.store,
+      commands,
+      ...c.review,
+      log,
+      notify: (kind, r) => this.live.publish({ kind, siteId: r.siteId, laneId: r.laneId, id: r.scanId }),
+    });
+    const api = new CentralApi({
+      store: this.store,
+      commands,
+      desk,
+      evidence: new EvidenceProxy(this.store, { maxCacheBytes: 64 << 20, timeoutMs: 5000 }),
+      live: this.live,
+      sessionTtlMinutes: c.accounts.sessionTtlMinutes,
+      log,
+      secureCookies: false,
+    });
     const http: Service = {
       name: 'http',
       start: () => this.#listen(api),
@@ -96,7 +134,10 @@ export class CentralCommand {
     const storeService: Service = { name: 'store', start: async () => {}, stop: () => this.store.close() };
     this.#host.add(storeService, commands, this.#ingest, desk, http);
     await this.#host.start();
-    log.info({ url: this.url, store: c.store.kind, ingest: i.kind }, `central command centre at ${this.url} (store ${c.store.kind}, ingest ${i.kind})`);
+    log.info(
+      { url: this.url, store: c.store.kind, ingest: i.kind },
+      `central command centre at ${this.url} (store ${c.store.kind}, ingest ${i.kind})`,
+    );
   }
 
   async #listen(api: CentralApi): Promise<void> {
@@ -115,16 +156,28 @@ export class CentralCommand {
             return;
           }
           if (await api.handle(req, res, url)) return;
-          if (req.method === 'GET' && !this.o.noWebUi && (await serveStatic(CENTRAL_DIST_DIR, url.pathname, res))) return;
+          if (req.method === 'GET' && !this.o.noWebUi && (await serveStatic(CENTRAL_DIST_DIR, url.pathname, res)))
+            return;
           sendJson(res, 404, { error: `no such path: ${url.pathname}` });
         } catch (err) {
-          log.error({ err, path: url.pathname }, `HTTP ${req.method} ${url.pathname} failed: ${(err as Error).message}`);
+          log.error(
+            { err, path: url.pathname },
+            `HTTP ${req.method} ${url.pathname} failed: ${(err as Error).message}`,
+          );
           if (!res.headersSent) sendJson(res, 500, { error: 'internal error; see the central log' });
         }
       })();
     });
     await new Promise<void>((resolve, reject) => {
-      this.#server!.once('error', (err: NodeJS.ErrnoException) => reject(new Error(err.code === 'EADDRINUSE' ? `central HTTP port ${c.http.host}:${c.http.port} is in use: set http.port` : `central HTTP server cannot listen on ${c.http.host}:${c.http.port}: ${err.message}`)));
+      this.#server!.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          new Error(
+            err.code === 'EADDRINUSE'
+              ? `central HTTP port ${c.http.host}:${c.http.port} is in use: set http.port`
+              : `central HTTP server cannot listen on ${c.http.host}:${c.http.port}: ${err.message}`,
+          ),
+        ),
+      );
       this.#server!.listen(c.http.port, c.http.host, () => resolve());
     });
   }

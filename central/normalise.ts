@@ -5,6 +5,10 @@
  */
 export function normaliseCode(raw: string | undefined | null): string | null {
   if (!raw) return null;
-  const s = raw.toUpperCase().replace(/[\s\-.·_/]+/g, '').replace(/O/g, '0').replace(/I/g, '1');
+  const s = raw
+    .toUpperCase()
+    .replace(/[\s\-.·_/]+/g, '')
+    .replace(/O/g, '0')
+    .replace(/I/g, '1');
   return s.length ? s : null;
 }

@@ -53,8 +53,13 @@ export class ReviewDesk implements Service {
     try {
       const rows = await this.o.store.escalateReviews(this.o.escalateAfterS, this.#now());
       for (const r of rows) {
-        this.o.log.warn({ site: r.siteId, lane: r.laneId, scan: r.scanId }, `review of scan ${r.scanId} (${r.siteId}/${r.laneId}) not taken within ${this.o.escalateAfterS} s: escalated to supervisors`);
-        await this.o.store.audit('system', 'review-escalated', `${r.siteId}/${r.laneId}/${r.scanId}`, { waitedS: this.o.escalateAfterS });
+        this.o.log.warn(
+          { site: r.siteId, lane: r.laneId, scan: r.scanId },
+          `review of scan ${r.scanId} (${r.siteId}/${r.laneId}) not taken within ${this.o.escalateAfterS} s: escalated to supervisors`,
+        );
+        await this.o.store.audit('system', 'review-escalated', `${r.siteId}/${r.laneId}/${r.scanId}`, {
+          waitedS: this.o.escalateAfterS,
+        });
         this.o.notify('review-escalated', r);
       }
       return rows;
@@ -76,7 +81,9 @@ export class ReviewDesk implements Service {
     const startedAt = rested || !acc.workStartedAt ? now : new Date(acc.workStartedAt);
     if (now.getTime() - startedAt.getTime() >= limitMs) {
       const until = new Date(new Date(acc.lastWorkAt!).getTime() + breakMs);
-      throw new WorkLimitReached(`${analyst} has reviewed for ${this.o.workLimitMinutes} minutes since ${startedAt.toISOString().slice(11, 16)} UTC: take a break of ${this.o.breakMinutes} minutes (until ${until.toISOString().slice(11, 16)} UTC) before the next review`);
+      throw new WorkLimitReached(
+        `${analyst} has reviewed for ${this.o.workLimitMinutes} minutes since ${startedAt.toISOString().slice(11, 16)} UTC: take a break of ${this.o.breakMinutes} minutes (until ${until.toISOString().slice(11, 16)} UTC) before the next review`,
+      );
     }
     return { startedAt };
   }
@@ -93,7 +100,12 @@ export class ReviewDesk implements Service {
   }
 
   /** Records the decision and sends it to the lane; the answer says whether the lane took it. */
-  async decide(k: { siteId: string; laneId: string; scanId: string }, analyst: string, decision: ReviewDecision, note: string | null): Promise<{ review: ReviewRow; lane: { status: 'ok' | 'error'; error: string | null } } | null> {
+  async decide(
+    k: { siteId: string; laneId: string; scanId: string },
+    analyst: string,
+    decision: ReviewDecision,
+    note: string | null,
+  ): Promise<{ review: ReviewRow; lane: { status: 'ok' | 'error'; error: string | null } } | null> {
     const now = this.#now();
     const r = await this.o.store.decideReview(k, analyst, decision, note, now);
     if (!r) return null;
@@ -103,12 +115,21 @@ export class ReviewDesk implements Service {
     this.o.notify('review-decided', r);
     let lane: { status: 'ok' | 'error'; error: string | null };
     try {
-      const resp = await this.o.commands.send(k.siteId, k.laneId, 'review-decision', { scanId: k.scanId, decision, analyst, ...(note ? { note } : {}) });
+      const resp = await this.o.commands.send(k.siteId, k.laneId, 'review-decision', {
+        scanId: k.scanId,
+        decision,
+        analyst,
+        ...(note ? { note } : {}),
+      });
       lane = { status: resp.status, error: resp.error };
     } catch (err) {
       lane = { status: 'error', error: (err as Error).message };
     }
-    if (lane.status === 'error') this.o.log.warn({ scan: k.scanId, error: lane.error }, `review decision on ${k.scanId} not confirmed by lane ${k.siteId}/${k.laneId}: ${lane.error}`);
+    if (lane.status === 'error')
+      this.o.log.warn(
+        { scan: k.scanId, error: lane.error },
+        `review decision on ${k.scanId} not confirmed by lane ${k.siteId}/${k.laneId}: ${lane.error}`,
+      );
     return { review: r, lane };
   }
 }

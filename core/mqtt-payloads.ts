@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { ABORT_REASONS, DISPOSITIONS, type Alert, type AlertEvent, type EvidenceRef, type ScanResult } from './domain.js';
+import {
+  ABORT_REASONS,
+  DISPOSITIONS,
+  type Alert,
+  type AlertEvent,
+  type EvidenceRef,
+  type ScanResult,
+} from './domain.js';
 import type { LaneHealthSnapshot } from './health.js';
 
 /**
@@ -14,17 +21,19 @@ export const SCHEMA_VERSION = 1;
 export const REVIEW_REASONS = ['person', 'unavailable', 'quality-control'] as const;
 export type ReviewReason = (typeof REVIEW_REASONS)[number];
 
-const schemaVersion = z.literal(SCHEMA_VERSION).describe('Version of this payload\'s schema.');
+const schemaVersion = z.literal(SCHEMA_VERSION).describe("Version of this payload's schema.");
 const isoTime = z.string().describe('ISO 8601 time, UTC.');
 const id = z.string().min(1).max(200);
 
-const regionSchema = z.object({
-  x: z.number().describe('Left edge, in scan lines.'),
-  y: z.number().describe('Top edge, in detector channels.'),
-  w: z.number(),
-  h: z.number(),
-  score: z.number().min(0).max(1),
-}).describe('A flagged region in scan image pixels (x = line, y = channel).');
+const regionSchema = z
+  .object({
+    x: z.number().describe('Left edge, in scan lines.'),
+    y: z.number().describe('Top edge, in detector channels.'),
+    w: z.number(),
+    h: z.number(),
+    score: z.number().min(0).max(1),
+  })
+  .describe('A flagged region in scan image pixels (x = line, y = channel).');
 
 const modelSchema = z.object({ name: z.string(), version: z.string(), sha256: z.string().optional() });
 
@@ -39,123 +48,196 @@ const evidenceSchema = z.object({
   name: z.string(),
   kind: z.enum(['scan', 'camera']),
   contentType: z.string(),
-  path: z.string().describe('Path on the lane\'s HTTP server, e.g. /evidence/<scanId>/scan.jpg.'),
-  url: z.string().optional().describe('Signed link to the picture, path?exp=<unix s>&sig=<HMAC>: absolute (mqtt.evidenceBaseUrl + signed path) when a base URL is known, else the signed path. Valid until exp (evidence.linkTtlHours); the file itself goes with evidence retention.'),
+  path: z.string().describe("Path on the lane's HTTP server, e.g. /evidence/<scanId>/scan.jpg."),
+  url: z
+    .string()
+    .optional()
+    .describe(
+      'Signed link to the picture, path?exp=<unix s>&sig=<HMAC>: absolute (mqtt.evidenceBaseUrl + signed path) when a base URL is known, else the signed path. Valid until exp (evidence.linkTtlHours); the file itself goes with evidence retention.',
+    ),
 });
 
-export const scanPayloadSchema = z.object({
-  schemaVersion,
-  messageId: id.describe('Stable id for de-duplication: the scan id.'),
-  siteId: z.string(),
-  laneId: z.string(),
-  scanId: id,
-  startedAt: isoTime,
-  endedAt: isoTime,
-  decidedAt: isoTime,
-  outcome: z.enum(['completed', 'aborted']),
-  abortReason: z.enum(ABORT_REASONS as [string, ...string[]]).optional(),
-  abortDetail: z.string().optional(),
-  verdict: z.enum(['person', 'clear', 'unavailable']).describe('unavailable: not screened by the model; never to be read as clear.'),
-  unavailableReason: z.string().optional(),
-  score: z.number().nullable(),
-  threshold: z.number().min(0).max(1).optional().describe('Alert threshold the verdict was decided at: score >= threshold is "person". Absent when there is no score.'),
-  regions: z.array(regionSchema),
-  model: modelSchema.nullable(),
-  vehicle: vehicleSchema.optional(),
-  lines: z.number().int(),
-  channels: z.number().int(),
-  missingLines: z.number().int(),
-  evidence: z.array(evidenceSchema),
-  review: z.object({
-    reason: z.enum(REVIEW_REASONS).describe('person or unavailable: the verdict asks for a second look; quality-control: a share of clear scans.'),
-  }).optional().describe('Present when the lane sends this scan to central command for remote review; the decision comes back as cmd/review-decision.'),
-}).describe('One decided scan, completed or aborted. Topic <prefix>/<site>/<lane>/scan, QoS 1, not retained.');
+export const scanPayloadSchema = z
+  .object({
+    schemaVersion,
+    messageId: id.describe('Stable id for de-duplication: the scan id.'),
+    siteId: z.string(),
+    laneId: z.string(),
+    scanId: id,
+    startedAt: isoTime,
+    endedAt: isoTime,
+    decidedAt: isoTime,
+    outcome: z.enum(['completed', 'aborted']),
+    abortReason: z.enum(ABORT_REASONS as [string, ...string[]]).optional(),
+    abortDetail: z.string().optional(),
+    verdict: z
+      .enum(['person', 'clear', 'unavailable'])
+      .describe('unavailable: not screened by the model; never to be read as clear.'),
+    unavailableReason: z.string().optional(),
+    score: z.number().nullable(),
+    threshold: z
+      .number()
+      .min(0)
+      .max(1)
+      .optional()
+      .describe(
+        'Alert threshold the verdict was decided at: score >= threshold is "person". Absent when there is no score.',
+      ),
+    regions: z.array(regionSchema),
+    model: modelSchema.nullable(),
+    vehicle: vehicleSchema.optional(),
+    lines: z.number().int(),
+    channels: z.number().int(),
+    missingLines: z.number().int(),
+    evidence: z.array(evidenceSchema),
+    review: z
+      .object({
+        reason: z
+          .enum(REVIEW_REASONS)
+          .describe(
+            'person or unavailable: the verdict asks for a second look; quality-control: a share of clear scans.',
+          ),
+      })
+      .optional()
+      .describe(
+        'Present when the lane sends this scan to central command for remote review; the decision comes back as cmd/review-decision.',
+      ),
+  })
+  .describe('One decided scan, completed or aborted. Topic <prefix>/<site>/<lane>/scan, QoS 1, not retained.');
 
-export const alertPayloadSchema = z.object({
-  schemaVersion,
-  messageId: id.describe('Stable id for de-duplication: the alert id.'),
-  alertId: id,
-  scanId: z.string().nullable(),
-  siteId: z.string(),
-  laneId: z.string(),
-  raisedAt: isoTime,
-  kind: z.enum(['person-suspected', 'detection-unavailable', 'scan-aborted', 'test']),
-  severity: z.enum(['critical', 'warning', 'info']),
-  score: z.number().nullable(),
-  regions: z.array(regionSchema),
-  message: z.string(),
-  evidence: z.array(evidenceSchema),
-}).describe('An alert. Topic <prefix>/<site>/<lane>/alert, QoS 1, not retained.');
+export const alertPayloadSchema = z
+  .object({
+    schemaVersion,
+    messageId: id.describe('Stable id for de-duplication: the alert id.'),
+    alertId: id,
+    scanId: z.string().nullable(),
+    siteId: z.string(),
+    laneId: z.string(),
+    raisedAt: isoTime,
+    kind: z.enum(['person-suspected', 'detection-unavailable', 'scan-aborted', 'test']),
+    severity: z.enum(['critical', 'warning', 'info']),
+    score: z.number().nullable(),
+    regions: z.array(regionSchema),
+    message: z.string(),
+    evidence: z.array(evidenceSchema),
+  })
+  .describe('An alert. Topic <prefix>/<site>/<lane>/alert, QoS 1, not retained.');
 
-export const eventPayloadSchema = z.object({
-  schemaVersion,
-  messageId: id.describe('Stable id for de-duplication: the event id.'),
-  eventId: id,
-  alertId: id,
-  siteId: z.string(),
-  laneId: z.string(),
-  at: isoTime,
-  type: z.enum(['acknowledged', ...(DISPOSITIONS as [string, ...string[]])]),
-  operator: z.string(),
-  note: z.string().optional(),
-  origin: z.enum(['console', 'central']),
-}).describe('An acknowledgement or disposition of an alert. Topic <prefix>/<site>/<lane>/event, QoS 1, not retained.');
+export const eventPayloadSchema = z
+  .object({
+    schemaVersion,
+    messageId: id.describe('Stable id for de-duplication: the event id.'),
+    eventId: id,
+    alertId: id,
+    siteId: z.string(),
+    laneId: z.string(),
+    at: isoTime,
+    type: z.enum(['acknowledged', ...(DISPOSITIONS as [string, ...string[]])]),
+    operator: z.string(),
+    note: z.string().optional(),
+    origin: z.enum(['console', 'central']),
+  })
+  .describe('An acknowledgement or disposition of an alert. Topic <prefix>/<site>/<lane>/event, QoS 1, not retained.');
 
-const deviceStateSchema = z.enum(['ok', 'degraded', 'stalled', 'offline', 'disconnected', 'fault', 'unavailable', 'not-configured', 'starting']);
+const deviceStateSchema = z.enum([
+  'ok',
+  'degraded',
+  'stalled',
+  'offline',
+  'disconnected',
+  'fault',
+  'unavailable',
+  'not-configured',
+  'starting',
+]);
 
-export const statusPayloadSchema = z.object({
-  schemaVersion,
-  siteId: z.string(),
-  laneId: z.string(),
-  at: isoTime,
-  overall: z.enum(['ok', 'degraded', 'detection-unavailable']),
-  devices: z.array(z.object({
-    device: z.string().describe('scanner, scanner.opcua, camera.<id>, model, mqtt ...'),
-    state: deviceStateSchema,
-    detail: z.string().optional(),
-    since: isoTime,
-    info: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
-  })),
-  outbox: z.object({ depth: z.number().int(), alerts: z.number().int(), scans: z.number().int(), events: z.number().int(), evicted: z.number().int().describe('Messages evicted since start because the outbox was full.') }),
-  versions: z.object({ edge: z.string(), model: z.string().nullable() }),
-}).describe('Health of the lane. Topic <prefix>/<site>/<lane>/status, QoS 1, retained.');
+export const statusPayloadSchema = z
+  .object({
+    schemaVersion,
+    siteId: z.string(),
+    laneId: z.string(),
+    at: isoTime,
+    overall: z.enum(['ok', 'degraded', 'detection-unavailable']),
+    devices: z.array(
+      z.object({
+        device: z.string().describe('scanner, scanner.opcua, camera.<id>, model, mqtt ...'),
+        state: deviceStateSchema,
+        detail: z.string().optional(),
+        since: isoTime,
+        info: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional(),
+      }),
+    ),
+    outbox: z.object({
+      depth: z.number().int(),
+      alerts: z.number().int(),
+      scans: z.number().int(),
+      events: z.number().int(),
+      evicted: z.number().int().describe('Messages evicted since start because the outbox was full.'),
+    }),
+    versions: z.object({ edge: z.string(), model: z.string().nullable() }),
+  })
+  .describe('Health of the lane. Topic <prefix>/<site>/<lane>/status, QoS 1, retained.');
 
-export const availabilityPayloadSchema = z.enum(['online', 'offline']).describe('Plain text (not JSON). Topic <prefix>/<site>/<lane>/availability, QoS 1, retained; offline is the last will.');
+export const availabilityPayloadSchema = z
+  .enum(['online', 'offline'])
+  .describe(
+    'Plain text (not JSON). Topic <prefix>/<site>/<lane>/availability, QoS 1, retained; offline is the last will.',
+  );
 
 const transaction = z.string().min(1).max(200).optional().describe('Chosen by the sender; echoed in the response.');
 const operator = z.string().min(1).max(100).describe('Name of the person at central command.');
 const note = z.string().max(2000).optional();
 
-export const ackCommandSchema = z.strictObject({ transaction, alertId: id, operator, note }).describe('Topic <prefix>/<site>/<lane>/cmd/ack.');
-export const dispositionCommandSchema = z.strictObject({
-  transaction,
-  alertId: id,
-  disposition: z.enum(DISPOSITIONS as [string, ...string[]]),
-  operator,
-  note,
-}).describe('Topic <prefix>/<site>/<lane>/cmd/disposition.');
-export const statusCommandSchema = z.strictObject({ transaction }).describe('Topic <prefix>/<site>/<lane>/cmd/status. The response data is the status payload.');
-export const testAlertCommandSchema = z.strictObject({ transaction, operator, message: z.string().max(500).optional() }).describe('Topic <prefix>/<site>/<lane>/cmd/test-alert: raises an alert of kind test on the lane.');
+export const ackCommandSchema = z
+  .strictObject({ transaction, alertId: id, operator, note })
+  .describe('Topic <prefix>/<site>/<lane>/cmd/ack.');
+export const dispositionCommandSchema = z
+  .strictObject({
+    transaction,
+    alertId: id,
+    disposition: z.enum(DISPOSITIONS as [string, ...string[]]),
+    operator,
+    note,
+  })
+  .describe('Topic <prefix>/<site>/<lane>/cmd/disposition.');
+export const statusCommandSchema = z
+  .strictObject({ transaction })
+  .describe('Topic <prefix>/<site>/<lane>/cmd/status. The response data is the status payload.');
+export const testAlertCommandSchema = z
+  .strictObject({ transaction, operator, message: z.string().max(500).optional() })
+  .describe('Topic <prefix>/<site>/<lane>/cmd/test-alert: raises an alert of kind test on the lane.');
 
-export const reviewDecisionCommandSchema = z.strictObject({
-  transaction,
-  scanId: id.describe('The scan the lane sent for review.'),
-  decision: z.enum(['clear', 'search']).describe('clear: release the vehicle; search: search it.'),
-  analyst: operator,
-  note,
-}).describe('Topic <prefix>/<site>/<lane>/cmd/review-decision: the remote analyst\'s decision on a scan the lane sent for review; shown on the lane console.');
+export const reviewDecisionCommandSchema = z
+  .strictObject({
+    transaction,
+    scanId: id.describe('The scan the lane sent for review.'),
+    decision: z.enum(['clear', 'search']).describe('clear: release the vehicle; search: search it.'),
+    analyst: operator,
+    note,
+  })
+  .describe(
+    "Topic <prefix>/<site>/<lane>/cmd/review-decision: the remote analyst's decision on a scan the lane sent for review; shown on the lane console.",
+  );
 
-export const commandResponseSchema = z.object({
-  schemaVersion,
-  status: z.enum(['ok', 'error']),
-  data: z.unknown().describe('ack/disposition: the recorded event; status: the status payload; test-alert: {alertId}. null on error.'),
-  error: z.string().nullable().describe('What was wrong and what to do; null when ok.'),
-  transaction: z.string().nullable(),
-  command: z.string(),
-  siteId: z.string(),
-  laneId: z.string(),
-  at: isoTime,
-}).describe('Answer to a command. Topic <prefix>/<site>/<lane>/cmd/<name>/response (or the MQTT 5 response topic), QoS 1.');
+export const commandResponseSchema = z
+  .object({
+    schemaVersion,
+    status: z.enum(['ok', 'error']),
+    data: z
+      .unknown()
+      .describe(
+        'ack/disposition: the recorded event; status: the status payload; test-alert: {alertId}. null on error.',
+      ),
+    error: z.string().nullable().describe('What was wrong and what to do; null when ok.'),
+    transaction: z.string().nullable(),
+    command: z.string(),
+    siteId: z.string(),
+    laneId: z.string(),
+    at: isoTime,
+  })
+  .describe(
+    'Answer to a command. Topic <prefix>/<site>/<lane>/cmd/<name>/response (or the MQTT 5 response topic), QoS 1.',
+  );
 
 export type ScanPayload = z.infer<typeof scanPayloadSchema>;
 export type AlertPayload = z.infer<typeof alertPayloadSchema>;
@@ -186,13 +268,23 @@ export type EvidenceLinkSigner = (path: string) => string;
  * Turns evidence paths into the payload form: url is the signed link, absolute when a base is
  * known. Without a signer (tests, tools) the url is the plain one, and absent without a base.
  */
-export function evidenceRefs(refs: EvidenceRef[], baseUrl: string | null, sign?: EvidenceLinkSigner): ScanPayload['evidence'] {
+export function evidenceRefs(
+  refs: EvidenceRef[],
+  baseUrl: string | null,
+  sign?: EvidenceLinkSigner,
+): ScanPayload['evidence'] {
   const base = baseUrl?.replace(/\/+$/, '') ?? null;
   return refs.map((r) => {
     const absolute = /^https?:\/\//.test(r.url);
     const path = absolute ? new URL(r.url).pathname : r.url.startsWith('/') ? r.url : `/${r.url}`;
     const signed = sign ? sign(path) : null;
-    const url = absolute ? (signed ? new URL(signed, r.url).href : r.url) : base ? `${base}${signed ?? path}` : (signed ?? undefined);
+    const url = absolute
+      ? signed
+        ? new URL(signed, r.url).href
+        : r.url
+      : base
+        ? `${base}${signed ?? path}`
+        : (signed ?? undefined);
     return { name: r.name, kind: r.kind, contentType: r.contentType, path, ...(url ? { url } : {}) };
   });
 }
@@ -225,7 +317,11 @@ export function scanPayload(r: ScanResult, evidenceBaseUrl: string | null, sign?
 }
 
 /** Why this scan goes to remote review under the lane's mqtt.review settings, or null. */
-export function reviewReason(r: ScanResult, o: { verdicts: readonly string[]; clearShare: number }, random: () => number = Math.random): ReviewReason | null {
+export function reviewReason(
+  r: ScanResult,
+  o: { verdicts: readonly string[]; clearShare: number },
+  random: () => number = Math.random,
+): ReviewReason | null {
   if (r.verdict !== 'clear') return o.verdicts.includes(r.verdict) ? r.verdict : null;
   return o.clearShare > 0 && random() < o.clearShare ? 'quality-control' : null;
 }

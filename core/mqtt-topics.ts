@@ -10,7 +10,11 @@ export type LaneLeaf = 'availability' | 'status' | 'scan' | 'alert' | 'event';
 export class LaneTopics {
   readonly base: string;
 
-  constructor(readonly prefix: string, readonly siteId: string, readonly laneId: string) {
+  constructor(
+    readonly prefix: string,
+    readonly siteId: string,
+    readonly laneId: string,
+  ) {
     this.base = `${prefix}/${siteId}/${laneId}`;
   }
 
@@ -54,13 +58,20 @@ export function parseTopic(prefix: string, topic: string): ParsedTopic | null {
   const parts = topic.slice(head.length).split('/');
   if (parts.length < 3) return null;
   const [siteId, laneId, leaf, ...rest] = parts;
-  if (rest.length === 0 && (leaf === 'availability' || leaf === 'status' || leaf === 'scan' || leaf === 'alert' || leaf === 'event')) return { kind: leaf, siteId, laneId };
+  if (
+    rest.length === 0 &&
+    (leaf === 'availability' || leaf === 'status' || leaf === 'scan' || leaf === 'alert' || leaf === 'event')
+  )
+    return { kind: leaf, siteId, laneId };
   if (leaf === 'cmd' && rest.length === 1) return { kind: 'cmd', siteId, laneId, command: rest[0] };
-  if (leaf === 'cmd' && rest.length === 2 && rest[1] === 'response') return { kind: 'response', siteId, laneId, command: rest[0] };
+  if (leaf === 'cmd' && rest.length === 2 && rest[1] === 'response')
+    return { kind: 'response', siteId, laneId, command: rest[0] };
   return null;
 }
 
 /** The subscriptions of a central-command client for every site and lane (or one site). */
 export function centralFilters(prefix: string, siteId = '+'): string[] {
-  return ['availability', 'status', 'alert', 'event', 'scan', 'cmd/+/response'].map((leaf) => `${prefix}/${siteId}/+/${leaf}`);
+  return ['availability', 'status', 'alert', 'event', 'scan', 'cmd/+/response'].map(
+    (leaf) => `${prefix}/${siteId}/+/${leaf}`,
+  );
 }

@@ -45,7 +45,8 @@ export class LaneCommands implements Service {
     this.#client = client;
     client.on('connect', () => {
       client.subscribe(`${o.prefix}/+/+/cmd/+/response`, { qos: 1 }, (err) => {
-        if (err) o.log.error({ err }, `central cannot subscribe to the lanes' command answers on ${o.url}: ${err.message}`);
+        if (err)
+          o.log.error({ err }, `central cannot subscribe to the lanes' command answers on ${o.url}: ${err.message}`);
       });
     });
     client.on('error', (err) => o.log.warn({ err }, `central command link ${o.url}: ${err.message}`));
@@ -62,7 +63,10 @@ export class LaneCommands implements Service {
       if (w) w(r);
     });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`central command link: broker ${o.url} not reached within 10 s`)), 10_000);
+      const timer = setTimeout(
+        () => reject(new Error(`central command link: broker ${o.url} not reached within 10 s`)),
+        10_000,
+      );
       client.once('connect', () => {
         clearTimeout(timer);
         resolve();
@@ -82,7 +86,11 @@ export class LaneCommands implements Service {
     const answer = new Promise<CommandResponse>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#waiting.delete(transaction);
-        reject(new Error(`lane ${siteId}/${laneId} did not answer cmd/${name} within ${this.o.answerTimeoutMs / 1000} s: it may be offline; the broker keeps the command for it and it is carried out when the lane reconnects`));
+        reject(
+          new Error(
+            `lane ${siteId}/${laneId} did not answer cmd/${name} within ${this.o.answerTimeoutMs / 1000} s: it may be offline; the broker keeps the command for it and it is carried out when the lane reconnects`,
+          ),
+        );
       }, this.o.answerTimeoutMs);
       this.#waiting.set(transaction, (r) => {
         clearTimeout(timer);
@@ -93,7 +101,17 @@ export class LaneCommands implements Service {
     try {
       await client.publishAsync(topic, JSON.stringify({ ...body, transaction }), { qos: 1, retain: false });
     } catch (err) {
-      this.#waiting.get(transaction)?.({ schemaVersion: 1, status: 'error', data: null, error: `not sent: ${(err as Error).message}`, transaction, command: name, siteId, laneId, at: new Date().toISOString() });
+      this.#waiting.get(transaction)?.({
+        schemaVersion: 1,
+        status: 'error',
+        data: null,
+        error: `not sent: ${(err as Error).message}`,
+        transaction,
+        command: name,
+        siteId,
+        laneId,
+        at: new Date().toISOString(),
+      });
     }
     return answer;
   }

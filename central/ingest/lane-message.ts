@@ -1,5 +1,11 @@
 import type { Logger } from '../../core/logger.js';
-import { alertPayloadSchema, availabilityPayloadSchema, eventPayloadSchema, scanPayloadSchema, statusPayloadSchema } from '../../core/mqtt-payloads.js';
+import {
+  alertPayloadSchema,
+  availabilityPayloadSchema,
+  eventPayloadSchema,
+  scanPayloadSchema,
+  statusPayloadSchema,
+} from '../../core/mqtt-payloads.js';
 import { parseTopic } from '../../core/mqtt-topics.js';
 import type { CentralStore } from '../store/central-store.js';
 
@@ -32,8 +38,14 @@ export class LaneMessageIngest {
     const text = Buffer.from(payload).toString('utf8');
     if (t.kind === 'availability') {
       const v = availabilityPayloadSchema.safeParse(text.trim());
-      if (!v.success) return this.#invalid(topic, `expected online or offline, got ${JSON.stringify(text.slice(0, 40))}`);
-      return this.#outcome(await this.store.ingestAvailability(t.siteId, t.laneId, v.data, receivedAt), { kind: 'availability', siteId: t.siteId, laneId: t.laneId, id: v.data });
+      if (!v.success)
+        return this.#invalid(topic, `expected online or offline, got ${JSON.stringify(text.slice(0, 40))}`);
+      return this.#outcome(await this.store.ingestAvailability(t.siteId, t.laneId, v.data, receivedAt), {
+        kind: 'availability',
+        siteId: t.siteId,
+        laneId: t.laneId,
+        id: v.data,
+      });
     }
     let body: unknown;
     try {
@@ -41,27 +53,60 @@ export class LaneMessageIngest {
     } catch (err) {
       return this.#invalid(topic, `not JSON (${(err as Error).message})`);
     }
-    const schema = { scan: scanPayloadSchema, alert: alertPayloadSchema, event: eventPayloadSchema, status: statusPayloadSchema }[t.kind];
+    const schema = {
+      scan: scanPayloadSchema,
+      alert: alertPayloadSchema,
+      event: eventPayloadSchema,
+      status: statusPayloadSchema,
+    }[t.kind];
     const r = schema.safeParse(body);
-    if (!r.success) return this.#invalid(topic, r.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; '));
+    if (!r.success)
+      return this.#invalid(
+        topic,
+        r.error.issues
+          .slice(0, 3)
+          .map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`)
+          .join('; '),
+      );
     const p = r.data as { siteId: string; laneId: string };
-    if (p.siteId !== t.siteId || p.laneId !== t.laneId) return this.#invalid(topic, `payload names ${p.siteId}/${p.laneId}, the topic ${t.siteId}/${t.laneId}`);
+    if (p.siteId !== t.siteId || p.laneId !== t.laneId)
+      return this.#invalid(topic, `payload names ${p.siteId}/${p.laneId}, the topic ${t.siteId}/${t.laneId}`);
     switch (t.kind) {
       case 'scan': {
         const s = scanPayloadSchema.parse(body);
-        return this.#outcome(await this.store.ingestScan(s), { kind: 'scan', siteId: s.siteId, laneId: s.laneId, id: s.messageId });
+        return this.#outcome(await this.store.ingestScan(s), {
+          kind: 'scan',
+          siteId: s.siteId,
+          laneId: s.laneId,
+          id: s.messageId,
+        });
       }
       case 'alert': {
         const a = alertPayloadSchema.parse(body);
-        return this.#outcome(await this.store.ingestAlert(a), { kind: 'alert', siteId: a.siteId, laneId: a.laneId, id: a.messageId });
+        return this.#outcome(await this.store.ingestAlert(a), {
+          kind: 'alert',
+          siteId: a.siteId,
+          laneId: a.laneId,
+          id: a.messageId,
+        });
       }
       case 'event': {
         const e = eventPayloadSchema.parse(body);
-        return this.#outcome(await this.store.ingestEvent(e), { kind: 'event', siteId: e.siteId, laneId: e.laneId, id: e.messageId });
+        return this.#outcome(await this.store.ingestEvent(e), {
+          kind: 'event',
+          siteId: e.siteId,
+          laneId: e.laneId,
+          id: e.messageId,
+        });
       }
       case 'status': {
         const s = statusPayloadSchema.parse(body);
-        return this.#outcome(await this.store.ingestStatus(s), { kind: 'status', siteId: s.siteId, laneId: s.laneId, id: s.at });
+        return this.#outcome(await this.store.ingestStatus(s), {
+          kind: 'status',
+          siteId: s.siteId,
+          laneId: s.laneId,
+          id: s.at,
+        });
       }
     }
   }

@@ -52,7 +52,10 @@ export class MqttIngest implements Service {
         stopped: () => this.#stopping,
         onError: (err, delayMs) => {
           o.counters.count('error');
-          o.log.error({ err, topic }, `lane message on ${topic} not stored (${err.message}); retrying in ${delayMs} ms`);
+          o.log.error(
+            { err, topic },
+            `lane message on ${topic} not stored (${err.message}); retrying in ${delayMs} ms`,
+          );
         },
       }).then((outcome) => {
         if (outcome) {
@@ -63,14 +66,21 @@ export class MqttIngest implements Service {
     };
     client.on('connect', (ack) => {
       o.log.info({ url: o.url, sessionPresent: ack.sessionPresent }, `central ingest connected to ${o.url}`);
-      client.subscribe(centralFilters(o.prefix).filter((f) => !f.endsWith('/response')), { qos: 1 }, (err) => {
-        if (err) o.log.error({ err }, `central ingest cannot subscribe on ${o.url}: ${err.message}`);
-      });
+      client.subscribe(
+        centralFilters(o.prefix).filter((f) => !f.endsWith('/response')),
+        { qos: 1 },
+        (err) => {
+          if (err) o.log.error({ err }, `central ingest cannot subscribe on ${o.url}: ${err.message}`);
+        },
+      );
     });
     client.on('error', (err) => o.log.warn({ err }, `central ingest MQTT ${o.url}: ${err.message}`));
     client.on('offline', () => o.log.warn(`central ingest lost ${o.url}; reconnecting`));
     await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`central ingest: MQTT broker ${o.url} not reached within 10 s; check ingest.url`)), 10_000);
+      const t = setTimeout(
+        () => reject(new Error(`central ingest: MQTT broker ${o.url} not reached within 10 s; check ingest.url`)),
+        10_000,
+      );
       client.once('connect', () => {
         clearTimeout(t);
         resolve();

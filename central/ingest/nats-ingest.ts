@@ -1,4 +1,15 @@
-import { AckPolicy, connect, DeliverPolicy, DiscardPolicy, nanos, RetentionPolicy, StorageType, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
+import {
+  AckPolicy,
+  connect,
+  DeliverPolicy,
+  DiscardPolicy,
+  nanos,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerMessages,
+  type JsMsg,
+  type NatsConnection,
+} from 'nats';
 import { Backoff } from '../../core/backoff.js';
 import type { Logger } from '../../core/logger.js';
 import type { Service } from '../../core/service.js';
@@ -63,11 +74,15 @@ export class NatsIngest implements Service {
         ...(o.username !== undefined ? { user: o.username, pass: o.password } : {}),
       });
     } catch (err) {
-      throw new Error(`central ingest: NATS servers ${o.servers.join(', ')} not reached: ${(err as Error).message}; check ingest.servers`, { cause: err });
+      throw new Error(
+        `central ingest: NATS servers ${o.servers.join(', ')} not reached: ${(err as Error).message}; check ingest.servers`,
+        { cause: err },
+      );
     }
     void (async () => {
       for await (const s of this.#nc!.status()) {
-        if (s.type === 'disconnect' || s.type === 'reconnect') o.log.warn({ status: s.type, server: s.data }, `NATS ${s.type} (${String(s.data)})`);
+        if (s.type === 'disconnect' || s.type === 'reconnect')
+          o.log.warn({ status: s.type, server: s.data }, `NATS ${s.type} (${String(s.data)})`);
       }
     })();
     await this.#ensureStreamAndConsumer();
@@ -88,14 +103,20 @@ export class NatsIngest implements Service {
     };
     try {
       await jsm.streams.info(o.stream);
-      await jsm.streams.update(o.stream, { subjects: stream.subjects, max_age: stream.max_age, num_replicas: o.replicas });
+      await jsm.streams.update(o.stream, {
+        subjects: stream.subjects,
+        max_age: stream.max_age,
+        num_replicas: o.replicas,
+      });
     } catch (err) {
-      if (!/stream not found/i.test((err as Error).message)) throw new Error(`JetStream stream ${o.stream}: ${(err as Error).message}`, { cause: err });
+      if (!/stream not found/i.test((err as Error).message))
+        throw new Error(`JetStream stream ${o.stream}: ${(err as Error).message}`, { cause: err });
       try {
         await jsm.streams.add(stream);
       } catch (e) {
         // Another worker created it in between.
-        if (!/already in use/i.test((e as Error).message)) throw new Error(`JetStream stream ${o.stream} cannot be created: ${(e as Error).message}`, { cause: e });
+        if (!/already in use/i.test((e as Error).message))
+          throw new Error(`JetStream stream ${o.stream} cannot be created: ${(e as Error).message}`, { cause: e });
       }
     }
     await jsm.consumers.add(o.stream, {
@@ -106,7 +127,10 @@ export class NatsIngest implements Service {
       max_ack_pending: o.maxAckPending,
       max_deliver: -1,
     });
-    o.log.info({ stream: o.stream, durable: o.durable, replicas: o.replicas }, `JetStream stream ${o.stream} and durable consumer ${o.durable} ready`);
+    o.log.info(
+      { stream: o.stream, durable: o.durable, replicas: o.replicas },
+      `JetStream stream ${o.stream} and durable consumer ${o.durable} ready`,
+    );
   }
 
   /**

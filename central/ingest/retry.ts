@@ -4,7 +4,10 @@ import { Backoff } from '../../core/backoff.js';
  * Runs a store operation until it succeeds or the caller stops (then null): a lane message is
  * never acknowledged to its transport before it is stored.
  */
-export async function storeWithRetry<T>(op: () => Promise<T>, o: { stopped: () => boolean; onError: (err: Error, delayMs: number) => void }): Promise<T | null> {
+export async function storeWithRetry<T>(
+  op: () => Promise<T>,
+  o: { stopped: () => boolean; onError: (err: Error, delayMs: number) => void },
+): Promise<T | null> {
   const backoff = new Backoff(200, 10_000);
   for (;;) {
     try {

@@ -3,9 +3,16 @@ import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual } from 'no
 /** scrypt cost N=2^15, r=8, p=1: ~50-100 ms and 32 MiB per check, as on the lane console. */
 const SCRYPT = { N: 1 << 15, r: 8, p: 1, keyLen: 64 } as const;
 
-function scrypt(password: string, salt: Buffer, keyLen: number, o: { N: number; r: number; p: number }): Promise<Buffer> {
+function scrypt(
+  password: string,
+  salt: Buffer,
+  keyLen: number,
+  o: { N: number; r: number; p: number },
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scryptCb(password.normalize('NFKC'), salt, keyLen, { ...o, maxmem: 256 * o.N * o.r }, (err, key) => (err ? reject(err) : resolve(key)));
+    scryptCb(password.normalize('NFKC'), salt, keyLen, { ...o, maxmem: 256 * o.N * o.r }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    );
   });
 }
 
@@ -20,7 +27,11 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const parts = stored.split('$');
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
   const expected = Buffer.from(parts[5]!, 'base64');
-  const key = await scrypt(password, Buffer.from(parts[4]!, 'base64'), expected.length, { N: Number(parts[1]), r: Number(parts[2]), p: Number(parts[3]) });
+  const key = await scrypt(password, Buffer.from(parts[4]!, 'base64'), expected.length, {
+    N: Number(parts[1]),
+    r: Number(parts[2]),
+    p: Number(parts[3]),
+  });
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
 
@@ -48,7 +59,14 @@ export function tokenDigest(token: string): string {
 export class LoginThrottle {
   readonly #failures = new Map<string, { count: number; firstAt: number; lockedUntil: number }>();
 
-  constructor(private readonly o: { maxFailures: number; windowMs: number; lockMs: number; now: () => number } = { maxFailures: 5, windowMs: 10 * 60_000, lockMs: 60_000, now: Date.now }) {}
+  constructor(
+    private readonly o: { maxFailures: number; windowMs: number; lockMs: number; now: () => number } = {
+      maxFailures: 5,
+      windowMs: 10 * 60_000,
+      lockMs: 60_000,
+      now: Date.now,
+    },
+  ) {}
 
   blockedFor(name: string, ip: string): number {
     const f = this.#failures.get(`${ip}\u0000${name}`);
@@ -63,7 +81,8 @@ export class LoginThrottle {
     if (++f.count >= this.o.maxFailures) Object.assign(f, { lockedUntil: now + this.o.lockMs, count: 0, firstAt: now });
     this.#failures.set(k, f);
     if (this.#failures.size > 10_000) {
-      for (const [key, v] of this.#failures) if (now - v.firstAt > this.o.windowMs && v.lockedUntil <= now) this.#failures.delete(key);
+      for (const [key, v] of this.#failures)
+        if (now - v.firstAt > this.o.windowMs && v.lockedUntil <= now) this.#failures.delete(key);
     }
   }
 

@@ -17,7 +17,10 @@ export class EvidenceProxy {
   readonly #cache = new Map<string, { contentType: string; body: Buffer }>();
   #bytes = 0;
 
-  constructor(private readonly store: CentralStore, private readonly o: { maxCacheBytes: number; timeoutMs: number }) {}
+  constructor(
+    private readonly store: CentralStore,
+    private readonly o: { maxCacheBytes: number; timeoutMs: number },
+  ) {}
 
   async get(siteId: string, laneId: string, scanId: string, name: string): Promise<EvidencePicture> {
     const key = `${siteId}/${laneId}/${scanId}/${name}`;
@@ -30,15 +33,27 @@ export class EvidenceProxy {
     const scan = await this.store.scan(siteId, laneId, scanId);
     const ref = scan?.evidence.find((e) => e.name === name);
     if (!ref) throw new HttpError(404, `no picture ${name} in scan ${scanId} of ${siteId}/${laneId}`);
-    if (!ref.url || !/^https?:\/\//.test(ref.url)) throw new HttpError(502, `lane ${siteId}/${laneId} sent no absolute link for ${name}: set mqtt.evidenceBaseUrl on the lane so that central can reach it`);
+    if (!ref.url || !/^https?:\/\//.test(ref.url))
+      throw new HttpError(
+        502,
+        `lane ${siteId}/${laneId} sent no absolute link for ${name}: set mqtt.evidenceBaseUrl on the lane so that central can reach it`,
+      );
     let res: Response;
     try {
       res = await fetch(ref.url, { signal: AbortSignal.timeout(this.o.timeoutMs), redirect: 'error' });
     } catch (err) {
-      throw new HttpError(502, `lane ${siteId}/${laneId} is unreachable for evidence (${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}); the picture stays on the lane`);
+      throw new HttpError(
+        502,
+        `lane ${siteId}/${laneId} is unreachable for evidence (${(err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message}); the picture stays on the lane`,
+      );
     }
     if (!res.ok) {
-      const why = res.status === 403 ? 'the signed link has expired' : res.status === 404 ? 'the lane no longer keeps it (evidence retention)' : `HTTP ${res.status}`;
+      const why =
+        res.status === 403
+          ? 'the signed link has expired'
+          : res.status === 404
+            ? 'the lane no longer keeps it (evidence retention)'
+            : `HTTP ${res.status}`;
       throw new HttpError(502, `lane ${siteId}/${laneId} refused ${name} of scan ${scanId}: ${why}`);
     }
     const body = Buffer.from(await res.arrayBuffer());

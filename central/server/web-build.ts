@@ -37,7 +37,8 @@ export async function ensureCentralWebBuild(log: Logger): Promise<void> {
       mkdirSync(LOCK);
       break;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`cannot create the build lock ${LOCK}: ${(err as Error).message}`, { cause: err });
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new Error(`cannot create the build lock ${LOCK}: ${(err as Error).message}`, { cause: err });
       let age = 0;
       try {
         age = Date.now() - statSync(LOCK).mtimeMs;
@@ -45,7 +46,10 @@ export async function ensureCentralWebBuild(log: Logger): Promise<void> {
         continue;
       }
       if (age > 60_000) rmSync(LOCK, { recursive: true, force: true });
-      else if (Date.now() > until) throw new Error(`another process has held the web UI build lock ${LOCK} for over 2 minutes; remove it if no build runs`);
+      else if (Date.now() > until)
+        throw new Error(
+          `another process has held the web UI build lock ${LOCK} for over 2 minutes; remove it if no build runs`,
+        );
       else await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -57,10 +61,18 @@ export async function ensureCentralWebBuild(log: Logger): Promise<void> {
     try {
       vite = await import('vite');
     } catch (err) {
-      throw new Error(`the central web UI is not built (${CENTRAL_DIST_DIR}) and vite is not installed: run 'npm ci' with dev dependencies`, { cause: err });
+      throw new Error(
+        `the central web UI is not built (${CENTRAL_DIST_DIR}) and vite is not installed: run 'npm ci' with dev dependencies`,
+        { cause: err },
+      );
     }
     const tmp = `${CENTRAL_DIST_DIR}.tmp-${process.pid}`;
-    await vite.build({ configFile: join(CENTRAL_WEB_DIR, 'vite.config.ts'), root: CENTRAL_WEB_DIR, logLevel: 'warn', build: { outDir: tmp, emptyOutDir: true } });
+    await vite.build({
+      configFile: join(CENTRAL_WEB_DIR, 'vite.config.ts'),
+      root: CENTRAL_WEB_DIR,
+      logLevel: 'warn',
+      build: { outDir: tmp, emptyOutDir: true },
+    });
     writeFileSync(join(tmp, STAMP), `${new Date().toISOString()}\n`);
     const old = `${CENTRAL_DIST_DIR}.old-${process.pid}`;
     if (existsSync(CENTRAL_DIST_DIR)) renameSync(CENTRAL_DIST_DIR, old);

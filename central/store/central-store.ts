@@ -117,9 +117,15 @@ export class CentralStore {
 
   async declareLanes(sites: { id: string; name?: string; lanes: { id: string; name?: string }[] }[]): Promise<void> {
     for (const s of sites) {
-      await this.db.query('insert into sites (site_id, name) values ($1, $2) on conflict (site_id) do update set name = coalesce(excluded.name, sites.name)', [s.id, s.name ?? null]);
+      await this.db.query(
+        'insert into sites (site_id, name) values ($1, $2) on conflict (site_id) do update set name = coalesce(excluded.name, sites.name)',
+        [s.id, s.name ?? null],
+      );
       for (const l of s.lanes) {
-        await this.db.query('insert into lanes (site_id, lane_id, name) values ($1, $2, $3) on conflict (site_id, lane_id) do update set name = coalesce(excluded.name, lanes.name)', [s.id, l.id, l.name ?? null]);
+        await this.db.query(
+          'insert into lanes (site_id, lane_id, name) values ($1, $2, $3) on conflict (site_id, lane_id) do update set name = coalesce(excluded.name, lanes.name)',
+          [s.id, l.id, l.name ?? null],
+        );
       }
     }
   }
@@ -151,7 +157,24 @@ export class CentralStore {
       const rows = await tx.query(
         `insert into scans (site_id, lane_id, message_id, scan_id, decided_at, verdict, outcome, score, model_name, model_version, plate, plate_norm, container, container_norm, review_reason, payload)
          values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16) on conflict do nothing returning message_id`,
-        [p.siteId, p.laneId, p.messageId, p.scanId, p.decidedAt, p.verdict, p.outcome, p.score, p.model?.name ?? null, p.model?.version ?? null, plate, normaliseCode(plate), container, normaliseCode(container), reason, JSON.stringify(p)],
+        [
+          p.siteId,
+          p.laneId,
+          p.messageId,
+          p.scanId,
+          p.decidedAt,
+          p.verdict,
+          p.outcome,
+          p.score,
+          p.model?.name ?? null,
+          p.model?.version ?? null,
+          plate,
+          normaliseCode(plate),
+          container,
+          normaliseCode(container),
+          reason,
+          JSON.stringify(p),
+        ],
       );
       if (rows.length === 0) return false;
       await tx.query(
@@ -160,7 +183,10 @@ export class CentralStore {
         [p.siteId, p.laneId, p.decidedAt, p.scanId, p.model?.version ?? null],
       );
       if (reason) {
-        await tx.query('insert into reviews (site_id, lane_id, scan_id, reason, queued_at) values ($1,$2,$3,$4,$5) on conflict do nothing', [p.siteId, p.laneId, p.scanId, reason, new Date()]);
+        await tx.query(
+          'insert into reviews (site_id, lane_id, scan_id, reason, queued_at) values ($1,$2,$3,$4,$5) on conflict do nothing',
+          [p.siteId, p.laneId, p.scanId, reason, new Date()],
+        );
       }
       return true;
     });
@@ -172,7 +198,20 @@ export class CentralStore {
       const rows = await tx.query(
         `insert into alerts (site_id, lane_id, message_id, alert_id, scan_id, raised_at, kind, severity, severity_rank, score, message, payload)
          values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) on conflict do nothing returning message_id`,
-        [p.siteId, p.laneId, p.messageId, p.alertId, p.scanId, p.raisedAt, p.kind, p.severity, SEVERITY_RANK[p.severity], p.score, p.message, JSON.stringify(p)],
+        [
+          p.siteId,
+          p.laneId,
+          p.messageId,
+          p.alertId,
+          p.scanId,
+          p.raisedAt,
+          p.kind,
+          p.severity,
+          SEVERITY_RANK[p.severity],
+          p.score,
+          p.message,
+          JSON.stringify(p),
+        ],
       );
       return rows.length > 0;
     });
@@ -203,7 +242,11 @@ export class CentralStore {
       if (p.overall === 'ok') {
         await this.#closeDowntime(tx, p.siteId, p.laneId, ['degraded', 'detection-unavailable'], p.at);
       } else {
-        const reason = p.devices.filter((d) => d.state !== 'ok').map((d) => `${d.device} ${d.state}${d.detail ? `: ${d.detail}` : ''}`).join('; ') || p.overall;
+        const reason =
+          p.devices
+            .filter((d) => d.state !== 'ok')
+            .map((d) => `${d.device} ${d.state}${d.detail ? `: ${d.detail}` : ''}`)
+            .join('; ') || p.overall;
         await this.#openDowntime(tx, p.siteId, p.laneId, p.overall, reason, p.at);
       }
       return true;
@@ -221,13 +264,31 @@ export class CentralStore {
       );
       if (rows.length === 0) return false;
       if (value === 'online') await this.#closeDowntime(tx, siteId, laneId, ['offline'], at.toISOString());
-      else await this.#openDowntime(tx, siteId, laneId, 'offline', 'lane offline: stopped, or its link died (last will)', at.toISOString());
+      else
+        await this.#openDowntime(
+          tx,
+          siteId,
+          laneId,
+          'offline',
+          'lane offline: stopped, or its link died (last will)',
+          at.toISOString(),
+        );
       return true;
     });
   }
 
-  async #openDowntime(tx: SqlQueryable, siteId: string, laneId: string, state: string, reason: string, at: string): Promise<void> {
-    const open = await tx.query<{ id: number; state: string; reason: string }>('select id, state, reason from downtime where site_id = $1 and lane_id = $2 and ended_at is null', [siteId, laneId]);
+  async #openDowntime(
+    tx: SqlQueryable,
+    siteId: string,
+    laneId: string,
+    state: string,
+    reason: string,
+    at: string,
+  ): Promise<void> {
+    const open = await tx.query<{ id: number; state: string; reason: string }>(
+      'select id, state, reason from downtime where site_id = $1 and lane_id = $2 and ended_at is null',
+      [siteId, laneId],
+    );
     const same = open.find((d) => d.state === state);
     if (same) {
       if (same.reason !== reason) await tx.query('update downtime set reason = $2 where id = $1', [same.id, reason]);
@@ -235,11 +296,20 @@ export class CentralStore {
     }
     // degraded and detection-unavailable replace each other; offline stands beside them.
     if (state !== 'offline') await this.#closeDowntime(tx, siteId, laneId, ['degraded', 'detection-unavailable'], at);
-    await tx.query('insert into downtime (site_id, lane_id, state, reason, started_at) values ($1,$2,$3,$4,$5)', [siteId, laneId, state, reason, at]);
+    await tx.query('insert into downtime (site_id, lane_id, state, reason, started_at) values ($1,$2,$3,$4,$5)', [
+      siteId,
+      laneId,
+      state,
+      reason,
+      at,
+    ]);
   }
 
   async #closeDowntime(tx: SqlQueryable, siteId: string, laneId: string, states: string[], at: string): Promise<void> {
-    await tx.query('update downtime set ended_at = greatest($4::timestamptz, started_at) where site_id = $1 and lane_id = $2 and state = any($3::text[]) and ended_at is null', [siteId, laneId, states, at]);
+    await tx.query(
+      'update downtime set ended_at = greatest($4::timestamptz, started_at) where site_id = $1 and lane_id = $2 and state = any($3::text[]) and ended_at is null',
+      [siteId, laneId, states, at],
+    );
   }
 
   async lanes(now = new Date()): Promise<LaneRow[]> {
@@ -255,7 +325,11 @@ export class CentralStore {
     return rows.map((r) => ({ ...r, state: laneState(r, now) }));
   }
 
-  async downtime(opts: { siteId?: string; laneId?: string; limit?: number } = {}): Promise<{ siteId: string; laneId: string; state: string; reason: string; startedAt: Date; endedAt: Date | null }[]> {
+  async downtime(
+    opts: { siteId?: string; laneId?: string; limit?: number } = {},
+  ): Promise<
+    { siteId: string; laneId: string; state: string; reason: string; startedAt: Date; endedAt: Date | null }[]
+  > {
     return this.db.query(
       `select site_id as "siteId", lane_id as "laneId", state, reason, started_at as "startedAt", ended_at as "endedAt" from downtime
        where ($1::text is null or site_id = $1) and ($2::text is null or lane_id = $2) order by started_at desc limit $3`,
@@ -289,17 +363,29 @@ export class CentralStore {
     return rows[0] ?? null;
   }
 
-  async alertEvents(siteId: string, laneId: string, alertId: string): Promise<{ type: string; operator: string; note: string | null; origin: string; at: Date }[]> {
-    return this.db.query('select type, operator, note, origin, at from alert_events where site_id = $1 and lane_id = $2 and alert_id = $3 order by at', [siteId, laneId, alertId]);
+  async alertEvents(
+    siteId: string,
+    laneId: string,
+    alertId: string,
+  ): Promise<{ type: string; operator: string; note: string | null; origin: string; at: Date }[]> {
+    return this.db.query(
+      'select type, operator, note, origin, at from alert_events where site_id = $1 and lane_id = $2 and alert_id = $3 order by at',
+      [siteId, laneId, alertId],
+    );
   }
 
   async countAlerts(): Promise<{ rows: number; distinct: number }> {
-    const [r] = await this.db.query<{ rows: number; distinct: number }>('select count(*)::int as rows, count(distinct (site_id, lane_id, alert_id))::int as distinct from alerts');
+    const [r] = await this.db.query<{ rows: number; distinct: number }>(
+      'select count(*)::int as rows, count(distinct (site_id, lane_id, alert_id))::int as distinct from alerts',
+    );
     return r!;
   }
 
   async scan(siteId: string, laneId: string, scanId: string): Promise<ScanPayload | null> {
-    const rows = await this.db.query<{ payload: ScanPayload }>('select payload from scans where site_id = $1 and lane_id = $2 and scan_id = $3', [siteId, laneId, scanId]);
+    const rows = await this.db.query<{ payload: ScanPayload }>(
+      'select payload from scans where site_id = $1 and lane_id = $2 and scan_id = $3',
+      [siteId, laneId, scanId],
+    );
     return rows[0]?.payload ?? null;
   }
 
@@ -317,13 +403,22 @@ export class CentralStore {
       );
       const row = rows[0];
       if (!row) return null;
-      const scan = await tx.query<{ payload: ScanPayload }>('select payload from scans where site_id = $1 and lane_id = $2 and scan_id = $3', [row.siteId, row.laneId, row.scanId]);
+      const scan = await tx.query<{ payload: ScanPayload }>(
+        'select payload from scans where site_id = $1 and lane_id = $2 and scan_id = $3',
+        [row.siteId, row.laneId, row.scanId],
+      );
       return { ...row, scan: scan[0]?.payload };
     });
   }
 
   /** Records the decision of the analyst who holds the review; null when they do not hold it (or it is decided). */
-  async decideReview(k: { siteId: string; laneId: string; scanId: string }, analyst: string, decision: ReviewDecision, note: string | null, now = new Date()): Promise<ReviewRow | null> {
+  async decideReview(
+    k: { siteId: string; laneId: string; scanId: string },
+    analyst: string,
+    decision: ReviewDecision,
+    note: string | null,
+    now = new Date(),
+  ): Promise<ReviewRow | null> {
     const rows = await this.db.query<ReviewRow>(
       `update reviews set decision = $5, note = $6, decided_at = $7 where site_id = $1 and lane_id = $2 and scan_id = $3 and taken_by = $4 and decided_at is null returning ${REVIEW_COLUMNS('reviews')}`,
       [k.siteId, k.laneId, k.scanId, analyst, decision, note, now],
@@ -333,7 +428,10 @@ export class CentralStore {
 
   /** Puts a taken review back at its place in the queue (an analyst going on a break, or logging out). */
   async releaseReview(k: { siteId: string; laneId: string; scanId: string }, analyst: string): Promise<boolean> {
-    const rows = await this.db.query('update reviews set taken_by = null, taken_at = null where site_id = $1 and lane_id = $2 and scan_id = $3 and taken_by = $4 and decided_at is null returning scan_id', [k.siteId, k.laneId, k.scanId, analyst]);
+    const rows = await this.db.query(
+      'update reviews set taken_by = null, taken_at = null where site_id = $1 and lane_id = $2 and scan_id = $3 and taken_by = $4 and decided_at is null returning scan_id',
+      [k.siteId, k.laneId, k.scanId, analyst],
+    );
     return rows.length > 0;
   }
 
@@ -405,7 +503,10 @@ export class CentralStore {
   }
 
   async putAccount(name: string, role: Role, hash: string): Promise<void> {
-    await this.db.query('insert into accounts (name, role, hash) values ($1,$2,$3) on conflict (name) do update set role = excluded.role, hash = excluded.hash', [name, role, hash]);
+    await this.db.query(
+      'insert into accounts (name, role, hash) values ($1,$2,$3) on conflict (name) do update set role = excluded.role, hash = excluded.hash',
+      [name, role, hash],
+    );
     // A new password or role ends the account's sessions.
     await this.db.query('delete from sessions where name = $1', [name]);
   }
@@ -415,7 +516,10 @@ export class CentralStore {
   }
 
   async account(name: string): Promise<AccountRow | null> {
-    const rows = await this.db.query<AccountRow>('select name, role, hash, work_started_at as "workStartedAt", last_work_at as "lastWorkAt" from accounts where name = $1', [name]);
+    const rows = await this.db.query<AccountRow>(
+      'select name, role, hash, work_started_at as "workStartedAt", last_work_at as "lastWorkAt" from accounts where name = $1',
+      [name],
+    );
     return rows[0] ?? null;
   }
 
@@ -424,15 +528,26 @@ export class CentralStore {
   }
 
   async setWork(name: string, startedAt: Date | null, lastAt: Date | null): Promise<void> {
-    await this.db.query('update accounts set work_started_at = $2, last_work_at = $3 where name = $1', [name, startedAt, lastAt]);
+    await this.db.query('update accounts set work_started_at = $2, last_work_at = $3 where name = $1', [
+      name,
+      startedAt,
+      lastAt,
+    ]);
   }
 
   async putSession(tokenHash: string, name: string, expiresAt: Date): Promise<void> {
-    await this.db.query('insert into sessions (token_hash, name, expires_at) values ($1,$2,$3)', [tokenHash, name, expiresAt]);
+    await this.db.query('insert into sessions (token_hash, name, expires_at) values ($1,$2,$3)', [
+      tokenHash,
+      name,
+      expiresAt,
+    ]);
   }
 
   async session(tokenHash: string, now = new Date()): Promise<{ name: string; role: Role } | null> {
-    const rows = await this.db.query<{ name: string; role: Role }>('select a.name, a.role from sessions s join accounts a on a.name = s.name where s.token_hash = $1 and s.expires_at > $2', [tokenHash, now]);
+    const rows = await this.db.query<{ name: string; role: Role }>(
+      'select a.name, a.role from sessions s join accounts a on a.name = s.name where s.token_hash = $1 and s.expires_at > $2',
+      [tokenHash, now],
+    );
     return rows[0] ?? null;
   }
 
@@ -440,11 +555,23 @@ export class CentralStore {
     await this.db.query('delete from sessions where token_hash = $1', [tokenHash]);
   }
 
-  async audit(actor: string, action: string, target: string | null, detail: Record<string, unknown> | null = null): Promise<void> {
-    await this.db.query('insert into audit (actor, action, target, detail) values ($1,$2,$3,$4)', [actor, action, target, detail ? JSON.stringify(detail) : null]);
+  async audit(
+    actor: string,
+    action: string,
+    target: string | null,
+    detail: Record<string, unknown> | null = null,
+  ): Promise<void> {
+    await this.db.query('insert into audit (actor, action, target, detail) values ($1,$2,$3,$4)', [
+      actor,
+      action,
+      target,
+      detail ? JSON.stringify(detail) : null,
+    ]);
   }
 
-  async auditLog(limit = 200): Promise<{ at: Date; actor: string; action: string; target: string | null; detail: unknown }[]> {
+  async auditLog(
+    limit = 200,
+  ): Promise<{ at: Date; actor: string; action: string; target: string | null; detail: unknown }[]> {
     return this.db.query('select at, actor, action, target, detail from audit order by id desc limit $1', [limit]);
   }
 }

@@ -137,15 +137,23 @@ create table audit (
 
 /** Applies the migrations not yet applied; returns their versions. */
 export async function migrate(db: SqlDriver): Promise<number[]> {
-  await db.exec('create table if not exists schema_migrations (version integer primary key, name text not null, applied_at timestamptz not null default now())');
+  await db.exec(
+    'create table if not exists schema_migrations (version integer primary key, name text not null, applied_at timestamptz not null default now())',
+  );
   return db.transaction(async (tx) => {
     // One migrator at a time across processes; released at commit.
     await tx.query('select pg_advisory_xact_lock(741852963)');
-    const done = new Set((await tx.query<{ version: number }>('select version from schema_migrations')).map((r) => Number(r.version)));
+    const done = new Set(
+      (await tx.query<{ version: number }>('select version from schema_migrations')).map((r) => Number(r.version)),
+    );
     const applied: number[] = [];
     for (const m of MIGRATIONS) {
       if (done.has(m.version)) continue;
-      for (const stmt of m.sql.split(/;\s*\n/).map((s) => s.trim()).filter(Boolean)) await tx.query(stmt);
+      for (const stmt of m.sql
+        .split(/;\s*\n/)
+        .map((s) => s.trim())
+        .filter(Boolean))
+        await tx.query(stmt);
       await tx.query('insert into schema_migrations (version, name) values ($1, $2)', [m.version, m.name]);
       applied.push(m.version);
     }

@@ -6,9 +6,10 @@ import { openPostgresDriver } from './postgres-driver.js';
 
 /** Opens the configured store and brings its schema up to date. */
 export async function openStore(cfg: StoreConfig, dataDir: string): Promise<CentralStore> {
-  const driver = cfg.kind === 'postgres'
-    ? await openPostgresDriver({ url: cfg.url, poolSize: cfg.poolSize })
-    : await openPgliteDriver({ memory: cfg.memory, dir: cfg.dir ?? join(dataDir, 'central-db') });
+  const driver =
+    cfg.kind === 'postgres'
+      ? await openPostgresDriver({ url: cfg.url, poolSize: cfg.poolSize })
+      : await openPgliteDriver({ memory: cfg.memory, dir: cfg.dir ?? join(dataDir, 'central-db') });
   const store = new CentralStore(driver);
   try {
     await store.migrate();

@@ -13,7 +13,10 @@ export async function openPgliteDriver(opts: { dir?: string; memory?: boolean })
   try {
     db = await PGlite.create(target);
   } catch (err) {
-    throw new Error(`embedded database ${target ?? '(memory)'} cannot be opened: ${(err as Error).message}; check the folder's permissions and free space, or move it aside to start afresh`, { cause: err });
+    throw new Error(
+      `embedded database ${target ?? '(memory)'} cannot be opened: ${(err as Error).message}; check the folder's permissions and free space, or move it aside to start afresh`,
+      { cause: err },
+    );
   }
   const wrap = (q: { query: (sql: string, params?: unknown[]) => Promise<{ rows: unknown[] }> }): SqlQueryable => ({
     async query<R>(sql: string, params?: unknown[]) {

@@ -14,7 +14,10 @@ export async function openPostgresDriver(opts: { url: string; poolSize: number }
     c.release();
   } catch (err) {
     await pool.end().catch(() => {});
-    throw new Error(`PostgreSQL at ${redactUrl(opts.url)} cannot be reached: ${(err as Error).message}; check store.url and that the server runs`, { cause: err });
+    throw new Error(
+      `PostgreSQL at ${redactUrl(opts.url)} cannot be reached: ${(err as Error).message}; check store.url and that the server runs`,
+      { cause: err },
+    );
   }
   return {
     kind: 'postgres',
@@ -28,7 +31,9 @@ export async function openPostgresDriver(opts: { url: string; poolSize: number }
       const c = await pool.connect();
       try {
         await c.query('BEGIN');
-        const tx: SqlQueryable = { query: async <R>(sql: string, params?: unknown[]) => (await c.query(sql, params)).rows as R[] };
+        const tx: SqlQueryable = {
+          query: async <R>(sql: string, params?: unknown[]) => (await c.query(sql, params)).rows as R[],
+        };
         const out = await fn(tx);
         await c.query('COMMIT');
         return out;

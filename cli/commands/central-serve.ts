@@ -1,5 +1,5 @@
 import { CentralCommand } from '../../central/central-service.js';
-import { loadCentralConfig } from '../../central/config.js';
+import { type CentralConfig, loadCentralConfig } from '../../central/config.js';
 import { createLogger } from '../../core/logger.js';
 import { onShutdownSignal } from '../../app/shutdown-signal.js';
 import { EXIT, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
@@ -25,7 +25,7 @@ Exit codes: 0 stopped cleanly, 1 failed, 2 invalid config or usage.`,
     if (!args) return EXIT.ok;
     const file = args.values.config;
     if (!file) throw new UsageError(`central serve: --config <file> is required\n\n${cmd.usage}`);
-    let config;
+    let config: CentralConfig;
     try {
       config = await loadCentralConfig(file);
     } catch (err) {

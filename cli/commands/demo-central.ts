@@ -21,21 +21,30 @@ export interface DemoCentral {
  * store under the demo's data folder, reading the demo broker. Its first admin's password is
  * made once and kept beside the database, since the account is created only with the database.
  */
-export async function startDemoCentral(o: { dataDir: string; mqttUrl: string; port: number; timeoutMs?: number; onLog: (line: string) => void }): Promise<DemoCentral> {
+export async function startDemoCentral(o: {
+  dataDir: string;
+  mqttUrl: string;
+  port: number;
+  timeoutMs?: number;
+  onLog: (line: string) => void;
+}): Promise<DemoCentral> {
   const dir = resolve(o.dataDir, 'central');
   mkdirSync(dir, { recursive: true });
   const pwFile = join(dir, 'admin-password');
   if (!existsSync(pwFile)) writeFileSync(pwFile, `${randomBytes(9).toString('base64url')}\n`, { mode: 0o600 });
   const password = readFileSync(pwFile, 'utf8').trim();
   const configFile = join(dir, 'central.yaml');
-  writeFileSync(configFile, stringify({
-    dataDir: dir,
-    http: { host: '127.0.0.1', port: o.port },
-    store: { kind: 'pglite', dir: join(dir, 'db') },
-    ingest: { kind: 'mqtt', url: o.mqttUrl, protocolVersion: 4, clientId: 'checkpoint-central-demo' },
-    accounts: { bootstrapAdmin: { name: 'admin', password: '${CENTRAL_ADMIN_PASSWORD}' } },
-    log: { level: 'info', format: 'json' },
-  }));
+  writeFileSync(
+    configFile,
+    stringify({
+      dataDir: dir,
+      http: { host: '127.0.0.1', port: o.port },
+      store: { kind: 'pglite', dir: join(dir, 'db') },
+      ingest: { kind: 'mqtt', url: o.mqttUrl, protocolVersion: 4, clientId: 'checkpoint-central-demo' },
+      accounts: { bootstrapAdmin: { name: 'admin', password: '${CENTRAL_ADMIN_PASSWORD}' } },
+      log: { level: 'info', format: 'json' },
+    }),
+  );
   const child: ChildProcess = spawn(process.execPath, [CLI, 'central', 'serve', '--config', configFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, CENTRAL_ADMIN_PASSWORD: password },
@@ -43,11 +52,13 @@ export async function startDemoCentral(o: { dataDir: string; mqttUrl: string; po
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   const url = await new Promise<string>((resolveUrl, reject) => {
     let buf = '';
-    const timer = setTimeout(() => reject(new Error(`central did not start within ${(o.timeoutMs ?? 90_000) / 1000} s`)), o.timeoutMs ?? 90_000);
+    const timer = setTimeout(
+      () => reject(new Error(`central did not start within ${(o.timeoutMs ?? 90_000) / 1000} s`)),
+      o.timeoutMs ?? 90_000,
+    );
     child.stdout!.on('data', (d: Buffer) => {
       buf += d.toString();
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
         try {

@@ -47,23 +47,39 @@ export class NatsCluster {
   }
 
   async start(): Promise<void> {
-    for (let i = 0; i < this.size; i++) this.nodes.push({ name: `n${i + 1}`, clientPort: await freePort(), clusterPort: await freePort(), mqttPort: await freePort(), child: null, log: '' });
+    for (let i = 0; i < this.size; i++)
+      this.nodes.push({
+        name: `n${i + 1}`,
+        clientPort: await freePort(),
+        clusterPort: await freePort(),
+        mqttPort: await freePort(),
+        child: null,
+        log: '',
+      });
     for (const n of this.nodes) {
       mkdirSync(join(this.dir, n.name), { recursive: true });
-      writeFileSync(join(this.dir, `${n.name}.conf`), [
-        `server_name: ${n.name}`,
-        `listen: 127.0.0.1:${n.clientPort}`,
-        `jetstream { store_dir: "${join(this.dir, n.name)}" }`,
-        // One node (benchmarks) runs without a cluster block: JetStream clustering needs routes.
-        ...(this.size > 1 ? [
-          'cluster {',
-          '  name: central-test',
-          `  listen: 127.0.0.1:${n.clusterPort}`,
-          `  routes: [${this.nodes.filter((o) => o !== n).map((o) => `nats-route://127.0.0.1:${o.clusterPort}`).join(', ')}]`,
-          '}',
-        ] : []),
-        `mqtt { listen: 127.0.0.1:${n.mqttPort} }`,
-      ].join('\n'));
+      writeFileSync(
+        join(this.dir, `${n.name}.conf`),
+        [
+          `server_name: ${n.name}`,
+          `listen: 127.0.0.1:${n.clientPort}`,
+          `jetstream { store_dir: "${join(this.dir, n.name)}" }`,
+          // One node (benchmarks) runs without a cluster block: JetStream clustering needs routes.
+          ...(this.size > 1
+            ? [
+                'cluster {',
+                '  name: central-test',
+                `  listen: 127.0.0.1:${n.clusterPort}`,
+                `  routes: [${this.nodes
+                  .filter((o) => o !== n)
+                  .map((o) => `nats-route://127.0.0.1:${o.clusterPort}`)
+                  .join(', ')}]`,
+                '}',
+              ]
+            : []),
+          `mqtt { listen: 127.0.0.1:${n.mqttPort} }`,
+        ].join('\n'),
+      );
     }
     await Promise.all(this.nodes.map((_, i) => this.startNode(i)));
   }

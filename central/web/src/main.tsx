@@ -16,7 +16,10 @@ function Login(p: { onIn: (me: Me) => void }) {
       onSubmit={(e) => {
         e.preventDefault();
         const f = new FormData(e.currentTarget);
-        api<Me>('/api/login', { method: 'POST', body: { name: f.get('user'), password: f.get('password') } }).then(p.onIn, (err: Error) => setError(err.message));
+        api<Me>('/api/login', { method: 'POST', body: { name: f.get('user'), password: f.get('password') } }).then(
+          p.onIn,
+          (err: Error) => setError(err.message),
+        );
       }}
     >
       <h1>
@@ -27,7 +30,11 @@ function Login(p: { onIn: (me: Me) => void }) {
       <button type="submit" class="primary">
         Log in
       </button>
-      {error && <div class="error" data-testid="login-error">{error}</div>}
+      {error && (
+        <div class="error" data-testid="login-error">
+          {error}
+        </div>
+      )}
     </form>
   );
 }
@@ -46,6 +53,7 @@ function useLiveTick(): number {
     };
     const every = setInterval(() => setTick((t) => t + 1), 10_000);
     return () => {
+      if (timer) clearTimeout(timer);
       es.close();
       clearInterval(every);
     };

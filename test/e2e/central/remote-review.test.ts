@@ -25,7 +25,16 @@ vi.mock('../../../app/compose/model.js', async () => {
 });
 const { scriptedDetector } = await import('../console/scripted-detector.js');
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const ESCALATE_S = 5;
 
 let dir: string;
@@ -51,7 +60,14 @@ beforeAll(async () => {
       http: { host: '127.0.0.1', port: 0 },
       mqtt: { url: broker.url, protocolVersion: 4, review: { verdicts: ['person'] } },
       console: { usersFile: join(dir, 'users.json') },
-      lanes: [{ id: 'lane-1', name: 'Lane 1', scanner: { fileDrop: { dir: join(dir, 'drop') } }, model: { path: 'scripted' } }],
+      lanes: [
+        {
+          id: 'lane-1',
+          name: 'Lane 1',
+          scanner: { fileDrop: { dir: join(dir, 'drop') } },
+          model: { path: 'scripted' },
+        },
+      ],
     }),
     log: silentLogger(),
     version: 'test',
@@ -59,7 +75,10 @@ beforeAll(async () => {
   });
   await runtime.start();
   lane = runtime.lanes[0]!;
-  lane.bus.emit('device.status', deviceStatus('scanner', 'ok', 'connected', { scannerState: 'Ready', interlocksOk: true, radiationOn: false }));
+  lane.bus.emit(
+    'device.status',
+    deviceStatus('scanner', 'ok', 'connected', { scannerState: 'Ready', interlocksOk: true, radiationOn: false }),
+  );
   lane.bus.on('review.decision', 'e2e', (d) => void decisions.push(d));
   lane.bus.on('alert.event', 'e2e', (e) => void laneEvents.push(e));
   central = new CentralCommand({
@@ -92,7 +111,8 @@ async function driveScan(scanId: string, score: number): Promise<void> {
   const scan = syntheticScan({ scanId, laneId: 'lane-1', plate: 'AB 12 CDO', channels: 200, lines: 256 });
   scriptedDetector.next(score, score >= 0.5 ? [{ x: 40, y: 30, w: 30, h: 50, score }] : []);
   lane.bus.emit('scan.begin', scan.meta);
-  for (let first = 0; first < scan.image.width; first += 64) lane.bus.emit('scan.lines', batchOf(scanId, scan.image, first, 64));
+  for (let first = 0; first < scan.image.width; first += 64)
+    lane.bus.emit('scan.lines', batchOf(scanId, scan.image, first, 64));
   lane.bus.emit('scan.end', completed(scan.meta, scan.image));
 }
 
@@ -123,26 +143,36 @@ describe('remote review from a lane to central command and back, in a real brows
     await page.click('[data-testid=take-next]');
     await page.waitForSelector('[data-testid=review-current][data-scan-id=RV-1]');
     // The scan picture comes from the lane through central's evidence proxy.
-    await page.waitForFunction(() => {
-      const img = document.querySelector('[data-testid=review-current] img') as HTMLImageElement | null;
-      return img !== null && img.complete && img.naturalWidth > 0;
-    }, undefined, { timeout: 15_000 });
+    await page.waitForFunction(
+      () => {
+        const img = document.querySelector('[data-testid=review-current] img') as HTMLImageElement | null;
+        return Boolean(img?.complete && img.naturalWidth > 0);
+      },
+      undefined,
+      { timeout: 15_000 },
+    );
     await page.fill('[data-testid=review-note]', 'shape behind the cab, search it');
     await shot(page, 'central-review');
     await page.click('[data-testid=decide-search]');
     await page.waitForSelector('[data-testid=review-msg]:has-text("confirmed")', { timeout: 15_000 });
 
-    expect(decisions).toMatchObject([{ scanId: 'RV-1', decision: 'search', analyst: 'ann', note: 'shape behind the cab, search it' }]);
-    const banner = await lanePage.waitForSelector('[data-testid=review-decision][data-scan-id=RV-1]', { timeout: 10_000 });
+    expect(decisions).toMatchObject([
+      { scanId: 'RV-1', decision: 'search', analyst: 'ann', note: 'shape behind the cab, search it' },
+    ]);
+    const banner = await lanePage.waitForSelector('[data-testid=review-decision][data-scan-id=RV-1]', {
+      timeout: 10_000,
+    });
     expect(await banner.getAttribute('data-decision')).toBe('search');
     expect(await banner.textContent()).toContain('shape behind the cab, search it');
     await shot(lanePage, 'central-decision-on-lane-console');
 
     const audit = await central.store.auditLog(20);
-    expect(audit.map((a) => [a.actor, a.action, a.target])).toEqual(expect.arrayContaining([
-      ['ann', 'review-taken', 'north/lane-1/RV-1'],
-      ['ann', 'review-decided', 'north/lane-1/RV-1'],
-    ]));
+    expect(audit.map((a) => [a.actor, a.action, a.target])).toEqual(
+      expect.arrayContaining([
+        ['ann', 'review-taken', 'north/lane-1/RV-1'],
+        ['ann', 'review-decided', 'north/lane-1/RV-1'],
+      ]),
+    );
     await lanePage.close();
     await page.close();
   }, 90_000);
@@ -153,7 +183,9 @@ describe('remote review from a lane to central command and back, in a real brows
     await page.click('[data-testid=tab-review]');
     await driveScan('RV-2', 0.88);
     await page.waitForSelector('[data-testid=review-row][data-scan-id=RV-2][data-escalated=no]', { timeout: 15_000 });
-    const row = await page.waitForSelector('[data-testid=review-row][data-scan-id=RV-2][data-escalated=yes]', { timeout: (ESCALATE_S + 15) * 1000 });
+    const row = await page.waitForSelector('[data-testid=review-row][data-scan-id=RV-2][data-escalated=yes]', {
+      timeout: (ESCALATE_S + 15) * 1000,
+    });
     expect(await row.textContent()).toContain('ESCALATED');
     await shot(page, 'central-review-escalated');
     await page.click('[data-testid=tab-alerts]');
@@ -164,7 +196,11 @@ describe('remote review from a lane to central command and back, in a real brows
     await page.click('[data-testid=tab-lanes]');
     await page.waitForSelector('[data-testid=lane-row][data-lane="north/lane-1"]');
     await shot(page, 'central-lanes');
-    expect((await central.store.auditLog(50)).some((a) => a.actor === 'system' && a.action === 'review-escalated' && a.target === 'north/lane-1/RV-2')).toBe(true);
+    expect(
+      (await central.store.auditLog(50)).some(
+        (a) => a.actor === 'system' && a.action === 'review-escalated' && a.target === 'north/lane-1/RV-2',
+      ),
+    ).toBe(true);
     // No decision went to the lane for it.
     expect(decisions.map((d) => d.scanId)).toEqual(['RV-1']);
     await page.close();
@@ -179,13 +215,20 @@ describe('remote review from a lane to central command and back, in a real brows
     await page.waitForSelector('[data-testid=alert-msg]:has-text("done")', { timeout: 15_000 });
     await page.selectOption('[data-testid=alert-detail] select', 'false-alarm');
     await page.click('[data-testid=dispose]');
-    await expect.poll(() => laneEvents.map((e) => [e.alertId, e.type, e.operator, e.origin]), { timeout: 15_000 }).toEqual([
-      ['RV-1-person', 'acknowledged', 'sue', 'central'],
-      ['RV-1-person', 'false-alarm', 'sue', 'central'],
-    ]);
+    await expect
+      .poll(() => laneEvents.map((e) => [e.alertId, e.type, e.operator, e.origin]), { timeout: 15_000 })
+      .toEqual([
+        ['RV-1-person', 'acknowledged', 'sue', 'central'],
+        ['RV-1-person', 'false-alarm', 'sue', 'central'],
+      ]);
     // The lane publishes the events; central stores them and the open queue drops the alert.
-    await page.waitForSelector('[data-testid=alert-row][data-alert-id=RV-1-person]', { state: 'detached', timeout: 15_000 });
-    expect((await central.store.auditLog(50)).filter((a) => a.actor === 'sue').map((a) => a.action)).toEqual(expect.arrayContaining(['alert-ack', 'alert-disposition']));
+    await page.waitForSelector('[data-testid=alert-row][data-alert-id=RV-1-person]', {
+      state: 'detached',
+      timeout: 15_000,
+    });
+    expect((await central.store.auditLog(50)).filter((a) => a.actor === 'sue').map((a) => a.action)).toEqual(
+      expect.arrayContaining(['alert-ack', 'alert-disposition']),
+    );
     await page.close();
   }, 90_000);
 });

@@ -31,7 +31,15 @@ describe('EvidenceProxy: pictures stay at the lane', () => {
 
   const withUrl = async (scanId: string, url: string | undefined) => {
     const s = scanMsg({ scanId });
-    s.evidence = [{ name: 'scan.jpg', kind: 'scan', contentType: 'image/jpeg', path: `/evidence/${scanId}/scan.jpg`, ...(url ? { url } : {}) }];
+    s.evidence = [
+      {
+        name: 'scan.jpg',
+        kind: 'scan',
+        contentType: 'image/jpeg',
+        path: `/evidence/${scanId}/scan.jpg`,
+        ...(url ? { url } : {}),
+      },
+    ];
     await store.ingestScan(s);
   };
 
@@ -40,7 +48,13 @@ describe('EvidenceProxy: pictures stay at the lane', () => {
     const proxy = new EvidenceProxy(store, { maxCacheBytes: 1 << 20, timeoutMs: 2000 });
     const first = await proxy.get('site-a', 'lane-1', 'E1', 'scan.jpg');
     const again = await proxy.get('site-a', 'lane-1', 'E1', 'scan.jpg');
-    expect([first.cached, again.cached, first.contentType, first.body.length, hits]).toEqual([false, true, 'image/jpeg', 4, 1]);
+    expect([first.cached, again.cached, first.contentType, first.body.length, hits]).toEqual([
+      false,
+      true,
+      'image/jpeg',
+      4,
+      1,
+    ]);
   });
 
   it('says plainly when the lane cannot be reached, refused the link, or gave no link', async () => {
@@ -49,9 +63,18 @@ describe('EvidenceProxy: pictures stay at the lane', () => {
     await withUrl('E3', `${base}/evidence/E3/scan.jpg?expired`);
     await withUrl('E4', undefined);
     const proxy = new EvidenceProxy(store, { maxCacheBytes: 1 << 20, timeoutMs: 2000 });
-    await expect(proxy.get('site-a', 'lane-1', 'E2', 'scan.jpg')).rejects.toMatchObject({ status: 502, message: expect.stringMatching(/lane site-a\/lane-1 is unreachable for evidence/) });
-    await expect(proxy.get('site-a', 'lane-1', 'E3', 'scan.jpg')).rejects.toMatchObject({ status: 502, message: expect.stringMatching(/signed link has expired/) });
-    await expect(proxy.get('site-a', 'lane-1', 'E4', 'scan.jpg')).rejects.toMatchObject({ status: 502, message: expect.stringMatching(/set mqtt.evidenceBaseUrl/) });
+    await expect(proxy.get('site-a', 'lane-1', 'E2', 'scan.jpg')).rejects.toMatchObject({
+      status: 502,
+      message: expect.stringMatching(/lane site-a\/lane-1 is unreachable for evidence/),
+    });
+    await expect(proxy.get('site-a', 'lane-1', 'E3', 'scan.jpg')).rejects.toMatchObject({
+      status: 502,
+      message: expect.stringMatching(/signed link has expired/),
+    });
+    await expect(proxy.get('site-a', 'lane-1', 'E4', 'scan.jpg')).rejects.toMatchObject({
+      status: 502,
+      message: expect.stringMatching(/set mqtt.evidenceBaseUrl/),
+    });
     await expect(proxy.get('site-a', 'lane-1', 'E4', 'other.jpg')).rejects.toMatchObject({ status: 404 });
   });
 });

@@ -1,7 +1,17 @@
 import type { AlertPayload, EventPayload, ScanPayload, StatusPayload } from '../../../outputs/mqtt/payloads.js';
 
 /** Lane payloads as a lane publishes them (outputs/mqtt/payloads.ts), for central's tests. */
-export function scanMsg(o: { siteId?: string; laneId?: string; scanId: string; at?: Date; verdict?: ScanPayload['verdict']; plate?: string; container?: string; review?: ScanPayload['review']; model?: string }): ScanPayload {
+export function scanMsg(o: {
+  siteId?: string;
+  laneId?: string;
+  scanId: string;
+  at?: Date;
+  verdict?: ScanPayload['verdict'];
+  plate?: string;
+  container?: string;
+  review?: ScanPayload['review'];
+  model?: string;
+}): ScanPayload {
   const at = (o.at ?? new Date()).toISOString();
   return {
     schemaVersion: 1,
@@ -18,7 +28,9 @@ export function scanMsg(o: { siteId?: string; laneId?: string; scanId: string; a
     threshold: 0.5,
     regions: o.verdict === 'person' ? [{ x: 10, y: 20, w: 30, h: 40, score: 0.9 }] : [],
     model: { name: 'person-fcn', version: o.model ?? '1.2.0' },
-    ...(o.plate || o.container ? { vehicle: { ...(o.plate ? { plate: o.plate } : {}), ...(o.container ? { containerCode: o.container } : {}) } } : {}),
+    ...(o.plate || o.container
+      ? { vehicle: { ...(o.plate ? { plate: o.plate } : {}), ...(o.container ? { containerCode: o.container } : {}) } }
+      : {}),
     lines: 640,
     channels: 400,
     missingLines: 0,
@@ -27,7 +39,13 @@ export function scanMsg(o: { siteId?: string; laneId?: string; scanId: string; a
   };
 }
 
-export function alertMsg(o: { siteId?: string; laneId?: string; scanId: string; at?: Date; severity?: AlertPayload['severity'] }): AlertPayload {
+export function alertMsg(o: {
+  siteId?: string;
+  laneId?: string;
+  scanId: string;
+  at?: Date;
+  severity?: AlertPayload['severity'];
+}): AlertPayload {
   const severity = o.severity ?? 'critical';
   return {
     schemaVersion: 1,
@@ -46,7 +64,15 @@ export function alertMsg(o: { siteId?: string; laneId?: string; scanId: string; 
   };
 }
 
-export function eventMsg(o: { siteId?: string; laneId?: string; alertId: string; eventId: string; type: EventPayload['type']; at?: Date; operator?: string }): EventPayload {
+export function eventMsg(o: {
+  siteId?: string;
+  laneId?: string;
+  alertId: string;
+  eventId: string;
+  type: EventPayload['type'];
+  at?: Date;
+  operator?: string;
+}): EventPayload {
   return {
     schemaVersion: 1,
     messageId: o.eventId,
@@ -61,14 +87,27 @@ export function eventMsg(o: { siteId?: string; laneId?: string; alertId: string;
   };
 }
 
-export function statusMsg(o: { siteId?: string; laneId?: string; at: Date; overall: StatusPayload['overall']; detail?: string }): StatusPayload {
+export function statusMsg(o: {
+  siteId?: string;
+  laneId?: string;
+  at: Date;
+  overall: StatusPayload['overall'];
+  detail?: string;
+}): StatusPayload {
   return {
     schemaVersion: 1,
     siteId: o.siteId ?? 'site-a',
     laneId: o.laneId ?? 'lane-1',
     at: o.at.toISOString(),
     overall: o.overall,
-    devices: [{ device: 'scanner', state: o.overall === 'ok' ? 'ok' : 'fault', ...(o.detail ? { detail: o.detail } : {}), since: o.at.toISOString() }],
+    devices: [
+      {
+        device: 'scanner',
+        state: o.overall === 'ok' ? 'ok' : 'fault',
+        ...(o.detail ? { detail: o.detail } : {}),
+        since: o.at.toISOString(),
+      },
+    ],
     outbox: { depth: 3, alerts: 0, scans: 3, events: 0, evicted: 0 },
     versions: { edge: '0.1.0', model: '1.2.0' },
   };

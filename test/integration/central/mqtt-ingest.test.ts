@@ -26,17 +26,19 @@ describe.runIf(haveMosquitto)('central on one site: mosquitto and the embedded s
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const central = () => new CentralCommand({
-    config: parseCentralConfig({
-      dataDir: dir,
-      http: { host: '127.0.0.1', port: 0 },
-      store: { kind: 'pglite', dir: join(dir, 'db') },
-      ingest: { kind: 'mqtt', url: broker.url, protocolVersion: 5, clientId: 'central-test' },
-    }),
-    log: silentLogger(),
-    noWebUi: true,
-  });
-  const publish = (topic: string, body: unknown) => lane.publishAsync(`checkpoint/${topic}`, typeof body === 'string' ? body : JSON.stringify(body), { qos: 1 });
+  const central = () =>
+    new CentralCommand({
+      config: parseCentralConfig({
+        dataDir: dir,
+        http: { host: '127.0.0.1', port: 0 },
+        store: { kind: 'pglite', dir: join(dir, 'db') },
+        ingest: { kind: 'mqtt', url: broker.url, protocolVersion: 5, clientId: 'central-test' },
+      }),
+      log: silentLogger(),
+      noWebUi: true,
+    });
+  const publish = (topic: string, body: unknown) =>
+    lane.publishAsync(`checkpoint/${topic}`, typeof body === 'string' ? body : JSON.stringify(body), { qos: 1 });
 
   it('stores each message once, drops invalid ones with a count, and gets what was sent while it was down', async () => {
     let c = central();
@@ -59,9 +61,22 @@ describe.runIf(haveMosquitto)('central on one site: mosquitto and the embedded s
     await c.start();
     await waitFor('the 5 alerts queued while central was down', () => c.counters.totals.stored >= 5, 15_000);
     const alerts = await c.store.alerts();
-    expect(alerts.map((a) => a.alertId).sort()).toEqual(['M1-person', 'M2-person', 'M3-person', 'M4-person', 'M5-person', 'M6-person']);
+    expect(alerts.map((a) => a.alertId).sort()).toEqual([
+      'M1-person',
+      'M2-person',
+      'M3-person',
+      'M4-person',
+      'M5-person',
+      'M6-person',
+    ]);
     const [l] = await c.store.lanes();
-    expect(l).toMatchObject({ siteId: 'site-a', laneId: 'lane-1', availability: 'online', overall: 'ok', lastScanId: 'M1' });
+    expect(l).toMatchObject({
+      siteId: 'site-a',
+      laneId: 'lane-1',
+      availability: 'online',
+      overall: 'ok',
+      lastScanId: 'M1',
+    });
     await c.stop();
   }, 90_000);
 });

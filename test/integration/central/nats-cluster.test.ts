@@ -24,7 +24,11 @@ class WorkerProcess {
   err = '';
   url = '';
   constructor(configFile: string, name: string) {
-    this.child = spawn(process.execPath, ['bin/run-ts.js', 'test/integration/central/central-worker.ts', configFile, name], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(
+      process.execPath,
+      ['bin/run-ts.js', 'test/integration/central/central-worker.ts', configFile, name],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     this.child.stdout!.on('data', (d: Buffer) => (this.out += d.toString()));
     this.child.stderr!.on('data', (d: Buffer) => (this.err = (this.err + d.toString()).slice(-20_000)));
   }
@@ -69,7 +73,15 @@ describe.runIf(canRun)('central on a 3-node NATS JetStream cluster and PostgreSQ
     await workers[1]!.ready();
     // Real lane MQTT outputs (durable outbox, QoS 1, MQTT 3.1.1), each site on its own node's listener.
     for (const [i, site] of SITES.entries()) {
-      const config = configSchema.parse(siteConfig({ site, url: nats.mqttUrl(i), protocolVersion: 4, dataDir: join(dir, site), lanes: Array.from({ length: LANES_PER_SITE }, (_, j) => `lane-${j + 1}`) }));
+      const config = configSchema.parse(
+        siteConfig({
+          site,
+          url: nats.mqttUrl(i),
+          protocolVersion: 4,
+          dataDir: join(dir, site),
+          lanes: Array.from({ length: LANES_PER_SITE }, (_, j) => `lane-${j + 1}`),
+        }),
+      );
       const s = mqttSite(config, silentLogger());
       lanes.push(...s.lanes);
       services.push(...s.services);
@@ -80,7 +92,9 @@ describe.runIf(canRun)('central on a 3-node NATS JetStream cluster and PostgreSQ
   afterAll(async () => {
     for (const w of workers) await w.kill('SIGKILL');
     // A lane output drains its outbox for a bounded time at stop; do not wait on it beyond that.
-    await Promise.all(services.map((s) => Promise.race([s.stop().catch(() => {}), new Promise((r) => setTimeout(r, 15_000))])));
+    await Promise.all(
+      services.map((s) => Promise.race([s.stop().catch(() => {}), new Promise((r) => setTimeout(r, 15_000))])),
+    );
     await nats?.stop();
     await pg?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -132,10 +146,16 @@ describe.runIf(canRun)('central on a 3-node NATS JetStream cluster and PostgreSQ
 
     // In the UI: the surviving worker's API lists each alert once.
     const w = workers[1]!;
-    const login = await fetch(`${w.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'admin', password: 'admin-password-1' }) });
+    const login = await fetch(`${w.url}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'admin', password: 'admin-password-1' }),
+    });
     expect(login.status).toBe(200);
     const cookieHeader = login.headers.get('set-cookie')!.split(';')[0]!;
-    const api = (await (await fetch(`${w.url}/api/alerts`, { headers: { cookie: cookieHeader } })).json()) as { alerts: { siteId: string; laneId: string; alertId: string }[] };
+    const api = (await (await fetch(`${w.url}/api/alerts`, { headers: { cookie: cookieHeader } })).json()) as {
+      alerts: { siteId: string; laneId: string; alertId: string }[];
+    };
     const shown = api.alerts.map((a) => `${a.siteId}/${a.laneId}/${a.alertId}`);
     expect(new Set(shown).size).toBe(shown.length);
     expect(shown.length).toBe(expected.size);

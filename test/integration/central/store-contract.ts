@@ -6,7 +6,11 @@ import { alertMsg, eventMsg, scanMsg, statusMsg } from './fixtures.js';
  * One suite for every store backend (PGlite embedded, PostgreSQL server): the same SQL must
  * behave the same on both. `open` gives a fresh, migrated store.
  */
-export function storeContract(name: string, open: () => Promise<CentralStore>, cleanup: () => Promise<void> = async () => {}) {
+export function storeContract(
+  name: string,
+  open: () => Promise<CentralStore>,
+  cleanup: () => Promise<void> = async () => {},
+) {
   describe(`central store contract: ${name}`, () => {
     let store: CentralStore;
     beforeAll(async () => {
@@ -45,11 +49,21 @@ export function storeContract(name: string, open: () => Promise<CentralStore>, c
 
     it('orders the alert queue by severity, then age, and drops dispositioned alerts from the open queue', async () => {
       const t = Date.now();
-      await store.ingestAlert(alertMsg({ siteId: 'q', scanId: 'q-old-warn', severity: 'warning', at: new Date(t - 60_000) }));
-      await store.ingestAlert(alertMsg({ siteId: 'q', scanId: 'q-new-crit', severity: 'critical', at: new Date(t - 1_000) }));
-      await store.ingestAlert(alertMsg({ siteId: 'q', scanId: 'q-old-crit', severity: 'critical', at: new Date(t - 30_000) }));
-      await store.ingestAlert(alertMsg({ siteId: 'q', scanId: 'q-done', severity: 'critical', at: new Date(t - 90_000) }));
-      await store.ingestEvent(eventMsg({ siteId: 'q', alertId: 'q-done-person', eventId: 'q-ev', type: 'false-alarm' }));
+      await store.ingestAlert(
+        alertMsg({ siteId: 'q', scanId: 'q-old-warn', severity: 'warning', at: new Date(t - 60_000) }),
+      );
+      await store.ingestAlert(
+        alertMsg({ siteId: 'q', scanId: 'q-new-crit', severity: 'critical', at: new Date(t - 1_000) }),
+      );
+      await store.ingestAlert(
+        alertMsg({ siteId: 'q', scanId: 'q-old-crit', severity: 'critical', at: new Date(t - 30_000) }),
+      );
+      await store.ingestAlert(
+        alertMsg({ siteId: 'q', scanId: 'q-done', severity: 'critical', at: new Date(t - 90_000) }),
+      );
+      await store.ingestEvent(
+        eventMsg({ siteId: 'q', alertId: 'q-done-person', eventId: 'q-ev', type: 'false-alarm' }),
+      );
       const open = await store.alerts({ open: true, siteId: 'q' });
       expect(open.map((r) => r.scanId)).toEqual(['q-old-crit', 'q-new-crit', 'q-old-warn']);
       const all = await store.alerts({ siteId: 'q' });
@@ -60,13 +74,19 @@ export function storeContract(name: string, open: () => Promise<CentralStore>, c
       const t0 = new Date('2026-12-01T10:00:00Z');
       const lane = { siteId: 'dt', laneId: 'lane-9' };
       expect(await store.ingestStatus(statusMsg({ ...lane, at: t0, overall: 'ok' }))).toBe(true);
-      expect(await store.ingestStatus(statusMsg({ ...lane, at: new Date(t0.getTime() + 60_000), overall: 'degraded', detail: 'link lost' }))).toBe(true);
+      expect(
+        await store.ingestStatus(
+          statusMsg({ ...lane, at: new Date(t0.getTime() + 60_000), overall: 'degraded', detail: 'link lost' }),
+        ),
+      ).toBe(true);
       // A redelivered older report changes nothing.
       expect(await store.ingestStatus(statusMsg({ ...lane, at: t0, overall: 'ok' }))).toBe(false);
       let l = (await store.lanes()).find((r) => r.laneId === 'lane-9')!;
       expect(l.state).toBe('degraded');
       expect(l.downReason).toBe('scanner fault: link lost');
-      expect(await store.ingestAvailability(lane.siteId, lane.laneId, 'offline', new Date(t0.getTime() + 90_000))).toBe(true);
+      expect(await store.ingestAvailability(lane.siteId, lane.laneId, 'offline', new Date(t0.getTime() + 90_000))).toBe(
+        true,
+      );
       expect((await store.lanes()).find((r) => r.laneId === 'lane-9')!.state).toBe('down');
       await store.ingestAvailability(lane.siteId, lane.laneId, 'online', new Date(t0.getTime() + 100_000));
       await store.ingestStatus(statusMsg({ ...lane, at: new Date(t0.getTime() + 120_000), overall: 'ok' }));
@@ -81,7 +101,9 @@ export function storeContract(name: string, open: () => Promise<CentralStore>, c
 
     it('gives each review to one analyst, oldest first, and escalates untaken ones', async () => {
       const t = new Date();
-      await store.ingestScan(scanMsg({ siteId: 'rv', scanId: 'rv-1', verdict: 'person', review: { reason: 'person' } }));
+      await store.ingestScan(
+        scanMsg({ siteId: 'rv', scanId: 'rv-1', verdict: 'person', review: { reason: 'person' } }),
+      );
       await store.ingestScan(scanMsg({ siteId: 'rv', scanId: 'rv-2', review: { reason: 'quality-control' } }));
       const first = await store.takeNextReview('ann', t);
       const second = await store.takeNextReview('bob', t);
@@ -102,9 +124,15 @@ export function storeContract(name: string, open: () => Promise<CentralStore>, c
     });
 
     it('finds movements by a normalised plate or container code', async () => {
-      await store.ingestScan(scanMsg({ siteId: 'mv-a', scanId: 'mv-1', plate: 'AB 12 CDO', at: new Date('2026-12-01T08:00:00Z') }));
-      await store.ingestScan(scanMsg({ siteId: 'mv-b', scanId: 'mv-2', plate: 'ab12cd0', at: new Date('2026-12-02T08:00:00Z') }));
-      await store.ingestScan(scanMsg({ siteId: 'mv-b', scanId: 'mv-3', container: 'MSCU 123456-7', at: new Date('2026-12-03T08:00:00Z') }));
+      await store.ingestScan(
+        scanMsg({ siteId: 'mv-a', scanId: 'mv-1', plate: 'AB 12 CDO', at: new Date('2026-12-01T08:00:00Z') }),
+      );
+      await store.ingestScan(
+        scanMsg({ siteId: 'mv-b', scanId: 'mv-2', plate: 'ab12cd0', at: new Date('2026-12-02T08:00:00Z') }),
+      );
+      await store.ingestScan(
+        scanMsg({ siteId: 'mv-b', scanId: 'mv-3', container: 'MSCU 123456-7', at: new Date('2026-12-03T08:00:00Z') }),
+      );
       expect((await store.movements('ab12 cdo')).map((m) => m.scanId)).toEqual(['mv-2', 'mv-1']);
       expect((await store.movements('mscu1234567')).map((m) => m.scanId)).toEqual(['mv-3']);
       expect(await store.movements('ZZ')).toEqual([]);
@@ -118,10 +146,25 @@ export function storeContract(name: string, open: () => Promise<CentralStore>, c
       await store.ingestScan(scanMsg({ siteId: 'fg', scanId: 'fg-4', verdict: 'clear', at: day, model: '2.0.0' }));
       await store.ingestAlert(alertMsg({ siteId: 'fg', scanId: 'fg-1', at: day }));
       await store.ingestAlert(alertMsg({ siteId: 'fg', scanId: 'fg-2', at: day }));
-      await store.ingestEvent(eventMsg({ siteId: 'fg', alertId: 'fg-1-person', eventId: 'fg-e1', type: 'false-alarm' }));
-      await store.ingestEvent(eventMsg({ siteId: 'fg', alertId: 'fg-2-person', eventId: 'fg-e2', type: 'person-found' }));
+      await store.ingestEvent(
+        eventMsg({ siteId: 'fg', alertId: 'fg-1-person', eventId: 'fg-e1', type: 'false-alarm' }),
+      );
+      await store.ingestEvent(
+        eventMsg({ siteId: 'fg', alertId: 'fg-2-person', eventId: 'fg-e2', type: 'person-found' }),
+      );
       const rows = await store.figures({ siteId: 'fg' });
-      expect(rows.map((r) => [r.day, r.modelVersion, r.scans, r.persons, r.alerts, r.dispositions, r.falseAlarms, r.falseAlarmRate])).toEqual([
+      expect(
+        rows.map((r) => [
+          r.day,
+          r.modelVersion,
+          r.scans,
+          r.persons,
+          r.alerts,
+          r.dispositions,
+          r.falseAlarms,
+          r.falseAlarmRate,
+        ]),
+      ).toEqual([
         ['2026-11-20', '1.0.0', 3, 2, 2, 2, 1, 0.5],
         ['2026-11-20', '2.0.0', 1, 0, 0, 0, 0, null],
       ]);

@@ -12,7 +12,9 @@ describe('central config', () => {
   });
 
   it('refuses unknown keys and names where', () => {
-    expect(() => parseCentralConfig({ ingest: { kind: 'mqtt', url: 'mqtt://x', qos: 2 } })).toThrow(/ingest: Unrecognized key: "qos"|ingest.*qos/);
+    expect(() => parseCentralConfig({ ingest: { kind: 'mqtt', url: 'mqtt://x', qos: 2 } })).toThrow(
+      /ingest: Unrecognized key: "qos"|ingest.*qos/,
+    );
   });
 
   it('refuses site and lane ids with dots or spaces (nats-server cannot carry them in topics)', () => {
@@ -27,8 +29,12 @@ describe('central config', () => {
   });
 
   it('refuses a topic prefix with a dot and a site listed twice', () => {
-    expect(() => parseCentralConfig({ ingest: nats, topicPrefix: 'check.point' })).toThrow(/topicPrefix: expected one topic level/);
-    expect(() => parseCentralConfig({ ingest: nats, sites: [{ id: 'a' }, { id: 'a' }] })).toThrow(/sites\.1\.id: site id "a" is listed twice/);
+    expect(() => parseCentralConfig({ ingest: nats, topicPrefix: 'check.point' })).toThrow(
+      /topicPrefix: expected one topic level/,
+    );
+    expect(() => parseCentralConfig({ ingest: nats, sites: [{ id: 'a' }, { id: 'a' }] })).toThrow(
+      /sites\.1\.id: site id "a" is listed twice/,
+    );
   });
 
   it('takes a postgres store', () => {

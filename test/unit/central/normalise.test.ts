@@ -17,7 +17,34 @@ describe('normaliseCode: plates and container codes as searched', () => {
 
 describe('figuresCsv', () => {
   it('writes one header and one line per row, quoting where needed', () => {
-    const csv = figuresCsv([{ siteId: 'north', laneId: 'lane-1', day: '2026-12-01', modelVersion: '1.2.0', scans: 10, persons: 2, unavailable: 1, alerts: 3, dispositions: 2, falseAlarms: 1, falseAlarmRate: 0.5 }, { siteId: 'a,b', laneId: 'l', day: '2026-12-01', modelVersion: null, scans: 1, persons: 0, unavailable: 0, alerts: 0, dispositions: 0, falseAlarms: 0, falseAlarmRate: null }]);
+    const csv = figuresCsv([
+      {
+        siteId: 'north',
+        laneId: 'lane-1',
+        day: '2026-12-01',
+        modelVersion: '1.2.0',
+        scans: 10,
+        persons: 2,
+        unavailable: 1,
+        alerts: 3,
+        dispositions: 2,
+        falseAlarms: 1,
+        falseAlarmRate: 0.5,
+      },
+      {
+        siteId: 'a,b',
+        laneId: 'l',
+        day: '2026-12-01',
+        modelVersion: null,
+        scans: 1,
+        persons: 0,
+        unavailable: 0,
+        alerts: 0,
+        dispositions: 0,
+        falseAlarms: 0,
+        falseAlarmRate: null,
+      },
+    ]);
     expect(csv.split('\n')).toEqual([
       'site,lane,day,model_version,scans,persons,unavailable,alerts,dispositions,false_alarms,false_alarm_rate',
       'north,lane-1,2026-12-01,1.2.0,10,2,1,3,2,1,0.5000',

@@ -17,8 +17,28 @@ describe('ReviewDesk: the 20-minute work limit and the decision sent to the lane
     await store.putAccount('ann', 'analyst', 'x');
     desk = new ReviewDesk({
       store,
-      commands: { send: async (site, lane, name, body) => (sent.push({ site, lane, name, body }), { schemaVersion: 1, status: 'ok', data: null, error: null, transaction: 't', command: name, siteId: site, laneId: lane, at: '' }) },
-      escalateAfterS: 120, workLimitMinutes: 20, breakMinutes: 10, log: silentLogger(), notify: () => {}, now: () => now,
+      commands: {
+        send: async (site, lane, name, body) => {
+          sent.push({ site, lane, name, body });
+          return {
+            schemaVersion: 1,
+            status: 'ok',
+            data: null,
+            error: null,
+            transaction: 't',
+            command: name,
+            siteId: site,
+            laneId: lane,
+            at: '',
+          };
+        },
+      },
+      escalateAfterS: 120,
+      workLimitMinutes: 20,
+      breakMinutes: 10,
+      log: silentLogger(),
+      notify: () => {},
+      now: () => now,
     });
   }, 60_000);
   afterAll(async () => {
@@ -34,7 +54,12 @@ describe('ReviewDesk: the 20-minute work limit and the decision sent to the lane
     now = at(5);
     const d = await desk.decide(r0!, 'ann', 'clear', null);
     expect(d!.lane.status).toBe('ok');
-    expect(sent.at(-1)).toEqual({ site: 'site-a', lane: 'lane-1', name: 'review-decision', body: { scanId: 'W0', decision: 'clear', analyst: 'ann' } });
+    expect(sent.at(-1)).toEqual({
+      site: 'site-a',
+      lane: 'lane-1',
+      name: 'review-decision',
+      body: { scanId: 'W0', decision: 'clear', analyst: 'ann' },
+    });
     now = at(6);
     const r1 = await desk.takeNext('ann');
     now = at(12);
