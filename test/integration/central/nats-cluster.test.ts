@@ -129,14 +129,18 @@ describe.runIf(canRun)('central on a 3-node NATS JetStream cluster and PostgreSQ
     try {
       const t0 = Date.now();
       let rows: { k: string }[] = [];
-      while (Date.now() - t0 < 90_000) {
+      // Generous: on a loaded machine the restarted node rejoins, and its lanes replay, slowly.
+      while (Date.now() - t0 < 180_000) {
         rows = await db.query<{ k: string }>("select site_id || '/' || lane_id || '/' || alert_id as k from alerts");
         if (rows.length >= expected.size) break;
         await new Promise((r) => setTimeout(r, 500));
       }
       const stored = rows.map((r) => r.k);
       const missing = [...expected].filter((k) => !stored.includes(k));
-      expect(missing, `alerts never stored (of ${expected.size})`).toEqual([]);
+      expect(
+        missing,
+        `alerts never stored (of ${expected.size}); worker w2 log: ${workers[1]!.err.slice(-2000)}`,
+      ).toEqual([]);
       expect(stored.length, 'alert rows (a duplicate would add one)').toBe(expected.size);
       const [scans] = await db.query<{ n: number }>('select count(*)::int as n from scans');
       expect(scans!.n).toBe(SITES.length * LANES_PER_SITE * SCANS_PER_LANE);
@@ -159,5 +163,5 @@ describe.runIf(canRun)('central on a 3-node NATS JetStream cluster and PostgreSQ
     const shown = api.alerts.map((a) => `${a.siteId}/${a.laneId}/${a.alertId}`);
     expect(new Set(shown).size).toBe(shown.length);
     expect(shown.length).toBe(expected.size);
-  }, 240_000);
+  }, 360_000);
 });
