@@ -88,6 +88,8 @@ Options:
     const finished = new Promise<void>((r) => (done = r));
     for (const lane of runtime.lanes) {
       lane.bus.on('scan.decided', 'demo', ({ result }) => {
+        // With --scans n, a scan decided while the demo stops (a slow machine) is not the n+1th line.
+        if (scans !== null && decided >= scans) return;
         say(summaryLine(result));
         decided++;
         if (scans !== null && decided >= scans) done?.();
