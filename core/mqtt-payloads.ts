@@ -63,7 +63,13 @@ export const scanPayloadSchema = z
     messageId: id.describe('Stable id for de-duplication: the scan id.'),
     siteId: z.string(),
     laneId: z.string(),
-    scanId: id,
+    scanId: id.describe("The edge's id of the scan: a UUIDv7 minted by the edge, unique, sorting by time."),
+    scannerScanId: z
+      .string()
+      .optional()
+      .describe(
+        "The scanner's own id of the scan (line-stream scan-begin, file-drop sidecar or file stem), when it gave one. Not unique: a scanner restart may repeat it.",
+      ),
     startedAt: isoTime,
     endedAt: isoTime,
     decidedAt: isoTime,
@@ -109,8 +115,9 @@ export const alertPayloadSchema = z
   .object({
     schemaVersion,
     messageId: id.describe('Stable id for de-duplication: the alert id.'),
-    alertId: id,
-    scanId: z.string().nullable(),
+    alertId: id.describe("The edge's id of the alert: a UUIDv7, one per alert."),
+    scanId: z.string().nullable().describe("The edge's id of the scan that raised it (null for a test alert)."),
+    scannerScanId: z.string().optional().describe("The scanner's own id of that scan, when it gave one."),
     siteId: z.string(),
     laneId: z.string(),
     raisedAt: isoTime,
@@ -296,6 +303,7 @@ export function scanPayload(r: ScanResult, evidenceBaseUrl: string | null, sign?
     siteId: r.siteId,
     laneId: r.laneId,
     scanId: r.scanId,
+    ...(r.scannerScanId !== undefined ? { scannerScanId: r.scannerScanId } : {}),
     startedAt: r.startedAt,
     endedAt: r.endedAt,
     decidedAt: r.decidedAt,
@@ -332,6 +340,7 @@ export function alertPayload(a: Alert, evidenceBaseUrl: string | null, sign?: Ev
     messageId: a.alertId,
     alertId: a.alertId,
     scanId: a.scanId,
+    ...(a.scannerScanId !== undefined ? { scannerScanId: a.scannerScanId } : {}),
     siteId: a.siteId,
     laneId: a.laneId,
     raisedAt: a.raisedAt,
