@@ -88,6 +88,7 @@ export function createMqttServices(ctx: SiteContext): Service[] {
         signEvidence: (path) => signer.sign(path),
         identities: cfg.commands.identities,
         ...(cfg.commands.allowedOperators ? { allowedOperators: cfg.commands.allowedOperators } : {}),
+        ...(cfg.review.verdicts.length > 0 || cfg.review.clearShare > 0 ? { review: cfg.review } : {}),
         log,
         metrics,
       });

@@ -2,8 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { bool, ident, intIn, port, shown, text, url, secret } from './fields.js';
 
-/** The commands central command may send to a lane (the cmd/<name> topics). */
-export const COMMAND_NAMES = ['ack', 'disposition', 'status', 'test-alert'] as const;
+import { COMMAND_NAMES } from '../../core/mqtt-topics.js';
 
 export const mqtt = z.strictObject({
   url: url(['mqtt', 'mqtts', 'ws', 'wss']).describe('Broker URL, e.g. mqtts://central.example:8883.'),
@@ -44,6 +43,10 @@ export const mqtt = z.strictObject({
     groupId: ident().default('checkpoint').describe('Sparkplug group id.'),
     nodeId: ident().optional().describe('Sparkplug edge node id prefix. Default: <site>; the node of a lane is <nodeId>-<lane>.'),
   }).default({ enabled: false, groupId: 'checkpoint' }).describe('Sparkplug B output for SCADA hosts: a state mirror of the lane; alerts are delivered durably on the JSON topics.'),
+  review: z.strictObject({
+    verdicts: z.array(z.enum(['person', 'unavailable'])).default([]).describe('Scans with these verdicts are sent to central command\'s remote review (the scan message carries review.reason).'),
+    clearShare: z.number().min(0, { error: 'expected a share 0-1' }).max(1, { error: 'expected a share 0-1' }).default(0).describe('Share of clear scans sent to remote review for quality control (0.05 = one in twenty, drawn at random).'),
+  }).default({ verdicts: [], clearShare: 0 }).describe('Remote review at central command: which scans to send; the analyst\'s decision comes back as cmd/review-decision and is shown on the console.'),
   commands: z.strictObject({
     identities: z.array(z.strictObject({
       name: text().regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, { error: (iss) => `expected a name (letters, digits, . _ - @, at most 64), got ${shown(iss.input)}` })

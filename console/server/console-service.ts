@@ -276,6 +276,9 @@ export class ConsoleService implements Service, ConsoleActions {
       bus.on('audit', owner, (a) => {
         store.audit({ user: a.user, role: a.role, action: a.action, target: a.target, ok: a.ok, ip: null, detail: { laneId: a.laneId, ...a.detail } });
       }),
+      bus.on('review.decision', owner, (d) => {
+        stream.broadcast('review.decision', d);
+      }),
       lane.health.onChange((snapshot) => {
         this.#healthDue.delete(lane.id);
         stream.broadcast('health', snapshot);

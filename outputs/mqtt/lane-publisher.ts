@@ -10,7 +10,7 @@ import { CommandHandler, IDENTITY_PROPERTY, type CentralIdentity } from './comma
 import type { ConnectedInfo, MqttLink } from './mqtt-link.js';
 import type { MqttMetrics } from './mqtt-metrics.js';
 import type { AlertOutbox, OutboxEntry, OutboxMessage, PutResult } from './outbox.js';
-import { alertPayload, eventPayload, scanPayload, SCHEMA_VERSION, statusPayload, type EvidenceLinkSigner, type StatusPayload } from './payloads.js';
+import { alertPayload, eventPayload, reviewReason, scanPayload, SCHEMA_VERSION, statusPayload, type EvidenceLinkSigner, type StatusPayload } from './payloads.js';
 import type { LaneTopics } from './topics.js';
 
 export interface LanePublisherOptions {
@@ -36,6 +36,8 @@ export interface LanePublisherOptions {
   /** Central identities allowed to send commands (mqtt.commands.identities); none: commands are refused. */
   identities: readonly CentralIdentity[];
   allowedOperators?: string[];
+  /** Which scans go to central command's remote review (mqtt.review); absent: none. */
+  review?: { verdicts: readonly string[]; clearShare: number };
   log: Logger;
   metrics?: MqttMetrics;
   /** Set when the outbox is not the durable one it should be: shown in the lane's mqtt status. */
@@ -112,7 +114,13 @@ export class LanePublisher implements Service {
     this.#started = true;
     this.#unsubscribe = [
       bus.on('scan.decided', owner, ({ result }) => {
-        this.#enqueue({ kind: 'scan', id: result.scanId, topic: this.#options.topics.scan, payload: JSON.stringify(scanPayload(result, this.#options.evidenceBaseUrl(), this.#sign)) });
+        const payload = scanPayload(result, this.#options.evidenceBaseUrl(), this.#sign);
+        const reason = this.#options.review ? reviewReason(result, this.#options.review) : null;
+        if (reason) {
+          payload.review = { reason };
+          this.#commands.sentForReview(result.scanId);
+        }
+        this.#enqueue({ kind: 'scan', id: result.scanId, topic: this.#options.topics.scan, payload: JSON.stringify(payload) });
       }),
       bus.on('alert.raised', owner, (a) => {
         ledger.raised(a);
