@@ -19,6 +19,7 @@ const SITE = 'site-kill';
 class FakeScanner {
   server: Server | null = null;
   socket: Socket | null = null;
+  readonly #all = new Set<Socket>();
   port = 0;
   #seq = 0;
 
@@ -26,6 +27,8 @@ class FakeScanner {
     this.port = await freePort();
     this.server = createServer((s) => {
       s.on('error', () => {});
+      this.#all.add(s);
+      s.once('close', () => this.#all.delete(s));
       this.socket = s;
       this.send({ type: 'hello', heartbeatMs: 1000, device: 'fake-scanner', firmware: '1.0' });
     });
@@ -49,7 +52,7 @@ class FakeScanner {
   }
 
   async stop(): Promise<void> {
-    this.socket?.destroy();
+    for (const s of this.#all) s.destroy();
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
   }
 }
@@ -75,7 +78,12 @@ describe.skipIf(!haveMosquitto)('edge killed with an open scan', () => {
     collector = await Collector.connect(broker.url, [`checkpoint/${SITE}/#`]);
   });
   afterAll(async () => {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    for (const c of children) {
+      if (c.exitCode !== null || c.signalCode !== null) continue;
+      const exited = new Promise((r) => c.once('exit', r));
+      c.kill('SIGKILL');
+      await exited;
+    }
     await collector?.close();
     await scanner.stop();
     await broker.stop();
