@@ -31,6 +31,8 @@ let lane: Lane;
 let browser: Browser;
 let base: string;
 const events: AlertEvent[] = [];
+/** Alert ids by scan id, as the lane raised them (the edge mints alert ids). */
+const alertIds = new Map<string, string>();
 let central: MqttClient;
 /** What central command received on the lane's event topic. */
 const published: AlertEvent[] = [];
@@ -55,6 +57,7 @@ beforeAll(async () => {
   runtime = new SiteRuntime({ config, log: silentLogger(), version: 'test', announce: () => {} });
   await runtime.start();
   lane = runtime.lanes[0]!;
+  lane.bus.on('alert.raised', 'e2e-test', (a) => void (a.scanId && alertIds.set(a.scanId, a.alertId)));
   lane.bus.on('alert.event', 'e2e-test', (e) => {
     events.push(e);
   });
@@ -202,8 +205,9 @@ describe('operator console in a real browser', () => {
 
     const regions: Region[] = [{ x: 340, y: 110, w: 40, h: 80, score: 0.93 }, { x: 120, y: 60, w: 30, h: 30, score: 0.41 }];
     await driveScan('S-E2E-1', { score: 0.93, regions }, 'AB-123-CD', page);
+    const alertId = alertIds.get('S-E2E-1')!;
 
-    const banner = page.locator('[data-testid=alert-banner][data-alert-id="S-E2E-1-person"]');
+    const banner = page.locator(`[data-testid=alert-banner][data-alert-id="${alertId}"]`);
     await banner.waitFor();
     expect(await banner.getAttribute('data-state')).toBe('new');
     expect(await banner.textContent()).toContain('PERSON SUSPECTED');
@@ -233,28 +237,28 @@ describe('operator console in a real browser', () => {
 
     await page.click('[data-testid=ack]');
     await page.waitForSelector('[data-testid=alert-banner][data-state=acknowledged]');
-    expect(events.find((e) => e.type === 'acknowledged')).toMatchObject({ alertId: 'S-E2E-1-person', operator: 'alice', origin: 'console', laneId: 'lane-1', siteId: 'e2e-site' });
+    expect(events.find((e) => e.type === 'acknowledged')).toMatchObject({ alertId, operator: 'alice', origin: 'console', laneId: 'lane-1', siteId: 'e2e-site' });
 
     await page.click('[data-testid=dispo-cleared-after-search]');
     await page.fill('[data-testid=dispo-note]', 'searched the cargo, nobody inside');
     await page.click('[data-testid=dispo-submit]');
     await page.waitForSelector('[data-testid=alert-banner]', { state: 'detached' });
-    const row = page.locator('.alert-row[data-alert-id="S-E2E-1-person"]');
+    const row = page.locator(`.alert-row[data-alert-id="${alertId}"]`);
     await row.waitFor();
     expect(await row.getAttribute('data-state')).toBe('closed');
     expect(await row.textContent()).toContain('Cleared after search');
-    expect(events.find((e) => e.type === 'cleared-after-search')).toMatchObject({ alertId: 'S-E2E-1-person', operator: 'alice', note: 'searched the cargo, nobody inside', origin: 'console' });
+    expect(events.find((e) => e.type === 'cleared-after-search')).toMatchObject({ alertId, operator: 'alice', note: 'searched the cargo, nobody inside', origin: 'console' });
     // Central command receives both on the lane's event topic.
     await expectSoon(page, async () => published.some((e) => e.type === 'cleared-after-search'), 'the disposition on MQTT');
     expect(published.map((e) => [e.alertId, e.type, e.operator, e.origin])).toEqual([
-      ['S-E2E-1-person', 'acknowledged', 'alice', 'console'],
-      ['S-E2E-1-person', 'cleared-after-search', 'alice', 'console'],
+      [alertId, 'acknowledged', 'alice', 'console'],
+      [alertId, 'cleared-after-search', 'alice', 'console'],
     ]);
     expect(published[1]!.note).toBe('searched the cargo, nobody inside');
 
     // Kept: the alert API (SQLite) has the disposition.
     const alerts = (await page.evaluate(async () => (await fetch('/api/alerts')).json())) as { alerts: { alert: { alertId: string }; disposition: string; note: string }[] };
-    expect(alerts.alerts.find((a) => a.alert.alertId === 'S-E2E-1-person')).toMatchObject({ disposition: 'cleared-after-search', note: 'searched the cargo, nobody inside' });
+    expect(alerts.alerts.find((a) => a.alert.alertId === alertId)).toMatchObject({ disposition: 'cleared-after-search', note: 'searched the cargo, nobody inside' });
 
     // An acknowledgement and a disposition from central command show up as they arrive.
     await driveScan('S-E2E-2', { score: 0.81, regions: [{ x: 300, y: 100, w: 50, h: 90, score: 0.81 }] }, 'ZZ-999-XY');
