@@ -41,8 +41,8 @@ describe.skipIf(!haveMosquitto)('TLS with client certificates and a per-lane ACL
     makeCertificates(['lane-1', 'central']);
     writeFileSync(f('acl'), [
       'user lane-1',
-      'topic write checkpoint/site-tls/lane-1/#',
-      'topic read checkpoint/site-tls/lane-1/cmd/#',
+      ...['availability', 'status', 'scan', 'alert', 'event', 'cmd/+/response'].map((leaf) => `topic write checkpoint/site-tls/lane-1/${leaf}`),
+      'topic read checkpoint/site-tls/lane-1/cmd/+',
       'user central',
       'topic readwrite checkpoint/#',
     ].join('\n') + '\n');
