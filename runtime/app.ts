@@ -14,6 +14,7 @@ import { LaneHealth } from './lane-health.js';
 import { LanePipeline } from './lane-pipeline.js';
 import type { Logger } from './logger.js';
 import { RuntimeMetrics } from './metrics.js';
+import { healthz, verdictLatencyS } from './monitoring.js';
 import { ServiceHost } from './service.js';
 
 export interface SiteRuntimeOptions {
@@ -116,10 +117,12 @@ export class SiteRuntime {
   }
 
   #routes(): void {
-    this.http.route('/healthz', 'runtime', (_req, res) => {
-      const lanes = this.lanes.map((l) => l.health.snapshot());
-      const ok = lanes.every((l) => l.overall === 'ok');
-      sendJson(res, ok ? 200 : 503, { status: ok ? 'ok' : 'degraded', version: this.#o.version, lanes });
+    // Worst state and its reason for anyone; device details (which may name internal URLs and
+    // files) only for a logged-in console user, or for everyone when http.healthDetails is on.
+    this.http.route('/healthz', 'runtime', (req, res) => {
+      const details = this.#o.config.http.healthDetails || this.http.access.session(req) !== null;
+      const answer = healthz(this.lanes.map((l) => l.health.snapshot()), { version: this.#o.version, details });
+      sendJson(res, answer.code, answer.body);
       return true;
     });
     this.http.route('/metrics', 'runtime', async (_req, res) => {
@@ -133,6 +136,7 @@ export class SiteRuntime {
   /** Counts, logs and exports what happens on a lane: every state change is said plainly. */
   #observe(ctx: LaneContext): void {
     const { bus, lane, log, metrics } = ctx;
+    const openAlerts = metrics.lanes.addLane(lane.id, () => ctx.health.snapshot());
     bus.on('device.status', 'runtime', (s) => {
       metrics.deviceUp.set({ lane: lane.id, device: s.device }, s.state === 'ok' ? 1 : 0);
       const prev = ctx.health.get(s.device);
@@ -142,9 +146,13 @@ export class SiteRuntime {
     });
     bus.on('scan.decided', 'runtime', ({ result }) => {
       metrics.scans.inc({ lane: lane.id, outcome: result.outcome, verdict: result.verdict });
+      const latency = result.outcome === 'completed' ? verdictLatencyS(result) : null;
+      if (latency !== null) metrics.lanes.verdictLatency.observe({ lane: lane.id, verdict: result.verdict }, latency);
     });
+    bus.on('alert.event', 'runtime', (e) => openAlerts.event(e));
     bus.on('alert.raised', 'runtime', (a) => {
       metrics.alerts.inc({ lane: lane.id, kind: a.kind });
+      openAlerts.raised(a);
       log.warn({ alertId: a.alertId, kind: a.kind, scanId: a.scanId }, `ALERT ${a.kind}: ${a.message}`);
     });
   }

@@ -53,6 +53,7 @@ export const consoleCfg = z.strictObject({
 export const http = z.strictObject({
   host: text().default('127.0.0.1').describe('Address of the runtime HTTP server (console, /healthz, /metrics, evidence).'),
   port: intIn(0, 65535).default(8080).describe('TCP port; 0 picks a free one.'),
+  healthDetails: bool().default(false).describe('Show every device\'s detail (which can name internal URLs and file paths) on /healthz to callers who are not logged in to the console. Off: they get each lane\'s state, its one-line reason and each device\'s state. See docs/monitoring.md.'),
 }).describe('Runtime HTTP server.');
 
 export const evidence = z.strictObject({

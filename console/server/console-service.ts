@@ -106,6 +106,10 @@ export class ConsoleService implements Service, ConsoleActions {
     this.#stream = new EventStream({ ...(this.#opts.streamHeartbeatMs ? { heartbeatMs: this.#opts.streamHeartbeatMs } : {}), isLive: (s) => s.expiresAt > Date.now() && sessions.has(s.id) && sessionAccountValid(users, s) });
     this.#images = new ScanImageArchive({ dir: join(ctx.dataDir, 'console', 'scans'), log: this.#log });
     this.#api = new ConsoleApi({ store: this.#store, users, sessions: this.#sessions, stream: this.#stream, images: this.#images, actions: this, log: this.#log, secureCookie: false });
+    // Alerts left open by the previous run count in /metrics as open (and their age) from the start.
+    for (const r of this.#store.listAlerts({ openOnly: true, limit: 500 })) {
+      if (r.alert.kind !== 'test') ctx.metrics.lanes.alerts(r.alert.laneId)?.seed(r.alert.alertId, r.alert.raisedAt, r.state === 'acknowledged');
+    }
     for (const lane of ctx.lanes) {
       this.#live.set(lane.id, new LiveScan(lane.id));
       const last = this.#store.listScans({ laneId: lane.id, limit: 1 })[0];
