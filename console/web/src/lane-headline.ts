@@ -1,12 +1,14 @@
 import type { DeviceState, DeviceStatus } from '../../../runtime/domain.js';
 import type { HealthSnapshot } from '../../server/messages.js';
 import { deviceLabel } from './format.js';
-import type { Connection } from './live-state.js';
 
 /**
  * What the operator reads first about a lane (the headline) and the figures on each device's
  * tile. Pure functions of the lane's health; docs/console.md lists the headlines.
  */
+
+/** The page's own link to the lane (live-state.ts Connection). */
+export type Connection = 'connecting' | 'live' | 'lost';
 
 const BAD: ReadonlySet<DeviceState> = new Set(['offline', 'disconnected', 'fault', 'unavailable', 'stalled', 'degraded']);
 /** The device's link is down: nothing it reported can still be trusted. */

@@ -62,3 +62,14 @@ describe('device tiles', () => {
     expect(scannerOpcuaStatus({ up: true }, snap, []).info).toMatchObject({ scannerState: 'Ready', interlocks: 0 });
   });
 });
+
+describe('history detail of an alert', () => {
+  it('says "at central command" where the live banner does, for the acknowledgement and the disposition', async () => {
+    const { alertSummary } = await import('../../../console/web/src/format.js');
+    const at = new Date().toISOString();
+    const line = alertSummary({ alert: { alertId: 'A1' } as never, state: 'closed', acknowledgedAt: at, acknowledgedBy: 'hq-bob', acknowledgedOrigin: 'central', disposition: 'false-alarm', dispositionAt: at, dispositionBy: 'olga', dispositionOrigin: 'console', note: 'pallets' });
+    expect(line).toMatch(/^Alert A1: closed — acknowledged by hq-bob at central command \d\d:\d\d:\d\d — False alarm by olga \d\d:\d\d:\d\d — “pallets”$/);
+    const central = alertSummary({ alert: { alertId: 'A2' } as never, state: 'closed', acknowledgedAt: null, acknowledgedBy: null, acknowledgedOrigin: null, disposition: 'person-found', dispositionAt: at, dispositionBy: 'hq-bob', dispositionOrigin: 'central', note: null });
+    expect(central).toMatch(/Person found by hq-bob at central command/);
+  });
+});
