@@ -5,19 +5,7 @@
  * produced as soon as all the lines they cover have arrived.
  */
 
-const LN_OPEN = Math.log(65535);
-
-/** a * logScale for every uint16 intensity, a = -ln(max(I,1)/65535). */
-export function logLut(logScale: number): Float32Array {
-  const lut = new Float32Array(65536);
-  for (let i = 0; i < 65536; i++) lut[i] = (LN_OPEN - Math.log(i < 1 ? 1 : i)) * logScale;
-  return lut;
-}
-
-/** The log channel value of an (averaged, possibly fractional) intensity. */
-export function logValue(intensity: number, logScale: number): number {
-  return (LN_OPEN - Math.log(intensity < 1 ? 1 : intensity)) * logScale;
-}
+import { attenuation, attenuationLut } from '../core/scan-picture.js';
 
 /**
  * Area-averaging weights from n input pixels of pitch inMm to output pixels of pitch outMm:
@@ -30,7 +18,7 @@ function sumLut(area: number, logScale: number): Float32Array {
   let lut = sumLuts.get(key);
   if (!lut) {
     lut = new Float32Array(65535 * area + 1);
-    for (let s = 0; s < lut.length; s++) lut[s] = logValue(s / area, logScale);
+    for (let s = 0; s < lut.length; s++) lut[s] = attenuation(s / area) * logScale;
     sumLuts.set(key, lut);
   }
   return lut;
@@ -132,7 +120,7 @@ export class ModelCanvas {
     this.modelHeight = this.#rows.count;
     this.paddedHeight = roundUp(this.modelHeight, o.sizeMultiple);
     this.#identity = Math.abs(o.inMm - o.modelMm) < 1e-9;
-    this.#lut = lut ?? logLut(o.logScale);
+    this.#lut = lut ?? attenuationLut(o.logScale);
     const ratio = o.modelMm / o.inMm;
     const k = Math.round(ratio);
     this.#block = k >= 2 && k <= 8 && Math.abs(ratio - k) < 1e-9 ? k : 0;
@@ -255,7 +243,7 @@ export class ModelCanvas {
     for (let r = fullRows; r < rows.count; r++) {
       let v = 0;
       for (let k = rows.start[r]; k < rows.start[r + 1]; k++) v += rows.w[k] * avg[rows.idx[k]];
-      out[o + r] = (LN_OPEN - Math.log(v < 1 ? 1 : v)) * ls;
+      out[o + r] = attenuation(v) * ls;
     }
     out.fill(0, o + rows.count, o + hp);
   }

@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DISPOSITIONS, type Disposition, type Verdict } from '../../runtime/domain.js';
-import { readJson, sendJson } from '../../runtime/http-server.js';
-import type { Logger } from '../../runtime/logger.js';
+import { DISPOSITIONS, type Disposition, type Verdict } from '../../core/domain.js';
+import { readJson, sendJson } from '../../core/http-routes.js';
+import type { Logger } from '../../core/logger.js';
 import type { AlertRecord, ConsoleStore, ScanQuery } from './console-store.js';
 import type { EventStream } from './event-stream.js';
 import { LoginThrottle } from './login-throttle.js';
 import type { ScanImageArchive } from './scan-images.js';
-import type { ScanView } from './scan-render.js';
+import type { ScanView } from './scan-views.js';
 import { clearedSessionCookie, readCookie, SESSION_COOKIE, sessionAccount, sessionCookie, type Session, type SessionStore } from './sessions.js';
 import type { UserDirectory } from './users.js';
 

@@ -1,5 +1,5 @@
-import type { DeviceState } from '../../../runtime/domain.js';
-import type { HealthSnapshot } from '../../server/messages.js';
+import type { DeviceState } from '../../../core/domain.js';
+import type { LaneHealthSnapshot } from '../../../core/health.js';
 import { deviceLabel, time } from './format.js';
 import { deviceFacts, type Banner } from './lane-headline.js';
 
@@ -38,7 +38,7 @@ function rank(device: string): number {
   return 4;
 }
 
-export function DeviceTiles(p: { health: HealthSnapshot }) {
+export function DeviceTiles(p: { health: LaneHealthSnapshot }) {
   const devices = [...p.health.devices].sort((a, b) => rank(a.device) - rank(b.device) || a.device.localeCompare(b.device));
   if (devices.length === 0) return <div class="muted">No device has reported yet.</div>;
   return (

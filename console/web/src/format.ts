@@ -1,4 +1,4 @@
-import type { Disposition, Verdict } from '../../../runtime/domain.js';
+import type { Disposition, Verdict } from '../../../core/domain.js';
 import type { AlertRecord } from '../../server/messages.js';
 
 export function time(iso: string | null | undefined): string {

@@ -1,5 +1,5 @@
-import type { DeviceState, DeviceStatus } from '../../../runtime/domain.js';
-import type { HealthSnapshot } from '../../server/messages.js';
+import type { DeviceState, DeviceStatus } from '../../../core/domain.js';
+import type { LaneHealthSnapshot } from '../../../core/health.js';
 import { deviceLabel } from './format.js';
 
 /**
@@ -35,7 +35,7 @@ function line(d: DeviceStatus): string {
  * control lost while images still come; degraded; screening active. Each says what is lost and
  * whether screening goes on.
  */
-export function laneBanner(h: HealthSnapshot, connection: Connection): Banner {
+export function laneBanner(h: LaneHealthSnapshot, connection: Connection): Banner {
   if (connection === 'lost') return { level: 'bad', title: 'NO CONNECTION TO THE LANE', lines: ['This page is not receiving updates: scans and alerts may be missing. Reconnecting…'] };
   const bad = h.devices.filter((d) => BAD.has(d.state));
   const lines = bad.map(line);

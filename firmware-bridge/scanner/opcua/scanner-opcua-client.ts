@@ -12,12 +12,13 @@ import {
 } from 'node-opcua';
 import type { z } from 'zod';
 import type { opcua } from '../../../config/schema/scanner.js';
-import type { DeviceStatus } from '../../../runtime/domain.js';
-import type { EventBus } from '../../../runtime/event-bus.js';
-import type { LaneEvents } from '../../../runtime/events.js';
-import { deviceStatus } from '../../../runtime/lane-health.js';
-import type { Logger } from '../../../runtime/logger.js';
-import type { Service } from '../../../runtime/service.js';
+import type { DeviceStatus } from '../../../core/domain.js';
+import type { EventBus } from '../../../core/event-bus.js';
+import type { LaneEvents } from '../../../core/events.js';
+import { deviceStatus } from '../../../core/health.js';
+import type { Logger } from '../../../core/logger.js';
+import { Backoff } from '../../../core/backoff.js';
+import type { Service } from '../../../core/service.js';
 import { routeOpcuaLogs } from './opcua-log.js';
 import { rejectionHint, ScannerCommandError, type MethodOutput, type ScannerCommand, type ScannerCommandResult } from './scanner-commands.js';
 import {
@@ -58,12 +59,6 @@ interface Connection {
   markLost(reason: string): void;
 }
 
-/** Exponential backoff with jitter: attempt 1 waits about initialMs, each next one up to twice as long, at most maxMs. */
-export function reconnectDelay(attempt: number, initialMs: number, maxMs: number, random: () => number = Math.random): number {
-  const base = Math.min(maxMs, initialMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(base * (0.5 + random() * 0.5));
-}
-
 /**
  * The lane's OPC UA client of the scanner: subscribes to its state, interlocks, fault, speed and
  * radiation values, publishes them as device.status of 'scanner.opcua', calls its Arm and Abort
@@ -86,9 +81,11 @@ export class ScannerOpcuaClient implements Service {
   #emitQueued = false;
   #lastEmitted = '';
   #status: DeviceStatus;
+  readonly #backoff: Backoff;
 
   constructor(opts: ScannerOpcuaClientOptions) {
     this.#o = opts;
+    this.#backoff = new Backoff(opts.reconnect.initialMs, opts.reconnect.maxMs);
     this.device = opts.device ?? 'scanner.opcua';
     this.name = `${this.device}:${opts.laneId}`;
     this.#log = opts.log.child({ device: this.device });
@@ -140,27 +137,23 @@ export class ScannerOpcuaClient implements Service {
   }
 
   async #run(): Promise<void> {
-    let failures = 0;
     while (!this.#stopping) {
       let conn: Connection | null = null;
       try {
         conn = await this.#open();
-        failures = 0;
+        this.#backoff.reset();
         const why = await conn.lost;
         if (!this.#stopping) {
           this.#log.warn({ endpoint: this.endpoint }, `OPC UA session with the scanner lost: ${why}; starting over`);
           this.#down(why);
         }
       } catch (err) {
-        if (!this.#stopping) {
-          failures++;
-          this.#down(this.#explain(err));
-        }
+        if (!this.#stopping) this.#down(this.#explain(err));
       }
       const opened = conn ?? this.#conn;
       if (opened) await this.#close(opened);
       if (this.#stopping) break;
-      await this.#sleep(reconnectDelay(Math.max(1, failures), this.#o.reconnect.initialMs, this.#o.reconnect.maxMs));
+      await this.#sleep(this.#backoff.next());
     }
   }
 

@@ -7,15 +7,15 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { UserDirectory } from '../../../console/server/users.js';
 import { configSchema } from '../../../config/schema.js';
 import { encodeFrame } from '../../../firmware-bridge/scanner/protocol/frames.js';
-import { SiteRuntime } from '../../../runtime/app.js';
-import type { Lane } from '../../../runtime/context.js';
-import { deviceStatus } from '../../../runtime/lane-health.js';
-import { silentLogger } from '../../../runtime/logger.js';
+import { SiteRuntime } from '../../../app/site-runtime.js';
+import type { Lane } from '../../../app/context.js';
+import { deviceStatus } from '../../../core/health.js';
+import { silentLogger } from '../../../core/logger.js';
 
 // The lane's tiles and headline when its scanner links go down, in Chromium. The scanner's line
 // stream is real (a TCP peer that says hello and its status, then is cut off); the OPC UA side's
 // status is put on the lane bus as its client would. The model is a scripted stand-in (ok).
-vi.mock('../../../runtime/compose/detector.js', async () => {
+vi.mock('../../../app/compose/model.js', async () => {
   const { scriptedDetector } = await import('./scripted-detector.js');
   return { createDetector: async () => scriptedDetector };
 });
