@@ -100,6 +100,7 @@ const cmd: CliCommand = {
       ...(v.username ? { username: v.username } : {}),
       ...(password !== undefined ? { password } : {}),
       ca: file('ca', v.ca),
+      ...(v.ca ? { caFile: v.ca } : {}),
       cert: file('cert', v.cert),
       key: file('key', v.key),
       scans: Boolean(v.scans),

@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { alertLine, availabilityLine, clock, eventLine, responseLine, scanLine, statusKey, statusLine } from './central-format.js';
 import { alertPayloadSchema, commandResponseSchema, eventPayloadSchema, scanPayloadSchema, statusPayloadSchema, type CommandResponse } from './payloads.js';
 import { centralFilters, LaneTopics, parseTopic, type ParsedTopic } from './topics.js';
+import { explainTlsError } from './tls-errors.js';
 
 export interface CentralClientOptions {
   url: string;
@@ -17,6 +18,8 @@ export interface CentralClientOptions {
   username?: string;
   password?: string;
   ca?: Buffer;
+  /** Where the CA came from (--ca), to name it in messages. */
+  caFile?: string;
   cert?: Buffer;
   key?: Buffer;
   /** Print every scan result too (default: alerts, events, health, availability, responses). */
@@ -69,7 +72,8 @@ export class CentralClient {
         clearTimeout(timer);
         client.off('connect', onConnect);
         client.end(true);
-        reject(new Error(`central: cannot connect to ${o.url}: ${err.message}; check that the broker runs and that the URL, --protocol and TLS options are right`));
+        const tls = explainTlsError(err, { url: o.url, caFile: o.caFile, caSetting: '--ca' });
+        reject(new Error(tls ? `central: ${tls}` : `central: cannot connect to ${o.url}: ${err.message}; check that the broker runs and that the URL, --protocol and TLS options are right`));
       };
       const onConnect = () => {
         clearTimeout(timer);

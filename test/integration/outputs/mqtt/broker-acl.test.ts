@@ -133,6 +133,20 @@ describe.skipIf(!haveMosquitto)('the documented broker ACL and password_file (do
     }
   });
 
+  it('a CA file that did not sign the broker\'s certificate is explained, at the central client and on the lane', async () => {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', f('other-ca.key'), '-out', f('other-ca.pem'), '-days', '2', '-subj', '/CN=another-site-ca'], { stdio: 'ignore' });
+    const central = new CentralClient({ url, prefix: 'checkpoint', protocolVersion: 5, username: 'central', password: secret('central'), ca: readFileSync(f('other-ca.pem')), caFile: f('other-ca.pem'), scans: false, print: () => {} });
+    await expect(central.connect(false)).rejects.toThrow(new RegExp(`the broker's certificate is not signed by the CA in --ca \\(${f('other-ca.pem').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)`));
+    const config = validateConfig(siteConfig({ url, dataDir: join(dir, 'wrong-ca'), lanes: ['lane-1'], site: 'crossing-north', extra: { username: LANE_1, password: secret(LANE_1), tls: { ca: f('other-ca.pem') } } }));
+    const s = mqttSite(config, silentLogger());
+    for (const svc of s.services) {
+      await svc.start();
+      running.push(svc);
+    }
+    await waitFor('the lane to explain its TLS failure', () => /is not signed by the CA in mqtt\.tls\.ca/.test(s.lanes[0]!.health.get('mqtt')?.detail ?? ''));
+    expect(s.lanes[0]!.health.get('mqtt')?.detail).toContain('openssl s_client');
+  });
+
   it('a wrong password is refused at connect', async () => {
     await expect(client(url, { username: LANE_1, password: 'not-the-password' })).rejects.toThrow(/Bad User Name or Password|Not authorized/);
   });
