@@ -224,3 +224,33 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   }
   return validateConfig(doc.toJS(), file, env, locator(doc, lc));
 }
+
+/**
+ * Only the data folder and the users file of a site config, for commands that need nothing
+ * else (`users`): environment references are resolved in those two fields only, so the
+ * MQTT, OPC UA and camera secrets need not be set where the command runs.
+ */
+export function loadConfigPaths(file: string, env: NodeJS.ProcessEnv = process.env): { dataDir: string; usersFile?: string } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [{ path: '', message: `cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` }]);
+  }
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) throw new ConfigError(file, [{ path: '', message: `YAML syntax: ${doc.errors[0]!.message.split('\n')[0]}` }]);
+  const raw = (doc.toJS() ?? {}) as { dataDir?: unknown; console?: { usersFile?: unknown } };
+  const problems: ConfigProblem[] = [];
+  const pick = (v: unknown, path: string): string | undefined => {
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'string') {
+      problems.push({ path, message: `expected a string, got ${shown(v)}` });
+      return undefined;
+    }
+    return substituteEnv(v, env, problems, path.split('.')) as string;
+  };
+  const dataDir = pick(raw.dataDir, 'dataDir') ?? './var';
+  const usersFile = pick(raw.console?.usersFile, 'console.usersFile');
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  return { dataDir, ...(usersFile ? { usersFile } : {}) };
+}
