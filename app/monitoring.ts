@@ -54,7 +54,12 @@ export interface HealthzAnswer {
     version: string;
     at: string;
     details: 'shown' | 'hidden: log in to the console, or set http.healthDetails: true';
-    lanes: { laneId: string; status: Overall; reason: string; devices: (Pick<DeviceStatus, 'device' | 'state' | 'since'> & Partial<DeviceStatus>)[] }[];
+    lanes: {
+      laneId: string;
+      status: Overall;
+      reason: string;
+      devices: (Pick<DeviceStatus, 'device' | 'state' | 'since'> & Partial<DeviceStatus>)[];
+    }[];
   };
 }
 
@@ -63,7 +68,12 @@ export function healthz(lanes: LaneHealthSnapshot[], o: HealthzOptions): Healthz
   let worst: Overall = 'ok';
   for (const l of lanes) if (RANK[l.overall] > RANK[worst]) worst = l.overall;
   const atWorst = lanes.filter((l) => l.overall === worst);
-  const reason = worst === 'ok' ? (lanes.length === 1 ? `${lanes[0].laneId}: every device ok` : `all ${lanes.length} lanes ok`) : atWorst.map((l) => `${l.laneId} ${laneReason(l)}`).join(' | ');
+  const reason =
+    worst === 'ok'
+      ? lanes.length === 1
+        ? `${lanes[0].laneId}: every device ok`
+        : `all ${lanes.length} lanes ok`
+      : atWorst.map((l) => `${l.laneId} ${laneReason(l)}`).join(' | ');
   return {
     code: HEALTHZ_STATUS_CODE[worst],
     body: {
@@ -118,7 +128,12 @@ export class OpenAlerts {
   }
 
   /** Counts and the age in seconds of the oldest (0 when there is none). */
-  summary(now = Date.now()): { open: number; unacknowledged: number; oldestOpenS: number; oldestUnacknowledgedS: number } {
+  summary(now = Date.now()): {
+    open: number;
+    unacknowledged: number;
+    oldestOpenS: number;
+    oldestUnacknowledgedS: number;
+  } {
     let unacknowledged = 0;
     let oldestOpen = Infinity;
     let oldestUnack = Infinity;
@@ -130,7 +145,12 @@ export class OpenAlerts {
       }
     }
     const age = (t: number) => (t === Infinity ? 0 : Math.max(0, (now - t) / 1000));
-    return { open: this.#open.size + this.#overflow, unacknowledged, oldestOpenS: age(oldestOpen), oldestUnacknowledgedS: age(oldestUnack) };
+    return {
+      open: this.#open.size + this.#overflow,
+      unacknowledged,
+      oldestOpenS: age(oldestOpen),
+      oldestUnacknowledgedS: age(oldestUnack),
+    };
   }
 }
 
@@ -152,7 +172,7 @@ export class LaneMetrics {
     const lanes = this.#lanes;
     new Gauge({
       name: 'checkpoint_edge_lane_state',
-      help: 'The lane\'s overall state: 1 for the state it is in (ok, degraded, detection-unavailable), 0 for the others.',
+      help: "The lane's overall state: 1 for the state it is in (ok, degraded, detection-unavailable), 0 for the others.",
       labelNames: ['lane', 'state'],
       registers: [registry],
       collect() {
@@ -172,10 +192,26 @@ export class LaneMetrics {
           for (const [lane, l] of lanes) this.set({ lane }, pick(l.alerts.summary()));
         },
       });
-    alertGauge('checkpoint_edge_alerts_open', 'Alerts raised and not yet dispositioned (test alerts excluded).', (s) => s.open);
-    alertGauge('checkpoint_edge_alerts_unacknowledged', 'Open alerts no operator (console or central command) has acknowledged.', (s) => s.unacknowledged);
-    alertGauge('checkpoint_edge_alert_oldest_open_age_seconds', 'Age of the oldest open alert; 0 when none is open.', (s) => s.oldestOpenS);
-    alertGauge('checkpoint_edge_alert_oldest_unacknowledged_age_seconds', 'Age of the oldest unacknowledged alert; 0 when none.', (s) => s.oldestUnacknowledgedS);
+    alertGauge(
+      'checkpoint_edge_alerts_open',
+      'Alerts raised and not yet dispositioned (test alerts excluded).',
+      (s) => s.open,
+    );
+    alertGauge(
+      'checkpoint_edge_alerts_unacknowledged',
+      'Open alerts no operator (console or central command) has acknowledged.',
+      (s) => s.unacknowledged,
+    );
+    alertGauge(
+      'checkpoint_edge_alert_oldest_open_age_seconds',
+      'Age of the oldest open alert; 0 when none is open.',
+      (s) => s.oldestOpenS,
+    );
+    alertGauge(
+      'checkpoint_edge_alert_oldest_unacknowledged_age_seconds',
+      'Age of the oldest unacknowledged alert; 0 when none.',
+      (s) => s.oldestUnacknowledgedS,
+    );
     this.verdictLatency = new Histogram({
       name: 'checkpoint_edge_verdict_latency_seconds',
       help: 'Time from the end of a scan (its last line) to its verdict, for completed scans.',
@@ -212,16 +248,56 @@ export interface LinkCounters {
 }
 
 const LINK_METRICS: { key: keyof LinkCounters; name: string; help: string }[] = [
-  { key: 'bytes', name: 'checkpoint_edge_scanner_link_bytes_total', help: 'Bytes received on the scanner line stream.' },
-  { key: 'frames', name: 'checkpoint_edge_scanner_link_frames_total', help: 'Frames received whole (CRC and length valid).' },
-  { key: 'crcErrors', name: 'checkpoint_edge_scanner_link_crc_errors_total', help: 'Frames dropped because their payload CRC failed.' },
-  { key: 'lengthErrors', name: 'checkpoint_edge_scanner_link_length_errors_total', help: 'Frames dropped because their length is impossible.' },
-  { key: 'malformed', name: 'checkpoint_edge_scanner_link_malformed_total', help: 'Frames dropped because a field has a value the protocol does not allow.' },
-  { key: 'unsupported', name: 'checkpoint_edge_scanner_link_unsupported_total', help: 'Frames of an unknown version or type, skipped.' },
-  { key: 'seqGaps', name: 'checkpoint_edge_scanner_link_sequence_gaps_total', help: 'Times the frame sequence number jumped.' },
-  { key: 'lostFrames', name: 'checkpoint_edge_scanner_link_lost_frames_total', help: 'Frames never received (sum of sequence gaps).' },
-  { key: 'resyncBytes', name: 'checkpoint_edge_scanner_link_resync_bytes_total', help: 'Bytes skipped while looking for the next frame start.' },
-  { key: 'truncatedBytes', name: 'checkpoint_edge_scanner_link_truncated_bytes_total', help: 'Bytes of frames cut off when the link was lost.' },
+  {
+    key: 'bytes',
+    name: 'checkpoint_edge_scanner_link_bytes_total',
+    help: 'Bytes received on the scanner line stream.',
+  },
+  {
+    key: 'frames',
+    name: 'checkpoint_edge_scanner_link_frames_total',
+    help: 'Frames received whole (CRC and length valid).',
+  },
+  {
+    key: 'crcErrors',
+    name: 'checkpoint_edge_scanner_link_crc_errors_total',
+    help: 'Frames dropped because their payload CRC failed.',
+  },
+  {
+    key: 'lengthErrors',
+    name: 'checkpoint_edge_scanner_link_length_errors_total',
+    help: 'Frames dropped because their length is impossible.',
+  },
+  {
+    key: 'malformed',
+    name: 'checkpoint_edge_scanner_link_malformed_total',
+    help: 'Frames dropped because a field has a value the protocol does not allow.',
+  },
+  {
+    key: 'unsupported',
+    name: 'checkpoint_edge_scanner_link_unsupported_total',
+    help: 'Frames of an unknown version or type, skipped.',
+  },
+  {
+    key: 'seqGaps',
+    name: 'checkpoint_edge_scanner_link_sequence_gaps_total',
+    help: 'Times the frame sequence number jumped.',
+  },
+  {
+    key: 'lostFrames',
+    name: 'checkpoint_edge_scanner_link_lost_frames_total',
+    help: 'Frames never received (sum of sequence gaps).',
+  },
+  {
+    key: 'resyncBytes',
+    name: 'checkpoint_edge_scanner_link_resync_bytes_total',
+    help: 'Bytes skipped while looking for the next frame start.',
+  },
+  {
+    key: 'truncatedBytes',
+    name: 'checkpoint_edge_scanner_link_truncated_bytes_total',
+    help: 'Bytes of frames cut off when the link was lost.',
+  },
 ];
 
 const linkSources = new WeakMap<Registry, Map<string, { lane: string; device: string; counters: LinkCounters }>>();

@@ -57,7 +57,11 @@ function pemCertificates(path: string): { certs: X509Certificate[]; problem: str
   if (unreadable) return { certs: [], problem: unreadable };
   const text = readFileSync(path, 'utf8');
   const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-  if (blocks.length === 0) return { certs: [], problem: text.trim() === '' ? 'is empty' : 'holds no PEM certificate (-----BEGIN CERTIFICATE-----)' };
+  if (blocks.length === 0)
+    return {
+      certs: [],
+      problem: text.trim() === '' ? 'is empty' : 'holds no PEM certificate (-----BEGIN CERTIFICATE-----)',
+    };
   try {
     return { certs: blocks.map((b) => new X509Certificate(b)), problem: null };
   } catch (err) {
@@ -66,26 +70,50 @@ function pemCertificates(path: string): { certs: X509Certificate[]; problem: str
 }
 
 function validity(c: X509Certificate, now: Date): string | null {
-  if (new Date(c.validTo).getTime() < now.getTime()) return `expired on ${new Date(c.validTo).toISOString().slice(0, 10)}`;
-  if (new Date(c.validFrom).getTime() > now.getTime()) return `not valid before ${new Date(c.validFrom).toISOString().slice(0, 10)}`;
+  if (new Date(c.validTo).getTime() < now.getTime())
+    return `expired on ${new Date(c.validTo).toISOString().slice(0, 10)}`;
+  if (new Date(c.validFrom).getTime() > now.getTime())
+    return `not valid before ${new Date(c.validFrom).toISOString().slice(0, 10)}`;
   return null;
 }
 
 const subject = (c: X509Certificate) => c.subject.replace(/\n/g, ', ');
 
 /** Checks the files and values of the MQTT TLS settings: CA, client certificate and key, and that the key fits the certificate. */
-function checkTls(out: CheckResult[], prefix: string, tls: { ca?: string | undefined; cert?: string | undefined; key?: string | undefined }, now: Date): void {
+function checkTls(
+  out: CheckResult[],
+  prefix: string,
+  tls: { ca?: string | undefined; cert?: string | undefined; key?: string | undefined },
+  now: Date,
+): void {
   if (tls.ca) {
     const { certs, problem } = pemCertificates(tls.ca);
-    const bad = problem ?? certs.map((c) => validity(c, now)).find(Boolean) ?? (certs.some((c) => c.ca) ? null : 'holds no CA certificate (basicConstraints CA:TRUE): is this the server\'s own certificate instead of its CA?');
-    out.push({ what: `${prefix}.ca`, target: tls.ca, ok: !bad, detail: bad ?? `${certs.length} CA certificate(s): ${certs.map(subject).join('; ')}` });
+    const bad =
+      problem ??
+      certs.map((c) => validity(c, now)).find(Boolean) ??
+      (certs.some((c) => c.ca)
+        ? null
+        : "holds no CA certificate (basicConstraints CA:TRUE): is this the server's own certificate instead of its CA?");
+    out.push({
+      what: `${prefix}.ca`,
+      target: tls.ca,
+      ok: !bad,
+      detail: bad ?? `${certs.length} CA certificate(s): ${certs.map(subject).join('; ')}`,
+    });
   }
   let cert: X509Certificate | null = null;
   if (tls.cert) {
     const { certs, problem } = pemCertificates(tls.cert);
     cert = certs[0] ?? null;
     const bad = problem ?? (cert ? validity(cert, now) : null);
-    out.push({ what: `${prefix}.cert`, target: tls.cert, ok: !bad, detail: bad ?? `${subject(cert!)}, issued by ${cert!.issuer.replace(/\n/g, ', ')}, valid until ${new Date(cert!.validTo).toISOString().slice(0, 10)}` });
+    out.push({
+      what: `${prefix}.cert`,
+      target: tls.cert,
+      ok: !bad,
+      detail:
+        bad ??
+        `${subject(cert!)}, issued by ${cert!.issuer.replace(/\n/g, ', ')}, valid until ${new Date(cert!.validTo).toISOString().slice(0, 10)}`,
+    });
   }
   if (tls.key) {
     const unreadable = readable(tls.key);
@@ -95,7 +123,8 @@ function checkTls(out: CheckResult[], prefix: string, tls: { ca?: string | undef
       try {
         const key = createPrivateKey(readFileSync(tls.key));
         detail = `${key.asymmetricKeyType} private key`;
-        if (cert && !cert.checkPrivateKey(key)) bad = `does not belong to the certificate in ${prefix}.cert (${tls.cert})`;
+        if (cert && !cert.checkPrivateKey(key))
+          bad = `does not belong to the certificate in ${prefix}.cert (${tls.cert})`;
         else if (cert) detail += `, matches ${prefix}.cert`;
       } catch (err) {
         bad = `is not a private key Node can read (${(err as Error).message}); a passphrase-protected key is not supported`;
@@ -103,13 +132,22 @@ function checkTls(out: CheckResult[], prefix: string, tls: { ca?: string | undef
     }
     out.push({ what: `${prefix}.key`, target: tls.key, ok: !bad, detail: bad ?? detail });
   }
-  if ((tls.cert && !tls.key) || (tls.key && !tls.cert)) out.push({ what: prefix, target: '-', ok: false, detail: 'cert and key go together: give both or neither' });
+  if ((tls.cert && !tls.key) || (tls.key && !tls.cert))
+    out.push({ what: prefix, target: '-', ok: false, detail: 'cert and key go together: give both or neither' });
 }
 
 /** A secret that came out empty (an empty secret file, an empty environment variable). */
 function checkSecret(out: CheckResult[], what: string, value: string | undefined): void {
   if (value === undefined) return;
-  out.push({ what, target: '(secret)', ok: value.trim() !== '', detail: value.trim() === '' ? 'is empty: the environment variable or its _FILE is empty' : `set (${value.length} characters)` });
+  out.push({
+    what,
+    target: '(secret)',
+    ok: value.trim() !== '',
+    detail:
+      value.trim() === ''
+        ? 'is empty: the environment variable or its _FILE is empty'
+        : `set (${value.length} characters)`,
+  });
 }
 
 /** Runs every check of a valid config. */
@@ -123,11 +161,18 @@ export async function checkSite(config: Config, now = new Date()): Promise<Check
     if (m.tls) checkTls(out, 'mqtt.tls', m.tls, now);
     checkSecret(out, 'mqtt.username', m.username);
     checkSecret(out, 'mqtt.password', m.password);
-    if (m.outbox.path) out.push({ what: 'mqtt.outbox.path', target: m.outbox.path, ...writableFolder(dirname(resolve(m.outbox.path))) });
+    if (m.outbox.path)
+      out.push({ what: 'mqtt.outbox.path', target: m.outbox.path, ...writableFolder(dirname(resolve(m.outbox.path))) });
   }
   if (config.console.enabled) {
     const users = config.console.usersFile ? resolve(config.console.usersFile) : join(dataDir, 'users.json');
-    if (!existsSync(users)) out.push({ what: 'console.usersFile', target: users, ok: true, detail: 'does not exist yet: nobody can log in until `checkpoint-edge users add` creates an account' });
+    if (!existsSync(users))
+      out.push({
+        what: 'console.usersFile',
+        target: users,
+        ok: true,
+        detail: 'does not exist yet: nobody can log in until `checkpoint-edge users add` creates an account',
+      });
     else {
       const bad = readable(users);
       let detail = '';
@@ -135,7 +180,11 @@ export async function checkSite(config: Config, now = new Date()): Promise<Check
       if (!problem) {
         try {
           const list = JSON.parse(readFileSync(users, 'utf8')) as unknown;
-          const n = Array.isArray(list) ? list.length : Array.isArray((list as { users?: unknown[] }).users) ? (list as { users: unknown[] }).users.length : null;
+          const n = Array.isArray(list)
+            ? list.length
+            : Array.isArray((list as { users?: unknown[] }).users)
+              ? (list as { users: unknown[] }).users.length
+              : null;
           detail = n === null ? 'JSON' : `${n} account(s)`;
         } catch (err) {
           problem = `is not valid JSON (${(err as Error).message})`;
@@ -144,7 +193,8 @@ export async function checkSite(config: Config, now = new Date()): Promise<Check
       out.push({ what: 'console.usersFile', target: users, ok: !problem, detail: problem ?? detail });
     }
   }
-  if (config.evidence.dir) out.push({ what: 'evidence.dir', target: config.evidence.dir, ...writableFolder(config.evidence.dir) });
+  if (config.evidence.dir)
+    out.push({ what: 'evidence.dir', target: config.evidence.dir, ...writableFolder(config.evidence.dir) });
 
   for (const [i, lane] of config.lanes.entries()) {
     const at = `lanes[${i}]`;
@@ -161,7 +211,12 @@ export async function checkSite(config: Config, now = new Date()): Promise<Check
         }
       } catch (err) {
         const c = code(err);
-        bad = c === 'ENOENT' ? 'does not exist: is the scanner plugged in? (ls /dev/serial/by-id/)' : c === 'EACCES' ? 'cannot be opened for reading and writing (EACCES): add the service user to the dialout group' : `cannot be used (${c})`;
+        bad =
+          c === 'ENOENT'
+            ? 'does not exist: is the scanner plugged in? (ls /dev/serial/by-id/)'
+            : c === 'EACCES'
+              ? 'cannot be opened for reading and writing (EACCES): add the service user to the dialout group'
+              : `cannot be used (${c})`;
       }
       out.push({ what: `${at}.scanner.transport.path`, target: t.path, ok: !bad, detail: bad ?? detail });
     }
@@ -172,26 +227,46 @@ export async function checkSite(config: Config, now = new Date()): Promise<Check
         if (!statSync(drop.dir).isDirectory()) bad = 'is not a folder';
         else accessSync(drop.dir, constants.R_OK | constants.W_OK | constants.X_OK);
       } catch (err) {
-        bad = code(err) === 'ENOENT' ? 'does not exist: the scanner writes its scans there' : `cannot be read and written (${code(err)}): taken scans are moved out of it`;
+        bad =
+          code(err) === 'ENOENT'
+            ? 'does not exist: the scanner writes its scans there'
+            : `cannot be read and written (${code(err)}): taken scans are moved out of it`;
       }
-      out.push({ what: `${at}.scanner.fileDrop.dir`, target: drop.dir, ok: !bad, detail: bad ?? 'folder, readable and writable' });
-      for (const k of ['processedDir', 'failedDir'] as const) if (drop[k]) out.push({ what: `${at}.scanner.fileDrop.${k}`, target: drop[k]!, ...writableFolder(drop[k]!) });
+      out.push({
+        what: `${at}.scanner.fileDrop.dir`,
+        target: drop.dir,
+        ok: !bad,
+        detail: bad ?? 'folder, readable and writable',
+      });
+      for (const k of ['processedDir', 'failedDir'] as const)
+        if (drop[k]) out.push({ what: `${at}.scanner.fileDrop.${k}`, target: drop[k]!, ...writableFolder(drop[k]!) });
     }
     const opcua = lane.scanner.opcua;
     if (opcua) {
-      if (opcua.pkiDir) out.push({ what: `${at}.scanner.opcua.pkiDir`, target: opcua.pkiDir, ...writableFolder(opcua.pkiDir) });
+      if (opcua.pkiDir)
+        out.push({ what: `${at}.scanner.opcua.pkiDir`, target: opcua.pkiDir, ...writableFolder(opcua.pkiDir) });
       checkSecret(out, `${at}.scanner.opcua.password`, opcua.password);
     }
     if (lane.model) {
       const dir = modelDir(lane.model.path);
       try {
         const files = await loadModelFiles(dir);
-        out.push({ what: `${at}.model.path`, target: dir, ok: true, detail: `${files.identity.name} ${files.identity.version}, checksum verified` });
+        out.push({
+          what: `${at}.model.path`,
+          target: dir,
+          ok: true,
+          detail: `${files.identity.name} ${files.identity.version}, checksum verified`,
+        });
       } catch (err) {
         out.push({ what: `${at}.model.path`, target: dir, ok: false, detail: (err as Error).message });
       }
     } else {
-      out.push({ what: `${at}.model`, target: '-', ok: false, detail: 'no model is configured: every scan of this lane would be decided "unavailable"' });
+      out.push({
+        what: `${at}.model`,
+        target: '-',
+        ok: false,
+        detail: 'no model is configured: every scan of this lane would be decided "unavailable"',
+      });
     }
     for (const [j, cam] of lane.cameras.entries()) {
       checkSecret(out, `${at}.cameras[${j}].password`, cam.password);

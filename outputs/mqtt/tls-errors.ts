@@ -3,7 +3,10 @@
  * client: Node's "self-signed certificate in certificate chain" does not tell an integrator that
  * the configured CA file is not the one that signed the broker's certificate.
  */
-export function explainTlsError(err: Error & { code?: string | number }, o: { url: string; caFile?: string | undefined; caSetting: string }): string | null {
+export function explainTlsError(
+  err: Error & { code?: string | number },
+  o: { url: string; caFile?: string | undefined; caSetting: string },
+): string | null {
   const code = typeof err.code === 'string' ? err.code : '';
   const ca = o.caFile ? `the CA in ${o.caSetting} (${o.caFile})` : `the system's CAs (${o.caSetting} is not set)`;
   switch (code) {

@@ -47,7 +47,7 @@ export function simInterlock(name: string): SimInterlock {
 }
 
 /** Runs one stdin command against the simulator; returns what to print. */
-function runSimCommand(sim: ScannerOpcuaServer, line: string): string {
+export function runSimCommand(sim: ScannerOpcuaServer, line: string): string {
   const [word, ...rest] = line.trim().split(/\s+/);
   const arg = rest.join(' ');
   const interlock = (): SimInterlock => simInterlock(arg);

@@ -10,7 +10,14 @@ import { deviceLabel } from './format.js';
 /** The page's own link to the lane (live-state.ts Connection). */
 export type Connection = 'connecting' | 'live' | 'lost';
 
-const BAD: ReadonlySet<DeviceState> = new Set(['offline', 'disconnected', 'fault', 'unavailable', 'stalled', 'degraded']);
+const BAD: ReadonlySet<DeviceState> = new Set([
+  'offline',
+  'disconnected',
+  'fault',
+  'unavailable',
+  'stalled',
+  'degraded',
+]);
 /** The device's link is down: nothing it reported can still be trusted. */
 const LINK_DOWN: ReadonlySet<DeviceState> = new Set(['offline', 'disconnected', 'stalled']);
 
@@ -36,15 +43,24 @@ function line(d: DeviceStatus): string {
  * whether screening goes on.
  */
 export function laneBanner(h: LaneHealthSnapshot, connection: Connection): Banner {
-  if (connection === 'lost') return { level: 'bad', title: 'NO CONNECTION TO THE LANE', lines: ['This page is not receiving updates: scans and alerts may be missing. Reconnecting…'] };
+  if (connection === 'lost')
+    return {
+      level: 'bad',
+      title: 'NO CONNECTION TO THE LANE',
+      lines: ['This page is not receiving updates: scans and alerts may be missing. Reconnecting…'],
+    };
   const bad = h.devices.filter((d) => BAD.has(d.state));
   const lines = bad.map(line);
   const images = h.devices.filter(isImages);
   // A line stream in 'fault' is up and says the scanner reported a fault; a file drop in 'fault' cannot take files.
-  const imagesUp = images.filter((d) => !LINK_DOWN.has(d.state) && !(d.state === 'fault' && d.device.endsWith('.filedrop')));
+  const imagesUp = images.filter(
+    (d) => !LINK_DOWN.has(d.state) && !(d.state === 'fault' && d.device.endsWith('.filedrop')),
+  );
   const control = h.devices.filter(isControl);
   const controlDown = control.filter((d) => LINK_DOWN.has(d.state));
-  const scannerFault = h.devices.find((d) => d.device.startsWith('scanner') && !d.device.endsWith('.filedrop') && d.state === 'fault');
+  const scannerFault = h.devices.find(
+    (d) => d.device.startsWith('scanner') && !d.device.endsWith('.filedrop') && d.state === 'fault',
+  );
 
   if (h.overall === 'detection-unavailable') {
     const model = h.devices.find((d) => d.device === 'model');
@@ -60,13 +76,26 @@ export function laneBanner(h: LaneHealthSnapshot, connection: Connection): Banne
       title: 'NO SCANNER IMAGES — VEHICLES ARE NOT SCREENED',
       lines: [
         `No scan can arrive: ${images.map((d) => `${deviceLabel(d.device)} ${d.state}`).join(', ')}. Stop traffic or inspect by hand until images are back.`,
-        ...(control.length ? [controlDown.length ? 'Scanner control and status (OPC UA) are lost too.' : 'Scanner control and status (OPC UA) still work.'] : []),
+        ...(control.length
+          ? [
+              controlDown.length
+                ? 'Scanner control and status (OPC UA) are lost too.'
+                : 'Scanner control and status (OPC UA) still work.',
+            ]
+          : []),
         ...lines,
       ],
     };
   }
   if (scannerFault) {
-    return { level: 'bad', title: 'SCANNER FAULT — NO SCANS UNTIL IT IS CLEARED', lines: [`The scanner reports: ${scannerFault.detail ?? 'a fault'}.`, ...lines.filter((l) => !l.startsWith(`${deviceLabel(scannerFault.device)}:`))] };
+    return {
+      level: 'bad',
+      title: 'SCANNER FAULT — NO SCANS UNTIL IT IS CLEARED',
+      lines: [
+        `The scanner reports: ${scannerFault.detail ?? 'a fault'}.`,
+        ...lines.filter((l) => !l.startsWith(`${deviceLabel(scannerFault.device)}:`)),
+      ],
+    };
   }
   if (controlDown.length > 0) {
     return {
@@ -102,24 +131,38 @@ export function deviceFacts(d: DeviceStatus): { shown: Fact[]; all: string } {
   const shown: Fact[] = [];
   const readsScanner = SCANNER_VALUES.some((k) => k in i);
   if (readsScanner && (LINK_DOWN.has(d.state) || d.state === 'starting')) {
-    shown.push({ text: 'State: unknown', tone: 'warn' }, { text: 'Interlocks: unknown', tone: 'warn' }, { text: 'Radiation: unknown', tone: 'warn' });
+    shown.push(
+      { text: 'State: unknown', tone: 'warn' },
+      { text: 'Interlocks: unknown', tone: 'warn' },
+      { text: 'Radiation: unknown', tone: 'warn' },
+    );
   } else {
     if (typeof i.scannerState === 'string' && i.scannerState) shown.push({ text: `State: ${i.scannerState}` });
     else if (readsScanner && 'scannerState' in i) shown.push({ text: 'State: unknown' });
     const open = typeof i.interlocksOpen === 'string' ? i.interlocksOpen : '';
     if (open) shown.push({ text: `Interlocks OPEN: ${open.split(',').join(', ')}`, tone: 'bad' });
     else if (i.interlocksOk === false) shown.push({ text: 'Interlocks OPEN', tone: 'bad' });
-    else if (i.interlocksOk === true || i.interlocks === 0 || i.interlocks === true || (i.interlocksOpen === '' && i.interlocks !== null && i.interlocks !== undefined)) shown.push({ text: 'Interlocks closed' });
+    else if (
+      i.interlocksOk === true ||
+      i.interlocks === 0 ||
+      i.interlocks === true ||
+      (i.interlocksOpen === '' && i.interlocks !== null && i.interlocks !== undefined)
+    )
+      shown.push({ text: 'Interlocks closed' });
     else if (typeof i.interlocks === 'string') shown.push({ text: `Interlocks: ${i.interlocks}` });
     else if (readsScanner) shown.push({ text: 'Interlocks: unknown' });
     if (i.radiationOn === true) shown.push({ text: 'RADIATION ON', tone: 'warn' });
     if (typeof i.speedKmh === 'number' && i.speedKmh > 0) shown.push({ text: `Vehicle ${i.speedKmh.toFixed(1)} km/h` });
   }
-  if (typeof i.outboxDepth === 'number') shown.push({ text: `Outbox: ${i.outboxDepth} waiting`, ...(i.outboxDepth > 100 ? { tone: 'warn' as const } : {}) });
+  if (typeof i.outboxDepth === 'number')
+    shown.push({ text: `Outbox: ${i.outboxDepth} waiting`, ...(i.outboxDepth > 100 ? { tone: 'warn' as const } : {}) });
   if (typeof i.fps === 'number' && !LINK_DOWN.has(d.state)) shown.push({ text: `${i.fps} frames/s` });
   const all = Object.entries(i)
     .filter(([, v]) => v !== null && v !== undefined && v !== '')
     .map(([k, v]) => `${k}: ${typeof v === 'boolean' ? (v ? 'yes' : 'no') : String(v)}`)
     .join('\n');
-  return { shown, all: LINK_DOWN.has(d.state) && readsScanner ? `last values seen before the link went down:\n${all}` : all };
+  return {
+    shown,
+    all: LINK_DOWN.has(d.state) && readsScanner ? `last values seen before the link went down:\n${all}` : all,
+  };
 }

@@ -20,8 +20,24 @@ vi.mock('../../../app/compose/model.js', async () => {
   return { createDetector: async () => scriptedDetector };
 });
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const READY = { scannerState: 'Ready', interlocks: 0, interlocksOpen: '', speedKmh: 0, radiationOn: false, fault: null };
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const READY = {
+  scannerState: 'Ready',
+  interlocks: 0,
+  interlocksOpen: '',
+  speedKmh: 0,
+  radiationOn: false,
+  fault: null,
+};
 
 let dir: string;
 let runtime: SiteRuntime;
@@ -47,7 +63,17 @@ beforeAll(async () => {
     dataDir: join(dir, 'data'),
     http: { host: '127.0.0.1', port: 0 },
     console: { usersFile: join(dir, 'users.json') },
-    lanes: [{ id: 'lane-1', name: 'Lane 1', scanner: { transport: { type: 'tcp', host: '127.0.0.1', port: (scanner.address() as { port: number }).port }, reconnect: { initialMs: 100, maxMs: 200 } }, model: { path: 'scripted' } }],
+    lanes: [
+      {
+        id: 'lane-1',
+        name: 'Lane 1',
+        scanner: {
+          transport: { type: 'tcp', host: '127.0.0.1', port: (scanner.address() as { port: number }).port },
+          reconnect: { initialMs: 100, maxMs: 200 },
+        },
+        model: { path: 'scripted' },
+      },
+    ],
   });
   runtime = new SiteRuntime({ config, log: silentLogger(), version: 'test', announce: () => {} });
   await runtime.start();
@@ -74,7 +100,7 @@ const tile = (device: string) => page.locator(`.tile[data-device="${device}"]`);
 const headline = () => page.locator('[data-testid=status-banner]');
 
 describe('lane status in the console when scanner links go down', () => {
-  it('with both links up: screening active, the scanner\'s state and interlocks on its tiles', async () => {
+  it("with both links up: screening active, the scanner's state and interlocks on its tiles", async () => {
     await page.waitForSelector('.tile[data-device=scanner][data-state=ok]');
     await page.waitForSelector('.tile[data-device=scanner] .tile-info:has-text("State: ready")');
     expect(await tile('scanner').textContent()).toContain('Interlocks closed');
@@ -85,7 +111,10 @@ describe('lane status in the console when scanner links go down', () => {
 
   it('OPC UA lost alone: its tile shows unknown values, the headline says control is lost and screening goes on', async () => {
     // As an older client would send it: the last values seen, with the link down.
-    lane.bus.emit('device.status', deviceStatus('scanner.opcua', 'disconnected', 'opc.tcp://10.0.0.5:4840: connection refused', READY));
+    lane.bus.emit(
+      'device.status',
+      deviceStatus('scanner.opcua', 'disconnected', 'opc.tcp://10.0.0.5:4840: connection refused', READY),
+    );
     await page.waitForSelector('.tile[data-device="scanner.opcua"][data-state=disconnected]');
     const opcua = (await tile('scanner.opcua').textContent())!;
     expect(opcua).toContain('State: unknown');

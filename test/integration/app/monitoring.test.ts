@@ -60,7 +60,9 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-async function healthz(cookie?: string): Promise<{ status: number; body: Record<string, unknown> & { lanes: { devices: Record<string, unknown>[] }[] } }> {
+async function healthz(
+  cookie?: string,
+): Promise<{ status: number; body: Record<string, unknown> & { lanes: { devices: Record<string, unknown>[] }[] } }> {
   const r = await fetch(`${runtime.http.url}/healthz`, { headers: cookie ? { cookie } : {} });
   return { status: r.status, body: (await r.json()) as never };
 }
@@ -77,12 +79,18 @@ describe('/healthz as a monitoring system and a logged-in operator read it', () 
   });
 
   it('shows the device details to a logged-in console user', async () => {
-    const login = await fetch(`${runtime.http.url}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-console-request': '1' }, body: JSON.stringify({ user: 'olga', password: 'olga-password-1' }) });
+    const login = await fetch(`${runtime.http.url}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-console-request': '1' },
+      body: JSON.stringify({ user: 'olga', password: 'olga-password-1' }),
+    });
     expect(login.status).toBe(200);
     const h = await healthz(login.headers.get('set-cookie')!.split(';')[0]!);
     expect(h.body.details).toBe('shown');
     expect(JSON.stringify(h.body)).toContain('lanes[].model');
-    expect(h.body.lanes[0]!.devices.find((d) => d.device === 'scanner')?.info).toMatchObject({ resyncBytes: expect.any(Number) });
+    expect(h.body.lanes[0]!.devices.find((d) => d.device === 'scanner')?.info).toMatchObject({
+      resyncBytes: expect.any(Number),
+    });
   });
 });
 
@@ -90,11 +98,27 @@ describe('/metrics', () => {
   let text = '';
   beforeAll(async () => {
     const bus = runtime.lanes[0]!.bus;
-    const meta: ScanMeta = { scanId: 'mon-1', laneId: 'lane-1', startedAt: new Date().toISOString(), channels: 64, energies: 1, pixelMm: 5, source: 'stream' };
-    const done: CompletedScan = { meta, endedAt: new Date().toISOString(), image: { width: 200, height: 64, pixelMm: 5, high: new Uint16Array(200 * 64).fill(60000) } };
+    const meta: ScanMeta = {
+      scanId: 'mon-1',
+      laneId: 'lane-1',
+      startedAt: new Date().toISOString(),
+      channels: 64,
+      energies: 1,
+      pixelMm: 5,
+      source: 'stream',
+    };
+    const done: CompletedScan = {
+      meta,
+      endedAt: new Date().toISOString(),
+      image: { width: 200, height: 64, pixelMm: 5, high: new Uint16Array(200 * 64).fill(60000) },
+    };
     bus.emit('scan.begin', meta);
     bus.emit('scan.end', done);
-    for (const t0 = Date.now(); !text.includes('checkpoint_edge_alerts_unacknowledged{lane="lane-1"} 1'); await new Promise((r) => setTimeout(r, 50))) {
+    for (
+      const t0 = Date.now();
+      !text.includes('checkpoint_edge_alerts_unacknowledged{lane="lane-1"} 1');
+      await new Promise((r) => setTimeout(r, 50))
+    ) {
       if (Date.now() - t0 > 15_000) throw new Error(`no unacknowledged alert on /metrics after the scan:\n${text}`);
       text = await (await fetch(`${runtime.http.url}/metrics`)).text();
     }
@@ -104,25 +128,41 @@ describe('/metrics', () => {
     expect(text).toContain('checkpoint_edge_lane_state{lane="lane-1",state="detection-unavailable"} 1');
     expect(text).toContain('checkpoint_edge_alerts_open{lane="lane-1"} 1');
     expect(text).toMatch(/checkpoint_edge_verdict_latency_seconds_count\{lane="lane-1",verdict="unavailable"\} 1/);
-    expect(Number(/checkpoint_edge_scanner_link_resync_bytes_total\{lane="lane-1",device="scanner"\} (\d+)/.exec(text)?.[1])).toBe('line noise before the first frame'.length);
+    expect(
+      Number(/checkpoint_edge_scanner_link_resync_bytes_total\{lane="lane-1",device="scanner"\} (\d+)/.exec(text)?.[1]),
+    ).toBe('line noise before the first frame'.length);
     expect(text).toContain('checkpoint_edge_scanner_link_frames_total{lane="lane-1",device="scanner"} 1');
     expect(text).toMatch(/^process_resident_memory_bytes /m);
     expect(text).not.toContain('process_process_');
   });
 
   it('has every checkpoint_edge_* metric that the shipped alert rules and dashboard use', () => {
-    const served = new Set([...text.matchAll(/^# TYPE (\S+) (\S+)/gm)].flatMap((m) => (m[2] === 'histogram' ? [`${m[1]}_bucket`, `${m[1]}_count`, `${m[1]}_sum`] : [m[1]!])));
-    const used = (file: string) => new Set([...readFileSync(join(monitoring, file), 'utf8').matchAll(/\b((?:checkpoint_edge|process|nodejs)_[a-z0-9_]+)/g)].map((m) => m[1]!));
+    const served = new Set(
+      [...text.matchAll(/^# TYPE (\S+) (\S+)/gm)].flatMap((m) =>
+        m[2] === 'histogram' ? [`${m[1]}_bucket`, `${m[1]}_count`, `${m[1]}_sum`] : [m[1]!],
+      ),
+    );
+    const used = (file: string) =>
+      new Set(
+        [
+          ...readFileSync(join(monitoring, file), 'utf8').matchAll(
+            /\b((?:checkpoint_edge|process|nodejs)_[a-z0-9_]+)/g,
+          ),
+        ].map((m) => m[1]!),
+      );
     for (const file of ['prometheus-rules.yml', 'grafana-dashboard.json']) {
       const missing = [...used(file)].filter((n) => !served.has(n));
       expect(missing, `${file} uses metrics that /metrics does not serve`).toEqual([]);
     }
   });
 
-  it.skipIf(!existsSync(PROMTOOL) && !process.env.CI)('the alert rules pass promtool check and their unit tests', () => {
-    const run = (args: string[]) => execFileSync(PROMTOOL, args, { cwd: monitoring, encoding: 'utf8' });
-    expect(run(['check', 'rules', 'prometheus-rules.yml'])).toContain('SUCCESS');
-    expect(run(['test', 'rules', 'prometheus-rules.test.yml'])).toContain('SUCCESS');
-    expect(() => JSON.parse(readFileSync(join(monitoring, 'grafana-dashboard.json'), 'utf8'))).not.toThrow();
-  });
+  it.skipIf(!existsSync(PROMTOOL) && !process.env.CI)(
+    'the alert rules pass promtool check and their unit tests',
+    () => {
+      const run = (args: string[]) => execFileSync(PROMTOOL, args, { cwd: monitoring, encoding: 'utf8' });
+      expect(run(['check', 'rules', 'prometheus-rules.yml'])).toContain('SUCCESS');
+      expect(run(['test', 'rules', 'prometheus-rules.test.yml'])).toContain('SUCCESS');
+      expect(() => JSON.parse(readFileSync(join(monitoring, 'grafana-dashboard.json'), 'utf8'))).not.toThrow();
+    },
+  );
 });

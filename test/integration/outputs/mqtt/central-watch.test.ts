@@ -15,7 +15,11 @@ const root = join(import.meta.dirname, '../../../..');
 
 /** `checkpoint-edge central` watching; stdin a pipe (to type commands) or /dev/null. */
 function watcher(url: string, stdin: 'pipe' | 'ignore'): ChildProcess & { text: () => string } {
-  const child = spawn(process.execPath, ['bin/checkpoint-edge.js', 'central', '--mqtt-url', url, '--operator', 'hq-night'], { cwd: root, env: { ...process.env, NO_COLOR: '1' }, stdio: [stdin, 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    ['bin/checkpoint-edge.js', 'central', '--mqtt-url', url, '--operator', 'hq-night'],
+    { cwd: root, env: { ...process.env, NO_COLOR: '1' }, stdio: [stdin, 'pipe', 'pipe'] },
+  );
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -24,7 +28,10 @@ function watcher(url: string, stdin: 'pipe' | 'ignore'): ChildProcess & { text: 
 
 /** HH:MM:SS of each line, in print order: one clock means they never go backwards. */
 function clocks(text: string): string[] {
-  return text.split('\n').filter(Boolean).map((l) => l.slice(0, 8));
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.slice(0, 8));
 }
 
 // The watch must outlive the client's 10 s connect timeout by far, so this test waits in real time.
@@ -38,7 +45,14 @@ describe.skipIf(!haveMosquitto)('checkpoint-edge central keeps watching', () => 
 
   beforeAll(async () => {
     await broker.start();
-    const config = validateConfig(siteConfig({ url: broker.url, dataDir: mkdtempSync(join(tmpdir(), 'mqtt-central-watch-')), lanes: ['lane-1'], site: 'site-w' }));
+    const config = validateConfig(
+      siteConfig({
+        url: broker.url,
+        dataDir: mkdtempSync(join(tmpdir(), 'mqtt-central-watch-')),
+        lanes: ['lane-1'],
+        site: 'site-w',
+      }),
+    );
     const s = mqttSite(config, silentLogger());
     lane = s.lanes[0];
     lane.bus.on('alert.event', 'test', (e) => void events.push(e));
@@ -53,50 +67,88 @@ describe.skipIf(!haveMosquitto)('checkpoint-edge central keeps watching', () => 
     await broker.stop();
   });
 
-  it(`for ${WATCH_S} s and through a broker restart, then prints a new alert and sends a command; stdin at /dev/null does not end it`, async () => {
-    const typed = watcher(broker.url, 'pipe');
-    const headless = watcher(broker.url, 'ignore');
-    const both = [typed, headless];
-    try {
-      for (const w of both) await waitFor('the watch to start', () => w.text().includes('central: watching') && w.text().includes('site-w/lane-1 ONLINE'), 20_000);
-      const first = fakeScan('site-w', 'lane-1', 1, 'person');
-      lane.bus.emit('scan.decided', { result: first });
-      lane.bus.emit('alert.raised', alertFor(first)!);
-      for (const w of both) await waitFor('the first alert', () => w.text().includes('ALERT CRITICAL person-suspected lane-1-scan-00001-person'));
+  it(
+    `for ${WATCH_S} s and through a broker restart, then prints a new alert and sends a command; stdin at /dev/null does not end it`,
+    async () => {
+      const typed = watcher(broker.url, 'pipe');
+      const headless = watcher(broker.url, 'ignore');
+      const both = [typed, headless];
+      try {
+        for (const w of both)
+          await waitFor(
+            'the watch to start',
+            () => w.text().includes('central: watching') && w.text().includes('site-w/lane-1 ONLINE'),
+            20_000,
+          );
+        const first = fakeScan('site-w', 'lane-1', 1, 'person');
+        lane.bus.emit('scan.decided', { result: first });
+        lane.bus.emit('alert.raised', alertFor(first)!);
+        for (const w of both)
+          await waitFor('the first alert', () =>
+            w.text().includes('ALERT CRITICAL person-suspected lane-1-scan-00001-person'),
+          );
 
-      await new Promise((r) => setTimeout(r, WATCH_S * 1000));
-      for (const w of both) {
-        expect(w.exitCode).toBeNull();
-        expect(w.text()).not.toMatch(/lost the broker|disconnecting|MQTT error/);
+        await new Promise((r) => setTimeout(r, WATCH_S * 1000));
+        for (const w of both) {
+          expect(w.exitCode).toBeNull();
+          expect(w.text()).not.toMatch(/lost the broker|disconnecting|MQTT error/);
+        }
+
+        await broker.stop();
+        for (const w of both)
+          await waitFor(
+            'the loss said',
+            () => w.text().includes(`lost the broker ${broker.url}; reconnecting`),
+            10_000,
+          );
+        await new Promise((r) => setTimeout(r, 2000));
+        await broker.start(); // the same port
+        for (const w of both)
+          await waitFor(
+            'the reconnection said',
+            () => /reconnected to \S+ after \d+ s; still watching/.test(w.text()),
+            20_000,
+          );
+        await waitFor('the lane back online', () => lane.health.get('mqtt')?.state === 'ok', 20_000);
+
+        const second = fakeScan('site-w', 'lane-1', 2, 'person');
+        lane.bus.emit('scan.decided', { result: second });
+        lane.bus.emit('alert.raised', alertFor(second)!);
+        for (const w of both)
+          await waitFor(
+            'the alert after the restart',
+            () => w.text().includes('ALERT CRITICAL person-suspected lane-1-scan-00002-person'),
+            20_000,
+          );
+
+        typed.stdin!.write('ack lane-1-scan-00002-person seen after the restart\n');
+        await waitFor(
+          'the ack event',
+          () =>
+            typed
+              .text()
+              .includes('EVENT lane-1-scan-00002-person acknowledged by hq-night (central): seen after the restart'),
+          20_000,
+        );
+        await waitFor('the ack response', () => /RESPONSE ack \[[0-9a-f-]+\] ok/.test(typed.text()));
+        expect(events.map((e) => [e.alertId, e.type, e.origin])).toEqual([
+          ['lane-1-scan-00002-person', 'acknowledged', 'central'],
+        ]);
+
+        expect(headless.text()).toContain('(stdin closed); still watching');
+        expect(headless.exitCode).toBeNull();
+        for (const w of both) {
+          const c = clocks(w.text());
+          expect(c).toEqual([...c].sort());
+        }
+      } catch (err) {
+        throw new Error(
+          `${(err as Error).message}\ntyped central printed:\n${typed.text()}\nheadless central printed:\n${headless.text()}`,
+        );
+      } finally {
+        for (const w of both) w.kill('SIGKILL');
       }
-
-      await broker.stop();
-      for (const w of both) await waitFor('the loss said', () => w.text().includes(`lost the broker ${broker.url}; reconnecting`), 10_000);
-      await new Promise((r) => setTimeout(r, 2000));
-      await broker.start(); // the same port
-      for (const w of both) await waitFor('the reconnection said', () => /reconnected to \S+ after \d+ s; still watching/.test(w.text()), 20_000);
-      await waitFor('the lane back online', () => lane.health.get('mqtt')?.state === 'ok', 20_000);
-
-      const second = fakeScan('site-w', 'lane-1', 2, 'person');
-      lane.bus.emit('scan.decided', { result: second });
-      lane.bus.emit('alert.raised', alertFor(second)!);
-      for (const w of both) await waitFor('the alert after the restart', () => w.text().includes('ALERT CRITICAL person-suspected lane-1-scan-00002-person'), 20_000);
-
-      typed.stdin!.write('ack lane-1-scan-00002-person seen after the restart\n');
-      await waitFor('the ack event', () => typed.text().includes('EVENT lane-1-scan-00002-person acknowledged by hq-night (central): seen after the restart'), 20_000);
-      await waitFor('the ack response', () => /RESPONSE ack \[[0-9a-f-]+\] ok/.test(typed.text()));
-      expect(events.map((e) => [e.alertId, e.type, e.origin])).toEqual([['lane-1-scan-00002-person', 'acknowledged', 'central']]);
-
-      expect(headless.text()).toContain('(stdin closed); still watching');
-      expect(headless.exitCode).toBeNull();
-      for (const w of both) {
-        const c = clocks(w.text());
-        expect(c).toEqual([...c].sort());
-      }
-    } catch (err) {
-      throw new Error(`${(err as Error).message}\ntyped central printed:\n${typed.text()}\nheadless central printed:\n${headless.text()}`);
-    } finally {
-      for (const w of both) w.kill('SIGKILL');
-    }
-  }, (WATCH_S + 90) * 1000);
+    },
+    (WATCH_S + 90) * 1000,
+  );
 });

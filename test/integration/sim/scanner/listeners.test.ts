@@ -22,7 +22,13 @@ describe('scanner simulator listeners', () => {
     process.on('warning', onWarning);
     cleanup.push(() => void process.off('warning', onWarning));
     // Wide lines, fast: the socket buffer fills, so the simulator waits for 'drain' many times.
-    const sim = new ScannerStreamSim({ source: arraySource([patternScan(1, 6000, 2048), patternScan(2, 6000, 2048), patternScan(3, 6000, 2048)]), scans: 3, lineRateHz: 20_000, gapMs: 0, heartbeatMs: 1000 });
+    const sim = new ScannerStreamSim({
+      source: arraySource([patternScan(1, 6000, 2048), patternScan(2, 6000, 2048), patternScan(3, 6000, 2048)]),
+      scans: 3,
+      lineRateHz: 20_000,
+      gapMs: 0,
+      heartbeatMs: 1000,
+    });
     const addr = await sim.listenTcp(0);
     cleanup.push(() => sim.stop());
     let received = 0;
@@ -72,12 +78,19 @@ describe('scanner simulator listeners', () => {
     const read = () => {
       const host = createReadStream(b, { highWaterMark: 4096 });
       host.on('error', () => {});
-      host.on('data', (d) => void (received += d.length));
+      host.on('data', (d) => {
+        received += d.length;
+      });
       return host;
     };
     let cable = await plug();
     cleanup.push(() => unplug(cable));
-    const sim = new ScannerStreamSim({ source: arraySource([patternScan(1, 4000, 1000)]), lineRateHz: 2000, gapMs: 0, heartbeatMs: 200 });
+    const sim = new ScannerStreamSim({
+      source: arraySource([patternScan(1, 4000, 1000)]),
+      lineRateHz: 2000,
+      gapMs: 0,
+      heartbeatMs: 200,
+    });
     cleanup.push(() => sim.stop());
     await sim.openSerial(a, 3_000_000);
     let host = read();

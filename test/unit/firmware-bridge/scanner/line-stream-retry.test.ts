@@ -14,7 +14,14 @@ describe('scanner line stream retries', () => {
     const bus = new EventBus<LaneEvents>(log);
     const statuses: DeviceStatus[] = [];
     bus.on('device.status', 'test', (s) => void statuses.push(s));
-    const translator = new ScannerTranslator({ laneId: 'lane-1', device: 'scanner', bus, log, defaultPixelMm: 5, scanTimeoutMs: 10_000 });
+    const translator = new ScannerTranslator({
+      laneId: 'lane-1',
+      device: 'scanner',
+      bus,
+      log,
+      defaultPixelMm: 5,
+      scanTimeoutMs: 10_000,
+    });
     let attempts = 0;
     const opener: LinkOpener = {
       describe: 'serial /dev/ttyUSB9 @ 3000000 baud',
@@ -23,7 +30,16 @@ describe('scanner line stream retries', () => {
         throw new Error('serial /dev/ttyUSB9 cannot be opened (ENOENT): is the scanner plugged in?');
       },
     };
-    const service = new LineStreamService({ name: 's', opener, translator, counters: newCounters(), log, reconnect: { initialMs: 5, maxMs: 20 }, statusIntervalMs: 60_000, random: () => 1 });
+    const service = new LineStreamService({
+      name: 's',
+      opener,
+      translator,
+      counters: newCounters(),
+      log,
+      reconnect: { initialMs: 5, maxMs: 20 },
+      statusIntervalMs: 60_000,
+      random: () => 1,
+    });
     await service.start();
     try {
       while (attempts < 8) await new Promise((r) => setTimeout(r, 5));
@@ -32,6 +48,8 @@ describe('scanner line stream retries', () => {
     }
     const down = statuses.filter((s) => s.state === 'disconnected');
     expect(down).toHaveLength(1);
-    expect(down[0]!.detail).toBe('serial /dev/ttyUSB9 cannot be opened (ENOENT): is the scanner plugged in?; retrying with backoff (at most every 0.02 s)');
+    expect(down[0]!.detail).toBe(
+      'serial /dev/ttyUSB9 cannot be opened (ENOENT): is the scanner plugged in?; retrying with backoff (at most every 0.02 s)',
+    );
   });
 });

@@ -9,14 +9,20 @@ describe('OPC UA simulator console: interlock names', () => {
     expect(simInterlock('exclusionZone')).toBe('exclusionZone');
     expect(simInterlock('doors')).toBe('doors');
     for (const [bit, name] of SIM_INTERLOCK_NAMES.entries()) expect(SIM_INTERLOCKS[simInterlock(name)]).toBe(1 << bit);
-    expect(() => simInterlock('roof')).toThrow('unknown interlock "roof": one of doors, exclusion-zone, emergency-stop, warning-lamps, key-switch');
+    expect(() => simInterlock('roof')).toThrow(
+      'unknown interlock "roof": one of doors, exclusion-zone, emergency-stop, warning-lamps, key-switch',
+    );
   });
 
   it('"open exclusion-zone" typed at the console opens bit 1', () => {
     let mask = 0;
     const sim = {
-      openInterlock: (k: keyof typeof SIM_INTERLOCKS) => void (mask |= SIM_INTERLOCKS[k]),
-      closeInterlock: (k: keyof typeof SIM_INTERLOCKS) => void (mask &= ~SIM_INTERLOCKS[k]),
+      openInterlock: (k: keyof typeof SIM_INTERLOCKS) => {
+        mask |= SIM_INTERLOCKS[k];
+      },
+      closeInterlock: (k: keyof typeof SIM_INTERLOCKS) => {
+        mask &= ~SIM_INTERLOCKS[k];
+      },
       get interlocks() {
         return mask;
       },
