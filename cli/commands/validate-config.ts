@@ -1,4 +1,3 @@
-import { checkSite } from '../../app/site-check.js';
 import { ConfigError, loadConfig } from '../../config/load.js';
 import { EXIT, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
 
@@ -29,6 +28,8 @@ read, or a check failed.`,
         const cfg = loadConfig(file);
         process.stdout.write(`${file}: valid (site ${cfg.site.id}, ${cfg.lanes.length} lane(s): ${cfg.lanes.map((l) => l.id).join(', ')})\n`);
         if (args.values.check) {
+          // Loaded only for --check: it reads model folders (and so loads the model runtime).
+          const { checkSite } = await import('../../app/site-check.js');
           const results = await checkSite(cfg);
           for (const r of results) (r.ok ? process.stdout : process.stderr).write(`${file}: ${r.ok ? 'ok  ' : 'FAIL'} ${r.what}${r.target !== '-' ? ` ${r.target}` : ''}: ${r.detail}\n`);
           const failed = results.filter((r) => !r.ok).length;
