@@ -38,12 +38,12 @@ export class SiteRuntime {
   readonly http: RuntimeHttpServer;
   readonly metrics = new RuntimeMetrics();
   readonly #host: ServiceHost;
-  readonly #o: SiteRuntimeOptions;
+  readonly #options: SiteRuntimeOptions;
   readonly #dataDir: string;
   #built = false;
 
   constructor(opts: SiteRuntimeOptions) {
-    this.#o = opts;
+    this.#options = opts;
     this.#dataDir = resolve(opts.config.dataDir);
     this.http = new RuntimeHttpServer({ host: opts.config.http.host, port: opts.config.http.port, log: opts.log.child({ part: 'http' }) });
     this.#host = new ServiceHost(opts.log, { stopTimeoutMs: Math.max(100, Math.floor(opts.config.shutdownTimeoutMs / 3)) });
@@ -71,9 +71,9 @@ export class SiteRuntime {
 
   async #build(): Promise<void> {
     this.#built = true;
-    const { config, log } = this.#o;
+    const { config, log } = this.#options;
     mkdirSync(this.#dataDir, { recursive: true });
-    const announce = this.#o.announce ?? ((line: string) => process.stdout.write(`${line}\n`));
+    const announce = this.#options.announce ?? ((line: string) => process.stdout.write(`${line}\n`));
 
     const laneServices = [];
     const deviceServices = [];
@@ -109,8 +109,8 @@ export class SiteRuntime {
       dataDir: this.#dataDir,
       http: this.http,
       metrics: this.metrics,
-      version: this.#o.version,
-      demo: this.#o.demo ?? false,
+      version: this.#options.version,
+      demo: this.#options.demo ?? false,
       announce,
     };
     this.#routes();
@@ -121,8 +121,8 @@ export class SiteRuntime {
     // Worst state and its reason for anyone; device details (which may name internal URLs and
     // files) only for a logged-in console user, or for everyone when http.healthDetails is on.
     this.http.route('/healthz', 'runtime', (req, res) => {
-      const details = this.#o.config.http.healthDetails || this.http.access.session(req) !== null;
-      const answer = healthz(this.lanes.map((l) => l.health.snapshot()), { version: this.#o.version, details });
+      const details = this.#options.config.http.healthDetails || this.http.access.session(req) !== null;
+      const answer = healthz(this.lanes.map((l) => l.health.snapshot()), { version: this.#options.version, details });
       sendJson(res, answer.code, answer.body);
       return true;
     });

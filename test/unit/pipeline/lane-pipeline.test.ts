@@ -64,7 +64,8 @@ function lane(detector: Detector, thresholds: Thresholds = { alert: 0.5, region:
   return { bus, health, results, alerts, pipeline };
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 10));
+/** Lets the pipeline's promise chains (the fake detectors answer at once) run to their end; no clock involved. */
+const settle = () => new Promise((r) => setImmediate(r));
 const detection = (score: number): Detection => ({ score, regions: [{ x: 1, y: 1, w: 2, h: 2, score }, { x: 5, y: 1, w: 1, h: 1, score: 0.1 }], model: { name: 'test', version: '1' }, msAfterEnd: 1, msInference: 2 });
 
 describe('LanePipeline', () => {
@@ -211,8 +212,13 @@ describe('LanePipeline', () => {
     await pipeline.start();
     bus.emit('scan.begin', meta('i'));
     bus.emit('scan.end', completed('i', 4));
-    const stopped = pipeline.stop();
-    setTimeout(() => held.release(0, detection(0.7)), 20);
+    let stoppedYet = false;
+    const stopped = pipeline.stop().then(() => {
+      stoppedYet = true;
+    });
+    await settle();
+    expect(stoppedYet).toBe(false);
+    held.release(0, detection(0.7));
     await stopped;
     expect(results.map((r) => r.verdict)).toEqual(['person']);
   });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -20,6 +20,12 @@ let service: ConsoleService;
 let lane: ConsoleLane;
 let announced: string[];
 let base: string;
+
+/** Dates the users file a minute back, so that the next write is seen as a change whatever the clock's resolution. */
+function backdate(path: string): void {
+  const past = new Date(Date.now() - 60_000);
+  utimesSync(path, past, past);
+}
 
 async function start(opts: { demo?: boolean; ttlMinutes?: number; heartbeatMs?: number } = {}): Promise<void> {
   dir = mkdtempSync(join(tmpdir(), 'console-api-'));
@@ -123,7 +129,7 @@ describe('console API access', () => {
     const alice = await login('alice', 'alice-pass');
     const sam = await login('sam', 'sam-pass');
     const users = new UserDirectory(join(dir, 'users.json'));
-    await new Promise((r) => setTimeout(r, 20)); // a later mtime
+    backdate(join(dir, 'users.json'));
     await users.set('alice', 'supervisor', 'alice-pass', { replace: true });
     expect((await api(alice.cookie, '/api/audit')).status).toBe(200);
     users.remove('sam');
@@ -142,7 +148,7 @@ describe('console API access', () => {
     const reader = res.body!.getReader();
     expect(new TextDecoder().decode((await reader.read()).value)).toContain('event: hello');
     const users = new UserDirectory(join(dir, 'users.json'));
-    await new Promise((r) => setTimeout(r, 20)); // a later mtime
+    backdate(join(dir, 'users.json'));
     await users.set('alice', 'operator', 'alice-new-pass', { replace: true });
     const deadline = Date.now() + 3000;
     let ended = false;
@@ -153,7 +159,7 @@ describe('console API access', () => {
   it('a new password ends the sessions opened with the old one', async () => {
     const alice = await login('alice', 'alice-pass');
     const users = new UserDirectory(join(dir, 'users.json'));
-    await new Promise((r) => setTimeout(r, 20)); // a later mtime
+    backdate(join(dir, 'users.json'));
     await users.set('alice', 'operator', 'alice-new-pass', { replace: true });
     const res = await api(alice.cookie, '/api/scans');
     expect(res.status).toBe(401);

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AlertLedger } from '../../../../outputs/mqtt/alert-ledger.js';
 import { LanePublisher } from '../../../../outputs/mqtt/lane-publisher.js';
 import { MqttLink } from '../../../../outputs/mqtt/mqtt-link.js';
@@ -29,6 +29,7 @@ const scan = (n: number, verdict: ScanResult['verdict']): ScanResult => scanResu
 describe('LanePublisher without a broker', () => {
   const cleanup: (() => Promise<void>)[] = [];
   afterEach(async () => {
+    vi.useRealTimers();
     for (const c of cleanup.splice(0)) await c();
   });
 
@@ -49,11 +50,13 @@ describe('LanePublisher without a broker', () => {
   }
 
   it('reconnects on its own schedule, doubling the delay up to the maximum, and says why the link is down', async () => {
+    // Reconnect delays run on fake time; connection attempts are real (refused at once).
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const { health, delays } = await offlineLane(100);
     const details = new Set<string>();
     health.onChange((s) => void details.add(s.devices.find((d) => d.device === 'mqtt')?.detail ?? ''));
-    const t0 = Date.now();
-    while (delays.length < 5 && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 10));
+    await vi.waitFor(() => expect(delays.length).toBeGreaterThanOrEqual(5), { timeout: 10_000, interval: 20 });
+    vi.useRealTimers();
     expect(delays.slice(0, 5)).toEqual([20, 40, 80, 160, 160]);
     // one status change for five retries: the countdown is not in the status
     expect([...details].filter((d) => d.includes('refused'))).toHaveLength(1);
