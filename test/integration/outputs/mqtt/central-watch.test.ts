@@ -82,10 +82,11 @@ describe.skipIf(!haveMosquitto)('checkpoint-edge central keeps watching', () => 
           );
         const first = fakeScan('site-w', 'lane-1', 1, 'person');
         lane.bus.emit('scan.decided', { result: first });
-        lane.bus.emit('alert.raised', alertFor(first)!);
+        const firstAlert = alertFor(first)!;
+        lane.bus.emit('alert.raised', firstAlert);
         for (const w of both)
           await waitFor('the first alert', () =>
-            w.text().includes('ALERT CRITICAL person-suspected lane-1-scan-00001-person'),
+            w.text().includes(`ALERT CRITICAL person-suspected ${firstAlert.alertId}`),
           );
 
         await new Promise((r) => setTimeout(r, WATCH_S * 1000));
@@ -113,26 +114,28 @@ describe.skipIf(!haveMosquitto)('checkpoint-edge central keeps watching', () => 
 
         const second = fakeScan('site-w', 'lane-1', 2, 'person');
         lane.bus.emit('scan.decided', { result: second });
-        lane.bus.emit('alert.raised', alertFor(second)!);
+        const secondAlert = alertFor(second)!;
+        const id = secondAlert.alertId;
+        lane.bus.emit('alert.raised', secondAlert);
         for (const w of both)
           await waitFor(
             'the alert after the restart',
-            () => w.text().includes('ALERT CRITICAL person-suspected lane-1-scan-00002-person'),
+            () => w.text().includes(`ALERT CRITICAL person-suspected ${id}`),
             20_000,
           );
 
-        typed.stdin!.write('ack lane-1-scan-00002-person seen after the restart\n');
+        typed.stdin!.write(`ack ${id} seen after the restart\n`);
         await waitFor(
           'the ack event',
           () =>
             typed
               .text()
-              .includes('EVENT lane-1-scan-00002-person acknowledged by hq-night (central): seen after the restart'),
+              .includes(`EVENT ${id} acknowledged by hq-night (central): seen after the restart`),
           20_000,
         );
         await waitFor('the ack response', () => /RESPONSE ack \[[0-9a-f-]+\] ok/.test(typed.text()));
         expect(events.map((e) => [e.alertId, e.type, e.origin])).toEqual([
-          ['lane-1-scan-00002-person', 'acknowledged', 'central'],
+          [id, 'acknowledged', 'central'],
         ]);
 
         expect(headless.text()).toContain('(stdin closed); still watching');

@@ -56,17 +56,19 @@ describe.skipIf(!haveMosquitto)('checkpoint-edge central', () => {
       await waitFor('the retained availability and health', () => watch.text().includes('site-c/lane-1 ONLINE') && watch.text().includes('site-c/lane-1 HEALTH'));
       const result = fakeScan('site-c', 'lane-1', 7, 'person');
       lane.bus.emit('scan.decided', { result });
-      lane.bus.emit('alert.raised', alertFor(result)!);
-      await waitFor('the alert line', () => watch.text().includes('site-c/lane-1 ALERT CRITICAL person-suspected lane-1-scan-00007-person'));
+      const alert = alertFor(result)!;
+      const id = alert.alertId;
+      lane.bus.emit('alert.raised', alert);
+      await waitFor('the alert line', () => watch.text().includes(`site-c/lane-1 ALERT CRITICAL person-suspected ${id}`));
       expect(watch.text()).toContain('evidence: https://lane.example:8080/evidence/lane-1-scan-7/scan.jpg');
-      watch.stdin.write('ack lane-1-scan-00007-person on our way\n');
-      await waitFor('the ack event line', () => watch.text().includes('EVENT lane-1-scan-00007-person acknowledged by hq-bob (central): on our way'));
+      watch.stdin.write(`ack ${id} on our way\n`);
+      await waitFor('the ack event line', () => watch.text().includes(`EVENT ${id} acknowledged by hq-bob (central): on our way`));
       // the response and the event are two messages: either may be printed first
       await waitFor('the ack response line', () => /RESPONSE ack \[[0-9a-f-]+\] ok/.test(watch.text()));
-      watch.stdin.write('dispose site-c/lane-1 lane-1-scan-00007-person sneezing\n');
+      watch.stdin.write(`dispose site-c/lane-1 ${id} sneezing\n`);
       await waitFor('a refusal said plainly', () => watch.text().includes('expected one of person-found'));
-      watch.stdin.write('dispose site-c/lane-1 lane-1-scan-00007-person person-found two adults\n');
-      await waitFor('the disposition event line', () => watch.text().includes('EVENT lane-1-scan-00007-person person-found by hq-bob (central): two adults'));
+      watch.stdin.write(`dispose site-c/lane-1 ${id} person-found two adults\n`);
+      await waitFor('the disposition event line', () => watch.text().includes(`EVENT ${id} person-found by hq-bob (central): two adults`));
       expect(events.map((e) => [e.type, e.origin, e.operator])).toEqual([['acknowledged', 'central', 'hq-bob'], ['person-found', 'central', 'hq-bob']]);
       watch.stdin.write('quit\n');
       expect(await exitCode(watch)).toBe(0);

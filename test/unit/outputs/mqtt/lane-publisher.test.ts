@@ -65,14 +65,18 @@ describe('LanePublisher without a broker', () => {
 
   it('queues scans and alerts while disconnected; when full, evicts scan results and keeps every alert', async () => {
     const { bus, outbox, p } = await offlineLane(4);
+    const alertOf = new Map<string, string>();
     for (let i = 1; i <= 6; i++) {
       const result = scan(i, i % 2 === 0 ? 'person' : 'clear');
       bus.emit('scan.decided', { result });
       const alert = alertFor(result);
-      if (alert) bus.emit('alert.raised', alert);
+      if (alert) {
+        alertOf.set(alert.alertId, `${result.scanId}-alert`);
+        bus.emit('alert.raised', alert);
+      }
     }
     // 9 messages (6 scans, 3 alerts) into room for 4: the 3 alerts and the newest scan remain.
-    expect(outbox.pending(0, 10).map((e) => e.id)).toEqual(['S2-person', 'S4-person', 'S6', 'S6-person']);
+    expect(outbox.pending(0, 10).map((e) => alertOf.get(e.id) ?? e.id)).toEqual(['S2-alert', 'S4-alert', 'S6', 'S6-alert']);
     expect(p.status().outbox).toEqual({ depth: 4, alerts: 3, scans: 1, events: 0, evicted: 5 });
   });
 
