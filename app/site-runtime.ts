@@ -10,7 +10,7 @@ import type { Lane, LaneContext, SiteContext } from './context.js';
 import { EventBus } from '../core/event-bus.js';
 import type { LaneEvents } from '../core/events.js';
 import { sendJson } from '../core/http-routes.js';
-import { RuntimeHttpServer } from './http-server.js';
+import { defaultAllowedHosts, RuntimeHttpServer } from './http-server.js';
 import { LaneHealth } from '../pipeline/lane-health.js';
 import { LanePipeline } from '../pipeline/lane-pipeline.js';
 import type { Logger } from '../core/logger.js';
@@ -46,7 +46,7 @@ export class SiteRuntime {
   constructor(opts: SiteRuntimeOptions) {
     this.#options = opts;
     this.#dataDir = resolve(opts.config.dataDir);
-    this.http = new RuntimeHttpServer({ host: opts.config.http.host, port: opts.config.http.port, log: opts.log.child({ part: 'http' }) });
+    this.http = new RuntimeHttpServer({ host: opts.config.http.host, port: opts.config.http.port, allowedHosts: allowedHosts(opts.config), log: opts.log.child({ part: 'http' }) });
     this.#host = new ServiceHost(opts.log, { stopTimeoutMs: Math.max(100, Math.floor(opts.config.shutdownTimeoutMs / 3)) });
   }
 
@@ -185,4 +185,11 @@ class RecentIds {
     if (this.#ids.size > this.max) this.#ids.delete(this.#ids.keys().next().value!);
     return null;
   }
+}
+
+/** http.allowedHosts, else the defaults; the host of mqtt.evidenceBaseUrl is added either way (central command fetches evidence there). */
+export function allowedHosts(config: Config): string[] {
+  const hosts = config.http.allowedHosts ?? defaultAllowedHosts(config.http.host);
+  const base = config.mqtt?.evidenceBaseUrl;
+  return base ? [...hosts, new URL(base).hostname] : [...hosts];
 }

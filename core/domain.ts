@@ -184,10 +184,29 @@ export interface AlertEvent {
   siteId: string;
   at: string;
   type: 'acknowledged' | Disposition;
+  /**
+   * Who acted: the console user, or the central identity (mqtt.commands.identities) a command
+   * came in under. Never a name taken from a command's payload.
+   */
   operator: string;
+  /** Central command only: the person central named in the command (as central claims it). */
+  onBehalfOf?: string;
   note?: string;
   /** Where it was done: the lane console or central command. */
   origin: 'console' | 'central';
+}
+
+/** An action that is audited (the console keeps these in its audit log). */
+export interface AuditRecord {
+  laneId: string;
+  at: string;
+  /** The console user or central identity that acted; null when central named none. */
+  user: string | null;
+  role: 'central';
+  action: string;
+  target: string | null;
+  ok: boolean;
+  detail?: Record<string, unknown>;
 }
 
 /** Health of one device or link as the lane sees it. */

@@ -53,7 +53,7 @@ export function alertLine(t: ParsedTopic, a: AlertPayload, now = new Date()): st
 }
 
 export function eventLine(t: ParsedTopic, e: EventPayload, now = new Date()): string {
-  return `${clock(now)} ${where(t)} EVENT ${e.alertId} ${e.type} by ${e.operator} (${e.origin})${e.note ? `: ${e.note}` : ''}${own('at', e.at, now)}`;
+  return `${clock(now)} ${where(t)} EVENT ${e.alertId} ${e.type} by ${e.operator}${e.onBehalfOf ? ` for ${e.onBehalfOf}` : ''} (${e.origin})${e.note ? `: ${e.note}` : ''}${own('at', e.at, now)}`;
 }
 
 export function scanLine(t: ParsedTopic, s: ScanPayload, now = new Date()): string {

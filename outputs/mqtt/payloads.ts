@@ -91,7 +91,8 @@ export const eventPayloadSchema = z.object({
   laneId: z.string(),
   at: isoTime,
   type: z.enum(['acknowledged', ...(DISPOSITIONS as [string, ...string[]])]),
-  operator: z.string(),
+  operator: z.string().describe('Who acted: the console user, or the central identity the command came in under (mqtt.commands.identities).'),
+  onBehalfOf: z.string().optional().describe('origin central: the person central command named in the command, as central claims it.'),
   note: z.string().optional(),
   origin: z.enum(['console', 'central']),
 }).describe('An acknowledgement or disposition of an alert. Topic <prefix>/<site>/<lane>/event, QoS 1, not retained.');
@@ -118,7 +119,7 @@ export const statusPayloadSchema = z.object({
 const availabilityPayloadSchema = z.enum(['online', 'offline']).describe('Plain text (not JSON). Topic <prefix>/<site>/<lane>/availability, QoS 1, retained; offline is the last will.');
 
 const transaction = z.string().min(1).max(200).optional().describe('Chosen by the sender; echoed in the response.');
-const operator = z.string().min(1).max(100).describe('Name of the person at central command.');
+const operator = z.string().min(1).max(100).describe('Name of the person at central command: recorded as onBehalfOf; the acting identity is the central identity the command comes in under.');
 const note = z.string().max(2000).optional();
 
 export const ackCommandSchema = z.strictObject({ transaction, alertId: id, operator, note }).describe('Topic <prefix>/<site>/<lane>/cmd/ack.');
@@ -240,6 +241,7 @@ export function eventPayload(e: AlertEvent): EventPayload {
     at: e.at,
     type: e.type,
     operator: e.operator,
+    ...(e.onBehalfOf !== undefined ? { onBehalfOf: e.onBehalfOf } : {}),
     ...(e.note !== undefined ? { note: e.note } : {}),
     origin: e.origin,
   };
