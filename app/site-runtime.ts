@@ -16,6 +16,7 @@ import { LaneHealth } from '../pipeline/lane-health.js';
 import { LanePipeline } from '../pipeline/lane-pipeline.js';
 import type { Logger } from '../core/logger.js';
 import { RuntimeMetrics } from './runtime-metrics.js';
+import { healthz, verdictLatencyS } from './monitoring.js';
 import { ServiceHost } from '../core/service.js';
 import { SqliteScanJournal } from '../pipeline/scan-journal.js';
 
@@ -122,10 +123,12 @@ export class SiteRuntime {
   }
 
   #routes(): void {
-    this.http.route('/healthz', 'runtime', (_req, res) => {
-      const lanes = this.lanes.map((l) => l.health.snapshot());
-      const ok = lanes.every((l) => l.overall === 'ok');
-      sendJson(res, ok ? 200 : 503, { status: ok ? 'ok' : 'degraded', version: this.#options.version, lanes });
+    // Worst state and its reason for anyone; device details (which may name internal URLs and
+    // files) only for a logged-in console user, or for everyone when http.healthDetails is on.
+    this.http.route('/healthz', 'runtime', (req, res) => {
+      const details = this.#options.config.http.healthDetails || this.http.access.session(req) !== null;
+      const answer = healthz(this.lanes.map((l) => l.health.snapshot()), { version: this.#options.version, details });
+      sendJson(res, answer.code, answer.body);
       return true;
     });
     this.http.route('/metrics', 'runtime', async (_req, res) => {
@@ -139,6 +142,7 @@ export class SiteRuntime {
   /** Counts, logs and exports what happens on a lane: every state change is said plainly. */
   #observe(ctx: LaneContext): void {
     const { bus, lane, log, metrics } = ctx;
+    const openAlerts = metrics.lanes.addLane(lane.id, () => ctx.health.snapshot());
     const recentScannerIds = new RecentIds(RECENT_SCANNER_IDS);
     bus.on('scan.begin', 'runtime', (m) => {
       if (m.scannerScanId === undefined) return;
@@ -156,9 +160,13 @@ export class SiteRuntime {
     });
     bus.on('scan.decided', 'runtime', ({ result }) => {
       metrics.scans.inc({ lane: lane.id, outcome: result.outcome, verdict: result.verdict });
+      const latency = result.outcome === 'completed' ? verdictLatencyS(result) : null;
+      if (latency !== null) metrics.lanes.verdictLatency.observe({ lane: lane.id, verdict: result.verdict }, latency);
     });
+    bus.on('alert.event', 'runtime', (e) => openAlerts.event(e));
     bus.on('alert.raised', 'runtime', (a) => {
       metrics.alerts.inc({ lane: lane.id, kind: a.kind });
+      openAlerts.raised(a);
       log.warn({ alertId: a.alertId, kind: a.kind, scanId: a.scanId }, `ALERT ${a.kind}: ${a.message}`);
     });
   }

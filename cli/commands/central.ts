@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline';
 import { CentralClient } from '../../outputs/mqtt/central-client.js';
+import { clock } from '../../outputs/mqtt/central-format.js';
 import type { CommandResponse } from '../../outputs/mqtt/payloads.js';
 import { DISPOSITIONS } from '../../core/domain.js';
 import { EXIT, numberOption, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
@@ -104,6 +105,7 @@ const cmd: CliCommand = {
       ...(v.identity ? { identity: v.identity } : {}),
       ...(password !== undefined ? { password } : {}),
       ca: file('ca', v.ca),
+      ...(v.ca ? { caFile: v.ca } : {}),
       cert: file('cert', v.cert),
       key: file('key', v.key),
       scans: Boolean(v.scans),
@@ -135,10 +137,21 @@ const cmd: CliCommand = {
     }
 
     if (!(await connect(true))) return EXIT.failure;
-    say(`central: watching ${v.prefix ?? 'checkpoint'}/${v.site ?? '+'}/+/... on ${url} as operator ${operator}; type help for commands`);
+    say(`${clock()} central: watching ${v.prefix ?? 'checkpoint'}/${v.site ?? '+'}/+/... on ${url} as operator ${operator}; type help for commands`);
     return new Promise<number>((resolve) => {
+      let stopping = false;
+      // Holds the event loop open for the whole watch, whatever the broker link and stdin do.
+      const watching = setInterval(() => {}, 3_600_000);
       const rl = createInterface({ input: process.stdin, terminal: false });
+      // stdin at its end (run from a service, or with </dev/null) does not stop the watch: only
+      // quit, Ctrl-C or SIGTERM do. The MQTT client's reconnect timer keeps the process alive.
+      rl.once('close', () => {
+        if (!stopping) say(`${clock()} central: no more commands can be typed (stdin closed); still watching, stop with Ctrl-C or SIGTERM`);
+      });
       const finish = async () => {
+        if (stopping) return;
+        stopping = true;
+        clearInterval(watching);
         rl.close();
         process.stdin.destroy(); // or the open pipe keeps the process alive
         await client.close();
@@ -155,13 +168,13 @@ const cmd: CliCommand = {
         try {
           request = interactive(words, client.alerts, operator);
         } catch (err) {
-          return say(`central: ${(err as Error).message}`);
+          return say(`${clock()} central: ${(err as Error).message}`);
         }
         client.send(request.site, request.lane, request.name, request.body, timeoutMs).then(
           (r) => {
-            if (request.name === 'status') say(describeResponse('status', r));
+            if (request.name === 'status') say(`${clock()} ${describeResponse('status', r)}`);
           },
-          (err: Error) => say(err.message),
+          (err: Error) => say(`${clock()} ${err.message}`),
         );
       });
     });

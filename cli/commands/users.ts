@@ -3,7 +3,8 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { usersFilePath } from '../../console/server/console-service.js';
 import { passwordProblem, ROLES, UserDirectory, type Role } from '../../console/server/users.js';
-import { ConfigError, loadConfig } from '../../config/load.js';
+import { ConfigError, loadConfigPaths } from '../../config/load.js';
+import type { Config } from '../../config/schema.js';
 import { EXIT, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
 
 const cmd: CliCommand = {
@@ -64,8 +65,9 @@ export async function runUsers(argv: string[], io: UsersIo): Promise<number> {
     const file = args.values.config;
     if (!file) throw new UsageError('users: give --config <site.yaml> or --users-file <file>');
     try {
-      const config = loadConfig(file);
-      path = usersFilePath({ config, dataDir: resolve(config.dataDir) });
+      // Only the users file is needed: the MQTT, OPC UA and camera secrets need not be set here.
+      const paths = loadConfigPaths(file);
+      path = paths.usersFile ? resolve(paths.usersFile) : usersFilePath({ config: { console: {} } as Config, dataDir: resolve(paths.dataDir) });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       for (const line of err.lines()) io.stderr.write(`${file}: ${line}\n`);

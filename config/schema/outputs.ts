@@ -79,6 +79,7 @@ export const consoleCfg = z.strictObject({
 export const http = z.strictObject({
   host: text().default('127.0.0.1').describe('Address of the runtime HTTP server (console, /healthz, /metrics, evidence).'),
   port: intIn(0, 65535).default(8080).describe('TCP port; 0 picks a free one.'),
+  healthDetails: bool().default(false).describe('Show every device\'s detail (which can name internal URLs and file paths) on /healthz to callers who are not logged in to the console. Off: they get each lane\'s state, its one-line reason and each device\'s state. See docs/monitoring.md.'),
   allowedHosts: z.array(text().min(1, { error: 'expected a host name, got ""' })).min(1, { error: 'expected at least one host name' }).optional()
     .describe('Host names (or addresses) by which browsers and central command reach this server; a request whose Host header names another is refused (421), which stops DNS rebinding. Default: localhost, 127.0.0.1, ::1, the bind address (http.host, unless 0.0.0.0 or ::) and the host of mqtt.evidenceBaseUrl. Set it when operators reach the lane by name or by its LAN address.'),
   trustedProxies: z.array(text().refine((v) => isIP(v.trim()) !== 0, { error: (iss) => `expected an IP address, got ${shown(iss.input)}` })).default([])

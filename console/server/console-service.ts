@@ -62,6 +62,8 @@ export interface ConsoleSite {
   demo: boolean;
   /** Lines printed at start to say where to look (console URL, credentials...). */
   announce(line: string): void;
+  /** Told at start which alerts the store still has open (not dispositioned), e.g. for the metrics. */
+  openAlertsAtStart?(alerts: { laneId: string; alertId: string; raisedAt: string; acknowledged: boolean }[]): void;
 }
 
 /** Where the console keeps its users: console.usersFile, else <dataDir>/users.json. */
@@ -141,6 +143,13 @@ export class ConsoleService implements Service, ConsoleActions {
     this.#images = new ScanImageArchive({ dir: join(ctx.dataDir, 'console', 'scans'), log: this.#log });
     const proxies = { trustedProxies: ctx.config.http.trustedProxies, header: ctx.config.http.clientIpHeader };
     this.#api = new ConsoleApi({ store: this.#store, users, sessions: this.#sessions, stream: this.#stream, images: this.#images, actions: this, log: this.#log, secureCookie: false, login: ctx.config.console.login, clientIp: (req) => clientIp(req, proxies) });
+    // Alerts left open by the previous run count in /metrics as open (and their age) from the start.
+    ctx.openAlertsAtStart?.(
+      this.#store
+        .listAlerts({ openOnly: true, limit: 500 })
+        .filter((r) => r.alert.kind !== 'test')
+        .map((r) => ({ laneId: r.alert.laneId, alertId: r.alert.alertId, raisedAt: r.alert.raisedAt, acknowledged: r.state === 'acknowledged' })),
+    );
     for (const lane of ctx.lanes) {
       this.#live.set(lane.id, new LiveScan(lane.id));
       const last = this.#store.listScans({ laneId: lane.id, limit: 1 })[0];

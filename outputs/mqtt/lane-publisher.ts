@@ -323,7 +323,9 @@ export class LanePublisher implements Service {
     this.#inflight.clear();
     this.#options.metrics?.connected.set({ lane: this.#options.laneId }, 0);
     const state = this.#linkState.state === 'fault' && this.#linkState.detail === reason ? 'fault' : 'disconnected';
-    this.#reportLink(`${reason}; reconnecting in ${(retryInMs / 1000).toFixed(1)} s`, state);
+    // No countdown in the status: it would change (log line, retained republish) at every retry.
+    this.#reportLink(`${reason}; reconnecting with backoff`, state);
+    this.#options.log.debug({ retryInMs }, `MQTT: next connection attempt in ${retryInMs} ms`);
   }
 
   #message(topic: string, payload: Buffer, packet: IPublishPacket): void {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from '../../core/logger.js';
 import { Backoff } from '../../core/backoff.js';
+import { explainTlsError } from './tls-errors.js';
 import { redactText, redactUrl } from '../../core/redact.js';
 
 export interface MqttLinkOptions {
@@ -260,6 +261,8 @@ function describeError(err: Error & { code?: string | number }, given: MqttLinkO
   if (code === 'ENOTFOUND') return `broker host of ${o.url} not found (DNS)`;
   if (code === 134 || code === 4 || /Bad User Name or Password|bad username/i.test(err.message)) return `broker ${o.url} rejected the username or password: check mqtt.username/mqtt.password`;
   if (code === 135 || code === 5 || /Not authori[sz]ed/i.test(err.message)) return `broker ${o.url} refused client ${o.clientId}: not authorised (check mqtt.username/mqtt.password or the client certificate, and the broker's ACL)`;
+  const tls = explainTlsError(err, { url: o.url, caFile: given.tls?.ca, caSetting: 'mqtt.tls.ca' });
+  if (tls) return tls;
   if (typeof code === 'string' && /CERT|SSL|TLS/i.test(code + err.message)) return `TLS with ${o.url} failed: ${err.message} (check mqtt.tls.ca/cert/key)`;
   return `${o.url}: ${redactText(err.message)}`;
 }

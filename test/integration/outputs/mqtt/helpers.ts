@@ -58,7 +58,8 @@ export class MosquittoBroker {
   log = '';
 
   /** `listener` lines are written by start(); extra holds the rest (TLS, ACL...). */
-  constructor(readonly opts: { extra?: string; persistence?: boolean; listenerExtra?: string } = {}) {
+  /** `config`, when given, is the whole mosquitto.conf for the port (no lines of its own are added). */
+  constructor(readonly opts: { extra?: string; persistence?: boolean; listenerExtra?: string; config?: (port: number) => string } = {}) {
     this.dir = mkdtempSync(join(tmpdir(), 'mosq-'));
   }
 
@@ -75,7 +76,7 @@ export class MosquittoBroker {
     const conf = join(this.dir, 'mosquitto.conf');
     writeFileSync(
       conf,
-      [
+      this.opts.config ? this.opts.config(this.port) : [
         'user root', // the tests run as root; without this mosquitto drops to user mosquitto, which cannot read the test's files
         `listener ${this.port} 127.0.0.1`,
         this.opts.listenerExtra ?? 'allow_anonymous true',

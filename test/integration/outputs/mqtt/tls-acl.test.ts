@@ -41,8 +41,8 @@ describe.skipIf(skipWithoutMosquitto)('TLS with client certificates and a per-la
     makeCertificates(['lane-1', 'central']);
     const acl = [
       'user lane-1',
-      'topic write checkpoint/site-tls/lane-1/#',
-      'topic read checkpoint/site-tls/lane-1/cmd/#',
+      ...['availability', 'status', 'scan', 'alert', 'event', 'cmd/+/response'].map((leaf) => `topic write checkpoint/site-tls/lane-1/${leaf}`),
+      'topic read checkpoint/site-tls/lane-1/cmd/+',
       'user central',
       'topic readwrite checkpoint/#',
     ];

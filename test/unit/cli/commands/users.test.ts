@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -48,6 +48,20 @@ describe('checkpoint-edge users', () => {
     expect((await users(['remove', 'carol', '--users-file', path])).code).toBe(0);
     expect((await users(['remove', 'carol', '--users-file', path])).code).toBe(1);
     expect(new UserDirectory(path).list()).toEqual([]);
+  });
+
+  it('finds the users file from the site config without the MQTT, OPC UA or camera secrets being set', async () => {
+    const config = join(dir, 'secret-site.yaml');
+    writeFileSync(config, `site: { id: s }\ndataDir: ${join(dir, 'data2')}\nmqtt: { url: "mqtts://b:8883", username: "\${MQTT_USERNAME}", password: "\${MQTT_PASSWORD}" }\nlanes:\n  - id: l1\n    scanner: { fileDrop: { dir: ${join(dir, 'drop')} }, opcua: { endpoint: "opc.tcp://s:4840", username: u, password: "\${OPCUA_PASSWORD}" } }\n`);
+    delete process.env.MQTT_PASSWORD;
+    delete process.env.OPCUA_PASSWORD;
+    const add = await users(['add', 'dora', '--role', 'operator', '--config', config], 'long-enough-secret-7\n');
+    expect(add.stderr).toBe('');
+    expect(add.code).toBe(0);
+    const list = await users(['list', '--config', config]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain('dora\toperator');
+    expect(existsSync(join(dir, 'data2', 'users.json'))).toBe(true);
   });
 
   it('changes a role without touching the password, so open sessions stay open; a new password changes the hash', async () => {
