@@ -12,7 +12,7 @@ export const lane = z.strictObject({
   cameras,
   anpr,
   model: model.optional().describe('Absent: detection is unavailable, and every scan says so.'),
-  thresholds: thresholds.default({ region: 0.3 }),
+  thresholds: thresholds.default({ region: 0.3, maxMissingShare: 0.05, maxMissingRunM: 0.5 }),
 }).describe('One checkpoint lane: a scanner, its cameras, a model and thresholds.');
 
 export const configSchema = z.strictObject({
@@ -25,10 +25,10 @@ export const configSchema = z.strictObject({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('Least severe level written.'),
     format: z.enum(['json', 'pretty']).default('json').describe('json: one object per line, for journald and log shippers; pretty: readable in a terminal.'),
   }).default({ level: 'info', format: 'json' }).describe('Logging (pino). Secrets are never written.'),
-  http: http.default({ host: '127.0.0.1', port: 8080 }),
+  http: http.default({ host: '127.0.0.1', port: 8080, trustedProxies: [], clientIpHeader: 'x-forwarded-for' }),
   shutdownTimeoutMs: z.number().int().min(100).max(120_000).default(10_000).describe('Time allowed for an orderly shutdown.'),
   mqtt: mqtt.optional().describe('Absent: nothing is sent to central command (the lane status says so).'),
-  console: consoleCfg.default({ enabled: true, sessionTtlMinutes: 720 }),
+  console: consoleCfg.default({ enabled: true, sessionTtlMinutes: 720, auditRetentionDays: 365, login: { perAddressPerMinute: 10, perMinute: 60, concurrentHashes: 2, queuedHashes: 16 } }),
   evidence,
   lanes: z.array(lane).min(1, { error: 'expected at least one lane' }).describe('The lanes of this site.'),
 }).superRefine((cfg, ctx) => {

@@ -1,5 +1,5 @@
 import type {
-  Alert, AlertEvent, CompletedScan, DeviceStatus, LineBatch, ScanMeta, ScanResult, AbortReason, ScanImage,
+  Alert, AlertEvent, AuditRecord, CompletedScan, DeviceStatus, LineBatch, ScanMeta, ScanResult, AbortReason, ScanImage,
 } from './domain.js';
 
 /** A camera picture tied to a scan (JPEG bytes as the camera sent them). */
@@ -29,6 +29,8 @@ export interface LaneEvents {
   'scan.decided': { result: ScanResult; image?: ScanImage };
   'alert.raised': Alert;
   'alert.event': AlertEvent;
+  /** A command from central command, done or refused: kept in the audit log like a console action. */
+  'audit': AuditRecord;
   'device.status': DeviceStatus;
   'camera.snapshot': CameraSnapshot;
   /** Plate or container code read by an ANPR camera. */

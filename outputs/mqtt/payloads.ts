@@ -44,7 +44,8 @@ export const scanPayloadSchema = z.object({
   messageId: id.describe('Stable id for de-duplication: the scan id.'),
   siteId: z.string(),
   laneId: z.string(),
-  scanId: id,
+  scanId: id.describe('The edge\'s id of the scan: a UUIDv7 minted by the edge, unique, sorting by time.'),
+  scannerScanId: z.string().optional().describe('The scanner\'s own id of the scan (line-stream scan-begin, file-drop sidecar or file stem), when it gave one. Not unique: a scanner restart may repeat it.'),
   startedAt: isoTime,
   endedAt: isoTime,
   decidedAt: isoTime,
@@ -67,8 +68,9 @@ export const scanPayloadSchema = z.object({
 export const alertPayloadSchema = z.object({
   schemaVersion,
   messageId: id.describe('Stable id for de-duplication: the alert id.'),
-  alertId: id,
-  scanId: z.string().nullable(),
+  alertId: id.describe('The edge\'s id of the alert: a UUIDv7, one per alert.'),
+  scanId: z.string().nullable().describe('The edge\'s id of the scan that raised it (null for a test alert).'),
+  scannerScanId: z.string().optional().describe('The scanner\'s own id of that scan, when it gave one.'),
   siteId: z.string(),
   laneId: z.string(),
   raisedAt: isoTime,
@@ -89,7 +91,8 @@ export const eventPayloadSchema = z.object({
   laneId: z.string(),
   at: isoTime,
   type: z.enum(['acknowledged', ...(DISPOSITIONS as [string, ...string[]])]),
-  operator: z.string(),
+  operator: z.string().describe('Who acted: the console user, or the central identity the command came in under (mqtt.commands.identities).'),
+  onBehalfOf: z.string().optional().describe('origin central: the person central command named in the command, as central claims it.'),
   note: z.string().optional(),
   origin: z.enum(['console', 'central']),
 }).describe('An acknowledgement or disposition of an alert. Topic <prefix>/<site>/<lane>/event, QoS 1, not retained.');
@@ -116,7 +119,7 @@ export const statusPayloadSchema = z.object({
 const availabilityPayloadSchema = z.enum(['online', 'offline']).describe('Plain text (not JSON). Topic <prefix>/<site>/<lane>/availability, QoS 1, retained; offline is the last will.');
 
 const transaction = z.string().min(1).max(200).optional().describe('Chosen by the sender; echoed in the response.');
-const operator = z.string().min(1).max(100).describe('Name of the person at central command.');
+const operator = z.string().min(1).max(100).describe('Name of the person at central command: recorded as onBehalfOf; the acting identity is the central identity the command comes in under.');
 const note = z.string().max(2000).optional();
 
 export const ackCommandSchema = z.strictObject({ transaction, alertId: id, operator, note }).describe('Topic <prefix>/<site>/<lane>/cmd/ack.');
@@ -187,6 +190,7 @@ export function scanPayload(r: ScanResult, evidenceBaseUrl: string | null, sign?
     siteId: r.siteId,
     laneId: r.laneId,
     scanId: r.scanId,
+    ...(r.scannerScanId !== undefined ? { scannerScanId: r.scannerScanId } : {}),
     startedAt: r.startedAt,
     endedAt: r.endedAt,
     decidedAt: r.decidedAt,
@@ -213,6 +217,7 @@ export function alertPayload(a: Alert, evidenceBaseUrl: string | null, sign?: Ev
     messageId: a.alertId,
     alertId: a.alertId,
     scanId: a.scanId,
+    ...(a.scannerScanId !== undefined ? { scannerScanId: a.scannerScanId } : {}),
     siteId: a.siteId,
     laneId: a.laneId,
     raisedAt: a.raisedAt,
@@ -236,6 +241,7 @@ export function eventPayload(e: AlertEvent): EventPayload {
     at: e.at,
     type: e.type,
     operator: e.operator,
+    ...(e.onBehalfOf !== undefined ? { onBehalfOf: e.onBehalfOf } : {}),
     ...(e.note !== undefined ? { note: e.note } : {}),
     origin: e.origin,
   };

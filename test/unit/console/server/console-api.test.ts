@@ -12,6 +12,7 @@ import { RuntimeHttpServer } from '../../../../app/http-server.js';
 import { LaneHealth } from '../../../../pipeline/lane-health.js';
 import { alertFor } from '../../../../pipeline/lane-pipeline.js';
 import { silentLogger } from '../../../../core/logger.js';
+import { rawRequest } from '../../../helpers/http.js';
 import { scanResult } from '../../../helpers/builders.js';
 
 let dir: string;
@@ -101,6 +102,12 @@ describe('console API access', () => {
     expect(noHeader.status).toBe(403);
     const crossSite = await fetch(`${base}/api/logout`, { method: 'POST', headers: { ...JSON_POST, cookie: ok.cookie, origin: 'http://evil.example' } });
     expect(crossSite.status).toBe(403);
+    // A sandboxed frame or a file: page sends "Origin: null": refused as foreign, not a 500.
+    const nullOrigin = await rawRequest(`${base}/api/logout`, { method: 'POST', headers: { ...JSON_POST, cookie: ok.cookie, origin: 'null' }, body: '{}' });
+    expect(nullOrigin.status).toBe(403);
+    expect(JSON.parse(nullOrigin.body).error).toMatch(/origin "null" is not this console/);
+    const garbage = await rawRequest(`${base}/api/login`, { method: 'POST', headers: { ...JSON_POST, origin: '::nonsense' }, body: '{}' });
+    expect(garbage.status).toBe(403);
     const formPost = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'x-console-request': '1', 'content-type': 'application/x-www-form-urlencoded' }, body: 'user=alice&password=alice-pass' });
     expect(formPost.status).toBe(415);
     expect((await api(ok.cookie, '/api/logout', {})).status).toBe(200);
@@ -189,25 +196,33 @@ describe('console API alerts', () => {
     });
     const r = person('S1');
     lane.bus.emit('scan.decided', { result: r });
-    lane.bus.emit('alert.raised', alertFor(r)!);
+    const raised = alertFor(r)!;
+    lane.bus.emit('alert.raised', raised);
     const { cookie } = await login('alice', 'alice-pass');
-    const early = await api(cookie, '/api/alerts/S1-person/disposition', { disposition: 'false-alarm' });
+    const early = await api(cookie, `/api/alerts/${raised.alertId}/disposition`, { disposition: 'false-alarm' });
     expect(early.status).toBe(409);
     expect(((await early.json()) as { error: string }).error).toMatch(/must be acknowledged/);
     expect((await api(cookie, '/api/alerts/nope/ack', {})).status).toBe(404);
-    expect((await api(cookie, '/api/alerts/S1-person/ack', {})).status).toBe(200);
-    expect((await api(cookie, '/api/alerts/S1-person/ack', {})).status).toBe(409);
-    expect((await api(cookie, '/api/alerts/S1-person/disposition', { disposition: 'maybe' })).status).toBe(400);
-    const done = await api(cookie, '/api/alerts/S1-person/disposition', { disposition: 'person-found', note: ' two adults ' });
+    expect((await api(cookie, `/api/alerts/${raised.alertId}/ack`, {})).status).toBe(200);
+    expect((await api(cookie, `/api/alerts/${raised.alertId}/ack`, {})).status).toBe(409);
+    expect((await api(cookie, `/api/alerts/${raised.alertId}/disposition`, { disposition: 'maybe' })).status).toBe(400);
+    const done = await api(cookie, `/api/alerts/${raised.alertId}/disposition`, { disposition: 'person-found', note: ' two adults ' });
     expect(done.status).toBe(200);
     expect(await done.json()).toMatchObject({ state: 'closed', disposition: 'person-found', note: 'two adults', dispositionBy: 'alice' });
     expect(events.map((e) => [e.type, e.operator, e.origin, e.alertId, e.note])).toEqual([
-      ['acknowledged', 'alice', 'console', 'S1-person', undefined],
-      ['person-found', 'alice', 'console', 'S1-person', 'two adults'],
+      ['acknowledged', 'alice', 'console', raised.alertId, undefined],
+      ['person-found', 'alice', 'console', raised.alertId, 'two adults'],
     ]);
     expect(service.store.listAudit({ user: 'alice' }).map((e) => `${e.action}:${e.ok}`)).toEqual([
       'disposition-alert:true', 'disposition-alert:false', 'acknowledge-alert:false', 'acknowledge-alert:true', 'acknowledge-alert:false', 'disposition-alert:false', 'login:true',
     ]);
+  });
+
+  it('keeps central command\'s commands in the audit log like console actions', async () => {
+    lane.bus.emit('audit', { laneId: 'lane-1', at: new Date().toISOString(), user: 'central-hq', role: 'central', action: 'disposition-alert', target: 'A1', ok: true, detail: { via: 'mqtt', onBehalfOf: 'op1' } });
+    const sam = await login('sam', 'sam-pass');
+    const entries = (await (await api(sam.cookie, '/api/audit?user=central-hq')).json()) as { entries: { user: string; role: string; action: string; target: string; ok: boolean; detail: Record<string, unknown> }[] };
+    expect(entries.entries).toEqual([expect.objectContaining({ user: 'central-hq', role: 'central', action: 'disposition-alert', target: 'A1', ok: true, detail: { laneId: 'lane-1', via: 'mqtt', onBehalfOf: 'op1' } })]);
   });
 
   it('raises a test alert on a lane for whoever wants to check the chain', async () => {
@@ -229,7 +244,8 @@ describe('console API alerts', () => {
   it('streams a hello with the lane and its open alerts, then live lines and decisions', async () => {
     const r = person('S2');
     lane.bus.emit('scan.decided', { result: r });
-    lane.bus.emit('alert.raised', alertFor(r)!);
+    const raised = alertFor(r)!;
+    lane.bus.emit('alert.raised', raised);
     const { cookie } = await login('alice', 'alice-pass');
     const ac = new AbortController();
     const res = await fetch(`${base}/api/events`, { headers: { cookie }, signal: ac.signal });
@@ -248,12 +264,12 @@ describe('console API alerts', () => {
     const hello = JSON.parse(/event: hello\ndata: (.*)\n/.exec(text)![1]!) as { user: string; lanes: { id: string }[]; alerts: { alert: { alertId: string }; state: string }[] };
     expect(hello.user).toBe('alice');
     expect(hello.lanes.map((l) => l.id)).toEqual(['lane-1']);
-    expect(hello.alerts.map((a) => [a.alert.alertId, a.state])).toEqual([['S2-person', 'new']]);
+    expect(hello.alerts.map((a) => [a.alert.alertId, a.state])).toEqual([[raised.alertId, 'new']]);
     lane.bus.emit('scan.begin', { scanId: 'S3', laneId: 'lane-1', startedAt: new Date().toISOString(), channels: 8, energies: 1, pixelMm: 5, source: 'stream' });
     lane.bus.emit('scan.lines', { scanId: 'S3', firstIndex: 0, count: 2, channels: 8, high: new Uint16Array(16).fill(65535) });
     await until('event: scan.lines');
     await until('"height":8');
-    lane.bus.emit('alert.event', { eventId: 'c1', alertId: 'S2-person', laneId: 'lane-1', siteId: 'site-a', at: new Date().toISOString(), type: 'acknowledged', operator: 'hq', origin: 'central' });
+    lane.bus.emit('alert.event', { eventId: 'c1', alertId: raised.alertId, laneId: 'lane-1', siteId: 'site-a', at: new Date().toISOString(), type: 'acknowledged', operator: 'hq', origin: 'central' });
     await until('"acknowledgedOrigin":"central"');
     ac.abort();
   });

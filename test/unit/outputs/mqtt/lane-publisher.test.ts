@@ -43,7 +43,7 @@ describe('LanePublisher without a broker', () => {
     const link = new MqttLink({ url: `mqtt://127.0.0.1:${await refusedPort()}`, protocolVersion: 5, clientId: 'c', keepaliveS: 30, reconnect: { initialMs: 20, maxMs: 160 }, sessionExpiryS: 0, will: { topic: topics.availability, payload: 'offline' }, log, random: () => 1 });
     link.on('disconnected', (d) => void delays.push(d.retryInMs));
     const outbox = new MemoryOutbox(maxMessages);
-    const p = new LanePublisher({ siteId: 'site-a', laneId: 'lane-1', bus, health, outbox, ledger: new AlertLedger({ path: ':memory:', laneId: 'lane-1' }), link, topics, maxInflight: 20, statusIntervalMs: 60_000, flushTimeoutMs: 100, edgeVersion: 't', modelVersion: () => null, evidenceBaseUrl: () => 'https://lane.example:8080', ...(extra.signEvidence ? { signEvidence: extra.signEvidence } : {}), log });
+    const p = new LanePublisher({ siteId: 'site-a', laneId: 'lane-1', bus, health, outbox, ledger: new AlertLedger({ path: ':memory:', laneId: 'lane-1' }), link, topics, maxInflight: 20, statusIntervalMs: 60_000, flushTimeoutMs: 100, edgeVersion: 't', modelVersion: () => null, evidenceBaseUrl: () => 'https://lane.example:8080', identities: [], ...(extra.signEvidence ? { signEvidence: extra.signEvidence } : {}), log });
     await p.start();
     cleanup.push(() => p.stop());
     return { bus, health, outbox, delays, p };
@@ -61,14 +61,18 @@ describe('LanePublisher without a broker', () => {
 
   it('queues scans and alerts while disconnected; when full, evicts scan results and keeps every alert', async () => {
     const { bus, outbox, p } = await offlineLane(4);
+    const alertOf = new Map<string, string>();
     for (let i = 1; i <= 6; i++) {
       const result = scan(i, i % 2 === 0 ? 'person' : 'clear');
       bus.emit('scan.decided', { result });
       const alert = alertFor(result);
-      if (alert) bus.emit('alert.raised', alert);
+      if (alert) {
+        alertOf.set(alert.alertId, `${result.scanId}-alert`);
+        bus.emit('alert.raised', alert);
+      }
     }
     // 9 messages (6 scans, 3 alerts) into room for 4: the 3 alerts and the newest scan remain.
-    expect(outbox.pending(0, 10).map((e) => e.id)).toEqual(['S2-person', 'S4-person', 'S6', 'S6-person']);
+    expect(outbox.pending(0, 10).map((e) => alertOf.get(e.id) ?? e.id)).toEqual(['S2-alert', 'S4-alert', 'S6', 'S6-alert']);
     expect(p.status().outbox).toEqual({ depth: 4, alerts: 3, scans: 1, events: 0, evicted: 5 });
   });
 
