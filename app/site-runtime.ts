@@ -6,6 +6,7 @@ import { createConsoleServices } from './compose/console.js';
 import { createDetector } from './compose/model.js';
 import { createMqttServices } from './compose/mqtt.js';
 import { createScannerServices } from './compose/scanner.js';
+import { createSensorServices } from './compose/sensors.js';
 import type { Lane, LaneContext, SiteContext } from './context.js';
 import { EventBus } from '../core/event-bus.js';
 import type { LaneEvents } from '../core/events.js';
@@ -88,6 +89,7 @@ export class SiteRuntime {
       health.attach(bus); // after #observe, which compares each status with the previous one
       const detector = await createDetector(ctx);
       const cams = createCameraServices(ctx);
+      const sensors = createSensorServices(ctx);
       const pipeline = new LanePipeline({
         siteId: config.site.id,
         laneId: laneCfg.id,
@@ -96,11 +98,12 @@ export class SiteRuntime {
         thresholds: laneCfg.thresholds,
         log: laneLog.child({ part: 'pipeline' }),
         ...(cams.evidence ? { evidence: cams.evidence } : {}),
+        ...(sensors.fusion ? { fusion: sensors.fusion } : {}),
         openJournal: () => new SqliteScanJournal({ path: resolve(laneDir, 'open-scans.sqlite'), laneId: laneCfg.id }),
       });
       this.lanes.push({ id: laneCfg.id, name: laneCfg.name ?? laneCfg.id, config: laneCfg, bus, health, pipeline, detector });
       laneServices.push(pipeline);
-      deviceServices.push(...cams.services, ...createScannerServices(ctx));
+      deviceServices.push(...cams.services, ...sensors.services, ...createScannerServices(ctx));
     }
 
     const site: SiteContext = {

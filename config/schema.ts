@@ -4,6 +4,7 @@ import { ident, text } from './schema/fields.js';
 import { model, thresholds } from './schema/model.js';
 import { consoleCfg, evidence, http, mqtt } from './schema/outputs.js';
 import { scanner } from './schema/scanner.js';
+import { fusion, sensors } from './schema/sensors.js';
 
 export const lane = z.strictObject({
   id: ident().describe('Lane id, used in MQTT topics.'),
@@ -13,7 +14,9 @@ export const lane = z.strictObject({
   anpr,
   model: model.optional().describe('Absent: detection is unavailable, and every scan says so.'),
   thresholds: thresholds.default({ region: 0.3, maxMissingShare: 0.05, maxMissingRunM: 0.5 }),
-}).describe('One checkpoint lane: a scanner, its cameras, a model and thresholds.');
+  sensors,
+  fusion: fusion.default(fusion.parse({})),
+}).describe('One checkpoint lane: a scanner, its cameras, its CO2 and heartbeat sensors, a model and thresholds.');
 
 export const configSchema = z.strictObject({
   site: z.strictObject({
@@ -40,6 +43,11 @@ export const configSchema = z.strictObject({
     l.cameras.forEach((c, j) => {
       if (cams.has(c.id)) ctx.addIssue({ code: 'custom', path: ['lanes', i, 'cameras', j, 'id'], message: `camera id "${c.id}" is used twice in lane ${l.id}` });
       cams.add(c.id);
+    });
+    const sens = new Set<string>();
+    l.sensors.forEach((s, j) => {
+      if (sens.has(s.id)) ctx.addIssue({ code: 'custom', path: ['lanes', i, 'sensors', j, 'id'], message: `sensor id "${s.id}" is used twice in lane ${l.id}` });
+      sens.add(s.id);
     });
     if (!l.scanner.transport && !l.scanner.fileDrop) {
       ctx.addIssue({ code: 'custom', path: ['lanes', i, 'scanner'], message: `lane ${l.id}: the scanner needs a transport or a fileDrop, or no scan can arrive` });

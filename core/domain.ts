@@ -1,3 +1,5 @@
+import type { FusedDecision } from './senses.js';
+
 /**
  * Domain types shared by every part of a lane. Devices produce them (firmware-bridge/),
  * inference/ consumes scans and produces detections, outputs (MQTT, console) consume results.
@@ -152,9 +154,12 @@ export interface ScanResult {
   channels: number;
   missingLines: number;
   evidence: EvidenceRef[];
+  /** The decision fused from the X-ray verdict and the lane's CO2 and heartbeat senses (lanes with sensors). */
+  fusion?: FusedDecision;
 }
 
-export type AlertKind = 'person-suspected' | 'detection-unavailable' | 'scan-aborted' | 'test';
+/** person-suspected-by-sensors: the X-ray did not flag the vehicle, the CO2 and heartbeat evidence did. */
+export type AlertKind = 'person-suspected' | 'person-suspected-by-sensors' | 'detection-unavailable' | 'scan-aborted' | 'test';
 export type AlertSeverity = 'critical' | 'warning' | 'info';
 
 export interface Alert {
@@ -172,6 +177,8 @@ export interface Alert {
   regions: Region[];
   message: string;
   evidence: EvidenceRef[];
+  /** For a person alert on a lane with sensors: whether CO2 and heartbeat back it. */
+  support?: FusedDecision['xraySupport'];
 }
 
 export type Disposition = 'person-found' | 'cleared-after-search' | 'false-alarm';
