@@ -147,7 +147,7 @@ export class LanePipeline implements Service {
       return;
     }
     const journal = this.#journal;
-    let left;
+    let left: ReturnType<typeof journal.unfinished>;
     try {
       left = journal.unfinished();
     } catch (err) {
@@ -384,7 +384,7 @@ export function missingLines(s: Pick<CompletedScan, 'image' | 'declaredLines'>):
   let longest = 0;
   let run = 0;
   for (let x = 0; x < width; x++) {
-    if (m && m[x]) {
+    if (m?.[x]) {
       missing++;
       run++;
       if (run > longest) longest = run;

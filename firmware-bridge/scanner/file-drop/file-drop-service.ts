@@ -1,6 +1,6 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { type FileHandle, lstat, mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { DeviceState, ScanImage } from '../../../core/domain.js';
 import type { EventBus } from '../../../core/event-bus.js';
@@ -50,7 +50,7 @@ const RETENTION_EVERY_MS = 3600_000;
  * swapped in after the listing is refused too), and at most `maxBytes` long.
  */
 async function readRegularFile(path: string, maxBytes: number, what: string): Promise<Buffer> {
-  let fh;
+  let fh: FileHandle;
   try {
     fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (err) {

@@ -120,7 +120,8 @@ async function snapshotCanvas(page: Page, name: string): Promise<void> {
   await page.$eval('[data-testid=scan-canvas]', (c, n) => {
     const canvas = c as HTMLCanvasElement;
     const w = window as unknown as { snaps?: Record<string, Uint8ClampedArray> };
-    (w.snaps ??= {})[n] = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data.slice();
+    w.snaps ??= {};
+    w.snaps[n] = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data.slice();
   }, name);
 }
 
