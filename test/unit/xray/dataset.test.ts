@@ -114,7 +114,7 @@ describe('sim xray command', () => {
     }
     expect(errs.join('')).toMatch(/--out is required/);
     expect(errs.join('')).toMatch(/--count must be an integer/);
-    expect(errs.join('')).toMatch(/--vehicle must be one of car, van, box-truck, articulated/);
+    expect(errs.join('')).toMatch(/--vehicle must be one of car, pickup, van, box-truck, articulated, bus; got "boat"/);
   });
 });
 
