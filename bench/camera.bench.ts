@@ -4,7 +4,7 @@ import { decodeJpeg } from '../firmware-bridge/camera/jpeg.js';
 import { MultipartParser, type MultipartPart } from '../firmware-bridge/camera/multipart-parser.js';
 import type { FrameSink } from '../firmware-bridge/camera/source.js';
 import { renderScanJpeg } from '../outputs/evidence/scan-render.js';
-import { silentLogger } from '../runtime/logger.js';
+import { silentLogger } from '../core/logger.js';
 import { laneSceneSvg } from '../sim/camera/scene.js';
 import { cpuMs, defineBench, timeRuns } from './harness.js';
 

@@ -1,6 +1,6 @@
 import { LiveScan } from '../console/server/live-scan.js';
 import { materialRgb, renderScanPng } from '../console/server/scan-render.js';
-import type { LineBatch } from '../runtime/domain.js';
+import type { LineBatch } from '../core/domain.js';
 import { scanLines, synthesizeScan } from '../sim/xray/index.js';
 import { defineBench, timeRuns } from './harness.js';
 

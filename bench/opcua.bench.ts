@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { opcua } from '../config/schema/scanner.js';
 import { ScannerOpcuaClient } from '../firmware-bridge/scanner/opcua/scanner-opcua-client.js';
-import type { DeviceStatus } from '../runtime/domain.js';
-import { EventBus } from '../runtime/event-bus.js';
-import type { LaneEvents } from '../runtime/events.js';
-import { silentLogger } from '../runtime/logger.js';
+import type { DeviceStatus } from '../core/domain.js';
+import { EventBus } from '../core/event-bus.js';
+import type { LaneEvents } from '../core/events.js';
+import { silentLogger } from '../core/logger.js';
 import { ScannerOpcuaServer } from '../sim/scanner/opcua-server.js';
 import { defineBench, percentile } from './harness.js';
 

@@ -1,9 +1,9 @@
 import { FrameParser } from '../firmware-bridge/scanner/protocol/frame-parser.js';
 import { encodeFrame, type Frame } from '../firmware-bridge/scanner/protocol/frames.js';
 import { ScannerTranslator } from '../firmware-bridge/scanner/translator.js';
-import { EventBus } from '../runtime/event-bus.js';
-import type { LaneEvents } from '../runtime/events.js';
-import { silentLogger } from '../runtime/logger.js';
+import { EventBus } from '../core/event-bus.js';
+import type { LaneEvents } from '../core/events.js';
+import { silentLogger } from '../core/logger.js';
 import { defineBench } from './harness.js';
 
 const CHANNELS = 1280;

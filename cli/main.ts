@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { EXIT, UsageError, type CliCommand } from './command.js';
+import { EXIT, UsageError, type CliCommand } from '../core/command-line.js';
+import { version } from './version.js';
 
 /** Commands load lazily so that `validate-config` does not pay for onnxruntime or node-opcua. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand> }> = {
@@ -12,11 +12,6 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand
   central: { summary: 'reference central-command client: live alerts, lane health, remote dispositions', load: async () => (await import('./commands/central.js')).default },
   users: { summary: 'manage the operator console accounts (add, passwd, remove, list)', load: async () => (await import('./commands/users.js')).default },
 };
-
-export function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 function help(): string {
   const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length));

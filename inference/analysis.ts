@@ -1,5 +1,5 @@
-import type { CompletedScan, Detection, LineBatch, ModelIdentity, ScanMeta } from '../runtime/domain.js';
-import type { StreamingAnalysis } from '../runtime/detector.js';
+import type { CompletedScan, Detection, LineBatch, ModelIdentity, ScanMeta } from '../core/domain.js';
+import type { StreamingAnalysis } from '../core/detector.js';
 import { calibrate, decodeRegions } from './decode.js';
 import type { ModelManifest } from './manifest.js';
 import { ModelCanvas, roundUp } from './preprocess.js';

@@ -1,5 +1,5 @@
-import type { Detector } from '../runtime/detector.js';
-import type { Detection, ScanImage, ScanMeta } from '../runtime/domain.js';
+import type { Detector } from '../core/detector.js';
+import type { Detection, ScanImage, ScanMeta } from '../core/domain.js';
 
 /** Analyses a whole image at once (files, evaluation): the same path a streamed scan ends in. */
 export async function analyzeImage(detector: Detector, image: ScanImage, scanId = 'file'): Promise<Detection> {

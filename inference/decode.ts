@@ -1,4 +1,4 @@
-import type { Region } from '../runtime/domain.js';
+import type { Region } from '../core/domain.js';
 
 export interface DecodeParams {
   peakThreshold: number;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import type { ModelIdentity } from '../runtime/domain.js';
+import type { ModelIdentity } from '../core/domain.js';
 
 /**
  * The model contract as a model folder's manifest.json states it (docs/model-contract.md).

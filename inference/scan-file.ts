@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
-import type { ScanImage } from '../runtime/domain.js';
+import type { ScanImage } from '../core/domain.js';
 
 /** Pixel pitch assumed when neither a sidecar nor the caller says otherwise. */
 export const DEFAULT_PIXEL_MM = 5;

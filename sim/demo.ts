@@ -1,4 +1,4 @@
-import type { Logger } from '../runtime/logger.js';
+import type { Logger } from '../core/logger.js';
 import type { CameraSimulator } from './camera/camera-sim.js';
 import { startDemoCameras } from './camera/demo.js';
 import type { VehicleKind } from './camera/scene.js';

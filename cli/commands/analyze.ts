@@ -1,8 +1,8 @@
-import { OnnxDetector } from '../../inference/detector.js';
+import { OnnxDetector } from '../../inference/onnx-detector.js';
 import { analyzeImage } from '../../inference/analyze-image.js';
 import { readScan, ScanFileError } from '../../inference/scan-file.js';
-import { modelDir } from '../../runtime/compose/detector.js';
-import { EXIT, parseCommandArgs, UsageError, type CliCommand } from '../command.js';
+import { modelDir } from '../../app/compose/model.js';
+import { EXIT, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
 
 const DEFAULT_MODEL = 'models/person-fcn';
 

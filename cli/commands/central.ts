@@ -3,8 +3,8 @@ import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline';
 import { CentralClient } from '../../outputs/mqtt/central-client.js';
 import type { CommandResponse } from '../../outputs/mqtt/payloads.js';
-import { DISPOSITIONS } from '../../runtime/domain.js';
-import { EXIT, parseCommandArgs, UsageError, type CliCommand } from '../command.js';
+import { DISPOSITIONS } from '../../core/domain.js';
+import { EXIT, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
 
 const usage = `Usage: checkpoint-edge central --mqtt-url <url> [options] [command]
 

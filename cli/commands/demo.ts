@@ -1,14 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
-import { SiteRuntime } from '../../runtime/app.js';
-import type { ScanResult } from '../../runtime/domain.js';
-import { EmbeddedBroker } from '../../runtime/embedded-broker.js';
-import { createLogger } from '../../runtime/logger.js';
-import { onShutdownSignal } from '../../runtime/process.js';
+import { SiteRuntime } from '../../app/site-runtime.js';
+import type { ScanResult } from '../../core/domain.js';
+import { EmbeddedBroker } from '../../app/embedded-broker.js';
+import { createLogger } from '../../core/logger.js';
+import { onShutdownSignal } from '../../app/shutdown-signal.js';
 import { startDemoSimulators } from '../../sim/demo.js';
-import { EXIT, parseCommandArgs, UsageError, type CliCommand } from '../command.js';
-import { version } from '../main.js';
+import { EXIT, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
+import { version } from '../version.js';
 
 const DEMO_CONFIG = fileURLToPath(new URL('../../config/examples/demo.yaml', import.meta.url));
 

@@ -1,14 +1,14 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { OnnxDetector } from '../../inference/detector.js';
-import { evalSection, rewriteCard } from '../../inference/eval/card.js';
-import { rocPng } from '../../inference/eval/pictures.js';
-import { runEvaluation } from '../../inference/eval/run-eval.js';
-import { TEST_SEEDS } from '../../inference/eval/test-set.js';
-import { rocCurve } from '../../inference/eval/metrics.js';
-import { modelDir } from '../../runtime/compose/detector.js';
-import { EXIT, parseCommandArgs, UsageError, type CliCommand } from '../command.js';
+import { OnnxDetector } from '../../inference/onnx-detector.js';
+import { evalSection, rewriteCard } from '../../eval/card.js';
+import { rocPng } from '../../eval/pictures.js';
+import { runEvaluation } from '../../eval/run-eval.js';
+import { TEST_SEEDS } from '../../eval/test-set.js';
+import { rocCurve } from '../../eval/detection-metrics.js';
+import { modelDir } from '../../app/compose/model.js';
+import { EXIT, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
 
 const DEFAULT_MODEL = 'models/person-fcn';
 

@@ -1,9 +1,9 @@
 import { ConfigError, loadConfig } from '../../config/load.js';
-import { SiteRuntime } from '../../runtime/app.js';
-import { createLogger } from '../../runtime/logger.js';
-import { onShutdownSignal } from '../../runtime/process.js';
-import { EXIT, parseCommandArgs, UsageError, type CliCommand } from '../command.js';
-import { version } from '../main.js';
+import { SiteRuntime } from '../../app/site-runtime.js';
+import { createLogger } from '../../core/logger.js';
+import { onShutdownSignal } from '../../app/shutdown-signal.js';
+import { EXIT, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
+import { version } from '../version.js';
 
 const cmd: CliCommand = {
   name: 'run',

@@ -1,4 +1,4 @@
-import { EXIT, type CliCommand } from '../command.js';
+import { EXIT, type CliCommand } from '../../core/command-line.js';
 
 /** Simulators, each in its own sim/<name>/cli.ts, loaded on demand. */
 const SIMS: Record<string, { summary: string; load: () => Promise<((argv: string[]) => Promise<number>) | null> }> = {

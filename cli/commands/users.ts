@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { usersFilePath } from '../../console/server/console-service.js';
 import { ROLES, UserDirectory, type Role } from '../../console/server/users.js';
 import { ConfigError, loadConfig } from '../../config/load.js';
-import { EXIT, parseCommandArgs, UsageError, type CliCommand } from '../command.js';
+import { EXIT, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
 
 const cmd: CliCommand = {
   name: 'users',

@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from '../../config/load.js';
-import { EXIT, parseCommandArgs, UsageError, type CliCommand } from '../command.js';
+import { EXIT, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
 
 const cmd: CliCommand = {
   name: 'validate-config',

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { DISPOSITIONS, type Disposition, type Verdict } from '../../runtime/domain.js';
-import { readJson, sendJson } from '../../runtime/http-server.js';
-import type { Logger } from '../../runtime/logger.js';
+import { DISPOSITIONS, type Disposition, type Verdict } from '../../core/domain.js';
+import { readJson, sendJson } from '../../core/http-routes.js';
+import type { Logger } from '../../core/logger.js';
 import type { AlertRecord, ConsoleStore, ScanQuery } from './console-store.js';
 import type { EventStream } from './event-stream.js';
 import { LoginThrottle } from './login-throttle.js';

@@ -1,11 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Lane, SiteContext } from '../../runtime/context.js';
-import type { Alert, AlertEvent, Disposition, ScanResult } from '../../runtime/domain.js';
-import { sendJson } from '../../runtime/http-server.js';
-import type { Logger } from '../../runtime/logger.js';
-import type { Service } from '../../runtime/service.js';
+import type { Config } from '../../config/schema.js';
+import type { Alert, AlertEvent, Disposition, ScanResult, ScanState } from '../../core/domain.js';
+import type { EventBus } from '../../core/event-bus.js';
+import type { LaneEvents } from '../../core/events.js';
+import type { LaneHealthView } from '../../core/health.js';
+import { sendJson, type HttpRoutes } from '../../core/http-routes.js';
+import type { Logger } from '../../core/logger.js';
+import type { Service } from '../../core/service.js';
 import { ApiError, ConsoleApi, type ConsoleActions } from './console-api.js';
 import { ConsoleStore, type AlertRecord } from './console-store.js';
 import { EventStream } from './event-stream.js';
@@ -35,8 +38,33 @@ export interface ConsoleServiceOptions {
   streamHeartbeatMs?: number;
 }
 
+/** A lane as the console sees it: its bus, its health and the state of the scan in hand. */
+export interface ConsoleLane {
+  id: string;
+  name: string;
+  bus: EventBus<LaneEvents>;
+  health: LaneHealthView;
+  /** The state of the lane's scan session now. */
+  scanState(): ScanState;
+}
+
+/** What the console is given by the composition root. */
+export interface ConsoleSite {
+  config: Config;
+  lanes: ConsoleLane[];
+  log: Logger;
+  /** Absolute data folder of the site. */
+  dataDir: string;
+  http: HttpRoutes;
+  version: string;
+  /** Demo mode: demo accounts, relaxed security, printed credentials. */
+  demo: boolean;
+  /** Lines printed at start to say where to look (console URL, credentials...). */
+  announce(line: string): void;
+}
+
 /** Where the console keeps its users: console.usersFile, else <dataDir>/users.json. */
-export function usersFilePath(ctx: Pick<SiteContext, 'config' | 'dataDir'>): string {
+export function usersFilePath(ctx: Pick<ConsoleSite, 'config' | 'dataDir'>): string {
   return ctx.config.console.usersFile ? resolve(ctx.config.console.usersFile) : join(ctx.dataDir, 'users.json');
 }
 
@@ -48,7 +76,7 @@ export function usersFilePath(ctx: Pick<SiteContext, 'config' | 'dataDir'>): str
  */
 export class ConsoleService implements Service, ConsoleActions {
   readonly name = 'console';
-  readonly #ctx: SiteContext;
+  readonly #ctx: ConsoleSite;
   readonly #opts: ConsoleServiceOptions;
   readonly #log: Logger;
   #store: ConsoleStore | null = null;
@@ -66,7 +94,7 @@ export class ConsoleService implements Service, ConsoleActions {
   #webError: string | null = null;
   #running = false;
 
-  constructor(ctx: SiteContext, opts: ConsoleServiceOptions = {}) {
+  constructor(ctx: ConsoleSite, opts: ConsoleServiceOptions = {}) {
     this.#ctx = ctx;
     this.#opts = opts;
     this.#log = ctx.log.child({ part: 'console' });
@@ -189,7 +217,7 @@ export class ConsoleService implements Service, ConsoleActions {
     return accounts;
   }
 
-  #subscribe(lane: Lane): void {
+  #subscribe(lane: ConsoleLane): void {
     const owner = 'console';
     const { bus } = lane;
     const live = this.#live.get(lane.id)!;
@@ -285,7 +313,7 @@ export class ConsoleService implements Service, ConsoleActions {
         id: l.id,
         name: l.name,
         health: l.health.snapshot(),
-        scanState: l.pipeline.session.state,
+        scanState: l.scanState(),
         live: this.#live.get(l.id)?.snapshot() ?? null,
         lastDecided: this.#lastDecided.get(l.id) ?? null,
         lastViews: this.#lastDecided.has(l.id) ? this.#images!.viewsNow(l.id, this.#lastDecided.get(l.id)!.scanId) : [],

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Alert, AlertEvent, Disposition, ScanResult, Verdict } from '../../runtime/domain.js';
+import type { Alert, AlertEvent, Disposition, ScanResult, Verdict } from '../../core/domain.js';
 import type { AlertRecord, AuditEntry, ScanRow } from './messages.js';
 import type { Session, SessionPersistence } from './sessions.js';
 

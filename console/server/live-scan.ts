@@ -1,4 +1,4 @@
-import type { LineBatch, ScanMeta } from '../../runtime/domain.js';
+import type { LineBatch, ScanMeta } from '../../core/domain.js';
 import type { LiveBeginMessage, LiveLinesMessage } from './messages.js';
 import { downsampleBatch, liveGeometry, type LiveGeometry } from './scan-render.js';
 

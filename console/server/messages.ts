@@ -2,9 +2,9 @@
  * What the console server sends the browser (JSON API answers and event-stream messages).
  * Types only, shared by console/server and console/web.
  */
-import type { Alert, AlertEvent, DeviceStatus, Disposition, ScanMeta, ScanResult } from '../../runtime/domain.js';
+import type { Alert, AlertEvent, DeviceStatus, Disposition, ScanMeta, ScanResult } from '../../core/domain.js';
 
-/** A lane's health as the console shows it (runtime/lane-health.ts LaneHealthSnapshot). */
+/** A lane's health as the console shows it (pipeline/lane-health.ts LaneHealthSnapshot). */
 export interface HealthSnapshot {
   laneId: string;
   overall: 'ok' | 'degraded' | 'detection-unavailable';

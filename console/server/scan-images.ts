@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ScanImage } from '../../runtime/domain.js';
-import type { Logger } from '../../runtime/logger.js';
+import type { ScanImage } from '../../core/domain.js';
+import type { Logger } from '../../core/logger.js';
 import { renderScanPng, viewsOf, type ScanView } from './scan-render.js';
 
 /** Scans whose pictures are kept on disk for the console (oldest deleted first). */

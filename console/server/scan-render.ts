@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { LineBatch, ScanImage } from '../../runtime/domain.js';
+import type { LineBatch, ScanImage } from '../../core/domain.js';
 
 /**
  * Turning detector samples into pictures an operator reads. Samples are transmitted intensity

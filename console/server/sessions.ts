@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Role, UserDirectory, UserRecord } from './users.js';
+import { credentialOf, type Role, type UserDirectory, type UserRecord } from './users.js';
 
 export interface Session {
   /** sha256 of the cookie token: the token itself is never kept, so a heap dump cannot replay it. */
@@ -142,11 +142,6 @@ export function sessionAccount(users: Pick<UserDirectory, 'get'>, s: Session): {
   if (!account) return { ended: `the account ${s.user} no longer exists` };
   if (credentialOf(account.password) !== s.credential) return { ended: `the password of ${s.user} was changed: log in again` };
   return { account };
-}
-
-/** The fingerprint of a stored password hash that a session keeps (not the hash itself). */
-export function credentialOf(passwordHash: string): string {
-  return createHash('sha256').update(`session-credential:${passwordHash}`).digest('base64url').slice(0, 22);
 }
 
 function digest(token: string): string {

@@ -1,7 +1,6 @@
-import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createHash, randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { credentialOf } from './sessions.js';
 
 export type Role = 'operator' | 'supervisor';
 export const ROLES: readonly Role[] = ['operator', 'supervisor'];
@@ -173,4 +172,9 @@ export class UserDirectory {
     renameSync(tmp, this.path);
     this.#loadedMtime = this.#mtime();
   }
+}
+
+/** The fingerprint of a stored password hash that a session keeps (not the hash itself). */
+export function credentialOf(passwordHash: string): string {
+  return createHash('sha256').update(`session-credential:${passwordHash}`).digest('base64url').slice(0, 22);
 }

@@ -1,11 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import type { EventBus } from '../../runtime/event-bus.js';
-import type { LaneEvents } from '../../runtime/events.js';
-import { readJson, sendJson, type RuntimeHttpServer } from '../../runtime/http-server.js';
-import type { Logger } from '../../runtime/logger.js';
-import type { Service } from '../../runtime/service.js';
+import type { EventBus } from '../../core/event-bus.js';
+import type { LaneEvents } from '../../core/events.js';
+import { readJson, sendJson, type HttpRoutes } from '../../core/http-routes.js';
+import type { Logger } from '../../core/logger.js';
+import type { Service } from '../../core/service.js';
 
 /** Body of POST /api/anpr/<lane>: one read of an ANPR (plate / container code) camera. */
 export const anprRead = z
@@ -57,7 +57,7 @@ export function anprAccess(req: Pick<IncomingMessage, 'headers'> & { socket: { r
 export interface AnprReceiverOptions {
   laneId: string;
   bus: EventBus<LaneEvents>;
-  http: RuntimeHttpServer;
+  http: HttpRoutes;
   /** Shared secret the camera sends as `Authorization: Bearer <token>`; null: only loopback clients are accepted. */
   token: string | null;
   log: Logger;

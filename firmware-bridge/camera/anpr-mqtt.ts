@@ -1,8 +1,8 @@
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import { deviceStatus } from '../../runtime/lane-health.js';
-import type { DeviceState, DeviceStatus } from '../../runtime/domain.js';
-import type { Logger } from '../../runtime/logger.js';
-import type { Service } from '../../runtime/service.js';
+import { deviceStatus } from '../../core/health.js';
+import type { DeviceState, DeviceStatus } from '../../core/domain.js';
+import type { Logger } from '../../core/logger.js';
+import type { Service } from '../../core/service.js';
 import { parseAnprRead, type AnprRead } from './anpr-http.js';
 import { safeUrl } from './source.js';
 

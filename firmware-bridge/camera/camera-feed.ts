@@ -1,8 +1,8 @@
-import type { DeviceState } from '../../runtime/domain.js';
-import { deviceStatus } from '../../runtime/lane-health.js';
-import type { Logger } from '../../runtime/logger.js';
-import type { Service } from '../../runtime/service.js';
-import { Backoff } from '../../runtime/backoff.js';
+import type { DeviceState } from '../../core/domain.js';
+import { deviceStatus } from '../../core/health.js';
+import type { Logger } from '../../core/logger.js';
+import type { Service } from '../../core/service.js';
+import { Backoff } from '../../core/backoff.js';
 import { FrameRing, type CameraFrame } from './frame-ring.js';
 import { decodeJpeg, jpegProblem, type DecodedFrame } from './jpeg.js';
 import type { FrameSink, FrameSource } from './source.js';

@@ -1,7 +1,7 @@
-import type { EventBus } from '../../runtime/event-bus.js';
-import type { CameraSnapshot, LaneEvents } from '../../runtime/events.js';
-import type { Logger } from '../../runtime/logger.js';
-import type { Service } from '../../runtime/service.js';
+import type { EventBus } from '../../core/event-bus.js';
+import type { CameraSnapshot, LaneEvents } from '../../core/events.js';
+import type { Logger } from '../../core/logger.js';
+import type { Service } from '../../core/service.js';
 import type { CameraFrame } from './frame-ring.js';
 
 /** What the snapshotter needs of a camera (a CameraFeed). */

@@ -1,5 +1,5 @@
 import { endianness } from 'node:os';
-import type { ScanImage } from '../../runtime/domain.js';
+import type { ScanImage } from '../../core/domain.js';
 
 const LITTLE_ENDIAN_HOST = endianness() === 'LE';
 

@@ -1,10 +1,10 @@
-import type { Logger } from '../../runtime/logger.js';
-import type { Service } from '../../runtime/service.js';
+import type { Logger } from '../../core/logger.js';
+import type { Service } from '../../core/service.js';
 import { FrameParser, type LineStreamCounters } from './protocol/frame-parser.js';
 import { encodeFrame, FrameType, type Frame, type FrameBody } from './protocol/frames.js';
 import type { ScannerTranslator } from './translator.js';
-import { Backoff } from '../../runtime/backoff.js';
-import type { LineLink, LinkOpener } from './transport/link.js';
+import { Backoff } from '../../core/backoff.js';
+import type { LineLink, LinkOpener } from './transport/line-link.js';
 
 export interface LineStreamServiceOptions {
   name: string;

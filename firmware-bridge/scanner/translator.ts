@@ -1,8 +1,8 @@
-import type { AbortReason, CompletedScan, DeviceState, ScanImage, ScanMeta, VehicleInfo } from '../../runtime/domain.js';
-import type { EventBus } from '../../runtime/event-bus.js';
-import type { LaneEvents } from '../../runtime/events.js';
-import { deviceStatus } from '../../runtime/lane-health.js';
-import type { Logger } from '../../runtime/logger.js';
+import type { AbortReason, CompletedScan, DeviceState, ScanImage, ScanMeta, VehicleInfo } from '../../core/domain.js';
+import type { EventBus } from '../../core/event-bus.js';
+import type { LaneEvents } from '../../core/events.js';
+import { deviceStatus } from '../../core/health.js';
+import type { Logger } from '../../core/logger.js';
 import { ASSEMBLER_DEFAULTS, LineAssembler } from './line-assembler.js';
 import type { LineStreamCounters } from './protocol/frame-parser.js';
 import type { Frame, LineFrame, ScanBeginFrame, ScanEndFrame } from './protocol/frames.js';

@@ -2,13 +2,13 @@ import { createReadStream } from 'node:fs';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
-import type { EvidenceRef, ScanImage, ScanResult } from '../../runtime/domain.js';
-import type { EventBus } from '../../runtime/event-bus.js';
-import type { CameraSnapshot, LaneEvents } from '../../runtime/events.js';
-import { sendJson, type RuntimeHttpServer } from '../../runtime/http-server.js';
-import type { EvidenceCollector } from '../../runtime/lane-pipeline.js';
-import type { Logger } from '../../runtime/logger.js';
-import type { Service } from '../../runtime/service.js';
+import type { EvidenceRef, ScanImage, ScanResult } from '../../core/domain.js';
+import type { EventBus } from '../../core/event-bus.js';
+import type { CameraSnapshot, LaneEvents } from '../../core/events.js';
+import { sendJson, type HttpRoutes } from '../../core/http-routes.js';
+import type { EvidenceCollector } from '../../core/evidence-collector.js';
+import type { Logger } from '../../core/logger.js';
+import type { Service } from '../../core/service.js';
 import { EVIDENCE_NAME, type EvidenceUrlSigner, type SignatureCheck } from './evidence-urls.js';
 import { applyRetention, type RetentionPolicy, type RetentionReport } from './retention.js';
 import { renderScanJpeg } from './scan-render.js';
@@ -19,7 +19,7 @@ export interface EvidenceStoreOptions {
   dir: string;
   bus: EventBus<LaneEvents>;
   /** Where GET /evidence/<scanId>/<name> is served; absent: files are written but not served. */
-  http?: RuntimeHttpServer;
+  http?: HttpRoutes;
   /**
    * Checks signed links. A request is answered only with a valid, unexpired signed link or a
    * log-in session that a part registered with http.access (the console's) vouches for.

@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import type { Region, ScanImage } from '../../runtime/domain.js';
+import type { Region, ScanImage } from '../../core/domain.js';
 
 export interface ScanRenderOptions {
   /** Wider scans are scaled down to this width (aspect kept). */

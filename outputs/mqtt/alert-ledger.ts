@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Alert, AlertEvent } from '../../runtime/domain.js';
+import type { Alert, AlertEvent } from '../../core/domain.js';
 
 export interface AlertRecord {
   alertId: string;

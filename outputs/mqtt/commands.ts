@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import type { Alert, AlertEvent, Disposition } from '../../runtime/domain.js';
-import type { EventBus } from '../../runtime/event-bus.js';
-import type { LaneEvents } from '../../runtime/events.js';
-import type { Logger } from '../../runtime/logger.js';
+import type { Alert, AlertEvent, Disposition } from '../../core/domain.js';
+import type { EventBus } from '../../core/event-bus.js';
+import type { LaneEvents } from '../../core/events.js';
+import type { Logger } from '../../core/logger.js';
 import type { AlertLedger } from './alert-ledger.js';
 import {
   ackCommandSchema, dispositionCommandSchema, eventPayload, SCHEMA_VERSION, statusCommandSchema, testAlertCommandSchema,

@@ -1,7 +1,7 @@
 /**
  * The outbox: every scan result, alert and alert event is written here before it is published,
  * and removed only when the broker acknowledges it (PUBACK). Two implementations pass one
- * contract suite (test/unit/mqtt/outbox-contract.ts): SqliteOutbox (durable) and MemoryOutbox.
+ * contract suite (test/unit/outputs/mqtt/outbox-contract.ts): SqliteOutbox (durable) and MemoryOutbox.
  */
 
 export type OutboxKind = 'alert' | 'scan' | 'event';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ABORT_REASONS, DISPOSITIONS, type Alert, type AlertEvent, type EvidenceRef, type ScanResult } from '../../runtime/domain.js';
-import type { LaneHealthSnapshot } from '../../runtime/lane-health.js';
+import { ABORT_REASONS, DISPOSITIONS, type Alert, type AlertEvent, type EvidenceRef, type ScanResult } from '../../core/domain.js';
+import type { LaneHealthSnapshot } from '../../core/health.js';
 
 /**
  * Every MQTT payload of the contract as a zod schema: the single source of the JSON Schemas in

@@ -2,7 +2,7 @@
  * The Sparkplug B payload (Eclipse Tahu sparkplug_b.proto, `Payload` and `Metric`), encoded and
  * decoded by hand for the fields this node uses: timestamp, seq, and metrics with name,
  * timestamp, datatype, is_null and a scalar value. Checked against Eclipse Tahu's own
- * sparkplug-payload library in test/unit/mqtt/sparkplug-codec.test.ts.
+ * sparkplug-payload library in test/unit/outputs/mqtt/sparkplug-codec.test.ts.
  */
 
 export const SPARKPLUG_TYPES = {

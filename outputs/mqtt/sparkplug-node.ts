@@ -1,12 +1,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Alert, ScanResult } from '../../runtime/domain.js';
-import type { EventBus } from '../../runtime/event-bus.js';
-import type { LaneEvents } from '../../runtime/events.js';
-import type { LaneHealth, LaneHealthSnapshot } from '../../runtime/lane-health.js';
-import type { Logger } from '../../runtime/logger.js';
-import type { Service } from '../../runtime/service.js';
-import type { MqttLink } from './link.js';
+import type { Alert, ScanResult } from '../../core/domain.js';
+import type { EventBus } from '../../core/event-bus.js';
+import type { LaneEvents } from '../../core/events.js';
+import type { LaneHealthSnapshot, LaneHealthView } from '../../core/health.js';
+import type { Logger } from '../../core/logger.js';
+import type { Service } from '../../core/service.js';
+import type { MqttLink } from './mqtt-link.js';
 import { decodeSparkplug, encodeSparkplug, type SparkplugMetric } from './sparkplug-codec.js';
 
 export interface SparkplugNodeOptions {
@@ -15,7 +15,7 @@ export interface SparkplugNodeOptions {
   siteId: string;
   laneId: string;
   bus: EventBus<LaneEvents>;
-  health: LaneHealth;
+  health: LaneHealthView;
   /** A connection of its own (clean session), whose will is this node's NDEATH: see willFor(). */
   link: MqttLink;
   /** Where bdSeq survives restarts. */

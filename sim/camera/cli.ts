@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { createLogger } from '../../runtime/logger.js';
-import { onShutdownSignal } from '../../runtime/process.js';
+import { createLogger } from '../../core/logger.js';
+import { onShutdownSignal } from '../../app/shutdown-signal.js';
 import { CameraSimulator, DEFAULT_SIM_CAMERAS, type ScheduledFault, type SimCamera } from './camera-sim.js';
 import type { CameraRole } from './scene.js';
 

@@ -1,4 +1,4 @@
-import type { Logger } from '../../runtime/logger.js';
+import type { Logger } from '../../core/logger.js';
 import { CameraSimulator } from './camera-sim.js';
 
 export interface DemoCameras {

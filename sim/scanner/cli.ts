@@ -1,8 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EXIT, parseCommandArgs, UsageError } from '../../cli/command.js';
-import { createLogger } from '../../runtime/logger.js';
-import { onShutdownSignal } from '../../runtime/process.js';
+import { EXIT, parseCommandArgs, UsageError } from '../../core/command-line.js';
+import { createLogger } from '../../core/logger.js';
+import { onShutdownSignal } from '../../app/shutdown-signal.js';
 import { writeFileDropScan, type FileDropFormat } from './file-drop-writer.js';
 import { startScannerStreamSim } from './index.js';
 import { imageDirSource, synthSource } from './scan-source.js';

@@ -4,7 +4,7 @@ import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FrameParser } from '../../firmware-bridge/scanner/protocol/frame-parser.js';
 import { encodeFrame, HEADER_BYTES, type Frame, type FrameBody, type LineBody } from '../../firmware-bridge/scanner/protocol/frames.js';
-import type { Logger } from '../../runtime/logger.js';
+import type { Logger } from '../../core/logger.js';
 import { FaultDice, noFaults, planScan, type FaultOptions, type InjectedFaults, type LineFault } from './faults.js';
 import type { ScanSource, SimScan } from './scan-source.js';
 

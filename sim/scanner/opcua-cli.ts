@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
 import type { ScannerState } from '../../firmware-bridge/scanner/opcua/scanner-values.js';
-import { createLogger } from '../../runtime/logger.js';
-import { onShutdownSignal } from '../../runtime/process.js';
+import { createLogger } from '../../core/logger.js';
+import { onShutdownSignal } from '../../app/shutdown-signal.js';
 import { ScannerOpcuaServer, SIM_INTERLOCK_NAMES, SIM_INTERLOCKS, SIM_RESOURCE_PATH, type SimInterlock } from './opcua-server.js';
 
 const USAGE = `Usage: checkpoint-edge sim opcua [options]

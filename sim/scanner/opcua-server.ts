@@ -16,7 +16,7 @@ import {
 } from 'node-opcua';
 import { routeOpcuaLogs } from '../../firmware-bridge/scanner/opcua/opcua-log.js';
 import type { ScannerState } from '../../firmware-bridge/scanner/opcua/scanner-values.js';
-import type { Logger } from '../../runtime/logger.js';
+import type { Logger } from '../../core/logger.js';
 
 /** Bits of the simulator's Interlocks mask: a set bit is an open interlock. */
 export const SIM_INTERLOCKS = {

@@ -1,7 +1,7 @@
-import type { LineBatch, ScanImage } from '../../runtime/domain.js';
+import type { LineBatch, ScanImage } from '../../core/domain.js';
 import type { AgeGroup, Facing, Pose } from './body.js';
 import type { CargoDensity, CargoKind } from './cargo.js';
-import { type DetectorOptions, type ResolvedDetector, exposeProjection, resolveDetector } from './detector.js';
+import { type DetectorOptions, type ResolvedDetector, exposeProjection, resolveDetector } from './detector-array.js';
 import { Rng } from './prng.js';
 import { type Capture, Projection } from './projection.js';
 import { type HidingPlace, type SceneDescription, type SceneOptions, buildScene, pickVehicle } from './scene.js';

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { DISPOSITIONS, type Disposition } from '../../../runtime/domain.js';
+import { DISPOSITIONS, type Disposition } from '../../../core/domain.js';
 import type { AlertRecord } from '../../server/messages.js';
 import { api } from './api.js';
 import { DISPOSITION_LABEL, score, time } from './format.js';

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { Verdict } from '../../../runtime/domain.js';
+import type { Verdict } from '../../../core/domain.js';
 import type { AuditEntry, ScanDetail, ScanRow } from '../../server/messages.js';
 import { api } from './api.js';
 import { dateTime, DISPOSITION_LABEL, score, VERDICT_LABEL } from './format.js';

@@ -1,4 +1,4 @@
-import type { DeviceState, DeviceStatus } from '../../../runtime/domain.js';
+import type { DeviceState, DeviceStatus } from '../../../core/domain.js';
 import type { HealthSnapshot } from '../../server/messages.js';
 import { deviceLabel, time } from './format.js';
 import type { Connection } from './live-state.js';

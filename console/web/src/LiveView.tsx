@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { ScanResult } from '../../../runtime/domain.js';
+import type { ScanResult } from '../../../core/domain.js';
 import type { AlertRecord, ScanDetail } from '../../server/messages.js';
 import { AlertBanner, AlertLog } from './AlertBanner.js';
 import { api } from './api.js';

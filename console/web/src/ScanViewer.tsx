@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { Region } from '../../../runtime/domain.js';
+import type { Region } from '../../../core/domain.js';
 import { autoWindow, windowLut, type Raster } from './raster.js';
 
 export type ViewName = 'high' | 'low' | 'material';

@@ -1,4 +1,4 @@
-import type { Disposition, Verdict } from '../../../runtime/domain.js';
+import type { Disposition, Verdict } from '../../../core/domain.js';
 
 export function time(iso: string | null | undefined): string {
   if (!iso) return '-';

@@ -1,4 +1,4 @@
-import type { ScanResult } from '../../../runtime/domain.js';
+import type { ScanResult } from '../../../core/domain.js';
 import type {
   AlertRecord, HealthSnapshot, HelloMessage, LaneView, LiveBeginMessage, LiveLinesMessage, ScanAbortedMessage, ScanDecidedMessage, ScanEndMessage, ScanImageMessage,
 } from '../../server/messages.js';

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import type { EvidenceRef, ScanResult } from '../../../runtime/domain.js';
+import type { EvidenceRef, ScanResult } from '../../../core/domain.js';
 import { scanImageUrl } from './api.js';
 import { score, time, VERDICT_LABEL } from './format.js';
 import { ImageRaster } from './raster.js';

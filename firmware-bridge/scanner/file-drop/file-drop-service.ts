@@ -1,12 +1,12 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import type { DeviceState, ScanImage } from '../../../runtime/domain.js';
-import type { EventBus } from '../../../runtime/event-bus.js';
-import type { LaneEvents } from '../../../runtime/events.js';
-import { deviceStatus } from '../../../runtime/lane-health.js';
-import type { Logger } from '../../../runtime/logger.js';
-import type { Service } from '../../../runtime/service.js';
+import type { DeviceState, ScanImage } from '../../../core/domain.js';
+import type { EventBus } from '../../../core/event-bus.js';
+import type { LaneEvents } from '../../../core/events.js';
+import { deviceStatus } from '../../../core/health.js';
+import type { Logger } from '../../../core/logger.js';
+import type { Service } from '../../../core/service.js';
 import type { ScannerTranslator } from '../translator.js';
 import { decodeScanImage } from './image-decode.js';
 import { parseJsonSidecar, parseXmlSidecar, type FileScanInfo, type XmlField } from './sidecar.js';

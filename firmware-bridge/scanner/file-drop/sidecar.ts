@@ -1,4 +1,4 @@
-import type { VehicleInfo } from '../../../runtime/domain.js';
+import type { VehicleInfo } from '../../../core/domain.js';
 import { parseXml, selectPath } from './xml.js';
 
 /** What a sidecar may say about a dropped scan. Every field is optional. */

@@ -1,5 +1,5 @@
-import type { EventBus } from '../../../runtime/event-bus.js';
-import type { LaneEvents } from '../../../runtime/events.js';
+import type { EventBus } from '../../../core/event-bus.js';
+import type { LaneEvents } from '../../../core/events.js';
 
 /**
  * Calls `onFault` each time the scanner's OPC UA status goes into 'fault' (not again while it

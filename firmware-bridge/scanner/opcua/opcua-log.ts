@@ -1,6 +1,6 @@
 import { format } from 'node:util';
 import { setErrorLogger, setWarningLogger } from 'node-opcua';
-import type { Logger } from '../../../runtime/logger.js';
+import type { Logger } from '../../../core/logger.js';
 
 interface Message {
   level: 'debug' | 'warn';

@@ -12,12 +12,12 @@ import {
 } from 'node-opcua';
 import type { z } from 'zod';
 import type { opcua } from '../../../config/schema/scanner.js';
-import type { DeviceStatus } from '../../../runtime/domain.js';
-import type { EventBus } from '../../../runtime/event-bus.js';
-import type { LaneEvents } from '../../../runtime/events.js';
-import { deviceStatus } from '../../../runtime/lane-health.js';
-import type { Logger } from '../../../runtime/logger.js';
-import type { Service } from '../../../runtime/service.js';
+import type { DeviceStatus } from '../../../core/domain.js';
+import type { EventBus } from '../../../core/event-bus.js';
+import type { LaneEvents } from '../../../core/events.js';
+import { deviceStatus } from '../../../core/health.js';
+import type { Logger } from '../../../core/logger.js';
+import type { Service } from '../../../core/service.js';
 import { routeOpcuaLogs } from './opcua-log.js';
 import { rejectionHint, ScannerCommandError, type MethodOutput, type ScannerCommand, type ScannerCommandResult } from './scanner-commands.js';
 import {

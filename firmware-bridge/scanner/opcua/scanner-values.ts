@@ -1,4 +1,4 @@
-import type { DeviceState, DeviceStatus } from '../../../runtime/domain.js';
+import type { DeviceState, DeviceStatus } from '../../../core/domain.js';
 
 /** The scanner's control states, whatever the vendor calls them (mapped by scanner.opcua.stateValues). */
 export type ScannerState = 'Off' | 'Ready' | 'Armed' | 'Scanning' | 'Fault';

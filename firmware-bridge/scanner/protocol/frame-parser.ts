@@ -1,5 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
-import type { Logger } from '../../../runtime/logger.js';
+import type { Logger } from '../../../core/logger.js';
 import { crc32c } from './crc32c.js';
 import { decodePayload, frameTypeName, HEADER_BYTES, MAX_PAYLOAD, PayloadError, PROTOCOL_VERSION, SYNC0, SYNC1, TRAILER_BYTES, type Frame } from './frames.js';
 

@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import type { LineLink, LinkOpener } from './link.js';
+import type { LineLink, LinkOpener } from './line-link.js';
 
 /** The part of a serialport 13 SerialPortStream this transport uses (SerialPort, SerialPortMock). */
 export type SerialPortLike = Duplex & {

@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import type { LineLink, LinkOpener } from './link.js';
+import type { LineLink, LinkOpener } from './line-link.js';
 
 export interface TcpLinkOptions {
   host: string;

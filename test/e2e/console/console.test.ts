@@ -6,17 +6,17 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { UserDirectory } from '../../../console/server/users.js';
 import { configSchema, type Config } from '../../../config/schema.js';
-import { SiteRuntime } from '../../../runtime/app.js';
-import type { AlertEvent, Region } from '../../../runtime/domain.js';
-import { EmbeddedBroker } from '../../../runtime/embedded-broker.js';
-import type { Lane } from '../../../runtime/context.js';
-import { deviceStatus } from '../../../runtime/lane-health.js';
-import { silentLogger } from '../../../runtime/logger.js';
+import { SiteRuntime } from '../../../app/site-runtime.js';
+import type { AlertEvent, Region } from '../../../core/domain.js';
+import { EmbeddedBroker } from '../../../app/embedded-broker.js';
+import type { Lane } from '../../../app/context.js';
+import { deviceStatus } from '../../../core/health.js';
+import { silentLogger } from '../../../core/logger.js';
 import { batchOf, completed, syntheticScan } from './synthetic-scan.js';
 
 // The lane pipeline, bus, HTTP server and console are real; only the ONNX model is replaced by
 // one that returns the detection each test queues.
-vi.mock('../../../runtime/compose/detector.js', async () => {
+vi.mock('../../../app/compose/model.js', async () => {
   const { scriptedDetector } = await import('./scripted-detector.js');
   return { createDetector: async () => scriptedDetector };
 });

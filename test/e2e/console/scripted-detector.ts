@@ -1,5 +1,5 @@
-import type { Detection, Region } from '../../../runtime/domain.js';
-import type { Detector, DetectorStatus, StreamingAnalysis } from '../../../runtime/detector.js';
+import type { Detection, Region } from '../../../core/domain.js';
+import type { Detector, DetectorStatus, StreamingAnalysis } from '../../../core/detector.js';
 
 /**
  * Stands in for the ONNX model in console tests: the lane pipeline, bus and console are real;

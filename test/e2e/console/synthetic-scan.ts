@@ -1,4 +1,4 @@
-import type { CompletedScan, LineBatch, ScanImage, ScanMeta } from '../../../runtime/domain.js';
+import type { CompletedScan, LineBatch, ScanImage, ScanMeta } from '../../../core/domain.js';
 import { scanLines } from '../../../sim/xray/index.js';
 
 /**

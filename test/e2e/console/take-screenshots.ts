@@ -15,11 +15,11 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { UserDirectory } from '../../../console/server/users.js';
 import { configSchema } from '../../../config/schema.js';
-import { SiteRuntime } from '../../../runtime/app.js';
-import type { EvidenceRef, Region, ScanResult } from '../../../runtime/domain.js';
-import { deviceStatus } from '../../../runtime/lane-health.js';
-import { alertFor } from '../../../runtime/lane-pipeline.js';
-import { silentLogger } from '../../../runtime/logger.js';
+import { SiteRuntime } from '../../../app/site-runtime.js';
+import type { EvidenceRef, Region, ScanResult } from '../../../core/domain.js';
+import { deviceStatus } from '../../../core/health.js';
+import { alertFor } from '../../../pipeline/lane-pipeline.js';
+import { silentLogger } from '../../../core/logger.js';
 import { synthesizeScan, type VehicleClass } from '../../../sim/xray/index.js';
 import { batchOf } from './synthetic-scan.js';
 

@@ -2,15 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OnnxDetector } from '../../../inference/detector.js';
+import { OnnxDetector } from '../../../inference/onnx-detector.js';
 import { loadModelFiles } from '../../../inference/manifest.js';
 import type { TileRunner } from '../../../inference/session.js';
-import type { Alert, DeviceStatus, ScanResult } from '../../../runtime/domain.js';
-import { EventBus } from '../../../runtime/event-bus.js';
-import type { LaneEvents } from '../../../runtime/events.js';
-import { LanePipeline } from '../../../runtime/lane-pipeline.js';
-import { silentLogger } from '../../../runtime/logger.js';
-import { batch, completed, metaFor, scanImage, TINY } from '../../unit/inference/helpers.js';
+import type { Alert, DeviceStatus, ScanResult } from '../../../core/domain.js';
+import { EventBus } from '../../../core/event-bus.js';
+import type { LaneEvents } from '../../../core/events.js';
+import { LanePipeline } from '../../../pipeline/lane-pipeline.js';
+import { silentLogger } from '../../../core/logger.js';
+import { batch, completed, metaFor, scanImage, TINY } from '../../helpers/inference.js';
 
 /** A lane pipeline with the ONNX detector: what the lane publishes for each scan. */
 async function lane(detector: OnnxDetector) {

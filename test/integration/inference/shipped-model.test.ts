@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OnnxDetector } from '../../../inference/detector.js';
-import { matchPeople } from '../../../inference/eval/metrics.js';
-import type { ScanMeta } from '../../../runtime/domain.js';
+import { OnnxDetector } from '../../../inference/onnx-detector.js';
+import { matchPeople } from '../../../eval/detection-metrics.js';
+import type { ScanMeta } from '../../../core/domain.js';
 import { scanLines, synthesizeScan } from '../../../sim/xray/index.js';
 
 /**

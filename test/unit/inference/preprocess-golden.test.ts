@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ModelCanvas, roundUp } from '../../../inference/preprocess.js';
-import { FIXTURES } from './helpers.js';
+import { FIXTURES } from '../../helpers/inference.js';
 
 /**
  * The TypeScript preprocessing against golden tensors computed by the training side's

@@ -1,0 +1,31 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { OnnxDetector } from '../../inference/onnx-detector.js';
+import type { LaneContext } from '../context.js';
+import { UnavailableDetector, type Detector } from '../../core/detector.js';
+
+/** How often a lane retries a model that failed to load or to run. */
+const MODEL_RETRY_MS = 30_000;
+const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * Builds the lane's concealed-person detector, or one that says why detection is unavailable.
+ * A relative model path is taken from the working directory, else from the installed package
+ * (where models/ ships).
+ */
+export async function createDetector(ctx: LaneContext): Promise<Detector> {
+  const m = ctx.lane.model;
+  if (!m) return new UnavailableDetector(`no model is configured for lane ${ctx.lane.id} (lanes[].model)`);
+  const path = modelDir(m.path);
+  // Status changes reach the log through the lane's device.status 'model', so no logger here.
+  return OnnxDetector.open({ path, threads: m.threads, warmup: m.warmup, retryMs: MODEL_RETRY_MS });
+}
+
+export function modelDir(path: string): string {
+  if (isAbsolute(path)) return path;
+  const fromCwd = resolve(path);
+  if (existsSync(fromCwd)) return fromCwd;
+  const fromPackage = resolve(PACKAGE_ROOT, path);
+  return existsSync(fromPackage) ? fromPackage : fromCwd;
+}

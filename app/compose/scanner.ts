@@ -1,0 +1,104 @@
+import type { LaneConfig } from '../../config/schema.js';
+import { FileDropService } from '../../firmware-bridge/scanner/file-drop/file-drop-service.js';
+import type { XmlField } from '../../firmware-bridge/scanner/file-drop/sidecar.js';
+import { LineStreamService } from '../../firmware-bridge/scanner/line-stream-service.js';
+import { newCounters } from '../../firmware-bridge/scanner/protocol/frame-parser.js';
+import { ScannerTranslator } from '../../firmware-bridge/scanner/translator.js';
+import { onScannerOpcuaFault } from '../../firmware-bridge/scanner/opcua/fault-signal.js';
+import { createScannerOpcuaService } from './scanner-opcua.js';
+import type { LinkOpener } from '../../firmware-bridge/scanner/transport/line-link.js';
+import { SerialLinkOpener } from '../../firmware-bridge/scanner/transport/serial.js';
+import { TcpLinkOpener } from '../../firmware-bridge/scanner/transport/tcp.js';
+import type { LaneContext } from '../context.js';
+import type { EventBus } from '../../core/event-bus.js';
+import type { LaneEvents } from '../../core/events.js';
+import type { Service } from '../../core/service.js';
+
+type ScannerConfig = LaneConfig['scanner'];
+
+/** What the scanner's services share: the one translator to lane events, and the line stream if any. */
+export interface ScannerParts {
+  translator: ScannerTranslator;
+  lineStream: LineStreamService | null;
+}
+
+/**
+ * Builds the scanner bridge services of a lane: the framed line stream (TCP or serial), the
+ * file drop, and the OPC UA control client. Each part that is configured adds its service.
+ */
+export function createScannerServices(ctx: LaneContext): Service[] {
+  const cfg = ctx.lane.scanner;
+  const log = ctx.log.child({ part: 'scanner' });
+  const counters = newCounters();
+  const translator = new ScannerTranslator({
+    laneId: ctx.lane.id,
+    device: cfg.id,
+    bus: ctx.bus,
+    log,
+    defaultPixelMm: cfg.pixelMm,
+    scanTimeoutMs: cfg.scanTimeoutMs,
+    frameCounters: counters,
+  });
+  const lineStream = cfg.transport
+    ? new LineStreamService({
+        name: `scanner-line-stream:${ctx.lane.id}`,
+        opener: lineOpener(cfg.transport),
+        translator,
+        counters,
+        log: log.child({ link: cfg.transport.type }),
+        reconnect: cfg.reconnect,
+        logFrames: cfg.logFrames,
+      })
+    : null;
+  const parts: ScannerParts = { translator, lineStream };
+  const opcua = createScannerOpcuaService(ctx);
+  const services: (Service | null)[] = [
+    lineStream,
+    cfg.fileDrop ? fileDropService(ctx, cfg, cfg.fileDrop, parts) : null,
+    // Listens before the OPC UA client publishes, and stops listening after it has stopped.
+    opcua && lineStream ? opcuaFaultAbort(ctx.lane.id, opcua.device, ctx.bus, translator) : null,
+    opcua,
+  ];
+  return services.filter((s): s is Service => s !== null);
+}
+
+/**
+ * A fault the scanner reports only over OPC UA (its status entering 'fault') aborts the open
+ * streamed scan with 'scanner-fault' and the fault text: the translator owns open scans, the
+ * OPC UA client emits no scan events.
+ */
+function opcuaFaultAbort(laneId: string, opcuaDevice: string, bus: EventBus<LaneEvents>, translator: ScannerTranslator): Service {
+  let off: (() => void) | null = null;
+  return {
+    name: `scanner-opcua-fault-abort:${laneId}`,
+    async start() {
+      off ??= onScannerOpcuaFault(bus, opcuaDevice, 'scanner-translator', (faultText) => translator.scannerFault(faultText));
+    },
+    async stop() {
+      off?.();
+      off = null;
+    },
+  };
+}
+
+function lineOpener(t: NonNullable<ScannerConfig['transport']>): LinkOpener {
+  return t.type === 'tcp' ? new TcpLinkOpener({ host: t.host, port: t.port }) : new SerialLinkOpener({ path: t.path, baudRate: t.baudRate });
+}
+
+function fileDropService(ctx: LaneContext, cfg: ScannerConfig, fd: NonNullable<ScannerConfig['fileDrop']>, parts: ScannerParts): FileDropService {
+  // The config schema admits only sidecar fields as keys (config/schema/scanner.ts xmlFields).
+  const xmlFields: Partial<Record<XmlField, string>> = fd.xmlFields ?? {};
+  return new FileDropService({
+    name: `scanner-file-drop:${ctx.lane.id}`,
+    device: `${cfg.id}.filedrop`,
+    dir: fd.dir,
+    ...(fd.processedDir ? { processedDir: fd.processedDir } : {}),
+    ...(fd.failedDir ? { failedDir: fd.failedDir } : {}),
+    stableMs: fd.stableMs,
+    xmlFields,
+    defaultPixelMm: cfg.pixelMm,
+    translator: parts.translator,
+    bus: ctx.bus,
+    log: ctx.log.child({ part: 'scanner-file-drop' }),
+  });
+}

@@ -1,0 +1,152 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Config } from '../config/schema.js';
+import { createCameraServices } from './compose/cameras.js';
+import { createConsoleServices } from './compose/console.js';
+import { createDetector } from './compose/model.js';
+import { createMqttServices } from './compose/mqtt.js';
+import { createScannerServices } from './compose/scanner.js';
+import type { Lane, LaneContext, SiteContext } from './context.js';
+import { EventBus } from '../core/event-bus.js';
+import type { LaneEvents } from '../core/events.js';
+import { sendJson } from '../core/http-routes.js';
+import { RuntimeHttpServer } from './http-server.js';
+import { LaneHealth } from '../pipeline/lane-health.js';
+import { LanePipeline } from '../pipeline/lane-pipeline.js';
+import type { Logger } from '../core/logger.js';
+import { RuntimeMetrics } from './runtime-metrics.js';
+import { ServiceHost } from '../core/service.js';
+
+export interface SiteRuntimeOptions {
+  config: Config;
+  log: Logger;
+  version: string;
+  demo?: boolean;
+  /** Where start-up announcements go (console URL, credentials); default: stdout. */
+  announce?: (line: string) => void;
+}
+
+/**
+ * The composition root: builds every part of a site from its config, wires them through each
+ * lane's event bus, and owns the start and stop order. Start order is outputs first (MQTT
+ * outbox, HTTP, console), then lane pipelines, then devices; stop order is the reverse, so
+ * nothing a device produces during shutdown is lost and the outbox is flushed last.
+ */
+export class SiteRuntime {
+  readonly lanes: Lane[] = [];
+  readonly http: RuntimeHttpServer;
+  readonly metrics = new RuntimeMetrics();
+  readonly #host: ServiceHost;
+  readonly #o: SiteRuntimeOptions;
+  readonly #dataDir: string;
+  #built = false;
+
+  constructor(opts: SiteRuntimeOptions) {
+    this.#o = opts;
+    this.#dataDir = resolve(opts.config.dataDir);
+    this.http = new RuntimeHttpServer({ host: opts.config.http.host, port: opts.config.http.port, log: opts.log.child({ part: 'http' }) });
+    this.#host = new ServiceHost(opts.log, { stopTimeoutMs: Math.max(100, Math.floor(opts.config.shutdownTimeoutMs / 3)) });
+  }
+
+  get dataDir(): string {
+    return this.#dataDir;
+  }
+
+  /** Builds every part (no I/O but folders and model loading) and starts them in order. */
+  async start(): Promise<void> {
+    await this.build();
+    await this.#host.start();
+  }
+
+  /** Builds the lanes without starting them, so callers can subscribe to their buses first. */
+  async build(): Promise<void> {
+    if (!this.#built) await this.#build();
+  }
+
+  /** Orderly shutdown: devices first, outbox last. Returns each service's stop report. */
+  async stop(): Promise<{ name: string; ok: boolean; ms: number }[]> {
+    return this.#host.stop();
+  }
+
+  async #build(): Promise<void> {
+    this.#built = true;
+    const { config, log } = this.#o;
+    mkdirSync(this.#dataDir, { recursive: true });
+    const announce = this.#o.announce ?? ((line: string) => process.stdout.write(`${line}\n`));
+
+    const laneServices = [];
+    const deviceServices = [];
+    for (const laneCfg of config.lanes) {
+      const laneLog = log.child({ lane: laneCfg.id });
+      const bus = new EventBus<LaneEvents>(laneLog);
+      const health = new LaneHealth(laneCfg.id);
+      const laneDir = resolve(this.#dataDir, 'lanes', laneCfg.id);
+      mkdirSync(laneDir, { recursive: true });
+      const ctx: LaneContext = { config, lane: laneCfg, bus, health, log: laneLog, dataDir: laneDir, http: this.http, metrics: this.metrics };
+      this.#observe(ctx);
+      health.attach(bus); // after #observe, which compares each status with the previous one
+      const detector = await createDetector(ctx);
+      const cams = createCameraServices(ctx);
+      const pipeline = new LanePipeline({
+        siteId: config.site.id,
+        laneId: laneCfg.id,
+        bus,
+        detector,
+        thresholds: laneCfg.thresholds,
+        log: laneLog.child({ part: 'pipeline' }),
+        ...(cams.evidence ? { evidence: cams.evidence } : {}),
+      });
+      this.lanes.push({ id: laneCfg.id, name: laneCfg.name ?? laneCfg.id, config: laneCfg, bus, health, pipeline, detector });
+      laneServices.push(pipeline);
+      deviceServices.push(...cams.services, ...createScannerServices(ctx));
+    }
+
+    const site: SiteContext = {
+      config,
+      lanes: this.lanes,
+      log,
+      dataDir: this.#dataDir,
+      http: this.http,
+      metrics: this.metrics,
+      version: this.#o.version,
+      demo: this.#o.demo ?? false,
+      announce,
+    };
+    this.#routes();
+    this.#host.add(...createMqttServices(site), this.http, ...createConsoleServices(site), ...laneServices, ...deviceServices);
+  }
+
+  #routes(): void {
+    this.http.route('/healthz', 'runtime', (_req, res) => {
+      const lanes = this.lanes.map((l) => l.health.snapshot());
+      const ok = lanes.every((l) => l.overall === 'ok');
+      sendJson(res, ok ? 200 : 503, { status: ok ? 'ok' : 'degraded', version: this.#o.version, lanes });
+      return true;
+    });
+    this.http.route('/metrics', 'runtime', async (_req, res) => {
+      for (const l of this.lanes) this.metrics.listenerErrors.set({ lane: l.id }, l.bus.listenerErrors);
+      res.writeHead(200, { 'content-type': this.metrics.registry.contentType });
+      res.end(await this.metrics.registry.metrics());
+      return true;
+    });
+  }
+
+  /** Counts, logs and exports what happens on a lane: every state change is said plainly. */
+  #observe(ctx: LaneContext): void {
+    const { bus, lane, log, metrics } = ctx;
+    bus.on('device.status', 'runtime', (s) => {
+      metrics.deviceUp.set({ lane: lane.id, device: s.device }, s.state === 'ok' ? 1 : 0);
+      const prev = ctx.health.get(s.device);
+      if (prev && prev.state === s.state && prev.detail === s.detail) return;
+      const level = s.state === 'ok' || s.state === 'starting' || s.state === 'not-configured' ? 'info' : 'warn';
+      log[level]({ device: s.device, state: s.state, detail: s.detail }, `${s.device}: ${s.state}${s.detail ? ` (${s.detail})` : ''}`);
+    });
+    bus.on('scan.decided', 'runtime', ({ result }) => {
+      metrics.scans.inc({ lane: lane.id, outcome: result.outcome, verdict: result.verdict });
+    });
+    bus.on('alert.raised', 'runtime', (a) => {
+      metrics.alerts.inc({ lane: lane.id, kind: a.kind });
+      log.warn({ alertId: a.alertId, kind: a.kind, scanId: a.scanId }, `ALERT ${a.kind}: ${a.message}`);
+    });
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * Domain types shared by every part of a lane. Devices produce them (firmware-bridge/),
+ * inference/ consumes scans and produces detections, outputs (MQTT, console) consume results.
+ */
+
+/** Why a scan ended without a complete image. */
+export type AbortReason = 'scanner-fault' | 'link-lost' | 'timeout' | 'operator-abort';
+export const ABORT_REASONS: readonly AbortReason[] = ['scanner-fault', 'link-lost', 'timeout', 'operator-abort'];
+
+/** person: the model flags at least one concealed person; clear: it flags none;
+ * unavailable: no detection could be made (no model, inference error), never to be read as clear. */
+export type Verdict = 'person' | 'clear' | 'unavailable';
+
+export interface VehicleInfo {
+  plate?: string;
+  containerCode?: string;
+  class?: string;
+  speedKmh?: number;
+}
+
+/** Known at the start of a scan. */
+export interface ScanMeta {
+  /** Stable id; the scanner's own where it has one. */
+  scanId: string;
+  laneId: string;
+  startedAt: string;
+  /** Detector channels: rows of the image. */
+  channels: number;
+  /** 1 = single energy (high only), 2 = dual energy (high + low). */
+  energies: 1 | 2;
+  /** Pixel pitch in millimetres at the vehicle. */
+  pixelMm: number;
+  lineRateHz?: number;
+  vehicle?: VehicleInfo;
+  source: 'stream' | 'file';
+}
+
+/**
+ * A batch of consecutive lines as they arrive. Samples are line-major: line i, channel c is at
+ * `i * channels + c`. 65535 = open beam.
+ */
+export interface LineBatch {
+  scanId: string;
+  firstIndex: number;
+  count: number;
+  channels: number;
+  high: Uint16Array;
+  low?: Uint16Array;
+}
+
+/**
+ * A whole scan image. Row-major with rows = detector channels (top of vehicle first) and
+ * columns = lines: pixel (row r, line x) is at `r * width + x`.
+ */
+export interface ScanImage {
+  width: number;
+  height: number;
+  pixelMm: number;
+  high: Uint16Array;
+  low?: Uint16Array;
+  /** One byte per line (column): 1 where the line never arrived and was filled by interpolation. */
+  missing?: Uint8Array;
+}
+
+export interface CompletedScan {
+  meta: ScanMeta;
+  endedAt: string;
+  image: ScanImage;
+}
+
+/** A flagged region, in scan image pixels (x = line, y = channel). */
+export interface Region {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+  score: number;
+}
+
+export interface ModelIdentity {
+  name: string;
+  version: string;
+  sha256?: string;
+}
+
+export interface Detection {
+  score: number;
+  regions: Region[];
+  model: ModelIdentity;
+  /** The model's own alert threshold for this score (its manifest's operating point), when it has one. */
+  operatingThreshold?: number;
+  /** Wall time from the scan's last line to the detection being ready. */
+  msAfterEnd: number;
+  /** Total inference time spent on this scan. */
+  msInference: number;
+}
+
+export interface EvidenceRef {
+  name: string;
+  kind: 'scan' | 'camera';
+  contentType: string;
+  /** Path under the lane's HTTP server, e.g. /evidence/<scanId>/scan.jpg */
+  url: string;
+}
+
+/** What a lane decided about one scan: complete, aborted, or without detection. */
+export interface ScanResult {
+  scanId: string;
+  laneId: string;
+  siteId: string;
+  startedAt: string;
+  endedAt: string;
+  decidedAt: string;
+  outcome: 'completed' | 'aborted';
+  abortReason?: AbortReason;
+  abortDetail?: string;
+  verdict: Verdict;
+  /** Why the verdict is 'unavailable'. */
+  unavailableReason?: string;
+  score: number | null;
+  /** The alert threshold the verdict was decided at (absent when the model gave no score). */
+  threshold?: number;
+  regions: Region[];
+  model: ModelIdentity | null;
+  vehicle?: VehicleInfo;
+  lines: number;
+  channels: number;
+  missingLines: number;
+  evidence: EvidenceRef[];
+}
+
+export type AlertKind = 'person-suspected' | 'detection-unavailable' | 'scan-aborted' | 'test';
+export type AlertSeverity = 'critical' | 'warning' | 'info';
+
+export interface Alert {
+  alertId: string;
+  scanId: string | null;
+  laneId: string;
+  siteId: string;
+  raisedAt: string;
+  kind: AlertKind;
+  severity: AlertSeverity;
+  score: number | null;
+  regions: Region[];
+  message: string;
+  evidence: EvidenceRef[];
+}
+
+export type Disposition = 'person-found' | 'cleared-after-search' | 'false-alarm';
+export const DISPOSITIONS: readonly Disposition[] = ['person-found', 'cleared-after-search', 'false-alarm'];
+
+export interface AlertEvent {
+  eventId: string;
+  alertId: string;
+  laneId: string;
+  siteId: string;
+  at: string;
+  type: 'acknowledged' | Disposition;
+  operator: string;
+  note?: string;
+  /** Where it was done: the lane console or central command. */
+  origin: 'console' | 'central';
+}
+
+/** Health of one device or link as the lane sees it. */
+export type DeviceState = 'ok' | 'degraded' | 'stalled' | 'offline' | 'disconnected' | 'fault' | 'unavailable' | 'not-configured' | 'starting';
+
+export interface DeviceStatus {
+  /** e.g. 'scanner', 'scanner.opcua', 'scanner.filedrop', 'camera.front', 'model', 'mqtt' */
+  device: string;
+  state: DeviceState;
+  detail?: string;
+  since: string;
+  /** Extra figures a device reports (counters, interlocks, speed). */
+  info?: Record<string, string | number | boolean | null>;
+}
+
+/** Where a lane's scan session stands: idle → scanning → analysing → decided, or aborted. */
+export type ScanState = 'idle' | 'scanning' | 'analysing' | 'decided' | 'aborted';

@@ -1,0 +1,294 @@
+import { randomUUID } from 'node:crypto';
+import type { Alert, CompletedScan, Detection, EvidenceRef, ScanImage, ScanMeta, ScanResult, Verdict, VehicleInfo } from '../core/domain.js';
+import type { Detector, StreamingAnalysis } from '../core/detector.js';
+import type { EvidenceCollector } from '../core/evidence-collector.js';
+import type { EventBus } from '../core/event-bus.js';
+import type { LaneEvents } from '../core/events.js';
+import { deviceStatus } from '../core/health.js';
+import type { Logger } from '../core/logger.js';
+import { ScanSession } from './scan-session.js';
+import type { Service } from '../core/service.js';
+
+/** Alert threshold for a model that names no operating point and a lane that sets none. */
+export const DEFAULT_ALERT = 0.5;
+
+export interface Thresholds {
+  /**
+   * Scan score at or above which the verdict is 'person' and an alert is raised. Undefined: the
+   * operating point the detection's model ships with, else DEFAULT_ALERT.
+   */
+  alert?: number;
+  /** Regions scoring below this are not reported. */
+  region: number;
+}
+
+export interface LanePipelineOptions {
+  siteId: string;
+  laneId: string;
+  bus: EventBus<LaneEvents>;
+  detector: Detector;
+  thresholds: Thresholds;
+  log: Logger;
+  evidence?: EvidenceCollector;
+}
+
+/** One scan in hand: its state machine, its analysis and what was learnt of the vehicle. */
+interface ScanInHand {
+  session: ScanSession;
+  analysis: StreamingAnalysis | null;
+  analysisError: string | null;
+  vehicle: VehicleInfo;
+}
+
+/**
+ * The lane's decision loop: scanner events in, one ScanResult (and alerts) out per scan.
+ * Every scan ends in scan.decided, completed or aborted; a scan that could not be screened
+ * is 'unavailable' and raises an alert, never 'clear'. A scan being analysed keeps its own
+ * ScanSession, so the next vehicle can begin while the previous verdict is still being made.
+ */
+export class LanePipeline implements Service {
+  readonly name: string;
+  readonly #o: LanePipelineOptions;
+  /** Scans begun and not yet decided or aborted, by scan id. */
+  readonly #inHand = new Map<string, ScanInHand>();
+  /** The scan whose lines are arriving now. */
+  #open: ScanInHand | null = null;
+  /** The most recent scan (what the console shows as the lane's scan state). */
+  #latest: ScanSession = new ScanSession();
+  #unsubscribe: (() => void)[] = [];
+  #pending = new Set<Promise<void>>();
+  #decided = 0;
+  #threshold: number | undefined;
+
+  constructor(opts: LanePipelineOptions) {
+    this.#o = opts;
+    this.name = `lane-pipeline:${opts.laneId}`;
+  }
+
+  /** The state machine of the lane's most recent scan. */
+  get session(): ScanSession {
+    return this.#latest;
+  }
+
+  get decidedCount(): number {
+    return this.#decided;
+  }
+
+  async start(): Promise<void> {
+    const { bus } = this.#o;
+    const owner = this.name;
+    this.#unsubscribe = [
+      bus.on('scan.begin', owner, (m) => this.#begin(m)),
+      bus.on('scan.lines', owner, (b) => {
+        const open = this.#open;
+        if (!open || b.scanId !== open.session.scanId) return;
+        open.session.addLines(b.count);
+        open.analysis?.pushLines(b);
+      }),
+      bus.on('scan.end', owner, (s) => this.#track(this.#end(s))),
+      bus.on('scan.aborted', owner, (a) => this.#track(this.#aborted(a))),
+      bus.on('vehicle.plate', owner, (p) => {
+        const target = this.#open ?? null;
+        if (!target) return;
+        if (p.plate) target.vehicle.plate = p.plate;
+        if (p.containerCode) target.vehicle.containerCode = p.containerCode;
+      }),
+      this.#o.detector.onStatus((s) => this.#publishModelStatus(s.state === 'ready' ? undefined : s.reason)),
+    ];
+    this.#publishModelStatus(this.#o.detector.status.state === 'ready' ? undefined : this.#o.detector.status.reason);
+  }
+
+  /** Waits for scans being decided, so that their results reach the outbox before it closes. */
+  async stop(): Promise<void> {
+    for (const u of this.#unsubscribe) u();
+    this.#unsubscribe = [];
+    await Promise.allSettled([...this.#pending]);
+    for (const s of this.#inHand.values()) s.analysis?.cancel();
+  }
+
+  #track(p: Promise<void>): void {
+    this.#pending.add(p);
+    p.catch((err: unknown) => this.#o.log.error({ err }, `lane ${this.#o.laneId}: deciding a scan failed: ${(err as Error).message}`))
+      .finally(() => this.#pending.delete(p));
+  }
+
+  #publishModelStatus(reason: string | undefined): void {
+    const st = this.#o.detector.status;
+    this.#o.bus.emit(
+      'device.status',
+      reason === undefined && st.state === 'ready'
+        ? deviceStatus('model', 'ok', `${st.model.name} ${st.model.version}`)
+        : deviceStatus('model', 'unavailable', `detection unavailable: ${reason ?? 'unknown reason'}`),
+    );
+  }
+
+  #begin(meta: ScanMeta): void {
+    const open = this.#open;
+    if (open && open.session.state === 'scanning') {
+      // A new scan while one is still receiving lines means the scanner lost the previous one's end.
+      const prevId = open.session.scanId!;
+      this.#o.log.warn({ scanId: prevId, next: meta.scanId }, `scan ${prevId} still open when ${meta.scanId} began; aborting it`);
+      this.#track(this.#aborted({ scanId: prevId, laneId: this.#o.laneId, reason: 'link-lost', detail: `superseded by scan ${meta.scanId} before its end`, at: new Date().toISOString() }));
+    }
+    const session = new ScanSession();
+    session.begin(meta);
+    const scan: ScanInHand = { session, analysis: null, analysisError: null, vehicle: { ...(meta.vehicle ?? {}) } };
+    const det = this.#o.detector;
+    if (det.status.state === 'ready') {
+      try {
+        scan.analysis = det.begin(meta);
+      } catch (err) {
+        scan.analysisError = (err as Error).message;
+      }
+    }
+    this.#inHand.set(meta.scanId, scan);
+    this.#open = scan;
+    this.#latest = session;
+  }
+
+  async #end(completed: CompletedScan): Promise<void> {
+    const scan = this.#inHand.get(completed.meta.scanId);
+    if (!scan || scan.session.state !== 'scanning') {
+      this.#o.log.warn({ scanId: completed.meta.scanId, state: scan?.session.state ?? 'unknown' }, `scan-end for ${completed.meta.scanId} that is not an open scan; ignored`);
+      return;
+    }
+    const s = scan.session;
+    s.end();
+    if (this.#open === scan) this.#open = null;
+    const analysis = scan.analysis;
+    let detection: Detection | null = null;
+    let unavailable: string | null = null;
+    if (!analysis) {
+      const st = this.#o.detector.status;
+      unavailable = scan.analysisError ?? (st.state === 'unavailable' ? st.reason : 'detector was not ready when the scan began');
+    } else {
+      try {
+        detection = await analysis.finish(completed);
+      } catch (err) {
+        unavailable = `inference failed: ${(err as Error).message}`;
+        this.#o.log.error({ err, scanId: completed.meta.scanId }, `inference failed on scan ${completed.meta.scanId}`);
+      }
+    }
+    // Aborted while being analysed (e.g. a late fault): the abort was reported already.
+    if (s.state !== 'analysing') return;
+    const { thresholds } = this.#o;
+    let verdict: Verdict = 'unavailable';
+    const alert = detection ? alertThreshold(thresholds, detection) : undefined;
+    if (alert && alert.value !== this.#threshold) {
+      // Said when it is first known and whenever it changes (another model with another operating point).
+      this.#o.log.info({ threshold: alert.value, source: alert.source }, `lane ${this.#o.laneId} decides at alert threshold ${alert.value} (${alert.source})`);
+      this.#threshold = alert.value;
+    }
+    if (detection && alert) verdict = detection.score >= alert.value ? 'person' : 'clear';
+    const regions = detection ? detection.regions.filter((r) => r.score >= thresholds.region) : [];
+    const missing = completed.image.missing ? completed.image.missing.reduce((a, b) => a + b, 0) : 0;
+    const result: ScanResult = {
+      scanId: completed.meta.scanId,
+      laneId: this.#o.laneId,
+      siteId: this.#o.siteId,
+      startedAt: completed.meta.startedAt,
+      endedAt: completed.endedAt,
+      decidedAt: new Date().toISOString(),
+      outcome: 'completed',
+      verdict,
+      ...(unavailable ? { unavailableReason: unavailable } : {}),
+      score: detection ? detection.score : null,
+      ...(alert ? { threshold: alert.value } : {}),
+      regions,
+      model: detection ? detection.model : null,
+      vehicle: { ...scan.vehicle },
+      lines: completed.image.width,
+      channels: completed.image.height,
+      missingLines: missing,
+      evidence: [],
+    };
+    s.decide();
+    this.#inHand.delete(completed.meta.scanId);
+    await this.#publish(result, completed.image);
+  }
+
+  async #aborted(a: LaneEvents['scan.aborted']): Promise<void> {
+    const scan = this.#inHand.get(a.scanId);
+    if (scan) {
+      if (!scan.session.active) return; // already decided or aborted
+      scan.session.abort(a.reason);
+      scan.analysis?.cancel();
+      this.#inHand.delete(a.scanId);
+      if (this.#open === scan) this.#open = null;
+    }
+    // An abort for a scan the pipeline never saw begin (e.g. a fault before the first frame) is still reported.
+    const meta = scan?.session.meta ?? a.meta ?? null;
+    const vehicle = scan ? { ...scan.vehicle } : { ...(a.meta?.vehicle ?? {}) };
+    const result: ScanResult = {
+      scanId: a.scanId,
+      laneId: this.#o.laneId,
+      siteId: this.#o.siteId,
+      startedAt: meta?.startedAt ?? a.at,
+      endedAt: a.at,
+      decidedAt: new Date().toISOString(),
+      outcome: 'aborted',
+      abortReason: a.reason,
+      abortDetail: a.detail,
+      verdict: 'unavailable',
+      unavailableReason: `scan aborted (${a.reason}): ${a.detail}`,
+      score: null,
+      regions: [],
+      model: null,
+      vehicle,
+      lines: a.partial?.width ?? 0,
+      channels: a.partial?.height ?? meta?.channels ?? 0,
+      missingLines: a.partial?.missing ? a.partial.missing.reduce((x, y) => x + y, 0) : 0,
+      evidence: [],
+    };
+    await this.#publish(result, a.partial);
+  }
+
+  async #publish(result: ScanResult, image: ScanImage | undefined): Promise<void> {
+    if (this.#o.evidence) {
+      try {
+        result.evidence = await this.#o.evidence.collect(result, image);
+      } catch (err) {
+        this.#o.log.error({ err, scanId: result.scanId }, `evidence for scan ${result.scanId} could not be stored: ${(err as Error).message}`);
+      }
+    }
+    this.#decided++;
+    this.#o.bus.emit('scan.decided', { result, image });
+    const alert = alertFor(result);
+    if (alert) this.#o.bus.emit('alert.raised', alert);
+  }
+}
+
+/** The alert threshold a detection is decided at, and where it comes from. */
+function alertThreshold(thresholds: Thresholds, d: Detection): { value: number; source: string } {
+  if (thresholds.alert !== undefined) return { value: thresholds.alert, source: 'lanes[].thresholds.alert' };
+  if (d.operatingThreshold !== undefined) return { value: d.operatingThreshold, source: `the operating point of model ${d.model.name} ${d.model.version}` };
+  return { value: DEFAULT_ALERT, source: 'the default, as the model names no operating point' };
+}
+
+/** The alert a scan result raises, if any. Alert ids derive from the scan id so a replay is idempotent. */
+export function alertFor(result: ScanResult): Alert | null {
+  const base = {
+    scanId: result.scanId,
+    laneId: result.laneId,
+    siteId: result.siteId,
+    raisedAt: result.decidedAt,
+    score: result.score,
+    regions: result.regions,
+    evidence: result.evidence,
+  };
+  if (result.verdict === 'person') {
+    const where = result.regions.length > 0 ? `${result.regions.length} region(s)` : 'no region located: inspect the whole scan';
+    return { ...base, alertId: `${result.scanId}-person`, kind: 'person-suspected', severity: 'critical', message: `Person suspected in scan ${result.scanId} (score ${result.score?.toFixed(2)}, ${where}): search the vehicle.` };
+  }
+  if (result.outcome === 'aborted') {
+    return { ...base, alertId: `${result.scanId}-aborted`, kind: 'scan-aborted', severity: 'warning', message: `Scan ${result.scanId} aborted (${result.abortReason}): ${result.abortDetail}. The vehicle was not screened: rescan or search it.` };
+  }
+  if (result.verdict === 'unavailable') {
+    return { ...base, alertId: `${result.scanId}-unavailable`, kind: 'detection-unavailable', severity: 'critical', message: `Scan ${result.scanId} was not screened for people: ${result.unavailableReason}. Inspect the scan by eye or search the vehicle.` };
+  }
+  return null;
+}
+
+export function newId(): string {
+  return randomUUID();
+}

@@ -1,0 +1,114 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { validateConfig } from '../../../../config/load.js';
+import { createScannerServices } from '../../../../app/compose/scanner.js';
+import type { LaneContext } from '../../../../app/context.js';
+import { EventBus } from '../../../../core/event-bus.js';
+import type { LaneEvents } from '../../../../core/events.js';
+import { LaneHealth } from '../../../../pipeline/lane-health.js';
+import { silentLogger } from '../../../../core/logger.js';
+import type { Service } from '../../../../core/service.js';
+import { ScannerStreamSim } from '../../../../sim/scanner/line-stream-sim.js';
+import { ScannerOpcuaServer } from '../../../../sim/scanner/opcua-server.js';
+import { arraySource } from '../../../../sim/scanner/scan-source.js';
+import { writeFileDropScan } from '../../../../sim/scanner/file-drop-writer.js';
+import { patternScan } from '../../../helpers/line-stream.js';
+
+const dirs: string[] = [];
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const s of stops.splice(0).reverse()) await s();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function laneContext(scanner: Record<string, unknown>): LaneContext {
+  const dataDir = mkdtempSync(join(tmpdir(), 'ce-compose-'));
+  dirs.push(dataDir);
+  const config = validateConfig({ site: { id: 's1' }, dataDir, lanes: [{ id: 'lane-c', scanner }] }, 'test.yaml', {});
+  const bus = new EventBus<LaneEvents>(silentLogger());
+  return { config, lane: config.lanes[0], bus, health: new LaneHealth('lane-c'), log: silentLogger(), dataDir, http: undefined as never, metrics: undefined as never };
+}
+
+describe('createScannerServices', () => {
+  it('builds the line stream and the file drop from the lane config; both feed scans to the lane bus', async () => {
+    const sim = new ScannerStreamSim({ source: arraySource([patternScan(1, 40, 8)]), scans: 1, lineRateHz: 5000, gapMs: 0 });
+    const { port } = await sim.listenTcp(0);
+    stops.push(() => sim.stop());
+    const drop = mkdtempSync(join(tmpdir(), 'ce-compose-drop-'));
+    dirs.push(drop);
+    const ctx = laneContext({ id: 'xr1', transport: { type: 'tcp', host: '127.0.0.1', port }, fileDrop: { dir: drop, stableMs: 100, xmlFields: { plate: 'A/B' } }, reconnect: { initialMs: 20, maxMs: 100 } });
+    const ended: LaneEvents['scan.end'][] = [];
+    const status = new Map<string, string>();
+    ctx.bus.on('scan.end', 't', (s) => void ended.push(s));
+    ctx.bus.on('device.status', 't', (s) => void status.set(s.device, s.state));
+    const services: Service[] = createScannerServices(ctx);
+    expect(services.map((s) => s.name)).toEqual(['scanner-line-stream:lane-c', 'scanner-file-drop:lane-c']);
+    for (const s of services) await s.start();
+    stops.push(async () => {
+      for (const s of [...services].reverse()) await s.stop();
+    });
+    await writeFileDropScan(drop, patternScan(2, 30, 8), { scanId: 'F-1', format: 'png16' });
+    await expect.poll(() => ended.map((e) => e.meta.source).sort(), { timeout: 5000 }).toEqual(['file', 'stream']);
+    expect(status.get('xr1')).toBe('ok');
+    expect(status.get('xr1.filedrop')).toBe('ok');
+  });
+
+  it('aborts the open streamed scan when the OPC UA status enters fault (the bus wiring), once per fault', async () => {
+    // A slow scan: 2,000 lines at 200 lines/s stays open for the whole test.
+    const sim = new ScannerStreamSim({ source: arraySource([patternScan(1, 2000, 8)]), scans: 1, lineRateHz: 200, gapMs: 0 });
+    const { port } = await sim.listenTcp(0);
+    stops.push(() => sim.stop());
+    const ctx = laneContext({ id: 'xr1', transport: { type: 'tcp', host: '127.0.0.1', port }, opcua: { endpoint: 'opc.tcp://127.0.0.1:1/unused' }, reconnect: { initialMs: 20, maxMs: 100 } });
+    const begun: string[] = [];
+    const aborted: LaneEvents['scan.aborted'][] = [];
+    ctx.bus.on('scan.begin', 't', (m) => void begun.push(m.scanId));
+    ctx.bus.on('scan.aborted', 't', (a) => void aborted.push(a));
+    const services = createScannerServices(ctx);
+    expect(services.map((s) => s.name)).toEqual(['scanner-line-stream:lane-c', 'scanner-opcua-fault-abort:lane-c', 'xr1.opcua:lane-c']);
+    // The OPC UA client itself is not started here: its statuses are published by hand.
+    const started = services.filter((s) => s.name !== 'xr1.opcua:lane-c');
+    for (const s of started) await s.start();
+    stops.push(async () => {
+      for (const s of [...started].reverse()) await s.stop();
+    });
+    await expect.poll(() => begun.length, { timeout: 5000 }).toBe(1);
+    const status = (state: 'ok' | 'fault', detail: string, device = 'xr1.opcua') => ctx.bus.emit('device.status', { device, state, detail, since: new Date().toISOString() });
+    status('fault', 'a fault of another device', 'xr1.filedrop');
+    status('ok', 'scanner Scanning');
+    expect(aborted).toEqual([]);
+    status('fault', 'interlock opened: doors');
+    status('fault', 'interlock opened: doors');
+    expect(aborted.map((a) => [a.scanId, a.reason, a.detail])).toEqual([['sim-1-1', 'scanner-fault', 'interlock opened: doors']]);
+    expect(aborted[0].partial?.width).toBeGreaterThan(0);
+  });
+
+  it('against the OPC UA simulator: a fault injected during a streamed scan aborts it with scanner-fault and the fault text', async () => {
+    const opcuaSim = new ScannerOpcuaServer({ port: 0 });
+    const endpoint = await opcuaSim.start();
+    stops.push(() => opcuaSim.stop());
+    const sim = new ScannerStreamSim({ source: arraySource([patternScan(1, 4000, 8)]), scans: 1, lineRateHz: 200, gapMs: 0 });
+    const { port } = await sim.listenTcp(0);
+    stops.push(() => sim.stop());
+    const ctx = laneContext({ id: 'xr1', transport: { type: 'tcp', host: '127.0.0.1', port }, opcua: { endpoint }, reconnect: { initialMs: 20, maxMs: 100 } });
+    const begun: string[] = [];
+    const aborted: LaneEvents['scan.aborted'][] = [];
+    const opcuaStates: string[] = [];
+    ctx.bus.on('scan.begin', 't', (m) => void begun.push(m.scanId));
+    ctx.bus.on('scan.aborted', 't', (a) => void aborted.push(a));
+    ctx.bus.on('device.status', 't', (st) => void (st.device === 'xr1.opcua' && opcuaStates.push(`${st.state} ${st.info?.scannerState ?? ''}`)));
+    const services = createScannerServices(ctx);
+    for (const s of services) await s.start();
+    stops.push(async () => {
+      for (const s of [...services].reverse()) await s.stop();
+    });
+    opcuaSim.arm();
+    opcuaSim.beginScan(4);
+    await expect.poll(() => begun.length, { timeout: 5000 }).toBe(1);
+    await expect.poll(() => opcuaStates.at(-1), { timeout: 10_000 }).toBe('ok Scanning');
+    expect(aborted).toEqual([]);
+    opcuaSim.injectFault('simulated: collimator interlock opened');
+    await expect.poll(() => aborted.map((a) => [a.scanId, a.reason, a.detail]), { timeout: 5000 }).toEqual([['sim-1-1', 'scanner-fault', 'simulated: collimator interlock opened']]);
+  }, 20_000);
+});

@@ -1,0 +1,116 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readScanFile } from '../../../../inference/scan-file.js';
+import { scanImage, TINY } from '../../../helpers/inference.js';
+
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const BIN = join(ROOT, 'bin/checkpoint-edge.js');
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    execFile(process.execPath, [BIN, 'analyze', ...args], { cwd: ROOT, timeout: 20_000 }, (err, stdout, stderr) => {
+      res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const png16 = (data: Uint16Array, w: number, h: number, path: string) => sharp(data, { raw: { width: w, height: h, channels: 1 } }).toColourspace('grey16').png().toFile(path);
+
+describe('checkpoint-edge analyze (tiny fixture model)', () => {
+  let dir: string;
+  // 5 mm pitch: the dense block is at lines 200..279, channels 60..109
+  const img = scanImage(480, 160, 5, [{ x: 200, y: 60, w: 80, h: 50, a: 7 }]);
+  const clear = scanImage(480, 160, 5, []);
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ce-analyze-'));
+    await png16(img.high, img.width, img.height, join(dir, 'person.png'));
+    await png16(clear.high, clear.width, clear.height, join(dir, 'clear.png'));
+    const low = img.high.map((v) => Math.round(v * 0.8));
+    await png16(low, img.width, img.height, join(dir, 'person-low.png'));
+    const eight = new Uint8Array(img.high.length).map((_, i) => Math.round(img.high[i] / 257));
+    await sharp(eight, { raw: { width: img.width, height: img.height, channels: 1 } }).png().toFile(join(dir, 'person8.png'));
+    const clear8 = new Uint8Array(clear.high.length).map((_, i) => Math.round(clear.high[i] / 257));
+    await sharp(clear8, { raw: { width: clear.width, height: clear.height, channels: 1 } }).jpeg({ quality: 95 }).toFile(join(dir, 'clear8.jpg'));
+    // the same scan at 10 mm, said by a sidecar: half the size, boxes in its own pixels
+    const half = scanImage(240, 80, 10, [{ x: 100, y: 30, w: 40, h: 25, a: 7 }]);
+    await png16(half.high, half.width, half.height, join(dir, 'half.png'));
+    writeFileSync(join(dir, 'half.png.json'), JSON.stringify({ pixelMm: 10 }));
+    writeFileSync(join(dir, 'raw.gray'), Buffer.from(img.high.buffer));
+    execFileSync('convert', ['-size', `${img.width}x${img.height}`, '-depth', '16', '-endian', 'LSB', `gray:${join(dir, 'raw.gray')}`, join(dir, 'person.tif')]);
+    writeFileSync(join(dir, 'broken.png'), 'not a png');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('decodes a 16-bit PNG and a 16-bit TIFF to the exact 16-bit samples', async () => {
+    for (const f of ['person.png', 'person.tif']) {
+      const s = await readScanFile(join(dir, f));
+      expect(s.bitDepth).toBe(16);
+      expect(s.width).toBe(480);
+      expect(s.image).toEqual(img.high);
+    }
+  });
+
+  it('rescales 8-bit input by 257 and says so', async () => {
+    const s = await readScanFile(join(dir, 'person8.png'));
+    expect(s.bitDepth).toBe(8);
+    expect(s.image[0]).toBe(65535);
+    expect(s.image.every((v) => v % 257 === 0)).toBe(true);
+    expect(s.warnings.join()).toMatch(/8-bit/);
+  });
+
+  it('prints one JSON object per scan with regions in input pixels; a broken file fails alone', async () => {
+    const r = await cli(['--model', TINY, '--json', join(dir, 'person.png'), join(dir, 'broken.png'), join(dir, 'clear.png'), join(dir, 'half.png'), join(dir, 'person8.png'), join(dir, 'clear8.jpg'), join(dir, 'person.tif')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/broken\.png: cannot be read as an image/);
+    expect(r.stderr).toMatch(/warning: .*person8\.png: 8-bit image/);
+    const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(out.map((o) => o.file.split('/').pop())).toEqual(['person.png', 'clear.png', 'half.png', 'person8.png', 'clear8.jpg', 'person.tif']);
+    const [p, c, h, p8, c8, tif] = out;
+    expect(Object.keys(p)).toEqual(['file', 'verdict', 'score', 'regions', 'model', 'ms']);
+    expect(p.verdict).toBe('person');
+    expect(p.model).toBe('tiny-fcn 0.0.1');
+    expect(p.regions).toHaveLength(1);
+    const reg = p.regions[0];
+    expect(reg.x).toBeGreaterThanOrEqual(200 - 16);
+    expect(reg.x).toBeLessThanOrEqual(200);
+    expect(reg.x + reg.w).toBeGreaterThanOrEqual(280);
+    expect(reg.y + reg.h).toBeGreaterThanOrEqual(110);
+    expect(c.verdict).toBe('clear');
+    expect(c.regions).toEqual([]);
+    // sidecar: 10 mm pixels, so the box is in half-size coordinates
+    expect(h.verdict).toBe('person');
+    expect(h.regions[0].x).toBeGreaterThanOrEqual(100 - 8);
+    expect(h.regions[0].x + h.regions[0].w).toBeLessThanOrEqual(140 + 8);
+    expect(p8.verdict).toBe('person');
+    expect(c8.verdict).toBe('clear');
+    expect(tif.regions).toEqual(p.regions);
+  });
+
+  it('--pixel-mm overrides the pitch; --low pairs a low-energy image; plain output is one line per file', async () => {
+    const r = await cli(['--model', TINY, '--pixel-mm', '10', join(dir, 'person.png'), '--low', join(dir, 'person-low.png')]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\S*person\.png: person score .* \[480x160 at 10 mm, tiny-fcn 0\.0\.1, \d+ ms\]\n$/);
+    const bad = await cli(['--model', TINY, join(dir, 'person.png'), '--low', join(dir, 'half.png')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/half\.png: low-energy image is 240x80, the high-energy image .*person\.png is 480x160; they must match/);
+  });
+
+  it('fails with the reason when the model is unavailable, and never prints a verdict', async () => {
+    const r = await cli(['--model', join(dir, 'no-model'), '--json', join(dir, 'clear.png')]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/detection unavailable: model manifest .*no-model.*cannot be read/);
+  });
+
+  it('rejects a --low count that does not match the scans', async () => {
+    const r = await cli(['--model', TINY, '--low', join(dir, 'clear.png'), join(dir, 'person.png'), join(dir, 'clear.png')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/one --low per scan/);
+  });
+});

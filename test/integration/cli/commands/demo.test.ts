@@ -1,0 +1,52 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EmbeddedBroker } from '../../../../app/embedded-broker.js';
+import { runCli } from '../../../helpers/cli.js';
+
+/**
+ * The whole demo lane, end to end, with nothing scripted: the scanner simulator streams
+ * synthesized scans over TCP, the bridge assembles them, the shipped model decides, and the
+ * results reach an MQTT broker that central command would read.
+ */
+describe('demo lane end to end', () => {
+  const broker = new EmbeddedBroker({ port: 0 });
+  const received: { topic: string; payload: string }[] = [];
+  let client: mqtt.MqttClient;
+
+  beforeAll(async () => {
+    await broker.start();
+    client = await mqtt.connectAsync(broker.url, { protocolVersion: 4 });
+    await client.subscribeAsync('checkpoint/#', { qos: 1 });
+    client.on('message', (topic, payload) => received.push({ topic, payload: payload.toString() }));
+  });
+  afterAll(async () => {
+    await client?.endAsync();
+    await broker.stop();
+  });
+
+  it('decides every scan with the model and publishes each result on MQTT', { timeout: 120_000 }, async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'demo-e2e-'));
+    const r = await runCli(['demo', '--scans', '3', '--gap-ms', '200', '--seed', '7', '--person-share', '0.5', '--port', '0', '--mqtt-url', broker.url, '--data-dir', dataDir, '--log-level', 'warn'], { timeoutMs: 110_000 });
+    expect(r.code, r.stderr).toBe(0);
+    const summaries = r.stdout.split('\n').filter((l) => l.startsWith('scan '));
+    expect(summaries).toHaveLength(3);
+    for (const line of summaries) {
+      expect(line).toMatch(/outcome=completed verdict=(person|clear) score=\d\.\d{3}/);
+      expect(line).toMatch(/lines=[1-9]\d{2,}/);
+    }
+    const ids = summaries.map((l) => l.split(' ')[1]);
+    await expect.poll(() => received.filter((m) => m.topic === 'checkpoint/demo-site/lane-1/scan').length, { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
+    const scans = received.filter((m) => m.topic === 'checkpoint/demo-site/lane-1/scan').map((m) => JSON.parse(m.payload) as { scanId: string; verdict: string; model: { name: string } | null });
+    expect(scans.map((s) => s.scanId)).toEqual(ids);
+    for (const s of scans) expect(s.model?.name).toBe('person-fcn');
+    const persons = scans.filter((s) => s.verdict === 'person').map((s) => s.scanId);
+    const alerts = received.filter((m) => m.topic === 'checkpoint/demo-site/lane-1/alert').map((m) => JSON.parse(m.payload) as { scanId: string; kind: string });
+    expect(alerts.filter((a) => a.kind === 'person-suspected').map((a) => a.scanId)).toEqual(persons);
+    const availability = received.filter((m) => m.topic === 'checkpoint/demo-site/lane-1/availability').map((m) => m.payload);
+    expect(availability[0]).toBe('online');
+    expect(availability.at(-1)).toBe('offline');
+  });
+});

@@ -1,0 +1,67 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TINY } from '../../../helpers/inference.js';
+
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    execFile(process.execPath, [join(ROOT, 'bin/checkpoint-edge.js'), 'eval', ...args], { cwd: ROOT, timeout: 25_000 }, (err, stdout, stderr) => {
+      res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('checkpoint-edge eval (tiny fixture model, 2 synthetic test scans)', () => {
+  let out: string;
+  beforeAll(() => {
+    out = mkdtempSync(join(tmpdir(), 'ce-eval-'));
+    writeFileSync(join(out, 'MODEL_CARD.md'), '# Card\n\nIntro kept.\n\n<!-- eval:begin -->\nold figures\n<!-- eval:end -->\n\n## Limits\n\nkept too\n');
+  });
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('writes eval.json, the ROC curve, examples, and rewrites only the eval section of the card', async () => {
+    const r = await cli(['--model', TINY, '--out', out, '--count', '2', '--robust-count', '1', '--workers', '1']);
+    expect(r.stderr).toMatch(/tiny-fcn 0\.0\.1: 2 test scans from seed 2000000/);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/on 2 held-out scans: ROC AUC/);
+    const rep = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8'));
+    expect(rep.model.name).toBe('tiny-fcn');
+    expect(rep.testSet).toMatchObject({ firstSeed: 2000000, lastSeed: 2000001, count: 2, robustnessScans: 1 });
+    expect(rep.scans).toHaveLength(2);
+    expect(Object.keys(rep.robustness)).toEqual(['extra-noise', 'dead-channels', 'missing-lines', '8-bit', 'high-energy-only']);
+    expect(rep.robustness['8-bit'].scans).toBe(1);
+    const people = rep.scans.reduce((n: number, s: { peopleMatched: boolean[] }) => n + s.peopleMatched.length, 0);
+    expect(rep.overall.atOperating.people).toBe(people);
+    expect(existsSync(join(out, 'eval-roc.png'))).toBe(true);
+    const card = readFileSync(join(out, 'MODEL_CARD.md'), 'utf8');
+    expect(card).toMatch(/^# Card\n\nIntro kept\.\n\n<!-- eval:begin -->\n## Evaluation on the held-out test set/);
+    expect(card).not.toMatch(/old figures/);
+    expect(card).toMatch(/<!-- eval:end -->\n\n## Limits\n\nkept too\n$/);
+    expect(card).toMatch(/!\[ROC curve\]\(eval-roc\.png\)/);
+    // The fixture names no operating point: the lane default is the fallback 0.5, and the card says so.
+    expect(rep.thresholds.laneDefault).toEqual({ alert: 0.5, alertSource: 'fallback', region: 0.3 });
+    expect(rep.acceptance.atLaneDefault).toMatchObject({ recall: rep.overall.atLaneDefault.recall, falseAlarmRate: rep.overall.atLaneDefault.falseAlarmRate });
+    expect(card).toMatch(/\*\*At the lane's default threshold\*\* \(0\.5000, no operating point in the manifest\)/);
+    expect(card).toMatch(/\| lane default 0\.500 \(the model names no operating point\) \|/);
+  });
+
+  it('reports the figures at an alert threshold given with --alert', async () => {
+    const r = await cli(['--model', TINY, '--out', out, '--count', '1', '--robust-count', '0', '--workers', '1', '--alert', '0.25']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/at the lane default 0\.2500 \(option\)/);
+    const rep = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8'));
+    expect(rep.thresholds.laneDefault).toEqual({ alert: 0.25, alertSource: 'option', region: 0.3 });
+    expect(readFileSync(join(out, 'MODEL_CARD.md'), 'utf8')).toMatch(/\| alert 0\.250 \(--alert\) \|/);
+  });
+
+  it('refuses seeds outside the held-out test range', async () => {
+    const r = await cli(['--model', TINY, '--out', out, '--seed-start', '5']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/leave the held-out test range 2000000–2099999/);
+  });
+});

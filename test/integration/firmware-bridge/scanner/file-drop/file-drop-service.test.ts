@@ -1,0 +1,159 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FileDropService } from '../../../../../firmware-bridge/scanner/file-drop/file-drop-service.js';
+import { decodeScanImage, encodeGrey16Png } from '../../../../../firmware-bridge/scanner/file-drop/image-decode.js';
+import { ScannerTranslator } from '../../../../../firmware-bridge/scanner/translator.js';
+import { EventBus } from '../../../../../core/event-bus.js';
+import type { LaneEvents } from '../../../../../core/events.js';
+import { silentLogger } from '../../../../../core/logger.js';
+import { encodeGrey16Tiff, SIM_XML_FIELDS, writeFileDropScan } from '../../../../../sim/scanner/file-drop-writer.js';
+import { patternScan } from '../../../../helpers/line-stream.js';
+
+let dir: string;
+let svc: FileDropService | null = null;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ce-drop-'));
+});
+afterEach(async () => {
+  await svc?.stop();
+  svc = null;
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function service(o: { stableMs?: number; xmlFields?: Record<string, string> } = {}) {
+  const bus = new EventBus<LaneEvents>(silentLogger());
+  const translator = new ScannerTranslator({ laneId: 'lane-f', device: 'scanner', bus, log: silentLogger(), defaultPixelMm: 6, scanTimeoutMs: 5000 });
+  const ends: LaneEvents['scan.end'][] = [];
+  const begins: LaneEvents['scan.begin'][] = [];
+  const status: LaneEvents['device.status'][] = [];
+  bus.on('scan.end', 't', (s) => void ends.push(s));
+  bus.on('scan.begin', 't', (s) => void begins.push(s));
+  bus.on('device.status', 't', (s) => void status.push(s));
+  svc = new FileDropService({ name: 'file-drop', device: 'scanner.filedrop', dir, stableMs: o.stableMs ?? 300, pollMs: 30, defaultPixelMm: 6, translator, bus, log: silentLogger(), ...(o.xmlFields ? { xmlFields: o.xmlFields } : {}) });
+  return { svc, ends, begins, status };
+}
+
+describe('16-bit decoding', () => {
+  it('keeps all 16 bits of a grey PNG and of a grey TIFF', async () => {
+    const s = patternScan(3, 37, 11, false);
+    const png = await decodeScanImage(await encodeGrey16Png(s.high, s.width, s.height));
+    expect(png).toMatchObject({ width: 37, height: 11, fileBits: 16 });
+    expect(Buffer.from(png.pixels.buffer).equals(Buffer.from(s.high.buffer))).toBe(true);
+    expect(s.high.some((v) => v % 257 !== 0 && (v & 0xff) !== 0)).toBe(true); // values that 8 bits cannot hold
+    const tif = join(dir, 'img.tif');
+    writeFileSync(tif, encodeGrey16Tiff(s.high, s.width, s.height));
+    const t = await decodeScanImage(tif);
+    expect(t).toMatchObject({ width: 37, height: 11, fileBits: 16, format: 'tiff' });
+    expect(Buffer.from(t.pixels.buffer).equals(Buffer.from(s.high.buffer))).toBe(true);
+  });
+});
+
+describe('FileDropService', () => {
+  it('takes a PNG16 dual-energy scan with our JSON sidecar, exactly, once, and moves it to processed/', async () => {
+    const { svc, ends, begins } = service();
+    const s = patternScan(5, 90, 24);
+    await writeFileDropScan(dir, s, { scanId: 'DROP-1', format: 'png16', time: new Date('2026-03-01T10:00:00Z') });
+    await svc.start();
+    await expect.poll(() => ends.length, { timeout: 5000 }).toBe(1);
+    expect(begins[0]).toMatchObject({ scanId: 'DROP-1', source: 'file', channels: 24, energies: 2, pixelMm: 5, startedAt: '2026-03-01T10:00:00.000Z', vehicle: { plate: 'T 5' } });
+    const img = ends[0].image;
+    expect(img).toMatchObject({ width: 90, height: 24 });
+    expect(Buffer.from(img.high.buffer).equals(Buffer.from(s.high.buffer))).toBe(true);
+    expect(Buffer.from(img.low!.buffer).equals(Buffer.from(s.low!.buffer))).toBe(true);
+    expect(readdirSync(join(dir, 'processed')).sort()).toEqual(['DROP-1.json', 'DROP-1.low.png', 'DROP-1.png']);
+    await sleep(150);
+    expect(ends).toHaveLength(1);
+  });
+
+  it('takes a TIFF16 scan with our JSON sidecar, bit-exact', async () => {
+    const { svc, ends } = service();
+    const s = patternScan(9, 50, 20);
+    await writeFileDropScan(dir, s, { scanId: 'TIF-1', format: 'tiff16' });
+    await svc.start();
+    await expect.poll(() => ends.length, { timeout: 5000 }).toBe(1);
+    expect(Buffer.from(ends[0].image.high.buffer).equals(Buffer.from(s.high.buffer))).toBe(true);
+    expect(Buffer.from(ends[0].image.low!.buffer).equals(Buffer.from(s.low!.buffer))).toBe(true);
+  });
+
+  it('takes an 8-bit JPEG with vendor XML mapped by xmlFields, rescaled to 16 bits', async () => {
+    const { svc, ends, begins } = service({ xmlFields: SIM_XML_FIELDS });
+    const s = { ...patternScan(2, 64, 32, false), plate: 'B-XY 12&3', vehicleClass: 'truck' };
+    s.high.fill(40_000);
+    await writeFileDropScan(dir, s, { scanId: 'V-77', format: 'jpeg-xml', time: new Date('2026-03-02T11:00:00Z') });
+    await svc.start();
+    await expect.poll(() => ends.length, { timeout: 5000 }).toBe(1);
+    expect(begins[0]).toMatchObject({ scanId: 'V-77', startedAt: '2026-03-02T11:00:00.000Z', pixelMm: 5, energies: 1, vehicle: { plate: 'B-XY 12&3', class: 'truck' } });
+    const img = ends[0].image;
+    expect(img).toMatchObject({ width: 64, height: 32 });
+    expect(Math.abs(img.high[100] - (40_000 >> 8) * 257)).toBeLessThanOrEqual(2 * 257);
+    expect(img.high[100] % 257).toBe(0);
+    expect(existsSync(join(dir, 'processed', 'V-77.xml'))).toBe(true);
+  });
+
+  it('does not take a scan without sidecar while its image is still being written', async () => {
+    const { svc, ends } = service({ stableMs: 400 });
+    const s = patternScan(1, 80, 20, false);
+    const png = await encodeGrey16Png(s.high, s.width, s.height);
+    const file = join(dir, 'slow.png');
+    writeFileSync(file, png.subarray(0, 40));
+    await svc.start();
+    for (let k = 1; k * 40 < png.length; k++) {
+      await sleep(100); // a slow writer: the file grows every 100 ms, never quiet for 400 ms
+      appendFileSync(file, png.subarray(k * 40, (k + 1) * 40));
+      if (k >= 6) break;
+    }
+    expect(ends).toHaveLength(0);
+    expect(svc.failed).toBe(0);
+    appendFileSync(file, png.subarray(7 * 40));
+    await expect.poll(() => ends.length, { timeout: 5000 }).toBe(1);
+    expect(ends[0].meta.scanId).toBe('slow');
+    expect(Buffer.from(ends[0].image.high.buffer).equals(Buffer.from(s.high.buffer))).toBe(true);
+    expect(ends[0].meta.pixelMm).toBe(6);
+  });
+
+  it('waits for an image still being written after its sidecar (sidecar-first writers)', async () => {
+    const { svc, ends } = service({ stableMs: 400 });
+    const s = patternScan(6, 60, 20, false);
+    const png = await encodeGrey16Png(s.high, s.width, s.height);
+    writeFileSync(join(dir, 'early.json'), JSON.stringify({ scanId: 'EARLY' }));
+    writeFileSync(join(dir, 'early.png'), png.subarray(0, 100));
+    await svc.start();
+    for (let at = 100; at < png.length; at += 100) {
+      await sleep(80);
+      appendFileSync(join(dir, 'early.png'), png.subarray(at, at + 100));
+    }
+    await expect.poll(() => ends.length, { timeout: 5000 }).toBe(1);
+    expect(svc.failed).toBe(0);
+    expect(ends[0].meta.scanId).toBe('EARLY');
+    expect(Buffer.from(ends[0].image.high.buffer).equals(Buffer.from(s.high.buffer))).toBe(true);
+  });
+
+  it('moves a broken image to failed/ with a reason file, and a bad sidecar too', async () => {
+    const { svc, ends, status } = service({ stableMs: 200 });
+    writeFileSync(join(dir, 'broken.png'), Buffer.from('\x89PNG\r\n\x1a\nthis is not really a png at all'));
+    writeFileSync(join(dir, 'broken.json'), JSON.stringify({ scanId: 'BROKEN' }));
+    const s = patternScan(1, 20, 16, false);
+    writeFileSync(join(dir, 'badside.png'), await encodeGrey16Png(s.high, s.width, s.height));
+    writeFileSync(join(dir, 'badside.json'), '{"scanId": "X", "pixelMm": "wide"}');
+    await svc.start();
+    await expect.poll(() => svc.failed, { timeout: 5000 }).toBe(2);
+    expect(ends).toHaveLength(0);
+    expect(readdirSync(join(dir, 'failed')).sort()).toEqual(['badside.json', 'badside.png', 'badside.reason.txt', 'broken.json', 'broken.png', 'broken.reason.txt']);
+    expect(readFileSync(join(dir, 'failed', 'broken.reason.txt'), 'utf8')).toMatch(/cannot decode the scan image/);
+    expect(readFileSync(join(dir, 'failed', 'badside.reason.txt'), 'utf8')).toMatch(/pixelMm "wide" is not a pixel pitch/);
+    expect(status.at(-1)).toMatchObject({ device: 'scanner.filedrop', state: 'ok', info: { failed: 2, taken: 0 } });
+  });
+
+  it('reports a missing drop folder as a fault and recovers when it appears', async () => {
+    rmSync(dir, { recursive: true });
+    const { svc, status } = service();
+    await svc.start();
+    await expect.poll(() => status.at(-1)?.state).toBe('fault');
+    expect(status.at(-1)?.detail).toMatch(/does not exist/);
+    mkdirSync(dir);
+    await expect.poll(() => status.at(-1)?.state).toBe('ok');
+  });
+});

@@ -1,0 +1,87 @@
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateConfig } from '../../../../config/load.js';
+import type { Lane } from '../../../../app/context.js';
+import type { AlertEvent } from '../../../../core/domain.js';
+import { alertFor } from '../../../../pipeline/lane-pipeline.js';
+import { silentLogger } from '../../../../core/logger.js';
+import type { Service } from '../../../../core/service.js';
+import { fakeScan, haveMosquitto, MosquittoBroker, mqttSite, siteConfig, waitFor } from './helpers.js';
+
+const root = join(import.meta.dirname, '../../../..');
+
+function cli(args: string[]): ChildProcessWithoutNullStreams & { text: () => string } {
+  const child = spawn(process.execPath, ['bin/checkpoint-edge.js', 'central', ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1' } });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  return Object.assign(child, { text: () => out });
+}
+
+async function exitCode(child: ReturnType<typeof cli>): Promise<number> {
+  if (child.exitCode !== null) return child.exitCode;
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? -1)));
+}
+
+describe.skipIf(!haveMosquitto)('checkpoint-edge central', () => {
+  const broker = new MosquittoBroker();
+  const running: Service[] = [];
+  let lane: Lane;
+  const events: AlertEvent[] = [];
+
+  beforeAll(async () => {
+    await broker.start();
+    const config = validateConfig(siteConfig({ url: broker.url, dataDir: mkdtempSync(join(tmpdir(), 'mqtt-central-')), lanes: ['lane-1'], site: 'site-c' }));
+    const s = mqttSite(config, silentLogger());
+    lane = s.lanes[0];
+    lane.bus.on('alert.event', 'test', (e) => void events.push(e));
+    for (const svc of s.services) {
+      await svc.start();
+      running.push(svc);
+    }
+    await waitFor('the lane online', () => lane.health.get('mqtt')?.state === 'ok');
+  });
+  afterAll(async () => {
+    for (const s of running.reverse()) await s.stop();
+    await broker.stop();
+  });
+
+  it('watches alerts and health live, and acknowledges and dispositions typed commands remotely', async () => {
+    const watch = cli(['--mqtt-url', broker.url, '--operator', 'hq-bob']);
+    try {
+      await waitFor('the watch to start', () => watch.text().includes('central: watching'), 20_000);
+      await waitFor('the retained availability and health', () => watch.text().includes('site-c/lane-1 ONLINE') && watch.text().includes('site-c/lane-1 HEALTH'));
+      const result = fakeScan('site-c', 'lane-1', 7, 'person');
+      lane.bus.emit('scan.decided', { result });
+      lane.bus.emit('alert.raised', alertFor(result)!);
+      await waitFor('the alert line', () => watch.text().includes('site-c/lane-1 ALERT CRITICAL person-suspected lane-1-scan-00007-person'));
+      expect(watch.text()).toContain('evidence: https://lane.example:8080/evidence/lane-1-scan-7/scan.jpg');
+      watch.stdin.write('ack lane-1-scan-00007-person on our way\n');
+      await waitFor('the ack event line', () => watch.text().includes('EVENT lane-1-scan-00007-person acknowledged by hq-bob (central): on our way'));
+      expect(watch.text()).toMatch(/RESPONSE ack \[[0-9a-f-]+\] ok/);
+      watch.stdin.write('dispose site-c/lane-1 lane-1-scan-00007-person sneezing\n');
+      await waitFor('a refusal said plainly', () => watch.text().includes('expected one of person-found'));
+      watch.stdin.write('dispose site-c/lane-1 lane-1-scan-00007-person person-found two adults\n');
+      await waitFor('the disposition event line', () => watch.text().includes('EVENT lane-1-scan-00007-person person-found by hq-bob (central): two adults'));
+      expect(events.map((e) => [e.type, e.origin, e.operator])).toEqual([['acknowledged', 'central', 'hq-bob'], ['person-found', 'central', 'hq-bob']]);
+      watch.stdin.write('quit\n');
+      expect(await exitCode(watch)).toBe(0);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\ncentral printed:\n${watch.text()}`);
+    } finally {
+      watch.kill('SIGKILL');
+    }
+  });
+
+  it('sends one command and exits 0 on ok, 1 on an error answer', async () => {
+    const ok = cli(['status', '--mqtt-url', broker.url, '--site', 'site-c', '--lane', 'lane-1']);
+    expect(await exitCode(ok)).toBe(0);
+    expect(ok.text()).toContain('site-c/lane-1 status: ok {"schemaVersion":1');
+    const bad = cli(['ack', 'no-such-alert', '--mqtt-url', broker.url, '--site', 'site-c', '--lane', 'lane-1', '--operator', 'hq']);
+    expect(await exitCode(bad)).toBe(1);
+    expect(bad.text()).toContain('ERROR: no alert no-such-alert was raised on lane lane-1');
+  });
+});

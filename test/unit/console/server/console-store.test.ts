@@ -1,0 +1,79 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConsoleStore } from '../../../../console/server/console-store.js';
+import type { Alert, AlertEvent, ScanResult } from '../../../../core/domain.js';
+import { alertFor } from '../../../../pipeline/lane-pipeline.js';
+
+function result(scanId: string, o: Partial<ScanResult> = {}): ScanResult {
+  return {
+    scanId, laneId: 'lane-1', siteId: 's', startedAt: '2026-01-14T10:00:00.000Z', endedAt: '2026-01-14T10:00:10.000Z', decidedAt: '2026-01-14T10:00:11.000Z',
+    outcome: 'completed', verdict: 'clear', score: 0.1, regions: [], model: { name: 'm', version: '1' }, vehicle: {}, lines: 100, channels: 64, missingLines: 0, evidence: [], ...o,
+  };
+}
+
+function event(alertId: string, type: AlertEvent['type'], o: Partial<AlertEvent> = {}): AlertEvent {
+  return { eventId: `${alertId}-${type}-${o.origin ?? 'console'}`, alertId, laneId: 'lane-1', siteId: 's', at: '2026-01-14T10:01:00.000Z', type, operator: 'alice', origin: 'console', ...o };
+}
+
+let store: ConsoleStore;
+beforeEach(() => {
+  store = new ConsoleStore(':memory:');
+});
+afterEach(() => store.close());
+
+describe('ConsoleStore scan history', () => {
+  it('finds scans by plate (any part, any case), verdict, lane and time, newest first', () => {
+    store.recordScan(result('A', { startedAt: '2026-01-14T09:00:00.000Z', vehicle: { plate: 'AB-123-CD' } }));
+    store.recordScan(result('B', { startedAt: '2026-01-14T10:00:00.000Z', verdict: 'person', score: 0.9, vehicle: { plate: 'ZZ-999-XY' } }));
+    store.recordScan(result('C', { startedAt: '2026-01-14T11:00:00.000Z', laneId: 'lane-2', verdict: 'unavailable', score: null, vehicle: { containerCode: 'MSCU1234565' } }));
+    const ids = (q: Parameters<ConsoleStore['listScans']>[0]) => store.listScans(q).map((r) => r.result.scanId);
+    expect(ids({})).toEqual(['C', 'B', 'A']);
+    expect(ids({ plate: 'ab-123' })).toEqual(['A']);
+    expect(ids({ plate: 'mscu' })).toEqual(['C']);
+    expect(ids({ plate: '%' })).toEqual([]);
+    expect(ids({ verdict: 'person' })).toEqual(['B']);
+    expect(ids({ laneId: 'lane-2' })).toEqual(['C']);
+    expect(ids({ from: '2026-01-14T09:30:00.000Z', to: '2026-01-14T10:30:00.000Z' })).toEqual(['B']);
+    expect(ids({ limit: 1 })).toEqual(['C']);
+    expect(store.getScan('B', 'lane-1')?.verdict).toBe('person');
+    expect(store.getScan('B', 'lane-2')).toBeNull();
+    expect(store.pruneScans('2026-01-14T10:00:00.000Z')).toBe(1);
+    expect(ids({})).toEqual(['C', 'B']);
+  });
+});
+
+describe('ConsoleStore alerts', () => {
+  const alert = (): Alert => alertFor(result('P', { verdict: 'person', score: 0.9, regions: [{ x: 1, y: 2, w: 3, h: 4, score: 0.9 }] }))!;
+
+  it('goes new -> acknowledged -> closed, shows on the scan row, and ignores a replayed event', () => {
+    store.recordScan(result('P', { verdict: 'person' }));
+    store.recordAlert(alert());
+    expect(store.getAlert('P-person')?.state).toBe('new');
+    expect(store.applyEvent(event('P-person', 'acknowledged')).applied).toBe(true);
+    expect(store.getAlert('P-person')).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'alice', acknowledgedOrigin: 'console' });
+    const r = store.applyEvent(event('P-person', 'person-found', { note: 'two adults' }));
+    expect(r.record).toMatchObject({ state: 'closed', disposition: 'person-found', note: 'two adults', dispositionBy: 'alice' });
+    expect(store.applyEvent(event('P-person', 'person-found', { note: 'two adults' })).applied).toBe(false);
+    expect(store.getAlert('P-person')?.events.map((e) => e.type)).toEqual(['acknowledged', 'person-found']);
+    expect(store.listScans()[0]).toMatchObject({ alertId: 'P-person', alertState: 'closed', disposition: 'person-found' });
+    expect(store.listAlerts({ openOnly: true })).toEqual([]);
+    // A replay of the alert (same id) keeps what was done about it.
+    store.recordAlert(alert());
+    expect(store.getAlert('P-person')?.state).toBe('closed');
+  });
+
+  it('takes a disposition from central without an acknowledgement, and keeps events for unknown alerts', () => {
+    store.recordAlert(alert());
+    store.applyEvent(event('P-person', 'false-alarm', { origin: 'central', operator: 'hq' }));
+    expect(store.getAlert('P-person')).toMatchObject({ state: 'closed', acknowledgedBy: 'hq', acknowledgedOrigin: 'central', dispositionOrigin: 'central' });
+    expect(store.applyEvent(event('nope', 'acknowledged'))).toEqual({ applied: true, record: null });
+  });
+
+  it('writes the audit log, newest first, filtered by user and action', () => {
+    store.audit({ user: 'alice', role: 'operator', action: 'login', ip: '127.0.0.1' });
+    store.audit({ user: 'mallory', action: 'login', ok: false, detail: { reason: 'wrong password' } });
+    store.audit({ user: 'alice', role: 'operator', action: 'acknowledge-alert', target: 'P-person' });
+    expect(store.listAudit().map((e) => e.action)).toEqual(['acknowledge-alert', 'login', 'login']);
+    expect(store.listAudit({ user: 'mallory' })[0]).toMatchObject({ ok: false, detail: { reason: 'wrong password' } });
+    expect(store.listAudit({ action: 'login', limit: 1 })).toHaveLength(1);
+  });
+});

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { applyVariant } from '../../../eval/variants.js';
+import { scanImage } from '../../helpers/inference.js';
+
+describe('robustness variants', () => {
+  const img = scanImage(120, 40, 5, [{ x: 30, y: 10, w: 20, h: 20, a: 3 }], true);
+
+  it('8-bit: every sample a multiple of 257, within half a step of the original', () => {
+    const v = applyVariant(img, '8-bit', 1, 50_000);
+    expect(v.high.every((x) => x % 257 === 0)).toBe(true);
+    expect(v.low!.every((x) => x % 257 === 0)).toBe(true);
+    expect(v.high.every((x, i) => Math.abs(x - img.high[i]) <= 129)).toBe(true);
+  });
+
+  it('dead channels: 8 rows read 0 in both energies', () => {
+    const v = applyVariant(img, 'dead-channels', 1, 50_000);
+    const dead = [];
+    for (let r = 0; r < img.height; r++) if (v.high.subarray(r * 120, (r + 1) * 120).every((x) => x === 0)) dead.push(r);
+    expect(dead.length).toBe(8);
+    for (const r of dead) expect(v.low!.subarray(r * 120, (r + 1) * 120).every((x) => x === 0)).toBe(true);
+  });
+
+  it('missing lines: 40 lines flagged and filled between their neighbours', () => {
+    const v = applyVariant(img, 'missing-lines', 3, 50_000);
+    const flagged = [...v.missing!].reduce((a, b) => a + b, 0);
+    expect(flagged).toBe(40);
+    const x = v.missing!.findIndex((m, i) => m === 1 && v.missing![i - 1] === 0);
+    expect(x).toBeGreaterThan(0);
+    // a filled value lies between the present neighbours' values
+    let b = x;
+    while (v.missing![b]) b++;
+    for (let r = 0; r < img.height; r++) {
+      const lo = Math.min(img.high[r * 120 + x - 1], img.high[r * 120 + b]);
+      const hi = Math.max(img.high[r * 120 + x - 1], img.high[r * 120 + b]);
+      expect(v.high[r * 120 + x]).toBeGreaterThanOrEqual(lo);
+      expect(v.high[r * 120 + x]).toBeLessThanOrEqual(hi);
+    }
+  });
+
+  it('extra noise: deterministic per seed, zero mean, larger where there is more signal', () => {
+    const a = applyVariant(img, 'extra-noise', 5, 50_000);
+    const b = applyVariant(img, 'extra-noise', 5, 50_000);
+    expect(a.high).toEqual(b.high);
+    let sum = 0, n = 0;
+    for (let i = 0; i < img.high.length; i++) if (img.high[i] < 65535) (sum += a.high[i] - img.high[i]), n++;
+    expect(Math.abs(sum / n)).toBeLessThan(30);
+    expect(a.high.some((x, i) => x !== img.high[i])).toBe(true);
+  });
+
+  it('high energy only drops the low plane', () => {
+    const v = applyVariant(img, 'high-energy-only', 1, 50_000);
+    expect(v.low).toBeUndefined();
+    expect(v.high).toBe(img.high);
+  });
+});

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { parseXml, selectPath } from '../../../../../firmware-bridge/scanner/file-drop/xml.js';
+import { parseJsonSidecar, parseXmlSidecar } from '../../../../../firmware-bridge/scanner/file-drop/sidecar.js';
+
+const VENDOR = `<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE ScanInfo>
+<!-- exported by the scanner -->
+<v:ScanInfo xmlns:v="urn:vendor" version="2">
+  <v:Scan id="S-9">
+    <Time>2026-02-03T04:05:06Z</Time>
+    <Pitch unit="mm">4.5</Pitch>
+  </v:Scan>
+  <Vehicle><LicensePlate><![CDATA[AB <12>]]></LicensePlate><Kind>bus &amp; coach</Kind><Empty/></Vehicle>
+</v:ScanInfo>`;
+
+describe('XML reader', () => {
+  it('reads elements, attributes, CDATA, entities and prefixed names by simple paths', () => {
+    const root = parseXml(VENDOR);
+    expect(selectPath(root, 'ScanInfo/Scan/@id')).toBe('S-9');
+    expect(selectPath(root, 'v:ScanInfo/v:Scan/Time')).toBe('2026-02-03T04:05:06Z');
+    expect(selectPath(root, 'ScanInfo/Vehicle/LicensePlate')).toBe('AB <12>');
+    expect(selectPath(root, 'ScanInfo/Vehicle/Kind')).toBe('bus & coach');
+    expect(selectPath(root, 'ScanInfo/Vehicle/Empty')).toBe('');
+    expect(selectPath(root, 'ScanInfo/Nope')).toBeUndefined();
+    expect(selectPath(root, 'Other/Vehicle')).toBeUndefined();
+    expect(parseXml('<a>&#65;&#x42;</a>').text).toBe('AB');
+  });
+
+  it('rejects malformed XML with where it failed', () => {
+    expect(() => parseXml('<a><b></a>')).toThrow(/closing tag <\/a> does not match <b>/);
+    expect(() => parseXml('<a>')).toThrow(/not closed/);
+    expect(() => parseXml('<a>&bogus;</a>')).toThrow(/unknown entity/);
+    expect(() => parseXml('<!DOCTYPE a [<!ENTITY x "y">]><a/>')).toThrow(/DTD/);
+    expect(() => parseXml('<a/><b/>')).toThrow(/more than one root/);
+  });
+
+  it('maps vendor XML to sidecar fields', () => {
+    const info = parseXmlSidecar(VENDOR, 'v.xml', { scanId: 'ScanInfo/Scan/@id', time: 'ScanInfo/Scan/Time', pixelMm: 'ScanInfo/Scan/Pitch', plate: 'ScanInfo/Vehicle/LicensePlate', vehicle: 'ScanInfo/Vehicle/Kind' });
+    expect(info).toEqual({ scanId: 'S-9', time: '2026-02-03T04:05:06.000Z', pixelMm: 4.5, vehicle: { plate: 'AB <12>', class: 'bus & coach' } });
+    expect(() => parseXmlSidecar(VENDOR, 'v.xml', { time: 'ScanInfo/Vehicle/Kind' })).toThrow(/v.xml: time \(ScanInfo\/Vehicle\/Kind\) "bus & coach" is not a date/);
+  });
+
+  it('reads our JSON sidecar', () => {
+    expect(parseJsonSidecar('{"scanId":"A","time":"2026-01-01T00:00:00Z","pixelMm":5,"vehicle":{"plate":"P 1","class":"car"}}', 'a.json')).toEqual({ scanId: 'A', time: '2026-01-01T00:00:00.000Z', pixelMm: 5, vehicle: { plate: 'P 1', class: 'car' } });
+    expect(() => parseJsonSidecar('{"scanId":', 'a.json')).toThrow(/a.json: not valid JSON/);
+  });
+});

@@ -1,0 +1,209 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { LineAssembler, transpose } from '../../../../firmware-bridge/scanner/line-assembler.js';
+import { decodePayload, encodeFrame, type Frame, type FrameBody, type LineBody } from '../../../../firmware-bridge/scanner/protocol/frames.js';
+import { ScannerTranslator } from '../../../../firmware-bridge/scanner/translator.js';
+import { EventBus } from '../../../../core/event-bus.js';
+import type { LaneEvents } from '../../../../core/events.js';
+import { silentLogger } from '../../../../core/logger.js';
+
+const C = 5;
+const hi = (x: number, c: number) => (x * 1000 + c * 7 + 1) & 0xffff;
+const lo = (x: number, c: number) => (50_000 - x * 10 - c) & 0xffff;
+
+function frame(body: FrameBody | LineBody, seq = 0): Frame {
+  const bytes = encodeFrame(body, seq);
+  const names: Record<number, Frame['type']> = { 1: 'hello', 2: 'status', 3: 'scanBegin', 4: 'line', 5: 'scanEnd', 6: 'fault', 7: 'heartbeat' };
+  return decodePayload(names[bytes[3]] as never, bytes, { seq, offset: 0, bytes });
+}
+const lineF = (x: number, key = 1) =>
+  frame({ type: 'line', scanKey: key, lineIndex: x, channels: C, energyMask: 3, high: Uint16Array.from({ length: C }, (_, c) => hi(x, c)), low: Uint16Array.from({ length: C }, (_, c) => lo(x, c)) });
+const begin = (key = 1, extra: Partial<FrameBody> = {}) =>
+  frame({ type: 'scanBegin', scanKey: key, channels: C, energies: 2, pixelMm: 4, lineRateHz: 300, expectedLines: 0, startedAtMs: Date.UTC(2026, 0, 2, 3, 4, 5), speedKmh: 5, scanId: '', plate: 'XY 1', containerCode: '', vehicleClass: '', ...extra } as FrameBody);
+const end = (key = 1, lineCount = 0, outcome: 'complete' | 'aborted-by-host' | 'aborted-by-scanner' = 'complete') => frame({ type: 'scanEnd', scanKey: key, lineCount, outcome, endedAtMs: Date.now() });
+
+function setup(timeoutMs = 1000) {
+  const bus = new EventBus<LaneEvents>(silentLogger());
+  const ev: { name: string; payload: unknown }[] = [];
+  for (const name of ['scan.begin', 'scan.lines', 'scan.end', 'scan.aborted', 'device.status'] as const) bus.on(name, 'test', (p) => void ev.push({ name, payload: p }));
+  const t = new ScannerTranslator({ laneId: 'lane-1', device: 'scanner', bus, log: silentLogger(), defaultPixelMm: 5, scanTimeoutMs: timeoutMs, batchLines: 4, batchMs: 20 });
+  const of = <K extends keyof LaneEvents>(name: K) => ev.filter((e) => e.name === name).map((e) => e.payload as LaneEvents[K]);
+  return { t, ev, of };
+}
+
+describe('transpose', () => {
+  it('turns line-major into row-major', () => {
+    const lm = Uint16Array.from({ length: 3 * 70 }, (_, i) => i);
+    const rm = transpose(lm, 3, 70);
+    for (let x = 0; x < 3; x++) for (let c = 0; c < 70; c++) expect(rm[c * 3 + x]).toBe(lm[x * 70 + c]);
+  });
+});
+
+describe('ScannerTranslator + LineAssembler', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('builds the row-major dual-energy image, batches lines, and emits begin/lines/end', () => {
+    const { t, of } = setup();
+    t.link('up', 'tcp 127.0.0.1:1');
+    t.frame(begin());
+    for (let x = 0; x < 10; x++) t.frame(lineF(x));
+    t.frame(end(1, 10));
+    const [meta] = of('scan.begin');
+    expect(meta).toMatchObject({ laneId: 'lane-1', channels: C, energies: 2, pixelMm: 4, source: 'stream', vehicle: { plate: 'XY 1', speedKmh: 5 }, startedAt: '2026-01-02T03:04:05.000Z' });
+    expect(meta.scanId).toBe('scanner-20260102T030405Z-1');
+    const batches = of('scan.lines');
+    expect(batches.map((b) => [b.firstIndex, b.count])).toEqual([[0, 4], [4, 4], [8, 2]]);
+    expect(batches[1].high[1 * C + 2]).toBe(hi(5, 2));
+    expect(batches[2].low![C + 4]).toBe(lo(9, 4));
+    const [scan] = of('scan.end');
+    expect(scan.image).toMatchObject({ width: 10, height: C, pixelMm: 4 });
+    for (let x = 0; x < 10; x++) for (let c = 0; c < C; c++) {
+      expect(scan.image.high[c * 10 + x]).toBe(hi(x, c));
+      expect(scan.image.low![c * 10 + x]).toBe(lo(x, c));
+    }
+    expect([...scan.image.missing!]).toEqual(new Array(10).fill(0));
+  });
+
+  it('flushes a partial batch after batchMs', () => {
+    const { t, of } = setup();
+    t.frame(begin());
+    t.frame(lineF(0));
+    expect(of('scan.lines')).toHaveLength(0);
+    vi.advanceTimersByTime(25);
+    expect(of('scan.lines').map((b) => b.count)).toEqual([1]);
+  });
+
+  it('marks missing lines and fills them by interpolation; a late line replaces its fill', () => {
+    const { t, of } = setup();
+    t.frame(begin());
+    for (const x of [1, 2, 5, 3]) t.frame(lineF(x));
+    t.frame(end(1, 8));
+    const img = of('scan.end')[0].image;
+    expect(img.width).toBe(8);
+    expect([...img.missing!]).toEqual([1, 0, 0, 0, 1, 0, 1, 1]);
+    const px = (x: number, c: number) => img.high[c * 8 + x];
+    expect(px(0, 2)).toBe(hi(1, 2)); // leading gap: copy of the first line
+    expect(px(3, 1)).toBe(hi(3, 1)); // late line: real data
+    expect(px(4, 1)).toBe(Math.round(hi(2, 1) + ((hi(5, 1) - hi(2, 1)) * 2) / 3)); // interpolated between 2 and 5
+    expect(px(7, 0)).toBe(hi(5, 0)); // trailing: copy of the last line
+    expect(t.counters).toMatchObject({ lateLines: 1, missingLines: 4, scansCompleted: 1 });
+  });
+
+  it('aborts with scanner-fault on a fault frame, with the partial image', () => {
+    const { t, of } = setup();
+    t.link('up', 'tcp');
+    t.frame(begin());
+    for (let x = 0; x < 3; x++) t.frame(lineF(x));
+    t.frame(frame({ type: 'fault', scanKey: 1, code: 17, text: 'collimator interlock' }));
+    const [a] = of('scan.aborted');
+    expect(a).toMatchObject({ reason: 'scanner-fault', laneId: 'lane-1' });
+    expect(a.detail).toContain('fault 17: collimator interlock');
+    expect(a.partial!.width).toBe(3);
+    expect(a.partial!.high[2 * 3 + 1]).toBe(hi(1, 2));
+    expect(of('device.status').at(-1)).toMatchObject({ device: 'scanner', state: 'fault' });
+  });
+
+  it('aborts the open scan with scanner-fault and the fault text on a fault reported over OPC UA; nothing when no scan is open', () => {
+    const { t, of } = setup();
+    t.link('up', 'tcp');
+    t.scannerFault('interlock opened: doors');
+    expect(of('scan.aborted')).toEqual([]);
+    t.frame(begin());
+    for (let x = 0; x < 3; x++) t.frame(lineF(x));
+    t.scannerFault('interlock opened: doors');
+    const [a] = of('scan.aborted');
+    expect(a).toMatchObject({ reason: 'scanner-fault', detail: 'interlock opened: doors', scanId: 'scanner-20260102T030405Z-1' });
+    expect(a.partial!.width).toBe(3);
+    expect(t.openScanId).toBeNull();
+    // Lines still in flight for the aborted scan do not reopen it.
+    t.frame(lineF(3));
+    expect(of('scan.begin')).toHaveLength(1);
+    t.scannerFault('again');
+    expect(of('scan.aborted')).toHaveLength(1);
+  });
+
+  it('aborts with link-lost when the link drops and reports disconnected, then ok again', () => {
+    const { t, of } = setup();
+    t.link('up', 'tcp');
+    t.frame(begin());
+    t.frame(lineF(0));
+    t.link('down', 'connection reset');
+    expect(of('scan.aborted')[0]).toMatchObject({ reason: 'link-lost' });
+    expect(of('device.status').at(-1)).toMatchObject({ state: 'disconnected', detail: 'connection reset' });
+    t.link('up', 'tcp again');
+    expect(of('device.status').at(-1)).toMatchObject({ state: 'ok' });
+    expect(of('device.status').at(-1)!.info).toMatchObject({ scansAborted: 1 });
+  });
+
+  it('aborts with timeout when lines stop for scanTimeoutMs', () => {
+    const { t, of } = setup(1000);
+    t.frame(begin());
+    t.frame(lineF(0));
+    vi.advanceTimersByTime(600);
+    t.frame(lineF(1));
+    vi.advanceTimersByTime(600);
+    expect(of('scan.aborted')).toHaveLength(0);
+    vi.advanceTimersByTime(500);
+    const [a] = of('scan.aborted');
+    expect(a.reason).toBe('timeout');
+    expect(a.partial!.width).toBe(2);
+  });
+
+  it('reports operator aborts, a missing scan-end, and a scan with no lines as aborted', () => {
+    const { t, of } = setup();
+    t.frame(begin(1, { scanId: 'A' }));
+    t.frame(lineF(0, 1));
+    t.frame(end(1, 1, 'aborted-by-host'));
+    t.frame(begin(2, { scanId: 'B' }));
+    t.frame(lineF(0, 2));
+    t.frame(begin(3, { scanId: 'C' }));
+    t.frame(end(3, 0));
+    expect(of('scan.aborted').map((a) => [a.scanId, a.reason])).toEqual([['A', 'operator-abort'], ['B', 'link-lost'], ['C', 'scanner-fault']]);
+    expect(of('scan.end')).toHaveLength(0);
+  });
+
+  it('opens a scan from a line whose scan-begin was lost, but not after its end', () => {
+    const { t, of } = setup();
+    t.frame(lineF(0, 9));
+    t.frame(lineF(1, 9));
+    t.frame(end(9, 2));
+    t.frame(lineF(2, 9));
+    expect(of('scan.begin')[0]).toMatchObject({ channels: C, energies: 2, pixelMm: 5 });
+    expect(of('scan.end')[0].image.width).toBe(2);
+    expect(t.counters.droppedLines).toBe(1);
+  });
+
+  it('reuses its storage across scans of other shapes without leaking old pixels', () => {
+    const asm = new LineAssembler({ batchLines: 4, batchMs: 10, timeoutMs: 1000, maxLines: 1000, onBatch: () => {}, onTimeout: () => {} });
+    const line = (C: number, planes: number, v: number) => new Uint8Array(Uint16Array.from({ length: C * planes }, (_, i) => v + i).buffer);
+    asm.begin({ channels: 6, energies: 2, pixelMm: 5, expectedLines: 10 });
+    for (let x = 0; x < 10; x++) asm.addLine(x, 6, 3, line(6, 2, 60_000));
+    asm.finish(10);
+    asm.begin({ channels: 4, energies: 1, pixelMm: 5, expectedLines: 0 });
+    asm.addLine(0, 4, 1, line(4, 1, 100));
+    asm.addLine(3, 4, 1, line(4, 1, 400));
+    const img = asm.finish(5);
+    expect(img.low).toBeUndefined();
+    expect([...img.missing!]).toEqual([0, 1, 1, 0, 1]);
+    // row 0: 100, interpolated 200 and 300, 400, then the copy of the last line
+    expect([...img.high.subarray(0, 5)]).toEqual([100, 200, 300, 400, 400]);
+    expect(Math.max(...img.high)).toBeLessThan(1000);
+  });
+
+  it('bounds memory: rejects line indexes beyond maxLines', () => {
+    const asm = new LineAssembler({ batchLines: 8, batchMs: 10, timeoutMs: 1000, maxLines: 100, onBatch: () => {}, onTimeout: () => {} });
+    asm.begin({ channels: 2, energies: 1, pixelMm: 5, expectedLines: 0 });
+    expect(asm.addLine(100, 2, 1, new Uint8Array(4))).toBe('out-of-range');
+    expect(asm.addLine(99, 2, 1, new Uint8Array(4))).toBe('added');
+    expect(asm.addLine(5, 3, 1, new Uint8Array(6))).toBe('shape');
+    expect(asm.finish(1_000_000).width).toBe(100);
+  });
+
+  it('emits file scans as begin + end with source file', () => {
+    const { t, of } = setup();
+    const image = { width: 2, height: 1, pixelMm: 5, high: new Uint16Array([1, 2]) };
+    t.fileScan({ scanId: 'F1', startedAt: '2026-01-01T00:00:00.000Z', channels: 1, energies: 1, pixelMm: 5 }, image, '2026-01-01T00:00:01.000Z');
+    expect(of('scan.begin')[0]).toMatchObject({ scanId: 'F1', source: 'file', laneId: 'lane-1' });
+    expect(of('scan.end')[0].image).toBe(image);
+  });
+});

@@ -1,0 +1,260 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import type { Detector, DetectorStatus, StreamingAnalysis } from '../../../core/detector.js';
+import { UnavailableDetector } from '../../../core/detector.js';
+import type { Alert, CompletedScan, Detection, LineBatch, ScanMeta, ScanResult } from '../../../core/domain.js';
+import { EventBus } from '../../../core/event-bus.js';
+import type { LaneEvents } from '../../../core/events.js';
+import { LaneHealth } from '../../../pipeline/lane-health.js';
+import { DEFAULT_ALERT, LanePipeline, type Thresholds } from '../../../pipeline/lane-pipeline.js';
+import { createLogger, silentLogger } from '../../../core/logger.js';
+
+const CH = 4;
+const meta = (scanId: string): ScanMeta => ({ scanId, laneId: 'l1', startedAt: '2026-01-01T00:00:00.000Z', channels: CH, energies: 1, pixelMm: 5, source: 'stream' });
+const batch = (scanId: string, first: number, count: number): LineBatch => ({ scanId, firstIndex: first, count, channels: CH, high: new Uint16Array(count * CH).fill(30000) });
+const completed = (scanId: string, lines: number): CompletedScan => ({
+  meta: meta(scanId),
+  endedAt: '2026-01-01T00:00:05.000Z',
+  image: { width: lines, height: CH, pixelMm: 5, high: new Uint16Array(lines * CH).fill(30000), missing: new Uint8Array(lines) },
+});
+
+/** A detector double that returns a fixed detection and records what it was fed. */
+class ScriptedDetector implements Detector {
+  status: DetectorStatus = { state: 'ready', model: { name: 'test', version: '1' } };
+  fed = 0;
+  cancelled = 0;
+  constructor(private readonly result: Detection | Error) {}
+  onStatus() {
+    return () => {};
+  }
+  begin(): StreamingAnalysis {
+    return {
+      pushLines: (b) => void (this.fed += b.count),
+      finish: async () => {
+        if (this.result instanceof Error) throw this.result;
+        return this.result;
+      },
+      cancel: () => void this.cancelled++,
+    };
+  }
+}
+
+/** A detector whose analyses finish only when the test releases them, in order. */
+function heldDetector() {
+  const releases: ((d: Detection) => void)[] = [];
+  const detector: Detector = {
+    status: { state: 'ready', model: { name: 't', version: '1' } },
+    onStatus: () => () => {},
+    begin: () => ({ pushLines() {}, cancel() {}, finish: () => new Promise<Detection>((r) => releases.push(r)) }),
+  };
+  return { detector, release: (i: number, d: Detection) => releases[i](d) };
+}
+
+function lane(detector: Detector, thresholds: Thresholds = { alert: 0.5, region: 0.3 }) {
+  const bus = new EventBus<LaneEvents>(silentLogger());
+  const health = new LaneHealth('l1');
+  health.attach(bus);
+  const results: ScanResult[] = [];
+  const alerts: Alert[] = [];
+  bus.on('scan.decided', 'test', ({ result }) => void results.push(result));
+  bus.on('alert.raised', 'test', (a) => void alerts.push(a));
+  const pipeline = new LanePipeline({ siteId: 's1', laneId: 'l1', bus, detector, thresholds, log: silentLogger() });
+  return { bus, health, results, alerts, pipeline };
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 10));
+const detection = (score: number): Detection => ({ score, regions: [{ x: 1, y: 1, w: 2, h: 2, score }, { x: 5, y: 1, w: 1, h: 1, score: 0.1 }], model: { name: 'test', version: '1' }, msAfterEnd: 1, msInference: 2 });
+
+describe('LanePipeline', () => {
+  it('streams lines to the detector and decides "person" at or above the alert threshold, raising an alert', async () => {
+    const det = new ScriptedDetector(detection(0.9));
+    const { bus, results, alerts, pipeline } = lane(det);
+    await pipeline.start();
+    bus.emit('scan.begin', meta('a'));
+    bus.emit('scan.lines', batch('a', 0, 8));
+    bus.emit('scan.lines', batch('a', 8, 8));
+    bus.emit('scan.end', completed('a', 16));
+    await settle();
+    expect(det.fed).toBe(16);
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatchObject({ scanId: 'a', outcome: 'completed', verdict: 'person', score: 0.9, lines: 16, channels: CH });
+    expect(results[0].regions).toHaveLength(1); // the 0.1 region is under the region threshold
+    expect(alerts).toMatchObject([{ alertId: 'a-person', kind: 'person-suspected', severity: 'critical', scanId: 'a' }]);
+    expect(alerts[0].message).toContain('1 region(s)');
+    expect(pipeline.session.state).toBe('decided');
+  });
+
+  it('decides "clear" below the threshold, with no alert', async () => {
+    const { bus, results, alerts, pipeline } = lane(new ScriptedDetector(detection(0.2)));
+    await pipeline.start();
+    bus.emit('scan.begin', meta('b'));
+    bus.emit('scan.end', completed('b', 4));
+    await settle();
+    expect(results[0].verdict).toBe('clear');
+    expect(alerts).toEqual([]);
+  });
+
+  it('without a lane alert threshold, decides at the model\'s operating point (else 0.5), and the result names the threshold used', async () => {
+    const decide = async (d: Detection, thresholds: Thresholds) => {
+      const { bus, results, alerts, pipeline } = lane(new ScriptedDetector(d), thresholds);
+      await pipeline.start();
+      bus.emit('scan.begin', meta('t'));
+      bus.emit('scan.end', completed('t', 4));
+      await settle();
+      return { result: results[0], alerts: alerts.length };
+    };
+    const op = (score: number, operatingThreshold?: number): Detection => ({ ...detection(score), ...(operatingThreshold !== undefined ? { operatingThreshold } : {}) });
+    // The model's operating point 0.7 decides: 0.6 is clear, 0.75 is person.
+    expect((await decide(op(0.6, 0.7), { region: 0.3 })).result).toMatchObject({ verdict: 'clear', threshold: 0.7 });
+    expect(await decide(op(0.75, 0.7), { region: 0.3 })).toMatchObject({ result: { verdict: 'person', threshold: 0.7 }, alerts: 1 });
+    // A lane's own alert threshold overrides the model's.
+    expect((await decide(op(0.6, 0.7), { alert: 0.5, region: 0.3 })).result).toMatchObject({ verdict: 'person', threshold: 0.5 });
+    // Neither: the fallback.
+    expect((await decide(op(DEFAULT_ALERT - 0.01), { region: 0.3 })).result).toMatchObject({ verdict: 'clear', threshold: DEFAULT_ALERT });
+    expect((await decide(op(DEFAULT_ALERT), { region: 0.3 })).result).toMatchObject({ verdict: 'person', threshold: DEFAULT_ALERT });
+  });
+
+  it('says at which alert threshold it decides, when first known and when another model changes it', async () => {
+    const lines: string[] = [];
+    const out = new PassThrough();
+    out.on('data', (c: Buffer) => lines.push(...c.toString().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { msg: string }).msg)));
+    const results: Detection[] = [
+      { ...detection(0.9), operatingThreshold: 0.7 },
+      { ...detection(0.2), operatingThreshold: 0.7 },
+      { ...detection(0.9), model: { name: 'other', version: '2' }, operatingThreshold: 0.6 },
+    ];
+    const detector: Detector = {
+      status: { state: 'ready', model: { name: 'test', version: '1' } },
+      onStatus: () => () => {},
+      begin: () => ({ pushLines() {}, cancel() {}, finish: async () => results.shift()! }),
+    };
+    const bus = new EventBus<LaneEvents>(silentLogger());
+    const pipeline = new LanePipeline({ siteId: 's1', laneId: 'l1', bus, detector, thresholds: { region: 0.3 }, log: createLogger({ level: 'info', destination: out }) });
+    await pipeline.start();
+    for (const id of ['t1', 't2', 't3']) {
+      bus.emit('scan.begin', meta(id));
+      bus.emit('scan.end', completed(id, 4));
+      await settle();
+    }
+    expect(lines.filter((l) => l.includes('decides at alert threshold'))).toEqual([
+      'lane l1 decides at alert threshold 0.7 (the operating point of model test 1)',
+      'lane l1 decides at alert threshold 0.6 (the operating point of model other 2)',
+    ]);
+  });
+
+  it('never reports a scan as clear when detection is unavailable: verdict unavailable and a critical alert', async () => {
+    const { bus, results, alerts, pipeline, health } = lane(new UnavailableDetector('model file models/x/model.onnx is missing'));
+    await pipeline.start();
+    expect(health.snapshot().overall).toBe('detection-unavailable');
+    expect(health.get('model')?.detail).toContain('model file models/x/model.onnx is missing');
+    bus.emit('scan.begin', meta('c'));
+    bus.emit('scan.end', completed('c', 4));
+    await settle();
+    expect(results[0]).toMatchObject({ verdict: 'unavailable', score: null });
+    expect(results[0].threshold).toBeUndefined();
+    expect(results[0].unavailableReason).toContain('missing');
+    expect(alerts).toMatchObject([{ kind: 'detection-unavailable', severity: 'critical' }]);
+  });
+
+  it('an inference error makes that scan unavailable, not clear', async () => {
+    const { bus, results, alerts, pipeline } = lane(new ScriptedDetector(new Error('onnxruntime: out of memory')));
+    await pipeline.start();
+    bus.emit('scan.begin', meta('d'));
+    bus.emit('scan.end', completed('d', 4));
+    await settle();
+    expect(results[0].verdict).toBe('unavailable');
+    expect(results[0].unavailableReason).toBe('inference failed: onnxruntime: out of memory');
+    expect(alerts[0].kind).toBe('detection-unavailable');
+  });
+
+  for (const reason of ['scanner-fault', 'link-lost', 'timeout'] as const) {
+    it(`reports a scan aborted with ${reason} as aborted, cancelling its analysis`, async () => {
+      const det = new ScriptedDetector(detection(0.9));
+      const { bus, results, alerts, pipeline } = lane(det);
+      await pipeline.start();
+      bus.emit('scan.begin', meta('e'));
+      bus.emit('scan.lines', batch('e', 0, 4));
+      bus.emit('scan.aborted', { scanId: 'e', laneId: 'l1', reason, detail: 'test', at: '2026-01-01T00:00:01.000Z' });
+      await settle();
+      expect(det.cancelled).toBe(1);
+      expect(results[0]).toMatchObject({ scanId: 'e', outcome: 'aborted', abortReason: reason, verdict: 'unavailable' });
+      expect(alerts[0]).toMatchObject({ kind: 'scan-aborted', alertId: 'e-aborted' });
+      expect(pipeline.session.state).toBe('aborted');
+    });
+  }
+
+  it('a new scan beginning before the previous one ended aborts the previous one (link-lost), losing neither', async () => {
+    const { bus, results, pipeline } = lane(new ScriptedDetector(detection(0.1)));
+    await pipeline.start();
+    bus.emit('scan.begin', meta('f'));
+    bus.emit('scan.begin', meta('g'));
+    bus.emit('scan.end', completed('g', 4));
+    await settle();
+    expect(results.map((r) => [r.scanId, r.outcome])).toEqual([['f', 'aborted'], ['g', 'completed']]);
+  });
+
+  it('attaches a plate read during the scan to its result', async () => {
+    const { bus, results, pipeline } = lane(new ScriptedDetector(detection(0.1)));
+    await pipeline.start();
+    bus.emit('scan.begin', meta('h'));
+    bus.emit('vehicle.plate', { laneId: 'l1', plate: 'AB-123-CD', at: 'now' });
+    bus.emit('scan.end', completed('h', 4));
+    await settle();
+    expect(results[0].vehicle?.plate).toBe('AB-123-CD');
+  });
+
+  it('stop() waits for a scan being decided so its result is not lost', async () => {
+    const held = heldDetector();
+    const { bus, results, pipeline } = lane(held.detector);
+    await pipeline.start();
+    bus.emit('scan.begin', meta('i'));
+    bus.emit('scan.end', completed('i', 4));
+    const stopped = pipeline.stop();
+    setTimeout(() => held.release(0, detection(0.7)), 20);
+    await stopped;
+    expect(results.map((r) => r.verdict)).toEqual(['person']);
+  });
+
+  it('the next vehicle can begin while the previous scan is still being analysed: both verdicts are published', async () => {
+    const held = heldDetector();
+    const { bus, results, alerts, pipeline } = lane(held.detector);
+    await pipeline.start();
+    bus.emit('scan.begin', meta('j'));
+    bus.emit('scan.end', completed('j', 4));
+    bus.emit('scan.begin', meta('k'));
+    bus.emit('vehicle.plate', { laneId: 'l1', plate: 'K-PLATE', at: 'now' });
+    expect(pipeline.session.scanId).toBe('k');
+    held.release(0, detection(0.8));
+    await settle();
+    bus.emit('scan.end', completed('k', 4));
+    await settle();
+    held.release(1, detection(0.1));
+    await settle();
+    expect(results.map((r) => [r.scanId, r.outcome, r.verdict, r.vehicle?.plate])).toEqual([
+      ['j', 'completed', 'person', undefined],
+      ['k', 'completed', 'clear', 'K-PLATE'],
+    ]);
+    expect(alerts.map((a) => a.alertId)).toEqual(['j-person']);
+  });
+
+  it('a scan aborted while being analysed is reported once, as aborted', async () => {
+    const held = heldDetector();
+    const { bus, results, pipeline } = lane(held.detector);
+    await pipeline.start();
+    bus.emit('scan.begin', meta('m'));
+    bus.emit('scan.end', completed('m', 4));
+    bus.emit('scan.aborted', { scanId: 'm', laneId: 'l1', reason: 'scanner-fault', detail: 'late fault', at: 'now' });
+    held.release(0, detection(0.9));
+    await settle();
+    expect(results.map((r) => [r.scanId, r.outcome, r.verdict])).toEqual([['m', 'aborted', 'unavailable']]);
+  });
+
+  it('a person verdict with no region located says so in the alert', async () => {
+    const { bus, alerts, pipeline } = lane(new ScriptedDetector({ ...detection(0.9), regions: [] }));
+    await pipeline.start();
+    bus.emit('scan.begin', meta('n'));
+    bus.emit('scan.end', completed('n', 4));
+    await settle();
+    expect(alerts[0].message).toContain('no region located: inspect the whole scan');
+  });
+});
