@@ -58,7 +58,7 @@ export MALLOC_MMAP_THRESHOLD_=4000000000 MALLOC_TRIM_THRESHOLD_=4000000000 OMP_W
 # commit's tree is extracted from git history into training/.cache/sim-<commit> and run with this
 # checkout's node_modules. DATA_SIM_COMMIT=worktree uses the synthesizer in the working tree
 # instead (to train the next model version; then update the default here and in docs/training.md).
-DATA_SIM_COMMIT=${DATA_SIM_COMMIT:-6c2ed53076f96f63b68b0e4f7364fccd4ee9001f}
+DATA_SIM_COMMIT=${DATA_SIM_COMMIT:-c7ca16e448c5421c2975129be7984b61a6c4c026}
 if [[ $DATA_SIM_COMMIT == worktree ]]; then
   SIM_ROOT=.
   SIM_COMMIT="$(git log -1 --format=%h -- sim/xray 2>/dev/null || echo unknown) (working tree)"
