@@ -9,6 +9,7 @@ import type { Logger } from '../../../core/logger.js';
 import type { Service } from '../../../core/service.js';
 import type { ScannerTranslator } from '../translator.js';
 import { decodeScanImage } from './image-decode.js';
+import type { ExportOption } from '../../../core/export-chain.js';
 import { parseJsonSidecar, parseXmlSidecar, type FileScanInfo, type XmlField } from './sidecar.js';
 
 export interface FileDropOptions {
@@ -21,6 +22,8 @@ export interface FileDropOptions {
   /** Without a sidecar, a scan is taken once its files have not changed for this long. */
   stableMs: number;
   xmlFields?: Partial<Record<XmlField, string>>;
+  /** How 8-bit image files were exported (config scanner.fileDrop.export); default 'auto'. */
+  exportChain?: ExportOption;
   /** Pixel pitch when the sidecar gives none (config scanner.pixelMm). */
   defaultPixelMm: number;
   translator: ScannerTranslator;
@@ -193,11 +196,11 @@ export class FileDropService implements Service {
     let image: ScanImage;
     const notes: string[] = [];
     try {
-      const high = await decodeScanImage(join(dir, c.high!));
+      const high = await decodeScanImage(join(dir, c.high!), this.#o.exportChain ?? 'auto');
       notes.push(...high.notes.map((n) => `${c.high}: ${n}`));
       image = { width: high.width, height: high.height, pixelMm: info.pixelMm ?? this.#o.defaultPixelMm, high: high.pixels, missing: new Uint8Array(high.width) };
       if (c.low) {
-        const low = await decodeScanImage(join(dir, c.low));
+        const low = await decodeScanImage(join(dir, c.low), this.#o.exportChain ?? 'auto');
         notes.push(...low.notes.map((n) => `${c.low}: ${n}`));
         if (low.width !== high.width || low.height !== high.height) throw new Error(`low-energy image ${c.low} is ${low.width}x${low.height} but ${c.high} is ${high.width}x${high.height}`);
         image.low = low.pixels;

@@ -7,6 +7,7 @@ import { FileDropService } from '../../../../../firmware-bridge/scanner/file-dro
 import { decodeScanImage, encodeGrey16Png } from '../../../../../firmware-bridge/scanner/file-drop/image-decode.js';
 import { ScannerTranslator } from '../../../../../firmware-bridge/scanner/translator.js';
 import { EventBus } from '../../../../../core/event-bus.js';
+import type { ExportOption } from '../../../../../core/export-chain.js';
 import type { LaneEvents } from '../../../../../core/events.js';
 import { silentLogger } from '../../../../../core/logger.js';
 import { encodeGrey16Tiff, SIM_XML_FIELDS, writeFileDropScan } from '../../../../../sim/scanner/file-drop-writer.js';
@@ -23,7 +24,7 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function service(o: { stableMs?: number; xmlFields?: Record<string, string> } = {}) {
+function service(o: { stableMs?: number; xmlFields?: Record<string, string>; exportChain?: ExportOption } = {}) {
   const bus = new EventBus<LaneEvents>(silentLogger());
   const translator = new ScannerTranslator({ laneId: 'lane-f', device: 'scanner', bus, log: silentLogger(), defaultPixelMm: 6, scanTimeoutMs: 5000 });
   const ends: LaneEvents['scan.end'][] = [];
@@ -32,7 +33,7 @@ function service(o: { stableMs?: number; xmlFields?: Record<string, string> } = 
   bus.on('scan.end', 't', (s) => void ends.push(s));
   bus.on('scan.begin', 't', (s) => void begins.push(s));
   bus.on('device.status', 't', (s) => void status.push(s));
-  svc = new FileDropService({ name: 'file-drop', device: 'scanner.filedrop', dir, stableMs: o.stableMs ?? 300, pollMs: 30, defaultPixelMm: 6, translator, bus, log: silentLogger(), ...(o.xmlFields ? { xmlFields: o.xmlFields } : {}) });
+  svc = new FileDropService({ name: 'file-drop', device: 'scanner.filedrop', dir, stableMs: o.stableMs ?? 300, pollMs: 30, defaultPixelMm: 6, translator, bus, log: silentLogger(), ...(o.xmlFields ? { xmlFields: o.xmlFields } : {}), ...(o.exportChain ? { exportChain: o.exportChain } : {}) });
   return { svc, ends, begins, status };
 }
 
@@ -78,8 +79,8 @@ describe('FileDropService', () => {
     expect(Buffer.from(ends[0].image.low!.buffer).equals(Buffer.from(s.low!.buffer))).toBe(true);
   });
 
-  it('takes an 8-bit JPEG with vendor XML mapped by xmlFields, rescaled to 16 bits', async () => {
-    const { svc, ends, begins } = service({ xmlFields: SIM_XML_FIELDS });
+  it('takes an 8-bit JPEG with vendor XML mapped by xmlFields, decoded through the configured linear export chain', async () => {
+    const { svc, ends, begins } = service({ xmlFields: SIM_XML_FIELDS, exportChain: { scaling: 'linear' } });
     const s = { ...patternScan(2, 64, 32, false), plate: 'B-XY 12&3', vehicleClass: 'truck' };
     s.high.fill(40_000);
     await writeFileDropScan(dir, s, { scanId: 'V-77', format: 'jpeg-xml', time: new Date('2026-03-02T11:00:00Z') });

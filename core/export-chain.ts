@@ -11,8 +11,8 @@
  * attenuation between them (a logarithmic display assumption). The model is trained on exports of
  * many chains decoded by this same function (training/export_chain.py mirrors it exactly), so it
  * sees at run time what it saw in training. The algorithm and its constants must stay in step
- * with training/export_chain.py (test/unit/inference/export-chain.test.ts checks both against
- * one fixture).
+ * with training/export_chain.py (test/unit/core/export-chain.test.ts checks both against one
+ * fixture). Used by the file drop (firmware-bridge) and by `analyze` (inference/scan-file.ts).
  */
 
 export type ExportScaling = 'linear' | 'log';
