@@ -12,7 +12,7 @@ export const lane = z.strictObject({
   cameras,
   anpr,
   model: model.optional().describe('Absent: detection is unavailable, and every scan says so.'),
-  thresholds: thresholds.default({ region: 0.3 }),
+  thresholds: thresholds.default({ region: 0.3, bodyEvidence: 'report' }),
 }).describe('One checkpoint lane: a scanner, its cameras, a model and thresholds.');
 
 export const configSchema = z.strictObject({

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Alert, CompletedScan, Detection, EvidenceRef, ScanImage, ScanMeta, ScanResult, Verdict, VehicleInfo } from '../core/domain.js';
+import type { Alert, CompletedScan, Detection, EvidenceRef, Region, ScanImage, ScanMeta, ScanResult, Verdict, VehicleInfo } from '../core/domain.js';
 import type { Detector, StreamingAnalysis } from '../core/detector.js';
 import type { EvidenceCollector } from '../core/evidence-collector.js';
 import type { EventBus } from '../core/event-bus.js';
@@ -20,6 +20,8 @@ export interface Thresholds {
   alert?: number;
   /** Regions scoring below this are not reported. */
   region: number;
+  /** 'require': a dual-energy scan is a person only with a body-plausible region (config lanes[].thresholds.bodyEvidence). Default 'report'. */
+  bodyEvidence?: 'report' | 'require';
 }
 
 export interface LanePipelineOptions {
@@ -179,8 +181,8 @@ export class LanePipeline implements Service {
       this.#o.log.info({ threshold: alert.value, source: alert.source }, `lane ${this.#o.laneId} decides at alert threshold ${alert.value} (${alert.source})`);
       this.#threshold = alert.value;
     }
-    if (detection && alert) verdict = detection.score >= alert.value ? 'person' : 'clear';
     const regions = detection ? detection.regions.filter((r) => r.score >= thresholds.region) : [];
+    if (detection && alert) verdict = detection.score >= alert.value && bodyEvidenceAllows(thresholds.bodyEvidence, regions, completed.image.low !== undefined) ? 'person' : 'clear';
     const missing = completed.image.missing ? completed.image.missing.reduce((a, b) => a + b, 0) : 0;
     const result: ScanResult = {
       scanId: completed.meta.scanId,
@@ -291,4 +293,13 @@ export function alertFor(result: ScanResult): Alert | null {
 
 export function newId(): string {
   return randomUUID();
+}
+
+/**
+ * With bodyEvidence 'require', a dual-energy scan is a person only when a reported region is
+ * body-plausible (inference/material.ts); a single-energy scan is decided by its score alone.
+ */
+export function bodyEvidenceAllows(mode: 'report' | 'require' | undefined, regions: readonly Region[], dual: boolean): boolean {
+  if (mode !== 'require' || !dual) return true;
+  return regions.some((r) => r.evidence?.bodyPlausible === true);
 }

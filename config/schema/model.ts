@@ -13,4 +13,8 @@ export const thresholds = z.strictObject({
       '(operatingPoint.scoreThreshold in its manifest.json: at most 2 % false alarms on its validation scans), or 0.5 for a model without one.',
   ),
   region: numIn(0, 1).default(0.3).describe('Regions scoring below this are not reported.'),
+  bodyEvidence: z.enum(['report', 'require']).default('report').describe(
+    'Material evidence of regions on dual-energy scans (class and water-equivalent thickness from both energies). report: shown with each region. ' +
+      'require: a dual-energy scan is a "person" only when a reported region is body-plausible (organic or mixed, 40..1,300 mm water-equivalent); single-energy scans are decided by the score alone.',
+  ),
 }).describe('Decision thresholds of the lane.');
