@@ -3,7 +3,7 @@ import { CameraFeed } from '../firmware-bridge/camera/camera-feed.js';
 import { decodeJpeg } from '../firmware-bridge/camera/jpeg.js';
 import { MultipartParser, type MultipartPart } from '../firmware-bridge/camera/multipart-parser.js';
 import type { FrameSink } from '../firmware-bridge/camera/source.js';
-import { renderScanJpeg } from '../outputs/evidence/scan-render.js';
+import { renderScanJpeg } from '../outputs/evidence/evidence-picture.js';
 import { silentLogger } from '../core/logger.js';
 import { laneSceneSvg } from '../sim/camera/scene.js';
 import { cpuMs, defineBench, timeRuns } from './harness.js';
@@ -39,7 +39,9 @@ async function ingest(bytes: Buffer, decode: boolean): Promise<number> {
   let sink: FrameSink | null = null;
   const feed = new CameraFeed({
     laneId: 'bench', cameraId: 'front', role: 'front', stallMs: 60_000, preRollMs: 2000,
-    createSource: () => ({ describe: 'bench', open: async (s) => void (sink = s), close: async () => {} }),
+    createSource: () => ({ describe: 'bench', open: async (s) => {
+      sink = s;
+    }, close: async () => {} }),
     publish: () => {}, log: silentLogger(),
   });
   await feed.start();

@@ -1,5 +1,5 @@
 import { LiveScan } from '../console/server/live-scan.js';
-import { materialRgb, renderScanPng } from '../console/server/scan-render.js';
+import { materialRgb, renderScanPng } from '../console/server/scan-views.js';
 import type { LineBatch } from '../core/domain.js';
 import { scanLines, synthesizeScan } from '../sim/xray/index.js';
 import { defineBench, timeRuns } from './harness.js';

@@ -1,6 +1,10 @@
 import sharp from 'sharp';
 import type { Region, ScanImage } from '../core/domain.js';
 import type { Box } from './detection-metrics.js';
+import { greyLut } from '../core/scan-picture.js';
+
+/** Example pictures show attenuation 0 (white) to 7 (black) on a linear ramp, the same for every scan. */
+const EXAMPLE_WINDOW = { low: 0, high: 7 };
 
 const esc = (s: string) => s.replace(/[<>&"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -38,8 +42,7 @@ ${lines.join('')}${mark}
 export async function examplePng(image: ScanImage, people: Box[], regions: Region[], caption: string, maxWidth = 1000): Promise<Buffer> {
   const { width, height, high } = image;
   const grey = new Uint8Array(width * height);
-  const lut = new Uint8Array(65536);
-  for (let i = 0; i < 65536; i++) lut[i] = Math.round(255 * Math.min(1, Math.max(0, 1 + Math.log(Math.max(i, 1) / 65535) / 7)));
+  const lut = greyLut(EXAMPLE_WINDOW);
   for (let i = 0; i < grey.length; i++) grey[i] = lut[high[i]];
   const scale = Math.min(1, maxWidth / width);
   const w = Math.max(1, Math.round(width * scale));

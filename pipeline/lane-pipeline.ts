@@ -1,11 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import type { Alert, CompletedScan, Detection, EvidenceRef, Region, ScanImage, ScanMeta, ScanResult, Verdict, VehicleInfo } from '../core/domain.js';
+import type { Alert, CompletedScan, Detection, Region, ScanImage, ScanMeta, ScanResult, Verdict, VehicleInfo } from '../core/domain.js';
 import type { Detector, StreamingAnalysis } from '../core/detector.js';
 import type { EvidenceCollector } from '../core/evidence-collector.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { LaneEvents } from '../core/events.js';
 import { deviceStatus } from '../core/health.js';
 import type { Logger } from '../core/logger.js';
+import { uuidv7 } from '../core/ids.js';
+import { MemoryScanJournal, type ScanJournal } from './scan-journal.js';
 import { ScanSession } from './scan-session.js';
 import type { Service } from '../core/service.js';
 
@@ -22,7 +23,20 @@ export interface Thresholds {
   region: number;
   /** 'require': a dual-energy scan is a person only with a body-plausible region (config lanes[].thresholds.bodyEvidence). Default 'report'. */
   bodyEvidence?: 'report' | 'require';
+  /**
+   * Largest share of a scan's lines that may be missing (never arrived, filled in) for a 'clear'
+   * verdict; above it the verdict is 'unavailable'. Default DEFAULT_MISSING.share (5 %).
+   */
+  maxMissingShare?: number;
+  /**
+   * Longest run of consecutive missing lines, in metres along the vehicle (lines x pixel pitch),
+   * for a 'clear' verdict: a person fits in a longer gap. Default DEFAULT_MISSING.runM (0.5 m).
+   */
+  maxMissingRunM?: number;
 }
+
+/** Defaults of Thresholds.maxMissingShare and maxMissingRunM. */
+export const DEFAULT_MISSING = { share: 0.05, runM: 0.5 } as const;
 
 export interface LanePipelineOptions {
   siteId: string;
@@ -32,6 +46,12 @@ export interface LanePipelineOptions {
   thresholds: Thresholds;
   log: Logger;
   evidence?: EvidenceCollector;
+  /**
+   * Durable record of scans begun and not yet decided (runtime/scan-journal.ts): written at
+   * scan.begin, cleared once the result and alert are in the outbox; what an earlier run left
+   * is reported as aborted ('edge-restarted') at start. Opened in start(), closed in stop().
+   */
+  openJournal?: () => ScanJournal;
 }
 
 /** One scan in hand: its state machine, its analysis and what was learnt of the vehicle. */
@@ -50,7 +70,7 @@ interface ScanInHand {
  */
 export class LanePipeline implements Service {
   readonly name: string;
-  readonly #o: LanePipelineOptions;
+  readonly #options: LanePipelineOptions;
   /** Scans begun and not yet decided or aborted, by scan id. */
   readonly #inHand = new Map<string, ScanInHand>();
   /** The scan whose lines are arriving now. */
@@ -61,9 +81,10 @@ export class LanePipeline implements Service {
   #pending = new Set<Promise<void>>();
   #decided = 0;
   #threshold: number | undefined;
+  #journal: ScanJournal | null = null;
 
   constructor(opts: LanePipelineOptions) {
-    this.#o = opts;
+    this.#options = opts;
     this.name = `lane-pipeline:${opts.laneId}`;
   }
 
@@ -77,7 +98,7 @@ export class LanePipeline implements Service {
   }
 
   async start(): Promise<void> {
-    const { bus } = this.#o;
+    const { bus } = this.#options;
     const owner = this.name;
     this.#unsubscribe = [
       bus.on('scan.begin', owner, (m) => this.#begin(m)),
@@ -95,9 +116,46 @@ export class LanePipeline implements Service {
         if (p.plate) target.vehicle.plate = p.plate;
         if (p.containerCode) target.vehicle.containerCode = p.containerCode;
       }),
-      this.#o.detector.onStatus((s) => this.#publishModelStatus(s.state === 'ready' ? undefined : s.reason)),
+      this.#options.detector.onStatus((s) => this.#publishModelStatus(s.state === 'ready' ? undefined : s.reason)),
     ];
-    this.#publishModelStatus(this.#o.detector.status.state === 'ready' ? undefined : this.#o.detector.status.reason);
+    this.#publishModelStatus(this.#options.detector.status.state === 'ready' ? undefined : this.#options.detector.status.reason);
+    this.#recover();
+  }
+
+  /**
+   * Scans the journal holds from an earlier run never got a result: each becomes an aborted
+   * result and a scan-aborted alert with reason 'edge-restarted', published like any other.
+   */
+  #recover(): void {
+    if (!this.#options.openJournal) return;
+    try {
+      this.#journal = this.#options.openJournal();
+    } catch (err) {
+      this.#journal = new MemoryScanJournal();
+      this.#options.log.error({ err }, `lane ${this.#options.laneId}: ${(err as Error).message}; open scans are journaled in memory only, so a scan open when the process dies is not reported: fix the file and restart`);
+      return;
+    }
+    const journal = this.#journal;
+    let left;
+    try {
+      left = journal.unfinished();
+    } catch (err) {
+      this.#options.log.error({ err }, `lane ${this.#options.laneId}: the open-scan journal cannot be read (${(err as Error).message}); scans open at the last stop, if any, are not reported`);
+      return;
+    }
+    if (left.length === 0) return;
+    this.#options.log.warn({ scans: left.map((e) => e.meta.scanId) }, `lane ${this.#options.laneId}: ${left.length} scan(s) were open when the edge last stopped; reported as aborted (edge-restarted)`);
+    const at = new Date().toISOString();
+    for (const e of left) {
+      this.#track(this.#aborted({
+        scanId: e.meta.scanId,
+        laneId: this.#options.laneId,
+        reason: 'edge-restarted',
+        detail: `the edge stopped (crash, kill or power loss) before the scan was decided; it began at ${e.meta.startedAt} and was found open at the restart`,
+        at,
+        meta: e.meta,
+      }));
+    }
   }
 
   /** Waits for scans being decided, so that their results reach the outbox before it closes. */
@@ -106,17 +164,19 @@ export class LanePipeline implements Service {
     this.#unsubscribe = [];
     await Promise.allSettled([...this.#pending]);
     for (const s of this.#inHand.values()) s.analysis?.cancel();
+    this.#journal?.shut();
+    this.#journal = null;
   }
 
   #track(p: Promise<void>): void {
     this.#pending.add(p);
-    p.catch((err: unknown) => this.#o.log.error({ err }, `lane ${this.#o.laneId}: deciding a scan failed: ${(err as Error).message}`))
+    p.catch((err: unknown) => this.#options.log.error({ err }, `lane ${this.#options.laneId}: deciding a scan failed: ${(err as Error).message}`))
       .finally(() => this.#pending.delete(p));
   }
 
   #publishModelStatus(reason: string | undefined): void {
-    const st = this.#o.detector.status;
-    this.#o.bus.emit(
+    const st = this.#options.detector.status;
+    this.#options.bus.emit(
       'device.status',
       reason === undefined && st.state === 'ready'
         ? deviceStatus('model', 'ok', `${st.model.name} ${st.model.version}`)
@@ -129,13 +189,18 @@ export class LanePipeline implements Service {
     if (open && open.session.state === 'scanning') {
       // A new scan while one is still receiving lines means the scanner lost the previous one's end.
       const prevId = open.session.scanId!;
-      this.#o.log.warn({ scanId: prevId, next: meta.scanId }, `scan ${prevId} still open when ${meta.scanId} began; aborting it`);
-      this.#track(this.#aborted({ scanId: prevId, laneId: this.#o.laneId, reason: 'link-lost', detail: `superseded by scan ${meta.scanId} before its end`, at: new Date().toISOString() }));
+      this.#options.log.warn({ scanId: prevId, next: meta.scanId }, `scan ${prevId} still open when ${meta.scanId} began; aborting it`);
+      this.#track(this.#aborted({ scanId: prevId, laneId: this.#options.laneId, reason: 'link-lost', detail: `superseded by scan ${meta.scanId} before its end`, at: new Date().toISOString() }));
+    }
+    try {
+      this.#journal?.open(meta);
+    } catch (err) {
+      this.#options.log.error({ err, scanId: meta.scanId }, `lane ${this.#options.laneId}: scan ${meta.scanId} could not be journaled (${(err as Error).message}); if the edge stops before it is decided, it is not reported: check the lane's data folder`);
     }
     const session = new ScanSession();
     session.begin(meta);
     const scan: ScanInHand = { session, analysis: null, analysisError: null, vehicle: { ...(meta.vehicle ?? {}) } };
-    const det = this.#o.detector;
+    const det = this.#options.detector;
     if (det.status.state === 'ready') {
       try {
         scan.analysis = det.begin(meta);
@@ -150,8 +215,8 @@ export class LanePipeline implements Service {
 
   async #end(completed: CompletedScan): Promise<void> {
     const scan = this.#inHand.get(completed.meta.scanId);
-    if (!scan || scan.session.state !== 'scanning') {
-      this.#o.log.warn({ scanId: completed.meta.scanId, state: scan?.session.state ?? 'unknown' }, `scan-end for ${completed.meta.scanId} that is not an open scan; ignored`);
+    if (scan?.session.state !== 'scanning') {
+      this.#options.log.warn({ scanId: completed.meta.scanId, state: scan?.session.state ?? 'unknown' }, `scan-end for ${completed.meta.scanId} that is not an open scan; ignored`);
       return;
     }
     const s = scan.session;
@@ -161,33 +226,41 @@ export class LanePipeline implements Service {
     let detection: Detection | null = null;
     let unavailable: string | null = null;
     if (!analysis) {
-      const st = this.#o.detector.status;
+      const st = this.#options.detector.status;
       unavailable = scan.analysisError ?? (st.state === 'unavailable' ? st.reason : 'detector was not ready when the scan began');
     } else {
       try {
         detection = await analysis.finish(completed);
       } catch (err) {
         unavailable = `inference failed: ${(err as Error).message}`;
-        this.#o.log.error({ err, scanId: completed.meta.scanId }, `inference failed on scan ${completed.meta.scanId}`);
+        this.#options.log.error({ err, scanId: completed.meta.scanId }, `inference failed on scan ${completed.meta.scanId}`);
       }
     }
     // Aborted while being analysed (e.g. a late fault): the abort was reported already.
     if (s.state !== 'analysing') return;
-    const { thresholds } = this.#o;
+    const { thresholds } = this.#options;
     let verdict: Verdict = 'unavailable';
     const alert = detection ? alertThreshold(thresholds, detection) : undefined;
     if (alert && alert.value !== this.#threshold) {
       // Said when it is first known and whenever it changes (another model with another operating point).
-      this.#o.log.info({ threshold: alert.value, source: alert.source }, `lane ${this.#o.laneId} decides at alert threshold ${alert.value} (${alert.source})`);
+      this.#options.log.info({ threshold: alert.value, source: alert.source }, `lane ${this.#options.laneId} decides at alert threshold ${alert.value} (${alert.source})`);
       this.#threshold = alert.value;
     }
     const regions = detection ? detection.regions.filter((r) => r.score >= thresholds.region) : [];
     if (detection && alert) verdict = detection.score >= alert.value && bodyEvidenceAllows(thresholds.bodyEvidence, regions, completed.image.low !== undefined) ? 'person' : 'clear';
-    const missing = completed.image.missing ? completed.image.missing.reduce((a, b) => a + b, 0) : 0;
+    const gaps = missingLines(completed);
+    const tooIncomplete = incompleteness(gaps, completed.image.pixelMm, thresholds);
+    // A lane never calls clear what it did not see; a person found in what it did see still stands.
+    if (tooIncomplete && verdict === 'clear') {
+      verdict = 'unavailable';
+      unavailable = tooIncomplete;
+    }
+    const missing = gaps.missing;
     const result: ScanResult = {
       scanId: completed.meta.scanId,
-      laneId: this.#o.laneId,
-      siteId: this.#o.siteId,
+      ...(completed.meta.scannerScanId !== undefined ? { scannerScanId: completed.meta.scannerScanId } : {}),
+      laneId: this.#options.laneId,
+      siteId: this.#options.siteId,
       startedAt: completed.meta.startedAt,
       endedAt: completed.endedAt,
       decidedAt: new Date().toISOString(),
@@ -223,8 +296,9 @@ export class LanePipeline implements Service {
     const vehicle = scan ? { ...scan.vehicle } : { ...(a.meta?.vehicle ?? {}) };
     const result: ScanResult = {
       scanId: a.scanId,
-      laneId: this.#o.laneId,
-      siteId: this.#o.siteId,
+      ...(meta?.scannerScanId !== undefined ? { scannerScanId: meta.scannerScanId } : {}),
+      laneId: this.#options.laneId,
+      siteId: this.#options.siteId,
       startedAt: meta?.startedAt ?? a.at,
       endedAt: a.at,
       decidedAt: new Date().toISOString(),
@@ -246,18 +320,61 @@ export class LanePipeline implements Service {
   }
 
   async #publish(result: ScanResult, image: ScanImage | undefined): Promise<void> {
-    if (this.#o.evidence) {
+    if (this.#options.evidence) {
       try {
-        result.evidence = await this.#o.evidence.collect(result, image);
+        result.evidence = await this.#options.evidence.collect(result, image);
       } catch (err) {
-        this.#o.log.error({ err, scanId: result.scanId }, `evidence for scan ${result.scanId} could not be stored: ${(err as Error).message}`);
+        this.#options.log.error({ err, scanId: result.scanId }, `evidence for scan ${result.scanId} could not be stored: ${(err as Error).message}`);
       }
     }
     this.#decided++;
-    this.#o.bus.emit('scan.decided', { result, image });
+    this.#options.bus.emit('scan.decided', { result, image });
     const alert = alertFor(result);
-    if (alert) this.#o.bus.emit('alert.raised', alert);
+    if (alert) this.#options.bus.emit('alert.raised', alert);
+    // The bus delivers synchronously: the result and its alert are in the outbox now.
+    try {
+      this.#journal?.close(result.scanId);
+    } catch (err) {
+      this.#options.log.error({ err, scanId: result.scanId }, `lane ${this.#options.laneId}: scan ${result.scanId} could not be cleared from the open-scan journal (${(err as Error).message}); it will be reported once more as aborted at the next start`);
+    }
   }
+}
+
+/** Lines of a completed scan that never arrived: how many of how many, and the longest run. */
+export function missingLines(s: Pick<CompletedScan, 'image' | 'declaredLines'>): { missing: number; total: number; longestRun: number } {
+  const m = s.image.missing;
+  const width = s.image.width;
+  const tail = s.declaredLines !== undefined && s.declaredLines > width ? s.declaredLines - width : 0;
+  let missing = tail;
+  let longest = 0;
+  let run = 0;
+  for (let x = 0; x < width; x++) {
+    if (m && m[x]) {
+      missing++;
+      run++;
+      if (run > longest) longest = run;
+    } else run = 0;
+  }
+  // Lines declared beyond the image continue the run that ends it (or start one).
+  if (tail > 0) longest = Math.max(longest, run + tail);
+  return { missing, total: width + tail, longestRun: longest };
+}
+
+/** Why a scan is too incomplete to be called clear, or null. */
+function incompleteness(g: { missing: number; total: number; longestRun: number }, pixelMm: number, t: Thresholds): string | null {
+  if (g.missing === 0 || g.total === 0) return null;
+  const maxShare = t.maxMissingShare ?? DEFAULT_MISSING.share;
+  const maxRunM = t.maxMissingRunM ?? DEFAULT_MISSING.runM;
+  const share = g.missing / g.total;
+  const runM = (g.longestRun * pixelMm) / 1000;
+  const pct = (v: number) => `${(v * 100).toFixed(v < 0.1 ? 1 : 0)} %`;
+  if (share > maxShare) {
+    return `missing lines: ${g.missing} of ${g.total} lines (${pct(share)}) never arrived, more than the lane accepts (${pct(maxShare)}, lanes[].thresholds.maxMissingShare): the scan was not fully seen`;
+  }
+  if (runM > maxRunM) {
+    return `missing lines: ${g.longestRun} consecutive lines (${runM.toFixed(2)} m at ${pixelMm} mm per line) never arrived, a longer gap than the lane accepts (${maxRunM} m, lanes[].thresholds.maxMissingRunM): a person could be in it`;
+  }
+  return null;
 }
 
 /** The alert threshold a detection is decided at, and where it comes from. */
@@ -267,10 +384,12 @@ function alertThreshold(thresholds: Thresholds, d: Detection): { value: number; 
   return { value: DEFAULT_ALERT, source: 'the default, as the model names no operating point' };
 }
 
-/** The alert a scan result raises, if any. Alert ids derive from the scan id so a replay is idempotent. */
+/** The alert a scan result raises, if any, with an id of its own (a UUIDv7). */
 export function alertFor(result: ScanResult): Alert | null {
   const base = {
+    alertId: uuidv7(),
     scanId: result.scanId,
+    ...(result.scannerScanId !== undefined ? { scannerScanId: result.scannerScanId } : {}),
     laneId: result.laneId,
     siteId: result.siteId,
     raisedAt: result.decidedAt,
@@ -278,21 +397,23 @@ export function alertFor(result: ScanResult): Alert | null {
     regions: result.regions,
     evidence: result.evidence,
   };
+  const scan = resultLabel(result);
   if (result.verdict === 'person') {
     const where = result.regions.length > 0 ? `${result.regions.length} region(s)` : 'no region located: inspect the whole scan';
-    return { ...base, alertId: `${result.scanId}-person`, kind: 'person-suspected', severity: 'critical', message: `Person suspected in scan ${result.scanId} (score ${result.score?.toFixed(2)}, ${where}): search the vehicle.` };
+    return { ...base, kind: 'person-suspected', severity: 'critical', message: `Person suspected in scan ${scan} (score ${result.score?.toFixed(2)}, ${where}): search the vehicle.` };
   }
   if (result.outcome === 'aborted') {
-    return { ...base, alertId: `${result.scanId}-aborted`, kind: 'scan-aborted', severity: 'warning', message: `Scan ${result.scanId} aborted (${result.abortReason}): ${result.abortDetail}. The vehicle was not screened: rescan or search it.` };
+    return { ...base, kind: 'scan-aborted', severity: 'warning', message: `Scan ${scan} aborted (${result.abortReason}): ${result.abortDetail}. The vehicle was not screened: rescan or search it.` };
   }
   if (result.verdict === 'unavailable') {
-    return { ...base, alertId: `${result.scanId}-unavailable`, kind: 'detection-unavailable', severity: 'critical', message: `Scan ${result.scanId} was not screened for people: ${result.unavailableReason}. Inspect the scan by eye or search the vehicle.` };
+    return { ...base, kind: 'detection-unavailable', severity: 'critical', message: `Scan ${scan} was not screened for people: ${result.unavailableReason}. Inspect the scan by eye or search the vehicle.` };
   }
   return null;
 }
 
-export function newId(): string {
-  return randomUUID();
+/** How messages name a scan: the scanner's id, which people on the lane know, else the edge's. */
+function resultLabel(r: Pick<ScanResult, 'scanId' | 'scannerScanId'>): string {
+  return r.scannerScanId ?? r.scanId;
 }
 
 /**

@@ -1,23 +1,31 @@
 import { z } from 'zod';
 import { bool, ident, intIn, numIn, port, text } from './fields.js';
 
-export const tcpTransport = z.strictObject({
+/**
+ * Pixel pitch range, mm at the vehicle: for scanner.pixelMm and for every pitch a scanner sends
+ * (line-stream scan-begin, file-drop sidecar), which is refused outside it.
+ */
+export const PIXEL_MM_RANGE = { min: 0.5, max: 50 } as const;
+/** Line rate range a scan-begin may declare (0 = not given). */
+export const LINE_RATE_HZ_RANGE = { min: 1, max: 20_000 } as const;
+
+const tcpTransport = z.strictObject({
   type: z.literal('tcp').describe('Transport kind.'),
   host: text('a host name or address').default('127.0.0.1').describe('Scanner line-stream server host.'),
   port: port().describe('Scanner line-stream server TCP port.'),
 }).describe('Line stream over TCP (the scanner is the server).');
 
-export const serialTransport = z.strictObject({
+const serialTransport = z.strictObject({
   type: z.literal('serial').describe('Transport kind.'),
   path: text('a device path').describe('Serial device, e.g. /dev/ttyUSB0 or /dev/serial/by-id/...'),
   baudRate: intIn(1200, 12_000_000).default(3_000_000).describe('Line speed in baud.'),
 }).describe('Line stream over a serial port.');
 
-export const lineTransport = z.discriminatedUnion('type', [tcpTransport, serialTransport], {
+const lineTransport = z.discriminatedUnion('type', [tcpTransport, serialTransport], {
   error: (iss) => `expected a transport with type "tcp" or "serial", got ${iss.input && typeof iss.input === 'object' ? JSON.stringify((iss.input as { type?: unknown }).type ?? null) : String(iss.input)}`,
 });
 
-export const opcuaNodes = z.strictObject({
+const opcuaNodes = z.strictObject({
   state: text().default('ns=1;s=Scanner.State').describe('Node id of the scanner state (String or Int32 enumeration).'),
   interlocks: text().default('ns=1;s=Scanner.Interlocks').describe('Node id of the interlock status (UInt32 bit mask or Boolean).'),
   fault: text().default('ns=1;s=Scanner.Fault').describe('Node id of the active fault text (empty when none).'),
@@ -73,6 +81,8 @@ export const fileDrop = z.strictObject({
   processedDir: text().optional().describe('Where taken scans are moved. Default: <dir>/processed.'),
   failedDir: text().optional().describe('Where unreadable scans are moved with a reason file. Default: <dir>/failed.'),
   stableMs: intIn(50, 600_000).default(1000).describe('A scan without sidecar is taken once its size has not changed for this long.'),
+  maxSidecarBytes: intIn(1024, 16 << 20).default(65_536).describe('Largest sidecar (JSON or XML) read, in bytes; a larger one fails the scan (moved to failed/ with the reason).'),
+  retentionDays: intIn(1, 3650).default(30).describe('Files in processedDir and failedDir older than this many days are deleted (checked at start and hourly).'),
   xmlFields: xmlFields.optional().describe('Map from our sidecar field (scanId, time, pixelMm, plate, vehicle, containerCode) to an element path in the vendor XML, e.g. { plate: "ScanInfo/LicensePlate" }.'),
   export: exportChain.default('auto').describe("How the scanner exported 8-bit image files: 'auto' (inferred from each image) or its display chain { scaling, logMax, window, gamma, invert }. 16-bit files are read as they are."),
 }).describe('Completed scans dropped into a folder as image files with a sidecar.');
@@ -82,7 +92,7 @@ export const scanner = z.strictObject({
   transport: lineTransport.optional().describe('Framed line stream (TCP or serial). Absent: no streaming.'),
   opcua: opcua.optional(),
   fileDrop: fileDrop.optional(),
-  pixelMm: numIn(0.5, 50).default(5).describe('Pixel pitch at the vehicle in mm, used when the scanner does not send one.'),
+  pixelMm: numIn(PIXEL_MM_RANGE.min, PIXEL_MM_RANGE.max).default(5).describe('Pixel pitch at the vehicle in mm, used when the scanner does not send one.'),
   scanTimeoutMs: intIn(100, 600_000).default(5000).describe('A scan with no line for this long is aborted with reason "timeout".'),
   reconnect: z.strictObject({
     initialMs: intIn(10, 60_000).default(250).describe('First reconnect delay.'),

@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { ensurePrivateFile } from '../../core/data-files.js';
 import type { Alert, AlertEvent, Disposition, ScanResult, Verdict } from '../../core/domain.js';
 import type { AlertRecord, AuditEntry, ScanRow } from './messages.js';
 import type { Session, SessionPersistence } from './sessions.js';
@@ -68,7 +67,7 @@ export class ConsoleStore implements SessionPersistence {
 
   constructor(path: string) {
     this.path = path;
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    ensurePrivateFile(path);
     try {
       this.#db = new Database(path);
     } catch (err) {
@@ -82,6 +81,9 @@ export class ConsoleStore implements SessionPersistence {
     const sessionColumns = this.#db.prepare("SELECT name FROM pragma_table_info('sessions')").all() as { name: string }[];
     if (sessionColumns.length && !sessionColumns.some((c) => c.name === 'credential')) this.#db.exec('DROP TABLE sessions');
     this.#db.exec(SCHEMA);
+    // Scans stored before the edge minted its own scan ids keep a null scanner id.
+    const scanColumns = this.#db.prepare("SELECT name FROM pragma_table_info('scans')").all() as { name: string }[];
+    if (!scanColumns.some((c) => c.name === 'scanner_scan_id')) this.#db.exec('ALTER TABLE scans ADD COLUMN scanner_scan_id TEXT');
   }
 
   close(): void {
@@ -107,11 +109,16 @@ export class ConsoleStore implements SessionPersistence {
     this.#db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(now);
   }
 
+  /**
+   * Stores a decided scan under the edge's scan id. A second result with the same id is refused
+   * (an error), never merged: the edge mints each scan id once, and a row once written is the
+   * record of that vehicle.
+   */
   recordScan(r: ScanResult): void {
     this.#db
-      .prepare(`INSERT OR REPLACE INTO scans (lane_id, scan_id, started_at, decided_at, outcome, verdict, score, plate, container_code, result)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(r.laneId, r.scanId, r.startedAt, r.decidedAt, r.outcome, r.verdict, r.score, r.vehicle?.plate ?? null, r.vehicle?.containerCode ?? null, JSON.stringify(r));
+      .prepare(`INSERT INTO scans (lane_id, scan_id, scanner_scan_id, started_at, decided_at, outcome, verdict, score, plate, container_code, result)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(r.laneId, r.scanId, r.scannerScanId ?? null, r.startedAt, r.decidedAt, r.outcome, r.verdict, r.score, r.vehicle?.plate ?? null, r.vehicle?.containerCode ?? null, JSON.stringify(r));
   }
 
   /** Deletes scans that started before `before` (ISO); alerts, their events and the audit log stay. */
@@ -119,13 +126,32 @@ export class ConsoleStore implements SessionPersistence {
     return this.#db.prepare('DELETE FROM scans WHERE started_at < ?').run(before).changes;
   }
 
+  /**
+   * Deletes what else grows without end, older than `before` (ISO): audit entries, and closed
+   * alerts (a disposition recorded) with their events. Open alerts stay whatever their age.
+   */
+  pruneRecords(before: string): { audit: number; alerts: number; events: number } {
+    return this.#db.transaction(() => {
+      const audit = this.#db.prepare('DELETE FROM audit WHERE at < ?').run(before).changes;
+      const events = this.#db.prepare('DELETE FROM alert_events WHERE alert_id IN (SELECT alert_id FROM alerts WHERE disposition IS NOT NULL AND raised_at < ?)').run(before).changes;
+      const alerts = this.#db.prepare('DELETE FROM alerts WHERE disposition IS NOT NULL AND raised_at < ?').run(before).changes;
+      return { audit, alerts, events };
+    })();
+  }
+
   listScans(q: ScanQuery = {}): ScanRow[] {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (q.laneId) (where.push('s.lane_id = ?'), args.push(q.laneId));
-    if (q.from) (where.push('s.started_at >= ?'), args.push(q.from));
-    if (q.to) (where.push('s.started_at < ?'), args.push(q.to));
-    if (q.verdict) (where.push('s.verdict = ?'), args.push(q.verdict));
+    const filter = (clause: string, value: string | undefined) => {
+      if (value) {
+        where.push(clause);
+        args.push(value);
+      }
+    };
+    filter('s.lane_id = ?', q.laneId);
+    filter('s.started_at >= ?', q.from);
+    filter('s.started_at < ?', q.to);
+    filter('s.verdict = ?', q.verdict);
     if (q.plate) {
       where.push("(s.plate LIKE ? ESCAPE '\\' OR s.container_code LIKE ? ESCAPE '\\')");
       const like = `%${q.plate.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -175,7 +201,10 @@ export class ConsoleStore implements SessionPersistence {
     const where: string[] = [];
     const args: unknown[] = [];
     if (opts.openOnly) where.push('disposition IS NULL');
-    if (opts.since) (where.push('raised_at >= ?'), args.push(opts.since));
+    if (opts.since) {
+      where.push('raised_at >= ?');
+      args.push(opts.since);
+    }
     const rows = this.#db
       .prepare(`SELECT * FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY raised_at DESC LIMIT ?`)
       .all(...args, Math.min(Math.max(1, opts.limit ?? 50), 500)) as AlertDbRow[];
@@ -222,8 +251,14 @@ export class ConsoleStore implements SessionPersistence {
   listAudit(opts: { limit?: number; user?: string; action?: string } = {}): AuditEntry[] {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (opts.user) (where.push('user = ?'), args.push(opts.user));
-    if (opts.action) (where.push('action = ?'), args.push(opts.action));
+    if (opts.user) {
+      where.push('user = ?');
+      args.push(opts.user);
+    }
+    if (opts.action) {
+      where.push('action = ?');
+      args.push(opts.action);
+    }
     const rows = this.#db
       .prepare(`SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`)
       .all(...args, Math.min(Math.max(1, opts.limit ?? 200), 2000)) as { id: number; at: string; user: string | null; role: string | null; action: string; target: string | null; ok: number; detail: string | null; ip: string | null }[];

@@ -1,6 +1,6 @@
 import type { LineBatch, ScanMeta } from '../../core/domain.js';
 import type { LiveBeginMessage, LiveLinesMessage } from './messages.js';
-import { downsampleBatch, liveGeometry, type LiveGeometry } from './scan-render.js';
+import { downsampleBatch, liveGeometry, type LiveGeometry } from './scan-views.js';
 
 /** Most live lines kept for a client that connects mid-scan (~ a 40 m vehicle at 5 mm, factor 4). */
 const MAX_LIVE_LINES = 4096;

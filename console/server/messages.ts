@@ -2,15 +2,8 @@
  * What the console server sends the browser (JSON API answers and event-stream messages).
  * Types only, shared by console/server and console/web.
  */
-import type { Alert, AlertEvent, DeviceStatus, Disposition, ScanMeta, ScanResult } from '../../core/domain.js';
-
-/** A lane's health as the console shows it (pipeline/lane-health.ts LaneHealthSnapshot). */
-export interface HealthSnapshot {
-  laneId: string;
-  overall: 'ok' | 'degraded' | 'detection-unavailable';
-  devices: DeviceStatus[];
-  updatedAt: string;
-}
+import type { Alert, AlertEvent, Disposition, ScanMeta, ScanResult } from '../../core/domain.js';
+import type { LaneHealthSnapshot } from '../../core/health.js';
 
 /** An alert with what the operators (at the lane or at central) did about it. */
 export interface AlertRecord {
@@ -72,7 +65,7 @@ export interface LiveLinesMessage {
 export interface LaneView {
   id: string;
   name: string;
-  health: HealthSnapshot;
+  health: LaneHealthSnapshot;
   scanState: string;
   /** The scan in progress or last received, as the live view has it. */
   live: { begin: LiveBeginMessage; lines: LiveLinesMessage | null } | null;

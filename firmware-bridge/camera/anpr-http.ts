@@ -7,13 +7,17 @@ import { readJson, sendJson, type HttpRoutes } from '../../core/http-routes.js';
 import type { Logger } from '../../core/logger.js';
 import type { Service } from '../../core/service.js';
 
+/** A container code as ISO 6346 writes it. */
+const ISO_6346 = /^[A-Z]{3}[UJZR]\d{7}$/;
+const ISO_6346_FORM = 'owner code (3 letters), category U/J/Z/R, 7 digits, e.g. MSCU1234565';
+
 /** Body of POST /api/anpr/<lane>: one read of an ANPR (plate / container code) camera. */
-export const anprRead = z
+const anprRead = z
   .strictObject({
     plate: z.string().trim().min(1, { error: 'plate is empty' }).max(20, { error: 'plate is longer than 20 characters' }).optional()
       .describe('Licence plate as read, e.g. "B-AB 1234".'),
     containerCode: z.string().transform((s) => s.replace(/[\s-]/g, '').toUpperCase())
-      .pipe(z.string().regex(/^[A-Z]{3}[UJZR]\d{7}$/, { error: 'containerCode must be an ISO 6346 code: owner code (3 letters), category U/J/Z/R, 7 digits, e.g. MSCU1234565' }))
+      .pipe(z.string().regex(ISO_6346, { error: `containerCode must be an ISO 6346 code: ${ISO_6346_FORM}` }))
       .optional().describe('ISO 6346 container code; spaces and dashes are removed.'),
     cameraId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, { error: 'cameraId must be an identifier (letters, digits, - and _)' }).optional()
       .describe('The ANPR camera that read it.'),
@@ -75,7 +79,7 @@ export interface AnprReceiverOptions {
 export class AnprReceiver implements Service {
   readonly name: string;
   readonly path: string;
-  readonly #o: AnprReceiverOptions;
+  readonly #options: AnprReceiverOptions;
   #running = false;
   #openScan: string | null = null;
   #held: { read: LaneEvents['vehicle.plate']; received: number } | null = null;
@@ -83,24 +87,24 @@ export class AnprReceiver implements Service {
   #routed = false;
 
   constructor(o: AnprReceiverOptions) {
-    this.#o = o;
+    this.#options = o;
     this.name = `anpr:${o.laneId}`;
     this.path = `/api/anpr/${o.laneId}`;
   }
 
   async start(): Promise<void> {
     this.#running = true;
-    if (this.#o.token === null) {
-      this.#o.log.warn(`lane ${this.#o.laneId}: no anpr.token configured: POST ${this.path} accepts plate reads only from this computer (loopback); set lanes[].anpr.token (via \${ENV_VAR}) for an ANPR camera on the network`);
+    if (this.#options.token === null) {
+      this.#options.log.warn(`lane ${this.#options.laneId}: no anpr.token configured: POST ${this.path} accepts plate reads only from this computer (loopback); set lanes[].anpr.token (via \${ENV_VAR}) for an ANPR camera on the network`);
     }
-    const { bus } = this.#o;
+    const { bus } = this.#options;
     this.#off = [
       bus.on('scan.begin', this.name, (m) => {
         this.#openScan = m.scanId;
         const held = this.#held;
         this.#held = null;
         // After every scan.begin listener has run, so that the pipeline has opened the scan.
-        if (held && Date.now() - held.received <= (this.#o.holdMs ?? 30_000)) queueMicrotask(() => bus.emit('vehicle.plate', held.read));
+        if (held && Date.now() - held.received <= (this.#options.holdMs ?? 30_000)) queueMicrotask(() => bus.emit('vehicle.plate', held.read));
       }),
       bus.on('scan.end', this.name, () => {
         this.#openScan = null;
@@ -111,7 +115,7 @@ export class AnprReceiver implements Service {
     ];
     if (!this.#routed) {
       this.#routed = true;
-      this.#o.http.route(this.path, this.name, (req, res) => this.#handle(req, res));
+      this.#options.http.route(this.path, this.name, (req, res) => this.#handle(req, res));
     }
   }
 
@@ -127,16 +131,16 @@ export class AnprReceiver implements Service {
       sendJson(res, 405, { error: `${req.method} not allowed on ${this.path}: POST a JSON read {plate, containerCode, cameraId, confidence}` });
       return true;
     }
-    const access = anprAccess(req, this.#o.token, this.#o.laneId);
+    const access = anprAccess(req, this.#options.token, this.#options.laneId);
     if (!access.ok) {
       if (access.status === 401) res.setHeader('www-authenticate', 'Bearer realm="anpr"');
-      this.#o.log.warn({ from: req.socket.remoteAddress, status: access.status }, `ANPR read refused: ${access.reason}`);
+      this.#options.log.warn({ from: req.socket.remoteAddress, status: access.status }, `ANPR read refused: ${access.reason}`);
       req.resume();
       sendJson(res, access.status, { error: access.reason });
       return true;
     }
     if (!this.#running) {
-      sendJson(res, 503, { error: `lane ${this.#o.laneId} is not running` });
+      sendJson(res, 503, { error: `lane ${this.#options.laneId} is not running` });
       return true;
     }
     const type = req.headers['content-type'] ?? '';
@@ -157,7 +161,7 @@ export class AnprReceiver implements Service {
       return true;
     }
     const { scanId } = this.accept(parsed.read, 'http');
-    sendJson(res, 202, { accepted: true, laneId: this.#o.laneId, scanId, heldForNextScan: scanId === null });
+    sendJson(res, 202, { accepted: true, laneId: this.#options.laneId, scanId, heldForNextScan: scanId === null });
     return true;
   }
 
@@ -167,7 +171,7 @@ export class AnprReceiver implements Service {
    */
   accept(r: AnprRead, source: string): { scanId: string | null } {
     const read: LaneEvents['vehicle.plate'] = {
-      laneId: this.#o.laneId,
+      laneId: this.#options.laneId,
       at: r.at ?? new Date().toISOString(),
       ...(r.plate !== undefined ? { plate: r.plate } : {}),
       ...(r.containerCode !== undefined ? { containerCode: r.containerCode } : {}),
@@ -175,8 +179,8 @@ export class AnprReceiver implements Service {
     };
     const scanId = this.#openScan;
     if (scanId === null) this.#held = { read, received: Date.now() };
-    this.#o.log.info({ plate: r.plate, containerCode: r.containerCode, cameraId: r.cameraId, confidence: r.confidence, scanId, source }, `ANPR read ${r.plate ?? ''}${r.containerCode ? ` ${r.containerCode}` : ''} (${source}) ${scanId ? `for scan ${scanId}` : 'held for the next scan'}`);
-    this.#o.bus.emit('vehicle.plate', read);
+    this.#options.log.info({ plate: r.plate, containerCode: r.containerCode, cameraId: r.cameraId, confidence: r.confidence, scanId, source }, `ANPR read ${r.plate ?? ''}${r.containerCode ? ` ${r.containerCode}` : ''} (${source}) ${scanId ? `for scan ${scanId}` : 'held for the next scan'}`);
+    this.#options.bus.emit('vehicle.plate', read);
     return { scanId };
   }
 }

@@ -14,7 +14,7 @@ const schemaVersion = z.literal(SCHEMA_VERSION).describe('Version of this payloa
 const isoTime = z.string().describe('ISO 8601 time, UTC.');
 const id = z.string().min(1).max(200);
 
-export const regionSchema = z.object({
+const regionSchema = z.object({
   x: z.number().describe('Left edge, in scan lines.'),
   y: z.number().describe('Top edge, in detector channels.'),
   w: z.number(),
@@ -22,16 +22,16 @@ export const regionSchema = z.object({
   score: z.number().min(0).max(1),
 }).describe('A flagged region in scan image pixels (x = line, y = channel).');
 
-export const modelSchema = z.object({ name: z.string(), version: z.string(), sha256: z.string().optional() });
+const modelSchema = z.object({ name: z.string(), version: z.string(), sha256: z.string().optional() });
 
-export const vehicleSchema = z.object({
+const vehicleSchema = z.object({
   plate: z.string().optional(),
   containerCode: z.string().optional(),
   class: z.string().optional(),
   speedKmh: z.number().optional(),
 });
 
-export const evidenceSchema = z.object({
+const evidenceSchema = z.object({
   name: z.string(),
   kind: z.enum(['scan', 'camera']),
   contentType: z.string(),
@@ -44,7 +44,8 @@ export const scanPayloadSchema = z.object({
   messageId: id.describe('Stable id for de-duplication: the scan id.'),
   siteId: z.string(),
   laneId: z.string(),
-  scanId: id,
+  scanId: id.describe('The edge\'s id of the scan: a UUIDv7 minted by the edge, unique, sorting by time.'),
+  scannerScanId: z.string().optional().describe('The scanner\'s own id of the scan (line-stream scan-begin, file-drop sidecar or file stem), when it gave one. Not unique: a scanner restart may repeat it.'),
   startedAt: isoTime,
   endedAt: isoTime,
   decidedAt: isoTime,
@@ -67,8 +68,9 @@ export const scanPayloadSchema = z.object({
 export const alertPayloadSchema = z.object({
   schemaVersion,
   messageId: id.describe('Stable id for de-duplication: the alert id.'),
-  alertId: id,
-  scanId: z.string().nullable(),
+  alertId: id.describe('The edge\'s id of the alert: a UUIDv7, one per alert.'),
+  scanId: z.string().nullable().describe('The edge\'s id of the scan that raised it (null for a test alert).'),
+  scannerScanId: z.string().optional().describe('The scanner\'s own id of that scan, when it gave one.'),
   siteId: z.string(),
   laneId: z.string(),
   raisedAt: isoTime,
@@ -113,7 +115,7 @@ export const statusPayloadSchema = z.object({
   versions: z.object({ edge: z.string(), model: z.string().nullable() }),
 }).describe('Health of the lane. Topic <prefix>/<site>/<lane>/status, QoS 1, retained.');
 
-export const availabilityPayloadSchema = z.enum(['online', 'offline']).describe('Plain text (not JSON). Topic <prefix>/<site>/<lane>/availability, QoS 1, retained; offline is the last will.');
+const availabilityPayloadSchema = z.enum(['online', 'offline']).describe('Plain text (not JSON). Topic <prefix>/<site>/<lane>/availability, QoS 1, retained; offline is the last will.');
 
 const transaction = z.string().min(1).max(200).optional().describe('Chosen by the sender; echoed in the response.');
 const operator = z.string().min(1).max(100).describe('Name of the person at central command.');
@@ -187,6 +189,7 @@ export function scanPayload(r: ScanResult, evidenceBaseUrl: string | null, sign?
     siteId: r.siteId,
     laneId: r.laneId,
     scanId: r.scanId,
+    ...(r.scannerScanId !== undefined ? { scannerScanId: r.scannerScanId } : {}),
     startedAt: r.startedAt,
     endedAt: r.endedAt,
     decidedAt: r.decidedAt,
@@ -213,6 +216,7 @@ export function alertPayload(a: Alert, evidenceBaseUrl: string | null, sign?: Ev
     messageId: a.alertId,
     alertId: a.alertId,
     scanId: a.scanId,
+    ...(a.scannerScanId !== undefined ? { scannerScanId: a.scannerScanId } : {}),
     siteId: a.siteId,
     laneId: a.laneId,
     raisedAt: a.raisedAt,

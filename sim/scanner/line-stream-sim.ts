@@ -73,7 +73,7 @@ export interface ScannerSimReport {
  * 'scan' (SimScanRecord) after each scan, 'connection' on each new link.
  */
 export class ScannerStreamSim extends EventEmitter {
-  readonly #o: Required<Omit<ScannerSimOptions, 'scans' | 'log' | 'faults'>> & Pick<ScannerSimOptions, 'scans' | 'log' | 'faults'>;
+  readonly #options: Required<Omit<ScannerSimOptions, 'scans' | 'log' | 'faults'>> & Pick<ScannerSimOptions, 'scans' | 'log' | 'faults'>;
   readonly #dice: FaultDice;
   readonly report: ScannerSimReport = { scans: [], injected: noFaults(), commands: [], connections: 0 };
   #link: Duplex | null = null;
@@ -92,8 +92,8 @@ export class ScannerStreamSim extends EventEmitter {
 
   constructor(opts: ScannerSimOptions) {
     super();
-    this.#o = { lineRateHz: 300, gapMs: 3000, vehicleLeadMs: 0, heartbeatMs: 1000, seed: 1, ...opts };
-    this.#dice = new FaultDice(this.#o.seed);
+    this.#options = { lineRateHz: 300, gapMs: 3000, vehicleLeadMs: 0, heartbeatMs: 1000, seed: 1, ...opts };
+    this.#dice = new FaultDice(this.#options.seed);
     this.#stopSignal = new Promise((r) => (this.#signalStop = r));
   }
 
@@ -141,18 +141,18 @@ export class ScannerStreamSim extends EventEmitter {
     }
     if (this.#server) await new Promise<void>((r) => this.#server!.close(() => r()));
     await this.#loop?.catch(() => {});
-    await this.#o.source.close();
+    await this.#options.source.close();
   }
 
   #start(): void {
     this.#loop = this.#run();
     this.#finished = this.#loop;
-    this.#loop.catch((err: Error) => this.#o.log?.error({ err }, `scanner simulator stopped: ${err.message}`));
+    this.#loop.catch((err: Error) => this.#options.log?.error({ err }, `scanner simulator stopped: ${err.message}`));
   }
 
   #accept(socket: Socket): void {
     if (this.#link || this.#stopped) {
-      this.#o.log?.warn(`scanner simulator: refusing a second connection from ${socket.remoteAddress}`);
+      this.#options.log?.warn(`scanner simulator: refusing a second connection from ${socket.remoteAddress}`);
       socket.destroy();
       return;
     }
@@ -185,15 +185,19 @@ export class ScannerStreamSim extends EventEmitter {
     const parser = new FrameParser();
     link.on('error', () => {});
     link.pipe(parser).on('data', (f: Frame) => this.#command(f));
-    link.once('close', () => {
+    const down = () => {
       if (this.#link === link) this.#link = null;
       if (this.#heartbeat) clearInterval(this.#heartbeat);
-    });
-    this.#send({ type: 'hello', heartbeatMs: this.#o.heartbeatMs, device: 'checkpoint-edge scanner simulator', firmware: 'sim-1' });
+    };
+    // The host closing its end (or dying: the kernel closes for it) is a lost link at once, as a
+    // real scanner sees it: nothing more is sent on it, the next scan waits for a new link.
+    link.once('end', down);
+    link.once('close', down);
+    this.#send({ type: 'hello', heartbeatMs: this.#options.heartbeatMs, device: 'checkpoint-edge scanner simulator', firmware: 'sim-1' });
     this.#send({ type: 'status', state: 'ready', radiationOn: false, interlocksOk: true, speedKmh: null });
     if (this.#heartbeat) clearInterval(this.#heartbeat);
-    if (this.#o.heartbeatMs > 0) {
-      this.#heartbeat = setInterval(() => this.#send({ type: 'heartbeat', scannerTimeMs: Date.now() }), this.#o.heartbeatMs);
+    if (this.#options.heartbeatMs > 0) {
+      this.#heartbeat = setInterval(() => this.#send({ type: 'heartbeat', scannerTimeMs: Date.now() }), this.#options.heartbeatMs);
       this.#heartbeat.unref();
     }
     this.emit('connection', this.report.connections);
@@ -210,7 +214,7 @@ export class ScannerStreamSim extends EventEmitter {
   /** Writes one frame on the current link; false when there is none. */
   #send(body: FrameBody | LineBody, mutate?: (frame: Buffer) => void): boolean {
     const link = this.#link;
-    if (!link || link.destroyed) return false;
+    if (!link || link.destroyed || !link.writable) return false;
     const frame = encodeFrame(body, this.#seq++);
     mutate?.(frame);
     link.write(frame);
@@ -223,13 +227,13 @@ export class ScannerStreamSim extends EventEmitter {
   }
 
   async #run(): Promise<void> {
-    for (let i = 0; !this.#stopped && (this.#o.scans === undefined || i < this.#o.scans); i++) {
-      const scan = await this.#o.source.next(i);
+    for (let i = 0; !this.#stopped && (this.#options.scans === undefined || i < this.#options.scans); i++) {
+      const scan = await this.#options.source.next(i);
       if (!(await this.#waitLink())) return;
       const vehicle = this.#vehicle(i, scan);
-      if (this.#o.vehicleLeadMs > 0) {
-        this.emit('vehicle', { ...vehicle, beginsInMs: this.#o.vehicleLeadMs });
-        await Promise.race([sleep(this.#o.vehicleLeadMs), this.#stopSignal]);
+      if (this.#options.vehicleLeadMs > 0) {
+        this.emit('vehicle', { ...vehicle, beginsInMs: this.#options.vehicleLeadMs });
+        await Promise.race([sleep(this.#options.vehicleLeadMs), this.#stopSignal]);
         if (!(await this.#waitLink())) return;
       } else {
         this.emit('vehicle', vehicle);
@@ -237,18 +241,18 @@ export class ScannerStreamSim extends EventEmitter {
       const record = await this.#stream(i, scan, vehicle);
       this.report.scans.push(record);
       this.emit('scan', record);
-      const pause = Math.max(0, this.#o.gapMs - this.#o.vehicleLeadMs);
+      const pause = Math.max(0, this.#options.gapMs - this.#options.vehicleLeadMs);
       if (pause > 0 && !this.#stopped) await Promise.race([sleep(pause), this.#stopSignal]);
     }
   }
 
   #vehicle(index: number, scan: SimScan): SimVehicle {
-    return { index, scanKey: index + 1, scanId: `sim-${this.#o.seed}-${index + 1}`, plate: scan.plate ?? '', vehicleClass: scan.vehicleClass ?? '', speedKmh: 5, expectedMs: (scan.width * 1000) / this.#o.lineRateHz, beginsInMs: 0 };
+    return { index, scanKey: index + 1, scanId: `sim-${this.#options.seed}-${index + 1}`, plate: scan.plate ?? '', vehicleClass: scan.vehicleClass ?? '', speedKmh: vehicleSpeedKmh(scan.pixelMm, this.#options.lineRateHz), expectedMs: (scan.width * 1000) / this.#options.lineRateHz, beginsInMs: 0 };
   }
 
   async #stream(index: number, scan: SimScan, vehicle: SimVehicle): Promise<SimScanRecord> {
     const link = this.#link!;
-    const { faults = {} } = this.#o;
+    const { faults = {} } = this.#options;
     const W = scan.width;
     const C = scan.height;
     const { scanKey, speedKmh } = vehicle;
@@ -259,14 +263,14 @@ export class ScannerStreamSim extends EventEmitter {
     this.emit('scanBegin', vehicle);
     this.#send({ type: 'status', state: 'scanning', radiationOn: true, interlocksOk: true, speedKmh });
     this.#send({
-      type: 'scanBegin', scanKey, channels: C, energies: scan.low ? 2 : 1, pixelMm: scan.pixelMm, lineRateHz: this.#o.lineRateHz,
+      type: 'scanBegin', scanKey, channels: C, energies: scan.low ? 2 : 1, pixelMm: scan.pixelMm, lineRateHz: this.#options.lineRateHz,
       expectedLines: W, startedAtMs: Date.now(), speedKmh, scanId: record.scanId, plate: vehicle.plate, containerCode: '', vehicleClass: vehicle.vehicleClass,
     });
     const high = new Uint16Array(C);
     const low = scan.low ? new Uint16Array(C) : undefined;
     const t0 = performance.now();
     for (let x = 0; x < W; x++) {
-      if (this.#stopped || this.#link !== link || link.destroyed) {
+      if (this.#stopped || this.#link !== link || link.destroyed || !link.writable) {
         record.outcome = 'link-lost';
         return record;
       }
@@ -276,7 +280,7 @@ export class ScannerStreamSim extends EventEmitter {
         return record;
       }
       // Pace: line x is due at x / rate seconds after the start.
-      const due = t0 + (x * 1000) / this.#o.lineRateHz;
+      const due = t0 + (x * 1000) / this.#options.lineRateHz;
       const ahead = due - performance.now();
       if (ahead > 4) await sleep(ahead);
       if (link.writableNeedDrain) await Promise.race([once(link, 'drain').catch(() => {}), once(link, 'close').catch(() => {}), this.#stopSignal]);
@@ -333,4 +337,13 @@ export class ScannerStreamSim extends EventEmitter {
     this.#send({ type: 'status', state: 'ready', radiationOn: false, interlocksOk: true, speedKmh: null });
     return record;
   }
+}
+
+/**
+ * The speed at which a vehicle passes when each line covers `pixelMm` along it at `lineRateHz`
+ * lines a second (the pitch is along the direction of travel): speed = pitch x line rate, so that
+ * a scan-begin's speed, line rate and pitch agree (5 mm at 300 lines/s is 5.4 km/h).
+ */
+export function vehicleSpeedKmh(pixelMm: number, lineRateHz: number): number {
+  return Math.round(((pixelMm * lineRateHz) / 1000) * 3.6 * 100) / 100;
 }

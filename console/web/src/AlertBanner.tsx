@@ -46,7 +46,7 @@ export function AlertBanner(p: { rec: AlertRecord; laneName: string; compact?: b
           <span class="alert-kind">{KIND_TITLE[a.kind] ?? a.kind.toUpperCase()}</span>
           <span class="alert-meta">
             {p.laneName}
-            {a.scanId && ` · scan ${a.scanId}`} · {time(a.raisedAt)}
+            {a.scanId && ` · scan ${a.scannerScanId ?? a.scanId}`} · {time(a.raisedAt)}
             {a.score !== null && ` · score ${score(a.score)}`}
             {a.regions.length > 0 && ` · ${a.regions.length} region${a.regions.length > 1 ? 's' : ''}`}
           </span>
@@ -80,6 +80,7 @@ export function AlertBanner(p: { rec: AlertRecord; laneName: string; compact?: b
           >
             <div class="dispo-choices" role="radiogroup" aria-label="Disposition">
               {DISPOSITIONS.map((d) => (
+                // biome-ignore lint/a11y/useSemanticElements: large touch targets that act as one radio group (ARIA radio pattern)
                 <button type="button" role="radio" aria-checked={choice === d} class={`choice ${d} ${choice === d ? 'on' : ''}`} data-testid={`dispo-${d}`} onClick={() => setChoice(d)}>
                   {DISPOSITION_LABEL[d]}
                 </button>
@@ -110,7 +111,7 @@ export function AlertLog(p: { alerts: AlertRecord[]; laneNames: Map<string, stri
           </div>
           <div class="alert-row-body">
             {p.laneNames.get(r.alert.laneId) ?? r.alert.laneId}
-            {r.alert.scanId && ` · scan ${r.alert.scanId}`}
+            {r.alert.scanId && ` · scan ${r.alert.scannerScanId ?? r.alert.scanId}`}
           </div>
           <div class="alert-row-state" data-testid="alert-row-state">
             {r.state === 'new' && <span class="pill bad">unacknowledged</span>}

@@ -1,5 +1,5 @@
 import type { DeviceState, DeviceStatus } from '../../../core/domain.js';
-import type { HealthSnapshot } from '../../server/messages.js';
+import type { LaneHealthSnapshot } from '../../../core/health.js';
 import { deviceLabel, time } from './format.js';
 import type { Connection } from './live-state.js';
 
@@ -13,7 +13,7 @@ export interface Banner {
 }
 
 /** The one line an operator must read first about a lane. */
-export function laneBanner(h: HealthSnapshot, connection: Connection): Banner {
+export function laneBanner(h: LaneHealthSnapshot, connection: Connection): Banner {
   if (connection === 'lost') return { level: 'bad', title: 'NO CONNECTION TO THE LANE', lines: ['This page is not receiving updates: scans and alerts may be missing. Reconnecting…'] };
   const bad = h.devices.filter((d) => BAD.has(d.state));
   const lines = bad.map((d) => `${deviceLabel(d.device)}: ${d.state}${d.detail ? ` — ${d.detail}` : ''}`);
@@ -90,7 +90,7 @@ function rank(device: string): number {
   return 4;
 }
 
-export function DeviceTiles(p: { health: HealthSnapshot }) {
+export function DeviceTiles(p: { health: LaneHealthSnapshot }) {
   const devices = [...p.health.devices].sort((a, b) => rank(a.device) - rank(b.device) || a.device.localeCompare(b.device));
   if (devices.length === 0) return <div class="muted">No device has reported yet.</div>;
   return (

@@ -1,6 +1,7 @@
 import type { ScanResult } from '../../../core/domain.js';
+import type { LaneHealthSnapshot } from '../../../core/health.js';
 import type {
-  AlertRecord, HealthSnapshot, HelloMessage, LaneView, LiveBeginMessage, LiveLinesMessage, ScanAbortedMessage, ScanDecidedMessage, ScanEndMessage, ScanImageMessage,
+  AlertRecord, HelloMessage, LaneView, LiveBeginMessage, LiveLinesMessage, ScanAbortedMessage, ScanDecidedMessage, ScanEndMessage, ScanImageMessage,
 } from '../../server/messages.js';
 import { decodeBase64, LiveRaster } from './raster.js';
 import type { ViewName } from './ScanViewer.js';
@@ -17,7 +18,7 @@ export interface LiveScanState {
 export interface LaneState {
   id: string;
   name: string;
-  health: HealthSnapshot;
+  health: LaneHealthSnapshot;
   live: LiveScanState | null;
   lastDecided: ScanResult | null;
   /** Full-resolution views of lastDecided, once rendered. */
@@ -82,7 +83,7 @@ export class LiveState {
       }
     });
     on<HelloMessage>('hello', (h) => this.#hello(h));
-    on<HealthSnapshot>('health', (h) => {
+    on<LaneHealthSnapshot>('health', (h) => {
       const lane = this.lane(h.laneId);
       if (lane) lane.health = h;
     });

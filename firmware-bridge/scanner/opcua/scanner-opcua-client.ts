@@ -4,6 +4,7 @@ import {
   TimestampsToReturn,
   UserTokenType,
   type ClientMonitoredItemGroup,
+  type CallMethodResult,
   type ClientSession,
   type ClientSubscription,
   type DataValue,
@@ -17,6 +18,7 @@ import type { EventBus } from '../../../core/event-bus.js';
 import type { LaneEvents } from '../../../core/events.js';
 import { deviceStatus } from '../../../core/health.js';
 import type { Logger } from '../../../core/logger.js';
+import { Backoff } from '../../../core/backoff.js';
 import type { Service } from '../../../core/service.js';
 import { routeOpcuaLogs } from './opcua-log.js';
 import { rejectionHint, ScannerCommandError, type MethodOutput, type ScannerCommand, type ScannerCommandResult } from './scanner-commands.js';
@@ -58,12 +60,6 @@ interface Connection {
   markLost(reason: string): void;
 }
 
-/** Exponential backoff with jitter: attempt 1 waits about initialMs, each next one up to twice as long, at most maxMs. */
-export function reconnectDelay(attempt: number, initialMs: number, maxMs: number, random: () => number = Math.random): number {
-  const base = Math.min(maxMs, initialMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(base * (0.5 + random() * 0.5));
-}
-
 /**
  * The lane's OPC UA client of the scanner: subscribes to its state, interlocks, fault, speed and
  * radiation values, publishes them as device.status of 'scanner.opcua', calls its Arm and Abort
@@ -74,7 +70,7 @@ export function reconnectDelay(attempt: number, initialMs: number, maxMs: number
 export class ScannerOpcuaClient implements Service {
   readonly name: string;
   readonly device: string;
-  readonly #o: ScannerOpcuaClientOptions;
+  readonly #options: ScannerOpcuaClientOptions;
   readonly #log: Logger;
   #snap: ScannerSnapshot = emptySnapshot();
   readonly #problems = new Map<ScannerValueField, string>();
@@ -86,9 +82,11 @@ export class ScannerOpcuaClient implements Service {
   #emitQueued = false;
   #lastEmitted = '';
   #status: DeviceStatus;
+  readonly #backoff: Backoff;
 
   constructor(opts: ScannerOpcuaClientOptions) {
-    this.#o = opts;
+    this.#options = opts;
+    this.#backoff = new Backoff(opts.reconnect.initialMs, opts.reconnect.maxMs);
     this.device = opts.device ?? 'scanner.opcua';
     this.name = `${this.device}:${opts.laneId}`;
     this.#log = opts.log.child({ device: this.device });
@@ -96,7 +94,7 @@ export class ScannerOpcuaClient implements Service {
   }
 
   get endpoint(): string {
-    return this.#o.config.endpoint;
+    return this.#options.config.endpoint;
   }
 
   /** The latest status published (a copy). */
@@ -111,9 +109,9 @@ export class ScannerOpcuaClient implements Service {
 
   async start(): Promise<void> {
     if (!/^opc\.tcp:\/\/[^/:]+(:\d+)?(\/.*)?$/.test(this.endpoint)) {
-      throw new Error(`scanner.opcua.endpoint of lane ${this.#o.laneId} is "${this.endpoint}": expected opc.tcp://<host>[:<port>][/<path>]`);
+      throw new Error(`scanner.opcua.endpoint of lane ${this.#options.laneId} is "${this.endpoint}": expected opc.tcp://<host>[:<port>][/<path>]`);
     }
-    routeOpcuaLogs(this.#o.log);
+    routeOpcuaLogs(this.#options.log);
     this.#stopping = false;
     this.#setLink({ up: false, starting: true, reason: `connecting to ${this.endpoint}` });
     this.#loop = this.#run();
@@ -140,46 +138,42 @@ export class ScannerOpcuaClient implements Service {
   }
 
   async #run(): Promise<void> {
-    let failures = 0;
     while (!this.#stopping) {
       let conn: Connection | null = null;
       try {
         conn = await this.#open();
-        failures = 0;
+        this.#backoff.reset();
         const why = await conn.lost;
         if (!this.#stopping) {
           this.#log.warn({ endpoint: this.endpoint }, `OPC UA session with the scanner lost: ${why}; starting over`);
           this.#down(why);
         }
       } catch (err) {
-        if (!this.#stopping) {
-          failures++;
-          this.#down(this.#explain(err));
-        }
+        if (!this.#stopping) this.#down(this.#explain(err));
       }
       const opened = conn ?? this.#conn;
       if (opened) await this.#close(opened);
       if (this.#stopping) break;
-      await this.#sleep(reconnectDelay(Math.max(1, failures), this.#o.reconnect.initialMs, this.#o.reconnect.maxMs));
+      await this.#sleep(this.#backoff.next());
     }
   }
 
   async #open(): Promise<Connection> {
-    const cfg = this.#o.config;
+    const cfg = this.#options.config;
     let markLost!: (reason: string) => void;
     const lost = new Promise<string>((resolve) => (markLost = resolve));
-    const applicationUri = `urn:checkpoint-edge:${this.#o.laneId}`;
-    const cm = clientCertificateManager(this.#o.pkiDir);
+    const applicationUri = `urn:checkpoint-edge:${this.#options.laneId}`;
+    const cm = clientCertificateManager(this.#options.pkiDir);
     try {
-      await ensureClientCertificate(cm, this.#o.pkiDir, applicationUri, this.#o.laneId);
+      await ensureClientCertificate(cm, this.#options.pkiDir, applicationUri, this.#options.laneId);
     } catch (err) {
       await cm.dispose().catch(() => undefined);
-      throw new Error(`cannot prepare the client certificate in ${this.#o.pkiDir}: ${(err as Error).message}; check that the folder is writable (scanner.opcua.pkiDir)`, { cause: err });
+      throw new Error(`cannot prepare the client certificate in ${this.#options.pkiDir}: ${(err as Error).message}; check that the folder is writable (scanner.opcua.pkiDir)`, { cause: err });
     }
     const client = OPCUAClient.create({
       applicationName: 'checkpoint-edge',
       applicationUri,
-      clientName: `checkpoint-edge ${this.#o.laneId}`,
+      clientName: `checkpoint-edge ${this.#options.laneId}`,
       securityMode: securityMode(cfg.securityMode),
       securityPolicy: securityPolicy(cfg.securityPolicy),
       endpointMustExist: false,
@@ -187,7 +181,7 @@ export class ScannerOpcuaClient implements Service {
       requestedSessionTimeout: 60_000,
       // maxRetry 1 for the first connection, so that a failure comes back here with its reason;
       // node-opcua repairs a broken channel of an established connection without limit.
-      connectionStrategy: { maxRetry: 1, initialDelay: this.#o.reconnect.initialMs, maxDelay: this.#o.reconnect.maxMs, randomisationFactor: 0.5 },
+      connectionStrategy: { maxRetry: 1, initialDelay: this.#options.reconnect.initialMs, maxDelay: this.#options.reconnect.maxMs, randomisationFactor: 0.5 },
       clientCertificateManager: cm,
     });
     const conn: Connection = { client, lost, markLost };
@@ -235,7 +229,7 @@ export class ScannerOpcuaClient implements Service {
 
   async #subscribe(conn: Connection): Promise<void> {
     const session = conn.session!;
-    const cfg = this.#o.config;
+    const cfg = this.#options.config;
     const keepAliveCount = Math.max(2, Math.ceil(1000 / cfg.samplingMs));
     const subscription = await session.createSubscription2({
       requestedPublishingInterval: cfg.samplingMs,
@@ -270,8 +264,10 @@ export class ScannerOpcuaClient implements Service {
   /** Reads every value once: at connection, and after node-opcua restored a session. */
   async #readAll(session: ClientSession): Promise<void> {
     const fields = SCANNER_VALUE_FIELDS;
-    const values = await session.read(fields.map((f) => ({ nodeId: this.#o.config.nodes[f], attributeId: AttributeIds.Value })));
-    values.forEach((dv, i) => this.#apply(fields[i], dv));
+    const values = await session.read(fields.map((f) => ({ nodeId: this.#options.config.nodes[f], attributeId: AttributeIds.Value })));
+    values.forEach((dv, i) => {
+      this.#apply(fields[i], dv);
+    });
   }
 
   async #resync(conn: Connection, why: string): Promise<void> {
@@ -289,9 +285,9 @@ export class ScannerOpcuaClient implements Service {
   }
 
   #apply(field: ScannerValueField, dv: DataValue): void {
-    const problem = applyValue(this.#snap, field, { value: dv.value?.value, status: dv.statusCode.name }, this.#o.config.nodes[field], {
-      stateValues: this.#o.config.stateValues,
-      interlockNames: this.#o.config.interlockNames,
+    const problem = applyValue(this.#snap, field, { value: dv.value?.value, status: dv.statusCode.name }, this.#options.config.nodes[field], {
+      stateValues: this.#options.config.stateValues,
+      interlockNames: this.#options.config.interlockNames,
     });
     if (problem) this.#problems.set(field, problem);
     else this.#problems.delete(field);
@@ -321,12 +317,12 @@ export class ScannerOpcuaClient implements Service {
       if (key === this.#lastEmitted) return;
       this.#lastEmitted = key;
       this.#status = deviceStatus(this.device, s.state, s.detail, s.info);
-      this.#o.bus.emit('device.status', this.#status);
+      this.#options.bus.emit('device.status', this.#status);
     });
   }
 
   async #call(command: ScannerCommand): Promise<ScannerCommandResult> {
-    const cfg = this.#o.config;
+    const cfg = this.#options.config;
     const methodId = cfg.nodes[command];
     const objectId = cfg.nodes.object;
     const label = command === 'arm' ? 'Arm' : 'Abort';
@@ -337,7 +333,7 @@ export class ScannerOpcuaClient implements Service {
         `cannot call ${label} (${methodId}) on the scanner: not connected to ${this.endpoint} (${why}); retry once device ${this.device} is ok`);
     }
     const t0 = performance.now();
-    let result;
+    let result: CallMethodResult;
     try {
       result = await session.call({ objectId, methodId, inputArguments: [] });
     } catch (err) {
@@ -358,14 +354,14 @@ export class ScannerOpcuaClient implements Service {
   }
 
   #identity(): UserIdentityInfo {
-    const { username, password } = this.#o.config;
+    const { username, password } = this.#options.config;
     if (username) return { type: UserTokenType.UserName, userName: username, password: password ?? '' };
     return { type: UserTokenType.Anonymous };
   }
 
   #explain(err: unknown): string {
-    const { securityMode, securityPolicy } = this.#o.config;
-    return explainConnectionError(err, { endpoint: this.endpoint, pkiDir: this.#o.pkiDir, securityMode, securityPolicy });
+    const { securityMode, securityPolicy } = this.#options.config;
+    return explainConnectionError(err, { endpoint: this.endpoint, pkiDir: this.#options.pkiDir, securityMode, securityPolicy });
   }
 
 

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { axisWeights, logLut, logValue, ModelCanvas, outputCount } from '../../../inference/preprocess.js';
+import { attenuation, attenuationLut } from '../../../core/scan-picture.js';
+import { axisWeights, ModelCanvas, outputCount } from '../../../inference/preprocess.js';
+
+/** The model's log channel value of an (averaged) intensity. */
+const logValue = (intensity: number, logScale: number) => attenuation(intensity) * logScale;
 
 const opts = { logScale: 0.25, sizeMultiple: 8, modelMm: 10 };
 
@@ -8,7 +12,7 @@ const at = (c: ModelCanvas, plane: Float32Array, r: number, col: number) => plan
 
 describe('log transform', () => {
   it('maps open beam to 0 and zero/one to the same maximum, scaled by logScale', () => {
-    const lut = logLut(0.25);
+    const lut = attenuationLut(0.25);
     expect(lut.length).toBe(65536);
     expect(lut[65535]).toBe(0);
     expect(lut[0]).toBeCloseTo(Math.log(65535) * 0.25, 5);
@@ -88,7 +92,7 @@ describe('ModelCanvas', () => {
     const id = new ModelCanvas({ ...opts, channels: ch, inMm: 10, dual: false });
     id.appendFromImage(img, undefined, width, 0, width);
     id.compute(true);
-    expect(at(id, id.high, 3, 5)).toBe(logLut(0.25)[img[3 * width + 5]]);
+    expect(at(id, id.high, 3, 5)).toBe(attenuationLut(0.25)[img[3 * width + 5]]);
   });
 
   it('a long scan streamed in small batches (old raw lines freed on the way) equals the whole image', () => {
@@ -130,7 +134,10 @@ describe('ModelCanvas', () => {
         for (let r = 0; r < rows; r++) {
           let sum = 0;
           let n = 0;
-          for (let x = j * k; x < Math.min(width, (j + 1) * k); x++) for (let y = r * k; y < Math.min(ch, (r + 1) * k); y++) (sum += img[y * width + x]), n++;
+          for (let x = j * k; x < Math.min(width, (j + 1) * k); x++) for (let y = r * k; y < Math.min(ch, (r + 1) * k); y++) {
+              sum += img[y * width + x];
+              n++;
+            }
           expect(at(c, c.high, r, j)).toBeCloseTo(logValue(sum / n, 0.25), 5);
         }
       }

@@ -6,14 +6,12 @@ import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../../config/load.js';
-import type { Lane } from '../../../../app/context.js';
 import type { AlertEvent } from '../../../../core/domain.js';
-import { alertFor } from '../../../../pipeline/lane-pipeline.js';
 import { silentLogger } from '../../../../core/logger.js';
 import type { Service } from '../../../../core/service.js';
 import { evidenceUrlSigner } from '../../../../outputs/evidence/evidence-urls.js';
 import { alertPayloadSchema, commandResponseSchema, eventPayloadSchema, scanPayloadSchema, statusPayloadSchema } from '../../../../outputs/mqtt/payloads.js';
-import { Collector, EdgeProcess, fakeScan, haveMosquitto, MosquittoBroker, mqttSite, siteConfig, waitFor } from './helpers.js';
+import { Collector, EdgeProcess, emitScans, haveMosquitto, MosquittoBroker, mqttSite, siteConfig, waitFor } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mqtt-delivery-'));
 
@@ -44,21 +42,6 @@ describe.skipIf(!haveMosquitto)('MQTT output against mosquitto', () => {
     return { ...s, lane: s.lanes[0], collector, config };
   }
 
-  function emitScans(lane: Lane, siteId: string, from: number, count: number): string[] {
-    const ids: string[] = [];
-    for (let i = from; i < from + count; i++) {
-      const result = fakeScan(siteId, lane.id, i, (['clear', 'person', 'unavailable'] as const)[i % 3]);
-      lane.bus.emit('scan.decided', { result });
-      ids.push(result.scanId);
-      const alert = alertFor(result);
-      if (alert) {
-        lane.bus.emit('alert.raised', alert);
-        ids.push(alert.alertId);
-      }
-    }
-    return ids;
-  }
-
   for (const version of [5, 4] as const) {
     it(`MQTT ${version === 5 ? '5' : '3.1.1'}: scan results and alerts arrive with QoS 1, in order, as the contract says; the outbox empties on PUBACK`, async () => {
       const siteId = `site-v${version}`;
@@ -78,7 +61,7 @@ describe.skipIf(!haveMosquitto)('MQTT output against mosquitto', () => {
       const link = new URL(scan.evidence[0]!.url!);
       expect(signer.verify(link.pathname, link.searchParams)).toMatchObject({ ok: true });
       const alert = alertPayloadSchema.parse(JSON.parse(got[1].payload));
-      expect(alert).toMatchObject({ alertId: 'lane-1-scan-00001-person', kind: 'person-suspected', severity: 'critical', scanId: 'lane-1-scan-00001' });
+      expect(alert).toMatchObject({ alertId: ids[1], kind: 'person-suspected', severity: 'critical', scanId: 'lane-1-scan-00001' });
       expect(got[0].topic).toBe(`checkpoint/${siteId}/lane-1/scan`);
       expect(got[1].topic).toBe(`checkpoint/${siteId}/lane-1/alert`);
       const db = new Database(join(config.dataDir, 'outbox.sqlite'), { readonly: true });
@@ -113,7 +96,7 @@ describe.skipIf(!haveMosquitto)('MQTT output against mosquitto', () => {
       await waitFor(`response to ${name}`, () => collector.on(`/cmd/${name}/response`).length > before);
       return commandResponseSchema.parse(JSON.parse(collector.on(`/cmd/${name}/response`)[before].payload));
     };
-    const alertId = 'lane-1-scan-00001-person';
+    const alertId = (JSON.parse(collector.on('/alert')[0].payload) as { alertId: string }).alertId;
 
     expect(await send('ack', '{not json')).toMatchObject({ status: 'error', error: expect.stringContaining('not JSON') });
     expect(await send('ack', { transaction: 't0', alertId, operator: 'mallory' })).toMatchObject({ status: 'error', transaction: 't0', error: expect.stringContaining('not allowed') });

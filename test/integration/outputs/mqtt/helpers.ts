@@ -13,7 +13,7 @@ import { EventBus } from '../../../../core/event-bus.js';
 import type { LaneEvents } from '../../../../core/events.js';
 import { RuntimeHttpServer } from '../../../../app/http-server.js';
 import { LaneHealth } from '../../../../pipeline/lane-health.js';
-import { LanePipeline } from '../../../../pipeline/lane-pipeline.js';
+import { alertFor, LanePipeline } from '../../../../pipeline/lane-pipeline.js';
 import type { Logger } from '../../../../core/logger.js';
 import { RuntimeMetrics } from '../../../../app/runtime-metrics.js';
 import type { Service } from '../../../../core/service.js';
@@ -22,6 +22,7 @@ export const MOSQUITTO = '/usr/sbin/mosquitto';
 export const haveMosquitto = existsSync(MOSQUITTO);
 
 import { freePort } from '../../../helpers/net.js';
+import { scanResult } from '../../../helpers/builders.js';
 
 export { freePort };
 
@@ -164,14 +165,13 @@ export function dedup(ids: string[]): { unique: string[]; duplicates: number } {
 
 export function fakeScan(siteId: string, laneId: string, n: number, verdict: ScanResult['verdict'] = 'clear'): ScanResult {
   const t = new Date().toISOString();
-  return {
+  return scanResult({
     scanId: `${laneId}-scan-${String(n).padStart(5, '0')}`,
     laneId,
     siteId,
     startedAt: t,
     endedAt: t,
     decidedAt: t,
-    outcome: 'completed',
     verdict,
     ...(verdict === 'unavailable' ? { unavailableReason: 'test' } : {}),
     score: verdict === 'person' ? 0.9 : verdict === 'clear' ? 0.1 : null,
@@ -180,12 +180,36 @@ export function fakeScan(siteId: string, laneId: string, n: number, verdict: Sca
     vehicle: { plate: `T ${n}` },
     lines: 1000,
     channels: 256,
-    missingLines: 0,
     evidence: [{ name: 'scan.jpg', kind: 'scan', contentType: 'image/jpeg', url: `/evidence/${laneId}-scan-${n}/scan.jpg` }],
-  };
+  });
 }
 
 /** A minimal site config (YAML-compatible object) for the MQTT tests. */
+/**
+ * Emits scans from..from+count-1 of a lane on its bus, with the alert each raises; returns the
+ * message ids in the order they were emitted. Default verdicts: clear, person, unavailable in turn.
+ */
+export function emitScans(
+  lane: Pick<Lane, 'id' | 'bus'>,
+  siteId: string,
+  from: number,
+  count: number,
+  verdictOf: (n: number) => ScanResult['verdict'] = (n) => (['clear', 'person', 'unavailable'] as const)[n % 3],
+): string[] {
+  const ids: string[] = [];
+  for (let i = from; i < from + count; i++) {
+    const result = fakeScan(siteId, lane.id, i, verdictOf(i));
+    lane.bus.emit('scan.decided', { result });
+    ids.push(result.scanId);
+    const alert = alertFor(result);
+    if (alert) {
+      lane.bus.emit('alert.raised', alert);
+      ids.push(alert.alertId);
+    }
+  }
+  return ids;
+}
+
 export function siteConfig(o: { url: string; dataDir: string; lanes: string[]; protocolVersion?: 4 | 5; extra?: Record<string, unknown>; site?: string }): Record<string, unknown> {
   return {
     site: { id: o.site ?? 'site-a' },
@@ -224,8 +248,7 @@ export class EdgeProcess {
     this.child.stdout!.on('data', (d: Buffer) => {
       this.out += d.toString();
       buf += d.toString();
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
+      for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
         const line = buf.slice(0, i);
         buf = buf.slice(i + 1);
         const m = /^produced (\S+) (\S+) (\S+)$/.exec(line);

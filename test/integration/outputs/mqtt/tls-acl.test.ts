@@ -39,13 +39,14 @@ describe.skipIf(!haveMosquitto)('TLS with client certificates and a per-lane ACL
 
   beforeAll(async () => {
     makeCertificates(['lane-1', 'central']);
-    writeFileSync(f('acl'), [
+    const acl = [
       'user lane-1',
       'topic write checkpoint/site-tls/lane-1/#',
       'topic read checkpoint/site-tls/lane-1/cmd/#',
       'user central',
       'topic readwrite checkpoint/#',
-    ].join('\n') + '\n');
+    ];
+    writeFileSync(f('acl'), `${acl.join('\n')}\n`);
     broker = new MosquittoBroker({
       listenerExtra: [`cafile ${f('ca.pem')}`, `certfile ${f('server.pem')}`, `keyfile ${f('server.key')}`, 'require_certificate true', 'use_identity_as_username true', 'allow_anonymous false', `acl_file ${f('acl')}`].join('\n'),
     });
@@ -74,9 +75,10 @@ describe.skipIf(!haveMosquitto)('TLS with client certificates and a per-lane ACL
     await waitFor('lane-1 online', () => central.messages.some((m) => m.topic === 'checkpoint/site-tls/lane-1/availability' && m.payload === 'online'));
     const result = fakeScan('site-tls', 'lane-1', 1, 'person');
     lane.bus.emit('scan.decided', { result });
-    lane.bus.emit('alert.raised', alertFor(result)!);
+    const alert = alertFor(result)!;
+    lane.bus.emit('alert.raised', alert);
     await waitFor('the alert', () => central.on('lane-1/alert').length === 1);
-    expect(central.json<{ alertId: string }>('lane-1/alert')[0].alertId).toBe('lane-1-scan-00001-person');
+    expect(central.json<{ alertId: string }>('lane-1/alert')[0].alertId).toBe(alert.alertId);
     expect(lane.health.get('mqtt')?.state).toBe('ok');
   });
 

@@ -7,12 +7,13 @@ import type { ScanImage, ScanResult } from '../../../../core/domain.js';
 import { EventBus } from '../../../../core/event-bus.js';
 import type { LaneEvents } from '../../../../core/events.js';
 import { silentLogger } from '../../../../core/logger.js';
+import { scanResult } from '../../../helpers/builders.js';
 
 const DAY = 86_400_000;
 let root: string;
 
 function result(scanId: string): ScanResult {
-  return { scanId, laneId: 'l1', siteId: 's1', startedAt: '', endedAt: '', decidedAt: '', outcome: 'completed', verdict: 'clear', score: 0.1, regions: [], model: null, lines: 300, channels: 64, missingLines: 0, evidence: [] };
+  return scanResult({ scanId, laneId: 'l1', siteId: 's1', model: null, lines: 300 });
 }
 
 /** Noise, so the JPEG has a predictable, non-trivial size. */
@@ -60,7 +61,10 @@ describe('EvidenceStore', () => {
       const refs = await store.collect(result(`scan-${i}`), image(i));
       expect(refs).toEqual([{ name: 'scan.jpg', kind: 'scan', contentType: 'image/jpeg', url: `/evidence/scan-${i}/scan.jpg` }]);
       await store.flushed();
-      await new Promise((r) => setTimeout(r, 15)); // distinct modification times
+      // Distinct modification times, oldest first, without waiting for the clock.
+      const at = new Date(Date.now() - (10 - i) * 60_000);
+      for (const f of readdirSync(join(dir, `scan-${i}`))) utimesSync(join(dir, `scan-${i}`, f), at, at);
+      utimesSync(join(dir, `scan-${i}`), at, at);
     }
     await store.sweep();
     await store.stop();

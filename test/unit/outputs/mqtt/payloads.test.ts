@@ -11,13 +11,14 @@ import type { ScanResult } from '../../../../core/domain.js';
 import { alertFor } from '../../../../pipeline/lane-pipeline.js';
 import { LaneHealth } from '../../../../pipeline/lane-health.js';
 import { deviceStatus } from '../../../../core/health.js';
+import { scanResult } from '../../../helpers/builders.js';
 
-const result: ScanResult = {
-  scanId: 'S-1', laneId: 'lane-1', siteId: 'site-a', startedAt: '2026-01-01T00:00:00.000Z', endedAt: '2026-01-01T00:00:05.000Z', decidedAt: '2026-01-01T00:00:05.300Z',
-  outcome: 'completed', verdict: 'person', score: 0.91, regions: [{ x: 1, y: 2, w: 3, h: 4, score: 0.9 }], model: { name: 'person-fcn', version: '1.0' },
+const result: ScanResult = scanResult({
+  startedAt: '2026-01-01T00:00:00.000Z', endedAt: '2026-01-01T00:00:05.000Z', decidedAt: '2026-01-01T00:00:05.300Z',
+  verdict: 'person', score: 0.91, regions: [{ x: 1, y: 2, w: 3, h: 4, score: 0.9 }], model: { name: 'person-fcn', version: '1.0' },
   vehicle: { plate: 'AB 123' }, lines: 1200, channels: 256, missingLines: 3,
   evidence: [{ name: 'scan.jpg', kind: 'scan', contentType: 'image/jpeg', url: '/evidence/S-1/scan.jpg' }],
-};
+});
 
 describe('MQTT payloads', () => {
   it('docs/schemas/mqtt/*.json are the schemas derived from the code (run outputs/mqtt/json-schemas.ts after a change)', () => {
@@ -35,9 +36,11 @@ describe('MQTT payloads', () => {
     expect(scanPayloadSchema.parse(scanPayload({ ...result, threshold: 0.4855 }, null)).threshold).toBe(0.4855);
     expect('threshold' in aborted).toBe(false);
     expect(() => scanPayloadSchema.parse({ ...scan, threshold: 1.5 })).toThrow();
-    const alert = alertPayloadSchema.parse(alertPayload(alertFor(result)!, null));
-    expect(alert).toMatchObject({ schemaVersion: 1, messageId: 'S-1-person', alertId: 'S-1-person', kind: 'person-suspected' });
-    const event = eventPayloadSchema.parse(eventPayload({ eventId: 'e1', alertId: 'S-1-person', laneId: 'lane-1', siteId: 'site-a', at: result.decidedAt, type: 'cleared-after-search', operator: 'ops', origin: 'console' }));
+    const raised = alertFor({ ...result, scannerScanId: 'SCANNER-7' })!;
+    const alert = alertPayloadSchema.parse(alertPayload(raised, null));
+    expect(alert).toMatchObject({ schemaVersion: 1, messageId: raised.alertId, alertId: raised.alertId, scanId: 'S-1', scannerScanId: 'SCANNER-7', kind: 'person-suspected' });
+    expect(scanPayloadSchema.parse(scanPayload({ ...result, scannerScanId: 'SCANNER-7' }, null))).toMatchObject({ scanId: 'S-1', scannerScanId: 'SCANNER-7' });
+    const event = eventPayloadSchema.parse(eventPayload({ eventId: 'e1', alertId: raised.alertId, laneId: 'lane-1', siteId: 'site-a', at: result.decidedAt, type: 'cleared-after-search', operator: 'ops', origin: 'console' }));
     expect(event).toMatchObject({ messageId: 'e1', type: 'cleared-after-search' });
     const health = new LaneHealth('lane-1');
     health.update(deviceStatus('model', 'ok', 'person-fcn 1.0'));

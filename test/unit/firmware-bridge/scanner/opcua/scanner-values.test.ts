@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { opcua } from '../../../../../config/schema/scanner.js';
 import { rejectionHint } from '../../../../../firmware-bridge/scanner/opcua/scanner-commands.js';
-import { reconnectDelay } from '../../../../../firmware-bridge/scanner/opcua/scanner-opcua-client.js';
 import {
   applyValue,
   decodeState,
@@ -125,16 +124,6 @@ describe('rejectionHint', () => {
 
   it('points at the node settings for an unknown method', () => {
     expect(rejectionHint('abort', 'BadMethodInvalid', snap())).toMatch(/scanner\.opcua\.nodes\.abort and scanner\.opcua\.nodes\.object/);
-  });
-});
-
-describe('reconnectDelay', () => {
-  it('doubles from initialMs up to maxMs, with jitter between half and all of it', () => {
-    expect(reconnectDelay(1, 100, 1000, () => 1)).toBe(100);
-    expect(reconnectDelay(2, 100, 1000, () => 1)).toBe(200);
-    expect(reconnectDelay(4, 100, 1000, () => 1)).toBe(800);
-    expect(reconnectDelay(9, 100, 1000, () => 1)).toBe(1000);
-    expect(reconnectDelay(9, 100, 1000, () => 0)).toBe(500);
   });
 });
 

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import type { Region, ScanImage } from '../../core/domain.js';
+import { greyLut, percentileWindow, type AttenuationWindow } from '../../core/scan-picture.js';
 
 export interface ScanRenderOptions {
   /** Wider scans are scaled down to this width (aspect kept). */
@@ -13,50 +14,14 @@ export interface RenderedScan {
   width: number;
   height: number;
   /** The attenuation window used: -ln(I/I0) mapped to white..black. */
-  window: { low: number; high: number };
+  window: AttenuationWindow;
 }
-
-const OPEN_BEAM = 65535;
 
 /**
- * The attenuation window of a scan: from the 0.5th to the 99.5th percentile of -ln(I/I0), so
- * that open beam is white, the densest cargo black, and a few dead or saturated pixels do not
- * flatten the contrast. Taken from a histogram of the raw values (log is monotonic).
+ * Square root of the window fraction: spreads the thin materials (car body, people, cargo) that a
+ * linear ramp leaves near white when the per-scan window also has to hold axles and engine blocks.
  */
-export function attenuationWindow(high: Uint16Array): { low: number; high: number } {
-  const hist = new Uint32Array(65536);
-  for (let i = 0; i < high.length; i++) hist[high[i]]++;
-  const n = high.length;
-  const at = (q: number): number => {
-    const target = q * n;
-    let acc = 0;
-    for (let v = 0; v < 65536; v++) {
-      acc += hist[v];
-      if (acc >= target) return v;
-    }
-    return 65535;
-  };
-  const dark = Math.max(1, at(0.005));
-  const bright = Math.max(1, at(0.995));
-  const low = Math.max(0, -Math.log(bright / OPEN_BEAM));
-  let hi = -Math.log(dark / OPEN_BEAM);
-  if (hi - low < 0.5) hi = low + 0.5;
-  return { low, high: hi };
-}
-
-/** Greyscale lookup: raw detector value -> 8-bit, log-attenuation within the window (square root), white = open beam. */
-function lookup(win: { low: number; high: number }): Uint8Array {
-  const lut = new Uint8Array(65536);
-  const span = win.high - win.low;
-  for (let v = 0; v < 65536; v++) {
-    const a = -Math.log(Math.max(v, 1) / OPEN_BEAM);
-    const t = Math.min(1, Math.max(0, (a - win.low) / span));
-    // Square root: spreads the thin materials (car body, people, cargo) that a linear ramp
-    // leaves near white when the window also has to hold axles and engine blocks.
-    lut[v] = Math.round(255 * (1 - Math.sqrt(t)));
-  }
-  return lut;
-}
+const EVIDENCE_GAMMA = 0.5;
 
 /**
  * A JPEG of a scan for operators and central command: high-energy channel as log-attenuation
@@ -83,8 +48,8 @@ export async function renderScanJpeg(image: ScanImage, regions: readonly Region[
       .toBuffer({ resolveWithObject: true });
     src = new Uint16Array(data.buffer, data.byteOffset, data.length >> 1);
   }
-  const win = attenuationWindow(src);
-  const lut = lookup(win);
+  const win = percentileWindow(src);
+  const lut = greyLut(win, EVIDENCE_GAMMA);
   const pixels = Buffer.allocUnsafe(ow * oh);
   for (let i = 0; i < ow * oh; i++) pixels[i] = lut[src[i]];
   const rgb = Buffer.allocUnsafe(ow * oh * 3);

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import type { LineBatch, ScanImage } from '../../core/domain.js';
+import { attenuationLut, greyLut } from '../../core/scan-picture.js';
 
 /**
  * Turning detector samples into pictures an operator reads. Samples are transmitted intensity
@@ -9,7 +10,7 @@ import type { LineBatch, ScanImage } from '../../core/domain.js';
  */
 
 /** Attenuation (natural log of I0/I) shown as black; above it everything is black. */
-export const ATTENUATION_MAX = 8;
+const ATTENUATION_MAX = 8;
 /**
  * Power applied to the attenuation before it becomes a grey level. Below 1 it spreads the thin
  * parts of a vehicle (sheet metal, cargo, people behind a wall: attenuation 0.1-2) over more
@@ -18,24 +19,13 @@ export const ATTENUATION_MAX = 8;
 export const DISPLAY_GAMMA = 0.6;
 
 /** uint16 sample -> display byte (255 = open beam, 0 = attenuation >= ATTENUATION_MAX). */
-export const DISPLAY_LUT: Uint8Array = (() => {
-  const lut = new Uint8Array(65536);
-  for (let v = 0; v < 65536; v++) {
-    const att = Math.log(65535 / Math.max(v, 1));
-    lut[v] = 255 - Math.round(Math.min(1, Math.max(0, att / ATTENUATION_MAX)) ** DISPLAY_GAMMA * 255);
-  }
-  return lut;
-})();
+export const DISPLAY_LUT: Uint8Array = greyLut({ low: 0, high: ATTENUATION_MAX }, DISPLAY_GAMMA);
 
 /** uint16 sample -> attenuation, for the material view. */
-const ATT_LUT: Float32Array = (() => {
-  const lut = new Float32Array(65536);
-  for (let v = 0; v < 65536; v++) lut[v] = Math.log(65535 / Math.max(v, 1));
-  return lut;
-})();
+const ATT_LUT: Float32Array = attenuationLut();
 
 /** Display bytes of one energy, row-major like the image. */
-export function displayBytes(samples: Uint16Array): Uint8Array {
+function displayBytes(samples: Uint16Array): Uint8Array {
   const out = new Uint8Array(samples.length);
   for (let i = 0; i < samples.length; i++) out[i] = DISPLAY_LUT[samples[i]!]!;
   return out;
@@ -111,7 +101,7 @@ export interface LiveGeometry {
 }
 
 /** Live views at most this tall: enough to see a vehicle take shape, small enough to stream. */
-export const LIVE_MAX_HEIGHT = 320;
+const LIVE_MAX_HEIGHT = 320;
 
 export function liveGeometry(channels: number, maxHeight = LIVE_MAX_HEIGHT): LiveGeometry {
   const factor = Math.max(1, Math.ceil(channels / maxHeight));

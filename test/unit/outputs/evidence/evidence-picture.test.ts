@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { attenuationWindow, renderScanJpeg } from '../../../../outputs/evidence/scan-render.js';
+import { percentileWindow } from '../../../../core/scan-picture.js';
+import { renderScanJpeg } from '../../../../outputs/evidence/evidence-picture.js';
 import type { ScanImage } from '../../../../core/domain.js';
 
 /** Open beam everywhere but a dense block at lines 100-299, channels 20-59. */
@@ -51,7 +52,7 @@ describe('scan picture', () => {
   });
 
   it('windows attenuation between robust percentiles and refuses a malformed image', async () => {
-    const w = attenuationWindow(image(400, 80).high);
+    const w = percentileWindow(image(400, 80).high);
     expect(w.low).toBe(0);
     expect(w.high).toBeCloseTo(-Math.log(2000 / 65535), 5);
     await expect(renderScanJpeg({ width: 10, height: 10, pixelMm: 5, high: new Uint16Array(5) }, [])).rejects.toThrow(/10x10 has 5 samples/);
