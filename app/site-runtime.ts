@@ -6,11 +6,12 @@ import { createConsoleServices } from './compose/console.js';
 import { createDetector } from './compose/model.js';
 import { createMqttServices } from './compose/mqtt.js';
 import { createScannerServices } from './compose/scanner.js';
+import { createSensorServices } from './compose/sensors.js';
 import type { Lane, LaneContext, SiteContext } from './context.js';
 import { EventBus } from '../core/event-bus.js';
 import type { LaneEvents } from '../core/events.js';
 import { sendJson } from '../core/http-routes.js';
-import { RuntimeHttpServer } from './http-server.js';
+import { defaultAllowedHosts, RuntimeHttpServer } from './http-server.js';
 import { LaneHealth } from '../pipeline/lane-health.js';
 import { LanePipeline } from '../pipeline/lane-pipeline.js';
 import type { Logger } from '../core/logger.js';
@@ -45,7 +46,7 @@ export class SiteRuntime {
   constructor(opts: SiteRuntimeOptions) {
     this.#options = opts;
     this.#dataDir = resolve(opts.config.dataDir);
-    this.http = new RuntimeHttpServer({ host: opts.config.http.host, port: opts.config.http.port, log: opts.log.child({ part: 'http' }) });
+    this.http = new RuntimeHttpServer({ host: opts.config.http.host, port: opts.config.http.port, allowedHosts: allowedHosts(opts.config), log: opts.log.child({ part: 'http' }) });
     this.#host = new ServiceHost(opts.log, { stopTimeoutMs: Math.max(100, Math.floor(opts.config.shutdownTimeoutMs / 3)) });
   }
 
@@ -88,6 +89,7 @@ export class SiteRuntime {
       health.attach(bus); // after #observe, which compares each status with the previous one
       const detector = await createDetector(ctx);
       const cams = createCameraServices(ctx);
+      const sensors = createSensorServices(ctx);
       const pipeline = new LanePipeline({
         siteId: config.site.id,
         laneId: laneCfg.id,
@@ -96,11 +98,12 @@ export class SiteRuntime {
         thresholds: laneCfg.thresholds,
         log: laneLog.child({ part: 'pipeline' }),
         ...(cams.evidence ? { evidence: cams.evidence } : {}),
+        ...(sensors.fusion ? { fusion: sensors.fusion } : {}),
         openJournal: () => new SqliteScanJournal({ path: resolve(laneDir, 'open-scans.sqlite'), laneId: laneCfg.id }),
       });
       this.lanes.push({ id: laneCfg.id, name: laneCfg.name ?? laneCfg.id, config: laneCfg, bus, health, pipeline, detector });
       laneServices.push(pipeline);
-      deviceServices.push(...cams.services, ...createScannerServices(ctx));
+      deviceServices.push(...cams.services, ...sensors.services, ...createScannerServices(ctx));
     }
 
     const site: SiteContext = {
@@ -177,4 +180,11 @@ class RecentIds {
     if (this.#ids.size > this.max) this.#ids.delete(this.#ids.keys().next().value!);
     return null;
   }
+}
+
+/** http.allowedHosts, else the defaults; the host of mqtt.evidenceBaseUrl is added either way (central command fetches evidence there). */
+export function allowedHosts(config: Config): string[] {
+  const hosts = config.http.allowedHosts ?? defaultAllowedHosts(config.http.host);
+  const base = config.mqtt?.evidenceBaseUrl;
+  return base ? [...hosts, new URL(base).hostname] : [...hosts];
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
-import { shown } from './schema/fields.js';
+import { SECRET_NOT_SHOWN, shown } from './schema/fields.js';
 
 /** One thing wrong with a config file, with where it is. */
 export interface ConfigProblem {
@@ -67,6 +67,7 @@ function issueMessage(iss: z.core.$ZodIssue, root: unknown): string {
   if (iss.code === 'unrecognized_keys') return `unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => `"${k}"`).join(', ')}`;
   if (iss.code === 'invalid_type') {
     const input = valueAt(root, iss.path);
+    if (iss.message.includes(SECRET_NOT_SHOWN)) return iss.message;
     if (input === undefined) return `required: ${iss.message.startsWith('expected') ? iss.message.replace(/, got .*$/, '') : `expected ${iss.expected}`}`;
     if (iss.message.startsWith('expected')) return iss.message;
     return `expected ${iss.expected}, got ${shown(input)}`;

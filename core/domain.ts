@@ -1,3 +1,5 @@
+import type { FusedDecision } from './senses.js';
+
 /**
  * Domain types shared by every part of a lane. Devices produce them (firmware-bridge/),
  * inference/ consumes scans and produces detections, outputs (MQTT, console) consume results.
@@ -166,9 +168,12 @@ export interface ScanResult {
   channels: number;
   missingLines: number;
   evidence: EvidenceRef[];
+  /** The decision fused from the X-ray verdict and the lane's CO2 and heartbeat senses (lanes with sensors). */
+  fusion?: FusedDecision;
 }
 
-export type AlertKind = 'person-suspected' | 'detection-unavailable' | 'scan-aborted' | 'test';
+/** person-suspected-by-sensors: the X-ray did not flag the vehicle, the CO2 and heartbeat evidence did. */
+export type AlertKind = 'person-suspected' | 'person-suspected-by-sensors' | 'detection-unavailable' | 'scan-aborted' | 'test';
 export type AlertSeverity = 'critical' | 'warning' | 'info';
 
 export interface Alert {
@@ -186,6 +191,8 @@ export interface Alert {
   regions: Region[];
   message: string;
   evidence: EvidenceRef[];
+  /** For a person alert on a lane with sensors: whether CO2 and heartbeat back it. */
+  support?: FusedDecision['xraySupport'];
 }
 
 export type Disposition = 'person-found' | 'cleared-after-search' | 'false-alarm';
@@ -198,10 +205,29 @@ export interface AlertEvent {
   siteId: string;
   at: string;
   type: 'acknowledged' | Disposition;
+  /**
+   * Who acted: the console user, or the central identity (mqtt.commands.identities) a command
+   * came in under. Never a name taken from a command's payload.
+   */
   operator: string;
+  /** Central command only: the person central named in the command (as central claims it). */
+  onBehalfOf?: string;
   note?: string;
   /** Where it was done: the lane console or central command. */
   origin: 'console' | 'central';
+}
+
+/** An action that is audited (the console keeps these in its audit log). */
+export interface AuditRecord {
+  laneId: string;
+  at: string;
+  /** The console user or central identity that acted; null when central named none. */
+  user: string | null;
+  role: 'central';
+  action: string;
+  target: string | null;
+  ok: boolean;
+  detail?: Record<string, unknown>;
 }
 
 /** Health of one device or link as the lane sees it. */

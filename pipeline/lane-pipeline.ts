@@ -8,6 +8,8 @@ import type { Logger } from '../core/logger.js';
 import { uuidv7 } from '../core/ids.js';
 import { MemoryScanJournal, type ScanJournal } from './scan-journal.js';
 import { ScanSession } from './scan-session.js';
+import type { FusionConfig } from '../config/schema/sensors.js';
+import { fuse, SenseReadings } from './fusion.js';
 import type { Service } from '../core/service.js';
 
 /** Alert threshold for a model that names no operating point and a lane that sets none. */
@@ -47,6 +49,11 @@ export interface LanePipelineOptions {
   log: Logger;
   evidence?: EvidenceCollector;
   /**
+   * The lane's CO2 and heartbeat senses: which are configured and how they are fused with the
+   * X-ray verdict. Absent: a lane without sensors, whose results carry no fusion.
+   */
+  fusion?: { config: FusionConfig; configured: { co2: boolean; heartbeat: boolean } };
+  /**
    * Durable record of scans begun and not yet decided (runtime/scan-journal.ts): written at
    * scan.begin, cleared once the result and alert are in the outbox; what an earlier run left
    * is reported as aborted ('edge-restarted') at start. Opened in start(), closed in stop().
@@ -81,10 +88,15 @@ export class LanePipeline implements Service {
   #pending = new Set<Promise<void>>();
   #decided = 0;
   #threshold: number | undefined;
+  /** Sensor readings of the last minutes, for the fused decision (lanes with sensors). */
+  readonly #readings: SenseReadings | null;
+  /** When the previous scan ended: readings before it belong to the previous vehicle. */
+  #previousEndMs = 0;
   #journal: ScanJournal | null = null;
 
   constructor(opts: LanePipelineOptions) {
     this.#options = opts;
+    this.#readings = opts.fusion ? new SenseReadings((opts.fusion.config.windowBeforeScanS + 600) * 1000) : null;
     this.name = `lane-pipeline:${opts.laneId}`;
   }
 
@@ -116,6 +128,7 @@ export class LanePipeline implements Service {
         if (p.plate) target.vehicle.plate = p.plate;
         if (p.containerCode) target.vehicle.containerCode = p.containerCode;
       }),
+      bus.on('sensor.reading', owner, (r) => this.#readings?.add(r)),
       this.#options.detector.onStatus((s) => this.#publishModelStatus(s.state === 'ready' ? undefined : s.reason)),
     ];
     this.#publishModelStatus(this.#options.detector.status.state === 'ready' ? undefined : this.#options.detector.status.reason);
@@ -319,7 +332,29 @@ export class LanePipeline implements Service {
     await this.#publish(result, a.partial);
   }
 
+  /**
+   * The decision fused from the X-ray verdict and the readings of this vehicle: those taken from
+   * windowBeforeScanS before its scan began (and not before the previous scan ended) until now.
+   * It uses what has arrived and never waits for a sensor.
+   */
+  #fuse(result: ScanResult): void {
+    const f = this.#options.fusion;
+    if (!f || !this.#readings) return;
+    const now = Date.now();
+    const from = Math.max(Date.parse(result.startedAt) - f.config.windowBeforeScanS * 1000, this.#previousEndMs);
+    result.fusion = fuse({
+      xray: result,
+      co2: this.#readings.between('co2', from, now),
+      heartbeat: this.#readings.between('heartbeat', from, now),
+      configured: f.configured,
+      config: f.config,
+    });
+    const ended = Date.parse(result.endedAt);
+    if (Number.isFinite(ended)) this.#previousEndMs = Math.max(this.#previousEndMs, ended);
+  }
+
   async #publish(result: ScanResult, image: ScanImage | undefined): Promise<void> {
+    this.#fuse(result);
     if (this.#options.evidence) {
       try {
         result.evidence = await this.#options.evidence.collect(result, image);
@@ -331,6 +366,8 @@ export class LanePipeline implements Service {
     this.#options.bus.emit('scan.decided', { result, image });
     const alert = alertFor(result);
     if (alert) this.#options.bus.emit('alert.raised', alert);
+    const added = sensorAlertFor(result);
+    if (added) this.#options.bus.emit('alert.raised', added);
     // The bus delivers synchronously: the result and its alert are in the outbox now.
     try {
       this.#journal?.close(result.scanId);
@@ -400,7 +437,9 @@ export function alertFor(result: ScanResult): Alert | null {
   const scan = resultLabel(result);
   if (result.verdict === 'person') {
     const where = result.regions.length > 0 ? `${result.regions.length} region(s)` : 'no region located: inspect the whole scan';
-    return { ...base, kind: 'person-suspected', severity: 'critical', message: `Person suspected in scan ${scan} (score ${result.score?.toFixed(2)}, ${where}): search the vehicle.` };
+    const support = result.fusion?.xraySupport;
+    const said = support === 'supported' ? ' CO2 and heartbeat support it.' : support === 'not-supported' ? ' CO2 and heartbeat do not support it: search all the same.' : support === 'no-evidence' ? ' CO2 and heartbeat give no evidence either way.' : '';
+    return { ...base, kind: 'person-suspected', severity: 'critical', message: `Person suspected in scan ${scan} (score ${result.score?.toFixed(2)}, ${where}): search the vehicle.${said}`, ...(support ? { support } : {}) };
   }
   if (result.outcome === 'aborted') {
     return { ...base, kind: 'scan-aborted', severity: 'warning', message: `Scan ${scan} aborted (${result.abortReason}): ${result.abortDetail}. The vehicle was not screened: rescan or search it.` };
@@ -409,6 +448,27 @@ export function alertFor(result: ScanResult): Alert | null {
     return { ...base, kind: 'detection-unavailable', severity: 'critical', message: `Scan ${scan} was not screened for people: ${result.unavailableReason}. Inspect the scan by eye or search the vehicle.` };
   }
   return null;
+}
+
+/** The alert the fused decision adds when CO2 and heartbeat point to people the X-ray did not flag. */
+export function sensorAlertFor(result: ScanResult): Alert | null {
+  const f = result.fusion;
+  if (!f?.addedAlert) return null;
+  const said = f.senses.filter((s) => s.sense !== 'xray' && s.state === 'evidence').map((s) => s.detail).join('; ');
+  return {
+    alertId: uuidv7(),
+    scanId: result.scanId,
+    ...(result.scannerScanId !== undefined ? { scannerScanId: result.scannerScanId } : {}),
+    laneId: result.laneId,
+    siteId: result.siteId,
+    raisedAt: result.decidedAt,
+    kind: 'person-suspected-by-sensors',
+    severity: 'critical',
+    score: result.score,
+    regions: [],
+    message: `People suspected in the vehicle of scan ${resultLabel(result)} by its sensors (fused probability ${(f.posterior * 100).toFixed(0)} %: ${said}), though the X-ray ${result.verdict === 'clear' ? 'cleared it' : 'could not screen it'}: search the vehicle.`,
+    evidence: result.evidence,
+  };
 }
 
 /** How messages name a scan: the scanner's id, which people on the lane know, else the edge's. */

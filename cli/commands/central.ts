@@ -34,7 +34,11 @@ Options:
   --prefix <prefix>    first topic level (default checkpoint; the lanes' mqtt.topicPrefix)
   --site <id>          watch only this site; the site of a command
   --lane <id>          the lane of a command
-  --operator <name>    who acknowledges or dispositions (default: the login name)
+  --operator <name>    the person central acts for (default: the login name); the lane records
+                       it as onBehalfOf, the acting identity is the central identity
+  --identity <name>    MQTT 5: the central identity to send commands under (user property
+                       central-identity); needed when a lane lists several in
+                       mqtt.commands.identities
   --note <text>        note of an ack or disposition; message of a test alert
   --protocol <4|5>     MQTT 3.1.1 (4) or 5 (default 5)
   --client-id <id>     use a persistent session under this id: the broker keeps alerts for this
@@ -61,6 +65,7 @@ const cmd: CliCommand = {
       site: { type: 'string' },
       lane: { type: 'string' },
       operator: { type: 'string' },
+      identity: { type: 'string' },
       note: { type: 'string' },
       protocol: { type: 'string' },
       'client-id': { type: 'string' },
@@ -96,6 +101,7 @@ const cmd: CliCommand = {
       protocolVersion: v.protocol === '4' ? 4 : 5,
       ...(v['client-id'] ? { clientId: v['client-id'] } : {}),
       ...(v.username ? { username: v.username } : {}),
+      ...(v.identity ? { identity: v.identity } : {}),
       ...(password !== undefined ? { password } : {}),
       ca: file('ca', v.ca),
       cert: file('cert', v.cert),

@@ -3,11 +3,44 @@ import { z } from 'zod';
 /** Short rendering of a bad value for an error line: strings quoted, objects abbreviated. */
 export function shown(v: unknown): string {
   if (v === undefined) return 'nothing';
-  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
+  if (typeof v === 'string') {
+    const safe = withoutUserinfo(v);
+    return JSON.stringify(safe.length > 60 ? `${safe.slice(0, 57)}...` : safe);
+  }
   if (Array.isArray(v)) return 'a list';
   if (v !== null && typeof v === 'object') return 'an object';
   return String(v);
 }
+
+/**
+ * A URL's user name and password replaced by *** (the WHATWG URL parser decides what they are),
+ * so that an error about a camera or broker URL does not print its credentials. The same rule
+ * as core/redact.ts, which the layers above use for everything they log or publish (config/
+ * sits beside core/ at the ground and imports nothing of it).
+ */
+function withoutUserinfo(v: string): string {
+  try {
+    const u = new URL(v);
+    if (!u.username && !u.password) return v;
+    return v.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
+  } catch {
+    return v;
+  }
+}
+
+/** Marks an error message that left a secret's value out. */
+export const SECRET_NOT_SHOWN = '(value not shown: it is a secret)';
+
+/** The kind of a value, without the value: 'a number', 'a list'. */
+function kindOf(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+/** A secret (password, token): a string whose value no error message ever shows. */
+export const secret = () => z.string({ error: (iss) => `expected a string, got ${kindOf(iss.input)} ${SECRET_NOT_SHOWN}` });
 
 /** An integer in [min, max], with an error that says so. */
 export function intIn(min: number, max: number) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, ident, intIn, numIn, port, text } from './fields.js';
+import { bool, ident, intIn, numIn, port, text, secret } from './fields.js';
 
 /**
  * Pixel pitch range, mm at the vehicle: for scanner.pixelMm and for every pitch a scanner sends
@@ -42,7 +42,7 @@ export const opcua = z.strictObject({
   securityPolicy: z.enum(['None', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss']).default('None').describe('Security policy.'),
   pkiDir: text().optional().describe('Folder of the client certificate store (own cert, trusted server certs; see docs/opcua.md). Default: <dataDir>/lanes/<lane id>/pki/opcua.'),
   username: text().optional().describe('User name, if the server requires one.'),
-  password: text().optional().describe('Password: use ${ENV_VAR}, never a literal.'),
+  password: secret().optional().describe('Password: use ${ENV_VAR}, never a literal.'),
   nodes: opcuaNodes.default(opcuaNodes.parse({})),
   samplingMs: intIn(10, 10_000).default(100).describe('Sampling and publishing interval of the subscription.'),
   stateValues: z.record(z.string(), z.enum(['Off', 'Ready', 'Armed', 'Scanning', 'Fault'])).optional().describe('Map from the vendor\'s state value (a text, or an enumeration number written as text, e.g. "3") to Off, Ready, Armed, Scanning or Fault. Default: those names in any case, and 0-4 in that order.'),

@@ -4,7 +4,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { z } from 'zod';
 import { alertLine, availabilityLine, eventLine, responseLine, scanLine, statusKey, statusLine } from './central-format.js';
 import { alertPayloadSchema, commandResponseSchema, eventPayloadSchema, scanPayloadSchema, statusPayloadSchema, type CommandResponse } from './payloads.js';
-import { centralFilters, LaneTopics, parseTopic, type ParsedTopic } from './topics.js';
+import { centralFilters, IDENTITY_PROPERTY, LaneTopics, parseTopic, type ParsedTopic } from './topics.js';
 
 export interface CentralClientOptions {
   url: string;
@@ -19,6 +19,8 @@ export interface CentralClientOptions {
   ca?: Buffer;
   cert?: Buffer;
   key?: Buffer;
+  /** MQTT 5: the central identity commands are sent under (user property central-identity); see mqtt.commands.identities. */
+  identity?: string;
   /** Print every scan result too (default: alerts, events, health, availability, responses). */
   scans: boolean;
   /** Called with each readable line. */
@@ -97,7 +99,8 @@ export class CentralClient {
     this.#waiting.set(transaction, (r) => settle!(r));
     let timer: NodeJS.Timeout | undefined;
     try {
-      await client.publishAsync(topics.command(command), JSON.stringify({ ...body, transaction }), { qos: 1 });
+      const identity = this.#options.identity && this.#options.protocolVersion === 5 ? { properties: { userProperties: { [IDENTITY_PROPERTY]: this.#options.identity } } } : {};
+      await client.publishAsync(topics.command(command), JSON.stringify({ ...body, transaction }), { qos: 1, ...identity });
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`central: no response to ${command} from ${siteId}/${laneId} within ${timeoutMs} ms (is the lane online? see its availability topic)`)), timeoutMs);
       });

@@ -38,7 +38,7 @@ export function alertLine(t: ParsedTopic, a: AlertPayload): string {
 }
 
 export function eventLine(t: ParsedTopic, e: EventPayload): string {
-  return `${clock(e.at)} ${where(t)} EVENT ${e.alertId} ${e.type} by ${e.operator} (${e.origin})${e.note ? `: ${e.note}` : ''}`;
+  return `${clock(e.at)} ${where(t)} EVENT ${e.alertId} ${e.type} by ${e.operator}${e.onBehalfOf ? ` for ${e.onBehalfOf}` : ''} (${e.origin})${e.note ? `: ${e.note}` : ''}`;
 }
 
 export function scanLine(t: ParsedTopic, s: ScanPayload): string {

@@ -39,6 +39,30 @@ const evidenceSchema = z.object({
   url: z.string().optional().describe('Signed link to the picture, path?exp=<unix s>&sig=<HMAC>: absolute (mqtt.evidenceBaseUrl + signed path) when a base URL is known, else the signed path. Valid until exp (evidence.linkTtlHours); the file itself goes with evidence retention.'),
 });
 
+const senseEnum = z.enum(['xray', 'co2', 'heartbeat']);
+const supportEnum = z.enum(['supported', 'not-supported', 'no-evidence']);
+
+export const senseEvidenceSchema = z.object({
+  sense: senseEnum,
+  state: z.enum(['evidence', 'missing', 'unusable']).describe('evidence: a usable reading of this vehicle; missing: none (no device, device down, no reading in the time window); unusable: readings that say nothing (engine running, sensor fault, poor signal, value out of range).'),
+  llr: z.number().optional().describe('Log-likelihood ratio person : no person from this sense\'s calibrated model.'),
+  value: z.number().optional().describe('The figure the model read: X-ray score, CO2 rise over outdoor air (ppm), heartbeat score (0-1).'),
+  device: z.string().optional().describe('Sensor id that gave the reading.'),
+  at: isoTime.optional().describe('When the reading used was taken.'),
+  reading: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])).optional().describe('The raw reading: CO2 ppm, temperature, humidity; heartbeat score, signal quality, engine off.'),
+  detail: z.string().describe('Why missing or unusable, or what the value means, in words.'),
+}).describe('What one sense contributed to the lane decision.');
+
+export const fusionSchema = z.object({
+  verdict: z.enum(['person', 'clear', 'unavailable']).describe('The fused decision. A person verdict from the X-ray always stands.'),
+  posterior: z.number().min(0).max(1).describe('Probability of people from every sense with evidence, at the lane\'s prior.'),
+  threshold: z.number().describe('Posterior at or above which a vehicle the X-ray cleared raises a person alert.'),
+  xraySupport: supportEnum.optional().describe('For an X-ray person verdict: whether CO2 and heartbeat back it.'),
+  addedAlert: z.boolean().describe('The fused decision raised a person alert the X-ray alone did not.'),
+  senses: z.array(senseEvidenceSchema),
+  missing: z.array(senseEnum).describe('Senses without usable evidence for this vehicle.'),
+}).describe('The lane decision fused from the X-ray and the CO2 and heartbeat sensors (lanes with sensors).');
+
 export const scanPayloadSchema = z.object({
   schemaVersion,
   messageId: id.describe('Stable id for de-duplication: the scan id.'),
@@ -63,6 +87,7 @@ export const scanPayloadSchema = z.object({
   channels: z.number().int(),
   missingLines: z.number().int(),
   evidence: z.array(evidenceSchema),
+  fusion: fusionSchema.optional().describe('Present on lanes with CO2 or heartbeat sensors.'),
 }).describe('One decided scan, completed or aborted. Topic <prefix>/<site>/<lane>/scan, QoS 1, not retained.');
 
 export const alertPayloadSchema = z.object({
@@ -74,12 +99,13 @@ export const alertPayloadSchema = z.object({
   siteId: z.string(),
   laneId: z.string(),
   raisedAt: isoTime,
-  kind: z.enum(['person-suspected', 'detection-unavailable', 'scan-aborted', 'test']),
+  kind: z.enum(['person-suspected', 'person-suspected-by-sensors', 'detection-unavailable', 'scan-aborted', 'test']).describe('person-suspected-by-sensors: the X-ray cleared the vehicle, CO2 and heartbeat evidence did not.'),
   severity: z.enum(['critical', 'warning', 'info']),
   score: z.number().nullable(),
   regions: z.array(regionSchema),
   message: z.string(),
   evidence: z.array(evidenceSchema),
+  support: supportEnum.optional().describe('Person alerts on lanes with sensors: whether CO2 and heartbeat back the X-ray.'),
 }).describe('An alert. Topic <prefix>/<site>/<lane>/alert, QoS 1, not retained.');
 
 export const eventPayloadSchema = z.object({
@@ -91,7 +117,8 @@ export const eventPayloadSchema = z.object({
   laneId: z.string(),
   at: isoTime,
   type: z.enum(['acknowledged', ...(DISPOSITIONS as [string, ...string[]])]),
-  operator: z.string(),
+  operator: z.string().describe('Who acted: the console user, or the central identity the command came in under (mqtt.commands.identities).'),
+  onBehalfOf: z.string().optional().describe('origin central: the person central command named in the command, as central claims it.'),
   note: z.string().optional(),
   origin: z.enum(['console', 'central']),
 }).describe('An acknowledgement or disposition of an alert. Topic <prefix>/<site>/<lane>/event, QoS 1, not retained.');
@@ -118,7 +145,7 @@ export const statusPayloadSchema = z.object({
 const availabilityPayloadSchema = z.enum(['online', 'offline']).describe('Plain text (not JSON). Topic <prefix>/<site>/<lane>/availability, QoS 1, retained; offline is the last will.');
 
 const transaction = z.string().min(1).max(200).optional().describe('Chosen by the sender; echoed in the response.');
-const operator = z.string().min(1).max(100).describe('Name of the person at central command.');
+const operator = z.string().min(1).max(100).describe('Name of the person at central command: recorded as onBehalfOf; the acting identity is the central identity the command comes in under.');
 const note = z.string().max(2000).optional();
 
 export const ackCommandSchema = z.strictObject({ transaction, alertId: id, operator, note }).describe('Topic <prefix>/<site>/<lane>/cmd/ack.');
@@ -207,6 +234,7 @@ export function scanPayload(r: ScanResult, evidenceBaseUrl: string | null, sign?
     channels: r.channels,
     missingLines: r.missingLines,
     evidence: evidenceRefs(r.evidence, evidenceBaseUrl, sign),
+    ...(r.fusion ? { fusion: r.fusion } : {}),
   };
 }
 
@@ -226,6 +254,7 @@ export function alertPayload(a: Alert, evidenceBaseUrl: string | null, sign?: Ev
     regions: a.regions.map(({ x, y, w, h, score }) => ({ x, y, w, h, score })),
     message: a.message,
     evidence: evidenceRefs(a.evidence, evidenceBaseUrl, sign),
+    ...(a.support ? { support: a.support } : {}),
   };
 }
 
@@ -240,6 +269,7 @@ export function eventPayload(e: AlertEvent): EventPayload {
     at: e.at,
     type: e.type,
     operator: e.operator,
+    ...(e.onBehalfOf !== undefined ? { onBehalfOf: e.onBehalfOf } : {}),
     ...(e.note !== undefined ? { note: e.note } : {}),
     origin: e.origin,
   };

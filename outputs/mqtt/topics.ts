@@ -3,7 +3,13 @@
  * `<prefix>/<site>/<lane>/<leaf>`; see docs/mqtt.md.
  */
 
-export const COMMAND_NAMES = ['ack', 'disposition', 'status', 'test-alert'] as const;
+import { COMMAND_NAMES } from '../../config/schema/outputs.js';
+
+export { COMMAND_NAMES };
+export type CommandName = (typeof COMMAND_NAMES)[number];
+
+/** The MQTT 5 user property in which a command names the central identity it is sent under. */
+export const IDENTITY_PROPERTY = 'central-identity';
 
 export type LaneLeaf = 'availability' | 'status' | 'scan' | 'alert' | 'event';
 

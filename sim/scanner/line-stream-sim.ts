@@ -50,6 +50,9 @@ export interface SimVehicle {
   /** Plate and vehicle class as sent in the scan-begin ('' when the source has none). */
   plate: string;
   vehicleClass: string;
+  /** People aboard and cargo density, where the scan source knows them (synthesized scans). */
+  people?: number;
+  cargoDensity?: string;
   speedKmh: number;
   /** How long streaming the whole scan takes at the line rate (lines / rate). */
   expectedMs: number;
@@ -247,7 +250,7 @@ export class ScannerStreamSim extends EventEmitter {
   }
 
   #vehicle(index: number, scan: SimScan): SimVehicle {
-    return { index, scanKey: index + 1, scanId: `sim-${this.#options.seed}-${index + 1}`, plate: scan.plate ?? '', vehicleClass: scan.vehicleClass ?? '', speedKmh: vehicleSpeedKmh(scan.pixelMm, this.#options.lineRateHz), expectedMs: (scan.width * 1000) / this.#options.lineRateHz, beginsInMs: 0 };
+    return { index, scanKey: index + 1, scanId: `sim-${this.#options.seed}-${index + 1}`, plate: scan.plate ?? '', vehicleClass: scan.vehicleClass ?? '', ...(scan.people !== undefined ? { people: scan.people } : {}), ...(scan.cargoDensity ? { cargoDensity: scan.cargoDensity } : {}), speedKmh: vehicleSpeedKmh(scan.pixelMm, this.#options.lineRateHz), expectedMs: (scan.width * 1000) / this.#options.lineRateHz, beginsInMs: 0 };
   }
 
   async #stream(index: number, scan: SimScan, vehicle: SimVehicle): Promise<SimScanRecord> {

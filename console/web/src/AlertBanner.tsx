@@ -6,6 +6,7 @@ import { DISPOSITION_LABEL, score, time } from './format.js';
 
 const KIND_TITLE: Record<string, string> = {
   'person-suspected': 'PERSON SUSPECTED',
+  'person-suspected-by-sensors': 'PEOPLE SUSPECTED BY SENSORS',
   'detection-unavailable': 'SCAN NOT SCREENED',
   'scan-aborted': 'SCAN ABORTED',
   test: 'TEST ALERT',

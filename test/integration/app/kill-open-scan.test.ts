@@ -10,7 +10,7 @@ import { encodeGrey16Png } from '../../../firmware-bridge/scanner/file-drop/imag
 import { encodeFrame, type FrameBody, type LineBody } from '../../../firmware-bridge/scanner/protocol/frames.js';
 import { startCli } from '../../helpers/cli.js';
 import { freePort } from '../../helpers/net.js';
-import { Collector, haveMosquitto, MosquittoBroker, waitFor } from '../outputs/mqtt/helpers.js';
+import { Collector, skipWithoutMosquitto, MosquittoBroker, waitFor } from '../outputs/mqtt/helpers.js';
 
 const C = 64;
 const SITE = 'site-kill';
@@ -63,7 +63,7 @@ interface AlertMsg { alertId: string; scanId: string; scannerScanId?: string; ki
  * scans reaches a real mosquitto subscriber as aborted (edge-restarted) with its alert, and the
  * scans before and after are published as usual.
  */
-describe.skipIf(!haveMosquitto)('edge killed with an open scan', () => {
+describe.skipIf(skipWithoutMosquitto)('edge killed with an open scan', () => {
   const dir = mkdtempSync(join(tmpdir(), 'kill-open-scan-'));
   const broker = new MosquittoBroker();
   const scanner = new FakeScanner();

@@ -37,7 +37,9 @@ describe('config', () => {
 
   it('fills defaults for every optional field', () => {
     const cfg = validateConfig(minimal(), 'x', {});
-    expect(cfg.http).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(cfg.http).toEqual({ host: '127.0.0.1', port: 8080, trustedProxies: [], clientIpHeader: 'x-forwarded-for' });
+    expect(cfg.console.login).toEqual({ perAddressPerMinute: 10, perMinute: 60, concurrentHashes: 2, queuedHashes: 16 });
+    expect(cfg.mqtt).toBeUndefined();
     expect(cfg.lanes[0].scanner.transport).toEqual({ type: 'tcp', host: '127.0.0.1', port: 4001 });
     expect(cfg.lanes[0].thresholds).toEqual({ region: 0.3, bodyEvidence: 'report', maxMissingShare: 0.05, maxMissingRunM: 0.5 }); // alert: the model's operating point
     expect(cfg.lanes[0].cameras).toEqual([]);
@@ -117,6 +119,20 @@ describe('config', () => {
     const out = problems(raw, { PW: 'hunter2' }).join('\n');
     expect(out).toContain('mqtt.protocolVersion');
     expect(out).not.toContain('hunter2');
+  });
+
+  it('never prints a secret given with the wrong type, nor the credentials of a URL', () => {
+    // YAML reads an all-digit password as a number; a list of one is a common slip too.
+    const raw = {
+      ...minimal(),
+      mqtt: { url: 'mqtt://x:1883', password: 7391004217 },
+      lanes: [{ id: 'lane-1', scanner: { transport: { type: 'tcp', port: 4001 }, opcua: { endpoint: 'opc.tcp://s:4840', password: ['Tr0ub4dor&3'] } }, cameras: [{ id: 'c', role: 'front', kind: 'mjpeg', url: 'ftp://admin:cam-Secret-9@10.0.0.9/x' }] }],
+    };
+    const lines = problems(raw);
+    const out = lines.join('\n');
+    for (const secret of ['7391004217', 'Tr0ub4dor', 'cam-Secret-9']) expect(out).not.toContain(secret);
+    expect(lines).toContain('mqtt.password: expected a string, got a number (value not shown: it is a secret)');
+    expect(out).toMatch(/lanes\[0\]\.cameras\[0\]\.url: .*ftp:\/\/\*\*\*@10\.0\.0\.9\/x/);
   });
 
   it('reports YAML syntax errors with their line', () => {

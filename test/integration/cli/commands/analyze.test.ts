@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,8 +40,8 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
     const half = scanImage(240, 80, 10, [{ x: 100, y: 30, w: 40, h: 25, a: 7 }]);
     await png16(half.high, half.width, half.height, join(dir, 'half.png'));
     writeFileSync(join(dir, 'half.png.json'), JSON.stringify({ pixelMm: 10 }));
-    writeFileSync(join(dir, 'raw.gray'), Buffer.from(img.high.buffer));
-    execFileSync('convert', ['-size', `${img.width}x${img.height}`, '-depth', '16', '-endian', 'LSB', `gray:${join(dir, 'raw.gray')}`, join(dir, 'person.tif')]);
+    // 16-bit greyscale TIFF, written with sharp (a dependency), not ImageMagick (not installed by CI)
+    await sharp(img.high, { raw: { width: img.width, height: img.height, channels: 1 } }).toColourspace('grey16').tiff({ compression: 'none' }).toFile(join(dir, 'person.tif'));
     writeFileSync(join(dir, 'broken.png'), 'not a png');
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));

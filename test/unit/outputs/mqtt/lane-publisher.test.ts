@@ -43,7 +43,7 @@ describe('LanePublisher without a broker', () => {
     const link = new MqttLink({ url: `mqtt://127.0.0.1:${await refusedPort()}`, protocolVersion: 5, clientId: 'c', keepaliveS: 30, reconnect: { initialMs: 20, maxMs: 160 }, sessionExpiryS: 0, will: { topic: topics.availability, payload: 'offline' }, log, random: () => 1 });
     link.on('disconnected', (d) => void delays.push(d.retryInMs));
     const outbox = new MemoryOutbox(maxMessages);
-    const p = new LanePublisher({ siteId: 'site-a', laneId: 'lane-1', bus, health, outbox, ledger: new AlertLedger({ path: ':memory:', laneId: 'lane-1' }), link, topics, maxInflight: 20, statusIntervalMs: 60_000, flushTimeoutMs: 100, edgeVersion: 't', modelVersion: () => null, evidenceBaseUrl: () => 'https://lane.example:8080', ...(extra.signEvidence ? { signEvidence: extra.signEvidence } : {}), log });
+    const p = new LanePublisher({ siteId: 'site-a', laneId: 'lane-1', bus, health, outbox, ledger: new AlertLedger({ path: ':memory:', laneId: 'lane-1' }), link, topics, maxInflight: 20, statusIntervalMs: 60_000, flushTimeoutMs: 100, edgeVersion: 't', modelVersion: () => null, evidenceBaseUrl: () => 'https://lane.example:8080', identities: [], ...(extra.signEvidence ? { signEvidence: extra.signEvidence } : {}), log });
     await p.start();
     cleanup.push(() => p.stop());
     return { bus, health, outbox, delays, p };
