@@ -38,7 +38,7 @@ Options:
   --alert <t>            lane alert threshold to report figures at (default: the model's operating point
                          from its manifest, as a lane that sets no thresholds.alert uses; else 0.5)
   --region <t>           region threshold (default 0.3)
-  --generalisation <n>   scans per generalisation set (default 40; the truck set twice as many; 0 = none)`,
+  --generalisation <n>   scans per generalisation set (default 0 = none; the truck set takes twice as many)`,
   async run(argv) {
     const args = parseCommandArgs(cmd, argv, {
       model: { type: 'string' },
@@ -63,7 +63,7 @@ Options:
       throw new UsageError(`eval: seeds ${seedStart}–${seedStart + count - 1} leave the held-out test range ${TEST_SEEDS.first}–${TEST_SEEDS.last} (docs/xray-synthesizer.md); other seeds may have been used in training`);
     }
     const robustCount = int('robust-count', v['robust-count'], Math.min(150, count), 0, 100_000);
-    const generalisationCount = int('generalisation', v.generalisation, 40, 0, 1000);
+    const generalisationCount = int('generalisation', v.generalisation, 0, 0, 1000);
     const workers = int('workers', v.workers, Math.max(1, availableParallelism() - 1), 0, 64);
     const threads = int('threads', v.threads, 1, 1, 64);
     const region = frac('region', v.region, 0.3);

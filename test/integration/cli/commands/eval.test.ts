@@ -10,7 +10,7 @@ const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => {
-    execFile(process.execPath, [join(ROOT, 'bin/checkpoint-edge.js'), 'eval', ...args], { cwd: ROOT, timeout: 110_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [join(ROOT, 'bin/checkpoint-edge.js'), 'eval', ...args], { cwd: ROOT, timeout: 230_000 }, (err, stdout, stderr) => {
       res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -57,7 +57,7 @@ describe('checkpoint-edge eval (tiny fixture model, 2 synthetic test scans)', ()
     expect(rep.acceptance.atLaneDefault).toMatchObject({ recall: rep.overall.atLaneDefault.recall, falseAlarmRate: rep.overall.atLaneDefault.falseAlarmRate });
     expect(card).toMatch(/\*\*At the lane's default threshold\*\* \(0\.5000, no operating point in the manifest\)/);
     expect(card).toMatch(/\| lane default 0\.500 \(the model names no operating point\) \|/);
-  }, 120_000);
+  }, 240_000);
 
   it('reports the figures at an alert threshold given with --alert', async () => {
     const r = await cli(['--model', TINY, '--out', out, '--count', '1', '--robust-count', '0', '--workers', '1', '--alert', '0.25']);
