@@ -13,7 +13,7 @@ export const lane = z.strictObject({
   cameras,
   anpr,
   model: model.optional().describe('Absent: detection is unavailable, and every scan says so.'),
-  thresholds: thresholds.default({ region: 0.3, maxMissingShare: 0.05, maxMissingRunM: 0.5 }),
+  thresholds: thresholds.default({ region: 0.3, bodyEvidence: 'report', maxMissingShare: 0.05, maxMissingRunM: 0.5 }),
   sensors,
   fusion: fusion.default(fusion.parse({})),
 }).describe('One checkpoint lane: a scanner, its cameras, its CO2 and heartbeat sensors, a model and thresholds.');

@@ -99,6 +99,20 @@ export interface Region {
   w: number;
   h: number;
   score: number;
+  /** What the region shows in the dual-energy image (absent for single-energy scans); inference/material.ts. */
+  evidence?: RegionEvidence;
+}
+
+/** Material evidence of a region from both energies: what it adds to its surroundings. */
+export interface RegionEvidence {
+  /** From the low/high attenuation ratio of what the region adds: organic (water, tissue, plastics), mixed, inorganic, metal; unknown when it adds too little. */
+  material: 'organic' | 'mixed' | 'inorganic' | 'metal' | 'unknown';
+  /** Water-equivalent thickness of what the region adds, mm. */
+  waterEquivalentMm: number;
+  /** Low- over high-energy attenuation of what the region adds (water 1.23, iron 1.07). */
+  ratio: number;
+  /** Organic or mixed, with a water-equivalent thickness a human body can have (40..1,300 mm). */
+  bodyPlausible: boolean;
 }
 
 export interface ModelIdentity {

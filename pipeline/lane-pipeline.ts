@@ -1,4 +1,4 @@
-import type { Alert, CompletedScan, Detection, ScanImage, ScanMeta, ScanResult, Verdict, VehicleInfo } from '../core/domain.js';
+import type { Alert, CompletedScan, Detection, Region, ScanImage, ScanMeta, ScanResult, Verdict, VehicleInfo } from '../core/domain.js';
 import type { Detector, StreamingAnalysis } from '../core/detector.js';
 import type { EvidenceCollector } from '../core/evidence-collector.js';
 import type { EventBus } from '../core/event-bus.js';
@@ -23,6 +23,8 @@ export interface Thresholds {
   alert?: number;
   /** Regions scoring below this are not reported. */
   region: number;
+  /** 'require': a dual-energy scan is a person only with a body-plausible region (config lanes[].thresholds.bodyEvidence). Default 'report'. */
+  bodyEvidence?: 'report' | 'require';
   /**
    * Largest share of a scan's lines that may be missing (never arrived, filled in) for a 'clear'
    * verdict; above it the verdict is 'unavailable'. Default DEFAULT_MISSING.share (5 %).
@@ -257,8 +259,8 @@ export class LanePipeline implements Service {
       this.#options.log.info({ threshold: alert.value, source: alert.source }, `lane ${this.#options.laneId} decides at alert threshold ${alert.value} (${alert.source})`);
       this.#threshold = alert.value;
     }
-    if (detection && alert) verdict = detection.score >= alert.value ? 'person' : 'clear';
     const regions = detection ? detection.regions.filter((r) => r.score >= thresholds.region) : [];
+    if (detection && alert) verdict = detection.score >= alert.value && bodyEvidenceAllows(thresholds.bodyEvidence, regions, completed.image.low !== undefined) ? 'person' : 'clear';
     const gaps = missingLines(completed);
     const tooIncomplete = incompleteness(gaps, completed.image.pixelMm, thresholds);
     // A lane never calls clear what it did not see; a person found in what it did see still stands.
@@ -472,4 +474,13 @@ export function sensorAlertFor(result: ScanResult): Alert | null {
 /** How messages name a scan: the scanner's id, which people on the lane know, else the edge's. */
 function resultLabel(r: Pick<ScanResult, 'scanId' | 'scannerScanId'>): string {
   return r.scannerScanId ?? r.scanId;
+}
+
+/**
+ * With bodyEvidence 'require', a dual-energy scan is a person only when a reported region is
+ * body-plausible (inference/material.ts); a single-energy scan is decided by its score alone.
+ */
+export function bodyEvidenceAllows(mode: 'report' | 'require' | undefined, regions: readonly Region[], dual: boolean): boolean {
+  if (mode !== 'require' || !dual) return true;
+  return regions.some((r) => r.evidence?.bodyPlausible === true);
 }

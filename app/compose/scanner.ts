@@ -101,6 +101,7 @@ function fileDropService(ctx: LaneContext, cfg: ScannerConfig, fd: NonNullable<S
     retentionDays: fd.retentionDays,
     xmlFields,
     defaultPixelMm: cfg.pixelMm,
+    exportChain: fd.export,
     translator: parts.translator,
     bus: ctx.bus,
     log: ctx.log.child({ part: 'scanner-file-drop' }),

