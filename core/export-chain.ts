@@ -42,6 +42,13 @@ export const AUTO_BORDER = 0.04;
 
 export type ExportOption = 'auto' | ExportChain;
 
+/**
+ * The decoding used when neither the site nor the caller names one: a plain linear export
+ * (grey = 255 x transmission, i.e. intensity = grey x 257). The shipped model (person-fcn 1.2.0) was
+ * trained and evaluated on 8-bit input decoded this way; 'auto' is for models trained with it.
+ */
+export const DEFAULT_EXPORT: ExportChain = { scaling: 'linear' };
+
 /** Grey level (0..255) at a percentile of a 256-bin histogram: the smallest level whose cumulative count reaches it. */
 function percentileLevel(hist: Float64Array, total: number, pct: number): number {
   const want = (pct / 100) * total;

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
 import type { ScanImage } from '../core/domain.js';
-import { type ExportOption, decodeExport } from '../core/export-chain.js';
+import { DEFAULT_EXPORT, type ExportOption, decodeExport } from '../core/export-chain.js';
 
 /** Pixel pitch assumed when neither a sidecar nor the caller says otherwise. */
 const DEFAULT_PIXEL_MM = 5;
@@ -22,9 +22,9 @@ export class ScanFileError extends Error {}
 /**
  * Decodes a scan image: 16-bit greyscale PNG or TIFF (pixel = detected intensity, 65535 = open
  * beam, rows = detector channels, columns = lines), or an 8-bit PNG/JPEG export, decoded back to
- * intensity through `exportChain` (default 'auto': inferred from the image; core/export-chain.ts).
+ * intensity through `exportChain` (default DEFAULT_EXPORT, a linear export; 'auto' infers it from the image; core/export-chain.ts).
  */
-export async function readScanFile(path: string, exportChain: ExportOption = 'auto'): Promise<ScanFile> {
+export async function readScanFile(path: string, exportChain: ExportOption = DEFAULT_EXPORT): Promise<ScanFile> {
   let meta: Metadata;
   try {
     meta = await sharp(path).metadata();
@@ -84,7 +84,7 @@ async function sidecarPixelMm(path: string): Promise<{ pixelMm: number; from: st
 }
 
 /** A scan image from a high-energy file and optional low-energy file of the same size. */
-export async function readScan(highPath: string, lowPath: string | undefined, pixelMm: number | undefined, exportChain: ExportOption = 'auto'): Promise<{ image: ScanImage; warnings: string[]; bitDepth: 8 | 16 }> {
+export async function readScan(highPath: string, lowPath: string | undefined, pixelMm: number | undefined, exportChain: ExportOption = DEFAULT_EXPORT): Promise<{ image: ScanImage; warnings: string[]; bitDepth: 8 | 16 }> {
   const high = await readScanFile(highPath, exportChain);
   const warnings = [...high.warnings];
   let low: ScanFile | undefined;

@@ -3,7 +3,7 @@ import { analyzeImage } from '../../inference/analyze-image.js';
 import { readScan, ScanFileError } from '../../inference/scan-file.js';
 import { modelDir } from '../../app/compose/model.js';
 import { EXIT, numberOption, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
-import { type ExportChain, type ExportOption, checkExportChain } from '../../core/export-chain.js';
+import { DEFAULT_EXPORT, type ExportChain, type ExportOption, checkExportChain } from '../../core/export-chain.js';
 
 const DEFAULT_MODEL = 'models/person-fcn';
 
@@ -14,7 +14,7 @@ const cmd: CliCommand = {
 
 Analyses X-ray scan images with the detection model and prints a verdict per file.
 Input: 16-bit greyscale PNG or TIFF (8-bit PNG and JPEG exports accepted with a warning: decoded
-to intensity through the export chain inferred from each image, or the one named by --export-*),
+to intensity through a linear export chain unless --export names another, or auto to infer it),
 pixel = detected intensity, 65535 = open beam, rows = detector channels (top of the vehicle
 first), columns = scan lines. Pitch 5 mm unless a sidecar <file>.json with {"pixelMm": …}
 or --pixel-mm says otherwise.
@@ -22,8 +22,9 @@ or --pixel-mm says otherwise.
 Options:
   --low <low.png>        low-energy image of the scan (repeat once per scan, same order)
   --pixel-mm <mm>        pixel pitch of every file (overrides sidecars)
-  --export <s>           how 8-bit files were exported: auto (default: inferred from each image),
-                         linear (grey proportional to transmission) or log (grey = 255 (1 + ln T / logMax))
+  --export <s>           how 8-bit files were exported: linear (default: grey proportional to
+                         transmission, as the shipped model was trained), log (grey = 255 (1 + ln T / logMax))
+                         or auto (inferred from each image, for models trained with it)
   --export-log-max <a>   log export: attenuation shown black (default 8)
   --export-window <lo,hi> the scaled value's window stretched to black..white (default 0,1)
   --export-gamma <g>     display gamma, grey = 255 v^(1/g) (default 1)
@@ -109,12 +110,12 @@ function round(v: number): number {
   return Math.round(v * 1e4) / 1e4;
 }
 
-/** The export chain named by --export and its companions ('auto' unless --export says linear or log). */
+/** The export chain named by --export and its companions (DEFAULT_EXPORT, linear, unless --export says auto or log). */
 function exportOption(
   v: { export?: string; 'export-log-max'?: string; 'export-window'?: string; 'export-gamma'?: string; 'export-invert'?: boolean },
   num: (name: string, v: string | undefined, dflt: number, min: number, max: number) => number,
 ): ExportOption {
-  const scaling = v.export ?? 'auto';
+  const scaling = v.export ?? DEFAULT_EXPORT.scaling;
   const companions = v['export-log-max'] !== undefined || v['export-window'] !== undefined || v['export-gamma'] !== undefined || v['export-invert'] === true;
   if (scaling === 'auto') {
     if (companions) throw new UsageError(`analyze: --export-log-max, --export-window, --export-gamma and --export-invert describe a named chain; give --export linear or --export log with them`);

@@ -84,7 +84,7 @@ export const fileDrop = z.strictObject({
   maxSidecarBytes: intIn(1024, 16 << 20).default(65_536).describe('Largest sidecar (JSON or XML) read, in bytes; a larger one fails the scan (moved to failed/ with the reason).'),
   retentionDays: intIn(1, 3650).default(30).describe('Files in processedDir and failedDir older than this many days are deleted (checked at start and hourly).'),
   xmlFields: xmlFields.optional().describe('Map from our sidecar field (scanId, time, pixelMm, plate, vehicle, containerCode) to an element path in the vendor XML, e.g. { plate: "ScanInfo/LicensePlate" }.'),
-  export: exportChain.default('auto').describe("How the scanner exported 8-bit image files: 'auto' (inferred from each image) or its display chain { scaling, logMax, window, gamma, invert }. 16-bit files are read as they are."),
+  export: exportChain.default({ scaling: 'linear' }).describe("How the scanner exported 8-bit image files: default a linear export (grey = 255 x transmission, as the shipped model was trained on); 'auto' (inferred from each image, for models trained with it) or its display chain { scaling, logMax, window, gamma, invert }. 16-bit files are read as they are."),
 }).describe('Completed scans dropped into a folder as image files with a sidecar.');
 
 export const scanner = z.strictObject({

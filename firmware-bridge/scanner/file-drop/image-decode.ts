@@ -1,5 +1,5 @@
 import sharp from 'sharp';
-import { type ExportOption, decodeExport } from '../../../core/export-chain.js';
+import { DEFAULT_EXPORT, type ExportOption, decodeExport } from '../../../core/export-chain.js';
 import { MAX_SCAN_PIXELS } from '../../../core/domain.js';
 
 export interface DecodedScanImage {
@@ -20,10 +20,10 @@ const MAX_PIXELS = MAX_SCAN_PIXELS;
 /**
  * Decodes a scan image file (16-bit grey PNG or TIFF, 8-bit grey JPEG, or any format sharp
  * reads) to 16-bit grey. 16-bit sources keep every bit; 8-bit sources are exports of a display
- * chain and are decoded back to intensity by `exportChain` (default 'auto': the chain is inferred
- * from the image, as the model was trained), with a note, since 8 bits lose most of the dense-cargo range.
+ * chain and are decoded back to intensity by `exportChain` (default DEFAULT_EXPORT, linear, as the
+ * shipped model was trained; 'auto' infers the chain from the image), with a note, since 8 bits lose most of the dense-cargo range.
  */
-export async function decodeScanImage(input: string | Buffer, exportChain: ExportOption = 'auto'): Promise<DecodedScanImage> {
+export async function decodeScanImage(input: string | Buffer, exportChain: ExportOption = DEFAULT_EXPORT): Promise<DecodedScanImage> {
   const where = typeof input === 'string' ? input : 'image buffer';
   // The header only (no pixel decoded), so that a too large image is refused by name below.
   const meta = await sharp(input, { limitInputPixels: false }).metadata();
