@@ -1,5 +1,14 @@
 import type {
-  Alert, AlertEvent, AuditRecord, CompletedScan, DeviceStatus, LineBatch, ScanMeta, ScanResult, AbortReason, ScanImage,
+  Alert,
+  AlertEvent,
+  AuditRecord,
+  CompletedScan,
+  DeviceStatus,
+  LineBatch,
+  ScanMeta,
+  ScanResult,
+  AbortReason,
+  ScanImage,
 } from './domain.js';
 import type { SensorReading } from './senses.js';
 
@@ -35,13 +44,21 @@ export interface LaneEvents {
   /** The scanner closed the scan normally. */
   'scan.end': CompletedScan;
   /** The scan could not be completed. The partial image, where there is one, comes with it. */
-  'scan.aborted': { scanId: string; laneId: string; reason: AbortReason; detail: string; at: string; partial?: ScanImage; meta?: ScanMeta };
+  'scan.aborted': {
+    scanId: string;
+    laneId: string;
+    reason: AbortReason;
+    detail: string;
+    at: string;
+    partial?: ScanImage;
+    meta?: ScanMeta;
+  };
   /** The lane's decision on a scan: published, stored, shown. */
   'scan.decided': { result: ScanResult; image?: ScanImage };
   'alert.raised': Alert;
   'alert.event': AlertEvent;
   /** A command from central command, done or refused: kept in the audit log like a console action. */
-  'audit': AuditRecord;
+  audit: AuditRecord;
   'device.status': DeviceStatus;
   /** A CO2 probe's or heartbeat detector's reading, as polled (firmware-bridge/sensors/). */
   'sensor.reading': SensorReading;

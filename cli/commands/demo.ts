@@ -52,7 +52,8 @@ Options:
     });
     if (!args) return EXIT.ok;
     const v = args.values;
-    const num = (name: string, raw: string | undefined, def: number, min: number, max: number): number => numberOption('demo', name, raw, { min, max }) ?? def;
+    const num = (name: string, raw: string | undefined, def: number, min: number, max: number): number =>
+      numberOption('demo', name, raw, { min, max }) ?? def;
     const scans = v.scans === undefined ? null : num('scans', v.scans, 0, 1, 1_000_000);
     const personShare = num('person-share', v['person-share'], 0.25, 0, 1);
     const gapMs = num('gap-ms', v['gap-ms'], 3000, 0, 600_000);
@@ -110,11 +111,17 @@ Options:
     }
     say(`mqtt: ${mqttUrl}`);
     const prefix = config.mqtt?.topicPrefix ?? 'checkpoint';
-    for (const lane of runtime.lanes) say(`topics: ${prefix}/${config.site.id}/${lane.id}/{availability,status,scan,alert,event,cmd/#}`);
+    for (const lane of runtime.lanes)
+      say(`topics: ${prefix}/${config.site.id}/${lane.id}/{availability,status,scan,alert,event,cmd/#}`);
     for (const m of sims.missing) say(`not in this build: ${m}`);
     if (!v['no-central']) {
       try {
-        central = await startDemoCentral({ dataDir: config.dataDir, mqttUrl, port: centralPort, onLog: (l) => log.warn(l) });
+        central = await startDemoCentral({
+          dataDir: config.dataDir,
+          mqttUrl,
+          port: centralPort,
+          onLog: (l) => log.warn(l),
+        });
         say(`central: ${central.url}`);
         say(`central log-in: ${central.user} / ${central.password}`);
       } catch (err) {
@@ -150,23 +157,33 @@ function summaryLine(r: ScanResult): string {
   if (f) {
     const co2 = f.senses.find((s) => s.sense === 'co2');
     const hb = f.senses.find((s) => s.sense === 'heartbeat');
-    parts.push(`co2=${co2?.state === 'evidence' ? `${co2.reading?.ppm}ppm(+${co2.value})` : co2?.state ?? '-'}`);
-    parts.push(`heartbeat=${hb?.state === 'evidence' ? hb.value!.toFixed(2) : hb?.state ?? '-'}`);
+    parts.push(`co2=${co2?.state === 'evidence' ? `${co2.reading?.ppm}ppm(+${co2.value})` : (co2?.state ?? '-')}`);
+    parts.push(`heartbeat=${hb?.state === 'evidence' ? hb.value!.toFixed(2) : (hb?.state ?? '-')}`);
     parts.push(`fused=${f.verdict}${f.addedAlert ? '(added alert)' : ''}${f.xraySupport ? `(${f.xraySupport})` : ''}`);
     if (f.missing.length) parts.push(`missing=${f.missing.join(',')}`);
   }
   return parts.join(' ');
 }
 
-function demoConfig(base: Config, o: { mqttUrl: string; httpPort: number; dataDir?: string; sims: Awaited<ReturnType<typeof startDemoSimulators>> }): Config {
+function demoConfig(
+  base: Config,
+  o: { mqttUrl: string; httpPort: number; dataDir?: string; sims: Awaited<ReturnType<typeof startDemoSimulators>> },
+): Config {
   const lanes = base.lanes.map((l) => {
     const scanner = { ...l.scanner };
-    if (o.sims.scanner && scanner.transport?.type === 'tcp') scanner.transport = { ...scanner.transport, host: o.sims.scanner.host, port: o.sims.scanner.port };
+    if (o.sims.scanner && scanner.transport?.type === 'tcp')
+      scanner.transport = { ...scanner.transport, host: o.sims.scanner.host, port: o.sims.scanner.port };
     if (o.sims.opcuaEndpoint && scanner.opcua) scanner.opcua = { ...scanner.opcua, endpoint: o.sims.opcuaEndpoint };
     else delete scanner.opcua;
-    const cameras = o.sims.cameraBaseUrl ? l.cameras.map((c) => ({ ...c, url: c.url.replace(/^http:\/\/[^/]+/, o.sims.cameraBaseUrl!) })) : [];
+    const cameras = o.sims.cameraBaseUrl
+      ? l.cameras.map((c) => ({ ...c, url: c.url.replace(/^http:\/\/[^/]+/, o.sims.cameraBaseUrl!) }))
+      : [];
     const sims = o.sims.sensors;
-    const sensors = sims ? l.sensors.map((s) => (s.transport.type === 'tcp' ? { ...s, transport: { ...s.transport, ...sims[s.kind] } } : s)) : [];
+    const sensors = sims
+      ? l.sensors.map((s) =>
+          s.transport.type === 'tcp' ? { ...s, transport: { ...s.transport, ...sims[s.kind] } } : s,
+        )
+      : [];
     return { ...l, scanner, cameras, sensors };
   });
   return {
