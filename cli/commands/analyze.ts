@@ -144,12 +144,12 @@ function exportOption(
     v['export-window'] !== undefined ||
     v['export-gamma'] !== undefined ||
     v['export-invert'] === true;
-  if (scaling === 'auto') {
+  if (scaling === 'auto' || v.export === undefined) {
     if (companions)
       throw new UsageError(
         `analyze: --export-log-max, --export-window, --export-gamma and --export-invert describe a named chain; give --export linear or --export log with them`,
       );
-    return 'auto';
+    return v.export === undefined ? DEFAULT_EXPORT : 'auto';
   }
   if (scaling !== 'linear' && scaling !== 'log')
     throw new UsageError(`analyze: --export must be auto, linear or log, got "${scaling}"`);

@@ -58,7 +58,12 @@ beforeAll(async () => {
       site: { id: 'north', name: 'North crossing' },
       dataDir: join(dir, 'lane'),
       http: { host: '127.0.0.1', port: 0 },
-      mqtt: { url: broker.url, protocolVersion: 4, review: { verdicts: ['person'] } },
+      mqtt: {
+        url: broker.url,
+        protocolVersion: 4,
+        review: { verdicts: ['person'] },
+        commands: { identities: [{ name: 'central' }] },
+      },
       console: { usersFile: join(dir, 'users.json') },
       lanes: [
         {
@@ -218,10 +223,11 @@ describe('remote review from a lane to central command and back, in a real brows
     await page.selectOption('[data-testid=alert-detail] select', 'false-alarm');
     await page.click('[data-testid=dispose]');
     await expect
-      .poll(() => laneEvents.map((e) => [e.alertId, e.type, e.operator, e.origin]), { timeout: 15_000 })
+      .poll(() => laneEvents.map((e) => [e.alertId, e.type, e.operator, e.onBehalfOf, e.origin]), { timeout: 15_000 })
       .toEqual([
-        [alertId, 'acknowledged', 'sue', 'central'],
-        [alertId, 'false-alarm', 'sue', 'central'],
+        // The lane records the central identity that acted, and the person central names.
+        [alertId, 'acknowledged', 'central', 'sue', 'central'],
+        [alertId, 'false-alarm', 'central', 'sue', 'central'],
       ]);
     // The lane publishes the events; central stores them and the open queue drops the alert.
     await page.waitForSelector(`[data-testid=alert-row][data-alert-id="${alertId}"]`, {

@@ -40,12 +40,22 @@ let lane: Lane;
 let browser: Browser;
 let base: string;
 const events: AlertEvent[] = [];
-/** Alert ids by scan id, as the lane raised them (the edge mints alert ids). */
-const alertIds = new Map<string, string>();
 let central: MqttClient;
 /** What central command received on the lane's event topic. */
 const published: AlertEvent[] = [];
 const TOPIC = 'checkpoint/e2e-site/lane-1';
+/** Edge alert id by scan id. */
+const alertIds = new Map<string, string>();
+
+/** The id of the alert raised for a scan, once it is raised. */
+async function alertOf(scanId: string): Promise<string> {
+  const until = Date.now() + 15_000;
+  while (!alertIds.has(scanId)) {
+    if (Date.now() > until) throw new Error(`no alert raised for scan ${scanId}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return alertIds.get(scanId)!;
+}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'console-e2e-'));
@@ -68,9 +78,12 @@ beforeAll(async () => {
   runtime = new SiteRuntime({ config, log: silentLogger(), version: 'test', announce: () => {} });
   await runtime.start();
   lane = runtime.lanes[0]!;
-  lane.bus.on('alert.raised', 'e2e-test', (a) => void (a.scanId && alertIds.set(a.scanId, a.alertId)));
   lane.bus.on('alert.event', 'e2e-test', (e) => {
     events.push(e);
+  });
+  // The lane mints its own alert ids (UUIDv7): the tests look them up by scan.
+  lane.bus.on('alert.raised', 'e2e-test', (a) => {
+    if (a.scanId) alertIds.set(a.scanId, a.alertId);
   });
   lane.bus.emit(
     'device.status',
@@ -251,9 +264,9 @@ describe('operator console in a real browser', () => {
       { x: 120, y: 60, w: 30, h: 30, score: 0.41 },
     ];
     await driveScan('S-E2E-1', { score: 0.93, regions }, 'AB-123-CD', page);
-    const alertId = alertIds.get('S-E2E-1')!;
+    const a1 = await alertOf('S-E2E-1');
 
-    const banner = page.locator(`[data-testid=alert-banner][data-alert-id="${alertId}"]`);
+    const banner = page.locator(`[data-testid=alert-banner][data-alert-id="${a1}"]`);
     await banner.waitFor();
     expect(await banner.getAttribute('data-state')).toBe('new');
     expect(await banner.textContent()).toContain('PERSON SUSPECTED');
@@ -296,7 +309,7 @@ describe('operator console in a real browser', () => {
     await page.click('[data-testid=ack]');
     await page.waitForSelector('[data-testid=alert-banner][data-state=acknowledged]');
     expect(events.find((e) => e.type === 'acknowledged')).toMatchObject({
-      alertId,
+      alertId: a1,
       operator: 'alice',
       origin: 'console',
       laneId: 'lane-1',
@@ -307,12 +320,12 @@ describe('operator console in a real browser', () => {
     await page.fill('[data-testid=dispo-note]', 'searched the cargo, nobody inside');
     await page.click('[data-testid=dispo-submit]');
     await page.waitForSelector('[data-testid=alert-banner]', { state: 'detached' });
-    const row = page.locator(`.alert-row[data-alert-id="${alertId}"]`);
+    const row = page.locator(`.alert-row[data-alert-id="${a1}"]`);
     await row.waitFor();
     expect(await row.getAttribute('data-state')).toBe('closed');
     expect(await row.textContent()).toContain('Cleared after search');
     expect(events.find((e) => e.type === 'cleared-after-search')).toMatchObject({
-      alertId,
+      alertId: a1,
       operator: 'alice',
       note: 'searched the cargo, nobody inside',
       origin: 'console',
@@ -324,8 +337,8 @@ describe('operator console in a real browser', () => {
       'the disposition on MQTT',
     );
     expect(published.map((e) => [e.alertId, e.type, e.operator, e.origin])).toEqual([
-      [alertId, 'acknowledged', 'alice', 'console'],
-      [alertId, 'cleared-after-search', 'alice', 'console'],
+      [a1, 'acknowledged', 'alice', 'console'],
+      [a1, 'cleared-after-search', 'alice', 'console'],
     ]);
     expect(published[1]!.note).toBe('searched the cargo, nobody inside');
 
@@ -333,36 +346,30 @@ describe('operator console in a real browser', () => {
     const alerts = (await page.evaluate(async () => (await fetch('/api/alerts')).json())) as {
       alerts: { alert: { alertId: string }; disposition: string; note: string }[];
     };
-    expect(alerts.alerts.find((a) => a.alert.alertId === alertId)).toMatchObject({
+    expect(alerts.alerts.find((a) => a.alert.alertId === a1)).toMatchObject({
       disposition: 'cleared-after-search',
       note: 'searched the cargo, nobody inside',
     });
 
     // An acknowledgement and a disposition from central command show up as they arrive.
     await driveScan('S-E2E-2', { score: 0.81, regions: [{ x: 300, y: 100, w: 50, h: 90, score: 0.81 }] }, 'ZZ-999-XY');
-    const second = page.locator('[data-testid=alert-banner][data-alert-id="S-E2E-2-person"]');
+    const a2 = await alertOf('S-E2E-2');
+    const second = page.locator(`[data-testid=alert-banner][data-alert-id="${a2}"]`);
     await second.waitFor();
     // Central command acknowledges and closes it over MQTT (the lane's cmd/ topics).
-    await central.publishAsync(`${TOPIC}/cmd/ack`, JSON.stringify({ alertId: 'S-E2E-2-person', operator: 'hq-bob' }), {
-      qos: 1,
-    });
-    await page.waitForSelector('[data-testid=alert-banner][data-alert-id="S-E2E-2-person"][data-state=acknowledged]');
+    await central.publishAsync(`${TOPIC}/cmd/ack`, JSON.stringify({ alertId: a2, operator: 'hq-bob' }), { qos: 1 });
+    await page.waitForSelector(`[data-testid=alert-banner][data-alert-id="${a2}"][data-state=acknowledged]`);
     // The acting identity is central's configured identity, never the name in the payload.
-    expect(await page.textContent('[data-alert-id="S-E2E-2-person"] [data-testid=ack-info]')).toContain(
+    expect(await page.textContent(`[data-alert-id="${a2}"] [data-testid=ack-info]`)).toContain(
       'central-hq at central command',
     );
     await central.publishAsync(
       `${TOPIC}/cmd/disposition`,
-      JSON.stringify({
-        alertId: 'S-E2E-2-person',
-        disposition: 'false-alarm',
-        operator: 'hq-bob',
-        note: 'checked on the cameras',
-      }),
+      JSON.stringify({ alertId: a2, disposition: 'false-alarm', operator: 'hq-bob', note: 'checked on the cameras' }),
       { qos: 1 },
     );
     await second.waitFor({ state: 'detached' });
-    expect(await page.textContent('.alert-row[data-alert-id="S-E2E-2-person"]')).toContain(
+    expect(await page.textContent(`.alert-row[data-alert-id="${a2}"]`)).toContain(
       'False alarm · central-hq at central command',
     );
 
@@ -387,6 +394,7 @@ describe('operator console in a real browser', () => {
   it('filters /api/scans by plate, verdict and time, and keeps the audit log for supervisors only', async () => {
     // Its own scans, log-ins and actions: this test does not depend on the ones before it.
     await driveScan('S-E2E-3', { score: 0.88, regions: [{ x: 200, y: 80, w: 40, h: 90, score: 0.88 }] }, 'FL-451-TR');
+    const a3 = await alertOf('S-E2E-3');
     await driveScan('S-E2E-4', { score: 0.05, regions: [] }, 'CL-777-AA');
     const ctx = await browser.newContext();
     const page = await ctx.newPage();
@@ -432,12 +440,12 @@ describe('operator console in a real browser', () => {
       page,
       async () =>
         (await get('/api/alerts?open=1')).body.alerts.some(
-          (a: { alert: { alertId: string } }) => a.alert.alertId === 'S-E2E-3-person',
+          (a: { alert: { alertId: string } }) => a.alert.alertId === a3,
         ),
       'the alert of S-E2E-3',
     );
-    expect(await post('/api/alerts/S-E2E-3-person/ack', {})).toBe(200);
-    expect(await post('/api/alerts/S-E2E-3-person/disposition', { disposition: 'false-alarm', note: 'e2e' })).toBe(200);
+    expect(await post(`/api/alerts/${a3}/ack`, {})).toBe(200);
+    expect(await post(`/api/alerts/${a3}/disposition`, { disposition: 'false-alarm', note: 'e2e' })).toBe(200);
     await ctx.close();
 
     const sup = await browser.newContext({ viewport: { width: 1400, height: 900 } });
@@ -448,7 +456,7 @@ describe('operator console in a real browser', () => {
     const text = await sp.textContent('[data-testid=audit-table]');
     for (const action of ['login', 'acknowledge-alert', 'disposition-alert', 'search-scans'])
       expect(text).toContain(action);
-    expect(text).toContain('S-E2E-3-person');
+    expect(text).toContain(a3);
     expect(text).toContain('refused'); // alice's wrong password in this test
     await sup.close();
   }, 90_000);

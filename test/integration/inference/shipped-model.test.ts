@@ -10,12 +10,14 @@ import { scanLines, synthesizeScan } from '../../../sim/xray/index.js';
  * them. Seeds from the test range that the shipped model gets right at its operating point, chosen
  * from `npm run eval`'s eval.json (the model does not get every scan right: see its model card).
  * With person-fcn 1.0.0 and 1.1.0: PERSON_SEED, a car with two people in the boot, scored 1.0 with
- * a region on each; CLEAR_SEED, an empty van, scored 0.0004 with no region. Retraining may
- * require choosing again.
+ * a region on each. Since the synthesizer draws running gear, tanks and new cargo, seed 2,000,231 (an
+ * empty van, 0.0004 before) is one of person-fcn 1.2.0's false alarms (see its model card); CLEAR_SEED
+ * is now 2,000,019, a box truck without people that 1.2.0 scores 0.017 with no region. Retraining or a
+ * change of the synthesizer may require choosing again.
  */
 const MODEL = fileURLToPath(new URL('../../../models/person-fcn', import.meta.url));
 const PERSON_SEED = 2_000_010;
-const CLEAR_SEED = 2_000_231;
+const CLEAR_SEED = 2_000_019;
 
 describe('shipped model on synthetic test scans', () => {
   let det: OnnxDetector;

@@ -66,8 +66,10 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
     }
   });
 
-  it('decodes 8-bit input through the export chain inferred from the image, or a named one, and says so', async () => {
-    const s = await readScanFile(join(dir, 'person8.png'));
+  it('decodes 8-bit input through the default linear chain, the one inferred from the image, or a named one, and says so', async () => {
+    const plain = await readScanFile(join(dir, 'person8.png'));
+    expect(plain.image.every((v) => v % 257 === 0)).toBe(true); // default linear: grey g is g x 257 exactly
+    const s = await readScanFile(join(dir, 'person8.png'), 'auto');
     expect(s.bitDepth).toBe(8);
     expect(s.image[0]).toBe(65535); // open beam
     const block = 80 * 480 + 240,

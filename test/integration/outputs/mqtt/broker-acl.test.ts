@@ -8,7 +8,15 @@ import { validateConfig } from '../../../../config/load.js';
 import { CentralClient } from '../../../../outputs/mqtt/central-client.js';
 import { silentLogger } from '../../../../core/logger.js';
 import type { Service } from '../../../../core/service.js';
-import { Collector, haveMosquitto, MosquittoBroker, mqttSite, siteConfig, waitFor } from './helpers.js';
+import {
+  Collector,
+  haveMosquitto,
+  MosquittoBroker,
+  mqttSite,
+  siteConfig,
+  waitFor,
+  skipWithoutMosquitto,
+} from './helpers.js';
 
 /**
  * The broker files shipped in docs/examples/mosquitto/, run by mosquitto as they are: only the
@@ -97,7 +105,7 @@ const publish = (c: MqttClient, t: string, body: string) => c.publishAsync(t, bo
 
 if (haveMosquitto) mkdirSync(dir, { recursive: true });
 
-describe.skipIf(!haveMosquitto)(
+describe.skipIf(skipWithoutMosquitto)(
   'the documented broker ACL and password_file (docs/examples/mosquitto), run by mosquitto',
   () => {
     let broker: MosquittoBroker;
@@ -279,7 +287,7 @@ describe.skipIf(!haveMosquitto)(
   },
 );
 
-describe.skipIf(!haveMosquitto)(
+describe.skipIf(skipWithoutMosquitto)(
   'the documented ACL with client certificates (docs/examples/mosquitto/mosquitto-certificates.conf)',
   () => {
     let broker: MosquittoBroker;

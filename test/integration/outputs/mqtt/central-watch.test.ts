@@ -9,7 +9,15 @@ import type { AlertEvent } from '../../../../core/domain.js';
 import { alertFor } from '../../../../pipeline/lane-pipeline.js';
 import { silentLogger } from '../../../../core/logger.js';
 import type { Service } from '../../../../core/service.js';
-import { fakeScan, haveMosquitto, MosquittoBroker, mqttSite, siteConfig, waitFor } from './helpers.js';
+import {
+  fakeScan,
+  haveMosquitto,
+  MosquittoBroker,
+  mqttSite,
+  siteConfig,
+  waitFor,
+  skipWithoutMosquitto,
+} from './helpers.js';
 
 const root = join(import.meta.dirname, '../../../..');
 
@@ -37,7 +45,7 @@ function clocks(text: string): string[] {
 // The watch must outlive the client's 10 s connect timeout by far, so this test waits in real time.
 const WATCH_S = 62;
 
-describe.skipIf(!haveMosquitto)('checkpoint-edge central keeps watching', () => {
+describe.skipIf(skipWithoutMosquitto)('checkpoint-edge central keeps watching', () => {
   const broker = new MosquittoBroker();
   const running: Service[] = [];
   let lane: Lane;
