@@ -6,6 +6,7 @@ import { createConsoleServices } from './compose/console.js';
 import { createDetector } from './compose/model.js';
 import { createMqttServices } from './compose/mqtt.js';
 import { createScannerServices } from './compose/scanner.js';
+import { createWatchlistServices } from './compose/watchlist.js';
 import type { Lane, LaneContext, SiteContext } from './context.js';
 import { EventBus } from '../core/event-bus.js';
 import type { LaneEvents } from '../core/events.js';
@@ -113,7 +114,7 @@ export class SiteRuntime {
       announce,
     };
     this.#routes();
-    this.#host.add(...createMqttServices(site), this.http, ...createConsoleServices(site), ...laneServices, ...deviceServices);
+    this.#host.add(...createMqttServices(site), this.http, ...createConsoleServices(site), ...createWatchlistServices(site), ...laneServices, ...deviceServices);
   }
 
   #routes(): void {
@@ -143,6 +144,9 @@ export class SiteRuntime {
     });
     bus.on('scan.decided', 'runtime', ({ result }) => {
       metrics.scans.inc({ lane: lane.id, outcome: result.outcome, verdict: result.verdict });
+    });
+    bus.on('watchlist.covert', 'runtime', (a) => {
+      metrics.alerts.inc({ lane: lane.id, kind: a.kind });
     });
     bus.on('alert.raised', 'runtime', (a) => {
       metrics.alerts.inc({ lane: lane.id, kind: a.kind });

@@ -4,6 +4,7 @@ import { ident, text } from './schema/fields.js';
 import { model, thresholds } from './schema/model.js';
 import { consoleCfg, evidence, http, mqtt } from './schema/outputs.js';
 import { scanner } from './schema/scanner.js';
+import { watchlist } from './schema/watchlist.js';
 
 export const lane = z.strictObject({
   id: ident().describe('Lane id, used in MQTT topics.'),
@@ -30,6 +31,7 @@ export const configSchema = z.strictObject({
   mqtt: mqtt.optional().describe('Absent: nothing is sent to central command (the lane status says so).'),
   console: consoleCfg.default({ enabled: true, sessionTtlMinutes: 720 }),
   evidence,
+  watchlist: watchlist.optional().describe('Absent: plates and container codes are not checked against watchlists.'),
   lanes: z.array(lane).min(1, { error: 'expected at least one lane' }).describe('The lanes of this site.'),
 }).superRefine((cfg, ctx) => {
   const seen = new Set<string>();

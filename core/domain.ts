@@ -127,9 +127,44 @@ export interface ScanResult {
   channels: number;
   missingLines: number;
   evidence: EvidenceRef[];
+  /** Watchlist hits on this vehicle's reads (never covert ones), shown beside the verdict. */
+  watchlist?: WatchlistHit[];
 }
 
-export type AlertKind = 'person-suspected' | 'detection-unavailable' | 'scan-aborted' | 'test';
+export type AlertKind = 'person-suspected' | 'detection-unavailable' | 'scan-aborted' | 'watchlist' | 'test';
+
+/** A plate or container-code read that matched a watchlist entry (docs/watchlists.md). */
+export interface WatchlistHit {
+  listId: string;
+  listVersion: number;
+  entry: {
+    id: string;
+    plate?: string;
+    country?: string;
+    containerCode?: string;
+    category: string;
+    action: string;
+    priority: number;
+    source: string;
+    covert: boolean;
+    note?: string;
+    effectiveFrom?: string;
+    expiresAt?: string;
+  };
+  read: {
+    /** As the reader gave it. */
+    value: string;
+    kind: 'plate' | 'container';
+    /** The reader's confidence 0-1, where it gives one. */
+    confidence: number | null;
+    cameraId?: string;
+    at: string;
+    /** Which input brought the read: anpr, scan (sidecar, vendor XML, line stream). */
+    via: string;
+  };
+  /** 1: exact; below 1: within one confusable character (O/0, I/1, B/8). */
+  score: number;
+}
 export type AlertSeverity = 'critical' | 'warning' | 'info';
 
 export interface Alert {
@@ -144,6 +179,8 @@ export interface Alert {
   regions: Region[];
   message: string;
   evidence: EvidenceRef[];
+  /** The listed entry and the read, for kind 'watchlist'. */
+  watchlist?: WatchlistHit;
 }
 
 export type Disposition = 'person-found' | 'cleared-after-search' | 'false-alarm';

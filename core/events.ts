@@ -32,5 +32,10 @@ export interface LaneEvents {
   'device.status': DeviceStatus;
   'camera.snapshot': CameraSnapshot;
   /** Plate or container code read by an ANPR camera. */
-  'vehicle.plate': { laneId: string; plate?: string; containerCode?: string; at: string; cameraId?: string };
+  'vehicle.plate': { laneId: string; plate?: string; containerCode?: string; at: string; cameraId?: string; confidence?: number };
+  /**
+   * A hit on a covert watchlist entry: for central command only. Only the MQTT publisher listens;
+   * it never goes on 'alert.raised', so the lane console never sees it.
+   */
+  'watchlist.covert': Alert;
 }

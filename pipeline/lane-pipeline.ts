@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Alert, CompletedScan, Detection, EvidenceRef, ScanImage, ScanMeta, ScanResult, Verdict, VehicleInfo } from '../core/domain.js';
+import type { Alert, CompletedScan, Detection, EvidenceRef, ScanImage, ScanMeta, ScanResult, Verdict, VehicleInfo, WatchlistHit } from '../core/domain.js';
 import type { Detector, StreamingAnalysis } from '../core/detector.js';
 import type { EvidenceCollector } from '../core/evidence-collector.js';
 import type { EventBus } from '../core/event-bus.js';
@@ -38,7 +38,12 @@ interface ScanInHand {
   analysis: StreamingAnalysis | null;
   analysisError: string | null;
   vehicle: VehicleInfo;
+  /** Watchlist hits on this vehicle's reads, shown with its verdict. */
+  watchlist: WatchlistHit[];
 }
+
+/** A watchlist hit raised between scans goes with the next scan that begins within this time (as ANPR reads do). */
+const HIT_HOLD_MS = 30_000;
 
 /**
  * The lane's decision loop: scanner events in, one ScanResult (and alerts) out per scan.
@@ -59,6 +64,8 @@ export class LanePipeline implements Service {
   #pending = new Set<Promise<void>>();
   #decided = 0;
   #threshold: number | undefined;
+  /** Watchlist hits raised while no scan was open, for the next scan. */
+  #heldHits: { hit: WatchlistHit; at: number }[] = [];
 
   constructor(opts: LanePipelineOptions) {
     this.#o = opts;
@@ -93,6 +100,9 @@ export class LanePipeline implements Service {
         if (p.plate) target.vehicle.plate = p.plate;
         if (p.containerCode) target.vehicle.containerCode = p.containerCode;
       }),
+      bus.on('alert.raised', owner, (a) => {
+        if (a.kind === 'watchlist' && a.watchlist) this.#watchlistHit(a.scanId, a.watchlist);
+      }),
       this.#o.detector.onStatus((s) => this.#publishModelStatus(s.state === 'ready' ? undefined : s.reason)),
     ];
     this.#publishModelStatus(this.#o.detector.status.state === 'ready' ? undefined : this.#o.detector.status.reason);
@@ -110,6 +120,18 @@ export class LanePipeline implements Service {
     this.#pending.add(p);
     p.catch((err: unknown) => this.#o.log.error({ err }, `lane ${this.#o.laneId}: deciding a scan failed: ${(err as Error).message}`))
       .finally(() => this.#pending.delete(p));
+  }
+
+  /** Keeps a (never covert) watchlist hit with its scan, or for the next scan when none is open. */
+  #watchlistHit(scanId: string | null, hit: WatchlistHit): void {
+    const scan = scanId !== null ? this.#inHand.get(scanId) : this.#open;
+    if (scan) {
+      scan.watchlist.push(hit);
+      return;
+    }
+    const now = Date.now();
+    this.#heldHits = this.#heldHits.filter((h) => now - h.at <= HIT_HOLD_MS).slice(-20);
+    this.#heldHits.push({ hit, at: now });
   }
 
   #publishModelStatus(reason: string | undefined): void {
@@ -132,7 +154,10 @@ export class LanePipeline implements Service {
     }
     const session = new ScanSession();
     session.begin(meta);
-    const scan: ScanInHand = { session, analysis: null, analysisError: null, vehicle: { ...(meta.vehicle ?? {}) } };
+    const now = Date.now();
+    const held = this.#heldHits.filter((h) => now - h.at <= HIT_HOLD_MS).map((h) => h.hit);
+    this.#heldHits = [];
+    const scan: ScanInHand = { session, analysis: null, analysisError: null, vehicle: { ...(meta.vehicle ?? {}) }, watchlist: held };
     const det = this.#o.detector;
     if (det.status.state === 'ready') {
       try {
@@ -201,6 +226,7 @@ export class LanePipeline implements Service {
       channels: completed.image.height,
       missingLines: missing,
       evidence: [],
+      ...(scan.watchlist.length ? { watchlist: [...scan.watchlist] } : {}),
     };
     s.decide();
     this.#inHand.delete(completed.meta.scanId);
@@ -239,6 +265,7 @@ export class LanePipeline implements Service {
       channels: a.partial?.height ?? meta?.channels ?? 0,
       missingLines: a.partial?.missing ? a.partial.missing.reduce((x, y) => x + y, 0) : 0,
       evidence: [],
+      ...(scan?.watchlist.length ? { watchlist: [...scan.watchlist] } : {}),
     };
     await this.#publish(result, a.partial);
   }

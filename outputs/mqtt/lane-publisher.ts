@@ -1,5 +1,5 @@
 import type { IClientPublishOptions, IPublishPacket } from 'mqtt';
-import type { DeviceState } from '../../core/domain.js';
+import type { Alert, DeviceState } from '../../core/domain.js';
 import type { EventBus } from '../../core/event-bus.js';
 import type { LaneEvents } from '../../core/events.js';
 import { deviceStatus, type LaneHealthView } from '../../core/health.js';
@@ -111,10 +111,9 @@ export class LanePublisher implements Service {
       bus.on('scan.decided', owner, ({ result }) => {
         this.#enqueue({ kind: 'scan', id: result.scanId, topic: this.#o.topics.scan, payload: JSON.stringify(scanPayload(result, this.#o.evidenceBaseUrl(), this.#sign)) });
       }),
-      bus.on('alert.raised', owner, (a) => {
-        ledger.raised(a);
-        this.#enqueue({ kind: 'alert', id: a.alertId, topic: this.#o.topics.alert, payload: JSON.stringify(alertPayload(a, this.#o.evidenceBaseUrl(), this.#sign)) });
-      }),
+      bus.on('alert.raised', owner, (a) => this.#alert(a)),
+      // Covert watchlist hits come only this way: to central command, never to the console.
+      bus.on('watchlist.covert', owner, (a) => this.#alert(a)),
       bus.on('alert.event', owner, (e) => {
         ledger.record(e);
         this.#enqueue({ kind: 'event', id: e.eventId, topic: this.#o.topics.event, payload: JSON.stringify(eventPayload(e)) });
@@ -169,6 +168,11 @@ export class LanePublisher implements Service {
     this.#closed = true;
     outbox.close();
     this.#o.ledger.close();
+  }
+
+  #alert(a: Alert): void {
+    this.#o.ledger.raised(a);
+    this.#enqueue({ kind: 'alert', id: a.alertId, topic: this.#o.topics.alert, payload: JSON.stringify(alertPayload(a, this.#o.evidenceBaseUrl(), this.#sign)) });
   }
 
   /** The retained status payload as it is now. */

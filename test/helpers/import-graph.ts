@@ -9,7 +9,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   // the ground: domain types, events, the bus, Service, logger, backoff, health types; the config schema
   ['core', 'config'],
   // the parts: they talk through the lane's bus and never import each other
-  ['firmware-bridge', 'inference', 'pipeline', 'outputs', 'console', 'central'],
+  ['firmware-bridge', 'inference', 'pipeline', 'outputs', 'console', 'central', 'watchlist'],
   // the composition root: builds every part from the config, owns start/stop order
   ['app'],
   // simulators (speaking the devices' protocols), then the model evaluation (which synthesizes scans)
