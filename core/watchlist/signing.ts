@@ -78,3 +78,8 @@ export function openEnvelope(bytes: Buffer | string, keys: ReadonlyMap<string, K
     return { ok: false, reason: 'malformed', detail: `signed body is not JSON (${(err as Error).message})` };
   }
 }
+
+/** The message central publishes for a list version: the signed envelope as JSON text. */
+export function signedMessage(version: unknown, keyId: string, privateKey: KeyObject): string {
+  return JSON.stringify(signEnvelope(JSON.stringify(version), keyId, privateKey));
+}
