@@ -10,6 +10,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand
   'validate-config': { summary: 'check a config file and list every problem', load: async () => (await import('./commands/validate-config.js')).default },
   sim: { summary: 'simulators: xray, scanner, opcua, camera, filedrop', load: async () => (await import('./commands/sim.js')).default },
   central: { summary: 'reference central-command client: live alerts, lane health, remote dispositions', load: async () => (await import('./commands/central.js')).default },
+  watchlist: { summary: 'sign and publish watchlists as central command (keygen, sign, publish, verify)', load: async () => (await import('./commands/watchlist.js')).default },
   users: { summary: 'manage the operator console accounts (add, passwd, remove, list)', load: async () => (await import('./commands/users.js')).default },
 };
 

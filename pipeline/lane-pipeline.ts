@@ -42,7 +42,7 @@ interface ScanInHand {
   watchlist: WatchlistHit[];
 }
 
-/** A watchlist hit raised between scans goes with the next scan that begins within this time (as ANPR reads do). */
+/** A watchlist hit on a read between scans is kept this long for the scan its read is attached to (as ANPR reads are held). */
 const HIT_HOLD_MS = 30_000;
 
 /**
@@ -64,8 +64,8 @@ export class LanePipeline implements Service {
   #pending = new Set<Promise<void>>();
   #decided = 0;
   #threshold: number | undefined;
-  /** Watchlist hits raised while no scan was open, for the next scan. */
-  #heldHits: { hit: WatchlistHit; at: number }[] = [];
+  /** Watchlist hits not yet with their scan: on a read held for the next scan, or raised as the scan began. */
+  #heldHits: { hit: WatchlistHit; scanId: string | null; at: number }[] = [];
 
   constructor(opts: LanePipelineOptions) {
     this.#o = opts;
@@ -99,6 +99,8 @@ export class LanePipeline implements Service {
         if (!target) return;
         if (p.plate) target.vehicle.plate = p.plate;
         if (p.containerCode) target.vehicle.containerCode = p.containerCode;
+        // A read held for this scan: the hits on it come with it.
+        target.watchlist.push(...this.#takeHeld((h) => h.scanId === null && (h.hit.read.value === p.plate || h.hit.read.value === p.containerCode)));
       }),
       bus.on('alert.raised', owner, (a) => {
         if (a.kind === 'watchlist' && a.watchlist) this.#watchlistHit(a.scanId, a.watchlist);
@@ -122,7 +124,7 @@ export class LanePipeline implements Service {
       .finally(() => this.#pending.delete(p));
   }
 
-  /** Keeps a (never covert) watchlist hit with its scan, or for the next scan when none is open. */
+  /** Keeps a (never covert) watchlist hit with its scan, or until its scan begins or its read is attached to one. */
   #watchlistHit(scanId: string | null, hit: WatchlistHit): void {
     const scan = scanId !== null ? this.#inHand.get(scanId) : this.#open;
     if (scan) {
@@ -131,7 +133,14 @@ export class LanePipeline implements Service {
     }
     const now = Date.now();
     this.#heldHits = this.#heldHits.filter((h) => now - h.at <= HIT_HOLD_MS).slice(-20);
-    this.#heldHits.push({ hit, at: now });
+    this.#heldHits.push({ hit, scanId, at: now });
+  }
+
+  #takeHeld(which: (h: { hit: WatchlistHit; scanId: string | null }) => boolean): WatchlistHit[] {
+    const now = Date.now();
+    const taken = this.#heldHits.filter((h) => now - h.at <= HIT_HOLD_MS && which(h)).map((h) => h.hit);
+    if (taken.length) this.#heldHits = this.#heldHits.filter((h) => !taken.includes(h.hit));
+    return taken;
   }
 
   #publishModelStatus(reason: string | undefined): void {
@@ -154,10 +163,7 @@ export class LanePipeline implements Service {
     }
     const session = new ScanSession();
     session.begin(meta);
-    const now = Date.now();
-    const held = this.#heldHits.filter((h) => now - h.at <= HIT_HOLD_MS).map((h) => h.hit);
-    this.#heldHits = [];
-    const scan: ScanInHand = { session, analysis: null, analysisError: null, vehicle: { ...(meta.vehicle ?? {}) }, watchlist: held };
+    const scan: ScanInHand = { session, analysis: null, analysisError: null, vehicle: { ...(meta.vehicle ?? {}) }, watchlist: this.#takeHeld((h) => h.scanId === meta.scanId) };
     const det = this.#o.detector;
     if (det.status.state === 'ready') {
       try {

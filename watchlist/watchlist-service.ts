@@ -98,7 +98,8 @@ export class WatchlistService implements Service {
   }
 
   /** Takes one list message (the feed's, or a file's); reports refusals. */
-  #receive(topic: string, bytes: Buffer): ReceiveOutcome {
+  #receive(topic: string, bytes: Buffer): ReceiveOutcome | null {
+    if (bytes.length === 0) return null; // a retained delta cleared when central published a snapshot
     const r = this.#o.keeper.receive(bytes);
     const { log } = this.#o;
     switch (r.outcome) {
