@@ -9,6 +9,7 @@ import { onShutdownSignal } from '../../app/shutdown-signal.js';
 import { startDemoSimulators } from '../../sim/demo.js';
 import { EXIT, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
 import { version } from '../version.js';
+import { DEMO_KEY_ID, demoCentralKey, publishDemoWatchlist } from '../../sim/demo-watchlist.js';
 
 const DEMO_CONFIG = fileURLToPath(new URL('../../config/examples/demo.yaml', import.meta.url));
 
@@ -77,7 +78,8 @@ Options:
       }
       mqttUrl = broker.url;
     }
-    const config = demoConfig(base, { mqttUrl, httpPort, dataDir: v['data-dir'], sims });
+    const central = demoCentralKey(v['data-dir'] ?? base.dataDir);
+    const config = demoConfig(base, { mqttUrl, httpPort, dataDir: v['data-dir'], sims, watchlistKey: central.publicPem });
     const runtime = new SiteRuntime({ config, log, version: version(), demo: true, announce: say });
     await runtime.build();
 
@@ -96,6 +98,11 @@ Options:
       await sims.stop();
       await broker?.stop();
     };
+    // Published retained before the lane starts, so the lane has it before the first vehicle.
+    const demoList = await publishDemoWatchlist({ mqttUrl, prefix: config.mqtt?.topicPrefix ?? 'checkpoint', seed, privatePem: central.privatePem }).catch((err: Error) => {
+      log.error({ err }, `demo: the demo watchlist was not published: ${err.message}`);
+      return null;
+    });
     try {
       await runtime.start();
     } catch (err) {
@@ -106,6 +113,7 @@ Options:
     const prefix = config.mqtt?.topicPrefix ?? 'checkpoint';
     for (const lane of runtime.lanes) say(`topics: ${prefix}/${config.site.id}/${lane.id}/{availability,status,scan,alert,event,cmd/#}`);
     for (const m of sims.missing) say(`not in this build: ${m}`);
+    if (demoList) say(`watchlist: ${demoList.entries} entries signed and published as central would, on ${demoList.topic} (v${demoList.version}): the 3rd vehicle is a hit, the 6th a confusable one, the 9th a covert one that only central sees`);
     say(`health: ${runtime.http.url}/healthz`);
     say(`metrics: ${runtime.http.url}/metrics`);
     say(scans !== null ? `running until ${scans} scan(s) are decided` : 'running: stop with Ctrl-C');
@@ -134,7 +142,7 @@ export function summaryLine(r: ScanResult): string {
   return parts.join(' ');
 }
 
-function demoConfig(base: Config, o: { mqttUrl: string; httpPort: number; dataDir?: string; sims: Awaited<ReturnType<typeof startDemoSimulators>> }): Config {
+function demoConfig(base: Config, o: { mqttUrl: string; httpPort: number; dataDir?: string; sims: Awaited<ReturnType<typeof startDemoSimulators>>; watchlistKey: string }): Config {
   const lanes = base.lanes.map((l) => {
     const scanner = { ...l.scanner };
     if (o.sims.scanner && scanner.transport?.type === 'tcp') scanner.transport = { ...scanner.transport, host: o.sims.scanner.host, port: o.sims.scanner.port };
@@ -148,6 +156,7 @@ function demoConfig(base: Config, o: { mqttUrl: string; httpPort: number; dataDi
     dataDir: o.dataDir ?? base.dataDir,
     http: { ...base.http, port: o.httpPort },
     mqtt: base.mqtt ? { ...base.mqtt, url: o.mqttUrl } : undefined,
+    watchlist: { ...(base.watchlist ?? { maxMb: 16, repeatS: 120 }), keys: [{ keyId: DEMO_KEY_ID, publicKey: o.watchlistKey }] },
     lanes,
   };
 }
