@@ -39,7 +39,9 @@ async function ingest(bytes: Buffer, decode: boolean): Promise<number> {
   let sink: FrameSink | null = null;
   const feed = new CameraFeed({
     laneId: 'bench', cameraId: 'front', role: 'front', stallMs: 60_000, preRollMs: 2000,
-    createSource: () => ({ describe: 'bench', open: async (s) => void (sink = s), close: async () => {} }),
+    createSource: () => ({ describe: 'bench', open: async (s) => {
+      sink = s;
+    }, close: async () => {} }),
     publish: () => {}, log: silentLogger(),
   });
   await feed.start();

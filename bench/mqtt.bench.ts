@@ -42,7 +42,10 @@ async function startBroker(dir: string): Promise<Broker> {
   const child: ChildProcess = spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' });
   for (let i = 0; ; i++) {
     const open = await new Promise<boolean>((resolve) => {
-      const c = createConnection({ port, host: '127.0.0.1' }).once('connect', () => (c.destroy(), resolve(true))).once('error', () => resolve(false));
+      const c = createConnection({ port, host: '127.0.0.1' }).once('connect', () => {
+        c.destroy();
+        resolve(true);
+      }).once('error', () => resolve(false));
     });
     if (open) break;
     if (i > 200) throw new Error(`mosquitto did not listen on ${port}`);

@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { configSchema } from './schema.js';
 
@@ -6,8 +5,4 @@ import { configSchema } from './schema.js';
 export function configJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   return { ...schema, title: 'checkpoint-edge configuration', $id: 'https://checkpoint-edge.local/config.schema.json' };
-}
-
-export function writeConfigJsonSchema(path: string): void {
-  writeFileSync(path, `${JSON.stringify(configJsonSchema(), null, 2)}\n`);
 }

@@ -13,7 +13,7 @@ export interface LoggerOptions {
 }
 
 /** Keys whose values never reach a log line, wherever they appear. */
-export const REDACTED_KEYS = ['password', 'passwordFile', 'secret', 'token', 'key', 'passphrase', 'authorization', 'cookie'];
+const REDACTED_KEYS = ['password', 'passwordFile', 'secret', 'token', 'key', 'passphrase', 'authorization', 'cookie'];
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const redact = {

@@ -2,8 +2,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Rates } from './detection-metrics.js';
 import type { EvalReport } from './run-eval.js';
 
-export const EVAL_BEGIN = '<!-- eval:begin -->';
-export const EVAL_END = '<!-- eval:end -->';
+const EVAL_BEGIN = '<!-- eval:begin -->';
+const EVAL_END = '<!-- eval:end -->';
 
 const pct = (v: number) => (Number.isFinite(v) ? `${(100 * v).toFixed(1)} %` : 'n/a');
 const pct2 = (v: number) => (Number.isFinite(v) ? `${(100 * v).toFixed(2)} %` : 'n/a');

@@ -152,7 +152,8 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
   const byHiding: EvalReport['byHidingPlace'] = {};
   for (const r of records) {
     r.hidingPlaces.forEach((h, i) => {
-      const e = (byHiding[h] ??= { people: 0, found: 0, recall: 0 });
+      byHiding[h] ??= { people: 0, found: 0, recall: 0 };
+      const e = byHiding[h];
       e.people++;
       if (r.score >= thr && r.peopleMatched[i]) e.found++;
     });

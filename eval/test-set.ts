@@ -58,7 +58,10 @@ export async function* testScans(first: number, count: number, settings: EvalSet
     let e = pending.get(seed);
     if (!e) {
       let resolve!: (s: EvalScan) => void, reject!: (e: Error) => void;
-      const promise = new Promise<EvalScan>((res, rej) => ((resolve = res), (reject = rej)));
+      const promise = new Promise<EvalScan>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
       promise.catch(() => {});
       e = { promise, resolve, reject };
       pending.set(seed, e);

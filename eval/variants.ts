@@ -55,7 +55,12 @@ export function applyVariant(scan: ScanImage, name: VariantName, seed: number, p
       while (lost < Math.min(40, scan.width - 2)) {
         const len = rng.int(2, 8);
         const at = rng.int(1, Math.max(1, scan.width - len - 1));
-        for (let x = at; x < at + len && x < scan.width - 1; x++) if (!missing[x]) (missing[x] = 1), lost++;
+        for (let x = at; x < at + len && x < scan.width - 1; x++) {
+        if (!missing[x]) {
+          missing[x] = 1;
+          lost++;
+        }
+      }
       }
       return { ...scan, missing, ...planes((p) => interpolateMissing(p, scan.width, scan.height, missing)) };
     }

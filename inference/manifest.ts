@@ -11,7 +11,7 @@ import type { ModelIdentity } from '../core/domain.js';
 const pos = () => z.number().positive();
 const posInt = () => z.number().int().positive();
 
-export const modelManifest = z.object({
+const modelManifest = z.object({
   schemaVersion: z.literal(1),
   name: z.string().min(1),
   version: z.string().min(1),

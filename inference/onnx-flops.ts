@@ -164,7 +164,7 @@ export function countConvMacs(onnx: Uint8Array): ConvCount {
     let sOut: number | undefined = sIn;
     if (n.op === 'Conv' || n.op === 'ConvTranspose') {
       const w = consts.get(n.inputs[1]);
-      if (!w || w.dims.length !== 4) throw new Error(`Conv ${n.outputs[0]}: weight ${n.inputs[1]} is not a constant 4-D tensor`);
+      if (w?.dims.length !== 4) throw new Error(`Conv ${n.outputs[0]}: weight ${n.inputs[1]} is not a constant 4-D tensor`);
       const strides = n.ints.get('strides') ?? [1, 1];
       if (n.op === 'Conv') {
         sOut = sIn / strides[0];

@@ -74,7 +74,7 @@ export function axisWeights(nIn: number, inMm: number, outMm: number): AxisWeigh
 }
 
 /** Number of input lines output column j needs before it can be computed while streaming. */
-export function linesNeeded(j: number, inMm: number, outMm: number): number {
+function linesNeeded(j: number, inMm: number, outMm: number): number {
   return Math.ceil(((j + 1) * outMm) / inMm - EPS);
 }
 

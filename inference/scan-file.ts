@@ -3,7 +3,7 @@ import sharp, { type Metadata } from 'sharp';
 import type { ScanImage } from '../core/domain.js';
 
 /** Pixel pitch assumed when neither a sidecar nor the caller says otherwise. */
-export const DEFAULT_PIXEL_MM = 5;
+const DEFAULT_PIXEL_MM = 5;
 
 export interface ScanFile {
   /** Intensities, 65535 = open beam (8-bit files rescaled: v * 257). */
@@ -55,7 +55,7 @@ export async function readScanFile(path: string): Promise<ScanFile> {
 }
 
 /** pixelMm from a sidecar `<file>.json` (or `<file minus extension>.json`), if one exists. */
-export async function sidecarPixelMm(path: string): Promise<{ pixelMm: number; from: string } | null> {
+async function sidecarPixelMm(path: string): Promise<{ pixelMm: number; from: string } | null> {
   const candidates = [`${path}.json`, path.replace(/\.[^./]+$/, '.json')].filter((p, i, a) => p !== path && a.indexOf(p) === i);
   for (const p of candidates) {
     let text: string;

@@ -78,7 +78,7 @@ export class OnnxTileRunner implements TileRunner {
       if (!s.outputNames.includes(name)) throw bad(`it has output(s) ${s.outputNames.join(', ')}, not "${name}"`);
     }
     const meta = s.inputMetadata.find((x) => x.name === m.input.name);
-    if (meta && meta.isTensor) {
+    if (meta?.isTensor) {
       if (meta.type !== 'float32') throw bad(`input "${m.input.name}" is ${meta.type}, not float32`);
       if (meta.shape.length && meta.shape.length !== 4) throw bad(`input "${m.input.name}" has rank ${meta.shape.length}, not 4 (NCHW)`);
       const c = meta.shape[1];
@@ -99,7 +99,7 @@ export class OnnxTileRunner implements TileRunner {
     if (!heat || dims.length !== 4 || dims[2] !== heatH || dims[3] !== heatW || dims[0] !== 1 || dims[1] !== 1) {
       throw new Error(`model output "${m.outputs.heatmap.name}" has shape [${dims.join(',')}], expected [1,1,${heatH},${heatW}] for a ${height}x${width} tile at stride ${stride}`);
     }
-    if (!score || score.size !== 1) throw new Error(`model output "${m.outputs.score.name}" has ${score?.size ?? 0} values, expected 1`);
+    if (score?.size !== 1) throw new Error(`model output "${m.outputs.score.name}" has ${score?.size ?? 0} values, expected 1`);
     const s = Number((score.data as Float32Array)[0]);
     if (!Number.isFinite(s)) throw new Error(`model output "${m.outputs.score.name}" is ${s}`);
     return { heatmap: heat.data as Float32Array, heatW, heatH, score: s };

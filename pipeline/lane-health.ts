@@ -38,7 +38,7 @@ export class LaneHealth implements LaneHealthView {
     const model = this.#devices.get('model');
     let overall: LaneHealthSnapshot['overall'] = 'ok';
     if (devices.some((d) => BAD.has(d.state))) overall = 'degraded';
-    if (!model || model.state !== 'ok') overall = 'detection-unavailable';
+    if (model?.state !== 'ok') overall = 'detection-unavailable';
     return { laneId: this.laneId, overall, devices, updatedAt: this.#updatedAt };
   }
 

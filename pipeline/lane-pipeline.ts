@@ -1,5 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import type { Alert, CompletedScan, Detection, EvidenceRef, ScanImage, ScanMeta, ScanResult, Verdict, VehicleInfo, WatchlistHit } from '../core/domain.js';
+import type { Alert, CompletedScan, Detection, ScanImage, ScanMeta, ScanResult, Verdict, VehicleInfo, WatchlistHit } from '../core/domain.js';
 import type { Detector, StreamingAnalysis } from '../core/detector.js';
 import type { EvidenceCollector } from '../core/evidence-collector.js';
 import type { EventBus } from '../core/event-bus.js';
@@ -179,7 +178,7 @@ export class LanePipeline implements Service {
 
   async #end(completed: CompletedScan): Promise<void> {
     const scan = this.#inHand.get(completed.meta.scanId);
-    if (!scan || scan.session.state !== 'scanning') {
+    if (scan?.session.state !== 'scanning') {
       this.#o.log.warn({ scanId: completed.meta.scanId, state: scan?.session.state ?? 'unknown' }, `scan-end for ${completed.meta.scanId} that is not an open scan; ignored`);
       return;
     }
@@ -320,8 +319,4 @@ export function alertFor(result: ScanResult): Alert | null {
     return { ...base, alertId: `${result.scanId}-unavailable`, kind: 'detection-unavailable', severity: 'critical', message: `Scan ${result.scanId} was not screened for people: ${result.unavailableReason}. Inspect the scan by eye or search the vehicle.` };
   }
   return null;
-}
-
-export function newId(): string {
-  return randomUUID();
 }

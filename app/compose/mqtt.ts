@@ -134,7 +134,7 @@ function sparkplugNode(ctx: SiteContext, cfg: MqttConfig, lane: Lane, outboxDept
 }
 
 /** `checkpoint-edge-<site>-<lane>`, or the configured id (suffixed with the lane when a site has several). */
-export function clientIdFor(config: Config, laneId: string): string {
+function clientIdFor(config: Config, laneId: string): string {
   const configured = config.mqtt?.clientId;
   if (configured) return config.lanes.length > 1 ? `${configured}-${laneId}` : configured;
   return `checkpoint-edge-${config.site.id}-${laneId}`;

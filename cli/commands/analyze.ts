@@ -2,7 +2,7 @@ import { OnnxDetector } from '../../inference/onnx-detector.js';
 import { analyzeImage } from '../../inference/analyze-image.js';
 import { readScan, ScanFileError } from '../../inference/scan-file.js';
 import { modelDir } from '../../app/compose/model.js';
-import { EXIT, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
+import { EXIT, numberOption, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
 
 const DEFAULT_MODEL = 'models/person-fcn';
 
@@ -45,12 +45,7 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
     if (files.length === 0) throw new UsageError(`analyze: give at least one scan file\nRun 'checkpoint-edge analyze --help' for usage.`);
     const lows = args.values.low ?? [];
     if (lows.length && lows.length !== files.length) throw new UsageError(`analyze: ${lows.length} --low file(s) for ${files.length} scan(s); give one --low per scan, in the same order`);
-    const num = (name: string, v: string | undefined, dflt: number, min: number, max: number) => {
-      if (v === undefined) return dflt;
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`analyze: --${name} must be a number in [${min}, ${max}], got "${v}"`);
-      return n;
-    };
+    const num = (name: string, v: string | undefined, dflt: number, min: number, max: number) => numberOption('analyze', name, v, { min, max }) ?? dflt;
     const pixelMm = args.values['pixel-mm'] === undefined ? undefined : num('pixel-mm', args.values['pixel-mm'], 5, 0.1, 100);
     const threads = num('threads', args.values.threads, 2, 1, 64);
     const regionMin = num('region', args.values.region, 0.3, 0, 1);

@@ -4,7 +4,7 @@ import { createInterface } from 'node:readline';
 import { CentralClient } from '../../outputs/mqtt/central-client.js';
 import type { CommandResponse } from '../../outputs/mqtt/payloads.js';
 import { DISPOSITIONS } from '../../core/domain.js';
-import { EXIT, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
+import { EXIT, numberOption, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
 
 const usage = `Usage: checkpoint-edge central --mqtt-url <url> [options] [command]
 
@@ -76,8 +76,7 @@ const cmd: CliCommand = {
     const url = v['mqtt-url'];
     if (!url) throw new UsageError(`central: --mqtt-url <url> is required\nRun 'checkpoint-edge central --help' for usage.`);
     if (v.protocol !== undefined && v.protocol !== '4' && v.protocol !== '5') throw new UsageError(`central: --protocol expects 4 (MQTT 3.1.1) or 5, got "${v.protocol}"`);
-    const timeoutMs = v['timeout-ms'] === undefined ? 10_000 : Number(v['timeout-ms']);
-    if (!Number.isFinite(timeoutMs) || timeoutMs < 100) throw new UsageError(`central: --timeout-ms expects a number of milliseconds >= 100, got "${v['timeout-ms']}"`);
+    const timeoutMs = numberOption('central', 'timeout-ms', v['timeout-ms'], { min: 100, max: 3_600_000 }) ?? 10_000;
     const file = (what: string, path: string | undefined) => {
       if (!path) return undefined;
       try {
@@ -146,7 +145,7 @@ const cmd: CliCommand = {
         if (words.length === 0) return;
         if (words[0] === 'quit' || words[0] === 'exit') return void finish();
         if (words[0] === 'help') return say(INTERACTIVE_HELP);
-        let request;
+        let request: Request;
         try {
           request = interactive(words, client.alerts, operator);
         } catch (err) {

@@ -7,7 +7,7 @@ import { EmbeddedBroker } from '../../app/embedded-broker.js';
 import { createLogger } from '../../core/logger.js';
 import { onShutdownSignal } from '../../app/shutdown-signal.js';
 import { startDemoSimulators } from '../../sim/demo.js';
-import { EXIT, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
+import { EXIT, numberOption, parseCommandArgs, type CliCommand } from '../../core/command-line.js';
 import { version } from '../version.js';
 import { DEMO_KEY_ID, demoCentralKey, publishDemoWatchlist } from '../../sim/demo-watchlist.js';
 
@@ -47,12 +47,7 @@ Options:
     });
     if (!args) return EXIT.ok;
     const v = args.values;
-    const num = (name: string, raw: string | undefined, def: number, min: number, max: number): number => {
-      if (raw === undefined) return def;
-      const n = Number(raw);
-      if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`demo: --${name} expects a number ${min}-${max}, got "${raw}"`);
-      return n;
-    };
+    const num = (name: string, raw: string | undefined, def: number, min: number, max: number): number => numberOption('demo', name, raw, { min, max }) ?? def;
     const scans = v.scans === undefined ? null : num('scans', v.scans, 0, 1, 1_000_000);
     const personShare = num('person-share', v['person-share'], 0.25, 0, 1);
     const gapMs = num('gap-ms', v['gap-ms'], 3000, 0, 600_000);
@@ -127,7 +122,7 @@ Options:
 };
 export default cmd;
 
-export function summaryLine(r: ScanResult): string {
+function summaryLine(r: ScanResult): string {
   const parts = [
     `scan ${r.scanId}`,
     `lane=${r.laneId}`,

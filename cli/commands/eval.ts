@@ -8,7 +8,7 @@ import { runEvaluation } from '../../eval/run-eval.js';
 import { TEST_SEEDS } from '../../eval/test-set.js';
 import { rocCurve } from '../../eval/detection-metrics.js';
 import { modelDir } from '../../app/compose/model.js';
-import { EXIT, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
+import { EXIT, integerOption, numberOption, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
 
 const DEFAULT_MODEL = 'models/person-fcn';
 
@@ -52,18 +52,8 @@ Options:
     });
     if (!args) return EXIT.ok;
     const v = args.values;
-    const int = (name: string, s: string | undefined, dflt: number, min: number, max: number) => {
-      if (s === undefined) return dflt;
-      const n = Number(s);
-      if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`eval: --${name} must be an integer in [${min}, ${max}], got "${s}"`);
-      return n;
-    };
-    const frac = (name: string, s: string | undefined, dflt: number) => {
-      if (s === undefined) return dflt;
-      const n = Number(s);
-      if (!(n >= 0 && n <= 1)) throw new UsageError(`eval: --${name} must be a number in [0, 1], got "${s}"`);
-      return n;
-    };
+    const int = (name: string, s: string | undefined, dflt: number, min: number, max: number) => integerOption('eval', name, s, min, max) ?? dflt;
+    const frac = (name: string, s: string | undefined, dflt: number) => numberOption('eval', name, s, { min: 0, max: 1 }) ?? dflt;
     const count = int('count', v.count, v.data ? 100_000 : 600, 1, 100_000);
     const seedStart = int('seed-start', v['seed-start'], TEST_SEEDS.first, 0, 2 ** 31);
     if (!v.data && (seedStart < TEST_SEEDS.first || seedStart + count - 1 > TEST_SEEDS.last)) {
@@ -87,7 +77,7 @@ Options:
     const alertSource = v.alert !== undefined ? 'option' : fromManifest !== undefined ? 'manifest' : 'fallback';
     process.stderr.write(`eval: ${st.model.name} ${st.model.version}: ${v.data ? `test scans of ${v.data}` : `${count} test scans from seed ${seedStart}`}, ${robustCount} with robustness variants, ${workers} synthesis worker(s), ${threads} inference thread(s)\n`);
     const t0 = Date.now();
-    let result;
+    let result: Awaited<ReturnType<typeof runEvaluation>>;
     try {
       result = await runEvaluation({
         detector,

@@ -24,7 +24,7 @@ Exit codes: 0 stopped cleanly, 1 failed, 2 invalid config or usage.`,
     if (!args) return EXIT.ok;
     const file = args.values.config;
     if (!file) throw new UsageError(`run: --config <file> is required\n\n${cmd.usage}`);
-    let config;
+    let config: ReturnType<typeof loadConfig>;
     try {
       config = loadConfig(file);
     } catch (err) {

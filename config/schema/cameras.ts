@@ -15,7 +15,7 @@ export const camera = z.strictObject({
 
 export const cameras = z.array(camera).default([]).describe('The lane\'s IP cameras.');
 
-export const anprMqtt = z.strictObject({
+const anprMqtt = z.strictObject({
   url: url(['mqtt', 'mqtts', 'ws', 'wss']).describe('Broker the ANPR system publishes its reads to, e.g. mqtt://10.20.0.30:1883 (often the site\'s own broker, not central command\'s).'),
   topic: text('an MQTT topic filter').min(1).describe('Topic (filter) of this lane\'s reads, e.g. anpr/lane-1/read. Each message is one JSON read, as POST /api/anpr/<lane> takes it.'),
   username: text().optional().describe('User name at that broker, if it needs one.'),

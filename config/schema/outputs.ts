@@ -5,6 +5,7 @@ export const mqtt = z.strictObject({
   url: url(['mqtt', 'mqtts', 'ws', 'wss']).describe('Broker URL, e.g. mqtts://central.example:8883.'),
   protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5).describe('MQTT 3.1.1 (4) or 5.'),
   topicPrefix: text()
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: MQTT topic names may not contain U+0000
     .refine((v) => /^[^/+#$\u0000][^+#\u0000]*$/.test(v) && !v.endsWith('/') && !v.includes('//'), {
       error: (iss) => `expected topic levels without wildcards (+, #), without a leading $ or /, a trailing / or an empty level, got ${JSON.stringify(iss.input)}`,
     })

@@ -1,23 +1,23 @@
 import { z } from 'zod';
 import { bool, ident, intIn, numIn, port, text } from './fields.js';
 
-export const tcpTransport = z.strictObject({
+const tcpTransport = z.strictObject({
   type: z.literal('tcp').describe('Transport kind.'),
   host: text('a host name or address').default('127.0.0.1').describe('Scanner line-stream server host.'),
   port: port().describe('Scanner line-stream server TCP port.'),
 }).describe('Line stream over TCP (the scanner is the server).');
 
-export const serialTransport = z.strictObject({
+const serialTransport = z.strictObject({
   type: z.literal('serial').describe('Transport kind.'),
   path: text('a device path').describe('Serial device, e.g. /dev/ttyUSB0 or /dev/serial/by-id/...'),
   baudRate: intIn(1200, 12_000_000).default(3_000_000).describe('Line speed in baud.'),
 }).describe('Line stream over a serial port.');
 
-export const lineTransport = z.discriminatedUnion('type', [tcpTransport, serialTransport], {
+const lineTransport = z.discriminatedUnion('type', [tcpTransport, serialTransport], {
   error: (iss) => `expected a transport with type "tcp" or "serial", got ${iss.input && typeof iss.input === 'object' ? JSON.stringify((iss.input as { type?: unknown }).type ?? null) : String(iss.input)}`,
 });
 
-export const opcuaNodes = z.strictObject({
+const opcuaNodes = z.strictObject({
   state: text().default('ns=1;s=Scanner.State').describe('Node id of the scanner state (String or Int32 enumeration).'),
   interlocks: text().default('ns=1;s=Scanner.Interlocks').describe('Node id of the interlock status (UInt32 bit mask or Boolean).'),
   fault: text().default('ns=1;s=Scanner.Fault').describe('Node id of the active fault text (empty when none).'),

@@ -11,7 +11,7 @@ import { clearedSessionCookie, readCookie, SESSION_COOKIE, sessionAccount, sessi
 import type { UserDirectory } from './users.js';
 
 /** The header every state-changing request must carry: a cross-site form cannot set it. */
-export const CSRF_HEADER = 'x-console-request';
+const CSRF_HEADER = 'x-console-request';
 
 const VERDICTS: readonly Verdict[] = ['person', 'clear', 'unavailable'];
 const VIEWS: readonly ScanView[] = ['high', 'low', 'material'];
@@ -218,7 +218,7 @@ export class ConsoleApi {
       res.setHeader('retry-after', String(Math.ceil(wait / 1000)));
       throw new ApiError(429, `too many failed log-ins as ${name}: wait ${Math.ceil(wait / 1000)} s and try again`);
     }
-    let user;
+    let user: Awaited<ReturnType<UserDirectory['authenticate']>>;
     try {
       user = await this.#o.users.authenticate(body.user, body.password);
     } catch (err) {
@@ -282,7 +282,7 @@ function isoParam(p: URLSearchParams, name: string): string | undefined {
 }
 
 /** Reads the filters of GET /api/scans: lane, from, to, plate, verdict, limit. */
-export function scanQuery(p: URLSearchParams): ScanQuery {
+function scanQuery(p: URLSearchParams): ScanQuery {
   const verdict = p.get('verdict') || undefined;
   if (verdict && !VERDICTS.includes(verdict as Verdict)) throw new ApiError(400, `verdict must be one of ${VERDICTS.join(', ')}, got "${verdict}"`);
   const q: ScanQuery = { limit: intParam(p, 'limit', 100) };

@@ -24,7 +24,7 @@ import { DIST_DIR, ensureWebBuild } from './web-build.js';
 /** How often lines received for the live view are pushed to the browsers. */
 const LIVE_FLUSH_MS = 100;
 /** Scan history kept in console.sqlite; alerts, dispositions and the audit log are kept for good. */
-export const HISTORY_DAYS = 365;
+const HISTORY_DAYS = 365;
 const PRUNE_EVERY_MS = 6 * 3600_000;
 /** Delay before device figures that changed without a state change are pushed. */
 const HEALTH_FIGURES_MS = 250;
@@ -379,7 +379,7 @@ export class ConsoleService implements Service, ConsoleActions {
     };
     lane.bus.emit('alert.event', event);
     const after = this.store.getAlert(rec.alert.alertId);
-    if (!after || !after.events.some((e) => e.eventId === event.eventId)) {
+    if (!after?.events.some((e) => e.eventId === event.eventId)) {
       throw new ApiError(500, `the ${type} of alert ${rec.alert.alertId} was not recorded; see the lane log`);
     }
     return after;

@@ -122,10 +122,16 @@ export class ConsoleStore implements SessionPersistence {
   listScans(q: ScanQuery = {}): ScanRow[] {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (q.laneId) (where.push('s.lane_id = ?'), args.push(q.laneId));
-    if (q.from) (where.push('s.started_at >= ?'), args.push(q.from));
-    if (q.to) (where.push('s.started_at < ?'), args.push(q.to));
-    if (q.verdict) (where.push('s.verdict = ?'), args.push(q.verdict));
+    const filter = (clause: string, value: string | undefined) => {
+      if (value) {
+        where.push(clause);
+        args.push(value);
+      }
+    };
+    filter('s.lane_id = ?', q.laneId);
+    filter('s.started_at >= ?', q.from);
+    filter('s.started_at < ?', q.to);
+    filter('s.verdict = ?', q.verdict);
     if (q.plate) {
       where.push("(s.plate LIKE ? ESCAPE '\\' OR s.container_code LIKE ? ESCAPE '\\')");
       const like = `%${q.plate.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -175,7 +181,10 @@ export class ConsoleStore implements SessionPersistence {
     const where: string[] = [];
     const args: unknown[] = [];
     if (opts.openOnly) where.push('disposition IS NULL');
-    if (opts.since) (where.push('raised_at >= ?'), args.push(opts.since));
+    if (opts.since) {
+      where.push('raised_at >= ?');
+      args.push(opts.since);
+    }
     const rows = this.#db
       .prepare(`SELECT * FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY raised_at DESC LIMIT ?`)
       .all(...args, Math.min(Math.max(1, opts.limit ?? 50), 500)) as AlertDbRow[];
@@ -222,8 +231,14 @@ export class ConsoleStore implements SessionPersistence {
   listAudit(opts: { limit?: number; user?: string; action?: string } = {}): AuditEntry[] {
     const where: string[] = [];
     const args: unknown[] = [];
-    if (opts.user) (where.push('user = ?'), args.push(opts.user));
-    if (opts.action) (where.push('action = ?'), args.push(opts.action));
+    if (opts.user) {
+      where.push('user = ?');
+      args.push(opts.user);
+    }
+    if (opts.action) {
+      where.push('action = ?');
+      args.push(opts.action);
+    }
     const rows = this.#db
       .prepare(`SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`)
       .all(...args, Math.min(Math.max(1, opts.limit ?? 200), 2000)) as { id: number; at: string; user: string | null; role: string | null; action: string; target: string | null; ok: number; detail: string | null; ip: string | null }[];

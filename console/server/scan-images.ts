@@ -7,12 +7,12 @@ import type { Logger } from '../../core/logger.js';
 import { renderScanPng, viewsOf, type ScanView } from './scan-views.js';
 
 /** Scans whose pictures are kept on disk for the console (oldest deleted first). */
-export const KEEP_SCAN_IMAGES = 200;
+const KEEP_SCAN_IMAGES = 200;
 
 const SAFE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 /** A scan id as a folder name: itself when plain, else a digest (scanners' ids may hold / or :). */
-export function folderName(scanId: string): string {
+function folderName(scanId: string): string {
   return SAFE.test(scanId) ? scanId : `id-${createHash('sha256').update(scanId).digest('hex').slice(0, 32)}`;
 }
 

@@ -10,7 +10,7 @@ import { attenuationLut, greyLut } from '../../core/scan-picture.js';
  */
 
 /** Attenuation (natural log of I0/I) shown as black; above it everything is black. */
-export const ATTENUATION_MAX = 8;
+const ATTENUATION_MAX = 8;
 /**
  * Power applied to the attenuation before it becomes a grey level. Below 1 it spreads the thin
  * parts of a vehicle (sheet metal, cargo, people behind a wall: attenuation 0.1-2) over more
@@ -25,7 +25,7 @@ export const DISPLAY_LUT: Uint8Array = greyLut({ low: 0, high: ATTENUATION_MAX }
 const ATT_LUT: Float32Array = attenuationLut();
 
 /** Display bytes of one energy, row-major like the image. */
-export function displayBytes(samples: Uint16Array): Uint8Array {
+function displayBytes(samples: Uint16Array): Uint8Array {
   const out = new Uint8Array(samples.length);
   for (let i = 0; i < samples.length; i++) out[i] = DISPLAY_LUT[samples[i]!]!;
   return out;
@@ -101,7 +101,7 @@ export interface LiveGeometry {
 }
 
 /** Live views at most this tall: enough to see a vehicle take shape, small enough to stream. */
-export const LIVE_MAX_HEIGHT = 320;
+const LIVE_MAX_HEIGHT = 320;
 
 export function liveGeometry(channels: number, maxHeight = LIVE_MAX_HEIGHT): LiveGeometry {
   const factor = Math.max(1, Math.ceil(channels / maxHeight));

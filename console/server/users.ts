@@ -45,7 +45,7 @@ export async function verifyPassword(password: string, stored: string): Promise<
 }
 
 /** A name fit for the audit log and for MQTT events: letters, digits, . _ - and @. */
-export function validUserName(name: string): boolean {
+function validUserName(name: string): boolean {
   return /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(name);
 }
 

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../core/logger.js';
 
 /** The console front end's sources and its built files. */
-export const WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../web');
+const WEB_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../web');
 export const DIST_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../dist');
 const STAMP = '.build-stamp';
 
@@ -20,7 +20,7 @@ function newestMtime(dir: string): number {
 }
 
 /** Why the built front end must be (re)built, or null when it is current. */
-export function staleReason(distDir = DIST_DIR, webDir = WEB_DIR): string | null {
+function staleReason(distDir = DIST_DIR, webDir = WEB_DIR): string | null {
   const stamp = join(distDir, STAMP);
   if (!existsSync(join(distDir, 'index.html')) || !existsSync(stamp)) return `${distDir} has no built console`;
   if (!existsSync(webDir)) return null; // an install with only the built files

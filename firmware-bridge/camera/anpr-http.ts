@@ -7,13 +7,17 @@ import { readJson, sendJson, type HttpRoutes } from '../../core/http-routes.js';
 import type { Logger } from '../../core/logger.js';
 import type { Service } from '../../core/service.js';
 
+/** A container code as ISO 6346 writes it. */
+const ISO_6346 = /^[A-Z]{3}[UJZR]\d{7}$/;
+const ISO_6346_FORM = 'owner code (3 letters), category U/J/Z/R, 7 digits, e.g. MSCU1234565';
+
 /** Body of POST /api/anpr/<lane>: one read of an ANPR (plate / container code) camera. */
-export const anprRead = z
+const anprRead = z
   .strictObject({
     plate: z.string().trim().min(1, { error: 'plate is empty' }).max(20, { error: 'plate is longer than 20 characters' }).optional()
       .describe('Licence plate as read, e.g. "B-AB 1234".'),
     containerCode: z.string().transform((s) => s.replace(/[\s-]/g, '').toUpperCase())
-      .pipe(z.string().regex(/^[A-Z]{3}[UJZR]\d{7}$/, { error: 'containerCode must be an ISO 6346 code: owner code (3 letters), category U/J/Z/R, 7 digits, e.g. MSCU1234565' }))
+      .pipe(z.string().regex(ISO_6346, { error: `containerCode must be an ISO 6346 code: ${ISO_6346_FORM}` }))
       .optional().describe('ISO 6346 container code; spaces and dashes are removed.'),
     cameraId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, { error: 'cameraId must be an identifier (letters, digits, - and _)' }).optional()
       .describe('The ANPR camera that read it.'),

@@ -11,11 +11,6 @@ export function jpegProblem(buf: Buffer): string | null {
   return null;
 }
 
-/** Checks SOI and EOI markers only: cheap enough for every frame, and catches truncation. */
-export function isWholeJpeg(buf: Buffer): boolean {
-  return jpegProblem(buf) === null;
-}
-
 /** Width and height from the first SOF marker, without decoding; null if there is none. */
 export function jpegSize(buf: Buffer): { width: number; height: number } | null {
   let i = 2;

@@ -201,7 +201,10 @@ export class LineAssembler {
     const spec = this.#spec!;
     const C = spec.channels;
     const fits = (a: Uint16Array | null) => a !== null && a.length >= cap * C;
-    if (!fits(this.#high) || (spec.energies === 2 && !fits(this.#low))) return this.#alloc(cap, false);
+    if (!fits(this.#high) || (spec.energies === 2 && !fits(this.#low))) {
+      this.#alloc(cap, false);
+      return;
+    }
     if (spec.energies === 1) {
       this.#low = null;
       this.#low8 = null;

@@ -94,11 +94,14 @@ export class ScannerTranslator {
   frame(f: Frame): void {
     switch (f.type) {
       case 'line':
-        return this.#line(f);
+        this.#line(f);
+        return;
       case 'scanBegin':
-        return this.#begin(f);
+        this.#begin(f);
+        return;
       case 'scanEnd':
-        return this.#end(f);
+        this.#end(f);
+        return;
       case 'fault': {
         this.#fault = `fault ${f.code}: ${f.text}`;
         if (this.#open) this.#abort('scanner-fault', `scanner reported ${this.#fault}`);
@@ -234,7 +237,8 @@ export class ScannerTranslator {
       const now = new Date();
       this.#o.log.warn({ scanKey: f.scanKey, offset: f.offset }, `${this.#o.device}: line for scan key ${f.scanKey} without its scan-begin (lost); scan opened from the line (${f.channels} channels, ${energies} energies, pixel ${this.#o.defaultPixelMm} mm from config)`);
       this.#openScan(f.scanKey, { scanId: this.#derivedId(f.scanKey, now), laneId: this.#o.laneId, startedAt: now.toISOString(), channels: f.channels, energies, pixelMm: this.#o.defaultPixelMm, source: 'stream' }, 0);
-      return this.#line(f);
+      this.#line(f);
+      return;
     }
     const outcome = f.scanKey !== open.key ? 'other-scan' : this.#asm.addLine(f.lineIndex, f.channels, f.energyMask, f.samples);
     if (outcome === 'late') this.counters.lateLines++;
@@ -260,9 +264,18 @@ export class ScannerTranslator {
       this.#o.log.warn({ scanKey: f.scanKey }, `${this.#o.device}: scan-end for scan key ${f.scanKey}, which is not open; ignored`);
       return;
     }
-    if (f.outcome === 'aborted-by-host') return this.#abort('operator-abort', 'the scanner ended the scan on an abort command');
-    if (f.outcome === 'aborted-by-scanner') return this.#abort('scanner-fault', 'the scanner ended the scan as aborted');
-    if (this.#asm.received === 0) return this.#abort('scanner-fault', `the scanner closed the scan without sending any line (announced ${f.lineCount})`);
+    if (f.outcome === 'aborted-by-host') {
+      this.#abort('operator-abort', 'the scanner ended the scan on an abort command');
+      return;
+    }
+    if (f.outcome === 'aborted-by-scanner') {
+      this.#abort('scanner-fault', 'the scanner ended the scan as aborted');
+      return;
+    }
+    if (this.#asm.received === 0) {
+      this.#abort('scanner-fault', `the scanner closed the scan without sending any line (announced ${f.lineCount})`);
+      return;
+    }
     const image = this.#asm.finish(f.lineCount);
     this.#closed(open);
     this.counters.scansCompleted++;

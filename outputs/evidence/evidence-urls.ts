@@ -14,7 +14,7 @@ export function evidenceKeyFile(dataDir: string): string {
 }
 
 /** The canonical path of one evidence file, or null if the scan folder or name is not a plain evidence name. */
-export function canonicalEvidencePath(path: string): string | null {
+function canonicalEvidencePath(path: string): string | null {
   const m = EVIDENCE_PATH.exec(path);
   if (!m || m[1].includes('..') || m[2].includes('..')) return null;
   return path;

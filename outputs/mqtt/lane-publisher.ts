@@ -9,7 +9,7 @@ import type { AlertLedger } from './alert-ledger.js';
 import { CommandHandler } from './commands.js';
 import type { ConnectedInfo, MqttLink } from './mqtt-link.js';
 import type { MqttMetrics } from './mqtt-metrics.js';
-import type { AlertOutbox, OutboxEntry, OutboxMessage } from './outbox.js';
+import type { AlertOutbox, OutboxEntry, OutboxMessage, PutResult } from './outbox.js';
 import { alertPayload, eventPayload, scanPayload, SCHEMA_VERSION, statusPayload, type EvidenceLinkSigner, type StatusPayload } from './payloads.js';
 import type { LaneTopics } from './topics.js';
 
@@ -189,7 +189,7 @@ export class LanePublisher implements Service {
 
   #enqueue(m: OutboxMessage): void {
     const { outbox, log, metrics, laneId } = this.#o;
-    let r;
+    let r: PutResult;
     try {
       r = outbox.put(m);
     } catch (err) {
@@ -229,7 +229,7 @@ export class LanePublisher implements Service {
   }
 
   #send(e: OutboxEntry, generation: number): void {
-    const { link, outbox, log, metrics, laneId } = this.#o;
+    const { link, log, metrics, laneId } = this.#o;
     this.#inflight.add(e.seq);
     link.publish(e.topic, e.payload, this.#publishOptions(e)).then(
       () => {

@@ -12,7 +12,7 @@ export type OutboxKind = 'alert' | 'scan' | 'event';
  * alerts is refused, an alert evicts the oldest scan result (or, only when no scan results or
  * events are left, the oldest alert).
  */
-export const EVICTION_RANK: Readonly<Record<OutboxKind, number>> = { scan: 0, event: 1, alert: 2 };
+const EVICTION_RANK: Readonly<Record<OutboxKind, number>> = { scan: 0, event: 1, alert: 2 };
 const KINDS_BY_RANK: readonly OutboxKind[] = ['scan', 'event', 'alert'];
 
 export interface OutboxMessage {

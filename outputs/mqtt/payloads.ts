@@ -14,7 +14,7 @@ const schemaVersion = z.literal(SCHEMA_VERSION).describe('Version of this payloa
 const isoTime = z.string().describe('ISO 8601 time, UTC.');
 const id = z.string().min(1).max(200);
 
-export const regionSchema = z.object({
+const regionSchema = z.object({
   x: z.number().describe('Left edge, in scan lines.'),
   y: z.number().describe('Top edge, in detector channels.'),
   w: z.number(),
@@ -22,16 +22,16 @@ export const regionSchema = z.object({
   score: z.number().min(0).max(1),
 }).describe('A flagged region in scan image pixels (x = line, y = channel).');
 
-export const modelSchema = z.object({ name: z.string(), version: z.string(), sha256: z.string().optional() });
+const modelSchema = z.object({ name: z.string(), version: z.string(), sha256: z.string().optional() });
 
-export const vehicleSchema = z.object({
+const vehicleSchema = z.object({
   plate: z.string().optional(),
   containerCode: z.string().optional(),
   class: z.string().optional(),
   speedKmh: z.number().optional(),
 });
 
-export const evidenceSchema = z.object({
+const evidenceSchema = z.object({
   name: z.string(),
   kind: z.enum(['scan', 'camera']),
   contentType: z.string(),
@@ -147,7 +147,7 @@ export const statusPayloadSchema = z.object({
   }),
 }).describe('Health of the lane. Topic <prefix>/<site>/<lane>/status, QoS 1, retained.');
 
-export const availabilityPayloadSchema = z.enum(['online', 'offline']).describe('Plain text (not JSON). Topic <prefix>/<site>/<lane>/availability, QoS 1, retained; offline is the last will.');
+const availabilityPayloadSchema = z.enum(['online', 'offline']).describe('Plain text (not JSON). Topic <prefix>/<site>/<lane>/availability, QoS 1, retained; offline is the last will.');
 
 const transaction = z.string().min(1).max(200).optional().describe('Chosen by the sender; echoed in the response.');
 const operator = z.string().min(1).max(100).describe('Name of the person at central command.');

@@ -5,7 +5,7 @@
  * sparkplug-payload library in test/unit/outputs/mqtt/sparkplug-codec.test.ts.
  */
 
-export const SPARKPLUG_TYPES = {
+const SPARKPLUG_TYPES = {
   Int8: 1, Int16: 2, Int32: 3, Int64: 4, UInt8: 5, UInt16: 6, UInt32: 7, UInt64: 8,
   Float: 9, Double: 10, Boolean: 11, String: 12, DateTime: 13, Text: 14,
 } as const;

@@ -26,7 +26,7 @@ export interface SparkplugNodeOptions {
   log: Logger;
 }
 
-export function sparkplugTopic(groupId: string, type: 'NBIRTH' | 'NDATA' | 'NDEATH' | 'NCMD', nodeId: string): string {
+function sparkplugTopic(groupId: string, type: 'NBIRTH' | 'NDATA' | 'NDEATH' | 'NCMD', nodeId: string): string {
   return `spBv1.0/${groupId}/${type}/${nodeId}`;
 }
 

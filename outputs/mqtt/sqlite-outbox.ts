@@ -112,7 +112,8 @@ export class SqliteOutbox implements AlertOutbox {
   }
 
   pending(afterSeq: number, limit: number): OutboxEntry[] {
-    return this.#stmts.pending.all(this.#lane, afterSeq, limit).map((r) => ({ seq: r.seq, kind: r.kind, id: r.id, topic: r.topic, payload: r.payload, createdAt: r.created_at }));
+    const rows = this.#stmts.pending.all(this.#lane, afterSeq, limit);
+    return rows.map((r) => ({ seq: r.seq, kind: r.kind, id: r.id, topic: r.topic, payload: r.payload, createdAt: r.created_at }));
   }
 
   remove(seq: number): boolean {

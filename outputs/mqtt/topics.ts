@@ -4,7 +4,6 @@
  */
 
 export const COMMAND_NAMES = ['ack', 'disposition', 'status', 'test-alert'] as const;
-export type CommandName = (typeof COMMAND_NAMES)[number];
 
 export type LaneLeaf = 'availability' | 'status' | 'scan' | 'alert' | 'event';
 

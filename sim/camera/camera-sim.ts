@@ -5,9 +5,7 @@ import sharp from 'sharp';
 import { z } from 'zod';
 import { laneSceneSvg, type CameraRole, type SceneVehicle, type VehicleKind } from './scene.js';
 
-export type CameraFaultType = 'stall' | 'disconnect' | 'corrupt';
-
-export const cameraFault = z.strictObject({
+const cameraFault = z.strictObject({
   type: z.enum(['stall', 'disconnect', 'corrupt'], { error: 'type must be stall, disconnect or corrupt' }),
   durationMs: z.number().int().min(1).max(3_600_000).optional().describe('stall, disconnect: how long (default 5000).'),
   count: z.number().int().min(1).max(10_000).optional().describe('corrupt: how many pictures (default 1).'),

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { integerOption, parseCommandArgs, usageError } from '../../core/command-line.js';
 import { createLogger } from '../../core/logger.js';
 import { onShutdownSignal } from '../../app/shutdown-signal.js';
 import { CameraSimulator, DEFAULT_SIM_CAMERAS, type ScheduledFault, type SimCamera } from './camera-sim.js';
@@ -28,15 +28,14 @@ Options:
 
 const ROLES: readonly CameraRole[] = ['front', 'rear', 'side', 'plate', 'overview'];
 
+const CMD = 'sim camera';
+
 function fail(msg: string): never {
-  throw Object.assign(new Error(`sim camera: ${msg}\nRun 'checkpoint-edge sim camera --help' for usage.`), { usage: true });
+  throw usageError(CMD, msg);
 }
 
 function int(name: string, raw: string | undefined, def: number, min: number, max: number): number {
-  if (raw === undefined) return def;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) fail(`--${name} expects an integer ${min}-${max}, got "${raw}"`);
-  return n;
+  return integerOption(CMD, name, raw, min, max) ?? def;
 }
 
 export function parseFault(spec: string): ScheduledFault {
@@ -52,67 +51,55 @@ export function parseFault(spec: string): ScheduledFault {
 }
 
 export default async function runCameraSim(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  let sim: CameraSimulator;
-  try {
-    const { values: v } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        cameras: { type: 'string' },
-        fps: { type: 'string' },
-        size: { type: 'string' },
-        'auto-traffic-ms': { type: 'string' },
-        'pass-ms': { type: 'string' },
-        fault: { type: 'string', multiple: true },
-        auth: { type: 'string' },
-      },
+  const args = parseCommandArgs({ name: CMD, usage: USAGE }, argv, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    cameras: { type: 'string' },
+    fps: { type: 'string' },
+    size: { type: 'string' },
+    'auto-traffic-ms': { type: 'string' },
+    'pass-ms': { type: 'string' },
+    fault: { type: 'string', multiple: true },
+    auth: { type: 'string' },
+  });
+  if (!args) return 0;
+  const v = args.values;
+  let cameras: SimCamera[] = DEFAULT_SIM_CAMERAS;
+  if (v.cameras !== undefined) {
+    cameras = v.cameras.split(',').map((s) => {
+      const [id, role] = s.split(':');
+      if (!id || !/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(id) || !ROLES.includes(role as CameraRole)) fail(`--cameras entry "${s}" is not id:role with role ${ROLES.join(', ')}`);
+      return { id, role: role as CameraRole };
     });
-    let cameras: SimCamera[] = DEFAULT_SIM_CAMERAS;
-    if (v.cameras !== undefined) {
-      cameras = v.cameras.split(',').map((s) => {
-        const [id, role] = s.split(':');
-        if (!id || !/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(id) || !ROLES.includes(role as CameraRole)) fail(`--cameras entry "${s}" is not id:role with role ${ROLES.join(', ')}`);
-        return { id, role: role as CameraRole };
-      });
-    }
-    let width = 640;
-    let height = 360;
-    if (v.size !== undefined) {
-      const m = /^(\d+)x(\d+)$/.exec(v.size);
-      if (!m) fail(`--size expects <width>x<height>, got "${v.size}"`);
-      width = int('size', m[1], 640, 64, 4096);
-      height = int('size', m[2], 360, 64, 4096);
-    }
-    const faults = (v.fault ?? []).map(parseFault);
-    for (const f of faults) if (!cameras.some((c) => c.id === f.camera)) fail(`--fault names camera "${f.camera}", which is not one of ${cameras.map((c) => c.id).join(', ')}`);
-    let auth: { scheme: 'basic' | 'digest'; username: string; password: string } | undefined;
-    if (v.auth !== undefined) {
-      const m = /^(basic|digest):([^:]+):(.+)$/.exec(v.auth);
-      if (!m) fail('--auth expects basic:<user>:<password> or digest:<user>:<password>');
-      auth = { scheme: m[1] as 'basic' | 'digest', username: m[2], password: m[3] };
-    }
-    sim = new CameraSimulator({
-      ...(auth ? { auth } : {}),
-      host: v.host ?? '127.0.0.1',
-      port: int('port', v.port, 8554, 0, 65535),
-      cameras,
-      width,
-      height,
-      fps: int('fps', v.fps, 10, 1, 60),
-      autoTrafficMs: int('auto-traffic-ms', v['auto-traffic-ms'], 8000, 0, 3_600_000),
-      passMs: int('pass-ms', v['pass-ms'], 6000, 100, 600_000),
-      faults,
-    });
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message.startsWith('sim camera:') ? '' : 'sim camera: '}${(err as Error).message}\n`);
-    return 2;
   }
+  let width = 640;
+  let height = 360;
+  if (v.size !== undefined) {
+    const m = /^(\d+)x(\d+)$/.exec(v.size);
+    if (!m) fail(`--size expects <width>x<height>, got "${v.size}"`);
+    width = int('size', m[1], 640, 64, 4096);
+    height = int('size', m[2], 360, 64, 4096);
+  }
+  const faults = (v.fault ?? []).map(parseFault);
+  for (const f of faults) if (!cameras.some((c) => c.id === f.camera)) fail(`--fault names camera "${f.camera}", which is not one of ${cameras.map((c) => c.id).join(', ')}`);
+  let auth: { scheme: 'basic' | 'digest'; username: string; password: string } | undefined;
+  if (v.auth !== undefined) {
+    const m = /^(basic|digest):([^:]+):(.+)$/.exec(v.auth);
+    if (!m) fail('--auth expects basic:<user>:<password> or digest:<user>:<password>');
+    auth = { scheme: m[1] as 'basic' | 'digest', username: m[2], password: m[3] };
+  }
+  const sim = new CameraSimulator({
+    ...(auth ? { auth } : {}),
+    host: v.host ?? '127.0.0.1',
+    port: int('port', v.port, 8554, 0, 65535),
+    cameras,
+    width,
+    height,
+    fps: int('fps', v.fps, 10, 1, 60),
+    autoTrafficMs: int('auto-traffic-ms', v['auto-traffic-ms'], 8000, 0, 3_600_000),
+    passMs: int('pass-ms', v['pass-ms'], 6000, 100, 600_000),
+    faults,
+  });
   const log = createLogger({ level: 'info', stderr: true });
   await sim.start();
   process.stdout.write(`camera simulator: ${sim.url}/ (cameras: ${sim.cameras.map((c) => `${sim.url}/${c.id}/mjpeg`).join(' ')})\n`);

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { EXIT, parseCommandArgs, UsageError } from '../../core/command-line.js';
+import { choiceOption, EXIT, numberOption, parseCommandArgs, requiredOption, usageError } from '../../core/command-line.js';
 import { createLogger } from '../../core/logger.js';
 import { onShutdownSignal } from '../../app/shutdown-signal.js';
 import { writeFileDropScan, type FileDropFormat } from './file-drop-writer.js';
@@ -50,10 +50,7 @@ Options:
   --help                  show this help`;
 
 function num(cmd: string, name: string, raw: string | undefined, def: number, min: number, max: number): number {
-  if (raw === undefined) return def;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min || n > max) throw new UsageError(`sim ${cmd}: --${name} expects a number ${min}-${max}, got "${raw}"`);
-  return n;
+  return numberOption(`sim ${cmd}`, name, raw, { min, max }) ?? def;
 }
 
 export async function runScannerSim(argv: string[]): Promise<number> {
@@ -64,10 +61,10 @@ export async function runScannerSim(argv: string[]): Promise<number> {
   });
   if (!args) return EXIT.ok;
   const v = args.values;
-  if ((v.tcp === undefined) === (v.serial === undefined)) throw new UsageError(`sim scanner: give exactly one of --tcp <port> or --serial <path>\n\n${SCANNER_USAGE}`);
+  if ((v.tcp === undefined) === (v.serial === undefined)) throw usageError('sim scanner', 'give exactly one of --tcp <port> or --serial <path>');
   const p = (name: keyof typeof v) => num('scanner', name, v[name] as string | undefined, 0, 0, 1);
   const faults = { garbage: p('garbage'), badCrc: p('bad-crc'), drop: p('drop'), faultRate: p('fault-rate'), disconnectRate: p('disconnect-rate') };
-  if (v.serial !== undefined && faults.disconnectRate > 0) throw new UsageError('sim scanner: --disconnect-rate works over TCP only (over serial, unplug the device or kill socat)');
+  if (v.serial !== undefined && faults.disconnectRate > 0) throw usageError('sim scanner', '--disconnect-rate works over TCP only (over serial, unplug the device or kill socat)');
   const log = createLogger({ level: 'info', format: 'pretty', stderr: true });
   const { sim, tcp } = await startScannerStreamSim({
     ...(v.tcp !== undefined ? { tcpPort: num('scanner', 'tcp', v.tcp, 0, 0, 65535), host: v.host ?? '127.0.0.1' } : { serial: { path: v.serial!, baudRate: num('scanner', 'baud', v.baud, 3_000_000, 1200, 12_000_000) } }),
@@ -105,18 +102,17 @@ export async function runFileDropSim(argv: string[]): Promise<number> {
   });
   if (!args) return EXIT.ok;
   const v = args.values;
-  if (!v.out) throw new UsageError(`sim filedrop: --out <dir> is required\n\n${FILEDROP_USAGE}`);
-  const format = (v.format ?? 'png16') as FileDropFormat;
-  if (format !== 'png16' && format !== 'tiff16' && format !== 'jpeg-xml') throw new UsageError(`sim filedrop: --format expects png16, tiff16 or jpeg-xml, got "${v.format}"`);
+  const out = requiredOption('sim filedrop', 'out', v.out, '<dir>');
+  const format: FileDropFormat = choiceOption<FileDropFormat>('sim filedrop', 'format', v.format, ['png16', 'tiff16', 'jpeg-xml']) ?? 'png16';
   const count = num('filedrop', 'scans', v.scans, 1, 1, 100_000);
   const interval = num('filedrop', 'interval-ms', v['interval-ms'], 2000, 0, 3_600_000);
   const seed = num('filedrop', 'seed', v.seed, 1, 0, 2 ** 31);
-  await mkdir(v.out, { recursive: true });
+  await mkdir(out, { recursive: true });
   const source = v.images ? await imageDirSource(v.images) : synthSource({ seed, personShare: num('filedrop', 'person-share', v['person-share'], 0.25, 0, 1), dual: format !== 'jpeg-xml' });
   try {
     for (let i = 0; i < count; i++) {
       const scan = await source.next(i);
-      const d = await writeFileDropScan(v.out, scan, { scanId: `drop-${seed}-${i + 1}`, format });
+      const d = await writeFileDropScan(out, scan, { scanId: `drop-${seed}-${i + 1}`, format });
       process.stdout.write(`wrote ${d.scanId}: ${d.files.join(' ')}\n`);
       if (i + 1 < count) await sleep(interval);
     }

@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
 import { createInterface } from 'node:readline';
 import type { ScannerState } from '../../firmware-bridge/scanner/opcua/scanner-values.js';
+import { choiceOption, integerOption, parseCommandArgs, usageError } from '../../core/command-line.js';
 import { createLogger } from '../../core/logger.js';
 import { onShutdownSignal } from '../../app/shutdown-signal.js';
 import { ScannerOpcuaServer, SIM_INTERLOCK_NAMES, SIM_INTERLOCKS, SIM_RESOURCE_PATH, type SimInterlock } from './opcua-server.js';
@@ -29,19 +29,14 @@ Options:
 Commands on stdin, one a line: on, off, arm, abort, begin [km/h], end, fault <text>, clear,
 open <interlock>, close <interlock>, speed <km/h>, state. Interlocks: ${Object.keys(SIM_INTERLOCKS).join(', ')}.`;
 
-function fail(msg: string): never {
-  throw new Error(`sim opcua: ${msg}\nRun 'checkpoint-edge sim opcua --help' for usage.`);
-}
+const CMD = 'sim opcua';
 
 function int(name: string, raw: string | undefined, def: number, min: number, max: number): number {
-  if (raw === undefined) return def;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) fail(`--${name} expects an integer ${min}-${max}, got "${raw}"`);
-  return n;
+  return integerOption(CMD, name, raw, min, max) ?? def;
 }
 
 /** Runs one stdin command against the simulator; returns what to print. */
-export function runSimCommand(sim: ScannerOpcuaServer, line: string): string {
+function runSimCommand(sim: ScannerOpcuaServer, line: string): string {
   const [word, ...rest] = line.trim().split(/\s+/);
   const arg = rest.join(' ');
   const interlock = (): SimInterlock => {
@@ -97,51 +92,35 @@ export function runSimCommand(sim: ScannerOpcuaServer, line: string): string {
 }
 
 export default async function runOpcuaSim(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  let sim: ScannerOpcuaServer;
-  let cycleMs: number;
-  let passMs: number;
+  const args = parseCommandArgs({ name: CMD, usage: USAGE }, argv, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'pki-dir': { type: 'string' },
+    state: { type: 'string' },
+    'cycle-ms': { type: 'string' },
+    'pass-ms': { type: 'string' },
+    user: { type: 'string', multiple: true },
+  });
+  if (!args) return 0;
+  const v = args.values;
   const log = createLogger({ level: 'info', stderr: true });
-  try {
-    const { values: v } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        'pki-dir': { type: 'string' },
-        state: { type: 'string' },
-        'cycle-ms': { type: 'string' },
-        'pass-ms': { type: 'string' },
-        user: { type: 'string', multiple: true },
-      },
-    });
-    const states: ScannerState[] = ['Off', 'Ready', 'Armed', 'Scanning', 'Fault'];
-    if (v.state !== undefined && !states.includes(v.state as ScannerState)) fail(`--state expects one of ${states.join(', ')}, got "${v.state}"`);
-    cycleMs = int('cycle-ms', v['cycle-ms'], 0, 0, 3_600_000);
-    passMs = int('pass-ms', v['pass-ms'], 4000, 100, 600_000);
-    const users: Record<string, string> = {};
-    for (const u of v.user ?? []) {
-      const i = u.indexOf(':');
-      if (i < 1) fail(`--user expects <name>:<password>, got "${u.replace(/:.*/, ':...')}"`);
-      users[u.slice(0, i)] = u.slice(i + 1);
-    }
-    sim = new ScannerOpcuaServer({
-      port: int('port', v.port, 4840, 0, 65535),
-      host: v.host ?? '127.0.0.1',
-      ...(v['pki-dir'] ? { pkiDir: v['pki-dir'] } : {}),
-      initialState: (v.state as ScannerState | undefined) ?? 'Ready',
-      users,
-      log,
-    });
-  } catch (err) {
-    const msg = (err as Error).message;
-    process.stderr.write(`${msg.startsWith('sim opcua:') ? msg : `sim opcua: ${msg}\nRun 'checkpoint-edge sim opcua --help' for usage.`}\n`);
-    return 2;
+  const state = choiceOption<ScannerState>(CMD, 'state', v.state, ['Off', 'Ready', 'Armed', 'Scanning', 'Fault']);
+  const cycleMs = int('cycle-ms', v['cycle-ms'], 0, 0, 3_600_000);
+  const passMs = int('pass-ms', v['pass-ms'], 4000, 100, 600_000);
+  const users: Record<string, string> = {};
+  for (const u of v.user ?? []) {
+    const i = u.indexOf(':');
+    if (i < 1) throw usageError(CMD, `--user expects <name>:<password>, got "${u.replace(/:.*/, ':...')}"`);
+    users[u.slice(0, i)] = u.slice(i + 1);
   }
+  const sim = new ScannerOpcuaServer({
+    port: int('port', v.port, 4840, 0, 65535),
+    host: v.host ?? '127.0.0.1',
+    ...(v['pki-dir'] ? { pkiDir: v['pki-dir'] } : {}),
+    initialState: state ?? 'Ready',
+    users,
+    log,
+  });
   const endpoint = await sim.start();
   process.stdout.write(`opcua simulator: ${endpoint} (resource path ${SIM_RESOURCE_PATH}; server certificate ${sim.certificateFile})\n`);
   sim.on('state', (state, previous) => process.stdout.write(`state ${previous} -> ${state}\n`));

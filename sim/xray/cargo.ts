@@ -16,9 +16,9 @@ export type CargoDensity = 'empty' | 'light' | 'medium' | 'dense';
 export const CARGO_DENSITIES: readonly CargoDensity[] = ['empty', 'light', 'medium', 'dense'];
 
 /** Mean areal density (g/cm^2 along the beam, averaged over the load space) bounding each category. */
-export const CARGO_DENSITY_LIMITS = { empty: 2, light: 10, medium: 25 } as const;
+const CARGO_DENSITY_LIMITS = { empty: 2, light: 10, medium: 25 } as const;
 
-export function densityCategory(arealGcm2: number): CargoDensity {
+function densityCategory(arealGcm2: number): CargoDensity {
   if (arealGcm2 < CARGO_DENSITY_LIMITS.empty) return 'empty';
   if (arealGcm2 < CARGO_DENSITY_LIMITS.light) return 'light';
   if (arealGcm2 < CARGO_DENSITY_LIMITS.medium) return 'medium';

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { choiceOption, integerOption, numberOption, parseCommandArgs, requiredOption } from '../../core/command-line.js';
 import { type AgeGroup, type CargoDensity, type CargoKind, type HidingPlace, type Pose, type VehicleClass, CARGO_DENSITIES, CARGO_KINDS, HIDING_PLACES, POSES, VEHICLE_CLASSES } from './index.js';
 import { type ImageFormat, type ScanSettings, SEED_RANGES, writeDataset } from './dataset.js';
 
@@ -38,112 +38,71 @@ Options:
 Progress goes to stderr. Exit codes: 0 ok, 1 failure, 2 bad usage.
 `;
 
-class UsageProblem extends Error {}
-
-function int(name: string, v: string | undefined, min: number, max: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageProblem(`--${name} must be an integer ${min}..${max}, got "${v}"`);
-  return n;
-}
-
-function num(name: string, v: string | undefined, min: number, max: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < min || n > max) throw new UsageProblem(`--${name} must be a number ${min}..${max}, got "${v}"`);
-  return n;
-}
-
-function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly T[]): T | undefined {
-  if (v === undefined) return undefined;
-  if (!allowed.includes(v as T)) throw new UsageProblem(`--${name} must be one of ${allowed.join(', ')}; got "${v}"`);
-  return v as T;
-}
+const CMD = 'sim xray';
+const int = (name: string, v: string | undefined, min: number, max: number) => integerOption(CMD, name, v, min, max);
+const num = (name: string, v: string | undefined, min: number, max: number) => numberOption(CMD, name, v, { min, max });
+const oneOf = <T extends string>(name: string, v: string | undefined, allowed: readonly T[]) => choiceOption(CMD, name, v, allowed);
 
 /** `checkpoint-edge sim xray …`: returns the exit code. */
 export async function runXraySim(argv: string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        count: { type: 'string' },
-        seed: { type: 'string' },
-        out: { type: 'string' },
-        dual: { type: 'boolean' },
-        format: { type: 'string' },
-        'pixel-mm': { type: 'string' },
-        channels: { type: 'string' },
-        lines: { type: 'string' },
-        'person-share': { type: 'string' },
-        people: { type: 'string' },
-        vehicle: { type: 'string' },
-        cargo: { type: 'string' },
-        'cargo-density': { type: 'string' },
-        hiding: { type: 'string' },
-        pose: { type: 'string' },
-        age: { type: 'string' },
-        decoys: { type: 'string' },
-        photons: { type: 'string' },
-        'missing-lines': { type: 'string' },
-        'dead-channels': { type: 'string' },
-        'no-noise': { type: 'boolean' },
-        workers: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    process.stderr.write(`sim xray: ${(err as Error).message}\nRun 'checkpoint-edge sim xray --help' for usage.\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  let count: number, seed: number, out: string, format: ImageFormat, settings: ScanSettings, workers: number | undefined;
-  try {
-    const s = (k: string) => values[k] as string | undefined;
-    for (const required of ['count', 'seed', 'out']) if (s(required) === undefined) throw new UsageProblem(`--${required} is required`);
-    count = int('count', s('count'), 1, 10_000_000)!;
-    seed = int('seed', s('seed'), 0, 2 ** 31 - 1)!;
-    out = s('out')!;
-    format = oneOf<ImageFormat>('format', s('format'), ['png16', 'raw']) ?? 'png16';
-    workers = int('workers', s('workers'), 1, 64);
-    const photons = num('photons', s('photons'), 1, 1e9);
-    const missing = int('missing-lines', s('missing-lines'), 0, 10_000);
-    const dead = int('dead-channels', s('dead-channels'), 0, 1000);
-    settings = {
-      dual: values.dual === true,
-      pixelMm: num('pixel-mm', s('pixel-mm'), 1, 50),
-      channels: int('channels', s('channels'), 16, 8192),
-      lines: int('lines', s('lines'), 16, 65536),
-      personShare: num('person-share', s('person-share'), 0, 1) ?? 0.5,
-      peopleCount: int('people', s('people'), 0, 12),
-      vehicleClass: oneOf<VehicleClass>('vehicle', s('vehicle'), VEHICLE_CLASSES),
-      cargoKind: oneOf<CargoKind>('cargo', s('cargo'), CARGO_KINDS),
-      cargoDensity: oneOf<CargoDensity>('cargo-density', s('cargo-density'), CARGO_DENSITIES),
-      hidingPlace: oneOf<HidingPlace>('hiding', s('hiding'), HIDING_PLACES),
-      pose: oneOf<Pose>('pose', s('pose'), POSES),
-      age: oneOf<AgeGroup>('age', s('age'), ['adult', 'child']),
-      decoys: int('decoys', s('decoys'), 0, 10),
-      detector: {
-        ...(photons !== undefined ? { photonsHigh: photons } : {}),
-        ...(missing !== undefined ? { missingLines: missing } : {}),
-        ...(dead !== undefined ? { deadChannels: dead } : {}),
-        ...(values['no-noise'] ? { noise: false } : {}),
-      },
-    };
-    // Drop unset options so the manifest lists only what was chosen.
-    for (const k of Object.keys(settings) as (keyof ScanSettings)[]) if (settings[k] === undefined) delete settings[k];
-  } catch (err) {
-    if (err instanceof UsageProblem) {
-      process.stderr.write(`sim xray: ${err.message}\nRun 'checkpoint-edge sim xray --help' for usage.\n`);
-      return 2;
-    }
-    throw err;
-  }
+  const args = parseCommandArgs({ name: CMD, usage: USAGE }, argv, {
+    count: { type: 'string' },
+    seed: { type: 'string' },
+    out: { type: 'string' },
+    dual: { type: 'boolean' },
+    format: { type: 'string' },
+    'pixel-mm': { type: 'string' },
+    channels: { type: 'string' },
+    lines: { type: 'string' },
+    'person-share': { type: 'string' },
+    people: { type: 'string' },
+    vehicle: { type: 'string' },
+    cargo: { type: 'string' },
+    'cargo-density': { type: 'string' },
+    hiding: { type: 'string' },
+    pose: { type: 'string' },
+    age: { type: 'string' },
+    decoys: { type: 'string' },
+    photons: { type: 'string' },
+    'missing-lines': { type: 'string' },
+    'dead-channels': { type: 'string' },
+    'no-noise': { type: 'boolean' },
+    workers: { type: 'string' },
+  });
+  if (!args) return 0;
+  const values = args.values;
+  const s = (k: keyof typeof values) => values[k] as string | undefined;
+  const count = int('count', requiredOption(CMD, 'count', s('count'), '<n>'), 1, 10_000_000)!;
+  const seed = int('seed', requiredOption(CMD, 'seed', s('seed'), '<s>'), 0, 2 ** 31 - 1)!;
+  const out = requiredOption(CMD, 'out', s('out'), '<dir>');
+  const format = oneOf<ImageFormat>('format', s('format'), ['png16', 'raw']) ?? 'png16';
+  const workers = int('workers', s('workers'), 1, 64);
+  const photons = num('photons', s('photons'), 1, 1e9);
+  const missing = int('missing-lines', s('missing-lines'), 0, 10_000);
+  const dead = int('dead-channels', s('dead-channels'), 0, 1000);
+  const settings: ScanSettings = {
+    dual: values.dual === true,
+    pixelMm: num('pixel-mm', s('pixel-mm'), 1, 50),
+    channels: int('channels', s('channels'), 16, 8192),
+    lines: int('lines', s('lines'), 16, 65536),
+    personShare: num('person-share', s('person-share'), 0, 1) ?? 0.5,
+    peopleCount: int('people', s('people'), 0, 12),
+    vehicleClass: oneOf<VehicleClass>('vehicle', s('vehicle'), VEHICLE_CLASSES),
+    cargoKind: oneOf<CargoKind>('cargo', s('cargo'), CARGO_KINDS),
+    cargoDensity: oneOf<CargoDensity>('cargo-density', s('cargo-density'), CARGO_DENSITIES),
+    hidingPlace: oneOf<HidingPlace>('hiding', s('hiding'), HIDING_PLACES),
+    pose: oneOf<Pose>('pose', s('pose'), POSES),
+    age: oneOf<AgeGroup>('age', s('age'), ['adult', 'child']),
+    decoys: int('decoys', s('decoys'), 0, 10),
+    detector: {
+      ...(photons !== undefined ? { photonsHigh: photons } : {}),
+      ...(missing !== undefined ? { missingLines: missing } : {}),
+      ...(dead !== undefined ? { deadChannels: dead } : {}),
+      ...(values['no-noise'] ? { noise: false } : {}),
+    },
+  };
+  // Drop unset options so the manifest lists only what was chosen.
+  for (const k of Object.keys(settings) as (keyof ScanSettings)[]) if (settings[k] === undefined) delete settings[k];
 
   const t0 = Date.now();
   let last = 0;

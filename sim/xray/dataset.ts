@@ -12,8 +12,8 @@ import { encodeGrey16, encodeGrey8 } from './png.js';
  */
 
 export type ImageFormat = 'raw' | 'png16';
-export const DATASET_FORMAT = 'checkpoint-edge/xray-dataset';
-export const DATASET_VERSION = 1;
+const DATASET_FORMAT = 'checkpoint-edge/xray-dataset';
+const DATASET_VERSION = 1;
 
 /** Documented seed ranges, so that splits never overlap. */
 export const SEED_RANGES = {
@@ -60,7 +60,7 @@ export function scanId(seed: number): string {
 }
 
 /** Run-length encoding of a 0/1 bitmap in row-major order: counts of alternating 0s and 1s, starting with 0s. */
-export function encodeRle(mask: Uint8Array): number[] {
+function encodeRle(mask: Uint8Array): number[] {
   const counts: number[] = [];
   let cur = 0, run = 0;
   for (let k = 0; k < mask.length; k++) {
@@ -211,7 +211,7 @@ export async function writeDataset(opts: DatasetOptions): Promise<LabelLine[]> {
     persons: ordered.filter((l) => l.label === 'person').length,
   };
   writeAtomic(join(opts.out, 'dataset.json'), `${JSON.stringify(manifest, null, 1)}\n`);
-  writeAtomic(join(opts.out, 'labels.jsonl'), ordered.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  writeAtomic(join(opts.out, 'labels.jsonl'), `${ordered.map((l) => JSON.stringify(l)).join('\n')}\n`);
   return ordered;
 }
 

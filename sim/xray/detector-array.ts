@@ -113,7 +113,7 @@ function resolveIndices(spec: number[] | number, size: number, field: string, rn
 }
 
 /** Produces one energy's image. `channelGain` is shared by both energies (same detector array). */
-export function expose(
+function expose(
   att: Float32Array,
   width: number,
   height: number,
@@ -163,7 +163,7 @@ export function expose(
 }
 
 /** Channel gains (1 + residual error) and the dead-channel map for a scan. */
-export function detectorArray(det: ResolvedDetector, height: number, rng: Rng): { gain: Float32Array; dead: Uint8Array } {
+function detectorArray(det: ResolvedDetector, height: number, rng: Rng): { gain: Float32Array; dead: Uint8Array } {
   const gain = new Float32Array(height);
   for (let r = 0; r < height; r++) gain[r] = det.gainSigma > 0 ? 1 + det.gainSigma * rng.normal() : 1;
   const dead = new Uint8Array(height);
@@ -172,7 +172,7 @@ export function detectorArray(det: ResolvedDetector, height: number, rng: Rng): 
 }
 
 /** Replaces missing lines by linear interpolation between the nearest delivered lines. */
-export function fillMissingLines(img: Uint16Array, width: number, height: number, missing: Uint8Array): void {
+function fillMissingLines(img: Uint16Array, width: number, height: number, missing: Uint8Array): void {
   let i = 0;
   while (i < width) {
     if (!missing[i]) {

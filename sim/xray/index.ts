@@ -81,7 +81,7 @@ export interface SynthScan extends ScanImage {
 }
 
 /** Minimum areal density (g/cm^2) of body along the beam for a pixel to belong to a person's mask. */
-export const MASK_MIN_AREAL_DENSITY = 0.5;
+const MASK_MIN_AREAL_DENSITY = 0.5;
 
 const STREAM_SCENE = 1;
 const STREAM_TEXTURE = 2;

@@ -428,7 +428,7 @@ export function v3(x: number, y: number, z: number): Vec3 {
 }
 
 /** Two unit vectors perpendicular to d and to each other. */
-export function perpendiculars(d: Vec3): [Vec3, Vec3] {
+function perpendiculars(d: Vec3): [Vec3, Vec3] {
   const l = Math.hypot(d.x, d.y, d.z) || 1;
   const u = { x: d.x / l, y: d.y / l, z: d.z / l };
   const ref = Math.abs(u.y) < 0.9 ? Y : X;

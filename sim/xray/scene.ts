@@ -58,12 +58,6 @@ export interface SceneOptions {
   omitPeople?: boolean;
 }
 
-export interface PlacedPerson {
-  spec: BodySpec;
-  hidingPlace: HidingPlace;
-  /** Index of the capture window holding the person's areal density (in Scene.captures). */
-}
-
 export interface SceneDescription {
   vehicleClass: VehicleClass;
   trailer?: TrailerKind;
@@ -128,7 +122,7 @@ export function pickVehicle(opts: SceneOptions, rng: Rng): VehicleClass {
 }
 
 /** Hiding places that a vehicle (and its load) offers. */
-export function hidingPlacesFor(layout: VehicleLayout, cargo: CargoKind): HidingPlace[] {
+function hidingPlacesFor(layout: VehicleLayout, cargo: CargoKind): HidingPlace[] {
   if (layout.vehicleClass === 'car') return ['car-boot', 'behind-seats'];
   const inLoad: HidingPlace[] = cargo === 'empty' ? ['empty-load'] : ['among-cargo', 'cavity-in-load'];
   const out: HidingPlace[] = [...inLoad, 'false-wall'];

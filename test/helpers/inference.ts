@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { CompletedScan, LineBatch, ScanImage, ScanMeta } from '../../core/domain.js';
+import { scanMeta } from './builders.js';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/inference/', import.meta.url));
 export const TINY = `${FIXTURES}tiny-fcn`;
@@ -35,7 +36,7 @@ export function scanImage(width: number, height: number, pixelMm: number, blocks
 }
 
 export function metaFor(img: ScanImage, scanId = 'scan-1'): ScanMeta {
-  return { scanId, laneId: 'lane-1', startedAt: new Date(0).toISOString(), channels: img.height, energies: img.low ? 2 : 1, pixelMm: img.pixelMm, source: 'stream' };
+  return scanMeta({ scanId, startedAt: new Date(0).toISOString(), channels: img.height, energies: img.low ? 2 : 1, pixelMm: img.pixelMm });
 }
 
 export function completed(img: ScanImage, meta = metaFor(img)): CompletedScan {

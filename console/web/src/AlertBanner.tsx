@@ -82,6 +82,7 @@ export function AlertBanner(p: { rec: AlertRecord; laneName: string; compact?: b
           >
             <div class="dispo-choices" role="radiogroup" aria-label="Disposition">
               {DISPOSITIONS.map((d) => (
+                // biome-ignore lint/a11y/useSemanticElements: large touch targets that act as one radio group (ARIA radio pattern)
                 <button type="button" role="radio" aria-checked={choice === d} class={`choice ${d} ${choice === d ? 'on' : ''}`} data-testid={`dispo-${d}`} onClick={() => setChoice(d)}>
                   {DISPOSITION_LABEL[d]}
                 </button>

@@ -178,6 +178,7 @@ export function ScanViewer(p: ScanViewerProps) {
   return (
     <div class="viewer" data-testid={p.testId ?? 'scan-viewer'}>
       <div class="viewer-tools">
+        {/* biome-ignore lint/a11y/useSemanticElements: a segmented button bar, not a form fieldset */}
         <div class="seg" role="group" aria-label="View">
           {(['high', 'low', 'material'] as ViewName[]).map((v) => (
             <button type="button" class={p.view === v ? 'on' : ''} disabled={!p.views.includes(v)} onClick={() => p.onView(v)} title={p.views.includes(v) ? VIEW_LABEL[v] : `${VIEW_LABEL[v]}: not available for this scan`}>
@@ -206,6 +207,7 @@ export function ScanViewer(p: ScanViewerProps) {
         <button type="button" onClick={() => zoomAt(1.4, size.w / 2, size.h / 2)} aria-label="Zoom in">+</button>
         <button type="button" class={fit ? 'on' : ''} onClick={() => setFit(true)}>Fit</button>
       </div>
+      {/* biome-ignore lint/a11y/noStaticElementInteractions: pointer pan and wheel zoom of the picture; the buttons above do the same from the keyboard */}
       <div class="viewer-canvas" ref={boxRef} onWheel={onWheel} onPointerDown={onPointerDown} onPointerMove={onPointerMove} onPointerUp={onPointerUp} onDblClick={() => setFit(true)}>
         <canvas ref={canvasRef} style={{ width: `${size.w}px`, height: `${size.h}px` }} data-testid="scan-canvas" data-width={raster?.width ?? 0} data-regions={p.regions.length} />
         {(!raster || raster.width === 0) && <div class="viewer-empty">{p.emptyText}</div>}

@@ -180,7 +180,10 @@ function App() {
     return () => window.removeEventListener(SESSION_ENDED, ended);
   }, []);
   if (session === undefined) return <div class="muted pad">Loading…</div>;
-  if (!session) return <Login notice={notice} onDone={(s) => (setNotice(null), setSession(s))} />;
+  if (!session) return <Login notice={notice} onDone={(s) => {
+          setNotice(null);
+          setSession(s);
+        }} />;
   return (
     <Shell
       session={session}

@@ -68,7 +68,7 @@ export function parseJsonSidecar(text: string, file: string): FileScanInfo {
 
 /** A vendor XML sidecar, read through the configured field -> element path map. */
 export function parseXmlSidecar(text: string, file: string, fields: Partial<Record<XmlField, string>>): FileScanInfo {
-  let root;
+  let root: ReturnType<typeof parseXml>;
   try {
     root = parseXml(text);
   } catch (err) {

@@ -4,6 +4,7 @@ import {
   TimestampsToReturn,
   UserTokenType,
   type ClientMonitoredItemGroup,
+  type CallMethodResult,
   type ClientSession,
   type ClientSubscription,
   type DataValue,
@@ -264,7 +265,9 @@ export class ScannerOpcuaClient implements Service {
   async #readAll(session: ClientSession): Promise<void> {
     const fields = SCANNER_VALUE_FIELDS;
     const values = await session.read(fields.map((f) => ({ nodeId: this.#o.config.nodes[f], attributeId: AttributeIds.Value })));
-    values.forEach((dv, i) => this.#apply(fields[i], dv));
+    values.forEach((dv, i) => {
+      this.#apply(fields[i], dv);
+    });
   }
 
   async #resync(conn: Connection, why: string): Promise<void> {
@@ -330,7 +333,7 @@ export class ScannerOpcuaClient implements Service {
         `cannot call ${label} (${methodId}) on the scanner: not connected to ${this.endpoint} (${why}); retry once device ${this.device} is ok`);
     }
     const t0 = performance.now();
-    let result;
+    let result: CallMethodResult;
     try {
       result = await session.call({ objectId, methodId, inputArguments: [] });
     } catch (err) {

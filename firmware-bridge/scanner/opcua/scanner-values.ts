@@ -2,7 +2,7 @@ import type { DeviceState, DeviceStatus } from '../../../core/domain.js';
 
 /** The scanner's control states, whatever the vendor calls them (mapped by scanner.opcua.stateValues). */
 export type ScannerState = 'Off' | 'Ready' | 'Armed' | 'Scanning' | 'Fault';
-export const SCANNER_STATES: readonly ScannerState[] = ['Off', 'Ready', 'Armed', 'Scanning', 'Fault'];
+const SCANNER_STATES: readonly ScannerState[] = ['Off', 'Ready', 'Armed', 'Scanning', 'Fault'];
 
 /** The monitored values the client reads from the scanner, keyed as in scanner.opcua.nodes. */
 export type ScannerValueField = 'state' | 'interlocks' | 'fault' | 'speed' | 'radiation';

@@ -42,7 +42,8 @@ export interface FrameParserOptions {
   warnPerMinute?: number;
 }
 
-const enum State { Seek, Header, Body }
+const State = { Seek: 0, Header: 1, Body: 2 } as const;
+type State = (typeof State)[keyof typeof State];
 const NOT_A_FRAME = -1;
 const TOO_LONG = -2;
 

@@ -18,9 +18,9 @@ export const HEADER_BYTES = 16;
 export const TRAILER_BYTES = 4;
 /** Largest payload a version 1 sender may put in a frame. */
 export const MAX_PAYLOAD = 65_536;
-export const MAX_CHANNELS = 4096;
+const MAX_CHANNELS = 4096;
 /** Bytes before the samples in a line payload. */
-export const LINE_HEADER_BYTES = 12;
+const LINE_HEADER_BYTES = 12;
 
 export const FrameType = {
   hello: 0x01,
@@ -35,7 +35,6 @@ export const FrameType = {
   ack: 0x83,
 } as const;
 export type FrameTypeName = keyof typeof FrameType;
-export type FrameTypeCode = (typeof FrameType)[FrameTypeName];
 
 const NAMES = new Map<number, FrameTypeName>(Object.entries(FrameType).map(([k, v]) => [v, k as FrameTypeName]));
 export function frameTypeName(code: number): FrameTypeName | undefined {
@@ -43,7 +42,7 @@ export function frameTypeName(code: number): FrameTypeName | undefined {
 }
 
 /** Energy bits of a line frame. */
-export const ENERGY_HIGH = 0x01;
+const ENERGY_HIGH = 0x01;
 export const ENERGY_LOW = 0x02;
 
 export type ScannerState = 'idle' | 'ready' | 'scanning' | 'fault' | 'warming-up';
@@ -143,11 +142,10 @@ export function decodePayload(type: FrameTypeName, frame: Uint8Array, base: Fram
       const energies = v.getUint8(6);
       if (channels === 0 || channels > MAX_CHANNELS) throw new PayloadError('value', `scan-begin channel count ${channels} outside 1-${MAX_CHANNELS}`);
       if (energies !== 1 && energies !== 2) throw new PayloadError('value', `scan-begin energies ${energies}, expected 1 or 2`);
-      let at = 32;
-      const [scanId, a1] = str8(v, p, at, 'scan-begin scan id');
-      const [plate, a2] = str8(v, p, (at = a1), 'scan-begin plate');
-      const [containerCode, a3] = str8(v, p, (at = a2), 'scan-begin container code');
-      const [vehicleClass] = str8(v, p, (at = a3), 'scan-begin vehicle class');
+      const [scanId, a1] = str8(v, p, 32, 'scan-begin scan id');
+      const [plate, a2] = str8(v, p, a1, 'scan-begin plate');
+      const [containerCode, a3] = str8(v, p, a2, 'scan-begin container code');
+      const [vehicleClass] = str8(v, p, a3, 'scan-begin vehicle class');
       return {
         ...base, type, scanKey: v.getUint32(0, true), channels, energies, pixelMm: v.getFloat32(8, true), lineRateHz: v.getFloat32(12, true),
         expectedLines: v.getUint32(16, true), startedAtMs: v.getFloat64(20, true), speedKmh: nanToNull(v.getFloat32(28, true)), scanId, plate, containerCode, vehicleClass,

@@ -7,6 +7,9 @@ import { configJsonSchema } from '../../../config/json-schema.js';
 import { xmlFields } from '../../../config/schema/scanner.js';
 import { XML_FIELDS } from '../../../firmware-bridge/scanner/file-drop/sidecar.js';
 
+// biome-ignore lint/suspicious/noExplicitAny: raw configs and the JSON Schema are walked and edited by hand
+type Json = Record<string, any>;
+
 const EXAMPLES = join(import.meta.dirname, '../../../config/examples');
 const ENV = { MQTT_USERNAME: 'lane', MQTT_PASSWORD: 's3cret', OPCUA_USERNAME: 'op', OPCUA_PASSWORD: 'pw', CAM_USER: 'cam', CAM_PASSWORD: 'campw' };
 
@@ -75,7 +78,7 @@ describe('config', () => {
   });
 
   it('rejects an unknown transport type and enum values with the allowed ones', () => {
-    const raw = minimal() as Record<string, any>;
+    const raw = minimal() as Json;
     raw.lanes[0].scanner.transport = { type: 'udp', port: 1 };
     raw.log = { level: 'loud' };
     const out = problems(raw);
@@ -84,7 +87,7 @@ describe('config', () => {
   });
 
   it('checks across fields: duplicate lane ids and a scanner with no way in', () => {
-    const raw = minimal() as Record<string, any>;
+    const raw = minimal() as Json;
     raw.lanes.push({ id: 'lane-1', scanner: {} });
     const out = problems(raw);
     expect(out).toContain('lanes[1].id: lane id "lane-1" is used twice');
@@ -132,15 +135,15 @@ describe('config', () => {
 describe('config schema', () => {
   it('describes every field', () => {
     const missing: string[] = [];
-    const walk = (s: Record<string, any>, path: string) => {
+    const walk = (s: Json, path: string) => {
       if (!s || typeof s !== 'object') return;
       const variants = s.oneOf ?? s.anyOf;
-      if (variants && variants.every((v: Record<string, any>) => v.type === 'object')) {
+      if (variants?.every((v: Json) => v.type === 'object')) {
         for (const v of variants) walk(v, path);
         return;
       }
       if (path && !s.description) missing.push(path);
-      for (const [k, v] of Object.entries<Record<string, any>>(s.properties ?? {})) walk(v, `${path}.${k}`);
+      for (const [k, v] of Object.entries<Json>(s.properties ?? {})) walk(v, `${path}.${k}`);
       if (s.items) walk({ ...s.items, description: s.items.description ?? s.description }, `${path}[]`);
     };
     walk(configJsonSchema(), '');

@@ -42,7 +42,12 @@ describe('robustness variants', () => {
     const b = applyVariant(img, 'extra-noise', 5, 50_000);
     expect(a.high).toEqual(b.high);
     let sum = 0, n = 0;
-    for (let i = 0; i < img.high.length; i++) if (img.high[i] < 65535) (sum += a.high[i] - img.high[i]), n++;
+    for (let i = 0; i < img.high.length; i++) {
+      if (img.high[i] < 65535) {
+        sum += a.high[i] - img.high[i];
+        n++;
+      }
+    }
     expect(Math.abs(sum / n)).toBeLessThan(30);
     expect(a.high.some((x, i) => x !== img.high[i])).toBe(true);
   });

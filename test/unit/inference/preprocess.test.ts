@@ -134,7 +134,10 @@ describe('ModelCanvas', () => {
         for (let r = 0; r < rows; r++) {
           let sum = 0;
           let n = 0;
-          for (let x = j * k; x < Math.min(width, (j + 1) * k); x++) for (let y = r * k; y < Math.min(ch, (r + 1) * k); y++) (sum += img[y * width + x]), n++;
+          for (let x = j * k; x < Math.min(width, (j + 1) * k); x++) for (let y = r * k; y < Math.min(ch, (r + 1) * k); y++) {
+              sum += img[y * width + x];
+              n++;
+            }
           expect(at(c, c.high, r, j)).toBeCloseTo(logValue(sum / n, 0.25), 5);
         }
       }

@@ -29,7 +29,9 @@ class ScriptedDetector implements Detector {
   }
   begin(): StreamingAnalysis {
     return {
-      pushLines: (b) => void (this.fed += b.count),
+      pushLines: (b) => {
+        this.fed += b.count;
+      },
       finish: async () => {
         if (this.result instanceof Error) throw this.result;
         return this.result;

@@ -12,6 +12,7 @@ import { silentLogger } from '../../../../core/logger.js';
 import type { Service } from '../../../../core/service.js';
 import { CameraSimulator } from '../../../../sim/camera/camera-sim.js';
 import { laneContext, waitFor } from '../../../helpers/lane-context.js';
+import { scanMeta } from '../../../helpers/builders.js';
 
 /** Flags one region in every scan, so that each scan raises an alert carrying the evidence. */
 const detector: Detector = {
@@ -24,7 +25,7 @@ const detector: Detector = {
   }),
 };
 
-const meta = (scanId: string): ScanMeta => ({ scanId, laneId: 'l1', startedAt: new Date().toISOString(), channels: 64, energies: 1, pixelMm: 5, source: 'stream' });
+const meta = (scanId: string): ScanMeta => scanMeta({ scanId, laneId: 'l1' });
 function completed(scanId: string): CompletedScan {
   const high = new Uint16Array(600 * 64).fill(65535);
   for (let y = 5; y < 50; y++) for (let x = 100; x < 500; x++) high[y * 600 + x] = 9000;

@@ -41,7 +41,10 @@ function feedFor(url: string): { feed: CameraFeed; statuses: DeviceStatus[]; fra
     preRollMs: 0,
     createSource: () => {
       const s = new FfmpegSource({ ffmpeg: ffmpeg!, url, maxFps: 10, connectTimeoutMs: 8000 });
-      return { describe: s.describe, close: () => s.close(), open: (sink) => s.open({ ...sink, frame: (j) => (frames.push(j), sink.frame(j)) }) };
+      return { describe: s.describe, close: () => s.close(), open: (sink) => s.open({ ...sink, frame: (j) => {
+      frames.push(j);
+      return sink.frame(j);
+    } }) };
     },
     publish: (s) => void statuses.push(s),
     log: silentLogger(),

@@ -13,6 +13,7 @@ import type { CompletedScan, ScanMeta } from '../../../../core/domain.js';
 import { EmbeddedBroker } from '../../../../app/embedded-broker.js';
 import { createLogger } from '../../../../core/logger.js';
 import { waitFor } from '../../../helpers/lane-context.js';
+import { scanMeta } from '../../../helpers/builders.js';
 
 // A whole site runtime on port 0 (no model: every scan is decided 'unavailable', with its
 // scan picture as evidence), an embedded broker standing in for central command, and the console.
@@ -27,7 +28,7 @@ const logLines: { level: number; msg: string }[] = [];
 const scans: ScanPayload[] = [];
 
 function scan(laneId: string, scanId: string): { meta: ScanMeta; done: CompletedScan } {
-  const meta: ScanMeta = { scanId, laneId, startedAt: new Date().toISOString(), channels: 64, energies: 1, pixelMm: 5, source: 'stream' };
+  const meta: ScanMeta = scanMeta({ scanId, laneId });
   const high = new Uint16Array(400 * 64).fill(60000);
   for (let y = 10; y < 40; y++) for (let x = 100; x < 300; x++) high[y * 400 + x] = 8000;
   return { meta, done: { meta, endedAt: new Date().toISOString(), image: { width: 400, height: 64, pixelMm: 5, high } } };

@@ -22,6 +22,7 @@ export const MOSQUITTO = '/usr/sbin/mosquitto';
 export const haveMosquitto = existsSync(MOSQUITTO);
 
 import { freePort } from '../../../helpers/net.js';
+import { scanResult } from '../../../helpers/builders.js';
 
 export { freePort };
 
@@ -164,14 +165,13 @@ export function dedup(ids: string[]): { unique: string[]; duplicates: number } {
 
 export function fakeScan(siteId: string, laneId: string, n: number, verdict: ScanResult['verdict'] = 'clear'): ScanResult {
   const t = new Date().toISOString();
-  return {
+  return scanResult({
     scanId: `${laneId}-scan-${String(n).padStart(5, '0')}`,
     laneId,
     siteId,
     startedAt: t,
     endedAt: t,
     decidedAt: t,
-    outcome: 'completed',
     verdict,
     ...(verdict === 'unavailable' ? { unavailableReason: 'test' } : {}),
     score: verdict === 'person' ? 0.9 : verdict === 'clear' ? 0.1 : null,
@@ -180,9 +180,8 @@ export function fakeScan(siteId: string, laneId: string, n: number, verdict: Sca
     vehicle: { plate: `T ${n}` },
     lines: 1000,
     channels: 256,
-    missingLines: 0,
     evidence: [{ name: 'scan.jpg', kind: 'scan', contentType: 'image/jpeg', url: `/evidence/${laneId}-scan-${n}/scan.jpg` }],
-  };
+  });
 }
 
 /** A minimal site config (YAML-compatible object) for the MQTT tests. */
@@ -224,8 +223,7 @@ export class EdgeProcess {
     this.child.stdout!.on('data', (d: Buffer) => {
       this.out += d.toString();
       buf += d.toString();
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
+      for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
         const line = buf.slice(0, i);
         buf = buf.slice(i + 1);
         const m = /^produced (\S+) (\S+) (\S+)$/.exec(line);

@@ -39,13 +39,14 @@ describe.skipIf(!haveMosquitto)('TLS with client certificates and a per-lane ACL
 
   beforeAll(async () => {
     makeCertificates(['lane-1', 'central']);
-    writeFileSync(f('acl'), [
+    const acl = [
       'user lane-1',
       'topic write checkpoint/site-tls/lane-1/#',
       'topic read checkpoint/site-tls/lane-1/cmd/#',
       'user central',
       'topic readwrite checkpoint/#',
-    ].join('\n') + '\n');
+    ];
+    writeFileSync(f('acl'), `${acl.join('\n')}\n`);
     broker = new MosquittoBroker({
       listenerExtra: [`cafile ${f('ca.pem')}`, `certfile ${f('server.pem')}`, `keyfile ${f('server.key')}`, 'require_certificate true', 'use_identity_as_username true', 'allow_anonymous false', `acl_file ${f('acl')}`].join('\n'),
     });

@@ -12,6 +12,7 @@ import { RuntimeHttpServer } from '../../../../app/http-server.js';
 import { LaneHealth } from '../../../../pipeline/lane-health.js';
 import { alertFor } from '../../../../pipeline/lane-pipeline.js';
 import { silentLogger } from '../../../../core/logger.js';
+import { scanResult } from '../../../helpers/builders.js';
 
 let dir: string;
 let http: RuntimeHttpServer;
@@ -69,7 +70,7 @@ function api(cookie: string, path: string, body?: unknown) {
 
 function person(scanId: string): ScanResult {
   const now = new Date().toISOString();
-  return { scanId, laneId: 'lane-1', siteId: 'site-a', startedAt: now, endedAt: now, decidedAt: now, outcome: 'completed', verdict: 'person', score: 0.9, regions: [{ x: 1, y: 1, w: 5, h: 5, score: 0.9 }], model: { name: 'm', version: '1' }, vehicle: { plate: 'AB-1' }, lines: 10, channels: 10, missingLines: 0, evidence: [] };
+  return scanResult({ scanId, startedAt: now, endedAt: now, decidedAt: now, verdict: 'person', score: 0.9, regions: [{ x: 1, y: 1, w: 5, h: 5, score: 0.9 }], vehicle: { plate: 'AB-1' }, lines: 10, channels: 10 });
 }
 
 describe('console API access', () => {

@@ -2,12 +2,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConsoleStore } from '../../../../console/server/console-store.js';
 import type { Alert, AlertEvent, ScanResult } from '../../../../core/domain.js';
 import { alertFor } from '../../../../pipeline/lane-pipeline.js';
+import { scanResult } from '../../../helpers/builders.js';
 
 function result(scanId: string, o: Partial<ScanResult> = {}): ScanResult {
-  return {
-    scanId, laneId: 'lane-1', siteId: 's', startedAt: '2026-01-14T10:00:00.000Z', endedAt: '2026-01-14T10:00:10.000Z', decidedAt: '2026-01-14T10:00:11.000Z',
-    outcome: 'completed', verdict: 'clear', score: 0.1, regions: [], model: { name: 'm', version: '1' }, vehicle: {}, lines: 100, channels: 64, missingLines: 0, evidence: [], ...o,
-  };
+  return scanResult({ scanId, siteId: 's', vehicle: {}, ...o });
 }
 
 function event(alertId: string, type: AlertEvent['type'], o: Partial<AlertEvent> = {}): AlertEvent {

@@ -124,7 +124,10 @@ describe('MultipartParser', () => {
   it('gives the same parts for any random split of the stream (100 splits)', async () => {
     const bytes = Buffer.concat([stream(jpegs), stream(jpegs, { length: false }), stream(jpegs, { eol: '\n' })]);
     let seed = 42;
-    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n) + 1;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return (seed % n) + 1;
+    };
     for (let run = 0; run < 100; run++) {
       const p = new MultipartParser({ boundary: 'frame' });
       const parts: Buffer[] = [];

@@ -7,12 +7,13 @@ import type { ScanImage, ScanResult } from '../../../../core/domain.js';
 import { EventBus } from '../../../../core/event-bus.js';
 import type { LaneEvents } from '../../../../core/events.js';
 import { silentLogger } from '../../../../core/logger.js';
+import { scanResult } from '../../../helpers/builders.js';
 
 const DAY = 86_400_000;
 let root: string;
 
 function result(scanId: string): ScanResult {
-  return { scanId, laneId: 'l1', siteId: 's1', startedAt: '', endedAt: '', decidedAt: '', outcome: 'completed', verdict: 'clear', score: 0.1, regions: [], model: null, lines: 300, channels: 64, missingLines: 0, evidence: [] };
+  return scanResult({ scanId, laneId: 'l1', siteId: 's1', model: null, lines: 300 });
 }
 
 /** Noise, so the JPEG has a predictable, non-trivial size. */

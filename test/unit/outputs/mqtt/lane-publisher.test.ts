@@ -13,6 +13,7 @@ import { alertFor } from '../../../../pipeline/lane-pipeline.js';
 import { createLogger, silentLogger } from '../../../../core/logger.js';
 import { EvidenceUrlSigner } from '../../../../outputs/evidence/evidence-urls.js';
 import { PassThrough } from 'node:stream';
+import { scanResult } from '../../../helpers/builders.js';
 
 /** A TCP port that accepts nothing: every connection attempt is refused. */
 async function refusedPort(): Promise<number> {
@@ -23,10 +24,7 @@ async function refusedPort(): Promise<number> {
   return port;
 }
 
-const scan = (n: number, verdict: ScanResult['verdict']): ScanResult => ({
-  scanId: `S${n}`, laneId: 'lane-1', siteId: 'site-a', startedAt: 't', endedAt: 't', decidedAt: 't', outcome: 'completed', verdict,
-  score: verdict === 'person' ? 0.9 : 0.1, regions: [], model: { name: 'm', version: '1' }, lines: 1, channels: 1, missingLines: 0, evidence: [],
-});
+const scan = (n: number, verdict: ScanResult['verdict']): ScanResult => scanResult({ scanId: `S${n}`, verdict, score: verdict === 'person' ? 0.9 : 0.1 });
 
 describe('LanePublisher without a broker', () => {
   const cleanup: (() => Promise<void>)[] = [];

@@ -11,13 +11,14 @@ import type { ScanResult } from '../../../../core/domain.js';
 import { alertFor } from '../../../../pipeline/lane-pipeline.js';
 import { LaneHealth } from '../../../../pipeline/lane-health.js';
 import { deviceStatus } from '../../../../core/health.js';
+import { scanResult } from '../../../helpers/builders.js';
 
-const result: ScanResult = {
-  scanId: 'S-1', laneId: 'lane-1', siteId: 'site-a', startedAt: '2026-01-01T00:00:00.000Z', endedAt: '2026-01-01T00:00:05.000Z', decidedAt: '2026-01-01T00:00:05.300Z',
-  outcome: 'completed', verdict: 'person', score: 0.91, regions: [{ x: 1, y: 2, w: 3, h: 4, score: 0.9 }], model: { name: 'person-fcn', version: '1.0' },
+const result: ScanResult = scanResult({
+  startedAt: '2026-01-01T00:00:00.000Z', endedAt: '2026-01-01T00:00:05.000Z', decidedAt: '2026-01-01T00:00:05.300Z',
+  verdict: 'person', score: 0.91, regions: [{ x: 1, y: 2, w: 3, h: 4, score: 0.9 }], model: { name: 'person-fcn', version: '1.0' },
   vehicle: { plate: 'AB 123' }, lines: 1200, channels: 256, missingLines: 3,
   evidence: [{ name: 'scan.jpg', kind: 'scan', contentType: 'image/jpeg', url: '/evidence/S-1/scan.jpg' }],
-};
+});
 
 describe('MQTT payloads', () => {
   it('docs/schemas/mqtt/*.json are the schemas derived from the code (run outputs/mqtt/json-schemas.ts after a change)', () => {

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { decodeRle, scanId, writeDataset } from '../../../../sim/xray/dataset.js';
 import { instanceMask, synthesizeScan } from '../../../../sim/xray/index.js';
 import { decodeGrey, encodeGrey16 } from '../../../../sim/xray/png.js';
+import { UsageError } from '../../../../core/command-line.js';
 import { runXraySim } from '../../../../sim/xray/cli.js';
 
 const dirs: string[] = [];
@@ -100,21 +101,11 @@ describe('sim xray command', () => {
     expect(readFileSync(join(out, 'labels.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
   });
 
-  it('answers bad usage with exit code 2 and a message naming the option', async () => {
-    const errs: string[] = [];
-    const orig = process.stderr.write.bind(process.stderr);
-    process.stderr.write = ((s: string) => (errs.push(String(s)), true)) as typeof process.stderr.write;
-    try {
-      expect(await runXraySim(['--count', '2', '--seed', '1'])).toBe(2);
-      expect(await runXraySim(['--count', 'x', '--seed', '1', '--out', '/tmp/never'])).toBe(2);
-      expect(await runXraySim(['--count', '1', '--seed', '1', '--out', '/tmp/never', '--vehicle', 'boat'])).toBe(2);
-      expect(await runXraySim(['--bogus'])).toBe(2);
-    } finally {
-      process.stderr.write = orig;
-    }
-    expect(errs.join('')).toMatch(/--out is required/);
-    expect(errs.join('')).toMatch(/--count must be an integer/);
-    expect(errs.join('')).toMatch(/--vehicle must be one of car, van, box-truck, articulated/);
+  it('answers bad usage with a usage error naming the option', async () => {
+    await expect(runXraySim(['--count', '2', '--seed', '1'])).rejects.toThrow(/^sim xray: --out <dir> is required/);
+    await expect(runXraySim(['--count', 'x', '--seed', '1', '--out', '/tmp/never'])).rejects.toThrow(/--count expects an integer 1-10000000, got "x"/);
+    await expect(runXraySim(['--count', '1', '--seed', '1', '--out', '/tmp/never', '--vehicle', 'boat'])).rejects.toThrow(/--vehicle expects one of car, van, box-truck, articulated/);
+    await expect(runXraySim(['--bogus'])).rejects.toBeInstanceOf(UsageError);
   });
 });
 
@@ -125,5 +116,8 @@ describe('checkpoint-edge sim xray (through the CLI entry point)', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/Usage: checkpoint-edge sim xray --count N --seed S --out <dir>/);
     expect(r.stdout).toMatch(/validation 1000000\.\.1099999/);
+    const bad = spawnSync(process.execPath, ['bin/checkpoint-edge.js', 'sim', 'xray', '--count', 'x', '--seed', '1', '--out', '/tmp/never'], { encoding: 'utf8', timeout: 20_000 });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/sim xray: --count expects an integer 1-10000000, got "x"\nRun 'checkpoint-edge sim xray --help' for usage\./);
   }, 30_000);
 });

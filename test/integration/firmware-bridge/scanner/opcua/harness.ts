@@ -26,7 +26,9 @@ export function makeClient(config: Record<string, unknown>, opts: { trust?: stri
   if (opts.trust?.length) {
     // What a site does to trust a server: its certificate into trusted/certs/ (docs/opcua.md).
     mkdirSync(join(pkiDir, 'trusted', 'certs'), { recursive: true });
-    opts.trust.forEach((file, i) => copyFileSync(file, join(pkiDir, 'trusted', 'certs', `server-${i}.pem`)));
+    opts.trust.forEach((file, i) => {
+      copyFileSync(file, join(pkiDir, 'trusted', 'certs', `server-${i}.pem`));
+    });
   }
   // OPCUA_TEST_LOG=debug shows the client's own log lines when a test needs explaining.
   const log = process.env.OPCUA_TEST_LOG ? createLogger({ level: process.env.OPCUA_TEST_LOG, stderr: true }) : silentLogger();

@@ -15,7 +15,8 @@ function rng(seed: number) {
     s >>>= 0;
     s ^= s >>> 17;
     s ^= s << 5;
-    return (s >>>= 0) / 4294967296;
+    s >>>= 0;
+    return s / 4294967296;
   };
   return { next, int: (n: number) => Math.floor(next() * n) };
 }
