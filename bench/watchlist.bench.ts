@@ -37,7 +37,14 @@ function container(i: number): string {
 function entries(n: number, from = 0): WatchlistEntryInput[] {
   const out: WatchlistEntryInput[] = [];
   for (let i = from; i < from + n; i++) {
-    const base = { id: `e${i}`, category: i % 3 ? 'stolen-vehicle' : 'wanted-person', action: 'stop and search', priority: 1 + (i % 5), source: 'national-police', ...(i % 7 === 0 ? { expiresAt: '2099-01-01T00:00:00Z' } : {}) };
+    const base = {
+      id: `e${i}`,
+      category: i % 3 ? 'stolen-vehicle' : 'wanted-person',
+      action: 'stop and search',
+      priority: 1 + (i % 5),
+      source: 'national-police',
+      ...(i % 7 === 0 ? { expiresAt: '2099-01-01T00:00:00Z' } : {}),
+    };
     out.push(i % 20 === 0 ? { ...base, containerCode: container(i) } : { ...base, plate: plate(i), country: 'DE' });
   }
   return out;
@@ -52,10 +59,28 @@ export default defineBench({
     try {
       const list = entries(ENTRIES);
       const t0 = performance.now();
-      const message = Buffer.from(signedMessage({ format: LIST_FORMAT, listId: 'national', version: 1, issuedAt: new Date().toISOString(), kind: 'snapshot', entries: list }, 'bench', privateKey));
+      const message = Buffer.from(
+        signedMessage(
+          {
+            format: LIST_FORMAT,
+            listId: 'national',
+            version: 1,
+            issuedAt: new Date().toISOString(),
+            kind: 'snapshot',
+            entries: list,
+          },
+          'bench',
+          privateKey,
+        ),
+      );
       const signMs = performance.now() - t0;
       list.length = 0;
-      ctx.report('watchlist 1M snapshot size', message.length / 1024 / 1024, 'MiB', `${ENTRIES} entries (5 % container codes), JSON in a signed envelope`);
+      ctx.report(
+        'watchlist 1M snapshot size',
+        message.length / 1024 / 1024,
+        'MiB',
+        `${ENTRIES} entries (5 % container codes), JSON in a signed envelope`,
+      );
       ctx.report('watchlist 1M snapshot sign', signMs, 'ms', 'central: serialise and Ed25519-sign');
 
       gc();
@@ -64,10 +89,20 @@ export default defineBench({
       keeper.load();
       const applied = keeper.receive(message);
       if (applied.outcome !== 'applied') throw new Error(`snapshot not applied: ${JSON.stringify(applied)}`);
-      ctx.report('watchlist 1M snapshot apply', applied.ms, 'ms', 'at the lane: verify the signature, validate every entry, build the index (one run)');
+      ctx.report(
+        'watchlist 1M snapshot apply',
+        applied.ms,
+        'ms',
+        'at the lane: verify the signature, validate every entry, build the index (one run)',
+      );
       await keeper.flushed();
       gc();
-      ctx.report('watchlist 1M memory', (process.memoryUsage().heapUsed - heap0) / 1024 / 1024, 'MiB', 'JS heap held by the index of 1M entries (after GC)');
+      ctx.report(
+        'watchlist 1M memory',
+        (process.memoryUsage().heapUsed - heap0) / 1024 / 1024,
+        'MiB',
+        'JS heap held by the index of 1M entries (after GC)',
+      );
 
       const index = keeper.lists.get('national')!;
       const now = Date.now();
@@ -76,17 +111,29 @@ export default defineBench({
       const confusable = (s: string) => s.replace('1', 'I');
       for (let k = 0; k < LOOKUPS; k++) {
         const i = (k * 7919) % (ENTRIES * 2); // half of them listed, half not
-        const value = i < ENTRIES ? (i % 20 === 0 ? container(i) : k % 4 === 0 ? confusable(plate(i)) : plate(i)) : plate(i);
+        const value =
+          i < ENTRIES ? (i % 20 === 0 ? container(i) : k % 4 === 0 ? confusable(plate(i)) : plate(i)) : plate(i);
         const kind = i < ENTRIES && i % 20 === 0 ? 'container' : 'plate';
         const t = performance.now();
         hits += index.lookup({ kind, value }, now).length;
         samples.push(performance.now() - t);
       }
-      if (hits < LOOKUPS / 3) throw new Error(`only ${hits} hits in ${LOOKUPS} lookups: the bench's reads do not fit its list`);
+      if (hits < LOOKUPS / 3)
+        throw new Error(`only ${hits} hits in ${LOOKUPS} lookups: the bench's reads do not fit its list`);
       const us = samples.map((ms) => ms * 1000);
-      ctx.report('watchlist lookup p50', percentile(us, 50), 'µs', `${LOOKUPS} reads on 1M entries, half listed (a quarter of those with one O/0, I/1 confusion)`);
+      ctx.report(
+        'watchlist lookup p50',
+        percentile(us, 50),
+        'µs',
+        `${LOOKUPS} reads on 1M entries, half listed (a quarter of those with one O/0, I/1 confusion)`,
+      );
       ctx.report('watchlist lookup p99', percentile(us, 99), 'µs');
-      ctx.report('watchlist lookup max', us.reduce((a, b) => Math.max(a, b), 0), 'µs', 'the slowest single lookup (GC pauses included)');
+      ctx.report(
+        'watchlist lookup max',
+        us.reduce((a, b) => Math.max(a, b), 0),
+        'µs',
+        'the slowest single lookup (GC pauses included)',
+      );
 
       if (haveMosquitto) {
         const broker = new MosquittoBroker({ extra: 'message_size_limit 0' });
@@ -95,14 +142,23 @@ export default defineBench({
           const lane = new ListKeeper({ keys, dir: join(dir, 'lane'), maxBytes: 512 * 1024 * 1024 });
           lane.load();
           const arrived: { version: number; at: number }[] = [];
-          const feed = new MqttListFeed({ url: broker.url, clientId: 'bench-lane', topics: ['checkpoint/watchlist/+/snapshot', 'checkpoint/watchlist/+/delta'], maxBytes: 512 * 1024 * 1024, reconnectMs: 1000, log: silentLogger() });
+          const feed = new MqttListFeed({
+            url: broker.url,
+            clientId: 'bench-lane',
+            topics: ['checkpoint/watchlist/+/snapshot', 'checkpoint/watchlist/+/delta'],
+            maxBytes: 512 * 1024 * 1024,
+            reconnectMs: 1000,
+            log: silentLogger(),
+          });
           let connected = false;
           await feed.start({
             message: (_t, bytes) => {
               const r = lane.receive(bytes);
               if (r.outcome === 'applied') arrived.push({ version: r.version, at: performance.now() });
             },
-            state: (c) => void (connected = c),
+            state: (c) => {
+              connected = c;
+            },
           });
           while (!connected) await new Promise((r) => setTimeout(r, 10));
           const central = await connectAsync(broker.url, { clientId: 'bench-central' });
@@ -112,17 +168,36 @@ export default defineBench({
           };
           let t = performance.now();
           await central.publishAsync('checkpoint/watchlist/national/snapshot', message, { qos: 1, retain: true });
-          ctx.report('watchlist 1M snapshot publish to applied', (await until(1)) - t, 'ms', 'central publishes the 1M snapshot on mosquitto; the lane receives, verifies and indexes it (one run)');
+          ctx.report(
+            'watchlist 1M snapshot publish to applied',
+            (await until(1)) - t,
+            'ms',
+            'central publishes the 1M snapshot on mosquitto; the lane receives, verifies and indexes it (one run)',
+          );
           const deltaTimes: number[] = [];
           for (let v = 2; v <= 6; v++) {
             const upsert = entries(DELTA, ENTRIES + v * DELTA);
-            const body = { format: LIST_FORMAT, listId: 'national', version: v, baseVersion: v - 1, issuedAt: new Date().toISOString(), kind: 'delta', upsert, remove: [`e${v}`] };
+            const body = {
+              format: LIST_FORMAT,
+              listId: 'national',
+              version: v,
+              baseVersion: v - 1,
+              issuedAt: new Date().toISOString(),
+              kind: 'delta',
+              upsert,
+              remove: [`e${v}`],
+            };
             const msg = signedMessage(body, 'bench', privateKey);
             t = performance.now();
             await central.publishAsync('checkpoint/watchlist/national/delta', msg, { qos: 1, retain: true });
             deltaTimes.push((await until(v)) - t);
           }
-          ctx.report('watchlist delta publish to applied', deltaTimes, 'ms', `a delta of ${DELTA} entries on the 1M list, central publish to applied at the lane (mosquitto)`);
+          ctx.report(
+            'watchlist delta publish to applied',
+            deltaTimes,
+            'ms',
+            `a delta of ${DELTA} entries on the 1M list, central publish to applied at the lane (mosquitto)`,
+          );
           await central.endAsync(true);
           await feed.stop();
           await lane.flushed();

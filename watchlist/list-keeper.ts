@@ -85,17 +85,28 @@ export class ListKeeper {
         continue;
       }
       if (snap.version.kind !== 'snapshot' || snap.version.listId !== listId) {
-        problems.push(`${snapFile}: holds ${snap.version.kind} ${snap.version.listId} v${snap.version.version}, not a snapshot of ${listId}; not used`);
+        problems.push(
+          `${snapFile}: holds ${snap.version.kind} ${snap.version.listId} v${snap.version.version}, not a snapshot of ${listId}; not used`,
+        );
         continue;
       }
       const index = WatchlistIndex.fromSnapshot(snap.version);
       const deltaFile = join(this.#o.dir, `${listId}.deltas.jsonl`);
       if (existsSync(deltaFile)) {
-        const lines = readFileSync(deltaFile, 'utf8').split('\n').filter((l) => l.trim() !== '');
+        const lines = readFileSync(deltaFile, 'utf8')
+          .split('\n')
+          .filter((l) => l.trim() !== '');
         for (const [i, line] of lines.entries()) {
           const d = this.#open(Buffer.from(line, 'utf8'));
-          if (!d.ok || d.version.kind !== 'delta' || d.version.listId !== listId || d.version.baseVersion !== index.version) {
-            problems.push(`${deltaFile} line ${i + 1}: ${d.ok ? `delta v${d.version.version} does not follow v${index.version}` : `${d.refusal.reason}: ${d.refusal.detail}`}; the deltas from there on are not used`);
+          if (
+            !d.ok ||
+            d.version.kind !== 'delta' ||
+            d.version.listId !== listId ||
+            d.version.baseVersion !== index.version
+          ) {
+            problems.push(
+              `${deltaFile} line ${i + 1}: ${d.ok ? `delta v${d.version.version} does not follow v${index.version}` : `${d.refusal.reason}: ${d.refusal.detail}`}; the deltas from there on are not used`,
+            );
             break;
           }
           index.apply(d.version);
@@ -113,31 +124,65 @@ export class ListKeeper {
     if (!opened.ok) return { outcome: 'refused', ...opened.refusal };
     const v = opened.version;
     if (this.#o.lists && !this.#o.lists.includes(v.listId)) {
-      return { outcome: 'refused', reason: 'malformed', detail: `list ${v.listId} is not one this lane takes (watchlist.lists: ${this.#o.lists.join(', ')})`, listId: v.listId, version: v.version };
+      return {
+        outcome: 'refused',
+        reason: 'malformed',
+        detail: `list ${v.listId} is not one this lane takes (watchlist.lists: ${this.#o.lists.join(', ')})`,
+        listId: v.listId,
+        version: v.version,
+      };
     }
     const held = this.#lists.get(v.listId);
     if (held && v.version === held.version) return { outcome: 'already-held', listId: v.listId, version: v.version };
     if (held && v.version < held.version) {
-      return { outcome: 'refused', reason: 'stale', detail: `list ${v.listId} v${v.version} is older than v${held.version}, which this lane holds`, listId: v.listId, version: v.version };
+      return {
+        outcome: 'refused',
+        reason: 'stale',
+        detail: `list ${v.listId} v${v.version} is older than v${held.version}, which this lane holds`,
+        listId: v.listId,
+        version: v.version,
+      };
     }
     if (v.kind === 'snapshot') {
       this.#lists.set(v.listId, WatchlistIndex.fromSnapshot(v));
       this.#write(() => this.#saveSnapshot(v.listId, bytes));
-      const applied: ReceiveOutcome = { outcome: 'applied', listId: v.listId, version: v.version, kind: 'snapshot', entries: v.entries.length, ms: performance.now() - t0 };
+      const applied: ReceiveOutcome = {
+        outcome: 'applied',
+        listId: v.listId,
+        version: v.version,
+        kind: 'snapshot',
+        entries: v.entries.length,
+        ms: performance.now() - t0,
+      };
       this.#applyWaiting(v.listId);
       return applied;
     }
     if (!held || held.version !== v.baseVersion) {
       this.#waiting.set(v.listId, { delta: v, bytes });
-      return { outcome: 'waiting', listId: v.listId, version: v.version, baseVersion: v.baseVersion, held: held?.version ?? null };
+      return {
+        outcome: 'waiting',
+        listId: v.listId,
+        version: v.version,
+        baseVersion: v.baseVersion,
+        held: held?.version ?? null,
+      };
     }
     this.#applyDelta(held, v, bytes);
-    return { outcome: 'applied', listId: v.listId, version: v.version, kind: 'delta', entries: held.size, ms: performance.now() - t0 };
+    return {
+      outcome: 'applied',
+      listId: v.listId,
+      version: v.version,
+      kind: 'delta',
+      entries: held.size,
+      ms: performance.now() - t0,
+    };
   }
 
   #applyDelta(index: WatchlistIndex, d: WatchlistDelta, bytes: Buffer): void {
     index.apply(d);
-    this.#write(() => appendFile(join(this.#o.dir, `${d.listId}.deltas.jsonl`), `${bytes.toString('utf8').replace(/\n/g, '')}\n`));
+    this.#write(() =>
+      appendFile(join(this.#o.dir, `${d.listId}.deltas.jsonl`), `${bytes.toString('utf8').replace(/\n/g, '')}\n`),
+    );
   }
 
   #applyWaiting(listId: string): void {
@@ -151,14 +196,26 @@ export class ListKeeper {
     }
   }
 
-  #open(bytes: Buffer): { ok: true; version: WatchlistVersion } | { ok: false; refusal: { reason: RefusalReason; detail: string } } {
+  #open(
+    bytes: Buffer,
+  ): { ok: true; version: WatchlistVersion } | { ok: false; refusal: { reason: RefusalReason; detail: string } } {
     if (bytes.length > this.#o.maxBytes) {
-      return { ok: false, refusal: { reason: 'oversized', detail: `${bytes.length} bytes, more than watchlist.maxBytes (${this.#o.maxBytes}); not read` } };
+      return {
+        ok: false,
+        refusal: {
+          reason: 'oversized',
+          detail: `${bytes.length} bytes, more than watchlist.maxBytes (${this.#o.maxBytes}); not read`,
+        },
+      };
     }
     const env = openEnvelope(bytes, this.#o.keys);
     if (!env.ok) return { ok: false, refusal: { reason: env.reason, detail: env.detail } };
     const parsed = parseWatchlistVersion(env.body);
-    if (!parsed.ok) return { ok: false, refusal: { reason: 'malformed', detail: `signed, but not a valid list version: ${parsed.problems.join('; ')}` } };
+    if (!parsed.ok)
+      return {
+        ok: false,
+        refusal: { reason: 'malformed', detail: `signed, but not a valid list version: ${parsed.problems.join('; ')}` },
+      };
     return { ok: true, version: parsed.version };
   }
 
@@ -184,7 +241,9 @@ export class ListKeeper {
 
 function listIdsIn(dir: string): string[] {
   try {
-    return readdirSync(dir).filter((f) => f.endsWith('.snapshot.json')).map((f) => f.slice(0, -'.snapshot.json'.length));
+    return readdirSync(dir)
+      .filter((f) => f.endsWith('.snapshot.json'))
+      .map((f) => f.slice(0, -'.snapshot.json'.length));
   } catch {
     return [];
   }

@@ -49,9 +49,16 @@ export class MqttListFeed implements ListFeed {
       warned = false;
       client.subscribe(o.topics, { qos: 1 }, (err, granted) => {
         if (this.#client !== client || (err && !client.connected)) return;
-        const refused = err ?? (granted?.some((g) => g.qos === 128) ? new Error('the broker refused the subscription (not authorised for these topics?)') : null);
+        const refused =
+          err ??
+          (granted?.some((g) => g.qos === 128)
+            ? new Error('the broker refused the subscription (not authorised for these topics?)')
+            : null);
         if (refused) {
-          o.log.error({ err: refused, topics: o.topics }, `watchlist feed: cannot subscribe to ${o.topics.join(', ')} at ${where}: ${refused.message}`);
+          o.log.error(
+            { err: refused, topics: o.topics },
+            `watchlist feed: cannot subscribe to ${o.topics.join(', ')} at ${where}: ${refused.message}`,
+          );
           h.state(false, `cannot subscribe to the list topics at ${where}: ${refused.message}`);
           return;
         }
@@ -62,7 +69,10 @@ export class MqttListFeed implements ListFeed {
     client.on('error', (err) => {
       if (!warned) {
         warned = true;
-        o.log.warn({ err }, `watchlist feed: ${where}: ${err.message}; retrying every ${Math.round(o.reconnectMs / 1000)} s`);
+        o.log.warn(
+          { err },
+          `watchlist feed: ${where}: ${err.message}; retrying every ${Math.round(o.reconnectMs / 1000)} s`,
+        );
       }
       h.state(false, `central command unreachable (${where}: ${err.message})`);
     });

@@ -23,7 +23,8 @@ interface Held {
   until: number;
 }
 
-const keyOf = (kind: 'plate' | 'container', normalised: string) => (kind === 'plate' ? 'P' : 'C') + canonicalRead(normalised);
+const keyOf = (kind: 'plate' | 'container', normalised: string) =>
+  (kind === 'plate' ? 'P' : 'C') + canonicalRead(normalised);
 
 /**
  * The entries of one list version, indexed by the canonical form of their plate or container
@@ -34,7 +35,11 @@ export class WatchlistIndex {
   /** Canonical key → the entries with it (one, nearly always). */
   readonly #byKey = new Map<string, Held | Held[]>();
 
-  constructor(readonly listId: string, public version: number, entries: Iterable<WatchlistEntry> = []) {
+  constructor(
+    readonly listId: string,
+    public version: number,
+    entries: Iterable<WatchlistEntry> = [],
+  ) {
     for (const e of entries) this.#add(e);
   }
 

@@ -11,7 +11,10 @@ import type { ReadQuery } from './watchlist-index.js';
 
 /** Where list versions arrive from central command (MQTT in production). */
 export interface ListFeed {
-  start(handlers: { message(topic: string, bytes: Buffer): void; state(connected: boolean, detail: string): void }): Promise<void>;
+  start(handlers: {
+    message(topic: string, bytes: Buffer): void;
+    state(connected: boolean, detail: string): void;
+  }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -76,7 +79,11 @@ export class WatchlistService implements Service {
     const { keeper, log } = this.#o;
     const { loaded, problems } = keeper.load();
     for (const p of problems) log.error(`watchlist: last good version on disk refused: ${p}`);
-    if (loaded.length) log.info({ lists: loaded }, `watchlist: holding ${loaded.map((l) => `${l.listId} v${l.version} (${l.entries} entries)`).join(', ')} from disk`);
+    if (loaded.length)
+      log.info(
+        { lists: loaded },
+        `watchlist: holding ${loaded.map((l) => `${l.listId} v${l.version} (${l.entries} entries)`).join(', ')} from disk`,
+      );
     for (const lane of this.#o.lanes) this.#watch(lane);
     this.#status();
     if (this.#o.feed) {
@@ -104,17 +111,26 @@ export class WatchlistService implements Service {
     const { log } = this.#o;
     switch (r.outcome) {
       case 'applied':
-        log.info({ topic, listId: r.listId, version: r.version, kind: r.kind, entries: r.entries, ms: Math.round(r.ms) }, `watchlist ${r.listId} v${r.version} applied (${r.kind}, ${r.entries} entries, ${Math.round(r.ms)} ms)`);
+        log.info(
+          { topic, listId: r.listId, version: r.version, kind: r.kind, entries: r.entries, ms: Math.round(r.ms) },
+          `watchlist ${r.listId} v${r.version} applied (${r.kind}, ${r.entries} entries, ${Math.round(r.ms)} ms)`,
+        );
         break;
       case 'already-held':
         break;
       case 'waiting':
-        log.warn({ topic, ...r }, `watchlist ${r.listId}: delta v${r.version} is on v${r.baseVersion}, this lane holds ${r.held === null ? 'no version' : `v${r.held}`}: kept until central publishes a snapshot or the delta before it`);
+        log.warn(
+          { topic, ...r },
+          `watchlist ${r.listId}: delta v${r.version} is on v${r.baseVersion}, this lane holds ${r.held === null ? 'no version' : `v${r.held}`}: kept until central publishes a snapshot or the delta before it`,
+        );
         break;
       case 'refused':
         this.#refused++;
         this.#lastRefusal = `${r.reason}: ${r.detail}`;
-        log.error({ topic, reason: r.reason, listId: r.listId, version: r.version }, `watchlist message on ${topic} refused (${r.reason}): ${r.detail}; the lists held are unchanged`);
+        log.error(
+          { topic, reason: r.reason, listId: r.listId, version: r.version },
+          `watchlist message on ${topic} refused (${r.reason}): ${r.detail}; the lists held are unchanged`,
+        );
         break;
     }
     this.#status();
@@ -129,13 +145,30 @@ export class WatchlistService implements Service {
         this.#openScan.set(laneId, m.scanId);
         // Sidecar, vendor XML and line-stream reads come with the scan.
         const v = m.vehicle;
-        if (v?.plate) this.#check(lane, { query: { kind: 'plate', value: v.plate }, confidence: null, at: m.startedAt, via: `scan (${m.source})` });
-        if (v?.containerCode) this.#check(lane, { query: { kind: 'container', value: v.containerCode }, confidence: null, at: m.startedAt, via: `scan (${m.source})` });
+        if (v?.plate)
+          this.#check(lane, {
+            query: { kind: 'plate', value: v.plate },
+            confidence: null,
+            at: m.startedAt,
+            via: `scan (${m.source})`,
+          });
+        if (v?.containerCode)
+          this.#check(lane, {
+            query: { kind: 'container', value: v.containerCode },
+            confidence: null,
+            at: m.startedAt,
+            via: `scan (${m.source})`,
+          });
       }),
       bus.on('scan.end', this.name, () => void this.#openScan.set(laneId, null)),
       bus.on('scan.aborted', this.name, () => void this.#openScan.set(laneId, null)),
       bus.on('vehicle.plate', this.name, (p) => {
-        const base = { confidence: p.confidence ?? null, at: p.at, via: 'anpr', ...(p.cameraId ? { cameraId: p.cameraId } : {}) };
+        const base = {
+          confidence: p.confidence ?? null,
+          at: p.at,
+          via: 'anpr',
+          ...(p.cameraId ? { cameraId: p.cameraId } : {}),
+        };
         if (p.plate) this.#check(lane, { query: { kind: 'plate', value: p.plate }, ...base });
         if (p.containerCode) this.#check(lane, { query: { kind: 'container', value: p.containerCode }, ...base });
       }),
@@ -170,7 +203,14 @@ export class WatchlistService implements Service {
             ...(e.effectiveFrom !== undefined ? { effectiveFrom: e.effectiveFrom } : {}),
             ...(e.expiresAt !== undefined ? { expiresAt: e.expiresAt } : {}),
           },
-          read: { value: read.query.value, kind: read.query.kind, confidence: read.confidence, at: read.at, via: read.via, ...(read.cameraId ? { cameraId: read.cameraId } : {}) },
+          read: {
+            value: read.query.value,
+            kind: read.query.kind,
+            confidence: read.confidence,
+            at: read.at,
+            via: read.via,
+            ...(read.cameraId ? { cameraId: read.cameraId } : {}),
+          },
           score: m.score,
         };
         this.#raise(lane, hit);
@@ -180,7 +220,10 @@ export class WatchlistService implements Service {
 
   #raise(lane: WatchlistLane, hit: WatchlistHit): void {
     this.#hits++;
-    const listed = hit.entry.plate !== undefined ? `plate ${hit.entry.country ?? ''} ${hit.entry.plate}`.replace('  ', ' ') : `container ${hit.entry.containerCode}`;
+    const listed =
+      hit.entry.plate !== undefined
+        ? `plate ${hit.entry.country ?? ''} ${hit.entry.plate}`.replace('  ', ' ')
+        : `container ${hit.entry.containerCode}`;
     const conf = hit.read.confidence === null ? '' : `, ${Math.round(hit.read.confidence * 100)} % confidence`;
     const how = hit.score === 1 ? 'exact' : 'one confusable character';
     const alert: Alert = {
@@ -198,7 +241,10 @@ export class WatchlistService implements Service {
       watchlist: hit,
     };
     if (hit.entry.covert) {
-      this.#o.log.info({ alertId: alert.alertId, listId: hit.listId }, 'watchlist: covert hit sent to central command only');
+      this.#o.log.info(
+        { alertId: alert.alertId, listId: hit.listId },
+        'watchlist: covert hit sent to central command only',
+      );
       lane.bus.emit('watchlist.covert', alert);
     } else {
       lane.bus.emit('alert.raised', alert);
@@ -207,7 +253,11 @@ export class WatchlistService implements Service {
 
   #status(): void {
     const held = this.#o.keeper.held();
-    const info: Record<string, string | number | boolean | null> = { refused: this.#refused, lastRefusal: this.#lastRefusal, hits: this.#hits };
+    const info: Record<string, string | number | boolean | null> = {
+      refused: this.#refused,
+      lastRefusal: this.#lastRefusal,
+      hits: this.#hits,
+    };
     for (const l of held) {
       info[`version.${l.listId}`] = l.version;
       info[`entries.${l.listId}`] = l.entries;

@@ -26,7 +26,9 @@ export function trustedKeys(cfg: WatchlistConfig, baseDir: string): Map<string, 
       try {
         pem = readFileSync(file, 'utf8');
       } catch (err) {
-        throw new Error(`watchlist.keys ${k.keyId}: cannot read the public key file ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+        throw new Error(
+          `watchlist.keys ${k.keyId}: cannot read the public key file ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+        );
       }
     }
     keys.set(k.keyId, ed25519PublicKey(pem, `watchlist.keys ${k.keyId}`));
@@ -61,7 +63,16 @@ export function createWatchlistServices(ctx: SiteContext): Service[] {
               clientId: `checkpoint-edge-${ctx.config.site.id}-watchlist`,
               ...(mqtt.username !== undefined ? { username: mqtt.username } : {}),
               ...(mqtt.password !== undefined ? { password: mqtt.password } : {}),
-              ...(mqtt.tls ? { tls: { ca: file(mqtt.tls.ca), cert: file(mqtt.tls.cert), key: file(mqtt.tls.key), rejectUnauthorized: mqtt.tls.rejectUnauthorized } } : {}),
+              ...(mqtt.tls
+                ? {
+                    tls: {
+                      ca: file(mqtt.tls.ca),
+                      cert: file(mqtt.tls.cert),
+                      key: file(mqtt.tls.key),
+                      rejectUnauthorized: mqtt.tls.rejectUnauthorized,
+                    },
+                  }
+                : {}),
               topics: watchlistTopics(mqtt.topicPrefix, cfg.lists),
               maxBytes: cfg.maxMb * 1024 * 1024,
               reconnectMs: Math.max(1000, mqtt.reconnect.initialMs),

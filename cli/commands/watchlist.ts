@@ -3,8 +3,19 @@ import { join, resolve } from 'node:path';
 import { connect } from 'mqtt';
 import { EXIT, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
 import { entriesFromFile } from '../../core/watchlist/entries-file.js';
-import { LIST_FORMAT, parseWatchlistVersion, type WatchlistEntry, type WatchlistVersion } from '../../core/watchlist/list-format.js';
-import { ed25519PrivateKey, ed25519PublicKey, generateSigningKeys, openEnvelope, signedMessage } from '../../core/watchlist/signing.js';
+import {
+  LIST_FORMAT,
+  parseWatchlistVersion,
+  type WatchlistEntry,
+  type WatchlistVersion,
+} from '../../core/watchlist/list-format.js';
+import {
+  ed25519PrivateKey,
+  ed25519PublicKey,
+  generateSigningKeys,
+  openEnvelope,
+  signedMessage,
+} from '../../core/watchlist/signing.js';
 
 const usage = `Usage: checkpoint-edge watchlist <keygen|sign|publish|verify> [options]
 
@@ -39,19 +50,24 @@ const cmd: CliCommand = {
 export default cmd;
 
 export async function runWatchlist(argv: string[], out: (line: string) => void): Promise<number> {
-  const args = parseCommandArgs(cmd, argv, {
-    'out-dir': { type: 'string' },
-    'key-id': { type: 'string' },
-    list: { type: 'string' },
-    version: { type: 'string' },
-    key: { type: 'string' },
-    out: { type: 'string' },
-    base: { type: 'string' },
-    'mqtt-url': { type: 'string' },
-    prefix: { type: 'string' },
-    username: { type: 'string' },
-    'public-key': { type: 'string' },
-  }, true);
+  const args = parseCommandArgs(
+    cmd,
+    argv,
+    {
+      'out-dir': { type: 'string' },
+      'key-id': { type: 'string' },
+      list: { type: 'string' },
+      version: { type: 'string' },
+      key: { type: 'string' },
+      out: { type: 'string' },
+      base: { type: 'string' },
+      'mqtt-url': { type: 'string' },
+      prefix: { type: 'string' },
+      username: { type: 'string' },
+      'public-key': { type: 'string' },
+    },
+    true,
+  );
   if (!args) return EXIT.ok;
   const [action, file, ...extra] = args.positionals;
   const v = args.values;
@@ -71,14 +87,17 @@ export async function runWatchlist(argv: string[], out: (line: string) => void):
       writeFileSync(priv, keys.privatePem, { mode: 0o600 });
       chmodSync(priv, 0o600);
       writeFileSync(join(dir, `${keyId}.pub`), keys.publicPem);
-      out(`wrote ${priv} (private: keep it at central) and ${join(dir, `${keyId}.pub`)} (public: watchlist.keys[] of the lanes, keyId ${keyId})`);
+      out(
+        `wrote ${priv} (private: keep it at central) and ${join(dir, `${keyId}.pub`)} (public: watchlist.keys[] of the lanes, keyId ${keyId})`,
+      );
       return EXIT.ok;
     }
     case 'sign': {
       if (!file) throw new UsageError('watchlist sign: give the entries file (.csv or .json)');
       const listId = need('list');
       const version = Number(need('version'));
-      if (!Number.isInteger(version) || version < 1) throw new UsageError(`watchlist sign: --version must be a whole number from 1, got "${v.version}"`);
+      if (!Number.isInteger(version) || version < 1)
+        throw new UsageError(`watchlist sign: --version must be a whole number from 1, got "${v.version}"`);
       const keyFile = resolve(need('key'));
       const key = ed25519PrivateKey(readFileSync(keyFile, 'utf8'), keyFile);
       const entries = entriesFromFile(readFileSync(file, 'utf8'), file);
@@ -91,21 +110,38 @@ export async function runWatchlist(argv: string[], out: (line: string) => void):
       }
       if (v.base) {
         const base = readSigned(v.base);
-        if (base.kind !== 'snapshot' || base.listId !== listId) throw new UsageError(`watchlist sign: --base ${v.base} is ${base.kind} ${base.listId} v${base.version}, not a snapshot of ${listId}`);
-        if (base.version >= version) throw new UsageError(`watchlist sign: --version ${version} must be above the base's v${base.version}`);
-        body = { format: LIST_FORMAT, listId, version, issuedAt, kind: 'delta', baseVersion: base.version, ...diff(base.entries, (checked.version as { entries: WatchlistEntry[] }).entries) };
+        if (base.kind !== 'snapshot' || base.listId !== listId)
+          throw new UsageError(
+            `watchlist sign: --base ${v.base} is ${base.kind} ${base.listId} v${base.version}, not a snapshot of ${listId}`,
+          );
+        if (base.version >= version)
+          throw new UsageError(`watchlist sign: --version ${version} must be above the base's v${base.version}`);
+        body = {
+          format: LIST_FORMAT,
+          listId,
+          version,
+          issuedAt,
+          kind: 'delta',
+          baseVersion: base.version,
+          ...diff(base.entries, (checked.version as { entries: WatchlistEntry[] }).entries),
+        };
       }
       const outFile = need('out');
       writeFileSync(outFile, signedMessage(body, need('key-id'), key));
       const d = body as { kind: string; upsert?: unknown[]; remove?: unknown[] };
-      out(`signed ${listId} v${version} (${d.kind === 'delta' ? `delta: ${d.upsert!.length} added or changed, ${d.remove!.length} removed` : `snapshot: ${entries.length} entries`}) to ${outFile}`);
+      out(
+        `signed ${listId} v${version} (${d.kind === 'delta' ? `delta: ${d.upsert!.length} added or changed, ${d.remove!.length} removed` : `snapshot: ${entries.length} entries`}) to ${outFile}`,
+      );
       return EXIT.ok;
     }
     case 'verify': {
       if (!file) throw new UsageError('watchlist verify: give the signed file');
       const pubFile = resolve(need('public-key'));
       const keyId = v['key-id'] ?? JSON.parse(readFileSync(file, 'utf8')).keyId;
-      const opened = openEnvelope(readFileSync(file), new Map([[String(keyId), ed25519PublicKey(readFileSync(pubFile, 'utf8'), pubFile)]]));
+      const opened = openEnvelope(
+        readFileSync(file),
+        new Map([[String(keyId), ed25519PublicKey(readFileSync(pubFile, 'utf8'), pubFile)]]),
+      );
       if (!opened.ok) {
         out(`${file}: refused (${opened.reason}): ${opened.detail}`);
         return EXIT.failure;
@@ -125,8 +161,16 @@ export async function runWatchlist(argv: string[], out: (line: string) => void):
       const bytes = readFileSync(file);
       const version = readSigned(file);
       const topic = `${prefix}/watchlist/${version.listId}/${version.kind}`;
-      const password = process.env.MQTT_PASSWORD ?? (process.env.MQTT_PASSWORD_FILE ? readFileSync(process.env.MQTT_PASSWORD_FILE, 'utf8').trim() : undefined);
-      const client = connect(url, { clean: true, reconnectPeriod: 0, connectTimeout: 10_000, ...(v.username ? { username: v.username } : {}), ...(password ? { password } : {}) });
+      const password =
+        process.env.MQTT_PASSWORD ??
+        (process.env.MQTT_PASSWORD_FILE ? readFileSync(process.env.MQTT_PASSWORD_FILE, 'utf8').trim() : undefined);
+      const client = connect(url, {
+        clean: true,
+        reconnectPeriod: 0,
+        connectTimeout: 10_000,
+        ...(v.username ? { username: v.username } : {}),
+        ...(password ? { password } : {}),
+      });
       try {
         await new Promise<void>((res, rej) => {
           client.once('connect', () => res());
@@ -134,7 +178,8 @@ export async function runWatchlist(argv: string[], out: (line: string) => void):
           client.once('close', () => rej(new Error(`no connection to ${url}`)));
         });
         await client.publishAsync(topic, bytes, { qos: 1, retain: true });
-        if (version.kind === 'snapshot') await client.publishAsync(`${prefix}/watchlist/${version.listId}/delta`, '', { qos: 1, retain: true });
+        if (version.kind === 'snapshot')
+          await client.publishAsync(`${prefix}/watchlist/${version.listId}/delta`, '', { qos: 1, retain: true });
       } catch (err) {
         out(`watchlist publish: ${(err as Error).message}`);
         return EXIT.failure;
@@ -150,7 +195,9 @@ export async function runWatchlist(argv: string[], out: (line: string) => void):
 }
 
 function describe(v: WatchlistVersion): string {
-  return v.kind === 'snapshot' ? `${v.listId} v${v.version} snapshot of ${v.entries.length} entries` : `${v.listId} v${v.version} delta on v${v.baseVersion} (${v.upsert.length} added or changed, ${v.remove.length} removed)`;
+  return v.kind === 'snapshot'
+    ? `${v.listId} v${v.version} snapshot of ${v.entries.length} entries`
+    : `${v.listId} v${v.version} delta on v${v.baseVersion} (${v.upsert.length} added or changed, ${v.remove.length} removed)`;
 }
 
 /** A signed file's list version, read without checking the signature (the lanes check it). */

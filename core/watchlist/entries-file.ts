@@ -5,7 +5,20 @@ import type { WatchlistEntryInput } from './list-format.js';
  * order), or JSON (an array of entries). Values are checked later, by the list format.
  */
 
-export const CSV_COLUMNS = ['id', 'plate', 'country', 'containerCode', 'category', 'action', 'priority', 'effectiveFrom', 'expiresAt', 'source', 'covert', 'note'] as const;
+export const CSV_COLUMNS = [
+  'id',
+  'plate',
+  'country',
+  'containerCode',
+  'category',
+  'action',
+  'priority',
+  'effectiveFrom',
+  'expiresAt',
+  'source',
+  'covert',
+  'note',
+] as const;
 
 /** RFC 4180 rows: quoted fields may hold commas, quotes ("") and line breaks. */
 export function csvRows(text: string): string[][] {
@@ -46,7 +59,8 @@ export function entriesFromCsv(text: string, where: string): WatchlistEntryInput
   if (rows.length === 0) return [];
   const header = rows[0]!.map((h) => h.trim());
   const unknown = header.filter((h) => !(CSV_COLUMNS as readonly string[]).includes(h));
-  if (unknown.length) throw new Error(`${where}: unknown column(s) ${unknown.join(', ')}; the columns are ${CSV_COLUMNS.join(', ')}`);
+  if (unknown.length)
+    throw new Error(`${where}: unknown column(s) ${unknown.join(', ')}; the columns are ${CSV_COLUMNS.join(', ')}`);
   return rows.slice(1).map((cells, r) => {
     const e: Record<string, unknown> = {};
     header.forEach((h, c) => {
@@ -57,7 +71,8 @@ export function entriesFromCsv(text: string, where: string): WatchlistEntryInput
         if (!Number.isInteger(n)) throw new Error(`${where} line ${r + 2}: priority "${v}" is not a whole number 1-5`);
         e[h] = n;
       } else if (h === 'covert') {
-        if (!/^(true|false|yes|no|1|0)$/i.test(v)) throw new Error(`${where} line ${r + 2}: covert "${v}" is not true or false`);
+        if (!/^(true|false|yes|no|1|0)$/i.test(v))
+          throw new Error(`${where} line ${r + 2}: covert "${v}" is not true or false`);
         e[h] = /^(true|yes|1)$/i.test(v);
       } else e[h] = v;
     });

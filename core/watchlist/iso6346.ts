@@ -22,7 +22,8 @@ export function iso6346CheckDigit(first10: string): number {
   for (let i = 0; i < 10; i++) {
     const c = first10[i]!;
     const v = c >= '0' && c <= '9' ? c.charCodeAt(0) - 48 : LETTER_VALUE[c];
-    if (v === undefined) throw new Error(`ISO 6346: "${c}" at position ${i + 1} of ${first10} is not a letter or digit`);
+    if (v === undefined)
+      throw new Error(`ISO 6346: "${c}" at position ${i + 1} of ${first10} is not a letter or digit`);
     sum += v * 2 ** i;
   }
   return (sum % 11) % 10;
@@ -35,7 +36,8 @@ export function compactContainerCode(code: string): string {
 
 /** Why a (compacted) code is not a valid ISO 6346 code, or null when it is one. */
 export function iso6346Problem(code: string): string | null {
-  if (!SHAPE.test(code)) return `"${code}" is not an ISO 6346 code: owner code (3 letters), category U/J/Z/R, 6 digits and a check digit, e.g. CSQU3054383`;
+  if (!SHAPE.test(code))
+    return `"${code}" is not an ISO 6346 code: owner code (3 letters), category U/J/Z/R, 6 digits and a check digit, e.g. CSQU3054383`;
   const want = iso6346CheckDigit(code.slice(0, 10));
   const got = Number(code[10]);
   return want === got ? null : `"${code}" has check digit ${got}, ISO 6346 gives ${want}: a misread or mistyped code`;

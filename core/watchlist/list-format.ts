@@ -9,7 +9,9 @@ import { normaliseRead } from './plate.js';
 
 export const LIST_FORMAT = 'checkpoint-edge.watchlist/1';
 
-const listId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, { error: 'expected a list id (letters, digits, - and _, at most 64)' });
+const listId = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, { error: 'expected a list id (letters, digits, - and _, at most 64)' });
 const isoTime = z.iso.datetime({ offset: true, error: 'expected an ISO 8601 date-time, e.g. 2026-01-31T10:00:00Z' });
 
 /** One listed plate or container code, as the lane holds it (values normalised). */
@@ -42,7 +44,20 @@ export interface WatchlistEntry {
 /** An entry as central writes it: plates and codes in any spelling, covert may be left out. */
 export type WatchlistEntryInput = Omit<WatchlistEntry, 'covert'> & { covert?: boolean };
 
-const ENTRY_KEYS = new Set(['id', 'plate', 'country', 'containerCode', 'category', 'action', 'priority', 'effectiveFrom', 'expiresAt', 'source', 'covert', 'note']);
+const ENTRY_KEYS = new Set([
+  'id',
+  'plate',
+  'country',
+  'containerCode',
+  'category',
+  'action',
+  'priority',
+  'effectiveFrom',
+  'expiresAt',
+  'source',
+  'covert',
+  'note',
+]);
 const COUNTRY = /^[A-Z]{2}(-[A-Z0-9]{1,3})?$/;
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
@@ -87,7 +102,8 @@ export function checkEntry(raw: unknown, path: string, problems: string[]): Watc
     if (plate.length < 2) bad('plate', 'has fewer than 2 letters or digits');
   }
   const country = str('country', 6, false);
-  if (country !== undefined && !COUNTRY.test(country)) bad('country', 'must be an ISO 3166 code, e.g. DE, or a subdivision, e.g. US-CA');
+  if (country !== undefined && !COUNTRY.test(country))
+    bad('country', 'must be an ISO 3166 code, e.g. DE, or a subdivision, e.g. US-CA');
   let containerCode = str('containerCode', 20, false);
   if (containerCode !== undefined) {
     containerCode = compactContainerCode(containerCode);
@@ -99,16 +115,26 @@ export function checkEntry(raw: unknown, path: string, problems: string[]): Watc
   const source = str('source', 100, true);
   const note = r.note === undefined ? undefined : str('note', 1000, false);
   const priority = r.priority;
-  if (typeof priority !== 'number' || !Number.isInteger(priority) || priority < 1 || priority > 5) bad('priority', 'expected a whole number 1 (highest) to 5');
+  if (typeof priority !== 'number' || !Number.isInteger(priority) || priority < 1 || priority > 5)
+    bad('priority', 'expected a whole number 1 (highest) to 5');
   const covert = r.covert ?? false;
   if (typeof covert !== 'boolean') bad('covert', 'expected true or false');
   const effectiveFrom = time('effectiveFrom');
   const expiresAt = time('expiresAt');
-  if ((r.plate === undefined) === (r.containerCode === undefined)) problems.push(`${path}: an entry has a plate or a containerCode (one of the two)`);
+  if ((r.plate === undefined) === (r.containerCode === undefined))
+    problems.push(`${path}: an entry has a plate or a containerCode (one of the two)`);
   if (r.plate !== undefined && r.country === undefined) bad('country', 'a plate needs its issuing country (e.g. DE)');
-  if (effectiveFrom && expiresAt && Date.parse(effectiveFrom) >= Date.parse(expiresAt)) bad('expiresAt', 'must be after effectiveFrom');
+  if (effectiveFrom && expiresAt && Date.parse(effectiveFrom) >= Date.parse(expiresAt))
+    bad('expiresAt', 'must be after effectiveFrom');
   if (problems.length > before) return null;
-  const e: WatchlistEntry = { id: id!, category: category!, action: action!, priority: priority as number, source: source!, covert: covert as boolean };
+  const e: WatchlistEntry = {
+    id: id!,
+    category: category!,
+    action: action!,
+    priority: priority as number,
+    source: source!,
+    covert: covert as boolean,
+  };
   if (plate !== undefined) e.plate = plate;
   if (country !== undefined) e.country = country;
   if (containerCode !== undefined) e.containerCode = containerCode;
@@ -156,12 +182,23 @@ export type WatchlistVersion = WatchlistSnapshot | WatchlistDelta;
 const MAX_PROBLEMS = 5;
 
 /** Validates a list version's JSON value; the problems name each field, e.g. entries.3.containerCode. */
-export function parseWatchlistVersion(value: unknown): { ok: true; version: WatchlistVersion } | { ok: false; problems: string[] } {
+export function parseWatchlistVersion(
+  value: unknown,
+): { ok: true; version: WatchlistVersion } | { ok: false; problems: string[] } {
   const h = head.safeParse(value);
-  if (!h.success) return { ok: false, problems: h.error.issues.slice(0, MAX_PROBLEMS).map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)) };
+  if (!h.success)
+    return {
+      ok: false,
+      problems: h.error.issues
+        .slice(0, MAX_PROBLEMS)
+        .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)),
+    };
   const v = value as Record<string, unknown>;
   const problems: string[] = [];
-  const allowed = h.data.kind === 'snapshot' ? ['format', 'listId', 'version', 'issuedAt', 'kind', 'entries'] : ['format', 'listId', 'version', 'issuedAt', 'kind', 'baseVersion', 'upsert', 'remove'];
+  const allowed =
+    h.data.kind === 'snapshot'
+      ? ['format', 'listId', 'version', 'issuedAt', 'kind', 'entries']
+      : ['format', 'listId', 'version', 'issuedAt', 'kind', 'baseVersion', 'upsert', 'remove'];
   for (const k of Object.keys(v)) if (!allowed.includes(k)) problems.push(`${k}: unknown field in a ${h.data.kind}`);
   const entryList = (field: string): WatchlistEntry[] => {
     const list = v[field];
@@ -184,17 +221,30 @@ export function parseWatchlistVersion(value: unknown): { ok: true; version: Watc
     out.length = n;
     return out;
   };
-  const base = { format: LIST_FORMAT, listId: h.data.listId, version: h.data.version, issuedAt: h.data.issuedAt } as const;
+  const base = {
+    format: LIST_FORMAT,
+    listId: h.data.listId,
+    version: h.data.version,
+    issuedAt: h.data.issuedAt,
+  } as const;
   let version: WatchlistVersion;
   if (h.data.kind === 'snapshot') {
     version = { ...base, kind: 'snapshot', entries: entryList('entries') };
   } else {
     const baseVersion = h.data.baseVersion;
     if (baseVersion === undefined) problems.push('baseVersion: a delta names the version it applies to');
-    else if (baseVersion >= h.data.version) problems.push("baseVersion: a delta's baseVersion must be below its version");
+    else if (baseVersion >= h.data.version)
+      problems.push("baseVersion: a delta's baseVersion must be below its version");
     const remove = v.remove;
-    if (!Array.isArray(remove) || remove.some((id) => typeof id !== 'string' || id.length === 0 || id.length > 64)) problems.push('remove: expected a list of entry ids');
-    version = { ...base, kind: 'delta', baseVersion: baseVersion ?? 0, upsert: entryList('upsert'), remove: Array.isArray(remove) ? (remove as string[]) : [] };
+    if (!Array.isArray(remove) || remove.some((id) => typeof id !== 'string' || id.length === 0 || id.length > 64))
+      problems.push('remove: expected a list of entry ids');
+    version = {
+      ...base,
+      kind: 'delta',
+      baseVersion: baseVersion ?? 0,
+      upsert: entryList('upsert'),
+      remove: Array.isArray(remove) ? (remove as string[]) : [],
+    };
   }
   if (problems.length === 0) return { ok: true, version };
   const shown = problems.slice(0, MAX_PROBLEMS);

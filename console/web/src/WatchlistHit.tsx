@@ -20,12 +20,18 @@ export function WatchlistHitView(p: { hit: WatchlistHit }) {
           {hit.read.value}
           <span class="muted">
             {' '}
-            · {hit.read.confidence === null ? 'confidence not given' : `${Math.round(hit.read.confidence * 100)} % confidence`} · {hit.read.via}
+            ·{' '}
+            {hit.read.confidence === null
+              ? 'confidence not given'
+              : `${Math.round(hit.read.confidence * 100)} % confidence`}{' '}
+            · {hit.read.via}
             {hit.read.cameraId ? ` (${hit.read.cameraId})` : ''}
           </span>
         </dd>
         <dt>Match</dt>
-        <dd class={hit.score === 1 ? '' : 'warn-text'}>{hit.score === 1 ? 'exact' : 'one character differs (O/0, I/1 or B/8): check the plate'}</dd>
+        <dd class={hit.score === 1 ? '' : 'warn-text'}>
+          {hit.score === 1 ? 'exact' : 'one character differs (O/0, I/1 or B/8): check the plate'}
+        </dd>
         <dt>Reason</dt>
         <dd>
           {e.category} · priority {e.priority} · {e.source} · list {hit.listId} v{hit.listVersion}

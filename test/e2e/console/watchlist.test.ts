@@ -23,7 +23,16 @@ vi.mock('../../../app/compose/model.js', async () => {
 });
 const { scriptedDetector } = await import('./scripted-detector.js');
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const keys = centralKeys('central-e2e');
 
 let dir: string;
@@ -39,10 +48,29 @@ beforeAll(async () => {
   mkdirSync(join(dir, 'drop'));
   mkdirSync(join(dir, 'data', 'watchlists'), { recursive: true });
   // The last good version on disk, as a lane that took it from central earlier keeps it.
-  writeFileSync(join(dir, 'data', 'watchlists', 'national.snapshot.json'), signed(snapshot('national', 3, [
-    entry({ id: 'covert-1', plate: 'S-CO 999', country: 'DE', category: 'surveillance', action: 'discreet check - do not stop', covert: true }),
-    entry({ id: 'open-1', plate: 'B-AB 1234', country: 'DE', category: 'stolen-vehicle', action: 'stop and search' }),
-  ]), keys));
+  writeFileSync(
+    join(dir, 'data', 'watchlists', 'national.snapshot.json'),
+    signed(
+      snapshot('national', 3, [
+        entry({
+          id: 'covert-1',
+          plate: 'S-CO 999',
+          country: 'DE',
+          category: 'surveillance',
+          action: 'discreet check - do not stop',
+          covert: true,
+        }),
+        entry({
+          id: 'open-1',
+          plate: 'B-AB 1234',
+          country: 'DE',
+          category: 'stolen-vehicle',
+          action: 'stop and search',
+        }),
+      ]),
+      keys,
+    ),
+  );
   writeFileSync(join(dir, 'central.pub'), keys.publicPem);
   const users = new UserDirectory(join(dir, 'users.json'));
   await users.set('alice', 'operator', 'alice-password-1');
@@ -59,7 +87,14 @@ beforeAll(async () => {
       mqtt: { url: broker.url, protocolVersion: 4 },
       console: { usersFile: join(dir, 'users.json') },
       watchlist: { keys: [{ keyId: 'central-e2e', publicKey: join(dir, 'central.pub') }] },
-      lanes: [{ id: 'lane-1', name: 'Lane 1', scanner: { fileDrop: { dir: join(dir, 'drop') } }, model: { path: 'scripted' } }],
+      lanes: [
+        {
+          id: 'lane-1',
+          name: 'Lane 1',
+          scanner: { fileDrop: { dir: join(dir, 'drop') } },
+          model: { path: 'scripted' },
+        },
+      ],
     }),
     log: silentLogger(),
     version: 'test',
@@ -83,11 +118,16 @@ async function driveScan(scanId: string, score: number, plate: string): Promise<
   const scan = syntheticScan({ scanId, laneId: 'lane-1', plate, channels: 64 });
   scriptedDetector.next(score, score >= 0.5 ? [{ x: 10, y: 10, w: 20, h: 20, score }] : []);
   lane.bus.emit('scan.begin', scan.meta);
-  for (let first = 0; first < scan.image.width; first += 128) lane.bus.emit('scan.lines', batchOf(scanId, scan.image, first, 128));
+  for (let first = 0; first < scan.image.width; first += 128)
+    lane.bus.emit('scan.lines', batchOf(scanId, scan.image, first, 128));
   lane.bus.emit('scan.end', completed(scan.meta, scan.image));
 }
 
-async function waitFor<T>(what: string, probe: () => T | undefined | null | false | Promise<T | undefined | null | false>, ms = 10_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  ms = 10_000,
+): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
     const v = await probe();
@@ -112,15 +152,24 @@ describe('watchlist hits on the lane console (Chromium)', () => {
     const page = await logIn();
     // A covert vehicle, cleared by the model.
     await driveScan('COVERT-SCAN', 0.05, 'S CO 999');
-    const covert = await waitFor('the covert hit at central', () => atCentral.find((a) => a.kind === 'watchlist' && a.watchlist?.entry.id === 'covert-1'));
-    expect(covert).toMatchObject({ scanId: 'COVERT-SCAN', watchlist: { entry: { covert: true, action: 'discreet check - do not stop' }, listVersion: 3 } });
+    const covert = await waitFor('the covert hit at central', () =>
+      atCentral.find((a) => a.kind === 'watchlist' && a.watchlist?.entry.id === 'covert-1'),
+    );
+    expect(covert).toMatchObject({
+      scanId: 'COVERT-SCAN',
+      watchlist: { entry: { covert: true, action: 'discreet check - do not stop' }, listVersion: 3 },
+    });
     await page.waitForSelector('[data-testid=verdict][data-scan-id=COVERT-SCAN]');
     // The next vehicle: on the open list and flagged by the model.
     await driveScan('OPEN-SCAN', 0.93, 'B-AB 1234');
     await page.waitForSelector('[data-testid=verdict][data-scan-id=OPEN-SCAN][data-verdict=person]');
-    const verdictHit = await page.waitForSelector('[data-testid=verdict] [data-testid=verdict-watchlist] [data-testid=watchlist-hit][data-entry-id=open-1]');
+    const verdictHit = await page.waitForSelector(
+      '[data-testid=verdict] [data-testid=verdict-watchlist] [data-testid=watchlist-hit][data-entry-id=open-1]',
+    );
     expect(await verdictHit.textContent()).toMatch(/stop and search.*BAB1234 \(DE\).*B-AB 1234.*exact/);
-    await page.waitForSelector('[data-testid=alert-banner] [data-testid=watchlist-hit][data-entry-id=open-1]', { state: 'attached' });
+    await page.waitForSelector('[data-testid=alert-banner] [data-testid=watchlist-hit][data-entry-id=open-1]', {
+      state: 'attached',
+    });
     expect(await page.locator('[data-testid=alert-banner]').count()).toBeGreaterThanOrEqual(2); // the person alert and the hit
     // Everything the console has shown and holds, in the page and through its API: nothing covert.
     const text = await page.textContent('body');
@@ -128,7 +177,8 @@ describe('watchlist hits on the lane console (Chromium)', () => {
     expect(await page.locator('[data-entry-id=covert-1]').count()).toBe(0);
     const api = await page.evaluate(async () => {
       const out: string[] = [];
-      for (const path of ['/api/alerts', '/api/scans']) out.push(await (await fetch(path, { credentials: 'same-origin' })).text());
+      for (const path of ['/api/alerts', '/api/scans'])
+        out.push(await (await fetch(path, { credentials: 'same-origin' })).text());
       return out.join('\n');
     });
     expect(api).toContain('open-1');

@@ -7,7 +7,7 @@ import { SiteRuntime } from '../../../app/site-runtime.js';
 import { runWatchlist } from '../../../cli/commands/watchlist.js';
 import { configSchema } from '../../../config/schema.js';
 import type { Alert } from '../../../core/domain.js';
-import { createLogger, silentLogger } from '../../../core/logger.js';
+import { silentLogger } from '../../../core/logger.js';
 import type { AlertPayload, ScanPayload, StatusPayload } from '../../../outputs/mqtt/payloads.js';
 import { SIM_XML_FIELDS, writeFileDropScan } from '../../../sim/scanner/file-drop-writer.js';
 import { patternScan } from '../../helpers/line-stream.js';
@@ -62,7 +62,11 @@ async function startRuntime(): Promise<SiteRuntime> {
 }
 
 const post = (lane: string, body: unknown) =>
-  fetch(`${runtime.http.url}/api/anpr/${lane}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  fetch(`${runtime.http.url}/api/anpr/${lane}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 const watchlistDevice = (lane = 0) => runtime.lanes[lane]!.health.get('watchlist');
 const laneHit = (entryId: string) => laneAlerts.find((a) => a.watchlist?.entry.id === entryId);
 const centralHit = (entryId: string) => centralAlerts.find((a) => a.watchlist?.entry.id === entryId);
@@ -95,12 +99,33 @@ afterAll(async () => {
 
 describe.skipIf(!haveMosquitto)('watchlist at the lane, lists from central over MQTT', () => {
   it('takes the list central signs and publishes retained, and each lane reports the version it holds', async () => {
-    expect(watchlistDevice()).toMatchObject({ state: 'degraded', detail: expect.stringMatching(/^no list held: reads are not checked/) });
-    expect(await cli('sign', join(dir, 'list.csv'), '--list', 'national', '--version', '1', '--key', join(dir, 'keys', 'central-1.key'), '--key-id', 'central-1', '--out', join(dir, 'v1.json'))).toBe(0);
+    expect(watchlistDevice()).toMatchObject({
+      state: 'degraded',
+      detail: expect.stringMatching(/^no list held: reads are not checked/),
+    });
+    expect(
+      await cli(
+        'sign',
+        join(dir, 'list.csv'),
+        '--list',
+        'national',
+        '--version',
+        '1',
+        '--key',
+        join(dir, 'keys', 'central-1.key'),
+        '--key-id',
+        'central-1',
+        '--out',
+        join(dir, 'v1.json'),
+      ),
+    ).toBe(0);
     expect(out.at(-1)).toBe(`signed national v1 (snapshot: 7 entries) to ${join(dir, 'v1.json')}`);
     expect(await cli('publish', join(dir, 'v1.json'), '--mqtt-url', broker.url)).toBe(0);
     await waitFor('lane-2 holding national v1', () => watchlistDevice(1)?.info?.['version.national'] === 1);
-    expect(watchlistDevice(0)).toMatchObject({ state: 'ok', info: expect.objectContaining({ 'version.national': 1, 'entries.national': 7 }) });
+    expect(watchlistDevice(0)).toMatchObject({
+      state: 'ok',
+      info: expect.objectContaining({ 'version.national': 1, 'entries.national': 7 }),
+    });
     const status = await waitFor('the retained status at central with the list version', () => {
       const s = centralStatus.get('checkpoint/wl-site/lane-1/status');
       return s?.versions.watchlists?.national === 1 ? s : null;
@@ -112,10 +137,22 @@ describe.skipIf(!haveMosquitto)('watchlist at the lane, lists from central over 
     expect((await post('lane-1', { plate: 'B-AB 1234', cameraId: 'plate-cam', confidence: 0.91 })).status).toBe(202);
     const hit = await waitFor('the lane alert', () => laneHit('p1'));
     expect(hit).toMatchObject({ kind: 'watchlist', severity: 'critical', laneId: 'lane-1', score: 1 });
-    expect(hit.watchlist).toMatchObject({ listId: 'national', listVersion: 1, score: 1, read: { value: 'B-AB 1234', kind: 'plate', confidence: 0.91, cameraId: 'plate-cam', via: 'anpr' }, entry: { action: 'stop and search', category: 'stolen-vehicle', note: 'silver estate, reported stolen' } });
-    expect(hit.message).toMatch(/^Watchlist national: plate DE BAB1234 \(stolen-vehicle, priority 1\): stop and search\. Read "B-AB 1234" \(anpr, 91 % confidence; exact\)/);
+    expect(hit.watchlist).toMatchObject({
+      listId: 'national',
+      listVersion: 1,
+      score: 1,
+      read: { value: 'B-AB 1234', kind: 'plate', confidence: 0.91, cameraId: 'plate-cam', via: 'anpr' },
+      entry: { action: 'stop and search', category: 'stolen-vehicle', note: 'silver estate, reported stolen' },
+    });
+    expect(hit.message).toMatch(
+      /^Watchlist national: plate DE BAB1234 \(stolen-vehicle, priority 1\): stop and search\. Read "B-AB 1234" \(anpr, 91 % confidence; exact\)/,
+    );
     const atCentral = await waitFor('the alert at central', () => centralHit('p1'));
-    expect(atCentral).toMatchObject({ kind: 'watchlist', alertId: hit.alertId, watchlist: { entry: { covert: false }, read: { confidence: 0.91 } } });
+    expect(atCentral).toMatchObject({
+      kind: 'watchlist',
+      alertId: hit.alertId,
+      watchlist: { entry: { covert: false }, read: { confidence: 0.91 } },
+    });
   });
 
   it('a container code read over HTTP hits; an expired entry never does', async () => {
@@ -124,7 +161,9 @@ describe.skipIf(!haveMosquitto)('watchlist at the lane, lists from central over 
     const hit = await waitFor('the container hit', () => laneHit('c1'));
     expect(hit.watchlist?.read).toMatchObject({ kind: 'container', value: 'CSQU3054383' });
     await post('lane-2', { plate: 'B-AB 1234' }); // a marker read after the expired one
-    await waitFor('the marker hit on lane-2', () => laneAlerts.find((a) => a.laneId === 'lane-2' && a.watchlist?.entry.id === 'p1'));
+    await waitFor('the marker hit on lane-2', () =>
+      laneAlerts.find((a) => a.laneId === 'lane-2' && a.watchlist?.entry.id === 'p1'),
+    );
     expect(laneHit('old')).toBeUndefined();
   });
 
@@ -136,24 +175,48 @@ describe.skipIf(!haveMosquitto)('watchlist at the lane, lists from central over 
     expect(hit.message).toContain('one confusable character');
   });
 
-  it('a plate in a scan\'s JSON sidecar and one in vendor XML hit, and the scan result carries the hit beside the verdict', async () => {
-    await writeFileDropScan(join(dir, 'drop1'), { ...patternScan(1, 40, 16), plate: 'HH-ZZ 42' }, { scanId: 'SIDECAR-1', format: 'png16' });
-    await writeFileDropScan(join(dir, 'drop2'), { ...patternScan(2, 40, 16), plate: 'K-LM 77' }, { scanId: 'XML-1', format: 'jpeg-xml' });
+  it("a plate in a scan's JSON sidecar and one in vendor XML hit, and the scan result carries the hit beside the verdict", async () => {
+    await writeFileDropScan(
+      join(dir, 'drop1'),
+      { ...patternScan(1, 40, 16), plate: 'HH-ZZ 42' },
+      { scanId: 'SIDECAR-1', format: 'png16' },
+    );
+    await writeFileDropScan(
+      join(dir, 'drop2'),
+      { ...patternScan(2, 40, 16), plate: 'K-LM 77' },
+      { scanId: 'XML-1', format: 'jpeg-xml' },
+    );
     const sidecar = await waitFor('the sidecar hit', () => laneHit('p3'), 20_000);
     const xml = await waitFor('the vendor XML hit', () => laneHit('p4'), 20_000);
-    expect(sidecar).toMatchObject({ scanId: 'SIDECAR-1', laneId: 'lane-1', watchlist: { read: { via: 'scan (file)', confidence: null } } });
+    expect(sidecar).toMatchObject({
+      scanId: 'SIDECAR-1',
+      laneId: 'lane-1',
+      watchlist: { read: { via: 'scan (file)', confidence: null } },
+    });
     expect(xml).toMatchObject({ scanId: 'XML-1', laneId: 'lane-2' });
-    const scan = await waitFor('the sidecar scan at central', () => centralScans.find((s) => s.scanId === 'SIDECAR-1'), 20_000);
+    const scan = await waitFor(
+      'the sidecar scan at central',
+      () => centralScans.find((s) => s.scanId === 'SIDECAR-1'),
+      20_000,
+    );
     expect(scan.verdict).toBe('unavailable'); // no model in this site: the verdict and the hit go together
     expect(scan.watchlist).toEqual([expect.objectContaining({ entry: expect.objectContaining({ id: 'p3' }) })]);
   }, 30_000);
 
-  it('a covert hit goes to central command only: never on the lane\'s alert event, which the console shows', async () => {
+  it("a covert hit goes to central command only: never on the lane's alert event, which the console shows", async () => {
     await post('lane-1', { plate: 'S-CO 999', confidence: 0.95 });
     const atCentral = await waitFor('the covert hit at central', () => centralHit('cov'));
-    expect(atCentral).toMatchObject({ kind: 'watchlist', laneId: 'lane-1', watchlist: { entry: { covert: true, action: 'discreet check - do not stop' } } });
+    expect(atCentral).toMatchObject({
+      kind: 'watchlist',
+      laneId: 'lane-1',
+      watchlist: { entry: { covert: true, action: 'discreet check - do not stop' } },
+    });
     await post('lane-1', { plate: 'M XY 500' }); // a marker on the same lane after the covert read
-    await waitFor('the marker hit', () => laneAlerts.find((a) => a.laneId === 'lane-1' && a.watchlist?.entry.id === 'p2' && a.watchlist.read.value === 'M XY 500'));
+    await waitFor('the marker hit', () =>
+      laneAlerts.find(
+        (a) => a.laneId === 'lane-1' && a.watchlist?.entry.id === 'p2' && a.watchlist.read.value === 'M XY 500',
+      ),
+    );
     expect(laneHit('cov')).toBeUndefined();
   });
 
@@ -166,7 +229,13 @@ describe.skipIf(!haveMosquitto)('watchlist at the lane, lists from central over 
     writeFileSync(join(dir, 'forged.json'), JSON.stringify(env));
     expect(await cli('publish', join(dir, 'forged.json'), '--mqtt-url', broker.url)).toBe(0);
     await waitFor('the refusal in the status', () => watchlistDevice()?.info?.refused === 1);
-    expect(watchlistDevice()).toMatchObject({ state: 'ok', info: expect.objectContaining({ 'version.national': 1, lastRefusal: expect.stringMatching(/^forged: signature does not verify/) }) });
+    expect(watchlistDevice()).toMatchObject({
+      state: 'ok',
+      info: expect.objectContaining({
+        'version.national': 1,
+        lastRefusal: expect.stringMatching(/^forged: signature does not verify/),
+      }),
+    });
     const status = await waitFor('the refusal at central', () => {
       const s = centralStatus.get('checkpoint/wl-site/lane-1/status');
       return s?.devices.find((d) => d.device === 'watchlist' && d.info?.refused === 1);
@@ -174,7 +243,22 @@ describe.skipIf(!haveMosquitto)('watchlist at the lane, lists from central over 
     expect(status.detail).toMatch(/last refused: forged/);
     // v2 then v1 again: v1 is now stale
     writeFileSync(join(dir, 'list2.csv'), CSV.replace('p4,K LM 77', 'p5,N EW 5'));
-    await cli('sign', join(dir, 'list2.csv'), '--list', 'national', '--version', '2', '--key', join(dir, 'keys', 'central-1.key'), '--key-id', 'central-1', '--out', join(dir, 'v2-delta.json'), '--base', join(dir, 'v1.json'));
+    await cli(
+      'sign',
+      join(dir, 'list2.csv'),
+      '--list',
+      'national',
+      '--version',
+      '2',
+      '--key',
+      join(dir, 'keys', 'central-1.key'),
+      '--key-id',
+      'central-1',
+      '--out',
+      join(dir, 'v2-delta.json'),
+      '--base',
+      join(dir, 'v1.json'),
+    );
     expect(out.at(-1)).toMatch(/signed national v2 \(delta: 1 added or changed, 1 removed\)/);
     await cli('publish', join(dir, 'v2-delta.json'), '--mqtt-url', broker.url);
     await waitFor('v2 applied', () => watchlistDevice()?.info?.['version.national'] === 2);
@@ -187,7 +271,9 @@ describe.skipIf(!haveMosquitto)('watchlist at the lane, lists from central over 
 
   it('keeps matching while central is unreachable, and after a restart without central, from the last good version on disk', async () => {
     await broker.stop();
-    await waitFor('the feed reported unreachable', () => /central command unreachable/.test(watchlistDevice()?.detail ?? ''));
+    await waitFor('the feed reported unreachable', () =>
+      /central command unreachable/.test(watchlistDevice()?.detail ?? ''),
+    );
     laneAlerts.length = 0;
     await post('lane-2', { plate: 'HH ZZ 42' });
     await waitFor('a hit while central is away', () => laneHit('p3'));

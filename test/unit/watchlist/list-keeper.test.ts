@@ -21,12 +21,19 @@ function keeper(maxBytes = 1024 * 1024): ListKeeper {
 }
 
 const v1 = () => signed(snapshot('national', 1, [entry({ id: 'e1', plate: 'AB123' })]), central);
-const hits = (k: ListKeeper, plate: string) => k.lists.get('national')?.lookup({ kind: 'plate', value: plate }, NOW).length ?? 0;
+const hits = (k: ListKeeper, plate: string) =>
+  k.lists.get('national')?.lookup({ kind: 'plate', value: plate }, NOW).length ?? 0;
 
 describe('ListKeeper', () => {
   it('applies a signed snapshot and keeps it on disk for the next start', async () => {
     const k = keeper();
-    expect(k.receive(v1())).toMatchObject({ outcome: 'applied', listId: 'national', version: 1, kind: 'snapshot', entries: 1 });
+    expect(k.receive(v1())).toMatchObject({
+      outcome: 'applied',
+      listId: 'national',
+      version: 1,
+      kind: 'snapshot',
+      entries: 1,
+    });
     await k.flushed();
     const again = keeper();
     expect(again.held()).toEqual([{ listId: 'national', version: 1, entries: 1 }]);
@@ -38,10 +45,21 @@ describe('ListKeeper', () => {
     k.receive(v1());
     const env = JSON.parse(signed(snapshot('national', 2, [entry({ id: 'e2', plate: 'ZZ999' })]), central).toString());
     env.body = env.body.replace('ZZ999', 'ZZ998');
-    expect(k.receive(Buffer.from(JSON.stringify(env)))).toMatchObject({ outcome: 'refused', reason: 'forged', detail: expect.stringMatching(/signature does not verify with key "central-test"/) });
+    expect(k.receive(Buffer.from(JSON.stringify(env)))).toMatchObject({
+      outcome: 'refused',
+      reason: 'forged',
+      detail: expect.stringMatching(/signature does not verify with key "central-test"/),
+    });
     const impostor = centralKeys('central-test');
-    expect(k.receive(signed(snapshot('national', 3, []), impostor))).toMatchObject({ outcome: 'refused', reason: 'forged' });
-    expect(k.receive(signed(snapshot('national', 3, []), centralKeys('other')))).toMatchObject({ outcome: 'refused', reason: 'forged', detail: expect.stringMatching(/key "other", which this lane does not trust/) });
+    expect(k.receive(signed(snapshot('national', 3, []), impostor))).toMatchObject({
+      outcome: 'refused',
+      reason: 'forged',
+    });
+    expect(k.receive(signed(snapshot('national', 3, []), centralKeys('other')))).toMatchObject({
+      outcome: 'refused',
+      reason: 'forged',
+      detail: expect.stringMatching(/key "other", which this lane does not trust/),
+    });
     expect(k.held()).toEqual([{ listId: 'national', version: 1, entries: 1 }]);
     expect(hits(k, 'AB123')).toBe(1);
     await k.flushed();
@@ -53,15 +71,26 @@ describe('ListKeeper', () => {
     const env = JSON.parse(v1().toString());
     delete env.signature;
     expect(k.receive(Buffer.from(JSON.stringify(env)))).toMatchObject({ outcome: 'refused', reason: 'unsigned' });
-    expect(k.receive(Buffer.from(JSON.stringify(snapshot('national', 1, []))))).toMatchObject({ outcome: 'refused', reason: 'malformed' });
+    expect(k.receive(Buffer.from(JSON.stringify(snapshot('national', 1, []))))).toMatchObject({
+      outcome: 'refused',
+      reason: 'malformed',
+    });
     expect(k.held()).toEqual([]);
   });
 
   it('refuses a stale version (older than the one held)', () => {
     const k = keeper();
     k.receive(signed(snapshot('national', 5, [entry({ id: 'e1', plate: 'AB123' })]), central));
-    expect(k.receive(v1())).toMatchObject({ outcome: 'refused', reason: 'stale', detail: 'list national v1 is older than v5, which this lane holds' });
-    expect(k.receive(signed(snapshot('national', 5, []), central))).toEqual({ outcome: 'already-held', listId: 'national', version: 5 });
+    expect(k.receive(v1())).toMatchObject({
+      outcome: 'refused',
+      reason: 'stale',
+      detail: 'list national v1 is older than v5, which this lane holds',
+    });
+    expect(k.receive(signed(snapshot('national', 5, []), central))).toEqual({
+      outcome: 'already-held',
+      listId: 'national',
+      version: 5,
+    });
     expect(hits(k, 'AB123')).toBe(1);
   });
 
@@ -69,16 +98,35 @@ describe('ListKeeper', () => {
     const k = keeper(2000);
     k.receive(v1());
     const whole = signed(snapshot('national', 2, [entry({ id: 'e2', plate: 'CD456' })]), central);
-    expect(k.receive(whole.subarray(0, whole.length - 10))).toMatchObject({ outcome: 'refused', reason: 'malformed', detail: expect.stringMatching(/not JSON, e.g. truncated/) });
-    const big = signed(snapshot('national', 2, Array.from({ length: 40 }, (_, i) => entry({ id: `b${i}`, plate: `BIG${i}` }))), central);
-    expect(k.receive(big)).toMatchObject({ outcome: 'refused', reason: 'oversized', detail: expect.stringMatching(/^\d+ bytes, more than watchlist.maxBytes \(2000\)/) });
+    expect(k.receive(whole.subarray(0, whole.length - 10))).toMatchObject({
+      outcome: 'refused',
+      reason: 'malformed',
+      detail: expect.stringMatching(/not JSON, e.g. truncated/),
+    });
+    const big = signed(
+      snapshot(
+        'national',
+        2,
+        Array.from({ length: 40 }, (_, i) => entry({ id: `b${i}`, plate: `BIG${i}` })),
+      ),
+      central,
+    );
+    expect(k.receive(big)).toMatchObject({
+      outcome: 'refused',
+      reason: 'oversized',
+      detail: expect.stringMatching(/^\d+ bytes, more than watchlist.maxBytes \(2000\)/),
+    });
     expect(k.held()).toEqual([{ listId: 'national', version: 1, entries: 1 }]);
   });
 
   it('refuses a signed version whose entries are invalid (e.g. a container code with a wrong check digit)', () => {
     const k = keeper();
     const r = k.receive(signed(snapshot('national', 1, [entry({ id: 'c', containerCode: 'CSQU3054384' })]), central));
-    expect(r).toMatchObject({ outcome: 'refused', reason: 'malformed', detail: expect.stringMatching(/entries\.0\.containerCode: "CSQU3054384" has check digit 4/) });
+    expect(r).toMatchObject({
+      outcome: 'refused',
+      reason: 'malformed',
+      detail: expect.stringMatching(/entries\.0\.containerCode: "CSQU3054384" has check digit 4/),
+    });
   });
 
   it('applies deltas in order, keeps one that arrives before its base until the base comes, and restores snapshot + deltas from disk', async () => {
@@ -86,9 +134,21 @@ describe('ListKeeper', () => {
     k.receive(v1());
     const d3 = signed(delta('national', 3, 2, [entry({ id: 'e3', plate: 'EF789' })]), central);
     expect(k.receive(d3)).toMatchObject({ outcome: 'waiting', version: 3, baseVersion: 2, held: 1 });
-    expect(k.receive(signed(snapshot('national', 2, [entry({ id: 'e1', plate: 'AB123' }), entry({ id: 'e2', plate: 'CD456' })]), central))).toMatchObject({ outcome: 'applied', version: 2 });
+    expect(
+      k.receive(
+        signed(
+          snapshot('national', 2, [entry({ id: 'e1', plate: 'AB123' }), entry({ id: 'e2', plate: 'CD456' })]),
+          central,
+        ),
+      ),
+    ).toMatchObject({ outcome: 'applied', version: 2 });
     expect(k.held()).toEqual([{ listId: 'national', version: 3, entries: 3 }]);
-    expect(k.receive(signed(delta('national', 4, 3, [], ['e1']), central))).toMatchObject({ outcome: 'applied', kind: 'delta', version: 4, entries: 2 });
+    expect(k.receive(signed(delta('national', 4, 3, [], ['e1']), central))).toMatchObject({
+      outcome: 'applied',
+      kind: 'delta',
+      version: 4,
+      entries: 2,
+    });
     await k.flushed();
     const again = keeper();
     expect(again.held()).toEqual([{ listId: 'national', version: 4, entries: 2 }]);

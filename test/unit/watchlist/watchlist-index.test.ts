@@ -64,14 +64,18 @@ describe('WatchlistIndex', () => {
 
 describe('list versions', () => {
   it('refuse an invalid container check digit, a plate without country and an entry with both or neither, naming the field', () => {
-    const p = parseWatchlistVersion(snapshot('national', 1, [
-      entry({ id: 'a', containerCode: 'CSQU3054384' }),
-      { id: 'b', plate: 'AB1', category: 'x', action: 'y', priority: 1, source: 'z' },
-      entry({ id: 'c', containerCode: 'CSQU3054383', plate: 'AB1', country: 'DE' }),
-    ]));
+    const p = parseWatchlistVersion(
+      snapshot('national', 1, [
+        entry({ id: 'a', containerCode: 'CSQU3054384' }),
+        { id: 'b', plate: 'AB1', category: 'x', action: 'y', priority: 1, source: 'z' },
+        entry({ id: 'c', containerCode: 'CSQU3054383', plate: 'AB1', country: 'DE' }),
+      ]),
+    );
     expect(p.ok).toBe(false);
     if (p.ok) return;
-    expect(p.problems).toContain('entries.0.containerCode: "CSQU3054384" has check digit 4, ISO 6346 gives 3: a misread or mistyped code');
+    expect(p.problems).toContain(
+      'entries.0.containerCode: "CSQU3054384" has check digit 4, ISO 6346 gives 3: a misread or mistyped code',
+    );
     expect(p.problems).toContain('entries.1.country: a plate needs its issuing country (e.g. DE)');
     expect(p.problems).toContain('entries.2: an entry has a plate or a containerCode (one of the two)');
   });

@@ -10,8 +10,12 @@ describe('ISO 6346 container codes', () => {
 
   it('takes a valid code and names a wrong check digit or shape', () => {
     expect(iso6346Problem('CSQU3054383')).toBeNull();
-    expect(iso6346Problem('CSQU3054384')).toBe('"CSQU3054384" has check digit 4, ISO 6346 gives 3: a misread or mistyped code');
-    expect(iso6346Problem('CSQX3054383')).toMatch(/not an ISO 6346 code: owner code \(3 letters\), category U\/J\/Z\/R/);
+    expect(iso6346Problem('CSQU3054384')).toBe(
+      '"CSQU3054384" has check digit 4, ISO 6346 gives 3: a misread or mistyped code',
+    );
+    expect(iso6346Problem('CSQX3054383')).toMatch(
+      /not an ISO 6346 code: owner code \(3 letters\), category U\/J\/Z\/R/,
+    );
     expect(iso6346Problem('CSQU305438')).toMatch(/not an ISO 6346 code/);
   });
 
