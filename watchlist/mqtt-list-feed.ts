@@ -38,6 +38,10 @@ export class MqttListFeed implements ListFeed {
       reconnectOnConnackError: true,
       resubscribe: false,
       connectTimeout: 10_000,
+      // Taking a million-entry snapshot holds the event loop for seconds (more on a loaded
+      // machine); a short keepalive would make the broker drop the link meanwhile and send the
+      // retained snapshot again on the next connection.
+      keepalive: 300,
       ...(o.username !== undefined ? { username: o.username } : {}),
       ...(o.password !== undefined ? { password: o.password } : {}),
       ...(o.tls ? { ...o.tls } : {}),

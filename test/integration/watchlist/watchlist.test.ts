@@ -262,7 +262,22 @@ describe.skipIf(!haveMosquitto)('watchlist at the lane, lists from central over 
     expect(out.at(-1)).toMatch(/signed national v2 \(delta: 1 added or changed, 1 removed\)/);
     await cli('publish', join(dir, 'v2-delta.json'), '--mqtt-url', broker.url);
     await waitFor('v2 applied', () => watchlistDevice()?.info?.['version.national'] === 2);
-    await cli('publish', join(dir, 'v1.json'), '--mqtt-url', broker.url);
+    // The retained v1 snapshot that v2 was built on is known, not refused; a v1 signed again is stale.
+    await cli(
+      'sign',
+      join(dir, 'list.csv'),
+      '--list',
+      'national',
+      '--version',
+      '1',
+      '--key',
+      join(dir, 'keys', 'central-1.key'),
+      '--key-id',
+      'central-1',
+      '--out',
+      join(dir, 'v1-again.json'),
+    );
+    await cli('publish', join(dir, 'v1-again.json'), '--mqtt-url', broker.url);
     await waitFor('the stale refusal', () => String(watchlistDevice()?.info?.lastRefusal ?? '').startsWith('stale'));
     expect(watchlistDevice()?.info).toMatchObject({ 'version.national': 2, refused: 2 });
     await post('lane-1', { plate: 'N-EW 5' });

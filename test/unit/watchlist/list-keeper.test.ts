@@ -66,6 +66,22 @@ describe('ListKeeper', () => {
     expect(keeper().held()[0]!.version).toBe(1);
   });
 
+  it('knows a message it applied when it comes again (retained, at every reconnection), also after a restart', async () => {
+    const k = keeper();
+    const s1 = v1();
+    const d2 = signed(delta('national', 2, 1, [entry({ id: 'e2', plate: 'CD456' })]), central);
+    k.receive(s1);
+    k.receive(d2);
+    // Not 'stale': the very message that built the version held.
+    expect(k.receive(s1)).toEqual({ outcome: 'already-held', listId: 'national', version: 2 });
+    expect(k.receive(d2)).toEqual({ outcome: 'already-held', listId: 'national', version: 2 });
+    expect(k.receive(v1())).toMatchObject({ outcome: 'refused', reason: 'stale' }); // another v1
+    await k.flushed();
+    const again = keeper();
+    expect(again.receive(s1)).toEqual({ outcome: 'already-held', listId: 'national', version: 2 });
+    expect(again.receive(d2)).toEqual({ outcome: 'already-held', listId: 'national', version: 2 });
+  });
+
   it('refuses an unsigned list', () => {
     const k = keeper();
     const env = JSON.parse(v1().toString());
