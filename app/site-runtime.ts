@@ -38,12 +38,12 @@ export class SiteRuntime {
   readonly http: RuntimeHttpServer;
   readonly metrics = new RuntimeMetrics();
   readonly #host: ServiceHost;
-  readonly #o: SiteRuntimeOptions;
+  readonly #options: SiteRuntimeOptions;
   readonly #dataDir: string;
   #built = false;
 
   constructor(opts: SiteRuntimeOptions) {
-    this.#o = opts;
+    this.#options = opts;
     this.#dataDir = resolve(opts.config.dataDir);
     this.http = new RuntimeHttpServer({ host: opts.config.http.host, port: opts.config.http.port, log: opts.log.child({ part: 'http' }) });
     this.#host = new ServiceHost(opts.log, { stopTimeoutMs: Math.max(100, Math.floor(opts.config.shutdownTimeoutMs / 3)) });
@@ -71,9 +71,9 @@ export class SiteRuntime {
 
   async #build(): Promise<void> {
     this.#built = true;
-    const { config, log } = this.#o;
+    const { config, log } = this.#options;
     mkdirSync(this.#dataDir, { recursive: true });
-    const announce = this.#o.announce ?? ((line: string) => process.stdout.write(`${line}\n`));
+    const announce = this.#options.announce ?? ((line: string) => process.stdout.write(`${line}\n`));
 
     const laneServices = [];
     const deviceServices = [];
@@ -109,8 +109,8 @@ export class SiteRuntime {
       dataDir: this.#dataDir,
       http: this.http,
       metrics: this.metrics,
-      version: this.#o.version,
-      demo: this.#o.demo ?? false,
+      version: this.#options.version,
+      demo: this.#options.demo ?? false,
       announce,
     };
     this.#routes();
@@ -121,7 +121,7 @@ export class SiteRuntime {
     this.http.route('/healthz', 'runtime', (_req, res) => {
       const lanes = this.lanes.map((l) => l.health.snapshot());
       const ok = lanes.every((l) => l.overall === 'ok');
-      sendJson(res, ok ? 200 : 503, { status: ok ? 'ok' : 'degraded', version: this.#o.version, lanes });
+      sendJson(res, ok ? 200 : 503, { status: ok ? 'ok' : 'degraded', version: this.#options.version, lanes });
       return true;
     });
     this.http.route('/metrics', 'runtime', async (_req, res) => {

@@ -106,7 +106,7 @@ export class ScanAnalysis implements StreamingAnalysis {
     const m = this.#ctx.manifest;
     const dual = img.low !== undefined;
     const c = this.#canvas;
-    if (img.height !== c.o.channels || img.pixelMm !== c.o.inMm || dual !== c.o.dual || img.width < c.lines) {
+    if (img.height !== c.options.channels || img.pixelMm !== c.options.inMm || dual !== c.options.dual || img.width < c.lines) {
       // The image is not what the scan announced: analyse it afresh.
       this.#tiles.clear();
       this.#canvas = this.#newCanvas(img.height, img.pixelMm, dual);

@@ -35,7 +35,7 @@ export interface LoadedModel {
  * 'unavailable' with the reason, which onStatus listeners (the lane) publish.
  */
 export class OnnxDetector implements Detector {
-  readonly #o: OnnxDetectorOptions;
+  readonly #options: OnnxDetectorOptions;
   #status: DetectorStatus;
   #model: LoadedModel | null = null;
   #lut: Float32Array | null = null;
@@ -45,7 +45,7 @@ export class OnnxDetector implements Detector {
   #closed = false;
 
   constructor(o: OnnxDetectorOptions) {
-    this.#o = o;
+    this.#options = o;
     this.#status = { state: 'unavailable', reason: `model ${o.path} is not loaded yet` };
   }
 
@@ -79,7 +79,7 @@ export class OnnxDetector implements Detector {
   /** Loads (or reloads) the model folder. Resolves to the new status. */
   async load(): Promise<DetectorStatus> {
     try {
-      const { files, runner } = await OnnxTileRunner.load(this.#o.path, { threads: this.#o.threads, warmup: this.#o.warmup });
+      const { files, runner } = await OnnxTileRunner.load(this.#options.path, { threads: this.#options.threads, warmup: this.#options.warmup });
       const old = this.#model;
       this.#setModel({ manifest: files.manifest, identity: files.identity, runner });
       if (old) await old.runner.release().catch(() => {});
@@ -104,13 +104,13 @@ export class OnnxDetector implements Detector {
     const prev = this.#status;
     this.#status = s;
     if (prev.state === s.state && (prev.state === 'ready' || (s.state === 'unavailable' && prev.state === 'unavailable' && prev.reason === s.reason))) return;
-    if (s.state === 'ready') this.#o.log?.info({ model: s.model }, `model ${s.model.name} ${s.model.version} ready`);
-    else this.#o.log?.warn({ reason: s.reason }, `detection unavailable: ${s.reason}`);
+    if (s.state === 'ready') this.#options.log?.info({ model: s.model }, `model ${s.model.name} ${s.model.version} ready`);
+    else this.#options.log?.warn({ reason: s.reason }, `detection unavailable: ${s.reason}`);
     for (const l of this.#listeners) l(s);
   }
 
   #scheduleRetry(): void {
-    const ms = this.#o.retryMs ?? 0;
+    const ms = this.#options.retryMs ?? 0;
     if (ms <= 0 || this.#retry || this.#closed) return;
     this.#retry = setTimeout(() => {
       this.#retry = null;

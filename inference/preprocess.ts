@@ -94,7 +94,7 @@ export interface CanvasOptions {
  * floats, rows past the scan padded with open beam = 0), growing as lines arrive.
  */
 export class ModelCanvas {
-  readonly o: CanvasOptions;
+  readonly options: CanvasOptions;
   readonly modelHeight: number;
   readonly paddedHeight: number;
   readonly #rows: AxisWeights;
@@ -115,7 +115,7 @@ export class ModelCanvas {
   #colAvg: Float64Array;
 
   constructor(o: CanvasOptions, lut?: Float32Array) {
-    this.o = o;
+    this.options = o;
     this.#rows = axisWeights(o.channels, o.inMm, o.modelMm);
     this.modelHeight = this.#rows.count;
     this.paddedHeight = roundUp(this.modelHeight, o.sizeMultiple);
@@ -152,7 +152,7 @@ export class ModelCanvas {
 
   /** Appends `count` lines given line-major (as LineBatch carries them). */
   appendLineMajor(high: Uint16Array, low: Uint16Array | undefined, count: number): void {
-    const c = this.o.channels;
+    const c = this.options.channels;
     if (this.#rawLow && !low) throw new Error('a dual-energy scan sent lines without the low-energy plane');
     this.#reserveLines(this.#lines + count);
     const at = (this.#lines - this.#rawFirst) * c;
@@ -163,7 +163,7 @@ export class ModelCanvas {
 
   /** Appends lines [from, to) of a row-major image (rows = channels, columns = lines). */
   appendFromImage(high: Uint16Array, low: Uint16Array | undefined, width: number, from: number, to: number): void {
-    const c = this.o.channels;
+    const c = this.options.channels;
     const n = to - from;
     if (n <= 0) return;
     if (this.#rawLow && !low) throw new Error('a dual-energy scan image has no low-energy plane');
@@ -179,7 +179,7 @@ export class ModelCanvas {
    * ended: the last column averages the lines that exist. Returns the number of columns.
    */
   compute(final: boolean): number {
-    const { inMm, modelMm } = this.o;
+    const { inMm, modelMm } = this.options;
     const total = final ? outputCount(this.#lines, inMm, modelMm) : Infinity;
     while (this.#columns < total) {
       const j = this.#columns;
@@ -194,7 +194,7 @@ export class ModelCanvas {
   }
 
   #column(j: number, raw: Uint16Array, out: Float32Array): void {
-    const c = this.o.channels;
+    const c = this.options.channels;
     const hp = this.paddedHeight;
     const o = j * hp;
     if (this.#identity) {
@@ -230,7 +230,7 @@ export class ModelCanvas {
     }
     const idx: number[] = [];
     const w: number[] = [];
-    weightsFor(j, this.o.modelMm / this.o.inMm, this.#lines, idx, w);
+    weightsFor(j, this.options.modelMm / this.options.inMm, this.#lines, idx, w);
     const avg = this.#colAvg;
     avg.fill(0);
     for (let k = 0; k < idx.length; k++) {
@@ -239,7 +239,7 @@ export class ModelCanvas {
       for (let r = 0; r < c; r++) avg[r] += wk * raw[b + r];
     }
     const rows = this.#rows;
-    const ls = this.o.logScale;
+    const ls = this.options.logScale;
     for (let r = fullRows; r < rows.count; r++) {
       let v = 0;
       for (let k = rows.start[r]; k < rows.start[r + 1]; k++) v += rows.w[k] * avg[rows.idx[k]];
@@ -250,10 +250,10 @@ export class ModelCanvas {
 
   /** Frees the lines no future column needs, so a long scan does not hold all its raw lines twice. */
   #dropConsumedLines(): void {
-    const keepFrom = Math.floor((this.#columns * this.o.modelMm) / this.o.inMm + EPS);
+    const keepFrom = Math.floor((this.#columns * this.options.modelMm) / this.options.inMm + EPS);
     const drop = Math.min(keepFrom, this.#lines) - this.#rawFirst;
     if (drop < 1024) return;
-    const c = this.o.channels;
+    const c = this.options.channels;
     const held = (this.#lines - this.#rawFirst - drop) * c;
     this.#rawHigh.copyWithin(0, drop * c, drop * c + held);
     this.#rawLow?.copyWithin(0, drop * c, drop * c + held);
@@ -261,7 +261,7 @@ export class ModelCanvas {
   }
 
   #reserveLines(n: number): void {
-    const c = this.o.channels;
+    const c = this.options.channels;
     n -= this.#rawFirst;
     if (n * c <= this.#rawHigh.length) return;
     const cap = Math.max(n, this.#rawHigh.length / c * 2) * c;

@@ -52,7 +52,7 @@ const HIT_HOLD_MS = 30_000;
  */
 export class LanePipeline implements Service {
   readonly name: string;
-  readonly #o: LanePipelineOptions;
+  readonly #options: LanePipelineOptions;
   /** Scans begun and not yet decided or aborted, by scan id. */
   readonly #inHand = new Map<string, ScanInHand>();
   /** The scan whose lines are arriving now. */
@@ -67,7 +67,7 @@ export class LanePipeline implements Service {
   #heldHits: { hit: WatchlistHit; scanId: string | null; at: number }[] = [];
 
   constructor(opts: LanePipelineOptions) {
-    this.#o = opts;
+    this.#options = opts;
     this.name = `lane-pipeline:${opts.laneId}`;
   }
 
@@ -81,7 +81,7 @@ export class LanePipeline implements Service {
   }
 
   async start(): Promise<void> {
-    const { bus } = this.#o;
+    const { bus } = this.#options;
     const owner = this.name;
     this.#unsubscribe = [
       bus.on('scan.begin', owner, (m) => this.#begin(m)),
@@ -104,9 +104,9 @@ export class LanePipeline implements Service {
       bus.on('alert.raised', owner, (a) => {
         if (a.kind === 'watchlist' && a.watchlist) this.#watchlistHit(a.scanId, a.watchlist);
       }),
-      this.#o.detector.onStatus((s) => this.#publishModelStatus(s.state === 'ready' ? undefined : s.reason)),
+      this.#options.detector.onStatus((s) => this.#publishModelStatus(s.state === 'ready' ? undefined : s.reason)),
     ];
-    this.#publishModelStatus(this.#o.detector.status.state === 'ready' ? undefined : this.#o.detector.status.reason);
+    this.#publishModelStatus(this.#options.detector.status.state === 'ready' ? undefined : this.#options.detector.status.reason);
   }
 
   /** Waits for scans being decided, so that their results reach the outbox before it closes. */
@@ -119,7 +119,7 @@ export class LanePipeline implements Service {
 
   #track(p: Promise<void>): void {
     this.#pending.add(p);
-    p.catch((err: unknown) => this.#o.log.error({ err }, `lane ${this.#o.laneId}: deciding a scan failed: ${(err as Error).message}`))
+    p.catch((err: unknown) => this.#options.log.error({ err }, `lane ${this.#options.laneId}: deciding a scan failed: ${(err as Error).message}`))
       .finally(() => this.#pending.delete(p));
   }
 
@@ -143,8 +143,8 @@ export class LanePipeline implements Service {
   }
 
   #publishModelStatus(reason: string | undefined): void {
-    const st = this.#o.detector.status;
-    this.#o.bus.emit(
+    const st = this.#options.detector.status;
+    this.#options.bus.emit(
       'device.status',
       reason === undefined && st.state === 'ready'
         ? deviceStatus('model', 'ok', `${st.model.name} ${st.model.version}`)
@@ -157,13 +157,13 @@ export class LanePipeline implements Service {
     if (open && open.session.state === 'scanning') {
       // A new scan while one is still receiving lines means the scanner lost the previous one's end.
       const prevId = open.session.scanId!;
-      this.#o.log.warn({ scanId: prevId, next: meta.scanId }, `scan ${prevId} still open when ${meta.scanId} began; aborting it`);
-      this.#track(this.#aborted({ scanId: prevId, laneId: this.#o.laneId, reason: 'link-lost', detail: `superseded by scan ${meta.scanId} before its end`, at: new Date().toISOString() }));
+      this.#options.log.warn({ scanId: prevId, next: meta.scanId }, `scan ${prevId} still open when ${meta.scanId} began; aborting it`);
+      this.#track(this.#aborted({ scanId: prevId, laneId: this.#options.laneId, reason: 'link-lost', detail: `superseded by scan ${meta.scanId} before its end`, at: new Date().toISOString() }));
     }
     const session = new ScanSession();
     session.begin(meta);
     const scan: ScanInHand = { session, analysis: null, analysisError: null, vehicle: { ...(meta.vehicle ?? {}) }, watchlist: this.#takeHeld((h) => h.scanId === meta.scanId) };
-    const det = this.#o.detector;
+    const det = this.#options.detector;
     if (det.status.state === 'ready') {
       try {
         scan.analysis = det.begin(meta);
@@ -179,7 +179,7 @@ export class LanePipeline implements Service {
   async #end(completed: CompletedScan): Promise<void> {
     const scan = this.#inHand.get(completed.meta.scanId);
     if (scan?.session.state !== 'scanning') {
-      this.#o.log.warn({ scanId: completed.meta.scanId, state: scan?.session.state ?? 'unknown' }, `scan-end for ${completed.meta.scanId} that is not an open scan; ignored`);
+      this.#options.log.warn({ scanId: completed.meta.scanId, state: scan?.session.state ?? 'unknown' }, `scan-end for ${completed.meta.scanId} that is not an open scan; ignored`);
       return;
     }
     const s = scan.session;
@@ -189,24 +189,24 @@ export class LanePipeline implements Service {
     let detection: Detection | null = null;
     let unavailable: string | null = null;
     if (!analysis) {
-      const st = this.#o.detector.status;
+      const st = this.#options.detector.status;
       unavailable = scan.analysisError ?? (st.state === 'unavailable' ? st.reason : 'detector was not ready when the scan began');
     } else {
       try {
         detection = await analysis.finish(completed);
       } catch (err) {
         unavailable = `inference failed: ${(err as Error).message}`;
-        this.#o.log.error({ err, scanId: completed.meta.scanId }, `inference failed on scan ${completed.meta.scanId}`);
+        this.#options.log.error({ err, scanId: completed.meta.scanId }, `inference failed on scan ${completed.meta.scanId}`);
       }
     }
     // Aborted while being analysed (e.g. a late fault): the abort was reported already.
     if (s.state !== 'analysing') return;
-    const { thresholds } = this.#o;
+    const { thresholds } = this.#options;
     let verdict: Verdict = 'unavailable';
     const alert = detection ? alertThreshold(thresholds, detection) : undefined;
     if (alert && alert.value !== this.#threshold) {
       // Said when it is first known and whenever it changes (another model with another operating point).
-      this.#o.log.info({ threshold: alert.value, source: alert.source }, `lane ${this.#o.laneId} decides at alert threshold ${alert.value} (${alert.source})`);
+      this.#options.log.info({ threshold: alert.value, source: alert.source }, `lane ${this.#options.laneId} decides at alert threshold ${alert.value} (${alert.source})`);
       this.#threshold = alert.value;
     }
     if (detection && alert) verdict = detection.score >= alert.value ? 'person' : 'clear';
@@ -214,8 +214,8 @@ export class LanePipeline implements Service {
     const missing = completed.image.missing ? completed.image.missing.reduce((a, b) => a + b, 0) : 0;
     const result: ScanResult = {
       scanId: completed.meta.scanId,
-      laneId: this.#o.laneId,
-      siteId: this.#o.siteId,
+      laneId: this.#options.laneId,
+      siteId: this.#options.siteId,
       startedAt: completed.meta.startedAt,
       endedAt: completed.endedAt,
       decidedAt: new Date().toISOString(),
@@ -252,8 +252,8 @@ export class LanePipeline implements Service {
     const vehicle = scan ? { ...scan.vehicle } : { ...(a.meta?.vehicle ?? {}) };
     const result: ScanResult = {
       scanId: a.scanId,
-      laneId: this.#o.laneId,
-      siteId: this.#o.siteId,
+      laneId: this.#options.laneId,
+      siteId: this.#options.siteId,
       startedAt: meta?.startedAt ?? a.at,
       endedAt: a.at,
       decidedAt: new Date().toISOString(),
@@ -276,17 +276,17 @@ export class LanePipeline implements Service {
   }
 
   async #publish(result: ScanResult, image: ScanImage | undefined): Promise<void> {
-    if (this.#o.evidence) {
+    if (this.#options.evidence) {
       try {
-        result.evidence = await this.#o.evidence.collect(result, image);
+        result.evidence = await this.#options.evidence.collect(result, image);
       } catch (err) {
-        this.#o.log.error({ err, scanId: result.scanId }, `evidence for scan ${result.scanId} could not be stored: ${(err as Error).message}`);
+        this.#options.log.error({ err, scanId: result.scanId }, `evidence for scan ${result.scanId} could not be stored: ${(err as Error).message}`);
       }
     }
     this.#decided++;
-    this.#o.bus.emit('scan.decided', { result, image });
+    this.#options.bus.emit('scan.decided', { result, image });
     const alert = alertFor(result);
-    if (alert) this.#o.bus.emit('alert.raised', alert);
+    if (alert) this.#options.bus.emit('alert.raised', alert);
   }
 }
 

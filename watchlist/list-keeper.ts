@@ -39,7 +39,7 @@ export interface HeldList {
  * that cannot reach central matches against what it last had. A refused version changes nothing.
  */
 export class ListKeeper {
-  readonly #o: ListKeeperOptions;
+  readonly #options: ListKeeperOptions;
   readonly #lists = new Map<string, WatchlistIndex>();
   /** One delta per list that arrived before its base. */
   readonly #waiting = new Map<string, { delta: WatchlistDelta; bytes: Buffer }>();
@@ -50,7 +50,7 @@ export class ListKeeper {
   readonly #digests = new Map<string, Set<string>>();
 
   constructor(o: ListKeeperOptions) {
-    this.#o = o;
+    this.#options = o;
   }
 
   get lists(): ReadonlyMap<string, WatchlistIndex> {
@@ -76,10 +76,10 @@ export class ListKeeper {
    * line per problem (a file that no longer verifies is not used).
    */
   load(): { loaded: HeldList[]; problems: string[] } {
-    mkdirSync(this.#o.dir, { recursive: true });
+    mkdirSync(this.#options.dir, { recursive: true });
     const problems: string[] = [];
-    for (const listId of this.#o.lists ?? listIdsIn(this.#o.dir)) {
-      const snapFile = join(this.#o.dir, `${listId}.snapshot.json`);
+    for (const listId of this.#options.lists ?? listIdsIn(this.#options.dir)) {
+      const snapFile = join(this.#options.dir, `${listId}.snapshot.json`);
       if (!existsSync(snapFile)) continue;
       const snap = this.#open(readFileSync(snapFile));
       if (!snap.ok) {
@@ -94,7 +94,7 @@ export class ListKeeper {
       }
       const index = WatchlistIndex.fromSnapshot(snap.version);
       const digests = new Set([digest(readFileSync(snapFile))]);
-      const deltaFile = join(this.#o.dir, `${listId}.deltas.jsonl`);
+      const deltaFile = join(this.#options.dir, `${listId}.deltas.jsonl`);
       if (existsSync(deltaFile)) {
         const lines = readFileSync(deltaFile, 'utf8')
           .split('\n')
@@ -127,18 +127,18 @@ export class ListKeeper {
     const t0 = performance.now();
     // The retained messages come again at every reconnection: one already applied is known by its
     // digest, without verifying and parsing it again (a million-entry snapshot takes seconds).
-    const sum = bytes.length <= this.#o.maxBytes ? digest(bytes) : '';
+    const sum = bytes.length <= this.#options.maxBytes ? digest(bytes) : '';
     for (const [listId, sums] of this.#digests) {
       if (sums.has(sum)) return { outcome: 'already-held', listId, version: this.#lists.get(listId)!.version };
     }
     const opened = this.#open(bytes);
     if (!opened.ok) return { outcome: 'refused', ...opened.refusal };
     const v = opened.version;
-    if (this.#o.lists && !this.#o.lists.includes(v.listId)) {
+    if (this.#options.lists && !this.#options.lists.includes(v.listId)) {
       return {
         outcome: 'refused',
         reason: 'malformed',
-        detail: `list ${v.listId} is not one this lane takes (watchlist.lists: ${this.#o.lists.join(', ')})`,
+        detail: `list ${v.listId} is not one this lane takes (watchlist.lists: ${this.#options.lists.join(', ')})`,
         listId: v.listId,
         version: v.version,
       };
@@ -194,7 +194,7 @@ export class ListKeeper {
     index.apply(d);
     this.#digests.get(d.listId)?.add(digest(bytes));
     this.#write(() =>
-      appendFile(join(this.#o.dir, `${d.listId}.deltas.jsonl`), `${bytes.toString('utf8').replace(/\n/g, '')}\n`),
+      appendFile(join(this.#options.dir, `${d.listId}.deltas.jsonl`), `${bytes.toString('utf8').replace(/\n/g, '')}\n`),
     );
   }
 
@@ -212,16 +212,16 @@ export class ListKeeper {
   #open(
     bytes: Buffer,
   ): { ok: true; version: WatchlistVersion } | { ok: false; refusal: { reason: RefusalReason; detail: string } } {
-    if (bytes.length > this.#o.maxBytes) {
+    if (bytes.length > this.#options.maxBytes) {
       return {
         ok: false,
         refusal: {
           reason: 'oversized',
-          detail: `${bytes.length} bytes, more than watchlist.maxBytes (${this.#o.maxBytes}); not read`,
+          detail: `${bytes.length} bytes, more than watchlist.maxBytes (${this.#options.maxBytes}); not read`,
         },
       };
     }
-    const env = openEnvelope(bytes, this.#o.keys);
+    const env = openEnvelope(bytes, this.#options.keys);
     if (!env.ok) return { ok: false, refusal: { reason: env.reason, detail: env.detail } };
     const parsed = parseWatchlistVersion(env.body);
     if (!parsed.ok)
@@ -233,11 +233,11 @@ export class ListKeeper {
   }
 
   async #saveSnapshot(listId: string, bytes: Buffer): Promise<void> {
-    const file = join(this.#o.dir, `${listId}.snapshot.json`);
+    const file = join(this.#options.dir, `${listId}.snapshot.json`);
     await writeFile(`${file}.tmp`, bytes);
     await rename(`${file}.tmp`, file);
     // The deltas on disk were on the previous snapshot.
-    await writeFile(join(this.#o.dir, `${listId}.deltas.jsonl`), '');
+    await writeFile(join(this.#options.dir, `${listId}.deltas.jsonl`), '');
   }
 
   #write(step: () => Promise<void>): void {

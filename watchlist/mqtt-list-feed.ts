@@ -21,15 +21,15 @@ export interface MqttListFeedOptions {
  * sends the latest snapshot and delta of each list, so a lane that was away catches up at once.
  */
 export class MqttListFeed implements ListFeed {
-  readonly #o: MqttListFeedOptions;
+  readonly #options: MqttListFeedOptions;
   #client: MqttClient | null = null;
 
   constructor(o: MqttListFeedOptions) {
-    this.#o = o;
+    this.#options = o;
   }
 
   async start(h: Parameters<ListFeed['start']>[0]): Promise<void> {
-    const o = this.#o;
+    const o = this.#options;
     const where = new URL(o.url).host;
     const opts: IClientOptions = {
       clientId: o.clientId,

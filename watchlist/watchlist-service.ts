@@ -56,7 +56,7 @@ interface LaneRead {
  */
 export class WatchlistService implements Service {
   readonly name = 'watchlist';
-  readonly #o: WatchlistServiceOptions;
+  readonly #options: WatchlistServiceOptions;
   readonly #off: (() => void)[] = [];
   /** Per lane: the scan whose vehicle is in the lane now. */
   readonly #openScan = new Map<string, string | null>();
@@ -68,7 +68,7 @@ export class WatchlistService implements Service {
   #hits = 0;
 
   constructor(o: WatchlistServiceOptions) {
-    this.#o = o;
+    this.#options = o;
   }
 
   get hits(): number {
@@ -76,7 +76,7 @@ export class WatchlistService implements Service {
   }
 
   async start(): Promise<void> {
-    const { keeper, log } = this.#o;
+    const { keeper, log } = this.#options;
     const { loaded, problems } = keeper.load();
     for (const p of problems) log.error(`watchlist: last good version on disk refused: ${p}`);
     if (loaded.length)
@@ -84,11 +84,11 @@ export class WatchlistService implements Service {
         { lists: loaded },
         `watchlist: holding ${loaded.map((l) => `${l.listId} v${l.version} (${l.entries} entries)`).join(', ')} from disk`,
       );
-    for (const lane of this.#o.lanes) this.#watch(lane);
+    for (const lane of this.#options.lanes) this.#watch(lane);
     this.#status();
-    if (this.#o.feed) {
+    if (this.#options.feed) {
       this.#feedState = 'connecting to central command';
-      await this.#o.feed.start({
+      await this.#options.feed.start({
         message: (topic, bytes) => this.#receive(topic, bytes),
         state: (connected, detail) => {
           this.#feedState = connected ? detail : `${detail}; matching against the lists held`;
@@ -100,15 +100,15 @@ export class WatchlistService implements Service {
 
   async stop(): Promise<void> {
     for (const off of this.#off.splice(0)) off();
-    await this.#o.feed?.stop();
-    await this.#o.keeper.flushed();
+    await this.#options.feed?.stop();
+    await this.#options.keeper.flushed();
   }
 
   /** Takes one list message (the feed's, or a file's); reports refusals. */
   #receive(topic: string, bytes: Buffer): ReceiveOutcome | null {
     if (bytes.length === 0) return null; // a retained delta cleared when central published a snapshot
-    const r = this.#o.keeper.receive(bytes);
-    const { log } = this.#o;
+    const r = this.#options.keeper.receive(bytes);
+    const { log } = this.#options;
     switch (r.outcome) {
       case 'applied':
         log.info(
@@ -176,12 +176,12 @@ export class WatchlistService implements Service {
   }
 
   #check(lane: WatchlistLane, read: LaneRead): void {
-    const now = this.#o.now?.() ?? Date.now();
-    for (const index of this.#o.keeper.lists.values()) {
+    const now = this.#options.now?.() ?? Date.now();
+    for (const index of this.#options.keeper.lists.values()) {
       for (const m of index.lookup(read.query, now)) {
         const key = `${lane.laneId}|${index.listId}|${m.entry.id}|${normaliseRead(read.query.value)}`;
         const last = this.#recent.get(key);
-        if (last !== undefined && now - last < this.#o.repeatMs) continue; // the same vehicle's read again
+        if (last !== undefined && now - last < this.#options.repeatMs) continue; // the same vehicle's read again
         this.#recent.delete(key);
         this.#recent.set(key, now);
         if (this.#recent.size > MAX_RECENT) this.#recent.delete(this.#recent.keys().next().value!);
@@ -230,7 +230,7 @@ export class WatchlistService implements Service {
       alertId: randomUUID(),
       scanId: this.#openScan.get(lane.laneId) ?? null,
       laneId: lane.laneId,
-      siteId: this.#o.siteId,
+      siteId: this.#options.siteId,
       raisedAt: new Date().toISOString(),
       kind: 'watchlist',
       severity: severityOf(hit.entry.priority),
@@ -241,7 +241,7 @@ export class WatchlistService implements Service {
       watchlist: hit,
     };
     if (hit.entry.covert) {
-      this.#o.log.info(
+      this.#options.log.info(
         { alertId: alert.alertId, listId: hit.listId },
         'watchlist: covert hit sent to central command only',
       );
@@ -252,7 +252,7 @@ export class WatchlistService implements Service {
   }
 
   #status(): void {
-    const held = this.#o.keeper.held();
+    const held = this.#options.keeper.held();
     const info: Record<string, string | number | boolean | null> = {
       refused: this.#refused,
       lastRefusal: this.#lastRefusal,
@@ -262,11 +262,11 @@ export class WatchlistService implements Service {
       info[`version.${l.listId}`] = l.version;
       info[`entries.${l.listId}`] = l.entries;
     }
-    const writeError = this.#o.keeper.writeError;
+    const writeError = this.#options.keeper.writeError;
     const lists = held.map((l) => `${l.listId} v${l.version} (${l.entries} entries)`).join(', ');
     const detail = `${held.length ? lists : 'no list held: reads are not checked'}; ${this.#feedState}${writeError ? `; cannot keep the last good version on disk: ${writeError.message}` : ''}${this.#lastRefusal ? `; last refused: ${this.#lastRefusal}` : ''}`;
     const state = held.length === 0 || writeError ? 'degraded' : 'ok';
-    for (const lane of this.#o.lanes) lane.bus.emit('device.status', deviceStatus(DEVICE, state, detail, info));
+    for (const lane of this.#options.lanes) lane.bus.emit('device.status', deviceStatus(DEVICE, state, detail, info));
   }
 }
 

@@ -52,11 +52,11 @@ export interface ConsoleApiOptions {
  * without); every POST needs the CSRF header and a JSON body; every action is audited.
  */
 export class ConsoleApi {
-  readonly #o: ConsoleApiOptions;
+  readonly #options: ConsoleApiOptions;
   readonly #throttle: LoginThrottle;
 
   constructor(opts: ConsoleApiOptions) {
-    this.#o = opts;
+    this.#options = opts;
     this.#throttle = opts.throttle ?? new LoginThrottle();
   }
 
@@ -66,12 +66,12 @@ export class ConsoleApi {
    */
   sessionOf(req: IncomingMessage): Session | null {
     const token = readCookie(req.headers.cookie, SESSION_COOKIE);
-    const session = this.#o.sessions.get(token);
+    const session = this.#options.sessions.get(token);
     if (!session) return null;
-    const valid = sessionAccount(this.#o.users, session);
+    const valid = sessionAccount(this.#options.users, session);
     if ('ended' in valid) {
-      this.#o.sessions.delete(token);
-      this.#o.stream.closeSession(session.id);
+      this.#options.sessions.delete(token);
+      this.#options.stream.closeSession(session.id);
       return null;
     }
     session.role = valid.account.role;
@@ -97,46 +97,46 @@ export class ConsoleApi {
     if (path === '/api/login' && method === 'POST') return this.#login(req, res, ip);
 
     const token = readCookie(req.headers.cookie, SESSION_COOKIE);
-    const session = this.#o.sessions.get(token);
+    const session = this.#options.sessions.get(token);
     if (!session) throw new ApiError(401, token ? 'session expired: log in again' : 'not logged in: POST /api/login with {"user", "password"} first');
     // An account removed from the users file, or whose password changed, loses its sessions; a
     // changed role applies at once.
-    const valid = sessionAccount(this.#o.users, session);
+    const valid = sessionAccount(this.#options.users, session);
     if ('ended' in valid) {
-      this.#o.sessions.delete(token);
-      this.#o.stream.closeSession(session.id);
+      this.#options.sessions.delete(token);
+      this.#options.stream.closeSession(session.id);
       throw new ApiError(401, valid.ended);
     }
     session.role = valid.account.role;
     const audit = (action: string, target: string | null, detail?: Record<string, unknown>, ok = true) => {
-      this.#o.store.audit({ user: session.user, role: session.role, action, target, ok, ip, ...(detail ? { detail } : {}) });
-      this.#o.log.info({ audit: action, user: session.user, role: session.role, target, ok, ...(detail ? { detail } : {}) }, `console: ${session.user} ${action}${target ? ` ${target}` : ''}`);
+      this.#options.store.audit({ user: session.user, role: session.role, action, target, ok, ip, ...(detail ? { detail } : {}) });
+      this.#options.log.info({ audit: action, user: session.user, role: session.role, target, ok, ...(detail ? { detail } : {}) }, `console: ${session.user} ${action}${target ? ` ${target}` : ''}`);
     };
 
     if (path === '/api/logout' && method === 'POST') {
-      this.#o.sessions.delete(token);
-      this.#o.stream.closeSession(session.id);
+      this.#options.sessions.delete(token);
+      this.#options.stream.closeSession(session.id);
       audit('logout', null);
       res.setHeader('set-cookie', clearedSessionCookie());
       return sendJson(res, 200, { ok: true });
     }
     if (path === '/api/session' && method === 'GET') return sendJson(res, 200, sessionInfo(session));
     if (path === '/api/events' && method === 'GET') {
-      this.#o.stream.open(req, res, session, this.#o.actions.hello(session));
+      this.#options.stream.open(req, res, session, this.#options.actions.hello(session));
       return;
     }
-    if (path === '/api/lanes' && method === 'GET') return sendJson(res, 200, this.#o.actions.lanes());
+    if (path === '/api/lanes' && method === 'GET') return sendJson(res, 200, this.#options.actions.lanes());
 
     if (path === '/api/scans' && method === 'GET') {
       const q = scanQuery(url.searchParams);
       audit('search-scans', null, { ...q });
-      return sendJson(res, 200, { scans: this.#o.store.listScans(q) });
+      return sendJson(res, 200, { scans: this.#options.store.listScans(q) });
     }
     const scanImage = /^\/api\/scans\/([^/]+)\/([^/]+)\/image\/([a-z]+)\.png$/.exec(path);
     if (scanImage && method === 'GET') {
       const [laneId, scanId, view] = [decodeURIComponent(scanImage[1]!), decodeURIComponent(scanImage[2]!), scanImage[3]! as ScanView];
       if (!VIEWS.includes(view)) throw new ApiError(404, `no view "${view}": use ${VIEWS.join(', ')}`);
-      const png = await this.#o.images.read(laneId, scanId, view);
+      const png = await this.#options.images.read(laneId, scanId, view);
       if (!png) throw new ApiError(404, `no ${view} picture of scan ${scanId} on lane ${laneId}: it was not received whole, has no such energy, or is older than the kept pictures`);
       res.writeHead(200, { 'content-type': 'image/png', 'cache-control': 'private, max-age=3600', 'content-length': png.length });
       res.end(png);
@@ -145,30 +145,30 @@ export class ConsoleApi {
     const scanDetail = /^\/api\/scans\/([^/]+)\/([^/]+)$/.exec(path);
     if (scanDetail && method === 'GET') {
       const [laneId, scanId] = [decodeURIComponent(scanDetail[1]!), decodeURIComponent(scanDetail[2]!)];
-      const result = this.#o.store.getScan(scanId, laneId);
+      const result = this.#options.store.getScan(scanId, laneId);
       if (!result) throw new ApiError(404, `no scan ${scanId} on lane ${laneId} in the history`);
       audit('view-scan', `${laneId}/${scanId}`);
-      return sendJson(res, 200, { result, views: await this.#o.images.views(laneId, scanId), alert: this.#o.store.alertForScan(laneId, scanId) });
+      return sendJson(res, 200, { result, views: await this.#options.images.views(laneId, scanId), alert: this.#options.store.alertForScan(laneId, scanId) });
     }
 
     const testAlert = /^\/api\/lanes\/([^/]+)\/test-alert$/.exec(path);
     if (testAlert && method === 'POST') {
       const laneId = decodeURIComponent(testAlert[1]!);
-      const rec = this.#o.actions.testAlert(laneId, session);
+      const rec = this.#options.actions.testAlert(laneId, session);
       audit('test-alert', rec.alert.alertId, { laneId });
       return sendJson(res, 200, rec);
     }
 
     if (path === '/api/alerts' && method === 'GET') {
       const open = url.searchParams.get('open') === '1';
-      return sendJson(res, 200, { alerts: this.#o.store.listAlerts({ openOnly: open, limit: intParam(url.searchParams, 'limit', 50) }) });
+      return sendJson(res, 200, { alerts: this.#options.store.listAlerts({ openOnly: open, limit: intParam(url.searchParams, 'limit', 50) }) });
     }
     const alertAction = /^\/api\/alerts\/([^/]+)\/(ack|disposition)$/.exec(path);
     if (alertAction && method === 'POST') {
       const alertId = decodeURIComponent(alertAction[1]!);
       if (alertAction[2] === 'ack') {
         try {
-          const rec = this.#o.actions.acknowledge(alertId, session);
+          const rec = this.#options.actions.acknowledge(alertId, session);
           audit('acknowledge-alert', alertId);
           return sendJson(res, 200, rec);
         } catch (err) {
@@ -183,7 +183,7 @@ export class ConsoleApi {
         if (!DISPOSITIONS.includes(disposition as Disposition)) throw new ApiError(400, `disposition must be one of ${DISPOSITIONS.join(', ')}, got ${JSON.stringify(body.disposition ?? null)}`);
         if (body.note !== undefined && (typeof body.note !== 'string' || body.note.length > 2000)) throw new ApiError(400, 'note must be a string of at most 2000 characters');
         const note = typeof body.note === 'string' && body.note.trim() ? body.note.trim() : undefined;
-        const rec = this.#o.actions.dispose(alertId, session, disposition as Disposition, note);
+        const rec = this.#options.actions.dispose(alertId, session, disposition as Disposition, note);
         audit('disposition-alert', alertId, { disposition, ...(note ? { note } : {}) });
         return sendJson(res, 200, rec);
       } catch (err) {
@@ -196,11 +196,11 @@ export class ConsoleApi {
       requireRole(session, 'supervisor', 'the audit log');
       const user = url.searchParams.get('user') ?? undefined;
       const action = url.searchParams.get('action') ?? undefined;
-      return sendJson(res, 200, { entries: this.#o.store.listAudit({ limit: intParam(url.searchParams, 'limit', 200), ...(user ? { user } : {}), ...(action ? { action } : {}) }) });
+      return sendJson(res, 200, { entries: this.#options.store.listAudit({ limit: intParam(url.searchParams, 'limit', 200), ...(user ? { user } : {}), ...(action ? { action } : {}) }) });
     }
     if (path === '/api/users' && method === 'GET') {
       requireRole(session, 'supervisor', 'the list of users');
-      return sendJson(res, 200, { users: this.#o.users.list() });
+      return sendJson(res, 200, { users: this.#options.users.list() });
     }
     throw new ApiError(404, `no API ${method} ${path}`);
   }
@@ -213,31 +213,31 @@ export class ConsoleApi {
     const name = body.user.slice(0, 64);
     const wait = this.#throttle.blockedFor(name, ip);
     if (wait > 0) {
-      this.#o.store.audit({ user: name, action: 'login', ok: false, ip, detail: { reason: 'too many failed log-ins' } });
-      this.#o.log.warn({ audit: 'login', user: name, ok: false, ip }, `console: log-in as ${name} from ${ip} refused: too many failed attempts`);
+      this.#options.store.audit({ user: name, action: 'login', ok: false, ip, detail: { reason: 'too many failed log-ins' } });
+      this.#options.log.warn({ audit: 'login', user: name, ok: false, ip }, `console: log-in as ${name} from ${ip} refused: too many failed attempts`);
       res.setHeader('retry-after', String(Math.ceil(wait / 1000)));
       throw new ApiError(429, `too many failed log-ins as ${name}: wait ${Math.ceil(wait / 1000)} s and try again`);
     }
     let user: Awaited<ReturnType<UserDirectory['authenticate']>>;
     try {
-      user = await this.#o.users.authenticate(body.user, body.password);
+      user = await this.#options.users.authenticate(body.user, body.password);
     } catch (err) {
-      this.#o.log.error({ err }, `console log-in: the users file cannot be read: ${(err as Error).message}`);
+      this.#options.log.error({ err }, `console log-in: the users file cannot be read: ${(err as Error).message}`);
       throw new ApiError(500, `log-in is not possible: ${(err as Error).message}`);
     }
     if (!user) {
       this.#throttle.failed(name, ip);
-      this.#o.store.audit({ user: name, action: 'login', ok: false, ip, detail: { reason: 'wrong user name or password' } });
-      this.#o.log.warn({ audit: 'login', user: name, ok: false, ip }, `console: failed log-in as ${name} from ${ip}`);
+      this.#options.store.audit({ user: name, action: 'login', ok: false, ip, detail: { reason: 'wrong user name or password' } });
+      this.#options.log.warn({ audit: 'login', user: name, ok: false, ip }, `console: failed log-in as ${name} from ${ip}`);
       throw new ApiError(401, 'wrong user name or password');
     }
     this.#throttle.succeeded(name, ip);
-    const { token, session } = this.#o.sessions.create(user.name, user.role, user.credential);
-    this.#o.store.audit({ user: user.name, role: user.role, action: 'login', ok: true, ip });
-    this.#o.log.info({ audit: 'login', user: user.name, role: user.role, ip }, `console: ${user.name} (${user.role}) logged in from ${ip}`);
+    const { token, session } = this.#options.sessions.create(user.name, user.role, user.credential);
+    this.#options.store.audit({ user: user.name, role: user.role, action: 'login', ok: true, ip });
+    this.#options.log.info({ audit: 'login', user: user.name, role: user.role, ip }, `console: ${user.name} (${user.role}) logged in from ${ip}`);
     // Behind an HTTPS reverse proxy the cookie is marked Secure, so it never travels in clear.
-    const secure = this.#o.secureCookie || req.headers['x-forwarded-proto'] === 'https';
-    res.setHeader('set-cookie', sessionCookie(token, Math.floor(this.#o.sessions.ttlMs / 1000), secure));
+    const secure = this.#options.secureCookie || req.headers['x-forwarded-proto'] === 'https';
+    res.setHeader('set-cookie', sessionCookie(token, Math.floor(this.#options.sessions.ttlMs / 1000), secure));
     sendJson(res, 200, sessionInfo(session));
   }
 

@@ -5,26 +5,26 @@
  */
 export class LoginThrottle {
   readonly #failures = new Map<string, { count: number; firstAt: number; lockedUntil: number }>();
-  readonly #o: { maxFailures: number; windowMs: number; lockMs: number; now: () => number };
+  readonly #options: { maxFailures: number; windowMs: number; lockMs: number; now: () => number };
 
   constructor(opts: Partial<{ maxFailures: number; windowMs: number; lockMs: number; now: () => number }> = {}) {
-    this.#o = { maxFailures: opts.maxFailures ?? 5, windowMs: opts.windowMs ?? 10 * 60_000, lockMs: opts.lockMs ?? 60_000, now: opts.now ?? (() => Date.now()) };
+    this.#options = { maxFailures: opts.maxFailures ?? 5, windowMs: opts.windowMs ?? 10 * 60_000, lockMs: opts.lockMs ?? 60_000, now: opts.now ?? (() => Date.now()) };
   }
 
   /** Milliseconds until this pair may try again, or 0. */
   blockedFor(user: string, ip: string | null): number {
     const f = this.#failures.get(key(user, ip));
-    return f ? Math.max(0, f.lockedUntil - this.#o.now()) : 0;
+    return f ? Math.max(0, f.lockedUntil - this.#options.now()) : 0;
   }
 
   failed(user: string, ip: string | null): void {
-    const now = this.#o.now();
+    const now = this.#options.now();
     const k = key(user, ip);
     let f = this.#failures.get(k);
-    if (!f || now - f.firstAt > this.#o.windowMs) f = { count: 0, firstAt: now, lockedUntil: 0 };
+    if (!f || now - f.firstAt > this.#options.windowMs) f = { count: 0, firstAt: now, lockedUntil: 0 };
     f.count++;
-    if (f.count >= this.#o.maxFailures) {
-      f.lockedUntil = now + this.#o.lockMs;
+    if (f.count >= this.#options.maxFailures) {
+      f.lockedUntil = now + this.#options.lockMs;
       f.count = 0;
       f.firstAt = now;
     }
@@ -37,7 +37,7 @@ export class LoginThrottle {
   }
 
   #sweep(now: number): void {
-    for (const [k, f] of this.#failures) if (now - f.firstAt > this.#o.windowMs && f.lockedUntil <= now) this.#failures.delete(k);
+    for (const [k, f] of this.#failures) if (now - f.firstAt > this.#options.windowMs && f.lockedUntil <= now) this.#failures.delete(k);
   }
 }
 

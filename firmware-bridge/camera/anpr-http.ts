@@ -79,7 +79,7 @@ export interface AnprReceiverOptions {
 export class AnprReceiver implements Service {
   readonly name: string;
   readonly path: string;
-  readonly #o: AnprReceiverOptions;
+  readonly #options: AnprReceiverOptions;
   #running = false;
   #openScan: string | null = null;
   #held: { read: LaneEvents['vehicle.plate']; received: number } | null = null;
@@ -87,24 +87,24 @@ export class AnprReceiver implements Service {
   #routed = false;
 
   constructor(o: AnprReceiverOptions) {
-    this.#o = o;
+    this.#options = o;
     this.name = `anpr:${o.laneId}`;
     this.path = `/api/anpr/${o.laneId}`;
   }
 
   async start(): Promise<void> {
     this.#running = true;
-    if (this.#o.token === null) {
-      this.#o.log.warn(`lane ${this.#o.laneId}: no anpr.token configured: POST ${this.path} accepts plate reads only from this computer (loopback); set lanes[].anpr.token (via \${ENV_VAR}) for an ANPR camera on the network`);
+    if (this.#options.token === null) {
+      this.#options.log.warn(`lane ${this.#options.laneId}: no anpr.token configured: POST ${this.path} accepts plate reads only from this computer (loopback); set lanes[].anpr.token (via \${ENV_VAR}) for an ANPR camera on the network`);
     }
-    const { bus } = this.#o;
+    const { bus } = this.#options;
     this.#off = [
       bus.on('scan.begin', this.name, (m) => {
         this.#openScan = m.scanId;
         const held = this.#held;
         this.#held = null;
         // After every scan.begin listener has run, so that the pipeline has opened the scan.
-        if (held && Date.now() - held.received <= (this.#o.holdMs ?? 30_000)) queueMicrotask(() => bus.emit('vehicle.plate', held.read));
+        if (held && Date.now() - held.received <= (this.#options.holdMs ?? 30_000)) queueMicrotask(() => bus.emit('vehicle.plate', held.read));
       }),
       bus.on('scan.end', this.name, () => {
         this.#openScan = null;
@@ -115,7 +115,7 @@ export class AnprReceiver implements Service {
     ];
     if (!this.#routed) {
       this.#routed = true;
-      this.#o.http.route(this.path, this.name, (req, res) => this.#handle(req, res));
+      this.#options.http.route(this.path, this.name, (req, res) => this.#handle(req, res));
     }
   }
 
@@ -131,16 +131,16 @@ export class AnprReceiver implements Service {
       sendJson(res, 405, { error: `${req.method} not allowed on ${this.path}: POST a JSON read {plate, containerCode, cameraId, confidence}` });
       return true;
     }
-    const access = anprAccess(req, this.#o.token, this.#o.laneId);
+    const access = anprAccess(req, this.#options.token, this.#options.laneId);
     if (!access.ok) {
       if (access.status === 401) res.setHeader('www-authenticate', 'Bearer realm="anpr"');
-      this.#o.log.warn({ from: req.socket.remoteAddress, status: access.status }, `ANPR read refused: ${access.reason}`);
+      this.#options.log.warn({ from: req.socket.remoteAddress, status: access.status }, `ANPR read refused: ${access.reason}`);
       req.resume();
       sendJson(res, access.status, { error: access.reason });
       return true;
     }
     if (!this.#running) {
-      sendJson(res, 503, { error: `lane ${this.#o.laneId} is not running` });
+      sendJson(res, 503, { error: `lane ${this.#options.laneId} is not running` });
       return true;
     }
     const type = req.headers['content-type'] ?? '';
@@ -161,7 +161,7 @@ export class AnprReceiver implements Service {
       return true;
     }
     const { scanId } = this.accept(parsed.read, 'http');
-    sendJson(res, 202, { accepted: true, laneId: this.#o.laneId, scanId, heldForNextScan: scanId === null });
+    sendJson(res, 202, { accepted: true, laneId: this.#options.laneId, scanId, heldForNextScan: scanId === null });
     return true;
   }
 
@@ -171,7 +171,7 @@ export class AnprReceiver implements Service {
    */
   accept(r: AnprRead, source: string): { scanId: string | null } {
     const read: LaneEvents['vehicle.plate'] = {
-      laneId: this.#o.laneId,
+      laneId: this.#options.laneId,
       at: r.at ?? new Date().toISOString(),
       ...(r.plate !== undefined ? { plate: r.plate } : {}),
       ...(r.containerCode !== undefined ? { containerCode: r.containerCode } : {}),
@@ -180,8 +180,8 @@ export class AnprReceiver implements Service {
     };
     const scanId = this.#openScan;
     if (scanId === null) this.#held = { read, received: Date.now() };
-    this.#o.log.info({ plate: r.plate, containerCode: r.containerCode, cameraId: r.cameraId, confidence: r.confidence, scanId, source }, `ANPR read ${r.plate ?? ''}${r.containerCode ? ` ${r.containerCode}` : ''} (${source}) ${scanId ? `for scan ${scanId}` : 'held for the next scan'}`);
-    this.#o.bus.emit('vehicle.plate', read);
+    this.#options.log.info({ plate: r.plate, containerCode: r.containerCode, cameraId: r.cameraId, confidence: r.confidence, scanId, source }, `ANPR read ${r.plate ?? ''}${r.containerCode ? ` ${r.containerCode}` : ''} (${source}) ${scanId ? `for scan ${scanId}` : 'held for the next scan'}`);
+    this.#options.bus.emit('vehicle.plate', read);
     return { scanId };
   }
 }

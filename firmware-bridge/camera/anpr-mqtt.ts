@@ -33,7 +33,7 @@ const DEVICE = 'anpr.mqtt';
  */
 export class AnprMqttSource implements Service {
   readonly name: string;
-  readonly #o: AnprMqttOptions;
+  readonly #options: AnprMqttOptions;
   /** The broker URL without credentials, for logs and the device status. */
   readonly #where: string;
   #client: MqttClient | null = null;
@@ -44,7 +44,7 @@ export class AnprMqttSource implements Service {
   #warned = false;
 
   constructor(o: AnprMqttOptions) {
-    this.#o = o;
+    this.#options = o;
     this.name = `anpr-mqtt:${o.laneId}`;
     this.#where = safeUrl(o.url);
   }
@@ -54,7 +54,7 @@ export class AnprMqttSource implements Service {
   }
 
   async start(): Promise<void> {
-    const o = this.#o;
+    const o = this.#options;
     this.#status('starting', `connecting to ${this.#where}`);
     const every = `retrying every ${Math.round((o.reconnectMs ?? 5000) / 1000)} s`;
     const opts: IClientOptions = {
@@ -127,19 +127,19 @@ export class AnprMqttSource implements Service {
       return;
     }
     this.#accepted++;
-    this.#o.accept(parsed.read, `mqtt ${topic}`);
+    this.#options.accept(parsed.read, `mqtt ${topic}`);
     this.#republish();
   }
 
   /** The same state again with the current counts (a read or a rejection: a few a minute at most). */
   #republish(): void {
-    if (this.#state) this.#o.publish(deviceStatus(DEVICE, this.#state, this.#detail, { accepted: this.#accepted, invalid: this.#invalid }));
+    if (this.#state) this.#options.publish(deviceStatus(DEVICE, this.#state, this.#detail, { accepted: this.#accepted, invalid: this.#invalid }));
   }
 
   #reject(topic: string, why: string, payload: Buffer): void {
     this.#invalid++;
     const shown = payload.length > 200 ? `${payload.subarray(0, 200).toString('utf8')}…` : payload.toString('utf8');
-    this.#o.log.warn({ topic, invalid: this.#invalid, payload: shown }, `ANPR over MQTT: message on ${topic} ignored: invalid ANPR read: ${why}`);
+    this.#options.log.warn({ topic, invalid: this.#invalid, payload: shown }, `ANPR over MQTT: message on ${topic} ignored: invalid ANPR read: ${why}`);
     this.#republish();
   }
 
@@ -147,6 +147,6 @@ export class AnprMqttSource implements Service {
     if (state === this.#state && detail === this.#detail) return;
     this.#state = state;
     this.#detail = detail;
-    this.#o.publish(deviceStatus(DEVICE, state, detail, { accepted: this.#accepted, invalid: this.#invalid }));
+    this.#options.publish(deviceStatus(DEVICE, state, detail, { accepted: this.#accepted, invalid: this.#invalid }));
   }
 }

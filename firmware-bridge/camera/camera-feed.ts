@@ -47,7 +47,7 @@ export class CameraFeed implements Service {
   readonly name: string;
   readonly device: string;
   readonly counters: CameraCounters = { frames: 0, corrupt: 0, wireProblems: 0, restarts: 0 };
-  readonly #o: CameraFeedOptions;
+  readonly #options: CameraFeedOptions;
   readonly #ring: FrameRing;
   readonly #backoff: Backoff;
   readonly #now: () => number;
@@ -63,7 +63,7 @@ export class CameraFeed implements Service {
   #connected = false;
 
   constructor(o: CameraFeedOptions) {
-    this.#o = o;
+    this.#options = o;
     this.name = `camera:${o.laneId}:${o.cameraId}`;
     this.device = `camera.${o.cameraId}`;
     this.#ring = new FrameRing(Math.max(o.preRollMs, 0) + 1000);
@@ -76,25 +76,25 @@ export class CameraFeed implements Service {
   }
 
   get role(): string {
-    return this.#o.role;
+    return this.#options.role;
   }
 
   get cameraId(): string {
-    return this.#o.cameraId;
+    return this.#options.cameraId;
   }
 
   get stallMs(): number {
-    return this.#o.stallMs;
+    return this.#options.stallMs;
   }
 
   async start(): Promise<void> {
-    if (this.#o.unavailable) {
-      this.#setState('unavailable', this.#o.unavailable);
+    if (this.#options.unavailable) {
+      this.#setState('unavailable', this.#options.unavailable);
       return;
     }
     this.#running = true;
     this.#setState('starting', 'connecting');
-    const tick = Math.max(50, Math.min(1000, Math.floor(this.#o.stallMs / 5)));
+    const tick = Math.max(50, Math.min(1000, Math.floor(this.#options.stallMs / 5)));
     this.#watchdog = setInterval(() => this.#check(), tick);
     this.#watchdog.unref?.();
     void this.#open();
@@ -109,20 +109,20 @@ export class CameraFeed implements Service {
     this.#watchdog = this.#retry = null;
     const s = this.#source;
     this.#source = null;
-    await s?.close().catch((err: unknown) => this.#o.log.warn({ err }, `${this.device}: closing the source failed: ${(err as Error).message}`));
+    await s?.close().catch((err: unknown) => this.#options.log.warn({ err }, `${this.device}: closing the source failed: ${(err as Error).message}`));
     this.#setState('offline', 'camera ingest stopped');
   }
 
   /** The latest picture if it is no older than stallMs, else null (the camera is not delivering). */
   latest(): CameraFrame | null {
     const f = this.#ring.latest();
-    return f && this.#now() - f.at <= this.#o.stallMs ? f : null;
+    return f && this.#now() - f.at <= this.#options.stallMs ? f : null;
   }
 
   /** The first picture of the pre-roll window ending now (the vehicle entering), if any. */
   preRoll(): CameraFrame | null {
-    if (this.#o.preRollMs <= 0) return null;
-    return this.#ring.oldestWithin(this.#o.preRollMs, this.#now());
+    if (this.#options.preRollMs <= 0) return null;
+    return this.#ring.oldestWithin(this.#options.preRollMs, this.#now());
   }
 
   /** Decodes the latest picture (sharp) for consumers that need pixels; ingest itself never decodes. */
@@ -137,7 +137,7 @@ export class CameraFeed implements Service {
 
   #setState(state: DeviceState, detail: string): void {
     this.#state = state;
-    this.#o.publish(deviceStatus(this.device, state, detail, this.#info()));
+    this.#options.publish(deviceStatus(this.device, state, detail, this.#info()));
   }
 
   async #open(): Promise<void> {
@@ -146,7 +146,7 @@ export class CameraFeed implements Service {
     const gen = ++this.#generation;
     let source: FrameSource;
     try {
-      source = this.#o.createSource();
+      source = this.#options.createSource();
     } catch (err) {
       this.#setState('unavailable', (err as Error).message);
       return;
@@ -180,13 +180,13 @@ export class CameraFeed implements Service {
     const bad = jpegProblem(jpeg);
     if (bad) {
       this.counters.corrupt++;
-      this.#o.onCount?.('corrupt');
+      this.#options.onCount?.('corrupt');
       this.#problem(`picture dropped: ${bad}`);
       return;
     }
     const at = this.#now();
     this.counters.frames++;
-    this.#o.onCount?.('frame');
+    this.#options.onCount?.('frame');
     this.#lastFrameAt = at;
     this.#ring.push({ jpeg, at });
     if (this.#state !== 'ok') {
@@ -200,15 +200,15 @@ export class CameraFeed implements Service {
   #problem(msg: string): void {
     if (msg === this.#lastProblem) return;
     this.#lastProblem = msg;
-    this.#o.log.warn({ device: this.device, counters: this.counters }, `${this.device}: ${msg}`);
+    this.#options.log.warn({ device: this.device, counters: this.counters }, `${this.device}: ${msg}`);
   }
 
   #check(): void {
     if (!this.#running || this.#retry || !this.#source) return;
     const since = Math.max(this.#lastFrameAt, this.#openedAt);
     const quiet = this.#now() - since;
-    if (quiet < this.#o.stallMs) return;
-    if (this.#connected) this.#restart('stalled', `no picture for ${quiet} ms (stallMs ${this.#o.stallMs})`);
+    if (quiet < this.#options.stallMs) return;
+    if (this.#connected) this.#restart('stalled', `no picture for ${quiet} ms (stallMs ${this.#options.stallMs})`);
     else this.#restart('offline', `${this.#source.describe}: not connected after ${quiet} ms`);
   }
 
@@ -224,7 +224,7 @@ export class CameraFeed implements Service {
     void s?.close().catch(() => {});
     const delay = this.#backoff.next();
     this.counters.restarts++;
-    this.#o.onCount?.('restart');
+    this.#options.onCount?.('restart');
     this.#setState(state, `${reason}; restarting in ${delay} ms`);
     this.#retry = setTimeout(() => void this.#open(), delay);
   }

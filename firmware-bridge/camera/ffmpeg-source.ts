@@ -59,18 +59,18 @@ export function ffmpegArgs(o: Pick<FfmpegSourceOptions, 'url' | 'username' | 'pa
 /** A camera read through an ffmpeg subprocess that writes one JPEG per picture to its stdout. */
 export class FfmpegSource implements FrameSource {
   readonly describe: string;
-  readonly #o: FfmpegSourceOptions;
+  readonly #options: FfmpegSourceOptions;
   #proc: ChildProcess | null = null;
   #closing = false;
 
   constructor(o: FfmpegSourceOptions) {
-    this.#o = o;
+    this.#options = o;
     this.describe = `ffmpeg ${safeUrl(o.url)}`;
   }
 
   async open(sink: FrameSink): Promise<void> {
     this.#closing = false;
-    const proc = spawn(this.#o.ffmpeg, ffmpegArgs(this.#o), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(this.#options.ffmpeg, ffmpegArgs(this.#options), { stdio: ['ignore', 'pipe', 'pipe'] });
     this.#proc = proc;
     let stderr = '';
     proc.stderr!.setEncoding('utf8');
@@ -80,15 +80,15 @@ export class FfmpegSource implements FrameSource {
     const lastError = () => stderr.trim().split('\n').slice(-2).join(' / ') || 'no message';
     const splitter = new JpegSplitter({ onProblem: (p) => sink.problem(p) });
     proc.stdout!.pipe(splitter);
-    const where = safeUrl(this.#o.url);
+    const where = safeUrl(this.#options.url);
     await new Promise<void>((resolve, reject) => {
       let opened = false;
       const timer = setTimeout(() => {
         if (opened) return;
         opened = true;
         proc.kill('SIGKILL');
-        reject(new Error(`ffmpeg gave no picture from ${where} within ${this.#o.connectTimeoutMs} ms (${lastError()})`));
-      }, this.#o.connectTimeoutMs);
+        reject(new Error(`ffmpeg gave no picture from ${where} within ${this.#options.connectTimeoutMs} ms (${lastError()})`));
+      }, this.#options.connectTimeoutMs);
       splitter.on('data', (jpeg: Buffer) => {
         if (!opened) {
           opened = true;
@@ -101,7 +101,7 @@ export class FfmpegSource implements FrameSource {
         if (!opened) {
           opened = true;
           clearTimeout(timer);
-          reject(new Error(`cannot run ${this.#o.ffmpeg}: ${err.message}`));
+          reject(new Error(`cannot run ${this.#options.ffmpeg}: ${err.message}`));
         }
       });
       proc.once('exit', (code, signal) => {

@@ -13,25 +13,25 @@ export interface MjpegSourceOptions {
 /** MJPEG over HTTP: one long GET answered with multipart/x-mixed-replace, one JPEG per part. */
 export class MjpegHttpSource implements FrameSource {
   readonly describe: string;
-  readonly #o: MjpegSourceOptions;
+  readonly #options: MjpegSourceOptions;
   readonly #auth: CameraAuth | null;
   #req: CameraGet | null = null;
   #closed = false;
 
   constructor(o: MjpegSourceOptions) {
-    this.#o = o;
+    this.#options = o;
     this.describe = `mjpeg ${safeUrl(o.url)}`;
     this.#auth = cameraAuthFor(o.url, o.username, o.password);
   }
 
   async open(sink: FrameSink): Promise<void> {
     this.#closed = false;
-    this.#req = cameraGet({ url: this.#o.url, auth: this.#auth, timeoutMs: this.#o.connectTimeoutMs });
+    this.#req = cameraGet({ url: this.#options.url, auth: this.#auth, timeoutMs: this.#options.connectTimeoutMs });
     const res = await this.#req.response;
     const ct = res.headers['content-type'];
     if (!ct || !/^multipart\//i.test(ct)) {
       res.destroy();
-      throw new Error(`${safeUrl(this.#o.url)} answered Content-Type "${ct ?? ''}", not multipart/x-mixed-replace: is this the camera's MJPEG URL (not its snapshot URL)?`);
+      throw new Error(`${safeUrl(this.#options.url)} answered Content-Type "${ct ?? ''}", not multipart/x-mixed-replace: is this the camera's MJPEG URL (not its snapshot URL)?`);
     }
     const parser = new MultipartParser({ boundary: boundaryOf(ct) ?? undefined, onProblem: (p) => sink.problem(p) });
     let ended = false;

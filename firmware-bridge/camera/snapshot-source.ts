@@ -17,14 +17,14 @@ export interface SnapshotSourceOptions {
  */
 export class SnapshotPollSource implements FrameSource {
   readonly describe: string;
-  readonly #o: SnapshotSourceOptions;
+  readonly #options: SnapshotSourceOptions;
   readonly #auth: CameraAuth | null;
   #timer: NodeJS.Timeout | null = null;
   #req: CameraGet | null = null;
   #closed = true;
 
   constructor(o: SnapshotSourceOptions) {
-    this.#o = o;
+    this.#options = o;
     this.describe = `snapshot ${safeUrl(o.url)} every ${o.pollMs} ms`;
     this.#auth = cameraAuthFor(o.url, o.username, o.password);
   }
@@ -46,9 +46,9 @@ export class SnapshotPollSource implements FrameSource {
       }
       if (this.#closed) return;
       sink.frame(jpeg);
-      this.#timer = setTimeout(() => void poll(), Math.max(0, this.#o.pollMs - (Date.now() - t0)));
+      this.#timer = setTimeout(() => void poll(), Math.max(0, this.#options.pollMs - (Date.now() - t0)));
     };
-    this.#timer = setTimeout(() => void poll(), this.#o.pollMs);
+    this.#timer = setTimeout(() => void poll(), this.#options.pollMs);
   }
 
   async close(): Promise<void> {
@@ -61,19 +61,19 @@ export class SnapshotPollSource implements FrameSource {
 
   async #fetch(): Promise<Buffer> {
     const t0 = Date.now();
-    this.#req = cameraGet({ url: this.#o.url, auth: this.#auth, timeoutMs: this.#o.requestTimeoutMs });
+    this.#req = cameraGet({ url: this.#options.url, auth: this.#auth, timeoutMs: this.#options.requestTimeoutMs });
     const res = await this.#req.response;
     const ct = res.headers['content-type'] ?? '';
     if (/^multipart\//i.test(ct)) {
       res.destroy();
-      throw new Error(`${safeUrl(this.#o.url)} answered a multipart stream: it is an MJPEG URL; set kind: mjpeg for this camera`);
+      throw new Error(`${safeUrl(this.#options.url)} answered a multipart stream: it is an MJPEG URL; set kind: mjpeg for this camera`);
     }
     return await new Promise<Buffer>((resolve, reject) => {
       const chunks: Buffer[] = [];
-      const left = Math.max(1, this.#o.requestTimeoutMs - (Date.now() - t0));
+      const left = Math.max(1, this.#options.requestTimeoutMs - (Date.now() - t0));
       const timer = setTimeout(() => {
         res.destroy();
-        reject(new Error(`snapshot from ${safeUrl(this.#o.url)} not complete within ${this.#o.requestTimeoutMs} ms`));
+        reject(new Error(`snapshot from ${safeUrl(this.#options.url)} not complete within ${this.#options.requestTimeoutMs} ms`));
       }, left);
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -82,11 +82,11 @@ export class SnapshotPollSource implements FrameSource {
       });
       res.on('error', (err) => {
         clearTimeout(timer);
-        reject(new Error(`snapshot from ${safeUrl(this.#o.url)} broke off: ${err.message}`));
+        reject(new Error(`snapshot from ${safeUrl(this.#options.url)} broke off: ${err.message}`));
       });
       res.on('aborted', () => {
         clearTimeout(timer);
-        reject(new Error(`snapshot from ${safeUrl(this.#o.url)} broke off`));
+        reject(new Error(`snapshot from ${safeUrl(this.#options.url)} broke off`));
       });
     });
   }

@@ -63,7 +63,7 @@ export type LineOutcome =
  * (rows = channels, columns = lines).
  */
 export class LineAssembler {
-  readonly #o: LineAssemblerOptions;
+  readonly #options: LineAssemblerOptions;
   readonly #now: () => number;
   #spec: AssemblySpec | null = null;
   #cap = 0;
@@ -83,7 +83,7 @@ export class LineAssembler {
   #maxLines = 0;
 
   constructor(opts: LineAssemblerOptions) {
-    this.#o = opts;
+    this.#options = opts;
     this.#now = opts.now ?? Date.now;
   }
 
@@ -104,7 +104,7 @@ export class LineAssembler {
   begin(spec: AssemblySpec): void {
     if (this.#spec) throw new Error('LineAssembler.begin while a scan is open: finish or abort it first');
     this.#spec = spec;
-    this.#maxLines = Math.max(1, Math.min(this.#o.maxLines, Math.floor((this.#o.maxPixels ?? ASSEMBLER_DEFAULTS.maxPixels) / spec.channels)));
+    this.#maxLines = Math.max(1, Math.min(this.#options.maxLines, Math.floor((this.#options.maxPixels ?? ASSEMBLER_DEFAULTS.maxPixels) / spec.channels)));
     const cap = Math.min(this.#maxLines, Math.max(64, spec.expectedLines > 0 ? spec.expectedLines : UNKNOWN_LENGTH_LINES));
     this.#prepare(cap);
     this.#next = 0;
@@ -112,7 +112,7 @@ export class LineAssembler {
     this.#missingCount = 0;
     this.#received = 0;
     this.#lastLineAt = this.#now();
-    this.#armTimeout(this.#o.timeoutMs);
+    this.#armTimeout(this.#options.timeoutMs);
   }
 
   /**
@@ -139,12 +139,12 @@ export class LineAssembler {
     if (index > this.#next) this.#fillGap(this.#next, index);
     this.#next = index + 1;
     const pending = this.#next - this.#batchStart;
-    if (pending >= this.#o.batchLines) this.#flush();
+    if (pending >= this.#options.batchLines) this.#flush();
     else if (!this.#batchTimer) {
       this.#batchTimer = setTimeout(() => {
         this.#batchTimer = null;
         this.#flush();
-      }, this.#o.batchMs);
+      }, this.#options.batchMs);
       this.#batchTimer.unref?.();
     }
     return 'added';
@@ -294,7 +294,7 @@ export class LineAssembler {
     const batch: AssembledBatch = { firstIndex: this.#batchStart, count, channels: C, high: this.#high.slice(a, b) };
     if (this.#low) batch.low = this.#low.slice(a, b);
     this.#batchStart = this.#next;
-    this.#o.onBatch(batch);
+    this.#options.onBatch(batch);
   }
 
   #armTimeout(ms: number): void {
@@ -302,8 +302,8 @@ export class LineAssembler {
       this.#timeoutTimer = null;
       if (!this.#spec) return;
       const silent = this.#now() - this.#lastLineAt;
-      if (silent >= this.#o.timeoutMs) this.#o.onTimeout(silent);
-      else this.#armTimeout(this.#o.timeoutMs - silent);
+      if (silent >= this.#options.timeoutMs) this.#options.onTimeout(silent);
+      else this.#armTimeout(this.#options.timeoutMs - silent);
     }, Math.max(1, ms));
     this.#timeoutTimer.unref?.();
   }

@@ -32,7 +32,7 @@ const HEARTBEATS_MISSED = 3;
  */
 export class LineStreamService implements Service {
   readonly name: string;
-  readonly #o: LineStreamServiceOptions;
+  readonly #options: LineStreamServiceOptions;
   readonly #backoff: Backoff;
   #stopped = true;
   #loop: Promise<void> | null = null;
@@ -44,7 +44,7 @@ export class LineStreamService implements Service {
   #connections = 0;
 
   constructor(opts: LineStreamServiceOptions) {
-    this.#o = opts;
+    this.#options = opts;
     this.name = opts.name;
     this.#backoff = new Backoff(opts.reconnect.initialMs, opts.reconnect.maxMs, opts.random);
   }
@@ -60,14 +60,14 @@ export class LineStreamService implements Service {
 
   async start(): Promise<void> {
     this.#stopped = false;
-    this.#o.translator.link('starting', `connecting to ${this.#o.opener.describe}`);
+    this.#options.translator.link('starting', `connecting to ${this.#options.opener.describe}`);
     this.#loop = this.#run();
     let last = '';
     this.#statusTimer = setInterval(() => {
-      const now = JSON.stringify(this.#o.counters) + JSON.stringify(this.#o.translator.counters);
-      if (now !== last) this.#o.translator.publishStatus(true);
+      const now = JSON.stringify(this.#options.counters) + JSON.stringify(this.#options.translator.counters);
+      if (now !== last) this.#options.translator.publishStatus(true);
       last = now;
-    }, this.#o.statusIntervalMs ?? 5000);
+    }, this.#options.statusIntervalMs ?? 5000);
     this.#statusTimer.unref();
   }
 
@@ -78,18 +78,18 @@ export class LineStreamService implements Service {
     this.#opening?.abort();
     await this.#link?.close('the scanner bridge is stopping');
     await this.#loop;
-    this.#o.translator.close('the scanner bridge stopped during the scan');
+    this.#options.translator.close('the scanner bridge stopped during the scan');
   }
 
   /** Sends a host command (arm, abort, ack) to the scanner. Rejects when the link is down. */
   async send(body: Extract<FrameBody, { type: 'arm' | 'abort' | 'ack' }>): Promise<void> {
     const link = this.#link;
-    if (!link) throw new Error(`cannot send ${body.type} to the scanner: no link to ${this.#o.opener.describe} (disconnected)`);
+    if (!link) throw new Error(`cannot send ${body.type} to the scanner: no link to ${this.#options.opener.describe} (disconnected)`);
     await link.write(encodeFrame(body, this.#hostSeq++));
   }
 
   async #run(): Promise<void> {
-    const { opener, translator, log } = this.#o;
+    const { opener, translator, log } = this.#options;
     while (!this.#stopped) {
       let link: LineLink;
       try {
@@ -123,7 +123,7 @@ export class LineStreamService implements Service {
 
   /** Parses one link until it closes; returns why it closed. */
   async #pump(link: LineLink): Promise<string> {
-    const { translator, log, counters, opener } = this.#o;
+    const { translator, log, counters, opener } = this.#options;
     const parser = new FrameParser({ counters, log, source: `scanner ${opener.describe}` });
     let lastByteAt = Date.now();
     let watchdog: NodeJS.Timeout | null = null;
@@ -144,7 +144,7 @@ export class LineStreamService implements Service {
         firstFrame = false;
         this.#backoff.reset();
       }
-      if (this.#o.logFrames) log.debug({ type: f.type, seq: f.seq, offset: f.offset }, `frame ${f.type} seq ${f.seq}`);
+      if (this.#options.logFrames) log.debug({ type: f.type, seq: f.seq, offset: f.offset }, `frame ${f.type} seq ${f.seq}`);
       if (f.type === 'hello' && f.heartbeatMs > 0) {
         if (watchdog) clearInterval(watchdog);
         // Silence is counted in watchdog ticks with no byte in between, not in wall time: after

@@ -54,7 +54,7 @@ interface OpenScan {
  */
 export class ScannerTranslator {
   readonly counters: ScanCounters = { scansBegun: 0, scansCompleted: 0, scansAborted: 0, missingLines: 0, droppedLines: 0, lateLines: 0 };
-  readonly #o: ScannerTranslatorOptions;
+  readonly #options: ScannerTranslatorOptions;
   readonly #asm: LineAssembler;
   #open: OpenScan | null = null;
   /** Key of the last scan that ended, so stray lines after its end do not reopen it. */
@@ -70,7 +70,7 @@ export class ScannerTranslator {
   #published: { state: DeviceState; detail: string } | null = null;
 
   constructor(opts: ScannerTranslatorOptions) {
-    this.#o = opts;
+    this.#options = opts;
     this.#asm = new LineAssembler({
       batchLines: opts.batchLines ?? ASSEMBLER_DEFAULTS.batchLines,
       batchMs: opts.batchMs ?? ASSEMBLER_DEFAULTS.batchMs,
@@ -79,7 +79,7 @@ export class ScannerTranslator {
       now: opts.now,
       onBatch: (b) => {
         const scanId = this.#open?.meta.scanId;
-        if (scanId) this.#o.bus.emit('scan.lines', { scanId, ...b });
+        if (scanId) this.#options.bus.emit('scan.lines', { scanId, ...b });
       },
       onTimeout: (silentMs) => this.#abort('timeout', `no line for ${silentMs} ms (scanner.scanTimeoutMs ${opts.scanTimeoutMs})`),
     });
@@ -128,7 +128,7 @@ export class ScannerTranslator {
       case 'heartbeat':
         return;
       default:
-        this.#o.log.debug({ type: f.type, seq: f.seq }, `${this.#o.device}: host command frame ${f.type} received from the scanner; ignored`);
+        this.#options.log.debug({ type: f.type, seq: f.seq }, `${this.#options.device}: host command frame ${f.type} received from the scanner; ignored`);
     }
   }
 
@@ -143,12 +143,12 @@ export class ScannerTranslator {
 
   /** A whole scan that arrived as files: scan.begin then scan.end, source 'file'. */
   fileScan(meta: Omit<ScanMeta, 'laneId' | 'source'>, image: ScanImage, endedAt: string): void {
-    const full: ScanMeta = { ...meta, laneId: this.#o.laneId, source: 'file' };
+    const full: ScanMeta = { ...meta, laneId: this.#options.laneId, source: 'file' };
     this.counters.scansBegun++;
-    this.#o.bus.emit('scan.begin', full);
+    this.#options.bus.emit('scan.begin', full);
     const scan: CompletedScan = { meta: full, endedAt, image };
     this.counters.scansCompleted++;
-    this.#o.bus.emit('scan.end', scan);
+    this.#options.bus.emit('scan.end', scan);
   }
 
   /**
@@ -185,13 +185,13 @@ export class ScannerTranslator {
     const unchanged = this.#published && this.#published.state === state && this.#published.detail === detail;
     if (unchanged && !force) return;
     this.#published = { state, detail };
-    const info: Record<string, string | number | boolean | null> = { ...(this.#o.frameCounters ?? {}), ...this.counters };
+    const info: Record<string, string | number | boolean | null> = { ...(this.#options.frameCounters ?? {}), ...this.counters };
     info.scannerState = this.#scannerState;
     info.interlocksOk = this.#interlocksOk;
     info.radiationOn = this.#radiationOn;
     info.speedKmh = this.#speedKmh;
     info.device = this.#deviceName;
-    this.#o.bus.emit('device.status', deviceStatus(this.#o.device, state, detail, info));
+    this.#options.bus.emit('device.status', deviceStatus(this.#options.device, state, detail, info));
   }
 
   #begin(f: ScanBeginFrame): void {
@@ -204,11 +204,11 @@ export class ScannerTranslator {
     const startedAt = Number.isFinite(f.startedAtMs) && f.startedAtMs > 0 ? new Date(f.startedAtMs) : new Date();
     const meta: ScanMeta = {
       scanId: f.scanId || this.#derivedId(f.scanKey, startedAt),
-      laneId: this.#o.laneId,
+      laneId: this.#options.laneId,
       startedAt: startedAt.toISOString(),
       channels: f.channels,
       energies: f.energies,
-      pixelMm: f.pixelMm > 0 && Number.isFinite(f.pixelMm) ? f.pixelMm : this.#o.defaultPixelMm,
+      pixelMm: f.pixelMm > 0 && Number.isFinite(f.pixelMm) ? f.pixelMm : this.#options.defaultPixelMm,
       ...(f.lineRateHz > 0 && Number.isFinite(f.lineRateHz) ? { lineRateHz: f.lineRateHz } : {}),
       ...(Object.keys(vehicle).length ? { vehicle } : {}),
       source: 'stream',
@@ -221,7 +221,7 @@ export class ScannerTranslator {
     this.#fault = null;
     this.#asm.begin({ channels: meta.channels, energies: meta.energies, pixelMm: meta.pixelMm, expectedLines });
     this.counters.scansBegun++;
-    this.#o.bus.emit('scan.begin', meta);
+    this.#options.bus.emit('scan.begin', meta);
     this.publishStatus();
   }
 
@@ -235,8 +235,8 @@ export class ScannerTranslator {
       // Its scan-begin was lost: open the scan from what the line says, so the scan is still reported.
       const energies = f.energyMask === 1 ? 1 : 2;
       const now = new Date();
-      this.#o.log.warn({ scanKey: f.scanKey, offset: f.offset }, `${this.#o.device}: line for scan key ${f.scanKey} without its scan-begin (lost); scan opened from the line (${f.channels} channels, ${energies} energies, pixel ${this.#o.defaultPixelMm} mm from config)`);
-      this.#openScan(f.scanKey, { scanId: this.#derivedId(f.scanKey, now), laneId: this.#o.laneId, startedAt: now.toISOString(), channels: f.channels, energies, pixelMm: this.#o.defaultPixelMm, source: 'stream' }, 0);
+      this.#options.log.warn({ scanKey: f.scanKey, offset: f.offset }, `${this.#options.device}: line for scan key ${f.scanKey} without its scan-begin (lost); scan opened from the line (${f.channels} channels, ${energies} energies, pixel ${this.#options.defaultPixelMm} mm from config)`);
+      this.#openScan(f.scanKey, { scanId: this.#derivedId(f.scanKey, now), laneId: this.#options.laneId, startedAt: now.toISOString(), channels: f.channels, energies, pixelMm: this.#options.defaultPixelMm, source: 'stream' }, 0);
       this.#line(f);
       return;
     }
@@ -253,7 +253,7 @@ export class ScannerTranslator {
           shape: `${f.channels} channels / energy mask ${f.energyMask} differ from the scan-begin's ${open.meta.channels} channels / ${open.meta.energies} energies`,
           'no-scan': 'no scan is open',
         };
-        this.#o.log.warn({ scanId: open.meta.scanId, lineIndex: f.lineIndex, outcome }, `${this.#o.device}: line ${f.lineIndex} of scan ${open.meta.scanId} dropped: ${why[outcome] ?? outcome} (further such lines of this scan are counted in droppedLines, not logged)`);
+        this.#options.log.warn({ scanId: open.meta.scanId, lineIndex: f.lineIndex, outcome }, `${this.#options.device}: line ${f.lineIndex} of scan ${open.meta.scanId} dropped: ${why[outcome] ?? outcome} (further such lines of this scan are counted in droppedLines, not logged)`);
       }
     }
   }
@@ -261,7 +261,7 @@ export class ScannerTranslator {
   #end(f: ScanEndFrame): void {
     const open = this.#open;
     if (!open || open.key !== f.scanKey) {
-      this.#o.log.warn({ scanKey: f.scanKey }, `${this.#o.device}: scan-end for scan key ${f.scanKey}, which is not open; ignored`);
+      this.#options.log.warn({ scanKey: f.scanKey }, `${this.#options.device}: scan-end for scan key ${f.scanKey}, which is not open; ignored`);
       return;
     }
     if (f.outcome === 'aborted-by-host') {
@@ -281,7 +281,7 @@ export class ScannerTranslator {
     this.counters.scansCompleted++;
     this.counters.missingLines += countMissing(image);
     const endedAt = Number.isFinite(f.endedAtMs) && f.endedAtMs > 0 ? new Date(f.endedAtMs) : new Date();
-    this.#o.bus.emit('scan.end', { meta: open.meta, endedAt: endedAt.toISOString(), image });
+    this.#options.bus.emit('scan.end', { meta: open.meta, endedAt: endedAt.toISOString(), image });
   }
 
   #abort(reason: AbortReason, detail: string): void {
@@ -291,10 +291,10 @@ export class ScannerTranslator {
     this.#closed(open);
     this.counters.scansAborted++;
     if (partial) this.counters.missingLines += countMissing(partial);
-    this.#o.log.warn({ scanId: open.meta.scanId, reason, lines: partial?.width ?? 0 }, `${this.#o.device}: scan ${open.meta.scanId} aborted (${reason}): ${detail}`);
-    this.#o.bus.emit('scan.aborted', {
+    this.#options.log.warn({ scanId: open.meta.scanId, reason, lines: partial?.width ?? 0 }, `${this.#options.device}: scan ${open.meta.scanId} aborted (${reason}): ${detail}`);
+    this.#options.bus.emit('scan.aborted', {
       scanId: open.meta.scanId,
-      laneId: this.#o.laneId,
+      laneId: this.#options.laneId,
       reason,
       detail,
       at: new Date().toISOString(),
@@ -309,7 +309,7 @@ export class ScannerTranslator {
   }
 
   #derivedId(key: number, at: Date): string {
-    return `${this.#o.device}-${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${key}`;
+    return `${this.#options.device}-${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${key}`;
   }
 }
 

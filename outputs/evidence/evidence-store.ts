@@ -54,7 +54,7 @@ export function evidenceFolderName(scanId: string): string {
 export class EvidenceStore implements EvidenceCollector, Service {
   readonly name: string;
   readonly root: string;
-  readonly #o: EvidenceStoreOptions;
+  readonly #options: EvidenceStoreOptions;
   readonly #snapshots = new Map<string, CameraSnapshot[]>();
   readonly #writing = new Set<string>();
   readonly #pending = new Map<string, Promise<void>>();
@@ -66,7 +66,7 @@ export class EvidenceStore implements EvidenceCollector, Service {
   #routed = false;
 
   constructor(o: EvidenceStoreOptions) {
-    this.#o = o;
+    this.#options = o;
     this.name = `evidence:${o.laneId}`;
     this.root = resolve(o.dir);
   }
@@ -74,18 +74,18 @@ export class EvidenceStore implements EvidenceCollector, Service {
   async start(): Promise<void> {
     await mkdir(this.root, { recursive: true });
     try {
-      await this.#o.signer?.load();
+      await this.#options.signer?.load();
     } catch (err) {
       // The lane keeps screening and the console still shows evidence; signed links are refused (503) until fixed.
-      this.#o.log.error({ err }, `evidence: ${(err as Error).message}; signed evidence links are refused until this is fixed and the runtime restarted`);
+      this.#options.log.error({ err }, `evidence: ${(err as Error).message}; signed evidence links are refused until this is fixed and the runtime restarted`);
     }
-    this.#off = this.#o.bus.on('camera.snapshot', this.name, (s) => this.#remember(s));
-    if (this.#o.http && !this.#routed) {
+    this.#off = this.#options.bus.on('camera.snapshot', this.name, (s) => this.#remember(s));
+    if (this.#options.http && !this.#routed) {
       this.#routed = true;
-      this.#o.http.route('/evidence', this.name, (req, res, url) => this.#serve(req, res, url));
+      this.#options.http.route('/evidence', this.name, (req, res, url) => this.#serve(req, res, url));
     }
     void this.sweep();
-    this.#timer = setInterval(() => void this.sweep(), this.#o.sweepEveryMs ?? 10 * 60_000);
+    this.#timer = setInterval(() => void this.sweep(), this.#options.sweepEveryMs ?? 10 * 60_000);
     this.#timer.unref?.();
   }
 
@@ -102,16 +102,16 @@ export class EvidenceStore implements EvidenceCollector, Service {
   sweep(): Promise<RetentionReport | null> {
     this.#sweeping = this.#sweeping.then(async () => {
       try {
-        const r = await applyRetention(this.root, this.#o.retention, { keep: this.#writing });
+        const r = await applyRetention(this.root, this.#options.retention, { keep: this.#writing });
         this.#knownBytes = r.keptBytes;
         this.#bytesSinceSweep = 0;
         if (r.deleted.length) {
           const bytes = r.deleted.reduce((s, d) => s + d.bytes, 0);
-          this.#o.log.info({ deleted: r.deleted.length, bytes, keptScans: r.keptScans, keptBytes: r.keptBytes }, `evidence retention deleted ${r.deleted.length} scan(s) (${(bytes / 1048576).toFixed(1)} MiB) from ${this.root}`);
+          this.#options.log.info({ deleted: r.deleted.length, bytes, keptScans: r.keptScans, keptBytes: r.keptBytes }, `evidence retention deleted ${r.deleted.length} scan(s) (${(bytes / 1048576).toFixed(1)} MiB) from ${this.root}`);
         }
         return r;
       } catch (err) {
-        this.#o.log.error({ err, dir: this.root }, `evidence retention in ${this.root} failed: ${(err as Error).message}; check the folder's permissions`);
+        this.#options.log.error({ err, dir: this.root }, `evidence retention in ${this.root} failed: ${(err as Error).message}; check the folder's permissions`);
         return null;
       }
     });
@@ -123,7 +123,7 @@ export class EvidenceStore implements EvidenceCollector, Service {
     const list = this.#snapshots.get(s.scanId) ?? [];
     list.push(s);
     this.#snapshots.set(s.scanId, list);
-    const max = this.#o.maxPendingScans ?? 8;
+    const max = this.#options.maxPendingScans ?? 8;
     while (this.#snapshots.size > max) this.#snapshots.delete(this.#snapshots.keys().next().value!);
   }
 
@@ -168,9 +168,9 @@ export class EvidenceStore implements EvidenceCollector, Service {
     const dir = join(this.root, folder);
     if (image) {
       try {
-        files[0].data = (await renderScanJpeg(image, result.regions, { maxWidth: this.#o.scanMaxWidth ?? 2000 })).jpeg;
+        files[0].data = (await renderScanJpeg(image, result.regions, { maxWidth: this.#options.scanMaxWidth ?? 2000 })).jpeg;
       } catch (err) {
-        this.#o.log.error({ err, scanId: result.scanId }, `scan picture of ${result.scanId} could not be rendered: ${(err as Error).message}; its link will answer 404`);
+        this.#options.log.error({ err, scanId: result.scanId }, `scan picture of ${result.scanId} could not be rendered: ${(err as Error).message}; its link will answer 404`);
       }
     }
     const ready = files.filter((f): f is { name: string; data: Buffer } => f.data !== null);
@@ -178,11 +178,11 @@ export class EvidenceStore implements EvidenceCollector, Service {
       await mkdir(dir, { recursive: true });
       await Promise.all(ready.map((f) => writeFile(join(dir, f.name), f.data)));
     } catch (err) {
-      this.#o.log.error({ err, scanId: result.scanId, dir }, `cannot write evidence of scan ${result.scanId} to ${dir}: ${(err as Error).message}; check the folder's permissions and free space`);
+      this.#options.log.error({ err, scanId: result.scanId, dir }, `cannot write evidence of scan ${result.scanId} to ${dir}: ${(err as Error).message}; check the folder's permissions and free space`);
       return;
     }
     this.#bytesSinceSweep += ready.reduce((sum, f) => sum + f.data.length, 0);
-    if (this.#knownBytes + this.#bytesSinceSweep > this.#o.retention.maxBytes) void this.sweep();
+    if (this.#knownBytes + this.#bytesSinceSweep > this.#options.retention.maxBytes) void this.sweep();
   }
 
   /** Resolves once every evidence file named so far is on disk (or failed and was logged). */
@@ -221,10 +221,10 @@ export class EvidenceStore implements EvidenceCollector, Service {
       return true;
     }
     // Before looking at the disk, so that nobody without access learns which scans exist.
-    const session = this.#o.http?.access.session(req) ?? null;
+    const session = this.#options.http?.access.session(req) ?? null;
     if (!session) {
-      const check: SignatureCheck = this.#o.signer
-        ? this.#o.signer.verify(`/evidence/${scan}/${name}`, url.searchParams)
+      const check: SignatureCheck = this.#options.signer
+        ? this.#options.signer.verify(`/evidence/${scan}/${name}`, url.searchParams)
         : url.searchParams.has('sig')
           ? { ok: false, status: 403, reason: 'signed links are not accepted on this server' }
           : { ok: false, status: 401, reason: 'no credentials: log in to the console' };
@@ -256,7 +256,7 @@ export class EvidenceStore implements EvidenceCollector, Service {
     await new Promise<void>((done) => {
       const rs = createReadStream(file);
       rs.on('error', (err) => {
-        this.#o.log.error({ err, file }, `reading evidence ${file} failed: ${err.message}`);
+        this.#options.log.error({ err, file }, `reading evidence ${file} failed: ${err.message}`);
         res.destroy(err);
         done();
       });

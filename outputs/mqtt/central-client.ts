@@ -30,7 +30,7 @@ export interface CentralClientOptions {
  * events, de-duplicates on messageId (delivery is at least once), and sends commands.
  */
 export class CentralClient {
-  readonly #o: CentralClientOptions;
+  readonly #options: CentralClientOptions;
   #client: MqttClient | null = null;
   readonly #seen = new Set<string>();
   readonly #status = new Map<string, string>();
@@ -39,11 +39,11 @@ export class CentralClient {
   readonly #waiting = new Map<string, (r: CommandResponse) => void>();
 
   constructor(opts: CentralClientOptions) {
-    this.#o = opts;
+    this.#options = opts;
   }
 
   async connect(watch: boolean): Promise<void> {
-    const o = this.#o;
+    const o = this.#options;
     const persistent = o.clientId !== undefined;
     const options: IClientOptions = {
       protocolVersion: o.protocolVersion,
@@ -91,7 +91,7 @@ export class CentralClient {
     const client = this.#client;
     if (!client) throw new Error('central: not connected');
     const transaction = randomUUID();
-    const topics = new LaneTopics(this.#o.prefix, siteId, laneId);
+    const topics = new LaneTopics(this.#options.prefix, siteId, laneId);
     let settle: ((r: CommandResponse) => void) | null = null;
     const answer = new Promise<CommandResponse>((resolve) => (settle = resolve));
     this.#waiting.set(transaction, (r) => settle!(r));
@@ -116,7 +116,7 @@ export class CentralClient {
   }
 
   #message(topic: string, payload: Buffer, watch: boolean): void {
-    const o = this.#o;
+    const o = this.#options;
     const t = parseTopic(o.prefix, topic);
     if (!t) return;
     const text = payload.toString();
@@ -179,7 +179,7 @@ export class CentralClient {
   #valid<T extends z.ZodType>(schema: T, json: unknown, t: ParsedTopic, topic: string): z.infer<T> | null {
     const r = schema.safeParse(json);
     if (r.success) return r.data;
-    this.#o.print(`${where(t)}: payload on ${topic} does not match its schema (${r.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ')}); ignored`);
+    this.#options.print(`${where(t)}: payload on ${topic} does not match its schema (${r.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ')}); ignored`);
     return null;
   }
 

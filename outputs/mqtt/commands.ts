@@ -34,11 +34,11 @@ const REMEMBERED_TRANSACTIONS = 500;
  * repeated with the same transaction (a QoS 1 redelivery) is answered again without acting twice.
  */
 export class CommandHandler {
-  readonly #o: CommandHandlerOptions;
+  readonly #options: CommandHandlerOptions;
   readonly #answered = new Map<string, CommandResponse>();
 
   constructor(opts: CommandHandlerOptions) {
-    this.#o = opts;
+    this.#options = opts;
   }
 
   handle(name: string, raw: Buffer | string): CommandResponse {
@@ -59,7 +59,7 @@ export class CommandHandler {
       const data = this.#run(name, body);
       response = this.#respond(name, transaction, 'ok', data, null);
     } catch (err) {
-      if (!(err instanceof Refused)) this.#o.log.error({ err, command: name }, `command ${name} failed: ${(err as Error).message}`);
+      if (!(err instanceof Refused)) this.#options.log.error({ err, command: name }, `command ${name} failed: ${(err as Error).message}`);
       response = this.#respond(name, transaction, 'error', null, (err as Error).message);
     }
     if (transaction) {
@@ -70,11 +70,11 @@ export class CommandHandler {
   }
 
   #run(name: string, body: unknown): unknown {
-    const { siteId, laneId, bus } = this.#o;
+    const { siteId, laneId, bus } = this.#options;
     switch (name) {
       case 'status':
         parse(statusCommandSchema, body, name);
-        return this.#o.status();
+        return this.#options.status();
       case 'ack': {
         const c = parse(ackCommandSchema, body, name);
         this.#authorise(c.operator, name);
@@ -115,13 +115,13 @@ export class CommandHandler {
   }
 
   #authorise(operator: string, name: string): void {
-    const allowed = this.#o.allowedOperators;
-    if (allowed && !allowed.includes(operator)) throw new Refused(`operator "${operator}" is not allowed to send ${name} to lane ${this.#o.laneId} (mqtt.commands.allowedOperators); nothing changed`);
+    const allowed = this.#options.allowedOperators;
+    if (allowed && !allowed.includes(operator)) throw new Refused(`operator "${operator}" is not allowed to send ${name} to lane ${this.#options.laneId} (mqtt.commands.allowedOperators); nothing changed`);
   }
 
   #known(alertId: string) {
-    const rec = this.#o.ledger.get(alertId);
-    if (!rec) throw new Refused(`no alert ${alertId} was raised on lane ${this.#o.laneId} (in the last 30 days); check the alert id`);
+    const rec = this.#options.ledger.get(alertId);
+    if (!rec) throw new Refused(`no alert ${alertId} was raised on lane ${this.#options.laneId} (in the last 30 days); check the alert id`);
     return rec;
   }
 
@@ -129,20 +129,20 @@ export class CommandHandler {
     const event: AlertEvent = {
       eventId: randomUUID(),
       alertId: e.alertId,
-      laneId: this.#o.laneId,
-      siteId: this.#o.siteId,
+      laneId: this.#options.laneId,
+      siteId: this.#options.siteId,
       at: new Date().toISOString(),
       type: e.type,
       operator: e.operator,
       ...(e.note !== undefined ? { note: e.note } : {}),
       origin: 'central',
     };
-    this.#o.bus.emit('alert.event', event);
+    this.#options.bus.emit('alert.event', event);
     return eventPayload(event);
   }
 
   #respond(command: string, transaction: string | null, status: 'ok' | 'error', data: unknown, error: string | null): CommandResponse {
-    return { schemaVersion: SCHEMA_VERSION, status, data, error, transaction, command, siteId: this.#o.siteId, laneId: this.#o.laneId, at: new Date().toISOString() };
+    return { schemaVersion: SCHEMA_VERSION, status, data, error, transaction, command, siteId: this.#options.siteId, laneId: this.#options.laneId, at: new Date().toISOString() };
   }
 }
 

@@ -51,7 +51,7 @@ export interface LanePublisherOptions {
  */
 export class LanePublisher implements Service {
   readonly name: string;
-  readonly #o: LanePublisherOptions;
+  readonly #options: LanePublisherOptions;
   readonly #commands: CommandHandler;
   #unsubscribe: (() => void)[] = [];
   #timers: NodeJS.Timeout[] = [];
@@ -71,7 +71,7 @@ export class LanePublisher implements Service {
   readonly #sign: EvidenceLinkSigner | undefined;
 
   constructor(opts: LanePublisherOptions) {
-    this.#o = opts;
+    this.#options = opts;
     this.#sign = this.#makeSigner();
     this.name = `mqtt:${opts.laneId}`;
     this.#window = opts.maxInflight;
@@ -87,36 +87,36 @@ export class LanePublisher implements Service {
   }
 
   get outbox(): AlertOutbox {
-    return this.#o.outbox;
+    return this.#options.outbox;
   }
 
   #makeSigner(): EvidenceLinkSigner | undefined {
-    const sign = this.#o.signEvidence;
+    const sign = this.#options.signEvidence;
     if (!sign) return undefined;
     return (path) => {
       try {
         return sign(path);
       } catch (err) {
-        this.#o.log.error({ err, path }, `evidence link ${path} sent unsigned, so central command cannot open it: ${(err as Error).message}`);
+        this.#options.log.error({ err, path }, `evidence link ${path} sent unsigned, so central command cannot open it: ${(err as Error).message}`);
         return path;
       }
     };
   }
 
   async start(): Promise<void> {
-    const { bus, link, health, ledger } = this.#o;
+    const { bus, link, health, ledger } = this.#options;
     const owner = this.name;
     this.#started = true;
     this.#unsubscribe = [
       bus.on('scan.decided', owner, ({ result }) => {
-        this.#enqueue({ kind: 'scan', id: result.scanId, topic: this.#o.topics.scan, payload: JSON.stringify(scanPayload(result, this.#o.evidenceBaseUrl(), this.#sign)) });
+        this.#enqueue({ kind: 'scan', id: result.scanId, topic: this.#options.topics.scan, payload: JSON.stringify(scanPayload(result, this.#options.evidenceBaseUrl(), this.#sign)) });
       }),
       bus.on('alert.raised', owner, (a) => this.#alert(a)),
       // Covert watchlist hits come only this way: to central command, never to the console.
       bus.on('watchlist.covert', owner, (a) => this.#alert(a)),
       bus.on('alert.event', owner, (e) => {
         ledger.record(e);
-        this.#enqueue({ kind: 'event', id: e.eventId, topic: this.#o.topics.event, payload: JSON.stringify(eventPayload(e)) });
+        this.#enqueue({ kind: 'event', id: e.eventId, topic: this.#options.topics.event, payload: JSON.stringify(eventPayload(e)) });
       }),
       health.onChange(() => this.#statusSoon()),
     ];
@@ -135,7 +135,7 @@ export class LanePublisher implements Service {
       setInterval(() => {
         this.#reportLink();
         this.#publishStatus();
-      }, this.#o.statusIntervalMs),
+      }, this.#options.statusIntervalMs),
     );
     this.#reportLink(`connecting to ${link.url} as ${link.clientId}`);
     link.start();
@@ -150,8 +150,8 @@ export class LanePublisher implements Service {
     for (const t of this.#timers) clearInterval(t);
     this.#timers = [];
     if (this.#statusDebounce) clearTimeout(this.#statusDebounce);
-    const { link, outbox, log } = this.#o;
-    const deadline = Date.now() + this.#o.flushTimeoutMs;
+    const { link, outbox, log } = this.#options;
+    const deadline = Date.now() + this.#options.flushTimeoutMs;
     for (;;) {
       this.#removeAcked();
       if (!link.connected || outbox.depth().depth === 0 || Date.now() >= deadline) break;
@@ -160,45 +160,45 @@ export class LanePublisher implements Service {
     const left = outbox.depth().depth;
     if (left > 0) log.warn({ queued: left }, `MQTT: stopping with ${left} message(s) in the outbox; they are published after the next start`);
     if (link.connected) {
-      await Promise.race([link.publish(this.#o.topics.availability, 'offline', { qos: 1, retain: true }).catch(() => {}), new Promise((r) => setTimeout(r, 500))]);
+      await Promise.race([link.publish(this.#options.topics.availability, 'offline', { qos: 1, retain: true }).catch(() => {}), new Promise((r) => setTimeout(r, 500))]);
     }
     await link.stop(500);
-    this.#o.bus.emit('device.status', deviceStatus('mqtt', 'offline', 'stopped', { outboxDepth: left }));
+    this.#options.bus.emit('device.status', deviceStatus('mqtt', 'offline', 'stopped', { outboxDepth: left }));
     this.#removeAcked();
     this.#closed = true;
     outbox.close();
-    this.#o.ledger.close();
+    this.#options.ledger.close();
   }
 
   #alert(a: Alert): void {
-    this.#o.ledger.raised(a);
-    this.#enqueue({ kind: 'alert', id: a.alertId, topic: this.#o.topics.alert, payload: JSON.stringify(alertPayload(a, this.#o.evidenceBaseUrl(), this.#sign)) });
+    this.#options.ledger.raised(a);
+    this.#enqueue({ kind: 'alert', id: a.alertId, topic: this.#options.topics.alert, payload: JSON.stringify(alertPayload(a, this.#options.evidenceBaseUrl(), this.#sign)) });
   }
 
   /** The retained status payload as it is now. */
   status(): StatusPayload {
-    const d = this.#o.outbox.depth();
+    const d = this.#options.outbox.depth();
     return statusPayload({
-      siteId: this.#o.siteId,
-      health: this.#o.health.snapshot(),
+      siteId: this.#options.siteId,
+      health: this.#options.health.snapshot(),
       outbox: { depth: d.depth, alerts: d.alerts, scans: d.scans, events: d.events, evicted: this.#evicted },
-      edgeVersion: this.#o.edgeVersion,
-      modelVersion: this.#o.modelVersion(),
+      edgeVersion: this.#options.edgeVersion,
+      modelVersion: this.#options.modelVersion(),
     });
   }
 
   #enqueue(m: OutboxMessage): void {
-    const { outbox, log, metrics, laneId } = this.#o;
+    const { outbox, log, metrics, laneId } = this.#options;
     let r: PutResult;
     try {
       r = outbox.put(m);
     } catch (err) {
       // The message exists only in memory now: say so loudly, and still try to publish it once.
-      const connected = this.#o.link.connected;
+      const connected = this.#options.link.connected;
       log.error({ err, kind: m.kind, id: m.id }, `MQTT outbox: cannot store ${m.kind} ${m.id} (${(err as Error).message}); ${connected ? 'publishing it once without a durable copy' : 'not connected either: it is lost'}; check the disk and mqtt.outbox.path`);
       this.#reportLink();
       if (connected) {
-        this.#o.link.publish(m.topic, m.payload, this.#publishOptions(m)).catch((e: Error) => log.error({ id: m.id }, `MQTT: ${m.kind} ${m.id} (not in the outbox) was not acknowledged (${e.message}): it is lost`));
+        this.#options.link.publish(m.topic, m.payload, this.#publishOptions(m)).catch((e: Error) => log.error({ id: m.id }, `MQTT: ${m.kind} ${m.id} (not in the outbox) was not acknowledged (${e.message}): it is lost`));
       }
       return;
     }
@@ -217,7 +217,7 @@ export class LanePublisher implements Service {
   }
 
   #drain(): void {
-    const { link, outbox } = this.#o;
+    const { link, outbox } = this.#options;
     while (link.connected && this.#inflight.size < this.#window) {
       const batch = outbox.pending(this.#cursor, this.#window - this.#inflight.size);
       if (batch.length === 0) return;
@@ -229,7 +229,7 @@ export class LanePublisher implements Service {
   }
 
   #send(e: OutboxEntry, generation: number): void {
-    const { link, log, metrics, laneId } = this.#o;
+    const { link, log, metrics, laneId } = this.#options;
     this.#inflight.add(e.seq);
     link.publish(e.topic, e.payload, this.#publishOptions(e)).then(
       () => {
@@ -237,7 +237,7 @@ export class LanePublisher implements Service {
         this.#acked.push(e.seq);
         this.#removeTimer ??= setTimeout(() => this.#removeAcked(), 2);
         metrics?.published.inc({ lane: laneId, kind: e.kind });
-        this.#o.onAcked?.(e);
+        this.#options.onAcked?.(e);
         if (generation !== link.generation) return;
         this.#inflight.delete(e.seq);
         this.#drain();
@@ -265,28 +265,28 @@ export class LanePublisher implements Service {
     if (seqs.length === 0 || this.#closed) return;
     this.#acked = [];
     try {
-      this.#o.outbox.removeAll(seqs);
+      this.#options.outbox.removeAll(seqs);
     } catch (err) {
-      this.#o.log.error({ err }, `MQTT outbox: removing ${seqs.length} acknowledged message(s) failed (${(err as Error).message}); they will be published again (duplicates)`);
+      this.#options.log.error({ err }, `MQTT outbox: removing ${seqs.length} acknowledged message(s) failed (${(err as Error).message}); they will be published again (duplicates)`);
     }
-    this.#o.metrics?.outboxDepth.set({ lane: this.#o.laneId }, this.#o.outbox.depth().depth);
+    this.#options.metrics?.outboxDepth.set({ lane: this.#options.laneId }, this.#options.outbox.depth().depth);
   }
 
   #publishOptions(m: Pick<OutboxMessage, 'kind' | 'id'>): IClientPublishOptions {
-    if (this.#o.link.protocolVersion !== 5) return { qos: 1 };
+    if (this.#options.link.protocolVersion !== 5) return { qos: 1 };
     return { qos: 1, properties: { contentType: 'application/json', userProperties: { messageId: m.id, kind: m.kind, schemaVersion: String(SCHEMA_VERSION) } } };
   }
 
   async #connected(info: ConnectedInfo): Promise<void> {
-    const { link, topics, log } = this.#o;
+    const { link, topics, log } = this.#options;
     const generation = link.generation;
     this.#removeAcked(); // acknowledged before the drop: not to be replayed
     this.#cursor = 0;
     this.#inflight.clear();
-    this.#window = Math.max(1, Math.min(this.#o.maxInflight, info.receiveMaximum ?? Number.POSITIVE_INFINITY));
-    const depth = this.#o.outbox.depth().depth;
+    this.#window = Math.max(1, Math.min(this.#options.maxInflight, info.receiveMaximum ?? Number.POSITIVE_INFINITY));
+    const depth = this.#options.outbox.depth().depth;
     log.info({ url: link.url, clientId: link.clientId, sessionPresent: info.sessionPresent, queued: depth }, `MQTT connected to ${link.url} as ${link.clientId}${depth ? `; replaying ${depth} queued message(s)` : ''}`);
-    this.#o.metrics?.connected.set({ lane: this.#o.laneId }, 1);
+    this.#options.metrics?.connected.set({ lane: this.#options.laneId }, 1);
     try {
       // 'online' first, so that a consumer never sees lane data under an 'offline' availability.
       await link.publish(topics.availability, 'online', { qos: 1, retain: true });
@@ -314,13 +314,13 @@ export class LanePublisher implements Service {
 
   #disconnected(reason: string, retryInMs: number): void {
     this.#inflight.clear();
-    this.#o.metrics?.connected.set({ lane: this.#o.laneId }, 0);
+    this.#options.metrics?.connected.set({ lane: this.#options.laneId }, 0);
     const state = this.#linkState.state === 'fault' && this.#linkState.detail === reason ? 'fault' : 'disconnected';
     this.#reportLink(`${reason}; reconnecting in ${(retryInMs / 1000).toFixed(1)} s`, state);
   }
 
   #message(topic: string, payload: Buffer, packet: IPublishPacket): void {
-    const { topics, link, log, metrics, laneId } = this.#o;
+    const { topics, link, log, metrics, laneId } = this.#options;
     const head = `${topics.base}/cmd/`;
     if (!topic.startsWith(head)) return;
     const name = topic.slice(head.length);
@@ -349,7 +349,7 @@ export class LanePublisher implements Service {
   }
 
   #publishStatus(): void {
-    const { link, topics, log } = this.#o;
+    const { link, topics, log } = this.#options;
     if (!link.connected) return;
     link.publish(topics.status, JSON.stringify(this.status()), { qos: 1, retain: true }).catch((err: Error) => log.debug({ err }, `MQTT: status not published: ${err.message}`));
   }
@@ -359,18 +359,18 @@ export class LanePublisher implements Service {
     if (detail !== undefined) this.#linkState = { state: state ?? this.#linkState.state, detail };
     let depth: number | null = null;
     try {
-      depth = this.#o.outbox.depth().depth;
+      depth = this.#options.outbox.depth().depth;
     } catch {
       depth = null;
     }
     let shownState = this.#linkState.state;
     let shown = this.#linkState.detail;
-    const warning = this.#o.outboxWarning;
+    const warning = this.#options.outboxWarning;
     if (warning) {
       if (shownState === 'ok') shownState = 'degraded';
       shown = `${shown}; ${warning}`;
     }
-    this.#o.bus.emit('device.status', deviceStatus('mqtt', shownState, shown, { outboxDepth: depth, evicted: this.#evicted, url: this.#o.link.url }));
+    this.#options.bus.emit('device.status', deviceStatus('mqtt', shownState, shown, { outboxDepth: depth, evicted: this.#evicted, url: this.#options.link.url }));
   }
 }
 

@@ -56,7 +56,7 @@ export interface LinkEvents {
  * queued here: a publish while disconnected fails at once (the outbox keeps the message).
  */
 export class MqttLink extends EventEmitter<LinkEvents> {
-  readonly #o: MqttLinkOptions;
+  readonly #options: MqttLinkOptions;
   readonly #backoff: Backoff;
   #client: MqttClient | null = null;
   #generation = 0;
@@ -68,7 +68,7 @@ export class MqttLink extends EventEmitter<LinkEvents> {
 
   constructor(opts: MqttLinkOptions) {
     super();
-    this.#o = opts;
+    this.#options = opts;
     this.#backoff = new Backoff(opts.reconnect.initialMs, opts.reconnect.maxMs, opts.random);
   }
 
@@ -77,15 +77,15 @@ export class MqttLink extends EventEmitter<LinkEvents> {
   }
 
   get url(): string {
-    return this.#o.url;
+    return this.#options.url;
   }
 
   get clientId(): string {
-    return this.#o.clientId;
+    return this.#options.clientId;
   }
 
   get protocolVersion(): 4 | 5 {
-    return this.#o.protocolVersion;
+    return this.#options.protocolVersion;
   }
 
   /** Connection counter: a publish's outcome belongs to the connection it was sent on. */
@@ -101,7 +101,7 @@ export class MqttLink extends EventEmitter<LinkEvents> {
   /** Publishes on the current connection; resolves on PUBACK (QoS 1). Rejects when disconnected. */
   publish(topic: string, payload: string | Buffer, opts: IClientPublishOptions): Promise<void> {
     const client = this.#client;
-    if (!client || !this.#connected) return Promise.reject(new Error(`MQTT ${this.#o.url}: not connected`));
+    if (!client || !this.#connected) return Promise.reject(new Error(`MQTT ${this.#options.url}: not connected`));
     return new Promise((resolve, reject) => {
       const fail = (err: Error) => {
         this.#pending.delete(fail);
@@ -120,17 +120,17 @@ export class MqttLink extends EventEmitter<LinkEvents> {
   #failPending(reason: string): void {
     const pending = [...this.#pending];
     this.#pending.clear();
-    for (const fail of pending) fail(new Error(`MQTT ${this.#o.url}: connection lost before PUBACK (${reason})`));
+    for (const fail of pending) fail(new Error(`MQTT ${this.#options.url}: connection lost before PUBACK (${reason})`));
   }
 
   subscribe(filter: string, qos: 0 | 1 = 1): Promise<void> {
     const client = this.#client;
-    if (!client || !this.#connected) return Promise.reject(new Error(`MQTT ${this.#o.url}: not connected`));
+    if (!client || !this.#connected) return Promise.reject(new Error(`MQTT ${this.#options.url}: not connected`));
     return new Promise((resolve, reject) => {
       client.subscribe(filter, { qos }, (err, granted) => {
         if (err) return reject(err);
         const g = granted?.[0];
-        if (g && g.qos >= 0x80) return reject(new Error(`MQTT ${this.#o.url}: subscription to ${filter} refused by the broker (reason 0x${g.qos.toString(16)}): check the broker's ACL for ${this.#o.clientId}`));
+        if (g && g.qos >= 0x80) return reject(new Error(`MQTT ${this.#options.url}: subscription to ${filter} refused by the broker (reason 0x${g.qos.toString(16)}): check the broker's ACL for ${this.#options.clientId}`));
         resolve();
       });
     });
@@ -170,13 +170,13 @@ export class MqttLink extends EventEmitter<LinkEvents> {
     const gen = ++this.#generation;
     let options: IClientOptions;
     try {
-      options = this.#options();
+      options = this.#clientOptions();
     } catch (err) {
       this.#down(gen, (err as Error).message);
       return;
     }
-    this.#o.log.debug({ url: this.#o.url, clientId: this.#o.clientId, attempt: this.#backoff.attempt }, 'MQTT connecting');
-    const client = mqtt.connect(this.#o.url, options);
+    this.#options.log.debug({ url: this.#options.url, clientId: this.#options.clientId, attempt: this.#backoff.attempt }, 'MQTT connecting');
+    const client = mqtt.connect(this.#options.url, options);
     this.#client = client;
     client.on('connect', (connack) => {
       if (gen !== this.#generation) return;
@@ -189,7 +189,7 @@ export class MqttLink extends EventEmitter<LinkEvents> {
       if (gen === this.#generation) this.emit('message', topic, payload, packet);
     });
     client.on('error', (err) => {
-      if (gen === this.#generation) this.#lastError = describeError(err, this.#o);
+      if (gen === this.#generation) this.#lastError = describeError(err, this.#options);
     });
     client.on('close', () => {
       client.end(true);
@@ -212,8 +212,8 @@ export class MqttLink extends EventEmitter<LinkEvents> {
     }, retryInMs);
   }
 
-  #options(): IClientOptions {
-    const o = this.#o;
+  #clientOptions(): IClientOptions {
+    const o = this.#options;
     const file = (what: string, path: string | undefined): Buffer | undefined => {
       if (!path) return undefined;
       try {

@@ -39,7 +39,7 @@ function sparkplugTopic(groupId: string, type: 'NBIRTH' | 'NDATA' | 'NDEATH' | '
  */
 export class SparkplugNode implements Service {
   readonly name: string;
-  readonly #o: SparkplugNodeOptions;
+  readonly #options: SparkplugNodeOptions;
   #bdSeq = -1;
   #seq = 0;
   #born = new Set<string>();
@@ -50,7 +50,7 @@ export class SparkplugNode implements Service {
   #unsubscribe: (() => void)[] = [];
 
   constructor(opts: SparkplugNodeOptions) {
-    this.#o = opts;
+    this.#options = opts;
     this.name = `sparkplug:${opts.laneId}`;
   }
 
@@ -63,7 +63,7 @@ export class SparkplugNode implements Service {
   }
 
   async start(): Promise<void> {
-    const { bus, link, health } = this.#o;
+    const { bus, link, health } = this.#options;
     const owner = this.name;
     const onConnected = () => void this.#connected();
     const onMessage = (topic: string, payload: Buffer) => this.#command(topic, payload);
@@ -90,7 +90,7 @@ export class SparkplugNode implements Service {
   async stop(): Promise<void> {
     for (const u of this.#unsubscribe) u();
     this.#unsubscribe = [];
-    const { link } = this.#o;
+    const { link } = this.#options;
     if (link.connected) {
       // An orderly stop sends NDEATH itself: a DISCONNECT discards the will.
       await Promise.race([link.publish(this.#topic('NDEATH'), this.#death(), { qos: 1 }).catch(() => {}), new Promise((r) => setTimeout(r, 500))]);
@@ -99,7 +99,7 @@ export class SparkplugNode implements Service {
   }
 
   #topic(type: 'NBIRTH' | 'NDATA' | 'NDEATH' | 'NCMD'): string {
-    return sparkplugTopic(this.#o.groupId, type, this.#o.nodeId);
+    return sparkplugTopic(this.#options.groupId, type, this.#options.nodeId);
   }
 
   #death(): Buffer {
@@ -107,7 +107,7 @@ export class SparkplugNode implements Service {
   }
 
   async #connected(): Promise<void> {
-    const { link, log } = this.#o;
+    const { link, log } = this.#options;
     this.#born.clear(); // no NDATA on this connection before its NBIRTH
     try {
       await link.subscribe(this.#topic('NCMD'), 1);
@@ -118,16 +118,16 @@ export class SparkplugNode implements Service {
   }
 
   #birth(): void {
-    const { link, log, siteId, laneId, edgeVersion } = this.#o;
+    const { link, log, siteId, laneId, edgeVersion } = this.#options;
     if (!link.connected) return;
-    const h = this.#o.health.snapshot();
+    const h = this.#options.health.snapshot();
     const metrics: SparkplugMetric[] = [
       { name: 'bdSeq', type: 'UInt64', value: this.#bdSeq },
       { name: 'Node Control/Rebirth', type: 'Boolean', value: false },
       { name: 'Properties/Site', type: 'String', value: siteId },
       { name: 'Properties/Lane', type: 'String', value: laneId },
       { name: 'Properties/Edge Version', type: 'String', value: edgeVersion },
-      { name: 'Properties/Model', type: 'String', value: this.#o.modelVersion() },
+      { name: 'Properties/Model', type: 'String', value: this.#options.modelVersion() },
       ...this.#healthMetrics(h),
       ...this.#scanMetrics(),
       ...this.#alertMetrics(),
@@ -139,7 +139,7 @@ export class SparkplugNode implements Service {
   }
 
   #data(metrics: SparkplugMetric[]): void {
-    const { link, log } = this.#o;
+    const { link, log } = this.#options;
     if (!link.connected || this.#born.size === 0) return;
     if (metrics.some((m) => !this.#born.has(m.name))) {
       this.#birth(); // a metric the host has not been told about: a new birth carries it
@@ -185,7 +185,7 @@ export class SparkplugNode implements Service {
   }
 
   #outboxMetrics(): SparkplugMetric[] {
-    return [{ name: 'Outbox/Depth', type: 'UInt64', value: this.#o.outboxDepth() }];
+    return [{ name: 'Outbox/Depth', type: 'UInt64', value: this.#options.outboxDepth() }];
   }
 
   #command(topic: string, payload: Buffer): void {
@@ -193,19 +193,19 @@ export class SparkplugNode implements Service {
     try {
       const cmd = decodeSparkplug(payload);
       if (cmd.metrics.some((m) => m.name === 'Node Control/Rebirth' && m.value === true)) {
-        this.#o.log.info('Sparkplug: Rebirth requested by the host');
+        this.#options.log.info('Sparkplug: Rebirth requested by the host');
         this.#birth();
         return;
       }
-      this.#o.log.warn({ metrics: cmd.metrics.map((m) => m.name) }, `Sparkplug: NCMD with no supported metric (only Node Control/Rebirth is): ignored`);
+      this.#options.log.warn({ metrics: cmd.metrics.map((m) => m.name) }, `Sparkplug: NCMD with no supported metric (only Node Control/Rebirth is): ignored`);
     } catch (err) {
-      this.#o.log.warn({ err }, `Sparkplug: malformed NCMD on ${topic} (${(err as Error).message}); ignored`);
+      this.#options.log.warn({ err }, `Sparkplug: malformed NCMD on ${topic} (${(err as Error).message}); ignored`);
     }
   }
 
   #readBdSeq(): number {
     try {
-      const n = Number(readFileSync(this.#o.bdSeqFile, 'utf8').trim());
+      const n = Number(readFileSync(this.#options.bdSeqFile, 'utf8').trim());
       return Number.isInteger(n) && n >= 0 && n < 256 ? n : -1;
     } catch {
       return -1;
@@ -214,10 +214,10 @@ export class SparkplugNode implements Service {
 
   #writeBdSeq(): void {
     try {
-      mkdirSync(dirname(this.#o.bdSeqFile), { recursive: true });
-      writeFileSync(this.#o.bdSeqFile, `${this.#bdSeq}\n`);
+      mkdirSync(dirname(this.#options.bdSeqFile), { recursive: true });
+      writeFileSync(this.#options.bdSeqFile, `${this.#bdSeq}\n`);
     } catch (err) {
-      this.#o.log.warn({ err }, `Sparkplug: bdSeq cannot be kept in ${this.#o.bdSeqFile} (${(err as Error).message}); it restarts at 0 after a restart`);
+      this.#options.log.warn({ err }, `Sparkplug: bdSeq cannot be kept in ${this.#options.bdSeqFile} (${(err as Error).message}); it restarts at 0 after a restart`);
     }
   }
 }

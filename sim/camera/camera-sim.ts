@@ -83,7 +83,7 @@ const PLATE_LETTERS = 'ABCDEFGHJKLMNPRSTUVWXYZ';
  * sends a vehicle through the lane. Pictures are rendered only while someone asks for them.
  */
 export class CameraSimulator {
-  readonly #o: Required<Omit<CameraSimulatorOptions, 'faults' | 'auth'>> & Pick<CameraSimulatorOptions, 'auth'> & { faults: ScheduledFault[] };
+  readonly #options: Required<Omit<CameraSimulatorOptions, 'faults' | 'auth'>> & Pick<CameraSimulatorOptions, 'auth'> & { faults: ScheduledFault[] };
   readonly #nonce = randomBytes(16).toString('hex');
   #denied = 0;
   readonly #cams = new Map<string, CamState>();
@@ -96,7 +96,7 @@ export class CameraSimulator {
   #startedAt = 0;
 
   constructor(opts: CameraSimulatorOptions = {}) {
-    this.#o = {
+    this.#options = {
       host: opts.host ?? '127.0.0.1',
       port: opts.port ?? 0,
       cameras: opts.cameras ?? DEFAULT_SIM_CAMERAS,
@@ -110,7 +110,7 @@ export class CameraSimulator {
       boundary: opts.boundary ?? 'checkpointsimframe',
       auth: opts.auth,
     };
-    for (const cam of this.#o.cameras) {
+    for (const cam of this.#options.cameras) {
       this.#cams.set(cam.id, { cam, clients: new Set(), stallUntil: 0, disconnectUntil: 0, corruptLeft: 0, sent: 0, corruptSent: 0, cache: null, rendering: null, sockets: new Set() });
     }
     this.#server = createServer((req, res) => void this.#handle(req, res).catch((err: unknown) => {
@@ -126,7 +126,7 @@ export class CameraSimulator {
   }
 
   get cameras(): readonly SimCamera[] {
-    return this.#o.cameras;
+    return this.#options.cameras;
   }
 
   /** Requests refused for missing or wrong credentials. */
@@ -142,17 +142,17 @@ export class CameraSimulator {
 
   async start(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(err.code === 'EADDRINUSE' ? `camera simulator: port ${this.#o.port} is in use; choose another --port` : `camera simulator cannot listen on ${this.#o.host}:${this.#o.port}: ${err.message}`)));
-      this.#server.listen(this.#o.port, this.#o.host, () => resolve());
+      this.#server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(err.code === 'EADDRINUSE' ? `camera simulator: port ${this.#options.port} is in use; choose another --port` : `camera simulator cannot listen on ${this.#options.host}:${this.#options.port}: ${err.message}`)));
+      this.#server.listen(this.#options.port, this.#options.host, () => resolve());
     });
     this.#server.on('connection', (sock) => this.#track(sock));
     this.#startedAt = Date.now();
     this.#nextAuto = this.#startedAt + 500;
-    for (const f of this.#o.faults) {
+    for (const f of this.#options.faults) {
       const t = setTimeout(() => this.fault(f.camera, f), f.atMs);
       this.#timers.add(t);
     }
-    this.#ticker = setInterval(() => void this.#tick(), Math.round(1000 / this.#o.fps));
+    this.#ticker = setInterval(() => void this.#tick(), Math.round(1000 / this.#options.fps));
   }
 
   async stop(): Promise<void> {
@@ -172,14 +172,14 @@ export class CameraSimulator {
    * `position` (0-1, default 0) is where it is now: 0.3 when it already reaches the scanner's beam.
    */
   vehicleEntering(plate: string, opts: { kind?: VehicleKind; passMs?: number; position?: number } = {}): void {
-    const passMs = opts.passMs ?? this.#o.passMs;
+    const passMs = opts.passMs ?? this.#options.passMs;
     const position = Math.min(1, Math.max(0, opts.position ?? 0));
     this.#vehicle = { kind: opts.kind ?? 'truck', plate, enteredAt: Date.now() - position * passMs, passMs, position: 0 };
   }
 
   /** Holds a vehicle still at a position (0 entering, 0.5 under the gantry, 1 gone), or clears the lane. */
   setVehicle(v: { kind: VehicleKind; plate: string; position: number } | null): void {
-    this.#vehicle = v ? { ...v, enteredAt: null, passMs: this.#o.passMs } : null;
+    this.#vehicle = v ? { ...v, enteredAt: null, passMs: this.#options.passMs } : null;
   }
 
   /** Injects a fault on one camera. */
@@ -210,13 +210,13 @@ export class CameraSimulator {
   }
 
   #scene(now: number): SceneVehicle | null {
-    if (!this.#vehicle && this.#o.autoTrafficMs > 0 && now >= this.#nextAuto) this.vehicleEntering(this.#randomPlate(), { kind: (['truck', 'van', 'car'] as const)[this.#seq++ % 3] });
+    if (!this.#vehicle && this.#options.autoTrafficMs > 0 && now >= this.#nextAuto) this.vehicleEntering(this.#randomPlate(), { kind: (['truck', 'van', 'car'] as const)[this.#seq++ % 3] });
     const v = this.#vehicle;
     if (!v) return null;
     const position = v.enteredAt === null ? v.position : (now - v.enteredAt) / v.passMs;
     if (position > 1) {
       this.#vehicle = null;
-      this.#nextAuto = now + this.#o.autoTrafficMs;
+      this.#nextAuto = now + this.#options.autoTrafficMs;
       return null;
     }
     return { kind: v.kind, plate: v.plate, position };
@@ -230,10 +230,10 @@ export class CameraSimulator {
 
   async #render(c: CamState): Promise<Buffer> {
     const now = Date.now();
-    if (c.cache && now - c.cache.at < 1000 / this.#o.fps / 2) return c.cache.jpeg;
+    if (c.cache && now - c.cache.at < 1000 / this.#options.fps / 2) return c.cache.jpeg;
     if (c.rendering) return c.rendering;
-    const svg = laneSceneSvg({ cameraId: c.cam.id, role: c.cam.role, width: this.#o.width, height: this.#o.height, vehicle: this.#scene(now), at: new Date(now) });
-    c.rendering = sharp(Buffer.from(svg)).jpeg({ quality: this.#o.quality }).toBuffer();
+    const svg = laneSceneSvg({ cameraId: c.cam.id, role: c.cam.role, width: this.#options.width, height: this.#options.height, vehicle: this.#scene(now), at: new Date(now) });
+    c.rendering = sharp(Buffer.from(svg)).jpeg({ quality: this.#options.quality }).toBuffer();
     try {
       const jpeg = await c.rendering;
       c.cache = { at: now, jpeg };
@@ -259,7 +259,7 @@ export class CameraSimulator {
     await Promise.all([...this.#cams.values()].map(async (c) => {
       if (c.clients.size === 0 || now < c.stallUntil) return;
       const jpeg = this.#outgoing(c, await this.#render(c));
-      const head = Buffer.from(`--${this.#o.boundary}\r\nContent-Type: image/jpeg\r\nContent-Length: ${jpeg.length}\r\nX-Timestamp: ${(now / 1000).toFixed(3)}\r\n\r\n`);
+      const head = Buffer.from(`--${this.#options.boundary}\r\nContent-Type: image/jpeg\r\nContent-Length: ${jpeg.length}\r\nX-Timestamp: ${(now / 1000).toFixed(3)}\r\n\r\n`);
       for (const res of c.clients) {
         // A client that cannot keep up misses pictures, as with a real camera.
         if (res.writableNeedDrain) continue;
@@ -277,9 +277,9 @@ export class CameraSimulator {
     if (parts.length === 0 && req.method === 'GET') {
       const v = this.#scene(Date.now());
       json(res, 200, {
-        cameras: this.#o.cameras.map((c) => ({ id: c.id, role: c.role, mjpeg: `${base}/${c.id}/mjpeg`, snapshot: `${base}/${c.id}/snapshot.jpg`, fault: `${base}/${c.id}/fault` })),
-        fps: this.#o.fps,
-        size: { width: this.#o.width, height: this.#o.height },
+        cameras: this.#options.cameras.map((c) => ({ id: c.id, role: c.role, mjpeg: `${base}/${c.id}/mjpeg`, snapshot: `${base}/${c.id}/snapshot.jpg`, fault: `${base}/${c.id}/fault` })),
+        fps: this.#options.fps,
+        size: { width: this.#options.width, height: this.#options.height },
         vehicle: v,
       });
       return;
@@ -305,7 +305,7 @@ export class CameraSimulator {
     if (req.method !== 'GET') return json(res, 405, { error: `${req.method} not allowed on ${url.pathname}` });
     if (!this.#authorized(req)) {
       this.#denied++;
-      const a = this.#o.auth!;
+      const a = this.#options.auth!;
       res.writeHead(401, { 'www-authenticate': a.scheme === 'basic' ? 'Basic realm="checkpoint-sim"' : `Digest realm="checkpoint-sim", qop="auth", nonce="${this.#nonce}", opaque="sim", algorithm=MD5` });
       res.end();
       return;
@@ -316,7 +316,7 @@ export class CameraSimulator {
     }
     if (action === 'mjpeg') {
       res.writeHead(200, {
-        'content-type': `multipart/x-mixed-replace; boundary=${this.#o.boundary}`,
+        'content-type': `multipart/x-mixed-replace; boundary=${this.#options.boundary}`,
         'cache-control': 'no-store',
         connection: 'close',
       });
@@ -339,7 +339,7 @@ export class CameraSimulator {
 
   /** Checks the request's credentials against the configured ones (computed here, independently of the lane's client). */
   #authorized(req: IncomingMessage): boolean {
-    const a = this.#o.auth;
+    const a = this.#options.auth;
     if (!a) return true;
     const h = req.headers.authorization ?? '';
     if (a.scheme === 'basic') return h === `Basic ${Buffer.from(`${a.username}:${a.password}`).toString('base64')}`;

@@ -73,7 +73,7 @@ export interface ScannerSimReport {
  * 'scan' (SimScanRecord) after each scan, 'connection' on each new link.
  */
 export class ScannerStreamSim extends EventEmitter {
-  readonly #o: Required<Omit<ScannerSimOptions, 'scans' | 'log' | 'faults'>> & Pick<ScannerSimOptions, 'scans' | 'log' | 'faults'>;
+  readonly #options: Required<Omit<ScannerSimOptions, 'scans' | 'log' | 'faults'>> & Pick<ScannerSimOptions, 'scans' | 'log' | 'faults'>;
   readonly #dice: FaultDice;
   readonly report: ScannerSimReport = { scans: [], injected: noFaults(), commands: [], connections: 0 };
   #link: Duplex | null = null;
@@ -92,8 +92,8 @@ export class ScannerStreamSim extends EventEmitter {
 
   constructor(opts: ScannerSimOptions) {
     super();
-    this.#o = { lineRateHz: 300, gapMs: 3000, vehicleLeadMs: 0, heartbeatMs: 1000, seed: 1, ...opts };
-    this.#dice = new FaultDice(this.#o.seed);
+    this.#options = { lineRateHz: 300, gapMs: 3000, vehicleLeadMs: 0, heartbeatMs: 1000, seed: 1, ...opts };
+    this.#dice = new FaultDice(this.#options.seed);
     this.#stopSignal = new Promise((r) => (this.#signalStop = r));
   }
 
@@ -141,18 +141,18 @@ export class ScannerStreamSim extends EventEmitter {
     }
     if (this.#server) await new Promise<void>((r) => this.#server!.close(() => r()));
     await this.#loop?.catch(() => {});
-    await this.#o.source.close();
+    await this.#options.source.close();
   }
 
   #start(): void {
     this.#loop = this.#run();
     this.#finished = this.#loop;
-    this.#loop.catch((err: Error) => this.#o.log?.error({ err }, `scanner simulator stopped: ${err.message}`));
+    this.#loop.catch((err: Error) => this.#options.log?.error({ err }, `scanner simulator stopped: ${err.message}`));
   }
 
   #accept(socket: Socket): void {
     if (this.#link || this.#stopped) {
-      this.#o.log?.warn(`scanner simulator: refusing a second connection from ${socket.remoteAddress}`);
+      this.#options.log?.warn(`scanner simulator: refusing a second connection from ${socket.remoteAddress}`);
       socket.destroy();
       return;
     }
@@ -189,11 +189,11 @@ export class ScannerStreamSim extends EventEmitter {
       if (this.#link === link) this.#link = null;
       if (this.#heartbeat) clearInterval(this.#heartbeat);
     });
-    this.#send({ type: 'hello', heartbeatMs: this.#o.heartbeatMs, device: 'checkpoint-edge scanner simulator', firmware: 'sim-1' });
+    this.#send({ type: 'hello', heartbeatMs: this.#options.heartbeatMs, device: 'checkpoint-edge scanner simulator', firmware: 'sim-1' });
     this.#send({ type: 'status', state: 'ready', radiationOn: false, interlocksOk: true, speedKmh: null });
     if (this.#heartbeat) clearInterval(this.#heartbeat);
-    if (this.#o.heartbeatMs > 0) {
-      this.#heartbeat = setInterval(() => this.#send({ type: 'heartbeat', scannerTimeMs: Date.now() }), this.#o.heartbeatMs);
+    if (this.#options.heartbeatMs > 0) {
+      this.#heartbeat = setInterval(() => this.#send({ type: 'heartbeat', scannerTimeMs: Date.now() }), this.#options.heartbeatMs);
       this.#heartbeat.unref();
     }
     this.emit('connection', this.report.connections);
@@ -223,13 +223,13 @@ export class ScannerStreamSim extends EventEmitter {
   }
 
   async #run(): Promise<void> {
-    for (let i = 0; !this.#stopped && (this.#o.scans === undefined || i < this.#o.scans); i++) {
-      const scan = await this.#o.source.next(i);
+    for (let i = 0; !this.#stopped && (this.#options.scans === undefined || i < this.#options.scans); i++) {
+      const scan = await this.#options.source.next(i);
       if (!(await this.#waitLink())) return;
       const vehicle = this.#vehicle(i, scan);
-      if (this.#o.vehicleLeadMs > 0) {
-        this.emit('vehicle', { ...vehicle, beginsInMs: this.#o.vehicleLeadMs });
-        await Promise.race([sleep(this.#o.vehicleLeadMs), this.#stopSignal]);
+      if (this.#options.vehicleLeadMs > 0) {
+        this.emit('vehicle', { ...vehicle, beginsInMs: this.#options.vehicleLeadMs });
+        await Promise.race([sleep(this.#options.vehicleLeadMs), this.#stopSignal]);
         if (!(await this.#waitLink())) return;
       } else {
         this.emit('vehicle', vehicle);
@@ -237,18 +237,18 @@ export class ScannerStreamSim extends EventEmitter {
       const record = await this.#stream(i, scan, vehicle);
       this.report.scans.push(record);
       this.emit('scan', record);
-      const pause = Math.max(0, this.#o.gapMs - this.#o.vehicleLeadMs);
+      const pause = Math.max(0, this.#options.gapMs - this.#options.vehicleLeadMs);
       if (pause > 0 && !this.#stopped) await Promise.race([sleep(pause), this.#stopSignal]);
     }
   }
 
   #vehicle(index: number, scan: SimScan): SimVehicle {
-    return { index, scanKey: index + 1, scanId: `sim-${this.#o.seed}-${index + 1}`, plate: scan.plate ?? '', vehicleClass: scan.vehicleClass ?? '', speedKmh: 5, expectedMs: (scan.width * 1000) / this.#o.lineRateHz, beginsInMs: 0 };
+    return { index, scanKey: index + 1, scanId: `sim-${this.#options.seed}-${index + 1}`, plate: scan.plate ?? '', vehicleClass: scan.vehicleClass ?? '', speedKmh: 5, expectedMs: (scan.width * 1000) / this.#options.lineRateHz, beginsInMs: 0 };
   }
 
   async #stream(index: number, scan: SimScan, vehicle: SimVehicle): Promise<SimScanRecord> {
     const link = this.#link!;
-    const { faults = {} } = this.#o;
+    const { faults = {} } = this.#options;
     const W = scan.width;
     const C = scan.height;
     const { scanKey, speedKmh } = vehicle;
@@ -259,7 +259,7 @@ export class ScannerStreamSim extends EventEmitter {
     this.emit('scanBegin', vehicle);
     this.#send({ type: 'status', state: 'scanning', radiationOn: true, interlocksOk: true, speedKmh });
     this.#send({
-      type: 'scanBegin', scanKey, channels: C, energies: scan.low ? 2 : 1, pixelMm: scan.pixelMm, lineRateHz: this.#o.lineRateHz,
+      type: 'scanBegin', scanKey, channels: C, energies: scan.low ? 2 : 1, pixelMm: scan.pixelMm, lineRateHz: this.#options.lineRateHz,
       expectedLines: W, startedAtMs: Date.now(), speedKmh, scanId: record.scanId, plate: vehicle.plate, containerCode: '', vehicleClass: vehicle.vehicleClass,
     });
     const high = new Uint16Array(C);
@@ -276,7 +276,7 @@ export class ScannerStreamSim extends EventEmitter {
         return record;
       }
       // Pace: line x is due at x / rate seconds after the start.
-      const due = t0 + (x * 1000) / this.#o.lineRateHz;
+      const due = t0 + (x * 1000) / this.#options.lineRateHz;
       const ahead = due - performance.now();
       if (ahead > 4) await sleep(ahead);
       if (link.writableNeedDrain) await Promise.race([once(link, 'drain').catch(() => {}), once(link, 'close').catch(() => {}), this.#stopSignal]);

@@ -101,7 +101,7 @@ export function simEndpointUrl(host: string, port: number, resourcePath = SIM_RE
  * unless Ready with every interlock closed.
  */
 export class ScannerOpcuaServer extends EventEmitter<ScannerOpcuaServerEvents> {
-  readonly #o: ScannerOpcuaServerOptions;
+  readonly #options: ScannerOpcuaServerOptions;
   #server: OPCUAServer | null = null;
   #serverCm: OPCUACertificateManager | null = null;
   #pkiDir: string | null = null;
@@ -117,7 +117,7 @@ export class ScannerOpcuaServer extends EventEmitter<ScannerOpcuaServerEvents> {
 
   constructor(opts: ScannerOpcuaServerOptions = {}) {
     super();
-    this.#o = opts;
+    this.#options = opts;
     this.#state = opts.initialState ?? 'Ready';
     for (const [user, password] of Object.entries(opts.users ?? {})) this.#users.set(user, password);
   }
@@ -163,33 +163,33 @@ export class ScannerOpcuaServer extends EventEmitter<ScannerOpcuaServerEvents> {
   /** Starts listening; returns the endpoint URL. Takes a second or two (node-opcua loads its standard address space). */
   async start(): Promise<string> {
     if (this.#server) return this.endpointUrl;
-    if (this.#o.log) routeOpcuaLogs(this.#o.log);
-    const host = this.#o.host ?? '127.0.0.1';
-    if (this.#o.pkiDir) {
-      this.#pkiDir = resolve(this.#o.pkiDir);
+    if (this.#options.log) routeOpcuaLogs(this.#options.log);
+    const host = this.#options.host ?? '127.0.0.1';
+    if (this.#options.pkiDir) {
+      this.#pkiDir = resolve(this.#options.pkiDir);
       mkdirSync(this.#pkiDir, { recursive: true });
     } else {
       this.#pkiDir = mkdtempSync(join(tmpdir(), 'scanner-opcua-sim-'));
       this.#ownsPkiDir = true;
     }
-    const accept = this.#o.acceptUnknownClientCertificates ?? true;
+    const accept = this.#options.acceptUnknownClientCertificates ?? true;
     const cm = (name: string) =>
       new OPCUACertificateManager({ rootFolder: join(this.#pkiDir!, name), automaticallyAcceptUnknownCertificate: accept, disableFileWatchers: true, keySize: 2048 });
     const wildcard = host === '0.0.0.0' || host === '::';
     const serverCm = cm('server');
     this.#serverCm = serverCm;
     const server = new OPCUAServer({
-      port: this.#o.port ?? 0,
+      port: this.#options.port ?? 0,
       host,
-      ...(this.#o.hostname ? { hostname: this.#o.hostname } : wildcard ? {} : { hostname: host }),
-      resourcePath: this.#o.resourcePath ?? SIM_RESOURCE_PATH,
+      ...(this.#options.hostname ? { hostname: this.#options.hostname } : wildcard ? {} : { hostname: host }),
+      resourcePath: this.#options.resourcePath ?? SIM_RESOURCE_PATH,
       serverCertificateManager: serverCm,
       userCertificateManager: cm('user'),
       isAuditing: false,
       allowAnonymous: true,
       userManager: { isValidUser: (user: string, password: string) => this.#users.has(user) && this.#users.get(user) === password },
-      securityModes: (this.#o.securityModes ?? ['None', 'Sign', 'SignAndEncrypt']).map((m) => MessageSecurityMode[m]),
-      securityPolicies: (this.#o.securityPolicies ?? ['None', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss']).map((p) => SecurityPolicy[p]),
+      securityModes: (this.#options.securityModes ?? ['None', 'Sign', 'SignAndEncrypt']).map((m) => MessageSecurityMode[m]),
+      securityPolicies: (this.#options.securityPolicies ?? ['None', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss']).map((p) => SecurityPolicy[p]),
       buildInfo: { productName: 'checkpoint-edge scanner simulator', manufacturerName: 'checkpoint-edge', softwareVersion: '1' },
     });
     try {
@@ -199,7 +199,7 @@ export class ScannerOpcuaServer extends EventEmitter<ScannerOpcuaServerEvents> {
     } catch (err) {
       await server.shutdown(0).catch(() => undefined);
       this.#cleanup();
-      throw new Error(`OPC UA scanner simulator cannot listen on ${host}:${this.#o.port ?? 0}: ${(err as Error).message}`, { cause: err });
+      throw new Error(`OPC UA scanner simulator cannot listen on ${host}:${this.#options.port ?? 0}: ${(err as Error).message}`, { cause: err });
     }
     this.#server = server;
     if (!existsSync(this.certificateFile)) throw new Error(`OPC UA scanner simulator: no server certificate at ${this.certificateFile}`);

@@ -97,12 +97,20 @@ export class Projection {
 
   /** The pixel window (first line, first row, size) covering a region in mm, clipped to the image. */
   window(x0Mm: number, x1Mm: number, z0Mm: number, z1Mm: number): { x0: number; r0: number; w: number; h: number } {
-    const p = this.pixelMm;
-    const i0 = clampInt(Math.floor(x0Mm / p), 0, this.width);
-    const i1 = clampInt(Math.ceil(x1Mm / p), 0, this.width);
-    const r0 = clampInt(Math.floor(this.height - z1Mm / p), 0, this.height);
-    const r1 = clampInt(Math.ceil(this.height - z0Mm / p), 0, this.height);
+    const { i0, i1, r0, r1 } = this.#pixelRect(x0Mm, x1Mm, z0Mm, z1Mm);
     return { x0: i0, r0, w: Math.max(0, i1 - i0), h: Math.max(0, r1 - r0) };
+  }
+
+  /** The pixels a rectangle in mm covers: lines [i0, i1) and rows [r0, r1), clipped to the image. */
+  #pixelRect(xMin: number, xMax: number, zMin: number, zMax: number): { i0: number; i1: number; r0: number; r1: number } {
+    const p = this.pixelMm;
+    const H = this.height;
+    return {
+      i0: clampInt(Math.floor(xMin / p), 0, this.width),
+      i1: clampInt(Math.ceil(xMax / p), 0, this.width),
+      r0: clampInt(Math.floor(H - zMax / p), 0, H),
+      r1: clampInt(Math.ceil(H - zMin / p), 0, H),
+    };
   }
 
   /** A copy of the high-energy attenuation inside a window. */
@@ -133,10 +141,7 @@ export class Projection {
     if (!(x1 > x0 && z1 > z0 && depthMm > 0)) return;
     const p = this.pixelMm;
     const H = this.height;
-    const i0 = clampInt(Math.floor(x0 / p), 0, this.width);
-    const i1 = clampInt(Math.ceil(x1 / p), 0, this.width);
-    const r0 = clampInt(Math.floor(H - z1 / p), 0, H);
-    const r1 = clampInt(Math.ceil(H - z0 / p), 0, H);
+    const { i0, i1, r0, r1 } = this.#pixelRect(x0, x1, z0, z1);
     if (i1 <= i0 || r1 <= r0) return;
     const { kLow, kHigh, rho } = this.#coefficients(stuff);
     const tex = stuff.texture ? this.#textureField() : null;
@@ -171,10 +176,7 @@ export class Projection {
     const H = this.height;
     const half = thicknessMm / 2;
     const pad = half + p;
-    const i0 = clampInt(Math.floor((Math.min(xa, xb) - pad) / p), 0, this.width);
-    const i1 = clampInt(Math.ceil((Math.max(xa, xb) + pad) / p), 0, this.width);
-    const r0 = clampInt(Math.floor(H - (Math.max(za, zb) + pad) / p), 0, H);
-    const r1 = clampInt(Math.ceil(H - (Math.min(za, zb) - pad) / p), 0, H);
+    const { i0, i1, r0, r1 } = this.#pixelRect(Math.min(xa, xb) - pad, Math.max(xa, xb) + pad, Math.min(za, zb) - pad, Math.max(za, zb) + pad);
     if (i1 <= i0 || r1 <= r0) return;
     const { kLow, kHigh, rho } = this.#coefficients(stuff);
     const dx = xb - xa, dz = zb - za;
@@ -336,10 +338,7 @@ export class Projection {
   #quadricPass(xMin: number, xMax: number, zMin: number, zMax: number, stuff: Stuff, chord: (x: number, z: number) => number): void {
     const p = this.pixelMm;
     const H = this.height;
-    const i0 = clampInt(Math.floor(xMin / p), 0, this.width);
-    const i1 = clampInt(Math.ceil(xMax / p), 0, this.width);
-    const r0 = clampInt(Math.floor(H - zMax / p), 0, H);
-    const r1 = clampInt(Math.ceil(H - zMin / p), 0, H);
+    const { i0, i1, r0, r1 } = this.#pixelRect(xMin, xMax, zMin, zMax);
     if (i1 <= i0 || r1 <= r0) return;
     const { kLow, kHigh, rho } = this.#coefficients(stuff);
     const tex = stuff.texture ? this.#textureField() : null;

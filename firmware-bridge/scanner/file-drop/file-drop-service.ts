@@ -57,7 +57,7 @@ interface Candidate {
  */
 export class FileDropService implements Service {
   readonly name: string;
-  readonly #o: FileDropOptions;
+  readonly #options: FileDropOptions;
   readonly #dir: string;
   readonly #processed: string;
   readonly #failed: string;
@@ -72,7 +72,7 @@ export class FileDropService implements Service {
   #lastScanId: string | null = null;
 
   constructor(opts: FileDropOptions) {
-    this.#o = opts;
+    this.#options = opts;
     this.name = opts.name;
     this.#dir = resolve(opts.dir);
     this.#processed = resolve(opts.processedDir ?? join(opts.dir, 'processed'));
@@ -88,7 +88,7 @@ export class FileDropService implements Service {
 
   async start(): Promise<void> {
     this.#stopped = false;
-    const pollMs = this.#o.pollMs ?? Math.max(20, Math.min(250, Math.floor(this.#o.stableMs / 4)));
+    const pollMs = this.#options.pollMs ?? Math.max(20, Math.min(250, Math.floor(this.#options.stableMs / 4)));
     this.#timer = setInterval(() => this.#kick(), pollMs);
     this.#timer.unref();
     this.#kick();
@@ -174,8 +174,8 @@ export class FileDropService implements Service {
       if (!same) continue; // changed since the last listing (or first seen): look again next time
       const quiet = now - c.changedAt;
       if (c.high && c.sidecar) await this.#take(c);
-      else if (c.high && quiet >= this.#o.stableMs) await this.#take(c);
-      else if (!c.high && quiet >= Math.max(this.#o.stableMs, 10_000)) await this.#fail(c, `no image came with ${[c.low, c.sidecar].filter(Boolean).join(' and ')} in ${Math.round(quiet / 1000)} s (expected ${stem}.png, .tif or .jpg)`);
+      else if (c.high && quiet >= this.#options.stableMs) await this.#take(c);
+      else if (!c.high && quiet >= Math.max(this.#options.stableMs, 10_000)) await this.#fail(c, `no image came with ${[c.low, c.sidecar].filter(Boolean).join(' and ')} in ${Math.round(quiet / 1000)} s (expected ${stem}.png, .tif or .jpg)`);
     }
     for (const stem of this.#seen.keys()) if (!groups.has(stem)) this.#seen.delete(stem);
   }
@@ -187,7 +187,7 @@ export class FileDropService implements Service {
       if (c.sidecar) info = await this.#sidecar(c.sidecar);
     } catch (err) {
       // A sidecar that does not parse may still be being written: give it stableMs.
-      if (Date.now() - c.changedAt < this.#o.stableMs) return;
+      if (Date.now() - c.changedAt < this.#options.stableMs) return;
       return this.#fail(c, (err as Error).message);
     }
     let image: ScanImage;
@@ -195,7 +195,7 @@ export class FileDropService implements Service {
     try {
       const high = await decodeScanImage(join(dir, c.high!));
       notes.push(...high.notes.map((n) => `${c.high}: ${n}`));
-      image = { width: high.width, height: high.height, pixelMm: info.pixelMm ?? this.#o.defaultPixelMm, high: high.pixels, missing: new Uint8Array(high.width) };
+      image = { width: high.width, height: high.height, pixelMm: info.pixelMm ?? this.#options.defaultPixelMm, high: high.pixels, missing: new Uint8Array(high.width) };
       if (c.low) {
         const low = await decodeScanImage(join(dir, c.low));
         notes.push(...low.notes.map((n) => `${c.low}: ${n}`));
@@ -205,10 +205,10 @@ export class FileDropService implements Service {
     } catch (err) {
       // An image that changed within stableMs may still be being written (some scanners write
       // the sidecar first): look again later; one that stays undecodable is failed.
-      if (Date.now() - c.changedAt < this.#o.stableMs) return;
+      if (Date.now() - c.changedAt < this.#options.stableMs) return;
       return this.#fail(c, `cannot decode the scan image: ${(err as Error).message}`);
     }
-    for (const n of notes) this.#o.log.warn({ stem: c.stem }, `file drop: ${n}`);
+    for (const n of notes) this.#options.log.warn({ stem: c.stem }, `file drop: ${n}`);
     const mtime = await stat(join(dir, c.high!)).then((s) => s.mtime.toISOString(), () => new Date().toISOString());
     const scanId = info.scanId ?? c.stem;
     const at = info.time ?? mtime;
@@ -217,8 +217,8 @@ export class FileDropService implements Service {
     this.#taken++;
     this.#lastScanId = scanId;
     this.#seen.delete(c.stem);
-    this.#o.log.info({ scanId, files: [...c.sig.keys()] }, `file drop: scan ${scanId} taken (${image.width} lines x ${image.height} channels${image.low ? ', dual energy' : ''})`);
-    this.#o.translator.fileScan(
+    this.#options.log.info({ scanId, files: [...c.sig.keys()] }, `file drop: scan ${scanId} taken (${image.width} lines x ${image.height} channels${image.low ? ', dual energy' : ''})`);
+    this.#options.translator.fileScan(
       { scanId, startedAt: at, channels: image.height, energies: image.low ? 2 : 1, pixelMm: image.pixelMm, ...(info.vehicle ? { vehicle: info.vehicle } : {}) },
       image,
       at,
@@ -229,18 +229,18 @@ export class FileDropService implements Service {
   async #sidecar(name: string): Promise<FileScanInfo> {
     const text = await readFile(join(this.#dir, name), 'utf8');
     if (name.toLowerCase().endsWith('.json')) return parseJsonSidecar(text, name);
-    if (!this.#o.xmlFields || Object.keys(this.#o.xmlFields).length === 0) {
-      this.#o.log.warn(`file drop: ${name} is an XML sidecar but scanner.fileDrop.xmlFields maps no field; its content is ignored`);
+    if (!this.#options.xmlFields || Object.keys(this.#options.xmlFields).length === 0) {
+      this.#options.log.warn(`file drop: ${name} is an XML sidecar but scanner.fileDrop.xmlFields maps no field; its content is ignored`);
       return {};
     }
-    return parseXmlSidecar(text, name, this.#o.xmlFields);
+    return parseXmlSidecar(text, name, this.#options.xmlFields);
   }
 
   async #fail(c: Candidate, reason: string): Promise<void> {
-    this.#o.log.error({ stem: c.stem }, `file drop: scan ${c.stem} not taken: ${reason}; moved to ${this.#failed}`);
+    this.#options.log.error({ stem: c.stem }, `file drop: scan ${c.stem} not taken: ${reason}; moved to ${this.#failed}`);
     if (!(await this.#move(c, this.#failed))) return;
     await writeFile(join(this.#failed, `${c.stem}.reason.txt`), `${new Date().toISOString()} ${reason}\n`).catch((err: Error) =>
-      this.#o.log.error({ err }, `file drop: cannot write ${c.stem}.reason.txt in ${this.#failed}: ${err.message}`),
+      this.#options.log.error({ err }, `file drop: cannot write ${c.stem}.reason.txt in ${this.#failed}: ${err.message}`),
     );
     this.#failedCount++;
     this.#seen.delete(c.stem);
@@ -267,6 +267,6 @@ export class FileDropService implements Service {
   #status(state: DeviceState, detail: string, force = false): void {
     if (!force && this.#state?.state === state && this.#state.detail === detail) return;
     this.#state = { state, detail };
-    this.#o.bus.emit('device.status', deviceStatus(this.#o.device, state, detail, { taken: this.#taken, failed: this.#failedCount, lastScanId: this.#lastScanId }));
+    this.#options.bus.emit('device.status', deviceStatus(this.#options.device, state, detail, { taken: this.#taken, failed: this.#failedCount, lastScanId: this.#lastScanId }));
   }
 }

@@ -70,7 +70,7 @@ interface Connection {
 export class ScannerOpcuaClient implements Service {
   readonly name: string;
   readonly device: string;
-  readonly #o: ScannerOpcuaClientOptions;
+  readonly #options: ScannerOpcuaClientOptions;
   readonly #log: Logger;
   #snap: ScannerSnapshot = emptySnapshot();
   readonly #problems = new Map<ScannerValueField, string>();
@@ -85,7 +85,7 @@ export class ScannerOpcuaClient implements Service {
   readonly #backoff: Backoff;
 
   constructor(opts: ScannerOpcuaClientOptions) {
-    this.#o = opts;
+    this.#options = opts;
     this.#backoff = new Backoff(opts.reconnect.initialMs, opts.reconnect.maxMs);
     this.device = opts.device ?? 'scanner.opcua';
     this.name = `${this.device}:${opts.laneId}`;
@@ -94,7 +94,7 @@ export class ScannerOpcuaClient implements Service {
   }
 
   get endpoint(): string {
-    return this.#o.config.endpoint;
+    return this.#options.config.endpoint;
   }
 
   /** The latest status published (a copy). */
@@ -109,9 +109,9 @@ export class ScannerOpcuaClient implements Service {
 
   async start(): Promise<void> {
     if (!/^opc\.tcp:\/\/[^/:]+(:\d+)?(\/.*)?$/.test(this.endpoint)) {
-      throw new Error(`scanner.opcua.endpoint of lane ${this.#o.laneId} is "${this.endpoint}": expected opc.tcp://<host>[:<port>][/<path>]`);
+      throw new Error(`scanner.opcua.endpoint of lane ${this.#options.laneId} is "${this.endpoint}": expected opc.tcp://<host>[:<port>][/<path>]`);
     }
-    routeOpcuaLogs(this.#o.log);
+    routeOpcuaLogs(this.#options.log);
     this.#stopping = false;
     this.#setLink({ up: false, starting: true, reason: `connecting to ${this.endpoint}` });
     this.#loop = this.#run();
@@ -159,21 +159,21 @@ export class ScannerOpcuaClient implements Service {
   }
 
   async #open(): Promise<Connection> {
-    const cfg = this.#o.config;
+    const cfg = this.#options.config;
     let markLost!: (reason: string) => void;
     const lost = new Promise<string>((resolve) => (markLost = resolve));
-    const applicationUri = `urn:checkpoint-edge:${this.#o.laneId}`;
-    const cm = clientCertificateManager(this.#o.pkiDir);
+    const applicationUri = `urn:checkpoint-edge:${this.#options.laneId}`;
+    const cm = clientCertificateManager(this.#options.pkiDir);
     try {
-      await ensureClientCertificate(cm, this.#o.pkiDir, applicationUri, this.#o.laneId);
+      await ensureClientCertificate(cm, this.#options.pkiDir, applicationUri, this.#options.laneId);
     } catch (err) {
       await cm.dispose().catch(() => undefined);
-      throw new Error(`cannot prepare the client certificate in ${this.#o.pkiDir}: ${(err as Error).message}; check that the folder is writable (scanner.opcua.pkiDir)`, { cause: err });
+      throw new Error(`cannot prepare the client certificate in ${this.#options.pkiDir}: ${(err as Error).message}; check that the folder is writable (scanner.opcua.pkiDir)`, { cause: err });
     }
     const client = OPCUAClient.create({
       applicationName: 'checkpoint-edge',
       applicationUri,
-      clientName: `checkpoint-edge ${this.#o.laneId}`,
+      clientName: `checkpoint-edge ${this.#options.laneId}`,
       securityMode: securityMode(cfg.securityMode),
       securityPolicy: securityPolicy(cfg.securityPolicy),
       endpointMustExist: false,
@@ -181,7 +181,7 @@ export class ScannerOpcuaClient implements Service {
       requestedSessionTimeout: 60_000,
       // maxRetry 1 for the first connection, so that a failure comes back here with its reason;
       // node-opcua repairs a broken channel of an established connection without limit.
-      connectionStrategy: { maxRetry: 1, initialDelay: this.#o.reconnect.initialMs, maxDelay: this.#o.reconnect.maxMs, randomisationFactor: 0.5 },
+      connectionStrategy: { maxRetry: 1, initialDelay: this.#options.reconnect.initialMs, maxDelay: this.#options.reconnect.maxMs, randomisationFactor: 0.5 },
       clientCertificateManager: cm,
     });
     const conn: Connection = { client, lost, markLost };
@@ -229,7 +229,7 @@ export class ScannerOpcuaClient implements Service {
 
   async #subscribe(conn: Connection): Promise<void> {
     const session = conn.session!;
-    const cfg = this.#o.config;
+    const cfg = this.#options.config;
     const keepAliveCount = Math.max(2, Math.ceil(1000 / cfg.samplingMs));
     const subscription = await session.createSubscription2({
       requestedPublishingInterval: cfg.samplingMs,
@@ -264,7 +264,7 @@ export class ScannerOpcuaClient implements Service {
   /** Reads every value once: at connection, and after node-opcua restored a session. */
   async #readAll(session: ClientSession): Promise<void> {
     const fields = SCANNER_VALUE_FIELDS;
-    const values = await session.read(fields.map((f) => ({ nodeId: this.#o.config.nodes[f], attributeId: AttributeIds.Value })));
+    const values = await session.read(fields.map((f) => ({ nodeId: this.#options.config.nodes[f], attributeId: AttributeIds.Value })));
     values.forEach((dv, i) => {
       this.#apply(fields[i], dv);
     });
@@ -285,9 +285,9 @@ export class ScannerOpcuaClient implements Service {
   }
 
   #apply(field: ScannerValueField, dv: DataValue): void {
-    const problem = applyValue(this.#snap, field, { value: dv.value?.value, status: dv.statusCode.name }, this.#o.config.nodes[field], {
-      stateValues: this.#o.config.stateValues,
-      interlockNames: this.#o.config.interlockNames,
+    const problem = applyValue(this.#snap, field, { value: dv.value?.value, status: dv.statusCode.name }, this.#options.config.nodes[field], {
+      stateValues: this.#options.config.stateValues,
+      interlockNames: this.#options.config.interlockNames,
     });
     if (problem) this.#problems.set(field, problem);
     else this.#problems.delete(field);
@@ -317,12 +317,12 @@ export class ScannerOpcuaClient implements Service {
       if (key === this.#lastEmitted) return;
       this.#lastEmitted = key;
       this.#status = deviceStatus(this.device, s.state, s.detail, s.info);
-      this.#o.bus.emit('device.status', this.#status);
+      this.#options.bus.emit('device.status', this.#status);
     });
   }
 
   async #call(command: ScannerCommand): Promise<ScannerCommandResult> {
-    const cfg = this.#o.config;
+    const cfg = this.#options.config;
     const methodId = cfg.nodes[command];
     const objectId = cfg.nodes.object;
     const label = command === 'arm' ? 'Arm' : 'Abort';
@@ -354,14 +354,14 @@ export class ScannerOpcuaClient implements Service {
   }
 
   #identity(): UserIdentityInfo {
-    const { username, password } = this.#o.config;
+    const { username, password } = this.#options.config;
     if (username) return { type: UserTokenType.UserName, userName: username, password: password ?? '' };
     return { type: UserTokenType.Anonymous };
   }
 
   #explain(err: unknown): string {
-    const { securityMode, securityPolicy } = this.#o.config;
-    return explainConnectionError(err, { endpoint: this.endpoint, pkiDir: this.#o.pkiDir, securityMode, securityPolicy });
+    const { securityMode, securityPolicy } = this.#options.config;
+    return explainConnectionError(err, { endpoint: this.endpoint, pkiDir: this.#options.pkiDir, securityMode, securityPolicy });
   }
 
 

@@ -18,17 +18,17 @@ export interface SerialLinkOptions {
 /** Line stream over a serial port (RS-422/RS-485 adapters, USB CDC, a pty in tests). */
 export class SerialLinkOpener implements LinkOpener {
   readonly describe: string;
-  readonly #o: SerialLinkOptions;
+  readonly #options: SerialLinkOptions;
 
   constructor(opts: SerialLinkOptions) {
-    this.#o = opts;
+    this.#options = opts;
     this.describe = `serial ${opts.path} @ ${opts.baudRate} baud`;
   }
 
   async open(): Promise<LineLink> {
-    const { path, baudRate } = this.#o;
+    const { path, baudRate } = this.#options;
     // serialport's native binding is loaded on first use, so TCP-only lanes never need it.
-    const create: NonNullable<SerialLinkOptions['createPort']> = this.#o.createPort ?? (await import('serialport').then((m) => (o: { path: string; baudRate: number; autoOpen: false }) => new m.SerialPort(o) as unknown as SerialPortLike));
+    const create: NonNullable<SerialLinkOptions['createPort']> = this.#options.createPort ?? (await import('serialport').then((m) => (o: { path: string; baudRate: number; autoOpen: false }) => new m.SerialPort(o) as unknown as SerialPortLike));
     return new Promise((resolve, reject) => {
       let port: SerialPortLike;
       try {

@@ -11,16 +11,16 @@ export interface TcpLinkOptions {
 /** Line stream over TCP: the scanner is the server, we connect to it. */
 export class TcpLinkOpener implements LinkOpener {
   readonly describe: string;
-  readonly #o: TcpLinkOptions;
+  readonly #options: TcpLinkOptions;
 
   constructor(opts: TcpLinkOptions) {
-    this.#o = opts;
+    this.#options = opts;
     this.describe = `tcp ${opts.host}:${opts.port}`;
   }
 
   open(signal?: AbortSignal): Promise<LineLink> {
-    const { host, port } = this.#o;
-    const timeoutMs = this.#o.connectTimeoutMs ?? 5000;
+    const { host, port } = this.#options;
+    const timeoutMs = this.#options.connectTimeoutMs ?? 5000;
     return new Promise((resolve, reject) => {
       const socket = connect({ host, port });
       const fail = (err: Error) => {

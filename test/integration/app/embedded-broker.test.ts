@@ -9,7 +9,7 @@ import { MqttLink } from '../../../outputs/mqtt/mqtt-link.js';
 import { EmbeddedBroker } from '../../../app/embedded-broker.js';
 import { alertFor } from '../../../pipeline/lane-pipeline.js';
 import { silentLogger } from '../../../core/logger.js';
-import { Collector, dedup, fakeScan, mqttSite, siteConfig, waitFor } from '../outputs/mqtt/helpers.js';
+import { Collector, dedup, emitScans, fakeScan, mqttSite, siteConfig, waitFor } from '../outputs/mqtt/helpers.js';
 
 /** The demo's path: the embedded aedes broker with MQTT 3.1.1, as `npm start` runs it. */
 describe('MQTT output against the embedded aedes broker (MQTT 3.1.1)', () => {
@@ -28,17 +28,7 @@ describe('MQTT output against the embedded aedes broker (MQTT 3.1.1)', () => {
     const lane = lanes[0];
     for (const s of services) await s.start();
     await waitFor('online', () => collector!.on('/availability').some((m) => m.payload === 'online'));
-    const ids: string[] = [];
-    for (let i = 1; i <= 20; i++) {
-      const result = fakeScan('demo', 'lane-1', i, i % 5 === 0 ? 'person' : 'clear');
-      lane.bus.emit('scan.decided', { result });
-      ids.push(result.scanId);
-      const alert = alertFor(result);
-      if (alert) {
-        lane.bus.emit('alert.raised', alert);
-        ids.push(alert.alertId);
-      }
-    }
+    const ids = emitScans(lane, 'demo', 1, 20, (n) => (n % 5 === 0 ? 'person' : 'clear'));
     for (const s of services) await s.stop(); // at once: stop() waits for the outbox to drain
     expect(lane.health.get('mqtt')).toMatchObject({ state: 'offline', info: expect.objectContaining({ outboxDepth: 0 }) });
     const got = () => collector!.messages.filter((m) => /\/(scan|alert)$/.test(m.topic)).map((m) => (JSON.parse(m.payload) as { messageId: string }).messageId);

@@ -6,14 +6,12 @@ import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../../config/load.js';
-import type { Lane } from '../../../../app/context.js';
 import type { AlertEvent } from '../../../../core/domain.js';
-import { alertFor } from '../../../../pipeline/lane-pipeline.js';
 import { silentLogger } from '../../../../core/logger.js';
 import type { Service } from '../../../../core/service.js';
 import { evidenceUrlSigner } from '../../../../outputs/evidence/evidence-urls.js';
 import { alertPayloadSchema, commandResponseSchema, eventPayloadSchema, scanPayloadSchema, statusPayloadSchema } from '../../../../outputs/mqtt/payloads.js';
-import { Collector, EdgeProcess, fakeScan, haveMosquitto, MosquittoBroker, mqttSite, siteConfig, waitFor } from './helpers.js';
+import { Collector, EdgeProcess, emitScans, haveMosquitto, MosquittoBroker, mqttSite, siteConfig, waitFor } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mqtt-delivery-'));
 
@@ -42,21 +40,6 @@ describe.skipIf(!haveMosquitto)('MQTT output against mosquitto', () => {
     }
     await waitFor('availability online', () => collector.on('/availability').some((m) => m.payload === 'online'));
     return { ...s, lane: s.lanes[0], collector, config };
-  }
-
-  function emitScans(lane: Lane, siteId: string, from: number, count: number): string[] {
-    const ids: string[] = [];
-    for (let i = from; i < from + count; i++) {
-      const result = fakeScan(siteId, lane.id, i, (['clear', 'person', 'unavailable'] as const)[i % 3]);
-      lane.bus.emit('scan.decided', { result });
-      ids.push(result.scanId);
-      const alert = alertFor(result);
-      if (alert) {
-        lane.bus.emit('alert.raised', alert);
-        ids.push(alert.alertId);
-      }
-    }
-    return ids;
   }
 
   for (const version of [5, 4] as const) {

@@ -13,7 +13,7 @@ import { EventBus } from '../../../../core/event-bus.js';
 import type { LaneEvents } from '../../../../core/events.js';
 import { RuntimeHttpServer } from '../../../../app/http-server.js';
 import { LaneHealth } from '../../../../pipeline/lane-health.js';
-import { LanePipeline } from '../../../../pipeline/lane-pipeline.js';
+import { alertFor, LanePipeline } from '../../../../pipeline/lane-pipeline.js';
 import type { Logger } from '../../../../core/logger.js';
 import { RuntimeMetrics } from '../../../../app/runtime-metrics.js';
 import type { Service } from '../../../../core/service.js';
@@ -185,6 +185,31 @@ export function fakeScan(siteId: string, laneId: string, n: number, verdict: Sca
 }
 
 /** A minimal site config (YAML-compatible object) for the MQTT tests. */
+/**
+ * Emits scans from..from+count-1 of a lane on its bus, with the alert each raises; returns the
+ * message ids in the order they were emitted. Default verdicts: clear, person, unavailable in turn.
+ */
+export function emitScans(
+  lane: Pick<Lane, 'id' | 'bus'>,
+  siteId: string,
+  from: number,
+  count: number,
+  verdictOf: (n: number) => ScanResult['verdict'] = (n) => (['clear', 'person', 'unavailable'] as const)[n % 3],
+): string[] {
+  const ids: string[] = [];
+  for (let i = from; i < from + count; i++) {
+    const result = fakeScan(siteId, lane.id, i, verdictOf(i));
+    lane.bus.emit('scan.decided', { result });
+    ids.push(result.scanId);
+    const alert = alertFor(result);
+    if (alert) {
+      lane.bus.emit('alert.raised', alert);
+      ids.push(alert.alertId);
+    }
+  }
+  return ids;
+}
+
 export function siteConfig(o: { url: string; dataDir: string; lanes: string[]; protocolVersion?: 4 | 5; extra?: Record<string, unknown>; site?: string }): Record<string, unknown> {
   return {
     site: { id: o.site ?? 'site-a' },
