@@ -10,7 +10,7 @@ const CLI = join(import.meta.dirname, '..', 'bin', 'checkpoint-edge.js');
 async function demoPeakRssMb(scans: number): Promise<{ peakMb: number; ms: number }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-demo-'));
   const t0 = performance.now();
-  const child = spawn(process.execPath, [CLI, 'demo', '--scans', String(scans), '--gap-ms', '200', '--seed', '11', '--port', '0', '--mqtt-port', '0', '--data-dir', dataDir, '--log-level', 'error'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [CLI, 'demo', '--scans', String(scans), '--gap-ms', '200', '--seed', '11', '--port', '0', '--mqtt-port', '0', '--no-central', '--data-dir', dataDir, '--log-level', 'error'], { stdio: ['ignore', 'ignore', 'inherit'] });
   let peakKb = 0;
   const read = () => {
     try {

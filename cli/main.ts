@@ -9,7 +9,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand
   eval: { summary: 'evaluate a model on a held-out synthetic test set', load: async () => (await import('./commands/eval.js')).default },
   'validate-config': { summary: 'check a config file and list every problem', load: async () => (await import('./commands/validate-config.js')).default },
   sim: { summary: 'simulators: xray, scanner, opcua, camera, filedrop', load: async () => (await import('./commands/sim.js')).default },
-  central: { summary: 'reference central-command client: live alerts, lane health, remote dispositions', load: async () => (await import('./commands/central.js')).default },
+  central: { summary: 'reference central-command client: live alerts, lane health, remote dispositions; `central serve`: the command centre', load: async () => (await import('./commands/central.js')).default },
   watchlist: { summary: 'sign and publish watchlists as central command (keygen, sign, publish, verify)', load: async () => (await import('./commands/watchlist.js')).default },
   users: { summary: 'manage the operator console accounts (add, passwd, remove, list)', load: async () => (await import('./commands/users.js')).default },
 };
@@ -41,13 +41,19 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${version()}\n`);
     return EXIT.ok;
   }
+  // `central serve` is the command centre itself; `central` alone is the terminal client.
+  if (name === 'central' && rest[0] === 'serve') return runCommand('central serve', async () => (await import('./commands/central-serve.js')).default, rest.slice(1));
   const entry = COMMANDS[name];
   if (!entry) {
     process.stderr.write(`checkpoint-edge: unknown command "${name}"\n\n${help()}`);
     return EXIT.usage;
   }
+  return runCommand(name, entry.load, rest);
+}
+
+async function runCommand(name: string, load: () => Promise<CliCommand>, rest: string[]): Promise<number> {
   try {
-    const cmd = await entry.load();
+    const cmd = await load();
     return await cmd.run(rest);
   } catch (err) {
     if (err instanceof UsageError) {

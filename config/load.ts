@@ -38,7 +38,7 @@ const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
  * Replaces `${VAR}` in every string with the environment variable's value. When VAR is unset
  * but VAR_FILE names a file (the Docker/systemd secrets convention), the file's content is used.
  */
-function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, problems: ConfigProblem[], path: PropertyKey[] = []): unknown {
+export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, problems: ConfigProblem[], path: PropertyKey[] = []): unknown {
   if (typeof value === 'string') {
     return value.replace(ENV_REF, (_m, name: string) => {
       const direct = env[name];

@@ -12,6 +12,16 @@ export interface CameraSnapshot {
   jpeg: Buffer;
 }
 
+export interface ReviewDecisionEvent {
+  laneId: string;
+  scanId: string;
+  /** clear: release the vehicle; search: search it. */
+  decision: 'clear' | 'search';
+  analyst: string;
+  note?: string;
+  at: string;
+}
+
 /**
  * Every event of a lane, by name. Producers and consumers import this map only, never each other.
  * Flow: scanner.* -> scan.* -> (inference) -> scan.decided -> alert.* -> outputs.
@@ -31,6 +41,8 @@ export interface LaneEvents {
   'alert.event': AlertEvent;
   'device.status': DeviceStatus;
   'camera.snapshot': CameraSnapshot;
+  /** A remote analyst's decision on a scan the lane sent to central command's review. */
+  'review.decision': ReviewDecisionEvent;
   /** Plate or container code read by an ANPR camera. */
   'vehicle.plate': { laneId: string; plate?: string; containerCode?: string; at: string; cameraId?: string; confidence?: number };
   /**

@@ -84,6 +84,7 @@ export function createMqttServices(ctx: SiteContext): Service[] {
         evidenceBaseUrl,
         signEvidence: (path) => signer.sign(path),
         ...(cfg.commands.allowedOperators ? { allowedOperators: cfg.commands.allowedOperators } : {}),
+        ...(cfg.review.verdicts.length > 0 || cfg.review.clearShare > 0 ? { review: cfg.review } : {}),
         log,
         metrics,
       });

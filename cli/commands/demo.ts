@@ -10,6 +10,7 @@ import { startDemoSimulators } from '../../sim/demo.js';
 import { EXIT, numberOption, parseCommandArgs, type CliCommand } from '../../core/command-line.js';
 import { version } from '../version.js';
 import { DEMO_KEY_ID, demoCentralKey, publishDemoWatchlist } from '../../sim/demo-watchlist.js';
+import { startDemoCentral, type DemoCentral } from './demo-central.js';
 
 const DEMO_CONFIG = fileURLToPath(new URL('../../config/examples/demo.yaml', import.meta.url));
 
@@ -19,14 +20,17 @@ const cmd: CliCommand = {
   usage: `Usage: checkpoint-edge demo [options]
 
 Runs a whole checkpoint lane on this machine: the scanner, OPC UA and camera simulators, the
-runtime (config/examples/demo.yaml), an embedded MQTT broker and the operator console. Prints
-where to look, one per line, then one summary line per decided scan. Stop with Ctrl-C.
+runtime (config/examples/demo.yaml), an embedded MQTT broker and the operator console, and a
+central command centre (\`central serve\`, embedded store) in its own process reading that broker.
+Prints where to look, one per line, then one summary line per decided scan. Stop with Ctrl-C.
 
 Options:
   --scans <n>          exit 0 after n scans have been decided
   --mqtt-url <url>     publish to this broker instead of starting the embedded one
   --mqtt-port <port>   port of the embedded broker (default 1883; 0 = any free port)
   --port <port>        HTTP port of the console (default 8080; 0 = any free port)
+  --central-port <p>   HTTP port of the central command centre (default 8090; 0 = any free port)
+  --no-central         do not start the central command centre
   --person-share <f>   share of vehicles carrying concealed people (default 0.25)
   --gap-ms <ms>        pause between vehicles (default 3000)
   --seed <n>           seed of the simulated traffic (default: from the clock)
@@ -39,6 +43,8 @@ Options:
       'mqtt-url': { type: 'string' },
       'mqtt-port': { type: 'string' },
       port: { type: 'string' },
+      'central-port': { type: 'string' },
+      'no-central': { type: 'boolean' },
       'person-share': { type: 'string' },
       'gap-ms': { type: 'string' },
       seed: { type: 'string' },
@@ -54,6 +60,7 @@ Options:
     const seed = num('seed', v.seed, Date.now() % 1_000_000, 0, 2 ** 31);
     const httpPort = num('port', v.port, 8080, 0, 65535);
     const mqttPort = num('mqtt-port', v['mqtt-port'], 1883, 0, 65535);
+    const centralPort = num('central-port', v['central-port'], 8090, 0, 65535);
     const level = v['log-level'] ?? 'info';
 
     const base = loadConfig(DEMO_CONFIG);
@@ -73,8 +80,8 @@ Options:
       }
       mqttUrl = broker.url;
     }
-    const central = demoCentralKey(v['data-dir'] ?? base.dataDir);
-    const config = demoConfig(base, { mqttUrl, httpPort, dataDir: v['data-dir'], sims, watchlistKey: central.publicPem });
+    const centralKey = demoCentralKey(v['data-dir'] ?? base.dataDir);
+    const config = demoConfig(base, { mqttUrl, httpPort, dataDir: v['data-dir'], sims, watchlistKey: centralKey.publicPem });
     const runtime = new SiteRuntime({ config, log, version: version(), demo: true, announce: say });
     await runtime.build();
 
@@ -88,13 +95,15 @@ Options:
         if (scans !== null && decided >= scans) done?.();
       });
     }
+    let central: DemoCentral | null = null;
     const stopAll = async () => {
+      await central?.stop();
       await runtime.stop();
       await sims.stop();
       await broker?.stop();
     };
     // Published retained before the lane starts, so the lane has it before the first vehicle.
-    const demoList = await publishDemoWatchlist({ mqttUrl, prefix: config.mqtt?.topicPrefix ?? 'checkpoint', seed, privatePem: central.privatePem }).catch((err: Error) => {
+    const demoList = await publishDemoWatchlist({ mqttUrl, prefix: config.mqtt?.topicPrefix ?? 'checkpoint', seed, privatePem: centralKey.privatePem }).catch((err: Error) => {
       log.error({ err }, `demo: the demo watchlist was not published: ${err.message}`);
       return null;
     });
@@ -109,6 +118,15 @@ Options:
     for (const lane of runtime.lanes) say(`topics: ${prefix}/${config.site.id}/${lane.id}/{availability,status,scan,alert,event,cmd/#}`);
     for (const m of sims.missing) say(`not in this build: ${m}`);
     if (demoList) say(`watchlist: ${demoList.entries} entries signed and published as central would, on ${demoList.topic} (v${demoList.version}): the 3rd vehicle is a hit, the 6th a confusable one, the 9th a covert one that only central sees`);
+    if (!v['no-central']) {
+      try {
+        central = await startDemoCentral({ dataDir: config.dataDir, mqttUrl, port: centralPort, onLog: (l) => log.warn(l) });
+        say(`central: ${central.url}`);
+        say(`central log-in: ${central.user} / ${central.password}`);
+      } catch (err) {
+        say(`central: not started (${(err as Error).message}); the lane runs on`);
+      }
+    }
     say(`health: ${runtime.http.url}/healthz`);
     say(`metrics: ${runtime.http.url}/metrics`);
     say(scans !== null ? `running until ${scans} scan(s) are decided` : 'running: stop with Ctrl-C');

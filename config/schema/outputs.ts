@@ -40,6 +40,10 @@ export const mqtt = z.strictObject({
     groupId: ident().default('checkpoint').describe('Sparkplug group id.'),
     nodeId: ident().optional().describe('Sparkplug edge node id prefix. Default: <site>; the node of a lane is <nodeId>-<lane>.'),
   }).default({ enabled: false, groupId: 'checkpoint' }).describe('Sparkplug B output for SCADA hosts: a state mirror of the lane; alerts are delivered durably on the JSON topics.'),
+  review: z.strictObject({
+    verdicts: z.array(z.enum(['person', 'unavailable'])).default([]).describe('Scans with these verdicts are sent to central command\'s remote review (the scan message carries review.reason).'),
+    clearShare: z.number().min(0, { error: 'expected a share 0-1' }).max(1, { error: 'expected a share 0-1' }).default(0).describe('Share of clear scans sent to remote review for quality control (0.05 = one in twenty, drawn at random).'),
+  }).default({ verdicts: [], clearShare: 0 }).describe('Remote review at central command: which scans to send; the analyst\'s decision comes back as cmd/review-decision and is shown on the console.'),
   commands: z.strictObject({
     allowedOperators: z.array(text()).optional().describe('If set, only these operator names may acknowledge or disposition alerts from central command.'),
   }).default({}).describe('Commands from central command (cmd topics).'),

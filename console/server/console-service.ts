@@ -259,6 +259,9 @@ export class ConsoleService implements Service, ConsoleActions {
         if (!record) this.#log.warn({ alertId: e.alertId, origin: e.origin }, `alert event ${e.type} from ${e.origin} for unknown alert ${e.alertId}; kept in the record`);
         if (applied && record) stream.broadcast('alert', record);
       }),
+      bus.on('review.decision', owner, (d) => {
+        stream.broadcast('review.decision', d);
+      }),
       lane.health.onChange((snapshot) => {
         this.#healthDue.delete(lane.id);
         stream.broadcast('health', snapshot);

@@ -6,7 +6,7 @@ import type { LaneEvents } from '../../core/events.js';
 import type { Logger } from '../../core/logger.js';
 import type { AlertLedger } from './alert-ledger.js';
 import {
-  ackCommandSchema, dispositionCommandSchema, eventPayload, SCHEMA_VERSION, statusCommandSchema, testAlertCommandSchema,
+  ackCommandSchema, dispositionCommandSchema, eventPayload, reviewDecisionCommandSchema, SCHEMA_VERSION, statusCommandSchema, testAlertCommandSchema,
   type CommandResponse, type StatusPayload,
 } from './payloads.js';
 import { COMMAND_NAMES } from './topics.js';
@@ -26,6 +26,8 @@ export interface CommandHandlerOptions {
 class Refused extends Error {}
 
 const REMEMBERED_TRANSACTIONS = 500;
+/** Scans sent to remote review whose decision the lane still accepts (newest kept). */
+const REMEMBERED_REVIEWS = 2000;
 
 /**
  * Commands from central command (`<prefix>/<site>/<lane>/cmd/<name>`). Each is validated
@@ -36,9 +38,17 @@ const REMEMBERED_TRANSACTIONS = 500;
 export class CommandHandler {
   readonly #options: CommandHandlerOptions;
   readonly #answered = new Map<string, CommandResponse>();
+  /** scanId -> decided yet: scans this lane sent to remote review. */
+  readonly #reviews = new Map<string, boolean>();
 
   constructor(opts: CommandHandlerOptions) {
     this.#options = opts;
+  }
+
+  /** The lane sent this scan to central command's remote review: its decision will be accepted once. */
+  sentForReview(scanId: string): void {
+    this.#reviews.set(scanId, false);
+    if (this.#reviews.size > REMEMBERED_REVIEWS) this.#reviews.delete(this.#reviews.keys().next().value!);
   }
 
   handle(name: string, raw: Buffer | string): CommandResponse {
@@ -108,6 +118,16 @@ export class CommandHandler {
         };
         bus.emit('alert.raised', alert);
         return { alertId: alert.alertId };
+      }
+      case 'review-decision': {
+        const c = parse(reviewDecisionCommandSchema, body, name);
+        const decided = this.#reviews.get(c.scanId);
+        if (decided === undefined) throw new Refused(`scan ${c.scanId} was not sent to remote review by lane ${laneId} (or is older than the last ${REMEMBERED_REVIEWS}); nothing changed`);
+        if (decided) throw new Refused(`scan ${c.scanId} already has a review decision; nothing changed`);
+        this.#reviews.set(c.scanId, true);
+        const event = { laneId, scanId: c.scanId, decision: c.decision, analyst: c.analyst, ...(c.note !== undefined ? { note: c.note } : {}), at: new Date().toISOString() };
+        bus.emit('review.decision', event);
+        return event;
       }
       default:
         throw new Refused(`unknown command "${name}": the lane answers ${COMMAND_NAMES.join(', ')}`);

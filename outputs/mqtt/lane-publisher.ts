@@ -10,7 +10,7 @@ import { CommandHandler } from './commands.js';
 import type { ConnectedInfo, MqttLink } from './mqtt-link.js';
 import type { MqttMetrics } from './mqtt-metrics.js';
 import type { AlertOutbox, OutboxEntry, OutboxMessage, PutResult } from './outbox.js';
-import { alertPayload, eventPayload, scanPayload, SCHEMA_VERSION, statusPayload, type EvidenceLinkSigner, type StatusPayload } from './payloads.js';
+import { alertPayload, eventPayload, reviewReason, scanPayload, SCHEMA_VERSION, statusPayload, type EvidenceLinkSigner, type StatusPayload } from './payloads.js';
 import type { LaneTopics } from './topics.js';
 
 export interface LanePublisherOptions {
@@ -34,6 +34,8 @@ export interface LanePublisherOptions {
   /** Signs evidence paths (?exp=&sig=) so that central command can fetch them; absent: plain links. */
   signEvidence?: EvidenceLinkSigner;
   allowedOperators?: string[];
+  /** Which scans go to central command's remote review (mqtt.review); absent: none. */
+  review?: { verdicts: readonly string[]; clearShare: number };
   log: Logger;
   metrics?: MqttMetrics;
   /** Set when the outbox is not the durable one it should be: shown in the lane's mqtt status. */
@@ -109,7 +111,13 @@ export class LanePublisher implements Service {
     this.#started = true;
     this.#unsubscribe = [
       bus.on('scan.decided', owner, ({ result }) => {
-        this.#enqueue({ kind: 'scan', id: result.scanId, topic: this.#options.topics.scan, payload: JSON.stringify(scanPayload(result, this.#options.evidenceBaseUrl(), this.#sign)) });
+        const payload = scanPayload(result, this.#options.evidenceBaseUrl(), this.#sign);
+        const reason = this.#options.review ? reviewReason(result, this.#options.review) : null;
+        if (reason) {
+          payload.review = { reason };
+          this.#commands.sentForReview(result.scanId);
+        }
+        this.#enqueue({ kind: 'scan', id: result.scanId, topic: this.#options.topics.scan, payload: JSON.stringify(payload) });
       }),
       bus.on('alert.raised', owner, (a) => this.#alert(a)),
       // Covert watchlist hits come only this way: to central command, never to the console.

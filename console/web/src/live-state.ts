@@ -1,4 +1,5 @@
 import type { ScanResult } from '../../../core/domain.js';
+import type { ReviewDecisionEvent } from '../../../core/events.js';
 import type { LaneHealthSnapshot } from '../../../core/health.js';
 import type {
   AlertRecord, HelloMessage, LaneView, LiveBeginMessage, LiveLinesMessage, ScanAbortedMessage, ScanDecidedMessage, ScanEndMessage, ScanImageMessage,
@@ -44,6 +45,8 @@ export class LiveState {
   connection: Connection = 'connecting';
   /** Raised alerts since the page loaded (drives the sound). */
   raised: AlertRecord[] = [];
+  /** Remote review decisions from central command since the page loaded, newest first (at most 5). */
+  reviewDecisions: ReviewDecisionEvent[] = [];
   #listeners = new Set<() => void>();
   #source: EventSource | null = null;
   #onEnded: (reason: string) => void;
@@ -115,6 +118,9 @@ export class LiveState {
       const known = this.alerts.has(rec.alert.alertId);
       this.alerts.set(rec.alert.alertId, rec);
       if (!known) this.raised.push(rec);
+    });
+    on<ReviewDecisionEvent>('review.decision', (d) => {
+      this.reviewDecisions = [d, ...this.reviewDecisions.filter((x) => x.scanId !== d.scanId)].slice(0, 5);
     });
     on<{ reason: string }>('session-ended', (m) => {
       es.close();

@@ -159,6 +159,15 @@ function Shell(p: { session: SessionInfo; onLogout(reason: string | null): void 
         </button>
       </header>
       <main>
+        {state.reviewDecisions.map((d) => (
+          <section class={`review-decision ${d.decision}`} data-testid="review-decision" data-scan-id={d.scanId} data-decision={d.decision} role="status">
+            <strong>Central review: {d.decision === 'search' ? 'SEARCH THE VEHICLE' : 'CLEAR'}</strong> · scan {d.scanId} · {state.lanes.find((l) => l.id === d.laneId)?.name ?? d.laneId} · analyst {d.analyst}
+            {d.note && <span class="review-note"> · “{d.note}”</span>}
+            <button type="button" class="ghost" onClick={() => { state.reviewDecisions = state.reviewDecisions.filter((x) => x !== d); setTick((t) => t + 1); }}>
+              Dismiss
+            </button>
+          </section>
+        ))}
         {tab === 'live' && (lane ? <LiveView state={state} lane={lane} /> : <div class="muted pad">Connecting to the lane…</div>)}
         {tab === 'history' && <HistoryView lanes={state.lanes} />}
         {tab === 'audit' && <AuditView />}

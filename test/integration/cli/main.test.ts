@@ -56,8 +56,16 @@ describe('checkpoint-edge CLI', () => {
 
   it('demo starts, says where to look, and stops cleanly on SIGINT', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'demo-'));
-    const demo = await startCli(['demo', '--port', '0', '--mqtt-port', '0', '--data-dir', dataDir, '--log-level', 'warn'], /running/);
+    const demo = await startCli(['demo', '--port', '0', '--mqtt-port', '0', '--central-port', '0', '--data-dir', dataDir, '--log-level', 'warn'], /running/, { timeoutMs: 120_000 });
     const out = demo.out();
+    // Central command, in its own process, with the log-in it prints.
+    const centralUrl = /^central: (http:\/\/127\.0\.0\.1:\d+)$/m.exec(out)?.[1];
+    expect(centralUrl, out).toBeDefined();
+    const [, user, password] = /^central log-in: (\S+) \/ (\S+)$/m.exec(out)!;
+    const login = await fetch(`${centralUrl}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: user, password }) });
+    expect(login.status).toBe(200);
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    await expect.poll(async () => ((await (await fetch(`${centralUrl}/api/lanes`, { headers: { cookie } })).json()) as { lanes: { laneId: string; availability: string }[] }).lanes.map((l) => `${l.laneId} ${l.availability}`), { timeout: 15_000 }).toEqual(['lane-1 online']);
     expect(out).toMatch(/^console: http:\/\/127\.0\.0\.1:\d+/m);
     expect(out).toMatch(/^mqtt: mqtt:\/\/127\.0\.0\.1:\d+$/m);
     expect(out).toMatch(/^topics: checkpoint\/demo-site\/lane-1\//m);
@@ -70,5 +78,5 @@ describe('checkpoint-edge CLI', () => {
     demo.child.kill('SIGINT');
     const r = await demo.exited;
     expect(r.code).toBe(0);
-  });
+  }, 150_000);
 });

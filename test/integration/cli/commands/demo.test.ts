@@ -29,7 +29,7 @@ describe('demo lane end to end', () => {
 
   it('decides every scan with the model and publishes each result on MQTT', { timeout: 120_000 }, async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'demo-e2e-'));
-    const r = await runCli(['demo', '--scans', '3', '--gap-ms', '200', '--seed', '7', '--person-share', '0.5', '--port', '0', '--mqtt-url', broker.url, '--data-dir', dataDir, '--log-level', 'warn'], { timeoutMs: 110_000 });
+    const r = await runCli(['demo', '--scans', '3', '--gap-ms', '200', '--seed', '7', '--person-share', '0.5', '--port', '0', '--no-central', '--mqtt-url', broker.url, '--data-dir', dataDir, '--log-level', 'warn'], { timeoutMs: 110_000 });
     expect(r.code, r.stderr).toBe(0);
     const summaries = r.stdout.split('\n').filter((l) => l.startsWith('scan '));
     expect(summaries).toHaveLength(3);

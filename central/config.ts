@@ -1,0 +1,204 @@
+import { z } from 'zod';
+import { bool, ident, intIn, port, shown, text, url } from '../config/schema/fields.js';
+
+/**
+ * The central command centre's configuration (`checkpoint-edge central serve --config central.yaml`):
+ * one strict schema, unknown keys refused, every field with a default where one makes sense.
+ * Reference: docs/central.md.
+ */
+
+const storeSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('pglite').describe('Embedded PostgreSQL (PGlite, in WASM): no server to run; one process only.'),
+    dir: text('a folder')
+      .optional()
+      .describe('Folder of the database; default <dataDir>/central-db. Absent with memory: true.'),
+    memory: bool().default(false).describe('Keep the database in memory (tests, throw-away demos).'),
+  }),
+  z.strictObject({
+    kind: z.literal('postgres').describe('PostgreSQL server (production, several central workers).'),
+    url: text('a postgres:// URL').describe(
+      'Connection string, e.g. postgres://central:${PGPASSWORD}@db.example:5432/central.',
+    ),
+    poolSize: intIn(1, 100).default(10),
+  }),
+]);
+
+const mqttIngestSchema = z.strictObject({
+  kind: z.literal('mqtt').describe('One site: subscribe to its MQTT broker (mosquitto).'),
+  url: url(['mqtt', 'mqtts', 'ws', 'wss']),
+  protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5),
+  clientId: text()
+    .default('checkpoint-central')
+    .describe('Stable client id: the broker keeps the session (and queues QoS 1 messages) while central is down.'),
+  username: text().optional(),
+  password: text().optional(),
+});
+
+const natsIngestSchema = z.strictObject({
+  kind: z
+    .literal('nats')
+    .describe(
+      'A network: lanes publish over the nats-server MQTT listener; central workers consume a JetStream stream through one durable consumer.',
+    ),
+  servers: z
+    .array(text('a nats:// address'))
+    .min(1)
+    .describe('NATS servers of the cluster (any subset; the client learns the others).'),
+  mqttUrl: url(['mqtt', 'mqtts']).describe(
+    "MQTT listener through which commands are published to the lanes at QoS 1 (the lanes' own listener).",
+  ),
+  stream: ident()
+    .default('CHECKPOINT')
+    .describe("JetStream stream holding the lanes' messages; created or updated at start."),
+  durable: ident().default('central').describe('Durable pull consumer shared by every central worker.'),
+  replicas: intIn(1, 5).default(3).describe('Stream replicas (3 on a 3-node cluster).'),
+  maxAgeHours: intIn(1, 24 * 365)
+    .default(24 * 7)
+    .describe('Messages are kept this long in the stream (the store keeps them for good).'),
+  ackWaitS: intIn(1, 600)
+    .default(30)
+    .describe('A message not acknowledged within this time (a worker died) is redelivered to another worker.'),
+  maxAckPending: intIn(1, 100_000).default(2000),
+  batch: intIn(1, 1000).default(100).describe('Messages fetched per pull.'),
+  concurrency: intIn(1, 256).default(16).describe('Messages a worker stores at once (each in its own transaction).'),
+  username: text().optional(),
+  password: text().optional(),
+});
+
+export const centralConfigSchema = z
+  .strictObject({
+    dataDir: text('a folder').default('./central-data'),
+    topicPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/, {
+        error: (iss) =>
+          `expected one topic level of letters, digits, - and _ (no dots, spaces or slashes), got ${shown(iss.input)}`,
+      })
+      .default('checkpoint'),
+    http: z
+      .strictObject({ host: text().default('127.0.0.1'), port: port().or(z.literal(0)).default(8090) })
+      .default({ host: '127.0.0.1', port: 8090 }),
+    store: storeSchema.default({ kind: 'pglite', memory: false }),
+    ingest: z.discriminatedUnion('kind', [mqttIngestSchema, natsIngestSchema]),
+    sites: z
+      .array(
+        z.strictObject({
+          id: ident(),
+          name: text().optional(),
+          lanes: z.array(z.strictObject({ id: ident(), name: text().optional() })).default([]),
+        }),
+      )
+      .default([])
+      .describe(
+        'Known sites and lanes: shown before they first report. Lanes that report without being listed are added.',
+      ),
+    review: z
+      .strictObject({
+        escalateAfterS: intIn(5, 24 * 3600)
+          .default(120)
+          .describe('A review not taken within this time is escalated to supervisors.'),
+        workLimitMinutes: intIn(1, 240)
+          .default(20)
+          .describe('An analyst reviews at most this long without a break (screening practice: 20 minutes).'),
+        breakMinutes: intIn(1, 240).default(10).describe('Length of the break that resets the work time.'),
+      })
+      .default({ escalateAfterS: 120, workLimitMinutes: 20, breakMinutes: 10 }),
+    accounts: z
+      .strictObject({
+        sessionTtlMinutes: intIn(1, 24 * 60).default(8 * 60),
+        bootstrapAdmin: z
+          .strictObject({
+            name: ident(),
+            password: text().min(10, { error: 'the first admin password must have at least 10 characters' }),
+          })
+          .optional()
+          .describe('Created at start when no account exists yet; use ${CENTRAL_ADMIN_PASSWORD}.'),
+      })
+      .default({ sessionTtlMinutes: 480 }),
+    log: z
+      .strictObject({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+        format: z.enum(['json', 'pretty']).default('json'),
+      })
+      .default({ level: 'info', format: 'json' }),
+    shutdownTimeoutMs: intIn(1000, 120_000).default(10_000),
+  })
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.sites.forEach((s, i) => {
+      if (seen.has(s.id))
+        ctx.addIssue({ code: 'custom', path: ['sites', i, 'id'], message: `site id "${s.id}" is listed twice` });
+      seen.add(s.id);
+      const lanes = new Set<string>();
+      s.lanes.forEach((l, j) => {
+        if (lanes.has(l.id))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['sites', i, 'lanes', j, 'id'],
+            message: `lane id "${l.id}" is listed twice in site ${s.id}`,
+          });
+        lanes.add(l.id);
+      });
+    });
+    if (c.ingest.kind === 'nats') natsIdRule(c.sites, ctx);
+  });
+
+/**
+ * nats-server 2.9 maps MQTT topic levels to subject tokens: a dot would split a level and a space
+ * is not allowed in a subject, so a site or lane id with either cannot be carried. ident() already
+ * refuses them; this names the rule for the NATS topology explicitly.
+ */
+function natsIdRule(sites: { id: string; lanes: { id: string }[] }[], ctx: z.RefinementCtx): void {
+  sites.forEach((s, i) => {
+    if (/[.\s]/.test(s.id))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['sites', i, 'id'],
+        message: `site id "${s.id}" has a dot or space, which nats-server cannot carry in a topic`,
+      });
+    s.lanes.forEach((l, j) => {
+      if (/[.\s]/.test(l.id))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sites', i, 'lanes', j, 'id'],
+          message: `lane id "${l.id}" has a dot or space, which nats-server cannot carry in a topic`,
+        });
+    });
+  });
+}
+
+export type CentralConfig = z.infer<typeof centralConfigSchema>;
+export type StoreConfig = CentralConfig['store'];
+export type IngestConfig = CentralConfig['ingest'];
+
+/** Parses a config object; throws one error listing every problem with its path. */
+export function parseCentralConfig(raw: unknown, source = 'central config'): CentralConfig {
+  const r = centralConfigSchema.safeParse(raw);
+  if (r.success) return r.data;
+  const lines = r.error.issues.map((i) => `  ${i.path.length ? i.path.join('.') : '(top)'}: ${i.message}`);
+  throw new Error(`${source} is invalid:\n${lines.join('\n')}`);
+}
+
+/** Reads a YAML config file, substituting `${ENV}` (or `${ENV}_FILE`) references. */
+export async function loadCentralConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<CentralConfig> {
+  const { readFileSync } = await import('node:fs');
+  const { parse } = await import('yaml');
+  const { substituteEnv } = await import('../config/load.js');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(
+      `central config ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      { cause: err },
+    );
+  }
+  const problems: { path: string; message: string }[] = [];
+  const raw = substituteEnv(parse(text) ?? {}, env, problems);
+  if (problems.length)
+    throw new Error(
+      `central config ${file} is invalid:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`,
+    );
+  return parseCentralConfig(raw, `central config ${file}`);
+}

@@ -1,0 +1,45 @@
+import { CentralCommand } from '../../central/central-service.js';
+import { type CentralConfig, loadCentralConfig } from '../../central/config.js';
+import { createLogger } from '../../core/logger.js';
+import { onShutdownSignal } from '../../app/shutdown-signal.js';
+import { EXIT, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
+
+const cmd: CliCommand = {
+  name: 'central serve',
+  summary: 'run the central command centre: every site and lane, alerts, remote review, movements, figures',
+  usage: `Usage: checkpoint-edge central serve --config <central.yaml>
+
+Runs the central command centre: takes in every lane's scans, alerts, events, status and
+availability (from one site's MQTT broker, or from a NATS JetStream cluster whose MQTT listener
+the lanes use), stores them in PostgreSQL (embedded PGlite by default), and serves the web UI and
+JSON API with /healthz and /metrics. Several processes with the same config share the work on a
+NATS cluster and a PostgreSQL server. Config reference and topologies: docs/central.md.
+
+Options:
+  --config, -c <file>   the central config (YAML; \${ENV} references are substituted)
+  --help                show this help
+
+Exit codes: 0 stopped cleanly, 1 failed, 2 invalid config or usage.`,
+  async run(argv) {
+    const args = parseCommandArgs(cmd, argv, { config: { type: 'string', short: 'c' } });
+    if (!args) return EXIT.ok;
+    const file = args.values.config;
+    if (!file) throw new UsageError(`central serve: --config <file> is required\n\n${cmd.usage}`);
+    let config: CentralConfig;
+    try {
+      config = await loadCentralConfig(file);
+    } catch (err) {
+      process.stderr.write(`${(err as Error).message}\n`);
+      return EXIT.usage;
+    }
+    const log = createLogger(config.log);
+    const central = new CentralCommand({ config, log });
+    const stopped = onShutdownSignal(log, config.shutdownTimeoutMs, async () => {
+      await central.stop();
+      log.info('central stopped');
+    });
+    await central.start();
+    return stopped;
+  },
+};
+export default cmd;

@@ -1,0 +1,82 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CentralCommand } from '../../../central/central-service.js';
+import { parseCentralConfig } from '../../../central/config.js';
+import { silentLogger } from '../../../core/logger.js';
+import { haveMosquitto, MosquittoBroker, waitFor } from '../outputs/mqtt/helpers.js';
+import { alertMsg, scanMsg, statusMsg } from './fixtures.js';
+
+describe.runIf(haveMosquitto)('central on one site: mosquitto and the embedded store', () => {
+  let dir: string;
+  let broker: MosquittoBroker;
+  let lane: MqttClient;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'central-mqtt-'));
+    broker = new MosquittoBroker({ persistence: true });
+    await broker.start();
+    lane = await mqtt.connectAsync(broker.url, { protocolVersion: 5, clientId: 'lane-sim', reconnectPeriod: 0 });
+  }, 30_000);
+  afterAll(async () => {
+    await lane?.endAsync();
+    await broker?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const central = () =>
+    new CentralCommand({
+      config: parseCentralConfig({
+        dataDir: dir,
+        http: { host: '127.0.0.1', port: 0 },
+        store: { kind: 'pglite', dir: join(dir, 'db') },
+        ingest: { kind: 'mqtt', url: broker.url, protocolVersion: 5, clientId: 'central-test' },
+      }),
+      log: silentLogger(),
+      noWebUi: true,
+    });
+  const publish = (topic: string, body: unknown) =>
+    lane.publishAsync(`checkpoint/${topic}`, typeof body === 'string' ? body : JSON.stringify(body), { qos: 1 });
+
+  it('stores each message once, drops invalid ones with a count, and gets what was sent while it was down', async () => {
+    let c = central();
+    await c.start();
+    const a1 = alertMsg({ scanId: 'M1' });
+    await publish('site-a/lane-1/alert', a1);
+    await publish('site-a/lane-1/alert', a1); // a redelivery
+    await publish('site-a/lane-1/scan', scanMsg({ scanId: 'M1', verdict: 'person' }));
+    await publish('site-a/lane-1/status', statusMsg({ at: new Date(), overall: 'ok' }));
+    await publish('site-a/lane-1/availability', 'online');
+    await publish('site-a/lane-1/alert', '{"not":"an alert"}');
+    await publish('site-a/lane-2/alert', alertMsg({ scanId: 'M9', laneId: 'lane-1' })); // payload and topic disagree
+    await waitFor('all 7 messages taken in', () => Object.values(c.counters.totals).reduce((a, b) => a + b, 0) >= 7);
+    expect(c.counters.totals).toEqual({ stored: 4, duplicate: 1, ignored: 0, invalid: 2, error: 0 });
+    await c.stop();
+
+    // Central is down: the broker keeps its session's QoS 1 messages.
+    for (let i = 2; i <= 6; i++) await publish('site-a/lane-1/alert', alertMsg({ scanId: `M${i}` }));
+    c = central();
+    await c.start();
+    await waitFor('the 5 alerts queued while central was down', () => c.counters.totals.stored >= 5, 15_000);
+    const alerts = await c.store.alerts();
+    expect(alerts.map((a) => a.alertId).sort()).toEqual([
+      'M1-person',
+      'M2-person',
+      'M3-person',
+      'M4-person',
+      'M5-person',
+      'M6-person',
+    ]);
+    const [l] = await c.store.lanes();
+    expect(l).toMatchObject({
+      siteId: 'site-a',
+      laneId: 'lane-1',
+      availability: 'online',
+      overall: 'ok',
+      lastScanId: 'M1',
+    });
+    await c.stop();
+  }, 90_000);
+});
