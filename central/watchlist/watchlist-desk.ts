@@ -87,10 +87,14 @@ export class WatchlistDesk {
 
   /** Expires an entry now (it stays in the list, matching no more, until removed). */
   async expire(listId: string, entryId: string, who: string): Promise<WatchlistEntry> {
-    const rows = await this.o.store.db.query<{ entry: WatchlistEntry }>('select entry from watchlist_entries where list_id = $1 and entry_id = $2', [listId, entryId]);
+    const rows = await this.o.store.db.query<{ entry: WatchlistEntry }>(
+      'select entry from watchlist_entries where list_id = $1 and entry_id = $2',
+      [listId, entryId],
+    );
     if (!rows[0]) throw new WatchlistInputError(`no entry ${entryId} in list ${listId}`);
     const entry: WatchlistEntry = { ...rows[0].entry, expiresAt: new Date().toISOString() };
-    if (entry.effectiveFrom && Date.parse(entry.effectiveFrom) >= Date.parse(entry.expiresAt!)) delete entry.effectiveFrom;
+    if (entry.effectiveFrom && Date.parse(entry.effectiveFrom) >= Date.parse(entry.expiresAt!))
+      delete entry.effectiveFrom;
     await this.#upsert(listId, [entry], who);
     await this.o.store.audit(who, 'watchlist-entry-expired', `${listId}/${entryId}`, { expiresAt: entry.expiresAt });
     return entry;
@@ -106,8 +110,13 @@ export class WatchlistDesk {
       throw new WatchlistInputError((err as Error).message);
     }
     const problems: string[] = [];
-    const entries = raws.map((r, i) => checkEntry(r, `line ${i + 2}`, problems)).filter((e): e is WatchlistEntry => e !== null);
-    if (problems.length) throw new WatchlistInputError(`nothing imported: ${problems.slice(0, 10).join('; ')}${problems.length > 10 ? `; and ${problems.length - 10} more` : ''}`);
+    const entries = raws
+      .map((r, i) => checkEntry(r, `line ${i + 2}`, problems))
+      .filter((e): e is WatchlistEntry => e !== null);
+    if (problems.length)
+      throw new WatchlistInputError(
+        `nothing imported: ${problems.slice(0, 10).join('; ')}${problems.length > 10 ? `; and ${problems.length - 10} more` : ''}`,
+      );
     await this.#upsert(listId, entries, who);
     await this.o.store.audit(who, 'watchlist-imported', listId, { entries: entries.length });
     return { imported: entries.length };
@@ -116,18 +125,41 @@ export class WatchlistDesk {
   /** Signs the list as it is now as the next version and publishes it retained to every lane. */
   async publish(listId: string, who: string): Promise<{ version: number; entries: number; topic: string }> {
     const signer = this.o.signer;
-    if (!signer) throw new WatchlistInputError('central has no signing key (watchlist.privateKey in the central config): lists cannot be published');
+    if (!signer)
+      throw new WatchlistInputError(
+        'central has no signing key (watchlist.privateKey in the central config): lists cannot be published',
+      );
     const rows = await this.entries(listId);
-    const last = await this.o.store.db.query<{ version: number }>('select max(version) as version from watchlist_versions where list_id = $1', [listId]);
+    const last = await this.o.store.db.query<{ version: number }>(
+      'select max(version) as version from watchlist_versions where list_id = $1',
+      [listId],
+    );
     const version = Number(last[0]?.version ?? 0) + 1;
-    const body = { format: LIST_FORMAT, listId, version, issuedAt: new Date().toISOString(), kind: 'snapshot', entries: rows.map((r) => r.entry) };
+    const body = {
+      format: LIST_FORMAT,
+      listId,
+      version,
+      issuedAt: new Date().toISOString(),
+      kind: 'snapshot',
+      entries: rows.map((r) => r.entry),
+    };
     const message = signedMessage(body, signer.keyId, signer.privateKey);
     const topic = `${this.o.prefix}/watchlist/${listId}/snapshot`;
     await this.o.publishRetained(topic, message);
     await this.o.publishRetained(`${this.o.prefix}/watchlist/${listId}/delta`, '');
-    await this.o.store.db.query('insert into watchlist_versions (list_id, version, entries, published_by) values ($1,$2,$3,$4)', [listId, version, rows.length, who]);
-    await this.o.store.audit(who, 'watchlist-published', listId, { version, entries: rows.length, keyId: signer.keyId });
-    this.o.log.info({ listId, version, entries: rows.length, by: who }, `watchlist ${listId} v${version} (${rows.length} entries) signed and published by ${who}`);
+    await this.o.store.db.query(
+      'insert into watchlist_versions (list_id, version, entries, published_by) values ($1,$2,$3,$4)',
+      [listId, version, rows.length, who],
+    );
+    await this.o.store.audit(who, 'watchlist-published', listId, {
+      version,
+      entries: rows.length,
+      keyId: signer.keyId,
+    });
+    this.o.log.info(
+      { listId, version, entries: rows.length, by: who },
+      `watchlist ${listId} v${version} (${rows.length} entries) signed and published by ${who}`,
+    );
     return { version, entries: rows.length, topic };
   }
 
@@ -143,9 +175,20 @@ export class WatchlistDesk {
   }
 
   /** Records whether a hit was confirmed or a misread (once; a second verification replaces it, audited). */
-  async verify(siteId: string, laneId: string, alertId: string, outcome: string, note: string | null, who: string): Promise<void> {
-    if (!(VERIFICATION_OUTCOMES as readonly string[]).includes(outcome)) throw new WatchlistInputError(`outcome must be ${VERIFICATION_OUTCOMES.join(' or ')}`);
-    const hit = await this.o.store.db.query("select 1 from alerts where site_id = $1 and lane_id = $2 and alert_id = $3 and kind = 'watchlist'", [siteId, laneId, alertId]);
+  async verify(
+    siteId: string,
+    laneId: string,
+    alertId: string,
+    outcome: string,
+    note: string | null,
+    who: string,
+  ): Promise<void> {
+    if (!(VERIFICATION_OUTCOMES as readonly string[]).includes(outcome))
+      throw new WatchlistInputError(`outcome must be ${VERIFICATION_OUTCOMES.join(' or ')}`);
+    const hit = await this.o.store.db.query(
+      "select 1 from alerts where site_id = $1 and lane_id = $2 and alert_id = $3 and kind = 'watchlist'",
+      [siteId, laneId, alertId],
+    );
     if (!hit.length) throw new WatchlistInputError(`no watchlist hit ${alertId} from ${siteId}/${laneId}`);
     await this.o.store.db.query(
       `insert into watchlist_verifications (site_id, lane_id, alert_id, outcome, note, verified_by) values ($1,$2,$3,$4,$5,$6)
