@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirPrivate } from '../core/data-files.js';
 import { resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { createCameraServices } from './compose/cameras.js';
@@ -17,6 +17,7 @@ import { LanePipeline } from '../pipeline/lane-pipeline.js';
 import type { Logger } from '../core/logger.js';
 import { RuntimeMetrics } from './runtime-metrics.js';
 import { ServiceHost } from '../core/service.js';
+import { SqliteScanJournal } from '../pipeline/scan-journal.js';
 
 export interface SiteRuntimeOptions {
   config: Config;
@@ -72,7 +73,7 @@ export class SiteRuntime {
   async #build(): Promise<void> {
     this.#built = true;
     const { config, log } = this.#options;
-    mkdirSync(this.#dataDir, { recursive: true });
+    mkdirPrivate(this.#dataDir);
     const announce = this.#options.announce ?? ((line: string) => process.stdout.write(`${line}\n`));
 
     const laneServices = [];
@@ -82,7 +83,7 @@ export class SiteRuntime {
       const bus = new EventBus<LaneEvents>(laneLog);
       const health = new LaneHealth(laneCfg.id);
       const laneDir = resolve(this.#dataDir, 'lanes', laneCfg.id);
-      mkdirSync(laneDir, { recursive: true });
+      mkdirPrivate(laneDir);
       const ctx: LaneContext = { config, lane: laneCfg, bus, health, log: laneLog, dataDir: laneDir, http: this.http, metrics: this.metrics };
       this.#observe(ctx);
       health.attach(bus); // after #observe, which compares each status with the previous one
@@ -96,6 +97,7 @@ export class SiteRuntime {
         thresholds: laneCfg.thresholds,
         log: laneLog.child({ part: 'pipeline' }),
         ...(cams.evidence ? { evidence: cams.evidence } : {}),
+        openJournal: () => new SqliteScanJournal({ path: resolve(laneDir, 'open-scans.sqlite'), laneId: laneCfg.id }),
       });
       this.lanes.push({ id: laneCfg.id, name: laneCfg.name ?? laneCfg.id, config: laneCfg, bus, health, pipeline, detector });
       laneServices.push(pipeline);
@@ -135,6 +137,14 @@ export class SiteRuntime {
   /** Counts, logs and exports what happens on a lane: every state change is said plainly. */
   #observe(ctx: LaneContext): void {
     const { bus, lane, log, metrics } = ctx;
+    const recentScannerIds = new RecentIds(RECENT_SCANNER_IDS);
+    bus.on('scan.begin', 'runtime', (m) => {
+      if (m.scannerScanId === undefined) return;
+      const seenAt = recentScannerIds.seen(m.scannerScanId, m.scanId);
+      if (seenAt === null) return;
+      metrics.scannerIdRepeats.inc({ lane: lane.id });
+      log.warn({ scannerScanId: m.scannerScanId, scanId: m.scanId, previousScanId: seenAt }, `scanner scan id ${m.scannerScanId} was used before (edge scan ${seenAt}); this scan is kept apart as edge scan ${m.scanId} (scanner or simulator restarted, or a repeated sidecar id)`);
+    });
     bus.on('device.status', 'runtime', (s) => {
       metrics.deviceUp.set({ lane: lane.id, device: s.device }, s.state === 'ok' ? 1 : 0);
       const prev = ctx.health.get(s.device);
@@ -152,5 +162,23 @@ export class SiteRuntime {
       metrics.alerts.inc({ lane: lane.id, kind: a.kind });
       log.warn({ alertId: a.alertId, kind: a.kind, scanId: a.scanId }, `ALERT ${a.kind}: ${a.message}`);
     });
+  }
+}
+
+/** Scanner ids remembered per lane to notice a repeat: about a day of a busy lane. */
+const RECENT_SCANNER_IDS = 10_000;
+
+/** The last `max` scanner ids with the edge scan id each was first given, oldest forgotten first. */
+class RecentIds {
+  readonly #ids = new Map<string, string>();
+  constructor(readonly max: number) {}
+
+  /** The edge id the scanner id was seen with before, or null (then it is remembered with `edgeId`). */
+  seen(scannerId: string, edgeId: string): string | null {
+    const before = this.#ids.get(scannerId);
+    if (before !== undefined) return before;
+    this.#ids.set(scannerId, edgeId);
+    if (this.#ids.size > this.max) this.#ids.delete(this.#ids.keys().next().value!);
+    return null;
   }
 }

@@ -13,7 +13,7 @@ export const lane = z.strictObject({
   cameras,
   anpr,
   model: model.optional().describe('Absent: detection is unavailable, and every scan says so.'),
-  thresholds: thresholds.default({ region: 0.3 }),
+  thresholds: thresholds.default({ region: 0.3, maxMissingShare: 0.05, maxMissingRunM: 0.5 }),
 }).describe('One checkpoint lane: a scanner, its cameras, a model and thresholds.');
 
 export const configSchema = z.strictObject({

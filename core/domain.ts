@@ -3,9 +3,20 @@
  * inference/ consumes scans and produces detections, outputs (MQTT, console) consume results.
  */
 
-/** Why a scan ended without a complete image. */
-export type AbortReason = 'scanner-fault' | 'link-lost' | 'timeout' | 'operator-abort';
-export const ABORT_REASONS: readonly AbortReason[] = ['scanner-fault', 'link-lost', 'timeout', 'operator-abort'];
+/**
+ * Why a scan ended without a complete image. edge-restarted: the edge process stopped (crash,
+ * kill, power) while the scan was open or being decided; found in the open-scan journal at the
+ * next start.
+ */
+export type AbortReason = 'scanner-fault' | 'link-lost' | 'timeout' | 'operator-abort' | 'edge-restarted';
+export const ABORT_REASONS: readonly AbortReason[] = ['scanner-fault', 'link-lost', 'timeout', 'operator-abort', 'edge-restarted'];
+
+/**
+ * The largest scan image the edge takes, in pixels (channels x lines) per energy, whatever the
+ * path (line stream or file drop): 32 Mi pixels, e.g. 1,024 channels x 32,768 lines, 64 MiB per
+ * energy. The file drop checks it from the image header, before decoding.
+ */
+export const MAX_SCAN_PIXELS = 1 << 25;
 
 /** person: the model flags at least one concealed person; clear: it flags none;
  * unavailable: no detection could be made (no model, inference error), never to be read as clear. */
@@ -20,8 +31,13 @@ export interface VehicleInfo {
 
 /** Known at the start of a scan. */
 export interface ScanMeta {
-  /** Stable id; the scanner's own where it has one. */
+  /** Minted by the edge (a UUIDv7, runtime/ids.ts): unique, sorts by time. Every store keys on it. */
   scanId: string;
+  /**
+   * The scanner's own id for the scan (line-stream scan-begin, file-drop sidecar or file stem),
+   * when it gave one. Kept for people and for the scanner's own records; never assumed unique.
+   */
+  scannerScanId?: string;
   laneId: string;
   startedAt: string;
   /** Detector channels: rows of the image. */
@@ -66,6 +82,12 @@ export interface CompletedScan {
   meta: ScanMeta;
   endedAt: string;
   image: ScanImage;
+  /**
+   * Lines the scanner declared in its scan-end when that is more than the image holds (the
+   * declared count was too far beyond the lines received to be filled in): the lines between
+   * image.width and this count are missing too.
+   */
+  declaredLines?: number;
 }
 
 /** A flagged region, in scan image pixels (x = line, y = channel). */
@@ -105,7 +127,10 @@ export interface EvidenceRef {
 
 /** What a lane decided about one scan: complete, aborted, or without detection. */
 export interface ScanResult {
+  /** The edge's id of the scan (ScanMeta.scanId). */
   scanId: string;
+  /** The scanner's id of the scan, when it gave one (ScanMeta.scannerScanId). */
+  scannerScanId?: string;
   laneId: string;
   siteId: string;
   startedAt: string;
@@ -168,8 +193,11 @@ export interface WatchlistHit {
 export type AlertSeverity = 'critical' | 'warning' | 'info';
 
 export interface Alert {
+  /** Minted by the edge (a UUIDv7), one per alert. */
   alertId: string;
   scanId: string | null;
+  /** The scanner's id of the scan, when it gave one. */
+  scannerScanId?: string;
   laneId: string;
   siteId: string;
   raisedAt: string;

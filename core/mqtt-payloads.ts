@@ -57,33 +57,35 @@ const evidenceSchema = z.object({
     ),
 });
 
-export const watchlistHitSchema = z.object({
-  listId: z.string(),
-  listVersion: z.number().int().describe('The list version the lane matched against.'),
-  entry: z.object({
-    id: z.string(),
-    plate: z.string().optional(),
-    country: z.string().optional(),
-    containerCode: z.string().optional(),
-    category: z.string(),
-    action: z.string().describe('What the officer does: e.g. "stop and search".'),
-    priority: z.number().int().min(1).max(5),
-    source: z.string(),
-    covert: z.boolean().describe('A covert hit is sent to central command only; the lane console never shows it.'),
-    note: z.string().optional(),
-    effectiveFrom: isoTime.optional(),
-    expiresAt: isoTime.optional(),
-  }),
-  read: z.object({
-    value: z.string().describe('The read as the reader gave it.'),
-    kind: z.enum(['plate', 'container']),
-    confidence: z.number().min(0).max(1).nullable().describe('The reader\'s confidence, where it gives one.'),
-    cameraId: z.string().optional(),
-    at: isoTime,
-    via: z.string().describe('anpr, or scan (file, stream) for reads that came with the scan.'),
-  }),
-  score: z.number().min(0).max(1).describe('1: exact; 0.8: within one confusable character (O/0, I/1, B/8).'),
-}).describe('A read that matched a watchlist entry; to be verified against the picture before acting.');
+export const watchlistHitSchema = z
+  .object({
+    listId: z.string(),
+    listVersion: z.number().int().describe('The list version the lane matched against.'),
+    entry: z.object({
+      id: z.string(),
+      plate: z.string().optional(),
+      country: z.string().optional(),
+      containerCode: z.string().optional(),
+      category: z.string(),
+      action: z.string().describe('What the officer does: e.g. "stop and search".'),
+      priority: z.number().int().min(1).max(5),
+      source: z.string(),
+      covert: z.boolean().describe('A covert hit is sent to central command only; the lane console never shows it.'),
+      note: z.string().optional(),
+      effectiveFrom: isoTime.optional(),
+      expiresAt: isoTime.optional(),
+    }),
+    read: z.object({
+      value: z.string().describe('The read as the reader gave it.'),
+      kind: z.enum(['plate', 'container']),
+      confidence: z.number().min(0).max(1).nullable().describe("The reader's confidence, where it gives one."),
+      cameraId: z.string().optional(),
+      at: isoTime,
+      via: z.string().describe('anpr, or scan (file, stream) for reads that came with the scan.'),
+    }),
+    score: z.number().min(0).max(1).describe('1: exact; 0.8: within one confusable character (O/0, I/1, B/8).'),
+  })
+  .describe('A read that matched a watchlist entry; to be verified against the picture before acting.');
 
 export const scanPayloadSchema = z
   .object({
@@ -91,7 +93,13 @@ export const scanPayloadSchema = z
     messageId: id.describe('Stable id for de-duplication: the scan id.'),
     siteId: z.string(),
     laneId: z.string(),
-    scanId: id,
+    scanId: id.describe("The edge's id of the scan: a UUIDv7 minted by the edge, unique, sorting by time."),
+    scannerScanId: z
+      .string()
+      .optional()
+      .describe(
+        "The scanner's own id of the scan (line-stream scan-begin, file-drop sidecar or file stem), when it gave one. Not unique: a scanner restart may repeat it.",
+      ),
     startedAt: isoTime,
     endedAt: isoTime,
     decidedAt: isoTime,
@@ -141,8 +149,9 @@ export const alertPayloadSchema = z
   .object({
     schemaVersion,
     messageId: id.describe('Stable id for de-duplication: the alert id.'),
-    alertId: id,
-    scanId: z.string().nullable(),
+    alertId: id.describe("The edge's id of the alert: a UUIDv7, one per alert."),
+    scanId: z.string().nullable().describe("The edge's id of the scan that raised it (null for a test alert)."),
+    scannerScanId: z.string().optional().describe("The scanner's own id of that scan, when it gave one."),
     siteId: z.string(),
     laneId: z.string(),
     raisedAt: isoTime,
@@ -215,7 +224,9 @@ export const statusPayloadSchema = z
       watchlists: z
         .record(z.string(), z.number().int())
         .optional()
-        .describe('The version of each watchlist the lane holds, by list id, so that central command sees lanes that are behind.'),
+        .describe(
+          'The version of each watchlist the lane holds, by list id, so that central command sees lanes that are behind.',
+        ),
     }),
   })
   .describe('Health of the lane. Topic <prefix>/<site>/<lane>/status, QoS 1, retained.');
@@ -338,6 +349,7 @@ export function scanPayload(r: ScanResult, evidenceBaseUrl: string | null, sign?
     siteId: r.siteId,
     laneId: r.laneId,
     scanId: r.scanId,
+    ...(r.scannerScanId !== undefined ? { scannerScanId: r.scannerScanId } : {}),
     startedAt: r.startedAt,
     endedAt: r.endedAt,
     decidedAt: r.decidedAt,
@@ -375,6 +387,7 @@ export function alertPayload(a: Alert, evidenceBaseUrl: string | null, sign?: Ev
     messageId: a.alertId,
     alertId: a.alertId,
     scanId: a.scanId,
+    ...(a.scannerScanId !== undefined ? { scannerScanId: a.scannerScanId } : {}),
     siteId: a.siteId,
     laneId: a.laneId,
     raisedAt: a.raisedAt,
@@ -428,6 +441,7 @@ function watchlistVersions(h: LaneHealthSnapshot): { watchlists?: Record<string,
   const info = h.devices.find((d) => d.device === 'watchlist')?.info;
   if (!info) return {};
   const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(info)) if (k.startsWith('version.') && typeof v === 'number') out[k.slice('version.'.length)] = v;
+  for (const [k, v] of Object.entries(info))
+    if (k.startsWith('version.') && typeof v === 'number') out[k.slice('version.'.length)] = v;
   return { watchlists: out };
 }

@@ -5,6 +5,8 @@ import type { EventBus } from '../core/event-bus.js';
 import type { LaneEvents } from '../core/events.js';
 import { deviceStatus } from '../core/health.js';
 import type { Logger } from '../core/logger.js';
+import { uuidv7 } from '../core/ids.js';
+import { MemoryScanJournal, type ScanJournal } from './scan-journal.js';
 import { ScanSession } from './scan-session.js';
 import type { Service } from '../core/service.js';
 
@@ -19,7 +21,20 @@ export interface Thresholds {
   alert?: number;
   /** Regions scoring below this are not reported. */
   region: number;
+  /**
+   * Largest share of a scan's lines that may be missing (never arrived, filled in) for a 'clear'
+   * verdict; above it the verdict is 'unavailable'. Default DEFAULT_MISSING.share (5 %).
+   */
+  maxMissingShare?: number;
+  /**
+   * Longest run of consecutive missing lines, in metres along the vehicle (lines x pixel pitch),
+   * for a 'clear' verdict: a person fits in a longer gap. Default DEFAULT_MISSING.runM (0.5 m).
+   */
+  maxMissingRunM?: number;
 }
+
+/** Defaults of Thresholds.maxMissingShare and maxMissingRunM. */
+export const DEFAULT_MISSING = { share: 0.05, runM: 0.5 } as const;
 
 export interface LanePipelineOptions {
   siteId: string;
@@ -29,6 +44,12 @@ export interface LanePipelineOptions {
   thresholds: Thresholds;
   log: Logger;
   evidence?: EvidenceCollector;
+  /**
+   * Durable record of scans begun and not yet decided (runtime/scan-journal.ts): written at
+   * scan.begin, cleared once the result and alert are in the outbox; what an earlier run left
+   * is reported as aborted ('edge-restarted') at start. Opened in start(), closed in stop().
+   */
+  openJournal?: () => ScanJournal;
 }
 
 /** One scan in hand: its state machine, its analysis and what was learnt of the vehicle. */
@@ -63,6 +84,7 @@ export class LanePipeline implements Service {
   #pending = new Set<Promise<void>>();
   #decided = 0;
   #threshold: number | undefined;
+  #journal: ScanJournal | null = null;
   /** Watchlist hits not yet with their scan: on a read held for the next scan, or raised as the scan began. */
   #heldHits: { hit: WatchlistHit; scanId: string | null; at: number }[] = [];
 
@@ -107,6 +129,43 @@ export class LanePipeline implements Service {
       this.#options.detector.onStatus((s) => this.#publishModelStatus(s.state === 'ready' ? undefined : s.reason)),
     ];
     this.#publishModelStatus(this.#options.detector.status.state === 'ready' ? undefined : this.#options.detector.status.reason);
+    this.#recover();
+  }
+
+  /**
+   * Scans the journal holds from an earlier run never got a result: each becomes an aborted
+   * result and a scan-aborted alert with reason 'edge-restarted', published like any other.
+   */
+  #recover(): void {
+    if (!this.#options.openJournal) return;
+    try {
+      this.#journal = this.#options.openJournal();
+    } catch (err) {
+      this.#journal = new MemoryScanJournal();
+      this.#options.log.error({ err }, `lane ${this.#options.laneId}: ${(err as Error).message}; open scans are journaled in memory only, so a scan open when the process dies is not reported: fix the file and restart`);
+      return;
+    }
+    const journal = this.#journal;
+    let left;
+    try {
+      left = journal.unfinished();
+    } catch (err) {
+      this.#options.log.error({ err }, `lane ${this.#options.laneId}: the open-scan journal cannot be read (${(err as Error).message}); scans open at the last stop, if any, are not reported`);
+      return;
+    }
+    if (left.length === 0) return;
+    this.#options.log.warn({ scans: left.map((e) => e.meta.scanId) }, `lane ${this.#options.laneId}: ${left.length} scan(s) were open when the edge last stopped; reported as aborted (edge-restarted)`);
+    const at = new Date().toISOString();
+    for (const e of left) {
+      this.#track(this.#aborted({
+        scanId: e.meta.scanId,
+        laneId: this.#options.laneId,
+        reason: 'edge-restarted',
+        detail: `the edge stopped (crash, kill or power loss) before the scan was decided; it began at ${e.meta.startedAt} and was found open at the restart`,
+        at,
+        meta: e.meta,
+      }));
+    }
   }
 
   /** Waits for scans being decided, so that their results reach the outbox before it closes. */
@@ -115,6 +174,8 @@ export class LanePipeline implements Service {
     this.#unsubscribe = [];
     await Promise.allSettled([...this.#pending]);
     for (const s of this.#inHand.values()) s.analysis?.cancel();
+    this.#journal?.shut();
+    this.#journal = null;
   }
 
   #track(p: Promise<void>): void {
@@ -159,6 +220,11 @@ export class LanePipeline implements Service {
       const prevId = open.session.scanId!;
       this.#options.log.warn({ scanId: prevId, next: meta.scanId }, `scan ${prevId} still open when ${meta.scanId} began; aborting it`);
       this.#track(this.#aborted({ scanId: prevId, laneId: this.#options.laneId, reason: 'link-lost', detail: `superseded by scan ${meta.scanId} before its end`, at: new Date().toISOString() }));
+    }
+    try {
+      this.#journal?.open(meta);
+    } catch (err) {
+      this.#options.log.error({ err, scanId: meta.scanId }, `lane ${this.#options.laneId}: scan ${meta.scanId} could not be journaled (${(err as Error).message}); if the edge stops before it is decided, it is not reported: check the lane's data folder`);
     }
     const session = new ScanSession();
     session.begin(meta);
@@ -211,9 +277,17 @@ export class LanePipeline implements Service {
     }
     if (detection && alert) verdict = detection.score >= alert.value ? 'person' : 'clear';
     const regions = detection ? detection.regions.filter((r) => r.score >= thresholds.region) : [];
-    const missing = completed.image.missing ? completed.image.missing.reduce((a, b) => a + b, 0) : 0;
+    const gaps = missingLines(completed);
+    const tooIncomplete = incompleteness(gaps, completed.image.pixelMm, thresholds);
+    // A lane never calls clear what it did not see; a person found in what it did see still stands.
+    if (tooIncomplete && verdict === 'clear') {
+      verdict = 'unavailable';
+      unavailable = tooIncomplete;
+    }
+    const missing = gaps.missing;
     const result: ScanResult = {
       scanId: completed.meta.scanId,
+      ...(completed.meta.scannerScanId !== undefined ? { scannerScanId: completed.meta.scannerScanId } : {}),
       laneId: this.#options.laneId,
       siteId: this.#options.siteId,
       startedAt: completed.meta.startedAt,
@@ -252,6 +326,7 @@ export class LanePipeline implements Service {
     const vehicle = scan ? { ...scan.vehicle } : { ...(a.meta?.vehicle ?? {}) };
     const result: ScanResult = {
       scanId: a.scanId,
+      ...(meta?.scannerScanId !== undefined ? { scannerScanId: meta.scannerScanId } : {}),
       laneId: this.#options.laneId,
       siteId: this.#options.siteId,
       startedAt: meta?.startedAt ?? a.at,
@@ -287,7 +362,50 @@ export class LanePipeline implements Service {
     this.#options.bus.emit('scan.decided', { result, image });
     const alert = alertFor(result);
     if (alert) this.#options.bus.emit('alert.raised', alert);
+    // The bus delivers synchronously: the result and its alert are in the outbox now.
+    try {
+      this.#journal?.close(result.scanId);
+    } catch (err) {
+      this.#options.log.error({ err, scanId: result.scanId }, `lane ${this.#options.laneId}: scan ${result.scanId} could not be cleared from the open-scan journal (${(err as Error).message}); it will be reported once more as aborted at the next start`);
+    }
   }
+}
+
+/** Lines of a completed scan that never arrived: how many of how many, and the longest run. */
+export function missingLines(s: Pick<CompletedScan, 'image' | 'declaredLines'>): { missing: number; total: number; longestRun: number } {
+  const m = s.image.missing;
+  const width = s.image.width;
+  const tail = s.declaredLines !== undefined && s.declaredLines > width ? s.declaredLines - width : 0;
+  let missing = tail;
+  let longest = 0;
+  let run = 0;
+  for (let x = 0; x < width; x++) {
+    if (m && m[x]) {
+      missing++;
+      run++;
+      if (run > longest) longest = run;
+    } else run = 0;
+  }
+  // Lines declared beyond the image continue the run that ends it (or start one).
+  if (tail > 0) longest = Math.max(longest, run + tail);
+  return { missing, total: width + tail, longestRun: longest };
+}
+
+/** Why a scan is too incomplete to be called clear, or null. */
+function incompleteness(g: { missing: number; total: number; longestRun: number }, pixelMm: number, t: Thresholds): string | null {
+  if (g.missing === 0 || g.total === 0) return null;
+  const maxShare = t.maxMissingShare ?? DEFAULT_MISSING.share;
+  const maxRunM = t.maxMissingRunM ?? DEFAULT_MISSING.runM;
+  const share = g.missing / g.total;
+  const runM = (g.longestRun * pixelMm) / 1000;
+  const pct = (v: number) => `${(v * 100).toFixed(v < 0.1 ? 1 : 0)} %`;
+  if (share > maxShare) {
+    return `missing lines: ${g.missing} of ${g.total} lines (${pct(share)}) never arrived, more than the lane accepts (${pct(maxShare)}, lanes[].thresholds.maxMissingShare): the scan was not fully seen`;
+  }
+  if (runM > maxRunM) {
+    return `missing lines: ${g.longestRun} consecutive lines (${runM.toFixed(2)} m at ${pixelMm} mm per line) never arrived, a longer gap than the lane accepts (${maxRunM} m, lanes[].thresholds.maxMissingRunM): a person could be in it`;
+  }
+  return null;
 }
 
 /** The alert threshold a detection is decided at, and where it comes from. */
@@ -297,10 +415,12 @@ function alertThreshold(thresholds: Thresholds, d: Detection): { value: number; 
   return { value: DEFAULT_ALERT, source: 'the default, as the model names no operating point' };
 }
 
-/** The alert a scan result raises, if any. Alert ids derive from the scan id so a replay is idempotent. */
+/** The alert a scan result raises, if any, with an id of its own (a UUIDv7). */
 export function alertFor(result: ScanResult): Alert | null {
   const base = {
+    alertId: uuidv7(),
     scanId: result.scanId,
+    ...(result.scannerScanId !== undefined ? { scannerScanId: result.scannerScanId } : {}),
     laneId: result.laneId,
     siteId: result.siteId,
     raisedAt: result.decidedAt,
@@ -308,15 +428,21 @@ export function alertFor(result: ScanResult): Alert | null {
     regions: result.regions,
     evidence: result.evidence,
   };
+  const scan = resultLabel(result);
   if (result.verdict === 'person') {
     const where = result.regions.length > 0 ? `${result.regions.length} region(s)` : 'no region located: inspect the whole scan';
-    return { ...base, alertId: `${result.scanId}-person`, kind: 'person-suspected', severity: 'critical', message: `Person suspected in scan ${result.scanId} (score ${result.score?.toFixed(2)}, ${where}): search the vehicle.` };
+    return { ...base, kind: 'person-suspected', severity: 'critical', message: `Person suspected in scan ${scan} (score ${result.score?.toFixed(2)}, ${where}): search the vehicle.` };
   }
   if (result.outcome === 'aborted') {
-    return { ...base, alertId: `${result.scanId}-aborted`, kind: 'scan-aborted', severity: 'warning', message: `Scan ${result.scanId} aborted (${result.abortReason}): ${result.abortDetail}. The vehicle was not screened: rescan or search it.` };
+    return { ...base, kind: 'scan-aborted', severity: 'warning', message: `Scan ${scan} aborted (${result.abortReason}): ${result.abortDetail}. The vehicle was not screened: rescan or search it.` };
   }
   if (result.verdict === 'unavailable') {
-    return { ...base, alertId: `${result.scanId}-unavailable`, kind: 'detection-unavailable', severity: 'critical', message: `Scan ${result.scanId} was not screened for people: ${result.unavailableReason}. Inspect the scan by eye or search the vehicle.` };
+    return { ...base, kind: 'detection-unavailable', severity: 'critical', message: `Scan ${scan} was not screened for people: ${result.unavailableReason}. Inspect the scan by eye or search the vehicle.` };
   }
   return null;
+}
+
+/** How messages name a scan: the scanner's id, which people on the lane know, else the edge's. */
+function resultLabel(r: Pick<ScanResult, 'scanId' | 'scannerScanId'>): string {
+  return r.scannerScanId ?? r.scanId;
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { uuidv7 } from '../core/ids.js';
 import type { Alert, AlertSeverity, WatchlistHit } from '../core/domain.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { LaneEvents } from '../core/events.js';
@@ -227,7 +227,7 @@ export class WatchlistService implements Service {
     const conf = hit.read.confidence === null ? '' : `, ${Math.round(hit.read.confidence * 100)} % confidence`;
     const how = hit.score === 1 ? 'exact' : 'one confusable character';
     const alert: Alert = {
-      alertId: randomUUID(),
+      alertId: uuidv7(),
       scanId: this.#openScan.get(lane.laneId) ?? null,
       laneId: lane.laneId,
       siteId: this.#options.siteId,

@@ -95,6 +95,8 @@ function fileDropService(ctx: LaneContext, cfg: ScannerConfig, fd: NonNullable<S
     ...(fd.processedDir ? { processedDir: fd.processedDir } : {}),
     ...(fd.failedDir ? { failedDir: fd.failedDir } : {}),
     stableMs: fd.stableMs,
+    maxSidecarBytes: fd.maxSidecarBytes,
+    retentionDays: fd.retentionDays,
     xmlFields,
     defaultPixelMm: cfg.pixelMm,
     translator: parts.translator,

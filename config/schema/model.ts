@@ -13,4 +13,12 @@ export const thresholds = z.strictObject({
       '(operatingPoint.scoreThreshold in its manifest.json: at most 2 % false alarms on its validation scans), or 0.5 for a model without one.',
   ),
   region: numIn(0, 1).default(0.3).describe('Regions scoring below this are not reported.'),
+  maxMissingShare: numIn(0, 1).default(0.05).describe(
+    'Largest share of a scan\'s lines that may be missing (never arrived from the scanner; filled in for the picture) for the scan to be called clear. ' +
+      'Above it the verdict is "unavailable" with the reason, and a detection-unavailable alert is raised. A person found in the lines that did arrive is still reported.',
+  ),
+  maxMissingRunM: numIn(0, 20).default(0.5).describe(
+    'Longest run of consecutive missing lines, in metres along the vehicle (lines x pixel pitch), for the scan to be called clear: a person fits in a longer gap. ' +
+      'Above it the verdict is "unavailable" with the reason.',
+  ),
 }).describe('Decision thresholds of the lane.');

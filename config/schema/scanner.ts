@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { bool, ident, intIn, numIn, port, text } from './fields.js';
 
+/**
+ * Pixel pitch range, mm at the vehicle: for scanner.pixelMm and for every pitch a scanner sends
+ * (line-stream scan-begin, file-drop sidecar), which is refused outside it.
+ */
+export const PIXEL_MM_RANGE = { min: 0.5, max: 50 } as const;
+/** Line rate range a scan-begin may declare (0 = not given). */
+export const LINE_RATE_HZ_RANGE = { min: 1, max: 20_000 } as const;
+
 const tcpTransport = z.strictObject({
   type: z.literal('tcp').describe('Transport kind.'),
   host: text('a host name or address').default('127.0.0.1').describe('Scanner line-stream server host.'),
@@ -62,6 +70,8 @@ export const fileDrop = z.strictObject({
   processedDir: text().optional().describe('Where taken scans are moved. Default: <dir>/processed.'),
   failedDir: text().optional().describe('Where unreadable scans are moved with a reason file. Default: <dir>/failed.'),
   stableMs: intIn(50, 600_000).default(1000).describe('A scan without sidecar is taken once its size has not changed for this long.'),
+  maxSidecarBytes: intIn(1024, 16 << 20).default(65_536).describe('Largest sidecar (JSON or XML) read, in bytes; a larger one fails the scan (moved to failed/ with the reason).'),
+  retentionDays: intIn(1, 3650).default(30).describe('Files in processedDir and failedDir older than this many days are deleted (checked at start and hourly).'),
   xmlFields: xmlFields.optional().describe('Map from our sidecar field (scanId, time, pixelMm, plate, vehicle, containerCode) to an element path in the vendor XML, e.g. { plate: "ScanInfo/LicensePlate" }.'),
 }).describe('Completed scans dropped into a folder as image files with a sidecar.');
 
@@ -70,7 +80,7 @@ export const scanner = z.strictObject({
   transport: lineTransport.optional().describe('Framed line stream (TCP or serial). Absent: no streaming.'),
   opcua: opcua.optional(),
   fileDrop: fileDrop.optional(),
-  pixelMm: numIn(0.5, 50).default(5).describe('Pixel pitch at the vehicle in mm, used when the scanner does not send one.'),
+  pixelMm: numIn(PIXEL_MM_RANGE.min, PIXEL_MM_RANGE.max).default(5).describe('Pixel pitch at the vehicle in mm, used when the scanner does not send one.'),
   scanTimeoutMs: intIn(100, 600_000).default(5000).describe('A scan with no line for this long is aborted with reason "timeout".'),
   reconnect: z.strictObject({
     initialMs: intIn(10, 60_000).default(250).describe('First reconnect delay.'),

@@ -240,7 +240,11 @@ export class ConsoleService implements Service, ConsoleActions {
         stream.broadcast('scan.aborted', { laneId: lane.id, scanId: a.scanId, reason: a.reason, detail: a.detail });
       }),
       bus.on('scan.decided', owner, ({ result, image }) => {
-        store.recordScan(result);
+        try {
+          store.recordScan(result);
+        } catch (err) {
+          this.#log.error({ err, scanId: result.scanId }, `scan ${result.scanId} not stored in the console history: ${(err as Error).message}`);
+        }
         this.#lastDecided.set(lane.id, result);
         stream.broadcast('scan.decided', { laneId: lane.id, result });
         if (image && image.width > 0) {
@@ -280,8 +284,11 @@ export class ConsoleService implements Service, ConsoleActions {
 
   #pruneHistory(): void {
     try {
-      const n = this.store.pruneScans(new Date(Date.now() - HISTORY_DAYS * 86_400_000).toISOString());
+      const before = new Date(Date.now() - HISTORY_DAYS * 86_400_000).toISOString();
+      const n = this.store.pruneScans(before);
       if (n > 0) this.#log.info(`console: ${n} scan(s) older than ${HISTORY_DAYS} days removed from the history`);
+      const r = this.store.pruneRecords(before);
+      if (r.audit + r.alerts > 0) this.#log.info(`console: ${r.audit} audit entr(ies) and ${r.alerts} closed alert(s) with ${r.events} event(s) older than ${HISTORY_DAYS} days removed`);
     } catch (err) {
       this.#log.error({ err }, `console: pruning the scan history failed: ${(err as Error).message}`);
     }

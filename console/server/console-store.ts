@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { ensurePrivateFile } from '../../core/data-files.js';
 import type { Alert, AlertEvent, Disposition, ScanResult, Verdict } from '../../core/domain.js';
 import type { AlertRecord, AuditEntry, ScanRow } from './messages.js';
 import type { Session, SessionPersistence } from './sessions.js';
@@ -68,7 +67,7 @@ export class ConsoleStore implements SessionPersistence {
 
   constructor(path: string) {
     this.path = path;
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    ensurePrivateFile(path);
     try {
       this.#db = new Database(path);
     } catch (err) {
@@ -82,6 +81,9 @@ export class ConsoleStore implements SessionPersistence {
     const sessionColumns = this.#db.prepare("SELECT name FROM pragma_table_info('sessions')").all() as { name: string }[];
     if (sessionColumns.length && !sessionColumns.some((c) => c.name === 'credential')) this.#db.exec('DROP TABLE sessions');
     this.#db.exec(SCHEMA);
+    // Scans stored before the edge minted its own scan ids keep a null scanner id.
+    const scanColumns = this.#db.prepare("SELECT name FROM pragma_table_info('scans')").all() as { name: string }[];
+    if (!scanColumns.some((c) => c.name === 'scanner_scan_id')) this.#db.exec('ALTER TABLE scans ADD COLUMN scanner_scan_id TEXT');
   }
 
   close(): void {
@@ -107,16 +109,34 @@ export class ConsoleStore implements SessionPersistence {
     this.#db.prepare('DELETE FROM sessions WHERE expires_at <= ?').run(now);
   }
 
+  /**
+   * Stores a decided scan under the edge's scan id. A second result with the same id is refused
+   * (an error), never merged: the edge mints each scan id once, and a row once written is the
+   * record of that vehicle.
+   */
   recordScan(r: ScanResult): void {
     this.#db
-      .prepare(`INSERT OR REPLACE INTO scans (lane_id, scan_id, started_at, decided_at, outcome, verdict, score, plate, container_code, result)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(r.laneId, r.scanId, r.startedAt, r.decidedAt, r.outcome, r.verdict, r.score, r.vehicle?.plate ?? null, r.vehicle?.containerCode ?? null, JSON.stringify(r));
+      .prepare(`INSERT INTO scans (lane_id, scan_id, scanner_scan_id, started_at, decided_at, outcome, verdict, score, plate, container_code, result)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      .run(r.laneId, r.scanId, r.scannerScanId ?? null, r.startedAt, r.decidedAt, r.outcome, r.verdict, r.score, r.vehicle?.plate ?? null, r.vehicle?.containerCode ?? null, JSON.stringify(r));
   }
 
   /** Deletes scans that started before `before` (ISO); alerts, their events and the audit log stay. */
   pruneScans(before: string): number {
     return this.#db.prepare('DELETE FROM scans WHERE started_at < ?').run(before).changes;
+  }
+
+  /**
+   * Deletes what else grows without end, older than `before` (ISO): audit entries, and closed
+   * alerts (a disposition recorded) with their events. Open alerts stay whatever their age.
+   */
+  pruneRecords(before: string): { audit: number; alerts: number; events: number } {
+    return this.#db.transaction(() => {
+      const audit = this.#db.prepare('DELETE FROM audit WHERE at < ?').run(before).changes;
+      const events = this.#db.prepare('DELETE FROM alert_events WHERE alert_id IN (SELECT alert_id FROM alerts WHERE disposition IS NOT NULL AND raised_at < ?)').run(before).changes;
+      const alerts = this.#db.prepare('DELETE FROM alerts WHERE disposition IS NOT NULL AND raised_at < ?').run(before).changes;
+      return { audit, alerts, events };
+    })();
   }
 
   listScans(q: ScanQuery = {}): ScanRow[] {

@@ -1,5 +1,5 @@
 import { endianness } from 'node:os';
-import type { ScanImage } from '../../core/domain.js';
+import { MAX_SCAN_PIXELS, type ScanImage } from '../../core/domain.js';
 
 const LITTLE_ENDIAN_HOST = endianness() === 'LE';
 
@@ -41,7 +41,10 @@ export interface LineAssemblerOptions {
 /** First allocation when the scanner does not announce a length: a 20 m truck at 5 mm per line. */
 const UNKNOWN_LENGTH_LINES = 4096;
 
-export const ASSEMBLER_DEFAULTS = { batchLines: 32, batchMs: 20, maxLines: 32_768, maxPixels: 1 << 25 } as const;
+export const ASSEMBLER_DEFAULTS = { batchLines: 32, batchMs: 20, maxLines: 32_768, maxPixels: MAX_SCAN_PIXELS } as const;
+
+/** Largest first allocation from a scan-begin's announced length; more grows by doubling. */
+const FIRST_ALLOCATION_LINES = 8192;
 
 /** What became of one line. */
 export type LineOutcome =
@@ -81,6 +84,7 @@ export class LineAssembler {
   #lastLineAt = 0;
   #received = 0;
   #maxLines = 0;
+  #declaredBeyond: number | null = null;
 
   constructor(opts: LineAssemblerOptions) {
     this.#options = opts;
@@ -100,12 +104,16 @@ export class LineAssembler {
   get width(): number {
     return this.#next;
   }
+  /** The scan-end's line count when the last finish() found it implausible (see finish), else null. */
+  get declaredBeyond(): number | null {
+    return this.#declaredBeyond;
+  }
 
   begin(spec: AssemblySpec): void {
     if (this.#spec) throw new Error('LineAssembler.begin while a scan is open: finish or abort it first');
     this.#spec = spec;
     this.#maxLines = Math.max(1, Math.min(this.#options.maxLines, Math.floor((this.#options.maxPixels ?? ASSEMBLER_DEFAULTS.maxPixels) / spec.channels)));
-    const cap = Math.min(this.#maxLines, Math.max(64, spec.expectedLines > 0 ? spec.expectedLines : UNKNOWN_LENGTH_LINES));
+    const cap = Math.min(this.#maxLines, FIRST_ALLOCATION_LINES, Math.max(64, spec.expectedLines > 0 ? spec.expectedLines : UNKNOWN_LENGTH_LINES));
     this.#prepare(cap);
     this.#next = 0;
     this.#batchStart = 0;
@@ -152,11 +160,15 @@ export class LineAssembler {
 
   /**
    * Closes the scan normally. `lineCount` is the scanner's count: lines it sent that never
-   * arrived at the end are filled (copies of the last line) and marked missing.
+   * arrived at the end are filled (copies of the last line) and marked missing, as long as the
+   * count is plausible. A count beyond the largest scan accepted, or more than twice the lines
+   * that arrived, is not filled in (no memory is spent on it): the image ends with the last line
+   * that arrived and `declaredBeyond` holds the count, for the caller to count and report.
    */
   finish(lineCount: number): ScanImage {
     const spec = this.#requireOpen('finish');
-    const width = Math.min(this.#maxLines, Math.max(this.#next, lineCount));
+    this.#declaredBeyond = lineCount > this.#next && isImplausibleCount(lineCount, this.#next, this.#maxLines) ? lineCount : null;
+    const width = this.#declaredBeyond !== null ? this.#next : Math.max(this.#next, lineCount);
     if (width > this.#next && this.#next > 0) {
       if (width > this.#cap) this.#alloc(width, true);
       this.#fillTail(width);
@@ -314,6 +326,14 @@ export class LineAssembler {
     this.#batchTimer = null;
     this.#timeoutTimer = null;
   }
+}
+
+/**
+ * A scan-end line count that cannot be filled in: beyond the largest scan accepted, or more than
+ * twice the lines that arrived (at least 64 more), i.e. over half the scan missing.
+ */
+export function isImplausibleCount(declared: number, arrived: number, maxLines: number): boolean {
+  return declared > maxLines || declared - arrived > Math.max(64, arrived);
 }
 
 /**

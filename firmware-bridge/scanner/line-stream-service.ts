@@ -24,6 +24,8 @@ export interface LineStreamServiceOptions {
 
 /** Heartbeats missed before the link is declared dead (a peer gone without closing). */
 const HEARTBEATS_MISSED = 3;
+/** Watchdog ticks per heartbeat interval: how finely silence is measured. */
+const WATCHDOG_TICKS_PER_HEARTBEAT = 4;
 
 /**
  * Keeps the line stream to the scanner open: opens the link, parses it into frames for the
@@ -85,6 +87,8 @@ export class LineStreamService implements Service {
   async send(body: Extract<FrameBody, { type: 'arm' | 'abort' | 'ack' }>): Promise<void> {
     const link = this.#link;
     if (!link) throw new Error(`cannot send ${body.type} to the scanner: no link to ${this.#options.opener.describe} (disconnected)`);
+    // Before the write: the scanner may answer with its scan-end before write() resolves.
+    if (body.type === 'abort') this.#options.translator.hostAbortSent(`abort: ${body.reason}`);
     await link.write(encodeFrame(body, this.#hostSeq++));
   }
 
@@ -150,13 +154,16 @@ export class LineStreamService implements Service {
         // Silence is counted in watchdog ticks with no byte in between, not in wall time: after
         // this process was stalled (CPU starved, long GC), timers run before pending input is
         // read, and a wall-clock check would drop a healthy link.
+        // Ticks of a quarter interval: the link is closed after HEARTBEATS_MISSED intervals of
+        // silence (at most a quarter interval later), as the protocol document says.
         let seen = bytesSeen;
         let emptyTicks = 0;
+        const tickMs = Math.max(1, Math.floor(f.heartbeatMs / WATCHDOG_TICKS_PER_HEARTBEAT));
         watchdog = setInterval(() => {
           emptyTicks = bytesSeen === seen ? emptyTicks + 1 : 0;
           seen = bytesSeen;
-          if (emptyTicks > HEARTBEATS_MISSED) void link.close(`no data from the scanner for ${Date.now() - lastByteAt} ms (${HEARTBEATS_MISSED} heartbeats of ${f.heartbeatMs} ms missed)`);
-        }, f.heartbeatMs);
+          if (emptyTicks >= HEARTBEATS_MISSED * WATCHDOG_TICKS_PER_HEARTBEAT) void link.close(`no data from the scanner for ${Date.now() - lastByteAt} ms (${HEARTBEATS_MISSED} heartbeats of ${f.heartbeatMs} ms missed)`);
+        }, tickMs);
         watchdog.unref();
       }
       translator.frame(f);

@@ -1,8 +1,10 @@
-import type { AbortReason, CompletedScan, DeviceState, ScanImage, ScanMeta, VehicleInfo } from '../../core/domain.js';
+import { LINE_RATE_HZ_RANGE, PIXEL_MM_RANGE } from '../../config/schema/scanner.js';
+import { MAX_SCAN_PIXELS, type AbortReason, type CompletedScan, type DeviceState, type ScanImage, type ScanMeta, type VehicleInfo } from '../../core/domain.js';
 import type { EventBus } from '../../core/event-bus.js';
 import type { LaneEvents } from '../../core/events.js';
 import { deviceStatus } from '../../core/health.js';
 import type { Logger } from '../../core/logger.js';
+import { uuidv7 } from '../../core/ids.js';
 import { ASSEMBLER_DEFAULTS, LineAssembler } from './line-assembler.js';
 import type { LineStreamCounters } from './protocol/frame-parser.js';
 import type { Frame, LineFrame, ScanBeginFrame, ScanEndFrame } from './protocol/frames.js';
@@ -18,6 +20,10 @@ export interface ScanCounters {
   droppedLines: number;
   /** Lines that arrived after their slot had been filled: the real line replaced the fill. */
   lateLines: number;
+  /** Scan-begins refused for a header field out of range (pixel pitch, line rate, announced length). */
+  headerErrors: number;
+  /** Scan-ends declaring far more lines than arrived (see LineAssembler.finish): not filled in. */
+  lineCountErrors: number;
 }
 
 export interface ScannerTranslatorOptions {
@@ -45,6 +51,8 @@ interface OpenScan {
   meta: ScanMeta;
   /** Kinds of dropped line already logged for this scan (each is logged once per scan, all are counted). */
   logged: Set<string>;
+  /** Who asked this edge to abort the scan (hostAbortSent), if anyone. */
+  abortRequested?: string;
 }
 
 /**
@@ -53,7 +61,7 @@ interface OpenScan {
  * scanner's device.status out. Every scan that began ends in scan.end or scan.aborted.
  */
 export class ScannerTranslator {
-  readonly counters: ScanCounters = { scansBegun: 0, scansCompleted: 0, scansAborted: 0, missingLines: 0, droppedLines: 0, lateLines: 0 };
+  readonly counters: ScanCounters = { scansBegun: 0, scansCompleted: 0, scansAborted: 0, missingLines: 0, droppedLines: 0, lateLines: 0, headerErrors: 0, lineCountErrors: 0 };
   readonly #options: ScannerTranslatorOptions;
   readonly #asm: LineAssembler;
   #open: OpenScan | null = null;
@@ -141,14 +149,19 @@ export class ScannerTranslator {
     this.publishStatus();
   }
 
-  /** A whole scan that arrived as files: scan.begin then scan.end, source 'file'. */
-  fileScan(meta: Omit<ScanMeta, 'laneId' | 'source'>, image: ScanImage, endedAt: string): void {
+  /**
+   * A whole scan that arrived as files: scan.begin then scan.end, source 'file'. `scanId` is the
+   * edge's (minted by the caller, runtime/ids.ts); `scannerScanId` the sidecar's id or the file
+   * stem. Returns the edge's scan id.
+   */
+  fileScan(meta: Omit<ScanMeta, 'laneId' | 'source'>, image: ScanImage, endedAt: string): string {
     const full: ScanMeta = { ...meta, laneId: this.#options.laneId, source: 'file' };
     this.counters.scansBegun++;
     this.#options.bus.emit('scan.begin', full);
     const scan: CompletedScan = { meta: full, endedAt, image };
     this.counters.scansCompleted++;
     this.#options.bus.emit('scan.end', scan);
+    return full.scanId;
   }
 
   /**
@@ -157,6 +170,14 @@ export class ScannerTranslator {
    */
   scannerFault(faultText: string): void {
     if (this.#open) this.#abort('scanner-fault', faultText);
+  }
+
+  /**
+   * This edge sent the scanner an abort for the open scan (line-protocol abort frame or OPC UA
+   * Abort), on `by`'s request: the scan-end of outcome 1 that answers it is an operator abort.
+   */
+  hostAbortSent(by: string): void {
+    if (this.#open) this.#open.abortRequested = by;
   }
 
   /** Ends whatever is open (the bridge is stopping): reported as aborted, never dropped. */
@@ -202,17 +223,32 @@ export class ScannerTranslator {
     if (f.vehicleClass) vehicle.class = f.vehicleClass;
     if (f.speedKmh !== null) vehicle.speedKmh = f.speedKmh;
     const startedAt = Number.isFinite(f.startedAtMs) && f.startedAtMs > 0 ? new Date(f.startedAtMs) : new Date();
+    const problem = scanBeginProblem(f, this.#options.maxLines ?? ASSEMBLER_DEFAULTS.maxLines);
     const meta: ScanMeta = {
-      scanId: f.scanId || this.#derivedId(f.scanKey, startedAt),
+      scanId: uuidv7(),
+      scannerScanId: f.scanId || this.#derivedId(f.scanKey, startedAt),
       laneId: this.#options.laneId,
       startedAt: startedAt.toISOString(),
       channels: f.channels,
       energies: f.energies,
-      pixelMm: f.pixelMm > 0 && Number.isFinite(f.pixelMm) ? f.pixelMm : this.#options.defaultPixelMm,
-      ...(f.lineRateHz > 0 && Number.isFinite(f.lineRateHz) ? { lineRateHz: f.lineRateHz } : {}),
+      pixelMm: f.pixelMm > 0 && Number.isFinite(f.pixelMm) && !problem ? f.pixelMm : this.#options.defaultPixelMm,
+      ...(f.lineRateHz > 0 && Number.isFinite(f.lineRateHz) && !problem ? { lineRateHz: f.lineRateHz } : {}),
       ...(Object.keys(vehicle).length ? { vehicle } : {}),
       source: 'stream',
     };
+    if (problem) {
+      // Not opened (nothing is sized from a header out of range), but reported: an aborted scan,
+      // never a silent one. Its lines are dropped as lines of a closed scan.
+      this.counters.headerErrors++;
+      this.counters.scansBegun++;
+      this.counters.scansAborted++;
+      this.#lastKey = f.scanKey;
+      const detail = `scan-begin refused: ${problem} (see docs/protocols/scanner-line-protocol.md)`;
+      this.#options.log.warn({ scanId: meta.scanId, scannerScanId: meta.scannerScanId, scanKey: f.scanKey }, `${this.#options.device}: scan ${scanLabel(meta)} ${detail}`);
+      this.#options.bus.emit('scan.aborted', { scanId: meta.scanId, laneId: this.#options.laneId, reason: 'scanner-fault', detail, at: new Date().toISOString(), meta });
+      this.publishStatus(true);
+      return;
+    }
     this.#openScan(f.scanKey, meta, f.expectedLines);
   }
 
@@ -236,7 +272,7 @@ export class ScannerTranslator {
       const energies = f.energyMask === 1 ? 1 : 2;
       const now = new Date();
       this.#options.log.warn({ scanKey: f.scanKey, offset: f.offset }, `${this.#options.device}: line for scan key ${f.scanKey} without its scan-begin (lost); scan opened from the line (${f.channels} channels, ${energies} energies, pixel ${this.#options.defaultPixelMm} mm from config)`);
-      this.#openScan(f.scanKey, { scanId: this.#derivedId(f.scanKey, now), laneId: this.#options.laneId, startedAt: now.toISOString(), channels: f.channels, energies, pixelMm: this.#options.defaultPixelMm, source: 'stream' }, 0);
+      this.#openScan(f.scanKey, { scanId: uuidv7(), scannerScanId: this.#derivedId(f.scanKey, now), laneId: this.#options.laneId, startedAt: now.toISOString(), channels: f.channels, energies, pixelMm: this.#options.defaultPixelMm, source: 'stream' }, 0);
       this.#line(f);
       return;
     }
@@ -253,7 +289,7 @@ export class ScannerTranslator {
           shape: `${f.channels} channels / energy mask ${f.energyMask} differ from the scan-begin's ${open.meta.channels} channels / ${open.meta.energies} energies`,
           'no-scan': 'no scan is open',
         };
-        this.#options.log.warn({ scanId: open.meta.scanId, lineIndex: f.lineIndex, outcome }, `${this.#options.device}: line ${f.lineIndex} of scan ${open.meta.scanId} dropped: ${why[outcome] ?? outcome} (further such lines of this scan are counted in droppedLines, not logged)`);
+        this.#options.log.warn({ scanId: open.meta.scanId, scannerScanId: open.meta.scannerScanId, lineIndex: f.lineIndex, outcome }, `${this.#options.device}: line ${f.lineIndex} of scan ${scanLabel(open.meta)} dropped: ${why[outcome] ?? outcome} (further such lines of this scan are counted in droppedLines, not logged)`);
       }
     }
   }
@@ -265,7 +301,9 @@ export class ScannerTranslator {
       return;
     }
     if (f.outcome === 'aborted-by-host') {
-      this.#abort('operator-abort', 'the scanner ended the scan on an abort command');
+      // Outcome 1 answers an abort command: an operator's only when this edge sent one for the scan.
+      if (open.abortRequested) this.#abort('operator-abort', `the scanner ended the scan on the abort command sent by this edge (${open.abortRequested})`);
+      else this.#abort('scanner-fault', "the scanner ended the scan as aborted on a host abort command, but this edge sent none for it (another host, or the scanner's own console?)");
       return;
     }
     if (f.outcome === 'aborted-by-scanner') {
@@ -277,11 +315,16 @@ export class ScannerTranslator {
       return;
     }
     const image = this.#asm.finish(f.lineCount);
+    const beyond = this.#asm.declaredBeyond;
     this.#closed(open);
     this.counters.scansCompleted++;
-    this.counters.missingLines += countMissing(image);
+    this.counters.missingLines += countMissing(image) + (beyond !== null ? beyond - image.width : 0);
+    if (beyond !== null) {
+      this.counters.lineCountErrors++;
+      this.#options.log.warn({ scanId: open.meta.scanId, scannerScanId: open.meta.scannerScanId, declared: beyond, arrived: this.#asm.received }, `${this.#options.device}: scan-end of ${scanLabel(open.meta)} declares ${beyond} lines but the scan ends at line ${image.width} (${this.#asm.received} arrived): protocol error, the missing lines are not filled in and the scan is reported incomplete`);
+    }
     const endedAt = Number.isFinite(f.endedAtMs) && f.endedAtMs > 0 ? new Date(f.endedAtMs) : new Date();
-    this.#options.bus.emit('scan.end', { meta: open.meta, endedAt: endedAt.toISOString(), image });
+    this.#options.bus.emit('scan.end', { meta: open.meta, endedAt: endedAt.toISOString(), image, ...(beyond !== null ? { declaredLines: beyond } : {}) });
   }
 
   #abort(reason: AbortReason, detail: string): void {
@@ -291,7 +334,7 @@ export class ScannerTranslator {
     this.#closed(open);
     this.counters.scansAborted++;
     if (partial) this.counters.missingLines += countMissing(partial);
-    this.#options.log.warn({ scanId: open.meta.scanId, reason, lines: partial?.width ?? 0 }, `${this.#options.device}: scan ${open.meta.scanId} aborted (${reason}): ${detail}`);
+    this.#options.log.warn({ scanId: open.meta.scanId, scannerScanId: open.meta.scannerScanId, reason, lines: partial?.width ?? 0 }, `${this.#options.device}: scan ${scanLabel(open.meta)} aborted (${reason}): ${detail}`);
     this.#options.bus.emit('scan.aborted', {
       scanId: open.meta.scanId,
       laneId: this.#options.laneId,
@@ -311,6 +354,29 @@ export class ScannerTranslator {
   #derivedId(key: number, at: Date): string {
     return `${this.#options.device}-${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${key}`;
   }
+}
+
+/**
+ * What is wrong with a scan-begin's header, or null. Channels and energies are checked by the
+ * frame decoder; the pixel pitch and line rate must be 0 (not given) or in the config's ranges,
+ * and the announced length within the largest scan accepted.
+ */
+export function scanBeginProblem(f: Pick<ScanBeginFrame, 'pixelMm' | 'lineRateHz' | 'expectedLines' | 'channels'>, maxLines: number): string | null {
+  const given = (v: number) => !(v === 0 || Number.isNaN(v));
+  if (given(f.pixelMm) && !(f.pixelMm >= PIXEL_MM_RANGE.min && f.pixelMm <= PIXEL_MM_RANGE.max)) {
+    return `pixel pitch ${f.pixelMm} mm outside ${PIXEL_MM_RANGE.min}-${PIXEL_MM_RANGE.max} mm`;
+  }
+  if (given(f.lineRateHz) && !(f.lineRateHz >= LINE_RATE_HZ_RANGE.min && f.lineRateHz <= LINE_RATE_HZ_RANGE.max)) {
+    return `line rate ${f.lineRateHz} Hz outside ${LINE_RATE_HZ_RANGE.min}-${LINE_RATE_HZ_RANGE.max} Hz`;
+  }
+  const most = Math.min(maxLines, Math.floor(MAX_SCAN_PIXELS / f.channels));
+  if (f.expectedLines > most) return `announced length ${f.expectedLines} lines beyond the largest scan accepted (${most} lines of ${f.channels} channels)`;
+  return null;
+}
+
+/** How logs name a scan: the scanner's id (what people know) with the edge's. */
+export function scanLabel(meta: Pick<ScanMeta, 'scanId' | 'scannerScanId'>): string {
+  return meta.scannerScanId ? `${meta.scannerScanId} (edge ${meta.scanId})` : meta.scanId;
 }
 
 function countMissing(img: ScanImage): number {

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { DATA_DIR_MODE, DATA_FILE_MODE } from '../../core/data-files.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
 import type { EvidenceRef, ScanImage, ScanResult } from '../../core/domain.js';
@@ -72,7 +73,7 @@ export class EvidenceStore implements EvidenceCollector, Service {
   }
 
   async start(): Promise<void> {
-    await mkdir(this.root, { recursive: true });
+    await mkdir(this.root, { recursive: true, mode: DATA_DIR_MODE });
     try {
       await this.#options.signer?.load();
     } catch (err) {
@@ -175,8 +176,8 @@ export class EvidenceStore implements EvidenceCollector, Service {
     }
     const ready = files.filter((f): f is { name: string; data: Buffer } => f.data !== null);
     try {
-      await mkdir(dir, { recursive: true });
-      await Promise.all(ready.map((f) => writeFile(join(dir, f.name), f.data)));
+      await mkdir(dir, { recursive: true, mode: DATA_DIR_MODE });
+      await Promise.all(ready.map((f) => writeFile(join(dir, f.name), f.data, { mode: DATA_FILE_MODE })));
     } catch (err) {
       this.#options.log.error({ err, scanId: result.scanId, dir }, `cannot write evidence of scan ${result.scanId} to ${dir}: ${(err as Error).message}; check the folder's permissions and free space`);
       return;

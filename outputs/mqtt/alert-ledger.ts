@@ -1,5 +1,4 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { ensurePrivateFile } from '../../core/data-files.js';
 import Database from 'better-sqlite3';
 import type { Alert, AlertEvent } from '../../core/domain.js';
 
@@ -38,7 +37,7 @@ export class AlertLedger {
   constructor(opts: { path: string | ':memory:'; laneId: string; keepDays?: number }) {
     this.#lane = opts.laneId;
     try {
-      if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
+      ensurePrivateFile(opts.path);
       this.#db = new Database(opts.path);
     } catch (err) {
       throw new Error(`MQTT alert ledger ${opts.path}: cannot open the SQLite file (${(err as Error).message})`, { cause: err });

@@ -1,5 +1,4 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { ensurePrivateFile } from '../../core/data-files.js';
 import Database from 'better-sqlite3';
 import { depthOf, evictableKinds, type AlertOutbox, type OutboxDepth, type OutboxEntry, type OutboxKind, type OutboxMessage, type PutResult } from './outbox.js';
 
@@ -49,7 +48,7 @@ export class SqliteOutbox implements AlertOutbox {
     this.maxMessages = opts.maxMessages;
     this.#lane = opts.laneId;
     try {
-      mkdirSync(dirname(opts.path), { recursive: true });
+      ensurePrivateFile(opts.path);
       this.#db = new Database(opts.path);
     } catch (err) {
       throw new Error(`MQTT outbox ${opts.path}: cannot open the SQLite file (${(err as Error).message}): check that the folder exists and is writable (mqtt.outbox.path)`, { cause: err });

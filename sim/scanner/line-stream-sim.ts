@@ -185,10 +185,14 @@ export class ScannerStreamSim extends EventEmitter {
     const parser = new FrameParser();
     link.on('error', () => {});
     link.pipe(parser).on('data', (f: Frame) => this.#command(f));
-    link.once('close', () => {
+    const down = () => {
       if (this.#link === link) this.#link = null;
       if (this.#heartbeat) clearInterval(this.#heartbeat);
-    });
+    };
+    // The host closing its end (or dying: the kernel closes for it) is a lost link at once, as a
+    // real scanner sees it: nothing more is sent on it, the next scan waits for a new link.
+    link.once('end', down);
+    link.once('close', down);
     this.#send({ type: 'hello', heartbeatMs: this.#options.heartbeatMs, device: 'checkpoint-edge scanner simulator', firmware: 'sim-1' });
     this.#send({ type: 'status', state: 'ready', radiationOn: false, interlocksOk: true, speedKmh: null });
     if (this.#heartbeat) clearInterval(this.#heartbeat);
@@ -210,7 +214,7 @@ export class ScannerStreamSim extends EventEmitter {
   /** Writes one frame on the current link; false when there is none. */
   #send(body: FrameBody | LineBody, mutate?: (frame: Buffer) => void): boolean {
     const link = this.#link;
-    if (!link || link.destroyed) return false;
+    if (!link || link.destroyed || !link.writable) return false;
     const frame = encodeFrame(body, this.#seq++);
     mutate?.(frame);
     link.write(frame);
@@ -243,7 +247,7 @@ export class ScannerStreamSim extends EventEmitter {
   }
 
   #vehicle(index: number, scan: SimScan): SimVehicle {
-    return { index, scanKey: index + 1, scanId: `sim-${this.#options.seed}-${index + 1}`, plate: scan.plate ?? '', vehicleClass: scan.vehicleClass ?? '', speedKmh: 5, expectedMs: (scan.width * 1000) / this.#options.lineRateHz, beginsInMs: 0 };
+    return { index, scanKey: index + 1, scanId: `sim-${this.#options.seed}-${index + 1}`, plate: scan.plate ?? '', vehicleClass: scan.vehicleClass ?? '', speedKmh: vehicleSpeedKmh(scan.pixelMm, this.#options.lineRateHz), expectedMs: (scan.width * 1000) / this.#options.lineRateHz, beginsInMs: 0 };
   }
 
   async #stream(index: number, scan: SimScan, vehicle: SimVehicle): Promise<SimScanRecord> {
@@ -266,7 +270,7 @@ export class ScannerStreamSim extends EventEmitter {
     const low = scan.low ? new Uint16Array(C) : undefined;
     const t0 = performance.now();
     for (let x = 0; x < W; x++) {
-      if (this.#stopped || this.#link !== link || link.destroyed) {
+      if (this.#stopped || this.#link !== link || link.destroyed || !link.writable) {
         record.outcome = 'link-lost';
         return record;
       }
@@ -333,4 +337,13 @@ export class ScannerStreamSim extends EventEmitter {
     this.#send({ type: 'status', state: 'ready', radiationOn: false, interlocksOk: true, speedKmh: null });
     return record;
   }
+}
+
+/**
+ * The speed at which a vehicle passes when each line covers `pixelMm` along it at `lineRateHz`
+ * lines a second (the pitch is along the direction of travel): speed = pitch x line rate, so that
+ * a scan-begin's speed, line rate and pitch agree (5 mm at 300 lines/s is 5.4 km/h).
+ */
+export function vehicleSpeedKmh(pixelMm: number, lineRateHz: number): number {
+  return Math.round(((pixelMm * lineRateHz) / 1000) * 3.6 * 100) / 100;
 }

@@ -48,7 +48,7 @@ export function AlertBanner(p: { rec: AlertRecord; laneName: string; compact?: b
           <span class="alert-kind">{KIND_TITLE[a.kind] ?? a.kind.toUpperCase()}</span>
           <span class="alert-meta">
             {p.laneName}
-            {a.scanId && ` · scan ${a.scanId}`} · {time(a.raisedAt)}
+            {a.scanId && ` · scan ${a.scannerScanId ?? a.scanId}`} · {time(a.raisedAt)}
             {a.score !== null && a.kind !== 'watchlist' && ` · score ${score(a.score)}`}
             {a.regions.length > 0 && ` · ${a.regions.length} region${a.regions.length > 1 ? 's' : ''}`}
           </span>
@@ -113,7 +113,7 @@ export function AlertLog(p: { alerts: AlertRecord[]; laneNames: Map<string, stri
           </div>
           <div class="alert-row-body">
             {p.laneNames.get(r.alert.laneId) ?? r.alert.laneId}
-            {r.alert.scanId && ` · scan ${r.alert.scanId}`}
+            {r.alert.scanId && ` · scan ${r.alert.scannerScanId ?? r.alert.scanId}`}
           </div>
           <div class="alert-row-state" data-testid="alert-row-state">
             {r.state === 'new' && <span class="pill bad">unacknowledged</span>}

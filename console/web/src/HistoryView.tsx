@@ -119,7 +119,7 @@ export function HistoryView(p: { lanes: LaneState[] }) {
                 <tr class={detail?.result.scanId === r.result.scanId ? 'sel' : ''} onClick={() => void open(r)} data-scan-id={r.result.scanId}>
                   <td title={r.result.startedAt}>{dateTime(r.result.startedAt)}</td>
                   {p.lanes.length > 1 && <td>{laneName(r.result.laneId)}</td>}
-                  <td class="mono">{r.result.scanId}</td>
+                  <td class="mono" title={`edge id ${r.result.scanId}`}>{r.result.scannerScanId ?? r.result.scanId}</td>
                   <td class="plate">{r.result.vehicle?.plate ?? r.result.vehicle?.containerCode ?? '—'}</td>
                   <td>
                     <span class={`pill ${r.result.verdict === 'person' ? 'bad' : r.result.verdict === 'clear' ? 'ok' : 'warn'}`}>{VERDICT_LABEL[r.result.verdict]}</span>
@@ -144,7 +144,7 @@ export function HistoryView(p: { lanes: LaneState[] }) {
                 view={view}
                 onView={setView}
                 emptyText={detail.views.length === 0 ? 'No picture kept for this scan.' : img.error ?? 'Loading…'}
-                caption={`Scan ${detail.result.scanId}`}
+                caption={`Scan ${detail.result.scannerScanId ?? detail.result.scanId}`}
                 testId="history-viewer"
               />
               <div class="history-facts">

@@ -36,8 +36,8 @@ export function LiveView(p: { state: LiveState; lane: LaneState }) {
 
   let phase: ScanPhase = { kind: 'idle' };
   if (pinned) phase = { kind: 'decided', result: pinned.result };
-  else if (live && !live.ended) phase = { kind: 'scanning', lines: live.high.width * live.begin.factor, scanId: live.scanId };
-  else if (live && !decidedMatches) phase = { kind: 'deciding', scanId: live.scanId };
+  else if (live && !live.ended) phase = { kind: 'scanning', lines: live.high.width * live.begin.factor, scanId: live.begin.meta.scannerScanId ?? live.scanId };
+  else if (live && !decidedMatches) phase = { kind: 'deciding', scanId: live.begin.meta.scannerScanId ?? live.scanId };
   else if (decided) phase = { kind: 'decided', result: decided };
   const shownResult: ScanResult | null = phase.kind === 'decided' ? phase.result : null;
 
@@ -55,9 +55,9 @@ export function LiveView(p: { state: LiveState; lane: LaneState }) {
   };
 
   let caption = '';
-  if (pinned) caption = `Scan ${pinned.result.scanId} (from ${pinned.result.laneId})`;
-  else if (live) caption = `Scan ${live.scanId}${live.aborted ? ` — ABORTED (${live.aborted.reason}): ${live.aborted.detail}` : ''}${!full.raster ? ' · live preview' : ''}`;
-  else if (decided) caption = `Scan ${decided.scanId}`;
+  if (pinned) caption = `Scan ${pinned.result.scannerScanId ?? pinned.result.scanId} (from ${pinned.result.laneId})`;
+  else if (live) caption = `Scan ${live.begin.meta.scannerScanId ?? live.scanId}${live.aborted ? ` — ABORTED (${live.aborted.reason}): ${live.aborted.detail}` : ''}${!full.raster ? ' · live preview' : ''}`;
+  else if (decided) caption = `Scan ${decided.scannerScanId ?? decided.scanId}`;
   if (full.error && fullViews.length) caption += ' · full picture not available';
 
   return (

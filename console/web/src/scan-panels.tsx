@@ -63,7 +63,13 @@ export function VerdictCard(p: { phase: ScanPhase }) {
       </div>
       <dl class="facts">
         <dt>Scan</dt>
-        <dd>{r.scanId}</dd>
+        <dd>{r.scannerScanId ?? r.scanId}</dd>
+        {r.scannerScanId !== undefined && (
+          <>
+            <dt>Edge id</dt>
+            <dd class="mono">{r.scanId}</dd>
+          </>
+        )}
         <dt>Plate</dt>
         <dd class="plate">{r.vehicle?.plate ?? r.vehicle?.containerCode ?? '—'}</dd>
         <dt>Time</dt>

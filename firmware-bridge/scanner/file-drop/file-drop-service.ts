@@ -1,5 +1,6 @@
 import { watch, type FSWatcher } from 'node:fs';
-import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { DeviceState, ScanImage } from '../../../core/domain.js';
 import type { EventBus } from '../../../core/event-bus.js';
@@ -7,6 +8,8 @@ import type { LaneEvents } from '../../../core/events.js';
 import { deviceStatus } from '../../../core/health.js';
 import type { Logger } from '../../../core/logger.js';
 import type { Service } from '../../../core/service.js';
+import { DATA_DIR_MODE, DATA_FILE_MODE } from '../../../core/data-files.js';
+import { uuidv7 } from '../../../core/ids.js';
 import type { ScannerTranslator } from '../translator.js';
 import { decodeScanImage } from './image-decode.js';
 import { parseJsonSidecar, parseXmlSidecar, type FileScanInfo, type XmlField } from './sidecar.js';
@@ -28,7 +31,46 @@ export interface FileDropOptions {
   log: Logger;
   /** How often the folder is listed (it is also watched); default min(250, stableMs / 4). */
   pollMs?: number;
+  /** Longest wait for a taken scan's decision before its files are moved anyway (default 120 s). */
+  decisionWaitMs?: number;
+  /** Largest sidecar read, in bytes (config scanner.fileDrop.maxSidecarBytes; default 64 KiB). */
+  maxSidecarBytes?: number;
+  /** Files in processed/ and failed/ older than this many days are deleted (scanner.fileDrop.retentionDays; default 30). */
+  retentionDays?: number;
 }
+
+export const FILE_DROP_DEFAULTS = { maxSidecarBytes: 65_536, retentionDays: 30 } as const;
+/** Largest image file read (a 32 Mi pixel 16-bit image is 64 MiB uncompressed; TIFF may be). */
+const MAX_IMAGE_FILE_BYTES = 256 << 20;
+/** How often processed/ and failed/ are pruned. */
+const RETENTION_EVERY_MS = 3600_000;
+
+/**
+ * Reads a file that must be a regular file, not through a symbolic link (O_NOFOLLOW: a link
+ * swapped in after the listing is refused too), and at most `maxBytes` long.
+ */
+async function readRegularFile(path: string, maxBytes: number, what: string): Promise<Buffer> {
+  let fh;
+  try {
+    fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new Error(`${basename(path)} is a symbolic link: the drop folder takes regular files only (links are not followed)`, { cause: err });
+    throw err;
+  }
+  try {
+    const s = await fh.stat();
+    if (!s.isFile()) throw new Error(`${basename(path)} is not a regular file`);
+    if (s.size > maxBytes) throw new Error(`${what} ${basename(path)} is ${s.size} bytes, more than the ${maxBytes} accepted${what === 'sidecar' ? ' (scanner.fileDrop.maxSidecarBytes)' : ''}`);
+    const buf = Buffer.alloc(s.size);
+    const { bytesRead } = await fh.read(buf, 0, s.size, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Longest wait for a taken scan's decision before its files are moved all the same. */
+const DECISION_WAIT_MS = 120_000;
 
 const IMAGE = /\.(png|tiff?|jpe?g)$/i;
 const LOW = /\.low\.(png|tiff?|jpe?g)$/i;
@@ -52,8 +94,9 @@ interface Candidate {
  * 8-bit JPEG, rescaled with a warning), an optional low-energy image and a sidecar (our JSON or
  * the vendor's XML, mapped by config). A scan is complete when its sidecar is there (sidecars
  * are written last) and its files did not change between two listings, or, without a sidecar,
- * when its files have not changed for stableMs. Each scan is taken once and moved to processed/,
- * or to failed/ with `<stem>.reason.txt` saying why.
+ * when its files have not changed for stableMs. Each scan is taken once and moved to processed/
+ * once its result is in the outbox (files still in the folder after a crash are taken again at
+ * the next start), or to failed/ with `<stem>.reason.txt` saying why.
  */
 export class FileDropService implements Service {
   readonly name: string;
@@ -70,6 +113,10 @@ export class FileDropService implements Service {
   #failedCount = 0;
   #state: { state: DeviceState; detail: string } | null = null;
   #lastScanId: string | null = null;
+  /** The scan being taken waits for its decision through these. */
+  #awaitDecision: ((scanId: string) => void) | null = null;
+  #offDecided: (() => void) | null = null;
+  #retentionTimer: NodeJS.Timeout | null = null;
 
   constructor(opts: FileDropOptions) {
     this.#options = opts;
@@ -88,18 +135,29 @@ export class FileDropService implements Service {
 
   async start(): Promise<void> {
     this.#stopped = false;
+    this.#offDecided ??= this.#options.bus.on('scan.decided', this.name, ({ result }) => {
+      this.#awaitDecision?.(result.scanId);
+    });
     const pollMs = this.#options.pollMs ?? Math.max(20, Math.min(250, Math.floor(this.#options.stableMs / 4)));
     this.#timer = setInterval(() => this.#kick(), pollMs);
     this.#timer.unref();
+    void this.#prune();
+    this.#retentionTimer = setInterval(() => void this.#prune(), RETENTION_EVERY_MS);
+    this.#retentionTimer.unref();
     this.#kick();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearInterval(this.#timer);
+    if (this.#retentionTimer) clearInterval(this.#retentionTimer);
+    this.#retentionTimer = null;
     this.#watcher?.close();
     this.#watcher = null;
+    // The lane pipeline is still running: the scan in hand gets its decision, then its files move.
     await this.#busy;
+    this.#offDecided?.();
+    this.#offDecided = null;
   }
 
   /** Runs one listing now, unless one is running. Resolves when it is done. */
@@ -155,15 +213,22 @@ export class FileDropService implements Service {
       if (this.#stopped) return;
       const sig = new Map<string, string>();
       let isFile = true;
+      let link: string | null = null;
       for (const f of [c.high, c.low, c.sidecar]) {
         if (!f) continue;
         try {
-          const s = await stat(join(this.#dir, f));
-          if (!s.isFile()) isFile = false;
+          // lstat: a symbolic link is never followed (it could point at any file the service can read).
+          const s = await lstat(join(this.#dir, f));
+          if (s.isSymbolicLink()) link = f;
+          else if (!s.isFile()) isFile = false;
           sig.set(f, `${s.size}:${s.mtimeMs}`);
         } catch {
           sig.set(f, 'gone');
         }
+      }
+      if (link) {
+        await this.#fail(c, `${link} is a symbolic link: the drop folder takes regular files only (links are not followed)`);
+        continue;
       }
       if (!isFile) continue;
       const prev = this.#seen.get(stem);
@@ -193,11 +258,11 @@ export class FileDropService implements Service {
     let image: ScanImage;
     const notes: string[] = [];
     try {
-      const high = await decodeScanImage(join(dir, c.high!));
+      const high = await decodeScanImage(await readRegularFile(join(dir, c.high!), MAX_IMAGE_FILE_BYTES, 'image'));
       notes.push(...high.notes.map((n) => `${c.high}: ${n}`));
       image = { width: high.width, height: high.height, pixelMm: info.pixelMm ?? this.#options.defaultPixelMm, high: high.pixels, missing: new Uint8Array(high.width) };
       if (c.low) {
-        const low = await decodeScanImage(join(dir, c.low));
+        const low = await decodeScanImage(await readRegularFile(join(dir, c.low), MAX_IMAGE_FILE_BYTES, 'image'));
         notes.push(...low.notes.map((n) => `${c.low}: ${n}`));
         if (low.width !== high.width || low.height !== high.height) throw new Error(`low-energy image ${c.low} is ${low.width}x${low.height} but ${c.high} is ${high.width}x${high.height}`);
         image.low = low.pixels;
@@ -209,25 +274,43 @@ export class FileDropService implements Service {
       return this.#fail(c, `cannot decode the scan image: ${(err as Error).message}`);
     }
     for (const n of notes) this.#options.log.warn({ stem: c.stem }, `file drop: ${n}`);
-    const mtime = await stat(join(dir, c.high!)).then((s) => s.mtime.toISOString(), () => new Date().toISOString());
-    const scanId = info.scanId ?? c.stem;
+    const mtime = await lstat(join(dir, c.high!)).then((s) => s.mtime.toISOString(), () => new Date().toISOString());
+    const scannerScanId = info.scanId ?? c.stem;
     const at = info.time ?? mtime;
-    const moved = await this.#move(c, this.#processed);
-    if (!moved) return;
     this.#taken++;
-    this.#lastScanId = scanId;
-    this.#seen.delete(c.stem);
-    this.#options.log.info({ scanId, files: [...c.sig.keys()] }, `file drop: scan ${scanId} taken (${image.width} lines x ${image.height} channels${image.low ? ', dual energy' : ''})`);
+    this.#lastScanId = scannerScanId;
+    this.#options.log.info({ scannerScanId, files: [...c.sig.keys()] }, `file drop: scan ${scannerScanId} taken (${image.width} lines x ${image.height} channels${image.low ? ', dual energy' : ''})`);
+    // The files stay in the drop folder until the scan's result is in the outbox: if the process
+    // dies before, the scan is journaled as open (reported as aborted, edge-restarted) and its
+    // files are taken again at the next start.
+    const scanId = uuidv7();
+    const decided = new Promise<void>((resolveDecided) => {
+      this.#awaitDecision = (id) => {
+        if (id === scanId) resolveDecided();
+      };
+    });
     this.#options.translator.fileScan(
-      { scanId, startedAt: at, channels: image.height, energies: image.low ? 2 : 1, pixelMm: image.pixelMm, ...(info.vehicle ? { vehicle: info.vehicle } : {}) },
+      { scanId, scannerScanId, startedAt: at, channels: image.height, energies: image.low ? 2 : 1, pixelMm: image.pixelMm, ...(info.vehicle ? { vehicle: info.vehicle } : {}) },
       image,
       at,
     );
+    let timer: NodeJS.Timeout | undefined;
+    const waitMs = this.#options.decisionWaitMs ?? DECISION_WAIT_MS;
+    const timedOut = await Promise.race([
+      decided.then(() => false),
+      new Promise<boolean>((r) => (timer = setTimeout(() => r(true), waitMs))),
+    ]);
+    clearTimeout(timer);
+    this.#awaitDecision = null;
+    if (timedOut) this.#options.log.error({ scanId, scannerScanId }, `file drop: scan ${scannerScanId} (edge ${scanId}) not decided within ${waitMs} ms; its files are moved to ${this.#processed} all the same, so that it is not taken twice`);
+    const moved = await this.#move(c, this.#processed);
+    if (!moved) return;
+    this.#seen.delete(c.stem);
     this.#status('ok', `watching ${this.#dir}`, true);
   }
 
   async #sidecar(name: string): Promise<FileScanInfo> {
-    const text = await readFile(join(this.#dir, name), 'utf8');
+    const text = (await readRegularFile(join(this.#dir, name), this.#options.maxSidecarBytes ?? FILE_DROP_DEFAULTS.maxSidecarBytes, 'sidecar')).toString('utf8');
     if (name.toLowerCase().endsWith('.json')) return parseJsonSidecar(text, name);
     if (!this.#options.xmlFields || Object.keys(this.#options.xmlFields).length === 0) {
       this.#options.log.warn(`file drop: ${name} is an XML sidecar but scanner.fileDrop.xmlFields maps no field; its content is ignored`);
@@ -239,7 +322,7 @@ export class FileDropService implements Service {
   async #fail(c: Candidate, reason: string): Promise<void> {
     this.#options.log.error({ stem: c.stem }, `file drop: scan ${c.stem} not taken: ${reason}; moved to ${this.#failed}`);
     if (!(await this.#move(c, this.#failed))) return;
-    await writeFile(join(this.#failed, `${c.stem}.reason.txt`), `${new Date().toISOString()} ${reason}\n`).catch((err: Error) =>
+    await writeFile(join(this.#failed, `${c.stem}.reason.txt`), `${new Date().toISOString()} ${reason}\n`, { mode: DATA_FILE_MODE }).catch((err: Error) =>
       this.#options.log.error({ err }, `file drop: cannot write ${c.stem}.reason.txt in ${this.#failed}: ${err.message}`),
     );
     this.#failedCount++;
@@ -250,11 +333,11 @@ export class FileDropService implements Service {
   /** Moves a scan's files; on failure says so and keeps them (they are retried next listing). */
   async #move(c: Candidate, to: string): Promise<boolean> {
     try {
-      await mkdir(to, { recursive: true });
+      await mkdir(to, { recursive: true, mode: DATA_DIR_MODE });
       for (const f of [c.high, c.low, c.sidecar]) {
         if (!f) continue;
         let target = join(to, basename(f));
-        if (await stat(target).then(() => true, () => false)) target = join(to, `${Date.now()}-${basename(f)}`);
+        if (await lstat(target).then(() => true, () => false)) target = join(to, `${Date.now()}-${basename(f)}`);
         await rename(join(this.#dir, f), target);
       }
       return true;
@@ -262,6 +345,39 @@ export class FileDropService implements Service {
       this.#status('fault', `cannot move scan ${c.stem} to ${to}: ${(err as Error).message}; check the folder's permissions`);
       return false;
     }
+  }
+
+  /** Deletes files in processed/ and failed/ older than retentionDays (by modification time). */
+  async #prune(): Promise<number> {
+    const days = this.#options.retentionDays ?? FILE_DROP_DEFAULTS.retentionDays;
+    const before = Date.now() - days * 86_400_000;
+    let n = 0;
+    for (const dir of [this.#processed, this.#failed]) {
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch {
+        continue; // not there yet
+      }
+      for (const name of names) {
+        try {
+          const s = await lstat(join(dir, name));
+          if (s.mtimeMs < before && !s.isDirectory()) {
+            await rm(join(dir, name), { force: true });
+            n++;
+          }
+        } catch (err) {
+          this.#options.log.warn({ err }, `file drop: cannot remove ${join(dir, name)} (older than ${days} days): ${(err as Error).message}`);
+        }
+      }
+    }
+    if (n > 0) this.#options.log.info(`file drop: ${n} file(s) older than ${days} days removed from ${this.#processed} and ${this.#failed} (scanner.fileDrop.retentionDays)`);
+    return n;
+  }
+
+  /** Runs the retention pass now (tests). */
+  pruneNow(): Promise<number> {
+    return this.#prune();
   }
 
   #status(state: DeviceState, detail: string, force = false): void {

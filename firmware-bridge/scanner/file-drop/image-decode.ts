@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { MAX_SCAN_PIXELS } from '../../../core/domain.js';
 
 export interface DecodedScanImage {
   width: number;
@@ -12,8 +13,8 @@ export interface DecodedScanImage {
   notes: string[];
 }
 
-/** Largest image accepted (channels x lines): a 4,096-channel, 65,536-line scan. */
-const MAX_PIXELS = 4096 * 65_536;
+/** Largest image accepted (channels x lines): the same cap as the line stream's. */
+const MAX_PIXELS = MAX_SCAN_PIXELS;
 
 /**
  * Decodes a scan image file (16-bit grey PNG or TIFF, 8-bit grey JPEG, or any format sharp
@@ -22,8 +23,13 @@ const MAX_PIXELS = 4096 * 65_536;
  */
 export async function decodeScanImage(input: string | Buffer): Promise<DecodedScanImage> {
   const where = typeof input === 'string' ? input : 'image buffer';
-  const meta = await sharp(input, { limitInputPixels: MAX_PIXELS }).metadata();
+  // The header only (no pixel decoded), so that a too large image is refused by name below.
+  const meta = await sharp(input, { limitInputPixels: false }).metadata();
   if (!meta.width || !meta.height) throw new Error(`${where}: not a readable image (no size in its header)`);
+  // From the header, before any pixel is decoded: a small compressed file can hold a huge image.
+  if (meta.width * meta.height > MAX_PIXELS) {
+    throw new Error(`${where}: ${meta.width} x ${meta.height} pixels is more than the largest scan accepted (${MAX_PIXELS} pixels, the line stream's cap too); not decoded`);
+  }
   const notes: string[] = [];
   if ((meta.channels ?? 1) >= 3 && meta.space !== 'b-w' && meta.space !== 'grey16') notes.push(`${meta.channels}-channel ${meta.space ?? ''} image converted to grey`);
   const sixteen = meta.depth === 'ushort' || meta.depth === 'short';

@@ -1,3 +1,4 @@
+import { PIXEL_MM_RANGE } from '../../../config/schema/scanner.js';
 import type { VehicleInfo } from '../../../core/domain.js';
 import { parseXml, selectPath } from './xml.js';
 
@@ -26,7 +27,7 @@ function checkTime(v: unknown, file: string, field: string): string | undefined 
 function checkPixelMm(v: unknown, file: string, field: string): number | undefined {
   if (v === undefined || v === null || v === '') return undefined;
   const n = typeof v === 'string' ? Number(v.trim()) : v;
-  if (typeof n !== 'number' || !Number.isFinite(n) || n <= 0 || n > 100) throw new SidecarError(`${file}: ${field} ${JSON.stringify(v)} is not a pixel pitch in mm (0-100)`);
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < PIXEL_MM_RANGE.min || n > PIXEL_MM_RANGE.max) throw new SidecarError(`${file}: ${field} ${JSON.stringify(v)} is not a pixel pitch in mm (${PIXEL_MM_RANGE.min}-${PIXEL_MM_RANGE.max})`);
   return n;
 }
 

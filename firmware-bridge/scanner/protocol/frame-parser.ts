@@ -192,7 +192,10 @@ export class FrameParser extends Transform {
     if (crc32c(buf, at, at + 12) !== buf.readUInt32LE(at + 12)) return NOT_A_FRAME;
     const len = buf.readUInt32LE(at + 8);
     if (len > MAX_PAYLOAD) {
+      // Counted once, as a length error: its header (CRC checked) names its sequence number, so
+      // the next frame is not counted again as a lost one.
       this.counters.lengthErrors++;
+      this.#expectSeq = (buf.readUInt32LE(at + 4) + 1) >>> 0;
       this.#warn('length', this.#start, `${this.#source}: frame at byte ${this.#start} declares a ${len}-byte payload (at most ${MAX_PAYLOAD}); header skipped, resynchronising`);
       return TOO_LONG;
     }

@@ -39,7 +39,7 @@ describe('config', () => {
     const cfg = validateConfig(minimal(), 'x', {});
     expect(cfg.http).toEqual({ host: '127.0.0.1', port: 8080 });
     expect(cfg.lanes[0].scanner.transport).toEqual({ type: 'tcp', host: '127.0.0.1', port: 4001 });
-    expect(cfg.lanes[0].thresholds).toEqual({ region: 0.3 }); // alert: the model's operating point
+    expect(cfg.lanes[0].thresholds).toEqual({ region: 0.3, maxMissingShare: 0.05, maxMissingRunM: 0.5 }); // alert: the model's operating point
     expect(cfg.lanes[0].cameras).toEqual([]);
   });
 

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { EventBus } from '../../../core/event-bus.js';
 import { createLogger } from '../../../core/logger.js';
 
@@ -59,9 +59,8 @@ describe('EventBus', () => {
     });
     bus.on('ping', 'next', () => void after++);
     bus.emit('ping', { n: 2 });
-    await new Promise((r) => setTimeout(r, 5));
     expect(after).toBe(1);
-    expect(bus.listenerErrors).toBe(1);
+    await vi.waitFor(() => expect(bus.listenerErrors).toBe(1));
     expect(lines.some((l) => l.owner === 'async-part' && String(l.msg).includes('later'))).toBe(true);
   });
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { OnnxDetector } from '../../../inference/onnx-detector.js';
 import { loadModelFiles } from '../../../inference/manifest.js';
 import type { TileRunner } from '../../../inference/session.js';
@@ -205,7 +205,13 @@ describe('failure is never silent', () => {
     expect(() => d.begin(metaFor(img))).toThrow(/inference failed/);
     fail = false;
     const before = calls;
-    await new Promise((r) => setTimeout(r, 100));
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      await vi.advanceTimersByTimeAsync(20); // retryMs: one probe
+    } finally {
+      vi.useRealTimers();
+    }
+    await vi.waitFor(() => expect(d.status.state).toBe('ready'));
     expect(calls).toBeGreaterThan(before);
     expect(d.status.state).toBe('ready');
     expect(seen.map((s) => s.state)).toEqual(['unavailable', 'ready']);

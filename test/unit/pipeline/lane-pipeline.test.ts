@@ -1,3 +1,6 @@
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Detector, DetectorStatus, StreamingAnalysis } from '../../../core/detector.js';
@@ -5,9 +8,11 @@ import { UnavailableDetector } from '../../../core/detector.js';
 import type { Alert, CompletedScan, Detection, LineBatch, ScanMeta, ScanResult } from '../../../core/domain.js';
 import { EventBus } from '../../../core/event-bus.js';
 import type { LaneEvents } from '../../../core/events.js';
+import { isUuidv7 } from '../../../core/ids.js';
+import { createLogger, silentLogger } from '../../../core/logger.js';
 import { LaneHealth } from '../../../pipeline/lane-health.js';
 import { DEFAULT_ALERT, LanePipeline, type Thresholds } from '../../../pipeline/lane-pipeline.js';
-import { createLogger, silentLogger } from '../../../core/logger.js';
+import { SqliteScanJournal } from '../../../pipeline/scan-journal.js';
 
 const CH = 4;
 const meta = (scanId: string): ScanMeta => ({ scanId, laneId: 'l1', startedAt: '2026-01-01T00:00:00.000Z', channels: CH, energies: 1, pixelMm: 5, source: 'stream' });
@@ -52,7 +57,7 @@ function heldDetector() {
   return { detector, release: (i: number, d: Detection) => releases[i](d) };
 }
 
-function lane(detector: Detector, thresholds: Thresholds = { alert: 0.5, region: 0.3 }) {
+function lane(detector: Detector, thresholds: Thresholds = { alert: 0.5, region: 0.3 }, journalPath?: string) {
   const bus = new EventBus<LaneEvents>(silentLogger());
   const health = new LaneHealth('l1');
   health.attach(bus);
@@ -60,11 +65,12 @@ function lane(detector: Detector, thresholds: Thresholds = { alert: 0.5, region:
   const alerts: Alert[] = [];
   bus.on('scan.decided', 'test', ({ result }) => void results.push(result));
   bus.on('alert.raised', 'test', (a) => void alerts.push(a));
-  const pipeline = new LanePipeline({ siteId: 's1', laneId: 'l1', bus, detector, thresholds, log: silentLogger() });
+  const pipeline = new LanePipeline({ siteId: 's1', laneId: 'l1', bus, detector, thresholds, log: silentLogger(), ...(journalPath ? { openJournal: () => new SqliteScanJournal({ path: journalPath, laneId: 'l1' }) } : {}) });
   return { bus, health, results, alerts, pipeline };
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 10));
+/** Lets the pipeline's promise chains (the fake detectors answer at once) run to their end; no clock involved. */
+const settle = () => new Promise((r) => setImmediate(r));
 const detection = (score: number): Detection => ({ score, regions: [{ x: 1, y: 1, w: 2, h: 2, score }, { x: 5, y: 1, w: 1, h: 1, score: 0.1 }], model: { name: 'test', version: '1' }, msAfterEnd: 1, msInference: 2 });
 
 describe('LanePipeline', () => {
@@ -81,7 +87,8 @@ describe('LanePipeline', () => {
     expect(results).toHaveLength(1);
     expect(results[0]).toMatchObject({ scanId: 'a', outcome: 'completed', verdict: 'person', score: 0.9, lines: 16, channels: CH });
     expect(results[0].regions).toHaveLength(1); // the 0.1 region is under the region threshold
-    expect(alerts).toMatchObject([{ alertId: 'a-person', kind: 'person-suspected', severity: 'critical', scanId: 'a' }]);
+    expect(alerts).toMatchObject([{ kind: 'person-suspected', severity: 'critical', scanId: 'a' }]);
+    expect(isUuidv7(alerts[0].alertId)).toBe(true);
     expect(alerts[0].message).toContain('1 region(s)');
     expect(pipeline.session.state).toBe('decided');
   });
@@ -180,7 +187,7 @@ describe('LanePipeline', () => {
       await settle();
       expect(det.cancelled).toBe(1);
       expect(results[0]).toMatchObject({ scanId: 'e', outcome: 'aborted', abortReason: reason, verdict: 'unavailable' });
-      expect(alerts[0]).toMatchObject({ kind: 'scan-aborted', alertId: 'e-aborted' });
+      expect(alerts[0]).toMatchObject({ kind: 'scan-aborted', scanId: 'e' });
       expect(pipeline.session.state).toBe('aborted');
     });
   }
@@ -234,8 +241,13 @@ describe('LanePipeline', () => {
     await pipeline.start();
     bus.emit('scan.begin', meta('i'));
     bus.emit('scan.end', completed('i', 4));
-    const stopped = pipeline.stop();
-    setTimeout(() => held.release(0, detection(0.7)), 20);
+    let stoppedYet = false;
+    const stopped = pipeline.stop().then(() => {
+      stoppedYet = true;
+    });
+    await settle();
+    expect(stoppedYet).toBe(false);
+    held.release(0, detection(0.7));
     await stopped;
     expect(results.map((r) => r.verdict)).toEqual(['person']);
   });
@@ -259,7 +271,7 @@ describe('LanePipeline', () => {
       ['j', 'completed', 'person', undefined],
       ['k', 'completed', 'clear', 'K-PLATE'],
     ]);
-    expect(alerts.map((a) => a.alertId)).toEqual(['j-person']);
+    expect(alerts.map((a) => [a.scanId, a.kind])).toEqual([['j', 'person-suspected']]);
   });
 
   it('a scan aborted while being analysed is reported once, as aborted', async () => {
@@ -282,4 +294,78 @@ describe('LanePipeline', () => {
     await settle();
     expect(alerts[0].message).toContain('no region located: inspect the whole scan');
   });
+
+  it('a scan open when the process died is reported at the next start as aborted (edge-restarted), once', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'journal-')), 'open-scans.sqlite');
+    const held = heldDetector();
+    const before = lane(held.detector, undefined, path);
+    await before.pipeline.start();
+    before.bus.emit('scan.begin', { ...meta('done'), scannerScanId: 'S-1' });
+    before.bus.emit('scan.end', completed('done', 4));
+    held.release(0, detection(0.1));
+    await settle();
+    before.bus.emit('scan.begin', { ...meta('open'), scannerScanId: 'S-2' });
+    before.bus.emit('scan.lines', batch('open', 0, 8));
+    // The process dies here: no stop(), the journal file is left as it is.
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+
+    const after = lane(new ScriptedDetector(detection(0.1)), undefined, path);
+    await after.pipeline.start();
+    await settle();
+    expect(after.results.map((r) => [r.scanId, r.scannerScanId, r.outcome, r.abortReason, r.verdict])).toEqual([['open', 'S-2', 'aborted', 'edge-restarted', 'unavailable']]);
+    expect(after.alerts).toMatchObject([{ kind: 'scan-aborted', scanId: 'open', scannerScanId: 'S-2' }]);
+    expect(after.alerts[0].message).toContain('S-2');
+    await after.pipeline.stop();
+
+    const again = lane(new ScriptedDetector(detection(0.1)), undefined, path);
+    await again.pipeline.start();
+    await settle();
+    expect(again.results).toEqual([]);
+    await again.pipeline.stop();
+  });
+
+  describe('missing lines', () => {
+    /** A completed scan of `lines` lines with `missing` marked missing from line `from`. */
+    const gappy = (id: string, lines: number, gaps: [from: number, count: number][], declaredLines?: number): CompletedScan => {
+      const c = completed(id, lines);
+      for (const [from, count] of gaps) c.image.missing!.fill(1, from, from + count);
+      return declaredLines === undefined ? c : { ...c, declaredLines };
+    };
+    const decide = async (scan: CompletedScan, score = 0.1, thresholds?: Thresholds) => {
+      const { bus, results, alerts, pipeline } = lane(new ScriptedDetector(detection(score)), thresholds);
+      await pipeline.start();
+      bus.emit('scan.begin', meta(scan.meta.scanId));
+      bus.emit('scan.end', scan);
+      await settle();
+      return { result: results[0], alerts };
+    };
+
+    it('a scan declared at 2,000 lines of which 100 arrived is unavailable, never clear', async () => {
+      const { result, alerts } = await decide(gappy('d', 100, [], 2000));
+      expect(result).toMatchObject({ verdict: 'unavailable', missingLines: 1900, lines: 100 });
+      expect(result.unavailableReason).toMatch(/^missing lines: 1900 of 2000 lines \(95 %\)/);
+      expect(alerts).toMatchObject([{ kind: 'detection-unavailable' }]);
+    });
+
+    it('above the share (default 5 %) the verdict is unavailable; at or below it, clear', async () => {
+      expect((await decide(gappy('s6', 1000, [[10, 20], [100, 20], [500, 20]]))).result.verdict).toBe('unavailable'); // 6 %
+      expect((await decide(gappy('s5', 1000, [[10, 25], [100, 25]]))).result.verdict).toBe('clear'); // 5 %, runs of 0.125 m
+      expect((await decide(gappy('s6b', 1000, [[10, 20], [100, 20], [500, 20]]), 0.1, { alert: 0.5, region: 0.3, maxMissingShare: 0.1 })).result.verdict).toBe('clear');
+    });
+
+    it('a run of missing lines longer than a person (default 0.5 m) makes it unavailable even under the share', async () => {
+      // 110 lines at 5 mm = 0.55 m, 3.7 % of 3,000 lines.
+      const { result } = await decide(gappy('r', 3000, [[1000, 110]]));
+      expect(result.verdict).toBe('unavailable');
+      expect(result.unavailableReason).toContain('110 consecutive lines (0.55 m');
+      expect((await decide(gappy('r2', 3000, [[1000, 90]]))).result.verdict).toBe('clear'); // 0.45 m
+    });
+
+    it('a person found in the lines that did arrive is still reported', async () => {
+      const { result, alerts } = await decide(gappy('p', 100, [], 2000), 0.9);
+      expect(result.verdict).toBe('person');
+      expect(alerts).toMatchObject([{ kind: 'person-suspected' }]);
+    });
+  });
 });
+

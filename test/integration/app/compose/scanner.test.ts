@@ -7,7 +7,9 @@ import { createScannerServices } from '../../../../app/compose/scanner.js';
 import type { LaneContext } from '../../../../app/context.js';
 import { EventBus } from '../../../../core/event-bus.js';
 import type { LaneEvents } from '../../../../core/events.js';
+import { UnavailableDetector } from '../../../../core/detector.js';
 import { LaneHealth } from '../../../../pipeline/lane-health.js';
+import { LanePipeline } from '../../../../pipeline/lane-pipeline.js';
 import { silentLogger } from '../../../../core/logger.js';
 import type { Service } from '../../../../core/service.js';
 import { ScannerStreamSim } from '../../../../sim/scanner/line-stream-sim.js';
@@ -45,6 +47,10 @@ describe('createScannerServices', () => {
     ctx.bus.on('device.status', 't', (s) => void status.set(s.device, s.state));
     const services: Service[] = createScannerServices(ctx);
     expect(services.map((s) => s.name)).toEqual(['scanner-line-stream:lane-c', 'scanner-file-drop:lane-c']);
+    // The lane's decision loop: the file drop moves a scan's files once it is decided.
+    const pipeline = new LanePipeline({ siteId: 's1', laneId: 'lane-c', bus: ctx.bus, detector: new UnavailableDetector('no model in this test'), thresholds: { region: 0.3 }, log: silentLogger() });
+    await pipeline.start();
+    stops.push(() => pipeline.stop());
     for (const s of services) await s.start();
     stops.push(async () => {
       for (const s of [...services].reverse()) await s.stop();
@@ -80,7 +86,7 @@ describe('createScannerServices', () => {
     expect(aborted).toEqual([]);
     status('fault', 'interlock opened: doors');
     status('fault', 'interlock opened: doors');
-    expect(aborted.map((a) => [a.scanId, a.reason, a.detail])).toEqual([['sim-1-1', 'scanner-fault', 'interlock opened: doors']]);
+    expect(aborted.map((a) => [a.meta?.scannerScanId, a.reason, a.detail])).toEqual([['sim-1-1', 'scanner-fault', 'interlock opened: doors']]);
     expect(aborted[0].partial?.width).toBeGreaterThan(0);
   });
 
@@ -109,6 +115,6 @@ describe('createScannerServices', () => {
     await expect.poll(() => opcuaStates.at(-1), { timeout: 10_000 }).toBe('ok Scanning');
     expect(aborted).toEqual([]);
     opcuaSim.injectFault('simulated: collimator interlock opened');
-    await expect.poll(() => aborted.map((a) => [a.scanId, a.reason, a.detail]), { timeout: 5000 }).toEqual([['sim-1-1', 'scanner-fault', 'simulated: collimator interlock opened']]);
+    await expect.poll(() => aborted.map((a) => [a.meta?.scannerScanId, a.reason, a.detail]), { timeout: 5000 }).toEqual([['sim-1-1', 'scanner-fault', 'simulated: collimator interlock opened']]);
   }, 20_000);
 });

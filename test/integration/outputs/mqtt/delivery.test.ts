@@ -61,7 +61,7 @@ describe.skipIf(!haveMosquitto)('MQTT output against mosquitto', () => {
       const link = new URL(scan.evidence[0]!.url!);
       expect(signer.verify(link.pathname, link.searchParams)).toMatchObject({ ok: true });
       const alert = alertPayloadSchema.parse(JSON.parse(got[1].payload));
-      expect(alert).toMatchObject({ alertId: 'lane-1-scan-00001-person', kind: 'person-suspected', severity: 'critical', scanId: 'lane-1-scan-00001' });
+      expect(alert).toMatchObject({ alertId: ids[1], kind: 'person-suspected', severity: 'critical', scanId: 'lane-1-scan-00001' });
       expect(got[0].topic).toBe(`checkpoint/${siteId}/lane-1/scan`);
       expect(got[1].topic).toBe(`checkpoint/${siteId}/lane-1/alert`);
       const db = new Database(join(config.dataDir, 'outbox.sqlite'), { readonly: true });
@@ -96,7 +96,7 @@ describe.skipIf(!haveMosquitto)('MQTT output against mosquitto', () => {
       await waitFor(`response to ${name}`, () => collector.on(`/cmd/${name}/response`).length > before);
       return commandResponseSchema.parse(JSON.parse(collector.on(`/cmd/${name}/response`)[before].payload));
     };
-    const alertId = 'lane-1-scan-00001-person';
+    const alertId = (JSON.parse(collector.on('/alert')[0].payload) as { alertId: string }).alertId;
 
     expect(await send('ack', '{not json')).toMatchObject({ status: 'error', error: expect.stringContaining('not JSON') });
     expect(await send('ack', { transaction: 't0', alertId, operator: 'mallory' })).toMatchObject({ status: 'error', transaction: 't0', error: expect.stringContaining('not allowed') });

@@ -75,9 +75,10 @@ describe.skipIf(!haveMosquitto)('TLS with client certificates and a per-lane ACL
     await waitFor('lane-1 online', () => central.messages.some((m) => m.topic === 'checkpoint/site-tls/lane-1/availability' && m.payload === 'online'));
     const result = fakeScan('site-tls', 'lane-1', 1, 'person');
     lane.bus.emit('scan.decided', { result });
-    lane.bus.emit('alert.raised', alertFor(result)!);
+    const alert = alertFor(result)!;
+    lane.bus.emit('alert.raised', alert);
     await waitFor('the alert', () => central.on('lane-1/alert').length === 1);
-    expect(central.json<{ alertId: string }>('lane-1/alert')[0].alertId).toBe('lane-1-scan-00001-person');
+    expect(central.json<{ alertId: string }>('lane-1/alert')[0].alertId).toBe(alert.alertId);
     expect(lane.health.get('mqtt')?.state).toBe('ok');
   });
 

@@ -40,8 +40,25 @@ describe('ScannerStreamSim vehicle events', () => {
       ['sim-1-2 T 2', 'vehicle sim-1-2', 'scanBegin sim-1-2 in 0'],
     ]);
     expect(vehicles).toEqual([
-      { index: 0, scanKey: 1, scanId: 'sim-1-1', plate: 'T 1', vehicleClass: 'van', speedKmh: 5, expectedMs: 50, beginsInMs: 150 },
-      { index: 1, scanKey: 2, scanId: 'sim-1-2', plate: 'T 2', vehicleClass: 'car', speedKmh: 5, expectedMs: 100, beginsInMs: 150 },
+      { index: 0, scanKey: 1, scanId: 'sim-1-1', plate: 'T 1', vehicleClass: 'van', speedKmh: 18, expectedMs: 50, beginsInMs: 150 },
+      { index: 1, scanKey: 2, scanId: 'sim-1-2', plate: 'T 2', vehicleClass: 'car', speedKmh: 18, expectedMs: 100, beginsInMs: 150 },
     ]);
   });
+
+  it('sends a scan-begin whose speed, line rate and pixel pitch agree (speed = pitch x line rate)', async () => {
+    const sim = new ScannerStreamSim({ source: arraySource([patternScan(1, 20, 4)]), scans: 1, lineRateHz: 300, gapMs: 0, heartbeatMs: 0 });
+    const { port } = await sim.listenTcp(0);
+    stops.push(() => sim.stop());
+    const begins: Frame[] = [];
+    const socket = connect(port, '127.0.0.1');
+    stops.push(async () => void socket.destroy());
+    socket.pipe(new FrameParser()).on('data', (f: Frame) => void (f.type === 'scanBegin' && begins.push(f)));
+    await sim.finished;
+    await expect.poll(() => begins.length).toBe(1);
+    const b = begins[0] as Extract<Frame, { type: 'scanBegin' }>;
+    expect(b).toMatchObject({ pixelMm: 5, lineRateHz: 300 });
+    // 5 mm x 300 lines/s = 1.5 m/s = 5.4 km/h.
+    expect(b.speedKmh).toBeCloseTo((b.pixelMm * b.lineRateHz * 3.6) / 1000, 1);
+  });
 });
+

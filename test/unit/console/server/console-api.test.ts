@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -20,6 +20,12 @@ let service: ConsoleService;
 let lane: ConsoleLane;
 let announced: string[];
 let base: string;
+
+/** Dates the users file a minute back, so that the next write is seen as a change whatever the clock's resolution. */
+function backdate(path: string): void {
+  const past = new Date(Date.now() - 60_000);
+  utimesSync(path, past, past);
+}
 
 async function start(opts: { demo?: boolean; ttlMinutes?: number; heartbeatMs?: number } = {}): Promise<void> {
   dir = mkdtempSync(join(tmpdir(), 'console-api-'));
@@ -123,7 +129,7 @@ describe('console API access', () => {
     const alice = await login('alice', 'alice-pass');
     const sam = await login('sam', 'sam-pass');
     const users = new UserDirectory(join(dir, 'users.json'));
-    await new Promise((r) => setTimeout(r, 20)); // a later mtime
+    backdate(join(dir, 'users.json'));
     await users.set('alice', 'supervisor', 'alice-pass', { replace: true });
     expect((await api(alice.cookie, '/api/audit')).status).toBe(200);
     users.remove('sam');
@@ -142,7 +148,7 @@ describe('console API access', () => {
     const reader = res.body!.getReader();
     expect(new TextDecoder().decode((await reader.read()).value)).toContain('event: hello');
     const users = new UserDirectory(join(dir, 'users.json'));
-    await new Promise((r) => setTimeout(r, 20)); // a later mtime
+    backdate(join(dir, 'users.json'));
     await users.set('alice', 'operator', 'alice-new-pass', { replace: true });
     const deadline = Date.now() + 3000;
     let ended = false;
@@ -153,7 +159,7 @@ describe('console API access', () => {
   it('a new password ends the sessions opened with the old one', async () => {
     const alice = await login('alice', 'alice-pass');
     const users = new UserDirectory(join(dir, 'users.json'));
-    await new Promise((r) => setTimeout(r, 20)); // a later mtime
+    backdate(join(dir, 'users.json'));
     await users.set('alice', 'operator', 'alice-new-pass', { replace: true });
     const res = await api(alice.cookie, '/api/scans');
     expect(res.status).toBe(401);
@@ -183,21 +189,22 @@ describe('console API alerts', () => {
     });
     const r = person('S1');
     lane.bus.emit('scan.decided', { result: r });
-    lane.bus.emit('alert.raised', alertFor(r)!);
+    const raised = alertFor(r)!;
+    lane.bus.emit('alert.raised', raised);
     const { cookie } = await login('alice', 'alice-pass');
-    const early = await api(cookie, '/api/alerts/S1-person/disposition', { disposition: 'false-alarm' });
+    const early = await api(cookie, `/api/alerts/${raised.alertId}/disposition`, { disposition: 'false-alarm' });
     expect(early.status).toBe(409);
     expect(((await early.json()) as { error: string }).error).toMatch(/must be acknowledged/);
     expect((await api(cookie, '/api/alerts/nope/ack', {})).status).toBe(404);
-    expect((await api(cookie, '/api/alerts/S1-person/ack', {})).status).toBe(200);
-    expect((await api(cookie, '/api/alerts/S1-person/ack', {})).status).toBe(409);
-    expect((await api(cookie, '/api/alerts/S1-person/disposition', { disposition: 'maybe' })).status).toBe(400);
-    const done = await api(cookie, '/api/alerts/S1-person/disposition', { disposition: 'person-found', note: ' two adults ' });
+    expect((await api(cookie, `/api/alerts/${raised.alertId}/ack`, {})).status).toBe(200);
+    expect((await api(cookie, `/api/alerts/${raised.alertId}/ack`, {})).status).toBe(409);
+    expect((await api(cookie, `/api/alerts/${raised.alertId}/disposition`, { disposition: 'maybe' })).status).toBe(400);
+    const done = await api(cookie, `/api/alerts/${raised.alertId}/disposition`, { disposition: 'person-found', note: ' two adults ' });
     expect(done.status).toBe(200);
     expect(await done.json()).toMatchObject({ state: 'closed', disposition: 'person-found', note: 'two adults', dispositionBy: 'alice' });
     expect(events.map((e) => [e.type, e.operator, e.origin, e.alertId, e.note])).toEqual([
-      ['acknowledged', 'alice', 'console', 'S1-person', undefined],
-      ['person-found', 'alice', 'console', 'S1-person', 'two adults'],
+      ['acknowledged', 'alice', 'console', raised.alertId, undefined],
+      ['person-found', 'alice', 'console', raised.alertId, 'two adults'],
     ]);
     expect(service.store.listAudit({ user: 'alice' }).map((e) => `${e.action}:${e.ok}`)).toEqual([
       'disposition-alert:true', 'disposition-alert:false', 'acknowledge-alert:false', 'acknowledge-alert:true', 'acknowledge-alert:false', 'disposition-alert:false', 'login:true',
@@ -223,7 +230,8 @@ describe('console API alerts', () => {
   it('streams a hello with the lane and its open alerts, then live lines and decisions', async () => {
     const r = person('S2');
     lane.bus.emit('scan.decided', { result: r });
-    lane.bus.emit('alert.raised', alertFor(r)!);
+    const raised = alertFor(r)!;
+    lane.bus.emit('alert.raised', raised);
     const { cookie } = await login('alice', 'alice-pass');
     const ac = new AbortController();
     const res = await fetch(`${base}/api/events`, { headers: { cookie }, signal: ac.signal });
@@ -242,12 +250,12 @@ describe('console API alerts', () => {
     const hello = JSON.parse(/event: hello\ndata: (.*)\n/.exec(text)![1]!) as { user: string; lanes: { id: string }[]; alerts: { alert: { alertId: string }; state: string }[] };
     expect(hello.user).toBe('alice');
     expect(hello.lanes.map((l) => l.id)).toEqual(['lane-1']);
-    expect(hello.alerts.map((a) => [a.alert.alertId, a.state])).toEqual([['S2-person', 'new']]);
+    expect(hello.alerts.map((a) => [a.alert.alertId, a.state])).toEqual([[raised.alertId, 'new']]);
     lane.bus.emit('scan.begin', { scanId: 'S3', laneId: 'lane-1', startedAt: new Date().toISOString(), channels: 8, energies: 1, pixelMm: 5, source: 'stream' });
     lane.bus.emit('scan.lines', { scanId: 'S3', firstIndex: 0, count: 2, channels: 8, high: new Uint16Array(16).fill(65535) });
     await until('event: scan.lines');
     await until('"height":8');
-    lane.bus.emit('alert.event', { eventId: 'c1', alertId: 'S2-person', laneId: 'lane-1', siteId: 'site-a', at: new Date().toISOString(), type: 'acknowledged', operator: 'hq', origin: 'central' });
+    lane.bus.emit('alert.event', { eventId: 'c1', alertId: raised.alertId, laneId: 'lane-1', siteId: 'site-a', at: new Date().toISOString(), type: 'acknowledged', operator: 'hq', origin: 'central' });
     await until('"acknowledgedOrigin":"central"');
     ac.abort();
   });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -75,9 +75,18 @@ describe('ScanImageArchive', () => {
       expect(await archive.views('lane-1', 'site:scan/1')).toEqual(['high']);
       expect((await archive.read('lane-1', 'site:scan/1', 'high'))!.subarray(1, 4).toString()).toBe('PNG');
       expect(await archive.read('lane-1', 'site:scan/1', 'material')).toBeNull();
-      await new Promise((r) => setTimeout(r, 20));
+      // Each scan's pictures older than the next one's, without waiting for the clock.
+      const aged = new Set<string>();
+      const ageNewest = (minutes: number) => {
+        const at = new Date(Date.now() - minutes * 60_000);
+        for (const entry of readdirSync(join(dir, 'lane-1')).filter((e) => !aged.has(e))) {
+          utimesSync(join(dir, 'lane-1', entry), at, at);
+          aged.add(entry);
+        }
+      };
+      ageNewest(3);
       await archive.store('lane-1', 'b', image);
-      await new Promise((r) => setTimeout(r, 20));
+      ageNewest(2);
       await archive.store('lane-1', 'c', image);
       expect(await archive.views('lane-1', 'site:scan/1')).toEqual([]);
       expect(archive.viewsNow('lane-1', 'c')).toEqual(['high']);

@@ -50,7 +50,6 @@ describe('UserDirectory', () => {
     const running = new UserDirectory(path);
     running.load();
     expect(running.list()).toEqual([]);
-    await new Promise((r) => setTimeout(r, 20)); // a later mtime
     await new UserDirectory(path).set('bob', 'operator', 'bob-secret');
     expect(await running.authenticate('bob', 'bob-secret')).toMatchObject({ name: 'bob' });
   });

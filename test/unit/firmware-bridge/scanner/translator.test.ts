@@ -4,6 +4,7 @@ import { decodePayload, encodeFrame, type Frame, type FrameBody, type LineBody }
 import { ScannerTranslator } from '../../../../firmware-bridge/scanner/translator.js';
 import { EventBus } from '../../../../core/event-bus.js';
 import type { LaneEvents } from '../../../../core/events.js';
+import { isUuidv7, uuidv7 } from '../../../../core/ids.js';
 import { silentLogger } from '../../../../core/logger.js';
 
 const C = 5;
@@ -50,7 +51,9 @@ describe('ScannerTranslator + LineAssembler', () => {
     t.frame(end(1, 10));
     const [meta] = of('scan.begin');
     expect(meta).toMatchObject({ laneId: 'lane-1', channels: C, energies: 2, pixelMm: 4, source: 'stream', vehicle: { plate: 'XY 1', speedKmh: 5 }, startedAt: '2026-01-02T03:04:05.000Z' });
-    expect(meta.scanId).toBe('scanner-20260102T030405Z-1');
+    // The edge's own id; the scanner's (here derived from its key and time) kept beside it.
+    expect(isUuidv7(meta.scanId)).toBe(true);
+    expect(meta.scannerScanId).toBe('scanner-20260102T030405Z-1');
     const batches = of('scan.lines');
     expect(batches.map((b) => [b.firstIndex, b.count])).toEqual([[0, 4], [4, 4], [8, 2]]);
     expect(batches[1].high[1 * C + 2]).toBe(hi(5, 2));
@@ -112,7 +115,7 @@ describe('ScannerTranslator + LineAssembler', () => {
     for (let x = 0; x < 3; x++) t.frame(lineF(x));
     t.scannerFault('interlock opened: doors');
     const [a] = of('scan.aborted');
-    expect(a).toMatchObject({ reason: 'scanner-fault', detail: 'interlock opened: doors', scanId: 'scanner-20260102T030405Z-1' });
+    expect(a).toMatchObject({ reason: 'scanner-fault', detail: 'interlock opened: doors', scanId: of('scan.begin')[0].scanId, meta: { scannerScanId: 'scanner-20260102T030405Z-1' } });
     expect(a.partial!.width).toBe(3);
     expect(t.openScanId).toBeNull();
     // Lines still in flight for the aborted scan do not reopen it.
@@ -153,12 +156,13 @@ describe('ScannerTranslator + LineAssembler', () => {
     const { t, of } = setup();
     t.frame(begin(1, { scanId: 'A' }));
     t.frame(lineF(0, 1));
+    t.hostAbortSent('abort: operator pressed stop');
     t.frame(end(1, 1, 'aborted-by-host'));
     t.frame(begin(2, { scanId: 'B' }));
     t.frame(lineF(0, 2));
     t.frame(begin(3, { scanId: 'C' }));
     t.frame(end(3, 0));
-    expect(of('scan.aborted').map((a) => [a.scanId, a.reason])).toEqual([['A', 'operator-abort'], ['B', 'link-lost'], ['C', 'scanner-fault']]);
+    expect(of('scan.aborted').map((a) => [a.meta?.scannerScanId, a.reason])).toEqual([['A', 'operator-abort'], ['B', 'link-lost'], ['C', 'scanner-fault']]);
     expect(of('scan.end')).toHaveLength(0);
   });
 
@@ -202,8 +206,60 @@ describe('ScannerTranslator + LineAssembler', () => {
   it('emits file scans as begin + end with source file', () => {
     const { t, of } = setup();
     const image = { width: 2, height: 1, pixelMm: 5, high: new Uint16Array([1, 2]) };
-    t.fileScan({ scanId: 'F1', startedAt: '2026-01-01T00:00:00.000Z', channels: 1, energies: 1, pixelMm: 5 }, image, '2026-01-01T00:00:01.000Z');
-    expect(of('scan.begin')[0]).toMatchObject({ scanId: 'F1', source: 'file', laneId: 'lane-1' });
+    const id = t.fileScan({ scanId: uuidv7(), scannerScanId: 'F1', startedAt: '2026-01-01T00:00:00.000Z', channels: 1, energies: 1, pixelMm: 5 }, image, '2026-01-01T00:00:01.000Z');
+    expect(isUuidv7(id)).toBe(true);
+    expect(of('scan.begin')[0]).toMatchObject({ scanId: id, scannerScanId: 'F1', source: 'file', laneId: 'lane-1' });
     expect(of('scan.end')[0].image).toBe(image);
   });
+
+  it('a scan-end of outcome 1 (host abort) that this edge never asked for is not reported as an operator abort', () => {
+    const { t, of } = setup();
+    t.frame(begin(1, { scanId: 'X' }));
+    t.frame(lineF(0, 1));
+    t.frame(end(1, 1, 'aborted-by-host'));
+    expect(of('scan.aborted')).toMatchObject([{ reason: 'scanner-fault' }]);
+    expect(of('scan.aborted')[0].detail).toContain('this edge sent none');
+  });
+
+  it('a scan-end declaring far more lines than arrived is a counted protocol error: nothing is allocated or filled for it', () => {
+    const { t, of } = setup();
+    t.frame(begin());
+    for (let x = 0; x < 100; x++) t.frame(lineF(x));
+    const heap = process.memoryUsage().arrayBuffers;
+    t.frame(end(1, 0xffffffff));
+    expect(process.memoryUsage().arrayBuffers - heap).toBeLessThan(4 << 20);
+    const [scan] = of('scan.end');
+    expect(scan.image.width).toBe(100);
+    expect(scan.declaredLines).toBe(0xffffffff);
+    expect(t.counters.lineCountErrors).toBe(1);
+    // A plausible count is still filled in and marked missing.
+    t.frame(begin(2));
+    for (let x = 0; x < 100; x++) t.frame(lineF(x, 2));
+    t.frame(end(2, 120));
+    expect(of('scan.end')[1].image.width).toBe(120);
+    expect(of('scan.end')[1].declaredLines).toBeUndefined();
+    expect(t.counters.lineCountErrors).toBe(1);
+  });
+
+  it('refuses a scan-begin whose header is out of the config ranges: reported aborted, never opened, its lines dropped', () => {
+    const { t, of } = setup();
+    t.link('up', 'tcp');
+    t.frame(begin(1, { pixelMm: 5000, scanId: 'UM' } as Partial<FrameBody>));
+    for (let x = 0; x < 3; x++) t.frame(lineF(x, 1));
+    t.frame(end(1, 3));
+    expect(of('scan.begin')).toEqual([]);
+    expect(of('scan.end')).toEqual([]);
+    const [a] = of('scan.aborted');
+    expect(a).toMatchObject({ reason: 'scanner-fault', meta: { scannerScanId: 'UM' } });
+    expect(a.detail).toContain('pixel pitch 5000 mm outside 0.5-50 mm');
+    expect(t.counters).toMatchObject({ headerErrors: 1, droppedLines: 3 });
+    t.frame(begin(2, { lineRateHz: 1e9 } as Partial<FrameBody>));
+    expect(of('scan.aborted')[1].detail).toContain('line rate');
+    t.frame(begin(3, { expectedLines: 0xffffffff } as Partial<FrameBody>));
+    expect(of('scan.aborted')[2].detail).toContain('announced length');
+    // 0 means "not given": the config's pitch is used.
+    t.frame(begin(4, { pixelMm: 0 } as Partial<FrameBody>));
+    expect(of('scan.begin')).toMatchObject([{ pixelMm: 5 }]);
+  });
 });
+

@@ -61,7 +61,10 @@ describe('EvidenceStore', () => {
       const refs = await store.collect(result(`scan-${i}`), image(i));
       expect(refs).toEqual([{ name: 'scan.jpg', kind: 'scan', contentType: 'image/jpeg', url: `/evidence/scan-${i}/scan.jpg` }]);
       await store.flushed();
-      await new Promise((r) => setTimeout(r, 15)); // distinct modification times
+      // Distinct modification times, oldest first, without waiting for the clock.
+      const at = new Date(Date.now() - (10 - i) * 60_000);
+      for (const f of readdirSync(join(dir, `scan-${i}`))) utimesSync(join(dir, `scan-${i}`, f), at, at);
+      utimesSync(join(dir, `scan-${i}`), at, at);
     }
     await store.sweep();
     await store.stop();

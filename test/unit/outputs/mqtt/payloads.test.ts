@@ -36,9 +36,11 @@ describe('MQTT payloads', () => {
     expect(scanPayloadSchema.parse(scanPayload({ ...result, threshold: 0.4855 }, null)).threshold).toBe(0.4855);
     expect('threshold' in aborted).toBe(false);
     expect(() => scanPayloadSchema.parse({ ...scan, threshold: 1.5 })).toThrow();
-    const alert = alertPayloadSchema.parse(alertPayload(alertFor(result)!, null));
-    expect(alert).toMatchObject({ schemaVersion: 1, messageId: 'S-1-person', alertId: 'S-1-person', kind: 'person-suspected' });
-    const event = eventPayloadSchema.parse(eventPayload({ eventId: 'e1', alertId: 'S-1-person', laneId: 'lane-1', siteId: 'site-a', at: result.decidedAt, type: 'cleared-after-search', operator: 'ops', origin: 'console' }));
+    const raised = alertFor({ ...result, scannerScanId: 'SCANNER-7' })!;
+    const alert = alertPayloadSchema.parse(alertPayload(raised, null));
+    expect(alert).toMatchObject({ schemaVersion: 1, messageId: raised.alertId, alertId: raised.alertId, scanId: 'S-1', scannerScanId: 'SCANNER-7', kind: 'person-suspected' });
+    expect(scanPayloadSchema.parse(scanPayload({ ...result, scannerScanId: 'SCANNER-7' }, null))).toMatchObject({ scanId: 'S-1', scannerScanId: 'SCANNER-7' });
+    const event = eventPayloadSchema.parse(eventPayload({ eventId: 'e1', alertId: raised.alertId, laneId: 'lane-1', siteId: 'site-a', at: result.decidedAt, type: 'cleared-after-search', operator: 'ops', origin: 'console' }));
     expect(event).toMatchObject({ messageId: 'e1', type: 'cleared-after-search' });
     const health = new LaneHealth('lane-1');
     health.update(deviceStatus('model', 'ok', 'person-fcn 1.0'));

@@ -1,29 +1,39 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+import { MAX_SCAN_PIXELS } from '../../../../../core/domain.js';
+import { ASSEMBLER_DEFAULTS } from '../../../../../firmware-bridge/scanner/line-assembler.js';
 import { FileDropService } from '../../../../../firmware-bridge/scanner/file-drop/file-drop-service.js';
 import { decodeScanImage, encodeGrey16Png } from '../../../../../firmware-bridge/scanner/file-drop/image-decode.js';
 import { ScannerTranslator } from '../../../../../firmware-bridge/scanner/translator.js';
+import { UnavailableDetector } from '../../../../../core/detector.js';
 import { EventBus } from '../../../../../core/event-bus.js';
 import type { LaneEvents } from '../../../../../core/events.js';
 import { silentLogger } from '../../../../../core/logger.js';
+import { LanePipeline } from '../../../../../pipeline/lane-pipeline.js';
 import { encodeGrey16Tiff, SIM_XML_FIELDS, writeFileDropScan } from '../../../../../sim/scanner/file-drop-writer.js';
 import { patternScan } from '../../../../helpers/line-stream.js';
 
 let dir: string;
+const dirs: string[] = [];
 let svc: FileDropService | null = null;
+let pipeline: LanePipeline | null = null;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'ce-drop-'));
 });
 afterEach(async () => {
   await svc?.stop();
   svc = null;
+  await pipeline?.stop();
+  pipeline = null;
   rmSync(dir, { recursive: true, force: true });
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function service(o: { stableMs?: number; xmlFields?: Record<string, string> } = {}) {
+function service(o: { stableMs?: number; xmlFields?: Record<string, string>; maxSidecarBytes?: number; retentionDays?: number } = {}) {
   const bus = new EventBus<LaneEvents>(silentLogger());
   const translator = new ScannerTranslator({ laneId: 'lane-f', device: 'scanner', bus, log: silentLogger(), defaultPixelMm: 6, scanTimeoutMs: 5000 });
   const ends: LaneEvents['scan.end'][] = [];
@@ -32,8 +42,13 @@ function service(o: { stableMs?: number; xmlFields?: Record<string, string> } = 
   bus.on('scan.end', 't', (s) => void ends.push(s));
   bus.on('scan.begin', 't', (s) => void begins.push(s));
   bus.on('device.status', 't', (s) => void status.push(s));
-  svc = new FileDropService({ name: 'file-drop', device: 'scanner.filedrop', dir, stableMs: o.stableMs ?? 300, pollMs: 30, defaultPixelMm: 6, translator, bus, log: silentLogger(), ...(o.xmlFields ? { xmlFields: o.xmlFields } : {}) });
-  return { svc, ends, begins, status };
+  const decided: LaneEvents['scan.decided'][] = [];
+  bus.on('scan.decided', 't', (d) => void decided.push(d));
+  // The lane's real decision loop (no model: every scan 'unavailable'): the file drop moves a scan's files once it is decided.
+  pipeline = new LanePipeline({ siteId: 'site-f', laneId: 'lane-f', bus, detector: new UnavailableDetector('no model in this test'), thresholds: { region: 0.3 }, log: silentLogger() });
+  void pipeline.start();
+  svc = new FileDropService({ name: 'file-drop', device: 'scanner.filedrop', dir, stableMs: o.stableMs ?? 300, pollMs: 30, defaultPixelMm: 6, translator, bus, log: silentLogger(), ...(o.xmlFields ? { xmlFields: o.xmlFields } : {}), ...(o.maxSidecarBytes ? { maxSidecarBytes: o.maxSidecarBytes } : {}), ...(o.retentionDays ? { retentionDays: o.retentionDays } : {}) });
+  return { svc, ends, begins, status, decided, bus };
 }
 
 describe('16-bit decoding', () => {
@@ -51,6 +66,19 @@ describe('16-bit decoding', () => {
   });
 });
 
+describe('the pixel cap', () => {
+  it('refuses an image over the line stream\'s pixel cap from its header, before decoding it', async () => {
+    // 6,000 x 6,000 = 36 Mi pixels > MAX_SCAN_PIXELS (32 Mi); all zeros, so the PNG is small.
+    const big = await sharp(Buffer.alloc(6000 * 6000), { raw: { width: 6000, height: 6000, channels: 1 } }).png().toBuffer();
+    expect(big.length).toBeLessThan(1 << 20);
+    await expect(decodeScanImage(big)).rejects.toThrow(/6000 x 6000 pixels is more than the largest scan accepted \(33554432 pixels/);
+    // At the cap it is taken.
+    const atCap = await sharp(Buffer.alloc(4096 * 8192), { raw: { width: 4096, height: 8192, channels: 1 } }).png().toBuffer();
+    expect((await decodeScanImage(atCap)).width).toBe(4096);
+    expect(MAX_SCAN_PIXELS).toBe(ASSEMBLER_DEFAULTS.maxPixels);
+  });
+});
+
 describe('FileDropService', () => {
   it('takes a PNG16 dual-energy scan with our JSON sidecar, exactly, once, and moves it to processed/', async () => {
     const { svc, ends, begins } = service();
@@ -58,14 +86,27 @@ describe('FileDropService', () => {
     await writeFileDropScan(dir, s, { scanId: 'DROP-1', format: 'png16', time: new Date('2026-03-01T10:00:00Z') });
     await svc.start();
     await expect.poll(() => ends.length, { timeout: 5000 }).toBe(1);
-    expect(begins[0]).toMatchObject({ scanId: 'DROP-1', source: 'file', channels: 24, energies: 2, pixelMm: 5, startedAt: '2026-03-01T10:00:00.000Z', vehicle: { plate: 'T 5' } });
+    expect(begins[0]).toMatchObject({ scannerScanId: 'DROP-1', source: 'file', channels: 24, energies: 2, pixelMm: 5, startedAt: '2026-03-01T10:00:00.000Z', vehicle: { plate: 'T 5' } });
     const img = ends[0].image;
     expect(img).toMatchObject({ width: 90, height: 24 });
     expect(Buffer.from(img.high.buffer).equals(Buffer.from(s.high.buffer))).toBe(true);
     expect(Buffer.from(img.low!.buffer).equals(Buffer.from(s.low!.buffer))).toBe(true);
-    expect(readdirSync(join(dir, 'processed')).sort()).toEqual(['DROP-1.json', 'DROP-1.low.png', 'DROP-1.png']);
+    // Moved once the scan is decided (its result would be in the outbox), not before.
+    await expect.poll(() => existsSync(join(dir, 'processed')) && readdirSync(join(dir, 'processed')).sort(), { timeout: 5000 }).toEqual(['DROP-1.json', 'DROP-1.low.png', 'DROP-1.png']);
     await sleep(150);
     expect(ends).toHaveLength(1);
+  });
+
+  it('gives each scan its own edge id when sidecars repeat a scan id, keeping the scanner\'s beside it', async () => {
+    const { svc, begins, decided } = service();
+    await svc.start();
+    await writeFileDropScan(dir, patternScan(1, 40, 8, false), { scanId: 'SAME', format: 'png16' });
+    await expect.poll(() => decided.length, { timeout: 5000 }).toBe(1);
+    await writeFileDropScan(dir, patternScan(2, 40, 8, false), { scanId: 'SAME', format: 'png16' });
+    await expect.poll(() => decided.length, { timeout: 5000 }).toBe(2);
+    expect(begins.map((b) => b.scannerScanId)).toEqual(['SAME', 'SAME']);
+    expect(new Set(begins.map((b) => b.scanId)).size).toBe(2);
+    expect(decided.map((d) => d.result.scanId)).toEqual(begins.map((b) => b.scanId));
   });
 
   it('takes a TIFF16 scan with our JSON sidecar, bit-exact', async () => {
@@ -85,12 +126,12 @@ describe('FileDropService', () => {
     await writeFileDropScan(dir, s, { scanId: 'V-77', format: 'jpeg-xml', time: new Date('2026-03-02T11:00:00Z') });
     await svc.start();
     await expect.poll(() => ends.length, { timeout: 5000 }).toBe(1);
-    expect(begins[0]).toMatchObject({ scanId: 'V-77', startedAt: '2026-03-02T11:00:00.000Z', pixelMm: 5, energies: 1, vehicle: { plate: 'B-XY 12&3', class: 'truck' } });
+    expect(begins[0]).toMatchObject({ scannerScanId: 'V-77', startedAt: '2026-03-02T11:00:00.000Z', pixelMm: 5, energies: 1, vehicle: { plate: 'B-XY 12&3', class: 'truck' } });
     const img = ends[0].image;
     expect(img).toMatchObject({ width: 64, height: 32 });
     expect(Math.abs(img.high[100] - (40_000 >> 8) * 257)).toBeLessThanOrEqual(2 * 257);
     expect(img.high[100] % 257).toBe(0);
-    expect(existsSync(join(dir, 'processed', 'V-77.xml'))).toBe(true);
+    await expect.poll(() => existsSync(join(dir, 'processed', 'V-77.xml')), { timeout: 5000 }).toBe(true);
   });
 
   it('does not take a scan without sidecar while its image is still being written', async () => {
@@ -109,7 +150,7 @@ describe('FileDropService', () => {
     expect(svc.failed).toBe(0);
     appendFileSync(file, png.subarray(7 * 40));
     await expect.poll(() => ends.length, { timeout: 5000 }).toBe(1);
-    expect(ends[0].meta.scanId).toBe('slow');
+    expect(ends[0].meta.scannerScanId).toBe('slow');
     expect(Buffer.from(ends[0].image.high.buffer).equals(Buffer.from(s.high.buffer))).toBe(true);
     expect(ends[0].meta.pixelMm).toBe(6);
   });
@@ -127,7 +168,7 @@ describe('FileDropService', () => {
     }
     await expect.poll(() => ends.length, { timeout: 5000 }).toBe(1);
     expect(svc.failed).toBe(0);
-    expect(ends[0].meta.scanId).toBe('EARLY');
+    expect(ends[0].meta.scannerScanId).toBe('EARLY');
     expect(Buffer.from(ends[0].image.high.buffer).equals(Buffer.from(s.high.buffer))).toBe(true);
   });
 
@@ -145,6 +186,50 @@ describe('FileDropService', () => {
     expect(readFileSync(join(dir, 'failed', 'broken.reason.txt'), 'utf8')).toMatch(/cannot decode the scan image/);
     expect(readFileSync(join(dir, 'failed', 'badside.reason.txt'), 'utf8')).toMatch(/pixelMm "wide" is not a pixel pitch/);
     expect(status.at(-1)).toMatchObject({ device: 'scanner.filedrop', state: 'ok', info: { failed: 2, taken: 0 } });
+  });
+
+  it('refuses symbolic links without reading through them; the reason names the link, never the content', async () => {
+    const secretDir = mkdtempSync(join(tmpdir(), 'ce-secret-'));
+    dirs.push(secretDir);
+    const secret = join(secretDir, 'key.json');
+    writeFileSync(secret, JSON.stringify({ scanId: 'TOP-SECRET-VALUE' }), { mode: 0o600 });
+    const s = patternScan(1, 20, 8, false);
+    writeFileSync(join(dir, 'linked.png'), await encodeGrey16Png(s.high, s.width, s.height));
+    symlinkSync(secret, join(dir, 'linked.json'));
+    const { svc, ends } = service({ stableMs: 100 });
+    await svc.start();
+    await expect.poll(() => svc.failed, { timeout: 5000 }).toBe(1);
+    expect(ends).toHaveLength(0);
+    const reason = readFileSync(join(dir, 'failed', 'linked.reason.txt'), 'utf8');
+    expect(reason).toContain('linked.json is a symbolic link');
+    expect(reason).not.toContain('TOP-SECRET');
+    expect(statSync(join(dir, 'failed', 'linked.reason.txt')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'failed')).mode & 0o777).toBe(0o700);
+    expect(readFileSync(secret, 'utf8')).toContain('TOP-SECRET'); // the target itself is left alone
+  });
+
+  it('fails a sidecar over maxSidecarBytes without parsing it', async () => {
+    const s = patternScan(1, 20, 8, false);
+    writeFileSync(join(dir, 'fat.png'), await encodeGrey16Png(s.high, s.width, s.height));
+    writeFileSync(join(dir, 'fat.json'), JSON.stringify({ scanId: 'FAT', pad: 'x'.repeat(5000) }));
+    const { svc, ends } = service({ stableMs: 100, maxSidecarBytes: 4096 });
+    await svc.start();
+    await expect.poll(() => svc.failed, { timeout: 5000 }).toBe(1);
+    expect(ends).toHaveLength(0);
+    expect(readFileSync(join(dir, 'failed', 'fat.reason.txt'), 'utf8')).toMatch(/sidecar fat\.json is \d+ bytes, more than the 4096 accepted/);
+  });
+
+  it('deletes files older than retentionDays from processed/ and failed/, and keeps newer ones', async () => {
+    mkdirSync(join(dir, 'processed'));
+    mkdirSync(join(dir, 'failed'));
+    for (const f of ['processed/old.png', 'failed/old.reason.txt', 'processed/new.png']) writeFileSync(join(dir, f), 'x');
+    const old = new Date(Date.now() - 31 * 86_400_000);
+    utimesSync(join(dir, 'processed/old.png'), old, old);
+    utimesSync(join(dir, 'failed/old.reason.txt'), old, old);
+    const { svc } = service({ retentionDays: 30 });
+    expect(await svc.pruneNow()).toBe(2);
+    expect(readdirSync(join(dir, 'processed'))).toEqual(['new.png']);
+    expect(readdirSync(join(dir, 'failed'))).toEqual([]);
   });
 
   it('reports a missing drop folder as a fault and recovers when it appears', async () => {

@@ -65,11 +65,11 @@ describe('scanner line stream over a real pty pair (socat)', () => {
     const inj = sim.report.injected;
     expect(inj.badCrcLines + inj.droppedLines + inj.garbageBytes).toBeGreaterThan(0);
     expect(b.counters).toMatchObject({ crcErrors: inj.badCrcLines, lostFrames: inj.droppedLines, resyncBytes: inj.garbageBytes, lengthErrors: 0, truncatedBytes: 0 });
-    const ended = new Map(b.of('scan.end').map((s) => [s.meta.scanId, s]));
+    const ended = new Map(b.of('scan.end').map((s) => [s.meta.scannerScanId, s]));
     for (const rec of sim.report.scans) {
       if (rec.outcome === 'complete') expectPixelExact(ended.get(rec.scanId)!.image, rec);
       else {
-        const a = b.of('scan.aborted').find((x) => x.scanId === rec.scanId)!;
+        const a = b.of('scan.aborted').find((x) => x.meta?.scannerScanId === rec.scanId)!;
         expect(a.reason).toBe('scanner-fault');
         expectPixelExact(a.partial!, rec);
       }

@@ -42,8 +42,8 @@ describe('scanner line stream over real TCP sockets', () => {
     });
     expect(b.of('scan.begin')).toHaveLength(N);
 
-    const ended = new Map(b.of('scan.end').map((s) => [s.meta.scanId, s]));
-    const aborted = new Map(b.of('scan.aborted').map((a) => [a.scanId, a]));
+    const ended = new Map(b.of('scan.end').map((s) => [s.meta.scannerScanId, s]));
+    const aborted = new Map(b.of('scan.aborted').map((a) => [a.meta?.scannerScanId, a]));
     for (const rec of sim.report.scans) {
       if (rec.outcome === 'complete') {
         const s = ended.get(rec.scanId)!;
@@ -90,11 +90,12 @@ describe('scanner line stream over real TCP sockets', () => {
   });
 
   it('declares a silent link dead after three missed heartbeats and reconnects', async () => {
-    // A scanner that says hello with 50 ms heartbeats, begins a scan, then goes silent without closing.
+    // A scanner that says hello with 200 ms heartbeats, begins a scan, then goes silent without closing.
     const sockets: Socket[] = [];
     const server = createServer((sock) => {
       sockets.push(sock);
-      sock.write(encodeFrame({ type: 'hello', heartbeatMs: 50, device: 'frozen', firmware: '0' }, 0));
+      sock.on('error', () => {});
+      sock.write(encodeFrame({ type: 'hello', heartbeatMs: 200, device: 'frozen', firmware: '0' }, 0));
       sock.write(encodeFrame({ type: 'scanBegin', scanKey: 1, channels: 4, energies: 1, pixelMm: 5, lineRateHz: 300, expectedLines: 0, startedAtMs: Date.now(), speedKmh: null, scanId: `frozen-${sockets.length}`, plate: '', containerCode: '', vehicleClass: '' }, 1));
     });
     server.listen(0, '127.0.0.1');
@@ -107,8 +108,13 @@ describe('scanner line stream over real TCP sockets', () => {
     cleanup.push(() => b.service.stop());
     await b.service.start();
     await expect.poll(() => b.of('scan.aborted').length, { timeout: 5000 }).toBeGreaterThanOrEqual(1);
-    expect(b.of('scan.aborted')[0]).toMatchObject({ scanId: 'frozen-1', reason: 'link-lost' });
-    expect(b.of('scan.aborted')[0].detail).toMatch(/no data from the scanner for \d+ ms \(3 heartbeats of 50 ms missed\)/);
+    expect(b.of('scan.aborted')[0]).toMatchObject({ meta: { scannerScanId: 'frozen-1' }, reason: 'link-lost' });
+    expect(b.of('scan.aborted')[0].detail).toMatch(/no data from the scanner for \d+ ms \(3 heartbeats of 200 ms missed\)/);
+    // Closed after 3 intervals of silence (600 ms), not 4 or 5 (800-1,000 ms): a quarter interval
+    // of slack, and some for a loaded machine.
+    const silentMs = Number(/for (\d+) ms/.exec(b.of('scan.aborted')[0].detail)![1]);
+    expect(silentMs).toBeGreaterThanOrEqual(600);
+    expect(silentMs).toBeLessThan(790);
     await expect.poll(() => sockets.length, { timeout: 5000 }).toBeGreaterThanOrEqual(2);
   });
 

@@ -116,6 +116,17 @@ describe('FrameParser', () => {
     expect(parser.counters.crcErrors).toBe(0);
   });
 
+  it('counts a header declaring an oversize payload once, as a length error, not also as a lost frame', async () => {
+    const huge = Buffer.alloc(HEADER_BYTES + 4);
+    huge.set([SYNC0, 0x5c, 1, 0x04]);
+    huge.writeUInt32LE(1, 4);
+    huge.writeUInt32LE(10_000_000, 8);
+    huge.writeUInt32LE(crc32c(huge, 0, 12), 12);
+    const { frames, parser } = await parse([Buffer.concat([line(0, 0), huge.subarray(0, HEADER_BYTES), line(2, 2)])]);
+    expect(frames.map((f) => (f as LineFrame).lineIndex)).toEqual([0, 2]);
+    expect(parser.counters).toMatchObject({ lengthErrors: 1, lostFrames: 0, seqGaps: 0 });
+  });
+
   it('detects sequence gaps; hello restarts the sequence', async () => {
     const stream = Buffer.concat([line(10, 0), line(11, 1), line(14, 2), encodeFrame({ type: 'hello', heartbeatMs: 0, device: 'x', firmware: 'y' }, 0), line(1, 3), line(3, 4)]);
     const { parser } = await parse([stream]);
