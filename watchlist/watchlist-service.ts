@@ -59,7 +59,7 @@ export class WatchlistService implements Service {
   readonly #options: WatchlistServiceOptions;
   readonly #off: (() => void)[] = [];
   /** Per lane: the scan whose vehicle is in the lane now. */
-  readonly #openScan = new Map<string, string | null>();
+  readonly #openScan = new Map<string, { scanId: string; scannerScanId?: string } | null>();
   /** `${lane}|${list}|${entry}|${read}` → when its alert was raised. */
   readonly #recent = new Map<string, number>();
   #feedState = 'no feed: lists from disk only (no mqtt section)';
@@ -142,7 +142,10 @@ export class WatchlistService implements Service {
     this.#openScan.set(laneId, null);
     this.#off.push(
       bus.on('scan.begin', this.name, (m) => {
-        this.#openScan.set(laneId, m.scanId);
+        this.#openScan.set(laneId, {
+          scanId: m.scanId,
+          ...(m.scannerScanId !== undefined ? { scannerScanId: m.scannerScanId } : {}),
+        });
         // Sidecar, vendor XML and line-stream reads come with the scan.
         const v = m.vehicle;
         if (v?.plate)
@@ -226,9 +229,11 @@ export class WatchlistService implements Service {
         : `container ${hit.entry.containerCode}`;
     const conf = hit.read.confidence === null ? '' : `, ${Math.round(hit.read.confidence * 100)} % confidence`;
     const how = hit.score === 1 ? 'exact' : 'one confusable character';
+    const open = this.#openScan.get(lane.laneId);
     const alert: Alert = {
       alertId: uuidv7(),
-      scanId: this.#openScan.get(lane.laneId) ?? null,
+      scanId: open?.scanId ?? null,
+      ...(open?.scannerScanId !== undefined ? { scannerScanId: open.scannerScanId } : {}),
       laneId: lane.laneId,
       siteId: this.#options.siteId,
       raisedAt: new Date().toISOString(),

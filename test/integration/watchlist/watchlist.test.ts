@@ -189,16 +189,17 @@ describe.skipIf(!haveMosquitto)('watchlist at the lane, lists from central over 
     const sidecar = await waitFor('the sidecar hit', () => laneHit('p3'), 20_000);
     const xml = await waitFor('the vendor XML hit', () => laneHit('p4'), 20_000);
     expect(sidecar).toMatchObject({
-      scanId: 'SIDECAR-1',
+      scannerScanId: 'SIDECAR-1',
       laneId: 'lane-1',
       watchlist: { read: { via: 'scan (file)', confidence: null } },
     });
-    expect(xml).toMatchObject({ scanId: 'XML-1', laneId: 'lane-2' });
+    expect(xml).toMatchObject({ scannerScanId: 'XML-1', laneId: 'lane-2' });
     const scan = await waitFor(
       'the sidecar scan at central',
-      () => centralScans.find((s) => s.scanId === 'SIDECAR-1'),
+      () => centralScans.find((s) => s.scannerScanId === 'SIDECAR-1'),
       20_000,
     );
+    expect(scan.scanId).toBe(sidecar.scanId); // the hit is tied to the edge's id of that scan
     expect(scan.verdict).toBe('unavailable'); // no model in this site: the verdict and the hit go together
     expect(scan.watchlist).toEqual([expect.objectContaining({ entry: expect.objectContaining({ id: 'p3' }) })]);
   }, 30_000);
