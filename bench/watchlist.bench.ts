@@ -77,12 +77,12 @@ export default defineBench({
       const signMs = performance.now() - t0;
       list.length = 0;
       ctx.report(
-        'watchlist 1M snapshot size',
+        'watchlist.1m.snapshot-size',
         message.length / 1024 / 1024,
         'MiB',
         `${ENTRIES} entries (5 % container codes), JSON in a signed envelope`,
       );
-      ctx.report('watchlist 1M snapshot sign', signMs, 'ms', 'central: serialise and Ed25519-sign');
+      ctx.report('watchlist.1m.snapshot-sign', signMs, 'ms', 'central: serialise and Ed25519-sign');
 
       gc();
       const heap0 = process.memoryUsage().heapUsed;
@@ -93,13 +93,13 @@ export default defineBench({
       const cpu = process.cpuUsage(cpu0);
       if (applied.outcome !== 'applied') throw new Error(`snapshot not applied: ${JSON.stringify(applied)}`);
       ctx.report(
-        'watchlist 1M snapshot apply',
+        'watchlist.1m.snapshot-apply',
         applied.ms,
         'ms',
         'at the lane: verify the signature, validate every entry, build the index (one run, wall time)',
       );
       ctx.report(
-        'watchlist 1M snapshot apply CPU',
+        'watchlist.1m.snapshot-apply-cpu',
         (cpu.user + cpu.system) / 1000,
         'ms',
         'CPU time of the same step (all threads, GC included): what it costs on an idle machine',
@@ -107,7 +107,7 @@ export default defineBench({
       await keeper.flushed();
       gc();
       ctx.report(
-        'watchlist 1M memory',
+        'watchlist.1m.memory',
         (process.memoryUsage().heapUsed - heap0) / 1024 / 1024,
         'MiB',
         'JS heap held by the index of 1M entries (after GC)',
@@ -131,14 +131,14 @@ export default defineBench({
         throw new Error(`only ${hits} hits in ${LOOKUPS} lookups: the bench's reads do not fit its list`);
       const us = samples.map((ms) => ms * 1000);
       ctx.report(
-        'watchlist lookup p50',
+        'watchlist.1m.lookup.p50',
         percentile(us, 50),
         'µs',
         `${LOOKUPS} reads on 1M entries, half listed (a quarter of those with one O/0, I/1 confusion)`,
       );
-      ctx.report('watchlist lookup p99', percentile(us, 99), 'µs');
+      ctx.report('watchlist.1m.lookup.p99', percentile(us, 99), 'µs');
       ctx.report(
-        'watchlist lookup max',
+        'watchlist.1m.lookup.max',
         us.reduce((a, b) => Math.max(a, b), 0),
         'µs',
         'the slowest single lookup (GC pauses included)',
@@ -178,7 +178,7 @@ export default defineBench({
           let t = performance.now();
           await central.publishAsync('checkpoint/watchlist/national/snapshot', message, { qos: 1, retain: true });
           ctx.report(
-            'watchlist 1M snapshot publish to applied',
+            'watchlist.1m.snapshot-publish-to-applied',
             (await until(1)) - t,
             'ms',
             'central publishes the 1M snapshot on mosquitto; the lane receives, verifies and indexes it (one run)',
@@ -202,7 +202,7 @@ export default defineBench({
             deltaTimes.push((await until(v)) - t);
           }
           ctx.report(
-            'watchlist delta publish to applied',
+            'watchlist.1m.delta-publish-to-applied',
             deltaTimes,
             'ms',
             `a delta of ${DELTA} entries on the 1M list, central publish to applied at the lane (mosquitto)`,
