@@ -17,7 +17,16 @@ import { centralKeys } from '../../helpers/watchlist.js';
 // CSV, adds and expires entries, signs and publishes it; the lane takes it and hits on its reads;
 // the hits (covert included) come back to central, where an analyst records a misread; the audit
 // holds every change and the verification.
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const keys = centralKeys('central-e2e');
 const CSV = `id,plate,country,category,action,priority,source,covert
 p1,B-AB 1234,DE,stolen-vehicle,stop and search,1,national-police,false
@@ -100,7 +109,11 @@ async function waitFor<T>(what: string, probe: () => T | undefined | null | fals
 }
 
 const read = (plate: string) =>
-  fetch(`${runtime.http.url}/api/anpr/lane-1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ plate, confidence: 0.88 }) });
+  fetch(`${runtime.http.url}/api/anpr/lane-1`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ plate, confidence: 0.88 }),
+  });
 
 describe('watchlists managed at central command, in a real browser', () => {
   it('a supervisor imports, edits, expires and publishes; the lane hits; an analyst verifies a hit; all audited', async () => {
@@ -123,7 +136,9 @@ describe('watchlists managed at central command, in a real browser', () => {
     await sue.click('[data-testid=expire-x1]');
     await sue.waitForSelector('[data-testid=watchlist-message]:has-text("entry x1 expired")');
     await sue.click('[data-testid=publish]');
-    await sue.waitForSelector('[data-testid=watchlist-message]:has-text("national v1 (4 entries) signed and published")');
+    await sue.waitForSelector(
+      '[data-testid=watchlist-message]:has-text("national v1 (4 entries) signed and published")',
+    );
 
     const laneHealth = () => runtime.lanes[0]!.health.get('watchlist');
     await waitFor('the lane holding national v1', () => laneHealth()?.info?.['version.national'] === 1);
@@ -139,7 +154,9 @@ describe('watchlists managed at central command, in a real browser', () => {
     expect(await covertRow.textContent()).toMatch(/covert.*S CO 999 \(88 %, anpr\).*discreet check - do not stop/);
     const openRow = await ann.waitForSelector('[data-testid=hits] tr:has-text("BAB1234")');
     await (await openRow.$('button:has-text("Misread")'))!.click();
-    await ann.waitForSelector('[data-testid=hits] tr:has-text("BAB1234") [data-testid=verification]:has-text("misread · ann")');
+    await ann.waitForSelector(
+      '[data-testid=hits] tr:has-text("BAB1234") [data-testid=verification]:has-text("misread · ann")',
+    );
     expect(await ann.locator('[data-testid=hits] tr:has-text("XEX1")').count()).toBe(0);
     expect(laneAlerts.find((a) => a.watchlist?.entry.id === 'k1')).toBeUndefined(); // covert: never on the lane's alert event
 
