@@ -18,11 +18,19 @@ export class RuntimeHttpServer implements Service, HttpRoutes {
   readonly #log: Logger;
   readonly #host: string;
   readonly #port: number;
+  readonly #allowedHosts: ReadonlySet<string>;
+  #refusedHosts = 0;
 
-  constructor(opts: { host: string; port: number; log: Logger }) {
+  /**
+   * allowedHosts: the host names a request's Host header may name (http.allowedHosts); default
+   * localhost, 127.0.0.1, ::1 and the bind address. Anything else is refused, so that a web page
+   * that rebinds its own DNS name to the lane PC cannot use the console or the API.
+   */
+  constructor(opts: { host: string; port: number; log: Logger; allowedHosts?: readonly string[] }) {
     this.#host = opts.host;
     this.#port = opts.port;
     this.#log = opts.log;
+    this.#allowedHosts = new Set([...(opts.allowedHosts ?? defaultAllowedHosts(opts.host))].map(normaliseHost));
     this.server = createServer((req, res) => void this.#handle(req, res));
   }
 
@@ -59,8 +67,20 @@ export class RuntimeHttpServer implements Service, HttpRoutes {
     });
   }
 
+  /** The host names accepted in the Host header, lower case, IPv6 without brackets. */
+  get allowedHosts(): string[] {
+    return [...this.#allowedHosts];
+  }
+
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    const host = hostName(req.headers.host);
+    if (host === null || !this.#allowedHosts.has(host)) {
+      // Logged once per 100 refusals: a rebinding page may retry in a loop.
+      if (this.#refusedHosts++ % 100 === 0) this.#log.warn({ host: req.headers.host ?? null, path: url.pathname, refused: this.#refusedHosts }, `HTTP ${req.method} ${url.pathname} refused: Host ${JSON.stringify(req.headers.host ?? '')} is not in http.allowedHosts (${[...this.#allowedHosts].join(', ')})`);
+      sendJson(res, 421, { error: `host ${JSON.stringify(req.headers.host ?? '')} is not served here: add it to http.allowedHosts in the lane's config if this is how operators reach the lane` });
+      return;
+    }
     try {
       for (const r of this.#routes) {
         if (url.pathname === r.prefix || url.pathname.startsWith(r.prefix.endsWith('/') ? r.prefix : `${r.prefix}/`) || r.prefix === '/') {
@@ -74,4 +94,33 @@ export class RuntimeHttpServer implements Service, HttpRoutes {
       else res.end();
     }
   }
+}
+
+/** localhost, 127.0.0.1, ::1 and the bind address (unless it is a wildcard address). */
+export function defaultAllowedHosts(bindHost: string): string[] {
+  const hosts = ['localhost', '127.0.0.1', '::1'];
+  const bind = normaliseHost(bindHost);
+  if (bind !== '0.0.0.0' && bind !== '::' && !hosts.includes(bind)) hosts.push(bind);
+  return hosts;
+}
+
+/** Lower case, without brackets around an IPv6 address and without a trailing dot. */
+export function normaliseHost(host: string): string {
+  let h = host.trim().toLowerCase();
+  if (h.startsWith('[') && h.endsWith(']')) h = h.slice(1, -1);
+  if (h.endsWith('.')) h = h.slice(0, -1);
+  return h;
+}
+
+/** The host name of a Host header without its port ("[::1]:8080" -> "::1"); null when absent or malformed. */
+export function hostName(header: string | undefined): string | null {
+  if (!header) return null;
+  const h = header.trim();
+  if (h.startsWith('[')) {
+    const end = h.indexOf(']');
+    if (end < 0 || (end + 1 < h.length && !/^:\d{1,5}$/.test(h.slice(end + 1)))) return null;
+    return normaliseHost(h.slice(0, end + 1));
+  }
+  const m = /^([^:\s/@]+)(?::\d{1,5})?$/.exec(h);
+  return m ? normaliseHost(m[1]!) : null;
 }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { LaneMetrics } from './monitoring.js';
 
 /** The runtime's Prometheus metrics, served on /metrics. Parts add their own to `registry`. */
 export class RuntimeMetrics {
@@ -7,14 +8,18 @@ export class RuntimeMetrics {
   readonly alerts: Counter<'lane' | 'kind'>;
   readonly deviceUp: Gauge<'lane' | 'device'>;
   readonly listenerErrors: Gauge<'lane'>;
+  /** Lane state, open alerts, verdict latency (app/monitoring.ts). */
+  readonly lanes: LaneMetrics;
   readonly scannerIdRepeats: Counter<'lane'>;
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'checkpoint_edge_process_' });
+    // Node's own metrics under their standard names (process_*, nodejs_*), as stock dashboards expect.
+    collectDefaultMetrics({ register: this.registry });
     this.scans = new Counter({ name: 'checkpoint_edge_scans_total', help: 'Scans decided, by outcome and verdict.', labelNames: ['lane', 'outcome', 'verdict'], registers: [this.registry] });
     this.alerts = new Counter({ name: 'checkpoint_edge_alerts_total', help: 'Alerts raised, by kind.', labelNames: ['lane', 'kind'], registers: [this.registry] });
     this.deviceUp = new Gauge({ name: 'checkpoint_edge_device_up', help: '1 when the device state is ok, else 0.', labelNames: ['lane', 'device'], registers: [this.registry] });
     this.scannerIdRepeats = new Counter({ name: 'checkpoint_edge_scanner_scan_id_repeats_total', help: 'Scans whose scanner-supplied id was seen before on the lane (among the last 10,000): each still gets its own edge id.', labelNames: ['lane'], registers: [this.registry] });
     this.listenerErrors = new Gauge({ name: 'checkpoint_edge_event_listener_errors', help: 'Event bus listener failures since start.', labelNames: ['lane'], registers: [this.registry] });
+    this.lanes = new LaneMetrics(this.registry);
   }
 }

@@ -7,15 +7,17 @@ import { createDetector } from './compose/model.js';
 import { createMqttServices } from './compose/mqtt.js';
 import { createScannerServices } from './compose/scanner.js';
 import { createWatchlistServices } from './compose/watchlist.js';
+import { createSensorServices } from './compose/sensors.js';
 import type { Lane, LaneContext, SiteContext } from './context.js';
 import { EventBus } from '../core/event-bus.js';
 import type { LaneEvents } from '../core/events.js';
 import { sendJson } from '../core/http-routes.js';
-import { RuntimeHttpServer } from './http-server.js';
+import { defaultAllowedHosts, RuntimeHttpServer } from './http-server.js';
 import { LaneHealth } from '../pipeline/lane-health.js';
 import { LanePipeline } from '../pipeline/lane-pipeline.js';
 import type { Logger } from '../core/logger.js';
 import { RuntimeMetrics } from './runtime-metrics.js';
+import { healthz, verdictLatencyS } from './monitoring.js';
 import { ServiceHost } from '../core/service.js';
 import { SqliteScanJournal } from '../pipeline/scan-journal.js';
 
@@ -46,7 +48,7 @@ export class SiteRuntime {
   constructor(opts: SiteRuntimeOptions) {
     this.#options = opts;
     this.#dataDir = resolve(opts.config.dataDir);
-    this.http = new RuntimeHttpServer({ host: opts.config.http.host, port: opts.config.http.port, log: opts.log.child({ part: 'http' }) });
+    this.http = new RuntimeHttpServer({ host: opts.config.http.host, port: opts.config.http.port, allowedHosts: allowedHosts(opts.config), log: opts.log.child({ part: 'http' }) });
     this.#host = new ServiceHost(opts.log, { stopTimeoutMs: Math.max(100, Math.floor(opts.config.shutdownTimeoutMs / 3)) });
   }
 
@@ -89,6 +91,7 @@ export class SiteRuntime {
       health.attach(bus); // after #observe, which compares each status with the previous one
       const detector = await createDetector(ctx);
       const cams = createCameraServices(ctx);
+      const sensors = createSensorServices(ctx);
       const pipeline = new LanePipeline({
         siteId: config.site.id,
         laneId: laneCfg.id,
@@ -97,11 +100,12 @@ export class SiteRuntime {
         thresholds: laneCfg.thresholds,
         log: laneLog.child({ part: 'pipeline' }),
         ...(cams.evidence ? { evidence: cams.evidence } : {}),
+        ...(sensors.fusion ? { fusion: sensors.fusion } : {}),
         openJournal: () => new SqliteScanJournal({ path: resolve(laneDir, 'open-scans.sqlite'), laneId: laneCfg.id }),
       });
       this.lanes.push({ id: laneCfg.id, name: laneCfg.name ?? laneCfg.id, config: laneCfg, bus, health, pipeline, detector });
       laneServices.push(pipeline);
-      deviceServices.push(...cams.services, ...createScannerServices(ctx));
+      deviceServices.push(...cams.services, ...sensors.services, ...createScannerServices(ctx));
     }
 
     const site: SiteContext = {
@@ -120,10 +124,12 @@ export class SiteRuntime {
   }
 
   #routes(): void {
-    this.http.route('/healthz', 'runtime', (_req, res) => {
-      const lanes = this.lanes.map((l) => l.health.snapshot());
-      const ok = lanes.every((l) => l.overall === 'ok');
-      sendJson(res, ok ? 200 : 503, { status: ok ? 'ok' : 'degraded', version: this.#options.version, lanes });
+    // Worst state and its reason for anyone; device details (which may name internal URLs and
+    // files) only for a logged-in console user, or for everyone when http.healthDetails is on.
+    this.http.route('/healthz', 'runtime', (req, res) => {
+      const details = this.#options.config.http.healthDetails || this.http.access.session(req) !== null;
+      const answer = healthz(this.lanes.map((l) => l.health.snapshot()), { version: this.#options.version, details });
+      sendJson(res, answer.code, answer.body);
       return true;
     });
     this.http.route('/metrics', 'runtime', async (_req, res) => {
@@ -137,6 +143,7 @@ export class SiteRuntime {
   /** Counts, logs and exports what happens on a lane: every state change is said plainly. */
   #observe(ctx: LaneContext): void {
     const { bus, lane, log, metrics } = ctx;
+    const openAlerts = metrics.lanes.addLane(lane.id, () => ctx.health.snapshot());
     const recentScannerIds = new RecentIds(RECENT_SCANNER_IDS);
     bus.on('scan.begin', 'runtime', (m) => {
       if (m.scannerScanId === undefined) return;
@@ -154,12 +161,16 @@ export class SiteRuntime {
     });
     bus.on('scan.decided', 'runtime', ({ result }) => {
       metrics.scans.inc({ lane: lane.id, outcome: result.outcome, verdict: result.verdict });
+      const latency = result.outcome === 'completed' ? verdictLatencyS(result) : null;
+      if (latency !== null) metrics.lanes.verdictLatency.observe({ lane: lane.id, verdict: result.verdict }, latency);
     });
     bus.on('watchlist.covert', 'runtime', (a) => {
       metrics.alerts.inc({ lane: lane.id, kind: a.kind });
     });
+    bus.on('alert.event', 'runtime', (e) => openAlerts.event(e));
     bus.on('alert.raised', 'runtime', (a) => {
       metrics.alerts.inc({ lane: lane.id, kind: a.kind });
+      openAlerts.raised(a);
       log.warn({ alertId: a.alertId, kind: a.kind, scanId: a.scanId }, `ALERT ${a.kind}: ${a.message}`);
     });
   }
@@ -181,4 +192,11 @@ class RecentIds {
     if (this.#ids.size > this.max) this.#ids.delete(this.#ids.keys().next().value!);
     return null;
   }
+}
+
+/** http.allowedHosts, else the defaults; the host of mqtt.evidenceBaseUrl is added either way (central command fetches evidence there). */
+export function allowedHosts(config: Config): string[] {
+  const hosts = config.http.allowedHosts ?? defaultAllowedHosts(config.http.host);
+  const base = config.mqtt?.evidenceBaseUrl;
+  return base ? [...hosts, new URL(base).hostname] : [...hosts];
 }

@@ -80,7 +80,7 @@ function publisher(url: string, file: string, synchronous: 'full' | 'normal', on
   const p = new LanePublisher({
     siteId: 'bench', laneId: 'lane-1', bus, health, outbox, ledger: new AlertLedger({ path: ':memory:', laneId: 'lane-1' }),
     link: new MqttLink({ url, protocolVersion: 5, clientId: `bench-${Math.random().toString(16).slice(2)}`, keepaliveS: 30, reconnect: { initialMs: 50, maxMs: 500 }, sessionExpiryS: 0, will: { topic: topics.availability, payload: 'offline' }, log }),
-    topics, maxInflight: 20, statusIntervalMs: 60_000, flushTimeoutMs: 2000, edgeVersion: 'bench', modelVersion: () => null, evidenceBaseUrl: () => 'https://lane.example', log, onAcked,
+    topics, maxInflight: 20, statusIntervalMs: 60_000, flushTimeoutMs: 2000, edgeVersion: 'bench', modelVersion: () => null, evidenceBaseUrl: () => 'https://lane.example', identities: [], log, onAcked,
   });
   return { p, bus, health, outbox };
 }

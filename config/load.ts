@@ -1,13 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
-import { shown } from './schema/fields.js';
+import { SECRET_NOT_SHOWN, shown } from './schema/fields.js';
 
 /** One thing wrong with a config file, with where it is. */
 export interface ConfigProblem {
   path: string;
   message: string;
+  /** Line in the YAML file (1-based), when the problem was found in a file. */
+  line?: number;
 }
 
 export class ConfigError extends Error {
@@ -18,7 +20,7 @@ export class ConfigError extends Error {
 
   /** One line per problem, as printed by validate-config and at start. */
   lines(): string[] {
-    return this.problems.map((p) => `${p.path || '(top)'}: ${p.message}`);
+    return this.problems.map((p) => (p.path ? `${p.path}${p.line ? ` (line ${p.line})` : ''}: ${p.message}` : p.message));
   }
 }
 
@@ -67,6 +69,7 @@ function issueMessage(iss: z.core.$ZodIssue, root: unknown): string {
   if (iss.code === 'unrecognized_keys') return `unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => `"${k}"`).join(', ')}`;
   if (iss.code === 'invalid_type') {
     const input = valueAt(root, iss.path);
+    if (iss.message.includes(SECRET_NOT_SHOWN)) return iss.message;
     if (input === undefined) return `required: ${iss.message.startsWith('expected') ? iss.message.replace(/, got .*$/, '') : `expected ${iss.expected}`}`;
     if (iss.message.startsWith('expected')) return iss.message;
     return `expected ${iss.expected}, got ${shown(input)}`;
@@ -87,15 +90,120 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /** Validates an already parsed object. Throws ConfigError listing every problem. */
-export function validateConfig(raw: unknown, file = '(config)', env: NodeJS.ProcessEnv = process.env): Config {
+export function validateConfig(raw: unknown, file = '(config)', env: NodeJS.ProcessEnv = process.env, lineOf?: (path: readonly PropertyKey[], key?: boolean) => number | undefined): Config {
   const problems: ConfigProblem[] = [];
   const substituted = substituteEnv(raw, env, problems);
   const parsed = configSchema.safeParse(substituted);
   if (!parsed.success) {
-    for (const iss of parsed.error.issues) problems.push({ path: formatPath(iss.path), message: issueMessage(iss, substituted) });
+    for (const iss of parsed.error.issues) {
+      if (iss.code === 'unrecognized_keys') {
+        // One line per unknown key, at the key, with the nearest known key when there is one.
+        const known = keysAt(configSchema, iss.path, substituted);
+        for (const k of iss.keys) {
+          const near = nearest(k, known);
+          const path = [...iss.path, k];
+          problems.push({ path: formatPath(path), message: `unknown key "${k}"${near ? `; did you mean "${near}"?` : known.length ? ` (known here: ${known.join(', ')})` : ''}`, ...line(lineOf?.(path, true)) });
+        }
+        continue;
+      }
+      problems.push({ path: formatPath(iss.path), message: issueMessage(iss, substituted), ...line(lineOf?.(iss.path)) });
+    }
   }
   if (problems.length > 0) throw new ConfigError(file, problems);
   return parsed.data!;
+}
+
+const line = (n: number | undefined) => (n ? { line: n } : {});
+
+type AnySchema = { _zod: { def: Record<string, unknown> & { type: string } } };
+
+/** The keys an object of the schema may have at `path` (every alternative of a union). */
+export function keysAt(schema: unknown, path: readonly PropertyKey[], root?: unknown): string[] {
+  const out = new Set<string>();
+  const walk = (s: AnySchema | undefined, rest: readonly PropertyKey[], value: unknown, depth: number) => {
+    if (!s?._zod || depth > 40) return;
+    const def = s._zod.def;
+    switch (def.type) {
+      case 'optional': case 'nullable': case 'default': case 'prefault': case 'readonly': case 'catch': case 'nonoptional':
+        return walk(def.innerType as AnySchema, rest, value, depth + 1);
+      case 'pipe':
+        return walk(def.in as AnySchema, rest, value, depth + 1);
+      case 'lazy':
+        return walk((def.getter as () => AnySchema)(), rest, value, depth + 1);
+      case 'union':
+        for (const o of def.options as AnySchema[]) walk(o, rest, value, depth + 1);
+        return;
+      case 'intersection':
+        walk(def.left as AnySchema, rest, value, depth + 1);
+        walk(def.right as AnySchema, rest, value, depth + 1);
+        return;
+      case 'array':
+        if (rest.length === 0) return;
+        return walk(def.element as AnySchema, rest.slice(1), Array.isArray(value) ? value[rest[0] as number] : undefined, depth + 1);
+      case 'record':
+        if (rest.length === 0) return;
+        return walk(def.valueType as AnySchema, rest.slice(1), undefined, depth + 1);
+      case 'object': {
+        const shape = def.shape as Record<string, AnySchema>;
+        if (rest.length === 0) {
+          for (const k of Object.keys(shape)) out.add(k);
+          return;
+        }
+        const next = shape[String(rest[0])];
+        return walk(next, rest.slice(1), value && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[rest[0]!] : undefined, depth + 1);
+      }
+      default:
+        return;
+    }
+  };
+  walk(schema as AnySchema, path, root, 0);
+  return [...out];
+}
+
+/** The known key nearest to an unknown one (same letters in another case, or at most 2 edits apart), if any. */
+export function nearest(key: string, known: readonly string[]): string | null {
+  const lower = key.toLowerCase();
+  const same = known.find((k) => k.toLowerCase() === lower);
+  if (same) return same;
+  let best: string | null = null;
+  let bestD = Infinity;
+  for (const k of known) {
+    const d = editDistance(lower, k.toLowerCase());
+    if (d < bestD) [best, bestD] = [k, d];
+  }
+  return bestD <= (key.length >= 4 ? 2 : 1) ? best : null;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
+}
+
+/** Finds the line of a path (of the key itself when `key`) in a parsed YAML document. */
+function locator(doc: Document, lc: LineCounter): (path: readonly PropertyKey[], key?: boolean) => number | undefined {
+  return (path, key) => {
+    for (let n = path.length; n >= 0; n--) {
+      const sub = path.slice(0, n);
+      if (key && n === path.length && n > 0) {
+        const parent = sub.length > 1 ? doc.getIn(sub.slice(0, -1), true) : doc.contents;
+        if (isMap(parent)) {
+          const pair = parent.items.find((it) => isScalar(it.key) && String(it.key.value) === String(sub[sub.length - 1]));
+          const r = pair && isScalar(pair.key) ? pair.key.range : undefined;
+          if (r) return lc.linePos(r[0]).line;
+        }
+        continue;
+      }
+      const node = n === 0 ? doc.contents : (doc.getIn(sub, true) as { range?: [number, number, number] } | undefined);
+      const r = (node as { range?: [number, number, number] } | null | undefined)?.range;
+      if (r) return lc.linePos(r[0]).line;
+    }
+    return undefined;
+  };
 }
 
 /** Reads, parses and validates a YAML config file. Throws ConfigError (the file, every problem). */
@@ -106,9 +214,44 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   } catch (err) {
     throw new ConfigError(file, [{ path: '', message: `cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` }]);
   }
-  const doc = parseDocument(text, { prettyErrors: true });
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, lineCounter: lc });
   if (doc.errors.length > 0) {
-    throw new ConfigError(file, doc.errors.map((e) => ({ path: '', message: `YAML syntax: ${e.message.split('\n')[0]}${e.linePos ? ` (line ${e.linePos[0].line}, column ${e.linePos[0].col})` : ''}` })));
+    // One syntax error often makes the parser report several more after it: the first is the one to fix.
+    const e = doc.errors[0]!;
+    const at = e.linePos?.[0] ?? (e.pos ? lc.linePos(e.pos[0]) : undefined);
+    const more = doc.errors.length - 1;
+    throw new ConfigError(file, [{ path: '', message: `YAML syntax${at ? ` at line ${at.line}, column ${at.col}` : ''}: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}${more ? ` (fix this first; ${more} more error(s) may follow from it)` : ''}` }]);
   }
-  return validateConfig(doc.toJS(), file, env);
+  return validateConfig(doc.toJS(), file, env, locator(doc, lc));
+}
+
+/**
+ * Only the data folder and the users file of a site config, for commands that need nothing
+ * else (`users`): environment references are resolved in those two fields only, so the
+ * MQTT, OPC UA and camera secrets need not be set where the command runs.
+ */
+export function loadConfigPaths(file: string, env: NodeJS.ProcessEnv = process.env): { dataDir: string; usersFile?: string } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [{ path: '', message: `cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` }]);
+  }
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) throw new ConfigError(file, [{ path: '', message: `YAML syntax: ${doc.errors[0]!.message.split('\n')[0]}` }]);
+  const raw = (doc.toJS() ?? {}) as { dataDir?: unknown; console?: { usersFile?: unknown } };
+  const problems: ConfigProblem[] = [];
+  const pick = (v: unknown, path: string): string | undefined => {
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'string') {
+      problems.push({ path, message: `expected a string, got ${shown(v)}` });
+      return undefined;
+    }
+    return substituteEnv(v, env, problems, path.split('.')) as string;
+  };
+  const dataDir = pick(raw.dataDir, 'dataDir') ?? './var';
+  const usersFile = pick(raw.console?.usersFile, 'console.usersFile');
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  return { dataDir, ...(usersFile ? { usersFile } : {}) };
 }

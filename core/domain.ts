@@ -1,3 +1,5 @@
+import type { FusedDecision } from './senses.js';
+
 /**
  * Domain types shared by every part of a lane. Devices produce them (firmware-bridge/),
  * inference/ consumes scans and produces detections, outputs (MQTT, console) consume results.
@@ -97,6 +99,20 @@ export interface Region {
   w: number;
   h: number;
   score: number;
+  /** What the region shows in the dual-energy image (absent for single-energy scans); inference/material.ts. */
+  evidence?: RegionEvidence;
+}
+
+/** Material evidence of a region from both energies: what it adds to its surroundings. */
+export interface RegionEvidence {
+  /** From the low/high attenuation ratio of what the region adds: organic (water, tissue, plastics), mixed, inorganic, metal; unknown when it adds too little. */
+  material: 'organic' | 'mixed' | 'inorganic' | 'metal' | 'unknown';
+  /** Water-equivalent thickness of what the region adds, mm. */
+  waterEquivalentMm: number;
+  /** Low- over high-energy attenuation of what the region adds (water 1.23, iron 1.07). */
+  ratio: number;
+  /** Organic or mixed, with a water-equivalent thickness a human body can have (40..1,300 mm). */
+  bodyPlausible: boolean;
 }
 
 export interface ModelIdentity {
@@ -154,9 +170,9 @@ export interface ScanResult {
   evidence: EvidenceRef[];
   /** Watchlist hits on this vehicle's reads (never covert ones), shown beside the verdict. */
   watchlist?: WatchlistHit[];
+  /** The decision fused from the X-ray verdict and the lane's CO2 and heartbeat senses (lanes with sensors). */
+  fusion?: FusedDecision;
 }
-
-export type AlertKind = 'person-suspected' | 'detection-unavailable' | 'scan-aborted' | 'watchlist' | 'test';
 
 /** A plate or container-code read that matched a watchlist entry (docs/watchlists.md). */
 export interface WatchlistHit {
@@ -190,6 +206,15 @@ export interface WatchlistHit {
   /** 1: exact; below 1: within one confusable character (O/0, I/1, B/8). */
   score: number;
 }
+
+/** person-suspected-by-sensors: the X-ray did not flag the vehicle, the CO2 and heartbeat evidence did. */
+export type AlertKind =
+  | 'person-suspected'
+  | 'person-suspected-by-sensors'
+  | 'detection-unavailable'
+  | 'scan-aborted'
+  | 'watchlist'
+  | 'test';
 export type AlertSeverity = 'critical' | 'warning' | 'info';
 
 export interface Alert {
@@ -209,6 +234,8 @@ export interface Alert {
   evidence: EvidenceRef[];
   /** The listed entry and the read, for kind 'watchlist'. */
   watchlist?: WatchlistHit;
+  /** For a person alert on a lane with sensors: whether CO2 and heartbeat back it. */
+  support?: FusedDecision['xraySupport'];
 }
 
 export type Disposition = 'person-found' | 'cleared-after-search' | 'false-alarm';
@@ -221,10 +248,29 @@ export interface AlertEvent {
   siteId: string;
   at: string;
   type: 'acknowledged' | Disposition;
+  /**
+   * Who acted: the console user, or the central identity (mqtt.commands.identities) a command
+   * came in under. Never a name taken from a command's payload.
+   */
   operator: string;
+  /** Central command only: the person central named in the command (as central claims it). */
+  onBehalfOf?: string;
   note?: string;
   /** Where it was done: the lane console or central command. */
   origin: 'console' | 'central';
+}
+
+/** An action that is audited (the console keeps these in its audit log). */
+export interface AuditRecord {
+  laneId: string;
+  at: string;
+  /** The console user or central identity that acted; null when central named none. */
+  user: string | null;
+  role: 'central';
+  action: string;
+  target: string | null;
+  ok: boolean;
+  detail?: Record<string, unknown>;
 }
 
 /** Health of one device or link as the lane sees it. */

@@ -1,6 +1,7 @@
 import type {
-  Alert, AlertEvent, CompletedScan, DeviceStatus, LineBatch, ScanMeta, ScanResult, AbortReason, ScanImage,
+  Alert, AlertEvent, AuditRecord, CompletedScan, DeviceStatus, LineBatch, ScanMeta, ScanResult, AbortReason, ScanImage,
 } from './domain.js';
+import type { SensorReading } from './senses.js';
 
 /** A camera picture tied to a scan (JPEG bytes as the camera sent them). */
 export interface CameraSnapshot {
@@ -39,7 +40,11 @@ export interface LaneEvents {
   'scan.decided': { result: ScanResult; image?: ScanImage };
   'alert.raised': Alert;
   'alert.event': AlertEvent;
+  /** A command from central command, done or refused: kept in the audit log like a console action. */
+  'audit': AuditRecord;
   'device.status': DeviceStatus;
+  /** A CO2 probe's or heartbeat detector's reading, as polled (firmware-bridge/sensors/). */
+  'sensor.reading': SensorReading;
   'camera.snapshot': CameraSnapshot;
   /** A remote analyst's decision on a scan the lane sent to central command's review. */
   'review.decision': ReviewDecisionEvent;

@@ -1,4 +1,5 @@
 import type { DeviceState, DeviceStatus } from './domain.js';
+import { redactInfo, redactText } from './redact.js';
 
 /** The health of one lane: the latest status of each of its devices and what they add up to. */
 export interface LaneHealthSnapshot {
@@ -18,5 +19,6 @@ export interface LaneHealthView {
 
 /** A device's status as of now, for a `device.status` event. */
 export function deviceStatus(device: string, state: DeviceState, detail?: string, info?: DeviceStatus['info']): DeviceStatus {
-  return { device, state, detail, since: new Date().toISOString(), ...(info ? { info } : {}) };
+  // Details reach the log, /healthz and the retained MQTT status: no credentials in them.
+  return { device, state, detail: detail === undefined ? undefined : redactText(detail), since: new Date().toISOString(), ...(info ? { info: redactInfo(info) } : {}) };
 }

@@ -1,4 +1,5 @@
-import { pino, type Logger as PinoLogger } from 'pino';
+import { pino, type Logger as PinoLogger, type LoggerOptions as PinoOptions } from 'pino';
+import { redactText } from './redact.js';
 
 export type Logger = PinoLogger;
 
@@ -15,21 +16,53 @@ export interface LoggerOptions {
 /** Keys whose values never reach a log line, wherever they appear. */
 const REDACTED_KEYS = ['password', 'passwordFile', 'secret', 'token', 'key', 'passphrase', 'authorization', 'cookie'];
 
-export function createLogger(opts: LoggerOptions = {}): Logger {
-  const redact = {
-    paths: REDACTED_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `*.*.*.${k}`]),
-    censor: '[redacted]',
+/** A string with URL credentials redacted; plain objects walked a few levels deep. */
+function scrub(v: unknown, depth = 0): unknown {
+  if (typeof v === 'string') return redactText(v);
+  if (depth < 4 && v !== null && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype) {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, scrub(x, depth + 1)]));
+  }
+  return v;
+}
+
+/**
+ * What every logger of the runtime shares: secret keys censored wherever they appear, and the
+ * user information of any URL in a message, a field or an error redacted (runtime/redact.ts).
+ */
+export function loggerOptions(level: string): LoggerOptions_ {
+  return {
+    level,
+    redact: { paths: REDACTED_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`, `*.*.*.${k}`]), censor: '[redacted]' },
+    hooks: {
+      logMethod(args, method) {
+        method.apply(this, args.map((a) => (typeof a === 'string' ? redactText(a) : a)) as Parameters<typeof method>);
+      },
+    },
+    formatters: { log: (obj) => scrub(obj) as Record<string, unknown> },
+    serializers: {
+      err: (e: Error) => {
+        const o = pino.stdSerializers.err(e);
+        o.message = redactText(o.message);
+        if (o.stack) o.stack = redactText(o.stack);
+        return o;
+      },
+    },
   };
+}
+
+type LoggerOptions_ = PinoOptions<never>;
+
+export function createLogger(opts: LoggerOptions = {}): Logger {
   const level = opts.level ?? 'info';
+  const base = loggerOptions(level);
   if (opts.format === 'pretty' && !opts.destination) {
     return pino({
-      level,
-      redact,
+      ...base,
       transport: { target: 'pino-pretty', options: { destination: opts.stderr ? 2 : 1, colorize: Boolean(process.stderr.isTTY) && !process.env.NO_COLOR, ignore: 'pid,hostname', singleLine: true, translateTime: 'HH:MM:ss.l' } },
     });
   }
-  if (opts.destination) return pino({ level, redact }, opts.destination);
-  return opts.stderr ? pino({ level, redact }, pino.destination(2)) : pino({ level, redact });
+  if (opts.destination) return pino(base, opts.destination);
+  return opts.stderr ? pino(base, pino.destination(2)) : pino(base);
 }
 
 /** A logger that drops everything (unit tests of one piece). */

@@ -4,6 +4,10 @@
  */
 
 export const COMMAND_NAMES = ['ack', 'disposition', 'status', 'test-alert', 'review-decision'] as const;
+export type CommandName = (typeof COMMAND_NAMES)[number];
+
+/** The MQTT 5 user property in which a command names the central identity it is sent under. */
+export const IDENTITY_PROPERTY = 'central-identity';
 
 export type LaneLeaf = 'availability' | 'status' | 'scan' | 'alert' | 'event';
 

@@ -66,6 +66,10 @@ export function percentileWindow(samples: Uint16Array, minSpan = 0.5): Attenuati
  */
 export function greyLut(win: AttenuationWindow, gamma = 1): Uint8Array {
   const lut = new Uint8Array(65536);
-  for (let v = 0; v < 65536; v++) lut[v] = 255 - Math.round(windowFraction(attenuation(v), win) ** gamma * 255);
+  for (let v = 0; v < 65536; v++) {
+    const t = windowFraction(attenuation(v), win);
+    // Math.sqrt gives the same values as ** 0.5 in half the time; the table is made per evidence picture.
+    lut[v] = 255 - Math.round((gamma === 1 ? t : gamma === 0.5 ? Math.sqrt(t) : t ** gamma) * 255);
+  }
   return lut;
 }

@@ -34,7 +34,17 @@ export function evalSection(r: EvalReport, pictures: { roc: string; examples: { 
   const lane = r.thresholds.laneDefault;
   const laneLabel = { manifest: `lane default ${num(lane.alert, 3)} (the manifest's operating point, chosen on validation scans)`, option: `alert ${num(lane.alert, 3)} (--alert)`, fallback: `lane default ${num(lane.alert, 3)} (the model names no operating point)` }[lane.alertSource];
   L.push(ratesRow(laneLabel, o.atLaneDefault, o.auc));
+  if (r.bodyEvidence) {
+    L.push(ratesRow(`operating threshold, bodyEvidence require`, r.bodyEvidence.atOperating, NaN));
+    L.push(ratesRow(`lane default, bodyEvidence require`, r.bodyEvidence.atLaneDefault, NaN));
+    const t = r.bodyEvidence.trucksWithoutPeople;
+    if (t) L.push(ratesRow(`trucks without people, bodyEvidence require (operating)`, t.atOperating, NaN));
+  }
   L.push('');
+  L.push(
+    'bodyEvidence require (lanes[].thresholds.bodyEvidence): on dual-energy scans a person verdict also needs a reported region whose material evidence (inference/material.ts: low/high attenuation ratio of what the region adds, and its water-equivalent thickness) is plausible for a body.',
+    '',
+  );
   L.push(`![ROC curve](${pictures.roc})`, '');
   L.push('### By category (at the operating threshold)', '');
   for (const [title, groups] of [['vehicle class', r.byVehicleClass], ['cargo density', r.byCargoDensity]] as const) {
@@ -53,9 +63,24 @@ export function evalSection(r: EvalReport, pictures: { roc: string; examples: { 
     L.push(`| ${name} | ${pct(v.atOperating.recall)} | ${pct(v.atOperating.scanRecall)} | ${v.atOperating.falseAlarms}/${v.atOperating.clearScans} (${pct(v.atOperating.falseAlarmRate)}) | ${num(v.auc)} | ${v.description} |`);
   }
   L.push('');
+  const gen = Object.entries(r.generalisation ?? {});
+  if (gen.length) {
+    L.push('### Generalisation: held-out families, other pitches, trucks without people', '');
+    L.push(
+      'One model was trained with several families held out at once (training/train.sh HOLD_OUT); a full leave-one-family-out matrix would need one training per family. ' +
+        'Each set below has its own test seeds; figures at the operating threshold of the main test set and at the lane default.',
+      '',
+    );
+    L.push('| set | what | scans | people | people found (operating / lane default) | false alarms (operating / lane default) | ROC AUC |', '|---|---|---:|---:|---:|---:|---:|');
+    for (const [name, g] of gen) {
+      const fa = (x: Rates) => (x.clearScans ? `${x.falseAlarms}/${x.clearScans} (${pct(x.falseAlarmRate)})` : '–');
+      L.push(`| ${name} | ${g.description} | ${g.scans} | ${g.atOperating.people} | ${g.atOperating.people ? `${pct(g.atOperating.recall)} / ${pct(g.atLaneDefault.recall)}` : '–'} | ${fa(g.atOperating)} / ${fa(g.atLaneDefault)} | ${num(g.auc)} |`);
+    }
+    L.push('');
+  }
   if (pictures.examples.length) {
     L.push('### Examples', '', 'Green boxes: the people (truth); red boxes: the regions the model reports, with their scores.', '');
-    const label: Record<string, string> = { hit: 'Hit', miss: 'Miss', 'false-alarm': 'False alarm', 'top-clear': 'Highest-scoring scan without people (below the threshold: not an alarm)' };
+    const label: Record<string, string> = { hit: 'Hit', miss: 'Miss', 'false-alarm': 'False alarm', 'top-clear': 'Highest-scoring scan without people (below the threshold: not an alarm)', 'hard-negative': 'Hardest truck without people (highest score in the truck set)' };
     for (const e of pictures.examples) L.push(`${label[e.kind] ?? e.kind} (seed ${e.seed}):`, '', `![${e.kind} seed ${e.seed}](${e.file})`, '');
   }
   return L.join('\n');

@@ -4,7 +4,8 @@ import type { OnnxDetector } from '../inference/onnx-detector.js';
 import { auc, matchPeople, operatingThreshold, rates, rocCurve, type Box, type Rates, type ScanOutcome } from './detection-metrics.js';
 import { examplePng } from './pictures.js';
 import { datasetScans, testScans, TEST_SEEDS, type EvalScan, type EvalSettings } from './test-set.js';
-import { applyVariant, VARIANT_DESCRIPTIONS, VARIANTS, type VariantName } from './variants.js';
+import { applyExport, applyVariant, EXPORT_VARIANTS, exportDescription, VARIANT_DESCRIPTIONS, VARIANTS, type VariantName } from './variants.js';
+import { GENERALISATION_SETS } from './generalisation.js';
 
 export interface EvalOptions {
   detector: OnnxDetector;
@@ -22,6 +23,8 @@ export interface EvalOptions {
   alertSource: 'manifest' | 'option' | 'fallback';
   region: number;
   maxFalseAlarmRate: number;
+  /** Scans per generalisation set (eval/generalisation.ts; the truck set takes twice as many); 0 = none. */
+  generalisationCount?: number;
   progress?: (done: number, total: number, seed: number) => void;
 }
 
@@ -31,6 +34,8 @@ export interface ScanRecord extends ScanOutcome {
   cargoDensity: string;
   hidingPlaces: string[];
   regions: number;
+  /** Whether a reported region is body-plausible by its material evidence (null: no low-energy image). */
+  bodyPlausible: boolean | null;
   ms: number;
 }
 
@@ -47,6 +52,8 @@ export interface EvalReport {
   definitions: Record<string, string>;
   thresholds: { laneDefault: { alert: number; alertSource: 'manifest' | 'option' | 'fallback'; region: number }; operating: { alert: number; region: number; maxFalseAlarmRate: number } };
   overall: { auc: number; atLaneDefault: Rates; atOperating: Rates };
+  /** The same scans with lanes[].thresholds.bodyEvidence = 'require': a dual-energy scan is a person only with a body-plausible region. */
+  bodyEvidence: { atOperating: Rates; atLaneDefault: Rates; trucksWithoutPeople?: { atOperating: Rates; atLaneDefault: Rates } };
   acceptance: {
     target: string;
     recallAtOperating: number;
@@ -59,13 +66,15 @@ export interface EvalReport {
   byCargoDensity: Record<string, GroupFigures>;
   byHidingPlace: Record<string, { people: number; found: number; recall: number }>;
   robustness: Record<string, { description: string; scans: number; auc: number; atOperating: Rates; clean: { auc: number; atOperating: Rates } }>;
+  /** Held-out families, other pitches, trucks without people (eval/generalisation.ts), at both thresholds. */
+  generalisation: Record<string, { kind: string; description: string; firstSeed: number; scans: number; auc: number; atOperating: Rates; atLaneDefault: Rates; scores: { score: number; people: number; found: number }[] }>;
   timing: { msPerScanMedian: number; scanMegapixelsMedian: number };
   roc: { fpr: number; tpr: number; threshold: number }[];
   scans: ScanRecord[];
 }
 
 export interface Example {
-  kind: 'hit' | 'miss' | 'false-alarm' | 'top-clear';
+  kind: 'hit' | 'miss' | 'false-alarm' | 'top-clear' | 'hard-negative';
   seed: number;
   png: Buffer;
 }
@@ -83,6 +92,7 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
   const t0 = performance.now();
   const records: ScanRecord[] = [];
   const variantOutcomes = new Map<VariantName, ScanOutcome[]>(VARIANTS.map((v) => [v, []]));
+  const exportOutcomes = new Map<string, ScanOutcome[]>(EXPORT_VARIANTS.map((v) => [v.name, []]));
   const cleanOfRobust: ScanOutcome[] = [];
   const lowPerson: Candidate[] = [];
   const highClear: Candidate[] = [];
@@ -115,6 +125,7 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
       cargoDensity: scan.cargoDensity,
       hidingPlaces: scan.people.map((p) => p.hidingPlace),
       regions: d.regions.filter((r) => r.score >= o.region).length,
+      bodyPlausible: scan.image.low ? d.regions.some((r) => r.score >= o.region && r.evidence?.bodyPlausible === true) : null,
       ms: Math.round(times[times.length - 1]),
     };
     records.push(rec);
@@ -132,6 +143,11 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
         const img = applyVariant(scan.image, v, scan.seed, scan.photonsHigh);
         const dv = await analyzeImage(o.detector, img, `seed-${scan.seed}-${v}`);
         variantOutcomes.get(v)!.push({ score: dv.score, peopleMatched: matchPeople(boxes, dv.regions, o.region) });
+      }
+      for (const v of EXPORT_VARIANTS) {
+        const img = await applyExport(scan.image, v);
+        const dv = await analyzeImage(o.detector, img, `seed-${scan.seed}-${v.name}`);
+        exportOutcomes.get(v.name)!.push({ score: dv.score, peopleMatched: matchPeople(boxes, dv.regions, o.region) });
       }
     }
     k++;
@@ -164,6 +180,39 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
     const vs = variantOutcomes.get(v)!;
     robustness[v] = { description: VARIANT_DESCRIPTIONS[v], scans: vs.length, auc: auc(vs), atOperating: rates(vs, thr), clean: { auc: auc(cleanOfRobust), atOperating: rates(cleanOfRobust, thr) } };
   }
+  for (const v of EXPORT_VARIANTS) {
+    const vs = exportOutcomes.get(v.name)!;
+    robustness[v.name] = { description: exportDescription(v), scans: vs.length, auc: auc(vs), atOperating: rates(vs, thr), clean: { auc: auc(cleanOfRobust), atOperating: rates(cleanOfRobust, thr) } };
+  }
+
+  // Generalisation sets, at the main test set's operating threshold and at the lane default.
+  const generalisation: EvalReport['generalisation'] = {};
+  const truckGated: ScanOutcome[] = [];
+  const hardNegatives: Candidate[] = [];
+  const perSet = o.dataDir ? 0 : (o.generalisationCount ?? 0);
+  for (const set of perSet > 0 ? GENERALISATION_SETS : []) {
+    const outs: ScanOutcome[] = [];
+    const n = perSet * set.weight;
+    for await (const scan of testScans(set.firstSeed, n, set.settings, o.workers)) {
+      const d = await analyzeImage(o.detector, scan.image, `seed-${scan.seed}`);
+      const out = { score: d.score, peopleMatched: matchPeople(scan.people.map((p) => p.box), d.regions, o.region) };
+      outs.push(out);
+      if (set.kind === 'no-person trucks') truckGated.push(...gated([{ ...out, bodyPlausible: scan.image.low ? d.regions.some((r) => r.score >= o.region && r.evidence?.bodyPlausible === true) : null }]));
+      if (set.kind === 'no-person trucks') await keep(hardNegatives, { seed: scan.seed, score: d.score, allMatched: true, render: () => render(scan, d, o.region) }, (a, b) => b.score - a.score, 3);
+      o.progress?.(outs.length, n, scan.seed);
+    }
+    generalisation[set.name] = {
+      kind: set.kind,
+      description: set.description,
+      firstSeed: set.firstSeed,
+      scans: outs.length,
+      auc: auc(outs),
+      atOperating: rates(outs, thr),
+      atLaneDefault: rates(outs, o.alert),
+      scores: outs.map((x) => ({ score: x.score, people: x.peopleMatched.length, found: x.peopleMatched.filter(Boolean).length })),
+    };
+  }
+
   const pos = records.filter((r) => r.peopleMatched.length).map((r) => r.score);
   const neg = records.filter((r) => !r.peopleMatched.length).map((r) => r.score);
   const sortedTimes = [...times].sort((a, b) => a - b);
@@ -191,6 +240,11 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
     },
     thresholds: { laneDefault: { alert: o.alert, alertSource: o.alertSource, region: o.region }, operating: { alert: thr, region: o.region, maxFalseAlarmRate: o.maxFalseAlarmRate } },
     overall: { auc: auc(records), atLaneDefault: atLane, atOperating: atOp },
+    bodyEvidence: {
+      atOperating: rates(gated(records), thr),
+      atLaneDefault: rates(gated(records), o.alert),
+      ...(truckGated.length ? { trucksWithoutPeople: { atOperating: rates(truckGated, thr), atLaneDefault: rates(truckGated, o.alert) } } : {}),
+    },
     acceptance: {
       target: 'recall >= 95 % at <= 2 % false alarms on scans without people',
       recallAtOperating: atOp.recall,
@@ -202,6 +256,7 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
     byCargoDensity: group((r) => r.cargoDensity),
     byHidingPlace: Object.fromEntries(Object.entries(byHiding).sort(([a], [b]) => a.localeCompare(b))),
     robustness,
+    generalisation,
     timing: { msPerScanMedian: Math.round(sortedTimes[sortedTimes.length >> 1] ?? 0), scanMegapixelsMedian: Math.round((sortedMp[sortedMp.length >> 1] ?? 0) * 100) / 100 },
     roc: thinCurve(rocCurve(pos, neg)),
     scans: records, // full-precision scores, so that counting them at a threshold gives the reported figures
@@ -213,6 +268,7 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
     if (c.png && (c.score < thr || !c.allMatched) && !examples.some((e) => e.seed === c.seed)) examples.push({ kind: 'miss', seed: c.seed, png: c.png });
   }
   for (const c of highClear) if (c.png) examples.push({ kind: c.score >= thr ? 'false-alarm' : 'top-clear', seed: c.seed, png: c.png });
+  for (const c of hardNegatives) if (c.png) examples.push({ kind: 'hard-negative', seed: c.seed, png: c.png });
   return { report, examples };
 }
 
@@ -231,4 +287,9 @@ function thinCurve<T>(pts: T[]): T[] {
   for (let i = 0; i < 199; i++) out.push(pts[Math.floor(i * step)]);
   out.push(pts[pts.length - 1]);
   return out;
+}
+
+/** Outcomes as a lane with bodyEvidence 'require' decides them: no body-plausible region on a dual-energy scan, no alarm. */
+function gated(rs: (ScanOutcome & { bodyPlausible: boolean | null })[]): ScanOutcome[] {
+  return rs.map((r) => ({ score: r.bodyPlausible === false ? 0 : r.score, peopleMatched: r.peopleMatched }));
 }

@@ -1,4 +1,6 @@
 import type { ScanImage } from '../core/domain.js';
+import sharp from 'sharp';
+import { type ExportChain, decodeExport, encodeExport } from '../core/export-chain.js';
 import { Rng } from '../sim/xray/prng.js';
 
 /**
@@ -94,4 +96,52 @@ function interpolateMissing(p: Uint16Array, width: number, height: number, missi
     }
   }
   return out;
+}
+
+/**
+ * 8-bit export robustness: each energy exported through a fielded scanner's display chain, saved
+ * as a real JPEG (sharp/libjpeg) at a quality, read back, and decoded the way the runtime decodes
+ * an 8-bit file whose chain nobody named ('auto', core/export-chain.ts).
+ */
+export interface ExportVariant {
+  name: string;
+  chain: ExportChain;
+  /** JPEG quality; 0 = lossless 8-bit PNG. */
+  quality: number;
+  /** Whether training saw chains of this kind (inverted chains are held out). */
+  heldOut: boolean;
+}
+
+export const EXPORT_VARIANTS: readonly ExportVariant[] = [
+  { name: 'export linear, PNG', chain: { scaling: 'linear' }, quality: 0, heldOut: false },
+  { name: 'export linear gamma 0.5, JPEG 90', chain: { scaling: 'linear', gamma: 0.5 }, quality: 90, heldOut: false },
+  { name: 'export log 8, JPEG 75', chain: { scaling: 'log', logMax: 8 }, quality: 75, heldOut: false },
+  { name: 'export log 10 window 0.1-0.95 gamma 1.8, JPEG 50', chain: { scaling: 'log', logMax: 10, window: [0.1, 0.95], gamma: 1.8 }, quality: 50, heldOut: false },
+  { name: 'export linear inverted gamma 0.7, JPEG 80 (held out)', chain: { scaling: 'linear', gamma: 0.7, invert: true }, quality: 80, heldOut: true },
+];
+
+export function exportDescription(v: ExportVariant): string {
+  const c = v.chain;
+  const parts = [c.scaling === 'log' ? `log scaling (black at attenuation ${c.logMax ?? 8})` : 'linear scaling'];
+  if (c.window) parts.push(`window ${c.window[0]}–${c.window[1]}`);
+  if (c.gamma !== undefined && c.gamma !== 1) parts.push(`gamma ${c.gamma}`);
+  if (c.invert) parts.push('inverted (dense bright)');
+  parts.push(v.quality ? `8-bit JPEG quality ${v.quality}` : '8-bit PNG');
+  return `${parts.join(', ')}; decoded automatically (chain not named)${v.heldOut ? '; a chain kind never seen in training' : ''}`;
+}
+
+export async function applyExport(scan: ScanImage, v: ExportVariant): Promise<ScanImage> {
+  const plane = async (p: Uint16Array) => {
+    const grey = encodeExport(p, v.chain);
+    let g = grey;
+    if (v.quality > 0) {
+      const jpg = await sharp(Buffer.from(grey.buffer, grey.byteOffset, grey.byteLength), { raw: { width: scan.width, height: scan.height, channels: 1 } })
+        .jpeg({ quality: v.quality })
+        .toBuffer();
+      const { data } = await sharp(jpg).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+      g = new Uint8Array(data.buffer, data.byteOffset, scan.width * scan.height);
+    }
+    return decodeExport(g, scan.width, scan.height, 'auto');
+  };
+  return { ...scan, high: await plane(scan.high), ...(scan.low ? { low: await plane(scan.low) } : {}) };
 }

@@ -1,4 +1,5 @@
 import type { CompletedScan, Detection, LineBatch, ModelIdentity, ScanMeta } from '../core/domain.js';
+import { regionEvidence } from './material.js';
 import type { StreamingAnalysis } from '../core/detector.js';
 import { calibrate, decodeRegions } from './decode.js';
 import type { ModelManifest } from './manifest.js';
@@ -142,7 +143,7 @@ export class ScanAnalysis implements StreamingAnalysis {
     });
     return {
       score: calibrate(best, m.calibration),
-      regions,
+      regions: img.low ? regions.map((r) => ({ ...r, evidence: regionEvidence(img, r) })) : regions,
       model: this.#ctx.identity,
       ...(m.operatingPoint ? { operatingThreshold: m.operatingPoint.scoreThreshold } : {}),
       msAfterEnd: performance.now() - t0,

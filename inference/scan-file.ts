@@ -1,12 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
 import type { ScanImage } from '../core/domain.js';
+import { DEFAULT_EXPORT, type ExportOption, decodeExport } from '../core/export-chain.js';
 
 /** Pixel pitch assumed when neither a sidecar nor the caller says otherwise. */
 const DEFAULT_PIXEL_MM = 5;
 
 export interface ScanFile {
-  /** Intensities, 65535 = open beam (8-bit files rescaled: v * 257). */
+  /** Intensities, 65535 = open beam (8-bit files decoded through their export chain). */
   image: Uint16Array;
   width: number;
   height: number;
@@ -20,9 +21,10 @@ export class ScanFileError extends Error {}
 
 /**
  * Decodes a scan image: 16-bit greyscale PNG or TIFF (pixel = detected intensity, 65535 = open
- * beam, rows = detector channels, columns = lines), or 8-bit PNG/JPEG, rescaled by 257.
+ * beam, rows = detector channels, columns = lines), or an 8-bit PNG/JPEG export, decoded back to
+ * intensity through `exportChain` (default DEFAULT_EXPORT, a linear export; 'auto' infers it from the image; core/export-chain.ts).
  */
-export async function readScanFile(path: string): Promise<ScanFile> {
+export async function readScanFile(path: string, exportChain: ExportOption = DEFAULT_EXPORT): Promise<ScanFile> {
   let meta: Metadata;
   try {
     meta = await sharp(path).metadata();
@@ -42,10 +44,13 @@ export async function readScanFile(path: string): Promise<ScanFile> {
     if (meta.depth === 'uchar') {
       const { data, info } = await sharp(path).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
       const n = info.width * info.height;
-      const image = new Uint16Array(n);
+      const grey = new Uint8Array(n);
       const step = info.channels;
-      for (let i = 0; i < n; i++) image[i] = data[i * step] * 257;
-      warnings.push(`${path}: 8-bit image (${meta.format}); intensities rescaled to 16 bits (v x 257), fine detail in dense regions is lost`);
+      for (let i = 0; i < n; i++) grey[i] = data[i * step];
+      const image = decodeExport(grey, info.width, info.height, exportChain);
+      warnings.push(
+        `${path}: 8-bit image (${meta.format}); decoded to intensity by ${exportChain === 'auto' ? 'the export chain inferred from the image (name it with --export-* if known)' : `the named ${exportChain.scaling} export chain`}, fine detail in dense regions is lost`,
+      );
       return { image, width: info.width, height: info.height, bitDepth: 8, warnings };
     }
   } catch (err) {
@@ -79,12 +84,12 @@ async function sidecarPixelMm(path: string): Promise<{ pixelMm: number; from: st
 }
 
 /** A scan image from a high-energy file and optional low-energy file of the same size. */
-export async function readScan(highPath: string, lowPath: string | undefined, pixelMm: number | undefined): Promise<{ image: ScanImage; warnings: string[]; bitDepth: 8 | 16 }> {
-  const high = await readScanFile(highPath);
+export async function readScan(highPath: string, lowPath: string | undefined, pixelMm: number | undefined, exportChain: ExportOption = DEFAULT_EXPORT): Promise<{ image: ScanImage; warnings: string[]; bitDepth: 8 | 16 }> {
+  const high = await readScanFile(highPath, exportChain);
   const warnings = [...high.warnings];
   let low: ScanFile | undefined;
   if (lowPath) {
-    low = await readScanFile(lowPath);
+    low = await readScanFile(lowPath, exportChain);
     warnings.push(...low.warnings);
     if (low.width !== high.width || low.height !== high.height) {
       throw new ScanFileError(`${lowPath}: low-energy image is ${low.width}x${low.height}, the high-energy image ${highPath} is ${high.width}x${high.height}; they must match`);

@@ -2,6 +2,7 @@ import type { DeviceState, DeviceStatus } from '../core/domain.js';
 import type { LaneHealthSnapshot, LaneHealthView } from '../core/health.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { LaneEvents } from '../core/events.js';
+import { redactInfo, redactText } from '../core/redact.js';
 
 /** States that mean the lane cannot screen as designed; shown and published as degraded. */
 const BAD: ReadonlySet<DeviceState> = new Set(['offline', 'disconnected', 'fault', 'unavailable', 'stalled', 'degraded']);
@@ -15,7 +16,9 @@ export class LaneHealth implements LaneHealthView {
   constructor(readonly laneId: string) {}
 
   /** Records the status; returns true if the device's state changed. */
-  update(status: DeviceStatus): boolean {
+  update(given: DeviceStatus): boolean {
+    // Whoever built the status, what is kept (and so served and published) carries no credentials.
+    const status: DeviceStatus = { ...given, ...(given.detail !== undefined ? { detail: redactText(given.detail) } : {}), ...(given.info ? { info: redactInfo(given.info) } : {}) };
     const prev = this.#devices.get(status.device);
     this.#devices.set(status.device, status);
     this.#updatedAt = new Date().toISOString();

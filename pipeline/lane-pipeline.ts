@@ -1,4 +1,4 @@
-import type { Alert, CompletedScan, Detection, ScanImage, ScanMeta, ScanResult, Verdict, VehicleInfo, WatchlistHit } from '../core/domain.js';
+import type { Alert, CompletedScan, Detection, Region, ScanImage, ScanMeta, ScanResult, Verdict, VehicleInfo, WatchlistHit } from '../core/domain.js';
 import type { Detector, StreamingAnalysis } from '../core/detector.js';
 import type { EvidenceCollector } from '../core/evidence-collector.js';
 import type { EventBus } from '../core/event-bus.js';
@@ -8,6 +8,8 @@ import type { Logger } from '../core/logger.js';
 import { uuidv7 } from '../core/ids.js';
 import { MemoryScanJournal, type ScanJournal } from './scan-journal.js';
 import { ScanSession } from './scan-session.js';
+import type { FusionConfig } from '../config/schema/sensors.js';
+import { fuse, SenseReadings } from './fusion.js';
 import type { Service } from '../core/service.js';
 
 /** Alert threshold for a model that names no operating point and a lane that sets none. */
@@ -21,6 +23,8 @@ export interface Thresholds {
   alert?: number;
   /** Regions scoring below this are not reported. */
   region: number;
+  /** 'require': a dual-energy scan is a person only with a body-plausible region (config lanes[].thresholds.bodyEvidence). Default 'report'. */
+  bodyEvidence?: 'report' | 'require';
   /**
    * Largest share of a scan's lines that may be missing (never arrived, filled in) for a 'clear'
    * verdict; above it the verdict is 'unavailable'. Default DEFAULT_MISSING.share (5 %).
@@ -44,6 +48,11 @@ export interface LanePipelineOptions {
   thresholds: Thresholds;
   log: Logger;
   evidence?: EvidenceCollector;
+  /**
+   * The lane's CO2 and heartbeat senses: which are configured and how they are fused with the
+   * X-ray verdict. Absent: a lane without sensors, whose results carry no fusion.
+   */
+  fusion?: { config: FusionConfig; configured: { co2: boolean; heartbeat: boolean } };
   /**
    * Durable record of scans begun and not yet decided (runtime/scan-journal.ts): written at
    * scan.begin, cleared once the result and alert are in the outbox; what an earlier run left
@@ -84,12 +93,17 @@ export class LanePipeline implements Service {
   #pending = new Set<Promise<void>>();
   #decided = 0;
   #threshold: number | undefined;
+  /** Sensor readings of the last minutes, for the fused decision (lanes with sensors). */
+  readonly #readings: SenseReadings | null;
+  /** When the previous scan ended: readings before it belong to the previous vehicle. */
+  #previousEndMs = 0;
   #journal: ScanJournal | null = null;
   /** Watchlist hits not yet with their scan: on a read held for the next scan, or raised as the scan began. */
   #heldHits: { hit: WatchlistHit; scanId: string | null; at: number }[] = [];
 
   constructor(opts: LanePipelineOptions) {
     this.#options = opts;
+    this.#readings = opts.fusion ? new SenseReadings((opts.fusion.config.windowBeforeScanS + 600) * 1000) : null;
     this.name = `lane-pipeline:${opts.laneId}`;
   }
 
@@ -126,6 +140,7 @@ export class LanePipeline implements Service {
       bus.on('alert.raised', owner, (a) => {
         if (a.kind === 'watchlist' && a.watchlist) this.#watchlistHit(a.scanId, a.watchlist);
       }),
+      bus.on('sensor.reading', owner, (r) => this.#readings?.add(r)),
       this.#options.detector.onStatus((s) => this.#publishModelStatus(s.state === 'ready' ? undefined : s.reason)),
     ];
     this.#publishModelStatus(this.#options.detector.status.state === 'ready' ? undefined : this.#options.detector.status.reason);
@@ -146,7 +161,7 @@ export class LanePipeline implements Service {
       return;
     }
     const journal = this.#journal;
-    let left;
+    let left: ReturnType<typeof journal.unfinished>;
     try {
       left = journal.unfinished();
     } catch (err) {
@@ -275,8 +290,8 @@ export class LanePipeline implements Service {
       this.#options.log.info({ threshold: alert.value, source: alert.source }, `lane ${this.#options.laneId} decides at alert threshold ${alert.value} (${alert.source})`);
       this.#threshold = alert.value;
     }
-    if (detection && alert) verdict = detection.score >= alert.value ? 'person' : 'clear';
     const regions = detection ? detection.regions.filter((r) => r.score >= thresholds.region) : [];
+    if (detection && alert) verdict = detection.score >= alert.value && bodyEvidenceAllows(thresholds.bodyEvidence, regions, completed.image.low !== undefined) ? 'person' : 'clear';
     const gaps = missingLines(completed);
     const tooIncomplete = incompleteness(gaps, completed.image.pixelMm, thresholds);
     // A lane never calls clear what it did not see; a person found in what it did see still stands.
@@ -350,7 +365,29 @@ export class LanePipeline implements Service {
     await this.#publish(result, a.partial);
   }
 
+  /**
+   * The decision fused from the X-ray verdict and the readings of this vehicle: those taken from
+   * windowBeforeScanS before its scan began (and not before the previous scan ended) until now.
+   * It uses what has arrived and never waits for a sensor.
+   */
+  #fuse(result: ScanResult): void {
+    const f = this.#options.fusion;
+    if (!f || !this.#readings) return;
+    const now = Date.now();
+    const from = Math.max(Date.parse(result.startedAt) - f.config.windowBeforeScanS * 1000, this.#previousEndMs);
+    result.fusion = fuse({
+      xray: result,
+      co2: this.#readings.between('co2', from, now),
+      heartbeat: this.#readings.between('heartbeat', from, now),
+      configured: f.configured,
+      config: f.config,
+    });
+    const ended = Date.parse(result.endedAt);
+    if (Number.isFinite(ended)) this.#previousEndMs = Math.max(this.#previousEndMs, ended);
+  }
+
   async #publish(result: ScanResult, image: ScanImage | undefined): Promise<void> {
+    this.#fuse(result);
     if (this.#options.evidence) {
       try {
         result.evidence = await this.#options.evidence.collect(result, image);
@@ -362,6 +399,8 @@ export class LanePipeline implements Service {
     this.#options.bus.emit('scan.decided', { result, image });
     const alert = alertFor(result);
     if (alert) this.#options.bus.emit('alert.raised', alert);
+    const added = sensorAlertFor(result);
+    if (added) this.#options.bus.emit('alert.raised', added);
     // The bus delivers synchronously: the result and its alert are in the outbox now.
     try {
       this.#journal?.close(result.scanId);
@@ -380,7 +419,7 @@ export function missingLines(s: Pick<CompletedScan, 'image' | 'declaredLines'>):
   let longest = 0;
   let run = 0;
   for (let x = 0; x < width; x++) {
-    if (m && m[x]) {
+    if (m?.[x]) {
       missing++;
       run++;
       if (run > longest) longest = run;
@@ -431,7 +470,9 @@ export function alertFor(result: ScanResult): Alert | null {
   const scan = resultLabel(result);
   if (result.verdict === 'person') {
     const where = result.regions.length > 0 ? `${result.regions.length} region(s)` : 'no region located: inspect the whole scan';
-    return { ...base, kind: 'person-suspected', severity: 'critical', message: `Person suspected in scan ${scan} (score ${result.score?.toFixed(2)}, ${where}): search the vehicle.` };
+    const support = result.fusion?.xraySupport;
+    const said = support === 'supported' ? ' CO2 and heartbeat support it.' : support === 'not-supported' ? ' CO2 and heartbeat do not support it: search all the same.' : support === 'no-evidence' ? ' CO2 and heartbeat give no evidence either way.' : '';
+    return { ...base, kind: 'person-suspected', severity: 'critical', message: `Person suspected in scan ${scan} (score ${result.score?.toFixed(2)}, ${where}): search the vehicle.${said}`, ...(support ? { support } : {}) };
   }
   if (result.outcome === 'aborted') {
     return { ...base, kind: 'scan-aborted', severity: 'warning', message: `Scan ${scan} aborted (${result.abortReason}): ${result.abortDetail}. The vehicle was not screened: rescan or search it.` };
@@ -442,7 +483,37 @@ export function alertFor(result: ScanResult): Alert | null {
   return null;
 }
 
+/** The alert the fused decision adds when CO2 and heartbeat point to people the X-ray did not flag. */
+export function sensorAlertFor(result: ScanResult): Alert | null {
+  const f = result.fusion;
+  if (!f?.addedAlert) return null;
+  const said = f.senses.filter((s) => s.sense !== 'xray' && s.state === 'evidence').map((s) => s.detail).join('; ');
+  return {
+    alertId: uuidv7(),
+    scanId: result.scanId,
+    ...(result.scannerScanId !== undefined ? { scannerScanId: result.scannerScanId } : {}),
+    laneId: result.laneId,
+    siteId: result.siteId,
+    raisedAt: result.decidedAt,
+    kind: 'person-suspected-by-sensors',
+    severity: 'critical',
+    score: result.score,
+    regions: [],
+    message: `People suspected in the vehicle of scan ${resultLabel(result)} by its sensors (fused probability ${(f.posterior * 100).toFixed(0)} %: ${said}), though the X-ray ${result.verdict === 'clear' ? 'cleared it' : 'could not screen it'}: search the vehicle.`,
+    evidence: result.evidence,
+  };
+}
+
 /** How messages name a scan: the scanner's id, which people on the lane know, else the edge's. */
 function resultLabel(r: Pick<ScanResult, 'scanId' | 'scannerScanId'>): string {
   return r.scannerScanId ?? r.scanId;
+}
+
+/**
+ * With bodyEvidence 'require', a dual-energy scan is a person only when a reported region is
+ * body-plausible (inference/material.ts); a single-energy scan is decided by its score alone.
+ */
+export function bodyEvidenceAllows(mode: 'report' | 'require' | undefined, regions: readonly Region[], dual: boolean): boolean {
+  if (mode !== 'require' || !dual) return true;
+  return regions.some((r) => r.evidence?.bodyPlausible === true);
 }

@@ -4,6 +4,7 @@ import { startDemoCameras } from './camera/demo.js';
 import type { VehicleKind } from './camera/scene.js';
 import { startScannerStreamSim, type ScannerStreamSim, type SimScanRecord, type SimVehicle } from './scanner/index.js';
 import { freeTcpPort, ScannerOpcuaServer, simEndpointUrl } from './scanner/opcua-server.js';
+import { SensorSimulator } from './sensors/sensor-sim.js';
 
 /** Line rate of the demo scanner: the fast end of real scanners (100-1,000 lines/s), so a truck takes seconds. */
 const DEMO_LINE_RATE_HZ = 1000;
@@ -18,6 +19,8 @@ export interface DemoSimulators {
   opcuaEndpoint?: string;
   /** Camera simulator base URL; cameras at <base>/<id>/mjpeg and <base>/<id>/snapshot.jpg. */
   cameraBaseUrl?: string;
+  /** CO2 probe and heartbeat detector simulators (Modbus TCP), each fed the vehicle the scanner is about to scan. */
+  sensors?: { co2: { host: string; port: number }; heartbeat: { host: string; port: number } };
   /** Simulators this build does not have, said to the user at start. */
   missing: string[];
   stop(): Promise<void>;
@@ -52,13 +55,21 @@ export async function startDemoSimulators(_opts: DemoSimulatorOptions): Promise<
     },
   );
   const unlink = driveLaneFromScanner(scanner.sim, cameras.sim, opcua, _opts.log.child({ sim: 'lane' }));
+  const co2 = new SensorSimulator('co2', { seed: _opts.seed + 1 });
+  const heartbeat = new SensorSimulator('heartbeat', { seed: _opts.seed + 2 });
+  const sensors = { co2: await co2.listenTcp(0), heartbeat: await heartbeat.listenTcp(0) };
+  const unlinkSensors = driveSensorsFromScanner(scanner.sim, co2, heartbeat, _opts.log.child({ sim: 'sensors' }));
   return {
     cameraBaseUrl: cameras.baseUrl,
+    sensors,
     scanner: scanner.tcp,
     opcuaEndpoint: simEndpointUrl('127.0.0.1', opcuaPort),
     missing: [],
     async stop() {
       unlink();
+      unlinkSensors();
+      await co2.stop();
+      await heartbeat.stop();
       if (await opcuaStarted) await opcua.stop();
       await scanner.sim.stop();
       await cameras.stop();
@@ -114,4 +125,20 @@ export function driveLaneFromScanner(scanner: ScannerStreamSim, cameras: CameraS
     scanner.off('scanBegin', onScanBegin);
     scanner.off('scan', onScan);
   };
+}
+
+/**
+ * Puts each vehicle the scanner simulator announces at the CO2 probe and the heartbeat detector:
+ * one draw of how it meets them (time shut in, door opened, engine running, probe not plugged
+ * in), with the people and cargo of its synthesized scan. Returns the unsubscribe.
+ */
+export function driveSensorsFromScanner(scanner: ScannerStreamSim, co2: SensorSimulator, heartbeat: SensorSimulator, log: Logger): () => void {
+  const onVehicle = (v: SimVehicle) => {
+    const sensed = co2.vehicleArrives({ plate: v.plate, vehicleClass: v.vehicleClass || 'box-truck', people: v.people ?? 0, ...(v.cargoDensity ? { cargoDensity: v.cargoDensity } : {}) });
+    heartbeat.setVehicle(sensed);
+    const notes = [sensed.doorOpened ? 'door opened' : '', sensed.engineRunning ? 'engine running' : '', sensed.probeDisconnected ? 'probe not plugged in' : ''].filter(Boolean);
+    log.debug({ scanId: v.scanId, people: sensed.people }, `demo: vehicle ${v.plate} at the CO2 probe and heartbeat detector: ${sensed.people} people${notes.length ? ` (${notes.join(', ')})` : ''}`);
+  };
+  scanner.on('vehicle', onVehicle);
+  return () => scanner.off('vehicle', onVehicle);
 }

@@ -105,6 +105,7 @@ def load_scan(root: str, rec: dict, pixel_mm: float) -> Scan:
     decoys = [_box_to_model(_decoy_box(d, h, pitch), scale) for d in scene.get("decoys", [])]
     meta = {
         "vehicle": scene.get("vehicleClass"),
+        "trailer": scene.get("trailer"),
         "cargo": scene.get("cargo"),
         "density": scene.get("cargoDensity"),
         "hidingPlaces": scene.get("hidingPlaces", []),
@@ -155,3 +156,24 @@ def load_split(root: str, pixel_mm: float, limit: int | None = None, cache_dir: 
             pickle.dump(scans, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(cache_path + ".tmp", cache_path)
     return scans
+
+
+def parse_hold_out(text: str) -> dict[str, set[str]]:
+    """'vehicle=bus,cargo=furniture,place=cab-roof,trailer=tanker' -> {axis: {values}}."""
+    out: dict[str, set[str]] = {}
+    for part in filter(None, (t.strip() for t in text.split(","))):
+        axis, sep, value = part.partition("=")
+        if not sep or axis not in ("vehicle", "trailer", "cargo", "place", "decoy") or not value:
+            raise ValueError(f"hold-out: '{part}' is not axis=value with axis one of vehicle, trailer, cargo, place, decoy")
+        out.setdefault(axis, set()).add(value)
+    return out
+
+
+def held_out(scan: Scan, hold: dict[str, set[str]]) -> bool:
+    """Whether a scan shows any held-out family (such scans are left out of training)."""
+    m = scan.meta
+    if m.get("vehicle") in hold.get("vehicle", ()) or m.get("trailer") in hold.get("trailer", ()) or m.get("cargo") in hold.get("cargo", ()):
+        return True
+    if any(p in hold.get("place", ()) for p in m.get("hidingPlaces", [])):
+        return True
+    return any(d in hold.get("decoy", ()) for d in m.get("decoyKinds", []))

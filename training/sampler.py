@@ -17,6 +17,32 @@ from dataset import Scan
 from model import HEATMAP_STRIDE, SIZE_MULTIPLE
 from preprocess import OPEN_BEAM, model_input
 
+# Scale of a crop's content along the scan (speed changes) and up the detector (fan-beam
+# magnification of a vehicle nearer to or farther from the source), drawn per crop in this share of crops.
+P_SCALE = 0.5
+SCALE_LINES = (0.85, 1.2)
+SCALE_ROWS = (0.9, 1.12)
+
+
+def _resample(img: np.ndarray, y0: float, x0: float, rows: int, lines: int, sy: float, sx: float, fill: float) -> np.ndarray:
+    """Bilinear sample of img over a window starting at (y0, x0), `rows` x `lines` output pixels each 1/s source pixels apart."""
+    h, w = img.shape
+    ys = y0 + (np.arange(rows) + 0.5) / sy - 0.5
+    xs = x0 + (np.arange(lines) + 0.5) / sx - 0.5
+    yi = np.floor(ys).astype(np.int64)
+    xi = np.floor(xs).astype(np.int64)
+    fy = (ys - yi).astype(np.float32)[:, None]
+    fx = (xs - xi).astype(np.float32)[None, :]
+    pad = np.pad(img.astype(np.float32), 1, mode="constant", constant_values=fill)
+    yi = np.clip(yi + 1, 0, h)
+    xi = np.clip(xi + 1, 0, w)
+    a = pad[yi][:, xi]
+    b = pad[yi][:, xi + 1]
+    c = pad[yi + 1][:, xi]
+    d = pad[yi + 1][:, xi + 1]
+    return (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy
+
+
 # A tile counts as containing a person when it holds at least this share of the person's mask.
 SCORE_POSITIVE_SHARE = 0.5
 # Heatmap cells whose person coverage is at least this are positives; between IGNORE and this, ignored.
@@ -103,16 +129,31 @@ class CropSampler:
             focus = None
         y0, x0, rows, lines = self._window(rng, scan, focus)
         hh, ww = scan.high.shape
-        high = np.full((rows, lines), OPEN_BEAM, dtype=np.float32)
-        low = np.full((rows, lines), OPEN_BEAM, dtype=np.float32) if scan.low is not None else None
-        mask = np.zeros((rows, lines), dtype=np.float32)
-        ys, xs = slice(y0, min(hh, y0 + rows)), slice(x0, min(ww, x0 + lines))
-        ch, cw = ys.stop - ys.start, xs.stop - xs.start
-        high[:ch, :cw] = scan.high[ys, xs]
-        if low is not None:
-            low[:ch, :cw] = scan.low[ys, xs]
-        mask[:ch, :cw] = scan.person_mask[ys, xs].astype(np.float32) / 255.0
-        high, low, flipped = augment(high, low, rng, self.aug)
+        if rng.random() < P_SCALE:
+            sx = float(rng.uniform(*SCALE_LINES))
+            sy = float(rng.uniform(*SCALE_ROWS))
+            src_rows, src_lines = rows / sy, lines / sx
+            # Keep the window's centre; the content is magnified (s > 1) or shrunk.
+            ry0 = y0 + (rows - src_rows) / 2
+            rx0 = x0 + (lines - src_lines) / 2
+            high = _resample(scan.high, ry0, rx0, rows, lines, sy, sx, OPEN_BEAM)
+            low = None if scan.low is None else _resample(scan.low, ry0, rx0, rows, lines, sy, sx, OPEN_BEAM)
+            mask = _resample(scan.person_mask, ry0, rx0, rows, lines, sy, sx, 0.0) / 255.0
+            x0, y0, lines_src, rows_src = int(round(rx0)), int(round(ry0)), int(round(src_lines)), int(round(src_rows))
+        else:
+            high = np.full((rows, lines), OPEN_BEAM, dtype=np.float32)
+            low = np.full((rows, lines), OPEN_BEAM, dtype=np.float32) if scan.low is not None else None
+            mask = np.zeros((rows, lines), dtype=np.float32)
+            ys, xs = slice(y0, min(hh, y0 + rows)), slice(x0, min(ww, x0 + lines))
+            ch, cw = ys.stop - ys.start, xs.stop - xs.start
+            high[:ch, :cw] = scan.high[ys, xs]
+            if low is not None:
+                low[:ch, :cw] = scan.low[ys, xs]
+            mask[:ch, :cw] = scan.person_mask[ys, xs].astype(np.float32) / 255.0
+            lines_src, rows_src = lines, rows
+        # The whole scan, subsampled, for the statistics of the 8-bit export decoding (as the runtime sees the whole file).
+        context = (scan.high[::3, ::3], None if scan.low is None else scan.low[::3, ::3])
+        high, low, flipped = augment(high, low, rng, self.aug, context)
         if flipped:
             # The flip acts on the whole crop window, including the padding added beyond the scan's end.
             mask = np.ascontiguousarray(mask[:, ::-1])
@@ -120,7 +161,7 @@ class CropSampler:
         # Score target from the share of each person's mask inside the crop window.
         best, any_inside = 0.0, False
         for p in scan.persons:
-            share = p.share_inside(x0, y0, lines, rows)
+            share = p.share_inside(x0, y0, lines_src, rows_src)
             if share > 0:
                 any_inside = True
                 best = max(best, share)

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from augment import AugmentConfig  # noqa: E402
-from dataset import load_split  # noqa: E402
+from dataset import held_out, load_split, parse_hold_out  # noqa: E402
 from evaluate import (  # noqa: E402
     Tiling,
     fit_platt,
@@ -69,6 +69,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--val-seeds", default="", help="text for manifest.training.valSeeds")
     p.add_argument("--place-weights", default="", help="person crops drawn per hiding place in proportion to these weights, e.g. 'car-boot=2,cavity-in-load=2' (others 1)")
     p.add_argument("--place-weights-basis", default="", help="why these places are weighted (for the manifest and the model card)")
+    p.add_argument("--hold-out", default="", help="families never trained on, e.g. 'vehicle=bus,trailer=tanker,cargo=furniture,place=cab-roof' (validation keeps them: the operating point is chosen on them)")
     p.add_argument("--stop-after", type=int, default=0, help="stop (with a checkpoint) after this many iterations in this process; 0 = run to the end")
     return p.parse_args()
 
@@ -92,7 +93,7 @@ def lr_at(it: int, total: int, base: float, warmup: int = 100) -> float:
 
 def config_key(args: argparse.Namespace) -> str:
     """Identifies a run: its settings and the contents of its data sets (a regenerated data set starts a new run)."""
-    keys = {k: getattr(args, k) for k in ("train", "val", "pixel_mm", "iterations", "batch", "lr", "seed", "tile_lines", "crop_rows", "place_weights")}
+    keys = {k: getattr(args, k) for k in ("train", "val", "pixel_mm", "iterations", "batch", "lr", "seed", "tile_lines", "crop_rows", "place_weights", "hold_out")}
     for d in args.train + [args.val]:
         labels = os.path.join(d, "labels.jsonl")
         with open(labels, "rb") as f:
@@ -142,6 +143,11 @@ def main() -> None:
 
     t_load = time.time()
     train_scans = [s for d in args.train for s in load_split(d, args.pixel_mm, cache_dir=args.cache)]
+    hold = parse_hold_out(args.hold_out)
+    if hold:
+        before = len(train_scans)
+        train_scans = [s for s in train_scans if not held_out(s, hold)]
+        log(f"held out of training: {before - len(train_scans)} scans showing {args.hold_out}")
     n_people = sum(len(s.persons) for s in train_scans)
     log(f"loaded {len(train_scans)} training scans ({n_people} people) in {time.time() - t_load:.1f} s")
     val_cache: list = []

@@ -6,5 +6,9 @@ import type { SiteContext } from '../context.js';
 export function createConsoleServices(ctx: SiteContext): Service[] {
   if (!ctx.config.console.enabled) return [];
   const lanes = ctx.lanes.map((l) => ({ id: l.id, name: l.name, bus: l.bus, health: l.health, scanState: () => l.pipeline.session.state }));
-  return [new ConsoleService({ ...ctx, lanes })];
+  // Alerts left open by the previous run count in /metrics (open, unacknowledged, age) from the start.
+  const openAlertsAtStart = (alerts: { laneId: string; alertId: string; raisedAt: string; acknowledged: boolean }[]) => {
+    for (const a of alerts) ctx.metrics.lanes.alerts(a.laneId)?.seed(a.alertId, a.raisedAt, a.acknowledged);
+  };
+  return [new ConsoleService({ ...ctx, lanes, openAlertsAtStart })];
 }

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { evidenceUrlSigner } from '../../outputs/evidence/evidence-urls.js';
 import { AlertLedger } from '../../outputs/mqtt/alert-ledger.js';
+import { MAX_COMMAND_BYTES } from '../../outputs/mqtt/commands.js';
 import { LanePublisher } from '../../outputs/mqtt/lane-publisher.js';
 import { MqttLink } from '../../outputs/mqtt/mqtt-link.js';
 import { MqttMetrics } from '../../outputs/mqtt/mqtt-metrics.js';
@@ -70,6 +71,8 @@ export function createMqttServices(ctx: SiteContext): Service[] {
           reconnect: cfg.reconnect,
           sessionExpiryS: cfg.sessionExpiryS,
           will: { topic: new LaneTopics(cfg.topicPrefix, ctx.config.site.id, lane.id).availability, payload: 'offline' },
+          // The lane receives only commands: nothing larger than one (and its topic) is accepted.
+          maxIncomingPacketBytes: MAX_COMMAND_BYTES + 4096,
           log,
         }),
         topics: new LaneTopics(cfg.topicPrefix, ctx.config.site.id, lane.id),
@@ -83,6 +86,7 @@ export function createMqttServices(ctx: SiteContext): Service[] {
         },
         evidenceBaseUrl,
         signEvidence: (path) => signer.sign(path),
+        identities: cfg.commands.identities,
         ...(cfg.commands.allowedOperators ? { allowedOperators: cfg.commands.allowedOperators } : {}),
         ...(cfg.review.verdicts.length > 0 || cfg.review.clearShare > 0 ? { review: cfg.review } : {}),
         log,

@@ -10,6 +10,7 @@ import type { LinkOpener } from '../../firmware-bridge/scanner/transport/line-li
 import { SerialLinkOpener } from '../../firmware-bridge/scanner/transport/serial.js';
 import { TcpLinkOpener } from '../../firmware-bridge/scanner/transport/tcp.js';
 import type { LaneContext } from '../context.js';
+import { exportLinkCounters } from '../monitoring.js';
 import type { EventBus } from '../../core/event-bus.js';
 import type { LaneEvents } from '../../core/events.js';
 import type { Service } from '../../core/service.js';
@@ -30,6 +31,7 @@ export function createScannerServices(ctx: LaneContext): Service[] {
   const cfg = ctx.lane.scanner;
   const log = ctx.log.child({ part: 'scanner' });
   const counters = newCounters();
+  if (cfg.transport) exportLinkCounters(ctx.metrics.registry, ctx.lane.id, cfg.id, counters);
   const translator = new ScannerTranslator({
     laneId: ctx.lane.id,
     device: cfg.id,
@@ -99,6 +101,7 @@ function fileDropService(ctx: LaneContext, cfg: ScannerConfig, fd: NonNullable<S
     retentionDays: fd.retentionDays,
     xmlFields,
     defaultPixelMm: cfg.pixelMm,
+    exportChain: fd.export,
     translator: parts.translator,
     bus: ctx.bus,
     log: ctx.log.child({ part: 'scanner-file-drop' }),

@@ -3,6 +3,7 @@ import { analyzeImage } from '../../inference/analyze-image.js';
 import { readScan, ScanFileError } from '../../inference/scan-file.js';
 import { modelDir } from '../../app/compose/model.js';
 import { EXIT, numberOption, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
+import { DEFAULT_EXPORT, type ExportChain, type ExportOption, checkExportChain } from '../../core/export-chain.js';
 
 const DEFAULT_MODEL = 'models/person-fcn';
 
@@ -12,7 +13,8 @@ const cmd: CliCommand = {
   usage: `Usage: checkpoint-edge analyze <scan.png>… [options]
 
 Analyses X-ray scan images with the detection model and prints a verdict per file.
-Input: 16-bit greyscale PNG or TIFF (8-bit PNG and JPEG accepted, rescaled with a warning),
+Input: 16-bit greyscale PNG or TIFF (8-bit PNG and JPEG exports accepted with a warning: decoded
+to intensity through a linear export chain unless --export names another, or auto to infer it),
 pixel = detected intensity, 65535 = open beam, rows = detector channels (top of the vehicle
 first), columns = scan lines. Pitch 5 mm unless a sidecar <file>.json with {"pixelMm": …}
 or --pixel-mm says otherwise.
@@ -20,6 +22,13 @@ or --pixel-mm says otherwise.
 Options:
   --low <low.png>        low-energy image of the scan (repeat once per scan, same order)
   --pixel-mm <mm>        pixel pitch of every file (overrides sidecars)
+  --export <s>           how 8-bit files were exported: linear (default: grey proportional to
+                         transmission, as the shipped model was trained), log (grey = 255 (1 + ln T / logMax))
+                         or auto (inferred from each image, for models trained with it)
+  --export-log-max <a>   log export: attenuation shown black (default 8)
+  --export-window <lo,hi> the scaled value's window stretched to black..white (default 0,1)
+  --export-gamma <g>     display gamma, grey = 255 v^(1/g) (default 1)
+  --export-invert        dense shown bright
   --json                 one JSON object per scan per line:
                          {"file","verdict","score","regions":[{"x","y","w","h","score"}],"model","ms"}
   --model <dir>          model folder (default ${DEFAULT_MODEL})
@@ -39,6 +48,11 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
       threads: { type: 'string' },
       alert: { type: 'string' },
       region: { type: 'string' },
+      export: { type: 'string' },
+      'export-log-max': { type: 'string' },
+      'export-window': { type: 'string' },
+      'export-gamma': { type: 'string' },
+      'export-invert': { type: 'boolean', default: false },
     }, true);
     if (!args) return EXIT.ok;
     const files = args.positionals;
@@ -50,6 +64,7 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
     const threads = num('threads', args.values.threads, 2, 1, 64);
     const regionMin = num('region', args.values.region, 0.3, 0, 1);
     const json = args.values.json;
+    const exportChain = exportOption(args.values, num);
 
     const detector = await OnnxDetector.open({ path: modelDir(args.values.model ?? DEFAULT_MODEL), threads: Math.round(threads), warmup: true });
     const st = detector.status;
@@ -65,7 +80,7 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
         const file = files[i];
         const t0 = performance.now();
         try {
-          const { image, warnings } = await readScan(file, lows[i], pixelMm);
+          const { image, warnings } = await readScan(file, lows[i], pixelMm, exportChain);
           for (const w of warnings) process.stderr.write(`analyze: warning: ${w}\n`);
           const d = await analyzeImage(detector, image, file);
           const ms = Math.round(performance.now() - t0);
@@ -93,4 +108,33 @@ export default cmd;
 
 function round(v: number): number {
   return Math.round(v * 1e4) / 1e4;
+}
+
+/** The export chain named by --export and its companions (DEFAULT_EXPORT, linear, unless --export says auto or log). */
+function exportOption(
+  v: { export?: string; 'export-log-max'?: string; 'export-window'?: string; 'export-gamma'?: string; 'export-invert'?: boolean },
+  num: (name: string, v: string | undefined, dflt: number, min: number, max: number) => number,
+): ExportOption {
+  const scaling = v.export ?? DEFAULT_EXPORT.scaling;
+  const companions = v['export-log-max'] !== undefined || v['export-window'] !== undefined || v['export-gamma'] !== undefined || v['export-invert'] === true;
+  if (scaling === 'auto') {
+    if (companions) throw new UsageError(`analyze: --export-log-max, --export-window, --export-gamma and --export-invert describe a named chain; give --export linear or --export log with them`);
+    return 'auto';
+  }
+  if (scaling !== 'linear' && scaling !== 'log') throw new UsageError(`analyze: --export must be auto, linear or log, got "${scaling}"`);
+  const chain: ExportChain = { scaling };
+  if (v['export-log-max'] !== undefined) chain.logMax = num('export-log-max', v['export-log-max'], 8, 0.5, 20);
+  if (v['export-gamma'] !== undefined) chain.gamma = num('export-gamma', v['export-gamma'], 1, 0.05, 10);
+  if (v['export-invert']) chain.invert = true;
+  if (v['export-window'] !== undefined) {
+    const parts = v['export-window'].split(',').map(Number);
+    if (parts.length !== 2 || !parts.every((p) => Number.isFinite(p))) throw new UsageError(`analyze: --export-window must be lo,hi (two numbers in [0, 1]), got "${v['export-window']}"`);
+    chain.window = [parts[0], parts[1]];
+  }
+  try {
+    checkExportChain(chain, 'analyze: --export');
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return chain;
 }

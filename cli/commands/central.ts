@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline';
 import { CentralClient } from '../../outputs/mqtt/central-client.js';
+import { clock } from '../../outputs/mqtt/central-format.js';
 import type { CommandResponse } from '../../outputs/mqtt/payloads.js';
 import { DISPOSITIONS } from '../../core/domain.js';
 import { EXIT, numberOption, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
@@ -34,7 +35,11 @@ Options:
   --prefix <prefix>    first topic level (default checkpoint; the lanes' mqtt.topicPrefix)
   --site <id>          watch only this site; the site of a command
   --lane <id>          the lane of a command
-  --operator <name>    who acknowledges or dispositions (default: the login name)
+  --operator <name>    the person central acts for (default: the login name); the lane records
+                       it as onBehalfOf, the acting identity is the central identity
+  --identity <name>    MQTT 5: the central identity to send commands under (user property
+                       central-identity); needed when a lane lists several in
+                       mqtt.commands.identities
   --note <text>        note of an ack or disposition; message of a test alert
   --protocol <4|5>     MQTT 3.1.1 (4) or 5 (default 5)
   --client-id <id>     use a persistent session under this id: the broker keeps alerts for this
@@ -61,6 +66,7 @@ const cmd: CliCommand = {
       site: { type: 'string' },
       lane: { type: 'string' },
       operator: { type: 'string' },
+      identity: { type: 'string' },
       note: { type: 'string' },
       protocol: { type: 'string' },
       'client-id': { type: 'string' },
@@ -96,8 +102,10 @@ const cmd: CliCommand = {
       protocolVersion: v.protocol === '4' ? 4 : 5,
       ...(v['client-id'] ? { clientId: v['client-id'] } : {}),
       ...(v.username ? { username: v.username } : {}),
+      ...(v.identity ? { identity: v.identity } : {}),
       ...(password !== undefined ? { password } : {}),
       ca: file('ca', v.ca),
+      ...(v.ca ? { caFile: v.ca } : {}),
       cert: file('cert', v.cert),
       key: file('key', v.key),
       scans: Boolean(v.scans),
@@ -129,10 +137,21 @@ const cmd: CliCommand = {
     }
 
     if (!(await connect(true))) return EXIT.failure;
-    say(`central: watching ${v.prefix ?? 'checkpoint'}/${v.site ?? '+'}/+/... on ${url} as operator ${operator}; type help for commands`);
+    say(`${clock()} central: watching ${v.prefix ?? 'checkpoint'}/${v.site ?? '+'}/+/... on ${url} as operator ${operator}; type help for commands`);
     return new Promise<number>((resolve) => {
+      let stopping = false;
+      // Holds the event loop open for the whole watch, whatever the broker link and stdin do.
+      const watching = setInterval(() => {}, 3_600_000);
       const rl = createInterface({ input: process.stdin, terminal: false });
+      // stdin at its end (run from a service, or with </dev/null) does not stop the watch: only
+      // quit, Ctrl-C or SIGTERM do. The MQTT client's reconnect timer keeps the process alive.
+      rl.once('close', () => {
+        if (!stopping) say(`${clock()} central: no more commands can be typed (stdin closed); still watching, stop with Ctrl-C or SIGTERM`);
+      });
       const finish = async () => {
+        if (stopping) return;
+        stopping = true;
+        clearInterval(watching);
         rl.close();
         process.stdin.destroy(); // or the open pipe keeps the process alive
         await client.close();
@@ -149,13 +168,13 @@ const cmd: CliCommand = {
         try {
           request = interactive(words, client.alerts, operator);
         } catch (err) {
-          return say(`central: ${(err as Error).message}`);
+          return say(`${clock()} central: ${(err as Error).message}`);
         }
         client.send(request.site, request.lane, request.name, request.body, timeoutMs).then(
           (r) => {
-            if (request.name === 'status') say(describeResponse('status', r));
+            if (request.name === 'status') say(`${clock()} ${describeResponse('status', r)}`);
           },
-          (err: Error) => say(err.message),
+          (err: Error) => say(`${clock()} ${err.message}`),
         );
       });
     });

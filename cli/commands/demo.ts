@@ -90,6 +90,8 @@ Options:
     const finished = new Promise<void>((r) => (done = r));
     for (const lane of runtime.lanes) {
       lane.bus.on('scan.decided', 'demo', ({ result }) => {
+        // With --scans n, a scan decided while the demo stops (a slow machine) is not the n+1th line.
+        if (scans !== null && decided >= scans) return;
         say(summaryLine(result));
         decided++;
         if (scans !== null && decided >= scans) done?.();
@@ -152,6 +154,15 @@ function summaryLine(r: ScanResult): string {
     `plate=${r.vehicle?.plate ?? '-'}`,
   ];
   if (r.unavailableReason) parts.push(`reason="${r.unavailableReason}"`);
+  const f = r.fusion;
+  if (f) {
+    const co2 = f.senses.find((s) => s.sense === 'co2');
+    const hb = f.senses.find((s) => s.sense === 'heartbeat');
+    parts.push(`co2=${co2?.state === 'evidence' ? `${co2.reading?.ppm}ppm(+${co2.value})` : co2?.state ?? '-'}`);
+    parts.push(`heartbeat=${hb?.state === 'evidence' ? hb.value!.toFixed(2) : hb?.state ?? '-'}`);
+    parts.push(`fused=${f.verdict}${f.addedAlert ? '(added alert)' : ''}${f.xraySupport ? `(${f.xraySupport})` : ''}`);
+    if (f.missing.length) parts.push(`missing=${f.missing.join(',')}`);
+  }
   return parts.join(' ');
 }
 
@@ -162,7 +173,9 @@ function demoConfig(base: Config, o: { mqttUrl: string; httpPort: number; dataDi
     if (o.sims.opcuaEndpoint && scanner.opcua) scanner.opcua = { ...scanner.opcua, endpoint: o.sims.opcuaEndpoint };
     else delete scanner.opcua;
     const cameras = o.sims.cameraBaseUrl ? l.cameras.map((c) => ({ ...c, url: c.url.replace(/^http:\/\/[^/]+/, o.sims.cameraBaseUrl!) })) : [];
-    return { ...l, scanner, cameras };
+    const sims = o.sims.sensors;
+    const sensors = sims ? l.sensors.map((s) => (s.transport.type === 'tcp' ? { ...s, transport: { ...s.transport, ...sims[s.kind] } } : s)) : [];
+    return { ...l, scanner, cameras, sensors };
   });
   return {
     ...base,

@@ -20,8 +20,9 @@ const cmd: CliCommand = {
 Evaluates a model on held-out synthetic scans (the synthesizer's test seeds ${TEST_SEEDS.first}–${TEST_SEEDS.last},
 never used in training), analysed by the same runtime a lane uses: share of people found,
 false alarms per scan without people, ROC AUC, per vehicle class, cargo density and hiding place,
-the operating threshold for <= 2 % false alarms, and robustness (extra noise, dead channels,
-missing lines, 8-bit, high energy only). Writes eval.json, eval-roc.png and eval-*.png examples
+the operating threshold for <= 2 % false alarms, robustness (extra noise, dead channels,
+missing lines, 8-bit, high energy only, 8-bit export chains with JPEG decoded automatically), and
+generalisation: families held out of training, other pixel pitches, trucks without people. Writes eval.json, eval-roc.png and eval-*.png examples
 into the model folder and rewrites the evaluation section of its MODEL_CARD.md.
 
 Options:
@@ -36,7 +37,8 @@ Options:
   --out <dir>            write the results here instead of the model folder
   --alert <t>            lane alert threshold to report figures at (default: the model's operating point
                          from its manifest, as a lane that sets no thresholds.alert uses; else 0.5)
-  --region <t>           region threshold (default 0.3)`,
+  --region <t>           region threshold (default 0.3)
+  --generalisation <n>   scans per generalisation set (default 0 = none; the truck set takes twice as many)`,
   async run(argv) {
     const args = parseCommandArgs(cmd, argv, {
       model: { type: 'string' },
@@ -49,6 +51,7 @@ Options:
       data: { type: 'string' },
       alert: { type: 'string' },
       region: { type: 'string' },
+      generalisation: { type: 'string' },
     });
     if (!args) return EXIT.ok;
     const v = args.values;
@@ -60,6 +63,7 @@ Options:
       throw new UsageError(`eval: seeds ${seedStart}–${seedStart + count - 1} leave the held-out test range ${TEST_SEEDS.first}–${TEST_SEEDS.last} (docs/xray-synthesizer.md); other seeds may have been used in training`);
     }
     const robustCount = int('robust-count', v['robust-count'], Math.min(150, count), 0, 100_000);
+    const generalisationCount = int('generalisation', v.generalisation, 0, 0, 1000);
     const workers = int('workers', v.workers, Math.max(1, availableParallelism() - 1), 0, 64);
     const threads = int('threads', v.threads, 1, 1, 64);
     const region = frac('region', v.region, 0.3);
@@ -92,6 +96,7 @@ Options:
         alertSource,
         region,
         maxFalseAlarmRate: 0.02,
+        generalisationCount,
         progress: (done, total) => {
           if (done % 10 === 0 || done === total) process.stderr.write(`eval: ${done}${v.data ? "" : `/${total}`} scans, ${Math.round((Date.now() - t0) / 1000)} s\n`);
         },

@@ -2,8 +2,9 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { usersFilePath } from '../../console/server/console-service.js';
-import { ROLES, UserDirectory, type Role } from '../../console/server/users.js';
-import { ConfigError, loadConfig } from '../../config/load.js';
+import { passwordProblem, ROLES, UserDirectory, type Role } from '../../console/server/users.js';
+import { ConfigError, loadConfigPaths } from '../../config/load.js';
+import type { Config } from '../../config/schema.js';
 import { EXIT, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
 
 const cmd: CliCommand = {
@@ -31,7 +32,8 @@ Options:
   --help                show this help
 
 The password is asked twice on a terminal; otherwise the first line of standard input is the
-password (e.g. from a secrets manager: ... | checkpoint-edge users add ...).
+password (e.g. from a secrets manager: ... | checkpoint-edge users add ...). It must have at
+least 12 characters and must not be or contain the user name.
 
 Exit codes: 0 done, 1 failed, 2 bad usage.`,
   run(argv) {
@@ -63,8 +65,9 @@ export async function runUsers(argv: string[], io: UsersIo): Promise<number> {
     const file = args.values.config;
     if (!file) throw new UsageError('users: give --config <site.yaml> or --users-file <file>');
     try {
-      const config = loadConfig(file);
-      path = usersFilePath({ config, dataDir: resolve(config.dataDir) });
+      // Only the users file is needed: the MQTT, OPC UA and camera secrets need not be set here.
+      const paths = loadConfigPaths(file);
+      path = paths.usersFile ? resolve(paths.usersFile) : usersFilePath({ config: { console: {} } as Config, dataDir: resolve(paths.dataDir) });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       for (const line of err.lines()) io.stderr.write(`${file}: ${line}\n`);
@@ -106,6 +109,11 @@ export async function runUsers(argv: string[], io: UsersIo): Promise<number> {
     return EXIT.failure;
   }
   const password = await readPassword(io, `Password for ${name}: `);
+  const problem = passwordProblem(name!, password);
+  if (problem) {
+    io.stderr.write(`users ${action}: ${problem}; nothing was changed\n`);
+    return EXIT.failure;
+  }
   await users.set(name!, role ?? existing!.role, password, { replace: action === 'passwd' });
   io.stdout.write(`${action === 'add' ? 'added' : 'updated'} ${name} (${role ?? existing!.role}) in ${users.path}\n`);
   return EXIT.ok;

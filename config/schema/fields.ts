@@ -3,11 +3,44 @@ import { z } from 'zod';
 /** Short rendering of a bad value for an error line: strings quoted, objects abbreviated. */
 export function shown(v: unknown): string {
   if (v === undefined) return 'nothing';
-  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
+  if (typeof v === 'string') {
+    const safe = withoutUserinfo(v);
+    return JSON.stringify(safe.length > 60 ? `${safe.slice(0, 57)}...` : safe);
+  }
   if (Array.isArray(v)) return 'a list';
   if (v !== null && typeof v === 'object') return 'an object';
   return String(v);
 }
+
+/**
+ * A URL's user name and password replaced by *** (the WHATWG URL parser decides what they are),
+ * so that an error about a camera or broker URL does not print its credentials. The same rule
+ * as core/redact.ts, which the layers above use for everything they log or publish (config/
+ * sits beside core/ at the ground and imports nothing of it).
+ */
+function withoutUserinfo(v: string): string {
+  try {
+    const u = new URL(v);
+    if (!u.username && !u.password) return v;
+    return v.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@');
+  } catch {
+    return v;
+  }
+}
+
+/** Marks an error message that left a secret's value out. */
+export const SECRET_NOT_SHOWN = '(value not shown: it is a secret)';
+
+/** The kind of a value, without the value: 'a number', 'a list'. */
+function kindOf(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+/** A secret (password, token): a string whose value no error message ever shows. */
+export const secret = () => z.string({ error: (iss) => `expected a string, got ${kindOf(iss.input)} ${SECRET_NOT_SHOWN}` });
 
 /** An integer in [min, max], with an error that says so. */
 export function intIn(min: number, max: number) {
@@ -32,10 +65,38 @@ export const ident = () =>
 export const text = (what = 'a string') => z.string({ error: (iss) => `expected ${what}, got ${shown(iss.input)}` });
 export const bool = () => z.boolean({ error: (iss) => `expected true or false, got ${shown(iss.input)}` });
 export const url = (schemes: string[]) =>
-  text(`a URL (${schemes.join(', ')})`).refine((v) => {
+  text(`a URL (${schemes.join(', ')})`).refine((v) => urlProblem(v, schemes) === null, { error: (iss) => urlProblem(String(iss.input), schemes) ?? `expected a URL with scheme ${schemes.join(' or ')}` });
+
+/** The usual port of each scheme, for examples in messages. */
+const USUAL_PORT: Record<string, number> = { mqtt: 1883, mqtts: 8883, ws: 80, wss: 443, http: 80, https: 443, rtsp: 554, rtsps: 322 };
+
+/**
+ * What is wrong with a URL, naming the part at fault (scheme, host or port), or null when it is
+ * good: `mqtts://localhost:mqtts` is a port that is not a number, not a wrong scheme.
+ */
+export function urlProblem(v: string, schemes: string[]): string | null {
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(?:[^@/?#]*@)?(\[[^\]]*\]|[^/:?#]*)(?::([^/?#]*))?/.exec(v);
+  if (!m) {
     try {
-      return schemes.includes(new URL(v).protocol.replace(/:$/, ''));
+      new URL(v);
     } catch {
-      return false;
+      return `expected a URL like ${schemes[0]}://host${USUAL_PORT[schemes[0]!] ? `:${USUAL_PORT[schemes[0]!]}` : ''}, got ${shown(v)}`;
     }
-  }, { error: (iss) => `expected a URL with scheme ${schemes.join(' or ')}, got ${shown(iss.input)}` });
+  }
+  const scheme = (m?.[1] ?? new URL(v).protocol.replace(/:$/, '')).toLowerCase();
+  if (!schemes.includes(scheme)) return `expected a URL with scheme ${schemes.join(' or ')}, got ${shown(v)} (scheme "${scheme}")`;
+  if (m) {
+    const [, , host, port] = m;
+    if (port !== undefined && port !== '' && (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535)) {
+      const usual = USUAL_PORT[scheme];
+      return `the port "${port}" in ${shown(v)} is not a number 1-65535${usual ? ` (${scheme} is usually ${usual}: ${scheme}://${host}:${usual})` : ''}`;
+    }
+    if (!host && scheme !== 'file') return `no host in ${shown(v)}`;
+  }
+  try {
+    new URL(v);
+  } catch {
+    return `${shown(v)} is not a valid URL`;
+  }
+  return null;
+}

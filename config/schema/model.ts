@@ -13,6 +13,10 @@ export const thresholds = z.strictObject({
       '(operatingPoint.scoreThreshold in its manifest.json: at most 2 % false alarms on its validation scans), or 0.5 for a model without one.',
   ),
   region: numIn(0, 1).default(0.3).describe('Regions scoring below this are not reported.'),
+  bodyEvidence: z.enum(['report', 'require']).default('report').describe(
+    'Material evidence of regions on dual-energy scans (class and water-equivalent thickness from both energies). report: shown with each region. ' +
+      'require: a dual-energy scan is a "person" only when a reported region is body-plausible (organic or mixed, 40..1,300 mm water-equivalent); single-energy scans are decided by the score alone.',
+  ),
   maxMissingShare: numIn(0, 1).default(0.05).describe(
     'Largest share of a scan\'s lines that may be missing (never arrived from the scanner; filled in for the picture) for the scan to be called clear. ' +
       'Above it the verdict is "unavailable" with the reason, and a detection-unavailable alert is raised. A person found in the lines that did arrive is still reported.',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, ident, intIn, numIn, port, text } from './fields.js';
+import { bool, ident, intIn, numIn, port, text, secret } from './fields.js';
 
 /**
  * Pixel pitch range, mm at the vehicle: for scanner.pixelMm and for every pitch a scanner sends
@@ -42,7 +42,7 @@ export const opcua = z.strictObject({
   securityPolicy: z.enum(['None', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss']).default('None').describe('Security policy.'),
   pkiDir: text().optional().describe('Folder of the client certificate store (own cert, trusted server certs; see docs/opcua.md). Default: <dataDir>/lanes/<lane id>/pki/opcua.'),
   username: text().optional().describe('User name, if the server requires one.'),
-  password: text().optional().describe('Password: use ${ENV_VAR}, never a literal.'),
+  password: secret().optional().describe('Password: use ${ENV_VAR}, never a literal.'),
   nodes: opcuaNodes.default(opcuaNodes.parse({})),
   samplingMs: intIn(10, 10_000).default(100).describe('Sampling and publishing interval of the subscription.'),
   stateValues: z.record(z.string(), z.enum(['Off', 'Ready', 'Armed', 'Scanning', 'Fault'])).optional().describe('Map from the vendor\'s state value (a text, or an enumeration number written as text, e.g. "3") to Off, Ready, Armed, Scanning or Fault. Default: those names in any case, and 0-4 in that order.'),
@@ -65,6 +65,17 @@ export const xmlFields = z.strictObject({
   containerCode: xmlPath().optional().describe('Element path of the container code.'),
 }).describe('Map from our sidecar field to an element path in the vendor XML, e.g. { plate: "ScanInfo/LicensePlate" }.');
 
+export const exportChain = z.union([
+  z.literal('auto'),
+  z.strictObject({
+    scaling: z.enum(['linear', 'log']).describe('linear: grey proportional to transmission; log: grey = 255 (1 + ln T / logMax).'),
+    logMax: numIn(0.5, 20).optional().describe('log scaling: attenuation (-ln T) shown black. Default 8.'),
+    window: z.tuple([numIn(0, 1), numIn(0, 1)]).refine(([lo, hi]) => lo < hi, 'window: lo must be below hi').optional().describe('[lo, hi] of the scaled value stretched to black..white. Default [0, 1].'),
+    gamma: numIn(0.05, 10).optional().describe('Display gamma: grey = 255 v^(1/gamma). Default 1.'),
+    invert: bool().optional().describe('Dense shown bright. Default false.'),
+  }),
+]).describe("How 8-bit image files were exported: 'auto' (inferred from each image, as the model was trained) or the scanner's display chain.");
+
 export const fileDrop = z.strictObject({
   dir: text('a folder path').describe('Folder the scanner writes completed scans into.'),
   processedDir: text().optional().describe('Where taken scans are moved. Default: <dir>/processed.'),
@@ -73,6 +84,7 @@ export const fileDrop = z.strictObject({
   maxSidecarBytes: intIn(1024, 16 << 20).default(65_536).describe('Largest sidecar (JSON or XML) read, in bytes; a larger one fails the scan (moved to failed/ with the reason).'),
   retentionDays: intIn(1, 3650).default(30).describe('Files in processedDir and failedDir older than this many days are deleted (checked at start and hourly).'),
   xmlFields: xmlFields.optional().describe('Map from our sidecar field (scanId, time, pixelMm, plate, vehicle, containerCode) to an element path in the vendor XML, e.g. { plate: "ScanInfo/LicensePlate" }.'),
+  export: exportChain.default({ scaling: 'linear' }).describe("How the scanner exported 8-bit image files: default a linear export (grey = 255 x transmission, as the shipped model was trained on); 'auto' (inferred from each image, for models trained with it) or its display chain { scaling, logMax, window, gamma, invert }. 16-bit files are read as they are."),
 }).describe('Completed scans dropped into a folder as image files with a sidecar.');
 
 export const scanner = z.strictObject({

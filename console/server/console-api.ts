@@ -4,7 +4,7 @@ import { readJson, sendJson } from '../../core/http-routes.js';
 import type { Logger } from '../../core/logger.js';
 import type { AlertRecord, ConsoleStore, ScanQuery } from './console-store.js';
 import type { EventStream } from './event-stream.js';
-import { LoginThrottle } from './login-throttle.js';
+import { HashQueue, LoginThrottle, QueueFull, RateLimiter, ThrottleAudit } from './login-throttle.js';
 import type { ScanImageArchive } from './scan-images.js';
 import type { ScanView } from './scan-views.js';
 import { clearedSessionCookie, readCookie, SESSION_COOKIE, sessionAccount, sessionCookie, type Session, type SessionStore } from './sessions.js';
@@ -45,7 +45,20 @@ export interface ConsoleApiOptions {
   secureCookie: boolean;
   /** Default: 5 failures in 10 minutes lock a user name from one address for a minute. */
   throttle?: LoginThrottle;
+  /** Limits checked before any password is hashed (console.login). */
+  login?: LoginLimits;
+  /** The client address of a request (the peer, or what a trusted proxy says); default the peer. */
+  clientIp?: (req: IncomingMessage) => string | null;
 }
+
+export interface LoginLimits {
+  perAddressPerMinute: number;
+  perMinute: number;
+  concurrentHashes: number;
+  queuedHashes: number;
+}
+
+export const DEFAULT_LOGIN_LIMITS: LoginLimits = { perAddressPerMinute: 10, perMinute: 60, concurrentHashes: 2, queuedHashes: 16 };
 
 /**
  * The console's JSON API under /api/. Everything but /api/login needs a session cookie (401
@@ -54,10 +67,29 @@ export interface ConsoleApiOptions {
 export class ConsoleApi {
   readonly #options: ConsoleApiOptions;
   readonly #throttle: LoginThrottle;
+  readonly #perAddress: RateLimiter;
+  readonly #global: RateLimiter;
+  readonly #hashes: HashQueue;
+  readonly #refusals: ThrottleAudit;
 
   constructor(opts: ConsoleApiOptions) {
     this.#options = opts;
     this.#throttle = opts.throttle ?? new LoginThrottle();
+    const limits = opts.login ?? DEFAULT_LOGIN_LIMITS;
+    this.#perAddress = new RateLimiter(limits.perAddressPerMinute);
+    this.#global = new RateLimiter(limits.perMinute);
+    this.#hashes = new HashQueue(limits.concurrentHashes, limits.queuedHashes);
+    this.#refusals = new ThrottleAudit({ store: opts.store });
+  }
+
+  /** Password checks running and waiting now. */
+  get loginLoad(): { running: number; queued: number } {
+    return { running: this.#hashes.running, queued: this.#hashes.queued };
+  }
+
+  /** Writes the pending counts of refused log-in bursts (at the console's stop). */
+  close(): void {
+    this.#refusals.close();
   }
 
   /**
@@ -91,7 +123,7 @@ export class ConsoleApi {
   async #route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const method = req.method ?? 'GET';
     const path = url.pathname;
-    const ip = req.socket.remoteAddress ?? null;
+    const ip = this.#options.clientIp ? this.#options.clientIp(req) : (req.socket.remoteAddress ?? null);
     if (method === 'POST') this.#checkCsrf(req);
 
     if (path === '/api/login' && method === 'POST') return this.#login(req, res, ip);
@@ -211,17 +243,18 @@ export class ConsoleApi {
       throw new ApiError(400, 'log-in needs {"user": "...", "password": "..."}');
     }
     const name = body.user.slice(0, 64);
-    const wait = this.#throttle.blockedFor(name, ip);
-    if (wait > 0) {
-      this.#options.store.audit({ user: name, action: 'login', ok: false, ip, detail: { reason: 'too many failed log-ins' } });
-      this.#options.log.warn({ audit: 'login', user: name, ok: false, ip }, `console: log-in as ${name} from ${ip} refused: too many failed attempts`);
-      res.setHeader('retry-after', String(Math.ceil(wait / 1000)));
-      throw new ApiError(429, `too many failed log-ins as ${name}: wait ${Math.ceil(wait / 1000)} s and try again`);
-    }
+    // Every limit is checked before a password is hashed: a refused attempt costs no scrypt.
+    const locked = this.#throttle.blockedFor(name, ip);
+    if (locked > 0) this.#throttled(res, 429, 'too many failed log-ins', ip, name, locked, `too many failed log-ins as ${name}: wait ${Math.ceil(locked / 1000)} s and try again`);
+    const fromHere = this.#perAddress.take(ip ?? '?');
+    if (fromHere > 0) this.#throttled(res, 429, 'too many log-in attempts from this address', ip, name, fromHere, `too many log-in attempts from ${ip}: wait ${Math.ceil(fromHere / 1000)} s and try again`);
+    const overall = this.#global.take('all');
+    if (overall > 0) this.#throttled(res, 429, 'too many log-in attempts on this console', ip, name, overall, `too many log-in attempts on this console: wait ${Math.ceil(overall / 1000)} s and try again`, true);
     let user: Awaited<ReturnType<UserDirectory['authenticate']>>;
     try {
-      user = await this.#options.users.authenticate(body.user, body.password);
+      user = await this.#hashes.run(() => this.#options.users.authenticate(body.user as string, body.password as string));
     } catch (err) {
+      if (err instanceof QueueFull) this.#throttled(res, 503, 'log-in queue full', ip, name, 1000, 'the console is busy checking other log-ins: try again in a second');
       this.#options.log.error({ err }, `console log-in: the users file cannot be read: ${(err as Error).message}`);
       throw new ApiError(500, `log-in is not possible: ${(err as Error).message}`);
     }
@@ -241,10 +274,26 @@ export class ConsoleApi {
     sendJson(res, 200, sessionInfo(session));
   }
 
+  /** Refuses a log-in before its password is checked; audited as one row per burst. Throws. */
+  #throttled(res: ServerResponse, status: 429 | 503, reason: string, ip: string | null, name: string, waitMs: number, message: string, acrossAddresses = false): never {
+    if (this.#refusals.note(reason, ip, name, acrossAddresses)) this.#options.log.warn({ audit: 'login', user: name, ok: false, ip, reason }, `console: log-in as ${name} from ${ip} refused: ${reason} (further refusals of this burst are counted in the same audit entry)`);
+    res.setHeader('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))));
+    throw new ApiError(status, message);
+  }
+
   #checkCsrf(req: IncomingMessage): void {
     if (req.headers[CSRF_HEADER] !== '1') throw new ApiError(403, `request refused: state-changing requests need the header ${CSRF_HEADER}: 1`);
     const origin = req.headers.origin;
-    if (origin && req.headers.host && new URL(origin).host !== req.headers.host) throw new ApiError(403, `request refused: origin ${origin} is not this console`);
+    if (origin === undefined) return;
+    // "null" (a sandboxed frame, a file: page, a redirect across origins) and anything that is
+    // not a URL are foreign origins, as is any origin other than the host asked.
+    let host: string | null = null;
+    try {
+      host = new URL(origin).host;
+    } catch {
+      host = null;
+    }
+    if (host === null || host === '' || host !== req.headers.host) throw new ApiError(403, `request refused: origin ${JSON.stringify(origin.slice(0, 200))} is not this console`);
   }
 
   async #body(req: IncomingMessage): Promise<unknown> {

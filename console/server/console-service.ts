@@ -9,6 +9,7 @@ import type { LaneHealthView } from '../../core/health.js';
 import { sendJson, type HttpRoutes } from '../../core/http-routes.js';
 import type { Logger } from '../../core/logger.js';
 import type { Service } from '../../core/service.js';
+import { clientIp } from '../../core/client-ip.js';
 import { ApiError, ConsoleApi, type ConsoleActions } from './console-api.js';
 import { ConsoleStore, type AlertRecord } from './console-store.js';
 import { EventStream } from './event-stream.js';
@@ -23,7 +24,7 @@ import { DIST_DIR, ensureWebBuild } from './web-build.js';
 
 /** How often lines received for the live view are pushed to the browsers. */
 const LIVE_FLUSH_MS = 100;
-/** Scan history kept in console.sqlite; alerts, dispositions and the audit log are kept for good. */
+/** Scan history and closed alerts kept in console.sqlite; the audit log for console.auditRetentionDays. */
 const HISTORY_DAYS = 365;
 const PRUNE_EVERY_MS = 6 * 3600_000;
 /** Delay before device figures that changed without a state change are pushed. */
@@ -61,6 +62,8 @@ export interface ConsoleSite {
   demo: boolean;
   /** Lines printed at start to say where to look (console URL, credentials...). */
   announce(line: string): void;
+  /** Told at start which alerts the store still has open (not dispositioned), e.g. for the metrics. */
+  openAlertsAtStart?(alerts: { laneId: string; alertId: string; raisedAt: string; acknowledged: boolean }[]): void;
 }
 
 /** Where the console keeps its users: console.usersFile, else <dataDir>/users.json. */
@@ -105,6 +108,11 @@ export class ConsoleService implements Service, ConsoleActions {
     return this.#store;
   }
 
+  /** Password checks running and waiting now (log-ins). */
+  get loginLoad(): { running: number; queued: number } {
+    return this.#api?.loginLoad ?? { running: 0, queued: 0 };
+  }
+
   get users(): UserDirectory {
     if (!this.#users) throw new Error('console is not started');
     return this.#users;
@@ -133,7 +141,15 @@ export class ConsoleService implements Service, ConsoleActions {
     const sessions = this.#sessions;
     this.#stream = new EventStream({ ...(this.#opts.streamHeartbeatMs ? { heartbeatMs: this.#opts.streamHeartbeatMs } : {}), isLive: (s) => s.expiresAt > Date.now() && sessions.has(s.id) && sessionAccountValid(users, s) });
     this.#images = new ScanImageArchive({ dir: join(ctx.dataDir, 'console', 'scans'), log: this.#log });
-    this.#api = new ConsoleApi({ store: this.#store, users, sessions: this.#sessions, stream: this.#stream, images: this.#images, actions: this, log: this.#log, secureCookie: false });
+    const proxies = { trustedProxies: ctx.config.http.trustedProxies, header: ctx.config.http.clientIpHeader };
+    this.#api = new ConsoleApi({ store: this.#store, users, sessions: this.#sessions, stream: this.#stream, images: this.#images, actions: this, log: this.#log, secureCookie: false, login: ctx.config.console.login, clientIp: (req) => clientIp(req, proxies) });
+    // Alerts left open by the previous run count in /metrics as open (and their age) from the start.
+    ctx.openAlertsAtStart?.(
+      this.#store
+        .listAlerts({ openOnly: true, limit: 500 })
+        .filter((r) => r.alert.kind !== 'test')
+        .map((r) => ({ laneId: r.alert.laneId, alertId: r.alert.alertId, raisedAt: r.alert.raisedAt, acknowledged: r.state === 'acknowledged' })),
+    );
     for (const lane of ctx.lanes) {
       this.#live.set(lane.id, new LiveScan(lane.id));
       const last = this.#store.listScans({ laneId: lane.id, limit: 1 })[0];
@@ -202,6 +218,7 @@ export class ConsoleService implements Service, ConsoleActions {
     for (const t of this.#healthDue.values()) clearTimeout(t);
     this.#healthDue.clear();
     this.#stream?.stop();
+    this.#api?.close();
     await this.#images?.drain();
     this.#store?.close();
     this.#store = null;
@@ -210,8 +227,9 @@ export class ConsoleService implements Service, ConsoleActions {
   /** Demo mode: a demo operator and a demo supervisor, with fresh passwords on every start. */
   async #demoAccounts(users: UserDirectory): Promise<{ name: string; role: 'operator' | 'supervisor'; password: string }[]> {
     const accounts = [
-      { name: 'demo', role: 'operator' as const, password: `demo-${randomBytes(4).toString('hex')}` },
-      { name: 'demo-supervisor', role: 'supervisor' as const, password: `super-${randomBytes(4).toString('hex')}` },
+      // 16 random characters each, without the user name: what users add would accept.
+      { name: 'demo', role: 'operator' as const, password: randomBytes(12).toString('base64url') },
+      { name: 'demo-supervisor', role: 'supervisor' as const, password: randomBytes(12).toString('base64url') },
     ];
     for (const a of accounts) await users.set(a.name, a.role, a.password, { replace: true });
     return accounts;
@@ -263,6 +281,10 @@ export class ConsoleService implements Service, ConsoleActions {
         if (!record) this.#log.warn({ alertId: e.alertId, origin: e.origin }, `alert event ${e.type} from ${e.origin} for unknown alert ${e.alertId}; kept in the record`);
         if (applied && record) stream.broadcast('alert', record);
       }),
+      // Central command's commands, done or refused, are audited like the console's own actions.
+      bus.on('audit', owner, (a) => {
+        store.audit({ user: a.user, role: a.role, action: a.action, target: a.target, ok: a.ok, ip: null, detail: { laneId: a.laneId, ...a.detail } });
+      }),
       bus.on('review.decision', owner, (d) => {
         stream.broadcast('review.decision', d);
       }),
@@ -287,8 +309,9 @@ export class ConsoleService implements Service, ConsoleActions {
       const before = new Date(Date.now() - HISTORY_DAYS * 86_400_000).toISOString();
       const n = this.store.pruneScans(before);
       if (n > 0) this.#log.info(`console: ${n} scan(s) older than ${HISTORY_DAYS} days removed from the history`);
-      const r = this.store.pruneRecords(before);
-      if (r.audit + r.alerts > 0) this.#log.info(`console: ${r.audit} audit entr(ies) and ${r.alerts} closed alert(s) with ${r.events} event(s) older than ${HISTORY_DAYS} days removed`);
+      const days = this.#ctx.config.console.auditRetentionDays;
+      const r = this.store.pruneRecords(before, new Date(Date.now() - days * 86_400_000).toISOString());
+      if (r.audit + r.alerts > 0) this.#log.info(`console: ${r.audit} audit entr(ies) older than ${days} days (console.auditRetentionDays) and ${r.alerts} closed alert(s) with ${r.events} event(s) older than ${HISTORY_DAYS} days removed`);
     } catch (err) {
       this.#log.error({ err }, `console: pruning the scan history failed: ${(err as Error).message}`);
     }

@@ -127,12 +127,13 @@ export class ConsoleStore implements SessionPersistence {
   }
 
   /**
-   * Deletes what else grows without end, older than `before` (ISO): audit entries, and closed
-   * alerts (a disposition recorded) with their events. Open alerts stay whatever their age.
+   * Deletes what else grows without end, older than `before` (ISO): audit entries (older than
+   * `auditBefore`, console.auditRetentionDays), and closed alerts (a disposition recorded) with
+   * their events. Open alerts stay whatever their age.
    */
-  pruneRecords(before: string): { audit: number; alerts: number; events: number } {
+  pruneRecords(before: string, auditBefore = before): { audit: number; alerts: number; events: number } {
     return this.#db.transaction(() => {
-      const audit = this.#db.prepare('DELETE FROM audit WHERE at < ?').run(before).changes;
+      const audit = this.pruneAudit(auditBefore);
       const events = this.#db.prepare('DELETE FROM alert_events WHERE alert_id IN (SELECT alert_id FROM alerts WHERE disposition IS NOT NULL AND raised_at < ?)').run(before).changes;
       const alerts = this.#db.prepare('DELETE FROM alerts WHERE disposition IS NOT NULL AND raised_at < ?').run(before).changes;
       return { audit, alerts, events };
@@ -246,6 +247,16 @@ export class ConsoleStore implements SessionPersistence {
       .prepare('INSERT INTO audit (at, user, role, action, target, ok, detail, ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
       .run(at, entry.user ?? null, entry.role ?? null, entry.action, entry.target ?? null, ok ? 1 : 0, entry.detail ? JSON.stringify(entry.detail) : null, entry.ip ?? null);
     return { id: Number(info.lastInsertRowid), at, user: entry.user ?? null, role: entry.role ?? null, action: entry.action, target: entry.target ?? null, ok, detail: entry.detail ?? null, ip: entry.ip ?? null };
+  }
+
+  /** Replaces the detail of an audit row (a burst of refused log-ins counted up). */
+  updateAuditDetail(id: number, detail: Record<string, unknown>): void {
+    this.#db.prepare('UPDATE audit SET detail = ? WHERE id = ?').run(JSON.stringify(detail), id);
+  }
+
+  /** Deletes audit entries older than `before` (ISO). */
+  pruneAudit(before: string): number {
+    return this.#db.prepare('DELETE FROM audit WHERE at < ?').run(before).changes;
   }
 
   listAudit(opts: { limit?: number; user?: string; action?: string } = {}): AuditEntry[] {

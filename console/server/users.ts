@@ -44,6 +44,20 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
 
+/** Shortest password `checkpoint-edge users add/passwd` accepts. */
+export const MIN_PASSWORD_LENGTH = 12;
+
+/**
+ * Why a password may not be set for an account, or null when it may: at least 12 characters,
+ * and neither the user name nor containing it (case and accents ignored).
+ */
+export function passwordProblem(name: string, password: string): string | null {
+  const fold = (v: string) => v.normalize('NFKC').toLowerCase();
+  if ([...password.normalize('NFKC')].length < MIN_PASSWORD_LENGTH) return `the password of ${name} is too short: use at least ${MIN_PASSWORD_LENGTH} characters (a few unrelated words are easy to type and hard to guess)`;
+  if (fold(password).includes(fold(name))) return `the password of ${name} contains the user name: choose one that does not`;
+  return null;
+}
+
 /** A name fit for the audit log and for MQTT events: letters, digits, . _ - and @. */
 function validUserName(name: string): boolean {
   return /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(name);

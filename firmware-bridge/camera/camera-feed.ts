@@ -225,7 +225,7 @@ export class CameraFeed implements Service {
     const delay = this.#backoff.next();
     this.counters.restarts++;
     this.#options.onCount?.('restart');
-    this.#setState(state, `${reason}; restarting in ${delay} ms`);
+    this.#setState(state, `${reason}; restarting with backoff`); // no countdown: a new status at every retry
     this.#retry = setTimeout(() => void this.#open(), delay);
   }
 }

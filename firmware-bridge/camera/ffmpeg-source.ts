@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { redactText } from '../../core/redact.js';
 import { JpegSplitter } from './jpeg-splitter.js';
 import { safeUrl, type FrameSink, type FrameSource } from './source.js';
 
@@ -77,7 +78,9 @@ export class FfmpegSource implements FrameSource {
     proc.stderr!.on('data', (t: string) => {
       stderr = (stderr + t).slice(-2000);
     });
-    const lastError = () => stderr.trim().split('\n').slice(-2).join(' / ') || 'no message';
+    // ffmpeg prints its input URL, credentials and all: redacted before it goes anywhere.
+    const secrets = [this.#options.password, this.#options.username && this.#options.password ? `${this.#options.username}:${this.#options.password}` : undefined];
+    const lastError = () => redactText(stderr.trim().split('\n').slice(-2).join(' / '), secrets) || 'no message';
     const splitter = new JpegSplitter({ onProblem: (p) => sink.problem(p) });
     proc.stdout!.pipe(splitter);
     const where = safeUrl(this.#options.url);

@@ -1,3 +1,5 @@
+import { redactUrl } from '../../core/redact.js';
+
 /**
  * The seam between a camera transport and its watchdog. A source is opened, pushes JPEG
  * pictures to its sink as they come, and says once, through `ended`, that it stopped by
@@ -21,16 +23,5 @@ export interface FrameSource {
   close(): Promise<void>;
 }
 
-/** A URL fit for logs and status details: credentials removed. */
-export function safeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.username || u.password) {
-      u.username = '';
-      u.password = '';
-    }
-    return u.toString();
-  } catch {
-    return url.replace(/\/\/[^@/]*@/, '//');
-  }
-}
+/** A URL fit for logs and status details: credentials replaced by *** (runtime/redact.ts). */
+export const safeUrl = redactUrl;

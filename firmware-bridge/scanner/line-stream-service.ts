@@ -102,7 +102,10 @@ export class LineStreamService implements Service {
       } catch (err) {
         if (this.#stopped) break;
         const delay = this.#backoff.next();
-        translator.link('down', `${(err as Error).message}; retrying in ${delay} ms`);
+        // The status says what is wrong, not when the next try is: a countdown in it would be a
+        // new status (a log line, a retained MQTT republish) at every retry.
+        translator.link('down', `${(err as Error).message}; retrying with backoff (at most every ${this.#options.reconnect.maxMs / 1000} s)`);
+        log.debug({ link: opener.describe, delay }, `scanner line stream: next attempt in ${delay} ms`);
         await this.#sleep(delay);
         continue;
       }

@@ -145,6 +145,13 @@ export class ScannerTranslator {
     this.#link = state;
     this.#linkDetail = detail;
     if (state === 'down' && this.#open) this.#abort('link-lost', `link to the scanner lost during the scan: ${detail}`);
+    if (state !== 'up') {
+      // What the scanner last said of itself is unknown until it says it again.
+      this.#scannerState = null;
+      this.#interlocksOk = null;
+      this.#radiationOn = null;
+      this.#speedKmh = null;
+    }
     if (state === 'up') this.#fault = null;
     this.publishStatus();
   }

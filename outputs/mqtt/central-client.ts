@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { z } from 'zod';
-import { alertLine, availabilityLine, eventLine, responseLine, scanLine, statusKey, statusLine } from './central-format.js';
+import { alertLine, availabilityLine, clock, eventLine, responseLine, scanLine, statusKey, statusLine } from './central-format.js';
 import { alertPayloadSchema, commandResponseSchema, eventPayloadSchema, scanPayloadSchema, statusPayloadSchema, type CommandResponse } from './payloads.js';
-import { centralFilters, LaneTopics, parseTopic, type ParsedTopic } from './topics.js';
+import { centralFilters, IDENTITY_PROPERTY, LaneTopics, parseTopic, type ParsedTopic } from './topics.js';
+import { explainTlsError } from './tls-errors.js';
+import { redactUrl } from '../../core/redact.js';
 
 export interface CentralClientOptions {
   url: string;
@@ -17,8 +19,12 @@ export interface CentralClientOptions {
   username?: string;
   password?: string;
   ca?: Buffer;
+  /** Where the CA came from (--ca), to name it in messages. */
+  caFile?: string;
   cert?: Buffer;
   key?: Buffer;
+  /** MQTT 5: the central identity commands are sent under (user property central-identity); see mqtt.commands.identities. */
+  identity?: string;
   /** Print every scan result too (default: alerts, events, health, availability, responses). */
   scans: boolean;
   /** Called with each readable line. */
@@ -37,6 +43,7 @@ export class CentralClient {
   /** alertId -> where it was raised, so that `ack <alertId>` needs no lane. */
   readonly alerts = new Map<string, { siteId: string; laneId: string }>();
   readonly #waiting = new Map<string, (r: CommandResponse) => void>();
+  #closing = false;
 
   constructor(opts: CentralClientOptions) {
     this.#options = opts;
@@ -61,26 +68,44 @@ export class CentralClient {
     const client = mqtt.connect(o.url, options);
     this.#client = client;
     client.on('message', (topic, payload) => this.#message(topic, payload, watch));
-    let wasUp = false;
-    client.on('connect', () => {
-      if (watch && wasUp) o.print(`${new Date().toISOString().slice(11, 19)} central: reconnected to ${o.url}`);
-      wasUp = true;
-    });
-    client.on('offline', () => {
-      if (watch) o.print(`${new Date().toISOString().slice(11, 19)} central: lost the broker ${o.url}; reconnecting`);
-    });
     await new Promise<void>((resolve, reject) => {
+      // Cleared on every outcome: a timer left running would end a connected client 10 s later.
+      const timer = setTimeout(() => onError(new Error('no answer within 10 s (is the broker running, and the URL right?)')), 10_000);
       const onError = (err: Error) => {
+        clearTimeout(timer);
+        client.off('connect', onConnect);
         client.end(true);
-        reject(new Error(`central: cannot connect to ${o.url}: ${err.message}; check that the broker runs and that the URL, --protocol and TLS options are right`));
+        const tls = explainTlsError(err, { url: redactUrl(o.url), caFile: o.caFile, caSetting: '--ca' });
+        reject(new Error(tls ? `central: ${tls}` : `central: cannot connect to ${o.url}: ${err.message}; check that the broker runs and that the URL, --protocol and TLS options are right`));
       };
-      client.once('connect', () => {
+      const onConnect = () => {
+        clearTimeout(timer);
         client.off('error', onError);
-        client.on('error', (err) => o.print(`central: MQTT error: ${err.message}`));
         resolve();
-      });
+      };
+      client.once('connect', onConnect);
       client.once('error', onError);
-      setTimeout(() => onError(new Error('no answer within 10 s (is the broker running, and the URL right?)')), 10_000).unref();
+    });
+    // From here on the client stays up: MQTT.js reconnects (every reconnectPeriod) and
+    // re-subscribes; a watcher says when the broker went away and when it came back.
+    let down: Date | null = null;
+    let lastError = '';
+    client.on('error', (err) => {
+      if (err.message === lastError) return; // the same refusal at every retry is said once
+      lastError = err.message;
+      if (watch) o.print(`${clock()} central: MQTT error: ${err.message}`);
+    });
+    client.on('close', () => {
+      if (down || this.#closing) return;
+      down = new Date();
+      if (watch) o.print(`${clock(down)} central: lost the broker ${o.url}; reconnecting every ${options.reconnectPeriod! / 1000} s`);
+    });
+    client.on('connect', () => {
+      lastError = '';
+      if (!down) return;
+      const since = down;
+      down = null;
+      if (watch) o.print(`${clock()} central: reconnected to ${o.url} after ${Math.round((Date.now() - since.getTime()) / 1000)} s; still watching`);
     });
     const filters = watch ? centralFilters(o.prefix, o.siteId) : [`${o.prefix}/${o.siteId ?? '+'}/+/cmd/+/response`];
     await client.subscribeAsync(filters, { qos: 1 });
@@ -97,7 +122,8 @@ export class CentralClient {
     this.#waiting.set(transaction, (r) => settle!(r));
     let timer: NodeJS.Timeout | undefined;
     try {
-      await client.publishAsync(topics.command(command), JSON.stringify({ ...body, transaction }), { qos: 1 });
+      const identity = this.#options.identity && this.#options.protocolVersion === 5 ? { properties: { userProperties: { [IDENTITY_PROPERTY]: this.#options.identity } } } : {};
+      await client.publishAsync(topics.command(command), JSON.stringify({ ...body, transaction }), { qos: 1, ...identity });
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`central: no response to ${command} from ${siteId}/${laneId} within ${timeoutMs} ms (is the lane online? see its availability topic)`)), timeoutMs);
       });
@@ -111,7 +137,13 @@ export class CentralClient {
     }
   }
 
+  /** True while the broker connection is up. */
+  get connected(): boolean {
+    return this.#client?.connected ?? false;
+  }
+
   async close(): Promise<void> {
+    this.#closing = true;
     await this.#client?.endAsync(true);
   }
 
@@ -120,8 +152,9 @@ export class CentralClient {
     const t = parseTopic(o.prefix, topic);
     if (!t) return;
     const text = payload.toString();
+    const now = new Date();
     if (t.kind === 'availability') {
-      if (watch) o.print(availabilityLine(t, text));
+      if (watch) o.print(availabilityLine(t, text, now));
       return;
     }
     if (text === '') return; // a cleared retained message
@@ -129,7 +162,7 @@ export class CentralClient {
     try {
       json = JSON.parse(text);
     } catch {
-      if (watch) o.print(`${where(t)}: ${topic} carries a payload that is not JSON; ignored`);
+      if (watch) o.print(`${clock(now)} ${where(t)}: ${topic} carries a payload that is not JSON; ignored`);
       return;
     }
     switch (t.kind) {
@@ -139,25 +172,25 @@ export class CentralClient {
         const key = statusKey(s);
         if (this.#status.get(topic) === key) return;
         this.#status.set(topic, key);
-        o.print(statusLine(t, s));
+        o.print(statusLine(t, s, now));
         return;
       }
       case 'alert': {
         const a = this.#valid(alertPayloadSchema, json, t, topic);
         if (!a || !this.#first(`alert:${a.messageId}`)) return;
         this.alerts.set(a.alertId, { siteId: t.siteId, laneId: t.laneId });
-        if (watch) o.print(alertLine(t, a));
+        if (watch) o.print(alertLine(t, a, now));
         return;
       }
       case 'event': {
         const e = this.#valid(eventPayloadSchema, json, t, topic);
-        if (e && this.#first(`event:${e.messageId}`) && watch) o.print(eventLine(t, e));
+        if (e && this.#first(`event:${e.messageId}`) && watch) o.print(eventLine(t, e, now));
         return;
       }
       case 'scan': {
         if (!o.scans) return;
         const s = this.#valid(scanPayloadSchema, json, t, topic);
-        if (s && this.#first(`scan:${s.messageId}`) && watch) o.print(scanLine(t, s));
+        if (s && this.#first(`scan:${s.messageId}`) && watch) o.print(scanLine(t, s, now));
         return;
       }
       case 'response': {
@@ -168,7 +201,7 @@ export class CentralClient {
           this.#waiting.delete(r.transaction!);
           waiter(r);
         }
-        if (watch) o.print(responseLine(t, t.command, r));
+        if (watch) o.print(responseLine(t, t.command, r, now));
         return;
       }
       default:
@@ -179,7 +212,7 @@ export class CentralClient {
   #valid<T extends z.ZodType>(schema: T, json: unknown, t: ParsedTopic, topic: string): z.infer<T> | null {
     const r = schema.safeParse(json);
     if (r.success) return r.data;
-    this.#options.print(`${where(t)}: payload on ${topic} does not match its schema (${r.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ')}); ignored`);
+    this.#options.print(`${clock()} ${where(t)}: payload on ${topic} does not match its schema (${r.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ')}); ignored`);
     return null;
   }
 

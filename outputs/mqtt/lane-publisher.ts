@@ -6,7 +6,7 @@ import { deviceStatus, type LaneHealthView } from '../../core/health.js';
 import type { Logger } from '../../core/logger.js';
 import type { Service } from '../../core/service.js';
 import type { AlertLedger } from './alert-ledger.js';
-import { CommandHandler } from './commands.js';
+import { CommandHandler, IDENTITY_PROPERTY, type CentralIdentity } from './commands.js';
 import type { ConnectedInfo, MqttLink } from './mqtt-link.js';
 import type { MqttMetrics } from './mqtt-metrics.js';
 import type { AlertOutbox, OutboxEntry, OutboxMessage, PutResult } from './outbox.js';
@@ -33,6 +33,8 @@ export interface LanePublisherOptions {
   evidenceBaseUrl(): string | null;
   /** Signs evidence paths (?exp=&sig=) so that central command can fetch them; absent: plain links. */
   signEvidence?: EvidenceLinkSigner;
+  /** Central identities allowed to send commands (mqtt.commands.identities); none: commands are refused. */
+  identities: readonly CentralIdentity[];
   allowedOperators?: string[];
   /** Which scans go to central command's remote review (mqtt.review); absent: none. */
   review?: { verdicts: readonly string[]; clearShare: number };
@@ -82,6 +84,7 @@ export class LanePublisher implements Service {
       laneId: opts.laneId,
       bus: opts.bus,
       ledger: opts.ledger,
+      identities: opts.identities,
       ...(opts.allowedOperators ? { allowedOperators: opts.allowedOperators } : {}),
       status: () => this.status(),
       log: opts.log,
@@ -324,7 +327,9 @@ export class LanePublisher implements Service {
     this.#inflight.clear();
     this.#options.metrics?.connected.set({ lane: this.#options.laneId }, 0);
     const state = this.#linkState.state === 'fault' && this.#linkState.detail === reason ? 'fault' : 'disconnected';
-    this.#reportLink(`${reason}; reconnecting in ${(retryInMs / 1000).toFixed(1)} s`, state);
+    // No countdown in the status: it would change (log line, retained republish) at every retry.
+    this.#reportLink(`${reason}; reconnecting with backoff`, state);
+    this.#options.log.debug({ retryInMs }, `MQTT: next connection attempt in ${retryInMs} ms`);
   }
 
   #message(topic: string, payload: Buffer, packet: IPublishPacket): void {
@@ -337,15 +342,23 @@ export class LanePublisher implements Service {
       log.warn({ topic }, `MQTT: ignored a retained command on ${topic}: commands must not be retained (clear it with an empty retained message)`);
       return;
     }
-    const response = this.#commands.handle(name, payload);
-    metrics?.commands.inc({ lane: laneId, command: name, status: response.status });
-    if (response.status === 'ok') log.info({ command: name, transaction: response.transaction }, `central command: ${name} done${describeData(response.data)}`);
-    else log.warn({ command: name, transaction: response.transaction, error: response.error }, `central command: ${name} refused: ${response.error}`);
     const props = packet.properties;
-    const responseTopic = link.protocolVersion === 5 && props?.responseTopic ? props.responseTopic : topics.response(name);
+    const claimed = props?.userProperties?.[IDENTITY_PROPERTY];
+    const identity = Array.isArray(claimed) ? claimed[0] : claimed;
+    const response = this.#commands.handle(name, payload, identity !== undefined ? { identity } : {});
+    const command = CommandHandler.label(name);
+    metrics?.commands.inc({ lane: laneId, command, status: response.status });
+    if (response.status === 'ok') log.info({ command, transaction: response.transaction }, `central command: ${name} done${describeData(response.data)}`);
+    else log.warn({ command, transaction: response.transaction, error: response.error }, `central command: ${command === 'unknown' ? 'unknown command' : name} refused: ${response.error}`);
+    // Answers go only to the lane's own response topic: a response topic in the request could
+    // point anywhere the lane may publish (another site's alert topic).
+    const own = topics.response(name);
+    if (link.protocolVersion === 5 && props?.responseTopic && props.responseTopic !== own) {
+      log.warn({ command, responseTopic: props.responseTopic.slice(0, 200) }, `central command: ignored the MQTT 5 response topic ${JSON.stringify(props.responseTopic.slice(0, 200))} of ${command}; the answer goes to ${own}`);
+    }
     const opts: IClientPublishOptions = { qos: 1 };
-    if (link.protocolVersion === 5) opts.properties = { contentType: 'application/json', ...(props?.correlationData ? { correlationData: props.correlationData } : {}) };
-    link.publish(responseTopic, JSON.stringify(response), opts).catch((err: Error) => log.warn({ err }, `MQTT: answer to ${name} could not be published (${err.message}); central command may resend with the same transaction`));
+    if (link.protocolVersion === 5) opts.properties = { contentType: 'application/json', ...(props?.correlationData && props.correlationData.length <= 256 ? { correlationData: props.correlationData } : {}) };
+    link.publish(own, JSON.stringify(response), opts).catch((err: Error) => log.warn({ err }, `MQTT: answer to ${command} could not be published (${err.message}); central command may resend with the same transaction`));
   }
 
   #statusSoon(): void {

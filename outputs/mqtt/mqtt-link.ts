@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type IClientPublishOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { Logger } from '../../core/logger.js';
 import { Backoff } from '../../core/backoff.js';
+import { explainTlsError } from './tls-errors.js';
+import { redactText, redactUrl } from '../../core/redact.js';
 
 export interface MqttLinkOptions {
   url: string;
@@ -26,6 +28,12 @@ export interface MqttLinkOptions {
   /** Clean session / clean start (default false: the broker keeps the session). */
   clean?: boolean;
   connectTimeoutMs?: number;
+  /**
+   * MQTT 5: the Maximum Packet Size the link announces in CONNECT; the broker does not send it
+   * larger packets (and mqtt.js drops the connection if one comes). MQTT 3.1.1 has no such
+   * announcement: the broker's own message size limit applies.
+   */
+  maxIncomingPacketBytes?: number;
   log: Logger;
   /** Injected for tests of the backoff. */
   random?: () => number;
@@ -76,8 +84,9 @@ export class MqttLink extends EventEmitter<LinkEvents> {
     return this.#connected;
   }
 
+  /** The broker URL for messages: credentials in it redacted. */
   get url(): string {
-    return this.#options.url;
+    return redactUrl(this.#options.url);
   }
 
   get clientId(): string {
@@ -101,7 +110,7 @@ export class MqttLink extends EventEmitter<LinkEvents> {
   /** Publishes on the current connection; resolves on PUBACK (QoS 1). Rejects when disconnected. */
   publish(topic: string, payload: string | Buffer, opts: IClientPublishOptions): Promise<void> {
     const client = this.#client;
-    if (!client || !this.#connected) return Promise.reject(new Error(`MQTT ${this.#options.url}: not connected`));
+    if (!client || !this.#connected) return Promise.reject(new Error(`MQTT ${this.url}: not connected`));
     return new Promise((resolve, reject) => {
       const fail = (err: Error) => {
         this.#pending.delete(fail);
@@ -120,17 +129,17 @@ export class MqttLink extends EventEmitter<LinkEvents> {
   #failPending(reason: string): void {
     const pending = [...this.#pending];
     this.#pending.clear();
-    for (const fail of pending) fail(new Error(`MQTT ${this.#options.url}: connection lost before PUBACK (${reason})`));
+    for (const fail of pending) fail(new Error(`MQTT ${this.url}: connection lost before PUBACK (${reason})`));
   }
 
   subscribe(filter: string, qos: 0 | 1 = 1): Promise<void> {
     const client = this.#client;
-    if (!client || !this.#connected) return Promise.reject(new Error(`MQTT ${this.#options.url}: not connected`));
+    if (!client || !this.#connected) return Promise.reject(new Error(`MQTT ${this.url}: not connected`));
     return new Promise((resolve, reject) => {
       client.subscribe(filter, { qos }, (err, granted) => {
         if (err) return reject(err);
         const g = granted?.[0];
-        if (g && g.qos >= 0x80) return reject(new Error(`MQTT ${this.#options.url}: subscription to ${filter} refused by the broker (reason 0x${g.qos.toString(16)}): check the broker's ACL for ${this.#options.clientId}`));
+        if (g && g.qos >= 0x80) return reject(new Error(`MQTT ${this.url}: subscription to ${filter} refused by the broker (reason 0x${g.qos.toString(16)}): check the broker's ACL for ${this.#options.clientId}`));
         resolve();
       });
     });
@@ -240,17 +249,20 @@ export class MqttLink extends EventEmitter<LinkEvents> {
       ...(key ? { key } : {}),
       ...(o.tls ? { rejectUnauthorized: o.tls.rejectUnauthorized } : {}),
       will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: will.retain ?? true },
-      ...(o.protocolVersion === 5 ? { properties: { sessionExpiryInterval: o.clean ? 0 : o.sessionExpiryS } } : {}),
+      ...(o.protocolVersion === 5 ? { properties: { sessionExpiryInterval: o.clean ? 0 : o.sessionExpiryS, ...(o.maxIncomingPacketBytes ? { maximumPacketSize: o.maxIncomingPacketBytes } : {}) } } : {}),
     };
   }
 }
 
-function describeError(err: Error & { code?: string | number }, o: MqttLinkOptions): string {
+function describeError(err: Error & { code?: string | number }, given: MqttLinkOptions): string {
+  const o = { url: redactUrl(given.url), clientId: given.clientId };
   const code = err.code;
   if (code === 'ECONNREFUSED') return `broker ${o.url} refused the connection (is it running?)`;
   if (code === 'ENOTFOUND') return `broker host of ${o.url} not found (DNS)`;
   if (code === 134 || code === 4 || /Bad User Name or Password|bad username/i.test(err.message)) return `broker ${o.url} rejected the username or password: check mqtt.username/mqtt.password`;
   if (code === 135 || code === 5 || /Not authori[sz]ed/i.test(err.message)) return `broker ${o.url} refused client ${o.clientId}: not authorised (check mqtt.username/mqtt.password or the client certificate, and the broker's ACL)`;
+  const tls = explainTlsError(err, { url: o.url, caFile: given.tls?.ca, caSetting: 'mqtt.tls.ca' });
+  if (tls) return tls;
   if (typeof code === 'string' && /CERT|SSL|TLS/i.test(code + err.message)) return `TLS with ${o.url} failed: ${err.message} (check mqtt.tls.ca/cert/key)`;
-  return `${o.url}: ${err.message}`;
+  return `${o.url}: ${redactText(err.message)}`;
 }

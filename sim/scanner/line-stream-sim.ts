@@ -50,6 +50,9 @@ export interface SimVehicle {
   /** Plate and vehicle class as sent in the scan-begin ('' when the source has none). */
   plate: string;
   vehicleClass: string;
+  /** People aboard and cargo density, where the scan source knows them (synthesized scans). */
+  people?: number;
+  cargoDensity?: string;
   speedKmh: number;
   /** How long streaming the whole scan takes at the line rate (lines / rate). */
   expectedMs: number;
@@ -87,14 +90,13 @@ export class ScannerStreamSim extends EventEmitter {
   #heartbeat: NodeJS.Timeout | null = null;
   #allowDisconnect = false;
   #finished!: Promise<void>;
-  #stopSignal: Promise<void>;
-  #signalStop!: () => void;
+  /** Emits 'stop' once: waits listen to it and remove their listener when they end. */
+  readonly #stopEvents = new EventEmitter();
 
   constructor(opts: ScannerSimOptions) {
     super();
     this.#options = { lineRateHz: 300, gapMs: 3000, vehicleLeadMs: 0, heartbeatMs: 1000, seed: 1, ...opts };
     this.#dice = new FaultDice(this.#options.seed);
-    this.#stopSignal = new Promise((r) => (this.#signalStop = r));
   }
 
   /** Resolves when the requested number of scans has been sent (never, without `scans`). */
@@ -129,7 +131,7 @@ export class ScannerStreamSim extends EventEmitter {
   /** Stops streaming; what was already written is delivered before the link closes (at most 2 s). */
   async stop(): Promise<void> {
     this.#stopped = true;
-    this.#signalStop();
+    this.#stopEvents.emit('stop');
     for (const w of this.#linkWaiters.splice(0)) w();
     const link = this.#link;
     if (link && !link.destroyed) {
@@ -142,6 +144,40 @@ export class ScannerStreamSim extends EventEmitter {
     if (this.#server) await new Promise<void>((r) => this.#server!.close(() => r()));
     await this.#loop?.catch(() => {});
     await this.#options.source.close();
+  }
+
+  /**
+   * Waits for the first of `events` on `emitter`, or for stop(), and removes every listener it
+   * added: a wait left listening (a 'close' listener per drain) piles up on a long-lived link
+   * until Node warns (MaxListenersExceededWarning).
+   */
+  async #first(emitter: EventEmitter, events: string[]): Promise<void> {
+    if (this.#stopped) return;
+    const ac = new AbortController();
+    const waits = [...events.map((e) => once(emitter, e, { signal: ac.signal })), once(this.#stopEvents, 'stop', { signal: ac.signal })];
+    try {
+      await Promise.race(waits.map((w) => w.catch(() => {})));
+    } finally {
+      ac.abort();
+    }
+  }
+
+  /** Sleeps `ms`, or less when stopped; leaves no timer or listener behind. */
+  async #pause(ms: number): Promise<void> {
+    if (this.#stopped) return;
+    let timer: NodeJS.Timeout | undefined;
+    let wake: (() => void) | undefined;
+    const onStop = () => wake?.();
+    this.#stopEvents.once('stop', onStop);
+    try {
+      await new Promise<void>((r) => {
+        wake = r;
+        timer = setTimeout(r, ms);
+      });
+    } finally {
+      clearTimeout(timer);
+      this.#stopEvents.off('stop', onStop);
+    }
   }
 
   #start(): void {
@@ -171,7 +207,7 @@ export class ScannerStreamSim extends EventEmitter {
         continue;
       }
       this.#attach(port);
-      await Promise.race([once(port, 'close').catch(() => {}), once(port, 'error').catch(() => {}), this.#stopSignal]);
+      await this.#first(port, ['close', 'error']);
       if (port.isOpen) port.close(() => {});
       if (this.#link === port) this.#link = null;
       if (!this.#stopped) await sleep(100);
@@ -222,7 +258,8 @@ export class ScannerStreamSim extends EventEmitter {
   }
 
   async #waitLink(): Promise<Duplex | null> {
-    while (!this.#link && !this.#stopped) await new Promise<void>((r) => this.#linkWaiters.push(r));
+    // A link already destroyed but not yet closed is no link: waiting on it would lose the next scans at once.
+    while ((!this.#link || this.#link.destroyed) && !this.#stopped) await new Promise<void>((r) => this.#linkWaiters.push(r));
     return this.#stopped ? null : this.#link;
   }
 
@@ -233,7 +270,7 @@ export class ScannerStreamSim extends EventEmitter {
       const vehicle = this.#vehicle(i, scan);
       if (this.#options.vehicleLeadMs > 0) {
         this.emit('vehicle', { ...vehicle, beginsInMs: this.#options.vehicleLeadMs });
-        await Promise.race([sleep(this.#options.vehicleLeadMs), this.#stopSignal]);
+        await this.#pause(this.#options.vehicleLeadMs);
         if (!(await this.#waitLink())) return;
       } else {
         this.emit('vehicle', vehicle);
@@ -242,12 +279,12 @@ export class ScannerStreamSim extends EventEmitter {
       this.report.scans.push(record);
       this.emit('scan', record);
       const pause = Math.max(0, this.#options.gapMs - this.#options.vehicleLeadMs);
-      if (pause > 0 && !this.#stopped) await Promise.race([sleep(pause), this.#stopSignal]);
+      if (pause > 0 && !this.#stopped) await this.#pause(pause);
     }
   }
 
   #vehicle(index: number, scan: SimScan): SimVehicle {
-    return { index, scanKey: index + 1, scanId: `sim-${this.#options.seed}-${index + 1}`, plate: scan.plate ?? '', vehicleClass: scan.vehicleClass ?? '', speedKmh: vehicleSpeedKmh(scan.pixelMm, this.#options.lineRateHz), expectedMs: (scan.width * 1000) / this.#options.lineRateHz, beginsInMs: 0 };
+    return { index, scanKey: index + 1, scanId: `sim-${this.#options.seed}-${index + 1}`, plate: scan.plate ?? '', vehicleClass: scan.vehicleClass ?? '', ...(scan.people !== undefined ? { people: scan.people } : {}), ...(scan.cargoDensity ? { cargoDensity: scan.cargoDensity } : {}), speedKmh: vehicleSpeedKmh(scan.pixelMm, this.#options.lineRateHz), expectedMs: (scan.width * 1000) / this.#options.lineRateHz, beginsInMs: 0 };
   }
 
   async #stream(index: number, scan: SimScan, vehicle: SimVehicle): Promise<SimScanRecord> {
@@ -283,7 +320,7 @@ export class ScannerStreamSim extends EventEmitter {
       const due = t0 + (x * 1000) / this.#options.lineRateHz;
       const ahead = due - performance.now();
       if (ahead > 4) await sleep(ahead);
-      if (link.writableNeedDrain) await Promise.race([once(link, 'drain').catch(() => {}), once(link, 'close').catch(() => {}), this.#stopSignal]);
+      if (link.writableNeedDrain) await this.#first(link, ['drain', 'close']);
       for (let c = 0; c < C; c++) {
         high[c] = scan.high[c * W + x];
         if (low) low[c] = scan.low![c * W + x];
@@ -308,7 +345,7 @@ export class ScannerStreamSim extends EventEmitter {
         inj.truncatedBytes += cut;
         record.linesSent = x;
         record.outcome = 'disconnect';
-        await Promise.race([once(link, 'close').catch(() => {}), this.#stopSignal]);
+        await this.#first(link, ['close']);
         return record;
       }
       // The line just before a fault or disconnect point goes out intact, so every loss before it shows as a sequence gap.

@@ -27,7 +27,7 @@ Options:
   --help               show this help
 
 Commands on stdin, one a line: on, off, arm, abort, begin [km/h], end, fault <text>, clear,
-open <interlock>, close <interlock>, speed <km/h>, state. Interlocks: ${Object.keys(SIM_INTERLOCKS).join(', ')}.`;
+open <interlock>, close <interlock>, speed <km/h>, state. Interlocks: ${SIM_INTERLOCK_NAMES.join(', ')}.`;
 
 const CMD = 'sim opcua';
 
@@ -35,14 +35,22 @@ function int(name: string, raw: string | undefined, def: number, min: number, ma
   return integerOption(CMD, name, raw, min, max) ?? def;
 }
 
+/**
+ * The interlock a typed name means: the documented kebab-case names (exclusion-zone, as in
+ * docs/opcua.md and scanner.opcua.interlockNames) or the bit's camelCase name (exclusionZone).
+ */
+export function simInterlock(name: string): SimInterlock {
+  const bit = SIM_INTERLOCK_NAMES.indexOf(name.toLowerCase());
+  const key = bit >= 0 ? (Object.keys(SIM_INTERLOCKS) as SimInterlock[]).find((k) => SIM_INTERLOCKS[k] === 1 << bit) : Object.hasOwn(SIM_INTERLOCKS, name) ? (name as SimInterlock) : undefined;
+  if (!key) throw new Error(`unknown interlock "${name}": one of ${SIM_INTERLOCK_NAMES.join(', ')}`);
+  return key;
+}
+
 /** Runs one stdin command against the simulator; returns what to print. */
-function runSimCommand(sim: ScannerOpcuaServer, line: string): string {
+export function runSimCommand(sim: ScannerOpcuaServer, line: string): string {
   const [word, ...rest] = line.trim().split(/\s+/);
   const arg = rest.join(' ');
-  const interlock = (): SimInterlock => {
-    if (!Object.hasOwn(SIM_INTERLOCKS, arg)) throw new Error(`unknown interlock "${arg}": one of ${Object.keys(SIM_INTERLOCKS).join(', ')}`);
-    return arg as SimInterlock;
-  };
+  const interlock = (): SimInterlock => simInterlock(arg);
   const kmh = (def: number): number => {
     const n = arg === '' ? def : Number(arg);
     if (!Number.isFinite(n) || n < 0 || n > 200) throw new Error(`expected a speed 0-200 km/h, got "${arg}"`);

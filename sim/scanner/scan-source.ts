@@ -14,6 +14,9 @@ export interface SimScan {
   plate?: string;
   /** Ground truth where the source knows it. */
   label?: 'person' | 'clear';
+  /** People in the vehicle and how dense its cargo is, where the source knows (the CO2 and heartbeat simulators use them). */
+  people?: number;
+  cargoDensity?: string;
   vehicleClass?: string;
   /** Where it came from, for reports: "synth seed 12", "images/truck1.png". */
   origin: string;

@@ -22,6 +22,8 @@ parentPort!.on('message', (r: Request) => {
       high: s.high,
       plate: plateFor(r.seed),
       label: s.truth.label,
+      people: s.truth.people.length,
+      cargoDensity: s.truth.scene.cargoDensity,
       vehicleClass: s.truth.scene.vehicleClass,
       origin: `synth seed ${r.seed}`,
     };

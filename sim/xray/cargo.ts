@@ -10,8 +10,12 @@ import type { Space } from './vehicles.js';
  * the way smugglers do it, by leaving out boxes.
  */
 
-export type CargoKind = 'empty' | 'boxes' | 'sacks' | 'textiles' | 'produce' | 'wood' | 'machinery' | 'drums' | 'tyres' | 'scrap' | 'mixed';
-export const CARGO_KINDS: readonly CargoKind[] = ['empty', 'boxes', 'sacks', 'textiles', 'produce', 'wood', 'machinery', 'drums', 'tyres', 'scrap', 'mixed'];
+export type CargoKind =
+  | 'empty' | 'boxes' | 'sacks' | 'textiles' | 'produce' | 'wood' | 'machinery' | 'drums' | 'tyres' | 'scrap'
+  | 'bags' | 'rolls' | 'crates' | 'appliances' | 'furniture' | 'bulk' | 'mixed';
+export const CARGO_KINDS: readonly CargoKind[] = [
+  'empty', 'boxes', 'sacks', 'textiles', 'produce', 'wood', 'machinery', 'drums', 'tyres', 'scrap', 'bags', 'rolls', 'crates', 'appliances', 'furniture', 'bulk', 'mixed',
+];
 export type CargoDensity = 'empty' | 'light' | 'medium' | 'dense';
 export const CARGO_DENSITIES: readonly CargoDensity[] = ['empty', 'light', 'medium', 'dense'];
 
@@ -28,9 +32,9 @@ function densityCategory(arealGcm2: number): CargoDensity {
 /** Kinds of cargo likely to give each density category (the measured category is what is recorded). */
 export const KINDS_BY_DENSITY: Readonly<Record<CargoDensity, readonly CargoKind[]>> = {
   empty: ['empty'],
-  light: ['boxes', 'textiles', 'produce', 'tyres', 'mixed'],
-  medium: ['boxes', 'textiles', 'produce', 'wood', 'sacks', 'mixed'],
-  dense: ['sacks', 'machinery', 'drums', 'scrap', 'wood', 'mixed'],
+  light: ['boxes', 'textiles', 'produce', 'tyres', 'furniture', 'appliances', 'bags', 'mixed'],
+  medium: ['boxes', 'textiles', 'produce', 'wood', 'sacks', 'bags', 'rolls', 'crates', 'furniture', 'appliances', 'mixed'],
+  dense: ['sacks', 'machinery', 'drums', 'scrap', 'wood', 'bags', 'rolls', 'crates', 'bulk', 'mixed'],
 };
 
 export interface KeepOut {
@@ -74,7 +78,7 @@ export function planCargo(space: Space, kind: CargoKind, fill: number, heightSha
   const floor = space.z0;
   // Items side by side across the lane tile its depth: pallets ~1.2 m, drums 0.59 m, sacks 0.45 m, tyres 0.78 m.
   // Narrow load spaces (vans) take cartons two deep rather than one pallet.
-  const nominal = kind === 'wood' || kind === 'machinery' || kind === 'scrap' ? space.depth : kind === 'drums' ? 590 : kind === 'sacks' ? 450 : kind === 'tyres' ? 780 : Math.min(1180, space.depth / 2);
+  const nominal = kind === 'wood' || kind === 'machinery' || kind === 'scrap' || kind === 'bulk' ? space.depth : kind === 'drums' ? 590 : kind === 'sacks' ? 450 : kind === 'tyres' ? 780 : Math.min(1180, space.depth / 2);
   const rows = Math.max(1, kind === 'drums' || kind === 'sacks' ? Math.floor(space.depth / nominal) : Math.round(space.depth / nominal));
   const rowDepth = kind === 'drums' || kind === 'sacks' ? nominal : space.depth / rows;
   // Bulk goods are packed lighter or heavier to suit the density wanted.
@@ -90,8 +94,8 @@ export function planCargo(space: Space, kind: CargoKind, fill: number, heightSha
     return { kind, items, rowDepth: space.depth };
   }
   while (x < end - 300) {
-    const k = kind === 'mixed' ? rng.pick(['boxes', 'sacks', 'textiles', 'produce', 'drums', 'tyres', 'machinery'] as const) : kind;
-    const len = Math.min(end - x, k === 'wood' ? rng.range(2000, 4000) : 1200);
+    const k = kind === 'mixed' ? rng.pick(['boxes', 'sacks', 'textiles', 'produce', 'drums', 'tyres', 'machinery', 'bags', 'crates', 'appliances', 'furniture'] as const) : kind;
+    const len = Math.min(end - x, k === 'wood' || k === 'bulk' ? rng.range(2000, 4000) : 1200);
     const before = items.length;
     switch (k) {
       case 'boxes':
@@ -118,6 +122,24 @@ export function planCargo(space: Space, kind: CargoKind, fill: number, heightSha
         break;
       case 'scrap':
         scrap(items, x, len, floor, hMax, rowDepth, level, rng);
+        break;
+      case 'bags':
+        bigBags(items, x, len, floor, hMax, rows, rowDepth, level, rng);
+        break;
+      case 'rolls':
+        rolls(items, x, len, floor, hMax, rows, rowDepth, level, rng);
+        break;
+      case 'crates':
+        crates(items, x, len, floor, hMax, rows, rowDepth, rng);
+        break;
+      case 'appliances':
+        appliances(items, x, len, floor, hMax, rows, rowDepth, rng);
+        break;
+      case 'furniture':
+        furniture(items, x, len, floor, hMax, rows, rowDepth, rng);
+        break;
+      case 'bulk':
+        bulk(items, x, len, floor, hMax, rowDepth, level, rng);
         break;
     }
     if (items.length === before) break;
@@ -410,4 +432,224 @@ function scrap(items: Item[], x: number, len: number, floor: number, hMax: numbe
       },
     });
   }
+}
+
+/**
+ * Big bags (FIBC) or stacked bags with rounded, sagging tops and bulging sides: the filled bag
+ * is a textured block with an elliptic dome on top and rounded flanks.
+ */
+function bigBags(items: Item[], x: number, len: number, floor: number, hMax: number, rows: number, rowDepth: number, level: number, rng: Rng): void {
+  const mat = rng.pick<Stuff>([
+    { material: 'produce', density: rng.range(0.5, 0.8) },
+    { material: 'silica', density: rng.range(1.1, 1.5) },
+    { material: 'plastic', density: rng.range(0.45, 0.65) },
+    { material: 'cellulose', density: rng.range(0.4, 0.7) },
+  ]);
+  const rho = (mat.density ?? 1) * Math.min(1.2, level / 1.4);
+  const bw = rng.range(700, 1100);
+  const bh = Math.min(hMax, rng.range(600, 1300));
+  if (bh < 300) return;
+  const tiers = hMax > 2 * bh + 200 && rng.chance(0.3) ? 2 : 1;
+  for (let t = 0; t < tiers; t++) {
+    for (let bx = x; bx + bw <= x + len + 1; bx += bw + rng.range(0, 60)) {
+      const z0 = floor + t * bh * 0.95, h = bh * rng.range(0.8, 1), dome = rng.range(0.1, 0.3) * h, lean = rng.range(-60, 60);
+      const cx = bx + bw / 2 + lean;
+      items.push({
+        x0: bx, x1: bx + bw, z0, z1: z0 + h + dome, rows,
+        draw: (proj, n) => {
+          const d = rowDepth * n * rng.range(0.75, 0.95);
+          proj.box(bx + 60, bx + bw - 60, z0, z0 + h - dome, d, { ...mat, density: rho, texture: 0.3 });
+          proj.ellipsoid(v3(cx, 0, z0 + h - dome), [X, Y, Z], [bw / 2 - 30, d / 2, dome * 2], { ...mat, density: rho, texture: 0.3 });
+          proj.cylinder(v3(bx + 60, 0, z0), v3(bx + 60, 0, z0 + h - dome), X, 60, Y, d / 2, { ...mat, density: rho }); // bulging flanks
+          proj.cylinder(v3(bx + bw - 60, 0, z0), v3(bx + bw - 60, 0, z0 + h - dome), X, 60, Y, d / 2, { ...mat, density: rho });
+          for (const lx of [bx + 80, bx + bw - 80]) proj.box(lx - 20, lx + 20, z0 + h - 20, z0 + h + dome + 120, 2 * 3, { material: 'plastic', density: 0.9 }); // lifting loops
+          return ((bw - 120) * h * d * rho) / 1000;
+        },
+      });
+    }
+  }
+}
+
+/** Rolls (paper, carpet, steel coil, film) standing on end or lying along or across the vehicle. */
+function rolls(items: Item[], x: number, len: number, floor: number, hMax: number, rows: number, rowDepth: number, level: number, rng: Rng): void {
+  const kind = rng.pick(['paper', 'carpet', 'coil', 'film'] as const);
+  const r = Math.min(len / 2 - 10, kind === 'coil' ? rng.range(300, 700) : rng.range(250, 600));
+  const stuff: Stuff = kind === 'paper' ? { material: 'cellulose', density: rng.range(0.6, 0.95) } : kind === 'carpet' ? { material: 'plastic', density: rng.range(0.3, 0.6), texture: 0.2 } : kind === 'coil' ? { material: 'steel', density: 7.87 * rng.range(0.85, 0.95) } : { material: 'plastic', density: rng.range(0.8, 0.95) };
+  const core = r * rng.range(0.12, 0.35);
+  const upright = kind !== 'carpet' && rng.chance(0.4);
+  const l = Math.min(hMax - 20, rng.range(800, 2000));
+  if (l < 300 || 2 * r > hMax || r < 150) return;
+  if (upright) {
+    for (let cx = x + r; cx + r <= x + len + 1; cx += 2 * r + rng.range(10, 80)) {
+      items.push({
+        x0: cx - r, x1: cx + r, z0: floor, z1: floor + l, rows,
+        draw: (proj, n) => {
+          const f = Math.min(1, rowDepth / (2 * r)) * n;
+          proj.rod(v3(cx, 0, floor), v3(cx, 0, floor + l), r, { ...stuff, density: (stuff.density ?? 1) * f });
+          proj.rod(v3(cx, 0, floor), v3(cx, 0, floor + l), core, { ...stuff, density: (stuff.density ?? 1) * f, sign: -1 });
+          return (Math.PI * (r * r - core * core) * l * (stuff.density ?? 1) * f) / 1000;
+        },
+      });
+    }
+    return;
+  }
+  // Lying across the lane: seen as discs with their cores.
+  for (let cx = x + r; cx + r <= x + len + 1; cx += 2 * r + rng.range(5, 60)) {
+    for (let z = floor; z + 2 * r <= floor + hMax && z < floor + 2 * r * 2; z += 2 * r * 0.93) {
+      const zc = z + r;
+      items.push({
+        x0: cx - r, x1: cx + r, z0: z, z1: z + 2 * r, rows: 1,
+        draw: (proj) => {
+          const d = Math.min(rowDepth * rows, l * rows);
+          proj.cylinder(v3(cx, 0, zc), v3(cx, d, zc), X, r, Z, r, stuff);
+          proj.cylinder(v3(cx, 0, zc), v3(cx, d, zc), X, core, Z, core, { ...stuff, sign: -1 });
+          return (Math.PI * (r * r - core * core) * d * (stuff.density ?? 1)) / 1000;
+        },
+      });
+    }
+  }
+}
+
+/** Bottles or cans in crates (glass, plastic, aluminium), crates stacked on pallets. */
+function crates(items: Item[], x: number, len: number, floor: number, hMax: number, rows: number, rowDepth: number, rng: Rng): void {
+  items.push(pallet(x, floor, rows, rng));
+  const cw = rng.range(300, 420), ch = rng.range(250, 340);
+  const bottle = rng.pick(['glass', 'pet', 'can'] as const);
+  const wall: Stuff = bottle === 'glass' ? { material: 'silica', density: 2.5 } : bottle === 'can' ? { material: 'aluminium' } : { material: 'plastic' };
+  const br = bottle === 'can' ? 33 : rng.range(30, 45);
+  const wt = bottle === 'glass' ? 3.5 : bottle === 'can' ? 0.15 : 0.4;
+  const liquid: Stuff = { material: 'water', density: rng.range(0.95, 1.1) };
+  const top = floor + 144 + rng.range(0.4, 1) * (hMax - 144);
+  const perDepth = Math.floor(rowDepth / (2 * br + 8));
+  for (let z = floor + 144; z + ch <= top; z += ch) {
+    for (let bx = x; bx + cw <= x + len + 1; bx += cw) {
+      items.push({
+        x0: bx, x1: bx + cw, z0: z, z1: z + ch, rows,
+        draw: (proj, n) => {
+          proj.box(bx, bx + cw, z, z + ch, 2 * 4 * n, { material: 'plastic' }); // crate walls
+          let m = 0;
+          for (let k = 0; k < Math.floor(cw / (2 * br + 8)); k++) {
+            const cx = bx + br + 4 + k * (2 * br + 8);
+            const hh = ch - 20;
+            // perDepth bottles behind each other along the beam: drawn once with the path scaled.
+            proj.box(cx - br, cx + br, z + 10, z + 10 + hh * 0.95, perDepth * n * 2 * br * 0.78, liquid);
+            proj.box(cx - br, cx - br + 6, z + 10, z + 10 + hh, perDepth * n * 2 * br, { ...wall, density: (wall.density ?? MATERIAL_DENSITY[wall.material]) * (wt / 6) });
+            proj.box(cx + br - 6, cx + br, z + 10, z + 10 + hh, perDepth * n * 2 * br, { ...wall, density: (wall.density ?? MATERIAL_DENSITY[wall.material]) * (wt / 6) });
+            m += (2 * br * hh * perDepth * n * 2 * br * 0.78) / 1000;
+          }
+          return m;
+        },
+      });
+    }
+  }
+}
+
+const MATERIAL_DENSITY: Record<string, number> = { silica: 2.5, aluminium: 2.7, plastic: 0.95, steel: 7.87, wood: 0.55 };
+
+/** Appliances in cartons: steel cabinets with a motor, a drum or compressor, a concrete counterweight. */
+function appliances(items: Item[], x: number, len: number, floor: number, hMax: number, rows: number, rowDepth: number, rng: Rng): void {
+  const w = rng.range(550, 750), h = Math.min(hMax - 50, rng.range(800, 1900));
+  if (h < 400) return;
+  const type = rng.pick(['washer', 'fridge', 'cooker'] as const);
+  for (let bx = x; bx + w <= x + len + 1; bx += w + rng.range(20, 80)) {
+    const tiers = type === 'washer' && hMax > 2 * h + 100 && rng.chance(0.5) ? 2 : 1;
+    for (let t = 0; t < tiers; t++) {
+      const z = floor + t * (h + 30);
+      items.push({
+        x0: bx, x1: bx + w, z0: z, z1: z + h, rows,
+        draw: (proj, n) => {
+          const d = rowDepth * n;
+          proj.box(bx, bx + w, z, z + h, d * 0.02, { material: 'cellulose', density: 0.7 }); // carton and foam
+          proj.box(bx + 10, bx + w - 10, z + 10, z + h - 10, 2 * 0.8 * n, { material: 'steel' }); // cabinet sides
+          proj.box(bx + 10, bx + w - 10, z + h - 12, z + h - 10, d * 0.9, { material: 'steel' });
+          if (type === 'washer') {
+            proj.cylinder(v3(bx + w / 2, 0, z + h * 0.5), v3(bx + w / 2, d * 0.6, z + h * 0.5), X, w * 0.4, Z, w * 0.4, { material: 'steel', density: 0.5 });
+            proj.box(bx + 60, bx + w - 60, z + h - 180, z + h - 60, n * 120, { material: 'silica', density: 2.2 }); // counterweight
+            proj.rod(v3(bx + w * 0.3, 0, z + 120), v3(bx + w * 0.6, 0, z + 120), 70, { material: 'steel', density: 4 * n }); // motor
+          } else if (type === 'fridge') {
+            proj.box(bx + 40, bx + w - 40, z + 40, z + h - 40, d * 0.8, { material: 'plastic', density: 0.04 }); // foam insulation
+            proj.rod(v3(bx + w * 0.2, 0, z + 150), v3(bx + w * 0.55, 0, z + 150), 90, { material: 'steel', density: 5 * n }); // compressor
+            for (let k = 0; k < 8; k++) proj.box(bx + w - 30, bx + w - 26, z + 200 + k * (h - 300) / 8, z + 204 + k * (h - 300) / 8, d * 0.7, { material: 'steel' });
+          } else {
+            for (let k = 0; k < 3; k++) proj.box(bx + 30, bx + w - 30, z + 100 + k * h * 0.25, z + 104 + k * h * 0.25, d * 0.8, { material: 'steel' });
+            proj.box(bx + 30, bx + w - 30, z + h - 40, z + h - 20, d * 0.8, { material: 'silica', density: 2.5 }); // glass top
+          }
+          return (w * h * d * 0.08) / 1000;
+        },
+      });
+    }
+  }
+}
+
+/** Furniture: sofas and armchairs (foam on a wooden frame with springs), mattresses, tables, wardrobes flat-packed. */
+function furniture(items: Item[], x: number, len: number, floor: number, hMax: number, rows: number, rowDepth: number, rng: Rng): void {
+  let bx = x;
+  while (bx < x + len - 300) {
+    const type = rng.pick(['sofa', 'mattress', 'flatpack', 'table', 'chairs'] as const);
+    const w = Math.min(x + len - bx, type === 'sofa' ? rng.range(800, 2000) : type === 'mattress' ? rng.range(250, 400) : rng.range(500, 1200));
+    const h = Math.min(hMax - 20, type === 'sofa' ? rng.range(700, 950) : type === 'mattress' ? rng.range(1400, 2000) : rng.range(600, 1500));
+    if (h < 200) return;
+    const x0 = bx, z0 = floor;
+    items.push({
+      x0, x1: x0 + w, z0, z1: z0 + h, rows,
+      draw: (proj, n) => {
+        const d = rowDepth * n;
+        switch (type) {
+          case 'sofa':
+            proj.box(x0, x0 + w, z0 + 100, z0 + h * 0.5, d * 0.85, { material: 'plastic', density: 0.05, texture: 0.2 });
+            proj.plate(x0 + 60, z0 + h * 0.5, x0 + 120, z0 + h, 200, d * 0.85, { material: 'plastic', density: 0.05 });
+            proj.box(x0, x0 + w, z0 + 80, z0 + 130, 2 * 40 * n, { material: 'wood', density: 0.6 });
+            for (let sx = x0 + 60; sx < x0 + w - 60; sx += 110) proj.rod(v3(sx, 0, z0 + 150), v3(sx, 0, z0 + h * 0.45), 35, { material: 'steel', density: 0.25 * n });
+            for (const lx of [x0 + 30, x0 + w - 80]) proj.box(lx, lx + 50, z0, z0 + 100, 2 * 50 * n, { material: 'wood', density: 0.7 });
+            break;
+          case 'mattress':
+            proj.box(x0, x0 + w, z0, z0 + h, d * 0.9, { material: 'plastic', density: 0.06, texture: 0.15 });
+            if (rng.chance(0.5)) for (let sz = z0 + 80; sz < z0 + h - 80; sz += 90) proj.rod(v3(x0 + w * 0.2, 0, sz), v3(x0 + w * 0.8, 0, sz), 35, { material: 'steel', density: 0.3 * n });
+            break;
+          case 'flatpack':
+            for (let pz = z0; pz < z0 + h - 20; pz += rng.range(18, 40)) proj.box(x0, x0 + w, pz, pz + 16, d * 0.85, { material: 'wood', density: rng.range(0.6, 0.75) });
+            break;
+          case 'table':
+            proj.box(x0, x0 + w, z0 + h - 40, z0 + h, d * 0.7, { material: 'wood', density: 0.7 });
+            for (const lx of [x0 + 30, x0 + w - 80]) proj.box(lx, lx + 50, z0, z0 + h - 40, 2 * 50 * n, { material: 'wood', density: 0.7 });
+            break;
+          case 'chairs':
+            for (let k = 0; k < Math.max(1, Math.floor(h / 250)); k++) {
+              const cz = z0 + k * 220;
+              proj.box(x0, x0 + Math.min(w, 450), cz + 150, cz + 180, d * 0.5, { material: rng.chance(0.5) ? 'plastic' : 'wood', density: 0.8 });
+              proj.rod(v3(x0 + 20, 0, cz), v3(x0 + 40, 0, cz + 400), 10, { material: 'steel', density: 2 * n });
+            }
+            break;
+        }
+        return (w * h * d * 0.06) / 1000;
+      },
+    });
+    bx += w + rng.range(30, 250);
+  }
+}
+
+/** Loose bulk (sand, grain, gravel, scrap wood chips) in a heap with a sloped, irregular surface. */
+function bulk(items: Item[], x: number, len: number, floor: number, hMax: number, rowDepth: number, level: number, rng: Rng): void {
+  const stuff: Stuff = rng.pick<Stuff>([
+    { material: 'silica', density: rng.range(1.3, 1.7) },
+    { material: 'produce', density: rng.range(0.6, 0.8) },
+    { material: 'wood', density: rng.range(0.25, 0.4) },
+  ]);
+  const peak = Math.min(hMax, rng.range(500, 1800) * Math.min(1, level / 1.5));
+  if (peak < 150) return;
+  const pts: [number, number][] = [[x, floor]];
+  const steps = Math.max(3, Math.floor(len / 250));
+  for (let k = 0; k <= steps; k++) {
+    const t = k / steps;
+    const hump = Math.sin(Math.PI * t) ** rng.range(0.5, 1.2);
+    pts.push([x + t * len, floor + peak * Math.max(0.05, hump * rng.range(0.85, 1.05))]);
+  }
+  pts.push([x + len, floor]);
+  items.push({
+    x0: x, x1: x + len, z0: floor, z1: floor + peak, rows: 1,
+    draw: (proj) => {
+      proj.polygon(pts, rowDepth * rng.range(0.8, 0.95), { ...stuff, texture: 0.25 });
+      return (len * peak * 0.6 * rowDepth * 0.9 * (stuff.density ?? 1)) / 1000;
+    },
+  });
 }

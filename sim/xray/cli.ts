@@ -1,5 +1,5 @@
 import { choiceOption, integerOption, numberOption, parseCommandArgs, requiredOption } from '../../core/command-line.js';
-import { type AgeGroup, type CargoDensity, type CargoKind, type HidingPlace, type Pose, type VehicleClass, CARGO_DENSITIES, CARGO_KINDS, HIDING_PLACES, POSES, VEHICLE_CLASSES } from './index.js';
+import { type AgeGroup, type CargoDensity, type CargoKind, type HidingPlace, type Pose, type TrailerKind, type VehicleClass, CARGO_DENSITIES, CARGO_KINDS, HIDING_PLACES, POSES, TRAILER_KINDS, VEHICLE_CLASSES } from './index.js';
 import { type ImageFormat, type ScanSettings, SEED_RANGES, writeDataset } from './dataset.js';
 
 const USAGE = `Usage: checkpoint-edge sim xray --count N --seed S --out <dir> [options]
@@ -32,6 +32,8 @@ Options:
   --missing-lines <n>   random missing lines per scan, for robustness tests (default 0)
   --dead-channels <n>   dead detector channels per scan (default: 0 to 2 at random)
   --no-noise            no photon noise (physics checks)
+  --trailer <kind>      articulated trucks' trailer: ${TRAILER_KINDS.join(' | ')} (default: mixed)
+  --randomize-scanner   draw dose, detector blur and scatter per scan (training data)
   --workers <n>         worker threads (default: all cores, at most 8)
   --help                show this help
 
@@ -67,6 +69,8 @@ export async function runXraySim(argv: string[]): Promise<number> {
     'missing-lines': { type: 'string' },
     'dead-channels': { type: 'string' },
     'no-noise': { type: 'boolean' },
+    trailer: { type: 'string' },
+    'randomize-scanner': { type: 'boolean' },
     workers: { type: 'string' },
   });
   if (!args) return 0;
@@ -94,11 +98,13 @@ export async function runXraySim(argv: string[]): Promise<number> {
     pose: oneOf<Pose>('pose', s('pose'), POSES),
     age: oneOf<AgeGroup>('age', s('age'), ['adult', 'child']),
     decoys: int('decoys', s('decoys'), 0, 10),
+    trailer: oneOf<TrailerKind>('trailer', s('trailer'), TRAILER_KINDS),
     detector: {
       ...(photons !== undefined ? { photonsHigh: photons } : {}),
       ...(missing !== undefined ? { missingLines: missing } : {}),
       ...(dead !== undefined ? { deadChannels: dead } : {}),
       ...(values['no-noise'] ? { noise: false } : {}),
+      ...(values['randomize-scanner'] ? { randomize: true } : {}),
     },
   };
   // Drop unset options so the manifest lists only what was chosen.

@@ -48,6 +48,7 @@ export interface LabelLine {
   width: number;
   height: number;
   vehicleClass: string;
+  trailer?: string;
   cargo: string;
   cargoDensity: string;
   hidingPlaces: string[];
@@ -158,6 +159,7 @@ export function writeScan(out: string, seed: number, format: ImageFormat, settin
     width: scan.width,
     height: scan.height,
     vehicleClass: s.vehicleClass,
+    ...(s.trailer ? { trailer: s.trailer } : {}),
     cargo: s.cargo,
     cargoDensity: s.cargoDensity,
     hidingPlaces: s.hidingPlaces,

@@ -43,6 +43,8 @@ export interface DetectorOptions {
   readNoise?: number;
   /** Scattered radiation reaching the detector, as a fraction of the mean transmission around a pixel (about 0.3 m). Default 0.002. */
   scatter?: number;
+  /** Draw the dose (0.4 to 2 times the default), blur (0.05 to 0.3) and scatter (0.001 to 0.02) per scan where not set. Default false. */
+  randomize?: boolean;
 }
 
 export interface ResolvedDetector {
@@ -78,17 +80,23 @@ export function resolveDetector(opts: DetectorOptions, width: number, height: nu
   if (!(cabDose > 0 && cabDose <= 1)) throw new RangeError(`detector.cabDose must be within (0, 1], got ${cabDose}`);
   const dead = resolveIndices(opts.deadChannels ?? (rng.chance(0.7) ? 0 : rng.chance(0.8) ? 1 : 2), height, 'deadChannels', rng, 1);
   const missing = resolveIndices(opts.missingLines ?? 0, width, 'missingLines', rng, 3);
+  // Scanners differ: with `randomize`, the dose, blur and scatter left unset are drawn per scan
+  // (after the other draws, so that the rest of the scan is the same with and without it).
+  const rand = opts.randomize === true;
+  const doseFactor = rand && opts.photonsHigh === undefined ? Math.exp(rng.range(Math.log(0.4), Math.log(2))) : 1;
+  const blurR = rand && opts.blur === undefined ? rng.range(0.05, 0.3) : blur;
+  const scatterR = rand && opts.scatter === undefined ? rng.range(0.001, 0.02) : opts.scatter ?? 0.002;
   return {
-    photonsHigh,
-    photonsLow,
+    photonsHigh: photonsHigh * doseFactor,
+    photonsLow: photonsLow * doseFactor,
     noise: opts.noise ?? true,
     gainSigma: opts.gainSigma ?? 0.004,
     deadChannels: dead,
     flickerSigma: opts.flickerSigma ?? 0.003,
-    blur,
+    blur: blurR,
     missingLines: missing,
     readNoise: opts.readNoise ?? 3,
-    scatter: opts.scatter ?? 0.002,
+    scatter: scatterR,
     cabDose,
     cabLines: cabDose < 1 ? Math.min(width, cabLines) : 0,
   };

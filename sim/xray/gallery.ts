@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type SynthOptions, type SynthScan, synthesizeScan } from './index.js';
+import { type SynthOptions, type SynthScan, CARGO_KINDS, DECOY_KINDS, synthesizeScan } from './index.js';
 import { encodeRgb8 } from './png.js';
 import { renderView } from './render.js';
 
@@ -56,4 +56,47 @@ for (const e of ENTRIES) {
   lines.push(`## ${e.title}`, '', `![${e.title}](${e.file})`, '', `Seed ${e.opts.seed}: ${describe(scan)}`, '');
   process.stderr.write(`gallery: wrote ${join(out, e.file)}\n`);
 }
+
+/**
+ * Contact sheets: every vehicle family, and every cargo family in a 12 m container, one per row,
+ * all at the same scale (20 mm per picture pixel), without people, so that they can be compared.
+ */
+function sheet(file: string, title: string, rows: { label: string; opts: SynthOptions }[]): void {
+  const scans = rows.map((r) => synthesizeScan({ pixelMm: 10, peopleCount: 0, ...r.opts }));
+  const views = scans.map((sc) => renderView(sc, { downscale: 2, boxes: true }));
+  const W = Math.max(...views.map((v) => v.width)), gap = 6;
+  const H = views.reduce((a, v) => a + v.height + gap, 0);
+  const rgb = new Uint8Array(W * H * 3).fill(255);
+  let y = 0;
+  for (const v of views) {
+    for (let r = 0; r < v.height; r++) rgb.set(v.rgb.subarray(r * v.width * 3, (r + 1) * v.width * 3), ((y + r) * W) * 3);
+    y += v.height + gap;
+  }
+  writeFileSync(join(out, file), encodeRgb8(W, H, rgb));
+  lines.push(`## ${title}`, '', `![${title}](${file})`, '', 'Top to bottom (20 mm per picture pixel, every row at the same scale; yellow boxes: decoys):', '');
+  rows.forEach((r, k) => lines.push(`${k + 1}. ${r.label} — seed ${r.opts.seed}: ${describe(scans[k])}`));
+  lines.push('');
+  process.stderr.write(`gallery: wrote ${join(out, file)}\n`);
+}
+
+sheet('families-vehicles.png', 'Vehicle families side by side', [
+  { label: 'car', opts: { seed: 3, vehicleClass: 'car', decoys: 0 } },
+  { label: 'pick-up', opts: { seed: 4, vehicleClass: 'pickup', decoys: 0 } },
+  { label: 'van', opts: { seed: 5, vehicleClass: 'van', decoys: 0 } },
+  { label: 'box truck', opts: { seed: 6, vehicleClass: 'box-truck', decoys: 0 } },
+  { label: 'bus (held out of training)', opts: { seed: 7, vehicleClass: 'bus', decoys: 0 } },
+  { label: 'tractor with 40 ft container', opts: { seed: 8, vehicleClass: 'articulated', trailer: 'container', cargoKind: 'empty', decoys: 0 } },
+  { label: 'tractor with curtain-sider', opts: { seed: 9, vehicleClass: 'articulated', trailer: 'curtain-trailer', decoys: 0 } },
+  { label: 'tractor with tanker (held out of training)', opts: { seed: 10, vehicleClass: 'articulated', trailer: 'tanker' } },
+  { label: 'tractor with flatbed', opts: { seed: 11, vehicleClass: 'articulated', trailer: 'flatbed', decoys: 0 } },
+]);
+sheet('families-cargo.png', 'Cargo families side by side (curtain-sided trailer)', CARGO_KINDS.filter((k) => k !== 'empty').map((k, i) => ({
+  label: k + (k === 'furniture' ? ' (held out of training)' : ''),
+  opts: { seed: 100 + i, vehicleClass: 'articulated', trailer: 'curtain-trailer', cargoKind: k, cargoDensity: k === 'scrap' || k === 'machinery' || k === 'drums' || k === 'bulk' ? 'dense' : 'medium', decoys: 0 },
+})));
+sheet('families-decoys.png', 'Hard negatives (decoys) in an empty container', DECOY_KINDS.map((k, i) => ({
+  label: k + (k === 'produce-bin' ? ' (held out of training)' : ''),
+  opts: { seed: 200 + i, vehicleClass: 'articulated', trailer: 'container', cargoKind: 'empty', decoys: 3, decoyKind: k },
+})));
+
 writeFileSync(join(out, 'README.md'), lines.join('\n'));

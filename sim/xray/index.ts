@@ -13,7 +13,7 @@ import { type TrailerKind, type VehicleClass, nominalLengthMm } from './vehicles
  */
 
 export type { AgeGroup, CargoDensity, CargoKind, DetectorOptions, Facing, HidingPlace, Pose, SceneDescription, TrailerKind, VehicleClass };
-export { VEHICLE_CLASSES } from './vehicles.js';
+export { TRAILER_KINDS, VEHICLE_CLASSES } from './vehicles.js';
 export { CARGO_KINDS, CARGO_DENSITIES } from './cargo.js';
 export { DECOY_KINDS, type DecoyKind } from './decoys.js';
 export { HIDING_PLACES } from './scene.js';

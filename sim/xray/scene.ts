@@ -12,10 +12,10 @@ import {
   drawCargo,
   planCargo,
 } from './cargo.js';
-import { type DecoyKind, DECOY_KINDS, drawDecoy } from './decoys.js';
+import { type DecoyKind, DECOY_HALF_LENGTH, DECOY_KINDS, drawDecoy } from './decoys.js';
 import type { Projection } from './projection.js';
 import type { Rng } from './prng.js';
-import { type Space, type TrailerKind, type VehicleClass, type VehicleLayout, VEHICLE_CLASSES, drawVehicle } from './vehicles.js';
+import { type Space, type TrailerKind, type VehicleClass, type VehicleLayout, CAR_LIKE, TRAILER_KINDS, VEHICLE_CLASSES, drawVehicle } from './vehicles.js';
 
 /** Where a person is hidden. */
 export type HidingPlace =
@@ -47,6 +47,8 @@ export interface SceneOptions {
   hidingPlace?: HidingPlace;
   /** Number of decoys (fewer when the load has no room clear of people); otherwise 0 to 3. */
   decoys?: number;
+  /** Every decoy of this kind; otherwise drawn per decoy. */
+  decoyKind?: DecoyKind;
   /** Force the people to be adults or children. */
   age?: AgeGroup;
   /** Force a pose for every person. */
@@ -81,21 +83,21 @@ export interface BuiltScene {
   vehicleEndMm: number;
 }
 
-const VEHICLE_WEIGHTS: Record<VehicleClass, number> = { car: 0.2, van: 0.2, 'box-truck': 0.25, articulated: 0.35 };
+const VEHICLE_WEIGHTS: Record<VehicleClass, number> = { car: 0.15, pickup: 0.08, van: 0.15, 'box-truck': 0.22, articulated: 0.32, bus: 0.08 };
 const DENSITY_WEIGHTS: Record<CargoDensity, number> = { empty: 0.12, light: 0.3, medium: 0.33, dense: 0.25 };
 
 /** Vehicle classes that offer a hiding place. */
 export const VEHICLES_BY_HIDING_PLACE: Readonly<Record<HidingPlace, readonly VehicleClass[]>> = {
-  'among-cargo': ['van', 'box-truck', 'articulated'],
-  'cavity-in-load': ['van', 'box-truck', 'articulated'],
+  'among-cargo': ['van', 'box-truck', 'articulated', 'bus'],
+  'cavity-in-load': ['van', 'box-truck', 'articulated', 'bus'],
   'cab-sleeper': ['box-truck', 'articulated'],
   'cab-roof': ['box-truck', 'articulated'],
   'false-floor': ['box-truck', 'articulated'],
   'false-wall': ['van', 'box-truck', 'articulated'],
-  'empty-load': ['van', 'box-truck', 'articulated'],
+  'empty-load': ['van', 'box-truck', 'articulated', 'bus'],
   'under-trailer': ['box-truck', 'articulated'],
-  'car-boot': ['car'],
-  'behind-seats': ['car', 'van'],
+  'car-boot': ['car', 'pickup'],
+  'behind-seats': ['car', 'pickup', 'van', 'bus'],
 };
 
 export function pickVehicle(opts: SceneOptions, rng: Rng): VehicleClass {
@@ -105,9 +107,10 @@ export function pickVehicle(opts: SceneOptions, rng: Rng): VehicleClass {
   if (opts.cargoKind !== undefined && !CARGO_KINDS.includes(opts.cargoKind)) {
     throw new RangeError(`scene: unknown cargoKind "${opts.cargoKind}" (one of ${CARGO_KINDS.join(', ')})`);
   }
+  if (opts.decoyKind !== undefined && !DECOY_KINDS.includes(opts.decoyKind)) throw new RangeError(`scene: unknown decoyKind "${opts.decoyKind}" (one of ${DECOY_KINDS.join(', ')})`);
   if (opts.pose !== undefined && !POSES.includes(opts.pose)) throw new RangeError(`scene: unknown pose "${opts.pose}" (one of ${POSES.join(', ')})`);
-  if (opts.trailer !== undefined && opts.trailer !== 'container' && opts.trailer !== 'curtain-trailer') {
-    throw new RangeError(`scene: unknown trailer "${opts.trailer}" (container or curtain-trailer)`);
+  if (opts.trailer !== undefined && !TRAILER_KINDS.includes(opts.trailer)) {
+    throw new RangeError(`scene: unknown trailer "${opts.trailer}" (one of ${TRAILER_KINDS.join(', ')})`);
   }
   const suitable = opts.hidingPlace ? VEHICLES_BY_HIDING_PLACE[opts.hidingPlace] : VEHICLE_CLASSES;
   if (opts.vehicleClass) {
@@ -123,8 +126,17 @@ export function pickVehicle(opts: SceneOptions, rng: Rng): VehicleClass {
 
 /** Hiding places that a vehicle (and its load) offers. */
 function hidingPlacesFor(layout: VehicleLayout, cargo: CargoKind): HidingPlace[] {
-  if (layout.vehicleClass === 'car') return ['car-boot', 'behind-seats'];
+  if (CAR_LIKE.includes(layout.vehicleClass)) return ['car-boot', 'behind-seats'];
   const inLoad: HidingPlace[] = cargo === 'empty' ? ['empty-load'] : ['among-cargo', 'cavity-in-load'];
+  if (layout.vehicleClass === 'bus') return [...inLoad, 'behind-seats'];
+  if (layout.fixedLoad) {
+    // A tank: a person fits in an empty one only; no false floor or wall.
+    const out: HidingPlace[] = layout.fixedLoad === 'empty' ? ['empty-load'] : [];
+    if (layout.behindSeats) out.push('cab-sleeper');
+    if (layout.cabRoof) out.push('cab-roof');
+    if (layout.underFloor) out.push('under-trailer');
+    return out;
+  }
   const out: HidingPlace[] = [...inLoad, 'false-wall'];
   if (layout.behindSeats) out.push(layout.vehicleClass === 'van' ? 'behind-seats' : 'cab-sleeper');
   if (layout.vehicleClass !== 'van') out.push('false-floor');
@@ -138,15 +150,18 @@ function hidingPlacesFor(layout: VehicleLayout, cargo: CargoKind): HidingPlace[]
  * decoys, and people (each captured for its truth mask). `frontMm` is where the vehicle front is.
  */
 export function buildScene(proj: Projection, opts: SceneOptions, vehicleClass: VehicleClass, frontMm: number, rng: Rng): BuiltScene {
-  const layout = drawVehicle(proj, vehicleClass, frontMm, rng, { trailer: opts.trailer, roofFairing: opts.hidingPlace === 'cab-roof' ? true : undefined });
+  // A tanker offers no place in a load or behind a false wall, and its tank may be full.
+  const tankOk = opts.hidingPlace === undefined || ['cab-sleeper', 'cab-roof', 'under-trailer'].includes(opts.hidingPlace);
+  const layout = drawVehicle(proj, vehicleClass, frontMm, rng, { trailer: opts.trailer, roofFairing: opts.hidingPlace === 'cab-roof' ? true : undefined, excludeTanker: !tankOk });
+  const carLike = CAR_LIKE.includes(vehicleClass);
 
   // Cargo kind and target density.
   let target: CargoDensity = opts.cargoDensity ?? rng.weighted(DENSITY_WEIGHTS);
   if (!CARGO_DENSITIES.includes(target)) throw new RangeError(`scene: unknown cargoDensity "${target}" (one of ${CARGO_DENSITIES.join(', ')})`);
-  if (opts.hidingPlace === 'empty-load') target = 'empty';
-  const kinds = vehicleClass === 'car' ? KINDS_BY_DENSITY[target].filter((k) => ['empty', 'boxes', 'textiles', 'produce', 'sacks'].includes(k)) : KINDS_BY_DENSITY[target];
+  if (opts.hidingPlace === 'empty-load' || layout.fixedLoad) target = 'empty';
+  const kinds = carLike ? KINDS_BY_DENSITY[target].filter((k) => ['empty', 'boxes', 'textiles', 'produce', 'sacks'].includes(k)) : KINDS_BY_DENSITY[target];
   let kind: CargoKind = opts.cargoKind ?? rng.pick(kinds.length > 0 ? kinds : ['boxes']);
-  if (opts.hidingPlace === 'empty-load') kind = 'empty';
+  if (opts.hidingPlace === 'empty-load' || layout.fixedLoad) kind = 'empty';
   if ((opts.hidingPlace === 'among-cargo' || opts.hidingPlace === 'cavity-in-load') && kind === 'empty') {
     if (opts.cargoKind === 'empty') throw new RangeError(`scene: hiding place "${opts.hidingPlace}" needs cargo, but cargoKind is "empty"`);
     kind = rng.pick(KINDS_BY_DENSITY.medium);
@@ -158,7 +173,7 @@ export function buildScene(proj: Projection, opts: SceneOptions, vehicleClass: V
     medium: [0.55, 1, 0.5, 0.9],
     dense: [0.5, 1, 0.5, 1],
   }[target];
-  const fill = vehicleClass === 'car' ? rng.range(0.3, 0.9) : rng.range(fillLo, fillHi);
+  const fill = carLike ? rng.range(0.3, 0.9) : rng.range(fillLo, fillHi);
   const heightShare = rng.range(hLo, hHi);
 
   // People: how many, and where each hides.
@@ -173,7 +188,7 @@ export function buildScene(proj: Projection, opts: SceneOptions, vehicleClass: V
     if (!(share >= 0 && share <= 1)) throw new RangeError(`scene: personShare must be within 0..1, got ${share}`);
     count = rng.chance(share) ? Number(rng.weighted({ '1': 0.55, '2': 0.22, '3': 0.12, '4': 0.07, '5': 0.04 })) : 0;
   }
-  if (vehicleClass === 'car') count = Math.min(count, opts.peopleCount ?? 2);
+  if (carLike) count = Math.min(count, opts.peopleCount ?? 2);
   const places = hidingPlacesFor(layout, kind);
   if (opts.hidingPlace && !places.includes(opts.hidingPlace)) {
     throw new RangeError(`scene: hiding place "${opts.hidingPlace}" is not available in a ${vehicleClass} with ${kind} cargo (available: ${places.join(', ')})`);
@@ -233,7 +248,7 @@ export function buildScene(proj: Projection, opts: SceneOptions, vehicleClass: V
   }
 
   // Decoys, resting on the load floor in a gap they make in the cargo, or on top of it.
-  const decoyCount = opts.decoys ?? (rng.chance(0.5) ? 0 : rng.int(1, vehicleClass === 'car' ? 1 : 3));
+  const decoyCount = layout.fixedLoad === 'full' ? 0 : opts.decoys ?? (rng.chance(0.5) ? 0 : rng.int(1, carLike ? 1 : 3));
   const decoys: SceneDescription['decoys'] = [];
   const decoySpots: { kind: DecoyKind; x: number; z: number; half: number }[] = [];
   const taken: { x0: number; x1: number }[] = people.map((p) => {
@@ -241,10 +256,10 @@ export function buildScene(proj: Projection, opts: SceneOptions, vehicleClass: V
     return { x0: p.spec.x - size.length / 2, x1: p.spec.x + size.length / 2 };
   });
   for (let k = 0; k < decoyCount; k++) {
-    const dk = rng.pick(DECOY_KINDS);
+    const dk = opts.decoyKind ?? rng.pick(DECOY_KINDS);
     const span = load.x1 - load.x0;
     if (span < 800) break;
-    const half = { 'water-container': 650, sack: 650, bundle: 900, carcass: 750 }[dk];
+    const half = DECOY_HALF_LENGTH[dk];
     // A few tries for a spot clear of people and other decoys; none left: the decoy is left out.
     let x = NaN;
     for (let attempt = 0; attempt < 6 && Number.isNaN(x); attempt++) {
@@ -254,7 +269,7 @@ export function buildScene(proj: Projection, opts: SceneOptions, vehicleClass: V
     if (Number.isNaN(x)) continue;
     taken.push({ x0: x - half, x1: x + half });
     const free = !keepOut.some((z) => z.x1 > x - half && z.x0 < x + half);
-    if ((rng.chance(0.5) && free) || vehicleClass === 'car') {
+    if ((rng.chance(0.5) && free) || carLike) {
       // On the floor, in a gap it makes in the cargo (never through another gap or a person).
       keepOut.push({ x0: x - half, x1: x + half, z0: load.z0, z1: load.z0 + 1200, depth: 1000 });
       decoySpots.push({ kind: dk, x, z: load.z0, half });

@@ -1,5 +1,6 @@
 import { type Projection, type Stuff, v3, X, Z } from './projection.js';
 import type { Rng } from './prng.js';
+import { STEEL, axle, chassisKit, containerDoors, corrugation, disk, landingGear, ring, spareWheel, steel, tank } from './parts.js';
 
 /**
  * Vehicle structures: body shells, chassis rails and cross members, axles and wheels, engine,
@@ -7,10 +8,13 @@ import type { Rng } from './prng.js';
  * first, so its front is at the low-x end (the first lines of the scan).
  */
 
-export type VehicleClass = 'car' | 'van' | 'box-truck' | 'articulated';
-export const VEHICLE_CLASSES: readonly VehicleClass[] = ['car', 'van', 'box-truck', 'articulated'];
+export type VehicleClass = 'car' | 'pickup' | 'van' | 'box-truck' | 'articulated' | 'bus';
+export const VEHICLE_CLASSES: readonly VehicleClass[] = ['car', 'pickup', 'van', 'box-truck', 'articulated', 'bus'];
 /** Load body of an articulated truck. */
-export type TrailerKind = 'container' | 'curtain-trailer';
+export type TrailerKind = 'container' | 'curtain-trailer' | 'tanker' | 'flatbed';
+export const TRAILER_KINDS: readonly TrailerKind[] = ['container', 'curtain-trailer', 'tanker', 'flatbed'];
+/** Vehicle classes whose load space is a small boot or bed (car-like hiding places and cargo). */
+export const CAR_LIKE: readonly VehicleClass[] = ['car', 'pickup'];
 
 /** An axis-aligned region of the vehicle (mm): x along, z height; depth is the usable width across the lane. */
 export interface Space {
@@ -38,22 +42,27 @@ export interface VehicleLayout {
   underFloor?: Space;
   /** Rear end (mm) of the driver's cab for vehicles whose cab a scanner can scan at reduced dose. */
   cabRearMm?: number;
+  /** The load space holds no cargo of its own (a tank): 'empty' when a person could hide in it, 'full' when not. */
+  fixedLoad?: 'empty' | 'full';
 }
-
-const STEEL: Stuff = { material: 'steel' };
-const steel = (density = 7.87): Stuff => ({ material: 'steel', density });
 
 /** Builds the vehicle into the projection, starting at x = frontX, and returns its layout. */
 export interface VehicleChoices {
   trailer?: TrailerKind;
   /** Trucks: whether the cab has a roof fairing (random if not given). */
   roofFairing?: boolean;
+  /** Never draw a tanker trailer at random (the scene needs a load space or false wall). */
+  excludeTanker?: boolean;
 }
 
 export function drawVehicle(proj: Projection, cls: VehicleClass, frontX: number, rng: Rng, choices: VehicleChoices = {}): VehicleLayout {
   switch (cls) {
     case 'car':
       return drawCar(proj, frontX, rng);
+    case 'pickup':
+      return drawPickup(proj, frontX, rng);
+    case 'bus':
+      return drawBus(proj, frontX, rng);
     case 'van':
       return drawVan(proj, frontX, rng);
     case 'box-truck':
@@ -65,40 +74,7 @@ export function drawVehicle(proj: Projection, cls: VehicleClass, frontX: number,
 
 /** Approximate overall length (mm) of a vehicle class, for sizing the scan. */
 export function nominalLengthMm(cls: VehicleClass): number {
-  return { car: 4700, van: 5900, 'box-truck': 9000, articulated: 16800 }[cls];
-}
-
-/** Disk in the image plane (a cylinder along the beam), `depth` mm of material. */
-export function disk(proj: Projection, x: number, z: number, r: number, depth: number, stuff: Stuff): void {
-  proj.cylinder(v3(x, 0, z), v3(x, depth, z), X, r, Z, r, stuff);
-}
-
-function ring(proj: Projection, x: number, z: number, rOut: number, rIn: number, depth: number, material: Stuff): void {
-  disk(proj, x, z, rOut, depth, material);
-  disk(proj, x, z, rIn, depth, { ...material, sign: -1 });
-}
-
-/** One axle with its wheels (2 tyres, or 4 with twin tyres), hubs, brakes and the axle beam. */
-function axle(proj: Projection, x: number, rWheel: number, track: number, twin: boolean, heavy: boolean): void {
-  const z = rWheel;
-  const tyres = twin ? 4 : 2;
-  const tyreW = heavy ? 300 : 200;
-  const rRim = rWheel * (heavy ? 0.58 : 0.62);
-  // Sidewalls (two per tyre, with their steel cords and beads), then the tread band seen edge-on
-  // with its steel belts.
-  ring(proj, x, z, rWheel - 20, rRim, tyres * 2 * (heavy ? 24 : 14), { material: 'rubber' });
-  ring(proj, x, z, rWheel - 20, rRim, tyres * 2 * (heavy ? 2 : 1), STEEL);
-  ring(proj, x, z, rRim + 25, rRim, tyres * 2 * 12, STEEL);
-  ring(proj, x, z, rWheel, rWheel - 25, tyres * tyreW, { material: 'rubber' });
-  ring(proj, x, z, rWheel - 24, rWheel - 34, tyres * tyreW, steel(2.5));
-  // Rim: disc and barrel.
-  disk(proj, x, z, rRim, tyres * (heavy ? 12 : 6), STEEL);
-  ring(proj, x, z, rRim, rRim - 8, tyres * tyreW * 0.8, STEEL);
-  // Brake drum or disc, hub.
-  ring(proj, x, z, rRim * 0.85, rRim * 0.7, tyres * (heavy ? 120 : 30), STEEL);
-  disk(proj, x, z, heavy ? 120 : 70, tyres * (heavy ? 150 : 60), STEEL);
-  // The axle beam or drive shafts across the lane.
-  disk(proj, x, z, heavy ? 65 : 18, track, STEEL);
+  return { car: 4700, pickup: 5600, van: 5900, 'box-truck': 9000, articulated: 16800, bus: 13200 }[cls];
 }
 
 /** Two chassis rails (C-channel) running along the vehicle with cross members. */
@@ -177,10 +153,12 @@ function drawCar(proj: Projection, fx: number, rng: Rng): VehicleLayout {
   // Fuel tank under the rear bench, exhaust along the floor, spare wheel in the boot well.
   proj.box(fx + L - 1700, fx + L - 1150, floor - 200, floor - 10, 700, { material: 'plastic', density: 0.84 * 0.7 });
   proj.rod(v3(fx + 400, 900, floor - 60), v3(fx + L - 80, 900, floor - 60), 28, steel(1.2));
-  ring(proj, fx + L - 600, floor + 130, 280, 180, 190, { material: 'rubber' });
-  disk(proj, fx + L - 600, floor + 130, 180, 12, STEEL);
-  axle(proj, xA, r, 1500, false, false);
-  axle(proj, xB, r, 1500, false, false);
+  if (rng.chance(0.7)) {
+    ring(proj, fx + L - 600, floor + 130, r - rng.range(10, 40), r * 0.58, rng.range(150, 210), { material: 'rubber' });
+    disk(proj, fx + L - 600, floor + 130, r * 0.58, rng.range(6, 14), STEEL);
+  }
+  axle(proj, xA, r, 1500, { twin: false, heavy: false, driven: rng.chance(0.6) }, rng);
+  axle(proj, xB, r, 1500, { twin: false, heavy: false, driven: rng.chance(0.3) }, rng);
   return {
     vehicleClass: 'car',
     x0: fx,
@@ -217,8 +195,9 @@ function drawVan(proj: Projection, fx: number, rng: Rng): VehicleLayout {
   proj.box(bulk - 20, bulk + 20, floor, H - 40, 2 * 20, STEEL);
   proj.box(fx + L - 60, fx + L - 20, floor, H - 60, Wd * 0.8, steel(0.6)); // rear doors seen edge-on
   proj.box(fx + 2300, fx + 3100, floor - 300, floor - 60, 700, { material: 'plastic', density: 0.6 }); // fuel tank
-  axle(proj, fx + 900, r, 1700, false, false);
-  axle(proj, fx + L - 1100, r, 1700, rng.chance(0.3), true);
+  axle(proj, fx + 900, r, 1700, { twin: false, heavy: false }, rng);
+  axle(proj, fx + L - 1100, r, 1700, { twin: rng.chance(0.3), heavy: true, driven: true, spring: 'leaf' }, rng);
+  if (rng.chance(0.4)) spareWheel(proj, fx + L - 500, floor - 40, r, rng, false);
   return {
     vehicleClass: 'van',
     cabRearMm: bulk + 20,
@@ -258,14 +237,6 @@ function truckCab(proj: Projection, fx: number, rng: Rng, chassisTop: number, fa
   proj.plate(fx + 600, floor + 1020, fx + 720, floor + 780, 30, 450, steel(1.5));
   engine(proj, fx + 350, chassisTop - 700, 900, 750, 800, rng);
   seat(proj, fx + 900, floor, true, 2 * 550);
-  // Battery box (lead-acid), air tanks, exhaust silencer, along the chassis behind the cab.
-  proj.box(fx + len + 150, fx + len + 650, chassisTop - 650, chassisTop - 350, 500, { material: 'lead', density: 11.35 * 0.35 });
-  for (const dz of [0, 290]) {
-    const a = v3(fx + len + 900, 0, chassisTop - 450 + dz), b = v3(fx + len + 1800, 0, chassisTop - 450 + dz);
-    proj.rod(a, b, 130, STEEL);
-    proj.rod(v3(a.x + 4, 0, a.z), v3(b.x - 4, 0, b.z), 126, { material: 'steel', sign: -1 });
-  }
-  proj.rod(v3(fx + 700, 300, chassisTop - 550), v3(fx + 1500, 300, chassisTop - 550), 180, steel(0.6));
   // Sleeper bunk behind the seats.
   const sx0 = fx + 1350, sx1 = fx + len - 60;
   proj.box(sx0, sx1, floor + 450, floor + 550, Wd * 0.85, { material: 'plastic', density: 0.08 });
@@ -287,9 +258,9 @@ function truckCab(proj: Projection, fx: number, rng: Rng, chassisTop: number, fa
 }
 
 /** Load box (rigid truck or container) walls, floor and roof. */
-function loadBox(proj: Projection, x0: number, x1: number, floorZ: number, roofZ: number, Wd: number, kind: 'container' | 'box-body' | 'curtain-trailer'): void {
-  const wallMat: Stuff = kind === 'container' ? STEEL : kind === 'box-body' ? { material: 'aluminium' } : { material: 'plastic', density: 1.3 };
-  const side = kind === 'container' ? 1.6 * 1.2 : kind === 'box-body' ? 2 : 1;
+function loadBox(proj: Projection, x0: number, x1: number, floorZ: number, roofZ: number, Wd: number, kind: 'container' | 'box-body' | 'curtain-trailer', rng: Rng): void {
+  const wallMat: Stuff = kind === 'container' ? STEEL : kind === 'box-body' ? { material: rng.chance(0.7) ? 'aluminium' : 'plastic', density: rng.range(1.2, 2.7) } : { material: 'plastic', density: rng.range(1.0, 1.5) };
+  const side = kind === 'container' ? rng.range(1.6, 2.0) : kind === 'box-body' ? rng.range(1.5, 3) : rng.range(0.6, 1.4);
   proj.box(x0, x1, floorZ, roofZ, 2 * side, wallMat);
   // Roof sheet, floor planks and bearers, front wall and rear doors, all seen edge-on.
   proj.box(x0, x1, roofZ, roofZ + (kind === 'container' ? 2 : 3), Wd * 0.98, kind === 'container' ? STEEL : { material: 'aluminium' });
@@ -307,10 +278,13 @@ function loadBox(proj: Projection, x0: number, x1: number, floorZ: number, roofZ
       proj.box(px, px + 180, floorZ - 160, floorZ - 40, 2 * 60, STEEL);
       proj.box(px, px + 180, roofZ - 118, roofZ, 2 * 60, STEEL);
     }
-    // Door locking bars.
-    for (const dx of [40, 90]) proj.rod(v3(x1 - dx, 0, floorZ), v3(x1 - dx, 0, roofZ), 14, { material: 'steel', density: 7.87 * 2 });
+    corrugation(proj, x0 + 150, x1 - 150, floorZ, roofZ - 60, rng);
+    containerDoors(proj, x1, floorZ, roofZ, rng);
   } else if (kind === 'curtain-trailer') {
-    for (let x = x0 + 1200; x < x1 - 500; x += 1300) proj.box(x, x + 40, floorZ, roofZ, 2 * 5, { material: 'aluminium' });
+    const step = rng.range(1100, 1700);
+    for (let x = x0 + step; x < x1 - 500; x += step) proj.box(x, x + rng.range(30, 60), floorZ, roofZ, 2 * rng.range(3, 7), { material: 'aluminium' });
+    // Curtain buckles and straps along the bottom rail.
+    for (let x = x0 + 300; x < x1 - 300; x += rng.range(450, 700)) proj.box(x, x + 50, floorZ - 100, floorZ + 200, 2 * 3, steel(3));
   }
 }
 
@@ -321,13 +295,15 @@ function drawBoxTruck(proj: Projection, fx: number, rng: Rng, choices: VehicleCh
   const bx0 = cab.rear + 100, bx1 = bx0 + bodyLen;
   const floorZ = chassisTop + 200, roofZ = rng.range(3500, 3750), Wd = 2480;
   chassis(proj, fx + 200, bx1 - 300, chassisTop, 280, 860, 700);
-  loadBox(proj, bx0, bx1, floorZ, roofZ, Wd, 'box-body');
+  loadBox(proj, bx0, bx1, floorZ, roofZ, Wd, 'box-body', rng);
   proj.box(bx0 + 300, bx1 - 300, floorZ - 170, floorZ - 120, 2 * 8, STEEL); // subframe
-  proj.rod(v3(cab.rear + 300, 200, chassisTop - 380), v3(cab.rear + 1300, 200, chassisTop - 380), 260, { material: 'aluminium', density: 2.7 * 0.03 });
-  proj.rod(v3(cab.rear + 300, 200, chassisTop - 380), v3(cab.rear + 1300, 200, chassisTop - 380), 250, { material: 'plastic', density: 0.84 * 0.8 }); // diesel tank
-  const rearAxle = bx0 + bodyLen * 0.62;
-  axle(proj, fx + 650, 480, 2000, false, true);
-  axle(proj, rearAxle, 480, 1850, true, true);
+  const rearAxle = bx0 + bodyLen * rng.range(0.55, 0.68);
+  const rw = rng.range(440, 530);
+  chassisKit(proj, cab.rear + 100, rearAxle - rw - 150, chassisTop, rng, true);
+  axle(proj, fx + 650, rw, 2000, { twin: false, heavy: true, spring: 'leaf' }, rng);
+  axle(proj, rearAxle, rw, 1850, { twin: true, heavy: true, driven: true }, rng);
+  if (rng.chance(0.3)) axle(proj, rearAxle + rng.range(1250, 1400), rw, 1850, { twin: rng.chance(0.5), heavy: true }, rng);
+  if (rng.chance(0.5)) spareWheel(proj, rearAxle + rw + rng.range(250, 900), chassisTop - 300, rw, rng, true);
   return {
     vehicleClass: 'box-truck',
     cabRearMm: cab.rear,
@@ -343,30 +319,53 @@ function drawBoxTruck(proj: Projection, fx: number, rng: Rng, choices: VehicleCh
 }
 
 function drawArticulated(proj: Projection, fx: number, rng: Rng, choices: VehicleChoices): VehicleLayout {
-  const chassisTop = 1050;
-  const trailer = choices.trailer ?? (rng.chance(0.6) ? 'container' : 'curtain-trailer');
+  const chassisTop = rng.range(1000, 1100);
+  const trailer = choices.trailer ?? rng.weighted({ container: 0.45, 'curtain-trailer': 0.3, tanker: choices.excludeTanker ? 0 : 0.12, flatbed: 0.13 });
   const cab = truckCab(proj, fx, rng, chassisTop, choices.roofFairing);
-  const tractorEnd = fx + rng.range(5600, 6100);
+  const tractorEnd = fx + rng.range(5600, 6300);
+  const rw = rng.range(460, 540);
   chassis(proj, fx + 200, tractorEnd, chassisTop, 280, 860, 700);
-  proj.box(tractorEnd - 1500, tractorEnd - 500, chassisTop, chassisTop + 180, 2000, steel(0.9)); // fifth wheel
-  proj.rod(v3(cab.rear + 100, 200, chassisTop - 400), v3(cab.rear + 1400, 200, chassisTop - 400), 300, { material: 'plastic', density: 0.84 * 0.8 });
-  axle(proj, fx + 700, 500, 2050, false, true);
-  axle(proj, tractorEnd - 1000, 500, 1850, true, true);
+  proj.box(tractorEnd - 1500, tractorEnd - 500, chassisTop, chassisTop + rng.range(140, 220), rng.range(1600, 2200), steel(rng.range(0.6, 1.2))); // fifth wheel
+  const rearTractorAxle = tractorEnd - rng.range(900, 1100);
+  chassisKit(proj, cab.rear + 80, rearTractorAxle - rw - 120, chassisTop, rng, true);
+  axle(proj, fx + 700, rw, 2050, { twin: false, heavy: true, spring: rng.chance(0.7) ? 'leaf' : 'air' }, rng);
+  axle(proj, rearTractorAxle, rw, 1850, { twin: true, heavy: true, driven: true }, rng);
+  if (rng.chance(0.25)) axle(proj, rearTractorAxle - rng.range(1300, 1400), rw, 1850, { twin: rng.chance(0.5), heavy: true, driven: rng.chance(0.5) }, rng);
+  if (rng.chance(0.3)) spareWheel(proj, cab.rear + 300, chassisTop + rng.range(700, 1100), rw, rng, true); // behind the cab
   // Trailer: its front overhangs the tractor by the kingpin setback.
-  const tx0 = tractorEnd - 2400;
-  const len = trailer === 'container' ? rng.pick([12192, 12192, 6058]) : rng.range(13000, 13600);
+  const tx0 = tractorEnd - rng.range(2200, 2700);
+  const len = trailer === 'container' ? rng.pick([12192, 12192, 6058]) : trailer === 'tanker' ? rng.range(10000, 12500) : rng.range(12500, 13600);
   const tx1 = tx0 + len;
-  const floorZ = trailer === 'container' ? 1400 : 1250;
-  const roofZ = trailer === 'container' ? floorZ + (rng.chance(0.5) ? 2390 : 2690) : 4000;
+  const floorZ = trailer === 'container' ? rng.range(1300, 1450) : rng.range(1150, 1300);
+  const roofZ = trailer === 'container' ? floorZ + (rng.chance(0.5) ? 2390 : 2690) : trailer === 'curtain-trailer' ? rng.range(3900, 4000) : floorZ + 2500;
   const Wd = 2480;
-  // Trailer chassis: main beams under the floor, landing legs, axles at the rear.
-  chassis(proj, tx0 + 200, tx1 - 100, floorZ - (trailer === 'container' ? 0 : 30), 420, 1000, 900);
-  for (const dx of [0, 60]) proj.box(tx0 + 2900 + dx, tx0 + 2950 + dx, 350, floorZ - 400, 2 * 40, steel(4));
-  loadBox(proj, tx0, tx1, floorZ, roofZ, Wd, trailer === 'container' ? 'container' : 'curtain-trailer');
-  const axles = len > 9000 ? 3 : 2;
-  const firstAxle = tx1 - 1400 - (axles - 1) * 1310;
-  for (let k = 0; k < axles; k++) axle(proj, firstAxle + k * 1310, 480, 2000, false, true);
-  proj.box(tx1 - 150, tx1 - 40, 450, floorZ - 420, 2400, steel(0.6)); // rear under-run guard
+  const wheelR = rng.range(440, 520);
+  const axles = len > 9000 ? rng.pick([2, 3, 3, 3]) : rng.pick([1, 2, 2]);
+  const spacing = rng.range(1250, 1420);
+  const firstAxle = tx1 - rng.range(1000, 1800) - (axles - 1) * spacing;
+  // Trailer chassis: main beams under the floor (a tanker's tank carries itself), landing gear, axles at the rear.
+  if (trailer !== 'tanker') chassis(proj, tx0 + 200, tx1 - 100, floorZ - (trailer === 'container' ? 0 : 30), rng.range(350, 480), 1000, rng.range(700, 1100));
+  const legX = tx0 + rng.range(2600, 3300);
+  landingGear(proj, legX, floorZ - (trailer === 'tanker' ? 0 : 150), rng);
+  if (trailer !== 'tanker') chassisKit(proj, legX + 500, firstAxle - wheelR - 200, floorZ - 150, rng, false);
+  for (let k = 0; k < axles; k++) axle(proj, firstAxle + k * spacing, wheelR, 2000, { twin: rng.chance(0.3), heavy: true, spring: rng.chance(0.6) ? 'air' : 'leaf' }, rng);
+  if (rng.chance(0.5)) spareWheel(proj, firstAxle - wheelR - rng.range(500, 1500), floorZ - 200, wheelR, rng, true);
+  proj.box(tx1 - 150, tx1 - 40, rng.range(400, 550), floorZ - 420, rng.range(2000, 2450), steel(rng.range(0.4, 0.8))); // rear under-run guard
+  let load: Space = { x0: tx0 + 60, x1: tx1 - 80, z0: floorZ, z1: roofZ - 70, depth: 2350 };
+  let fixedLoad: VehicleLayout['fixedLoad'];
+  if (trailer === 'tanker') {
+    const r = rng.range(950, 1150), zb = rng.range(900, 1150);
+    const t = tank(proj, tx0 + 100, tx1 - 100, zb, r, rng);
+    fixedLoad = t.empty ? 'empty' : 'full';
+    load = { x0: tx0 + 700, x1: tx1 - 700, z0: zb + 120, z1: zb + 2 * r - 300, depth: 1500 };
+  } else if (trailer === 'flatbed') {
+    proj.box(tx0, tx1, floorZ - 40, floorZ, Wd * 0.98, { material: 'wood', density: rng.range(0.5, 0.8) });
+    proj.box(tx0, tx1, floorZ - 200, floorZ - 40, 2 * 8, STEEL); // side rails
+    for (let x = tx0 + 300; x < tx1 - 300; x += rng.range(900, 1500)) if (rng.chance(0.5)) proj.box(x, x + 60, floorZ, floorZ + rng.range(300, 1200), 2 * 6, STEEL); // stakes
+    if (rng.chance(0.5)) proj.box(tx0, tx0 + 40, floorZ, floorZ + rng.range(1200, 2400), Wd * 0.9 * 0.05, STEEL); // headboard
+  } else {
+    loadBox(proj, tx0, tx1, floorZ, roofZ, Wd, trailer, rng);
+  }
   return {
     vehicleClass: 'articulated',
     cabRearMm: cab.rear,
@@ -374,10 +373,96 @@ function drawArticulated(proj: Projection, fx: number, rng: Rng, choices: Vehicl
     x0: fx,
     x1: Math.max(tx1, tractorEnd),
     widthMm: Wd,
-    heightMm: roofZ,
-    load: { x0: tx0 + 60, x1: tx1 - 80, z0: floorZ, z1: roofZ - 70, depth: 2350 },
+    heightMm: trailer === 'tanker' || trailer === 'flatbed' ? Math.max(cab.height, floorZ + 1500) : roofZ,
+    load,
+    ...(fixedLoad ? { fixedLoad } : {}),
     behindSeats: cab.sleeper,
     cabRoof: cab.roof,
-    underFloor: { x0: tractorEnd + 300, x1: firstAxle - 700, z0: 500, z1: floorZ - 450, depth: 900 },
+    underFloor: { x0: legX + 600, x1: firstAxle - wheelR - 300, z0: 500, z1: floorZ - 450, depth: 900 },
+  };
+}
+
+function drawPickup(proj: Projection, fx: number, rng: Rng): VehicleLayout {
+  const L = rng.range(5100, 5700), H = rng.range(1750, 1900), Wd = 1900;
+  const floor = rng.range(450, 550), r = rng.range(360, 400);
+  const cabEnd = fx + rng.range(2900, 3300);
+  const bedZ = floor + rng.range(300, 400), sideZ = bedZ + rng.range(450, 550);
+  const outline: [number, number][] = [
+    [fx, floor], [fx + 30, floor + 700], [fx + 950, floor + 850], [fx + 1600, H], [cabEnd - 100, H], [cabEnd, H - 60], [cabEnd, floor - 60], [fx + 60, floor - 80],
+  ];
+  shell(proj, outline, Wd * 0.92, 1.7, 1.4);
+  proj.plate(fx + 950, floor + 850, fx + 1600, H - 30, 6, Wd * 0.85, { material: 'silica', density: 2.5 });
+  chassis(proj, fx + 150, fx + L - 150, floor, rng.range(140, 200), 1000, rng.range(700, 1000));
+  engine(proj, fx + 150, floor - 100, rng.range(550, 700), rng.range(550, 650), 650, rng);
+  proj.box(fx + 900, fx + 1050, floor + 350, floor + 850, Wd * 0.8, { material: 'plastic', density: 0.25 });
+  seat(proj, fx + 1800, floor, true, 2 * 520);
+  const crew = rng.chance(0.6);
+  if (crew) {
+    proj.box(cabEnd - 700, cabEnd - 150, floor + 280, floor + 420, Wd * 0.8, { material: 'plastic', density: 0.08 });
+    proj.plate(cabEnd - 150, floor + 420, cabEnd - 80, floor + 950, 110, Wd * 0.8, { material: 'plastic', density: 0.08 });
+  }
+  // Bed: floor, sides, tailgate; sometimes a canopy (hard top) or a roll cover.
+  const bx0 = cabEnd + 80, bx1 = fx + L;
+  proj.box(bx0, bx1, bedZ - 3, bedZ, Wd * 0.9, STEEL);
+  proj.box(bx0, bx1, bedZ, sideZ, 2 * 1.2, STEEL);
+  proj.box(bx1 - 40, bx1, bedZ, sideZ, Wd * 0.9 * 0.04, STEEL);
+  proj.box(bx0, bx0 + 20, bedZ, sideZ, Wd * 0.9 * 0.06, STEEL);
+  let top = sideZ;
+  if (rng.chance(0.4)) {
+    top = H + rng.range(-50, 150);
+    shell(proj, [[bx0, sideZ], [bx0, top], [bx1 - 50, top], [bx1, sideZ]], Wd * 0.9, rng.range(2, 4), 3, { material: 'plastic', density: 1.4 });
+  } else if (rng.chance(0.5)) proj.box(bx0, bx1, sideZ - 10, sideZ, Wd * 0.9, { material: 'aluminium', density: 2.7 * 0.3 });
+  proj.box(fx + L - 1400, fx + L - 800, floor - 250, floor - 30, 700, { material: 'plastic', density: 0.84 * rng.range(0.2, 0.9) }); // fuel tank
+  if (rng.chance(0.7)) spareWheel(proj, fx + L - 700, floor - 20, r, rng, false);
+  axle(proj, fx + 950, r, 1600, { twin: false, heavy: false, driven: rng.chance(0.5) }, rng);
+  axle(proj, bx0 + (bx1 - bx0) * rng.range(0.25, 0.45), r, 1600, { twin: false, heavy: true, driven: true, spring: 'leaf' }, rng);
+  return {
+    vehicleClass: 'pickup',
+    x0: fx,
+    x1: fx + L,
+    widthMm: Wd,
+    heightMm: H,
+    load: { x0: bx0 + 40, x1: bx1 - 60, z0: bedZ + 5, z1: Math.max(sideZ, top) - 40, depth: 1450 },
+    behindSeats: { x0: fx + 2100, x1: cabEnd - (crew ? 700 : 80), z0: floor + 10, z1: floor + 450, depth: 1400 },
+  };
+}
+
+function drawBus(proj: Projection, fx: number, rng: Rng): VehicleLayout {
+  const L = rng.range(10500, 13200), H = rng.range(3200, 3700), Wd = 2550;
+  const floor = rng.range(1000, 1400), r = rng.range(480, 540);
+  const outline: [number, number][] = [[fx, 400], [fx + 40, H - 200], [fx + 200, H], [fx + L - 100, H], [fx + L, H - 150], [fx + L, 400], [fx + L - 200, 300], [fx + 150, 300]];
+  shell(proj, outline, Wd * 0.95, rng.range(1.2, 2), 1.5, { material: rng.chance(0.5) ? 'aluminium' : 'steel', density: rng.chance(0.5) ? 2.7 : 7.87 });
+  // Body frame: pillars between windows, window band of glass, roof with air-conditioning unit.
+  const winZ0 = floor + rng.range(700, 850);
+  for (let x = fx + 1200; x < fx + L - 600; x += rng.range(1100, 1500)) proj.box(x, x + rng.range(60, 100), 400, H - 30, 2 * 6, STEEL);
+  proj.box(fx + 300, fx + L - 300, winZ0, H - 250, 2 * 5, { material: 'silica', density: 2.5 });
+  proj.box(fx + L * rng.range(0.3, 0.5), fx + L * rng.range(0.55, 0.75), H, H + rng.range(200, 320), 1800, { material: 'aluminium', density: 0.4 });
+  proj.box(fx + 100, fx + L - 100, floor - 20, floor, Wd * 0.95, { material: 'wood', density: 0.6 });
+  proj.box(fx + 100, fx + L - 100, floor - 23, floor - 20, Wd * 0.95, { material: 'aluminium' });
+  // Rows of seats, two pairs across the lane: frame, cushion, backrest.
+  const pitch = rng.range(750, 900);
+  for (let x = fx + 2200; x < fx + L - 900; x += pitch) seat(proj, x, floor, true, 4 * 450);
+  seat(proj, fx + 1100, floor, true, 520); // driver
+  proj.box(fx + 150, fx + 600, floor + 200, floor + 900, Wd * 0.8, { material: 'plastic', density: 0.25 }); // dashboard
+  // Luggage hold under the floor between the axles, with its doors; engine and gearbox at the rear.
+  const frontAxle = fx + rng.range(2400, 2900), rearAxle = fx + L - rng.range(2700, 3300);
+  const hx0 = frontAxle + r + 300, hx1 = rearAxle - r - 300;
+  proj.box(hx0, hx1, 350, 380, Wd * 0.9, STEEL);
+  for (let x = hx0; x < hx1; x += rng.range(1500, 2500)) proj.box(x, x + 50, 350, floor - 30, 2 * 10, STEEL);
+  chassis(proj, fx + 300, fx + L - 300, floor - 30, 200, 1000, rng.range(800, 1200));
+  engine(proj, fx + L - 1900, 450, rng.range(900, 1200), rng.range(700, 850), 900, rng);
+  proj.box(fx + L - 700, fx + L - 560, 450, 1400, 1600, { material: 'aluminium', density: 0.5 }); // radiator
+  chassisKit(proj, frontAxle + r + 100, hx0 + 100, floor - 30, rng, true);
+  axle(proj, frontAxle, r, 2100, { twin: false, heavy: true, spring: 'air' }, rng);
+  axle(proj, rearAxle, r, 1850, { twin: true, heavy: true, driven: true, spring: 'air' }, rng);
+  if (rng.chance(0.3)) axle(proj, rearAxle + rng.range(1300, 1450), r, 1850, { twin: false, heavy: true, spring: 'air' }, rng);
+  return {
+    vehicleClass: 'bus',
+    x0: fx,
+    x1: fx + L,
+    widthMm: Wd,
+    heightMm: H,
+    load: { x0: hx0 + 60, x1: hx1 - 60, z0: 385, z1: floor - 60, depth: 2200 },
+    behindSeats: { x0: fx + 2000, x1: fx + L - 1000, z0: floor + 5, z1: floor + 480, depth: 1800 },
   };
 }

@@ -6,8 +6,10 @@ import { join, posix } from 'node:path';
  * folders on a lower layer, never of a folder on its own layer or above it.
  */
 export const LAYERS: readonly (readonly string[])[] = [
-  // the ground: domain types, events, the bus, Service, logger, backoff, health types; the config schema
-  ['core', 'config'],
+  // the ground: domain types, events, the bus, Service, logger, backoff, health types, the MQTT contract
+  ['core'],
+  // the config schema (it may name the ground's vocabulary, e.g. the MQTT command names)
+  ['config'],
   // the parts: they talk through the lane's bus and never import each other
   ['firmware-bridge', 'inference', 'pipeline', 'outputs', 'console', 'central', 'watchlist'],
   // the composition root: builds every part from the config, owns start/stop order

@@ -2,20 +2,19 @@ import { useState } from 'preact/hooks';
 import { DISPOSITIONS, type Disposition } from '../../../core/domain.js';
 import type { AlertRecord } from '../../server/messages.js';
 import { api } from './api.js';
-import { DISPOSITION_LABEL, score, time } from './format.js';
+import { actor, DISPOSITION_LABEL, score, time } from './format.js';
 import { WatchlistHitView } from './WatchlistHit.js';
 
 const KIND_TITLE: Record<string, string> = {
   'person-suspected': 'PERSON SUSPECTED',
+  'person-suspected-by-sensors': 'PEOPLE SUSPECTED BY SENSORS',
   'detection-unavailable': 'SCAN NOT SCREENED',
   'scan-aborted': 'SCAN ABORTED',
   watchlist: 'WATCHLIST HIT',
   test: 'TEST ALERT',
 };
 
-function who(by: string | null, origin: string | null): string {
-  return `${by ?? '?'}${origin === 'central' ? ' at central command' : ''}`;
-}
+const who = actor;
 
 /**
  * One open alert: red and flashing until acknowledged, then amber with the disposition form.

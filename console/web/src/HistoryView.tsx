@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { Verdict } from '../../../core/domain.js';
 import type { AuditEntry, ScanDetail, ScanRow } from '../../server/messages.js';
 import { api } from './api.js';
-import { dateTime, DISPOSITION_LABEL, score, VERDICT_LABEL } from './format.js';
+import { alertSummary, dateTime, DISPOSITION_LABEL, score, VERDICT_LABEL } from './format.js';
 import type { LaneState } from './live-state.js';
 import { CameraSnapshots, useScanImage, VerdictCard } from './scan-panels.js';
 import { ScanViewer, type ViewName } from './ScanViewer.js';
@@ -151,10 +151,8 @@ export function HistoryView(p: { lanes: LaneState[] }) {
                 <VerdictCard phase={{ kind: 'decided', result: detail.result }} />
                 <CameraSnapshots result={detail.result} />
                 {detail.alert && (
-                  <div class="muted">
-                    Alert {detail.alert.alert.alertId}: {detail.alert.state}
-                    {detail.alert.disposition && ` — ${DISPOSITION_LABEL[detail.alert.disposition]} by ${detail.alert.dispositionBy}`}
-                    {detail.alert.note && ` — “${detail.alert.note}”`}
+                  <div class="muted" data-testid="history-alert">
+                    {alertSummary(detail.alert)}
                   </div>
                 )}
               </div>

@@ -1,4 +1,5 @@
 import type { Disposition, Verdict } from '../../../core/domain.js';
+import type { AlertRecord } from '../../server/messages.js';
 
 export function time(iso: string | null | undefined): string {
   if (!iso) return '-';
@@ -39,4 +40,21 @@ export function deviceLabel(device: string): string {
   const h = head === 'camera' ? 'Camera' : head === 'scanner' ? 'Scanner' : head!.charAt(0).toUpperCase() + head!.slice(1);
   const sub: Record<string, string> = { opcua: 'OPC UA', filedrop: 'file drop', anpr: 'ANPR' };
   return rest.length ? `${h} ${rest.map((r) => sub[r] ?? r).join(' ')}` : h;
+}
+
+/** Who did something about an alert, as the live banner and the history both say it: "bob at central command". */
+export function actor(by: string | null, origin: string | null): string {
+  return `${by ?? '?'}${origin === 'central' ? ' at central command' : ''}`;
+}
+
+/**
+ * An alert's record in one line for the history, with the same words as the live banner:
+ * "Alert A: closed — acknowledged by bob at central command 10:02:01 — False alarm by bob at central command 10:05:12 — “two adults”".
+ */
+export function alertSummary(r: Pick<AlertRecord, 'alert' | 'state' | 'acknowledgedAt' | 'acknowledgedBy' | 'acknowledgedOrigin' | 'disposition' | 'dispositionAt' | 'dispositionBy' | 'dispositionOrigin' | 'note'>): string {
+  const parts = [`Alert ${r.alert.alertId}: ${r.state}`];
+  if (r.acknowledgedAt) parts.push(`acknowledged by ${actor(r.acknowledgedBy, r.acknowledgedOrigin)} ${dateTime(r.acknowledgedAt)}`);
+  if (r.disposition) parts.push(`${DISPOSITION_LABEL[r.disposition]} by ${actor(r.dispositionBy, r.dispositionOrigin)} ${dateTime(r.dispositionAt)}`);
+  if (r.note) parts.push(`“${r.note}”`);
+  return parts.join(' — ');
 }

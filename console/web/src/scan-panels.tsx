@@ -1,5 +1,7 @@
+import { Fragment } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import type { EvidenceRef, ScanResult } from '../../../core/domain.js';
+import type { FusedDecision, Sense } from '../../../core/senses.js';
 import { scanImageUrl } from './api.js';
 import { score, time, VERDICT_LABEL } from './format.js';
 import { ImageRaster } from './raster.js';
@@ -98,6 +100,35 @@ export function VerdictCard(p: { phase: ScanPhase }) {
           ))}
         </div>
       )}
+      {r.fusion && <Senses fusion={r.fusion} />}
+    </div>
+  );
+}
+
+const SENSE_LABEL: Record<Sense, string> = { xray: 'X-ray', co2: 'CO2', heartbeat: 'Heartbeat' };
+const SUPPORT_LABEL = { supported: 'CO2 and heartbeat support the X-ray alert', 'not-supported': 'CO2 and heartbeat do not support the X-ray alert: search all the same', 'no-evidence': 'CO2 and heartbeat give no evidence either way' } as const;
+
+/** Each sense's evidence on this vehicle, the fused decision, and the senses that were missing. */
+function Senses(p: { fusion: FusedDecision }) {
+  const f = p.fusion;
+  return (
+    <div class="senses" data-testid="senses">
+      <div class={`senses-fused ${f.verdict === 'person' ? 'bad-text' : ''}`} data-testid="fused" data-verdict={f.verdict}>
+        Fused: {f.verdict === 'person' ? 'PERSON' : f.verdict === 'clear' ? 'clear' : 'not screened'} ({(f.posterior * 100).toFixed(0)} %)
+        {f.addedAlert && ' · alert raised by the sensors'}
+        {f.xraySupport && <div class="muted">{SUPPORT_LABEL[f.xraySupport]}</div>}
+      </div>
+      <dl class="facts">
+        {f.senses.map((s) => (
+          <Fragment key={s.sense}>
+            <dt>{SENSE_LABEL[s.sense]}</dt>
+            <dd class={s.state === 'evidence' ? '' : 'warn-text'} data-testid={`sense-${s.sense}`} data-state={s.state}>
+              {s.state === 'evidence' ? s.detail : `${s.state}: ${s.detail}`}
+            </dd>
+          </Fragment>
+        ))}
+      </dl>
+      {f.missing.length > 0 && <div class="muted" data-testid="senses-missing">Missing for this vehicle: {f.missing.map((m) => SENSE_LABEL[m]).join(', ')}</div>}
     </div>
   );
 }

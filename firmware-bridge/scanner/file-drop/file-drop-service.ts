@@ -1,6 +1,6 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { type FileHandle, lstat, mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { DeviceState, ScanImage } from '../../../core/domain.js';
 import type { EventBus } from '../../../core/event-bus.js';
@@ -12,6 +12,7 @@ import { DATA_DIR_MODE, DATA_FILE_MODE } from '../../../core/data-files.js';
 import { uuidv7 } from '../../../core/ids.js';
 import type { ScannerTranslator } from '../translator.js';
 import { decodeScanImage } from './image-decode.js';
+import { DEFAULT_EXPORT, type ExportOption } from '../../../core/export-chain.js';
 import { parseJsonSidecar, parseXmlSidecar, type FileScanInfo, type XmlField } from './sidecar.js';
 
 export interface FileDropOptions {
@@ -24,6 +25,8 @@ export interface FileDropOptions {
   /** Without a sidecar, a scan is taken once its files have not changed for this long. */
   stableMs: number;
   xmlFields?: Partial<Record<XmlField, string>>;
+  /** How 8-bit image files were exported (config scanner.fileDrop.export); default DEFAULT_EXPORT (linear). */
+  exportChain?: ExportOption;
   /** Pixel pitch when the sidecar gives none (config scanner.pixelMm). */
   defaultPixelMm: number;
   translator: ScannerTranslator;
@@ -50,7 +53,7 @@ const RETENTION_EVERY_MS = 3600_000;
  * swapped in after the listing is refused too), and at most `maxBytes` long.
  */
 async function readRegularFile(path: string, maxBytes: number, what: string): Promise<Buffer> {
-  let fh;
+  let fh: FileHandle;
   try {
     fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (err) {
@@ -258,11 +261,11 @@ export class FileDropService implements Service {
     let image: ScanImage;
     const notes: string[] = [];
     try {
-      const high = await decodeScanImage(await readRegularFile(join(dir, c.high!), MAX_IMAGE_FILE_BYTES, 'image'));
+      const high = await decodeScanImage(await readRegularFile(join(dir, c.high!), MAX_IMAGE_FILE_BYTES, 'image'), this.#options.exportChain ?? DEFAULT_EXPORT);
       notes.push(...high.notes.map((n) => `${c.high}: ${n}`));
       image = { width: high.width, height: high.height, pixelMm: info.pixelMm ?? this.#options.defaultPixelMm, high: high.pixels, missing: new Uint8Array(high.width) };
       if (c.low) {
-        const low = await decodeScanImage(await readRegularFile(join(dir, c.low), MAX_IMAGE_FILE_BYTES, 'image'));
+        const low = await decodeScanImage(await readRegularFile(join(dir, c.low), MAX_IMAGE_FILE_BYTES, 'image'), this.#options.exportChain ?? DEFAULT_EXPORT);
         notes.push(...low.notes.map((n) => `${c.low}: ${n}`));
         if (low.width !== high.width || low.height !== high.height) throw new Error(`low-energy image ${c.low} is ${low.width}x${low.height} but ${c.high} is ${high.width}x${high.height}`);
         image.low = low.pixels;

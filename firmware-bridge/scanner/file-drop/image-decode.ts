@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { DEFAULT_EXPORT, type ExportOption, decodeExport } from '../../../core/export-chain.js';
 import { MAX_SCAN_PIXELS } from '../../../core/domain.js';
 
 export interface DecodedScanImage {
@@ -6,7 +7,7 @@ export interface DecodedScanImage {
   height: number;
   /** Row-major grey values, 65535 = open beam. */
   pixels: Uint16Array;
-  /** Bits per sample in the file: 16 kept as is, 8 rescaled (v * 257) to the 16-bit range. */
+  /** Bits per sample in the file: 16 kept as is, 8 decoded through the export chain (core/export-chain.ts). */
   fileBits: 8 | 16;
   format: string;
   /** Things the caller should warn about (8-bit source, colour source). */
@@ -18,10 +19,11 @@ const MAX_PIXELS = MAX_SCAN_PIXELS;
 
 /**
  * Decodes a scan image file (16-bit grey PNG or TIFF, 8-bit grey JPEG, or any format sharp
- * reads) to 16-bit grey. 16-bit sources keep every bit; 8-bit sources are rescaled so that
- * 255 becomes 65535 (open beam), with a note, since 8 bits lose most of the dense-cargo range.
+ * reads) to 16-bit grey. 16-bit sources keep every bit; 8-bit sources are exports of a display
+ * chain and are decoded back to intensity by `exportChain` (default DEFAULT_EXPORT, linear, as the
+ * shipped model was trained; 'auto' infers the chain from the image), with a note, since 8 bits lose most of the dense-cargo range.
  */
-export async function decodeScanImage(input: string | Buffer): Promise<DecodedScanImage> {
+export async function decodeScanImage(input: string | Buffer, exportChain: ExportOption = DEFAULT_EXPORT): Promise<DecodedScanImage> {
   const where = typeof input === 'string' ? input : 'image buffer';
   // The header only (no pixel decoded), so that a too large image is refused by name below.
   const meta = await sharp(input, { limitInputPixels: false }).metadata();
@@ -47,9 +49,9 @@ export async function decodeScanImage(input: string | Buffer): Promise<DecodedSc
   if (meta.depth !== 'uchar' && meta.depth !== 'char') throw new Error(`${where}: ${meta.format} with ${meta.depth} samples is not supported: use 16-bit grey PNG/TIFF or 8-bit grey JPEG`);
   const { data, info } = await sharp(input, { limitInputPixels: MAX_PIXELS }).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
   if (info.channels !== 1) throw new Error(`${where}: decoded to ${info.channels} channels, expected 1 (grey)`);
-  const pixels = new Uint16Array(info.width * info.height);
-  for (let i = 0; i < pixels.length; i++) pixels[i] = data[i] * 257;
-  notes.push(`8-bit ${meta.format} rescaled to 16 bits (x257): dense cargo detail is limited`);
+  const grey = new Uint8Array(data.buffer, data.byteOffset, info.width * info.height);
+  const pixels = decodeExport(grey, info.width, info.height, exportChain);
+  notes.push(`8-bit ${meta.format} decoded to intensity (${exportChain === 'auto' ? 'export chain inferred from the image' : `${exportChain.scaling} export chain from config`}): dense cargo detail is limited`);
   return { width: info.width, height: info.height, pixels, fileBits: 8, format: meta.format ?? 'unknown', notes };
 }
 

@@ -143,7 +143,8 @@ export function scannerOpcuaStatus(link: OpcuaLink, snap: ScannerSnapshot, probl
     radiationOn: snap.radiationOn,
     fault: snap.fault ? snap.fault : null,
   };
-  if (!link.up) return { state: link.starting ? 'starting' : 'disconnected', detail: link.reason, info };
+  // With the link down, the last values read are no longer known to be true: each is sent as null (unknown).
+  if (!link.up) return { state: link.starting ? 'starting' : 'disconnected', detail: link.reason, info: Object.fromEntries(Object.keys(info).map((k) => [k, null])) };
   let state: DeviceState = 'ok';
   let detail: string;
   if (snap.fault || snap.state === 'Fault') {

@@ -209,8 +209,10 @@ describe('remote review from a lane to central command and back, in a real brows
   it('a supervisor acknowledges and dispositions an alert from the queue; the lane records both, and the queue shows them', async () => {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     await logIn(page, central.url, 'sue', 'sue-password-1');
+    // The lane mints the alert's id (a UUIDv7): find the one raised for scan RV-1.
+    const alertId = (await central.store.alerts()).find((a) => a.scanId === 'RV-1')!.alertId;
     await page.click('[data-testid=tab-alerts]');
-    await page.click('[data-testid=alert-row][data-alert-id=RV-1-person]');
+    await page.click(`[data-testid=alert-row][data-alert-id="${alertId}"]`);
     await page.click('[data-testid=ack]');
     await page.waitForSelector('[data-testid=alert-msg]:has-text("done")', { timeout: 15_000 });
     await page.selectOption('[data-testid=alert-detail] select', 'false-alarm');
@@ -218,11 +220,11 @@ describe('remote review from a lane to central command and back, in a real brows
     await expect
       .poll(() => laneEvents.map((e) => [e.alertId, e.type, e.operator, e.origin]), { timeout: 15_000 })
       .toEqual([
-        ['RV-1-person', 'acknowledged', 'sue', 'central'],
-        ['RV-1-person', 'false-alarm', 'sue', 'central'],
+        [alertId, 'acknowledged', 'sue', 'central'],
+        [alertId, 'false-alarm', 'sue', 'central'],
       ]);
     // The lane publishes the events; central stores them and the open queue drops the alert.
-    await page.waitForSelector('[data-testid=alert-row][data-alert-id=RV-1-person]', {
+    await page.waitForSelector(`[data-testid=alert-row][data-alert-id="${alertId}"]`, {
       state: 'detached',
       timeout: 15_000,
     });

@@ -31,6 +31,8 @@ let lane: Lane;
 let browser: Browser;
 let base: string;
 const events: AlertEvent[] = [];
+/** Alert ids by scan id, as the lane raised them (the edge mints alert ids). */
+const alertIds = new Map<string, string>();
 let central: MqttClient;
 /** What central command received on the lane's event topic. */
 const published: AlertEvent[] = [];
@@ -48,13 +50,14 @@ beforeAll(async () => {
     site: { id: 'e2e-site', name: 'E2E crossing' },
     dataDir: join(dir, 'data'),
     http: { host: '127.0.0.1', port: 0 },
-    mqtt: { url: broker.url, protocolVersion: 4 },
+    mqtt: { url: broker.url, protocolVersion: 4, commands: { identities: [{ name: 'central-hq' }] } },
     console: { sessionTtlMinutes: 30, usersFile: join(dir, 'users.json') },
     lanes: [{ id: 'lane-1', name: 'Lane 1', scanner: { fileDrop: { dir: join(dir, 'drop') } }, model: { path: 'scripted' } }],
   });
   runtime = new SiteRuntime({ config, log: silentLogger(), version: 'test', announce: () => {} });
   await runtime.start();
   lane = runtime.lanes[0]!;
+  lane.bus.on('alert.raised', 'e2e-test', (a) => void (a.scanId && alertIds.set(a.scanId, a.alertId)));
   lane.bus.on('alert.event', 'e2e-test', (e) => {
     events.push(e);
   });
@@ -110,6 +113,38 @@ async function expectSoon(page: Page, cond: () => Promise<boolean>, what = 'cond
     await page.waitForTimeout(50);
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Keeps the scan canvas's pixels (RGBA, as the operator sees them) in the page under `name`. */
+async function snapshotCanvas(page: Page, name: string): Promise<void> {
+  await page.$eval('[data-testid=scan-canvas]', (c, n) => {
+    const canvas = c as HTMLCanvasElement;
+    const w = window as unknown as { snaps?: Record<string, Uint8ClampedArray> };
+    w.snaps ??= {};
+    w.snaps[n] = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data.slice();
+  }, name);
+}
+
+/** Share of the canvas's pixels whose colour now differs from snapshot `name` by more than 8 levels in some channel. */
+async function changedSince(page: Page, name: string): Promise<number> {
+  return page.$eval('[data-testid=scan-canvas]', (c, n) => {
+    const canvas = c as HTMLCanvasElement;
+    const a = (window as unknown as { snaps: Record<string, Uint8ClampedArray> }).snaps[n]!;
+    const b = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    if (a.length !== b.length) return 1;
+    let changed = 0;
+    for (let i = 0; i < a.length; i += 4) if (Math.abs(a[i]! - b[i]!) > 8 || Math.abs(a[i + 1]! - b[i + 1]!) > 8 || Math.abs(a[i + 2]! - b[i + 2]!) > 8) changed++;
+    return changed / (a.length / 4);
+  }, name);
+}
+
+/** Sets a range input as a user dragging it would (value, then an input event). */
+async function setRange(page: Page, label: string, value: number): Promise<void> {
+  await page.$eval(`input[type=range][aria-label=${label}]`, (el, v) => {
+    const input = el as HTMLInputElement;
+    input.value = String(v);
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+  }, value);
 }
 
 /** Pixels of the region colour (#ff3b3b) in the scan canvas: only the drawn regions have it. */
@@ -171,8 +206,9 @@ describe('operator console in a real browser', () => {
 
     const regions: Region[] = [{ x: 340, y: 110, w: 40, h: 80, score: 0.93 }, { x: 120, y: 60, w: 30, h: 30, score: 0.41 }];
     await driveScan('S-E2E-1', { score: 0.93, regions }, 'AB-123-CD', page);
+    const alertId = alertIds.get('S-E2E-1')!;
 
-    const banner = page.locator('[data-testid=alert-banner][data-alert-id="S-E2E-1-person"]');
+    const banner = page.locator(`[data-testid=alert-banner][data-alert-id="${alertId}"]`);
     await banner.waitFor();
     expect(await banner.getAttribute('data-state')).toBe('new');
     expect(await banner.textContent()).toContain('PERSON SUSPECTED');
@@ -189,34 +225,41 @@ describe('operator console in a real browser', () => {
     await page.waitForSelector('[data-testid=scan-canvas][data-width="640"]');
     await expectSoon(page, async () => (await redPixels(page)) > 200, 'regions drawn in red');
 
-    // Contrast and views: window/level changes the picture; the material view is offered.
+    // Contrast and views change the picture itself, not only the buttons.
+    await snapshotCanvas(page, 'before');
+    expect(await changedSince(page, 'before')).toBe(0);
+    await setRange(page, 'Window', 24);
+    await setRange(page, 'Level', 60);
+    await expectSoon(page, async () => (await changedSince(page, 'before')) > 0.2, 'a narrow window to change the picture');
+    await snapshotCanvas(page, 'narrow');
     await page.click('text=Material');
     await page.waitForSelector('.seg button.on:has-text("Material")');
+    await expectSoon(page, async () => (await changedSince(page, 'narrow')) > 0.2, 'the material view to change the picture');
 
     await page.click('[data-testid=ack]');
     await page.waitForSelector('[data-testid=alert-banner][data-state=acknowledged]');
-    expect(events.find((e) => e.type === 'acknowledged')).toMatchObject({ alertId: 'S-E2E-1-person', operator: 'alice', origin: 'console', laneId: 'lane-1', siteId: 'e2e-site' });
+    expect(events.find((e) => e.type === 'acknowledged')).toMatchObject({ alertId, operator: 'alice', origin: 'console', laneId: 'lane-1', siteId: 'e2e-site' });
 
     await page.click('[data-testid=dispo-cleared-after-search]');
     await page.fill('[data-testid=dispo-note]', 'searched the cargo, nobody inside');
     await page.click('[data-testid=dispo-submit]');
     await page.waitForSelector('[data-testid=alert-banner]', { state: 'detached' });
-    const row = page.locator('.alert-row[data-alert-id="S-E2E-1-person"]');
+    const row = page.locator(`.alert-row[data-alert-id="${alertId}"]`);
     await row.waitFor();
     expect(await row.getAttribute('data-state')).toBe('closed');
     expect(await row.textContent()).toContain('Cleared after search');
-    expect(events.find((e) => e.type === 'cleared-after-search')).toMatchObject({ alertId: 'S-E2E-1-person', operator: 'alice', note: 'searched the cargo, nobody inside', origin: 'console' });
+    expect(events.find((e) => e.type === 'cleared-after-search')).toMatchObject({ alertId, operator: 'alice', note: 'searched the cargo, nobody inside', origin: 'console' });
     // Central command receives both on the lane's event topic.
     await expectSoon(page, async () => published.some((e) => e.type === 'cleared-after-search'), 'the disposition on MQTT');
     expect(published.map((e) => [e.alertId, e.type, e.operator, e.origin])).toEqual([
-      ['S-E2E-1-person', 'acknowledged', 'alice', 'console'],
-      ['S-E2E-1-person', 'cleared-after-search', 'alice', 'console'],
+      [alertId, 'acknowledged', 'alice', 'console'],
+      [alertId, 'cleared-after-search', 'alice', 'console'],
     ]);
     expect(published[1]!.note).toBe('searched the cargo, nobody inside');
 
     // Kept: the alert API (SQLite) has the disposition.
     const alerts = (await page.evaluate(async () => (await fetch('/api/alerts')).json())) as { alerts: { alert: { alertId: string }; disposition: string; note: string }[] };
-    expect(alerts.alerts.find((a) => a.alert.alertId === 'S-E2E-1-person')).toMatchObject({ disposition: 'cleared-after-search', note: 'searched the cargo, nobody inside' });
+    expect(alerts.alerts.find((a) => a.alert.alertId === alertId)).toMatchObject({ disposition: 'cleared-after-search', note: 'searched the cargo, nobody inside' });
 
     // An acknowledgement and a disposition from central command show up as they arrive.
     await driveScan('S-E2E-2', { score: 0.81, regions: [{ x: 300, y: 100, w: 50, h: 90, score: 0.81 }] }, 'ZZ-999-XY');
@@ -225,10 +268,11 @@ describe('operator console in a real browser', () => {
     // Central command acknowledges and closes it over MQTT (the lane's cmd/ topics).
     await central.publishAsync(`${TOPIC}/cmd/ack`, JSON.stringify({ alertId: 'S-E2E-2-person', operator: 'hq-bob' }), { qos: 1 });
     await page.waitForSelector('[data-testid=alert-banner][data-alert-id="S-E2E-2-person"][data-state=acknowledged]');
-    expect(await page.textContent('[data-alert-id="S-E2E-2-person"] [data-testid=ack-info]')).toContain('hq-bob at central command');
+    // The acting identity is central's configured identity, never the name in the payload.
+    expect(await page.textContent('[data-alert-id="S-E2E-2-person"] [data-testid=ack-info]')).toContain('central-hq at central command');
     await central.publishAsync(`${TOPIC}/cmd/disposition`, JSON.stringify({ alertId: 'S-E2E-2-person', disposition: 'false-alarm', operator: 'hq-bob', note: 'checked on the cameras' }), { qos: 1 });
     await second.waitFor({ state: 'detached' });
-    expect(await page.textContent('.alert-row[data-alert-id="S-E2E-2-person"]')).toContain('False alarm · hq-bob at central command');
+    expect(await page.textContent('.alert-row[data-alert-id="S-E2E-2-person"]')).toContain('False alarm · central-hq at central command');
 
     // History: search by plate and by verdict.
     await page.click('[data-testid=tab-history]');
@@ -242,24 +286,35 @@ describe('operator console in a real browser', () => {
 
     const audit = (await fetch(`${base}/api/audit`)).status;
     expect(audit).toBe(401);
-  });
+  }, 90_000);
 
   it('filters /api/scans by plate, verdict and time, and keeps the audit log for supervisors only', async () => {
+    // Its own scans, log-ins and actions: this test does not depend on the ones before it.
+    await driveScan('S-E2E-3', { score: 0.88, regions: [{ x: 200, y: 80, w: 40, h: 90, score: 0.88 }] }, 'FL-451-TR');
+    await driveScan('S-E2E-4', { score: 0.05, regions: [] }, 'CL-777-AA');
     const ctx = await browser.newContext();
     const page = await ctx.newPage();
+    await logIn(page, 'alice', 'not-her-password');
+    await page.waitForSelector('[data-testid=login-error]');
     await logIn(page, 'alice', 'alice-password-1');
     await page.waitForSelector('[data-testid=user]');
     // A console opened after a scan was decided gets its full picture and views at once.
     await page.waitForSelector('.live [data-testid=scan-canvas][data-width="640"]');
     expect(await page.isEnabled('.seg button:has-text("Material")')).toBe(true);
     const get = (path: string) => page.evaluate(async (p) => { const r = await fetch(p); return { status: r.status, body: await r.json() }; }, path);
-    const byPlate = await get('/api/scans?plate=zz-999');
-    expect(byPlate.body.scans.map((s: { result: { scanId: string } }) => s.result.scanId)).toEqual(['S-E2E-2']);
-    expect((await get('/api/scans?verdict=clear')).body.scans).toEqual([]);
-    expect((await get('/api/scans?verdict=person')).body.scans).toHaveLength(2);
-    expect((await get(`/api/scans?from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`)).body.scans).toEqual([]);
+    const post = (path: string, body: unknown) => page.evaluate(async ({ p, b }) => { const r = await fetch(p, { method: 'POST', headers: { 'content-type': 'application/json', 'x-console-request': '1' }, body: JSON.stringify(b) }); return r.status; }, { p: path, b: body });
+    await expectSoon(page, async () => (await get('/api/scans?plate=fl-451')).body.scans.length === 1, 'scan S-E2E-3 in the history');
+    const ids = async (q: string) => (await get(`/api/scans?${q}`)).body.scans.map((x: { result: { scanId: string } }) => x.result.scanId);
+    expect(await ids('plate=fl-451')).toEqual(['S-E2E-3']);
+    expect(await ids('plate=fl-451&verdict=clear')).toEqual([]);
+    expect(await ids('plate=cl-777&verdict=clear')).toEqual(['S-E2E-4']);
+    expect(await ids('plate=fl-451&verdict=person')).toEqual(['S-E2E-3']);
+    expect(await ids(`from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`)).toEqual([]);
     expect((await get('/api/scans?verdict=maybe')).status).toBe(400);
     expect((await get('/api/audit')).status).toBe(403);
+    await expectSoon(page, async () => (await get('/api/alerts?open=1')).body.alerts.some((a: { alert: { alertId: string } }) => a.alert.alertId === 'S-E2E-3-person'), 'the alert of S-E2E-3');
+    expect(await post('/api/alerts/S-E2E-3-person/ack', {})).toBe(200);
+    expect(await post('/api/alerts/S-E2E-3-person/disposition', { disposition: 'false-alarm', note: 'e2e' })).toBe(200);
     await ctx.close();
 
     const sup = await browser.newContext({ viewport: { width: 1400, height: 900 } });
@@ -269,7 +324,8 @@ describe('operator console in a real browser', () => {
     await sp.waitForSelector('[data-testid=audit-table] tbody tr');
     const text = await sp.textContent('[data-testid=audit-table]');
     for (const action of ['login', 'acknowledge-alert', 'disposition-alert', 'search-scans']) expect(text).toContain(action);
-    expect(text).toContain('refused'); // alice's wrong password
+    expect(text).toContain('S-E2E-3-person');
+    expect(text).toContain('refused'); // alice's wrong password in this test
     await sup.close();
-  });
+  }, 90_000);
 });

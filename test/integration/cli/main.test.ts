@@ -38,8 +38,8 @@ describe('checkpoint-edge CLI', () => {
     const r = await runCli(['validate-config', bad]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n').sort()).toEqual([
-      `${bad}: lanes[0].scanner.transport.port: expected an integer 1-65535, got "abc"`,
-      `${bad}: lanes[0]: unknown key "colour"`,
+      expect.stringMatching(new RegExp(`^${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: lanes\\[0\\]\\.colour \\(line 6\\): unknown key "colour" \\(known here: id, `)),
+      `${bad}: lanes[0].scanner.transport.port (line 5): expected an integer 1-65535, got "abc"`,
     ]);
   });
 
@@ -49,8 +49,8 @@ describe('checkpoint-edge CLI', () => {
     writeFileSync(f, 'site: { id: s }\nmqtt: { url: "mqtt://x", password: "${PW}", keepaliveS: 1 }\nlanes: []\n');
     const r = await runCli(['run', '--config', f], { env: { PW: 'hunter2' } });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('lanes: expected at least one lane');
-    expect(r.stderr).toContain('mqtt.keepaliveS: expected an integer 5-3600, got 1');
+    expect(r.stderr).toContain('lanes (line 3): expected at least one lane');
+    expect(r.stderr).toContain('mqtt.keepaliveS (line 2): expected an integer 5-3600, got 1');
     expect(r.stderr).not.toContain('hunter2');
   });
 

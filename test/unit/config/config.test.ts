@@ -2,7 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, validateConfig } from '../../../config/load.js';
+import { ConfigError, loadConfig, nearest, validateConfig } from '../../../config/load.js';
+import { urlProblem } from '../../../config/schema/fields.js';
 import { configJsonSchema } from '../../../config/json-schema.js';
 import { xmlFields } from '../../../config/schema/scanner.js';
 import { XML_FIELDS } from '../../../firmware-bridge/scanner/file-drop/sidecar.js';
@@ -37,9 +38,11 @@ describe('config', () => {
 
   it('fills defaults for every optional field', () => {
     const cfg = validateConfig(minimal(), 'x', {});
-    expect(cfg.http).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(cfg.http).toEqual({ host: '127.0.0.1', port: 8080, trustedProxies: [], clientIpHeader: 'x-forwarded-for', healthDetails: false });
+    expect(cfg.console.login).toEqual({ perAddressPerMinute: 10, perMinute: 60, concurrentHashes: 2, queuedHashes: 16 });
+    expect(cfg.mqtt).toBeUndefined();
     expect(cfg.lanes[0].scanner.transport).toEqual({ type: 'tcp', host: '127.0.0.1', port: 4001 });
-    expect(cfg.lanes[0].thresholds).toEqual({ region: 0.3, maxMissingShare: 0.05, maxMissingRunM: 0.5 }); // alert: the model's operating point
+    expect(cfg.lanes[0].thresholds).toEqual({ region: 0.3, bodyEvidence: 'report', maxMissingShare: 0.05, maxMissingRunM: 0.5 }); // alert: the model's operating point
     expect(cfg.lanes[0].cameras).toEqual([]);
   });
 
@@ -57,12 +60,38 @@ describe('config', () => {
 
   it('rejects unknown keys, at every level, naming them', () => {
     const raw = { ...minimal(), colour: 'red', lanes: [{ ...minimal().lanes[0], scaner: {} }] };
-    expect(problems(raw).sort()).toEqual(['(top): unknown key "colour"', 'lanes[0]: unknown key "scaner"']);
+    expect(problems(raw).sort()).toEqual([expect.stringMatching(/^colour: unknown key "colour" \(known here: site, dataDir, /), 'lanes[0].scaner: unknown key "scaner"; did you mean "scanner"?']);
+  });
+
+  it('suggests the key meant, and gives the line of each problem in a file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const f = join(dir, 'site.yaml');
+    writeFileSync(f, 'site: { id: s }\nmqtt:\n  url: mqtts://localhost:mqtts\nlanes:\n  - id: lane-1\n    scanner:\n      scanTimeoutMS: 5000\n      transport: { type: tcp, host: 127.0.0.1, port: 4001 }\n');
+    let lines: string[] = [];
+    try {
+      loadConfig(f, {});
+    } catch (err) {
+      lines = (err as ConfigError).lines();
+    }
+    expect(lines).toEqual([
+      'mqtt.url (line 3): the port "mqtts" in "mqtts://localhost:mqtts" is not a number 1-65535 (mqtts is usually 8883: mqtts://localhost:8883)',
+      'lanes[0].scanner.scanTimeoutMS (line 7): unknown key "scanTimeoutMS"; did you mean "scanTimeoutMs"?',
+    ]);
+  });
+
+  it('blames the part of a URL that is wrong', () => {
+    expect(urlProblem('mqtts://localhost:mqtts', ['mqtt', 'mqtts'])).toMatch(/^the port "mqtts" .* is not a number/);
+    expect(urlProblem('ftp://x:21', ['mqtt', 'mqtts'])).toMatch(/scheme mqtt or mqtts, got "ftp:\/\/x:21" \(scheme "ftp"\)/);
+    expect(urlProblem('mqtt://', ['mqtt'])).toMatch(/no host/);
+    expect(urlProblem('mqtt://user:pw@broker:1883', ['mqtt'])).toBeNull();
+    expect(nearest('scanTimeoutMS', ['scanTimeoutMs', 'id'])).toBe('scanTimeoutMs');
+    expect(nearest('prot', ['port', 'host'])).toBe('port');
+    expect(nearest('colour', ['site', 'lanes'])).toBeNull();
   });
 
   it('accepts only sidecar fields as scanner.fileDrop.xmlFields keys, naming any other', () => {
     const lane = (xmlFields: Record<string, unknown>) => ({ ...minimal(), lanes: [{ id: 'lane-1', scanner: { fileDrop: { dir: '/srv/drop', xmlFields } } }] });
-    expect(problems(lane({ plate: 'Scan/Plate', foo: 'X/Y' }))).toEqual(['lanes[0].scanner.fileDrop.xmlFields: unknown key "foo"']);
+    expect(problems(lane({ plate: 'Scan/Plate', foo: 'X/Y' }))).toEqual(['lanes[0].scanner.fileDrop.xmlFields.foo: unknown key "foo" (known here: scanId, time, pixelMm, plate, vehicle, containerCode)']);
     expect(problems(lane({ plate: 7 }))).toEqual(['lanes[0].scanner.fileDrop.xmlFields.plate: expected an element path, e.g. "ScanInfo/LicensePlate", got 7']);
     const all = Object.fromEntries(XML_FIELDS.map((f) => [f, `Scan/${f}`]));
     expect(validateConfig(lane(all), 'x', {}).lanes[0].scanner.fileDrop?.xmlFields).toEqual(all);
@@ -119,11 +148,32 @@ describe('config', () => {
     expect(out).not.toContain('hunter2');
   });
 
+  it('never prints a secret given with the wrong type, nor the credentials of a URL', () => {
+    // YAML reads an all-digit password as a number; a list of one is a common slip too.
+    const raw = {
+      ...minimal(),
+      mqtt: { url: 'mqtt://x:1883', password: 7391004217 },
+      lanes: [{ id: 'lane-1', scanner: { transport: { type: 'tcp', port: 4001 }, opcua: { endpoint: 'opc.tcp://s:4840', password: ['Tr0ub4dor&3'] } }, cameras: [{ id: 'c', role: 'front', kind: 'mjpeg', url: 'ftp://admin:cam-Secret-9@10.0.0.9/x' }] }],
+    };
+    const lines = problems(raw);
+    const out = lines.join('\n');
+    for (const secret of ['7391004217', 'Tr0ub4dor', 'cam-Secret-9']) expect(out).not.toContain(secret);
+    expect(lines).toContain('mqtt.password: expected a string, got a number (value not shown: it is a secret)');
+    expect(out).toMatch(/lanes\[0\]\.cameras\[0\]\.url: .*ftp:\/\/\*\*\*@10\.0\.0\.9\/x/);
+  });
+
   it('reports YAML syntax errors with their line', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     const f = join(dir, 'bad.yaml');
     writeFileSync(f, 'site:\n  id: a\n lanes: [\n');
-    expect(() => loadConfig(f, {})).toThrow(/YAML syntax: .*line/);
+    let lines: string[] = [];
+    try {
+      loadConfig(f, {});
+    } catch (err) {
+      lines = (err as ConfigError).lines();
+    }
+    // one syntax error, one line, its location said once
+    expect(lines).toEqual(['YAML syntax at line 3, column 1: All mapping items must start at the same column (fix this first; 1 more error(s) may follow from it)']);
   });
 
   it('docs/config.schema.json is the schema generated from the zod schema', () => {

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../../config/load.js';
 import { createScannerServices } from '../../../../app/compose/scanner.js';
 import type { LaneContext } from '../../../../app/context.js';
+import { RuntimeMetrics } from '../../../../app/runtime-metrics.js';
 import { EventBus } from '../../../../core/event-bus.js';
 import type { LaneEvents } from '../../../../core/events.js';
 import { UnavailableDetector } from '../../../../core/detector.js';
@@ -30,7 +31,7 @@ function laneContext(scanner: Record<string, unknown>): LaneContext {
   dirs.push(dataDir);
   const config = validateConfig({ site: { id: 's1' }, dataDir, lanes: [{ id: 'lane-c', scanner }] }, 'test.yaml', {});
   const bus = new EventBus<LaneEvents>(silentLogger());
-  return { config, lane: config.lanes[0], bus, health: new LaneHealth('lane-c'), log: silentLogger(), dataDir, http: undefined as never, metrics: undefined as never };
+  return { config, lane: config.lanes[0], bus, health: new LaneHealth('lane-c'), log: silentLogger(), dataDir, http: undefined as never, metrics: new RuntimeMetrics() };
 }
 
 describe('createScannerServices', () => {

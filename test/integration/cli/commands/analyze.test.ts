@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,8 +40,8 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
     const half = scanImage(240, 80, 10, [{ x: 100, y: 30, w: 40, h: 25, a: 7 }]);
     await png16(half.high, half.width, half.height, join(dir, 'half.png'));
     writeFileSync(join(dir, 'half.png.json'), JSON.stringify({ pixelMm: 10 }));
-    writeFileSync(join(dir, 'raw.gray'), Buffer.from(img.high.buffer));
-    execFileSync('convert', ['-size', `${img.width}x${img.height}`, '-depth', '16', '-endian', 'LSB', `gray:${join(dir, 'raw.gray')}`, join(dir, 'person.tif')]);
+    // 16-bit greyscale TIFF, written with sharp (a dependency), not ImageMagick (not installed by CI)
+    await sharp(img.high, { raw: { width: img.width, height: img.height, channels: 1 } }).toColourspace('grey16').tiff({ compression: 'none' }).toFile(join(dir, 'person.tif'));
     writeFileSync(join(dir, 'broken.png'), 'not a png');
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -55,12 +55,29 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
     }
   });
 
-  it('rescales 8-bit input by 257 and says so', async () => {
+  it('decodes 8-bit input through the export chain inferred from the image, or a named one, and says so', async () => {
     const s = await readScanFile(join(dir, 'person8.png'));
     expect(s.bitDepth).toBe(8);
-    expect(s.image[0]).toBe(65535);
-    expect(s.image.every((v) => v % 257 === 0)).toBe(true);
-    expect(s.warnings.join()).toMatch(/8-bit/);
+    expect(s.image[0]).toBe(65535); // open beam
+    const block = 80 * 480 + 240, body = 130 * 480 + 100;
+    expect(img.high[block]).toBeLessThan(img.high[body]);
+    expect(s.image[block]).toBeLessThan(s.image[body]); // the dense block stays denser
+    expect(s.warnings.join()).toMatch(/8-bit image \(png\); decoded to intensity by the export chain inferred from the image/);
+    const named = await readScanFile(join(dir, 'person8.png'), { scaling: 'linear' });
+    expect(named.image.every((v) => v % 257 === 0)).toBe(true); // linear: grey g is g x 257 exactly
+    expect(named.warnings.join()).toMatch(/the named linear export chain/);
+  });
+
+  it('takes a named export chain from --export flags and refuses incomplete ones', async () => {
+    const ok = await cli(['--model', TINY, '--json', '--export', 'log', '--export-log-max', '9', '--export-gamma', '1.5', '--export-window', '0,1', join(dir, 'person8.png')]);
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).toMatch(/the named log export chain/);
+    const bad = await cli(['--model', TINY, '--export-gamma', '2', join(dir, 'person8.png')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/give --export linear or --export log with them/);
+    const badWindow = await cli(['--model', TINY, '--export', 'linear', '--export-window', '0.9,0.1', join(dir, 'person8.png')]);
+    expect(badWindow.code).toBe(2);
+    expect(badWindow.stderr).toMatch(/--export\.window must be \[lo, hi\]/);
   });
 
   it('prints one JSON object per scan with regions in input pixels; a broken file fails alone', async () => {
@@ -87,8 +104,12 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
     expect(h.regions[0].x).toBeGreaterThanOrEqual(100 - 8);
     expect(h.regions[0].x + h.regions[0].w).toBeLessThanOrEqual(140 + 8);
     expect(p8.verdict).toBe('person');
+    // 8-bit files decoded by the default linear chain (v x 257): decided as the 16-bit scans.
     expect(c8.verdict).toBe('clear');
     expect(tif.regions).toEqual(p.regions);
+    // Inferred chain ('auto', for models trained with it): the person is still found.
+    const auto = await cli(['--model', TINY, '--json', '--export', 'auto', join(dir, 'person8.png')]);
+    expect(JSON.parse(auto.stdout.trim()).verdict).toBe('person');
   });
 
   it('--pixel-mm overrides the pitch; --low pairs a low-energy image; plain output is one line per file', async () => {

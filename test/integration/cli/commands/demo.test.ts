@@ -36,12 +36,17 @@ describe('demo lane end to end', () => {
     for (const line of summaries) {
       expect(line).toMatch(/outcome=completed verdict=(person|clear) score=\d\.\d{3}/);
       expect(line).toMatch(/lines=[1-9]\d{2,}/);
+      // Each vehicle's CO2 and heartbeat readings, from the Modbus simulators fed the same vehicle.
+      expect(line).toMatch(/ co2=(\d+ppm\(\+?-?\d+\)|missing|unusable) heartbeat=(\d\.\d\d|missing|unusable) fused=(person|clear)/);
     }
+    expect(summaries.some((l) => / co2=\d+ppm/.test(l)), summaries.join('\n')).toBe(true);
     const ids = summaries.map((l) => l.split(' ')[1]);
     await expect.poll(() => received.filter((m) => m.topic === 'checkpoint/demo-site/lane-1/scan').length, { timeout: 10_000 }).toBeGreaterThanOrEqual(3);
     const scans = received.filter((m) => m.topic === 'checkpoint/demo-site/lane-1/scan').map((m) => JSON.parse(m.payload) as { scanId: string; verdict: string; model: { name: string } | null });
     expect(scans.map((s) => s.scanId)).toEqual(ids);
     for (const s of scans) expect(s.model?.name).toBe('person-fcn');
+    const fused = received.filter((m) => m.topic === 'checkpoint/demo-site/lane-1/scan').map((m) => JSON.parse(m.payload) as { fusion?: { senses: { sense: string }[]; missing: string[] } });
+    for (const f of fused) expect(f.fusion?.senses.map((x) => x.sense)).toEqual(['xray', 'co2', 'heartbeat']);
     const persons = scans.filter((s) => s.verdict === 'person').map((s) => s.scanId);
     const alerts = received.filter((m) => m.topic === 'checkpoint/demo-site/lane-1/alert').map((m) => JSON.parse(m.payload) as { scanId: string; kind: string });
     expect(alerts.filter((a) => a.kind === 'person-suspected').map((a) => a.scanId)).toEqual(persons);

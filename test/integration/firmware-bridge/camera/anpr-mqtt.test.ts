@@ -11,7 +11,7 @@ import type { DeviceStatus } from '../../../../core/domain.js';
 import { SiteRuntime } from '../../../../app/site-runtime.js';
 import type { LaneEvents } from '../../../../core/events.js';
 import { createLogger } from '../../../../core/logger.js';
-import { haveMosquitto, MosquittoBroker, waitFor } from '../../outputs/mqtt/helpers.js';
+import { skipWithoutMosquitto, MosquittoBroker, waitFor } from '../../outputs/mqtt/helpers.js';
 
 // A site runtime whose lane takes plate reads from a topic on Debian's mosquitto, as an ANPR
 // system that publishes over MQTT would send them; the broker is stopped and started again.
@@ -55,7 +55,7 @@ afterAll(async () => {
 
 const anprDevice = () => runtime.lanes[0]!.health.get('anpr.mqtt');
 
-describe.skipIf(!haveMosquitto)('ANPR reads over MQTT', () => {
+describe.skipIf(skipWithoutMosquitto)('ANPR reads over MQTT', () => {
   it('subscribes, and puts a published read on the lane bus', async () => {
     await waitFor('the anpr.mqtt device ok', () => anprDevice()?.state === 'ok');
     expect(anprDevice()?.detail).toBe(`subscribed to ${TOPIC} at ${broker.url}`);
@@ -116,7 +116,7 @@ function source(url: string, topic: string, extra: { username?: string; password
   return { src, reads, statuses, warns, state: () => statuses.at(-1)?.state };
 }
 
-describe.skipIf(!haveMosquitto)('ANPR over MQTT: stale and refused', () => {
+describe.skipIf(skipWithoutMosquitto)('ANPR over MQTT: stale and refused', () => {
   it('ignores a retained read, which the broker sends on subscribing, and takes the live ones', async () => {
     const topic = 'anpr/retained/read';
     await camera.publishAsync(topic, JSON.stringify({ plate: 'OLD 1' }), { qos: 1, retain: true });

@@ -13,6 +13,8 @@ import type { DeviceStatus } from '../../../../core/domain.js';
 import { silentLogger } from '../../../../core/logger.js';
 import { CameraSimulator } from '../../../../sim/camera/camera-sim.js';
 import { laneContext, waitFor } from '../../../helpers/lane-context.js';
+import { LaneHealth } from '../../../../pipeline/lane-health.js';
+import { freePort } from '../../../helpers/net.js';
 
 const run = promisify(execFile);
 const ffmpeg = findFfmpeg();
@@ -84,6 +86,24 @@ describe('ffmpeg', () => {
   it('says what failed when ffmpeg cannot open the URL', async () => {
     const s = new FfmpegSource({ ffmpeg: ffmpeg!, url: pathToFileURL(join(dir, 'no-such.mp4')).href, maxFps: 10, connectTimeoutMs: 5000 });
     await expect(s.open({ frame: () => {}, problem: () => {}, ended: () => {} })).rejects.toThrow(/ffmpeg reading file:.*no-such\.mp4 exited \(code \d+\): .*No such file/);
+  });
+
+  it('keeps an RTSP camera\'s password out of the error, the device detail and the lane health (ffmpeg prints its input URL)', async () => {
+    const port = await freePort(); // nothing listens: ffmpeg says "rtsp://user:pass@...: Connection refused"
+    const s = new FfmpegSource({ ffmpeg: ffmpeg!, url: `rtsp://127.0.0.1:${port}/stream1`, username: 'admin', password: 'Cam-Pa55word', maxFps: 5, connectTimeoutMs: 5000 });
+    const err = (await s.open({ frame: () => {}, problem: () => {}, ended: () => {} }).catch((e: Error) => e)) as Error;
+    expect(err.message).toMatch(new RegExp(`rtsp://\\*\\*\\*@127\\.0\\.0\\.1:${port}/stream1: Connection refused`));
+    expect(err.message).not.toContain('Cam-Pa55word');
+
+    const { ctx, statuses } = laneContext([{ id: 'gate', role: 'overview', kind: 'rtsp', url: `rtsp://admin:Cam-Pa55word@127.0.0.1:${port}/stream1` }]);
+    const health = new LaneHealth('lane-1');
+    const cams = createCameraServices(ctx);
+    for (const svc of cams.services) await svc.start();
+    await waitFor('the camera fault', () => statuses.some((st) => st.device === 'camera.gate' && /Connection refused/.test(st.detail ?? '')), 15_000);
+    for (const svc of cams.services) await svc.stop();
+    for (const st of statuses) health.update(st);
+    expect(JSON.stringify(statuses)).not.toContain('Cam-Pa55word');
+    expect(JSON.stringify(health.snapshot())).not.toContain('Cam-Pa55word');
   });
 
   it('finds ffmpeg through FFMPEG_PATH or PATH, and reports an rtsp camera unavailable without it', async () => {

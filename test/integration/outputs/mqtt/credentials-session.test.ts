@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Collector, EdgeProcess, haveMosquitto, MosquittoBroker, siteConfig, waitFor } from './helpers.js';
+import { Collector, EdgeProcess, skipWithoutMosquitto, MosquittoBroker, siteConfig, waitFor } from './helpers.js';
 
 /**
  * Credentials from the environment (${MQTT_USERNAME}/${MQTT_PASSWORD} in the config file), and
  * the persistent session: a command sent while the lane is down is carried out when it is back.
  */
-describe.skipIf(!haveMosquitto)('credentials and the persistent session (mosquitto)', () => {
+describe.skipIf(skipWithoutMosquitto)('credentials and the persistent session (mosquitto)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mqtt-cred-'));
   const broker = new MosquittoBroker({ listenerExtra: `allow_anonymous false\npassword_file ${join(dir, 'passwd')}` });
   const edges: EdgeProcess[] = [];

@@ -20,8 +20,11 @@ import type { Service } from '../../../../core/service.js';
 
 export const MOSQUITTO = '/usr/sbin/mosquitto';
 export const haveMosquitto = existsSync(MOSQUITTO);
+/** For describe.skipIf: skipped without mosquitto only outside CI; in CI the suites fail instead. */
+export const skipWithoutMosquitto = skipWithout('mosquitto', haveMosquitto);
 
 import { freePort } from '../../../helpers/net.js';
+import { skipWithout } from '../../../helpers/peers.js';
 import { scanResult } from '../../../helpers/builders.js';
 
 export { freePort };
@@ -55,7 +58,8 @@ export class MosquittoBroker {
   log = '';
 
   /** `listener` lines are written by start(); extra holds the rest (TLS, ACL...). */
-  constructor(readonly opts: { extra?: string; persistence?: boolean; listenerExtra?: string } = {}) {
+  /** `config`, when given, is the whole mosquitto.conf for the port (no lines of its own are added). */
+  constructor(readonly opts: { extra?: string; persistence?: boolean; listenerExtra?: string; config?: (port: number) => string } = {}) {
     this.dir = mkdtempSync(join(tmpdir(), 'mosq-'));
   }
 
@@ -72,7 +76,7 @@ export class MosquittoBroker {
     const conf = join(this.dir, 'mosquitto.conf');
     writeFileSync(
       conf,
-      [
+      this.opts.config ? this.opts.config(this.port) : [
         'user root', // the tests run as root; without this mosquitto drops to user mosquitto, which cannot read the test's files
         `listener ${this.port} 127.0.0.1`,
         this.opts.listenerExtra ?? 'allow_anonymous true',
@@ -85,6 +89,7 @@ export class MosquittoBroker {
         this.opts.extra ?? '',
       ].join('\n'),
     );
+    if (!haveMosquitto) throw new Error(`mosquitto is not installed (${MOSQUITTO}): apt-get install mosquitto mosquitto-clients, as .ci/run does`);
     const child = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     child.stdout!.on('data', (d: Buffer) => (this.log += d.toString()));
@@ -224,6 +229,7 @@ export function siteConfig(o: { url: string; dataDir: string; lanes: string[]; p
       statusIntervalS: 5,
       evidenceBaseUrl: 'https://lane.example:8080',
       outbox: { maxMessages: 100_000, synchronous: 'normal' },
+      commands: { identities: [{ name: 'central-hq' }] },
       ...(o.extra ?? {}),
     },
     lanes: o.lanes.map((id) => ({ id, scanner: { transport: { type: 'tcp', host: '127.0.0.1', port: 9 } } })),

@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Collector, dedup, EdgeProcess, haveMosquitto, MosquittoBroker, siteConfig, waitFor } from './helpers.js';
+import { Collector, dedup, EdgeProcess, skipWithoutMosquitto, MosquittoBroker, siteConfig, waitFor } from './helpers.js';
 
 /**
  * The broker is stopped for over 10 s while the edge process keeps producing scans on two
  * lanes, then restarted: every scan result and alert produced arrives, each id exactly once
  * after de-duplication, in production order per lane.
  */
-describe.skipIf(!haveMosquitto)('broker outage', () => {
+describe.skipIf(skipWithoutMosquitto)('broker outage', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mqtt-outage-'));
   const broker = new MosquittoBroker({ persistence: true }); // keeps the collector's session across the restart
   let edge: EdgeProcess | null = null;

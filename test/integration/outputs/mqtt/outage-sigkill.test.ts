@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Collector, dedup, EdgeProcess, haveMosquitto, MosquittoBroker, siteConfig, waitFor } from './helpers.js';
+import { Collector, dedup, EdgeProcess, skipWithoutMosquitto, MosquittoBroker, siteConfig, waitFor } from './helpers.js';
 
 /**
  * The edge process is killed with SIGKILL while it publishes a backlog, then started again on
  * the same data folder: the outbox on disk is replayed, and every message produced arrives,
  * each id exactly once after de-duplication, in order per lane.
  */
-describe.skipIf(!haveMosquitto)('edge process killed mid-publish', () => {
+describe.skipIf(skipWithoutMosquitto)('edge process killed mid-publish', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mqtt-kill-'));
   const broker = new MosquittoBroker();
   const edges: EdgeProcess[] = [];

@@ -4,14 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Collector, EdgeProcess, haveMosquitto, MosquittoBroker, siteConfig, waitFor } from './helpers.js';
+import { Collector, EdgeProcess, skipWithoutMosquitto, MosquittoBroker, siteConfig, waitFor } from './helpers.js';
 
 /** Eclipse Tahu's reference decoder plays the SCADA host. */
 const tahu = (createRequire(import.meta.url)('sparkplug-payload') as { get(ns: string): { encodePayload(p: unknown): Uint8Array; decodePayload(b: Uint8Array): { seq?: unknown; metrics: { name: string; value: unknown }[] } } }).get('spBv1.0');
 const n = (v: unknown) => (v && typeof v === 'object' && 'low' in v ? Number((v as { toString(): string }).toString()) : v);
 const metric = (p: { metrics: { name: string; value: unknown }[] }, name: string) => n(p.metrics.find((m) => m.name === name)?.value);
 
-describe.skipIf(!haveMosquitto)('Sparkplug B output (mosquitto)', () => {
+describe.skipIf(skipWithoutMosquitto)('Sparkplug B output (mosquitto)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mqtt-spb-'));
   const broker = new MosquittoBroker();
   const edges: EdgeProcess[] = [];

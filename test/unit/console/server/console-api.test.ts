@@ -12,6 +12,7 @@ import { RuntimeHttpServer } from '../../../../app/http-server.js';
 import { LaneHealth } from '../../../../pipeline/lane-health.js';
 import { alertFor } from '../../../../pipeline/lane-pipeline.js';
 import { silentLogger } from '../../../../core/logger.js';
+import { rawRequest } from '../../../helpers/http.js';
 import { scanResult } from '../../../helpers/builders.js';
 
 let dir: string;
@@ -101,6 +102,12 @@ describe('console API access', () => {
     expect(noHeader.status).toBe(403);
     const crossSite = await fetch(`${base}/api/logout`, { method: 'POST', headers: { ...JSON_POST, cookie: ok.cookie, origin: 'http://evil.example' } });
     expect(crossSite.status).toBe(403);
+    // A sandboxed frame or a file: page sends "Origin: null": refused as foreign, not a 500.
+    const nullOrigin = await rawRequest(`${base}/api/logout`, { method: 'POST', headers: { ...JSON_POST, cookie: ok.cookie, origin: 'null' }, body: '{}' });
+    expect(nullOrigin.status).toBe(403);
+    expect(JSON.parse(nullOrigin.body).error).toMatch(/origin "null" is not this console/);
+    const garbage = await rawRequest(`${base}/api/login`, { method: 'POST', headers: { ...JSON_POST, origin: '::nonsense' }, body: '{}' });
+    expect(garbage.status).toBe(403);
     const formPost = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'x-console-request': '1', 'content-type': 'application/x-www-form-urlencoded' }, body: 'user=alice&password=alice-pass' });
     expect(formPost.status).toBe(415);
     expect((await api(ok.cookie, '/api/logout', {})).status).toBe(200);
@@ -209,6 +216,13 @@ describe('console API alerts', () => {
     expect(service.store.listAudit({ user: 'alice' }).map((e) => `${e.action}:${e.ok}`)).toEqual([
       'disposition-alert:true', 'disposition-alert:false', 'acknowledge-alert:false', 'acknowledge-alert:true', 'acknowledge-alert:false', 'disposition-alert:false', 'login:true',
     ]);
+  });
+
+  it('keeps central command\'s commands in the audit log like console actions', async () => {
+    lane.bus.emit('audit', { laneId: 'lane-1', at: new Date().toISOString(), user: 'central-hq', role: 'central', action: 'disposition-alert', target: 'A1', ok: true, detail: { via: 'mqtt', onBehalfOf: 'op1' } });
+    const sam = await login('sam', 'sam-pass');
+    const entries = (await (await api(sam.cookie, '/api/audit?user=central-hq')).json()) as { entries: { user: string; role: string; action: string; target: string; ok: boolean; detail: Record<string, unknown> }[] };
+    expect(entries.entries).toEqual([expect.objectContaining({ user: 'central-hq', role: 'central', action: 'disposition-alert', target: 'A1', ok: true, detail: { laneId: 'lane-1', via: 'mqtt', onBehalfOf: 'op1' } })]);
   });
 
   it('raises a test alert on a lane for whoever wants to check the chain', async () => {

@@ -138,6 +138,17 @@ describe('ScannerTranslator + LineAssembler', () => {
     expect(of('device.status').at(-1)!.info).toMatchObject({ scansAborted: 1 });
   });
 
+  it('forgets what the scanner said of itself when the link drops: state, interlocks and radiation become unknown (null)', () => {
+    const { t, of } = setup();
+    t.link('up', 'serial');
+    t.frame({ type: 'status', state: 'ready', radiationOn: false, interlocksOk: true, speedKmh: null, seq: 1, offset: 0, bytes: 20 } as never);
+    expect(of('device.status').at(-1)!.info).toMatchObject({ scannerState: 'ready', interlocksOk: true, radiationOn: false });
+    t.link('down', 'serial unplugged');
+    expect(of('device.status').at(-1)).toMatchObject({ state: 'disconnected', info: { scannerState: null, interlocksOk: null, radiationOn: null, speedKmh: null } });
+    t.link('up', 'serial again');
+    expect(of('device.status').at(-1)!.info).toMatchObject({ scannerState: null, interlocksOk: null });
+  });
+
   it('aborts with timeout when lines stop for scanTimeoutMs', () => {
     const { t, of } = setup(1000);
     t.frame(begin());

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AlertLedger } from '../../../../outputs/mqtt/alert-ledger.js';
 import { CommandHandler } from '../../../../outputs/mqtt/commands.js';
+import { COMMAND_NAMES } from '../../../../outputs/mqtt/topics.js';
 import { reviewReason, type StatusPayload } from '../../../../outputs/mqtt/payloads.js';
 import type { ScanResult } from '../../../../core/domain.js';
 import { EventBus } from '../../../../core/event-bus.js';
@@ -16,6 +17,7 @@ function setup() {
     laneId: 'lane-1',
     bus,
     ledger: new AlertLedger({ path: ':memory:', laneId: 'lane-1' }),
+    identities: [{ name: 'central-hq', commands: [...COMMAND_NAMES] }],
     status: () => ({ laneId: 'lane-1' }) as StatusPayload,
     log: silentLogger(),
   });

@@ -104,7 +104,7 @@ describe('sim xray command', () => {
   it('answers bad usage with a usage error naming the option', async () => {
     await expect(runXraySim(['--count', '2', '--seed', '1'])).rejects.toThrow(/^sim xray: --out <dir> is required/);
     await expect(runXraySim(['--count', 'x', '--seed', '1', '--out', '/tmp/never'])).rejects.toThrow(/--count expects an integer 1-10000000, got "x"/);
-    await expect(runXraySim(['--count', '1', '--seed', '1', '--out', '/tmp/never', '--vehicle', 'boat'])).rejects.toThrow(/--vehicle expects one of car, van, box-truck, articulated/);
+    await expect(runXraySim(['--count', '1', '--seed', '1', '--out', '/tmp/never', '--vehicle', 'boat'])).rejects.toThrow(/--vehicle expects one of car, pickup, van, box-truck, articulated, bus/);
     await expect(runXraySim(['--bogus'])).rejects.toBeInstanceOf(UsageError);
   });
 });

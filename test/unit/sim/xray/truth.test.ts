@@ -90,19 +90,54 @@ describe('ground truth', () => {
   });
 
   it('a fixed number of lines that cuts the vehicle short clips boxes to the image and drops people outside it', () => {
+    let dropped = 0;
+    let clipped = 0;
     for (let seed = 0; seed < 6; seed++) {
-      const scan = synthesizeScan({ seed, pixelMm: 12, lines: 300, vehicleClass: 'articulated', peopleCount: 4, detector: quiet });
-      expect(scan.width).toBe(300);
-      checkBoxes(scan);
+      const opts = { seed, pixelMm: 12, vehicleClass: 'articulated' as const, peopleCount: 4, detector: quiet };
+      const whole = synthesizeScan(opts);
+      expect(whole.truth.people).toHaveLength(4);
+      // Cut at line 300, and through the middle of the first person.
+      const first = whole.truth.people[0]!.box;
+      for (const lines of [300, first.x + Math.max(1, Math.floor(first.w / 2))]) {
+        const scan = synthesizeScan({ ...opts, lines });
+        expect(scan.width).toBe(lines);
+        expect(whole.width).toBeGreaterThan(lines);
+        checkBoxes(scan);
+        // The same scene, cut at `lines`: exactly the people starting before it are kept.
+        const kept = whole.truth.people.filter((p) => p.box.x < lines);
+        expect(scan.truth.people.map((p) => p.box.x).sort((a, b) => a - b)).toEqual(kept.map((p) => p.box.x).sort((a, b) => a - b));
+        dropped += whole.truth.people.length - scan.truth.people.length;
+        clipped += kept.filter((p) => p.box.x + p.box.w > lines).length;
+        expect(scan.truth.label).toBe(kept.length > 0 ? 'person' : 'clear');
+      }
     }
+    expect(dropped).toBeGreaterThan(0);
+    expect(clipped).toBeGreaterThan(0);
   });
 
   it('a short detector column clips boxes at the top of the image and drops people above it', () => {
+    let dropped = 0;
+    let clipped = 0;
     for (let seed = 0; seed < 4; seed++) {
-      const scan = synthesizeScan({ seed, pixelMm: 15, channels: 200, vehicleClass: 'box-truck', hidingPlace: 'cab-roof', peopleCount: 2, detector: quiet });
-      expect(scan.height).toBe(200);
-      checkBoxes(scan);
+      for (const channels of [200, 240]) {
+        const opts = { seed, pixelMm: 15, vehicleClass: 'box-truck' as const, hidingPlace: 'cab-roof' as const, peopleCount: 2, detector: quiet };
+        const scan = synthesizeScan({ ...opts, channels });
+        const whole = synthesizeScan(opts);
+        expect(scan.height).toBe(channels);
+        expect(whole.truth.people).toHaveLength(2);
+        checkBoxes(scan);
+        // The column is cut at the top: rows above `cut` of the whole scan are missing.
+        const cut = whole.height - channels;
+        const kept = whole.truth.people.filter((p) => p.box.y + p.box.h > cut);
+        expect(scan.truth.people).toHaveLength(kept.length);
+        // Each kept box lies within its whole-scan box moved up by the cut (tight over what is left).
+        for (const p of scan.truth.people) expect(kept.some((k) => p.box.x >= k.box.x && p.box.x + p.box.w <= k.box.x + k.box.w && p.box.y >= Math.max(0, k.box.y - cut) && p.box.y + p.box.h <= k.box.y + k.box.h - cut)).toBe(true);
+        dropped += whole.truth.people.length - scan.truth.people.length;
+        clipped += kept.filter((p) => p.box.y < cut).length;
+      }
     }
+    expect(dropped).toBeGreaterThan(0);
+    expect(clipped).toBeGreaterThan(0);
   });
 
   it('records how visible each person is: contrast, background transmission and per-pixel SNR', () => {
@@ -122,7 +157,7 @@ describe('ground truth', () => {
       expect(quarter.truth.people[k].visibility.contrast).toBe(v.contrast);
     });
     // Behind dense cargo the background is darker.
-    const dense = synthesizeScan({ seed: 11, pixelMm: 12, vehicleClass: 'articulated', cargoKind: 'sacks', cargoDensity: 'dense', hidingPlace: 'among-cargo', peopleCount: 1 });
+    const dense = synthesizeScan({ seed: 12, pixelMm: 12, vehicleClass: 'articulated', cargoKind: 'sacks', cargoDensity: 'dense', hidingPlace: 'among-cargo', peopleCount: 1 });
     expect(dense.truth.people[0].visibility.backgroundTransmission).toBeLessThan(full.truth.people[0].visibility.backgroundTransmission);
   });
 

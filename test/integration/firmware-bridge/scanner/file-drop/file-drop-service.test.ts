@@ -11,6 +11,7 @@ import { decodeScanImage, encodeGrey16Png } from '../../../../../firmware-bridge
 import { ScannerTranslator } from '../../../../../firmware-bridge/scanner/translator.js';
 import { UnavailableDetector } from '../../../../../core/detector.js';
 import { EventBus } from '../../../../../core/event-bus.js';
+import type { ExportOption } from '../../../../../core/export-chain.js';
 import type { LaneEvents } from '../../../../../core/events.js';
 import { silentLogger } from '../../../../../core/logger.js';
 import { LanePipeline } from '../../../../../pipeline/lane-pipeline.js';
@@ -33,7 +34,7 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function service(o: { stableMs?: number; xmlFields?: Record<string, string>; maxSidecarBytes?: number; retentionDays?: number } = {}) {
+function service(o: { stableMs?: number; xmlFields?: Record<string, string>; maxSidecarBytes?: number; retentionDays?: number; exportChain?: ExportOption } = {}) {
   const bus = new EventBus<LaneEvents>(silentLogger());
   const translator = new ScannerTranslator({ laneId: 'lane-f', device: 'scanner', bus, log: silentLogger(), defaultPixelMm: 6, scanTimeoutMs: 5000 });
   const ends: LaneEvents['scan.end'][] = [];
@@ -47,7 +48,7 @@ function service(o: { stableMs?: number; xmlFields?: Record<string, string>; max
   // The lane's real decision loop (no model: every scan 'unavailable'): the file drop moves a scan's files once it is decided.
   pipeline = new LanePipeline({ siteId: 'site-f', laneId: 'lane-f', bus, detector: new UnavailableDetector('no model in this test'), thresholds: { region: 0.3 }, log: silentLogger() });
   void pipeline.start();
-  svc = new FileDropService({ name: 'file-drop', device: 'scanner.filedrop', dir, stableMs: o.stableMs ?? 300, pollMs: 30, defaultPixelMm: 6, translator, bus, log: silentLogger(), ...(o.xmlFields ? { xmlFields: o.xmlFields } : {}), ...(o.maxSidecarBytes ? { maxSidecarBytes: o.maxSidecarBytes } : {}), ...(o.retentionDays ? { retentionDays: o.retentionDays } : {}) });
+  svc = new FileDropService({ name: 'file-drop', device: 'scanner.filedrop', dir, stableMs: o.stableMs ?? 300, pollMs: 30, defaultPixelMm: 6, translator, bus, log: silentLogger(), ...(o.xmlFields ? { xmlFields: o.xmlFields } : {}), ...(o.maxSidecarBytes ? { maxSidecarBytes: o.maxSidecarBytes } : {}), ...(o.retentionDays ? { retentionDays: o.retentionDays } : {}), ...(o.exportChain ? { exportChain: o.exportChain } : {}) });
   return { svc, ends, begins, status, decided, bus };
 }
 
@@ -119,8 +120,8 @@ describe('FileDropService', () => {
     expect(Buffer.from(ends[0].image.low!.buffer).equals(Buffer.from(s.low!.buffer))).toBe(true);
   });
 
-  it('takes an 8-bit JPEG with vendor XML mapped by xmlFields, rescaled to 16 bits', async () => {
-    const { svc, ends, begins } = service({ xmlFields: SIM_XML_FIELDS });
+  it('takes an 8-bit JPEG with vendor XML mapped by xmlFields, decoded through the configured linear export chain', async () => {
+    const { svc, ends, begins } = service({ xmlFields: SIM_XML_FIELDS, exportChain: { scaling: 'linear' } });
     const s = { ...patternScan(2, 64, 32, false), plate: 'B-XY 12&3', vehicleClass: 'truck' };
     s.high.fill(40_000);
     await writeFileDropScan(dir, s, { scanId: 'V-77', format: 'jpeg-xml', time: new Date('2026-03-02T11:00:00Z') });

@@ -1,3 +1,5 @@
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { crc32c } from '../../../../../firmware-bridge/scanner/protocol/crc32c.js';
 import { FrameParser } from '../../../../../firmware-bridge/scanner/protocol/frame-parser.js';
@@ -106,7 +108,82 @@ describe('FrameParser fuzz', () => {
     expect(c.bytes).toBe(fed);
     expect(c.crcErrors + c.lengthErrors + c.resyncBytes).toBeGreaterThan(0);
     expect(c.frames).toBe(emitted);
-    // The parser holds at most one frame (<= 64 KiB) and the translator one scan: far below this.
+    // A loose sanity bound over this short run; the memory bound is the next test's.
     expect(heapMax).toBeLessThan(256 * 1024 * 1024);
   });
+
+  it('keeps the parser\'s memory bounded over 56 MB of input, and the same measure catches a parser that keeps every byte', () => {
+    const FED = 56 * 1024 * 1024;
+    const BOUND = 16 * 1024 * 1024;
+    const real = retainedGrowth(new FrameParser({ warnPerMinute: 0 }), FED);
+    expect(real.fed).toBeGreaterThanOrEqual(50 * 1024 * 1024);
+    expect(real.frames).toBeGreaterThan(1000);
+    // Growth from the first sample (after 8 MB, once the translator's scans have their size) to the end.
+    expect(real.growth).toBeLessThan(BOUND);
+    // A parser that keeps a copy of every byte it is given, otherwise the same: the bound fails it.
+    const hoarder = retainedGrowth(new HoardingParser(), 32 * 1024 * 1024);
+    expect(hoarder.growth).toBeGreaterThan(BOUND);
+  }, 120_000);
 });
+
+/** The real parser, plus a copy of every chunk kept for good: the leak the bound must catch. */
+class HoardingParser extends FrameParser {
+  readonly kept: Buffer[] = [];
+
+  constructor() {
+    super({ warnPerMinute: 0 });
+  }
+
+  override _transform(chunk: Buffer, enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.kept.push(Buffer.from(chunk));
+    super._transform(chunk, enc, cb);
+  }
+}
+
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+
+/** Heap and buffers still reachable after a full collection. */
+function retained(): number {
+  gc();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+/**
+ * Feeds `bytes` of valid, mutated and random frames (each write a fresh copy, as a socket
+ * delivers them) through the parser, and returns how much reachable memory grew between the
+ * first sample (after 8 MB) and the end. The frames are counted and dropped (the translator,
+ * 50 times slower, has its own bound: one scan).
+ */
+function retainedGrowth(parser: FrameParser, bytes: number): { fed: number; frames: number; growth: number } {
+  const r = rng(0x5eed);
+  let frames = 0;
+  parser.on('data', () => {
+    frames++;
+  });
+  // A pool of pieces made once, fed over and over in random splits: generating 56 MB fresh would
+  // take longer than parsing it.
+  const pool: Buffer[] = [];
+  for (let seq = 0, size = 0; size < 4 * 1024 * 1024; seq++) {
+    const kind = r.int(10);
+    const piece = kind < 2 ? Buffer.from(Array.from({ length: 1 + r.int(3000) }, () => (r.next() < 0.05 ? SYNC0 : r.int(256)))) : kind < 7 ? validFrame(r, seq) : mutate(r, validFrame(r, seq));
+    pool.push(piece);
+    size += piece.length;
+  }
+  let fed = 0;
+  let first = -1;
+  for (let k = 0; fed < bytes; k++) {
+    const piece = pool[k % pool.length]!;
+    for (let i = 0; i < piece.length; ) {
+      const n = 1 + r.int(4096);
+      parser.write(Buffer.from(piece.subarray(i, i + n)));
+      i += n;
+    }
+    fed += piece.length;
+    if (first < 0 && fed >= 8 * 1024 * 1024) first = retained();
+  }
+  const last = retained();
+  parser.end();
+  return { fed, frames, growth: last - first };
+}
