@@ -29,7 +29,13 @@ export class EmbeddedBroker implements Service {
     this.#server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) =>
-        reject(new Error(err.code === 'EADDRINUSE' ? `embedded MQTT broker: port ${this.#port} is in use (another broker?): use --mqtt-port 0 for a free one, or --mqtt-url to use that broker` : `embedded MQTT broker: ${err.message}`)),
+        reject(
+          new Error(
+            err.code === 'EADDRINUSE'
+              ? `embedded MQTT broker: port ${this.#port} is in use (another broker?): use --mqtt-port 0 for a free one, or --mqtt-url to use that broker`
+              : `embedded MQTT broker: ${err.message}`,
+          ),
+        ),
       );
       server.listen(this.#port, this.#host, () => resolve());
     });

@@ -43,14 +43,25 @@ export class RuntimeHttpServer implements Service, HttpRoutes {
   get url(): string {
     const a = this.server.address() as AddressInfo | null;
     if (!a) return `http://${this.#host}:${this.#port}`;
-    const host = a.address === '0.0.0.0' || a.address === '::' ? '127.0.0.1' : a.address.includes(':') ? `[${a.address}]` : a.address;
+    const host =
+      a.address === '0.0.0.0' || a.address === '::'
+        ? '127.0.0.1'
+        : a.address.includes(':')
+          ? `[${a.address}]`
+          : a.address;
     return `http://${host}:${a.port}`;
   }
 
   async start(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => {
-        reject(new Error(err.code === 'EADDRINUSE' ? `HTTP port ${this.#host}:${this.#port} is already in use: set http.port in the config (or --port) to a free port` : `HTTP server cannot listen on ${this.#host}:${this.#port}: ${err.message}`));
+        reject(
+          new Error(
+            err.code === 'EADDRINUSE'
+              ? `HTTP port ${this.#host}:${this.#port} is already in use: set http.port in the config (or --port) to a free port`
+              : `HTTP server cannot listen on ${this.#host}:${this.#port}: ${err.message}`,
+          ),
+        );
       };
       this.server.once('error', onError);
       this.server.listen(this.#port, this.#host, () => {
@@ -77,19 +88,32 @@ export class RuntimeHttpServer implements Service, HttpRoutes {
     const host = hostName(req.headers.host);
     if (host === null || !this.#allowedHosts.has(host)) {
       // Logged once per 100 refusals: a rebinding page may retry in a loop.
-      if (this.#refusedHosts++ % 100 === 0) this.#log.warn({ host: req.headers.host ?? null, path: url.pathname, refused: this.#refusedHosts }, `HTTP ${req.method} ${url.pathname} refused: Host ${JSON.stringify(req.headers.host ?? '')} is not in http.allowedHosts (${[...this.#allowedHosts].join(', ')})`);
-      sendJson(res, 421, { error: `host ${JSON.stringify(req.headers.host ?? '')} is not served here: add it to http.allowedHosts in the lane's config if this is how operators reach the lane` });
+      if (this.#refusedHosts++ % 100 === 0)
+        this.#log.warn(
+          { host: req.headers.host ?? null, path: url.pathname, refused: this.#refusedHosts },
+          `HTTP ${req.method} ${url.pathname} refused: Host ${JSON.stringify(req.headers.host ?? '')} is not in http.allowedHosts (${[...this.#allowedHosts].join(', ')})`,
+        );
+      sendJson(res, 421, {
+        error: `host ${JSON.stringify(req.headers.host ?? '')} is not served here: add it to http.allowedHosts in the lane's config if this is how operators reach the lane`,
+      });
       return;
     }
     try {
       for (const r of this.#routes) {
-        if (url.pathname === r.prefix || url.pathname.startsWith(r.prefix.endsWith('/') ? r.prefix : `${r.prefix}/`) || r.prefix === '/') {
+        if (
+          url.pathname === r.prefix ||
+          url.pathname.startsWith(r.prefix.endsWith('/') ? r.prefix : `${r.prefix}/`) ||
+          r.prefix === '/'
+        ) {
           if (await r.handler(req, res, url)) return;
         }
       }
       sendJson(res, 404, { error: `no such path: ${url.pathname}` });
     } catch (err) {
-      this.#log.error({ err, path: url.pathname }, `HTTP ${req.method} ${url.pathname} failed: ${(err as Error).message}`);
+      this.#log.error(
+        { err, path: url.pathname },
+        `HTTP ${req.method} ${url.pathname} failed: ${(err as Error).message}`,
+      );
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error; see the lane log' });
       else res.end();
     }

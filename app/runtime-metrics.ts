@@ -15,11 +15,36 @@ export class RuntimeMetrics {
   constructor() {
     // Node's own metrics under their standard names (process_*, nodejs_*), as stock dashboards expect.
     collectDefaultMetrics({ register: this.registry });
-    this.scans = new Counter({ name: 'checkpoint_edge_scans_total', help: 'Scans decided, by outcome and verdict.', labelNames: ['lane', 'outcome', 'verdict'], registers: [this.registry] });
-    this.alerts = new Counter({ name: 'checkpoint_edge_alerts_total', help: 'Alerts raised, by kind.', labelNames: ['lane', 'kind'], registers: [this.registry] });
-    this.deviceUp = new Gauge({ name: 'checkpoint_edge_device_up', help: '1 when the device state is ok, else 0.', labelNames: ['lane', 'device'], registers: [this.registry] });
-    this.scannerIdRepeats = new Counter({ name: 'checkpoint_edge_scanner_scan_id_repeats_total', help: 'Scans whose scanner-supplied id was seen before on the lane (among the last 10,000): each still gets its own edge id.', labelNames: ['lane'], registers: [this.registry] });
-    this.listenerErrors = new Gauge({ name: 'checkpoint_edge_event_listener_errors', help: 'Event bus listener failures since start.', labelNames: ['lane'], registers: [this.registry] });
+    this.scans = new Counter({
+      name: 'checkpoint_edge_scans_total',
+      help: 'Scans decided, by outcome and verdict.',
+      labelNames: ['lane', 'outcome', 'verdict'],
+      registers: [this.registry],
+    });
+    this.alerts = new Counter({
+      name: 'checkpoint_edge_alerts_total',
+      help: 'Alerts raised, by kind.',
+      labelNames: ['lane', 'kind'],
+      registers: [this.registry],
+    });
+    this.deviceUp = new Gauge({
+      name: 'checkpoint_edge_device_up',
+      help: '1 when the device state is ok, else 0.',
+      labelNames: ['lane', 'device'],
+      registers: [this.registry],
+    });
+    this.scannerIdRepeats = new Counter({
+      name: 'checkpoint_edge_scanner_scan_id_repeats_total',
+      help: 'Scans whose scanner-supplied id was seen before on the lane (among the last 10,000): each still gets its own edge id.',
+      labelNames: ['lane'],
+      registers: [this.registry],
+    });
+    this.listenerErrors = new Gauge({
+      name: 'checkpoint_edge_event_listener_errors',
+      help: 'Event bus listener failures since start.',
+      labelNames: ['lane'],
+      registers: [this.registry],
+    });
     this.lanes = new LaneMetrics(this.registry);
   }
 }

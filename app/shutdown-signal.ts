@@ -4,7 +4,11 @@ import type { Logger } from '../core/logger.js';
  * Stops `stop` on SIGINT or SIGTERM, within timeoutMs; a second signal or the timeout forces
  * the exit with code 1. Resolves with the exit code once stopped.
  */
-export function onShutdownSignal(log: Logger, timeoutMs: number, stop: (signal: string) => Promise<void>): Promise<number> {
+export function onShutdownSignal(
+  log: Logger,
+  timeoutMs: number,
+  stop: (signal: string) => Promise<void>,
+): Promise<number> {
   return new Promise((resolve) => {
     let stopping = false;
     const handler = (signal: NodeJS.Signals) => {

@@ -48,8 +48,15 @@ export class SiteRuntime {
   constructor(opts: SiteRuntimeOptions) {
     this.#options = opts;
     this.#dataDir = resolve(opts.config.dataDir);
-    this.http = new RuntimeHttpServer({ host: opts.config.http.host, port: opts.config.http.port, allowedHosts: allowedHosts(opts.config), log: opts.log.child({ part: 'http' }) });
-    this.#host = new ServiceHost(opts.log, { stopTimeoutMs: Math.max(100, Math.floor(opts.config.shutdownTimeoutMs / 3)) });
+    this.http = new RuntimeHttpServer({
+      host: opts.config.http.host,
+      port: opts.config.http.port,
+      allowedHosts: allowedHosts(opts.config),
+      log: opts.log.child({ part: 'http' }),
+    });
+    this.#host = new ServiceHost(opts.log, {
+      stopTimeoutMs: Math.max(100, Math.floor(opts.config.shutdownTimeoutMs / 3)),
+    });
   }
 
   get dataDir(): string {
@@ -86,7 +93,16 @@ export class SiteRuntime {
       const health = new LaneHealth(laneCfg.id);
       const laneDir = resolve(this.#dataDir, 'lanes', laneCfg.id);
       mkdirPrivate(laneDir);
-      const ctx: LaneContext = { config, lane: laneCfg, bus, health, log: laneLog, dataDir: laneDir, http: this.http, metrics: this.metrics };
+      const ctx: LaneContext = {
+        config,
+        lane: laneCfg,
+        bus,
+        health,
+        log: laneLog,
+        dataDir: laneDir,
+        http: this.http,
+        metrics: this.metrics,
+      };
       this.#observe(ctx);
       health.attach(bus); // after #observe, which compares each status with the previous one
       const detector = await createDetector(ctx);
@@ -103,7 +119,15 @@ export class SiteRuntime {
         ...(sensors.fusion ? { fusion: sensors.fusion } : {}),
         openJournal: () => new SqliteScanJournal({ path: resolve(laneDir, 'open-scans.sqlite'), laneId: laneCfg.id }),
       });
-      this.lanes.push({ id: laneCfg.id, name: laneCfg.name ?? laneCfg.id, config: laneCfg, bus, health, pipeline, detector });
+      this.lanes.push({
+        id: laneCfg.id,
+        name: laneCfg.name ?? laneCfg.id,
+        config: laneCfg,
+        bus,
+        health,
+        pipeline,
+        detector,
+      });
       laneServices.push(pipeline);
       deviceServices.push(...cams.services, ...sensors.services, ...createScannerServices(ctx));
     }
@@ -120,7 +144,14 @@ export class SiteRuntime {
       announce,
     };
     this.#routes();
-    this.#host.add(...createMqttServices(site), this.http, ...createConsoleServices(site), ...createWatchlistServices(site), ...laneServices, ...deviceServices);
+    this.#host.add(
+      ...createMqttServices(site),
+      this.http,
+      ...createConsoleServices(site),
+      ...createWatchlistServices(site),
+      ...laneServices,
+      ...deviceServices,
+    );
   }
 
   #routes(): void {
@@ -128,7 +159,10 @@ export class SiteRuntime {
     // files) only for a logged-in console user, or for everyone when http.healthDetails is on.
     this.http.route('/healthz', 'runtime', (req, res) => {
       const details = this.#options.config.http.healthDetails || this.http.access.session(req) !== null;
-      const answer = healthz(this.lanes.map((l) => l.health.snapshot()), { version: this.#options.version, details });
+      const answer = healthz(
+        this.lanes.map((l) => l.health.snapshot()),
+        { version: this.#options.version, details },
+      );
       sendJson(res, answer.code, answer.body);
       return true;
     });
@@ -150,14 +184,20 @@ export class SiteRuntime {
       const seenAt = recentScannerIds.seen(m.scannerScanId, m.scanId);
       if (seenAt === null) return;
       metrics.scannerIdRepeats.inc({ lane: lane.id });
-      log.warn({ scannerScanId: m.scannerScanId, scanId: m.scanId, previousScanId: seenAt }, `scanner scan id ${m.scannerScanId} was used before (edge scan ${seenAt}); this scan is kept apart as edge scan ${m.scanId} (scanner or simulator restarted, or a repeated sidecar id)`);
+      log.warn(
+        { scannerScanId: m.scannerScanId, scanId: m.scanId, previousScanId: seenAt },
+        `scanner scan id ${m.scannerScanId} was used before (edge scan ${seenAt}); this scan is kept apart as edge scan ${m.scanId} (scanner or simulator restarted, or a repeated sidecar id)`,
+      );
     });
     bus.on('device.status', 'runtime', (s) => {
       metrics.deviceUp.set({ lane: lane.id, device: s.device }, s.state === 'ok' ? 1 : 0);
       const prev = ctx.health.get(s.device);
       if (prev && prev.state === s.state && prev.detail === s.detail) return;
       const level = s.state === 'ok' || s.state === 'starting' || s.state === 'not-configured' ? 'info' : 'warn';
-      log[level]({ device: s.device, state: s.state, detail: s.detail }, `${s.device}: ${s.state}${s.detail ? ` (${s.detail})` : ''}`);
+      log[level](
+        { device: s.device, state: s.state, detail: s.detail },
+        `${s.device}: ${s.state}${s.detail ? ` (${s.detail})` : ''}`,
+      );
     });
     bus.on('scan.decided', 'runtime', ({ result }) => {
       metrics.scans.inc({ lane: lane.id, outcome: result.outcome, verdict: result.verdict });

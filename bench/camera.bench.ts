@@ -18,31 +18,57 @@ async function pictures(n: number): Promise<Buffer[]> {
   const out: Buffer[] = [];
   let s = 12345;
   for (let i = 0; i < n; i++) {
-    const svg = laneSceneSvg({ cameraId: 'front', role: 'front', width: 1920, height: 1080, vehicle: { kind: 'truck', plate: 'B-AB 1234', position: i / (n * 2) }, at: new Date(0) });
+    const svg = laneSceneSvg({
+      cameraId: 'front',
+      role: 'front',
+      width: 1920,
+      height: 1080,
+      vehicle: { kind: 'truck', plate: 'B-AB 1234', position: i / (n * 2) },
+      at: new Date(0),
+    });
     const { data, info } = await sharp(Buffer.from(svg)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
     for (let j = 0; j < data.length; j++) {
       s = (s * 1664525 + 1013904223) >>> 0;
       data[j] = Math.max(0, Math.min(255, data[j] + ((s >>> 24) % 25) - 12));
     }
-    out.push(await sharp(data, { raw: { width: info.width, height: info.height, channels: 3 } }).jpeg({ quality: 80 }).toBuffer());
+    out.push(
+      await sharp(data, { raw: { width: info.width, height: info.height, channels: 3 } })
+        .jpeg({ quality: 80 })
+        .toBuffer(),
+    );
   }
   return out;
 }
 
 /** The wire bytes of `frames` as an MJPEG camera sends them. */
 function multipart(frames: Buffer[]): Buffer {
-  return Buffer.concat(frames.flatMap((f) => [Buffer.from(`--frame\r\nContent-Type: image/jpeg\r\nContent-Length: ${f.length}\r\n\r\n`), f, Buffer.from('\r\n')]));
+  return Buffer.concat(
+    frames.flatMap((f) => [
+      Buffer.from(`--frame\r\nContent-Type: image/jpeg\r\nContent-Length: ${f.length}\r\n\r\n`),
+      f,
+      Buffer.from('\r\n'),
+    ]),
+  );
 }
 
 /** One camera's ingest path (parser, JPEG check, watchdog, pre-roll ring), fed `bytes` in network-sized chunks. */
 async function ingest(bytes: Buffer, decode: boolean): Promise<number> {
   let sink: FrameSink | null = null;
   const feed = new CameraFeed({
-    laneId: 'bench', cameraId: 'front', role: 'front', stallMs: 60_000, preRollMs: 2000,
-    createSource: () => ({ describe: 'bench', open: async (s) => {
-      sink = s;
-    }, close: async () => {} }),
-    publish: () => {}, log: silentLogger(),
+    laneId: 'bench',
+    cameraId: 'front',
+    role: 'front',
+    stallMs: 60_000,
+    preRollMs: 2000,
+    createSource: () => ({
+      describe: 'bench',
+      open: async (s) => {
+        sink = s;
+      },
+      close: async () => {},
+    }),
+    publish: () => {},
+    log: silentLogger(),
   });
   await feed.start();
   await new Promise((r) => setImmediate(r));
@@ -79,9 +105,21 @@ export default defineBench({
         if (n !== FPS * SECONDS) throw new Error(`camera bench: ${n} pictures came through, expected ${FPS * SECONDS}`);
         samples.push(ms / SECONDS);
       }
-      const what = decode ? 'parse + check + pre-roll + sharp decode of every picture to RGB' : 'parse + SOI/EOI check + watchdog + pre-roll ring, JPEG bytes kept';
-      ctx.report(`camera.1080p-10fps.${name}.cpu-ms-per-s`, samples, 'ms CPU/s', `${what}; ${avgKb.toFixed(0)} KiB pictures; CPU time of all threads (incl. libvips) per second of video, 10 ms/s = 1 % of one core`);
-      ctx.report(`camera.1080p-10fps.${name}.core-percent`, samples.map((ms) => ms / 10), '% of one core', `one camera at ${FPS} frames/s of 1920x1080 MJPEG; ${what}`);
+      const what = decode
+        ? 'parse + check + pre-roll + sharp decode of every picture to RGB'
+        : 'parse + SOI/EOI check + watchdog + pre-roll ring, JPEG bytes kept';
+      ctx.report(
+        `camera.1080p-10fps.${name}.cpu-ms-per-s`,
+        samples,
+        'ms CPU/s',
+        `${what}; ${avgKb.toFixed(0)} KiB pictures; CPU time of all threads (incl. libvips) per second of video, 10 ms/s = 1 % of one core`,
+      );
+      ctx.report(
+        `camera.1080p-10fps.${name}.core-percent`,
+        samples.map((ms) => ms / 10),
+        '% of one core',
+        `one camera at ${FPS} frames/s of 1920x1080 MJPEG; ${what}`,
+      );
     }
     if (ctx.wants('camera.evidence.scan-render-6000x1000-ms')) {
       const w = 6000;
@@ -90,7 +128,12 @@ export default defineBench({
       for (let i = 0; i < high.length; i++) high[i] = 2000 + ((i * 2654435761) >>> 20);
       const regions = [{ x: 2500, y: 300, w: 400, h: 300, score: 0.9 }];
       const ms = await timeRuns(RUNS, () => renderScanJpeg({ width: w, height: h, pixelMm: 5, high }, regions));
-      ctx.report('camera.evidence.scan-render-6000x1000-ms', ms, 'ms', 'evidence scan JPEG: 6,000 lines x 1,000 channels, log-attenuation window, downscaled to 2,000 px wide, one red box, wall time');
+      ctx.report(
+        'camera.evidence.scan-render-6000x1000-ms',
+        ms,
+        'ms',
+        'evidence scan JPEG: 6,000 lines x 1,000 channels, log-attenuation window, downscaled to 2,000 px wide, one red box, wall time',
+      );
     }
   },
 });

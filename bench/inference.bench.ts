@@ -41,20 +41,48 @@ function cpuPeak(): { gflops: number; note: string } {
   // pipes, so AVX-512 is counted at 32 too (an Intel core with two 512-bit FMA units would reach 64).
   const perCycle = flags.has('fma') && flags.has('avx2') ? 32 : flags.has('avx') ? 16 : 8;
   const gflops = (cores * mhz * perCycle) / 1000;
-  return { gflops, note: `peak = ${cores} vCPUs x ${(mhz / 1000).toFixed(2)} GHz (reported, no boost) x ${perCycle} FP32 FLOP/cycle (${perCycle === 32 ? 'two 256-bit FMA pipes' : 'no FMA'}) = ${gflops.toFixed(0)} GFLOP/s; vCPUs may share a physical core` };
+  return {
+    gflops,
+    note: `peak = ${cores} vCPUs x ${(mhz / 1000).toFixed(2)} GHz (reported, no boost) x ${perCycle} FP32 FLOP/cycle (${perCycle === 32 ? 'two 256-bit FMA pipes' : 'no FMA'}) = ${gflops.toFixed(0)} GFLOP/s; vCPUs may share a physical core`,
+  };
 }
 
 function benchScan(seed: number): ScanImage {
-  return synthesizeScan({ seed, dual: true, channels: CHANNELS, lines: LINES, pixelMm: PIXEL_MM, vehicleClass: 'articulated' });
+  return synthesizeScan({
+    seed,
+    dual: true,
+    channels: CHANNELS,
+    lines: LINES,
+    pixelMm: PIXEL_MM,
+    vehicleClass: 'articulated',
+  });
 }
 
 /** Streams one scan through a real lane pipeline at the line rate; ms from the last line to scan.decided. */
 async function endToEnd(detector: OnnxDetector, scan: ScanImage, id: string): Promise<{ ms: number; verdict: string }> {
   const bus = new EventBus<LaneEvents>(silentLogger());
-  const pipeline = new LanePipeline({ siteId: 'bench', laneId: 'lane-1', bus, detector, thresholds: { region: 0.3 }, log: silentLogger() });
+  const pipeline = new LanePipeline({
+    siteId: 'bench',
+    laneId: 'lane-1',
+    bus,
+    detector,
+    thresholds: { region: 0.3 },
+    log: silentLogger(),
+  });
   await pipeline.start();
-  const meta: ScanMeta = { scanId: id, laneId: 'lane-1', startedAt: new Date().toISOString(), channels: scan.height, energies: 2, pixelMm: PIXEL_MM, lineRateHz: LINE_RATE_HZ, source: 'stream' };
-  const decided = new Promise<{ at: number; verdict: string }>((res) => bus.on('scan.decided', 'bench', ({ result }) => res({ at: performance.now(), verdict: result.verdict })));
+  const meta: ScanMeta = {
+    scanId: id,
+    laneId: 'lane-1',
+    startedAt: new Date().toISOString(),
+    channels: scan.height,
+    energies: 2,
+    pixelMm: PIXEL_MM,
+    lineRateHz: LINE_RATE_HZ,
+    source: 'stream',
+  };
+  const decided = new Promise<{ at: number; verdict: string }>((res) =>
+    bus.on('scan.decided', 'bench', ({ result }) => res({ at: performance.now(), verdict: result.verdict })),
+  );
   bus.emit('scan.begin', meta);
   const t0 = performance.now();
   let sent = 0;
@@ -80,17 +108,32 @@ async function endToEnd(detector: OnnxDetector, scan: ScanImage, id: string): Pr
  * scan.decided and to the scan message arriving at the subscriber, and how much the detection's
  * finish() took.
  */
-async function fullLane(modelPath: string, scan: ScanImage, runs: number): Promise<{ total: number[]; published: number[]; finish: number[] }> {
+async function fullLane(
+  modelPath: string,
+  scan: ScanImage,
+  runs: number,
+): Promise<{ total: number[]; published: number[]; finish: number[] }> {
   const broker = new EmbeddedBroker({ port: 0 });
   await broker.start();
-  const central = await connectAsync(broker.url, { protocolVersion: 4, clientId: `bench-central-${process.pid}`, reconnectPeriod: 0 });
+  const central = await connectAsync(broker.url, {
+    protocolVersion: 4,
+    clientId: `bench-central-${process.pid}`,
+    reconnectPeriod: 0,
+  });
   const received = new Map<string, number>();
   central.on('message', (topic, payload) => {
-    if (topic.endsWith('/scan')) received.set((JSON.parse(payload.toString()) as { scanId: string }).scanId, performance.now());
+    if (topic.endsWith('/scan'))
+      received.set((JSON.parse(payload.toString()) as { scanId: string }).scanId, performance.now());
   });
   await central.subscribeAsync('#', { qos: 1 });
   const base = loadConfig(fileURLToPath(new URL('../config/examples/demo.yaml', import.meta.url)));
-  const sim = new ScannerStreamSim({ source: arraySource([{ ...scan, origin: 'bench' }]), scans: runs + 1, lineRateHz: LINE_RATE_HZ, gapMs: 1500, heartbeatMs: 1000 });
+  const sim = new ScannerStreamSim({
+    source: arraySource([{ ...scan, origin: 'bench' }]),
+    scans: runs + 1,
+    lineRateHz: LINE_RATE_HZ,
+    gapMs: 1500,
+    heartbeatMs: 1000,
+  });
   const tcp = await sim.listenTcp(0, '127.0.0.1');
   const lanes = base.lanes.slice(0, 1).map((l) => {
     const scanner = { ...l.scanner };
@@ -100,7 +143,12 @@ async function fullLane(modelPath: string, scan: ScanImage, runs: number): Promi
   });
   const dataDir = `${(await import('node:os')).tmpdir()}/ce-bench-lane-${process.pid}`;
   const mqtt = { ...base.mqtt!, url: broker.url };
-  const rt = new SiteRuntime({ config: { ...base, dataDir, http: { ...base.http, port: 0 }, mqtt, lanes }, log: silentLogger(), version: 'bench', announce: () => {} });
+  const rt = new SiteRuntime({
+    config: { ...base, dataDir, http: { ...base.http, port: 0 }, mqtt, lanes },
+    log: silentLogger(),
+    version: 'bench',
+    announce: () => {},
+  });
   await rt.build();
   const lane = rt.lanes[0];
   const lastLine = new Map<string, number>();
@@ -145,7 +193,10 @@ async function fullLane(modelPath: string, scan: ScanImage, runs: number): Promi
   await broker.stop();
   (await import('node:fs')).rmSync(dataDir, { recursive: true, force: true });
   const lost = counted.filter((id) => !received.has(id));
-  if (lost.length) throw new Error(`full-lane bench: ${lost.length} of ${counted.length} scan messages never reached the MQTT subscriber (${lost.join(', ')})`);
+  if (lost.length)
+    throw new Error(
+      `full-lane bench: ${lost.length} of ${counted.length} scan messages never reached the MQTT subscriber (${lost.join(', ')})`,
+    );
   const published = counted.map((id) => received.get(id)! - (lastLine.get(id) ?? NaN));
   return { total, published, finish };
 }
@@ -158,7 +209,12 @@ export default defineBench({
     const m = files.manifest;
     const macsPerPixel = countConvMacs(files.onnx).macsPerPixel;
     const gflopPerMp = (2 * macsPerPixel * 1e6) / 1e9;
-    ctx.report('inference.model-gflop-per-mp', gflopPerMp, 'GFLOP/MP', `${m.name} ${m.version}: conv MACs counted from the ONNX graph, at the model pitch (${m.pixelMm} mm)`);
+    ctx.report(
+      'inference.model-gflop-per-mp',
+      gflopPerMp,
+      'GFLOP/MP',
+      `${m.name} ${m.version}: conv MACs counted from the ONNX graph, at the model pitch (${m.pixelMm} mm)`,
+    );
     const peak = cpuPeak();
     const scan = benchScan(7);
     const modelRows = Math.ceil((CHANNELS * PIXEL_MM) / m.pixelMm / m.input.sizeMultiple) * m.input.sizeMultiple;
@@ -169,7 +225,10 @@ export default defineBench({
       // One tile of the manifest's size at the bench scan's height, as the runtime runs it.
       const t = m.tiling.tileLines;
       const input = new Float32Array(m.input.channels.length * modelRows * t).fill(0.3);
-      const { runner } = await (await import('../inference/session.js')).OnnxTileRunner.load(dir, { threads, warmup: true });
+      const { runner } = await (await import('../inference/session.js')).OnnxTileRunner.load(dir, {
+        threads,
+        warmup: true,
+      });
       const tileMs: number[] = [];
       const cpuMsPerTile: number[] = [];
       for (let i = 0; i < 10; i++) {
@@ -186,28 +245,66 @@ export default defineBench({
       const gflops = tileMs.map((ms) => tileGflop / (ms / 1000));
       const perCpu = cpuMsPerTile.map((ms) => tileGflop / (ms / 1000));
       const threadPeak = (peak.gflops / cpus().length) * threads;
-      ctx.report(`inference.tile-ms.threads-${threads}`, tileMs, 'ms', `one ${modelRows}x${t} tile at ${m.pixelMm} mm (${tileGflop.toFixed(2)} GFLOP)`);
-      ctx.report(`inference.ms-per-model-mp.threads-${threads}`, tileMs.map((ms) => ms / tileMp), 'ms/MP', `model input megapixels (${m.pixelMm} mm)`);
-      ctx.report(`inference.gflops.threads-${threads}`, gflops, 'GFLOP/s', `wall clock: ${((median(gflops) / threadPeak) * 100).toFixed(0)}% of the ${threads}-thread peak ${threadPeak.toFixed(0)}, ${((median(gflops) / peak.gflops) * 100).toFixed(0)}% of the machine's ${peak.gflops.toFixed(0)}; ${peak.note}`);
-      ctx.report(`inference.gflops-per-cpu-second.threads-${threads}`, perCpu, 'GFLOP/s', `FLOPs / CPU time of the process (independent of other load): ${((median(perCpu) / (peak.gflops / cpus().length)) * 100).toFixed(0)}% of one core's nominal peak ${(peak.gflops / cpus().length).toFixed(0)} (above 100% means the core runs above its reported clock)`);
+      ctx.report(
+        `inference.tile-ms.threads-${threads}`,
+        tileMs,
+        'ms',
+        `one ${modelRows}x${t} tile at ${m.pixelMm} mm (${tileGflop.toFixed(2)} GFLOP)`,
+      );
+      ctx.report(
+        `inference.ms-per-model-mp.threads-${threads}`,
+        tileMs.map((ms) => ms / tileMp),
+        'ms/MP',
+        `model input megapixels (${m.pixelMm} mm)`,
+      );
+      ctx.report(
+        `inference.gflops.threads-${threads}`,
+        gflops,
+        'GFLOP/s',
+        `wall clock: ${((median(gflops) / threadPeak) * 100).toFixed(0)}% of the ${threads}-thread peak ${threadPeak.toFixed(0)}, ${((median(gflops) / peak.gflops) * 100).toFixed(0)}% of the machine's ${peak.gflops.toFixed(0)}; ${peak.note}`,
+      );
+      ctx.report(
+        `inference.gflops-per-cpu-second.threads-${threads}`,
+        perCpu,
+        'GFLOP/s',
+        `FLOPs / CPU time of the process (independent of other load): ${((median(perCpu) / (peak.gflops / cpus().length)) * 100).toFixed(0)}% of one core's nominal peak ${(peak.gflops / cpus().length).toFixed(0)} (above 100% means the core runs above its reported clock)`,
+      );
 
       // Whole scan analysed at once (the offline path), per scan megapixel.
       const whole: number[] = [];
       for (let i = 0; i < RUNS; i++) {
-        const meta: ScanMeta = { scanId: `w${i}`, laneId: 'b', startedAt: '', channels: CHANNELS, energies: 2, pixelMm: PIXEL_MM, source: 'file' };
+        const meta: ScanMeta = {
+          scanId: `w${i}`,
+          laneId: 'b',
+          startedAt: '',
+          channels: CHANNELS,
+          energies: 2,
+          pixelMm: PIXEL_MM,
+          source: 'file',
+        };
         const t0 = performance.now();
         await det.begin(meta).finish({ meta, endedAt: '', image: scan });
         whole.push(performance.now() - t0);
       }
       const scanMp = (CHANNELS * LINES) / 1e6;
-      ctx.report(`inference.ms-per-scan-mp.threads-${threads}`, whole.map((ms) => ms / scanMp), 'ms/MP', `whole ${CHANNELS}x${LINES} dual-energy scan at ${PIXEL_MM} mm, preprocessing + tiles with overlap + decoding`);
+      ctx.report(
+        `inference.ms-per-scan-mp.threads-${threads}`,
+        whole.map((ms) => ms / scanMp),
+        'ms/MP',
+        `whole ${CHANNELS}x${LINES} dual-energy scan at ${PIXEL_MM} mm, preprocessing + tiles with overlap + decoding`,
+      );
 
       if (ctx.wants(`inference.e2e-verdict-ms.threads-${threads}`)) {
         await endToEnd(det, scan, 'warm');
         const e2e: number[] = [];
         for (let i = 0; i < RUNS; i++) e2e.push((await endToEnd(det, scan, `e2e-${threads}-${i}`)).ms);
         const med = median(e2e);
-        ctx.report(`inference.e2e-verdict-ms.threads-${threads}`, e2e, 'ms', `last line -> scan.decided, ${CHANNELS}x${LINES} dual-energy at ${LINE_RATE_HZ} lines/s through LanePipeline; target <= ${TARGET_MS} ms: ${med <= TARGET_MS ? 'met' : 'NOT met'} (max ${Math.max(...e2e).toFixed(0)} ms)`);
+        ctx.report(
+          `inference.e2e-verdict-ms.threads-${threads}`,
+          e2e,
+          'ms',
+          `last line -> scan.decided, ${CHANNELS}x${LINES} dual-energy at ${LINE_RATE_HZ} lines/s through LanePipeline; target <= ${TARGET_MS} ms: ${med <= TARGET_MS ? 'met' : 'NOT met'} (max ${Math.max(...e2e).toFixed(0)} ms)`,
+        );
       }
       await det.close();
     }
@@ -215,9 +312,19 @@ export default defineBench({
     if (ctx.wants('inference.e2e-full-lane-ms') || ctx.wants('inference.e2e-published-ms')) {
       const { total, published, finish } = await fullLane(dir, scan, RUNS);
       const med = median(total);
-      ctx.report('inference.e2e-full-lane-ms', total, 'ms', `last line at the lane -> scan.decided through scanner simulator (TCP) + bridge + lane pipeline + evidence store + MQTT publisher, ${CHANNELS}x${LINES} dual-energy at ${LINE_RATE_HZ} lines/s, 1 thread; detection finish() median ${median(finish).toFixed(0)} ms of it, the rest is the scanner bridge and evidence; target <= ${TARGET_MS} ms: ${med <= TARGET_MS ? 'met' : 'NOT met'}`);
+      ctx.report(
+        'inference.e2e-full-lane-ms',
+        total,
+        'ms',
+        `last line at the lane -> scan.decided through scanner simulator (TCP) + bridge + lane pipeline + evidence store + MQTT publisher, ${CHANNELS}x${LINES} dual-energy at ${LINE_RATE_HZ} lines/s, 1 thread; detection finish() median ${median(finish).toFixed(0)} ms of it, the rest is the scanner bridge and evidence; target <= ${TARGET_MS} ms: ${med <= TARGET_MS ? 'met' : 'NOT met'}`,
+      );
       const pub = median(published);
-      ctx.report('inference.e2e-published-ms', published, 'ms', `the same runs: last line at the lane -> the scan message received by an MQTT subscriber (central command) through the embedded broker, QoS 1, outbox in SQLite (synchronous=FULL); target <= ${TARGET_MS} ms: ${pub <= TARGET_MS ? 'met' : 'NOT met'} (max ${Math.max(...published).toFixed(0)} ms)`);
+      ctx.report(
+        'inference.e2e-published-ms',
+        published,
+        'ms',
+        `the same runs: last line at the lane -> the scan message received by an MQTT subscriber (central command) through the embedded broker, QoS 1, outbox in SQLite (synchronous=FULL); target <= ${TARGET_MS} ms: ${pub <= TARGET_MS ? 'met' : 'NOT met'} (max ${Math.max(...published).toFixed(0)} ms)`,
+      );
     }
   },
 });

@@ -29,7 +29,6 @@ interface Broker {
   stop(): Promise<void>;
 }
 
-
 async function startBroker(dir: string): Promise<Broker> {
   if (!existsSync(MOSQUITTO)) {
     const b = new EmbeddedBroker({ port: 0 });
@@ -38,14 +37,19 @@ async function startBroker(dir: string): Promise<Broker> {
   }
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `user root\nlistener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_type error\n`);
+  writeFileSync(
+    conf,
+    `user root\nlistener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_type error\n`,
+  );
   const child: ChildProcess = spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' });
   for (let i = 0; ; i++) {
     const open = await new Promise<boolean>((resolve) => {
-      const c = createConnection({ port, host: '127.0.0.1' }).once('connect', () => {
-        c.destroy();
-        resolve(true);
-      }).once('error', () => resolve(false));
+      const c = createConnection({ port, host: '127.0.0.1' })
+        .once('connect', () => {
+          c.destroy();
+          resolve(true);
+        })
+        .once('error', () => resolve(false));
     });
     if (open) break;
     if (i > 200) throw new Error(`mosquitto did not listen on ${port}`);
@@ -54,19 +58,36 @@ async function startBroker(dir: string): Promise<Broker> {
   return {
     url: `mqtt://127.0.0.1:${port}`,
     what: 'mosquitto 2 (Debian) on loopback',
-    stop: () => new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
   };
 }
 
 function scan(n: number): ScanResult {
   const t = new Date().toISOString();
   return {
-    scanId: `bench-${n}`, laneId: 'lane-1', siteId: 'bench', startedAt: t, endedAt: t, decidedAt: t, outcome: 'completed', verdict: 'clear', score: 0.12,
-    regions: [{ x: 100, y: 20, w: 40, h: 60, score: 0.12 }], model: { name: 'person-fcn', version: '1' }, vehicle: { plate: 'AB 1234' }, lines: 3000, channels: 256, missingLines: 0,
-    evidence: [{ name: 'scan.jpg', kind: 'scan', contentType: 'image/jpeg', url: `/evidence/bench-${n}/scan.jpg` }, { name: 'front.jpg', kind: 'camera', contentType: 'image/jpeg', url: `/evidence/bench-${n}/front.jpg` }],
+    scanId: `bench-${n}`,
+    laneId: 'lane-1',
+    siteId: 'bench',
+    startedAt: t,
+    endedAt: t,
+    decidedAt: t,
+    outcome: 'completed',
+    verdict: 'clear',
+    score: 0.12,
+    regions: [{ x: 100, y: 20, w: 40, h: 60, score: 0.12 }],
+    model: { name: 'person-fcn', version: '1' },
+    vehicle: { plate: 'AB 1234' },
+    lines: 3000,
+    channels: 256,
+    missingLines: 0,
+    evidence: [
+      { name: 'scan.jpg', kind: 'scan', contentType: 'image/jpeg', url: `/evidence/bench-${n}/scan.jpg` },
+      { name: 'front.jpg', kind: 'camera', contentType: 'image/jpeg', url: `/evidence/bench-${n}/front.jpg` },
+    ],
   };
 }
 
@@ -78,9 +99,32 @@ function publisher(url: string, file: string, synchronous: 'full' | 'normal', on
   const topics = new LaneTopics('bench', 'bench', 'lane-1');
   const outbox = new SqliteOutbox({ path: file, laneId: 'lane-1', maxMessages: 1_000_000, synchronous });
   const p = new LanePublisher({
-    siteId: 'bench', laneId: 'lane-1', bus, health, outbox, ledger: new AlertLedger({ path: ':memory:', laneId: 'lane-1' }),
-    link: new MqttLink({ url, protocolVersion: 5, clientId: `bench-${Math.random().toString(16).slice(2)}`, keepaliveS: 30, reconnect: { initialMs: 50, maxMs: 500 }, sessionExpiryS: 0, will: { topic: topics.availability, payload: 'offline' }, log }),
-    topics, maxInflight: 20, statusIntervalMs: 60_000, flushTimeoutMs: 2000, edgeVersion: 'bench', modelVersion: () => null, evidenceBaseUrl: () => 'https://lane.example', identities: [], log, onAcked,
+    siteId: 'bench',
+    laneId: 'lane-1',
+    bus,
+    health,
+    outbox,
+    ledger: new AlertLedger({ path: ':memory:', laneId: 'lane-1' }),
+    link: new MqttLink({
+      url,
+      protocolVersion: 5,
+      clientId: `bench-${Math.random().toString(16).slice(2)}`,
+      keepaliveS: 30,
+      reconnect: { initialMs: 50, maxMs: 500 },
+      sessionExpiryS: 0,
+      will: { topic: topics.availability, payload: 'offline' },
+      log,
+    }),
+    topics,
+    maxInflight: 20,
+    statusIntervalMs: 60_000,
+    flushTimeoutMs: 2000,
+    edgeVersion: 'bench',
+    modelVersion: () => null,
+    evidenceBaseUrl: () => 'https://lane.example',
+    identities: [],
+    log,
+    onAcked,
   });
   return { p, bus, health, outbox };
 }
@@ -104,7 +148,12 @@ export default defineBench({
         const p99s: number[] = [];
         for (let run = 0; run < RUNS; run++) {
           let acked = 0;
-          const { p, bus, health } = publisher(broker.url, join(dir, `latency-${sync}-${run}.sqlite`), sync, () => acked++);
+          const { p, bus, health } = publisher(
+            broker.url,
+            join(dir, `latency-${sync}-${run}.sqlite`),
+            sync,
+            () => acked++,
+          );
           await p.start();
           await until('connect', () => health.get('mqtt')?.state === 'ok');
           const xs: number[] = [];
@@ -127,9 +176,20 @@ export default defineBench({
       const rates: number[] = [];
       for (let run = 0; run < RUNS; run++) {
         const file = join(dir, `replay-${run}.sqlite`);
-        const queued = new SqliteOutbox({ path: file, laneId: 'lane-1', maxMessages: 1_000_000, synchronous: 'normal' });
+        const queued = new SqliteOutbox({
+          path: file,
+          laneId: 'lane-1',
+          maxMessages: 1_000_000,
+          synchronous: 'normal',
+        });
         const topic = new LaneTopics('bench', 'bench', 'lane-1').scan;
-        for (let i = 0; i < REPLAY_MESSAGES; i++) queued.put({ kind: 'scan', id: `bench-${i}`, topic, payload: JSON.stringify(scanPayload(scan(i), 'https://lane.example')) });
+        for (let i = 0; i < REPLAY_MESSAGES; i++)
+          queued.put({
+            kind: 'scan',
+            id: `bench-${i}`,
+            topic,
+            payload: JSON.stringify(scanPayload(scan(i), 'https://lane.example')),
+          });
         queued.close();
         let acked = 0;
         const { p, health } = publisher(broker.url, file, 'full', () => acked++);
@@ -140,7 +200,12 @@ export default defineBench({
         rates.push(REPLAY_MESSAGES / ((performance.now() - t0) / 1000));
         await p.stop();
       }
-      ctx.report('mqtt.replay_rate_after_outage', rates, 'messages/s', `${broker.what}; ${REPLAY_MESSAGES} queued scan results (~0.7 kB) replayed from the SQLite outbox (synchronous=FULL, one delete per PUBACK), 20 in flight, MQTT 5 QoS 1`);
+      ctx.report(
+        'mqtt.replay_rate_after_outage',
+        rates,
+        'messages/s',
+        `${broker.what}; ${REPLAY_MESSAGES} queued scan results (~0.7 kB) replayed from the SQLite outbox (synchronous=FULL, one delete per PUBACK), 20 in flight, MQTT 5 QoS 1`,
+      );
     } finally {
       await broker.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -37,7 +37,14 @@ export default defineBench({
           resolve(performance.now());
         };
       });
-    const client = new ScannerOpcuaClient({ laneId: 'bench', config: opcua.parse({ endpoint }), reconnect: { initialMs: 100, maxMs: 500 }, pkiDir, bus, log });
+    const client = new ScannerOpcuaClient({
+      laneId: 'bench',
+      config: opcua.parse({ endpoint }),
+      reconnect: { initialMs: 100, maxMs: 500 },
+      pkiDir,
+      bus,
+      log,
+    });
     try {
       const c0 = performance.now();
       const connected = until((s) => s.state === 'ok');
@@ -53,7 +60,12 @@ export default defineBench({
         else sim.powerOn();
         latency.push((await seen) - t);
       }
-      ctx.report('opcua.state-change-to-status', latency, 'ms', `samplingMs 100; p95 ${percentile(latency, 95).toFixed(1)} ms; acceptance < 500 ms`);
+      ctx.report(
+        'opcua.state-change-to-status',
+        latency,
+        'ms',
+        `samplingMs 100; p95 ${percentile(latency, 95).toFixed(1)} ms; acceptance < 500 ms`,
+      );
 
       const calls: number[] = [];
       for (let i = 0; i < 10; i++) {

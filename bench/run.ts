@@ -15,7 +15,9 @@ const root = join(here, '..');
 const { values } = parseArgs({ options: { filter: { type: 'string' }, 'no-write': { type: 'boolean' } } });
 const filter = values.filter?.toLowerCase();
 
-const files = readdirSync(here).filter((f) => f.endsWith('.bench.ts')).sort();
+const files = readdirSync(here)
+  .filter((f) => f.endsWith('.bench.ts'))
+  .sort();
 const figures: Figure[] = [];
 for (const f of files) {
   const mod = (await import(pathToFileURL(join(here, f)).href)) as { default: BenchFile };
@@ -60,7 +62,10 @@ if (!values['no-write']) {
   }
   const date = new Date().toISOString().slice(0, 10);
   for (const fig of figures) {
-    previous.set(fig.name, `| \`${fig.name}\` | ${fmt(fig.value)} | ${fig.unit} | ${fig.runs} | ${date} | ${fig.note ?? ''} |`);
+    previous.set(
+      fig.name,
+      `| \`${fig.name}\` | ${fmt(fig.value)} | ${fig.unit} | ${fig.runs} | ${date} | ${fig.note ?? ''} |`,
+    );
   }
   const cpu = cpus();
   const machine = `${cpu[0]?.model ?? 'unknown CPU'}, ${cpu.length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}/${process.arch}`;

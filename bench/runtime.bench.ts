@@ -10,7 +10,29 @@ const CLI = join(import.meta.dirname, '..', 'bin', 'checkpoint-edge.js');
 async function demoPeakRssMb(scans: number): Promise<{ peakMb: number; ms: number }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'bench-demo-'));
   const t0 = performance.now();
-  const child = spawn(process.execPath, [CLI, 'demo', '--scans', String(scans), '--gap-ms', '200', '--seed', '11', '--port', '0', '--mqtt-port', '0', '--no-central', '--data-dir', dataDir, '--log-level', 'error'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      'demo',
+      '--scans',
+      String(scans),
+      '--gap-ms',
+      '200',
+      '--seed',
+      '11',
+      '--port',
+      '0',
+      '--mqtt-port',
+      '0',
+      '--no-central',
+      '--data-dir',
+      dataDir,
+      '--log-level',
+      'error',
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   let peakKb = 0;
   const read = () => {
     try {
@@ -34,6 +56,11 @@ export default defineBench({
     if (!ctx.wants('runtime.demo-lane.peak-rss')) return;
     const peaks: number[] = [];
     for (let i = 0; i < 3; i++) peaks.push((await demoPeakRssMb(6)).peakMb);
-    ctx.report('runtime.demo-lane.peak-rss', peaks, 'MiB', 'whole demo process (scanner, OPC UA and camera simulators, embedded broker, runtime with model, console) deciding 6 synthesized 1,000-channel dual-energy scans; VmHWM');
+    ctx.report(
+      'runtime.demo-lane.peak-rss',
+      peaks,
+      'MiB',
+      'whole demo process (scanner, OPC UA and camera simulators, embedded broker, runtime with model, console) deciding 6 synthesized 1,000-channel dual-energy scans; VmHWM',
+    );
   },
 });

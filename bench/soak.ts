@@ -24,10 +24,24 @@ import { stringify } from 'yaml';
 import { CameraSimulator } from '../sim/camera/camera-sim.js';
 import { ScannerStreamSim } from '../sim/scanner/line-stream-sim.js';
 import { arraySource, type SimScan } from '../sim/scanner/scan-source.js';
-import { Collector, haveMosquitto, MOSQUITTO, MosquittoBroker, waitFor } from '../test/integration/outputs/mqtt/helpers.js';
+import {
+  Collector,
+  haveMosquitto,
+  MOSQUITTO,
+  MosquittoBroker,
+  waitFor,
+} from '../test/integration/outputs/mqtt/helpers.js';
 
 const ROOT = join(import.meta.dirname, '..');
-const { values } = parseArgs({ options: { scans: { type: 'string' }, 'gap-ms': { type: 'string' }, 'no-model': { type: 'boolean' }, 'keep-data': { type: 'boolean' }, write: { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: {
+    scans: { type: 'string' },
+    'gap-ms': { type: 'string' },
+    'no-model': { type: 'boolean' },
+    'keep-data': { type: 'boolean' },
+    write: { type: 'boolean' },
+  },
+});
 const SCANS = Number(values.scans ?? 300);
 const GAP_MS = Number(values['gap-ms'] ?? 100);
 const SITE = 'soak-site';
@@ -42,7 +56,7 @@ function scans(): SimScan[] {
     const low = new Uint16Array(width * height);
     for (let r = 0; r < height; r++) {
       for (let x = 0; x < width; x++) {
-        const dense = (x > 40 + k * 10 && x < 200 && r > 8 && r < 56) ? 20_000 + ((x * 37 + r * 11 + k) % 9000) : 60_000;
+        const dense = x > 40 + k * 10 && x < 200 && r > 8 && r < 56 ? 20_000 + ((x * 37 + r * 11 + k) % 9000) : 60_000;
         high[r * width + x] = dense;
         low[r * width + x] = Math.max(0, dense - 6000);
       }
@@ -61,7 +75,8 @@ function writeSoakRows(rows: [name: string, value: number, unit: string, note: s
   const table = new Map<string, string>();
   for (const l of lines.slice(first, end < 0 ? lines.length : end)) table.set(/^\| `([^`]+)`/.exec(l)![1], l);
   const date = new Date().toISOString().slice(0, 10);
-  for (const [name, value, unit, note] of rows) table.set(name, `| \`${name}\` | ${value} | ${unit} | 1 | ${date} | ${note} |`);
+  for (const [name, value, unit, note] of rows)
+    table.set(name, `| \`${name}\` | ${value} | ${unit} | 1 | ${date} | ${note} |`);
   const sorted = [...table.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, l]) => l);
   lines.splice(first, (end < 0 ? lines.length : end) - first, ...sorted);
   writeFileSync(path, lines.join('\n'));
@@ -78,7 +93,11 @@ function rssKb(pid: number | undefined): number | null {
 }
 
 function startEdge(config: string, logFile: string): { child: ChildProcess; out: () => string } {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/checkpoint-edge.js'), 'run', '--config', config], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(process.execPath, [join(ROOT, 'bin/checkpoint-edge.js'), 'run', '--config', config], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   let out = '';
   const keep = (d: Buffer) => {
     out = (out + d.toString()).slice(-20_000);
@@ -137,26 +156,46 @@ try {
   collector = await Collector.connect(broker.url, [`checkpoint/${SITE}/#`]);
   const dataDir = join(dir, 'data');
   const config = join(dir, 'soak.yaml');
-  writeFileSync(config, stringify({
-    site: { id: SITE },
-    dataDir,
-    log: { level: 'warn', format: 'json' },
-    http: { host: '127.0.0.1', port: 0 },
-    console: { enabled: false },
-    shutdownTimeoutMs: 6000,
-    mqtt: { url: broker.url, protocolVersion: 5, reconnect: { initialMs: 100, maxMs: 1000 }, outbox: { synchronous: 'full' } },
-    lanes: [{
-      id: 'lane-1',
-      scanner: { transport: { type: 'tcp', host: '127.0.0.1', port: scannerPort }, scanTimeoutMs: 3000, reconnect: { initialMs: 50, maxMs: 500 } },
-      cameras: [{ id: 'front', role: 'front', kind: 'mjpeg', url: `${cameraSim.url}/front/mjpeg` }],
-      ...(values['no-model'] ? {} : { model: { path: 'models/person-fcn', threads: 1, warmup: false } }),
-    }],
-  }));
+  writeFileSync(
+    config,
+    stringify({
+      site: { id: SITE },
+      dataDir,
+      log: { level: 'warn', format: 'json' },
+      http: { host: '127.0.0.1', port: 0 },
+      console: { enabled: false },
+      shutdownTimeoutMs: 6000,
+      mqtt: {
+        url: broker.url,
+        protocolVersion: 5,
+        reconnect: { initialMs: 100, maxMs: 1000 },
+        outbox: { synchronous: 'full' },
+      },
+      lanes: [
+        {
+          id: 'lane-1',
+          scanner: {
+            transport: { type: 'tcp', host: '127.0.0.1', port: scannerPort },
+            scanTimeoutMs: 3000,
+            reconnect: { initialMs: 50, maxMs: 500 },
+          },
+          cameras: [{ id: 'front', role: 'front', kind: 'mjpeg', url: `${cameraSim.url}/front/mjpeg` }],
+          ...(values['no-model'] ? {} : { model: { path: 'models/person-fcn', threads: 1, warmup: false } }),
+        },
+      ],
+    }),
+  );
 
   const results = () => {
     const byId = new Map<string, { scannerScanId?: string; outcome: string; abortReason?: string; verdict: string }>();
     for (const m of collector!.on('/lane-1/scan')) {
-      const p = JSON.parse(m.payload) as { messageId: string; scannerScanId?: string; outcome: string; abortReason?: string; verdict: string };
+      const p = JSON.parse(m.payload) as {
+        messageId: string;
+        scannerScanId?: string;
+        outcome: string;
+        abortReason?: string;
+        verdict: string;
+      };
       if (!byId.has(p.messageId)) byId.set(p.messageId, p);
     }
     return [...byId.values()];
@@ -198,10 +237,15 @@ try {
   await sim.finished;
   await outages;
   const sent = sim.report.scans.map((s) => s.scanId);
-  await waitFor('every scan at the subscriber', () => {
-    const seen = new Set(results().map((r) => r.scannerScanId));
-    return sent.every((id) => seen.has(id) || sim.report.scans.find((r) => r.scanId === id)?.outcome === 'link-lost');
-  }, 120_000, 200).catch((err: Error) => {
+  await waitFor(
+    'every scan at the subscriber',
+    () => {
+      const seen = new Set(results().map((r) => r.scannerScanId));
+      return sent.every((id) => seen.has(id) || sim.report.scans.find((r) => r.scanId === id)?.outcome === 'link-lost');
+    },
+    120_000,
+    200,
+  ).catch((err: Error) => {
     failed = true;
     process.stderr.write(`soak: ${err.message}\n`);
   });
@@ -214,7 +258,9 @@ try {
   // reset) never reached any host: the protocol has no acknowledgement of scan-begin, so the edge
   // cannot know of it. The scanner itself records it as link-lost. Reported apart, and a failure
   // for any other cause.
-  const lostInTransit = sent.filter((id) => !count.has(id) && sim.report.scans.find((r) => r.scanId === id)?.outcome === 'link-lost');
+  const lostInTransit = sent.filter(
+    (id) => !count.has(id) && sim.report.scans.find((r) => r.scanId === id)?.outcome === 'link-lost',
+  );
   const missing = sent.filter((id) => !count.has(id) && !lostInTransit.includes(id));
   const twice = [...count].filter(([, n]) => n > 1).map(([id]) => id);
   const stray = [...count.keys()].filter((id) => !sent.includes(id));
@@ -224,10 +270,14 @@ try {
     outcomes.set(k, (outcomes.get(k) ?? 0) + 1);
   }
   const delivered = collector.on('/lane-1/scan').length + collector.on('/lane-1/alert').length;
-  const unique = all.length + new Set(collector.json<{ messageId: string }>('/lane-1/alert').map((a) => a.messageId)).size;
+  const unique =
+    all.length + new Set(collector.json<{ messageId: string }>('/lane-1/alert').map((a) => a.messageId)).size;
   const lines = [
     `soak scans sent ${sent.length}, results at the subscriber ${all.length} (missing ${missing.length}, more than once ${twice.length}, unknown ${stray.length}; sent on a link already dead, which the scanner reports as link-lost and no host read: ${lostInTransit.length}${lostInTransit.length ? ` ${lostInTransit.join(' ')}` : ''})`,
-    `soak outcomes ${[...outcomes].sort().map(([k, n]) => `${k}: ${n}`).join(', ')}`,
+    `soak outcomes ${[...outcomes]
+      .sort()
+      .map(([k, n]) => `${k}: ${n}`)
+      .join(', ')}`,
     `soak redeliveries ${delivered - unique} of ${delivered} scan/alert messages (de-duplicated on messageId)`,
     `soak faults injected ${JSON.stringify(sim.report.injected)}; broker outages 2 x 3 s; camera stall/disconnect 3; kill -9 after ${killedAt} results with ${openAtKill} scan(s) in the journal`,
     ...edges.map((e, i) => {
@@ -241,29 +291,73 @@ try {
   ];
   for (const l of lines) process.stdout.write(`${l}\n`);
   if (values.write) {
-    const rss = edges.map((e) => (e.rss.length >= 4 ? { half: e.rss[Math.floor(e.rss.length / 2)], end: e.rss.at(-1)! } : null));
+    const rss = edges.map((e) =>
+      e.rss.length >= 4 ? { half: e.rss[Math.floor(e.rss.length / 2)], end: e.rss.at(-1)! } : null,
+    );
     const last = rss.at(-1);
     const note = `${sent.length} scans at 2,000 lines/s, ${GAP_MS} ms apart, through checkpoint-edge run (scanner TCP, one MJPEG camera, ${values['no-model'] ? 'no model' : 'person-fcn'}, MQTT 5 to mosquitto) with ${sim.report.injected.badCrcLines} bad-CRC, ${sim.report.injected.droppedLines} dropped and ${sim.report.injected.garbageBursts} garbled line frames, ${sim.report.injected.faultFrames} scanner faults, ${sim.report.injected.disconnects} unplugs, 3 camera stalls/disconnects, 2 broker outages of 3 s and one kill -9 + restart`;
     writeSoakRows([
-      ['soak.scans-accounted-exactly-once', sent.length - missing.length - twice.length - lostInTransit.length, `of ${sent.length} scans`, `${note}; ${[...outcomes].sort().map(([k, n]) => `${k} ${n}`).join(', ')}; ${lostInTransit.length} sent by the scanner on the link of the killed process after it stopped reading (no host read them; their scan-end was never acknowledged, and the scanner reports them link-lost)`],
-      ['soak.wall-time', Math.round((Date.now() - t0) / 1000), 's', 'bench/soak.ts, the whole run including the restart'],
-      ...(last ? [['soak.rss-growth-second-half', Math.round((last.end - last.half) / 1024), 'MiB', `edge process after the restart: RSS ${Math.round(last.half / 1024)} MiB at half its run -> ${Math.round(last.end / 1024)} MiB at the end`] as [string, number, string, string]] : []),
-      ...(last ? [['soak.rss-end', Math.round(last.end / 1024), 'MiB', 'edge process after the restart, at the end of the soak (model loaded)'] as [string, number, string, string]] : []),
+      [
+        'soak.scans-accounted-exactly-once',
+        sent.length - missing.length - twice.length - lostInTransit.length,
+        `of ${sent.length} scans`,
+        `${note}; ${[...outcomes]
+          .sort()
+          .map(([k, n]) => `${k} ${n}`)
+          .join(
+            ', ',
+          )}; ${lostInTransit.length} sent by the scanner on the link of the killed process after it stopped reading (no host read them; their scan-end was never acknowledged, and the scanner reports them link-lost)`,
+      ],
+      [
+        'soak.wall-time',
+        Math.round((Date.now() - t0) / 1000),
+        's',
+        'bench/soak.ts, the whole run including the restart',
+      ],
+      ...(last
+        ? [
+            [
+              'soak.rss-growth-second-half',
+              Math.round((last.end - last.half) / 1024),
+              'MiB',
+              `edge process after the restart: RSS ${Math.round(last.half / 1024)} MiB at half its run -> ${Math.round(last.end / 1024)} MiB at the end`,
+            ] as [string, number, string, string],
+          ]
+        : []),
+      ...(last
+        ? [
+            [
+              'soak.rss-end',
+              Math.round(last.end / 1024),
+              'MiB',
+              'edge process after the restart, at the end of the soak (model loaded)',
+            ] as [string, number, string, string],
+          ]
+        : []),
     ]);
   }
   if (missing.length || twice.length || stray.length) {
     failed = true;
-    for (const id of missing) process.stderr.write(`soak: ${id} at the scanner: ${JSON.stringify({ ...sim.report.scans.find((r) => r.scanId === id), scan: undefined })}\n`);
+    for (const id of missing)
+      process.stderr.write(
+        `soak: ${id} at the scanner: ${JSON.stringify({ ...sim.report.scans.find((r) => r.scanId === id), scan: undefined })}\n`,
+      );
     process.stderr.write(`soak: logs of the edge processes kept in ${dir}\n`);
     values['keep-data'] = true;
-    process.stderr.write(`soak FAILED: missing ${missing.slice(0, 10).join(' ')}; more than once ${twice.slice(0, 10).join(' ')}; unknown ${stray.slice(0, 10).join(' ')}\n${edges.at(-1)!.out().slice(-3000)}\n`);
+    process.stderr.write(
+      `soak FAILED: missing ${missing.slice(0, 10).join(' ')}; more than once ${twice.slice(0, 10).join(' ')}; unknown ${stray.slice(0, 10).join(' ')}\n${edges.at(-1)!.out().slice(-3000)}\n`,
+    );
   }
 } catch (err) {
   failed = true;
   process.stderr.write(`soak: ${(err as Error).stack}\n${edges.at(-1)?.out().slice(-3000) ?? ''}\n`);
 } finally {
   for (const e of edges) if (e.child.exitCode === null && e.child.signalCode === null) e.child.kill('SIGTERM');
-  await Promise.all(edges.map((e) => (e.child.exitCode === null && e.child.signalCode === null ? new Promise((r) => e.child.once('exit', r)) : null)));
+  await Promise.all(
+    edges.map((e) =>
+      e.child.exitCode === null && e.child.signalCode === null ? new Promise((r) => e.child.once('exit', r)) : null,
+    ),
+  );
   await collector?.close().catch(() => {});
   await sim.stop();
   await cameraSim.stop();

@@ -11,7 +11,8 @@ const TARGET_MS = 1000;
 
 function measure(runs: number, opts: (k: number) => SynthOptions): { wall: number[]; cpu: number[] } {
   for (let k = 0; k < 2; k++) synthesizeScan(opts(1000 + k)); // warm-up (JIT)
-  const wall: number[] = [], cpu: number[] = [];
+  const wall: number[] = [],
+    cpu: number[] = [];
   for (let k = 0; k < runs; k++) {
     const t0 = performance.now();
     const c0 = process.cpuUsage();
@@ -27,14 +28,37 @@ export default defineBench({
   area: 'xray',
   async run(ctx) {
     if (ctx.wants('xray.generate_1000x3000_dual') || ctx.wants('xray.generate_1000x3000_dual_cpu')) {
-      const { wall, cpu } = measure(9, (k) => ({ seed: 500 + k, dual: true, channels: 1000, lines: 3000, pixelMm: 5, vehicleClass: 'articulated', personShare: 0.5 }));
+      const { wall, cpu } = measure(9, (k) => ({
+        seed: 500 + k,
+        dual: true,
+        channels: 1000,
+        lines: 3000,
+        pixelMm: 5,
+        vehicleClass: 'articulated',
+        personShare: 0.5,
+      }));
       const verdict = (ms: number) => `target < ${TARGET_MS} ms: ${ms < TARGET_MS ? 'met' : 'NOT met'}`;
-      ctx.report('xray.generate_1000x3000_dual', wall, 'ms', `1,000 channels x 3,000 lines, both energies, articulated truck, wall time on one thread; ${verdict(median(wall))}`);
-      ctx.report('xray.generate_1000x3000_dual_cpu', cpu, 'ms', `same scans, CPU time of the generating thread; ${verdict(median(cpu))}`);
+      ctx.report(
+        'xray.generate_1000x3000_dual',
+        wall,
+        'ms',
+        `1,000 channels x 3,000 lines, both energies, articulated truck, wall time on one thread; ${verdict(median(wall))}`,
+      );
+      ctx.report(
+        'xray.generate_1000x3000_dual_cpu',
+        cpu,
+        'ms',
+        `same scans, CPU time of the generating thread; ${verdict(median(cpu))}`,
+      );
     }
     if (ctx.wants('xray.generate_10mm_dual')) {
       const { wall } = measure(9, (k) => ({ seed: 900 + k, dual: true, pixelMm: 10 }));
-      ctx.report('xray.generate_10mm_dual', wall, 'ms', 'training-size scan: 10 mm pitch, 500 channels, mixed vehicles, both energies, one thread');
+      ctx.report(
+        'xray.generate_10mm_dual',
+        wall,
+        'ms',
+        'training-size scan: 10 mm pitch, 500 channels, mixed vehicles, both energies, one thread',
+      );
     }
   },
 });

@@ -3,15 +3,43 @@ import { version } from './version.js';
 
 /** Commands load lazily so that `validate-config` does not pay for onnxruntime or node-opcua. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand> }> = {
-  run: { summary: 'run the lanes of a site from a config file (production)', load: async () => (await import('./commands/run.js')).default },
-  demo: { summary: 'run a whole simulated lane: simulators, runtime, embedded MQTT broker, console', load: async () => (await import('./commands/demo.js')).default },
-  analyze: { summary: 'analyse scan image files offline with the detection model', load: async () => (await import('./commands/analyze.js')).default },
-  eval: { summary: 'evaluate a model on a held-out synthetic test set', load: async () => (await import('./commands/eval.js')).default },
-  'validate-config': { summary: 'check a config file and list every problem', load: async () => (await import('./commands/validate-config.js')).default },
-  sim: { summary: 'simulators: xray, scanner, opcua, camera, filedrop', load: async () => (await import('./commands/sim.js')).default },
-  central: { summary: 'reference central-command client: live alerts, lane health, remote dispositions; `central serve`: the command centre', load: async () => (await import('./commands/central.js')).default },
-  watchlist: { summary: 'sign and publish watchlists as central command (keygen, sign, publish, verify)', load: async () => (await import('./commands/watchlist.js')).default },
-  users: { summary: 'manage the operator console accounts (add, passwd, remove, list)', load: async () => (await import('./commands/users.js')).default },
+  run: {
+    summary: 'run the lanes of a site from a config file (production)',
+    load: async () => (await import('./commands/run.js')).default,
+  },
+  demo: {
+    summary: 'run a whole simulated lane: simulators, runtime, embedded MQTT broker, console',
+    load: async () => (await import('./commands/demo.js')).default,
+  },
+  analyze: {
+    summary: 'analyse scan image files offline with the detection model',
+    load: async () => (await import('./commands/analyze.js')).default,
+  },
+  eval: {
+    summary: 'evaluate a model on a held-out synthetic test set',
+    load: async () => (await import('./commands/eval.js')).default,
+  },
+  'validate-config': {
+    summary: 'check a config file and list every problem',
+    load: async () => (await import('./commands/validate-config.js')).default,
+  },
+  sim: {
+    summary: 'simulators: xray, scanner, opcua, camera, filedrop',
+    load: async () => (await import('./commands/sim.js')).default,
+  },
+  central: {
+    summary:
+      'reference central-command client: live alerts, lane health, remote dispositions; `central serve`: the command centre',
+    load: async () => (await import('./commands/central.js')).default,
+  },
+  watchlist: {
+    summary: 'sign and publish watchlists as central command (keygen, sign, publish, verify)',
+    load: async () => (await import('./commands/watchlist.js')).default,
+  },
+  users: {
+    summary: 'manage the operator console accounts (add, passwd, remove, list)',
+    load: async () => (await import('./commands/users.js')).default,
+  },
 };
 
 function help(): string {
@@ -21,7 +49,9 @@ function help(): string {
 Usage: checkpoint-edge <command> [options]
 
 Commands:
-${Object.entries(COMMANDS).map(([k, v]) => `  ${k.padEnd(w)}  ${v.summary}`).join('\n')}
+${Object.entries(COMMANDS)
+  .map(([k, v]) => `  ${k.padEnd(w)}  ${v.summary}`)
+  .join('\n')}
 
 Options:
   --help       show help (also after a command: checkpoint-edge run --help)
@@ -42,7 +72,12 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   // `central serve` is the command centre itself; `central` alone is the terminal client.
-  if (name === 'central' && rest[0] === 'serve') return runCommand('central serve', async () => (await import('./commands/central-serve.js')).default, rest.slice(1));
+  if (name === 'central' && rest[0] === 'serve')
+    return runCommand(
+      'central serve',
+      async () => (await import('./commands/central-serve.js')).default,
+      rest.slice(1),
+    );
   const entry = COMMANDS[name];
   if (!entry) {
     process.stderr.write(`checkpoint-edge: unknown command "${name}"\n\n${help()}`);

@@ -10,13 +10,21 @@ import { configJsonSchema } from './json-schema.js';
 type Json = Record<string, any>;
 
 function rows(schema: Json, path: string, required: boolean, out: string[][]): void {
-  const s: Json = schema.anyOf && schema.anyOf.length === 2 && schema.anyOf.some((x: Json) => x.type === 'null') ? schema.anyOf.find((x: Json) => x.type !== 'null') : schema;
+  const s: Json =
+    schema.anyOf && schema.anyOf.length === 2 && schema.anyOf.some((x: Json) => x.type === 'null')
+      ? schema.anyOf.find((x: Json) => x.type !== 'null')
+      : schema;
   if (s.oneOf || s.anyOf) {
     const variants: Json[] = s.oneOf ?? s.anyOf;
     if (variants.every((v) => v.type === 'object')) {
       for (const v of variants) {
         const tag = v.properties?.type?.const;
-        rows({ ...v, description: v.description ?? s.description }, tag ? `${path} (type: ${tag})` : path, required, out);
+        rows(
+          { ...v, description: v.description ?? s.description },
+          tag ? `${path} (type: ${tag})` : path,
+          required,
+          out,
+        );
       }
       return;
     }
@@ -24,7 +32,8 @@ function rows(schema: Json, path: string, required: boolean, out: string[][]): v
   if (s.type === 'object' && s.properties) {
     if (path) out.push([path, 'object', required ? 'required' : '', s.description ?? '']);
     const req = new Set<string>(s.required ?? []);
-    for (const [k, v] of Object.entries<Json>(s.properties)) rows(v, path ? `${path}.${k}` : k, req.has(k) && (v as Json).default === undefined, out);
+    for (const [k, v] of Object.entries<Json>(s.properties))
+      rows(v, path ? `${path}.${k}` : k, req.has(k) && (v as Json).default === undefined, out);
     return;
   }
   if (s.type === 'array' && s.items?.type === 'object') {

@@ -13,14 +13,21 @@ export interface ConfigProblem {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly file: string, readonly problems: ConfigProblem[]) {
-    super(`${file}: ${problems.length} problem(s)\n${problems.map((p) => `${p.path || '(top)'}: ${p.message}`).join('\n')}`);
+  constructor(
+    readonly file: string,
+    readonly problems: ConfigProblem[],
+  ) {
+    super(
+      `${file}: ${problems.length} problem(s)\n${problems.map((p) => `${p.path || '(top)'}: ${p.message}`).join('\n')}`,
+    );
     this.name = 'ConfigError';
   }
 
   /** One line per problem, as printed by validate-config and at start. */
   lines(): string[] {
-    return this.problems.map((p) => (p.path ? `${p.path}${p.line ? ` (line ${p.line})` : ''}: ${p.message}` : p.message));
+    return this.problems.map((p) =>
+      p.path ? `${p.path}${p.line ? ` (line ${p.line})` : ''}: ${p.message}` : p.message,
+    );
   }
 }
 
@@ -40,7 +47,12 @@ const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
  * Replaces `${VAR}` in every string with the environment variable's value. When VAR is unset
  * but VAR_FILE names a file (the Docker/systemd secrets convention), the file's content is used.
  */
-export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, problems: ConfigProblem[], path: PropertyKey[] = []): unknown {
+export function substituteEnv(
+  value: unknown,
+  env: NodeJS.ProcessEnv,
+  problems: ConfigProblem[],
+  path: PropertyKey[] = [],
+): unknown {
   if (typeof value === 'string') {
     return value.replace(ENV_REF, (_m, name: string) => {
       const direct = env[name];
@@ -50,7 +62,10 @@ export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, problems: 
         try {
           return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
         } catch (err) {
-          problems.push({ path: formatPath(path), message: `${name}_FILE names ${file}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` });
+          problems.push({
+            path: formatPath(path),
+            message: `${name}_FILE names ${file}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+          });
           return '';
         }
       }
@@ -60,17 +75,21 @@ export function substituteEnv(value: unknown, env: NodeJS.ProcessEnv, problems: 
   }
   if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, problems, [...path, i]));
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, problems, [...path, k])]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, problems, [...path, k])]),
+    );
   }
   return value;
 }
 
 function issueMessage(iss: z.core.$ZodIssue, root: unknown): string {
-  if (iss.code === 'unrecognized_keys') return `unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => `"${k}"`).join(', ')}`;
+  if (iss.code === 'unrecognized_keys')
+    return `unknown key${iss.keys.length > 1 ? 's' : ''} ${iss.keys.map((k) => `"${k}"`).join(', ')}`;
   if (iss.code === 'invalid_type') {
     const input = valueAt(root, iss.path);
     if (iss.message.includes(SECRET_NOT_SHOWN)) return iss.message;
-    if (input === undefined) return `required: ${iss.message.startsWith('expected') ? iss.message.replace(/, got .*$/, '') : `expected ${iss.expected}`}`;
+    if (input === undefined)
+      return `required: ${iss.message.startsWith('expected') ? iss.message.replace(/, got .*$/, '') : `expected ${iss.expected}`}`;
     if (iss.message.startsWith('expected')) return iss.message;
     return `expected ${iss.expected}, got ${shown(input)}`;
   }
@@ -90,7 +109,12 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 }
 
 /** Validates an already parsed object. Throws ConfigError listing every problem. */
-export function validateConfig(raw: unknown, file = '(config)', env: NodeJS.ProcessEnv = process.env, lineOf?: (path: readonly PropertyKey[], key?: boolean) => number | undefined): Config {
+export function validateConfig(
+  raw: unknown,
+  file = '(config)',
+  env: NodeJS.ProcessEnv = process.env,
+  lineOf?: (path: readonly PropertyKey[], key?: boolean) => number | undefined,
+): Config {
   const problems: ConfigProblem[] = [];
   const substituted = substituteEnv(raw, env, problems);
   const parsed = configSchema.safeParse(substituted);
@@ -102,11 +126,19 @@ export function validateConfig(raw: unknown, file = '(config)', env: NodeJS.Proc
         for (const k of iss.keys) {
           const near = nearest(k, known);
           const path = [...iss.path, k];
-          problems.push({ path: formatPath(path), message: `unknown key "${k}"${near ? `; did you mean "${near}"?` : known.length ? ` (known here: ${known.join(', ')})` : ''}`, ...line(lineOf?.(path, true)) });
+          problems.push({
+            path: formatPath(path),
+            message: `unknown key "${k}"${near ? `; did you mean "${near}"?` : known.length ? ` (known here: ${known.join(', ')})` : ''}`,
+            ...line(lineOf?.(path, true)),
+          });
         }
         continue;
       }
-      problems.push({ path: formatPath(iss.path), message: issueMessage(iss, substituted), ...line(lineOf?.(iss.path)) });
+      problems.push({
+        path: formatPath(iss.path),
+        message: issueMessage(iss, substituted),
+        ...line(lineOf?.(iss.path)),
+      });
     }
   }
   if (problems.length > 0) throw new ConfigError(file, problems);
@@ -124,7 +156,13 @@ export function keysAt(schema: unknown, path: readonly PropertyKey[], root?: unk
     if (!s?._zod || depth > 40) return;
     const def = s._zod.def;
     switch (def.type) {
-      case 'optional': case 'nullable': case 'default': case 'prefault': case 'readonly': case 'catch': case 'nonoptional':
+      case 'optional':
+      case 'nullable':
+      case 'default':
+      case 'prefault':
+      case 'readonly':
+      case 'catch':
+      case 'nonoptional':
         return walk(def.innerType as AnySchema, rest, value, depth + 1);
       case 'pipe':
         return walk(def.in as AnySchema, rest, value, depth + 1);
@@ -139,7 +177,12 @@ export function keysAt(schema: unknown, path: readonly PropertyKey[], root?: unk
         return;
       case 'array':
         if (rest.length === 0) return;
-        return walk(def.element as AnySchema, rest.slice(1), Array.isArray(value) ? value[rest[0] as number] : undefined, depth + 1);
+        return walk(
+          def.element as AnySchema,
+          rest.slice(1),
+          Array.isArray(value) ? value[rest[0] as number] : undefined,
+          depth + 1,
+        );
       case 'record':
         if (rest.length === 0) return;
         return walk(def.valueType as AnySchema, rest.slice(1), undefined, depth + 1);
@@ -150,7 +193,12 @@ export function keysAt(schema: unknown, path: readonly PropertyKey[], root?: unk
           return;
         }
         const next = shape[String(rest[0])];
-        return walk(next, rest.slice(1), value && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[rest[0]!] : undefined, depth + 1);
+        return walk(
+          next,
+          rest.slice(1),
+          value && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[rest[0]!] : undefined,
+          depth + 1,
+        );
       }
       default:
         return;
@@ -178,7 +226,8 @@ function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
     prev = cur;
   }
   return prev[b.length]!;
@@ -192,7 +241,9 @@ function locator(doc: Document, lc: LineCounter): (path: readonly PropertyKey[],
       if (key && n === path.length && n > 0) {
         const parent = sub.length > 1 ? doc.getIn(sub.slice(0, -1), true) : doc.contents;
         if (isMap(parent)) {
-          const pair = parent.items.find((it) => isScalar(it.key) && String(it.key.value) === String(sub[sub.length - 1]));
+          const pair = parent.items.find(
+            (it) => isScalar(it.key) && String(it.key.value) === String(sub[sub.length - 1]),
+          );
           const r = pair && isScalar(pair.key) ? pair.key.range : undefined;
           if (r) return lc.linePos(r[0]).line;
         }
@@ -212,7 +263,9 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(file, [{ path: '', message: `cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` }]);
+    throw new ConfigError(file, [
+      { path: '', message: `cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` },
+    ]);
   }
   const lc = new LineCounter();
   const doc = parseDocument(text, { prettyErrors: false, lineCounter: lc });
@@ -221,7 +274,12 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
     const e = doc.errors[0]!;
     const at = e.linePos?.[0] ?? (e.pos ? lc.linePos(e.pos[0]) : undefined);
     const more = doc.errors.length - 1;
-    throw new ConfigError(file, [{ path: '', message: `YAML syntax${at ? ` at line ${at.line}, column ${at.col}` : ''}: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}${more ? ` (fix this first; ${more} more error(s) may follow from it)` : ''}` }]);
+    throw new ConfigError(file, [
+      {
+        path: '',
+        message: `YAML syntax${at ? ` at line ${at.line}, column ${at.col}` : ''}: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}${more ? ` (fix this first; ${more} more error(s) may follow from it)` : ''}`,
+      },
+    ]);
   }
   return validateConfig(doc.toJS(), file, env, locator(doc, lc));
 }
@@ -231,15 +289,21 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
  * else (`users`): environment references are resolved in those two fields only, so the
  * MQTT, OPC UA and camera secrets need not be set where the command runs.
  */
-export function loadConfigPaths(file: string, env: NodeJS.ProcessEnv = process.env): { dataDir: string; usersFile?: string } {
+export function loadConfigPaths(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { dataDir: string; usersFile?: string } {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(file, [{ path: '', message: `cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` }]);
+    throw new ConfigError(file, [
+      { path: '', message: `cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` },
+    ]);
   }
   const doc = parseDocument(text);
-  if (doc.errors.length > 0) throw new ConfigError(file, [{ path: '', message: `YAML syntax: ${doc.errors[0]!.message.split('\n')[0]}` }]);
+  if (doc.errors.length > 0)
+    throw new ConfigError(file, [{ path: '', message: `YAML syntax: ${doc.errors[0]!.message.split('\n')[0]}` }]);
   const raw = (doc.toJS() ?? {}) as { dataDir?: unknown; console?: { usersFile?: unknown } };
   const problems: ConfigProblem[] = [];
   const pick = (v: unknown, path: string): string | undefined => {

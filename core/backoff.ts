@@ -12,7 +12,8 @@ export class Backoff {
     readonly maxMs: number,
     readonly random: () => number = Math.random,
   ) {
-    if (initialMs <= 0 || maxMs < initialMs) throw new Error(`backoff: expected 0 < initialMs <= maxMs, got ${initialMs} and ${maxMs}`);
+    if (initialMs <= 0 || maxMs < initialMs)
+      throw new Error(`backoff: expected 0 < initialMs <= maxMs, got ${initialMs} and ${maxMs}`);
   }
 
   /** Failed attempts since the last success. */

@@ -40,25 +40,44 @@ function usageHint(cmd: string): string {
 }
 
 /** A number option within [min, max] (whole numbers only with integer: true); undefined when not given. */
-export function numberOption(cmd: string, name: string, raw: string | undefined, range: { min: number; max: number; integer?: boolean }): number | undefined {
+export function numberOption(
+  cmd: string,
+  name: string,
+  raw: string | undefined,
+  range: { min: number; max: number; integer?: boolean },
+): number | undefined {
   if (raw === undefined) return undefined;
   const n = raw.trim() === '' ? Number.NaN : Number(raw);
   const ok = range.integer ? Number.isInteger(n) : Number.isFinite(n);
   if (!ok || n < range.min || n > range.max) {
-    throw new UsageError(`${cmd}: --${name} expects ${range.integer ? 'an integer' : 'a number'} ${range.min}-${range.max}, got "${raw}"\n${usageHint(cmd)}`);
+    throw new UsageError(
+      `${cmd}: --${name} expects ${range.integer ? 'an integer' : 'a number'} ${range.min}-${range.max}, got "${raw}"\n${usageHint(cmd)}`,
+    );
   }
   return n;
 }
 
 /** A whole-number option within [min, max]; undefined when not given. */
-export function integerOption(cmd: string, name: string, raw: string | undefined, min: number, max: number): number | undefined {
+export function integerOption(
+  cmd: string,
+  name: string,
+  raw: string | undefined,
+  min: number,
+  max: number,
+): number | undefined {
   return numberOption(cmd, name, raw, { min, max, integer: true });
 }
 
 /** An option that takes one of a few words; undefined when not given. */
-export function choiceOption<T extends string>(cmd: string, name: string, raw: string | undefined, allowed: readonly T[]): T | undefined {
+export function choiceOption<T extends string>(
+  cmd: string,
+  name: string,
+  raw: string | undefined,
+  allowed: readonly T[],
+): T | undefined {
   if (raw === undefined) return undefined;
-  if (!allowed.includes(raw as T)) throw new UsageError(`${cmd}: --${name} expects one of ${allowed.join(', ')}, got "${raw}"\n${usageHint(cmd)}`);
+  if (!allowed.includes(raw as T))
+    throw new UsageError(`${cmd}: --${name} expects one of ${allowed.join(', ')}, got "${raw}"\n${usageHint(cmd)}`);
   return raw as T;
 }
 

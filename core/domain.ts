@@ -11,7 +11,13 @@ import type { FusedDecision } from './senses.js';
  * next start.
  */
 export type AbortReason = 'scanner-fault' | 'link-lost' | 'timeout' | 'operator-abort' | 'edge-restarted';
-export const ABORT_REASONS: readonly AbortReason[] = ['scanner-fault', 'link-lost', 'timeout', 'operator-abort', 'edge-restarted'];
+export const ABORT_REASONS: readonly AbortReason[] = [
+  'scanner-fault',
+  'link-lost',
+  'timeout',
+  'operator-abort',
+  'edge-restarted',
+];
 
 /**
  * The largest scan image the edge takes, in pixels (channels x lines) per energy, whatever the
@@ -274,7 +280,16 @@ export interface AuditRecord {
 }
 
 /** Health of one device or link as the lane sees it. */
-export type DeviceState = 'ok' | 'degraded' | 'stalled' | 'offline' | 'disconnected' | 'fault' | 'unavailable' | 'not-configured' | 'starting';
+export type DeviceState =
+  | 'ok'
+  | 'degraded'
+  | 'stalled'
+  | 'offline'
+  | 'disconnected'
+  | 'fault'
+  | 'unavailable'
+  | 'not-configured'
+  | 'starting';
 
 export interface DeviceStatus {
   /** e.g. 'scanner', 'scanner.opcua', 'scanner.filedrop', 'camera.front', 'model', 'mqtt' */

@@ -42,7 +42,10 @@ export class EventBus<Events extends object> {
   /** Removes every listener of one owner (used by a service's stop()). */
   offOwner(owner: string): void {
     for (const [event, list] of this.#listeners) {
-      this.#listeners.set(event, list.filter((r) => r.owner !== owner));
+      this.#listeners.set(
+        event,
+        list.filter((r) => r.owner !== owner),
+      );
     }
   }
 
@@ -67,6 +70,9 @@ export class EventBus<Events extends object> {
 
   #fail(event: string, owner: string, err: unknown): void {
     this.#errors++;
-    this.#log.error({ event, owner, err }, `listener of ${owner} failed on ${event}: ${err instanceof Error ? err.message : String(err)}`);
+    this.#log.error(
+      { event, owner, err },
+      `listener of ${owner} failed on ${event}: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
 }

@@ -1,5 +1,14 @@
 import type {
-  Alert, AlertEvent, AuditRecord, CompletedScan, DeviceStatus, LineBatch, ScanMeta, ScanResult, AbortReason, ScanImage,
+  Alert,
+  AlertEvent,
+  AuditRecord,
+  CompletedScan,
+  DeviceStatus,
+  LineBatch,
+  ScanMeta,
+  ScanResult,
+  AbortReason,
+  ScanImage,
 } from './domain.js';
 import type { SensorReading } from './senses.js';
 
@@ -35,13 +44,21 @@ export interface LaneEvents {
   /** The scanner closed the scan normally. */
   'scan.end': CompletedScan;
   /** The scan could not be completed. The partial image, where there is one, comes with it. */
-  'scan.aborted': { scanId: string; laneId: string; reason: AbortReason; detail: string; at: string; partial?: ScanImage; meta?: ScanMeta };
+  'scan.aborted': {
+    scanId: string;
+    laneId: string;
+    reason: AbortReason;
+    detail: string;
+    at: string;
+    partial?: ScanImage;
+    meta?: ScanMeta;
+  };
   /** The lane's decision on a scan: published, stored, shown. */
   'scan.decided': { result: ScanResult; image?: ScanImage };
   'alert.raised': Alert;
   'alert.event': AlertEvent;
   /** A command from central command, done or refused: kept in the audit log like a console action. */
-  'audit': AuditRecord;
+  audit: AuditRecord;
   'device.status': DeviceStatus;
   /** A CO2 probe's or heartbeat detector's reading, as polled (firmware-bridge/sensors/). */
   'sensor.reading': SensorReading;
@@ -49,7 +66,14 @@ export interface LaneEvents {
   /** A remote analyst's decision on a scan the lane sent to central command's review. */
   'review.decision': ReviewDecisionEvent;
   /** Plate or container code read by an ANPR camera. */
-  'vehicle.plate': { laneId: string; plate?: string; containerCode?: string; at: string; cameraId?: string; confidence?: number };
+  'vehicle.plate': {
+    laneId: string;
+    plate?: string;
+    containerCode?: string;
+    at: string;
+    cameraId?: string;
+    confidence?: number;
+  };
   /**
    * A hit on a covert watchlist entry: for central command only. Only the MQTT publisher listens;
    * it never goes on 'alert.raised', so the lane console never sees it.

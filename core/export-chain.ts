@@ -85,8 +85,14 @@ export function looksInverted(grey: Uint8Array, width: number, height: number): 
 }
 
 /** Decodes 8-bit grey values to intensities (uint16, 65535 = open beam). */
-export function decodeExport(grey: Uint8Array, width: number, height: number, chain: ExportOption = 'auto'): Uint16Array {
-  if (grey.length !== width * height) throw new RangeError(`decodeExport: ${grey.length} samples for a ${width} x ${height} image`);
+export function decodeExport(
+  grey: Uint8Array,
+  width: number,
+  height: number,
+  chain: ExportOption = 'auto',
+): Uint16Array {
+  if (grey.length !== width * height)
+    throw new RangeError(`decodeExport: ${grey.length} samples for a ${width} x ${height} image`);
   const lut = chain === 'auto' ? autoLut(grey, width, height) : chainLut(chain);
   const out = new Uint16Array(grey.length);
   for (let k = 0; k < grey.length; k++) out[k] = lut[grey[k]];
@@ -112,10 +118,16 @@ export function autoLut(grey: Uint8Array, width: number, height: number): Uint16
 
 /** Checks an export chain; throws a RangeError naming the bad field. */
 export function checkExportChain(c: ExportChain, where = 'export'): void {
-  if (c.scaling !== 'linear' && c.scaling !== 'log') throw new RangeError(`${where}.scaling must be 'linear' or 'log', got ${JSON.stringify(c.scaling)}`);
-  if (c.logMax !== undefined && !(c.logMax > 0 && c.logMax <= 20)) throw new RangeError(`${where}.logMax must be within (0, 20], got ${c.logMax}`);
-  if (c.gamma !== undefined && !(c.gamma > 0 && c.gamma <= 10)) throw new RangeError(`${where}.gamma must be within (0, 10], got ${c.gamma}`);
-  if (c.window !== undefined && !(c.window.length === 2 && c.window[0] >= 0 && c.window[1] <= 1 && c.window[0] < c.window[1])) {
+  if (c.scaling !== 'linear' && c.scaling !== 'log')
+    throw new RangeError(`${where}.scaling must be 'linear' or 'log', got ${JSON.stringify(c.scaling)}`);
+  if (c.logMax !== undefined && !(c.logMax > 0 && c.logMax <= 20))
+    throw new RangeError(`${where}.logMax must be within (0, 20], got ${c.logMax}`);
+  if (c.gamma !== undefined && !(c.gamma > 0 && c.gamma <= 10))
+    throw new RangeError(`${where}.gamma must be within (0, 10], got ${c.gamma}`);
+  if (
+    c.window !== undefined &&
+    !(c.window.length === 2 && c.window[0] >= 0 && c.window[1] <= 1 && c.window[0] < c.window[1])
+  ) {
     throw new RangeError(`${where}.window must be [lo, hi] with 0 <= lo < hi <= 1, got ${JSON.stringify(c.window)}`);
   }
 }

@@ -18,7 +18,18 @@ export interface LaneHealthView {
 }
 
 /** A device's status as of now, for a `device.status` event. */
-export function deviceStatus(device: string, state: DeviceState, detail?: string, info?: DeviceStatus['info']): DeviceStatus {
+export function deviceStatus(
+  device: string,
+  state: DeviceState,
+  detail?: string,
+  info?: DeviceStatus['info'],
+): DeviceStatus {
   // Details reach the log, /healthz and the retained MQTT status: no credentials in them.
-  return { device, state, detail: detail === undefined ? undefined : redactText(detail), since: new Date().toISOString(), ...(info ? { info: redactInfo(info) } : {}) };
+  return {
+    device,
+    state,
+    detail: detail === undefined ? undefined : redactText(detail),
+    since: new Date().toISOString(),
+    ...(info ? { info: redactInfo(info) } : {}),
+  };
 }

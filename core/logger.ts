@@ -19,7 +19,13 @@ const REDACTED_KEYS = ['password', 'passwordFile', 'secret', 'token', 'key', 'pa
 /** A string with URL credentials redacted; plain objects walked a few levels deep. */
 function scrub(v: unknown, depth = 0): unknown {
   if (typeof v === 'string') return redactText(v);
-  if (depth < 4 && v !== null && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype) {
+  if (
+    depth < 4 &&
+    v !== null &&
+    typeof v === 'object' &&
+    !Array.isArray(v) &&
+    Object.getPrototypeOf(v) === Object.prototype
+  ) {
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, scrub(x, depth + 1)]));
   }
   return v;
@@ -58,7 +64,16 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   if (opts.format === 'pretty' && !opts.destination) {
     return pino({
       ...base,
-      transport: { target: 'pino-pretty', options: { destination: opts.stderr ? 2 : 1, colorize: Boolean(process.stderr.isTTY) && !process.env.NO_COLOR, ignore: 'pid,hostname', singleLine: true, translateTime: 'HH:MM:ss.l' } },
+      transport: {
+        target: 'pino-pretty',
+        options: {
+          destination: opts.stderr ? 2 : 1,
+          colorize: Boolean(process.stderr.isTTY) && !process.env.NO_COLOR,
+          ignore: 'pid,hostname',
+          singleLine: true,
+          translateTime: 'HH:MM:ss.l',
+        },
+      },
     });
   }
   if (opts.destination) return pino(base, opts.destination);

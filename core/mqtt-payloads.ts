@@ -89,26 +89,46 @@ export const watchlistHitSchema = z
 const senseEnum = z.enum(['xray', 'co2', 'heartbeat']);
 const supportEnum = z.enum(['supported', 'not-supported', 'no-evidence']);
 
-export const senseEvidenceSchema = z.object({
-  sense: senseEnum,
-  state: z.enum(['evidence', 'missing', 'unusable']).describe('evidence: a usable reading of this vehicle; missing: none (no device, device down, no reading in the time window); unusable: readings that say nothing (engine running, sensor fault, poor signal, value out of range).'),
-  llr: z.number().optional().describe('Log-likelihood ratio person : no person from this sense\'s calibrated model.'),
-  value: z.number().optional().describe('The figure the model read: X-ray score, CO2 rise over outdoor air (ppm), heartbeat score (0-1).'),
-  device: z.string().optional().describe('Sensor id that gave the reading.'),
-  at: isoTime.optional().describe('When the reading used was taken.'),
-  reading: z.record(z.string(), z.union([z.number(), z.boolean(), z.string()])).optional().describe('The raw reading: CO2 ppm, temperature, humidity; heartbeat score, signal quality, engine off.'),
-  detail: z.string().describe('Why missing or unusable, or what the value means, in words.'),
-}).describe('What one sense contributed to the lane decision.');
+export const senseEvidenceSchema = z
+  .object({
+    sense: senseEnum,
+    state: z
+      .enum(['evidence', 'missing', 'unusable'])
+      .describe(
+        'evidence: a usable reading of this vehicle; missing: none (no device, device down, no reading in the time window); unusable: readings that say nothing (engine running, sensor fault, poor signal, value out of range).',
+      ),
+    llr: z.number().optional().describe("Log-likelihood ratio person : no person from this sense's calibrated model."),
+    value: z
+      .number()
+      .optional()
+      .describe('The figure the model read: X-ray score, CO2 rise over outdoor air (ppm), heartbeat score (0-1).'),
+    device: z.string().optional().describe('Sensor id that gave the reading.'),
+    at: isoTime.optional().describe('When the reading used was taken.'),
+    reading: z
+      .record(z.string(), z.union([z.number(), z.boolean(), z.string()]))
+      .optional()
+      .describe('The raw reading: CO2 ppm, temperature, humidity; heartbeat score, signal quality, engine off.'),
+    detail: z.string().describe('Why missing or unusable, or what the value means, in words.'),
+  })
+  .describe('What one sense contributed to the lane decision.');
 
-export const fusionSchema = z.object({
-  verdict: z.enum(['person', 'clear', 'unavailable']).describe('The fused decision. A person verdict from the X-ray always stands.'),
-  posterior: z.number().min(0).max(1).describe('Probability of people from every sense with evidence, at the lane\'s prior.'),
-  threshold: z.number().describe('Posterior at or above which a vehicle the X-ray cleared raises a person alert.'),
-  xraySupport: supportEnum.optional().describe('For an X-ray person verdict: whether CO2 and heartbeat back it.'),
-  addedAlert: z.boolean().describe('The fused decision raised a person alert the X-ray alone did not.'),
-  senses: z.array(senseEvidenceSchema),
-  missing: z.array(senseEnum).describe('Senses without usable evidence for this vehicle.'),
-}).describe('The lane decision fused from the X-ray and the CO2 and heartbeat sensors (lanes with sensors).');
+export const fusionSchema = z
+  .object({
+    verdict: z
+      .enum(['person', 'clear', 'unavailable'])
+      .describe('The fused decision. A person verdict from the X-ray always stands.'),
+    posterior: z
+      .number()
+      .min(0)
+      .max(1)
+      .describe("Probability of people from every sense with evidence, at the lane's prior."),
+    threshold: z.number().describe('Posterior at or above which a vehicle the X-ray cleared raises a person alert.'),
+    xraySupport: supportEnum.optional().describe('For an X-ray person verdict: whether CO2 and heartbeat back it.'),
+    addedAlert: z.boolean().describe('The fused decision raised a person alert the X-ray alone did not.'),
+    senses: z.array(senseEvidenceSchema),
+    missing: z.array(senseEnum).describe('Senses without usable evidence for this vehicle.'),
+  })
+  .describe('The lane decision fused from the X-ray and the CO2 and heartbeat sensors (lanes with sensors).');
 
 export const scanPayloadSchema = z
   .object({
@@ -180,7 +200,14 @@ export const alertPayloadSchema = z
     laneId: z.string(),
     raisedAt: isoTime,
     kind: z
-      .enum(['person-suspected', 'person-suspected-by-sensors', 'detection-unavailable', 'scan-aborted', 'watchlist', 'test'])
+      .enum([
+        'person-suspected',
+        'person-suspected-by-sensors',
+        'detection-unavailable',
+        'scan-aborted',
+        'watchlist',
+        'test',
+      ])
       .describe('person-suspected-by-sensors: the X-ray cleared the vehicle, CO2 and heartbeat evidence did not.'),
     severity: z.enum(['critical', 'warning', 'info']),
     score: z.number().nullable(),
@@ -190,7 +217,9 @@ export const alertPayloadSchema = z
     watchlist: watchlistHitSchema
       .optional()
       .describe('For kind watchlist: the listed entry, the read and the match score.'),
-    support: supportEnum.optional().describe('Person alerts on lanes with sensors: whether CO2 and heartbeat back the X-ray.'),
+    support: supportEnum
+      .optional()
+      .describe('Person alerts on lanes with sensors: whether CO2 and heartbeat back the X-ray.'),
   })
   .describe('An alert. Topic <prefix>/<site>/<lane>/alert, QoS 1, not retained.');
 
@@ -206,7 +235,9 @@ export const eventPayloadSchema = z
     type: z.enum(['acknowledged', ...(DISPOSITIONS as [string, ...string[]])]),
     operator: z
       .string()
-      .describe('Who acted: the console user, or the central identity the command came in under (mqtt.commands.identities).'),
+      .describe(
+        'Who acted: the console user, or the central identity the command came in under (mqtt.commands.identities).',
+      ),
     onBehalfOf: z
       .string()
       .optional()

@@ -68,7 +68,10 @@ export class ServiceHost {
         const r = await Promise.race([s.stop().then(() => 'done' as const), timeout]);
         if (r === 'timeout') {
           ok = false;
-          this.#log.error({ service: s.name }, `${s.name} did not stop within ${this.#opts.stopTimeoutMs} ms; abandoned`);
+          this.#log.error(
+            { service: s.name },
+            `${s.name} did not stop within ${this.#opts.stopTimeoutMs} ms; abandoned`,
+          );
         }
       } catch (err) {
         ok = false;

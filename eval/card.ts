@@ -13,26 +13,51 @@ function ratesRow(name: string, r: Rates, aucV: number): string {
   return `| ${name} | ${r.scans} | ${r.scansWithPeople} | ${r.people} | ${pct(r.recall)} | ${pct(r.scanRecall)} | ${r.falseAlarms}/${r.clearScans} (${pct(r.falseAlarmRate)}) | ${num(aucV)} |`;
 }
 
-const HEAD = '| | scans | with people | people | people found | scans flagged | false alarms | ROC AUC |\n|---|---:|---:|---:|---:|---:|---:|---:|';
+const HEAD =
+  '| | scans | with people | people | people found | scans flagged | false alarms | ROC AUC |\n|---|---:|---:|---:|---:|---:|---:|---:|';
 
 /** The model card's evaluation section (between the eval markers), from an evaluation report. */
-export function evalSection(r: EvalReport, pictures: { roc: string; examples: { file: string; kind: string; seed: number }[] }): string {
+export function evalSection(
+  r: EvalReport,
+  pictures: { roc: string; examples: { file: string; kind: string; seed: number }[] },
+): string {
   const op = r.thresholds.operating;
   const o = r.overall;
   const L: string[] = [];
   L.push(`## Evaluation on the held-out test set`, '');
-  L.push(`Written by \`npm run eval\` on ${r.generatedAt.slice(0, 10)} for model ${r.model.name} ${r.model.version} (sha256 \`${r.model.sha256?.slice(0, 16)}…\`); full figures in \`eval.json\`.`);
-  L.push(`Test set: ${r.testSet.count} synthetic scans, seeds ${r.testSet.firstSeed}–${r.testSet.lastSeed} (the synthesizer's test range ${r.testSet.testSeedRange.first}–${r.testSet.testSeedRange.last}, never used in training), settings \`${JSON.stringify(r.testSet.settings)}\`, analysed by the runtime (inference/) exactly as a lane does. ${r.durationS} s in all; median ${r.timing.msPerScanMedian} ms per scan of ${r.timing.scanMegapixelsMedian} megapixels.`, '');
-  L.push(`A person counts as found when the scan's verdict is person and a reported region (score ≥ ${op.region}) overlaps the person's box with IoU ≥ 0.1 or the region's centre lies inside the person's box. False alarms: verdict person on a scan without people.`, '');
-  L.push(`**Operating threshold** (≤ ${pct(op.maxFalseAlarmRate)} false alarms on this test set's clear scans): alert = ${num(op.alert, 4)}: the point of the ROC curve the acceptance target is read at. A lane that sets no alert threshold decides at the lane default below.`, '');
+  L.push(
+    `Written by \`npm run eval\` on ${r.generatedAt.slice(0, 10)} for model ${r.model.name} ${r.model.version} (sha256 \`${r.model.sha256?.slice(0, 16)}…\`); full figures in \`eval.json\`.`,
+  );
+  L.push(
+    `Test set: ${r.testSet.count} synthetic scans, seeds ${r.testSet.firstSeed}–${r.testSet.lastSeed} (the synthesizer's test range ${r.testSet.testSeedRange.first}–${r.testSet.testSeedRange.last}, never used in training), settings \`${JSON.stringify(r.testSet.settings)}\`, analysed by the runtime (inference/) exactly as a lane does. ${r.durationS} s in all; median ${r.timing.msPerScanMedian} ms per scan of ${r.timing.scanMegapixelsMedian} megapixels.`,
+    '',
+  );
+  L.push(
+    `A person counts as found when the scan's verdict is person and a reported region (score ≥ ${op.region}) overlaps the person's box with IoU ≥ 0.1 or the region's centre lies inside the person's box. False alarms: verdict person on a scan without people.`,
+    '',
+  );
+  L.push(
+    `**Operating threshold** (≤ ${pct(op.maxFalseAlarmRate)} false alarms on this test set's clear scans): alert = ${num(op.alert, 4)}: the point of the ROC curve the acceptance target is read at. A lane that sets no alert threshold decides at the lane default below.`,
+    '',
+  );
   const a = o.atOperating;
-  L.push(`**Acceptance** (${r.acceptance.target}): ${r.acceptance.met ? '**met**' : '**not met**'}: ${a.peopleFound} of ${a.people} people found (${pct2(a.recall)}) with ${a.falseAlarms} of ${a.clearScans} scans without people flagged (${pct2(a.falseAlarmRate)}).`, '');
+  L.push(
+    `**Acceptance** (${r.acceptance.target}): ${r.acceptance.met ? '**met**' : '**not met**'}: ${a.peopleFound} of ${a.people} people found (${pct2(a.recall)}) with ${a.falseAlarms} of ${a.clearScans} scans without people flagged (${pct2(a.falseAlarmRate)}).`,
+    '',
+  );
   const l = o.atLaneDefault;
-  L.push(`**At the lane's default threshold** (${num(r.thresholds.laneDefault.alert, 4)}, ${r.thresholds.laneDefault.alertSource === 'manifest' ? 'fixed on validation scans before this test set was seen' : r.thresholds.laneDefault.alertSource === 'option' ? 'given with --alert' : 'no operating point in the manifest'}): the same target ${r.acceptance.atLaneDefault.met ? '**met**' : '**not met**'}: ${l.peopleFound} of ${l.people} people found (${pct2(l.recall)}) with ${l.falseAlarms} of ${l.clearScans} scans without people flagged (${pct2(l.falseAlarmRate)}).`, '');
+  L.push(
+    `**At the lane's default threshold** (${num(r.thresholds.laneDefault.alert, 4)}, ${r.thresholds.laneDefault.alertSource === 'manifest' ? 'fixed on validation scans before this test set was seen' : r.thresholds.laneDefault.alertSource === 'option' ? 'given with --alert' : 'no operating point in the manifest'}): the same target ${r.acceptance.atLaneDefault.met ? '**met**' : '**not met**'}: ${l.peopleFound} of ${l.people} people found (${pct2(l.recall)}) with ${l.falseAlarms} of ${l.clearScans} scans without people flagged (${pct2(l.falseAlarmRate)}).`,
+    '',
+  );
   L.push(HEAD);
   L.push(ratesRow(`operating threshold ${num(op.alert, 3)}`, o.atOperating, o.auc));
   const lane = r.thresholds.laneDefault;
-  const laneLabel = { manifest: `lane default ${num(lane.alert, 3)} (the manifest's operating point, chosen on validation scans)`, option: `alert ${num(lane.alert, 3)} (--alert)`, fallback: `lane default ${num(lane.alert, 3)} (the model names no operating point)` }[lane.alertSource];
+  const laneLabel = {
+    manifest: `lane default ${num(lane.alert, 3)} (the manifest's operating point, chosen on validation scans)`,
+    option: `alert ${num(lane.alert, 3)} (--alert)`,
+    fallback: `lane default ${num(lane.alert, 3)} (the model names no operating point)`,
+  }[lane.alertSource];
   L.push(ratesRow(laneLabel, o.atLaneDefault, o.auc));
   if (r.bodyEvidence) {
     L.push(ratesRow(`operating threshold, bodyEvidence require`, r.bodyEvidence.atOperating, NaN));
@@ -47,8 +72,14 @@ export function evalSection(r: EvalReport, pictures: { roc: string; examples: { 
   );
   L.push(`![ROC curve](${pictures.roc})`, '');
   L.push('### By category (at the operating threshold)', '');
-  for (const [title, groups] of [['vehicle class', r.byVehicleClass], ['cargo density', r.byCargoDensity]] as const) {
-    L.push(`| ${title} | scans | with people | people | people found | scans flagged | false alarms | ROC AUC |`, '|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const [title, groups] of [
+    ['vehicle class', r.byVehicleClass],
+    ['cargo density', r.byCargoDensity],
+  ] as const) {
+    L.push(
+      `| ${title} | scans | with people | people | people found | scans flagged | false alarms | ROC AUC |`,
+      '|---|---:|---:|---:|---:|---:|---:|---:|',
+    );
     for (const [name, g] of Object.entries(groups)) L.push(ratesRow(name, g.atOperating, g.auc));
     L.push('');
   }
@@ -58,9 +89,14 @@ export function evalSection(r: EvalReport, pictures: { roc: string; examples: { 
   L.push(`### Robustness (first ${r.testSet.robustnessScans} test scans, operating threshold of the clean set)`, '');
   L.push('| variant | people found | scans flagged | false alarms | ROC AUC | what |', '|---|---:|---:|---:|---:|---|');
   const clean = Object.values(r.robustness)[0]?.clean;
-  if (clean) L.push(`| clean (same scans) | ${pct(clean.atOperating.recall)} | ${pct(clean.atOperating.scanRecall)} | ${clean.atOperating.falseAlarms}/${clean.atOperating.clearScans} (${pct(clean.atOperating.falseAlarmRate)}) | ${num(clean.auc)} | as synthesized |`);
+  if (clean)
+    L.push(
+      `| clean (same scans) | ${pct(clean.atOperating.recall)} | ${pct(clean.atOperating.scanRecall)} | ${clean.atOperating.falseAlarms}/${clean.atOperating.clearScans} (${pct(clean.atOperating.falseAlarmRate)}) | ${num(clean.auc)} | as synthesized |`,
+    );
   for (const [name, v] of Object.entries(r.robustness)) {
-    L.push(`| ${name} | ${pct(v.atOperating.recall)} | ${pct(v.atOperating.scanRecall)} | ${v.atOperating.falseAlarms}/${v.atOperating.clearScans} (${pct(v.atOperating.falseAlarmRate)}) | ${num(v.auc)} | ${v.description} |`);
+    L.push(
+      `| ${name} | ${pct(v.atOperating.recall)} | ${pct(v.atOperating.scanRecall)} | ${v.atOperating.falseAlarms}/${v.atOperating.clearScans} (${pct(v.atOperating.falseAlarmRate)}) | ${num(v.auc)} | ${v.description} |`,
+    );
   }
   L.push('');
   const gen = Object.entries(r.generalisation ?? {});
@@ -71,17 +107,34 @@ export function evalSection(r: EvalReport, pictures: { roc: string; examples: { 
         'Each set below has its own test seeds; figures at the operating threshold of the main test set and at the lane default.',
       '',
     );
-    L.push('| set | what | scans | people | people found (operating / lane default) | false alarms (operating / lane default) | ROC AUC |', '|---|---|---:|---:|---:|---:|---:|');
+    L.push(
+      '| set | what | scans | people | people found (operating / lane default) | false alarms (operating / lane default) | ROC AUC |',
+      '|---|---|---:|---:|---:|---:|---:|',
+    );
     for (const [name, g] of gen) {
       const fa = (x: Rates) => (x.clearScans ? `${x.falseAlarms}/${x.clearScans} (${pct(x.falseAlarmRate)})` : '–');
-      L.push(`| ${name} | ${g.description} | ${g.scans} | ${g.atOperating.people} | ${g.atOperating.people ? `${pct(g.atOperating.recall)} / ${pct(g.atLaneDefault.recall)}` : '–'} | ${fa(g.atOperating)} / ${fa(g.atLaneDefault)} | ${num(g.auc)} |`);
+      L.push(
+        `| ${name} | ${g.description} | ${g.scans} | ${g.atOperating.people} | ${g.atOperating.people ? `${pct(g.atOperating.recall)} / ${pct(g.atLaneDefault.recall)}` : '–'} | ${fa(g.atOperating)} / ${fa(g.atLaneDefault)} | ${num(g.auc)} |`,
+      );
     }
     L.push('');
   }
   if (pictures.examples.length) {
-    L.push('### Examples', '', 'Green boxes: the people (truth); red boxes: the regions the model reports, with their scores.', '');
-    const label: Record<string, string> = { hit: 'Hit', miss: 'Miss', 'false-alarm': 'False alarm', 'top-clear': 'Highest-scoring scan without people (below the threshold: not an alarm)', 'hard-negative': 'Hardest truck without people (highest score in the truck set)' };
-    for (const e of pictures.examples) L.push(`${label[e.kind] ?? e.kind} (seed ${e.seed}):`, '', `![${e.kind} seed ${e.seed}](${e.file})`, '');
+    L.push(
+      '### Examples',
+      '',
+      'Green boxes: the people (truth); red boxes: the regions the model reports, with their scores.',
+      '',
+    );
+    const label: Record<string, string> = {
+      hit: 'Hit',
+      miss: 'Miss',
+      'false-alarm': 'False alarm',
+      'top-clear': 'Highest-scoring scan without people (below the threshold: not an alarm)',
+      'hard-negative': 'Hardest truck without people (highest score in the truck set)',
+    };
+    for (const e of pictures.examples)
+      L.push(`${label[e.kind] ?? e.kind} (seed ${e.seed}):`, '', `![${e.kind} seed ${e.seed}](${e.file})`, '');
   }
   return L.join('\n');
 }
@@ -96,6 +149,7 @@ export function rewriteCard(path: string, section: string, title: string): void 
   const text = readFileSync(path, 'utf8');
   const b = text.indexOf(EVAL_BEGIN);
   const e = text.indexOf(EVAL_END);
-  const next = b >= 0 && e > b ? text.slice(0, b) + block + text.slice(e + EVAL_END.length) : `${text.trimEnd()}\n\n${block}\n`;
+  const next =
+    b >= 0 && e > b ? text.slice(0, b) + block + text.slice(e + EVAL_END.length) : `${text.trimEnd()}\n\n${block}\n`;
   writeFileSync(path, next);
 }

@@ -61,7 +61,11 @@ export function rocCurve(pos: number[], neg: number[]): { fpr: number; tpr: numb
   const ts = [...new Set([...pos, ...neg])].sort((a, b) => b - a);
   const pts = [{ fpr: 0, tpr: 0, threshold: Infinity }];
   for (const t of ts) {
-    pts.push({ fpr: neg.filter((s) => s >= t).length / Math.max(1, neg.length), tpr: pos.filter((s) => s >= t).length / Math.max(1, pos.length), threshold: t });
+    pts.push({
+      fpr: neg.filter((s) => s >= t).length / Math.max(1, neg.length),
+      tpr: pos.filter((s) => s >= t).length / Math.max(1, pos.length),
+      threshold: t,
+    });
   }
   return pts;
 }
@@ -99,7 +103,12 @@ export interface Rates {
 }
 
 export function rates(scans: ScanOutcome[], threshold: number): Rates {
-  let people = 0, found = 0, withPeople = 0, flaggedWithPeople = 0, clear = 0, fa = 0;
+  let people = 0,
+    found = 0,
+    withPeople = 0,
+    flaggedWithPeople = 0,
+    clear = 0,
+    fa = 0;
   for (const s of scans) {
     const flagged = s.score >= threshold;
     if (s.peopleMatched.length) {
@@ -126,5 +135,8 @@ export function rates(scans: ScanOutcome[], threshold: number): Rates {
 }
 
 export function auc(scans: ScanOutcome[]): number {
-  return rocAuc(scans.filter((s) => s.peopleMatched.length).map((s) => s.score), scans.filter((s) => !s.peopleMatched.length).map((s) => s.score));
+  return rocAuc(
+    scans.filter((s) => s.peopleMatched.length).map((s) => s.score),
+    scans.filter((s) => !s.peopleMatched.length).map((s) => s.score),
+  );
 }

@@ -20,12 +20,61 @@ export interface GeneralisationSet {
 const FIRST = 2_050_000;
 
 export const GENERALISATION_SETS: readonly GeneralisationSet[] = [
-  { name: 'vehicle: bus', kind: 'held-out family', description: 'buses (luggage hold, seat rows); never in training', settings: { vehicleClass: 'bus' }, weight: 1 },
-  { name: 'trailer: tanker', kind: 'held-out family', description: 'tractors with tanker trailers (full or empty tanks); never in training', settings: { vehicleClass: 'articulated', trailer: 'tanker' }, weight: 1 },
-  { name: 'cargo: furniture', kind: 'held-out family', description: 'furniture loads (sofas, mattresses, flat-packs, tables, chairs); never in training', settings: { cargoKind: 'furniture', vehicleClass: 'box-truck' }, weight: 1 },
-  { name: 'hiding place: cab-roof', kind: 'held-out family', description: 'people in the roof fairing above the cab; never in training', settings: { hidingPlace: 'cab-roof', vehicleClass: 'articulated' }, weight: 1 },
-  { name: 'decoy: produce-bin', kind: 'held-out family', description: 'bins of potatoes, melons, cabbages as decoys; never in training', settings: { decoyKind: 'produce-bin', decoys: 2 }, weight: 1 },
-  { name: 'pitch 4 mm', kind: 'pitch', description: 'every vehicle family at 4 mm pixels (training 10 mm, validation and main test 5 mm)', settings: { pixelMm: 4 }, weight: 1 },
-  { name: 'pitch 8 mm', kind: 'pitch', description: 'every vehicle family at 8 mm pixels', settings: { pixelMm: 8 }, weight: 1 },
-  { name: 'trucks without people', kind: 'no-person trucks', description: 'tractors with trailers of every kind (container, curtain-sider, tanker, flatbed), no people: false alarms on vehicle anatomy', settings: { personShare: 0, vehicleClass: 'articulated' }, weight: 2 },
+  {
+    name: 'vehicle: bus',
+    kind: 'held-out family',
+    description: 'buses (luggage hold, seat rows); never in training',
+    settings: { vehicleClass: 'bus' },
+    weight: 1,
+  },
+  {
+    name: 'trailer: tanker',
+    kind: 'held-out family',
+    description: 'tractors with tanker trailers (full or empty tanks); never in training',
+    settings: { vehicleClass: 'articulated', trailer: 'tanker' },
+    weight: 1,
+  },
+  {
+    name: 'cargo: furniture',
+    kind: 'held-out family',
+    description: 'furniture loads (sofas, mattresses, flat-packs, tables, chairs); never in training',
+    settings: { cargoKind: 'furniture', vehicleClass: 'box-truck' },
+    weight: 1,
+  },
+  {
+    name: 'hiding place: cab-roof',
+    kind: 'held-out family',
+    description: 'people in the roof fairing above the cab; never in training',
+    settings: { hidingPlace: 'cab-roof', vehicleClass: 'articulated' },
+    weight: 1,
+  },
+  {
+    name: 'decoy: produce-bin',
+    kind: 'held-out family',
+    description: 'bins of potatoes, melons, cabbages as decoys; never in training',
+    settings: { decoyKind: 'produce-bin', decoys: 2 },
+    weight: 1,
+  },
+  {
+    name: 'pitch 4 mm',
+    kind: 'pitch',
+    description: 'every vehicle family at 4 mm pixels (training 10 mm, validation and main test 5 mm)',
+    settings: { pixelMm: 4 },
+    weight: 1,
+  },
+  {
+    name: 'pitch 8 mm',
+    kind: 'pitch',
+    description: 'every vehicle family at 8 mm pixels',
+    settings: { pixelMm: 8 },
+    weight: 1,
+  },
+  {
+    name: 'trucks without people',
+    kind: 'no-person trucks',
+    description:
+      'tractors with trailers of every kind (container, curtain-sider, tanker, flatbed), no people: false alarms on vehicle anatomy',
+    settings: { personShare: 0, vehicleClass: 'articulated' },
+    weight: 2,
+  },
 ].map((s, k) => ({ ...s, settings: { dual: true, ...s.settings }, firstSeed: FIRST + k * 1000 }) as GeneralisationSet);

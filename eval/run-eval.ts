@@ -1,10 +1,27 @@
 import type { Detection, ModelIdentity, ScanImage } from '../core/domain.js';
 import { analyzeImage } from '../inference/analyze-image.js';
 import type { OnnxDetector } from '../inference/onnx-detector.js';
-import { auc, matchPeople, operatingThreshold, rates, rocCurve, type Box, type Rates, type ScanOutcome } from './detection-metrics.js';
+import {
+  auc,
+  matchPeople,
+  operatingThreshold,
+  rates,
+  rocCurve,
+  type Box,
+  type Rates,
+  type ScanOutcome,
+} from './detection-metrics.js';
 import { examplePng } from './pictures.js';
 import { datasetScans, testScans, TEST_SEEDS, type EvalScan, type EvalSettings } from './test-set.js';
-import { applyExport, applyVariant, EXPORT_VARIANTS, exportDescription, VARIANT_DESCRIPTIONS, VARIANTS, type VariantName } from './variants.js';
+import {
+  applyExport,
+  applyVariant,
+  EXPORT_VARIANTS,
+  exportDescription,
+  VARIANT_DESCRIPTIONS,
+  VARIANTS,
+  type VariantName,
+} from './variants.js';
 import { GENERALISATION_SETS } from './generalisation.js';
 
 export interface EvalOptions {
@@ -48,12 +65,28 @@ export interface EvalReport {
   model: ModelIdentity;
   generatedAt: string;
   durationS: number;
-  testSet: { generator: string; dataDir?: string; firstSeed: number; lastSeed: number; count: number; testSeedRange: { first: number; last: number }; settings: EvalSettings; robustnessScans: number };
+  testSet: {
+    generator: string;
+    dataDir?: string;
+    firstSeed: number;
+    lastSeed: number;
+    count: number;
+    testSeedRange: { first: number; last: number };
+    settings: EvalSettings;
+    robustnessScans: number;
+  };
   definitions: Record<string, string>;
-  thresholds: { laneDefault: { alert: number; alertSource: 'manifest' | 'option' | 'fallback'; region: number }; operating: { alert: number; region: number; maxFalseAlarmRate: number } };
+  thresholds: {
+    laneDefault: { alert: number; alertSource: 'manifest' | 'option' | 'fallback'; region: number };
+    operating: { alert: number; region: number; maxFalseAlarmRate: number };
+  };
   overall: { auc: number; atLaneDefault: Rates; atOperating: Rates };
   /** The same scans with lanes[].thresholds.bodyEvidence = 'require': a dual-energy scan is a person only with a body-plausible region. */
-  bodyEvidence: { atOperating: Rates; atLaneDefault: Rates; trucksWithoutPeople?: { atOperating: Rates; atLaneDefault: Rates } };
+  bodyEvidence: {
+    atOperating: Rates;
+    atLaneDefault: Rates;
+    trucksWithoutPeople?: { atOperating: Rates; atLaneDefault: Rates };
+  };
   acceptance: {
     target: string;
     recallAtOperating: number;
@@ -65,9 +98,24 @@ export interface EvalReport {
   byVehicleClass: Record<string, GroupFigures>;
   byCargoDensity: Record<string, GroupFigures>;
   byHidingPlace: Record<string, { people: number; found: number; recall: number }>;
-  robustness: Record<string, { description: string; scans: number; auc: number; atOperating: Rates; clean: { auc: number; atOperating: Rates } }>;
+  robustness: Record<
+    string,
+    { description: string; scans: number; auc: number; atOperating: Rates; clean: { auc: number; atOperating: Rates } }
+  >;
   /** Held-out families, other pitches, trucks without people (eval/generalisation.ts), at both thresholds. */
-  generalisation: Record<string, { kind: string; description: string; firstSeed: number; scans: number; auc: number; atOperating: Rates; atLaneDefault: Rates; scores: { score: number; people: number; found: number }[] }>;
+  generalisation: Record<
+    string,
+    {
+      kind: string;
+      description: string;
+      firstSeed: number;
+      scans: number;
+      auc: number;
+      atOperating: Rates;
+      atLaneDefault: Rates;
+      scores: { score: number; people: number; found: number }[];
+    }
+  >;
   timing: { msPerScanMedian: number; scanMegapixelsMedian: number };
   roc: { fpr: number; tpr: number; threshold: number }[];
   scans: ScanRecord[];
@@ -125,11 +173,18 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
       cargoDensity: scan.cargoDensity,
       hidingPlaces: scan.people.map((p) => p.hidingPlace),
       regions: d.regions.filter((r) => r.score >= o.region).length,
-      bodyPlausible: scan.image.low ? d.regions.some((r) => r.score >= o.region && r.evidence?.bodyPlausible === true) : null,
+      bodyPlausible: scan.image.low
+        ? d.regions.some((r) => r.score >= o.region && r.evidence?.bodyPlausible === true)
+        : null,
       ms: Math.round(times[times.length - 1]),
     };
     records.push(rec);
-    const c: Candidate = { seed: scan.seed, score: d.score, allMatched: matched.every(Boolean), render: () => render(scan, d, o.region) };
+    const c: Candidate = {
+      seed: scan.seed,
+      score: d.score,
+      allMatched: matched.every(Boolean),
+      render: () => render(scan, d, o.region),
+    };
     if (boxes.length) {
       await keep(lowPerson, c, (a, b) => a.score - b.score, 3);
       if (d.score >= o.alert && c.allMatched && hits.length < 3) await keep(hits, { ...c }, () => 0, 3);
@@ -154,7 +209,10 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
     o.progress?.(k, o.count, scan.seed);
   }
 
-  const thr = operatingThreshold(records.filter((r) => !r.peopleMatched.length).map((r) => r.score), o.maxFalseAlarmRate);
+  const thr = operatingThreshold(
+    records.filter((r) => !r.peopleMatched.length).map((r) => r.score),
+    o.maxFalseAlarmRate,
+  );
   const atOp = rates(records, thr);
   const atLane = rates(records, o.alert);
   const group = (key: (r: ScanRecord) => string) => {
@@ -178,11 +236,23 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
   const robustness: EvalReport['robustness'] = {};
   for (const v of VARIANTS) {
     const vs = variantOutcomes.get(v)!;
-    robustness[v] = { description: VARIANT_DESCRIPTIONS[v], scans: vs.length, auc: auc(vs), atOperating: rates(vs, thr), clean: { auc: auc(cleanOfRobust), atOperating: rates(cleanOfRobust, thr) } };
+    robustness[v] = {
+      description: VARIANT_DESCRIPTIONS[v],
+      scans: vs.length,
+      auc: auc(vs),
+      atOperating: rates(vs, thr),
+      clean: { auc: auc(cleanOfRobust), atOperating: rates(cleanOfRobust, thr) },
+    };
   }
   for (const v of EXPORT_VARIANTS) {
     const vs = exportOutcomes.get(v.name)!;
-    robustness[v.name] = { description: exportDescription(v), scans: vs.length, auc: auc(vs), atOperating: rates(vs, thr), clean: { auc: auc(cleanOfRobust), atOperating: rates(cleanOfRobust, thr) } };
+    robustness[v.name] = {
+      description: exportDescription(v),
+      scans: vs.length,
+      auc: auc(vs),
+      atOperating: rates(vs, thr),
+      clean: { auc: auc(cleanOfRobust), atOperating: rates(cleanOfRobust, thr) },
+    };
   }
 
   // Generalisation sets, at the main test set's operating threshold and at the lane default.
@@ -195,10 +265,33 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
     const n = perSet * set.weight;
     for await (const scan of testScans(set.firstSeed, n, set.settings, o.workers)) {
       const d = await analyzeImage(o.detector, scan.image, `seed-${scan.seed}`);
-      const out = { score: d.score, peopleMatched: matchPeople(scan.people.map((p) => p.box), d.regions, o.region) };
+      const out = {
+        score: d.score,
+        peopleMatched: matchPeople(
+          scan.people.map((p) => p.box),
+          d.regions,
+          o.region,
+        ),
+      };
       outs.push(out);
-      if (set.kind === 'no-person trucks') truckGated.push(...gated([{ ...out, bodyPlausible: scan.image.low ? d.regions.some((r) => r.score >= o.region && r.evidence?.bodyPlausible === true) : null }]));
-      if (set.kind === 'no-person trucks') await keep(hardNegatives, { seed: scan.seed, score: d.score, allMatched: true, render: () => render(scan, d, o.region) }, (a, b) => b.score - a.score, 3);
+      if (set.kind === 'no-person trucks')
+        truckGated.push(
+          ...gated([
+            {
+              ...out,
+              bodyPlausible: scan.image.low
+                ? d.regions.some((r) => r.score >= o.region && r.evidence?.bodyPlausible === true)
+                : null,
+            },
+          ]),
+        );
+      if (set.kind === 'no-person trucks')
+        await keep(
+          hardNegatives,
+          { seed: scan.seed, score: d.score, allMatched: true, render: () => render(scan, d, o.region) },
+          (a, b) => b.score - a.score,
+          3,
+        );
       o.progress?.(outs.length, n, scan.seed);
     }
     generalisation[set.name] = {
@@ -209,7 +302,11 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
       auc: auc(outs),
       atOperating: rates(outs, thr),
       atLaneDefault: rates(outs, o.alert),
-      scores: outs.map((x) => ({ score: x.score, people: x.peopleMatched.length, found: x.peopleMatched.filter(Boolean).length })),
+      scores: outs.map((x) => ({
+        score: x.score,
+        people: x.peopleMatched.length,
+        found: x.peopleMatched.filter(Boolean).length,
+      })),
     };
   }
 
@@ -232,32 +329,45 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
       robustnessScans: Math.min(o.robustCount, records.length),
     },
     definitions: {
-      found: 'a person is found when the scan verdict is person (score >= alert threshold) and a region scoring >= the region threshold overlaps the person box with IoU >= 0.1, or the centre of the region lies inside the person box',
+      found:
+        'a person is found when the scan verdict is person (score >= alert threshold) and a region scoring >= the region threshold overlaps the person box with IoU >= 0.1, or the centre of the region lies inside the person box',
       recall: 'people found / people in the test scans',
       falseAlarmRate: 'scans without people whose verdict is person / scans without people',
       auc: 'ROC AUC of the calibrated scan score, scans with people against scans without',
       operatingThreshold: `the lowest alert threshold with at most ${(o.maxFalseAlarmRate * 100).toFixed(0)} % false alarms on the scans without people of this test set`,
     },
-    thresholds: { laneDefault: { alert: o.alert, alertSource: o.alertSource, region: o.region }, operating: { alert: thr, region: o.region, maxFalseAlarmRate: o.maxFalseAlarmRate } },
+    thresholds: {
+      laneDefault: { alert: o.alert, alertSource: o.alertSource, region: o.region },
+      operating: { alert: thr, region: o.region, maxFalseAlarmRate: o.maxFalseAlarmRate },
+    },
     overall: { auc: auc(records), atLaneDefault: atLane, atOperating: atOp },
     bodyEvidence: {
       atOperating: rates(gated(records), thr),
       atLaneDefault: rates(gated(records), o.alert),
-      ...(truckGated.length ? { trucksWithoutPeople: { atOperating: rates(truckGated, thr), atLaneDefault: rates(truckGated, o.alert) } } : {}),
+      ...(truckGated.length
+        ? { trucksWithoutPeople: { atOperating: rates(truckGated, thr), atLaneDefault: rates(truckGated, o.alert) } }
+        : {}),
     },
     acceptance: {
       target: 'recall >= 95 % at <= 2 % false alarms on scans without people',
       recallAtOperating: atOp.recall,
       falseAlarmRateAtOperating: atOp.falseAlarmRate,
       met: atOp.recall >= 0.95 && atOp.falseAlarmRate <= 0.02,
-      atLaneDefault: { recall: atLane.recall, falseAlarmRate: atLane.falseAlarmRate, met: atLane.recall >= 0.95 && atLane.falseAlarmRate <= 0.02 },
+      atLaneDefault: {
+        recall: atLane.recall,
+        falseAlarmRate: atLane.falseAlarmRate,
+        met: atLane.recall >= 0.95 && atLane.falseAlarmRate <= 0.02,
+      },
     },
     byVehicleClass: group((r) => r.vehicleClass),
     byCargoDensity: group((r) => r.cargoDensity),
     byHidingPlace: Object.fromEntries(Object.entries(byHiding).sort(([a], [b]) => a.localeCompare(b))),
     robustness,
     generalisation,
-    timing: { msPerScanMedian: Math.round(sortedTimes[sortedTimes.length >> 1] ?? 0), scanMegapixelsMedian: Math.round((sortedMp[sortedMp.length >> 1] ?? 0) * 100) / 100 },
+    timing: {
+      msPerScanMedian: Math.round(sortedTimes[sortedTimes.length >> 1] ?? 0),
+      scanMegapixelsMedian: Math.round((sortedMp[sortedMp.length >> 1] ?? 0) * 100) / 100,
+    },
     roc: thinCurve(rocCurve(pos, neg)),
     scans: records, // full-precision scores, so that counting them at a threshold gives the reported figures
   };
@@ -265,9 +375,11 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
   const examples: Example[] = [];
   for (const c of hits) if (c.png) examples.push({ kind: 'hit', seed: c.seed, png: c.png });
   for (const c of [...lowPerson, ...partial]) {
-    if (c.png && (c.score < thr || !c.allMatched) && !examples.some((e) => e.seed === c.seed)) examples.push({ kind: 'miss', seed: c.seed, png: c.png });
+    if (c.png && (c.score < thr || !c.allMatched) && !examples.some((e) => e.seed === c.seed))
+      examples.push({ kind: 'miss', seed: c.seed, png: c.png });
   }
-  for (const c of highClear) if (c.png) examples.push({ kind: c.score >= thr ? 'false-alarm' : 'top-clear', seed: c.seed, png: c.png });
+  for (const c of highClear)
+    if (c.png) examples.push({ kind: c.score >= thr ? 'false-alarm' : 'top-clear', seed: c.seed, png: c.png });
   for (const c of hardNegatives) if (c.png) examples.push({ kind: 'hard-negative', seed: c.seed, png: c.png });
   return { report, examples };
 }
@@ -276,7 +388,12 @@ async function render(scan: EvalScan, d: Detection, regionThreshold: number): Pr
   const img: ScanImage = scan.image;
   const people: Box[] = scan.people.map((p) => p.box);
   const caption = `seed ${scan.seed}: ${scan.vehicleClass}, ${scan.cargoDensity} cargo, ${scan.people.length} ${scan.people.length === 1 ? 'person' : 'people'}${scan.people.length ? ` (${[...new Set(scan.people.map((p) => p.hidingPlace))].join(', ')})` : ''}; score ${d.score.toFixed(3)}. Green: people, red: regions.`;
-  return examplePng(img, people, d.regions.filter((r) => r.score >= regionThreshold), caption);
+  return examplePng(
+    img,
+    people,
+    d.regions.filter((r) => r.score >= regionThreshold),
+    caption,
+  );
 }
 
 /** At most ~200 points, keeping the first and last. */

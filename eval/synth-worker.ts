@@ -12,7 +12,11 @@ port.on('message', (m: SynthRequest | { stop: true }) => {
   let reply: SynthReply;
   try {
     const scan = synthesizeEvalScan(m.seed, m.settings);
-    const transfer = [scan.image.high.buffer, ...(scan.image.low ? [scan.image.low.buffer] : []), ...(scan.image.missing ? [scan.image.missing.buffer] : [])] as ArrayBuffer[];
+    const transfer = [
+      scan.image.high.buffer,
+      ...(scan.image.low ? [scan.image.low.buffer] : []),
+      ...(scan.image.missing ? [scan.image.missing.buffer] : []),
+    ] as ArrayBuffer[];
     port.postMessage({ ok: true, scan } satisfies SynthReply, transfer);
     return;
   } catch (err) {

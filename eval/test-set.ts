@@ -35,7 +35,14 @@ export function synthesizeEvalScan(seed: number, settings: EvalSettings): EvalSc
   const s = synthesizeScan({ ...settings, seed });
   return {
     seed,
-    image: { width: s.width, height: s.height, pixelMm: s.pixelMm, high: s.high, ...(s.low ? { low: s.low } : {}), missing: s.missing },
+    image: {
+      width: s.width,
+      height: s.height,
+      pixelMm: s.pixelMm,
+      high: s.high,
+      ...(s.low ? { low: s.low } : {}),
+      missing: s.missing,
+    },
     people: s.truth.people.map((p) => ({ box: { ...p.box }, hidingPlace: p.hidingPlace })),
     vehicleClass: s.truth.scene.vehicleClass + (s.truth.scene.trailer ? ` (${s.truth.scene.trailer})` : ''),
     cargoDensity: s.truth.scene.cargoDensity,
@@ -47,13 +54,21 @@ export function synthesizeEvalScan(seed: number, settings: EvalSettings): EvalSc
  * Yields the scans of seeds [first, first + count) in order, synthesized by `workers` worker
  * threads (0 = in this thread) a few scans ahead of the consumer.
  */
-export async function* testScans(first: number, count: number, settings: EvalSettings, workers: number): AsyncGenerator<EvalScan> {
+export async function* testScans(
+  first: number,
+  count: number,
+  settings: EvalSettings,
+  workers: number,
+): AsyncGenerator<EvalScan> {
   if (workers <= 0) {
     for (let k = 0; k < count; k++) yield synthesizeEvalScan(first + k, settings);
     return;
   }
   const ahead = workers * 2;
-  const pending = new Map<number, { promise: Promise<EvalScan>; resolve: (s: EvalScan) => void; reject: (e: Error) => void }>();
+  const pending = new Map<
+    number,
+    { promise: Promise<EvalScan>; resolve: (s: EvalScan) => void; reject: (e: Error) => void }
+  >();
   const slot = (seed: number) => {
     let e = pending.get(seed);
     if (!e) {
@@ -140,28 +155,38 @@ export async function* datasetScans(dir: string, limit: number): AsyncGenerator<
   try {
     text = await readFile(join(dir, 'labels.jsonl'), 'utf8');
   } catch (err) {
-    throw new Error(`data set ${dir}: labels.jsonl cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected a folder written by 'checkpoint-edge sim xray'`);
+    throw new Error(
+      `data set ${dir}: labels.jsonl cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); expected a folder written by 'checkpoint-edge sim xray'`,
+    );
   }
-  const lines = text.split('\n').filter((l) => l.trim()).map((l, i) => {
-    try {
-      return JSON.parse(l) as LabelLine;
-    } catch (err) {
-      throw new Error(`data set ${dir}: labels.jsonl line ${i + 1} is not JSON (${(err as Error).message})`);
-    }
-  });
+  const lines = text
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l, i) => {
+      try {
+        return JSON.parse(l) as LabelLine;
+      } catch (err) {
+        throw new Error(`data set ${dir}: labels.jsonl line ${i + 1} is not JSON (${(err as Error).message})`);
+      }
+    });
   const outside = lines.find((l) => l.seed < TEST_SEEDS.first || l.seed > TEST_SEEDS.last);
-  if (outside) throw new Error(`data set ${dir}: scan ${outside.id} has seed ${outside.seed}, outside the held-out test range ${TEST_SEEDS.first}–${TEST_SEEDS.last}; it may have been used in training`);
+  if (outside)
+    throw new Error(
+      `data set ${dir}: scan ${outside.id} has seed ${outside.seed}, outside the held-out test range ${TEST_SEEDS.first}–${TEST_SEEDS.last}; it may have been used in training`,
+    );
   const image = async (file: string, w: number, h: number): Promise<Uint16Array> => {
     const p = join(dir, file);
     if (file.endsWith('.raw')) {
       const b = await readFile(p);
-      if (b.length !== w * h * 2) throw new Error(`data set ${dir}: ${file} has ${b.length} bytes, expected ${w * h * 2} (${w} x ${h} uint16)`);
+      if (b.length !== w * h * 2)
+        throw new Error(`data set ${dir}: ${file} has ${b.length} bytes, expected ${w * h * 2} (${w} x ${h} uint16)`);
       const out = new Uint16Array(w * h);
       for (let i = 0; i < out.length; i++) out[i] = b[2 * i] | (b[2 * i + 1] << 8);
       return out;
     }
     const f = await readScanFile(p);
-    if (f.width !== w || f.height !== h) throw new Error(`data set ${dir}: ${file} is ${f.width} x ${f.height}, labels say ${w} x ${h}`);
+    if (f.width !== w || f.height !== h)
+      throw new Error(`data set ${dir}: ${file} is ${f.width} x ${f.height}, labels say ${w} x ${h}`);
     return f.image;
   };
   for (const l of lines.slice(0, limit)) {
@@ -181,9 +206,17 @@ export async function* datasetScans(dir: string, limit: number): AsyncGenerator<
       image: { width: l.width, height: l.height, pixelMm: side.pixelMm, high, ...(low ? { low } : {}), missing },
       // Per-person hiding places are in the sidecar (labels.jsonl lists the distinct ones).
       people: side.people
-        ? side.people.map((p) => ({ box: { x: p.box.x, y: p.box.y, w: p.box.w, h: p.box.h }, hidingPlace: p.hidingPlace }))
-        : l.boxes.map(([x, y, w, h]) => ({ box: { x, y, w, h }, hidingPlace: l.hidingPlaces.length === 1 ? l.hidingPlaces[0] : 'unknown' })),
-      vehicleClass: side.scene ? side.scene.vehicleClass + (side.scene.trailer ? ` (${side.scene.trailer})` : '') : l.vehicleClass,
+        ? side.people.map((p) => ({
+            box: { x: p.box.x, y: p.box.y, w: p.box.w, h: p.box.h },
+            hidingPlace: p.hidingPlace,
+          }))
+        : l.boxes.map(([x, y, w, h]) => ({
+            box: { x, y, w, h },
+            hidingPlace: l.hidingPlaces.length === 1 ? l.hidingPlaces[0] : 'unknown',
+          })),
+      vehicleClass: side.scene
+        ? side.scene.vehicleClass + (side.scene.trailer ? ` (${side.scene.trailer})` : '')
+        : l.vehicleClass,
       cargoDensity: side.scene?.cargoDensity ?? l.cargoDensity,
       photonsHigh: side.detector?.photonsHigh ?? 2000 * side.pixelMm * side.pixelMm,
     };

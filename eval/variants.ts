@@ -8,10 +8,17 @@ import { Rng } from '../sim/xray/prng.js';
  * is compared with the clean result of the same vehicles. Deterministic per seed.
  */
 export type VariantName = 'extra-noise' | 'dead-channels' | 'missing-lines' | '8-bit' | 'high-energy-only';
-export const VARIANTS: readonly VariantName[] = ['extra-noise', 'dead-channels', 'missing-lines', '8-bit', 'high-energy-only'];
+export const VARIANTS: readonly VariantName[] = [
+  'extra-noise',
+  'dead-channels',
+  'missing-lines',
+  '8-bit',
+  'high-energy-only',
+];
 
 export const VARIANT_DESCRIPTIONS: Record<VariantName, string> = {
-  'extra-noise': 'photon noise of a quarter of the dose (Gaussian noise of three times the Poisson variance added to both energies)',
+  'extra-noise':
+    'photon noise of a quarter of the dose (Gaussian noise of three times the Poisson variance added to both energies)',
   'dead-channels': '8 more dead detector channels (rows read 0), at random rows',
   'missing-lines': '40 lines lost in bursts of 2 to 8, filled by linear interpolation as the lane assembler does',
   '8-bit': 'both energies quantised to 8 bits and rescaled (v x 257), as fielded scanners export',
@@ -22,7 +29,10 @@ const STREAM = 0x5eed;
 
 export function applyVariant(scan: ScanImage, name: VariantName, seed: number, photonsHigh: number): ScanImage {
   const rng = new Rng(seed, STREAM + VARIANTS.indexOf(name));
-  const planes = (f: (p: Uint16Array, low: boolean) => Uint16Array) => ({ high: f(scan.high, false), ...(scan.low ? { low: f(scan.low, true) } : {}) });
+  const planes = (f: (p: Uint16Array, low: boolean) => Uint16Array) => ({
+    high: f(scan.high, false),
+    ...(scan.low ? { low: f(scan.low, true) } : {}),
+  });
   switch (name) {
     case 'extra-noise':
       return {
@@ -58,11 +68,11 @@ export function applyVariant(scan: ScanImage, name: VariantName, seed: number, p
         const len = rng.int(2, 8);
         const at = rng.int(1, Math.max(1, scan.width - len - 1));
         for (let x = at; x < at + len && x < scan.width - 1; x++) {
-        if (!missing[x]) {
-          missing[x] = 1;
-          lost++;
+          if (!missing[x]) {
+            missing[x] = 1;
+            lost++;
+          }
         }
-      }
       }
       return { ...scan, missing, ...planes((p) => interpolateMissing(p, scan.width, scan.height, missing)) };
     }
@@ -116,8 +126,18 @@ export const EXPORT_VARIANTS: readonly ExportVariant[] = [
   { name: 'export linear, PNG', chain: { scaling: 'linear' }, quality: 0, heldOut: false },
   { name: 'export linear gamma 0.5, JPEG 90', chain: { scaling: 'linear', gamma: 0.5 }, quality: 90, heldOut: false },
   { name: 'export log 8, JPEG 75', chain: { scaling: 'log', logMax: 8 }, quality: 75, heldOut: false },
-  { name: 'export log 10 window 0.1-0.95 gamma 1.8, JPEG 50', chain: { scaling: 'log', logMax: 10, window: [0.1, 0.95], gamma: 1.8 }, quality: 50, heldOut: false },
-  { name: 'export linear inverted gamma 0.7, JPEG 80 (held out)', chain: { scaling: 'linear', gamma: 0.7, invert: true }, quality: 80, heldOut: true },
+  {
+    name: 'export log 10 window 0.1-0.95 gamma 1.8, JPEG 50',
+    chain: { scaling: 'log', logMax: 10, window: [0.1, 0.95], gamma: 1.8 },
+    quality: 50,
+    heldOut: false,
+  },
+  {
+    name: 'export linear inverted gamma 0.7, JPEG 80 (held out)',
+    chain: { scaling: 'linear', gamma: 0.7, invert: true },
+    quality: 80,
+    heldOut: true,
+  },
 ];
 
 export function exportDescription(v: ExportVariant): string {
@@ -135,7 +155,9 @@ export async function applyExport(scan: ScanImage, v: ExportVariant): Promise<Sc
     const grey = encodeExport(p, v.chain);
     let g = grey;
     if (v.quality > 0) {
-      const jpg = await sharp(Buffer.from(grey.buffer, grey.byteOffset, grey.byteLength), { raw: { width: scan.width, height: scan.height, channels: 1 } })
+      const jpg = await sharp(Buffer.from(grey.buffer, grey.byteOffset, grey.byteLength), {
+        raw: { width: scan.width, height: scan.height, channels: 1 },
+      })
         .jpeg({ quality: v.quality })
         .toBuffer();
       const { data } = await sharp(jpg).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });

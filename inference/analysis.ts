@@ -54,13 +54,21 @@ export class ScanAnalysis implements StreamingAnalysis {
 
   #newCanvas(channels: number, inMm: number, dual: boolean): ModelCanvas {
     const m = this.#ctx.manifest;
-    return new ModelCanvas({ channels, inMm, modelMm: m.pixelMm, logScale: m.input.logScale, sizeMultiple: m.input.sizeMultiple, dual }, this.#ctx.lut);
+    return new ModelCanvas(
+      { channels, inMm, modelMm: m.pixelMm, logScale: m.input.logScale, sizeMultiple: m.input.sizeMultiple, dual },
+      this.#ctx.lut,
+    );
   }
 
   pushLines(b: LineBatch): void {
     if (!this.#streaming || this.#cancelled || this.#error) return;
     const dual = this.#meta.energies === 2;
-    if (b.firstIndex !== this.#canvas.lines || b.channels !== this.#meta.channels || (dual && !b.low) || b.high.length < b.count * b.channels) {
+    if (
+      b.firstIndex !== this.#canvas.lines ||
+      b.channels !== this.#meta.channels ||
+      (dual && !b.low) ||
+      b.high.length < b.count * b.channels
+    ) {
       // Out of order, or not what the scan announced: the completed image is the reference.
       this.#streaming = false;
       return;
@@ -107,7 +115,12 @@ export class ScanAnalysis implements StreamingAnalysis {
     const m = this.#ctx.manifest;
     const dual = img.low !== undefined;
     const c = this.#canvas;
-    if (img.height !== c.options.channels || img.pixelMm !== c.options.inMm || dual !== c.options.dual || img.width < c.lines) {
+    if (
+      img.height !== c.options.channels ||
+      img.pixelMm !== c.options.inMm ||
+      dual !== c.options.dual ||
+      img.width < c.lines
+    ) {
       // The image is not what the scan announced: analyse it afresh.
       this.#tiles.clear();
       this.#canvas = this.#newCanvas(img.height, img.pixelMm, dual);

@@ -31,7 +31,12 @@ export function decodeRegions(heat: Float32Array, width: number, height: number,
     next++;
     label[i] = next;
     stack.push(i);
-    let minX = width, minY = height, maxX = -1, maxY = -1, cells = 0, best = 0;
+    let minX = width,
+      minY = height,
+      maxX = -1,
+      maxY = -1,
+      cells = 0,
+      best = 0;
     while (stack.length) {
       const k = stack.pop()!;
       const x = k % width;

@@ -11,42 +11,58 @@ import type { ModelIdentity } from '../core/domain.js';
 const pos = () => z.number().positive();
 const posInt = () => z.number().int().positive();
 
-const modelManifest = z.object({
-  schemaVersion: z.literal(1),
-  name: z.string().min(1),
-  version: z.string().min(1),
-  file: z.string().min(1),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits'),
-  opset: z.number().int().optional(),
-  pixelMm: pos(),
-  input: z.object({
+const modelManifest = z
+  .object({
+    schemaVersion: z.literal(1),
     name: z.string().min(1),
-    layout: z.literal('NCHW'),
-    channels: z.array(z.enum(['logHigh', 'logLow', 'lowPresent'])).min(1),
-    logScale: pos(),
-    sizeMultiple: posInt(),
-  }),
-  outputs: z.object({
-    heatmap: z.object({ name: z.string().min(1), stride: posInt() }),
-    score: z.object({ name: z.string().min(1) }),
-  }),
-  decoding: z.object({ peakThreshold: z.number().min(0).max(1), minRegionMm2: z.number().min(0) }),
-  calibration: z.discriminatedUnion('type', [
-    z.object({ type: z.literal('platt'), a: z.number(), b: z.number() }),
-    z.object({ type: z.literal('none') }),
-  ]),
-  tiling: z.object({ tileLines: posInt(), overlapLines: z.number().int().min(0) }),
-  /** Informative: the calibrated score threshold chosen on validation scans (lanes set their own). */
-  operatingPoint: z.object({ scoreThreshold: z.number().min(0).max(1), maxFalseAlarmRate: z.number().optional() }).optional(),
-  training: z.record(z.string(), z.unknown()).optional(),
-}).superRefine((m, ctx) => {
-  const { tileLines, overlapLines } = m.tiling;
-  const unit = lcm(m.input.sizeMultiple, m.outputs.heatmap.stride);
-  if (tileLines % unit !== 0) ctx.addIssue({ code: 'custom', path: ['tiling', 'tileLines'], message: `must be a multiple of ${unit} (input.sizeMultiple and outputs.heatmap.stride)` });
-  if (overlapLines % unit !== 0) ctx.addIssue({ code: 'custom', path: ['tiling', 'overlapLines'], message: `must be a multiple of ${unit}` });
-  if (overlapLines >= tileLines) ctx.addIssue({ code: 'custom', path: ['tiling', 'overlapLines'], message: 'must be smaller than tileLines' });
-  if (m.input.sizeMultiple % m.outputs.heatmap.stride !== 0) ctx.addIssue({ code: 'custom', path: ['input', 'sizeMultiple'], message: 'must be a multiple of outputs.heatmap.stride' });
-});
+    version: z.string().min(1),
+    file: z.string().min(1),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits'),
+    opset: z.number().int().optional(),
+    pixelMm: pos(),
+    input: z.object({
+      name: z.string().min(1),
+      layout: z.literal('NCHW'),
+      channels: z.array(z.enum(['logHigh', 'logLow', 'lowPresent'])).min(1),
+      logScale: pos(),
+      sizeMultiple: posInt(),
+    }),
+    outputs: z.object({
+      heatmap: z.object({ name: z.string().min(1), stride: posInt() }),
+      score: z.object({ name: z.string().min(1) }),
+    }),
+    decoding: z.object({ peakThreshold: z.number().min(0).max(1), minRegionMm2: z.number().min(0) }),
+    calibration: z.discriminatedUnion('type', [
+      z.object({ type: z.literal('platt'), a: z.number(), b: z.number() }),
+      z.object({ type: z.literal('none') }),
+    ]),
+    tiling: z.object({ tileLines: posInt(), overlapLines: z.number().int().min(0) }),
+    /** Informative: the calibrated score threshold chosen on validation scans (lanes set their own). */
+    operatingPoint: z
+      .object({ scoreThreshold: z.number().min(0).max(1), maxFalseAlarmRate: z.number().optional() })
+      .optional(),
+    training: z.record(z.string(), z.unknown()).optional(),
+  })
+  .superRefine((m, ctx) => {
+    const { tileLines, overlapLines } = m.tiling;
+    const unit = lcm(m.input.sizeMultiple, m.outputs.heatmap.stride);
+    if (tileLines % unit !== 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tiling', 'tileLines'],
+        message: `must be a multiple of ${unit} (input.sizeMultiple and outputs.heatmap.stride)`,
+      });
+    if (overlapLines % unit !== 0)
+      ctx.addIssue({ code: 'custom', path: ['tiling', 'overlapLines'], message: `must be a multiple of ${unit}` });
+    if (overlapLines >= tileLines)
+      ctx.addIssue({ code: 'custom', path: ['tiling', 'overlapLines'], message: 'must be smaller than tileLines' });
+    if (m.input.sizeMultiple % m.outputs.heatmap.stride !== 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['input', 'sizeMultiple'],
+        message: 'must be a multiple of outputs.heatmap.stride',
+      });
+  });
 
 export type ModelManifest = z.infer<typeof modelManifest>;
 
@@ -69,7 +85,9 @@ export async function loadModelFiles(dir: string): Promise<LoadedModelFiles> {
   try {
     text = await readFile(manifestPath, 'utf8');
   } catch (err) {
-    throw new ModelLoadError(`model manifest ${manifestPath} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): check lanes[].model.path`);
+    throw new ModelLoadError(
+      `model manifest ${manifestPath} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): check lanes[].model.path`,
+    );
   }
   let raw: unknown;
   try {
@@ -88,11 +106,15 @@ export async function loadModelFiles(dir: string): Promise<LoadedModelFiles> {
   try {
     onnx = await readFile(onnxPath);
   } catch (err) {
-    throw new ModelLoadError(`model file ${onnxPath} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): the model folder is incomplete`);
+    throw new ModelLoadError(
+      `model file ${onnxPath} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): the model folder is incomplete`,
+    );
   }
   const sha = createHash('sha256').update(onnx).digest('hex');
   if (sha !== manifest.sha256) {
-    throw new ModelLoadError(`model file ${onnxPath} is corrupt: its sha256 is ${sha}, the manifest says ${manifest.sha256}; reinstall the model folder`);
+    throw new ModelLoadError(
+      `model file ${onnxPath} is corrupt: its sha256 is ${sha}, the manifest says ${manifest.sha256}; reinstall the model folder`,
+    );
   }
   return { dir: abs, manifest, onnx, identity: { name: manifest.name, version: manifest.version, sha256: sha } };
 }

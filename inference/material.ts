@@ -35,16 +35,27 @@ function median(a: number[]): number {
 }
 
 /** Evidence for one region (input pixels), or undefined when the scan has no low-energy image. */
-export function regionEvidence(img: ScanImage, r: { x: number; y: number; w: number; h: number }): RegionEvidence | undefined {
+export function regionEvidence(
+  img: ScanImage,
+  r: { x: number; y: number; w: number; h: number },
+): RegionEvidence | undefined {
   if (!img.low) return undefined;
   const { width: W, height: H } = img;
-  const x0 = Math.max(0, r.x), y0 = Math.max(0, r.y), x1 = Math.min(W, r.x + r.w), y1 = Math.min(H, r.y + r.h);
+  const x0 = Math.max(0, r.x),
+    y0 = Math.max(0, r.y),
+    x1 = Math.min(W, r.x + r.w),
+    y1 = Math.min(H, r.y + r.h);
   if (x1 <= x0 || y1 <= y0) return undefined;
   // Ring: a margin of half the region's size (at least 4 pixels) around it, sampled on a grid.
-  const mx = Math.max(4, Math.round((x1 - x0) / 2)), my = Math.max(4, Math.round((y1 - y0) / 2));
-  const rx0 = Math.max(0, x0 - mx), ry0 = Math.max(0, y0 - my), rx1 = Math.min(W, x1 + mx), ry1 = Math.min(H, y1 + my);
+  const mx = Math.max(4, Math.round((x1 - x0) / 2)),
+    my = Math.max(4, Math.round((y1 - y0) / 2));
+  const rx0 = Math.max(0, x0 - mx),
+    ry0 = Math.max(0, y0 - my),
+    rx1 = Math.min(W, x1 + mx),
+    ry1 = Math.min(H, y1 + my);
   const step = Math.max(1, Math.floor(Math.sqrt(((rx1 - rx0) * (ry1 - ry0)) / 4000)));
-  const ringH: number[] = [], ringL: number[] = [];
+  const ringH: number[] = [],
+    ringL: number[] = [];
   for (let y = ry0; y < ry1; y += step) {
     for (let x = rx0; x < rx1; x += step) {
       if (x >= x0 && x < x1 && y >= y0 && y < y1) continue;
@@ -53,8 +64,10 @@ export function regionEvidence(img: ScanImage, r: { x: number; y: number; w: num
       ringL.push(att(img.low[k]));
     }
   }
-  const bgH = median(ringH), bgL = median(ringL);
-  const exH: number[] = [], exL: number[] = [];
+  const bgH = median(ringH),
+    bgL = median(ringL);
+  const exH: number[] = [],
+    exL: number[] = [];
   const istep = Math.max(1, Math.floor(Math.sqrt(((x1 - x0) * (y1 - y0)) / 8000)));
   for (let y = y0; y < y1; y += istep) {
     for (let x = x0; x < x1; x += istep) {
@@ -65,7 +78,9 @@ export function regionEvidence(img: ScanImage, r: { x: number; y: number; w: num
   }
   const sorted = exH.slice().sort((a, b) => a - b);
   const p90 = sorted[Math.floor(sorted.length * 0.9)] ?? 0;
-  let dH = 0, dL = 0, n = 0;
+  let dH = 0,
+    dL = 0,
+    n = 0;
   for (let i = 0; i < exH.length; i++) {
     if (exH[i] >= p90 / 2) {
       dH += exH[i];
@@ -79,7 +94,16 @@ export function regionEvidence(img: ScanImage, r: { x: number; y: number; w: num
   const ratio = dH > 0 ? dL / dH : 0;
   const wet = dH / MU_WATER_HIGH_PER_MM;
   const material: RegionEvidence['material'] =
-    dH < MIN_EXCESS ? 'unknown' : ratio >= RATIO_CLASSES.organic ? 'organic' : ratio >= RATIO_CLASSES.mixed ? 'mixed' : ratio >= RATIO_CLASSES.inorganic ? 'inorganic' : 'metal';
-  const bodyPlausible = (material === 'organic' || material === 'mixed') && wet >= BODY_WET_MM.min && wet <= BODY_WET_MM.max;
+    dH < MIN_EXCESS
+      ? 'unknown'
+      : ratio >= RATIO_CLASSES.organic
+        ? 'organic'
+        : ratio >= RATIO_CLASSES.mixed
+          ? 'mixed'
+          : ratio >= RATIO_CLASSES.inorganic
+            ? 'inorganic'
+            : 'metal';
+  const bodyPlausible =
+    (material === 'organic' || material === 'mixed') && wet >= BODY_WET_MM.min && wet <= BODY_WET_MM.max;
   return { material, waterEquivalentMm: Math.round(wet), ratio: Math.round(ratio * 1000) / 1000, bodyPlausible };
 }

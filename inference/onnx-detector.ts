@@ -79,7 +79,10 @@ export class OnnxDetector implements Detector {
   /** Loads (or reloads) the model folder. Resolves to the new status. */
   async load(): Promise<DetectorStatus> {
     try {
-      const { files, runner } = await OnnxTileRunner.load(this.#options.path, { threads: this.#options.threads, warmup: this.#options.warmup });
+      const { files, runner } = await OnnxTileRunner.load(this.#options.path, {
+        threads: this.#options.threads,
+        warmup: this.#options.warmup,
+      });
       const old = this.#model;
       this.#setModel({ manifest: files.manifest, identity: files.identity, runner });
       if (old) await old.runner.release().catch(() => {});
@@ -103,8 +106,14 @@ export class OnnxDetector implements Detector {
   #set(s: DetectorStatus): void {
     const prev = this.#status;
     this.#status = s;
-    if (prev.state === s.state && (prev.state === 'ready' || (s.state === 'unavailable' && prev.state === 'unavailable' && prev.reason === s.reason))) return;
-    if (s.state === 'ready') this.#options.log?.info({ model: s.model }, `model ${s.model.name} ${s.model.version} ready`);
+    if (
+      prev.state === s.state &&
+      (prev.state === 'ready' ||
+        (s.state === 'unavailable' && prev.state === 'unavailable' && prev.reason === s.reason))
+    )
+      return;
+    if (s.state === 'ready')
+      this.#options.log?.info({ model: s.model }, `model ${s.model.name} ${s.model.version} ready`);
     else this.#options.log?.warn({ reason: s.reason }, `detection unavailable: ${s.reason}`);
     for (const l of this.#listeners) l(s);
   }
@@ -140,9 +149,14 @@ export class OnnxDetector implements Detector {
   begin(meta: ScanMeta): StreamingAnalysis {
     const model = this.#model;
     if (!model || this.#status.state !== 'ready') {
-      throw new Error(`detection unavailable: ${this.#status.state === 'unavailable' ? this.#status.reason : 'no model'}`);
+      throw new Error(
+        `detection unavailable: ${this.#status.state === 'unavailable' ? this.#status.reason : 'no model'}`,
+      );
     }
-    if (!(meta.channels > 0) || !(meta.pixelMm > 0)) throw new Error(`scan ${meta.scanId} announces ${meta.channels} channels at ${meta.pixelMm} mm: cannot analyse it`);
+    if (!(meta.channels > 0) || !(meta.pixelMm > 0))
+      throw new Error(
+        `scan ${meta.scanId} announces ${meta.channels} channels at ${meta.pixelMm} mm: cannot analyse it`,
+      );
     const ctx: AnalysisContext = {
       manifest: model.manifest,
       identity: model.identity,

@@ -164,7 +164,8 @@ export function countConvMacs(onnx: Uint8Array): ConvCount {
     let sOut: number | undefined = sIn;
     if (n.op === 'Conv' || n.op === 'ConvTranspose') {
       const w = consts.get(n.inputs[1]);
-      if (w?.dims.length !== 4) throw new Error(`Conv ${n.outputs[0]}: weight ${n.inputs[1]} is not a constant 4-D tensor`);
+      if (w?.dims.length !== 4)
+        throw new Error(`Conv ${n.outputs[0]}: weight ${n.inputs[1]} is not a constant 4-D tensor`);
       const strides = n.ints.get('strides') ?? [1, 1];
       if (n.op === 'Conv') {
         sOut = sIn / strides[0];
@@ -178,9 +179,22 @@ export function countConvMacs(onnx: Uint8Array): ConvCount {
       sOut = sIn / (n.ints.get('strides')?.[0] ?? 1);
     } else if (n.op === 'Resize' || n.op === 'Upsample') {
       const sc = consts.get(n.inputs[n.op === 'Resize' ? 2 : 1]);
-      if (!sc || sc.floats.length < 4) throw new Error(`${n.op} ${n.outputs[0]}: scales are not a constant (sizes-based resize is not counted)`);
+      if (!sc || sc.floats.length < 4)
+        throw new Error(`${n.op} ${n.outputs[0]}: scales are not a constant (sizes-based resize is not counted)`);
       sOut = sIn * sc.floats[2];
-    } else if (['ReduceMax', 'ReduceMean', 'GlobalMaxPool', 'GlobalAveragePool', 'Gemm', 'MatMul', 'Flatten', 'Reshape', 'Shape'].includes(n.op)) {
+    } else if (
+      [
+        'ReduceMax',
+        'ReduceMean',
+        'GlobalMaxPool',
+        'GlobalAveragePool',
+        'Gemm',
+        'MatMul',
+        'Flatten',
+        'Reshape',
+        'Shape',
+      ].includes(n.op)
+    ) {
       sOut = undefined; // leaves the spatial path (score head)
     }
     if (sOut !== undefined) for (const o of n.outputs) scale.set(o, sOut);

@@ -212,7 +212,8 @@ export class ModelCanvas {
       fullRows = Math.floor(c / k);
       const b = (j * k - this.#rawFirst) * c;
       if (k === 2) {
-        for (let r = 0, i = b; r < fullRows; r++, i += 2) out[o + r] = lut[raw[i] + raw[i + 1] + raw[i + c] + raw[i + c + 1]];
+        for (let r = 0, i = b; r < fullRows; r++, i += 2)
+          out[o + r] = lut[raw[i] + raw[i + 1] + raw[i + c] + raw[i + c + 1]];
       } else {
         for (let r = 0; r < fullRows; r++) {
           let sum = 0;
@@ -264,7 +265,7 @@ export class ModelCanvas {
     const c = this.options.channels;
     n -= this.#rawFirst;
     if (n * c <= this.#rawHigh.length) return;
-    const cap = Math.max(n, this.#rawHigh.length / c * 2) * c;
+    const cap = Math.max(n, (this.#rawHigh.length / c) * 2) * c;
     this.#rawHigh = grow16(this.#rawHigh, cap);
     if (this.#rawLow) this.#rawLow = grow16(this.#rawLow, cap);
   }
@@ -312,7 +313,15 @@ export class ModelCanvas {
   }
 }
 
-function transposeInto(src: Uint16Array, width: number, channels: number, from: number, n: number, dst: Uint16Array, base: number): void {
+function transposeInto(
+  src: Uint16Array,
+  width: number,
+  channels: number,
+  from: number,
+  n: number,
+  dst: Uint16Array,
+  base: number,
+): void {
   for (let r = 0; r < channels; r++) {
     const s = r * width + from;
     let d = base + r;

@@ -29,7 +29,9 @@ export async function readScanFile(path: string, exportChain: ExportOption = DEF
   try {
     meta = await sharp(path).metadata();
   } catch (err) {
-    throw new ScanFileError(`${path}: cannot be read as an image (${firstLine(err)}); expected a 16-bit greyscale PNG or TIFF, or an 8-bit PNG or JPEG`);
+    throw new ScanFileError(
+      `${path}: cannot be read as an image (${firstLine(err)}); expected a 16-bit greyscale PNG or TIFF, or an 8-bit PNG or JPEG`,
+    );
   }
   const warnings: string[] = [];
   const channels = meta.channels ?? 1;
@@ -37,7 +39,10 @@ export async function readScanFile(path: string, exportChain: ExportOption = DEF
   if (colour) warnings.push(`${path}: colour image (${meta.space}); converted to greyscale`);
   try {
     if (meta.depth === 'ushort') {
-      const { data, info } = await sharp(path).toColourspace('grey16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
+      const { data, info } = await sharp(path)
+        .toColourspace('grey16')
+        .raw({ depth: 'ushort' })
+        .toBuffer({ resolveWithObject: true });
       const image = new Uint16Array(data.buffer, data.byteOffset, data.length / 2).slice(0, info.width * info.height);
       return { image, width: info.width, height: info.height, bitDepth: 16, warnings };
     }
@@ -56,12 +61,16 @@ export async function readScanFile(path: string, exportChain: ExportOption = DEF
   } catch (err) {
     throw new ScanFileError(`${path}: cannot be decoded (${firstLine(err)})`);
   }
-  throw new ScanFileError(`${path}: ${meta.depth ?? 'unknown'} samples are not supported; expected 8- or 16-bit greyscale`);
+  throw new ScanFileError(
+    `${path}: ${meta.depth ?? 'unknown'} samples are not supported; expected 8- or 16-bit greyscale`,
+  );
 }
 
 /** pixelMm from a sidecar `<file>.json` (or `<file minus extension>.json`), if one exists. */
 async function sidecarPixelMm(path: string): Promise<{ pixelMm: number; from: string } | null> {
-  const candidates = [`${path}.json`, path.replace(/\.[^./]+$/, '.json')].filter((p, i, a) => p !== path && a.indexOf(p) === i);
+  const candidates = [`${path}.json`, path.replace(/\.[^./]+$/, '.json')].filter(
+    (p, i, a) => p !== path && a.indexOf(p) === i,
+  );
   for (const p of candidates) {
     let text: string;
     try {
@@ -77,14 +86,20 @@ async function sidecarPixelMm(path: string): Promise<{ pixelMm: number; from: st
     }
     const v = (doc as { pixelMm?: unknown } | null)?.pixelMm;
     if (v === undefined) continue;
-    if (typeof v !== 'number' || !(v > 0 && v <= 100)) throw new ScanFileError(`${p}: pixelMm must be a number of mm in (0, 100], got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !(v > 0 && v <= 100))
+      throw new ScanFileError(`${p}: pixelMm must be a number of mm in (0, 100], got ${JSON.stringify(v)}`);
     return { pixelMm: v, from: p };
   }
   return null;
 }
 
 /** A scan image from a high-energy file and optional low-energy file of the same size. */
-export async function readScan(highPath: string, lowPath: string | undefined, pixelMm: number | undefined, exportChain: ExportOption = DEFAULT_EXPORT): Promise<{ image: ScanImage; warnings: string[]; bitDepth: 8 | 16 }> {
+export async function readScan(
+  highPath: string,
+  lowPath: string | undefined,
+  pixelMm: number | undefined,
+  exportChain: ExportOption = DEFAULT_EXPORT,
+): Promise<{ image: ScanImage; warnings: string[]; bitDepth: 8 | 16 }> {
   const high = await readScanFile(highPath, exportChain);
   const warnings = [...high.warnings];
   let low: ScanFile | undefined;
@@ -92,11 +107,19 @@ export async function readScan(highPath: string, lowPath: string | undefined, pi
     low = await readScanFile(lowPath, exportChain);
     warnings.push(...low.warnings);
     if (low.width !== high.width || low.height !== high.height) {
-      throw new ScanFileError(`${lowPath}: low-energy image is ${low.width}x${low.height}, the high-energy image ${highPath} is ${high.width}x${high.height}; they must match`);
+      throw new ScanFileError(
+        `${lowPath}: low-energy image is ${low.width}x${low.height}, the high-energy image ${highPath} is ${high.width}x${high.height}; they must match`,
+      );
     }
   }
   const mm = pixelMm ?? (await sidecarPixelMm(highPath))?.pixelMm ?? DEFAULT_PIXEL_MM;
-  const image: ScanImage = { width: high.width, height: high.height, pixelMm: mm, high: high.image, ...(low ? { low: low.image } : {}) };
+  const image: ScanImage = {
+    width: high.width,
+    height: high.height,
+    pixelMm: mm,
+    high: high.image,
+    ...(low ? { low: low.image } : {}),
+  };
   return { image, warnings, bitDepth: low && low.bitDepth === 8 ? 8 : high.bitDepth };
 }
 

@@ -51,7 +51,9 @@ export class OnnxTileRunner implements TileRunner {
         extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
       } as ort.InferenceSession.SessionOptions);
     } catch (err) {
-      throw new ModelLoadError(`model file ${where} cannot be loaded by onnxruntime (${firstLine(err)}): it is not a valid ONNX model for this runtime`);
+      throw new ModelLoadError(
+        `model file ${where} cannot be loaded by onnxruntime (${firstLine(err)}): it is not a valid ONNX model for this runtime`,
+      );
     }
     const runner = new OnnxTileRunner(session, files.manifest, where);
     try {
@@ -63,7 +65,9 @@ export class OnnxTileRunner implements TileRunner {
       }
     } catch (err) {
       await session.release().catch(() => {});
-      throw err instanceof ModelLoadError ? err : new ModelLoadError(`model ${where} failed its warm-up run: ${firstLine(err)}`);
+      throw err instanceof ModelLoadError
+        ? err
+        : new ModelLoadError(`model ${where} failed its warm-up run: ${firstLine(err)}`);
     }
     return { files, runner };
   }
@@ -71,18 +75,27 @@ export class OnnxTileRunner implements TileRunner {
   #checkContract(): void {
     const m = this.#m;
     const s = this.#s;
-    const bad = (what: string) => new ModelLoadError(`model ${this.#where} does not match its manifest: ${what}; use a model exported for this contract or fix manifest.json`);
-    if (!s.inputNames.includes(m.input.name)) throw bad(`it has input(s) ${s.inputNames.join(', ')}, not "${m.input.name}"`);
-    if (s.inputNames.length !== 1) throw bad(`it needs ${s.inputNames.length} inputs, the contract feeds one ("${m.input.name}")`);
+    const bad = (what: string) =>
+      new ModelLoadError(
+        `model ${this.#where} does not match its manifest: ${what}; use a model exported for this contract or fix manifest.json`,
+      );
+    if (!s.inputNames.includes(m.input.name))
+      throw bad(`it has input(s) ${s.inputNames.join(', ')}, not "${m.input.name}"`);
+    if (s.inputNames.length !== 1)
+      throw bad(`it needs ${s.inputNames.length} inputs, the contract feeds one ("${m.input.name}")`);
     for (const name of [m.outputs.heatmap.name, m.outputs.score.name]) {
       if (!s.outputNames.includes(name)) throw bad(`it has output(s) ${s.outputNames.join(', ')}, not "${name}"`);
     }
     const meta = s.inputMetadata.find((x) => x.name === m.input.name);
     if (meta?.isTensor) {
       if (meta.type !== 'float32') throw bad(`input "${m.input.name}" is ${meta.type}, not float32`);
-      if (meta.shape.length && meta.shape.length !== 4) throw bad(`input "${m.input.name}" has rank ${meta.shape.length}, not 4 (NCHW)`);
+      if (meta.shape.length && meta.shape.length !== 4)
+        throw bad(`input "${m.input.name}" has rank ${meta.shape.length}, not 4 (NCHW)`);
       const c = meta.shape[1];
-      if (typeof c === 'number' && c !== m.input.channels.length) throw bad(`input "${m.input.name}" has ${c} channel(s), the manifest lists ${m.input.channels.length} (${m.input.channels.join(', ')})`);
+      if (typeof c === 'number' && c !== m.input.channels.length)
+        throw bad(
+          `input "${m.input.name}" has ${c} channel(s), the manifest lists ${m.input.channels.length} (${m.input.channels.join(', ')})`,
+        );
     }
   }
 
@@ -97,9 +110,12 @@ export class OnnxTileRunner implements TileRunner {
     const heatW = width / stride;
     const dims = heat?.dims ?? [];
     if (!heat || dims.length !== 4 || dims[2] !== heatH || dims[3] !== heatW || dims[0] !== 1 || dims[1] !== 1) {
-      throw new Error(`model output "${m.outputs.heatmap.name}" has shape [${dims.join(',')}], expected [1,1,${heatH},${heatW}] for a ${height}x${width} tile at stride ${stride}`);
+      throw new Error(
+        `model output "${m.outputs.heatmap.name}" has shape [${dims.join(',')}], expected [1,1,${heatH},${heatW}] for a ${height}x${width} tile at stride ${stride}`,
+      );
     }
-    if (score?.size !== 1) throw new Error(`model output "${m.outputs.score.name}" has ${score?.size ?? 0} values, expected 1`);
+    if (score?.size !== 1)
+      throw new Error(`model output "${m.outputs.score.name}" has ${score?.size ?? 0} values, expected 1`);
     const s = Number((score.data as Float32Array)[0]);
     if (!Number.isFinite(s)) throw new Error(`model output "${m.outputs.score.name}" is ${s}`);
     return { heatmap: heat.data as Float32Array, heatW, heatH, score: s };

@@ -33,7 +33,10 @@ export function tilePlan(paddedWidth: number, t: TilingParams): number[] {
 export class HeatmapStitcher {
   readonly data: Float32Array;
 
-  constructor(readonly width: number, readonly height: number) {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+  ) {
     this.data = new Float32Array(width * height);
   }
 

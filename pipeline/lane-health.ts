@@ -5,7 +5,14 @@ import type { LaneEvents } from '../core/events.js';
 import { redactInfo, redactText } from '../core/redact.js';
 
 /** States that mean the lane cannot screen as designed; shown and published as degraded. */
-const BAD: ReadonlySet<DeviceState> = new Set(['offline', 'disconnected', 'fault', 'unavailable', 'stalled', 'degraded']);
+const BAD: ReadonlySet<DeviceState> = new Set([
+  'offline',
+  'disconnected',
+  'fault',
+  'unavailable',
+  'stalled',
+  'degraded',
+]);
 
 /** Collects the latest status of each device of one lane. */
 export class LaneHealth implements LaneHealthView {
@@ -18,7 +25,11 @@ export class LaneHealth implements LaneHealthView {
   /** Records the status; returns true if the device's state changed. */
   update(given: DeviceStatus): boolean {
     // Whoever built the status, what is kept (and so served and published) carries no credentials.
-    const status: DeviceStatus = { ...given, ...(given.detail !== undefined ? { detail: redactText(given.detail) } : {}), ...(given.info ? { info: redactInfo(given.info) } : {}) };
+    const status: DeviceStatus = {
+      ...given,
+      ...(given.detail !== undefined ? { detail: redactText(given.detail) } : {}),
+      ...(given.info ? { info: redactInfo(given.info) } : {}),
+    };
     const prev = this.#devices.get(status.device);
     this.#devices.set(status.device, status);
     this.#updatedAt = new Date().toISOString();

@@ -1,4 +1,15 @@
-import type { Alert, CompletedScan, Detection, Region, ScanImage, ScanMeta, ScanResult, Verdict, VehicleInfo, WatchlistHit } from '../core/domain.js';
+import type {
+  Alert,
+  CompletedScan,
+  Detection,
+  Region,
+  ScanImage,
+  ScanMeta,
+  ScanResult,
+  Verdict,
+  VehicleInfo,
+  WatchlistHit,
+} from '../core/domain.js';
 import type { Detector, StreamingAnalysis } from '../core/detector.js';
 import type { EvidenceCollector } from '../core/evidence-collector.js';
 import type { EventBus } from '../core/event-bus.js';
@@ -135,7 +146,11 @@ export class LanePipeline implements Service {
         if (p.plate) target.vehicle.plate = p.plate;
         if (p.containerCode) target.vehicle.containerCode = p.containerCode;
         // A read held for this scan: the hits on it come with it.
-        target.watchlist.push(...this.#takeHeld((h) => h.scanId === null && (h.hit.read.value === p.plate || h.hit.read.value === p.containerCode)));
+        target.watchlist.push(
+          ...this.#takeHeld(
+            (h) => h.scanId === null && (h.hit.read.value === p.plate || h.hit.read.value === p.containerCode),
+          ),
+        );
       }),
       bus.on('alert.raised', owner, (a) => {
         if (a.kind === 'watchlist' && a.watchlist) this.#watchlistHit(a.scanId, a.watchlist);
@@ -143,7 +158,9 @@ export class LanePipeline implements Service {
       bus.on('sensor.reading', owner, (r) => this.#readings?.add(r)),
       this.#options.detector.onStatus((s) => this.#publishModelStatus(s.state === 'ready' ? undefined : s.reason)),
     ];
-    this.#publishModelStatus(this.#options.detector.status.state === 'ready' ? undefined : this.#options.detector.status.reason);
+    this.#publishModelStatus(
+      this.#options.detector.status.state === 'ready' ? undefined : this.#options.detector.status.reason,
+    );
     this.#recover();
   }
 
@@ -157,7 +174,10 @@ export class LanePipeline implements Service {
       this.#journal = this.#options.openJournal();
     } catch (err) {
       this.#journal = new MemoryScanJournal();
-      this.#options.log.error({ err }, `lane ${this.#options.laneId}: ${(err as Error).message}; open scans are journaled in memory only, so a scan open when the process dies is not reported: fix the file and restart`);
+      this.#options.log.error(
+        { err },
+        `lane ${this.#options.laneId}: ${(err as Error).message}; open scans are journaled in memory only, so a scan open when the process dies is not reported: fix the file and restart`,
+      );
       return;
     }
     const journal = this.#journal;
@@ -165,21 +185,29 @@ export class LanePipeline implements Service {
     try {
       left = journal.unfinished();
     } catch (err) {
-      this.#options.log.error({ err }, `lane ${this.#options.laneId}: the open-scan journal cannot be read (${(err as Error).message}); scans open at the last stop, if any, are not reported`);
+      this.#options.log.error(
+        { err },
+        `lane ${this.#options.laneId}: the open-scan journal cannot be read (${(err as Error).message}); scans open at the last stop, if any, are not reported`,
+      );
       return;
     }
     if (left.length === 0) return;
-    this.#options.log.warn({ scans: left.map((e) => e.meta.scanId) }, `lane ${this.#options.laneId}: ${left.length} scan(s) were open when the edge last stopped; reported as aborted (edge-restarted)`);
+    this.#options.log.warn(
+      { scans: left.map((e) => e.meta.scanId) },
+      `lane ${this.#options.laneId}: ${left.length} scan(s) were open when the edge last stopped; reported as aborted (edge-restarted)`,
+    );
     const at = new Date().toISOString();
     for (const e of left) {
-      this.#track(this.#aborted({
-        scanId: e.meta.scanId,
-        laneId: this.#options.laneId,
-        reason: 'edge-restarted',
-        detail: `the edge stopped (crash, kill or power loss) before the scan was decided; it began at ${e.meta.startedAt} and was found open at the restart`,
-        at,
-        meta: e.meta,
-      }));
+      this.#track(
+        this.#aborted({
+          scanId: e.meta.scanId,
+          laneId: this.#options.laneId,
+          reason: 'edge-restarted',
+          detail: `the edge stopped (crash, kill or power loss) before the scan was decided; it began at ${e.meta.startedAt} and was found open at the restart`,
+          at,
+          meta: e.meta,
+        }),
+      );
     }
   }
 
@@ -195,8 +223,12 @@ export class LanePipeline implements Service {
 
   #track(p: Promise<void>): void {
     this.#pending.add(p);
-    p.catch((err: unknown) => this.#options.log.error({ err }, `lane ${this.#options.laneId}: deciding a scan failed: ${(err as Error).message}`))
-      .finally(() => this.#pending.delete(p));
+    p.catch((err: unknown) =>
+      this.#options.log.error(
+        { err },
+        `lane ${this.#options.laneId}: deciding a scan failed: ${(err as Error).message}`,
+      ),
+    ).finally(() => this.#pending.delete(p));
   }
 
   /** Keeps a (never covert) watchlist hit with its scan, or until its scan begins or its read is attached to one. */
@@ -233,17 +265,37 @@ export class LanePipeline implements Service {
     if (open && open.session.state === 'scanning') {
       // A new scan while one is still receiving lines means the scanner lost the previous one's end.
       const prevId = open.session.scanId!;
-      this.#options.log.warn({ scanId: prevId, next: meta.scanId }, `scan ${prevId} still open when ${meta.scanId} began; aborting it`);
-      this.#track(this.#aborted({ scanId: prevId, laneId: this.#options.laneId, reason: 'link-lost', detail: `superseded by scan ${meta.scanId} before its end`, at: new Date().toISOString() }));
+      this.#options.log.warn(
+        { scanId: prevId, next: meta.scanId },
+        `scan ${prevId} still open when ${meta.scanId} began; aborting it`,
+      );
+      this.#track(
+        this.#aborted({
+          scanId: prevId,
+          laneId: this.#options.laneId,
+          reason: 'link-lost',
+          detail: `superseded by scan ${meta.scanId} before its end`,
+          at: new Date().toISOString(),
+        }),
+      );
     }
     try {
       this.#journal?.open(meta);
     } catch (err) {
-      this.#options.log.error({ err, scanId: meta.scanId }, `lane ${this.#options.laneId}: scan ${meta.scanId} could not be journaled (${(err as Error).message}); if the edge stops before it is decided, it is not reported: check the lane's data folder`);
+      this.#options.log.error(
+        { err, scanId: meta.scanId },
+        `lane ${this.#options.laneId}: scan ${meta.scanId} could not be journaled (${(err as Error).message}); if the edge stops before it is decided, it is not reported: check the lane's data folder`,
+      );
     }
     const session = new ScanSession();
     session.begin(meta);
-    const scan: ScanInHand = { session, analysis: null, analysisError: null, vehicle: { ...(meta.vehicle ?? {}) }, watchlist: this.#takeHeld((h) => h.scanId === meta.scanId) };
+    const scan: ScanInHand = {
+      session,
+      analysis: null,
+      analysisError: null,
+      vehicle: { ...(meta.vehicle ?? {}) },
+      watchlist: this.#takeHeld((h) => h.scanId === meta.scanId),
+    };
     const det = this.#options.detector;
     if (det.status.state === 'ready') {
       try {
@@ -260,7 +312,10 @@ export class LanePipeline implements Service {
   async #end(completed: CompletedScan): Promise<void> {
     const scan = this.#inHand.get(completed.meta.scanId);
     if (scan?.session.state !== 'scanning') {
-      this.#options.log.warn({ scanId: completed.meta.scanId, state: scan?.session.state ?? 'unknown' }, `scan-end for ${completed.meta.scanId} that is not an open scan; ignored`);
+      this.#options.log.warn(
+        { scanId: completed.meta.scanId, state: scan?.session.state ?? 'unknown' },
+        `scan-end for ${completed.meta.scanId} that is not an open scan; ignored`,
+      );
       return;
     }
     const s = scan.session;
@@ -271,13 +326,17 @@ export class LanePipeline implements Service {
     let unavailable: string | null = null;
     if (!analysis) {
       const st = this.#options.detector.status;
-      unavailable = scan.analysisError ?? (st.state === 'unavailable' ? st.reason : 'detector was not ready when the scan began');
+      unavailable =
+        scan.analysisError ?? (st.state === 'unavailable' ? st.reason : 'detector was not ready when the scan began');
     } else {
       try {
         detection = await analysis.finish(completed);
       } catch (err) {
         unavailable = `inference failed: ${(err as Error).message}`;
-        this.#options.log.error({ err, scanId: completed.meta.scanId }, `inference failed on scan ${completed.meta.scanId}`);
+        this.#options.log.error(
+          { err, scanId: completed.meta.scanId },
+          `inference failed on scan ${completed.meta.scanId}`,
+        );
       }
     }
     // Aborted while being analysed (e.g. a late fault): the abort was reported already.
@@ -287,11 +346,19 @@ export class LanePipeline implements Service {
     const alert = detection ? alertThreshold(thresholds, detection) : undefined;
     if (alert && alert.value !== this.#threshold) {
       // Said when it is first known and whenever it changes (another model with another operating point).
-      this.#options.log.info({ threshold: alert.value, source: alert.source }, `lane ${this.#options.laneId} decides at alert threshold ${alert.value} (${alert.source})`);
+      this.#options.log.info(
+        { threshold: alert.value, source: alert.source },
+        `lane ${this.#options.laneId} decides at alert threshold ${alert.value} (${alert.source})`,
+      );
       this.#threshold = alert.value;
     }
     const regions = detection ? detection.regions.filter((r) => r.score >= thresholds.region) : [];
-    if (detection && alert) verdict = detection.score >= alert.value && bodyEvidenceAllows(thresholds.bodyEvidence, regions, completed.image.low !== undefined) ? 'person' : 'clear';
+    if (detection && alert)
+      verdict =
+        detection.score >= alert.value &&
+        bodyEvidenceAllows(thresholds.bodyEvidence, regions, completed.image.low !== undefined)
+          ? 'person'
+          : 'clear';
     const gaps = missingLines(completed);
     const tooIncomplete = incompleteness(gaps, completed.image.pixelMm, thresholds);
     // A lane never calls clear what it did not see; a person found in what it did see still stands.
@@ -392,7 +459,10 @@ export class LanePipeline implements Service {
       try {
         result.evidence = await this.#options.evidence.collect(result, image);
       } catch (err) {
-        this.#options.log.error({ err, scanId: result.scanId }, `evidence for scan ${result.scanId} could not be stored: ${(err as Error).message}`);
+        this.#options.log.error(
+          { err, scanId: result.scanId },
+          `evidence for scan ${result.scanId} could not be stored: ${(err as Error).message}`,
+        );
       }
     }
     this.#decided++;
@@ -405,13 +475,20 @@ export class LanePipeline implements Service {
     try {
       this.#journal?.close(result.scanId);
     } catch (err) {
-      this.#options.log.error({ err, scanId: result.scanId }, `lane ${this.#options.laneId}: scan ${result.scanId} could not be cleared from the open-scan journal (${(err as Error).message}); it will be reported once more as aborted at the next start`);
+      this.#options.log.error(
+        { err, scanId: result.scanId },
+        `lane ${this.#options.laneId}: scan ${result.scanId} could not be cleared from the open-scan journal (${(err as Error).message}); it will be reported once more as aborted at the next start`,
+      );
     }
   }
 }
 
 /** Lines of a completed scan that never arrived: how many of how many, and the longest run. */
-export function missingLines(s: Pick<CompletedScan, 'image' | 'declaredLines'>): { missing: number; total: number; longestRun: number } {
+export function missingLines(s: Pick<CompletedScan, 'image' | 'declaredLines'>): {
+  missing: number;
+  total: number;
+  longestRun: number;
+} {
   const m = s.image.missing;
   const width = s.image.width;
   const tail = s.declaredLines !== undefined && s.declaredLines > width ? s.declaredLines - width : 0;
@@ -431,7 +508,11 @@ export function missingLines(s: Pick<CompletedScan, 'image' | 'declaredLines'>):
 }
 
 /** Why a scan is too incomplete to be called clear, or null. */
-function incompleteness(g: { missing: number; total: number; longestRun: number }, pixelMm: number, t: Thresholds): string | null {
+function incompleteness(
+  g: { missing: number; total: number; longestRun: number },
+  pixelMm: number,
+  t: Thresholds,
+): string | null {
   if (g.missing === 0 || g.total === 0) return null;
   const maxShare = t.maxMissingShare ?? DEFAULT_MISSING.share;
   const maxRunM = t.maxMissingRunM ?? DEFAULT_MISSING.runM;
@@ -450,7 +531,8 @@ function incompleteness(g: { missing: number; total: number; longestRun: number 
 /** The alert threshold a detection is decided at, and where it comes from. */
 function alertThreshold(thresholds: Thresholds, d: Detection): { value: number; source: string } {
   if (thresholds.alert !== undefined) return { value: thresholds.alert, source: 'lanes[].thresholds.alert' };
-  if (d.operatingThreshold !== undefined) return { value: d.operatingThreshold, source: `the operating point of model ${d.model.name} ${d.model.version}` };
+  if (d.operatingThreshold !== undefined)
+    return { value: d.operatingThreshold, source: `the operating point of model ${d.model.name} ${d.model.version}` };
   return { value: DEFAULT_ALERT, source: 'the default, as the model names no operating point' };
 }
 
@@ -469,16 +551,40 @@ export function alertFor(result: ScanResult): Alert | null {
   };
   const scan = resultLabel(result);
   if (result.verdict === 'person') {
-    const where = result.regions.length > 0 ? `${result.regions.length} region(s)` : 'no region located: inspect the whole scan';
+    const where =
+      result.regions.length > 0 ? `${result.regions.length} region(s)` : 'no region located: inspect the whole scan';
     const support = result.fusion?.xraySupport;
-    const said = support === 'supported' ? ' CO2 and heartbeat support it.' : support === 'not-supported' ? ' CO2 and heartbeat do not support it: search all the same.' : support === 'no-evidence' ? ' CO2 and heartbeat give no evidence either way.' : '';
-    return { ...base, kind: 'person-suspected', severity: 'critical', message: `Person suspected in scan ${scan} (score ${result.score?.toFixed(2)}, ${where}): search the vehicle.${said}`, ...(support ? { support } : {}) };
+    const said =
+      support === 'supported'
+        ? ' CO2 and heartbeat support it.'
+        : support === 'not-supported'
+          ? ' CO2 and heartbeat do not support it: search all the same.'
+          : support === 'no-evidence'
+            ? ' CO2 and heartbeat give no evidence either way.'
+            : '';
+    return {
+      ...base,
+      kind: 'person-suspected',
+      severity: 'critical',
+      message: `Person suspected in scan ${scan} (score ${result.score?.toFixed(2)}, ${where}): search the vehicle.${said}`,
+      ...(support ? { support } : {}),
+    };
   }
   if (result.outcome === 'aborted') {
-    return { ...base, kind: 'scan-aborted', severity: 'warning', message: `Scan ${scan} aborted (${result.abortReason}): ${result.abortDetail}. The vehicle was not screened: rescan or search it.` };
+    return {
+      ...base,
+      kind: 'scan-aborted',
+      severity: 'warning',
+      message: `Scan ${scan} aborted (${result.abortReason}): ${result.abortDetail}. The vehicle was not screened: rescan or search it.`,
+    };
   }
   if (result.verdict === 'unavailable') {
-    return { ...base, kind: 'detection-unavailable', severity: 'critical', message: `Scan ${scan} was not screened for people: ${result.unavailableReason}. Inspect the scan by eye or search the vehicle.` };
+    return {
+      ...base,
+      kind: 'detection-unavailable',
+      severity: 'critical',
+      message: `Scan ${scan} was not screened for people: ${result.unavailableReason}. Inspect the scan by eye or search the vehicle.`,
+    };
   }
   return null;
 }
@@ -487,7 +593,10 @@ export function alertFor(result: ScanResult): Alert | null {
 export function sensorAlertFor(result: ScanResult): Alert | null {
   const f = result.fusion;
   if (!f?.addedAlert) return null;
-  const said = f.senses.filter((s) => s.sense !== 'xray' && s.state === 'evidence').map((s) => s.detail).join('; ');
+  const said = f.senses
+    .filter((s) => s.sense !== 'xray' && s.state === 'evidence')
+    .map((s) => s.detail)
+    .join('; ');
   return {
     alertId: uuidv7(),
     scanId: result.scanId,
@@ -513,7 +622,11 @@ function resultLabel(r: Pick<ScanResult, 'scanId' | 'scannerScanId'>): string {
  * With bodyEvidence 'require', a dual-energy scan is a person only when a reported region is
  * body-plausible (inference/material.ts); a single-energy scan is decided by its score alone.
  */
-export function bodyEvidenceAllows(mode: 'report' | 'require' | undefined, regions: readonly Region[], dual: boolean): boolean {
+export function bodyEvidenceAllows(
+  mode: 'report' | 'require' | undefined,
+  regions: readonly Region[],
+  dual: boolean,
+): boolean {
   if (mode !== 'require' || !dual) return true;
   return regions.some((r) => r.evidence?.bodyPlausible === true);
 }

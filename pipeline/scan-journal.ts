@@ -41,7 +41,10 @@ export class SqliteScanJournal implements ScanJournal {
       ensurePrivateFile(opts.path);
       this.#db = new Database(opts.path);
     } catch (err) {
-      throw new Error(`open-scan journal ${opts.path}: cannot open the SQLite file (${(err as Error).message}): check that the lane's data folder is writable`, { cause: err });
+      throw new Error(
+        `open-scan journal ${opts.path}: cannot open the SQLite file (${(err as Error).message}): check that the lane's data folder is writable`,
+        { cause: err },
+      );
     }
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = FULL');

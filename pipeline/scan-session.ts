@@ -1,7 +1,11 @@
 import type { AbortReason, ScanMeta, ScanState } from '../core/domain.js';
 
 export class ScanStateError extends Error {
-  constructor(readonly scanId: string | null, readonly from: ScanState, readonly action: string) {
+  constructor(
+    readonly scanId: string | null,
+    readonly from: ScanState,
+    readonly action: string,
+  ) {
     super(`scan ${scanId ?? '(none)'}: cannot ${action} while ${from}`);
     this.name = 'ScanStateError';
   }

@@ -38,7 +38,15 @@ export interface DemoSimulatorOptions {
 /** Starts every simulator the demo lane uses. */
 export async function startDemoSimulators(_opts: DemoSimulatorOptions): Promise<DemoSimulators> {
   const cameras = await startDemoCameras({ log: _opts.log.child({ sim: 'camera' }) });
-  const scanner = await startScannerStreamSim({ tcpPort: 0, personShare: _opts.personShare, seed: _opts.seed, gapMs: _opts.gapMs, vehicleLeadMs: DEMO_VEHICLE_LEAD_MS, lineRateHz: DEMO_LINE_RATE_HZ, log: _opts.log.child({ sim: 'scanner' }) }).catch(async (err: Error) => {
+  const scanner = await startScannerStreamSim({
+    tcpPort: 0,
+    personShare: _opts.personShare,
+    seed: _opts.seed,
+    gapMs: _opts.gapMs,
+    vehicleLeadMs: DEMO_VEHICLE_LEAD_MS,
+    lineRateHz: DEMO_LINE_RATE_HZ,
+    log: _opts.log.child({ sim: 'scanner' }),
+  }).catch(async (err: Error) => {
     await cameras.stop();
     throw new Error(`demo: the scanner simulator did not start: ${err.message}`, { cause: err });
   });
@@ -97,17 +105,29 @@ export function cameraVehicleKind(vehicleClass: string): VehicleKind {
  * begins ('scanBegin'), the OPC UA scanner goes Scanning with radiation on and the vehicle's
  * speed; when the scan has been sent ('scan'), it goes back to Ready. Returns the unsubscribe.
  */
-export function driveLaneFromScanner(scanner: ScannerStreamSim, cameras: CameraSimulator, opcua: ScannerOpcuaServer, log: Logger): () => void {
+export function driveLaneFromScanner(
+  scanner: ScannerStreamSim,
+  cameras: CameraSimulator,
+  opcua: ScannerOpcuaServer,
+  log: Logger,
+): () => void {
   const onVehicle = (v: SimVehicle) => {
     const passMs = Math.max(100, (v.beginsInMs + v.expectedMs) / (SCAN_END_AT - APPROACH_AT));
     cameras.vehicleEntering(v.plate, { kind: cameraVehicleKind(v.vehicleClass), passMs, position: APPROACH_AT });
     // The scanner's own control system, armed for the coming vehicle.
     if (opcua.state !== 'Ready') {
-      log.warn({ scanId: v.scanId, state: opcua.state }, `demo: the OPC UA scanner simulator is ${opcua.state}, not Ready; scan ${v.scanId} is not shown on it`);
+      log.warn(
+        { scanId: v.scanId, state: opcua.state },
+        `demo: the OPC UA scanner simulator is ${opcua.state}, not Ready; scan ${v.scanId} is not shown on it`,
+      );
       return;
     }
     const armed = opcua.arm();
-    if (armed !== 'Good') log.warn({ scanId: v.scanId, status: armed }, `demo: the OPC UA scanner simulator refused Arm (${armed}) for scan ${v.scanId}`);
+    if (armed !== 'Good')
+      log.warn(
+        { scanId: v.scanId, status: armed },
+        `demo: the OPC UA scanner simulator refused Arm (${armed}) for scan ${v.scanId}`,
+      );
   };
   const onScanBegin = (v: SimVehicle) => {
     if (opcua.state === 'Armed') opcua.beginScan(v.speedKmh);
@@ -115,7 +135,11 @@ export function driveLaneFromScanner(scanner: ScannerStreamSim, cameras: CameraS
   const onScan = (r: SimScanRecord) => {
     if (opcua.state === 'Scanning') opcua.endScan();
     else if (opcua.state === 'Armed') opcua.abort();
-    if (opcua.state !== 'Ready') log.debug({ scanId: r.scanId, state: opcua.state }, `demo: the OPC UA scanner simulator is ${opcua.state} after scan ${r.scanId}`);
+    if (opcua.state !== 'Ready')
+      log.debug(
+        { scanId: r.scanId, state: opcua.state },
+        `demo: the OPC UA scanner simulator is ${opcua.state} after scan ${r.scanId}`,
+      );
   };
   scanner.on('vehicle', onVehicle);
   scanner.on('scanBegin', onScanBegin);
@@ -132,12 +156,29 @@ export function driveLaneFromScanner(scanner: ScannerStreamSim, cameras: CameraS
  * one draw of how it meets them (time shut in, door opened, engine running, probe not plugged
  * in), with the people and cargo of its synthesized scan. Returns the unsubscribe.
  */
-export function driveSensorsFromScanner(scanner: ScannerStreamSim, co2: SensorSimulator, heartbeat: SensorSimulator, log: Logger): () => void {
+export function driveSensorsFromScanner(
+  scanner: ScannerStreamSim,
+  co2: SensorSimulator,
+  heartbeat: SensorSimulator,
+  log: Logger,
+): () => void {
   const onVehicle = (v: SimVehicle) => {
-    const sensed = co2.vehicleArrives({ plate: v.plate, vehicleClass: v.vehicleClass || 'box-truck', people: v.people ?? 0, ...(v.cargoDensity ? { cargoDensity: v.cargoDensity } : {}) });
+    const sensed = co2.vehicleArrives({
+      plate: v.plate,
+      vehicleClass: v.vehicleClass || 'box-truck',
+      people: v.people ?? 0,
+      ...(v.cargoDensity ? { cargoDensity: v.cargoDensity } : {}),
+    });
     heartbeat.setVehicle(sensed);
-    const notes = [sensed.doorOpened ? 'door opened' : '', sensed.engineRunning ? 'engine running' : '', sensed.probeDisconnected ? 'probe not plugged in' : ''].filter(Boolean);
-    log.debug({ scanId: v.scanId, people: sensed.people }, `demo: vehicle ${v.plate} at the CO2 probe and heartbeat detector: ${sensed.people} people${notes.length ? ` (${notes.join(', ')})` : ''}`);
+    const notes = [
+      sensed.doorOpened ? 'door opened' : '',
+      sensed.engineRunning ? 'engine running' : '',
+      sensed.probeDisconnected ? 'probe not plugged in' : '',
+    ].filter(Boolean);
+    log.debug(
+      { scanId: v.scanId, people: sensed.people },
+      `demo: vehicle ${v.plate} at the CO2 probe and heartbeat detector: ${sensed.people} people${notes.length ? ` (${notes.join(', ')})` : ''}`,
+    );
   };
   scanner.on('vehicle', onVehicle);
   return () => scanner.off('vehicle', onVehicle);

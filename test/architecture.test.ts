@@ -32,7 +32,9 @@ describe('the checker', () => {
       'core/domain.ts': "import { SiteRuntime } from '../app/site-runtime.js';\nexport type X = SiteRuntime;\n",
       'app/site-runtime.ts': "import type { X } from '../core/domain.js';\nexport class SiteRuntime {}\n",
     });
-    expect(layerViolations(files)).toEqual(['core/domain.ts imports app/site-runtime.ts: core/ is below app/ and may not import it']);
+    expect(layerViolations(files)).toEqual([
+      'core/domain.ts imports app/site-runtime.ts: core/ is below app/ and may not import it',
+    ]);
     expect(importCycles(files)).toEqual([['app/site-runtime.ts', 'core/domain.ts']]);
   });
 
@@ -49,7 +51,8 @@ describe('the checker', () => {
   it('sees dynamic imports, re-exports and worker URLs, and ignores imports in comments', () => {
     const files = tree({
       'sim/a.ts': "const m = await import('../cli/main.js');\n// import { x } from '../eval/run-eval.js';\n",
-      'sim/b.ts': "export { y } from '../eval/run-eval.js';\nnew Worker(new URL('../cli/worker.mjs', import.meta.url));\n",
+      'sim/b.ts':
+        "export { y } from '../eval/run-eval.js';\nnew Worker(new URL('../cli/worker.mjs', import.meta.url));\n",
       'cli/main.ts': '',
       'cli/worker.mjs': '',
       'eval/run-eval.ts': '',
@@ -69,6 +72,8 @@ describe('the checker', () => {
       'core/domain.ts': '',
     });
     expect(importCycles(files)).toEqual([['console/server/sessions.ts', 'console/server/users.ts']]);
-    expect(layerViolations(files)).toEqual(['runtime/app.ts: folder runtime/ has no layer: add it to LAYERS in test/helpers/import-graph.ts']);
+    expect(layerViolations(files)).toEqual([
+      'runtime/app.ts: folder runtime/ has no layer: add it to LAYERS in test/helpers/import-graph.ts',
+    ]);
   });
 });

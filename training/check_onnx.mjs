@@ -30,7 +30,9 @@ const report = {};
 for (const name of ['heatmap', 'score']) {
   const got = out[name];
   if (!got) {
-    console.error(`check_onnx: model ${modelPath} has no output '${name}' (outputs: ${session.outputNames.join(', ')})`);
+    console.error(
+      `check_onnx: model ${modelPath} has no output '${name}' (outputs: ${session.outputNames.join(', ')})`,
+    );
     process.exit(1);
   }
   if (got.dims.join('x') !== shapes[name].join('x')) {
@@ -43,7 +45,16 @@ for (const name of ['heatmap', 'score']) {
   report[name] = { shape: got.dims, maxAbsDiff: maxDiff };
   worst = Math.max(worst, maxDiff);
 }
-console.log(JSON.stringify({ model: modelPath, inputs: session.inputNames, outputs: session.outputNames, ms: Math.round(ms), tolerance, ...report }));
+console.log(
+  JSON.stringify({
+    model: modelPath,
+    inputs: session.inputNames,
+    outputs: session.outputNames,
+    ms: Math.round(ms),
+    tolerance,
+    ...report,
+  }),
+);
 if (!(worst <= tolerance)) {
   console.error(`check_onnx: onnxruntime-node and torch differ by ${worst} > ${tolerance}`);
   process.exit(1);

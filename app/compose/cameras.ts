@@ -30,9 +30,24 @@ function cameraMetrics(registry: Registry): CameraMetrics {
   if (!m) {
     const labelNames = ['lane', 'camera'] as const;
     m = {
-      frames: new Counter({ name: 'checkpoint_edge_camera_frames_total', help: 'Camera pictures received whole.', labelNames, registers: [registry] }),
-      dropped: new Counter({ name: 'checkpoint_edge_camera_frames_dropped_total', help: 'Camera pictures dropped as corrupt (not a whole JPEG).', labelNames, registers: [registry] }),
-      restarts: new Counter({ name: 'checkpoint_edge_camera_restarts_total', help: 'Camera source restarts by the watchdog (stall or failure).', labelNames, registers: [registry] }),
+      frames: new Counter({
+        name: 'checkpoint_edge_camera_frames_total',
+        help: 'Camera pictures received whole.',
+        labelNames,
+        registers: [registry],
+      }),
+      dropped: new Counter({
+        name: 'checkpoint_edge_camera_frames_dropped_total',
+        help: 'Camera pictures dropped as corrupt (not a whole JPEG).',
+        labelNames,
+        registers: [registry],
+      }),
+      restarts: new Counter({
+        name: 'checkpoint_edge_camera_restarts_total',
+        help: 'Camera source restarts by the watchdog (stall or failure).',
+        labelNames,
+        registers: [registry],
+      }),
     };
     metricsByRegistry.set(registry, m);
   }
@@ -45,12 +60,20 @@ function sourceFor(c: CameraConfig, ffmpeg: string | null): FrameSource {
   const http = scheme === 'http' || scheme === 'https';
   const creds = { username: c.username, password: c.password };
   if (c.kind === 'mjpeg') {
-    if (!http) throw new Error(`camera ${c.id}: kind mjpeg needs an http(s) URL, got ${scheme}: use kind rtsp for ${scheme} sources`);
+    if (!http)
+      throw new Error(
+        `camera ${c.id}: kind mjpeg needs an http(s) URL, got ${scheme}: use kind rtsp for ${scheme} sources`,
+      );
     return new MjpegHttpSource({ url: c.url, ...creds, connectTimeoutMs: Math.min(c.stallMs, 10_000) });
   }
   if (c.kind === 'snapshot') {
     if (!http) throw new Error(`camera ${c.id}: kind snapshot needs an http(s) URL, got ${scheme}`);
-    return new SnapshotPollSource({ url: c.url, ...creds, pollMs: c.pollMs, requestTimeoutMs: Math.min(Math.max(c.stallMs, 1000), 10_000) });
+    return new SnapshotPollSource({
+      url: c.url,
+      ...creds,
+      pollMs: c.pollMs,
+      requestTimeoutMs: Math.min(Math.max(c.stallMs, 1000), 10_000),
+    });
   }
   if (!ffmpeg) throw new Error(FFMPEG_MISSING);
   return new FfmpegSource({ ffmpeg, url: c.url, ...creds, maxFps: 10, connectTimeoutMs: Math.max(c.stallMs, 5000) });
@@ -61,7 +84,10 @@ function sourceFor(c: CameraConfig, ffmpeg: string | null): FrameSource {
  * ANPR read receiver (POST /api/anpr/<lane>, and an MQTT topic when anpr.mqtt is set) and the
  * evidence store, which is returned as the pipeline's evidence collector.
  */
-export function createCameraServices(ctx: LaneContext, opts: { findFfmpeg?: () => string | null } = {}): { services: Service[]; evidence?: EvidenceCollector } {
+export function createCameraServices(
+  ctx: LaneContext,
+  opts: { findFfmpeg?: () => string | null } = {},
+): { services: Service[]; evidence?: EvidenceCollector } {
   const { lane, bus, log, config } = ctx;
   const metrics = cameraMetrics(ctx.metrics.registry);
   const needsFfmpeg = lane.cameras.some((c) => c.kind === 'rtsp');
@@ -80,7 +106,8 @@ export function createCameraServices(ctx: LaneContext, opts: { findFfmpeg?: () =
       ...(c.kind === 'rtsp' && !ffmpeg ? { unavailable: FFMPEG_MISSING } : {}),
       publish: (s) => bus.emit('device.status', s),
       log: log.child({ part: 'camera', camera: c.id }),
-      onCount: (what) => (what === 'frame' ? metrics.frames : what === 'corrupt' ? metrics.dropped : metrics.restarts).inc(labels),
+      onCount: (what) =>
+        (what === 'frame' ? metrics.frames : what === 'corrupt' ? metrics.dropped : metrics.restarts).inc(labels),
     });
   });
 
@@ -98,7 +125,13 @@ export function createCameraServices(ctx: LaneContext, opts: { findFfmpeg?: () =
     },
   });
 
-  const anpr = new AnprReceiver({ laneId: lane.id, bus, http: ctx.http, token: lane.anpr.token ?? null, log: log.child({ part: 'anpr' }) });
+  const anpr = new AnprReceiver({
+    laneId: lane.id,
+    bus,
+    http: ctx.http,
+    token: lane.anpr.token ?? null,
+    log: log.child({ part: 'anpr' }),
+  });
   const services: Service[] = [
     evidence,
     ...feeds,

@@ -29,7 +29,11 @@ export function createMqttServices(ctx: SiteContext): Service[] {
       {
         name: 'mqtt',
         async start() {
-          for (const lane of ctx.lanes) lane.bus.emit('device.status', deviceStatus('mqtt', 'not-configured', 'no mqtt section in the config: nothing reaches central command'));
+          for (const lane of ctx.lanes)
+            lane.bus.emit(
+              'device.status',
+              deviceStatus('mqtt', 'not-configured', 'no mqtt section in the config: nothing reaches central command'),
+            );
         },
         async stop() {},
       },
@@ -70,7 +74,10 @@ export function createMqttServices(ctx: SiteContext): Service[] {
           keepaliveS: cfg.keepaliveS,
           reconnect: cfg.reconnect,
           sessionExpiryS: cfg.sessionExpiryS,
-          will: { topic: new LaneTopics(cfg.topicPrefix, ctx.config.site.id, lane.id).availability, payload: 'offline' },
+          will: {
+            topic: new LaneTopics(cfg.topicPrefix, ctx.config.site.id, lane.id).availability,
+            payload: 'offline',
+          },
           // The lane receives only commands: nothing larger than one (and its topic) is accepted.
           maxIncomingPacketBytes: MAX_COMMAND_BYTES + 4096,
           log,
@@ -153,7 +160,9 @@ function evidenceBase(ctx: SiteContext, cfg: MqttConfig): () => string | null {
   }
   const host = ctx.config.http.host;
   if (host === '0.0.0.0' || host === '::') {
-    ctx.log.warn(`mqtt.evidenceBaseUrl is not set and the HTTP server listens on ${host}: evidence is published as paths only; set mqtt.evidenceBaseUrl to the address central command uses to reach this runtime`);
+    ctx.log.warn(
+      `mqtt.evidenceBaseUrl is not set and the HTTP server listens on ${host}: evidence is published as paths only; set mqtt.evidenceBaseUrl to the address central command uses to reach this runtime`,
+    );
     return () => null;
   }
   return () => ctx.http.url;
@@ -164,9 +173,19 @@ function evidenceBase(ctx: SiteContext, cfg: MqttConfig): () => string | null {
  * outbox in memory, so that alerts still reach central command while the process runs, with a
  * warning in the lane's mqtt status until the file is fixed and the runtime restarted.
  */
-function openStore(path: string, laneId: string, cfg: MqttConfig, log: Logger): { outbox: AlertOutbox; ledger: AlertLedger; warning: string | null } {
+function openStore(
+  path: string,
+  laneId: string,
+  cfg: MqttConfig,
+  log: Logger,
+): { outbox: AlertOutbox; ledger: AlertLedger; warning: string | null } {
   try {
-    const outbox = new SqliteOutbox({ path, laneId, maxMessages: cfg.outbox.maxMessages, synchronous: cfg.outbox.synchronous });
+    const outbox = new SqliteOutbox({
+      path,
+      laneId,
+      maxMessages: cfg.outbox.maxMessages,
+      synchronous: cfg.outbox.synchronous,
+    });
     try {
       return { outbox, ledger: new AlertLedger({ path, laneId }), warning: null };
     } catch (err) {
@@ -176,7 +195,11 @@ function openStore(path: string, laneId: string, cfg: MqttConfig, log: Logger): 
   } catch (err) {
     const warning = `${(err as Error).message}: queueing in memory instead, so messages not yet published are lost if the process stops; fix the file and restart`;
     log.error({ err }, warning);
-    return { outbox: new MemoryOutbox(cfg.outbox.maxMessages), ledger: new AlertLedger({ path: ':memory:', laneId }), warning };
+    return {
+      outbox: new MemoryOutbox(cfg.outbox.maxMessages),
+      ledger: new AlertLedger({ path: ':memory:', laneId }),
+      warning,
+    };
   }
 }
 
@@ -184,7 +207,10 @@ function openStore(path: string, laneId: string, cfg: MqttConfig, log: Logger): 
 class LazyLanePublisher implements Service {
   #publisher: LanePublisher | null = null;
 
-  constructor(readonly name: string, readonly make: () => Promise<LanePublisher>) {}
+  constructor(
+    readonly name: string,
+    readonly make: () => Promise<LanePublisher>,
+  ) {}
 
   async start(): Promise<void> {
     this.#publisher = await this.make();

@@ -69,12 +69,19 @@ export function createScannerServices(ctx: LaneContext): Service[] {
  * streamed scan with 'scanner-fault' and the fault text: the translator owns open scans, the
  * OPC UA client emits no scan events.
  */
-function opcuaFaultAbort(laneId: string, opcuaDevice: string, bus: EventBus<LaneEvents>, translator: ScannerTranslator): Service {
+function opcuaFaultAbort(
+  laneId: string,
+  opcuaDevice: string,
+  bus: EventBus<LaneEvents>,
+  translator: ScannerTranslator,
+): Service {
   let off: (() => void) | null = null;
   return {
     name: `scanner-opcua-fault-abort:${laneId}`,
     async start() {
-      off ??= onScannerOpcuaFault(bus, opcuaDevice, 'scanner-translator', (faultText) => translator.scannerFault(faultText));
+      off ??= onScannerOpcuaFault(bus, opcuaDevice, 'scanner-translator', (faultText) =>
+        translator.scannerFault(faultText),
+      );
     },
     async stop() {
       off?.();
@@ -84,10 +91,17 @@ function opcuaFaultAbort(laneId: string, opcuaDevice: string, bus: EventBus<Lane
 }
 
 function lineOpener(t: NonNullable<ScannerConfig['transport']>): LinkOpener {
-  return t.type === 'tcp' ? new TcpLinkOpener({ host: t.host, port: t.port }) : new SerialLinkOpener({ path: t.path, baudRate: t.baudRate });
+  return t.type === 'tcp'
+    ? new TcpLinkOpener({ host: t.host, port: t.port })
+    : new SerialLinkOpener({ path: t.path, baudRate: t.baudRate });
 }
 
-function fileDropService(ctx: LaneContext, cfg: ScannerConfig, fd: NonNullable<ScannerConfig['fileDrop']>, parts: ScannerParts): FileDropService {
+function fileDropService(
+  ctx: LaneContext,
+  cfg: ScannerConfig,
+  fd: NonNullable<ScannerConfig['fileDrop']>,
+  parts: ScannerParts,
+): FileDropService {
   // The config schema admits only sidecar fields as keys (config/schema/scanner.ts xmlFields).
   const xmlFields: Partial<Record<XmlField, string>> = fd.xmlFields ?? {};
   return new FileDropService({

@@ -40,33 +40,48 @@ Options:
 Exit status: 0 all files analysed; 1 a file could not be read or the model is unavailable
 (the other files are still analysed); 2 bad usage.`,
   async run(argv) {
-    const args = parseCommandArgs(cmd, argv, {
-      low: { type: 'string', multiple: true },
-      'pixel-mm': { type: 'string' },
-      json: { type: 'boolean', default: false },
-      model: { type: 'string' },
-      threads: { type: 'string' },
-      alert: { type: 'string' },
-      region: { type: 'string' },
-      export: { type: 'string' },
-      'export-log-max': { type: 'string' },
-      'export-window': { type: 'string' },
-      'export-gamma': { type: 'string' },
-      'export-invert': { type: 'boolean', default: false },
-    }, true);
+    const args = parseCommandArgs(
+      cmd,
+      argv,
+      {
+        low: { type: 'string', multiple: true },
+        'pixel-mm': { type: 'string' },
+        json: { type: 'boolean', default: false },
+        model: { type: 'string' },
+        threads: { type: 'string' },
+        alert: { type: 'string' },
+        region: { type: 'string' },
+        export: { type: 'string' },
+        'export-log-max': { type: 'string' },
+        'export-window': { type: 'string' },
+        'export-gamma': { type: 'string' },
+        'export-invert': { type: 'boolean', default: false },
+      },
+      true,
+    );
     if (!args) return EXIT.ok;
     const files = args.positionals;
-    if (files.length === 0) throw new UsageError(`analyze: give at least one scan file\nRun 'checkpoint-edge analyze --help' for usage.`);
+    if (files.length === 0)
+      throw new UsageError(`analyze: give at least one scan file\nRun 'checkpoint-edge analyze --help' for usage.`);
     const lows = args.values.low ?? [];
-    if (lows.length && lows.length !== files.length) throw new UsageError(`analyze: ${lows.length} --low file(s) for ${files.length} scan(s); give one --low per scan, in the same order`);
-    const num = (name: string, v: string | undefined, dflt: number, min: number, max: number) => numberOption('analyze', name, v, { min, max }) ?? dflt;
-    const pixelMm = args.values['pixel-mm'] === undefined ? undefined : num('pixel-mm', args.values['pixel-mm'], 5, 0.1, 100);
+    if (lows.length && lows.length !== files.length)
+      throw new UsageError(
+        `analyze: ${lows.length} --low file(s) for ${files.length} scan(s); give one --low per scan, in the same order`,
+      );
+    const num = (name: string, v: string | undefined, dflt: number, min: number, max: number) =>
+      numberOption('analyze', name, v, { min, max }) ?? dflt;
+    const pixelMm =
+      args.values['pixel-mm'] === undefined ? undefined : num('pixel-mm', args.values['pixel-mm'], 5, 0.1, 100);
     const threads = num('threads', args.values.threads, 2, 1, 64);
     const regionMin = num('region', args.values.region, 0.3, 0, 1);
     const json = args.values.json;
     const exportChain = exportOption(args.values, num);
 
-    const detector = await OnnxDetector.open({ path: modelDir(args.values.model ?? DEFAULT_MODEL), threads: Math.round(threads), warmup: true });
+    const detector = await OnnxDetector.open({
+      path: modelDir(args.values.model ?? DEFAULT_MODEL),
+      threads: Math.round(threads),
+      warmup: true,
+    });
     const st = detector.status;
     if (st.state !== 'ready') {
       process.stderr.write(`analyze: detection unavailable: ${st.reason}\n`);
@@ -90,7 +105,9 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
             process.stdout.write(`${JSON.stringify({ file, verdict, score: round(d.score), regions, model, ms })}\n`);
           } else {
             const rs = regions.map((r) => `${r.x},${r.y} ${r.w}x${r.h} (${r.score.toFixed(2)})`).join('; ');
-            process.stdout.write(`${file}: ${verdict} score ${d.score.toFixed(3)}, ${regions.length} region(s)${rs ? `: ${rs}` : ''} [${image.width}x${image.height} at ${image.pixelMm} mm, ${model}, ${ms} ms]\n`);
+            process.stdout.write(
+              `${file}: ${verdict} score ${d.score.toFixed(3)}, ${regions.length} region(s)${rs ? `: ${rs}` : ''} [${image.width}x${image.height} at ${image.pixelMm} mm, ${model}, ${ms} ms]\n`,
+            );
           }
         } catch (err) {
           failed++;
@@ -112,23 +129,40 @@ function round(v: number): number {
 
 /** The export chain named by --export and its companions (DEFAULT_EXPORT, linear, unless --export says auto or log). */
 function exportOption(
-  v: { export?: string; 'export-log-max'?: string; 'export-window'?: string; 'export-gamma'?: string; 'export-invert'?: boolean },
+  v: {
+    export?: string;
+    'export-log-max'?: string;
+    'export-window'?: string;
+    'export-gamma'?: string;
+    'export-invert'?: boolean;
+  },
   num: (name: string, v: string | undefined, dflt: number, min: number, max: number) => number,
 ): ExportOption {
   const scaling = v.export ?? DEFAULT_EXPORT.scaling;
-  const companions = v['export-log-max'] !== undefined || v['export-window'] !== undefined || v['export-gamma'] !== undefined || v['export-invert'] === true;
+  const companions =
+    v['export-log-max'] !== undefined ||
+    v['export-window'] !== undefined ||
+    v['export-gamma'] !== undefined ||
+    v['export-invert'] === true;
   if (scaling === 'auto') {
-    if (companions) throw new UsageError(`analyze: --export-log-max, --export-window, --export-gamma and --export-invert describe a named chain; give --export linear or --export log with them`);
+    if (companions)
+      throw new UsageError(
+        `analyze: --export-log-max, --export-window, --export-gamma and --export-invert describe a named chain; give --export linear or --export log with them`,
+      );
     return 'auto';
   }
-  if (scaling !== 'linear' && scaling !== 'log') throw new UsageError(`analyze: --export must be auto, linear or log, got "${scaling}"`);
+  if (scaling !== 'linear' && scaling !== 'log')
+    throw new UsageError(`analyze: --export must be auto, linear or log, got "${scaling}"`);
   const chain: ExportChain = { scaling };
   if (v['export-log-max'] !== undefined) chain.logMax = num('export-log-max', v['export-log-max'], 8, 0.5, 20);
   if (v['export-gamma'] !== undefined) chain.gamma = num('export-gamma', v['export-gamma'], 1, 0.05, 10);
   if (v['export-invert']) chain.invert = true;
   if (v['export-window'] !== undefined) {
     const parts = v['export-window'].split(',').map(Number);
-    if (parts.length !== 2 || !parts.every((p) => Number.isFinite(p))) throw new UsageError(`analyze: --export-window must be lo,hi (two numbers in [0, 1]), got "${v['export-window']}"`);
+    if (parts.length !== 2 || !parts.every((p) => Number.isFinite(p)))
+      throw new UsageError(
+        `analyze: --export-window must be lo,hi (two numbers in [0, 1]), got "${v['export-window']}"`,
+      );
     chain.window = [parts[0], parts[1]];
   }
   try {

@@ -60,38 +60,49 @@ const cmd: CliCommand = {
   summary: 'reference central-command client',
   usage,
   async run(argv) {
-    const args = parseCommandArgs(cmd, argv, {
-      'mqtt-url': { type: 'string' },
-      prefix: { type: 'string' },
-      site: { type: 'string' },
-      lane: { type: 'string' },
-      operator: { type: 'string' },
-      identity: { type: 'string' },
-      note: { type: 'string' },
-      protocol: { type: 'string' },
-      'client-id': { type: 'string' },
-      username: { type: 'string' },
-      ca: { type: 'string' },
-      cert: { type: 'string' },
-      key: { type: 'string' },
-      scans: { type: 'boolean' },
-      'timeout-ms': { type: 'string' },
-    }, true);
+    const args = parseCommandArgs(
+      cmd,
+      argv,
+      {
+        'mqtt-url': { type: 'string' },
+        prefix: { type: 'string' },
+        site: { type: 'string' },
+        lane: { type: 'string' },
+        operator: { type: 'string' },
+        identity: { type: 'string' },
+        note: { type: 'string' },
+        protocol: { type: 'string' },
+        'client-id': { type: 'string' },
+        username: { type: 'string' },
+        ca: { type: 'string' },
+        cert: { type: 'string' },
+        key: { type: 'string' },
+        scans: { type: 'boolean' },
+        'timeout-ms': { type: 'string' },
+      },
+      true,
+    );
     if (!args) return EXIT.ok;
     const v = args.values;
     const url = v['mqtt-url'];
-    if (!url) throw new UsageError(`central: --mqtt-url <url> is required\nRun 'checkpoint-edge central --help' for usage.`);
-    if (v.protocol !== undefined && v.protocol !== '4' && v.protocol !== '5') throw new UsageError(`central: --protocol expects 4 (MQTT 3.1.1) or 5, got "${v.protocol}"`);
+    if (!url)
+      throw new UsageError(`central: --mqtt-url <url> is required\nRun 'checkpoint-edge central --help' for usage.`);
+    if (v.protocol !== undefined && v.protocol !== '4' && v.protocol !== '5')
+      throw new UsageError(`central: --protocol expects 4 (MQTT 3.1.1) or 5, got "${v.protocol}"`);
     const timeoutMs = numberOption('central', 'timeout-ms', v['timeout-ms'], { min: 100, max: 3_600_000 }) ?? 10_000;
     const file = (what: string, path: string | undefined) => {
       if (!path) return undefined;
       try {
         return readFileSync(path);
       } catch (err) {
-        throw new UsageError(`central: --${what} ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+        throw new UsageError(
+          `central: --${what} ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+        );
       }
     };
-    const password = process.env.MQTT_PASSWORD ?? (process.env.MQTT_PASSWORD_FILE ? readFileSync(process.env.MQTT_PASSWORD_FILE, 'utf8').trim() : undefined);
+    const password =
+      process.env.MQTT_PASSWORD ??
+      (process.env.MQTT_PASSWORD_FILE ? readFileSync(process.env.MQTT_PASSWORD_FILE, 'utf8').trim() : undefined);
     const operator = v.operator ?? safeUser();
     const say = (line: string) => process.stdout.write(`${line}\n`);
     const [command, ...rest] = args.positionals;
@@ -137,7 +148,9 @@ const cmd: CliCommand = {
     }
 
     if (!(await connect(true))) return EXIT.failure;
-    say(`${clock()} central: watching ${v.prefix ?? 'checkpoint'}/${v.site ?? '+'}/+/... on ${url} as operator ${operator}; type help for commands`);
+    say(
+      `${clock()} central: watching ${v.prefix ?? 'checkpoint'}/${v.site ?? '+'}/+/... on ${url} as operator ${operator}; type help for commands`,
+    );
     return new Promise<number>((resolve) => {
       let stopping = false;
       // Holds the event loop open for the whole watch, whatever the broker link and stdin do.
@@ -146,7 +159,10 @@ const cmd: CliCommand = {
       // stdin at its end (run from a service, or with </dev/null) does not stop the watch: only
       // quit, Ctrl-C or SIGTERM do. The MQTT client's reconnect timer keeps the process alive.
       rl.once('close', () => {
-        if (!stopping) say(`${clock()} central: no more commands can be typed (stdin closed); still watching, stop with Ctrl-C or SIGTERM`);
+        if (!stopping)
+          say(
+            `${clock()} central: no more commands can be typed (stdin closed); still watching, stop with Ctrl-C or SIGTERM`,
+          );
       });
       const finish = async () => {
         if (stopping) return;
@@ -204,29 +220,49 @@ function safeUser(): string {
   }
 }
 
-function oneShot(command: string, rest: string[], o: { site?: string; lane?: string; operator: string; note?: string }): Request {
+function oneShot(
+  command: string,
+  rest: string[],
+  o: { site?: string; lane?: string; operator: string; note?: string },
+): Request {
   if (!o.site || !o.lane) throw new UsageError(`central ${command}: --site and --lane are required`);
   const note = o.note !== undefined ? { note: o.note } : {};
   const base = { site: o.site, lane: o.lane };
   switch (command) {
     case 'ack':
-      if (rest.length !== 1) throw new UsageError('central ack: expected one alert id: central ack <alertId> --site <site> --lane <lane>');
+      if (rest.length !== 1)
+        throw new UsageError('central ack: expected one alert id: central ack <alertId> --site <site> --lane <lane>');
       return { ...base, name: 'ack', body: { alertId: rest[0], operator: o.operator, ...note } };
     case 'disposition':
     case 'dispose':
-      if (rest.length !== 2 || !DISPOSITIONS.includes(rest[1] as never)) throw new UsageError(`central disposition: expected <alertId> <${DISPOSITIONS.join('|')}>`);
-      return { ...base, name: 'disposition', body: { alertId: rest[0], disposition: rest[1], operator: o.operator, ...note } };
+      if (rest.length !== 2 || !DISPOSITIONS.includes(rest[1] as never))
+        throw new UsageError(`central disposition: expected <alertId> <${DISPOSITIONS.join('|')}>`);
+      return {
+        ...base,
+        name: 'disposition',
+        body: { alertId: rest[0], disposition: rest[1], operator: o.operator, ...note },
+      };
     case 'status':
       return { ...base, name: 'status', body: {} };
     case 'test-alert':
-      return { ...base, name: 'test-alert', body: { operator: o.operator, ...(o.note !== undefined ? { message: o.note } : {}) } };
+      return {
+        ...base,
+        name: 'test-alert',
+        body: { operator: o.operator, ...(o.note !== undefined ? { message: o.note } : {}) },
+      };
     default:
-      throw new UsageError(`central: unknown command "${command}" (ack, disposition, status, test-alert)\nRun 'checkpoint-edge central --help' for usage.`);
+      throw new UsageError(
+        `central: unknown command "${command}" (ack, disposition, status, test-alert)\nRun 'checkpoint-edge central --help' for usage.`,
+      );
   }
 }
 
 /** Parses a line typed while watching. */
-export function interactive(words: string[], alerts: Map<string, { siteId: string; laneId: string }>, operator: string): Request {
+export function interactive(
+  words: string[],
+  alerts: Map<string, { siteId: string; laneId: string }>,
+  operator: string,
+): Request {
   const [verb, ...args] = words;
   const target = (w: string | undefined) => {
     const m = w ? /^([^/\s]+)\/([^/\s]+)$/.exec(w) : null;
@@ -237,23 +273,39 @@ export function interactive(words: string[], alerts: Map<string, { siteId: strin
     if (explicit) args.shift();
     const alertId = args.shift();
     if (!alertId) throw new Error(`${verb}: which alert? (${verb} [<site>/<lane>] <alertId> ...)`);
-    const known = explicit ?? (alerts.has(alertId) ? { site: alerts.get(alertId)!.siteId, lane: alerts.get(alertId)!.laneId } : null);
-    if (!known) throw new Error(`${verb}: alert ${alertId} has not been seen by this client: give its lane as ${verb} <site>/<lane> ${alertId}`);
+    const known =
+      explicit ??
+      (alerts.has(alertId) ? { site: alerts.get(alertId)!.siteId, lane: alerts.get(alertId)!.laneId } : null);
+    if (!known)
+      throw new Error(
+        `${verb}: alert ${alertId} has not been seen by this client: give its lane as ${verb} <site>/<lane> ${alertId}`,
+      );
     return { ...known, alertId };
   };
   switch (verb) {
     case 'ack': {
       const a = forAlert();
       const note = args.join(' ');
-      return { site: a.site, lane: a.lane, name: 'ack', body: { alertId: a.alertId, operator, ...(note ? { note } : {}) } };
+      return {
+        site: a.site,
+        lane: a.lane,
+        name: 'ack',
+        body: { alertId: a.alertId, operator, ...(note ? { note } : {}) },
+      };
     }
     case 'dispose':
     case 'disposition': {
       const a = forAlert();
       const disposition = args.shift();
-      if (!disposition || !DISPOSITIONS.includes(disposition as never)) throw new Error(`${verb}: expected one of ${DISPOSITIONS.join(', ')} after the alert id`);
+      if (!disposition || !DISPOSITIONS.includes(disposition as never))
+        throw new Error(`${verb}: expected one of ${DISPOSITIONS.join(', ')} after the alert id`);
       const note = args.join(' ');
-      return { site: a.site, lane: a.lane, name: 'disposition', body: { alertId: a.alertId, disposition, operator, ...(note ? { note } : {}) } };
+      return {
+        site: a.site,
+        lane: a.lane,
+        name: 'disposition',
+        body: { alertId: a.alertId, disposition, operator, ...(note ? { note } : {}) },
+      };
     }
     case 'status': {
       const t = target(args[0]);

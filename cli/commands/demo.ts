@@ -53,7 +53,8 @@ Options:
     });
     if (!args) return EXIT.ok;
     const v = args.values;
-    const num = (name: string, raw: string | undefined, def: number, min: number, max: number): number => numberOption('demo', name, raw, { min, max }) ?? def;
+    const num = (name: string, raw: string | undefined, def: number, min: number, max: number): number =>
+      numberOption('demo', name, raw, { min, max }) ?? def;
     const scans = v.scans === undefined ? null : num('scans', v.scans, 0, 1, 1_000_000);
     const personShare = num('person-share', v['person-share'], 0.25, 0, 1);
     const gapMs = num('gap-ms', v['gap-ms'], 3000, 0, 600_000);
@@ -81,7 +82,13 @@ Options:
       mqttUrl = broker.url;
     }
     const centralKey = demoCentralKey(v['data-dir'] ?? base.dataDir);
-    const config = demoConfig(base, { mqttUrl, httpPort, dataDir: v['data-dir'], sims, watchlistKey: centralKey.publicPem });
+    const config = demoConfig(base, {
+      mqttUrl,
+      httpPort,
+      dataDir: v['data-dir'],
+      sims,
+      watchlistKey: centralKey.publicPem,
+    });
     const runtime = new SiteRuntime({ config, log, version: version(), demo: true, announce: say });
     await runtime.build();
 
@@ -105,7 +112,12 @@ Options:
       await broker?.stop();
     };
     // Published retained before the lane starts, so the lane has it before the first vehicle.
-    const demoList = await publishDemoWatchlist({ mqttUrl, prefix: config.mqtt?.topicPrefix ?? 'checkpoint', seed, privatePem: centralKey.privatePem }).catch((err: Error) => {
+    const demoList = await publishDemoWatchlist({
+      mqttUrl,
+      prefix: config.mqtt?.topicPrefix ?? 'checkpoint',
+      seed,
+      privatePem: centralKey.privatePem,
+    }).catch((err: Error) => {
       log.error({ err }, `demo: the demo watchlist was not published: ${err.message}`);
       return null;
     });
@@ -117,12 +129,21 @@ Options:
     }
     say(`mqtt: ${mqttUrl}`);
     const prefix = config.mqtt?.topicPrefix ?? 'checkpoint';
-    for (const lane of runtime.lanes) say(`topics: ${prefix}/${config.site.id}/${lane.id}/{availability,status,scan,alert,event,cmd/#}`);
+    for (const lane of runtime.lanes)
+      say(`topics: ${prefix}/${config.site.id}/${lane.id}/{availability,status,scan,alert,event,cmd/#}`);
     for (const m of sims.missing) say(`not in this build: ${m}`);
-    if (demoList) say(`watchlist: ${demoList.entries} entries signed and published as central would, on ${demoList.topic} (v${demoList.version}): the 3rd vehicle is a hit, the 6th a confusable one, the 9th a covert one that only central sees`);
+    if (demoList)
+      say(
+        `watchlist: ${demoList.entries} entries signed and published as central would, on ${demoList.topic} (v${demoList.version}): the 3rd vehicle is a hit, the 6th a confusable one, the 9th a covert one that only central sees`,
+      );
     if (!v['no-central']) {
       try {
-        central = await startDemoCentral({ dataDir: config.dataDir, mqttUrl, port: centralPort, onLog: (l) => log.warn(l) });
+        central = await startDemoCentral({
+          dataDir: config.dataDir,
+          mqttUrl,
+          port: centralPort,
+          onLog: (l) => log.warn(l),
+        });
         say(`central: ${central.url}`);
         say(`central log-in: ${central.user} / ${central.password}`);
       } catch (err) {
@@ -158,23 +179,39 @@ function summaryLine(r: ScanResult): string {
   if (f) {
     const co2 = f.senses.find((s) => s.sense === 'co2');
     const hb = f.senses.find((s) => s.sense === 'heartbeat');
-    parts.push(`co2=${co2?.state === 'evidence' ? `${co2.reading?.ppm}ppm(+${co2.value})` : co2?.state ?? '-'}`);
-    parts.push(`heartbeat=${hb?.state === 'evidence' ? hb.value!.toFixed(2) : hb?.state ?? '-'}`);
+    parts.push(`co2=${co2?.state === 'evidence' ? `${co2.reading?.ppm}ppm(+${co2.value})` : (co2?.state ?? '-')}`);
+    parts.push(`heartbeat=${hb?.state === 'evidence' ? hb.value!.toFixed(2) : (hb?.state ?? '-')}`);
     parts.push(`fused=${f.verdict}${f.addedAlert ? '(added alert)' : ''}${f.xraySupport ? `(${f.xraySupport})` : ''}`);
     if (f.missing.length) parts.push(`missing=${f.missing.join(',')}`);
   }
   return parts.join(' ');
 }
 
-function demoConfig(base: Config, o: { mqttUrl: string; httpPort: number; dataDir?: string; sims: Awaited<ReturnType<typeof startDemoSimulators>>; watchlistKey: string }): Config {
+function demoConfig(
+  base: Config,
+  o: {
+    mqttUrl: string;
+    httpPort: number;
+    dataDir?: string;
+    sims: Awaited<ReturnType<typeof startDemoSimulators>>;
+    watchlistKey: string;
+  },
+): Config {
   const lanes = base.lanes.map((l) => {
     const scanner = { ...l.scanner };
-    if (o.sims.scanner && scanner.transport?.type === 'tcp') scanner.transport = { ...scanner.transport, host: o.sims.scanner.host, port: o.sims.scanner.port };
+    if (o.sims.scanner && scanner.transport?.type === 'tcp')
+      scanner.transport = { ...scanner.transport, host: o.sims.scanner.host, port: o.sims.scanner.port };
     if (o.sims.opcuaEndpoint && scanner.opcua) scanner.opcua = { ...scanner.opcua, endpoint: o.sims.opcuaEndpoint };
     else delete scanner.opcua;
-    const cameras = o.sims.cameraBaseUrl ? l.cameras.map((c) => ({ ...c, url: c.url.replace(/^http:\/\/[^/]+/, o.sims.cameraBaseUrl!) })) : [];
+    const cameras = o.sims.cameraBaseUrl
+      ? l.cameras.map((c) => ({ ...c, url: c.url.replace(/^http:\/\/[^/]+/, o.sims.cameraBaseUrl!) }))
+      : [];
     const sims = o.sims.sensors;
-    const sensors = sims ? l.sensors.map((s) => (s.transport.type === 'tcp' ? { ...s, transport: { ...s.transport, ...sims[s.kind] } } : s)) : [];
+    const sensors = sims
+      ? l.sensors.map((s) =>
+          s.transport.type === 'tcp' ? { ...s, transport: { ...s.transport, ...sims[s.kind] } } : s,
+        )
+      : [];
     return { ...l, scanner, cameras, sensors };
   });
   return {
@@ -182,7 +219,10 @@ function demoConfig(base: Config, o: { mqttUrl: string; httpPort: number; dataDi
     dataDir: o.dataDir ?? base.dataDir,
     http: { ...base.http, port: o.httpPort },
     mqtt: base.mqtt ? { ...base.mqtt, url: o.mqttUrl } : undefined,
-    watchlist: { ...(base.watchlist ?? { maxMb: 16, repeatS: 120 }), keys: [{ keyId: DEMO_KEY_ID, publicKey: o.watchlistKey }] },
+    watchlist: {
+      ...(base.watchlist ?? { maxMb: 16, repeatS: 120 }),
+      keys: [{ keyId: DEMO_KEY_ID, publicKey: o.watchlistKey }],
+    },
     lanes,
   };
 }

@@ -8,7 +8,14 @@ import { runEvaluation } from '../../eval/run-eval.js';
 import { TEST_SEEDS } from '../../eval/test-set.js';
 import { rocCurve } from '../../eval/detection-metrics.js';
 import { modelDir } from '../../app/compose/model.js';
-import { EXIT, integerOption, numberOption, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
+import {
+  EXIT,
+  integerOption,
+  numberOption,
+  parseCommandArgs,
+  UsageError,
+  type CliCommand,
+} from '../../core/command-line.js';
 
 const DEFAULT_MODEL = 'models/person-fcn';
 
@@ -55,12 +62,16 @@ Options:
     });
     if (!args) return EXIT.ok;
     const v = args.values;
-    const int = (name: string, s: string | undefined, dflt: number, min: number, max: number) => integerOption('eval', name, s, min, max) ?? dflt;
-    const frac = (name: string, s: string | undefined, dflt: number) => numberOption('eval', name, s, { min: 0, max: 1 }) ?? dflt;
+    const int = (name: string, s: string | undefined, dflt: number, min: number, max: number) =>
+      integerOption('eval', name, s, min, max) ?? dflt;
+    const frac = (name: string, s: string | undefined, dflt: number) =>
+      numberOption('eval', name, s, { min: 0, max: 1 }) ?? dflt;
     const count = int('count', v.count, v.data ? 100_000 : 600, 1, 100_000);
     const seedStart = int('seed-start', v['seed-start'], TEST_SEEDS.first, 0, 2 ** 31);
     if (!v.data && (seedStart < TEST_SEEDS.first || seedStart + count - 1 > TEST_SEEDS.last)) {
-      throw new UsageError(`eval: seeds ${seedStart}–${seedStart + count - 1} leave the held-out test range ${TEST_SEEDS.first}–${TEST_SEEDS.last} (docs/xray-synthesizer.md); other seeds may have been used in training`);
+      throw new UsageError(
+        `eval: seeds ${seedStart}–${seedStart + count - 1} leave the held-out test range ${TEST_SEEDS.first}–${TEST_SEEDS.last} (docs/xray-synthesizer.md); other seeds may have been used in training`,
+      );
     }
     const robustCount = int('robust-count', v['robust-count'], Math.min(150, count), 0, 100_000);
     const generalisationCount = int('generalisation', v.generalisation, 0, 0, 1000);
@@ -79,7 +90,9 @@ Options:
     const fromManifest = detector.manifest?.operatingPoint?.scoreThreshold;
     const alert = frac('alert', v.alert, fromManifest ?? 0.5);
     const alertSource = v.alert !== undefined ? 'option' : fromManifest !== undefined ? 'manifest' : 'fallback';
-    process.stderr.write(`eval: ${st.model.name} ${st.model.version}: ${v.data ? `test scans of ${v.data}` : `${count} test scans from seed ${seedStart}`}, ${robustCount} with robustness variants, ${workers} synthesis worker(s), ${threads} inference thread(s)\n`);
+    process.stderr.write(
+      `eval: ${st.model.name} ${st.model.version}: ${v.data ? `test scans of ${v.data}` : `${count} test scans from seed ${seedStart}`}, ${robustCount} with robustness variants, ${workers} synthesis worker(s), ${threads} inference thread(s)\n`,
+    );
     const t0 = Date.now();
     let result: Awaited<ReturnType<typeof runEvaluation>>;
     try {
@@ -98,7 +111,10 @@ Options:
         maxFalseAlarmRate: 0.02,
         generalisationCount,
         progress: (done, total) => {
-          if (done % 10 === 0 || done === total) process.stderr.write(`eval: ${done}${v.data ? "" : `/${total}`} scans, ${Math.round((Date.now() - t0) / 1000)} s\n`);
+          if (done % 10 === 0 || done === total)
+            process.stderr.write(
+              `eval: ${done}${v.data ? '' : `/${total}`} scans, ${Math.round((Date.now() - t0) / 1000)} s\n`,
+            );
         },
       });
     } finally {
@@ -111,8 +127,14 @@ Options:
     const pos = report.scans.filter((s) => s.peopleMatched.length).map((s) => s.score);
     const neg = report.scans.filter((s) => !s.peopleMatched.length).map((s) => s.score);
     const op = report.overall.atOperating;
-    const curves = [{ name: `clean (AUC ${report.overall.auc.toFixed(3)})`, colour: '#1f4e9c', points: rocCurve(pos, neg) }];
-    const roc = await rocPng(curves, { fpr: op.falseAlarmRate, tpr: op.scanRecall }, `${report.model.name} ${report.model.version}: ${report.testSet.count} held-out test scans`);
+    const curves = [
+      { name: `clean (AUC ${report.overall.auc.toFixed(3)})`, colour: '#1f4e9c', points: rocCurve(pos, neg) },
+    ];
+    const roc = await rocPng(
+      curves,
+      { fpr: op.falseAlarmRate, tpr: op.scanRecall },
+      `${report.model.name} ${report.model.version}: ${report.testSet.count} held-out test scans`,
+    );
     writeFileSync(join(out, 'eval-roc.png'), roc);
     const counters: Record<string, number> = {};
     const pics = examples.map((e) => {
@@ -121,7 +143,11 @@ Options:
       writeFileSync(join(out, file), e.png);
       return { file, kind: e.kind, seed: e.seed };
     });
-    rewriteCard(join(out, 'MODEL_CARD.md'), evalSection(report, { roc: 'eval-roc.png', examples: pics }), `Model card: ${report.model.name}`);
+    rewriteCard(
+      join(out, 'MODEL_CARD.md'),
+      evalSection(report, { roc: 'eval-roc.png', examples: pics }),
+      `Model card: ${report.model.name}`,
+    );
     const a = report.acceptance;
     process.stdout.write(
       `eval: ${report.model.name} ${report.model.version} on ${report.testSet.count} held-out scans: ROC AUC ${report.overall.auc.toFixed(3)}; ` +

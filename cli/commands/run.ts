@@ -39,7 +39,9 @@ Exit codes: 0 stopped cleanly, 1 failed, 2 invalid config or usage.`,
       log.info({ report }, 'stopped');
     });
     await runtime.start();
-    log.info(`checkpoint-edge ${version()} running site ${config.site.id}: ${runtime.lanes.map((l) => l.id).join(', ')}; http ${runtime.http.url}`);
+    log.info(
+      `checkpoint-edge ${version()} running site ${config.site.id}: ${runtime.lanes.map((l) => l.id).join(', ')}; http ${runtime.http.url}`,
+    );
     return stopped;
   },
 };

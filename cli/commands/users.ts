@@ -50,15 +50,23 @@ export interface UsersIo {
 }
 
 export async function runUsers(argv: string[], io: UsersIo): Promise<number> {
-  const args = parseCommandArgs(cmd, argv, { config: { type: 'string', short: 'c' }, 'users-file': { type: 'string' }, role: { type: 'string' } }, true);
+  const args = parseCommandArgs(
+    cmd,
+    argv,
+    { config: { type: 'string', short: 'c' }, 'users-file': { type: 'string' }, role: { type: 'string' } },
+    true,
+  );
   if (!args) return EXIT.ok;
   const [action, name, ...extra] = args.positionals;
-  if (!action || !['add', 'passwd', 'role', 'remove', 'list'].includes(action)) throw new UsageError(`users: give an action: add, passwd, role, remove or list\n\n${cmd.usage}`);
+  if (!action || !['add', 'passwd', 'role', 'remove', 'list'].includes(action))
+    throw new UsageError(`users: give an action: add, passwd, role, remove or list\n\n${cmd.usage}`);
   if (extra.length > 0) throw new UsageError(`users: unexpected argument "${extra[0]}"`);
   if (action !== 'list' && !name) throw new UsageError(`users ${action}: give the user name`);
   const role = args.values.role as Role | undefined;
-  if (role !== undefined && !ROLES.includes(role)) throw new UsageError(`users: --role must be ${ROLES.join(' or ')}, got "${role}"`);
-  if ((action === 'add' || action === 'role') && !role) throw new UsageError(`users ${action}: give --role ${ROLES.join(' or ')}`);
+  if (role !== undefined && !ROLES.includes(role))
+    throw new UsageError(`users: --role must be ${ROLES.join(' or ')}, got "${role}"`);
+  if ((action === 'add' || action === 'role') && !role)
+    throw new UsageError(`users ${action}: give --role ${ROLES.join(' or ')}`);
 
   let path = args.values['users-file'];
   if (!path) {
@@ -67,7 +75,9 @@ export async function runUsers(argv: string[], io: UsersIo): Promise<number> {
     try {
       // Only the users file is needed: the MQTT, OPC UA and camera secrets need not be set here.
       const paths = loadConfigPaths(file);
-      path = paths.usersFile ? resolve(paths.usersFile) : usersFilePath({ config: { console: {} } as Config, dataDir: resolve(paths.dataDir) });
+      path = paths.usersFile
+        ? resolve(paths.usersFile)
+        : usersFilePath({ config: { console: {} } as Config, dataDir: resolve(paths.dataDir) });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       for (const line of err.lines()) io.stderr.write(`${file}: ${line}\n`);
@@ -93,7 +103,9 @@ export async function runUsers(argv: string[], io: UsersIo): Promise<number> {
   }
   if (action === 'role') {
     if (!users.setRole(name!, role!)) {
-      io.stderr.write(`users role: no user ${name} in ${users.path}; add it with 'checkpoint-edge users add ${name} --role ${role}'\n`);
+      io.stderr.write(
+        `users role: no user ${name} in ${users.path}; add it with 'checkpoint-edge users add ${name} --role ${role}'\n`,
+      );
       return EXIT.failure;
     }
     io.stdout.write(`${name} is now ${role} in ${users.path}\n`);
@@ -101,11 +113,15 @@ export async function runUsers(argv: string[], io: UsersIo): Promise<number> {
   }
   const existing = users.get(name!);
   if (action === 'passwd' && !existing) {
-    io.stderr.write(`users passwd: no user ${name} in ${users.path}; add it with 'checkpoint-edge users add ${name} --role operator'\n`);
+    io.stderr.write(
+      `users passwd: no user ${name} in ${users.path}; add it with 'checkpoint-edge users add ${name} --role operator'\n`,
+    );
     return EXIT.failure;
   }
   if (action === 'add' && existing) {
-    io.stderr.write(`users add: ${name} already exists in ${users.path}; change the password with 'checkpoint-edge users passwd ${name}'\n`);
+    io.stderr.write(
+      `users add: ${name} already exists in ${users.path}; change the password with 'checkpoint-edge users passwd ${name}'\n`,
+    );
     return EXIT.failure;
   }
   const password = await readPassword(io, `Password for ${name}: `);

@@ -26,12 +26,17 @@ read, or a check failed.`,
     for (const file of args.positionals) {
       try {
         const cfg = loadConfig(file);
-        process.stdout.write(`${file}: valid (site ${cfg.site.id}, ${cfg.lanes.length} lane(s): ${cfg.lanes.map((l) => l.id).join(', ')})\n`);
+        process.stdout.write(
+          `${file}: valid (site ${cfg.site.id}, ${cfg.lanes.length} lane(s): ${cfg.lanes.map((l) => l.id).join(', ')})\n`,
+        );
         if (args.values.check) {
           // Loaded only for --check: it reads model folders (and so loads the model runtime).
           const { checkSite } = await import('../../app/site-check.js');
           const results = await checkSite(cfg);
-          for (const r of results) (r.ok ? process.stdout : process.stderr).write(`${file}: ${r.ok ? 'ok  ' : 'FAIL'} ${r.what}${r.target !== '-' ? ` ${r.target}` : ''}: ${r.detail}\n`);
+          for (const r of results)
+            (r.ok ? process.stdout : process.stderr).write(
+              `${file}: ${r.ok ? 'ok  ' : 'FAIL'} ${r.what}${r.target !== '-' ? ` ${r.target}` : ''}: ${r.detail}\n`,
+            );
           const failed = results.filter((r) => !r.ok).length;
           process.stdout.write(`${file}: ${results.length} checked, ${failed} failed\n`);
           if (failed > 0) bad++;

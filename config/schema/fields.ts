@@ -40,7 +40,8 @@ function kindOf(v: unknown): string {
 }
 
 /** A secret (password, token): a string whose value no error message ever shows. */
-export const secret = () => z.string({ error: (iss) => `expected a string, got ${kindOf(iss.input)} ${SECRET_NOT_SHOWN}` });
+export const secret = () =>
+  z.string({ error: (iss) => `expected a string, got ${kindOf(iss.input)} ${SECRET_NOT_SHOWN}` });
 
 /** An integer in [min, max], with an error that says so. */
 export function intIn(min: number, max: number) {
@@ -60,15 +61,28 @@ export const port = () => intIn(1, 65535);
 export const ident = () =>
   z
     .string({ error: (iss) => `expected an identifier (letters, digits, - and _), got ${shown(iss.input)}` })
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, { error: (iss) => `expected an identifier (letters, digits, - and _, at most 64), got ${shown(iss.input)}` });
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, {
+      error: (iss) => `expected an identifier (letters, digits, - and _, at most 64), got ${shown(iss.input)}`,
+    });
 
 export const text = (what = 'a string') => z.string({ error: (iss) => `expected ${what}, got ${shown(iss.input)}` });
 export const bool = () => z.boolean({ error: (iss) => `expected true or false, got ${shown(iss.input)}` });
 export const url = (schemes: string[]) =>
-  text(`a URL (${schemes.join(', ')})`).refine((v) => urlProblem(v, schemes) === null, { error: (iss) => urlProblem(String(iss.input), schemes) ?? `expected a URL with scheme ${schemes.join(' or ')}` });
+  text(`a URL (${schemes.join(', ')})`).refine((v) => urlProblem(v, schemes) === null, {
+    error: (iss) => urlProblem(String(iss.input), schemes) ?? `expected a URL with scheme ${schemes.join(' or ')}`,
+  });
 
 /** The usual port of each scheme, for examples in messages. */
-const USUAL_PORT: Record<string, number> = { mqtt: 1883, mqtts: 8883, ws: 80, wss: 443, http: 80, https: 443, rtsp: 554, rtsps: 322 };
+const USUAL_PORT: Record<string, number> = {
+  mqtt: 1883,
+  mqtts: 8883,
+  ws: 80,
+  wss: 443,
+  http: 80,
+  https: 443,
+  rtsp: 554,
+  rtsps: 322,
+};
 
 /**
  * What is wrong with a URL, naming the part at fault (scheme, host or port), or null when it is
@@ -84,7 +98,8 @@ export function urlProblem(v: string, schemes: string[]): string | null {
     }
   }
   const scheme = (m?.[1] ?? new URL(v).protocol.replace(/:$/, '')).toLowerCase();
-  if (!schemes.includes(scheme)) return `expected a URL with scheme ${schemes.join(' or ')}, got ${shown(v)} (scheme "${scheme}")`;
+  if (!schemes.includes(scheme))
+    return `expected a URL with scheme ${schemes.join(' or ')}, got ${shown(v)} (scheme "${scheme}")`;
   if (m) {
     const [, , host, port] = m;
     if (port !== undefined && port !== '' && (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535)) {

@@ -1,28 +1,41 @@
 import { z } from 'zod';
 import { intIn, numIn, text } from './fields.js';
 
-export const model = z.strictObject({
-  path: text('a model folder path').describe('Folder with manifest.json and the ONNX file, e.g. models/person-fcn.'),
-  threads: intIn(1, 64).default(1).describe('onnxruntime intra-op threads.'),
-  warmup: z.boolean().default(true).describe('Run one inference at start so the first scan is not slow.'),
-}).describe('The concealed-person detection model.');
+export const model = z
+  .strictObject({
+    path: text('a model folder path').describe('Folder with manifest.json and the ONNX file, e.g. models/person-fcn.'),
+    threads: intIn(1, 64).default(1).describe('onnxruntime intra-op threads.'),
+    warmup: z.boolean().default(true).describe('Run one inference at start so the first scan is not slow.'),
+  })
+  .describe('The concealed-person detection model.');
 
-export const thresholds = z.strictObject({
-  alert: numIn(0, 1).optional().describe(
-    'Scan score at or above which the verdict is "person" and an alert is raised. Not set: the model\'s own operating point ' +
-      '(operatingPoint.scoreThreshold in its manifest.json: at most 2 % false alarms on its validation scans), or 0.5 for a model without one.',
-  ),
-  region: numIn(0, 1).default(0.3).describe('Regions scoring below this are not reported.'),
-  bodyEvidence: z.enum(['report', 'require']).default('report').describe(
-    'Material evidence of regions on dual-energy scans (class and water-equivalent thickness from both energies). report: shown with each region. ' +
-      'require: a dual-energy scan is a "person" only when a reported region is body-plausible (organic or mixed, 40..1,300 mm water-equivalent); single-energy scans are decided by the score alone.',
-  ),
-  maxMissingShare: numIn(0, 1).default(0.05).describe(
-    'Largest share of a scan\'s lines that may be missing (never arrived from the scanner; filled in for the picture) for the scan to be called clear. ' +
-      'Above it the verdict is "unavailable" with the reason, and a detection-unavailable alert is raised. A person found in the lines that did arrive is still reported.',
-  ),
-  maxMissingRunM: numIn(0, 20).default(0.5).describe(
-    'Longest run of consecutive missing lines, in metres along the vehicle (lines x pixel pitch), for the scan to be called clear: a person fits in a longer gap. ' +
-      'Above it the verdict is "unavailable" with the reason.',
-  ),
-}).describe('Decision thresholds of the lane.');
+export const thresholds = z
+  .strictObject({
+    alert: numIn(0, 1)
+      .optional()
+      .describe(
+        'Scan score at or above which the verdict is "person" and an alert is raised. Not set: the model\'s own operating point ' +
+          '(operatingPoint.scoreThreshold in its manifest.json: at most 2 % false alarms on its validation scans), or 0.5 for a model without one.',
+      ),
+    region: numIn(0, 1).default(0.3).describe('Regions scoring below this are not reported.'),
+    bodyEvidence: z
+      .enum(['report', 'require'])
+      .default('report')
+      .describe(
+        'Material evidence of regions on dual-energy scans (class and water-equivalent thickness from both energies). report: shown with each region. ' +
+          'require: a dual-energy scan is a "person" only when a reported region is body-plausible (organic or mixed, 40..1,300 mm water-equivalent); single-energy scans are decided by the score alone.',
+      ),
+    maxMissingShare: numIn(0, 1)
+      .default(0.05)
+      .describe(
+        "Largest share of a scan's lines that may be missing (never arrived from the scanner; filled in for the picture) for the scan to be called clear. " +
+          'Above it the verdict is "unavailable" with the reason, and a detection-unavailable alert is raised. A person found in the lines that did arrive is still reported.',
+      ),
+    maxMissingRunM: numIn(0, 20)
+      .default(0.5)
+      .describe(
+        'Longest run of consecutive missing lines, in metres along the vehicle (lines x pixel pitch), for the scan to be called clear: a person fits in a longer gap. ' +
+          'Above it the verdict is "unavailable" with the reason.',
+      ),
+  })
+  .describe('Decision thresholds of the lane.');

@@ -7,7 +7,15 @@ import type { EventStream } from './event-stream.js';
 import { HashQueue, LoginThrottle, QueueFull, RateLimiter, ThrottleAudit } from './login-throttle.js';
 import type { ScanImageArchive } from './scan-images.js';
 import type { ScanView } from './scan-views.js';
-import { clearedSessionCookie, readCookie, SESSION_COOKIE, sessionAccount, sessionCookie, type Session, type SessionStore } from './sessions.js';
+import {
+  clearedSessionCookie,
+  readCookie,
+  SESSION_COOKIE,
+  sessionAccount,
+  sessionCookie,
+  type Session,
+  type SessionStore,
+} from './sessions.js';
 import type { UserDirectory } from './users.js';
 
 /** The header every state-changing request must carry: a cross-site form cannot set it. */
@@ -28,7 +36,10 @@ export interface ConsoleActions {
 }
 
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -58,7 +69,12 @@ export interface LoginLimits {
   queuedHashes: number;
 }
 
-export const DEFAULT_LOGIN_LIMITS: LoginLimits = { perAddressPerMinute: 10, perMinute: 60, concurrentHashes: 2, queuedHashes: 16 };
+export const DEFAULT_LOGIN_LIMITS: LoginLimits = {
+  perAddressPerMinute: 10,
+  perMinute: 60,
+  concurrentHashes: 2,
+  queuedHashes: 16,
+};
 
 /**
  * The console's JSON API under /api/. Everything but /api/login needs a session cookie (401
@@ -130,7 +146,11 @@ export class ConsoleApi {
 
     const token = readCookie(req.headers.cookie, SESSION_COOKIE);
     const session = this.#options.sessions.get(token);
-    if (!session) throw new ApiError(401, token ? 'session expired: log in again' : 'not logged in: POST /api/login with {"user", "password"} first');
+    if (!session)
+      throw new ApiError(
+        401,
+        token ? 'session expired: log in again' : 'not logged in: POST /api/login with {"user", "password"} first',
+      );
     // An account removed from the users file, or whose password changed, loses its sessions; a
     // changed role applies at once.
     const valid = sessionAccount(this.#options.users, session);
@@ -141,8 +161,19 @@ export class ConsoleApi {
     }
     session.role = valid.account.role;
     const audit = (action: string, target: string | null, detail?: Record<string, unknown>, ok = true) => {
-      this.#options.store.audit({ user: session.user, role: session.role, action, target, ok, ip, ...(detail ? { detail } : {}) });
-      this.#options.log.info({ audit: action, user: session.user, role: session.role, target, ok, ...(detail ? { detail } : {}) }, `console: ${session.user} ${action}${target ? ` ${target}` : ''}`);
+      this.#options.store.audit({
+        user: session.user,
+        role: session.role,
+        action,
+        target,
+        ok,
+        ip,
+        ...(detail ? { detail } : {}),
+      });
+      this.#options.log.info(
+        { audit: action, user: session.user, role: session.role, target, ok, ...(detail ? { detail } : {}) },
+        `console: ${session.user} ${action}${target ? ` ${target}` : ''}`,
+      );
     };
 
     if (path === '/api/logout' && method === 'POST') {
@@ -166,11 +197,23 @@ export class ConsoleApi {
     }
     const scanImage = /^\/api\/scans\/([^/]+)\/([^/]+)\/image\/([a-z]+)\.png$/.exec(path);
     if (scanImage && method === 'GET') {
-      const [laneId, scanId, view] = [decodeURIComponent(scanImage[1]!), decodeURIComponent(scanImage[2]!), scanImage[3]! as ScanView];
+      const [laneId, scanId, view] = [
+        decodeURIComponent(scanImage[1]!),
+        decodeURIComponent(scanImage[2]!),
+        scanImage[3]! as ScanView,
+      ];
       if (!VIEWS.includes(view)) throw new ApiError(404, `no view "${view}": use ${VIEWS.join(', ')}`);
       const png = await this.#options.images.read(laneId, scanId, view);
-      if (!png) throw new ApiError(404, `no ${view} picture of scan ${scanId} on lane ${laneId}: it was not received whole, has no such energy, or is older than the kept pictures`);
-      res.writeHead(200, { 'content-type': 'image/png', 'cache-control': 'private, max-age=3600', 'content-length': png.length });
+      if (!png)
+        throw new ApiError(
+          404,
+          `no ${view} picture of scan ${scanId} on lane ${laneId}: it was not received whole, has no such energy, or is older than the kept pictures`,
+        );
+      res.writeHead(200, {
+        'content-type': 'image/png',
+        'cache-control': 'private, max-age=3600',
+        'content-length': png.length,
+      });
       res.end(png);
       return;
     }
@@ -180,7 +223,11 @@ export class ConsoleApi {
       const result = this.#options.store.getScan(scanId, laneId);
       if (!result) throw new ApiError(404, `no scan ${scanId} on lane ${laneId} in the history`);
       audit('view-scan', `${laneId}/${scanId}`);
-      return sendJson(res, 200, { result, views: await this.#options.images.views(laneId, scanId), alert: this.#options.store.alertForScan(laneId, scanId) });
+      return sendJson(res, 200, {
+        result,
+        views: await this.#options.images.views(laneId, scanId),
+        alert: this.#options.store.alertForScan(laneId, scanId),
+      });
     }
 
     const testAlert = /^\/api\/lanes\/([^/]+)\/test-alert$/.exec(path);
@@ -193,7 +240,9 @@ export class ConsoleApi {
 
     if (path === '/api/alerts' && method === 'GET') {
       const open = url.searchParams.get('open') === '1';
-      return sendJson(res, 200, { alerts: this.#options.store.listAlerts({ openOnly: open, limit: intParam(url.searchParams, 'limit', 50) }) });
+      return sendJson(res, 200, {
+        alerts: this.#options.store.listAlerts({ openOnly: open, limit: intParam(url.searchParams, 'limit', 50) }),
+      });
     }
     const alertAction = /^\/api\/alerts\/([^/]+)\/(ack|disposition)$/.exec(path);
     if (alertAction && method === 'POST') {
@@ -212,14 +261,27 @@ export class ConsoleApi {
       try {
         const body = (await this.#body(req)) as { disposition?: unknown; note?: unknown };
         disposition = body.disposition;
-        if (!DISPOSITIONS.includes(disposition as Disposition)) throw new ApiError(400, `disposition must be one of ${DISPOSITIONS.join(', ')}, got ${JSON.stringify(body.disposition ?? null)}`);
-        if (body.note !== undefined && (typeof body.note !== 'string' || body.note.length > 2000)) throw new ApiError(400, 'note must be a string of at most 2000 characters');
+        if (!DISPOSITIONS.includes(disposition as Disposition))
+          throw new ApiError(
+            400,
+            `disposition must be one of ${DISPOSITIONS.join(', ')}, got ${JSON.stringify(body.disposition ?? null)}`,
+          );
+        if (body.note !== undefined && (typeof body.note !== 'string' || body.note.length > 2000))
+          throw new ApiError(400, 'note must be a string of at most 2000 characters');
         const note = typeof body.note === 'string' && body.note.trim() ? body.note.trim() : undefined;
         const rec = this.#options.actions.dispose(alertId, session, disposition as Disposition, note);
         audit('disposition-alert', alertId, { disposition, ...(note ? { note } : {}) });
         return sendJson(res, 200, rec);
       } catch (err) {
-        audit('disposition-alert', alertId, { ...(typeof disposition === 'string' ? { disposition: disposition.slice(0, 40) } : {}), error: (err as Error).message }, false);
+        audit(
+          'disposition-alert',
+          alertId,
+          {
+            ...(typeof disposition === 'string' ? { disposition: disposition.slice(0, 40) } : {}),
+            error: (err as Error).message,
+          },
+          false,
+        );
         throw err;
       }
     }
@@ -228,7 +290,13 @@ export class ConsoleApi {
       requireRole(session, 'supervisor', 'the audit log');
       const user = url.searchParams.get('user') ?? undefined;
       const action = url.searchParams.get('action') ?? undefined;
-      return sendJson(res, 200, { entries: this.#options.store.listAudit({ limit: intParam(url.searchParams, 'limit', 200), ...(user ? { user } : {}), ...(action ? { action } : {}) }) });
+      return sendJson(res, 200, {
+        entries: this.#options.store.listAudit({
+          limit: intParam(url.searchParams, 'limit', 200),
+          ...(user ? { user } : {}),
+          ...(action ? { action } : {}),
+        }),
+      });
     }
     if (path === '/api/users' && method === 'GET') {
       requireRole(session, 'supervisor', 'the list of users');
@@ -245,29 +313,80 @@ export class ConsoleApi {
     const name = body.user.slice(0, 64);
     // Every limit is checked before a password is hashed: a refused attempt costs no scrypt.
     const locked = this.#throttle.blockedFor(name, ip);
-    if (locked > 0) this.#throttled(res, 429, 'too many failed log-ins', ip, name, locked, `too many failed log-ins as ${name}: wait ${Math.ceil(locked / 1000)} s and try again`);
+    if (locked > 0)
+      this.#throttled(
+        res,
+        429,
+        'too many failed log-ins',
+        ip,
+        name,
+        locked,
+        `too many failed log-ins as ${name}: wait ${Math.ceil(locked / 1000)} s and try again`,
+      );
     const fromHere = this.#perAddress.take(ip ?? '?');
-    if (fromHere > 0) this.#throttled(res, 429, 'too many log-in attempts from this address', ip, name, fromHere, `too many log-in attempts from ${ip}: wait ${Math.ceil(fromHere / 1000)} s and try again`);
+    if (fromHere > 0)
+      this.#throttled(
+        res,
+        429,
+        'too many log-in attempts from this address',
+        ip,
+        name,
+        fromHere,
+        `too many log-in attempts from ${ip}: wait ${Math.ceil(fromHere / 1000)} s and try again`,
+      );
     const overall = this.#global.take('all');
-    if (overall > 0) this.#throttled(res, 429, 'too many log-in attempts on this console', ip, name, overall, `too many log-in attempts on this console: wait ${Math.ceil(overall / 1000)} s and try again`, true);
+    if (overall > 0)
+      this.#throttled(
+        res,
+        429,
+        'too many log-in attempts on this console',
+        ip,
+        name,
+        overall,
+        `too many log-in attempts on this console: wait ${Math.ceil(overall / 1000)} s and try again`,
+        true,
+      );
     let user: Awaited<ReturnType<UserDirectory['authenticate']>>;
     try {
-      user = await this.#hashes.run(() => this.#options.users.authenticate(body.user as string, body.password as string));
+      user = await this.#hashes.run(() =>
+        this.#options.users.authenticate(body.user as string, body.password as string),
+      );
     } catch (err) {
-      if (err instanceof QueueFull) this.#throttled(res, 503, 'log-in queue full', ip, name, 1000, 'the console is busy checking other log-ins: try again in a second');
+      if (err instanceof QueueFull)
+        this.#throttled(
+          res,
+          503,
+          'log-in queue full',
+          ip,
+          name,
+          1000,
+          'the console is busy checking other log-ins: try again in a second',
+        );
       this.#options.log.error({ err }, `console log-in: the users file cannot be read: ${(err as Error).message}`);
       throw new ApiError(500, `log-in is not possible: ${(err as Error).message}`);
     }
     if (!user) {
       this.#throttle.failed(name, ip);
-      this.#options.store.audit({ user: name, action: 'login', ok: false, ip, detail: { reason: 'wrong user name or password' } });
-      this.#options.log.warn({ audit: 'login', user: name, ok: false, ip }, `console: failed log-in as ${name} from ${ip}`);
+      this.#options.store.audit({
+        user: name,
+        action: 'login',
+        ok: false,
+        ip,
+        detail: { reason: 'wrong user name or password' },
+      });
+      this.#options.log.warn(
+        { audit: 'login', user: name, ok: false, ip },
+        `console: failed log-in as ${name} from ${ip}`,
+      );
       throw new ApiError(401, 'wrong user name or password');
     }
     this.#throttle.succeeded(name, ip);
     const { token, session } = this.#options.sessions.create(user.name, user.role, user.credential);
     this.#options.store.audit({ user: user.name, role: user.role, action: 'login', ok: true, ip });
-    this.#options.log.info({ audit: 'login', user: user.name, role: user.role, ip }, `console: ${user.name} (${user.role}) logged in from ${ip}`);
+    this.#options.log.info(
+      { audit: 'login', user: user.name, role: user.role, ip },
+      `console: ${user.name} (${user.role}) logged in from ${ip}`,
+    );
     // Behind an HTTPS reverse proxy the cookie is marked Secure, so it never travels in clear.
     const secure = this.#options.secureCookie || req.headers['x-forwarded-proto'] === 'https';
     res.setHeader('set-cookie', sessionCookie(token, Math.floor(this.#options.sessions.ttlMs / 1000), secure));
@@ -275,14 +394,28 @@ export class ConsoleApi {
   }
 
   /** Refuses a log-in before its password is checked; audited as one row per burst. Throws. */
-  #throttled(res: ServerResponse, status: 429 | 503, reason: string, ip: string | null, name: string, waitMs: number, message: string, acrossAddresses = false): never {
-    if (this.#refusals.note(reason, ip, name, acrossAddresses)) this.#options.log.warn({ audit: 'login', user: name, ok: false, ip, reason }, `console: log-in as ${name} from ${ip} refused: ${reason} (further refusals of this burst are counted in the same audit entry)`);
+  #throttled(
+    res: ServerResponse,
+    status: 429 | 503,
+    reason: string,
+    ip: string | null,
+    name: string,
+    waitMs: number,
+    message: string,
+    acrossAddresses = false,
+  ): never {
+    if (this.#refusals.note(reason, ip, name, acrossAddresses))
+      this.#options.log.warn(
+        { audit: 'login', user: name, ok: false, ip, reason },
+        `console: log-in as ${name} from ${ip} refused: ${reason} (further refusals of this burst are counted in the same audit entry)`,
+      );
     res.setHeader('retry-after', String(Math.max(1, Math.ceil(waitMs / 1000))));
     throw new ApiError(status, message);
   }
 
   #checkCsrf(req: IncomingMessage): void {
-    if (req.headers[CSRF_HEADER] !== '1') throw new ApiError(403, `request refused: state-changing requests need the header ${CSRF_HEADER}: 1`);
+    if (req.headers[CSRF_HEADER] !== '1')
+      throw new ApiError(403, `request refused: state-changing requests need the header ${CSRF_HEADER}: 1`);
     const origin = req.headers.origin;
     if (origin === undefined) return;
     // "null" (a sandboxed frame, a file: page, a redirect across origins) and anything that is
@@ -293,11 +426,13 @@ export class ConsoleApi {
     } catch {
       host = null;
     }
-    if (host === null || host === '' || host !== req.headers.host) throw new ApiError(403, `request refused: origin ${JSON.stringify(origin.slice(0, 200))} is not this console`);
+    if (host === null || host === '' || host !== req.headers.host)
+      throw new ApiError(403, `request refused: origin ${JSON.stringify(origin.slice(0, 200))} is not this console`);
   }
 
   async #body(req: IncomingMessage): Promise<unknown> {
-    if (!String(req.headers['content-type'] ?? '').startsWith('application/json')) throw new ApiError(415, 'request body must be JSON (content-type: application/json)');
+    if (!String(req.headers['content-type'] ?? '').startsWith('application/json'))
+      throw new ApiError(415, 'request body must be JSON (content-type: application/json)');
     try {
       return await readJson(req, 64 * 1024);
     } catch (err) {
@@ -333,7 +468,8 @@ function isoParam(p: URLSearchParams, name: string): string | undefined {
 /** Reads the filters of GET /api/scans: lane, from, to, plate, verdict, limit. */
 function scanQuery(p: URLSearchParams): ScanQuery {
   const verdict = p.get('verdict') || undefined;
-  if (verdict && !VERDICTS.includes(verdict as Verdict)) throw new ApiError(400, `verdict must be one of ${VERDICTS.join(', ')}, got "${verdict}"`);
+  if (verdict && !VERDICTS.includes(verdict as Verdict))
+    throw new ApiError(400, `verdict must be one of ${VERDICTS.join(', ')}, got "${verdict}"`);
   const q: ScanQuery = { limit: intParam(p, 'limit', 100) };
   const lane = p.get('lane');
   if (lane) q.laneId = lane;

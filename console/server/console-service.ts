@@ -136,19 +136,42 @@ export class ConsoleService implements Service, ConsoleActions {
       ttlMs: ctx.config.console.sessionTtlMinutes * 60_000,
       persist: this.#store,
       // Log-ins still work; only their surviving a restart is lost until the database is writable again.
-      onPersistError: (err, action) => this.#log.error({ err }, `console: could not ${action} in ${this.#store?.path}: ${err.message}; ${action.startsWith('delete') ? 'retried at every request until it succeeds; until then a restart could bring the session back' : 'sessions opened now end with a restart'}`),
+      onPersistError: (err, action) =>
+        this.#log.error(
+          { err },
+          `console: could not ${action} in ${this.#store?.path}: ${err.message}; ${action.startsWith('delete') ? 'retried at every request until it succeeds; until then a restart could bring the session back' : 'sessions opened now end with a restart'}`,
+        ),
     });
     const sessions = this.#sessions;
-    this.#stream = new EventStream({ ...(this.#opts.streamHeartbeatMs ? { heartbeatMs: this.#opts.streamHeartbeatMs } : {}), isLive: (s) => s.expiresAt > Date.now() && sessions.has(s.id) && sessionAccountValid(users, s) });
+    this.#stream = new EventStream({
+      ...(this.#opts.streamHeartbeatMs ? { heartbeatMs: this.#opts.streamHeartbeatMs } : {}),
+      isLive: (s) => s.expiresAt > Date.now() && sessions.has(s.id) && sessionAccountValid(users, s),
+    });
     this.#images = new ScanImageArchive({ dir: join(ctx.dataDir, 'console', 'scans'), log: this.#log });
     const proxies = { trustedProxies: ctx.config.http.trustedProxies, header: ctx.config.http.clientIpHeader };
-    this.#api = new ConsoleApi({ store: this.#store, users, sessions: this.#sessions, stream: this.#stream, images: this.#images, actions: this, log: this.#log, secureCookie: false, login: ctx.config.console.login, clientIp: (req) => clientIp(req, proxies) });
+    this.#api = new ConsoleApi({
+      store: this.#store,
+      users,
+      sessions: this.#sessions,
+      stream: this.#stream,
+      images: this.#images,
+      actions: this,
+      log: this.#log,
+      secureCookie: false,
+      login: ctx.config.console.login,
+      clientIp: (req) => clientIp(req, proxies),
+    });
     // Alerts left open by the previous run count in /metrics as open (and their age) from the start.
     ctx.openAlertsAtStart?.(
       this.#store
         .listAlerts({ openOnly: true, limit: 500 })
         .filter((r) => r.alert.kind !== 'test')
-        .map((r) => ({ laneId: r.alert.laneId, alertId: r.alert.alertId, raisedAt: r.alert.raisedAt, acknowledged: r.state === 'acknowledged' })),
+        .map((r) => ({
+          laneId: r.alert.laneId,
+          alertId: r.alert.alertId,
+          raisedAt: r.alert.raisedAt,
+          acknowledged: r.state === 'acknowledged',
+        })),
     );
     for (const lane of ctx.lanes) {
       this.#live.set(lane.id, new LiveScan(lane.id));
@@ -166,11 +189,13 @@ export class ConsoleService implements Service, ConsoleActions {
 
     const api = this.#api;
     // Evidence pictures (GET /evidence/...) are shown to anyone logged in to the console.
-    this.#unsubscribe.push(ctx.http.access.allowSessions('console', (req) => {
-      if (!this.#running) return null;
-      const s = api.sessionOf(req);
-      return s ? { by: 'console', user: s.user } : null;
-    }));
+    this.#unsubscribe.push(
+      ctx.http.access.allowSessions('console', (req) => {
+        if (!this.#running) return null;
+        const s = api.sessionOf(req);
+        return s ? { by: 'console', user: s.user } : null;
+      }),
+    );
     ctx.http.route('/api', 'console', (req, res, url) => {
       if (!this.#running) return unavailable(res);
       return api.handle(req, res, url);
@@ -179,7 +204,9 @@ export class ConsoleService implements Service, ConsoleActions {
       if (req.method !== 'GET' && req.method !== 'HEAD') return false;
       if (this.#webError && (url.pathname === '/' || url.pathname === '/index.html')) {
         res.writeHead(503, { ...SECURITY_HEADERS, 'content-type': 'text/plain; charset=utf-8' });
-        res.end(`The console front end is not available: ${this.#webError}\nThe lane still runs; its API is under /api/.\n`);
+        res.end(
+          `The console front end is not available: ${this.#webError}\nThe lane still runs; its API is under /api/.\n`,
+        );
         return true;
       }
       return serveStatic(DIST_DIR, url.pathname, res);
@@ -193,11 +220,15 @@ export class ConsoleService implements Service, ConsoleActions {
         this.#webError = (err as Error).message;
         this.#log.error({ err }, `console front end cannot be built: ${this.#webError}`);
       }
-      if (!this.#webError && !existsSync(join(DIST_DIR, 'index.html'))) this.#webError = `${DIST_DIR}/index.html is missing: run 'npm run build:console'`;
+      if (!this.#webError && !existsSync(join(DIST_DIR, 'index.html')))
+        this.#webError = `${DIST_DIR}/index.html is missing: run 'npm run build:console'`;
     }
 
     ctx.announce(`console: ${ctx.http.url}`);
-    if (credentials) ctx.announce(`console log-in: ${credentials.map((c) => `user ${c.name} / password ${c.password} (${c.role})`).join('; ')}`);
+    if (credentials)
+      ctx.announce(
+        `console log-in: ${credentials.map((c) => `user ${c.name} / password ${c.password} (${c.role})`).join('; ')}`,
+      );
     if (usersError) {
       ctx.announce(`console: nobody can log in: ${usersError}`);
     } else if (users.list().length === 0) {
@@ -225,7 +256,9 @@ export class ConsoleService implements Service, ConsoleActions {
   }
 
   /** Demo mode: a demo operator and a demo supervisor, with fresh passwords on every start. */
-  async #demoAccounts(users: UserDirectory): Promise<{ name: string; role: 'operator' | 'supervisor'; password: string }[]> {
+  async #demoAccounts(
+    users: UserDirectory,
+  ): Promise<{ name: string; role: 'operator' | 'supervisor'; password: string }[]> {
     const accounts = [
       // 16 random characters each, without the user name: what users add would accept.
       { name: 'demo', role: 'operator' as const, password: randomBytes(12).toString('base64url') },
@@ -261,13 +294,20 @@ export class ConsoleService implements Service, ConsoleActions {
         try {
           store.recordScan(result);
         } catch (err) {
-          this.#log.error({ err, scanId: result.scanId }, `scan ${result.scanId} not stored in the console history: ${(err as Error).message}`);
+          this.#log.error(
+            { err, scanId: result.scanId },
+            `scan ${result.scanId} not stored in the console history: ${(err as Error).message}`,
+          );
         }
         this.#lastDecided.set(lane.id, result);
         stream.broadcast('scan.decided', { laneId: lane.id, result });
         if (image && image.width > 0) {
           void this.#images!.store(lane.id, result.scanId, image).then(async () => {
-            stream.broadcast('scan.image', { laneId: lane.id, scanId: result.scanId, views: await this.#images!.views(lane.id, result.scanId) });
+            stream.broadcast('scan.image', {
+              laneId: lane.id,
+              scanId: result.scanId,
+              views: await this.#images!.views(lane.id, result.scanId),
+            });
           });
         }
       }),
@@ -278,12 +318,24 @@ export class ConsoleService implements Service, ConsoleActions {
       }),
       bus.on('alert.event', owner, (e) => {
         const { applied, record } = store.applyEvent(e);
-        if (!record) this.#log.warn({ alertId: e.alertId, origin: e.origin }, `alert event ${e.type} from ${e.origin} for unknown alert ${e.alertId}; kept in the record`);
+        if (!record)
+          this.#log.warn(
+            { alertId: e.alertId, origin: e.origin },
+            `alert event ${e.type} from ${e.origin} for unknown alert ${e.alertId}; kept in the record`,
+          );
         if (applied && record) stream.broadcast('alert', record);
       }),
       // Central command's commands, done or refused, are audited like the console's own actions.
       bus.on('audit', owner, (a) => {
-        store.audit({ user: a.user, role: a.role, action: a.action, target: a.target, ok: a.ok, ip: null, detail: { laneId: a.laneId, ...a.detail } });
+        store.audit({
+          user: a.user,
+          role: a.role,
+          action: a.action,
+          target: a.target,
+          ok: a.ok,
+          ip: null,
+          detail: { laneId: a.laneId, ...a.detail },
+        });
       }),
       bus.on('review.decision', owner, (d) => {
         stream.broadcast('review.decision', d);
@@ -296,10 +348,13 @@ export class ConsoleService implements Service, ConsoleActions {
       // consoles too, at most a few times a second.
       bus.on('device.status', owner, () => {
         if (this.#healthDue.has(lane.id)) return;
-        this.#healthDue.set(lane.id, setTimeout(() => {
-          this.#healthDue.delete(lane.id);
-          stream.broadcast('health', lane.health.snapshot());
-        }, HEALTH_FIGURES_MS));
+        this.#healthDue.set(
+          lane.id,
+          setTimeout(() => {
+            this.#healthDue.delete(lane.id);
+            stream.broadcast('health', lane.health.snapshot());
+          }, HEALTH_FIGURES_MS),
+        );
       }),
     );
   }
@@ -311,7 +366,10 @@ export class ConsoleService implements Service, ConsoleActions {
       if (n > 0) this.#log.info(`console: ${n} scan(s) older than ${HISTORY_DAYS} days removed from the history`);
       const days = this.#ctx.config.console.auditRetentionDays;
       const r = this.store.pruneRecords(before, new Date(Date.now() - days * 86_400_000).toISOString());
-      if (r.audit + r.alerts > 0) this.#log.info(`console: ${r.audit} audit entr(ies) older than ${days} days (console.auditRetentionDays) and ${r.alerts} closed alert(s) with ${r.events} event(s) older than ${HISTORY_DAYS} days removed`);
+      if (r.audit + r.alerts > 0)
+        this.#log.info(
+          `console: ${r.audit} audit entr(ies) older than ${days} days (console.auditRetentionDays) and ${r.alerts} closed alert(s) with ${r.events} event(s) older than ${HISTORY_DAYS} days removed`,
+        );
     } catch (err) {
       this.#log.error({ err }, `console: pruning the scan history failed: ${(err as Error).message}`);
     }
@@ -356,14 +414,23 @@ export class ConsoleService implements Service, ConsoleActions {
 
   acknowledge(alertId: string, session: Session): AlertRecord {
     const rec = this.#alert(alertId);
-    if (rec.state !== 'new') throw new ApiError(409, `alert ${alertId} was already acknowledged by ${rec.acknowledgedBy} (${rec.acknowledgedOrigin}) at ${rec.acknowledgedAt}`);
+    if (rec.state !== 'new')
+      throw new ApiError(
+        409,
+        `alert ${alertId} was already acknowledged by ${rec.acknowledgedBy} (${rec.acknowledgedOrigin}) at ${rec.acknowledgedAt}`,
+      );
     return this.#emit(rec, session, 'acknowledged');
   }
 
   dispose(alertId: string, session: Session, disposition: Disposition, note: string | undefined): AlertRecord {
     const rec = this.#alert(alertId);
-    if (rec.state === 'new') throw new ApiError(409, `alert ${alertId} must be acknowledged before its disposition is recorded`);
-    if (rec.state === 'closed') throw new ApiError(409, `alert ${alertId} was already closed as ${rec.disposition} by ${rec.dispositionBy} (${rec.dispositionOrigin}) at ${rec.dispositionAt}`);
+    if (rec.state === 'new')
+      throw new ApiError(409, `alert ${alertId} must be acknowledged before its disposition is recorded`);
+    if (rec.state === 'closed')
+      throw new ApiError(
+        409,
+        `alert ${alertId} was already closed as ${rec.disposition} by ${rec.dispositionBy} (${rec.dispositionOrigin}) at ${rec.dispositionAt}`,
+      );
     return this.#emit(rec, session, disposition, note);
   }
 
@@ -398,7 +465,11 @@ export class ConsoleService implements Service, ConsoleActions {
   /** Puts the operator's action on the lane bus: the console's own listener stores it, MQTT publishes it. */
   #emit(rec: AlertRecord, session: Session, type: AlertEvent['type'], note?: string): AlertRecord {
     const lane = this.#ctx.lanes.find((l) => l.id === rec.alert.laneId);
-    if (!lane) throw new ApiError(409, `alert ${rec.alert.alertId} belongs to lane ${rec.alert.laneId}, which this site no longer has`);
+    if (!lane)
+      throw new ApiError(
+        409,
+        `alert ${rec.alert.alertId} belongs to lane ${rec.alert.laneId}, which this site no longer has`,
+      );
     const event: AlertEvent = {
       eventId: randomUUID(),
       alertId: rec.alert.alertId,

@@ -71,19 +71,26 @@ export class ConsoleStore implements SessionPersistence {
     try {
       this.#db = new Database(path);
     } catch (err) {
-      throw new Error(`console database ${path} cannot be opened: ${(err as Error).message}; check the folder's permissions and free space`, { cause: err });
+      throw new Error(
+        `console database ${path} cannot be opened: ${(err as Error).message}; check the folder's permissions and free space`,
+        { cause: err },
+      );
     }
     this.#db.pragma('journal_mode = WAL');
     // FULL: a disposition, an audit entry or a log-out that was answered survives a power cut too.
     this.#db.pragma('synchronous = FULL');
     // A sessions table from before sessions kept their credential fingerprint: drop it (its
     // sessions end; everyone logs in once more) so that it is created afresh below.
-    const sessionColumns = this.#db.prepare("SELECT name FROM pragma_table_info('sessions')").all() as { name: string }[];
-    if (sessionColumns.length && !sessionColumns.some((c) => c.name === 'credential')) this.#db.exec('DROP TABLE sessions');
+    const sessionColumns = this.#db.prepare("SELECT name FROM pragma_table_info('sessions')").all() as {
+      name: string;
+    }[];
+    if (sessionColumns.length && !sessionColumns.some((c) => c.name === 'credential'))
+      this.#db.exec('DROP TABLE sessions');
     this.#db.exec(SCHEMA);
     // Scans stored before the edge minted its own scan ids keep a null scanner id.
     const scanColumns = this.#db.prepare("SELECT name FROM pragma_table_info('scans')").all() as { name: string }[];
-    if (!scanColumns.some((c) => c.name === 'scanner_scan_id')) this.#db.exec('ALTER TABLE scans ADD COLUMN scanner_scan_id TEXT');
+    if (!scanColumns.some((c) => c.name === 'scanner_scan_id'))
+      this.#db.exec('ALTER TABLE scans ADD COLUMN scanner_scan_id TEXT');
   }
 
   close(): void {
@@ -91,14 +98,32 @@ export class ConsoleStore implements SessionPersistence {
   }
 
   loadSessions(now: number): Session[] {
-    const rows = this.#db.prepare('SELECT id, user, role, created_at, expires_at, credential FROM sessions WHERE expires_at > ?').all(now) as {
-      id: string; user: string; role: Session['role']; created_at: number; expires_at: number; credential: string;
+    const rows = this.#db
+      .prepare('SELECT id, user, role, created_at, expires_at, credential FROM sessions WHERE expires_at > ?')
+      .all(now) as {
+      id: string;
+      user: string;
+      role: Session['role'];
+      created_at: number;
+      expires_at: number;
+      credential: string;
     }[];
-    return rows.map((r) => ({ id: r.id, user: r.user, role: r.role, createdAt: r.created_at, expiresAt: r.expires_at, credential: r.credential }));
+    return rows.map((r) => ({
+      id: r.id,
+      user: r.user,
+      role: r.role,
+      createdAt: r.created_at,
+      expiresAt: r.expires_at,
+      credential: r.credential,
+    }));
   }
 
   saveSession(s: Session): void {
-    this.#db.prepare('INSERT OR REPLACE INTO sessions (id, user, role, created_at, expires_at, credential) VALUES (?, ?, ?, ?, ?, ?)').run(s.id, s.user, s.role, s.createdAt, s.expiresAt, s.credential);
+    this.#db
+      .prepare(
+        'INSERT OR REPLACE INTO sessions (id, user, role, created_at, expires_at, credential) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(s.id, s.user, s.role, s.createdAt, s.expiresAt, s.credential);
   }
 
   deleteSession(id: string): void {
@@ -118,7 +143,19 @@ export class ConsoleStore implements SessionPersistence {
     this.#db
       .prepare(`INSERT INTO scans (lane_id, scan_id, scanner_scan_id, started_at, decided_at, outcome, verdict, score, plate, container_code, result)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-      .run(r.laneId, r.scanId, r.scannerScanId ?? null, r.startedAt, r.decidedAt, r.outcome, r.verdict, r.score, r.vehicle?.plate ?? null, r.vehicle?.containerCode ?? null, JSON.stringify(r));
+      .run(
+        r.laneId,
+        r.scanId,
+        r.scannerScanId ?? null,
+        r.startedAt,
+        r.decidedAt,
+        r.outcome,
+        r.verdict,
+        r.score,
+        r.vehicle?.plate ?? null,
+        r.vehicle?.containerCode ?? null,
+        JSON.stringify(r),
+      );
   }
 
   /** Deletes scans that started before `before` (ISO); alerts, their events and the audit log stay. */
@@ -134,8 +171,14 @@ export class ConsoleStore implements SessionPersistence {
   pruneRecords(before: string, auditBefore = before): { audit: number; alerts: number; events: number } {
     return this.#db.transaction(() => {
       const audit = this.pruneAudit(auditBefore);
-      const events = this.#db.prepare('DELETE FROM alert_events WHERE alert_id IN (SELECT alert_id FROM alerts WHERE disposition IS NOT NULL AND raised_at < ?)').run(before).changes;
-      const alerts = this.#db.prepare('DELETE FROM alerts WHERE disposition IS NOT NULL AND raised_at < ?').run(before).changes;
+      const events = this.#db
+        .prepare(
+          'DELETE FROM alert_events WHERE alert_id IN (SELECT alert_id FROM alerts WHERE disposition IS NOT NULL AND raised_at < ?)',
+        )
+        .run(before).changes;
+      const alerts = this.#db
+        .prepare('DELETE FROM alerts WHERE disposition IS NOT NULL AND raised_at < ?')
+        .run(before).changes;
       return { audit, alerts, events };
     })();
   }
@@ -163,7 +206,12 @@ export class ConsoleStore implements SessionPersistence {
       .prepare(`SELECT s.result, a.alert_id, a.acknowledged_at, a.disposition FROM scans s
         LEFT JOIN alerts a ON a.scan_id = s.scan_id AND a.lane_id = s.lane_id
         ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY s.started_at DESC LIMIT ?`)
-      .all(...args, limit) as { result: string; alert_id: string | null; acknowledged_at: string | null; disposition: Disposition | null }[];
+      .all(...args, limit) as {
+      result: string;
+      alert_id: string | null;
+      acknowledged_at: string | null;
+      disposition: Disposition | null;
+    }[];
     return rows.map((r) => ({
       result: JSON.parse(r.result) as ScanResult,
       alertId: r.alert_id,
@@ -173,16 +221,20 @@ export class ConsoleStore implements SessionPersistence {
   }
 
   getScan(scanId: string, laneId?: string): ScanResult | null {
-    const row = (laneId
-      ? this.#db.prepare('SELECT result FROM scans WHERE scan_id = ? AND lane_id = ?').get(scanId, laneId)
-      : this.#db.prepare('SELECT result FROM scans WHERE scan_id = ? ORDER BY decided_at DESC').get(scanId)) as { result: string } | undefined;
+    const row = (
+      laneId
+        ? this.#db.prepare('SELECT result FROM scans WHERE scan_id = ? AND lane_id = ?').get(scanId, laneId)
+        : this.#db.prepare('SELECT result FROM scans WHERE scan_id = ? ORDER BY decided_at DESC').get(scanId)
+    ) as { result: string } | undefined;
     return row ? (JSON.parse(row.result) as ScanResult) : null;
   }
 
   /** Stores a raised alert; a replay of a known alert id keeps what was already done about it. */
   recordAlert(a: Alert): void {
     this.#db
-      .prepare('INSERT OR IGNORE INTO alerts (alert_id, lane_id, scan_id, raised_at, kind, severity, alert) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT OR IGNORE INTO alerts (alert_id, lane_id, scan_id, raised_at, kind, severity, alert) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
       .run(a.alertId, a.laneId, a.scanId, a.raisedAt, a.kind, a.severity, JSON.stringify(a));
   }
 
@@ -193,7 +245,9 @@ export class ConsoleStore implements SessionPersistence {
 
   /** The latest alert a scan raised, if any. */
   alertForScan(laneId: string, scanId: string): AlertRecord | null {
-    const row = this.#db.prepare('SELECT * FROM alerts WHERE lane_id = ? AND scan_id = ? ORDER BY raised_at DESC LIMIT 1').get(laneId, scanId) as AlertDbRow | undefined;
+    const row = this.#db
+      .prepare('SELECT * FROM alerts WHERE lane_id = ? AND scan_id = ? ORDER BY raised_at DESC LIMIT 1')
+      .get(laneId, scanId) as AlertDbRow | undefined;
     return row ? this.#toRecord(row) : null;
   }
 
@@ -207,7 +261,9 @@ export class ConsoleStore implements SessionPersistence {
       args.push(opts.since);
     }
     const rows = this.#db
-      .prepare(`SELECT * FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY raised_at DESC LIMIT ?`)
+      .prepare(
+        `SELECT * FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY raised_at DESC LIMIT ?`,
+      )
       .all(...args, Math.min(Math.max(1, opts.limit ?? 50), 500)) as AlertDbRow[];
     return rows.map((r) => this.#toRecord(r));
   }
@@ -220,12 +276,16 @@ export class ConsoleStore implements SessionPersistence {
   applyEvent(e: AlertEvent): { applied: boolean; record: AlertRecord | null } {
     const tx = this.#db.transaction((): { applied: boolean; record: AlertRecord | null } => {
       const ins = this.#db
-        .prepare('INSERT OR IGNORE INTO alert_events (event_id, alert_id, at, type, operator, origin, event) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .prepare(
+          'INSERT OR IGNORE INTO alert_events (event_id, alert_id, at, type, operator, origin, event) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        )
         .run(e.eventId, e.alertId, e.at, e.type, e.operator, e.origin, JSON.stringify(e));
       if (ins.changes === 0) return { applied: false, record: this.getAlert(e.alertId) };
       if (e.type === 'acknowledged') {
         this.#db
-          .prepare('UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ?, acknowledged_origin = ? WHERE alert_id = ? AND acknowledged_at IS NULL')
+          .prepare(
+            'UPDATE alerts SET acknowledged_at = ?, acknowledged_by = ?, acknowledged_origin = ? WHERE alert_id = ? AND acknowledged_at IS NULL',
+          )
           .run(e.at, e.operator, e.origin, e.alertId);
       } else {
         // A disposition implies an acknowledgement (central may send only the disposition).
@@ -240,13 +300,40 @@ export class ConsoleStore implements SessionPersistence {
     return tx();
   }
 
-  audit(entry: { user?: string | null; role?: string | null; action: string; target?: string | null; ok?: boolean; detail?: Record<string, unknown>; ip?: string | null }): AuditEntry {
+  audit(entry: {
+    user?: string | null;
+    role?: string | null;
+    action: string;
+    target?: string | null;
+    ok?: boolean;
+    detail?: Record<string, unknown>;
+    ip?: string | null;
+  }): AuditEntry {
     const at = new Date().toISOString();
     const ok = entry.ok ?? true;
     const info = this.#db
       .prepare('INSERT INTO audit (at, user, role, action, target, ok, detail, ip) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(at, entry.user ?? null, entry.role ?? null, entry.action, entry.target ?? null, ok ? 1 : 0, entry.detail ? JSON.stringify(entry.detail) : null, entry.ip ?? null);
-    return { id: Number(info.lastInsertRowid), at, user: entry.user ?? null, role: entry.role ?? null, action: entry.action, target: entry.target ?? null, ok, detail: entry.detail ?? null, ip: entry.ip ?? null };
+      .run(
+        at,
+        entry.user ?? null,
+        entry.role ?? null,
+        entry.action,
+        entry.target ?? null,
+        ok ? 1 : 0,
+        entry.detail ? JSON.stringify(entry.detail) : null,
+        entry.ip ?? null,
+      );
+    return {
+      id: Number(info.lastInsertRowid),
+      at,
+      user: entry.user ?? null,
+      role: entry.role ?? null,
+      action: entry.action,
+      target: entry.target ?? null,
+      ok,
+      detail: entry.detail ?? null,
+      ip: entry.ip ?? null,
+    };
   }
 
   /** Replaces the detail of an audit row (a burst of refused log-ins counted up). */
@@ -272,13 +359,31 @@ export class ConsoleStore implements SessionPersistence {
     }
     const rows = this.#db
       .prepare(`SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`)
-      .all(...args, Math.min(Math.max(1, opts.limit ?? 200), 2000)) as { id: number; at: string; user: string | null; role: string | null; action: string; target: string | null; ok: number; detail: string | null; ip: string | null }[];
-    return rows.map((r) => ({ ...r, ok: r.ok === 1, detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null }));
+      .all(...args, Math.min(Math.max(1, opts.limit ?? 200), 2000)) as {
+      id: number;
+      at: string;
+      user: string | null;
+      role: string | null;
+      action: string;
+      target: string | null;
+      ok: number;
+      detail: string | null;
+      ip: string | null;
+    }[];
+    return rows.map((r) => ({
+      ...r,
+      ok: r.ok === 1,
+      detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null,
+    }));
   }
 
   #toRecord(row: AlertDbRow): AlertRecord {
     const alert = JSON.parse(row.alert) as Alert;
-    const events = (this.#db.prepare('SELECT event FROM alert_events WHERE alert_id = ? ORDER BY at, rowid').all(alert.alertId) as { event: string }[]).map((e) => JSON.parse(e.event) as AlertEvent);
+    const events = (
+      this.#db.prepare('SELECT event FROM alert_events WHERE alert_id = ? ORDER BY at, rowid').all(alert.alertId) as {
+        event: string;
+      }[]
+    ).map((e) => JSON.parse(e.event) as AlertEvent);
     return {
       alert,
       state: row.disposition ? 'closed' : row.acknowledged_at ? 'acknowledged' : 'new',

@@ -28,7 +28,13 @@ export class LiveScan {
 
   begin(meta: ScanMeta): LiveBeginMessage {
     this.#geo = liveGeometry(meta.channels);
-    this.#begin = { laneId: this.laneId, scanId: meta.scanId, meta, factor: this.#geo.factor, height: this.#geo.height };
+    this.#begin = {
+      laneId: this.laneId,
+      scanId: meta.scanId,
+      meta,
+      factor: this.#geo.factor,
+      height: this.#geo.height,
+    };
     this.#chunks = [];
     this.#pending = [];
     this.#lines = 0;
@@ -37,7 +43,8 @@ export class LiveScan {
 
   /** Takes a batch of the current scan; batches of another scan or with other channels are dropped. */
   add(batch: LineBatch): boolean {
-    if (!this.#begin || batch.scanId !== this.#begin.scanId || batch.channels !== this.#begin.meta.channels) return false;
+    if (!this.#begin || batch.scanId !== this.#begin.scanId || batch.channels !== this.#begin.meta.channels)
+      return false;
     const d = downsampleBatch(batch, this.#geo);
     if (!d) return true;
     if (this.#lines + d.count > MAX_LIVE_LINES) return true;

@@ -8,7 +8,12 @@ export class LoginThrottle {
   readonly #options: { maxFailures: number; windowMs: number; lockMs: number; now: () => number };
 
   constructor(opts: Partial<{ maxFailures: number; windowMs: number; lockMs: number; now: () => number }> = {}) {
-    this.#options = { maxFailures: opts.maxFailures ?? 5, windowMs: opts.windowMs ?? 10 * 60_000, lockMs: opts.lockMs ?? 60_000, now: opts.now ?? (() => Date.now()) };
+    this.#options = {
+      maxFailures: opts.maxFailures ?? 5,
+      windowMs: opts.windowMs ?? 10 * 60_000,
+      lockMs: opts.lockMs ?? 60_000,
+      now: opts.now ?? (() => Date.now()),
+    };
   }
 
   /** Milliseconds until this pair may try again, or 0. */
@@ -37,7 +42,8 @@ export class LoginThrottle {
   }
 
   #sweep(now: number): void {
-    for (const [k, f] of this.#failures) if (now - f.firstAt > this.#options.windowMs && f.lockedUntil <= now) this.#failures.delete(k);
+    for (const [k, f] of this.#failures)
+      if (now - f.firstAt > this.#options.windowMs && f.lockedUntil <= now) this.#failures.delete(k);
   }
 }
 
@@ -88,7 +94,10 @@ export class HashQueue {
   #running = 0;
   readonly #waiting: (() => void)[] = [];
 
-  constructor(readonly concurrency: number, readonly maxQueued: number) {}
+  constructor(
+    readonly concurrency: number,
+    readonly maxQueued: number,
+  ) {}
 
   get running(): number {
     return this.#running;
@@ -100,7 +109,8 @@ export class HashQueue {
 
   async run<T>(fn: () => Promise<T>): Promise<T> {
     if (this.#running >= this.concurrency) {
-      if (this.#waiting.length >= this.maxQueued) throw new QueueFull(`${this.#running} password checks running and ${this.#waiting.length} waiting`);
+      if (this.#waiting.length >= this.maxQueued)
+        throw new QueueFull(`${this.#running} password checks running and ${this.#waiting.length} waiting`);
       await new Promise<void>((resolve) => this.#waiting.push(resolve));
     } else {
       this.#running++;
@@ -109,7 +119,8 @@ export class HashQueue {
       return await fn();
     } finally {
       const next = this.#waiting.shift();
-      if (next) next(); // the slot passes to the next in line
+      if (next)
+        next(); // the slot passes to the next in line
       else this.#running--;
     }
   }
@@ -117,7 +128,13 @@ export class HashQueue {
 
 /** One audit row per burst of refused log-ins, instead of one fsynced row per attempt. */
 export interface ThrottleAuditStore {
-  audit(entry: { user?: string | null; action: string; ok?: boolean; detail?: Record<string, unknown>; ip?: string | null }): { id: number };
+  audit(entry: {
+    user?: string | null;
+    action: string;
+    ok?: boolean;
+    detail?: Record<string, unknown>;
+    ip?: string | null;
+  }): { id: number };
   updateAuditDetail(id: number, detail: Record<string, unknown>): void;
 }
 
@@ -146,7 +163,12 @@ export class ThrottleAudit {
   #timer: NodeJS.Timeout | null = null;
 
   constructor(opts: { store: ThrottleAuditStore; flushMs?: number; quietMs?: number; now?: () => number }) {
-    this.#options = { store: opts.store, flushMs: opts.flushMs ?? 5000, quietMs: opts.quietMs ?? 60_000, now: opts.now ?? (() => Date.now()) };
+    this.#options = {
+      store: opts.store,
+      flushMs: opts.flushMs ?? 5000,
+      quietMs: opts.quietMs ?? 60_000,
+      now: opts.now ?? (() => Date.now()),
+    };
   }
 
   /**
@@ -173,8 +195,30 @@ export class ThrottleAudit {
     }
     const firstAt = new Date(now).toISOString();
     const addresses = acrossAddresses ? new Set(ip ? [ip] : []) : null;
-    const row = this.#options.store.audit({ user, action: 'login', ok: false, ip, detail: { reason, attempts: 1, users: [user], ...(addresses ? { addresses: [...addresses] } : {}), lastAt: firstAt } });
-    this.#bursts.set(key, { id: row.id, reason, ip, firstAt, lastAt: now, attempts: 1, written: 1, users: new Set([user]), addresses });
+    const row = this.#options.store.audit({
+      user,
+      action: 'login',
+      ok: false,
+      ip,
+      detail: {
+        reason,
+        attempts: 1,
+        users: [user],
+        ...(addresses ? { addresses: [...addresses] } : {}),
+        lastAt: firstAt,
+      },
+    });
+    this.#bursts.set(key, {
+      id: row.id,
+      reason,
+      ip,
+      firstAt,
+      lastAt: now,
+      attempts: 1,
+      written: 1,
+      users: new Set([user]),
+      addresses,
+    });
     if (this.#bursts.size > 1000) this.#closeQuiet(now, true);
     return true;
   }
@@ -206,7 +250,13 @@ export class ThrottleAudit {
 
   #write(b: Burst): void {
     if (b.written === b.attempts) return;
-    this.#options.store.updateAuditDetail(b.id, { reason: b.reason, attempts: b.attempts, users: [...b.users], ...(b.addresses ? { addresses: [...b.addresses] } : {}), lastAt: new Date(b.lastAt).toISOString() });
+    this.#options.store.updateAuditDetail(b.id, {
+      reason: b.reason,
+      attempts: b.attempts,
+      users: [...b.users],
+      ...(b.addresses ? { addresses: [...b.addresses] } : {}),
+      lastAt: new Date(b.lastAt).toISOString(),
+    });
     b.written = b.attempts;
   }
 

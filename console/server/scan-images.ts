@@ -38,7 +38,10 @@ export class ScanImageArchive {
   store(laneId: string, scanId: string, image: ScanImage): Promise<void> {
     const folder = this.#folder(laneId, scanId);
     if (!folder) {
-      this.#log.warn({ laneId, scanId }, `lane id ${laneId} is unfit for a folder name; the picture of scan ${scanId} is not kept for the console`);
+      this.#log.warn(
+        { laneId, scanId },
+        `lane id ${laneId} is unfit for a folder name; the picture of scan ${scanId} is not kept for the console`,
+      );
       return Promise.resolve();
     }
     const key = `${laneId}/${scanId}`;
@@ -56,7 +59,10 @@ export class ScanImageArchive {
       this.#prune(laneId);
     })()
       .catch((err: unknown) => {
-        this.#log.error({ err, laneId, scanId }, `scan ${scanId}: rendering its picture for the console failed: ${(err as Error).message}`);
+        this.#log.error(
+          { err, laneId, scanId },
+          `scan ${scanId}: rendering its picture for the console failed: ${(err as Error).message}`,
+        );
       })
       .finally(() => this.#pending.delete(key));
     this.#pending.set(key, job);
@@ -104,7 +110,9 @@ export class ScanImageArchive {
 
   #prune(laneId: string): void {
     const laneDir = join(this.#dir, laneId);
-    const entries = readdirSync(laneDir).map((name) => ({ name, mtime: statSync(join(laneDir, name)).mtimeMs })).sort((a, b) => b.mtime - a.mtime);
+    const entries = readdirSync(laneDir)
+      .map((name) => ({ name, mtime: statSync(join(laneDir, name)).mtimeMs }))
+      .sort((a, b) => b.mtime - a.mtime);
     for (const e of entries.slice(this.#keep)) rmSync(join(laneDir, e.name), { recursive: true, force: true });
   }
 }

@@ -60,9 +60,9 @@ export function materialRgb(high: Uint16Array, low: Uint16Array): Uint8Array {
       const t = Math.min(1, Math.max(0, (aL / aH - RATIO_METAL) / (RATIO_ORGANIC - RATIO_METAL)));
       const [c0, c1, u] = t < 0.5 ? [METAL, INORGANIC, t * 2] : [INORGANIC, ORGANIC, (t - 0.5) * 2];
       const sat = Math.min(1, (aH - ATT_MIN_FOR_COLOUR) / (ATT_FULL_COLOUR - ATT_MIN_FOR_COLOUR));
-      r = 255 + ((c0[0] + (c1[0] - c0[0]) * u) - 255) * sat;
-      g = 255 + ((c0[1] + (c1[1] - c0[1]) * u) - 255) * sat;
-      b = 255 + ((c0[2] + (c1[2] - c0[2]) * u) - 255) * sat;
+      r = 255 + (c0[0] + (c1[0] - c0[0]) * u - 255) * sat;
+      g = 255 + (c0[1] + (c1[1] - c0[1]) * u - 255) * sat;
+      b = 255 + (c0[2] + (c1[2] - c0[2]) * u - 255) * sat;
     }
     // Keep dense parts readable: brightness never drops to pure black.
     const k = 0.12 + 0.88 * lum;
@@ -86,11 +86,16 @@ export async function renderScanPng(image: ScanImage, view: ScanView): Promise<B
   if (width === 0 || height === 0) throw new Error('scan image is empty (0 lines)');
   if (view === 'material') {
     if (!image.low) throw new Error('material view needs a dual-energy image; this scan has only the high energy');
-    return sharp(materialRgb(image.high, image.low), { raw: { width, height, channels: 3 } }).png({ compressionLevel: 3 }).toBuffer();
+    return sharp(materialRgb(image.high, image.low), { raw: { width, height, channels: 3 } })
+      .png({ compressionLevel: 3 })
+      .toBuffer();
   }
   const samples = view === 'low' ? image.low : image.high;
   if (!samples) throw new Error('this scan has no low-energy image');
-  return sharp(displayBytes(samples), { raw: { width, height, channels: 1 } }).toColourspace('b-w').png({ compressionLevel: 3 }).toBuffer();
+  return sharp(displayBytes(samples), { raw: { width, height, channels: 1 } })
+    .toColourspace('b-w')
+    .png({ compressionLevel: 3 })
+    .toBuffer();
 }
 
 /** Live-view geometry of a scan: every `factor`-th line, channels averaged in groups of `factor`. */
@@ -112,7 +117,10 @@ export function liveGeometry(channels: number, maxHeight = LIVE_MAX_HEIGHT): Liv
  * Downsamples a batch of lines for the live view. Returns the kept lines' display bytes,
  * line-major (line i, row r at i * height + r), with the live index of the first kept line.
  */
-export function downsampleBatch(batch: LineBatch, geo: LiveGeometry): { firstIndex: number; count: number; high: Uint8Array; low?: Uint8Array } | null {
+export function downsampleBatch(
+  batch: LineBatch,
+  geo: LiveGeometry,
+): { firstIndex: number; count: number; high: Uint8Array; low?: Uint8Array } | null {
   const { factor, height } = geo;
   const ch = batch.channels;
   const first = Math.ceil(batch.firstIndex / factor) * factor;
@@ -132,5 +140,10 @@ export function downsampleBatch(batch: LineBatch, geo: LiveGeometry): { firstInd
     });
     return out;
   };
-  return { firstIndex: first / factor, count: kept.length, high: pick(batch.high), ...(batch.low ? { low: pick(batch.low) } : {}) };
+  return {
+    firstIndex: first / factor,
+    count: kept.length,
+    high: pick(batch.high),
+    ...(batch.low ? { low: pick(batch.low) } : {}),
+  };
 }

@@ -39,7 +39,12 @@ export class SessionStore {
   /** Ended sessions whose deletion from the database failed: retried until it succeeds. */
   readonly #undeleted = new Set<string>();
 
-  constructor(opts: { ttlMs: number; now?: () => number; persist?: SessionPersistence; onPersistError?: (err: Error, action: string) => void }) {
+  constructor(opts: {
+    ttlMs: number;
+    now?: () => number;
+    persist?: SessionPersistence;
+    onPersistError?: (err: Error, action: string) => void;
+  }) {
     this.#ttlMs = opts.ttlMs;
     this.#now = opts.now ?? (() => Date.now());
     this.#persist = opts.persist;
@@ -50,7 +55,11 @@ export class SessionStore {
         p.deleteExpiredSessions(now);
         // A session never outlives this process's ttl, even if it was opened under a longer one
         // or the clock has been set back since.
-        for (const s of p.loadSessions(now)) this.#sessions.set(s.id, { ...s, expiresAt: Math.min(s.expiresAt, s.createdAt + this.#ttlMs, now + this.#ttlMs) });
+        for (const s of p.loadSessions(now))
+          this.#sessions.set(s.id, {
+            ...s,
+            expiresAt: Math.min(s.expiresAt, s.createdAt + this.#ttlMs, now + this.#ttlMs),
+          });
       });
     }
   }
@@ -87,7 +96,14 @@ export class SessionStore {
     this.#sweep();
     const token = randomBytes(32).toString('base64url');
     const now = this.#now();
-    const session: Session = { id: digest(token), user, role, createdAt: now, expiresAt: now + this.#ttlMs, credential };
+    const session: Session = {
+      id: digest(token),
+      user,
+      role,
+      createdAt: now,
+      expiresAt: now + this.#ttlMs,
+      credential,
+    };
     this.#sessions.set(session.id, session);
     this.#write('save the session', (p) => p.saveSession(session));
     return { token, session };
@@ -137,10 +153,14 @@ export class SessionStore {
  * The account a session may still act for, or why it may not: the account was removed from the
  * users file, or its password changed since the log-in (the fingerprints differ).
  */
-export function sessionAccount(users: Pick<UserDirectory, 'get'>, s: Session): { account: UserRecord } | { ended: string } {
+export function sessionAccount(
+  users: Pick<UserDirectory, 'get'>,
+  s: Session,
+): { account: UserRecord } | { ended: string } {
   const account = users.get(s.user);
   if (!account) return { ended: `the account ${s.user} no longer exists` };
-  if (credentialOf(account.password) !== s.credential) return { ended: `the password of ${s.user} was changed: log in again` };
+  if (credentialOf(account.password) !== s.credential)
+    return { ended: `the password of ${s.user} was changed: log in again` };
   return { account };
 }
 

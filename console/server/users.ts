@@ -23,7 +23,9 @@ interface UsersFile {
 
 function scrypt(password: string, salt: Buffer, keyLen: number, opts: ScryptOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    scryptCb(password.normalize('NFKC'), salt, keyLen, { ...opts, maxmem: 128 * opts.N! * opts.r! * 2 }, (err, key) => (err ? reject(err) : resolve(key)));
+    scryptCb(password.normalize('NFKC'), salt, keyLen, { ...opts, maxmem: 128 * opts.N! * opts.r! * 2 }, (err, key) =>
+      err ? reject(err) : resolve(key),
+    );
   });
 }
 
@@ -40,7 +42,11 @@ export async function verifyPassword(password: string, stored: string): Promise<
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
   const [, n, r, p, saltB64, hashB64] = parts as [string, string, string, string, string, string];
   const expected = Buffer.from(hashB64, 'base64');
-  const key = await scrypt(password, Buffer.from(saltB64, 'base64'), expected.length, { N: Number(n), r: Number(r), p: Number(p) });
+  const key = await scrypt(password, Buffer.from(saltB64, 'base64'), expected.length, {
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+  });
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
 
@@ -53,8 +59,10 @@ export const MIN_PASSWORD_LENGTH = 12;
  */
 export function passwordProblem(name: string, password: string): string | null {
   const fold = (v: string) => v.normalize('NFKC').toLowerCase();
-  if ([...password.normalize('NFKC')].length < MIN_PASSWORD_LENGTH) return `the password of ${name} is too short: use at least ${MIN_PASSWORD_LENGTH} characters (a few unrelated words are easy to type and hard to guess)`;
-  if (fold(password).includes(fold(name))) return `the password of ${name} contains the user name: choose one that does not`;
+  if ([...password.normalize('NFKC')].length < MIN_PASSWORD_LENGTH)
+    return `the password of ${name} is too short: use at least ${MIN_PASSWORD_LENGTH} characters (a few unrelated words are easy to type and hard to guess)`;
+  if (fold(password).includes(fold(name)))
+    return `the password of ${name} contains the user name: choose one that does not`;
   return null;
 }
 
@@ -90,14 +98,23 @@ export class UserDirectory {
     try {
       parsed = JSON.parse(readFileSync(this.path, 'utf8'));
     } catch (err) {
-      throw new Error(`users file ${this.path} is not valid JSON (${(err as Error).message}): fix it or recreate it with 'checkpoint-edge users add'`);
+      throw new Error(
+        `users file ${this.path} is not valid JSON (${(err as Error).message}): fix it or recreate it with 'checkpoint-edge users add'`,
+      );
     }
     const list = (parsed as Partial<UsersFile>)?.users;
     if (!Array.isArray(list)) throw new Error(`users file ${this.path}: expected {"users": [...]}`);
     list.forEach((u: Partial<UserRecord>, i) => {
-      if (!u || typeof u.name !== 'string' || !validUserName(u.name)) throw new Error(`users file ${this.path}: users[${i}].name is missing or not a valid name`);
-      if (!ROLES.includes(u.role as Role)) throw new Error(`users file ${this.path}: users[${i}] (${u.name}): role must be ${ROLES.join(' or ')}, got ${JSON.stringify(u.role)}`);
-      if (typeof u.password !== 'string' || !u.password.startsWith('scrypt$')) throw new Error(`users file ${this.path}: users[${i}] (${u.name}): password must be an scrypt hash; set it with 'checkpoint-edge users passwd ${u.name}'`);
+      if (!u || typeof u.name !== 'string' || !validUserName(u.name))
+        throw new Error(`users file ${this.path}: users[${i}].name is missing or not a valid name`);
+      if (!ROLES.includes(u.role as Role))
+        throw new Error(
+          `users file ${this.path}: users[${i}] (${u.name}): role must be ${ROLES.join(' or ')}, got ${JSON.stringify(u.role)}`,
+        );
+      if (typeof u.password !== 'string' || !u.password.startsWith('scrypt$'))
+        throw new Error(
+          `users file ${this.path}: users[${i}] (${u.name}): password must be an scrypt hash; set it with 'checkpoint-edge users passwd ${u.name}'`,
+        );
     });
     this.#users = list as UserRecord[];
     this.#loadedMtime = this.#mtime();
@@ -131,14 +148,24 @@ export class UserDirectory {
    * new password ends them (the console compares a fingerprint of the hash on every request).
    */
   async set(name: string, role: Role, password: string, opts: { replace?: boolean } = {}): Promise<void> {
-    if (!validUserName(name)) throw new Error(`user name "${name}" is not valid: use letters, digits, . _ - @ (at most 64)`);
+    if (!validUserName(name))
+      throw new Error(`user name "${name}" is not valid: use letters, digits, . _ - @ (at most 64)`);
     if (!ROLES.includes(role)) throw new Error(`role "${role}" is not valid: use ${ROLES.join(' or ')}`);
-    if (password.length < 4) throw new Error(`the password of ${name} is too short: use at least 4 characters (12 or more for real accounts)`);
+    if (password.length < 4)
+      throw new Error(`the password of ${name} is too short: use at least 4 characters (12 or more for real accounts)`);
     this.load();
     const existing = this.#users.find((u) => u.name === name);
-    if (existing && !opts.replace) throw new Error(`user ${name} already exists in ${this.path}: use 'checkpoint-edge users passwd ${name}' to change the password`);
+    if (existing && !opts.replace)
+      throw new Error(
+        `user ${name} already exists in ${this.path}: use 'checkpoint-edge users passwd ${name}' to change the password`,
+      );
     const unchanged = existing !== undefined && (await verifyPassword(password, existing.password).catch(() => false));
-    const record: UserRecord = { name, role, password: unchanged ? existing.password : await hashPassword(password), createdAt: existing?.createdAt ?? new Date().toISOString() };
+    const record: UserRecord = {
+      name,
+      role,
+      password: unchanged ? existing.password : await hashPassword(password),
+      createdAt: existing?.createdAt ?? new Date().toISOString(),
+    };
     this.#users = existing ? this.#users.map((u) => (u.name === name ? record : u)) : [...this.#users, record];
     this.#save();
   }
@@ -168,7 +195,10 @@ export class UserDirectory {
    * is the fingerprint of the very hash the password was checked against, so a session opened
    * while the password is being changed still ends with the change.
    */
-  async authenticate(name: string, password: string): Promise<(Omit<UserRecord, 'password'> & { credential: string }) | null> {
+  async authenticate(
+    name: string,
+    password: string,
+  ): Promise<(Omit<UserRecord, 'password'> & { credential: string }) | null> {
     const u = typeof name === 'string' ? this.get(name) : undefined;
     if (!u) {
       this.#dummy ??= hashPassword(randomBytes(12).toString('base64'));

@@ -37,11 +37,19 @@ export async function buildWeb(log: Logger, distDir = DIST_DIR): Promise<void> {
   try {
     vite = await import('vite');
   } catch (err) {
-    throw new Error(`the console front end is not built (${distDir}) and vite is not installed (${(err as Error).message}): run 'npm ci' (with dev dependencies) and 'npm run build:console' where the sources are, then copy console/dist`, { cause: err });
+    throw new Error(
+      `the console front end is not built (${distDir}) and vite is not installed (${(err as Error).message}): run 'npm ci' (with dev dependencies) and 'npm run build:console' where the sources are, then copy console/dist`,
+      { cause: err },
+    );
   }
   const tmp = `${distDir}.tmp-${process.pid}-${Date.now()}`;
   const t0 = performance.now();
-  await vite.build({ configFile: join(WEB_DIR, 'vite.config.ts'), root: WEB_DIR, logLevel: 'warn', build: { outDir: tmp, emptyOutDir: true } });
+  await vite.build({
+    configFile: join(WEB_DIR, 'vite.config.ts'),
+    root: WEB_DIR,
+    logLevel: 'warn',
+    build: { outDir: tmp, emptyOutDir: true },
+  });
   writeFileSync(join(tmp, STAMP), `${new Date().toISOString()}\n`);
   const old = `${distDir}.old-${process.pid}-${Date.now()}`;
   if (existsSync(distDir)) renameSync(distDir, old);
@@ -66,7 +74,8 @@ export async function ensureWebBuild(log: Logger): Promise<void> {
       mkdirSync(LOCK_DIR);
       break;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`cannot create the build lock ${LOCK_DIR}: ${(err as Error).message}`, { cause: err });
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new Error(`cannot create the build lock ${LOCK_DIR}: ${(err as Error).message}`, { cause: err });
       let age = 0;
       try {
         age = Date.now() - statSync(LOCK_DIR).mtimeMs;
@@ -78,7 +87,10 @@ export async function ensureWebBuild(log: Logger): Promise<void> {
         rmSync(LOCK_DIR, { recursive: true, force: true });
         continue;
       }
-      if (Date.now() > until) throw new Error(`another process has been building the console front end for over ${(2 * STALE_LOCK_MS) / 1000} s (lock ${LOCK_DIR}); remove the lock if no build is running`);
+      if (Date.now() > until)
+        throw new Error(
+          `another process has been building the console front end for over ${(2 * STALE_LOCK_MS) / 1000} s (lock ${LOCK_DIR}); remove the lock if no build is running`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
   }

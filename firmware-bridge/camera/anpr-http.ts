@@ -14,18 +14,37 @@ const ISO_6346_FORM = 'owner code (3 letters), category U/J/Z/R, 7 digits, e.g. 
 /** Body of POST /api/anpr/<lane>: one read of an ANPR (plate / container code) camera. */
 const anprRead = z
   .strictObject({
-    plate: z.string().trim().min(1, { error: 'plate is empty' }).max(20, { error: 'plate is longer than 20 characters' }).optional()
+    plate: z
+      .string()
+      .trim()
+      .min(1, { error: 'plate is empty' })
+      .max(20, { error: 'plate is longer than 20 characters' })
+      .optional()
       .describe('Licence plate as read, e.g. "B-AB 1234".'),
-    containerCode: z.string().transform((s) => s.replace(/[\s-]/g, '').toUpperCase())
+    containerCode: z
+      .string()
+      .transform((s) => s.replace(/[\s-]/g, '').toUpperCase())
       .pipe(z.string().regex(ISO_6346, { error: `containerCode must be an ISO 6346 code: ${ISO_6346_FORM}` }))
-      .optional().describe('ISO 6346 container code; spaces and dashes are removed.'),
-    cameraId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, { error: 'cameraId must be an identifier (letters, digits, - and _)' }).optional()
+      .optional()
+      .describe('ISO 6346 container code; spaces and dashes are removed.'),
+    cameraId: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, { error: 'cameraId must be an identifier (letters, digits, - and _)' })
+      .optional()
       .describe('The ANPR camera that read it.'),
-    confidence: z.number({ error: 'confidence must be a number 0-1' }).min(0, { error: 'confidence must be 0-1' }).max(1, { error: 'confidence must be 0-1' }).optional(),
-    at: z.iso.datetime({ offset: true, error: 'at must be an ISO 8601 date-time, e.g. 2026-01-31T10:00:00Z' }).optional()
+    confidence: z
+      .number({ error: 'confidence must be a number 0-1' })
+      .min(0, { error: 'confidence must be 0-1' })
+      .max(1, { error: 'confidence must be 0-1' })
+      .optional(),
+    at: z.iso
+      .datetime({ offset: true, error: 'at must be an ISO 8601 date-time, e.g. 2026-01-31T10:00:00Z' })
+      .optional()
       .describe('When the camera read it; default: when it arrived.'),
   })
-  .refine((r) => r.plate !== undefined || r.containerCode !== undefined, { error: 'a read needs a plate or a containerCode' });
+  .refine((r) => r.plate !== undefined || r.containerCode !== undefined, {
+    error: 'a read needs a plate or a containerCode',
+  });
 
 export type AnprRead = z.infer<typeof anprRead>;
 
@@ -42,18 +61,35 @@ export type AnprAccess = { ok: true } | { ok: false; status: 401 | 403; reason: 
  * Who may post reads: with a token configured, only requests carrying it as a Bearer token
  * (compared in constant time); without one, only clients on this computer.
  */
-export function anprAccess(req: Pick<IncomingMessage, 'headers'> & { socket: { remoteAddress?: string | undefined } }, token: string | null, laneId: string): AnprAccess {
+export function anprAccess(
+  req: Pick<IncomingMessage, 'headers'> & { socket: { remoteAddress?: string | undefined } },
+  token: string | null,
+  laneId: string,
+): AnprAccess {
   if (token === null) {
     if (isLoopback(req.socket.remoteAddress)) return { ok: true };
-    return { ok: false, status: 403, reason: `lane ${laneId} has no anpr.token, so it accepts ANPR reads only from this computer (got one from ${req.socket.remoteAddress ?? 'an unknown address'}); set lanes[].anpr.token and send it as "Authorization: Bearer <token>"` };
+    return {
+      ok: false,
+      status: 403,
+      reason: `lane ${laneId} has no anpr.token, so it accepts ANPR reads only from this computer (got one from ${req.socket.remoteAddress ?? 'an unknown address'}); set lanes[].anpr.token and send it as "Authorization: Bearer <token>"`,
+    };
   }
   const header = req.headers.authorization;
-  if (!header) return { ok: false, status: 401, reason: `ANPR reads for lane ${laneId} need "Authorization: Bearer <token>" (the lane's anpr.token)` };
+  if (!header)
+    return {
+      ok: false,
+      status: 401,
+      reason: `ANPR reads for lane ${laneId} need "Authorization: Bearer <token>" (the lane's anpr.token)`,
+    };
   const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
   if (!m) return { ok: false, status: 401, reason: 'Authorization must be "Bearer <token>"' };
   // Digests of equal length, so that neither the token's length nor its content leaks through timing.
   if (!timingSafeEqual(createHash('sha256').update(m[1]).digest(), createHash('sha256').update(token).digest())) {
-    return { ok: false, status: 403, reason: `wrong ANPR token for lane ${laneId}: check the camera's token against the lane's anpr.token` };
+    return {
+      ok: false,
+      status: 403,
+      reason: `wrong ANPR token for lane ${laneId}: check the camera's token against the lane's anpr.token`,
+    };
   }
   return { ok: true };
 }
@@ -95,7 +131,9 @@ export class AnprReceiver implements Service {
   async start(): Promise<void> {
     this.#running = true;
     if (this.#options.token === null) {
-      this.#options.log.warn(`lane ${this.#options.laneId}: no anpr.token configured: POST ${this.path} accepts plate reads only from this computer (loopback); set lanes[].anpr.token (via \${ENV_VAR}) for an ANPR camera on the network`);
+      this.#options.log.warn(
+        `lane ${this.#options.laneId}: no anpr.token configured: POST ${this.path} accepts plate reads only from this computer (loopback); set lanes[].anpr.token (via \${ENV_VAR}) for an ANPR camera on the network`,
+      );
     }
     const { bus } = this.#options;
     this.#off = [
@@ -104,7 +142,8 @@ export class AnprReceiver implements Service {
         const held = this.#held;
         this.#held = null;
         // After every scan.begin listener has run, so that the pipeline has opened the scan.
-        if (held && Date.now() - held.received <= (this.#options.holdMs ?? 30_000)) queueMicrotask(() => bus.emit('vehicle.plate', held.read));
+        if (held && Date.now() - held.received <= (this.#options.holdMs ?? 30_000))
+          queueMicrotask(() => bus.emit('vehicle.plate', held.read));
       }),
       bus.on('scan.end', this.name, () => {
         this.#openScan = null;
@@ -128,13 +167,18 @@ export class AnprReceiver implements Service {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     if (req.method !== 'POST') {
       res.setHeader('allow', 'POST');
-      sendJson(res, 405, { error: `${req.method} not allowed on ${this.path}: POST a JSON read {plate, containerCode, cameraId, confidence}` });
+      sendJson(res, 405, {
+        error: `${req.method} not allowed on ${this.path}: POST a JSON read {plate, containerCode, cameraId, confidence}`,
+      });
       return true;
     }
     const access = anprAccess(req, this.#options.token, this.#options.laneId);
     if (!access.ok) {
       if (access.status === 401) res.setHeader('www-authenticate', 'Bearer realm="anpr"');
-      this.#options.log.warn({ from: req.socket.remoteAddress, status: access.status }, `ANPR read refused: ${access.reason}`);
+      this.#options.log.warn(
+        { from: req.socket.remoteAddress, status: access.status },
+        `ANPR read refused: ${access.reason}`,
+      );
       req.resume();
       sendJson(res, access.status, { error: access.reason });
       return true;
@@ -180,7 +224,17 @@ export class AnprReceiver implements Service {
     };
     const scanId = this.#openScan;
     if (scanId === null) this.#held = { read, received: Date.now() };
-    this.#options.log.info({ plate: r.plate, containerCode: r.containerCode, cameraId: r.cameraId, confidence: r.confidence, scanId, source }, `ANPR read ${r.plate ?? ''}${r.containerCode ? ` ${r.containerCode}` : ''} (${source}) ${scanId ? `for scan ${scanId}` : 'held for the next scan'}`);
+    this.#options.log.info(
+      {
+        plate: r.plate,
+        containerCode: r.containerCode,
+        cameraId: r.cameraId,
+        confidence: r.confidence,
+        scanId,
+        source,
+      },
+      `ANPR read ${r.plate ?? ''}${r.containerCode ? ` ${r.containerCode}` : ''} (${source}) ${scanId ? `for scan ${scanId}` : 'held for the next scan'}`,
+    );
     this.#options.bus.emit('vehicle.plate', read);
     return { scanId };
   }
@@ -190,5 +244,8 @@ export class AnprReceiver implements Service {
 export function parseAnprRead(body: unknown): { ok: true; read: AnprRead } | { ok: false; problems: string[] } {
   const parsed = anprRead.safeParse(body);
   if (parsed.success) return { ok: true, read: parsed.data };
-  return { ok: false, problems: parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)) };
+  return {
+    ok: false,
+    problems: parsed.error.issues.map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)),
+  };
 }

@@ -76,9 +76,16 @@ export class AnprMqttSource implements Service {
       client.subscribe(o.topic, { qos: 1 }, (err, granted) => {
         if (this.#client !== client) return; // stopped meanwhile
         if (err && !client.connected) return; // the connection dropped first: 'close' says so
-        const refused = err ?? (granted?.some((g) => g.qos === 128) ? new Error('the broker refused the subscription (not authorised for this topic?)') : null);
+        const refused =
+          err ??
+          (granted?.some((g) => g.qos === 128)
+            ? new Error('the broker refused the subscription (not authorised for this topic?)')
+            : null);
         if (refused) {
-          o.log.error({ err: refused, topic: o.topic }, `ANPR over MQTT: cannot subscribe to ${o.topic} at ${this.#where}: ${refused.message}`);
+          o.log.error(
+            { err: refused, topic: o.topic },
+            `ANPR over MQTT: cannot subscribe to ${o.topic} at ${this.#where}: ${refused.message}`,
+          );
           this.#status('fault', `cannot subscribe to ${o.topic} at ${this.#where}: ${refused.message}`);
           return;
         }
@@ -88,7 +95,10 @@ export class AnprMqttSource implements Service {
     client.on('message', (topic, payload, packet) => {
       if (packet.retain) {
         // Sent because we subscribed, not because a vehicle is here now: a stale read.
-        o.log.warn({ topic }, `ANPR over MQTT: retained message on ${topic} ignored: it is an old read, not the vehicle now in the lane (publish reads without the retain flag)`);
+        o.log.warn(
+          { topic },
+          `ANPR over MQTT: retained message on ${topic} ignored: it is an old read, not the vehicle now in the lane (publish reads without the retain flag)`,
+        );
         return;
       }
       this.#message(topic, payload);
@@ -98,12 +108,22 @@ export class AnprMqttSource implements Service {
       const refusedLogin = typeof (err as { code?: unknown }).code === 'number';
       if (!this.#warned) {
         this.#warned = true; // once per outage, not at every retry
-        o.log.warn({ err }, `ANPR over MQTT: ${this.#where}: ${err.message}${refusedLogin ? ': check lanes[].anpr.mqtt.username and password' : ''}; ${every}`);
+        o.log.warn(
+          { err },
+          `ANPR over MQTT: ${this.#where}: ${err.message}${refusedLogin ? ': check lanes[].anpr.mqtt.username and password' : ''}; ${every}`,
+        );
       }
-      this.#status(refusedLogin ? 'fault' : 'offline', `${this.#where}: ${err.message}${refusedLogin ? ' (log-in refused: check anpr.mqtt.username and password)' : ''}; ${every}`);
+      this.#status(
+        refusedLogin ? 'fault' : 'offline',
+        `${this.#where}: ${err.message}${refusedLogin ? ' (log-in refused: check anpr.mqtt.username and password)' : ''}; ${every}`,
+      );
     });
     client.on('close', () => {
-      if (this.#client && this.#state !== 'fault') this.#status('offline', `no connection to ${this.#where}; ${every}; plate reads from this feed are missed meanwhile`);
+      if (this.#client && this.#state !== 'fault')
+        this.#status(
+          'offline',
+          `no connection to ${this.#where}; ${every}; plate reads from this feed are missed meanwhile`,
+        );
     });
   }
 
@@ -133,13 +153,19 @@ export class AnprMqttSource implements Service {
 
   /** The same state again with the current counts (a read or a rejection: a few a minute at most). */
   #republish(): void {
-    if (this.#state) this.#options.publish(deviceStatus(DEVICE, this.#state, this.#detail, { accepted: this.#accepted, invalid: this.#invalid }));
+    if (this.#state)
+      this.#options.publish(
+        deviceStatus(DEVICE, this.#state, this.#detail, { accepted: this.#accepted, invalid: this.#invalid }),
+      );
   }
 
   #reject(topic: string, why: string, payload: Buffer): void {
     this.#invalid++;
     const shown = payload.length > 200 ? `${payload.subarray(0, 200).toString('utf8')}…` : payload.toString('utf8');
-    this.#options.log.warn({ topic, invalid: this.#invalid, payload: shown }, `ANPR over MQTT: message on ${topic} ignored: invalid ANPR read: ${why}`);
+    this.#options.log.warn(
+      { topic, invalid: this.#invalid, payload: shown },
+      `ANPR over MQTT: message on ${topic} ignored: invalid ANPR read: ${why}`,
+    );
     this.#republish();
   }
 

@@ -109,7 +109,11 @@ export class CameraFeed implements Service {
     this.#watchdog = this.#retry = null;
     const s = this.#source;
     this.#source = null;
-    await s?.close().catch((err: unknown) => this.#options.log.warn({ err }, `${this.device}: closing the source failed: ${(err as Error).message}`));
+    await s
+      ?.close()
+      .catch((err: unknown) =>
+        this.#options.log.warn({ err }, `${this.device}: closing the source failed: ${(err as Error).message}`),
+      );
     this.#setState('offline', 'camera ingest stopped');
   }
 

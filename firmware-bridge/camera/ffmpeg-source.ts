@@ -8,7 +8,14 @@ import { safeUrl, type FrameSink, type FrameSource } from './source.js';
 
 /** Where ffmpeg is: $FFMPEG_PATH, Debian's /usr/bin/ffmpeg, then $PATH. Null if none runs. */
 export function findFfmpeg(env: NodeJS.ProcessEnv = process.env, debian = '/usr/bin/ffmpeg'): string | null {
-  const candidates = [env.FFMPEG_PATH, debian, ...(env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, 'ffmpeg'))];
+  const candidates = [
+    env.FFMPEG_PATH,
+    debian,
+    ...(env.PATH ?? '')
+      .split(delimiter)
+      .filter(Boolean)
+      .map((d) => join(d, 'ffmpeg')),
+  ];
   for (const c of candidates) {
     if (!c) continue;
     try {
@@ -21,7 +28,8 @@ export function findFfmpeg(env: NodeJS.ProcessEnv = process.env, debian = '/usr/
   return null;
 }
 
-export const FFMPEG_MISSING = 'ffmpeg not found (looked at $FFMPEG_PATH, /usr/bin/ffmpeg and $PATH): install it (apt-get install ffmpeg) or set FFMPEG_PATH';
+export const FFMPEG_MISSING =
+  'ffmpeg not found (looked at $FFMPEG_PATH, /usr/bin/ffmpeg and $PATH): install it (apt-get install ffmpeg) or set FFMPEG_PATH';
 
 export interface FfmpegSourceOptions {
   ffmpeg: string;
@@ -37,7 +45,9 @@ export interface FfmpegSourceOptions {
 }
 
 /** The ffmpeg command line for a camera URL: rtsp(s), http(s) streams ffmpeg knows, or file:// (looped, read at its own rate). */
-export function ffmpegArgs(o: Pick<FfmpegSourceOptions, 'url' | 'username' | 'password' | 'maxFps' | 'qscale' | 'connectTimeoutMs'>): string[] {
+export function ffmpegArgs(
+  o: Pick<FfmpegSourceOptions, 'url' | 'username' | 'password' | 'maxFps' | 'qscale' | 'connectTimeoutMs'>,
+): string[] {
   const u = new URL(o.url);
   const args = ['-hide_banner', '-nostdin', '-loglevel', 'error'];
   let input = o.url;
@@ -53,7 +63,20 @@ export function ffmpegArgs(o: Pick<FfmpegSourceOptions, 'url' | 'username' | 'pa
       input = u.toString();
     }
   }
-  args.push('-i', input, '-an', '-vf', `fps=${o.maxFps}`, '-f', 'image2pipe', '-c:v', 'mjpeg', '-q:v', String(o.qscale ?? 5), 'pipe:1');
+  args.push(
+    '-i',
+    input,
+    '-an',
+    '-vf',
+    `fps=${o.maxFps}`,
+    '-f',
+    'image2pipe',
+    '-c:v',
+    'mjpeg',
+    '-q:v',
+    String(o.qscale ?? 5),
+    'pipe:1',
+  );
   return args;
 }
 
@@ -79,7 +102,12 @@ export class FfmpegSource implements FrameSource {
       stderr = (stderr + t).slice(-2000);
     });
     // ffmpeg prints its input URL, credentials and all: redacted before it goes anywhere.
-    const secrets = [this.#options.password, this.#options.username && this.#options.password ? `${this.#options.username}:${this.#options.password}` : undefined];
+    const secrets = [
+      this.#options.password,
+      this.#options.username && this.#options.password
+        ? `${this.#options.username}:${this.#options.password}`
+        : undefined,
+    ];
     const lastError = () => redactText(stderr.trim().split('\n').slice(-2).join(' / '), secrets) || 'no message';
     const splitter = new JpegSplitter({ onProblem: (p) => sink.problem(p) });
     proc.stdout!.pipe(splitter);
@@ -90,7 +118,11 @@ export class FfmpegSource implements FrameSource {
         if (opened) return;
         opened = true;
         proc.kill('SIGKILL');
-        reject(new Error(`ffmpeg gave no picture from ${where} within ${this.#options.connectTimeoutMs} ms (${lastError()})`));
+        reject(
+          new Error(
+            `ffmpeg gave no picture from ${where} within ${this.#options.connectTimeoutMs} ms (${lastError()})`,
+          ),
+        );
       }, this.#options.connectTimeoutMs);
       splitter.on('data', (jpeg: Buffer) => {
         if (!opened) {

@@ -23,7 +23,11 @@ export class FrameRing {
     this.#frames.push(frame);
     const cutoff = frame.at - this.#keepMs;
     let drop = 0;
-    while (drop < this.#frames.length - 1 && (this.#frames[drop].at < cutoff || this.#frames.length - drop > this.#maxFrames)) drop++;
+    while (
+      drop < this.#frames.length - 1 &&
+      (this.#frames[drop].at < cutoff || this.#frames.length - drop > this.#maxFrames)
+    )
+      drop++;
     if (drop) this.#frames.splice(0, drop);
   }
 

@@ -57,7 +57,11 @@ export function cameraGet(o: CameraRequestOptions): CameraGet {
         }
         if (res.statusCode === 401 || res.statusCode === 403) {
           res.resume();
-          const why = !o.auth ? 'it wants credentials: set username and password of the camera' : o.auth.scheme === 'none' ? `its challenge (${String(res.headers['www-authenticate'] ?? 'none')}) is neither Basic nor Digest` : 'check username and password of the camera';
+          const why = !o.auth
+            ? 'it wants credentials: set username and password of the camera'
+            : o.auth.scheme === 'none'
+              ? `its challenge (${String(res.headers['www-authenticate'] ?? 'none')}) is neither Basic nor Digest`
+              : 'check username and password of the camera';
           reject(new Error(`${where} refused access (HTTP ${res.statusCode}): ${why}`));
           return;
         }

@@ -32,7 +32,8 @@ export class JpegSplitter extends Transform {
   }
 
   override _flush(cb: TransformCallback): void {
-    if (this.#start >= 0 && this.#buf.length - this.#start > 2) this.#onProblem(`stream ended inside a picture (${this.#buf.length - this.#start} bytes dropped)`);
+    if (this.#start >= 0 && this.#buf.length - this.#start > 2)
+      this.#onProblem(`stream ended inside a picture (${this.#buf.length - this.#start} bytes dropped)`);
     cb();
   }
 

@@ -3,7 +3,8 @@ import sharp from 'sharp';
 /** Why a frame was not accepted as a JPEG picture. Null when it looks whole. */
 export function jpegProblem(buf: Buffer): string | null {
   if (buf.length < 4) return `${buf.length} bytes is too short for a JPEG`;
-  if (buf[0] !== 0xff || buf[1] !== 0xd8) return `does not start with the JPEG SOI marker (starts ${buf.subarray(0, 2).toString('hex')})`;
+  if (buf[0] !== 0xff || buf[1] !== 0xd8)
+    return `does not start with the JPEG SOI marker (starts ${buf.subarray(0, 2).toString('hex')})`;
   // Some cameras pad a part with CR/LF or zero bytes after the EOI marker.
   let end = buf.length;
   while (end > 2 && (buf[end - 1] === 0x0d || buf[end - 1] === 0x0a || buf[end - 1] === 0x00)) end--;

@@ -31,7 +31,9 @@ export class MjpegHttpSource implements FrameSource {
     const ct = res.headers['content-type'];
     if (!ct || !/^multipart\//i.test(ct)) {
       res.destroy();
-      throw new Error(`${safeUrl(this.#options.url)} answered Content-Type "${ct ?? ''}", not multipart/x-mixed-replace: is this the camera's MJPEG URL (not its snapshot URL)?`);
+      throw new Error(
+        `${safeUrl(this.#options.url)} answered Content-Type "${ct ?? ''}", not multipart/x-mixed-replace: is this the camera's MJPEG URL (not its snapshot URL)?`,
+      );
     }
     const parser = new MultipartParser({ boundary: boundaryOf(ct) ?? undefined, onProblem: (p) => sink.problem(p) });
     let ended = false;

@@ -72,7 +72,12 @@ export class MultipartParser extends Transform {
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.#buf = this.#pos > 0 ? Buffer.concat([this.#buf.subarray(this.#pos), chunk]) : this.#buf.length ? Buffer.concat([this.#buf, chunk]) : chunk;
+    this.#buf =
+      this.#pos > 0
+        ? Buffer.concat([this.#buf.subarray(this.#pos), chunk])
+        : this.#buf.length
+          ? Buffer.concat([this.#buf, chunk])
+          : chunk;
     this.#searchFrom = Math.max(0, this.#searchFrom - this.#pos);
     this.#pos = 0;
     try {
@@ -105,7 +110,9 @@ export class MultipartParser extends Transform {
     const buf = this.#buf;
     if (this.#state === 'boundary') {
       if (!this.#delim) {
-        const m = /(?:^|\n)-{2,}([^\s-][^\r\n]*?)\s*\r?\n/.exec(buf.toString('latin1', this.#pos, Math.min(buf.length, this.#pos + 4096)));
+        const m = /(?:^|\n)-{2,}([^\s-][^\r\n]*?)\s*\r?\n/.exec(
+          buf.toString('latin1', this.#pos, Math.min(buf.length, this.#pos + 4096)),
+        );
         if (!m) {
           if (buf.length - this.#pos > 4096) {
             this.#problem('no multipart boundary line in the first 4096 bytes; skipping them');
@@ -122,14 +129,20 @@ export class MultipartParser extends Transform {
           // the bytes, and past DETECT_BYTES take the boundary the stream actually uses.
           if (buf.length - this.#pos < DETECT_BYTES) return false;
           this.#redetected = true;
-          const m = /(?:^|\n)-{2,}([^\s-][^\r\n]*?)\s*\r?\n[Cc]ontent-/.exec(buf.toString('latin1', this.#pos, this.#pos + DETECT_BYTES));
+          const m = /(?:^|\n)-{2,}([^\s-][^\r\n]*?)\s*\r?\n[Cc]ontent-/.exec(
+            buf.toString('latin1', this.#pos, this.#pos + DETECT_BYTES),
+          );
           if (m) {
-            this.#problem(`declared boundary "${this.#delim.toString('latin1').slice(2)}" not in the stream; using "${normaliseBoundary(m[1])}" found in it`);
+            this.#problem(
+              `declared boundary "${this.#delim.toString('latin1').slice(2)}" not in the stream; using "${normaliseBoundary(m[1])}" found in it`,
+            );
             this.#delim = Buffer.from(`--${normaliseBoundary(m[1])}`, 'latin1');
             this.#searchFrom = this.#pos;
             return true;
           }
-          this.#problem(`declared boundary "${this.#delim.toString('latin1').slice(2)}" not in the first ${DETECT_BYTES} bytes`);
+          this.#problem(
+            `declared boundary "${this.#delim.toString('latin1').slice(2)}" not in the first ${DETECT_BYTES} bytes`,
+          );
         }
         // Keep only what could be the start of a boundary split across chunks.
         const keep = Math.max(this.#pos, buf.length - this.#delim.length);

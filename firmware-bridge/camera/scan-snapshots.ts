@@ -58,7 +58,10 @@ export class ScanSnapshotter implements Service {
         }
       }
       if (!latest) {
-        this.#log.warn({ camera: cam.cameraId, scanId, state: cam.state }, `camera.${cam.cameraId} has no recent picture for ${moment} of scan ${scanId} (camera ${cam.state})`);
+        this.#log.warn(
+          { camera: cam.cameraId, scanId, state: cam.state },
+          `camera.${cam.cameraId} has no recent picture for ${moment} of scan ${scanId} (camera ${cam.state})`,
+        );
         continue;
       }
       this.#emit(cam, scanId, moment, latest);
@@ -68,6 +71,13 @@ export class ScanSnapshotter implements Service {
   }
 
   #emit(cam: SnapshotCamera, scanId: string | null, moment: CameraSnapshot['moment'], f: CameraFrame): void {
-    this.#bus.emit('camera.snapshot', { cameraId: cam.cameraId, role: cam.role, scanId, moment, at: new Date(f.at).toISOString(), jpeg: f.jpeg });
+    this.#bus.emit('camera.snapshot', {
+      cameraId: cam.cameraId,
+      role: cam.role,
+      scanId,
+      moment,
+      at: new Date(f.at).toISOString(),
+      jpeg: f.jpeg,
+    });
   }
 }

@@ -66,14 +66,20 @@ export class SnapshotPollSource implements FrameSource {
     const ct = res.headers['content-type'] ?? '';
     if (/^multipart\//i.test(ct)) {
       res.destroy();
-      throw new Error(`${safeUrl(this.#options.url)} answered a multipart stream: it is an MJPEG URL; set kind: mjpeg for this camera`);
+      throw new Error(
+        `${safeUrl(this.#options.url)} answered a multipart stream: it is an MJPEG URL; set kind: mjpeg for this camera`,
+      );
     }
     return await new Promise<Buffer>((resolve, reject) => {
       const chunks: Buffer[] = [];
       const left = Math.max(1, this.#options.requestTimeoutMs - (Date.now() - t0));
       const timer = setTimeout(() => {
         res.destroy();
-        reject(new Error(`snapshot from ${safeUrl(this.#options.url)} not complete within ${this.#options.requestTimeoutMs} ms`));
+        reject(
+          new Error(
+            `snapshot from ${safeUrl(this.#options.url)} not complete within ${this.#options.requestTimeoutMs} ms`,
+          ),
+        );
       }, left);
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {

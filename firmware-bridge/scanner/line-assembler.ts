@@ -41,7 +41,12 @@ export interface LineAssemblerOptions {
 /** First allocation when the scanner does not announce a length: a 20 m truck at 5 mm per line. */
 const UNKNOWN_LENGTH_LINES = 4096;
 
-export const ASSEMBLER_DEFAULTS = { batchLines: 32, batchMs: 20, maxLines: 32_768, maxPixels: MAX_SCAN_PIXELS } as const;
+export const ASSEMBLER_DEFAULTS = {
+  batchLines: 32,
+  batchMs: 20,
+  maxLines: 32_768,
+  maxPixels: MAX_SCAN_PIXELS,
+} as const;
 
 /** Largest first allocation from a scan-begin's announced length; more grows by doubling. */
 const FIRST_ALLOCATION_LINES = 8192;
@@ -112,8 +117,18 @@ export class LineAssembler {
   begin(spec: AssemblySpec): void {
     if (this.#spec) throw new Error('LineAssembler.begin while a scan is open: finish or abort it first');
     this.#spec = spec;
-    this.#maxLines = Math.max(1, Math.min(this.#options.maxLines, Math.floor((this.#options.maxPixels ?? ASSEMBLER_DEFAULTS.maxPixels) / spec.channels)));
-    const cap = Math.min(this.#maxLines, FIRST_ALLOCATION_LINES, Math.max(64, spec.expectedLines > 0 ? spec.expectedLines : UNKNOWN_LENGTH_LINES));
+    this.#maxLines = Math.max(
+      1,
+      Math.min(
+        this.#options.maxLines,
+        Math.floor((this.#options.maxPixels ?? ASSEMBLER_DEFAULTS.maxPixels) / spec.channels),
+      ),
+    );
+    const cap = Math.min(
+      this.#maxLines,
+      FIRST_ALLOCATION_LINES,
+      Math.max(64, spec.expectedLines > 0 ? spec.expectedLines : UNKNOWN_LENGTH_LINES),
+    );
     this.#prepare(cap);
     this.#next = 0;
     this.#batchStart = 0;
@@ -167,7 +182,8 @@ export class LineAssembler {
    */
   finish(lineCount: number): ScanImage {
     const spec = this.#requireOpen('finish');
-    this.#declaredBeyond = lineCount > this.#next && isImplausibleCount(lineCount, this.#next, this.#maxLines) ? lineCount : null;
+    this.#declaredBeyond =
+      lineCount > this.#next && isImplausibleCount(lineCount, this.#next, this.#maxLines) ? lineCount : null;
     const width = this.#declaredBeyond !== null ? this.#next : Math.max(this.#next, lineCount);
     if (width > this.#next && this.#next > 0) {
       if (width > this.#cap) this.#alloc(width, true);
@@ -221,7 +237,11 @@ export class LineAssembler {
       this.#low = null;
       this.#low8 = null;
     }
-    this.#cap = Math.min(this.#maxLines, Math.floor(this.#high.length / C), this.#low ? Math.floor(this.#low.length / C) : Infinity);
+    this.#cap = Math.min(
+      this.#maxLines,
+      Math.floor(this.#high.length / C),
+      this.#low ? Math.floor(this.#low.length / C) : Infinity,
+    );
     if (this.#missing.length >= this.#cap) this.#missing.fill(0);
     else this.#missing = new Uint8Array(this.#cap);
   }
@@ -310,13 +330,16 @@ export class LineAssembler {
   }
 
   #armTimeout(ms: number): void {
-    this.#timeoutTimer = setTimeout(() => {
-      this.#timeoutTimer = null;
-      if (!this.#spec) return;
-      const silent = this.#now() - this.#lastLineAt;
-      if (silent >= this.#options.timeoutMs) this.#options.onTimeout(silent);
-      else this.#armTimeout(this.#options.timeoutMs - silent);
-    }, Math.max(1, ms));
+    this.#timeoutTimer = setTimeout(
+      () => {
+        this.#timeoutTimer = null;
+        if (!this.#spec) return;
+        const silent = this.#now() - this.#lastLineAt;
+        if (silent >= this.#options.timeoutMs) this.#options.onTimeout(silent);
+        else this.#armTimeout(this.#options.timeoutMs - silent);
+      },
+      Math.max(1, ms),
+    );
     this.#timeoutTimer.unref?.();
   }
 

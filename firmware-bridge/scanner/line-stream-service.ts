@@ -86,7 +86,10 @@ export class LineStreamService implements Service {
   /** Sends a host command (arm, abort, ack) to the scanner. Rejects when the link is down. */
   async send(body: Extract<FrameBody, { type: 'arm' | 'abort' | 'ack' }>): Promise<void> {
     const link = this.#link;
-    if (!link) throw new Error(`cannot send ${body.type} to the scanner: no link to ${this.#options.opener.describe} (disconnected)`);
+    if (!link)
+      throw new Error(
+        `cannot send ${body.type} to the scanner: no link to ${this.#options.opener.describe} (disconnected)`,
+      );
     // Before the write: the scanner may answer with its scan-end before write() resolves.
     if (body.type === 'abort') this.#options.translator.hostAbortSent(`abort: ${body.reason}`);
     await link.write(encodeFrame(body, this.#hostSeq++));
@@ -104,7 +107,10 @@ export class LineStreamService implements Service {
         const delay = this.#backoff.next();
         // The status says what is wrong, not when the next try is: a countdown in it would be a
         // new status (a log line, a retained MQTT republish) at every retry.
-        translator.link('down', `${(err as Error).message}; retrying with backoff (at most every ${this.#options.reconnect.maxMs / 1000} s)`);
+        translator.link(
+          'down',
+          `${(err as Error).message}; retrying with backoff (at most every ${this.#options.reconnect.maxMs / 1000} s)`,
+        );
         log.debug({ link: opener.describe, delay }, `scanner line stream: next attempt in ${delay} ms`);
         await this.#sleep(delay);
         continue;
@@ -144,14 +150,17 @@ export class LineStreamService implements Service {
       parser.write(chunk);
     };
     link.input.on('data', onData);
-    parser.on('error', (err: Error) => log.error({ err }, `scanner ${opener.describe}: frame parser failed: ${err.message}`));
+    parser.on('error', (err: Error) =>
+      log.error({ err }, `scanner ${opener.describe}: frame parser failed: ${err.message}`),
+    );
     parser.on('data', (f: Frame) => {
       if (firstFrame) {
         // Only a link that carries valid frames counts as a successful connection.
         firstFrame = false;
         this.#backoff.reset();
       }
-      if (this.#options.logFrames) log.debug({ type: f.type, seq: f.seq, offset: f.offset }, `frame ${f.type} seq ${f.seq}`);
+      if (this.#options.logFrames)
+        log.debug({ type: f.type, seq: f.seq, offset: f.offset }, `frame ${f.type} seq ${f.seq}`);
       if (f.type === 'hello' && f.heartbeatMs > 0) {
         if (watchdog) clearInterval(watchdog);
         // Silence is counted in watchdog ticks with no byte in between, not in wall time: after
@@ -165,13 +174,18 @@ export class LineStreamService implements Service {
         watchdog = setInterval(() => {
           emptyTicks = bytesSeen === seen ? emptyTicks + 1 : 0;
           seen = bytesSeen;
-          if (emptyTicks >= HEARTBEATS_MISSED * WATCHDOG_TICKS_PER_HEARTBEAT) void link.close(`no data from the scanner for ${Date.now() - lastByteAt} ms (${HEARTBEATS_MISSED} heartbeats of ${f.heartbeatMs} ms missed)`);
+          if (emptyTicks >= HEARTBEATS_MISSED * WATCHDOG_TICKS_PER_HEARTBEAT)
+            void link.close(
+              `no data from the scanner for ${Date.now() - lastByteAt} ms (${HEARTBEATS_MISSED} heartbeats of ${f.heartbeatMs} ms missed)`,
+            );
         }, tickMs);
         watchdog.unref();
       }
       translator.frame(f);
       if (f.type === 'scanEnd' || f.type === 'hello') {
-        this.send({ type: 'ack', ackedSeq: f.seq, ackedType: FrameType[f.type] }).catch((err: Error) => log.warn({ err }, `could not acknowledge ${f.type} seq ${f.seq}: ${err.message}`));
+        this.send({ type: 'ack', ackedSeq: f.seq, ackedType: FrameType[f.type] }).catch((err: Error) =>
+          log.warn({ err }, `could not acknowledge ${f.type} seq ${f.seq}: ${err.message}`),
+        );
       }
     });
     const reason = await link.closed;

@@ -1,5 +1,13 @@
 import { LINE_RATE_HZ_RANGE, PIXEL_MM_RANGE } from '../../config/schema/scanner.js';
-import { MAX_SCAN_PIXELS, type AbortReason, type CompletedScan, type DeviceState, type ScanImage, type ScanMeta, type VehicleInfo } from '../../core/domain.js';
+import {
+  MAX_SCAN_PIXELS,
+  type AbortReason,
+  type CompletedScan,
+  type DeviceState,
+  type ScanImage,
+  type ScanMeta,
+  type VehicleInfo,
+} from '../../core/domain.js';
 import type { EventBus } from '../../core/event-bus.js';
 import type { LaneEvents } from '../../core/events.js';
 import { deviceStatus } from '../../core/health.js';
@@ -61,7 +69,16 @@ interface OpenScan {
  * scanner's device.status out. Every scan that began ends in scan.end or scan.aborted.
  */
 export class ScannerTranslator {
-  readonly counters: ScanCounters = { scansBegun: 0, scansCompleted: 0, scansAborted: 0, missingLines: 0, droppedLines: 0, lateLines: 0, headerErrors: 0, lineCountErrors: 0 };
+  readonly counters: ScanCounters = {
+    scansBegun: 0,
+    scansCompleted: 0,
+    scansAborted: 0,
+    missingLines: 0,
+    droppedLines: 0,
+    lateLines: 0,
+    headerErrors: 0,
+    lineCountErrors: 0,
+  };
   readonly #options: ScannerTranslatorOptions;
   readonly #asm: LineAssembler;
   #open: OpenScan | null = null;
@@ -89,7 +106,8 @@ export class ScannerTranslator {
         const scanId = this.#open?.meta.scanId;
         if (scanId) this.#options.bus.emit('scan.lines', { scanId, ...b });
       },
-      onTimeout: (silentMs) => this.#abort('timeout', `no line for ${silentMs} ms (scanner.scanTimeoutMs ${opts.scanTimeoutMs})`),
+      onTimeout: (silentMs) =>
+        this.#abort('timeout', `no line for ${silentMs} ms (scanner.scanTimeoutMs ${opts.scanTimeoutMs})`),
     });
   }
 
@@ -117,7 +135,10 @@ export class ScannerTranslator {
         return;
       }
       case 'status': {
-        const changed = f.state !== this.#scannerState || f.interlocksOk !== this.#interlocksOk || f.radiationOn !== this.#radiationOn;
+        const changed =
+          f.state !== this.#scannerState ||
+          f.interlocksOk !== this.#interlocksOk ||
+          f.radiationOn !== this.#radiationOn;
         this.#scannerState = f.state;
         this.#interlocksOk = f.interlocksOk;
         this.#radiationOn = f.radiationOn;
@@ -128,7 +149,11 @@ export class ScannerTranslator {
         return;
       }
       case 'hello':
-        if (this.#open) this.#abort('link-lost', `scanner restarted its session (hello from ${f.device} ${f.firmware}) during the scan`);
+        if (this.#open)
+          this.#abort(
+            'link-lost',
+            `scanner restarted its session (hello from ${f.device} ${f.firmware}) during the scan`,
+          );
         this.#deviceName = `${f.device} ${f.firmware}`.trim();
         this.#fault = null;
         this.publishStatus();
@@ -136,7 +161,10 @@ export class ScannerTranslator {
       case 'heartbeat':
         return;
       default:
-        this.#options.log.debug({ type: f.type, seq: f.seq }, `${this.#options.device}: host command frame ${f.type} received from the scanner; ignored`);
+        this.#options.log.debug(
+          { type: f.type, seq: f.seq },
+          `${this.#options.device}: host command frame ${f.type} received from the scanner; ignored`,
+        );
     }
   }
 
@@ -213,7 +241,10 @@ export class ScannerTranslator {
     const unchanged = this.#published && this.#published.state === state && this.#published.detail === detail;
     if (unchanged && !force) return;
     this.#published = { state, detail };
-    const info: Record<string, string | number | boolean | null> = { ...(this.#options.frameCounters ?? {}), ...this.counters };
+    const info: Record<string, string | number | boolean | null> = {
+      ...(this.#options.frameCounters ?? {}),
+      ...this.counters,
+    };
     info.scannerState = this.#scannerState;
     info.interlocksOk = this.#interlocksOk;
     info.radiationOn = this.#radiationOn;
@@ -251,8 +282,18 @@ export class ScannerTranslator {
       this.counters.scansAborted++;
       this.#lastKey = f.scanKey;
       const detail = `scan-begin refused: ${problem} (see docs/protocols/scanner-line-protocol.md)`;
-      this.#options.log.warn({ scanId: meta.scanId, scannerScanId: meta.scannerScanId, scanKey: f.scanKey }, `${this.#options.device}: scan ${scanLabel(meta)} ${detail}`);
-      this.#options.bus.emit('scan.aborted', { scanId: meta.scanId, laneId: this.#options.laneId, reason: 'scanner-fault', detail, at: new Date().toISOString(), meta });
+      this.#options.log.warn(
+        { scanId: meta.scanId, scannerScanId: meta.scannerScanId, scanKey: f.scanKey },
+        `${this.#options.device}: scan ${scanLabel(meta)} ${detail}`,
+      );
+      this.#options.bus.emit('scan.aborted', {
+        scanId: meta.scanId,
+        laneId: this.#options.laneId,
+        reason: 'scanner-fault',
+        detail,
+        at: new Date().toISOString(),
+        meta,
+      });
       this.publishStatus(true);
       return;
     }
@@ -278,12 +319,29 @@ export class ScannerTranslator {
       // Its scan-begin was lost: open the scan from what the line says, so the scan is still reported.
       const energies = f.energyMask === 1 ? 1 : 2;
       const now = new Date();
-      this.#options.log.warn({ scanKey: f.scanKey, offset: f.offset }, `${this.#options.device}: line for scan key ${f.scanKey} without its scan-begin (lost); scan opened from the line (${f.channels} channels, ${energies} energies, pixel ${this.#options.defaultPixelMm} mm from config)`);
-      this.#openScan(f.scanKey, { scanId: uuidv7(), scannerScanId: this.#derivedId(f.scanKey, now), laneId: this.#options.laneId, startedAt: now.toISOString(), channels: f.channels, energies, pixelMm: this.#options.defaultPixelMm, source: 'stream' }, 0);
+      this.#options.log.warn(
+        { scanKey: f.scanKey, offset: f.offset },
+        `${this.#options.device}: line for scan key ${f.scanKey} without its scan-begin (lost); scan opened from the line (${f.channels} channels, ${energies} energies, pixel ${this.#options.defaultPixelMm} mm from config)`,
+      );
+      this.#openScan(
+        f.scanKey,
+        {
+          scanId: uuidv7(),
+          scannerScanId: this.#derivedId(f.scanKey, now),
+          laneId: this.#options.laneId,
+          startedAt: now.toISOString(),
+          channels: f.channels,
+          energies,
+          pixelMm: this.#options.defaultPixelMm,
+          source: 'stream',
+        },
+        0,
+      );
       this.#line(f);
       return;
     }
-    const outcome = f.scanKey !== open.key ? 'other-scan' : this.#asm.addLine(f.lineIndex, f.channels, f.energyMask, f.samples);
+    const outcome =
+      f.scanKey !== open.key ? 'other-scan' : this.#asm.addLine(f.lineIndex, f.channels, f.energyMask, f.samples);
     if (outcome === 'late') this.counters.lateLines++;
     else if (outcome !== 'added') {
       this.counters.droppedLines++;
@@ -296,7 +354,10 @@ export class ScannerTranslator {
           shape: `${f.channels} channels / energy mask ${f.energyMask} differ from the scan-begin's ${open.meta.channels} channels / ${open.meta.energies} energies`,
           'no-scan': 'no scan is open',
         };
-        this.#options.log.warn({ scanId: open.meta.scanId, scannerScanId: open.meta.scannerScanId, lineIndex: f.lineIndex, outcome }, `${this.#options.device}: line ${f.lineIndex} of scan ${scanLabel(open.meta)} dropped: ${why[outcome] ?? outcome} (further such lines of this scan are counted in droppedLines, not logged)`);
+        this.#options.log.warn(
+          { scanId: open.meta.scanId, scannerScanId: open.meta.scannerScanId, lineIndex: f.lineIndex, outcome },
+          `${this.#options.device}: line ${f.lineIndex} of scan ${scanLabel(open.meta)} dropped: ${why[outcome] ?? outcome} (further such lines of this scan are counted in droppedLines, not logged)`,
+        );
       }
     }
   }
@@ -304,13 +365,24 @@ export class ScannerTranslator {
   #end(f: ScanEndFrame): void {
     const open = this.#open;
     if (!open || open.key !== f.scanKey) {
-      this.#options.log.warn({ scanKey: f.scanKey }, `${this.#options.device}: scan-end for scan key ${f.scanKey}, which is not open; ignored`);
+      this.#options.log.warn(
+        { scanKey: f.scanKey },
+        `${this.#options.device}: scan-end for scan key ${f.scanKey}, which is not open; ignored`,
+      );
       return;
     }
     if (f.outcome === 'aborted-by-host') {
       // Outcome 1 answers an abort command: an operator's only when this edge sent one for the scan.
-      if (open.abortRequested) this.#abort('operator-abort', `the scanner ended the scan on the abort command sent by this edge (${open.abortRequested})`);
-      else this.#abort('scanner-fault', "the scanner ended the scan as aborted on a host abort command, but this edge sent none for it (another host, or the scanner's own console?)");
+      if (open.abortRequested)
+        this.#abort(
+          'operator-abort',
+          `the scanner ended the scan on the abort command sent by this edge (${open.abortRequested})`,
+        );
+      else
+        this.#abort(
+          'scanner-fault',
+          "the scanner ended the scan as aborted on a host abort command, but this edge sent none for it (another host, or the scanner's own console?)",
+        );
       return;
     }
     if (f.outcome === 'aborted-by-scanner') {
@@ -328,10 +400,23 @@ export class ScannerTranslator {
     this.counters.missingLines += countMissing(image) + (beyond !== null ? beyond - image.width : 0);
     if (beyond !== null) {
       this.counters.lineCountErrors++;
-      this.#options.log.warn({ scanId: open.meta.scanId, scannerScanId: open.meta.scannerScanId, declared: beyond, arrived: this.#asm.received }, `${this.#options.device}: scan-end of ${scanLabel(open.meta)} declares ${beyond} lines but the scan ends at line ${image.width} (${this.#asm.received} arrived): protocol error, the missing lines are not filled in and the scan is reported incomplete`);
+      this.#options.log.warn(
+        {
+          scanId: open.meta.scanId,
+          scannerScanId: open.meta.scannerScanId,
+          declared: beyond,
+          arrived: this.#asm.received,
+        },
+        `${this.#options.device}: scan-end of ${scanLabel(open.meta)} declares ${beyond} lines but the scan ends at line ${image.width} (${this.#asm.received} arrived): protocol error, the missing lines are not filled in and the scan is reported incomplete`,
+      );
     }
     const endedAt = Number.isFinite(f.endedAtMs) && f.endedAtMs > 0 ? new Date(f.endedAtMs) : new Date();
-    this.#options.bus.emit('scan.end', { meta: open.meta, endedAt: endedAt.toISOString(), image, ...(beyond !== null ? { declaredLines: beyond } : {}) });
+    this.#options.bus.emit('scan.end', {
+      meta: open.meta,
+      endedAt: endedAt.toISOString(),
+      image,
+      ...(beyond !== null ? { declaredLines: beyond } : {}),
+    });
   }
 
   #abort(reason: AbortReason, detail: string): void {
@@ -341,7 +426,10 @@ export class ScannerTranslator {
     this.#closed(open);
     this.counters.scansAborted++;
     if (partial) this.counters.missingLines += countMissing(partial);
-    this.#options.log.warn({ scanId: open.meta.scanId, scannerScanId: open.meta.scannerScanId, reason, lines: partial?.width ?? 0 }, `${this.#options.device}: scan ${scanLabel(open.meta)} aborted (${reason}): ${detail}`);
+    this.#options.log.warn(
+      { scanId: open.meta.scanId, scannerScanId: open.meta.scannerScanId, reason, lines: partial?.width ?? 0 },
+      `${this.#options.device}: scan ${scanLabel(open.meta)} aborted (${reason}): ${detail}`,
+    );
     this.#options.bus.emit('scan.aborted', {
       scanId: open.meta.scanId,
       laneId: this.#options.laneId,
@@ -359,7 +447,10 @@ export class ScannerTranslator {
   }
 
   #derivedId(key: number, at: Date): string {
-    return `${this.#options.device}-${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${key}`;
+    return `${this.#options.device}-${at
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z')}-${key}`;
   }
 }
 
@@ -368,7 +459,10 @@ export class ScannerTranslator {
  * frame decoder; the pixel pitch and line rate must be 0 (not given) or in the config's ranges,
  * and the announced length within the largest scan accepted.
  */
-export function scanBeginProblem(f: Pick<ScanBeginFrame, 'pixelMm' | 'lineRateHz' | 'expectedLines' | 'channels'>, maxLines: number): string | null {
+export function scanBeginProblem(
+  f: Pick<ScanBeginFrame, 'pixelMm' | 'lineRateHz' | 'expectedLines' | 'channels'>,
+  maxLines: number,
+): string | null {
   const given = (v: number) => !(v === 0 || Number.isNaN(v));
   if (given(f.pixelMm) && !(f.pixelMm >= PIXEL_MM_RANGE.min && f.pixelMm <= PIXEL_MM_RANGE.max)) {
     return `pixel pitch ${f.pixelMm} mm outside ${PIXEL_MM_RANGE.min}-${PIXEL_MM_RANGE.max} mm`;
@@ -377,7 +471,8 @@ export function scanBeginProblem(f: Pick<ScanBeginFrame, 'pixelMm' | 'lineRateHz
     return `line rate ${f.lineRateHz} Hz outside ${LINE_RATE_HZ_RANGE.min}-${LINE_RATE_HZ_RANGE.max} Hz`;
   }
   const most = Math.min(maxLines, Math.floor(MAX_SCAN_PIXELS / f.channels));
-  if (f.expectedLines > most) return `announced length ${f.expectedLines} lines beyond the largest scan accepted (${most} lines of ${f.channels} channels)`;
+  if (f.expectedLines > most)
+    return `announced length ${f.expectedLines} lines beyond the largest scan accepted (${most} lines of ${f.channels} channels)`;
   return null;
 }
 

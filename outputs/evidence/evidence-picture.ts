@@ -29,9 +29,14 @@ const EVIDENCE_GAMMA = 0.5;
  * than maxWidth are scaled down first (detector values, before the log), and the boxes drawn at
  * the output scale so they stay sharp.
  */
-export async function renderScanJpeg(image: ScanImage, regions: readonly Region[], opts: ScanRenderOptions = {}): Promise<RenderedScan> {
+export async function renderScanJpeg(
+  image: ScanImage,
+  regions: readonly Region[],
+  opts: ScanRenderOptions = {},
+): Promise<RenderedScan> {
   const { width: w, height: h } = image;
-  if (w <= 0 || h <= 0 || image.high.length < w * h) throw new Error(`scan image ${w}x${h} has ${image.high.length} samples; cannot render it`);
+  if (w <= 0 || h <= 0 || image.high.length < w * h)
+    throw new Error(`scan image ${w}x${h} has ${image.high.length} samples; cannot render it`);
   const maxWidth = opts.maxWidth ?? 2000;
   let ow = w;
   let oh = h;
@@ -84,7 +89,9 @@ export async function renderScanJpeg(image: ScanImage, regions: readonly Region[
     fillRed(rgb, ow, x0, y0, Math.min(x1, x0 + t - 1), y1);
     fillRed(rgb, ow, Math.max(x0, x1 - t + 1), y0, x1, y1);
   }
-  const jpeg = await sharp(rgb, { raw: { width: ow, height: oh, channels: 3 } }).jpeg({ quality: opts.quality ?? 85, mozjpeg: false }).toBuffer();
+  const jpeg = await sharp(rgb, { raw: { width: ow, height: oh, channels: 3 } })
+    .jpeg({ quality: opts.quality ?? 85, mozjpeg: false })
+    .toBuffer();
   return { jpeg, width: ow, height: oh, window: win };
 }
 

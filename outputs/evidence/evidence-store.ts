@@ -38,11 +38,19 @@ export interface EvidenceStoreOptions {
 }
 
 const NAME = EVIDENCE_NAME;
-const CONTENT_TYPES: Record<string, string> = { '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png', '.json': 'application/json; charset=utf-8' };
+const CONTENT_TYPES: Record<string, string> = {
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.png': 'image/png',
+  '.json': 'application/json; charset=utf-8',
+};
 
 /** A scan id made fit for a folder and URL segment: anything but letters, digits, '.', '-', '_' becomes '_'. */
 export function evidenceFolderName(scanId: string): string {
-  const s = scanId.replace(/[^A-Za-z0-9._-]/g, '_').replace(/\.{2,}/g, '_').slice(0, 128);
+  const s = scanId
+    .replace(/[^A-Za-z0-9._-]/g, '_')
+    .replace(/\.{2,}/g, '_')
+    .slice(0, 128);
   return NAME.test(s) ? s : `scan_${s.replace(/^[._-]+/, '')}`;
 }
 
@@ -78,7 +86,10 @@ export class EvidenceStore implements EvidenceCollector, Service {
       await this.#options.signer?.load();
     } catch (err) {
       // The lane keeps screening and the console still shows evidence; signed links are refused (503) until fixed.
-      this.#options.log.error({ err }, `evidence: ${(err as Error).message}; signed evidence links are refused until this is fixed and the runtime restarted`);
+      this.#options.log.error(
+        { err },
+        `evidence: ${(err as Error).message}; signed evidence links are refused until this is fixed and the runtime restarted`,
+      );
     }
     this.#off = this.#options.bus.on('camera.snapshot', this.name, (s) => this.#remember(s));
     if (this.#options.http && !this.#routed) {
@@ -108,11 +119,17 @@ export class EvidenceStore implements EvidenceCollector, Service {
         this.#bytesSinceSweep = 0;
         if (r.deleted.length) {
           const bytes = r.deleted.reduce((s, d) => s + d.bytes, 0);
-          this.#options.log.info({ deleted: r.deleted.length, bytes, keptScans: r.keptScans, keptBytes: r.keptBytes }, `evidence retention deleted ${r.deleted.length} scan(s) (${(bytes / 1048576).toFixed(1)} MiB) from ${this.root}`);
+          this.#options.log.info(
+            { deleted: r.deleted.length, bytes, keptScans: r.keptScans, keptBytes: r.keptBytes },
+            `evidence retention deleted ${r.deleted.length} scan(s) (${(bytes / 1048576).toFixed(1)} MiB) from ${this.root}`,
+          );
         }
         return r;
       } catch (err) {
-        this.#options.log.error({ err, dir: this.root }, `evidence retention in ${this.root} failed: ${(err as Error).message}; check the folder's permissions`);
+        this.#options.log.error(
+          { err, dir: this.root },
+          `evidence retention in ${this.root} failed: ${(err as Error).message}; check the folder's permissions`,
+        );
         return null;
       }
     });
@@ -141,7 +158,9 @@ export class EvidenceStore implements EvidenceCollector, Service {
     const snaps = this.#snapshots.get(result.scanId) ?? [];
     this.#snapshots.delete(result.scanId);
     const withImage = image !== undefined && image.width > 0 && image.height > 0;
-    const files: { name: string; data: Buffer | null; kind: EvidenceRef['kind'] }[] = withImage ? [{ name: 'scan.jpg', data: null, kind: 'scan' }] : [];
+    const files: { name: string; data: Buffer | null; kind: EvidenceRef['kind'] }[] = withImage
+      ? [{ name: 'scan.jpg', data: null, kind: 'scan' }]
+      : [];
     const used = new Set<string>();
     for (const snap of snaps) {
       let name = `${snap.cameraId}-${snap.moment}.jpg`;
@@ -165,13 +184,23 @@ export class EvidenceStore implements EvidenceCollector, Service {
   }
 
   /** Renders the scan picture and writes every file of one scan. Logs, never throws. */
-  async #write(result: ScanResult, image: ScanImage | undefined, folder: string, files: { name: string; data: Buffer | null }[]): Promise<void> {
+  async #write(
+    result: ScanResult,
+    image: ScanImage | undefined,
+    folder: string,
+    files: { name: string; data: Buffer | null }[],
+  ): Promise<void> {
     const dir = join(this.root, folder);
     if (image) {
       try {
-        files[0].data = (await renderScanJpeg(image, result.regions, { maxWidth: this.#options.scanMaxWidth ?? 2000 })).jpeg;
+        files[0].data = (
+          await renderScanJpeg(image, result.regions, { maxWidth: this.#options.scanMaxWidth ?? 2000 })
+        ).jpeg;
       } catch (err) {
-        this.#options.log.error({ err, scanId: result.scanId }, `scan picture of ${result.scanId} could not be rendered: ${(err as Error).message}; its link will answer 404`);
+        this.#options.log.error(
+          { err, scanId: result.scanId },
+          `scan picture of ${result.scanId} could not be rendered: ${(err as Error).message}; its link will answer 404`,
+        );
       }
     }
     const ready = files.filter((f): f is { name: string; data: Buffer } => f.data !== null);
@@ -179,7 +208,10 @@ export class EvidenceStore implements EvidenceCollector, Service {
       await mkdir(dir, { recursive: true, mode: DATA_DIR_MODE });
       await Promise.all(ready.map((f) => writeFile(join(dir, f.name), f.data, { mode: DATA_FILE_MODE })));
     } catch (err) {
-      this.#options.log.error({ err, scanId: result.scanId, dir }, `cannot write evidence of scan ${result.scanId} to ${dir}: ${(err as Error).message}; check the folder's permissions and free space`);
+      this.#options.log.error(
+        { err, scanId: result.scanId, dir },
+        `cannot write evidence of scan ${result.scanId} to ${dir}: ${(err as Error).message}; check the folder's permissions and free space`,
+      );
       return;
     }
     this.#bytesSinceSweep += ready.reduce((sum, f) => sum + f.data.length, 0);

@@ -20,9 +20,7 @@ function canonicalEvidencePath(path: string): string | null {
   return path;
 }
 
-export type SignatureCheck =
-  | { ok: true; expiresAt: number }
-  | { ok: false; status: 401 | 403 | 503; reason: string };
+export type SignatureCheck = { ok: true; expiresAt: number } | { ok: false; status: 401 | 403 | 503; reason: string };
 
 /**
  * Reads the site's evidence key, creating it (32 random bytes, mode 0600) when absent. Creation
@@ -50,7 +48,10 @@ export async function loadOrCreateEvidenceKey(file: string): Promise<{ key: Buff
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (e.message.startsWith(file)) throw err;
-    throw new Error(`cannot create the evidence signing key ${file}: ${e.code ?? e.message}; check that the data folder is writable by this user`, { cause: err });
+    throw new Error(
+      `cannot create the evidence signing key ${file}: ${e.code ?? e.message}; check that the data folder is writable by this user`,
+      { cause: err },
+    );
   } finally {
     await unlink(tmp).catch(() => {});
   }
@@ -60,10 +61,14 @@ async function readKey(file: string): Promise<Buffer> {
   const s = await stat(file);
   const key = await readFile(file);
   if (key.length !== KEY_BYTES) {
-    throw new Error(`${file}: the evidence signing key must be ${KEY_BYTES} bytes, found ${key.length}; delete the file to have a new key made at the next start (links already sent stop working)`);
+    throw new Error(
+      `${file}: the evidence signing key must be ${KEY_BYTES} bytes, found ${key.length}; delete the file to have a new key made at the next start (links already sent stop working)`,
+    );
   }
   if ((s.mode & 0o077) !== 0) {
-    throw new Error(`${file}: the evidence signing key is readable by other users (mode ${(s.mode & 0o777).toString(8)}); run 'chmod 600 ${file}'`);
+    throw new Error(
+      `${file}: the evidence signing key is readable by other users (mode ${(s.mode & 0o777).toString(8)}); run 'chmod 600 ${file}'`,
+    );
   }
   return key;
 }
@@ -124,7 +129,8 @@ export class EvidenceUrlSigner {
   /** The path with exp and sig added; throws when the path is not one evidence file or the key is not loaded. */
   sign(path: string, ttlS = this.ttlS): string {
     const key = this.#requireKey();
-    if (canonicalEvidencePath(path) === null) throw new Error(`not an evidence path: ${path} (expected /evidence/<scanId>/<name>)`);
+    if (canonicalEvidencePath(path) === null)
+      throw new Error(`not an evidence path: ${path} (expected /evidence/<scanId>/<name>)`);
     const exp = Math.floor(this.#now() / 1000) + Math.max(1, Math.floor(ttlS));
     return `${path}?exp=${exp}&sig=${mac(key, exp, path)}`;
   }
@@ -136,22 +142,47 @@ export class EvidenceUrlSigner {
   verify(path: string, query: URLSearchParams): SignatureCheck {
     const expText = query.get('exp');
     const sig = query.get('sig');
-    if (expText === null && sig === null) return { ok: false, status: 401, reason: 'no credentials: a signed link (?exp=&sig=) or a console session is needed' };
-    if (expText === null || sig === null) return { ok: false, status: 403, reason: `signed link is incomplete: ${expText === null ? 'exp' : 'sig'} is missing` };
-    if (!this.#key) return { ok: false, status: 503, reason: `signed links cannot be checked: the evidence signing key is not loaded${this.#error ? ` (${this.#error})` : ''}` };
-    if (canonicalEvidencePath(path) === null) return { ok: false, status: 403, reason: 'signature does not match this path' };
+    if (expText === null && sig === null)
+      return {
+        ok: false,
+        status: 401,
+        reason: 'no credentials: a signed link (?exp=&sig=) or a console session is needed',
+      };
+    if (expText === null || sig === null)
+      return {
+        ok: false,
+        status: 403,
+        reason: `signed link is incomplete: ${expText === null ? 'exp' : 'sig'} is missing`,
+      };
+    if (!this.#key)
+      return {
+        ok: false,
+        status: 503,
+        reason: `signed links cannot be checked: the evidence signing key is not loaded${this.#error ? ` (${this.#error})` : ''}`,
+      };
+    if (canonicalEvidencePath(path) === null)
+      return { ok: false, status: 403, reason: 'signature does not match this path' };
     if (!/^\d{1,12}$/.test(expText)) return { ok: false, status: 403, reason: 'exp is not a time in Unix seconds' };
     if (!SIG.test(sig)) return { ok: false, status: 403, reason: 'sig is not a base64url HMAC-SHA256' };
     const exp = Number(expText);
     const expected = Buffer.from(mac(this.#key, exp, path), 'base64url');
     const given = Buffer.from(sig, 'base64url');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, status: 403, reason: 'signature does not match this path' };
-    if (exp * 1000 <= this.#now()) return { ok: false, status: 403, reason: `signed link expired at ${new Date(exp * 1000).toISOString()}: ask for a new one` };
+    if (given.length !== expected.length || !timingSafeEqual(given, expected))
+      return { ok: false, status: 403, reason: 'signature does not match this path' };
+    if (exp * 1000 <= this.#now())
+      return {
+        ok: false,
+        status: 403,
+        reason: `signed link expired at ${new Date(exp * 1000).toISOString()}: ask for a new one`,
+      };
     return { ok: true, expiresAt: exp * 1000 };
   }
 
   #requireKey(): Buffer {
-    if (!this.#key) throw new Error(`evidence links cannot be signed: the key ${this.keyFile} is not loaded${this.#error ? ` (${this.#error})` : ''}`);
+    if (!this.#key)
+      throw new Error(
+        `evidence links cannot be signed: the key ${this.keyFile} is not loaded${this.#error ? ` (${this.#error})` : ''}`,
+      );
     return this.#key;
   }
 }
@@ -161,7 +192,10 @@ function mac(key: Buffer, exp: number, path: string): string {
 }
 
 /** The signer for a site's config: key in <dataDir>/evidence.key, links valid for evidence.linkTtlHours (default: retentionDays). */
-export function evidenceUrlSigner(config: { dataDir: string; evidence: { retentionDays: number; linkTtlHours?: number | undefined } }): EvidenceUrlSigner {
+export function evidenceUrlSigner(config: {
+  dataDir: string;
+  evidence: { retentionDays: number; linkTtlHours?: number | undefined };
+}): EvidenceUrlSigner {
   const hours = config.evidence.linkTtlHours ?? config.evidence.retentionDays * 24;
   return new EvidenceUrlSigner({ keyFile: evidenceKeyFile(config.dataDir), ttlS: hours * 3600 });
 }

@@ -53,7 +53,11 @@ async function scanFolders(root: string): Promise<ScanFolder[]> {
  * older than maxAgeMs, then the oldest scans until the rest fits in maxBytes. `keep` names scans
  * being written now, which are never deleted.
  */
-export async function applyRetention(root: string, policy: RetentionPolicy, opts: { now?: number; keep?: ReadonlySet<string> } = {}): Promise<RetentionReport> {
+export async function applyRetention(
+  root: string,
+  policy: RetentionPolicy,
+  opts: { now?: number; keep?: ReadonlySet<string> } = {},
+): Promise<RetentionReport> {
   const now = opts.now ?? Date.now();
   const folders = (await scanFolders(root)).sort((a, b) => a.mtimeMs - b.mtimeMs || a.scanId.localeCompare(b.scanId));
   const report: RetentionReport = { deleted: [], keptScans: 0, keptBytes: 0 };

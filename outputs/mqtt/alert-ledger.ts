@@ -40,7 +40,9 @@ export class AlertLedger {
       ensurePrivateFile(opts.path);
       this.#db = new Database(opts.path);
     } catch (err) {
-      throw new Error(`MQTT alert ledger ${opts.path}: cannot open the SQLite file (${(err as Error).message})`, { cause: err });
+      throw new Error(`MQTT alert ledger ${opts.path}: cannot open the SQLite file (${(err as Error).message})`, {
+        cause: err,
+      });
     }
     const db = this.#db;
     if (opts.path !== ':memory:') db.pragma('journal_mode = WAL');
@@ -52,9 +54,15 @@ export class AlertLedger {
     const cutoff = new Date(Date.now() - (opts.keepDays ?? 30) * 86_400_000).toISOString();
     db.prepare('DELETE FROM alert_ledger WHERE lane = ? AND raised_at < ?').run(this.#lane, cutoff);
     this.#get = db.prepare('SELECT * FROM alert_ledger WHERE lane = ? AND alert_id = ?');
-    this.#raise = db.prepare('INSERT OR IGNORE INTO alert_ledger (lane, alert_id, raised_at, kind) VALUES (?, ?, ?, ?)');
-    this.#ack = db.prepare('UPDATE alert_ledger SET ack_at = ?, ack_by = ? WHERE lane = ? AND alert_id = ? AND ack_at IS NULL');
-    this.#dispose = db.prepare('UPDATE alert_ledger SET disposition = ?, disposed_at = ?, disposed_by = ? WHERE lane = ? AND alert_id = ? AND disposition IS NULL');
+    this.#raise = db.prepare(
+      'INSERT OR IGNORE INTO alert_ledger (lane, alert_id, raised_at, kind) VALUES (?, ?, ?, ?)',
+    );
+    this.#ack = db.prepare(
+      'UPDATE alert_ledger SET ack_at = ?, ack_by = ? WHERE lane = ? AND alert_id = ? AND ack_at IS NULL',
+    );
+    this.#dispose = db.prepare(
+      'UPDATE alert_ledger SET disposition = ?, disposed_at = ?, disposed_by = ? WHERE lane = ? AND alert_id = ? AND disposition IS NULL',
+    );
   }
 
   raised(a: Alert): void {

@@ -2,8 +2,24 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { z } from 'zod';
-import { alertLine, availabilityLine, clock, eventLine, responseLine, scanLine, statusKey, statusLine } from './central-format.js';
-import { alertPayloadSchema, commandResponseSchema, eventPayloadSchema, scanPayloadSchema, statusPayloadSchema, type CommandResponse } from './payloads.js';
+import {
+  alertLine,
+  availabilityLine,
+  clock,
+  eventLine,
+  responseLine,
+  scanLine,
+  statusKey,
+  statusLine,
+} from './central-format.js';
+import {
+  alertPayloadSchema,
+  commandResponseSchema,
+  eventPayloadSchema,
+  scanPayloadSchema,
+  statusPayloadSchema,
+  type CommandResponse,
+} from './payloads.js';
 import { centralFilters, IDENTITY_PROPERTY, LaneTopics, parseTopic, type ParsedTopic } from './topics.js';
 import { explainTlsError } from './tls-errors.js';
 import { redactUrl } from '../../core/redact.js';
@@ -70,13 +86,22 @@ export class CentralClient {
     client.on('message', (topic, payload) => this.#message(topic, payload, watch));
     await new Promise<void>((resolve, reject) => {
       // Cleared on every outcome: a timer left running would end a connected client 10 s later.
-      const timer = setTimeout(() => onError(new Error('no answer within 10 s (is the broker running, and the URL right?)')), 10_000);
+      const timer = setTimeout(
+        () => onError(new Error('no answer within 10 s (is the broker running, and the URL right?)')),
+        10_000,
+      );
       const onError = (err: Error) => {
         clearTimeout(timer);
         client.off('connect', onConnect);
         client.end(true);
         const tls = explainTlsError(err, { url: redactUrl(o.url), caFile: o.caFile, caSetting: '--ca' });
-        reject(new Error(tls ? `central: ${tls}` : `central: cannot connect to ${o.url}: ${err.message}; check that the broker runs and that the URL, --protocol and TLS options are right`));
+        reject(
+          new Error(
+            tls
+              ? `central: ${tls}`
+              : `central: cannot connect to ${o.url}: ${err.message}; check that the broker runs and that the URL, --protocol and TLS options are right`,
+          ),
+        );
       };
       const onConnect = () => {
         clearTimeout(timer);
@@ -98,21 +123,33 @@ export class CentralClient {
     client.on('close', () => {
       if (down || this.#closing) return;
       down = new Date();
-      if (watch) o.print(`${clock(down)} central: lost the broker ${o.url}; reconnecting every ${options.reconnectPeriod! / 1000} s`);
+      if (watch)
+        o.print(
+          `${clock(down)} central: lost the broker ${o.url}; reconnecting every ${options.reconnectPeriod! / 1000} s`,
+        );
     });
     client.on('connect', () => {
       lastError = '';
       if (!down) return;
       const since = down;
       down = null;
-      if (watch) o.print(`${clock()} central: reconnected to ${o.url} after ${Math.round((Date.now() - since.getTime()) / 1000)} s; still watching`);
+      if (watch)
+        o.print(
+          `${clock()} central: reconnected to ${o.url} after ${Math.round((Date.now() - since.getTime()) / 1000)} s; still watching`,
+        );
     });
     const filters = watch ? centralFilters(o.prefix, o.siteId) : [`${o.prefix}/${o.siteId ?? '+'}/+/cmd/+/response`];
     await client.subscribeAsync(filters, { qos: 1 });
   }
 
   /** Sends a command to one lane and waits for its response (matched on the transaction). */
-  async send(siteId: string, laneId: string, command: string, body: Record<string, unknown>, timeoutMs = 10_000): Promise<CommandResponse> {
+  async send(
+    siteId: string,
+    laneId: string,
+    command: string,
+    body: Record<string, unknown>,
+    timeoutMs = 10_000,
+  ): Promise<CommandResponse> {
     const client = this.#client;
     if (!client) throw new Error('central: not connected');
     const transaction = randomUUID();
@@ -122,15 +159,31 @@ export class CentralClient {
     this.#waiting.set(transaction, (r) => settle!(r));
     let timer: NodeJS.Timeout | undefined;
     try {
-      const identity = this.#options.identity && this.#options.protocolVersion === 5 ? { properties: { userProperties: { [IDENTITY_PROPERTY]: this.#options.identity } } } : {};
-      await client.publishAsync(topics.command(command), JSON.stringify({ ...body, transaction }), { qos: 1, ...identity });
+      const identity =
+        this.#options.identity && this.#options.protocolVersion === 5
+          ? { properties: { userProperties: { [IDENTITY_PROPERTY]: this.#options.identity } } }
+          : {};
+      await client.publishAsync(topics.command(command), JSON.stringify({ ...body, transaction }), {
+        qos: 1,
+        ...identity,
+      });
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`central: no response to ${command} from ${siteId}/${laneId} within ${timeoutMs} ms (is the lane online? see its availability topic)`)), timeoutMs);
+        timer = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `central: no response to ${command} from ${siteId}/${laneId} within ${timeoutMs} ms (is the lane online? see its availability topic)`,
+              ),
+            ),
+          timeoutMs,
+        );
       });
       return await Promise.race([answer, timeout]);
     } catch (err) {
       if ((err as Error).message.startsWith('central:')) throw err;
-      throw new Error(`central: ${command} to ${siteId}/${laneId} could not be sent: ${(err as Error).message}`, { cause: err });
+      throw new Error(`central: ${command} to ${siteId}/${laneId} could not be sent: ${(err as Error).message}`, {
+        cause: err,
+      });
     } finally {
       clearTimeout(timer);
       this.#waiting.delete(transaction);
@@ -212,7 +265,12 @@ export class CentralClient {
   #valid<T extends z.ZodType>(schema: T, json: unknown, t: ParsedTopic, topic: string): z.infer<T> | null {
     const r = schema.safeParse(json);
     if (r.success) return r.data;
-    this.#options.print(`${clock()} ${where(t)}: payload on ${topic} does not match its schema (${r.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ')}); ignored`);
+    this.#options.print(
+      `${clock()} ${where(t)}: payload on ${topic} does not match its schema (${r.error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`)
+        .join('; ')}); ignored`,
+    );
     return null;
   }
 

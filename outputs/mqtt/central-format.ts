@@ -41,7 +41,9 @@ export function statusKey(s: StatusPayload): string {
 }
 
 export function statusLine(t: ParsedTopic, s: StatusPayload, now = new Date()): string {
-  const devices = s.devices.map((d) => `${d.device} ${d.state}${d.state !== 'ok' && d.detail ? ` (${d.detail})` : ''}`).join(', ');
+  const devices = s.devices
+    .map((d) => `${d.device} ${d.state}${d.state !== 'ok' && d.detail ? ` (${d.detail})` : ''}`)
+    .join(', ');
   return `${clock(now)} ${where(t)} HEALTH ${s.overall}: ${devices || 'no devices reported'}; outbox ${s.outbox.depth} queued${s.outbox.evicted ? `, ${s.outbox.evicted} evicted` : ''}; edge ${s.versions.edge}, model ${s.versions.model ?? 'none'}${own('reported', s.at, now)}`;
 }
 
@@ -64,5 +66,7 @@ export function scanLine(t: ParsedTopic, s: ScanPayload, now = new Date()): stri
 
 export function responseLine(t: ParsedTopic, command: string, r: CommandResponse, now = new Date()): string {
   const tx = r.transaction ? ` [${r.transaction}]` : '';
-  return r.status === 'ok' ? `${clock(now)} ${where(t)} RESPONSE ${command}${tx} ok${own('answered', r.at, now)}` : `${clock(now)} ${where(t)} RESPONSE ${command}${tx} ERROR: ${r.error}${own('answered', r.at, now)}`;
+  return r.status === 'ok'
+    ? `${clock(now)} ${where(t)} RESPONSE ${command}${tx} ok${own('answered', r.at, now)}`
+    : `${clock(now)} ${where(t)} RESPONSE ${command}${tx} ERROR: ${r.error}${own('answered', r.at, now)}`;
 }

@@ -6,8 +6,15 @@ import type { LaneEvents } from '../../core/events.js';
 import type { Logger } from '../../core/logger.js';
 import type { AlertLedger } from './alert-ledger.js';
 import {
-  ackCommandSchema, dispositionCommandSchema, eventPayload, reviewDecisionCommandSchema, SCHEMA_VERSION, statusCommandSchema, testAlertCommandSchema,
-  type CommandResponse, type StatusPayload,
+  ackCommandSchema,
+  dispositionCommandSchema,
+  eventPayload,
+  reviewDecisionCommandSchema,
+  SCHEMA_VERSION,
+  statusCommandSchema,
+  testAlertCommandSchema,
+  type CommandResponse,
+  type StatusPayload,
 } from './payloads.js';
 import { COMMAND_NAMES, IDENTITY_PROPERTY, type CommandName } from './topics.js';
 
@@ -51,7 +58,13 @@ const REMEMBERED_TRANSACTIONS = 500;
 /** Scans sent to remote review whose decision the lane still accepts (newest kept). */
 const REMEMBERED_REVIEWS = 2000;
 
-const AUDIT_ACTION: Record<CommandName, string> = { ack: 'acknowledge-alert', disposition: 'disposition-alert', status: 'read-status', 'test-alert': 'test-alert', 'review-decision': 'review-decision' };
+const AUDIT_ACTION: Record<CommandName, string> = {
+  ack: 'acknowledge-alert',
+  disposition: 'disposition-alert',
+  status: 'read-status',
+  'test-alert': 'test-alert',
+  'review-decision': 'review-decision',
+};
 
 /**
  * Commands from central command (`<prefix>/<site>/<lane>/cmd/<name>`). Each is size-checked,
@@ -82,7 +95,6 @@ export class CommandHandler {
     if (this.#reviews.size > REMEMBERED_REVIEWS) this.#reviews.delete(this.#reviews.keys().next().value!);
   }
 
-
   /** The command names this lane knows, others counted as 'unknown' (bounded metric labels). */
   static label(name: string): CommandName | 'unknown' {
     return (COMMAND_NAMES as readonly string[]).includes(name) ? (name as CommandName) : 'unknown';
@@ -97,13 +109,25 @@ export class CommandHandler {
     }
     const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
     if (size > MAX_COMMAND_BYTES) {
-      return this.#refuse(name, null, identity.name, null, `payload of cmd/${shortName(name)} is ${size} bytes, over the limit of ${MAX_COMMAND_BYTES}; nothing changed`);
+      return this.#refuse(
+        name,
+        null,
+        identity.name,
+        null,
+        `payload of cmd/${shortName(name)} is ${size} bytes, over the limit of ${MAX_COMMAND_BYTES}; nothing changed`,
+      );
     }
     let body: unknown;
     try {
       body = JSON.parse(raw.toString() || '{}');
     } catch (err) {
-      return this.#refuse(name, null, identity.name, null, `payload of cmd/${shortName(name)} is not JSON (${(err as Error).message}): send a JSON object, see docs/mqtt.md`);
+      return this.#refuse(
+        name,
+        null,
+        identity.name,
+        null,
+        `payload of cmd/${shortName(name)} is not JSON (${(err as Error).message}): send a JSON object, see docs/mqtt.md`,
+      );
     }
     // The transaction is echoed only when it is what the schema allows; nothing else is read yet.
     const t = body !== null && typeof body === 'object' ? (body as { transaction?: unknown }).transaction : undefined;
@@ -118,9 +142,16 @@ export class CommandHandler {
     try {
       const data = this.#run(name, body, identity, audit);
       response = this.#respond(name, transaction, 'ok', data, null);
-      this.#audit(name, identity.name, true, audit.target, { ...(transaction ? { transaction } : {}), ...(audit.onBehalfOf ? { onBehalfOf: audit.onBehalfOf } : {}) });
+      this.#audit(name, identity.name, true, audit.target, {
+        ...(transaction ? { transaction } : {}),
+        ...(audit.onBehalfOf ? { onBehalfOf: audit.onBehalfOf } : {}),
+      });
     } catch (err) {
-      if (!(err instanceof Refused)) this.#options.log.error({ err, command: CommandHandler.label(name) }, `command ${shortName(name)} failed: ${(err as Error).message}`);
+      if (!(err instanceof Refused))
+        this.#options.log.error(
+          { err, command: CommandHandler.label(name) },
+          `command ${shortName(name)} failed: ${(err as Error).message}`,
+        );
       response = this.#refuse(name, transaction, identity.name, audit, (err as Error).message);
     }
     if (key) {
@@ -132,22 +163,38 @@ export class CommandHandler {
 
   #identify(name: string, source: CommandSource): CentralIdentity {
     const ids = this.#options.identities;
-    if (ids.length === 0) throw new Refused(`lane ${this.#options.laneId} accepts no commands from central command: no identity is configured (mqtt.commands.identities); nothing changed`);
+    if (ids.length === 0)
+      throw new Refused(
+        `lane ${this.#options.laneId} accepts no commands from central command: no identity is configured (mqtt.commands.identities); nothing changed`,
+      );
     let id: CentralIdentity | undefined;
     if (source.identity !== undefined) {
       id = ids.find((i) => i.name === source.identity);
-      if (!id) throw new Refused(`central identity ${JSON.stringify(source.identity.slice(0, 64))} is not allowed on lane ${this.#options.laneId} (mqtt.commands.identities); nothing changed`);
+      if (!id)
+        throw new Refused(
+          `central identity ${JSON.stringify(source.identity.slice(0, 64))} is not allowed on lane ${this.#options.laneId} (mqtt.commands.identities); nothing changed`,
+        );
     } else if (ids.length === 1) {
       id = ids[0]!;
     } else {
-      throw new Refused(`lane ${this.#options.laneId} has ${ids.length} central identities (mqtt.commands.identities): name yours in the MQTT 5 user property ${IDENTITY_PROPERTY}; nothing changed`);
+      throw new Refused(
+        `lane ${this.#options.laneId} has ${ids.length} central identities (mqtt.commands.identities): name yours in the MQTT 5 user property ${IDENTITY_PROPERTY}; nothing changed`,
+      );
     }
     const command = CommandHandler.label(name);
-    if (command !== 'unknown' && !id.commands.includes(command)) throw new Refused(`central identity ${id.name} may not send ${command} to lane ${this.#options.laneId} (it may send ${id.commands.join(', ') || 'nothing'}); nothing changed`);
+    if (command !== 'unknown' && !id.commands.includes(command))
+      throw new Refused(
+        `central identity ${id.name} may not send ${command} to lane ${this.#options.laneId} (it may send ${id.commands.join(', ') || 'nothing'}); nothing changed`,
+      );
     return id;
   }
 
-  #run(name: string, body: unknown, identity: CentralIdentity, audit: { onBehalfOf: string | null; target: string | null }): unknown {
+  #run(
+    name: string,
+    body: unknown,
+    identity: CentralIdentity,
+    audit: { onBehalfOf: string | null; target: string | null },
+  ): unknown {
     const { siteId, laneId, bus } = this.#options;
     switch (name) {
       case 'status':
@@ -159,8 +206,17 @@ export class CommandHandler {
         audit.onBehalfOf = c.operator;
         this.#authorise(c.operator, name);
         const rec = this.#known(c.alertId);
-        if (rec.acknowledged) throw new Refused(`alert ${c.alertId} was already acknowledged by ${rec.acknowledged.by} at ${rec.acknowledged.at}; nothing changed`);
-        return this.#record({ alertId: c.alertId, type: 'acknowledged', operator: identity.name, onBehalfOf: c.operator, note: c.note });
+        if (rec.acknowledged)
+          throw new Refused(
+            `alert ${c.alertId} was already acknowledged by ${rec.acknowledged.by} at ${rec.acknowledged.at}; nothing changed`,
+          );
+        return this.#record({
+          alertId: c.alertId,
+          type: 'acknowledged',
+          operator: identity.name,
+          onBehalfOf: c.operator,
+          note: c.note,
+        });
       }
       case 'disposition': {
         const c = parse(dispositionCommandSchema, body, name);
@@ -168,8 +224,17 @@ export class CommandHandler {
         audit.onBehalfOf = c.operator;
         this.#authorise(c.operator, name);
         const rec = this.#known(c.alertId);
-        if (rec.disposition) throw new Refused(`alert ${c.alertId} already has the disposition ${rec.disposition.type} (by ${rec.disposition.by} at ${rec.disposition.at}); nothing changed`);
-        return this.#record({ alertId: c.alertId, type: c.disposition as Disposition, operator: identity.name, onBehalfOf: c.operator, note: c.note });
+        if (rec.disposition)
+          throw new Refused(
+            `alert ${c.alertId} already has the disposition ${rec.disposition.type} (by ${rec.disposition.by} at ${rec.disposition.at}); nothing changed`,
+          );
+        return this.#record({
+          alertId: c.alertId,
+          type: c.disposition as Disposition,
+          operator: identity.name,
+          onBehalfOf: c.operator,
+          note: c.note,
+        });
       }
       case 'test-alert': {
         const c = parse(testAlertCommandSchema, body, name);
@@ -196,10 +261,20 @@ export class CommandHandler {
       case 'review-decision': {
         const c = parse(reviewDecisionCommandSchema, body, name);
         const decided = this.#reviews.get(c.scanId);
-        if (decided === undefined) throw new Refused(`scan ${c.scanId} was not sent to remote review by lane ${laneId} (or is older than the last ${REMEMBERED_REVIEWS}); nothing changed`);
+        if (decided === undefined)
+          throw new Refused(
+            `scan ${c.scanId} was not sent to remote review by lane ${laneId} (or is older than the last ${REMEMBERED_REVIEWS}); nothing changed`,
+          );
         if (decided) throw new Refused(`scan ${c.scanId} already has a review decision; nothing changed`);
         this.#reviews.set(c.scanId, true);
-        const event = { laneId, scanId: c.scanId, decision: c.decision, analyst: c.analyst, ...(c.note !== undefined ? { note: c.note } : {}), at: new Date().toISOString() };
+        const event = {
+          laneId,
+          scanId: c.scanId,
+          decision: c.decision,
+          analyst: c.analyst,
+          ...(c.note !== undefined ? { note: c.note } : {}),
+          at: new Date().toISOString(),
+        };
         bus.emit('review.decision', event);
         return event;
       }
@@ -210,12 +285,18 @@ export class CommandHandler {
 
   #authorise(operator: string, name: string): void {
     const allowed = this.#options.allowedOperators;
-    if (allowed && !allowed.includes(operator)) throw new Refused(`operator "${operator}" is not allowed to send ${name} to lane ${this.#options.laneId} (mqtt.commands.allowedOperators); nothing changed`);
+    if (allowed && !allowed.includes(operator))
+      throw new Refused(
+        `operator "${operator}" is not allowed to send ${name} to lane ${this.#options.laneId} (mqtt.commands.allowedOperators); nothing changed`,
+      );
   }
 
   #known(alertId: string) {
     const rec = this.#options.ledger.get(alertId);
-    if (!rec) throw new Refused(`no alert ${alertId} was raised on lane ${this.#options.laneId} (in the last 30 days); check the alert id`);
+    if (!rec)
+      throw new Refused(
+        `no alert ${alertId} was raised on lane ${this.#options.laneId} (in the last 30 days); check the alert id`,
+      );
     return rec;
   }
 
@@ -236,8 +317,18 @@ export class CommandHandler {
     return eventPayload(event);
   }
 
-  #refuse(name: string, transaction: string | null, identity: string | null, audit: { onBehalfOf: string | null; target: string | null } | null, error: string): CommandResponse {
-    this.#audit(name, identity, false, audit?.target ?? null, { ...(transaction ? { transaction } : {}), ...(audit?.onBehalfOf ? { onBehalfOf: audit.onBehalfOf } : {}), error });
+  #refuse(
+    name: string,
+    transaction: string | null,
+    identity: string | null,
+    audit: { onBehalfOf: string | null; target: string | null } | null,
+    error: string,
+  ): CommandResponse {
+    this.#audit(name, identity, false, audit?.target ?? null, {
+      ...(transaction ? { transaction } : {}),
+      ...(audit?.onBehalfOf ? { onBehalfOf: audit.onBehalfOf } : {}),
+      error,
+    });
     return this.#respond(name, transaction, 'error', null, error);
   }
 
@@ -255,8 +346,24 @@ export class CommandHandler {
     });
   }
 
-  #respond(command: string, transaction: string | null, status: 'ok' | 'error', data: unknown, error: string | null): CommandResponse {
-    return { schemaVersion: SCHEMA_VERSION, status, data, error, transaction, command, siteId: this.#options.siteId, laneId: this.#options.laneId, at: new Date().toISOString() };
+  #respond(
+    command: string,
+    transaction: string | null,
+    status: 'ok' | 'error',
+    data: unknown,
+    error: string | null,
+  ): CommandResponse {
+    return {
+      schemaVersion: SCHEMA_VERSION,
+      status,
+      data,
+      error,
+      transaction,
+      command,
+      siteId: this.#options.siteId,
+      laneId: this.#options.laneId,
+      at: new Date().toISOString(),
+    };
   }
 }
 

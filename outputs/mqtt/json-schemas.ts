@@ -13,7 +13,14 @@ export function mqttJsonSchemas(): Record<string, Record<string, unknown>> {
   return Object.fromEntries(
     Object.entries(PAYLOAD_SCHEMAS).map(([name, schema]) => {
       const js = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
-      return [name, { $id: `https://checkpoint-edge.local/schemas/mqtt/${name}.json`, title: `checkpoint-edge MQTT payload: ${name}`, ...js }];
+      return [
+        name,
+        {
+          $id: `https://checkpoint-edge.local/schemas/mqtt/${name}.json`,
+          title: `checkpoint-edge MQTT payload: ${name}`,
+          ...js,
+        },
+      ];
     }),
   );
 }

@@ -10,7 +10,16 @@ import { CommandHandler, IDENTITY_PROPERTY, type CentralIdentity } from './comma
 import type { ConnectedInfo, MqttLink } from './mqtt-link.js';
 import type { MqttMetrics } from './mqtt-metrics.js';
 import type { AlertOutbox, OutboxEntry, OutboxMessage, PutResult } from './outbox.js';
-import { alertPayload, eventPayload, reviewReason, scanPayload, SCHEMA_VERSION, statusPayload, type EvidenceLinkSigner, type StatusPayload } from './payloads.js';
+import {
+  alertPayload,
+  eventPayload,
+  reviewReason,
+  scanPayload,
+  SCHEMA_VERSION,
+  statusPayload,
+  type EvidenceLinkSigner,
+  type StatusPayload,
+} from './payloads.js';
 import type { LaneTopics } from './topics.js';
 
 export interface LanePublisherOptions {
@@ -102,7 +111,10 @@ export class LanePublisher implements Service {
       try {
         return sign(path);
       } catch (err) {
-        this.#options.log.error({ err, path }, `evidence link ${path} sent unsigned, so central command cannot open it: ${(err as Error).message}`);
+        this.#options.log.error(
+          { err, path },
+          `evidence link ${path} sent unsigned, so central command cannot open it: ${(err as Error).message}`,
+        );
         return path;
       }
     };
@@ -120,14 +132,24 @@ export class LanePublisher implements Service {
           payload.review = { reason };
           this.#commands.sentForReview(result.scanId);
         }
-        this.#enqueue({ kind: 'scan', id: result.scanId, topic: this.#options.topics.scan, payload: JSON.stringify(payload) });
+        this.#enqueue({
+          kind: 'scan',
+          id: result.scanId,
+          topic: this.#options.topics.scan,
+          payload: JSON.stringify(payload),
+        });
       }),
       bus.on('alert.raised', owner, (a) => this.#alert(a)),
       // Covert watchlist hits come only this way: to central command, never to the console.
       bus.on('watchlist.covert', owner, (a) => this.#alert(a)),
       bus.on('alert.event', owner, (e) => {
         ledger.record(e);
-        this.#enqueue({ kind: 'event', id: e.eventId, topic: this.#options.topics.event, payload: JSON.stringify(eventPayload(e)) });
+        this.#enqueue({
+          kind: 'event',
+          id: e.eventId,
+          topic: this.#options.topics.event,
+          payload: JSON.stringify(eventPayload(e)),
+        });
       }),
       health.onChange(() => this.#statusSoon()),
     ];
@@ -169,9 +191,16 @@ export class LanePublisher implements Service {
       await new Promise((r) => setTimeout(r, 20));
     }
     const left = outbox.depth().depth;
-    if (left > 0) log.warn({ queued: left }, `MQTT: stopping with ${left} message(s) in the outbox; they are published after the next start`);
+    if (left > 0)
+      log.warn(
+        { queued: left },
+        `MQTT: stopping with ${left} message(s) in the outbox; they are published after the next start`,
+      );
     if (link.connected) {
-      await Promise.race([link.publish(this.#options.topics.availability, 'offline', { qos: 1, retain: true }).catch(() => {}), new Promise((r) => setTimeout(r, 500))]);
+      await Promise.race([
+        link.publish(this.#options.topics.availability, 'offline', { qos: 1, retain: true }).catch(() => {}),
+        new Promise((r) => setTimeout(r, 500)),
+      ]);
     }
     await link.stop(500);
     this.#options.bus.emit('device.status', deviceStatus('mqtt', 'offline', 'stopped', { outboxDepth: left }));
@@ -183,7 +212,12 @@ export class LanePublisher implements Service {
 
   #alert(a: Alert): void {
     this.#options.ledger.raised(a);
-    this.#enqueue({ kind: 'alert', id: a.alertId, topic: this.#options.topics.alert, payload: JSON.stringify(alertPayload(a, this.#options.evidenceBaseUrl(), this.#sign)) });
+    this.#enqueue({
+      kind: 'alert',
+      id: a.alertId,
+      topic: this.#options.topics.alert,
+      payload: JSON.stringify(alertPayload(a, this.#options.evidenceBaseUrl(), this.#sign)),
+    });
   }
 
   /** The retained status payload as it is now. */
@@ -206,22 +240,38 @@ export class LanePublisher implements Service {
     } catch (err) {
       // The message exists only in memory now: say so loudly, and still try to publish it once.
       const connected = this.#options.link.connected;
-      log.error({ err, kind: m.kind, id: m.id }, `MQTT outbox: cannot store ${m.kind} ${m.id} (${(err as Error).message}); ${connected ? 'publishing it once without a durable copy' : 'not connected either: it is lost'}; check the disk and mqtt.outbox.path`);
+      log.error(
+        { err, kind: m.kind, id: m.id },
+        `MQTT outbox: cannot store ${m.kind} ${m.id} (${(err as Error).message}); ${connected ? 'publishing it once without a durable copy' : 'not connected either: it is lost'}; check the disk and mqtt.outbox.path`,
+      );
       this.#reportLink();
       if (connected) {
-        this.#options.link.publish(m.topic, m.payload, this.#publishOptions(m)).catch((e: Error) => log.error({ id: m.id }, `MQTT: ${m.kind} ${m.id} (not in the outbox) was not acknowledged (${e.message}): it is lost`));
+        this.#options.link
+          .publish(m.topic, m.payload, this.#publishOptions(m))
+          .catch((e: Error) =>
+            log.error(
+              { id: m.id },
+              `MQTT: ${m.kind} ${m.id} (not in the outbox) was not acknowledged (${e.message}): it is lost`,
+            ),
+          );
       }
       return;
     }
     for (const v of r.evicted) {
       this.#evicted++;
       metrics?.evicted.inc({ lane: laneId, kind: v.kind });
-      log.error({ evicted: v, for: { kind: m.kind, id: m.id } }, `MQTT outbox full (${outbox.maxMessages} messages): ${v.kind} ${v.id} evicted to make room for ${m.kind} ${m.id}; it will not reach central command`);
+      log.error(
+        { evicted: v, for: { kind: m.kind, id: m.id } },
+        `MQTT outbox full (${outbox.maxMessages} messages): ${v.kind} ${v.id} evicted to make room for ${m.kind} ${m.id}; it will not reach central command`,
+      );
     }
     if (r.refused) {
       this.#evicted++;
       metrics?.evicted.inc({ lane: laneId, kind: m.kind });
-      log.error({ kind: m.kind, id: m.id }, `MQTT outbox full of higher-priority messages (${outbox.maxMessages}): ${m.kind} ${m.id} not queued; it will not reach central command`);
+      log.error(
+        { kind: m.kind, id: m.id },
+        `MQTT outbox full of higher-priority messages (${outbox.maxMessages}): ${m.kind} ${m.id} not queued; it will not reach central command`,
+      );
     }
     metrics?.outboxDepth.set({ lane: laneId }, outbox.depth().depth);
     this.#drain();
@@ -262,7 +312,10 @@ export class LanePublisher implements Service {
           link.recycle(why);
           return;
         }
-        log.warn({ err, id: e.id }, `MQTT: publishing ${e.kind} ${e.id} failed (${err.message}); retried after the next reconnect`);
+        log.warn(
+          { err, id: e.id },
+          `MQTT: publishing ${e.kind} ${e.id} failed (${err.message}); retried after the next reconnect`,
+        );
         link.recycle(`publish failed: ${err.message}`);
       },
     );
@@ -278,14 +331,23 @@ export class LanePublisher implements Service {
     try {
       this.#options.outbox.removeAll(seqs);
     } catch (err) {
-      this.#options.log.error({ err }, `MQTT outbox: removing ${seqs.length} acknowledged message(s) failed (${(err as Error).message}); they will be published again (duplicates)`);
+      this.#options.log.error(
+        { err },
+        `MQTT outbox: removing ${seqs.length} acknowledged message(s) failed (${(err as Error).message}); they will be published again (duplicates)`,
+      );
     }
     this.#options.metrics?.outboxDepth.set({ lane: this.#options.laneId }, this.#options.outbox.depth().depth);
   }
 
   #publishOptions(m: Pick<OutboxMessage, 'kind' | 'id'>): IClientPublishOptions {
     if (this.#options.link.protocolVersion !== 5) return { qos: 1 };
-    return { qos: 1, properties: { contentType: 'application/json', userProperties: { messageId: m.id, kind: m.kind, schemaVersion: String(SCHEMA_VERSION) } } };
+    return {
+      qos: 1,
+      properties: {
+        contentType: 'application/json',
+        userProperties: { messageId: m.id, kind: m.kind, schemaVersion: String(SCHEMA_VERSION) },
+      },
+    };
   }
 
   async #connected(info: ConnectedInfo): Promise<void> {
@@ -296,7 +358,10 @@ export class LanePublisher implements Service {
     this.#inflight.clear();
     this.#window = Math.max(1, Math.min(this.#options.maxInflight, info.receiveMaximum ?? Number.POSITIVE_INFINITY));
     const depth = this.#options.outbox.depth().depth;
-    log.info({ url: link.url, clientId: link.clientId, sessionPresent: info.sessionPresent, queued: depth }, `MQTT connected to ${link.url} as ${link.clientId}${depth ? `; replaying ${depth} queued message(s)` : ''}`);
+    log.info(
+      { url: link.url, clientId: link.clientId, sessionPresent: info.sessionPresent, queued: depth },
+      `MQTT connected to ${link.url} as ${link.clientId}${depth ? `; replaying ${depth} queued message(s)` : ''}`,
+    );
     this.#options.metrics?.connected.set({ lane: this.#options.laneId }, 1);
     try {
       // 'online' first, so that a consumer never sees lane data under an 'offline' availability.
@@ -319,7 +384,10 @@ export class LanePublisher implements Service {
     } catch (err) {
       if (generation !== link.generation || !link.connected) return;
       log.error({ err }, `MQTT: ${(err as Error).message}`);
-      this.#reportLink(`connected, but commands from central command cannot be received: ${(err as Error).message}`, 'degraded');
+      this.#reportLink(
+        `connected, but commands from central command cannot be received: ${(err as Error).message}`,
+        'degraded',
+      );
     }
   }
 
@@ -339,7 +407,10 @@ export class LanePublisher implements Service {
     const name = topic.slice(head.length);
     if (name.includes('/')) return;
     if (packet.retain) {
-      log.warn({ topic }, `MQTT: ignored a retained command on ${topic}: commands must not be retained (clear it with an empty retained message)`);
+      log.warn(
+        { topic },
+        `MQTT: ignored a retained command on ${topic}: commands must not be retained (clear it with an empty retained message)`,
+      );
       return;
     }
     const props = packet.properties;
@@ -348,17 +419,41 @@ export class LanePublisher implements Service {
     const response = this.#commands.handle(name, payload, identity !== undefined ? { identity } : {});
     const command = CommandHandler.label(name);
     metrics?.commands.inc({ lane: laneId, command, status: response.status });
-    if (response.status === 'ok') log.info({ command, transaction: response.transaction }, `central command: ${name} done${describeData(response.data)}`);
-    else log.warn({ command, transaction: response.transaction, error: response.error }, `central command: ${command === 'unknown' ? 'unknown command' : name} refused: ${response.error}`);
+    if (response.status === 'ok')
+      log.info(
+        { command, transaction: response.transaction },
+        `central command: ${name} done${describeData(response.data)}`,
+      );
+    else
+      log.warn(
+        { command, transaction: response.transaction, error: response.error },
+        `central command: ${command === 'unknown' ? 'unknown command' : name} refused: ${response.error}`,
+      );
     // Answers go only to the lane's own response topic: a response topic in the request could
     // point anywhere the lane may publish (another site's alert topic).
     const own = topics.response(name);
     if (link.protocolVersion === 5 && props?.responseTopic && props.responseTopic !== own) {
-      log.warn({ command, responseTopic: props.responseTopic.slice(0, 200) }, `central command: ignored the MQTT 5 response topic ${JSON.stringify(props.responseTopic.slice(0, 200))} of ${command}; the answer goes to ${own}`);
+      log.warn(
+        { command, responseTopic: props.responseTopic.slice(0, 200) },
+        `central command: ignored the MQTT 5 response topic ${JSON.stringify(props.responseTopic.slice(0, 200))} of ${command}; the answer goes to ${own}`,
+      );
     }
     const opts: IClientPublishOptions = { qos: 1 };
-    if (link.protocolVersion === 5) opts.properties = { contentType: 'application/json', ...(props?.correlationData && props.correlationData.length <= 256 ? { correlationData: props.correlationData } : {}) };
-    link.publish(own, JSON.stringify(response), opts).catch((err: Error) => log.warn({ err }, `MQTT: answer to ${command} could not be published (${err.message}); central command may resend with the same transaction`));
+    if (link.protocolVersion === 5)
+      opts.properties = {
+        contentType: 'application/json',
+        ...(props?.correlationData && props.correlationData.length <= 256
+          ? { correlationData: props.correlationData }
+          : {}),
+      };
+    link
+      .publish(own, JSON.stringify(response), opts)
+      .catch((err: Error) =>
+        log.warn(
+          { err },
+          `MQTT: answer to ${command} could not be published (${err.message}); central command may resend with the same transaction`,
+        ),
+      );
   }
 
   #statusSoon(): void {
@@ -372,7 +467,9 @@ export class LanePublisher implements Service {
   #publishStatus(): void {
     const { link, topics, log } = this.#options;
     if (!link.connected) return;
-    link.publish(topics.status, JSON.stringify(this.status()), { qos: 1, retain: true }).catch((err: Error) => log.debug({ err }, `MQTT: status not published: ${err.message}`));
+    link
+      .publish(topics.status, JSON.stringify(this.status()), { qos: 1, retain: true })
+      .catch((err: Error) => log.debug({ err }, `MQTT: status not published: ${err.message}`));
   }
 
   /** Publishes the link's state as device 'mqtt' on the lane bus (shown in health and status). */
@@ -391,7 +488,14 @@ export class LanePublisher implements Service {
       if (shownState === 'ok') shownState = 'degraded';
       shown = `${shown}; ${warning}`;
     }
-    this.#options.bus.emit('device.status', deviceStatus('mqtt', shownState, shown, { outboxDepth: depth, evicted: this.#evicted, url: this.#options.link.url }));
+    this.#options.bus.emit(
+      'device.status',
+      deviceStatus('mqtt', shownState, shown, {
+        outboxDepth: depth,
+        evicted: this.#evicted,
+        url: this.#options.link.url,
+      }),
+    );
   }
 }
 

@@ -1,4 +1,12 @@
-import { depthOf, evictableKinds, type AlertOutbox, type OutboxDepth, type OutboxEntry, type OutboxMessage, type PutResult } from './outbox.js';
+import {
+  depthOf,
+  evictableKinds,
+  type AlertOutbox,
+  type OutboxDepth,
+  type OutboxEntry,
+  type OutboxMessage,
+  type PutResult,
+} from './outbox.js';
 
 /**
  * An outbox in memory: for tests and for runs where losing the queue on restart is acceptable.

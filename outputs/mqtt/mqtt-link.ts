@@ -139,7 +139,12 @@ export class MqttLink extends EventEmitter<LinkEvents> {
       client.subscribe(filter, { qos }, (err, granted) => {
         if (err) return reject(err);
         const g = granted?.[0];
-        if (g && g.qos >= 0x80) return reject(new Error(`MQTT ${this.url}: subscription to ${filter} refused by the broker (reason 0x${g.qos.toString(16)}): check the broker's ACL for ${this.#options.clientId}`));
+        if (g && g.qos >= 0x80)
+          return reject(
+            new Error(
+              `MQTT ${this.url}: subscription to ${filter} refused by the broker (reason 0x${g.qos.toString(16)}): check the broker's ACL for ${this.#options.clientId}`,
+            ),
+          );
         resolve();
       });
     });
@@ -184,7 +189,10 @@ export class MqttLink extends EventEmitter<LinkEvents> {
       this.#down(gen, (err as Error).message);
       return;
     }
-    this.#options.log.debug({ url: this.#options.url, clientId: this.#options.clientId, attempt: this.#backoff.attempt }, 'MQTT connecting');
+    this.#options.log.debug(
+      { url: this.#options.url, clientId: this.#options.clientId, attempt: this.#backoff.attempt },
+      'MQTT connecting',
+    );
     const client = mqtt.connect(this.#options.url, options);
     this.#client = client;
     client.on('connect', (connack) => {
@@ -192,7 +200,10 @@ export class MqttLink extends EventEmitter<LinkEvents> {
       this.#connected = true;
       this.#lastError = null;
       this.#backoff.reset();
-      this.emit('connected', { sessionPresent: connack.sessionPresent, receiveMaximum: connack.properties?.receiveMaximum ?? null });
+      this.emit('connected', {
+        sessionPresent: connack.sessionPresent,
+        receiveMaximum: connack.properties?.receiveMaximum ?? null,
+      });
     });
     client.on('message', (topic, payload, packet) => {
       if (gen === this.#generation) this.emit('message', topic, payload, packet);
@@ -203,7 +214,13 @@ export class MqttLink extends EventEmitter<LinkEvents> {
     client.on('close', () => {
       client.end(true);
       if (gen !== this.#generation || this.#stopping) return;
-      this.#down(gen, this.#lastError ?? (this.#connected ? 'connection closed by the broker or the network' : 'connection closed before the broker accepted it'));
+      this.#down(
+        gen,
+        this.#lastError ??
+          (this.#connected
+            ? 'connection closed by the broker or the network'
+            : 'connection closed before the broker accepted it'),
+      );
     });
   }
 
@@ -228,7 +245,9 @@ export class MqttLink extends EventEmitter<LinkEvents> {
       try {
         return readFileSync(path);
       } catch (err) {
-        throw new Error(`MQTT TLS ${what} file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): fix mqtt.tls.${what} in the config`);
+        throw new Error(
+          `MQTT TLS ${what} file ${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): fix mqtt.tls.${what} in the config`,
+        );
       }
     };
     const ca = file('ca', o.tls?.ca);
@@ -249,7 +268,14 @@ export class MqttLink extends EventEmitter<LinkEvents> {
       ...(key ? { key } : {}),
       ...(o.tls ? { rejectUnauthorized: o.tls.rejectUnauthorized } : {}),
       will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: will.retain ?? true },
-      ...(o.protocolVersion === 5 ? { properties: { sessionExpiryInterval: o.clean ? 0 : o.sessionExpiryS, ...(o.maxIncomingPacketBytes ? { maximumPacketSize: o.maxIncomingPacketBytes } : {}) } } : {}),
+      ...(o.protocolVersion === 5
+        ? {
+            properties: {
+              sessionExpiryInterval: o.clean ? 0 : o.sessionExpiryS,
+              ...(o.maxIncomingPacketBytes ? { maximumPacketSize: o.maxIncomingPacketBytes } : {}),
+            },
+          }
+        : {}),
     };
   }
 }
@@ -259,10 +285,13 @@ function describeError(err: Error & { code?: string | number }, given: MqttLinkO
   const code = err.code;
   if (code === 'ECONNREFUSED') return `broker ${o.url} refused the connection (is it running?)`;
   if (code === 'ENOTFOUND') return `broker host of ${o.url} not found (DNS)`;
-  if (code === 134 || code === 4 || /Bad User Name or Password|bad username/i.test(err.message)) return `broker ${o.url} rejected the username or password: check mqtt.username/mqtt.password`;
-  if (code === 135 || code === 5 || /Not authori[sz]ed/i.test(err.message)) return `broker ${o.url} refused client ${o.clientId}: not authorised (check mqtt.username/mqtt.password or the client certificate, and the broker's ACL)`;
+  if (code === 134 || code === 4 || /Bad User Name or Password|bad username/i.test(err.message))
+    return `broker ${o.url} rejected the username or password: check mqtt.username/mqtt.password`;
+  if (code === 135 || code === 5 || /Not authori[sz]ed/i.test(err.message))
+    return `broker ${o.url} refused client ${o.clientId}: not authorised (check mqtt.username/mqtt.password or the client certificate, and the broker's ACL)`;
   const tls = explainTlsError(err, { url: o.url, caFile: given.tls?.ca, caSetting: 'mqtt.tls.ca' });
   if (tls) return tls;
-  if (typeof code === 'string' && /CERT|SSL|TLS/i.test(code + err.message)) return `TLS with ${o.url} failed: ${err.message} (check mqtt.tls.ca/cert/key)`;
+  if (typeof code === 'string' && /CERT|SSL|TLS/i.test(code + err.message))
+    return `TLS with ${o.url} failed: ${err.message} (check mqtt.tls.ca/cert/key)`;
   return `${o.url}: ${redactText(err.message)}`;
 }

@@ -6,11 +6,26 @@
  */
 
 const SPARKPLUG_TYPES = {
-  Int8: 1, Int16: 2, Int32: 3, Int64: 4, UInt8: 5, UInt16: 6, UInt32: 7, UInt64: 8,
-  Float: 9, Double: 10, Boolean: 11, String: 12, DateTime: 13, Text: 14,
+  Int8: 1,
+  Int16: 2,
+  Int32: 3,
+  Int64: 4,
+  UInt8: 5,
+  UInt16: 6,
+  UInt32: 7,
+  UInt64: 8,
+  Float: 9,
+  Double: 10,
+  Boolean: 11,
+  String: 12,
+  DateTime: 13,
+  Text: 14,
 } as const;
 export type SparkplugType = keyof typeof SPARKPLUG_TYPES;
-const TYPE_NAMES = Object.fromEntries(Object.entries(SPARKPLUG_TYPES).map(([k, v]) => [v, k])) as Record<number, SparkplugType>;
+const TYPE_NAMES = Object.fromEntries(Object.entries(SPARKPLUG_TYPES).map(([k, v]) => [v, k])) as Record<
+  number,
+  SparkplugType
+>;
 
 export interface SparkplugMetric {
   name: string;
@@ -85,12 +100,19 @@ function encodeMetric(m: SparkplugMetric): Buffer {
     return w.done();
   }
   switch (m.type) {
-    case 'Int8': case 'Int16': case 'Int32': case 'UInt8': case 'UInt16':
+    case 'Int8':
+    case 'Int16':
+    case 'Int32':
+    case 'UInt8':
+    case 'UInt16':
       w.tag(10, 0);
       w.varint(BigInt.asUintN(32, BigInt(m.value as number)));
       break;
     // The specification (and Eclipse Tahu) carry UInt32 in long_value, like the 64-bit types.
-    case 'UInt32': case 'Int64': case 'UInt64': case 'DateTime':
+    case 'UInt32':
+    case 'Int64':
+    case 'UInt64':
+    case 'DateTime':
       w.tag(11, 0);
       w.varint(BigInt(m.value as number | bigint));
       break;
@@ -104,7 +126,8 @@ function encodeMetric(m: SparkplugMetric): Buffer {
       w.tag(14, 0);
       w.varint(m.value ? 1 : 0);
       break;
-    case 'String': case 'Text':
+    case 'String':
+    case 'Text':
       w.bytes(15, Buffer.from(String(m.value), 'utf8'));
       break;
   }
@@ -168,13 +191,15 @@ function decodeMetric(buf: Buffer): SparkplugMetric {
     else if (f.field === 3 && f.int !== undefined) timestamp = Number(f.int);
     else if (f.field === 4 && f.int !== undefined) type = TYPE_NAMES[Number(f.int)] ?? 'String';
     else if (f.field === 10 && f.int !== undefined) value = Number(f.int);
-    else if (f.field === 11 && f.int !== undefined) value = f.int <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(f.int) : f.int;
+    else if (f.field === 11 && f.int !== undefined)
+      value = f.int <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(f.int) : f.int;
     else if (f.field === 12 && f.bytes) value = f.bytes.readFloatLE(0);
     else if (f.field === 13 && f.bytes) value = f.bytes.readDoubleLE(0);
     else if (f.field === 14 && f.int !== undefined) value = f.int !== 0n;
     else if (f.field === 15 && f.bytes) value = f.bytes.toString('utf8');
   }
-  if (value !== null && typeof value === 'number' && (type === 'Int8' || type === 'Int16' || type === 'Int32')) value = Number(BigInt.asIntN(32, BigInt(value)));
+  if (value !== null && typeof value === 'number' && (type === 'Int8' || type === 'Int16' || type === 'Int32'))
+    value = Number(BigInt.asIntN(32, BigInt(value)));
   return { name, type, value, ...(timestamp !== undefined ? { timestamp } : {}) };
 }
 

@@ -93,7 +93,10 @@ export class SparkplugNode implements Service {
     const { link } = this.#options;
     if (link.connected) {
       // An orderly stop sends NDEATH itself: a DISCONNECT discards the will.
-      await Promise.race([link.publish(this.#topic('NDEATH'), this.#death(), { qos: 1 }).catch(() => {}), new Promise((r) => setTimeout(r, 500))]);
+      await Promise.race([
+        link.publish(this.#topic('NDEATH'), this.#death(), { qos: 1 }).catch(() => {}),
+        new Promise((r) => setTimeout(r, 500)),
+      ]);
     }
     await link.stop(500);
   }
@@ -135,7 +138,9 @@ export class SparkplugNode implements Service {
     ];
     this.#born = new Set(metrics.map((m) => m.name));
     this.#seq = 0;
-    link.publish(this.#topic('NBIRTH'), encodeSparkplug({ timestamp: Date.now(), seq: 0, metrics }), { qos: 0 }).catch((err: Error) => log.warn({ err }, `Sparkplug: NBIRTH not published: ${err.message}`));
+    link
+      .publish(this.#topic('NBIRTH'), encodeSparkplug({ timestamp: Date.now(), seq: 0, metrics }), { qos: 0 })
+      .catch((err: Error) => log.warn({ err }, `Sparkplug: NBIRTH not published: ${err.message}`));
   }
 
   #data(metrics: SparkplugMetric[]): void {
@@ -146,7 +151,9 @@ export class SparkplugNode implements Service {
       return;
     }
     this.#seq = (this.#seq + 1) % 256;
-    link.publish(this.#topic('NDATA'), encodeSparkplug({ timestamp: Date.now(), seq: this.#seq, metrics }), { qos: 0 }).catch((err: Error) => log.debug({ err }, `Sparkplug: NDATA not published: ${err.message}`));
+    link
+      .publish(this.#topic('NDATA'), encodeSparkplug({ timestamp: Date.now(), seq: this.#seq, metrics }), { qos: 0 })
+      .catch((err: Error) => log.debug({ err }, `Sparkplug: NDATA not published: ${err.message}`));
   }
 
   #healthChanged(s: LaneHealthSnapshot): void {
@@ -197,7 +204,10 @@ export class SparkplugNode implements Service {
         this.#birth();
         return;
       }
-      this.#options.log.warn({ metrics: cmd.metrics.map((m) => m.name) }, `Sparkplug: NCMD with no supported metric (only Node Control/Rebirth is): ignored`);
+      this.#options.log.warn(
+        { metrics: cmd.metrics.map((m) => m.name) },
+        `Sparkplug: NCMD with no supported metric (only Node Control/Rebirth is): ignored`,
+      );
     } catch (err) {
       this.#options.log.warn({ err }, `Sparkplug: malformed NCMD on ${topic} (${(err as Error).message}); ignored`);
     }
@@ -217,7 +227,10 @@ export class SparkplugNode implements Service {
       mkdirSync(dirname(this.#options.bdSeqFile), { recursive: true });
       writeFileSync(this.#options.bdSeqFile, `${this.#bdSeq}\n`);
     } catch (err) {
-      this.#options.log.warn({ err }, `Sparkplug: bdSeq cannot be kept in ${this.#options.bdSeqFile} (${(err as Error).message}); it restarts at 0 after a restart`);
+      this.#options.log.warn(
+        { err },
+        `Sparkplug: bdSeq cannot be kept in ${this.#options.bdSeqFile} (${(err as Error).message}); it restarts at 0 after a restart`,
+      );
     }
   }
 }

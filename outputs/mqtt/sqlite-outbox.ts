@@ -1,6 +1,15 @@
 import { ensurePrivateFile } from '../../core/data-files.js';
 import Database from 'better-sqlite3';
-import { depthOf, evictableKinds, type AlertOutbox, type OutboxDepth, type OutboxEntry, type OutboxKind, type OutboxMessage, type PutResult } from './outbox.js';
+import {
+  depthOf,
+  evictableKinds,
+  type AlertOutbox,
+  type OutboxDepth,
+  type OutboxEntry,
+  type OutboxKind,
+  type OutboxMessage,
+  type PutResult,
+} from './outbox.js';
 
 export interface SqliteOutboxOptions {
   /** SQLite file; several lanes may share one (rows carry the lane). */
@@ -51,7 +60,10 @@ export class SqliteOutbox implements AlertOutbox {
       ensurePrivateFile(opts.path);
       this.#db = new Database(opts.path);
     } catch (err) {
-      throw new Error(`MQTT outbox ${opts.path}: cannot open the SQLite file (${(err as Error).message}): check that the folder exists and is writable (mqtt.outbox.path)`, { cause: err });
+      throw new Error(
+        `MQTT outbox ${opts.path}: cannot open the SQLite file (${(err as Error).message}): check that the folder exists and is writable (mqtt.outbox.path)`,
+        { cause: err },
+      );
     }
     const db = this.#db;
     db.pragma('journal_mode = WAL');
@@ -74,7 +86,9 @@ export class SqliteOutbox implements AlertOutbox {
       count: db.prepare('SELECT count(*) AS n FROM outbox WHERE lane = ?'),
       oldestOfKind: db.prepare('SELECT seq, id FROM outbox WHERE lane = ? AND kind = ? ORDER BY seq LIMIT 1'),
       insert: db.prepare('INSERT INTO outbox (lane, kind, id, topic, payload, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
-      pending: db.prepare('SELECT seq, kind, id, topic, payload, created_at FROM outbox WHERE lane = ? AND seq > ? ORDER BY seq LIMIT ?'),
+      pending: db.prepare(
+        'SELECT seq, kind, id, topic, payload, created_at FROM outbox WHERE lane = ? AND seq > ? ORDER BY seq LIMIT ?',
+      ),
       remove: db.prepare('DELETE FROM outbox WHERE lane = ? AND seq = ?'),
       depth: db.prepare('SELECT kind, count(*) AS n FROM outbox WHERE lane = ? GROUP BY kind'),
     };
@@ -112,7 +126,14 @@ export class SqliteOutbox implements AlertOutbox {
 
   pending(afterSeq: number, limit: number): OutboxEntry[] {
     const rows = this.#stmts.pending.all(this.#lane, afterSeq, limit);
-    return rows.map((r) => ({ seq: r.seq, kind: r.kind, id: r.id, topic: r.topic, payload: r.payload, createdAt: r.created_at }));
+    return rows.map((r) => ({
+      seq: r.seq,
+      kind: r.kind,
+      id: r.id,
+      topic: r.topic,
+      payload: r.payload,
+      createdAt: r.created_at,
+    }));
   }
 
   remove(seq: number): boolean {

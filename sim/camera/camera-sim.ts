@@ -83,7 +83,8 @@ const PLATE_LETTERS = 'ABCDEFGHJKLMNPRSTUVWXYZ';
  * sends a vehicle through the lane. Pictures are rendered only while someone asks for them.
  */
 export class CameraSimulator {
-  readonly #options: Required<Omit<CameraSimulatorOptions, 'faults' | 'auth'>> & Pick<CameraSimulatorOptions, 'auth'> & { faults: ScheduledFault[] };
+  readonly #options: Required<Omit<CameraSimulatorOptions, 'faults' | 'auth'>> &
+    Pick<CameraSimulatorOptions, 'auth'> & { faults: ScheduledFault[] };
   readonly #nonce = randomBytes(16).toString('hex');
   #denied = 0;
   readonly #cams = new Map<string, CamState>();
@@ -111,12 +112,26 @@ export class CameraSimulator {
       auth: opts.auth,
     };
     for (const cam of this.#options.cameras) {
-      this.#cams.set(cam.id, { cam, clients: new Set(), stallUntil: 0, disconnectUntil: 0, corruptLeft: 0, sent: 0, corruptSent: 0, cache: null, rendering: null, sockets: new Set() });
+      this.#cams.set(cam.id, {
+        cam,
+        clients: new Set(),
+        stallUntil: 0,
+        disconnectUntil: 0,
+        corruptLeft: 0,
+        sent: 0,
+        corruptSent: 0,
+        cache: null,
+        rendering: null,
+        sockets: new Set(),
+      });
     }
-    this.#server = createServer((req, res) => void this.#handle(req, res).catch((err: unknown) => {
-      if (!res.headersSent) json(res, 500, { error: (err as Error).message });
-      else res.destroy();
-    }));
+    this.#server = createServer(
+      (req, res) =>
+        void this.#handle(req, res).catch((err: unknown) => {
+          if (!res.headersSent) json(res, 500, { error: (err as Error).message });
+          else res.destroy();
+        }),
+    );
   }
 
   get url(): string {
@@ -142,7 +157,15 @@ export class CameraSimulator {
 
   async start(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(err.code === 'EADDRINUSE' ? `camera simulator: port ${this.#options.port} is in use; choose another --port` : `camera simulator cannot listen on ${this.#options.host}:${this.#options.port}: ${err.message}`)));
+      this.#server.once('error', (err: NodeJS.ErrnoException) =>
+        reject(
+          new Error(
+            err.code === 'EADDRINUSE'
+              ? `camera simulator: port ${this.#options.port} is in use; choose another --port`
+              : `camera simulator cannot listen on ${this.#options.host}:${this.#options.port}: ${err.message}`,
+          ),
+        ),
+      );
       this.#server.listen(this.#options.port, this.#options.host, () => resolve());
     });
     this.#server.on('connection', (sock) => this.#track(sock));
@@ -174,7 +197,13 @@ export class CameraSimulator {
   vehicleEntering(plate: string, opts: { kind?: VehicleKind; passMs?: number; position?: number } = {}): void {
     const passMs = opts.passMs ?? this.#options.passMs;
     const position = Math.min(1, Math.max(0, opts.position ?? 0));
-    this.#vehicle = { kind: opts.kind ?? 'truck', plate, enteredAt: Date.now() - position * passMs, passMs, position: 0 };
+    this.#vehicle = {
+      kind: opts.kind ?? 'truck',
+      plate,
+      enteredAt: Date.now() - position * passMs,
+      passMs,
+      position: 0,
+    };
   }
 
   /** Holds a vehicle still at a position (0 entering, 0.5 under the gantry, 1 gone), or clears the lane. */
@@ -210,7 +239,8 @@ export class CameraSimulator {
   }
 
   #scene(now: number): SceneVehicle | null {
-    if (!this.#vehicle && this.#options.autoTrafficMs > 0 && now >= this.#nextAuto) this.vehicleEntering(this.#randomPlate(), { kind: (['truck', 'van', 'car'] as const)[this.#seq++ % 3] });
+    if (!this.#vehicle && this.#options.autoTrafficMs > 0 && now >= this.#nextAuto)
+      this.vehicleEntering(this.#randomPlate(), { kind: (['truck', 'van', 'car'] as const)[this.#seq++ % 3] });
     const v = this.#vehicle;
     if (!v) return null;
     const position = v.enteredAt === null ? v.position : (now - v.enteredAt) / v.passMs;
@@ -232,7 +262,14 @@ export class CameraSimulator {
     const now = Date.now();
     if (c.cache && now - c.cache.at < 1000 / this.#options.fps / 2) return c.cache.jpeg;
     if (c.rendering) return c.rendering;
-    const svg = laneSceneSvg({ cameraId: c.cam.id, role: c.cam.role, width: this.#options.width, height: this.#options.height, vehicle: this.#scene(now), at: new Date(now) });
+    const svg = laneSceneSvg({
+      cameraId: c.cam.id,
+      role: c.cam.role,
+      width: this.#options.width,
+      height: this.#options.height,
+      vehicle: this.#scene(now),
+      at: new Date(now),
+    });
     c.rendering = sharp(Buffer.from(svg)).jpeg({ quality: this.#options.quality }).toBuffer();
     try {
       const jpeg = await c.rendering;
@@ -256,18 +293,22 @@ export class CameraSimulator {
 
   async #tick(): Promise<void> {
     const now = Date.now();
-    await Promise.all([...this.#cams.values()].map(async (c) => {
-      if (c.clients.size === 0 || now < c.stallUntil) return;
-      const jpeg = this.#outgoing(c, await this.#render(c));
-      const head = Buffer.from(`--${this.#options.boundary}\r\nContent-Type: image/jpeg\r\nContent-Length: ${jpeg.length}\r\nX-Timestamp: ${(now / 1000).toFixed(3)}\r\n\r\n`);
-      for (const res of c.clients) {
-        // A client that cannot keep up misses pictures, as with a real camera.
-        if (res.writableNeedDrain) continue;
-        res.write(head);
-        res.write(jpeg);
-        res.write('\r\n');
-      }
-    }));
+    await Promise.all(
+      [...this.#cams.values()].map(async (c) => {
+        if (c.clients.size === 0 || now < c.stallUntil) return;
+        const jpeg = this.#outgoing(c, await this.#render(c));
+        const head = Buffer.from(
+          `--${this.#options.boundary}\r\nContent-Type: image/jpeg\r\nContent-Length: ${jpeg.length}\r\nX-Timestamp: ${(now / 1000).toFixed(3)}\r\n\r\n`,
+        );
+        for (const res of c.clients) {
+          // A client that cannot keep up misses pictures, as with a real camera.
+          if (res.writableNeedDrain) continue;
+          res.write(head);
+          res.write(jpeg);
+          res.write('\r\n');
+        }
+      }),
+    );
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -277,7 +318,13 @@ export class CameraSimulator {
     if (parts.length === 0 && req.method === 'GET') {
       const v = this.#scene(Date.now());
       json(res, 200, {
-        cameras: this.#options.cameras.map((c) => ({ id: c.id, role: c.role, mjpeg: `${base}/${c.id}/mjpeg`, snapshot: `${base}/${c.id}/snapshot.jpg`, fault: `${base}/${c.id}/fault` })),
+        cameras: this.#options.cameras.map((c) => ({
+          id: c.id,
+          role: c.role,
+          mjpeg: `${base}/${c.id}/mjpeg`,
+          snapshot: `${base}/${c.id}/snapshot.jpg`,
+          fault: `${base}/${c.id}/fault`,
+        })),
         fps: this.#options.fps,
         size: { width: this.#options.width, height: this.#options.height },
         vehicle: v,
@@ -286,7 +333,10 @@ export class CameraSimulator {
     }
     if (parts.length === 1 && parts[0] === 'vehicle' && req.method === 'POST') {
       const body = vehicleBody.safeParse(await readBody(req));
-      if (!body.success) return json(res, 400, { error: body.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') });
+      if (!body.success)
+        return json(res, 400, {
+          error: body.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+        });
       this.vehicleEntering(body.data.plate, body.data);
       return json(res, 200, { ok: true });
     }
@@ -297,7 +347,10 @@ export class CameraSimulator {
     if (action === 'fault') {
       if (req.method !== 'POST') return json(res, 405, { error: 'POST a fault {type, durationMs, count}' });
       const body = cameraFault.safeParse(await readBody(req));
-      if (!body.success) return json(res, 400, { error: body.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') });
+      if (!body.success)
+        return json(res, 400, {
+          error: body.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+        });
       c.sockets.delete(req.socket); // the fault request itself survives a disconnect
       this.fault(c.cam.id, body.data);
       return json(res, 200, { ok: true, camera: c.cam.id, fault: body.data });
@@ -306,7 +359,12 @@ export class CameraSimulator {
     if (!this.#authorized(req)) {
       this.#denied++;
       const a = this.#options.auth!;
-      res.writeHead(401, { 'www-authenticate': a.scheme === 'basic' ? 'Basic realm="checkpoint-sim"' : `Digest realm="checkpoint-sim", qop="auth", nonce="${this.#nonce}", opaque="sim", algorithm=MD5` });
+      res.writeHead(401, {
+        'www-authenticate':
+          a.scheme === 'basic'
+            ? 'Basic realm="checkpoint-sim"'
+            : `Digest realm="checkpoint-sim", qop="auth", nonce="${this.#nonce}", opaque="sim", algorithm=MD5`,
+      });
       res.end();
       return;
     }
@@ -334,7 +392,9 @@ export class CameraSimulator {
       res.end(jpeg);
       return;
     }
-    json(res, 404, { error: `no such path ${url.pathname}: use /${c.cam.id}/mjpeg, /${c.cam.id}/snapshot.jpg or POST /${c.cam.id}/fault` });
+    json(res, 404, {
+      error: `no such path ${url.pathname}: use /${c.cam.id}/mjpeg, /${c.cam.id}/snapshot.jpg or POST /${c.cam.id}/fault`,
+    });
   }
 
   /** Checks the request's credentials against the configured ones (computed here, independently of the lane's client). */
@@ -347,8 +407,17 @@ export class CameraSimulator {
     const p: Record<string, string> = {};
     for (const m of h.slice(7).matchAll(/(\w+)=(?:"([^"]*)"|([^,\s]+))/g)) p[m[1]] = m[2] ?? m[3];
     const md5 = (x: string) => createHash('md5').update(x).digest('hex');
-    if (p.username !== a.username || p.realm !== 'checkpoint-sim' || p.nonce !== this.#nonce || p.qop !== 'auth' || p.uri !== req.url) return false;
-    const expected = md5(`${md5(`${a.username}:checkpoint-sim:${a.password}`)}:${p.nonce}:${p.nc}:${p.cnonce}:auth:${md5(`GET:${p.uri}`)}`);
+    if (
+      p.username !== a.username ||
+      p.realm !== 'checkpoint-sim' ||
+      p.nonce !== this.#nonce ||
+      p.qop !== 'auth' ||
+      p.uri !== req.url
+    )
+      return false;
+    const expected = md5(
+      `${md5(`${a.username}:checkpoint-sim:${a.password}`)}:${p.nonce}:${p.nc}:${p.cnonce}:auth:${md5(`GET:${p.uri}`)}`,
+    );
     return p.response === expected;
   }
 }

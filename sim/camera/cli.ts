@@ -68,7 +68,8 @@ export default async function runCameraSim(argv: string[]): Promise<number> {
   if (v.cameras !== undefined) {
     cameras = v.cameras.split(',').map((s) => {
       const [id, role] = s.split(':');
-      if (!id || !/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(id) || !ROLES.includes(role as CameraRole)) fail(`--cameras entry "${s}" is not id:role with role ${ROLES.join(', ')}`);
+      if (!id || !/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(id) || !ROLES.includes(role as CameraRole))
+        fail(`--cameras entry "${s}" is not id:role with role ${ROLES.join(', ')}`);
       return { id, role: role as CameraRole };
     });
   }
@@ -81,7 +82,9 @@ export default async function runCameraSim(argv: string[]): Promise<number> {
     height = int('size', m[2], 360, 64, 4096);
   }
   const faults = (v.fault ?? []).map(parseFault);
-  for (const f of faults) if (!cameras.some((c) => c.id === f.camera)) fail(`--fault names camera "${f.camera}", which is not one of ${cameras.map((c) => c.id).join(', ')}`);
+  for (const f of faults)
+    if (!cameras.some((c) => c.id === f.camera))
+      fail(`--fault names camera "${f.camera}", which is not one of ${cameras.map((c) => c.id).join(', ')}`);
   let auth: { scheme: 'basic' | 'digest'; username: string; password: string } | undefined;
   if (v.auth !== undefined) {
     const m = /^(basic|digest):([^:]+):(.+)$/.exec(v.auth);
@@ -102,6 +105,8 @@ export default async function runCameraSim(argv: string[]): Promise<number> {
   });
   const log = createLogger({ level: 'info', stderr: true });
   await sim.start();
-  process.stdout.write(`camera simulator: ${sim.url}/ (cameras: ${sim.cameras.map((c) => `${sim.url}/${c.id}/mjpeg`).join(' ')})\n`);
+  process.stdout.write(
+    `camera simulator: ${sim.url}/ (cameras: ${sim.cameras.map((c) => `${sim.url}/${c.id}/mjpeg`).join(' ')})\n`,
+  );
   return onShutdownSignal(log, 5000, () => sim.stop());
 }

@@ -40,15 +40,19 @@ const f = (n: number) => n.toFixed(1);
 function stamp(o: SceneOptions): string {
   const text = `${o.cameraId}  ${o.at.toISOString().replace('T', ' ').replace('Z', '')}`;
   const fs = Math.max(10, Math.round(o.height / 24));
-  return `<rect x="0" y="0" width="${f(text.length * fs * 0.62 + 12)}" height="${f(fs * 1.5)}" fill="#000" fill-opacity="0.55"/>`
-    + `<text x="6" y="${f(fs * 1.1)}" font-family="DejaVu Sans Mono" font-size="${fs}" fill="#fff">${esc(text)}</text>`;
+  return (
+    `<rect x="0" y="0" width="${f(text.length * fs * 0.62 + 12)}" height="${f(fs * 1.5)}" fill="#000" fill-opacity="0.55"/>` +
+    `<text x="6" y="${f(fs * 1.1)}" font-family="DejaVu Sans Mono" font-size="${fs}" fill="#fff">${esc(text)}</text>`
+  );
 }
 
 function plateSvg(cx: number, cy: number, w: number, plate: string): string {
   const h = w * 0.24;
-  return `<rect x="${f(cx - w / 2)}" y="${f(cy - h / 2)}" width="${f(w)}" height="${f(h)}" rx="${f(h * 0.12)}" fill="#f8f8f0" stroke="#111" stroke-width="${f(Math.max(1, h * 0.06))}"/>`
-    + `<rect x="${f(cx - w / 2)}" y="${f(cy - h / 2)}" width="${f(w * 0.09)}" height="${f(h)}" fill="#1f4fa3"/>`
-    + `<text x="${f(cx + w * 0.045)}" y="${f(cy + h * 0.3)}" text-anchor="middle" textLength="${f(w * 0.84)}" lengthAdjust="spacingAndGlyphs" font-family="DejaVu Sans Mono" font-weight="bold" font-size="${f(h * 0.78)}" fill="#111">${esc(plate)}</text>`;
+  return (
+    `<rect x="${f(cx - w / 2)}" y="${f(cy - h / 2)}" width="${f(w)}" height="${f(h)}" rx="${f(h * 0.12)}" fill="#f8f8f0" stroke="#111" stroke-width="${f(Math.max(1, h * 0.06))}"/>` +
+    `<rect x="${f(cx - w / 2)}" y="${f(cy - h / 2)}" width="${f(w * 0.09)}" height="${f(h)}" fill="#1f4fa3"/>` +
+    `<text x="${f(cx + w * 0.045)}" y="${f(cy + h * 0.3)}" text-anchor="middle" textLength="${f(w * 0.84)}" lengthAdjust="spacingAndGlyphs" font-family="DejaVu Sans Mono" font-weight="bold" font-size="${f(h * 0.78)}" fill="#111">${esc(plate)}</text>`
+  );
 }
 
 /** Side view: the vehicle drives left to right through the scanner gantry. */
@@ -56,7 +60,8 @@ function sideView(o: SceneOptions): string {
   const { width: w, height: h } = o;
   const road = h * 0.62;
   let s = `<rect width="${w}" height="${f(road)}" fill="url(#sky)"/><rect y="${f(road)}" width="${w}" height="${f(h - road)}" fill="#5a5a5a"/>`;
-  for (let x = 0; x < w; x += w / 8) s += `<rect x="${f(x + w / 32)}" y="${f(road + (h - road) * 0.55)}" width="${f(w / 16)}" height="${f(h * 0.015)}" fill="#eee"/>`;
+  for (let x = 0; x < w; x += w / 8)
+    s += `<rect x="${f(x + w / 32)}" y="${f(road + (h - road) * 0.55)}" width="${f(w / 16)}" height="${f(h * 0.015)}" fill="#eee"/>`;
   const gx = w * 0.5;
   const legTop = h * 0.12;
   const legH = road - legTop + h * 0.05;
@@ -75,18 +80,21 @@ function sideView(o: SceneOptions): string {
       body += `<rect x="${f(x + len - cab)}" y="${f(base - tall * 0.7 - wheel)}" width="${f(cab)}" height="${f(tall * 0.7)}" rx="${f(cab * 0.12)}" fill="${paint}"/>`;
       body += `<rect x="${f(x + len - cab * 0.45)}" y="${f(base - tall * 0.62 - wheel)}" width="${f(cab * 0.35)}" height="${f(tall * 0.22)}" fill="#9fc7e8"/>`;
       body += `<rect x="${f(x)}" y="${f(base - tall - wheel)}" width="${f(len - cab * 1.05)}" height="${f(tall)}" fill="#d9d9d9" stroke="#888"/>`;
-      for (const p of [0.1, 0.2, 0.68, 0.9]) body += `<circle cx="${f(x + len * p)}" cy="${f(base - wheel)}" r="${f(wheel)}" fill="#111"/>`;
+      for (const p of [0.1, 0.2, 0.68, 0.9])
+        body += `<circle cx="${f(x + len * p)}" cy="${f(base - wheel)}" r="${f(wheel)}" fill="#111"/>`;
     } else {
       body += `<rect x="${f(x)}" y="${f(base - tall - wheel)}" width="${f(len)}" height="${f(tall)}" rx="${f(tall * 0.2)}" fill="${paint}"/>`;
       body += `<rect x="${f(x + len * 0.72)}" y="${f(base - tall * 0.9 - wheel)}" width="${f(len * 0.2)}" height="${f(tall * 0.35)}" fill="#9fc7e8"/>`;
-      for (const p of [0.2, 0.8]) body += `<circle cx="${f(x + len * p)}" cy="${f(base - wheel)}" r="${f(wheel)}" fill="#111"/>`;
+      for (const p of [0.2, 0.8])
+        body += `<circle cx="${f(x + len * p)}" cy="${f(base - wheel)}" r="${f(wheel)}" fill="#111"/>`;
     }
     s += body;
   }
   // The gantry's far leg and beam in front of the vehicle, so it is seen driving through.
-  s += `<rect x="${f(gx + w * 0.07)}" y="${f(legTop)}" width="${f(w * 0.02)}" height="${f(legH)}" fill="#f1c40f"/>`
-    + `<rect x="${f(gx - w * 0.09)}" y="${f(h * 0.1)}" width="${f(w * 0.18)}" height="${f(h * 0.05)}" fill="#f1c40f"/>`
-    + `<text x="${f(gx)}" y="${f(h * 0.14)}" text-anchor="middle" font-family="DejaVu Sans" font-weight="bold" font-size="${f(h * 0.035)}" fill="#333">X-RAY</text>`;
+  s +=
+    `<rect x="${f(gx + w * 0.07)}" y="${f(legTop)}" width="${f(w * 0.02)}" height="${f(legH)}" fill="#f1c40f"/>` +
+    `<rect x="${f(gx - w * 0.09)}" y="${f(h * 0.1)}" width="${f(w * 0.18)}" height="${f(h * 0.05)}" fill="#f1c40f"/>` +
+    `<text x="${f(gx)}" y="${f(h * 0.14)}" text-anchor="middle" font-family="DejaVu Sans" font-weight="bold" font-size="${f(h * 0.035)}" fill="#333">X-RAY</text>`;
   return s;
 }
 
@@ -103,7 +111,8 @@ function laneView(o: SceneOptions): string {
   let d: number | null = null;
   if (v) {
     if (o.role === 'rear') d = v.position >= 0.5 && v.position <= 1 ? 1 - (v.position - 0.5) * 2 : null;
-    else if (o.role === 'plate') d = v.position >= 0.05 && v.position <= 0.5 ? 0.35 + (v.position - 0.05) / 0.45 * 0.65 : null;
+    else if (o.role === 'plate')
+      d = v.position >= 0.05 && v.position <= 0.5 ? 0.35 + ((v.position - 0.05) / 0.45) * 0.65 : null;
     else d = v.position >= 0 && v.position <= 0.5 ? v.position * 2 : null;
   }
   if (v && d !== null) {
@@ -120,10 +129,12 @@ function laneView(o: SceneOptions): string {
     if (o.role !== 'rear') {
       s += `<rect x="${f(x + vw * 0.08)}" y="${f(y + vh * 0.08)}" width="${f(vw * 0.84)}" height="${f(vh * 0.34)}" rx="${f(vw * 0.03)}" fill="#8fb8db" stroke="#333"/>`;
       s += `<rect x="${f(x + vw * 0.25)}" y="${f(y + vh * 0.56)}" width="${f(vw * 0.5)}" height="${f(vh * 0.14)}" fill="#333"/>`;
-      for (const side of [0.12, 0.88]) s += `<circle cx="${f(x + vw * side)}" cy="${f(y + vh * 0.63)}" r="${f(vw * 0.055)}" fill="#fff6c8" stroke="#555"/>`;
+      for (const side of [0.12, 0.88])
+        s += `<circle cx="${f(x + vw * side)}" cy="${f(y + vh * 0.63)}" r="${f(vw * 0.055)}" fill="#fff6c8" stroke="#555"/>`;
     } else {
       s += `<line x1="${f(w / 2)}" y1="${f(y + vh * 0.05)}" x2="${f(w / 2)}" y2="${f(y + vh * 0.8)}" stroke="#777" stroke-width="${f(Math.max(1, vw * 0.01))}"/>`;
-      for (const side of [0.08, 0.92]) s += `<rect x="${f(x + vw * side - vw * 0.04)}" y="${f(y + vh * 0.78)}" width="${f(vw * 0.08)}" height="${f(vh * 0.06)}" fill="#d00"/>`;
+      for (const side of [0.08, 0.92])
+        s += `<rect x="${f(x + vw * side - vw * 0.04)}" y="${f(y + vh * 0.78)}" width="${f(vw * 0.08)}" height="${f(vh * 0.06)}" fill="#d00"/>`;
     }
     s += plateSvg(w / 2, y + vh * 0.86, vw * (o.role === 'plate' ? 0.42 : 0.3), v.plate);
   }
@@ -133,7 +144,9 @@ function laneView(o: SceneOptions): string {
 /** The SVG of one camera picture. */
 export function laneSceneSvg(o: SceneOptions): string {
   const body = o.role === 'side' || o.role === 'overview' ? sideView(o) : laneView(o);
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${o.width}" height="${o.height}" viewBox="0 0 ${o.width} ${o.height}">`
-    + `<defs><linearGradient id="sky" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="#8db9e2"/><stop offset="1" stop-color="#e3edf5"/></linearGradient></defs>`
-    + `${body}${stamp(o)}</svg>`;
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${o.width}" height="${o.height}" viewBox="0 0 ${o.width} ${o.height}">` +
+    `<defs><linearGradient id="sky" x1="0" y1="0" x2="0" y2="1"><stop offset="0" stop-color="#8db9e2"/><stop offset="1" stop-color="#e3edf5"/></linearGradient></defs>` +
+    `${body}${stamp(o)}</svg>`
+  );
 }

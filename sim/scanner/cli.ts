@@ -1,6 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { choiceOption, EXIT, numberOption, parseCommandArgs, requiredOption, usageError } from '../../core/command-line.js';
+import {
+  choiceOption,
+  EXIT,
+  numberOption,
+  parseCommandArgs,
+  requiredOption,
+  usageError,
+} from '../../core/command-line.js';
 import { createLogger } from '../../core/logger.js';
 import { onShutdownSignal } from '../../app/shutdown-signal.js';
 import { writeFileDropScan, type FileDropFormat } from './file-drop-writer.js';
@@ -55,19 +62,45 @@ function num(cmd: string, name: string, raw: string | undefined, def: number, mi
 
 export async function runScannerSim(argv: string[]): Promise<number> {
   const args = parseCommandArgs({ name: 'sim scanner', usage: SCANNER_USAGE }, argv, {
-    tcp: { type: 'string' }, host: { type: 'string' }, serial: { type: 'string' }, baud: { type: 'string' }, images: { type: 'string' },
-    'person-share': { type: 'string' }, seed: { type: 'string' }, scans: { type: 'string' }, 'line-rate': { type: 'string' }, 'gap-ms': { type: 'string' },
-    'heartbeat-ms': { type: 'string' }, garbage: { type: 'string' }, 'bad-crc': { type: 'string' }, drop: { type: 'string' }, 'fault-rate': { type: 'string' }, 'disconnect-rate': { type: 'string' },
+    tcp: { type: 'string' },
+    host: { type: 'string' },
+    serial: { type: 'string' },
+    baud: { type: 'string' },
+    images: { type: 'string' },
+    'person-share': { type: 'string' },
+    seed: { type: 'string' },
+    scans: { type: 'string' },
+    'line-rate': { type: 'string' },
+    'gap-ms': { type: 'string' },
+    'heartbeat-ms': { type: 'string' },
+    garbage: { type: 'string' },
+    'bad-crc': { type: 'string' },
+    drop: { type: 'string' },
+    'fault-rate': { type: 'string' },
+    'disconnect-rate': { type: 'string' },
   });
   if (!args) return EXIT.ok;
   const v = args.values;
-  if ((v.tcp === undefined) === (v.serial === undefined)) throw usageError('sim scanner', 'give exactly one of --tcp <port> or --serial <path>');
+  if ((v.tcp === undefined) === (v.serial === undefined))
+    throw usageError('sim scanner', 'give exactly one of --tcp <port> or --serial <path>');
   const p = (name: keyof typeof v) => num('scanner', name, v[name] as string | undefined, 0, 0, 1);
-  const faults = { garbage: p('garbage'), badCrc: p('bad-crc'), drop: p('drop'), faultRate: p('fault-rate'), disconnectRate: p('disconnect-rate') };
-  if (v.serial !== undefined && faults.disconnectRate > 0) throw usageError('sim scanner', '--disconnect-rate works over TCP only (over serial, unplug the device or kill socat)');
+  const faults = {
+    garbage: p('garbage'),
+    badCrc: p('bad-crc'),
+    drop: p('drop'),
+    faultRate: p('fault-rate'),
+    disconnectRate: p('disconnect-rate'),
+  };
+  if (v.serial !== undefined && faults.disconnectRate > 0)
+    throw usageError(
+      'sim scanner',
+      '--disconnect-rate works over TCP only (over serial, unplug the device or kill socat)',
+    );
   const log = createLogger({ level: 'info', format: 'pretty', stderr: true });
   const { sim, tcp } = await startScannerStreamSim({
-    ...(v.tcp !== undefined ? { tcpPort: num('scanner', 'tcp', v.tcp, 0, 0, 65535), host: v.host ?? '127.0.0.1' } : { serial: { path: v.serial!, baudRate: num('scanner', 'baud', v.baud, 3_000_000, 1200, 12_000_000) } }),
+    ...(v.tcp !== undefined
+      ? { tcpPort: num('scanner', 'tcp', v.tcp, 0, 0, 65535), host: v.host ?? '127.0.0.1' }
+      : { serial: { path: v.serial!, baudRate: num('scanner', 'baud', v.baud, 3_000_000, 1200, 12_000_000) } }),
     ...(v.images ? { images: v.images } : {}),
     personShare: num('scanner', 'person-share', v['person-share'], 0.25, 0, 1),
     seed: num('scanner', 'seed', v.seed, 1, 0, 2 ** 31),
@@ -81,7 +114,11 @@ export async function runScannerSim(argv: string[]): Promise<number> {
   const say = (l: string) => process.stdout.write(`${l}\n`);
   say(tcp ? `scanner line stream: tcp://${tcp.host}:${tcp.port}` : `scanner line stream: serial ${v.serial}`);
   sim.on('connection', (n: number) => say(`host connected (connection ${n})`));
-  sim.on('scan', (r) => say(`scan ${r.scanId} ${r.outcome} lines=${r.linesSent}/${r.scan.width} channels=${r.scan.height} energies=${r.scan.low ? 2 : 1} dropped=${r.dropped.length} badCrc=${r.badCrc.length} source="${r.scan.origin}"${r.scan.label ? ` truth=${r.scan.label}` : ''}`));
+  sim.on('scan', (r) =>
+    say(
+      `scan ${r.scanId} ${r.outcome} lines=${r.linesSent}/${r.scan.width} channels=${r.scan.height} energies=${r.scan.low ? 2 : 1} dropped=${r.dropped.length} badCrc=${r.badCrc.length} source="${r.scan.origin}"${r.scan.label ? ` truth=${r.scan.label}` : ''}`,
+    ),
+  );
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> =>
     (stopping ??= sim.stop().then(() => {
@@ -98,17 +135,30 @@ export async function runScannerSim(argv: string[]): Promise<number> {
 
 export async function runFileDropSim(argv: string[]): Promise<number> {
   const args = parseCommandArgs({ name: 'sim filedrop', usage: FILEDROP_USAGE }, argv, {
-    out: { type: 'string' }, format: { type: 'string' }, scans: { type: 'string' }, 'interval-ms': { type: 'string' }, images: { type: 'string' }, 'person-share': { type: 'string' }, seed: { type: 'string' },
+    out: { type: 'string' },
+    format: { type: 'string' },
+    scans: { type: 'string' },
+    'interval-ms': { type: 'string' },
+    images: { type: 'string' },
+    'person-share': { type: 'string' },
+    seed: { type: 'string' },
   });
   if (!args) return EXIT.ok;
   const v = args.values;
   const out = requiredOption('sim filedrop', 'out', v.out, '<dir>');
-  const format: FileDropFormat = choiceOption<FileDropFormat>('sim filedrop', 'format', v.format, ['png16', 'tiff16', 'jpeg-xml']) ?? 'png16';
+  const format: FileDropFormat =
+    choiceOption<FileDropFormat>('sim filedrop', 'format', v.format, ['png16', 'tiff16', 'jpeg-xml']) ?? 'png16';
   const count = num('filedrop', 'scans', v.scans, 1, 1, 100_000);
   const interval = num('filedrop', 'interval-ms', v['interval-ms'], 2000, 0, 3_600_000);
   const seed = num('filedrop', 'seed', v.seed, 1, 0, 2 ** 31);
   await mkdir(out, { recursive: true });
-  const source = v.images ? await imageDirSource(v.images) : synthSource({ seed, personShare: num('filedrop', 'person-share', v['person-share'], 0.25, 0, 1), dual: format !== 'jpeg-xml' });
+  const source = v.images
+    ? await imageDirSource(v.images)
+    : synthSource({
+        seed,
+        personShare: num('filedrop', 'person-share', v['person-share'], 0.25, 0, 1),
+        dual: format !== 'jpeg-xml',
+      });
   try {
     for (let i = 0; i < count; i++) {
       const scan = await source.next(i);

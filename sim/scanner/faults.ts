@@ -31,7 +31,15 @@ export interface InjectedFaults {
 }
 
 export function noFaults(): InjectedFaults {
-  return { garbageBursts: 0, garbageBytes: 0, badCrcLines: 0, droppedLines: 0, faultFrames: 0, disconnects: 0, truncatedBytes: 0 };
+  return {
+    garbageBursts: 0,
+    garbageBytes: 0,
+    badCrcLines: 0,
+    droppedLines: 0,
+    faultFrames: 0,
+    disconnects: 0,
+    truncatedBytes: 0,
+  };
 }
 
 /** What happens to one line. */
@@ -83,7 +91,13 @@ export class FaultDice {
   }
 }
 
-export function planScan(f: FaultOptions, dice: FaultDice, index: number, width: number, allowDisconnect: boolean): ScanFaultPlan {
+export function planScan(
+  f: FaultOptions,
+  dice: FaultDice,
+  index: number,
+  width: number,
+  allowDisconnect: boolean,
+): ScanFaultPlan {
   const mid = () => Math.max(1, Math.floor(width * (0.25 + 0.5 * dice.next())));
   const fault = f.faultScans?.includes(index) || dice.chance(f.faultRate);
   const disconnect = allowDisconnect && !fault && (f.disconnectScans?.includes(index) || dice.chance(f.disconnectRate));

@@ -14,8 +14,16 @@ export function encodeGrey16Tiff(pixels: Uint16Array, width: number, height: num
   const SHORT = 3;
   const LONG = 4;
   const tags: [number, number, number][] = [
-    [256, LONG, width], [257, LONG, height], [258, SHORT, 16], [259, SHORT, 1], [262, SHORT, 1],
-    [273, LONG, 0], [277, SHORT, 1], [278, LONG, height], [279, LONG, width * height * 2], [284, SHORT, 1],
+    [256, LONG, width],
+    [257, LONG, height],
+    [258, SHORT, 16],
+    [259, SHORT, 1],
+    [262, SHORT, 1],
+    [273, LONG, 0],
+    [277, SHORT, 1],
+    [278, LONG, height],
+    [279, LONG, width * height * 2],
+    [284, SHORT, 1],
   ];
   const ifdBytes = 2 + tags.length * 12 + 4;
   const dataOffset = 8 + ifdBytes;
@@ -57,7 +65,11 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
  * Writes one scan into a drop folder the way a scanner does: images first (each through a
  * temporary name and a rename, so no half image is ever visible), the sidecar last.
  */
-export async function writeFileDropScan(dir: string, scan: SimScan, o: { scanId: string; format: FileDropFormat; time?: Date }): Promise<DroppedScan> {
+export async function writeFileDropScan(
+  dir: string,
+  scan: SimScan,
+  o: { scanId: string; format: FileDropFormat; time?: Date },
+): Promise<DroppedScan> {
   const time = (o.time ?? new Date()).toISOString();
   const put = async (name: string, data: Buffer | string) => {
     const tmp = join(dir, `.${name}.tmp`);
@@ -68,10 +80,19 @@ export async function writeFileDropScan(dir: string, scan: SimScan, o: { scanId:
   const files: string[] = [];
   if (o.format === 'png16' || o.format === 'tiff16') {
     const ext = o.format === 'png16' ? 'png' : 'tif';
-    const encode = (px: Uint16Array) => (o.format === 'png16' ? encodeGrey16Png(px, scan.width, scan.height) : Promise.resolve(encodeGrey16Tiff(px, scan.width, scan.height)));
+    const encode = (px: Uint16Array) =>
+      o.format === 'png16'
+        ? encodeGrey16Png(px, scan.width, scan.height)
+        : Promise.resolve(encodeGrey16Tiff(px, scan.width, scan.height));
     files.push(await put(`${o.scanId}.${ext}`, await encode(scan.high)));
     if (scan.low) files.push(await put(`${o.scanId}.low.${ext}`, await encode(scan.low)));
-    const sidecar = { scanId: o.scanId, time, pixelMm: scan.pixelMm, ...(scan.plate ? { plate: scan.plate } : {}), ...(scan.vehicleClass ? { vehicle: { class: scan.vehicleClass } } : {}) };
+    const sidecar = {
+      scanId: o.scanId,
+      time,
+      pixelMm: scan.pixelMm,
+      ...(scan.plate ? { plate: scan.plate } : {}),
+      ...(scan.vehicleClass ? { vehicle: { class: scan.vehicleClass } } : {}),
+    };
     files.push(await put(`${o.scanId}.json`, `${JSON.stringify(sidecar, null, 2)}\n`));
   } else {
     files.push(await put(`${o.scanId}.jpg`, await encodeGrey8Jpeg(scan.high, scan.width, scan.height)));

@@ -20,12 +20,19 @@ export interface ScannerStreamSimStart extends Omit<ScannerSimOptions, 'source'>
 }
 
 /** Starts a scanner line-stream simulator (the demo and `sim scanner` use this). */
-export async function startScannerStreamSim(o: ScannerStreamSimStart): Promise<{ sim: ScannerStreamSim; source: ScanSource; tcp?: { host: string; port: number } }> {
+export async function startScannerStreamSim(
+  o: ScannerStreamSimStart,
+): Promise<{ sim: ScannerStreamSim; source: ScanSource; tcp?: { host: string; port: number } }> {
   const seed = o.seed ?? 1;
-  const source = o.images ? await imageDirSource(o.images) : synthSource({ seed, personShare: o.personShare ?? 0.25, dual: true });
+  const source = o.images
+    ? await imageDirSource(o.images)
+    : synthSource({ seed, personShare: o.personShare ?? 0.25, dual: true });
   const { tcpPort: _port, host: _host, serial: _serial, images: _images, personShare: _share, ...given } = o;
   // Options left undefined keep the simulator's defaults.
-  const simOptions = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Omit<ScannerSimOptions, 'source'>;
+  const simOptions = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Omit<
+    ScannerSimOptions,
+    'source'
+  >;
   const sim = new ScannerStreamSim({ ...simOptions, source, seed });
   if (o.serial) {
     await sim.openSerial(o.serial.path, o.serial.baudRate);

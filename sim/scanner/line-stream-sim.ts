@@ -3,7 +3,13 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import type { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { FrameParser } from '../../firmware-bridge/scanner/protocol/frame-parser.js';
-import { encodeFrame, HEADER_BYTES, type Frame, type FrameBody, type LineBody } from '../../firmware-bridge/scanner/protocol/frames.js';
+import {
+  encodeFrame,
+  HEADER_BYTES,
+  type Frame,
+  type FrameBody,
+  type LineBody,
+} from '../../firmware-bridge/scanner/protocol/frames.js';
 import type { Logger } from '../../core/logger.js';
 import { FaultDice, noFaults, planScan, type FaultOptions, type InjectedFaults, type LineFault } from './faults.js';
 import type { ScanSource, SimScan } from './scan-source.js';
@@ -76,7 +82,8 @@ export interface ScannerSimReport {
  * 'scan' (SimScanRecord) after each scan, 'connection' on each new link.
  */
 export class ScannerStreamSim extends EventEmitter {
-  readonly #options: Required<Omit<ScannerSimOptions, 'scans' | 'log' | 'faults'>> & Pick<ScannerSimOptions, 'scans' | 'log' | 'faults'>;
+  readonly #options: Required<Omit<ScannerSimOptions, 'scans' | 'log' | 'faults'>> &
+    Pick<ScannerSimOptions, 'scans' | 'log' | 'faults'>;
   readonly #dice: FaultDice;
   readonly report: ScannerSimReport = { scans: [], injected: noFaults(), commands: [], connections: 0 };
   #link: Duplex | null = null;
@@ -154,7 +161,10 @@ export class ScannerStreamSim extends EventEmitter {
   async #first(emitter: EventEmitter, events: string[]): Promise<void> {
     if (this.#stopped) return;
     const ac = new AbortController();
-    const waits = [...events.map((e) => once(emitter, e, { signal: ac.signal })), once(this.#stopEvents, 'stop', { signal: ac.signal })];
+    const waits = [
+      ...events.map((e) => once(emitter, e, { signal: ac.signal })),
+      once(this.#stopEvents, 'stop', { signal: ac.signal }),
+    ];
     try {
       await Promise.race(waits.map((w) => w.catch(() => {})));
     } finally {
@@ -229,11 +239,19 @@ export class ScannerStreamSim extends EventEmitter {
     // real scanner sees it: nothing more is sent on it, the next scan waits for a new link.
     link.once('end', down);
     link.once('close', down);
-    this.#send({ type: 'hello', heartbeatMs: this.#options.heartbeatMs, device: 'checkpoint-edge scanner simulator', firmware: 'sim-1' });
+    this.#send({
+      type: 'hello',
+      heartbeatMs: this.#options.heartbeatMs,
+      device: 'checkpoint-edge scanner simulator',
+      firmware: 'sim-1',
+    });
     this.#send({ type: 'status', state: 'ready', radiationOn: false, interlocksOk: true, speedKmh: null });
     if (this.#heartbeat) clearInterval(this.#heartbeat);
     if (this.#options.heartbeatMs > 0) {
-      this.#heartbeat = setInterval(() => this.#send({ type: 'heartbeat', scannerTimeMs: Date.now() }), this.#options.heartbeatMs);
+      this.#heartbeat = setInterval(
+        () => this.#send({ type: 'heartbeat', scannerTimeMs: Date.now() }),
+        this.#options.heartbeatMs,
+      );
       this.#heartbeat.unref();
     }
     this.emit('connection', this.report.connections);
@@ -244,7 +262,8 @@ export class ScannerStreamSim extends EventEmitter {
     if (f.type !== 'arm' && f.type !== 'abort' && f.type !== 'ack') return;
     this.report.commands.push(f.type);
     if (f.type === 'abort') this.#abortRequested = true;
-    if (f.type === 'arm') this.#send({ type: 'status', state: 'ready', radiationOn: false, interlocksOk: true, speedKmh: null });
+    if (f.type === 'arm')
+      this.#send({ type: 'status', state: 'ready', radiationOn: false, interlocksOk: true, speedKmh: null });
   }
 
   /** Writes one frame on the current link; false when there is none. */
@@ -259,7 +278,8 @@ export class ScannerStreamSim extends EventEmitter {
 
   async #waitLink(): Promise<Duplex | null> {
     // A link already destroyed but not yet closed is no link: waiting on it would lose the next scans at once.
-    while ((!this.#link || this.#link.destroyed) && !this.#stopped) await new Promise<void>((r) => this.#linkWaiters.push(r));
+    while ((!this.#link || this.#link.destroyed) && !this.#stopped)
+      await new Promise<void>((r) => this.#linkWaiters.push(r));
     return this.#stopped ? null : this.#link;
   }
 
@@ -284,7 +304,18 @@ export class ScannerStreamSim extends EventEmitter {
   }
 
   #vehicle(index: number, scan: SimScan): SimVehicle {
-    return { index, scanKey: index + 1, scanId: `sim-${this.#options.seed}-${index + 1}`, plate: scan.plate ?? '', vehicleClass: scan.vehicleClass ?? '', ...(scan.people !== undefined ? { people: scan.people } : {}), ...(scan.cargoDensity ? { cargoDensity: scan.cargoDensity } : {}), speedKmh: vehicleSpeedKmh(scan.pixelMm, this.#options.lineRateHz), expectedMs: (scan.width * 1000) / this.#options.lineRateHz, beginsInMs: 0 };
+    return {
+      index,
+      scanKey: index + 1,
+      scanId: `sim-${this.#options.seed}-${index + 1}`,
+      plate: scan.plate ?? '',
+      vehicleClass: scan.vehicleClass ?? '',
+      ...(scan.people !== undefined ? { people: scan.people } : {}),
+      ...(scan.cargoDensity ? { cargoDensity: scan.cargoDensity } : {}),
+      speedKmh: vehicleSpeedKmh(scan.pixelMm, this.#options.lineRateHz),
+      expectedMs: (scan.width * 1000) / this.#options.lineRateHz,
+      beginsInMs: 0,
+    };
   }
 
   async #stream(index: number, scan: SimScan, vehicle: SimVehicle): Promise<SimScanRecord> {
@@ -293,15 +324,35 @@ export class ScannerStreamSim extends EventEmitter {
     const W = scan.width;
     const C = scan.height;
     const { scanKey, speedKmh } = vehicle;
-    const record: SimScanRecord = { index, scanKey, scanId: vehicle.scanId, outcome: 'complete', linesSent: 0, dropped: [], badCrc: [], scan };
+    const record: SimScanRecord = {
+      index,
+      scanKey,
+      scanId: vehicle.scanId,
+      outcome: 'complete',
+      linesSent: 0,
+      dropped: [],
+      badCrc: [],
+      scan,
+    };
     const plan = planScan(faults, this.#dice, index, W, this.#allowDisconnect);
     const inj = this.report.injected;
     this.#abortRequested = false;
     this.emit('scanBegin', vehicle);
     this.#send({ type: 'status', state: 'scanning', radiationOn: true, interlocksOk: true, speedKmh });
     this.#send({
-      type: 'scanBegin', scanKey, channels: C, energies: scan.low ? 2 : 1, pixelMm: scan.pixelMm, lineRateHz: this.#options.lineRateHz,
-      expectedLines: W, startedAtMs: Date.now(), speedKmh, scanId: record.scanId, plate: vehicle.plate, containerCode: '', vehicleClass: vehicle.vehicleClass,
+      type: 'scanBegin',
+      scanKey,
+      channels: C,
+      energies: scan.low ? 2 : 1,
+      pixelMm: scan.pixelMm,
+      lineRateHz: this.#options.lineRateHz,
+      expectedLines: W,
+      startedAtMs: Date.now(),
+      speedKmh,
+      scanId: record.scanId,
+      plate: vehicle.plate,
+      containerCode: '',
+      vehicleClass: vehicle.vehicleClass,
     });
     const high = new Uint16Array(C);
     const low = scan.low ? new Uint16Array(C) : undefined;
@@ -325,7 +376,15 @@ export class ScannerStreamSim extends EventEmitter {
         high[c] = scan.high[c * W + x];
         if (low) low[c] = scan.low![c * W + x];
       }
-      const body: LineBody = { type: 'line', scanKey, lineIndex: x, channels: C, energyMask: low ? 3 : 1, high, ...(low ? { low } : {}) };
+      const body: LineBody = {
+        type: 'line',
+        scanKey,
+        lineIndex: x,
+        channels: C,
+        energyMask: low ? 3 : 1,
+        high,
+        ...(low ? { low } : {}),
+      };
       record.linesSent = x + 1;
       if (x === plan.faultAt) {
         this.#send({ type: 'fault', scanKey, code: 17, text: 'simulated fault: collimator interlock opened' });
@@ -357,7 +416,8 @@ export class ScannerStreamSim extends EventEmitter {
         inj.garbageBytes += g.length;
       }
       let fault: LineFault = 'none';
-      if (!protectedLine) fault = this.#dice.chance(faults.drop) ? 'drop' : this.#dice.chance(faults.badCrc) ? 'bad-crc' : 'none';
+      if (!protectedLine)
+        fault = this.#dice.chance(faults.drop) ? 'drop' : this.#dice.chance(faults.badCrc) ? 'bad-crc' : 'none';
       if (fault === 'drop') {
         this.#seq++;
         inj.droppedLines++;

@@ -3,7 +3,13 @@ import type { ScannerState } from '../../firmware-bridge/scanner/opcua/scanner-v
 import { choiceOption, integerOption, parseCommandArgs, usageError } from '../../core/command-line.js';
 import { createLogger } from '../../core/logger.js';
 import { onShutdownSignal } from '../../app/shutdown-signal.js';
-import { ScannerOpcuaServer, SIM_INTERLOCK_NAMES, SIM_INTERLOCKS, SIM_RESOURCE_PATH, type SimInterlock } from './opcua-server.js';
+import {
+  ScannerOpcuaServer,
+  SIM_INTERLOCK_NAMES,
+  SIM_INTERLOCKS,
+  SIM_RESOURCE_PATH,
+  type SimInterlock,
+} from './opcua-server.js';
 
 const USAGE = `Usage: checkpoint-edge sim opcua [options]
 
@@ -41,7 +47,12 @@ function int(name: string, raw: string | undefined, def: number, min: number, ma
  */
 export function simInterlock(name: string): SimInterlock {
   const bit = SIM_INTERLOCK_NAMES.indexOf(name.toLowerCase());
-  const key = bit >= 0 ? (Object.keys(SIM_INTERLOCKS) as SimInterlock[]).find((k) => SIM_INTERLOCKS[k] === 1 << bit) : Object.hasOwn(SIM_INTERLOCKS, name) ? (name as SimInterlock) : undefined;
+  const key =
+    bit >= 0
+      ? (Object.keys(SIM_INTERLOCKS) as SimInterlock[]).find((k) => SIM_INTERLOCKS[k] === 1 << bit)
+      : Object.hasOwn(SIM_INTERLOCKS, name)
+        ? (name as SimInterlock)
+        : undefined;
   if (!key) throw new Error(`unknown interlock "${name}": one of ${SIM_INTERLOCK_NAMES.join(', ')}`);
   return key;
 }
@@ -93,7 +104,9 @@ export function runSimCommand(sim: ScannerOpcuaServer, line: string): string {
     case 'state':
       break;
     default:
-      throw new Error(`unknown command "${word}": on, off, arm, abort, begin [km/h], end, fault <text>, clear, open <interlock>, close <interlock>, speed <km/h>, state`);
+      throw new Error(
+        `unknown command "${word}": on, off, arm, abort, begin [km/h], end, fault <text>, clear, open <interlock>, close <interlock>, speed <km/h>, state`,
+      );
   }
   const open = SIM_INTERLOCK_NAMES.filter((_, bit) => (sim.interlocks >>> bit) & 1);
   return `state ${sim.state}; interlocks open: ${open.join(', ') || 'none'}; radiation ${sim.radiationOn ? 'on' : 'off'}${sim.fault ? `; fault: ${sim.fault}` : ''}`;
@@ -130,7 +143,9 @@ export default async function runOpcuaSim(argv: string[]): Promise<number> {
     log,
   });
   const endpoint = await sim.start();
-  process.stdout.write(`opcua simulator: ${endpoint} (resource path ${SIM_RESOURCE_PATH}; server certificate ${sim.certificateFile})\n`);
+  process.stdout.write(
+    `opcua simulator: ${endpoint} (resource path ${SIM_RESOURCE_PATH}; server certificate ${sim.certificateFile})\n`,
+  );
   sim.on('state', (state, previous) => process.stdout.write(`state ${previous} -> ${state}\n`));
   sim.on('call', (c) => process.stdout.write(`method ${c.method}: ${c.statusCode}\n`));
 

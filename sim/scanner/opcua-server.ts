@@ -29,7 +29,13 @@ export const SIM_INTERLOCKS = {
 export type SimInterlock = keyof typeof SIM_INTERLOCKS;
 
 /** Names of the bits, bit 0 first, as scanner.opcua.interlockNames would list them for this simulator. */
-export const SIM_INTERLOCK_NAMES: readonly string[] = ['doors', 'exclusion-zone', 'emergency-stop', 'warning-lamps', 'key-switch'];
+export const SIM_INTERLOCK_NAMES: readonly string[] = [
+  'doors',
+  'exclusion-zone',
+  'emergency-stop',
+  'warning-lamps',
+  'key-switch',
+];
 
 type SimVariable = 'state' | 'interlocks' | 'fault' | 'speed' | 'radiation';
 
@@ -174,7 +180,12 @@ export class ScannerOpcuaServer extends EventEmitter<ScannerOpcuaServerEvents> {
     }
     const accept = this.#options.acceptUnknownClientCertificates ?? true;
     const cm = (name: string) =>
-      new OPCUACertificateManager({ rootFolder: join(this.#pkiDir!, name), automaticallyAcceptUnknownCertificate: accept, disableFileWatchers: true, keySize: 2048 });
+      new OPCUACertificateManager({
+        rootFolder: join(this.#pkiDir!, name),
+        automaticallyAcceptUnknownCertificate: accept,
+        disableFileWatchers: true,
+        keySize: 2048,
+      });
     const wildcard = host === '0.0.0.0' || host === '::';
     const serverCm = cm('server');
     this.#serverCm = serverCm;
@@ -187,10 +198,20 @@ export class ScannerOpcuaServer extends EventEmitter<ScannerOpcuaServerEvents> {
       userCertificateManager: cm('user'),
       isAuditing: false,
       allowAnonymous: true,
-      userManager: { isValidUser: (user: string, password: string) => this.#users.has(user) && this.#users.get(user) === password },
-      securityModes: (this.#options.securityModes ?? ['None', 'Sign', 'SignAndEncrypt']).map((m) => MessageSecurityMode[m]),
-      securityPolicies: (this.#options.securityPolicies ?? ['None', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss']).map((p) => SecurityPolicy[p]),
-      buildInfo: { productName: 'checkpoint-edge scanner simulator', manufacturerName: 'checkpoint-edge', softwareVersion: '1' },
+      userManager: {
+        isValidUser: (user: string, password: string) => this.#users.has(user) && this.#users.get(user) === password,
+      },
+      securityModes: (this.#options.securityModes ?? ['None', 'Sign', 'SignAndEncrypt']).map(
+        (m) => MessageSecurityMode[m],
+      ),
+      securityPolicies: (
+        this.#options.securityPolicies ?? ['None', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss']
+      ).map((p) => SecurityPolicy[p]),
+      buildInfo: {
+        productName: 'checkpoint-edge scanner simulator',
+        manufacturerName: 'checkpoint-edge',
+        softwareVersion: '1',
+      },
     });
     try {
       await server.initialize();
@@ -199,10 +220,14 @@ export class ScannerOpcuaServer extends EventEmitter<ScannerOpcuaServerEvents> {
     } catch (err) {
       await server.shutdown(0).catch(() => undefined);
       this.#cleanup();
-      throw new Error(`OPC UA scanner simulator cannot listen on ${host}:${this.#options.port ?? 0}: ${(err as Error).message}`, { cause: err });
+      throw new Error(
+        `OPC UA scanner simulator cannot listen on ${host}:${this.#options.port ?? 0}: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     this.#server = server;
-    if (!existsSync(this.certificateFile)) throw new Error(`OPC UA scanner simulator: no server certificate at ${this.certificateFile}`);
+    if (!existsSync(this.certificateFile))
+      throw new Error(`OPC UA scanner simulator: no server certificate at ${this.certificateFile}`);
     return this.endpointUrl;
   }
 
@@ -218,10 +243,12 @@ export class ScannerOpcuaServer extends EventEmitter<ScannerOpcuaServerEvents> {
   /** The secure channels now open, with their security: to check what a client really negotiated. */
   channels(): { securityMode: string; securityPolicy: string }[] {
     if (!this.#server) return [];
-    return this.#server.endpoints.flatMap((e) => e.getChannels()).map((c) => ({
-      securityMode: MessageSecurityMode[c.securityMode],
-      securityPolicy: String(c.securityPolicy).replace(/^.*#/, ''),
-    }));
+    return this.#server.endpoints
+      .flatMap((e) => e.getChannels())
+      .map((c) => ({
+        securityMode: MessageSecurityMode[c.securityMode],
+        securityPolicy: String(c.securityPolicy).replace(/^.*#/, ''),
+      }));
   }
 
   /** Whether client certificates it does not know are trusted on sight (the default) or refused. */
@@ -276,7 +303,8 @@ export class ScannerOpcuaServer extends EventEmitter<ScannerOpcuaServerEvents> {
 
   /** A vehicle enters the beam of an armed scanner: Scanning, radiation on. */
   beginScan(speedKmh = 5): void {
-    if (this.#state !== 'Armed') throw new Error(`OPC UA scanner simulator: beginScan needs state Armed, it is ${this.#state}`);
+    if (this.#state !== 'Armed')
+      throw new Error(`OPC UA scanner simulator: beginScan needs state Armed, it is ${this.#state}`);
     this.#setSpeed(speedKmh);
     this.#radiation = true;
     this.#write('radiation', DataType.Boolean, true);
@@ -285,7 +313,8 @@ export class ScannerOpcuaServer extends EventEmitter<ScannerOpcuaServerEvents> {
 
   /** The vehicle has passed: radiation off, Ready. */
   endScan(): void {
-    if (this.#state !== 'Scanning') throw new Error(`OPC UA scanner simulator: endScan needs state Scanning, it is ${this.#state}`);
+    if (this.#state !== 'Scanning')
+      throw new Error(`OPC UA scanner simulator: endScan needs state Scanning, it is ${this.#state}`);
     this.#radiationOff();
     this.#setSpeed(0);
     this.#set('Ready');
@@ -316,13 +345,29 @@ export class ScannerOpcuaServer extends EventEmitter<ScannerOpcuaServerEvents> {
   #build(server: OPCUAServer): void {
     const addressSpace = server.engine.addressSpace!;
     const ns = addressSpace.getOwnNamespace();
-    const scanner = ns.addObject({ nodeId: 's=Scanner', browseName: 'Scanner', organizedBy: addressSpace.rootFolder.objects });
+    const scanner = ns.addObject({
+      nodeId: 's=Scanner',
+      browseName: 'Scanner',
+      organizedBy: addressSpace.rootFolder.objects,
+    });
     // minimumSamplingInterval 0: values are written on change, so a monitored item sees each change at once.
     const variable = (id: string, browseName: string, dataType: string, description: string) =>
-      ns.addVariable({ componentOf: scanner, nodeId: `s=Scanner.${id}`, browseName, dataType, description, minimumSamplingInterval: 0 });
+      ns.addVariable({
+        componentOf: scanner,
+        nodeId: `s=Scanner.${id}`,
+        browseName,
+        dataType,
+        description,
+        minimumSamplingInterval: 0,
+      });
     this.#vars = {
       state: variable('State', 'State', 'String', 'Off, Ready, Armed, Scanning or Fault'),
-      interlocks: variable('Interlocks', 'Interlocks', 'UInt32', `Open interlocks, one bit each: ${SIM_INTERLOCK_NAMES.map((n, i) => `${i}=${n}`).join(', ')}`),
+      interlocks: variable(
+        'Interlocks',
+        'Interlocks',
+        'UInt32',
+        `Open interlocks, one bit each: ${SIM_INTERLOCK_NAMES.map((n, i) => `${i}=${n}`).join(', ')}`,
+      ),
       fault: variable('Fault', 'FaultText', 'String', 'Active fault text, empty when none'),
       speed: variable('VehicleSpeed', 'VehicleSpeed', 'Double', 'Vehicle speed in km/h'),
       radiation: variable('RadiationOn', 'RadiationOn', 'Boolean', 'X-ray source emitting'),
@@ -334,12 +379,22 @@ export class ScannerOpcuaServer extends EventEmitter<ScannerOpcuaServerEvents> {
     this.#write('radiation', DataType.Boolean, this.#radiation);
 
     const message = [{ name: 'Message', dataType: DataType.String, description: 'What the scanner did' }];
-    const arm = ns.addMethod(scanner, { nodeId: 's=Scanner.Arm', browseName: 'Arm', inputArguments: [], outputArguments: message });
+    const arm = ns.addMethod(scanner, {
+      nodeId: 's=Scanner.Arm',
+      browseName: 'Arm',
+      inputArguments: [],
+      outputArguments: message,
+    });
     arm.bindMethod(async (_inputs: Variant[], _context: unknown) => {
       const r = this.#arm();
       return this.#answer('Arm', r.statusCode, r.message);
     });
-    const abort = ns.addMethod(scanner, { nodeId: 's=Scanner.Abort', browseName: 'Abort', inputArguments: [], outputArguments: message });
+    const abort = ns.addMethod(scanner, {
+      nodeId: 's=Scanner.Abort',
+      browseName: 'Abort',
+      inputArguments: [],
+      outputArguments: message,
+    });
     abort.bindMethod(async (_inputs: Variant[], _context: unknown) => {
       const r = this.#abort();
       return this.#answer('Abort', r.statusCode, r.message);
@@ -354,7 +409,8 @@ export class ScannerOpcuaServer extends EventEmitter<ScannerOpcuaServerEvents> {
 
   #abort(): { statusCode: StatusCode; message: string } {
     // An abort is never refused: where there is nothing to abort, it does nothing.
-    if (this.#state !== 'Armed' && this.#state !== 'Scanning') return { statusCode: StatusCodes.Good, message: `nothing to abort (${this.#state})` };
+    if (this.#state !== 'Armed' && this.#state !== 'Scanning')
+      return { statusCode: StatusCodes.Good, message: `nothing to abort (${this.#state})` };
     this.#radiationOff();
     this.#setSpeed(0);
     this.#set('Ready');
@@ -365,7 +421,10 @@ export class ScannerOpcuaServer extends EventEmitter<ScannerOpcuaServerEvents> {
     const call = { method, statusCode: statusCode.name, at: new Date().toISOString() };
     this.calls.push(call);
     this.emit('call', call);
-    return { statusCode, outputArguments: text === undefined ? [] : [new Variant({ dataType: DataType.String, value: text })] };
+    return {
+      statusCode,
+      outputArguments: text === undefined ? [] : [new Variant({ dataType: DataType.String, value: text })],
+    };
   }
 
   #set(state: ScannerState): void {

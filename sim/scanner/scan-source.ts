@@ -47,8 +47,13 @@ const IMAGE_EXT = new Set(['.png', '.tif', '.tiff', '.jpg', '.jpeg']);
  * Files are used in name order, round and round.
  */
 export async function imageDirSource(dir: string, pixelMm = 5): Promise<ScanSource> {
-  const names = (await readdir(dir)).filter((n) => IMAGE_EXT.has(extname(n).toLowerCase()) && !/\.low\.[^.]+$/i.test(n)).sort();
-  if (names.length === 0) throw new Error(`no scan images (.png, .tif, .jpg) in ${dir}: put 16-bit grey PNG/TIFF scans there (rows = channels, columns = lines)`);
+  const names = (await readdir(dir))
+    .filter((n) => IMAGE_EXT.has(extname(n).toLowerCase()) && !/\.low\.[^.]+$/i.test(n))
+    .sort();
+  if (names.length === 0)
+    throw new Error(
+      `no scan images (.png, .tif, .jpg) in ${dir}: put 16-bit grey PNG/TIFF scans there (rows = channels, columns = lines)`,
+    );
   const all = new Set(await readdir(dir));
   return {
     describe: `${names.length} image(s) from ${dir}`,
@@ -56,10 +61,19 @@ export async function imageDirSource(dir: string, pixelMm = 5): Promise<ScanSour
       const name = names[i % names.length];
       const high = await decodeScanImage(join(dir, name));
       const lowName = name.replace(/\.([^.]+)$/, '.low.$1');
-      const scan: SimScan = { width: high.width, height: high.height, pixelMm, high: high.pixels, origin: join(dir, name) };
+      const scan: SimScan = {
+        width: high.width,
+        height: high.height,
+        pixelMm,
+        high: high.pixels,
+        origin: join(dir, name),
+      };
       if (all.has(lowName)) {
         const low = await decodeScanImage(join(dir, lowName));
-        if (low.width !== high.width || low.height !== high.height) throw new Error(`${join(dir, lowName)} is ${low.width}x${low.height}, but ${name} is ${high.width}x${high.height}: both energies must have the same size`);
+        if (low.width !== high.width || low.height !== high.height)
+          throw new Error(
+            `${join(dir, lowName)} is ${low.width}x${low.height}, but ${name} is ${high.width}x${high.height}: both energies must have the same size`,
+          );
         scan.low = low.pixels;
       }
       return scan;
@@ -107,7 +121,14 @@ export function synthSource(opts: SynthSourceOptions): ScanSource {
     if (failed) return Promise.reject(failed);
     const p = new Promise<SimScan>((resolve, reject) => pending.set(index, { resolve, reject }));
     refIfPending();
-    worker.postMessage({ index, seed: opts.seed + index, personShare: opts.personShare, dual: opts.dual ?? true, pixelMm: opts.pixelMm, channels: opts.channels });
+    worker.postMessage({
+      index,
+      seed: opts.seed + index,
+      personShare: opts.personShare,
+      dual: opts.dual ?? true,
+      pixelMm: opts.pixelMm,
+      channels: opts.channels,
+    });
     p.catch(() => {});
     return p;
   };

@@ -14,7 +14,13 @@ interface Request {
 
 parentPort!.on('message', (r: Request) => {
   try {
-    const s = synthesizeScan({ seed: r.seed, dual: r.dual, personShare: r.personShare, ...(r.pixelMm ? { pixelMm: r.pixelMm } : {}), ...(r.channels ? { channels: r.channels } : {}) });
+    const s = synthesizeScan({
+      seed: r.seed,
+      dual: r.dual,
+      personShare: r.personShare,
+      ...(r.pixelMm ? { pixelMm: r.pixelMm } : {}),
+      ...(r.channels ? { channels: r.channels } : {}),
+    });
     const scan: SimScan = {
       width: s.width,
       height: s.height,

@@ -50,18 +50,53 @@ const deg = Math.PI / 180;
 export function samplePose(pose: Pose, rng: Rng): JointAngles {
   switch (pose) {
     case 'standing':
-      return { hip: rng.range(0, 10), knee: rng.range(0, 15), trunk: rng.range(-5, 10), neck: rng.range(-5, 15), shoulder: rng.range(0, 25), elbow: rng.range(5, 40) };
+      return {
+        hip: rng.range(0, 10),
+        knee: rng.range(0, 15),
+        trunk: rng.range(-5, 10),
+        neck: rng.range(-5, 15),
+        shoulder: rng.range(0, 25),
+        elbow: rng.range(5, 40),
+      };
     case 'sitting': {
       // On the floor, knees drawn up: thighs forward and up, shins forward and down.
       const hip = rng.range(125, 150);
-      return { hip, knee: hip - rng.range(-15, 12), trunk: rng.range(-25, 5), neck: rng.range(0, 25), shoulder: rng.range(30, 70), elbow: rng.range(30, 80) };
+      return {
+        hip,
+        knee: hip - rng.range(-15, 12),
+        trunk: rng.range(-25, 5),
+        neck: rng.range(0, 25),
+        shoulder: rng.range(30, 70),
+        elbow: rng.range(30, 80),
+      };
     }
     case 'crouching':
-      return { hip: rng.range(105, 135), knee: rng.range(120, 150), trunk: rng.range(20, 45), neck: rng.range(0, 20), shoulder: rng.range(30, 70), elbow: rng.range(40, 100) };
+      return {
+        hip: rng.range(105, 135),
+        knee: rng.range(120, 150),
+        trunk: rng.range(20, 45),
+        neck: rng.range(0, 20),
+        shoulder: rng.range(30, 70),
+        elbow: rng.range(40, 100),
+      };
     case 'lying':
-      return { hip: rng.range(0, 25), knee: rng.range(0, 35), trunk: rng.range(-5, 5), neck: rng.range(-10, 15), shoulder: rng.range(0, 40), elbow: rng.range(0, 50) };
+      return {
+        hip: rng.range(0, 25),
+        knee: rng.range(0, 35),
+        trunk: rng.range(-5, 5),
+        neck: rng.range(-10, 15),
+        shoulder: rng.range(0, 40),
+        elbow: rng.range(0, 50),
+      };
     case 'curled':
-      return { hip: rng.range(90, 130), knee: rng.range(100, 140), trunk: rng.range(25, 50), neck: rng.range(20, 40), shoulder: rng.range(60, 100), elbow: rng.range(80, 120) };
+      return {
+        hip: rng.range(90, 130),
+        knee: rng.range(100, 140),
+        trunk: rng.range(25, 50),
+        neck: rng.range(20, 40),
+        shoulder: rng.range(60, 100),
+        elbow: rng.range(80, 120),
+      };
   }
 }
 
@@ -136,13 +171,19 @@ export function bodySize(spec: BodySpec): { length: number; height: number } {
 function placeBody(spec: BodySpec, proj: Projection | null): BodyPlacement {
   const segs = buildSegments(spec);
   // Exact extents in x and z of every shape; the lowest point rests on the floor.
-  let minZ = Infinity, minX = Infinity, maxX = -Infinity, maxZ = -Infinity;
+  let minZ = Infinity,
+    minX = Infinity,
+    maxX = -Infinity,
+    maxZ = -Infinity;
   for (const s of segs) {
     const axis = normalize(v3(s.q.x - s.p.x, s.q.y - s.p.y, s.q.z - s.p.z));
     const [ea, el] = crossSection(axis, s);
     const ext = (c: 'x' | 'z') =>
-      s.kind === 'cylinder' ? Math.hypot(s.ra * ea[c], s.rl * el[c]) : Math.hypot(s.ra * ea[c], s.rl * el[c], (s.rs ?? s.ra) * axis[c]);
-    const ex = ext('x'), ez = ext('z');
+      s.kind === 'cylinder'
+        ? Math.hypot(s.ra * ea[c], s.rl * el[c])
+        : Math.hypot(s.ra * ea[c], s.rl * el[c], (s.rs ?? s.ra) * axis[c]);
+    const ex = ext('x'),
+      ez = ext('z');
     for (const pt of s.kind === 'cylinder' ? [s.p, s.q] : [s.p]) {
       minZ = Math.min(minZ, pt.z - ez);
       maxZ = Math.max(maxZ, pt.z + ez);
@@ -150,15 +191,17 @@ function placeBody(spec: BodySpec, proj: Projection | null): BodyPlacement {
       maxX = Math.max(maxX, pt.x + ex);
     }
   }
-  const dx = spec.x - (minX + maxX) / 2, dz = spec.floorZ - minZ;
-  if (proj) for (const s of segs) {
-    const p = v3(s.p.x + dx, s.p.y + spec.y, s.p.z + dz);
-    const q = v3(s.q.x + dx, s.q.y + spec.y, s.q.z + dz);
-    const axis = normalize(v3(q.x - p.x, q.y - p.y, q.z - p.z));
-    const [ea, el] = crossSection(axis, s);
-    if (s.kind === 'cylinder') proj.cylinder(p, q, ea, s.ra, el, s.rl, s.stuff);
-    else proj.ellipsoid(p, [ea, el, axis], [s.ra, s.rl, s.rs ?? s.ra], s.stuff);
-  }
+  const dx = spec.x - (minX + maxX) / 2,
+    dz = spec.floorZ - minZ;
+  if (proj)
+    for (const s of segs) {
+      const p = v3(s.p.x + dx, s.p.y + spec.y, s.p.z + dz);
+      const q = v3(s.q.x + dx, s.q.y + spec.y, s.q.z + dz);
+      const axis = normalize(v3(q.x - p.x, q.y - p.y, q.z - p.z));
+      const [ea, el] = crossSection(axis, s);
+      if (s.kind === 'cylinder') proj.cylinder(p, q, ea, s.ra, el, s.rl, s.stuff);
+      else proj.ellipsoid(p, [ea, el, axis], [s.ra, s.rl, s.rs ?? s.ra], s.stuff);
+    }
   // segs[0] is the pelvis, segs[2] the chest (see buildSegments).
   const at = (p: Vec3) => v3(p.x + dx, p.y + spec.y, p.z + dz);
   const chest = v3((segs[2].p.x + segs[2].q.x) / 2, (segs[2].p.y + segs[2].q.y) / 2, (segs[2].p.z + segs[2].q.z) / 2);
@@ -171,18 +214,25 @@ function placeBody(spec: BodySpec, proj: Projection | null): BodyPlacement {
  */
 export function drawBelongings(proj: Projection, at: BodyPlacement, rng: Rng): void {
   const { pelvis, chest } = at;
-  if (rng.chance(0.6)) proj.box(pelvis.x - 25, pelvis.x + 25, pelvis.z + 60, pelvis.z + 95, 10, { material: 'steel', density: 6 });
+  if (rng.chance(0.6))
+    proj.box(pelvis.x - 25, pelvis.x + 25, pelvis.z + 60, pelvis.z + 95, 10, { material: 'steel', density: 6 });
   if (rng.chance(0.6)) {
-    const x = pelvis.x + rng.range(-20, 20), z = pelvis.z + rng.range(-60, 40);
+    const x = pelvis.x + rng.range(-20, 20),
+      z = pelvis.z + rng.range(-60, 40);
     const upright = rng.chance(0.5);
     const [w, h] = upright ? [70, 145] : [145, 70];
-    proj.box(x - w / 2, x + w / 2, z - h / 2, z + h / 2, rng.chance(0.5) ? 8 : 70, { material: 'aluminium', density: 2.2 });
+    proj.box(x - w / 2, x + w / 2, z - h / 2, z + h / 2, rng.chance(0.5) ? 8 : 70, {
+      material: 'aluminium',
+      density: 2.2,
+    });
   }
   if (rng.chance(0.4)) {
-    const x = pelvis.x + rng.range(-40, 10), z = pelvis.z + rng.range(-50, 30);
+    const x = pelvis.x + rng.range(-40, 10),
+      z = pelvis.z + rng.range(-50, 30);
     proj.box(x, x + 30, z, z + 35, 18, { material: 'steel', density: 4 });
   }
-  if (rng.chance(0.4)) proj.plate(chest.x, chest.z - 180, chest.x, chest.z + 150, 6, 4, { material: 'steel', density: 5 });
+  if (rng.chance(0.4))
+    proj.plate(chest.x, chest.z - 180, chest.x, chest.z + 150, 6, 4, { material: 'steel', density: 5 });
 }
 
 /** Cross-section axes for a segment: its stored anterior hint projected perpendicular to the axis. */
@@ -209,7 +259,8 @@ function buildSegments(spec: BodySpec): (Segment & { hintA?: Vec3 })[] {
   const down = (phi: number) => [Math.sin(phi * deg), -Math.cos(phi * deg)] as const;
   const up = (phi: number) => [Math.sin(phi * deg), Math.cos(phi * deg)] as const;
   const segs: (Segment & { hintA?: Vec3 })[] = [];
-  const cyl = (p: Vec3, q: Vec3, ra: number, rl: number, stuff: Stuff = TISSUE) => segs.push({ kind: 'cylinder', p, q, ra, rl, stuff, hintA: F.a });
+  const cyl = (p: Vec3, q: Vec3, ra: number, rl: number, stuff: Stuff = TISSUE) =>
+    segs.push({ kind: 'cylinder', p, q, ra, rl, stuff, hintA: F.a });
   const ell = (c: Vec3, axisEnd: Vec3, ra: number, rl: number, rs: number, stuff: Stuff = TISSUE) =>
     segs.push({ kind: 'ellipsoid', p: c, q: axisEnd, ra, rl, rs, stuff, hintA: F.a });
   const bone = (p: Vec3, q: Vec3, r: number) => {
@@ -220,11 +271,14 @@ function buildSegments(spec: BodySpec): (Segment & { hintA?: Vec3 })[] {
   // Trunk: pelvis at origin, abdomen and chest stacked along the trunk direction.
   const [ta, ts] = up(j.trunk);
   const along = (d: number) => W(ta * d, 0, ts * d);
-  const pelvisH = 110 * k, abdomenL = 200 * k, chestL = 330 * k;
+  const pelvisH = 110 * k,
+    abdomenL = 200 * k,
+    chestL = 330 * k;
   const waist = along(pelvisH * 0.6);
   const chestBase = along(pelvisH * 0.6 + abdomenL);
   const shoulderC = along(pelvisH * 0.6 + abdomenL + chestL);
-  const halfW = 165 * k * girth, halfD = 105 * k * girth;
+  const halfW = 165 * k * girth,
+    halfD = 105 * k * girth;
   ell(W(0, 0, 0), along(1), halfD, halfW * 1.02, pelvisH);
   cyl(waist, chestBase, halfD * 0.95, halfW * 0.88);
   cyl(chestBase, shoulderC, halfD, halfW);
@@ -233,7 +287,11 @@ function buildSegments(spec: BodySpec): (Segment & { hintA?: Vec3 })[] {
   cyl(chestBase, shoulderC, halfD * 0.9 - 8 * k, halfW * 0.88 - 8 * k, { material: 'bone', density: 0.75, sign: -1 });
   // Pelvic bone: a flattened shell.
   ell(W(0, 0, 0), along(1), halfD * 0.6, halfW * 0.85, pelvisH * 0.8, { material: 'bone', density: 0.9 });
-  ell(W(0, 0, 0), along(1), halfD * 0.6 - 9 * k, halfW * 0.85 - 9 * k, pelvisH * 0.8 - 9 * k, { material: 'bone', density: 0.9, sign: -1 });
+  ell(W(0, 0, 0), along(1), halfD * 0.6 - 9 * k, halfW * 0.85 - 9 * k, pelvisH * 0.8 - 9 * k, {
+    material: 'bone',
+    density: 0.9,
+    sign: -1,
+  });
   // Spine, behind the trunk's centre line.
   const back = W(-halfD * 0.55, 0, 0);
   const add = (p: Vec3, q: Vec3) => v3(p.x + q.x, p.y + q.y, p.z + q.z);

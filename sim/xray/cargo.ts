@@ -11,10 +11,41 @@ import type { Space } from './vehicles.js';
  */
 
 export type CargoKind =
-  | 'empty' | 'boxes' | 'sacks' | 'textiles' | 'produce' | 'wood' | 'machinery' | 'drums' | 'tyres' | 'scrap'
-  | 'bags' | 'rolls' | 'crates' | 'appliances' | 'furniture' | 'bulk' | 'mixed';
+  | 'empty'
+  | 'boxes'
+  | 'sacks'
+  | 'textiles'
+  | 'produce'
+  | 'wood'
+  | 'machinery'
+  | 'drums'
+  | 'tyres'
+  | 'scrap'
+  | 'bags'
+  | 'rolls'
+  | 'crates'
+  | 'appliances'
+  | 'furniture'
+  | 'bulk'
+  | 'mixed';
 export const CARGO_KINDS: readonly CargoKind[] = [
-  'empty', 'boxes', 'sacks', 'textiles', 'produce', 'wood', 'machinery', 'drums', 'tyres', 'scrap', 'bags', 'rolls', 'crates', 'appliances', 'furniture', 'bulk', 'mixed',
+  'empty',
+  'boxes',
+  'sacks',
+  'textiles',
+  'produce',
+  'wood',
+  'machinery',
+  'drums',
+  'tyres',
+  'scrap',
+  'bags',
+  'rolls',
+  'crates',
+  'appliances',
+  'furniture',
+  'bulk',
+  'mixed',
 ];
 export type CargoDensity = 'empty' | 'light' | 'medium' | 'dense';
 export const CARGO_DENSITIES: readonly CargoDensity[] = ['empty', 'light', 'medium', 'dense'];
@@ -33,7 +64,19 @@ function densityCategory(arealGcm2: number): CargoDensity {
 export const KINDS_BY_DENSITY: Readonly<Record<CargoDensity, readonly CargoKind[]>> = {
   empty: ['empty'],
   light: ['boxes', 'textiles', 'produce', 'tyres', 'furniture', 'appliances', 'bags', 'mixed'],
-  medium: ['boxes', 'textiles', 'produce', 'wood', 'sacks', 'bags', 'rolls', 'crates', 'furniture', 'appliances', 'mixed'],
+  medium: [
+    'boxes',
+    'textiles',
+    'produce',
+    'wood',
+    'sacks',
+    'bags',
+    'rolls',
+    'crates',
+    'furniture',
+    'appliances',
+    'mixed',
+  ],
   dense: ['sacks', 'machinery', 'drums', 'scrap', 'wood', 'bags', 'rolls', 'crates', 'bulk', 'mixed'],
 };
 
@@ -70,7 +113,14 @@ export interface CargoResult {
 }
 
 /** Lays out cargo of a kind filling `fill` (0..1) of the load length and up to `heightShare` of its height. */
-export function planCargo(space: Space, kind: CargoKind, fill: number, heightShare: number, target: CargoDensity, rng: Rng): CargoPlan {
+export function planCargo(
+  space: Space,
+  kind: CargoKind,
+  fill: number,
+  heightShare: number,
+  target: CargoDensity,
+  rng: Rng,
+): CargoPlan {
   const items: Item[] = [];
   const avail = space.x1 - space.x0;
   const end = space.x0 + avail * Math.min(1, Math.max(0, fill));
@@ -78,8 +128,20 @@ export function planCargo(space: Space, kind: CargoKind, fill: number, heightSha
   const floor = space.z0;
   // Items side by side across the lane tile its depth: pallets ~1.2 m, drums 0.59 m, sacks 0.45 m, tyres 0.78 m.
   // Narrow load spaces (vans) take cartons two deep rather than one pallet.
-  const nominal = kind === 'wood' || kind === 'machinery' || kind === 'scrap' || kind === 'bulk' ? space.depth : kind === 'drums' ? 590 : kind === 'sacks' ? 450 : kind === 'tyres' ? 780 : Math.min(1180, space.depth / 2);
-  const rows = Math.max(1, kind === 'drums' || kind === 'sacks' ? Math.floor(space.depth / nominal) : Math.round(space.depth / nominal));
+  const nominal =
+    kind === 'wood' || kind === 'machinery' || kind === 'scrap' || kind === 'bulk'
+      ? space.depth
+      : kind === 'drums'
+        ? 590
+        : kind === 'sacks'
+          ? 450
+          : kind === 'tyres'
+            ? 780
+            : Math.min(1180, space.depth / 2);
+  const rows = Math.max(
+    1,
+    kind === 'drums' || kind === 'sacks' ? Math.floor(space.depth / nominal) : Math.round(space.depth / nominal),
+  );
   const rowDepth = kind === 'drums' || kind === 'sacks' ? nominal : space.depth / rows;
   // Bulk goods are packed lighter or heavier to suit the density wanted.
   const level = { empty: 0.3, light: 0.8, medium: 1.2, dense: 2.6 }[target];
@@ -94,7 +156,22 @@ export function planCargo(space: Space, kind: CargoKind, fill: number, heightSha
     return { kind, items, rowDepth: space.depth };
   }
   while (x < end - 300) {
-    const k = kind === 'mixed' ? rng.pick(['boxes', 'sacks', 'textiles', 'produce', 'drums', 'tyres', 'machinery', 'bags', 'crates', 'appliances', 'furniture'] as const) : kind;
+    const k =
+      kind === 'mixed'
+        ? rng.pick([
+            'boxes',
+            'sacks',
+            'textiles',
+            'produce',
+            'drums',
+            'tyres',
+            'machinery',
+            'bags',
+            'crates',
+            'appliances',
+            'furniture',
+          ] as const)
+        : kind;
     const len = Math.min(end - x, k === 'wood' || k === 'bulk' ? rng.range(2000, 4000) : 1200);
     const before = items.length;
     switch (k) {
@@ -157,13 +234,18 @@ export function drawCargo(proj: Projection, plan: CargoPlan, space: Space, keepO
   }
   const areaCm2 = ((space.x1 - space.x0) * (space.z1 - space.z0)) / 100;
   const arealDensity = mass / areaCm2;
-  return { kind: mass > 0 || plan.kind === 'empty' ? plan.kind : 'empty', arealDensity, density: densityCategory(arealDensity) };
+  return {
+    kind: mass > 0 || plan.kind === 'empty' ? plan.kind : 'empty',
+    arealDensity,
+    density: densityCategory(arealDensity),
+  };
 }
 
 /** Where the cargo is along the load (mm), or null when there is none. */
 export function cargoExtent(plan: CargoPlan): { x0: number; x1: number } | null {
   if (plan.items.length === 0) return null;
-  let x0 = Infinity, x1 = -Infinity;
+  let x0 = Infinity,
+    x1 = -Infinity;
   for (const it of plan.items) {
     x0 = Math.min(x0, it.x0);
     x1 = Math.max(x1, it.x1);
@@ -172,9 +254,16 @@ export function cargoExtent(plan: CargoPlan): { x0: number; x1: number } | null 
 }
 
 /** Highest cargo top (mm) over an x range, or the floor. */
-export function cargoTop(plan: CargoPlan, x0: number, x1: number, floor: number, keepOut: readonly KeepOut[] = []): number {
+export function cargoTop(
+  plan: CargoPlan,
+  x0: number,
+  x1: number,
+  floor: number,
+  keepOut: readonly KeepOut[] = [],
+): number {
   let top = floor;
-  for (const it of plan.items) if (it.x1 > x0 && it.x0 < x1 && rowsLeft(it, plan.rowDepth, keepOut) > 0) top = Math.max(top, it.z1);
+  for (const it of plan.items)
+    if (it.x1 > x0 && it.x0 < x1 && rowsLeft(it, plan.rowDepth, keepOut) > 0) top = Math.max(top, it.z1);
   return top;
 }
 
@@ -188,14 +277,19 @@ export function cargoSupport(plan: CargoPlan, x0: number, x1: number): { x0: num
 /** Rows of an item that remain after the keep-out zones that overlap it took theirs. */
 function rowsLeft(it: Item, rowDepth: number, keepOut: readonly KeepOut[]): number {
   let rows = it.rows;
-  for (const z of keepOut) if (it.x1 > z.x0 && it.x0 < z.x1 && it.z1 > z.z0 && it.z0 < z.z1) rows -= Math.ceil(z.depth / rowDepth);
+  for (const z of keepOut)
+    if (it.x1 > z.x0 && it.x0 < z.x1 && it.z1 > z.z0 && it.z0 < z.z1) rows -= Math.ceil(z.depth / rowDepth);
   return rows;
 }
 
 function boxItem(x0: number, x1: number, z0: number, z1: number, rows: number, rowDepth: number, stuff: Stuff): Item {
   const rho = stuff.density ?? 1;
   return {
-    x0, x1, z0, z1, rows,
+    x0,
+    x1,
+    z0,
+    z1,
+    rows,
     draw: (proj, n) => {
       proj.box(x0, x1, z0, z1, rowDepth * n, stuff);
       return ((x1 - x0) * (z1 - z0) * rowDepth * n * rho) / 1000;
@@ -206,18 +300,34 @@ function boxItem(x0: number, x1: number, z0: number, z1: number, rows: number, r
 function pallet(x: number, floor: number, rows: number, rng: Rng): Item {
   const rho = rng.range(0.3, 0.45);
   return {
-    x0: x, x1: x + 1200, z0: floor, z1: floor + 144, rows,
+    x0: x,
+    x1: x + 1200,
+    z0: floor,
+    z1: floor + 144,
+    rows,
     draw: (proj, n) => {
       // Deck boards top and bottom, blocks between.
       proj.box(x, x + 1200, floor + 122, floor + 144, 1000 * n, { material: 'wood', density: rho * 1.6 });
       proj.box(x, x + 1200, floor, floor + 22, 1000 * n, { material: 'wood', density: rho });
-      for (const bx of [0, 550, 1100]) proj.box(x + bx, x + bx + 100, floor + 22, floor + 122, 1000 * n, { material: 'wood', density: 0.6 });
+      for (const bx of [0, 550, 1100])
+        proj.box(x + bx, x + bx + 100, floor + 22, floor + 122, 1000 * n, { material: 'wood', density: 0.6 });
       return (1200 * 144 * 1000 * n * rho) / 1000;
     },
   };
 }
 
-function cartons(items: Item[], x: number, len: number, floor: number, hMax: number, rows: number, rowDepth: number, kind: 'boxes' | 'produce', level: number, rng: Rng): void {
+function cartons(
+  items: Item[],
+  x: number,
+  len: number,
+  floor: number,
+  hMax: number,
+  rows: number,
+  rowDepth: number,
+  kind: 'boxes' | 'produce',
+  level: number,
+  rng: Rng,
+): void {
   items.push(pallet(x, floor, rows, rng));
   const base = floor + 144;
   const top = base + rng.range(0.4, 1) * (hMax - 144);
@@ -243,10 +353,14 @@ function cartons(items: Item[], x: number, len: number, floor: number, hMax: num
       if (last && rng.chance(0.3)) continue;
       const d = (content.density ?? 0.2) * rng.range(0.7, 1.3);
       const h = ch * (last ? rng.range(0.7, 1) : 1);
-      items.push(boxItem(cx + 5, cx + cw - 5, z + 3, z + h - 3, rows, rowDepth * rng.range(0.85, 1), { ...content, density: d }));
+      items.push(
+        boxItem(cx + 5, cx + cw - 5, z + 3, z + h - 3, rows, rowDepth * rng.range(0.85, 1), { ...content, density: d }),
+      );
       // Cardboard walls and flaps seen edge-on.
       items.push(boxItem(cx + 3, cx + 8, z + 3, z + h - 3, rows, rowDepth, { material: 'cellulose', density: 0.7 }));
-      items.push(boxItem(cx + 5, cx + cw - 5, z + h - 8, z + h - 3, rows, rowDepth, { material: 'cellulose', density: 0.5 }));
+      items.push(
+        boxItem(cx + 5, cx + cw - 5, z + h - 8, z + h - 3, rows, rowDepth, { material: 'cellulose', density: 0.5 }),
+      );
     }
   }
 }
@@ -255,33 +369,76 @@ function luggage(items: Item[], space: Space, kind: CargoKind, level: number, rn
   let x = space.x0 + rng.range(0, 60);
   const n = rng.int(1, 4);
   for (let k = 0; k < n && x < space.x1 - 150; k++) {
-    const w = Math.min(space.x1 - x, rng.range(250, 650)), h = Math.min(space.z1 - space.z0, rng.range(200, 550));
+    const w = Math.min(space.x1 - x, rng.range(250, 650)),
+      h = Math.min(space.z1 - space.z0, rng.range(200, 550));
     const z0 = space.z0 + (rng.chance(0.3) && k > 0 ? rng.range(0, 200) : 0);
     const stuff: Stuff =
-      kind === 'sacks' ? { material: 'produce', density: 0.6 * level } : kind === 'produce' ? { material: 'produce', density: 0.4 * level, texture: 0.3 } : { material: rng.pick(['cellulose', 'plastic'] as const), density: rng.range(0.1, 0.3) * level, texture: 0.3 };
+      kind === 'sacks'
+        ? { material: 'produce', density: 0.6 * level }
+        : kind === 'produce'
+          ? { material: 'produce', density: 0.4 * level, texture: 0.3 }
+          : {
+              material: rng.pick(['cellulose', 'plastic'] as const),
+              density: rng.range(0.1, 0.3) * level,
+              texture: 0.3,
+            };
     items.push(boxItem(x, x + w, z0, Math.min(space.z1, z0 + h), 1, space.depth * rng.range(0.3, 0.7), stuff));
-    items.push(boxItem(x, x + 6, z0, Math.min(space.z1, z0 + h), 1, space.depth * 0.5, { material: 'steel', density: 0.8 })); // frames, zips, handles
+    items.push(
+      boxItem(x, x + 6, z0, Math.min(space.z1, z0 + h), 1, space.depth * 0.5, { material: 'steel', density: 0.8 }),
+    ); // frames, zips, handles
     x += w + rng.range(10, 150);
   }
 }
 
-function bales(items: Item[], x: number, len: number, floor: number, hMax: number, rows: number, rowDepth: number, level: number, rng: Rng): void {
-  const bw = rng.range(700, 1100), bh = rng.range(450, 800);
+function bales(
+  items: Item[],
+  x: number,
+  len: number,
+  floor: number,
+  hMax: number,
+  rows: number,
+  rowDepth: number,
+  level: number,
+  rng: Rng,
+): void {
+  const bw = rng.range(700, 1100),
+    bh = rng.range(450, 800);
   const top = floor + rng.range(0.5, 1) * hMax;
   const mat = rng.pick(['cellulose', 'plastic'] as const);
   for (let z = floor; z + bh <= top + 1; z += bh) {
     for (let bx = x; bx + bw <= x + len + 1; bx += bw) {
-      items.push(boxItem(bx + 10, bx + bw - 10, z + 5, z + bh - 5, rows, rowDepth, { material: mat, density: level * rng.range(0.15, 0.35), texture: 0.4 }));
-      items.push(boxItem(bx + 10, bx + bw - 10, z + bh - 15, z + bh - 5, rows, rowDepth, { material: 'steel', density: 0.3 })); // strapping
+      items.push(
+        boxItem(bx + 10, bx + bw - 10, z + 5, z + bh - 5, rows, rowDepth, {
+          material: mat,
+          density: level * rng.range(0.15, 0.35),
+          texture: 0.4,
+        }),
+      );
+      items.push(
+        boxItem(bx + 10, bx + bw - 10, z + bh - 15, z + bh - 5, rows, rowDepth, { material: 'steel', density: 0.3 }),
+      ); // strapping
     }
   }
 }
 
-function sacks(items: Item[], x: number, len: number, floor: number, hMax: number, rows: number, level: number, rng: Rng): void {
+function sacks(
+  items: Item[],
+  x: number,
+  len: number,
+  floor: number,
+  hMax: number,
+  rows: number,
+  level: number,
+  rng: Rng,
+): void {
   items.push(pallet(x, floor, rows, rng));
-  const stuff: Stuff = level > 2 && rng.chance(0.6) ? { material: 'silica', density: rng.range(1.2, 1.5) } : { material: 'produce', density: rng.range(0.55, 0.8) };
+  const stuff: Stuff =
+    level > 2 && rng.chance(0.6)
+      ? { material: 'silica', density: rng.range(1.2, 1.5) }
+      : { material: 'produce', density: rng.range(0.55, 0.8) };
   hMax *= Math.min(1, level / 1.6);
-  const sh = rng.range(130, 190), sl = rng.range(550, 700);
+  const sh = rng.range(130, 190),
+    sl = rng.range(550, 700);
   const layers = Math.max(1, Math.floor((rng.range(0.4, 0.9) * hMax - 144) / sh));
   // Filled sacks settle into slabs with rounded ends: a layer is a textured slab, each sack adds a
   // bulge, and alternate layers are offset by half a sack, as they are stacked.
@@ -293,13 +450,20 @@ function sacks(items: Item[], x: number, len: number, floor: number, hMax: numbe
     if (x1 - x0 < sl / 2) continue;
     const lean = rng.range(-20, 20);
     items.push({
-      x0, x1, z0: z, z1: z + sh, rows,
+      x0,
+      x1,
+      z0: z,
+      z1: z + sh,
+      rows,
       draw: (proj, n) => {
         proj.box(x0 + 60, x1 - 60, z, z + sh, 0.75 * 450 * n, { ...stuff, density: rho, texture: 0.35 });
         let m = ((x1 - x0 - 120) * sh * 0.75 * 450 * n * rho) / 1000;
         for (let sx = x0 + sl / 2; sx < x1; sx += sl) {
           const cx = sx + lean;
-          proj.ellipsoid(v3(cx, 0, z + sh / 2), [X, Y, Z], [sl / 2 - 40, 200, sh * 0.5], { ...stuff, density: rho * 0.25 * n });
+          proj.ellipsoid(v3(cx, 0, z + sh / 2), [X, Y, Z], [sl / 2 - 40, 200, sh * 0.5], {
+            ...stuff,
+            density: rho * 0.25 * n,
+          });
           m += ((4 / 3) * Math.PI * (sl / 2 - 40) * 200 * sh * 0.5 * rho * 0.25 * n) / 1000;
         }
         return m;
@@ -308,24 +472,58 @@ function sacks(items: Item[], x: number, len: number, floor: number, hMax: numbe
   }
 }
 
-function timber(items: Item[], x: number, len: number, floor: number, hMax: number, rows: number, rowDepth: number, level: number, rng: Rng): void {
+function timber(
+  items: Item[],
+  x: number,
+  len: number,
+  floor: number,
+  hMax: number,
+  rows: number,
+  rowDepth: number,
+  level: number,
+  rng: Rng,
+): void {
   const top = floor + rng.range(0.3, 0.8) * hMax;
-  const plank = rng.range(40, 100), gap = rng.range(15, 40);
+  const plank = rng.range(40, 100),
+    gap = rng.range(15, 40);
   const rho = rng.range(0.45, 0.7) * Math.min(1.3, level / 1.2);
   for (let z = floor + 100; z + plank <= top; z += plank + gap) {
-    items.push(boxItem(x, x + len, z, z + plank, rows, rowDepth * rng.range(0.8, 0.95), { material: 'wood', density: rho, texture: 0.1 }));
-    items.push(boxItem(x + 100, x + 160, z + plank, z + plank + gap, rows, rowDepth * 0.9, { material: 'wood', density: rho }));
+    items.push(
+      boxItem(x, x + len, z, z + plank, rows, rowDepth * rng.range(0.8, 0.95), {
+        material: 'wood',
+        density: rho,
+        texture: 0.1,
+      }),
+    );
+    items.push(
+      boxItem(x + 100, x + 160, z + plank, z + plank + gap, rows, rowDepth * 0.9, { material: 'wood', density: rho }),
+    );
   }
 }
 
-function machine(items: Item[], x: number, len: number, floor: number, hMax: number, rowDepth: number, level: number, rng: Rng): void {
+function machine(
+  items: Item[],
+  x: number,
+  len: number,
+  floor: number,
+  hMax: number,
+  rowDepth: number,
+  level: number,
+  rng: Rng,
+): void {
   items.push(pallet(x, floor, 1, rng));
   const h = Math.min(hMax, rng.range(600, 1800));
   const base = floor + 144;
   const d = rowDepth * rng.range(0.25, 0.5);
   const body = rng.range(0.35, 0.7);
   // A machine: cast body, motors and shafts, gears, a steel frame, and a wooden crate around it.
-  items.push(boxItem(x + 150, x + len - 150, base, base + h * body, 1, d, { material: 'steel', density: 0.6 * level * rng.range(0.6, 1.4), texture: 0.3 }));
+  items.push(
+    boxItem(x + 150, x + len - 150, base, base + h * body, 1, d, {
+      material: 'steel',
+      density: 0.6 * level * rng.range(0.6, 1.4),
+      texture: 0.3,
+    }),
+  );
   const parts = rng.int(1, 4);
   const specs = Array.from({ length: parts }, () => ({
     kind: rng.pick(['motor', 'shaft', 'gear', 'block'] as const),
@@ -336,7 +534,11 @@ function machine(items: Item[], x: number, len: number, floor: number, hMax: num
     rho: rng.range(1.2, 3) * Math.min(1, level / 1.5),
   }));
   items.push({
-    x0: x + 40, x1: x + len - 40, z0: base, z1: base + h, rows: 1,
+    x0: x + 40,
+    x1: x + len - 40,
+    z0: base,
+    z1: base + h,
+    rows: 1,
     draw: (proj) => {
       let m = 0;
       for (const p of specs) {
@@ -349,7 +551,10 @@ function machine(items: Item[], x: number, len: number, floor: number, hMax: num
           m += (Math.PI * p.r * p.r * 0.0625 * 2 * p.l * 7.87) / 1000;
         } else if (p.kind === 'gear') {
           proj.cylinder(v3(p.cx, 0, p.cz), v3(p.cx, 60, p.cz), X, p.r, Z, p.r, { material: 'steel' });
-          proj.cylinder(v3(p.cx, 0, p.cz), v3(p.cx, 60, p.cz), X, p.r * 0.3, Z, p.r * 0.3, { material: 'steel', sign: -1 });
+          proj.cylinder(v3(p.cx, 0, p.cz), v3(p.cx, 60, p.cz), X, p.r * 0.3, Z, p.r * 0.3, {
+            material: 'steel',
+            sign: -1,
+          });
           m += (Math.PI * p.r * p.r * 0.91 * 60 * 7.87) / 1000;
         } else {
           proj.box(p.cx - p.r, p.cx + p.r, p.cz - p.r * 0.6, p.cz + p.r * 0.6, p.l, stuff);
@@ -357,8 +562,12 @@ function machine(items: Item[], x: number, len: number, floor: number, hMax: num
         }
       }
       for (const [xa, za, xb, zb] of [
-        [x + 60, base, x + 60, base + h], [x + len - 60, base, x + len - 60, base + h], [x + 60, base + h, x + len - 60, base + h], [x + 60, base, x + len - 60, base + h],
-      ]) proj.plate(xa, za, xb, zb, 60, 2 * 8, { material: 'steel' });
+        [x + 60, base, x + 60, base + h],
+        [x + len - 60, base, x + len - 60, base + h],
+        [x + 60, base + h, x + len - 60, base + h],
+        [x + 60, base, x + len - 60, base + h],
+      ])
+        proj.plate(xa, za, xb, zb, 60, 2 * 8, { material: 'steel' });
       proj.box(x + 20, x + len - 20, base, base + h + 40, 2 * 20, { material: 'wood', density: 0.5 });
       return m + (len * h * 40 * 0.5 + 4 * h * 60 * 16 * 7.87) / 1000;
     },
@@ -367,19 +576,33 @@ function machine(items: Item[], x: number, len: number, floor: number, hMax: num
 
 function drums(items: Item[], x: number, len: number, floor: number, hMax: number, rows: number, rng: Rng): void {
   items.push(pallet(x, floor, rows, rng));
-  const r = 286, h = 880;
+  const r = 286,
+    h = 880;
   const tiers = hMax > 2 * h + 400 && rng.chance(0.5) ? 2 : 1;
-  const liquid: Stuff = rng.pick<Stuff>([{ material: 'water' }, { material: 'plastic', density: 0.88 }, { material: 'water', density: 1.2 }]);
+  const liquid: Stuff = rng.pick<Stuff>([
+    { material: 'water' },
+    { material: 'plastic', density: 0.88 },
+    { material: 'water', density: 1.2 },
+  ]);
   for (let t = 0; t < tiers; t++) {
     const z0 = floor + 144 + t * (h + 150);
     for (let cx = x + r + 10; cx + r <= x + len + 1; cx += 2 * r + 15) {
       const fillLevel = rng.range(0.75, 0.95);
       items.push({
-        x0: cx - r, x1: cx + r, z0, z1: z0 + h, rows,
+        x0: cx - r,
+        x1: cx + r,
+        z0,
+        z1: z0 + h,
+        rows,
         draw: (proj, n) => {
-          const a = v3(cx, 0, z0), b = v3(cx, 0, z0 + h);
+          const a = v3(cx, 0, z0),
+            b = v3(cx, 0, z0 + h);
           proj.rod(a, b, r, { material: 'steel', density: 7.87 * n });
-          proj.rod(v3(cx, 0, z0 + 1.2), v3(cx, 0, z0 + h - 1.2), r - 1.2, { material: 'steel', density: 7.87 * n, sign: -1 });
+          proj.rod(v3(cx, 0, z0 + 1.2), v3(cx, 0, z0 + h - 1.2), r - 1.2, {
+            material: 'steel',
+            density: 7.87 * n,
+            sign: -1,
+          });
           const rho = (liquid.density ?? 1) * n;
           proj.rod(v3(cx, 0, z0 + 2), v3(cx, 0, z0 + 2 + (h - 4) * fillLevel), r - 1.5, { ...liquid, density: rho });
           return (Math.PI * r * r * h * fillLevel * rho + 2 * Math.PI * r * h * 1.2 * 7.87 * n) / 1000;
@@ -389,13 +612,28 @@ function drums(items: Item[], x: number, len: number, floor: number, hMax: numbe
   }
 }
 
-function tyres(items: Item[], x: number, len: number, floor: number, hMax: number, rows: number, rowDepth: number, rng: Rng): void {
-  const rOut = rng.range(300, 400), rIn = rOut * 0.62, w = rng.range(180, 280);
+function tyres(
+  items: Item[],
+  x: number,
+  len: number,
+  floor: number,
+  hMax: number,
+  rows: number,
+  rowDepth: number,
+  rng: Rng,
+): void {
+  const rOut = rng.range(300, 400),
+    rIn = rOut * 0.62,
+    w = rng.range(180, 280);
   const top = floor + rng.range(0.4, 0.9) * hMax;
   for (let cx = x + rOut; cx + rOut <= x + len + 1; cx += 2 * rOut + 20) {
     for (let z = floor; z + w <= top; z += w) {
       items.push({
-        x0: cx - rOut, x1: cx + rOut, z0: z, z1: z + w, rows,
+        x0: cx - rOut,
+        x1: cx + rOut,
+        z0: z,
+        z1: z + w,
+        rows,
         draw: (proj, n) => {
           // A tyre lying flat: rubber walls seen as a ring around the vertical axis.
           const rho = 1.15 * 0.45 * n * Math.min(1, rowDepth / (2 * rOut));
@@ -408,22 +646,41 @@ function tyres(items: Item[], x: number, len: number, floor: number, hMax: numbe
   }
 }
 
-function scrap(items: Item[], x: number, len: number, floor: number, hMax: number, rowDepth: number, level: number, rng: Rng): void {
+function scrap(
+  items: Item[],
+  x: number,
+  len: number,
+  floor: number,
+  hMax: number,
+  rowDepth: number,
+  level: number,
+  rng: Rng,
+): void {
   const heap = Math.min(hMax, rng.range(600, 1600));
   const pieces = Math.floor((len / 1000) * level * rng.range(20, 35));
   for (let k = 0; k < pieces; k++) {
-    const cx = x + rng.range(0, len), cz = floor + Math.abs(rng.gauss(0, heap / 2.2));
+    const cx = x + rng.range(0, len),
+      cz = floor + Math.abs(rng.gauss(0, heap / 2.2));
     if (cz > floor + heap) continue;
-    const ang = rng.range(0, Math.PI), l = rng.range(150, 900);
-    const xa = cx - (Math.cos(ang) * l) / 2, za = Math.max(floor, cz - (Math.sin(ang) * l) / 2);
-    const xb = cx + (Math.cos(ang) * l) / 2, zb = za + Math.sin(ang) * l;
-    const thick = rng.range(3, 12), depth = rng.range(100, rowDepth * 0.5);
+    const ang = rng.range(0, Math.PI),
+      l = rng.range(150, 900);
+    const xa = cx - (Math.cos(ang) * l) / 2,
+      za = Math.max(floor, cz - (Math.sin(ang) * l) / 2);
+    const xb = cx + (Math.cos(ang) * l) / 2,
+      zb = za + Math.sin(ang) * l;
+    const thick = rng.range(3, 12),
+      depth = rng.range(100, rowDepth * 0.5);
     const rod = rng.chance(0.3);
     items.push({
-      x0: Math.min(xa, xb), x1: Math.max(xa, xb), z0: za, z1: zb, rows: 1,
+      x0: Math.min(xa, xb),
+      x1: Math.max(xa, xb),
+      z0: za,
+      z1: zb,
+      rows: 1,
       draw: (proj) => {
         if (rod) {
-          const a = v3(xa, 0, za), b = v3(xb, 0, zb);
+          const a = v3(xa, 0, za),
+            b = v3(xb, 0, zb);
           proj.rod(a, b, thick * 2, { material: 'steel' });
           return (Math.PI * 4 * thick * thick * l * 7.87) / 1000;
         }
@@ -438,7 +695,17 @@ function scrap(items: Item[], x: number, len: number, floor: number, hMax: numbe
  * Big bags (FIBC) or stacked bags with rounded, sagging tops and bulging sides: the filled bag
  * is a textured block with an elliptic dome on top and rounded flanks.
  */
-function bigBags(items: Item[], x: number, len: number, floor: number, hMax: number, rows: number, rowDepth: number, level: number, rng: Rng): void {
+function bigBags(
+  items: Item[],
+  x: number,
+  len: number,
+  floor: number,
+  hMax: number,
+  rows: number,
+  rowDepth: number,
+  level: number,
+  rng: Rng,
+): void {
   const mat = rng.pick<Stuff>([
     { material: 'produce', density: rng.range(0.5, 0.8) },
     { material: 'silica', density: rng.range(1.1, 1.5) },
@@ -452,17 +719,32 @@ function bigBags(items: Item[], x: number, len: number, floor: number, hMax: num
   const tiers = hMax > 2 * bh + 200 && rng.chance(0.3) ? 2 : 1;
   for (let t = 0; t < tiers; t++) {
     for (let bx = x; bx + bw <= x + len + 1; bx += bw + rng.range(0, 60)) {
-      const z0 = floor + t * bh * 0.95, h = bh * rng.range(0.8, 1), dome = rng.range(0.1, 0.3) * h, lean = rng.range(-60, 60);
+      const z0 = floor + t * bh * 0.95,
+        h = bh * rng.range(0.8, 1),
+        dome = rng.range(0.1, 0.3) * h,
+        lean = rng.range(-60, 60);
       const cx = bx + bw / 2 + lean;
       items.push({
-        x0: bx, x1: bx + bw, z0, z1: z0 + h + dome, rows,
+        x0: bx,
+        x1: bx + bw,
+        z0,
+        z1: z0 + h + dome,
+        rows,
         draw: (proj, n) => {
           const d = rowDepth * n * rng.range(0.75, 0.95);
           proj.box(bx + 60, bx + bw - 60, z0, z0 + h - dome, d, { ...mat, density: rho, texture: 0.3 });
-          proj.ellipsoid(v3(cx, 0, z0 + h - dome), [X, Y, Z], [bw / 2 - 30, d / 2, dome * 2], { ...mat, density: rho, texture: 0.3 });
+          proj.ellipsoid(v3(cx, 0, z0 + h - dome), [X, Y, Z], [bw / 2 - 30, d / 2, dome * 2], {
+            ...mat,
+            density: rho,
+            texture: 0.3,
+          });
           proj.cylinder(v3(bx + 60, 0, z0), v3(bx + 60, 0, z0 + h - dome), X, 60, Y, d / 2, { ...mat, density: rho }); // bulging flanks
-          proj.cylinder(v3(bx + bw - 60, 0, z0), v3(bx + bw - 60, 0, z0 + h - dome), X, 60, Y, d / 2, { ...mat, density: rho });
-          for (const lx of [bx + 80, bx + bw - 80]) proj.box(lx - 20, lx + 20, z0 + h - 20, z0 + h + dome + 120, 2 * 3, { material: 'plastic', density: 0.9 }); // lifting loops
+          proj.cylinder(v3(bx + bw - 60, 0, z0), v3(bx + bw - 60, 0, z0 + h - dome), X, 60, Y, d / 2, {
+            ...mat,
+            density: rho,
+          });
+          for (const lx of [bx + 80, bx + bw - 80])
+            proj.box(lx - 20, lx + 20, z0 + h - 20, z0 + h + dome + 120, 2 * 3, { material: 'plastic', density: 0.9 }); // lifting loops
           return ((bw - 120) * h * d * rho) / 1000;
         },
       });
@@ -471,10 +753,27 @@ function bigBags(items: Item[], x: number, len: number, floor: number, hMax: num
 }
 
 /** Rolls (paper, carpet, steel coil, film) standing on end or lying along or across the vehicle. */
-function rolls(items: Item[], x: number, len: number, floor: number, hMax: number, rows: number, rowDepth: number, level: number, rng: Rng): void {
+function rolls(
+  items: Item[],
+  x: number,
+  len: number,
+  floor: number,
+  hMax: number,
+  rows: number,
+  rowDepth: number,
+  _level: number,
+  rng: Rng,
+): void {
   const kind = rng.pick(['paper', 'carpet', 'coil', 'film'] as const);
   const r = Math.min(len / 2 - 10, kind === 'coil' ? rng.range(300, 700) : rng.range(250, 600));
-  const stuff: Stuff = kind === 'paper' ? { material: 'cellulose', density: rng.range(0.6, 0.95) } : kind === 'carpet' ? { material: 'plastic', density: rng.range(0.3, 0.6), texture: 0.2 } : kind === 'coil' ? { material: 'steel', density: 7.87 * rng.range(0.85, 0.95) } : { material: 'plastic', density: rng.range(0.8, 0.95) };
+  const stuff: Stuff =
+    kind === 'paper'
+      ? { material: 'cellulose', density: rng.range(0.6, 0.95) }
+      : kind === 'carpet'
+        ? { material: 'plastic', density: rng.range(0.3, 0.6), texture: 0.2 }
+        : kind === 'coil'
+          ? { material: 'steel', density: 7.87 * rng.range(0.85, 0.95) }
+          : { material: 'plastic', density: rng.range(0.8, 0.95) };
   const core = r * rng.range(0.12, 0.35);
   const upright = kind !== 'carpet' && rng.chance(0.4);
   const l = Math.min(hMax - 20, rng.range(800, 2000));
@@ -482,11 +781,19 @@ function rolls(items: Item[], x: number, len: number, floor: number, hMax: numbe
   if (upright) {
     for (let cx = x + r; cx + r <= x + len + 1; cx += 2 * r + rng.range(10, 80)) {
       items.push({
-        x0: cx - r, x1: cx + r, z0: floor, z1: floor + l, rows,
+        x0: cx - r,
+        x1: cx + r,
+        z0: floor,
+        z1: floor + l,
+        rows,
         draw: (proj, n) => {
           const f = Math.min(1, rowDepth / (2 * r)) * n;
           proj.rod(v3(cx, 0, floor), v3(cx, 0, floor + l), r, { ...stuff, density: (stuff.density ?? 1) * f });
-          proj.rod(v3(cx, 0, floor), v3(cx, 0, floor + l), core, { ...stuff, density: (stuff.density ?? 1) * f, sign: -1 });
+          proj.rod(v3(cx, 0, floor), v3(cx, 0, floor + l), core, {
+            ...stuff,
+            density: (stuff.density ?? 1) * f,
+            sign: -1,
+          });
           return (Math.PI * (r * r - core * core) * l * (stuff.density ?? 1) * f) / 1000;
         },
       });
@@ -498,7 +805,11 @@ function rolls(items: Item[], x: number, len: number, floor: number, hMax: numbe
     for (let z = floor; z + 2 * r <= floor + hMax && z < floor + 2 * r * 2; z += 2 * r * 0.93) {
       const zc = z + r;
       items.push({
-        x0: cx - r, x1: cx + r, z0: z, z1: z + 2 * r, rows: 1,
+        x0: cx - r,
+        x1: cx + r,
+        z0: z,
+        z1: z + 2 * r,
+        rows: 1,
         draw: (proj) => {
           const d = Math.min(rowDepth * rows, l * rows);
           proj.cylinder(v3(cx, 0, zc), v3(cx, d, zc), X, r, Z, r, stuff);
@@ -511,11 +822,26 @@ function rolls(items: Item[], x: number, len: number, floor: number, hMax: numbe
 }
 
 /** Bottles or cans in crates (glass, plastic, aluminium), crates stacked on pallets. */
-function crates(items: Item[], x: number, len: number, floor: number, hMax: number, rows: number, rowDepth: number, rng: Rng): void {
+function crates(
+  items: Item[],
+  x: number,
+  len: number,
+  floor: number,
+  hMax: number,
+  rows: number,
+  rowDepth: number,
+  rng: Rng,
+): void {
   items.push(pallet(x, floor, rows, rng));
-  const cw = rng.range(300, 420), ch = rng.range(250, 340);
+  const cw = rng.range(300, 420),
+    ch = rng.range(250, 340);
   const bottle = rng.pick(['glass', 'pet', 'can'] as const);
-  const wall: Stuff = bottle === 'glass' ? { material: 'silica', density: 2.5 } : bottle === 'can' ? { material: 'aluminium' } : { material: 'plastic' };
+  const wall: Stuff =
+    bottle === 'glass'
+      ? { material: 'silica', density: 2.5 }
+      : bottle === 'can'
+        ? { material: 'aluminium' }
+        : { material: 'plastic' };
   const br = bottle === 'can' ? 33 : rng.range(30, 45);
   const wt = bottle === 'glass' ? 3.5 : bottle === 'can' ? 0.15 : 0.4;
   const liquid: Stuff = { material: 'water', density: rng.range(0.95, 1.1) };
@@ -524,7 +850,11 @@ function crates(items: Item[], x: number, len: number, floor: number, hMax: numb
   for (let z = floor + 144; z + ch <= top; z += ch) {
     for (let bx = x; bx + cw <= x + len + 1; bx += cw) {
       items.push({
-        x0: bx, x1: bx + cw, z0: z, z1: z + ch, rows,
+        x0: bx,
+        x1: bx + cw,
+        z0: z,
+        z1: z + ch,
+        rows,
         draw: (proj, n) => {
           proj.box(bx, bx + cw, z, z + ch, 2 * 4 * n, { material: 'plastic' }); // crate walls
           let m = 0;
@@ -533,8 +863,14 @@ function crates(items: Item[], x: number, len: number, floor: number, hMax: numb
             const hh = ch - 20;
             // perDepth bottles behind each other along the beam: drawn once with the path scaled.
             proj.box(cx - br, cx + br, z + 10, z + 10 + hh * 0.95, perDepth * n * 2 * br * 0.78, liquid);
-            proj.box(cx - br, cx - br + 6, z + 10, z + 10 + hh, perDepth * n * 2 * br, { ...wall, density: (wall.density ?? MATERIAL_DENSITY[wall.material]) * (wt / 6) });
-            proj.box(cx + br - 6, cx + br, z + 10, z + 10 + hh, perDepth * n * 2 * br, { ...wall, density: (wall.density ?? MATERIAL_DENSITY[wall.material]) * (wt / 6) });
+            proj.box(cx - br, cx - br + 6, z + 10, z + 10 + hh, perDepth * n * 2 * br, {
+              ...wall,
+              density: (wall.density ?? MATERIAL_DENSITY[wall.material]) * (wt / 6),
+            });
+            proj.box(cx + br - 6, cx + br, z + 10, z + 10 + hh, perDepth * n * 2 * br, {
+              ...wall,
+              density: (wall.density ?? MATERIAL_DENSITY[wall.material]) * (wt / 6),
+            });
             m += (2 * br * hh * perDepth * n * 2 * br * 0.78) / 1000;
           }
           return m;
@@ -544,11 +880,27 @@ function crates(items: Item[], x: number, len: number, floor: number, hMax: numb
   }
 }
 
-const MATERIAL_DENSITY: Record<string, number> = { silica: 2.5, aluminium: 2.7, plastic: 0.95, steel: 7.87, wood: 0.55 };
+const MATERIAL_DENSITY: Record<string, number> = {
+  silica: 2.5,
+  aluminium: 2.7,
+  plastic: 0.95,
+  steel: 7.87,
+  wood: 0.55,
+};
 
 /** Appliances in cartons: steel cabinets with a motor, a drum or compressor, a concrete counterweight. */
-function appliances(items: Item[], x: number, len: number, floor: number, hMax: number, rows: number, rowDepth: number, rng: Rng): void {
-  const w = rng.range(550, 750), h = Math.min(hMax - 50, rng.range(800, 1900));
+function appliances(
+  items: Item[],
+  x: number,
+  len: number,
+  floor: number,
+  hMax: number,
+  rows: number,
+  rowDepth: number,
+  rng: Rng,
+): void {
+  const w = rng.range(550, 750),
+    h = Math.min(hMax - 50, rng.range(800, 1900));
   if (h < 400) return;
   const type = rng.pick(['washer', 'fridge', 'cooker'] as const);
   for (let bx = x; bx + w <= x + len + 1; bx += w + rng.range(20, 80)) {
@@ -556,22 +908,51 @@ function appliances(items: Item[], x: number, len: number, floor: number, hMax: 
     for (let t = 0; t < tiers; t++) {
       const z = floor + t * (h + 30);
       items.push({
-        x0: bx, x1: bx + w, z0: z, z1: z + h, rows,
+        x0: bx,
+        x1: bx + w,
+        z0: z,
+        z1: z + h,
+        rows,
         draw: (proj, n) => {
           const d = rowDepth * n;
           proj.box(bx, bx + w, z, z + h, d * 0.02, { material: 'cellulose', density: 0.7 }); // carton and foam
           proj.box(bx + 10, bx + w - 10, z + 10, z + h - 10, 2 * 0.8 * n, { material: 'steel' }); // cabinet sides
           proj.box(bx + 10, bx + w - 10, z + h - 12, z + h - 10, d * 0.9, { material: 'steel' });
           if (type === 'washer') {
-            proj.cylinder(v3(bx + w / 2, 0, z + h * 0.5), v3(bx + w / 2, d * 0.6, z + h * 0.5), X, w * 0.4, Z, w * 0.4, { material: 'steel', density: 0.5 });
+            proj.cylinder(
+              v3(bx + w / 2, 0, z + h * 0.5),
+              v3(bx + w / 2, d * 0.6, z + h * 0.5),
+              X,
+              w * 0.4,
+              Z,
+              w * 0.4,
+              { material: 'steel', density: 0.5 },
+            );
             proj.box(bx + 60, bx + w - 60, z + h - 180, z + h - 60, n * 120, { material: 'silica', density: 2.2 }); // counterweight
-            proj.rod(v3(bx + w * 0.3, 0, z + 120), v3(bx + w * 0.6, 0, z + 120), 70, { material: 'steel', density: 4 * n }); // motor
+            proj.rod(v3(bx + w * 0.3, 0, z + 120), v3(bx + w * 0.6, 0, z + 120), 70, {
+              material: 'steel',
+              density: 4 * n,
+            }); // motor
           } else if (type === 'fridge') {
             proj.box(bx + 40, bx + w - 40, z + 40, z + h - 40, d * 0.8, { material: 'plastic', density: 0.04 }); // foam insulation
-            proj.rod(v3(bx + w * 0.2, 0, z + 150), v3(bx + w * 0.55, 0, z + 150), 90, { material: 'steel', density: 5 * n }); // compressor
-            for (let k = 0; k < 8; k++) proj.box(bx + w - 30, bx + w - 26, z + 200 + k * (h - 300) / 8, z + 204 + k * (h - 300) / 8, d * 0.7, { material: 'steel' });
+            proj.rod(v3(bx + w * 0.2, 0, z + 150), v3(bx + w * 0.55, 0, z + 150), 90, {
+              material: 'steel',
+              density: 5 * n,
+            }); // compressor
+            for (let k = 0; k < 8; k++)
+              proj.box(
+                bx + w - 30,
+                bx + w - 26,
+                z + 200 + (k * (h - 300)) / 8,
+                z + 204 + (k * (h - 300)) / 8,
+                d * 0.7,
+                { material: 'steel' },
+              );
           } else {
-            for (let k = 0; k < 3; k++) proj.box(bx + 30, bx + w - 30, z + 100 + k * h * 0.25, z + 104 + k * h * 0.25, d * 0.8, { material: 'steel' });
+            for (let k = 0; k < 3; k++)
+              proj.box(bx + 30, bx + w - 30, z + 100 + k * h * 0.25, z + 104 + k * h * 0.25, d * 0.8, {
+                material: 'steel',
+              });
             proj.box(bx + 30, bx + w - 30, z + h - 40, z + h - 20, d * 0.8, { material: 'silica', density: 2.5 }); // glass top
           }
           return (w * h * d * 0.08) / 1000;
@@ -582,41 +963,74 @@ function appliances(items: Item[], x: number, len: number, floor: number, hMax: 
 }
 
 /** Furniture: sofas and armchairs (foam on a wooden frame with springs), mattresses, tables, wardrobes flat-packed. */
-function furniture(items: Item[], x: number, len: number, floor: number, hMax: number, rows: number, rowDepth: number, rng: Rng): void {
+function furniture(
+  items: Item[],
+  x: number,
+  len: number,
+  floor: number,
+  hMax: number,
+  rows: number,
+  rowDepth: number,
+  rng: Rng,
+): void {
   let bx = x;
   while (bx < x + len - 300) {
     const type = rng.pick(['sofa', 'mattress', 'flatpack', 'table', 'chairs'] as const);
-    const w = Math.min(x + len - bx, type === 'sofa' ? rng.range(800, 2000) : type === 'mattress' ? rng.range(250, 400) : rng.range(500, 1200));
-    const h = Math.min(hMax - 20, type === 'sofa' ? rng.range(700, 950) : type === 'mattress' ? rng.range(1400, 2000) : rng.range(600, 1500));
+    const w = Math.min(
+      x + len - bx,
+      type === 'sofa' ? rng.range(800, 2000) : type === 'mattress' ? rng.range(250, 400) : rng.range(500, 1200),
+    );
+    const h = Math.min(
+      hMax - 20,
+      type === 'sofa' ? rng.range(700, 950) : type === 'mattress' ? rng.range(1400, 2000) : rng.range(600, 1500),
+    );
     if (h < 200) return;
-    const x0 = bx, z0 = floor;
+    const x0 = bx,
+      z0 = floor;
     items.push({
-      x0, x1: x0 + w, z0, z1: z0 + h, rows,
+      x0,
+      x1: x0 + w,
+      z0,
+      z1: z0 + h,
+      rows,
       draw: (proj, n) => {
         const d = rowDepth * n;
         switch (type) {
           case 'sofa':
-            proj.box(x0, x0 + w, z0 + 100, z0 + h * 0.5, d * 0.85, { material: 'plastic', density: 0.05, texture: 0.2 });
+            proj.box(x0, x0 + w, z0 + 100, z0 + h * 0.5, d * 0.85, {
+              material: 'plastic',
+              density: 0.05,
+              texture: 0.2,
+            });
             proj.plate(x0 + 60, z0 + h * 0.5, x0 + 120, z0 + h, 200, d * 0.85, { material: 'plastic', density: 0.05 });
             proj.box(x0, x0 + w, z0 + 80, z0 + 130, 2 * 40 * n, { material: 'wood', density: 0.6 });
-            for (let sx = x0 + 60; sx < x0 + w - 60; sx += 110) proj.rod(v3(sx, 0, z0 + 150), v3(sx, 0, z0 + h * 0.45), 35, { material: 'steel', density: 0.25 * n });
-            for (const lx of [x0 + 30, x0 + w - 80]) proj.box(lx, lx + 50, z0, z0 + 100, 2 * 50 * n, { material: 'wood', density: 0.7 });
+            for (let sx = x0 + 60; sx < x0 + w - 60; sx += 110)
+              proj.rod(v3(sx, 0, z0 + 150), v3(sx, 0, z0 + h * 0.45), 35, { material: 'steel', density: 0.25 * n });
+            for (const lx of [x0 + 30, x0 + w - 80])
+              proj.box(lx, lx + 50, z0, z0 + 100, 2 * 50 * n, { material: 'wood', density: 0.7 });
             break;
           case 'mattress':
             proj.box(x0, x0 + w, z0, z0 + h, d * 0.9, { material: 'plastic', density: 0.06, texture: 0.15 });
-            if (rng.chance(0.5)) for (let sz = z0 + 80; sz < z0 + h - 80; sz += 90) proj.rod(v3(x0 + w * 0.2, 0, sz), v3(x0 + w * 0.8, 0, sz), 35, { material: 'steel', density: 0.3 * n });
+            if (rng.chance(0.5))
+              for (let sz = z0 + 80; sz < z0 + h - 80; sz += 90)
+                proj.rod(v3(x0 + w * 0.2, 0, sz), v3(x0 + w * 0.8, 0, sz), 35, { material: 'steel', density: 0.3 * n });
             break;
           case 'flatpack':
-            for (let pz = z0; pz < z0 + h - 20; pz += rng.range(18, 40)) proj.box(x0, x0 + w, pz, pz + 16, d * 0.85, { material: 'wood', density: rng.range(0.6, 0.75) });
+            for (let pz = z0; pz < z0 + h - 20; pz += rng.range(18, 40))
+              proj.box(x0, x0 + w, pz, pz + 16, d * 0.85, { material: 'wood', density: rng.range(0.6, 0.75) });
             break;
           case 'table':
             proj.box(x0, x0 + w, z0 + h - 40, z0 + h, d * 0.7, { material: 'wood', density: 0.7 });
-            for (const lx of [x0 + 30, x0 + w - 80]) proj.box(lx, lx + 50, z0, z0 + h - 40, 2 * 50 * n, { material: 'wood', density: 0.7 });
+            for (const lx of [x0 + 30, x0 + w - 80])
+              proj.box(lx, lx + 50, z0, z0 + h - 40, 2 * 50 * n, { material: 'wood', density: 0.7 });
             break;
           case 'chairs':
             for (let k = 0; k < Math.max(1, Math.floor(h / 250)); k++) {
               const cz = z0 + k * 220;
-              proj.box(x0, x0 + Math.min(w, 450), cz + 150, cz + 180, d * 0.5, { material: rng.chance(0.5) ? 'plastic' : 'wood', density: 0.8 });
+              proj.box(x0, x0 + Math.min(w, 450), cz + 150, cz + 180, d * 0.5, {
+                material: rng.chance(0.5) ? 'plastic' : 'wood',
+                density: 0.8,
+              });
               proj.rod(v3(x0 + 20, 0, cz), v3(x0 + 40, 0, cz + 400), 10, { material: 'steel', density: 2 * n });
             }
             break;
@@ -629,7 +1043,16 @@ function furniture(items: Item[], x: number, len: number, floor: number, hMax: n
 }
 
 /** Loose bulk (sand, grain, gravel, scrap wood chips) in a heap with a sloped, irregular surface. */
-function bulk(items: Item[], x: number, len: number, floor: number, hMax: number, rowDepth: number, level: number, rng: Rng): void {
+function bulk(
+  items: Item[],
+  x: number,
+  len: number,
+  floor: number,
+  hMax: number,
+  rowDepth: number,
+  level: number,
+  rng: Rng,
+): void {
   const stuff: Stuff = rng.pick<Stuff>([
     { material: 'silica', density: rng.range(1.3, 1.7) },
     { material: 'produce', density: rng.range(0.6, 0.8) },
@@ -646,7 +1069,11 @@ function bulk(items: Item[], x: number, len: number, floor: number, hMax: number
   }
   pts.push([x + len, floor]);
   items.push({
-    x0: x, x1: x + len, z0: floor, z1: floor + peak, rows: 1,
+    x0: x,
+    x1: x + len,
+    z0: floor,
+    z1: floor + peak,
+    rows: 1,
     draw: (proj) => {
       proj.polygon(pts, rowDepth * rng.range(0.8, 0.95), { ...stuff, texture: 0.25 });
       return (len * peak * 0.6 * rowDepth * 0.9 * (stuff.density ?? 1)) / 1000;

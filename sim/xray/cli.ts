@@ -1,5 +1,25 @@
-import { choiceOption, integerOption, numberOption, parseCommandArgs, requiredOption } from '../../core/command-line.js';
-import { type AgeGroup, type CargoDensity, type CargoKind, type HidingPlace, type Pose, type TrailerKind, type VehicleClass, CARGO_DENSITIES, CARGO_KINDS, HIDING_PLACES, POSES, TRAILER_KINDS, VEHICLE_CLASSES } from './index.js';
+import {
+  choiceOption,
+  integerOption,
+  numberOption,
+  parseCommandArgs,
+  requiredOption,
+} from '../../core/command-line.js';
+import {
+  type AgeGroup,
+  type CargoDensity,
+  type CargoKind,
+  type HidingPlace,
+  type Pose,
+  type TrailerKind,
+  type VehicleClass,
+  CARGO_DENSITIES,
+  CARGO_KINDS,
+  HIDING_PLACES,
+  POSES,
+  TRAILER_KINDS,
+  VEHICLE_CLASSES,
+} from './index.js';
 import { type ImageFormat, type ScanSettings, SEED_RANGES, writeDataset } from './dataset.js';
 
 const USAGE = `Usage: checkpoint-edge sim xray --count N --seed S --out <dir> [options]
@@ -43,7 +63,8 @@ Progress goes to stderr. Exit codes: 0 ok, 1 failure, 2 bad usage.
 const CMD = 'sim xray';
 const int = (name: string, v: string | undefined, min: number, max: number) => integerOption(CMD, name, v, min, max);
 const num = (name: string, v: string | undefined, min: number, max: number) => numberOption(CMD, name, v, { min, max });
-const oneOf = <T extends string>(name: string, v: string | undefined, allowed: readonly T[]) => choiceOption(CMD, name, v, allowed);
+const oneOf = <T extends string>(name: string, v: string | undefined, allowed: readonly T[]) =>
+  choiceOption(CMD, name, v, allowed);
 
 /** `checkpoint-edge sim xray …`: returns the exit code. */
 export async function runXraySim(argv: string[]): Promise<number> {
@@ -118,12 +139,16 @@ export async function runXraySim(argv: string[]): Promise<number> {
     last = now;
     const rate = done / Math.max(0.001, (now - t0) / 1000);
     const eta = Math.round((total - done) / Math.max(rate, 1e-9));
-    process.stderr.write(`sim xray: ${done}/${total} scans (${Math.floor((100 * done) / total)}%), ${rate.toFixed(1)} scans/s, ${done < total ? `about ${eta} s left` : 'done'}\n`);
+    process.stderr.write(
+      `sim xray: ${done}/${total} scans (${Math.floor((100 * done) / total)}%), ${rate.toFixed(1)} scans/s, ${done < total ? `about ${eta} s left` : 'done'}\n`,
+    );
   };
   try {
     const lines = await writeDataset({ out, seed, count, format, settings, workers, onProgress: progress });
     const persons = lines.filter((l) => l.label === 'person').length;
-    process.stdout.write(`wrote ${lines.length} scans (${persons} with people, ${lines.length - persons} clear) to ${out} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    process.stdout.write(
+      `wrote ${lines.length} scans (${persons} with people, ${lines.length - persons} clear) to ${out} in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`,
+    );
     return 0;
   } catch (err) {
     process.stderr.write(`sim xray: ${(err as Error).message}\n`);

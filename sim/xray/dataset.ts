@@ -63,7 +63,8 @@ export function scanId(seed: number): string {
 /** Run-length encoding of a 0/1 bitmap in row-major order: counts of alternating 0s and 1s, starting with 0s. */
 function encodeRle(mask: Uint8Array): number[] {
   const counts: number[] = [];
-  let cur = 0, run = 0;
+  let cur = 0,
+    run = 0;
   for (let k = 0; k < mask.length; k++) {
     const v = mask[k] ? 1 : 0;
     if (v === cur) run++;
@@ -109,12 +110,19 @@ export function sidecar(scan: SynthScan, format: ImageFormat): Record<string, un
     height: scan.height,
     pixelMm: scan.pixelMm,
     layout: 'row-major; rows = detector channels, top of the vehicle first; columns = lines, vehicle front first',
-    sample: format === 'raw' ? { dtype: 'uint16', byteOrder: 'little-endian', openBeam: 65535 } : { dtype: 'uint16', png: '16-bit greyscale', openBeam: 65535 },
+    sample:
+      format === 'raw'
+        ? { dtype: 'uint16', byteOrder: 'little-endian', openBeam: 65535 }
+        : { dtype: 'uint16', png: '16-bit greyscale', openBeam: 65535 },
     images: {
       high: { file: `${id}.high.${ext}`, effectiveMeV: 6 },
       ...(scan.low ? { low: { file: `${id}.low.${ext}`, effectiveMeV: 4 } } : {}),
     },
-    mask: { file: `${id}.mask.${ext}`, dtype: 'uint8', values: '0 = background; k = people[k - 1] (later people win where bodies overlap)' },
+    mask: {
+      file: `${id}.mask.${ext}`,
+      dtype: 'uint8',
+      values: '0 = background; k = people[k - 1] (later people win where bodies overlap)',
+    },
     label: scan.truth.label,
     people: scan.truth.people.map((p) => ({
       box: p.box,
@@ -147,7 +155,12 @@ export function writeScan(out: string, seed: number, format: ImageFormat, settin
     files.low = `${id}.low.${ext}`;
     writeAtomic(join(out, files.low), img(scan.low));
   }
-  writeAtomic(join(out, files.mask), format === 'raw' ? Buffer.from(mask.buffer, mask.byteOffset, mask.byteLength) : encodeGrey8(scan.width, scan.height, mask));
+  writeAtomic(
+    join(out, files.mask),
+    format === 'raw'
+      ? Buffer.from(mask.buffer, mask.byteOffset, mask.byteLength)
+      : encodeGrey8(scan.width, scan.height, mask),
+  );
   writeAtomic(join(out, files.sidecar), `${JSON.stringify(sidecar(scan, format), null, 1)}\n`);
   const s = scan.truth.scene;
   return {
@@ -176,15 +189,19 @@ function writeAtomic(path: string, data: string | Uint8Array): void {
 
 /** Writes a whole data set; resolves with the label lines in seed order. */
 export async function writeDataset(opts: DatasetOptions): Promise<LabelLine[]> {
-  if (!(Number.isInteger(opts.count) && opts.count >= 1)) throw new RangeError(`dataset: count must be a positive integer, got ${opts.count}`);
-  if (!Number.isInteger(opts.seed) || opts.seed < 0) throw new RangeError(`dataset: seed must be a non-negative integer, got ${opts.seed}`);
+  if (!(Number.isInteger(opts.count) && opts.count >= 1))
+    throw new RangeError(`dataset: count must be a positive integer, got ${opts.count}`);
+  if (!Number.isInteger(opts.seed) || opts.seed < 0)
+    throw new RangeError(`dataset: seed must be a non-negative integer, got ${opts.seed}`);
   try {
     mkdirSync(opts.out, { recursive: true });
   } catch (err) {
     throw new Error(`dataset: cannot create output folder ${opts.out}: ${(err as Error).message}`);
   }
   if (existsSync(join(opts.out, 'labels.jsonl'))) {
-    throw new Error(`dataset: ${join(opts.out, 'labels.jsonl')} already exists; choose an empty --out folder or remove the old data set`);
+    throw new Error(
+      `dataset: ${join(opts.out, 'labels.jsonl')} already exists; choose an empty --out folder or remove the old data set`,
+    );
   }
   const workers = Math.max(1, Math.min(opts.workers ?? Math.min(8, availableParallelism()), opts.count));
   const seeds = Array.from({ length: opts.count }, (_, k) => opts.seed + k);
@@ -245,7 +262,9 @@ function runWorkers(n: number, seeds: number[], opts: DatasetOptions, record: (l
       pool.push(w);
       const feed = () => {
         const seed = queue.shift();
-        w.postMessage(seed === undefined ? ({ stop: true } satisfies WorkerRequest) : ({ seed } satisfies WorkerRequest));
+        w.postMessage(
+          seed === undefined ? ({ stop: true } satisfies WorkerRequest) : ({ seed } satisfies WorkerRequest),
+        );
       };
       w.on('message', (m: WorkerReply | { ready: true }) => {
         if ('ready' in m) return feed();

@@ -64,28 +64,49 @@ export interface ResolvedDetector {
 }
 
 /** cabLines: how many lines from the start cover the driver's cab (0 when there is none). */
-export function resolveDetector(opts: DetectorOptions, width: number, height: number, pixelMm: number, rng: Rng, cabLines = 0): ResolvedDetector {
+export function resolveDetector(
+  opts: DetectorOptions,
+  width: number,
+  height: number,
+  pixelMm: number,
+  rng: Rng,
+  cabLines = 0,
+): ResolvedDetector {
   const photonsHigh = opts.photonsHigh ?? 2000 * pixelMm * pixelMm;
   const photonsLow = opts.photonsLow ?? 0.6 * photonsHigh;
-  for (const [k, v] of [['photonsHigh', photonsHigh], ['photonsLow', photonsLow]] as const) {
+  for (const [k, v] of [
+    ['photonsHigh', photonsHigh],
+    ['photonsLow', photonsLow],
+  ] as const) {
     if (!(v > 0)) throw new RangeError(`detector.${k} must be > 0, got ${v}`);
   }
   const blur = opts.blur ?? 0.12;
-  for (const [k, v] of [['readNoise', opts.readNoise], ['scatter', opts.scatter], ['gainSigma', opts.gainSigma], ['flickerSigma', opts.flickerSigma]] as const) {
+  for (const [k, v] of [
+    ['readNoise', opts.readNoise],
+    ['scatter', opts.scatter],
+    ['gainSigma', opts.gainSigma],
+    ['flickerSigma', opts.flickerSigma],
+  ] as const) {
     if (v !== undefined && !(v >= 0 && v < 1e6)) throw new RangeError(`detector.${k} must be >= 0, got ${v}`);
   }
   if (!(blur >= 0 && blur <= 1 / 3)) throw new RangeError(`detector.blur must be within 0..0.333, got ${blur}`);
   // Drawn before the other defects only when it is random, so that an explicit value changes nothing else.
   const cabDose = opts.cabDose ?? (cabLines > 0 && rng.chance(0.3) ? rng.range(0.05, 0.15) : 1);
   if (!(cabDose > 0 && cabDose <= 1)) throw new RangeError(`detector.cabDose must be within (0, 1], got ${cabDose}`);
-  const dead = resolveIndices(opts.deadChannels ?? (rng.chance(0.7) ? 0 : rng.chance(0.8) ? 1 : 2), height, 'deadChannels', rng, 1);
+  const dead = resolveIndices(
+    opts.deadChannels ?? (rng.chance(0.7) ? 0 : rng.chance(0.8) ? 1 : 2),
+    height,
+    'deadChannels',
+    rng,
+    1,
+  );
   const missing = resolveIndices(opts.missingLines ?? 0, width, 'missingLines', rng, 3);
   // Scanners differ: with `randomize`, the dose, blur and scatter left unset are drawn per scan
   // (after the other draws, so that the rest of the scan is the same with and without it).
   const rand = opts.randomize === true;
   const doseFactor = rand && opts.photonsHigh === undefined ? Math.exp(rng.range(Math.log(0.4), Math.log(2))) : 1;
   const blurR = rand && opts.blur === undefined ? rng.range(0.05, 0.3) : blur;
-  const scatterR = rand && opts.scatter === undefined ? rng.range(0.001, 0.02) : opts.scatter ?? 0.002;
+  const scatterR = rand && opts.scatter === undefined ? rng.range(0.001, 0.02) : (opts.scatter ?? 0.002);
   return {
     photonsHigh: photonsHigh * doseFactor,
     photonsLow: photonsLow * doseFactor,
@@ -105,11 +126,13 @@ export function resolveDetector(opts: DetectorOptions, width: number, height: nu
 function resolveIndices(spec: number[] | number, size: number, field: string, rng: Rng, burst: number): number[] {
   if (Array.isArray(spec)) {
     for (const v of spec) {
-      if (!Number.isInteger(v) || v < 0 || v >= size) throw new RangeError(`detector.${field}: index ${v} is outside 0..${size - 1}`);
+      if (!Number.isInteger(v) || v < 0 || v >= size)
+        throw new RangeError(`detector.${field}: index ${v} is outside 0..${size - 1}`);
     }
     return [...new Set(spec)].sort((a, b) => a - b);
   }
-  if (!Number.isInteger(spec) || spec < 0) throw new RangeError(`detector.${field}: count must be a non-negative integer, got ${spec}`);
+  if (!Number.isInteger(spec) || spec < 0)
+    throw new RangeError(`detector.${field}: count must be a non-negative integer, got ${spec}`);
   const out = new Set<number>();
   const want = Math.min(spec, size);
   while (out.size < want) {
@@ -137,7 +160,8 @@ function expose(
   if (det.scatter > 0) addScatter(t, width, height, det.scatter);
   if (det.blur > 0) blur3(t, width, height, det.blur);
   const flicker = new Float32Array(width);
-  for (let i = 0; i < width; i++) flicker[i] = det.flickerSigma > 0 ? Math.max(0, 1 + det.flickerSigma * rng.normal()) : 1;
+  for (let i = 0; i < width; i++)
+    flicker[i] = det.flickerSigma > 0 ? Math.max(0, 1 + det.flickerSigma * rng.normal()) : 1;
   // Lines at reduced dose: fewer photons, normalised back by the scanner's per-line reference.
   const dose = new Float32Array(width).fill(1);
   dose.fill(det.cabDose, 0, det.cabLines);
@@ -189,7 +213,8 @@ function fillMissingLines(img: Uint16Array, width: number, height: number, missi
     }
     let j = i;
     while (j < width && missing[j]) j++;
-    const left = i - 1, right = j; // delivered neighbours, -1 / width when none
+    const left = i - 1,
+      right = j; // delivered neighbours, -1 / width when none
     for (let r = 0; r < height; r++) {
       const base = r * width;
       const a = left >= 0 ? img[base + left] : right < width ? img[base + right] : 0;
@@ -209,14 +234,16 @@ function fillMissingLines(img: Uint16Array, width: number, height: number, missi
  */
 function addScatter(t: Float32Array, width: number, height: number, fraction: number): void {
   const cell = 64;
-  const gw = Math.ceil(width / cell), gh = Math.ceil(height / cell);
+  const gw = Math.ceil(width / cell),
+    gh = Math.ceil(height / cell);
   const grid = new Float64Array(gw * gh);
   const cnt = new Float64Array(gw * gh);
   for (let r = 0; r < height; r++) {
     const gy = Math.floor(r / cell) * gw;
     const base = r * width;
     for (let c = 0; c < gw; c++) {
-      const i0 = c * cell, i1 = Math.min(width, i0 + cell);
+      const i0 = c * cell,
+        i1 = Math.min(width, i0 + cell);
       let sum = 0;
       for (let i = i0; i < i1; i++) sum += t[base + i];
       grid[gy + c] += sum;
@@ -225,7 +252,9 @@ function addScatter(t: Float32Array, width: number, height: number, fraction: nu
   }
   for (let k = 0; k < grid.length; k++) grid[k] = (fraction * grid[k]) / cnt[k];
   // Bilinear interpolation between cell centres; per-column weights computed once.
-  const cx0 = new Int32Array(width), cx1 = new Int32Array(width), wx = new Float32Array(width);
+  const cx0 = new Int32Array(width),
+    cx1 = new Int32Array(width),
+    wx = new Float32Array(width);
   for (let i = 0; i < width; i++) {
     const fx = Math.min(Math.max((i + 0.5) / cell - 0.5, 0), gw - 1);
     cx0[i] = Math.floor(fx);
@@ -235,7 +264,9 @@ function addScatter(t: Float32Array, width: number, height: number, fraction: nu
   const rowVals = new Float32Array(gw);
   for (let r = 0; r < height; r++) {
     const fy = Math.min(Math.max((r + 0.5) / cell - 0.5, 0), gh - 1);
-    const y0 = Math.floor(fy), y1 = Math.min(y0 + 1, gh - 1), wy = fy - y0;
+    const y0 = Math.floor(fy),
+      y1 = Math.min(y0 + 1, gh - 1),
+      wy = fy - y0;
     for (let c = 0; c < gw; c++) rowVals[c] = grid[y0 * gw + c] + (grid[y1 * gw + c] - grid[y0 * gw + c]) * wy;
     const base = r * width;
     for (let i = 0; i < width; i++) {

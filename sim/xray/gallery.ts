@@ -19,15 +19,81 @@ interface Entry {
 }
 
 const ENTRIES: Entry[] = [
-  { file: 'articulated-light-load-person.png', title: 'Articulated truck, light load: a person among the cargo is easy to see', opts: { seed: 1, vehicleClass: 'articulated', trailer: 'container', cargoDensity: 'light', cargoKind: 'boxes', hidingPlace: 'among-cargo', peopleCount: 1 } },
-  { file: 'articulated-dense-load-person.png', title: 'Articulated truck, dense load: two people in a cavity built into the load are hard to see', opts: { seed: 23, vehicleClass: 'articulated', trailer: 'container', cargoDensity: 'dense', hidingPlace: 'cavity-in-load', peopleCount: 2 } },
-  { file: 'box-truck-decoys-clear.png', title: 'Box truck with decoys and no person', opts: { seed: 0, vehicleClass: 'box-truck', cargoDensity: 'light', peopleCount: 0, decoys: 3 } },
-  { file: 'van-decoys-person.png', title: 'Van with decoys and a person among the cargo', opts: { seed: 10, vehicleClass: 'van', cargoDensity: 'light', hidingPlace: 'among-cargo', peopleCount: 1, decoys: 2 } },
-  { file: 'car-boot-person.png', title: 'Car with a person hidden in the boot', opts: { seed: 44, vehicleClass: 'car', hidingPlace: 'car-boot', peopleCount: 1 } },
-  { file: 'box-truck-cab-sleeper.png', title: 'Box truck: a person on the sleeper bunk behind the seats', opts: { seed: 51, vehicleClass: 'box-truck', cargoDensity: 'medium', hidingPlace: 'cab-sleeper', peopleCount: 1 } },
-  { file: 'articulated-false-floor.png', title: 'Curtain-sided trailer, medium load: a person lying in a false floor', opts: { seed: 2, vehicleClass: 'articulated', trailer: 'curtain-trailer', cargoDensity: 'medium', hidingPlace: 'false-floor', peopleCount: 1 } },
-  { file: 'articulated-empty-container.png', title: 'Empty container with three people inside', opts: { seed: 75, vehicleClass: 'articulated', trailer: 'container', hidingPlace: 'empty-load', peopleCount: 3 } },
-  { file: 'articulated-empty-container-low.png', title: 'The same scan, low-energy (4 MeV) image', opts: { seed: 75, vehicleClass: 'articulated', trailer: 'container', hidingPlace: 'empty-load', peopleCount: 3 }, energy: 'low' },
+  {
+    file: 'articulated-light-load-person.png',
+    title: 'Articulated truck, light load: a person among the cargo is easy to see',
+    opts: {
+      seed: 1,
+      vehicleClass: 'articulated',
+      trailer: 'container',
+      cargoDensity: 'light',
+      cargoKind: 'boxes',
+      hidingPlace: 'among-cargo',
+      peopleCount: 1,
+    },
+  },
+  {
+    file: 'articulated-dense-load-person.png',
+    title: 'Articulated truck, dense load: two people in a cavity built into the load are hard to see',
+    opts: {
+      seed: 23,
+      vehicleClass: 'articulated',
+      trailer: 'container',
+      cargoDensity: 'dense',
+      hidingPlace: 'cavity-in-load',
+      peopleCount: 2,
+    },
+  },
+  {
+    file: 'box-truck-decoys-clear.png',
+    title: 'Box truck with decoys and no person',
+    opts: { seed: 0, vehicleClass: 'box-truck', cargoDensity: 'light', peopleCount: 0, decoys: 3 },
+  },
+  {
+    file: 'van-decoys-person.png',
+    title: 'Van with decoys and a person among the cargo',
+    opts: {
+      seed: 10,
+      vehicleClass: 'van',
+      cargoDensity: 'light',
+      hidingPlace: 'among-cargo',
+      peopleCount: 1,
+      decoys: 2,
+    },
+  },
+  {
+    file: 'car-boot-person.png',
+    title: 'Car with a person hidden in the boot',
+    opts: { seed: 44, vehicleClass: 'car', hidingPlace: 'car-boot', peopleCount: 1 },
+  },
+  {
+    file: 'box-truck-cab-sleeper.png',
+    title: 'Box truck: a person on the sleeper bunk behind the seats',
+    opts: { seed: 51, vehicleClass: 'box-truck', cargoDensity: 'medium', hidingPlace: 'cab-sleeper', peopleCount: 1 },
+  },
+  {
+    file: 'articulated-false-floor.png',
+    title: 'Curtain-sided trailer, medium load: a person lying in a false floor',
+    opts: {
+      seed: 2,
+      vehicleClass: 'articulated',
+      trailer: 'curtain-trailer',
+      cargoDensity: 'medium',
+      hidingPlace: 'false-floor',
+      peopleCount: 1,
+    },
+  },
+  {
+    file: 'articulated-empty-container.png',
+    title: 'Empty container with three people inside',
+    opts: { seed: 75, vehicleClass: 'articulated', trailer: 'container', hidingPlace: 'empty-load', peopleCount: 3 },
+  },
+  {
+    file: 'articulated-empty-container-low.png',
+    title: 'The same scan, low-energy (4 MeV) image',
+    opts: { seed: 75, vehicleClass: 'articulated', trailer: 'container', hidingPlace: 'empty-load', peopleCount: 3 },
+    energy: 'low',
+  },
 ];
 
 function describe(scan: SynthScan): string {
@@ -64,17 +130,27 @@ for (const e of ENTRIES) {
 function sheet(file: string, title: string, rows: { label: string; opts: SynthOptions }[]): void {
   const scans = rows.map((r) => synthesizeScan({ pixelMm: 10, peopleCount: 0, ...r.opts }));
   const views = scans.map((sc) => renderView(sc, { downscale: 2, boxes: true }));
-  const W = Math.max(...views.map((v) => v.width)), gap = 6;
+  const W = Math.max(...views.map((v) => v.width)),
+    gap = 6;
   const H = views.reduce((a, v) => a + v.height + gap, 0);
   const rgb = new Uint8Array(W * H * 3).fill(255);
   let y = 0;
   for (const v of views) {
-    for (let r = 0; r < v.height; r++) rgb.set(v.rgb.subarray(r * v.width * 3, (r + 1) * v.width * 3), ((y + r) * W) * 3);
+    for (let r = 0; r < v.height; r++) rgb.set(v.rgb.subarray(r * v.width * 3, (r + 1) * v.width * 3), (y + r) * W * 3);
     y += v.height + gap;
   }
   writeFileSync(join(out, file), encodeRgb8(W, H, rgb));
-  lines.push(`## ${title}`, '', `![${title}](${file})`, '', 'Top to bottom (20 mm per picture pixel, every row at the same scale; yellow boxes: decoys):', '');
-  rows.forEach((r, k) => lines.push(`${k + 1}. ${r.label} — seed ${r.opts.seed}: ${describe(scans[k])}`));
+  lines.push(
+    `## ${title}`,
+    '',
+    `![${title}](${file})`,
+    '',
+    'Top to bottom (20 mm per picture pixel, every row at the same scale; yellow boxes: decoys):',
+    '',
+  );
+  rows.forEach((r, k) => {
+    lines.push(`${k + 1}. ${r.label} — seed ${r.opts.seed}: ${describe(scans[k])}`);
+  });
   lines.push('');
   process.stderr.write(`gallery: wrote ${join(out, file)}\n`);
 }
@@ -85,18 +161,49 @@ sheet('families-vehicles.png', 'Vehicle families side by side', [
   { label: 'van', opts: { seed: 5, vehicleClass: 'van', decoys: 0 } },
   { label: 'box truck', opts: { seed: 6, vehicleClass: 'box-truck', decoys: 0 } },
   { label: 'bus (held out of training)', opts: { seed: 7, vehicleClass: 'bus', decoys: 0 } },
-  { label: 'tractor with 40 ft container', opts: { seed: 8, vehicleClass: 'articulated', trailer: 'container', cargoKind: 'empty', decoys: 0 } },
-  { label: 'tractor with curtain-sider', opts: { seed: 9, vehicleClass: 'articulated', trailer: 'curtain-trailer', decoys: 0 } },
-  { label: 'tractor with tanker (held out of training)', opts: { seed: 10, vehicleClass: 'articulated', trailer: 'tanker' } },
+  {
+    label: 'tractor with 40 ft container',
+    opts: { seed: 8, vehicleClass: 'articulated', trailer: 'container', cargoKind: 'empty', decoys: 0 },
+  },
+  {
+    label: 'tractor with curtain-sider',
+    opts: { seed: 9, vehicleClass: 'articulated', trailer: 'curtain-trailer', decoys: 0 },
+  },
+  {
+    label: 'tractor with tanker (held out of training)',
+    opts: { seed: 10, vehicleClass: 'articulated', trailer: 'tanker' },
+  },
   { label: 'tractor with flatbed', opts: { seed: 11, vehicleClass: 'articulated', trailer: 'flatbed', decoys: 0 } },
 ]);
-sheet('families-cargo.png', 'Cargo families side by side (curtain-sided trailer)', CARGO_KINDS.filter((k) => k !== 'empty').map((k, i) => ({
-  label: k + (k === 'furniture' ? ' (held out of training)' : ''),
-  opts: { seed: 100 + i, vehicleClass: 'articulated', trailer: 'curtain-trailer', cargoKind: k, cargoDensity: k === 'scrap' || k === 'machinery' || k === 'drums' || k === 'bulk' ? 'dense' : 'medium', decoys: 0 },
-})));
-sheet('families-decoys.png', 'Hard negatives (decoys) in an empty container', DECOY_KINDS.map((k, i) => ({
-  label: k + (k === 'produce-bin' ? ' (held out of training)' : ''),
-  opts: { seed: 200 + i, vehicleClass: 'articulated', trailer: 'container', cargoKind: 'empty', decoys: 3, decoyKind: k },
-})));
+sheet(
+  'families-cargo.png',
+  'Cargo families side by side (curtain-sided trailer)',
+  CARGO_KINDS.filter((k) => k !== 'empty').map((k, i) => ({
+    label: k + (k === 'furniture' ? ' (held out of training)' : ''),
+    opts: {
+      seed: 100 + i,
+      vehicleClass: 'articulated',
+      trailer: 'curtain-trailer',
+      cargoKind: k,
+      cargoDensity: k === 'scrap' || k === 'machinery' || k === 'drums' || k === 'bulk' ? 'dense' : 'medium',
+      decoys: 0,
+    },
+  })),
+);
+sheet(
+  'families-decoys.png',
+  'Hard negatives (decoys) in an empty container',
+  DECOY_KINDS.map((k, i) => ({
+    label: k + (k === 'produce-bin' ? ' (held out of training)' : ''),
+    opts: {
+      seed: 200 + i,
+      vehicleClass: 'articulated',
+      trailer: 'container',
+      cargoKind: 'empty',
+      decoys: 3,
+      decoyKind: k,
+    },
+  })),
+);
 
 writeFileSync(join(out, 'README.md'), lines.join('\n'));

@@ -12,7 +12,18 @@ import { type TrailerKind, type VehicleClass, nominalLengthMm } from './vehicles
  * vehicle scan with exact ground truth. See docs/xray-synthesizer.md.
  */
 
-export type { AgeGroup, CargoDensity, CargoKind, DetectorOptions, Facing, HidingPlace, Pose, SceneDescription, TrailerKind, VehicleClass };
+export type {
+  AgeGroup,
+  CargoDensity,
+  CargoKind,
+  DetectorOptions,
+  Facing,
+  HidingPlace,
+  Pose,
+  SceneDescription,
+  TrailerKind,
+  VehicleClass,
+};
 export { TRAILER_KINDS, VEHICLE_CLASSES } from './vehicles.js';
 export { CARGO_KINDS, CARGO_DENSITIES } from './cargo.js';
 export { DECOY_KINDS, type DecoyKind } from './decoys.js';
@@ -91,9 +102,11 @@ const STREAM_NOISE = 4;
 export function synthesizeScan(opts: SynthOptions): SynthScan {
   if (!Number.isInteger(opts.seed)) throw new RangeError(`synthesizeScan: seed must be an integer, got ${opts.seed}`);
   const pixelMm = opts.pixelMm ?? 5;
-  if (!(pixelMm >= 1 && pixelMm <= 50)) throw new RangeError(`synthesizeScan: pixelMm must be within 1..50, got ${pixelMm}`);
+  if (!(pixelMm >= 1 && pixelMm <= 50))
+    throw new RangeError(`synthesizeScan: pixelMm must be within 1..50, got ${pixelMm}`);
   const channels = opts.channels ?? Math.round(5000 / pixelMm);
-  if (!(Number.isInteger(channels) && channels >= 16 && channels <= 8192)) throw new RangeError(`synthesizeScan: channels must be an integer 16..8192, got ${channels}`);
+  if (!(Number.isInteger(channels) && channels >= 16 && channels <= 8192))
+    throw new RangeError(`synthesizeScan: channels must be an integer 16..8192, got ${channels}`);
   if (opts.lines !== undefined && !(Number.isInteger(opts.lines) && opts.lines >= 16 && opts.lines <= 65536)) {
     throw new RangeError(`synthesizeScan: lines must be an integer 16..65536, got ${opts.lines}`);
   }
@@ -105,16 +118,32 @@ export function synthesizeScan(opts: SynthOptions): SynthScan {
   const width = opts.lines ?? Math.ceil(capacityMm / pixelMm);
   const proj = new Projection(width, channels, pixelMm, new Rng(opts.seed, STREAM_TEXTURE));
   const scene = buildScene(proj, opts, vehicleClass, frontMm, sceneRng);
-  if (opts.lines === undefined) proj.cropWidth(Math.min(width, Math.ceil((scene.vehicleEndMm + rearMarginMm) / pixelMm)));
+  if (opts.lines === undefined)
+    proj.cropWidth(Math.min(width, Math.ceil((scene.vehicleEndMm + rearMarginMm) / pixelMm)));
 
   const cabLines = scene.description.cabRearMm !== undefined ? Math.ceil(scene.description.cabRearMm / pixelMm) : 0;
-  const detector = resolveDetector(opts.detector ?? {}, proj.width, proj.height, pixelMm, new Rng(opts.seed, STREAM_DETECTOR), cabLines);
+  const detector = resolveDetector(
+    opts.detector ?? {},
+    proj.width,
+    proj.height,
+    pixelMm,
+    new Rng(opts.seed, STREAM_DETECTOR),
+    cabLines,
+  );
   const people: PersonTruth[] = [];
   for (const p of scene.people) {
     const t = maskFromCapture(p.capture, proj.width);
     if (!t) continue; // entirely outside the image (a fixed `lines` cut the vehicle short)
     const visibility = personVisibility(t, p.capture, detector);
-    people.push({ ...t, pose: p.spec.pose, facing: p.spec.facing, age: p.spec.age, statureMm: Math.round(p.spec.statureMm), hidingPlace: p.hidingPlace, visibility });
+    people.push({
+      ...t,
+      pose: p.spec.pose,
+      facing: p.spec.facing,
+      age: p.spec.age,
+      statureMm: Math.round(p.spec.statureMm),
+      hidingPlace: p.hidingPlace,
+      visibility,
+    });
   }
   const { high, low, missing } = exposeProjection(proj, detector, opts.dual ?? false, new Rng(opts.seed, STREAM_NOISE));
   const scan: SynthScan = {
@@ -135,12 +164,12 @@ export function synthesizeScan(opts: SynthOptions): SynthScan {
   return scan;
 }
 
-function maskFromCapture(
-  cap: Capture,
-  imageWidth: number,
-): Pick<PersonTruth, 'box' | 'mask' | 'area'> | null {
+function maskFromCapture(cap: Capture, imageWidth: number): Pick<PersonTruth, 'box' | 'mask' | 'area'> | null {
   const capW = Math.min(cap.w, imageWidth - cap.x0);
-  let minX = Infinity, maxX = -1, minY = Infinity, maxY = -1;
+  let minX = Infinity,
+    maxX = -1,
+    minY = Infinity,
+    maxY = -1;
   for (let r = 0; r < cap.h; r++) {
     for (let i = 0; i < capW; i++) {
       if (cap.arealDensity[r * cap.w + i] >= MASK_MIN_AREAL_DENSITY) {
@@ -152,7 +181,8 @@ function maskFromCapture(
     }
   }
   if (maxX < 0) return null;
-  const w = maxX - minX + 1, h = maxY - minY + 1;
+  const w = maxX - minX + 1,
+    h = maxY - minY + 1;
   const mask = new Uint8Array(w * h);
   let area = 0;
   for (let r = 0; r < h; r++) {
@@ -171,7 +201,9 @@ function personVisibility(
   cap: Capture,
   det: ResolvedDetector,
 ): PersonVisibility {
-  let contrast = 0, background = 0, snr = 0;
+  let contrast = 0,
+    background = 0,
+    snr = 0;
   const { x, y, w, h } = t.box;
   for (let r = 0; r < h; r++) {
     for (let i = 0; i < w; i++) {
@@ -199,10 +231,13 @@ function personVisibility(
  * i * channels + c), the order a scanner sends them in.
  */
 export function scanLines(scan: ScanImage, scanId: string, first: number, count: number): LineBatch {
-  if (!(Number.isInteger(first) && Number.isInteger(count) && first >= 0 && count >= 0 && first + count <= scan.width)) {
+  if (
+    !(Number.isInteger(first) && Number.isInteger(count) && first >= 0 && count >= 0 && first + count <= scan.width)
+  ) {
     throw new RangeError(`scanLines: lines ${first}..${first + count - 1} are outside 0..${scan.width - 1}`);
   }
-  const H = scan.height, W = scan.width;
+  const H = scan.height,
+    W = scan.width;
   const pick = (img: Uint16Array) => {
     const out = new Uint16Array(count * H);
     for (let r = 0; r < H; r++) {
@@ -221,7 +256,8 @@ export function instanceMask(scan: SynthScan): Uint8Array {
   const out = new Uint8Array(scan.width * scan.height);
   scan.truth.people.forEach((p, k) => {
     const { x, y, w, h } = p.box;
-    for (let r = 0; r < h; r++) for (let i = 0; i < w; i++) if (p.mask[r * w + i]) out[(y + r) * scan.width + x + i] = Math.min(255, k + 1);
+    for (let r = 0; r < h; r++)
+      for (let i = 0; i < w; i++) if (p.mask[r * w + i]) out[(y + r) * scan.width + x + i] = Math.min(255, k + 1);
   });
   return out;
 }

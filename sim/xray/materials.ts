@@ -72,7 +72,10 @@ export const MATERIALS: Readonly<Record<MaterialName, Material>> = {
 };
 
 /** Linear attenuation coefficients in 1/mm of a material at a density (g/cm^3). */
-export function linearMuPerMm(material: MaterialName, density = MATERIALS[material].density): { low: number; high: number } {
+export function linearMuPerMm(
+  material: MaterialName,
+  density = MATERIALS[material].density,
+): { low: number; high: number } {
   const m = MATERIALS[material];
   // mu/rho [cm^2/g] * rho [g/cm^3] = mu [1/cm]; /10 -> 1/mm.
   return { low: (m.muRhoLow * density) / 10, high: (m.muRhoHigh * density) / 10 };

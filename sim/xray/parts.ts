@@ -17,13 +17,30 @@ export function disk(proj: Projection, x: number, z: number, r: number, depth: n
   proj.cylinder(v3(x, 0, z), v3(x, depth, z), X, r, Z, r, stuff);
 }
 
-export function ring(proj: Projection, x: number, z: number, rOut: number, rIn: number, depth: number, material: Stuff): void {
+export function ring(
+  proj: Projection,
+  x: number,
+  z: number,
+  rOut: number,
+  rIn: number,
+  depth: number,
+  material: Stuff,
+): void {
   disk(proj, x, z, rOut, depth, material);
   disk(proj, x, z, rIn, depth, { ...material, sign: -1 });
 }
 
 /** One tyre on its rim seen side-on, `count` of them behind each other along the beam. */
-export function wheel(proj: Projection, x: number, z: number, rWheel: number, count: number, tyreW: number, rng: Rng, heavy: boolean): void {
+export function wheel(
+  proj: Projection,
+  x: number,
+  z: number,
+  rWheel: number,
+  count: number,
+  tyreW: number,
+  rng: Rng,
+  heavy: boolean,
+): void {
   const rRim = rWheel * rng.range(heavy ? 0.52 : 0.55, heavy ? 0.64 : 0.7);
   const wall = rng.range(heavy ? 14 : 8, heavy ? 30 : 18);
   const rubber: Stuff = { material: 'rubber', density: rng.range(1.05, 1.25) };
@@ -34,7 +51,15 @@ export function wheel(proj: Projection, x: number, z: number, rWheel: number, co
   ring(proj, x, z, rRim + rng.range(15, 35), rRim, count * 2 * rng.range(6, 16), STEEL);
   const tread = rng.range(15, 35);
   ring(proj, x, z, rWheel, rWheel - tread, count * tyreW, rubber);
-  ring(proj, x, z, rWheel - tread + 2, rWheel - tread - 8, count * tyreW * rng.range(0.7, 0.9), steel(rng.range(1.5, 3.5)));
+  ring(
+    proj,
+    x,
+    z,
+    rWheel - tread + 2,
+    rWheel - tread - 8,
+    count * tyreW * rng.range(0.7, 0.9),
+    steel(rng.range(1.5, 3.5)),
+  );
   // Rim: steel or aluminium disc with hand holes, and the barrel.
   const alu = rng.chance(heavy ? 0.3 : 0.5);
   const rimStuff: Stuff = alu ? { material: 'aluminium' } : STEEL;
@@ -42,7 +67,11 @@ export function wheel(proj: Projection, x: number, z: number, rWheel: number, co
   const holes = rng.int(0, heavy ? 10 : 6);
   for (let k = 0; k < holes; k++) {
     const a = (2 * Math.PI * k) / holes;
-    disk(proj, x + Math.cos(a) * rRim * 0.6, z + Math.sin(a) * rRim * 0.6, rRim * rng.range(0.08, 0.14), count * 8, { ...rimStuff, sign: -1, density: (alu ? 2.7 : 7.87) * 0.5 });
+    disk(proj, x + Math.cos(a) * rRim * 0.6, z + Math.sin(a) * rRim * 0.6, rRim * rng.range(0.08, 0.14), count * 8, {
+      ...rimStuff,
+      sign: -1,
+      density: (alu ? 2.7 : 7.87) * 0.5,
+    });
   }
   ring(proj, x, z, rRim, rRim - rng.range(5, 12), count * tyreW * 0.8, rimStuff);
   // Wheel nuts on a pitch circle.
@@ -71,34 +100,63 @@ export function axle(proj: Projection, x: number, rWheel: number, track: number,
   wheel(proj, x, z, rWheel, tyres, tyreW, rng, o.heavy);
   const rRim = rWheel * 0.55;
   // Brake drum (heavy) or disc and caliper, hub.
-  if (o.heavy && rng.chance(0.75)) ring(proj, x, z, rRim * rng.range(0.78, 0.9), rRim * rng.range(0.6, 0.72), tyres * rng.range(90, 160), STEEL);
+  if (o.heavy && rng.chance(0.75))
+    ring(proj, x, z, rRim * rng.range(0.78, 0.9), rRim * rng.range(0.6, 0.72), tyres * rng.range(90, 160), STEEL);
   else {
     disk(proj, x, z, rRim * rng.range(0.75, 0.9), tyres * rng.range(12, 30), STEEL);
     const ca = rng.range(0, Math.PI);
-    proj.box(x + Math.cos(ca) * rRim * 0.7 - 50, x + Math.cos(ca) * rRim * 0.7 + 50, z + Math.sin(ca) * rRim * 0.7 - 40, z + Math.sin(ca) * rRim * 0.7 + 40, tyres * 60, steel(rng.range(3, 6)));
+    proj.box(
+      x + Math.cos(ca) * rRim * 0.7 - 50,
+      x + Math.cos(ca) * rRim * 0.7 + 50,
+      z + Math.sin(ca) * rRim * 0.7 - 40,
+      z + Math.sin(ca) * rRim * 0.7 + 40,
+      tyres * 60,
+      steel(rng.range(3, 6)),
+    );
   }
-  disk(proj, x, z, o.heavy ? rng.range(90, 140) : rng.range(50, 85), tyres * (o.heavy ? rng.range(110, 190) : rng.range(40, 80)), STEEL);
+  disk(
+    proj,
+    x,
+    z,
+    o.heavy ? rng.range(90, 140) : rng.range(50, 85),
+    tyres * (o.heavy ? rng.range(110, 190) : rng.range(40, 80)),
+    STEEL,
+  );
   // Axle beam or drive shafts across the lane, differential housing on a driven axle.
   const beamR = o.heavy ? rng.range(50, 80) : rng.range(14, 24);
   disk(proj, x, z, beamR, track * rng.range(0.85, 1), STEEL);
   disk(proj, x, z, beamR - 8, track * 0.8, { material: 'steel', sign: -1 });
-  if (o.driven) proj.ellipsoid(v3(x, track / 2, z), [X, Y, Z], [rng.range(150, 260), rng.range(200, 300), rng.range(150, 230)], steel(rng.range(1.2, 2.2)));
+  if (o.driven)
+    proj.ellipsoid(
+      v3(x, track / 2, z),
+      [X, Y, Z],
+      [rng.range(150, 260), rng.range(200, 300), rng.range(150, 230)],
+      steel(rng.range(1.2, 2.2)),
+    );
   const spring = o.spring ?? (o.heavy ? (rng.chance(0.5) ? 'leaf' : 'air') : 'coil');
   if (spring === 'leaf') {
     // A pack of leaves, longest on top, bowed over the axle, with U-bolts; seen side-on, 2 packs deep.
-    const leaves = rng.int(3, 9), t = rng.range(10, 20), half = rng.range(600, 850);
+    const leaves = rng.int(3, 9),
+      t = rng.range(10, 20),
+      half = rng.range(600, 850);
     for (let k = 0; k < leaves; k++) {
-      const l = half * (1 - k * 0.08), zz = z + beamR + 20 + (leaves - k) * t;
+      const l = half * (1 - k * 0.08),
+        zz = z + beamR + 20 + (leaves - k) * t;
       proj.plate(x - l, zz + 60, x, zz, t, 2 * rng.range(70, 100), STEEL);
       proj.plate(x, zz, x + l, zz + 60, t, 2 * rng.range(70, 100), STEEL);
     }
-    for (const dx of [-70, 70]) proj.box(x + dx - 10, x + dx + 10, z - beamR - 20, z + beamR + 30 + leaves * t, 2 * 20, STEEL);
+    for (const dx of [-70, 70])
+      proj.box(x + dx - 10, x + dx + 10, z - beamR - 20, z + beamR + 30 + leaves * t, 2 * 20, STEEL);
   } else if (spring === 'air') {
     // Air bag (rubber bellows) on a trailing arm, with a shock absorber.
     const ax = x + rng.range(200, 420) * (rng.chance(0.5) ? 1 : -1);
     proj.plate(x, z, ax, z + rng.range(-40, 60), rng.range(60, 110), 2 * 90, STEEL);
-    const br = rng.range(120, 170), bh = rng.range(180, 280);
-    proj.cylinder(v3(ax, -br, z + 60), v3(ax, -br, z + 60 + bh), X, br, Y, br, { material: 'rubber', density: 1.15 * 0.15 });
+    const br = rng.range(120, 170),
+      bh = rng.range(180, 280);
+    proj.cylinder(v3(ax, -br, z + 60), v3(ax, -br, z + 60 + bh), X, br, Y, br, {
+      material: 'rubber',
+      density: 1.15 * 0.15,
+    });
     proj.rod(v3(x - 200, 0, z), v3(x - 260, 0, z + rWheel * 0.9), 30, steel(3));
   } else {
     for (let k = 0; k < 6; k++) proj.rod(v3(x - 60, 0, z + 80 + k * 40), v3(x + 60, 0, z + 100 + k * 40), 6, steel(4));
@@ -128,25 +186,34 @@ export function spareWheel(proj: Projection, x: number, zTop: number, rWheel: nu
  */
 export function chassisKit(proj: Projection, x0: number, x1: number, zTop: number, rng: Rng, tractor: boolean): void {
   let x = x0 + rng.range(0, 300);
-  const kinds = tractor ? ['fuel', 'fuel', 'air', 'battery', 'tools', 'silencer', 'fuel'] : ['tools', 'fuel', 'air', 'spare', 'none', 'none'];
+  const kinds = tractor
+    ? ['fuel', 'fuel', 'air', 'battery', 'tools', 'silencer', 'fuel']
+    : ['tools', 'fuel', 'air', 'spare', 'none', 'none'];
   while (x < x1 - 400) {
     const kind = rng.pick(kinds);
     const len = Math.min(x1 - x, rng.range(400, kind === 'fuel' ? 1600 : 900));
     switch (kind) {
       case 'fuel': {
-        const h = rng.range(400, 700), zt = zTop - rng.range(80, 200);
+        const h = rng.range(400, 700),
+          zt = zTop - rng.range(80, 200);
         const wall: Stuff = rng.chance(0.5) ? { material: 'aluminium' } : STEEL;
         const d = rng.range(400, 700);
         const level = rng.range(0.05, 0.95);
         if (rng.chance(0.5)) {
           const r = h / 2;
-          proj.rod(v3(x, 0, zt - r), v3(x + len, 0, zt - r), r, { ...wall, density: (wall.material === 'steel' ? 7.87 : 2.7) * 0.015 });
+          proj.rod(v3(x, 0, zt - r), v3(x + len, 0, zt - r), r, {
+            ...wall,
+            density: (wall.material === 'steel' ? 7.87 : 2.7) * 0.015,
+          });
           proj.box(x + 20, x + len - 20, zt - h, zt - h + h * level, d * 0.9, { material: 'plastic', density: 0.84 });
         } else {
           proj.box(x, x + len, zt - h, zt, 2 * rng.range(2, 4), wall);
           proj.box(x, x + len, zt - h, zt - h + 4, d, wall);
           proj.box(x, x + len, zt - 4, zt, d, wall);
-          proj.box(x + 10, x + len - 10, zt - h + 4, zt - h + 4 + (h - 8) * level, d * 0.95, { material: 'plastic', density: 0.84 });
+          proj.box(x + 10, x + len - 10, zt - h + 4, zt - h + 4 + (h - 8) * level, d * 0.95, {
+            material: 'plastic',
+            density: 0.84,
+          });
         }
         for (const sx of [x + 80, x + len - 100]) proj.box(sx, sx + 20, zt - h - 10, zt + 20, 2 * 40, steel(4)); // straps
         break;
@@ -164,24 +231,39 @@ export function chassisKit(proj: Projection, x0: number, x1: number, zTop: numbe
       case 'battery': {
         const h = rng.range(250, 350);
         const cells = rng.int(1, 2);
-        proj.box(x, x + Math.min(len, 550), zTop - 150 - h, zTop - 150, cells * 260, { material: 'lead', density: 11.35 * rng.range(0.3, 0.45) });
+        proj.box(x, x + Math.min(len, 550), zTop - 150 - h, zTop - 150, cells * 260, {
+          material: 'lead',
+          density: 11.35 * rng.range(0.3, 0.45),
+        });
         proj.box(x - 10, x + Math.min(len, 550) + 10, zTop - 160 - h, zTop - 140, 2 * 3, STEEL);
         break;
       }
       case 'tools': {
-        const h = rng.range(350, 600), l = Math.min(len, rng.range(500, 1000));
+        const h = rng.range(350, 600),
+          l = Math.min(len, rng.range(500, 1000));
         proj.box(x, x + l, zTop - 100 - h, zTop - 100, 2 * 2.5, STEEL);
         proj.box(x, x + l, zTop - 100 - h, zTop - 100 - h + 3, 500, STEEL);
         for (let k = 0; k < rng.int(2, 8); k++) {
-          const tx = x + rng.range(30, l - 80), tz = zTop - 100 - h + rng.range(10, h - 60);
-          proj.rod(v3(tx, 0, tz), v3(tx + rng.range(-200, 300), 0, tz + rng.range(-30, 30)), rng.range(8, 25), steel(rng.range(3, 7.87)));
+          const tx = x + rng.range(30, l - 80),
+            tz = zTop - 100 - h + rng.range(10, h - 60);
+          proj.rod(
+            v3(tx, 0, tz),
+            v3(tx + rng.range(-200, 300), 0, tz + rng.range(-30, 30)),
+            rng.range(8, 25),
+            steel(rng.range(3, 7.87)),
+          );
         }
         break;
       }
       case 'silencer': {
         const r = rng.range(140, 220);
         proj.rod(v3(x, 0, zTop - 250 - r), v3(x + Math.min(len, 900), 0, zTop - 250 - r), r, steel(0.6));
-        proj.rod(v3(x + Math.min(len, 900), 0, zTop - 250 - r), v3(x + Math.min(len, 900) + 200, 0, zTop + rng.range(0, 1800)), rng.range(45, 65), steel(0.5));
+        proj.rod(
+          v3(x + Math.min(len, 900), 0, zTop - 250 - r),
+          v3(x + Math.min(len, 900) + 200, 0, zTop + rng.range(0, 1800)),
+          rng.range(45, 65),
+          steel(0.5),
+        );
         break;
       }
       case 'spare':
@@ -193,7 +275,10 @@ export function chassisKit(proj: Projection, x0: number, x1: number, zTop: numbe
   if (rng.chance(0.6)) {
     // Side under-run guard: two rails along the side, seen face-on.
     const za = rng.range(450, 650);
-    for (const dz of [0, rng.range(180, 300)]) proj.box(x0, x1, za + dz, za + dz + rng.range(50, 100), 2 * rng.range(2, 4), { material: rng.chance(0.5) ? 'aluminium' : 'steel' });
+    for (const dz of [0, rng.range(180, 300)])
+      proj.box(x0, x1, za + dz, za + dz + rng.range(50, 100), 2 * rng.range(2, 4), {
+        material: rng.chance(0.5) ? 'aluminium' : 'steel',
+      });
   }
 }
 
@@ -215,7 +300,8 @@ export function landingGear(proj: Projection, x: number, underZ: number, rng: Rn
  * the inclined flanks obliquely, so the side walls show as vertical stripes of varying thickness.
  */
 export function corrugation(proj: Projection, x0: number, x1: number, z0: number, z1: number, rng: Rng): void {
-  const pitch = rng.range(250, 290) / 2, t = rng.range(1.6, 2.0);
+  const pitch = rng.range(250, 290) / 2,
+    t = rng.range(1.6, 2.0);
   const extra = rng.range(0.6, 1.6); // relative extra path through the flanks
   for (let x = x0; x < x1 - pitch; x += pitch) proj.box(x, x + pitch * 0.25, z0, z1, 2 * t * extra, STEEL);
 }
@@ -227,7 +313,12 @@ export function containerDoors(proj: Projection, xDoor: number, floorZ: number, 
   const bars = rng.chance(0.8) ? 4 : 2;
   for (let k = 0; k < bars; k++) {
     const dx = rng.range(20, 110);
-    proj.rod(v3(xDoor - dx, 0, floorZ), v3(xDoor - dx, 0, roofZ), rng.range(12, 18), steel(7.87 * (bars === 4 ? 1 : 2)));
+    proj.rod(
+      v3(xDoor - dx, 0, floorZ),
+      v3(xDoor - dx, 0, roofZ),
+      rng.range(12, 18),
+      steel(7.87 * (bars === 4 ? 1 : 2)),
+    );
     for (const zz of [floorZ + 20, roofZ - 60]) proj.box(xDoor - dx - 40, xDoor - dx + 40, zz, zz + 60, 60, STEEL); // cams
     const hz = floorZ + rng.range(900, 1300);
     proj.box(xDoor - dx - 10, xDoor - dx + 10, hz, hz + rng.range(250, 450), 60, STEEL); // handle
@@ -239,12 +330,22 @@ export function containerDoors(proj: Projection, xDoor: number, floorZ: number, 
 }
 
 /** A tank (tanker trailer): shell, baffles, partly filled with a liquid; returns nothing. */
-export function tank(proj: Projection, x0: number, x1: number, zBottom: number, r: number, rng: Rng): { empty: boolean } {
+export function tank(
+  proj: Projection,
+  x0: number,
+  x1: number,
+  zBottom: number,
+  r: number,
+  rng: Rng,
+): { empty: boolean } {
   const wall = rng.chance(0.5) ? { material: 'aluminium' as const } : STEEL;
   const t = wall === STEEL ? rng.range(4, 6) : rng.range(6, 9);
   const zc = zBottom + r;
   proj.cylinder(v3(x0, 1200, zc), v3(x1, 1200, zc), Z, r, Y, r * rng.range(1.0, 1.2), wall);
-  proj.cylinder(v3(x0 + t, 1200, zc), v3(x1 - t, 1200, zc), Z, r - t, Y, r * rng.range(1.0, 1.2) - t, { ...wall, sign: -1 });
+  proj.cylinder(v3(x0 + t, 1200, zc), v3(x1 - t, 1200, zc), Z, r - t, Y, r * rng.range(1.0, 1.2) - t, {
+    ...wall,
+    sign: -1,
+  });
   const comps = rng.int(2, 5);
   for (let k = 1; k < comps; k++) {
     const bx = x0 + ((x1 - x0) * k) / comps;
@@ -252,19 +353,32 @@ export function tank(proj: Projection, x0: number, x1: number, zBottom: number, 
   }
   const empty = rng.chance(0.4);
   if (!empty) {
-    const liquid: Stuff = rng.pick([{ material: 'water' }, { material: 'plastic', density: 0.84 }, { material: 'plastic', density: 0.74 }, { material: 'water', density: 1.3 }] as Stuff[]);
+    const liquid: Stuff = rng.pick([
+      { material: 'water' },
+      { material: 'plastic', density: 0.84 },
+      { material: 'plastic', density: 0.74 },
+      { material: 'water', density: 1.3 },
+    ] as Stuff[]);
     const level = rng.range(0.3, 0.95);
     const zl = zc - r + 2 * r * level;
     // Liquid below the level: the chord of the circle at each height, approximated by slabs.
     for (let z = zc - r; z < zl; z += 40) {
-      const zz = Math.min(zl, z + 40), zm = (z + zz) / 2;
+      const zz = Math.min(zl, z + 40),
+        zm = (z + zz) / 2;
       const half = Math.sqrt(Math.max(0, r * r - (zm - zc) ** 2));
       proj.box(x0 + t, x1 - t, z, zz, 2 * half, liquid);
     }
   }
   // Catwalk, manholes on top and the valve gear below.
   proj.box(x0 + 200, x1 - 200, zc + r + 60, zc + r + 90, 2 * 5, { material: 'aluminium' });
-  for (let k = 0; k < comps; k++) disk(proj, x0 + ((x1 - x0) * (k + 0.5)) / comps, zc + r + 40, rng.range(200, 260), 40, STEEL);
-  for (let k = 0; k < comps; k++) proj.rod(v3(x0 + ((x1 - x0) * (k + 0.5)) / comps, 0, zc - r), v3(x0 + ((x1 - x0) * (k + 0.5)) / comps, 0, zc - r - 250), rng.range(40, 60), steel(2));
+  for (let k = 0; k < comps; k++)
+    disk(proj, x0 + ((x1 - x0) * (k + 0.5)) / comps, zc + r + 40, rng.range(200, 260), 40, STEEL);
+  for (let k = 0; k < comps; k++)
+    proj.rod(
+      v3(x0 + ((x1 - x0) * (k + 0.5)) / comps, 0, zc - r),
+      v3(x0 + ((x1 - x0) * (k + 0.5)) / comps, 0, zc - r - 250),
+      rng.range(40, 60),
+      steel(2),
+    );
   return { empty };
 }

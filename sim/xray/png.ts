@@ -34,7 +34,14 @@ function chunk(type: string, data: Uint8Array): Buffer {
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /** colorType 0 = grey, 2 = RGB. */
-function encode(width: number, height: number, bitDepth: 8 | 16, colorType: 0 | 2, rows: (r: number, line: Buffer) => void, bytesPerRow: number): Buffer {
+function encode(
+  width: number,
+  height: number,
+  bitDepth: 8 | 16,
+  colorType: 0 | 2,
+  rows: (r: number, line: Buffer) => void,
+  bytesPerRow: number,
+): Buffer {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
@@ -46,16 +53,28 @@ function encode(width: number, height: number, bitDepth: 8 | 16, colorType: 0 | 
     raw[off] = 0; // filter: none (fast; zlib does the work)
     rows(r, raw.subarray(off + 1, off + 1 + bytesPerRow));
   }
-  return Buffer.concat([SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw, { level: 3 })), chunk('IEND', new Uint8Array(0))]);
+  return Buffer.concat([
+    SIGNATURE,
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw, { level: 3 })),
+    chunk('IEND', new Uint8Array(0)),
+  ]);
 }
 
 /** 16-bit greyscale PNG from row-major uint16 samples. */
 export function encodeGrey16(width: number, height: number, data: Uint16Array): Buffer {
   if (data.length !== width * height) throw new RangeError(`png: ${data.length} samples for ${width} x ${height}`);
-  return encode(width, height, 16, 0, (r, line) => {
-    const base = r * width;
-    for (let i = 0; i < width; i++) line.writeUInt16BE(data[base + i], 2 * i);
-  }, 2 * width);
+  return encode(
+    width,
+    height,
+    16,
+    0,
+    (r, line) => {
+      const base = r * width;
+      for (let i = 0; i < width; i++) line.writeUInt16BE(data[base + i], 2 * i);
+    },
+    2 * width,
+  );
 }
 
 /** 8-bit greyscale PNG. */
@@ -67,7 +86,14 @@ export function encodeGrey8(width: number, height: number, data: Uint8Array): Bu
 /** 8-bit RGB PNG from interleaved RGB bytes. */
 export function encodeRgb8(width: number, height: number, rgb: Uint8Array): Buffer {
   if (rgb.length !== width * height * 3) throw new RangeError(`png: ${rgb.length} bytes for ${width} x ${height} RGB`);
-  return encode(width, height, 8, 2, (r, line) => line.set(rgb.subarray(r * width * 3, (r + 1) * width * 3)), width * 3);
+  return encode(
+    width,
+    height,
+    8,
+    2,
+    (r, line) => line.set(rgb.subarray(r * width * 3, (r + 1) * width * 3)),
+    width * 3,
+  );
 }
 
 /** Reads a non-interlaced 8/16-bit greyscale PNG written by encodeGrey16/encodeGrey8 (filter type 0 only). */
@@ -75,7 +101,10 @@ export function decodeGrey(png: Uint8Array): { width: number; height: number; bi
   const buf = Buffer.from(png.buffer, png.byteOffset, png.byteLength);
   if (!buf.subarray(0, 8).equals(SIGNATURE)) throw new Error('png: not a PNG file (bad signature)');
   let off = 8;
-  let width = 0, height = 0, bitDepth = 0, colorType = -1;
+  let width = 0,
+    height = 0,
+    bitDepth = 0,
+    colorType = -1;
   const idat: Buffer[] = [];
   while (off < buf.length) {
     const len = buf.readUInt32BE(off);
@@ -89,7 +118,8 @@ export function decodeGrey(png: Uint8Array): { width: number; height: number; bi
     } else if (type === 'IDAT') idat.push(data);
     off += 12 + len;
   }
-  if (colorType !== 0 || (bitDepth !== 8 && bitDepth !== 16)) throw new Error(`png: only 8/16-bit greyscale is read here (colour type ${colorType}, depth ${bitDepth})`);
+  if (colorType !== 0 || (bitDepth !== 8 && bitDepth !== 16))
+    throw new Error(`png: only 8/16-bit greyscale is read here (colour type ${colorType}, depth ${bitDepth})`);
   const raw = inflateSync(Buffer.concat(idat));
   const bpp = bitDepth / 8;
   const out = new Uint16Array(width * height);

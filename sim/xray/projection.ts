@@ -82,7 +82,8 @@ export class Projection {
 
   /** Keeps only the first `width` lines (the scan ends after the vehicle has passed). */
   cropWidth(width: number): void {
-    if (!(Number.isInteger(width) && width > 0 && width <= this.width)) throw new RangeError(`projection: cannot crop ${this.width} lines to ${width}`);
+    if (!(Number.isInteger(width) && width > 0 && width <= this.width))
+      throw new RangeError(`projection: cannot crop ${this.width} lines to ${width}`);
     if (width === this.width) return;
     const crop = (a: Float32Array) => {
       const out = new Float32Array(width * this.height);
@@ -102,7 +103,12 @@ export class Projection {
   }
 
   /** The pixels a rectangle in mm covers: lines [i0, i1) and rows [r0, r1), clipped to the image. */
-  #pixelRect(xMin: number, xMax: number, zMin: number, zMax: number): { i0: number; i1: number; r0: number; r1: number } {
+  #pixelRect(
+    xMin: number,
+    xMax: number,
+    zMin: number,
+    zMax: number,
+  ): { i0: number; i1: number; r0: number; r1: number } {
     const p = this.pixelMm;
     const H = this.height;
     return {
@@ -116,7 +122,11 @@ export class Projection {
   /** A copy of the high-energy attenuation inside a window. */
   copyHigh(win: { x0: number; r0: number; w: number; h: number }): Float32Array {
     const out = new Float32Array(win.w * win.h);
-    for (let r = 0; r < win.h; r++) out.set(this.attHigh.subarray((win.r0 + r) * this.width + win.x0, (win.r0 + r) * this.width + win.x0 + win.w), r * win.w);
+    for (let r = 0; r < win.h; r++)
+      out.set(
+        this.attHigh.subarray((win.r0 + r) * this.width + win.x0, (win.r0 + r) * this.width + win.x0 + win.w),
+        r * win.w,
+      );
     return out;
   }
 
@@ -126,7 +136,12 @@ export class Projection {
    * shapes of interest were drawn.
    */
   beginCapture(win: { x0: number; r0: number; w: number; h: number }, before: Float32Array): void {
-    this.#capture = { ...win, arealDensity: new Float32Array(win.w * win.h), attHigh: new Float32Array(win.w * win.h), before };
+    this.#capture = {
+      ...win,
+      arealDensity: new Float32Array(win.w * win.h),
+      attHigh: new Float32Array(win.w * win.h),
+      before,
+    };
   }
 
   endCapture(): Capture {
@@ -176,10 +191,16 @@ export class Projection {
     const H = this.height;
     const half = thicknessMm / 2;
     const pad = half + p;
-    const { i0, i1, r0, r1 } = this.#pixelRect(Math.min(xa, xb) - pad, Math.max(xa, xb) + pad, Math.min(za, zb) - pad, Math.max(za, zb) + pad);
+    const { i0, i1, r0, r1 } = this.#pixelRect(
+      Math.min(xa, xb) - pad,
+      Math.max(xa, xb) + pad,
+      Math.min(za, zb) - pad,
+      Math.max(za, zb) + pad,
+    );
     if (i1 <= i0 || r1 <= r0) return;
     const { kLow, kHigh, rho } = this.#coefficients(stuff);
-    const dx = xb - xa, dz = zb - za;
+    const dx = xb - xa,
+      dz = zb - za;
     const len2 = dx * dx + dz * dz;
     const cap = this.#capture;
     const skip = this.captureOnly;
@@ -190,7 +211,8 @@ export class Projection {
         const x = (i + 0.5) * p;
         let s = len2 > 0 ? ((x - xa) * dx + (z - za) * dz) / len2 : 0;
         s = s < 0 ? 0 : s > 1 ? 1 : s;
-        const ex = x - (xa + s * dx), ez = z - (za + s * dz);
+        const ex = x - (xa + s * dx),
+          ez = z - (za + s * dz);
         const d = Math.sqrt(ex * ex + ez * ez);
         const cover = (Math.min(d + p / 2, half) - Math.max(d - p / 2, -half)) / p;
         if (cover <= 0) continue;
@@ -209,7 +231,8 @@ export class Projection {
     if (points.length < 3 || !(depthMm > 0)) return;
     const p = this.pixelMm;
     const H = this.height;
-    let minX = Infinity, maxX = -Infinity;
+    let minX = Infinity,
+      maxX = -Infinity;
     for (const [x] of points) {
       minX = Math.min(minX, x);
       maxX = Math.max(maxX, x);
@@ -233,7 +256,8 @@ export class Projection {
       }
       crossings.sort((a, b) => a - b);
       for (let k = 0; k + 1 < crossings.length; k += 2) {
-        const z0 = crossings[k], z1 = crossings[k + 1];
+        const z0 = crossings[k],
+          z1 = crossings[k + 1];
         const r0 = clampInt(Math.floor(H - z1 / p), 0, H);
         const r1 = clampInt(Math.ceil(H - z0 / p), 0, H);
         for (let r = r0; r < r1; r++) {
@@ -262,11 +286,14 @@ export class Projection {
     const [s1, s2, s3] = semi;
     const ex = Math.sqrt((s1 * e1.x) ** 2 + (s2 * e2.x) ** 2 + (s3 * e3.x) ** 2);
     const ez = Math.sqrt((s1 * e1.z) ** 2 + (s2 * e2.z) ** 2 + (s3 * e3.z) ** 2);
-    const b1 = e1.y / s1, b2 = e2.y / s2, b3 = e3.y / s3;
+    const b1 = e1.y / s1,
+      b2 = e2.y / s2,
+      b3 = e3.y / s3;
     const A = b1 * b1 + b2 * b2 + b3 * b3;
     if (!(A > 0)) return;
     this.#quadricPass(c.x - ex, c.x + ex, c.z - ez, c.z + ez, stuff, (x, z) => {
-      const qx = x - c.x, qz = z - c.z;
+      const qx = x - c.x,
+        qz = z - c.z;
       const a1 = (qx * e1.x + qz * e1.z) / s1;
       const a2 = (qx * e2.x + qz * e2.z) / s2;
       const a3 = (qx * e3.x + qz * e3.z) / s3;
@@ -288,45 +315,59 @@ export class Projection {
    * tanks, axles and wheels are all this shape; the chord is exact.
    */
   cylinder(a: Vec3, b: Vec3, e1: Vec3, s1: number, e2: Vec3, s2: number, stuff: Stuff): void {
-    const ax = b.x - a.x, ay = b.y - a.y, az = b.z - a.z;
+    const ax = b.x - a.x,
+      ay = b.y - a.y,
+      az = b.z - a.z;
     const L = Math.sqrt(ax * ax + ay * ay + az * az);
     if (!(L > 0 && s1 > 0 && s2 > 0)) return;
-    const ux = ax / L, uy = ay / L, uz = az / L;
+    const ux = ax / L,
+      uy = ay / L,
+      uz = az / L;
     const rad = Math.max(s1, s2);
-    const b1 = e1.y / s1, b2 = e2.y / s2;
+    const b1 = e1.y / s1,
+      b2 = e2.y / s2;
     const A = b1 * b1 + b2 * b2;
     const parallel = A < 1e-12;
     const axial = Math.abs(uy) > 1e-9;
-    this.#quadricPass(Math.min(a.x, b.x) - rad, Math.max(a.x, b.x) + rad, Math.min(a.z, b.z) - rad, Math.max(a.z, b.z) + rad, stuff, (x, z) => {
-      const qx = x - a.x, qz = z - a.z;
-      const a1 = (qx * e1.x + qz * e1.z) / s1;
-      const a2 = (qx * e2.x + qz * e2.z) / s2;
-      const C = a1 * a1 + a2 * a2 - 1;
-      let lo: number, hi: number;
-      if (parallel) {
-        if (C > 0) return 0;
-        lo = -Infinity;
-        hi = Infinity;
-      } else {
-        const B = a1 * b1 + a2 * b2;
-        const disc = B * B - A * C;
-        if (disc <= 0) return 0;
-        const sq = Math.sqrt(disc);
-        lo = (-B - sq) / A;
-        hi = (-B + sq) / A;
-      }
-      // Axial position s(t) = q.u + t*uy must lie in [0, L]; q has y = 0 (the ray's origin at y = a.y).
-      const s0 = qx * ux + qz * uz;
-      if (axial) {
-        let t0 = -s0 / uy, t1 = (L - s0) / uy;
-        if (t0 > t1) [t0, t1] = [t1, t0];
-        if (t0 > lo) lo = t0;
-        if (t1 < hi) hi = t1;
-      } else if (s0 < 0 || s0 > L) {
-        return 0;
-      }
-      return hi > lo ? hi - lo : 0;
-    });
+    this.#quadricPass(
+      Math.min(a.x, b.x) - rad,
+      Math.max(a.x, b.x) + rad,
+      Math.min(a.z, b.z) - rad,
+      Math.max(a.z, b.z) + rad,
+      stuff,
+      (x, z) => {
+        const qx = x - a.x,
+          qz = z - a.z;
+        const a1 = (qx * e1.x + qz * e1.z) / s1;
+        const a2 = (qx * e2.x + qz * e2.z) / s2;
+        const C = a1 * a1 + a2 * a2 - 1;
+        let lo: number, hi: number;
+        if (parallel) {
+          if (C > 0) return 0;
+          lo = -Infinity;
+          hi = Infinity;
+        } else {
+          const B = a1 * b1 + a2 * b2;
+          const disc = B * B - A * C;
+          if (disc <= 0) return 0;
+          const sq = Math.sqrt(disc);
+          lo = (-B - sq) / A;
+          hi = (-B + sq) / A;
+        }
+        // Axial position s(t) = q.u + t*uy must lie in [0, L]; q has y = 0 (the ray's origin at y = a.y).
+        const s0 = qx * ux + qz * uz;
+        if (axial) {
+          let t0 = -s0 / uy,
+            t1 = (L - s0) / uy;
+          if (t0 > t1) [t0, t1] = [t1, t0];
+          if (t0 > lo) lo = t0;
+          if (t1 < hi) hi = t1;
+        } else if (s0 < 0 || s0 > L) {
+          return 0;
+        }
+        return hi > lo ? hi - lo : 0;
+      },
+    );
   }
 
   /** Round cylinder of radius r from a to b. */
@@ -335,7 +376,14 @@ export class Projection {
     this.cylinder(a, b, e1, r, e2, r, stuff);
   }
 
-  #quadricPass(xMin: number, xMax: number, zMin: number, zMax: number, stuff: Stuff, chord: (x: number, z: number) => number): void {
+  #quadricPass(
+    xMin: number,
+    xMax: number,
+    zMin: number,
+    zMax: number,
+    stuff: Stuff,
+    chord: (x: number, z: number) => number,
+  ): void {
     const p = this.pixelMm;
     const H = this.height;
     const { i0, i1, r0, r1 } = this.#pixelRect(xMin, xMax, zMin, zMax);
@@ -370,7 +418,8 @@ export class Projection {
   }
 
   #captureAdd(cap: Capture, r: number, i: number, v: number, a: number): void {
-    const rr = r - cap.r0, ii = i - cap.x0;
+    const rr = r - cap.r0,
+      ii = i - cap.x0;
     if (rr >= 0 && rr < cap.h && ii >= 0 && ii < cap.w) {
       cap.arealDensity[rr * cap.w + ii] += v;
       cap.attHigh[rr * cap.w + ii] += a;
@@ -383,17 +432,21 @@ export class Projection {
    */
   #textureField(): Float32Array {
     if (this.#texture) return this.#texture;
-    const W = this.width, H = this.height, p = this.pixelMm;
+    const W = this.width,
+      H = this.height,
+      p = this.pixelMm;
     const out = new Float32Array(W * H);
     for (const [cellMm, weight] of [
       [300, 0.7],
       [60, 0.5],
     ] as const) {
       const cell = Math.max(1, cellMm / p);
-      const gw = Math.ceil(W / cell) + 2, gh = Math.ceil(H / cell) + 2;
+      const gw = Math.ceil(W / cell) + 2,
+        gh = Math.ceil(H / cell) + 2;
       const grid = new Float32Array(gw * gh);
       for (let k = 0; k < grid.length; k++) grid[k] = this.#textureRng.normal();
-      const colX0 = new Int32Array(W), colF = new Float32Array(W);
+      const colX0 = new Int32Array(W),
+        colF = new Float32Array(W);
       for (let i = 0; i < W; i++) {
         const gx = i / cell;
         colX0[i] = Math.floor(gx);
@@ -401,12 +454,16 @@ export class Projection {
       }
       for (let r = 0; r < H; r++) {
         const gy = r / cell;
-        const y0 = Math.floor(gy), fy = gy - y0;
-        const row0 = y0 * gw, row1 = (y0 + 1) * gw;
+        const y0 = Math.floor(gy),
+          fy = gy - y0;
+        const row0 = y0 * gw,
+          row1 = (y0 + 1) * gw;
         const base = r * W;
         for (let i = 0; i < W; i++) {
-          const x0 = colX0[i], fx = colF[i];
-          const a0 = grid[row0 + x0], b0 = grid[row1 + x0];
+          const x0 = colX0[i],
+            fx = colF[i];
+          const a0 = grid[row0 + x0],
+            b0 = grid[row1 + x0];
           const top = a0 + (grid[row0 + x0 + 1] - a0) * fx;
           const bot = b0 + (grid[row1 + x0 + 1] - b0) * fx;
           out[base + i] += weight * (top + (bot - top) * fy);

@@ -16,12 +16,16 @@ export interface ViewOptions {
 }
 
 /** Renders a scan to interleaved RGB bytes; returns the image and its size. */
-export function renderView(scan: SynthScan, opts: ViewOptions = {}): { width: number; height: number; rgb: Uint8Array } {
+export function renderView(
+  scan: SynthScan,
+  opts: ViewOptions = {},
+): { width: number; height: number; rgb: Uint8Array } {
   const img = opts.energy === 'low' ? scan.low : scan.high;
   if (!img) throw new Error(`renderView: scan ${scan.seed} has no ${opts.energy} image (synthesize with dual: true)`);
   const gamma = opts.gamma ?? 0.5;
   const f = Math.max(1, Math.floor(opts.downscale ?? 1));
-  const W = Math.floor(scan.width / f), H = Math.floor(scan.height / f);
+  const W = Math.floor(scan.width / f),
+    H = Math.floor(scan.height / f);
   const lut = new Uint8Array(65536);
   for (let v = 0; v < 65536; v++) lut[v] = Math.round(255 * Math.pow(v / 65535, gamma));
   const rgb = new Uint8Array(W * H * 3);
@@ -36,7 +40,10 @@ export function renderView(scan: SynthScan, opts: ViewOptions = {}): { width: nu
   }
   if (opts.boxes ?? true) {
     const rect = (x: number, y: number, w: number, h: number, c: [number, number, number]) => {
-      const x0 = Math.floor(x / f), y0 = Math.floor(y / f), x1 = Math.min(W - 1, Math.ceil((x + w) / f)), y1 = Math.min(H - 1, Math.ceil((y + h) / f));
+      const x0 = Math.floor(x / f),
+        y0 = Math.floor(y / f),
+        x1 = Math.min(W - 1, Math.ceil((x + w) / f)),
+        y1 = Math.min(H - 1, Math.ceil((y + h) / f));
       const put = (px: number, py: number) => {
         if (px < 0 || py < 0 || px >= W || py >= H) return;
         const o = (py * W + px) * 3;

@@ -1,4 +1,15 @@
-import { type AgeGroup, type BodySpec, type Facing, type Pose, POSES, bodySize, drawBelongings, drawBody, samplePose, sampleStature } from './body.js';
+import {
+  type AgeGroup,
+  type BodySpec,
+  type Facing,
+  type Pose,
+  POSES,
+  bodySize,
+  drawBelongings,
+  drawBody,
+  samplePose,
+  sampleStature,
+} from './body.js';
 import {
   type CargoDensity,
   type CargoKind,
@@ -15,7 +26,16 @@ import {
 import { type DecoyKind, DECOY_HALF_LENGTH, DECOY_KINDS, drawDecoy } from './decoys.js';
 import type { Projection } from './projection.js';
 import type { Rng } from './prng.js';
-import { type Space, type TrailerKind, type VehicleClass, type VehicleLayout, CAR_LIKE, TRAILER_KINDS, VEHICLE_CLASSES, drawVehicle } from './vehicles.js';
+import {
+  type Space,
+  type TrailerKind,
+  type VehicleClass,
+  type VehicleLayout,
+  CAR_LIKE,
+  TRAILER_KINDS,
+  VEHICLE_CLASSES,
+  drawVehicle,
+} from './vehicles.js';
 
 /** Where a person is hidden. */
 export type HidingPlace =
@@ -30,7 +50,16 @@ export type HidingPlace =
   | 'car-boot'
   | 'behind-seats';
 export const HIDING_PLACES: readonly HidingPlace[] = [
-  'among-cargo', 'cavity-in-load', 'cab-sleeper', 'cab-roof', 'false-floor', 'false-wall', 'empty-load', 'under-trailer', 'car-boot', 'behind-seats',
+  'among-cargo',
+  'cavity-in-load',
+  'cab-sleeper',
+  'cab-roof',
+  'false-floor',
+  'false-wall',
+  'empty-load',
+  'under-trailer',
+  'car-boot',
+  'behind-seats',
 ];
 
 /** What the scene generator may be told; anything left out is drawn at random from the seed. */
@@ -83,7 +112,14 @@ export interface BuiltScene {
   vehicleEndMm: number;
 }
 
-const VEHICLE_WEIGHTS: Record<VehicleClass, number> = { car: 0.15, pickup: 0.08, van: 0.15, 'box-truck': 0.22, articulated: 0.32, bus: 0.08 };
+const VEHICLE_WEIGHTS: Record<VehicleClass, number> = {
+  car: 0.15,
+  pickup: 0.08,
+  van: 0.15,
+  'box-truck': 0.22,
+  articulated: 0.32,
+  bus: 0.08,
+};
 const DENSITY_WEIGHTS: Record<CargoDensity, number> = { empty: 0.12, light: 0.3, medium: 0.33, dense: 0.25 };
 
 /** Vehicle classes that offer a hiding place. */
@@ -107,16 +143,21 @@ export function pickVehicle(opts: SceneOptions, rng: Rng): VehicleClass {
   if (opts.cargoKind !== undefined && !CARGO_KINDS.includes(opts.cargoKind)) {
     throw new RangeError(`scene: unknown cargoKind "${opts.cargoKind}" (one of ${CARGO_KINDS.join(', ')})`);
   }
-  if (opts.decoyKind !== undefined && !DECOY_KINDS.includes(opts.decoyKind)) throw new RangeError(`scene: unknown decoyKind "${opts.decoyKind}" (one of ${DECOY_KINDS.join(', ')})`);
-  if (opts.pose !== undefined && !POSES.includes(opts.pose)) throw new RangeError(`scene: unknown pose "${opts.pose}" (one of ${POSES.join(', ')})`);
+  if (opts.decoyKind !== undefined && !DECOY_KINDS.includes(opts.decoyKind))
+    throw new RangeError(`scene: unknown decoyKind "${opts.decoyKind}" (one of ${DECOY_KINDS.join(', ')})`);
+  if (opts.pose !== undefined && !POSES.includes(opts.pose))
+    throw new RangeError(`scene: unknown pose "${opts.pose}" (one of ${POSES.join(', ')})`);
   if (opts.trailer !== undefined && !TRAILER_KINDS.includes(opts.trailer)) {
     throw new RangeError(`scene: unknown trailer "${opts.trailer}" (one of ${TRAILER_KINDS.join(', ')})`);
   }
   const suitable = opts.hidingPlace ? VEHICLES_BY_HIDING_PLACE[opts.hidingPlace] : VEHICLE_CLASSES;
   if (opts.vehicleClass) {
-    if (!VEHICLE_CLASSES.includes(opts.vehicleClass)) throw new RangeError(`scene: unknown vehicleClass "${opts.vehicleClass}" (one of ${VEHICLE_CLASSES.join(', ')})`);
+    if (!VEHICLE_CLASSES.includes(opts.vehicleClass))
+      throw new RangeError(`scene: unknown vehicleClass "${opts.vehicleClass}" (one of ${VEHICLE_CLASSES.join(', ')})`);
     if (!suitable.includes(opts.vehicleClass)) {
-      throw new RangeError(`scene: a ${opts.vehicleClass} has no hiding place "${opts.hidingPlace}" (vehicles that do: ${suitable.join(', ')})`);
+      throw new RangeError(
+        `scene: a ${opts.vehicleClass} has no hiding place "${opts.hidingPlace}" (vehicles that do: ${suitable.join(', ')})`,
+      );
     }
     return opts.vehicleClass;
   }
@@ -149,21 +190,36 @@ function hidingPlacesFor(layout: VehicleLayout, cargo: CargoKind): HidingPlace[]
  * Builds a whole scene into the projection: vehicle, hiding-place structures, cargo with cavities,
  * decoys, and people (each captured for its truth mask). `frontMm` is where the vehicle front is.
  */
-export function buildScene(proj: Projection, opts: SceneOptions, vehicleClass: VehicleClass, frontMm: number, rng: Rng): BuiltScene {
+export function buildScene(
+  proj: Projection,
+  opts: SceneOptions,
+  vehicleClass: VehicleClass,
+  frontMm: number,
+  rng: Rng,
+): BuiltScene {
   // A tanker offers no place in a load or behind a false wall, and its tank may be full.
-  const tankOk = opts.hidingPlace === undefined || ['cab-sleeper', 'cab-roof', 'under-trailer'].includes(opts.hidingPlace);
-  const layout = drawVehicle(proj, vehicleClass, frontMm, rng, { trailer: opts.trailer, roofFairing: opts.hidingPlace === 'cab-roof' ? true : undefined, excludeTanker: !tankOk });
+  const tankOk =
+    opts.hidingPlace === undefined || ['cab-sleeper', 'cab-roof', 'under-trailer'].includes(opts.hidingPlace);
+  const layout = drawVehicle(proj, vehicleClass, frontMm, rng, {
+    trailer: opts.trailer,
+    roofFairing: opts.hidingPlace === 'cab-roof' ? true : undefined,
+    excludeTanker: !tankOk,
+  });
   const carLike = CAR_LIKE.includes(vehicleClass);
 
   // Cargo kind and target density.
   let target: CargoDensity = opts.cargoDensity ?? rng.weighted(DENSITY_WEIGHTS);
-  if (!CARGO_DENSITIES.includes(target)) throw new RangeError(`scene: unknown cargoDensity "${target}" (one of ${CARGO_DENSITIES.join(', ')})`);
+  if (!CARGO_DENSITIES.includes(target))
+    throw new RangeError(`scene: unknown cargoDensity "${target}" (one of ${CARGO_DENSITIES.join(', ')})`);
   if (opts.hidingPlace === 'empty-load' || layout.fixedLoad) target = 'empty';
-  const kinds = carLike ? KINDS_BY_DENSITY[target].filter((k) => ['empty', 'boxes', 'textiles', 'produce', 'sacks'].includes(k)) : KINDS_BY_DENSITY[target];
+  const kinds = carLike
+    ? KINDS_BY_DENSITY[target].filter((k) => ['empty', 'boxes', 'textiles', 'produce', 'sacks'].includes(k))
+    : KINDS_BY_DENSITY[target];
   let kind: CargoKind = opts.cargoKind ?? rng.pick(kinds.length > 0 ? kinds : ['boxes']);
   if (opts.hidingPlace === 'empty-load' || layout.fixedLoad) kind = 'empty';
   if ((opts.hidingPlace === 'among-cargo' || opts.hidingPlace === 'cavity-in-load') && kind === 'empty') {
-    if (opts.cargoKind === 'empty') throw new RangeError(`scene: hiding place "${opts.hidingPlace}" needs cargo, but cargoKind is "empty"`);
+    if (opts.cargoKind === 'empty')
+      throw new RangeError(`scene: hiding place "${opts.hidingPlace}" needs cargo, but cargoKind is "empty"`);
     kind = rng.pick(KINDS_BY_DENSITY.medium);
     if (target === 'empty') target = 'medium';
   }
@@ -191,14 +247,22 @@ export function buildScene(proj: Projection, opts: SceneOptions, vehicleClass: V
   if (carLike) count = Math.min(count, opts.peopleCount ?? 2);
   const places = hidingPlacesFor(layout, kind);
   if (opts.hidingPlace && !places.includes(opts.hidingPlace)) {
-    throw new RangeError(`scene: hiding place "${opts.hidingPlace}" is not available in a ${vehicleClass} with ${kind} cargo (available: ${places.join(', ')})`);
+    throw new RangeError(
+      `scene: hiding place "${opts.hidingPlace}" is not available in a ${vehicleClass} with ${kind} cargo (available: ${places.join(', ')})`,
+    );
   }
 
   // Structures for false floors and walls change the load space the cargo fills.
   const load: Space = { ...layout.load };
   const chosen: HidingPlace[] = [];
   // Small places hold few people; a place chosen by the caller takes everyone regardless.
-  const capacity: Partial<Record<HidingPlace, number>> = { 'cab-sleeper': 2, 'cab-roof': 2, 'car-boot': 2, 'behind-seats': 2, 'under-trailer': 2 };
+  const capacity: Partial<Record<HidingPlace, number>> = {
+    'cab-sleeper': 2,
+    'cab-roof': 2,
+    'car-boot': 2,
+    'behind-seats': 2,
+    'under-trailer': 2,
+  };
   for (let k = 0; k < count; k++) {
     const prev = chosen[k - 1];
     const room = (p: HidingPlace) => chosen.filter((c) => c === p).length < (capacity[p] ?? 6);
@@ -211,10 +275,20 @@ export function buildScene(proj: Projection, opts: SceneOptions, vehicleClass: V
   let falseWall: Space | undefined;
   if (chosen.includes('false-floor')) {
     const hc = rng.range(330, 420);
-    falseFloor = { x0: load.x0 + rng.range(0, 400), x1: load.x1 - rng.range(0, 400), z0: load.z0, z1: load.z0 + hc, depth: load.depth };
-    proj.box(falseFloor.x0, falseFloor.x1, falseFloor.z1, falseFloor.z1 + 18, Wd * 0.95, { material: 'wood', density: 0.7 });
+    falseFloor = {
+      x0: load.x0 + rng.range(0, 400),
+      x1: load.x1 - rng.range(0, 400),
+      z0: load.z0,
+      z1: load.z0 + hc,
+      depth: load.depth,
+    };
+    proj.box(falseFloor.x0, falseFloor.x1, falseFloor.z1, falseFloor.z1 + 18, Wd * 0.95, {
+      material: 'wood',
+      density: 0.7,
+    });
     proj.box(falseFloor.x0, falseFloor.x1, falseFloor.z1 - 3, falseFloor.z1, Wd * 0.95, { material: 'steel' });
-    for (const x of [falseFloor.x0, falseFloor.x1 - 4]) proj.box(x, x + 4, falseFloor.z0, falseFloor.z1, Wd * 0.95, { material: 'steel' });
+    for (const x of [falseFloor.x0, falseFloor.x1 - 4])
+      proj.box(x, x + 4, falseFloor.z0, falseFloor.z1, Wd * 0.95, { material: 'steel' });
     load.z0 = falseFloor.z1 + 18;
   }
   if (chosen.includes('false-wall')) {
@@ -240,15 +314,29 @@ export function buildScene(proj: Projection, opts: SceneOptions, vehicleClass: V
       const size = bodySize(spec);
       const depth = spec.facing === 'side' ? 650 : spec.facing === 'end-on' ? 1500 : 450;
       const z1 = place === 'among-cargo' ? load.z1 : spec.floorZ + size.height + 80;
-      keepOut.push({ x0: spec.x - size.length / 2 - 60, x1: spec.x + size.length / 2 + 60, z0: spec.floorZ + 5, z1, depth }); // above what they rest on
+      keepOut.push({
+        x0: spec.x - size.length / 2 - 60,
+        x1: spec.x + size.length / 2 + 60,
+        z0: spec.floorZ + 5,
+        z1,
+        depth,
+      }); // above what they rest on
       // Sitting on the cargo: reserve what carries them (depth 0 takes nothing away) so that no
       // decoy opens a gap underneath.
-      if (spec.floorZ > load.z0 + 1) keepOut.push({ x0: spec.x - size.length / 2 - 700, x1: spec.x + size.length / 2 + 700, z0: load.z0, z1: spec.floorZ, depth: 0 });
+      if (spec.floorZ > load.z0 + 1)
+        keepOut.push({
+          x0: spec.x - size.length / 2 - 700,
+          x1: spec.x + size.length / 2 + 700,
+          z0: load.z0,
+          z1: spec.floorZ,
+          depth: 0,
+        });
     }
   }
 
   // Decoys, resting on the load floor in a gap they make in the cargo, or on top of it.
-  const decoyCount = layout.fixedLoad === 'full' ? 0 : opts.decoys ?? (rng.chance(0.5) ? 0 : rng.int(1, carLike ? 1 : 3));
+  const decoyCount =
+    layout.fixedLoad === 'full' ? 0 : (opts.decoys ?? (rng.chance(0.5) ? 0 : rng.int(1, carLike ? 1 : 3)));
   const decoys: SceneDescription['decoys'] = [];
   const decoySpots: { kind: DecoyKind; x: number; z: number; half: number }[] = [];
   const taken: { x0: number; x1: number }[] = people.map((p) => {
@@ -278,7 +366,8 @@ export function buildScene(proj: Projection, opts: SceneOptions, vehicleClass: V
     }
   }
   // Decoys on top of the cargo rest on what is left of it once every gap has been made.
-  for (const d of decoySpots) if (Number.isNaN(d.z)) d.z = cargoTop(plan, d.x - d.half * 0.6, d.x + d.half * 0.6, load.z0, keepOut);
+  for (const d of decoySpots)
+    if (Number.isNaN(d.z)) d.z = cargoTop(plan, d.x - d.half * 0.6, d.x + d.half * 0.6, load.z0, keepOut);
   for (let k = decoySpots.length - 1; k >= 0; k--) if (decoySpots[k].z + 600 > load.z1) decoySpots.splice(k, 1);
 
   const cargo = drawCargo(proj, plan, load, keepOut);
@@ -291,7 +380,12 @@ export function buildScene(proj: Projection, opts: SceneOptions, vehicleClass: V
   // Windows around each person, and what lies there before any person is drawn (their background).
   const windows = people.map((p) => {
     const size = bodySize(p.spec);
-    return proj.window(p.spec.x - size.length / 2 - 100, p.spec.x + size.length / 2 + 100, p.spec.floorZ - 100, p.spec.floorZ + size.height + 100);
+    return proj.window(
+      p.spec.x - size.length / 2 - 100,
+      p.spec.x + size.length / 2 + 100,
+      p.spec.floorZ - 100,
+      p.spec.floorZ + size.height + 100,
+    );
   });
   const backgrounds = windows.map((w) => proj.copyHigh(w));
   const captured: BuiltScene['people'] = [];
@@ -364,7 +458,8 @@ function placePerson(
   const build = rng.range(0.85, age === 'adult' ? 1.25 : 1.1);
   // In or among the cargo: where the cargo is, not in the empty part of the load space.
   const extent = place === 'among-cargo' || place === 'cavity-in-load' ? cargoExtent(plan) : null;
-  if (extent && extent.x1 - extent.x0 > 1200) space = { ...space, x0: Math.max(space.x0, extent.x0 + 200), x1: Math.min(space.x1, extent.x1 - 100) };
+  if (extent && extent.x1 - extent.x0 > 1200)
+    space = { ...space, x0: Math.max(space.x0, extent.x0 + 200), x1: Math.min(space.x1, extent.x1 - 100) };
   const roomH = space.z1 - space.z0;
   const roomL = space.x1 - space.x0;
   // Try poses until one fits the space (or keep the smallest).
@@ -381,7 +476,18 @@ function placePerson(
             : ['side', 'beam', 'end-on']
         : ['beam', 'side'];
     const facing = rng.pick(facings);
-    const spec: BodySpec = { pose, facing, age, statureMm, x: 0, y: rng.range(-300, 300), floorZ: space.z0, heading, joints: samplePose(pose, rng), build };
+    const spec: BodySpec = {
+      pose,
+      facing,
+      age,
+      statureMm,
+      x: 0,
+      y: rng.range(-300, 300),
+      floorZ: space.z0,
+      heading,
+      joints: samplePose(pose, rng),
+      build,
+    };
     const size = bodySize(spec);
     const over = Math.max(0, size.height - roomH) + Math.max(0, size.length - roomL);
     if (over < bestScore) {
@@ -401,7 +507,12 @@ function placePerson(
   if (place === 'among-cargo' && rng.chance(0.3)) {
     // On top of the lower layer of a stack, centred on the item that carries them.
     const support = cargoSupport(plan, x - 80, x + 80);
-    if (support && support.x1 - support.x0 > size.length * 0.5 && support.z1 + size.height < space.z1 && support.z1 - space.z0 < 1200) {
+    if (
+      support &&
+      support.x1 - support.x0 > size.length * 0.5 &&
+      support.z1 + size.height < space.z1 &&
+      support.z1 - space.z0 < 1200
+    ) {
       best.floorZ = support.z1;
       best.x = (support.x0 + support.x1) / 2;
     }

@@ -29,5 +29,14 @@ export function scanResult(overrides: Partial<ScanResult> = {}): ScanResult {
 
 /** The start of a single-energy streamed scan of lane-1: 64 channels at 5 mm, started now. */
 export function scanMeta(overrides: Partial<ScanMeta> = {}): ScanMeta {
-  return { scanId: 'S-1', laneId: 'lane-1', startedAt: new Date().toISOString(), channels: 64, energies: 1, pixelMm: 5, source: 'stream', ...overrides };
+  return {
+    scanId: 'S-1',
+    laneId: 'lane-1',
+    startedAt: new Date().toISOString(),
+    channels: 64,
+    energies: 1,
+    pixelMm: 5,
+    source: 'stream',
+    ...overrides,
+  };
 }

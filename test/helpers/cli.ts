@@ -12,16 +12,26 @@ export interface CliResult {
 }
 
 /** Runs the CLI to completion. */
-export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? ROOT, env: { ...process.env, NO_COLOR: '1', ...opts.env } });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: opts.cwd ?? ROOT,
+      env: { ...process.env, NO_COLOR: '1', ...opts.env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`checkpoint-edge ${args.join(' ')} did not finish in ${opts.timeoutMs ?? 20_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(
+        new Error(
+          `checkpoint-edge ${args.join(' ')} did not finish in ${opts.timeoutMs ?? 20_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`,
+        ),
+      );
     }, opts.timeoutMs ?? 20_000);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
@@ -31,15 +41,28 @@ export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutM
 }
 
 /** Starts the CLI and resolves once its stdout matches `ready`. */
-export function startCli(args: string[], ready: RegExp, opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<{ child: ChildProcess; out: () => string; err: () => string; exited: Promise<CliResult> }> {
+export function startCli(
+  args: string[],
+  ready: RegExp,
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<{ child: ChildProcess; out: () => string; err: () => string; exited: Promise<CliResult> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...opts.env } });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1', ...opts.env },
+    });
     let stdout = '';
     let stderr = '';
-    const exited = new Promise<CliResult>((res) => child.on('exit', (code, signal) => res({ code, signal, stdout, stderr })));
+    const exited = new Promise<CliResult>((res) =>
+      child.on('exit', (code, signal) => res({ code, signal, stdout, stderr })),
+    );
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`checkpoint-edge ${args.join(' ')} not ready in ${opts.timeoutMs ?? 30_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(
+        new Error(
+          `checkpoint-edge ${args.join(' ')} not ready in ${opts.timeoutMs ?? 30_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`,
+        ),
+      );
     }, opts.timeoutMs ?? 30_000);
     child.stdout.on('data', (d) => {
       stdout += d;
@@ -51,7 +74,11 @@ export function startCli(args: string[], ready: RegExp, opts: { env?: NodeJS.Pro
     child.stderr.on('data', (d) => (stderr += d));
     void exited.then((r) => {
       clearTimeout(timer);
-      reject(new Error(`checkpoint-edge ${args.join(' ')} exited (${r.code ?? r.signal}) before ready\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(
+        new Error(
+          `checkpoint-edge ${args.join(' ')} exited (${r.code ?? r.signal}) before ready\nstdout: ${stdout}\nstderr: ${stderr}`,
+        ),
+      );
     });
   });
 }

@@ -91,7 +91,11 @@ export function importsOf(files: Map<string, string>): Import[] {
 /** NodeNext specifiers name the emitted .js; the source is the .ts/.tsx beside it. Data files (JSON) are not code. */
 function resolveSpecifier(files: Map<string, string>, target: string): string | null {
   if (files.has(target)) return target;
-  for (const [js, ts] of [['.js', '.ts'], ['.js', '.tsx'], ['.mjs', '.mts']] as const) {
+  for (const [js, ts] of [
+    ['.js', '.ts'],
+    ['.js', '.tsx'],
+    ['.mjs', '.mts'],
+  ] as const) {
     if (target.endsWith(js)) {
       const candidate = target.slice(0, -js.length) + ts;
       if (files.has(candidate)) return candidate;
@@ -113,7 +117,8 @@ function topFolder(file: string): string {
 export function layerViolations(files: Map<string, string>): string[] {
   const problems: string[] = [];
   for (const f of files.keys()) {
-    if (f.includes('/') && layerOf(f) < 0) problems.push(`${f}: folder ${topFolder(f)}/ has no layer: add it to LAYERS in test/helpers/import-graph.ts`);
+    if (f.includes('/') && layerOf(f) < 0)
+      problems.push(`${f}: folder ${topFolder(f)}/ has no layer: add it to LAYERS in test/helpers/import-graph.ts`);
   }
   for (const { from, to } of importsOf(files)) {
     if (!from.includes('/')) continue; // root files (vitest.config.ts) configure the tools
@@ -127,7 +132,10 @@ export function layerViolations(files: Map<string, string>): string[] {
       continue;
     }
     if (la === LAYERS.length - 1) continue; // the tools import each other freely
-    if (lb === la) problems.push(`${from} imports ${to}: ${a}/ and ${b}/ are on the same layer and must talk through the lane's bus or app/`);
+    if (lb === la)
+      problems.push(
+        `${from} imports ${to}: ${a}/ and ${b}/ are on the same layer and must talk through the lane's bus or app/`,
+      );
     else if (lb > la) problems.push(`${from} imports ${to}: ${a}/ is below ${b}/ and may not import it`);
   }
   return problems;

@@ -36,7 +36,13 @@ export function scanImage(width: number, height: number, pixelMm: number, blocks
 }
 
 export function metaFor(img: ScanImage, scanId = 'scan-1'): ScanMeta {
-  return scanMeta({ scanId, startedAt: new Date(0).toISOString(), channels: img.height, energies: img.low ? 2 : 1, pixelMm: img.pixelMm });
+  return scanMeta({
+    scanId,
+    startedAt: new Date(0).toISOString(),
+    channels: img.height,
+    energies: img.low ? 2 : 1,
+    pixelMm: img.pixelMm,
+  });
 }
 
 export function completed(img: ScanImage, meta = metaFor(img)): CompletedScan {
@@ -52,5 +58,12 @@ export function batch(img: ScanImage, from: number, to: number, scanId = 'scan-1
     for (let l = 0; l < n; l++) for (let r = 0; r < c; r++) out[l * c + r] = plane[r * img.width + from + l];
     return out;
   };
-  return { scanId, firstIndex: from, count: n, channels: c, high: pick(img.high), ...(img.low ? { low: pick(img.low) } : {}) };
+  return {
+    scanId,
+    firstIndex: from,
+    count: n,
+    channels: c,
+    high: pick(img.high),
+    ...(img.low ? { low: pick(img.low) } : {}),
+  };
 }

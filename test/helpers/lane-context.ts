@@ -12,7 +12,11 @@ import { silentLogger } from '../../core/logger.js';
 import { RuntimeMetrics } from '../../app/runtime-metrics.js';
 
 /** Polls until check() returns a value that is not undefined/false, or fails naming `what`. */
-export async function waitFor<T>(what: string, check: () => T | undefined | false | null, timeoutMs = 8000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false | null,
+  timeoutMs = 8000,
+): Promise<T> {
   const t0 = Date.now();
   for (;;) {
     const v = check();
@@ -23,7 +27,10 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
 }
 
 /** A lane context as the composition root builds it, with a config holding the given cameras. */
-export function laneContext(cameras: unknown[], extra: Record<string, unknown> = {}): { ctx: LaneContext; statuses: DeviceStatus[]; http: RuntimeHttpServer; config: Config } {
+export function laneContext(
+  cameras: unknown[],
+  extra: Record<string, unknown> = {},
+): { ctx: LaneContext; statuses: DeviceStatus[]; http: RuntimeHttpServer; config: Config } {
   const dataDir = mkdtempSync(join(tmpdir(), 'cam-it-'));
   const config = configSchema.parse({
     site: { id: 's1' },
@@ -39,6 +46,15 @@ export function laneContext(cameras: unknown[], extra: Record<string, unknown> =
   const statuses: DeviceStatus[] = [];
   bus.on('device.status', 'test', (s) => void statuses.push(s));
   const http = new RuntimeHttpServer({ host: '127.0.0.1', port: 0, log });
-  const ctx: LaneContext = { config, lane: config.lanes[0], bus, health, log, dataDir: join(dataDir, 'lanes', 'l1'), http, metrics: new RuntimeMetrics() };
+  const ctx: LaneContext = {
+    config,
+    lane: config.lanes[0],
+    bus,
+    health,
+    log,
+    dataDir: join(dataDir, 'lanes', 'l1'),
+    http,
+    metrics: new RuntimeMetrics(),
+  };
   return { ctx, statuses, http, config };
 }

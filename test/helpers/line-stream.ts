@@ -21,7 +21,15 @@ export function patternScan(k: number, width: number, channels: number, dual = t
       if (low) low[r * width + x] = (k * 104729 + x * 31 + r * 257 + 3) & 0xffff;
     }
   }
-  return { width, height: channels, pixelMm: 5, high, ...(low ? { low } : {}), plate: `T ${k}`, origin: `pattern ${k}` };
+  return {
+    width,
+    height: channels,
+    pixelMm: 5,
+    high,
+    ...(low ? { low } : {}),
+    plate: `T ${k}`,
+    origin: `pattern ${k}`,
+  };
 }
 
 export interface Bridge {
@@ -36,11 +44,29 @@ export interface Bridge {
 export function bridge(opener: LinkOpener, scanTimeoutMs = 5000): Bridge {
   const bus = new EventBus<LaneEvents>(silentLogger());
   const counters = newCounters();
-  const translator = new ScannerTranslator({ laneId: 'lane-t', device: 'scanner', bus, log: silentLogger(), defaultPixelMm: 5, scanTimeoutMs, frameCounters: counters });
-  const service = new LineStreamService({ name: 'scanner-line-stream', opener, translator, counters, log: silentLogger(), reconnect: { initialMs: 20, maxMs: 200 }, statusIntervalMs: 100 });
+  const translator = new ScannerTranslator({
+    laneId: 'lane-t',
+    device: 'scanner',
+    bus,
+    log: silentLogger(),
+    defaultPixelMm: 5,
+    scanTimeoutMs,
+    frameCounters: counters,
+  });
+  const service = new LineStreamService({
+    name: 'scanner-line-stream',
+    opener,
+    translator,
+    counters,
+    log: silentLogger(),
+    reconnect: { initialMs: 20, maxMs: 200 },
+    statusIntervalMs: 100,
+  });
   const events: { name: string; payload: unknown }[] = [];
-  for (const name of ['scan.begin', 'scan.end', 'scan.aborted', 'device.status'] as const) bus.on(name, 'test', (p) => void events.push({ name, payload: p }));
-  const of = <K extends keyof LaneEvents>(name: K) => events.filter((e) => e.name === name).map((e) => e.payload as LaneEvents[K]);
+  for (const name of ['scan.begin', 'scan.end', 'scan.aborted', 'device.status'] as const)
+    bus.on(name, 'test', (p) => void events.push({ name, payload: p }));
+  const of = <K extends keyof LaneEvents>(name: K) =>
+    events.filter((e) => e.name === name).map((e) => e.payload as LaneEvents[K]);
   return { bus, translator, service, counters, events, of };
 }
 

@@ -41,7 +41,13 @@ export function AlertBanner(p: { rec: AlertRecord; laneName: string; compact?: b
   };
   const id = encodeURIComponent(a.alertId);
   return (
-    <section class={`alert-banner ${rec.state} ${a.severity}${p.compact && rec.state === 'new' ? ' compact' : ''}`} data-testid="alert-banner" data-alert-id={a.alertId} data-state={rec.state} role="alert">
+    <section
+      class={`alert-banner ${rec.state} ${a.severity}${p.compact && rec.state === 'new' ? ' compact' : ''}`}
+      data-testid="alert-banner"
+      data-alert-id={a.alertId}
+      data-state={rec.state}
+      role="alert"
+    >
       <div class="alert-main">
         <div class="alert-title">
           <span class="alert-kind">{KIND_TITLE[a.kind] ?? a.kind.toUpperCase()}</span>
@@ -55,7 +61,8 @@ export function AlertBanner(p: { rec: AlertRecord; laneName: string; compact?: b
         {a.watchlist ? <WatchlistHitView hit={a.watchlist} /> : <div class="alert-message">{a.message}</div>}
         {rec.state === 'acknowledged' && (
           <div class="alert-ack" data-testid="ack-info">
-            Acknowledged by {who(rec.acknowledgedBy, rec.acknowledgedOrigin)} at {time(rec.acknowledgedAt)}. Record the outcome of the search:
+            Acknowledged by {who(rec.acknowledgedBy, rec.acknowledgedOrigin)} at {time(rec.acknowledgedAt)}. Record the
+            outcome of the search:
           </div>
         )}
         {error && <div class="alert-error">{error}</div>}
@@ -67,7 +74,13 @@ export function AlertBanner(p: { rec: AlertRecord; laneName: string; compact?: b
           </button>
         )}
         {rec.state === 'new' && (
-          <button type="button" class="big ack" data-testid="ack" disabled={busy} onClick={() => void act(`/api/alerts/${id}/ack`)}>
+          <button
+            type="button"
+            class="big ack"
+            data-testid="ack"
+            disabled={busy}
+            onClick={() => void act(`/api/alerts/${id}/ack`)}
+          >
             ACKNOWLEDGE
           </button>
         )}
@@ -82,12 +95,25 @@ export function AlertBanner(p: { rec: AlertRecord; laneName: string; compact?: b
             <div class="dispo-choices" role="radiogroup" aria-label="Disposition">
               {DISPOSITIONS.map((d) => (
                 // biome-ignore lint/a11y/useSemanticElements: large touch targets that act as one radio group (ARIA radio pattern)
-                <button type="button" role="radio" aria-checked={choice === d} class={`choice ${d} ${choice === d ? 'on' : ''}`} data-testid={`dispo-${d}`} onClick={() => setChoice(d)}>
+                <button
+                  type="button"
+                  role="radio"
+                  aria-checked={choice === d}
+                  class={`choice ${d} ${choice === d ? 'on' : ''}`}
+                  data-testid={`dispo-${d}`}
+                  onClick={() => setChoice(d)}
+                >
                   {DISPOSITION_LABEL[d]}
                 </button>
               ))}
             </div>
-            <textarea placeholder="Note (what was found, where, who searched)" value={note} maxLength={2000} data-testid="dispo-note" onInput={(e) => setNote((e.target as HTMLTextAreaElement).value)} />
+            <textarea
+              placeholder="Note (what was found, where, who searched)"
+              value={note}
+              maxLength={2000}
+              data-testid="dispo-note"
+              onInput={(e) => setNote((e.target as HTMLTextAreaElement).value)}
+            />
             <button type="submit" class="big" disabled={!choice || busy} data-testid="dispo-submit">
               Record disposition
             </button>
@@ -116,7 +142,9 @@ export function AlertLog(p: { alerts: AlertRecord[]; laneNames: Map<string, stri
           </div>
           <div class="alert-row-state" data-testid="alert-row-state">
             {r.state === 'new' && <span class="pill bad">unacknowledged</span>}
-            {r.state === 'acknowledged' && <span class="pill warn">acknowledged by {who(r.acknowledgedBy, r.acknowledgedOrigin)}</span>}
+            {r.state === 'acknowledged' && (
+              <span class="pill warn">acknowledged by {who(r.acknowledgedBy, r.acknowledgedOrigin)}</span>
+            )}
             {r.state === 'closed' && (
               <span class={`pill ${r.disposition === 'person-found' ? 'bad' : 'ok'}`}>
                 {DISPOSITION_LABEL[r.disposition!]} · {who(r.dispositionBy, r.dispositionOrigin)}

@@ -46,7 +46,11 @@ export function HistoryView(p: { lanes: LaneState[] }) {
 
   const open = async (r: ScanRow) => {
     try {
-      setDetail(await api<ScanDetail>(`/api/scans/${encodeURIComponent(r.result.laneId)}/${encodeURIComponent(r.result.scanId)}`));
+      setDetail(
+        await api<ScanDetail>(
+          `/api/scans/${encodeURIComponent(r.result.laneId)}/${encodeURIComponent(r.result.scanId)}`,
+        ),
+      );
       setView('high');
     } catch (err) {
       setError((err as Error).message);
@@ -76,19 +80,37 @@ export function HistoryView(p: { lanes: LaneState[] }) {
         </label>
         <label>
           From
-          <input type="datetime-local" value={f.from} onInput={(e) => setF({ ...f, from: (e.target as HTMLInputElement).value })} />
+          <input
+            type="datetime-local"
+            value={f.from}
+            onInput={(e) => setF({ ...f, from: (e.target as HTMLInputElement).value })}
+          />
         </label>
         <label>
           To
-          <input type="datetime-local" value={f.to} onInput={(e) => setF({ ...f, to: (e.target as HTMLInputElement).value })} />
+          <input
+            type="datetime-local"
+            value={f.to}
+            onInput={(e) => setF({ ...f, to: (e.target as HTMLInputElement).value })}
+          />
         </label>
         <label>
           Plate
-          <input type="search" placeholder="any part" value={f.plate} data-testid="filter-plate" onInput={(e) => setF({ ...f, plate: (e.target as HTMLInputElement).value })} />
+          <input
+            type="search"
+            placeholder="any part"
+            value={f.plate}
+            data-testid="filter-plate"
+            onInput={(e) => setF({ ...f, plate: (e.target as HTMLInputElement).value })}
+          />
         </label>
         <label>
           Verdict
-          <select value={f.verdict} data-testid="filter-verdict" onChange={(e) => setF({ ...f, verdict: (e.target as HTMLSelectElement).value as Filters['verdict'] })}>
+          <select
+            value={f.verdict}
+            data-testid="filter-verdict"
+            onChange={(e) => setF({ ...f, verdict: (e.target as HTMLSelectElement).value as Filters['verdict'] })}
+          >
             <option value="">any</option>
             <option value="person">person suspected</option>
             <option value="clear">clear</option>
@@ -116,16 +138,26 @@ export function HistoryView(p: { lanes: LaneState[] }) {
             </thead>
             <tbody>
               {rows?.map((r) => (
-                <tr class={detail?.result.scanId === r.result.scanId ? 'sel' : ''} onClick={() => void open(r)} data-scan-id={r.result.scanId}>
+                <tr
+                  class={detail?.result.scanId === r.result.scanId ? 'sel' : ''}
+                  onClick={() => void open(r)}
+                  data-scan-id={r.result.scanId}
+                >
                   <td title={r.result.startedAt}>{dateTime(r.result.startedAt)}</td>
                   {p.lanes.length > 1 && <td>{laneName(r.result.laneId)}</td>}
-                  <td class="mono" title={`edge id ${r.result.scanId}`}>{r.result.scannerScanId ?? r.result.scanId}</td>
+                  <td class="mono" title={`edge id ${r.result.scanId}`}>
+                    {r.result.scannerScanId ?? r.result.scanId}
+                  </td>
                   <td class="plate">{r.result.vehicle?.plate ?? r.result.vehicle?.containerCode ?? '—'}</td>
                   <td>
-                    <span class={`pill ${r.result.verdict === 'person' ? 'bad' : r.result.verdict === 'clear' ? 'ok' : 'warn'}`}>{VERDICT_LABEL[r.result.verdict]}</span>
+                    <span
+                      class={`pill ${r.result.verdict === 'person' ? 'bad' : r.result.verdict === 'clear' ? 'ok' : 'warn'}`}
+                    >
+                      {VERDICT_LABEL[r.result.verdict]}
+                    </span>
                   </td>
                   <td>{score(r.result.score)}</td>
-                  <td>{r.disposition ? DISPOSITION_LABEL[r.disposition] : r.alertState ?? ''}</td>
+                  <td>{r.disposition ? DISPOSITION_LABEL[r.disposition] : (r.alertState ?? '')}</td>
                 </tr>
               ))}
             </tbody>
@@ -143,7 +175,7 @@ export function HistoryView(p: { lanes: LaneState[] }) {
                 views={detail.views}
                 view={view}
                 onView={setView}
-                emptyText={detail.views.length === 0 ? 'No picture kept for this scan.' : img.error ?? 'Loading…'}
+                emptyText={detail.views.length === 0 ? 'No picture kept for this scan.' : (img.error ?? 'Loading…')}
                 caption={`Scan ${detail.result.scannerScanId ?? detail.result.scanId}`}
                 testId="history-viewer"
               />

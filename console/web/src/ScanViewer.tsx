@@ -33,7 +33,12 @@ interface Transform {
 export function ScanViewer(p: ScanViewerProps) {
   const boxRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
-  const backing = useRef<{ canvas: HTMLCanvasElement; raster: Raster | null; lut: Uint8Array | null; width: number }>({ canvas: document.createElement('canvas'), raster: null, lut: null, width: 0 });
+  const backing = useRef<{ canvas: HTMLCanvasElement; raster: Raster | null; lut: Uint8Array | null; width: number }>({
+    canvas: document.createElement('canvas'),
+    raster: null,
+    lut: null,
+    width: 0,
+  });
   const [size, setSize] = useState({ w: 800, h: 400 });
   const [win, setWin] = useState({ window: 255, level: 128, invert: false });
   // Automatic contrast follows the picture until the operator sets window or level by hand.
@@ -45,7 +50,9 @@ export function ScanViewer(p: ScanViewerProps) {
 
   useEffect(() => {
     const el = boxRef.current!;
-    const ro = new ResizeObserver(() => setSize({ w: Math.max(100, el.clientWidth), h: Math.max(100, el.clientHeight) }));
+    const ro = new ResizeObserver(() =>
+      setSize({ w: Math.max(100, el.clientWidth), h: Math.max(100, el.clientHeight) }),
+    );
     ro.observe(el);
     return () => ro.disconnect();
   }, []);
@@ -59,7 +66,9 @@ export function ScanViewer(p: ScanViewerProps) {
   useEffect(() => {
     if (autoMode && raster && raster.width > 0) {
       const w = autoWindow(raster.histogram());
-      setWin((cur) => (Math.abs(cur.window - w.window) < 2 && Math.abs(cur.level - w.level) < 2 ? cur : { ...w, invert: cur.invert }));
+      setWin((cur) =>
+        Math.abs(cur.window - w.window) < 2 && Math.abs(cur.level - w.level) < 2 ? cur : { ...w, invert: cur.invert },
+      );
     }
   }, [raster, autoKey, autoMode]);
   const fitted: Transform = useMemo(() => {
@@ -117,7 +126,8 @@ export function ScanViewer(p: ScanViewerProps) {
     ctx.font = '600 14px system-ui, sans-serif';
     // Highest score first, so its label gets the best place; labels do not cover each other.
     const placed: { x: number; y: number; w: number; h: number }[] = [];
-    const free = (b: { x: number; y: number; w: number; h: number }) => placed.every((o) => b.x + b.w <= o.x || o.x + o.w <= b.x || b.y + b.h <= o.y || o.y + o.h <= b.y);
+    const free = (b: { x: number; y: number; w: number; h: number }) =>
+      placed.every((o) => b.x + b.w <= o.x || o.x + o.w <= b.x || b.y + b.h <= o.y || o.y + o.h <= b.y);
     for (const r of [...p.regions].sort((a, b) => b.score - a.score)) {
       const x = t.x + r.x * k;
       const y = t.y + r.y * k;
@@ -181,35 +191,88 @@ export function ScanViewer(p: ScanViewerProps) {
         {/* biome-ignore lint/a11y/useSemanticElements: a segmented button bar, not a form fieldset */}
         <div class="seg" role="group" aria-label="View">
           {(['high', 'low', 'material'] as ViewName[]).map((v) => (
-            <button type="button" class={p.view === v ? 'on' : ''} disabled={!p.views.includes(v)} onClick={() => p.onView(v)} title={p.views.includes(v) ? VIEW_LABEL[v] : `${VIEW_LABEL[v]}: not available for this scan`}>
+            <button
+              type="button"
+              class={p.view === v ? 'on' : ''}
+              disabled={!p.views.includes(v)}
+              onClick={() => p.onView(v)}
+              title={p.views.includes(v) ? VIEW_LABEL[v] : `${VIEW_LABEL[v]}: not available for this scan`}
+            >
               {VIEW_LABEL[v]}
             </button>
           ))}
         </div>
         <label class="slider">
           <span>Window</span>
-          <input type="range" min={4} max={255} value={win.window} onInput={(e) => manual({ ...win, window: Number((e.target as HTMLInputElement).value) })} aria-label="Window" />
+          <input
+            type="range"
+            min={4}
+            max={255}
+            value={win.window}
+            onInput={(e) => manual({ ...win, window: Number((e.target as HTMLInputElement).value) })}
+            aria-label="Window"
+          />
         </label>
         <label class="slider">
           <span>Level</span>
-          <input type="range" min={0} max={255} value={win.level} onInput={(e) => manual({ ...win, level: Number((e.target as HTMLInputElement).value) })} aria-label="Level" />
+          <input
+            type="range"
+            min={0}
+            max={255}
+            value={win.level}
+            onInput={(e) => manual({ ...win, level: Number((e.target as HTMLInputElement).value) })}
+            aria-label="Level"
+          />
         </label>
-        <button type="button" class={autoMode ? 'on' : ''} onClick={() => setAutoMode(true)} title="Spread the scan's grey levels over the whole range (follows the picture until window or level is set by hand)">
+        <button
+          type="button"
+          class={autoMode ? 'on' : ''}
+          onClick={() => setAutoMode(true)}
+          title="Spread the scan's grey levels over the whole range (follows the picture until window or level is set by hand)"
+        >
           Auto contrast
         </button>
-        <button type="button" class={win.invert ? 'on' : ''} onClick={() => setWin({ ...win, invert: !win.invert })}>Invert</button>
-        <button type="button" onClick={() => manual({ window: 255, level: 128, invert: false })} title="Full grey range, no automatic contrast">
+        <button type="button" class={win.invert ? 'on' : ''} onClick={() => setWin({ ...win, invert: !win.invert })}>
+          Invert
+        </button>
+        <button
+          type="button"
+          onClick={() => manual({ window: 255, level: 128, invert: false })}
+          title="Full grey range, no automatic contrast"
+        >
           Full range
         </button>
         <span class="spacer" />
-        <button type="button" onClick={() => zoomAt(1 / 1.4, size.w / 2, size.h / 2)} aria-label="Zoom out">−</button>
-        <span class="zoom" data-testid="zoom">{Math.round(t.s * (raster ? raster.scale : 1) * 100)}%</span>
-        <button type="button" onClick={() => zoomAt(1.4, size.w / 2, size.h / 2)} aria-label="Zoom in">+</button>
-        <button type="button" class={fit ? 'on' : ''} onClick={() => setFit(true)}>Fit</button>
+        <button type="button" onClick={() => zoomAt(1 / 1.4, size.w / 2, size.h / 2)} aria-label="Zoom out">
+          −
+        </button>
+        <span class="zoom" data-testid="zoom">
+          {Math.round(t.s * (raster ? raster.scale : 1) * 100)}%
+        </span>
+        <button type="button" onClick={() => zoomAt(1.4, size.w / 2, size.h / 2)} aria-label="Zoom in">
+          +
+        </button>
+        <button type="button" class={fit ? 'on' : ''} onClick={() => setFit(true)}>
+          Fit
+        </button>
       </div>
       {/* biome-ignore lint/a11y/noStaticElementInteractions: pointer pan and wheel zoom of the picture; the buttons above do the same from the keyboard */}
-      <div class="viewer-canvas" ref={boxRef} onWheel={onWheel} onPointerDown={onPointerDown} onPointerMove={onPointerMove} onPointerUp={onPointerUp} onDblClick={() => setFit(true)}>
-        <canvas ref={canvasRef} style={{ width: `${size.w}px`, height: `${size.h}px` }} data-testid="scan-canvas" data-width={raster?.width ?? 0} data-regions={p.regions.length} />
+      <div
+        class="viewer-canvas"
+        ref={boxRef}
+        onWheel={onWheel}
+        onPointerDown={onPointerDown}
+        onPointerMove={onPointerMove}
+        onPointerUp={onPointerUp}
+        onDblClick={() => setFit(true)}
+      >
+        <canvas
+          ref={canvasRef}
+          style={{ width: `${size.w}px`, height: `${size.h}px` }}
+          data-testid="scan-canvas"
+          data-width={raster?.width ?? 0}
+          data-regions={p.regions.length}
+        />
         {(!raster || raster.width === 0) && <div class="viewer-empty">{p.emptyText}</div>}
         {p.caption && <div class="viewer-caption">{p.caption}</div>}
       </div>

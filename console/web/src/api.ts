@@ -1,7 +1,10 @@
 /** Calls to the console's JSON API. Every POST carries the CSRF header the server requires. */
 
 export class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -27,7 +30,8 @@ export async function api<T>(path: string, opts: { method?: 'GET' | 'POST'; body
   if (!res.ok) {
     const msg = (data as { error?: string } | null)?.error ?? `${method} ${path} failed: HTTP ${res.status}`;
     // The session ran out while the page was open: back to the log-in, saying why.
-    if (res.status === 401 && path !== '/api/login' && path !== '/api/session') window.dispatchEvent(new CustomEvent(SESSION_ENDED, { detail: msg }));
+    if (res.status === 401 && path !== '/api/login' && path !== '/api/session')
+      window.dispatchEvent(new CustomEvent(SESSION_ENDED, { detail: msg }));
     throw new HttpError(res.status, msg);
   }
   return data as T;

@@ -34,10 +34,17 @@ export const VERDICT_LABEL: Record<Verdict, string> = {
 
 /** A device name as operators say it: camera.front -> Camera front. */
 export function deviceLabel(device: string): string {
-  const known: Record<string, string> = { model: 'Detection model', mqtt: 'Central link (MQTT)', scanner: 'Scanner', outbox: 'Outbox', 'anpr.mqtt': 'Plate reads (MQTT)' };
+  const known: Record<string, string> = {
+    model: 'Detection model',
+    mqtt: 'Central link (MQTT)',
+    scanner: 'Scanner',
+    outbox: 'Outbox',
+    'anpr.mqtt': 'Plate reads (MQTT)',
+  };
   if (known[device]) return known[device]!;
   const [head, ...rest] = device.split('.');
-  const h = head === 'camera' ? 'Camera' : head === 'scanner' ? 'Scanner' : head!.charAt(0).toUpperCase() + head!.slice(1);
+  const h =
+    head === 'camera' ? 'Camera' : head === 'scanner' ? 'Scanner' : head!.charAt(0).toUpperCase() + head!.slice(1);
   const sub: Record<string, string> = { opcua: 'OPC UA', filedrop: 'file drop', anpr: 'ANPR' };
   return rest.length ? `${h} ${rest.map((r) => sub[r] ?? r).join(' ')}` : h;
 }
@@ -51,10 +58,28 @@ export function actor(by: string | null, origin: string | null): string {
  * An alert's record in one line for the history, with the same words as the live banner:
  * "Alert A: closed — acknowledged by bob at central command 10:02:01 — False alarm by bob at central command 10:05:12 — “two adults”".
  */
-export function alertSummary(r: Pick<AlertRecord, 'alert' | 'state' | 'acknowledgedAt' | 'acknowledgedBy' | 'acknowledgedOrigin' | 'disposition' | 'dispositionAt' | 'dispositionBy' | 'dispositionOrigin' | 'note'>): string {
+export function alertSummary(
+  r: Pick<
+    AlertRecord,
+    | 'alert'
+    | 'state'
+    | 'acknowledgedAt'
+    | 'acknowledgedBy'
+    | 'acknowledgedOrigin'
+    | 'disposition'
+    | 'dispositionAt'
+    | 'dispositionBy'
+    | 'dispositionOrigin'
+    | 'note'
+  >,
+): string {
   const parts = [`Alert ${r.alert.alertId}: ${r.state}`];
-  if (r.acknowledgedAt) parts.push(`acknowledged by ${actor(r.acknowledgedBy, r.acknowledgedOrigin)} ${dateTime(r.acknowledgedAt)}`);
-  if (r.disposition) parts.push(`${DISPOSITION_LABEL[r.disposition]} by ${actor(r.dispositionBy, r.dispositionOrigin)} ${dateTime(r.dispositionAt)}`);
+  if (r.acknowledgedAt)
+    parts.push(`acknowledged by ${actor(r.acknowledgedBy, r.acknowledgedOrigin)} ${dateTime(r.acknowledgedAt)}`);
+  if (r.disposition)
+    parts.push(
+      `${DISPOSITION_LABEL[r.disposition]} by ${actor(r.dispositionBy, r.dispositionOrigin)} ${dateTime(r.dispositionAt)}`,
+    );
   if (r.note) parts.push(`“${r.note}”`);
   return parts.join(' — ');
 }

@@ -2,7 +2,15 @@ import type { ScanResult } from '../../../core/domain.js';
 import type { ReviewDecisionEvent } from '../../../core/events.js';
 import type { LaneHealthSnapshot } from '../../../core/health.js';
 import type {
-  AlertRecord, HelloMessage, LaneView, LiveBeginMessage, LiveLinesMessage, ScanAbortedMessage, ScanDecidedMessage, ScanEndMessage, ScanImageMessage,
+  AlertRecord,
+  HelloMessage,
+  LaneView,
+  LiveBeginMessage,
+  LiveLinesMessage,
+  ScanAbortedMessage,
+  ScanDecidedMessage,
+  ScanEndMessage,
+  ScanImageMessage,
 } from '../../server/messages.js';
 import { decodeBase64, LiveRaster } from './raster.js';
 import type { ViewName } from './ScanViewer.js';
@@ -73,11 +81,12 @@ export class LiveState {
     this.#source = es;
     this.#lastSeen = Date.now();
     this.#watchdog ??= setInterval(() => this.#checkAlive(), 5000);
-    const on = <T,>(name: string, fn: (data: T) => void) => es.addEventListener(name, (ev) => {
-      this.#lastSeen = Date.now();
-      fn(JSON.parse((ev as MessageEvent<string>).data) as T);
-      this.#notify();
-    });
+    const on = <T>(name: string, fn: (data: T) => void) =>
+      es.addEventListener(name, (ev) => {
+        this.#lastSeen = Date.now();
+        fn(JSON.parse((ev as MessageEvent<string>).data) as T);
+        this.#notify();
+      });
     es.addEventListener('ping', () => {
       this.#lastSeen = Date.now();
       if (this.connection !== 'live') {
@@ -176,7 +185,14 @@ export class LiveState {
     this.version = h.version;
     this.connection = 'live';
     this.lanes = h.lanes.map((l: LaneView) => {
-      const lane: LaneState = { id: l.id, name: l.name, health: l.health, live: null, lastDecided: l.lastDecided, views: [] };
+      const lane: LaneState = {
+        id: l.id,
+        name: l.name,
+        health: l.health,
+        live: null,
+        lastDecided: l.lastDecided,
+        views: [],
+      };
       if (l.live) {
         lane.live = newLive(l.live.begin);
         if (l.live.lines) appendLines(lane.live, l.live.lines);

@@ -24,7 +24,9 @@ function Login(p: { notice: string | null; onDone(s: SessionInfo): void }) {
     try {
       p.onDone(await api<SessionInfo>('/api/login', { method: 'POST', body: { user, password } }));
     } catch (err) {
-      setError(err instanceof HttpError && err.status === 401 ? 'Wrong user name or password.' : (err as Error).message);
+      setError(
+        err instanceof HttpError && err.status === 401 ? 'Wrong user name or password.' : (err as Error).message,
+      );
     } finally {
       setBusy(false);
     }
@@ -38,11 +40,25 @@ function Login(p: { notice: string | null; onDone(s: SessionInfo): void }) {
         {p.notice && <div class="notice">{p.notice}</div>}
         <label>
           User
-          <input name="user" autocomplete="username" value={user} onInput={(e) => setUser((e.target as HTMLInputElement).value)} autofocus required />
+          <input
+            name="user"
+            autocomplete="username"
+            value={user}
+            onInput={(e) => setUser((e.target as HTMLInputElement).value)}
+            autofocus
+            required
+          />
         </label>
         <label>
           Password
-          <input name="password" type="password" autocomplete="current-password" value={password} onInput={(e) => setPassword((e.target as HTMLInputElement).value)} required />
+          <input
+            name="password"
+            type="password"
+            autocomplete="current-password"
+            value={password}
+            onInput={(e) => setPassword((e.target as HTMLInputElement).value)}
+            required
+          />
         </label>
         {error && (
           <div class="error-box" data-testid="login-error" role="alert">
@@ -70,7 +86,10 @@ type Tab = 'live' | 'history' | 'audit';
 
 function Shell(p: { session: SessionInfo; onLogout(reason: string | null): void }) {
   const [, setTick] = useState(0);
-  const state = useMemo(() => new LiveState((reason) => p.onLogout(`Your session ended (${reason}). Log in again.`)), []);
+  const state = useMemo(
+    () => new LiveState((reason) => p.onLogout(`Your session ended (${reason}). Log in again.`)),
+    [],
+  );
   const [tab, setTab] = useState<Tab>('live');
   const [laneId, setLaneId] = useState<string | null>(null);
   const [muted, setMuted] = useState(soundBlocked());
@@ -88,7 +107,8 @@ function Shell(p: { session: SessionInfo; onLogout(reason: string | null): void 
   const unacked = [...state.alerts.values()].filter((r) => r.state === 'new');
   const raisedCount = state.raised.length;
   useEffect(() => {
-    if (raisedCount > 0 && unacked.length > 0) beep(unacked.some((r) => r.alert.severity === 'critical') ? 'critical' : 'warning');
+    if (raisedCount > 0 && unacked.length > 0)
+      beep(unacked.some((r) => r.alert.severity === 'critical') ? 'critical' : 'warning');
   }, [raisedCount]);
   useEffect(() => {
     if (unacked.length === 0) return;
@@ -110,26 +130,45 @@ function Shell(p: { session: SessionInfo; onLogout(reason: string | null): void 
     <div class={`shell ${unacked.length ? 'alarm' : ''}`}>
       <header class="topbar">
         <div class="brand">
-          <span class="brand-mark">◆</span> CHECKPOINT <span class="brand-sub">{state.site.name || 'lane console'}</span>
+          <span class="brand-mark">◆</span> CHECKPOINT{' '}
+          <span class="brand-sub">{state.site.name || 'lane console'}</span>
         </div>
         {state.lanes.length > 1 && (
           <nav class="lanes">
             {state.lanes.map((l) => (
               <button type="button" class={l.id === lane?.id ? 'on' : ''} onClick={() => setLaneId(l.id)}>
-                <span class={`dot ${l.health.overall === 'ok' ? 'ok' : l.health.overall === 'degraded' ? 'warn' : 'bad'}`} /> {l.name}
+                <span
+                  class={`dot ${l.health.overall === 'ok' ? 'ok' : l.health.overall === 'degraded' ? 'warn' : 'bad'}`}
+                />{' '}
+                {l.name}
               </button>
             ))}
           </nav>
         )}
         <nav class="tabs">
-          <button type="button" class={tab === 'live' ? 'on' : ''} onClick={() => setTab('live')} data-testid="tab-live">
+          <button
+            type="button"
+            class={tab === 'live' ? 'on' : ''}
+            onClick={() => setTab('live')}
+            data-testid="tab-live"
+          >
             Live{unacked.length > 0 && <span class="badge">{unacked.length}</span>}
           </button>
-          <button type="button" class={tab === 'history' ? 'on' : ''} onClick={() => setTab('history')} data-testid="tab-history">
+          <button
+            type="button"
+            class={tab === 'history' ? 'on' : ''}
+            onClick={() => setTab('history')}
+            data-testid="tab-history"
+          >
             History
           </button>
           {p.session.role === 'supervisor' && (
-            <button type="button" class={tab === 'audit' ? 'on' : ''} onClick={() => setTab('audit')} data-testid="tab-audit">
+            <button
+              type="button"
+              class={tab === 'audit' ? 'on' : ''}
+              onClick={() => setTab('audit')}
+              data-testid="tab-audit"
+            >
               Audit
             </button>
           )}
@@ -160,15 +199,30 @@ function Shell(p: { session: SessionInfo; onLogout(reason: string | null): void 
       </header>
       <main>
         {state.reviewDecisions.map((d) => (
-          <section class={`review-decision ${d.decision}`} data-testid="review-decision" data-scan-id={d.scanId} data-decision={d.decision} role="status">
-            <strong>Central review: {d.decision === 'search' ? 'SEARCH THE VEHICLE' : 'CLEAR'}</strong> · scan {d.scanId} · {state.lanes.find((l) => l.id === d.laneId)?.name ?? d.laneId} · analyst {d.analyst}
+          <section
+            class={`review-decision ${d.decision}`}
+            data-testid="review-decision"
+            data-scan-id={d.scanId}
+            data-decision={d.decision}
+            role="status"
+          >
+            <strong>Central review: {d.decision === 'search' ? 'SEARCH THE VEHICLE' : 'CLEAR'}</strong> · scan{' '}
+            {d.scanId} · {state.lanes.find((l) => l.id === d.laneId)?.name ?? d.laneId} · analyst {d.analyst}
             {d.note && <span class="review-note"> · “{d.note}”</span>}
-            <button type="button" class="ghost" onClick={() => { state.reviewDecisions = state.reviewDecisions.filter((x) => x !== d); setTick((t) => t + 1); }}>
+            <button
+              type="button"
+              class="ghost"
+              onClick={() => {
+                state.reviewDecisions = state.reviewDecisions.filter((x) => x !== d);
+                setTick((t) => t + 1);
+              }}
+            >
               Dismiss
             </button>
           </section>
         ))}
-        {tab === 'live' && (lane ? <LiveView state={state} lane={lane} /> : <div class="muted pad">Connecting to the lane…</div>)}
+        {tab === 'live' &&
+          (lane ? <LiveView state={state} lane={lane} /> : <div class="muted pad">Connecting to the lane…</div>)}
         {tab === 'history' && <HistoryView lanes={state.lanes} />}
         {tab === 'audit' && <AuditView />}
       </main>
@@ -189,10 +243,16 @@ function App() {
     return () => window.removeEventListener(SESSION_ENDED, ended);
   }, []);
   if (session === undefined) return <div class="muted pad">Loading…</div>;
-  if (!session) return <Login notice={notice} onDone={(s) => {
+  if (!session)
+    return (
+      <Login
+        notice={notice}
+        onDone={(s) => {
           setNotice(null);
           setSession(s);
-        }} />;
+        }}
+      />
+    );
   return (
     <Shell
       session={session}

@@ -9,8 +9,17 @@ import type { ViewName } from './ScanViewer.js';
 import { WatchlistHitView } from './WatchlistHit.js';
 
 /** Loads the full-resolution picture of a decided scan; null until loaded or when there is none. */
-export function useScanImage(laneId: string | null, scanId: string | null, view: ViewName, available: ViewName[]): { raster: ImageRaster | null; error: string | null } {
-  const [state, setState] = useState<{ key: string; raster: ImageRaster | null; error: string | null }>({ key: '', raster: null, error: null });
+export function useScanImage(
+  laneId: string | null,
+  scanId: string | null,
+  view: ViewName,
+  available: ViewName[],
+): { raster: ImageRaster | null; error: string | null } {
+  const [state, setState] = useState<{ key: string; raster: ImageRaster | null; error: string | null }>({
+    key: '',
+    raster: null,
+    error: null,
+  });
   const key = laneId && scanId && available.includes(view) ? `${laneId}/${scanId}/${view}` : '';
   useEffect(() => {
     if (!key) {
@@ -30,7 +39,11 @@ export function useScanImage(laneId: string | null, scanId: string | null, view:
   return state.key === key ? { raster: state.raster, error: state.error } : { raster: null, error: null };
 }
 
-export type ScanPhase = { kind: 'idle' } | { kind: 'scanning'; lines: number; scanId: string } | { kind: 'deciding'; scanId: string } | { kind: 'decided'; result: ScanResult };
+export type ScanPhase =
+  | { kind: 'idle' }
+  | { kind: 'scanning'; lines: number; scanId: string }
+  | { kind: 'deciding'; scanId: string }
+  | { kind: 'decided'; result: ScanResult };
 
 export function VerdictCard(p: { phase: ScanPhase }) {
   const { phase } = p;
@@ -106,15 +119,24 @@ export function VerdictCard(p: { phase: ScanPhase }) {
 }
 
 const SENSE_LABEL: Record<Sense, string> = { xray: 'X-ray', co2: 'CO2', heartbeat: 'Heartbeat' };
-const SUPPORT_LABEL = { supported: 'CO2 and heartbeat support the X-ray alert', 'not-supported': 'CO2 and heartbeat do not support the X-ray alert: search all the same', 'no-evidence': 'CO2 and heartbeat give no evidence either way' } as const;
+const SUPPORT_LABEL = {
+  supported: 'CO2 and heartbeat support the X-ray alert',
+  'not-supported': 'CO2 and heartbeat do not support the X-ray alert: search all the same',
+  'no-evidence': 'CO2 and heartbeat give no evidence either way',
+} as const;
 
 /** Each sense's evidence on this vehicle, the fused decision, and the senses that were missing. */
 function Senses(p: { fusion: FusedDecision }) {
   const f = p.fusion;
   return (
     <div class="senses" data-testid="senses">
-      <div class={`senses-fused ${f.verdict === 'person' ? 'bad-text' : ''}`} data-testid="fused" data-verdict={f.verdict}>
-        Fused: {f.verdict === 'person' ? 'PERSON' : f.verdict === 'clear' ? 'clear' : 'not screened'} ({(f.posterior * 100).toFixed(0)} %)
+      <div
+        class={`senses-fused ${f.verdict === 'person' ? 'bad-text' : ''}`}
+        data-testid="fused"
+        data-verdict={f.verdict}
+      >
+        Fused: {f.verdict === 'person' ? 'PERSON' : f.verdict === 'clear' ? 'clear' : 'not screened'} (
+        {(f.posterior * 100).toFixed(0)} %)
         {f.addedAlert && ' · alert raised by the sensors'}
         {f.xraySupport && <div class="muted">{SUPPORT_LABEL[f.xraySupport]}</div>}
       </div>
@@ -128,7 +150,11 @@ function Senses(p: { fusion: FusedDecision }) {
           </Fragment>
         ))}
       </dl>
-      {f.missing.length > 0 && <div class="muted" data-testid="senses-missing">Missing for this vehicle: {f.missing.map((m) => SENSE_LABEL[m]).join(', ')}</div>}
+      {f.missing.length > 0 && (
+        <div class="muted" data-testid="senses-missing">
+          Missing for this vehicle: {f.missing.map((m) => SENSE_LABEL[m]).join(', ')}
+        </div>
+      )}
     </div>
   );
 }
@@ -137,7 +163,11 @@ function Snapshot(p: { ev: EvidenceRef }) {
   const [failed, setFailed] = useState(false);
   return (
     <figure class="snapshot">
-      {failed ? <div class="snapshot-missing">picture not available</div> : <img src={p.ev.url} alt={`camera ${p.ev.name}`} loading="lazy" onError={() => setFailed(true)} />}
+      {failed ? (
+        <div class="snapshot-missing">picture not available</div>
+      ) : (
+        <img src={p.ev.url} alt={`camera ${p.ev.name}`} loading="lazy" onError={() => setFailed(true)} />
+      )}
       <figcaption>{p.ev.name.replace(/\.(jpe?g|png)$/i, '')}</figcaption>
     </figure>
   );
@@ -147,7 +177,12 @@ function Snapshot(p: { ev: EvidenceRef }) {
 export function CameraSnapshots(p: { result: ScanResult | null }) {
   const cams = (p.result?.evidence ?? []).filter((e) => e.kind === 'camera');
   if (!p.result) return <div class="muted">Camera pictures of the vehicle appear when its scan is decided.</div>;
-  if (cams.length === 0) return <div class="muted" data-testid="no-snapshots">No camera pictures with scan {p.result.scanId}.</div>;
+  if (cams.length === 0)
+    return (
+      <div class="muted" data-testid="no-snapshots">
+        No camera pictures with scan {p.result.scanId}.
+      </div>
+    );
   return (
     <div class="snapshots" data-testid="snapshots">
       {cams.map((e) => (

@@ -21,7 +21,14 @@ export function soundBlocked(): boolean {
 /** Two short high tones: the critical alert pattern (warnings: one lower tone). */
 export function beep(severity: 'critical' | 'warning' | 'info'): void {
   if (ctx?.state !== 'running') return;
-  const tones = severity === 'critical' ? [[0, 1046], [0.22, 1046], [0.44, 1318]] : [[0, 660]];
+  const tones =
+    severity === 'critical'
+      ? [
+          [0, 1046],
+          [0.22, 1046],
+          [0.44, 1318],
+        ]
+      : [[0, 660]];
   for (const [at, freq] of tones) {
     const osc = ctx.createOscillator();
     const gain = ctx.createGain();

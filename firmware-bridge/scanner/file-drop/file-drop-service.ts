@@ -57,13 +57,20 @@ async function readRegularFile(path: string, maxBytes: number, what: string): Pr
   try {
     fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new Error(`${basename(path)} is a symbolic link: the drop folder takes regular files only (links are not followed)`, { cause: err });
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP')
+      throw new Error(
+        `${basename(path)} is a symbolic link: the drop folder takes regular files only (links are not followed)`,
+        { cause: err },
+      );
     throw err;
   }
   try {
     const s = await fh.stat();
     if (!s.isFile()) throw new Error(`${basename(path)} is not a regular file`);
-    if (s.size > maxBytes) throw new Error(`${what} ${basename(path)} is ${s.size} bytes, more than the ${maxBytes} accepted${what === 'sidecar' ? ' (scanner.fileDrop.maxSidecarBytes)' : ''}`);
+    if (s.size > maxBytes)
+      throw new Error(
+        `${what} ${basename(path)} is ${s.size} bytes, more than the ${maxBytes} accepted${what === 'sidecar' ? ' (scanner.fileDrop.maxSidecarBytes)' : ''}`,
+      );
     const buf = Buffer.alloc(s.size);
     const { bytesRead } = await fh.read(buf, 0, s.size, 0);
     return buf.subarray(0, bytesRead);
@@ -180,7 +187,10 @@ export class FileDropService implements Service {
       const e = err as NodeJS.ErrnoException;
       this.#watcher?.close();
       this.#watcher = null;
-      this.#status('fault', `cannot read the drop folder ${this.#dir}: ${e.code === 'ENOENT' ? 'it does not exist (create it or fix scanner.fileDrop.dir)' : e.message}; retrying`);
+      this.#status(
+        'fault',
+        `cannot read the drop folder ${this.#dir}: ${e.code === 'ENOENT' ? 'it does not exist (create it or fix scanner.fileDrop.dir)' : e.message}; retrying`,
+      );
       return;
     }
     if (!this.#watcher) {
@@ -207,7 +217,8 @@ export class FileDropService implements Service {
       else if (SIDECAR.test(name)) [stem, role] = [name.replace(SIDECAR, ''), 'sidecar'];
       else continue;
       const c: Candidate = groups.get(stem) ?? { stem, sig: new Map(), changedAt: now };
-      if (role === 'sidecar' && c.sidecar && !c.sidecar.endsWith('.json')) c.sidecar = name; // prefer our JSON over XML
+      if (role === 'sidecar' && c.sidecar && !c.sidecar.endsWith('.json'))
+        c.sidecar = name; // prefer our JSON over XML
       else if (role === 'sidecar' && c.sidecar) continue;
       else c[role] = name;
       groups.set(stem, c);
@@ -230,12 +241,16 @@ export class FileDropService implements Service {
         }
       }
       if (link) {
-        await this.#fail(c, `${link} is a symbolic link: the drop folder takes regular files only (links are not followed)`);
+        await this.#fail(
+          c,
+          `${link} is a symbolic link: the drop folder takes regular files only (links are not followed)`,
+        );
         continue;
       }
       if (!isFile) continue;
       const prev = this.#seen.get(stem);
-      const same = prev !== undefined && prev.sig.size === sig.size && [...sig].every(([k, v]) => prev.sig.get(k) === v);
+      const same =
+        prev !== undefined && prev.sig.size === sig.size && [...sig].every(([k, v]) => prev.sig.get(k) === v);
       c.sig = sig;
       c.changedAt = same ? prev.changedAt : now;
       this.#seen.set(stem, c);
@@ -243,7 +258,11 @@ export class FileDropService implements Service {
       const quiet = now - c.changedAt;
       if (c.high && c.sidecar) await this.#take(c);
       else if (c.high && quiet >= this.#options.stableMs) await this.#take(c);
-      else if (!c.high && quiet >= Math.max(this.#options.stableMs, 10_000)) await this.#fail(c, `no image came with ${[c.low, c.sidecar].filter(Boolean).join(' and ')} in ${Math.round(quiet / 1000)} s (expected ${stem}.png, .tif or .jpg)`);
+      else if (!c.high && quiet >= Math.max(this.#options.stableMs, 10_000))
+        await this.#fail(
+          c,
+          `no image came with ${[c.low, c.sidecar].filter(Boolean).join(' and ')} in ${Math.round(quiet / 1000)} s (expected ${stem}.png, .tif or .jpg)`,
+        );
     }
     for (const stem of this.#seen.keys()) if (!groups.has(stem)) this.#seen.delete(stem);
   }
@@ -261,13 +280,28 @@ export class FileDropService implements Service {
     let image: ScanImage;
     const notes: string[] = [];
     try {
-      const high = await decodeScanImage(await readRegularFile(join(dir, c.high!), MAX_IMAGE_FILE_BYTES, 'image'), this.#options.exportChain ?? DEFAULT_EXPORT);
+      const high = await decodeScanImage(
+        await readRegularFile(join(dir, c.high!), MAX_IMAGE_FILE_BYTES, 'image'),
+        this.#options.exportChain ?? DEFAULT_EXPORT,
+      );
       notes.push(...high.notes.map((n) => `${c.high}: ${n}`));
-      image = { width: high.width, height: high.height, pixelMm: info.pixelMm ?? this.#options.defaultPixelMm, high: high.pixels, missing: new Uint8Array(high.width) };
+      image = {
+        width: high.width,
+        height: high.height,
+        pixelMm: info.pixelMm ?? this.#options.defaultPixelMm,
+        high: high.pixels,
+        missing: new Uint8Array(high.width),
+      };
       if (c.low) {
-        const low = await decodeScanImage(await readRegularFile(join(dir, c.low), MAX_IMAGE_FILE_BYTES, 'image'), this.#options.exportChain ?? DEFAULT_EXPORT);
+        const low = await decodeScanImage(
+          await readRegularFile(join(dir, c.low), MAX_IMAGE_FILE_BYTES, 'image'),
+          this.#options.exportChain ?? DEFAULT_EXPORT,
+        );
         notes.push(...low.notes.map((n) => `${c.low}: ${n}`));
-        if (low.width !== high.width || low.height !== high.height) throw new Error(`low-energy image ${c.low} is ${low.width}x${low.height} but ${c.high} is ${high.width}x${high.height}`);
+        if (low.width !== high.width || low.height !== high.height)
+          throw new Error(
+            `low-energy image ${c.low} is ${low.width}x${low.height} but ${c.high} is ${high.width}x${high.height}`,
+          );
         image.low = low.pixels;
       }
     } catch (err) {
@@ -277,12 +311,18 @@ export class FileDropService implements Service {
       return this.#fail(c, `cannot decode the scan image: ${(err as Error).message}`);
     }
     for (const n of notes) this.#options.log.warn({ stem: c.stem }, `file drop: ${n}`);
-    const mtime = await lstat(join(dir, c.high!)).then((s) => s.mtime.toISOString(), () => new Date().toISOString());
+    const mtime = await lstat(join(dir, c.high!)).then(
+      (s) => s.mtime.toISOString(),
+      () => new Date().toISOString(),
+    );
     const scannerScanId = info.scanId ?? c.stem;
     const at = info.time ?? mtime;
     this.#taken++;
     this.#lastScanId = scannerScanId;
-    this.#options.log.info({ scannerScanId, files: [...c.sig.keys()] }, `file drop: scan ${scannerScanId} taken (${image.width} lines x ${image.height} channels${image.low ? ', dual energy' : ''})`);
+    this.#options.log.info(
+      { scannerScanId, files: [...c.sig.keys()] },
+      `file drop: scan ${scannerScanId} taken (${image.width} lines x ${image.height} channels${image.low ? ', dual energy' : ''})`,
+    );
     // The files stay in the drop folder until the scan's result is in the outbox: if the process
     // dies before, the scan is journaled as open (reported as aborted, edge-restarted) and its
     // files are taken again at the next start.
@@ -293,7 +333,15 @@ export class FileDropService implements Service {
       };
     });
     this.#options.translator.fileScan(
-      { scanId, scannerScanId, startedAt: at, channels: image.height, energies: image.low ? 2 : 1, pixelMm: image.pixelMm, ...(info.vehicle ? { vehicle: info.vehicle } : {}) },
+      {
+        scanId,
+        scannerScanId,
+        startedAt: at,
+        channels: image.height,
+        energies: image.low ? 2 : 1,
+        pixelMm: image.pixelMm,
+        ...(info.vehicle ? { vehicle: info.vehicle } : {}),
+      },
       image,
       at,
     );
@@ -305,7 +353,11 @@ export class FileDropService implements Service {
     ]);
     clearTimeout(timer);
     this.#awaitDecision = null;
-    if (timedOut) this.#options.log.error({ scanId, scannerScanId }, `file drop: scan ${scannerScanId} (edge ${scanId}) not decided within ${waitMs} ms; its files are moved to ${this.#processed} all the same, so that it is not taken twice`);
+    if (timedOut)
+      this.#options.log.error(
+        { scanId, scannerScanId },
+        `file drop: scan ${scannerScanId} (edge ${scanId}) not decided within ${waitMs} ms; its files are moved to ${this.#processed} all the same, so that it is not taken twice`,
+      );
     const moved = await this.#move(c, this.#processed);
     if (!moved) return;
     this.#seen.delete(c.stem);
@@ -313,20 +365,36 @@ export class FileDropService implements Service {
   }
 
   async #sidecar(name: string): Promise<FileScanInfo> {
-    const text = (await readRegularFile(join(this.#dir, name), this.#options.maxSidecarBytes ?? FILE_DROP_DEFAULTS.maxSidecarBytes, 'sidecar')).toString('utf8');
+    const text = (
+      await readRegularFile(
+        join(this.#dir, name),
+        this.#options.maxSidecarBytes ?? FILE_DROP_DEFAULTS.maxSidecarBytes,
+        'sidecar',
+      )
+    ).toString('utf8');
     if (name.toLowerCase().endsWith('.json')) return parseJsonSidecar(text, name);
     if (!this.#options.xmlFields || Object.keys(this.#options.xmlFields).length === 0) {
-      this.#options.log.warn(`file drop: ${name} is an XML sidecar but scanner.fileDrop.xmlFields maps no field; its content is ignored`);
+      this.#options.log.warn(
+        `file drop: ${name} is an XML sidecar but scanner.fileDrop.xmlFields maps no field; its content is ignored`,
+      );
       return {};
     }
     return parseXmlSidecar(text, name, this.#options.xmlFields);
   }
 
   async #fail(c: Candidate, reason: string): Promise<void> {
-    this.#options.log.error({ stem: c.stem }, `file drop: scan ${c.stem} not taken: ${reason}; moved to ${this.#failed}`);
+    this.#options.log.error(
+      { stem: c.stem },
+      `file drop: scan ${c.stem} not taken: ${reason}; moved to ${this.#failed}`,
+    );
     if (!(await this.#move(c, this.#failed))) return;
-    await writeFile(join(this.#failed, `${c.stem}.reason.txt`), `${new Date().toISOString()} ${reason}\n`, { mode: DATA_FILE_MODE }).catch((err: Error) =>
-      this.#options.log.error({ err }, `file drop: cannot write ${c.stem}.reason.txt in ${this.#failed}: ${err.message}`),
+    await writeFile(join(this.#failed, `${c.stem}.reason.txt`), `${new Date().toISOString()} ${reason}\n`, {
+      mode: DATA_FILE_MODE,
+    }).catch((err: Error) =>
+      this.#options.log.error(
+        { err },
+        `file drop: cannot write ${c.stem}.reason.txt in ${this.#failed}: ${err.message}`,
+      ),
     );
     this.#failedCount++;
     this.#seen.delete(c.stem);
@@ -340,12 +408,21 @@ export class FileDropService implements Service {
       for (const f of [c.high, c.low, c.sidecar]) {
         if (!f) continue;
         let target = join(to, basename(f));
-        if (await lstat(target).then(() => true, () => false)) target = join(to, `${Date.now()}-${basename(f)}`);
+        if (
+          await lstat(target).then(
+            () => true,
+            () => false,
+          )
+        )
+          target = join(to, `${Date.now()}-${basename(f)}`);
         await rename(join(this.#dir, f), target);
       }
       return true;
     } catch (err) {
-      this.#status('fault', `cannot move scan ${c.stem} to ${to}: ${(err as Error).message}; check the folder's permissions`);
+      this.#status(
+        'fault',
+        `cannot move scan ${c.stem} to ${to}: ${(err as Error).message}; check the folder's permissions`,
+      );
       return false;
     }
   }
@@ -370,11 +447,17 @@ export class FileDropService implements Service {
             n++;
           }
         } catch (err) {
-          this.#options.log.warn({ err }, `file drop: cannot remove ${join(dir, name)} (older than ${days} days): ${(err as Error).message}`);
+          this.#options.log.warn(
+            { err },
+            `file drop: cannot remove ${join(dir, name)} (older than ${days} days): ${(err as Error).message}`,
+          );
         }
       }
     }
-    if (n > 0) this.#options.log.info(`file drop: ${n} file(s) older than ${days} days removed from ${this.#processed} and ${this.#failed} (scanner.fileDrop.retentionDays)`);
+    if (n > 0)
+      this.#options.log.info(
+        `file drop: ${n} file(s) older than ${days} days removed from ${this.#processed} and ${this.#failed} (scanner.fileDrop.retentionDays)`,
+      );
     return n;
   }
 
@@ -386,6 +469,13 @@ export class FileDropService implements Service {
   #status(state: DeviceState, detail: string, force = false): void {
     if (!force && this.#state?.state === state && this.#state.detail === detail) return;
     this.#state = { state, detail };
-    this.#options.bus.emit('device.status', deviceStatus(this.#options.device, state, detail, { taken: this.#taken, failed: this.#failedCount, lastScanId: this.#lastScanId }));
+    this.#options.bus.emit(
+      'device.status',
+      deviceStatus(this.#options.device, state, detail, {
+        taken: this.#taken,
+        failed: this.#failedCount,
+        lastScanId: this.#lastScanId,
+      }),
+    );
   }
 }

@@ -23,46 +23,76 @@ const MAX_PIXELS = MAX_SCAN_PIXELS;
  * chain and are decoded back to intensity by `exportChain` (default DEFAULT_EXPORT, linear, as the
  * shipped model was trained; 'auto' infers the chain from the image), with a note, since 8 bits lose most of the dense-cargo range.
  */
-export async function decodeScanImage(input: string | Buffer, exportChain: ExportOption = DEFAULT_EXPORT): Promise<DecodedScanImage> {
+export async function decodeScanImage(
+  input: string | Buffer,
+  exportChain: ExportOption = DEFAULT_EXPORT,
+): Promise<DecodedScanImage> {
   const where = typeof input === 'string' ? input : 'image buffer';
   // The header only (no pixel decoded), so that a too large image is refused by name below.
   const meta = await sharp(input, { limitInputPixels: false }).metadata();
   if (!meta.width || !meta.height) throw new Error(`${where}: not a readable image (no size in its header)`);
   // From the header, before any pixel is decoded: a small compressed file can hold a huge image.
   if (meta.width * meta.height > MAX_PIXELS) {
-    throw new Error(`${where}: ${meta.width} x ${meta.height} pixels is more than the largest scan accepted (${MAX_PIXELS} pixels, the line stream's cap too); not decoded`);
+    throw new Error(
+      `${where}: ${meta.width} x ${meta.height} pixels is more than the largest scan accepted (${MAX_PIXELS} pixels, the line stream's cap too); not decoded`,
+    );
   }
   const notes: string[] = [];
-  if ((meta.channels ?? 1) >= 3 && meta.space !== 'b-w' && meta.space !== 'grey16') notes.push(`${meta.channels}-channel ${meta.space ?? ''} image converted to grey`);
+  if ((meta.channels ?? 1) >= 3 && meta.space !== 'b-w' && meta.space !== 'grey16')
+    notes.push(`${meta.channels}-channel ${meta.space ?? ''} image converted to grey`);
   const sixteen = meta.depth === 'ushort' || meta.depth === 'short';
   if (sixteen) {
-    const { data, info } = await sharp(input, { limitInputPixels: MAX_PIXELS }).toColourspace('grey16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(input, { limitInputPixels: MAX_PIXELS })
+      .toColourspace('grey16')
+      .raw({ depth: 'ushort' })
+      .toBuffer({ resolveWithObject: true });
     const depth = (info as { depth?: string }).depth;
     if (info.channels !== 1 || depth !== 'ushort' || data.length !== info.width * info.height * 2) {
-      throw new Error(`${where}: 16-bit ${meta.format} decoded to ${info.channels} channel(s) of ${depth}, expected 1 of ushort; the image was not taken`);
+      throw new Error(
+        `${where}: 16-bit ${meta.format} decoded to ${info.channels} channel(s) of ${depth}, expected 1 of ushort; the image was not taken`,
+      );
     }
     // Copy into an aligned array we own (the decoder's buffer may be pooled or unaligned).
     const pixels = new Uint16Array(info.width * info.height);
     new Uint8Array(pixels.buffer).set(data);
     return { width: info.width, height: info.height, pixels, fileBits: 16, format: meta.format ?? 'unknown', notes };
   }
-  if (meta.depth !== 'uchar' && meta.depth !== 'char') throw new Error(`${where}: ${meta.format} with ${meta.depth} samples is not supported: use 16-bit grey PNG/TIFF or 8-bit grey JPEG`);
-  const { data, info } = await sharp(input, { limitInputPixels: MAX_PIXELS }).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+  if (meta.depth !== 'uchar' && meta.depth !== 'char')
+    throw new Error(
+      `${where}: ${meta.format} with ${meta.depth} samples is not supported: use 16-bit grey PNG/TIFF or 8-bit grey JPEG`,
+    );
+  const { data, info } = await sharp(input, { limitInputPixels: MAX_PIXELS })
+    .toColourspace('b-w')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   if (info.channels !== 1) throw new Error(`${where}: decoded to ${info.channels} channels, expected 1 (grey)`);
   const grey = new Uint8Array(data.buffer, data.byteOffset, info.width * info.height);
   const pixels = decodeExport(grey, info.width, info.height, exportChain);
-  notes.push(`8-bit ${meta.format} decoded to intensity (${exportChain === 'auto' ? 'export chain inferred from the image' : `${exportChain.scaling} export chain from config`}): dense cargo detail is limited`);
+  notes.push(
+    `8-bit ${meta.format} decoded to intensity (${exportChain === 'auto' ? 'export chain inferred from the image' : `${exportChain.scaling} export chain from config`}): dense cargo detail is limited`,
+  );
   return { width: info.width, height: info.height, pixels, fileBits: 8, format: meta.format ?? 'unknown', notes };
 }
 
 /** Encodes a row-major 16-bit grey image as PNG (simulators, tests, evidence). */
 export async function encodeGrey16Png(pixels: Uint16Array, width: number, height: number): Promise<Buffer> {
-  return sharp(pixels, { raw: { width, height, channels: 1 } }).toColourspace('grey16').png({ compressionLevel: 1 }).toBuffer();
+  return sharp(pixels, { raw: { width, height, channels: 1 } })
+    .toColourspace('grey16')
+    .png({ compressionLevel: 1 })
+    .toBuffer();
 }
 
 /** Encodes an 8-bit grey JPEG from 16-bit values (v >> 8), as many fielded scanners export. */
-export async function encodeGrey8Jpeg(pixels: Uint16Array, width: number, height: number, quality = 90): Promise<Buffer> {
+export async function encodeGrey8Jpeg(
+  pixels: Uint16Array,
+  width: number,
+  height: number,
+  quality = 90,
+): Promise<Buffer> {
   const b = Buffer.allocUnsafe(pixels.length);
   for (let i = 0; i < pixels.length; i++) b[i] = pixels[i] >> 8;
-  return sharp(b, { raw: { width, height, channels: 1 } }).toColourspace('b-w').jpeg({ quality }).toBuffer();
+  return sharp(b, { raw: { width, height, channels: 1 } })
+    .toColourspace('b-w')
+    .jpeg({ quality })
+    .toBuffer();
 }

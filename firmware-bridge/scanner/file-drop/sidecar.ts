@@ -20,18 +20,25 @@ export class SidecarError extends Error {}
 function checkTime(v: unknown, file: string, field: string): string | undefined {
   if (v === undefined || v === null || v === '') return undefined;
   const t = typeof v === 'number' ? new Date(v) : typeof v === 'string' ? new Date(v) : null;
-  if (!t || Number.isNaN(t.getTime())) throw new SidecarError(`${file}: ${field} ${JSON.stringify(v)} is not a date/time (use ISO 8601, e.g. 2026-01-31T12:00:00Z)`);
+  if (!t || Number.isNaN(t.getTime()))
+    throw new SidecarError(
+      `${file}: ${field} ${JSON.stringify(v)} is not a date/time (use ISO 8601, e.g. 2026-01-31T12:00:00Z)`,
+    );
   return t.toISOString();
 }
 
 function checkPixelMm(v: unknown, file: string, field: string): number | undefined {
   if (v === undefined || v === null || v === '') return undefined;
   const n = typeof v === 'string' ? Number(v.trim()) : v;
-  if (typeof n !== 'number' || !Number.isFinite(n) || n < PIXEL_MM_RANGE.min || n > PIXEL_MM_RANGE.max) throw new SidecarError(`${file}: ${field} ${JSON.stringify(v)} is not a pixel pitch in mm (${PIXEL_MM_RANGE.min}-${PIXEL_MM_RANGE.max})`);
+  if (typeof n !== 'number' || !Number.isFinite(n) || n < PIXEL_MM_RANGE.min || n > PIXEL_MM_RANGE.max)
+    throw new SidecarError(
+      `${file}: ${field} ${JSON.stringify(v)} is not a pixel pitch in mm (${PIXEL_MM_RANGE.min}-${PIXEL_MM_RANGE.max})`,
+    );
   return n;
 }
 
-const str = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : typeof v === 'number' ? String(v) : undefined);
+const str = (v: unknown) =>
+  typeof v === 'string' && v.trim() ? v.trim() : typeof v === 'number' ? String(v) : undefined;
 
 /**
  * Our JSON sidecar: { scanId, time, pixelMm, plate, vehicle: { plate, class, containerCode,

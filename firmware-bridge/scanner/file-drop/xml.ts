@@ -14,7 +14,10 @@ export interface XmlElement {
 }
 
 export class XmlError extends Error {
-  constructor(message: string, readonly offset: number) {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
     super(`${message} at character ${offset}`);
     this.name = 'XmlError';
   }
@@ -80,7 +83,8 @@ export function parseXml(xml: string): XmlElement {
       const name = m?.[0] ?? '';
       const e = xml.indexOf('>', i);
       const top = stack.pop();
-      if (!top || top.name !== name || e < 0) throw new XmlError(`closing tag </${name}> does not match <${top?.name ?? '(none)'}>`, i);
+      if (!top || top.name !== name || e < 0)
+        throw new XmlError(`closing tag </${name}> does not match <${top?.name ?? '(none)'}>`, i);
       top.text = texts.pop()!.join('').trim();
       i = e + 1;
     } else {
@@ -122,7 +126,10 @@ const matches = (el: XmlElement, seg: string) => el.name === seg || (!seg.includ
  * The first match wins. Undefined when nothing matches.
  */
 export function selectPath(root: XmlElement, path: string): string | undefined {
-  const segs = path.split('/').map((s) => s.trim()).filter(Boolean);
+  const segs = path
+    .split('/')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const attr = segs.length && segs[segs.length - 1].startsWith('@') ? segs.pop()!.slice(1) : null;
   if (!segs.length || !matches(root, segs[0])) return undefined;
   let level: XmlElement[] = [root];

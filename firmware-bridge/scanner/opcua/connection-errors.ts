@@ -30,7 +30,11 @@ export function explainConnectionError(err: unknown, c: ConnectionContext): stri
   if (/BadSecurityPolicyRejected|BadSecurityModeRejected|cannot find an? endpoint|no endpoint/i.test(msg)) {
     return `the server at ${endpoint} offers no endpoint with security ${c.securityMode}/${c.securityPolicy} (${first}): check scanner.opcua.securityMode and securityPolicy`;
   }
-  if (/ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|ECONNRESET|EAI_AGAIN|socket has been disconnected|closed by server|cannot be established|connection may have been rejected/i.test(msg)) {
+  if (
+    /ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|ECONNRESET|EAI_AGAIN|socket has been disconnected|closed by server|cannot be established|connection may have been rejected/i.test(
+      msg,
+    )
+  ) {
     return `cannot reach ${endpoint} (${first}): is the scanner on and scanner.opcua.endpoint right?`;
   }
   return `${first} (${endpoint})`;

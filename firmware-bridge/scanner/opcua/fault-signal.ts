@@ -7,7 +7,12 @@ import type { LaneEvents } from '../../../core/events.js';
  * scanner reports only over OPC UA, to abort an open scan with reason 'scanner-fault'; the OPC UA
  * client itself emits no scan events. `device` is '<scanner.id>.opcua'. Returns the unsubscribe.
  */
-export function onScannerOpcuaFault(bus: EventBus<LaneEvents>, device: string, owner: string, onFault: (faultText: string) => void): () => void {
+export function onScannerOpcuaFault(
+  bus: EventBus<LaneEvents>,
+  device: string,
+  owner: string,
+  onFault: (faultText: string) => void,
+): () => void {
   let inFault = false;
   return bus.on('device.status', owner, (s) => {
     if (s.device !== device) return;

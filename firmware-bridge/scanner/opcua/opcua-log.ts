@@ -14,7 +14,11 @@ const early: Message[] = [];
 
 function record(level: Message['level'], ctx: unknown, args: unknown[]): void {
   const c = ctx as { filename?: string; callerline?: number } | null;
-  const m: Message = { level, where: c?.filename ? `${c.filename}:${c.callerline ?? ''}` : undefined, msg: format(...args).slice(0, 2000) };
+  const m: Message = {
+    level,
+    where: c?.filename ? `${c.filename}:${c.callerline ?? ''}` : undefined,
+    msg: format(...args).slice(0, 2000),
+  };
   if (routedTo) routedTo[m.level]({ where: m.where }, m.msg);
   else if (early.length < 50) early.push(m);
 }

@@ -49,12 +49,12 @@ export function rejectionHint(command: ScannerCommand, statusCode: string, snap:
       return `the server has no such method on that object: check scanner.opcua.nodes.${command} and scanner.opcua.nodes.object against the vendor's address space`;
     case 'BadUserAccessDenied':
     case 'BadNotExecutable':
-      return 'the session may not call it: check scanner.opcua.username and the user\'s rights on the scanner';
+      return "the session may not call it: check scanner.opcua.username and the user's rights on the scanner";
     case 'BadArgumentsMissing':
     case 'BadTooManyArguments':
     case 'BadInvalidArgument':
     case 'BadTypeMismatch':
-      return 'the method expects other input arguments than none: this scanner\'s method is not the Arm/Abort the lane knows';
+      return "the method expects other input arguments than none: this scanner's method is not the Arm/Abort the lane knows";
     default:
       return `the scanner refused it (${now})`;
   }

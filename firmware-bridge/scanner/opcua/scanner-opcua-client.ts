@@ -21,7 +21,13 @@ import type { Logger } from '../../../core/logger.js';
 import { Backoff } from '../../../core/backoff.js';
 import type { Service } from '../../../core/service.js';
 import { routeOpcuaLogs } from './opcua-log.js';
-import { rejectionHint, ScannerCommandError, type MethodOutput, type ScannerCommand, type ScannerCommandResult } from './scanner-commands.js';
+import {
+  rejectionHint,
+  ScannerCommandError,
+  type MethodOutput,
+  type ScannerCommand,
+  type ScannerCommandResult,
+} from './scanner-commands.js';
 import {
   applyValue,
   emptySnapshot,
@@ -109,7 +115,9 @@ export class ScannerOpcuaClient implements Service {
 
   async start(): Promise<void> {
     if (!/^opc\.tcp:\/\/[^/:]+(:\d+)?(\/.*)?$/.test(this.endpoint)) {
-      throw new Error(`scanner.opcua.endpoint of lane ${this.#options.laneId} is "${this.endpoint}": expected opc.tcp://<host>[:<port>][/<path>]`);
+      throw new Error(
+        `scanner.opcua.endpoint of lane ${this.#options.laneId} is "${this.endpoint}": expected opc.tcp://<host>[:<port>][/<path>]`,
+      );
     }
     routeOpcuaLogs(this.#options.log);
     this.#stopping = false;
@@ -168,7 +176,10 @@ export class ScannerOpcuaClient implements Service {
       await ensureClientCertificate(cm, this.#options.pkiDir, applicationUri, this.#options.laneId);
     } catch (err) {
       await cm.dispose().catch(() => undefined);
-      throw new Error(`cannot prepare the client certificate in ${this.#options.pkiDir}: ${(err as Error).message}; check that the folder is writable (scanner.opcua.pkiDir)`, { cause: err });
+      throw new Error(
+        `cannot prepare the client certificate in ${this.#options.pkiDir}: ${(err as Error).message}; check that the folder is writable (scanner.opcua.pkiDir)`,
+        { cause: err },
+      );
     }
     const client = OPCUAClient.create({
       applicationName: 'checkpoint-edge',
@@ -181,7 +192,12 @@ export class ScannerOpcuaClient implements Service {
       requestedSessionTimeout: 60_000,
       // maxRetry 1 for the first connection, so that a failure comes back here with its reason;
       // node-opcua repairs a broken channel of an established connection without limit.
-      connectionStrategy: { maxRetry: 1, initialDelay: this.#options.reconnect.initialMs, maxDelay: this.#options.reconnect.maxMs, randomisationFactor: 0.5 },
+      connectionStrategy: {
+        maxRetry: 1,
+        initialDelay: this.#options.reconnect.initialMs,
+        maxDelay: this.#options.reconnect.maxMs,
+        randomisationFactor: 0.5,
+      },
       clientCertificateManager: cm,
     });
     const conn: Connection = { client, lost, markLost };
@@ -218,7 +234,10 @@ export class ScannerOpcuaClient implements Service {
     this.#checkStopping();
     await this.#readAll(session);
     this.#checkStopping();
-    this.#log.info({ endpoint: this.endpoint, securityMode: cfg.securityMode, securityPolicy: cfg.securityPolicy }, `connected to the scanner's OPC UA server ${this.endpoint}`);
+    this.#log.info(
+      { endpoint: this.endpoint, securityMode: cfg.securityMode, securityPolicy: cfg.securityPolicy },
+      `connected to the scanner's OPC UA server ${this.endpoint}`,
+    );
     this.#setLink({ up: true });
     return conn;
   }
@@ -242,11 +261,13 @@ export class ScannerOpcuaClient implements Service {
     conn.subscription = subscription;
     subscription.on('terminated', () => {
       if (this.#stopping || this.#conn !== conn || conn.subscription !== subscription) return;
-      this.#log.warn({ endpoint: this.endpoint }, 'the subscription to the scanner\'s values ended; creating it again');
-      this.#subscribe(conn).then(
-        () => this.#readAll(session),
-        (err: unknown) => conn.markLost(`cannot subscribe again: ${(err as Error).message}`),
-      ).catch((err: unknown) => conn.markLost(`cannot read the scanner's values: ${(err as Error).message}`));
+      this.#log.warn({ endpoint: this.endpoint }, "the subscription to the scanner's values ended; creating it again");
+      this.#subscribe(conn)
+        .then(
+          () => this.#readAll(session),
+          (err: unknown) => conn.markLost(`cannot subscribe again: ${(err as Error).message}`),
+        )
+        .catch((err: unknown) => conn.markLost(`cannot read the scanner's values: ${(err as Error).message}`));
     });
     const fields = SCANNER_VALUE_FIELDS;
     const items = await subscription.monitorItems(
@@ -264,7 +285,9 @@ export class ScannerOpcuaClient implements Service {
   /** Reads every value once: at connection, and after node-opcua restored a session. */
   async #readAll(session: ClientSession): Promise<void> {
     const fields = SCANNER_VALUE_FIELDS;
-    const values = await session.read(fields.map((f) => ({ nodeId: this.#options.config.nodes[f], attributeId: AttributeIds.Value })));
+    const values = await session.read(
+      fields.map((f) => ({ nodeId: this.#options.config.nodes[f], attributeId: AttributeIds.Value })),
+    );
     values.forEach((dv, i) => {
       this.#apply(fields[i], dv);
     });
@@ -285,10 +308,16 @@ export class ScannerOpcuaClient implements Service {
   }
 
   #apply(field: ScannerValueField, dv: DataValue): void {
-    const problem = applyValue(this.#snap, field, { value: dv.value?.value, status: dv.statusCode.name }, this.#options.config.nodes[field], {
-      stateValues: this.#options.config.stateValues,
-      interlockNames: this.#options.config.interlockNames,
-    });
+    const problem = applyValue(
+      this.#snap,
+      field,
+      { value: dv.value?.value, status: dv.statusCode.name },
+      this.#options.config.nodes[field],
+      {
+        stateValues: this.#options.config.stateValues,
+        interlockNames: this.#options.config.interlockNames,
+      },
+    );
     if (problem) this.#problems.set(field, problem);
     else this.#problems.delete(field);
     // While the link is down the values wait for it to come up, which publishes them.
@@ -329,21 +358,37 @@ export class ScannerOpcuaClient implements Service {
     const session = this.#conn?.session;
     if (!session || !this.#link.up) {
       const why = this.#link.up ? 'no session' : this.#link.reason;
-      throw new ScannerCommandError(command, methodId, objectId, 'NotConnected',
-        `cannot call ${label} (${methodId}) on the scanner: not connected to ${this.endpoint} (${why}); retry once device ${this.device} is ok`);
+      throw new ScannerCommandError(
+        command,
+        methodId,
+        objectId,
+        'NotConnected',
+        `cannot call ${label} (${methodId}) on the scanner: not connected to ${this.endpoint} (${why}); retry once device ${this.device} is ok`,
+      );
     }
     const t0 = performance.now();
     let result: CallMethodResult;
     try {
       result = await session.call({ objectId, methodId, inputArguments: [] });
     } catch (err) {
-      throw new ScannerCommandError(command, methodId, objectId, 'CallFailed',
-        `OPC UA call of ${label} (${methodId} on ${objectId}) at ${this.endpoint} failed: ${(err as Error).message}`, { cause: err });
+      throw new ScannerCommandError(
+        command,
+        methodId,
+        objectId,
+        'CallFailed',
+        `OPC UA call of ${label} (${methodId} on ${objectId}) at ${this.endpoint} failed: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     const status = result.statusCode;
     if (!status.name.startsWith('Good')) {
-      const err = new ScannerCommandError(command, methodId, objectId, status.name,
-        `the scanner rejected ${label} (method ${methodId} on ${objectId} at ${this.endpoint}): ${status.name} (0x${status.value.toString(16).padStart(8, '0')}); ${rejectionHint(command, status.name, this.#snap)}`);
+      const err = new ScannerCommandError(
+        command,
+        methodId,
+        objectId,
+        status.name,
+        `the scanner rejected ${label} (method ${methodId} on ${objectId} at ${this.endpoint}): ${status.name} (0x${status.value.toString(16).padStart(8, '0')}); ${rejectionHint(command, status.name, this.#snap)}`,
+      );
       this.#log.warn({ command, methodId, statusCode: status.name }, err.message);
       throw err;
     }
@@ -361,9 +406,13 @@ export class ScannerOpcuaClient implements Service {
 
   #explain(err: unknown): string {
     const { securityMode, securityPolicy } = this.#options.config;
-    return explainConnectionError(err, { endpoint: this.endpoint, pkiDir: this.#options.pkiDir, securityMode, securityPolicy });
+    return explainConnectionError(err, {
+      endpoint: this.endpoint,
+      pkiDir: this.#options.pkiDir,
+      securityMode,
+      securityPolicy,
+    });
   }
-
 
   async #close(conn: Connection): Promise<void> {
     if (this.#conn === conn) this.#conn = null;
@@ -381,7 +430,8 @@ export class ScannerOpcuaClient implements Service {
     const timeout = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), 3000)));
     try {
       const r = await Promise.race([steps().then(() => 'done' as const), timeout]);
-      if (r === 'timeout') this.#log.warn({ endpoint: this.endpoint }, 'closing the OPC UA connection took over 3 s; abandoned');
+      if (r === 'timeout')
+        this.#log.warn({ endpoint: this.endpoint }, 'closing the OPC UA connection took over 3 s; abandoned');
     } catch (err) {
       this.#log.debug({ err }, `closing the OPC UA connection: ${(err as Error).message}`);
     } finally {
@@ -410,4 +460,3 @@ function scalar(v: unknown): MethodOutput {
   if (typeof v === 'object' && 'text' in v) return String((v as { text: unknown }).text ?? '');
   return String(v);
 }
-

@@ -6,7 +6,13 @@ const SCANNER_STATES: readonly ScannerState[] = ['Off', 'Ready', 'Armed', 'Scann
 
 /** The monitored values the client reads from the scanner, keyed as in scanner.opcua.nodes. */
 export type ScannerValueField = 'state' | 'interlocks' | 'fault' | 'speed' | 'radiation';
-export const SCANNER_VALUE_FIELDS: readonly ScannerValueField[] = ['state', 'interlocks', 'fault', 'speed', 'radiation'];
+export const SCANNER_VALUE_FIELDS: readonly ScannerValueField[] = [
+  'state',
+  'interlocks',
+  'fault',
+  'speed',
+  'radiation',
+];
 
 /** What the lane knows of the scanner's control side; null = not known (not read yet, or unreadable). */
 export interface ScannerSnapshot {
@@ -24,7 +30,15 @@ export interface ScannerSnapshot {
 }
 
 export function emptySnapshot(): ScannerSnapshot {
-  return { state: null, stateRaw: null, interlocks: null, interlocksOpen: [], speedKmh: null, radiationOn: null, fault: null };
+  return {
+    state: null,
+    stateRaw: null,
+    interlocks: null,
+    interlocksOpen: [],
+    speedKmh: null,
+    radiationOn: null,
+    fault: null,
+  };
 }
 
 /** A value as it came off the wire: the Variant's value and the DataValue's status. */
@@ -40,7 +54,13 @@ export interface ValueDecoding {
 }
 
 /** Decodes one monitored value into the snapshot. Returns a problem sentence, or null when the value is usable. */
-export function applyValue(snap: ScannerSnapshot, field: ScannerValueField, raw: RawValue, nodeId: string, dec: ValueDecoding = {}): string | null {
+export function applyValue(
+  snap: ScannerSnapshot,
+  field: ScannerValueField,
+  raw: RawValue,
+  nodeId: string,
+  dec: ValueDecoding = {},
+): string | null {
   if (!raw.status.startsWith('Good')) {
     clearField(snap, field);
     return `${field} (${nodeId}) cannot be read: ${raw.status}; check scanner.opcua.nodes.${field}`;
@@ -56,7 +76,9 @@ export function applyValue(snap: ScannerSnapshot, field: ScannerValueField, raw:
       const text = String(v);
       snap.stateRaw = text;
       snap.state = decodeState(v, dec.stateValues);
-      return snap.state ? null : `state value ${JSON.stringify(text)} (${nodeId}) is not one of Off, Ready, Armed, Scanning, Fault; map it in scanner.opcua.stateValues`;
+      return snap.state
+        ? null
+        : `state value ${JSON.stringify(text)} (${nodeId}) is not one of Off, Ready, Armed, Scanning, Fault; map it in scanner.opcua.stateValues`;
     }
     case 'interlocks': {
       if (typeof v === 'boolean') {
@@ -134,7 +156,11 @@ export type OpcuaLink = { up: false; starting: boolean; reason: string } | { up:
  * the fault text as detail; 'disconnected' while the link is down; 'degraded' when a configured
  * value cannot be read or decoded; else 'ok'.
  */
-export function scannerOpcuaStatus(link: OpcuaLink, snap: ScannerSnapshot, problems: readonly string[]): Pick<DeviceStatus, 'state' | 'detail' | 'info'> {
+export function scannerOpcuaStatus(
+  link: OpcuaLink,
+  snap: ScannerSnapshot,
+  problems: readonly string[],
+): Pick<DeviceStatus, 'state' | 'detail' | 'info'> {
   const info: NonNullable<DeviceStatus['info']> = {
     scannerState: snap.state ?? (snap.stateRaw === null ? null : `unmapped:${snap.stateRaw}`),
     interlocks: snap.interlocks,
@@ -144,7 +170,12 @@ export function scannerOpcuaStatus(link: OpcuaLink, snap: ScannerSnapshot, probl
     fault: snap.fault ? snap.fault : null,
   };
   // With the link down, the last values read are no longer known to be true: each is sent as null (unknown).
-  if (!link.up) return { state: link.starting ? 'starting' : 'disconnected', detail: link.reason, info: Object.fromEntries(Object.keys(info).map((k) => [k, null])) };
+  if (!link.up)
+    return {
+      state: link.starting ? 'starting' : 'disconnected',
+      detail: link.reason,
+      info: Object.fromEntries(Object.keys(info).map((k) => [k, null])),
+    };
   let state: DeviceState = 'ok';
   let detail: string;
   if (snap.fault || snap.state === 'Fault') {

@@ -24,7 +24,12 @@ export function securityPolicy(name: SecurityPolicyName): SecurityPolicy {
  */
 export function clientCertificateManager(pkiDir: string): OPCUACertificateManager {
   mkdirSync(pkiDir, { recursive: true });
-  return new OPCUACertificateManager({ rootFolder: pkiDir, automaticallyAcceptUnknownCertificate: false, disableFileWatchers: true, keySize: 2048 });
+  return new OPCUACertificateManager({
+    rootFolder: pkiDir,
+    automaticallyAcceptUnknownCertificate: false,
+    disableFileWatchers: true,
+    keySize: 2048,
+  });
 }
 
 /** Where a site puts the certificate of a server it trusts. */
@@ -42,7 +47,12 @@ export function ownCertificateFile(pkiDir: string): string {
  * lane), unless the site put one there (own/certs/client_certificate.pem with its key in
  * own/private/private_key.pem), which is then used as it is.
  */
-export async function ensureClientCertificate(cm: OPCUACertificateManager, pkiDir: string, applicationUri: string, laneId: string): Promise<void> {
+export async function ensureClientCertificate(
+  cm: OPCUACertificateManager,
+  pkiDir: string,
+  applicationUri: string,
+  laneId: string,
+): Promise<void> {
   await cm.initialize();
   const file = ownCertificateFile(pkiDir);
   if (existsSync(file)) return;

@@ -39,8 +39,14 @@ export function crc32c(bytes: Uint8Array, start = 0, end = bytes.length, crc = 0
   while (i < stop8) {
     const lo = c ^ (bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24));
     c =
-      T7[lo & 0xff] ^ T6[(lo >>> 8) & 0xff] ^ T5[(lo >>> 16) & 0xff] ^ T4[lo >>> 24] ^
-      T3[bytes[i + 4]] ^ T2[bytes[i + 5]] ^ T1[bytes[i + 6]] ^ T0[bytes[i + 7]];
+      T7[lo & 0xff] ^
+      T6[(lo >>> 8) & 0xff] ^
+      T5[(lo >>> 16) & 0xff] ^
+      T4[lo >>> 24] ^
+      T3[bytes[i + 4]] ^
+      T2[bytes[i + 5]] ^
+      T1[bytes[i + 6]] ^
+      T0[bytes[i + 7]];
     i += 8;
   }
   while (i < end) c = T0[(c ^ bytes[i++]) & 0xff] ^ (c >>> 8);

@@ -1,7 +1,18 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Logger } from '../../../core/logger.js';
 import { crc32c } from './crc32c.js';
-import { decodePayload, frameTypeName, HEADER_BYTES, MAX_PAYLOAD, PayloadError, PROTOCOL_VERSION, SYNC0, SYNC1, TRAILER_BYTES, type Frame } from './frames.js';
+import {
+  decodePayload,
+  frameTypeName,
+  HEADER_BYTES,
+  MAX_PAYLOAD,
+  PayloadError,
+  PROTOCOL_VERSION,
+  SYNC0,
+  SYNC1,
+  TRAILER_BYTES,
+  type Frame,
+} from './frames.js';
 
 /** What a line stream's parser has seen; shared across reconnects by the service that owns it. */
 export interface LineStreamCounters {
@@ -28,7 +39,18 @@ export interface LineStreamCounters {
 }
 
 export function newCounters(): LineStreamCounters {
-  return { bytes: 0, frames: 0, crcErrors: 0, lengthErrors: 0, malformed: 0, unsupported: 0, seqGaps: 0, lostFrames: 0, resyncBytes: 0, truncatedBytes: 0 };
+  return {
+    bytes: 0,
+    frames: 0,
+    crcErrors: 0,
+    lengthErrors: 0,
+    malformed: 0,
+    unsupported: 0,
+    seqGaps: 0,
+    lostFrames: 0,
+    resyncBytes: 0,
+    truncatedBytes: 0,
+  };
 }
 
 export interface FrameParserOptions {
@@ -93,7 +115,11 @@ export class FrameParser extends Transform {
     const pending = this.#state === State.Header ? this.#hdrFill : this.#state === State.Body ? this.#fill : 0;
     if (pending > 0) {
       this.counters.truncatedBytes += pending;
-      this.#warn('truncated', this.#start, `${this.#source}: stream ended inside a frame at byte ${this.#start} (${pending} byte(s) dropped)`);
+      this.#warn(
+        'truncated',
+        this.#start,
+        `${this.#source}: stream ended inside a frame at byte ${this.#start} (${pending} byte(s) dropped)`,
+      );
     }
     this.#state = State.Seek;
     this.#frame = null;
@@ -196,7 +222,11 @@ export class FrameParser extends Transform {
       // the next frame is not counted again as a lost one.
       this.counters.lengthErrors++;
       this.#expectSeq = (buf.readUInt32LE(at + 4) + 1) >>> 0;
-      this.#warn('length', this.#start, `${this.#source}: frame at byte ${this.#start} declares a ${len}-byte payload (at most ${MAX_PAYLOAD}); header skipped, resynchronising`);
+      this.#warn(
+        'length',
+        this.#start,
+        `${this.#source}: frame at byte ${this.#start} declares a ${len}-byte payload (at most ${MAX_PAYLOAD}); header skipped, resynchronising`,
+      );
       return TOO_LONG;
     }
     return len;
@@ -216,19 +246,31 @@ export class FrameParser extends Transform {
         const gap = (seq - this.#expectSeq) >>> 0;
         c.seqGaps++;
         if (gap < 0x80000000) c.lostFrames += gap;
-        this.#warn('seq', offset, `${this.#source}: sequence gap at byte ${offset}: expected ${this.#expectSeq}, got ${seq}${gap < 0x80000000 ? ` (${gap} frame(s) lost)` : ' (sequence went back)'}`);
+        this.#warn(
+          'seq',
+          offset,
+          `${this.#source}: sequence gap at byte ${offset}: expected ${this.#expectSeq}, got ${seq}${gap < 0x80000000 ? ` (${gap} frame(s) lost)` : ' (sequence went back)'}`,
+        );
       }
       this.#expectSeq = (seq + 1) >>> 0;
     }
     const end = bytes.length - TRAILER_BYTES;
     if (crc32c(bytes, HEADER_BYTES, end) !== bytes.readUInt32LE(end)) {
       c.crcErrors++;
-      this.#warn('crc', offset, `${this.#source}: payload CRC mismatch in ${name ?? `type 0x${code.toString(16)}`} frame seq ${seq} at byte ${offset}; frame dropped`);
+      this.#warn(
+        'crc',
+        offset,
+        `${this.#source}: payload CRC mismatch in ${name ?? `type 0x${code.toString(16)}`} frame seq ${seq} at byte ${offset}; frame dropped`,
+      );
       return;
     }
     if (version !== PROTOCOL_VERSION || name === undefined) {
       c.unsupported++;
-      this.#warn('unsupported', offset, `${this.#source}: frame at byte ${offset} has protocol version ${version} type 0x${code.toString(16)}; this build speaks version ${PROTOCOL_VERSION}; skipped`);
+      this.#warn(
+        'unsupported',
+        offset,
+        `${this.#source}: frame at byte ${offset} has protocol version ${version} type 0x${code.toString(16)}; this build speaks version ${PROTOCOL_VERSION}; skipped`,
+      );
       return;
     }
     let frame: Frame;
@@ -238,7 +280,11 @@ export class FrameParser extends Transform {
       if (!(err instanceof PayloadError)) throw err;
       if (err.kind === 'length') c.lengthErrors++;
       else c.malformed++;
-      this.#warn(err.kind, offset, `${this.#source}: ${name} frame seq ${seq} at byte ${offset} dropped: ${err.message}`);
+      this.#warn(
+        err.kind,
+        offset,
+        `${this.#source}: ${name} frame seq ${seq} at byte ${offset} dropped: ${err.message}`,
+      );
       return;
     }
     c.frames++;
@@ -250,7 +296,11 @@ export class FrameParser extends Transform {
     const now = Date.now();
     let w = this.#warned.get(kind);
     if (!w || now - w.windowStart >= 60_000) {
-      if (w && w.suppressed > 0) this.#log.warn({ kind, suppressed: w.suppressed }, `${this.#source}: ${w.suppressed} more ${kind} error(s) in the last minute were counted but not logged`);
+      if (w && w.suppressed > 0)
+        this.#log.warn(
+          { kind, suppressed: w.suppressed },
+          `${this.#source}: ${w.suppressed} more ${kind} error(s) in the last minute were counted but not logged`,
+        );
       w = { windowStart: now, count: 0, suppressed: 0 };
       this.#warned.set(kind, w);
     }

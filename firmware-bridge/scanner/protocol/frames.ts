@@ -60,8 +60,19 @@ export interface FrameBase {
   bytes: Uint8Array;
 }
 
-export interface HelloFrame extends FrameBase { type: 'hello'; heartbeatMs: number; device: string; firmware: string }
-export interface StatusFrame extends FrameBase { type: 'status'; state: ScannerState; radiationOn: boolean; interlocksOk: boolean; speedKmh: number | null }
+export interface HelloFrame extends FrameBase {
+  type: 'hello';
+  heartbeatMs: number;
+  device: string;
+  firmware: string;
+}
+export interface StatusFrame extends FrameBase {
+  type: 'status';
+  state: ScannerState;
+  radiationOn: boolean;
+  interlocksOk: boolean;
+  speedKmh: number | null;
+}
 export interface ScanBeginFrame extends FrameBase {
   type: 'scanBegin';
   scanKey: number;
@@ -88,14 +99,47 @@ export interface LineFrame extends FrameBase {
   /** uint16 LE samples, high energy channels first then low: a byte view into `bytes`. */
   samples: Uint8Array;
 }
-export interface ScanEndFrame extends FrameBase { type: 'scanEnd'; scanKey: number; lineCount: number; outcome: ScanEndOutcome; endedAtMs: number }
-export interface FaultFrame extends FrameBase { type: 'fault'; scanKey: number; code: number; text: string }
-export interface HeartbeatFrame extends FrameBase { type: 'heartbeat'; scannerTimeMs: number }
-export interface ArmFrame extends FrameBase { type: 'arm' }
-export interface AbortFrame extends FrameBase { type: 'abort'; reason: string }
-export interface AckFrame extends FrameBase { type: 'ack'; ackedSeq: number; ackedType: number }
+export interface ScanEndFrame extends FrameBase {
+  type: 'scanEnd';
+  scanKey: number;
+  lineCount: number;
+  outcome: ScanEndOutcome;
+  endedAtMs: number;
+}
+export interface FaultFrame extends FrameBase {
+  type: 'fault';
+  scanKey: number;
+  code: number;
+  text: string;
+}
+export interface HeartbeatFrame extends FrameBase {
+  type: 'heartbeat';
+  scannerTimeMs: number;
+}
+export interface ArmFrame extends FrameBase {
+  type: 'arm';
+}
+export interface AbortFrame extends FrameBase {
+  type: 'abort';
+  reason: string;
+}
+export interface AckFrame extends FrameBase {
+  type: 'ack';
+  ackedSeq: number;
+  ackedType: number;
+}
 
-export type Frame = HelloFrame | StatusFrame | ScanBeginFrame | LineFrame | ScanEndFrame | FaultFrame | HeartbeatFrame | ArmFrame | AbortFrame | AckFrame;
+export type Frame =
+  | HelloFrame
+  | StatusFrame
+  | ScanBeginFrame
+  | LineFrame
+  | ScanEndFrame
+  | FaultFrame
+  | HeartbeatFrame
+  | ArmFrame
+  | AbortFrame
+  | AckFrame;
 
 /** What a sender puts in a frame: the payload fields without seq/offset/bytes. */
 type Body<F> = F extends FrameBase ? Omit<F, keyof FrameBase> : never;
@@ -104,7 +148,10 @@ export type LineBody = Omit<Body<LineFrame>, 'samples'> & { high: Uint16Array; l
 
 /** A payload that its header's type cannot have: wrong length or field value. */
 export class PayloadError extends Error {
-  constructor(readonly kind: 'length' | 'value', message: string) {
+  constructor(
+    readonly kind: 'length' | 'value',
+    message: string,
+  ) {
     super(message);
     this.name = 'PayloadError';
   }
@@ -121,7 +168,8 @@ function str8(view: DataView, bytes: Uint8Array, at: number, what: string): [str
 }
 
 function needLength(name: string, len: number, min: number, exact = false): void {
-  if (exact ? len !== min : len < min) throw new PayloadError('length', `${name} payload of ${len} bytes, expected ${exact ? '' : 'at least '}${min}`);
+  if (exact ? len !== min : len < min)
+    throw new PayloadError('length', `${name} payload of ${len} bytes, expected ${exact ? '' : 'at least '}${min}`);
 }
 
 const nanToNull = (v: number): number | null => (Number.isNaN(v) ? null : v);
@@ -140,22 +188,44 @@ export function decodePayload(type: FrameTypeName, frame: Uint8Array, base: Fram
       needLength('scan-begin', len, 32 + 4);
       const channels = v.getUint16(4, true);
       const energies = v.getUint8(6);
-      if (channels === 0 || channels > MAX_CHANNELS) throw new PayloadError('value', `scan-begin channel count ${channels} outside 1-${MAX_CHANNELS}`);
-      if (energies !== 1 && energies !== 2) throw new PayloadError('value', `scan-begin energies ${energies}, expected 1 or 2`);
+      if (channels === 0 || channels > MAX_CHANNELS)
+        throw new PayloadError('value', `scan-begin channel count ${channels} outside 1-${MAX_CHANNELS}`);
+      if (energies !== 1 && energies !== 2)
+        throw new PayloadError('value', `scan-begin energies ${energies}, expected 1 or 2`);
       const [scanId, a1] = str8(v, p, 32, 'scan-begin scan id');
       const [plate, a2] = str8(v, p, a1, 'scan-begin plate');
       const [containerCode, a3] = str8(v, p, a2, 'scan-begin container code');
       const [vehicleClass] = str8(v, p, a3, 'scan-begin vehicle class');
       return {
-        ...base, type, scanKey: v.getUint32(0, true), channels, energies, pixelMm: v.getFloat32(8, true), lineRateHz: v.getFloat32(12, true),
-        expectedLines: v.getUint32(16, true), startedAtMs: v.getFloat64(20, true), speedKmh: nanToNull(v.getFloat32(28, true)), scanId, plate, containerCode, vehicleClass,
+        ...base,
+        type,
+        scanKey: v.getUint32(0, true),
+        channels,
+        energies,
+        pixelMm: v.getFloat32(8, true),
+        lineRateHz: v.getFloat32(12, true),
+        expectedLines: v.getUint32(16, true),
+        startedAtMs: v.getFloat64(20, true),
+        speedKmh: nanToNull(v.getFloat32(28, true)),
+        scanId,
+        plate,
+        containerCode,
+        vehicleClass,
       };
     }
     case 'scanEnd': {
       needLength('scan-end', len, 20, true);
       const o = v.getUint8(8);
-      if (o >= OUTCOMES.length) throw new PayloadError('value', `scan-end outcome ${o} unknown (0-${OUTCOMES.length - 1})`);
-      return { ...base, type, scanKey: v.getUint32(0, true), lineCount: v.getUint32(4, true), outcome: OUTCOMES[o], endedAtMs: v.getFloat64(12, true) };
+      if (o >= OUTCOMES.length)
+        throw new PayloadError('value', `scan-end outcome ${o} unknown (0-${OUTCOMES.length - 1})`);
+      return {
+        ...base,
+        type,
+        scanKey: v.getUint32(0, true),
+        lineCount: v.getUint32(4, true),
+        outcome: OUTCOMES[o],
+        endedAtMs: v.getFloat64(12, true),
+      };
     }
     case 'hello': {
       needLength('hello', len, 6);
@@ -168,13 +238,26 @@ export function decodePayload(type: FrameTypeName, frame: Uint8Array, base: Fram
       const s = v.getUint8(0);
       if (s >= STATES.length) throw new PayloadError('value', `status state ${s} unknown (0-${STATES.length - 1})`);
       const flags = v.getUint8(1);
-      return { ...base, type, state: STATES[s], radiationOn: (flags & 1) !== 0, interlocksOk: (flags & 2) !== 0, speedKmh: nanToNull(v.getFloat32(4, true)) };
+      return {
+        ...base,
+        type,
+        state: STATES[s],
+        radiationOn: (flags & 1) !== 0,
+        interlocksOk: (flags & 2) !== 0,
+        speedKmh: nanToNull(v.getFloat32(4, true)),
+      };
     }
     case 'fault': {
       needLength('fault', len, 8);
       const n = v.getUint16(6, true);
       needLength('fault', len, 8 + n, true);
-      return { ...base, type, scanKey: v.getUint32(0, true), code: v.getUint16(4, true), text: utf8.decode(p.subarray(8, 8 + n)) };
+      return {
+        ...base,
+        type,
+        scanKey: v.getUint32(0, true),
+        code: v.getUint16(4, true),
+        text: utf8.decode(p.subarray(8, 8 + n)),
+      };
     }
     case 'heartbeat':
       needLength('heartbeat', len, 8, true);
@@ -202,8 +285,13 @@ function decodeLine(frame: Uint8Array, base: FrameBase): LineFrame {
   const u32 = (at: number) => (frame[at] | (frame[at + 1] << 8) | (frame[at + 2] << 16) | (frame[at + 3] << 24)) >>> 0;
   const channels = frame[P + 8] | (frame[P + 9] << 8);
   const energyMask = frame[P + 10];
-  if (channels === 0 || channels > MAX_CHANNELS) throw new PayloadError('value', `line channel count ${channels} outside 1-${MAX_CHANNELS}`);
-  if (energyMask !== ENERGY_HIGH && energyMask !== (ENERGY_HIGH | ENERGY_LOW)) throw new PayloadError('value', `line energy mask 0x${energyMask.toString(16)} is neither 0x1 (high) nor 0x3 (high+low)`);
+  if (channels === 0 || channels > MAX_CHANNELS)
+    throw new PayloadError('value', `line channel count ${channels} outside 1-${MAX_CHANNELS}`);
+  if (energyMask !== ENERGY_HIGH && energyMask !== (ENERGY_HIGH | ENERGY_LOW))
+    throw new PayloadError(
+      'value',
+      `line energy mask 0x${energyMask.toString(16)} is neither 0x1 (high) nor 0x3 (high+low)`,
+    );
   const planes = energyMask === ENERGY_HIGH ? 1 : 2;
   needLength('line', len, LINE_HEADER_BYTES + channels * planes * 2, true);
   return {
@@ -251,7 +339,8 @@ export function encodeFrame(body: FrameBody | LineBody, seq: number): Buffer {
     case 'line': {
       const b = body as LineBody;
       const planes = b.low ? 2 : 1;
-      if (b.high.length !== b.channels || (b.low && b.low.length !== b.channels)) throw new RangeError(`line ${b.lineIndex}: sample arrays must have ${b.channels} values`);
+      if (b.high.length !== b.channels || (b.low && b.low.length !== b.channels))
+        throw new RangeError(`line ${b.lineIndex}: sample arrays must have ${b.channels} values`);
       out = frameShell('line', seq, LINE_HEADER_BYTES + b.channels * planes * 2);
       const { view: v, frame } = out;
       v.setUint32(P, b.scanKey >>> 0, true);
@@ -339,7 +428,6 @@ export function sealFrame(frame: Buffer): Buffer {
   frame.writeUInt32LE(crc32cOf(frame, HEADER_BYTES, frame.length - TRAILER_BYTES), frame.length - TRAILER_BYTES);
   return frame;
 }
-
 
 const LITTLE_ENDIAN_HOST = endianness() === 'LE';
 

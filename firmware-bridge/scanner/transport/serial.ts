@@ -28,7 +28,12 @@ export class SerialLinkOpener implements LinkOpener {
   async open(): Promise<LineLink> {
     const { path, baudRate } = this.#options;
     // serialport's native binding is loaded on first use, so TCP-only lanes never need it.
-    const create: NonNullable<SerialLinkOptions['createPort']> = this.#options.createPort ?? (await import('serialport').then((m) => (o: { path: string; baudRate: number; autoOpen: false }) => new m.SerialPort(o) as unknown as SerialPortLike));
+    const create: NonNullable<SerialLinkOptions['createPort']> =
+      this.#options.createPort ??
+      (await import('serialport').then(
+        (m) => (o: { path: string; baudRate: number; autoOpen: false }) =>
+          new m.SerialPort(o) as unknown as SerialPortLike,
+      ));
     return new Promise((resolve, reject) => {
       let port: SerialPortLike;
       try {
@@ -38,7 +43,12 @@ export class SerialLinkOpener implements LinkOpener {
         return;
       }
       port.open((err) => {
-        if (err) return reject(new Error(`cannot open serial port ${path}: ${err.message}${/ENOENT|No such file/.test(err.message) ? ' (is the scanner plugged in and the path right?)' : ''}`));
+        if (err)
+          return reject(
+            new Error(
+              `cannot open serial port ${path}: ${err.message}${/ENOENT|No such file/.test(err.message) ? ' (is the scanner plugged in and the path right?)' : ''}`,
+            ),
+          );
         resolve(serialLink(port, path));
       });
     });
@@ -77,7 +87,9 @@ function serialLink(port: SerialPortLike, path: string): LineLink {
     write: (bytes) =>
       new Promise((resolve, reject) => {
         if (done || !port.isOpen) return reject(new Error(`cannot write to serial port ${path}: it is closed`));
-        port.write(bytes, (err?: Error | null) => (err ? reject(new Error(`cannot write to serial port ${path}: ${err.message}`)) : resolve()));
+        port.write(bytes, (err?: Error | null) =>
+          err ? reject(new Error(`cannot write to serial port ${path}: ${err.message}`)) : resolve(),
+        );
       }),
     async close(reason) {
       closeReason ??= reason;

@@ -54,7 +54,12 @@ function tcpLink(socket: Socket, where: string): LineLink {
   });
   const closed = new Promise<string>((resolve) => {
     socket.once('close', () => {
-      resolve(closeReason ?? (lastError ? `connection to ${where} failed: ${lastError.message}` : `connection closed by the scanner at ${where}`));
+      resolve(
+        closeReason ??
+          (lastError
+            ? `connection to ${where} failed: ${lastError.message}`
+            : `connection closed by the scanner at ${where}`),
+      );
     });
   });
   return {
@@ -63,7 +68,9 @@ function tcpLink(socket: Socket, where: string): LineLink {
     write: (bytes) =>
       new Promise((resolve, reject) => {
         if (socket.destroyed) return reject(new Error(`cannot write to scanner at ${where}: connection closed`));
-        socket.write(bytes, (err) => (err ? reject(new Error(`cannot write to scanner at ${where}: ${err.message}`)) : resolve()));
+        socket.write(bytes, (err) =>
+          err ? reject(new Error(`cannot write to scanner at ${where}: ${err.message}`)) : resolve(),
+        );
       }),
     async close(reason) {
       closeReason ??= reason;

@@ -22,7 +22,16 @@ vi.mock('../../../app/compose/model.js', async () => {
 });
 const { scriptedDetector } = await import('./scripted-detector.js');
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 let dir: string;
 let broker: EmbeddedBroker;
@@ -52,7 +61,9 @@ beforeAll(async () => {
     http: { host: '127.0.0.1', port: 0 },
     mqtt: { url: broker.url, protocolVersion: 4, commands: { identities: [{ name: 'central-hq' }] } },
     console: { sessionTtlMinutes: 30, usersFile: join(dir, 'users.json') },
-    lanes: [{ id: 'lane-1', name: 'Lane 1', scanner: { fileDrop: { dir: join(dir, 'drop') } }, model: { path: 'scripted' } }],
+    lanes: [
+      { id: 'lane-1', name: 'Lane 1', scanner: { fileDrop: { dir: join(dir, 'drop') } }, model: { path: 'scripted' } },
+    ],
   });
   runtime = new SiteRuntime({ config, log: silentLogger(), version: 'test', announce: () => {} });
   await runtime.start();
@@ -61,7 +72,10 @@ beforeAll(async () => {
   lane.bus.on('alert.event', 'e2e-test', (e) => {
     events.push(e);
   });
-  lane.bus.emit('device.status', deviceStatus('scanner', 'ok', 'connected', { scannerState: 'Ready', interlocksOk: true, radiationOn: false }));
+  lane.bus.emit(
+    'device.status',
+    deviceStatus('scanner', 'ok', 'connected', { scannerState: 'Ready', interlocksOk: true, radiationOn: false }),
+  );
   base = runtime.http.url;
   central = await connectAsync(broker.url, { protocolVersion: 4, clientId: 'e2e-central', reconnectPeriod: 0 });
   central.on('message', (topic, payload) => {
@@ -96,7 +110,11 @@ async function driveScan(scanId: string, detection: { score: number; regions: Re
     lane.bus.emit('scan.lines', batchOf(scanId, scan.image, first, 64));
     if (page && first === 256) {
       // Mid-scan: the live view is building up and says so.
-      await expectSoon(page, async () => Number(await page.getAttribute('[data-testid=scan-canvas]', 'data-width')) > 0, 'live lines');
+      await expectSoon(
+        page,
+        async () => Number(await page.getAttribute('[data-testid=scan-canvas]', 'data-width')) > 0,
+        'live lines',
+      );
       expect(Number(await page.getAttribute('[data-testid=scan-canvas]', 'data-width'))).toBeLessThanOrEqual(160);
       expect(await page.getAttribute('[data-testid=verdict]', 'data-verdict')).toBe('scanning');
     }
@@ -117,34 +135,48 @@ async function expectSoon(page: Page, cond: () => Promise<boolean>, what = 'cond
 
 /** Keeps the scan canvas's pixels (RGBA, as the operator sees them) in the page under `name`. */
 async function snapshotCanvas(page: Page, name: string): Promise<void> {
-  await page.$eval('[data-testid=scan-canvas]', (c, n) => {
-    const canvas = c as HTMLCanvasElement;
-    const w = window as unknown as { snaps?: Record<string, Uint8ClampedArray> };
-    w.snaps ??= {};
-    w.snaps[n] = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data.slice();
-  }, name);
+  await page.$eval(
+    '[data-testid=scan-canvas]',
+    (c, n) => {
+      const canvas = c as HTMLCanvasElement;
+      const w = window as unknown as { snaps?: Record<string, Uint8ClampedArray> };
+      w.snaps ??= {};
+      w.snaps[n] = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data.slice();
+    },
+    name,
+  );
 }
 
 /** Share of the canvas's pixels whose colour now differs from snapshot `name` by more than 8 levels in some channel. */
 async function changedSince(page: Page, name: string): Promise<number> {
-  return page.$eval('[data-testid=scan-canvas]', (c, n) => {
-    const canvas = c as HTMLCanvasElement;
-    const a = (window as unknown as { snaps: Record<string, Uint8ClampedArray> }).snaps[n]!;
-    const b = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
-    if (a.length !== b.length) return 1;
-    let changed = 0;
-    for (let i = 0; i < a.length; i += 4) if (Math.abs(a[i]! - b[i]!) > 8 || Math.abs(a[i + 1]! - b[i + 1]!) > 8 || Math.abs(a[i + 2]! - b[i + 2]!) > 8) changed++;
-    return changed / (a.length / 4);
-  }, name);
+  return page.$eval(
+    '[data-testid=scan-canvas]',
+    (c, n) => {
+      const canvas = c as HTMLCanvasElement;
+      const a = (window as unknown as { snaps: Record<string, Uint8ClampedArray> }).snaps[n]!;
+      const b = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      if (a.length !== b.length) return 1;
+      let changed = 0;
+      for (let i = 0; i < a.length; i += 4)
+        if (Math.abs(a[i]! - b[i]!) > 8 || Math.abs(a[i + 1]! - b[i + 1]!) > 8 || Math.abs(a[i + 2]! - b[i + 2]!) > 8)
+          changed++;
+      return changed / (a.length / 4);
+    },
+    name,
+  );
 }
 
 /** Sets a range input as a user dragging it would (value, then an input event). */
 async function setRange(page: Page, label: string, value: number): Promise<void> {
-  await page.$eval(`input[type=range][aria-label=${label}]`, (el, v) => {
-    const input = el as HTMLInputElement;
-    input.value = String(v);
-    input.dispatchEvent(new Event('input', { bubbles: true }));
-  }, value);
+  await page.$eval(
+    `input[type=range][aria-label=${label}]`,
+    (el, v) => {
+      const input = el as HTMLInputElement;
+      input.value = String(v);
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    },
+    value,
+  );
 }
 
 /** Pixels of the region colour (#ff3b3b) in the scan canvas: only the drawn regions have it. */
@@ -165,7 +197,11 @@ describe('operator console in a real browser', () => {
     expect(((await res.json()) as { error: string }).error).toMatch(/not logged in/);
     const events = await fetch(`${base}/api/events`);
     expect(events.status).toBe(401);
-    const noHeader = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'alice', password: 'alice-password-1' }) });
+    const noHeader = await fetch(`${base}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'alice', password: 'alice-password-1' }),
+    });
     expect(noHeader.status).toBe(403);
   });
 
@@ -200,11 +236,20 @@ describe('operator console in a real browser', () => {
     await page.waitForSelector('.tile[data-device=scanner][data-state=ok]');
     expect(await page.textContent('.tile[data-device=scanner]')).toContain('Interlocks closed');
     // An interlock opening shows on the scanner's tile.
-    lane.bus.emit('device.status', deviceStatus('scanner', 'ok', 'connected', { scannerState: 'Ready', interlocksOk: false, radiationOn: false }));
+    lane.bus.emit(
+      'device.status',
+      deviceStatus('scanner', 'ok', 'connected', { scannerState: 'Ready', interlocksOk: false, radiationOn: false }),
+    );
     await page.waitForSelector('.tile[data-device=scanner] .tile-info.bad:has-text("Interlocks OPEN")');
-    lane.bus.emit('device.status', deviceStatus('scanner', 'ok', 'connected', { scannerState: 'Ready', interlocksOk: true, radiationOn: false }));
+    lane.bus.emit(
+      'device.status',
+      deviceStatus('scanner', 'ok', 'connected', { scannerState: 'Ready', interlocksOk: true, radiationOn: false }),
+    );
 
-    const regions: Region[] = [{ x: 340, y: 110, w: 40, h: 80, score: 0.93 }, { x: 120, y: 60, w: 30, h: 30, score: 0.41 }];
+    const regions: Region[] = [
+      { x: 340, y: 110, w: 40, h: 80, score: 0.93 },
+      { x: 120, y: 60, w: 30, h: 30, score: 0.41 },
+    ];
     await driveScan('S-E2E-1', { score: 0.93, regions }, 'AB-123-CD', page);
     const alertId = alertIds.get('S-E2E-1')!;
 
@@ -213,7 +258,11 @@ describe('operator console in a real browser', () => {
     expect(await banner.getAttribute('data-state')).toBe('new');
     expect(await banner.textContent()).toContain('PERSON SUSPECTED');
     // The alert sounds.
-    await expectSoon(page, async () => (await page.evaluate(() => (window as unknown as { tones: number }).tones)) > 0, 'the alert tone');
+    await expectSoon(
+      page,
+      async () => (await page.evaluate(() => (window as unknown as { tones: number }).tones)) > 0,
+      'the alert tone',
+    );
     await page.waitForSelector('[data-testid=verdict][data-verdict=person]');
     expect(await page.textContent('[data-testid=verdict]')).toContain('AB-123-CD');
     // The threshold the lane decided at is shown beside the score (this lane sets none and the
@@ -230,15 +279,29 @@ describe('operator console in a real browser', () => {
     expect(await changedSince(page, 'before')).toBe(0);
     await setRange(page, 'Window', 24);
     await setRange(page, 'Level', 60);
-    await expectSoon(page, async () => (await changedSince(page, 'before')) > 0.2, 'a narrow window to change the picture');
+    await expectSoon(
+      page,
+      async () => (await changedSince(page, 'before')) > 0.2,
+      'a narrow window to change the picture',
+    );
     await snapshotCanvas(page, 'narrow');
     await page.click('text=Material');
     await page.waitForSelector('.seg button.on:has-text("Material")');
-    await expectSoon(page, async () => (await changedSince(page, 'narrow')) > 0.2, 'the material view to change the picture');
+    await expectSoon(
+      page,
+      async () => (await changedSince(page, 'narrow')) > 0.2,
+      'the material view to change the picture',
+    );
 
     await page.click('[data-testid=ack]');
     await page.waitForSelector('[data-testid=alert-banner][data-state=acknowledged]');
-    expect(events.find((e) => e.type === 'acknowledged')).toMatchObject({ alertId, operator: 'alice', origin: 'console', laneId: 'lane-1', siteId: 'e2e-site' });
+    expect(events.find((e) => e.type === 'acknowledged')).toMatchObject({
+      alertId,
+      operator: 'alice',
+      origin: 'console',
+      laneId: 'lane-1',
+      siteId: 'e2e-site',
+    });
 
     await page.click('[data-testid=dispo-cleared-after-search]');
     await page.fill('[data-testid=dispo-note]', 'searched the cargo, nobody inside');
@@ -248,9 +311,18 @@ describe('operator console in a real browser', () => {
     await row.waitFor();
     expect(await row.getAttribute('data-state')).toBe('closed');
     expect(await row.textContent()).toContain('Cleared after search');
-    expect(events.find((e) => e.type === 'cleared-after-search')).toMatchObject({ alertId, operator: 'alice', note: 'searched the cargo, nobody inside', origin: 'console' });
+    expect(events.find((e) => e.type === 'cleared-after-search')).toMatchObject({
+      alertId,
+      operator: 'alice',
+      note: 'searched the cargo, nobody inside',
+      origin: 'console',
+    });
     // Central command receives both on the lane's event topic.
-    await expectSoon(page, async () => published.some((e) => e.type === 'cleared-after-search'), 'the disposition on MQTT');
+    await expectSoon(
+      page,
+      async () => published.some((e) => e.type === 'cleared-after-search'),
+      'the disposition on MQTT',
+    );
     expect(published.map((e) => [e.alertId, e.type, e.operator, e.origin])).toEqual([
       [alertId, 'acknowledged', 'alice', 'console'],
       [alertId, 'cleared-after-search', 'alice', 'console'],
@@ -258,28 +330,52 @@ describe('operator console in a real browser', () => {
     expect(published[1]!.note).toBe('searched the cargo, nobody inside');
 
     // Kept: the alert API (SQLite) has the disposition.
-    const alerts = (await page.evaluate(async () => (await fetch('/api/alerts')).json())) as { alerts: { alert: { alertId: string }; disposition: string; note: string }[] };
-    expect(alerts.alerts.find((a) => a.alert.alertId === alertId)).toMatchObject({ disposition: 'cleared-after-search', note: 'searched the cargo, nobody inside' });
+    const alerts = (await page.evaluate(async () => (await fetch('/api/alerts')).json())) as {
+      alerts: { alert: { alertId: string }; disposition: string; note: string }[];
+    };
+    expect(alerts.alerts.find((a) => a.alert.alertId === alertId)).toMatchObject({
+      disposition: 'cleared-after-search',
+      note: 'searched the cargo, nobody inside',
+    });
 
     // An acknowledgement and a disposition from central command show up as they arrive.
     await driveScan('S-E2E-2', { score: 0.81, regions: [{ x: 300, y: 100, w: 50, h: 90, score: 0.81 }] }, 'ZZ-999-XY');
     const second = page.locator('[data-testid=alert-banner][data-alert-id="S-E2E-2-person"]');
     await second.waitFor();
     // Central command acknowledges and closes it over MQTT (the lane's cmd/ topics).
-    await central.publishAsync(`${TOPIC}/cmd/ack`, JSON.stringify({ alertId: 'S-E2E-2-person', operator: 'hq-bob' }), { qos: 1 });
+    await central.publishAsync(`${TOPIC}/cmd/ack`, JSON.stringify({ alertId: 'S-E2E-2-person', operator: 'hq-bob' }), {
+      qos: 1,
+    });
     await page.waitForSelector('[data-testid=alert-banner][data-alert-id="S-E2E-2-person"][data-state=acknowledged]');
     // The acting identity is central's configured identity, never the name in the payload.
-    expect(await page.textContent('[data-alert-id="S-E2E-2-person"] [data-testid=ack-info]')).toContain('central-hq at central command');
-    await central.publishAsync(`${TOPIC}/cmd/disposition`, JSON.stringify({ alertId: 'S-E2E-2-person', disposition: 'false-alarm', operator: 'hq-bob', note: 'checked on the cameras' }), { qos: 1 });
+    expect(await page.textContent('[data-alert-id="S-E2E-2-person"] [data-testid=ack-info]')).toContain(
+      'central-hq at central command',
+    );
+    await central.publishAsync(
+      `${TOPIC}/cmd/disposition`,
+      JSON.stringify({
+        alertId: 'S-E2E-2-person',
+        disposition: 'false-alarm',
+        operator: 'hq-bob',
+        note: 'checked on the cameras',
+      }),
+      { qos: 1 },
+    );
     await second.waitFor({ state: 'detached' });
-    expect(await page.textContent('.alert-row[data-alert-id="S-E2E-2-person"]')).toContain('False alarm · central-hq at central command');
+    expect(await page.textContent('.alert-row[data-alert-id="S-E2E-2-person"]')).toContain(
+      'False alarm · central-hq at central command',
+    );
 
     // History: search by plate and by verdict.
     await page.click('[data-testid=tab-history]');
     await page.waitForSelector('[data-testid=history-table] tbody tr');
     await page.fill('[data-testid=filter-plate]', '123');
     await page.click('form[data-testid=history-filters] button[type=submit]');
-    await expectSoon(page, async () => (await page.$$('[data-testid=history-table] tbody tr')).length === 1, 'one scan with plate 123');
+    await expectSoon(
+      page,
+      async () => (await page.$$('[data-testid=history-table] tbody tr')).length === 1,
+      'one scan with plate 123',
+    );
     await page.click('[data-testid=history-table] tbody tr[data-scan-id="S-E2E-1"]');
     await page.waitForSelector('[data-testid=history-viewer] [data-testid=scan-canvas][data-width="640"]');
     await page.close();
@@ -301,10 +397,30 @@ describe('operator console in a real browser', () => {
     // A console opened after a scan was decided gets its full picture and views at once.
     await page.waitForSelector('.live [data-testid=scan-canvas][data-width="640"]');
     expect(await page.isEnabled('.seg button:has-text("Material")')).toBe(true);
-    const get = (path: string) => page.evaluate(async (p) => { const r = await fetch(p); return { status: r.status, body: await r.json() }; }, path);
-    const post = (path: string, body: unknown) => page.evaluate(async ({ p, b }) => { const r = await fetch(p, { method: 'POST', headers: { 'content-type': 'application/json', 'x-console-request': '1' }, body: JSON.stringify(b) }); return r.status; }, { p: path, b: body });
-    await expectSoon(page, async () => (await get('/api/scans?plate=fl-451')).body.scans.length === 1, 'scan S-E2E-3 in the history');
-    const ids = async (q: string) => (await get(`/api/scans?${q}`)).body.scans.map((x: { result: { scanId: string } }) => x.result.scanId);
+    const get = (path: string) =>
+      page.evaluate(async (p) => {
+        const r = await fetch(p);
+        return { status: r.status, body: await r.json() };
+      }, path);
+    const post = (path: string, body: unknown) =>
+      page.evaluate(
+        async ({ p, b }) => {
+          const r = await fetch(p, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-console-request': '1' },
+            body: JSON.stringify(b),
+          });
+          return r.status;
+        },
+        { p: path, b: body },
+      );
+    await expectSoon(
+      page,
+      async () => (await get('/api/scans?plate=fl-451')).body.scans.length === 1,
+      'scan S-E2E-3 in the history',
+    );
+    const ids = async (q: string) =>
+      (await get(`/api/scans?${q}`)).body.scans.map((x: { result: { scanId: string } }) => x.result.scanId);
     expect(await ids('plate=fl-451')).toEqual(['S-E2E-3']);
     expect(await ids('plate=fl-451&verdict=clear')).toEqual([]);
     expect(await ids('plate=cl-777&verdict=clear')).toEqual(['S-E2E-4']);
@@ -312,7 +428,14 @@ describe('operator console in a real browser', () => {
     expect(await ids(`from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`)).toEqual([]);
     expect((await get('/api/scans?verdict=maybe')).status).toBe(400);
     expect((await get('/api/audit')).status).toBe(403);
-    await expectSoon(page, async () => (await get('/api/alerts?open=1')).body.alerts.some((a: { alert: { alertId: string } }) => a.alert.alertId === 'S-E2E-3-person'), 'the alert of S-E2E-3');
+    await expectSoon(
+      page,
+      async () =>
+        (await get('/api/alerts?open=1')).body.alerts.some(
+          (a: { alert: { alertId: string } }) => a.alert.alertId === 'S-E2E-3-person',
+        ),
+      'the alert of S-E2E-3',
+    );
     expect(await post('/api/alerts/S-E2E-3-person/ack', {})).toBe(200);
     expect(await post('/api/alerts/S-E2E-3-person/disposition', { disposition: 'false-alarm', note: 'e2e' })).toBe(200);
     await ctx.close();
@@ -323,7 +446,8 @@ describe('operator console in a real browser', () => {
     await sp.click('[data-testid=tab-audit]');
     await sp.waitForSelector('[data-testid=audit-table] tbody tr');
     const text = await sp.textContent('[data-testid=audit-table]');
-    for (const action of ['login', 'acknowledge-alert', 'disposition-alert', 'search-scans']) expect(text).toContain(action);
+    for (const action of ['login', 'acknowledge-alert', 'disposition-alert', 'search-scans'])
+      expect(text).toContain(action);
     expect(text).toContain('S-E2E-3-person');
     expect(text).toContain('refused'); // alice's wrong password in this test
     await sup.close();

@@ -5,18 +5,30 @@ import { scanLines } from '../../../sim/xray/index.js';
  * A small dual-energy scan of a box truck with a person-shaped dense blob in the cargo, made
  * from Beer-Lambert attenuation, for tests that need real-looking pixels (no simulator needed).
  */
-export function syntheticScan(opts: { scanId: string; laneId: string; lines?: number; channels?: number; plate?: string }): { meta: ScanMeta; image: ScanImage; person: { x: number; y: number; w: number; h: number } } {
+export function syntheticScan(opts: {
+  scanId: string;
+  laneId: string;
+  lines?: number;
+  channels?: number;
+  plate?: string;
+}): { meta: ScanMeta; image: ScanImage; person: { x: number; y: number; w: number; h: number } } {
   const width = opts.lines ?? 640;
   const height = opts.channels ?? 256;
   const high = new Uint16Array(width * height);
   const low = new Uint16Array(width * height);
-  const person = { x: Math.round(width * 0.55), y: Math.round(height * 0.42), w: Math.round(width * 0.05), h: Math.round(height * 0.32) };
+  const person = {
+    x: Math.round(width * 0.55),
+    y: Math.round(height * 0.42),
+    w: Math.round(width * 0.05),
+    h: Math.round(height * 0.32),
+  };
   // Path lengths in mm of steel and of water-like (organic) material, per pixel.
-  const box = (x: number, r: number, x0: number, x1: number, r0: number, r1: number) => x >= width * x0 && x < width * x1 && r >= height * r0 && r < height * r1;
+  const box = (x: number, r: number, x0: number, x1: number, r0: number, r1: number) =>
+    x >= width * x0 && x < width * x1 && r >= height * r0 && r < height * r1;
   let seed = 12345;
   const noise = () => {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return 1 + ((seed / 0x7fffffff) - 0.5) * 0.03;
+    return 1 + (seed / 0x7fffffff - 0.5) * 0.03;
   };
   for (let r = 0; r < height; r++) {
     for (let x = 0; x < width; x++) {
@@ -32,7 +44,7 @@ export function syntheticScan(opts: { scanId: string; laneId: string; lines?: nu
         const bx = Math.floor((x - width * 0.26) / (width * 0.067));
         const br = Math.floor((r - height * 0.3) / (height * 0.163));
         organic += 220 + ((bx * 7 + br * 3) % 5) * 70;
-        if ((x % Math.round(width * 0.067)) < 2 || (r % Math.round(height * 0.163)) < 2) organic -= 120;
+        if (x % Math.round(width * 0.067) < 2 || r % Math.round(height * 0.163) < 2) organic -= 120;
       }
       for (const wx of [0.13, 0.72, 0.84]) {
         const dx = (x - width * wx) / (height * 0.08);

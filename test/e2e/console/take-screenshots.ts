@@ -24,7 +24,10 @@ import { synthesizeScan, type VehicleClass } from '../../../sim/xray/index.js';
 import { batchOf } from './synthetic-scan.js';
 
 // The shipped model's name and operating point, as a lane that sets no alert threshold uses it.
-const shipped = JSON.parse(readFileSync(resolve('models/person-fcn/manifest.json'), 'utf8')) as { version: string; operatingPoint: { scoreThreshold: number } };
+const shipped = JSON.parse(readFileSync(resolve('models/person-fcn/manifest.json'), 'utf8')) as {
+  version: string;
+  operatingPoint: { scoreThreshold: number };
+};
 const MODEL_VERSION = shipped.version;
 const THRESHOLD = shipped.operatingPoint.scoreThreshold;
 
@@ -60,12 +63,31 @@ runtime.http.route('/evidence', 'screenshots', async (_req, res, url) => {
 });
 
 const healthy = () => {
-  lane.bus.emit('device.status', deviceStatus('scanner', 'ok', 'connected: tcp 10.20.0.5:4001; scanner Ready', { scannerState: 'Ready', interlocksOk: true, radiationOn: false, speedKmh: null }));
-  lane.bus.emit('device.status', deviceStatus('scanner.opcua', 'ok', 'scanner Ready', { scannerState: 'Ready', interlocks: 0, interlocksOpen: '', radiationOn: false }));
+  lane.bus.emit(
+    'device.status',
+    deviceStatus('scanner', 'ok', 'connected: tcp 10.20.0.5:4001; scanner Ready', {
+      scannerState: 'Ready',
+      interlocksOk: true,
+      radiationOn: false,
+      speedKmh: null,
+    }),
+  );
+  lane.bus.emit(
+    'device.status',
+    deviceStatus('scanner.opcua', 'ok', 'scanner Ready', {
+      scannerState: 'Ready',
+      interlocks: 0,
+      interlocksOpen: '',
+      radiationOn: false,
+    }),
+  );
   lane.bus.emit('device.status', deviceStatus('camera.front', 'ok', '12.5 fps'));
   lane.bus.emit('device.status', deviceStatus('camera.plate', 'ok', 'last read AB-123-CD'));
   lane.bus.emit('device.status', deviceStatus('model', 'ok', `person-fcn ${MODEL_VERSION}`));
-  lane.bus.emit('device.status', deviceStatus('mqtt', 'ok', 'connected to mqtts://central.example:8883', { outboxDepth: 0 }));
+  lane.bus.emit(
+    'device.status',
+    deviceStatus('mqtt', 'ok', 'connected to mqtts://central.example:8883', { outboxDepth: 0 }),
+  );
 };
 healthy();
 
@@ -76,10 +98,33 @@ function evidence(scanId: string): EvidenceRef[] {
   ];
 }
 
-async function scan(scanId: string, plate: string, o: { seed: number; vehicle: VehicleClass; people: number; model: boolean }, page?: Page, stopAt?: number): Promise<void> {
-  const image = synthesizeScan({ seed: o.seed, dual: true, vehicleClass: o.vehicle, peopleCount: o.people, cargoDensity: 'medium', decoys: 1 });
+async function scan(
+  scanId: string,
+  plate: string,
+  o: { seed: number; vehicle: VehicleClass; people: number; model: boolean },
+  page?: Page,
+  stopAt?: number,
+): Promise<void> {
+  const image = synthesizeScan({
+    seed: o.seed,
+    dual: true,
+    vehicleClass: o.vehicle,
+    peopleCount: o.people,
+    cargoDensity: 'medium',
+    decoys: 1,
+  });
   const startedAt = new Date().toISOString();
-  lane.bus.emit('scan.begin', { scanId, laneId: lane.id, startedAt, channels: image.height, energies: 2, pixelMm: image.pixelMm, lineRateHz: 300, vehicle: { plate }, source: 'stream' });
+  lane.bus.emit('scan.begin', {
+    scanId,
+    laneId: lane.id,
+    startedAt,
+    channels: image.height,
+    energies: 2,
+    pixelMm: image.pixelMm,
+    lineRateHz: 300,
+    vehicle: { plate },
+    source: 'stream',
+  });
   const step = 100;
   for (let first = 0; first < image.width; first += step) {
     if (stopAt !== undefined && first >= stopAt && first < stopAt + step) {
@@ -89,22 +134,50 @@ async function scan(scanId: string, plate: string, o: { seed: number; vehicle: V
     lane.bus.emit('scan.lines', batchOf(scanId, image, first, step));
     await new Promise((r) => setTimeout(r, 10));
   }
-  const regions: Region[] = o.model ? image.truth.people.map((p, i) => ({ ...p.box, score: i === 0 ? 0.94 : 0.81 })) : [];
+  const regions: Region[] = o.model
+    ? image.truth.people.map((p, i) => ({ ...p.box, score: i === 0 ? 0.94 : 0.81 }))
+    : [];
   const score = regions.length ? 0.94 : 0.03;
   const now = new Date().toISOString();
   const result: ScanResult = {
-    scanId, laneId: lane.id, siteId: config.site.id, startedAt, endedAt: now, decidedAt: now, outcome: 'completed',
+    scanId,
+    laneId: lane.id,
+    siteId: config.site.id,
+    startedAt,
+    endedAt: now,
+    decidedAt: now,
+    outcome: 'completed',
     verdict: o.model ? (score >= THRESHOLD ? 'person' : 'clear') : 'unavailable',
-    ...(o.model ? { threshold: THRESHOLD } : { unavailableReason: 'model person-fcn failed to load: manifest.json missing' }),
-    score: o.model ? score : null, regions, model: o.model ? { name: 'person-fcn', version: MODEL_VERSION } : null,
-    vehicle: { plate }, lines: image.width, channels: image.height, missingLines: 0, evidence: evidence(scanId),
+    ...(o.model
+      ? { threshold: THRESHOLD }
+      : { unavailableReason: 'model person-fcn failed to load: manifest.json missing' }),
+    score: o.model ? score : null,
+    regions,
+    model: o.model ? { name: 'person-fcn', version: MODEL_VERSION } : null,
+    vehicle: { plate },
+    lines: image.width,
+    channels: image.height,
+    missingLines: 0,
+    evidence: evidence(scanId),
   };
   lane.bus.emit('scan.decided', { result, image });
   const alert = alertFor(result);
   if (alert) lane.bus.emit('alert.raised', alert);
 }
 
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+});
 const page = await browser.newPage({ viewport: { width: 1600, height: 1000 }, deviceScaleFactor: 1 });
 await page.goto(runtime.http.url);
 await page.screenshot({ path: join(out, 'console-login.png') });
@@ -116,13 +189,16 @@ await page.waitForSelector('[data-testid=status-banner]');
 await scan('SC-20260114-0007', 'KL-482-TR', { seed: 7, vehicle: 'van', people: 0, model: true });
 await scan('SC-20260114-0008', 'MN-771-PA', { seed: 8, vehicle: 'box-truck', people: 0, model: true });
 await page.waitForSelector('[data-testid=verdict][data-verdict=clear][data-scan-id=SC-20260114-0008]');
-await page.waitForFunction(() => !document.querySelector('.live .viewer-caption')?.textContent?.includes('live preview'));
+await page.waitForFunction(
+  () => !document.querySelector('.live .viewer-caption')?.textContent?.includes('live preview'),
+);
 await page.waitForTimeout(500);
 await page.screenshot({ path: join(out, 'console-clear.png') });
 
 await scan('SC-20260114-0009', 'AB-123-CD', { seed: 24, vehicle: 'articulated', people: 2, model: true }, page, 2000);
 await page.waitForSelector('[data-testid=alert-banner][data-state=new]');
-const fullPicture = () => page.waitForFunction(() => !document.querySelector('.live .viewer-caption')?.textContent?.includes('live preview'));
+const fullPicture = () =>
+  page.waitForFunction(() => !document.querySelector('.live .viewer-caption')?.textContent?.includes('live preview'));
 await fullPicture();
 await page.waitForTimeout(500);
 await page.screenshot({ path: join(out, 'console-alert.png') });
@@ -153,7 +229,10 @@ await page.click('text=Fit');
 await page.click('text=High energy');
 
 // Degraded: the model is gone and a camera is down.
-lane.bus.emit('device.status', deviceStatus('model', 'unavailable', 'detection unavailable: model person-fcn failed to load: manifest.json missing'));
+lane.bus.emit(
+  'device.status',
+  deviceStatus('model', 'unavailable', 'detection unavailable: model person-fcn failed to load: manifest.json missing'),
+);
 lane.bus.emit('device.status', deviceStatus('camera.front', 'offline', 'no frame for 5 s; reconnecting'));
 await scan('SC-20260114-0010', 'GH-310-KE', { seed: 10, vehicle: 'box-truck', people: 0, model: false });
 await page.waitForSelector('[data-testid=status-banner][data-level=bad]');
@@ -177,7 +256,10 @@ await browser.close();
 // Palette PNGs: a third of the size, no visible change at this resolution.
 for (const name of readdirSync(out).filter((n) => n.startsWith('console-') && n.endsWith('.png'))) {
   const file = join(out, name);
-  writeFileSync(file, await sharp(readFileSync(file)).png({ compressionLevel: 9, palette: true, quality: 90, effort: 8 }).toBuffer());
+  writeFileSync(
+    file,
+    await sharp(readFileSync(file)).png({ compressionLevel: 9, palette: true, quality: 90, effort: 8 }).toBuffer(),
+  );
 }
 rmSync(dir, { recursive: true, force: true });
 process.stdout.write(`screenshots in ${out}\n`);
@@ -185,7 +267,28 @@ process.stdout.write(`screenshots in ${out}\n`);
 /** A person alert of the running demo, as its model flagged it (a scan with 1-4 regions). */
 async function demoShot(b: Browser): Promise<void> {
   const bin = join(import.meta.dirname, '../../../bin/checkpoint-edge.js');
-  const child = spawn(process.execPath, [bin, 'demo', '--port', '0', '--mqtt-port', '0', '--gap-ms', '6000', '--person-share', '1', '--seed', '5', '--data-dir', join(dir, 'demo'), '--log-level', 'error'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      bin,
+      'demo',
+      '--port',
+      '0',
+      '--mqtt-port',
+      '0',
+      '--gap-ms',
+      '6000',
+      '--person-share',
+      '1',
+      '--seed',
+      '5',
+      '--data-dir',
+      join(dir, 'demo'),
+      '--log-level',
+      'error',
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   try {
     let text = '';
     await new Promise<void>((res, rej) => {
@@ -204,9 +307,17 @@ async function demoShot(b: Browser): Promise<void> {
     await p.click('button[type=submit]');
     for (let i = 0; i < 6; i++) {
       await p.waitForSelector('[data-testid=verdict][data-scan-id]', { timeout: 120_000 });
-      await p.waitForFunction(() => !document.querySelector('.live .viewer-caption')?.textContent?.includes('live preview'), undefined, { timeout: 30_000 });
+      await p.waitForFunction(
+        () => !document.querySelector('.live .viewer-caption')?.textContent?.includes('live preview'),
+        undefined,
+        { timeout: 30_000 },
+      );
       const regions = Number(await p.getAttribute('.live [data-testid=scan-canvas]', 'data-regions'));
-      if ((await p.getAttribute('[data-testid=verdict]', 'data-verdict')) === 'person' && regions >= 1 && regions <= 4) {
+      if (
+        (await p.getAttribute('[data-testid=verdict]', 'data-verdict')) === 'person' &&
+        regions >= 1 &&
+        regions <= 4
+      ) {
         await p.waitForTimeout(1500);
         await p.screenshot({ path: join(out, 'console-demo.png') });
         return;

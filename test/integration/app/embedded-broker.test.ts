@@ -23,15 +23,29 @@ describe('MQTT output against the embedded aedes broker (MQTT 3.1.1)', () => {
   it('publishes, and on an orderly stop flushes the outbox and says offline', async () => {
     await broker.start();
     collector = await Collector.connect(broker.url, ['checkpoint/#'], { protocolVersion: 4, clean: true });
-    const config = validateConfig(siteConfig({ url: broker.url, dataDir: mkdtempSync(join(tmpdir(), 'mqtt-aedes-')), lanes: ['lane-1'], protocolVersion: 4, site: 'demo' }));
+    const config = validateConfig(
+      siteConfig({
+        url: broker.url,
+        dataDir: mkdtempSync(join(tmpdir(), 'mqtt-aedes-')),
+        lanes: ['lane-1'],
+        protocolVersion: 4,
+        site: 'demo',
+      }),
+    );
     const { lanes, services } = mqttSite(config, silentLogger());
     const lane = lanes[0];
     for (const s of services) await s.start();
     await waitFor('online', () => collector!.on('/availability').some((m) => m.payload === 'online'));
     const ids = emitScans(lane, 'demo', 1, 20, (n) => (n % 5 === 0 ? 'person' : 'clear'));
     for (const s of services) await s.stop(); // at once: stop() waits for the outbox to drain
-    expect(lane.health.get('mqtt')).toMatchObject({ state: 'offline', info: expect.objectContaining({ outboxDepth: 0 }) });
-    const got = () => collector!.messages.filter((m) => /\/(scan|alert)$/.test(m.topic)).map((m) => (JSON.parse(m.payload) as { messageId: string }).messageId);
+    expect(lane.health.get('mqtt')).toMatchObject({
+      state: 'offline',
+      info: expect.objectContaining({ outboxDepth: 0 }),
+    });
+    const got = () =>
+      collector!.messages
+        .filter((m) => /\/(scan|alert)$/.test(m.topic))
+        .map((m) => (JSON.parse(m.payload) as { messageId: string }).messageId);
     await waitFor('every message', () => dedup(got()).unique.length >= ids.length);
     expect(dedup(got()).unique).toEqual(ids);
     await waitFor('offline', () => collector!.on('/availability').at(-1)?.payload === 'offline');
@@ -44,13 +58,24 @@ describe('an outbox file that cannot be opened', () => {
     await broker.start();
     const dir = mkdtempSync(join(tmpdir(), 'mqtt-badfile-'));
     writeFileSync(join(dir, 'not-a-folder'), 'x');
-    const config = validateConfig(siteConfig({ url: broker.url, dataDir: dir, lanes: ['lane-1'], protocolVersion: 4, site: 'bad', extra: { outbox: { path: join(dir, 'not-a-folder', 'outbox.sqlite'), maxMessages: 1000, synchronous: 'full' } } }));
+    const config = validateConfig(
+      siteConfig({
+        url: broker.url,
+        dataDir: dir,
+        lanes: ['lane-1'],
+        protocolVersion: 4,
+        site: 'bad',
+        extra: { outbox: { path: join(dir, 'not-a-folder', 'outbox.sqlite'), maxMessages: 1000, synchronous: 'full' } },
+      }),
+    );
     const { lanes, services } = mqttSite(config, silentLogger());
     const collector = await Collector.connect(broker.url, ['checkpoint/bad/#'], { protocolVersion: 4, clean: true });
     try {
       for (const s of services) await s.start();
       await waitFor('degraded mqtt', () => lanes[0].health.get('mqtt')?.state === 'degraded');
-      expect(lanes[0].health.get('mqtt')?.detail).toMatch(/connected to .*; MQTT outbox .*not-a-folder.*cannot open the SQLite file.*queueing in memory/);
+      expect(lanes[0].health.get('mqtt')?.detail).toMatch(
+        /connected to .*; MQTT outbox .*not-a-folder.*cannot open the SQLite file.*queueing in memory/,
+      );
       const result = fakeScan('bad', 'lane-1', 1, 'person');
       lanes[0].bus.emit('scan.decided', { result });
       lanes[0].bus.emit('alert.raised', alertFor(result)!);
@@ -65,10 +90,23 @@ describe('an outbox file that cannot be opened', () => {
 
 describe('MqttLink with a broker that never acknowledges', () => {
   it('rejects the publishes left without PUBACK when the connection is dropped, so nothing waits forever', async () => {
-    const aedes = await Aedes.createBroker({ authorizePublish: (_client, packet, cb) => { if (packet.topic !== 'held') cb(null); } });
+    const aedes = await Aedes.createBroker({
+      authorizePublish: (_client, packet, cb) => {
+        if (packet.topic !== 'held') cb(null);
+      },
+    });
     const server = createServer(aedes.handle);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    const link = new MqttLink({ url: `mqtt://127.0.0.1:${(server.address() as { port: number }).port}`, protocolVersion: 4, clientId: 'held-test', keepaliveS: 30, reconnect: { initialMs: 50, maxMs: 100 }, sessionExpiryS: 0, will: { topic: 'w', payload: 'offline' }, log: silentLogger() });
+    const link = new MqttLink({
+      url: `mqtt://127.0.0.1:${(server.address() as { port: number }).port}`,
+      protocolVersion: 4,
+      clientId: 'held-test',
+      keepaliveS: 30,
+      reconnect: { initialMs: 50, maxMs: 100 },
+      sessionExpiryS: 0,
+      will: { topic: 'w', payload: 'offline' },
+      log: silentLogger(),
+    });
     try {
       const connected = new Promise<void>((r) => link.once('connected', () => r()));
       link.start();

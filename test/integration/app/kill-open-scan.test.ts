@@ -40,11 +40,33 @@ class FakeScanner {
   }
 
   begin(key: number, scanId: string, expectedLines: number): void {
-    this.send({ type: 'scanBegin', scanKey: key, channels: C, energies: 1, pixelMm: 5, lineRateHz: 250, expectedLines, startedAtMs: Date.now(), speedKmh: 4.5, scanId, plate: `P ${scanId}`, containerCode: '', vehicleClass: 'truck' });
+    this.send({
+      type: 'scanBegin',
+      scanKey: key,
+      channels: C,
+      energies: 1,
+      pixelMm: 5,
+      lineRateHz: 250,
+      expectedLines,
+      startedAtMs: Date.now(),
+      speedKmh: 4.5,
+      scanId,
+      plate: `P ${scanId}`,
+      containerCode: '',
+      vehicleClass: 'truck',
+    });
   }
 
   lines(key: number, from: number, to: number): void {
-    for (let x = from; x < to; x++) this.send({ type: 'line', scanKey: key, lineIndex: x, channels: C, energyMask: 1, high: Uint16Array.from({ length: C }, (_, c) => 40_000 + ((x * 7 + c) % 900)) });
+    for (let x = from; x < to; x++)
+      this.send({
+        type: 'line',
+        scanKey: key,
+        lineIndex: x,
+        channels: C,
+        energyMask: 1,
+        high: Uint16Array.from({ length: C }, (_, c) => 40_000 + ((x * 7 + c) % 900)),
+      });
   }
 
   end(key: number, lineCount: number): void {
@@ -57,8 +79,20 @@ class FakeScanner {
   }
 }
 
-interface ScanMsg { scanId: string; scannerScanId?: string; outcome: string; abortReason?: string; verdict: string }
-interface AlertMsg { alertId: string; scanId: string; scannerScanId?: string; kind: string; message: string }
+interface ScanMsg {
+  scanId: string;
+  scannerScanId?: string;
+  outcome: string;
+  abortReason?: string;
+  verdict: string;
+}
+interface AlertMsg {
+  alertId: string;
+  scanId: string;
+  scannerScanId?: string;
+  kind: string;
+  message: string;
+}
 
 /**
  * The edge process (checkpoint-edge run) is killed with SIGKILL while a streamed scan is
@@ -91,16 +125,24 @@ describe.skipIf(skipWithoutMosquitto)('edge killed with an open scan', () => {
 
   function writeConfig(dataDir: string, lane: Record<string, unknown>): string {
     const file = join(dir, `site-${children.length}.yaml`);
-    writeFileSync(file, stringify({
-      site: { id: SITE },
-      dataDir,
-      log: { level: 'info', format: 'json' },
-      http: { host: '127.0.0.1', port: 0 },
-      console: { enabled: false },
-      shutdownTimeoutMs: 3000,
-      mqtt: { url: broker.url, protocolVersion: 5, reconnect: { initialMs: 100, maxMs: 500 }, outbox: { synchronous: 'full' } },
-      lanes: [{ id: 'lane-1', ...lane }],
-    }));
+    writeFileSync(
+      file,
+      stringify({
+        site: { id: SITE },
+        dataDir,
+        log: { level: 'info', format: 'json' },
+        http: { host: '127.0.0.1', port: 0 },
+        console: { enabled: false },
+        shutdownTimeoutMs: 3000,
+        mqtt: {
+          url: broker.url,
+          protocolVersion: 5,
+          reconnect: { initialMs: 100, maxMs: 500 },
+          outbox: { synchronous: 'full' },
+        },
+        lanes: [{ id: 'lane-1', ...lane }],
+      }),
+    );
     return file;
   }
 
@@ -121,9 +163,13 @@ describe.skipIf(skipWithoutMosquitto)('edge killed with an open scan', () => {
   const alerts = () => collector!.json<AlertMsg>('/lane-1/alert');
   const byScanner = (id: string) => scans().filter((s) => s.scannerScanId === id);
 
-  it('a streamed scan 460 of 1,209 lines in: aborted (edge-restarted) with an alert; the scans before and after are published', { timeout: 120_000 }, async () => {
+  it('a streamed scan 460 of 1,209 lines in: aborted (edge-restarted) with an alert; the scans before and after are published', {
+    timeout: 120_000,
+  }, async () => {
     const dataDir = join(dir, 'stream-data');
-    const config = writeConfig(dataDir, { scanner: { transport: { type: 'tcp', host: '127.0.0.1', port: scanner.port }, scanTimeoutMs: 60_000 } });
+    const config = writeConfig(dataDir, {
+      scanner: { transport: { type: 'tcp', host: '127.0.0.1', port: scanner.port }, scanTimeoutMs: 60_000 },
+    });
 
     const first = await startEdge(config);
     await waitFor('the edge connected to the scanner', () => scanner.socket !== null, 20_000);
@@ -135,18 +181,22 @@ describe.skipIf(skipWithoutMosquitto)('edge killed with an open scan', () => {
     scanner.begin(2, 'S-KILLED', 1209);
     scanner.lines(2, 0, 460);
     const journal = join(dataDir, 'lanes', 'lane-1', 'open-scans.sqlite');
-    await waitFor('the open scan in the journal', () => {
-      try {
-        const db = new Database(journal, { readonly: true, fileMustExist: true });
+    await waitFor(
+      'the open scan in the journal',
+      () => {
         try {
-          return (db.prepare('SELECT count(*) AS n FROM open_scans').get() as { n: number }).n === 1;
-        } finally {
-          db.close();
+          const db = new Database(journal, { readonly: true, fileMustExist: true });
+          try {
+            return (db.prepare('SELECT count(*) AS n FROM open_scans').get() as { n: number }).n === 1;
+          } finally {
+            db.close();
+          }
+        } catch {
+          return false;
         }
-      } catch {
-        return false;
-      }
-    }, 20_000);
+      },
+      20_000,
+    );
     await kill9(first.child);
     scanner.socket = null;
 
@@ -163,20 +213,31 @@ describe.skipIf(skipWithoutMosquitto)('edge killed with an open scan', () => {
     expect(byScanner('S-BEFORE')[0]).toMatchObject({ outcome: 'completed' });
     expect(byScanner('S-AFTER')[0]).toMatchObject({ outcome: 'completed' });
     await waitFor('the scan-aborted alert', () => alerts().find((a) => a.scanId === killed.scanId));
-    expect(alerts().filter((a) => a.scanId === killed.scanId)).toMatchObject([{ kind: 'scan-aborted', scannerScanId: 'S-KILLED' }]);
+    expect(alerts().filter((a) => a.scanId === killed.scanId)).toMatchObject([
+      { kind: 'scan-aborted', scannerScanId: 'S-KILLED' },
+    ]);
     expect(alerts().find((a) => a.scanId === killed.scanId)!.message).toContain('edge-restarted');
     // Every scan exactly once: three scanner ids, three distinct edge ids.
-    expect(scans().map((s) => s.scannerScanId).sort()).toEqual(['S-AFTER', 'S-BEFORE', 'S-KILLED']);
+    expect(
+      scans()
+        .map((s) => s.scannerScanId)
+        .sort(),
+    ).toEqual(['S-AFTER', 'S-BEFORE', 'S-KILLED']);
     expect(new Set(scans().map((s) => s.scanId)).size).toBe(3);
     second.child.kill('SIGTERM');
   });
 
-  it('a dropped scan killed right after "taken": reported after the restart, its files taken again', { timeout: 300_000 }, async () => {
+  it('a dropped scan killed right after "taken": reported after the restart, its files taken again', {
+    timeout: 300_000,
+  }, async () => {
     const dataDir = join(dir, 'drop-data');
     const drop = join(dir, 'drop');
     mkdirSync(drop, { recursive: true });
     // The shipped model: the decision takes long enough after "taken" for the kill to land before it.
-    const config = writeConfig(dataDir, { scanner: { fileDrop: { dir: drop, stableMs: 200 } }, model: { path: 'models/person-fcn', threads: 1, warmup: false } });
+    const config = writeConfig(dataDir, {
+      scanner: { fileDrop: { dir: drop, stableMs: 200 } },
+      model: { path: 'models/person-fcn', threads: 1, warmup: false },
+    });
     const first = await startEdge(config);
     const W = 1200;
     const H = 256;
@@ -187,21 +248,37 @@ describe.skipIf(skipWithoutMosquitto)('edge killed with an open scan', () => {
     await waitFor('"taken" in the log', () => /scan F-1 taken/.test(first.out()), 30_000, 1);
     await kill9(first.child);
     // Nothing was moved before the scan was decided.
-    expect(readdirSync(drop).filter((f) => f.startsWith('F-1')).sort()).toEqual(['F-1.json', 'F-1.png']);
+    expect(
+      readdirSync(drop)
+        .filter((f) => f.startsWith('F-1'))
+        .sort(),
+    ).toEqual(['F-1.json', 'F-1.png']);
 
     const second = await startEdge(config);
-    await waitFor('F-1 aborted and decided at the subscriber', () => byScanner('F-1').length >= 2, 150_000).catch((err: Error) => {
-      throw new Error(`${err.message}; F-1 results so far: ${JSON.stringify(byScanner('F-1'))}; edge output: ${second.out().slice(-2000)}`);
-    });
+    await waitFor('F-1 aborted and decided at the subscriber', () => byScanner('F-1').length >= 2, 150_000).catch(
+      (err: Error) => {
+        throw new Error(
+          `${err.message}; F-1 results so far: ${JSON.stringify(byScanner('F-1'))}; edge output: ${second.out().slice(-2000)}`,
+        );
+      },
+    );
     await new Promise((r) => setTimeout(r, 500)); // nothing more comes
     const f1 = byScanner('F-1');
     // Killed before its decision (the usual case): one aborted (edge-restarted) report, then the
     // decision of the files taken again. Killed in the instant between the result reaching the
     // outbox and the files being moved: the decision, then the same files decided again. Never none.
     const outcomes = f1.map((s) => s.outcome).sort();
-    expect([['aborted', 'completed'], ['completed', 'completed']]).toContainEqual(outcomes);
-    for (const a of f1.filter((s) => s.outcome === 'aborted')) expect(a).toMatchObject({ abortReason: 'edge-restarted' });
-    await waitFor('the files moved to processed/', () => readdirSync(join(drop, 'processed')).filter((f) => f.startsWith('F-1')).length === 2, 20_000);
+    expect([
+      ['aborted', 'completed'],
+      ['completed', 'completed'],
+    ]).toContainEqual(outcomes);
+    for (const a of f1.filter((s) => s.outcome === 'aborted'))
+      expect(a).toMatchObject({ abortReason: 'edge-restarted' });
+    await waitFor(
+      'the files moved to processed/',
+      () => readdirSync(join(drop, 'processed')).filter((f) => f.startsWith('F-1')).length === 2,
+      20_000,
+    );
     second.child.kill('SIGTERM');
   });
 });

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli, startCli } from '../../helpers/cli.js';
 
-const ENV = { MQTT_USERNAME: 'lane', MQTT_PASSWORD: 'pw', OPCUA_USERNAME: 'op', OPCUA_PASSWORD: 'pw', CAM_USER: 'c', CAM_PASSWORD: 'p' };
+const ENV = {
+  MQTT_USERNAME: 'lane',
+  MQTT_PASSWORD: 'pw',
+  OPCUA_USERNAME: 'op',
+  OPCUA_PASSWORD: 'pw',
+  CAM_USER: 'c',
+  CAM_PASSWORD: 'p',
+};
 
 describe('checkpoint-edge CLI', () => {
   it('prints --version and --help for the program and each command', async () => {
@@ -13,7 +20,8 @@ describe('checkpoint-edge CLI', () => {
     expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
     const h = await runCli(['--help']);
     expect(h.code).toBe(0);
-    for (const c of ['run', 'demo', 'analyze', 'validate-config', 'sim', 'central']) expect(h.stdout).toContain(`  ${c}`);
+    for (const c of ['run', 'demo', 'analyze', 'validate-config', 'sim', 'central'])
+      expect(h.stdout).toContain(`  ${c}`);
     for (const c of ['run', 'demo', 'validate-config', 'analyze', 'central', 'sim']) {
       const r = await runCli([c, '--help']);
       expect(r.code, c).toBe(0);
@@ -29,16 +37,25 @@ describe('checkpoint-edge CLI', () => {
   });
 
   it('validate-config accepts the examples and rejects a broken file with one line per problem', async () => {
-    const ok = await runCli(['validate-config', 'config/examples/demo.yaml', 'config/examples/site-template.yaml'], { env: ENV });
+    const ok = await runCli(['validate-config', 'config/examples/demo.yaml', 'config/examples/site-template.yaml'], {
+      env: ENV,
+    });
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     const bad = join(dir, 'bad.yaml');
-    writeFileSync(bad, 'site: { id: s }\nlanes:\n  - id: l1\n    scanner:\n      transport: { type: tcp, port: abc }\n    colour: red\n');
+    writeFileSync(
+      bad,
+      'site: { id: s }\nlanes:\n  - id: l1\n    scanner:\n      transport: { type: tcp, port: abc }\n    colour: red\n',
+    );
     const r = await runCli(['validate-config', bad]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n').sort()).toEqual([
-      expect.stringMatching(new RegExp(`^${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: lanes\\[0\\]\\.colour \\(line 6\\): unknown key "colour" \\(known here: id, `)),
+      expect.stringMatching(
+        new RegExp(
+          `^${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: lanes\\[0\\]\\.colour \\(line 6\\): unknown key "colour" \\(known here: id, `,
+        ),
+      ),
       `${bad}: lanes[0].scanner.transport.port (line 5): expected an integer 1-65535, got "abc"`,
     ]);
   });
@@ -56,16 +73,34 @@ describe('checkpoint-edge CLI', () => {
 
   it('demo starts, says where to look, and stops cleanly on SIGINT', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'demo-'));
-    const demo = await startCli(['demo', '--port', '0', '--mqtt-port', '0', '--central-port', '0', '--data-dir', dataDir, '--log-level', 'warn'], /running/, { timeoutMs: 120_000 });
+    const demo = await startCli(
+      ['demo', '--port', '0', '--mqtt-port', '0', '--central-port', '0', '--data-dir', dataDir, '--log-level', 'warn'],
+      /running/,
+      { timeoutMs: 120_000 },
+    );
     const out = demo.out();
     // Central command, in its own process, with the log-in it prints.
     const centralUrl = /^central: (http:\/\/127\.0\.0\.1:\d+)$/m.exec(out)?.[1];
     expect(centralUrl, out).toBeDefined();
     const [, user, password] = /^central log-in: (\S+) \/ (\S+)$/m.exec(out)!;
-    const login = await fetch(`${centralUrl}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: user, password }) });
+    const login = await fetch(`${centralUrl}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: user, password }),
+    });
     expect(login.status).toBe(200);
     const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
-    await expect.poll(async () => ((await (await fetch(`${centralUrl}/api/lanes`, { headers: { cookie } })).json()) as { lanes: { laneId: string; availability: string }[] }).lanes.map((l) => `${l.laneId} ${l.availability}`), { timeout: 15_000 }).toEqual(['lane-1 online']);
+    await expect
+      .poll(
+        async () =>
+          (
+            (await (await fetch(`${centralUrl}/api/lanes`, { headers: { cookie } })).json()) as {
+              lanes: { laneId: string; availability: string }[];
+            }
+          ).lanes.map((l) => `${l.laneId} ${l.availability}`),
+        { timeout: 15_000 },
+      )
+      .toEqual(['lane-1 online']);
     expect(out).toMatch(/^console: http:\/\/127\.0\.0\.1:\d+/m);
     expect(out).toMatch(/^mqtt: mqtt:\/\/127\.0\.0\.1:\d+$/m);
     expect(out).toMatch(/^topics: checkpoint\/demo-site\/lane-1\//m);

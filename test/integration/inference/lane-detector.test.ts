@@ -21,12 +21,20 @@ async function lane(detector: OnnxDetector) {
   bus.on('device.status', 'test', (s) => void statuses.push(s));
   bus.on('scan.decided', 'test', ({ result }) => void results.push(result));
   bus.on('alert.raised', 'test', (a) => void alerts.push(a));
-  const pipeline = new LanePipeline({ siteId: 's', laneId: 'lane-1', bus, detector, thresholds: { alert: 0.5, region: 0.3 }, log: silentLogger() });
-  await pipeline.start();
-  const decided = (n: number) => new Promise<void>((res) => {
-    const check = () => (results.length >= n ? res() : setTimeout(check, 5));
-    check();
+  const pipeline = new LanePipeline({
+    siteId: 's',
+    laneId: 'lane-1',
+    bus,
+    detector,
+    thresholds: { alert: 0.5, region: 0.3 },
+    log: silentLogger(),
   });
+  await pipeline.start();
+  const decided = (n: number) =>
+    new Promise<void>((res) => {
+      const check = () => (results.length >= n ? res() : setTimeout(check, 5));
+      check();
+    });
   return { bus, statuses, results, alerts, pipeline, decided };
 }
 
@@ -44,7 +52,8 @@ describe('lane pipeline with the ONNX detector', () => {
     const img = scanImage(900, 160, 5, [{ x: 500, y: 70, w: 90, h: 50, a: 7 }], true);
     const meta = metaFor(img, 'scan-p');
     l.bus.emit('scan.begin', meta);
-    for (let x = 0; x < img.width; x += 32) l.bus.emit('scan.lines', batch(img, x, Math.min(img.width, x + 32), 'scan-p'));
+    for (let x = 0; x < img.width; x += 32)
+      l.bus.emit('scan.lines', batch(img, x, Math.min(img.width, x + 32), 'scan-p'));
     l.bus.emit('scan.end', completed(img, meta));
     await l.decided(1);
     const r = l.results[0];
@@ -94,17 +103,28 @@ describe('lane pipeline with the ONNX detector', () => {
       },
       async release() {},
     };
-    const det = OnnxDetector.fromModel({ manifest: files.manifest, identity: files.identity, runner }, { threads: 1, warmup: false });
+    const det = OnnxDetector.fromModel(
+      { manifest: files.manifest, identity: files.identity, runner },
+      { threads: 1, warmup: false },
+    );
     const l = await lane(det);
     const img = scanImage(700, 100, 5, []);
     const meta = metaFor(img, 'scan-e');
     l.bus.emit('scan.begin', meta);
-    for (let x = 0; x < img.width; x += 50) l.bus.emit('scan.lines', batch(img, x, Math.min(img.width, x + 50), 'scan-e'));
+    for (let x = 0; x < img.width; x += 50)
+      l.bus.emit('scan.lines', batch(img, x, Math.min(img.width, x + 50), 'scan-e'));
     l.bus.emit('scan.end', completed(img, meta));
     await l.decided(1);
-    expect(l.results[0]).toMatchObject({ verdict: 'unavailable', unavailableReason: 'inference failed: onnxruntime: out of memory' });
+    expect(l.results[0]).toMatchObject({
+      verdict: 'unavailable',
+      unavailableReason: 'inference failed: onnxruntime: out of memory',
+    });
     expect(l.alerts.map((a) => a.kind)).toEqual(['detection-unavailable']);
-    expect(l.statuses.at(-1)).toMatchObject({ device: 'model', state: 'unavailable', detail: 'detection unavailable: inference failed: onnxruntime: out of memory' });
+    expect(l.statuses.at(-1)).toMatchObject({
+      device: 'model',
+      state: 'unavailable',
+      detail: 'detection unavailable: inference failed: onnxruntime: out of memory',
+    });
     await l.pipeline.stop();
     await det.close();
   });

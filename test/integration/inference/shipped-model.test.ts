@@ -28,13 +28,22 @@ describe('shipped model on synthetic test scans', () => {
 
   const analyse = async (seed: number) => {
     const scan = synthesizeScan({ seed, dual: true });
-    const meta: ScanMeta = { scanId: `seed-${seed}`, laneId: 'l', startedAt: new Date().toISOString(), channels: scan.height, energies: 2, pixelMm: scan.pixelMm, source: 'stream' };
+    const meta: ScanMeta = {
+      scanId: `seed-${seed}`,
+      laneId: 'l',
+      startedAt: new Date().toISOString(),
+      channels: scan.height,
+      energies: 2,
+      pixelMm: scan.pixelMm,
+      source: 'stream',
+    };
     const a = det.begin(meta);
     for (let x = 0; x < scan.width; x += 32) a.pushLines(scan2batch(scan, meta.scanId, x));
     const d = await a.finish({ meta, endedAt: new Date().toISOString(), image: scan });
     return { scan, d };
   };
-  const scan2batch = (scan: ReturnType<typeof synthesizeScan>, id: string, x: number) => scanLines(scan, id, x, Math.min(32, scan.width - x));
+  const scan2batch = (scan: ReturnType<typeof synthesizeScan>, id: string, x: number) =>
+    scanLines(scan, id, x, Math.min(32, scan.width - x));
 
   it('is ready and says which model it is', () => {
     expect(det.status).toMatchObject({ state: 'ready', model: { name: 'person-fcn' } });
@@ -47,7 +56,13 @@ describe('shipped model on synthetic test scans', () => {
     // The detection carries the model's operating point: lanes without thresholds.alert decide at it.
     expect(d.operatingThreshold).toBe(threshold);
     expect(d.score).toBeGreaterThanOrEqual(threshold);
-    expect(matchPeople(scan.truth.people.map((p) => p.box), d.regions, 0.3).every(Boolean)).toBe(true);
+    expect(
+      matchPeople(
+        scan.truth.people.map((p) => p.box),
+        d.regions,
+        0.3,
+      ).every(Boolean),
+    ).toBe(true);
   });
 
   it(`keeps test scan ${CLEAR_SEED} (no people) below the operating threshold`, async () => {

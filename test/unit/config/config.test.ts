@@ -12,9 +12,19 @@ import { XML_FIELDS } from '../../../firmware-bridge/scanner/file-drop/sidecar.j
 type Json = Record<string, any>;
 
 const EXAMPLES = join(import.meta.dirname, '../../../config/examples');
-const ENV = { MQTT_USERNAME: 'lane', MQTT_PASSWORD: 's3cret', OPCUA_USERNAME: 'op', OPCUA_PASSWORD: 'pw', CAM_USER: 'cam', CAM_PASSWORD: 'campw' };
+const ENV = {
+  MQTT_USERNAME: 'lane',
+  MQTT_PASSWORD: 's3cret',
+  OPCUA_USERNAME: 'op',
+  OPCUA_PASSWORD: 'pw',
+  CAM_USER: 'cam',
+  CAM_PASSWORD: 'campw',
+};
 
-const minimal = () => ({ site: { id: 'site-a' }, lanes: [{ id: 'lane-1', scanner: { transport: { type: 'tcp', port: 4001 } } }] });
+const minimal = () => ({
+  site: { id: 'site-a' },
+  lanes: [{ id: 'lane-1', scanner: { transport: { type: 'tcp', port: 4001 } } }],
+});
 
 function problems(raw: unknown, env: NodeJS.ProcessEnv = {}): string[] {
   try {
@@ -38,11 +48,27 @@ describe('config', () => {
 
   it('fills defaults for every optional field', () => {
     const cfg = validateConfig(minimal(), 'x', {});
-    expect(cfg.http).toEqual({ host: '127.0.0.1', port: 8080, trustedProxies: [], clientIpHeader: 'x-forwarded-for', healthDetails: false });
-    expect(cfg.console.login).toEqual({ perAddressPerMinute: 10, perMinute: 60, concurrentHashes: 2, queuedHashes: 16 });
+    expect(cfg.http).toEqual({
+      host: '127.0.0.1',
+      port: 8080,
+      trustedProxies: [],
+      clientIpHeader: 'x-forwarded-for',
+      healthDetails: false,
+    });
+    expect(cfg.console.login).toEqual({
+      perAddressPerMinute: 10,
+      perMinute: 60,
+      concurrentHashes: 2,
+      queuedHashes: 16,
+    });
     expect(cfg.mqtt).toBeUndefined();
     expect(cfg.lanes[0].scanner.transport).toEqual({ type: 'tcp', host: '127.0.0.1', port: 4001 });
-    expect(cfg.lanes[0].thresholds).toEqual({ region: 0.3, bodyEvidence: 'report', maxMissingShare: 0.05, maxMissingRunM: 0.5 }); // alert: the model's operating point
+    expect(cfg.lanes[0].thresholds).toEqual({
+      region: 0.3,
+      bodyEvidence: 'report',
+      maxMissingShare: 0.05,
+      maxMissingRunM: 0.5,
+    }); // alert: the model's operating point
     expect(cfg.lanes[0].cameras).toEqual([]);
   });
 
@@ -60,13 +86,19 @@ describe('config', () => {
 
   it('rejects unknown keys, at every level, naming them', () => {
     const raw = { ...minimal(), colour: 'red', lanes: [{ ...minimal().lanes[0], scaner: {} }] };
-    expect(problems(raw).sort()).toEqual([expect.stringMatching(/^colour: unknown key "colour" \(known here: site, dataDir, /), 'lanes[0].scaner: unknown key "scaner"; did you mean "scanner"?']);
+    expect(problems(raw).sort()).toEqual([
+      expect.stringMatching(/^colour: unknown key "colour" \(known here: site, dataDir, /),
+      'lanes[0].scaner: unknown key "scaner"; did you mean "scanner"?',
+    ]);
   });
 
   it('suggests the key meant, and gives the line of each problem in a file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     const f = join(dir, 'site.yaml');
-    writeFileSync(f, 'site: { id: s }\nmqtt:\n  url: mqtts://localhost:mqtts\nlanes:\n  - id: lane-1\n    scanner:\n      scanTimeoutMS: 5000\n      transport: { type: tcp, host: 127.0.0.1, port: 4001 }\n');
+    writeFileSync(
+      f,
+      'site: { id: s }\nmqtt:\n  url: mqtts://localhost:mqtts\nlanes:\n  - id: lane-1\n    scanner:\n      scanTimeoutMS: 5000\n      transport: { type: tcp, host: 127.0.0.1, port: 4001 }\n',
+    );
     let lines: string[] = [];
     try {
       loadConfig(f, {});
@@ -81,7 +113,9 @@ describe('config', () => {
 
   it('blames the part of a URL that is wrong', () => {
     expect(urlProblem('mqtts://localhost:mqtts', ['mqtt', 'mqtts'])).toMatch(/^the port "mqtts" .* is not a number/);
-    expect(urlProblem('ftp://x:21', ['mqtt', 'mqtts'])).toMatch(/scheme mqtt or mqtts, got "ftp:\/\/x:21" \(scheme "ftp"\)/);
+    expect(urlProblem('ftp://x:21', ['mqtt', 'mqtts'])).toMatch(
+      /scheme mqtt or mqtts, got "ftp:\/\/x:21" \(scheme "ftp"\)/,
+    );
     expect(urlProblem('mqtt://', ['mqtt'])).toMatch(/no host/);
     expect(urlProblem('mqtt://user:pw@broker:1883', ['mqtt'])).toBeNull();
     expect(nearest('scanTimeoutMS', ['scanTimeoutMs', 'id'])).toBe('scanTimeoutMs');
@@ -90,9 +124,16 @@ describe('config', () => {
   });
 
   it('accepts only sidecar fields as scanner.fileDrop.xmlFields keys, naming any other', () => {
-    const lane = (xmlFields: Record<string, unknown>) => ({ ...minimal(), lanes: [{ id: 'lane-1', scanner: { fileDrop: { dir: '/srv/drop', xmlFields } } }] });
-    expect(problems(lane({ plate: 'Scan/Plate', foo: 'X/Y' }))).toEqual(['lanes[0].scanner.fileDrop.xmlFields.foo: unknown key "foo" (known here: scanId, time, pixelMm, plate, vehicle, containerCode)']);
-    expect(problems(lane({ plate: 7 }))).toEqual(['lanes[0].scanner.fileDrop.xmlFields.plate: expected an element path, e.g. "ScanInfo/LicensePlate", got 7']);
+    const lane = (xmlFields: Record<string, unknown>) => ({
+      ...minimal(),
+      lanes: [{ id: 'lane-1', scanner: { fileDrop: { dir: '/srv/drop', xmlFields } } }],
+    });
+    expect(problems(lane({ plate: 'Scan/Plate', foo: 'X/Y' }))).toEqual([
+      'lanes[0].scanner.fileDrop.xmlFields.foo: unknown key "foo" (known here: scanId, time, pixelMm, plate, vehicle, containerCode)',
+    ]);
+    expect(problems(lane({ plate: 7 }))).toEqual([
+      'lanes[0].scanner.fileDrop.xmlFields.plate: expected an element path, e.g. "ScanInfo/LicensePlate", got 7',
+    ]);
     const all = Object.fromEntries(XML_FIELDS.map((f) => [f, `Scan/${f}`]));
     expect(validateConfig(lane(all), 'x', {}).lanes[0].scanner.fileDrop?.xmlFields).toEqual(all);
     // The schema's keys are exactly the fields the sidecar reader fills.
@@ -111,7 +152,9 @@ describe('config', () => {
     raw.lanes[0].scanner.transport = { type: 'udp', port: 1 };
     raw.log = { level: 'loud' };
     const out = problems(raw);
-    expect(out).toContain('lanes[0].scanner.transport.type: expected a transport with type "tcp" or "serial", got "udp"');
+    expect(out).toContain(
+      'lanes[0].scanner.transport.type: expected a transport with type "tcp" or "serial", got "udp"',
+    );
     expect(out).toContain('log.level: expected one of "fatal", "error", "warn", "info", "debug", "trace", got "loud"');
   });
 
@@ -120,14 +163,23 @@ describe('config', () => {
     raw.lanes.push({ id: 'lane-1', scanner: {} });
     const out = problems(raw);
     expect(out).toContain('lanes[1].id: lane id "lane-1" is used twice');
-    expect(out).toContain('lanes[1].scanner: lane lane-1: the scanner needs a transport or a fileDrop, or no scan can arrive');
+    expect(out).toContain(
+      'lanes[1].scanner: lane lane-1: the scanner needs a transport or a fileDrop, or no scan can arrive',
+    );
   });
 
   it('substitutes ${VAR} from the environment and from VAR_FILE', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
     writeFileSync(join(dir, 'pw'), 'from-file\n');
-    const raw = { ...minimal(), mqtt: { url: 'mqtt://${BROKER_HOST}:1883', username: '${MQTT_USER}', password: '${MQTT_PASSWORD}' } };
-    const cfg = validateConfig(raw, 'x', { BROKER_HOST: 'central', MQTT_USER: 'lane-1', MQTT_PASSWORD_FILE: join(dir, 'pw') });
+    const raw = {
+      ...minimal(),
+      mqtt: { url: 'mqtt://${BROKER_HOST}:1883', username: '${MQTT_USER}', password: '${MQTT_PASSWORD}' },
+    };
+    const cfg = validateConfig(raw, 'x', {
+      BROKER_HOST: 'central',
+      MQTT_USER: 'lane-1',
+      MQTT_PASSWORD_FILE: join(dir, 'pw'),
+    });
     expect(cfg.mqtt?.url).toBe('mqtt://central:1883');
     expect(cfg.mqtt?.username).toBe('lane-1');
     expect(cfg.mqtt?.password).toBe('from-file');
@@ -153,7 +205,16 @@ describe('config', () => {
     const raw = {
       ...minimal(),
       mqtt: { url: 'mqtt://x:1883', password: 7391004217 },
-      lanes: [{ id: 'lane-1', scanner: { transport: { type: 'tcp', port: 4001 }, opcua: { endpoint: 'opc.tcp://s:4840', password: ['Tr0ub4dor&3'] } }, cameras: [{ id: 'c', role: 'front', kind: 'mjpeg', url: 'ftp://admin:cam-Secret-9@10.0.0.9/x' }] }],
+      lanes: [
+        {
+          id: 'lane-1',
+          scanner: {
+            transport: { type: 'tcp', port: 4001 },
+            opcua: { endpoint: 'opc.tcp://s:4840', password: ['Tr0ub4dor&3'] },
+          },
+          cameras: [{ id: 'c', role: 'front', kind: 'mjpeg', url: 'ftp://admin:cam-Secret-9@10.0.0.9/x' }],
+        },
+      ],
     };
     const lines = problems(raw);
     const out = lines.join('\n');
@@ -173,7 +234,9 @@ describe('config', () => {
       lines = (err as ConfigError).lines();
     }
     // one syntax error, one line, its location said once
-    expect(lines).toEqual(['YAML syntax at line 3, column 1: All mapping items must start at the same column (fix this first; 1 more error(s) may follow from it)']);
+    expect(lines).toEqual([
+      'YAML syntax at line 3, column 1: All mapping items must start at the same column (fix this first; 1 more error(s) may follow from it)',
+    ]);
   });
 
   it('docs/config.schema.json is the schema generated from the zod schema', () => {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { attenuation, attenuationLut, greyLut, OPEN_BEAM, percentileWindow, windowFraction } from '../../../core/scan-picture.js';
+import {
+  attenuation,
+  attenuationLut,
+  greyLut,
+  OPEN_BEAM,
+  percentileWindow,
+  windowFraction,
+} from '../../../core/scan-picture.js';
 
 describe('attenuation', () => {
   it('is 0 for the open beam, -ln(I/I0) below it, and the same for 0 and 1', () => {

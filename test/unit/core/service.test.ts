@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../core/logger.js';
 import { ServiceHost, type Service } from '../../../core/service.js';
 
-function svc(name: string, log: string[], opts: { failStart?: boolean; hangStop?: boolean; failStop?: boolean } = {}): Service {
+function svc(
+  name: string,
+  log: string[],
+  opts: { failStart?: boolean; hangStop?: boolean; failStop?: boolean } = {},
+): Service {
   return {
     name,
     async start() {
@@ -24,7 +28,16 @@ describe('ServiceHost', () => {
     host.add(svc('outbox', log), svc('http', log), svc('pipeline', log), svc('scanner', log));
     await host.start();
     const report = await host.stop();
-    expect(log).toEqual(['start outbox', 'start http', 'start pipeline', 'start scanner', 'stop scanner', 'stop pipeline', 'stop http', 'stop outbox']);
+    expect(log).toEqual([
+      'start outbox',
+      'start http',
+      'start pipeline',
+      'start scanner',
+      'stop scanner',
+      'stop pipeline',
+      'stop http',
+      'stop outbox',
+    ]);
     expect(report.map((r) => r.name)).toEqual(['scanner', 'pipeline', 'http', 'outbox']);
     expect(report.every((r) => r.ok)).toBe(true);
   });
@@ -40,7 +53,12 @@ describe('ServiceHost', () => {
   it('bounds each stop in time and goes on past a hanging or failing service', async () => {
     const log: string[] = [];
     const host = new ServiceHost(silentLogger(), { stopTimeoutMs: 50 });
-    host.add(svc('first', log), svc('hangs', log, { hangStop: true }), svc('fails', log, { failStop: true }), svc('last', log));
+    host.add(
+      svc('first', log),
+      svc('hangs', log, { hangStop: true }),
+      svc('fails', log, { failStop: true }),
+      svc('last', log),
+    );
     await host.start();
     const t0 = Date.now();
     const report = await host.stop();

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { iou, matchPeople, operatingThreshold, rates, regionFinds, rocAuc, rocCurve } from '../../../eval/detection-metrics.js';
+import {
+  iou,
+  matchPeople,
+  operatingThreshold,
+  rates,
+  regionFinds,
+  rocAuc,
+  rocCurve,
+} from '../../../eval/detection-metrics.js';
 
 describe('eval metrics', () => {
   it('IoU and the found rule (IoU >= 0.1 or the region centre inside the person box)', () => {
@@ -11,7 +19,17 @@ describe('eval metrics', () => {
     expect(regionFinds({ x: 0, y: 0, w: 24, h: 24 }, { x: 8, y: 8, w: 8, h: 8 })).toBe(true);
     // a region covering half the vehicle that merely contains the box does not say where the person is
     expect(regionFinds({ x: 0, y: 0, w: 100, h: 100 }, { x: 70, y: 70, w: 8, h: 8 })).toBe(false);
-    const m = matchPeople([{ x: 0, y: 0, w: 50, h: 50 }, { x: 500, y: 0, w: 50, h: 50 }], [{ x: 10, y: 10, w: 30, h: 30, score: 0.9 }, { x: 500, y: 0, w: 50, h: 50, score: 0.2 }], 0.3);
+    const m = matchPeople(
+      [
+        { x: 0, y: 0, w: 50, h: 50 },
+        { x: 500, y: 0, w: 50, h: 50 },
+      ],
+      [
+        { x: 10, y: 10, w: 30, h: 30, score: 0.9 },
+        { x: 500, y: 0, w: 50, h: 50, score: 0.2 },
+      ],
+      0.3,
+    );
     expect(m).toEqual([true, false]);
   });
 

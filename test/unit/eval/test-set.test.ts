@@ -24,7 +24,12 @@ describe('eval test scans from a data set folder', () => {
     expect(got[0].image.low).toEqual(want.image.low);
     expect(got[0].people).toEqual(want.people);
     expect(got[0].people).toHaveLength(2);
-    expect(got[0]).toMatchObject({ seed: 2_000_100, vehicleClass: want.vehicleClass, cargoDensity: want.cargoDensity, photonsHigh: want.photonsHigh });
+    expect(got[0]).toMatchObject({
+      seed: 2_000_100,
+      vehicleClass: want.vehicleClass,
+      cargoDensity: want.cargoDensity,
+      photonsHigh: want.photonsHigh,
+    });
   });
 
   it('refuses a data set with seeds outside the test range', async () => {

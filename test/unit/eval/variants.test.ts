@@ -15,7 +15,8 @@ describe('robustness variants', () => {
   it('dead channels: 8 rows read 0 in both energies', () => {
     const v = applyVariant(img, 'dead-channels', 1, 50_000);
     const dead = [];
-    for (let r = 0; r < img.height; r++) if (v.high.subarray(r * 120, (r + 1) * 120).every((x) => x === 0)) dead.push(r);
+    for (let r = 0; r < img.height; r++)
+      if (v.high.subarray(r * 120, (r + 1) * 120).every((x) => x === 0)) dead.push(r);
     expect(dead.length).toBe(8);
     for (const r of dead) expect(v.low!.subarray(r * 120, (r + 1) * 120).every((x) => x === 0)).toBe(true);
   });
@@ -41,7 +42,8 @@ describe('robustness variants', () => {
     const a = applyVariant(img, 'extra-noise', 5, 50_000);
     const b = applyVariant(img, 'extra-noise', 5, 50_000);
     expect(a.high).toEqual(b.high);
-    let sum = 0, n = 0;
+    let sum = 0,
+      n = 0;
     for (let i = 0; i < img.high.length; i++) {
       if (img.high[i] < 65535) {
         sum += a.high[i] - img.high[i];

@@ -9,11 +9,14 @@ const IRON = { low: 0.03316, high: 0.03105, rho: 7.87 };
 
 /** A 120 x 80 dual-energy scan: 4 mm of steel wall everywhere, plus `block` mm of a material in the box 40..80 x 20..60. */
 function scan(block: { m: typeof WATER; mm: number } | null): ScanImage {
-  const width = 120, height = 80;
-  const high = new Uint16Array(width * height), low = new Uint16Array(width * height);
+  const width = 120,
+    height = 80;
+  const high = new Uint16Array(width * height),
+    low = new Uint16Array(width * height);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      let aH = (IRON.high * IRON.rho * 4) / 10, aL = (IRON.low * IRON.rho * 4) / 10;
+      let aH = (IRON.high * IRON.rho * 4) / 10,
+        aL = (IRON.low * IRON.rho * 4) / 10;
       if (block && x >= 40 && x < 80 && y >= 20 && y < 60) {
         aH += (block.m.high * block.m.rho * block.mm) / 10;
         aL += (block.m.low * block.m.rho * block.mm) / 10;

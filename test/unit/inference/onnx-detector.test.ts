@@ -74,7 +74,16 @@ describe('OnnxDetector on the tiny fixture model', () => {
   });
 
   it('gives the same result streamed in odd batches as from the whole image, with tiles run before the end', async () => {
-    const img = scanImage(1111, 150, 5, [{ x: 90, y: 60, w: 60, h: 50, a: 7 }, { x: 900, y: 40, w: 70, h: 60, a: 8 }], true);
+    const img = scanImage(
+      1111,
+      150,
+      5,
+      [
+        { x: 90, y: 60, w: 60, h: 50, a: 7 },
+        { x: 900, y: 40, w: 70, h: 60, a: 8 },
+      ],
+      true,
+    );
     const whole = await det.begin(metaFor(img)).finish(completed(img));
     const a = det.begin(metaFor(img));
     for (let from = 0; from < img.width; from += 37) a.pushLines(batch(img, from, Math.min(img.width, from + 37)));
@@ -145,20 +154,29 @@ describe('failure is never silent', () => {
     await unavailable(folder('bad-json', { 'manifest.json': '{ nope', 'model.onnx': onnx() }), /not valid JSON/);
     const m = JSON.parse(manifest());
     delete m.outputs;
-    await unavailable(folder('no-outputs', { 'manifest.json': JSON.stringify(m), 'model.onnx': onnx() }), /invalid: outputs/);
+    await unavailable(
+      folder('no-outputs', { 'manifest.json': JSON.stringify(m), 'model.onnx': onnx() }),
+      /invalid: outputs/,
+    );
   });
 
   it('corrupt ONNX file: checksum mismatch', async () => {
     const bytes = Buffer.from(onnx());
     bytes[bytes.length - 5] ^= 0xff;
-    await unavailable(folder('flipped', { 'manifest.json': manifest(), 'model.onnx': bytes }), /corrupt: its sha256 is/);
+    await unavailable(
+      folder('flipped', { 'manifest.json': manifest(), 'model.onnx': bytes }),
+      /corrupt: its sha256 is/,
+    );
   });
 
   it('corrupt ONNX file whose manifest checksum matches: onnxruntime cannot load it', async () => {
     const junk = Buffer.from('this is not an onnx protobuf at all, just text');
     const m = JSON.parse(manifest());
     m.sha256 = createHash('sha256').update(junk).digest('hex');
-    await unavailable(folder('junk', { 'manifest.json': JSON.stringify(m), 'model.onnx': junk }), /cannot be loaded by onnxruntime/);
+    await unavailable(
+      folder('junk', { 'manifest.json': JSON.stringify(m), 'model.onnx': junk }),
+      /cannot be loaded by onnxruntime/,
+    );
   });
 
   it('incompatible model: wrong input name, wrong channel count', async () => {
@@ -192,7 +210,10 @@ describe('failure is never silent', () => {
       },
       async release() {},
     };
-    const d = OnnxDetector.fromModel({ manifest: files.manifest, identity: files.identity, runner }, { ...opts, retryMs: 20 });
+    const d = OnnxDetector.fromModel(
+      { manifest: files.manifest, identity: files.identity, runner },
+      { ...opts, retryMs: 20 },
+    );
     const seen: DetectorStatus[] = [];
     d.onStatus((s) => seen.push(s));
     const img = scanImage(400, 100, 5, []);

@@ -10,7 +10,11 @@ import { FIXTURES } from '../../helpers/inference.js';
  */
 const DIR = join(FIXTURES, 'preprocess-golden');
 const golden = JSON.parse(readFileSync(join(DIR, 'golden.json'), 'utf8')) as {
-  height: number; width: number; modelMm: number; logScale: number; sizeMultiple: number;
+  height: number;
+  width: number;
+  modelMm: number;
+  logScale: number;
+  sizeMultiple: number;
   cases: { pitchMm: number; dual: boolean; file: string; shape: [number, number, number]; valid: [number, number] }[];
 };
 const u16 = (f: string) => {
@@ -27,7 +31,14 @@ describe('preprocessing matches training/preprocess.py', () => {
   const low = u16('input-low.u16');
   for (const c of golden.cases) {
     it(`${c.pitchMm.toFixed(2)} mm scan, ${c.dual ? 'dual energy' : 'high energy only'}`, () => {
-      const canvas = new ModelCanvas({ channels: golden.height, inMm: c.pitchMm, modelMm: golden.modelMm, logScale: golden.logScale, sizeMultiple: golden.sizeMultiple, dual: c.dual });
+      const canvas = new ModelCanvas({
+        channels: golden.height,
+        inMm: c.pitchMm,
+        modelMm: golden.modelMm,
+        logScale: golden.logScale,
+        sizeMultiple: golden.sizeMultiple,
+        dual: c.dual,
+      });
       canvas.appendFromImage(high, c.dual ? low : undefined, golden.width, 0, golden.width);
       const cols = canvas.compute(true);
       expect([canvas.modelHeight, cols]).toEqual(c.valid);

@@ -114,7 +114,9 @@ describe('ModelCanvas', () => {
       }
       s.compute(true);
       expect(s.columns).toBe(whole.columns);
-      expect(s.high.subarray(0, s.columns * s.paddedHeight)).toEqual(whole.high.subarray(0, whole.columns * whole.paddedHeight));
+      expect(s.high.subarray(0, s.columns * s.paddedHeight)).toEqual(
+        whole.high.subarray(0, whole.columns * whole.paddedHeight),
+      );
     }
   });
 
@@ -134,7 +136,8 @@ describe('ModelCanvas', () => {
         for (let r = 0; r < rows; r++) {
           let sum = 0;
           let n = 0;
-          for (let x = j * k; x < Math.min(width, (j + 1) * k); x++) for (let y = r * k; y < Math.min(ch, (r + 1) * k); y++) {
+          for (let x = j * k; x < Math.min(width, (j + 1) * k); x++)
+            for (let y = r * k; y < Math.min(ch, (r + 1) * k); y++) {
               sum += img[y * width + x];
               n++;
             }

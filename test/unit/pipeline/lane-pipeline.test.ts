@@ -15,12 +15,32 @@ import { DEFAULT_ALERT, LanePipeline, type Thresholds } from '../../../pipeline/
 import { SqliteScanJournal } from '../../../pipeline/scan-journal.js';
 
 const CH = 4;
-const meta = (scanId: string): ScanMeta => ({ scanId, laneId: 'l1', startedAt: '2026-01-01T00:00:00.000Z', channels: CH, energies: 1, pixelMm: 5, source: 'stream' });
-const batch = (scanId: string, first: number, count: number): LineBatch => ({ scanId, firstIndex: first, count, channels: CH, high: new Uint16Array(count * CH).fill(30000) });
+const meta = (scanId: string): ScanMeta => ({
+  scanId,
+  laneId: 'l1',
+  startedAt: '2026-01-01T00:00:00.000Z',
+  channels: CH,
+  energies: 1,
+  pixelMm: 5,
+  source: 'stream',
+});
+const batch = (scanId: string, first: number, count: number): LineBatch => ({
+  scanId,
+  firstIndex: first,
+  count,
+  channels: CH,
+  high: new Uint16Array(count * CH).fill(30000),
+});
 const completed = (scanId: string, lines: number): CompletedScan => ({
   meta: meta(scanId),
   endedAt: '2026-01-01T00:00:05.000Z',
-  image: { width: lines, height: CH, pixelMm: 5, high: new Uint16Array(lines * CH).fill(30000), missing: new Uint8Array(lines) },
+  image: {
+    width: lines,
+    height: CH,
+    pixelMm: 5,
+    high: new Uint16Array(lines * CH).fill(30000),
+    missing: new Uint8Array(lines),
+  },
 });
 
 /** A detector double that returns a fixed detection and records what it was fed. */
@@ -65,13 +85,30 @@ function lane(detector: Detector, thresholds: Thresholds = { alert: 0.5, region:
   const alerts: Alert[] = [];
   bus.on('scan.decided', 'test', ({ result }) => void results.push(result));
   bus.on('alert.raised', 'test', (a) => void alerts.push(a));
-  const pipeline = new LanePipeline({ siteId: 's1', laneId: 'l1', bus, detector, thresholds, log: silentLogger(), ...(journalPath ? { openJournal: () => new SqliteScanJournal({ path: journalPath, laneId: 'l1' }) } : {}) });
+  const pipeline = new LanePipeline({
+    siteId: 's1',
+    laneId: 'l1',
+    bus,
+    detector,
+    thresholds,
+    log: silentLogger(),
+    ...(journalPath ? { openJournal: () => new SqliteScanJournal({ path: journalPath, laneId: 'l1' }) } : {}),
+  });
   return { bus, health, results, alerts, pipeline };
 }
 
 /** Lets the pipeline's promise chains (the fake detectors answer at once) run to their end; no clock involved. */
 const settle = () => new Promise((r) => setImmediate(r));
-const detection = (score: number): Detection => ({ score, regions: [{ x: 1, y: 1, w: 2, h: 2, score }, { x: 5, y: 1, w: 1, h: 1, score: 0.1 }], model: { name: 'test', version: '1' }, msAfterEnd: 1, msInference: 2 });
+const detection = (score: number): Detection => ({
+  score,
+  regions: [
+    { x: 1, y: 1, w: 2, h: 2, score },
+    { x: 5, y: 1, w: 1, h: 1, score: 0.1 },
+  ],
+  model: { name: 'test', version: '1' },
+  msAfterEnd: 1,
+  msInference: 2,
+});
 
 describe('LanePipeline', () => {
   it('streams lines to the detector and decides "person" at or above the alert threshold, raising an alert', async () => {
@@ -85,7 +122,14 @@ describe('LanePipeline', () => {
     await settle();
     expect(det.fed).toBe(16);
     expect(results).toHaveLength(1);
-    expect(results[0]).toMatchObject({ scanId: 'a', outcome: 'completed', verdict: 'person', score: 0.9, lines: 16, channels: CH });
+    expect(results[0]).toMatchObject({
+      scanId: 'a',
+      outcome: 'completed',
+      verdict: 'person',
+      score: 0.9,
+      lines: 16,
+      channels: CH,
+    });
     expect(results[0].regions).toHaveLength(1); // the 0.1 region is under the region threshold
     expect(alerts).toMatchObject([{ kind: 'person-suspected', severity: 'critical', scanId: 'a' }]);
     expect(isUuidv7(alerts[0].alertId)).toBe(true);
@@ -103,7 +147,7 @@ describe('LanePipeline', () => {
     expect(alerts).toEqual([]);
   });
 
-  it('without a lane alert threshold, decides at the model\'s operating point (else 0.5), and the result names the threshold used', async () => {
+  it("without a lane alert threshold, decides at the model's operating point (else 0.5), and the result names the threshold used", async () => {
     const decide = async (d: Detection, thresholds: Thresholds) => {
       const { bus, results, alerts, pipeline } = lane(new ScriptedDetector(d), thresholds);
       await pipeline.start();
@@ -112,21 +156,44 @@ describe('LanePipeline', () => {
       await settle();
       return { result: results[0], alerts: alerts.length };
     };
-    const op = (score: number, operatingThreshold?: number): Detection => ({ ...detection(score), ...(operatingThreshold !== undefined ? { operatingThreshold } : {}) });
+    const op = (score: number, operatingThreshold?: number): Detection => ({
+      ...detection(score),
+      ...(operatingThreshold !== undefined ? { operatingThreshold } : {}),
+    });
     // The model's operating point 0.7 decides: 0.6 is clear, 0.75 is person.
     expect((await decide(op(0.6, 0.7), { region: 0.3 })).result).toMatchObject({ verdict: 'clear', threshold: 0.7 });
-    expect(await decide(op(0.75, 0.7), { region: 0.3 })).toMatchObject({ result: { verdict: 'person', threshold: 0.7 }, alerts: 1 });
+    expect(await decide(op(0.75, 0.7), { region: 0.3 })).toMatchObject({
+      result: { verdict: 'person', threshold: 0.7 },
+      alerts: 1,
+    });
     // A lane's own alert threshold overrides the model's.
-    expect((await decide(op(0.6, 0.7), { alert: 0.5, region: 0.3 })).result).toMatchObject({ verdict: 'person', threshold: 0.5 });
+    expect((await decide(op(0.6, 0.7), { alert: 0.5, region: 0.3 })).result).toMatchObject({
+      verdict: 'person',
+      threshold: 0.5,
+    });
     // Neither: the fallback.
-    expect((await decide(op(DEFAULT_ALERT - 0.01), { region: 0.3 })).result).toMatchObject({ verdict: 'clear', threshold: DEFAULT_ALERT });
-    expect((await decide(op(DEFAULT_ALERT), { region: 0.3 })).result).toMatchObject({ verdict: 'person', threshold: DEFAULT_ALERT });
+    expect((await decide(op(DEFAULT_ALERT - 0.01), { region: 0.3 })).result).toMatchObject({
+      verdict: 'clear',
+      threshold: DEFAULT_ALERT,
+    });
+    expect((await decide(op(DEFAULT_ALERT), { region: 0.3 })).result).toMatchObject({
+      verdict: 'person',
+      threshold: DEFAULT_ALERT,
+    });
   });
 
   it('says at which alert threshold it decides, when first known and when another model changes it', async () => {
     const lines: string[] = [];
     const out = new PassThrough();
-    out.on('data', (c: Buffer) => lines.push(...c.toString().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { msg: string }).msg)));
+    out.on('data', (c: Buffer) =>
+      lines.push(
+        ...c
+          .toString()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => (JSON.parse(l) as { msg: string }).msg),
+      ),
+    );
     const results: Detection[] = [
       { ...detection(0.9), operatingThreshold: 0.7 },
       { ...detection(0.2), operatingThreshold: 0.7 },
@@ -138,7 +205,14 @@ describe('LanePipeline', () => {
       begin: () => ({ pushLines() {}, cancel() {}, finish: async () => results.shift()! }),
     };
     const bus = new EventBus<LaneEvents>(silentLogger());
-    const pipeline = new LanePipeline({ siteId: 's1', laneId: 'l1', bus, detector, thresholds: { region: 0.3 }, log: createLogger({ level: 'info', destination: out }) });
+    const pipeline = new LanePipeline({
+      siteId: 's1',
+      laneId: 'l1',
+      bus,
+      detector,
+      thresholds: { region: 0.3 },
+      log: createLogger({ level: 'info', destination: out }),
+    });
     await pipeline.start();
     for (const id of ['t1', 't2', 't3']) {
       bus.emit('scan.begin', meta(id));
@@ -152,7 +226,9 @@ describe('LanePipeline', () => {
   });
 
   it('never reports a scan as clear when detection is unavailable: verdict unavailable and a critical alert', async () => {
-    const { bus, results, alerts, pipeline, health } = lane(new UnavailableDetector('model file models/x/model.onnx is missing'));
+    const { bus, results, alerts, pipeline, health } = lane(
+      new UnavailableDetector('model file models/x/model.onnx is missing'),
+    );
     await pipeline.start();
     expect(health.snapshot().overall).toBe('detection-unavailable');
     expect(health.get('model')?.detail).toContain('model file models/x/model.onnx is missing');
@@ -186,7 +262,12 @@ describe('LanePipeline', () => {
       bus.emit('scan.aborted', { scanId: 'e', laneId: 'l1', reason, detail: 'test', at: '2026-01-01T00:00:01.000Z' });
       await settle();
       expect(det.cancelled).toBe(1);
-      expect(results[0]).toMatchObject({ scanId: 'e', outcome: 'aborted', abortReason: reason, verdict: 'unavailable' });
+      expect(results[0]).toMatchObject({
+        scanId: 'e',
+        outcome: 'aborted',
+        abortReason: reason,
+        verdict: 'unavailable',
+      });
       expect(alerts[0]).toMatchObject({ kind: 'scan-aborted', scanId: 'e' });
       expect(pipeline.session.state).toBe('aborted');
     });
@@ -199,7 +280,10 @@ describe('LanePipeline', () => {
     bus.emit('scan.begin', meta('g'));
     bus.emit('scan.end', completed('g', 4));
     await settle();
-    expect(results.map((r) => [r.scanId, r.outcome])).toEqual([['f', 'aborted'], ['g', 'completed']]);
+    expect(results.map((r) => [r.scanId, r.outcome])).toEqual([
+      ['f', 'aborted'],
+      ['g', 'completed'],
+    ]);
   });
 
   it('attaches a plate read during the scan to its result', async () => {
@@ -216,12 +300,34 @@ describe('LanePipeline', () => {
     const { bus, results, pipeline } = lane(new ScriptedDetector(detection(0.9)));
     await pipeline.start();
     const hit = (value: string, entryId: string) => ({
-      listId: 'national', listVersion: 1, score: 1,
-      entry: { id: entryId, plate: value, country: 'DE', category: 'stolen-vehicle', action: 'stop and search', priority: 1, source: 'police', covert: false },
+      listId: 'national',
+      listVersion: 1,
+      score: 1,
+      entry: {
+        id: entryId,
+        plate: value,
+        country: 'DE',
+        category: 'stolen-vehicle',
+        action: 'stop and search',
+        priority: 1,
+        source: 'police',
+        covert: false,
+      },
       read: { value, kind: 'plate' as const, confidence: 0.9, at: 'now', via: 'anpr' },
     });
     const watchlistAlert = (scanId: string | null, value: string, entryId: string): Alert => ({
-      alertId: `wl-${entryId}`, scanId, laneId: 'l1', siteId: 's1', raisedAt: 'now', kind: 'watchlist', severity: 'critical', score: 1, regions: [], message: 'hit', evidence: [], watchlist: hit(value, entryId),
+      alertId: `wl-${entryId}`,
+      scanId,
+      laneId: 'l1',
+      siteId: 's1',
+      raisedAt: 'now',
+      kind: 'watchlist',
+      severity: 'critical',
+      score: 1,
+      regions: [],
+      message: 'hit',
+      evidence: [],
+      watchlist: hit(value, entryId),
     });
     // Between vehicles: a hit on a read that is then attached to the next scan, and one on a read that is not.
     bus.emit('alert.raised', watchlistAlert(null, 'HELD1', 'e-held'));
@@ -312,7 +418,9 @@ describe('LanePipeline', () => {
     const after = lane(new ScriptedDetector(detection(0.1)), undefined, path);
     await after.pipeline.start();
     await settle();
-    expect(after.results.map((r) => [r.scanId, r.scannerScanId, r.outcome, r.abortReason, r.verdict])).toEqual([['open', 'S-2', 'aborted', 'edge-restarted', 'unavailable']]);
+    expect(after.results.map((r) => [r.scanId, r.scannerScanId, r.outcome, r.abortReason, r.verdict])).toEqual([
+      ['open', 'S-2', 'aborted', 'edge-restarted', 'unavailable'],
+    ]);
     expect(after.alerts).toMatchObject([{ kind: 'scan-aborted', scanId: 'open', scannerScanId: 'S-2' }]);
     expect(after.alerts[0].message).toContain('S-2');
     await after.pipeline.stop();
@@ -326,7 +434,12 @@ describe('LanePipeline', () => {
 
   describe('missing lines', () => {
     /** A completed scan of `lines` lines with `missing` marked missing from line `from`. */
-    const gappy = (id: string, lines: number, gaps: [from: number, count: number][], declaredLines?: number): CompletedScan => {
+    const gappy = (
+      id: string,
+      lines: number,
+      gaps: [from: number, count: number][],
+      declaredLines?: number,
+    ): CompletedScan => {
       const c = completed(id, lines);
       for (const [from, count] of gaps) c.image.missing!.fill(1, from, from + count);
       return declaredLines === undefined ? c : { ...c, declaredLines };
@@ -348,9 +461,40 @@ describe('LanePipeline', () => {
     });
 
     it('above the share (default 5 %) the verdict is unavailable; at or below it, clear', async () => {
-      expect((await decide(gappy('s6', 1000, [[10, 20], [100, 20], [500, 20]]))).result.verdict).toBe('unavailable'); // 6 %
-      expect((await decide(gappy('s5', 1000, [[10, 25], [100, 25]]))).result.verdict).toBe('clear'); // 5 %, runs of 0.125 m
-      expect((await decide(gappy('s6b', 1000, [[10, 20], [100, 20], [500, 20]]), 0.1, { alert: 0.5, region: 0.3, maxMissingShare: 0.1 })).result.verdict).toBe('clear');
+      expect(
+        (
+          await decide(
+            gappy('s6', 1000, [
+              [10, 20],
+              [100, 20],
+              [500, 20],
+            ]),
+          )
+        ).result.verdict,
+      ).toBe('unavailable'); // 6 %
+      expect(
+        (
+          await decide(
+            gappy('s5', 1000, [
+              [10, 25],
+              [100, 25],
+            ]),
+          )
+        ).result.verdict,
+      ).toBe('clear'); // 5 %, runs of 0.125 m
+      expect(
+        (
+          await decide(
+            gappy('s6b', 1000, [
+              [10, 20],
+              [100, 20],
+              [500, 20],
+            ]),
+            0.1,
+            { alert: 0.5, region: 0.3, maxMissingShare: 0.1 },
+          )
+        ).result.verdict,
+      ).toBe('clear');
     });
 
     it('a run of missing lines longer than a person (default 0.5 m) makes it unavailable even under the share', async () => {
@@ -368,4 +512,3 @@ describe('LanePipeline', () => {
     });
   });
 });
-

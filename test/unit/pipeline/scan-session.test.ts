@@ -3,7 +3,15 @@ import { ABORT_REASONS, type ScanMeta } from '../../../core/domain.js';
 import type { ScanState } from '../../../core/domain.js';
 import { ScanSession, ScanStateError } from '../../../pipeline/scan-session.js';
 
-const meta = (scanId = 's1'): ScanMeta => ({ scanId, laneId: 'l1', startedAt: new Date(0).toISOString(), channels: 4, energies: 1, pixelMm: 5, source: 'stream' });
+const meta = (scanId = 's1'): ScanMeta => ({
+  scanId,
+  laneId: 'l1',
+  startedAt: new Date(0).toISOString(),
+  channels: 4,
+  energies: 1,
+  pixelMm: 5,
+  source: 'stream',
+});
 
 describe('ScanSession', () => {
   it('goes idle -> scanning -> analysing -> decided, reporting each state', () => {
@@ -64,11 +72,48 @@ describe('ScanSession', () => {
     ['begin while scanning', (s) => s.begin(meta()), (s) => s.begin(meta('x'))],
     ['decide while scanning', (s) => s.begin(meta()), (s) => s.decide()],
     ['reset while scanning', (s) => s.begin(meta()), (s) => s.reset()],
-    ['add lines while analysing', (s) => { s.begin(meta()); s.end(); }, (s) => s.addLines(1)],
-    ['begin while analysing', (s) => { s.begin(meta()); s.end(); }, (s) => s.begin(meta('x'))],
-    ['end while decided', (s) => { s.begin(meta()); s.end(); s.decide(); }, (s) => s.end()],
-    ['abort while decided', (s) => { s.begin(meta()); s.end(); s.decide(); }, (s) => s.abort('timeout')],
-    ['decide while aborted', (s) => { s.begin(meta()); s.abort('timeout'); }, (s) => s.decide()],
+    [
+      'add lines while analysing',
+      (s) => {
+        s.begin(meta());
+        s.end();
+      },
+      (s) => s.addLines(1),
+    ],
+    [
+      'begin while analysing',
+      (s) => {
+        s.begin(meta());
+        s.end();
+      },
+      (s) => s.begin(meta('x')),
+    ],
+    [
+      'end while decided',
+      (s) => {
+        s.begin(meta());
+        s.end();
+        s.decide();
+      },
+      (s) => s.end(),
+    ],
+    [
+      'abort while decided',
+      (s) => {
+        s.begin(meta());
+        s.end();
+        s.decide();
+      },
+      (s) => s.abort('timeout'),
+    ],
+    [
+      'decide while aborted',
+      (s) => {
+        s.begin(meta());
+        s.abort('timeout');
+      },
+      (s) => s.decide(),
+    ],
   ];
   for (const [name, setup, act] of illegal) {
     it(`refuses to ${name}`, () => {

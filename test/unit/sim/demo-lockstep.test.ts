@@ -6,7 +6,16 @@ import { cameraVehicleKind, driveLaneFromScanner } from '../../../sim/demo.js';
 import type { ScannerStreamSim, SimScanRecord, SimVehicle } from '../../../sim/scanner/line-stream-sim.js';
 import { ScannerOpcuaServer } from '../../../sim/scanner/opcua-server.js';
 
-const vehicle = (beginsInMs: number): SimVehicle => ({ index: 0, scanKey: 1, scanId: 'sim-1-1', plate: 'AB 123 C', vehicleClass: 'van', speedKmh: 5, expectedMs: 2000, beginsInMs });
+const vehicle = (beginsInMs: number): SimVehicle => ({
+  index: 0,
+  scanKey: 1,
+  scanId: 'sim-1-1',
+  plate: 'AB 123 C',
+  vehicleClass: 'van',
+  speedKmh: 5,
+  expectedMs: 2000,
+  beginsInMs,
+});
 
 describe('demo lockstep: the scanner stream drives the cameras and the OPC UA scanner', () => {
   it('puts the announced vehicle in the pictures and walks the OPC UA scanner Ready -> Armed -> Scanning -> Ready', () => {
@@ -17,7 +26,12 @@ describe('demo lockstep: the scanner stream drives the cameras and the OPC UA sc
     const opcua = new ScannerOpcuaServer();
     const states: string[] = [];
     opcua.on('state', (s) => void states.push(s));
-    const off = driveLaneFromScanner(scanner as unknown as ScannerStreamSim, cameras as unknown as CameraSimulator, opcua, silentLogger());
+    const off = driveLaneFromScanner(
+      scanner as unknown as ScannerStreamSim,
+      cameras as unknown as CameraSimulator,
+      opcua,
+      silentLogger(),
+    );
     scanner.emit('vehicle', vehicle(2500));
     expect(entered).toEqual([{ plate: 'AB 123 C', opts: { kind: 'van', passMs: 10_000, position: 0.05 } }]);
     expect(opcua.state).toBe('Armed');
@@ -39,7 +53,12 @@ describe('demo lockstep: the scanner stream drives the cameras and the OPC UA sc
     const entered: string[] = [];
     const opcua = new ScannerOpcuaServer();
     opcua.injectFault('interlock opened: doors');
-    driveLaneFromScanner(scanner as unknown as ScannerStreamSim, { vehicleEntering: (p: string) => void entered.push(p) } as unknown as CameraSimulator, opcua, silentLogger());
+    driveLaneFromScanner(
+      scanner as unknown as ScannerStreamSim,
+      { vehicleEntering: (p: string) => void entered.push(p) } as unknown as CameraSimulator,
+      opcua,
+      silentLogger(),
+    );
     scanner.emit('vehicle', vehicle(0));
     scanner.emit('scanBegin', vehicle(0));
     scanner.emit('scan', { scanId: 'sim-1-1' } as SimScanRecord);
@@ -47,7 +66,13 @@ describe('demo lockstep: the scanner stream drives the cameras and the OPC UA sc
     expect(opcua.state).toBe('Fault');
   });
 
-  it('draws the synthesizer\'s vehicle classes as the camera simulator\'s kinds', () => {
-    expect(['car', 'van', 'box-truck', 'articulated', ''].map(cameraVehicleKind)).toEqual(['car', 'van', 'truck', 'truck', 'truck']);
+  it("draws the synthesizer's vehicle classes as the camera simulator's kinds", () => {
+    expect(['car', 'van', 'box-truck', 'articulated', ''].map(cameraVehicleKind)).toEqual([
+      'car',
+      'van',
+      'truck',
+      'truck',
+      'truck',
+    ]);
   });
 });

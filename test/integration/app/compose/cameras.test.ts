@@ -20,7 +20,13 @@ const detector: Detector = {
   onStatus: () => () => {},
   begin: () => ({
     pushLines: () => {},
-    finish: async () => ({ score: 0.9, regions: [{ x: 200, y: 10, w: 100, h: 30, score: 0.9 }], model: { name: 'fixed', version: '1' }, msAfterEnd: 1, msInference: 1 }),
+    finish: async () => ({
+      score: 0.9,
+      regions: [{ x: 200, y: 10, w: 100, h: 30, score: 0.9 }],
+      model: { name: 'fixed', version: '1' },
+      msAfterEnd: 1,
+      msInference: 1,
+    }),
     cancel: () => {},
   }),
 };
@@ -42,8 +48,16 @@ const results: ScanResult[] = [];
 const alerts: Alert[] = [];
 const snapshots: CameraSnapshot[] = [];
 
-async function post(path: string, body: unknown, type = 'application/json'): Promise<{ status: number; json: Record<string, unknown> }> {
-  const r = await fetch(`${setup.http.url}${path}`, { method: 'POST', headers: { 'content-type': type }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+async function post(
+  path: string,
+  body: unknown,
+  type = 'application/json',
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const r = await fetch(`${setup.http.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': type },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   return { status: r.status, json: (await r.json()) as Record<string, unknown> };
 }
 
@@ -53,12 +67,22 @@ function rawGet(path: string): Promise<number> {
     request({ host: u.hostname, port: u.port, path, method: 'GET' }, (res) => {
       res.resume();
       resolve(res.statusCode!);
-    }).on('error', reject).end();
+    })
+      .on('error', reject)
+      .end();
   });
 }
 
 beforeAll(async () => {
-  sim = new CameraSimulator({ width: 320, height: 180, fps: 10, cameras: [{ id: 'front', role: 'front' }, { id: 'plate', role: 'plate' }] });
+  sim = new CameraSimulator({
+    width: 320,
+    height: 180,
+    fps: 10,
+    cameras: [
+      { id: 'front', role: 'front' },
+      { id: 'plate', role: 'plate' },
+    ],
+  });
   await sim.start();
   sim.setVehicle({ kind: 'truck', plate: 'B-AB 1234', position: 0.3 });
   setup = laneContext([
@@ -67,7 +91,15 @@ beforeAll(async () => {
   ]);
   const { ctx } = setup;
   const cams = createCameraServices(ctx);
-  pipeline = new LanePipeline({ siteId: 's1', laneId: 'l1', bus: ctx.bus, detector, thresholds: { alert: 0.5, region: 0.3 }, log: silentLogger(), evidence: cams.evidence });
+  pipeline = new LanePipeline({
+    siteId: 's1',
+    laneId: 'l1',
+    bus: ctx.bus,
+    detector,
+    thresholds: { alert: 0.5, region: 0.3 },
+    log: silentLogger(),
+    evidence: cams.evidence,
+  });
   ctx.bus.on('scan.decided', 'test', ({ result }) => void results.push(result));
   ctx.bus.on('alert.raised', 'test', (a) => void alerts.push(a));
   ctx.bus.on('camera.snapshot', 'test', (s) => void snapshots.push(s));
@@ -75,7 +107,10 @@ beforeAll(async () => {
   for (const s of services) await s.start();
   signer = evidenceUrlSigner(setup.config);
   await signer.load();
-  await waitFor('both cameras ok', () => ctx.health.get('camera.front')?.state === 'ok' && ctx.health.get('camera.plate')?.state === 'ok');
+  await waitFor(
+    'both cameras ok',
+    () => ctx.health.get('camera.front')?.state === 'ok' && ctx.health.get('camera.plate')?.state === 'ok',
+  );
 });
 
 afterAll(async () => {
@@ -105,7 +140,15 @@ describe('lane cameras tied to scans', () => {
     });
 
     const names = (r: ScanResult) => r.evidence.map((e) => e.name).sort();
-    const expected = ['front-pre-roll.jpg', 'front-scan-begin.jpg', 'front-scan-end.jpg', 'plate-pre-roll.jpg', 'plate-scan-begin.jpg', 'plate-scan-end.jpg', 'scan.jpg'];
+    const expected = [
+      'front-pre-roll.jpg',
+      'front-scan-begin.jpg',
+      'front-scan-end.jpg',
+      'plate-pre-roll.jpg',
+      'plate-scan-begin.jpg',
+      'plate-scan-end.jpg',
+      'scan.jpg',
+    ];
     expect(names(r1)).toEqual(expected);
     expect(names(r2)).toEqual(expected);
     expect(r1.vehicle).toEqual({ plate: 'B-AB 1234' });
@@ -118,13 +161,17 @@ describe('lane cameras tied to scans', () => {
       for (const ref of r.evidence.filter((e) => e.kind === 'camera')) {
         expect(ref.url).toBe(`/evidence/${r.scanId}/${ref.name}`);
         const [cameraId, ...rest] = ref.name.replace(/\.jpg$/, '').split('-');
-        const snap = snapshots.find((s) => s.scanId === r.scanId && s.cameraId === cameraId && s.moment === rest.join('-'))!;
+        const snap = snapshots.find(
+          (s) => s.scanId === r.scanId && s.cameraId === cameraId && s.moment === rest.join('-'),
+        )!;
         const res = await fetch(`${setup.http.url}${signer.sign(ref.url)}`);
         expect(res.status).toBe(200);
         expect(res.headers.get('content-type')).toBe('image/jpeg');
         expect(Buffer.from(await res.arrayBuffer()).equals(snap.jpeg)).toBe(true);
       }
-      const begin = snapshots.find((s) => s.scanId === r.scanId && s.cameraId === 'front' && s.moment === 'scan-begin')!;
+      const begin = snapshots.find(
+        (s) => s.scanId === r.scanId && s.cameraId === 'front' && s.moment === 'scan-begin',
+      )!;
       const pre = snapshots.find((s) => s.scanId === r.scanId && s.cameraId === 'front' && s.moment === 'pre-roll')!;
       expect(Date.parse(begin.at) - Date.parse(pre.at)).toBeGreaterThan(300);
     }

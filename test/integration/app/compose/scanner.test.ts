@@ -31,17 +31,36 @@ function laneContext(scanner: Record<string, unknown>): LaneContext {
   dirs.push(dataDir);
   const config = validateConfig({ site: { id: 's1' }, dataDir, lanes: [{ id: 'lane-c', scanner }] }, 'test.yaml', {});
   const bus = new EventBus<LaneEvents>(silentLogger());
-  return { config, lane: config.lanes[0], bus, health: new LaneHealth('lane-c'), log: silentLogger(), dataDir, http: undefined as never, metrics: new RuntimeMetrics() };
+  return {
+    config,
+    lane: config.lanes[0],
+    bus,
+    health: new LaneHealth('lane-c'),
+    log: silentLogger(),
+    dataDir,
+    http: undefined as never,
+    metrics: new RuntimeMetrics(),
+  };
 }
 
 describe('createScannerServices', () => {
   it('builds the line stream and the file drop from the lane config; both feed scans to the lane bus', async () => {
-    const sim = new ScannerStreamSim({ source: arraySource([patternScan(1, 40, 8)]), scans: 1, lineRateHz: 5000, gapMs: 0 });
+    const sim = new ScannerStreamSim({
+      source: arraySource([patternScan(1, 40, 8)]),
+      scans: 1,
+      lineRateHz: 5000,
+      gapMs: 0,
+    });
     const { port } = await sim.listenTcp(0);
     stops.push(() => sim.stop());
     const drop = mkdtempSync(join(tmpdir(), 'ce-compose-drop-'));
     dirs.push(drop);
-    const ctx = laneContext({ id: 'xr1', transport: { type: 'tcp', host: '127.0.0.1', port }, fileDrop: { dir: drop, stableMs: 100, xmlFields: { plate: 'A/B' } }, reconnect: { initialMs: 20, maxMs: 100 } });
+    const ctx = laneContext({
+      id: 'xr1',
+      transport: { type: 'tcp', host: '127.0.0.1', port },
+      fileDrop: { dir: drop, stableMs: 100, xmlFields: { plate: 'A/B' } },
+      reconnect: { initialMs: 20, maxMs: 100 },
+    });
     const ended: LaneEvents['scan.end'][] = [];
     const status = new Map<string, string>();
     ctx.bus.on('scan.end', 't', (s) => void ended.push(s));
@@ -49,7 +68,14 @@ describe('createScannerServices', () => {
     const services: Service[] = createScannerServices(ctx);
     expect(services.map((s) => s.name)).toEqual(['scanner-line-stream:lane-c', 'scanner-file-drop:lane-c']);
     // The lane's decision loop: the file drop moves a scan's files once it is decided.
-    const pipeline = new LanePipeline({ siteId: 's1', laneId: 'lane-c', bus: ctx.bus, detector: new UnavailableDetector('no model in this test'), thresholds: { region: 0.3 }, log: silentLogger() });
+    const pipeline = new LanePipeline({
+      siteId: 's1',
+      laneId: 'lane-c',
+      bus: ctx.bus,
+      detector: new UnavailableDetector('no model in this test'),
+      thresholds: { region: 0.3 },
+      log: silentLogger(),
+    });
     await pipeline.start();
     stops.push(() => pipeline.stop());
     for (const s of services) await s.start();
@@ -64,16 +90,30 @@ describe('createScannerServices', () => {
 
   it('aborts the open streamed scan when the OPC UA status enters fault (the bus wiring), once per fault', async () => {
     // A slow scan: 2,000 lines at 200 lines/s stays open for the whole test.
-    const sim = new ScannerStreamSim({ source: arraySource([patternScan(1, 2000, 8)]), scans: 1, lineRateHz: 200, gapMs: 0 });
+    const sim = new ScannerStreamSim({
+      source: arraySource([patternScan(1, 2000, 8)]),
+      scans: 1,
+      lineRateHz: 200,
+      gapMs: 0,
+    });
     const { port } = await sim.listenTcp(0);
     stops.push(() => sim.stop());
-    const ctx = laneContext({ id: 'xr1', transport: { type: 'tcp', host: '127.0.0.1', port }, opcua: { endpoint: 'opc.tcp://127.0.0.1:1/unused' }, reconnect: { initialMs: 20, maxMs: 100 } });
+    const ctx = laneContext({
+      id: 'xr1',
+      transport: { type: 'tcp', host: '127.0.0.1', port },
+      opcua: { endpoint: 'opc.tcp://127.0.0.1:1/unused' },
+      reconnect: { initialMs: 20, maxMs: 100 },
+    });
     const begun: string[] = [];
     const aborted: LaneEvents['scan.aborted'][] = [];
     ctx.bus.on('scan.begin', 't', (m) => void begun.push(m.scanId));
     ctx.bus.on('scan.aborted', 't', (a) => void aborted.push(a));
     const services = createScannerServices(ctx);
-    expect(services.map((s) => s.name)).toEqual(['scanner-line-stream:lane-c', 'scanner-opcua-fault-abort:lane-c', 'xr1.opcua:lane-c']);
+    expect(services.map((s) => s.name)).toEqual([
+      'scanner-line-stream:lane-c',
+      'scanner-opcua-fault-abort:lane-c',
+      'xr1.opcua:lane-c',
+    ]);
     // The OPC UA client itself is not started here: its statuses are published by hand.
     const started = services.filter((s) => s.name !== 'xr1.opcua:lane-c');
     for (const s of started) await s.start();
@@ -81,13 +121,16 @@ describe('createScannerServices', () => {
       for (const s of [...started].reverse()) await s.stop();
     });
     await expect.poll(() => begun.length, { timeout: 5000 }).toBe(1);
-    const status = (state: 'ok' | 'fault', detail: string, device = 'xr1.opcua') => ctx.bus.emit('device.status', { device, state, detail, since: new Date().toISOString() });
+    const status = (state: 'ok' | 'fault', detail: string, device = 'xr1.opcua') =>
+      ctx.bus.emit('device.status', { device, state, detail, since: new Date().toISOString() });
     status('fault', 'a fault of another device', 'xr1.filedrop');
     status('ok', 'scanner Scanning');
     expect(aborted).toEqual([]);
     status('fault', 'interlock opened: doors');
     status('fault', 'interlock opened: doors');
-    expect(aborted.map((a) => [a.meta?.scannerScanId, a.reason, a.detail])).toEqual([['sim-1-1', 'scanner-fault', 'interlock opened: doors']]);
+    expect(aborted.map((a) => [a.meta?.scannerScanId, a.reason, a.detail])).toEqual([
+      ['sim-1-1', 'scanner-fault', 'interlock opened: doors'],
+    ]);
     expect(aborted[0].partial?.width).toBeGreaterThan(0);
   });
 
@@ -95,16 +138,30 @@ describe('createScannerServices', () => {
     const opcuaSim = new ScannerOpcuaServer({ port: 0 });
     const endpoint = await opcuaSim.start();
     stops.push(() => opcuaSim.stop());
-    const sim = new ScannerStreamSim({ source: arraySource([patternScan(1, 4000, 8)]), scans: 1, lineRateHz: 200, gapMs: 0 });
+    const sim = new ScannerStreamSim({
+      source: arraySource([patternScan(1, 4000, 8)]),
+      scans: 1,
+      lineRateHz: 200,
+      gapMs: 0,
+    });
     const { port } = await sim.listenTcp(0);
     stops.push(() => sim.stop());
-    const ctx = laneContext({ id: 'xr1', transport: { type: 'tcp', host: '127.0.0.1', port }, opcua: { endpoint }, reconnect: { initialMs: 20, maxMs: 100 } });
+    const ctx = laneContext({
+      id: 'xr1',
+      transport: { type: 'tcp', host: '127.0.0.1', port },
+      opcua: { endpoint },
+      reconnect: { initialMs: 20, maxMs: 100 },
+    });
     const begun: string[] = [];
     const aborted: LaneEvents['scan.aborted'][] = [];
     const opcuaStates: string[] = [];
     ctx.bus.on('scan.begin', 't', (m) => void begun.push(m.scanId));
     ctx.bus.on('scan.aborted', 't', (a) => void aborted.push(a));
-    ctx.bus.on('device.status', 't', (st) => void (st.device === 'xr1.opcua' && opcuaStates.push(`${st.state} ${st.info?.scannerState ?? ''}`)));
+    ctx.bus.on(
+      'device.status',
+      't',
+      (st) => void (st.device === 'xr1.opcua' && opcuaStates.push(`${st.state} ${st.info?.scannerState ?? ''}`)),
+    );
     const services = createScannerServices(ctx);
     for (const s of services) await s.start();
     stops.push(async () => {
@@ -116,6 +173,8 @@ describe('createScannerServices', () => {
     await expect.poll(() => opcuaStates.at(-1), { timeout: 10_000 }).toBe('ok Scanning');
     expect(aborted).toEqual([]);
     opcuaSim.injectFault('simulated: collimator interlock opened');
-    await expect.poll(() => aborted.map((a) => [a.meta?.scannerScanId, a.reason, a.detail]), { timeout: 5000 }).toEqual([['sim-1-1', 'scanner-fault', 'simulated: collimator interlock opened']]);
+    await expect
+      .poll(() => aborted.map((a) => [a.meta?.scannerScanId, a.reason, a.detail]), { timeout: 5000 })
+      .toEqual([['sim-1-1', 'scanner-fault', 'simulated: collimator interlock opened']]);
   }, 20_000);
 });

@@ -19,7 +19,11 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   });
 }
 
-const png16 = (data: Uint16Array, w: number, h: number, path: string) => sharp(data, { raw: { width: w, height: h, channels: 1 } }).toColourspace('grey16').png().toFile(path);
+const png16 = (data: Uint16Array, w: number, h: number, path: string) =>
+  sharp(data, { raw: { width: w, height: h, channels: 1 } })
+    .toColourspace('grey16')
+    .png()
+    .toFile(path);
 
 describe('checkpoint-edge analyze (tiny fixture model)', () => {
   let dir: string;
@@ -33,15 +37,22 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
     const low = img.high.map((v) => Math.round(v * 0.8));
     await png16(low, img.width, img.height, join(dir, 'person-low.png'));
     const eight = new Uint8Array(img.high.length).map((_, i) => Math.round(img.high[i] / 257));
-    await sharp(eight, { raw: { width: img.width, height: img.height, channels: 1 } }).png().toFile(join(dir, 'person8.png'));
+    await sharp(eight, { raw: { width: img.width, height: img.height, channels: 1 } })
+      .png()
+      .toFile(join(dir, 'person8.png'));
     const clear8 = new Uint8Array(clear.high.length).map((_, i) => Math.round(clear.high[i] / 257));
-    await sharp(clear8, { raw: { width: clear.width, height: clear.height, channels: 1 } }).jpeg({ quality: 95 }).toFile(join(dir, 'clear8.jpg'));
+    await sharp(clear8, { raw: { width: clear.width, height: clear.height, channels: 1 } })
+      .jpeg({ quality: 95 })
+      .toFile(join(dir, 'clear8.jpg'));
     // the same scan at 10 mm, said by a sidecar: half the size, boxes in its own pixels
     const half = scanImage(240, 80, 10, [{ x: 100, y: 30, w: 40, h: 25, a: 7 }]);
     await png16(half.high, half.width, half.height, join(dir, 'half.png'));
     writeFileSync(join(dir, 'half.png.json'), JSON.stringify({ pixelMm: 10 }));
     // 16-bit greyscale TIFF, written with sharp (a dependency), not ImageMagick (not installed by CI)
-    await sharp(img.high, { raw: { width: img.width, height: img.height, channels: 1 } }).toColourspace('grey16').tiff({ compression: 'none' }).toFile(join(dir, 'person.tif'));
+    await sharp(img.high, { raw: { width: img.width, height: img.height, channels: 1 } })
+      .toColourspace('grey16')
+      .tiff({ compression: 'none' })
+      .toFile(join(dir, 'person.tif'));
     writeFileSync(join(dir, 'broken.png'), 'not a png');
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -59,34 +70,79 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
     const s = await readScanFile(join(dir, 'person8.png'));
     expect(s.bitDepth).toBe(8);
     expect(s.image[0]).toBe(65535); // open beam
-    const block = 80 * 480 + 240, body = 130 * 480 + 100;
+    const block = 80 * 480 + 240,
+      body = 130 * 480 + 100;
     expect(img.high[block]).toBeLessThan(img.high[body]);
     expect(s.image[block]).toBeLessThan(s.image[body]); // the dense block stays denser
-    expect(s.warnings.join()).toMatch(/8-bit image \(png\); decoded to intensity by the export chain inferred from the image/);
+    expect(s.warnings.join()).toMatch(
+      /8-bit image \(png\); decoded to intensity by the export chain inferred from the image/,
+    );
     const named = await readScanFile(join(dir, 'person8.png'), { scaling: 'linear' });
     expect(named.image.every((v) => v % 257 === 0)).toBe(true); // linear: grey g is g x 257 exactly
     expect(named.warnings.join()).toMatch(/the named linear export chain/);
   });
 
   it('takes a named export chain from --export flags and refuses incomplete ones', async () => {
-    const ok = await cli(['--model', TINY, '--json', '--export', 'log', '--export-log-max', '9', '--export-gamma', '1.5', '--export-window', '0,1', join(dir, 'person8.png')]);
+    const ok = await cli([
+      '--model',
+      TINY,
+      '--json',
+      '--export',
+      'log',
+      '--export-log-max',
+      '9',
+      '--export-gamma',
+      '1.5',
+      '--export-window',
+      '0,1',
+      join(dir, 'person8.png'),
+    ]);
     expect(ok.code).toBe(0);
     expect(ok.stderr).toMatch(/the named log export chain/);
     const bad = await cli(['--model', TINY, '--export-gamma', '2', join(dir, 'person8.png')]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/give --export linear or --export log with them/);
-    const badWindow = await cli(['--model', TINY, '--export', 'linear', '--export-window', '0.9,0.1', join(dir, 'person8.png')]);
+    const badWindow = await cli([
+      '--model',
+      TINY,
+      '--export',
+      'linear',
+      '--export-window',
+      '0.9,0.1',
+      join(dir, 'person8.png'),
+    ]);
     expect(badWindow.code).toBe(2);
     expect(badWindow.stderr).toMatch(/--export\.window must be \[lo, hi\]/);
   });
 
   it('prints one JSON object per scan with regions in input pixels; a broken file fails alone', async () => {
-    const r = await cli(['--model', TINY, '--json', join(dir, 'person.png'), join(dir, 'broken.png'), join(dir, 'clear.png'), join(dir, 'half.png'), join(dir, 'person8.png'), join(dir, 'clear8.jpg'), join(dir, 'person.tif')]);
+    const r = await cli([
+      '--model',
+      TINY,
+      '--json',
+      join(dir, 'person.png'),
+      join(dir, 'broken.png'),
+      join(dir, 'clear.png'),
+      join(dir, 'half.png'),
+      join(dir, 'person8.png'),
+      join(dir, 'clear8.jpg'),
+      join(dir, 'person.tif'),
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/broken\.png: cannot be read as an image/);
     expect(r.stderr).toMatch(/warning: .*person8\.png: 8-bit image/);
-    const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(out.map((o) => o.file.split('/').pop())).toEqual(['person.png', 'clear.png', 'half.png', 'person8.png', 'clear8.jpg', 'person.tif']);
+    const out = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(out.map((o) => o.file.split('/').pop())).toEqual([
+      'person.png',
+      'clear.png',
+      'half.png',
+      'person8.png',
+      'clear8.jpg',
+      'person.tif',
+    ]);
     const [p, c, h, p8, c8, tif] = out;
     expect(Object.keys(p)).toEqual(['file', 'verdict', 'score', 'regions', 'model', 'ms']);
     expect(p.verdict).toBe('person');
@@ -113,13 +169,23 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
   });
 
   it('--pixel-mm overrides the pitch; --low pairs a low-energy image; plain output is one line per file', async () => {
-    const r = await cli(['--model', TINY, '--pixel-mm', '10', join(dir, 'person.png'), '--low', join(dir, 'person-low.png')]);
+    const r = await cli([
+      '--model',
+      TINY,
+      '--pixel-mm',
+      '10',
+      join(dir, 'person.png'),
+      '--low',
+      join(dir, 'person-low.png'),
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^\S*person\.png: person score .* \[480x160 at 10 mm, tiny-fcn 0\.0\.1, \d+ ms\]\n$/);
     const bad = await cli(['--model', TINY, join(dir, 'person.png'), '--low', join(dir, 'half.png')]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/half\.png: low-energy image is 240x80, the high-energy image .*person\.png is 480x160; they must match/);
+    expect(bad.stderr).toMatch(
+      /half\.png: low-energy image is 240x80, the high-energy image .*person\.png is 480x160; they must match/,
+    );
   });
 
   it('fails with the reason when the model is unavailable, and never prints a verdict', async () => {
@@ -130,7 +196,14 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
   });
 
   it('rejects a --low count that does not match the scans', async () => {
-    const r = await cli(['--model', TINY, '--low', join(dir, 'clear.png'), join(dir, 'person.png'), join(dir, 'clear.png')]);
+    const r = await cli([
+      '--model',
+      TINY,
+      '--low',
+      join(dir, 'clear.png'),
+      join(dir, 'person.png'),
+      join(dir, 'clear.png'),
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/one --low per scan/);
   });

@@ -10,9 +10,14 @@ const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => {
-    execFile(process.execPath, [join(ROOT, 'bin/checkpoint-edge.js'), 'eval', ...args], { cwd: ROOT, timeout: 230_000 }, (err, stdout, stderr) => {
-      res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [join(ROOT, 'bin/checkpoint-edge.js'), 'eval', ...args],
+      { cwd: ROOT, timeout: 230_000 },
+      (err, stdout, stderr) => {
+        res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -20,12 +25,28 @@ describe('checkpoint-edge eval (tiny fixture model, 2 synthetic test scans)', ()
   let out: string;
   beforeAll(() => {
     out = mkdtempSync(join(tmpdir(), 'ce-eval-'));
-    writeFileSync(join(out, 'MODEL_CARD.md'), '# Card\n\nIntro kept.\n\n<!-- eval:begin -->\nold figures\n<!-- eval:end -->\n\n## Limits\n\nkept too\n');
+    writeFileSync(
+      join(out, 'MODEL_CARD.md'),
+      '# Card\n\nIntro kept.\n\n<!-- eval:begin -->\nold figures\n<!-- eval:end -->\n\n## Limits\n\nkept too\n',
+    );
   });
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   it('writes eval.json, the ROC curve, examples, and rewrites only the eval section of the card', async () => {
-    const r = await cli(['--model', TINY, '--out', out, '--count', '2', '--robust-count', '1', '--workers', '1', '--generalisation', '1']);
+    const r = await cli([
+      '--model',
+      TINY,
+      '--out',
+      out,
+      '--count',
+      '2',
+      '--robust-count',
+      '1',
+      '--workers',
+      '1',
+      '--generalisation',
+      '1',
+    ]);
     expect(r.stderr).toMatch(/tiny-fcn 0\.0\.1: 2 test scans from seed 2000000/);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/on 2 held-out scans: ROC AUC/);
@@ -34,13 +55,30 @@ describe('checkpoint-edge eval (tiny fixture model, 2 synthetic test scans)', ()
     expect(rep.testSet).toMatchObject({ firstSeed: 2000000, lastSeed: 2000001, count: 2, robustnessScans: 1 });
     expect(rep.scans).toHaveLength(2);
     expect(Object.keys(rep.robustness)).toEqual([
-      'extra-noise', 'dead-channels', 'missing-lines', '8-bit', 'high-energy-only',
-      'export linear, PNG', 'export linear gamma 0.5, JPEG 90', 'export log 8, JPEG 75', 'export log 10 window 0.1-0.95 gamma 1.8, JPEG 50', 'export linear inverted gamma 0.7, JPEG 80 (held out)',
+      'extra-noise',
+      'dead-channels',
+      'missing-lines',
+      '8-bit',
+      'high-energy-only',
+      'export linear, PNG',
+      'export linear gamma 0.5, JPEG 90',
+      'export log 8, JPEG 75',
+      'export log 10 window 0.1-0.95 gamma 1.8, JPEG 50',
+      'export linear inverted gamma 0.7, JPEG 80 (held out)',
     ]);
     expect(rep.robustness['8-bit'].scans).toBe(1);
     expect(rep.robustness['export log 8, JPEG 75'].scans).toBe(1);
     // One scan per generalisation set (two in the truck set), each with its own seeds.
-    expect(Object.keys(rep.generalisation)).toEqual(['vehicle: bus', 'trailer: tanker', 'cargo: furniture', 'hiding place: cab-roof', 'decoy: produce-bin', 'pitch 4 mm', 'pitch 8 mm', 'trucks without people']);
+    expect(Object.keys(rep.generalisation)).toEqual([
+      'vehicle: bus',
+      'trailer: tanker',
+      'cargo: furniture',
+      'hiding place: cab-roof',
+      'decoy: produce-bin',
+      'pitch 4 mm',
+      'pitch 8 mm',
+      'trucks without people',
+    ]);
     expect(rep.generalisation['trucks without people']).toMatchObject({ scans: 2, firstSeed: 2057000 });
     expect(rep.generalisation['trucks without people'].atOperating.people).toBe(0);
     expect(rep.generalisation['vehicle: bus'].scans).toBe(1);
@@ -54,13 +92,29 @@ describe('checkpoint-edge eval (tiny fixture model, 2 synthetic test scans)', ()
     expect(card).toMatch(/!\[ROC curve\]\(eval-roc\.png\)/);
     // The fixture names no operating point: the lane default is the fallback 0.5, and the card says so.
     expect(rep.thresholds.laneDefault).toEqual({ alert: 0.5, alertSource: 'fallback', region: 0.3 });
-    expect(rep.acceptance.atLaneDefault).toMatchObject({ recall: rep.overall.atLaneDefault.recall, falseAlarmRate: rep.overall.atLaneDefault.falseAlarmRate });
+    expect(rep.acceptance.atLaneDefault).toMatchObject({
+      recall: rep.overall.atLaneDefault.recall,
+      falseAlarmRate: rep.overall.atLaneDefault.falseAlarmRate,
+    });
     expect(card).toMatch(/\*\*At the lane's default threshold\*\* \(0\.5000, no operating point in the manifest\)/);
     expect(card).toMatch(/\| lane default 0\.500 \(the model names no operating point\) \|/);
   }, 240_000);
 
   it('reports the figures at an alert threshold given with --alert', async () => {
-    const r = await cli(['--model', TINY, '--out', out, '--count', '1', '--robust-count', '0', '--workers', '1', '--alert', '0.25']);
+    const r = await cli([
+      '--model',
+      TINY,
+      '--out',
+      out,
+      '--count',
+      '1',
+      '--robust-count',
+      '0',
+      '--workers',
+      '1',
+      '--alert',
+      '0.25',
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/at the lane default 0\.2500 \(option\)/);
     const rep = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8'));

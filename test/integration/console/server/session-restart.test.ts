@@ -33,7 +33,11 @@ async function started(): Promise<SiteRuntime> {
 }
 
 const post = (base: string, path: string, body: unknown, cookie?: string) =>
-  fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-console-request': '1', ...(cookie ? { cookie } : {}) }, body: JSON.stringify(body) });
+  fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-console-request': '1', ...(cookie ? { cookie } : {}) },
+    body: JSON.stringify(body),
+  });
 
 describe('console sessions across a runtime restart', () => {
   it('keeps a logged-in operator logged in, and a log-out stays a log-out', async () => {
@@ -41,7 +45,9 @@ describe('console sessions across a runtime restart', () => {
     const login = await post(runtime.http.url, '/api/login', { user: 'olga', password: 'olga-password-1' });
     expect(login.status).toBe(200);
     const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
-    const second = (await post(runtime.http.url, '/api/login', { user: 'olga', password: 'olga-password-1' })).headers.get('set-cookie')!.split(';')[0]!;
+    const second = (await post(runtime.http.url, '/api/login', { user: 'olga', password: 'olga-password-1' })).headers
+      .get('set-cookie')!
+      .split(';')[0]!;
     expect((await fetch(`${runtime.http.url}/api/session`, { headers: { cookie } })).status).toBe(200);
     await runtime.stop();
 

@@ -31,7 +31,13 @@ beforeAll(async () => {
     site: { id: 'anpr-site' },
     dataDir: join(dir, 'data'),
     http: { host: '127.0.0.1', port: 0 },
-    lanes: [{ id: 'lane-1', scanner: { fileDrop: { dir: join(dir, 'drop') } }, anpr: { mqtt: { url: broker.url, topic: TOPIC } } }],
+    lanes: [
+      {
+        id: 'lane-1',
+        scanner: { fileDrop: { dir: join(dir, 'drop') } },
+        anpr: { mqtt: { url: broker.url, topic: TOPIC } },
+      },
+    ],
   });
   const out = new PassThrough();
   out.on('data', (chunk: Buffer) => {
@@ -40,7 +46,12 @@ beforeAll(async () => {
       if (entry.level === 40) warnings.push(entry.msg);
     }
   });
-  runtime = new SiteRuntime({ config, log: createLogger({ level: 'info', destination: out }), version: 'test', announce: () => {} });
+  runtime = new SiteRuntime({
+    config,
+    log: createLogger({ level: 'info', destination: out }),
+    version: 'test',
+    announce: () => {},
+  });
   await runtime.start();
   runtime.lanes[0]!.bus.on('vehicle.plate', 'test', (p) => void plates.push(p));
   camera = await connectAsync(broker.url, { clientId: 'anpr-camera', reconnectPeriod: 200 });
@@ -59,7 +70,9 @@ describe.skipIf(skipWithoutMosquitto)('ANPR reads over MQTT', () => {
   it('subscribes, and puts a published read on the lane bus', async () => {
     await waitFor('the anpr.mqtt device ok', () => anprDevice()?.state === 'ok');
     expect(anprDevice()?.detail).toBe(`subscribed to ${TOPIC} at ${broker.url}`);
-    await camera.publishAsync(TOPIC, JSON.stringify({ plate: 'B-AB 1234', cameraId: 'plate-cam', confidence: 0.97 }), { qos: 1 });
+    await camera.publishAsync(TOPIC, JSON.stringify({ plate: 'B-AB 1234', cameraId: 'plate-cam', confidence: 0.97 }), {
+      qos: 1,
+    });
     const read = await waitFor('the plate on the bus', () => plates.find((p) => p.plate === 'B-AB 1234'));
     expect(read).toMatchObject({ laneId: 'lane-1', cameraId: 'plate-cam' });
   });
@@ -68,7 +81,9 @@ describe.skipIf(skipWithoutMosquitto)('ANPR reads over MQTT', () => {
     await camera.publishAsync(TOPIC, '{"plate": "unterminated', { qos: 1 });
     await camera.publishAsync(TOPIC, JSON.stringify({ containerCode: 'MSCU12' }), { qos: 1 });
     await camera.publishAsync(TOPIC, JSON.stringify({ containerCode: 'MSCU 123456-5' }), { qos: 1 });
-    const read = await waitFor('the valid read after the bad ones', () => plates.find((p) => p.containerCode === 'MSCU1234565'));
+    const read = await waitFor('the valid read after the bad ones', () =>
+      plates.find((p) => p.containerCode === 'MSCU1234565'),
+    );
     expect(read.laneId).toBe('lane-1');
     expect(warnings.filter((w) => w.startsWith(`ANPR over MQTT: message on ${TOPIC} ignored`))).toEqual([
       expect.stringMatching(/invalid ANPR read: not JSON \(.*JSON.*\)$/),
@@ -81,7 +96,9 @@ describe.skipIf(skipWithoutMosquitto)('ANPR reads over MQTT', () => {
     await broker.stop();
     await waitFor('the anpr.mqtt device offline', () => anprDevice()?.state === 'offline');
     expect(anprDevice()?.detail).toMatch(/plate reads from this feed are missed meanwhile|ECONNREFUSED/);
-    expect(runtime.lanes[0]!.health.snapshot().devices).toContainEqual(expect.objectContaining({ device: 'anpr.mqtt', state: 'offline' }));
+    expect(runtime.lanes[0]!.health.snapshot().devices).toContainEqual(
+      expect.objectContaining({ device: 'anpr.mqtt', state: 'offline' }),
+    );
     await broker.start();
     await waitFor('the anpr.mqtt device ok again', () => anprDevice()?.state === 'ok', 20_000);
     await waitFor('the camera client reconnected', () => camera.connected);
@@ -124,7 +141,9 @@ describe.skipIf(skipWithoutMosquitto)('ANPR over MQTT: stale and refused', () =>
     await s.src.start();
     try {
       await waitFor('subscribed', () => s.state() === 'ok');
-      await waitFor('the warning about the retained read', () => s.warns.find((w) => w.includes(`retained message on ${topic} ignored`)));
+      await waitFor('the warning about the retained read', () =>
+        s.warns.find((w) => w.includes(`retained message on ${topic} ignored`)),
+      );
       await camera.publishAsync(topic, JSON.stringify({ plate: 'NEW 2' }), { qos: 1 });
       await waitFor('the live read', () => s.reads.includes('NEW 2'));
       expect(s.reads).toEqual(['NEW 2']);

@@ -14,7 +14,13 @@ afterEach(async () => {
 });
 
 async function sim(scheme: 'basic' | 'digest'): Promise<CameraSimulator> {
-  const s = new CameraSimulator({ width: 160, height: 90, fps: 10, cameras: [{ id: 'front', role: 'front' }], auth: { scheme, username: 'admin', password: 'pa:ss w0rd' } });
+  const s = new CameraSimulator({
+    width: 160,
+    height: 90,
+    fps: 10,
+    cameras: [{ id: 'front', role: 'front' }],
+    auth: { scheme, username: 'admin', password: 'pa:ss w0rd' },
+  });
   await s.start();
   running.push(s);
   return s;
@@ -22,7 +28,17 @@ async function sim(scheme: 'basic' | 'digest'): Promise<CameraSimulator> {
 
 async function feed(source: () => FrameSource): Promise<{ feed: CameraFeed; statuses: DeviceStatus[] }> {
   const statuses: DeviceStatus[] = [];
-  const f = new CameraFeed({ laneId: 'l1', cameraId: 'front', role: 'front', stallMs: 2000, preRollMs: 0, createSource: source, publish: (s) => void statuses.push(s), log: silentLogger(), backoff: { initialMs: 200, maxMs: 400 } });
+  const f = new CameraFeed({
+    laneId: 'l1',
+    cameraId: 'front',
+    role: 'front',
+    stallMs: 2000,
+    preRollMs: 0,
+    createSource: source,
+    publish: (s) => void statuses.push(s),
+    log: silentLogger(),
+    backoff: { initialMs: 200, maxMs: 400 },
+  });
   await f.start();
   running.push(f);
   return { feed: f, statuses };
@@ -31,10 +47,27 @@ async function feed(source: () => FrameSource): Promise<{ feed: CameraFeed; stat
 describe('camera credentials against the simulator', () => {
   it('streams MJPEG from a camera that asks for Digest, and polls snapshots reusing its nonce', async () => {
     const s = await sim('digest');
-    const m = await feed(() => new MjpegHttpSource({ url: `${s.url}/front/mjpeg`, username: 'admin', password: 'pa:ss w0rd', connectTimeoutMs: 2000 }));
+    const m = await feed(
+      () =>
+        new MjpegHttpSource({
+          url: `${s.url}/front/mjpeg`,
+          username: 'admin',
+          password: 'pa:ss w0rd',
+          connectTimeoutMs: 2000,
+        }),
+    );
     await waitFor('mjpeg ok', () => m.feed.counters.frames >= 3);
     expect(s.denied).toBe(1);
-    const p = await feed(() => new SnapshotPollSource({ url: `${s.url}/front/snapshot.jpg`, username: 'admin', password: 'pa:ss w0rd', pollMs: 50, requestTimeoutMs: 2000 }));
+    const p = await feed(
+      () =>
+        new SnapshotPollSource({
+          url: `${s.url}/front/snapshot.jpg`,
+          username: 'admin',
+          password: 'pa:ss w0rd',
+          pollMs: 50,
+          requestTimeoutMs: 2000,
+        }),
+    );
     await waitFor('snapshots ok', () => p.feed.counters.frames >= 5);
     expect(s.denied).toBe(2); // one challenge per source, not per picture
   });
@@ -51,7 +84,15 @@ describe('camera credentials against the simulator', () => {
 
   it('reports a wrong password or missing credentials as offline, saying what to check', async () => {
     const s = await sim('digest');
-    const wrong = await feed(() => new MjpegHttpSource({ url: `${s.url}/front/mjpeg`, username: 'admin', password: 'nope', connectTimeoutMs: 2000 }));
+    const wrong = await feed(
+      () =>
+        new MjpegHttpSource({
+          url: `${s.url}/front/mjpeg`,
+          username: 'admin',
+          password: 'nope',
+          connectTimeoutMs: 2000,
+        }),
+    );
     const st = await waitFor('offline', () => wrong.statuses.find((x) => x.state === 'offline'));
     expect(st.detail).toMatch(/refused access \(HTTP 401\): check username and password of the camera/);
     const none = await feed(() => new MjpegHttpSource({ url: `${s.url}/front/mjpeg`, connectTimeoutMs: 2000 }));

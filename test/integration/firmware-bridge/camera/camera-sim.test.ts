@@ -11,7 +11,16 @@ let sim: CameraSimulator;
 const feeds: CameraFeed[] = [];
 
 beforeAll(async () => {
-  sim = new CameraSimulator({ width: 320, height: 180, fps: 20, cameras: [{ id: 'front', role: 'front' }, { id: 'plate', role: 'plate' }, { id: 'side', role: 'side' }] });
+  sim = new CameraSimulator({
+    width: 320,
+    height: 180,
+    fps: 20,
+    cameras: [
+      { id: 'front', role: 'front' },
+      { id: 'plate', role: 'plate' },
+      { id: 'side', role: 'side' },
+    ],
+  });
   await sim.start();
   sim.vehicleEntering('B-AB 1234', { passMs: 4000 });
 });
@@ -22,7 +31,11 @@ afterEach(async () => {
   await Promise.all(feeds.splice(0).map((f) => f.stop()));
 });
 
-function feed(camera: string, kind: 'mjpeg' | 'snapshot', stallMs: number): { feed: CameraFeed; statuses: DeviceStatus[] } {
+function feed(
+  camera: string,
+  kind: 'mjpeg' | 'snapshot',
+  stallMs: number,
+): { feed: CameraFeed; statuses: DeviceStatus[] } {
   const statuses: DeviceStatus[] = [];
   const url = `${sim.url}/${camera}/${kind === 'mjpeg' ? 'mjpeg' : 'snapshot.jpg'}`;
   const f = new CameraFeed({
@@ -31,7 +44,10 @@ function feed(camera: string, kind: 'mjpeg' | 'snapshot', stallMs: number): { fe
     role: camera,
     stallMs,
     preRollMs: 1000,
-    createSource: () => (kind === 'mjpeg' ? new MjpegHttpSource({ url, connectTimeoutMs: 2000 }) : new SnapshotPollSource({ url, pollMs: 100, requestTimeoutMs: stallMs })),
+    createSource: () =>
+      kind === 'mjpeg'
+        ? new MjpegHttpSource({ url, connectTimeoutMs: 2000 })
+        : new SnapshotPollSource({ url, pollMs: 100, requestTimeoutMs: stallMs }),
     publish: (s) => void statuses.push(s),
     log: silentLogger(),
     backoff: { initialMs: 100, maxMs: 400 },
@@ -41,20 +57,30 @@ function feed(camera: string, kind: 'mjpeg' | 'snapshot', stallMs: number): { fe
 }
 
 async function fault(camera: string, body: object): Promise<void> {
-  const r = await fetch(`${sim.url}/${camera}/fault`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const r = await fetch(`${sim.url}/${camera}/fault`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   expect(r.status).toBe(200);
 }
 
 describe('camera simulator over HTTP', () => {
   it('lists its cameras with their URLs', async () => {
-    const list = (await (await fetch(`${sim.url}/`)).json()) as { cameras: { id: string; mjpeg: string; snapshot: string }[] };
+    const list = (await (await fetch(`${sim.url}/`)).json()) as {
+      cameras: { id: string; mjpeg: string; snapshot: string }[];
+    };
     expect(list.cameras.map((c) => c.id)).toEqual(['front', 'plate', 'side']);
     expect(list.cameras[0].mjpeg).toBe(`${sim.url}/front/mjpeg`);
     const snap = await fetch(list.cameras[1].snapshot);
     expect(snap.headers.get('content-type')).toBe('image/jpeg');
     const bytes = Buffer.from(await snap.arrayBuffer());
     expect([bytes[0], bytes[1], bytes.at(-2), bytes.at(-1)]).toEqual([0xff, 0xd8, 0xff, 0xd9]);
-    const bad = await fetch(`${sim.url}/front/fault`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"type":"explode"}' });
+    const bad = await fetch(`${sim.url}/front/fault`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"type":"explode"}',
+    });
     expect(bad.status).toBe(400);
   });
 
@@ -88,7 +114,10 @@ describe('camera simulator over HTTP', () => {
     expect(tStalled).toBeLessThan(stallMs + 2000);
     await waitFor('recovery', () => f.state === 'ok' && statuses.at(-1)!.detail?.includes('again'));
     expect(f.counters.restarts).toBeGreaterThanOrEqual(1);
-    expect(statuses.map((s) => s.state).filter((s, i, a) => s !== a[i - 1]), JSON.stringify(statuses)).toEqual(['starting', 'ok', 'stalled', 'ok']);
+    expect(
+      statuses.map((s) => s.state).filter((s, i, a) => s !== a[i - 1]),
+      JSON.stringify(statuses),
+    ).toEqual(['starting', 'ok', 'stalled', 'ok']);
   });
 
   it('reports a disconnected camera offline and reconnects', async () => {

@@ -31,7 +31,10 @@ function scan(laneId: string, scanId: string): { meta: ScanMeta; done: Completed
   const meta: ScanMeta = scanMeta({ scanId, laneId });
   const high = new Uint16Array(400 * 64).fill(60000);
   for (let y = 10; y < 40; y++) for (let x = 100; x < 300; x++) high[y * 400 + x] = 8000;
-  return { meta, done: { meta, endedAt: new Date().toISOString(), image: { width: 400, height: 64, pixelMm: 5, high } } };
+  return {
+    meta,
+    done: { meta, endedAt: new Date().toISOString(), image: { width: 400, height: 64, pixelMm: 5, high } },
+  };
 }
 
 beforeAll(async () => {
@@ -54,9 +57,15 @@ beforeAll(async () => {
   });
   const out = new PassThrough();
   out.on('data', (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n').filter(Boolean)) logLines.push(JSON.parse(line) as { level: number; msg: string });
+    for (const line of chunk.toString().split('\n').filter(Boolean))
+      logLines.push(JSON.parse(line) as { level: number; msg: string });
   });
-  runtime = new SiteRuntime({ config, log: createLogger({ level: 'info', destination: out }), version: 'test', announce: () => {} });
+  runtime = new SiteRuntime({
+    config,
+    log: createLogger({ level: 'info', destination: out }),
+    version: 'test',
+    announce: () => {},
+  });
   await runtime.start();
   base = runtime.http.url;
   central = await connectAsync(broker.url, { protocolVersion: 4, clientId: 'ev-central', reconnectPeriod: 0 });
@@ -78,7 +87,10 @@ afterAll(async () => {
 
 const evidenceFile = () => join(runtime.dataDir, 'lanes', 'lane-1', 'evidence', 'ev-scan-1', 'scan.jpg');
 
-async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; type: string | null; body: Buffer }> {
+async function get(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; type: string | null; body: Buffer }> {
   const r = await fetch(url, { headers });
   return { status: r.status, type: r.headers.get('content-type'), body: Buffer.from(await r.arrayBuffer()) };
 }
@@ -116,7 +128,11 @@ describe('evidence over HTTP', () => {
   });
 
   it('answers 403 to an expired link, a tampered one, and a valid signature on another path', async () => {
-    const past = new EvidenceUrlSigner({ keyFile: evidenceKeyFile(runtime.dataDir), ttlS: 60, now: () => Date.now() - 3_600_000 });
+    const past = new EvidenceUrlSigner({
+      keyFile: evidenceKeyFile(runtime.dataDir),
+      ttlS: 60,
+      now: () => Date.now() - 3_600_000,
+    });
     await past.load();
     const expired = await get(`${base}${past.sign('/evidence/ev-scan-1/scan.jpg')}`);
     expect(expired.status).toBe(403);
@@ -137,14 +153,22 @@ describe('evidence over HTTP', () => {
   });
 
   it('serves the picture to a console session, and no longer after log-out', async () => {
-    const login = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-console-request': '1' }, body: JSON.stringify({ user: 'olga', password: 'olga-password-1' }) });
+    const login = await fetch(`${base}/api/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-console-request': '1' },
+      body: JSON.stringify({ user: 'olga', password: 'olga-password-1' }),
+    });
     expect(login.status).toBe(200);
     const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
     const r = await get(`${base}/evidence/ev-scan-1/scan.jpg`, { cookie });
     expect(r.status).toBe(200);
     expect(r.body).toEqual(readFileSync(evidenceFile()));
     expect((await get(`${base}/evidence/no-such-scan/scan.jpg`, { cookie })).status).toBe(404);
-    const out = await fetch(`${base}/api/logout`, { method: 'POST', headers: { cookie, 'content-type': 'application/json', 'x-console-request': '1' }, body: '{}' });
+    const out = await fetch(`${base}/api/logout`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json', 'x-console-request': '1' },
+      body: '{}',
+    });
     expect(out.status).toBe(200);
     expect((await get(`${base}/evidence/ev-scan-1/scan.jpg`, { cookie })).status).toBe(401);
   });
@@ -152,7 +176,11 @@ describe('evidence over HTTP', () => {
 
 describe('ANPR reads over HTTP', () => {
   const post = (lane: string, headers: Record<string, string> = {}) =>
-    fetch(`${base}/api/anpr/${lane}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ plate: 'B-AB 1234' }) });
+    fetch(`${base}/api/anpr/${lane}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ plate: 'B-AB 1234' }),
+    });
 
   it('needs the lane token as a Bearer token when one is configured', async () => {
     const none = await post('lane-1');

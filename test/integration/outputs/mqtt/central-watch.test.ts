@@ -127,13 +127,14 @@ describe.skipIf(!haveMosquitto)('checkpoint-edge central keeps watching', () => 
         typed.stdin!.write(`ack ${id} seen after the restart\n`);
         await waitFor(
           'the ack event',
-          () => new RegExp(`EVENT ${id} acknowledged by \\S+ for hq-night \\(central\\): seen after the restart`).test(typed.text()),
+          () =>
+            new RegExp(`EVENT ${id} acknowledged by \\S+ for hq-night \\(central\\): seen after the restart`).test(
+              typed.text(),
+            ),
           20_000,
         );
         await waitFor('the ack response', () => /RESPONSE ack \[[0-9a-f-]+\] ok/.test(typed.text()));
-        expect(events.map((e) => [e.alertId, e.type, e.origin])).toEqual([
-          [id, 'acknowledged', 'central'],
-        ]);
+        expect(events.map((e) => [e.alertId, e.type, e.origin])).toEqual([[id, 'acknowledged', 'central']]);
 
         expect(headless.text()).toContain('(stdin closed); still watching');
         expect(headless.exitCode).toBeNull();

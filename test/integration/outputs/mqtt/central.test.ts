@@ -14,7 +14,10 @@ import { fakeScan, skipWithoutMosquitto, MosquittoBroker, mqttSite, siteConfig, 
 const root = join(import.meta.dirname, '../../../..');
 
 function cli(args: string[]): ChildProcessWithoutNullStreams & { text: () => string } {
-  const child = spawn(process.execPath, ['bin/checkpoint-edge.js', 'central', ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(process.execPath, ['bin/checkpoint-edge.js', 'central', ...args], {
+    cwd: root,
+    env: { ...process.env, NO_COLOR: '1' },
+  });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -34,7 +37,14 @@ describe.skipIf(skipWithoutMosquitto)('checkpoint-edge central', () => {
 
   beforeAll(async () => {
     await broker.start();
-    const config = validateConfig(siteConfig({ url: broker.url, dataDir: mkdtempSync(join(tmpdir(), 'mqtt-central-')), lanes: ['lane-1'], site: 'site-c' }));
+    const config = validateConfig(
+      siteConfig({
+        url: broker.url,
+        dataDir: mkdtempSync(join(tmpdir(), 'mqtt-central-')),
+        lanes: ['lane-1'],
+        site: 'site-c',
+      }),
+    );
     const s = mqttSite(config, silentLogger());
     lane = s.lanes[0];
     lane.bus.on('alert.event', 'test', (e) => void events.push(e));
@@ -53,23 +63,35 @@ describe.skipIf(skipWithoutMosquitto)('checkpoint-edge central', () => {
     const watch = cli(['--mqtt-url', broker.url, '--operator', 'hq-bob']);
     try {
       await waitFor('the watch to start', () => watch.text().includes('central: watching'), 20_000);
-      await waitFor('the retained availability and health', () => watch.text().includes('site-c/lane-1 ONLINE') && watch.text().includes('site-c/lane-1 HEALTH'));
+      await waitFor(
+        'the retained availability and health',
+        () => watch.text().includes('site-c/lane-1 ONLINE') && watch.text().includes('site-c/lane-1 HEALTH'),
+      );
       const result = fakeScan('site-c', 'lane-1', 7, 'person');
       lane.bus.emit('scan.decided', { result });
       const alert = alertFor(result)!;
       const id = alert.alertId;
       lane.bus.emit('alert.raised', alert);
-      await waitFor('the alert line', () => watch.text().includes(`site-c/lane-1 ALERT CRITICAL person-suspected ${id}`));
+      await waitFor('the alert line', () =>
+        watch.text().includes(`site-c/lane-1 ALERT CRITICAL person-suspected ${id}`),
+      );
       expect(watch.text()).toContain('evidence: https://lane.example:8080/evidence/lane-1-scan-7/scan.jpg');
       watch.stdin.write(`ack ${id} on our way\n`);
-      await waitFor('the ack event line', () => watch.text().includes(`EVENT ${id} acknowledged by central-hq for hq-bob (central): on our way`));
+      await waitFor('the ack event line', () =>
+        watch.text().includes(`EVENT ${id} acknowledged by central-hq for hq-bob (central): on our way`),
+      );
       // The answer and the event travel separately (the event through the outbox): either may come first.
       await waitFor('the ack response line', () => /RESPONSE ack \[[0-9a-f-]+\] ok/.test(watch.text()));
       watch.stdin.write(`dispose site-c/lane-1 ${id} sneezing\n`);
       await waitFor('a refusal said plainly', () => watch.text().includes('expected one of person-found'));
       watch.stdin.write(`dispose site-c/lane-1 ${id} person-found two adults\n`);
-      await waitFor('the disposition event line', () => watch.text().includes(`EVENT ${id} person-found by central-hq for hq-bob (central): two adults`));
-      expect(events.map((e) => [e.type, e.origin, e.operator, e.onBehalfOf])).toEqual([['acknowledged', 'central', 'central-hq', 'hq-bob'], ['person-found', 'central', 'central-hq', 'hq-bob']]);
+      await waitFor('the disposition event line', () =>
+        watch.text().includes(`EVENT ${id} person-found by central-hq for hq-bob (central): two adults`),
+      );
+      expect(events.map((e) => [e.type, e.origin, e.operator, e.onBehalfOf])).toEqual([
+        ['acknowledged', 'central', 'central-hq', 'hq-bob'],
+        ['person-found', 'central', 'central-hq', 'hq-bob'],
+      ]);
       watch.stdin.write('quit\n');
       expect(await exitCode(watch)).toBe(0);
     } catch (err) {
@@ -83,7 +105,18 @@ describe.skipIf(skipWithoutMosquitto)('checkpoint-edge central', () => {
     const ok = cli(['status', '--mqtt-url', broker.url, '--site', 'site-c', '--lane', 'lane-1']);
     expect(await exitCode(ok)).toBe(0);
     expect(ok.text()).toContain('site-c/lane-1 status: ok {"schemaVersion":1');
-    const bad = cli(['ack', 'no-such-alert', '--mqtt-url', broker.url, '--site', 'site-c', '--lane', 'lane-1', '--operator', 'hq']);
+    const bad = cli([
+      'ack',
+      'no-such-alert',
+      '--mqtt-url',
+      broker.url,
+      '--site',
+      'site-c',
+      '--lane',
+      'lane-1',
+      '--operator',
+      'hq',
+    ]);
     expect(await exitCode(bad)).toBe(1);
     expect(bad.text()).toContain('ERROR: no alert no-such-alert was raised on lane lane-1');
   });

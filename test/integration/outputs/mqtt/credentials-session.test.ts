@@ -21,8 +21,22 @@ describe.skipIf(skipWithoutMosquitto)('credentials and the persistent session (m
     execFileSync('mosquitto_passwd', ['-b', '-c', join(dir, 'passwd'), 'lane-1', 's3cret-lane'], { stdio: 'ignore' });
     execFileSync('mosquitto_passwd', ['-b', join(dir, 'passwd'), 'central', 's3cret-central'], { stdio: 'ignore' });
     await broker.start();
-    central = await Collector.connect(broker.url, ['checkpoint/site-cred/#'], { username: 'central', password: 's3cret-central' });
-    writeFileSync(cfg, stringify(siteConfig({ url: broker.url, dataDir: join(dir, 'data'), lanes: ['lane-1'], site: 'site-cred', extra: { username: '${MQTT_USERNAME}', password: '${MQTT_PASSWORD}' } })));
+    central = await Collector.connect(broker.url, ['checkpoint/site-cred/#'], {
+      username: 'central',
+      password: 's3cret-central',
+    });
+    writeFileSync(
+      cfg,
+      stringify(
+        siteConfig({
+          url: broker.url,
+          dataDir: join(dir, 'data'),
+          lanes: ['lane-1'],
+          site: 'site-cred',
+          extra: { username: '${MQTT_USERNAME}', password: '${MQTT_PASSWORD}' },
+        }),
+      ),
+    );
   });
   afterAll(async () => {
     for (const e of edges) await e.kill('SIGKILL');
@@ -39,7 +53,9 @@ describe.skipIf(skipWithoutMosquitto)('credentials and the persistent session (m
     await edge.kill('SIGKILL');
   });
 
-  it('connects with the right credentials; a command sent while the lane is down is carried out when it is back', { timeout: 90_000 }, async () => {
+  it('connects with the right credentials; a command sent while the lane is down is carried out when it is back', {
+    timeout: 90_000,
+  }, async () => {
     const env = { MQTT_USERNAME: 'lane-1', MQTT_PASSWORD: 's3cret-lane' };
     const first = new EdgeProcess(cfg, ['--produce', '1'], env); // scan 1: a person alert
     edges.push(first);
@@ -48,11 +64,19 @@ describe.skipIf(skipWithoutMosquitto)('credentials and the persistent session (m
     await first.kill('SIGKILL');
     await waitFor('offline (last will)', () => central!.on('/availability').at(-1)?.payload === 'offline');
 
-    await central!.client.publishAsync('checkpoint/site-cred/lane-1/cmd/ack', JSON.stringify({ transaction: 'while-down', alertId, operator: 'hq' }), { qos: 1 });
+    await central!.client.publishAsync(
+      'checkpoint/site-cred/lane-1/cmd/ack',
+      JSON.stringify({ transaction: 'while-down', alertId, operator: 'hq' }),
+      { qos: 1 },
+    );
     const second = new EdgeProcess(cfg, [], env);
     edges.push(second);
     await waitFor('the answer after the restart', () => central!.on('/cmd/ack/response').length === 1, 40_000);
-    expect(JSON.parse(central!.on('/cmd/ack/response')[0].payload)).toMatchObject({ status: 'ok', transaction: 'while-down', data: { alertId, type: 'acknowledged', origin: 'central' } });
+    expect(JSON.parse(central!.on('/cmd/ack/response')[0].payload)).toMatchObject({
+      status: 'ok',
+      transaction: 'while-down',
+      data: { alertId, type: 'acknowledged', origin: 'central' },
+    });
     await waitFor('the event', () => central!.json<{ alertId: string }>('/event').some((e) => e.alertId === alertId));
   });
 });

@@ -10,7 +10,10 @@ import { alertFor } from '../../../../pipeline/lane-pipeline.js';
 import { createLogger } from '../../../../core/logger.js';
 import { fakeScan, mqttSite } from './helpers.js';
 
-const { positionals, values } = parseArgs({ allowPositionals: true, options: { produce: { type: 'string' }, 'interval-ms': { type: 'string' }, first: { type: 'string' } } });
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  options: { produce: { type: 'string' }, 'interval-ms': { type: 'string' }, first: { type: 'string' } },
+});
 const config = loadConfig(positionals[0]);
 const log = createLogger({ level: process.env.EDGE_LOG_LEVEL ?? 'warn', stderr: true });
 const { lanes, services } = mqttSite(config, log);

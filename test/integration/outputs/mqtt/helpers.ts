@@ -29,7 +29,12 @@ import { scanResult } from '../../../helpers/builders.js';
 
 export { freePort };
 
-export async function waitFor<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 15_000, everyMs = 25): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | null | false,
+  timeoutMs = 15_000,
+  everyMs = 25,
+): Promise<T> {
   const t0 = Date.now();
   for (;;) {
     const v = probe();
@@ -59,7 +64,14 @@ export class MosquittoBroker {
 
   /** `listener` lines are written by start(); extra holds the rest (TLS, ACL...). */
   /** `config`, when given, is the whole mosquitto.conf for the port (no lines of its own are added). */
-  constructor(readonly opts: { extra?: string; persistence?: boolean; listenerExtra?: string; config?: (port: number) => string } = {}) {
+  constructor(
+    readonly opts: {
+      extra?: string;
+      persistence?: boolean;
+      listenerExtra?: string;
+      config?: (port: number) => string;
+    } = {},
+  ) {
     this.dir = mkdtempSync(join(tmpdir(), 'mosq-'));
   }
 
@@ -76,20 +88,25 @@ export class MosquittoBroker {
     const conf = join(this.dir, 'mosquitto.conf');
     writeFileSync(
       conf,
-      this.opts.config ? this.opts.config(this.port) : [
-        'user root', // the tests run as root; without this mosquitto drops to user mosquitto, which cannot read the test's files
-        `listener ${this.port} 127.0.0.1`,
-        this.opts.listenerExtra ?? 'allow_anonymous true',
-        this.opts.persistence ? `persistence true\npersistence_location ${this.dir}/` : 'persistence false',
-        'max_queued_messages 100000',
-        'max_inflight_messages 20',
-        'log_type error',
-        'log_type warning',
-        'log_type notice',
-        this.opts.extra ?? '',
-      ].join('\n'),
+      this.opts.config
+        ? this.opts.config(this.port)
+        : [
+            'user root', // the tests run as root; without this mosquitto drops to user mosquitto, which cannot read the test's files
+            `listener ${this.port} 127.0.0.1`,
+            this.opts.listenerExtra ?? 'allow_anonymous true',
+            this.opts.persistence ? `persistence true\npersistence_location ${this.dir}/` : 'persistence false',
+            'max_queued_messages 100000',
+            'max_inflight_messages 20',
+            'log_type error',
+            'log_type warning',
+            'log_type notice',
+            this.opts.extra ?? '',
+          ].join('\n'),
     );
-    if (!haveMosquitto) throw new Error(`mosquitto is not installed (${MOSQUITTO}): apt-get install mosquitto mosquitto-clients, as .ci/run does`);
+    if (!haveMosquitto)
+      throw new Error(
+        `mosquitto is not installed (${MOSQUITTO}): apt-get install mosquitto mosquitto-clients, as .ci/run does`,
+      );
     const child = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     child.stdout!.on('data', (d: Buffer) => (this.log += d.toString()));
@@ -99,7 +116,8 @@ export class MosquittoBroker {
     const t0 = Date.now();
     while (!(await portOpen(this.port))) {
       if (exited) throw new Error(`mosquitto exited at start:\n${this.log}`);
-      if (Date.now() - t0 > 10_000) throw new Error(`mosquitto did not listen on ${this.port} within 10 s:\n${this.log}`);
+      if (Date.now() - t0 > 10_000)
+        throw new Error(`mosquitto did not listen on ${this.port} within 10 s:\n${this.log}`);
       await new Promise((r) => setTimeout(r, 25));
     }
   }
@@ -132,8 +150,26 @@ export class Collector {
 
   static async connect(url: string, filters: string[], opts: IClientOptions = {}): Promise<Collector> {
     const c = new Collector();
-    c.client = mqtt.connect(url, { clientId: `collector-${Math.random().toString(16).slice(2, 10)}`, clean: false, reconnectPeriod: 200, connectTimeout: 5000, protocolVersion: 5, ...(opts.protocolVersion === 5 || opts.protocolVersion === undefined ? { properties: { sessionExpiryInterval: 600 } } : {}), ...opts });
-    c.client.on('message', (topic, payload, packet) => c.messages.push({ topic, payload: payload.toString(), retain: packet.retain, qos: packet.qos, raw: Buffer.from(payload) }));
+    c.client = mqtt.connect(url, {
+      clientId: `collector-${Math.random().toString(16).slice(2, 10)}`,
+      clean: false,
+      reconnectPeriod: 200,
+      connectTimeout: 5000,
+      protocolVersion: 5,
+      ...(opts.protocolVersion === 5 || opts.protocolVersion === undefined
+        ? { properties: { sessionExpiryInterval: 600 } }
+        : {}),
+      ...opts,
+    });
+    c.client.on('message', (topic, payload, packet) =>
+      c.messages.push({
+        topic,
+        payload: payload.toString(),
+        retain: packet.retain,
+        qos: packet.qos,
+        raw: Buffer.from(payload),
+      }),
+    );
     c.client.on('error', () => {});
     await new Promise<void>((resolve, reject) => {
       c.client.once('connect', () => resolve());
@@ -168,7 +204,12 @@ export function dedup(ids: string[]): { unique: string[]; duplicates: number } {
   return { unique, duplicates: ids.length - unique.length };
 }
 
-export function fakeScan(siteId: string, laneId: string, n: number, verdict: ScanResult['verdict'] = 'clear'): ScanResult {
+export function fakeScan(
+  siteId: string,
+  laneId: string,
+  n: number,
+  verdict: ScanResult['verdict'] = 'clear',
+): ScanResult {
   const t = new Date().toISOString();
   return scanResult({
     scanId: `${laneId}-scan-${String(n).padStart(5, '0')}`,
@@ -185,7 +226,9 @@ export function fakeScan(siteId: string, laneId: string, n: number, verdict: Sca
     vehicle: { plate: `T ${n}` },
     lines: 1000,
     channels: 256,
-    evidence: [{ name: 'scan.jpg', kind: 'scan', contentType: 'image/jpeg', url: `/evidence/${laneId}-scan-${n}/scan.jpg` }],
+    evidence: [
+      { name: 'scan.jpg', kind: 'scan', contentType: 'image/jpeg', url: `/evidence/${laneId}-scan-${n}/scan.jpg` },
+    ],
   });
 }
 
@@ -215,7 +258,14 @@ export function emitScans(
   return ids;
 }
 
-export function siteConfig(o: { url: string; dataDir: string; lanes: string[]; protocolVersion?: 4 | 5; extra?: Record<string, unknown>; site?: string }): Record<string, unknown> {
+export function siteConfig(o: {
+  url: string;
+  dataDir: string;
+  lanes: string[];
+  protocolVersion?: 4 | 5;
+  extra?: Record<string, unknown>;
+  site?: string;
+}): Record<string, unknown> {
   return {
     site: { id: o.site ?? 'site-a' },
     dataDir: o.dataDir,
@@ -245,11 +295,15 @@ export class EdgeProcess {
   #exited = false;
 
   constructor(configFile: string, args: string[] = [], env: NodeJS.ProcessEnv = {}) {
-    this.child = spawn(process.execPath, ['bin/run-ts.js', 'test/integration/outputs/mqtt/edge-runner.ts', configFile, ...args], {
-      cwd: join(import.meta.dirname, '../../../..'),
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...env },
-    });
+    this.child = spawn(
+      process.execPath,
+      ['bin/run-ts.js', 'test/integration/outputs/mqtt/edge-runner.ts', configFile, ...args],
+      {
+        cwd: join(import.meta.dirname, '../../../..'),
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ...env },
+      },
+    );
     let buf = '';
     this.child.stdout!.on('data', (d: Buffer) => {
       this.out += d.toString();
@@ -270,7 +324,17 @@ export class EdgeProcess {
   }
 
   async waitLine(text: string, timeoutMs = 20_000): Promise<void> {
-    await waitFor(`"${text}" from the edge runner (stderr: ${this.err.slice(-500)})`, () => this.out.includes(text) || (this.#exited && !this.out.includes(text) ? (() => { throw new Error(`edge runner exited before "${text}":\n${this.err}`); })() : false), timeoutMs);
+    await waitFor(
+      `"${text}" from the edge runner (stderr: ${this.err.slice(-500)})`,
+      () =>
+        this.out.includes(text) ||
+        (this.#exited && !this.out.includes(text)
+          ? (() => {
+              throw new Error(`edge runner exited before "${text}":\n${this.err}`);
+            })()
+          : false),
+      timeoutMs,
+    );
   }
 
   async kill(signal: NodeJS.Signals): Promise<void> {
@@ -289,7 +353,14 @@ export function mqttSite(config: Config, log: Logger): { lanes: Lane[]; services
     const health = new LaneHealth(l.id);
     health.attach(bus);
     const detector = new UnavailableDetector('no model in the MQTT tests');
-    const pipeline = new LanePipeline({ siteId: config.site.id, laneId: l.id, bus, detector, thresholds: l.thresholds, log });
+    const pipeline = new LanePipeline({
+      siteId: config.site.id,
+      laneId: l.id,
+      bus,
+      detector,
+      thresholds: l.thresholds,
+      log,
+    });
     return { id: l.id, name: l.id, config: l, bus, health, pipeline, detector };
   });
   const metrics = new RuntimeMetrics();

@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Collector, dedup, EdgeProcess, skipWithoutMosquitto, MosquittoBroker, siteConfig, waitFor } from './helpers.js';
+import {
+  Collector,
+  dedup,
+  EdgeProcess,
+  skipWithoutMosquitto,
+  MosquittoBroker,
+  siteConfig,
+  waitFor,
+} from './helpers.js';
 
 /**
  * The broker is stopped for over 10 s while the edge process keeps producing scans on two
@@ -25,14 +33,28 @@ describe.skipIf(skipWithoutMosquitto)('broker outage', () => {
     await broker.start();
     collector = await Collector.connect(broker.url, ['checkpoint/site-out/#']);
     const cfg = join(dir, 'site.yaml');
-    writeFileSync(cfg, stringify(siteConfig({ url: broker.url, dataDir: join(dir, 'data'), lanes: ['lane-1', 'lane-2'], site: 'site-out', extra: { outbox: { maxMessages: 100_000, synchronous: 'full' } } })));
+    writeFileSync(
+      cfg,
+      stringify(
+        siteConfig({
+          url: broker.url,
+          dataDir: join(dir, 'data'),
+          lanes: ['lane-1', 'lane-2'],
+          site: 'site-out',
+          extra: { outbox: { maxMessages: 100_000, synchronous: 'full' } },
+        }),
+      ),
+    );
     edge = new EdgeProcess(cfg, ['--produce', '90', '--interval-ms', '150']);
     await edge.waitLine('ready');
     await waitFor('the first messages', () => collector!.messages.some((m) => m.topic.endsWith('/scan')));
 
     await broker.stop();
     const atStop = edge.produced.length;
-    await waitFor('the edge to notice', () => edge!.out.includes('mqtt lane-1 disconnected') && edge!.out.includes('mqtt lane-2 disconnected'));
+    await waitFor(
+      'the edge to notice',
+      () => edge!.out.includes('mqtt lane-1 disconnected') && edge!.out.includes('mqtt lane-2 disconnected'),
+    );
     await new Promise((r) => setTimeout(r, 10_500));
     const atRestart = edge.produced.length;
     expect(atRestart - atStop).toBeGreaterThan(40); // scans went on during the outage
@@ -41,7 +63,11 @@ describe.skipIf(skipWithoutMosquitto)('broker outage', () => {
     await edge.waitLine('produced-all', 30_000);
     const produced = edge.produced;
     const dataOf = (lane: string) =>
-      collector!.messages.filter((m) => m.topic === `checkpoint/site-out/${lane}/scan` || m.topic === `checkpoint/site-out/${lane}/alert`).map((m) => (JSON.parse(m.payload) as { messageId: string }).messageId);
+      collector!.messages
+        .filter(
+          (m) => m.topic === `checkpoint/site-out/${lane}/scan` || m.topic === `checkpoint/site-out/${lane}/alert`,
+        )
+        .map((m) => (JSON.parse(m.payload) as { messageId: string }).messageId);
     for (const lane of ['lane-1', 'lane-2']) {
       const expected = produced.filter((p) => p.startsWith(`${lane} `)).map((p) => p.split(' ')[2]);
       await waitFor(`every message of ${lane}`, () => dedup(dataOf(lane)).unique.length >= expected.length, 20_000);

@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Collector, dedup, EdgeProcess, skipWithoutMosquitto, MosquittoBroker, siteConfig, waitFor } from './helpers.js';
+import {
+  Collector,
+  dedup,
+  EdgeProcess,
+  skipWithoutMosquitto,
+  MosquittoBroker,
+  siteConfig,
+  waitFor,
+} from './helpers.js';
 
 /**
  * The edge process is killed with SIGKILL while it publishes a backlog, then started again on
@@ -27,7 +35,18 @@ describe.skipIf(skipWithoutMosquitto)('edge process killed mid-publish', () => {
     collector = await Collector.connect(broker.url, ['checkpoint/site-kill/#']);
     const cfg = join(dir, 'site.yaml');
     const dataDir = join(dir, 'data');
-    writeFileSync(cfg, stringify(siteConfig({ url: broker.url, dataDir, lanes: ['lane-1', 'lane-2'], site: 'site-kill', extra: { outbox: { maxMessages: 100_000, synchronous: 'normal' } } })));
+    writeFileSync(
+      cfg,
+      stringify(
+        siteConfig({
+          url: broker.url,
+          dataDir,
+          lanes: ['lane-1', 'lane-2'],
+          site: 'site-kill',
+          extra: { outbox: { maxMessages: 100_000, synchronous: 'normal' } },
+        }),
+      ),
+    );
     const data = () => collector!.messages.filter((m) => m.topic.endsWith('/scan') || m.topic.endsWith('/alert'));
 
     // A backlog: 1000 scans per lane (about 3 500 messages) go into the outbox before the first
@@ -50,7 +69,10 @@ describe.skipIf(skipWithoutMosquitto)('edge process killed mid-publish', () => {
     const produced = [...first.produced, ...second.produced];
     for (const lane of ['lane-1', 'lane-2']) {
       const expected = produced.filter((p) => p.startsWith(`${lane} `)).map((p) => p.split(' ')[2]);
-      const got = () => data().filter((m) => m.topic.includes(`/${lane}/`)).map((m) => (JSON.parse(m.payload) as { messageId: string }).messageId);
+      const got = () =>
+        data()
+          .filter((m) => m.topic.includes(`/${lane}/`))
+          .map((m) => (JSON.parse(m.payload) as { messageId: string }).messageId);
       await waitFor(`every message of ${lane}`, () => dedup(got()).unique.length >= expected.length, 30_000);
       expect(dedup(got()).unique).toEqual(expected);
     }

@@ -7,9 +7,18 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Collector, EdgeProcess, skipWithoutMosquitto, MosquittoBroker, siteConfig, waitFor } from './helpers.js';
 
 /** Eclipse Tahu's reference decoder plays the SCADA host. */
-const tahu = (createRequire(import.meta.url)('sparkplug-payload') as { get(ns: string): { encodePayload(p: unknown): Uint8Array; decodePayload(b: Uint8Array): { seq?: unknown; metrics: { name: string; value: unknown }[] } } }).get('spBv1.0');
-const n = (v: unknown) => (v && typeof v === 'object' && 'low' in v ? Number((v as { toString(): string }).toString()) : v);
-const metric = (p: { metrics: { name: string; value: unknown }[] }, name: string) => n(p.metrics.find((m) => m.name === name)?.value);
+const tahu = (
+  createRequire(import.meta.url)('sparkplug-payload') as {
+    get(ns: string): {
+      encodePayload(p: unknown): Uint8Array;
+      decodePayload(b: Uint8Array): { seq?: unknown; metrics: { name: string; value: unknown }[] };
+    };
+  }
+).get('spBv1.0');
+const n = (v: unknown) =>
+  v && typeof v === 'object' && 'low' in v ? Number((v as { toString(): string }).toString()) : v;
+const metric = (p: { metrics: { name: string; value: unknown }[] }, name: string) =>
+  n(p.metrics.find((m) => m.name === name)?.value);
 
 describe.skipIf(skipWithoutMosquitto)('Sparkplug B output (mosquitto)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mqtt-spb-'));
@@ -22,12 +31,29 @@ describe.skipIf(skipWithoutMosquitto)('Sparkplug B output (mosquitto)', () => {
     await broker.stop();
   });
 
-  it('NBIRTH with bdSeq on connect, NDATA on scans, Rebirth on NCMD, NDEATH with the same bdSeq when the edge is killed', { timeout: 40_000 }, async () => {
+  it('NBIRTH with bdSeq on connect, NDATA on scans, Rebirth on NCMD, NDEATH with the same bdSeq when the edge is killed', {
+    timeout: 40_000,
+  }, async () => {
     await broker.start();
     host = await Collector.connect(broker.url, ['spBv1.0/#'], { protocolVersion: 4, clean: true });
     const cfg = join(dir, 'site.yaml');
-    writeFileSync(cfg, stringify(siteConfig({ url: broker.url, dataDir: join(dir, 'data'), lanes: ['lane-1'], site: 'site-sp', protocolVersion: 4, extra: { sparkplug: { enabled: true, groupId: 'border' } } })));
-    const of = (type: string) => host!.messages.filter((m) => m.topic === `spBv1.0/border/${type}/site-sp-lane-1`).map((m) => tahu.decodePayload(m.raw));
+    writeFileSync(
+      cfg,
+      stringify(
+        siteConfig({
+          url: broker.url,
+          dataDir: join(dir, 'data'),
+          lanes: ['lane-1'],
+          site: 'site-sp',
+          protocolVersion: 4,
+          extra: { sparkplug: { enabled: true, groupId: 'border' } },
+        }),
+      ),
+    );
+    const of = (type: string) =>
+      host!.messages
+        .filter((m) => m.topic === `spBv1.0/border/${type}/site-sp-lane-1`)
+        .map((m) => tahu.decodePayload(m.raw));
 
     const first = new EdgeProcess(cfg, ['--produce', '3', '--interval-ms', '400']);
     edges.push(first);
@@ -44,9 +70,22 @@ describe.skipIf(skipWithoutMosquitto)('Sparkplug B output (mosquitto)', () => {
     await waitFor('NDATA with the scans', () => of('NDATA').some((d) => metric(d, 'Scans/Count') === 3));
     const seqs = of('NDATA').map((d) => n(d.seq) as number);
     expect(seqs).toEqual(seqs.map((_, i) => i + 1)); // 1, 2, 3 ... after the birth's 0
-    await waitFor('NDATA with the last alert', () => of('NDATA').some((d) => metric(d, 'Alerts/Last/Kind') === 'detection-unavailable' && metric(d, 'Alerts/Count') === 2));
+    await waitFor('NDATA with the last alert', () =>
+      of('NDATA').some(
+        (d) => metric(d, 'Alerts/Last/Kind') === 'detection-unavailable' && metric(d, 'Alerts/Count') === 2,
+      ),
+    );
 
-    await host.client.publishAsync('spBv1.0/border/NCMD/site-sp-lane-1', Buffer.from(tahu.encodePayload({ timestamp: Date.now(), metrics: [{ name: 'Node Control/Rebirth', type: 'Boolean', value: true }] })), { qos: 0 });
+    await host.client.publishAsync(
+      'spBv1.0/border/NCMD/site-sp-lane-1',
+      Buffer.from(
+        tahu.encodePayload({
+          timestamp: Date.now(),
+          metrics: [{ name: 'Node Control/Rebirth', type: 'Boolean', value: true }],
+        }),
+      ),
+      { qos: 0 },
+    );
     await waitFor('the rebirth', () => of('NBIRTH').length === 2);
     expect(metric(of('NBIRTH')[1], 'bdSeq')).toBe(bdSeq);
     expect(metric(of('NBIRTH')[1], 'Scans/Count')).toBe(3);

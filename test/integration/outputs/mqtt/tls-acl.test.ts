@@ -9,7 +9,15 @@ import { validateConfig } from '../../../../config/load.js';
 import { alertFor } from '../../../../pipeline/lane-pipeline.js';
 import { silentLogger } from '../../../../core/logger.js';
 import type { Service } from '../../../../core/service.js';
-import { Collector, fakeScan, skipWithoutMosquitto, MosquittoBroker, mqttSite, siteConfig, waitFor } from './helpers.js';
+import {
+  Collector,
+  fakeScan,
+  skipWithoutMosquitto,
+  MosquittoBroker,
+  mqttSite,
+  siteConfig,
+  waitFor,
+} from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mqtt-tls-'));
 const f = (name: string) => join(dir, name);
@@ -17,10 +25,44 @@ const f = (name: string) => join(dir, name);
 /** A CA, a server certificate for 127.0.0.1 and client certificates whose CN is the MQTT user. */
 function makeCertificates(clients: string[]): void {
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  execFileSync('openssl', ['req', '-x509', ...ec, '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '2', '-subj', '/CN=checkpoint-test-ca'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      ...ec,
+      '-keyout',
+      f('ca.key'),
+      '-out',
+      f('ca.pem'),
+      '-days',
+      '2',
+      '-subj',
+      '/CN=checkpoint-test-ca',
+    ],
+    { stdio: 'ignore' },
+  );
   const sign = (name: string, cn: string, ext?: string) => {
-    execFileSync('openssl', ['req', ...ec, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`), '-subj', `/CN=${cn}`], { stdio: 'ignore' });
-    const args = ['x509', '-req', '-in', f(`${name}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f(`${name}.pem`), '-days', '2'];
+    execFileSync(
+      'openssl',
+      ['req', ...ec, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`), '-subj', `/CN=${cn}`],
+      { stdio: 'ignore' },
+    );
+    const args = [
+      'x509',
+      '-req',
+      '-in',
+      f(`${name}.csr`),
+      '-CA',
+      f('ca.pem'),
+      '-CAkey',
+      f('ca.key'),
+      '-CAcreateserial',
+      '-out',
+      f(`${name}.pem`),
+      '-days',
+      '2',
+    ];
     if (ext) {
       writeFileSync(f(`${name}.ext`), ext);
       args.push('-extfile', f(`${name}.ext`));
@@ -41,18 +83,32 @@ describe.skipIf(skipWithoutMosquitto)('TLS with client certificates and a per-la
     makeCertificates(['lane-1', 'central']);
     const acl = [
       'user lane-1',
-      ...['availability', 'status', 'scan', 'alert', 'event', 'cmd/+/response'].map((leaf) => `topic write checkpoint/site-tls/lane-1/${leaf}`),
+      ...['availability', 'status', 'scan', 'alert', 'event', 'cmd/+/response'].map(
+        (leaf) => `topic write checkpoint/site-tls/lane-1/${leaf}`,
+      ),
       'topic read checkpoint/site-tls/lane-1/cmd/+',
       'user central',
       'topic readwrite checkpoint/#',
     ];
     writeFileSync(f('acl'), `${acl.join('\n')}\n`);
     broker = new MosquittoBroker({
-      listenerExtra: [`cafile ${f('ca.pem')}`, `certfile ${f('server.pem')}`, `keyfile ${f('server.key')}`, 'require_certificate true', 'use_identity_as_username true', 'allow_anonymous false', `acl_file ${f('acl')}`].join('\n'),
+      listenerExtra: [
+        `cafile ${f('ca.pem')}`,
+        `certfile ${f('server.pem')}`,
+        `keyfile ${f('server.key')}`,
+        'require_certificate true',
+        'use_identity_as_username true',
+        'allow_anonymous false',
+        `acl_file ${f('acl')}`,
+      ].join('\n'),
     });
     await broker.start();
     url = `mqtts://127.0.0.1:${broker.port}`;
-    central = await Collector.connect(url, ['checkpoint/#'], { ca: readFileSync(f('ca.pem')), cert: readFileSync(f('central.pem')), key: readFileSync(f('central.key')) });
+    central = await Collector.connect(url, ['checkpoint/#'], {
+      ca: readFileSync(f('ca.pem')),
+      cert: readFileSync(f('central.pem')),
+      key: readFileSync(f('central.key')),
+    });
   });
   afterAll(async () => {
     for (const s of running.reverse()) await s.stop();
@@ -61,7 +117,15 @@ describe.skipIf(skipWithoutMosquitto)('TLS with client certificates and a per-la
   });
 
   async function edge(laneId: string) {
-    const config = validateConfig(siteConfig({ url, dataDir: join(dir, laneId), lanes: [laneId], site: 'site-tls', extra: { tls: { ca: f('ca.pem'), cert: f('lane-1.pem'), key: f('lane-1.key') } } }));
+    const config = validateConfig(
+      siteConfig({
+        url,
+        dataDir: join(dir, laneId),
+        lanes: [laneId],
+        site: 'site-tls',
+        extra: { tls: { ca: f('ca.pem'), cert: f('lane-1.pem'), key: f('lane-1.key') } },
+      }),
+    );
     const s = mqttSite(config, silentLogger());
     for (const svc of s.services) {
       await svc.start();
@@ -72,7 +136,9 @@ describe.skipIf(skipWithoutMosquitto)('TLS with client certificates and a per-la
 
   it('a lane with its certificate publishes under its own prefix; central command receives it', async () => {
     const { lane } = await edge('lane-1');
-    await waitFor('lane-1 online', () => central.messages.some((m) => m.topic === 'checkpoint/site-tls/lane-1/availability' && m.payload === 'online'));
+    await waitFor('lane-1 online', () =>
+      central.messages.some((m) => m.topic === 'checkpoint/site-tls/lane-1/availability' && m.payload === 'online'),
+    );
     const result = fakeScan('site-tls', 'lane-1', 1, 'person');
     lane.bus.emit('scan.decided', { result });
     const alert = alertFor(result)!;
@@ -83,11 +149,22 @@ describe.skipIf(skipWithoutMosquitto)('TLS with client certificates and a per-la
   });
 
   it('the ACL refuses a publish under another lane\'s prefix (PUBACK "not authorized"), and nothing reaches central command', async () => {
-    const rogue = await mqtt.connectAsync(url, { protocolVersion: 5, clientId: 'rogue-lane-1', ca: readFileSync(f('ca.pem')), cert: readFileSync(f('lane-1.pem')), key: readFileSync(f('lane-1.key')), reconnectPeriod: 0 });
+    const rogue = await mqtt.connectAsync(url, {
+      protocolVersion: 5,
+      clientId: 'rogue-lane-1',
+      ca: readFileSync(f('ca.pem')),
+      cert: readFileSync(f('lane-1.pem')),
+      key: readFileSync(f('lane-1.key')),
+      reconnectPeriod: 0,
+    });
     try {
-      await expect(rogue.publishAsync('checkpoint/site-tls/lane-2/alert', '{"forged":true}', { qos: 1 })).rejects.toThrow(/Not authorized/);
+      await expect(
+        rogue.publishAsync('checkpoint/site-tls/lane-2/alert', '{"forged":true}', { qos: 1 }),
+      ).rejects.toThrow(/Not authorized/);
       await rogue.publishAsync('checkpoint/site-tls/lane-1/event', '{"marker":true}', { qos: 1 });
-      await waitFor('the marker after the refused publish', () => central.messages.some((m) => m.payload === '{"marker":true}'));
+      await waitFor('the marker after the refused publish', () =>
+        central.messages.some((m) => m.payload === '{"marker":true}'),
+      );
       expect(central.messages.some((m) => m.topic.startsWith('checkpoint/site-tls/lane-2/'))).toBe(false);
     } finally {
       await rogue.endAsync(true);

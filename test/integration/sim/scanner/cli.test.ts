@@ -21,7 +21,27 @@ describe('checkpoint-edge sim scanner / sim filedrop', () => {
     const s = patternScan(4, 90, 12);
     writeFileSync(join(images, 'truck.png'), await encodeGrey16Png(s.high, s.width, s.height));
     writeFileSync(join(images, 'truck.low.png'), await encodeGrey16Png(s.low!, s.width, s.height));
-    const sim = await startCli(['sim', 'scanner', '--tcp', '0', '--images', images, '--scans', '2', '--line-rate', '4000', '--gap-ms', '0', '--bad-crc', '0.1', '--seed', '5'], /tcp:\/\/[\d.]+:\d+/);
+    const sim = await startCli(
+      [
+        'sim',
+        'scanner',
+        '--tcp',
+        '0',
+        '--images',
+        images,
+        '--scans',
+        '2',
+        '--line-rate',
+        '4000',
+        '--gap-ms',
+        '0',
+        '--bad-crc',
+        '0.1',
+        '--seed',
+        '5',
+      ],
+      /tcp:\/\/[\d.]+:\d+/,
+    );
     const port = Number(/tcp:\/\/[\d.]+:(\d+)/.exec(sim.out())![1]);
     const b = bridge(new TcpLinkOpener({ host: '127.0.0.1', port }));
     await b.service.start();
@@ -32,7 +52,9 @@ describe('checkpoint-edge sim scanner / sim filedrop', () => {
       const injected = JSON.parse(/^injected: (.*)$/m.exec(r.stdout)![1]) as { badCrcLines: number };
       expect(injected.badCrcLines).toBeGreaterThan(0);
       expect(b.counters.crcErrors).toBe(injected.badCrcLines);
-      expect(r.stdout).toMatch(/^scan sim-5-1 complete lines=90\/90 channels=12 energies=2 dropped=0 badCrc=\d+ source=".*truck\.png"$/m);
+      expect(r.stdout).toMatch(
+        /^scan sim-5-1 complete lines=90\/90 channels=12 energies=2 dropped=0 badCrc=\d+ source=".*truck\.png"$/m,
+      );
       const img = b.of('scan.end')[0].image;
       const intact = [...img.missing!].map((m, x) => (m ? -1 : x)).filter((x) => x >= 0);
       expect(intact.length).toBeGreaterThan(50);
@@ -58,7 +80,22 @@ describe('checkpoint-edge sim scanner / sim filedrop', () => {
     const s = patternScan(1, 40, 10, false);
     writeFileSync(join(images, 'car.png'), await encodeGrey16Png(s.high, s.width, s.height));
     const out = join(dir, 'drop');
-    const r = await runCli(['sim', 'filedrop', '--out', out, '--images', images, '--format', 'jpeg-xml', '--scans', '2', '--interval-ms', '0', '--seed', '3']);
+    const r = await runCli([
+      'sim',
+      'filedrop',
+      '--out',
+      out,
+      '--images',
+      images,
+      '--format',
+      'jpeg-xml',
+      '--scans',
+      '2',
+      '--interval-ms',
+      '0',
+      '--seed',
+      '3',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['drop-3-1.jpg', 'drop-3-1.xml', 'drop-3-2.jpg', 'drop-3-2.xml']);
   });

@@ -13,8 +13,18 @@ afterEach(async () => {
 
 describe('ScannerStreamSim vehicle events', () => {
   it('announces each vehicle vehicleLeadMs before its scan-begin frame, then says when the scan begins', async () => {
-    const scans = [{ ...patternScan(1, 50, 4), vehicleClass: 'van' }, { ...patternScan(2, 100, 4), vehicleClass: 'car' }];
-    const sim = new ScannerStreamSim({ source: arraySource(scans), scans: 2, lineRateHz: 1000, gapMs: 100, vehicleLeadMs: 150, heartbeatMs: 0 });
+    const scans = [
+      { ...patternScan(1, 50, 4), vehicleClass: 'van' },
+      { ...patternScan(2, 100, 4), vehicleClass: 'car' },
+    ];
+    const sim = new ScannerStreamSim({
+      source: arraySource(scans),
+      scans: 2,
+      lineRateHz: 1000,
+      gapMs: 100,
+      vehicleLeadMs: 150,
+      heartbeatMs: 0,
+    });
     const { port } = await sim.listenTcp(0);
     stops.push(() => sim.stop());
     const seen: string[] = [];
@@ -30,23 +40,55 @@ describe('ScannerStreamSim vehicle events', () => {
     // What had been announced when each scan-begin frame arrived.
     const atFrame: string[][] = [];
     socket.pipe(new FrameParser()).on('data', (f: Frame) => {
-      if (f.type === 'scanBegin') atFrame.push([`${f.scanId} ${f.plate}`, ...seen.filter((s) => s.includes(f.scanId) && !s.startsWith('scan '))]);
+      if (f.type === 'scanBegin')
+        atFrame.push([`${f.scanId} ${f.plate}`, ...seen.filter((s) => s.includes(f.scanId) && !s.startsWith('scan '))]);
     });
     await sim.finished;
-    expect(seen).toEqual(['vehicle sim-1-1', 'scanBegin sim-1-1 in 0', 'scan sim-1-1', 'vehicle sim-1-2', 'scanBegin sim-1-2 in 0', 'scan sim-1-2']);
+    expect(seen).toEqual([
+      'vehicle sim-1-1',
+      'scanBegin sim-1-1 in 0',
+      'scan sim-1-1',
+      'vehicle sim-1-2',
+      'scanBegin sim-1-2 in 0',
+      'scan sim-1-2',
+    ]);
     await expect.poll(() => atFrame.length).toBe(2);
     expect(atFrame).toEqual([
       ['sim-1-1 T 1', 'vehicle sim-1-1', 'scanBegin sim-1-1 in 0'],
       ['sim-1-2 T 2', 'vehicle sim-1-2', 'scanBegin sim-1-2 in 0'],
     ]);
     expect(vehicles).toEqual([
-      { index: 0, scanKey: 1, scanId: 'sim-1-1', plate: 'T 1', vehicleClass: 'van', speedKmh: 18, expectedMs: 50, beginsInMs: 150 },
-      { index: 1, scanKey: 2, scanId: 'sim-1-2', plate: 'T 2', vehicleClass: 'car', speedKmh: 18, expectedMs: 100, beginsInMs: 150 },
+      {
+        index: 0,
+        scanKey: 1,
+        scanId: 'sim-1-1',
+        plate: 'T 1',
+        vehicleClass: 'van',
+        speedKmh: 18,
+        expectedMs: 50,
+        beginsInMs: 150,
+      },
+      {
+        index: 1,
+        scanKey: 2,
+        scanId: 'sim-1-2',
+        plate: 'T 2',
+        vehicleClass: 'car',
+        speedKmh: 18,
+        expectedMs: 100,
+        beginsInMs: 150,
+      },
     ]);
   });
 
   it('sends a scan-begin whose speed, line rate and pixel pitch agree (speed = pitch x line rate)', async () => {
-    const sim = new ScannerStreamSim({ source: arraySource([patternScan(1, 20, 4)]), scans: 1, lineRateHz: 300, gapMs: 0, heartbeatMs: 0 });
+    const sim = new ScannerStreamSim({
+      source: arraySource([patternScan(1, 20, 4)]),
+      scans: 1,
+      lineRateHz: 300,
+      gapMs: 0,
+      heartbeatMs: 0,
+    });
     const { port } = await sim.listenTcp(0);
     stops.push(() => sim.stop());
     const begins: Frame[] = [];
@@ -61,4 +103,3 @@ describe('ScannerStreamSim vehicle events', () => {
     expect(b.speedKmh).toBeCloseTo((b.pixelMm * b.lineRateHz * 3.6) / 1000, 1);
   });
 });
-

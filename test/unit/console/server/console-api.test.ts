@@ -45,13 +45,25 @@ async function start(opts: { demo?: boolean; ttlMinutes?: number; heartbeatMs?: 
   http = new RuntimeHttpServer({ host: '127.0.0.1', port: 0, log });
   await http.start();
   announced = [];
-  const ctx: ConsoleSite = { config, lanes: [lane], log, dataDir: dir, http, version: 't', demo: opts.demo ?? false, announce: (l) => announced.push(l) };
+  const ctx: ConsoleSite = {
+    config,
+    lanes: [lane],
+    log,
+    dataDir: dir,
+    http,
+    version: 't',
+    demo: opts.demo ?? false,
+    announce: (l) => announced.push(l),
+  };
   if (!opts.demo) {
     const users = new UserDirectory(join(dir, 'users.json'));
     await users.set('alice', 'operator', 'alice-pass');
     await users.set('sam', 'supervisor', 'sam-pass');
   }
-  service = new ConsoleService(ctx, { skipWebBuild: true, ...(opts.heartbeatMs ? { streamHeartbeatMs: opts.heartbeatMs } : {}) });
+  service = new ConsoleService(ctx, {
+    skipWebBuild: true,
+    ...(opts.heartbeatMs ? { streamHeartbeatMs: opts.heartbeatMs } : {}),
+  });
   await service.start();
   base = http.url;
 }
@@ -65,32 +77,61 @@ afterEach(async () => {
 
 const JSON_POST = { 'content-type': 'application/json', 'x-console-request': '1' };
 
-async function login(user: string, password: string): Promise<{ status: number; cookie: string; setCookie: string | null }> {
-  const res = await fetch(`${base}/api/login`, { method: 'POST', headers: JSON_POST, body: JSON.stringify({ user, password }) });
+async function login(
+  user: string,
+  password: string,
+): Promise<{ status: number; cookie: string; setCookie: string | null }> {
+  const res = await fetch(`${base}/api/login`, {
+    method: 'POST',
+    headers: JSON_POST,
+    body: JSON.stringify({ user, password }),
+  });
   const setCookie = res.headers.get('set-cookie');
   return { status: res.status, cookie: setCookie?.split(';')[0] ?? '', setCookie };
 }
 
 function api(cookie: string, path: string, body?: unknown) {
-  return fetch(`${base}${path}`, body === undefined ? { headers: { cookie } } : { method: 'POST', headers: { ...JSON_POST, cookie }, body: JSON.stringify(body) });
+  return fetch(
+    `${base}${path}`,
+    body === undefined
+      ? { headers: { cookie } }
+      : { method: 'POST', headers: { ...JSON_POST, cookie }, body: JSON.stringify(body) },
+  );
 }
 
 function person(scanId: string): ScanResult {
   const now = new Date().toISOString();
-  return scanResult({ scanId, startedAt: now, endedAt: now, decidedAt: now, verdict: 'person', score: 0.9, regions: [{ x: 1, y: 1, w: 5, h: 5, score: 0.9 }], vehicle: { plate: 'AB-1' }, lines: 10, channels: 10 });
+  return scanResult({
+    scanId,
+    startedAt: now,
+    endedAt: now,
+    decidedAt: now,
+    verdict: 'person',
+    score: 0.9,
+    regions: [{ x: 1, y: 1, w: 5, h: 5, score: 0.9 }],
+    vehicle: { plate: 'AB-1' },
+    lines: 10,
+    channels: 10,
+  });
 }
 
 describe('console API access', () => {
   beforeEach(() => start());
 
   it('answers 401 without a session, and refuses a wrong password with an audit entry', async () => {
-    for (const path of ['/api/scans', '/api/alerts', '/api/lanes', '/api/events', '/api/session']) expect((await fetch(`${base}${path}`)).status).toBe(401);
-    expect((await fetch(`${base}/api/alerts/x/ack`, { method: 'POST', headers: JSON_POST, body: '{}' })).status).toBe(401);
+    for (const path of ['/api/scans', '/api/alerts', '/api/lanes', '/api/events', '/api/session'])
+      expect((await fetch(`${base}${path}`)).status).toBe(401);
+    expect((await fetch(`${base}/api/alerts/x/ack`, { method: 'POST', headers: JSON_POST, body: '{}' })).status).toBe(
+      401,
+    );
     const bad = await login('alice', 'wrong');
     expect(bad.status).toBe(401);
     expect(bad.setCookie).toBeNull();
     expect((await login('nobody', 'alice-pass')).status).toBe(401);
-    expect(service.store.listAudit({ action: 'login' }).map((e) => [e.user, e.ok])).toEqual([['nobody', false], ['alice', false]]);
+    expect(service.store.listAudit({ action: 'login' }).map((e) => [e.user, e.ok])).toEqual([
+      ['nobody', false],
+      ['alice', false],
+    ]);
   });
 
   it('sets an HttpOnly SameSite=Strict cookie and refuses POSTs without the CSRF header or from another origin', async () => {
@@ -98,17 +139,35 @@ describe('console API access', () => {
     expect(ok.status).toBe(200);
     expect(ok.setCookie).toMatch(/^ce_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=1800$/);
     expect((await api(ok.cookie, '/api/session')).status).toBe(200);
-    const noHeader = await fetch(`${base}/api/logout`, { method: 'POST', headers: { cookie: ok.cookie, 'content-type': 'application/json' } });
+    const noHeader = await fetch(`${base}/api/logout`, {
+      method: 'POST',
+      headers: { cookie: ok.cookie, 'content-type': 'application/json' },
+    });
     expect(noHeader.status).toBe(403);
-    const crossSite = await fetch(`${base}/api/logout`, { method: 'POST', headers: { ...JSON_POST, cookie: ok.cookie, origin: 'http://evil.example' } });
+    const crossSite = await fetch(`${base}/api/logout`, {
+      method: 'POST',
+      headers: { ...JSON_POST, cookie: ok.cookie, origin: 'http://evil.example' },
+    });
     expect(crossSite.status).toBe(403);
     // A sandboxed frame or a file: page sends "Origin: null": refused as foreign, not a 500.
-    const nullOrigin = await rawRequest(`${base}/api/logout`, { method: 'POST', headers: { ...JSON_POST, cookie: ok.cookie, origin: 'null' }, body: '{}' });
+    const nullOrigin = await rawRequest(`${base}/api/logout`, {
+      method: 'POST',
+      headers: { ...JSON_POST, cookie: ok.cookie, origin: 'null' },
+      body: '{}',
+    });
     expect(nullOrigin.status).toBe(403);
     expect(JSON.parse(nullOrigin.body).error).toMatch(/origin "null" is not this console/);
-    const garbage = await rawRequest(`${base}/api/login`, { method: 'POST', headers: { ...JSON_POST, origin: '::nonsense' }, body: '{}' });
+    const garbage = await rawRequest(`${base}/api/login`, {
+      method: 'POST',
+      headers: { ...JSON_POST, origin: '::nonsense' },
+      body: '{}',
+    });
     expect(garbage.status).toBe(403);
-    const formPost = await fetch(`${base}/api/login`, { method: 'POST', headers: { 'x-console-request': '1', 'content-type': 'application/x-www-form-urlencoded' }, body: 'user=alice&password=alice-pass' });
+    const formPost = await fetch(`${base}/api/login`, {
+      method: 'POST',
+      headers: { 'x-console-request': '1', 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'user=alice&password=alice-pass',
+    });
     expect(formPost.status).toBe(415);
     expect((await api(ok.cookie, '/api/logout', {})).status).toBe(200);
     expect((await api(ok.cookie, '/api/session')).status).toBe(401);
@@ -116,10 +175,18 @@ describe('console API access', () => {
 
   it('refuses log-ins for a while after five wrong passwords, even with the right one', async () => {
     for (let i = 0; i < 5; i++) expect((await login('alice', `guess-${i}`)).status).toBe(401);
-    const res = await fetch(`${base}/api/login`, { method: 'POST', headers: JSON_POST, body: JSON.stringify({ user: 'alice', password: 'alice-pass' }) });
+    const res = await fetch(`${base}/api/login`, {
+      method: 'POST',
+      headers: JSON_POST,
+      body: JSON.stringify({ user: 'alice', password: 'alice-pass' }),
+    });
     expect(res.status).toBe(429);
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect(service.store.listAudit({ action: 'login', limit: 1 })[0]).toMatchObject({ user: 'alice', ok: false, detail: { reason: 'too many failed log-ins' } });
+    expect(service.store.listAudit({ action: 'login', limit: 1 })[0]).toMatchObject({
+      user: 'alice',
+      ok: false,
+      detail: { reason: 'too many failed log-ins' },
+    });
     expect((await login('sam', 'sam-pass')).status).toBe(200);
   });
 
@@ -179,7 +246,9 @@ describe('console API access', () => {
     expect((await api(op.cookie, '/api/audit')).status).toBe(403);
     expect((await api(op.cookie, '/api/users')).status).toBe(403);
     const sup = await login('sam', 'sam-pass');
-    const users = (await (await api(sup.cookie, '/api/users')).json()) as { users: { name: string; password?: string }[] };
+    const users = (await (await api(sup.cookie, '/api/users')).json()) as {
+      users: { name: string; password?: string }[];
+    };
     expect(users.users.map((u) => u.name)).toEqual(['alice', 'sam']);
     expect(users.users.every((u) => u.password === undefined)).toBe(true);
     expect((await api(sup.cookie, '/api/audit')).status).toBe(200);
@@ -206,23 +275,64 @@ describe('console API alerts', () => {
     expect((await api(cookie, `/api/alerts/${raised.alertId}/ack`, {})).status).toBe(200);
     expect((await api(cookie, `/api/alerts/${raised.alertId}/ack`, {})).status).toBe(409);
     expect((await api(cookie, `/api/alerts/${raised.alertId}/disposition`, { disposition: 'maybe' })).status).toBe(400);
-    const done = await api(cookie, `/api/alerts/${raised.alertId}/disposition`, { disposition: 'person-found', note: ' two adults ' });
+    const done = await api(cookie, `/api/alerts/${raised.alertId}/disposition`, {
+      disposition: 'person-found',
+      note: ' two adults ',
+    });
     expect(done.status).toBe(200);
-    expect(await done.json()).toMatchObject({ state: 'closed', disposition: 'person-found', note: 'two adults', dispositionBy: 'alice' });
+    expect(await done.json()).toMatchObject({
+      state: 'closed',
+      disposition: 'person-found',
+      note: 'two adults',
+      dispositionBy: 'alice',
+    });
     expect(events.map((e) => [e.type, e.operator, e.origin, e.alertId, e.note])).toEqual([
       ['acknowledged', 'alice', 'console', raised.alertId, undefined],
       ['person-found', 'alice', 'console', raised.alertId, 'two adults'],
     ]);
     expect(service.store.listAudit({ user: 'alice' }).map((e) => `${e.action}:${e.ok}`)).toEqual([
-      'disposition-alert:true', 'disposition-alert:false', 'acknowledge-alert:false', 'acknowledge-alert:true', 'acknowledge-alert:false', 'disposition-alert:false', 'login:true',
+      'disposition-alert:true',
+      'disposition-alert:false',
+      'acknowledge-alert:false',
+      'acknowledge-alert:true',
+      'acknowledge-alert:false',
+      'disposition-alert:false',
+      'login:true',
     ]);
   });
 
-  it('keeps central command\'s commands in the audit log like console actions', async () => {
-    lane.bus.emit('audit', { laneId: 'lane-1', at: new Date().toISOString(), user: 'central-hq', role: 'central', action: 'disposition-alert', target: 'A1', ok: true, detail: { via: 'mqtt', onBehalfOf: 'op1' } });
+  it("keeps central command's commands in the audit log like console actions", async () => {
+    lane.bus.emit('audit', {
+      laneId: 'lane-1',
+      at: new Date().toISOString(),
+      user: 'central-hq',
+      role: 'central',
+      action: 'disposition-alert',
+      target: 'A1',
+      ok: true,
+      detail: { via: 'mqtt', onBehalfOf: 'op1' },
+    });
     const sam = await login('sam', 'sam-pass');
-    const entries = (await (await api(sam.cookie, '/api/audit?user=central-hq')).json()) as { entries: { user: string; role: string; action: string; target: string; ok: boolean; detail: Record<string, unknown> }[] };
-    expect(entries.entries).toEqual([expect.objectContaining({ user: 'central-hq', role: 'central', action: 'disposition-alert', target: 'A1', ok: true, detail: { laneId: 'lane-1', via: 'mqtt', onBehalfOf: 'op1' } })]);
+    const entries = (await (await api(sam.cookie, '/api/audit?user=central-hq')).json()) as {
+      entries: {
+        user: string;
+        role: string;
+        action: string;
+        target: string;
+        ok: boolean;
+        detail: Record<string, unknown>;
+      }[];
+    };
+    expect(entries.entries).toEqual([
+      expect.objectContaining({
+        user: 'central-hq',
+        role: 'central',
+        action: 'disposition-alert',
+        target: 'A1',
+        ok: true,
+        detail: { laneId: 'lane-1', via: 'mqtt', onBehalfOf: 'op1' },
+      }),
+    ]);
   });
 
   it('raises a test alert on a lane for whoever wants to check the chain', async () => {
@@ -238,7 +348,10 @@ describe('console API alerts', () => {
     expect(rec.alert.message).toContain('(alice)');
     expect(raised).toEqual(['test/info/lane-1']);
     expect((await api(cookie, '/api/lanes/lane-9/test-alert', {})).status).toBe(404);
-    expect(service.store.listAudit({ action: 'test-alert' })[0]).toMatchObject({ user: 'alice', target: rec.alert.alertId });
+    expect(service.store.listAudit({ action: 'test-alert' })[0]).toMatchObject({
+      user: 'alice',
+      target: rec.alert.alertId,
+    });
   });
 
   it('streams a hello with the lane and its open alerts, then live lines and decisions', async () => {
@@ -261,15 +374,42 @@ describe('console API alerts', () => {
     };
     await until('event: hello');
     await until('\n\n');
-    const hello = JSON.parse(/event: hello\ndata: (.*)\n/.exec(text)![1]!) as { user: string; lanes: { id: string }[]; alerts: { alert: { alertId: string }; state: string }[] };
+    const hello = JSON.parse(/event: hello\ndata: (.*)\n/.exec(text)![1]!) as {
+      user: string;
+      lanes: { id: string }[];
+      alerts: { alert: { alertId: string }; state: string }[];
+    };
     expect(hello.user).toBe('alice');
     expect(hello.lanes.map((l) => l.id)).toEqual(['lane-1']);
     expect(hello.alerts.map((a) => [a.alert.alertId, a.state])).toEqual([[raised.alertId, 'new']]);
-    lane.bus.emit('scan.begin', { scanId: 'S3', laneId: 'lane-1', startedAt: new Date().toISOString(), channels: 8, energies: 1, pixelMm: 5, source: 'stream' });
-    lane.bus.emit('scan.lines', { scanId: 'S3', firstIndex: 0, count: 2, channels: 8, high: new Uint16Array(16).fill(65535) });
+    lane.bus.emit('scan.begin', {
+      scanId: 'S3',
+      laneId: 'lane-1',
+      startedAt: new Date().toISOString(),
+      channels: 8,
+      energies: 1,
+      pixelMm: 5,
+      source: 'stream',
+    });
+    lane.bus.emit('scan.lines', {
+      scanId: 'S3',
+      firstIndex: 0,
+      count: 2,
+      channels: 8,
+      high: new Uint16Array(16).fill(65535),
+    });
     await until('event: scan.lines');
     await until('"height":8');
-    lane.bus.emit('alert.event', { eventId: 'c1', alertId: raised.alertId, laneId: 'lane-1', siteId: 'site-a', at: new Date().toISOString(), type: 'acknowledged', operator: 'hq', origin: 'central' });
+    lane.bus.emit('alert.event', {
+      eventId: 'c1',
+      alertId: raised.alertId,
+      laneId: 'lane-1',
+      siteId: 'site-a',
+      at: new Date().toISOString(),
+      type: 'acknowledged',
+      operator: 'hq',
+      origin: 'central',
+    });
     await until('"acknowledgedOrigin":"central"');
     ac.abort();
   });
@@ -280,7 +420,9 @@ describe('console in demo mode', () => {
 
   it('announces its URL first, then demo credentials that log in', async () => {
     expect(announced[0]).toBe(`console: ${base}`);
-    const m = /user demo \/ password (\S+) \(operator\); user demo-supervisor \/ password (\S+) \(supervisor\)/.exec(announced[1] ?? '');
+    const m = /user demo \/ password (\S+) \(operator\); user demo-supervisor \/ password (\S+) \(supervisor\)/.exec(
+      announced[1] ?? '',
+    );
     expect(m, announced.join('\n')).not.toBeNull();
     expect((await login('demo', m![1]!)).status).toBe(200);
     expect((await login('demo-supervisor', m![2]!)).status).toBe(200);
@@ -292,18 +434,32 @@ describe('console with a broken users file', () => {
     dir = mkdtempSync(join(tmpdir(), 'console-api-'));
     writeFileSync(join(dir, 'users.json'), '{"users": [');
     const log = silentLogger();
-    const config = configSchema.parse({ site: { id: 's' }, dataDir: dir, http: { port: 0 }, lanes: [{ id: 'lane-1', scanner: { fileDrop: { dir: join(dir, 'drop') } } }] });
+    const config = configSchema.parse({
+      site: { id: 's' },
+      dataDir: dir,
+      http: { port: 0 },
+      lanes: [{ id: 'lane-1', scanner: { fileDrop: { dir: join(dir, 'drop') } } }],
+    });
     const bus = new EventBus<LaneEvents>(log);
     lane = { id: 'lane-1', name: 'Lane 1', bus, health: new LaneHealth('lane-1'), scanState: () => 'idle' };
     http = new RuntimeHttpServer({ host: '127.0.0.1', port: 0, log });
     await http.start();
     announced = [];
-    service = new ConsoleService({ config, lanes: [lane], log, dataDir: dir, http, version: 't', demo: false, announce: (l) => announced.push(l) }, { skipWebBuild: true });
+    service = new ConsoleService(
+      { config, lanes: [lane], log, dataDir: dir, http, version: 't', demo: false, announce: (l) => announced.push(l) },
+      { skipWebBuild: true },
+    );
     await service.start();
     base = http.url;
     expect(announced[1]).toMatch(/^console: nobody can log in: users file .*users\.json is not valid JSON/);
-    const res = await fetch(`${base}/api/login`, { method: 'POST', headers: JSON_POST, body: JSON.stringify({ user: 'a', password: 'b' }) });
+    const res = await fetch(`${base}/api/login`, {
+      method: 'POST',
+      headers: JSON_POST,
+      body: JSON.stringify({ user: 'a', password: 'b' }),
+    });
     expect(res.status).toBe(500);
-    expect(((await res.json()) as { error: string }).error).toMatch(/log-in is not possible: users file .* is not valid JSON/);
+    expect(((await res.json()) as { error: string }).error).toMatch(
+      /log-in is not possible: users file .* is not valid JSON/,
+    );
   });
 });

@@ -12,7 +12,17 @@ function result(scanId: string, o: Partial<ScanResult> = {}): ScanResult {
 }
 
 function event(alertId: string, type: AlertEvent['type'], o: Partial<AlertEvent> = {}): AlertEvent {
-  return { eventId: `${alertId}-${type}-${o.origin ?? 'console'}`, alertId, laneId: 'lane-1', siteId: 's', at: '2026-01-14T10:01:00.000Z', type, operator: 'alice', origin: 'console', ...o };
+  return {
+    eventId: `${alertId}-${type}-${o.origin ?? 'console'}`,
+    alertId,
+    laneId: 'lane-1',
+    siteId: 's',
+    at: '2026-01-14T10:01:00.000Z',
+    type,
+    operator: 'alice',
+    origin: 'console',
+    ...o,
+  };
 }
 
 let store: ConsoleStore;
@@ -23,8 +33,12 @@ afterEach(() => store.close());
 
 describe('ConsoleStore scan history', () => {
   it('keeps two vehicles that the scanner gave the same id apart, and never overwrites a scan row', () => {
-    const first = alertFor(result('edge-1', { scannerScanId: 'sim-1-1', verdict: 'person', score: 0.9, vehicle: { plate: 'FIRST' } }))!;
-    const second = alertFor(result('edge-2', { scannerScanId: 'sim-1-1', verdict: 'person', score: 0.8, vehicle: { plate: 'SECOND' } }))!;
+    const first = alertFor(
+      result('edge-1', { scannerScanId: 'sim-1-1', verdict: 'person', score: 0.9, vehicle: { plate: 'FIRST' } }),
+    )!;
+    const second = alertFor(
+      result('edge-2', { scannerScanId: 'sim-1-1', verdict: 'person', score: 0.8, vehicle: { plate: 'SECOND' } }),
+    )!;
     store.recordScan(result('edge-1', { scannerScanId: 'sim-1-1', verdict: 'person', vehicle: { plate: 'FIRST' } }));
     store.recordScan(result('edge-2', { scannerScanId: 'sim-1-1', verdict: 'person', vehicle: { plate: 'SECOND' } }));
     store.recordAlert(first);
@@ -32,7 +46,12 @@ describe('ConsoleStore scan history', () => {
     expect(first.alertId).not.toBe(second.alertId);
     expect(store.getScan('edge-1', 'lane-1')?.vehicle?.plate).toBe('FIRST');
     expect(store.getScan('edge-2', 'lane-1')?.vehicle?.plate).toBe('SECOND');
-    expect(store.listAlerts().map((a) => a.alert.scanId).sort()).toEqual(['edge-1', 'edge-2']);
+    expect(
+      store
+        .listAlerts()
+        .map((a) => a.alert.scanId)
+        .sort(),
+    ).toEqual(['edge-1', 'edge-2']);
     // A second row under an id already stored is refused, not merged or replaced.
     expect(() => store.recordScan(result('edge-1', { vehicle: { plate: 'OTHER' } }))).toThrow(/UNIQUE/);
     expect(store.getScan('edge-1', 'lane-1')?.vehicle?.plate).toBe('FIRST');
@@ -40,8 +59,23 @@ describe('ConsoleStore scan history', () => {
 
   it('finds scans by plate (any part, any case), verdict, lane and time, newest first', () => {
     store.recordScan(result('A', { startedAt: '2026-01-14T09:00:00.000Z', vehicle: { plate: 'AB-123-CD' } }));
-    store.recordScan(result('B', { startedAt: '2026-01-14T10:00:00.000Z', verdict: 'person', score: 0.9, vehicle: { plate: 'ZZ-999-XY' } }));
-    store.recordScan(result('C', { startedAt: '2026-01-14T11:00:00.000Z', laneId: 'lane-2', verdict: 'unavailable', score: null, vehicle: { containerCode: 'MSCU1234565' } }));
+    store.recordScan(
+      result('B', {
+        startedAt: '2026-01-14T10:00:00.000Z',
+        verdict: 'person',
+        score: 0.9,
+        vehicle: { plate: 'ZZ-999-XY' },
+      }),
+    );
+    store.recordScan(
+      result('C', {
+        startedAt: '2026-01-14T11:00:00.000Z',
+        laneId: 'lane-2',
+        verdict: 'unavailable',
+        score: null,
+        vehicle: { containerCode: 'MSCU1234565' },
+      }),
+    );
     const ids = (q: Parameters<ConsoleStore['listScans']>[0]) => store.listScans(q).map((r) => r.result.scanId);
     expect(ids({})).toEqual(['C', 'B', 'A']);
     expect(ids({ plate: 'ab-123' })).toEqual(['A']);
@@ -59,7 +93,9 @@ describe('ConsoleStore scan history', () => {
 });
 
 describe('ConsoleStore alerts', () => {
-  const P = alertFor(result('P', { verdict: 'person', score: 0.9, regions: [{ x: 1, y: 2, w: 3, h: 4, score: 0.9 }] }))!;
+  const P = alertFor(
+    result('P', { verdict: 'person', score: 0.9, regions: [{ x: 1, y: 2, w: 3, h: 4, score: 0.9 }] }),
+  )!;
   const alert = (): Alert => P;
 
   it('goes new -> acknowledged -> closed, shows on the scan row, and ignores a replayed event', () => {
@@ -67,12 +103,25 @@ describe('ConsoleStore alerts', () => {
     store.recordAlert(alert());
     expect(store.getAlert(P.alertId)?.state).toBe('new');
     expect(store.applyEvent(event(P.alertId, 'acknowledged')).applied).toBe(true);
-    expect(store.getAlert(P.alertId)).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'alice', acknowledgedOrigin: 'console' });
+    expect(store.getAlert(P.alertId)).toMatchObject({
+      state: 'acknowledged',
+      acknowledgedBy: 'alice',
+      acknowledgedOrigin: 'console',
+    });
     const r = store.applyEvent(event(P.alertId, 'person-found', { note: 'two adults' }));
-    expect(r.record).toMatchObject({ state: 'closed', disposition: 'person-found', note: 'two adults', dispositionBy: 'alice' });
+    expect(r.record).toMatchObject({
+      state: 'closed',
+      disposition: 'person-found',
+      note: 'two adults',
+      dispositionBy: 'alice',
+    });
     expect(store.applyEvent(event(P.alertId, 'person-found', { note: 'two adults' })).applied).toBe(false);
     expect(store.getAlert(P.alertId)?.events.map((e) => e.type)).toEqual(['acknowledged', 'person-found']);
-    expect(store.listScans()[0]).toMatchObject({ alertId: P.alertId, alertState: 'closed', disposition: 'person-found' });
+    expect(store.listScans()[0]).toMatchObject({
+      alertId: P.alertId,
+      alertState: 'closed',
+      disposition: 'person-found',
+    });
     expect(store.listAlerts({ openOnly: true })).toEqual([]);
     // A replay of the alert (same id) keeps what was done about it.
     store.recordAlert(alert());
@@ -82,7 +131,12 @@ describe('ConsoleStore alerts', () => {
   it('takes a disposition from central without an acknowledgement, and keeps events for unknown alerts', () => {
     store.recordAlert(alert());
     store.applyEvent(event(P.alertId, 'false-alarm', { origin: 'central', operator: 'hq' }));
-    expect(store.getAlert(P.alertId)).toMatchObject({ state: 'closed', acknowledgedBy: 'hq', acknowledgedOrigin: 'central', dispositionOrigin: 'central' });
+    expect(store.getAlert(P.alertId)).toMatchObject({
+      state: 'closed',
+      acknowledgedBy: 'hq',
+      acknowledgedOrigin: 'central',
+      dispositionOrigin: 'central',
+    });
     expect(store.applyEvent(event('nope', 'acknowledged'))).toEqual({ applied: true, record: null });
   });
 
@@ -120,4 +174,3 @@ describe('ConsoleStore retention and file mode', () => {
     s.close();
   });
 });
-

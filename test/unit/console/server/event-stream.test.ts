@@ -12,7 +12,11 @@ afterEach(async () => {
   server = null;
 });
 
-async function open(session: Session, heartbeatMs: number, isLive: (s: Session) => boolean): Promise<{ read: (needle: string) => Promise<string>; text: () => string }> {
+async function open(
+  session: Session,
+  heartbeatMs: number,
+  isLive: (s: Session) => boolean,
+): Promise<{ read: (needle: string) => Promise<string>; text: () => string }> {
   stream = new EventStream({ heartbeatMs, isLive });
   stream.start();
   const s = stream;
@@ -36,7 +40,14 @@ async function open(session: Session, heartbeatMs: number, isLive: (s: Session) 
 
 describe('EventStream', () => {
   it('starts with hello, pings while the session lives, then says the session ended and closes', async () => {
-    const session: Session = { id: 's1', user: 'alice', role: 'operator', createdAt: 0, expiresAt: Date.now() + 60_000, credential: '' };
+    const session: Session = {
+      id: 's1',
+      user: 'alice',
+      role: 'operator',
+      createdAt: 0,
+      expiresAt: Date.now() + 60_000,
+      credential: '',
+    };
     let live = true;
     const c = await open(session, 30, () => live);
     await c.read('event: hello\ndata: {"hi":1}');
@@ -50,7 +61,14 @@ describe('EventStream', () => {
   });
 
   it('ends the streams of a session that logs out', async () => {
-    const session: Session = { id: 's2', user: 'bob', role: 'operator', createdAt: 0, expiresAt: Date.now() + 60_000, credential: '' };
+    const session: Session = {
+      id: 's2',
+      user: 'bob',
+      role: 'operator',
+      createdAt: 0,
+      expiresAt: Date.now() + 60_000,
+      credential: '',
+    };
     const c = await open(session, 10_000, () => true);
     await c.read('event: hello');
     stream!.closeSession('s2');

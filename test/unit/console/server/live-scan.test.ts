@@ -2,9 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { LiveScan } from '../../../../console/server/live-scan.js';
 import type { LineBatch, ScanMeta } from '../../../../core/domain.js';
 
-const meta = (scanId: string, channels = 640): ScanMeta => ({ scanId, laneId: 'l', startedAt: '2026-01-01T00:00:00Z', channels, energies: 2, pixelMm: 5, source: 'stream' });
+const meta = (scanId: string, channels = 640): ScanMeta => ({
+  scanId,
+  laneId: 'l',
+  startedAt: '2026-01-01T00:00:00Z',
+  channels,
+  energies: 2,
+  pixelMm: 5,
+  source: 'stream',
+});
 const batch = (scanId: string, firstIndex: number, count: number, channels = 640): LineBatch => ({
-  scanId, firstIndex, count, channels, high: new Uint16Array(count * channels).fill(65535), low: new Uint16Array(count * channels).fill(1),
+  scanId,
+  firstIndex,
+  count,
+  channels,
+  high: new Uint16Array(count * channels).fill(65535),
+  low: new Uint16Array(count * channels).fill(1),
 });
 
 describe('LiveScan', () => {

@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { DISPLAY_GAMMA, DISPLAY_LUT, downsampleBatch, liveGeometry, materialRgb, renderScanPng } from '../../../../console/server/scan-views.js';
+import {
+  DISPLAY_GAMMA,
+  DISPLAY_LUT,
+  downsampleBatch,
+  liveGeometry,
+  materialRgb,
+  renderScanPng,
+} from '../../../../console/server/scan-views.js';
 import { ScanImageArchive } from '../../../../console/server/scan-images.js';
 import type { LineBatch, ScanImage } from '../../../../core/domain.js';
 import { silentLogger } from '../../../../core/logger.js';
@@ -31,7 +38,8 @@ describe('scan rendering', () => {
     const geo = { factor: 2, height: 2 };
     const batch = (firstIndex: number, count: number): LineBatch => {
       const high = new Uint16Array(count * channels);
-      for (let i = 0; i < count; i++) for (let c = 0; c < channels; c++) high[i * channels + c] = (firstIndex + i) * 1000 + c * 100 + 1;
+      for (let i = 0; i < count; i++)
+        for (let c = 0; c < channels; c++) high[i * channels + c] = (firstIndex + i) * 1000 + c * 100 + 1;
       return { scanId: 's', firstIndex, count, channels, high };
     };
     const a = downsampleBatch(batch(0, 3), geo)!; // lines 0, 2
@@ -56,7 +64,13 @@ describe('scan rendering', () => {
   });
 
   it('renders a PNG of each view with the image size, and refuses a material view of a single-energy scan', async () => {
-    const image: ScanImage = { width: 30, height: 10, pixelMm: 5, high: new Uint16Array(300).fill(30000), low: new Uint16Array(300).fill(20000) };
+    const image: ScanImage = {
+      width: 30,
+      height: 10,
+      pixelMm: 5,
+      high: new Uint16Array(300).fill(30000),
+      low: new Uint16Array(300).fill(20000),
+    };
     const grey = await sharp(await renderScanPng(image, 'high')).metadata();
     expect([grey.format, grey.width, grey.height, grey.channels]).toEqual(['png', 30, 10, 1]);
     const mat = await sharp(await renderScanPng(image, 'material')).metadata();

@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConsoleStore } from '../../../../console/server/console-store.js';
-import { readCookie, type Session, SESSION_COOKIE, sessionCookie, type SessionPersistence, SessionStore } from '../../../../console/server/sessions.js';
+import {
+  readCookie,
+  type Session,
+  SESSION_COOKIE,
+  sessionCookie,
+  type SessionPersistence,
+  SessionStore,
+} from '../../../../console/server/sessions.js';
 
 describe('SessionStore', () => {
   it('expires a session after its time to live, counted from log-in', () => {
@@ -43,12 +50,22 @@ describe('SessionStore persisted in the console database', () => {
   it('drops a sessions table written before sessions kept a credential fingerprint', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'ce-sessions-old-')), 'console.sqlite');
     const old = new Database(file);
-    old.exec('CREATE TABLE sessions (id TEXT PRIMARY KEY, user TEXT NOT NULL, role TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL)');
-    old.prepare('INSERT INTO sessions VALUES (?, ?, ?, ?, ?)').run('x', 'alice', 'operator', Date.now(), Date.now() + 60_000);
+    old.exec(
+      'CREATE TABLE sessions (id TEXT PRIMARY KEY, user TEXT NOT NULL, role TEXT NOT NULL, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL)',
+    );
+    old
+      .prepare('INSERT INTO sessions VALUES (?, ?, ?, ?, ?)')
+      .run('x', 'alice', 'operator', Date.now(), Date.now() + 60_000);
     old.close();
     const db = new ConsoleStore(file);
     expect(db.loadSessions(Date.now())).toEqual([]);
-    const store = new SessionStore({ ttlMs: 60_000, persist: db, onPersistError: (err) => { throw err; } });
+    const store = new SessionStore({
+      ttlMs: 60_000,
+      persist: db,
+      onPersistError: (err) => {
+        throw err;
+      },
+    });
     const { token } = store.create('alice', 'operator', 'fp');
     expect(db.loadSessions(Date.now())).toMatchObject([{ user: 'alice', credential: 'fp', id: store.get(token)!.id }]);
     db.close();
@@ -71,7 +88,11 @@ describe('SessionStore persisted in the console database', () => {
     now += 30_000;
     db = new ConsoleStore(file); // the runtime restarted
     store = new SessionStore({ ttlMs: 60_000, now: () => now, persist: db });
-    expect(store.get(alice.token)).toMatchObject({ user: 'alice', role: 'operator', expiresAt: alice.session.expiresAt });
+    expect(store.get(alice.token)).toMatchObject({
+      user: 'alice',
+      role: 'operator',
+      expiresAt: alice.session.expiresAt,
+    });
     expect(store.get(sam.token)).toBeNull();
     expect(store.delete(olga.token)?.user).toBe('olga');
     db.close();
@@ -118,7 +139,11 @@ describe('SessionStore persisted in the console database', () => {
       deleteExpiredSessions: () => {},
     };
     const errors: string[] = [];
-    const store = new SessionStore({ ttlMs: 60_000, persist: flaky, onPersistError: (err, action) => errors.push(`${action}: ${err.message}`) });
+    const store = new SessionStore({
+      ttlMs: 60_000,
+      persist: flaky,
+      onPersistError: (err, action) => errors.push(`${action}: ${err.message}`),
+    });
     const { token, session } = store.create('alice', 'operator');
     store.delete(token);
     expect(errors).toEqual(['delete the ended session: SQLITE_BUSY: database is locked']);
@@ -135,8 +160,20 @@ describe('SessionStore persisted in the console database', () => {
   });
 
   it('a session loaded after the clock was set back still ends within one time to live', () => {
-    const future: Session = { id: 'x', user: 'alice', role: 'operator', createdAt: 10_000_000, expiresAt: 10_060_000, credential: '' };
-    const persist: SessionPersistence = { loadSessions: () => [future], saveSession: () => {}, deleteSession: () => {}, deleteExpiredSessions: () => {} };
+    const future: Session = {
+      id: 'x',
+      user: 'alice',
+      role: 'operator',
+      createdAt: 10_000_000,
+      expiresAt: 10_060_000,
+      credential: '',
+    };
+    const persist: SessionPersistence = {
+      loadSessions: () => [future],
+      saveSession: () => {},
+      deleteSession: () => {},
+      deleteExpiredSessions: () => {},
+    };
     let now = 1_000_000; // the clock went back by 9,000 s
     const store = new SessionStore({ ttlMs: 60_000, now: () => now, persist });
     expect(store.size).toBe(1);
@@ -155,7 +192,11 @@ describe('SessionStore persisted in the console database', () => {
       deleteExpiredSessions: () => {},
     };
     const errors: string[] = [];
-    const store = new SessionStore({ ttlMs: 60_000, persist: broken, onPersistError: (err, action) => errors.push(`${action}: ${err.message}`) });
+    const store = new SessionStore({
+      ttlMs: 60_000,
+      persist: broken,
+      onPersistError: (err, action) => errors.push(`${action}: ${err.message}`),
+    });
     const { token } = store.create('alice', 'operator');
     expect(errors).toEqual(['save the session: SQLITE_FULL: database or disk is full']);
     expect(store.get(token)?.user).toBe('alice');

@@ -32,7 +32,10 @@ describe('UserDirectory', () => {
     const text = readFileSync(path, 'utf8');
     expect(text).not.toContain('alice-secret');
     expect(statSync(path).mode & 0o777).toBe(0o600);
-    expect(users.list().map((u) => [u.name, u.role])).toEqual([['alice', 'operator'], ['sam', 'supervisor']]);
+    expect(users.list().map((u) => [u.name, u.role])).toEqual([
+      ['alice', 'operator'],
+      ['sam', 'supervisor'],
+    ]);
     expect(await users.authenticate('alice', 'alice-secret')).toMatchObject({ name: 'alice', role: 'operator' });
     expect(await users.authenticate('alice', 'sam-secret')).toBeNull();
     expect(await users.authenticate('nobody', 'alice-secret')).toBeNull();

@@ -11,10 +11,17 @@ beforeAll(async () => {
   const noise = Buffer.alloc(64 * 32 * 3);
   for (let i = 0; i < noise.length; i++) noise[i] = (i * 7919) % 251;
   jpegs = [
-    await sharp(noise, { raw: { width: 64, height: 32, channels: 3 } }).jpeg({ quality: 95 }).toBuffer(),
-    await sharp({ create: { width: 40, height: 30, channels: 3, background: '#336699' } }).jpeg().toBuffer(),
+    await sharp(noise, { raw: { width: 64, height: 32, channels: 3 } })
+      .jpeg({ quality: 95 })
+      .toBuffer(),
+    await sharp({ create: { width: 40, height: 30, channels: 3, background: '#336699' } })
+      .jpeg()
+      .toBuffer(),
     // With restart markers and an EXIF block.
-    await sharp(noise, { raw: { width: 64, height: 32, channels: 3 } }).withMetadata().jpeg({ quality: 80, mozjpeg: true }).toBuffer(),
+    await sharp(noise, { raw: { width: 64, height: 32, channels: 3 } })
+      .withMetadata()
+      .jpeg({ quality: 80, mozjpeg: true })
+      .toBuffer(),
   ];
 });
 
@@ -59,7 +66,10 @@ describe('JpegSplitter', () => {
   });
 
   it('skips bytes that are not a JPEG and says so', async () => {
-    const { out, problems } = await split(Buffer.concat([Buffer.from('junk!'), jpegs[1], Buffer.from('more junk'), jpegs[0]]), 7);
+    const { out, problems } = await split(
+      Buffer.concat([Buffer.from('junk!'), jpegs[1], Buffer.from('more junk'), jpegs[0]]),
+      7,
+    );
     expect(out).toEqual([jpegs[1], jpegs[0]]);
     expect(problems.length).toBeGreaterThan(0);
   });

@@ -1,17 +1,35 @@
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { boundaryOf, MultipartParser, normaliseBoundary, type MultipartPart } from '../../../../firmware-bridge/camera/multipart-parser.js';
+import {
+  boundaryOf,
+  MultipartParser,
+  normaliseBoundary,
+  type MultipartPart,
+} from '../../../../firmware-bridge/camera/multipart-parser.js';
 
 let jpegs: Buffer[] = [];
 
 beforeAll(async () => {
-  jpegs = await Promise.all([10, 120, 240].map((g) => sharp({ create: { width: 48, height: 24, channels: 3, background: { r: g, g: 255 - g, b: 80 } } }).jpeg().toBuffer()));
+  jpegs = await Promise.all(
+    [10, 120, 240].map((g) =>
+      sharp({ create: { width: 48, height: 24, channels: 3, background: { r: g, g: 255 - g, b: 80 } } })
+        .jpeg()
+        .toBuffer(),
+    ),
+  );
 });
 
 /** Feeds bytes in chunks of `size` (1 = byte by byte) and collects the parts and problems. */
-async function parse(bytes: Buffer, opts: { boundary?: string; chunk?: number; maxPartBytes?: number } = {}): Promise<{ parts: MultipartPart[]; problems: string[] }> {
+async function parse(
+  bytes: Buffer,
+  opts: { boundary?: string; chunk?: number; maxPartBytes?: number } = {},
+): Promise<{ parts: MultipartPart[]; problems: string[] }> {
   const problems: string[] = [];
-  const p = new MultipartParser({ boundary: opts.boundary, maxPartBytes: opts.maxPartBytes, onProblem: (x) => problems.push(x) });
+  const p = new MultipartParser({
+    boundary: opts.boundary,
+    maxPartBytes: opts.maxPartBytes,
+    onProblem: (x) => problems.push(x),
+  });
   const parts: MultipartPart[] = [];
   p.on('data', (x: MultipartPart) => parts.push(x));
   const size = opts.chunk ?? bytes.length;
@@ -20,7 +38,10 @@ async function parse(bytes: Buffer, opts: { boundary?: string; chunk?: number; m
   return { parts, problems };
 }
 
-function stream(parts: Buffer[], o: { delim?: string; eol?: string; length?: boolean | ((b: Buffer) => number); headers?: boolean } = {}): Buffer {
+function stream(
+  parts: Buffer[],
+  o: { delim?: string; eol?: string; length?: boolean | ((b: Buffer) => number); headers?: boolean } = {},
+): Buffer {
   const eol = o.eol ?? '\r\n';
   const delim = o.delim ?? '--frame';
   const out: Buffer[] = [];
@@ -28,7 +49,8 @@ function stream(parts: Buffer[], o: { delim?: string; eol?: string; length?: boo
     let head = `${delim}${eol}`;
     if (o.headers !== false) {
       head += `Content-Type: image/jpeg${eol}`;
-      if (o.length !== false) head += `Content-Length: ${typeof o.length === 'function' ? o.length(body) : body.length}${eol}`;
+      if (o.length !== false)
+        head += `Content-Length: ${typeof o.length === 'function' ? o.length(body) : body.length}${eol}`;
       head += eol;
     }
     out.push(Buffer.from(head, 'latin1'), body, Buffer.from(eol, 'latin1'));
@@ -74,18 +96,27 @@ describe('MultipartParser', () => {
   });
 
   it('accepts LF line ends and parts without headers', async () => {
-    expect((await parse(stream(jpegs, { eol: '\n' }), { boundary: 'frame', chunk: 2 })).parts.map((p) => p.body)).toEqual(jpegs);
-    expect((await parse(stream(jpegs, { headers: false }), { boundary: 'frame', chunk: 11 })).parts.map((p) => p.body)).toEqual(jpegs);
+    expect(
+      (await parse(stream(jpegs, { eol: '\n' }), { boundary: 'frame', chunk: 2 })).parts.map((p) => p.body),
+    ).toEqual(jpegs);
+    expect(
+      (await parse(stream(jpegs, { headers: false }), { boundary: 'frame', chunk: 11 })).parts.map((p) => p.body),
+    ).toEqual(jpegs);
   });
 
   it('finds the boundary in the body when Content-Type gave none', async () => {
-    const { parts } = await parse(Buffer.concat([Buffer.from('\r\n'), stream(jpegs, { delim: '--ipcamera' })]), { chunk: 9 });
+    const { parts } = await parse(Buffer.concat([Buffer.from('\r\n'), stream(jpegs, { delim: '--ipcamera' })]), {
+      chunk: 9,
+    });
     expect(parts.map((p) => p.body)).toEqual(jpegs);
   });
 
   it('takes the boundary the stream uses when the declared one never appears', async () => {
     const many = Array.from({ length: 200 }, (_, i) => jpegs[i % 3]);
-    const { parts, problems } = await parse(stream(many, { delim: '--ipcamera' }), { boundary: 'declaredButWrong', chunk: 1400 });
+    const { parts, problems } = await parse(stream(many, { delim: '--ipcamera' }), {
+      boundary: 'declaredButWrong',
+      chunk: 1400,
+    });
     expect(parts.map((p) => p.body)).toEqual(many);
     expect(problems).toEqual(['declared boundary "declaredButWrong" not in the stream; using "ipcamera" found in it']);
   });
@@ -97,7 +128,12 @@ describe('MultipartParser', () => {
   });
 
   it('reports an unusable Content-Length and reads to the boundary instead', async () => {
-    const bytes = Buffer.from(stream([jpegs[0]]).toString('latin1').replace(/Content-Length: \d+/, 'Content-Length: lots'), 'latin1');
+    const bytes = Buffer.from(
+      stream([jpegs[0]])
+        .toString('latin1')
+        .replace(/Content-Length: \d+/, 'Content-Length: lots'),
+      'latin1',
+    );
     const { parts, problems } = await parse(Buffer.concat([bytes, stream([jpegs[1]])]), { boundary: 'frame' });
     expect(parts.map((p) => p.body)).toEqual([jpegs[0], jpegs[1]]);
     expect(problems).toHaveLength(1);
@@ -105,10 +141,17 @@ describe('MultipartParser', () => {
 
   it('skips junk between parts and drops an oversized part without a boundary', async () => {
     const junk = Buffer.from('garbage that is not a part\r\n');
-    const { parts } = await parse(Buffer.concat([junk, stream([jpegs[0]]), junk, stream([jpegs[1]])]), { boundary: 'frame', chunk: 6 });
+    const { parts } = await parse(Buffer.concat([junk, stream([jpegs[0]]), junk, stream([jpegs[1]])]), {
+      boundary: 'frame',
+      chunk: 6,
+    });
     expect(parts.map((p) => p.body)).toEqual([jpegs[0], jpegs[1]]);
     const big = Buffer.concat([Buffer.from('--frame\r\n\r\n'), Buffer.alloc(5000, 1)]);
-    const r = await parse(Buffer.concat([big, stream([jpegs[2]], { length: false })]), { boundary: 'frame', maxPartBytes: 1000, chunk: 512 });
+    const r = await parse(Buffer.concat([big, stream([jpegs[2]], { length: false })]), {
+      boundary: 'frame',
+      maxPartBytes: 1000,
+      chunk: 512,
+    });
     expect(r.problems.some((p) => /without a boundary/.test(p))).toBe(true);
     expect(r.parts.at(-1)!.body).toEqual(jpegs[2]);
   });

@@ -23,10 +23,26 @@ describe('ScanSnapshotter', () => {
     const dead = camera('rear', null, null);
     const s = new ScanSnapshotter({ laneId: 'l1', bus, cameras: [front, plate, dead], log: silentLogger() });
     await s.start();
-    bus.emit('scan.begin', { scanId: 'a', laneId: 'l1', startedAt: '', channels: 1, energies: 1, pixelMm: 5, source: 'stream' });
+    bus.emit('scan.begin', {
+      scanId: 'a',
+      laneId: 'l1',
+      startedAt: '',
+      channels: 1,
+      energies: 1,
+      pixelMm: 5,
+      source: 'stream',
+    });
     bus.emit('scan.aborted', { scanId: 'a', laneId: 'l1', reason: 'timeout', detail: '', at: '' });
     await s.stop();
-    bus.emit('scan.begin', { scanId: 'b', laneId: 'l1', startedAt: '', channels: 1, energies: 1, pixelMm: 5, source: 'stream' });
+    bus.emit('scan.begin', {
+      scanId: 'b',
+      laneId: 'l1',
+      startedAt: '',
+      channels: 1,
+      energies: 1,
+      pixelMm: 5,
+      source: 'stream',
+    });
     expect(shots.map((x) => [x.scanId, x.cameraId, x.moment, x.jpeg[2], x.at])).toEqual([
       ['a', 'front', 'pre-roll', 1, new Date(1000).toISOString()],
       ['a', 'front', 'scan-begin', 2, new Date(2000).toISOString()],
@@ -39,7 +55,12 @@ describe('ScanSnapshotter', () => {
 
 describe('camera simulator options', () => {
   it('parses --fault specs and refuses malformed ones', () => {
-    expect(parseFault('front:stall:3000@10000')).toEqual({ camera: 'front', type: 'stall', durationMs: 3000, atMs: 10000 });
+    expect(parseFault('front:stall:3000@10000')).toEqual({
+      camera: 'front',
+      type: 'stall',
+      durationMs: 3000,
+      atMs: 10000,
+    });
     expect(parseFault('plate:corrupt:4@0')).toEqual({ camera: 'plate', type: 'corrupt', count: 4, atMs: 0 });
     expect(parseFault('side:disconnect@500')).toEqual({ camera: 'side', type: 'disconnect', atMs: 500 });
     expect(() => parseFault('front:melt@1')).toThrow(/not camera:type/);

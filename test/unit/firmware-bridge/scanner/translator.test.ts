@@ -1,6 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { LineAssembler, transpose } from '../../../../firmware-bridge/scanner/line-assembler.js';
-import { decodePayload, encodeFrame, type Frame, type FrameBody, type LineBody } from '../../../../firmware-bridge/scanner/protocol/frames.js';
+import {
+  decodePayload,
+  encodeFrame,
+  type Frame,
+  type FrameBody,
+  type LineBody,
+} from '../../../../firmware-bridge/scanner/protocol/frames.js';
 import { ScannerTranslator } from '../../../../firmware-bridge/scanner/translator.js';
 import { EventBus } from '../../../../core/event-bus.js';
 import type { LaneEvents } from '../../../../core/events.js';
@@ -13,21 +19,64 @@ const lo = (x: number, c: number) => (50_000 - x * 10 - c) & 0xffff;
 
 function frame(body: FrameBody | LineBody, seq = 0): Frame {
   const bytes = encodeFrame(body, seq);
-  const names: Record<number, Frame['type']> = { 1: 'hello', 2: 'status', 3: 'scanBegin', 4: 'line', 5: 'scanEnd', 6: 'fault', 7: 'heartbeat' };
+  const names: Record<number, Frame['type']> = {
+    1: 'hello',
+    2: 'status',
+    3: 'scanBegin',
+    4: 'line',
+    5: 'scanEnd',
+    6: 'fault',
+    7: 'heartbeat',
+  };
   return decodePayload(names[bytes[3]] as never, bytes, { seq, offset: 0, bytes });
 }
 const lineF = (x: number, key = 1) =>
-  frame({ type: 'line', scanKey: key, lineIndex: x, channels: C, energyMask: 3, high: Uint16Array.from({ length: C }, (_, c) => hi(x, c)), low: Uint16Array.from({ length: C }, (_, c) => lo(x, c)) });
+  frame({
+    type: 'line',
+    scanKey: key,
+    lineIndex: x,
+    channels: C,
+    energyMask: 3,
+    high: Uint16Array.from({ length: C }, (_, c) => hi(x, c)),
+    low: Uint16Array.from({ length: C }, (_, c) => lo(x, c)),
+  });
 const begin = (key = 1, extra: Partial<FrameBody> = {}) =>
-  frame({ type: 'scanBegin', scanKey: key, channels: C, energies: 2, pixelMm: 4, lineRateHz: 300, expectedLines: 0, startedAtMs: Date.UTC(2026, 0, 2, 3, 4, 5), speedKmh: 5, scanId: '', plate: 'XY 1', containerCode: '', vehicleClass: '', ...extra } as FrameBody);
-const end = (key = 1, lineCount = 0, outcome: 'complete' | 'aborted-by-host' | 'aborted-by-scanner' = 'complete') => frame({ type: 'scanEnd', scanKey: key, lineCount, outcome, endedAtMs: Date.now() });
+  frame({
+    type: 'scanBegin',
+    scanKey: key,
+    channels: C,
+    energies: 2,
+    pixelMm: 4,
+    lineRateHz: 300,
+    expectedLines: 0,
+    startedAtMs: Date.UTC(2026, 0, 2, 3, 4, 5),
+    speedKmh: 5,
+    scanId: '',
+    plate: 'XY 1',
+    containerCode: '',
+    vehicleClass: '',
+    ...extra,
+  } as FrameBody);
+const end = (key = 1, lineCount = 0, outcome: 'complete' | 'aborted-by-host' | 'aborted-by-scanner' = 'complete') =>
+  frame({ type: 'scanEnd', scanKey: key, lineCount, outcome, endedAtMs: Date.now() });
 
 function setup(timeoutMs = 1000) {
   const bus = new EventBus<LaneEvents>(silentLogger());
   const ev: { name: string; payload: unknown }[] = [];
-  for (const name of ['scan.begin', 'scan.lines', 'scan.end', 'scan.aborted', 'device.status'] as const) bus.on(name, 'test', (p) => void ev.push({ name, payload: p }));
-  const t = new ScannerTranslator({ laneId: 'lane-1', device: 'scanner', bus, log: silentLogger(), defaultPixelMm: 5, scanTimeoutMs: timeoutMs, batchLines: 4, batchMs: 20 });
-  const of = <K extends keyof LaneEvents>(name: K) => ev.filter((e) => e.name === name).map((e) => e.payload as LaneEvents[K]);
+  for (const name of ['scan.begin', 'scan.lines', 'scan.end', 'scan.aborted', 'device.status'] as const)
+    bus.on(name, 'test', (p) => void ev.push({ name, payload: p }));
+  const t = new ScannerTranslator({
+    laneId: 'lane-1',
+    device: 'scanner',
+    bus,
+    log: silentLogger(),
+    defaultPixelMm: 5,
+    scanTimeoutMs: timeoutMs,
+    batchLines: 4,
+    batchMs: 20,
+  });
+  const of = <K extends keyof LaneEvents>(name: K) =>
+    ev.filter((e) => e.name === name).map((e) => e.payload as LaneEvents[K]);
   return { t, ev, of };
 }
 
@@ -50,20 +99,33 @@ describe('ScannerTranslator + LineAssembler', () => {
     for (let x = 0; x < 10; x++) t.frame(lineF(x));
     t.frame(end(1, 10));
     const [meta] = of('scan.begin');
-    expect(meta).toMatchObject({ laneId: 'lane-1', channels: C, energies: 2, pixelMm: 4, source: 'stream', vehicle: { plate: 'XY 1', speedKmh: 5 }, startedAt: '2026-01-02T03:04:05.000Z' });
+    expect(meta).toMatchObject({
+      laneId: 'lane-1',
+      channels: C,
+      energies: 2,
+      pixelMm: 4,
+      source: 'stream',
+      vehicle: { plate: 'XY 1', speedKmh: 5 },
+      startedAt: '2026-01-02T03:04:05.000Z',
+    });
     // The edge's own id; the scanner's (here derived from its key and time) kept beside it.
     expect(isUuidv7(meta.scanId)).toBe(true);
     expect(meta.scannerScanId).toBe('scanner-20260102T030405Z-1');
     const batches = of('scan.lines');
-    expect(batches.map((b) => [b.firstIndex, b.count])).toEqual([[0, 4], [4, 4], [8, 2]]);
+    expect(batches.map((b) => [b.firstIndex, b.count])).toEqual([
+      [0, 4],
+      [4, 4],
+      [8, 2],
+    ]);
     expect(batches[1].high[1 * C + 2]).toBe(hi(5, 2));
     expect(batches[2].low![C + 4]).toBe(lo(9, 4));
     const [scan] = of('scan.end');
     expect(scan.image).toMatchObject({ width: 10, height: C, pixelMm: 4 });
-    for (let x = 0; x < 10; x++) for (let c = 0; c < C; c++) {
-      expect(scan.image.high[c * 10 + x]).toBe(hi(x, c));
-      expect(scan.image.low![c * 10 + x]).toBe(lo(x, c));
-    }
+    for (let x = 0; x < 10; x++)
+      for (let c = 0; c < C; c++) {
+        expect(scan.image.high[c * 10 + x]).toBe(hi(x, c));
+        expect(scan.image.low![c * 10 + x]).toBe(lo(x, c));
+      }
     expect([...scan.image.missing!]).toEqual(new Array(10).fill(0));
   });
 
@@ -115,7 +177,12 @@ describe('ScannerTranslator + LineAssembler', () => {
     for (let x = 0; x < 3; x++) t.frame(lineF(x));
     t.scannerFault('interlock opened: doors');
     const [a] = of('scan.aborted');
-    expect(a).toMatchObject({ reason: 'scanner-fault', detail: 'interlock opened: doors', scanId: of('scan.begin')[0].scanId, meta: { scannerScanId: 'scanner-20260102T030405Z-1' } });
+    expect(a).toMatchObject({
+      reason: 'scanner-fault',
+      detail: 'interlock opened: doors',
+      scanId: of('scan.begin')[0].scanId,
+      meta: { scannerScanId: 'scanner-20260102T030405Z-1' },
+    });
     expect(a.partial!.width).toBe(3);
     expect(t.openScanId).toBeNull();
     // Lines still in flight for the aborted scan do not reopen it.
@@ -141,10 +208,26 @@ describe('ScannerTranslator + LineAssembler', () => {
   it('forgets what the scanner said of itself when the link drops: state, interlocks and radiation become unknown (null)', () => {
     const { t, of } = setup();
     t.link('up', 'serial');
-    t.frame({ type: 'status', state: 'ready', radiationOn: false, interlocksOk: true, speedKmh: null, seq: 1, offset: 0, bytes: 20 } as never);
-    expect(of('device.status').at(-1)!.info).toMatchObject({ scannerState: 'ready', interlocksOk: true, radiationOn: false });
+    t.frame({
+      type: 'status',
+      state: 'ready',
+      radiationOn: false,
+      interlocksOk: true,
+      speedKmh: null,
+      seq: 1,
+      offset: 0,
+      bytes: 20,
+    } as never);
+    expect(of('device.status').at(-1)!.info).toMatchObject({
+      scannerState: 'ready',
+      interlocksOk: true,
+      radiationOn: false,
+    });
     t.link('down', 'serial unplugged');
-    expect(of('device.status').at(-1)).toMatchObject({ state: 'disconnected', info: { scannerState: null, interlocksOk: null, radiationOn: null, speedKmh: null } });
+    expect(of('device.status').at(-1)).toMatchObject({
+      state: 'disconnected',
+      info: { scannerState: null, interlocksOk: null, radiationOn: null, speedKmh: null },
+    });
     t.link('up', 'serial again');
     expect(of('device.status').at(-1)!.info).toMatchObject({ scannerState: null, interlocksOk: null });
   });
@@ -173,7 +256,11 @@ describe('ScannerTranslator + LineAssembler', () => {
     t.frame(lineF(0, 2));
     t.frame(begin(3, { scanId: 'C' }));
     t.frame(end(3, 0));
-    expect(of('scan.aborted').map((a) => [a.meta?.scannerScanId, a.reason])).toEqual([['A', 'operator-abort'], ['B', 'link-lost'], ['C', 'scanner-fault']]);
+    expect(of('scan.aborted').map((a) => [a.meta?.scannerScanId, a.reason])).toEqual([
+      ['A', 'operator-abort'],
+      ['B', 'link-lost'],
+      ['C', 'scanner-fault'],
+    ]);
     expect(of('scan.end')).toHaveLength(0);
   });
 
@@ -189,8 +276,16 @@ describe('ScannerTranslator + LineAssembler', () => {
   });
 
   it('reuses its storage across scans of other shapes without leaking old pixels', () => {
-    const asm = new LineAssembler({ batchLines: 4, batchMs: 10, timeoutMs: 1000, maxLines: 1000, onBatch: () => {}, onTimeout: () => {} });
-    const line = (C: number, planes: number, v: number) => new Uint8Array(Uint16Array.from({ length: C * planes }, (_, i) => v + i).buffer);
+    const asm = new LineAssembler({
+      batchLines: 4,
+      batchMs: 10,
+      timeoutMs: 1000,
+      maxLines: 1000,
+      onBatch: () => {},
+      onTimeout: () => {},
+    });
+    const line = (C: number, planes: number, v: number) =>
+      new Uint8Array(Uint16Array.from({ length: C * planes }, (_, i) => v + i).buffer);
     asm.begin({ channels: 6, energies: 2, pixelMm: 5, expectedLines: 10 });
     for (let x = 0; x < 10; x++) asm.addLine(x, 6, 3, line(6, 2, 60_000));
     asm.finish(10);
@@ -206,7 +301,14 @@ describe('ScannerTranslator + LineAssembler', () => {
   });
 
   it('bounds memory: rejects line indexes beyond maxLines', () => {
-    const asm = new LineAssembler({ batchLines: 8, batchMs: 10, timeoutMs: 1000, maxLines: 100, onBatch: () => {}, onTimeout: () => {} });
+    const asm = new LineAssembler({
+      batchLines: 8,
+      batchMs: 10,
+      timeoutMs: 1000,
+      maxLines: 100,
+      onBatch: () => {},
+      onTimeout: () => {},
+    });
     asm.begin({ channels: 2, energies: 1, pixelMm: 5, expectedLines: 0 });
     expect(asm.addLine(100, 2, 1, new Uint8Array(4))).toBe('out-of-range');
     expect(asm.addLine(99, 2, 1, new Uint8Array(4))).toBe('added');
@@ -217,7 +319,18 @@ describe('ScannerTranslator + LineAssembler', () => {
   it('emits file scans as begin + end with source file', () => {
     const { t, of } = setup();
     const image = { width: 2, height: 1, pixelMm: 5, high: new Uint16Array([1, 2]) };
-    const id = t.fileScan({ scanId: uuidv7(), scannerScanId: 'F1', startedAt: '2026-01-01T00:00:00.000Z', channels: 1, energies: 1, pixelMm: 5 }, image, '2026-01-01T00:00:01.000Z');
+    const id = t.fileScan(
+      {
+        scanId: uuidv7(),
+        scannerScanId: 'F1',
+        startedAt: '2026-01-01T00:00:00.000Z',
+        channels: 1,
+        energies: 1,
+        pixelMm: 5,
+      },
+      image,
+      '2026-01-01T00:00:01.000Z',
+    );
     expect(isUuidv7(id)).toBe(true);
     expect(of('scan.begin')[0]).toMatchObject({ scanId: id, scannerScanId: 'F1', source: 'file', laneId: 'lane-1' });
     expect(of('scan.end')[0].image).toBe(image);
@@ -273,4 +386,3 @@ describe('ScannerTranslator + LineAssembler', () => {
     expect(of('scan.begin')).toMatchObject([{ pixelMm: 5 }]);
   });
 });
-

@@ -55,6 +55,8 @@ describe('scan picture', () => {
     const w = percentileWindow(image(400, 80).high);
     expect(w.low).toBe(0);
     expect(w.high).toBeCloseTo(-Math.log(2000 / 65535), 5);
-    await expect(renderScanJpeg({ width: 10, height: 10, pixelMm: 5, high: new Uint16Array(5) }, [])).rejects.toThrow(/10x10 has 5 samples/);
+    await expect(renderScanJpeg({ width: 10, height: 10, pixelMm: 5, high: new Uint16Array(5) }, [])).rejects.toThrow(
+      /10x10 has 5 samples/,
+    );
   });
 });

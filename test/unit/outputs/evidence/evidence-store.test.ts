@@ -1,4 +1,13 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -41,7 +50,13 @@ describe('EvidenceStore', () => {
     utimesSync(join(old, 'scan.jpg'), t, t);
     utimesSync(old, t, t);
     mkdirSync(join(root, 'recent'));
-    const store = new EvidenceStore({ laneId: 'l1', dir: root, bus: new EventBus<LaneEvents>(silentLogger()), log: silentLogger(), retention: { maxAgeMs: 30 * DAY, maxBytes: 1 << 30 } });
+    const store = new EvidenceStore({
+      laneId: 'l1',
+      dir: root,
+      bus: new EventBus<LaneEvents>(silentLogger()),
+      log: silentLogger(),
+      retention: { maxAgeMs: 30 * DAY, maxBytes: 1 << 30 },
+    });
     await store.start();
     await store.stop(); // waits for the sweep started by start()
     expect(readdirSync(root)).toEqual(['recent']);
@@ -49,17 +64,31 @@ describe('EvidenceStore', () => {
 
   it('keeps the evidence under maxBytes by deleting the oldest scans first, as scans come in', async () => {
     const bus = new EventBus<LaneEvents>(silentLogger());
-    const probe = new EvidenceStore({ laneId: 'l1', dir: join(root, 'probe'), bus, log: silentLogger(), retention: { maxAgeMs: DAY, maxBytes: 1 << 30 } });
+    const probe = new EvidenceStore({
+      laneId: 'l1',
+      dir: join(root, 'probe'),
+      bus,
+      log: silentLogger(),
+      retention: { maxAgeMs: DAY, maxBytes: 1 << 30 },
+    });
     await probe.collect(result('p'), image(1));
     await probe.flushed();
     const one = statSync(join(root, 'probe', 'p', 'scan.jpg')).size;
 
     const dir = join(root, 'lane');
-    const store = new EvidenceStore({ laneId: 'l1', dir, bus, log: silentLogger(), retention: { maxAgeMs: DAY, maxBytes: Math.floor(one * 2.5) } });
+    const store = new EvidenceStore({
+      laneId: 'l1',
+      dir,
+      bus,
+      log: silentLogger(),
+      retention: { maxAgeMs: DAY, maxBytes: Math.floor(one * 2.5) },
+    });
     await store.start();
     for (let i = 1; i <= 5; i++) {
       const refs = await store.collect(result(`scan-${i}`), image(i));
-      expect(refs).toEqual([{ name: 'scan.jpg', kind: 'scan', contentType: 'image/jpeg', url: `/evidence/scan-${i}/scan.jpg` }]);
+      expect(refs).toEqual([
+        { name: 'scan.jpg', kind: 'scan', contentType: 'image/jpeg', url: `/evidence/scan-${i}/scan.jpg` },
+      ]);
       await store.flushed();
       // Distinct modification times, oldest first, without waiting for the clock.
       const at = new Date(Date.now() - (10 - i) * 60_000);
@@ -73,14 +102,41 @@ describe('EvidenceStore', () => {
 
   it('stores camera snapshots of the scan from the bus, named by camera and moment', async () => {
     const bus = new EventBus<LaneEvents>(silentLogger());
-    const store = new EvidenceStore({ laneId: 'l1', dir: root, bus, log: silentLogger(), retention: { maxAgeMs: DAY, maxBytes: 1 << 30 } });
+    const store = new EvidenceStore({
+      laneId: 'l1',
+      dir: root,
+      bus,
+      log: silentLogger(),
+      retention: { maxAgeMs: DAY, maxBytes: 1 << 30 },
+    });
     await store.start();
     const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xd9]);
-    bus.emit('camera.snapshot', { cameraId: 'front', role: 'front', scanId: 'x/1', moment: 'scan-begin', at: '', jpeg });
-    bus.emit('camera.snapshot', { cameraId: 'front', role: 'front', scanId: 'other', moment: 'scan-begin', at: '', jpeg });
+    bus.emit('camera.snapshot', {
+      cameraId: 'front',
+      role: 'front',
+      scanId: 'x/1',
+      moment: 'scan-begin',
+      at: '',
+      jpeg,
+    });
+    bus.emit('camera.snapshot', {
+      cameraId: 'front',
+      role: 'front',
+      scanId: 'other',
+      moment: 'scan-begin',
+      at: '',
+      jpeg,
+    });
     const refs = await store.collect(result('x/1'), undefined);
     await store.stop();
-    expect(refs).toEqual([{ name: 'front-scan-begin.jpg', kind: 'camera', contentType: 'image/jpeg', url: '/evidence/x_1/front-scan-begin.jpg' }]);
+    expect(refs).toEqual([
+      {
+        name: 'front-scan-begin.jpg',
+        kind: 'camera',
+        contentType: 'image/jpeg',
+        url: '/evidence/x_1/front-scan-begin.jpg',
+      },
+    ]);
     expect(readdirSync(join(root, 'x_1'))).toEqual(['front-scan-begin.jpg']);
     expect(evidenceFolderName('..')).toBe('scan_');
     expect(evidenceFolderName('a b/../c')).toBe('a_b___c');
@@ -88,7 +144,13 @@ describe('EvidenceStore', () => {
 
   it('returns the references before the scan picture is written, and stop() waits for the write', async () => {
     const bus = new EventBus<LaneEvents>(silentLogger());
-    const store = new EvidenceStore({ laneId: 'l1', dir: root, bus, log: silentLogger(), retention: { maxAgeMs: DAY, maxBytes: 1 << 30 } });
+    const store = new EvidenceStore({
+      laneId: 'l1',
+      dir: root,
+      bus,
+      log: silentLogger(),
+      retention: { maxAgeMs: DAY, maxBytes: 1 << 30 },
+    });
     await store.start();
     const refs = await store.collect(result('fast'), image(7));
     expect(refs.map((r) => r.url)).toEqual(['/evidence/fast/scan.jpg']);

@@ -3,7 +3,12 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EvidenceUrlSigner, evidenceKeyFile, evidenceUrlSigner, loadOrCreateEvidenceKey } from '../../../../outputs/evidence/evidence-urls.js';
+import {
+  EvidenceUrlSigner,
+  evidenceKeyFile,
+  evidenceUrlSigner,
+  loadOrCreateEvidenceKey,
+} from '../../../../outputs/evidence/evidence-urls.js';
 
 const KEY = Buffer.alloc(32, 7);
 const T0 = Date.UTC(2026, 0, 31, 10, 0, 0);
@@ -45,7 +50,11 @@ describe('EvidenceUrlSigner', () => {
     const [path, q] = parts(s.sign('/evidence/scan-1/scan.jpg'));
     const later = new URLSearchParams(q);
     later.set('exp', String(Number(q.get('exp')) + 86_400));
-    expect(s.verify(path, later)).toMatchObject({ ok: false, status: 403, reason: 'signature does not match this path' });
+    expect(s.verify(path, later)).toMatchObject({
+      ok: false,
+      status: 403,
+      reason: 'signature does not match this path',
+    });
     const sig = q.get('sig')!;
     const flipped = new URLSearchParams(q);
     flipped.set('sig', `${sig.slice(0, -2)}${sig.at(-2) === 'A' ? 'B' : 'A'}${sig.at(-1)}`);
@@ -54,7 +63,11 @@ describe('EvidenceUrlSigner', () => {
     expect(s.verify('/evidence/scan-1/front-scan-begin.jpg', q)).toMatchObject({ ok: false, status: 403 });
     const short = new URLSearchParams(q);
     short.set('sig', sig.slice(0, 20));
-    expect(s.verify(path, short)).toMatchObject({ ok: false, status: 403, reason: 'sig is not a base64url HMAC-SHA256' });
+    expect(s.verify(path, short)).toMatchObject({
+      ok: false,
+      status: 403,
+      reason: 'sig is not a base64url HMAC-SHA256',
+    });
     const badExp = new URLSearchParams(q);
     badExp.set('exp', '1e12');
     expect(s.verify(path, badExp)).toMatchObject({ ok: false, status: 403 });
@@ -70,14 +83,29 @@ describe('EvidenceUrlSigner', () => {
   it('answers 401 without exp and sig, 403 with only one of them', () => {
     const { s } = signer();
     expect(s.verify('/evidence/a/b.jpg', new URLSearchParams())).toMatchObject({ ok: false, status: 401 });
-    expect(s.verify('/evidence/a/b.jpg', new URLSearchParams('exp=99999999999'))).toMatchObject({ ok: false, status: 403, reason: 'signed link is incomplete: sig is missing' });
-    expect(s.verify('/evidence/a/b.jpg', new URLSearchParams(`sig=${'A'.repeat(43)}`))).toMatchObject({ ok: false, status: 403 });
+    expect(s.verify('/evidence/a/b.jpg', new URLSearchParams('exp=99999999999'))).toMatchObject({
+      ok: false,
+      status: 403,
+      reason: 'signed link is incomplete: sig is missing',
+    });
+    expect(s.verify('/evidence/a/b.jpg', new URLSearchParams(`sig=${'A'.repeat(43)}`))).toMatchObject({
+      ok: false,
+      status: 403,
+    });
   });
 
   it('never accepts a traversal path, even with the signature of a valid one or a signature made for it', () => {
     const { s } = signer();
     const [, q] = parts(s.sign('/evidence/scan-1/scan.jpg'));
-    for (const p of ['/evidence/scan-1/../scan-1/scan.jpg', '/evidence/../evidence/scan-1/scan.jpg', '/evidence/scan-1/scan.jpg/', '/evidence/scan-1/..', '/evidence/scan-1/.hidden', '/evidence/scan-1/a/b.jpg', '/evidence/scan-1/..%2fx']) {
+    for (const p of [
+      '/evidence/scan-1/../scan-1/scan.jpg',
+      '/evidence/../evidence/scan-1/scan.jpg',
+      '/evidence/scan-1/scan.jpg/',
+      '/evidence/scan-1/..',
+      '/evidence/scan-1/.hidden',
+      '/evidence/scan-1/a/b.jpg',
+      '/evidence/scan-1/..%2fx',
+    ]) {
       expect(s.verify(p, q), p).toMatchObject({ ok: false, status: 403 });
     }
     expect(() => s.sign('/evidence/../etc/passwd')).toThrow(/not an evidence path/);
@@ -88,7 +116,10 @@ describe('EvidenceUrlSigner', () => {
   it('does not sign or check without a key, and says so', () => {
     const s = new EvidenceUrlSigner({ keyFile: '/x/evidence.key', ttlS: 60 });
     expect(() => s.sign('/evidence/a/b.jpg')).toThrow(/\/x\/evidence.key is not loaded/);
-    expect(s.verify('/evidence/a/b.jpg', new URLSearchParams(`exp=1&sig=${'A'.repeat(43)}`))).toMatchObject({ ok: false, status: 503 });
+    expect(s.verify('/evidence/a/b.jpg', new URLSearchParams(`exp=1&sig=${'A'.repeat(43)}`))).toMatchObject({
+      ok: false,
+      status: 503,
+    });
   });
 });
 
@@ -135,7 +166,9 @@ describe('evidence key file', () => {
   it('is refused when of the wrong size or readable by others, naming the file and what to do', async () => {
     const file = evidenceKeyFile(dir);
     writeFileSync(file, randomBytes(16), { mode: 0o600 });
-    await expect(loadOrCreateEvidenceKey(file)).rejects.toThrow(`${file}: the evidence signing key must be 32 bytes, found 16`);
+    await expect(loadOrCreateEvidenceKey(file)).rejects.toThrow(
+      `${file}: the evidence signing key must be 32 bytes, found 16`,
+    );
     writeFileSync(file, randomBytes(32));
     chmodSync(file, 0o644);
     await expect(loadOrCreateEvidenceKey(file)).rejects.toThrow(`run 'chmod 600 ${file}'`);

@@ -40,7 +40,10 @@ describe('evidence retention', () => {
     scan('s3', 100, 3, now);
     scan('s4', 100, 2, now);
     const r = await applyRetention(root, { maxAgeMs: 30 * DAY, maxBytes: 250 * 1024 }, { now, keep: new Set(['s1']) });
-    expect(r.deleted.map((d) => [d.scanId, d.reason])).toEqual([['s2', 'size'], ['s3', 'size']]);
+    expect(r.deleted.map((d) => [d.scanId, d.reason])).toEqual([
+      ['s2', 'size'],
+      ['s3', 'size'],
+    ]);
     expect(readdirSync(root).sort()).toEqual(['s1', 's4']);
     expect(r.keptScans).toBe(2);
   });

@@ -24,7 +24,8 @@ async function refusedPort(): Promise<number> {
   return port;
 }
 
-const scan = (n: number, verdict: ScanResult['verdict']): ScanResult => scanResult({ scanId: `S${n}`, verdict, score: verdict === 'person' ? 0.9 : 0.1 });
+const scan = (n: number, verdict: ScanResult['verdict']): ScanResult =>
+  scanResult({ scanId: `S${n}`, verdict, score: verdict === 'person' ? 0.9 : 0.1 });
 
 describe('LanePublisher without a broker', () => {
   const cleanup: (() => Promise<void>)[] = [];
@@ -33,17 +34,48 @@ describe('LanePublisher without a broker', () => {
     for (const c of cleanup.splice(0)) await c();
   });
 
-  async function offlineLane(maxMessages: number, extra: { signEvidence?: (path: string) => string; log?: ReturnType<typeof silentLogger> } = {}) {
+  async function offlineLane(
+    maxMessages: number,
+    extra: { signEvidence?: (path: string) => string; log?: ReturnType<typeof silentLogger> } = {},
+  ) {
     const log = extra.log ?? silentLogger();
     const bus = new EventBus<LaneEvents>(log);
     const health = new LaneHealth('lane-1');
     health.attach(bus);
     const topics = new LaneTopics('checkpoint', 'site-a', 'lane-1');
     const delays: number[] = [];
-    const link = new MqttLink({ url: `mqtt://127.0.0.1:${await refusedPort()}`, protocolVersion: 5, clientId: 'c', keepaliveS: 30, reconnect: { initialMs: 20, maxMs: 160 }, sessionExpiryS: 0, will: { topic: topics.availability, payload: 'offline' }, log, random: () => 1 });
+    const link = new MqttLink({
+      url: `mqtt://127.0.0.1:${await refusedPort()}`,
+      protocolVersion: 5,
+      clientId: 'c',
+      keepaliveS: 30,
+      reconnect: { initialMs: 20, maxMs: 160 },
+      sessionExpiryS: 0,
+      will: { topic: topics.availability, payload: 'offline' },
+      log,
+      random: () => 1,
+    });
     link.on('disconnected', (d) => void delays.push(d.retryInMs));
     const outbox = new MemoryOutbox(maxMessages);
-    const p = new LanePublisher({ siteId: 'site-a', laneId: 'lane-1', bus, health, outbox, ledger: new AlertLedger({ path: ':memory:', laneId: 'lane-1' }), link, topics, maxInflight: 20, statusIntervalMs: 60_000, flushTimeoutMs: 100, edgeVersion: 't', modelVersion: () => null, evidenceBaseUrl: () => 'https://lane.example:8080', identities: [], ...(extra.signEvidence ? { signEvidence: extra.signEvidence } : {}), log });
+    const p = new LanePublisher({
+      siteId: 'site-a',
+      laneId: 'lane-1',
+      bus,
+      health,
+      outbox,
+      ledger: new AlertLedger({ path: ':memory:', laneId: 'lane-1' }),
+      link,
+      topics,
+      maxInflight: 20,
+      statusIntervalMs: 60_000,
+      flushTimeoutMs: 100,
+      edgeVersion: 't',
+      modelVersion: () => null,
+      evidenceBaseUrl: () => 'https://lane.example:8080',
+      identities: [],
+      ...(extra.signEvidence ? { signEvidence: extra.signEvidence } : {}),
+      log,
+    });
     await p.start();
     cleanup.push(() => p.stop());
     return { bus, health, outbox, delays, p };
@@ -60,7 +92,10 @@ describe('LanePublisher without a broker', () => {
     expect(delays.slice(0, 5)).toEqual([20, 40, 80, 160, 160]);
     // one status change for five retries: the countdown is not in the status
     expect([...details].filter((d) => d.includes('refused'))).toHaveLength(1);
-    expect(health.get('mqtt')).toMatchObject({ state: 'disconnected', detail: expect.stringMatching(/refused the connection \(is it running\?\); reconnecting with backoff$/) });
+    expect(health.get('mqtt')).toMatchObject({
+      state: 'disconnected',
+      detail: expect.stringMatching(/refused the connection \(is it running\?\); reconnecting with backoff$/),
+    });
   });
 
   it('queues scans and alerts while disconnected; when full, evicts scan results and keeps every alert', async () => {
@@ -76,13 +111,21 @@ describe('LanePublisher without a broker', () => {
       }
     }
     // 9 messages (6 scans, 3 alerts) into room for 4: the 3 alerts and the newest scan remain.
-    expect(outbox.pending(0, 10).map((e) => alertOf.get(e.id) ?? e.id)).toEqual(['S2-alert', 'S4-alert', 'S6', 'S6-alert']);
+    expect(outbox.pending(0, 10).map((e) => alertOf.get(e.id) ?? e.id)).toEqual([
+      'S2-alert',
+      'S4-alert',
+      'S6',
+      'S6-alert',
+    ]);
     expect(p.status().outbox).toEqual({ depth: 4, alerts: 3, scans: 1, events: 0, evicted: 5 });
   });
 
   it('puts signed evidence links in scan and alert messages; when it cannot sign, sends the plain link and logs why', async () => {
     const signer = new EvidenceUrlSigner({ keyFile: '/unused', ttlS: 600 }).useKey(Buffer.alloc(32, 1));
-    const withEvidence = (r: ScanResult): ScanResult => ({ ...r, evidence: [{ name: 'scan.jpg', kind: 'scan', contentType: 'image/jpeg', url: `/evidence/${r.scanId}/scan.jpg` }] });
+    const withEvidence = (r: ScanResult): ScanResult => ({
+      ...r,
+      evidence: [{ name: 'scan.jpg', kind: 'scan', contentType: 'image/jpeg', url: `/evidence/${r.scanId}/scan.jpg` }],
+    });
     const signed = await offlineLane(10, { signEvidence: (path) => signer.sign(path) });
     const r1 = withEvidence(scan(1, 'person'));
     signed.bus.emit('scan.decided', { result: r1 });
@@ -98,10 +141,17 @@ describe('LanePublisher without a broker', () => {
     const lines: string[] = [];
     const out = new PassThrough();
     out.on('data', (c: Buffer) => void lines.push(c.toString()));
-    const unsigned = await offlineLane(10, { signEvidence: () => { throw new Error('the key /d/evidence.key is not loaded'); }, log: createLogger({ destination: out }) });
+    const unsigned = await offlineLane(10, {
+      signEvidence: () => {
+        throw new Error('the key /d/evidence.key is not loaded');
+      },
+      log: createLogger({ destination: out }),
+    });
     unsigned.bus.emit('scan.decided', { result: withEvidence(scan(2, 'clear')) });
     const [entry] = unsigned.outbox.pending(0, 10);
     expect(JSON.parse(entry!.payload).evidence[0].url).toBe('https://lane.example:8080/evidence/S2/scan.jpg');
-    expect(lines.join('')).toContain('evidence link /evidence/S2/scan.jpg sent unsigned, so central command cannot open it: the key /d/evidence.key is not loaded');
+    expect(lines.join('')).toContain(
+      'evidence link /evidence/S2/scan.jpg sent unsigned, so central command cannot open it: the key /d/evidence.key is not loaded',
+    );
   });
 });

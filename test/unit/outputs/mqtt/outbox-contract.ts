@@ -4,7 +4,12 @@ import type { AlertOutbox, OutboxKind, OutboxMessage } from '../../../../outputs
 /** Makes a fresh, empty outbox bounded to maxMessages. */
 export type OutboxFactory = (maxMessages: number) => AlertOutbox;
 
-const msg = (kind: OutboxKind, id: string): OutboxMessage => ({ kind, id, topic: `t/${kind}`, payload: JSON.stringify({ id }) });
+const msg = (kind: OutboxKind, id: string): OutboxMessage => ({
+  kind,
+  id,
+  topic: `t/${kind}`,
+  payload: JSON.stringify({ id }),
+});
 
 /** The contract every AlertOutbox implementation passes (run against memory and SQLite). */
 export function outboxContract(name: string, make: OutboxFactory): void {

@@ -11,7 +11,11 @@ let n = 0;
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 outboxContract('MemoryOutbox', (max) => new MemoryOutbox(max));
-outboxContract('SqliteOutbox', (max) => new SqliteOutbox({ path: join(dir, `o${n++}.sqlite`), laneId: 'lane-1', maxMessages: max, synchronous: 'full' }));
+outboxContract(
+  'SqliteOutbox',
+  (max) =>
+    new SqliteOutbox({ path: join(dir, `o${n++}.sqlite`), laneId: 'lane-1', maxMessages: max, synchronous: 'full' }),
+);
 
 describe('SqliteOutbox durability', () => {
   it('keeps queued messages and their order across a reopen, per lane', () => {
@@ -26,7 +30,10 @@ describe('SqliteOutbox durability', () => {
     a.close();
     b.close();
     const again = new SqliteOutbox({ path, laneId: 'lane-1', maxMessages: 100, synchronous: 'full' });
-    expect(again.pending(0, 10).map((e) => [e.id, e.payload])).toEqual([['s1', '1'], ['s2', '3']]);
+    expect(again.pending(0, 10).map((e) => [e.id, e.payload])).toEqual([
+      ['s1', '1'],
+      ['s2', '3'],
+    ]);
     expect(again.depth()).toEqual({ depth: 2, alerts: 0, scans: 2, events: 0 });
     const next = again.put({ kind: 'scan', id: 's3', topic: 't', payload: '4' }).seq!;
     expect(next).toBeGreaterThan(acked);
@@ -37,6 +44,8 @@ describe('SqliteOutbox durability', () => {
     const notADir = join(dir, 'plain-file');
     writeFileSync(notADir, 'x');
     const path = join(notADir, 'outbox.sqlite');
-    expect(() => new SqliteOutbox({ path, laneId: 'l', maxMessages: 100, synchronous: 'full' })).toThrow(`MQTT outbox ${path}: cannot open`);
+    expect(() => new SqliteOutbox({ path, laneId: 'l', maxMessages: 100, synchronous: 'full' })).toThrow(
+      `MQTT outbox ${path}: cannot open`,
+    );
   });
 });

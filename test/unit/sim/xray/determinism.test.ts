@@ -3,7 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { synthesizeScan } from '../../../../sim/xray/index.js';
 import { Rng } from '../../../../sim/xray/prng.js';
 
-const digest = (a: Uint16Array) => createHash('sha256').update(Buffer.from(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
+const digest = (a: Uint16Array) =>
+  createHash('sha256')
+    .update(Buffer.from(a.buffer, a.byteOffset, a.byteLength))
+    .digest('hex');
 
 describe('determinism', () => {
   it('the same seed gives the same scan bit for bit, both energies and the truth', () => {
@@ -36,7 +39,8 @@ describe('determinism', () => {
     expect(new Rng(42, 1).u32()).not.toBe(seq[0]);
     // Normal deviates: mean 0, variance 1.
     const n = new Rng(3);
-    let s = 0, s2 = 0;
+    let s = 0,
+      s2 = 0;
     const N = 200_000;
     for (let k = 0; k < N; k++) {
       const x = n.normal();

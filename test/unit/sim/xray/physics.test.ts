@@ -10,7 +10,21 @@ const WATER = { high: 0.0277, low: 0.03403, rho: 1.0 };
 const IRON = { high: 0.03105, low: 0.03316, rho: 7.87 };
 
 function ideal(over: Partial<ResolvedDetector> = {}): ResolvedDetector {
-  return { photonsHigh: 50_000, photonsLow: 30_000, noise: false, gainSigma: 0, deadChannels: [], flickerSigma: 0, blur: 0, missingLines: [], readNoise: 0, scatter: 0, cabDose: 1, cabLines: 0, ...over };
+  return {
+    photonsHigh: 50_000,
+    photonsLow: 30_000,
+    noise: false,
+    gainSigma: 0,
+    deadChannels: [],
+    flickerSigma: 0,
+    blur: 0,
+    missingLines: [],
+    readNoise: 0,
+    scatter: 0,
+    cabDose: 1,
+    cabLines: 0,
+    ...over,
+  };
 }
 
 function slab(material: 'water' | 'steel', mm: number, size = 120): Projection {
@@ -91,7 +105,8 @@ describe('photon noise', () => {
     const out = exposeProjection(p, ideal({ noise: true, photonsHigh: photons }), false, new Rng(10));
     const lambda = photons * Math.exp(-WATER.high * 25);
     const counts: number[] = [];
-    for (let r = 40; r < 220; r++) for (let i = 40; i < 220; i++) counts.push((out.high[r * 260 + i] * photons) / 65535);
+    for (let r = 40; r < 220; r++)
+      for (let i = 40; i < 220; i++) counts.push((out.high[r * 260 + i] * photons) / 65535);
     for (const c of counts.slice(0, 200)) expect(Math.abs(c - Math.round(c))).toBeLessThan(0.01); // whole photons
     const mean = counts.reduce((a, b) => a + b, 0) / counts.length;
     const variance = counts.reduce((a, b) => a + (b - mean) ** 2, 0) / (counts.length - 1);
@@ -155,8 +170,10 @@ describe('detector defects', () => {
     expect(scan.truth.detector.missingLines).toEqual(missing);
     const W = scan.width;
     for (let r = 0; r < scan.height; r += 7) {
-      const a = scan.high[r * W + 99], b = scan.high[r * W + 103];
-      for (const i of [100, 101, 102]) expect(Math.abs(scan.high[r * W + i] - (a + ((b - a) * (i - 99)) / 4))).toBeLessThanOrEqual(1);
+      const a = scan.high[r * W + 99],
+        b = scan.high[r * W + 103];
+      for (const i of [100, 101, 102])
+        expect(Math.abs(scan.high[r * W + i] - (a + ((b - a) * (i - 99)) / 4))).toBeLessThanOrEqual(1);
     }
     // A count draws that many random lines.
     const random = synthesizeScan({ ...base, detector: { missingLines: 12 } });
@@ -166,7 +183,12 @@ describe('detector defects', () => {
   });
 
   it('cab-avoidance mode scans the cab lines at reduced dose: same mean, more noise', () => {
-    const opts = { seed: 8, pixelMm: 10, vehicleClass: 'articulated' as const, detector: { cabDose: 0.05, photonsHigh: 20_000, gainSigma: 0, flickerSigma: 0, deadChannels: 0 } };
+    const opts = {
+      seed: 8,
+      pixelMm: 10,
+      vehicleClass: 'articulated' as const,
+      detector: { cabDose: 0.05, photonsHigh: 20_000, gainSigma: 0, flickerSigma: 0, deadChannels: 0 },
+    };
     const scan = synthesizeScan(opts);
     const cabLines = scan.truth.detector.cabLines;
     expect(cabLines).toBe(Math.ceil(scan.truth.scene.cabRearMm! / 10));
@@ -176,8 +198,10 @@ describe('detector defects', () => {
     // 4.0 m), where only noise differs: its variance scales with 1 / dose (about 20x here).
     const W = scan.width;
     const noise = (img: Uint16Array) => {
-      let d2 = 0, n = 0;
-      for (let r = 20; r < 100; r++) for (let i = 2; i < cabLines - 2; i++, n++) d2 += (img[r * W + i] - img[r * W + i - 1]) ** 2;
+      let d2 = 0,
+        n = 0;
+      for (let r = 20; r < 100; r++)
+        for (let i = 2; i < cabLines - 2; i++, n++) d2 += (img[r * W + i] - img[r * W + i - 1]) ** 2;
       return d2 / n;
     };
     expect(noise(scan.high)).toBeGreaterThan(5 * noise(full.high));
@@ -190,7 +214,8 @@ describe('detector defects', () => {
 });
 
 describe('detector response', () => {
-  const open = (over: Partial<ResolvedDetector>) => exposeProjection(new Projection(400, 300, 5, new Rng(1)), ideal({ ...over }), false, new Rng(21));
+  const open = (over: Partial<ResolvedDetector>) =>
+    exposeProjection(new Projection(400, 300, 5, new Rng(1)), ideal({ ...over }), false, new Rng(21));
   const sd = (xs: number[]) => {
     const m = xs.reduce((a, b) => a + b, 0) / xs.length;
     return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) / m;
@@ -241,7 +266,11 @@ describe('line access', () => {
     const scan = synthesizeScan({ seed: 3, pixelMm: 15, dual: true });
     const b = scanLines(scan, 'id-3', 10, 5);
     expect([b.firstIndex, b.count, b.channels, b.scanId]).toEqual([10, 5, scan.height, 'id-3']);
-    for (const [i, c] of [[0, 0], [2, 17], [4, scan.height - 1]]) {
+    for (const [i, c] of [
+      [0, 0],
+      [2, 17],
+      [4, scan.height - 1],
+    ]) {
       expect(b.high[i * scan.height + c]).toBe(scan.high[c * scan.width + 10 + i]);
       expect(b.low![i * scan.height + c]).toBe(scan.low![c * scan.width + 10 + i]);
     }

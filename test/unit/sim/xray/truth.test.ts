@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type SynthOptions, type SynthScan, HIDING_PLACES, VEHICLE_CLASSES, synthesizeScan } from '../../../../sim/xray/index.js';
+import {
+  type SynthOptions,
+  type SynthScan,
+  HIDING_PLACES,
+  VEHICLE_CLASSES,
+  synthesizeScan,
+} from '../../../../sim/xray/index.js';
 import { VEHICLES_BY_HIDING_PLACE } from '../../../../sim/xray/scene.js';
 
 // Small, noise-free scans so that a scan with and without its people can be compared pixel by pixel.
@@ -29,11 +35,14 @@ function personEffect(opts: SynthOptions): { scan: SynthScan; outsideMax: number
   const empty = synthesizeScan({ ...opts, detector: quiet, omitPeople: true });
   expect(empty.truth).toEqual(scan.truth);
   const inBox = new Uint8Array(scan.width * scan.height);
-  for (const p of scan.truth.people) for (let r = 0; r < p.box.h; r++) inBox.fill(1, (p.box.y + r) * scan.width + p.box.x, (p.box.y + r) * scan.width + p.box.x + p.box.w);
+  for (const p of scan.truth.people)
+    for (let r = 0; r < p.box.h; r++)
+      inBox.fill(1, (p.box.y + r) * scan.width + p.box.x, (p.box.y + r) * scan.width + p.box.x + p.box.w);
   let outsideMax = 0;
   const insideMax = scan.truth.people.map(() => 0);
   for (let k = 0; k < scan.high.length; k++) {
-    const a = scan.high[k], b = empty.high[k];
+    const a = scan.high[k],
+      b = empty.high[k];
     if (a === b) continue;
     const rel = (b - a) / Math.max(1, b);
     if (!inBox[k]) outsideMax = Math.max(outsideMax, rel);
@@ -54,7 +63,13 @@ describe('ground truth', () => {
   it('boxes lie inside the image and tightly over each mask, for every vehicle class', () => {
     let people = 0;
     for (let seed = 0; seed < 24; seed++) {
-      const scan = synthesizeScan({ seed, pixelMm: 12, personShare: 0.8, vehicleClass: VEHICLE_CLASSES[seed % 4], detector: quiet });
+      const scan = synthesizeScan({
+        seed,
+        pixelMm: 12,
+        personShare: 0.8,
+        vehicleClass: VEHICLE_CLASSES[seed % 4],
+        detector: quiet,
+      });
       checkBoxes(scan);
       expect(scan.truth.label).toBe(scan.truth.people.length > 0 ? 'person' : 'clear');
       people += scan.truth.people.length;
@@ -65,7 +80,13 @@ describe('ground truth', () => {
   it('each person changes the image only inside their box (beyond the mask threshold) and clearly inside it', () => {
     for (const [k, place] of HIDING_PLACES.entries()) {
       const vehicleClass = VEHICLES_BY_HIDING_PLACE[place][k % VEHICLES_BY_HIDING_PLACE[place].length];
-      const { scan, outsideMax, insideMax } = personEffect({ seed: 40 + k, pixelMm: 12, vehicleClass, hidingPlace: place, peopleCount: 2 });
+      const { scan, outsideMax, insideMax } = personEffect({
+        seed: 40 + k,
+        pixelMm: 12,
+        vehicleClass,
+        hidingPlace: place,
+        peopleCount: 2,
+      });
       expect(scan.truth.people.length, place).toBe(2);
       expect(scan.truth.people.every((p) => p.hidingPlace === place)).toBe(true);
       checkBoxes(scan);
@@ -105,7 +126,9 @@ describe('ground truth', () => {
         checkBoxes(scan);
         // The same scene, cut at `lines`: exactly the people starting before it are kept.
         const kept = whole.truth.people.filter((p) => p.box.x < lines);
-        expect(scan.truth.people.map((p) => p.box.x).sort((a, b) => a - b)).toEqual(kept.map((p) => p.box.x).sort((a, b) => a - b));
+        expect(scan.truth.people.map((p) => p.box.x).sort((a, b) => a - b)).toEqual(
+          kept.map((p) => p.box.x).sort((a, b) => a - b),
+        );
         dropped += whole.truth.people.length - scan.truth.people.length;
         clipped += kept.filter((p) => p.box.x + p.box.w > lines).length;
         expect(scan.truth.label).toBe(kept.length > 0 ? 'person' : 'clear');
@@ -120,7 +143,14 @@ describe('ground truth', () => {
     let clipped = 0;
     for (let seed = 0; seed < 4; seed++) {
       for (const channels of [200, 240]) {
-        const opts = { seed, pixelMm: 15, vehicleClass: 'box-truck' as const, hidingPlace: 'cab-roof' as const, peopleCount: 2, detector: quiet };
+        const opts = {
+          seed,
+          pixelMm: 15,
+          vehicleClass: 'box-truck' as const,
+          hidingPlace: 'cab-roof' as const,
+          peopleCount: 2,
+          detector: quiet,
+        };
         const scan = synthesizeScan({ ...opts, channels });
         const whole = synthesizeScan(opts);
         expect(scan.height).toBe(channels);
@@ -131,7 +161,16 @@ describe('ground truth', () => {
         const kept = whole.truth.people.filter((p) => p.box.y + p.box.h > cut);
         expect(scan.truth.people).toHaveLength(kept.length);
         // Each kept box lies within its whole-scan box moved up by the cut (tight over what is left).
-        for (const p of scan.truth.people) expect(kept.some((k) => p.box.x >= k.box.x && p.box.x + p.box.w <= k.box.x + k.box.w && p.box.y >= Math.max(0, k.box.y - cut) && p.box.y + p.box.h <= k.box.y + k.box.h - cut)).toBe(true);
+        for (const p of scan.truth.people)
+          expect(
+            kept.some(
+              (k) =>
+                p.box.x >= k.box.x &&
+                p.box.x + p.box.w <= k.box.x + k.box.w &&
+                p.box.y >= Math.max(0, k.box.y - cut) &&
+                p.box.y + p.box.h <= k.box.y + k.box.h - cut,
+            ),
+          ).toBe(true);
         dropped += whole.truth.people.length - scan.truth.people.length;
         clipped += kept.filter((p) => p.box.y < cut).length;
       }
@@ -141,7 +180,14 @@ describe('ground truth', () => {
   });
 
   it('records how visible each person is: contrast, background transmission and per-pixel SNR', () => {
-    const opts = { seed: 75, pixelMm: 12, vehicleClass: 'articulated' as const, trailer: 'container' as const, hidingPlace: 'empty-load' as const, peopleCount: 2 };
+    const opts = {
+      seed: 75,
+      pixelMm: 12,
+      vehicleClass: 'articulated' as const,
+      trailer: 'container' as const,
+      hidingPlace: 'empty-load' as const,
+      peopleCount: 2,
+    };
     const full = synthesizeScan({ ...opts, detector: { photonsHigh: 40_000, cabDose: 1 } });
     const quarter = synthesizeScan({ ...opts, detector: { photonsHigh: 10_000, cabDose: 1 } });
     expect(full.truth.people).toHaveLength(2);
@@ -157,8 +203,18 @@ describe('ground truth', () => {
       expect(quarter.truth.people[k].visibility.contrast).toBe(v.contrast);
     });
     // Behind dense cargo the background is darker.
-    const dense = synthesizeScan({ seed: 12, pixelMm: 12, vehicleClass: 'articulated', cargoKind: 'sacks', cargoDensity: 'dense', hidingPlace: 'among-cargo', peopleCount: 1 });
-    expect(dense.truth.people[0].visibility.backgroundTransmission).toBeLessThan(full.truth.people[0].visibility.backgroundTransmission);
+    const dense = synthesizeScan({
+      seed: 12,
+      pixelMm: 12,
+      vehicleClass: 'articulated',
+      cargoKind: 'sacks',
+      cargoDensity: 'dense',
+      hidingPlace: 'among-cargo',
+      peopleCount: 1,
+    });
+    expect(dense.truth.people[0].visibility.backgroundTransmission).toBeLessThan(
+      full.truth.people[0].visibility.backgroundTransmission,
+    );
   });
 
   it('person share 0 gives only clear scans and 1 only scans with people', () => {
@@ -169,6 +225,8 @@ describe('ground truth', () => {
   });
 
   it('rejects a hiding place the vehicle does not have, naming both', () => {
-    expect(() => synthesizeScan({ seed: 1, vehicleClass: 'car', hidingPlace: 'cab-sleeper', peopleCount: 1 })).toThrow(/car.*cab-sleeper|cab-sleeper.*car/);
+    expect(() => synthesizeScan({ seed: 1, vehicleClass: 'car', hidingPlace: 'cab-sleeper', peopleCount: 1 })).toThrow(
+      /car.*cab-sleeper|cab-sleeper.*car/,
+    );
   });
 });

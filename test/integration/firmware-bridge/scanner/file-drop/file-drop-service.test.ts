@@ -1,4 +1,16 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync, appendFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+  appendFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -34,9 +46,24 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function service(o: { stableMs?: number; xmlFields?: Record<string, string>; maxSidecarBytes?: number; retentionDays?: number; exportChain?: ExportOption } = {}) {
+function service(
+  o: {
+    stableMs?: number;
+    xmlFields?: Record<string, string>;
+    maxSidecarBytes?: number;
+    retentionDays?: number;
+    exportChain?: ExportOption;
+  } = {},
+) {
   const bus = new EventBus<LaneEvents>(silentLogger());
-  const translator = new ScannerTranslator({ laneId: 'lane-f', device: 'scanner', bus, log: silentLogger(), defaultPixelMm: 6, scanTimeoutMs: 5000 });
+  const translator = new ScannerTranslator({
+    laneId: 'lane-f',
+    device: 'scanner',
+    bus,
+    log: silentLogger(),
+    defaultPixelMm: 6,
+    scanTimeoutMs: 5000,
+  });
   const ends: LaneEvents['scan.end'][] = [];
   const begins: LaneEvents['scan.begin'][] = [];
   const status: LaneEvents['device.status'][] = [];
@@ -46,9 +73,30 @@ function service(o: { stableMs?: number; xmlFields?: Record<string, string>; max
   const decided: LaneEvents['scan.decided'][] = [];
   bus.on('scan.decided', 't', (d) => void decided.push(d));
   // The lane's real decision loop (no model: every scan 'unavailable'): the file drop moves a scan's files once it is decided.
-  pipeline = new LanePipeline({ siteId: 'site-f', laneId: 'lane-f', bus, detector: new UnavailableDetector('no model in this test'), thresholds: { region: 0.3 }, log: silentLogger() });
+  pipeline = new LanePipeline({
+    siteId: 'site-f',
+    laneId: 'lane-f',
+    bus,
+    detector: new UnavailableDetector('no model in this test'),
+    thresholds: { region: 0.3 },
+    log: silentLogger(),
+  });
   void pipeline.start();
-  svc = new FileDropService({ name: 'file-drop', device: 'scanner.filedrop', dir, stableMs: o.stableMs ?? 300, pollMs: 30, defaultPixelMm: 6, translator, bus, log: silentLogger(), ...(o.xmlFields ? { xmlFields: o.xmlFields } : {}), ...(o.maxSidecarBytes ? { maxSidecarBytes: o.maxSidecarBytes } : {}), ...(o.retentionDays ? { retentionDays: o.retentionDays } : {}), ...(o.exportChain ? { exportChain: o.exportChain } : {}) });
+  svc = new FileDropService({
+    name: 'file-drop',
+    device: 'scanner.filedrop',
+    dir,
+    stableMs: o.stableMs ?? 300,
+    pollMs: 30,
+    defaultPixelMm: 6,
+    translator,
+    bus,
+    log: silentLogger(),
+    ...(o.xmlFields ? { xmlFields: o.xmlFields } : {}),
+    ...(o.maxSidecarBytes ? { maxSidecarBytes: o.maxSidecarBytes } : {}),
+    ...(o.retentionDays ? { retentionDays: o.retentionDays } : {}),
+    ...(o.exportChain ? { exportChain: o.exportChain } : {}),
+  });
   return { svc, ends, begins, status, decided, bus };
 }
 
@@ -68,13 +116,19 @@ describe('16-bit decoding', () => {
 });
 
 describe('the pixel cap', () => {
-  it('refuses an image over the line stream\'s pixel cap from its header, before decoding it', async () => {
+  it("refuses an image over the line stream's pixel cap from its header, before decoding it", async () => {
     // 6,000 x 6,000 = 36 Mi pixels > MAX_SCAN_PIXELS (32 Mi); all zeros, so the PNG is small.
-    const big = await sharp(Buffer.alloc(6000 * 6000), { raw: { width: 6000, height: 6000, channels: 1 } }).png().toBuffer();
+    const big = await sharp(Buffer.alloc(6000 * 6000), { raw: { width: 6000, height: 6000, channels: 1 } })
+      .png()
+      .toBuffer();
     expect(big.length).toBeLessThan(1 << 20);
-    await expect(decodeScanImage(big)).rejects.toThrow(/6000 x 6000 pixels is more than the largest scan accepted \(33554432 pixels/);
+    await expect(decodeScanImage(big)).rejects.toThrow(
+      /6000 x 6000 pixels is more than the largest scan accepted \(33554432 pixels/,
+    );
     // At the cap it is taken.
-    const atCap = await sharp(Buffer.alloc(4096 * 8192), { raw: { width: 4096, height: 8192, channels: 1 } }).png().toBuffer();
+    const atCap = await sharp(Buffer.alloc(4096 * 8192), { raw: { width: 4096, height: 8192, channels: 1 } })
+      .png()
+      .toBuffer();
     expect((await decodeScanImage(atCap)).width).toBe(4096);
     expect(MAX_SCAN_PIXELS).toBe(ASSEMBLER_DEFAULTS.maxPixels);
   });
@@ -87,18 +141,28 @@ describe('FileDropService', () => {
     await writeFileDropScan(dir, s, { scanId: 'DROP-1', format: 'png16', time: new Date('2026-03-01T10:00:00Z') });
     await svc.start();
     await expect.poll(() => ends.length, { timeout: 5000 }).toBe(1);
-    expect(begins[0]).toMatchObject({ scannerScanId: 'DROP-1', source: 'file', channels: 24, energies: 2, pixelMm: 5, startedAt: '2026-03-01T10:00:00.000Z', vehicle: { plate: 'T 5' } });
+    expect(begins[0]).toMatchObject({
+      scannerScanId: 'DROP-1',
+      source: 'file',
+      channels: 24,
+      energies: 2,
+      pixelMm: 5,
+      startedAt: '2026-03-01T10:00:00.000Z',
+      vehicle: { plate: 'T 5' },
+    });
     const img = ends[0].image;
     expect(img).toMatchObject({ width: 90, height: 24 });
     expect(Buffer.from(img.high.buffer).equals(Buffer.from(s.high.buffer))).toBe(true);
     expect(Buffer.from(img.low!.buffer).equals(Buffer.from(s.low!.buffer))).toBe(true);
     // Moved once the scan is decided (its result would be in the outbox), not before.
-    await expect.poll(() => existsSync(join(dir, 'processed')) && readdirSync(join(dir, 'processed')).sort(), { timeout: 5000 }).toEqual(['DROP-1.json', 'DROP-1.low.png', 'DROP-1.png']);
+    await expect
+      .poll(() => existsSync(join(dir, 'processed')) && readdirSync(join(dir, 'processed')).sort(), { timeout: 5000 })
+      .toEqual(['DROP-1.json', 'DROP-1.low.png', 'DROP-1.png']);
     await sleep(150);
     expect(ends).toHaveLength(1);
   });
 
-  it('gives each scan its own edge id when sidecars repeat a scan id, keeping the scanner\'s beside it', async () => {
+  it("gives each scan its own edge id when sidecars repeat a scan id, keeping the scanner's beside it", async () => {
     const { svc, begins, decided } = service();
     await svc.start();
     await writeFileDropScan(dir, patternScan(1, 40, 8, false), { scanId: 'SAME', format: 'png16' });
@@ -127,7 +191,13 @@ describe('FileDropService', () => {
     await writeFileDropScan(dir, s, { scanId: 'V-77', format: 'jpeg-xml', time: new Date('2026-03-02T11:00:00Z') });
     await svc.start();
     await expect.poll(() => ends.length, { timeout: 5000 }).toBe(1);
-    expect(begins[0]).toMatchObject({ scannerScanId: 'V-77', startedAt: '2026-03-02T11:00:00.000Z', pixelMm: 5, energies: 1, vehicle: { plate: 'B-XY 12&3', class: 'truck' } });
+    expect(begins[0]).toMatchObject({
+      scannerScanId: 'V-77',
+      startedAt: '2026-03-02T11:00:00.000Z',
+      pixelMm: 5,
+      energies: 1,
+      vehicle: { plate: 'B-XY 12&3', class: 'truck' },
+    });
     const img = ends[0].image;
     expect(img).toMatchObject({ width: 64, height: 32 });
     expect(Math.abs(img.high[100] - (40_000 >> 8) * 257)).toBeLessThanOrEqual(2 * 257);
@@ -183,9 +253,18 @@ describe('FileDropService', () => {
     await svc.start();
     await expect.poll(() => svc.failed, { timeout: 5000 }).toBe(2);
     expect(ends).toHaveLength(0);
-    expect(readdirSync(join(dir, 'failed')).sort()).toEqual(['badside.json', 'badside.png', 'badside.reason.txt', 'broken.json', 'broken.png', 'broken.reason.txt']);
+    expect(readdirSync(join(dir, 'failed')).sort()).toEqual([
+      'badside.json',
+      'badside.png',
+      'badside.reason.txt',
+      'broken.json',
+      'broken.png',
+      'broken.reason.txt',
+    ]);
     expect(readFileSync(join(dir, 'failed', 'broken.reason.txt'), 'utf8')).toMatch(/cannot decode the scan image/);
-    expect(readFileSync(join(dir, 'failed', 'badside.reason.txt'), 'utf8')).toMatch(/pixelMm "wide" is not a pixel pitch/);
+    expect(readFileSync(join(dir, 'failed', 'badside.reason.txt'), 'utf8')).toMatch(
+      /pixelMm "wide" is not a pixel pitch/,
+    );
     expect(status.at(-1)).toMatchObject({ device: 'scanner.filedrop', state: 'ok', info: { failed: 2, taken: 0 } });
   });
 
@@ -217,13 +296,16 @@ describe('FileDropService', () => {
     await svc.start();
     await expect.poll(() => svc.failed, { timeout: 5000 }).toBe(1);
     expect(ends).toHaveLength(0);
-    expect(readFileSync(join(dir, 'failed', 'fat.reason.txt'), 'utf8')).toMatch(/sidecar fat\.json is \d+ bytes, more than the 4096 accepted/);
+    expect(readFileSync(join(dir, 'failed', 'fat.reason.txt'), 'utf8')).toMatch(
+      /sidecar fat\.json is \d+ bytes, more than the 4096 accepted/,
+    );
   });
 
   it('deletes files older than retentionDays from processed/ and failed/, and keeps newer ones', async () => {
     mkdirSync(join(dir, 'processed'));
     mkdirSync(join(dir, 'failed'));
-    for (const f of ['processed/old.png', 'failed/old.reason.txt', 'processed/new.png']) writeFileSync(join(dir, f), 'x');
+    for (const f of ['processed/old.png', 'failed/old.reason.txt', 'processed/new.png'])
+      writeFileSync(join(dir, f), 'x');
     const old = new Date(Date.now() - 31 * 86_400_000);
     utimesSync(join(dir, 'processed/old.png'), old, old);
     utimesSync(join(dir, 'failed/old.reason.txt'), old, old);

@@ -15,9 +15,17 @@ export interface ClientUnderTest {
   statuses: { at: number; status: DeviceStatus }[];
   pkiDir: string;
   /** Resolves with the first status, from now on, that matches; rejects after timeoutMs naming what it waited for. */
-  next(what: string, match: (s: DeviceStatus) => boolean, timeoutMs?: number): Promise<{ at: number; status: DeviceStatus }>;
+  next(
+    what: string,
+    match: (s: DeviceStatus) => boolean,
+    timeoutMs?: number,
+  ): Promise<{ at: number; status: DeviceStatus }>;
   /** Like next, but also looks at the latest status already published. */
-  reach(what: string, match: (s: DeviceStatus) => boolean, timeoutMs?: number): Promise<{ at: number; status: DeviceStatus }>;
+  reach(
+    what: string,
+    match: (s: DeviceStatus) => boolean,
+    timeoutMs?: number,
+  ): Promise<{ at: number; status: DeviceStatus }>;
   dispose(): Promise<void>;
 }
 
@@ -31,7 +39,9 @@ export function makeClient(config: Record<string, unknown>, opts: { trust?: stri
     });
   }
   // OPCUA_TEST_LOG=debug shows the client's own log lines when a test needs explaining.
-  const log = process.env.OPCUA_TEST_LOG ? createLogger({ level: process.env.OPCUA_TEST_LOG, stderr: true }) : silentLogger();
+  const log = process.env.OPCUA_TEST_LOG
+    ? createLogger({ level: process.env.OPCUA_TEST_LOG, stderr: true })
+    : silentLogger();
   const bus = new EventBus<LaneEvents>(log);
   const statuses: { at: number; status: DeviceStatus }[] = [];
   const waiters = new Set<(e: { at: number; status: DeviceStatus }) => void>();
@@ -53,7 +63,11 @@ export function makeClient(config: Record<string, unknown>, opts: { trust?: stri
       const timer = setTimeout(() => {
         waiters.delete(w);
         const last = statuses.at(-1)?.status;
-        reject(new Error(`no ${what} status within ${timeoutMs} ms; last: ${last ? `${last.state} (${last.detail}) ${JSON.stringify(last.info)}` : 'none'}`));
+        reject(
+          new Error(
+            `no ${what} status within ${timeoutMs} ms; last: ${last ? `${last.state} (${last.detail}) ${JSON.stringify(last.info)}` : 'none'}`,
+          ),
+        );
       }, timeoutMs);
       const w = (e: { at: number; status: DeviceStatus }) => {
         if (!match(e.status)) return;
@@ -82,4 +96,5 @@ export function makeClient(config: Record<string, unknown>, opts: { trust?: stri
 }
 
 export const isOk = (s: DeviceStatus) => s.state === 'ok';
-export const scannerState = (state: string) => (s: DeviceStatus) => s.state !== 'disconnected' && s.info?.scannerState === state;
+export const scannerState = (state: string) => (s: DeviceStatus) =>
+  s.state !== 'disconnected' && s.info?.scannerState === state;

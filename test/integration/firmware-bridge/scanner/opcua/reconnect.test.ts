@@ -4,7 +4,6 @@ import { ScannerOpcuaServer, SIM_RESOURCE_PATH } from '../../../../../sim/scanne
 import { freePort } from '../../../../helpers/net.js';
 import { isOk, makeClient, scannerState, type ClientUnderTest } from './harness.js';
 
-
 const servers: ScannerOpcuaServer[] = [];
 let c: ClientUnderTest | undefined;
 
@@ -61,6 +60,8 @@ describe('scanner OPC UA client reconnection', () => {
     second.clearFault();
     await c.reach('Ready', scannerState('Ready'));
     await expect(c.client.arm()).resolves.toMatchObject({ statusCode: 'Good' });
-    console.log(`opcua: ok again ${(b.at - l.at).toFixed(0)} ms after the disconnect was seen (includes the new server's start)`);
+    console.log(
+      `opcua: ok again ${(b.at - l.at).toFixed(0)} ms after the disconnect was seen (includes the new server's start)`,
+    );
   }, 90_000);
 });

@@ -33,7 +33,10 @@ afterEach(async () => {
   sim.setInterlocks(0);
   if (sim.state !== 'Ready') sim.forceState('Ready');
   sim.setSpeed(0);
-  await main.reach('ok Ready', (s) => isOk(s) && s.info?.scannerState === 'Ready' && s.info?.interlocks === 0 && s.info?.speedKmh === 0);
+  await main.reach(
+    'ok Ready',
+    (s) => isOk(s) && s.info?.scannerState === 'Ready' && s.info?.interlocks === 0 && s.info?.speedKmh === 0,
+  );
 });
 
 function client(config: Record<string, unknown> = {}, opts: { trust?: string[] } = {}): ClientUnderTest {
@@ -42,7 +45,10 @@ function client(config: Record<string, unknown> = {}, opts: { trust?: string[] }
   return c;
 }
 
-async function connected(config: Record<string, unknown> = {}, opts: { trust?: string[] } = {}): Promise<ClientUnderTest> {
+async function connected(
+  config: Record<string, unknown> = {},
+  opts: { trust?: string[] } = {},
+): Promise<ClientUnderTest> {
   const c = client(config, opts);
   const ready = c.next('ok Ready', (s) => isOk(s) && s.info?.scannerState === 'Ready');
   await c.client.start();
@@ -55,7 +61,14 @@ describe('scanner OPC UA client against the simulator', () => {
     const c = main;
     const first = c.client.status;
     expect(first).toMatchObject({ device: 'scanner.opcua', state: 'ok', detail: 'scanner Ready' });
-    expect(first.info).toMatchObject({ scannerState: 'Ready', interlocks: 0, interlocksOpen: '', speedKmh: 0, radiationOn: false, fault: null });
+    expect(first.info).toMatchObject({
+      scannerState: 'Ready',
+      interlocks: 0,
+      interlocksOpen: '',
+      speedKmh: 0,
+      radiationOn: false,
+      fault: null,
+    });
 
     const seen = c.next('state Off', scannerState('Off'));
     const t0 = performance.now();
@@ -79,11 +92,17 @@ describe('scanner OPC UA client against the simulator', () => {
     expect(typeof r.ms).toBe('number');
     await armed;
 
-    const scanning = c.next('Scanning', (s) => s.info?.scannerState === 'Scanning' && s.info?.radiationOn === true && s.info?.speedKmh === 7.5);
+    const scanning = c.next(
+      'Scanning',
+      (s) => s.info?.scannerState === 'Scanning' && s.info?.radiationOn === true && s.info?.speedKmh === 7.5,
+    );
     sim.beginScan(7.5);
     await scanning;
 
-    const done = c.next('Ready, radiation off', (s) => s.info?.scannerState === 'Ready' && s.info?.radiationOn === false);
+    const done = c.next(
+      'Ready, radiation off',
+      (s) => s.info?.scannerState === 'Ready' && s.info?.radiationOn === false,
+    );
     sim.endScan();
     await done;
   });
@@ -94,7 +113,11 @@ describe('scanner OPC UA client against the simulator', () => {
     sim.injectFault('X-ray source overtemperature');
     const f = await fault;
     expect(f.status.detail).toBe('X-ray source overtemperature');
-    expect(f.status.info).toMatchObject({ scannerState: 'Fault', fault: 'X-ray source overtemperature', radiationOn: false });
+    expect(f.status.info).toMatchObject({
+      scannerState: 'Fault',
+      fault: 'X-ray source overtemperature',
+      radiationOn: false,
+    });
 
     const ok = c.next('ok after clear', (s) => isOk(s) && s.info?.scannerState === 'Ready');
     sim.clearFault();
@@ -115,7 +138,11 @@ describe('scanner OPC UA client against the simulator', () => {
     sim.openInterlock('doors');
     const f = await fault;
     expect(f.status.detail).toBe('interlock opened: doors');
-    expect(f.status.info).toMatchObject({ interlocks: SIM_INTERLOCKS.doors, interlocksOpen: 'doors', radiationOn: false });
+    expect(f.status.info).toMatchObject({
+      interlocks: SIM_INTERLOCKS.doors,
+      interlocksOpen: 'doors',
+      radiationOn: false,
+    });
   });
 
   it('a call the server rejects surfaces as a clear error naming the method, node id and status code', async () => {
@@ -145,13 +172,19 @@ describe('scanner OPC UA client against the simulator', () => {
     await c.reach('Armed', scannerState('Armed'));
     await expect(c.client.arm()).rejects.toThrow(/rejected Arm .*BadInvalidState.*now: Armed/);
     // Abort is never refused.
-    await expect(c.client.abort()).resolves.toMatchObject({ command: 'abort', statusCode: 'Good', outputs: ['aborted'] });
+    await expect(c.client.abort()).resolves.toMatchObject({
+      command: 'abort',
+      statusCode: 'Good',
+      outputs: ['aborted'],
+    });
     await expect(c.client.abort()).resolves.toMatchObject({ outputs: ['nothing to abort (Ready)'] });
   });
 
   it('a method node id the server does not know is a clear error that says which setting to check', async () => {
     const c = await connected({ nodes: { arm: 'ns=1;s=Scanner.Launch' } });
-    await expect(c.client.arm()).rejects.toThrow(/ns=1;s=Scanner\.Launch.*Bad(MethodInvalid|NodeIdUnknown).*scanner\.opcua\.nodes\.arm/);
+    await expect(c.client.arm()).rejects.toThrow(
+      /ns=1;s=Scanner\.Launch.*Bad(MethodInvalid|NodeIdUnknown).*scanner\.opcua\.nodes\.arm/,
+    );
   });
 
   it('a value node the server does not have makes the status degraded, naming the field and node', async () => {
@@ -159,7 +192,9 @@ describe('scanner OPC UA client against the simulator', () => {
     const degraded = c.next('degraded', (s) => s.state === 'degraded');
     await c.client.start();
     const d = await degraded;
-    expect(d.status.detail).toMatch(/speed \(ns=1;s=Scanner\.NoSuchSpeed\) cannot be read: BadNodeIdUnknown; check scanner\.opcua\.nodes\.speed/);
+    expect(d.status.detail).toMatch(
+      /speed \(ns=1;s=Scanner\.NoSuchSpeed\) cannot be read: BadNodeIdUnknown; check scanner\.opcua\.nodes\.speed/,
+    );
     expect(d.status.info).toMatchObject({ scannerState: 'Ready', speedKmh: null });
   });
 
@@ -168,7 +203,10 @@ describe('scanner OPC UA client against the simulator', () => {
     const down = c.next('disconnected', (s) => s.state === 'disconnected');
     await c.client.start();
     expect((await down).status.detail).toMatch(/cannot reach opc\.tcp:\/\/127\.0\.0\.1:1\/none/);
-    await expect(c.client.arm()).rejects.toMatchObject({ statusCode: 'NotConnected', message: expect.stringMatching(/not connected to opc\.tcp:\/\/127\.0\.0\.1:1\/none/) });
+    await expect(c.client.arm()).rejects.toMatchObject({
+      statusCode: 'NotConnected',
+      message: expect.stringMatching(/not connected to opc\.tcp:\/\/127\.0\.0\.1:1\/none/),
+    });
   });
 
   it('logs in with a user name and password, and says so when the server refuses them', async () => {
@@ -203,18 +241,28 @@ describe('scanner OPC UA client against the simulator', () => {
   });
 
   it('connects with Sign (signed, not encrypted) and Basic256Sha256, and calls methods over it', async () => {
-    const c = await connected({ securityMode: 'Sign', securityPolicy: 'Basic256Sha256' }, { trust: [sim.certificateFile] });
+    const c = await connected(
+      { securityMode: 'Sign', securityPolicy: 'Basic256Sha256' },
+      { trust: [sim.certificateFile] },
+    );
     expect(sim.channels()).toContainEqual({ securityMode: 'Sign', securityPolicy: 'Basic256Sha256' });
     const armed = c.next('Armed', scannerState('Armed'));
     await c.client.arm();
     await armed;
-    await expect(c.client.abort()).resolves.toMatchObject({ command: 'abort', statusCode: 'Good', outputs: ['aborted'] });
+    await expect(c.client.abort()).resolves.toMatchObject({
+      command: 'abort',
+      statusCode: 'Good',
+      outputs: ['aborted'],
+    });
   });
 
-  it('says when the server refuses this client\'s certificate, and connects once the scanner trusts it', async () => {
+  it("says when the server refuses this client's certificate, and connects once the scanner trusts it", async () => {
     sim.acceptUnknownClientCertificates = false;
     try {
-      const c = client({ securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256' }, { trust: [sim.certificateFile] });
+      const c = client(
+        { securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256' },
+        { trust: [sim.certificateFile] },
+      );
       const down = c.next('disconnected', (s) => s.state === 'disconnected');
       await c.client.start();
       const d = await down;

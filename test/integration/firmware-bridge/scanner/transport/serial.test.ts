@@ -13,10 +13,14 @@ import { bridge, expectPixelExact, patternScan } from '../../../../helpers/line-
 async function ptyPair(dir: string): Promise<{ a: string; b: string; proc: ChildProcess; kill(): Promise<void> }> {
   const a = join(dir, 'a');
   const b = join(dir, 'b');
-  const proc = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const spawnError = new Promise<never>((_, reject) => proc.once('error', (e) => reject(new Error(`socat could not be started (is it installed?): ${e.message}`))));
+  const spawnError = new Promise<never>((_, reject) =>
+    proc.once('error', (e) => reject(new Error(`socat could not be started (is it installed?): ${e.message}`))),
+  );
   for (let i = 0; i < 100 && !(existsSync(a) && existsSync(b)); i++) await Promise.race([sleep(20), spawnError]);
   if (!existsSync(a) || !existsSync(b)) throw new Error(`socat made no pty pair in 2 s: ${stderr}`);
   return {
@@ -48,11 +52,19 @@ describe('scanner line stream over a real pty pair (socat)', () => {
     cleanup.push(() => pty.kill());
     const N = 5;
     const sim = new ScannerStreamSim({
-      source: arraySource(Array.from({ length: N }, (_, k) => patternScan(k, 120, 40))), scans: N, lineRateHz: 4000, gapMs: 10, heartbeatMs: 200, seed: 11,
+      source: arraySource(Array.from({ length: N }, (_, k) => patternScan(k, 120, 40))),
+      scans: N,
+      lineRateHz: 4000,
+      gapMs: 10,
+      heartbeatMs: 200,
+      seed: 11,
       faults: { garbage: 0.05, badCrc: 0.04, drop: 0.04, faultScans: [3] },
     });
     const b = bridge(new SerialLinkOpener({ path: pty.a, baudRate: 3_000_000 }));
-    cleanup.push(() => sim.stop(), () => b.service.stop());
+    cleanup.push(
+      () => sim.stop(),
+      () => b.service.stop(),
+    );
     await b.service.start();
     // A serial scanner streams whether or not anyone listens: start it once the bridge holds its end.
     await expect.poll(() => b.service.connected).toBe(true);
@@ -60,11 +72,21 @@ describe('scanner line stream over a real pty pair (socat)', () => {
     await sim.finished;
     const arrived = () => b.of('scan.end').length + b.of('scan.aborted').length;
     for (let t = 0; t < 200 && arrived() < N; t++) await sleep(50);
-    const diag = () => `bridge ${JSON.stringify(b.counters)} connections ${b.service.connections}; sim ${JSON.stringify(sim.report.injected)} connections ${sim.report.connections}; status ${b.of('device.status').map((s) => `${s.state}:${s.detail}`).join(' | ')}`;
+    const diag = () =>
+      `bridge ${JSON.stringify(b.counters)} connections ${b.service.connections}; sim ${JSON.stringify(sim.report.injected)} connections ${sim.report.connections}; status ${b
+        .of('device.status')
+        .map((s) => `${s.state}:${s.detail}`)
+        .join(' | ')}`;
     expect(arrived(), diag()).toBe(N);
     const inj = sim.report.injected;
     expect(inj.badCrcLines + inj.droppedLines + inj.garbageBytes).toBeGreaterThan(0);
-    expect(b.counters).toMatchObject({ crcErrors: inj.badCrcLines, lostFrames: inj.droppedLines, resyncBytes: inj.garbageBytes, lengthErrors: 0, truncatedBytes: 0 });
+    expect(b.counters).toMatchObject({
+      crcErrors: inj.badCrcLines,
+      lostFrames: inj.droppedLines,
+      resyncBytes: inj.garbageBytes,
+      lengthErrors: 0,
+      truncatedBytes: 0,
+    });
     const ended = new Map(b.of('scan.end').map((s) => [s.meta.scannerScanId, s]));
     for (const rec of sim.report.scans) {
       if (rec.outcome === 'complete') expectPixelExact(ended.get(rec.scanId)!.image, rec);
@@ -80,9 +102,17 @@ describe('scanner line stream over a real pty pair (socat)', () => {
   it('unplugging (socat killed) mid-scan aborts with link-lost, shows disconnected, and recovers when the device is back', async () => {
     let pty = await ptyPair(dir);
     cleanup.push(() => pty.kill());
-    const sim = new ScannerStreamSim({ source: arraySource([patternScan(1, 3000, 16), patternScan(2, 60, 16)]), lineRateHz: 400, gapMs: 50, heartbeatMs: 100 });
+    const sim = new ScannerStreamSim({
+      source: arraySource([patternScan(1, 3000, 16), patternScan(2, 60, 16)]),
+      lineRateHz: 400,
+      gapMs: 50,
+      heartbeatMs: 100,
+    });
     const b = bridge(new SerialLinkOpener({ path: pty.a, baudRate: 115_200 }));
-    cleanup.push(() => sim.stop(), () => b.service.stop());
+    cleanup.push(
+      () => sim.stop(),
+      () => b.service.stop(),
+    );
     await b.service.start();
     await expect.poll(() => b.service.connected).toBe(true);
     await sim.openSerial(pty.b);
@@ -97,7 +127,12 @@ describe('scanner line stream over a real pty pair (socat)', () => {
 
     pty = await ptyPair(dir); // plugged back in, same device paths
     await expect.poll(() => b.of('scan.end').length, { timeout: 15_000 }).toBeGreaterThanOrEqual(1);
-    expect(b.of('device.status').filter((s) => s.device === 'scanner').at(-1)?.state).toBe('ok');
+    expect(
+      b
+        .of('device.status')
+        .filter((s) => s.device === 'scanner')
+        .at(-1)?.state,
+    ).toBe('ok');
     expect(b.service.connections).toBeGreaterThanOrEqual(2);
   });
 });

@@ -17,12 +17,20 @@ describe('scanner line stream over real TCP sockets', () => {
     const N = 8;
     const scans = Array.from({ length: N }, (_, k) => patternScan(k, 160, 48));
     const sim = new ScannerStreamSim({
-      source: arraySource(scans), scans: N, lineRateHz: 8000, gapMs: 10, heartbeatMs: 200, seed: 7,
+      source: arraySource(scans),
+      scans: N,
+      lineRateHz: 8000,
+      gapMs: 10,
+      heartbeatMs: 200,
+      seed: 7,
       faults: { garbage: 0.05, badCrc: 0.03, drop: 0.03, faultScans: [2], disconnectScans: [4, 6] },
     });
     const addr = await sim.listenTcp(0);
     const b = bridge(new TcpLinkOpener(addr));
-    cleanup.push(() => sim.stop(), () => b.service.stop());
+    cleanup.push(
+      () => sim.stop(),
+      () => b.service.stop(),
+    );
     await b.service.start();
     await sim.finished;
     await expect.poll(() => b.of('scan.end').length + b.of('scan.aborted').length, { timeout: 10_000 }).toBe(N);
@@ -49,7 +57,12 @@ describe('scanner line stream over real TCP sockets', () => {
         const s = ended.get(rec.scanId)!;
         expect(s, `scan ${rec.scanId} should have completed`).toBeDefined();
         expect(s.image.width).toBe(rec.scan.width);
-        expect(s.meta).toMatchObject({ energies: 2, channels: 48, source: 'stream', vehicle: { plate: rec.scan.plate } });
+        expect(s.meta).toMatchObject({
+          energies: 2,
+          channels: 48,
+          source: 'stream',
+          vehicle: { plate: rec.scan.plate },
+        });
         expectPixelExact(s.image, rec);
       } else {
         const a = aborted.get(rec.scanId)!;
@@ -62,14 +75,23 @@ describe('scanner line stream over real TCP sockets', () => {
     expect([...aborted.values()].map((a) => a.reason).sort()).toEqual(['link-lost', 'link-lost', 'scanner-fault']);
     // Each disconnect was seen, and the bridge reconnected by itself each time.
     expect(b.service.connections).toBeGreaterThanOrEqual(3);
-    const states = b.of('device.status').filter((s) => s.device === 'scanner').map((s) => s.state);
+    const states = b
+      .of('device.status')
+      .filter((s) => s.device === 'scanner')
+      .map((s) => s.state);
     expect(states.filter((s) => s === 'disconnected').length).toBeGreaterThanOrEqual(2);
     // The host acknowledged each completed scan's end.
     expect(sim.report.commands.filter((c) => c === 'ack').length).toBeGreaterThanOrEqual(N - 3);
   });
 
   it('a closed scanner server mid-scan aborts the scan with link-lost, shows disconnected, and recovers to ok', async () => {
-    const slow = new ScannerStreamSim({ source: arraySource([patternScan(1, 5000, 16)]), scans: 1, lineRateHz: 500, gapMs: 0, heartbeatMs: 100 });
+    const slow = new ScannerStreamSim({
+      source: arraySource([patternScan(1, 5000, 16)]),
+      scans: 1,
+      lineRateHz: 500,
+      gapMs: 0,
+      heartbeatMs: 100,
+    });
     const addr = await slow.listenTcp(0);
     const b: Bridge = bridge(new TcpLinkOpener(addr));
     cleanup.push(() => b.service.stop());
@@ -81,7 +103,13 @@ describe('scanner line stream over real TCP sockets', () => {
     expect(b.of('scan.aborted')[0].partial!.width).toBeGreaterThan(0);
     await expect.poll(() => b.of('device.status').at(-1)?.state).toBe('disconnected');
 
-    const again = new ScannerStreamSim({ source: arraySource([patternScan(2, 50, 16)]), scans: 1, lineRateHz: 5000, gapMs: 0, heartbeatMs: 100 });
+    const again = new ScannerStreamSim({
+      source: arraySource([patternScan(2, 50, 16)]),
+      scans: 1,
+      lineRateHz: 5000,
+      gapMs: 0,
+      heartbeatMs: 100,
+    });
     cleanup.push(() => again.stop());
     await again.listenTcp(addr.port);
     await expect.poll(() => b.of('scan.end').length, { timeout: 10_000 }).toBe(1);
@@ -96,7 +124,26 @@ describe('scanner line stream over real TCP sockets', () => {
       sockets.push(sock);
       sock.on('error', () => {});
       sock.write(encodeFrame({ type: 'hello', heartbeatMs: 200, device: 'frozen', firmware: '0' }, 0));
-      sock.write(encodeFrame({ type: 'scanBegin', scanKey: 1, channels: 4, energies: 1, pixelMm: 5, lineRateHz: 300, expectedLines: 0, startedAtMs: Date.now(), speedKmh: null, scanId: `frozen-${sockets.length}`, plate: '', containerCode: '', vehicleClass: '' }, 1));
+      sock.write(
+        encodeFrame(
+          {
+            type: 'scanBegin',
+            scanKey: 1,
+            channels: 4,
+            energies: 1,
+            pixelMm: 5,
+            lineRateHz: 300,
+            expectedLines: 0,
+            startedAtMs: Date.now(),
+            speedKmh: null,
+            scanId: `frozen-${sockets.length}`,
+            plate: '',
+            containerCode: '',
+            vehicleClass: '',
+          },
+          1,
+        ),
+      );
     });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
@@ -109,7 +156,9 @@ describe('scanner line stream over real TCP sockets', () => {
     await b.service.start();
     await expect.poll(() => b.of('scan.aborted').length, { timeout: 5000 }).toBeGreaterThanOrEqual(1);
     expect(b.of('scan.aborted')[0]).toMatchObject({ meta: { scannerScanId: 'frozen-1' }, reason: 'link-lost' });
-    expect(b.of('scan.aborted')[0].detail).toMatch(/no data from the scanner for \d+ ms \(3 heartbeats of 200 ms missed\)/);
+    expect(b.of('scan.aborted')[0].detail).toMatch(
+      /no data from the scanner for \d+ ms \(3 heartbeats of 200 ms missed\)/,
+    );
     // Closed after 3 intervals of silence (600 ms), not 4 or 5 (800-1,000 ms): a quarter interval
     // of slack, and some for a loaded machine.
     const silentMs = Number(/for (\d+) ms/.exec(b.of('scan.aborted')[0].detail)![1]);
@@ -119,10 +168,19 @@ describe('scanner line stream over real TCP sockets', () => {
   });
 
   it('sends an abort command; the scanner ends the scan and it is reported as operator-abort', async () => {
-    const sim = new ScannerStreamSim({ source: arraySource([patternScan(1, 4000, 8)]), scans: 1, lineRateHz: 1000, gapMs: 0, heartbeatMs: 100 });
+    const sim = new ScannerStreamSim({
+      source: arraySource([patternScan(1, 4000, 8)]),
+      scans: 1,
+      lineRateHz: 1000,
+      gapMs: 0,
+      heartbeatMs: 100,
+    });
     const addr = await sim.listenTcp(0);
     const b = bridge(new TcpLinkOpener(addr));
-    cleanup.push(() => sim.stop(), () => b.service.stop());
+    cleanup.push(
+      () => sim.stop(),
+      () => b.service.stop(),
+    );
     await b.service.start();
     await expect.poll(() => b.counters.frames, { timeout: 5000 }).toBeGreaterThan(10);
     await b.service.send({ type: 'abort', reason: 'operator pressed stop' });
@@ -131,6 +189,8 @@ describe('scanner line stream over real TCP sockets', () => {
     expect(sim.report.scans[0].outcome).toBe('host-abort');
     expect(sim.report.commands).toContain('abort');
     await b.service.stop();
-    await expect(b.service.send({ type: 'arm' })).rejects.toThrow(/cannot send arm to the scanner: no link to tcp 127\.0\.0\.1:\d+ \(disconnected\)/);
+    await expect(b.service.send({ type: 'arm' })).rejects.toThrow(
+      /cannot send arm to the scanner: no link to tcp 127\.0\.0\.1:\d+ \(disconnected\)/,
+    );
   });
 });

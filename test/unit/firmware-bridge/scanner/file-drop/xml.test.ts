@@ -35,13 +35,31 @@ describe('XML reader', () => {
   });
 
   it('maps vendor XML to sidecar fields', () => {
-    const info = parseXmlSidecar(VENDOR, 'v.xml', { scanId: 'ScanInfo/Scan/@id', time: 'ScanInfo/Scan/Time', pixelMm: 'ScanInfo/Scan/Pitch', plate: 'ScanInfo/Vehicle/LicensePlate', vehicle: 'ScanInfo/Vehicle/Kind' });
-    expect(info).toEqual({ scanId: 'S-9', time: '2026-02-03T04:05:06.000Z', pixelMm: 4.5, vehicle: { plate: 'AB <12>', class: 'bus & coach' } });
-    expect(() => parseXmlSidecar(VENDOR, 'v.xml', { time: 'ScanInfo/Vehicle/Kind' })).toThrow(/v.xml: time \(ScanInfo\/Vehicle\/Kind\) "bus & coach" is not a date/);
+    const info = parseXmlSidecar(VENDOR, 'v.xml', {
+      scanId: 'ScanInfo/Scan/@id',
+      time: 'ScanInfo/Scan/Time',
+      pixelMm: 'ScanInfo/Scan/Pitch',
+      plate: 'ScanInfo/Vehicle/LicensePlate',
+      vehicle: 'ScanInfo/Vehicle/Kind',
+    });
+    expect(info).toEqual({
+      scanId: 'S-9',
+      time: '2026-02-03T04:05:06.000Z',
+      pixelMm: 4.5,
+      vehicle: { plate: 'AB <12>', class: 'bus & coach' },
+    });
+    expect(() => parseXmlSidecar(VENDOR, 'v.xml', { time: 'ScanInfo/Vehicle/Kind' })).toThrow(
+      /v.xml: time \(ScanInfo\/Vehicle\/Kind\) "bus & coach" is not a date/,
+    );
   });
 
   it('reads our JSON sidecar', () => {
-    expect(parseJsonSidecar('{"scanId":"A","time":"2026-01-01T00:00:00Z","pixelMm":5,"vehicle":{"plate":"P 1","class":"car"}}', 'a.json')).toEqual({ scanId: 'A', time: '2026-01-01T00:00:00.000Z', pixelMm: 5, vehicle: { plate: 'P 1', class: 'car' } });
+    expect(
+      parseJsonSidecar(
+        '{"scanId":"A","time":"2026-01-01T00:00:00Z","pixelMm":5,"vehicle":{"plate":"P 1","class":"car"}}',
+        'a.json',
+      ),
+    ).toEqual({ scanId: 'A', time: '2026-01-01T00:00:00.000Z', pixelMm: 5, vehicle: { plate: 'P 1', class: 'car' } });
     expect(() => parseJsonSidecar('{"scanId":', 'a.json')).toThrow(/a.json: not valid JSON/);
   });
 });

@@ -46,7 +46,15 @@ describe('applyValue', () => {
     expect(applyValue(s, 'fault', good('  '), 'n')).toBeNull();
     expect(applyValue(s, 'speed', good(4.5), 'n')).toBeNull();
     expect(applyValue(s, 'radiation', good(true), 'n')).toBeNull();
-    expect(s).toEqual({ state: 'Armed', stateRaw: 'Armed', interlocks: 5, interlocksOpen: ['doors', 'emergency-stop'], speedKmh: 4.5, radiationOn: true, fault: '' });
+    expect(s).toEqual({
+      state: 'Armed',
+      stateRaw: 'Armed',
+      interlocks: 5,
+      interlocksOpen: ['doors', 'emergency-stop'],
+      speedKmh: 4.5,
+      radiationOn: true,
+      fault: '',
+    });
   });
 
   it('takes a Boolean interlock value as "all closed"', () => {
@@ -68,7 +76,9 @@ describe('applyValue', () => {
     expect(applyValue(snap(), 'speed', good('fast'), 'n')).toMatch(/speed \(n\) is string "fast", expected a number/);
     expect(applyValue(snap(), 'interlocks', good(-1), 'n')).toMatch(/expected a UInt32 bit mask or a Boolean/);
     const s = snap();
-    expect(applyValue(s, 'state', good('Warmup'), 'ns=3;i=7')).toMatch(/state value "Warmup" \(ns=3;i=7\) is not one of .*scanner\.opcua\.stateValues/);
+    expect(applyValue(s, 'state', good('Warmup'), 'ns=3;i=7')).toMatch(
+      /state value "Warmup" \(ns=3;i=7\) is not one of .*scanner\.opcua\.stateValues/,
+    );
     expect(s).toMatchObject({ state: null, stateRaw: 'Warmup' });
   });
 });
@@ -83,11 +93,30 @@ describe('openInterlocks', () => {
 
 describe('scannerOpcuaStatus', () => {
   it('is ok with the state and open interlocks in the detail and every value in info', () => {
-    const s = scannerOpcuaStatus(up, snap({ state: 'Ready', stateRaw: 'Ready', interlocks: 1, interlocksOpen: ['doors'], speedKmh: 0, radiationOn: false, fault: '' }), []);
+    const s = scannerOpcuaStatus(
+      up,
+      snap({
+        state: 'Ready',
+        stateRaw: 'Ready',
+        interlocks: 1,
+        interlocksOpen: ['doors'],
+        speedKmh: 0,
+        radiationOn: false,
+        fault: '',
+      }),
+      [],
+    );
     expect(s).toEqual({
       state: 'ok',
       detail: 'scanner Ready; interlocks open: doors',
-      info: { scannerState: 'Ready', interlocks: 1, interlocksOpen: 'doors', speedKmh: 0, radiationOn: false, fault: null },
+      info: {
+        scannerState: 'Ready',
+        interlocks: 1,
+        interlocksOpen: 'doors',
+        speedKmh: 0,
+        radiationOn: false,
+        fault: null,
+      },
     });
   });
 
@@ -99,43 +128,68 @@ describe('scannerOpcuaStatus', () => {
   });
 
   it('is fault when the state is Fault without a text', () => {
-    expect(scannerOpcuaStatus(up, snap({ state: 'Fault', fault: '' }), [])).toMatchObject({ state: 'fault', detail: 'the scanner reports state Fault without a fault text' });
+    expect(scannerOpcuaStatus(up, snap({ state: 'Fault', fault: '' }), [])).toMatchObject({
+      state: 'fault',
+      detail: 'the scanner reports state Fault without a fault text',
+    });
   });
 
   it('a fault outranks a configuration problem; a problem alone is degraded, never fault', () => {
     expect(scannerOpcuaStatus(up, snap({ state: 'Fault' }), ['x']).state).toBe('fault');
-    expect(scannerOpcuaStatus(up, snap({ state: 'Ready', fault: '' }), ['speed broken', 'radiation broken'])).toMatchObject({ state: 'degraded', detail: 'speed broken; radiation broken' });
+    expect(
+      scannerOpcuaStatus(up, snap({ state: 'Ready', fault: '' }), ['speed broken', 'radiation broken']),
+    ).toMatchObject({ state: 'degraded', detail: 'speed broken; radiation broken' });
   });
 
   it('is disconnected (or starting) with the reason while the link is down', () => {
-    expect(scannerOpcuaStatus({ up: false, starting: false, reason: 'lost it' }, snap({ state: 'Fault' }), [])).toMatchObject({ state: 'disconnected', detail: 'lost it' });
+    expect(
+      scannerOpcuaStatus({ up: false, starting: false, reason: 'lost it' }, snap({ state: 'Fault' }), []),
+    ).toMatchObject({ state: 'disconnected', detail: 'lost it' });
     expect(scannerOpcuaStatus({ up: false, starting: true, reason: 'connecting' }, snap(), []).state).toBe('starting');
   });
 
   it('shows an unmapped state in info so the operator sees what the server sent', () => {
-    expect(scannerOpcuaStatus(up, snap({ stateRaw: 'Warmup' }), ['unmapped']).info?.scannerState).toBe('unmapped:Warmup');
+    expect(scannerOpcuaStatus(up, snap({ stateRaw: 'Warmup' }), ['unmapped']).info?.scannerState).toBe(
+      'unmapped:Warmup',
+    );
   });
 });
 
 describe('rejectionHint', () => {
   it('explains BadInvalidState with the present state and open interlocks', () => {
-    expect(rejectionHint('arm', 'BadInvalidState', snap({ state: 'Ready', interlocksOpen: ['doors'] }))).toBe('the scanner arms only when Ready with every interlock closed (now: Ready, interlocks open: doors)');
+    expect(rejectionHint('arm', 'BadInvalidState', snap({ state: 'Ready', interlocksOpen: ['doors'] }))).toBe(
+      'the scanner arms only when Ready with every interlock closed (now: Ready, interlocks open: doors)',
+    );
   });
 
   it('points at the node settings for an unknown method', () => {
-    expect(rejectionHint('abort', 'BadMethodInvalid', snap())).toMatch(/scanner\.opcua\.nodes\.abort and scanner\.opcua\.nodes\.object/);
+    expect(rejectionHint('abort', 'BadMethodInvalid', snap())).toMatch(
+      /scanner\.opcua\.nodes\.abort and scanner\.opcua\.nodes\.object/,
+    );
   });
 });
 
 describe('opcua config', () => {
   it('refuses a security mode without a matching policy, and the other way round', () => {
-    expect(opcua.safeParse({ endpoint: 'opc.tcp://x:4840', securityMode: 'SignAndEncrypt' }).error?.issues[0].message).toMatch(/securityMode SignAndEncrypt cannot go with securityPolicy None/);
+    expect(
+      opcua.safeParse({ endpoint: 'opc.tcp://x:4840', securityMode: 'SignAndEncrypt' }).error?.issues[0].message,
+    ).toMatch(/securityMode SignAndEncrypt cannot go with securityPolicy None/);
     expect(opcua.safeParse({ endpoint: 'opc.tcp://x:4840', securityPolicy: 'Basic256Sha256' }).success).toBe(false);
-    expect(opcua.safeParse({ endpoint: 'opc.tcp://x:4840', securityMode: 'SignAndEncrypt', securityPolicy: 'Basic256Sha256' }).success).toBe(true);
+    expect(
+      opcua.safeParse({
+        endpoint: 'opc.tcp://x:4840',
+        securityMode: 'SignAndEncrypt',
+        securityPolicy: 'Basic256Sha256',
+      }).success,
+    ).toBe(true);
   });
 
   it('takes a state map and interlock names', () => {
-    const c = opcua.parse({ endpoint: 'opc.tcp://x:4840', stateValues: { '3': 'Scanning' }, interlockNames: ['doors'] });
+    const c = opcua.parse({
+      endpoint: 'opc.tcp://x:4840',
+      stateValues: { '3': 'Scanning' },
+      interlockNames: ['doors'],
+    });
     expect(c.stateValues).toEqual({ '3': 'Scanning' });
     expect(opcua.safeParse({ endpoint: 'opc.tcp://x:4840', stateValues: { '3': 'Busy' } }).success).toBe(false);
   });

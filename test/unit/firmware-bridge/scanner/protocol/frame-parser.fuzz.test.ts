@@ -3,7 +3,14 @@ import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { crc32c } from '../../../../../firmware-bridge/scanner/protocol/crc32c.js';
 import { FrameParser } from '../../../../../firmware-bridge/scanner/protocol/frame-parser.js';
-import { encodeFrame, HEADER_BYTES, MAX_PAYLOAD, SYNC0, SYNC1, type Frame } from '../../../../../firmware-bridge/scanner/protocol/frames.js';
+import {
+  encodeFrame,
+  HEADER_BYTES,
+  MAX_PAYLOAD,
+  SYNC0,
+  SYNC1,
+  type Frame,
+} from '../../../../../firmware-bridge/scanner/protocol/frames.js';
 import { ScannerTranslator } from '../../../../../firmware-bridge/scanner/translator.js';
 import { EventBus } from '../../../../../core/event-bus.js';
 import type { LaneEvents } from '../../../../../core/events.js';
@@ -31,12 +38,43 @@ function validFrame(r: ReturnType<typeof rng>, seq: number): Buffer {
       const channels = 1 + r.int(300);
       const dual = r.next() < 0.5;
       const mk = () => Uint16Array.from({ length: channels }, () => r.int(65536));
-      return encodeFrame({ type: 'line', scanKey: r.int(4), lineIndex: r.int(2000), channels, energyMask: dual ? 3 : 1, high: mk(), low: dual ? mk() : undefined }, seq);
+      return encodeFrame(
+        {
+          type: 'line',
+          scanKey: r.int(4),
+          lineIndex: r.int(2000),
+          channels,
+          energyMask: dual ? 3 : 1,
+          high: mk(),
+          low: dual ? mk() : undefined,
+        },
+        seq,
+      );
     }
     case 3:
-      return encodeFrame({ type: 'scanBegin', scanKey: r.int(4), channels: 1 + r.int(300), energies: r.next() < 0.5 ? 1 : 2, pixelMm: 5, lineRateHz: 300, expectedLines: r.int(100_000), startedAtMs: Date.now(), speedKmh: null, scanId: '', plate: 'P', containerCode: '', vehicleClass: '' }, seq);
+      return encodeFrame(
+        {
+          type: 'scanBegin',
+          scanKey: r.int(4),
+          channels: 1 + r.int(300),
+          energies: r.next() < 0.5 ? 1 : 2,
+          pixelMm: 5,
+          lineRateHz: 300,
+          expectedLines: r.int(100_000),
+          startedAtMs: Date.now(),
+          speedKmh: null,
+          scanId: '',
+          plate: 'P',
+          containerCode: '',
+          vehicleClass: '',
+        },
+        seq,
+      );
     case 4:
-      return encodeFrame({ type: 'scanEnd', scanKey: r.int(4), lineCount: r.int(5000), outcome: 'complete', endedAtMs: Date.now() }, seq);
+      return encodeFrame(
+        { type: 'scanEnd', scanKey: r.int(4), lineCount: r.int(5000), outcome: 'complete', endedAtMs: Date.now() },
+        seq,
+      );
     default:
       return encodeFrame({ type: 'fault', scanKey: r.int(4), code: r.int(100), text: 'x'.repeat(r.int(50)) }, seq);
   }
@@ -50,7 +88,8 @@ function mutate(r: ReturnType<typeof rng>, f: Buffer): Buffer {
       return m;
     case 1: // truncated
       return m.subarray(0, r.int(m.length));
-    case 2: { // a plausible header that lies about the length, with a valid header CRC
+    case 2: {
+      // a plausible header that lies about the length, with a valid header CRC
       m.writeUInt32LE(r.next() < 0.5 ? r.int(MAX_PAYLOAD * 4) : r.int(m.length), 8);
       m.writeUInt32LE(crc32c(m, 0, 12), 12);
       return m;
@@ -69,17 +108,35 @@ describe('FrameParser fuzz', () => {
     const r = rng(0xc0ffee);
     const parser = new FrameParser({ warnPerMinute: 0 });
     const bus = new EventBus<LaneEvents>(silentLogger());
-    const translator = new ScannerTranslator({ laneId: 'fuzz', device: 'scanner', bus, log: silentLogger(), defaultPixelMm: 5, scanTimeoutMs: 60_000, frameCounters: parser.counters });
+    const translator = new ScannerTranslator({
+      laneId: 'fuzz',
+      device: 'scanner',
+      bus,
+      log: silentLogger(),
+      defaultPixelMm: 5,
+      scanTimeoutMs: 60_000,
+      frameCounters: parser.counters,
+    });
     let emitted = 0;
     let invalid = 0;
     parser.on('data', (f: Frame) => {
       emitted++;
       const b = Buffer.from(f.bytes.buffer, f.bytes.byteOffset, f.bytes.byteLength);
       const len = b.readUInt32LE(8);
-      if (b[0] !== SYNC0 || b[1] !== SYNC1 || crc32c(b, 0, 12) !== b.readUInt32LE(12) || b.length !== HEADER_BYTES + len + 4 || crc32c(b, HEADER_BYTES, HEADER_BYTES + len) !== b.readUInt32LE(HEADER_BYTES + len)) invalid++;
+      if (
+        b[0] !== SYNC0 ||
+        b[1] !== SYNC1 ||
+        crc32c(b, 0, 12) !== b.readUInt32LE(12) ||
+        b.length !== HEADER_BYTES + len + 4 ||
+        crc32c(b, HEADER_BYTES, HEADER_BYTES + len) !== b.readUInt32LE(HEADER_BYTES + len)
+      )
+        invalid++;
       translator.frame(f);
     });
-    const used = () => { const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers; };
+    const used = () => {
+      const m = process.memoryUsage();
+      return m.heapUsed + m.arrayBuffers;
+    };
     const heap0 = used();
     let fed = 0;
     let seq = 0;
@@ -87,7 +144,8 @@ describe('FrameParser fuzz', () => {
     while (fed < 1_200_000) {
       const kind = r.int(10);
       let piece: Buffer;
-      if (kind < 3) piece = Buffer.from(Array.from({ length: 1 + r.int(3000) }, () => (r.next() < 0.05 ? SYNC0 : r.int(256))));
+      if (kind < 3)
+        piece = Buffer.from(Array.from({ length: 1 + r.int(3000) }, () => (r.next() < 0.05 ? SYNC0 : r.int(256))));
       else if (kind < 6) piece = validFrame(r, seq++);
       else piece = mutate(r, validFrame(r, seq++));
       // Feed in random splits, as a serial port would deliver them.
@@ -112,7 +170,7 @@ describe('FrameParser fuzz', () => {
     expect(heapMax).toBeLessThan(256 * 1024 * 1024);
   });
 
-  it('keeps the parser\'s memory bounded over 56 MB of input, and the same measure catches a parser that keeps every byte', () => {
+  it("keeps the parser's memory bounded over 56 MB of input, and the same measure catches a parser that keeps every byte", () => {
     const FED = 56 * 1024 * 1024;
     const BOUND = 16 * 1024 * 1024;
     const real = retainedGrowth(new FrameParser({ warnPerMinute: 0 }), FED);
@@ -167,7 +225,12 @@ function retainedGrowth(parser: FrameParser, bytes: number): { fed: number; fram
   const pool: Buffer[] = [];
   for (let seq = 0, size = 0; size < 4 * 1024 * 1024; seq++) {
     const kind = r.int(10);
-    const piece = kind < 2 ? Buffer.from(Array.from({ length: 1 + r.int(3000) }, () => (r.next() < 0.05 ? SYNC0 : r.int(256)))) : kind < 7 ? validFrame(r, seq) : mutate(r, validFrame(r, seq));
+    const piece =
+      kind < 2
+        ? Buffer.from(Array.from({ length: 1 + r.int(3000) }, () => (r.next() < 0.05 ? SYNC0 : r.int(256))))
+        : kind < 7
+          ? validFrame(r, seq)
+          : mutate(r, validFrame(r, seq));
     pool.push(piece);
     size += piece.length;
   }

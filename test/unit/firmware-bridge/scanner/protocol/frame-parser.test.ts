@@ -4,7 +4,14 @@ import { SerialPortMock } from 'serialport';
 import { afterEach, describe, expect, it } from 'vitest';
 import { crc32c } from '../../../../../firmware-bridge/scanner/protocol/crc32c.js';
 import { FrameParser } from '../../../../../firmware-bridge/scanner/protocol/frame-parser.js';
-import { encodeFrame, HEADER_BYTES, sealFrame, SYNC0, type Frame, type LineFrame } from '../../../../../firmware-bridge/scanner/protocol/frames.js';
+import {
+  encodeFrame,
+  HEADER_BYTES,
+  sealFrame,
+  SYNC0,
+  type Frame,
+  type LineFrame,
+} from '../../../../../firmware-bridge/scanner/protocol/frames.js';
 
 function line(seq: number, lineIndex: number, channels = 8, dual = true): Buffer {
   const high = Uint16Array.from({ length: channels }, (_, c) => (lineIndex * 100 + c) & 0xffff);
@@ -40,29 +47,72 @@ describe('FrameParser', () => {
     const stream = Buffer.concat([
       encodeFrame({ type: 'hello', heartbeatMs: 500, device: 'sim', firmware: '1.2' }, 0),
       encodeFrame({ type: 'status', state: 'ready', radiationOn: false, interlocksOk: true, speedKmh: 4.5 }, 1),
-      encodeFrame({ type: 'scanBegin', scanKey: 7, channels: 8, energies: 2, pixelMm: 5, lineRateHz: 300, expectedLines: 3, startedAtMs: 1_700_000_000_000, speedKmh: null, scanId: 'S-1', plate: 'AB 123', containerCode: '', vehicleClass: 'truck' }, 2),
+      encodeFrame(
+        {
+          type: 'scanBegin',
+          scanKey: 7,
+          channels: 8,
+          energies: 2,
+          pixelMm: 5,
+          lineRateHz: 300,
+          expectedLines: 3,
+          startedAtMs: 1_700_000_000_000,
+          speedKmh: null,
+          scanId: 'S-1',
+          plate: 'AB 123',
+          containerCode: '',
+          vehicleClass: 'truck',
+        },
+        2,
+      ),
       line(3, 0),
       encodeFrame({ type: 'scanEnd', scanKey: 7, lineCount: 1, outcome: 'complete', endedAtMs: 1_700_000_000_500 }, 4),
       encodeFrame({ type: 'fault', scanKey: 7, code: 42, text: 'interlock open: door 2' }, 5),
       encodeFrame({ type: 'heartbeat', scannerTimeMs: 123.5 }, 6),
     ]);
     const { frames, parser } = await parse([stream]);
-    expect(frames.map((f) => f.type)).toEqual(['hello', 'status', 'scanBegin', 'line', 'scanEnd', 'fault', 'heartbeat']);
+    expect(frames.map((f) => f.type)).toEqual([
+      'hello',
+      'status',
+      'scanBegin',
+      'line',
+      'scanEnd',
+      'fault',
+      'heartbeat',
+    ]);
     expect(frames[1]).toMatchObject({ state: 'ready', interlocksOk: true, radiationOn: false });
     expect((frames[1] as { speedKmh: number }).speedKmh).toBeCloseTo(4.5);
-    expect(frames[2]).toMatchObject({ scanKey: 7, channels: 8, energies: 2, plate: 'AB 123', scanId: 'S-1', vehicleClass: 'truck', speedKmh: null, startedAtMs: 1_700_000_000_000 });
+    expect(frames[2]).toMatchObject({
+      scanKey: 7,
+      channels: 8,
+      energies: 2,
+      plate: 'AB 123',
+      scanId: 'S-1',
+      vehicleClass: 'truck',
+      speedKmh: null,
+      startedAtMs: 1_700_000_000_000,
+    });
     const l = frames[3] as LineFrame;
     expect([...samplesOf(l).subarray(0, 3)]).toEqual([0, 1, 2]);
     expect(samplesOf(l)[8]).toBe(60000);
     expect(frames[5]).toMatchObject({ code: 42, text: 'interlock open: door 2' });
-    expect(parser.counters).toMatchObject({ frames: 7, crcErrors: 0, resyncBytes: 0, seqGaps: 0, bytes: stream.length });
+    expect(parser.counters).toMatchObject({
+      frames: 7,
+      crcErrors: 0,
+      resyncBytes: 0,
+      seqGaps: 0,
+      bytes: stream.length,
+    });
   });
 
   it('reassembles frames split across chunks of any size', async () => {
     const stream = Buffer.concat(Array.from({ length: 20 }, (_, i) => line(i, i, 33)));
     for (const size of [1, 2, 7, 15, 16, 17, 100, 4096]) {
       const { frames, parser } = await parse(splitEvery(stream, size));
-      expect(frames.map((f) => (f as LineFrame).lineIndex), `chunk size ${size}`).toEqual(Array.from({ length: 20 }, (_, i) => i));
+      expect(
+        frames.map((f) => (f as LineFrame).lineIndex),
+        `chunk size ${size}`,
+      ).toEqual(Array.from({ length: 20 }, (_, i) => i));
       expect(parser.counters.resyncBytes).toBe(0);
       expect(samplesOf(frames[19] as LineFrame)[32]).toBe((1900 + 32) & 0xffff);
     }
@@ -70,7 +120,14 @@ describe('FrameParser', () => {
 
   it('resyncs after garbage, counting exactly the skipped bytes', async () => {
     const garbage = Buffer.from([1, 2, 3, SYNC0, 0x00, SYNC0, SYNC0, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9]);
-    const stream = Buffer.concat([garbage, line(0, 0), garbage.subarray(0, 5), line(1, 1), Buffer.from([SYNC0]), line(2, 2)]);
+    const stream = Buffer.concat([
+      garbage,
+      line(0, 0),
+      garbage.subarray(0, 5),
+      line(1, 1),
+      Buffer.from([SYNC0]),
+      line(2, 2),
+    ]);
     for (const size of [3, 1000]) {
       const { frames, parser } = await parse(splitEvery(stream, size));
       expect(frames).toHaveLength(3);
@@ -86,7 +143,9 @@ describe('FrameParser', () => {
     const { frames, parser } = await parse([Buffer.concat([line(0, 0), bad, line(2, 2)])], new FrameParser({ log }));
     expect(frames.map((f) => (f as LineFrame).lineIndex)).toEqual([0, 2]);
     expect(parser.counters).toMatchObject({ crcErrors: 1, seqGaps: 0, frames: 2, resyncBytes: 0 });
-    expect(logged.join('\n')).toMatch(new RegExp(`payload CRC mismatch in line frame seq 1 at byte ${line(0, 0).length}`));
+    expect(logged.join('\n')).toMatch(
+      new RegExp(`payload CRC mismatch in line frame seq 1 at byte ${line(0, 0).length}`),
+    );
   });
 
   it('treats a header with a bad header CRC as garbage and finds the next frame', async () => {
@@ -110,7 +169,9 @@ describe('FrameParser', () => {
     cut.writeUInt32LE(cut.length - HEADER_BYTES - 4, 8);
     cut.writeUInt32LE(0, cut.length - 4);
     sealFrame(cut);
-    const { frames, parser } = await parse([Buffer.concat([line(0, 0), huge.subarray(0, HEADER_BYTES), line(1, 1), cut, line(5, 5)])]);
+    const { frames, parser } = await parse([
+      Buffer.concat([line(0, 0), huge.subarray(0, HEADER_BYTES), line(1, 1), cut, line(5, 5)]),
+    ]);
     expect(frames.map((f) => (f as LineFrame).lineIndex)).toEqual([0, 1, 5]);
     expect(parser.counters.lengthErrors).toBe(2);
     expect(parser.counters.crcErrors).toBe(0);
@@ -128,7 +189,14 @@ describe('FrameParser', () => {
   });
 
   it('detects sequence gaps; hello restarts the sequence', async () => {
-    const stream = Buffer.concat([line(10, 0), line(11, 1), line(14, 2), encodeFrame({ type: 'hello', heartbeatMs: 0, device: 'x', firmware: 'y' }, 0), line(1, 3), line(3, 4)]);
+    const stream = Buffer.concat([
+      line(10, 0),
+      line(11, 1),
+      line(14, 2),
+      encodeFrame({ type: 'hello', heartbeatMs: 0, device: 'x', firmware: 'y' }, 0),
+      line(1, 3),
+      line(3, 4),
+    ]);
     const { parser } = await parse([stream]);
     expect(parser.counters).toMatchObject({ seqGaps: 2, lostFrames: 3 });
   });
@@ -164,11 +232,40 @@ describe('FrameParser', () => {
 describe('docs/protocols/scanner-line-protocol.md', () => {
   it('its worked example frames are what the encoder produces', async () => {
     const { readFileSync } = await import('node:fs');
-    const doc = readFileSync(new URL('../../../../../docs/protocols/scanner-line-protocol.md', import.meta.url), 'utf8');
+    const doc = readFileSync(
+      new URL('../../../../../docs/protocols/scanner-line-protocol.md', import.meta.url),
+      'utf8',
+    );
     const blocks = [...doc.matchAll(/```\n([\s\S]*?)```/g)].map((m) => m[1]).filter((b) => /^\s*0 {2}a5 5c/m.test(b));
-    const hex = (b: string) => Buffer.from(b.split('\n').filter((l) => /^\s*\d+ {2}[0-9a-f]{2}/.test(l)).map((l) => l.trim().replace(/^\d+\s+/, '').replace(/ /g, '')).join(''), 'hex');
+    const hex = (b: string) =>
+      Buffer.from(
+        b
+          .split('\n')
+          .filter((l) => /^\s*\d+ {2}[0-9a-f]{2}/.test(l))
+          .map((l) =>
+            l
+              .trim()
+              .replace(/^\d+\s+/, '')
+              .replace(/ /g, ''),
+          )
+          .join(''),
+        'hex',
+      );
     expect(blocks).toHaveLength(2);
-    expect(hex(blocks[0])).toEqual(encodeFrame({ type: 'line', scanKey: 7, lineIndex: 3, channels: 4, energyMask: 3, high: new Uint16Array([65535, 40000, 1234, 65535]), low: new Uint16Array([65535, 30000, 800, 65535]) }, 42));
+    expect(hex(blocks[0])).toEqual(
+      encodeFrame(
+        {
+          type: 'line',
+          scanKey: 7,
+          lineIndex: 3,
+          channels: 4,
+          energyMask: 3,
+          high: new Uint16Array([65535, 40000, 1234, 65535]),
+          low: new Uint16Array([65535, 30000, 800, 65535]),
+        },
+        42,
+      ),
+    );
     expect(hex(blocks[1])).toEqual(encodeFrame({ type: 'ack', ackedSeq: 42, ackedType: 5 }, 3));
   });
 });
