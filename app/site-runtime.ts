@@ -6,6 +6,7 @@ import { createConsoleServices } from './compose/console.js';
 import { createDetector } from './compose/model.js';
 import { createMqttServices } from './compose/mqtt.js';
 import { createScannerServices } from './compose/scanner.js';
+import { createWatchlistServices } from './compose/watchlist.js';
 import { createSensorServices } from './compose/sensors.js';
 import type { Lane, LaneContext, SiteContext } from './context.js';
 import { EventBus } from '../core/event-bus.js';
@@ -147,6 +148,7 @@ export class SiteRuntime {
       ...createMqttServices(site),
       this.http,
       ...createConsoleServices(site),
+      ...createWatchlistServices(site),
       ...laneServices,
       ...deviceServices,
     );
@@ -201,6 +203,9 @@ export class SiteRuntime {
       metrics.scans.inc({ lane: lane.id, outcome: result.outcome, verdict: result.verdict });
       const latency = result.outcome === 'completed' ? verdictLatencyS(result) : null;
       if (latency !== null) metrics.lanes.verdictLatency.observe({ lane: lane.id, verdict: result.verdict }, latency);
+    });
+    bus.on('watchlist.covert', 'runtime', (a) => {
+      metrics.alerts.inc({ lane: lane.id, kind: a.kind });
     });
     bus.on('alert.event', 'runtime', (e) => openAlerts.event(e));
     bus.on('alert.raised', 'runtime', (a) => {

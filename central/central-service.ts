@@ -19,6 +19,9 @@ import { CENTRAL_DIST_DIR, ensureCentralWebBuild } from './server/web-build.js';
 import { hashPassword } from './server/accounts.js';
 import type { CentralStore } from './store/central-store.js';
 import { openStore } from './store/open-store.js';
+import { WatchlistDesk } from './watchlist/watchlist-desk.js';
+import { ed25519PrivateKey } from '../core/watchlist/signing.js';
+import { readFileSync } from 'node:fs';
 
 export interface CentralOptions {
   config: CentralConfig;
@@ -110,10 +113,18 @@ export class CentralCommand {
       log,
       notify: (kind, r) => this.live.publish({ kind, siteId: r.siteId, laneId: r.laneId, id: r.scanId }),
     });
+    const watchlists = new WatchlistDesk({
+      store: this.store,
+      prefix: c.topicPrefix,
+      publishRetained: (topic, payload) => commands.publishRetained(topic, payload),
+      signer: c.watchlist ? { keyId: c.watchlist.keyId, privateKey: readSigningKey(c.watchlist.privateKey) } : null,
+      log,
+    });
     const api = new CentralApi({
       store: this.store,
       commands,
       desk,
+      watchlists,
       evidence: new EvidenceProxy(this.store, { maxCacheBytes: 64 << 20, timeoutMs: 5000 }),
       live: this.live,
       sessionTtlMinutes: c.accounts.sessionTtlMinutes,
@@ -185,4 +196,17 @@ export class CentralCommand {
   async stop(): Promise<void> {
     await this.#host.stop();
   }
+}
+
+/** Central's watchlist signing key from its PEM file; the error names the file. */
+function readSigningKey(file: string) {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(
+      `watchlist.privateKey: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
+  }
+  return ed25519PrivateKey(pem, `watchlist.privateKey ${file}`);
 }

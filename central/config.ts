@@ -136,6 +136,19 @@ export const centralConfigSchema = z
       })
       .default({ level: 'info', format: 'json' }),
     shutdownTimeoutMs: intIn(1000, 120_000).default(10_000),
+    watchlist: z
+      .strictObject({
+        keyId: ident().describe('The key id the lanes know this key by (their watchlist.keys[].keyId).'),
+        privateKey: text()
+          .min(1)
+          .describe(
+            'Ed25519 private key file (PEM) made by `checkpoint-edge watchlist keygen`; keep it readable by central only.',
+          ),
+      })
+      .optional()
+      .describe(
+        'Signing of the watchlists central publishes (docs/watchlists.md). Absent: lists can be edited, not published.',
+      ),
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();

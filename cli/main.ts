@@ -32,6 +32,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand
       'reference central-command client: live alerts, lane health, remote dispositions; `central serve`: the command centre',
     load: async () => (await import('./commands/central.js')).default,
   },
+  watchlist: {
+    summary: 'sign and publish watchlists as central command (keygen, sign, publish, verify)',
+    load: async () => (await import('./commands/watchlist.js')).default,
+  },
   users: {
     summary: 'manage the operator console accounts (add, passwd, remove, list)',
     load: async () => (await import('./commands/users.js')).default,

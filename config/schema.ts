@@ -4,6 +4,7 @@ import { ident, text } from './schema/fields.js';
 import { model, thresholds } from './schema/model.js';
 import { consoleCfg, evidence, http, mqtt } from './schema/outputs.js';
 import { scanner } from './schema/scanner.js';
+import { watchlist } from './schema/watchlist.js';
 import { fusion, sensors } from './schema/sensors.js';
 
 export const lane = z
@@ -64,6 +65,7 @@ export const configSchema = z
       login: { perAddressPerMinute: 10, perMinute: 60, concurrentHashes: 2, queuedHashes: 16 },
     }),
     evidence,
+    watchlist: watchlist.optional().describe('Absent: plates and container codes are not checked against watchlists.'),
     lanes: z.array(lane).min(1, { error: 'expected at least one lane' }).describe('The lanes of this site.'),
   })
   .superRefine((cfg, ctx) => {

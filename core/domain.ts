@@ -174,8 +174,43 @@ export interface ScanResult {
   channels: number;
   missingLines: number;
   evidence: EvidenceRef[];
+  /** Watchlist hits on this vehicle's reads (never covert ones), shown beside the verdict. */
+  watchlist?: WatchlistHit[];
   /** The decision fused from the X-ray verdict and the lane's CO2 and heartbeat senses (lanes with sensors). */
   fusion?: FusedDecision;
+}
+
+/** A plate or container-code read that matched a watchlist entry (docs/watchlists.md). */
+export interface WatchlistHit {
+  listId: string;
+  listVersion: number;
+  entry: {
+    id: string;
+    plate?: string;
+    country?: string;
+    containerCode?: string;
+    category: string;
+    action: string;
+    priority: number;
+    source: string;
+    covert: boolean;
+    note?: string;
+    effectiveFrom?: string;
+    expiresAt?: string;
+  };
+  read: {
+    /** As the reader gave it. */
+    value: string;
+    kind: 'plate' | 'container';
+    /** The reader's confidence 0-1, where it gives one. */
+    confidence: number | null;
+    cameraId?: string;
+    at: string;
+    /** Which input brought the read: anpr, scan (sidecar, vendor XML, line stream). */
+    via: string;
+  };
+  /** 1: exact; below 1: within one confusable character (O/0, I/1, B/8). */
+  score: number;
 }
 
 /** person-suspected-by-sensors: the X-ray did not flag the vehicle, the CO2 and heartbeat evidence did. */
@@ -184,6 +219,7 @@ export type AlertKind =
   | 'person-suspected-by-sensors'
   | 'detection-unavailable'
   | 'scan-aborted'
+  | 'watchlist'
   | 'test';
 export type AlertSeverity = 'critical' | 'warning' | 'info';
 
@@ -202,6 +238,8 @@ export interface Alert {
   regions: Region[];
   message: string;
   evidence: EvidenceRef[];
+  /** The listed entry and the read, for kind 'watchlist'. */
+  watchlist?: WatchlistHit;
   /** For a person alert on a lane with sensors: whether CO2 and heartbeat back it. */
   support?: FusedDecision['xraySupport'];
 }

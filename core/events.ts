@@ -66,5 +66,17 @@ export interface LaneEvents {
   /** A remote analyst's decision on a scan the lane sent to central command's review. */
   'review.decision': ReviewDecisionEvent;
   /** Plate or container code read by an ANPR camera. */
-  'vehicle.plate': { laneId: string; plate?: string; containerCode?: string; at: string; cameraId?: string };
+  'vehicle.plate': {
+    laneId: string;
+    plate?: string;
+    containerCode?: string;
+    at: string;
+    cameraId?: string;
+    confidence?: number;
+  };
+  /**
+   * A hit on a covert watchlist entry: for central command only. Only the MQTT publisher listens;
+   * it never goes on 'alert.raised', so the lane console never sees it.
+   */
+  'watchlist.covert': Alert;
 }

@@ -57,6 +57,35 @@ const evidenceSchema = z.object({
     ),
 });
 
+export const watchlistHitSchema = z
+  .object({
+    listId: z.string(),
+    listVersion: z.number().int().describe('The list version the lane matched against.'),
+    entry: z.object({
+      id: z.string(),
+      plate: z.string().optional(),
+      country: z.string().optional(),
+      containerCode: z.string().optional(),
+      category: z.string(),
+      action: z.string().describe('What the officer does: e.g. "stop and search".'),
+      priority: z.number().int().min(1).max(5),
+      source: z.string(),
+      covert: z.boolean().describe('A covert hit is sent to central command only; the lane console never shows it.'),
+      note: z.string().optional(),
+      effectiveFrom: isoTime.optional(),
+      expiresAt: isoTime.optional(),
+    }),
+    read: z.object({
+      value: z.string().describe('The read as the reader gave it.'),
+      kind: z.enum(['plate', 'container']),
+      confidence: z.number().min(0).max(1).nullable().describe("The reader's confidence, where it gives one."),
+      cameraId: z.string().optional(),
+      at: isoTime,
+      via: z.string().describe('anpr, or scan (file, stream) for reads that came with the scan.'),
+    }),
+    score: z.number().min(0).max(1).describe('1: exact; 0.8: within one confusable character (O/0, I/1, B/8).'),
+  })
+  .describe('A read that matched a watchlist entry; to be verified against the picture before acting.');
 const senseEnum = z.enum(['xray', 'co2', 'heartbeat']);
 const supportEnum = z.enum(['supported', 'not-supported', 'no-evidence']);
 
@@ -140,6 +169,10 @@ export const scanPayloadSchema = z
     channels: z.number().int(),
     missingLines: z.number().int(),
     evidence: z.array(evidenceSchema),
+    watchlist: z
+      .array(watchlistHitSchema)
+      .optional()
+      .describe('Watchlist hits on this vehicle (not covert ones, which come only as alerts).'),
     fusion: fusionSchema.optional().describe('Present on lanes with CO2 or heartbeat sensors.'),
     review: z
       .object({
@@ -167,13 +200,23 @@ export const alertPayloadSchema = z
     laneId: z.string(),
     raisedAt: isoTime,
     kind: z
-      .enum(['person-suspected', 'person-suspected-by-sensors', 'detection-unavailable', 'scan-aborted', 'test'])
+      .enum([
+        'person-suspected',
+        'person-suspected-by-sensors',
+        'detection-unavailable',
+        'scan-aborted',
+        'watchlist',
+        'test',
+      ])
       .describe('person-suspected-by-sensors: the X-ray cleared the vehicle, CO2 and heartbeat evidence did not.'),
     severity: z.enum(['critical', 'warning', 'info']),
     score: z.number().nullable(),
     regions: z.array(regionSchema),
     message: z.string(),
     evidence: z.array(evidenceSchema),
+    watchlist: watchlistHitSchema
+      .optional()
+      .describe('For kind watchlist: the listed entry, the read and the match score.'),
     support: supportEnum
       .optional()
       .describe('Person alerts on lanes with sensors: whether CO2 and heartbeat back the X-ray.'),
@@ -239,7 +282,16 @@ export const statusPayloadSchema = z
       events: z.number().int(),
       evicted: z.number().int().describe('Messages evicted since start because the outbox was full.'),
     }),
-    versions: z.object({ edge: z.string(), model: z.string().nullable() }),
+    versions: z.object({
+      edge: z.string(),
+      model: z.string().nullable(),
+      watchlists: z
+        .record(z.string(), z.number().int())
+        .optional()
+        .describe(
+          'The version of each watchlist the lane holds, by list id, so that central command sees lanes that are behind.',
+        ),
+    }),
   })
   .describe('Health of the lane. Topic <prefix>/<site>/<lane>/status, QoS 1, retained.');
 
@@ -385,6 +437,7 @@ export function scanPayload(r: ScanResult, evidenceBaseUrl: string | null, sign?
     channels: r.channels,
     missingLines: r.missingLines,
     evidence: evidenceRefs(r.evidence, evidenceBaseUrl, sign),
+    ...(r.watchlist?.length ? { watchlist: r.watchlist } : {}),
     ...(r.fusion ? { fusion: r.fusion } : {}),
   };
 }
@@ -415,6 +468,7 @@ export function alertPayload(a: Alert, evidenceBaseUrl: string | null, sign?: Ev
     regions: a.regions.map(({ x, y, w, h, score }) => ({ x, y, w, h, score })),
     message: a.message,
     evidence: evidenceRefs(a.evidence, evidenceBaseUrl, sign),
+    ...(a.watchlist ? { watchlist: a.watchlist } : {}),
     ...(a.support ? { support: a.support } : {}),
   };
 }
@@ -451,6 +505,16 @@ export function statusPayload(o: {
     overall: o.health.overall,
     devices: o.health.devices.map((d) => ({ ...d, ...(d.info ? { info: { ...d.info } } : {}) })),
     outbox: o.outbox,
-    versions: { edge: o.edgeVersion, model: o.modelVersion },
+    versions: { edge: o.edgeVersion, model: o.modelVersion, ...watchlistVersions(o.health) },
   };
+}
+
+/** The list versions the lane's watchlist reports in its device status ('version.<list>' figures). */
+function watchlistVersions(h: LaneHealthSnapshot): { watchlists?: Record<string, number> } {
+  const info = h.devices.find((d) => d.device === 'watchlist')?.info;
+  if (!info) return {};
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(info))
+    if (k.startsWith('version.') && typeof v === 'number') out[k.slice('version.'.length)] = v;
+  return { watchlists: out };
 }

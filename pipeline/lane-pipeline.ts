@@ -8,6 +8,7 @@ import type {
   ScanResult,
   Verdict,
   VehicleInfo,
+  WatchlistHit,
 } from '../core/domain.js';
 import type { Detector, StreamingAnalysis } from '../core/detector.js';
 import type { EvidenceCollector } from '../core/evidence-collector.js';
@@ -77,7 +78,12 @@ interface ScanInHand {
   analysis: StreamingAnalysis | null;
   analysisError: string | null;
   vehicle: VehicleInfo;
+  /** Watchlist hits on this vehicle's reads, shown with its verdict. */
+  watchlist: WatchlistHit[];
 }
+
+/** A watchlist hit on a read between scans is kept this long for the scan its read is attached to (as ANPR reads are held). */
+const HIT_HOLD_MS = 30_000;
 
 /**
  * The lane's decision loop: scanner events in, one ScanResult (and alerts) out per scan.
@@ -103,6 +109,8 @@ export class LanePipeline implements Service {
   /** When the previous scan ended: readings before it belong to the previous vehicle. */
   #previousEndMs = 0;
   #journal: ScanJournal | null = null;
+  /** Watchlist hits not yet with their scan: on a read held for the next scan, or raised as the scan began. */
+  #heldHits: { hit: WatchlistHit; scanId: string | null; at: number }[] = [];
 
   constructor(opts: LanePipelineOptions) {
     this.#options = opts;
@@ -137,6 +145,15 @@ export class LanePipeline implements Service {
         if (!target) return;
         if (p.plate) target.vehicle.plate = p.plate;
         if (p.containerCode) target.vehicle.containerCode = p.containerCode;
+        // A read held for this scan: the hits on it come with it.
+        target.watchlist.push(
+          ...this.#takeHeld(
+            (h) => h.scanId === null && (h.hit.read.value === p.plate || h.hit.read.value === p.containerCode),
+          ),
+        );
+      }),
+      bus.on('alert.raised', owner, (a) => {
+        if (a.kind === 'watchlist' && a.watchlist) this.#watchlistHit(a.scanId, a.watchlist);
       }),
       bus.on('sensor.reading', owner, (r) => this.#readings?.add(r)),
       this.#options.detector.onStatus((s) => this.#publishModelStatus(s.state === 'ready' ? undefined : s.reason)),
@@ -214,6 +231,25 @@ export class LanePipeline implements Service {
     ).finally(() => this.#pending.delete(p));
   }
 
+  /** Keeps a (never covert) watchlist hit with its scan, or until its scan begins or its read is attached to one. */
+  #watchlistHit(scanId: string | null, hit: WatchlistHit): void {
+    const scan = scanId !== null ? this.#inHand.get(scanId) : this.#open;
+    if (scan) {
+      scan.watchlist.push(hit);
+      return;
+    }
+    const now = Date.now();
+    this.#heldHits = this.#heldHits.filter((h) => now - h.at <= HIT_HOLD_MS).slice(-20);
+    this.#heldHits.push({ hit, scanId, at: now });
+  }
+
+  #takeHeld(which: (h: { hit: WatchlistHit; scanId: string | null }) => boolean): WatchlistHit[] {
+    const now = Date.now();
+    const taken = this.#heldHits.filter((h) => now - h.at <= HIT_HOLD_MS && which(h)).map((h) => h.hit);
+    if (taken.length) this.#heldHits = this.#heldHits.filter((h) => !taken.includes(h.hit));
+    return taken;
+  }
+
   #publishModelStatus(reason: string | undefined): void {
     const st = this.#options.detector.status;
     this.#options.bus.emit(
@@ -253,7 +289,13 @@ export class LanePipeline implements Service {
     }
     const session = new ScanSession();
     session.begin(meta);
-    const scan: ScanInHand = { session, analysis: null, analysisError: null, vehicle: { ...(meta.vehicle ?? {}) } };
+    const scan: ScanInHand = {
+      session,
+      analysis: null,
+      analysisError: null,
+      vehicle: { ...(meta.vehicle ?? {}) },
+      watchlist: this.#takeHeld((h) => h.scanId === meta.scanId),
+    };
     const det = this.#options.detector;
     if (det.status.state === 'ready') {
       try {
@@ -345,6 +387,7 @@ export class LanePipeline implements Service {
       channels: completed.image.height,
       missingLines: missing,
       evidence: [],
+      ...(scan.watchlist.length ? { watchlist: [...scan.watchlist] } : {}),
     };
     s.decide();
     this.#inHand.delete(completed.meta.scanId);
@@ -384,6 +427,7 @@ export class LanePipeline implements Service {
       channels: a.partial?.height ?? meta?.channels ?? 0,
       missingLines: a.partial?.missing ? a.partial.missing.reduce((x, y) => x + y, 0) : 0,
       evidence: [],
+      ...(scan?.watchlist.length ? { watchlist: [...scan.watchlist] } : {}),
     };
     await this.#publish(result, a.partial);
   }

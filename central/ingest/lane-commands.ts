@@ -31,6 +31,14 @@ export class LaneCommands implements Service {
 
   constructor(private readonly o: LaneCommandsOptions) {}
 
+  /** Publishes a message retained at QoS 1 (the watchlists central signs), waiting for the broker's PUBACK. */
+  async publishRetained(topic: string, payload: Buffer | string): Promise<void> {
+    const client = this.#client;
+    if (!client?.connected)
+      throw new Error(`central is not connected to the lanes' broker ${this.o.url}: nothing published`);
+    await client.publishAsync(topic, payload, { qos: 1, retain: true });
+  }
+
   async start(): Promise<void> {
     const o = this.o;
     const client = mqtt.connect(o.url, {

@@ -22,6 +22,7 @@ import {
 import type { EvidenceProxy } from './evidence-proxy.js';
 import { cookie, HttpError, readJson, Router, sendJson } from './http.js';
 import type { LiveUpdates } from './live-updates.js';
+import { WatchlistInputError, type WatchlistDesk } from '../watchlist/watchlist-desk.js';
 
 const COOKIE = 'central_session';
 const RANK: Record<Role, number> = { analyst: 0, supervisor: 1, admin: 2 };
@@ -31,6 +32,7 @@ export interface CentralApiOptions {
   store: CentralStore;
   commands: Pick<LaneCommands, 'send'>;
   desk: ReviewDesk;
+  watchlists: WatchlistDesk;
   evidence: EvidenceProxy;
   live: LiveUpdates;
   sessionTtlMinutes: number;
@@ -212,6 +214,67 @@ export class CentralApi {
     );
     r.on(
       'GET',
+      '/api/watchlists',
+      this.#auth('analyst', async (_req, res) => sendJson(res, 200, { lists: await o.watchlists.lists() })),
+    );
+    r.on(
+      'GET',
+      '/api/watchlists/:list/entries',
+      this.#auth('analyst', async (_req, res, p) =>
+        sendJson(res, 200, { entries: await o.watchlists.entries(p.list!) }),
+      ),
+    );
+    r.on(
+      'POST',
+      '/api/watchlists/:list/entries',
+      this.#auth('supervisor', (req, res, p, _u, who) =>
+        watchlistCall(res, async () => ({
+          entry: await o.watchlists.putEntry(p.list!, await readJson(req), who.name),
+        })),
+      ),
+    );
+    r.on(
+      'POST',
+      '/api/watchlists/:list/entries/:entry/expire',
+      this.#auth('supervisor', (_req, res, p, _u, who) =>
+        watchlistCall(res, async () => ({ entry: await o.watchlists.expire(p.list!, p.entry!, who.name) })),
+      ),
+    );
+    r.on(
+      'POST',
+      '/api/watchlists/:list/import',
+      this.#auth('supervisor', (req, res, p, _u, who) =>
+        watchlistCall(res, async () =>
+          o.watchlists.importCsv(p.list!, String((await readJson(req)).csv ?? ''), who.name),
+        ),
+      ),
+    );
+    r.on(
+      'POST',
+      '/api/watchlists/:list/publish',
+      this.#auth('supervisor', (_req, res, p, _u, who) =>
+        watchlistCall(res, () => o.watchlists.publish(p.list!, who.name)),
+      ),
+    );
+    r.on(
+      'GET',
+      '/api/watchlist-hits',
+      this.#auth('analyst', async (_req, res) => sendJson(res, 200, { hits: await o.watchlists.hits() })),
+    );
+    r.on(
+      'POST',
+      '/api/watchlist-hits/:site/:lane/:alert/verification',
+      this.#auth('analyst', (req, res, p, _u, who) =>
+        watchlistCall(res, async () => {
+          const b = await readJson(req);
+          const note = typeof b.note === 'string' && b.note.trim() ? b.note.trim().slice(0, 2000) : null;
+          await o.watchlists.verify(p.site!, p.lane!, p.alert!, String(b.outcome ?? ''), note, who.name);
+          return { ok: true };
+        }),
+      ),
+    );
+    r.on(
+      'GET',
       '/api/audit',
       this.#auth('supervisor', async (_req, res) => sendJson(res, 200, { audit: await o.store.auditLog(500) })),
     );
@@ -380,4 +443,14 @@ export function figuresCsv(rows: FigureRow[]): string {
     return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
   return `${[head, ...rows.map((r) => [r.siteId, r.laneId, r.day, r.modelVersion, r.scans, r.persons, r.unavailable, r.alerts, r.dispositions, r.falseAlarms, r.falseAlarmRate === null ? '' : r.falseAlarmRate.toFixed(4)].map(esc).join(','))].join('\n')}\n`;
+}
+
+/** Runs a watchlist change; a refused change (what is wrong with it) is a 400. */
+async function watchlistCall(res: ServerResponse, fn: () => Promise<unknown>): Promise<void> {
+  try {
+    sendJson(res, 200, await fn());
+  } catch (err) {
+    if (err instanceof WatchlistInputError) throw new HttpError(400, err.message);
+    throw err;
+  }
 }

@@ -133,6 +133,38 @@ create table audit (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'watchlists: entries, published versions, verification of hits',
+    sql: `
+create table watchlist_entries (
+  list_id text not null,
+  entry_id text not null,
+  entry jsonb not null,
+  updated_at timestamptz not null default now(),
+  updated_by text not null,
+  primary key (list_id, entry_id)
+);
+create table watchlist_versions (
+  list_id text not null,
+  version integer not null,
+  entries integer not null,
+  published_at timestamptz not null default now(),
+  published_by text not null,
+  primary key (list_id, version)
+);
+create table watchlist_verifications (
+  site_id text not null,
+  lane_id text not null,
+  alert_id text not null,
+  outcome text not null,
+  note text,
+  verified_by text not null,
+  verified_at timestamptz not null default now(),
+  primary key (site_id, lane_id, alert_id)
+);
+`,
+  },
 ];
 
 /** Applies the migrations not yet applied; returns their versions. */

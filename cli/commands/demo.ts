@@ -9,6 +9,7 @@ import { onShutdownSignal } from '../../app/shutdown-signal.js';
 import { startDemoSimulators } from '../../sim/demo.js';
 import { EXIT, numberOption, parseCommandArgs, type CliCommand } from '../../core/command-line.js';
 import { version } from '../version.js';
+import { DEMO_KEY_ID, demoCentralKey, publishDemoWatchlist } from '../../sim/demo-watchlist.js';
 import { startDemoCentral, type DemoCentral } from './demo-central.js';
 
 const DEMO_CONFIG = fileURLToPath(new URL('../../config/examples/demo.yaml', import.meta.url));
@@ -80,7 +81,14 @@ Options:
       }
       mqttUrl = broker.url;
     }
-    const config = demoConfig(base, { mqttUrl, httpPort, dataDir: v['data-dir'], sims });
+    const centralKey = demoCentralKey(v['data-dir'] ?? base.dataDir);
+    const config = demoConfig(base, {
+      mqttUrl,
+      httpPort,
+      dataDir: v['data-dir'],
+      sims,
+      watchlistKey: centralKey.publicPem,
+    });
     const runtime = new SiteRuntime({ config, log, version: version(), demo: true, announce: say });
     await runtime.build();
 
@@ -103,6 +111,16 @@ Options:
       await sims.stop();
       await broker?.stop();
     };
+    // Published retained before the lane starts, so the lane has it before the first vehicle.
+    const demoList = await publishDemoWatchlist({
+      mqttUrl,
+      prefix: config.mqtt?.topicPrefix ?? 'checkpoint',
+      seed,
+      privatePem: centralKey.privatePem,
+    }).catch((err: Error) => {
+      log.error({ err }, `demo: the demo watchlist was not published: ${err.message}`);
+      return null;
+    });
     try {
       await runtime.start();
     } catch (err) {
@@ -114,6 +132,10 @@ Options:
     for (const lane of runtime.lanes)
       say(`topics: ${prefix}/${config.site.id}/${lane.id}/{availability,status,scan,alert,event,cmd/#}`);
     for (const m of sims.missing) say(`not in this build: ${m}`);
+    if (demoList)
+      say(
+        `watchlist: ${demoList.entries} entries signed and published as central would, on ${demoList.topic} (v${demoList.version}): the 3rd vehicle is a hit, the 6th a confusable one, the 9th a covert one that only central sees`,
+      );
     if (!v['no-central']) {
       try {
         central = await startDemoCentral({
@@ -167,7 +189,13 @@ function summaryLine(r: ScanResult): string {
 
 function demoConfig(
   base: Config,
-  o: { mqttUrl: string; httpPort: number; dataDir?: string; sims: Awaited<ReturnType<typeof startDemoSimulators>> },
+  o: {
+    mqttUrl: string;
+    httpPort: number;
+    dataDir?: string;
+    sims: Awaited<ReturnType<typeof startDemoSimulators>>;
+    watchlistKey: string;
+  },
 ): Config {
   const lanes = base.lanes.map((l) => {
     const scanner = { ...l.scanner };
@@ -191,6 +219,10 @@ function demoConfig(
     dataDir: o.dataDir ?? base.dataDir,
     http: { ...base.http, port: o.httpPort },
     mqtt: base.mqtt ? { ...base.mqtt, url: o.mqttUrl } : undefined,
+    watchlist: {
+      ...(base.watchlist ?? { maxMb: 16, repeatS: 120 }),
+      keys: [{ keyId: DEMO_KEY_ID, publicKey: o.watchlistKey }],
+    },
     lanes,
   };
 }

@@ -220,6 +220,7 @@ export class AnprReceiver implements Service {
       ...(r.plate !== undefined ? { plate: r.plate } : {}),
       ...(r.containerCode !== undefined ? { containerCode: r.containerCode } : {}),
       ...(r.cameraId !== undefined ? { cameraId: r.cameraId } : {}),
+      ...(r.confidence !== undefined ? { confidence: r.confidence } : {}),
     };
     const scanId = this.#openScan;
     if (scanId === null) this.#held = { read, received: Date.now() };

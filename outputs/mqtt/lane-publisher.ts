@@ -1,5 +1,5 @@
 import type { IClientPublishOptions, IPublishPacket } from 'mqtt';
-import type { DeviceState } from '../../core/domain.js';
+import type { Alert, DeviceState } from '../../core/domain.js';
 import type { EventBus } from '../../core/event-bus.js';
 import type { LaneEvents } from '../../core/events.js';
 import { deviceStatus, type LaneHealthView } from '../../core/health.js';
@@ -139,15 +139,9 @@ export class LanePublisher implements Service {
           payload: JSON.stringify(payload),
         });
       }),
-      bus.on('alert.raised', owner, (a) => {
-        ledger.raised(a);
-        this.#enqueue({
-          kind: 'alert',
-          id: a.alertId,
-          topic: this.#options.topics.alert,
-          payload: JSON.stringify(alertPayload(a, this.#options.evidenceBaseUrl(), this.#sign)),
-        });
-      }),
+      bus.on('alert.raised', owner, (a) => this.#alert(a)),
+      // Covert watchlist hits come only this way: to central command, never to the console.
+      bus.on('watchlist.covert', owner, (a) => this.#alert(a)),
       bus.on('alert.event', owner, (e) => {
         ledger.record(e);
         this.#enqueue({
@@ -214,6 +208,16 @@ export class LanePublisher implements Service {
     this.#closed = true;
     outbox.close();
     this.#options.ledger.close();
+  }
+
+  #alert(a: Alert): void {
+    this.#options.ledger.raised(a);
+    this.#enqueue({
+      kind: 'alert',
+      id: a.alertId,
+      topic: this.#options.topics.alert,
+      payload: JSON.stringify(alertPayload(a, this.#options.evidenceBaseUrl(), this.#sign)),
+    });
   }
 
   /** The retained status payload as it is now. */

@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import { synthesizeScan } from '../xray/index.js';
 import type { SimScan } from './scan-source.js';
+import { plateFor } from './plates.js';
 
 interface Request {
   index: number;
@@ -9,14 +10,6 @@ interface Request {
   dual: boolean;
   pixelMm?: number;
   channels?: number;
-}
-
-const PLATE_LETTERS = 'ABCDEFGHJKLMNPRSTUVWXYZ';
-
-/** A made-up plate derived from the seed, so the same seed always shows the same plate. */
-function plateFor(seed: number): string {
-  const l = (k: number) => PLATE_LETTERS[Math.floor(seed / 23 ** k) % PLATE_LETTERS.length];
-  return `${l(0)}${l(1)} ${String(seed % 1000).padStart(3, '0')} ${l(2)}`;
 }
 
 parentPort!.on('message', (r: Request) => {

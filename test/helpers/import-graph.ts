@@ -11,7 +11,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   // the config schema (it may name the ground's vocabulary, e.g. the MQTT command names)
   ['config'],
   // the parts: they talk through the lane's bus and never import each other
-  ['firmware-bridge', 'inference', 'pipeline', 'outputs', 'console', 'central'],
+  ['firmware-bridge', 'inference', 'pipeline', 'outputs', 'console', 'central', 'watchlist'],
   // the composition root: builds every part from the config, owns start/stop order
   ['app'],
   // simulators (speaking the devices' protocols), then the model evaluation (which synthesizes scans)

@@ -3,9 +3,10 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, type Me } from './api.js';
 import { AlertsView, LanesView, ReviewView } from './operations.js';
 import { AccountsView, AuditView, FiguresView, MovementsView } from './records.js';
+import { HitsView, WatchlistsView } from './watchlists.js';
 import './styles.css';
 
-type Tab = 'lanes' | 'alerts' | 'review' | 'movements' | 'figures' | 'audit' | 'accounts';
+type Tab = 'lanes' | 'alerts' | 'review' | 'hits' | 'watchlists' | 'movements' | 'figures' | 'audit' | 'accounts';
 const RANK = { analyst: 0, supervisor: 1, admin: 2 } as const;
 
 function Login(p: { onIn: (me: Me) => void }) {
@@ -68,6 +69,8 @@ function Shell(p: { me: Me; onOut: () => void }) {
     ['lanes', 'Sites & lanes', 'analyst'],
     ['alerts', 'Alerts', 'analyst'],
     ['review', 'Remote review', 'analyst'],
+    ['hits', 'Watchlist hits', 'analyst'],
+    ['watchlists', 'Watchlists', 'analyst'],
     ['movements', 'Movements', 'analyst'],
     ['figures', 'Figures', 'supervisor'],
     ['audit', 'Audit', 'supervisor'],
@@ -100,6 +103,8 @@ function Shell(p: { me: Me; onOut: () => void }) {
         {tab === 'lanes' && <LanesView tick={tick} />}
         {tab === 'alerts' && <AlertsView tick={tick} />}
         {tab === 'review' && <ReviewView tick={tick} me={p.me} />}
+        {tab === 'hits' && <HitsView tick={tick} />}
+        {tab === 'watchlists' && <WatchlistsView tick={tick} canEdit={RANK[p.me.role] >= RANK.supervisor} />}
         {tab === 'movements' && <MovementsView />}
         {tab === 'figures' && <FiguresView tick={tick} />}
         {tab === 'audit' && <AuditView tick={tick} />}

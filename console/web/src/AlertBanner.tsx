@@ -3,12 +3,14 @@ import { DISPOSITIONS, type Disposition } from '../../../core/domain.js';
 import type { AlertRecord } from '../../server/messages.js';
 import { api } from './api.js';
 import { actor, DISPOSITION_LABEL, score, time } from './format.js';
+import { WatchlistHitView } from './WatchlistHit.js';
 
 const KIND_TITLE: Record<string, string> = {
   'person-suspected': 'PERSON SUSPECTED',
   'person-suspected-by-sensors': 'PEOPLE SUSPECTED BY SENSORS',
   'detection-unavailable': 'SCAN NOT SCREENED',
   'scan-aborted': 'SCAN ABORTED',
+  watchlist: 'WATCHLIST HIT',
   test: 'TEST ALERT',
 };
 
@@ -52,11 +54,11 @@ export function AlertBanner(p: { rec: AlertRecord; laneName: string; compact?: b
           <span class="alert-meta">
             {p.laneName}
             {a.scanId && ` · scan ${a.scannerScanId ?? a.scanId}`} · {time(a.raisedAt)}
-            {a.score !== null && ` · score ${score(a.score)}`}
+            {a.score !== null && a.kind !== 'watchlist' && ` · score ${score(a.score)}`}
             {a.regions.length > 0 && ` · ${a.regions.length} region${a.regions.length > 1 ? 's' : ''}`}
           </span>
         </div>
-        <div class="alert-message">{a.message}</div>
+        {a.watchlist ? <WatchlistHitView hit={a.watchlist} /> : <div class="alert-message">{a.message}</div>}
         {rec.state === 'acknowledged' && (
           <div class="alert-ack" data-testid="ack-info">
             Acknowledged by {who(rec.acknowledgedBy, rec.acknowledgedOrigin)} at {time(rec.acknowledgedAt)}. Record the

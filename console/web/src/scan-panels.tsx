@@ -6,6 +6,7 @@ import { scanImageUrl } from './api.js';
 import { score, time, VERDICT_LABEL } from './format.js';
 import { ImageRaster } from './raster.js';
 import type { ViewName } from './ScanViewer.js';
+import { WatchlistHitView } from './WatchlistHit.js';
 
 /** Loads the full-resolution picture of a decided scan; null until loaded or when there is none. */
 export function useScanImage(
@@ -104,6 +105,14 @@ export function VerdictCard(p: { phase: ScanPhase }) {
           </>
         )}
       </dl>
+      {r.watchlist && r.watchlist.length > 0 && (
+        <div class="verdict-watchlist" data-testid="verdict-watchlist">
+          <div class="verdict-watchlist-title">WATCHLIST HIT on this vehicle</div>
+          {r.watchlist.map((h) => (
+            <WatchlistHitView key={`${h.listId}/${h.entry.id}`} hit={h} />
+          ))}
+        </div>
+      )}
       {r.fusion && <Senses fusion={r.fusion} />}
     </div>
   );

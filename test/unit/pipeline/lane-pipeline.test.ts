@@ -296,6 +296,51 @@ describe('LanePipeline', () => {
     expect(results[0].vehicle?.plate).toBe('AB-123-CD');
   });
 
+  it('carries the watchlist hits on its vehicle: raised during the scan, or on a read held for it, but not those on another read', async () => {
+    const { bus, results, pipeline } = lane(new ScriptedDetector(detection(0.9)));
+    await pipeline.start();
+    const hit = (value: string, entryId: string) => ({
+      listId: 'national',
+      listVersion: 1,
+      score: 1,
+      entry: {
+        id: entryId,
+        plate: value,
+        country: 'DE',
+        category: 'stolen-vehicle',
+        action: 'stop and search',
+        priority: 1,
+        source: 'police',
+        covert: false,
+      },
+      read: { value, kind: 'plate' as const, confidence: 0.9, at: 'now', via: 'anpr' },
+    });
+    const watchlistAlert = (scanId: string | null, value: string, entryId: string): Alert => ({
+      alertId: `wl-${entryId}`,
+      scanId,
+      laneId: 'l1',
+      siteId: 's1',
+      raisedAt: 'now',
+      kind: 'watchlist',
+      severity: 'critical',
+      score: 1,
+      regions: [],
+      message: 'hit',
+      evidence: [],
+      watchlist: hit(value, entryId),
+    });
+    // Between vehicles: a hit on a read that is then attached to the next scan, and one on a read that is not.
+    bus.emit('alert.raised', watchlistAlert(null, 'HELD1', 'e-held'));
+    bus.emit('alert.raised', watchlistAlert(null, 'OTHER1', 'e-other'));
+    bus.emit('scan.begin', meta('w'));
+    bus.emit('vehicle.plate', { laneId: 'l1', plate: 'HELD1', at: 'now' });
+    bus.emit('alert.raised', watchlistAlert('w', 'IN1', 'e-in'));
+    bus.emit('scan.end', completed('w', 4));
+    await settle();
+    expect(results[0]).toMatchObject({ scanId: 'w', verdict: 'person' });
+    expect(results[0].watchlist?.map((h) => h.entry.id)).toEqual(['e-held', 'e-in']);
+  });
+
   it('stop() waits for a scan being decided so its result is not lost', async () => {
     const held = heldDetector();
     const { bus, results, pipeline } = lane(held.detector);

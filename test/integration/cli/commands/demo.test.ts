@@ -85,6 +85,15 @@ describe('demo lane end to end', () => {
       .filter((m) => m.topic === 'checkpoint/demo-site/lane-1/alert')
       .map((m) => JSON.parse(m.payload) as { scanId: string; kind: string });
     expect(alerts.filter((a) => a.kind === 'person-suspected').map((a) => a.scanId)).toEqual(persons);
+    // The demo's watchlist has the 3rd vehicle on it: a newcomer sees a hit at once.
+    expect(r.stdout).toMatch(/^watchlist: 5 entries signed and published as central would/m);
+    const hits = alerts.filter((a) => a.kind === 'watchlist') as unknown as {
+      scanId: string;
+      watchlist: { entry: { id: string }; score: number };
+    }[];
+    expect(hits.map((h) => [h.scanId, h.watchlist.entry.id, h.watchlist.score])).toEqual([[ids[2], 'demo-stolen', 1]]);
+    const third = scans.find((s) => s.scanId === ids[2]) as unknown as { watchlist?: { entry: { id: string } }[] };
+    expect(third.watchlist?.map((h) => h.entry.id)).toEqual(['demo-stolen']);
     const availability = received
       .filter((m) => m.topic === 'checkpoint/demo-site/lane-1/availability')
       .map((m) => m.payload);

@@ -1,0 +1,70 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { LIST_FORMAT, type WatchlistEntryInput } from '../../core/watchlist/list-format.js';
+import { signedMessage } from '../../core/watchlist/signing.js';
+
+/** A central key pair for tests, with its PEM forms. */
+export function centralKeys(keyId = 'central-test'): {
+  keyId: string;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  publicPem: string;
+  privatePem: string;
+  trusted: Map<string, KeyObject>;
+} {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  return {
+    keyId,
+    privateKey: createPrivateKey(privatePem),
+    publicKey: createPublicKey(publicPem),
+    publicPem,
+    privatePem,
+    trusted: new Map([[keyId, publicKey]]),
+  };
+}
+
+export function entry(over: Partial<WatchlistEntryInput> & { id: string }): WatchlistEntryInput {
+  return {
+    category: 'stolen-vehicle',
+    action: 'stop and search',
+    priority: 1,
+    source: 'national-police',
+    ...(over.containerCode ? {} : { plate: 'B AB 1234', country: 'DE' }),
+    ...over,
+  };
+}
+
+export function snapshot(listId: string, version: number, entries: WatchlistEntryInput[]) {
+  return {
+    format: LIST_FORMAT,
+    listId,
+    version,
+    issuedAt: new Date().toISOString(),
+    kind: 'snapshot' as const,
+    entries,
+  };
+}
+
+export function delta(
+  listId: string,
+  version: number,
+  baseVersion: number,
+  upsert: WatchlistEntryInput[],
+  remove: string[] = [],
+) {
+  return {
+    format: LIST_FORMAT,
+    listId,
+    version,
+    baseVersion,
+    issuedAt: new Date().toISOString(),
+    kind: 'delta' as const,
+    upsert,
+    remove,
+  };
+}
+
+export function signed(version: unknown, keys: { keyId: string; privateKey: KeyObject }): Buffer {
+  return Buffer.from(signedMessage(version, keys.keyId, keys.privateKey), 'utf8');
+}
