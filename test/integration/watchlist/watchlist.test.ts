@@ -11,7 +11,7 @@ import { silentLogger } from '../../../core/logger.js';
 import type { AlertPayload, ScanPayload, StatusPayload } from '../../../outputs/mqtt/payloads.js';
 import { SIM_XML_FIELDS, writeFileDropScan } from '../../../sim/scanner/file-drop-writer.js';
 import { patternScan } from '../../helpers/line-stream.js';
-import { haveMosquitto, MosquittoBroker, waitFor } from '../outputs/mqtt/helpers.js';
+import { haveMosquitto, MosquittoBroker, skipWithoutMosquitto, waitFor } from '../outputs/mqtt/helpers.js';
 
 // Central command signs and publishes lists with the CLI on Debian's mosquitto; a site runtime
 // with two lanes (one with a JSON sidecar folder, one with vendor XML, both with ANPR over HTTP
@@ -97,7 +97,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe.skipIf(!haveMosquitto)('watchlist at the lane, lists from central over MQTT', () => {
+describe.skipIf(skipWithoutMosquitto)('watchlist at the lane, lists from central over MQTT', () => {
   it('takes the list central signs and publishes retained, and each lane reports the version it holds', async () => {
     expect(watchlistDevice()).toMatchObject({
       state: 'degraded',
