@@ -156,18 +156,27 @@ export class ScannerStreamSim extends EventEmitter {
   /**
    * Waits for the first of `events` on `emitter`, or for stop(), and removes every listener it
    * added: a wait left listening (a 'close' listener per drain) piles up on a long-lived link
-   * until Node warns (MaxListenersExceededWarning).
+   * until Node warns (MaxListenersExceededWarning). With `timeoutMs`, also returns after that long,
+   * so that the caller looks again at a link that went away without saying so.
    */
-  async #first(emitter: EventEmitter, events: string[]): Promise<void> {
+  async #first(emitter: EventEmitter, events: string[], timeoutMs?: number): Promise<void> {
     if (this.#stopped) return;
     const ac = new AbortController();
-    const waits = [
+    const waits: Promise<unknown>[] = [
       ...events.map((e) => once(emitter, e, { signal: ac.signal })),
       once(this.#stopEvents, 'stop', { signal: ac.signal }),
     ];
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    if (timeoutMs !== undefined)
+      waits.push(
+        new Promise<void>((r) => {
+          timer = setTimeout(r, timeoutMs);
+        }),
+      );
     try {
       await Promise.race(waits.map((w) => w.catch(() => {})));
     } finally {
+      clearTimeout(timer);
       ac.abort();
     }
   }
@@ -371,7 +380,15 @@ export class ScannerStreamSim extends EventEmitter {
       const due = t0 + (x * 1000) / this.#options.lineRateHz;
       const ahead = due - performance.now();
       if (ahead > 4) await sleep(ahead);
-      if (link.writableNeedDrain) await this.#first(link, ['drain', 'close']);
+      // An unplugged serial port may never drain nor close: look again every 250 ms, so that a
+      // scan on a dead link ends as link-lost and the next one goes out on the new link.
+      if (link.writableNeedDrain) {
+        await this.#first(link, ['drain', 'close', 'error'], 250);
+        if (link.writableNeedDrain) {
+          x--; // the same line again, after the checks at the top of the loop
+          continue;
+        }
+      }
       for (let c = 0; c < C; c++) {
         high[c] = scan.high[c * W + x];
         if (low) low[c] = scan.low![c * W + x];
