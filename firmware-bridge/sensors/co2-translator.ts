@@ -1,5 +1,5 @@
-import type { Co2Reading, ReadingQuality } from '../../core/senses.js';
-import { decodeBlock, type RegisterMap } from './register-map.js';
+import type { Co2Reading } from '../../core/senses.js';
+import { decodeBlock, type RegisterMap, readingQuality } from './register-map.js';
 
 export type Co2Map = RegisterMap<'ppm' | 'temperatureC' | 'humidityPct' | 'status'>;
 
@@ -15,20 +15,7 @@ export function co2Reading(
   at: { device: string; laneId: string; at: string },
 ): Co2Reading {
   const d = decodeBlock(map, block, regs);
-  const status = d.status.value;
-  let quality: ReadingQuality = 'ok';
-  let detail: string | undefined;
-  const range = [d.ppm, d.temperatureC, d.humidityPct].map((x) => x.outOfRange).filter((x): x is string => !!x);
-  if (status & 2) {
-    quality = 'sensor-fault';
-    detail = `status word ${status}: sensor fault`;
-  } else if (range.length > 0) {
-    quality = 'out-of-range';
-    detail = range.join('; ');
-  } else if (status & 1) {
-    quality = 'warming-up';
-    detail = `status word ${status}: warming up`;
-  }
+  const { quality, detail } = readingQuality(d.status.value, [d.ppm, d.temperatureC, d.humidityPct], 'warming up');
   return {
     sense: 'co2',
     device: at.device,

@@ -1,5 +1,5 @@
-import type { HeartbeatReading, ReadingQuality } from '../../core/senses.js';
-import { decodeBlock, type RegisterMap } from './register-map.js';
+import type { HeartbeatReading } from '../../core/senses.js';
+import { decodeBlock, type RegisterMap, readingQuality } from './register-map.js';
 
 export type HeartbeatMap = RegisterMap<'score' | 'signalQuality' | 'engineOff' | 'status'>;
 
@@ -15,20 +15,11 @@ export function heartbeatReading(
   at: { device: string; laneId: string; at: string },
 ): HeartbeatReading {
   const d = decodeBlock(map, block, regs);
-  const status = d.status.value;
-  let quality: ReadingQuality = 'ok';
-  let detail: string | undefined;
-  const range = [d.score, d.signalQuality, d.engineOff].map((x) => x.outOfRange).filter((x): x is string => !!x);
-  if (status & 2) {
-    quality = 'sensor-fault';
-    detail = `status word ${status}: sensor fault`;
-  } else if (range.length > 0) {
-    quality = 'out-of-range';
-    detail = range.join('; ');
-  } else if (status & 1) {
-    quality = 'warming-up';
-    detail = `status word ${status}: still measuring`;
-  }
+  const { quality, detail } = readingQuality(
+    d.status.value,
+    [d.score, d.signalQuality, d.engineOff],
+    'still measuring',
+  );
   return {
     sense: 'heartbeat',
     device: at.device,

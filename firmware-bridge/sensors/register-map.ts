@@ -1,4 +1,5 @@
 import type { RegisterFieldConfig } from '../../config/schema/sensors.js';
+import type { ReadingQuality } from '../../core/senses.js';
 
 /** A device's register map: which table, and each named value's place and scaling. */
 export interface RegisterMap<K extends string> {
@@ -75,4 +76,21 @@ export function decodeBlock<K extends string>(
 
 function round(v: number): number {
   return Number.isFinite(v) ? Math.round(v * 1000) / 1000 : v;
+}
+
+/**
+ * A reading's quality from its device's status word and its decoded fields: bit 1 a sensor fault
+ * (first), then any field outside its range (each named), then bit 0, the device's not-ready state
+ * (`notReady` says it in the device's words: "warming up", "still measuring").
+ */
+export function readingQuality(
+  status: number,
+  fields: Decoded[],
+  notReady: string,
+): { quality: ReadingQuality; detail?: string } {
+  const range = fields.map((x) => x.outOfRange).filter((x): x is string => !!x);
+  if (status & 2) return { quality: 'sensor-fault', detail: `status word ${status}: sensor fault` };
+  if (range.length > 0) return { quality: 'out-of-range', detail: range.join('; ') };
+  if (status & 1) return { quality: 'warming-up', detail: `status word ${status}: ${notReady}` };
+  return { quality: 'ok' };
 }
