@@ -7,6 +7,7 @@ import type { LaneHealth } from '../pipeline/lane-health.js';
 import type { LanePipeline } from '../pipeline/lane-pipeline.js';
 import type { Logger } from '../core/logger.js';
 import type { RuntimeMetrics } from './runtime-metrics.js';
+import type { PictureRenderer } from './picture-renderer.js';
 
 /** What an area's factory gets to build the services of one lane. */
 export interface LaneContext {
@@ -19,6 +20,8 @@ export interface LaneContext {
   dataDir: string;
   http: RuntimeHttpServer;
   metrics: RuntimeMetrics;
+  /** The site's picture thread (evidence JPEGs, console views); absent: pictures are made on the event loop. */
+  pictures?: PictureRenderer;
 }
 
 /** A built lane, as site-wide parts (MQTT, console) see it. */
@@ -46,4 +49,6 @@ export interface SiteContext {
   demo: boolean;
   /** Lines the runtime prints at start to say where to look (console URL, credentials...). */
   announce(line: string): void;
+  /** The site's picture thread; absent: pictures are made on the event loop. */
+  pictures?: PictureRenderer;
 }

@@ -20,6 +20,8 @@ import { RuntimeMetrics } from './runtime-metrics.js';
 import { healthz, verdictLatencyS } from './monitoring.js';
 import { ServiceHost } from '../core/service.js';
 import { SqliteScanJournal } from '../pipeline/scan-journal.js';
+import { TileScheduler } from '../inference/tile-scheduler.js';
+import { PictureRenderer } from './picture-renderer.js';
 
 export interface SiteRuntimeOptions {
   config: Config;
@@ -87,6 +89,10 @@ export class SiteRuntime {
 
     const laneServices = [];
     const deviceServices = [];
+    // One scheduler for the site: the lanes' tiles take turns, so no lane waits out another's scan.
+    const tiles = new TileScheduler({ concurrency: config.inference.concurrentTiles });
+    // One picture thread for the site: no evidence JPEG or console view is made on the event loop.
+    const pictures = new PictureRenderer({ log: log.child({ part: 'pictures' }) });
     for (const laneCfg of config.lanes) {
       const laneLog = log.child({ lane: laneCfg.id });
       const bus = new EventBus<LaneEvents>(laneLog);
@@ -102,10 +108,11 @@ export class SiteRuntime {
         dataDir: laneDir,
         http: this.http,
         metrics: this.metrics,
+        pictures,
       };
       this.#observe(ctx);
       health.attach(bus); // after #observe, which compares each status with the previous one
-      const detector = await createDetector(ctx);
+      const detector = await createDetector(ctx, tiles);
       const cams = createCameraServices(ctx);
       const sensors = createSensorServices(ctx);
       const pipeline = new LanePipeline({
@@ -142,9 +149,12 @@ export class SiteRuntime {
       version: this.#options.version,
       demo: this.#options.demo ?? false,
       announce,
+      pictures,
     };
     this.#routes();
+    // Started first and stopped last: the evidence stores and the console wait for their pictures.
     this.#host.add(
+      pictures,
       ...createMqttServices(site),
       this.http,
       ...createConsoleServices(site),

@@ -1,11 +1,33 @@
 import { z } from 'zod';
 import { anpr, cameras } from './schema/cameras.js';
-import { ident, text } from './schema/fields.js';
+import { ident, intIn, secret, text } from './schema/fields.js';
 import { model, thresholds } from './schema/model.js';
 import { consoleCfg, evidence, http, mqtt } from './schema/outputs.js';
 import { scanner } from './schema/scanner.js';
 import { watchlist } from './schema/watchlist.js';
 import { fusion, sensors } from './schema/sensors.js';
+
+/** Most lanes one edge computer serves (docs/benchmarks.md: 4 lanes on 2 cores still decide in time). */
+export const MAX_LANES = 4;
+
+/** A lane's own MQTT identity, where the broker gives each lane its credentials and ACL. */
+export const laneMqtt = z
+  .strictObject({
+    clientId: text()
+      .optional()
+      .describe(
+        "This lane's MQTT client id. Default: mqtt.clientId suffixed with the lane id, else checkpoint-edge-<site>-<lane>.",
+      ),
+    username: text()
+      .optional()
+      .describe("This lane's broker user (use ${LANE1_MQTT_USERNAME}). Default: mqtt.username."),
+    password: secret()
+      .optional()
+      .describe("This lane's broker password (use ${LANE1_MQTT_PASSWORD} or its _FILE). Default: mqtt.password."),
+  })
+  .describe(
+    "The lane's identity at the broker, overriding the site's mqtt.clientId, username and password for this lane's connection.",
+  );
 
 export const lane = z
   .strictObject({
@@ -18,6 +40,7 @@ export const lane = z
     thresholds: thresholds.default({ region: 0.3, bodyEvidence: 'report', maxMissingShare: 0.05, maxMissingRunM: 0.5 }),
     sensors,
     fusion: fusion.default(fusion.parse({})),
+    mqtt: laneMqtt.optional().describe("Absent: the lane connects with the site's mqtt identity."),
   })
   .describe('One checkpoint lane: a scanner, its cameras, its CO2 and heartbeat sensors, a model and thresholds.');
 
@@ -66,7 +89,26 @@ export const configSchema = z
     }),
     evidence,
     watchlist: watchlist.optional().describe('Absent: plates and container codes are not checked against watchlists.'),
-    lanes: z.array(lane).min(1, { error: 'expected at least one lane' }).describe('The lanes of this site.'),
+    inference: z
+      .strictObject({
+        concurrentTiles: intIn(1, 16)
+          .default(1)
+          .describe(
+            'Model tiles run at once over all lanes. Lanes take turns tile by tile, so a scan waits for at most one tile of each other lane; 1 suits a box with 2-4 cores (each tile gets every thread of its lane).',
+          ),
+      })
+      .default({ concurrentTiles: 1 })
+      .describe("How the lanes share the box's inference."),
+    lanes: z
+      .array(lane)
+      .min(1, { error: 'expected at least one lane' })
+      .max(MAX_LANES, {
+        error: (iss) =>
+          `expected at most ${MAX_LANES} lanes on one edge computer, got ${(iss.input as unknown[]).length}: run another edge computer for the other lanes`,
+      })
+      .describe(
+        `The lanes of this site: 1 to ${MAX_LANES}, each with its own scanner, cameras, model session and MQTT connection.`,
+      ),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();
@@ -94,6 +136,22 @@ export const configSchema = z
           });
         sens.add(s.id);
       });
+      const clientId = l.mqtt?.clientId;
+      if (clientId !== undefined) {
+        const j = cfg.lanes.findIndex((o) => o !== l && o.mqtt?.clientId === clientId);
+        if (j >= 0 && j < i)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['lanes', i, 'mqtt', 'clientId'],
+            message: `lane ${l.id}: MQTT client id "${clientId}" is also lane ${cfg.lanes[j]!.id}'s; the broker would disconnect one whenever the other connects`,
+          });
+      }
+      if (l.mqtt && !cfg.mqtt)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['lanes', i, 'mqtt'],
+          message: `lane ${l.id}: lanes[].mqtt is set but the site has no mqtt section, so nothing would use it: add mqtt (url, topicPrefix) or remove lanes[].mqtt`,
+        });
       if (!l.scanner.transport && !l.scanner.fileDrop) {
         ctx.addIssue({
           code: 'custom',

@@ -4,6 +4,7 @@ import type { ModelIdentity, ScanMeta } from '../core/domain.js';
 import { ScanAnalysis, type AnalysisContext, type TileJob } from './analysis.js';
 import type { ModelManifest } from './manifest.js';
 import { OnnxTileRunner, type TileOutput, type TileRunner } from './session.js';
+import { serialTileQueue, type TileQueue } from './tile-scheduler.js';
 
 export interface OnnxDetectorOptions {
   /** Model folder (manifest.json + ONNX file). */
@@ -15,6 +16,11 @@ export interface OnnxDetectorOptions {
    * 0 = never: the detector stays unavailable until restarted.
    */
   retryMs?: number;
+  /**
+   * Where tiles wait for their turn: a site's TileScheduler (`scheduler.lane(id)`), shared by its
+   * lanes so that inference is taken in turns. Default: a queue of this detector's own.
+   */
+  queue?: TileQueue;
   /** Told about every status change and retry; the lane publishes status itself via onStatus. */
   log?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
 }
@@ -40,12 +46,15 @@ export class OnnxDetector implements Detector {
   #model: LoadedModel | null = null;
   #lut: Float32Array | null = null;
   #listeners = new Set<(s: DetectorStatus) => void>();
-  #chain: Promise<unknown> = Promise.resolve();
+  readonly #queue: TileQueue;
+  /** Tiles queued or running, so that close() waits for them. */
+  readonly #inflight = new Set<Promise<unknown>>();
   #retry: NodeJS.Timeout | null = null;
   #closed = false;
 
   constructor(o: OnnxDetectorOptions) {
     this.#options = o;
+    this.#queue = o.queue ?? serialTileQueue();
     this.#status = { state: 'unavailable', reason: `model ${o.path} is not loaded yet` };
   }
 
@@ -180,10 +189,12 @@ export class OnnxDetector implements Detector {
     });
   }
 
-  /** Runs fn after everything queued before it: one session, one tile at a time. */
+  /** Runs fn after everything queued before it: one session, one tile at a time, in the lane's turn. */
   #enqueue<T>(fn: () => Promise<T>): Promise<T> {
-    const p = this.#chain.then(fn);
-    this.#chain = p.catch(() => {});
+    const p = this.#queue(fn);
+    const settled = p.catch(() => {});
+    this.#inflight.add(settled);
+    void settled.finally(() => this.#inflight.delete(settled));
     return p;
   }
 
@@ -192,7 +203,7 @@ export class OnnxDetector implements Detector {
     this.#closed = true;
     if (this.#retry) clearTimeout(this.#retry);
     this.#retry = null;
-    await this.#chain;
+    await Promise.all([...this.#inflight]);
     await this.#model?.runner.release().catch(() => {});
     this.#model = null;
     this.#set({ state: 'unavailable', reason: 'detector closed' });

@@ -123,6 +123,7 @@ export function createCameraServices(
       // The site's limit shared out between its lanes, so that all of them together stay under it.
       maxBytes: Math.floor((config.evidence.maxMb * 1024 * 1024) / Math.max(1, config.lanes.length)),
     },
+    ...(ctx.pictures ? { renderScan: ctx.pictures.evidenceJpeg.bind(ctx.pictures) } : {}),
   });
 
   const anpr = new AnprReceiver({

@@ -18,5 +18,13 @@ export function createConsoleServices(ctx: SiteContext): Service[] {
   ) => {
     for (const a of alerts) ctx.metrics.lanes.alerts(a.laneId)?.seed(a.alertId, a.raisedAt, a.acknowledged);
   };
-  return [new ConsoleService({ ...ctx, lanes, openAlertsAtStart })];
+  const pictures = ctx.pictures;
+  return [
+    new ConsoleService({
+      ...ctx,
+      lanes,
+      openAlertsAtStart,
+      ...(pictures ? { renderView: (image, view) => pictures.consolePng(image, view) } : {}),
+    }),
+  ];
 }

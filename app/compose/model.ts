@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OnnxDetector } from '../../inference/onnx-detector.js';
+import type { TileScheduler } from '../../inference/tile-scheduler.js';
 import type { LaneContext } from '../context.js';
 import { UnavailableDetector, type Detector } from '../../core/detector.js';
 
@@ -12,14 +13,21 @@ const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /**
  * Builds the lane's concealed-person detector, or one that says why detection is unavailable.
  * A relative model path is taken from the working directory, else from the installed package
- * (where models/ ships).
+ * (where models/ ships). Each lane has its own onnxruntime session; its tiles wait for their turn on
+ * the site's scheduler, shared by every lane.
  */
-export async function createDetector(ctx: LaneContext): Promise<Detector> {
+export async function createDetector(ctx: LaneContext, tiles?: TileScheduler): Promise<Detector> {
   const m = ctx.lane.model;
   if (!m) return new UnavailableDetector(`no model is configured for lane ${ctx.lane.id} (lanes[].model)`);
   const path = modelDir(m.path);
   // Status changes reach the log through the lane's device.status 'model', so no logger here.
-  return OnnxDetector.open({ path, threads: m.threads, warmup: m.warmup, retryMs: MODEL_RETRY_MS });
+  return OnnxDetector.open({
+    path,
+    threads: m.threads,
+    warmup: m.warmup,
+    retryMs: MODEL_RETRY_MS,
+    ...(tiles ? { queue: tiles.lane(ctx.lane.id) } : {}),
+  });
 }
 
 export function modelDir(path: string): string {

@@ -68,8 +68,7 @@ export function createMqttServices(ctx: SiteContext): Service[] {
           url: cfg.url,
           protocolVersion: cfg.protocolVersion,
           clientId: clientIdFor(ctx.config, lane.id),
-          ...(cfg.username !== undefined ? { username: cfg.username } : {}),
-          ...(cfg.password !== undefined ? { password: cfg.password } : {}),
+          ...credentialsFor(cfg, lane.config),
           ...(cfg.tls ? { tls: cfg.tls } : {}),
           keepaliveS: cfg.keepaliveS,
           reconnect: cfg.reconnect,
@@ -115,8 +114,7 @@ function sparkplugNode(ctx: SiteContext, cfg: MqttConfig, lane: Lane, outboxDept
     url: cfg.url,
     protocolVersion: cfg.protocolVersion,
     clientId: `${clientIdFor(ctx.config, lane.id)}-spb`,
-    ...(cfg.username !== undefined ? { username: cfg.username } : {}),
-    ...(cfg.password !== undefined ? { password: cfg.password } : {}),
+    ...credentialsFor(cfg, lane.config),
     ...(cfg.tls ? { tls: cfg.tls } : {}),
     keepaliveS: cfg.keepaliveS,
     reconnect: cfg.reconnect,
@@ -145,8 +143,17 @@ function sparkplugNode(ctx: SiteContext, cfg: MqttConfig, lane: Lane, outboxDept
   return node;
 }
 
-/** `checkpoint-edge-<site>-<lane>`, or the configured id (suffixed with the lane when a site has several). */
+/** The lane's broker user and password (lanes[].mqtt), else the site's. */
+function credentialsFor(cfg: MqttConfig, lane: Config['lanes'][number]): { username?: string; password?: string } {
+  const username = lane.mqtt?.username ?? cfg.username;
+  const password = lane.mqtt?.password ?? cfg.password;
+  return { ...(username !== undefined ? { username } : {}), ...(password !== undefined ? { password } : {}) };
+}
+
+/** lanes[].mqtt.clientId, else `checkpoint-edge-<site>-<lane>`, or the site's id (suffixed with the lane when a site has several). */
 function clientIdFor(config: Config, laneId: string): string {
+  const own = config.lanes.find((l) => l.id === laneId)?.mqtt?.clientId;
+  if (own) return own;
   const configured = config.mqtt?.clientId;
   if (configured) return config.lanes.length > 1 ? `${configured}-${laneId}` : configured;
   return `checkpoint-edge-${config.site.id}-${laneId}`;

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Config } from '../../config/schema.js';
-import type { Alert, AlertEvent, Disposition, ScanResult, ScanState } from '../../core/domain.js';
+import type { Alert, AlertEvent, Disposition, ScanImage, ScanResult, ScanState } from '../../core/domain.js';
 import type { EventBus } from '../../core/event-bus.js';
 import type { LaneEvents } from '../../core/events.js';
 import type { LaneHealthView } from '../../core/health.js';
@@ -16,6 +16,7 @@ import { EventStream } from './event-stream.js';
 import { LiveScan } from './live-scan.js';
 import type { HelloMessage, LaneView } from './messages.js';
 import { ScanImageArchive } from './scan-images.js';
+import type { ScanView } from './scan-views.js';
 import type { Session } from './sessions.js';
 import { sessionAccount, SessionStore } from './sessions.js';
 import { SECURITY_HEADERS, serveStatic } from './static-files.js';
@@ -64,6 +65,8 @@ export interface ConsoleSite {
   announce(line: string): void;
   /** Told at start which alerts the store still has open (not dispositioned), e.g. for the metrics. */
   openAlertsAtStart?(alerts: { laneId: string; alertId: string; raisedAt: string; acknowledged: boolean }[]): void;
+  /** Renders one view of a decided scan as PNG off the event loop; absent: in this thread. */
+  renderView?(image: ScanImage, view: ScanView): Promise<Buffer>;
 }
 
 /** Where the console keeps its users: console.usersFile, else <dataDir>/users.json. */
@@ -147,7 +150,11 @@ export class ConsoleService implements Service, ConsoleActions {
       ...(this.#opts.streamHeartbeatMs ? { heartbeatMs: this.#opts.streamHeartbeatMs } : {}),
       isLive: (s) => s.expiresAt > Date.now() && sessions.has(s.id) && sessionAccountValid(users, s),
     });
-    this.#images = new ScanImageArchive({ dir: join(ctx.dataDir, 'console', 'scans'), log: this.#log });
+    this.#images = new ScanImageArchive({
+      dir: join(ctx.dataDir, 'console', 'scans'),
+      log: this.#log,
+      ...(ctx.renderView ? { render: (image, view) => ctx.renderView!(image, view) } : {}),
+    });
     const proxies = { trustedProxies: ctx.config.http.trustedProxies, header: ctx.config.http.clientIpHeader };
     this.#api = new ConsoleApi({
       store: this.#store,

@@ -27,11 +27,19 @@ export class ScanImageArchive {
   readonly #log: Logger;
   readonly #keep: number;
   readonly #pending = new Map<string, Promise<void>>();
+  readonly #render: (image: ScanImage, view: ScanView) => Promise<Buffer>;
 
-  constructor(opts: { dir: string; log: Logger; keep?: number }) {
+  /** render: makes one view's PNG (default renderScanPng in this thread; the runtime gives its picture thread). */
+  constructor(opts: {
+    dir: string;
+    log: Logger;
+    keep?: number;
+    render?: (image: ScanImage, view: ScanView) => Promise<Buffer>;
+  }) {
     this.#dir = opts.dir;
     this.#log = opts.log;
     this.#keep = opts.keep ?? KEEP_SCAN_IMAGES;
+    this.#render = opts.render ?? renderScanPng;
   }
 
   /** Renders and stores every view of a scan image; resolves once they are on disk. */
@@ -51,7 +59,7 @@ export class ScanImageArchive {
       await new Promise((r) => setImmediate(r));
       mkdirSync(folder, { recursive: true });
       for (const view of viewsOf(image)) {
-        const png = await renderScanPng(image, view);
+        const png = await this.#render(image, view);
         const tmp = join(folder, `.${view}.png.tmp`);
         await writeFile(tmp, png);
         await rename(tmp, join(folder, `${view}.png`));

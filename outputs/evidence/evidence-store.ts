@@ -3,7 +3,7 @@ import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { DATA_DIR_MODE, DATA_FILE_MODE } from '../../core/data-files.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, resolve, sep } from 'node:path';
-import type { EvidenceRef, ScanImage, ScanResult } from '../../core/domain.js';
+import type { EvidenceRef, Region, ScanImage, ScanResult } from '../../core/domain.js';
 import type { EventBus } from '../../core/event-bus.js';
 import type { CameraSnapshot, LaneEvents } from '../../core/events.js';
 import { sendJson, type HttpRoutes } from '../../core/http-routes.js';
@@ -35,6 +35,11 @@ export interface EvidenceStoreOptions {
   scanMaxWidth?: number;
   /** Snapshots kept in memory for scans not yet decided. */
   maxPendingScans?: number;
+  /**
+   * Renders the scan picture (renderScanJpeg's JPEG). The runtime gives its picture thread, so
+   * that no pixel loop runs on the event loop; default: renderScanJpeg in this thread.
+   */
+  renderScan?: (image: ScanImage, regions: readonly Region[], maxWidth: number) => Promise<Buffer>;
 }
 
 const NAME = EVIDENCE_NAME;
@@ -148,7 +153,8 @@ export class EvidenceStore implements EvidenceCollector, Service {
   /**
    * Names this scan's evidence and returns its references at once; the files (the scan picture
    * takes 100-300 ms to render) are written in the background, so that the verdict is not held
-   * up. A request for a file still being written waits for it; stop() waits for every write.
+   * up. A request for a file still being written waits for it (then 200, or 404 if it could not
+   * be made); stop() waits for every write.
    */
   async collect(result: ScanResult, image: ScanImage | undefined): Promise<EvidenceRef[]> {
     // Let the rest of this scan's end event run first: the scan-end snapshots are taken by
@@ -170,10 +176,13 @@ export class EvidenceStore implements EvidenceCollector, Service {
     }
     if (!files.length) return [];
     this.#writing.add(folder);
-    const write = this.#write(result, withImage ? image : undefined, folder, files).finally(() => {
-      this.#writing.delete(folder);
-      this.#pending.delete(folder);
-    });
+    // Begun on the next turn of the event loop: the verdict and its alert are published first.
+    const write = new Promise<void>((r) => setImmediate(r))
+      .then(() => this.#write(result, withImage ? image : undefined, folder, files))
+      .finally(() => {
+        this.#writing.delete(folder);
+        this.#pending.delete(folder);
+      });
     this.#pending.set(folder, write);
     return files.map((f) => ({
       name: f.name,
@@ -193,9 +202,11 @@ export class EvidenceStore implements EvidenceCollector, Service {
     const dir = join(this.root, folder);
     if (image) {
       try {
-        files[0].data = (
-          await renderScanJpeg(image, result.regions, { maxWidth: this.#options.scanMaxWidth ?? 2000 })
-        ).jpeg;
+        const maxWidth = this.#options.scanMaxWidth ?? 2000;
+        const render = this.#options.renderScan;
+        files[0].data = render
+          ? await render(image, result.regions, maxWidth)
+          : (await renderScanJpeg(image, result.regions, { maxWidth })).jpeg;
       } catch (err) {
         this.#options.log.error(
           { err, scanId: result.scanId },

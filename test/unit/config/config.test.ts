@@ -19,6 +19,10 @@ const ENV = {
   OPCUA_PASSWORD: 'pw',
   CAM_USER: 'cam',
   CAM_PASSWORD: 'campw',
+  LANE3_MQTT_USERNAME: 'lane-3',
+  LANE3_MQTT_PASSWORD: 'pw3',
+  LANE4_MQTT_USERNAME: 'lane-4',
+  LANE4_MQTT_PASSWORD: 'pw4',
 };
 
 const minimal = () => ({
@@ -166,6 +170,40 @@ describe('config', () => {
     expect(out).toContain(
       'lanes[1].scanner: lane lane-1: the scanner needs a transport or a fileDrop, or no scan can arrive',
     );
+  });
+
+  it('takes 1 to 4 lanes, each with its own MQTT identity, and names the lane and field of a problem', () => {
+    const two = loadConfig(join(EXAMPLES, 'two-lanes.yaml'), ENV);
+    expect(two.lanes.map((l) => [l.id, l.mqtt?.username, l.mqtt?.password])).toEqual([
+      ['lane-3', 'lane-3', 'pw3'],
+      ['lane-4', 'lane-4', 'pw4'],
+    ]);
+    expect(two.inference.concurrentTiles).toBe(1);
+    expect(validateConfig(minimal(), 'x', {}).inference).toEqual({ concurrentTiles: 1 });
+    const lane = (id: string, extra: object = {}) => ({
+      id,
+      scanner: { transport: { type: 'tcp', port: 4001 } },
+      ...extra,
+    });
+    const five = { ...minimal(), lanes: ['a', 'b', 'c', 'd', 'e'].map((id) => lane(id)) };
+    expect(problems(five)).toContain(
+      'lanes: expected at most 4 lanes on one edge computer, got 5: run another edge computer for the other lanes',
+    );
+    const clash = {
+      ...minimal(),
+      mqtt: { url: 'mqtt://broker:1883' },
+      lanes: [lane('a', { mqtt: { clientId: 'edge' } }), lane('b', { mqtt: { clientId: 'edge' } })],
+    };
+    expect(problems(clash)).toContain(
+      'lanes[1].mqtt.clientId: lane b: MQTT client id "edge" is also lane a\'s; the broker would disconnect one whenever the other connects',
+    );
+    const noSite = { ...minimal(), lanes: [lane('a', { mqtt: { username: 'x' } })] };
+    expect(problems(noSite)[0]).toMatch(
+      /^lanes\[0\]\.mqtt: lane a: lanes\[\]\.mqtt is set but the site has no mqtt section/,
+    );
+    const unknown = { ...minimal(), mqtt: { url: 'mqtt://broker:1883' }, lanes: [lane('a', { mqtt: { user: 'x' } })] };
+    expect(problems(unknown).join('\n')).toMatch(/lanes\[0\]\.mqtt.*user/);
+    expect(problems({ ...minimal(), inference: { concurrentTiles: 0 } })[0]).toMatch(/^inference\.concurrentTiles: /);
   });
 
   it('substitutes ${VAR} from the environment and from VAR_FILE', () => {

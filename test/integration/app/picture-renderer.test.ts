@@ -1,0 +1,66 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PictureRenderer } from '../../../app/picture-renderer.js';
+import { renderScanPng } from '../../../console/server/scan-views.js';
+import type { Region, ScanImage } from '../../../core/domain.js';
+import { silentLogger } from '../../../core/logger.js';
+import { renderScanJpeg } from '../../../outputs/evidence/evidence-picture.js';
+
+function image(width: number, height: number): ScanImage {
+  const high = new Uint16Array(width * height);
+  const low = new Uint16Array(width * height);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      high[y * width + x] = 60_000 - ((x * 13 + y * 7) % 40_000);
+      low[y * width + x] = 50_000 - ((x * 5 + y * 11) % 30_000);
+    }
+  const missing = new Uint8Array(width);
+  missing[10] = 1;
+  return { width, height, pixelMm: 5, high, low, missing };
+}
+
+/** Nice values of this process's threads, from /proc/self/task/<tid>/stat (field 19). */
+function threadNiceValues(): number[] {
+  return readdirSync('/proc/self/task').map((tid) => {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  });
+}
+
+describe('PictureRenderer (picture thread)', () => {
+  const pictures = new PictureRenderer({ log: silentLogger(), maxQueued: 3 });
+  const img = image(300, 80);
+  const regions: Region[] = [{ x: 40, y: 10, w: 30, h: 20, score: 0.9 }];
+
+  beforeAll(() => pictures.start());
+  afterAll(() => pictures.stop());
+
+  it('makes the same evidence JPEG and console views as the renderers on the event loop', async () => {
+    const jpeg = await pictures.evidenceJpeg(img, regions, 2000);
+    expect(jpeg.equals((await renderScanJpeg(img, regions, { maxWidth: 2000 })).jpeg)).toBe(true);
+    for (const view of ['high', 'low', 'material'] as const) {
+      const png = await pictures.consolePng(img, view);
+      expect(png.equals(await renderScanPng(img, view)), view).toBe(true);
+    }
+  });
+
+  it('runs at the lowest CPU priority, on a thread of its own', async () => {
+    await pictures.consolePng(img, 'high');
+    const nice = threadNiceValues();
+    expect(nice).toContain(19);
+    expect(nice.filter((n) => n === 19).length).toBeLessThan(nice.length);
+  });
+
+  it('refuses a picture beyond its queue bound, and says why; a bad image fails only its own picture', async () => {
+    const asked = Array.from({ length: 5 }, () => pictures.consolePng(img, 'material'));
+    const settled = await Promise.allSettled(asked);
+    // one being made, three waiting, the fifth refused
+    expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
+    expect((settled[4] as PromiseRejectedResult).reason.message).toMatch(/3 pictures behind \(limit 3\)/);
+    await expect(pictures.evidenceJpeg({ ...img, high: new Uint16Array(5) }, [], 2000)).rejects.toThrow(
+      /cannot render it/,
+    );
+    expect((await pictures.evidenceJpeg(img, [], 2000)).length).toBeGreaterThan(100);
+    expect(pictures.pending).toBe(0);
+  });
+});
