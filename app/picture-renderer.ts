@@ -5,20 +5,25 @@ import type { Logger } from '../core/logger.js';
 import type { Service } from '../core/service.js';
 import type { PictureJob, PictureReply } from './picture-jobs.js';
 
-/** Pictures waiting for the picture thread; each holds its scan image, so the bound is on memory. */
+/** Pictures waiting for the picture thread: in normal traffic (a vehicle every few seconds) none wait. */
 const MAX_QUEUED = 24;
+/** Scan samples held by the pictures waiting: each holds its scan image, so this bounds the memory. */
+const MAX_QUEUED_BYTES = 48 * 1024 * 1024;
 const WORKER = fileURLToPath(new URL('./picture-worker.mjs', import.meta.url));
 
 export interface PictureRendererOptions {
   log: Logger;
   /** Pictures that may wait; a picture asked for beyond it is refused (default MAX_QUEUED). */
   maxQueued?: number;
+  /** Bytes of scan samples the waiting pictures may hold (default MAX_QUEUED_BYTES). */
+  maxQueuedBytes?: number;
 }
 
 type JobBody = PictureJob extends infer J ? (J extends PictureJob ? Omit<J, 'id'> : never) : never;
 
 interface Waiting {
   job: PictureJob;
+  bytes: number;
   resolve: (b: Buffer) => void;
   reject: (e: Error) => void;
 }
@@ -33,6 +38,8 @@ export class PictureRenderer implements Service {
   readonly name = 'pictures';
   readonly #log: Logger;
   readonly #maxQueued: number;
+  readonly #maxQueuedBytes: number;
+  #queuedBytes = 0;
   readonly #queue: Waiting[] = [];
   #current: Waiting | null = null;
   #worker: Worker | null = null;
@@ -43,6 +50,7 @@ export class PictureRenderer implements Service {
   constructor(o: PictureRendererOptions) {
     this.#log = o.log;
     this.#maxQueued = o.maxQueued ?? MAX_QUEUED;
+    this.#maxQueuedBytes = o.maxQueuedBytes ?? MAX_QUEUED_BYTES;
   }
 
   async start(): Promise<void> {
@@ -80,14 +88,18 @@ export class PictureRenderer implements Service {
   }
 
   #ask(body: JobBody): Promise<Buffer> {
-    if (this.#queue.length >= this.#maxQueued)
+    const img = body.image;
+    const bytes = img.high.byteLength + (img.low?.byteLength ?? 0) + (img.missing?.byteLength ?? 0);
+    const busy = this.#current !== null;
+    if (busy && (this.#queue.length >= this.#maxQueued || this.#queuedBytes + bytes > this.#maxQueuedBytes))
       return Promise.reject(
         new Error(
-          `the picture thread is ${this.#queue.length} pictures behind (limit ${this.#maxQueued}): this one is not made, so that waiting scan images do not fill the memory`,
+          `the picture thread is ${this.#queue.length} pictures behind (${(this.#queuedBytes / 1048576).toFixed(0)} MiB of scans waiting; limit ${this.#maxQueued} pictures, ${(this.#maxQueuedBytes / 1048576).toFixed(0)} MiB): this one is not made, so that waiting scan images do not fill the memory`,
         ),
       );
     return new Promise<Buffer>((resolve, reject) => {
-      this.#queue.push({ job: { ...body, id: this.#nextId++ } as PictureJob, resolve, reject });
+      this.#queue.push({ job: { ...body, id: this.#nextId++ } as PictureJob, bytes, resolve, reject });
+      this.#queuedBytes += bytes;
       this.#pump();
     });
   }
@@ -134,6 +146,7 @@ export class PictureRenderer implements Service {
       return;
     }
     this.#current = next;
+    this.#queuedBytes -= next.bytes;
     try {
       this.#spawn().postMessage(next.job);
     } catch (err) {

@@ -26,6 +26,7 @@ function lowestPriority(): string | null {
 // One libvips thread per operation: the pictures are not urgent, the cores are the lanes'.
 sharp.concurrency(1);
 sharp.cache(false);
+
 const priorityProblem = lowestPriority();
 parentPort!.postMessage({ ready: true, priorityProblem });
 

@@ -59,7 +59,10 @@ describe('two lanes on one box, with real scanner simulators and the shipped mod
     );
     runtime = new SiteRuntime({ config, log: silentLogger(), version: 'test', announce: () => {} });
     await runtime.build();
-    for (const l of runtime.lanes) l.bus.on('scan.decided', 'test', ({ result }) => decided[l.id]!.push(result));
+    for (const l of runtime.lanes)
+      l.bus.on('scan.decided', 'test', ({ result }) => {
+        decided[l.id]!.push(result);
+      });
     // An exception in lane 2's own handling of every line batch.
     runtime.lanes[1]!.bus.on('scan.lines', 'test-faulty-listener', () => {
       throw new Error('simulated fault in lane 2');

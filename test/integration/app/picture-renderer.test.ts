@@ -56,11 +56,30 @@ describe('PictureRenderer (picture thread)', () => {
     const settled = await Promise.allSettled(asked);
     // one being made, three waiting, the fifth refused
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
-    expect((settled[4] as PromiseRejectedResult).reason.message).toMatch(/3 pictures behind \(limit 3\)/);
+    expect((settled[4] as PromiseRejectedResult).reason.message).toMatch(/3 pictures behind .*limit 3 pictures/);
     await expect(pictures.evidenceJpeg({ ...img, high: new Uint16Array(5) }, [], 2000)).rejects.toThrow(
       /cannot render it/,
     );
     expect((await pictures.evidenceJpeg(img, [], 2000)).length).toBeGreaterThan(100);
     expect(pictures.pending).toBe(0);
+  });
+
+  it('bounds the scan samples held by waiting pictures', async () => {
+    const small = new PictureRenderer({ log: silentLogger(), maxQueuedBytes: 3 * img.high.byteLength });
+    await small.start();
+    try {
+      // the first is being made (not waiting); two high views fit in the bound, the material view (both energies) does not
+      const asked = [
+        small.consolePng(img, 'high'),
+        small.consolePng(img, 'high'),
+        small.consolePng(img, 'high'),
+        small.consolePng(img, 'material'),
+      ];
+      const settled = await Promise.allSettled(asked);
+      expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
+      expect((settled[3] as PromiseRejectedResult).reason.message).toMatch(/MiB of scans waiting/);
+    } finally {
+      await small.stop();
+    }
   });
 });
