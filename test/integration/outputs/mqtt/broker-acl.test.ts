@@ -126,22 +126,23 @@ describe.skipIf(skipWithoutMosquitto)(
         username: 'central',
         password: secret('central'),
       });
-      for (const lane of ['lane-1', 'lane-2']) {
-        const identity = `crossing-north-${lane}`;
-        const config = validateConfig(
-          siteConfig({
-            url,
-            dataDir: join(dir, lane),
-            lanes: [lane],
-            site: 'crossing-north',
-            extra: { username: identity, password: secret(identity), tls: { ca: f('ca.pem') } },
-          }),
-        );
-        const s = mqttSite(config, silentLogger());
-        for (const svc of s.services) {
-          await svc.start();
-          running.push(svc);
-        }
+      // Both lanes on one edge computer, each with its own broker account (lanes[].mqtt): the ACL
+      // lets each write only its own lane's topics, so both come online only with their own.
+      const raw = siteConfig({
+        url,
+        dataDir: join(dir, 'edge'),
+        lanes: ['lane-1', 'lane-2'],
+        site: 'crossing-north',
+        extra: { tls: { ca: f('ca.pem') } },
+      }) as { lanes: Record<string, unknown>[] };
+      for (const lane of raw.lanes) {
+        const identity = `crossing-north-${lane.id as string}`;
+        lane.mqtt = { username: identity, password: secret(identity) };
+      }
+      const s = mqttSite(validateConfig(raw), silentLogger());
+      for (const svc of s.services) {
+        await svc.start();
+        running.push(svc);
       }
       await waitFor('both lanes online', () =>
         ['lane-1', 'lane-2'].every((l) =>
