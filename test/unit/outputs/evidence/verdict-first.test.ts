@@ -45,7 +45,9 @@ describe('the verdict before the pictures', () => {
       order.push('decided');
       url = result.evidence[0]?.url ?? '';
     });
-    bus.on('alert.raised', 'test', (a) => order.push(`alert ${a.kind}`));
+    bus.on('alert.raised', 'test', (a) => {
+      order.push(`alert ${a.kind}`);
+    });
     const img = scanImage(200, 40, 5, []);
     bus.emit('scan.begin', metaFor(img));
     bus.emit('scan.end', completed(img));
