@@ -19,9 +19,18 @@ const files = readdirSync(here)
   .filter((f) => f.endsWith('.bench.ts'))
   .sort();
 const figures: Figure[] = [];
-for (const f of files) {
-  const mod = (await import(pathToFileURL(join(here, f)).href)) as { default: BenchFile };
-  const b = mod.default;
+const benches: { f: string; b: BenchFile }[] = [];
+for (const f of files)
+  benches.push({ f, b: ((await import(pathToFileURL(join(here, f)).href)) as { default: BenchFile }).default });
+// A filter that names an area (`lanes`) or a figure in it (`lanes.memory`) runs that area's file
+// only; any other filter runs every file and keeps the figures whose names contain it.
+const inArea = (b: BenchFile) => {
+  const area = b.area.toLowerCase();
+  return filter !== undefined && (area.includes(filter) || filter.startsWith(`${area}.`));
+};
+const someArea = benches.some(({ b }) => inArea(b));
+for (const { f, b } of benches) {
+  if (someArea && !inArea(b)) continue;
   const areaSelected = !filter || b.area.toLowerCase().includes(filter);
   const wants = (name: string) => areaSelected || name.toLowerCase().includes(filter!);
   if (!areaSelected && !filter) continue;
