@@ -46,6 +46,11 @@ export class OnnxTileRunner implements TileRunner {
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
+        // No CPU arena: it keeps the peak of every tile's tensors for the life of the session,
+        // per lane; without it the large tensors are mapped per run and given back, and a lane's
+        // RSS stays flat over 1,000 scans at no measurable cost per tile (docs/benchmarks.md, lanes.memory).
+        enableCpuMemArena: false,
+        enableMemPattern: false,
         // No busy-waiting between tiles: the edge box's cores are shared with the scanner bridge,
         // the event loop and the cameras; spinning threads slowed 2-thread tiles 2-3x under load.
         extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
