@@ -22,6 +22,7 @@ import { ServiceHost } from '../core/service.js';
 import { SqliteScanJournal } from '../pipeline/scan-journal.js';
 import { TileScheduler } from '../inference/tile-scheduler.js';
 import { PictureRenderer } from './picture-renderer.js';
+import { checkMemoryEnvironment } from './memory-environment.js';
 
 export interface SiteRuntimeOptions {
   config: Config;
@@ -67,6 +68,7 @@ export class SiteRuntime {
 
   /** Builds every part (no I/O but folders and model loading) and starts them in order. */
   async start(): Promise<void> {
+    checkMemoryEnvironment(this.#options.log);
     await this.build();
     await this.#host.start();
   }

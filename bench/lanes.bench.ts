@@ -25,6 +25,7 @@ import mqtt from 'mqtt';
 import { stringify } from 'yaml';
 import { freePort } from '../test/helpers/net.js';
 import { haveMosquitto, MOSQUITTO, MosquittoBroker, waitFor } from '../test/integration/outputs/mqtt/helpers.js';
+import { MALLOC_ENVIRONMENT } from '../app/memory-environment.js';
 import { defineBench, percentile } from './harness.js';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -177,11 +178,13 @@ async function runLanes(o: {
     });
     await sub.subscribeAsync(`checkpoint/${SITE}/+/scan`, { qos: 1 });
 
-    // As the service runs (docs/deployment.md): two glibc malloc arenas instead of one per thread
-    // that ever allocated, which keeps ~80-100 MiB of freed picture memory out of the RSS.
-    edge = start([join(ROOT, 'bin/checkpoint-edge.js'), 'run', '--config', config], 'checkpoint-edge run', {
-      MALLOC_ARENA_MAX: '2',
-    });
+    // As the service runs (MALLOC_ENVIRONMENT, app/memory-environment.ts): two glibc malloc arenas,
+    // and scan-sized buffers mapped and given back when freed instead of kept in the heap.
+    edge = start(
+      [join(ROOT, 'bin/checkpoint-edge.js'), 'run', '--config', config],
+      'checkpoint-edge run',
+      MALLOC_ENVIRONMENT,
+    );
     const rss: number[] = [];
     const sampler = setInterval(() => {
       const kb = rssKb(edge?.child.pid);
@@ -291,7 +294,7 @@ export default defineBench({
       const peak = Math.max(...rss);
       const settled = rss.slice(tenth, 2 * tenth).reduce((a, b) => a + b, 0) / tenth;
       const last = rss.slice(-tenth).reduce((a, b) => a + b, 0) / tenth;
-      const note = `one lane, ${memScans} synthesized 1,000-channel dual-energy scans at 20,000 lines/s, 0.5 s apart, through checkpoint-edge run with MALLOC_ARENA_MAX=2 as the service sets it (person-fcn 2 threads, MQTT 5 to mosquitto with SQLite outbox synchronous=full, console on, evidence JPEGs and console views on the picture thread); ${withModel.load}`;
+      const note = `one lane, ${memScans} synthesized 1,000-channel dual-energy scans at 20,000 lines/s, 0.5 s apart, through checkpoint-edge run with MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 as the service sets them (person-fcn 2 threads, MQTT 5 to mosquitto with SQLite outbox synchronous=full, console on, evidence JPEGs and console views on the picture thread); ${withModel.load}`;
       ctx.report('lanes.memory.rss-start', start, 'MiB', `${note}; when the first scan message arrived`);
       ctx.report('lanes.memory.rss-peak', peak, 'MiB', `${note}; highest VmRSS, sampled every 0.5 s; budget < 400 MiB`);
       ctx.report('lanes.memory.rss-end', end, 'MiB', `${note}; after the last scan message`);
