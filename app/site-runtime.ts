@@ -68,7 +68,8 @@ export class SiteRuntime {
 
   /** Builds every part (no I/O but folders and model loading) and starts them in order. */
   async start(): Promise<void> {
-    checkMemoryEnvironment(this.#options.log);
+    // The demo runs from a shell for a few minutes; a service runs for months.
+    if (!this.#options.demo) checkMemoryEnvironment(this.#options.log);
     await this.build();
     await this.#host.start();
   }
