@@ -3,7 +3,7 @@
  *
  * Each run starts mosquitto, one scanner simulator per lane in a process of its own
  * (bench/lane-scanner.ts: synthesized 1,000-channel dual-energy vehicles), and
- * `checkpoint-edge run` with one lane per scanner (the shipped model, 2 threads each; MQTT 5 to
+ * `checkpoint-edge run` with one lane per scanner (the shipped model; MQTT 5 to
  * mosquitto; the console on), and subscribes to the scan messages as central command would.
  * Verdict latency is the time from the scan's last line (the scanner's scan-end time, carried
  * in the message as endedAt) to the message's arrival at the subscriber, per lane.
@@ -103,6 +103,8 @@ async function runLanes(o: {
   periodMs?: number;
   gapMs?: number;
   model: boolean;
+  /** onnxruntime intra-op threads per lane. */
+  threads: number;
   timeoutMs: number;
 }): Promise<LaneRun> {
   if (!haveMosquitto) throw new Error(`lanes bench: ${MOSQUITTO} is needed (apt-get install mosquitto)`);
@@ -150,7 +152,7 @@ async function runLanes(o: {
         lanes: ports.map((port, i) => ({
           id: laneIds[i],
           scanner: { transport: { type: 'tcp', host: '127.0.0.1', port } },
-          ...(o.model ? { model: { path: 'models/person-fcn', threads: 2 } } : {}),
+          ...(o.model ? { model: { path: 'models/person-fcn', threads: o.threads } } : {}),
         })),
       }),
     );
@@ -251,10 +253,11 @@ export default defineBench({
         lineRate: 500,
         periodMs: 10_000,
         model: true,
+        threads: 1,
         timeoutMs: scans * 12_000 + 300_000,
       });
       const all = [...r.latency.values()].flat();
-      const note = `${n} lane(s), each its own scanner process, a 1,000-channel dual-energy vehicle every 10 s at 500 lines/s, ${scans} scans per lane (first left out), person-fcn 2 threads per lane, MQTT 5 to mosquitto, console on; last line -> scan message at a subscriber; ${r.load}`;
+      const note = `${n} lane(s), each its own scanner process, a 1,000-channel dual-energy vehicle every 10 s at 500 lines/s, ${scans} scans per lane (first left out), person-fcn 1 thread per lane (as docs/inference.md advises on a shared 2-core box), MQTT 5 to mosquitto, console on; last line -> scan message at a subscriber; ${r.load}`;
       for (const [lane, xs] of r.latency) {
         const dec = r.decided.get(lane)!;
         ctx.report(
@@ -284,7 +287,14 @@ export default defineBench({
 
     if (ctx.wants('lanes.memory.')) {
       const memScans = Number(process.env.LANES_BENCH_MEMORY_SCANS ?? 1000);
-      const fast = { lanes: 1, scans: memScans, lineRate: 20_000, gapMs: 500, timeoutMs: memScans * 5000 + 300_000 };
+      const fast = {
+        lanes: 1,
+        scans: memScans,
+        lineRate: 20_000,
+        gapMs: 500,
+        threads: 2,
+        timeoutMs: memScans * 5000 + 300_000,
+      };
       const withModel = await runLanes({ ...fast, model: true });
       const noModel = await runLanes({ ...fast, scans: Math.min(memScans, 100), model: false });
       const rss = withModel.rss;
