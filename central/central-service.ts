@@ -10,6 +10,7 @@ import { LaneCommands } from './ingest/lane-commands.js';
 import { LaneMessageIngest } from './ingest/lane-message.js';
 import { MqttIngest } from './ingest/mqtt-ingest.js';
 import { NatsIngest } from './ingest/nats-ingest.js';
+import { LaneReceipts } from './ingest/receipts.js';
 import { ReviewDesk } from './review-desk.js';
 import { CentralApi } from './server/central-api.js';
 import { EvidenceProxy } from './server/evidence-proxy.js';
@@ -80,7 +81,14 @@ export class CentralCommand {
       });
       log.info(`first admin account ${c.accounts.bootstrapAdmin.name} created`);
     }
-    const ingest = new LaneMessageIngest(this.store, c.topicPrefix, log, (m) => this.live.publish(m));
+    const receipts = new LaneReceipts({ prefix: c.topicPrefix, log });
+    const ingest = new LaneMessageIngest(
+      this.store,
+      c.topicPrefix,
+      log,
+      (m) => this.live.publish(m),
+      (m) => receipts.add(m),
+    );
     const i = c.ingest;
     const commands = new LaneCommands({
       url: i.kind === 'mqtt' ? i.url : i.mqttUrl,
@@ -102,10 +110,11 @@ export class CentralCommand {
             username: i.username,
             password: i.password,
             ingest,
+            receipts,
             counters: this.counters,
             log,
           })
-        : new NatsIngest({ ...i, prefix: c.topicPrefix, workerName, ingest, counters: this.counters, log });
+        : new NatsIngest({ ...i, prefix: c.topicPrefix, workerName, ingest, receipts, counters: this.counters, log });
     const desk = new ReviewDesk({
       store: this.store,
       commands,

@@ -37,6 +37,10 @@ export class LaneTopics {
   get event(): string {
     return `${this.base}/event`;
   }
+  /** Central command's receipts for this lane's stored messages (mqtt.delivery.confirmBy central). */
+  get receipt(): string {
+    return `${this.base}/receipt`;
+  }
   /** The filter the lane subscribes to for commands: one level under cmd/. */
   get commandFilter(): string {
     return `${this.base}/cmd/+`;

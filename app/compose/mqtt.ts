@@ -84,6 +84,8 @@ export function createMqttServices(ctx: SiteContext): Service[] {
         }),
         topics: new LaneTopics(cfg.topicPrefix, ctx.config.site.id, lane.id),
         maxInflight: cfg.maxInflight,
+        confirmBy: cfg.delivery.confirmBy,
+        receiptTimeoutMs: cfg.delivery.receiptTimeoutS * 1000,
         statusIntervalMs: cfg.statusIntervalS * 1000,
         flushTimeoutMs,
         edgeVersion: ctx.version,

@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CentralCommand } from '../../../central/central-service.js';
 import { parseCentralConfig } from '../../../central/config.js';
 import { silentLogger } from '../../../core/logger.js';
-import { haveMosquitto, MosquittoBroker, waitFor } from '../outputs/mqtt/helpers.js';
+import { configSchema } from '../../../config/schema.js';
+import { alertFor } from '../../../pipeline/lane-pipeline.js';
+import { fakeScan, haveMosquitto, MosquittoBroker, mqttSite, siteConfig, waitFor } from '../outputs/mqtt/helpers.js';
 import { alertMsg, scanMsg, statusMsg } from './fixtures.js';
 
 describe.runIf(haveMosquitto)('central on one site: mosquitto and the embedded store', () => {
@@ -78,5 +80,48 @@ describe.runIf(haveMosquitto)('central on one site: mosquitto and the embedded s
       lastScanId: 'M1',
     });
     await c.stop();
+  }, 90_000);
+
+  it("a lane that confirms by central's receipt keeps a message the broker acknowledged until central has stored it", async () => {
+    const config = configSchema.parse(
+      siteConfig({
+        site: 'site-r',
+        url: broker.url,
+        dataDir: join(dir, 'lane-r'),
+        lanes: ['lane-1'],
+        extra: { delivery: { confirmBy: 'central', receiptTimeoutS: 2 } },
+      }),
+    );
+    const site = mqttSite(config, silentLogger());
+    const publisher = site.services[0] as unknown as { outboxDepth(): number | null };
+    const seen: string[] = [];
+    const watcher = await mqtt.connectAsync(broker.url, {
+      protocolVersion: 5,
+      clientId: 'watcher',
+      reconnectPeriod: 0,
+    });
+    await watcher.subscribeAsync('checkpoint/site-r/lane-1/alert', { qos: 1 });
+    watcher.on('message', (_t, p) => seen.push((JSON.parse(p.toString()) as { messageId: string }).messageId));
+    for (const s of site.services) await s.start();
+    let c: CentralCommand | null = null;
+    try {
+      const result = fakeScan('site-r', 'lane-1', 1, 'person');
+      site.lanes[0]!.bus.emit('scan.decided', { result });
+      site.lanes[0]!.bus.emit('alert.raised', alertFor(result)!);
+      // Central is not running: the broker acknowledges the alert, and it is sent again after 2 s
+      // without a receipt; it stays in the outbox all the while.
+      await waitFor('the alert published twice (no receipt)', () => seen.length >= 2, 15_000);
+      expect(new Set(seen).size).toBe(1);
+      expect(publisher.outboxDepth()).toBe(2); // the scan and its alert
+      c = central();
+      await c.start();
+      await waitFor('the outbox emptied by the receipts', () => publisher.outboxDepth() === 0, 20_000);
+      const stored = (await c.store.alerts()).filter((a) => a.siteId === 'site-r');
+      expect(stored.map((a) => a.alertId)).toEqual([seen[0]]);
+    } finally {
+      await watcher.endAsync();
+      for (const s of site.services) await s.stop();
+      await c?.stop();
+    }
   }, 90_000);
 });
