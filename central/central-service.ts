@@ -96,6 +96,7 @@ export class CentralCommand {
       prefix: c.topicPrefix,
       ...(i.username !== undefined ? { username: i.username } : {}),
       ...(i.password !== undefined ? { password: i.password } : {}),
+      ...(c.commands.identity !== undefined ? { identity: c.commands.identity } : {}),
       answerTimeoutMs: 10_000,
       log,
     });

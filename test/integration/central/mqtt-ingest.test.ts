@@ -124,4 +124,62 @@ describe.runIf(haveMosquitto)('central on one site: mosquitto and the embedded s
       await c?.stop();
     }
   }, 90_000);
+
+  it('names its central identity in each command, so a lane with two identities records the right one as acting', async () => {
+    const config = configSchema.parse(
+      siteConfig({
+        site: 'site-i',
+        url: broker.url,
+        dataDir: join(dir, 'lane-i'),
+        lanes: ['lane-1'],
+        extra: { commands: { identities: [{ name: 'central-hq' }, { name: 'central-night' }] } },
+      }),
+    );
+    const site = mqttSite(config, silentLogger());
+    const events: { operator: string; onBehalfOf?: string }[] = [];
+    site.lanes[0]!.bus.on('alert.event', 'test', (e) => void events.push(e));
+    for (const s of site.services) await s.start();
+    const c = new CentralCommand({
+      config: parseCentralConfig({
+        dataDir: dir,
+        http: { host: '127.0.0.1', port: 0 },
+        store: { kind: 'pglite', dir: join(dir, 'db') },
+        ingest: { kind: 'mqtt', url: broker.url, protocolVersion: 5, clientId: 'central-test' },
+        commands: { identity: 'central-night' },
+        accounts: { bootstrapAdmin: { name: 'admin', password: 'admin-password-1' } },
+      }),
+      log: silentLogger(),
+      noWebUi: true,
+    });
+    await c.start();
+    try {
+      const result = fakeScan('site-i', 'lane-1', 1, 'person');
+      const alert = alertFor(result)!;
+      site.lanes[0]!.bus.emit('scan.decided', { result });
+      site.lanes[0]!.bus.emit('alert.raised', alert);
+      for (let t0 = Date.now(); !(await c.store.alert('site-i', 'lane-1', alert.alertId)); ) {
+        if (Date.now() - t0 > 15_000) throw new Error('the alert did not reach central within 15 s');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const login = await fetch(`${c.url}/api/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'admin', password: 'admin-password-1' }),
+      });
+      expect(login.status).toBe(200);
+      const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+      const ack = await fetch(`${c.url}/api/alerts/site-i/lane-1/${alert.alertId}/ack`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie },
+        body: '{}',
+      });
+      const answer = (await ack.json()) as { error?: string; lane?: { data: { operator: string } } };
+      expect(ack.status, answer.error).toBe(200);
+      expect(answer.lane!.data.operator).toBe('central-night');
+      expect(events).toMatchObject([{ operator: 'central-night', onBehalfOf: 'admin' }]);
+    } finally {
+      for (const s of site.services) await s.stop();
+      await c.stop();
+    }
+  }, 90_000);
 });
