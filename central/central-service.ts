@@ -15,6 +15,7 @@ import { ReviewDesk } from './review-desk.js';
 import { CentralApi } from './server/central-api.js';
 import { EvidenceProxy } from './server/evidence-proxy.js';
 import { sendJson, serveStatic } from './server/http.js';
+import { LiveRelay } from './server/live-relay.js';
 import { LiveUpdates } from './server/live-updates.js';
 import { CENTRAL_DIST_DIR, ensureCentralWebBuild } from './server/web-build.js';
 import { hashPassword } from './server/accounts.js';
@@ -153,7 +154,8 @@ export class CentralCommand {
       },
     };
     const storeService: Service = { name: 'store', start: async () => {}, stop: () => this.store.close() };
-    this.#host.add(storeService, commands, this.#ingest, desk, http);
+    const relay = new LiveRelay({ db: this.store.db, live: this.live, log });
+    this.#host.add(storeService, relay, commands, this.#ingest, desk, http);
     await this.#host.start();
     log.info(
       { url: this.url, store: c.store.kind, ingest: i.kind },

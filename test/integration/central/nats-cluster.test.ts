@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,41 +8,15 @@ import { alertFor } from '../../../pipeline/lane-pipeline.js';
 import { silentLogger } from '../../../core/logger.js';
 import type { Service } from '../../../core/service.js';
 import { openPostgresDriver } from '../../../central/store/postgres-driver.js';
+import { CentralProcess } from '../../helpers/central-process.js';
 import { NATS_SERVER, NatsCluster } from '../../helpers/nats-cluster.js';
 import { startPostgres, type TestPostgres } from '../../helpers/postgres.js';
-import { fakeScan, mqttSite, siteConfig, waitFor } from '../outputs/mqtt/helpers.js';
+import { fakeScan, mqttSite, siteConfig } from '../outputs/mqtt/helpers.js';
 
 const SITES = ['north', 'east', 'south'];
 const LANES_PER_SITE = 7; // 21 lanes
 const SCANS_PER_LANE = 40;
 const canRun = existsSync(NATS_SERVER) && existsSync('/usr/lib/postgresql/15/bin/initdb');
-
-class WorkerProcess {
-  child: ChildProcess;
-  out = '';
-  err = '';
-  url = '';
-  constructor(configFile: string, name: string) {
-    this.child = spawn(
-      process.execPath,
-      ['bin/run-ts.js', 'test/integration/central/central-worker.ts', configFile, name],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    this.child.stdout!.on('data', (d: Buffer) => (this.out += d.toString()));
-    this.child.stderr!.on('data', (d: Buffer) => (this.err = (this.err + d.toString()).slice(-20_000)));
-  }
-  async ready(): Promise<void> {
-    await waitFor(`central worker ready (stderr: ${this.err.slice(-500)})`, () => /ready (\S+)/.exec(this.out), 60_000);
-    this.url = /ready (\S+)/.exec(this.out)![1]!;
-  }
-  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    await new Promise<void>((r) => {
-      this.child.once('exit', () => r());
-      this.child.kill(signal);
-    });
-  }
-}
 
 // nats-server 2.9 answers an MQTT QoS 1 PUBLISH with a PUBACK once it has handed the message to
 // NATS as a plain publish: the stream takes it only if its leader is reachable then. The node
@@ -57,7 +30,7 @@ describe.runIf(canRun)('central on a 3-node NATS JetStream cluster and PostgreSQ
   let dir: string;
   let pg: TestPostgres;
   let nats: NatsCluster;
-  const workers: WorkerProcess[] = [];
+  const workers: CentralProcess[] = [];
   const lanes: Lane[] = [];
   const services: Service[] = [];
   let killed = -1;
@@ -76,9 +49,9 @@ describe.runIf(canRun)('central on a 3-node NATS JetStream cluster and PostgreSQ
     };
     writeFileSync(join(dir, 'central.json'), JSON.stringify(central));
     // The first worker creates the stream and consumer; the second joins the same durable consumer.
-    workers.push(new WorkerProcess(join(dir, 'central.json'), 'w1'));
+    workers.push(new CentralProcess(join(dir, 'central.json'), 'w1'));
     await workers[0]!.ready();
-    workers.push(new WorkerProcess(join(dir, 'central.json'), 'w2'));
+    workers.push(new CentralProcess(join(dir, 'central.json'), 'w2'));
     await workers[1]!.ready();
     // The last site's lanes publish to the node that leads the stream: the one killed mid-run.
     const leader = await nats.streamLeader('CHECKPOINT');
@@ -166,13 +139,9 @@ describe.runIf(canRun)('central on a 3-node NATS JetStream cluster and PostgreSQ
 
     // In the UI: the surviving worker's API lists each alert once.
     const w = workers[1]!;
-    const login = await fetch(`${w.url}/api/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'admin', password: 'admin-password-1' }),
-    });
+    const login = await w.login('admin', 'admin-password-1');
     expect(login.status).toBe(200);
-    const cookieHeader = login.headers.get('set-cookie')!.split(';')[0]!;
+    const cookieHeader = login.cookie!;
     const api = (await (await fetch(`${w.url}/api/alerts`, { headers: { cookie: cookieHeader } })).json()) as {
       alerts: { siteId: string; laneId: string; alertId: string }[];
     };
