@@ -221,6 +221,31 @@ describe.skipIf(skipWithoutMosquitto)(
       }
     });
 
+    it("central command writes receipts, a lane reads only its own and cannot forge another lane's", async () => {
+      const lane1 = await client(url, { username: LANE_1, password: secret(LANE_1) });
+      const central = await client(url, { username: 'central', password: secret('central') });
+      try {
+        // mosquitto grants the subscription and applies the read ACL to each message it would deliver.
+        await lane1.subscribeAsync([topic('lane-1', 'receipt'), topic('lane-2', 'receipt')], { qos: 0 });
+        const got: string[] = [];
+        lane1.on('message', (t) => void got.push(t));
+        const receipt = JSON.stringify({
+          schemaVersion: 1,
+          stored: [{ kind: 'alert', id: 'A1' }],
+          at: new Date().toISOString(),
+        });
+        await publish(central, topic('lane-2', 'receipt'), receipt);
+        await publish(central, topic('lane-1', 'receipt'), receipt);
+        await waitFor("lane-1's receipt", () => got.includes(topic('lane-1', 'receipt')));
+        expect(got).toEqual([topic('lane-1', 'receipt')]);
+        await expect(publish(lane1, topic('lane-2', 'receipt'), receipt)).rejects.toThrow(/Not authorized/);
+        await expect(publish(lane1, topic('lane-1', 'receipt'), receipt)).rejects.toThrow(/Not authorized/);
+      } finally {
+        await lane1.endAsync(true);
+        await central.endAsync(true);
+      }
+    });
+
     it("a CA file that did not sign the broker's certificate is explained, at the central client and on the lane", async () => {
       execFileSync(
         'openssl',
