@@ -21,6 +21,9 @@ const PROGRAM_PACKAGE: Record<string, string> = {
   mbpoll: 'mbpoll',
   'nats-server': 'nats-server',
   promtool: 'prometheus',
+  'systemd-analyze': 'systemd',
+  'systemd-notify': 'systemd',
+  python3: 'python3-minimal',
   // Debian's essential packages: on every Debian machine, never installed by .ci/run.
   bash: 'bash',
   runuser: 'util-linux',
