@@ -27,10 +27,12 @@ const PROGRAM_PACKAGE: Record<string, string> = {
   // Debian's essential packages: on every Debian machine, never installed by .ci/run.
   bash: 'bash',
   runuser: 'util-linux',
+  unshare: 'util-linux',
+  tar: 'tar',
 };
 
 /** Packages of Debian's essential set, present on every machine. */
-const ESSENTIAL = new Set(['bash', 'util-linux']);
+const ESSENTIAL = new Set(['bash', 'util-linux', 'tar']);
 
 function testFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
