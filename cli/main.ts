@@ -36,6 +36,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand
     summary: 'sign and publish watchlists as central command (keygen, sign, publish, verify)',
     load: async () => (await import('./commands/watchlist.js')).default,
   },
+  doctor: {
+    summary: 'check a site before go-live: config, secrets, clock, disk, watchdog, scanner, cameras, broker, model',
+    load: async () => (await import('./commands/doctor.js')).default,
+  },
   install: {
     summary: 'install this release on a site box: release folder, service user, config, systemd unit',
     load: async () => (await import('./commands/install.js')).default,

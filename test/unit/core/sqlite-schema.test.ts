@@ -65,7 +65,7 @@ describe('SQLite schema versions', () => {
       payload TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE (lane, kind, id));
       INSERT INTO outbox (lane, kind, id, topic, payload, created_at) VALUES ('l1', 'alert', 'a1', 't', '{}', '2026-01-01');`);
     legacy.close();
-    const outbox = new SqliteOutbox({ path, laneId: 'l1', maxMessages: 10 });
+    const outbox = new SqliteOutbox({ path, laneId: 'l1', maxMessages: 10, synchronous: 'full' });
     const ledger = new AlertLedger({ path, laneId: 'l1' });
     expect(outbox.schema).toMatchObject({ store: 'MQTT outbox', from: 0, to: 1 });
     expect(ledger.schema).toMatchObject({ store: 'MQTT alert ledger', from: 0, to: 1 });
@@ -75,17 +75,43 @@ describe('SQLite schema versions', () => {
   });
 
   it('refuses a file a newer release migrated, naming the store, the file and both versions, and leaves it as it was', () => {
-    const cases: [string, (path: string) => { close?: () => void; shut?: () => void }, string][] = [
-      ['outbox.sqlite', (path) => new SqliteOutbox({ path, laneId: 'l1', maxMessages: 10 }), 'MQTT outbox'],
-      ['ledger.sqlite', (path) => new AlertLedger({ path, laneId: 'l1' }), 'MQTT alert ledger'],
-      ['open-scans.sqlite', (path) => new SqliteScanJournal({ path, laneId: 'l1' }), 'open-scan journal'],
-      ['console.sqlite', (path) => new ConsoleStore(path), 'console'],
+    const cases: [string, (path: string) => () => void, string][] = [
+      [
+        'outbox.sqlite',
+        (path) => {
+          const o = new SqliteOutbox({ path, laneId: 'l1', maxMessages: 10, synchronous: 'full' });
+          return () => o.close();
+        },
+        'MQTT outbox',
+      ],
+      [
+        'ledger.sqlite',
+        (path) => {
+          const l = new AlertLedger({ path, laneId: 'l1' });
+          return () => l.close();
+        },
+        'MQTT alert ledger',
+      ],
+      [
+        'open-scans.sqlite',
+        (path) => {
+          const j = new SqliteScanJournal({ path, laneId: 'l1' });
+          return () => j.shut();
+        },
+        'open-scan journal',
+      ],
+      [
+        'console.sqlite',
+        (path) => {
+          const c = new ConsoleStore(path);
+          return () => c.close();
+        },
+        'console',
+      ],
     ];
     for (const [name, open, store] of cases) {
       const path = file(name);
-      const s = open(path);
-      s.close?.();
-      s.shut?.();
+      open(path)();
       const db = new Database(path);
       db.prepare('UPDATE schema_versions SET version = 99 WHERE store = ?').run(store);
       db.close();
