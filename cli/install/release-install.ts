@@ -127,14 +127,22 @@ export interface Owner {
   name: string;
   uid: number;
   gid: number;
+  /** The name of the account's primary group (not always its own name: nobody's is nogroup). */
+  group: string;
 }
 
-/** The account's uid and gid, or null when there is no such account. */
+/** The account's uid, gid and primary group, or null when there is no such account. */
 export function lookupUser(name: string): Owner | null {
   try {
     const line = execFileSync('getent', ['passwd', name], { encoding: 'utf8' }).trim();
     const [, , uid, gid] = line.split(':');
-    return { name, uid: Number(uid), gid: Number(gid) };
+    let group = name;
+    try {
+      group = execFileSync('getent', ['group', String(gid)], { encoding: 'utf8' }).split(':')[0] ?? name;
+    } catch {
+      group = name; // a gid without a group entry: the unit names the account's own
+    }
+    return { name, uid: Number(uid), gid: Number(gid), group };
   } catch {
     return null;
   }
@@ -154,14 +162,14 @@ export function createSystemUser(name: string, home: string): Owner {
   return made;
 }
 
-/** Replaces the default paths with those under the prefix, and the service account's name. */
-function localise(text: string, l: InstallLayout, user: string): string {
+/** Replaces the default paths with those under the prefix, and the service account's names. */
+function localise(text: string, l: InstallLayout, user: string, group = user): string {
   return text
     .replaceAll(OPT, l.opt)
     .replaceAll(ETC, l.etc)
     .replaceAll(DATA, l.data)
     .replace(/^User=.*$/m, `User=${user}`)
-    .replace(/^Group=.*$/m, `Group=${user}`);
+    .replace(/^Group=.*$/m, `Group=${group}`);
 }
 
 export interface InstallOptions {
@@ -246,7 +254,12 @@ export function installRelease(o: InstallOptions): InstallReport {
   }
 
   // The unit belongs to the release: rewritten on every install, site changes go in drop-ins.
-  const unit = localise(readFileSync(join(target, 'deploy', `${APP}.service`), 'utf8'), l, o.user);
+  const unit = localise(
+    readFileSync(join(target, 'deploy', `${APP}.service`), 'utf8'),
+    l,
+    o.user,
+    o.owner?.group ?? o.user,
+  );
   mkdirSync(join(l.unit, '..'), { recursive: true, mode: 0o755 });
   writeFileSync(l.unit, unit, { mode: 0o644 });
   o.say(`systemd unit ${l.unit} written`);
@@ -268,8 +281,10 @@ export function rollbackRelease(prefix: string, say: (line: string) => void): { 
   // The unit of the release now current (it may differ between releases).
   const unitSource = join(l.releases, previous, 'deploy', `${APP}.service`);
   if (existsSync(l.unit) && existsSync(unitSource)) {
-    const user = /^User=(.*)$/m.exec(readFileSync(l.unit, 'utf8'))?.[1] ?? APP;
-    writeFileSync(l.unit, localise(readFileSync(unitSource, 'utf8'), l, user), { mode: 0o644 });
+    const installed = readFileSync(l.unit, 'utf8');
+    const user = /^User=(.*)$/m.exec(installed)?.[1] ?? APP;
+    const group = /^Group=(.*)$/m.exec(installed)?.[1] ?? user;
+    writeFileSync(l.unit, localise(readFileSync(unitSource, 'utf8'), l, user, group), { mode: 0o644 });
   }
   say(`${l.current} -> releases/${previous} (was ${current}; ${l.previous} -> releases/${current})`);
   return { from: current, to: previous };

@@ -148,14 +148,26 @@ describe.skipIf(!root)(
       mkdirSync(unpacked);
       execFileSync('tar', ['-xzf', archive, '-C', unpacked]);
       const release = join(unpacked, NAME);
-      const r = await run('unshare', ['-n', join(release, 'install.sh'), '--prefix', prefix, '--no-user'], {
+      // An existing account (Debian's daemon, from base-passwd) as the service user: it gets the data folder.
+      const r = await run('unshare', ['-n', join(release, 'install.sh'), '--prefix', prefix, '--user', 'daemon'], {
         cwd: work,
       });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain(`installed ${VERSION} under ${prefix}`);
       const opt = join(prefix, 'opt/checkpoint-edge');
       expect(readlinkSync(join(opt, 'current'))).toBe(`releases/${VERSION}`);
-      expect(statSync(join(prefix, 'var/lib/checkpoint-edge')).mode & 0o777).toBe(0o700);
+      const data = statSync(join(prefix, 'var/lib/checkpoint-edge'));
+      expect(data.mode & 0o777).toBe(0o700);
+      const [, , uid, gid] = readFileSync('/etc/passwd', 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith('daemon:'))!
+        .split(':');
+      expect([data.uid, data.gid]).toEqual([Number(uid), Number(gid)]);
+      const config = statSync(join(prefix, 'etc/checkpoint-edge/site.yaml'));
+      expect([config.mode & 0o777, config.uid, config.gid]).toEqual([0o640, 0, Number(gid)]);
+      expect(readFileSync(join(prefix, 'etc/systemd/system/checkpoint-edge.service'), 'utf8')).toContain(
+        'User=daemon\nGroup=daemon',
+      );
       expect(readFileSync(join(prefix, 'etc/checkpoint-edge/site.yaml'), 'utf8')).toContain(
         `dataDir: ${prefix}/var/lib/checkpoint-edge`,
       );

@@ -111,6 +111,17 @@ describe('release install, upgrade and rollback', () => {
     ).toThrow(/is not an unpacked release \(no release\.json\)/);
   });
 
+  it("names the account's primary group in the unit, which is not always the account's name", () => {
+    const root = temp();
+    const prefix = join(root, 'p');
+    const me = { name: 'svc', uid: process.getuid!(), gid: process.getgid!(), group: 'nogroup' };
+    installRelease({ from: fakeRelease(root, '1.0.0'), prefix, owner: me, user: 'svc', mode: 'install', say });
+    expect(readFileSync(layout(prefix).unit, 'utf8')).toContain('User=svc\nGroup=nogroup');
+    installRelease({ from: fakeRelease(root, '1.1.0'), prefix, owner: me, user: 'svc', mode: 'upgrade', say });
+    rollbackRelease(prefix, say);
+    expect(readFileSync(layout(prefix).unit, 'utf8')).toContain('User=svc\nGroup=nogroup');
+  });
+
   it('orders versions numerically, a pre-release before its release', () => {
     expect(compareVersions('1.10.0', '1.9.0')).toBe(1);
     expect(compareVersions('1.0.0-rc.1', '1.0.0')).toBe(-1);
