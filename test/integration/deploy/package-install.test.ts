@@ -11,6 +11,7 @@ import {
   rmSync,
   statSync,
   unlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -102,9 +103,16 @@ describe.skipIf(!root)(
 
     beforeAll(async () => {
       cache = join(tmpdir(), `checkpoint-edge-package-${treeKey()}`);
+      // Archives of earlier states of the tree (80 MiB each): dropped after an hour unused.
+      for (const e of readdirSync(tmpdir()))
+        if (e.startsWith('checkpoint-edge-package-') && join(tmpdir(), e) !== cache) {
+          const p = join(tmpdir(), e);
+          if (Date.now() - statSync(p).mtimeMs > 3_600_000) rmSync(p, { recursive: true, force: true });
+        }
       out = join(cache, 'out');
       archive = join(out, `${NAME}-linux-x64.tar.gz`);
-      if (!existsSync(join(cache, 'done'))) {
+      if (existsSync(join(cache, 'done'))) utimesSync(cache, new Date(), new Date());
+      else {
         rmSync(cache, { recursive: true, force: true });
         const r = await run(process.execPath, ['bin/run-ts.js', 'deploy/package.ts', '--out', out], {
           timeoutMs: 170_000,
