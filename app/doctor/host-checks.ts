@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statfsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Config } from '../../config/schema.js';
 import { type DoctorResult, fail, ok, warn } from './doctor-check.js';
@@ -205,4 +205,29 @@ export async function checkWatchdog(unitFile: string, unitName = 'checkpoint-edg
     problems.push(`NotifyAccess=${props.NotifyAccess || 'main'}: the pings come from systemd-notify, a child process`);
   if (problems.length) return fail('watchdog', source, problems.join('; '), fix);
   return ok('watchdog', source, `Type=notify, watchdog ${wd}, NotifyAccess=all; systemd-notify present`);
+}
+
+/** A serial device a lane opens (a Modbus RTU sensor line): there, a character device, readable and writable. */
+export function checkSerialDevice(what: string, path: string): DoctorResult {
+  try {
+    if (!statSync(path).isCharacterDevice())
+      return fail(
+        'serial port',
+        `${what} ${path}`,
+        'is not a character device (a serial port is)',
+        'name the adapter, e.g. /dev/serial/by-id/…',
+      );
+    accessSync(path, constants.R_OK | constants.W_OK);
+    return ok('serial port', `${what} ${path}`, 'serial device, readable and writable (not opened by the check)');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return fail(
+      'serial port',
+      `${what} ${path}`,
+      code === 'ENOENT' ? 'does not exist' : `cannot be opened for reading and writing (${code})`,
+      code === 'ENOENT'
+        ? 'is the RS-485 adapter plugged in? (ls /dev/serial/by-id/)'
+        : 'add the service user to group dialout (the unit does: SupplementaryGroups=dialout)',
+    );
+  }
 }

@@ -6,7 +6,7 @@ import { checkSite } from '../site-check.js';
 import { checkBroker } from './broker-check.js';
 import { cameraUrl, grabFrame, probeOpcua, probeScanner } from './device-checks.js';
 import { bounded, type DoctorResult, fail, ok } from './doctor-check.js';
-import { checkClock, checkDisk, checkSecrets, checkWatchdog } from './host-checks.js';
+import { checkClock, checkDisk, checkSecrets, checkSerialDevice, checkWatchdog } from './host-checks.js';
 import { checkModel, type SelfTestScan } from './model-check.js';
 
 /**
@@ -101,6 +101,8 @@ export async function runDoctor(o: DoctorOptions): Promise<DoctorResult[]> {
 
   let scans: readonly SelfTestScan[] | null = null;
   for (const lane of config.lanes) {
+    for (const sensor of lane.sensors)
+      if (sensor.transport.type === 'rtu') add(checkSerialDevice(`${lane.id} ${sensor.id}`, sensor.transport.path));
     const t0 = lane.scanner.transport;
     if (t0)
       add(

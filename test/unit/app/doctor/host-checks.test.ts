@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../../config/load.js';
-import { checkDisk, checkSecrets } from '../../../../app/doctor/host-checks.js';
+import { checkDisk, checkSecrets, checkSerialDevice } from '../../../../app/doctor/host-checks.js';
 import { doctorLine } from '../../../../app/doctor/doctor-check.js';
 
 const dirs: string[] = [];
@@ -65,5 +65,20 @@ describe('doctor: secrets', () => {
       `FAIL secret D: D_FILE ${open} has mode 0644: anyone on the box can read it → chmod o-rwx ${open}`,
       'FAIL secret E: the config names ${E}, and neither E nor E_FILE is set → add E=… to the service environment (/etc/checkpoint-edge/environment)',
     ]);
+  });
+});
+
+describe("doctor: a sensor's serial device", () => {
+  it('passes a character device it may read and write, and says what to do about a missing or plain file', () => {
+    expect(checkSerialDevice('lane-1 probe-1', '/dev/null')).toMatchObject({ status: 'ok' });
+    expect(doctorLine(checkSerialDevice('lane-1 probe-1', '/dev/ttyUSB-none'))).toBe(
+      'FAIL serial port lane-1 probe-1 /dev/ttyUSB-none: does not exist → is the RS-485 adapter plugged in? (ls /dev/serial/by-id/)',
+    );
+    const file = join(temp(), 'not-a-port');
+    writeFileSync(file, '');
+    expect(checkSerialDevice('l s', file)).toMatchObject({
+      status: 'FAIL',
+      detail: 'is not a character device (a serial port is)',
+    });
   });
 });
