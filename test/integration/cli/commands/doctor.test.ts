@@ -99,7 +99,14 @@ ${o.alert === undefined ? '' : `    thresholds: { alert: ${o.alert} }\n`}`,
       { mode: 0o600 },
     );
     const r = await runCli(
-      ['doctor', '--config', join(folder, 'site.yaml'), '--unit', join(ROOT, 'deploy/checkpoint-edge.service')],
+      [
+        'doctor',
+        '--config',
+        join(folder, 'site.yaml'),
+        '--unit',
+        join(ROOT, 'deploy/checkpoint-edge.service'),
+        '--allow-warnings',
+      ],
       { timeoutMs: 150_000 },
     );
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
