@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import type { ScanMeta } from '../core/domain.js';
 import { ensurePrivateFile } from '../core/data-files.js';
+import { migrateSchema, type SchemaMigration, type SchemaReport } from '../core/sqlite-schema.js';
 
 /** A scan that began and has no result in the outbox yet. */
 export interface OpenScanEntry {
@@ -22,12 +23,26 @@ export interface ScanJournal {
   shut(): void;
 }
 
+/** The journal's schema, version by version (core/sqlite-schema.ts). */
+export const JOURNAL_MIGRATIONS: readonly SchemaMigration[] = [
+  {
+    version: 1,
+    name: 'open_scans table',
+    up: (db) =>
+      db.exec(`CREATE TABLE IF NOT EXISTS open_scans (
+        lane TEXT NOT NULL, scan_id TEXT NOT NULL, opened_at TEXT NOT NULL, meta TEXT NOT NULL,
+        PRIMARY KEY (lane, scan_id));`),
+  },
+];
+
 /**
  * The open-scan journal in SQLite (WAL, synchronous FULL: an entry written is on disk before
  * the scan's first line is handled, so a power cut does not lose it either). File mode 0600.
  */
 export class SqliteScanJournal implements ScanJournal {
   readonly path: string;
+  /** Which schema migrations ran when the file was opened (for the log). */
+  readonly schema: SchemaReport;
   readonly #db: Database.Database;
   readonly #lane: string;
   readonly #insert: Database.Statement<[string, string, string, string]>;
@@ -49,9 +64,12 @@ export class SqliteScanJournal implements ScanJournal {
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = FULL');
     this.#db.pragma('busy_timeout = 5000');
-    this.#db.exec(`CREATE TABLE IF NOT EXISTS open_scans (
-      lane TEXT NOT NULL, scan_id TEXT NOT NULL, opened_at TEXT NOT NULL, meta TEXT NOT NULL,
-      PRIMARY KEY (lane, scan_id));`);
+    try {
+      this.schema = migrateSchema(this.#db, 'open-scan journal', opts.path, JOURNAL_MIGRATIONS);
+    } catch (err) {
+      this.#db.close();
+      throw err;
+    }
     this.#insert = this.#db.prepare('INSERT INTO open_scans (lane, scan_id, opened_at, meta) VALUES (?, ?, ?, ?)');
     this.#delete = this.#db.prepare('DELETE FROM open_scans WHERE lane = ? AND scan_id = ?');
     this.#all = this.#db.prepare('SELECT meta, opened_at FROM open_scans WHERE lane = ? ORDER BY opened_at, scan_id');
