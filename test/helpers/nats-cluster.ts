@@ -117,6 +117,26 @@ export class NatsCluster {
     }
   }
 
+  /**
+   * Asks the stream's leader to step down until a node other than `avoid` leads it (a new
+   * election each time); returns the leader.
+   */
+  async moveStreamLeaderOff(stream: string, avoid: string): Promise<string> {
+    const nc = await connect({ servers: this.servers });
+    try {
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const leader = await this.streamLeader(stream).catch(() => null);
+        if (leader && leader !== avoid) return leader;
+        if (leader)
+          await nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, undefined, { timeout: 5000 }).catch(() => {});
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      throw new Error(`JetStream stream ${stream}: its leader stayed on ${avoid} through 20 step-downs`);
+    } finally {
+      await nc.close();
+    }
+  }
+
   /** SIGKILL: no goodbye to the cluster, as in a crash or a power cut. */
   async kill(i: number): Promise<void> {
     const child = this.nodes[i]!.child;

@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../../config/schema.js';
 import type { Lane } from '../../../app/context.js';
@@ -54,7 +55,18 @@ describe.runIf(canRun)('central on a 3-node NATS JetStream cluster and PostgreSQ
     workers.push(new CentralProcess(join(dir, 'central.json'), 'w2'));
     await workers[1]!.ready();
     // The last site's lanes publish to the node that leads the stream: the one killed mid-run.
-    const leader = await nats.streamLeader('CHECKPOINT');
+    // nats-server keeps MQTT QoS 1 messages in its own stream $MQTT_msgs too (created at the first
+    // MQTT connection); were its leader killed as well, the surviving nodes would stop answering
+    // QoS 1 publishes during the election (nothing acknowledged, so nothing lost), and the test
+    // would not meet the loss. So the stream's leader is moved off $MQTT_msgs's node first.
+    const probe = await mqtt.connectAsync(nats.mqttUrl(0), {
+      protocolVersion: 4,
+      clientId: 'probe',
+      reconnectPeriod: 0,
+    });
+    await probe.publishAsync('probe/creates-the-mqtt-streams', 'x', { qos: 1 });
+    await probe.endAsync();
+    const leader = await nats.moveStreamLeaderOff('CHECKPOINT', await nats.streamLeader('$MQTT_msgs'));
     killed = nats.nodes.findIndex((n) => n.name === leader);
     expect(killed, `stream leader ${leader} is one of the nodes`).toBeGreaterThanOrEqual(0);
     const order = [...nats.nodes.keys()].filter((i) => i !== killed).concat(killed);
