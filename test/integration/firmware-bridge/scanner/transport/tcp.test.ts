@@ -24,6 +24,7 @@ describe('scanner line stream over real TCP sockets', () => {
       heartbeatMs: 200,
       seed: 7,
       faults: { garbage: 0.05, badCrc: 0.03, drop: 0.03, faultScans: [2], disconnectScans: [4, 6] },
+      resend: false, // what one sending of each scan does; sending again is tested below
     });
     const addr = await sim.listenTcp(0);
     const b = bridge(new TcpLinkOpener(addr));
