@@ -151,21 +151,16 @@ export default defineBench({
       );
       await keeper.flushed();
       gc();
-      const mem = process.memoryUsage();
+      const heapMiB = (process.memoryUsage().heapUsed - mem0.heapUsed) / 1024 / 1024;
+      const compactMiB = keeper.lists.get('national')!.footprint.compactBytes / 1024 / 1024;
       ctx.report(
         'watchlist.1m.memory',
-        (mem.heapUsed - mem0.heapUsed + mem.arrayBuffers - mem0.arrayBuffers) / 1024 / 1024,
+        heapMiB + compactMiB,
         'MiB',
-        `memory held by the index of 1M entries after GC: ${((mem.heapUsed - mem0.heapUsed) / 1024 / 1024).toFixed(0)} MiB of JS heap and ${((mem.arrayBuffers - mem0.arrayBuffers) / 1024 / 1024).toFixed(0)} MiB of typed arrays (the compact index)`,
+        `memory held by the index of 1M entries after GC: ${compactMiB.toFixed(0)} MiB of typed arrays (the compact index, outside the JS heap) and ${heapMiB.toFixed(0)} MiB of JS heap (its string table and the rest); before the compact index: 420 MiB of JS heap`,
       );
-
       const index = keeper.lists.get('national')!;
-      ctx.report(
-        'watchlist.1m.index-bytes',
-        index.footprint.compactBytes / 1024 / 1024,
-        'MiB',
-        'the compact index of 1M entries itself: typed arrays outside the JS heap (ids, values, dates, string references, two hash tables), plus its string table of distinct categories, actions, sources, countries, dates and notes',
-      );
+
       const now = Date.now();
       const samples: number[] = [];
       let hits = 0;

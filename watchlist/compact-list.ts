@@ -94,15 +94,20 @@ export function buildCompactList(entries: readonly WatchlistEntry[]): CompactLis
   const count = entries.length;
   const idOff = new Uint32Array(count + 1);
   const valOff = new Uint32Array(count + 1);
+  // Ids are ASCII nearly always: then their bytes are their char codes, with no encoder call.
   let idBytesTotal = 0;
   let valBytesTotal = 0;
-  const idParts: Uint8Array[] = new Array(count);
+  let ascii = true;
   for (let i = 0; i < count; i++) {
     const e = entries[i]!;
-    const b = idBytes(e.id);
-    idParts[i] = b;
-    idBytesTotal += b.length;
+    const id = e.id;
+    for (let c = 0; c < id.length && ascii; c++) if (id.charCodeAt(c) > 0x7f) ascii = false;
+    idBytesTotal += ascii ? id.length : Buffer.byteLength(id, 'utf8');
     valBytesTotal += (e.plate ?? e.containerCode)!.length;
+  }
+  if (!ascii) {
+    idBytesTotal = 0;
+    for (let i = 0; i < count; i++) idBytesTotal += Buffer.byteLength(entries[i]!.id, 'utf8');
   }
   const ids = new Uint8Array(idBytesTotal);
   const values = new Uint8Array(valBytesTotal);
@@ -126,8 +131,9 @@ export function buildCompactList(entries: readonly WatchlistEntry[]): CompactLis
   let va = 0;
   for (let i = 0; i < count; i++) {
     const e = entries[i]!;
-    ids.set(idParts[i]!, ia);
-    ia += idParts[i]!.length;
+    const id = e.id;
+    if (ascii) for (let c = 0; c < id.length; c++) ids[ia++] = id.charCodeAt(c);
+    else ia += utf8.encodeInto(id, ids.subarray(ia)).written;
     idOff[i + 1] = ia;
     const v = (e.plate ?? e.containerCode)!;
     for (let c = 0; c < v.length; c++) values[va++] = v.charCodeAt(c);
@@ -137,7 +143,13 @@ export function buildCompactList(entries: readonly WatchlistEntry[]): CompactLis
     from[i] = e.effectiveFrom ? Date.parse(e.effectiveFrom) : -Infinity;
     until[i] = e.expiresAt ? Date.parse(e.expiresAt) : Infinity;
     const r = i * REF_FIELDS.length;
-    for (let f = 0; f < REF_FIELDS.length; f++) refs[r + f] = ref(e[REF_FIELDS[f]!]);
+    refs[r] = ref(e.category);
+    refs[r + 1] = ref(e.action);
+    refs[r + 2] = ref(e.source);
+    refs[r + 3] = ref(e.country);
+    refs[r + 4] = ref(e.note);
+    refs[r + 5] = ref(e.effectiveFrom);
+    refs[r + 6] = ref(e.expiresAt);
   }
   const keyTable = new Int32Array(tableSize(count));
   const idTable = new Int32Array(tableSize(count));

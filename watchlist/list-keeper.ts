@@ -304,7 +304,9 @@ function openInWorker(bytes: Buffer, keys: ReadonlyMap<string, KeyObject>, maxBy
     });
     worker.once('error', (err) => fail(err.message));
     worker.once('exit', (code) => fail(`it exited with code ${code}`));
-    worker.postMessage({ bytes: new Uint8Array(bytes), keys: [...keys], maxBytes });
+    // One copy, handed over (not cloned again): the caller keeps its buffer to write to disk.
+    const copy = new Uint8Array(bytes);
+    worker.postMessage({ bytes: copy, keys: [...keys], maxBytes }, [copy.buffer]);
   });
 }
 
