@@ -61,6 +61,9 @@ export class ListKeeper {
   readonly #digests = new Map<string, Set<string>>();
   /** Messages are taken one after the other. */
   #taking: Promise<unknown> = Promise.resolve();
+  /** Worker threads opening a message now (ended by close()). */
+  readonly #workers = new Set<Worker>();
+  #closed = false;
 
   constructor(o: ListKeeperOptions) {
     this.#options = o;
@@ -77,6 +80,16 @@ export class ListKeeper {
   /** The last failed disk write, until one succeeds. */
   get writeError(): Error | null {
     return this.#writeError;
+  }
+
+  /**
+   * Ends any worker thread still opening a message (its message is not taken) and takes no more;
+   * the lists held stay readable. Resolves once the disk writes begun have ended.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all([...this.#workers].map((w) => w.terminate()));
+    await this.#writes;
   }
 
   /** Resolves once every disk write begun so far has ended. */
@@ -244,9 +257,10 @@ export class ListKeeper {
   /** Opens a message in line, or in a worker thread when it is large. */
   async #open(bytes: Buffer): Promise<OpenedMessage> {
     const { keys, maxBytes } = this.#options;
+    if (this.#closed) throw new Error('watchlist: the list keeper is closed (the edge is stopping)');
     if (bytes.length < (this.#options.offThreadBytes ?? OFF_THREAD_BYTES) || bytes.length > maxBytes)
       return openListMessage(bytes, keys, maxBytes);
-    return openInWorker(bytes, keys, maxBytes);
+    return openInWorker(bytes, keys, maxBytes, this.#workers);
   }
 
   async #saveSnapshot(listId: string, bytes: Buffer): Promise<void> {
@@ -287,9 +301,16 @@ async function digestOffThread(bytes: Buffer): Promise<string> {
 const WORKER = fileURLToPath(new URL('./list-worker.mjs', import.meta.url));
 
 /** Opens one message in a worker thread of its own; its compact index comes back by transfer. */
-function openInWorker(bytes: Buffer, keys: ReadonlyMap<string, KeyObject>, maxBytes: number): Promise<OpenedMessage> {
+function openInWorker(
+  bytes: Buffer,
+  keys: ReadonlyMap<string, KeyObject>,
+  maxBytes: number,
+  running: Set<Worker>,
+): Promise<OpenedMessage> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER);
+    running.add(worker);
+    worker.once('exit', () => running.delete(worker));
     let settled = false;
     const fail = (why: string) => {
       if (settled) return;

@@ -66,6 +66,7 @@ export class WatchlistService implements Service {
   #refused = 0;
   #lastRefusal: string | null = null;
   #hits = 0;
+  #stopping = false;
 
   constructor(o: WatchlistServiceOptions) {
     this.#options = o;
@@ -99,9 +100,10 @@ export class WatchlistService implements Service {
   }
 
   async stop(): Promise<void> {
+    this.#stopping = true;
     for (const off of this.#off.splice(0)) off();
     await this.#options.feed?.stop();
-    await this.#options.keeper.flushed();
+    await this.#options.keeper.close();
   }
 
   /** Takes one list message (the feed's, or a file's); reports refusals. */
@@ -111,6 +113,10 @@ export class WatchlistService implements Service {
     try {
       r = await this.#options.keeper.receive(bytes);
     } catch (err) {
+      if (this.#stopping) {
+        this.#options.log.info(`watchlist message on ${topic} not taken: the edge is stopping`);
+        return null;
+      }
       this.#refused++;
       this.#lastRefusal = `not taken: ${(err as Error).message}`;
       this.#options.log.error({ err, topic }, `watchlist message on ${topic} not taken: ${(err as Error).message}`);
