@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { createHash, type KeyObject } from 'node:crypto';
 import type { WatchlistDelta } from '../core/watchlist/list-format.js';
 import { openListMessage, type OpenedMessage, type RefusalReason } from './list-message.js';
+import type { ListJob, ListJobReply } from './list-worker.js';
 import { WatchlistIndex } from './watchlist-index.js';
 
 export type { RefusalReason } from './list-message.js';
@@ -169,11 +170,15 @@ export class ListKeeper {
     const t0 = performance.now();
     // The retained messages come again at every reconnection: one already applied is known by its
     // digest, without verifying and parsing it again (a million-entry snapshot takes seconds).
-    const sum = bytes.length <= this.#options.maxBytes ? await digestOffThread(bytes) : '';
+    const job = this.#job(bytes);
+    const sum = bytes.length <= this.#options.maxBytes ? (job ? await job.digest : digest(bytes)) : '';
     for (const [listId, sums] of this.#digests) {
-      if (sums.has(sum)) return { outcome: 'already-held', listId, version: this.#lists.get(listId)!.version };
+      if (sums.has(sum)) {
+        job?.cancel();
+        return { outcome: 'already-held', listId, version: this.#lists.get(listId)!.version };
+      }
     }
-    const opened = await this.#open(bytes);
+    const opened = job ? await job.opened() : openListMessage(bytes, this.#options.keys, this.#options.maxBytes);
     if (!opened.ok) return { outcome: 'refused', ...opened.refusal };
     const v = opened.version;
     const head = v.kind === 'snapshot' ? v.head : v;
@@ -256,11 +261,16 @@ export class ListKeeper {
 
   /** Opens a message in line, or in a worker thread when it is large. */
   async #open(bytes: Buffer): Promise<OpenedMessage> {
+    const job = this.#job(bytes);
+    return job ? job.opened() : openListMessage(bytes, this.#options.keys, this.#options.maxBytes);
+  }
+
+  /** A worker thread for a large message (null: opened in line). */
+  #job(bytes: Buffer): WorkerJob | null {
     const { keys, maxBytes } = this.#options;
     if (this.#closed) throw new Error('watchlist: the list keeper is closed (the edge is stopping)');
-    if (bytes.length < (this.#options.offThreadBytes ?? OFF_THREAD_BYTES) || bytes.length > maxBytes)
-      return openListMessage(bytes, keys, maxBytes);
-    return openInWorker(bytes, keys, maxBytes, this.#workers);
+    if (bytes.length < (this.#options.offThreadBytes ?? OFF_THREAD_BYTES) || bytes.length > maxBytes) return null;
+    return new WorkerJob(bytes, keys, maxBytes, this.#workers);
   }
 
   async #saveSnapshot(listId: string, bytes: Buffer): Promise<void> {
@@ -287,50 +297,61 @@ function digest(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('base64');
 }
 
-/** The same digest, computed in the thread pool for a large message (160 MiB: some 0.4 s). */
-async function digestOffThread(bytes: Buffer): Promise<string> {
-  if (bytes.length < OFF_THREAD_BYTES) return digest(bytes);
-  return Buffer.from(
-    await crypto.subtle.digest(
-      'SHA-256',
-      new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength),
-    ),
-  ).toString('base64');
-}
-
 const WORKER = fileURLToPath(new URL('./list-worker.mjs', import.meta.url));
 
-/** Opens one message in a worker thread of its own; its compact index comes back by transfer. */
-function openInWorker(
-  bytes: Buffer,
-  keys: ReadonlyMap<string, KeyObject>,
-  maxBytes: number,
-  running: Set<Worker>,
-): Promise<OpenedMessage> {
-  return new Promise((resolve, reject) => {
+/**
+ * One large message in a worker thread of its own: the thread hashes it first (`digest`), and
+ * opens it (verify, validate, build the compact index) only when told to go on (`opened()`);
+ * `cancel()` ends it. The compact index comes back by transfer, without a copy.
+ */
+class WorkerJob {
+  readonly digest: Promise<string>;
+  readonly #worker: Worker;
+  readonly #opened: Promise<OpenedMessage>;
+
+  constructor(bytes: Buffer, keys: ReadonlyMap<string, KeyObject>, maxBytes: number, running: Set<Worker>) {
     const worker = new Worker(WORKER);
+    this.#worker = worker;
     running.add(worker);
     worker.once('exit', () => running.delete(worker));
-    let settled = false;
-    const fail = (why: string) => {
-      if (settled) return;
-      settled = true;
-      reject(new Error(`watchlist: the worker thread opening a ${bytes.length}-byte list message failed: ${why}`));
-    };
-    worker.once('message', (m: { opened?: OpenedMessage; error?: string }) => {
-      settled = true;
-      void worker.terminate();
-      if (m.opened) resolve(m.opened);
-      else reject(new Error(`watchlist: opening a ${bytes.length}-byte list message failed: ${m.error}`));
+    let gotDigest!: (d: string) => void;
+    let gotOpened!: (o: OpenedMessage) => void;
+    let failed!: (e: Error) => void;
+    this.digest = new Promise((res) => (gotDigest = res));
+    this.#opened = new Promise((res, rej) => {
+      gotOpened = res;
+      failed = rej;
+    });
+    const what = `the worker thread opening a ${bytes.length}-byte list message`;
+    const fail = (why: string) => failed(new Error(`watchlist: ${what} failed: ${why}`));
+    // Nobody waits for the digest after a failure: the error comes from opened().
+    this.digest.catch(() => {});
+    worker.on('message', (m: ListJobReply) => {
+      if ('digest' in m) gotDigest(m.digest);
+      else if ('opened' in m) {
+        gotOpened(m.opened);
+        void worker.terminate();
+      } else fail(m.error);
     });
     worker.once('error', (err) => fail(err.message));
-    worker.once('exit', (code) => fail(`it exited with code ${code}`));
+    worker.once('exit', (code) => {
+      fail(`it exited with code ${code}`);
+      gotDigest(''); // a digest never given matches nothing
+    });
     // One copy, handed over (not cloned again): the caller keeps its buffer to write to disk.
     const copy = new Uint8Array(bytes);
-    worker.postMessage({ bytes: copy, keys: [...keys], maxBytes }, [copy.buffer]);
-  });
-}
+    worker.postMessage({ bytes: copy, keys: [...keys], maxBytes } satisfies ListJob, [copy.buffer]);
+  }
 
+  opened(): Promise<OpenedMessage> {
+    this.#worker.postMessage({ go: true });
+    return this.#opened;
+  }
+
+  cancel(): void {
+    void this.#worker.terminate();
+  }
+}
 function listIdsIn(dir: string): string[] {
   try {
     return readdirSync(dir)

@@ -212,6 +212,8 @@ describe('ListKeeper', () => {
     expect(k.lists.get('national')!.lookup({ kind: 'plate', value: 'NEW00O42' }, NOW)).toMatchObject([
       { entry: { id: 'n42', plate: 'NEW00042', note: 'x'.repeat(40), covert: false }, score: 0.8 },
     ]);
+    // Retained again at a reconnection: known by the digest the worker gives first, not read again.
+    expect(await k.receive(big)).toEqual({ outcome: 'already-held', listId: 'national', version: 2 });
     // A forged large message is refused in the worker too, and the list held is unchanged.
     const forged = Buffer.from(big.toString('utf8').replace('NEW00042', 'NEW00043'));
     expect(await k.receive(forged)).toMatchObject({ outcome: 'refused', reason: 'forged' });
