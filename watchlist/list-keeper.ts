@@ -324,8 +324,10 @@ class WorkerJob {
     });
     const what = `the worker thread opening a ${bytes.length}-byte list message`;
     const fail = (why: string) => failed(new Error(`watchlist: ${what} failed: ${why}`));
-    // Nobody waits for the digest after a failure: the error comes from opened().
+    // Nobody waits for the digest after a failure (the error comes from opened()), nor for the
+    // opening of a job cancelled because its message was known.
     this.digest.catch(() => {});
+    this.#opened.catch(() => {});
     worker.on('message', (m: ListJobReply) => {
       if ('digest' in m) gotDigest(m.digest);
       else if ('opened' in m) {
