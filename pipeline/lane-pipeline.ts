@@ -11,6 +11,7 @@ import type {
   WatchlistHit,
 } from '../core/domain.js';
 import type { Detector, StreamingAnalysis } from '../core/detector.js';
+import { SchemaTooNewError } from '../core/sqlite-schema.js';
 import type { EvidenceCollector } from '../core/evidence-collector.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { LaneEvents } from '../core/events.js';
@@ -173,6 +174,8 @@ export class LanePipeline implements Service {
     try {
       this.#journal = this.#options.openJournal();
     } catch (err) {
+      // Written by a newer release (a rollback): the lane does not start rather than lose track of it.
+      if (err instanceof SchemaTooNewError) throw err;
       this.#journal = new MemoryScanJournal();
       this.#options.log.error(
         { err },

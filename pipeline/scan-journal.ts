@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import type { Alert, ScanMeta, ScanResult } from '../core/domain.js';
 import { ensurePrivateFile } from '../core/data-files.js';
+import { migrateSchema, type SchemaMigration, type SchemaReport } from '../core/sqlite-schema.js';
 
 /** What a scan was decided as, written before it is handed on: the result and its alerts, ids included. */
 export interface DecidedScan {
@@ -44,12 +45,36 @@ export interface ScanJournal {
   shut(): void;
 }
 
+/** The journal's schema, version by version (core/sqlite-schema.ts). */
+export const JOURNAL_MIGRATIONS: readonly SchemaMigration[] = [
+  {
+    version: 1,
+    name: 'open_scans table',
+    up: (db) =>
+      db.exec(`CREATE TABLE IF NOT EXISTS open_scans (
+        lane TEXT NOT NULL, scan_id TEXT NOT NULL, opened_at TEXT NOT NULL, meta TEXT NOT NULL,
+        PRIMARY KEY (lane, scan_id));`),
+  },
+  {
+    version: 2,
+    name: 'decisions journaled, scans begun remembered by scanner id and start time',
+    up: (db) =>
+      db.exec(`ALTER TABLE open_scans ADD COLUMN decided TEXT;
+        CREATE TABLE IF NOT EXISTS begun_scans (
+          seq INTEGER PRIMARY KEY AUTOINCREMENT, lane TEXT NOT NULL, scanner_scan_id TEXT NOT NULL,
+          started_at TEXT NOT NULL, scan_id TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS begun_scans_identity ON begun_scans (lane, scanner_scan_id, started_at);`),
+  },
+];
+
 /**
  * The open-scan journal in SQLite (WAL, synchronous FULL: an entry written is on disk before
  * the scan's first line is handled, so a power cut does not lose it either). File mode 0600.
  */
 export class SqliteScanJournal implements ScanJournal {
   readonly path: string;
+  /** Which schema migrations ran when the file was opened (for the log). */
+  readonly schema: SchemaReport;
   readonly #db: Database.Database;
   readonly #lane: string;
   readonly #open: (meta: ScanMeta) => void;
@@ -73,16 +98,12 @@ export class SqliteScanJournal implements ScanJournal {
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = FULL');
     this.#db.pragma('busy_timeout = 5000');
-    this.#db.exec(`CREATE TABLE IF NOT EXISTS open_scans (
-      lane TEXT NOT NULL, scan_id TEXT NOT NULL, opened_at TEXT NOT NULL, meta TEXT NOT NULL,
-      PRIMARY KEY (lane, scan_id));
-    CREATE TABLE IF NOT EXISTS begun_scans (
-      seq INTEGER PRIMARY KEY AUTOINCREMENT, lane TEXT NOT NULL, scanner_scan_id TEXT NOT NULL,
-      started_at TEXT NOT NULL, scan_id TEXT NOT NULL);
-    CREATE INDEX IF NOT EXISTS begun_scans_identity ON begun_scans (lane, scanner_scan_id, started_at);`);
-    // A journal written before decisions were journaled has no such column.
-    const cols = this.#db.prepare('PRAGMA table_info(open_scans)').all() as { name: string }[];
-    if (!cols.some((c) => c.name === 'decided')) this.#db.exec('ALTER TABLE open_scans ADD COLUMN decided TEXT');
+    try {
+      this.schema = migrateSchema(this.#db, 'open-scan journal', opts.path, JOURNAL_MIGRATIONS);
+    } catch (err) {
+      this.#db.close();
+      throw err;
+    }
     const insert = this.#db.prepare('INSERT INTO open_scans (lane, scan_id, opened_at, meta) VALUES (?, ?, ?, ?)');
     const remember = this.#db.prepare(
       'INSERT INTO begun_scans (lane, scanner_scan_id, started_at, scan_id) VALUES (?, ?, ?, ?)',

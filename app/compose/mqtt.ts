@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { evidenceUrlSigner } from '../../outputs/evidence/evidence-urls.js';
+import { migrationLine, SchemaTooNewError } from '../../core/sqlite-schema.js';
 import { AlertLedger } from '../../outputs/mqtt/alert-ledger.js';
 import { MAX_COMMAND_BYTES } from '../../outputs/mqtt/commands.js';
 import { LanePublisher } from '../../outputs/mqtt/lane-publisher.js';
@@ -187,12 +188,19 @@ function openStore(
       synchronous: cfg.outbox.synchronous,
     });
     try {
-      return { outbox, ledger: new AlertLedger({ path, laneId }), warning: null };
+      const ledger = new AlertLedger({ path, laneId });
+      for (const r of [outbox.schema, ledger.schema]) {
+        const line = migrationLine(r);
+        if (line) log.info({ store: r.store, from: r.from, to: r.to }, line);
+      }
+      return { outbox, ledger, warning: null };
     } catch (err) {
       outbox.close();
       throw err;
     }
   } catch (err) {
+    // Written by a newer release (a rollback): refused, so the lane does not start on an empty queue.
+    if (err instanceof SchemaTooNewError) throw err;
     const warning = `${(err as Error).message}: queueing in memory instead, so messages not yet published are lost if the process stops; fix the file and restart`;
     log.error({ err }, warning);
     return {

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { migrationLine } from '../../core/sqlite-schema.js';
 import { join, resolve } from 'node:path';
 import type { Config } from '../../config/schema.js';
 import type { Alert, AlertEvent, Disposition, ScanResult, ScanState } from '../../core/domain.js';
@@ -132,6 +133,8 @@ export class ConsoleService implements Service, ConsoleActions {
     this.#users = users;
     const credentials = ctx.demo && !usersError ? await this.#demoAccounts(users) : null;
     this.#store = new ConsoleStore(join(ctx.dataDir, 'console.sqlite'));
+    const migrated = migrationLine(this.#store.schema);
+    if (migrated) this.#log.info(migrated);
     this.#sessions = new SessionStore({
       ttlMs: ctx.config.console.sessionTtlMinutes * 60_000,
       persist: this.#store,
