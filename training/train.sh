@@ -14,14 +14,14 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-/usr/bin/python3}
 TRAIN_SEED=0            # training seeds: 0 .. TRAIN_COUNT-1 (synthesizer train range 0 .. 999,999)
-TRAIN_COUNT=${TRAIN_COUNT:-2000}
+TRAIN_COUNT=${TRAIN_COUNT:-2500}
 VAL_SEED=1000000        # validation seeds: 1,000,000 .. (synthesizer validation range 1,000,000 .. 1,099,999)
 VAL_COUNT=${VAL_COUNT:-300}
 # Pixel pitch of the generated scans: training at 10 mm (4x faster to synthesize; the model works at
 # 20 mm after area-averaging either way), validation at the 5 mm of the test set.
 TRAIN_PITCH=${TRAIN_PITCH:-10}
 VAL_PITCH=${VAL_PITCH:-5}
-ITERATIONS=${ITERATIONS:-6000}
+ITERATIONS=${ITERATIONS:-4000}
 BATCH=${BATCH:-16}
 SEED=${SEED:-1}
 VERSION=${VERSION:-2.0.0}
