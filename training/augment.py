@@ -19,7 +19,8 @@ ratio mu_low / mu_high from 1.05 to 1.30; water is 1.23 at 4/6 MeV) and random a
 do not change the labels: what stays stable across them is the human body. Water-like (organic)
 objects are drawn only in shapes no body takes (rings, bars, slabs with corners, stripes, arcs);
 body-sized ellipsoids and lumps are drawn only in inorganic materials, so that a curled-up person is
-never taught as a negative.
+not taught as a negative where the low-energy image shows the material. (In crops shown without the
+low-energy image, such inorganic body-sized blobs remain negatives that look like a body.)
 """
 from __future__ import annotations
 
@@ -126,7 +127,7 @@ def interpolate_lines(img: np.ndarray, missing: np.ndarray) -> None:
 # Dual-energy ratio mu_low / mu_high at 4/6 MeV (sim/xray/materials.ts): steel 1.07, aluminium 1.17,
 # water 1.23, organic cargo up to ~1.25. Ratios from here up count as body-like.
 ORGANIC_RATIO = 1.19
-DISTRACTOR_SHAPES = ("ellipsoid", "slab", "tyre", "bar", "stripes", "arcs", "lumps", "produce")
+DISTRACTOR_SHAPES = ("ellipsoid", "slab", "tyre", "bar", "stripes", "arcs", "lumps")
 
 
 def _rotated(h: int, w: int, cy: float, cx: float, angle: float) -> tuple[np.ndarray, np.ndarray]:
@@ -199,22 +200,6 @@ def distractor_profile(shape: str, h: int, w: int, px_mm: float, rng: np.random.
             rk = rad + k * (gap + thick)
             t = np.maximum(t, ((np.abs(r - rk) <= thick / 2) & (np.abs(u) <= half)).astype(np.float32))
         return t, False
-    if shape == "produce":  # a heap of head-sized or smaller water-rich balls (melons, cabbages, potatoes) in a box
-        a, b = rng.uniform(0.3, 1.5) * m / 2, rng.uniform(0.3, 1.2) * m / 2
-        r_ball = rng.uniform(0.04, 0.15) * m
-        n = int(min(400, 1.5 * (4 * a * b) / (np.pi * r_ball * r_ball)))
-        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-        t = np.zeros((h, w), np.float32)
-        for _ in range(n):
-            by, bx = cy + rng.uniform(-b, b), cx + rng.uniform(-a, a)
-            rr = r_ball * rng.uniform(0.7, 1.3)
-            y0, y1 = max(0, int(by - rr)), min(h, int(by + rr) + 1)
-            x0, x1 = max(0, int(bx - rr)), min(w, int(bx + rr) + 1)
-            if y0 >= y1 or x0 >= x1:
-                continue
-            d2 = ((yy[y0:y1, x0:x1] - by) ** 2 + (xx[y0:y1, x0:x1] - bx) ** 2) / (rr * rr)
-            t[y0:y1, x0:x1] += np.sqrt(np.clip(1 - d2, 0, 1)) * (rr / r_ball)
-        return np.clip(t / max(1.0, float(t.max())), 0, 1), False
     # lumps: thresholded smooth noise inside a box, like a bulk load or a heap of parts
     a, b = rng.uniform(0.3, 2.0) * m / 2, rng.uniform(0.2, 1.5) * m / 2
     cell = int(rng.integers(3, 12))
@@ -226,27 +211,20 @@ def distractor_profile(shape: str, h: int, w: int, px_mm: float, rng: np.random.
 
 def distractor_ratio(shape: str, body_like: bool, rng: np.random.Generator) -> float:
     """Dual-energy ratio mu_low / mu_high of a random object's material: never organic for a shape a
-    body could take, always organic for produce, anything from steel to water otherwise."""
+    body could take, anything from steel to water otherwise."""
     if body_like:
         return float(rng.uniform(1.05, ORGANIC_RATIO - 0.02))
-    if shape == "produce":
-        return float(rng.uniform(1.20, 1.26))
     return float(rng.uniform(1.05, 1.30))
 
 
-def distractors(planes: list[np.ndarray], rng: np.random.Generator, cfg: "AugmentConfig", single_energy: bool = False) -> list[np.ndarray]:
-    """Lays 1..cfg.distractors_max random objects over intensity planes [high] or [high, low].
-
-    `single_energy`: the crop will be shown without its low-energy image, where no material tells a
-    body-shaped object from a body: shapes a body could take are then left out."""
+def distractors(planes: list[np.ndarray], rng: np.random.Generator, cfg: "AugmentConfig") -> list[np.ndarray]:
+    """Lays 1..cfg.distractors_max random objects over intensity planes [high] or [high, low]."""
     h, w = planes[0].shape
     a_high = np.zeros((h, w), np.float32)
     a_low = np.zeros((h, w), np.float32)
     for _ in range(int(rng.integers(1, cfg.distractors_max + 1))):
         shape = str(rng.choice(DISTRACTOR_SHAPES))
         t, body_like = distractor_profile(shape, h, w, cfg.pixel_mm, rng)
-        if body_like and single_energy:
-            continue
         ratio = distractor_ratio(shape, body_like, rng)
         # Areal density in g/cm^2 at the thickest point: thin sheet metal to half a metre of water.
         density = float(np.exp(rng.uniform(np.log(1.0), np.log(60.0))))
@@ -272,9 +250,8 @@ def augment(
     low = None if low is None else low.astype(np.float32, copy=True)
     planes = [high] if low is None else [high, low]
     h, w = high.shape
-    drop_low = low is None or rng.random() < cfg.p_drop_low
     if rng.random() < cfg.p_distractors:
-        planes = distractors(planes, rng, cfg, single_energy=drop_low)
+        planes = distractors(planes, rng, cfg)
     flipped = bool(rng.random() < cfg.p_flip)
     if flipped:
         planes = [np.ascontiguousarray(p[:, ::-1]) for p in planes]
@@ -321,6 +298,6 @@ def augment(
         planes = [np.round(p / 257.0) * 257.0 for p in planes]
     high = planes[0]
     low = planes[1] if len(planes) > 1 else None
-    if drop_low:
+    if low is not None and rng.random() < cfg.p_drop_low:
         low = None
     return high, low, flipped

@@ -144,11 +144,11 @@ def render(report: dict, eval_section: str | None) -> str:
     w("")
     w("Domain randomisation: in half the crops 1–5 random objects that the synthesizer does not draw are laid over the "
       "crop without changing its labels: ellipsoids, slabs with rounded tops, tyres with rims and hubs, bars, "
-      "corrugation, spring packs, lumpy bulk and heaps of head-sized balls, in materials from steel to water "
-      "(dual-energy ratio 1.05–1.30) and areal densities of 1–60 g/cm². Water-rich objects come only in shapes "
-      "no body takes (rings, bars, slabs with corners, stripes, heaps of small balls); body-sized ellipsoids and "
-      "lumps come only in inorganic materials, and not at all in crops shown without the low-energy image, so a "
-      "curled-up person is never taught as a negative. What stays stable across all of it is the human body "
+      "corrugation, spring packs and lumpy bulk, in materials from steel to water (dual-energy ratio 1.05–1.30) and "
+      "areal densities of 1–60 g/cm². Water-rich objects come only in shapes no body takes (rings, bars, slabs with "
+      "corners, stripes, arcs); body-sized ellipsoids and lumps come only in inorganic materials, so that where the "
+      "low-energy image shows the material a curled-up person is never taught as a negative. What stays stable "
+      "across all of it is the human body "
       "(`training/augment.py`).")
     weights = t.get("placeWeights") or {}
     if weights:
