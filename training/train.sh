@@ -107,6 +107,11 @@ fi
   --val-seeds "$VAL_SEED..$((VAL_SEED + VAL_COUNT - 1))"
 
 node training/check_onnx.mjs "$OUT_DIR/model.onnx" "$WORK_DIR/reference" 1e-4
+# With families held out, the model card's generalisation table: threshold chosen on the families seen, applied to each held-out one.
+rm -f "$OUT_DIR/held-out.json"
+if [[ -n $HOLD_OUT ]]; then
+  "$PYTHON" training/held_out_report.py --work "$WORK_DIR" --val "$DATA_DIR/val" --hold-out "$HOLD_OUT" --cache training/.cache/scans --out "$OUT_DIR/held-out.json"
+fi
 "$PYTHON" training/model_card.py --report "$WORK_DIR/training-report.json" --out "$OUT_DIR"
 end=$(date +%s)
 echo "train.sh: done in $(( (end - start) / 60 )) min (data $(( (gen_done - start) / 60 )) min); run 'npm run eval' to measure the held-out test set"
