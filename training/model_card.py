@@ -261,7 +261,8 @@ def render(report: dict, eval_section: str | None) -> str:
     w("## Reproduce")
     w("")
     w(f"`npm run train` regenerates the data and the model (see [docs/training.md](../../docs/training.md)); training "
-      f"commit `{t['commit'][:12]}`.")
+      f"commit `{t['commit'][:12]}`. `npm run eval` rewrites the evaluation section (its first line names the test scans "
+      "it used; this card's: `npm run eval -- --count 120 --robust-count 24 --generalisation 10`).")
     w("")
     return "\n".join(out)
 
@@ -289,6 +290,13 @@ KNOWN_LIMITS = [
     "include any such shift.",
     "Scores are calibrated on synthetic validation scans; on another scanner the calibration and the operating "
     "threshold must be re-fitted.",
+    "Not modelled yet: vendor image processing (edge enhancement, pseudo-colour), real spectra and transported "
+    "scatter, fan-beam geometry in the projection itself (only rescaling in training), clothing and organs, makes "
+    "and models of vehicles, loads that shift, live animals. Domain randomisation stands in for structures the "
+    "synthesizer does not draw; it does not replace real scans of them.",
+    "Figures on scans the project did not make (another generator, its 8-bit exports, real scanners' exports) are "
+    "not measured here; each site should run `checkpoint-edge analyze --json` over its own cleared scans before "
+    "go-live and set its alert threshold from them.",
 ]
 
 
