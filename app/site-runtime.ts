@@ -135,7 +135,11 @@ export class SiteRuntime {
         detector,
       });
       laneServices.push(pipeline);
-      deviceServices.push(...cams.services, ...sensors.services, ...createScannerServices(ctx));
+      deviceServices.push(
+        ...cams.services,
+        ...sensors.services,
+        ...createScannerServices(ctx, (id, at) => pipeline.begunBefore(id, at)),
+      );
     }
 
     const site: SiteContext = {

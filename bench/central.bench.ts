@@ -12,7 +12,7 @@ import { alertFor } from '../pipeline/lane-pipeline.js';
 import { NatsCluster } from '../test/helpers/nats-cluster.js';
 import { startPostgres, type TestPostgres } from '../test/helpers/postgres.js';
 import { fakeScan, MosquittoBroker, mqttSite, siteConfig } from '../test/integration/outputs/mqtt/helpers.js';
-import { scanPayload } from '../outputs/mqtt/payloads.js';
+import { scanPayload } from '../core/mqtt-payloads.js';
 import { defineBench, percentile } from './harness.js';
 
 const INGEST_MESSAGES = 10_000;

@@ -10,7 +10,7 @@ import { MemoryOutbox } from '../../outputs/mqtt/memory-outbox.js';
 import type { AlertOutbox } from '../../outputs/mqtt/outbox.js';
 import { SparkplugNode } from '../../outputs/mqtt/sparkplug-node.js';
 import { SqliteOutbox } from '../../outputs/mqtt/sqlite-outbox.js';
-import { LaneTopics } from '../../outputs/mqtt/topics.js';
+import { LaneTopics } from '../../core/mqtt-topics.js';
 import type { Config } from '../../config/schema.js';
 import type { Lane, SiteContext } from '../context.js';
 import { deviceStatus } from '../../core/health.js';

@@ -293,10 +293,12 @@ export class ConsoleService implements Service, ConsoleActions {
         this.#flushLive();
         stream.broadcast('scan.aborted', { laneId: lane.id, scanId: a.scanId, reason: a.reason, detail: a.detail });
       }),
-      bus.on('scan.decided', owner, ({ result, image }) => {
+      bus.on('scan.decided', owner, ({ result, image, again }) => {
         try {
           store.recordScan(result);
         } catch (err) {
+          // Handed on again after a restart: the history has it when it was stored before the stop.
+          if (again && /UNIQUE/.test((err as Error).message)) return;
           this.#log.error(
             { err, scanId: result.scanId },
             `scan ${result.scanId} not stored in the console history: ${(err as Error).message}`,

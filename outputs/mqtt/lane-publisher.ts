@@ -21,8 +21,8 @@ import {
   type ReceiptPayload,
   type EvidenceLinkSigner,
   type StatusPayload,
-} from './payloads.js';
-import type { LaneTopics } from './topics.js';
+} from '../../core/mqtt-payloads.js';
+import type { LaneTopics } from '../../core/mqtt-topics.js';
 
 export interface LanePublisherOptions {
   siteId: string;

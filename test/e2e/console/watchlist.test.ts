@@ -12,7 +12,7 @@ import type { Lane } from '../../../app/context.js';
 import { EmbeddedBroker } from '../../../app/embedded-broker.js';
 import { deviceStatus } from '../../../core/health.js';
 import { silentLogger } from '../../../core/logger.js';
-import type { AlertPayload } from '../../../outputs/mqtt/payloads.js';
+import type { AlertPayload } from '../../../core/mqtt-payloads.js';
 import { centralKeys, entry, signed, snapshot } from '../../helpers/watchlist.js';
 import { batchOf, completed, syntheticScan } from './synthetic-scan.js';
 

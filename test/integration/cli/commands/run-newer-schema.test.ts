@@ -32,7 +32,7 @@ describe('run after a rollback, on data a newer release migrated', () => {
     const r = await runCli(['run', '--config', config], { timeoutMs: 30_000 });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(
-      `open-scan journal database ${journal} is at schema version 7, but this release knows versions up to 1: a newer release has migrated it`,
+      `open-scan journal database ${journal} is at schema version 7, but this release knows versions up to 2: a newer release has migrated it`,
     );
     const after = new Database(journal);
     expect(after.prepare('SELECT version FROM schema_versions').get()).toEqual({ version: 7 });
