@@ -1,5 +1,6 @@
 import { mkdirPrivate } from '../core/data-files.js';
 import { resolve } from 'node:path';
+import { migrationLine } from '../core/sqlite-schema.js';
 import type { Config } from '../config/schema.js';
 import { createCameraServices } from './compose/cameras.js';
 import { createConsoleServices } from './compose/console.js';
@@ -127,7 +128,12 @@ export class SiteRuntime {
         log: laneLog.child({ part: 'pipeline' }),
         ...(cams.evidence ? { evidence: cams.evidence } : {}),
         ...(sensors.fusion ? { fusion: sensors.fusion } : {}),
-        openJournal: () => new SqliteScanJournal({ path: resolve(laneDir, 'open-scans.sqlite'), laneId: laneCfg.id }),
+        openJournal: () => {
+          const journal = new SqliteScanJournal({ path: resolve(laneDir, 'open-scans.sqlite'), laneId: laneCfg.id });
+          const migrated = migrationLine(journal.schema);
+          if (migrated) laneLog.info(migrated);
+          return journal;
+        },
       });
       this.lanes.push({
         id: laneCfg.id,
@@ -139,7 +145,11 @@ export class SiteRuntime {
         detector,
       });
       laneServices.push(pipeline);
-      deviceServices.push(...cams.services, ...sensors.services, ...createScannerServices(ctx));
+      deviceServices.push(
+        ...cams.services,
+        ...sensors.services,
+        ...createScannerServices(ctx, (id, at) => pipeline.begunBefore(id, at)),
+      );
     }
 
     const site: SiteContext = {

@@ -12,7 +12,7 @@ import { alertFor } from '../pipeline/lane-pipeline.js';
 import { NatsCluster } from '../test/helpers/nats-cluster.js';
 import { startPostgres, type TestPostgres } from '../test/helpers/postgres.js';
 import { fakeScan, MosquittoBroker, mqttSite, siteConfig } from '../test/integration/outputs/mqtt/helpers.js';
-import { scanPayload } from '../outputs/mqtt/payloads.js';
+import { scanPayload } from '../core/mqtt-payloads.js';
 import { defineBench, percentile } from './harness.js';
 
 const INGEST_MESSAGES = 10_000;
@@ -103,7 +103,7 @@ async function ingestRate(
       'central.ingest.nats-to-postgres',
       INGEST_MESSAGES / s,
       'messages/s',
-      `${INGEST_MESSAGES} scan messages waiting in a JetStream stream (nats-server 2.9, 1 node), validated and stored by one central worker (16 at a time) into PostgreSQL 15 with fsync on, loopback`,
+      `${INGEST_MESSAGES} scan messages waiting in a JetStream stream (nats-server 2.9, 1 node), validated and stored by one central worker (16 at a time) into PostgreSQL 15 with fsync on, with a receipt to the lane (NATS) and a live note (PostgreSQL NOTIFY, gathered per 25 ms) for each, loopback`,
     );
   } finally {
     await nats.stop();
@@ -193,7 +193,7 @@ async function alertToUi(
   for (const s of site.services) await s.stop();
   await c.stop();
   await broker.stop();
-  const note = `${LATENCY_ALERTS} alerts, one every 50 ms: lane outbox (SQLite, synchronous normal) → mosquitto (MQTT 5, QoS 1) → central ingest → PostgreSQL (fsync on) → live note → GET /api/alerts lists it`;
+  const note = `${LATENCY_ALERTS} alerts, one every 50 ms: lane outbox (SQLite, synchronous normal) → mosquitto (MQTT 5, QoS 1) → central ingest → PostgreSQL (fsync on) → live note (and its NOTIFY to other processes) → GET /api/alerts lists it`;
   ctx.report('central.alert-to-ui.p50', percentile(ms, 50), 'ms', note);
   ctx.report('central.alert-to-ui.p99', percentile(ms, 99), 'ms', note);
 }

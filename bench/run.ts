@@ -65,7 +65,7 @@ if (!values['no-write']) {
   const previous = new Map<string, string>();
   if (existsSync(docPath)) {
     for (const line of readFileSync(docPath, 'utf8').split('\n')) {
-      const m = /^\| `([^`]+)` \|/.exec(line);
+      const m = /^\| `([^`]+)`\s*\|/.exec(line); // also a table aligned by the formatter
       if (m) previous.set(m[1], line);
     }
   }

@@ -10,10 +10,12 @@ import { LaneCommands } from './ingest/lane-commands.js';
 import { LaneMessageIngest } from './ingest/lane-message.js';
 import { MqttIngest } from './ingest/mqtt-ingest.js';
 import { NatsIngest } from './ingest/nats-ingest.js';
+import { LaneReceipts } from './ingest/receipts.js';
 import { ReviewDesk } from './review-desk.js';
 import { CentralApi } from './server/central-api.js';
 import { EvidenceProxy } from './server/evidence-proxy.js';
 import { sendJson, serveStatic } from './server/http.js';
+import { LiveRelay } from './server/live-relay.js';
 import { LiveUpdates } from './server/live-updates.js';
 import { CENTRAL_DIST_DIR, ensureCentralWebBuild } from './server/web-build.js';
 import { hashPassword } from './server/accounts.js';
@@ -80,7 +82,14 @@ export class CentralCommand {
       });
       log.info(`first admin account ${c.accounts.bootstrapAdmin.name} created`);
     }
-    const ingest = new LaneMessageIngest(this.store, c.topicPrefix, log, (m) => this.live.publish(m));
+    const receipts = new LaneReceipts({ prefix: c.topicPrefix, log });
+    const ingest = new LaneMessageIngest(
+      this.store,
+      c.topicPrefix,
+      log,
+      (m) => this.live.publish(m),
+      (m) => receipts.add(m),
+    );
     const i = c.ingest;
     const commands = new LaneCommands({
       url: i.kind === 'mqtt' ? i.url : i.mqttUrl,
@@ -88,6 +97,7 @@ export class CentralCommand {
       prefix: c.topicPrefix,
       ...(i.username !== undefined ? { username: i.username } : {}),
       ...(i.password !== undefined ? { password: i.password } : {}),
+      ...(c.commands.identity !== undefined ? { identity: c.commands.identity } : {}),
       answerTimeoutMs: 10_000,
       log,
     });
@@ -102,10 +112,11 @@ export class CentralCommand {
             username: i.username,
             password: i.password,
             ingest,
+            receipts,
             counters: this.counters,
             log,
           })
-        : new NatsIngest({ ...i, prefix: c.topicPrefix, workerName, ingest, counters: this.counters, log });
+        : new NatsIngest({ ...i, prefix: c.topicPrefix, workerName, ingest, receipts, counters: this.counters, log });
     const desk = new ReviewDesk({
       store: this.store,
       commands,
@@ -143,7 +154,8 @@ export class CentralCommand {
       },
     };
     const storeService: Service = { name: 'store', start: async () => {}, stop: () => this.store.close() };
-    this.#host.add(storeService, commands, this.#ingest, desk, http);
+    const relay = new LiveRelay({ db: this.store.db, live: this.live, log });
+    this.#host.add(storeService, relay, commands, this.#ingest, desk, http);
     await this.#host.start();
     log.info(
       { url: this.url, store: c.store.kind, ingest: i.kind },

@@ -136,6 +136,20 @@ export const centralConfigSchema = z
       })
       .default({ level: 'info', format: 'json' }),
     shutdownTimeoutMs: intIn(1000, 120_000).default(10_000),
+    commands: z
+      .strictObject({
+        identity: z
+          .string()
+          .regex(/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/, {
+            error: (iss) => `expected a name (letters, digits, . _ - @, at most 64), got ${shown(iss.input)}`,
+          })
+          .optional()
+          .describe(
+            "The central identity named in every command to a lane (MQTT 5 user property central-identity): one of the lanes' mqtt.commands.identities, recorded as acting. Needed where a lane lists several. MQTT 5 only: lanes on a NATS network (MQTT 3.1.1) list exactly one.",
+          ),
+      })
+      .default({})
+      .describe('Commands to the lanes (acknowledgements, dispositions, review decisions).'),
     watchlist: z
       .strictObject({
         keyId: ident().describe('The key id the lanes know this key by (their watchlist.keys[].keyId).'),
@@ -151,6 +165,12 @@ export const centralConfigSchema = z
       ),
   })
   .superRefine((c, ctx) => {
+    if (c.commands.identity !== undefined && (c.ingest.kind === 'nats' || c.ingest.protocolVersion === 4))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['commands', 'identity'],
+        message: `a central identity is sent as an MQTT 5 user property, and commands here go over MQTT 3.1.1 (${c.ingest.kind === 'nats' ? 'the nats-server MQTT listener' : 'ingest.protocolVersion 4'}): remove it and list exactly one identity in each lane's mqtt.commands.identities`,
+      });
     const seen = new Set<string>();
     c.sites.forEach((s, i) => {
       if (seen.has(s.id))

@@ -36,6 +36,22 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CliCommand
     summary: 'sign and publish watchlists as central command (keygen, sign, publish, verify)',
     load: async () => (await import('./commands/watchlist.js')).default,
   },
+  doctor: {
+    summary: 'check a site before go-live: config, secrets, clock, disk, watchdog, scanner, cameras, broker, model',
+    load: async () => (await import('./commands/doctor.js')).default,
+  },
+  install: {
+    summary: 'install this release on a site box: release folder, service user, config, systemd unit',
+    load: async () => (await import('./commands/install.js')).default,
+  },
+  upgrade: {
+    summary: 'install this newer release, keeping data and config; the old one stays for rollback',
+    load: async () => (await import('./commands/upgrade.js')).default,
+  },
+  rollback: {
+    summary: 'switch back to the previous release',
+    load: async () => (await import('./commands/rollback.js')).default,
+  },
   users: {
     summary: 'manage the operator console accounts (add, passwd, remove, list)',
     load: async () => (await import('./commands/users.js')).default,

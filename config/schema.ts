@@ -63,6 +63,32 @@ export const configSchema = z
           .enum(['json', 'pretty'])
           .default('json')
           .describe('json: one object per line, for journald and log shippers; pretty: readable in a terminal.'),
+        file: z
+          .strictObject({
+            path: text('a file path').describe(
+              'The log file, e.g. /var/lib/checkpoint-edge/logs/checkpoint-edge.log (under systemd it must be in the data folder, the only writable one).',
+            ),
+            maxMb: z
+              .number()
+              .int()
+              .min(1)
+              .max(10_000)
+              .default(50)
+              .describe('A file is rotated before it grows beyond this.'),
+            keep: z
+              .number()
+              .int()
+              .min(0)
+              .max(100)
+              .default(5)
+              .describe(
+                'Rotated files kept (<path>.1 newest … <path>.<keep>); the logs take at most maxMb × (keep + 1).',
+              ),
+          })
+          .optional()
+          .describe(
+            'Also write the log as JSON lines to a file, rotated by size. Absent: the journal (or the terminal) only.',
+          ),
       })
       .default({ level: 'info', format: 'json' })
       .describe('Logging (pino). Secrets are never written.'),

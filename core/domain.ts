@@ -57,6 +57,11 @@ export interface ScanMeta {
   lineRateHz?: number;
   vehicle?: VehicleInfo;
   source: 'stream' | 'file';
+  /**
+   * The scanner sent this scan again because its scan-end went unacknowledged on an earlier link,
+   * and this lane had not begun it before (a resend of a scan begun here is not opened again).
+   */
+  resent?: boolean;
 }
 
 /**

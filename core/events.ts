@@ -54,7 +54,11 @@ export interface LaneEvents {
     meta?: ScanMeta;
   };
   /** The lane's decision on a scan: published, stored, shown. */
-  'scan.decided': { result: ScanResult; image?: ScanImage };
+  /**
+   * `again`: handed on once more at start, as it was decided just before the edge stopped (same
+   * ids); a store that has it already keeps what it has.
+   */
+  'scan.decided': { result: ScanResult; image?: ScanImage; again?: boolean };
   'alert.raised': Alert;
   'alert.event': AlertEvent;
   /** A command from central command, done or refused: kept in the audit log like a console action. */

@@ -1,5 +1,7 @@
 import { pino, type Logger as PinoLogger, type LoggerOptions as PinoOptions } from 'pino';
+import pinoPretty from 'pino-pretty';
 import { redactText } from './redact.js';
+import { RotatingLogFile } from './rotating-log-file.js';
 
 export type Logger = PinoLogger;
 
@@ -11,6 +13,8 @@ export interface LoggerOptions {
   destination?: NodeJS.WritableStream;
   /** Log to stderr, keeping stdout for a command's own output (the demo's summary lines). */
   stderr?: boolean;
+  /** Also write JSON lines to this file, rotated by size (log.file in the config). */
+  file?: { path: string; maxMb: number; keep: number } | undefined;
 }
 
 /** Keys whose values never reach a log line, wherever they appear. */
@@ -61,6 +65,32 @@ type LoggerOptions_ = PinoOptions<never>;
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const level = opts.level ?? 'info';
   const base = loggerOptions(level);
+  if (opts.file) {
+    // The terminal or journal as configured, and the same lines as JSON into the rotated file.
+    const terminal =
+      opts.destination ??
+      (opts.format === 'pretty'
+        ? pinoPretty({
+            destination: opts.stderr ? 2 : 1,
+            colorize: Boolean(process.stderr.isTTY) && !process.env.NO_COLOR,
+            ignore: 'pid,hostname',
+            singleLine: true,
+            translateTime: 'HH:MM:ss.l',
+          })
+        : pino.destination(opts.stderr ? 2 : 1));
+    const file = new RotatingLogFile({
+      path: opts.file.path,
+      maxBytes: opts.file.maxMb * 2 ** 20,
+      keep: opts.file.keep,
+    });
+    return pino(
+      base,
+      pino.multistream([
+        { level: level as pino.Level, stream: terminal },
+        { level: level as pino.Level, stream: file },
+      ]),
+    );
+  }
   if (opts.format === 'pretty' && !opts.destination) {
     return pino({
       ...base,

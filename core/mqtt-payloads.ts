@@ -362,11 +362,25 @@ export const commandResponseSchema = z
     'Answer to a command. Topic <prefix>/<site>/<lane>/cmd/<name>/response (or the MQTT 5 response topic), QoS 1.',
   );
 
+export const receiptPayloadSchema = z
+  .object({
+    schemaVersion,
+    stored: z
+      .array(z.object({ kind: z.enum(['scan', 'alert', 'event']), id }))
+      .max(1000)
+      .describe('Messages of this lane now stored at central command (or found there already), by kind and messageId.'),
+    at: isoTime,
+  })
+  .describe(
+    "Central command's end-to-end receipt: the messages it has stored. Topic <prefix>/<site>/<lane>/receipt, QoS 0, not retained. A lane with mqtt.delivery.confirmBy central keeps a message in its outbox until a receipt names it.",
+  );
+
 export type ScanPayload = z.infer<typeof scanPayloadSchema>;
 export type AlertPayload = z.infer<typeof alertPayloadSchema>;
 export type EventPayload = z.infer<typeof eventPayloadSchema>;
 export type StatusPayload = z.infer<typeof statusPayloadSchema>;
 export type CommandResponse = z.infer<typeof commandResponseSchema>;
+export type ReceiptPayload = z.infer<typeof receiptPayloadSchema>;
 export type ReviewDecisionCommand = z.infer<typeof reviewDecisionCommandSchema>;
 
 /** The payloads of the contract by file name in docs/schemas/mqtt/. */
@@ -382,6 +396,7 @@ export const PAYLOAD_SCHEMAS: Record<string, z.ZodType> = {
   'cmd-test-alert': testAlertCommandSchema,
   'cmd-review-decision': reviewDecisionCommandSchema,
   'cmd-response': commandResponseSchema,
+  receipt: receiptPayloadSchema,
 };
 
 /** Turns an evidence path into a signed link: the path with ?exp=&sig= (outputs/evidence/evidence-urls.ts). */

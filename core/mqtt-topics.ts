@@ -37,6 +37,10 @@ export class LaneTopics {
   get event(): string {
     return `${this.base}/event`;
   }
+  /** Central command's receipts for this lane's stored messages (mqtt.delivery.confirmBy central). */
+  get receipt(): string {
+    return `${this.base}/receipt`;
+  }
   /** The filter the lane subscribes to for commands: one level under cmd/. */
   get commandFilter(): string {
     return `${this.base}/cmd/+`;
@@ -78,4 +82,17 @@ export function centralFilters(prefix: string, siteId = '+'): string[] {
   return ['availability', 'status', 'alert', 'event', 'scan', 'cmd/+/response'].map(
     (leaf) => `${prefix}/${siteId}/+/${leaf}`,
   );
+}
+
+/** The two retained messages of a watchlist: its latest snapshot, and its latest delta (docs/watchlists.md). */
+export type WatchlistMessageKind = 'snapshot' | 'delta';
+
+/** Where central publishes a list's snapshot or delta: `<prefix>/watchlist/<list>/<kind>`. */
+export function watchlistTopic(prefix: string, listId: string, kind: WatchlistMessageKind): string {
+  return `${prefix}/watchlist/${listId}/${kind}`;
+}
+
+/** What a site subscribes to for its lists: each list's snapshot and delta, or every list's (`+`). */
+export function watchlistFilters(prefix: string, lists: readonly string[] | undefined): string[] {
+  return (lists ?? ['+']).flatMap((l) => [watchlistTopic(prefix, l, 'snapshot'), watchlistTopic(prefix, l, 'delta')]);
 }

@@ -101,9 +101,10 @@ export function evalSection(
   L.push('');
   const gen = Object.entries(r.generalisation ?? {});
   if (gen.length) {
-    L.push('### Generalisation: held-out families, other pitches, trucks without people', '');
+    L.push('### Families, other pitches, trucks without people', '');
     L.push(
-      'One model was trained with several families held out at once (training/train.sh HOLD_OUT); a full leave-one-family-out matrix would need one training per family. ' +
+      'Test sets of one family each (whether this model saw the family in training is said per row: training/train.sh HOLD_OUT, ' +
+        "the manifest's training.heldOut), other pixel pitches, and trucks without people. " +
         'Each set below has its own test seeds; figures at the operating threshold of the main test set and at the lane default.',
       '',
     );

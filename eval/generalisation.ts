@@ -1,16 +1,18 @@
 import type { EvalSettings } from './test-set.js';
 
 /**
- * Test sets beyond the main one, for an honest look at generalisation: families held out of
+ * Test sets beyond the main one, for an honest look at generalisation: families that can be held out of
  * training (a vehicle type, a trailer, a cargo family, a hiding place, a decoy kind: training/train.sh
- * HOLD_OUT), scanner pitches other than the training and test pitches, and a truck-heavy set without
+ * HOLD_OUT; the model's manifest names those it never saw), scanner pitches other than the training and test pitches, and a truck-heavy set without
  * people (false alarms on the structures a fielded lane sees most). Each set has its own seeds in the
  * synthesizer's test range, after the main test set's.
  */
 export interface GeneralisationSet {
   name: string;
-  kind: 'held-out family' | 'pitch' | 'no-person trucks';
+  kind: 'family' | 'pitch' | 'no-person trucks';
   description: string;
+  /** For a family set: its name in training/train.sh HOLD_OUT (axis=value), which the manifest's training.heldOut lists when the model never saw it. */
+  family?: string;
   settings: EvalSettings;
   firstSeed: number;
   /** Scans in this set relative to the per-set count (the truck set is larger). */
@@ -22,36 +24,41 @@ const FIRST = 2_050_000;
 export const GENERALISATION_SETS: readonly GeneralisationSet[] = [
   {
     name: 'vehicle: bus',
-    kind: 'held-out family',
-    description: 'buses (luggage hold, seat rows); never in training',
+    kind: 'family',
+    family: 'vehicle=bus',
+    description: 'buses (luggage hold, seat rows)',
     settings: { vehicleClass: 'bus' },
     weight: 1,
   },
   {
     name: 'trailer: tanker',
-    kind: 'held-out family',
-    description: 'tractors with tanker trailers (full or empty tanks); never in training',
+    kind: 'family',
+    family: 'trailer=tanker',
+    description: 'tractors with tanker trailers (full or empty tanks)',
     settings: { vehicleClass: 'articulated', trailer: 'tanker' },
     weight: 1,
   },
   {
     name: 'cargo: furniture',
-    kind: 'held-out family',
-    description: 'furniture loads (sofas, mattresses, flat-packs, tables, chairs); never in training',
+    kind: 'family',
+    family: 'cargo=furniture',
+    description: 'furniture loads (sofas, mattresses, flat-packs, tables, chairs)',
     settings: { cargoKind: 'furniture', vehicleClass: 'box-truck' },
     weight: 1,
   },
   {
     name: 'hiding place: cab-roof',
-    kind: 'held-out family',
-    description: 'people in the roof fairing above the cab; never in training',
+    kind: 'family',
+    family: 'place=cab-roof',
+    description: 'people in the roof fairing above the cab',
     settings: { hidingPlace: 'cab-roof', vehicleClass: 'articulated' },
     weight: 1,
   },
   {
     name: 'decoy: produce-bin',
-    kind: 'held-out family',
-    description: 'bins of potatoes, melons, cabbages as decoys; never in training',
+    kind: 'family',
+    family: 'decoy=produce-bin',
+    description: 'bins of potatoes, melons, cabbages as decoys',
     settings: { decoyKind: 'produce-bin', decoys: 2 },
     weight: 1,
   },
@@ -78,3 +85,16 @@ export const GENERALISATION_SETS: readonly GeneralisationSet[] = [
     weight: 2,
   },
 ].map((s, k) => ({ ...s, settings: { dual: true, ...s.settings }, firstSeed: FIRST + k * 1000 }) as GeneralisationSet);
+
+/** The families a model was trained without, from its manifest's training.heldOut ('axis=value,...'). */
+export function heldOutFamilies(training: Record<string, unknown> | undefined): Set<string> {
+  const text = training?.heldOut;
+  return new Set(
+    typeof text === 'string'
+      ? text
+          .split(',')
+          .map((t) => t.trim())
+          .filter(Boolean)
+      : [],
+  );
+}

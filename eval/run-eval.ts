@@ -22,7 +22,7 @@ import {
   VARIANTS,
   type VariantName,
 } from './variants.js';
-import { GENERALISATION_SETS } from './generalisation.js';
+import { GENERALISATION_SETS, heldOutFamilies } from './generalisation.js';
 
 export interface EvalOptions {
   detector: OnnxDetector;
@@ -260,6 +260,7 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
   const truckGated: ScanOutcome[] = [];
   const hardNegatives: Candidate[] = [];
   const perSet = o.dataDir ? 0 : (o.generalisationCount ?? 0);
+  const heldOut = heldOutFamilies(o.detector.manifest?.training);
   for (const set of perSet > 0 ? GENERALISATION_SETS : []) {
     const outs: ScanOutcome[] = [];
     const n = perSet * set.weight;
@@ -296,7 +297,9 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
     }
     generalisation[set.name] = {
       kind: set.kind,
-      description: set.description,
+      description: set.family
+        ? `${set.description}; ${heldOut.has(set.family) ? 'never in training' : 'in training'}`
+        : set.description,
       firstSeed: set.firstSeed,
       scans: outs.length,
       auc: auc(outs),

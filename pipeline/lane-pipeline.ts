@@ -11,6 +11,7 @@ import type {
   WatchlistHit,
 } from '../core/domain.js';
 import type { Detector, StreamingAnalysis } from '../core/detector.js';
+import { SchemaTooNewError } from '../core/sqlite-schema.js';
 import type { EvidenceCollector } from '../core/evidence-collector.js';
 import type { EventBus } from '../core/event-bus.js';
 import type { LaneEvents } from '../core/events.js';
@@ -173,6 +174,8 @@ export class LanePipeline implements Service {
     try {
       this.#journal = this.#options.openJournal();
     } catch (err) {
+      // Written by a newer release (a rollback): the lane does not start rather than lose track of it.
+      if (err instanceof SchemaTooNewError) throw err;
       this.#journal = new MemoryScanJournal();
       this.#options.log.error(
         { err },
@@ -192,12 +195,28 @@ export class LanePipeline implements Service {
       return;
     }
     if (left.length === 0) return;
+    const decided = left.filter((e) => e.decided);
+    const open = left.filter((e) => !e.decided);
+    for (const e of decided) {
+      // Decided, and maybe handed on, when the edge stopped: the same result and alerts (same ids)
+      // are handed on again, so a subscriber that has them keeps one; never an abort beside them.
+      const d = e.decided!;
+      this.#options.log.warn(
+        { scanId: e.meta.scanId, scannerScanId: e.meta.scannerScanId },
+        `lane ${this.#options.laneId}: scan ${e.meta.scanId} was decided (${d.result.verdict}) just before the edge stopped; its result is handed on again with the same ids`,
+      );
+      this.#decided++;
+      this.#options.bus.emit('scan.decided', { result: d.result, again: true });
+      for (const a of d.alerts) this.#options.bus.emit('alert.raised', a);
+      this.#closeJournal(d.result.scanId);
+    }
+    if (open.length === 0) return;
     this.#options.log.warn(
-      { scans: left.map((e) => e.meta.scanId) },
-      `lane ${this.#options.laneId}: ${left.length} scan(s) were open when the edge last stopped; reported as aborted (edge-restarted)`,
+      { scans: open.map((e) => e.meta.scanId) },
+      `lane ${this.#options.laneId}: ${open.length} scan(s) were open when the edge last stopped; reported as aborted (edge-restarted)`,
     );
     const at = new Date().toISOString();
-    for (const e of left) {
+    for (const e of open) {
       this.#track(
         this.#aborted({
           scanId: e.meta.scanId,
@@ -208,6 +227,22 @@ export class LanePipeline implements Service {
           meta: e.meta,
         }),
       );
+    }
+  }
+
+  /**
+   * The edge scan id under which this lane began the scan the scanner names by `scannerScanId`
+   * and start time, or null: a resent scan found here is reported already (see ScanJournal).
+   */
+  begunBefore(scannerScanId: string, startedAt: string): string | null {
+    try {
+      return this.#journal?.begunBefore(scannerScanId, startedAt) ?? null;
+    } catch (err) {
+      this.#options.log.error(
+        { err, scannerScanId },
+        `lane ${this.#options.laneId}: the open-scan journal cannot be read (${(err as Error).message}); resent scan ${scannerScanId} is taken as a new scan`,
+      );
+      return null;
     }
   }
 
@@ -466,18 +501,30 @@ export class LanePipeline implements Service {
       }
     }
     this.#decided++;
-    this.#options.bus.emit('scan.decided', { result, image });
-    const alert = alertFor(result);
-    if (alert) this.#options.bus.emit('alert.raised', alert);
-    const added = sensorAlertFor(result);
-    if (added) this.#options.bus.emit('alert.raised', added);
-    // The bus delivers synchronously: the result and its alert are in the outbox now.
+    const alerts = [alertFor(result), sensorAlertFor(result)].filter((a): a is Alert => a !== null);
+    // Journaled before it is handed on: a process killed from here on hands on this same result
+    // and these alerts (same ids) at its next start, not an abort beside them.
     try {
-      this.#journal?.close(result.scanId);
+      this.#journal?.decided(result.scanId, { result, alerts });
     } catch (err) {
       this.#options.log.error(
         { err, scanId: result.scanId },
-        `lane ${this.#options.laneId}: scan ${result.scanId} could not be cleared from the open-scan journal (${(err as Error).message}); it will be reported once more as aborted at the next start`,
+        `lane ${this.#options.laneId}: the decision of scan ${result.scanId} could not be journaled (${(err as Error).message}); if the edge stops in the next moment, it is reported once more as aborted at the next start`,
+      );
+    }
+    this.#options.bus.emit('scan.decided', { result, image });
+    for (const a of alerts) this.#options.bus.emit('alert.raised', a);
+    // The bus delivers synchronously: the result and its alert are in the outbox now.
+    this.#closeJournal(result.scanId);
+  }
+
+  #closeJournal(scanId: string): void {
+    try {
+      this.#journal?.close(scanId);
+    } catch (err) {
+      this.#options.log.error(
+        { err, scanId },
+        `lane ${this.#options.laneId}: scan ${scanId} could not be cleared from the open-scan journal (${(err as Error).message}); its result will be handed on once more (same ids) at the next start`,
       );
     }
   }

@@ -5,6 +5,7 @@ import { iso6346CheckDigit } from '../core/watchlist/iso6346.js';
 import { LIST_FORMAT, type WatchlistEntryInput } from '../core/watchlist/list-format.js';
 import { ed25519PrivateKey, generateSigningKeys, signedMessage } from '../core/watchlist/signing.js';
 import { plateFor } from './scanner/plates.js';
+import { watchlistTopic } from '../core/mqtt-topics.js';
 
 export const DEMO_KEY_ID = 'demo-central';
 export const DEMO_LIST_ID = 'demo';
@@ -105,7 +106,7 @@ export async function publishDemoWatchlist(o: {
     entries,
   };
   const message = signedMessage(body, DEMO_KEY_ID, ed25519PrivateKey(o.privatePem, 'the demo central key'));
-  const topic = `${o.prefix}/watchlist/${DEMO_LIST_ID}/snapshot`;
+  const topic = watchlistTopic(o.prefix, DEMO_LIST_ID, 'snapshot');
   const client = connect(o.mqttUrl, {
     clientId: `demo-central-${process.pid}`,
     reconnectPeriod: 0,

@@ -21,13 +21,18 @@ const PROGRAM_PACKAGE: Record<string, string> = {
   mbpoll: 'mbpoll',
   'nats-server': 'nats-server',
   promtool: 'prometheus',
+  'systemd-analyze': 'systemd',
+  'systemd-notify': 'systemd',
+  python3: 'python3-minimal',
   // Debian's essential packages: on every Debian machine, never installed by .ci/run.
   bash: 'bash',
   runuser: 'util-linux',
+  unshare: 'util-linux',
+  tar: 'tar',
 };
 
 /** Packages of Debian's essential set, present on every machine. */
-const ESSENTIAL = new Set(['bash', 'util-linux']);
+const ESSENTIAL = new Set(['bash', 'util-linux', 'tar']);
 
 function testFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

@@ -9,7 +9,18 @@ hardening (the effective attenuation of a polychromatic beam falls with depth: a
 scattered radiation (a share of the local mean transmission), detector blur and cross-talk (3-tap
 kernel), afterglow (a share of the previous line's signal), dark offset and saturation. And 8-bit
 exports through random display chains (linear or log scaling, window, gamma, JPEG) are decoded by
-the runtime's automatic decoding (`export_chain.py`, the mirror of inference/export-chain.ts).
+the runtime's automatic decoding (`export_chain.py`, the mirror of inference/export-chain.ts), or
+linearly (grey x 257, the runtime's default for an 8-bit file whose chain nobody named).
+
+Domain randomisation (`distractors`): objects that the synthesizer does not draw are laid over the
+crop: ellipsoids, slabs with rounded tops, tyres (rings with rims and hubs), bars, corrugation and
+spring packs, arcs, and lumpy bulk, each of a random material between steel and water (dual-energy
+ratio mu_low / mu_high from 1.05 to 1.30; water is 1.23 at 4/6 MeV) and random areal density. They
+do not change the labels: what stays stable across them is the human body. Water-like (organic)
+objects are drawn only in shapes no body takes (rings, bars, slabs with corners, stripes, arcs);
+body-sized ellipsoids and lumps are drawn only in inorganic materials, so that a curled-up person is
+not taught as a negative where the low-energy image shows the material. (In crops shown without the
+low-energy image, such inorganic body-sized blobs remain negatives that look like a body.)
 """
 from __future__ import annotations
 
@@ -40,6 +51,13 @@ class AugmentConfig:
     p_export: float = 0.3
     # Inverted chains (dense shown bright) are a held-out export family unless allowed.
     export_invert: bool = False
+    # Share of exported crops decoded linearly (grey x 257) instead of automatically.
+    p_export_linear: float = 0.5
+    # Random objects laid over the crop (domain randomisation), 1 .. distractors_max of them.
+    p_distractors: float = 0.5
+    distractors_max: int = 5
+    # Pixel pitch of the crops (mm), for the objects' sizes.
+    pixel_mm: float = 20.0
 
 
 def _blur3(p: np.ndarray, w: float, axis: int) -> np.ndarray:
@@ -106,6 +124,120 @@ def interpolate_lines(img: np.ndarray, missing: np.ndarray) -> None:
             img[:, c] = img[:, a] * (1 - t) + img[:, b] * t
 
 
+# Dual-energy ratio mu_low / mu_high at 4/6 MeV (sim/xray/materials.ts): steel 1.07, aluminium 1.17,
+# water 1.23, organic cargo up to ~1.25. Ratios from here up count as body-like.
+ORGANIC_RATIO = 1.19
+DISTRACTOR_SHAPES = ("ellipsoid", "slab", "tyre", "bar", "stripes", "arcs", "lumps")
+
+
+def _rotated(h: int, w: int, cy: float, cx: float, angle: float) -> tuple[np.ndarray, np.ndarray]:
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    dy, dx = yy - cy, xx - cx
+    c, s = np.float32(np.cos(angle)), np.float32(np.sin(angle))
+    return dy * c - dx * s, dy * s + dx * c
+
+
+def _smooth_noise(h: int, w: int, cell: int, rng: np.random.Generator) -> np.ndarray:
+    gh, gw = h // cell + 2, w // cell + 2
+    g = rng.random((gh, gw)).astype(np.float32)
+    ys = np.linspace(0, gh - 1.001, h, dtype=np.float32)
+    xs = np.linspace(0, gw - 1.001, w, dtype=np.float32)
+    yi, xi = ys.astype(np.int64), xs.astype(np.int64)
+    fy, fx = (ys - yi)[:, None], (xs - xi)[None, :]
+    a, b = g[yi][:, xi], g[yi][:, xi + 1]
+    c, d = g[yi + 1][:, xi], g[yi + 1][:, xi + 1]
+    return (a * (1 - fx) + b * fx) * (1 - fy) + (c * (1 - fx) + d * fx) * fy
+
+
+def distractor_profile(shape: str, h: int, w: int, px_mm: float, rng: np.random.Generator) -> tuple[np.ndarray, bool]:
+    """Relative thickness [h, w] in 0..1 of one random object, and whether a body could take its shape
+    (then it is drawn only in inorganic materials)."""
+    m = 1000.0 / px_mm  # pixels per metre
+    cy, cx = rng.uniform(0, h), rng.uniform(0, w)
+    ang = rng.uniform(0, np.pi)
+    u, v = _rotated(h, w, cy, cx, ang)
+    if shape == "ellipsoid":
+        a, b = rng.uniform(0.1, 1.8) * m / 2, rng.uniform(0.1, 1.2) * m / 2
+        r2 = (u / a) ** 2 + (v / b) ** 2
+        body_like = max(a, b) * 2 / m >= 0.35
+        return np.sqrt(np.clip(1 - r2, 0, 1)), body_like
+    if shape == "slab":
+        a, b = rng.uniform(0.2, 2.0) * m / 2, rng.uniform(0.05, 1.2) * m / 2
+        if rng.random() < 0.7:  # most cargo stands upright
+            u, v = _rotated(h, w, cy, cx, 0.0)
+        t = ((np.abs(u) <= a) & (np.abs(v) <= b)).astype(np.float32)
+        if rng.random() < 0.5:  # a rounded top (rows grow downwards), as a sack or a bagged load
+            cap = rng.uniform(0.1, 0.5) * a + 1.0
+            r2 = ((u + a) / cap) ** 2 + (v / b) ** 2
+            t = np.maximum(t, ((u < -a) & (r2 <= 1)).astype(np.float32) * np.sqrt(np.clip(1 - r2, 0, 1)) ** 0.3)
+        return t, False
+    if shape == "tyre":
+        r_out = rng.uniform(0.3, 0.6) * m
+        r_in = r_out * rng.uniform(0.55, 0.8)
+        r = np.sqrt(u ** 2 + v ** 2)
+        tyre = ((r <= r_out) & (r >= r_in)).astype(np.float32) * rng.uniform(0.4, 1.0)
+        rim = ((r < r_in) & (r >= r_in * rng.uniform(0.7, 0.95))).astype(np.float32) * rng.uniform(0.2, 1.0)
+        hub = (r < r_in * rng.uniform(0.2, 0.45)).astype(np.float32)
+        return np.clip(tyre + rim + hub, 0, 1), False
+    if shape == "bar":
+        length, width = rng.uniform(0.3, 3.0) * m / 2, rng.uniform(0.02, 0.15) * m / 2
+        return ((np.abs(u) <= length) & (np.abs(v) <= width)).astype(np.float32), False
+    if shape == "stripes":
+        a, b = rng.uniform(0.3, 2.5) * m / 2, rng.uniform(0.1, 0.6) * m / 2
+        period = rng.uniform(0.03, 0.3) * m
+        duty = rng.uniform(0.2, 0.6)
+        inside = (np.abs(u) <= a) & (np.abs(v) <= b)
+        return (inside & ((u % period) < duty * period)).astype(np.float32), False
+    if shape == "arcs":  # a leaf-spring pack or a row of hoops
+        rad = rng.uniform(0.5, 3.0) * m
+        n = int(rng.integers(2, 8))
+        gap = rng.uniform(0.01, 0.06) * m
+        thick = rng.uniform(0.01, 0.04) * m
+        half = rng.uniform(0.3, 0.8) * m
+        r = np.sqrt(u ** 2 + (v - rad) ** 2)
+        t = np.zeros((h, w), np.float32)
+        for k in range(n):
+            rk = rad + k * (gap + thick)
+            t = np.maximum(t, ((np.abs(r - rk) <= thick / 2) & (np.abs(u) <= half)).astype(np.float32))
+        return t, False
+    # lumps: thresholded smooth noise inside a box, like a bulk load or a heap of parts
+    a, b = rng.uniform(0.3, 2.0) * m / 2, rng.uniform(0.2, 1.5) * m / 2
+    cell = int(rng.integers(3, 12))
+    nz = _smooth_noise(h, w, cell, rng)
+    inside = (np.abs(u) <= a) & (np.abs(v) <= b)
+    t = np.clip((nz - rng.uniform(0.3, 0.6)) * 3, 0, 1) * inside
+    return t.astype(np.float32), True
+
+
+def distractor_ratio(shape: str, body_like: bool, rng: np.random.Generator) -> float:
+    """Dual-energy ratio mu_low / mu_high of a random object's material: never organic for a shape a
+    body could take, anything from steel to water otherwise."""
+    if body_like:
+        return float(rng.uniform(1.05, ORGANIC_RATIO - 0.02))
+    return float(rng.uniform(1.05, 1.30))
+
+
+def distractors(planes: list[np.ndarray], rng: np.random.Generator, cfg: "AugmentConfig") -> list[np.ndarray]:
+    """Lays 1..cfg.distractors_max random objects over intensity planes [high] or [high, low]."""
+    h, w = planes[0].shape
+    a_high = np.zeros((h, w), np.float32)
+    a_low = np.zeros((h, w), np.float32)
+    for _ in range(int(rng.integers(1, cfg.distractors_max + 1))):
+        shape = str(rng.choice(DISTRACTOR_SHAPES))
+        t, body_like = distractor_profile(shape, h, w, cfg.pixel_mm, rng)
+        ratio = distractor_ratio(shape, body_like, rng)
+        # Areal density in g/cm^2 at the thickest point: thin sheet metal to half a metre of water.
+        density = float(np.exp(rng.uniform(np.log(1.0), np.log(60.0))))
+        mu_high = rng.uniform(0.026, 0.032)
+        a = t * np.float32(density * mu_high)
+        a_high += a
+        a_low += a * np.float32(ratio)
+    out = [planes[0] * np.exp(-a_high)]
+    if len(planes) > 1:
+        out.append(planes[1] * np.exp(-a_low))
+    return out
+
+
 def augment(
     high: np.ndarray, low: np.ndarray | None, rng: np.random.Generator, cfg: AugmentConfig,
     context: tuple[np.ndarray, np.ndarray | None] | None = None,
@@ -118,6 +250,8 @@ def augment(
     low = None if low is None else low.astype(np.float32, copy=True)
     planes = [high] if low is None else [high, low]
     h, w = high.shape
+    if rng.random() < cfg.p_distractors:
+        planes = distractors(planes, rng, cfg)
     flipped = bool(rng.random() < cfg.p_flip)
     if flipped:
         planes = [np.ascontiguousarray(p[:, ::-1]) for p in planes]
@@ -150,6 +284,7 @@ def augment(
     if rng.random() < cfg.p_export:
         chain = random_chain(rng, cfg.export_invert)
         quality = int(rng.integers(30, 96)) if rng.random() < 0.6 else 0
+        linear = bool(rng.random() < cfg.p_export_linear)
         out = []
         for k, p in enumerate(planes):
             g = encode(p, chain)
@@ -157,7 +292,7 @@ def augment(
                 g = jpeg_like(g, quality)
             grey = np.floor(g + 0.5).astype(np.uint8)
             ref = grey if ctx is None or k >= len(ctx) else np.floor(encode(ctx[k], chain) + 0.5).astype(np.uint8)
-            out.append(auto_lut(ref)[grey])
+            out.append(grey.astype(np.float32) * 257.0 if linear else auto_lut(ref)[grey])
         planes = out
     elif rng.random() < cfg.p_8bit:
         planes = [np.round(p / 257.0) * 257.0 for p in planes]

@@ -12,7 +12,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from augment import AugmentConfig, augment, interpolate_lines  # noqa: E402
+from augment import ORGANIC_RATIO, DISTRACTOR_SHAPES, AugmentConfig, augment, distractor_profile, distractor_ratio, distractors, interpolate_lines  # noqa: E402
 from dataset import Person, Scan  # noqa: E402
 from evaluate import connected_regions, decode_regions, fit_platt, platt, roc_auc, threshold_at_false_alarm, tile_starts, Tiling  # noqa: E402
 from model import PersonFCN, macs_per_megapixel  # noqa: E402
@@ -60,7 +60,7 @@ class Augment(unittest.TestCase):
         np.testing.assert_allclose(img[0], [0, 10, 20, 30, 40, 50])
 
     def test_8bit_quantisation_and_low_drop(self) -> None:
-        cfg = AugmentConfig(p_flip=0, p_gain=0, p_noise=0, p_flicker=0, p_dead=0, p_missing=0, p_8bit=1.0, p_drop_low=1.0)
+        cfg = AugmentConfig(p_flip=0, p_gain=0, p_noise=0, p_flicker=0, p_dead=0, p_missing=0, p_8bit=1.0, p_drop_low=1.0, p_distractors=0)
         high = np.full((4, 4), 1000.0, np.float32)
         h, low, flipped = augment(high, high.copy(), np.random.default_rng(0), cfg)
         self.assertIsNone(low)
@@ -172,11 +172,50 @@ class ExportChain(unittest.TestCase):
         att = np.linspace(0, 6, 64 * 64).reshape(64, 64)
         att[:8, :] = 0
         inten = (65535 * np.exp(-att)).astype(np.float32)
-        cfg = AugmentConfig(p_flip=0, p_gain=0, p_noise=0, p_flicker=0, p_dead=0, p_missing=0, p_physics=0, p_export=1, p_drop_low=0)
+        cfg = AugmentConfig(p_flip=0, p_gain=0, p_noise=0, p_flicker=0, p_dead=0, p_missing=0, p_physics=0, p_export=1, p_drop_low=0, p_distractors=0, p_export_linear=0)
         for _ in range(5):
             high, _, _ = augment(inten, None, rng, cfg, (inten, None))
             self.assertEqual(float(high[0, 0]), 65535.0)
             self.assertLessEqual(float(high[-1, -1]), float(high[10, 0]))
+    def test_linear_export_decoding_gives_multiples_of_257(self) -> None:
+        rng = np.random.default_rng(4)
+        inten = (65535 * np.exp(-np.linspace(0, 5, 48 * 48).reshape(48, 48))).astype(np.float32)
+        cfg = AugmentConfig(p_flip=0, p_gain=0, p_noise=0, p_flicker=0, p_dead=0, p_missing=0, p_physics=0, p_export=1, p_drop_low=0,
+                            p_distractors=0, p_export_linear=1)
+        high, _, _ = augment(inten, None, rng, cfg, (inten, None))
+        self.assertTrue(np.all(np.mod(high, 257.0) == 0))
+
+
+class Distractors(unittest.TestCase):
+    def test_objects_only_attenuate_and_keep_the_low_to_high_order(self) -> None:
+        rng = np.random.default_rng(0)
+        cfg = AugmentConfig()
+        for _ in range(40):
+            high = np.full((96, 96), 60000.0, np.float32)
+            out = distractors([high, high.copy()], rng, cfg)
+            self.assertEqual(out[0].shape, (96, 96))
+            self.assertTrue(np.all(out[0] <= high + 1e-3))
+            # Every material attenuates the low-energy beam more (ratio >= 1.05).
+            self.assertTrue(np.all(out[1] <= out[0] + 1e-3))
+
+    def test_every_shape_draws_something_inside_its_bounds(self) -> None:
+        rng = np.random.default_rng(1)
+        for shape in DISTRACTOR_SHAPES:
+            drawn = 0
+            for _ in range(10):
+                t, _ = distractor_profile(shape, 128, 128, 20.0, rng)
+                self.assertGreaterEqual(float(t.min()), 0.0, shape)
+                self.assertLessEqual(float(t.max()), 1.0, shape)
+                drawn += int(t.max() > 0)
+            self.assertGreater(drawn, 0, shape)
+
+    def test_a_shape_a_body_could_take_is_never_organic(self) -> None:
+        rng = np.random.default_rng(2)
+        self.assertTrue(all(distractor_ratio("ellipsoid", True, rng) < ORGANIC_RATIO for _ in range(500)))
+        big_ellipsoids = [distractor_profile("ellipsoid", 128, 128, 20.0, rng)[1] for _ in range(200)]
+        self.assertTrue(any(big_ellipsoids))
+        self.assertTrue(all(distractor_profile("lumps", 128, 128, 20.0, rng)[1] for _ in range(20)))
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -74,6 +74,9 @@ def parse_args() -> argparse.Namespace:
     return p.parse_args()
 
 
+SCORE_SMOOTHING = 0.03
+
+
 def focal_loss(logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor, alpha: float = 0.5, gamma: float = 2.0) -> torch.Tensor:
     """Focal loss summed over cells and normalised by the number of positive cells in the batch."""
     p = torch.sigmoid(logits)
@@ -206,7 +209,11 @@ def main() -> None:
         heat_logit, score_logit = model.forward_logits(x)
         l_heat = focal_loss(heat_logit, torch.from_numpy(b.heat), torch.from_numpy(b.heat_weight))
         sw = torch.from_numpy(b.score_weight)
-        l_score = (F.binary_cross_entropy_with_logits(score_logit, torch.from_numpy(b.score), reduction="none") * sw).sum() / sw.sum().clamp(min=1)
+        # Smoothed tile-score targets keep the score's logit finite (about +-3.5): a score head trained
+        # on hard 0/1 targets saturates to exactly 1.0 in float32 on many tiles, with or without a
+        # person, and neither the operating point nor the calibration can then tell them apart.
+        target = torch.from_numpy(b.score) * (1 - 2 * SCORE_SMOOTHING) + SCORE_SMOOTHING
+        l_score = (F.binary_cross_entropy_with_logits(score_logit, target, reduction="none") * sw).sum() / sw.sum().clamp(min=1)
         loss = l_heat + l_score
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -267,7 +274,13 @@ def finish(args, ema: PersonFCN, val_scans, history: dict, train_seconds: float,
     outcomes = outcomes_by_peak[peak]
     raw = np.asarray([o.score for o in outcomes])
     labels = np.asarray([o.has_person for o in outcomes], dtype=np.float64)
+    saturated = float(np.mean(raw >= 1 - 1e-6))
+    if saturated > 0.02:
+        raise SystemExit(f"train: {saturated:.1%} of validation scan scores are 1.0 in float32; the score head saturated and "
+                         "cannot be calibrated or thresholded; check SCORE_SMOOTHING and the data set")
     a, b = fit_platt(raw, labels)
+    if not (np.isfinite(a) and np.isfinite(b)) or abs(a) > 50 or abs(b) > 200:
+        raise SystemExit(f"train: calibration did not converge (platt a = {a}, b = {b}); the validation scores are degenerate")
     if not a > 0:
         raise SystemExit(f"train: calibration failed: the validation scan scores do not rise with the label (platt a = {a:.4f}); "
                          "the model did not learn; train longer or check the data set")
@@ -314,6 +327,7 @@ def finish(args, ema: PersonFCN, val_scans, history: dict, train_seconds: float,
             "iterations": args.iterations,
             "batch": args.batch,
             "placeWeights": parse_place_weights(args.place_weights),
+            **({"heldOut": args.hold_out} if args.hold_out else {}),
             **({"placeWeightsBasis": args.place_weights_basis} if args.place_weights_basis else {}),
             "commit": git_commit(os.path.dirname(os.path.abspath(__file__))),
         },

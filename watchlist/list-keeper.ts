@@ -1,13 +1,21 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { appendFile, rename, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { appendFile, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { createHash, type KeyObject } from 'node:crypto';
-import { parseWatchlistVersion, type WatchlistDelta, type WatchlistVersion } from '../core/watchlist/list-format.js';
-import { openEnvelope } from '../core/watchlist/signing.js';
+import type { WatchlistDelta } from '../core/watchlist/list-format.js';
+import { openListMessage, type OpenedMessage, type RefusalReason } from './list-message.js';
+import type { ListJob, ListJobReply } from './list-worker.js';
 import { WatchlistIndex } from './watchlist-index.js';
 
-/** Why a list version was refused. */
-export type RefusalReason = 'oversized' | 'malformed' | 'unsigned' | 'forged' | 'stale';
+export type { RefusalReason } from './list-message.js';
+
+/**
+ * Messages at least this large are opened (verified, validated, indexed) in a worker thread, so
+ * that the event loop goes on meanwhile; smaller ones, in a few milliseconds, in line.
+ */
+export const OFF_THREAD_BYTES = 1024 * 1024;
 
 export type ReceiveOutcome =
   | { outcome: 'applied'; listId: string; version: number; kind: 'snapshot' | 'delta'; entries: number; ms: number }
@@ -25,6 +33,8 @@ export interface ListKeeperOptions {
   maxBytes: number;
   /** Lists taken; absent: every list central publishes. */
   lists?: readonly string[];
+  /** Size from which a message is opened in a worker thread (default OFF_THREAD_BYTES). */
+  offThreadBytes?: number;
 }
 
 export interface HeldList {
@@ -37,6 +47,8 @@ export interface HeldList {
  * Holds the lane's lists: verifies each version central publishes (signature, form, size, order),
  * applies snapshots and deltas, and keeps the last good version on disk, so that a restarted lane
  * that cannot reach central matches against what it last had. A refused version changes nothing.
+ * Messages are taken one at a time, in order; a large one is opened in a worker thread while
+ * lookups go on against the version held, which the new one replaces at once when it is ready.
  */
 export class ListKeeper {
   readonly #options: ListKeeperOptions;
@@ -48,6 +60,11 @@ export class ListKeeper {
   #writeError: Error | null = null;
   /** SHA-256 of the messages that built each list's held version (its snapshot and deltas). */
   readonly #digests = new Map<string, Set<string>>();
+  /** Messages are taken one after the other. */
+  #taking: Promise<unknown> = Promise.resolve();
+  /** Worker threads opening a message now (ended by close()). */
+  readonly #workers = new Set<Worker>();
+  #closed = false;
 
   constructor(o: ListKeeperOptions) {
     this.#options = o;
@@ -66,6 +83,16 @@ export class ListKeeper {
     return this.#writeError;
   }
 
+  /**
+   * Ends any worker thread still opening a message (its message is not taken) and takes no more;
+   * the lists held stay readable. Resolves once the disk writes begun have ended.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all([...this.#workers].map((w) => w.terminate()));
+    await this.#writes;
+  }
+
   /** Resolves once every disk write begun so far has ended. */
   flushed(): Promise<void> {
     return this.#writes;
@@ -75,32 +102,35 @@ export class ListKeeper {
    * Loads the last good versions from disk, verifying each as if it had just arrived. Returns one
    * line per problem (a file that no longer verifies is not used).
    */
-  load(): { loaded: HeldList[]; problems: string[] } {
+  load(): Promise<{ loaded: HeldList[]; problems: string[] }> {
+    return this.#inTurn(() => this.#load());
+  }
+
+  async #load(): Promise<{ loaded: HeldList[]; problems: string[] }> {
     mkdirSync(this.#options.dir, { recursive: true });
     const problems: string[] = [];
     for (const listId of this.#options.lists ?? listIdsIn(this.#options.dir)) {
       const snapFile = join(this.#options.dir, `${listId}.snapshot.json`);
       if (!existsSync(snapFile)) continue;
-      const snap = this.#open(readFileSync(snapFile));
+      const snapBytes = await readFile(snapFile);
+      const snap = await this.#open(snapBytes);
       if (!snap.ok) {
         problems.push(`${snapFile}: ${snap.refusal.reason}: ${snap.refusal.detail}; not used`);
         continue;
       }
-      if (snap.version.kind !== 'snapshot' || snap.version.listId !== listId) {
-        problems.push(
-          `${snapFile}: holds ${snap.version.kind} ${snap.version.listId} v${snap.version.version}, not a snapshot of ${listId}; not used`,
-        );
+      const sv = snap.version;
+      if (sv.kind !== 'snapshot' || sv.head.listId !== listId) {
+        const h = sv.kind === 'snapshot' ? sv.head : sv;
+        problems.push(`${snapFile}: holds ${sv.kind} ${h.listId} v${h.version}, not a snapshot of ${listId}; not used`);
         continue;
       }
-      const index = WatchlistIndex.fromSnapshot(snap.version);
-      const digests = new Set([digest(readFileSync(snapFile))]);
+      const index = new WatchlistIndex(listId, sv.head.version, sv.data);
+      const digests = new Set([digest(snapBytes)]);
       const deltaFile = join(this.#options.dir, `${listId}.deltas.jsonl`);
       if (existsSync(deltaFile)) {
-        const lines = readFileSync(deltaFile, 'utf8')
-          .split('\n')
-          .filter((l) => l.trim() !== '');
+        const lines = (await readFile(deltaFile, 'utf8')).split('\n').filter((l) => l.trim() !== '');
         for (const [i, line] of lines.entries()) {
-          const d = this.#open(Buffer.from(line, 'utf8'));
+          const d = await this.#open(Buffer.from(line, 'utf8'));
           if (
             !d.ok ||
             d.version.kind !== 'delta' ||
@@ -108,7 +138,7 @@ export class ListKeeper {
             d.version.baseVersion !== index.version
           ) {
             problems.push(
-              `${deltaFile} line ${i + 1}: ${d.ok ? `delta v${d.version.version} does not follow v${index.version}` : `${d.refusal.reason}: ${d.refusal.detail}`}; the deltas from there on are not used`,
+              `${deltaFile} line ${i + 1}: ${d.ok ? `${d.version.kind} v${d.version.kind === 'delta' ? d.version.version : d.version.head.version} does not follow v${index.version}` : `${d.refusal.reason}: ${d.refusal.detail}`}; the deltas from there on are not used`,
             );
             break;
           }
@@ -122,51 +152,71 @@ export class ListKeeper {
     return { loaded: this.held(), problems };
   }
 
-  /** Takes one message from central: verified, applied and written to disk, or refused with the reason. */
-  receive(bytes: Buffer): ReceiveOutcome {
+  /**
+   * Takes one message from central: verified, applied and written to disk, or refused with the
+   * reason. Messages are taken in the order they were given.
+   */
+  receive(bytes: Buffer): Promise<ReceiveOutcome> {
+    return this.#inTurn(() => this.#receive(bytes));
+  }
+
+  #inTurn<T>(step: () => Promise<T>): Promise<T> {
+    const next = this.#taking.then(step, step);
+    this.#taking = next.catch(() => {});
+    return next;
+  }
+
+  async #receive(bytes: Buffer): Promise<ReceiveOutcome> {
     const t0 = performance.now();
     // The retained messages come again at every reconnection: one already applied is known by its
     // digest, without verifying and parsing it again (a million-entry snapshot takes seconds).
-    const sum = bytes.length <= this.#options.maxBytes ? digest(bytes) : '';
+    const job = this.#job(bytes);
+    const sum = bytes.length <= this.#options.maxBytes ? (job ? await job.digest : digest(bytes)) : '';
     for (const [listId, sums] of this.#digests) {
-      if (sums.has(sum)) return { outcome: 'already-held', listId, version: this.#lists.get(listId)!.version };
+      if (sums.has(sum)) {
+        job?.cancel();
+        return { outcome: 'already-held', listId, version: this.#lists.get(listId)!.version };
+      }
     }
-    const opened = this.#open(bytes);
+    const opened = job ? await job.opened() : openListMessage(bytes, this.#options.keys, this.#options.maxBytes);
     if (!opened.ok) return { outcome: 'refused', ...opened.refusal };
     const v = opened.version;
-    if (this.#options.lists && !this.#options.lists.includes(v.listId)) {
+    const head = v.kind === 'snapshot' ? v.head : v;
+    if (this.#options.lists && !this.#options.lists.includes(head.listId)) {
       return {
         outcome: 'refused',
         reason: 'malformed',
-        detail: `list ${v.listId} is not one this lane takes (watchlist.lists: ${this.#options.lists.join(', ')})`,
-        listId: v.listId,
-        version: v.version,
+        detail: `list ${head.listId} is not one this lane takes (watchlist.lists: ${this.#options.lists.join(', ')})`,
+        listId: head.listId,
+        version: head.version,
       };
     }
-    const held = this.#lists.get(v.listId);
-    if (held && v.version === held.version) return { outcome: 'already-held', listId: v.listId, version: v.version };
-    if (held && v.version < held.version) {
+    const held = this.#lists.get(head.listId);
+    if (held && head.version === held.version)
+      return { outcome: 'already-held', listId: head.listId, version: head.version };
+    if (held && head.version < held.version) {
       return {
         outcome: 'refused',
         reason: 'stale',
-        detail: `list ${v.listId} v${v.version} is older than v${held.version}, which this lane holds`,
-        listId: v.listId,
-        version: v.version,
+        detail: `list ${head.listId} v${head.version} is older than v${held.version}, which this lane holds`,
+        listId: head.listId,
+        version: head.version,
       };
     }
     if (v.kind === 'snapshot') {
-      this.#lists.set(v.listId, WatchlistIndex.fromSnapshot(v));
-      this.#digests.set(v.listId, new Set([sum]));
-      this.#write(() => this.#saveSnapshot(v.listId, bytes));
+      // The swap: lookups used the version held until now, and use this one from here on.
+      this.#lists.set(head.listId, new WatchlistIndex(head.listId, head.version, v.data));
+      this.#digests.set(head.listId, new Set([sum]));
+      this.#write(() => this.#saveSnapshot(head.listId, bytes));
       const applied: ReceiveOutcome = {
         outcome: 'applied',
-        listId: v.listId,
-        version: v.version,
+        listId: head.listId,
+        version: head.version,
         kind: 'snapshot',
-        entries: v.entries.length,
+        entries: v.count,
         ms: performance.now() - t0,
       };
-      this.#applyWaiting(v.listId);
+      this.#applyWaiting(head.listId);
       return applied;
     }
     if (!held || held.version !== v.baseVersion) {
@@ -179,7 +229,7 @@ export class ListKeeper {
         held: held?.version ?? null,
       };
     }
-    this.#applyDelta(held, v, bytes);
+    this.#applyDelta(held, v, bytes, sum);
     return {
       outcome: 'applied',
       listId: v.listId,
@@ -190,9 +240,9 @@ export class ListKeeper {
     };
   }
 
-  #applyDelta(index: WatchlistIndex, d: WatchlistDelta, bytes: Buffer): void {
+  #applyDelta(index: WatchlistIndex, d: WatchlistDelta, bytes: Buffer, sum = digest(bytes)): void {
     index.apply(d);
-    this.#digests.get(d.listId)?.add(digest(bytes));
+    this.#digests.get(d.listId)?.add(sum);
     this.#write(() =>
       appendFile(join(this.#options.dir, `${d.listId}.deltas.jsonl`), `${bytes.toString('utf8').replace(/\n/g, '')}\n`),
     );
@@ -209,27 +259,18 @@ export class ListKeeper {
     }
   }
 
-  #open(
-    bytes: Buffer,
-  ): { ok: true; version: WatchlistVersion } | { ok: false; refusal: { reason: RefusalReason; detail: string } } {
-    if (bytes.length > this.#options.maxBytes) {
-      return {
-        ok: false,
-        refusal: {
-          reason: 'oversized',
-          detail: `${bytes.length} bytes, more than watchlist.maxBytes (${this.#options.maxBytes}); not read`,
-        },
-      };
-    }
-    const env = openEnvelope(bytes, this.#options.keys);
-    if (!env.ok) return { ok: false, refusal: { reason: env.reason, detail: env.detail } };
-    const parsed = parseWatchlistVersion(env.body);
-    if (!parsed.ok)
-      return {
-        ok: false,
-        refusal: { reason: 'malformed', detail: `signed, but not a valid list version: ${parsed.problems.join('; ')}` },
-      };
-    return { ok: true, version: parsed.version };
+  /** Opens a message in line, or in a worker thread when it is large. */
+  async #open(bytes: Buffer): Promise<OpenedMessage> {
+    const job = this.#job(bytes);
+    return job ? job.opened() : openListMessage(bytes, this.#options.keys, this.#options.maxBytes);
+  }
+
+  /** A worker thread for a large message (null: opened in line). */
+  #job(bytes: Buffer): WorkerJob | null {
+    const { keys, maxBytes } = this.#options;
+    if (this.#closed) throw new Error('watchlist: the list keeper is closed (the edge is stopping)');
+    if (bytes.length < (this.#options.offThreadBytes ?? OFF_THREAD_BYTES) || bytes.length > maxBytes) return null;
+    return new WorkerJob(bytes, keys, maxBytes, this.#workers);
   }
 
   async #saveSnapshot(listId: string, bytes: Buffer): Promise<void> {
@@ -256,6 +297,63 @@ function digest(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('base64');
 }
 
+const WORKER = fileURLToPath(new URL('./list-worker.mjs', import.meta.url));
+
+/**
+ * One large message in a worker thread of its own: the thread hashes it first (`digest`), and
+ * opens it (verify, validate, build the compact index) only when told to go on (`opened()`);
+ * `cancel()` ends it. The compact index comes back by transfer, without a copy.
+ */
+class WorkerJob {
+  readonly digest: Promise<string>;
+  readonly #worker: Worker;
+  readonly #opened: Promise<OpenedMessage>;
+
+  constructor(bytes: Buffer, keys: ReadonlyMap<string, KeyObject>, maxBytes: number, running: Set<Worker>) {
+    const worker = new Worker(WORKER);
+    this.#worker = worker;
+    running.add(worker);
+    worker.once('exit', () => running.delete(worker));
+    let gotDigest!: (d: string) => void;
+    let gotOpened!: (o: OpenedMessage) => void;
+    let failed!: (e: Error) => void;
+    this.digest = new Promise((res) => (gotDigest = res));
+    this.#opened = new Promise((res, rej) => {
+      gotOpened = res;
+      failed = rej;
+    });
+    const what = `the worker thread opening a ${bytes.length}-byte list message`;
+    const fail = (why: string) => failed(new Error(`watchlist: ${what} failed: ${why}`));
+    // Nobody waits for the digest after a failure (the error comes from opened()), nor for the
+    // opening of a job cancelled because its message was known.
+    this.digest.catch(() => {});
+    this.#opened.catch(() => {});
+    worker.on('message', (m: ListJobReply) => {
+      if ('digest' in m) gotDigest(m.digest);
+      else if ('opened' in m) {
+        gotOpened(m.opened);
+        void worker.terminate();
+      } else fail(m.error);
+    });
+    worker.once('error', (err) => fail(err.message));
+    worker.once('exit', (code) => {
+      fail(`it exited with code ${code}`);
+      gotDigest(''); // a digest never given matches nothing
+    });
+    // One copy, handed over (not cloned again): the caller keeps its buffer to write to disk.
+    const copy = new Uint8Array(bytes);
+    worker.postMessage({ bytes: copy, keys: [...keys], maxBytes } satisfies ListJob, [copy.buffer]);
+  }
+
+  opened(): Promise<OpenedMessage> {
+    this.#worker.postMessage({ go: true });
+    return this.#opened;
+  }
+
+  cancel(): void {
+    void this.#worker.terminate();
+  }
+}
 function listIdsIn(dir: string): string[] {
   try {
     return readdirSync(dir)

@@ -8,7 +8,7 @@ export interface MqttListFeedOptions {
   username?: string;
   password?: string;
   tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; rejectUnauthorized: boolean };
-  /** e.g. checkpoint/watchlist/+/snapshot and checkpoint/watchlist/+/delta */
+  /** The list topics to take (core/mqtt-topics.ts watchlistFilters). */
   topics: string[];
   /** Messages above this are refused by the keeper; the client is allowed a little more so that it can say so. */
   maxBytes: number;

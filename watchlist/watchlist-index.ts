@@ -1,5 +1,6 @@
 import { canonicalRead, matchScore, normaliseRead } from '../core/watchlist/plate.js';
 import type { WatchlistDelta, WatchlistEntry, WatchlistSnapshot } from '../core/watchlist/list-format.js';
+import { buildCompactList, CompactList, type CompactListData } from './compact-list.js';
 
 /** What is looked up: one read of a plate or of a container code. */
 export interface ReadQuery {
@@ -14,7 +15,7 @@ export interface IndexMatch {
   score: number;
 }
 
-/** An entry with its dates as epoch milliseconds, so that a lookup does not parse dates. */
+/** An entry changed by a delta, with its dates as epoch milliseconds. */
 interface Held {
   entry: WatchlistEntry;
   /** Normalised listed value (plate or container code). */
@@ -27,20 +28,26 @@ const keyOf = (kind: 'plate' | 'container', normalised: string) =>
   (kind === 'plate' ? 'P' : 'C') + canonicalRead(normalised);
 
 /**
- * The entries of one list version, indexed by the canonical form of their plate or container
- * code (O→0, I→1, B→8), so that a read and all its confusable spellings are one map lookup.
+ * The entries of one list version: the snapshot's in a CompactList (typed arrays, built once,
+ * in a worker thread for a large list), and the entries deltas changed since laid over it. Both
+ * are indexed by the canonical form of the plate or container code (O→0, I→1, B→8), so that a
+ * read and all its confusable spellings are one lookup.
  */
 export class WatchlistIndex {
-  readonly #byId = new Map<string, Held>();
-  /** Canonical key → the entries with it (one, nearly always). */
-  readonly #byKey = new Map<string, Held | Held[]>();
+  readonly #base: CompactList;
+  /** Ids changed by deltas: the entry now held, or null when removed. */
+  readonly #changed = new Map<string, Held | null>();
+  /** Canonical key → the changed entries with it. */
+  readonly #changedByKey = new Map<string, Held[]>();
+  #size: number;
 
   constructor(
     readonly listId: string,
     public version: number,
-    entries: Iterable<WatchlistEntry> = [],
+    entries: readonly WatchlistEntry[] | CompactListData = [],
   ) {
-    for (const e of entries) this.#add(e);
+    this.#base = new CompactList(Array.isArray(entries) ? buildCompactList(entries) : (entries as CompactListData));
+    this.#size = this.#base.count;
   }
 
   static fromSnapshot(s: WatchlistSnapshot): WatchlistIndex {
@@ -48,7 +55,12 @@ export class WatchlistIndex {
   }
 
   get size(): number {
-    return this.#byId.size;
+    return this.#size;
+  }
+
+  /** Bytes of the snapshot's compact form (outside the JS heap), and entries changed by deltas since. */
+  get footprint(): { compactBytes: number; changed: number } {
+    return { compactBytes: this.#base.byteLength, changed: this.#changed.size };
   }
 
   /** Applies a delta whose baseVersion is this index's version (checked by the caller). */
@@ -65,10 +77,17 @@ export class WatchlistIndex {
   lookup(q: ReadQuery, atMs: number): IndexMatch[] {
     const value = normaliseRead(q.value);
     if (value.length < 2) return [];
-    const found = this.#byKey.get(keyOf(q.kind, value));
-    if (!found) return [];
     const out: IndexMatch[] = [];
-    for (const h of Array.isArray(found) ? found : [found]) {
+    const base = this.#base;
+    for (const e of base.find(q.kind, value)) {
+      if (!base.inForce(e, atMs)) continue;
+      if (this.#changed.size > 0 && this.#changed.has(base.id(e))) continue;
+      const entry = base.entry(e);
+      if (q.country && entry.country && q.country !== entry.country) continue;
+      const score = matchScore(value, base.value(e));
+      if (score !== null) out.push({ entry, score });
+    }
+    for (const h of this.#changedByKey.get(keyOf(q.kind, value)) ?? []) {
       if (atMs < h.from || atMs >= h.until) continue;
       if (q.country && h.entry.country && q.country !== h.entry.country) continue;
       const score = matchScore(value, h.value);
@@ -78,9 +97,10 @@ export class WatchlistIndex {
   }
 
   entries(): IterableIterator<WatchlistEntry> {
-    return (function* (held: Map<string, Held>) {
-      for (const h of held.values()) yield h.entry;
-    })(this.#byId);
+    return (function* (base: CompactList, changed: Map<string, Held | null>) {
+      for (let e = 0; e < base.count; e++) if (changed.size === 0 || !changed.has(base.id(e))) yield base.entry(e);
+      for (const h of changed.values()) if (h) yield h.entry;
+    })(this.#base, this.#changed);
   }
 
   #add(entry: WatchlistEntry): void {
@@ -92,25 +112,26 @@ export class WatchlistIndex {
       from: entry.effectiveFrom ? Date.parse(entry.effectiveFrom) : -Infinity,
       until: entry.expiresAt ? Date.parse(entry.expiresAt) : Infinity,
     };
-    this.#byId.set(entry.id, held);
+    this.#changed.set(entry.id, held);
     const key = keyOf(kind, value);
-    const there = this.#byKey.get(key);
-    if (!there) this.#byKey.set(key, held);
-    else if (Array.isArray(there)) there.push(held);
-    else this.#byKey.set(key, [there, held]);
+    const there = this.#changedByKey.get(key);
+    if (there) there.push(held);
+    else this.#changedByKey.set(key, [held]);
+    this.#size++;
   }
 
   #remove(id: string): void {
-    const held = this.#byId.get(id);
-    if (!held) return;
-    this.#byId.delete(id);
-    const key = keyOf(held.entry.plate !== undefined ? 'plate' : 'container', held.value);
-    const there = this.#byKey.get(key);
-    if (there === held) this.#byKey.delete(key);
-    else if (Array.isArray(there)) {
-      const rest = there.filter((h) => h !== held);
-      if (rest.length === 1) this.#byKey.set(key, rest[0]!);
-      else this.#byKey.set(key, rest);
-    }
+    const inBase = this.#base.indexOf(id) >= 0;
+    if (this.#changed.has(id)) {
+      const held = this.#changed.get(id);
+      if (!held) return; // removed already
+      const key = keyOf(held.entry.plate !== undefined ? 'plate' : 'container', held.value);
+      const rest = (this.#changedByKey.get(key) ?? []).filter((h) => h !== held);
+      if (rest.length) this.#changedByKey.set(key, rest);
+      else this.#changedByKey.delete(key);
+    } else if (!inBase) return;
+    if (inBase) this.#changed.set(id, null);
+    else this.#changed.delete(id);
+    this.#size--;
   }
 }

@@ -66,6 +66,7 @@ export class WatchlistService implements Service {
   #refused = 0;
   #lastRefusal: string | null = null;
   #hits = 0;
+  #stopping = false;
 
   constructor(o: WatchlistServiceOptions) {
     this.#options = o;
@@ -77,7 +78,7 @@ export class WatchlistService implements Service {
 
   async start(): Promise<void> {
     const { keeper, log } = this.#options;
-    const { loaded, problems } = keeper.load();
+    const { loaded, problems } = await keeper.load();
     for (const p of problems) log.error(`watchlist: last good version on disk refused: ${p}`);
     if (loaded.length)
       log.info(
@@ -89,7 +90,7 @@ export class WatchlistService implements Service {
     if (this.#options.feed) {
       this.#feedState = 'connecting to central command';
       await this.#options.feed.start({
-        message: (topic, bytes) => this.#receive(topic, bytes),
+        message: (topic, bytes) => void this.#receive(topic, bytes),
         state: (connected, detail) => {
           this.#feedState = connected ? detail : `${detail}; matching against the lists held`;
           this.#status();
@@ -99,15 +100,29 @@ export class WatchlistService implements Service {
   }
 
   async stop(): Promise<void> {
+    this.#stopping = true;
     for (const off of this.#off.splice(0)) off();
     await this.#options.feed?.stop();
-    await this.#options.keeper.flushed();
+    await this.#options.keeper.close();
   }
 
   /** Takes one list message (the feed's, or a file's); reports refusals. */
-  #receive(topic: string, bytes: Buffer): ReceiveOutcome | null {
+  async #receive(topic: string, bytes: Buffer): Promise<ReceiveOutcome | null> {
     if (bytes.length === 0) return null; // a retained delta cleared when central published a snapshot
-    const r = this.#options.keeper.receive(bytes);
+    let r: ReceiveOutcome;
+    try {
+      r = await this.#options.keeper.receive(bytes);
+    } catch (err) {
+      if (this.#stopping) {
+        this.#options.log.info(`watchlist message on ${topic} not taken: the edge is stopping`);
+        return null;
+      }
+      this.#refused++;
+      this.#lastRefusal = `not taken: ${(err as Error).message}`;
+      this.#options.log.error({ err, topic }, `watchlist message on ${topic} not taken: ${(err as Error).message}`);
+      this.#status();
+      return null;
+    }
     const { log } = this.#options;
     switch (r.outcome) {
       case 'applied':

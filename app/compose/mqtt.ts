@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { evidenceUrlSigner } from '../../outputs/evidence/evidence-urls.js';
+import { migrationLine, SchemaTooNewError } from '../../core/sqlite-schema.js';
 import { AlertLedger } from '../../outputs/mqtt/alert-ledger.js';
 import { MAX_COMMAND_BYTES } from '../../outputs/mqtt/commands.js';
 import { LanePublisher } from '../../outputs/mqtt/lane-publisher.js';
@@ -9,7 +10,7 @@ import { MemoryOutbox } from '../../outputs/mqtt/memory-outbox.js';
 import type { AlertOutbox } from '../../outputs/mqtt/outbox.js';
 import { SparkplugNode } from '../../outputs/mqtt/sparkplug-node.js';
 import { SqliteOutbox } from '../../outputs/mqtt/sqlite-outbox.js';
-import { LaneTopics } from '../../outputs/mqtt/topics.js';
+import { LaneTopics } from '../../core/mqtt-topics.js';
 import type { Config } from '../../config/schema.js';
 import type { Lane, SiteContext } from '../context.js';
 import { deviceStatus } from '../../core/health.js';
@@ -83,6 +84,8 @@ export function createMqttServices(ctx: SiteContext): Service[] {
         }),
         topics: new LaneTopics(cfg.topicPrefix, ctx.config.site.id, lane.id),
         maxInflight: cfg.maxInflight,
+        confirmBy: cfg.delivery.confirmBy,
+        receiptTimeoutMs: cfg.delivery.receiptTimeoutS * 1000,
         statusIntervalMs: cfg.statusIntervalS * 1000,
         flushTimeoutMs,
         edgeVersion: ctx.version,
@@ -194,12 +197,19 @@ function openStore(
       synchronous: cfg.outbox.synchronous,
     });
     try {
-      return { outbox, ledger: new AlertLedger({ path, laneId }), warning: null };
+      const ledger = new AlertLedger({ path, laneId });
+      for (const r of [outbox.schema, ledger.schema]) {
+        const line = migrationLine(r);
+        if (line) log.info({ store: r.store, from: r.from, to: r.to }, line);
+      }
+      return { outbox, ledger, warning: null };
     } catch (err) {
       outbox.close();
       throw err;
     }
   } catch (err) {
+    // Written by a newer release (a rollback): refused, so the lane does not start on an empty queue.
+    if (err instanceof SchemaTooNewError) throw err;
     const warning = `${(err as Error).message}: queueing in memory instead, so messages not yet published are lost if the process stops; fix the file and restart`;
     log.error({ err }, warning);
     return {

@@ -26,8 +26,12 @@ export interface ScannerParts {
 /**
  * Builds the scanner bridge services of a lane: the framed line stream (TCP or serial), the
  * file drop, and the OPC UA control client. Each part that is configured adds its service.
+ * `begunBefore` (the lane pipeline's journal) recognises a resent scan the lane has begun before.
  */
-export function createScannerServices(ctx: LaneContext): Service[] {
+export function createScannerServices(
+  ctx: LaneContext,
+  begunBefore?: (scannerScanId: string, startedAt: string) => string | null,
+): Service[] {
   const cfg = ctx.lane.scanner;
   const log = ctx.log.child({ part: 'scanner' });
   const counters = newCounters();
@@ -40,6 +44,7 @@ export function createScannerServices(ctx: LaneContext): Service[] {
     defaultPixelMm: cfg.pixelMm,
     scanTimeoutMs: cfg.scanTimeoutMs,
     frameCounters: counters,
+    ...(begunBefore ? { begunBefore } : {}),
   });
   const lineStream = cfg.transport
     ? new LineStreamService({

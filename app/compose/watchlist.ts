@@ -8,13 +8,9 @@ import { ListKeeper } from '../../watchlist/list-keeper.js';
 import { MqttListFeed } from '../../watchlist/mqtt-list-feed.js';
 import { WatchlistService } from '../../watchlist/watchlist-service.js';
 import type { SiteContext } from '../context.js';
+import { watchlistFilters } from '../../core/mqtt-topics.js';
 
 type WatchlistConfig = NonNullable<Config['watchlist']>;
-
-/** The list topics a site subscribes to: each configured list, or all of them. */
-export function watchlistTopics(prefix: string, lists: readonly string[] | undefined): string[] {
-  return (lists ?? ['+']).flatMap((l) => [`${prefix}/watchlist/${l}/snapshot`, `${prefix}/watchlist/${l}/delta`]);
-}
 
 /** Central's public keys by key id: each a PEM text or a PEM file; the error names the key and the file. */
 export function trustedKeys(cfg: WatchlistConfig, baseDir: string): Map<string, KeyObject> {
@@ -73,7 +69,7 @@ export function createWatchlistServices(ctx: SiteContext): Service[] {
                     },
                   }
                 : {}),
-              topics: watchlistTopics(mqtt.topicPrefix, cfg.lists),
+              topics: watchlistFilters(mqtt.topicPrefix, cfg.lists),
               maxBytes: cfg.maxMb * 1024 * 1024,
               reconnectMs: Math.max(1000, mqtt.reconnect.initialMs),
               log,

@@ -4,7 +4,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from '../../core/logger.js';
 import type { Service } from '../../core/service.js';
 import { commandResponseSchema, type CommandResponse } from '../../core/mqtt-payloads.js';
-import { LaneTopics, parseTopic } from '../../core/mqtt-topics.js';
+import { IDENTITY_PROPERTY, LaneTopics, parseTopic } from '../../core/mqtt-topics.js';
 
 export interface LaneCommandsOptions {
   /** The broker the lanes are connected to: mosquitto, or a nats-server MQTT listener. */
@@ -13,6 +13,8 @@ export interface LaneCommandsOptions {
   prefix: string;
   username?: string;
   password?: string;
+  /** Named in every command (MQTT 5 user property central-identity), so the lane records it as acting. */
+  identity?: string;
   /** How long to wait for a lane's answer. */
   answerTimeoutMs: number;
   log: Logger;
@@ -107,7 +109,13 @@ export class LaneCommands implements Service {
       });
     });
     try {
-      await client.publishAsync(topic, JSON.stringify({ ...body, transaction }), { qos: 1, retain: false });
+      await client.publishAsync(topic, JSON.stringify({ ...body, transaction }), {
+        qos: 1,
+        retain: false,
+        ...(this.o.identity !== undefined && this.o.protocolVersion === 5
+          ? { properties: { userProperties: { [IDENTITY_PROPERTY]: this.o.identity } } }
+          : {}),
+      });
     } catch (err) {
       this.#waiting.get(transaction)?.({
         schemaVersion: 1,

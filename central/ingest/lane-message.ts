@@ -30,6 +30,8 @@ export class LaneMessageIngest {
     private readonly prefix: string,
     private readonly log: Logger,
     private readonly onStored: (m: StoredMessage) => void = () => {},
+    /** Every stored message, new or a repeat (end-to-end receipts to the lane). */
+    private readonly onKept: (m: StoredMessage) => void = () => {},
   ) {}
 
   async handle(topic: string, payload: Buffer | Uint8Array, receivedAt: Date): Promise<IngestOutcome> {
@@ -112,6 +114,7 @@ export class LaneMessageIngest {
   }
 
   #outcome(isNew: boolean, m: StoredMessage): IngestOutcome {
+    this.onKept(m);
     if (!isNew) return 'duplicate';
     this.onStored(m);
     return 'stored';

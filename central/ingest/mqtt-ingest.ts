@@ -5,6 +5,7 @@ import { centralFilters } from '../../core/mqtt-topics.js';
 import type { IngestCounters } from './counters.js';
 import { storeWithRetry } from './retry.js';
 import type { LaneMessageIngest } from './lane-message.js';
+import type { LaneReceipts } from './receipts.js';
 
 export interface MqttIngestOptions {
   url: string;
@@ -14,6 +15,8 @@ export interface MqttIngestOptions {
   username?: string;
   password?: string;
   ingest: LaneMessageIngest;
+  /** Receipts to the lanes, published at QoS 0 on the same connection. */
+  receipts?: LaneReceipts;
   counters: IngestCounters;
   log: Logger;
 }
@@ -43,6 +46,9 @@ export class MqttIngest implements Service {
       ...(o.password !== undefined ? { password: o.password } : {}),
     });
     this.#client = client;
+    o.receipts?.attach((topic, payload) => {
+      if (client.connected) client.publish(topic, payload, { qos: 0 });
+    });
     // mqtt.js calls handleMessage for each incoming PUBLISH, one at a time, and sends the PUBACK
     // (QoS 1) only when its callback runs: holding it until the message is stored (retrying while
     // the store is unreachable) is the guarantee and the back-pressure, under MQTT 3.1.1 and 5.
@@ -93,6 +99,8 @@ export class MqttIngest implements Service {
 
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.o.receipts?.flush();
+    this.o.receipts?.attach(null);
     await this.#client?.endAsync();
     this.#client = null;
   }

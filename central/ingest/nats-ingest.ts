@@ -15,6 +15,7 @@ import type { Logger } from '../../core/logger.js';
 import type { Service } from '../../core/service.js';
 import type { IngestCounters } from './counters.js';
 import type { LaneMessageIngest } from './lane-message.js';
+import type { LaneReceipts } from './receipts.js';
 import { storeWithRetry } from './retry.js';
 
 export interface NatsIngestOptions {
@@ -33,6 +34,8 @@ export interface NatsIngestOptions {
   /** Names this worker in the log and in the NATS connection. */
   workerName: string;
   ingest: LaneMessageIngest;
+  /** Receipts to the lanes, published as plain NATS messages (the MQTT listener hands them to the lane). */
+  receipts?: LaneReceipts;
   counters: IngestCounters;
   log: Logger;
 }
@@ -85,6 +88,8 @@ export class NatsIngest implements Service {
           o.log.warn({ status: s.type, server: s.data }, `NATS ${s.type} (${String(s.data)})`);
       }
     })();
+    const nc = this.#nc;
+    o.receipts?.attach((topic, payload) => nc.publish(topic.replace(/\//g, '.'), payload));
     await this.#ensureStreamAndConsumer();
     this.#loop = this.#consumeLoop();
   }
@@ -179,10 +184,13 @@ export class NatsIngest implements Service {
   }
 
   async stop(): Promise<void> {
+    const o = this.o;
     this.#stopping = true;
     this.#messages?.stop();
     await this.#loop?.catch(() => {});
     await Promise.allSettled([...this.#inFlight]);
+    o.receipts?.flush();
+    o.receipts?.attach(null);
     await this.#nc?.drain().catch(() => {});
     this.#nc = null;
   }

@@ -11,14 +11,7 @@ import {
   type ReviewDecision,
   type Role,
 } from '../store/central-store.js';
-import {
-  dummyPasswordHash,
-  hashPassword,
-  LoginThrottle,
-  newSessionToken,
-  tokenDigest,
-  verifyPassword,
-} from './accounts.js';
+import { dummyPasswordHash, hashPassword, newSessionToken, tokenDigest, verifyPassword } from './accounts.js';
 import type { EvidenceProxy } from './evidence-proxy.js';
 import { cookie, HttpError, readJson, Router, sendJson } from './http.js';
 import type { LiveUpdates } from './live-updates.js';
@@ -53,7 +46,6 @@ interface Who {
  */
 export class CentralApi {
   readonly router = new Router();
-  readonly #throttle = new LoginThrottle();
 
   constructor(private readonly o: CentralApiOptions) {
     const r = this.router;
@@ -362,17 +354,17 @@ export class CentralApi {
     const name = String(b.name ?? '');
     const password = String(b.password ?? '');
     const ip = req.socket.remoteAddress ?? '?';
-    const wait = this.#throttle.blockedFor(name, ip);
+    const wait = await this.o.store.loginFailures.blockedFor(name, ip);
     if (wait > 0)
       throw new HttpError(429, `too many failed log-ins for ${name}: try again in ${Math.ceil(wait / 1000)} s`);
     const acc = await this.o.store.account(name);
     const ok = await verifyPassword(password, acc?.hash ?? (await dummyPasswordHash()));
     if (!acc || !ok) {
-      this.#throttle.failed(name, ip);
+      await this.o.store.loginFailures.failed(name, ip);
       await this.o.store.audit(name || '(empty)', 'log-in-refused', null, { ip });
       throw new HttpError(401, 'wrong name or password');
     }
-    this.#throttle.succeeded(name, ip);
+    await this.o.store.loginFailures.succeeded(name, ip);
     const { token, digest } = newSessionToken();
     await this.o.store.putSession(digest, acc.name, new Date(Date.now() + this.o.sessionTtlMinutes * 60_000));
     await this.o.store.audit(acc.name, 'log-in', null, { ip });

@@ -12,11 +12,13 @@ const MAX_CLIENTS = 500;
 
 /**
  * Server-sent events to the web UI: a small "what changed" note per stored message, escalation
- * or decision; the page then reloads the view it shows. A keep-alive comment every 15 s.
+ * or decision; the page then reloads the view it shows. A keep-alive comment every 15 s. Notes
+ * of other central processes on the same database arrive through deliver() (LiveRelay).
  */
 export class LiveUpdates {
   readonly #clients = new Set<ServerResponse>();
   #timer: NodeJS.Timeout | null = null;
+  #share: ((note: LiveUpdate) => void) | null = null;
 
   open(req: IncomingMessage, res: ServerResponse): void {
     if (this.#clients.size >= MAX_CLIENTS) {
@@ -32,8 +34,21 @@ export class LiveUpdates {
     }, 15_000).unref();
   }
 
+  /** Every note published here is also handed to share (the other central processes). */
+  shareWith(share: ((note: LiveUpdate) => void) | null): void {
+    this.#share = share;
+  }
+
+  /** A change in this process: to this process's pages and, through share, to every other's. */
   publish(u: Omit<LiveUpdate, 'at'>): void {
-    const line = `data: ${JSON.stringify({ ...u, at: new Date().toISOString() })}\n\n`;
+    const note: LiveUpdate = { ...u, at: new Date().toISOString() };
+    this.deliver(note);
+    this.#share?.(note);
+  }
+
+  /** A note to this process's pages only (one that came from another process). */
+  deliver(note: LiveUpdate): void {
+    const line = `data: ${JSON.stringify(note)}\n\n`;
     for (const c of this.#clients) c.write(line);
   }
 

@@ -1,4 +1,5 @@
 import type { AlertPayload, EventPayload, ScanPayload, StatusPayload } from '../../core/mqtt-payloads.js';
+import { LoginFailures } from './login-failures.js';
 import { normaliseCode } from '../normalise.js';
 import { migrate } from './migrations.js';
 import type { SqlDriver, SqlQueryable } from './sql.js';
@@ -103,7 +104,12 @@ const SCREENING_WINDOW_MS = 10 * 60_000;
  * redelivery (MQTT QoS 1, JetStream after a worker died) changes nothing.
  */
 export class CentralStore {
-  constructor(readonly db: SqlDriver) {}
+  /** Failed log-ins, counted across every process on this database. */
+  readonly loginFailures: LoginFailures;
+
+  constructor(readonly db: SqlDriver) {
+    this.loginFailures = new LoginFailures(db);
+  }
 
   async migrate(): Promise<number[]> {
     return migrate(this.db);

@@ -165,6 +165,20 @@ create table watchlist_verifications (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'failed log-ins, shared by every central process',
+    sql: `
+create table login_failures (
+  ip text not null,
+  name text not null,
+  count integer not null,
+  first_at timestamptz not null,
+  locked_until timestamptz,
+  primary key (ip, name)
+);
+`,
+  },
 ];
 
 /** Applies the migrations not yet applied; returns their versions. */

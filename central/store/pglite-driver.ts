@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import type { SqlDriver, SqlQueryable } from './sql.js';
 
@@ -24,6 +25,8 @@ export async function openPgliteDriver(opts: { dir?: string; memory?: boolean })
     },
   });
   const base = wrap(db);
+  // One process only: its notes never need to leave it.
+  const notes = new EventEmitter();
   return {
     kind: 'pglite',
     query: base.query,
@@ -32,6 +35,15 @@ export async function openPgliteDriver(opts: { dir?: string; memory?: boolean })
     },
     async transaction(fn) {
       return db.transaction(async (tx) => fn(wrap(tx)));
+    },
+    async listen(channel, onNote) {
+      notes.on(channel, onNote);
+      return async () => {
+        notes.off(channel, onNote);
+      };
+    },
+    async notify(channel, payload) {
+      notes.emit(channel, payload);
     },
     async close() {
       await db.close();

@@ -1,3 +1,4 @@
+import { Backoff } from '../../core/backoff.js';
 import type { SqlDriver, SqlQueryable } from './sql.js';
 
 /** node-postgres pool on a PostgreSQL server: several central workers share one database. */
@@ -43,6 +44,60 @@ export async function openPostgresDriver(opts: { url: string; poolSize: number }
       } finally {
         c.release();
       }
+    },
+    async listen(channel, onNote, onError = () => {}) {
+      if (!/^[a-z_][a-z0-9_]*$/.test(channel))
+        throw new Error(`LISTEN channel ${JSON.stringify(channel)}: expected a lower-case identifier`);
+      const backoff = new Backoff(250, 10_000);
+      let client: InstanceType<typeof pg.Client> | null = null;
+      let timer: NodeJS.Timeout | null = null;
+      let stopped = false;
+      const again = (err: Error) => {
+        client = null;
+        if (stopped || timer) return;
+        const delay = backoff.next();
+        onError(
+          new Error(`LISTEN ${channel} on ${redactUrl(opts.url)}: ${err.message}; listening again in ${delay} ms`),
+        );
+        timer = setTimeout(() => {
+          timer = null;
+          void connect();
+        }, delay);
+      };
+      const connect = async (): Promise<void> => {
+        if (stopped) return;
+        const c = new pg.Client({ connectionString: opts.url });
+        c.on('notification', (n) => {
+          if (n.channel === channel && n.payload !== undefined) onNote(n.payload);
+        });
+        c.on('error', (err) => {
+          c.end().catch(() => {});
+          if (client === c) again(err);
+        });
+        try {
+          await c.connect();
+          await c.query(`LISTEN ${channel}`);
+          if (stopped) {
+            await c.end();
+            return;
+          }
+          client = c;
+          backoff.reset();
+        } catch (err) {
+          c.end().catch(() => {});
+          again(err as Error);
+        }
+      };
+      await connect();
+      return async () => {
+        stopped = true;
+        if (timer) clearTimeout(timer);
+        await (client as InstanceType<typeof pg.Client> | null)?.end().catch(() => {});
+        client = null;
+      };
+    },
+    async notify(channel, payload) {
+      await pool.query('select pg_notify($1, $2)', [channel, payload]);
     },
     async close() {
       await pool.end();

@@ -4,6 +4,7 @@ import { entriesFromCsv } from '../../core/watchlist/entries-file.js';
 import { checkEntry, LIST_FORMAT, type WatchlistEntry } from '../../core/watchlist/list-format.js';
 import { signedMessage } from '../../core/watchlist/signing.js';
 import type { CentralStore } from '../store/central-store.js';
+import { watchlistTopic } from '../../core/mqtt-topics.js';
 
 export const VERIFICATION_OUTCOMES = ['confirmed', 'misread'] as const;
 export type VerificationOutcome = (typeof VERIFICATION_OUTCOMES)[number];
@@ -144,9 +145,9 @@ export class WatchlistDesk {
       entries: rows.map((r) => r.entry),
     };
     const message = signedMessage(body, signer.keyId, signer.privateKey);
-    const topic = `${this.o.prefix}/watchlist/${listId}/snapshot`;
+    const topic = watchlistTopic(this.o.prefix, listId, 'snapshot');
     await this.o.publishRetained(topic, message);
-    await this.o.publishRetained(`${this.o.prefix}/watchlist/${listId}/delta`, '');
+    await this.o.publishRetained(watchlistTopic(this.o.prefix, listId, 'delta'), '');
     await this.o.store.db.query(
       'insert into watchlist_versions (list_id, version, entries, published_by) values ($1,$2,$3,$4)',
       [listId, version, rows.length, who],

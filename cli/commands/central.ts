@@ -3,7 +3,7 @@ import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline';
 import { CentralClient } from '../../outputs/mqtt/central-client.js';
 import { clock } from '../../outputs/mqtt/central-format.js';
-import type { CommandResponse } from '../../outputs/mqtt/payloads.js';
+import type { CommandResponse } from '../../core/mqtt-payloads.js';
 import { DISPOSITIONS } from '../../core/domain.js';
 import { EXIT, numberOption, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
 

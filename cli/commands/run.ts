@@ -4,6 +4,7 @@ import { createLogger } from '../../core/logger.js';
 import { onShutdownSignal } from '../../app/shutdown-signal.js';
 import { EXIT, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
 import { version } from '../version.js';
+import { SystemdNotifier } from '../../app/systemd-notify.js';
 
 const cmd: CliCommand = {
   name: 'run',
@@ -34,14 +35,17 @@ Exit codes: 0 stopped cleanly, 1 failed, 2 invalid config or usage.`,
     }
     const log = createLogger(config.log);
     const runtime = new SiteRuntime({ config, log, version: version(), announce: (l) => log.info(l) });
+    // Under systemd (Type=notify): READY=1 once the lanes run, WATCHDOG=1 from the event loop.
+    const notifier = new SystemdNotifier({ log: log.child({ part: 'systemd' }) });
     const stopped = onShutdownSignal(log, config.shutdownTimeoutMs, async () => {
+      await notifier.stopping('shutting down');
       const report = await runtime.stop();
       log.info({ report }, 'stopped');
     });
     await runtime.start();
-    log.info(
-      `checkpoint-edge ${version()} running site ${config.site.id}: ${runtime.lanes.map((l) => l.id).join(', ')}; http ${runtime.http.url}`,
-    );
+    const running = `checkpoint-edge ${version()} running site ${config.site.id}: ${runtime.lanes.map((l) => l.id).join(', ')}; http ${runtime.http.url}`;
+    log.info(running);
+    await notifier.ready(running);
     return stopped;
   },
 };

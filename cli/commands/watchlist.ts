@@ -16,6 +16,7 @@ import {
   openEnvelope,
   signedMessage,
 } from '../../core/watchlist/signing.js';
+import { watchlistTopic } from '../../core/mqtt-topics.js';
 
 const usage = `Usage: checkpoint-edge watchlist <keygen|sign|publish|verify> [options]
 
@@ -160,7 +161,7 @@ export async function runWatchlist(argv: string[], out: (line: string) => void):
       const prefix = v.prefix ?? 'checkpoint';
       const bytes = readFileSync(file);
       const version = readSigned(file);
-      const topic = `${prefix}/watchlist/${version.listId}/${version.kind}`;
+      const topic = watchlistTopic(prefix, version.listId, version.kind);
       const password =
         process.env.MQTT_PASSWORD ??
         (process.env.MQTT_PASSWORD_FILE ? readFileSync(process.env.MQTT_PASSWORD_FILE, 'utf8').trim() : undefined);
@@ -179,7 +180,7 @@ export async function runWatchlist(argv: string[], out: (line: string) => void):
         });
         await client.publishAsync(topic, bytes, { qos: 1, retain: true });
         if (version.kind === 'snapshot')
-          await client.publishAsync(`${prefix}/watchlist/${version.listId}/delta`, '', { qos: 1, retain: true });
+          await client.publishAsync(watchlistTopic(prefix, version.listId, 'delta'), '', { qos: 1, retain: true });
       } catch (err) {
         out(`watchlist publish: ${(err as Error).message}`);
         return EXIT.failure;

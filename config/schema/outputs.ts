@@ -60,6 +60,22 @@ export const mqtt = z
       })
       .default({ maxMessages: 100_000, synchronous: 'full' })
       .describe('Durable queue of scan results and alerts not yet acknowledged by the broker.'),
+    delivery: z
+      .strictObject({
+        confirmBy: z
+          .enum(['broker', 'central'])
+          .default('broker')
+          .describe(
+            "What removes a message from the outbox: the broker's PUBACK (broker), or central command's receipt that it stored the message (central). Use central on a NATS JetStream network: nats-server 2.9 acknowledges a QoS 1 publish before any stream has stored it. See docs/mqtt.md.",
+          ),
+        receiptTimeoutS: intIn(2, 3600)
+          .default(30)
+          .describe(
+            'confirmBy central: a message acknowledged by the broker but without a receipt after this long is sent again.',
+          ),
+      })
+      .default({ confirmBy: 'broker', receiptTimeoutS: 30 })
+      .describe('When a message counts as delivered to central command.'),
     evidenceBaseUrl: url(['http', 'https'])
       .optional()
       .describe(

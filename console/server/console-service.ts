@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { migrationLine } from '../../core/sqlite-schema.js';
 import { join, resolve } from 'node:path';
 import type { Config } from '../../config/schema.js';
 import type { Alert, AlertEvent, Disposition, ScanImage, ScanResult, ScanState } from '../../core/domain.js';
@@ -135,6 +136,8 @@ export class ConsoleService implements Service, ConsoleActions {
     this.#users = users;
     const credentials = ctx.demo && !usersError ? await this.#demoAccounts(users) : null;
     this.#store = new ConsoleStore(join(ctx.dataDir, 'console.sqlite'));
+    const migrated = migrationLine(this.#store.schema);
+    if (migrated) this.#log.info(migrated);
     this.#sessions = new SessionStore({
       ttlMs: ctx.config.console.sessionTtlMinutes * 60_000,
       persist: this.#store,
@@ -297,10 +300,12 @@ export class ConsoleService implements Service, ConsoleActions {
         this.#flushLive();
         stream.broadcast('scan.aborted', { laneId: lane.id, scanId: a.scanId, reason: a.reason, detail: a.detail });
       }),
-      bus.on('scan.decided', owner, ({ result, image }) => {
+      bus.on('scan.decided', owner, ({ result, image, again }) => {
         try {
           store.recordScan(result);
         } catch (err) {
+          // Handed on again after a restart: the history has it when it was stored before the stop.
+          if (again && /UNIQUE/.test((err as Error).message)) return;
           this.#log.error(
             { err, scanId: result.scanId },
             `scan ${result.scanId} not stored in the console history: ${(err as Error).message}`,

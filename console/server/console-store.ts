@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { ensurePrivateFile } from '../../core/data-files.js';
+import { migrateSchema, type SchemaMigration, type SchemaReport } from '../../core/sqlite-schema.js';
 import type { Alert, AlertEvent, Disposition, ScanResult, Verdict } from '../../core/domain.js';
 import type { AlertRecord, AuditEntry, ScanRow } from './messages.js';
 import type { Session, SessionPersistence } from './sessions.js';
@@ -44,6 +45,33 @@ CREATE TABLE IF NOT EXISTS sessions (
   credential TEXT NOT NULL);
 `;
 
+const columns = (db: Database.Database, table: string) =>
+  (db.prepare(`SELECT name FROM pragma_table_info('${table}')`).all() as { name: string }[]).map((c) => c.name);
+
+/** The console's schema, version by version (core/sqlite-schema.ts). */
+export const CONSOLE_MIGRATIONS: readonly SchemaMigration[] = [
+  {
+    version: 1,
+    name: 'scans, alerts, alert events, audit, sessions',
+    up: (db) => {
+      // A sessions table from before sessions kept their credential fingerprint: drop it (its
+      // sessions end; everyone logs in once more) so that it is created afresh.
+      const sessions = columns(db, 'sessions');
+      if (sessions.length && !sessions.includes('credential')) db.exec('DROP TABLE sessions');
+      db.exec(SCHEMA);
+    },
+  },
+  {
+    version: 2,
+    name: "scans.scanner_scan_id: the scanner's own id beside the edge's",
+    up: (db) => {
+      // Scans stored before the edge minted its own scan ids keep a null scanner id.
+      if (!columns(db, 'scans').includes('scanner_scan_id'))
+        db.exec('ALTER TABLE scans ADD COLUMN scanner_scan_id TEXT');
+    },
+  },
+];
+
 interface AlertDbRow {
   alert: string;
   acknowledged_at: string | null;
@@ -63,6 +91,8 @@ interface AlertDbRow {
  */
 export class ConsoleStore implements SessionPersistence {
   readonly path: string;
+  /** Which schema migrations ran when the file was opened (for the log). */
+  readonly schema: SchemaReport;
   readonly #db: Database.Database;
 
   constructor(path: string) {
@@ -79,18 +109,12 @@ export class ConsoleStore implements SessionPersistence {
     this.#db.pragma('journal_mode = WAL');
     // FULL: a disposition, an audit entry or a log-out that was answered survives a power cut too.
     this.#db.pragma('synchronous = FULL');
-    // A sessions table from before sessions kept their credential fingerprint: drop it (its
-    // sessions end; everyone logs in once more) so that it is created afresh below.
-    const sessionColumns = this.#db.prepare("SELECT name FROM pragma_table_info('sessions')").all() as {
-      name: string;
-    }[];
-    if (sessionColumns.length && !sessionColumns.some((c) => c.name === 'credential'))
-      this.#db.exec('DROP TABLE sessions');
-    this.#db.exec(SCHEMA);
-    // Scans stored before the edge minted its own scan ids keep a null scanner id.
-    const scanColumns = this.#db.prepare("SELECT name FROM pragma_table_info('scans')").all() as { name: string }[];
-    if (!scanColumns.some((c) => c.name === 'scanner_scan_id'))
-      this.#db.exec('ALTER TABLE scans ADD COLUMN scanner_scan_id TEXT');
+    try {
+      this.schema = migrateSchema(this.#db, 'console', path, CONSOLE_MIGRATIONS);
+    } catch (err) {
+      this.#db.close();
+      throw err;
+    }
   }
 
   close(): void {

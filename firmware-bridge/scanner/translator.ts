@@ -32,6 +32,10 @@ export interface ScanCounters {
   headerErrors: number;
   /** Scan-ends declaring far more lines than arrived (see LineAssembler.finish): not filled in. */
   lineCountErrors: number;
+  /** Scan-begins flagged as resent (the scanner got no ack of the scan's end on an earlier link). */
+  resentScans: number;
+  /** Resent scans this lane had already begun (and so reports once): not opened again. */
+  resentDuplicates: number;
 }
 
 export interface ScannerTranslatorOptions {
@@ -49,6 +53,12 @@ export interface ScannerTranslatorOptions {
   maxLines?: number;
   /** Frame counters of the line stream, reported in the device status. */
   frameCounters?: LineStreamCounters;
+  /**
+   * The edge scan id under which this lane already began the scan the scanner identifies by its
+   * scan id and start time, or null. Asked only for a scan-begin flagged as resent: a scan found
+   * is reported already (or will be, also across a restart) and is not opened again.
+   */
+  begunBefore?: (scannerScanId: string, startedAt: string) => string | null;
   now?: () => number;
 }
 
@@ -78,12 +88,16 @@ export class ScannerTranslator {
     lateLines: 0,
     headerErrors: 0,
     lineCountErrors: 0,
+    resentScans: 0,
+    resentDuplicates: 0,
   };
   readonly #options: ScannerTranslatorOptions;
   readonly #asm: LineAssembler;
   #open: OpenScan | null = null;
   /** Key of the last scan that ended, so stray lines after its end do not reopen it. */
   #lastKey: number | null = null;
+  /** Key of the last resent scan not opened again (begun here before): its end is expected, not a stray. */
+  #resentKey: number | null = null;
   #link: LinkState = 'starting';
   #linkDetail = 'connecting';
   #scannerState: string | null = null;
@@ -261,6 +275,22 @@ export class ScannerTranslator {
     if (f.vehicleClass) vehicle.class = f.vehicleClass;
     if (f.speedKmh !== null) vehicle.speedKmh = f.speedKmh;
     const startedAt = Number.isFinite(f.startedAtMs) && f.startedAtMs > 0 ? new Date(f.startedAtMs) : new Date();
+    if (f.resent) {
+      this.counters.resentScans++;
+      const before = f.scanId ? (this.#options.begunBefore?.(f.scanId, startedAt.toISOString()) ?? null) : null;
+      if (before !== null) {
+        // Its lines and its end are dropped as those of a closed scan; the end is still acknowledged.
+        this.counters.resentDuplicates++;
+        this.#lastKey = f.scanKey;
+        this.#resentKey = f.scanKey;
+        this.#options.log.info(
+          { scannerScanId: f.scanId, scanId: before, scanKey: f.scanKey },
+          `${this.#options.device}: scan ${f.scanId} sent again by the scanner (its scan-end was not acknowledged) was begun here before as edge scan ${before} and is reported under that id; not opened again`,
+        );
+        this.publishStatus(true);
+        return;
+      }
+    }
     const problem = scanBeginProblem(f, this.#options.maxLines ?? ASSEMBLER_DEFAULTS.maxLines);
     const meta: ScanMeta = {
       scanId: uuidv7(),
@@ -273,6 +303,7 @@ export class ScannerTranslator {
       ...(f.lineRateHz > 0 && Number.isFinite(f.lineRateHz) && !problem ? { lineRateHz: f.lineRateHz } : {}),
       ...(Object.keys(vehicle).length ? { vehicle } : {}),
       source: 'stream',
+      ...(f.resent ? { resent: true } : {}),
     };
     if (problem) {
       // Not opened (nothing is sized from a header out of range), but reported: an aborted scan,
@@ -302,6 +333,7 @@ export class ScannerTranslator {
 
   #openScan(key: number, meta: ScanMeta, expectedLines: number): void {
     this.#open = { key, meta, logged: new Set() };
+    this.#resentKey = null;
     this.#fault = null;
     this.#asm.begin({ channels: meta.channels, energies: meta.energies, pixelMm: meta.pixelMm, expectedLines });
     this.counters.scansBegun++;
@@ -364,6 +396,7 @@ export class ScannerTranslator {
 
   #end(f: ScanEndFrame): void {
     const open = this.#open;
+    if (!open && f.scanKey === this.#resentKey) return; // the end of a resent scan begun here before
     if (!open || open.key !== f.scanKey) {
       this.#options.log.warn(
         { scanKey: f.scanKey },

@@ -1,4 +1,5 @@
 import { ensurePrivateFile } from '../../core/data-files.js';
+import { migrateSchema, type SchemaMigration, type SchemaReport } from '../../core/sqlite-schema.js';
 import Database from 'better-sqlite3';
 import type { Alert, AlertEvent } from '../../core/domain.js';
 
@@ -21,12 +22,27 @@ interface Row {
   disposed_by: string | null;
 }
 
+/** The ledger's schema, version by version (core/sqlite-schema.ts). */
+export const LEDGER_MIGRATIONS: readonly SchemaMigration[] = [
+  {
+    version: 1,
+    name: 'alert_ledger table',
+    up: (db) =>
+      db.exec(`CREATE TABLE IF NOT EXISTS alert_ledger (
+        lane TEXT NOT NULL, alert_id TEXT NOT NULL, raised_at TEXT NOT NULL, kind TEXT NOT NULL,
+        ack_at TEXT, ack_by TEXT, disposition TEXT, disposed_at TEXT, disposed_by TEXT,
+        PRIMARY KEY (lane, alert_id))`),
+  },
+];
+
 /**
  * What the lane knows of each alert it raised (acknowledged? dispositioned?), so that a command
  * from central command can be checked before it changes anything. Kept in SQLite beside the
  * outbox (or in memory for tests) for `keepDays` days.
  */
 export class AlertLedger {
+  /** Which schema migrations ran when the file was opened (for the log). */
+  readonly schema: SchemaReport;
   readonly #db: Database.Database;
   readonly #lane: string;
   readonly #get: Database.Statement<[string, string], Row>;
@@ -47,10 +63,12 @@ export class AlertLedger {
     const db = this.#db;
     if (opts.path !== ':memory:') db.pragma('journal_mode = WAL');
     db.pragma('busy_timeout = 5000');
-    db.exec(`CREATE TABLE IF NOT EXISTS alert_ledger (
-      lane TEXT NOT NULL, alert_id TEXT NOT NULL, raised_at TEXT NOT NULL, kind TEXT NOT NULL,
-      ack_at TEXT, ack_by TEXT, disposition TEXT, disposed_at TEXT, disposed_by TEXT,
-      PRIMARY KEY (lane, alert_id))`);
+    try {
+      this.schema = migrateSchema(db, 'MQTT alert ledger', opts.path, LEDGER_MIGRATIONS);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
     const cutoff = new Date(Date.now() - (opts.keepDays ?? 30) * 86_400_000).toISOString();
     db.prepare('DELETE FROM alert_ledger WHERE lane = ? AND raised_at < ?').run(this.#lane, cutoff);
     this.#get = db.prepare('SELECT * FROM alert_ledger WHERE lane = ? AND alert_id = ?');

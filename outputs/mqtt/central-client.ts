@@ -19,8 +19,8 @@ import {
   scanPayloadSchema,
   statusPayloadSchema,
   type CommandResponse,
-} from './payloads.js';
-import { centralFilters, IDENTITY_PROPERTY, LaneTopics, parseTopic, type ParsedTopic } from './topics.js';
+} from '../../core/mqtt-payloads.js';
+import { centralFilters, IDENTITY_PROPERTY, LaneTopics, parseTopic, type ParsedTopic } from '../../core/mqtt-topics.js';
 import { explainTlsError } from './tls-errors.js';
 import { redactUrl } from '../../core/redact.js';
 

@@ -1,5 +1,11 @@
-import type { AlertPayload, CommandResponse, EventPayload, ScanPayload, StatusPayload } from './payloads.js';
-import type { ParsedTopic } from './topics.js';
+import type {
+  AlertPayload,
+  CommandResponse,
+  EventPayload,
+  ScanPayload,
+  StatusPayload,
+} from '../../core/mqtt-payloads.js';
+import type { ParsedTopic } from '../../core/mqtt-topics.js';
 
 /**
  * Readable one-line renderings of what central command receives, for `checkpoint-edge central`.

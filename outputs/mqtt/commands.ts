@@ -15,8 +15,8 @@ import {
   testAlertCommandSchema,
   type CommandResponse,
   type StatusPayload,
-} from './payloads.js';
-import { COMMAND_NAMES, IDENTITY_PROPERTY, type CommandName } from './topics.js';
+} from '../../core/mqtt-payloads.js';
+import { COMMAND_NAMES, IDENTITY_PROPERTY, type CommandName } from '../../core/mqtt-topics.js';
 
 /** A central-command identity allowed to send commands to the lane (mqtt.commands.identities). */
 export interface CentralIdentity {

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { PAYLOAD_SCHEMAS } from './payloads.js';
+import { PAYLOAD_SCHEMAS } from '../../core/mqtt-payloads.js';
 
 /**
  * The JSON Schemas of the MQTT payloads, derived from the zod schemas in payloads.ts (never

@@ -15,12 +15,14 @@ import {
   eventPayload,
   reviewReason,
   scanPayload,
+  receiptPayloadSchema,
   SCHEMA_VERSION,
   statusPayload,
+  type ReceiptPayload,
   type EvidenceLinkSigner,
   type StatusPayload,
-} from './payloads.js';
-import type { LaneTopics } from './topics.js';
+} from '../../core/mqtt-payloads.js';
+import type { LaneTopics } from '../../core/mqtt-topics.js';
 
 export interface LanePublisherOptions {
   siteId: string;
@@ -51,8 +53,15 @@ export interface LanePublisherOptions {
   metrics?: MqttMetrics;
   /** Set when the outbox is not the durable one it should be: shown in the lane's mqtt status. */
   outboxWarning?: string;
-  /** Called after the broker acknowledged an outbox entry and it was removed (benchmarks, tests). */
+  /** Called after the broker acknowledged an outbox entry (benchmarks, tests). */
   onAcked?: (entry: OutboxEntry) => void;
+  /**
+   * What removes an entry from the outbox (mqtt.delivery.confirmBy): the broker's PUBACK, or
+   * central command's receipt on <base>/receipt that it stored the message. Default: broker.
+   */
+  confirmBy?: 'broker' | 'central';
+  /** confirmBy central: an entry sent this long ago without a receipt is sent again. */
+  receiptTimeoutMs?: number;
 }
 
 /**
@@ -61,6 +70,12 @@ export interface LanePublisherOptions {
  * QoS 1 and removes each entry on its PUBACK. After a reconnect (or a restart: the outbox is on
  * disk) the drain starts again from the oldest entry, so every message is delivered at least
  * once, in order per lane; consumers de-duplicate on messageId.
+ *
+ * With confirmBy 'central' a PUBACK only frees the in-flight slot: the entry stays in the outbox
+ * until central command's receipt names it, and is sent again when none comes within
+ * receiptTimeoutMs. A broker that acknowledges before storing (nats-server 2.9's MQTT listener
+ * hands a QoS 1 publish to the stream as a plain NATS message, PUBACK regardless) then loses
+ * nothing: what central never stored is never receipted.
  */
 export class LanePublisher implements Service {
   readonly name: string;
@@ -80,6 +95,11 @@ export class LanePublisher implements Service {
   #acked: number[] = [];
   #removeTimer: NodeJS.Timeout | null = null;
   #closed = false;
+  /**
+   * confirmBy central: entries sent and not yet receipted, by `${kind}:${id}`, oldest send first
+   * (a resend moves an entry to the end). Bounded by the outbox.
+   */
+  readonly #awaiting = new Map<string, { seq: number; sentAt: number }>();
   /** Signs an evidence link; when it cannot (no key), the message still goes, with the plain link, and the error is logged. */
   readonly #sign: EvidenceLinkSigner | undefined;
 
@@ -170,6 +190,10 @@ export class LanePublisher implements Service {
         this.#publishStatus();
       }, this.#options.statusIntervalMs),
     );
+    if (this.#confirmByCentral)
+      this.#timers.push(
+        setInterval(() => this.#resendUnreceipted(), Math.max(200, Math.min(5000, this.#receiptTimeoutMs / 4))),
+      );
     this.#reportLink(`connecting to ${link.url} as ${link.clientId}`);
     link.start();
   }
@@ -289,14 +313,30 @@ export class LanePublisher implements Service {
     }
   }
 
+  get #confirmByCentral(): boolean {
+    return this.#options.confirmBy === 'central';
+  }
+
+  get #receiptTimeoutMs(): number {
+    return this.#options.receiptTimeoutMs ?? 30_000;
+  }
+
   #send(e: OutboxEntry, generation: number): void {
     const { link, log, metrics, laneId } = this.#options;
     this.#inflight.add(e.seq);
+    if (this.#confirmByCentral) {
+      const key = `${e.kind}:${e.id}`;
+      this.#awaiting.delete(key);
+      this.#awaiting.set(key, { seq: e.seq, sentAt: Date.now() });
+    }
     link.publish(e.topic, e.payload, this.#publishOptions(e)).then(
       () => {
-        // A PUBACK is final whichever connection carried it.
-        this.#acked.push(e.seq);
-        this.#removeTimer ??= setTimeout(() => this.#removeAcked(), 2);
+        // A PUBACK is final whichever connection carried it; with confirmBy central the
+        // receipt removes the entry instead.
+        if (!this.#confirmByCentral) {
+          this.#acked.push(e.seq);
+          this.#removeTimer ??= setTimeout(() => this.#removeAcked(), 2);
+        }
         metrics?.published.inc({ lane: laneId, kind: e.kind });
         this.#options.onAcked?.(e);
         if (generation !== link.generation) return;
@@ -319,6 +359,53 @@ export class LanePublisher implements Service {
         link.recycle(`publish failed: ${err.message}`);
       },
     );
+  }
+
+  /** A receipt from central command: the entries it names are stored there, so they leave the outbox. */
+  #receipt(payload: Buffer): void {
+    const { log, topics } = this.#options;
+    let r: ReceiptPayload;
+    try {
+      r = receiptPayloadSchema.parse(JSON.parse(payload.toString('utf8')));
+    } catch (err) {
+      log.warn(
+        { topic: topics.receipt },
+        `MQTT: ignored a receipt on ${topics.receipt} that is not one: ${(err as Error).message.slice(0, 200)}`,
+      );
+      return;
+    }
+    for (const m of r.stored) {
+      const key = `${m.kind}:${m.id}`;
+      const w = this.#awaiting.get(key);
+      if (!w) continue;
+      this.#awaiting.delete(key);
+      this.#acked.push(w.seq);
+    }
+    this.#removeTimer ??= setTimeout(() => this.#removeAcked(), 2);
+  }
+
+  /** confirmBy central: sends again, oldest first, what central command has not receipted in time. */
+  #resendUnreceipted(): void {
+    const { link, outbox, log } = this.#options;
+    if (!link.connected || this.#closed) return;
+    const due = Date.now() - this.#receiptTimeoutMs;
+    let resent = 0;
+    for (const [key, w] of this.#awaiting) {
+      if (w.sentAt > due || this.#inflight.size >= this.#window) break;
+      if (this.#inflight.has(w.seq)) continue;
+      const [e] = outbox.pending(w.seq - 1, 1);
+      if (!e || e.seq !== w.seq) {
+        this.#awaiting.delete(key); // evicted, or removed by a late receipt
+        continue;
+      }
+      this.#send(e, link.generation);
+      resent++;
+    }
+    if (resent > 0)
+      log.warn(
+        { resent, timeoutMs: this.#receiptTimeoutMs },
+        `MQTT: ${resent} message(s) acknowledged by the broker but not receipted by central command within ${this.#receiptTimeoutMs / 1000} s; sent again`,
+      );
   }
 
   /** Removes acknowledged entries in one transaction (one sync instead of one per PUBACK). */
@@ -376,7 +463,20 @@ export class LanePublisher implements Service {
       return;
     }
     if (generation !== link.generation) return;
-    this.#reportLink(`connected to ${link.url} as ${link.clientId}`, 'ok');
+    let receiptProblem: string | null = null;
+    if (this.#confirmByCentral) {
+      // Before the replay, so that the receipts for it are not missed.
+      try {
+        await link.subscribe(topics.receipt, 0);
+      } catch (err) {
+        if (generation !== link.generation || !link.connected) return;
+        receiptProblem = `connected, but central command's receipts cannot be received (${(err as Error).message}): every message is sent again after mqtt.delivery.receiptTimeoutS`;
+        log.error({ err }, `MQTT: ${receiptProblem}`);
+      }
+      if (generation !== link.generation) return;
+    }
+    if (receiptProblem) this.#reportLink(receiptProblem, 'degraded');
+    else this.#reportLink(`connected to ${link.url} as ${link.clientId}`, 'ok');
     this.#drain();
     this.#publishStatus();
     try {
@@ -402,6 +502,10 @@ export class LanePublisher implements Service {
 
   #message(topic: string, payload: Buffer, packet: IPublishPacket): void {
     const { topics, link, log, metrics, laneId } = this.#options;
+    if (topic === topics.receipt) {
+      if (this.#confirmByCentral) this.#receipt(payload);
+      return;
+    }
     const head = `${topics.base}/cmd/`;
     if (!topic.startsWith(head)) return;
     const name = topic.slice(head.length);

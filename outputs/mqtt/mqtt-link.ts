@@ -280,7 +280,8 @@ export class MqttLink extends EventEmitter<LinkEvents> {
   }
 }
 
-function describeError(err: Error & { code?: string | number }, given: MqttLinkOptions): string {
+/** Says in words why a connection to the broker failed (also for `doctor`). */
+export function describeError(err: Error & { code?: string | number }, given: MqttLinkOptions): string {
   const o = { url: redactUrl(given.url), clientId: given.clientId };
   const code = err.code;
   if (code === 'ECONNREFUSED') return `broker ${o.url} refused the connection (is it running?)`;

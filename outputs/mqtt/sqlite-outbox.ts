@@ -1,4 +1,5 @@
 import { ensurePrivateFile } from '../../core/data-files.js';
+import { migrateSchema, type SchemaMigration, type SchemaReport } from '../../core/sqlite-schema.js';
 import Database from 'better-sqlite3';
 import {
   depthOf,
@@ -37,8 +38,31 @@ interface Row {
  * The durable outbox: one row per queued message in a WAL-mode SQLite database. seq is an
  * AUTOINCREMENT key, so it only grows and publish order survives restarts.
  */
+/** The outbox's schema, version by version (core/sqlite-schema.ts). */
+export const OUTBOX_MIGRATIONS: readonly SchemaMigration[] = [
+  {
+    version: 1,
+    name: 'outbox table and indexes',
+    up: (db) =>
+      db.exec(`CREATE TABLE IF NOT EXISTS outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        lane TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('alert', 'scan', 'event')),
+        id TEXT NOT NULL,
+        topic TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (lane, kind, id)
+      );
+      CREATE INDEX IF NOT EXISTS outbox_lane_kind_seq ON outbox (lane, kind, seq);
+      CREATE INDEX IF NOT EXISTS outbox_lane_seq ON outbox (lane, seq);`),
+  },
+];
+
 export class SqliteOutbox implements AlertOutbox {
   readonly maxMessages: number;
+  /** Which schema migrations ran when the file was opened (for the log). */
+  readonly schema: SchemaReport;
   readonly #db: Database.Database;
   readonly #lane: string;
   readonly #put: (m: OutboxMessage) => PutResult;
@@ -69,18 +93,12 @@ export class SqliteOutbox implements AlertOutbox {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     db.pragma('busy_timeout = 5000');
-    db.exec(`CREATE TABLE IF NOT EXISTS outbox (
-      seq INTEGER PRIMARY KEY AUTOINCREMENT,
-      lane TEXT NOT NULL,
-      kind TEXT NOT NULL CHECK (kind IN ('alert', 'scan', 'event')),
-      id TEXT NOT NULL,
-      topic TEXT NOT NULL,
-      payload TEXT NOT NULL,
-      created_at TEXT NOT NULL,
-      UNIQUE (lane, kind, id)
-    );
-    CREATE INDEX IF NOT EXISTS outbox_lane_kind_seq ON outbox (lane, kind, seq);
-    CREATE INDEX IF NOT EXISTS outbox_lane_seq ON outbox (lane, seq);`);
+    try {
+      this.schema = migrateSchema(db, 'MQTT outbox', opts.path, OUTBOX_MIGRATIONS);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
     this.#stmts = {
       find: db.prepare('SELECT seq FROM outbox WHERE lane = ? AND kind = ? AND id = ?'),
       count: db.prepare('SELECT count(*) AS n FROM outbox WHERE lane = ?'),

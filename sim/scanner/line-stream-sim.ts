@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FrameParser } from '../../firmware-bridge/scanner/protocol/frame-parser.js';
 import {
   encodeFrame,
+  FrameType,
   HEADER_BYTES,
   type Frame,
   type FrameBody,
@@ -32,8 +33,17 @@ export interface ScannerSimOptions {
   faults?: FaultOptions;
   /** Seeds the fault dice and names the scans. Default 1. */
   seed?: number;
+  /**
+   * Sends a scan again, flagged as resent, on the next link when its scan-end was never
+   * acknowledged (the link died before or after it went out). Default true, as the protocol
+   * asks of a scanner; the last UNACKED_KEPT such scans are kept.
+   */
+  resend?: boolean;
   log?: Logger;
 }
+
+/** Unacknowledged scans the simulator keeps for sending again; older ones are given up. */
+const UNACKED_KEPT = 8;
 
 /** What became of one scan the simulator sent. */
 export interface SimScanRecord {
@@ -43,6 +53,10 @@ export interface SimScanRecord {
   outcome: 'complete' | 'scanner-fault' | 'disconnect' | 'host-abort' | 'link-lost';
   /** Lines sent (intact, corrupted or dropped count: the index reached). */
   linesSent: number;
+  /** Times the scan was sent again on a later link because its scan-end went unacknowledged. */
+  resends: number;
+  /** The host acknowledged its scan-end (on the first sending or a resend). */
+  acknowledged: boolean;
   dropped: number[];
   badCrc: number[];
   scan: SimScan;
@@ -72,6 +86,20 @@ export interface ScannerSimReport {
   /** Host commands received, in order ('arm', 'abort', 'ack'). */
   commands: string[];
   connections: number;
+  /** Scans sent again after their scan-end went unacknowledged (each sending counts). */
+  resends: number;
+  /** Unacknowledged scans given up because more than UNACKED_KEPT were waiting. */
+  givenUp: number;
+}
+
+/** A scan sent and not acknowledged yet: sent again on the next link. */
+interface Unacked {
+  record: SimScanRecord;
+  vehicle: SimVehicle;
+  startedAtMs: number;
+  /** The link it went out on, and its scan-end's sequence number there (null: no scan-end sent). */
+  link: Duplex;
+  endSeq: number | null;
 }
 
 /**
@@ -85,7 +113,15 @@ export class ScannerStreamSim extends EventEmitter {
   readonly #options: Required<Omit<ScannerSimOptions, 'scans' | 'log' | 'faults'>> &
     Pick<ScannerSimOptions, 'scans' | 'log' | 'faults'>;
   readonly #dice: FaultDice;
-  readonly report: ScannerSimReport = { scans: [], injected: noFaults(), commands: [], connections: 0 };
+  readonly report: ScannerSimReport = {
+    scans: [],
+    injected: noFaults(),
+    commands: [],
+    connections: 0,
+    resends: 0,
+    givenUp: 0,
+  };
+  #unacked: Unacked[] = [];
   #link: Duplex | null = null;
   #linkWaiters: (() => void)[] = [];
   #seq = 0;
@@ -102,7 +138,15 @@ export class ScannerStreamSim extends EventEmitter {
 
   constructor(opts: ScannerSimOptions) {
     super();
-    this.#options = { lineRateHz: 300, gapMs: 3000, vehicleLeadMs: 0, heartbeatMs: 1000, seed: 1, ...opts };
+    this.#options = {
+      lineRateHz: 300,
+      gapMs: 3000,
+      vehicleLeadMs: 0,
+      heartbeatMs: 1000,
+      seed: 1,
+      resend: true,
+      ...opts,
+    };
     this.#dice = new FaultDice(this.#options.seed);
   }
 
@@ -239,7 +283,7 @@ export class ScannerStreamSim extends EventEmitter {
     this.report.connections++;
     const parser = new FrameParser();
     link.on('error', () => {});
-    link.pipe(parser).on('data', (f: Frame) => this.#command(f));
+    link.pipe(parser).on('data', (f: Frame) => this.#command(f, link));
     const down = () => {
       if (this.#link === link) this.#link = null;
       if (this.#heartbeat) clearInterval(this.#heartbeat);
@@ -267,22 +311,61 @@ export class ScannerStreamSim extends EventEmitter {
     for (const w of this.#linkWaiters.splice(0)) w();
   }
 
-  #command(f: Frame): void {
+  #command(f: Frame, link: Duplex): void {
     if (f.type !== 'arm' && f.type !== 'abort' && f.type !== 'ack') return;
     this.report.commands.push(f.type);
+    if (f.type === 'ack' && f.ackedType === FrameType.scanEnd) {
+      const i = this.#unacked.findIndex((u) => u.link === link && u.endSeq === f.ackedSeq);
+      if (i >= 0) {
+        this.#unacked[i].record.acknowledged = true;
+        this.#unacked.splice(i, 1);
+      }
+    }
     if (f.type === 'abort') this.#abortRequested = true;
     if (f.type === 'arm')
       this.#send({ type: 'status', state: 'ready', radiationOn: false, interlocksOk: true, speedKmh: null });
   }
 
-  /** Writes one frame on the current link; false when there is none. */
-  #send(body: FrameBody | LineBody, mutate?: (frame: Buffer) => void): boolean {
+  /** Writes one frame on the current link; its sequence number, or null when there is no link. */
+  #send(body: FrameBody | LineBody, mutate?: (frame: Buffer) => void): number | null {
     const link = this.#link;
-    if (!link || link.destroyed || !link.writable) return false;
-    const frame = encodeFrame(body, this.#seq++);
+    if (!link || link.destroyed || !link.writable) return null;
+    const seq = this.#seq++;
+    const frame = encodeFrame(body, seq);
     mutate?.(frame);
     link.write(frame);
-    return true;
+    return seq;
+  }
+
+  /**
+   * Sends again, oldest first, every scan whose scan-end went unacknowledged on an earlier link
+   * (a scan on the current link may still get its ack). Without faults, flagged as resent, with
+   * its scan id and start time unchanged, so that a host that read it before knows it again.
+   */
+  async #resendUnacked(): Promise<void> {
+    for (;;) {
+      const link = this.#link;
+      const u = this.#unacked.find((x) => x.link !== link);
+      if (!u || !link || link.destroyed || this.#stopped) return;
+      this.#unacked.splice(this.#unacked.indexOf(u), 1);
+      u.record.resends++;
+      this.report.resends++;
+      this.#options.log?.info(
+        `scanner simulator: sending scan ${u.record.scanId} again (its scan-end was not acknowledged)`,
+      );
+      await this.#stream(u.record.index, u.record.scan, u.vehicle, { record: u.record, startedAtMs: u.startedAtMs });
+      this.emit('resent', u.record);
+    }
+  }
+
+  /** Keeps a scan whose scan-end is not acknowledged yet (or was never sent), for sending again. */
+  #keepUnacked(u: Unacked): void {
+    if (!this.#options.resend) return;
+    this.#unacked.push(u);
+    while (this.#unacked.length > UNACKED_KEPT) {
+      this.#unacked.shift();
+      this.report.givenUp++;
+    }
   }
 
   async #waitLink(): Promise<Duplex | null> {
@@ -295,6 +378,8 @@ export class ScannerStreamSim extends EventEmitter {
   async #run(): Promise<void> {
     for (let i = 0; !this.#stopped && (this.#options.scans === undefined || i < this.#options.scans); i++) {
       const scan = await this.#options.source.next(i);
+      if (!(await this.#waitLink())) return;
+      await this.#resendUnacked();
       if (!(await this.#waitLink())) return;
       const vehicle = this.#vehicle(i, scan);
       if (this.#options.vehicleLeadMs > 0) {
@@ -310,6 +395,8 @@ export class ScannerStreamSim extends EventEmitter {
       const pause = Math.max(0, this.#options.gapMs - this.#options.vehicleLeadMs);
       if (pause > 0 && !this.#stopped) await this.#pause(pause);
     }
+    // Scans cut off on a link that is gone go out again if a new link is up now.
+    await this.#resendUnacked();
   }
 
   #vehicle(index: number, scan: SimScan): SimVehicle {
@@ -327,26 +414,46 @@ export class ScannerStreamSim extends EventEmitter {
     };
   }
 
-  async #stream(index: number, scan: SimScan, vehicle: SimVehicle): Promise<SimScanRecord> {
+  /**
+   * Streams one scan on the current link. `again`: a resend of a scan sent before (its record is
+   * updated, its start time kept, no faults injected).
+   */
+  async #stream(
+    index: number,
+    scan: SimScan,
+    vehicle: SimVehicle,
+    again?: { record: SimScanRecord; startedAtMs: number },
+  ): Promise<SimScanRecord> {
     const link = this.#link!;
-    const { faults = {} } = this.#options;
+    const faults = again ? {} : (this.#options.faults ?? {});
     const W = scan.width;
     const C = scan.height;
     const { scanKey, speedKmh } = vehicle;
-    const record: SimScanRecord = {
+    const record: SimScanRecord = again?.record ?? {
       index,
       scanKey,
       scanId: vehicle.scanId,
       outcome: 'complete',
       linesSent: 0,
+      resends: 0,
+      acknowledged: false,
       dropped: [],
       badCrc: [],
       scan,
     };
-    const plan = planScan(faults, this.#dice, index, W, this.#allowDisconnect);
+    if (again) {
+      record.outcome = 'complete';
+      record.linesSent = 0;
+    }
+    const startedAtMs = again?.startedAtMs ?? Date.now();
+    // Kept until the scan-end's ack comes; a scan that ends in a fault frame is not sent again.
+    const pending: Unacked = { record, vehicle, startedAtMs, link, endSeq: null };
+    const plan = again
+      ? { faultAt: -1, disconnectAt: -1 }
+      : planScan(faults, this.#dice, index, W, this.#allowDisconnect);
     const inj = this.report.injected;
     this.#abortRequested = false;
-    this.emit('scanBegin', vehicle);
+    if (!again) this.emit('scanBegin', vehicle);
     this.#send({ type: 'status', state: 'scanning', radiationOn: true, interlocksOk: true, speedKmh });
     this.#send({
       type: 'scanBegin',
@@ -356,12 +463,13 @@ export class ScannerStreamSim extends EventEmitter {
       pixelMm: scan.pixelMm,
       lineRateHz: this.#options.lineRateHz,
       expectedLines: W,
-      startedAtMs: Date.now(),
+      startedAtMs,
       speedKmh,
       scanId: record.scanId,
       plate: vehicle.plate,
       containerCode: '',
       vehicleClass: vehicle.vehicleClass,
+      ...(again ? { resent: true } : {}),
     });
     const high = new Uint16Array(C);
     const low = scan.low ? new Uint16Array(C) : undefined;
@@ -369,11 +477,19 @@ export class ScannerStreamSim extends EventEmitter {
     for (let x = 0; x < W; x++) {
       if (this.#stopped || this.#link !== link || link.destroyed || !link.writable) {
         record.outcome = 'link-lost';
+        this.#keepUnacked(pending);
         return record;
       }
       if (this.#abortRequested) {
-        this.#send({ type: 'scanEnd', scanKey, lineCount: x, outcome: 'aborted-by-host', endedAtMs: Date.now() });
+        pending.endSeq = this.#send({
+          type: 'scanEnd',
+          scanKey,
+          lineCount: x,
+          outcome: 'aborted-by-host',
+          endedAtMs: Date.now(),
+        });
         record.outcome = 'host-abort';
+        this.#keepUnacked(pending);
         return record;
       }
       // Pace: line x is due at x / rate seconds after the start.
@@ -421,6 +537,7 @@ export class ScannerStreamSim extends EventEmitter {
         inj.truncatedBytes += cut;
         record.linesSent = x;
         record.outcome = 'disconnect';
+        this.#keepUnacked(pending);
         await this.#first(link, ['close']);
         return record;
       }
@@ -447,7 +564,9 @@ export class ScannerStreamSim extends EventEmitter {
         this.#send(body);
       }
     }
-    this.#send({ type: 'scanEnd', scanKey, lineCount: W, outcome: 'complete', endedAtMs: Date.now() });
+    pending.endSeq = this.#send({ type: 'scanEnd', scanKey, lineCount: W, outcome: 'complete', endedAtMs: Date.now() });
+    if (pending.endSeq === null) record.outcome = 'link-lost';
+    this.#keepUnacked(pending);
     this.#send({ type: 'status', state: 'ready', radiationOn: false, interlocksOk: true, speedKmh: null });
     return record;
   }

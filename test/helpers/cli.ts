@@ -82,3 +82,26 @@ export function startCli(
     });
   });
 }
+
+/**
+ * Starts the CLI and keeps its output, stdout and stderr interleaved as printed (a watching
+ * command that a test reads while it runs, types into, or stops).
+ */
+export function spawnCli(
+  args: string[],
+  opts: { stdin?: 'pipe' | 'ignore'; env?: NodeJS.ProcessEnv } = {},
+): ChildProcess & { text: () => string } {
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NO_COLOR: '1', ...opts.env },
+    stdio: [opts.stdin ?? 'pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  return Object.assign(child, { text: () => out });
+}

@@ -20,7 +20,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   // the checkpoint-edge command
   ['cli'],
   // tools around the product, free to import anything
-  ['bin', 'bench', 'test', 'training'],
+  ['bin', 'bench', 'test', 'training', 'deploy'],
 ];
 
 /** Folders whose code is not walked: dependencies, build output, data. */

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'nats';
 import { freePort } from './net.js';
 
 export const NATS_SERVER = '/usr/sbin/nats-server';
@@ -100,6 +101,39 @@ export class NatsCluster {
       if (exited) throw new Error(`nats-server ${n.name} exited at start:\n${n.log}`);
       if (Date.now() - t0 > 30_000) throw new Error(`nats-server ${n.name} did not listen within 30 s:\n${n.log}`);
       await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** The server name (n1, n2, …) of the node that leads a JetStream stream now. */
+  async streamLeader(stream: string): Promise<string> {
+    const nc = await connect({ servers: this.servers });
+    try {
+      const jsm = await nc.jetstreamManager();
+      const leader = (await jsm.streams.info(stream)).cluster?.leader;
+      if (!leader) throw new Error(`JetStream stream ${stream} has no leader (is it clustered?)`);
+      return leader;
+    } finally {
+      await nc.close();
+    }
+  }
+
+  /**
+   * Asks the stream's leader to step down until a node other than `avoid` leads it (a new
+   * election each time); returns the leader.
+   */
+  async moveStreamLeaderOff(stream: string, avoid: string): Promise<string> {
+    const nc = await connect({ servers: this.servers });
+    try {
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const leader = await this.streamLeader(stream).catch(() => null);
+        if (leader && leader !== avoid) return leader;
+        if (leader)
+          await nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, undefined, { timeout: 5000 }).catch(() => {});
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      throw new Error(`JetStream stream ${stream}: its leader stayed on ${avoid} through 20 step-downs`);
+    } finally {
+      await nc.close();
     }
   }
 

@@ -41,6 +41,9 @@ export function frameTypeName(code: number): FrameTypeName | undefined {
   return NAMES.get(code);
 }
 
+/** scan-begin flags (byte 7), bit 0: the scan is sent again after its scan-end went unacknowledged. */
+const SCAN_BEGIN_RESENT = 0x01;
+
 /** Energy bits of a line frame. */
 const ENERGY_HIGH = 0x01;
 export const ENERGY_LOW = 0x02;
@@ -88,6 +91,11 @@ export interface ScanBeginFrame extends FrameBase {
   plate: string;
   containerCode: string;
   vehicleClass: string;
+  /**
+   * Flags bit 0 (byte 7): the scanner sends this scan again, unchanged (same scan id and start
+   * time), because its scan-end was never acknowledged on an earlier link. Absent: false.
+   */
+  resent?: boolean;
 }
 export interface LineFrame extends FrameBase {
   type: 'line';
@@ -211,6 +219,7 @@ export function decodePayload(type: FrameTypeName, frame: Uint8Array, base: Fram
         plate,
         containerCode,
         vehicleClass,
+        ...((v.getUint8(7) & SCAN_BEGIN_RESENT) !== 0 ? { resent: true } : {}),
       };
     }
     case 'scanEnd': {
@@ -357,6 +366,7 @@ export function encodeFrame(body: FrameBody | LineBody, seq: number): Buffer {
       v.setUint32(P, body.scanKey >>> 0, true);
       v.setUint16(P + 4, body.channels, true);
       v.setUint8(P + 6, body.energies);
+      v.setUint8(P + 7, body.resent ? SCAN_BEGIN_RESENT : 0);
       v.setFloat32(P + 8, body.pixelMm, true);
       v.setFloat32(P + 12, body.lineRateHz, true);
       v.setUint32(P + 16, body.expectedLines >>> 0, true);

@@ -1,7 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, submitLogIn } from '../../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CentralCommand } from '../../../central/central-service.js';
 import { parseCentralConfig } from '../../../central/config.js';
@@ -25,16 +26,6 @@ vi.mock('../../../app/compose/model.js', async () => {
 });
 const { scriptedDetector } = await import('../console/scripted-detector.js');
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const ESCALATE_S = 5;
 
 let dir: string;
@@ -100,7 +91,7 @@ beforeAll(async () => {
   await central.start();
   await central.store.putAccount('ann', 'analyst', await hashPassword('ann-password-1'));
   await central.store.putAccount('sue', 'supervisor', await hashPassword('sue-password-1'));
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 }, 180_000);
 
 afterAll(async () => {
@@ -128,10 +119,7 @@ async function shot(page: Page, name: string): Promise<void> {
 }
 
 async function logIn(page: Page, base: string, user: string, password: string): Promise<void> {
-  await page.goto(base);
-  await page.fill('input[name=user]', user);
-  await page.fill('input[name=password]', password);
-  await page.click('button[type=submit]');
+  await submitLogIn(page, base, user, password);
   await page.waitForSelector('[data-testid=user]');
 }
 

@@ -1,7 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, submitLogIn } from '../../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CentralCommand } from '../../../central/central-service.js';
 import { parseCentralConfig } from '../../../central/config.js';
@@ -17,16 +18,6 @@ import { centralKeys } from '../../helpers/watchlist.js';
 // CSV, adds and expires entries, signs and publishes it; the lane takes it and hits on its reads;
 // the hits (covert included) come back to central, where an analyst records a misread; the audit
 // holds every change and the verification.
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const keys = centralKeys('central-e2e');
 const CSV = `id,plate,country,category,action,priority,source,covert
 p1,B-AB 1234,DE,stolen-vehicle,stop and search,1,national-police,false
@@ -77,7 +68,7 @@ beforeAll(async () => {
   await central.start();
   await central.store.putAccount('ann', 'analyst', await hashPassword('ann-password-1'));
   await central.store.putAccount('sue', 'supervisor', await hashPassword('sue-password-1'));
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 }, 240_000);
 
 afterAll(async () => {
@@ -90,10 +81,7 @@ afterAll(async () => {
 
 async function logIn(user: string, password: string): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  await page.goto(central.url);
-  await page.fill('input[name=user]', user);
-  await page.fill('input[name=password]', password);
-  await page.click('button[type=submit]');
+  await submitLogIn(page, central.url, user, password);
   await page.waitForSelector('[data-testid=user]');
   return page;
 }

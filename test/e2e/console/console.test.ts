@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium, submitLogIn } from '../../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { UserDirectory } from '../../../console/server/users.js';
 import { configSchema, type Config } from '../../../config/schema.js';
@@ -21,17 +22,6 @@ vi.mock('../../../app/compose/model.js', async () => {
   return { createDetector: async () => scriptedDetector };
 });
 const { scriptedDetector } = await import('./scripted-detector.js');
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let dir: string;
 let broker: EmbeddedBroker;
@@ -95,7 +85,7 @@ beforeAll(async () => {
     if (topic === `${TOPIC}/event`) published.push(JSON.parse(payload.toString()) as AlertEvent);
   });
   await central.subscribeAsync(`${TOPIC}/event`, { qos: 1 });
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
@@ -107,10 +97,7 @@ afterAll(async () => {
 });
 
 async function logIn(page: Page, user: string, password: string): Promise<void> {
-  await page.goto(base);
-  await page.fill('input[name=user]', user);
-  await page.fill('input[name=password]', password);
-  await page.click('button[type=submit]');
+  await submitLogIn(page, base, user, password);
 }
 
 /** Sends a scan through the lane as a scanner would: begin, lines in batches, end. */

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { UserDirectory } from '../../../console/server/users.js';
 import { configSchema } from '../../../config/schema.js';
@@ -20,16 +21,6 @@ vi.mock('../../../app/compose/model.js', async () => {
   return { createDetector: async () => scriptedDetector };
 });
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const READY = {
   scannerState: 'Ready',
   interlocks: 0,
@@ -79,7 +70,7 @@ beforeAll(async () => {
   await runtime.start();
   lane = runtime.lanes[0]!;
   lane.bus.emit('device.status', deviceStatus('scanner.opcua', 'ok', 'scanner Ready', READY));
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   await page.goto(runtime.http.url);
   await page.fill('input[name=user]', 'alice');

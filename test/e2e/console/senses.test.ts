@@ -1,7 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Lane } from '../../../app/context.js';
 import { SiteRuntime } from '../../../app/site-runtime.js';
@@ -19,17 +20,6 @@ vi.mock('../../../app/compose/model.js', async () => {
   return { createDetector: async () => scriptedDetector };
 });
 const { scriptedDetector } = await import('./scripted-detector.js');
-
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let dir: string;
 let runtime: SiteRuntime;
@@ -79,7 +69,7 @@ beforeAll(async () => {
   runtime = new SiteRuntime({ config, log: silentLogger(), version: 'test', announce: () => {} });
   await runtime.start();
   lane = runtime.lanes[0]!;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

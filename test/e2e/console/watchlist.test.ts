@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync, type MqttClient } from 'mqtt';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { UserDirectory } from '../../../console/server/users.js';
 import { configSchema } from '../../../config/schema.js';
@@ -11,7 +12,7 @@ import type { Lane } from '../../../app/context.js';
 import { EmbeddedBroker } from '../../../app/embedded-broker.js';
 import { deviceStatus } from '../../../core/health.js';
 import { silentLogger } from '../../../core/logger.js';
-import type { AlertPayload } from '../../../outputs/mqtt/payloads.js';
+import type { AlertPayload } from '../../../core/mqtt-payloads.js';
 import { centralKeys, entry, signed, snapshot } from '../../helpers/watchlist.js';
 import { batchOf, completed, syntheticScan } from './synthetic-scan.js';
 
@@ -23,16 +24,6 @@ vi.mock('../../../app/compose/model.js', async () => {
 });
 const { scriptedDetector } = await import('./scripted-detector.js');
 
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const keys = centralKeys('central-e2e');
 
 let dir: string;
@@ -103,7 +94,7 @@ beforeAll(async () => {
   await runtime.start();
   lane = runtime.lanes[0]!;
   lane.bus.emit('device.status', deviceStatus('scanner', 'ok', 'connected'));
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {

@@ -1,6 +1,6 @@
-import type { AlertPayload, EventPayload, ScanPayload, StatusPayload } from '../../../outputs/mqtt/payloads.js';
+import type { AlertPayload, EventPayload, ScanPayload, StatusPayload } from '../../../core/mqtt-payloads.js';
 
-/** Lane payloads as a lane publishes them (outputs/mqtt/payloads.ts), for central's tests. */
+/** Lane payloads as a lane publishes them (core/mqtt-payloads.ts), for central's tests. */
 export function scanMsg(o: {
   siteId?: string;
   laneId?: string;

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CentralStore } from '../../../central/store/central-store.js';
+import { LoginFailures } from '../../../central/store/login-failures.js';
 import { alertMsg, eventMsg, scanMsg, statusMsg } from './fixtures.js';
 
 /**
@@ -179,6 +180,25 @@ export function storeContract(
       expect(await store.session('tok')).toBeNull();
       await store.audit('ann', 'log-in', null);
       expect((await store.auditLog(1))[0]).toMatchObject({ actor: 'ann', action: 'log-in' });
+    });
+
+    it('counts failed log-ins of one name and address together across workers, locks the pair, and clears it on success', async () => {
+      const policy = { maxFailures: 3, windowMs: 60_000, lockMs: 30_000 };
+      // Two workers on one database, each with its own throttle object.
+      const w1 = new LoginFailures(store.db, policy);
+      const w2 = new LoginFailures(store.db, policy);
+      await w1.failed('bob', '10.0.0.1');
+      await w2.failed('bob', '10.0.0.1');
+      await w1.failed('bob', '10.0.0.2'); // another address: its own count
+      expect(await w2.blockedFor('bob', '10.0.0.1')).toBe(0);
+      await w2.failed('bob', '10.0.0.1');
+      const wait = await w1.blockedFor('bob', '10.0.0.1');
+      expect(wait).toBeGreaterThan(25_000);
+      expect(wait).toBeLessThanOrEqual(30_000);
+      expect(await w1.blockedFor('bob', '10.0.0.2')).toBe(0);
+      expect(await w1.blockedFor('eve', '10.0.0.1')).toBe(0);
+      await w2.succeeded('bob', '10.0.0.1');
+      expect(await w1.blockedFor('bob', '10.0.0.1')).toBe(0);
     });
   });
 }

@@ -8,7 +8,7 @@ import { runWatchlist } from '../../../cli/commands/watchlist.js';
 import { configSchema } from '../../../config/schema.js';
 import type { Alert } from '../../../core/domain.js';
 import { silentLogger } from '../../../core/logger.js';
-import type { AlertPayload, ScanPayload, StatusPayload } from '../../../outputs/mqtt/payloads.js';
+import type { AlertPayload, ScanPayload, StatusPayload } from '../../../core/mqtt-payloads.js';
 import { SIM_XML_FIELDS, writeFileDropScan } from '../../../sim/scanner/file-drop-writer.js';
 import { patternScan } from '../../helpers/line-stream.js';
 import { haveMosquitto, MosquittoBroker, skipWithoutMosquitto, waitFor } from '../outputs/mqtt/helpers.js';

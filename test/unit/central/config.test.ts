@@ -37,6 +37,19 @@ describe('central config', () => {
     );
   });
 
+  it('takes a central identity for MQTT 5 commands and refuses it where commands go over MQTT 3.1.1', () => {
+    const mqtt5 = { kind: 'mqtt', url: 'mqtt://127.0.0.1:1883' };
+    expect(parseCentralConfig({ ingest: mqtt5, commands: { identity: 'central-hq' } }).commands.identity).toBe(
+      'central-hq',
+    );
+    expect(() => parseCentralConfig({ ingest: nats, commands: { identity: 'central-hq' } })).toThrow(
+      /commands\.identity: a central identity is sent as an MQTT 5 user property/,
+    );
+    expect(() =>
+      parseCentralConfig({ ingest: { ...mqtt5, protocolVersion: 4 }, commands: { identity: 'central-hq' } }),
+    ).toThrow(/commands\.identity: .*ingest\.protocolVersion 4/);
+  });
+
   it('takes a postgres store', () => {
     const c = parseCentralConfig({ ingest: nats, store: { kind: 'postgres', url: 'postgres://c@db/central' } });
     expect(c.store).toEqual({ kind: 'postgres', url: 'postgres://c@db/central', poolSize: 10 });

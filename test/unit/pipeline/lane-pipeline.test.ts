@@ -432,6 +432,72 @@ describe('LanePipeline', () => {
     await again.pipeline.stop();
   });
 
+  it('a scan decided when the process died is handed on again with the same result and alert ids, never also as aborted', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'journal-')), 'open-scans.sqlite');
+    const bus = new EventBus<LaneEvents>(silentLogger());
+    const results: ScanResult[] = [];
+    const alerts: Alert[] = [];
+    bus.on('scan.decided', 'test', ({ result }) => void results.push(result));
+    bus.on('alert.raised', 'test', (a) => void alerts.push(a));
+    // The process dies after the result went to the outbox and before the journal entry is cleared:
+    // a close that never happens leaves the journal file as such a kill would.
+    const dying = new LanePipeline({
+      siteId: 's1',
+      laneId: 'l1',
+      bus,
+      detector: new ScriptedDetector(detection(0.9)),
+      thresholds: { alert: 0.5, region: 0.3 },
+      log: silentLogger(),
+      openJournal: () => {
+        const j = new SqliteScanJournal({ path, laneId: 'l1' });
+        j.close = () => {
+          throw new Error('killed before the journal entry was cleared');
+        };
+        return j;
+      },
+    });
+    await dying.start();
+    bus.emit('scan.begin', { ...meta('decided'), scannerScanId: 'S-9' });
+    bus.emit('scan.end', completed('decided', 4));
+    await settle();
+    expect(results).toHaveLength(1);
+    expect(alerts).toHaveLength(1);
+
+    const after = lane(new ScriptedDetector(detection(0.1)), undefined, path);
+    const again: boolean[] = [];
+    after.bus.on('scan.decided', 'test', (d) => void again.push(d.again === true));
+    await after.pipeline.start();
+    await settle();
+    expect(after.results).toEqual(results);
+    expect(after.alerts.map((a) => [a.alertId, a.kind])).toEqual([[alerts[0].alertId, 'person-suspected']]);
+    expect(again).toEqual([true]);
+    await after.pipeline.stop();
+
+    const later = lane(new ScriptedDetector(detection(0.1)), undefined, path);
+    await later.pipeline.start();
+    await settle();
+    expect(later.results).toEqual([]);
+    await later.pipeline.stop();
+  });
+
+  it('remembers a scan begun by its scanner id and start time, across a restart, for a resent scan', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'journal-')), 'open-scans.sqlite');
+    const before = lane(new ScriptedDetector(detection(0.1)), undefined, path);
+    await before.pipeline.start();
+    before.bus.emit('scan.begin', { ...meta('edge-1'), scannerScanId: 'sim-1-1' });
+    before.bus.emit('scan.end', completed('edge-1', 4));
+    await settle();
+    expect(before.pipeline.begunBefore('sim-1-1', meta('x').startedAt)).toBe('edge-1');
+    // The same scanner id at another start time is another vehicle (a scanner that counts from 1 again).
+    expect(before.pipeline.begunBefore('sim-1-1', '2026-01-01T00:10:00.000Z')).toBeNull();
+    await before.pipeline.stop();
+
+    const after = lane(new ScriptedDetector(detection(0.1)), undefined, path);
+    await after.pipeline.start();
+    expect(after.pipeline.begunBefore('sim-1-1', meta('x').startedAt)).toBe('edge-1');
+    await after.pipeline.stop();
+  });
+
   describe('missing lines', () => {
     /** A completed scan of `lines` lines with `missing` marked missing from line `from`. */
     const gappy = (

@@ -14,9 +14,9 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function keeper(maxBytes = 1024 * 1024): ListKeeper {
+async function keeper(maxBytes = 1024 * 1024): Promise<ListKeeper> {
   const k = new ListKeeper({ keys: central.trusted, dir, maxBytes });
-  k.load();
+  await k.load();
   return k;
 }
 
@@ -26,8 +26,8 @@ const hits = (k: ListKeeper, plate: string) =>
 
 describe('ListKeeper', () => {
   it('applies a signed snapshot and keeps it on disk for the next start', async () => {
-    const k = keeper();
-    expect(k.receive(v1())).toMatchObject({
+    const k = await keeper();
+    expect(await k.receive(v1())).toMatchObject({
       outcome: 'applied',
       listId: 'national',
       version: 1,
@@ -35,27 +35,27 @@ describe('ListKeeper', () => {
       entries: 1,
     });
     await k.flushed();
-    const again = keeper();
+    const again = await keeper();
     expect(again.held()).toEqual([{ listId: 'national', version: 1, entries: 1 }]);
     expect(hits(again, 'AB123')).toBe(1);
   });
 
   it('refuses a forged list (altered after signing, or signed by another key) and keeps the last good one', async () => {
-    const k = keeper();
-    k.receive(v1());
+    const k = await keeper();
+    await k.receive(v1());
     const env = JSON.parse(signed(snapshot('national', 2, [entry({ id: 'e2', plate: 'ZZ999' })]), central).toString());
     env.body = env.body.replace('ZZ999', 'ZZ998');
-    expect(k.receive(Buffer.from(JSON.stringify(env)))).toMatchObject({
+    expect(await k.receive(Buffer.from(JSON.stringify(env)))).toMatchObject({
       outcome: 'refused',
       reason: 'forged',
       detail: expect.stringMatching(/signature does not verify with key "central-test"/),
     });
     const impostor = centralKeys('central-test');
-    expect(k.receive(signed(snapshot('national', 3, []), impostor))).toMatchObject({
+    expect(await k.receive(signed(snapshot('national', 3, []), impostor))).toMatchObject({
       outcome: 'refused',
       reason: 'forged',
     });
-    expect(k.receive(signed(snapshot('national', 3, []), centralKeys('other')))).toMatchObject({
+    expect(await k.receive(signed(snapshot('national', 3, []), centralKeys('other')))).toMatchObject({
       outcome: 'refused',
       reason: 'forged',
       detail: expect.stringMatching(/key "other", which this lane does not trust/),
@@ -63,46 +63,46 @@ describe('ListKeeper', () => {
     expect(k.held()).toEqual([{ listId: 'national', version: 1, entries: 1 }]);
     expect(hits(k, 'AB123')).toBe(1);
     await k.flushed();
-    expect(keeper().held()[0]!.version).toBe(1);
+    expect((await keeper()).held()[0]!.version).toBe(1);
   });
 
   it('knows a message it applied when it comes again (retained, at every reconnection), also after a restart', async () => {
-    const k = keeper();
+    const k = await keeper();
     const s1 = v1();
     const d2 = signed(delta('national', 2, 1, [entry({ id: 'e2', plate: 'CD456' })]), central);
-    k.receive(s1);
-    k.receive(d2);
+    await k.receive(s1);
+    await k.receive(d2);
     // Not 'stale': the very message that built the version held.
-    expect(k.receive(s1)).toEqual({ outcome: 'already-held', listId: 'national', version: 2 });
-    expect(k.receive(d2)).toEqual({ outcome: 'already-held', listId: 'national', version: 2 });
-    expect(k.receive(v1())).toMatchObject({ outcome: 'refused', reason: 'stale' }); // another v1
+    expect(await k.receive(s1)).toEqual({ outcome: 'already-held', listId: 'national', version: 2 });
+    expect(await k.receive(d2)).toEqual({ outcome: 'already-held', listId: 'national', version: 2 });
+    expect(await k.receive(v1())).toMatchObject({ outcome: 'refused', reason: 'stale' }); // another v1
     await k.flushed();
-    const again = keeper();
-    expect(again.receive(s1)).toEqual({ outcome: 'already-held', listId: 'national', version: 2 });
-    expect(again.receive(d2)).toEqual({ outcome: 'already-held', listId: 'national', version: 2 });
+    const again = await keeper();
+    expect(await again.receive(s1)).toEqual({ outcome: 'already-held', listId: 'national', version: 2 });
+    expect(await again.receive(d2)).toEqual({ outcome: 'already-held', listId: 'national', version: 2 });
   });
 
-  it('refuses an unsigned list', () => {
-    const k = keeper();
+  it('refuses an unsigned list', async () => {
+    const k = await keeper();
     const env = JSON.parse(v1().toString());
     delete env.signature;
-    expect(k.receive(Buffer.from(JSON.stringify(env)))).toMatchObject({ outcome: 'refused', reason: 'unsigned' });
-    expect(k.receive(Buffer.from(JSON.stringify(snapshot('national', 1, []))))).toMatchObject({
+    expect(await k.receive(Buffer.from(JSON.stringify(env)))).toMatchObject({ outcome: 'refused', reason: 'unsigned' });
+    expect(await k.receive(Buffer.from(JSON.stringify(snapshot('national', 1, []))))).toMatchObject({
       outcome: 'refused',
       reason: 'malformed',
     });
     expect(k.held()).toEqual([]);
   });
 
-  it('refuses a stale version (older than the one held)', () => {
-    const k = keeper();
-    k.receive(signed(snapshot('national', 5, [entry({ id: 'e1', plate: 'AB123' })]), central));
-    expect(k.receive(v1())).toMatchObject({
+  it('refuses a stale version (older than the one held)', async () => {
+    const k = await keeper();
+    await k.receive(signed(snapshot('national', 5, [entry({ id: 'e1', plate: 'AB123' })]), central));
+    expect(await k.receive(v1())).toMatchObject({
       outcome: 'refused',
       reason: 'stale',
       detail: 'list national v1 is older than v5, which this lane holds',
     });
-    expect(k.receive(signed(snapshot('national', 5, []), central))).toEqual({
+    expect(await k.receive(signed(snapshot('national', 5, []), central))).toEqual({
       outcome: 'already-held',
       listId: 'national',
       version: 5,
@@ -110,11 +110,11 @@ describe('ListKeeper', () => {
     expect(hits(k, 'AB123')).toBe(1);
   });
 
-  it('refuses a truncated message and an oversized one, unread', () => {
-    const k = keeper(2000);
-    k.receive(v1());
+  it('refuses a truncated message and an oversized one, unread', async () => {
+    const k = await keeper(2000);
+    await k.receive(v1());
     const whole = signed(snapshot('national', 2, [entry({ id: 'e2', plate: 'CD456' })]), central);
-    expect(k.receive(whole.subarray(0, whole.length - 10))).toMatchObject({
+    expect(await k.receive(whole.subarray(0, whole.length - 10))).toMatchObject({
       outcome: 'refused',
       reason: 'malformed',
       detail: expect.stringMatching(/not JSON, e.g. truncated/),
@@ -127,7 +127,7 @@ describe('ListKeeper', () => {
       ),
       central,
     );
-    expect(k.receive(big)).toMatchObject({
+    expect(await k.receive(big)).toMatchObject({
       outcome: 'refused',
       reason: 'oversized',
       detail: expect.stringMatching(/^\d+ bytes, more than watchlist.maxBytes \(2000\)/),
@@ -135,9 +135,11 @@ describe('ListKeeper', () => {
     expect(k.held()).toEqual([{ listId: 'national', version: 1, entries: 1 }]);
   });
 
-  it('refuses a signed version whose entries are invalid (e.g. a container code with a wrong check digit)', () => {
-    const k = keeper();
-    const r = k.receive(signed(snapshot('national', 1, [entry({ id: 'c', containerCode: 'CSQU3054384' })]), central));
+  it('refuses a signed version whose entries are invalid (e.g. a container code with a wrong check digit)', async () => {
+    const k = await keeper();
+    const r = await k.receive(
+      signed(snapshot('national', 1, [entry({ id: 'c', containerCode: 'CSQU3054384' })]), central),
+    );
     expect(r).toMatchObject({
       outcome: 'refused',
       reason: 'malformed',
@@ -146,12 +148,12 @@ describe('ListKeeper', () => {
   });
 
   it('applies deltas in order, keeps one that arrives before its base until the base comes, and restores snapshot + deltas from disk', async () => {
-    const k = keeper();
-    k.receive(v1());
+    const k = await keeper();
+    await k.receive(v1());
     const d3 = signed(delta('national', 3, 2, [entry({ id: 'e3', plate: 'EF789' })]), central);
-    expect(k.receive(d3)).toMatchObject({ outcome: 'waiting', version: 3, baseVersion: 2, held: 1 });
+    expect(await k.receive(d3)).toMatchObject({ outcome: 'waiting', version: 3, baseVersion: 2, held: 1 });
     expect(
-      k.receive(
+      await k.receive(
         signed(
           snapshot('national', 2, [entry({ id: 'e1', plate: 'AB123' }), entry({ id: 'e2', plate: 'CD456' })]),
           central,
@@ -159,28 +161,66 @@ describe('ListKeeper', () => {
       ),
     ).toMatchObject({ outcome: 'applied', version: 2 });
     expect(k.held()).toEqual([{ listId: 'national', version: 3, entries: 3 }]);
-    expect(k.receive(signed(delta('national', 4, 3, [], ['e1']), central))).toMatchObject({
+    expect(await k.receive(signed(delta('national', 4, 3, [], ['e1']), central))).toMatchObject({
       outcome: 'applied',
       kind: 'delta',
       version: 4,
       entries: 2,
     });
     await k.flushed();
-    const again = keeper();
+    const again = await keeper();
     expect(again.held()).toEqual([{ listId: 'national', version: 4, entries: 2 }]);
     expect(hits(again, 'AB123')).toBe(0);
     expect(hits(again, 'EF789')).toBe(1);
   });
 
   it('does not use a last good version on disk that no longer verifies', async () => {
-    const k = keeper();
-    k.receive(v1());
+    const k = await keeper();
+    await k.receive(v1());
     await k.flushed();
     const file = join(dir, 'national.snapshot.json');
     writeFileSync(file, readFileSync(file, 'utf8').replace('AB123', 'AB124'));
     const again = new ListKeeper({ keys: central.trusted, dir, maxBytes: 1 << 20 });
-    const { loaded, problems } = again.load();
+    const { loaded, problems } = await again.load();
     expect(loaded).toEqual([]);
     expect(problems[0]).toMatch(/national\.snapshot\.json: forged: signature does not verify/);
+  });
+
+  it('opens a large message in a worker thread: lookups go on against the version held until the new one replaces it', async () => {
+    const k = new ListKeeper({ keys: central.trusted, dir, maxBytes: 64 << 20, offThreadBytes: 64 * 1024 });
+    await k.load();
+    await k.receive(v1());
+    const many = Array.from({ length: 5000 }, (_, i) =>
+      entry({ id: `n${i}`, plate: `NEW${String(i).padStart(5, '0')}`, note: 'x'.repeat(40) }),
+    );
+    const big = signed(snapshot('national', 2, many), central);
+    expect(big.length).toBeGreaterThan(64 * 1024);
+    // While the worker works, this thread goes on: the timer ticks, and lookups see v1.
+    let ticks = 0;
+    const seen: number[] = [];
+    const timer = setInterval(() => {
+      ticks++;
+      seen.push(k.lists.get('national')!.version);
+    }, 1);
+    const applied = await k.receive(big);
+    clearInterval(timer);
+    expect(applied).toMatchObject({ outcome: 'applied', kind: 'snapshot', version: 2, entries: 5000 });
+    expect(ticks).toBeGreaterThan(0);
+    expect(seen.every((v) => v === 1)).toBe(true);
+    expect(hits(k, 'AB123')).toBe(0);
+    expect(hits(k, 'NEW00042')).toBe(1);
+    expect(k.lists.get('national')!.lookup({ kind: 'plate', value: 'NEW00O42' }, NOW)).toMatchObject([
+      { entry: { id: 'n42', plate: 'NEW00042', note: 'x'.repeat(40), covert: false }, score: 0.8 },
+    ]);
+    // Retained again at a reconnection: known by the digest the worker gives first, not read again.
+    expect(await k.receive(big)).toEqual({ outcome: 'already-held', listId: 'national', version: 2 });
+    // A forged large message is refused in the worker too, and the list held is unchanged.
+    const forged = Buffer.from(big.toString('utf8').replace('NEW00042', 'NEW00043'));
+    expect(await k.receive(forged)).toMatchObject({ outcome: 'refused', reason: 'forged' });
+    expect(k.lists.get('national')!.version).toBe(2);
+    // And it is read back from disk through the worker as well.
+    await k.flushed();
+    const again = new ListKeeper({ keys: central.trusted, dir, maxBytes: 64 << 20, offThreadBytes: 64 * 1024 });
+    expect((await again.load()).loaded).toEqual([{ listId: 'national', version: 2, entries: 5000 }]);
   });
 });

@@ -82,6 +82,8 @@ describe('checkpoint-edge eval (tiny fixture model, 2 synthetic test scans)', ()
     expect(rep.generalisation['trucks without people']).toMatchObject({ scans: 2, firstSeed: 2057000 });
     expect(rep.generalisation['trucks without people'].atOperating.people).toBe(0);
     expect(rep.generalisation['vehicle: bus'].scans).toBe(1);
+    // The fixture's manifest holds no family out of training, and each family row says so.
+    expect(rep.generalisation['vehicle: bus'].description).toMatch(/; in training$/);
     const people = rep.scans.reduce((n: number, s: { peopleMatched: boolean[] }) => n + s.peopleMatched.length, 0);
     expect(rep.overall.atOperating.people).toBe(people);
     expect(existsSync(join(out, 'eval-roc.png'))).toBe(true);

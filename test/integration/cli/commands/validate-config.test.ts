@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../helpers/cli.js';
+import { makeTestPki } from '../../../helpers/pki.js';
 
 // `validate-config --check` against real files: openssl-made certificates, a missing serial
 // device, a model folder without its files, an empty secret file.
@@ -12,38 +12,7 @@ const f = (name: string) => join(dir, name);
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'site-check-'));
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  execFileSync(
-    'openssl',
-    ['req', '-x509', ...ec, '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '2', '-subj', '/CN=site-ca'],
-    { stdio: 'ignore' },
-  );
-  for (const name of ['lane', 'other']) {
-    execFileSync(
-      'openssl',
-      ['req', ...ec, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`), '-subj', `/CN=${name}`],
-      { stdio: 'ignore' },
-    );
-    execFileSync(
-      'openssl',
-      [
-        'x509',
-        '-req',
-        '-in',
-        f(`${name}.csr`),
-        '-CA',
-        f('ca.pem'),
-        '-CAkey',
-        f('ca.key'),
-        '-CAcreateserial',
-        '-out',
-        f(`${name}.pem`),
-        '-days',
-        '2',
-      ],
-      { stdio: 'ignore' },
-    );
-  }
+  makeTestPki(dir, { caName: 'site-ca', clients: ['lane', 'other'], server: false });
   writeFileSync(f('empty-secret'), '');
   mkdirSync(f('drop'));
   mkdirSync(f('empty-model'));

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserDirectory } from '../../../../console/server/users.js';
 import { configSchema, type Config } from '../../../../config/schema.js';
 import { EvidenceUrlSigner, evidenceKeyFile } from '../../../../outputs/evidence/evidence-urls.js';
-import { scanPayloadSchema, type ScanPayload } from '../../../../outputs/mqtt/payloads.js';
+import { scanPayloadSchema, type ScanPayload } from '../../../../core/mqtt-payloads.js';
 import { SiteRuntime } from '../../../../app/site-runtime.js';
 import type { CompletedScan, ScanMeta } from '../../../../core/domain.js';
 import { EmbeddedBroker } from '../../../../app/embedded-broker.js';

@@ -17,6 +17,7 @@ import {
   waitFor,
   skipWithoutMosquitto,
 } from './helpers.js';
+import { makeTestPki } from '../../../helpers/pki.js';
 
 /**
  * The broker files shipped in docs/examples/mosquitto/, run by mosquitto as they are: only the
@@ -32,56 +33,6 @@ function shipped(confName: string): (port: number) => string {
   expect(text).toContain('listener 8883\n');
   return (port) =>
     `${text.replaceAll('/etc/mosquitto/checkpoint', dir).replace('listener 8883\n', `listener ${port} 127.0.0.1\n`)}\nuser root\n`;
-}
-
-function certificates(clients: string[]): void {
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      ...ec,
-      '-keyout',
-      f('ca.key'),
-      '-out',
-      f('ca.pem'),
-      '-days',
-      '2',
-      '-subj',
-      '/CN=checkpoint-acl-test-ca',
-    ],
-    { stdio: 'ignore' },
-  );
-  const sign = (name: string, cn: string, ext?: string) => {
-    execFileSync(
-      'openssl',
-      ['req', ...ec, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`), '-subj', `/CN=${cn}`],
-      { stdio: 'ignore' },
-    );
-    const args = [
-      'x509',
-      '-req',
-      '-in',
-      f(`${name}.csr`),
-      '-CA',
-      f('ca.pem'),
-      '-CAkey',
-      f('ca.key'),
-      '-CAcreateserial',
-      '-out',
-      f(`${name}.pem`),
-      '-days',
-      '2',
-    ];
-    if (ext) {
-      writeFileSync(f(`${name}.ext`), ext);
-      args.push('-extfile', f(`${name}.ext`));
-    }
-    execFileSync('openssl', args, { stdio: 'ignore' });
-  };
-  sign('server', '127.0.0.1', 'subjectAltName=IP:127.0.0.1\n');
-  for (const c of clients) sign(c, c);
 }
 
 const LANE_1 = 'crossing-north-lane-1';
@@ -115,7 +66,7 @@ describe.skipIf(skipWithoutMosquitto)(
     const secret = (id: string) => readFileSync(f(`secrets/${id}`), 'utf8');
 
     beforeAll(async () => {
-      certificates([]);
+      makeTestPki(dir, { caName: 'checkpoint-acl-test-ca', clients: [], server: true });
       execFileSync('bash', [join(examples, 'make-passwords.sh'), dir, LANE_1, LANE_2, 'central'], { stdio: 'pipe' });
       writeFileSync(f('acl'), readFileSync(join(examples, 'acl')));
       broker = new MosquittoBroker({ config: shipped('mosquitto-passwords.conf') });
@@ -222,6 +173,31 @@ describe.skipIf(skipWithoutMosquitto)(
       }
     });
 
+    it("central command writes receipts, a lane reads only its own and cannot forge another lane's", async () => {
+      const lane1 = await client(url, { username: LANE_1, password: secret(LANE_1) });
+      const central = await client(url, { username: 'central', password: secret('central') });
+      try {
+        // mosquitto grants the subscription and applies the read ACL to each message it would deliver.
+        await lane1.subscribeAsync([topic('lane-1', 'receipt'), topic('lane-2', 'receipt')], { qos: 0 });
+        const got: string[] = [];
+        lane1.on('message', (t) => void got.push(t));
+        const receipt = JSON.stringify({
+          schemaVersion: 1,
+          stored: [{ kind: 'alert', id: 'A1' }],
+          at: new Date().toISOString(),
+        });
+        await publish(central, topic('lane-2', 'receipt'), receipt);
+        await publish(central, topic('lane-1', 'receipt'), receipt);
+        await waitFor("lane-1's receipt", () => got.includes(topic('lane-1', 'receipt')));
+        expect(got).toEqual([topic('lane-1', 'receipt')]);
+        await expect(publish(lane1, topic('lane-2', 'receipt'), receipt)).rejects.toThrow(/Not authorized/);
+        await expect(publish(lane1, topic('lane-1', 'receipt'), receipt)).rejects.toThrow(/Not authorized/);
+      } finally {
+        await lane1.endAsync(true);
+        await central.endAsync(true);
+      }
+    });
+
     it("a CA file that did not sign the broker's certificate is explained, at the central client and on the lane", async () => {
       execFileSync(
         'openssl',
@@ -296,7 +272,7 @@ describe.skipIf(skipWithoutMosquitto)(
     const cert = (id: string) => ({ cert: readFileSync(f(`${id}.pem`)), key: readFileSync(f(`${id}.key`)) });
 
     beforeAll(async () => {
-      certificates([LANE_1, 'central']);
+      makeTestPki(dir, { caName: 'checkpoint-acl-test-ca', clients: [LANE_1, 'central'], server: true });
       writeFileSync(f('acl'), readFileSync(join(examples, 'acl')));
       broker = new MosquittoBroker({ config: shipped('mosquitto-certificates.conf') });
       await broker.start();

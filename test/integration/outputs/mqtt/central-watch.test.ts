@@ -1,38 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateConfig } from '../../../../config/load.js';
 import type { Lane } from '../../../../app/context.js';
 import type { AlertEvent } from '../../../../core/domain.js';
 import { alertFor } from '../../../../pipeline/lane-pipeline.js';
-import { silentLogger } from '../../../../core/logger.js';
-import type { Service } from '../../../../core/service.js';
-import {
-  fakeScan,
-  haveMosquitto,
-  MosquittoBroker,
-  mqttSite,
-  siteConfig,
-  waitFor,
-  skipWithoutMosquitto,
-} from './helpers.js';
-
-const root = join(import.meta.dirname, '../../../..');
+import { spawnCli } from '../../../helpers/cli.js';
+import { fakeScan, laneOnBroker, type MosquittoBroker, waitFor, skipWithoutMosquitto } from './helpers.js';
 
 /** `checkpoint-edge central` watching; stdin a pipe (to type commands) or /dev/null. */
-function watcher(url: string, stdin: 'pipe' | 'ignore'): ChildProcess & { text: () => string } {
-  const child = spawn(
-    process.execPath,
-    ['bin/checkpoint-edge.js', 'central', '--mqtt-url', url, '--operator', 'hq-night'],
-    { cwd: root, env: { ...process.env, NO_COLOR: '1' }, stdio: [stdin, 'pipe', 'pipe'] },
-  );
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  return Object.assign(child, { text: () => out });
-}
+const watcher = (url: string, stdin: 'pipe' | 'ignore') =>
+  spawnCli(['central', '--mqtt-url', url, '--operator', 'hq-night'], { stdin });
 
 /** HH:MM:SS of each line, in print order: one clock means they never go backwards. */
 function clocks(text: string): string[] {
@@ -46,33 +21,16 @@ function clocks(text: string): string[] {
 const WATCH_S = 62;
 
 describe.skipIf(skipWithoutMosquitto)('checkpoint-edge central keeps watching', () => {
-  const broker = new MosquittoBroker();
-  const running: Service[] = [];
+  let broker: MosquittoBroker;
   let lane: Lane;
-  const events: AlertEvent[] = [];
+  let events: AlertEvent[];
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    await broker.start();
-    const config = validateConfig(
-      siteConfig({
-        url: broker.url,
-        dataDir: mkdtempSync(join(tmpdir(), 'mqtt-central-watch-')),
-        lanes: ['lane-1'],
-        site: 'site-w',
-      }),
-    );
-    const s = mqttSite(config, silentLogger());
-    lane = s.lanes[0];
-    lane.bus.on('alert.event', 'test', (e) => void events.push(e));
-    for (const svc of s.services) {
-      await svc.start();
-      running.push(svc);
-    }
-    await waitFor('the lane online', () => lane.health.get('mqtt')?.state === 'ok');
+    ({ broker, lane, events, stop } = await laneOnBroker('site-w'));
   });
   afterAll(async () => {
-    for (const s of running.reverse()) await s.stop();
-    await broker.stop();
+    await stop?.();
   });
 
   it(

@@ -1,28 +1,11 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateConfig } from '../../../../config/load.js';
 import type { Lane } from '../../../../app/context.js';
 import type { AlertEvent } from '../../../../core/domain.js';
 import { alertFor } from '../../../../pipeline/lane-pipeline.js';
-import { silentLogger } from '../../../../core/logger.js';
-import type { Service } from '../../../../core/service.js';
-import { fakeScan, skipWithoutMosquitto, MosquittoBroker, mqttSite, siteConfig, waitFor } from './helpers.js';
+import { spawnCli } from '../../../helpers/cli.js';
+import { fakeScan, laneOnBroker, skipWithoutMosquitto, type MosquittoBroker, waitFor } from './helpers.js';
 
-const root = join(import.meta.dirname, '../../../..');
-
-function cli(args: string[]): ChildProcessWithoutNullStreams & { text: () => string } {
-  const child = spawn(process.execPath, ['bin/checkpoint-edge.js', 'central', ...args], {
-    cwd: root,
-    env: { ...process.env, NO_COLOR: '1' },
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  return Object.assign(child, { text: () => out });
-}
+const cli = (args: string[]) => spawnCli(['central', ...args]);
 
 async function exitCode(child: ReturnType<typeof cli>): Promise<number> {
   if (child.exitCode !== null) return child.exitCode;
@@ -30,33 +13,16 @@ async function exitCode(child: ReturnType<typeof cli>): Promise<number> {
 }
 
 describe.skipIf(skipWithoutMosquitto)('checkpoint-edge central', () => {
-  const broker = new MosquittoBroker();
-  const running: Service[] = [];
+  let broker: MosquittoBroker;
   let lane: Lane;
-  const events: AlertEvent[] = [];
+  let events: AlertEvent[];
+  let stop: () => Promise<void>;
 
   beforeAll(async () => {
-    await broker.start();
-    const config = validateConfig(
-      siteConfig({
-        url: broker.url,
-        dataDir: mkdtempSync(join(tmpdir(), 'mqtt-central-')),
-        lanes: ['lane-1'],
-        site: 'site-c',
-      }),
-    );
-    const s = mqttSite(config, silentLogger());
-    lane = s.lanes[0];
-    lane.bus.on('alert.event', 'test', (e) => void events.push(e));
-    for (const svc of s.services) {
-      await svc.start();
-      running.push(svc);
-    }
-    await waitFor('the lane online', () => lane.health.get('mqtt')?.state === 'ok');
+    ({ broker, lane, events, stop } = await laneOnBroker('site-c'));
   });
   afterAll(async () => {
-    for (const s of running.reverse()) await s.stop();
-    await broker.stop();
+    await stop?.();
   });
 
   it('watches alerts and health live, and acknowledges and dispositions typed commands remotely', async () => {
@@ -76,15 +42,15 @@ describe.skipIf(skipWithoutMosquitto)('checkpoint-edge central', () => {
         watch.text().includes(`site-c/lane-1 ALERT CRITICAL person-suspected ${id}`),
       );
       expect(watch.text()).toContain('evidence: https://lane.example:8080/evidence/lane-1-scan-7/scan.jpg');
-      watch.stdin.write(`ack ${id} on our way\n`);
+      watch.stdin!.write(`ack ${id} on our way\n`);
       await waitFor('the ack event line', () =>
         watch.text().includes(`EVENT ${id} acknowledged by central-hq for hq-bob (central): on our way`),
       );
       // The answer and the event travel separately (the event through the outbox): either may come first.
       await waitFor('the ack response line', () => /RESPONSE ack \[[0-9a-f-]+\] ok/.test(watch.text()));
-      watch.stdin.write(`dispose site-c/lane-1 ${id} sneezing\n`);
+      watch.stdin!.write(`dispose site-c/lane-1 ${id} sneezing\n`);
       await waitFor('a refusal said plainly', () => watch.text().includes('expected one of person-found'));
-      watch.stdin.write(`dispose site-c/lane-1 ${id} person-found two adults\n`);
+      watch.stdin!.write(`dispose site-c/lane-1 ${id} person-found two adults\n`);
       await waitFor('the disposition event line', () =>
         watch.text().includes(`EVENT ${id} person-found by central-hq for hq-bob (central): two adults`),
       );
@@ -92,7 +58,7 @@ describe.skipIf(skipWithoutMosquitto)('checkpoint-edge central', () => {
         ['acknowledged', 'central', 'central-hq', 'hq-bob'],
         ['person-found', 'central', 'central-hq', 'hq-bob'],
       ]);
-      watch.stdin.write('quit\n');
+      watch.stdin!.write('quit\n');
       expect(await exitCode(watch)).toBe(0);
     } catch (err) {
       throw new Error(`${(err as Error).message}\ncentral printed:\n${watch.text()}`);

@@ -16,7 +16,7 @@ import {
   eventPayloadSchema,
   scanPayloadSchema,
   statusPayloadSchema,
-} from '../../../../outputs/mqtt/payloads.js';
+} from '../../../../core/mqtt-payloads.js';
 import {
   Collector,
   EdgeProcess,

@@ -8,7 +8,9 @@ import type { Config } from '../../../../config/schema.js';
 import { createMqttServices } from '../../../../app/compose/mqtt.js';
 import type { Lane, SiteContext } from '../../../../app/context.js';
 import { UnavailableDetector } from '../../../../core/detector.js';
-import type { ScanResult } from '../../../../core/domain.js';
+import type { AlertEvent, ScanResult } from '../../../../core/domain.js';
+import { validateConfig } from '../../../../config/load.js';
+import { silentLogger } from '../../../../core/logger.js';
 import { EventBus } from '../../../../core/event-bus.js';
 import type { LaneEvents } from '../../../../core/events.js';
 import { RuntimeHttpServer } from '../../../../app/http-server.js';
@@ -376,4 +378,40 @@ export function mqttSite(config: Config, log: Logger): { lanes: Lane[]; services
     announce: () => {},
   };
   return { lanes, services: createMqttServices(site), metrics };
+}
+
+/**
+ * One lane (MQTT output only) on a mosquitto broker started here, online, with the alert events
+ * it records (acknowledgements and dispositions from central command) collected.
+ */
+export async function laneOnBroker(site: string): Promise<{
+  broker: MosquittoBroker;
+  lane: Lane;
+  events: AlertEvent[];
+  stop(): Promise<void>;
+}> {
+  const broker = new MosquittoBroker();
+  await broker.start();
+  const running: Service[] = [];
+  const events: AlertEvent[] = [];
+  const config = validateConfig(
+    siteConfig({ url: broker.url, dataDir: mkdtempSync(join(tmpdir(), `mqtt-${site}-`)), lanes: ['lane-1'], site }),
+  );
+  const s = mqttSite(config, silentLogger());
+  const lane = s.lanes[0]!;
+  lane.bus.on('alert.event', 'test', (e) => void events.push(e));
+  for (const svc of s.services) {
+    await svc.start();
+    running.push(svc);
+  }
+  await waitFor('the lane online', () => lane.health.get('mqtt')?.state === 'ok');
+  return {
+    broker,
+    lane,
+    events,
+    async stop() {
+      for (const svc of running.reverse()) await svc.stop();
+      await broker.stop();
+    },
+  };
 }

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,60 +17,10 @@ import {
   siteConfig,
   waitFor,
 } from './helpers.js';
+import { makeTestPki } from '../../../helpers/pki.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mqtt-tls-'));
 const f = (name: string) => join(dir, name);
-
-/** A CA, a server certificate for 127.0.0.1 and client certificates whose CN is the MQTT user. */
-function makeCertificates(clients: string[]): void {
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      ...ec,
-      '-keyout',
-      f('ca.key'),
-      '-out',
-      f('ca.pem'),
-      '-days',
-      '2',
-      '-subj',
-      '/CN=checkpoint-test-ca',
-    ],
-    { stdio: 'ignore' },
-  );
-  const sign = (name: string, cn: string, ext?: string) => {
-    execFileSync(
-      'openssl',
-      ['req', ...ec, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`), '-subj', `/CN=${cn}`],
-      { stdio: 'ignore' },
-    );
-    const args = [
-      'x509',
-      '-req',
-      '-in',
-      f(`${name}.csr`),
-      '-CA',
-      f('ca.pem'),
-      '-CAkey',
-      f('ca.key'),
-      '-CAcreateserial',
-      '-out',
-      f(`${name}.pem`),
-      '-days',
-      '2',
-    ];
-    if (ext) {
-      writeFileSync(f(`${name}.ext`), ext);
-      args.push('-extfile', f(`${name}.ext`));
-    }
-    execFileSync('openssl', args, { stdio: 'ignore' });
-  };
-  sign('server', '127.0.0.1', 'subjectAltName=IP:127.0.0.1\n');
-  for (const c of clients) sign(c, c);
-}
 
 describe.skipIf(skipWithoutMosquitto)('TLS with client certificates and a per-lane ACL (mosquitto)', () => {
   let broker: MosquittoBroker;
@@ -80,7 +29,7 @@ describe.skipIf(skipWithoutMosquitto)('TLS with client certificates and a per-la
   let central: Collector;
 
   beforeAll(async () => {
-    makeCertificates(['lane-1', 'central']);
+    makeTestPki(dir, { caName: 'checkpoint-test-ca', clients: ['lane-1', 'central'], server: true });
     const acl = [
       'user lane-1',
       ...['availability', 'status', 'scan', 'alert', 'event', 'cmd/+/response'].map(

@@ -386,3 +386,59 @@ describe('ScannerTranslator + LineAssembler', () => {
     expect(of('scan.begin')).toMatchObject([{ pixelMm: 5 }]);
   });
 });
+
+describe('a scan sent again (scan-begin flagged resent)', () => {
+  it('carries the flag through the frame, and is opened as new when this lane never began it', () => {
+    const f = begin(1, { scanId: 'sim-1-4', resent: true } as Partial<FrameBody>);
+    expect(f).toMatchObject({ type: 'scanBegin', resent: true });
+    expect(begin(1, { scanId: 'sim-1-4' } as Partial<FrameBody>)).not.toHaveProperty('resent');
+    const asked: [string, string][] = [];
+    const began: unknown[] = [];
+    const bus = new EventBus<LaneEvents>(silentLogger());
+    bus.on('scan.begin', 'test', (m) => void began.push(m));
+    const fresh = new ScannerTranslator({
+      laneId: 'lane-1',
+      device: 'scanner',
+      bus,
+      log: silentLogger(),
+      defaultPixelMm: 5,
+      scanTimeoutMs: 1000,
+      begunBefore: (id, at) => {
+        asked.push([id, at]);
+        return null;
+      },
+    });
+    fresh.frame(f);
+    expect(asked).toEqual([['sim-1-4', '2026-01-02T03:04:05.000Z']]);
+    expect(began).toMatchObject([{ scannerScanId: 'sim-1-4', resent: true }]);
+    expect(fresh.counters).toMatchObject({ resentScans: 1, resentDuplicates: 0 });
+    fresh.close('test over');
+  });
+
+  it('is not opened again when this lane began it before: its lines and end are dropped, quietly', () => {
+    const bus = new EventBus<LaneEvents>(silentLogger());
+    const ev: string[] = [];
+    for (const name of ['scan.begin', 'scan.end', 'scan.aborted'] as const)
+      bus.on(name, 'test', () => void ev.push(name));
+    const tr = new ScannerTranslator({
+      laneId: 'lane-1',
+      device: 'scanner',
+      bus,
+      log: silentLogger(),
+      defaultPixelMm: 5,
+      scanTimeoutMs: 1000,
+      begunBefore: (id, at) => (id === 'sim-1-4' && at === '2026-01-02T03:04:05.000Z' ? 'edge-scan-1' : null),
+    });
+    tr.frame(begin(7, { scanId: 'sim-1-4', resent: true } as Partial<FrameBody>));
+    tr.frame(lineF(0, 7));
+    tr.frame(lineF(1, 7));
+    tr.frame(end(7, 2));
+    expect(ev).toEqual([]);
+    expect(tr.counters).toMatchObject({ resentScans: 1, resentDuplicates: 1, droppedLines: 2 });
+    // Not flagged resent, the same scanner id is a new vehicle: never asked, always opened.
+    tr.frame(begin(8, { scanId: 'sim-1-4' } as Partial<FrameBody>));
+    tr.frame(lineF(0, 8));
+    tr.frame(end(8, 1));
+    expect(ev).toEqual(['scan.begin', 'scan.end']);
+  });
+});

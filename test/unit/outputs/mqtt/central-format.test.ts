@@ -7,7 +7,7 @@ import {
   statusKey,
   statusLine,
 } from '../../../../outputs/mqtt/central-format.js';
-import type { StatusPayload } from '../../../../outputs/mqtt/payloads.js';
+import type { StatusPayload } from '../../../../core/mqtt-payloads.js';
 
 const t = { kind: 'alert' as const, siteId: 'site-a', laneId: 'lane-1' };
 const status = (over: Partial<StatusPayload> = {}): StatusPayload => ({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AlertLedger } from '../../../../outputs/mqtt/alert-ledger.js';
 import { CommandHandler, MAX_COMMAND_BYTES, type CentralIdentity } from '../../../../outputs/mqtt/commands.js';
-import type { StatusPayload } from '../../../../outputs/mqtt/payloads.js';
+import type { StatusPayload } from '../../../../core/mqtt-payloads.js';
 import type { Alert, AlertEvent, AuditRecord } from '../../../../core/domain.js';
 import { EventBus } from '../../../../core/event-bus.js';
 import type { LaneEvents } from '../../../../core/events.js';

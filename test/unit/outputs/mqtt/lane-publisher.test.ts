@@ -4,7 +4,7 @@ import { AlertLedger } from '../../../../outputs/mqtt/alert-ledger.js';
 import { LanePublisher } from '../../../../outputs/mqtt/lane-publisher.js';
 import { MqttLink } from '../../../../outputs/mqtt/mqtt-link.js';
 import { MemoryOutbox } from '../../../../outputs/mqtt/memory-outbox.js';
-import { LaneTopics } from '../../../../outputs/mqtt/topics.js';
+import { LaneTopics } from '../../../../core/mqtt-topics.js';
 import type { ScanResult } from '../../../../core/domain.js';
 import { EventBus } from '../../../../core/event-bus.js';
 import type { LaneEvents } from '../../../../core/events.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AlertLedger } from '../../../../outputs/mqtt/alert-ledger.js';
 import { CommandHandler } from '../../../../outputs/mqtt/commands.js';
-import { COMMAND_NAMES } from '../../../../outputs/mqtt/topics.js';
-import { reviewReason, type StatusPayload } from '../../../../outputs/mqtt/payloads.js';
+import { COMMAND_NAMES } from '../../../../core/mqtt-topics.js';
+import { reviewReason, type StatusPayload } from '../../../../core/mqtt-payloads.js';
 import type { ScanResult } from '../../../../core/domain.js';
 import { EventBus } from '../../../../core/event-bus.js';
 import type { LaneEvents, ReviewDecisionEvent } from '../../../../core/events.js';

@@ -24,6 +24,7 @@ describe('scanner line stream over real TCP sockets', () => {
       heartbeatMs: 200,
       seed: 7,
       faults: { garbage: 0.05, badCrc: 0.03, drop: 0.03, faultScans: [2], disconnectScans: [4, 6] },
+      resend: false, // what one sending of each scan does; sending again is tested below
     });
     const addr = await sim.listenTcp(0);
     const b = bridge(new TcpLinkOpener(addr));
@@ -82,6 +83,42 @@ describe('scanner line stream over real TCP sockets', () => {
     expect(states.filter((s) => s === 'disconnected').length).toBeGreaterThanOrEqual(2);
     // The host acknowledged each completed scan's end.
     expect(sim.report.commands.filter((c) => c === 'ack').length).toBeGreaterThanOrEqual(N - 3);
+  });
+
+  it('a scan cut by an unplug is sent again on the next link, flagged resent, and arrives whole; its end is acknowledged', async () => {
+    const scans = Array.from({ length: 3 }, (_, k) => patternScan(k, 120, 16));
+    const sim = new ScannerStreamSim({
+      source: arraySource(scans),
+      scans: 3,
+      lineRateHz: 4000,
+      gapMs: 20,
+      heartbeatMs: 200,
+      seed: 5,
+      faults: { disconnectScans: [1] },
+    });
+    const addr = await sim.listenTcp(0);
+    const b = bridge(new TcpLinkOpener(addr));
+    cleanup.push(
+      () => sim.stop(),
+      () => b.service.stop(),
+    );
+    await b.service.start();
+    await sim.finished;
+    // Without a record of scans begun (no lane pipeline here), the resend is opened as a new scan.
+    await expect.poll(() => b.of('scan.end').length, { timeout: 10_000 }).toBe(3);
+    const cut = sim.report.scans[1];
+    expect(cut).toMatchObject({ scanId: 'sim-5-2', resends: 1, acknowledged: true, outcome: 'complete' });
+    expect(sim.report.resends).toBe(1);
+    expect(b.of('scan.aborted')).toMatchObject([{ reason: 'link-lost', meta: { scannerScanId: 'sim-5-2' } }]);
+    const again = b.of('scan.end').find((s) => s.meta.scannerScanId === 'sim-5-2')!;
+    expect(again.meta.resent).toBe(true);
+    expect(again.image.width).toBe(120);
+    expectPixelExact(again.image, { ...cut, linesSent: 120 });
+    // The same start time as the first sending: a host that began it knows it again.
+    const first = b.of('scan.aborted')[0].meta!;
+    expect(again.meta.startedAt).toBe(first.startedAt);
+    expect(b.translator.counters).toMatchObject({ resentScans: 1, resentDuplicates: 0 });
+    expect(sim.report.scans.every((r) => r.acknowledged)).toBe(true);
   });
 
   it('a closed scanner server mid-scan aborts the scan with link-lost, shows disconnected, and recovers to ok', async () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mqttJsonSchemas, SCHEMA_DIR, schemaFileText } from '../../../../outputs/mqtt/json-schemas.js';
+import { mqttJsonSchemas, SCHEMA_DIR, schemaFileText } from '../../../outputs/mqtt/json-schemas.js';
 import {
   alertPayload,
   alertPayloadSchema,
@@ -12,14 +12,14 @@ import {
   scanPayloadSchema,
   statusPayload,
   statusPayloadSchema,
-} from '../../../../outputs/mqtt/payloads.js';
-import { centralFilters, LaneTopics, parseTopic } from '../../../../outputs/mqtt/topics.js';
-import { validateConfig } from '../../../../config/load.js';
-import type { ScanResult } from '../../../../core/domain.js';
-import { alertFor } from '../../../../pipeline/lane-pipeline.js';
-import { LaneHealth } from '../../../../pipeline/lane-health.js';
-import { deviceStatus } from '../../../../core/health.js';
-import { scanResult } from '../../../helpers/builders.js';
+} from '../../../core/mqtt-payloads.js';
+import { centralFilters, LaneTopics, parseTopic } from '../../../core/mqtt-topics.js';
+import { validateConfig } from '../../../config/load.js';
+import type { ScanResult } from '../../../core/domain.js';
+import { alertFor } from '../../../pipeline/lane-pipeline.js';
+import { LaneHealth } from '../../../pipeline/lane-health.js';
+import { deviceStatus } from '../../../core/health.js';
+import { scanResult } from '../../helpers/builders.js';
 
 const result: ScanResult = scanResult({
   startedAt: '2026-01-01T00:00:00.000Z',

@@ -1,0 +1,3 @@
+import { releaseCommand } from './install.js';
+
+export default releaseCommand('upgrade');

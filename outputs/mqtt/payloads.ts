@@ -1,3 +1,0 @@
-// The MQTT payload contract is shared by the lane (outputs/) and central command (central/), so it
-// lives in the ground layer: core/mqtt-payloads.ts. This module keeps the lane's imports short.
-export * from '../../core/mqtt-payloads.js';

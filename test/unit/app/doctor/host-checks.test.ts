@@ -1,0 +1,84 @@
+import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { validateConfig } from '../../../../config/load.js';
+import { checkDisk, checkSecrets, checkSerialDevice } from '../../../../app/doctor/host-checks.js';
+import { doctorLine } from '../../../../app/doctor/doctor-check.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+const temp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'doctor-host-'));
+  dirs.push(d);
+  return d;
+};
+
+describe('doctor: disk against the evidence retention', () => {
+  const config = (dataDir: string, maxMb: number) =>
+    validateConfig({
+      site: { id: 's' },
+      dataDir,
+      evidence: { maxMb, retentionDays: 30 },
+      lanes: [{ id: 'l', scanner: { transport: { type: 'tcp', port: 4001 } } }],
+    });
+  const statfs = (freeBytes: number) => () => ({ bavail: freeBytes / 4096, bsize: 4096 }) as never;
+
+  it('passes when the disk holds the evidence cap and 2 GiB of headroom', () => {
+    const r = checkDisk(config(temp(), 10_240), statfs(13 * 2 ** 30));
+    expect(r.status).toBe('ok');
+    expect(r.detail).toMatch(
+      /^13\.0 GiB free .* evidence uses 0\.0 GiB of its cap 10\.0 GiB \(evidence\.maxMb, kept 30 days\)$/,
+    );
+  });
+
+  it('fails when it does not, saying how much is missing, and counts evidence already stored', () => {
+    const dir = temp();
+    const r = checkDisk(config(dir, 10_240), statfs(11 * 2 ** 30));
+    expect(doctorLine(r)).toMatch(
+      /^FAIL disk .*: the cap needs 1\.0 GiB more \(with 2\.0 GiB headroom\) → lower evidence\.maxMb/,
+    );
+    // 1 GiB of evidence already stored (a sparse file) is part of the cap: then 11 GiB are enough.
+    mkdirSync(join(dir, 'evidence', 'scan-1'), { recursive: true });
+    writeFileSync(join(dir, 'evidence', 'scan-1', 'scan.jpg'), '');
+    truncateSync(join(dir, 'evidence', 'scan-1', 'scan.jpg'), 2 ** 30);
+    expect(checkDisk(config(dir, 10_240), statfs(11 * 2 ** 30)).status).toBe('ok');
+  });
+});
+
+describe('doctor: secrets', () => {
+  it('checks every ${NAME} of the config: set, empty, from a private or a readable file, missing', () => {
+    const d = temp();
+    const priv = join(d, 'priv');
+    const open = join(d, 'open');
+    writeFileSync(priv, 's3cret', { mode: 0o600 });
+    writeFileSync(open, 's3cret', { mode: 0o644 });
+    const env = { A: 'x', B: '', C_FILE: priv, D_FILE: open };
+    const text = 'a: ${A}\nb: ${B}\nc: ${C}\nd: ${D}\ne: ${E}\n# f: ${F} (a comment)\n';
+    const lines = checkSecrets(text, env, null).map(doctorLine);
+    expect(lines).toEqual([
+      'ok   secret A: set (1 characters)',
+      'FAIL secret B: is set but empty → give B its value',
+      `ok   secret C: C_FILE ${priv}, mode 0600`,
+      `FAIL secret D: D_FILE ${open} has mode 0644: anyone on the box can read it → chmod o-rwx ${open}`,
+      'FAIL secret E: the config names ${E}, and neither E nor E_FILE is set → add E=… to the service environment (/etc/checkpoint-edge/environment)',
+    ]);
+  });
+});
+
+describe("doctor: a sensor's serial device", () => {
+  it('passes a character device it may read and write, and says what to do about a missing or plain file', () => {
+    expect(checkSerialDevice('lane-1 probe-1', '/dev/null')).toMatchObject({ status: 'ok' });
+    expect(doctorLine(checkSerialDevice('lane-1 probe-1', '/dev/ttyUSB-none'))).toBe(
+      'FAIL serial port lane-1 probe-1 /dev/ttyUSB-none: does not exist → is the RS-485 adapter plugged in? (ls /dev/serial/by-id/)',
+    );
+    const file = join(temp(), 'not-a-port');
+    writeFileSync(file, '');
+    expect(checkSerialDevice('l s', file)).toMatchObject({
+      status: 'FAIL',
+      detail: 'is not a character device (a serial port is)',
+    });
+  });
+});
