@@ -58,6 +58,9 @@ class AugmentConfig:
     distractors_max: int = 5
     # Pixel pitch of the crops (mm), for the objects' sizes.
     pixel_mm: float = 20.0
+    # Leave body-shaped objects (ellipsoids, lumps; inorganic) out of crops shown without the low-energy
+    # image, where no material tells them from a curled-up body. False reproduces model 2.0.0.
+    single_energy_no_body_shapes: bool = False
 
 
 def _blur3(p: np.ndarray, w: float, axis: int) -> np.ndarray:
@@ -217,14 +220,19 @@ def distractor_ratio(shape: str, body_like: bool, rng: np.random.Generator) -> f
     return float(rng.uniform(1.05, 1.30))
 
 
-def distractors(planes: list[np.ndarray], rng: np.random.Generator, cfg: "AugmentConfig") -> list[np.ndarray]:
-    """Lays 1..cfg.distractors_max random objects over intensity planes [high] or [high, low]."""
+def distractors(planes: list[np.ndarray], rng: np.random.Generator, cfg: "AugmentConfig", single_energy: bool = False) -> list[np.ndarray]:
+    """Lays 1..cfg.distractors_max random objects over intensity planes [high] or [high, low].
+
+    `single_energy`: the crop will be shown without its low-energy image; with
+    cfg.single_energy_no_body_shapes, shapes a body could take are then left out."""
     h, w = planes[0].shape
     a_high = np.zeros((h, w), np.float32)
     a_low = np.zeros((h, w), np.float32)
     for _ in range(int(rng.integers(1, cfg.distractors_max + 1))):
         shape = str(rng.choice(DISTRACTOR_SHAPES))
         t, body_like = distractor_profile(shape, h, w, cfg.pixel_mm, rng)
+        if body_like and single_energy and cfg.single_energy_no_body_shapes:
+            continue
         ratio = distractor_ratio(shape, body_like, rng)
         # Areal density in g/cm^2 at the thickest point: thin sheet metal to half a metre of water.
         density = float(np.exp(rng.uniform(np.log(1.0), np.log(60.0))))
@@ -250,8 +258,12 @@ def augment(
     low = None if low is None else low.astype(np.float32, copy=True)
     planes = [high] if low is None else [high, low]
     h, w = high.shape
+    # Drawn before the objects when they depend on it (a later draw would change every batch of model 2.0.0).
+    drop_early = None
+    if cfg.single_energy_no_body_shapes:
+        drop_early = low is None or rng.random() < cfg.p_drop_low
     if rng.random() < cfg.p_distractors:
-        planes = distractors(planes, rng, cfg)
+        planes = distractors(planes, rng, cfg, single_energy=bool(drop_early))
     flipped = bool(rng.random() < cfg.p_flip)
     if flipped:
         planes = [np.ascontiguousarray(p[:, ::-1]) for p in planes]
@@ -298,6 +310,6 @@ def augment(
         planes = [np.round(p / 257.0) * 257.0 for p in planes]
     high = planes[0]
     low = planes[1] if len(planes) > 1 else None
-    if low is not None and rng.random() < cfg.p_drop_low:
+    if drop_early if drop_early is not None else (low is not None and rng.random() < cfg.p_drop_low):
         low = None
     return high, low, flipped
