@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { checkMemoryEnvironment, MALLOC_ENVIRONMENT } from '../../../app/memory-environment.js';
 import type { Logger } from '../../../core/logger.js';
@@ -18,5 +19,17 @@ describe('checkMemoryEnvironment', () => {
     const ok = recorder();
     checkMemoryEnvironment(ok.log, { ...MALLOC_ENVIRONMENT });
     expect(ok.lines).toEqual([]);
+  });
+
+  it('are set by the shipped service unit', () => {
+    const unit = readFileSync(new URL('../../../deploy/checkpoint-edge.service', import.meta.url), 'utf8');
+    const set = Object.fromEntries(
+      unit
+        .split('\n')
+        .filter((l) => l.startsWith('Environment='))
+        .flatMap((l) => l.slice('Environment='.length).split(/\s+/))
+        .map((kv) => kv.split('=', 2) as [string, string]),
+    );
+    for (const [k, v] of Object.entries(MALLOC_ENVIRONMENT)) expect(set[k], k).toBe(v);
   });
 });
