@@ -306,10 +306,38 @@ export async function buildPackage(opts: { out: string; stage?: string; keepStag
   return manifest;
 }
 
+const USAGE = `Usage: npm run package -- [--out DIR] [--stage DIR] [--keep-stage]
+
+Builds the offline release archive for linux-x64: dist/checkpoint-edge-<version>-linux-x64.tar.gz,
+its .sha256 and a .manifest.json of versions (docs/deployment.md).
+
+Options:
+  --out DIR      where the archive goes (default dist/)
+  --stage DIR    the folder the release is assembled in (default: a temporary folder)
+  --keep-stage   keep that folder afterwards
+  --help         show this help
+
+Exit codes: 0 built, 1 failed, 2 bad usage.`;
+
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
-  const { values } = parseArgs({
-    options: { out: { type: 'string' }, stage: { type: 'string' }, 'keep-stage': { type: 'boolean' } },
-  });
+  let values: { out?: string; stage?: string; 'keep-stage'?: boolean; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      options: {
+        out: { type: 'string' },
+        stage: { type: 'string' },
+        'keep-stage': { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
+    }));
+  } catch (err) {
+    process.stderr.write(`package: ${(err as Error).message}\n\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
   await buildPackage({
     out: resolve(values.out ?? join(ROOT, 'dist')),
     ...(values.stage ? { stage: resolve(values.stage) } : {}),
