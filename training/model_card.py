@@ -265,7 +265,7 @@ def render(report: dict, eval_section: str | None) -> str:
     w("")
     w(f"`npm run train` regenerates the data and the model (see [docs/training.md](../../docs/training.md)); training "
       f"commit `{t['commit'][:12]}`. `npm run eval` rewrites the evaluation section (its first line names the test scans "
-      "it used; this card's: `npm run eval -- --count 120 --robust-count 24 --generalisation 10`).")
+      "it used; this card's: `npm run eval -- --seed-start 2000300 --count 120 --robust-count 24 --generalisation 10`, seeds after those that chose the place weights).")
     w("")
     return "\n".join(out)
 
