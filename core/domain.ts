@@ -1,4 +1,5 @@
 import type { FusedDecision } from './senses.js';
+import type { WatchlistEntry } from './watchlist/list-format.js';
 
 /**
  * Domain types shared by every part of a lane. Devices produce them (firmware-bridge/),
@@ -189,20 +190,7 @@ export interface ScanResult {
 export interface WatchlistHit {
   listId: string;
   listVersion: number;
-  entry: {
-    id: string;
-    plate?: string;
-    country?: string;
-    containerCode?: string;
-    category: string;
-    action: string;
-    priority: number;
-    source: string;
-    covert: boolean;
-    note?: string;
-    effectiveFrom?: string;
-    expiresAt?: string;
-  };
+  entry: WatchlistEntry;
   read: {
     /** As the reader gave it. */
     value: string;

@@ -1,4 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
+import type { WatchlistHit } from '../../../core/domain.js';
+import type { WatchlistEntry as Entry } from '../../../core/watchlist/list-format.js';
 import { api } from './api.js';
 
 interface ListSummary {
@@ -9,20 +11,6 @@ interface ListSummary {
   publishedBy: string | null;
   changedSince: number;
 }
-interface Entry {
-  id: string;
-  plate?: string;
-  country?: string;
-  containerCode?: string;
-  category: string;
-  action: string;
-  priority: number;
-  effectiveFrom?: string;
-  expiresAt?: string;
-  source: string;
-  covert: boolean;
-  note?: string;
-}
 interface Hit {
   siteId: string;
   laneId: string;
@@ -31,13 +19,7 @@ interface Hit {
   raisedAt: string;
   payload: {
     message: string;
-    watchlist?: {
-      listId: string;
-      listVersion: number;
-      score: number;
-      entry: Entry;
-      read: { value: string; confidence: number | null; via: string; cameraId?: string };
-    };
+    watchlist?: WatchlistHit;
   };
   outcome: 'confirmed' | 'misread' | null;
   verifiedBy: string | null;
