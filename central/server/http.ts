@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname, join, normalize, sep } from 'node:path';
+import { SECURITY_HEADERS } from '../../core/web-static.js';
 
 /** An answer the API gives on purpose (400, 401, 403, 404, 409, 502): status and a message. */
 export class HttpError extends Error {
@@ -11,14 +10,6 @@ export class HttpError extends Error {
     super(message);
   }
 }
-
-export const SECURITY_HEADERS: Record<string, string> = {
-  'content-security-policy':
-    "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-};
 
 export function sendJson(
   res: ServerResponse,
@@ -94,33 +85,4 @@ export class Router {
     }
     return null;
   }
-}
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-};
-
-/** The built web UI: `/` is index.html, `/assets/*` vite's hashed files. */
-export async function serveStatic(distDir: string, pathname: string, res: ServerResponse): Promise<boolean> {
-  const rel = pathname === '/' || pathname === '/index.html' ? 'index.html' : pathname.slice(1);
-  if (rel !== 'index.html' && !rel.startsWith('assets/')) return false;
-  const file = normalize(join(distDir, rel));
-  if (!file.startsWith(distDir + sep)) return false;
-  let body: Buffer;
-  try {
-    body = await readFile(file);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
-  }
-  res.writeHead(200, {
-    ...SECURITY_HEADERS,
-    'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
-    'cache-control': rel.startsWith('assets/') ? 'public, max-age=31536000, immutable' : 'no-store',
-  });
-  res.end(body);
-  return true;
 }

@@ -20,7 +20,7 @@ import { ScanImageArchive } from './scan-images.js';
 import type { ScanView } from './scan-views.js';
 import type { Session } from './sessions.js';
 import { sessionAccount, SessionStore } from './sessions.js';
-import { SECURITY_HEADERS, serveStatic } from './static-files.js';
+import { SECURITY_HEADERS, serveStatic } from '../../core/web-static.js';
 import { UserDirectory } from './users.js';
 import { DIST_DIR, ensureWebBuild } from './web-build.js';
 
@@ -219,7 +219,7 @@ export class ConsoleService implements Service, ConsoleActions {
         );
         return true;
       }
-      return serveStatic(DIST_DIR, url.pathname, res);
+      return serveStatic(DIST_DIR, url.pathname, res, ['favicon.svg']);
     });
 
     if (!this.#opts.skipWebBuild) {

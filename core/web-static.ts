@@ -13,7 +13,7 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-/** Headers on every console page: nothing from elsewhere, no framing, no sniffing. */
+/** Headers on every page of the lane console and of central: nothing from elsewhere, no framing, no sniffing. */
 export const SECURITY_HEADERS: Record<string, string> = {
   'content-security-policy':
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
@@ -23,12 +23,18 @@ export const SECURITY_HEADERS: Record<string, string> = {
 };
 
 /**
- * Serves the built front end: `/` is index.html, `/assets/*` are vite's hashed files (cached for
- * good). Returns false for anything else so other routes and the 404 answer apply.
+ * Serves a built web UI (the lane console, central): `/` is index.html, `/assets/*` are vite's hashed
+ * files (cached for good), plus the named top-level `files`. Returns false for anything else so other
+ * routes and the 404 answer apply.
  */
-export async function serveStatic(distDir: string, pathname: string, res: ServerResponse): Promise<boolean> {
+export async function serveStatic(
+  distDir: string,
+  pathname: string,
+  res: ServerResponse,
+  files: readonly string[] = [],
+): Promise<boolean> {
   const rel = pathname === '/' || pathname === '/index.html' ? 'index.html' : pathname.slice(1);
-  if (rel !== 'index.html' && !rel.startsWith('assets/') && rel !== 'favicon.svg') return false;
+  if (rel !== 'index.html' && !rel.startsWith('assets/') && !files.includes(rel)) return false;
   const file = normalize(join(distDir, rel));
   if (!file.startsWith(distDir + sep)) return false;
   let body: Buffer;
