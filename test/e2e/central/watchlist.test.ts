@@ -121,6 +121,8 @@ describe('watchlists managed at central command, in a real browser', () => {
     await sue.fill(`${form} input[name=containerCode]`, 'CSQU 305438 3');
     await sue.click(`${form} button[type=submit]`);
     await sue.waitForSelector('[data-testid=watchlist-message]:has-text("entry c1 saved")');
+    // The table is reloaded after a save; the click waits for the reloaded one, or it lands on a row being replaced.
+    await sue.waitForSelector('tr[data-entry-id=c1]');
     await sue.click('[data-testid=expire-x1]');
     await sue.waitForSelector('[data-testid=watchlist-message]:has-text("entry x1 expired")');
     await sue.click('[data-testid=publish]');
