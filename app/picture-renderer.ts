@@ -3,7 +3,7 @@ import { Worker } from 'node:worker_threads';
 import type { Region, ScanImage } from '../core/domain.js';
 import type { Logger } from '../core/logger.js';
 import type { Service } from '../core/service.js';
-import type { PictureJob, PictureReply } from './picture-jobs.js';
+import type { MemoryReply, PictureJob, PictureReply, ThreadMemory } from './picture-jobs.js';
 
 /** Pictures waiting for the picture thread: in normal traffic (a vehicle every few seconds) none wait. */
 const MAX_QUEUED = 24;
@@ -46,6 +46,8 @@ export class PictureRenderer implements Service {
   #nextId = 1;
   #stopping = false;
   #idle: (() => void)[] = [];
+  #nextQuery = 1;
+  readonly #queries = new Map<number, (m: ThreadMemory | null) => void>();
 
   constructor(o: PictureRendererOptions) {
     this.#log = o.log;
@@ -65,6 +67,28 @@ export class PictureRenderer implements Service {
     const w = this.#worker;
     this.#worker = null;
     await w?.terminate();
+  }
+
+  /**
+   * The picture thread's V8 heap and external buffers (the main thread's metrics leave them out),
+   * or null when the thread is not running or does not answer within timeoutMs.
+   */
+  threadMemory(timeoutMs = 1000): Promise<ThreadMemory | null> {
+    const w = this.#worker;
+    if (!w) return Promise.resolve(null);
+    const query = this.#nextQuery++;
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.#queries.delete(query);
+        resolve(null);
+      }, timeoutMs);
+      this.#queries.set(query, (m) => {
+        clearTimeout(t);
+        this.#queries.delete(query);
+        resolve(m);
+      });
+      w.postMessage({ kind: 'memory', query });
+    });
   }
 
   /** Pictures waiting or being made. */
@@ -108,7 +132,11 @@ export class PictureRenderer implements Service {
     if (this.#worker) return this.#worker;
     const w = new Worker(WORKER);
     this.#worker = w;
-    w.on('message', (m: PictureReply | { ready: true; priorityProblem: string | null }) => {
+    w.on('message', (m: PictureReply | MemoryReply | { ready: true; priorityProblem: string | null }) => {
+      if ('kind' in m) {
+        this.#queries.get(m.query)?.({ heapBytes: m.heapBytes, externalBytes: m.externalBytes });
+        return;
+      }
       if ('ready' in m) {
         if (m.priorityProblem)
           this.#log.warn(
@@ -126,6 +154,7 @@ export class PictureRenderer implements Service {
     const died = (why: string) => {
       if (this.#worker !== w) return;
       this.#worker = null;
+      for (const answer of [...this.#queries.values()]) answer(null);
       const cur = this.#current;
       this.#current = null;
       if (cur) cur.reject(new Error(`the picture thread stopped while making it (${why})`));

@@ -1,10 +1,11 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
+import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import sharp from 'sharp';
 import { renderScanPng } from '../console/server/scan-views.js';
 import { renderScanJpeg } from '../outputs/evidence/evidence-picture.js';
-import type { PictureJob, PictureReply } from './picture-jobs.js';
+import type { MemoryQuery, MemoryReply, PictureJob, PictureReply } from './picture-jobs.js';
 
 /**
  * The picture renderer's thread (app/picture-renderer.ts): evidence JPEGs and the console's scan
@@ -30,7 +31,18 @@ sharp.cache(false);
 const priorityProblem = lowestPriority();
 parentPort!.postMessage({ ready: true, priorityProblem });
 
-parentPort!.on('message', async (job: PictureJob) => {
+parentPort!.on('message', async (job: PictureJob | MemoryQuery) => {
+  if (job.kind === 'memory') {
+    const h = getHeapStatistics();
+    const answer: MemoryReply = {
+      kind: 'memory',
+      query: job.query,
+      heapBytes: h.total_heap_size,
+      externalBytes: h.external_memory,
+    };
+    parentPort!.postMessage(answer);
+    return;
+  }
   let reply: PictureReply;
   try {
     const data =

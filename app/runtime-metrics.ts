@@ -1,5 +1,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { LaneMetrics } from './monitoring.js';
+import type { ThreadMemory } from './picture-jobs.js';
 
 /** The runtime's Prometheus metrics, served on /metrics. Parts add their own to `registry`. */
 export class RuntimeMetrics {
@@ -46,5 +47,33 @@ export class RuntimeMetrics {
       registers: [this.registry],
     });
     this.lanes = new LaneMetrics(this.registry);
+  }
+
+  /**
+   * The picture thread's backlog, V8 heap and external buffers (nodejs_heap_size_total_bytes and
+   * nodejs_external_memory_bytes are the main thread's): RSS less both threads' heaps and
+   * external buffers is native memory (docs/deployment.md, memory).
+   */
+  watchPictureThread(t: { pending: () => number; memory: () => Promise<ThreadMemory | null> }): void {
+    new Gauge({
+      name: 'checkpoint_edge_pictures_pending',
+      help: 'Pictures (evidence JPEGs, console views) waiting for the picture thread or being made.',
+      registers: [this.registry],
+      collect() {
+        this.set(t.pending());
+      },
+    });
+    const memory = new Gauge({
+      name: 'checkpoint_edge_picture_thread_memory_bytes',
+      help: "The picture thread's V8 heap (space=heap) and buffers outside it, dead ones not yet collected included (space=external).",
+      labelNames: ['space'],
+      registers: [this.registry],
+      async collect() {
+        const m = await t.memory();
+        if (!m) return;
+        memory.set({ space: 'heap' }, m.heapBytes);
+        memory.set({ space: 'external' }, m.externalBytes);
+      },
+    });
   }
 }

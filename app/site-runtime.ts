@@ -97,6 +97,7 @@ export class SiteRuntime {
     const tiles = new TileScheduler({ concurrency: config.inference.concurrentTiles });
     // One picture thread for the site: no evidence JPEG or console view is made on the event loop.
     const pictures = new PictureRenderer({ log: log.child({ part: 'pictures' }) });
+    this.metrics.watchPictureThread({ pending: () => pictures.pending, memory: () => pictures.threadMemory() });
     for (const laneCfg of config.lanes) {
       const laneLog = log.child({ lane: laneCfg.id });
       const bus = new EventBus<LaneEvents>(laneLog);

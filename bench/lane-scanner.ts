@@ -5,12 +5,13 @@
  * Synthesizes `--distinct` dual-energy vehicles (1,000 channels, 5 mm; sim/xray) first, then
  * streams `--scans` of them, round and round, on the scanner line protocol over TCP. With
  * --period-ms, a vehicle begins every period (the pause after each scan is what is left of it);
- * with --gap-ms, the pause is fixed. Prints `listening <port>` once the scans are made, and
- * `done` when every scan has been sent.
+ * with --gap-ms, the pause is fixed. With --pause-every N --pause-ms M, the scanner also rests
+ * M ms after every N scans (the memory bench samples the runtime at rest then). Prints
+ * `listening <port>` once the scans are made, and `done` when every scan has been sent.
  */
 import { parseArgs } from 'node:util';
 import { ScannerStreamSim } from '../sim/scanner/line-stream-sim.js';
-import { arraySource, synthSource, type SimScan } from '../sim/scanner/scan-source.js';
+import { arraySource, type ScanSource, synthSource, type SimScan } from '../sim/scanner/scan-source.js';
 
 const { values } = parseArgs({
   options: {
@@ -20,6 +21,8 @@ const { values } = parseArgs({
     'period-ms': { type: 'string' },
     'gap-ms': { type: 'string' },
     'line-rate': { type: 'string' },
+    'pause-every': { type: 'string' },
+    'pause-ms': { type: 'string' },
   },
 });
 const seed = Number(values.seed ?? 11);
@@ -36,8 +39,20 @@ const gapMs =
     ? Math.max(100, Math.round(Number(values['period-ms']) - meanMs))
     : Number(values['gap-ms'] ?? 1000);
 
+const pauseEvery = Number(values['pause-every'] ?? 0);
+const pauseMs = Number(values['pause-ms'] ?? 0);
+const made = arraySource(scans);
+// The simulator asks for scan i before streaming it: resting there rests the scanner.
+const source: ScanSource = {
+  describe: made.describe,
+  next: async (i) => {
+    if (pauseEvery > 0 && i > 0 && i % pauseEvery === 0) await new Promise((r) => setTimeout(r, pauseMs));
+    return made.next(i);
+  },
+  close: () => made.close(),
+};
 const sim = new ScannerStreamSim({
-  source: arraySource(scans),
+  source,
   scans: Number(values.scans ?? 10),
   lineRateHz,
   gapMs,
