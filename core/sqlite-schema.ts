@@ -45,6 +45,27 @@ export class SchemaTooNewError extends Error {
   }
 }
 
+/**
+ * The page cache each store's connection may keep, in KiB. better-sqlite3 builds SQLite with a
+ * default of 16,000 KiB per connection, which a connection fills as its file grows: over months
+ * some 60 MiB per lane in the edge's four stores. Their working sets are small (the outbox and
+ * the journal hold what is not yet delivered or decided; the console reads recent history), so
+ * each is bounded here; the operating system's file cache serves the rest (docs/deployment.md,
+ * memory).
+ */
+export const PAGE_CACHE_KIB = {
+  'MQTT outbox': 1024,
+  'MQTT alert ledger': 1024,
+  'open-scan journal': 512,
+  console: 2048,
+} as const;
+
+/** Bounds a store's page cache to PAGE_CACHE_KIB and keeps files out of memory maps (mmap_size 0). */
+export function boundPageCache(db: Database.Database, store: keyof typeof PAGE_CACHE_KIB): void {
+  db.pragma(`cache_size = -${PAGE_CACHE_KIB[store]}`);
+  db.pragma('mmap_size = 0');
+}
+
 /** The newest version a list of migrations reaches. */
 export function latestVersion(migrations: readonly SchemaMigration[]): number {
   return migrations.reduce((n, m) => Math.max(n, m.version), 0);

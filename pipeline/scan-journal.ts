@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import type { Alert, ScanMeta, ScanResult } from '../core/domain.js';
 import { ensurePrivateFile } from '../core/data-files.js';
-import { migrateSchema, type SchemaMigration, type SchemaReport } from '../core/sqlite-schema.js';
+import { boundPageCache, migrateSchema, type SchemaMigration, type SchemaReport } from '../core/sqlite-schema.js';
 
 /** What a scan was decided as, written before it is handed on: the result and its alerts, ids included. */
 export interface DecidedScan {
@@ -98,6 +98,7 @@ export class SqliteScanJournal implements ScanJournal {
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('synchronous = FULL');
     this.#db.pragma('busy_timeout = 5000');
+    boundPageCache(this.#db, 'open-scan journal');
     try {
       this.schema = migrateSchema(this.#db, 'open-scan journal', opts.path, JOURNAL_MIGRATIONS);
     } catch (err) {

@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { ensurePrivateFile } from '../../core/data-files.js';
-import { migrateSchema, type SchemaMigration, type SchemaReport } from '../../core/sqlite-schema.js';
+import { boundPageCache, migrateSchema, type SchemaMigration, type SchemaReport } from '../../core/sqlite-schema.js';
 import type { Alert, AlertEvent, Disposition, ScanResult, Verdict } from '../../core/domain.js';
 import type { AlertRecord, AuditEntry, ScanRow } from './messages.js';
 import type { Session, SessionPersistence } from './sessions.js';
@@ -109,6 +109,7 @@ export class ConsoleStore implements SessionPersistence {
     this.#db.pragma('journal_mode = WAL');
     // FULL: a disposition, an audit entry or a log-out that was answered survives a power cut too.
     this.#db.pragma('synchronous = FULL');
+    boundPageCache(this.#db, 'console');
     try {
       this.schema = migrateSchema(this.#db, 'console', path, CONSOLE_MIGRATIONS);
     } catch (err) {

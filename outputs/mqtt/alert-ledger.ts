@@ -1,5 +1,5 @@
 import { ensurePrivateFile } from '../../core/data-files.js';
-import { migrateSchema, type SchemaMigration, type SchemaReport } from '../../core/sqlite-schema.js';
+import { boundPageCache, migrateSchema, type SchemaMigration, type SchemaReport } from '../../core/sqlite-schema.js';
 import Database from 'better-sqlite3';
 import type { Alert, AlertEvent } from '../../core/domain.js';
 
@@ -63,6 +63,7 @@ export class AlertLedger {
     const db = this.#db;
     if (opts.path !== ':memory:') db.pragma('journal_mode = WAL');
     db.pragma('busy_timeout = 5000');
+    boundPageCache(db, 'MQTT alert ledger');
     try {
       this.schema = migrateSchema(db, 'MQTT alert ledger', opts.path, LEDGER_MIGRATIONS);
     } catch (err) {

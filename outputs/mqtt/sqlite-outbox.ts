@@ -1,5 +1,5 @@
 import { ensurePrivateFile } from '../../core/data-files.js';
-import { migrateSchema, type SchemaMigration, type SchemaReport } from '../../core/sqlite-schema.js';
+import { boundPageCache, migrateSchema, type SchemaMigration, type SchemaReport } from '../../core/sqlite-schema.js';
 import Database from 'better-sqlite3';
 import {
   depthOf,
@@ -93,6 +93,7 @@ export class SqliteOutbox implements AlertOutbox {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
     db.pragma('busy_timeout = 5000');
+    boundPageCache(db, 'MQTT outbox');
     try {
       this.schema = migrateSchema(db, 'MQTT outbox', opts.path, OUTBOX_MIGRATIONS);
     } catch (err) {
