@@ -82,4 +82,27 @@ describe('PictureRenderer (picture thread)', () => {
       await small.stop();
     }
   });
+
+  it("tells its thread's V8 heap and external buffers, between pictures and while one is being made", async () => {
+    await pictures.consolePng(img, 'material');
+    const idle = await pictures.threadMemory();
+    expect(idle!.heapBytes).toBeGreaterThan(1 << 20);
+    // the scan copies it was sent, and the picture it made, live outside its heap
+    expect(idle!.externalBytes).toBeGreaterThan(0);
+    const big = image(3000, 400);
+    const making = pictures.consolePng(big, 'material');
+    const busy = await pictures.threadMemory(10_000);
+    await making;
+    expect(busy!.heapBytes).toBeGreaterThan(1 << 20);
+    expect(busy!.externalBytes).toBeGreaterThanOrEqual(big.high.byteLength + big.low!.byteLength);
+  });
+
+  it('has no thread memory to tell before it starts or after it stops', async () => {
+    const other = new PictureRenderer({ log: silentLogger() });
+    expect(await other.threadMemory()).toBeNull();
+    await other.start();
+    expect(await other.threadMemory(10_000)).not.toBeNull();
+    await other.stop();
+    expect(await other.threadMemory()).toBeNull();
+  });
 });

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { RuntimeMetrics } from '../../../app/runtime-metrics.js';
+
+describe('RuntimeMetrics: the picture thread', () => {
+  it('exports its backlog, V8 heap and external buffers, read when /metrics is scraped', async () => {
+    const m = new RuntimeMetrics();
+    let memory: { heapBytes: number; externalBytes: number } | null = {
+      heapBytes: 12_000_000,
+      externalBytes: 3_500_000,
+    };
+    let pending = 4;
+    m.watchPictureThread({ pending: () => pending, memory: async () => memory });
+    let text = await m.registry.metrics();
+    expect(text).toMatch(/^checkpoint_edge_pictures_pending 4$/m);
+    expect(text).toMatch(/^checkpoint_edge_picture_thread_memory_bytes\{space="heap"\} 12000000$/m);
+    expect(text).toMatch(/^checkpoint_edge_picture_thread_memory_bytes\{space="external"\} 3500000$/m);
+    pending = 0;
+    memory = { heapBytes: 13_000_000, externalBytes: 100 };
+    text = await m.registry.metrics();
+    expect(text).toMatch(/^checkpoint_edge_pictures_pending 0$/m);
+    expect(text).toMatch(/^checkpoint_edge_picture_thread_memory_bytes\{space="external"\} 100$/m);
+  });
+});
