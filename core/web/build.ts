@@ -31,13 +31,13 @@ function newestMtime(dir: string): number {
 }
 
 /** Why the built UI must be (re)built, or null when it is current. */
-export function staleReason(ui: WebUi, distDir = ui.distDir): string | null {
+export function staleReason(ui: WebUi, distDir = ui.distDir, sharedDir = SHARED_DIR): string | null {
   const stamp = join(distDir, STAMP);
   if (!existsSync(join(distDir, 'index.html')) || !existsSync(stamp)) return `${distDir} has no built ${ui.name}`;
   if (!existsSync(ui.webDir)) return null; // an install with only the built files
   const built = statSync(stamp).mtimeMs;
   if (newestMtime(ui.webDir) > built) return `${ui.name} sources in ${ui.webDir} are newer than ${distDir}`;
-  if (newestMtime(SHARED_DIR) > built) return `the shared web sources in ${SHARED_DIR} are newer than ${distDir}`;
+  if (newestMtime(sharedDir) > built) return `the shared web sources in ${sharedDir} are newer than ${distDir}`;
   return null;
 }
 
