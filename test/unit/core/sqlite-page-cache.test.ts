@@ -35,7 +35,12 @@ describe('SQLite page cache bounds', () => {
     const sizes = () =>
       pragmas.mock.calls.map(([p]) => /^cache_size = (-\d+)$/.exec(String(p))?.[1]).filter((x) => x !== undefined);
 
-    new SqliteOutbox({ path: join(dir, 'outbox.sqlite'), laneId: 'lane-1', maxMessages: 10 }).close();
+    new SqliteOutbox({
+      path: join(dir, 'outbox.sqlite'),
+      laneId: 'lane-1',
+      maxMessages: 10,
+      synchronous: 'full',
+    }).close();
     expect(sizes()).toEqual([`-${PAGE_CACHE_KIB['MQTT outbox']}`]);
     pragmas.mockClear();
     new AlertLedger({ path: join(dir, 'outbox.sqlite'), laneId: 'lane-1' }).close();
