@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import sharp from 'sharp';
 import type { Region, ScanImage } from '../core/domain.js';
 import type { Logger } from '../core/logger.js';
 import type { Service } from '../core/service.js';
@@ -57,6 +58,10 @@ export class PictureRenderer implements Service {
 
   async start(): Promise<void> {
     this.#stopping = false;
+    // libvips's operation cache is one per process, and each thread that loads sharp turns it on
+    // (50 MiB, 100 operations): off from here, and again by the picture thread as it loads.
+    // Pictures are made once each; a cache would only keep their pixels.
+    sharp.cache(false);
     this.#spawn();
   }
 

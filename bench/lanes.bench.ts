@@ -1,21 +1,33 @@
 /**
  * Several lanes on one box, and the memory budget (issue 17). `npm run bench -- --filter lanes`.
  *
- * Each run starts mosquitto, one scanner simulator per lane in a process of its own
- * (bench/lane-scanner.ts: synthesized 1,000-channel dual-energy vehicles), and
- * `checkpoint-edge run` with one lane per scanner (the shipped model; MQTT 5 to
- * mosquitto; the console on), and subscribes to the scan messages as central command would.
- * Verdict latency is the time from the scan's last line (the scanner's scan-end time, carried
- * in the message as endedAt) to the message's arrival at the subscriber, per lane.
+ * Each run builds the release as `npm run package` does (compiled JavaScript, production
+ * packages, the bundled Node) and measures its `checkpoint-edge run`: the process a site runs,
+ * without the TypeScript loader of the source tree. It starts mosquitto, one scanner simulator
+ * per lane in a process of its own (bench/lane-scanner.ts: synthesized 1,000-channel dual-energy
+ * vehicles), and the runtime with one lane per scanner (the shipped model; MQTT 5 to mosquitto;
+ * the console on), with MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 as the service unit
+ * sets them, and subscribes to the scan messages as central command would. Verdict latency is
+ * the time from the scan's last line (the scanner's scan-end time, carried in the message as
+ * endedAt) to the message's arrival at the subscriber, per lane.
  *
  * - lanes.n<N>.*: N = 1, 2, 4 lanes, a vehicle every 10 s on each lane at 500 lines/s.
- * - lanes.memory.*: one lane, 1,000 scans sent fast (20,000 lines/s, 0.5 s apart); RSS of the
- *   `run` process at start (lane ready), its peak and at the end, and where it goes (V8 heap,
- *   buffers outside it, native: onnxruntime, SQLite, libvips, code), from /metrics; and RSS of
- *   the same lane without a model, which the difference attributes to the onnxruntime session.
+ * - lanes.memory.*: one lane, 1,000 scans sent fast (20,000 lines/s, 0.5 s apart), so that the
+ *   picture thread's backlog is full between rests. RSS of the process when the first scan
+ *   message arrives, its peak (VmHWM) and at the end. Every 100 scans the scanner rests 20 s:
+ *   once the picture thread has nothing left to make, the bench has every thread collect its
+ *   garbage (bench/inspector-gc.ts) and reads what the process keeps: RSS, split from
+ *   /proc/<pid>/smaps (bench/process-memory.ts) and /metrics into V8 heaps, external buffers and
+ *   native memory (glibc arenas, other anonymous mappings, files by library). Growth after
+ *   warm-up is that at-rest RSS after scan 1,000 minus after scan 200, and the slope over the
+ *   samples between; the running RSS (every 0.5 s, rests left out) is reported beside it, with
+ *   the dead buffers that wait for the next collection. And RSS of the same lane without a
+ *   model, which the difference attributes to the onnxruntime session.
  *
- * LANES_BENCH_SCANS (default 12 per lane) and LANES_BENCH_MEMORY_SCANS (default 1000) shorten
- * a trial run.
+ * LANES_BENCH_SCANS (default 12 per lane), LANES_BENCH_MEMORY_SCANS (1000),
+ * LANES_BENCH_MEMORY_EVERY (100) and LANES_BENCH_MEMORY_REST_MS (20000) shorten a trial run;
+ * LANES_BENCH_RELEASE names an unpacked release folder to measure instead of building one;
+ * LANES_BENCH_SMAPS_DIR keeps each sample's /proc/<pid>/smaps there.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PictureRenderer } from '../../../app/picture-renderer.js';
 import { renderScanPng } from '../../../console/server/scan-views.js';
@@ -104,5 +105,20 @@ describe('PictureRenderer (picture thread)', () => {
     expect(await other.threadMemory(10_000)).not.toBeNull();
     await other.stop();
     expect(await other.threadMemory()).toBeNull();
+  });
+
+  it("keeps libvips's process-wide operation cache off, though a thread that loads sharp turns it on", async () => {
+    sharp.cache(true); // what loading sharp in a thread does
+    expect(sharp.cache().memory.max).toBeGreaterThan(0);
+    const other = new PictureRenderer({ log: silentLogger() });
+    await other.start();
+    try {
+      expect(sharp.cache().memory.max).toBe(0);
+      expect(sharp.cache().items.max).toBe(0);
+      await other.consolePng(img, 'high');
+      expect(sharp.cache().memory.max).toBe(0);
+    } finally {
+      await other.stop();
+    }
   });
 });
