@@ -433,7 +433,12 @@ async function release(): Promise<{ dir: string; remove: () => void }> {
 export default defineBench({
   area: 'lanes',
   async run(ctx) {
-    if (![1, 2, 4].some((n) => ctx.wants(`lanes.n${n}.`)) && !ctx.wants('lanes.memory.')) return;
+    if (
+      ![1, 2, 4].some((n) => ctx.wants(`lanes.n${n}.`)) &&
+      !ctx.wants('lanes.memory.') &&
+      !ctx.wants('lanes.memory.no-model.')
+    )
+      return;
     const rel = await release();
     try {
       await runBenches(ctx, rel.dir);
@@ -486,7 +491,7 @@ async function runBenches(ctx: BenchContext, release: string): Promise<void> {
     );
   }
 
-  if (ctx.wants('lanes.memory.')) {
+  {
     const memScans = Number(process.env.LANES_BENCH_MEMORY_SCANS ?? 1000);
     const every = Number(process.env.LANES_BENCH_MEMORY_EVERY ?? 100);
     // Warm-up: the first 200 scans (or a fifth of a shorter trial run), in whole sample steps.
@@ -501,8 +506,27 @@ async function runBenches(ctx: BenchContext, release: string): Promise<void> {
       timeoutMs: memScans * 5000 + 300_000,
     };
     const restMs = Number(process.env.LANES_BENCH_MEMORY_REST_MS ?? 20_000);
+    if (ctx.wants('lanes.memory.no-model.')) {
+      const n = Math.min(memScans, 100);
+      const noModel = await runLanes({ ...fast, scans: n, model: false, sample: { every: n, restMs } });
+      const note = `the same lane without a model, ${n} scans; ${noModel.load}`;
+      ctx.report(
+        'lanes.memory.no-model.rss-end',
+        noModel.memory.end.rss / MiB,
+        'MiB',
+        `${note}; after the last scan message, dead buffers not yet collected included`,
+      );
+      const r = noModel.samples.find((x) => x.atRest);
+      if (r)
+        ctx.report(
+          'lanes.memory.no-model.at-rest',
+          r.proc.rss / MiB,
+          'MiB',
+          `${note}; at rest after scan ${r.scans}, after a full collection in every thread (${r1(r.rssBeforeGc ?? Number.NaN)} MiB before it); lanes.memory.at-rest.scan-0100 less this is the onnxruntime session = ${breakdown(r)}`,
+        );
+    }
+    if (!ctx.wants('lanes.memory.')) return;
     const withModel = await runLanes({ ...fast, model: true, sample: { every, restMs } });
-    const noModel = await runLanes({ ...fast, scans: Math.min(memScans, 100), model: false });
     const note = `one lane, ${memScans} synthesized 1,000-channel dual-energy scans at 20,000 lines/s, 0.5 s apart, resting ${restMs / 1000} s every ${every}, through checkpoint-edge run with MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 as the service sets them (person-fcn 2 threads, MQTT 5 to mosquitto with SQLite outbox synchronous=full, console on, evidence JPEGs and console views on the picture thread, whose backlog fills between rests: pictures beyond it refused); ${withModel.load}`;
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const start = withModel.startRss;
@@ -567,25 +591,19 @@ async function runBenches(ctx: BenchContext, release: string): Promise<void> {
       'lanes.memory.end.v8-heap-used',
       m.heapUsed / MiB,
       'MiB',
-      `${note}; of ${r0(m.heapTotal / MiB)} MiB V8 heap reserved (main thread; the picture thread's ${r0(m.pictureHeap / MiB)} MiB apart)`,
+      `${note}; after the last scan message, garbage not yet collected included; of ${r0(m.heapTotal / MiB)} MiB V8 heap reserved (main thread; the picture thread's ${r0(m.pictureHeap / MiB)} MiB apart)`,
     );
     ctx.report(
       'lanes.memory.end.external',
       m.external / MiB,
       'MiB',
-      `${note}; buffers outside the main thread's V8 heap (scan images, JPEGs, sockets); the picture thread's ${r0(m.pictureExternal / MiB)} MiB apart`,
+      `${note}; after the last scan message: buffers outside the main thread's V8 heap (scan images, JPEGs, sockets), dead ones not yet collected included; the picture thread's ${r0(m.pictureExternal / MiB)} MiB apart`,
     );
     ctx.report(
       'lanes.memory.end.native',
       (m.rss - m.heapTotal - m.pictureHeap - m.external - m.pictureExternal) / MiB,
       'MiB',
-      `${note}; RSS less both threads' V8 heaps and external buffers: onnxruntime session, SQLite page caches, libvips, Node and the loaded code`,
-    );
-    ctx.report(
-      'lanes.memory.no-model.rss-end',
-      noModel.memory.end.rss / MiB,
-      'MiB',
-      `the same lane without a model (${Math.min(memScans, 100)} scans); the difference to lanes.memory.rss-end is the onnxruntime session with its arena and the model's tiles; ${noModel.load}`,
+      `${note}; after the last scan message: RSS less both threads' V8 heaps and external buffers: onnxruntime session, SQLite page caches, libvips, Node and the loaded code`,
     );
   }
 }
