@@ -5,8 +5,8 @@ import type { Logger } from '../core/logger.js';
  * reads them only at process start). Two arenas instead of one per thread that ever allocated,
  * and a fixed mmap threshold, so that scan-sized buffers (images, pictures, tensors: 1-24 MB)
  * are mapped and given back when freed instead of staying in the heap. Measured on one lane over
- * 300 fast scans: end RSS 297 MiB with them, 467 MiB with MALLOC_ARENA_MAX alone, more with
- * neither (lanes.memory rows of docs/benchmarks.md).
+ * 300 fast scans when they were chosen: end RSS 297 MiB with them, 467 MiB with MALLOC_ARENA_MAX
+ * alone, more with neither. What a lane keeps with them: docs/deployment.md, memory per lane.
  */
 export const MALLOC_ENVIRONMENT: Readonly<Record<string, string>> = {
   MALLOC_ARENA_MAX: '2',
