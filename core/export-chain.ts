@@ -6,14 +6,17 @@
  * display chain: linear or logarithmic scaling, a window, a gamma, sometimes inverted (dense =
  * bright), then 8-bit quantisation and often JPEG. A site that knows its chain names it (config
  * scanner.fileDrop.export, `analyze --export-*`) and the file is decoded exactly. Otherwise the
- * default, `auto`, decodes without knowing the chain: it finds the polarity and the grey level of
- * open beam and of the densest pixels from the image itself, and maps grey linearly to
- * attenuation between them (a logarithmic display assumption). The model is trained on exports of
- * many chains decoded by this same function (training/export_chain.py mirrors it exactly), so it
- * sees at run time what it saw in training. The algorithm and its constants must stay in step
- * with training/export_chain.py (test/unit/core/export-chain.test.ts checks both against one
- * fixture). Used by the file drop (firmware-bridge) and by `analyze` (inference/scan-file.ts).
- */
+ * default, `auto`, estimates the chain from the image itself (`estimateExport`): the polarity from
+ * the open beam around the vehicle, the open-beam grey level, and the display curve whose decoding
+ * gives the image's non-air pixels the attenuation distribution of typical vehicle scans. The
+ * estimate is said with how sure it is (`describeEstimate`), since one image cannot always tell a
+ * linear from a logarithmic export. A dual-energy pair is one scanner's export: the high-energy
+ * file's estimate decodes both.
+ *
+ * `normaliseLut` is the automatic decoding model 2.0.0 was trained with (training/export_chain.py's
+ * `auto_lut` mirrors it exactly; test/unit/core/export-chain.test.ts checks both against one
+ * fixture): grey mapped linearly to attenuation between the open beam and the densest level.
+ * Used by the file drop (firmware-bridge) and by `analyze` (inference/scan-file.ts). */
 
 export type ExportScaling = 'linear' | 'log';
 
@@ -32,9 +35,9 @@ export interface ExportChain {
   invert?: boolean;
 }
 
-/** Attenuation assigned to the densest grey level by the automatic decoding. */
+/** Attenuation assigned to the densest grey level by model 2.0.0's automatic decoding (normaliseLut). */
 export const AUTO_MAX_ATTENUATION = 6;
-/** Percentiles (of all pixels) taken as open beam and as the densest level by the automatic decoding. */
+/** Percentiles (of all pixels) taken as open beam (both decodings) and as the densest level (normaliseLut). */
 export const AUTO_AIR_PERCENTILE = 99.5;
 export const AUTO_DARK_PERCENTILE = 0.2;
 /** Share of the image height (top rows) and width (first and last lines) that the polarity test reads. */
@@ -42,12 +45,16 @@ export const AUTO_BORDER = 0.04;
 
 export type ExportOption = 'auto' | ExportChain;
 
+/** How to decode a file: an option, or an estimate made on another file of the same export (the pair's high energy). */
+export type ExportDecoding = ExportOption | ExportEstimate;
+
 /**
- * The decoding used when neither the site nor the caller names one: a plain linear export
- * (grey = 255 x transmission, i.e. intensity = grey x 257). The shipped model (person-fcn 1.2.0) was
- * trained and evaluated on 8-bit input decoded this way; 'auto' is for models trained with it.
+ * The decoding used when neither the site nor the caller names one: the chain estimated from the
+ * image. Against a plain linear decoding (grey x 257) it found 60 % of people on average over the
+ * five export chains of eval/variants.ts (linear decoding: 46 %; worst chain 42 % against 0 %),
+ * eval/export-decoding.ts on test seeds 2,000,300–2,000,323 with model 2.0.0.
  */
-export const DEFAULT_EXPORT: ExportChain = { scaling: 'linear' };
+export const DEFAULT_EXPORT: ExportOption = 'auto';
 
 /** Grey level (0..255) at a percentile of a 256-bin histogram: the smallest level whose cumulative count reaches it. */
 function percentileLevel(hist: Float64Array, total: number, pct: number): number {
@@ -89,18 +96,33 @@ export function decodeExport(
   grey: Uint8Array,
   width: number,
   height: number,
-  chain: ExportOption = 'auto',
+  decoding: ExportDecoding = 'auto',
 ): Uint16Array {
-  if (grey.length !== width * height)
-    throw new RangeError(`decodeExport: ${grey.length} samples for a ${width} x ${height} image`);
-  const lut = chain === 'auto' ? autoLut(grey, width, height) : chainLut(chain);
-  const out = new Uint16Array(grey.length);
-  for (let k = 0; k < grey.length; k++) out[k] = lut[grey[k]];
-  return out;
+  return decodeExportWith(grey, width, height, decoding).intensity;
 }
 
-/** The automatic decoding's grey -> intensity table for an image. */
-export function autoLut(grey: Uint8Array, width: number, height: number): Uint16Array {
+/** Decodes 8-bit grey values, and says which estimate decoded them when the chain was not named. */
+export function decodeExportWith(
+  grey: Uint8Array,
+  width: number,
+  height: number,
+  decoding: ExportDecoding = 'auto',
+): { intensity: Uint16Array; estimate?: ExportEstimate } {
+  if (grey.length !== width * height)
+    throw new RangeError(`decodeExport: ${grey.length} samples for a ${width} x ${height} image`);
+  const estimate = decoding === 'auto' ? estimateExport(grey, width, height) : 'air' in decoding ? decoding : undefined;
+  const lut = estimate ? estimateLut(estimate) : chainLut(decoding as ExportChain);
+  const intensity = new Uint16Array(grey.length);
+  for (let k = 0; k < grey.length; k++) intensity[k] = lut[grey[k]];
+  return estimate ? { intensity, estimate } : { intensity };
+}
+
+/**
+ * Model 2.0.0's automatic decoding (kept for training/export_chain.py's `auto_lut`, which it
+ * mirrors): grey -> intensity with grey mapped linearly to attenuation between the open beam and
+ * the densest level (AUTO_MAX_ATTENUATION).
+ */
+export function normaliseLut(grey: Uint8Array, width: number, height: number): Uint16Array {
   const invert = looksInverted(grey, width, height);
   const hist = new Float64Array(256);
   for (let k = 0; k < grey.length; k++) hist[invert ? 255 - grey[k] : grey[k]]++;
@@ -114,6 +136,196 @@ export function autoLut(grey: Uint8Array, width: number, height: number): Uint16
     lut[g] = Math.round(65535 * Math.exp(-a));
   }
   return lut;
+}
+
+/**
+ * Attenuation quantiles (10, 25, 50, 75, 90, 95, 98, 99.5 %) of the pixels a vehicle scan shows
+ * through anything (attenuation above AUTO_OBJECT_MIN): the median over 120 validation scans of the
+ * synthesizer (seeds 1,000,000–1,000,119 of the training data set, high energy, 5 mm, randomised
+ * scanner; never test seeds). The estimated chain is the one
+ * whose decoding gives the image's non-air pixels this distribution's shape and scale.
+ */
+export const AUTO_REFERENCE_QUANTILES = [10, 25, 50, 75, 90, 95, 98, 99.5] as const;
+export const AUTO_REFERENCE_ATTENUATION = [0.273, 0.39, 0.798, 1.814, 3.362, 4.637, 5.857, 7.065] as const;
+/** Attenuation below which a pixel counts as air in the estimate. */
+export const AUTO_OBJECT_MIN = 0.15;
+/** Display exponents tried by the estimate: 0 (linear scaling) and 25 steps from 0.3 to 3 (log scaling). */
+export const AUTO_EXPONENTS: readonly number[] = [
+  0,
+  ...Array.from({ length: 25 }, (_, i) => Math.exp(Math.log(0.3) + (i * (Math.log(3) - Math.log(0.3))) / 24)),
+];
+/** Attenuation of the densest decodable level (intensity 1 of 65535). */
+const MAX_ATTENUATION = Math.log(65535);
+
+/** What the automatic decoding found in an image, and how sure it is. */
+export interface ExportEstimate {
+  /** The chain assumed, as one would name it (its LUT scales grey by the open-beam level found). */
+  chain: ExportChain;
+  /** Grey level (after undoing the inversion) taken as open beam. */
+  air: number;
+  /** Share of the border (top rows, first and last lines) at the open-beam side's plateau: how sure the polarity is. */
+  borderAir: number;
+  /** RMS of the log-quantile misfit of the chain chosen, and of the best chain of the other scaling. */
+  misfit: number;
+  otherMisfit: number;
+  /**
+   * True when the polarity and the scaling both stood out (borderAir >= 0.5, the other scaling fits
+   * at least 3x worse). Even then the scaling is a guess from one image's histogram: on 24 test scans
+   * exported linearly (PNG) 9 estimates were log scaling and "sure" (docs/inference.md).
+   */
+  sure: boolean;
+}
+
+/** Grey level (0..255) at a percentile of the pixels of a 256-bin histogram between levels lo and hi (inclusive). */
+function histQuantile(hist: Float64Array, lo: number, hi: number, total: number, pct: number): number {
+  const want = (pct / 100) * total;
+  let cum = 0;
+  for (let g = lo; g <= hi; g++) {
+    cum += hist[g];
+    if (cum >= want) return g;
+  }
+  return hi;
+}
+
+/** Display curve shape u(x) of exponent lam at x = grey / open beam (0 < x <= 1): -ln x, or (1 - x^lam) / lam. */
+function shape(x: number, lam: number): number {
+  return lam === 0 ? -Math.log(x) : (1 - Math.pow(x, lam)) / lam;
+}
+
+/**
+ * Estimates an unnamed export chain from the image itself: polarity from the border (the open beam
+ * above and around a drive-through vehicle is the brightest plateau of a normal export, the darkest
+ * of an inverted one), the open-beam grey level, and the display curve: of the curves
+ * a = c (1 - x^lam) / lam (lam = 0: a = -c ln x, a linear export with gamma c; lam > 0: a log export
+ * with gamma lam and logMax c / lam), x = grey / open beam, the one whose decoded non-air pixels
+ * have the reference attenuation quantiles (AUTO_REFERENCE_ATTENUATION) in shape (lam) and scale (c).
+ * JPEG blocks do not move a 256-bin histogram's quantiles much; windows are approximated by the
+ * curve that fits. What the estimate cannot know (a scene unlike the reference) is said by `sure`.
+ */
+export function estimateExport(grey: Uint8Array, width: number, height: number): ExportEstimate {
+  const bh = Math.max(1, Math.round(height * AUTO_BORDER));
+  const bw = Math.max(1, Math.round(width * AUTO_BORDER));
+  const border = new Float64Array(256);
+  const all = new Float64Array(256);
+  let nb = 0;
+  for (let r = 0; r < height; r++) {
+    const base = r * width;
+    for (let i = 0; i < width; i++) {
+      const g = grey[base + i];
+      all[g]++;
+      if (r < bh || i < bw || i >= width - bw) {
+        border[g]++;
+        nb++;
+      }
+    }
+  }
+  const borderMedian = histQuantile(border, 0, 255, nb, 50);
+  const invert = borderMedian < 128;
+  const hist = new Float64Array(256);
+  const bside = new Float64Array(256);
+  for (let g = 0; g < 256; g++) {
+    hist[invert ? 255 - g : g] = all[g];
+    bside[invert ? 255 - g : g] = border[g];
+  }
+  const n = grey.length;
+  const air = Math.max(1, histQuantile(hist, 0, 255, n, AUTO_AIR_PERCENTILE));
+  // The border's share within 3 % of the open-beam level.
+  let inPlateau = 0;
+  for (let g = Math.floor(air * 0.97); g < 256; g++) inPlateau += bside[g];
+  const borderAir = nb ? inPlateau / nb : 0;
+
+  // The darkest level in use: levels at or below it may be clipped.
+  let dark = 0;
+  while (dark < 255 && hist[dark] === 0) dark++;
+  const xs = new Float64Array(256);
+  for (let g = 0; g < 256; g++) xs[g] = Math.min(1, Math.max(g, 0.5) / air);
+  const fit = (lam: number): { misfit: number; c: number } => {
+    const u = new Float64Array(256);
+    for (let g = 0; g < 256; g++) u[g] = shape(xs[g], lam);
+    // Non-air pixels: grey levels whose decoded attenuation c u exceeds AUTO_OBJECT_MIN (u decreases with grey).
+    let c = 1;
+    let top = Math.max(0, Math.floor(air * 0.97) - 1);
+    let best = { misfit: Infinity, c: 1 };
+    for (let iter = 0; iter < 4; iter++) {
+      let total = 0;
+      for (let g = 0; g <= top; g++) total += hist[g];
+      if (total < 20 || top < 1) break;
+      let sum = 0;
+      const d: number[] = [];
+      for (let k = 0; k < AUTO_REFERENCE_QUANTILES.length; k++) {
+        // Quantile of attenuation = quantile from the dense end of grey.
+        const g = histQuantile(hist, 0, top, total, 100 - AUTO_REFERENCE_QUANTILES[k]);
+        // A quantile at the darkest level is censored (everything denser shows black there too).
+        if (g <= dark) continue;
+        const uq = Math.max(u[g], 1e-4);
+        const dk = Math.log(AUTO_REFERENCE_ATTENUATION[k]) - Math.log(uq);
+        d.push(dk);
+        sum += dk;
+      }
+      if (d.length < 4) break;
+      const mean = sum / d.length;
+      c = Math.exp(mean);
+      const misfit = Math.sqrt(d.reduce((s, x) => s + (x - mean) ** 2, 0) / d.length);
+      best = { misfit, c };
+      let nt = -1;
+      for (let g = 0; g < 256; g++) if (c * u[g] > AUTO_OBJECT_MIN) nt = g;
+      if (nt === top || nt < 1) break;
+      top = nt;
+    }
+    return best;
+  };
+  let chosen = { lam: 0, misfit: Infinity, c: 1 };
+  let bestLinear = Infinity;
+  let bestLog = Infinity;
+  for (const lam of AUTO_EXPONENTS) {
+    const f = fit(lam);
+    if (lam === 0) bestLinear = f.misfit;
+    else bestLog = Math.min(bestLog, f.misfit);
+    if (f.misfit < chosen.misfit) chosen = { lam, ...f };
+  }
+  if (!Number.isFinite(chosen.misfit)) chosen = { lam: 1, misfit: Infinity, c: AUTO_MAX_ATTENUATION };
+  const chain: ExportChain =
+    chosen.lam === 0
+      ? { scaling: 'linear', gamma: round3(chosen.c) }
+      : { scaling: 'log', logMax: round3(Math.min(20, chosen.c / chosen.lam)), gamma: round3(chosen.lam) };
+  if (invert) chain.invert = true;
+  const otherMisfit = chosen.lam === 0 ? bestLog : bestLinear;
+  return {
+    chain,
+    air,
+    borderAir,
+    misfit: chosen.misfit,
+    otherMisfit,
+    sure: borderAir >= 0.5 && Number.isFinite(chosen.misfit) && otherMisfit >= 3 * chosen.misfit,
+  };
+}
+
+function round3(v: number): number {
+  return Math.round(v * 1000) / 1000;
+}
+
+/** The grey -> intensity table of an estimate: its chain, with grey scaled by the open-beam level found. */
+export function estimateLut(e: ExportEstimate): Uint16Array {
+  const c = e.chain;
+  const gamma = c.gamma ?? 1;
+  const lut = new Uint16Array(256);
+  for (let g = 0; g < 256; g++) {
+    const v = c.invert ? 255 - g : g;
+    const x = Math.min(1, Math.max(v, 0.5) / e.air);
+    const a = c.scaling === 'linear' ? -gamma * Math.log(x) : (c.logMax ?? 8) * (1 - Math.pow(x, gamma));
+    lut[g] = Math.round(65535 * Math.exp(-Math.min(MAX_ATTENUATION, Math.max(0, a))));
+  }
+  return lut;
+}
+
+/** One line saying which chain the automatic decoding assumed and how sure it is. */
+export function describeEstimate(e: ExportEstimate): string {
+  const c = e.chain;
+  const curve =
+    c.scaling === 'linear' ? `linear scaling, gamma ${c.gamma}` : `log scaling, logMax ${c.logMax}, gamma ${c.gamma}`;
+  const other = c.scaling === 'linear' ? 'log' : 'linear';
+  const ratio = e.misfit > 0 ? e.otherMisfit / e.misfit : Infinity;
+  return `assumed ${curve}${c.invert ? ', inverted' : ''}, open beam at grey ${c.invert ? 255 - e.air : e.air} (${e.sure ? 'sure' : 'unsure'}: ${Math.round(100 * e.borderAir)} % of the border is open beam; the curve is fitted to the grey-level histogram, ${other} scaling fits ${Number.isFinite(ratio) ? ratio.toFixed(1) : 'no'} x worse; name the chain if it is known)`;
 }
 
 /** Checks an export chain; throws a RangeError naming the bad field. */
