@@ -42,6 +42,8 @@ export const AUTO_AIR_PERCENTILE = 99.5;
 export const AUTO_DARK_PERCENTILE = 0.2;
 /** Share of the image height (top rows) and width (first and last lines) that the polarity test reads. */
 export const AUTO_BORDER = 0.04;
+/** Grey levels from either end of the scale (0..AUTO_PLATEAU, 255-AUTO_PLATEAU..255) counted as the open-beam plateau's side. */
+export const AUTO_PLATEAU = 25;
 
 export type ExportOption = 'auto' | ExportChain;
 
@@ -139,16 +141,26 @@ export function normaliseLut(grey: Uint8Array, width: number, height: number): U
 }
 
 /**
- * Attenuation quantiles (10, 25, 50, 75, 90, 95, 98, 99.5 %) of the pixels a vehicle scan shows
- * through anything (attenuation above AUTO_OBJECT_MIN): the median over 120 validation scans of the
- * synthesizer (seeds 1,000,000–1,000,119 of the training data set, high energy, 5 mm, randomised
- * scanner; never test seeds). The estimated chain is the one
- * whose decoding gives the image's non-air pixels this distribution's shape and scale.
+ * The attenuation distribution of typical vehicle scans: the share of a scan's pixels with
+ * attenuation above 0.01 that lie at or below each of 64 attenuations log-spaced from 0.01 to 11.1
+ * (AUTO_REFERENCE_GRID), averaged over 60 validation scans of the synthesizer (seeds
+ * 1,000,000–1,000,059 of the training data set, high energy, 5 mm, randomised scanner; never test
+ * seeds). The estimated chain is the one whose decoding gives the image's non-air pixels the
+ * quantiles (AUTO_REFERENCE_QUANTILES) this distribution has above the same attenuation.
  */
+export const AUTO_REFERENCE_CDF: readonly number[] = [
+  0.0, 0.0153, 0.0292, 0.0416, 0.0524, 0.0618, 0.0699, 0.0769, 0.0828, 0.0879, 0.0923, 0.0964, 0.1004, 0.1044, 0.1091,
+  0.1159, 0.1279, 0.1549, 0.2189, 0.3182, 0.3977, 0.4284, 0.4382, 0.4451, 0.4603, 0.4854, 0.5009, 0.513, 0.5226, 0.5304,
+  0.5392, 0.5537, 0.5638, 0.6117, 0.6322, 0.6554, 0.6687, 0.6826, 0.6986, 0.7159, 0.743, 0.7557, 0.7688, 0.7876, 0.803,
+  0.817, 0.8326, 0.8478, 0.8616, 0.875, 0.8887, 0.9031, 0.9176, 0.9305, 0.9427, 0.9567, 0.9673, 0.9774, 0.9866, 0.9931,
+  0.995, 0.9964, 0.9972, 1.0,
+];
+export const AUTO_REFERENCE_GRID: readonly number[] = AUTO_REFERENCE_CDF.map((_, i) =>
+  Math.exp(Math.log(0.01) + (i * (Math.log(11.1) - Math.log(0.01))) / (AUTO_REFERENCE_CDF.length - 1)),
+);
 export const AUTO_REFERENCE_QUANTILES = [10, 25, 50, 75, 90, 95, 98, 99.5] as const;
-export const AUTO_REFERENCE_ATTENUATION = [0.273, 0.39, 0.798, 1.814, 3.362, 4.637, 5.857, 7.065] as const;
-/** Attenuation below which a pixel counts as air in the estimate. */
-export const AUTO_OBJECT_MIN = 0.15;
+/** Share of the open-beam peak's height at which the peak ends (the levels below it are the vehicle). */
+export const AUTO_PEAK_EDGE = 0.02;
 /** Display exponents tried by the estimate: 0 (linear scaling) and 25 steps from 0.3 to 3 (log scaling). */
 export const AUTO_EXPONENTS: readonly number[] = [
   0,
@@ -156,6 +168,25 @@ export const AUTO_EXPONENTS: readonly number[] = [
 ];
 /** Attenuation of the densest decodable level (intensity 1 of 65535). */
 const MAX_ATTENUATION = Math.log(65535);
+
+/** Linear interpolation of ys at x over increasing xs (clamped at the ends). */
+function interp(x: number, xs: readonly number[], ys: readonly number[]): number {
+  if (x <= xs[0]) return ys[0];
+  const n = xs.length - 1;
+  if (x >= xs[n]) return ys[n];
+  let k = 1;
+  while (xs[k] < x) k++;
+  const t = xs[k] > xs[k - 1] ? (x - xs[k - 1]) / (xs[k] - xs[k - 1]) : 0;
+  return ys[k - 1] + t * (ys[k] - ys[k - 1]);
+}
+
+const LOG_GRID = AUTO_REFERENCE_GRID.map(Math.log);
+
+/** The reference distribution's attenuation at a percentile of its pixels above attenuation a0. */
+export function referenceQuantile(a0: number, pct: number): number {
+  const f0 = interp(Math.log(a0), LOG_GRID, AUTO_REFERENCE_CDF);
+  return Math.exp(interp(f0 + ((1 - f0) * pct) / 100, AUTO_REFERENCE_CDF, LOG_GRID));
+}
 
 /** What the automatic decoding found in an image, and how sure it is. */
 export interface ExportEstimate {
@@ -169,8 +200,8 @@ export interface ExportEstimate {
   misfit: number;
   otherMisfit: number;
   /**
-   * True when the polarity and the scaling both stood out (borderAir >= 0.5, the other scaling fits
-   * at least 3x worse). Even then the scaling is a guess from one image's histogram: on 24 test scans
+   * True when the open beam and the scaling both stood out (borderAir >= 0.5, the open-beam peak
+   * within AUTO_PLATEAU levels of the end of the grey scale, the other scaling fits at least 3x worse). Even then the scaling is a guess from one image's histogram: on 24 test scans
    * exported linearly (PNG) 9 estimates were log scaling and "sure" (docs/inference.md).
    */
   sure: boolean;
@@ -219,60 +250,52 @@ export function estimateExport(grey: Uint8Array, width: number, height: number):
       }
     }
   }
-  const borderMedian = histQuantile(border, 0, 255, nb, 50);
-  const invert = borderMedian < 128;
+  // Open beam is the border's plateau at one end of the grey scale: white in a normal export, black in an inverted one.
+  let nearBlack = 0,
+    nearWhite = 0;
+  for (let g = 0; g <= AUTO_PLATEAU; g++) nearBlack += border[g];
+  for (let g = 255 - AUTO_PLATEAU; g < 256; g++) nearWhite += border[g];
+  const invert = nearBlack > nearWhite;
   const hist = new Float64Array(256);
   const bside = new Float64Array(256);
   for (let g = 0; g < 256; g++) {
     hist[invert ? 255 - g : g] = all[g];
     bside[invert ? 255 - g : g] = border[g];
   }
-  const n = grey.length;
-  const air = Math.max(1, histQuantile(hist, 0, 255, n, AUTO_AIR_PERCENTILE));
-  // The border's share within 3 % of the open-beam level.
+  // Open beam: the highest peak of the brighter half; the vehicle: every level below the peak's foot.
+  let air = 128;
+  for (let g = 129; g < 256; g++) if (hist[g] > hist[air]) air = g;
+  let foot = air;
+  while (foot > 0 && hist[foot - 1] >= AUTO_PEAK_EDGE * hist[air]) foot--;
+  const top = foot - 1;
+  // The border's share within the open-beam peak.
   let inPlateau = 0;
-  for (let g = Math.floor(air * 0.97); g < 256; g++) inPlateau += bside[g];
+  for (let g = Math.max(0, foot); g < 256; g++) inPlateau += bside[g];
   const borderAir = nb ? inPlateau / nb : 0;
-
-  // The darkest level in use: levels at or below it may be clipped.
+  // The darkest level in use: levels at or below it may be clipped (everything denser shows black there too).
   let dark = 0;
   while (dark < 255 && hist[dark] === 0) dark++;
+
+  // Grey levels at the reference percentiles of the vehicle's pixels (dense end first).
+  let total = 0;
+  for (let g = 0; g <= top; g++) total += hist[g];
+  const levels = AUTO_REFERENCE_QUANTILES.map((q) => (top >= 1 ? histQuantile(hist, 0, top, total, 100 - q) : 0));
   const xs = new Float64Array(256);
   for (let g = 0; g < 256; g++) xs[g] = Math.min(1, Math.max(g, 0.5) / air);
   const fit = (lam: number): { misfit: number; c: number } => {
-    const u = new Float64Array(256);
-    for (let g = 0; g < 256; g++) u[g] = shape(xs[g], lam);
-    // Non-air pixels: grey levels whose decoded attenuation c u exceeds AUTO_OBJECT_MIN (u decreases with grey).
+    const kept = AUTO_REFERENCE_QUANTILES.map((q, k) => ({ q, g: levels[k] })).filter((e) => e.g > dark);
+    if (total < 20 || top < 1 || kept.length < 4) return { misfit: Infinity, c: 1 };
+    const uEdge = shape(xs[Math.min(255, top + 1)], lam);
     let c = 1;
-    let top = Math.max(0, Math.floor(air * 0.97) - 1);
-    let best = { misfit: Infinity, c: 1 };
-    for (let iter = 0; iter < 4; iter++) {
-      let total = 0;
-      for (let g = 0; g <= top; g++) total += hist[g];
-      if (total < 20 || top < 1) break;
-      let sum = 0;
-      const d: number[] = [];
-      for (let k = 0; k < AUTO_REFERENCE_QUANTILES.length; k++) {
-        // Quantile of attenuation = quantile from the dense end of grey.
-        const g = histQuantile(hist, 0, top, total, 100 - AUTO_REFERENCE_QUANTILES[k]);
-        // A quantile at the darkest level is censored (everything denser shows black there too).
-        if (g <= dark) continue;
-        const uq = Math.max(u[g], 1e-4);
-        const dk = Math.log(AUTO_REFERENCE_ATTENUATION[k]) - Math.log(uq);
-        d.push(dk);
-        sum += dk;
-      }
-      if (d.length < 4) break;
-      const mean = sum / d.length;
-      c = Math.exp(mean);
-      const misfit = Math.sqrt(d.reduce((s, x) => s + (x - mean) ** 2, 0) / d.length);
-      best = { misfit, c };
-      let nt = -1;
-      for (let g = 0; g < 256; g++) if (c * u[g] > AUTO_OBJECT_MIN) nt = g;
-      if (nt === top || nt < 1) break;
-      top = nt;
+    let d: number[] = [];
+    // The scale c sets where the vehicle begins in attenuation (c uEdge), which sets the reference's quantiles.
+    for (let iter = 0; iter < 6; iter++) {
+      const a0 = Math.max(0.01, c * uEdge);
+      d = kept.map((e) => Math.log(referenceQuantile(a0, e.q)) - Math.log(Math.max(shape(xs[e.g], lam), 1e-4)));
+      c = Math.exp(d.reduce((s, x) => s + x, 0) / d.length);
     }
-    return best;
+    const mean = Math.log(c);
+    return { misfit: Math.sqrt(d.reduce((s, x) => s + (x - mean) ** 2, 0) / d.length), c };
   };
   let chosen = { lam: 0, misfit: Infinity, c: 1 };
   let bestLinear = Infinity;
@@ -296,7 +319,11 @@ export function estimateExport(grey: Uint8Array, width: number, height: number):
     borderAir,
     misfit: chosen.misfit,
     otherMisfit,
-    sure: borderAir >= 0.5 && Number.isFinite(chosen.misfit) && otherMisfit >= 3 * chosen.misfit,
+    sure:
+      borderAir >= 0.5 &&
+      air >= 255 - AUTO_PLATEAU &&
+      Number.isFinite(chosen.misfit) &&
+      otherMisfit >= 3 * chosen.misfit,
   };
 }
 
