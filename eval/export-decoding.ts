@@ -1,8 +1,9 @@
 /**
  * Where 8-bit exports lose people: each export chain of eval/variants.ts decoded with the chain
- * named (its exact inverse), by the automatic decoding (chain not named), and linearly (grey x 257),
- * on the same test scans, at the model's operating point (the manifest's, as `analyze` and a lane
- * decide). Also prints what the automatic decoding estimated against the truth.
+ * named (its exact inverse: `named`), by the chain estimated from the high-energy image, which
+ * decodes both energies (`estimate`, the runtime's 'auto'), linearly (grey x 257: `linear`), and by
+ * model 2.0.0's normalising decoding per image (`normalise`), on the same test scans, at the model's
+ * operating point (the manifest's, as `analyze` and a lane decide). Also prints the estimates.
  *
  *   node bin/run-ts.js eval/export-decoding.ts [--seed-start 2000300] [--count 24] [--cache DIR] [--model DIR]
  *
@@ -19,6 +20,7 @@ import {
   describeEstimate,
   estimateExport,
   estimateLut,
+  normaliseLut,
 } from '../core/export-chain.js';
 import { analyzeImage } from '../inference/analyze-image.js';
 import { OnnxDetector } from '../inference/onnx-detector.js';
@@ -32,7 +34,7 @@ const { values } = parseArgs({
     count: { type: 'string', default: '24' },
     cache: { type: 'string' },
     model: { type: 'string', default: 'models/person-fcn' },
-    decodings: { type: 'string', default: 'named,auto,linear' },
+    decodings: { type: 'string', default: 'named,estimate,linear,normalise' },
   },
 });
 const seedStart = Number(values['seed-start']);
@@ -108,6 +110,10 @@ for await (const scan of scans()) {
       const shared = estimateLut(est);
       const dec = (p: Uint8Array) => {
         if (how === 'estimate') return Uint16Array.from(p, (v) => shared[v]);
+        if (how === 'normalise') {
+          const lut = normaliseLut(p, width, height);
+          return Uint16Array.from(p, (v) => lut[v]);
+        }
         return decodeExport(p, width, height, option);
       };
       const img = { ...scan.image, high: dec(g.high), ...(g.low ? { low: dec(g.low) } : {}) };

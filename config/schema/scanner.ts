@@ -154,7 +154,7 @@ export const fileDrop = z
     export: exportChain
       .default('auto')
       .describe(
-        "How the scanner exported 8-bit image files: default 'auto' (the chain estimated from each image, written to the lane log with how sure it is; one image cannot always tell a linear from a log export), or its display chain { scaling, logMax, window, gamma, invert } (linear: grey = 255 x transmission). Name the chain when it is known. 16-bit files are read as they are.",
+        "How the scanner exported 8-bit image files: 'auto' (default: the chain estimated from each image, logged with how sure it is) or its display chain { scaling, logMax, window, gamma, invert }; name it when known. 16-bit files are read as they are.",
       ),
   })
   .describe('Completed scans dropped into a folder as image files with a sidecar.');
