@@ -9,8 +9,9 @@ hardening (the effective attenuation of a polychromatic beam falls with depth: a
 scattered radiation (a share of the local mean transmission), detector blur and cross-talk (3-tap
 kernel), afterglow (a share of the previous line's signal), dark offset and saturation. And 8-bit
 exports through random display chains (linear or log scaling, window, gamma, JPEG) are decoded by
-the runtime's automatic decoding (`export_chain.py`, the mirror of inference/export-chain.ts), or
-linearly (grey x 257, the runtime's default for an 8-bit file whose chain nobody named).
+model 2.0.0's automatic decoding (`export_chain.py`, the mirror of core/export-chain.ts
+`normaliseLut`), or linearly (grey x 257). The runtime now estimates an unnamed chain from the image
+instead (core/export-chain.ts `estimateExport`; not ported here).
 
 Domain randomisation (`distractors`): objects that the synthesizer does not draw are laid over the
 crop: ellipsoids, slabs with rounded tops, tyres (rings with rims and hubs), bars, corrugation and
