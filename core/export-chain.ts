@@ -282,7 +282,7 @@ export function estimateExport(grey: Uint8Array, width: number, height: number):
   const levels = AUTO_REFERENCE_QUANTILES.map((q) => (top >= 1 ? histQuantile(hist, 0, top, total, 100 - q) : 0));
   const xs = new Float64Array(256);
   for (let g = 0; g < 256; g++) xs[g] = Math.min(1, Math.max(g, 0.5) / air);
-  const fit = (lam: number): { misfit: number; c: number } => {
+  const fitCurve = (lam: number): { misfit: number; c: number } => {
     const kept = AUTO_REFERENCE_QUANTILES.map((q, k) => ({ q, g: levels[k] })).filter((e) => e.g > dark);
     if (total < 20 || top < 1 || kept.length < 4) return { misfit: Infinity, c: 1 };
     const uEdge = shape(xs[Math.min(255, top + 1)], lam);
@@ -301,7 +301,7 @@ export function estimateExport(grey: Uint8Array, width: number, height: number):
   let bestLinear = Infinity;
   let bestLog = Infinity;
   for (const lam of AUTO_EXPONENTS) {
-    const f = fit(lam);
+    const f = fitCurve(lam);
     if (lam === 0) bestLinear = f.misfit;
     else bestLog = Math.min(bestLog, f.misfit);
     if (f.misfit < chosen.misfit) chosen = { lam, ...f };
