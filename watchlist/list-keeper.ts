@@ -27,7 +27,7 @@ export type ReceiveOutcome =
 export interface ListKeeperOptions {
   /** Trusted central keys by key id. */
   keys: ReadonlyMap<string, KeyObject>;
-  /** Folder of the last good versions: <listId>.snapshot.json and <listId>.deltas.jsonl. */
+  /** Folder of the last good versions: <listId>.snapshot.bin and <listId>.deltas.bin, as they arrived. */
   dir: string;
   /** Larger messages are refused before they are read. */
   maxBytes: number;
@@ -110,7 +110,12 @@ export class ListKeeper {
     mkdirSync(this.#options.dir, { recursive: true });
     const problems: string[] = [];
     for (const listId of this.#options.lists ?? listIdsIn(this.#options.dir)) {
-      const snapFile = join(this.#options.dir, `${listId}.snapshot.json`);
+      const snapFile = join(this.#options.dir, `${listId}.snapshot.bin`);
+      const oldFile = join(this.#options.dir, `${listId}.snapshot.json`);
+      if (existsSync(oldFile) && !existsSync(snapFile))
+        problems.push(
+          `${oldFile}: a list in the JSON form of an earlier release, no longer read; the lane takes the list again from central`,
+        );
       if (!existsSync(snapFile)) continue;
       const snapBytes = await readFile(snapFile);
       const snap = await this.#open(snapBytes);
@@ -126,24 +131,28 @@ export class ListKeeper {
       }
       const index = new WatchlistIndex(listId, sv.head.version, sv.data);
       const digests = new Set([digest(snapBytes)]);
-      const deltaFile = join(this.#options.dir, `${listId}.deltas.jsonl`);
+      const deltaFile = join(this.#options.dir, `${listId}.deltas.bin`);
       if (existsSync(deltaFile)) {
-        const lines = (await readFile(deltaFile, 'utf8')).split('\n').filter((l) => l.trim() !== '');
-        for (const [i, line] of lines.entries()) {
-          const d = await this.#open(Buffer.from(line, 'utf8'));
+        const records = deltaRecords(await readFile(deltaFile));
+        for (const [i, record] of records.entries()) {
+          const d = record instanceof Buffer ? await this.#open(record) : null;
           if (
+            !d ||
             !d.ok ||
             d.version.kind !== 'delta' ||
             d.version.listId !== listId ||
             d.version.baseVersion !== index.version
           ) {
-            problems.push(
-              `${deltaFile} line ${i + 1}: ${d.ok ? `${d.version.kind} v${d.version.kind === 'delta' ? d.version.version : d.version.head.version} does not follow v${index.version}` : `${d.refusal.reason}: ${d.refusal.detail}`}; the deltas from there on are not used`,
-            );
+            const why = !d
+              ? (record as { problem: string }).problem
+              : d.ok
+                ? `${d.version.kind} v${d.version.kind === 'delta' ? d.version.version : d.version.head.version} does not follow v${index.version}`
+                : `${d.refusal.reason}: ${d.refusal.detail}`;
+            problems.push(`${deltaFile} delta ${i + 1}: ${why}; the deltas from there on are not used`);
             break;
           }
           index.apply(d.version);
-          digests.add(digest(Buffer.from(line, 'utf8')));
+          digests.add(digest(record as Buffer));
         }
       }
       this.#lists.set(listId, index);
@@ -243,9 +252,9 @@ export class ListKeeper {
   #applyDelta(index: WatchlistIndex, d: WatchlistDelta, bytes: Buffer, sum = digest(bytes)): void {
     index.apply(d);
     this.#digests.get(d.listId)?.add(sum);
-    this.#write(() =>
-      appendFile(join(this.#options.dir, `${d.listId}.deltas.jsonl`), `${bytes.toString('utf8').replace(/\n/g, '')}\n`),
-    );
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(bytes.length);
+    this.#write(() => appendFile(join(this.#options.dir, `${d.listId}.deltas.bin`), Buffer.concat([length, bytes])));
   }
 
   #applyWaiting(listId: string): void {
@@ -274,11 +283,11 @@ export class ListKeeper {
   }
 
   async #saveSnapshot(listId: string, bytes: Buffer): Promise<void> {
-    const file = join(this.#options.dir, `${listId}.snapshot.json`);
+    const file = join(this.#options.dir, `${listId}.snapshot.bin`);
     await writeFile(`${file}.tmp`, bytes);
     await rename(`${file}.tmp`, file);
     // The deltas on disk were on the previous snapshot.
-    await writeFile(join(this.#options.dir, `${listId}.deltas.jsonl`), '');
+    await writeFile(join(this.#options.dir, `${listId}.deltas.bin`), '');
   }
 
   #write(step: () => Promise<void>): void {
@@ -354,11 +363,27 @@ class WorkerJob {
     void this.#worker.terminate();
   }
 }
+/** The messages of a deltas file: each a u32 (little-endian) length and the message as it arrived. */
+function deltaRecords(file: Buffer): (Buffer | { problem: string })[] {
+  const out: (Buffer | { problem: string })[] = [];
+  for (let at = 0; at < file.length; ) {
+    const length = at + 4 <= file.length ? file.readUInt32LE(at) : -1;
+    if (length < 0 || at + 4 + length > file.length) {
+      out.push({ problem: `cut short at byte ${at} of ${file.length} (a write interrupted)` });
+      break;
+    }
+    out.push(file.subarray(at + 4, at + 4 + length));
+    at += 4 + length;
+  }
+  return out;
+}
+
 function listIdsIn(dir: string): string[] {
   try {
     return readdirSync(dir)
-      .filter((f) => f.endsWith('.snapshot.json'))
-      .map((f) => f.slice(0, -'.snapshot.json'.length));
+      .filter((f) => f.endsWith('.snapshot.bin') || f.endsWith('.snapshot.json'))
+      .map((f) => f.slice(0, f.lastIndexOf('.snapshot.')))
+      .filter((id, i, all) => all.indexOf(id) === i);
   } catch {
     return [];
   }

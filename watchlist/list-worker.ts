@@ -29,7 +29,7 @@ port.once('message', (job: ListJob) => {
   }
   port.once('message', () => {
     try {
-      const opened = openListMessage(job.bytes, new Map(job.keys), job.maxBytes);
+      const opened = openListMessage(job.bytes, new Map(job.keys), job.maxBytes, true);
       reply({ opened }, opened.ok && opened.version.kind === 'snapshot' ? transferablesOf(opened.version.data) : []);
     } catch (err) {
       reply({ error: (err as Error).stack ?? String(err) });
