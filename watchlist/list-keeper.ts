@@ -137,8 +137,7 @@ export class ListKeeper {
         for (const [i, record] of records.entries()) {
           const d = record instanceof Buffer ? await this.#open(record) : null;
           if (
-            !d ||
-            !d.ok ||
+            !d?.ok ||
             d.version.kind !== 'delta' ||
             d.version.listId !== listId ||
             d.version.baseVersion !== index.version

@@ -218,13 +218,19 @@ export function columnsFromEntries(entries: readonly WatchlistEntry[]): ListColu
   const refs = new Uint32Array(count * REF_FIELDS.length);
   const strings: string[] = [];
   const stringIndex = new Map<string, number>();
-  const ref = (s: string | undefined): number => {
+  // Neighbouring entries mostly share their texts: the last one of each field is tried first.
+  const lastText: (string | undefined)[] = REF_FIELDS.map(() => undefined);
+  const lastRef = new Uint32Array(REF_FIELDS.length);
+  const ref = (field: number, s: string | undefined): number => {
     if (s === undefined) return 0;
+    if (s === lastText[field]) return lastRef[field]!;
     let k = stringIndex.get(s);
     if (k === undefined) {
       k = strings.push(s);
       stringIndex.set(s, k);
     }
+    lastText[field] = s;
+    lastRef[field] = k;
     return k;
   };
   for (let i = 0; i < count; i++) {
@@ -236,11 +242,11 @@ export function columnsFromEntries(entries: readonly WatchlistEntry[]): ListColu
     from[i] = timeOf(e.effectiveFrom, -Infinity);
     until[i] = timeOf(e.expiresAt, Infinity);
     const r = i * REF_FIELDS.length;
-    refs[r] = ref(e.category);
-    refs[r + 1] = ref(e.action);
-    refs[r + 2] = ref(e.source);
-    refs[r + 3] = ref(e.country);
-    refs[r + 4] = ref(e.note);
+    refs[r] = ref(0, e.category);
+    refs[r + 1] = ref(1, e.action);
+    refs[r + 2] = ref(2, e.source);
+    refs[r + 3] = ref(3, e.country);
+    refs[r + 4] = ref(4, e.note);
   }
   const ids = packTexts(idTexts);
   const values = packTexts(valTexts);
@@ -321,7 +327,7 @@ export function encodeListBody(head: VersionHeadFields, c: ListColumns, removed:
     counts.remBytes,
     0,
   ];
-  countList.forEach((n, i) => view.setUint32(countsAt + i * 4, n, true));
+  for (const [i, n] of countList.entries()) view.setUint32(countsAt + i * 4, n, true);
   const put = (name: SectionName, a: ArrayBufferView) =>
     body.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at[name]);
   put('from', c.from);
@@ -455,7 +461,7 @@ export function decodeListBody(body: Uint8Array): { ok: true; body: DecodedBody 
   const limit = MAX_PROBLEMS * 20; // enough to say what is wrong
   const { ids, idOff, values, valOff, flags, priority, from, until, refs } = c;
   for (let i = 0; i < c.count && problems.length < limit; i++) {
-    const path = `${field}.${i}`;
+    const path = i; // named as `${field}.${i}` only when there is a problem (a million strings otherwise)
     const ia = idOff[i]!;
     const ib = idOff[i + 1]!;
     let idOk = ib > ia && ib - ia <= FIELD_MAX.id;
@@ -469,35 +475,36 @@ export function decodeListBody(body: Uint8Array): { ok: true; body: DecodedBody 
         idOk = false;
       }
     }
-    if (!idOk) problems.push(`${path}.id: expected UTF-8 text of 1-${FIELD_MAX.id} characters`);
+    if (!idOk) problems.push(`${field}.${path}.id: expected UTF-8 text of 1-${FIELD_MAX.id} characters`);
     const f = flags[i]!;
-    if (f > (FLAG_COVERT | FLAG_CONTAINER)) problems.push(`${path}: flags ${f} has bits this format does not define`);
+    if (f > (FLAG_COVERT | FLAG_CONTAINER))
+      problems.push(`${field}.${path}: flags ${f} has bits this format does not define`);
     const va = valOff[i]!;
     const vb = valOff[i + 1]!;
     if (f & FLAG_CONTAINER) {
       const problem = iso6346Problem(decodeText(values, va, vb));
-      if (problem) problems.push(`${path}.containerCode: ${problem}`);
+      if (problem) problems.push(`${field}.${path}.containerCode: ${problem}`);
     } else {
       let ok = vb - va >= 2 && vb - va <= 20;
       for (let k = va; k < vb && ok; k++) {
         const b = values[k]!;
         ok = (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a);
       }
-      if (!ok) problems.push(`${path}.plate: expected 2-20 letters A-Z and digits, normalised`);
+      if (!ok) problems.push(`${field}.${path}.plate: expected 2-20 letters A-Z and digits, normalised`);
     }
     const p = priority[i]!;
-    if (p < 1 || p > 5) problems.push(`${path}.priority: expected a whole number 1 (highest) to 5, got ${p}`);
+    if (p < 1 || p > 5) problems.push(`${field}.${path}.priority: expected a whole number 1 (highest) to 5, got ${p}`);
     const r = i * REF_FIELDS.length;
     for (let k = 0; k < REF_FIELDS.length; k++) {
       const ref = refs[r + k]!;
       if (ref === 0) {
-        if (REQUIRED_REF[k]) problems.push(`${path}.${REF_FIELDS[k]}: missing`);
+        if (REQUIRED_REF[k]) problems.push(`${field}.${path}.${REF_FIELDS[k]}: missing`);
         else if (k === 3 && !(f & FLAG_CONTAINER))
-          problems.push(`${path}.country: a plate needs its issuing country (e.g. DE)`);
+          problems.push(`${field}.${path}.country: a plate needs its issuing country (e.g. DE)`);
         continue;
       }
       if (ref > strings.length) {
-        problems.push(`${path}.${REF_FIELDS[k]}: refers to text ${ref}, the list has ${strings.length}`);
+        problems.push(`${field}.${path}.${REF_FIELDS[k]}: refers to text ${ref}, the list has ${strings.length}`);
         continue;
       }
       const seen = checked[k]!;
@@ -506,15 +513,15 @@ export function decodeListBody(body: Uint8Array): { ok: true; body: DecodedBody 
         seen[ref] = problem ? 2 : 1;
         if (problem) textProblem[k]!.set(ref, problem);
       }
-      if (seen[ref] === 2) problems.push(`${path}.${REF_FIELDS[k]}: ${textProblem[k]!.get(ref)}`);
+      if (seen[ref] === 2) problems.push(`${field}.${path}.${REF_FIELDS[k]}: ${textProblem[k]!.get(ref)}`);
     }
     const t0 = from[i]!;
     const t1 = until[i]!;
     if (t0 !== -Infinity && !(Math.abs(t0) <= MAX_TIME))
-      problems.push(`${path}.effectiveFrom: expected a time in ms since 1970, or none (-Infinity)`);
+      problems.push(`${field}.${path}.effectiveFrom: expected a time in ms since 1970, or none (-Infinity)`);
     else if (t1 !== Infinity && !(Math.abs(t1) <= MAX_TIME))
-      problems.push(`${path}.expiresAt: expected a time in ms since 1970, or none (Infinity)`);
-    else if (t0 >= t1) problems.push(`${path}.expiresAt: must be after effectiveFrom`);
+      problems.push(`${field}.${path}.expiresAt: expected a time in ms since 1970, or none (Infinity)`);
+    else if (t0 >= t1) problems.push(`${field}.${path}.expiresAt: must be after effectiveFrom`);
   }
   if (problems.length) return { ok: false, problems: shownProblems(problems) };
   const idTable = indexIds(ids, idOff, c.count);
