@@ -6,7 +6,7 @@ export const watchlist = z
     keys: z
       .array(
         z.strictObject({
-          keyId: ident().describe('The key id central command signs with (the message's keyId).'),
+          keyId: ident().describe("The key id central command signs with (the message's keyId)."),
           publicKey: text()
             .min(1)
             .describe('Ed25519 public key of central command: a PEM file path, or the PEM text itself.'),
