@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { createHash, type KeyObject } from 'node:crypto';
 import type { WatchlistDelta } from '../core/watchlist/list-format.js';
 import { openListMessage, type OpenedMessage, type RefusalReason } from './list-message.js';
-import type { ListJob, ListJobReply } from './list-worker.js';
+import type { ListJob, ListJobMessage, ListJobReply } from './list-worker.js';
 import { WatchlistIndex } from './watchlist-index.js';
 
 export type { RefusalReason } from './list-message.js';
@@ -35,6 +35,8 @@ export interface ListKeeperOptions {
   lists?: readonly string[];
   /** Size from which a message is opened in a worker thread (default OFF_THREAD_BYTES). */
   offThreadBytes?: number;
+  /** Start the worker thread at load(), so that the first large message does not wait for it. */
+  warmThread?: boolean;
 }
 
 export interface HeldList {
@@ -62,8 +64,8 @@ export class ListKeeper {
   readonly #digests = new Map<string, Set<string>>();
   /** Messages are taken one after the other. */
   #taking: Promise<unknown> = Promise.resolve();
-  /** Worker threads opening a message now (ended by close()). */
-  readonly #workers = new Set<Worker>();
+  /** The worker thread for large messages (ended by close()). */
+  readonly #thread = new ListThread();
   #closed = false;
 
   constructor(o: ListKeeperOptions) {
@@ -89,7 +91,7 @@ export class ListKeeper {
    */
   async close(): Promise<void> {
     this.#closed = true;
-    await Promise.all([...this.#workers].map((w) => w.terminate()));
+    await this.#thread.close();
     await this.#writes;
   }
 
@@ -107,6 +109,7 @@ export class ListKeeper {
   }
 
   async #load(): Promise<{ loaded: HeldList[]; problems: string[] }> {
+    if (this.#options.warmThread && !this.#closed) this.#thread.start();
     mkdirSync(this.#options.dir, { recursive: true });
     const problems: string[] = [];
     for (const listId of this.#options.lists ?? listIdsIn(this.#options.dir)) {
@@ -278,7 +281,7 @@ export class ListKeeper {
     const { keys, maxBytes } = this.#options;
     if (this.#closed) throw new Error('watchlist: the list keeper is closed (the edge is stopping)');
     if (bytes.length < (this.#options.offThreadBytes ?? OFF_THREAD_BYTES) || bytes.length > maxBytes) return null;
-    return new WorkerJob(bytes, keys, maxBytes, this.#workers);
+    return new WorkerJob(bytes, keys, maxBytes, this.#thread);
   }
 
   async #saveSnapshot(listId: string, bytes: Buffer): Promise<void> {
@@ -307,21 +310,79 @@ function digest(bytes: Buffer): string {
 
 const WORKER = fileURLToPath(new URL('./list-worker.mjs', import.meta.url));
 
+interface JobHandlers {
+  reply(m: ListJobReply): void;
+  fail(why: string): void;
+}
+
 /**
- * One large message in a worker thread of its own: the thread hashes it first (`digest`), and
- * opens it (verify, validate, build the compact index) only when told to go on (`opened()`);
- * `cancel()` ends it. The compact index comes back by transfer, without a copy.
+ * The worker thread that opens large messages, one at a time. Started once (at load() when
+ * `warmThread` is set, else at the first large message) and kept: starting a thread and loading
+ * the code into it takes about half a second on a loaded box, which a new version would wait for.
+ * It holds no list between jobs, and does not keep the process alive while idle.
+ */
+class ListThread {
+  #worker: Worker | null = null;
+  #current: JobHandlers | null = null;
+  #closed = false;
+
+  start(): Worker {
+    if (this.#closed) throw new Error('watchlist: the list keeper is closed (the edge is stopping)');
+    if (this.#worker) return this.#worker;
+    const w = new Worker(WORKER);
+    w.unref();
+    w.on('message', (m: ListJobReply) => this.#current?.reply(m));
+    w.once('error', (err) => this.#lost(w, err.message));
+    w.once('exit', (code) => this.#lost(w, `it exited with code ${code}`));
+    this.#worker = w;
+    return w;
+  }
+
+  #lost(w: Worker, why: string): void {
+    if (this.#worker === w) this.#worker = null;
+    const job = this.#current;
+    this.#current = null;
+    job?.fail(why);
+  }
+
+  /** Hands a job over; its replies go to `handlers` until end(). */
+  begin(job: ListJob, transfer: ArrayBuffer[], handlers: JobHandlers): void {
+    const w = this.start();
+    this.#current = handlers;
+    w.ref(); // the process waits for a job under way
+    w.postMessage({ job } satisfies ListJobMessage, transfer);
+  }
+
+  send(m: ListJobMessage): void {
+    this.#worker?.postMessage(m);
+  }
+
+  end(): void {
+    this.#current = null;
+    this.#worker?.unref();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const w = this.#worker;
+    this.#worker = null;
+    this.#lost(w!, 'the list keeper was closed');
+    if (w) await w.terminate();
+  }
+}
+
+/**
+ * One large message in the worker thread: the thread hashes it first (`digest`), and opens it
+ * (verify, validate, build the compact index) only when told to go on (`opened()`); `cancel()`
+ * drops it. The compact index comes back by transfer, without a copy.
  */
 class WorkerJob {
   readonly digest: Promise<string>;
-  readonly #worker: Worker;
+  readonly #thread: ListThread;
   readonly #opened: Promise<OpenedMessage>;
 
-  constructor(bytes: Buffer, keys: ReadonlyMap<string, KeyObject>, maxBytes: number, running: Set<Worker>) {
-    const worker = new Worker(WORKER);
-    this.#worker = worker;
-    running.add(worker);
-    worker.once('exit', () => running.delete(worker));
+  constructor(bytes: Buffer, keys: ReadonlyMap<string, KeyObject>, maxBytes: number, thread: ListThread) {
+    this.#thread = thread;
     let gotDigest!: (d: string) => void;
     let gotOpened!: (o: OpenedMessage) => void;
     let failed!: (e: Error) => void;
@@ -331,37 +392,40 @@ class WorkerJob {
       failed = rej;
     });
     const what = `the worker thread opening a ${bytes.length}-byte list message`;
-    const fail = (why: string) => failed(new Error(`watchlist: ${what} failed: ${why}`));
+    const fail = (why: string) => {
+      thread.end();
+      failed(new Error(`watchlist: ${what} failed: ${why}`));
+      gotDigest(''); // a digest never given matches nothing
+    };
     // Nobody waits for the digest after a failure (the error comes from opened()), nor for the
     // opening of a job cancelled because its message was known.
     this.digest.catch(() => {});
     this.#opened.catch(() => {});
-    worker.on('message', (m: ListJobReply) => {
-      if ('digest' in m) gotDigest(m.digest);
-      else if ('opened' in m) {
-        gotOpened(m.opened);
-        void worker.terminate();
-      } else fail(m.error);
-    });
-    worker.once('error', (err) => fail(err.message));
-    worker.once('exit', (code) => {
-      fail(`it exited with code ${code}`);
-      gotDigest(''); // a digest never given matches nothing
-    });
     // One copy, handed over (not cloned again): the caller keeps its buffer to write to disk.
     const copy = new Uint8Array(bytes);
-    worker.postMessage({ bytes: copy, keys: [...keys], maxBytes } satisfies ListJob, [copy.buffer]);
+    thread.begin({ bytes: copy, keys: [...keys], maxBytes }, [copy.buffer], {
+      reply: (m) => {
+        if ('digest' in m) gotDigest(m.digest);
+        else if ('opened' in m) {
+          thread.end();
+          gotOpened(m.opened);
+        } else fail(m.error);
+      },
+      fail,
+    });
   }
 
   opened(): Promise<OpenedMessage> {
-    this.#worker.postMessage({ go: true });
+    this.#thread.send({ go: true });
     return this.#opened;
   }
 
   cancel(): void {
-    void this.#worker.terminate();
+    this.#thread.send({ drop: true });
+    this.#thread.end();
   }
 }
+
 /** The messages of a deltas file: each a u32 (little-endian) length and the message as it arrived. */
 function deltaRecords(file: Buffer): (Buffer | { problem: string })[] {
   const out: (Buffer | { problem: string })[] = [];

@@ -240,5 +240,32 @@ describe('ListKeeper', () => {
     await k.flushed();
     const again = new ListKeeper({ keys: central.trusted, dir, maxBytes: 64 << 20, offThreadBytes: 64 * 1024 });
     expect((await again.load()).loaded).toEqual([{ listId: 'national', version: 2, entries: 5000 }]);
+    await Promise.all([k.close(), again.close()]);
+  });
+
+  it('opens one large message after another in its worker thread (started at load()), and takes none once closed', async () => {
+    const k = new ListKeeper({
+      keys: central.trusted,
+      dir,
+      maxBytes: 64 << 20,
+      offThreadBytes: 1024,
+      warmThread: true,
+    });
+    await k.load();
+    const list = (v: number) =>
+      signed(
+        snapshot(
+          'national',
+          v,
+          Array.from({ length: 200 }, (_, i) => entry({ id: `w${v}-${i}`, plate: `WV${v}X${i}` })),
+        ),
+        central,
+      );
+    for (let v = 1; v <= 4; v++)
+      expect(await k.receive(list(v))).toMatchObject({ outcome: 'applied', version: v, entries: 200 });
+    expect(hits(k, 'WV4X199')).toBe(1);
+    expect(hits(k, 'WV3X199')).toBe(0);
+    await k.close();
+    await expect(k.receive(list(5))).rejects.toThrow(/the list keeper is closed/);
   });
 });
