@@ -100,6 +100,7 @@ export default defineBench({
       const mem0 = process.memoryUsage();
       const keeper = new ListKeeper({ keys, dir, maxBytes: 512 * 1024 * 1024, warmThread: true });
       await keeper.load();
+      await keeper.threadReady(); // a lane that has been running: its thread is up
       // A small list held first: while the large one is applied, reads are matched against it.
       const small = await keeper.receive(
         signedListMessage(
@@ -207,6 +208,7 @@ export default defineBench({
         try {
           const lane = new ListKeeper({ keys, dir: join(dir, 'lane'), maxBytes: 512 * 1024 * 1024, warmThread: true });
           await lane.load();
+          await lane.threadReady();
           const arrived: { version: number; at: number }[] = [];
           /** When the lane's MQTT client handed over each message (its size and time). */
           const received: { bytes: number; at: number }[] = [];

@@ -95,6 +95,11 @@ export class ListKeeper {
     await this.#writes;
   }
 
+  /** Resolves once the worker thread started by load() (warmThread) is ready for a large message. */
+  threadReady(): Promise<void> {
+    return this.#thread.ready;
+  }
+
   /** Resolves once every disk write begun so far has ended. */
   flushed(): Promise<void> {
     return this.#writes;
@@ -323,15 +328,27 @@ interface JobHandlers {
  */
 class ListThread {
   #worker: Worker | null = null;
+  #ready: Promise<void> = Promise.resolve();
   #current: JobHandlers | null = null;
   #closed = false;
+
+  /** Resolves once the thread has loaded its code (or ended). */
+  get ready(): Promise<void> {
+    return this.#ready;
+  }
 
   start(): Worker {
     if (this.#closed) throw new Error('watchlist: the list keeper is closed (the edge is stopping)');
     if (this.#worker) return this.#worker;
     const w = new Worker(WORKER);
     w.unref();
-    w.on('message', (m: ListJobReply) => this.#current?.reply(m));
+    let loaded!: () => void;
+    this.#ready = new Promise((res) => (loaded = res));
+    w.once('exit', () => loaded());
+    w.on('message', (m: ListJobReply) => {
+      if ('ready' in m) loaded();
+      else this.#current?.reply(m);
+    });
     w.once('error', (err) => this.#lost(w, err.message));
     w.once('exit', (code) => this.#lost(w, `it exited with code ${code}`));
     this.#worker = w;
@@ -405,6 +422,7 @@ class WorkerJob {
     const copy = new Uint8Array(bytes);
     thread.begin({ bytes: copy, keys: [...keys], maxBytes }, [copy.buffer], {
       reply: (m) => {
+        if ('ready' in m) return;
         if ('digest' in m) gotDigest(m.digest);
         else if ('opened' in m) {
           thread.end();

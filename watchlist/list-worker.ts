@@ -18,7 +18,8 @@ export interface ListJob {
 /** To the thread: a job (it answers the digest), go on with it (it answers opened), or drop it. */
 export type ListJobMessage = { job: ListJob } | { go: true } | { drop: true };
 
-export type ListJobReply = { digest: string } | { opened: OpenedMessage } | { error: string };
+/** `ready` once, when the thread has loaded its code; then the replies to each job. */
+export type ListJobReply = { ready: true } | { digest: string } | { opened: OpenedMessage } | { error: string };
 
 const port = parentPort!;
 const reply = (m: ListJobReply, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
@@ -46,3 +47,4 @@ port.on('message', (m: ListJobMessage) => {
     reply({ error: (err as Error).stack ?? String(err) });
   }
 });
+reply({ ready: true });

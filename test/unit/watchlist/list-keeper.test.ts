@@ -252,6 +252,7 @@ describe('ListKeeper', () => {
       warmThread: true,
     });
     await k.load();
+    await k.threadReady();
     const list = (v: number) =>
       signed(
         snapshot(
