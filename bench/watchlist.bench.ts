@@ -269,7 +269,7 @@ export default defineBench({
             `central publishes the 1M snapshot on mosquitto; the lane receives, verifies and indexes it (one run, load average ${loadavg()[0].toFixed(1)} on the machine)`,
           );
           ctx.report(
-            'watchlist.1m.snapshot-publish-to-applied-cpu',
+            'watchlist.1m.snapshot-publish-applied-cpu',
             (pathCpu.user + pathCpu.system) / 1000 + brokerCpu,
             'ms',
             `CPU time of that path: ${((pathCpu.user + pathCpu.system) / 1000).toFixed(0)} ms in central's and the lane's process (MQTT clients, keeper, worker thread), ${brokerCpu.toFixed(0)} ms in mosquitto; the wall time it would take on an idle machine, the steps being one after the other`,
