@@ -228,6 +228,11 @@ describe.skipIf(skipWithoutMosquitto)('watchlist at the lane, lists from central
     expect(at).toBeGreaterThan(0);
     forged.write('"version":9,', at, 'latin1');
     writeFileSync(join(dir, 'forged.wl'), forged);
+    const pub = join(dir, 'keys', 'central-1.pub');
+    expect(await cli('verify', join(dir, 'v1.wl'), '--public-key', pub)).toBe(0);
+    expect(out.at(-1)).toBe(`${join(dir, 'v1.wl')}: good: national v1 snapshot of 7 entries, signed with central-1`);
+    expect(await cli('verify', join(dir, 'forged.wl'), '--public-key', pub)).toBe(1);
+    expect(out.at(-1)).toMatch(/forged\.wl: refused \(forged\): signature does not verify with key "central-1"/);
     expect(await cli('publish', join(dir, 'forged.wl'), '--mqtt-url', broker.url)).toBe(0);
     await waitFor('the refusal in the status', () => watchlistDevice()?.info?.refused === 1);
     expect(watchlistDevice()).toMatchObject({
