@@ -29,7 +29,7 @@ const cli = (...argv: string[]) => runWatchlist(argv, (l) => void out.push(l));
 
 const CSV = `id,plate,country,containerCode,category,action,priority,source,covert,note,expiresAt
 p1,B-AB 1234,DE,,stolen-vehicle,stop and search,1,national-police,false,"silver estate, reported stolen",
-p2,M XY 500,DE,,wanted-person,inform central,2,national-police,false,,
+p2,M XY 500,DE,,wanted-person,inform central,2,national-police,false,,2099-06-30T12:00:00+02:00
 p3,HH ZZ 42,DE,,stolen-vehicle,stop and search,1,interpol-smv,false,,
 p4,K LM 77,DE,,smuggling,stop and search,2,customs,false,,
 c1,,,CSQU 305438 3,smuggling,stop and search,1,customs,false,,
