@@ -415,7 +415,12 @@ class WorkerJob {
   readonly #opened: Promise<OpenedMessage>;
 
   /** `copy`: the message, the thread's to keep (its buffer is transferred). */
-  constructor(copy: Uint8Array<ArrayBuffer>, keys: ReadonlyMap<string, KeyObject>, maxBytes: number, thread: ListThread) {
+  constructor(
+    copy: Uint8Array<ArrayBuffer>,
+    keys: ReadonlyMap<string, KeyObject>,
+    maxBytes: number,
+    thread: ListThread,
+  ) {
     this.#thread = thread;
     let gotDigest!: (d: string) => void;
     let gotOpened!: (o: OpenedMessage) => void;
