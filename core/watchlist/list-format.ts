@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { compactContainerCode, iso6346Problem } from './iso6346.js';
 import { normaliseRead } from './plate.js';
 
@@ -9,10 +8,7 @@ import { normaliseRead } from './plate.js';
 
 export const LIST_FORMAT = 'checkpoint-edge.watchlist/1';
 
-const listId = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, { error: 'expected a list id (letters, digits, - and _, at most 64)' });
-const isoTime = z.iso.datetime({ offset: true, error: 'expected an ISO 8601 date-time, e.g. 2026-01-31T10:00:00Z' });
+const LIST_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 /** One listed plate or container code, as the lane holds it (values normalised). */
 export interface WatchlistEntry {
@@ -160,15 +156,6 @@ export function checkEntry(raw: unknown, path: string, problems: string[]): Watc
   return e;
 }
 
-const head = z.object({
-  format: z.literal(LIST_FORMAT, { error: `format must be "${LIST_FORMAT}"` }),
-  listId,
-  version: z.number().int().min(1),
-  issuedAt: isoTime,
-  kind: z.enum(['snapshot', 'delta'], { error: 'kind must be snapshot or delta' }),
-  baseVersion: z.number().int().min(1).optional(),
-});
-
 export interface VersionHead {
   format: typeof LIST_FORMAT;
   listId: string;
@@ -214,16 +201,22 @@ export type VersionHeadFields = Omit<VersionHead, 'format'> & {
 export function parseVersionHead(
   value: unknown,
 ): { ok: true; head: VersionHeadFields } | { ok: false; problems: string[] } {
-  const h = head.safeParse(value);
-  if (!h.success)
-    return {
-      ok: false,
-      problems: h.error.issues
-        .slice(0, MAX_PROBLEMS)
-        .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)),
-    };
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    return { ok: false, problems: ['expected a list version object'] };
+  const v = value as Record<string, unknown>;
+  const bad: string[] = [];
+  const whole = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 1;
+  if (v.format !== LIST_FORMAT) bad.push(`format: format must be "${LIST_FORMAT}"`);
+  if (typeof v.listId !== 'string' || !LIST_ID.test(v.listId))
+    bad.push('listId: expected a list id (letters, digits, - and _, at most 64)');
+  if (!whole(v.version)) bad.push('version: expected a whole number from 1');
+  if (typeof v.issuedAt !== 'string' || !ISO_TIME.test(v.issuedAt) || Number.isNaN(Date.parse(v.issuedAt)))
+    bad.push('issuedAt: expected an ISO 8601 date-time, e.g. 2026-01-31T10:00:00Z');
+  if (v.kind !== 'snapshot' && v.kind !== 'delta') bad.push('kind: kind must be snapshot or delta');
+  if (v.baseVersion !== undefined && !whole(v.baseVersion)) bad.push('baseVersion: expected a whole number from 1');
+  if (bad.length) return { ok: false, problems: bad.slice(0, MAX_PROBLEMS) };
+  const d = v as unknown as VersionHeadFields;
   const problems: string[] = [];
-  const d = h.data;
   if (d.kind === 'delta') {
     if (d.baseVersion === undefined) problems.push('baseVersion: a delta names the version it applies to');
     else if (d.baseVersion >= d.version) problems.push("baseVersion: a delta's baseVersion must be below its version");
@@ -244,21 +237,15 @@ export function parseVersionHead(
 export function parseWatchlistVersion(
   value: unknown,
 ): { ok: true; version: WatchlistVersion } | { ok: false; problems: string[] } {
-  const h = head.safeParse(value);
-  if (!h.success)
-    return {
-      ok: false,
-      problems: h.error.issues
-        .slice(0, MAX_PROBLEMS)
-        .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)),
-    };
+  const h = parseVersionHead(value);
+  if (!h.ok) return h;
   const v = value as Record<string, unknown>;
   const problems: string[] = [];
   const allowed =
-    h.data.kind === 'snapshot'
+    h.head.kind === 'snapshot'
       ? ['format', 'listId', 'version', 'issuedAt', 'kind', 'entries']
       : ['format', 'listId', 'version', 'issuedAt', 'kind', 'baseVersion', 'upsert', 'remove'];
-  for (const k of Object.keys(v)) if (!allowed.includes(k)) problems.push(`${k}: unknown field in a ${h.data.kind}`);
+  for (const k of Object.keys(v)) if (!allowed.includes(k)) problems.push(`${k}: unknown field in a ${h.head.kind}`);
   const entryList = (field: string): WatchlistEntry[] => {
     const list = v[field];
     if (!Array.isArray(list)) {
@@ -282,25 +269,21 @@ export function parseWatchlistVersion(
   };
   const base = {
     format: LIST_FORMAT,
-    listId: h.data.listId,
-    version: h.data.version,
-    issuedAt: h.data.issuedAt,
+    listId: h.head.listId,
+    version: h.head.version,
+    issuedAt: h.head.issuedAt,
   } as const;
   let version: WatchlistVersion;
-  if (h.data.kind === 'snapshot') {
+  if (h.head.kind === 'snapshot') {
     version = { ...base, kind: 'snapshot', entries: entryList('entries') };
   } else {
-    const baseVersion = h.data.baseVersion;
-    if (baseVersion === undefined) problems.push('baseVersion: a delta names the version it applies to');
-    else if (baseVersion >= h.data.version)
-      problems.push("baseVersion: a delta's baseVersion must be below its version");
     const remove = v.remove;
     if (!Array.isArray(remove) || remove.some((id) => typeof id !== 'string' || id.length === 0 || id.length > 64))
       problems.push('remove: expected a list of entry ids');
     version = {
       ...base,
       kind: 'delta',
-      baseVersion: baseVersion ?? 0,
+      baseVersion: h.head.baseVersion!,
       upsert: entryList('upsert'),
       remove: Array.isArray(remove) ? (remove as string[]) : [],
     };
