@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { appendFile, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,8 +35,13 @@ export interface ListKeeperOptions {
   lists?: readonly string[];
   /** Size from which a message is opened in a worker thread (default OFF_THREAD_BYTES). */
   offThreadBytes?: number;
-  /** Start the worker thread at load(), so that the first large message does not wait for it. */
-  warmThread?: boolean;
+  /**
+   * Start the worker thread at load(), so that a large message does not wait for it (about half a
+   * second): true always; 'large-lists' only when a list held on disk is large (a site with small
+   * lists does not pay the idle thread's ~30 MiB until a large message comes); absent: at the
+   * first large message.
+   */
+  warmThread?: boolean | 'large-lists';
 }
 
 export interface HeldList {
@@ -95,6 +100,25 @@ export class ListKeeper {
     await this.#writes;
   }
 
+  /** Whether the worker thread is running (started at load() or by a large message). */
+  get threadStarted(): boolean {
+    return this.#thread.started;
+  }
+
+  /** Whether load() starts the worker thread (options.warmThread). */
+  #warmAtLoad(): boolean {
+    const warm = this.#options.warmThread;
+    if (warm !== 'large-lists') return warm === true;
+    const large = this.#options.offThreadBytes ?? OFF_THREAD_BYTES;
+    return (this.#options.lists ?? listIdsIn(this.#options.dir)).some((listId) => {
+      try {
+        return statSync(join(this.#options.dir, `${listId}.snapshot.bin`)).size >= large;
+      } catch {
+        return false;
+      }
+    });
+  }
+
   /** Resolves once the worker thread started by load() (warmThread) is ready for a large message. */
   threadReady(): Promise<void> {
     return this.#thread.ready;
@@ -114,8 +138,8 @@ export class ListKeeper {
   }
 
   async #load(): Promise<{ loaded: HeldList[]; problems: string[] }> {
-    if (this.#options.warmThread && !this.#closed) this.#thread.start();
     mkdirSync(this.#options.dir, { recursive: true });
+    if (!this.#closed && this.#warmAtLoad()) this.#thread.start();
     const problems: string[] = [];
     for (const listId of this.#options.lists ?? listIdsIn(this.#options.dir)) {
       const snapFile = join(this.#options.dir, `${listId}.snapshot.bin`);
@@ -338,7 +362,7 @@ interface JobHandlers {
 
 /**
  * The worker thread that opens large messages, one at a time. Started once (at load() when
- * `warmThread` is set, else at the first large message) and kept: starting a thread and loading
+ * `warmThread` says so, else at the first large message) and kept: starting a thread and loading
  * the code into it takes about half a second on a loaded box, which a new version would wait for.
  * It holds no list between jobs, and does not keep the process alive while idle.
  */
@@ -347,6 +371,10 @@ class ListThread {
   #ready: Promise<void> = Promise.resolve();
   #current: JobHandlers | null = null;
   #closed = false;
+
+  get started(): boolean {
+    return this.#worker !== null;
+  }
 
   /** Resolves once the thread has loaded its code (or ended). */
   get ready(): Promise<void> {

@@ -269,4 +269,33 @@ describe('ListKeeper', () => {
     await k.close();
     await expect(k.receive(list(5))).rejects.toThrow(/the list keeper is closed/);
   });
+
+  it("warmThread 'large-lists' starts the thread at load() only when a list held on disk is large", async () => {
+    const options = {
+      keys: central.trusted,
+      dir,
+      maxBytes: 64 << 20,
+      offThreadBytes: 1024,
+      warmThread: 'large-lists' as const,
+    };
+    const small = new ListKeeper(options);
+    await small.load();
+    expect(small.threadStarted).toBe(false);
+    const large = signed(
+      snapshot(
+        'national',
+        1,
+        Array.from({ length: 200 }, (_, i) => entry({ id: `l-${i}`, plate: `LL${i}` })),
+      ),
+      central,
+    );
+    expect(await small.receive(large)).toMatchObject({ outcome: 'applied', entries: 200 });
+    expect(small.threadStarted).toBe(true); // started by the large message
+    await small.flushed();
+    await small.close();
+    const restarted = new ListKeeper(options);
+    await restarted.load();
+    expect(restarted.threadStarted).toBe(true);
+    await restarted.close();
+  });
 });
