@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Alert, AlertEvent, DeviceStatus, ScanResult } from '../core/domain.js';
 import type { LaneHealthSnapshot } from '../core/health.js';
+import type { LineStreamCounters } from '../firmware-bridge/scanner/protocol/frame-parser.js';
 
 /**
  * What a monitoring system reads from a lane: the /healthz answer and the lane-level metrics
@@ -233,19 +234,8 @@ export class LaneMetrics {
   }
 }
 
-/** The scanner link's frame counters, as the line-stream parser keeps them. */
-export interface LinkCounters {
-  bytes: number;
-  frames: number;
-  crcErrors: number;
-  lengthErrors: number;
-  malformed: number;
-  unsupported: number;
-  seqGaps: number;
-  lostFrames: number;
-  resyncBytes: number;
-  truncatedBytes: number;
-}
+/** The scanner link's frame counters: those the line-stream parser keeps. */
+type LinkCounters = LineStreamCounters;
 
 const LINK_METRICS: { key: keyof LinkCounters; name: string; help: string }[] = [
   {

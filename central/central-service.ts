@@ -14,7 +14,7 @@ import { LaneReceipts } from './ingest/receipts.js';
 import { ReviewDesk } from './review-desk.js';
 import { CentralApi } from './server/central-api.js';
 import { EvidenceProxy } from './server/evidence-proxy.js';
-import { serveStatic } from '../core/web-static.js';
+import { serveStatic } from '../core/web/static.js';
 import { sendJson } from './server/http.js';
 import { LiveRelay } from './server/live-relay.js';
 import { LiveUpdates } from './server/live-updates.js';

@@ -216,7 +216,15 @@ export async function loadCentralConfig(file: string, env: NodeJS.ProcessEnv = p
     );
   }
   const problems: { path: string; message: string }[] = [];
-  const raw = substituteEnv(parse(text) ?? {}, env, problems);
+  let parsed: unknown;
+  try {
+    parsed = parse(text);
+  } catch (err) {
+    throw new Error(`central config ${file} is not valid YAML: ${(err as Error).message.split('\n')[0]}`, {
+      cause: err,
+    });
+  }
+  const raw = substituteEnv(parsed ?? {}, env, problems);
   if (problems.length)
     throw new Error(
       `central config ${file} is invalid:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`,

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SECURITY_HEADERS } from '../../core/web-static.js';
+import { SECURITY_HEADERS } from '../../core/web/static.js';
 
 /** An answer the API gives on purpose (400, 401, 403, 404, 409, 502): status and a message. */
 export class HttpError extends Error {

@@ -121,6 +121,21 @@ Options:
       log.error({ err }, `demo: the demo watchlist was not published: ${err.message}`);
       return null;
     });
+    // Central is up and subscribed before the lane starts, so it has every scan and alert from the
+    // first vehicle on (the 3rd vehicle's watchlist hit among them).
+    let centralError: string | null = null;
+    if (!v['no-central']) {
+      try {
+        central = await startDemoCentral({
+          dataDir: config.dataDir,
+          mqttUrl,
+          port: centralPort,
+          onLog: (l) => log.warn(l),
+        });
+      } catch (err) {
+        centralError = (err as Error).message;
+      }
+    }
     try {
       await runtime.start();
     } catch (err) {
@@ -136,20 +151,10 @@ Options:
       say(
         `watchlist: ${demoList.entries} entries signed and published as central would, on ${demoList.topic} (v${demoList.version}): the 3rd vehicle is a hit, the 6th a confusable one, the 9th a covert one that only central sees`,
       );
-    if (!v['no-central']) {
-      try {
-        central = await startDemoCentral({
-          dataDir: config.dataDir,
-          mqttUrl,
-          port: centralPort,
-          onLog: (l) => log.warn(l),
-        });
-        say(`central: ${central.url}`);
-        say(`central log-in: ${central.user} / ${central.password}`);
-      } catch (err) {
-        say(`central: not started (${(err as Error).message}); the lane runs on`);
-      }
-    }
+    if (central) {
+      say(`central: ${central.url}`);
+      say(`central log-in: ${central.user} / ${central.password}`);
+    } else if (centralError) say(`central: not started (${centralError}); the lane runs on`);
     say(`health: ${runtime.http.url}/healthz`);
     say(`metrics: ${runtime.http.url}/metrics`);
     say(scans !== null ? `running until ${scans} scan(s) are decided` : 'running: stop with Ctrl-C');

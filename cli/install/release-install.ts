@@ -48,6 +48,8 @@ export interface InstallLayout {
   opt: string;
   releases: string;
   current: string;
+  /** The command on PATH: a link to current/bin/checkpoint-edge, so it follows upgrades and rollbacks. */
+  command: string;
   previous: string;
   etc: string;
   config: string;
@@ -70,6 +72,7 @@ export function layout(prefix: string): InstallLayout {
     environment: at(`${ETC}/environment`),
     data: at(DATA),
     unit: at(`/etc/systemd/system/${APP}.service`),
+    command: at(`/usr/local/bin/${APP}`),
   };
 }
 
@@ -102,6 +105,31 @@ export function compareVersions(a: string, b: string): number {
   if (x.pre === undefined) return 1;
   if (y.pre === undefined) return -1;
   return x.pre < y.pre ? -1 : 1;
+}
+
+/**
+ * Puts the command on PATH: <prefix>/usr/local/bin/checkpoint-edge -> current/bin/checkpoint-edge.
+ * A link already there is replaced (atomically); anything else there is left alone and named.
+ */
+function linkCommand(l: InstallLayout, say: (line: string) => void): void {
+  const target = join(l.current, 'bin', APP);
+  let there: 'none' | 'link' | 'other' = 'none';
+  try {
+    there = lstatSync(l.command).isSymbolicLink() ? 'link' : 'other';
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  if (there === 'other') {
+    say(`${l.command} exists and is not a link: left as it is; the command is ${target}`);
+    return;
+  }
+  if (there === 'link' && readlinkSync(l.command) === target) return;
+  mkdirSync(join(l.command, '..'), { recursive: true, mode: 0o755 });
+  const tmp = `${l.command}.new-${process.pid}`;
+  rmSync(tmp, { force: true });
+  symlinkSync(target, tmp);
+  renameSync(tmp, l.command);
+  say(`command ${l.command} -> ${target}`);
 }
 
 /** The release a link (current, previous) names, or null. */
@@ -224,6 +252,8 @@ export function installRelease(o: InstallOptions): InstallReport {
   }
   switchLink(l.current, rel.version);
   o.say(`${l.current} -> releases/${rel.version}${previous ? ` (previous: ${previous})` : ''}`);
+
+  linkCommand(l, o.say);
 
   // Config and data: created once, then only ever the site's.
   // Parents (/etc, /var/lib under a prefix) get the usual 0755; only the leaves are private.

@@ -20,7 +20,7 @@ import { ScanImageArchive } from './scan-images.js';
 import type { ScanView } from './scan-views.js';
 import type { Session } from './sessions.js';
 import { sessionAccount, SessionStore } from './sessions.js';
-import { SECURITY_HEADERS, serveStatic } from '../../core/web-static.js';
+import { SECURITY_HEADERS, serveStatic } from '../../core/web/static.js';
 import { UserDirectory } from './users.js';
 import { DIST_DIR, ensureWebBuild } from './web-build.js';
 

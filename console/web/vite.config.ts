@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
-// Built into console/dist and served by the runtime (core/web-static.ts); no CDN,
+// Built into console/dist and served by the runtime (core/web/static.ts); no CDN,
 // everything the page needs is in the bundle.
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),

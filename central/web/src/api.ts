@@ -1,3 +1,4 @@
+import type { AlertRow, FigureRow, LaneRow, MovementRow, ReviewRow, Role } from '../../store/central-store.js';
 /** Calls to central's JSON API (same origin, session cookie). */
 export class ApiError extends Error {
   constructor(
@@ -34,7 +35,16 @@ export async function api<T>(
   return data as T;
 }
 
-export type Role = 'analyst' | 'supervisor' | 'admin';
+export type { Role };
+/** A store row as the JSON API sends it: its dates as ISO strings. */
+type Json<T> = {
+  [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K];
+};
+export type Lane = Json<LaneRow>;
+export type Alert = Json<AlertRow>;
+export type Review = Omit<Json<ReviewRow>, 'scan'> & { scan?: Scan };
+export type Movement = Json<MovementRow>;
+export type Figure = FigureRow;
 export interface Me {
   name: string;
   role: Role;
@@ -67,50 +77,6 @@ export interface Scan {
   vehicle?: { plate?: string; containerCode?: string };
   evidence: Evidence[];
   review?: { reason: string };
-}
-export interface Lane {
-  siteId: string;
-  laneId: string;
-  name: string | null;
-  availability: string;
-  overall: string | null;
-  state: string;
-  lastScanAt: string | null;
-  lastScanId: string | null;
-  modelVersion: string | null;
-  edgeVersion: string | null;
-  outboxDepth: number | null;
-  downSince: string | null;
-  downReason: string | null;
-}
-export interface Alert {
-  siteId: string;
-  laneId: string;
-  alertId: string;
-  scanId: string | null;
-  raisedAt: string;
-  kind: string;
-  severity: string;
-  score: number | null;
-  message: string;
-  acknowledgedBy: string | null;
-  disposition: string | null;
-  dispositionBy: string | null;
-  payload: { regions: Region[]; evidence: Evidence[] };
-}
-export interface Review {
-  siteId: string;
-  laneId: string;
-  scanId: string;
-  reason: string;
-  queuedAt: string;
-  takenBy: string | null;
-  takenAt: string | null;
-  decidedAt: string | null;
-  decision: string | null;
-  note: string | null;
-  escalatedAt: string | null;
-  scan?: Scan;
 }
 
 export const time = (iso: string | null | undefined) =>

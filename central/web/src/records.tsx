@@ -1,31 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, evidenceUrl, time } from './api.js';
-
-interface Movement {
-  siteId: string;
-  laneId: string;
-  scanId: string;
-  decidedAt: string;
-  verdict: string;
-  plate: string | null;
-  container: string | null;
-  score: number | null;
-  disposition: string | null;
-  evidence: { name: string }[];
-}
-interface Figure {
-  siteId: string;
-  laneId: string;
-  day: string;
-  modelVersion: string | null;
-  scans: number;
-  persons: number;
-  unavailable: number;
-  alerts: number;
-  dispositions: number;
-  falseAlarms: number;
-  falseAlarmRate: number | null;
-}
+import { api, evidenceUrl, type Figure, type Movement, time } from './api.js';
 
 export function MovementsView() {
   const [q, setQ] = useState('');

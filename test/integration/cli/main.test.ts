@@ -74,7 +74,21 @@ describe('checkpoint-edge CLI', () => {
   it('demo starts, says where to look, and stops cleanly on SIGINT', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'demo-'));
     const demo = await startCli(
-      ['demo', '--port', '0', '--mqtt-port', '0', '--central-port', '0', '--data-dir', dataDir, '--log-level', 'warn'],
+      [
+        'demo',
+        '--port',
+        '0',
+        '--mqtt-port',
+        '0',
+        '--central-port',
+        '0',
+        '--gap-ms',
+        '500',
+        '--data-dir',
+        dataDir,
+        '--log-level',
+        'warn',
+      ],
       /running/,
       { timeoutMs: 120_000 },
     );
@@ -101,6 +115,26 @@ describe('checkpoint-edge CLI', () => {
         { timeout: 15_000 },
       )
       .toEqual(['lane-1 online']);
+    // Central was listening before the first vehicle: the 3rd vehicle's watchlist hit, which the
+    // demo announces, is in its alert queue.
+    await expect
+      .poll(() => demo.out().match(/^scan \S+/gm)?.length ?? 0, { timeout: 60_000 })
+      .toBeGreaterThanOrEqual(3);
+    const third = demo
+      .out()
+      .match(/^scan (\S+)/gm)![2]!
+      .slice('scan '.length);
+    await expect
+      .poll(
+        async () =>
+          (
+            (await (await fetch(`${centralUrl}/api/alerts`, { headers: { cookie } })).json()) as {
+              alerts: { scanId: string | null; kind: string }[];
+            }
+          ).alerts.some((a) => a.scanId === third && a.kind === 'watchlist'),
+        { timeout: 15_000 },
+      )
+      .toBe(true);
     expect(out).toMatch(/^console: http:\/\/127\.0\.0\.1:\d+/m);
     expect(out).toMatch(/^mqtt: mqtt:\/\/127\.0\.0\.1:\d+$/m);
     expect(out).toMatch(/^topics: checkpoint\/demo-site\/lane-1\//m);

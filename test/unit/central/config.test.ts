@@ -1,5 +1,8 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseCentralConfig } from '../../../central/config.js';
+import { loadCentralConfig, parseCentralConfig } from '../../../central/config.js';
 
 const nats = { kind: 'nats', servers: ['nats://127.0.0.1:4222'], mqttUrl: 'mqtt://127.0.0.1:1883' };
 
@@ -53,5 +56,27 @@ describe('central config', () => {
   it('takes a postgres store', () => {
     const c = parseCentralConfig({ ingest: nats, store: { kind: 'postgres', url: 'postgres://c@db/central' } });
     expect(c.store).toEqual({ kind: 'postgres', url: 'postgres://c@db/central', poolSize: 10 });
+  });
+});
+
+describe('central config files', () => {
+  const env = { CENTRAL_MQTT_PASSWORD: 'x', CENTRAL_ADMIN_PASSWORD: 'y'.repeat(12), PGPASSWORD: 'z' };
+
+  it('loads the shipped examples', async () => {
+    const site = await loadCentralConfig('config/examples/central/site.yaml', env);
+    expect(site.ingest).toMatchObject({ kind: 'mqtt', protocolVersion: 5, clientId: 'checkpoint-central' });
+    expect(site.sites.map((s) => s.lanes.map((l) => l.id))).toEqual([['lane-1', 'lane-2']]);
+    const network = await loadCentralConfig('config/examples/central/network.yaml', env);
+    expect(network.ingest).toMatchObject({ kind: 'nats', replicas: 3 });
+    expect(network.store).toMatchObject({ kind: 'postgres', url: 'postgres://central:z@db.hq.example:5432/central' });
+  });
+
+  it('names the file and the line of a YAML error', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'central-config-'));
+    const file = join(dir, 'central.yaml');
+    writeFileSync(file, 'accounts:\n  bootstrapAdmin: { name: admin, password: ${CENTRAL_ADMIN_PASSWORD} }\n');
+    await expect(loadCentralConfig(file, env)).rejects.toThrow(
+      new RegExp(`^central config ${file} is not valid YAML: .*line 2`),
+    );
   });
 });

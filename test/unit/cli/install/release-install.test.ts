@@ -61,6 +61,20 @@ describe('release install, upgrade and rollback', () => {
     expect(unit).toContain(`ExecStart=${prefix}/opt/checkpoint-edge/current/node/bin/node`);
     expect(unit).toContain(`ReadWritePaths=${prefix}/var/lib/checkpoint-edge`);
     expect(unit).toContain('User=lane\nGroup=lane');
+    // The command on PATH follows current (upgrades and rollbacks switch only current).
+    expect(readlinkSync(l.command)).toBe(`${prefix}/opt/checkpoint-edge/current/bin/checkpoint-edge`);
+  });
+
+  it('leaves a command of the same name that is not its link alone, and says so', () => {
+    const root = temp();
+    const prefix = join(root, 'p');
+    const l = layout(prefix);
+    mkdirSync(join(l.command, '..'), { recursive: true });
+    writeFileSync(l.command, '#!/bin/sh\n');
+    lines.length = 0;
+    installRelease({ from: fakeRelease(root, '1.0.0'), prefix, owner: null, user: 'lane', mode: 'install', say });
+    expect(readFileSync(l.command, 'utf8')).toBe('#!/bin/sh\n');
+    expect(lines.join('\n')).toContain(`${l.command} exists and is not a link: left as it is`);
   });
 
   it('upgrades forward only, keeps the edited config and the data, and rolls back with one call', () => {

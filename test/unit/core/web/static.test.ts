@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SECURITY_HEADERS, serveStatic } from '../../../core/web-static.js';
+import { SECURITY_HEADERS, serveStatic } from '../../../../core/web/static.js';
 
 const dist = mkdtempSync(join(tmpdir(), 'web-static-'));
 mkdirSync(join(dist, 'assets'));
