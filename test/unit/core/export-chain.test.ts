@@ -10,6 +10,7 @@ import {
   describeEstimate,
   encodeExport,
   estimateExport,
+  estimateLut,
   normaliseLut,
   referenceQuantile,
 } from '../../../core/export-chain.js';
@@ -161,6 +162,33 @@ describe('export chains', () => {
     for (const c of fixture.cases) {
       const lut = normaliseLut(Uint8Array.from(c.grey), c.width, c.height);
       expect([...lut], c.name).toEqual(c.lut);
+    }
+  });
+
+  it('estimates the same chains and tables as training/export_chain.py does (fixture written by it)', () => {
+    const est = JSON.parse(
+      readFileSync(join(import.meta.dirname, '../../fixtures/export-chain/estimate-decode.json'), 'utf8'),
+    ) as {
+      cases: {
+        name: string;
+        width: number;
+        height: number;
+        grey: number[];
+        chain: object;
+        air: number;
+        sure: boolean;
+        lut: number[];
+      }[];
+    };
+    expect(est.cases.length).toBe(4);
+    for (const c of est.cases) {
+      const e = estimateExport(Uint8Array.from(c.grey), c.width, c.height);
+      expect({ chain: e.chain, air: e.air, sure: e.sure }, c.name).toEqual({
+        chain: c.chain,
+        air: c.air,
+        sure: c.sure,
+      });
+      expect([...estimateLut(e)], c.name).toEqual(c.lut);
     }
   });
 
