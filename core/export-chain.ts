@@ -237,6 +237,7 @@ export function estimateExport(grey: Uint8Array, width: number, height: number):
   const bh = Math.max(1, Math.round(height * AUTO_BORDER));
   const bw = Math.max(1, Math.round(width * AUTO_BORDER));
   const border = new Float64Array(256);
+  const topRows = new Float64Array(256);
   const all = new Float64Array(256);
   let nb = 0;
   for (let r = 0; r < height; r++) {
@@ -244,18 +245,25 @@ export function estimateExport(grey: Uint8Array, width: number, height: number):
     for (let i = 0; i < width; i++) {
       const g = grey[base + i];
       all[g]++;
+      if (r < bh) topRows[g]++;
       if (r < bh || i < bw || i >= width - bw) {
         border[g]++;
         nb++;
       }
     }
   }
-  // Open beam is the border's plateau at one end of the grey scale: white in a normal export, black in an inverted one.
-  let nearBlack = 0,
-    nearWhite = 0;
-  for (let g = 0; g <= AUTO_PLATEAU; g++) nearBlack += border[g];
-  for (let g = 255 - AUTO_PLATEAU; g < 256; g++) nearWhite += border[g];
-  const invert = nearBlack > nearWhite;
+  // Open beam is a plateau at one end of the grey scale (white in a normal export, black in an
+  // inverted one): above the vehicle in the top rows, else (a tall vehicle) before and after it.
+  const ends = (h: Float64Array) => {
+    let black = 0,
+      white = 0;
+    for (let g = 0; g <= AUTO_PLATEAU; g++) black += h[g];
+    for (let g = 255 - AUTO_PLATEAU; g < 256; g++) white += h[g];
+    return { black, white };
+  };
+  const top = ends(topRows);
+  const edge = Math.max(top.black, top.white) >= 0.5 * bh * width ? top : ends(border);
+  const invert = edge.black > edge.white;
   const hist = new Float64Array(256);
   const bside = new Float64Array(256);
   for (let g = 0; g < 256; g++) {
@@ -267,7 +275,7 @@ export function estimateExport(grey: Uint8Array, width: number, height: number):
   for (let g = 129; g < 256; g++) if (hist[g] > hist[air]) air = g;
   let foot = air;
   while (foot > 0 && hist[foot - 1] >= AUTO_PEAK_EDGE * hist[air]) foot--;
-  const top = foot - 1;
+  const last = foot - 1;
   // The border's share within the open-beam peak.
   let inPlateau = 0;
   for (let g = Math.max(0, foot); g < 256; g++) inPlateau += bside[g];
@@ -278,14 +286,14 @@ export function estimateExport(grey: Uint8Array, width: number, height: number):
 
   // Grey levels at the reference percentiles of the vehicle's pixels (dense end first).
   let total = 0;
-  for (let g = 0; g <= top; g++) total += hist[g];
-  const levels = AUTO_REFERENCE_QUANTILES.map((q) => (top >= 1 ? histQuantile(hist, 0, top, total, 100 - q) : 0));
+  for (let g = 0; g <= last; g++) total += hist[g];
+  const levels = AUTO_REFERENCE_QUANTILES.map((q) => (last >= 1 ? histQuantile(hist, 0, last, total, 100 - q) : 0));
   const xs = new Float64Array(256);
   for (let g = 0; g < 256; g++) xs[g] = Math.min(1, Math.max(g, 0.5) / air);
   const fitCurve = (lam: number): { misfit: number; c: number } => {
     const kept = AUTO_REFERENCE_QUANTILES.map((q, k) => ({ q, g: levels[k] })).filter((e) => e.g > dark);
-    if (total < 20 || top < 1 || kept.length < 4) return { misfit: Infinity, c: 1 };
-    const uEdge = shape(xs[Math.min(255, top + 1)], lam);
+    if (total < 20 || last < 1 || kept.length < 4) return { misfit: Infinity, c: 1 };
+    const uEdge = shape(xs[Math.min(255, last + 1)], lam);
     let c = 1;
     let d: number[] = [];
     // The scale c sets where the vehicle begins in attenuation (c uEdge), which sets the reference's quantiles.

@@ -190,9 +190,22 @@ def estimate_export(grey: np.ndarray) -> dict:
     mask[:, :bw] = True
     mask[:, w - bw :] = True
     border = np.bincount(grey[mask].ravel(), minlength=256).astype(np.float64).tolist()
+    top_rows = np.bincount(grey[:bh, :].ravel(), minlength=256).astype(np.float64).tolist()
     allh = np.bincount(grey.ravel(), minlength=256).astype(np.float64).tolist()
     nb = float(mask.sum())
-    invert = sum(border[: AUTO_PLATEAU + 1]) > sum(border[255 - AUTO_PLATEAU :])
+
+    def ends(hh: list) -> tuple[float, float]:
+        black = 0.0
+        for g in range(0, AUTO_PLATEAU + 1):
+            black += hh[g]
+        white = 0.0
+        for g in range(255 - AUTO_PLATEAU, 256):
+            white += hh[g]
+        return black, white
+
+    tb, tw = ends(top_rows)
+    black, white = (tb, tw) if max(tb, tw) >= 0.5 * bh * w else ends(border)
+    invert = black > white
     hist = [0.0] * 256
     bside = [0.0] * 256
     for g in range(256):
