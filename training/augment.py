@@ -10,8 +10,8 @@ scattered radiation (a share of the local mean transmission), detector blur and 
 kernel), afterglow (a share of the previous line's signal), dark offset and saturation. And 8-bit
 exports through random display chains (linear or log scaling, window, gamma, JPEG) are decoded by
 model 2.0.0's automatic decoding (`export_chain.py`, the mirror of core/export-chain.ts
-`normaliseLut`), or linearly (grey x 257). The runtime now estimates an unnamed chain from the image
-instead (core/export-chain.ts `estimateExport`; not ported here).
+`normaliseLut`), or linearly (grey x 257); with `export_estimate` by the runtime's estimate of the
+chain instead (`estimate_export`, the mirror of core/export-chain.ts `estimateExport`).
 
 Domain randomisation (`distractors`): objects that the synthesizer does not draw are laid over the
 crop: ellipsoids, slabs with rounded tops, tyres (rings with rims and hubs), bars, corrugation and

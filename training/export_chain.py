@@ -3,8 +3,8 @@
 `auto_lut` mirrors core/export-chain.ts `normaliseLut` exactly (the decoding model 2.0.0 was trained
 with, and its constants): training exports crops through random chains and decodes them with it or
 linearly. The runtime's default for an 8-bit file whose chain nobody named is now the chain
-estimated from the image (core/export-chain.ts `estimateExport`), which is not ported here yet: a
-model trained after that change should decode its exports with the estimate. The JPEG step is emulated at the
+estimated from the image (core/export-chain.ts `estimateExport`), mirrored below by
+`estimate_export` / `estimate_lut`; training uses it with `--export-estimate` (EXPORT_ESTIMATE=1). The JPEG step is emulated at the
 model pitch: an 8 x 8 JPEG block at a 5 mm scan pitch is 2 x 2 pixels at 20 mm, so block means and
 in-block deviations are quantised with steps that follow the JPEG quality's scaling of the standard
 luminance table (ITU T.81 Annex K; IJG quality scaling).
