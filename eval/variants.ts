@@ -1,6 +1,12 @@
 import type { ScanImage } from '../core/domain.js';
 import sharp from 'sharp';
-import { type ExportChain, decodeExport, encodeExport } from '../core/export-chain.js';
+import {
+  type ExportChain,
+  type ExportOption,
+  decodeExport,
+  decodeExportWith,
+  encodeExport,
+} from '../core/export-chain.js';
 import { Rng } from '../sim/xray/prng.js';
 
 /**
@@ -111,7 +117,8 @@ function interpolateMissing(p: Uint16Array, width: number, height: number, missi
 /**
  * 8-bit export robustness: each energy exported through a fielded scanner's display chain, saved
  * as a real JPEG (sharp/libjpeg) at a quality, read back, and decoded the way the runtime decodes
- * an 8-bit file whose chain nobody named ('auto', core/export-chain.ts).
+ * an 8-bit pair whose chain nobody named ('auto': the chain estimated from the high-energy file
+ * decodes both; core/export-chain.ts).
  */
 export interface ExportVariant {
   name: string;
@@ -147,23 +154,34 @@ export function exportDescription(v: ExportVariant): string {
   if (c.gamma !== undefined && c.gamma !== 1) parts.push(`gamma ${c.gamma}`);
   if (c.invert) parts.push('inverted (dense bright)');
   parts.push(v.quality ? `8-bit JPEG quality ${v.quality}` : '8-bit PNG');
-  return `${parts.join(', ')}; decoded automatically (chain not named)${v.heldOut ? '; a chain kind never seen in training' : ''}`;
+  return `${parts.join(', ')}; decoded by the chain estimated from the image (chain not named)${v.heldOut ? '; a chain kind never seen in training' : ''}`;
 }
 
-export async function applyExport(scan: ScanImage, v: ExportVariant): Promise<ScanImage> {
+/** The 8-bit grey planes a fielded scanner would write for a scan (after the JPEG round trip, if any). */
+export async function exportGrey(scan: ScanImage, v: ExportVariant): Promise<{ high: Uint8Array; low?: Uint8Array }> {
   const plane = async (p: Uint16Array) => {
     const grey = encodeExport(p, v.chain);
-    let g = grey;
-    if (v.quality > 0) {
-      const jpg = await sharp(Buffer.from(grey.buffer, grey.byteOffset, grey.byteLength), {
-        raw: { width: scan.width, height: scan.height, channels: 1 },
-      })
-        .jpeg({ quality: v.quality })
-        .toBuffer();
-      const { data } = await sharp(jpg).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
-      g = new Uint8Array(data.buffer, data.byteOffset, scan.width * scan.height);
-    }
-    return decodeExport(g, scan.width, scan.height, 'auto');
+    if (v.quality <= 0) return grey;
+    const jpg = await sharp(Buffer.from(grey.buffer, grey.byteOffset, grey.byteLength), {
+      raw: { width: scan.width, height: scan.height, channels: 1 },
+    })
+      .jpeg({ quality: v.quality })
+      .toBuffer();
+    const { data } = await sharp(jpg).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+    return new Uint8Array(data.buffer, data.byteOffset, scan.width * scan.height).slice();
   };
-  return { ...scan, high: await plane(scan.high), ...(scan.low ? { low: await plane(scan.low) } : {}) };
+  return { high: await plane(scan.high), ...(scan.low ? { low: await plane(scan.low) } : {}) };
+}
+
+/** A scan exported through a variant's chain and decoded as the runtime decodes a pair whose chain nobody named. */
+export async function applyExport(
+  scan: ScanImage,
+  v: ExportVariant,
+  decode: ExportOption = 'auto',
+): Promise<ScanImage> {
+  const g = await exportGrey(scan, v);
+  const high = decodeExportWith(g.high, scan.width, scan.height, decode);
+  // The runtime decodes the low-energy file with the high-energy file's estimate (inference/scan-file.ts).
+  const low = g.low ? decodeExport(g.low, scan.width, scan.height, high.estimate ?? decode) : undefined;
+  return { ...scan, high: high.intensity, ...(low ? { low } : {}) };
 }

@@ -1,7 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import sharp, { type Metadata } from 'sharp';
 import type { ScanImage } from '../core/domain.js';
-import { DEFAULT_EXPORT, type ExportOption, decodeExport } from '../core/export-chain.js';
+import {
+  DEFAULT_EXPORT,
+  type ExportDecoding,
+  type ExportEstimate,
+  decodeExportWith,
+  describeEstimate,
+} from '../core/export-chain.js';
 
 /** Pixel pitch assumed when neither a sidecar nor the caller says otherwise. */
 const DEFAULT_PIXEL_MM = 5;
@@ -14,6 +20,8 @@ export interface ScanFile {
   bitDepth: 8 | 16;
   /** Things the caller should tell the user (8-bit input, colour input). */
   warnings: string[];
+  /** The chain estimated from an 8-bit image whose chain was not named. */
+  estimate?: ExportEstimate;
 }
 
 /** Why a scan file cannot be analysed; the message names the file. */
@@ -22,9 +30,10 @@ export class ScanFileError extends Error {}
 /**
  * Decodes a scan image: 16-bit greyscale PNG or TIFF (pixel = detected intensity, 65535 = open
  * beam, rows = detector channels, columns = lines), or an 8-bit PNG/JPEG export, decoded back to
- * intensity through `exportChain` (default DEFAULT_EXPORT, a linear export; 'auto' infers it from the image; core/export-chain.ts).
+ * intensity through `exportChain` (default DEFAULT_EXPORT, 'auto': the chain estimated from the
+ * image, said in a warning; an estimate made on the pair's other file; core/export-chain.ts).
  */
-export async function readScanFile(path: string, exportChain: ExportOption = DEFAULT_EXPORT): Promise<ScanFile> {
+export async function readScanFile(path: string, exportChain: ExportDecoding = DEFAULT_EXPORT): Promise<ScanFile> {
   let meta: Metadata;
   try {
     meta = await sharp(path).metadata();
@@ -52,11 +61,24 @@ export async function readScanFile(path: string, exportChain: ExportOption = DEF
       const grey = new Uint8Array(n);
       const step = info.channels;
       for (let i = 0; i < n; i++) grey[i] = data[i * step];
-      const image = decodeExport(grey, info.width, info.height, exportChain);
+      const { intensity: image, estimate } = decodeExportWith(grey, info.width, info.height, exportChain);
+      const how =
+        exportChain === 'auto' && estimate
+          ? `the export chain estimated from the image: ${describeEstimate(estimate)}`
+          : estimate
+            ? 'the export chain estimated from the high-energy file of the pair'
+            : `the named ${(exportChain as { scaling: string }).scaling} export chain`;
       warnings.push(
-        `${path}: 8-bit image (${meta.format}); decoded to intensity by ${exportChain === 'auto' ? 'the export chain inferred from the image (name it with --export-* if known)' : `the named ${exportChain.scaling} export chain`}, fine detail in dense regions is lost`,
+        `${path}: 8-bit image (${meta.format}); decoded to intensity by ${how}; fine detail in dense regions is lost`,
       );
-      return { image, width: info.width, height: info.height, bitDepth: 8, warnings };
+      return {
+        image,
+        width: info.width,
+        height: info.height,
+        bitDepth: 8,
+        warnings,
+        ...(estimate ? { estimate } : {}),
+      };
     }
   } catch (err) {
     throw new ScanFileError(`${path}: cannot be decoded (${firstLine(err)})`);
@@ -98,13 +120,14 @@ export async function readScan(
   highPath: string,
   lowPath: string | undefined,
   pixelMm: number | undefined,
-  exportChain: ExportOption = DEFAULT_EXPORT,
-): Promise<{ image: ScanImage; warnings: string[]; bitDepth: 8 | 16 }> {
+  exportChain: ExportDecoding = DEFAULT_EXPORT,
+): Promise<{ image: ScanImage; warnings: string[]; bitDepth: 8 | 16; estimate?: ExportEstimate }> {
   const high = await readScanFile(highPath, exportChain);
   const warnings = [...high.warnings];
   let low: ScanFile | undefined;
   if (lowPath) {
-    low = await readScanFile(lowPath, exportChain);
+    // One scanner exported both energies: the high-energy file's estimate decodes the low-energy one.
+    low = await readScanFile(lowPath, high.estimate ?? exportChain);
     warnings.push(...low.warnings);
     if (low.width !== high.width || low.height !== high.height) {
       throw new ScanFileError(
@@ -120,7 +143,12 @@ export async function readScan(
     high: high.image,
     ...(low ? { low: low.image } : {}),
   };
-  return { image, warnings, bitDepth: low && low.bitDepth === 8 ? 8 : high.bitDepth };
+  return {
+    image,
+    warnings,
+    bitDepth: low && low.bitDepth === 8 ? 8 : high.bitDepth,
+    ...(high.estimate ? { estimate: high.estimate } : {}),
+  };
 }
 
 function firstLine(err: unknown): string {

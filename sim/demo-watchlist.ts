@@ -2,8 +2,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'mqtt';
 import { iso6346CheckDigit } from '../core/watchlist/iso6346.js';
-import { LIST_FORMAT, type WatchlistEntryInput } from '../core/watchlist/list-format.js';
-import { ed25519PrivateKey, generateSigningKeys, signedMessage } from '../core/watchlist/signing.js';
+import { signedListMessage } from '../core/watchlist/list-binary.js';
+import { LIST_FORMAT, parseWatchlistVersion, type WatchlistEntryInput } from '../core/watchlist/list-format.js';
+import { ed25519PrivateKey, generateSigningKeys } from '../core/watchlist/signing.js';
 import { plateFor } from './scanner/plates.js';
 import { watchlistTopic } from '../core/mqtt-topics.js';
 
@@ -97,15 +98,20 @@ export async function publishDemoWatchlist(o: {
 }): Promise<{ version: number; topic: string; entries: number }> {
   const version = Math.floor(Date.now() / 1000); // above what an earlier run left on disk
   const entries = demoWatchlistEntries(o.seed);
-  const body = {
+  const checked = parseWatchlistVersion({
     format: LIST_FORMAT,
     listId: DEMO_LIST_ID,
     version,
     issuedAt: new Date().toISOString(),
     kind: 'snapshot',
     entries,
-  };
-  const message = signedMessage(body, DEMO_KEY_ID, ed25519PrivateKey(o.privatePem, 'the demo central key'));
+  });
+  if (!checked.ok) throw new Error(`the demo watchlist is invalid: ${checked.problems.join('; ')}`);
+  const message = signedListMessage(
+    checked.version,
+    DEMO_KEY_ID,
+    ed25519PrivateKey(o.privatePem, 'the demo central key'),
+  );
   const topic = watchlistTopic(o.prefix, DEMO_LIST_ID, 'snapshot');
   const client = connect(o.mqttUrl, {
     clientId: `demo-central-${process.pid}`,

@@ -9,8 +9,9 @@ hardening (the effective attenuation of a polychromatic beam falls with depth: a
 scattered radiation (a share of the local mean transmission), detector blur and cross-talk (3-tap
 kernel), afterglow (a share of the previous line's signal), dark offset and saturation. And 8-bit
 exports through random display chains (linear or log scaling, window, gamma, JPEG) are decoded by
-the runtime's automatic decoding (`export_chain.py`, the mirror of inference/export-chain.ts), or
-linearly (grey x 257, the runtime's default for an 8-bit file whose chain nobody named).
+model 2.0.0's automatic decoding (`export_chain.py`, the mirror of core/export-chain.ts
+`normaliseLut`), or linearly (grey x 257); with `export_estimate` by the runtime's estimate of the
+chain instead (`estimate_export`, the mirror of core/export-chain.ts `estimateExport`).
 
 Domain randomisation (`distractors`): objects that the synthesizer does not draw are laid over the
 crop: ellipsoids, slabs with rounded tops, tyres (rings with rims and hubs), bars, corrugation and
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from export_chain import auto_lut, encode, jpeg_like, random_chain
+from export_chain import auto_lut, encode, estimate_export, estimate_lut, jpeg_like, random_chain
 from preprocess import OPEN_BEAM
 
 
@@ -53,6 +54,9 @@ class AugmentConfig:
     export_invert: bool = False
     # Share of exported crops decoded linearly (grey x 257) instead of automatically.
     p_export_linear: float = 0.5
+    # The automatic decoding: False = model 2.0.0's normalising decoding (auto_lut); True = the runtime's
+    # estimate of the chain (estimate_export, the high energy's estimate decoding both energies).
+    export_estimate: bool = False
     # Random objects laid over the crop (domain randomisation), 1 .. distractors_max of them.
     p_distractors: float = 0.5
     distractors_max: int = 5
@@ -298,13 +302,21 @@ def augment(
         quality = int(rng.integers(30, 96)) if rng.random() < 0.6 else 0
         linear = bool(rng.random() < cfg.p_export_linear)
         out = []
+        est = None
         for k, p in enumerate(planes):
             g = encode(p, chain)
             if quality:
                 g = jpeg_like(g, quality)
             grey = np.floor(g + 0.5).astype(np.uint8)
             ref = grey if ctx is None or k >= len(ctx) else np.floor(encode(ctx[k], chain) + 0.5).astype(np.uint8)
-            out.append(grey.astype(np.float32) * 257.0 if linear else auto_lut(ref)[grey])
+            if linear:
+                out.append(grey.astype(np.float32) * 257.0)
+            elif cfg.export_estimate:
+                if est is None:
+                    est = estimate_export(ref)  # the high energy (plane 0) decides for the pair, as the runtime does
+                out.append(estimate_lut(est)[grey])
+            else:
+                out.append(auto_lut(ref)[grey])
         planes = out
     elif rng.random() < cfg.p_8bit:
         planes = [np.round(p / 257.0) * 257.0 for p in planes]

@@ -167,6 +167,31 @@ class ExportChain(unittest.TestCase):
             grey = np.asarray(c["grey"], dtype=np.uint8).reshape(c["height"], c["width"])
             self.assertEqual(auto_lut(grey).astype(int).tolist(), c["lut"], c["name"])
 
+    def test_estimate_matches_the_runtime_fixture(self) -> None:
+        import json
+        from export_chain import estimate_export, estimate_lut
+
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "export-chain", "estimate-decode.json")
+        with open(path) as f:
+            cases = json.load(f)["cases"]
+        for c in cases:
+            grey = np.asarray(c["grey"], dtype=np.uint8).reshape(c["height"], c["width"])
+            est = estimate_export(grey)
+            self.assertEqual((est["chain"], est["air"], est["sure"]), (c["chain"], c["air"], c["sure"]), c["name"])
+            self.assertEqual(estimate_lut(est).astype(int).tolist(), c["lut"], c["name"])
+
+    def test_export_augmentation_with_the_estimate_keeps_open_beam_and_order(self) -> None:
+        rng = np.random.default_rng(4)
+        att = np.linspace(0, 6, 64 * 64).reshape(64, 64)
+        att[:8, :] = 0
+        inten = (65535 * np.exp(-att)).astype(np.float32)
+        cfg = AugmentConfig(p_flip=0, p_gain=0, p_noise=0, p_flicker=0, p_dead=0, p_missing=0, p_physics=0, p_export=1, p_drop_low=0, p_distractors=0, p_export_linear=0, export_estimate=True)
+        for _ in range(5):
+            high, low, _ = augment(inten, inten * 0.8, rng, cfg, (inten, inten * 0.8))
+            self.assertEqual(float(high[0, 0]), 65535.0)
+            self.assertLessEqual(float(high[-1, -1]), float(high[10, 0]))
+            self.assertIsNotNone(low)
+
     def test_export_augmentation_keeps_open_beam_and_order(self) -> None:
         rng = np.random.default_rng(3)
         att = np.linspace(0, 6, 64 * 64).reshape(64, 64)

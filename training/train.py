@@ -70,6 +70,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--place-weights", default="", help="person crops drawn per hiding place in proportion to these weights, e.g. 'car-boot=2,cavity-in-load=2' (others 1)")
     p.add_argument("--place-weights-basis", default="", help="why these places are weighted (for the manifest and the model card)")
     p.add_argument("--single-energy-no-body-shapes", action="store_true", help="leave body-shaped random objects out of crops shown without the low-energy image")
+    p.add_argument("--export-estimate", action="store_true", help="decode exported crops by the runtime's estimate of the chain instead of model 2.0.0's normalising decoding")
     p.add_argument("--hold-out", default="", help="families never trained on, e.g. 'vehicle=bus,trailer=tanker,cargo=furniture,place=cab-roof' (validation keeps them: the operating point is chosen on them)")
     p.add_argument("--stop-after", type=int, default=0, help="stop (with a checkpoint) after this many iterations in this process; 0 = run to the end")
     return p.parse_args()
@@ -100,6 +101,8 @@ def config_key(args: argparse.Namespace) -> str:
     keys = {k: getattr(args, k) for k in ("train", "val", "pixel_mm", "iterations", "batch", "lr", "seed", "tile_lines", "crop_rows", "place_weights", "hold_out")}
     if args.single_energy_no_body_shapes:
         keys["single_energy_no_body_shapes"] = True
+    if args.export_estimate:
+        keys["export_estimate"] = True
     for d in args.train + [args.val]:
         labels = os.path.join(d, "labels.jsonl")
         with open(labels, "rb") as f:
@@ -171,7 +174,7 @@ def main() -> None:
     unknown = sorted(set(place_weights) - known_places)
     if unknown:
         raise SystemExit(f"train: --place-weights names hiding places absent from the training set: {', '.join(unknown)} (present: {', '.join(sorted(known_places))})")
-    sampler = CropSampler(train_scans, seed=args.seed, crop_lines=args.tile_lines, max_rows=args.crop_rows, augment_cfg=AugmentConfig(single_energy_no_body_shapes=args.single_energy_no_body_shapes),
+    sampler = CropSampler(train_scans, seed=args.seed, crop_lines=args.tile_lines, max_rows=args.crop_rows, augment_cfg=AugmentConfig(single_energy_no_body_shapes=args.single_energy_no_body_shapes, export_estimate=args.export_estimate),
                           place_weights=place_weights)
     tiling = Tiling(args.tile_lines, args.overlap_lines)
     model = PersonFCN()
@@ -332,6 +335,7 @@ def finish(args, ema: PersonFCN, val_scans, history: dict, train_seconds: float,
             "placeWeights": parse_place_weights(args.place_weights),
             **({"heldOut": args.hold_out} if args.hold_out else {}),
             **({"singleEnergyNoBodyShapes": True} if args.single_energy_no_body_shapes else {}),
+            **({"exportEstimate": True} if args.export_estimate else {}),
             **({"placeWeightsBasis": args.place_weights_basis} if args.place_weights_basis else {}),
             "commit": git_commit(os.path.dirname(os.path.abspath(__file__))),
         },

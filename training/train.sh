@@ -35,6 +35,7 @@ PLACE_WEIGHTS_BASIS=${PLACE_WEIGHTS_BASIS-the hiding places model 1.1.0 found le
 HOLD_OUT=${HOLD_OUT-vehicle=bus,trailer=tanker,cargo=furniture,place=cab-roof,decoy=produce-bin}
 # 1: body-shaped random objects are left out of crops shown without the low-energy image.
 SINGLE_ENERGY_NO_BODY_SHAPES=${SINGLE_ENERGY_NO_BODY_SHAPES:-0}
+EXPORT_ESTIMATE=${EXPORT_ESTIMATE:-0}
 DATA_DIR=${DATA_DIR:-training/data}
 WORK_DIR=${WORK_DIR:-training/.cache/run}
 OUT_DIR=${OUT_DIR:-models/person-fcn}
@@ -103,7 +104,7 @@ fi
 
 "$PYTHON" training/train.py \
   --train "$DATA_DIR/train" --val "$DATA_DIR/val" --out "$OUT_DIR" --work "$WORK_DIR" \
-  --iterations "$ITERATIONS" --batch "$BATCH" --seed "$SEED" --version "$VERSION" --threads "$THREADS" --val-every 600 --cache training/.cache/scans --place-weights "$PLACE_WEIGHTS" --place-weights-basis "$PLACE_WEIGHTS_BASIS" --hold-out "$HOLD_OUT" $([[ $SINGLE_ENERGY_NO_BODY_SHAPES == 1 ]] && echo --single-energy-no-body-shapes) \
+  --iterations "$ITERATIONS" --batch "$BATCH" --seed "$SEED" --version "$VERSION" --threads "$THREADS" --val-every 600 --cache training/.cache/scans --place-weights "$PLACE_WEIGHTS" --place-weights-basis "$PLACE_WEIGHTS_BASIS" --hold-out "$HOLD_OUT" $([[ $SINGLE_ENERGY_NO_BODY_SHAPES == 1 ]] && echo --single-energy-no-body-shapes) $([[ $EXPORT_ESTIMATE == 1 ]] && echo --export-estimate) \
   --dataset-note "checkpoint-edge sim xray --dual --format raw --randomize-scanner (training ${TRAIN_PITCH} mm, validation ${VAL_PITCH} mm), sim/xray at commit $SIM_COMMIT, source sha256 $SIM_HASH" \
   --train-seeds "$TRAIN_SEED..$((TRAIN_SEED + TRAIN_COUNT - 1))" \
   --val-seeds "$VAL_SEED..$((VAL_SEED + VAL_COUNT - 1))"

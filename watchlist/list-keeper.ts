@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { appendFile, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { createHash, type KeyObject } from 'node:crypto';
 import type { WatchlistDelta } from '../core/watchlist/list-format.js';
 import { openListMessage, type OpenedMessage, type RefusalReason } from './list-message.js';
-import type { ListJob, ListJobReply } from './list-worker.js';
+import type { ListJob, ListJobMessage, ListJobReply } from './list-worker.js';
 import { WatchlistIndex } from './watchlist-index.js';
 
 export type { RefusalReason } from './list-message.js';
@@ -27,7 +27,7 @@ export type ReceiveOutcome =
 export interface ListKeeperOptions {
   /** Trusted central keys by key id. */
   keys: ReadonlyMap<string, KeyObject>;
-  /** Folder of the last good versions: <listId>.snapshot.json and <listId>.deltas.jsonl. */
+  /** Folder of the last good versions: <listId>.snapshot.bin and <listId>.deltas.bin, as they arrived. */
   dir: string;
   /** Larger messages are refused before they are read. */
   maxBytes: number;
@@ -35,6 +35,13 @@ export interface ListKeeperOptions {
   lists?: readonly string[];
   /** Size from which a message is opened in a worker thread (default OFF_THREAD_BYTES). */
   offThreadBytes?: number;
+  /**
+   * Start the worker thread at load(), so that a large message does not wait for it (about half a
+   * second): true always; 'large-lists' only when a list held on disk is large (a site with small
+   * lists does not pay the idle thread's ~30 MiB until a large message comes); absent: at the
+   * first large message.
+   */
+  warmThread?: boolean | 'large-lists';
 }
 
 export interface HeldList {
@@ -62,8 +69,8 @@ export class ListKeeper {
   readonly #digests = new Map<string, Set<string>>();
   /** Messages are taken one after the other. */
   #taking: Promise<unknown> = Promise.resolve();
-  /** Worker threads opening a message now (ended by close()). */
-  readonly #workers = new Set<Worker>();
+  /** The worker thread for large messages (ended by close()). */
+  readonly #thread = new ListThread();
   #closed = false;
 
   constructor(o: ListKeeperOptions) {
@@ -89,8 +96,32 @@ export class ListKeeper {
    */
   async close(): Promise<void> {
     this.#closed = true;
-    await Promise.all([...this.#workers].map((w) => w.terminate()));
+    await this.#thread.close();
     await this.#writes;
+  }
+
+  /** Whether the worker thread is running (started at load() or by a large message). */
+  get threadStarted(): boolean {
+    return this.#thread.started;
+  }
+
+  /** Whether load() starts the worker thread (options.warmThread). */
+  #warmAtLoad(): boolean {
+    const warm = this.#options.warmThread;
+    if (warm !== 'large-lists') return warm === true;
+    const large = this.#options.offThreadBytes ?? OFF_THREAD_BYTES;
+    return (this.#options.lists ?? listIdsIn(this.#options.dir)).some((listId) => {
+      try {
+        return statSync(join(this.#options.dir, `${listId}.snapshot.bin`)).size >= large;
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  /** Resolves once the worker thread started by load() (warmThread) is ready for a large message. */
+  threadReady(): Promise<void> {
+    return this.#thread.ready;
   }
 
   /** Resolves once every disk write begun so far has ended. */
@@ -108,9 +139,15 @@ export class ListKeeper {
 
   async #load(): Promise<{ loaded: HeldList[]; problems: string[] }> {
     mkdirSync(this.#options.dir, { recursive: true });
+    if (!this.#closed && this.#warmAtLoad()) this.#thread.start();
     const problems: string[] = [];
     for (const listId of this.#options.lists ?? listIdsIn(this.#options.dir)) {
-      const snapFile = join(this.#options.dir, `${listId}.snapshot.json`);
+      const snapFile = join(this.#options.dir, `${listId}.snapshot.bin`);
+      const oldFile = join(this.#options.dir, `${listId}.snapshot.json`);
+      if (existsSync(oldFile) && !existsSync(snapFile))
+        problems.push(
+          `${oldFile}: a list in the JSON form of an earlier release, no longer read; the lane takes the list again from central`,
+        );
       if (!existsSync(snapFile)) continue;
       const snapBytes = await readFile(snapFile);
       const snap = await this.#open(snapBytes);
@@ -126,24 +163,27 @@ export class ListKeeper {
       }
       const index = new WatchlistIndex(listId, sv.head.version, sv.data);
       const digests = new Set([digest(snapBytes)]);
-      const deltaFile = join(this.#options.dir, `${listId}.deltas.jsonl`);
+      const deltaFile = join(this.#options.dir, `${listId}.deltas.bin`);
       if (existsSync(deltaFile)) {
-        const lines = (await readFile(deltaFile, 'utf8')).split('\n').filter((l) => l.trim() !== '');
-        for (const [i, line] of lines.entries()) {
-          const d = await this.#open(Buffer.from(line, 'utf8'));
+        const records = deltaRecords(await readFile(deltaFile));
+        for (const [i, record] of records.entries()) {
+          const d = record instanceof Buffer ? await this.#open(record) : null;
           if (
-            !d.ok ||
+            !d?.ok ||
             d.version.kind !== 'delta' ||
             d.version.listId !== listId ||
             d.version.baseVersion !== index.version
           ) {
-            problems.push(
-              `${deltaFile} line ${i + 1}: ${d.ok ? `${d.version.kind} v${d.version.kind === 'delta' ? d.version.version : d.version.head.version} does not follow v${index.version}` : `${d.refusal.reason}: ${d.refusal.detail}`}; the deltas from there on are not used`,
-            );
+            const why = !d
+              ? (record as { problem: string }).problem
+              : d.ok
+                ? `${d.version.kind} v${d.version.kind === 'delta' ? d.version.version : d.version.head.version} does not follow v${index.version}`
+                : `${d.refusal.reason}: ${d.refusal.detail}`;
+            problems.push(`${deltaFile} delta ${i + 1}: ${why}; the deltas from there on are not used`);
             break;
           }
           index.apply(d.version);
-          digests.add(digest(Buffer.from(line, 'utf8')));
+          digests.add(digest(record as Buffer));
         }
       }
       this.#lists.set(listId, index);
@@ -170,7 +210,7 @@ export class ListKeeper {
     const t0 = performance.now();
     // The retained messages come again at every reconnection: one already applied is known by its
     // digest, without verifying and parsing it again (a million-entry snapshot takes seconds).
-    const job = this.#job(bytes);
+    const job = await this.#job(bytes);
     const sum = bytes.length <= this.#options.maxBytes ? (job ? await job.digest : digest(bytes)) : '';
     for (const [listId, sums] of this.#digests) {
       if (sums.has(sum)) {
@@ -243,9 +283,9 @@ export class ListKeeper {
   #applyDelta(index: WatchlistIndex, d: WatchlistDelta, bytes: Buffer, sum = digest(bytes)): void {
     index.apply(d);
     this.#digests.get(d.listId)?.add(sum);
-    this.#write(() =>
-      appendFile(join(this.#options.dir, `${d.listId}.deltas.jsonl`), `${bytes.toString('utf8').replace(/\n/g, '')}\n`),
-    );
+    const length = Buffer.alloc(4);
+    length.writeUInt32LE(bytes.length);
+    this.#write(() => appendFile(join(this.#options.dir, `${d.listId}.deltas.bin`), Buffer.concat([length, bytes])));
   }
 
   #applyWaiting(listId: string): void {
@@ -261,24 +301,28 @@ export class ListKeeper {
 
   /** Opens a message in line, or in a worker thread when it is large. */
   async #open(bytes: Buffer): Promise<OpenedMessage> {
-    const job = this.#job(bytes);
+    const job = await this.#job(bytes);
     return job ? job.opened() : openListMessage(bytes, this.#options.keys, this.#options.maxBytes);
   }
 
   /** A worker thread for a large message (null: opened in line). */
-  #job(bytes: Buffer): WorkerJob | null {
+  async #job(bytes: Buffer): Promise<WorkerJob | null> {
     const { keys, maxBytes } = this.#options;
     if (this.#closed) throw new Error('watchlist: the list keeper is closed (the edge is stopping)');
     if (bytes.length < (this.#options.offThreadBytes ?? OFF_THREAD_BYTES) || bytes.length > maxBytes) return null;
-    return new WorkerJob(bytes, keys, maxBytes, this.#workers);
+    // One copy, handed over to the thread (not cloned again): the caller keeps its buffer to write
+    // to disk. Made in steps, the event loop running between them: in one piece, 58 MiB took
+    // 36-81 ms on the loaded machine, which every read and scan event would wait for.
+    const copy = await copyInSteps(bytes);
+    return new WorkerJob(copy, keys, maxBytes, this.#thread);
   }
 
   async #saveSnapshot(listId: string, bytes: Buffer): Promise<void> {
-    const file = join(this.#options.dir, `${listId}.snapshot.json`);
+    const file = join(this.#options.dir, `${listId}.snapshot.bin`);
     await writeFile(`${file}.tmp`, bytes);
     await rename(`${file}.tmp`, file);
     // The deltas on disk were on the previous snapshot.
-    await writeFile(join(this.#options.dir, `${listId}.deltas.jsonl`), '');
+    await writeFile(join(this.#options.dir, `${listId}.deltas.bin`), '');
   }
 
   #write(step: () => Promise<void>): void {
@@ -293,27 +337,119 @@ export class ListKeeper {
   }
 }
 
+const COPY_STEP = 4 * 1024 * 1024;
+
+/** A copy of `bytes` made COPY_STEP at a time, yielding to the event loop between steps. */
+async function copyInSteps(bytes: Uint8Array): Promise<Uint8Array<ArrayBuffer>> {
+  const out = new Uint8Array(bytes.length);
+  for (let at = 0; at < bytes.length; at += COPY_STEP) {
+    if (at > 0) await new Promise<void>((res) => setImmediate(res));
+    out.set(bytes.subarray(at, at + COPY_STEP), at);
+  }
+  return out;
+}
+
 function digest(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('base64');
 }
 
 const WORKER = fileURLToPath(new URL('./list-worker.mjs', import.meta.url));
 
+interface JobHandlers {
+  reply(m: ListJobReply): void;
+  fail(why: string): void;
+}
+
 /**
- * One large message in a worker thread of its own: the thread hashes it first (`digest`), and
- * opens it (verify, validate, build the compact index) only when told to go on (`opened()`);
- * `cancel()` ends it. The compact index comes back by transfer, without a copy.
+ * The worker thread that opens large messages, one at a time. Started once (at load() when
+ * `warmThread` says so, else at the first large message) and kept: starting a thread and loading
+ * the code into it takes about half a second on a loaded box, which a new version would wait for.
+ * It holds no list between jobs, and does not keep the process alive while idle.
+ */
+class ListThread {
+  #worker: Worker | null = null;
+  #ready: Promise<void> = Promise.resolve();
+  #current: JobHandlers | null = null;
+  #closed = false;
+
+  get started(): boolean {
+    return this.#worker !== null;
+  }
+
+  /** Resolves once the thread has loaded its code (or ended). */
+  get ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  start(): Worker {
+    if (this.#closed) throw new Error('watchlist: the list keeper is closed (the edge is stopping)');
+    if (this.#worker) return this.#worker;
+    const w = new Worker(WORKER);
+    w.unref();
+    let loaded!: () => void;
+    this.#ready = new Promise((res) => (loaded = res));
+    w.once('exit', () => loaded());
+    w.on('message', (m: ListJobReply) => {
+      if ('ready' in m) loaded();
+      else this.#current?.reply(m);
+    });
+    w.once('error', (err) => this.#lost(w, err.message));
+    w.once('exit', (code) => this.#lost(w, `it exited with code ${code}`));
+    this.#worker = w;
+    return w;
+  }
+
+  #lost(w: Worker, why: string): void {
+    if (this.#worker === w) this.#worker = null;
+    const job = this.#current;
+    this.#current = null;
+    job?.fail(why);
+  }
+
+  /** Hands a job over; its replies go to `handlers` until end(). */
+  begin(job: ListJob, transfer: ArrayBuffer[], handlers: JobHandlers): void {
+    const w = this.start();
+    this.#current = handlers;
+    w.ref(); // the process waits for a job under way
+    w.postMessage({ job } satisfies ListJobMessage, transfer);
+  }
+
+  send(m: ListJobMessage): void {
+    this.#worker?.postMessage(m);
+  }
+
+  end(): void {
+    this.#current = null;
+    this.#worker?.unref();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const w = this.#worker;
+    this.#worker = null;
+    this.#lost(w!, 'the list keeper was closed');
+    if (w) await w.terminate();
+  }
+}
+
+/**
+ * One large message in the worker thread: the thread hashes it first (`digest`), and opens it
+ * (verify, validate, build the compact index) only when told to go on (`opened()`); `cancel()`
+ * drops it. The compact index comes back by transfer, without a copy.
  */
 class WorkerJob {
   readonly digest: Promise<string>;
-  readonly #worker: Worker;
+  readonly #thread: ListThread;
   readonly #opened: Promise<OpenedMessage>;
 
-  constructor(bytes: Buffer, keys: ReadonlyMap<string, KeyObject>, maxBytes: number, running: Set<Worker>) {
-    const worker = new Worker(WORKER);
-    this.#worker = worker;
-    running.add(worker);
-    worker.once('exit', () => running.delete(worker));
+  /** `copy`: the message, the thread's to keep (its buffer is transferred). */
+  constructor(
+    copy: Uint8Array<ArrayBuffer>,
+    keys: ReadonlyMap<string, KeyObject>,
+    maxBytes: number,
+    thread: ListThread,
+  ) {
+    this.#thread = thread;
     let gotDigest!: (d: string) => void;
     let gotOpened!: (o: OpenedMessage) => void;
     let failed!: (e: Error) => void;
@@ -322,43 +458,61 @@ class WorkerJob {
       gotOpened = res;
       failed = rej;
     });
-    const what = `the worker thread opening a ${bytes.length}-byte list message`;
-    const fail = (why: string) => failed(new Error(`watchlist: ${what} failed: ${why}`));
+    const what = `the worker thread opening a ${copy.length}-byte list message`;
+    const fail = (why: string) => {
+      thread.end();
+      failed(new Error(`watchlist: ${what} failed: ${why}`));
+      gotDigest(''); // a digest never given matches nothing
+    };
     // Nobody waits for the digest after a failure (the error comes from opened()), nor for the
     // opening of a job cancelled because its message was known.
     this.digest.catch(() => {});
     this.#opened.catch(() => {});
-    worker.on('message', (m: ListJobReply) => {
-      if ('digest' in m) gotDigest(m.digest);
-      else if ('opened' in m) {
-        gotOpened(m.opened);
-        void worker.terminate();
-      } else fail(m.error);
+    thread.begin({ bytes: copy, keys: [...keys], maxBytes }, [copy.buffer], {
+      reply: (m) => {
+        if ('ready' in m) return;
+        if ('digest' in m) gotDigest(m.digest);
+        else if ('opened' in m) {
+          thread.end();
+          gotOpened(m.opened);
+        } else fail(m.error);
+      },
+      fail,
     });
-    worker.once('error', (err) => fail(err.message));
-    worker.once('exit', (code) => {
-      fail(`it exited with code ${code}`);
-      gotDigest(''); // a digest never given matches nothing
-    });
-    // One copy, handed over (not cloned again): the caller keeps its buffer to write to disk.
-    const copy = new Uint8Array(bytes);
-    worker.postMessage({ bytes: copy, keys: [...keys], maxBytes } satisfies ListJob, [copy.buffer]);
   }
 
   opened(): Promise<OpenedMessage> {
-    this.#worker.postMessage({ go: true });
+    this.#thread.send({ go: true });
     return this.#opened;
   }
 
   cancel(): void {
-    void this.#worker.terminate();
+    this.#thread.send({ drop: true });
+    this.#thread.end();
   }
 }
+
+/** The messages of a deltas file: each a u32 (little-endian) length and the message as it arrived. */
+function deltaRecords(file: Buffer): (Buffer | { problem: string })[] {
+  const out: (Buffer | { problem: string })[] = [];
+  for (let at = 0; at < file.length; ) {
+    const length = at + 4 <= file.length ? file.readUInt32LE(at) : -1;
+    if (length < 0 || at + 4 + length > file.length) {
+      out.push({ problem: `cut short at byte ${at} of ${file.length} (a write interrupted)` });
+      break;
+    }
+    out.push(file.subarray(at + 4, at + 4 + length));
+    at += 4 + length;
+  }
+  return out;
+}
+
 function listIdsIn(dir: string): string[] {
   try {
     return readdirSync(dir)
-      .filter((f) => f.endsWith('.snapshot.json'))
-      .map((f) => f.slice(0, -'.snapshot.json'.length));
+      .filter((f) => f.endsWith('.snapshot.bin') || f.endsWith('.snapshot.json'))
+      .map((f) => f.slice(0, f.lastIndexOf('.snapshot.')))
+      .filter((id, i, all) => all.indexOf(id) === i);
   } catch {
     return [];
   }

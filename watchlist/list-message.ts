@@ -1,7 +1,7 @@
 import type { KeyObject } from 'node:crypto';
-import { parseWatchlistVersion, type WatchlistDelta, type WatchlistSnapshot } from '../core/watchlist/list-format.js';
-import { openEnvelope } from '../core/watchlist/signing.js';
-import { buildCompactList, type CompactListData } from './compact-list.js';
+import { decodeListBody, openSignedList, versionOf } from '../core/watchlist/list-binary.js';
+import type { WatchlistDelta, WatchlistSnapshot } from '../core/watchlist/list-format.js';
+import { compactFromColumns, type CompactListData } from './compact-list.js';
 
 /** Why a list version was refused. */
 export type RefusalReason = 'oversized' | 'malformed' | 'unsigned' | 'forged' | 'stale';
@@ -19,14 +19,16 @@ export type OpenedMessage =
   | { ok: false; refusal: { reason: RefusalReason; detail: string } };
 
 /**
- * Checks one list message as the lane takes it, in this order: size, envelope, signature, body
- * (every entry validated); a snapshot's entries come back in compact form, ready to index. The
- * heavy part of the keeper, run in a worker thread for a large message (list-worker.ts).
+ * Checks one list message as the lane takes it, in this order: size, form, signature, body (every
+ * entry validated); a snapshot's entries come back in compact form, ready to look up: views on a
+ * copy of the message, with the hash tables built. The heavy part of the keeper, run in a worker
+ * thread for a large message (list-worker.ts), which hands over a message of its own.
  */
 export function openListMessage(
   bytes: Uint8Array,
   keys: ReadonlyMap<string, KeyObject>,
   maxBytes: number,
+  own = false,
 ): OpenedMessage {
   if (bytes.length > maxBytes) {
     return {
@@ -37,16 +39,26 @@ export function openListMessage(
       },
     };
   }
-  const env = openEnvelope(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), keys);
-  if (!env.ok) return { ok: false, refusal: { reason: env.reason, detail: env.detail } };
-  const parsed = parseWatchlistVersion(env.body);
-  if (!parsed.ok)
+  const opened = openSignedList(bytes, keys);
+  if (!opened.ok) return { ok: false, refusal: { reason: opened.reason, detail: opened.detail } };
+  // The index keeps views on the body: on a copy, unless the caller handed the message over (a
+  // buffer from the MQTT client may be a slice of a larger one, or be reused).
+  const decoded = decodeListBody(own ? opened.body : new Uint8Array(opened.body));
+  if (!decoded.ok)
     return {
       ok: false,
-      refusal: { reason: 'malformed', detail: `signed, but not a valid list version: ${parsed.problems.join('; ')}` },
+      refusal: { reason: 'malformed', detail: `signed, but not a valid list version: ${decoded.problems.join('; ')}` },
     };
-  const v = parsed.version;
-  if (v.kind === 'delta') return { ok: true, version: v };
-  const { entries, ...head } = v;
-  return { ok: true, version: { kind: 'snapshot', head, count: entries.length, data: buildCompactList(entries) } };
+  const d = decoded.body;
+  if (d.head.kind === 'delta') return { ok: true, version: versionOf(d) as WatchlistDelta };
+  const { format, listId, version, issuedAt } = d.head;
+  return {
+    ok: true,
+    version: {
+      kind: 'snapshot',
+      head: { format, listId, version, issuedAt, kind: 'snapshot' },
+      count: d.columns.count,
+      data: compactFromColumns(d.columns, d.idTable),
+    },
+  };
 }

@@ -50,6 +50,7 @@ export function createWatchlistServices(ctx: SiteContext): Service[] {
           dir: resolve(ctx.dataDir, cfg.dir ?? 'watchlists'),
           maxBytes: cfg.maxMb * 1024 * 1024,
           ...(cfg.lists ? { lists: cfg.lists } : {}),
+          warmThread: 'large-lists',
         });
         const mqtt = ctx.config.mqtt;
         const file = (p: string | undefined) => (p ? readFileSync(resolve(p)) : undefined);

@@ -1,8 +1,13 @@
 import type { KeyObject } from 'node:crypto';
 import type { Logger } from '../../core/logger.js';
 import { entriesFromCsv } from '../../core/watchlist/entries-file.js';
-import { checkEntry, LIST_FORMAT, type WatchlistEntry } from '../../core/watchlist/list-format.js';
-import { signedMessage } from '../../core/watchlist/signing.js';
+import { signedListMessage } from '../../core/watchlist/list-binary.js';
+import {
+  checkEntry,
+  LIST_FORMAT,
+  type WatchlistEntry,
+  type WatchlistSnapshot,
+} from '../../core/watchlist/list-format.js';
 import type { CentralStore } from '../store/central-store.js';
 import { watchlistTopic } from '../../core/mqtt-topics.js';
 
@@ -136,7 +141,7 @@ export class WatchlistDesk {
       [listId],
     );
     const version = Number(last[0]?.version ?? 0) + 1;
-    const body = {
+    const body: WatchlistSnapshot = {
       format: LIST_FORMAT,
       listId,
       version,
@@ -144,7 +149,7 @@ export class WatchlistDesk {
       kind: 'snapshot',
       entries: rows.map((r) => r.entry),
     };
-    const message = signedMessage(body, signer.keyId, signer.privateKey);
+    const message = signedListMessage(body, signer.keyId, signer.privateKey);
     const topic = watchlistTopic(this.o.prefix, listId, 'snapshot');
     await this.o.publishRetained(topic, message);
     await this.o.publishRetained(watchlistTopic(this.o.prefix, listId, 'delta'), '');

@@ -14,7 +14,8 @@ const cmd: CliCommand = {
 
 Analyses X-ray scan images with the detection model and prints a verdict per file.
 Input: 16-bit greyscale PNG or TIFF (8-bit PNG and JPEG exports accepted with a warning: decoded
-to intensity through a linear export chain unless --export names another, or auto to infer it),
+to intensity through the export chain estimated from the image unless --export names one; the
+warning and the JSON field "export" say which chain was assumed and how sure the estimate is),
 pixel = detected intensity, 65535 = open beam, rows = detector channels (top of the vehicle
 first), columns = scan lines. Pitch 5 mm unless a sidecar <file>.json with {"pixelMm": …}
 or --pixel-mm says otherwise.
@@ -22,15 +23,16 @@ or --pixel-mm says otherwise.
 Options:
   --low <low.png>        low-energy image of the scan (repeat once per scan, same order)
   --pixel-mm <mm>        pixel pitch of every file (overrides sidecars)
-  --export <s>           how 8-bit files were exported: linear (default: grey proportional to
-                         transmission, as the shipped model was trained), log (grey = 255 (1 + ln T / logMax))
-                         or auto (inferred from each image, for models trained with it)
+  --export <s>           how 8-bit files were exported: auto (default: estimated from each image;
+                         a --low file is decoded with its high-energy file's estimate), linear (grey
+                         proportional to transmission) or log (grey = 255 (1 + ln T / logMax))
   --export-log-max <a>   log export: attenuation shown black (default 8)
   --export-window <lo,hi> the scaled value's window stretched to black..white (default 0,1)
   --export-gamma <g>     display gamma, grey = 255 v^(1/g) (default 1)
   --export-invert        dense shown bright
   --json                 one JSON object per scan per line:
-                         {"file","verdict","score","regions":[{"x","y","w","h","score"}],"model","ms"}
+                         {"file","verdict","score","regions":[{"x","y","w","h","score"}],"model","ms"},
+                         with "export":{"scaling",…,"sure"} when an 8-bit file's chain was estimated
   --model <dir>          model folder (default ${DEFAULT_MODEL})
   --threads <n>          onnxruntime threads (default 2)
   --alert <t>            scan score at or above which the verdict is "person" (default: the model's
@@ -95,14 +97,25 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
         const file = files[i];
         const t0 = performance.now();
         try {
-          const { image, warnings } = await readScan(file, lows[i], pixelMm, exportChain);
+          const { image, warnings, estimate } = await readScan(file, lows[i], pixelMm, exportChain);
           for (const w of warnings) process.stderr.write(`analyze: warning: ${w}\n`);
           const d = await analyzeImage(detector, image, file);
           const ms = Math.round(performance.now() - t0);
           const verdict = d.score >= alert ? 'person' : 'clear';
           const regions = d.regions.filter((r) => r.score >= regionMin).map((r) => ({ ...r, score: round(r.score) }));
           if (json) {
-            process.stdout.write(`${JSON.stringify({ file, verdict, score: round(d.score), regions, model, ms })}\n`);
+            const exp = estimate
+              ? {
+                  export: {
+                    ...estimate.chain,
+                    openBeamGrey: estimate.chain.invert ? 255 - estimate.air : estimate.air,
+                    sure: estimate.sure,
+                  },
+                }
+              : {};
+            process.stdout.write(
+              `${JSON.stringify({ file, verdict, score: round(d.score), regions, model, ms, ...exp })}\n`,
+            );
           } else {
             const rs = regions.map((r) => `${r.x},${r.y} ${r.w}x${r.h} (${r.score.toFixed(2)})`).join('; ');
             process.stdout.write(
@@ -127,7 +140,7 @@ function round(v: number): number {
   return Math.round(v * 1e4) / 1e4;
 }
 
-/** The export chain named by --export and its companions (DEFAULT_EXPORT, linear, unless --export says auto or log). */
+/** The export chain named by --export and its companions (DEFAULT_EXPORT, auto, unless --export names linear or log). */
 function exportOption(
   v: {
     export?: string;
@@ -138,7 +151,7 @@ function exportOption(
   },
   num: (name: string, v: string | undefined, dflt: number, min: number, max: number) => number,
 ): ExportOption {
-  const scaling = v.export ?? DEFAULT_EXPORT.scaling;
+  const scaling = v.export ?? 'auto';
   const companions =
     v['export-log-max'] !== undefined ||
     v['export-window'] !== undefined ||

@@ -10,12 +10,14 @@ import {
   type WatchlistVersion,
 } from '../../core/watchlist/list-format.js';
 import {
-  ed25519PrivateKey,
-  ed25519PublicKey,
-  generateSigningKeys,
-  openEnvelope,
-  signedMessage,
-} from '../../core/watchlist/signing.js';
+  columnsFromEntries,
+  entryAt,
+  listMessageKeyId,
+  readListMessage,
+  readUnverified,
+  signedListMessage,
+} from '../../core/watchlist/list-binary.js';
+import { ed25519PrivateKey, ed25519PublicKey, generateSigningKeys } from '../../core/watchlist/signing.js';
 import { watchlistTopic } from '../../core/mqtt-topics.js';
 
 const usage = `Usage: checkpoint-edge watchlist <keygen|sign|publish|verify> [options]
@@ -103,12 +105,19 @@ export async function runWatchlist(argv: string[], out: (line: string) => void):
       const key = ed25519PrivateKey(readFileSync(keyFile, 'utf8'), keyFile);
       const entries = entriesFromFile(readFileSync(file, 'utf8'), file);
       const issuedAt = new Date().toISOString();
-      let body: unknown = { format: LIST_FORMAT, listId, version, issuedAt, kind: 'snapshot', entries };
-      const checked = parseWatchlistVersion(body);
+      const checked = parseWatchlistVersion({
+        format: LIST_FORMAT,
+        listId,
+        version,
+        issuedAt,
+        kind: 'snapshot',
+        entries,
+      });
       if (!checked.ok) {
         out(`${file}: not signed, the list is invalid:\n  ${checked.problems.join('\n  ')}`);
         return EXIT.failure;
       }
+      let body: WatchlistVersion = checked.version;
       if (v.base) {
         const base = readSigned(v.base);
         if (base.kind !== 'snapshot' || base.listId !== listId)
@@ -128,31 +137,26 @@ export async function runWatchlist(argv: string[], out: (line: string) => void):
         };
       }
       const outFile = need('out');
-      writeFileSync(outFile, signedMessage(body, need('key-id'), key));
-      const d = body as { kind: string; upsert?: unknown[]; remove?: unknown[] };
+      writeFileSync(outFile, signedListMessage(body, need('key-id'), key));
       out(
-        `signed ${listId} v${version} (${d.kind === 'delta' ? `delta: ${d.upsert!.length} added or changed, ${d.remove!.length} removed` : `snapshot: ${entries.length} entries`}) to ${outFile}`,
+        `signed ${listId} v${version} (${body.kind === 'delta' ? `delta: ${body.upsert.length} added or changed, ${body.remove.length} removed` : `snapshot: ${entries.length} entries`}) to ${outFile}`,
       );
       return EXIT.ok;
     }
     case 'verify': {
       if (!file) throw new UsageError('watchlist verify: give the signed file');
       const pubFile = resolve(need('public-key'));
-      const keyId = v['key-id'] ?? JSON.parse(readFileSync(file, 'utf8')).keyId;
-      const opened = openEnvelope(
-        readFileSync(file),
-        new Map([[String(keyId), ed25519PublicKey(readFileSync(pubFile, 'utf8'), pubFile)]]),
+      const bytes = readFileSync(file);
+      const keyId = v['key-id'] ?? listMessageKeyId(bytes) ?? '';
+      const opened = readListMessage(
+        bytes,
+        new Map([[keyId, ed25519PublicKey(readFileSync(pubFile, 'utf8'), pubFile)]]),
       );
       if (!opened.ok) {
         out(`${file}: refused (${opened.reason}): ${opened.detail}`);
         return EXIT.failure;
       }
-      const parsed = parseWatchlistVersion(opened.body);
-      if (!parsed.ok) {
-        out(`${file}: signature good, list invalid:\n  ${parsed.problems.join('\n  ')}`);
-        return EXIT.failure;
-      }
-      out(`${file}: good: ${describe(parsed.version)}, signed with ${opened.keyId}`);
+      out(`${file}: good: ${describe(opened.version)}, signed with ${opened.keyId}`);
       return EXIT.ok;
     }
     case 'publish': {
@@ -203,19 +207,16 @@ function describe(v: WatchlistVersion): string {
 
 /** A signed file's list version, read without checking the signature (the lanes check it). */
 function readSigned(file: string): WatchlistVersion {
-  let env: { body?: unknown };
-  try {
-    env = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new UsageError(`${file}: not a signed watchlist file (${(err as Error).message})`);
-  }
-  const parsed = parseWatchlistVersion(typeof env.body === 'string' ? JSON.parse(env.body) : undefined);
-  if (!parsed.ok) throw new UsageError(`${file}: not a signed watchlist version: ${parsed.problems.join('; ')}`);
-  return parsed.version;
+  const read = readUnverified(readFileSync(file));
+  if (!read.ok) throw new UsageError(`${file}: not a signed watchlist version: ${read.detail}`);
+  return read.version;
 }
 
 /** What changed from one snapshot's entries to the next: entries added or changed, ids removed. */
-function diff(before: WatchlistEntry[], after: WatchlistEntry[]): { upsert: WatchlistEntry[]; remove: string[] } {
+function diff(before: WatchlistEntry[], checked: WatchlistEntry[]): { upsert: WatchlistEntry[]; remove: string[] } {
+  // Both as a signed message carries them (dates in UTC, fields in one order), to compare.
+  const columns = columnsFromEntries(checked);
+  const after = checked.map((_, i) => entryAt(columns, i));
   const old = new Map(before.map((e) => [e.id, JSON.stringify(e)]));
   const ids = new Set(after.map((e) => e.id));
   return {

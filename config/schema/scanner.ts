@@ -152,9 +152,9 @@ export const fileDrop = z
         'Map from our sidecar field (scanId, time, pixelMm, plate, vehicle, containerCode) to an element path in the vendor XML, e.g. { plate: "ScanInfo/LicensePlate" }.',
       ),
     export: exportChain
-      .default({ scaling: 'linear' })
+      .default('auto')
       .describe(
-        "How the scanner exported 8-bit image files: default a linear export (grey = 255 x transmission, as the shipped model was trained on); 'auto' (inferred from each image, for models trained with it) or its display chain { scaling, logMax, window, gamma, invert }. 16-bit files are read as they are.",
+        "How the scanner exported 8-bit image files: 'auto' (default: the chain estimated from each image, logged with how sure it is) or its display chain { scaling, logMax, window, gamma, invert }; name it when known. 16-bit files are read as they are.",
       ),
   })
   .describe('Completed scans dropped into a folder as image files with a sidecar.');

@@ -6,7 +6,7 @@ export const watchlist = z
     keys: z
       .array(
         z.strictObject({
-          keyId: ident().describe("The key id central command signs with (the envelope's keyId)."),
+          keyId: ident().describe("The key id central command signs with (the message's keyId)."),
           publicKey: text()
             .min(1)
             .describe('Ed25519 public key of central command: a PEM file path, or the PEM text itself.'),
@@ -23,7 +23,7 @@ export const watchlist = z
     maxMb: intIn(1, 1024)
       .default(256)
       .describe(
-        'A list message larger than this is refused unread (1 million entries take about 170 MB as a snapshot).',
+        'A list message larger than this is refused unread (1 million entries take about 60 MB as a snapshot).',
       ),
     repeatS: intIn(0, 86_400)
       .default(120)

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { compactContainerCode, iso6346Problem } from './iso6346.js';
 import { normaliseRead } from './plate.js';
 
@@ -9,10 +8,7 @@ import { normaliseRead } from './plate.js';
 
 export const LIST_FORMAT = 'checkpoint-edge.watchlist/1';
 
-const listId = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, { error: 'expected a list id (letters, digits, - and _, at most 64)' });
-const isoTime = z.iso.datetime({ offset: true, error: 'expected an ISO 8601 date-time, e.g. 2026-01-31T10:00:00Z' });
+const LIST_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 /** One listed plate or container code, as the lane holds it (values normalised). */
 export interface WatchlistEntry {
@@ -58,7 +54,10 @@ const ENTRY_KEYS = new Set([
   'covert',
   'note',
 ]);
-const COUNTRY = /^[A-Z]{2}(-[A-Z0-9]{1,3})?$/;
+/** Issuing country or state: ISO 3166-1 alpha-2 or 3166-2. */
+export const COUNTRY = /^[A-Z]{2}(-[A-Z0-9]{1,3})?$/;
+/** The longest text each field may hold, in characters. */
+export const FIELD_MAX = { id: 64, category: 64, action: 200, source: 100, country: 6, note: 1000 } as const;
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** A text field: its value, or undefined (with a problem when it is required or not 1-max characters). */
@@ -107,13 +106,13 @@ export function checkEntry(raw: unknown, path: string, problems: string[]): Watc
   const r = raw as Record<string, unknown>;
   const before = problems.length;
   for (const k in r) if (!ENTRY_KEYS.has(k)) problems.push(`${path}.${k}: unknown field`);
-  const id = textField(r, 'id', 64, true, path, problems);
+  const id = textField(r, 'id', FIELD_MAX.id, true, path, problems);
   let plate = textField(r, 'plate', 20, false, path, problems);
   if (plate !== undefined) {
     if (!NORMALISED.test(plate)) plate = normaliseRead(plate);
     if (plate.length < 2) problems.push(`${path}.plate: has fewer than 2 letters or digits`);
   }
-  const country = textField(r, 'country', 6, false, path, problems);
+  const country = textField(r, 'country', FIELD_MAX.country, false, path, problems);
   if (country !== undefined && !COUNTRY.test(country))
     problems.push(`${path}.country: must be an ISO 3166 code, e.g. DE, or a subdivision, e.g. US-CA`);
   let containerCode = textField(r, 'containerCode', 20, false, path, problems);
@@ -122,10 +121,10 @@ export function checkEntry(raw: unknown, path: string, problems: string[]): Watc
     const problem = iso6346Problem(containerCode);
     if (problem) problems.push(`${path}.containerCode: ${problem}`);
   }
-  const category = textField(r, 'category', 64, true, path, problems);
-  const action = textField(r, 'action', 200, true, path, problems);
-  const source = textField(r, 'source', 100, true, path, problems);
-  const note = r.note === undefined ? undefined : textField(r, 'note', 1000, false, path, problems);
+  const category = textField(r, 'category', FIELD_MAX.category, true, path, problems);
+  const action = textField(r, 'action', FIELD_MAX.action, true, path, problems);
+  const source = textField(r, 'source', FIELD_MAX.source, true, path, problems);
+  const note = r.note === undefined ? undefined : textField(r, 'note', FIELD_MAX.note, false, path, problems);
   const priority = r.priority;
   if (typeof priority !== 'number' || !Number.isInteger(priority) || priority < 1 || priority > 5)
     problems.push(`${path}.priority: expected a whole number 1 (highest) to 5`);
@@ -157,15 +156,6 @@ export function checkEntry(raw: unknown, path: string, problems: string[]): Watc
   return e;
 }
 
-const head = z.object({
-  format: z.literal(LIST_FORMAT, { error: `format must be "${LIST_FORMAT}"` }),
-  listId,
-  version: z.number().int().min(1),
-  issuedAt: isoTime,
-  kind: z.enum(['snapshot', 'delta'], { error: 'kind must be snapshot or delta' }),
-  baseVersion: z.number().int().min(1).optional(),
-});
-
 export interface VersionHead {
   format: typeof LIST_FORMAT;
   listId: string;
@@ -192,27 +182,70 @@ export interface WatchlistDelta extends VersionHead {
 export type WatchlistVersion = WatchlistSnapshot | WatchlistDelta;
 
 /** At most this many problems are named when a version is refused. */
-const MAX_PROBLEMS = 5;
+export const MAX_PROBLEMS = 5;
+
+/** The problems as a refusal names them: the first MAX_PROBLEMS, and how many more. */
+export function shownProblems(problems: string[]): string[] {
+  const shown = problems.slice(0, MAX_PROBLEMS);
+  if (problems.length > MAX_PROBLEMS) shown.push(`and ${problems.length - MAX_PROBLEMS} more`);
+  return shown;
+}
+
+export type VersionHeadFields = Omit<VersionHead, 'format'> & {
+  format: typeof LIST_FORMAT;
+  kind: 'snapshot' | 'delta';
+  baseVersion?: number;
+};
+
+/** Validates a version's head (format, listId, version, issuedAt, kind, baseVersion), the part every encoding shares. */
+export function parseVersionHead(
+  value: unknown,
+): { ok: true; head: VersionHeadFields } | { ok: false; problems: string[] } {
+  if (!value || typeof value !== 'object' || Array.isArray(value))
+    return { ok: false, problems: ['expected a list version object'] };
+  const v = value as Record<string, unknown>;
+  const bad: string[] = [];
+  const whole = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 1;
+  if (v.format !== LIST_FORMAT) bad.push(`format: format must be "${LIST_FORMAT}"`);
+  if (typeof v.listId !== 'string' || !LIST_ID.test(v.listId))
+    bad.push('listId: expected a list id (letters, digits, - and _, at most 64)');
+  if (!whole(v.version)) bad.push('version: expected a whole number from 1');
+  if (typeof v.issuedAt !== 'string' || !ISO_TIME.test(v.issuedAt) || Number.isNaN(Date.parse(v.issuedAt)))
+    bad.push('issuedAt: expected an ISO 8601 date-time, e.g. 2026-01-31T10:00:00Z');
+  if (v.kind !== 'snapshot' && v.kind !== 'delta') bad.push('kind: kind must be snapshot or delta');
+  if (v.baseVersion !== undefined && !whole(v.baseVersion)) bad.push('baseVersion: expected a whole number from 1');
+  if (bad.length) return { ok: false, problems: bad.slice(0, MAX_PROBLEMS) };
+  const d = v as unknown as VersionHeadFields;
+  const problems: string[] = [];
+  if (d.kind === 'delta') {
+    if (d.baseVersion === undefined) problems.push('baseVersion: a delta names the version it applies to');
+    else if (d.baseVersion >= d.version) problems.push("baseVersion: a delta's baseVersion must be below its version");
+  } else if (d.baseVersion !== undefined) problems.push('baseVersion: a snapshot has no baseVersion');
+  if (problems.length) return { ok: false, problems };
+  const out: VersionHeadFields = {
+    format: LIST_FORMAT,
+    listId: d.listId,
+    version: d.version,
+    issuedAt: d.issuedAt,
+    kind: d.kind,
+  };
+  if (d.baseVersion !== undefined) out.baseVersion = d.baseVersion;
+  return { ok: true, head: out };
+}
 
 /** Validates a list version's JSON value; the problems name each field, e.g. entries.3.containerCode. */
 export function parseWatchlistVersion(
   value: unknown,
 ): { ok: true; version: WatchlistVersion } | { ok: false; problems: string[] } {
-  const h = head.safeParse(value);
-  if (!h.success)
-    return {
-      ok: false,
-      problems: h.error.issues
-        .slice(0, MAX_PROBLEMS)
-        .map((i) => (i.path.length ? `${i.path.join('.')}: ${i.message}` : i.message)),
-    };
+  const h = parseVersionHead(value);
+  if (!h.ok) return h;
   const v = value as Record<string, unknown>;
   const problems: string[] = [];
   const allowed =
-    h.data.kind === 'snapshot'
+    h.head.kind === 'snapshot'
       ? ['format', 'listId', 'version', 'issuedAt', 'kind', 'entries']
       : ['format', 'listId', 'version', 'issuedAt', 'kind', 'baseVersion', 'upsert', 'remove'];
-  for (const k of Object.keys(v)) if (!allowed.includes(k)) problems.push(`${k}: unknown field in a ${h.data.kind}`);
+  for (const k of Object.keys(v)) if (!allowed.includes(k)) problems.push(`${k}: unknown field in a ${h.head.kind}`);
   const entryList = (field: string): WatchlistEntry[] => {
     const list = v[field];
     if (!Array.isArray(list)) {
@@ -236,31 +269,25 @@ export function parseWatchlistVersion(
   };
   const base = {
     format: LIST_FORMAT,
-    listId: h.data.listId,
-    version: h.data.version,
-    issuedAt: h.data.issuedAt,
+    listId: h.head.listId,
+    version: h.head.version,
+    issuedAt: h.head.issuedAt,
   } as const;
   let version: WatchlistVersion;
-  if (h.data.kind === 'snapshot') {
+  if (h.head.kind === 'snapshot') {
     version = { ...base, kind: 'snapshot', entries: entryList('entries') };
   } else {
-    const baseVersion = h.data.baseVersion;
-    if (baseVersion === undefined) problems.push('baseVersion: a delta names the version it applies to');
-    else if (baseVersion >= h.data.version)
-      problems.push("baseVersion: a delta's baseVersion must be below its version");
     const remove = v.remove;
     if (!Array.isArray(remove) || remove.some((id) => typeof id !== 'string' || id.length === 0 || id.length > 64))
       problems.push('remove: expected a list of entry ids');
     version = {
       ...base,
       kind: 'delta',
-      baseVersion: baseVersion ?? 0,
+      baseVersion: h.head.baseVersion!,
       upsert: entryList('upsert'),
       remove: Array.isArray(remove) ? (remove as string[]) : [],
     };
   }
   if (problems.length === 0) return { ok: true, version };
-  const shown = problems.slice(0, MAX_PROBLEMS);
-  if (problems.length > MAX_PROBLEMS) shown.push(`and ${problems.length - MAX_PROBLEMS} more`);
-  return { ok: false, problems: shown };
+  return { ok: false, problems: shownProblems(problems) };
 }

@@ -1,6 +1,12 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { LIST_FORMAT, type WatchlistEntryInput } from '../../core/watchlist/list-format.js';
-import { signedMessage } from '../../core/watchlist/signing.js';
+import { signedListMessage } from '../../core/watchlist/list-binary.js';
+import {
+  LIST_FORMAT,
+  type WatchlistEntry,
+  type WatchlistEntryInput,
+  type WatchlistVersion,
+} from '../../core/watchlist/list-format.js';
+import { normaliseRead } from '../../core/watchlist/plate.js';
 
 /** A central key pair for tests, with its PEM forms. */
 export function centralKeys(keyId = 'central-test'): {
@@ -37,7 +43,7 @@ export function entry(over: Partial<WatchlistEntryInput> & { id: string }): Watc
 
 export function snapshot(listId: string, version: number, entries: WatchlistEntryInput[]) {
   return {
-    format: LIST_FORMAT,
+    format: LIST_FORMAT as typeof LIST_FORMAT,
     listId,
     version,
     issuedAt: new Date().toISOString(),
@@ -54,7 +60,7 @@ export function delta(
   remove: string[] = [],
 ) {
   return {
-    format: LIST_FORMAT,
+    format: LIST_FORMAT as typeof LIST_FORMAT,
     listId,
     version,
     baseVersion,
@@ -65,6 +71,21 @@ export function delta(
   };
 }
 
-export function signed(version: unknown, keys: { keyId: string; privateKey: KeyObject }): Buffer {
-  return Buffer.from(signedMessage(version, keys.keyId, keys.privateKey), 'utf8');
+/** An entry as central sends it: plate normalised, covert given; NOT validated, so that tests can send wrong ones. */
+const asSent = (e: WatchlistEntryInput): WatchlistEntry => ({
+  ...e,
+  ...(e.plate !== undefined ? { plate: normaliseRead(e.plate) } : {}),
+  covert: e.covert ?? false,
+});
+
+/** The signed message central publishes for a version (entries not validated: see asSent). */
+export function signed(
+  version: ReturnType<typeof snapshot> | ReturnType<typeof delta>,
+  keys: { keyId: string; privateKey: KeyObject },
+): Buffer {
+  const v: WatchlistVersion =
+    version.kind === 'snapshot'
+      ? { ...version, entries: version.entries.map(asSent) }
+      : { ...version, upsert: version.upsert.map(asSent) };
+  return signedListMessage(v, keys.keyId, keys.privateKey);
 }

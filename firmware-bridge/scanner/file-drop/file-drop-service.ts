@@ -25,7 +25,7 @@ export interface FileDropOptions {
   /** Without a sidecar, a scan is taken once its files have not changed for this long. */
   stableMs: number;
   xmlFields?: Partial<Record<XmlField, string>>;
-  /** How 8-bit image files were exported (config scanner.fileDrop.export); default DEFAULT_EXPORT (linear). */
+  /** How 8-bit image files were exported (config scanner.fileDrop.export); default DEFAULT_EXPORT (auto: estimated per image). */
   exportChain?: ExportOption;
   /** Pixel pitch when the sidecar gives none (config scanner.pixelMm). */
   defaultPixelMm: number;
@@ -293,9 +293,10 @@ export class FileDropService implements Service {
         missing: new Uint8Array(high.width),
       };
       if (c.low) {
+        // One scanner exported both energies: the high-energy image's estimate decodes the low-energy one.
         const low = await decodeScanImage(
           await readRegularFile(join(dir, c.low), MAX_IMAGE_FILE_BYTES, 'image'),
-          this.#options.exportChain ?? DEFAULT_EXPORT,
+          high.estimate ?? this.#options.exportChain ?? DEFAULT_EXPORT,
         );
         notes.push(...low.notes.map((n) => `${c.low}: ${n}`));
         if (low.width !== high.width || low.height !== high.height)

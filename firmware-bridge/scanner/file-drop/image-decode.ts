@@ -1,5 +1,11 @@
 import sharp from 'sharp';
-import { DEFAULT_EXPORT, type ExportOption, decodeExport } from '../../../core/export-chain.js';
+import {
+  DEFAULT_EXPORT,
+  type ExportDecoding,
+  type ExportEstimate,
+  decodeExportWith,
+  describeEstimate,
+} from '../../../core/export-chain.js';
 import { MAX_SCAN_PIXELS } from '../../../core/domain.js';
 
 export interface DecodedScanImage {
@@ -12,6 +18,8 @@ export interface DecodedScanImage {
   format: string;
   /** Things the caller should warn about (8-bit source, colour source). */
   notes: string[];
+  /** The chain estimated from an 8-bit image whose chain was not named (decode the pair's low energy with it). */
+  estimate?: ExportEstimate;
 }
 
 /** Largest image accepted (channels x lines): the same cap as the line stream's. */
@@ -20,12 +28,13 @@ const MAX_PIXELS = MAX_SCAN_PIXELS;
 /**
  * Decodes a scan image file (16-bit grey PNG or TIFF, 8-bit grey JPEG, or any format sharp
  * reads) to 16-bit grey. 16-bit sources keep every bit; 8-bit sources are exports of a display
- * chain and are decoded back to intensity by `exportChain` (default DEFAULT_EXPORT, linear, as the
- * shipped model was trained; 'auto' infers the chain from the image), with a note, since 8 bits lose most of the dense-cargo range.
+ * chain and are decoded back to intensity by `exportChain` (default DEFAULT_EXPORT, 'auto': the
+ * chain estimated from the image, said in the note with how sure it is; or an estimate made on the
+ * pair's high-energy file), with a note, since 8 bits lose most of the dense-cargo range.
  */
 export async function decodeScanImage(
   input: string | Buffer,
-  exportChain: ExportOption = DEFAULT_EXPORT,
+  exportChain: ExportDecoding = DEFAULT_EXPORT,
 ): Promise<DecodedScanImage> {
   const where = typeof input === 'string' ? input : 'image buffer';
   // The header only (no pixel decoded), so that a too large image is refused by name below.
@@ -67,11 +76,23 @@ export async function decodeScanImage(
     .toBuffer({ resolveWithObject: true });
   if (info.channels !== 1) throw new Error(`${where}: decoded to ${info.channels} channels, expected 1 (grey)`);
   const grey = new Uint8Array(data.buffer, data.byteOffset, info.width * info.height);
-  const pixels = decodeExport(grey, info.width, info.height, exportChain);
-  notes.push(
-    `8-bit ${meta.format} decoded to intensity (${exportChain === 'auto' ? 'export chain inferred from the image' : `${exportChain.scaling} export chain from config`}): dense cargo detail is limited`,
-  );
-  return { width: info.width, height: info.height, pixels, fileBits: 8, format: meta.format ?? 'unknown', notes };
+  const { intensity: pixels, estimate } = decodeExportWith(grey, info.width, info.height, exportChain);
+  const how =
+    exportChain === 'auto' && estimate
+      ? `export chain estimated from the image, ${describeEstimate(estimate)}`
+      : estimate
+        ? 'export chain estimated from the high-energy image of the pair'
+        : `${(exportChain as { scaling: string }).scaling} export chain from config`;
+  notes.push(`8-bit ${meta.format} decoded to intensity (${how}): dense cargo detail is limited`);
+  return {
+    width: info.width,
+    height: info.height,
+    pixels,
+    fileBits: 8,
+    format: meta.format ?? 'unknown',
+    notes,
+    ...(estimate ? { estimate } : {}),
+  };
 }
 
 /** Encodes a row-major 16-bit grey image as PNG (simulators, tests, evidence). */

@@ -40,7 +40,7 @@ beforeAll(async () => {
   mkdirSync(join(dir, 'data', 'watchlists'), { recursive: true });
   // The last good version on disk, as a lane that took it from central earlier keeps it.
   writeFileSync(
-    join(dir, 'data', 'watchlists', 'national.snapshot.json'),
+    join(dir, 'data', 'watchlists', 'national.snapshot.bin'),
     signed(
       snapshot('national', 3, [
         entry({

@@ -29,7 +29,7 @@ const cli = (...argv: string[]) => runWatchlist(argv, (l) => void out.push(l));
 
 const CSV = `id,plate,country,containerCode,category,action,priority,source,covert,note,expiresAt
 p1,B-AB 1234,DE,,stolen-vehicle,stop and search,1,national-police,false,"silver estate, reported stolen",
-p2,M XY 500,DE,,wanted-person,inform central,2,national-police,false,,
+p2,M XY 500,DE,,wanted-person,inform central,2,national-police,false,,2099-06-30T12:00:00+02:00
 p3,HH ZZ 42,DE,,stolen-vehicle,stop and search,1,interpol-smv,false,,
 p4,K LM 77,DE,,smuggling,stop and search,2,customs,false,,
 c1,,,CSQU 305438 3,smuggling,stop and search,1,customs,false,,
@@ -116,11 +116,11 @@ describe.skipIf(skipWithoutMosquitto)('watchlist at the lane, lists from central
         '--key-id',
         'central-1',
         '--out',
-        join(dir, 'v1.json'),
+        join(dir, 'v1.wl'),
       ),
     ).toBe(0);
-    expect(out.at(-1)).toBe(`signed national v1 (snapshot: 7 entries) to ${join(dir, 'v1.json')}`);
-    expect(await cli('publish', join(dir, 'v1.json'), '--mqtt-url', broker.url)).toBe(0);
+    expect(out.at(-1)).toBe(`signed national v1 (snapshot: 7 entries) to ${join(dir, 'v1.wl')}`);
+    expect(await cli('publish', join(dir, 'v1.wl'), '--mqtt-url', broker.url)).toBe(0);
     await waitFor('lane-2 holding national v1', () => watchlistDevice(1)?.info?.['version.national'] === 1);
     expect(watchlistDevice(0)).toMatchObject({
       state: 'ok',
@@ -222,13 +222,18 @@ describe.skipIf(skipWithoutMosquitto)('watchlist at the lane, lists from central
   });
 
   it('refuses a forged list and a stale one, reports them in the lane status, and keeps matching the last good list', async () => {
-    const env = JSON.parse(readFileSync(join(dir, 'v1.json'), 'utf8'));
-    const body = JSON.parse(env.body);
-    body.version = 9;
-    body.entries = [];
-    env.body = JSON.stringify(body);
-    writeFileSync(join(dir, 'forged.json'), JSON.stringify(env));
-    expect(await cli('publish', join(dir, 'forged.json'), '--mqtt-url', broker.url)).toBe(0);
+    // v1 as central signed it, its version changed to 9 afterwards (the signature no longer holds).
+    const forged = readFileSync(join(dir, 'v1.wl'));
+    const at = forged.indexOf('"version":1,');
+    expect(at).toBeGreaterThan(0);
+    forged.write('"version":9,', at, 'latin1');
+    writeFileSync(join(dir, 'forged.wl'), forged);
+    const pub = join(dir, 'keys', 'central-1.pub');
+    expect(await cli('verify', join(dir, 'v1.wl'), '--public-key', pub)).toBe(0);
+    expect(out.at(-1)).toBe(`${join(dir, 'v1.wl')}: good: national v1 snapshot of 7 entries, signed with central-1`);
+    expect(await cli('verify', join(dir, 'forged.wl'), '--public-key', pub)).toBe(1);
+    expect(out.at(-1)).toMatch(/forged\.wl: refused \(forged\): signature does not verify with key "central-1"/);
+    expect(await cli('publish', join(dir, 'forged.wl'), '--mqtt-url', broker.url)).toBe(0);
     await waitFor('the refusal in the status', () => watchlistDevice()?.info?.refused === 1);
     expect(watchlistDevice()).toMatchObject({
       state: 'ok',
@@ -256,12 +261,12 @@ describe.skipIf(skipWithoutMosquitto)('watchlist at the lane, lists from central
       '--key-id',
       'central-1',
       '--out',
-      join(dir, 'v2-delta.json'),
+      join(dir, 'v2-delta.wl'),
       '--base',
-      join(dir, 'v1.json'),
+      join(dir, 'v1.wl'),
     );
     expect(out.at(-1)).toMatch(/signed national v2 \(delta: 1 added or changed, 1 removed\)/);
-    await cli('publish', join(dir, 'v2-delta.json'), '--mqtt-url', broker.url);
+    await cli('publish', join(dir, 'v2-delta.wl'), '--mqtt-url', broker.url);
     await waitFor('v2 applied', () => watchlistDevice()?.info?.['version.national'] === 2);
     // The retained v1 snapshot that v2 was built on is known, not refused; a v1 signed again is stale.
     await cli(
@@ -276,14 +281,44 @@ describe.skipIf(skipWithoutMosquitto)('watchlist at the lane, lists from central
       '--key-id',
       'central-1',
       '--out',
-      join(dir, 'v1-again.json'),
+      join(dir, 'v1-again.wl'),
     );
-    await cli('publish', join(dir, 'v1-again.json'), '--mqtt-url', broker.url);
+    await cli('publish', join(dir, 'v1-again.wl'), '--mqtt-url', broker.url);
     await waitFor('the stale refusal', () => String(watchlistDevice()?.info?.lastRefusal ?? '').startsWith('stale'));
     expect(watchlistDevice()?.info).toMatchObject({ 'version.national': 2, refused: 2 });
     await post('lane-1', { plate: 'N-EW 5' });
     await waitFor('a hit on the entry the delta added', () => laneHit('p5'));
   }, 30_000);
+
+  it('takes a large list (40,000 entries, over 1 MiB: opened in a worker thread) through mosquitto as central signs it', async () => {
+    const rows = ['id,plate,country,category,action,priority,source'];
+    for (let i = 0; i < 40_000; i++)
+      rows.push(
+        `i${i},HB ${String.fromCharCode(65 + (i % 26))} ${i},DE,stolen-vehicle,inform central,${1 + (i % 5)},interpol-smv`,
+      );
+    writeFileSync(join(dir, 'smv.csv'), `${rows.join('\n')}\n`);
+    const file = join(dir, 'smv-1.wl');
+    const key = ['--key', join(dir, 'keys', 'central-1.key'), '--key-id', 'central-1'];
+    expect(
+      await cli('sign', join(dir, 'smv.csv'), '--list', 'interpol-smv', '--version', '1', ...key, '--out', file),
+    ).toBe(0);
+    expect(readFileSync(file).length).toBeGreaterThan(1024 * 1024);
+    expect(await cli('publish', file, '--mqtt-url', broker.url)).toBe(0);
+    await waitFor(
+      'lane-1 holding interpol-smv v1',
+      () => watchlistDevice()?.info?.['version.interpol-smv'] === 1,
+      20_000,
+    );
+    expect(watchlistDevice()?.info).toMatchObject({ 'entries.interpol-smv': 40_000, 'version.national': 2 });
+    laneAlerts.length = 0;
+    await post('lane-1', { plate: 'HB L 39999' }); // 39999 % 26 = 11: L
+    const hit = await waitFor('a hit on the last entry of the large list', () => laneHit('i39999'));
+    expect(hit.watchlist).toMatchObject({
+      listId: 'interpol-smv',
+      listVersion: 1,
+      entry: { action: 'inform central' },
+    });
+  }, 60_000);
 
   it('keeps matching while central is unreachable, and after a restart without central, from the last good version on disk', async () => {
     await broker.stop();
@@ -296,7 +331,14 @@ describe.skipIf(skipWithoutMosquitto)('watchlist at the lane, lists from central
     await runtime.stop();
     laneAlerts.length = 0;
     runtime = await startRuntime();
-    expect(watchlistDevice()).toMatchObject({ state: 'ok', info: expect.objectContaining({ 'version.national': 2 }) });
+    expect(watchlistDevice()).toMatchObject({
+      state: 'ok',
+      info: expect.objectContaining({
+        'version.national': 2,
+        'version.interpol-smv': 1,
+        'entries.interpol-smv': 40_000,
+      }),
+    });
     await post('lane-1', { plate: 'N EW 5' });
     const hit = await waitFor('a hit after the restart without central', () => laneHit('p5'));
     expect(hit.watchlist?.listVersion).toBe(2);

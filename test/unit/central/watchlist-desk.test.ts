@@ -4,8 +4,7 @@ import { openPgliteDriver } from '../../../central/store/pglite-driver.js';
 import { WatchlistDesk, WatchlistInputError } from '../../../central/watchlist/watchlist-desk.js';
 import { silentLogger } from '../../../core/logger.js';
 import type { AlertPayload } from '../../../core/mqtt-payloads.js';
-import { parseWatchlistVersion } from '../../../core/watchlist/list-format.js';
-import { openEnvelope } from '../../../core/watchlist/signing.js';
+import { readListMessage } from '../../../core/watchlist/list-binary.js';
 import { centralKeys, entry } from '../../helpers/watchlist.js';
 
 // Central's watchlist desk on the embedded store: edits, CSV import, expiry, signed publication,
@@ -13,7 +12,7 @@ import { centralKeys, entry } from '../../helpers/watchlist.js';
 const keys = centralKeys('central-desk');
 let store: CentralStore;
 let desk: WatchlistDesk;
-const published: { topic: string; payload: string }[] = [];
+const published: { topic: string; payload: Buffer }[] = [];
 
 beforeAll(async () => {
   store = new CentralStore(await openPgliteDriver({ memory: true }));
@@ -22,7 +21,7 @@ beforeAll(async () => {
     store,
     prefix: 'checkpoint',
     signer: { keyId: keys.keyId, privateKey: keys.privateKey },
-    publishRetained: async (topic, payload) => void published.push({ topic, payload: payload.toString() }),
+    publishRetained: async (topic, payload) => void published.push({ topic, payload: Buffer.from(payload) }),
     log: silentLogger(),
   });
 }, 60_000);
@@ -74,12 +73,14 @@ describe('WatchlistDesk', () => {
       'checkpoint/watchlist/national/snapshot',
       'checkpoint/watchlist/national/delta',
     ]);
-    expect(published[1]!.payload).toBe('');
-    const opened = openEnvelope(Buffer.from(published[2]!.payload), keys.trusted);
+    expect(published[1]!.payload.length).toBe(0);
+    const opened = readListMessage(published[2]!.payload, keys.trusted);
     expect(opened.ok).toBe(true);
-    const v = parseWatchlistVersion(opened.ok ? opened.body : null);
     expect(
-      v.ok && v.version.kind === 'snapshot' && v.version.version === 2 && v.version.entries.map((e) => e.id),
+      opened.ok &&
+        opened.version.kind === 'snapshot' &&
+        opened.version.version === 2 &&
+        opened.version.entries.map((e) => e.id),
     ).toEqual(['c1', 'k1', 'p1', 'q1']);
     const [list] = await desk.lists();
     expect(list).toMatchObject({

@@ -3,13 +3,16 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   type ExportChain,
-  AUTO_MAX_ATTENUATION,
-  autoLut,
   chainLut,
   checkExportChain,
   decodeExport,
+  decodeExportWith,
+  describeEstimate,
   encodeExport,
-  looksInverted,
+  estimateExport,
+  estimateLut,
+  normaliseLut,
+  referenceQuantile,
 } from '../../../core/export-chain.js';
 
 const fixture = JSON.parse(
@@ -69,24 +72,123 @@ describe('export chains', () => {
       { scaling: 'linear', gamma: 0.6, invert: true },
     ] as ExportChain[]) {
       const grey = encodeExport(intensity, c);
-      expect(looksInverted(grey, width, height)).toBe(c.invert === true);
-      const out = decodeExport(grey, width, height, 'auto');
+      const { intensity: out, estimate } = decodeExportWith(grey, width, height, 'auto');
+      expect(estimate?.chain.invert === true, JSON.stringify(c)).toBe(c.invert === true);
       expect(out[0]).toBe(65535); // open beam, top-left
       // Denser never decodes brighter.
       const order = [...att.keys()].sort((a, b) => att[a] - att[b]);
       const inversions = order.filter((p, k) => k > 0 && out[p] > out[order[k - 1]]);
       expect(inversions, JSON.stringify(c)).toEqual([]);
-      // The densest block decodes near the automatic maximum attenuation.
-      const dense = 35 * width + 44;
-      expect(-Math.log(out[dense] / 65535)).toBeGreaterThan(AUTO_MAX_ATTENUATION * 0.9);
     }
   });
 
-  it('gives the same automatic tables as training/export_chain.py (fixture written by it)', () => {
+  /**
+   * A scene whose vehicle pixels follow the reference attenuation distribution (AUTO_REFERENCE_CDF),
+   * with open beam above and around it: the estimate must find each chain.
+   */
+  function referenceScene(): { intensity: Uint16Array; width: number; height: number; att: Float64Array } {
+    const width = 240,
+      height = 120;
+    const att = new Float64Array(width * height);
+    const inside: number[] = [];
+    for (let r = 30; r < height; r++) for (let i = 20; i < width - 20; i++) inside.push(r * width + i);
+    // A fixed shuffle (multiplicative stride coprime to the count) spreads the quantiles over the vehicle.
+    const n = inside.length;
+    for (let k = 0; k < n; k++) att[inside[(k * 7919) % n]] = referenceQuantile(0.01, (100 * (k + 0.5)) / n);
+    const intensity = new Uint16Array(width * height);
+    for (let k = 0; k < att.length; k++) intensity[k] = Math.round(65535 * Math.exp(-att[k]));
+    return { intensity, width, height, att };
+  }
+
+  it('estimates known chains of a typical scene: polarity, scaling and attenuation within tolerance', () => {
+    const { intensity, width, height, att } = referenceScene();
+    for (const c of [
+      { scaling: 'linear' },
+      { scaling: 'linear', gamma: 0.5 },
+      { scaling: 'log', logMax: 8 },
+      { scaling: 'linear', gamma: 0.7, invert: true },
+    ] as ExportChain[]) {
+      const grey = encodeExport(intensity, c);
+      const e = estimateExport(grey, width, height);
+      const what = `${JSON.stringify(c)} -> ${describeEstimate(e)}`;
+      expect(e.chain.scaling, what).toBe(c.scaling);
+      expect(e.chain.invert === true, what).toBe(c.invert === true);
+      expect(e.sure, what).toBe(true);
+      expect(e.borderAir, what).toBeGreaterThan(0.9);
+      expect(Math.abs((e.chain.gamma ?? 1) - (c.gamma ?? 1)), what).toBeLessThan(0.1);
+      if (c.scaling === 'log') expect(Math.abs((e.chain.logMax ?? 8) - (c.logMax ?? 8)), what).toBeLessThan(0.5);
+      const out = decodeExport(grey, width, height, e);
+      // Decoded attenuation within 15 % (or 0.1) where the chain keeps the level (not clipped to black).
+      let worst = 0;
+      for (let k = 0; k < att.length; k++) {
+        const g = c.invert ? 255 - grey[k] : grey[k];
+        if (g < 3) continue;
+        const a = -Math.log(Math.max(out[k], 1) / 65535);
+        worst = Math.max(worst, Math.abs(a - att[k]) / Math.max(att[k], 0.67));
+      }
+      expect(worst, what).toBeLessThan(0.15);
+    }
+  });
+
+  it('says "unsure" where one image cannot tell the curve: log exports with a strong display gamma', () => {
+    const { intensity, width, height } = referenceScene();
+    for (const c of [
+      { scaling: 'log', logMax: 10, gamma: 1.8 },
+      { scaling: 'log', logMax: 6, gamma: 0.6 },
+    ] as ExportChain[]) {
+      const e = estimateExport(encodeExport(intensity, c), width, height);
+      expect(e.sure, `${JSON.stringify(c)} -> ${describeEstimate(e)}`).toBe(false);
+    }
+  });
+
+  it('says how sure the estimate is: unsure when the border is not open beam', () => {
+    const { intensity, width } = scan();
+    const grey = encodeExport(intensity, { scaling: 'log', logMax: 8 });
+    // Crop away the open beam: only the vehicle (attenuation 0.4 and more) is left.
+    const w = 60,
+      h = 36;
+    const crop = new Uint8Array(w * h);
+    for (let r = 0; r < h; r++) crop.set(grey.subarray((r + 13) * width + 12, (r + 13) * width + 12 + w), r * w);
+    const e = estimateExport(crop, w, h);
+    expect(e.sure).toBe(false);
+    expect(describeEstimate(e)).toMatch(/^assumed .*\(unsure: \d+ % of the border is open beam/);
+    // The whole scan, open beam around the vehicle, is sure of its open beam.
+    const whole = estimateExport(grey, width, 50);
+    expect(whole.borderAir).toBeGreaterThan(0.5);
+  });
+
+  it("gives model 2.0.0's automatic tables as training/export_chain.py does (fixture written by it)", () => {
     expect(fixture.cases.length).toBe(4);
     for (const c of fixture.cases) {
-      const lut = autoLut(Uint8Array.from(c.grey), c.width, c.height);
+      const lut = normaliseLut(Uint8Array.from(c.grey), c.width, c.height);
       expect([...lut], c.name).toEqual(c.lut);
+    }
+  });
+
+  it('estimates the same chains and tables as training/export_chain.py does (fixture written by it)', () => {
+    const est = JSON.parse(
+      readFileSync(join(import.meta.dirname, '../../fixtures/export-chain/estimate-decode.json'), 'utf8'),
+    ) as {
+      cases: {
+        name: string;
+        width: number;
+        height: number;
+        grey: number[];
+        chain: object;
+        air: number;
+        sure: boolean;
+        lut: number[];
+      }[];
+    };
+    expect(est.cases.length).toBe(4);
+    for (const c of est.cases) {
+      const e = estimateExport(Uint8Array.from(c.grey), c.width, c.height);
+      expect({ chain: e.chain, air: e.air, sure: e.sure }, c.name).toEqual({
+        chain: c.chain,
+        air: c.air,
+        sure: c.sure,
+      });
+      expect([...estimateLut(e)], c.name).toEqual(c.lut);
     }
   });
 

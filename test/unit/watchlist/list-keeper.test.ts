@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { signatureRange } from '../../../core/watchlist/list-binary.js';
 import { ListKeeper } from '../../../watchlist/list-keeper.js';
 import { centralKeys, delta, entry, signed, snapshot } from '../../helpers/watchlist.js';
 
@@ -21,6 +22,15 @@ async function keeper(maxBytes = 1024 * 1024): Promise<ListKeeper> {
 }
 
 const v1 = () => signed(snapshot('national', 1, [entry({ id: 'e1', plate: 'AB123' })]), central);
+/** The message with `from` replaced by `to` (same length) where it first occurs: altered after signing. */
+function altered(message: Buffer, from: string, to: string): Buffer {
+  const out = Buffer.from(message);
+  const at = out.indexOf(from, 0, 'latin1');
+  expect(at).toBeGreaterThan(0);
+  out.write(to, at, 'latin1');
+  return out;
+}
+
 const hits = (k: ListKeeper, plate: string) =>
   k.lists.get('national')?.lookup({ kind: 'plate', value: plate }, NOW).length ?? 0;
 
@@ -43,9 +53,12 @@ describe('ListKeeper', () => {
   it('refuses a forged list (altered after signing, or signed by another key) and keeps the last good one', async () => {
     const k = await keeper();
     await k.receive(v1());
-    const env = JSON.parse(signed(snapshot('national', 2, [entry({ id: 'e2', plate: 'ZZ999' })]), central).toString());
-    env.body = env.body.replace('ZZ999', 'ZZ998');
-    expect(await k.receive(Buffer.from(JSON.stringify(env)))).toMatchObject({
+    const forged = altered(
+      signed(snapshot('national', 2, [entry({ id: 'e2', plate: 'ZZ999' })]), central),
+      'ZZ999',
+      'ZZ998',
+    );
+    expect(await k.receive(forged)).toMatchObject({
       outcome: 'refused',
       reason: 'forged',
       detail: expect.stringMatching(/signature does not verify with key "central-test"/),
@@ -84,12 +97,14 @@ describe('ListKeeper', () => {
 
   it('refuses an unsigned list', async () => {
     const k = await keeper();
-    const env = JSON.parse(v1().toString());
-    delete env.signature;
-    expect(await k.receive(Buffer.from(JSON.stringify(env)))).toMatchObject({ outcome: 'refused', reason: 'unsigned' });
+    const unsigned = v1();
+    unsigned.fill(0, ...signatureRange(unsigned));
+    expect(await k.receive(unsigned)).toMatchObject({ outcome: 'refused', reason: 'unsigned' });
+    // The JSON form of a version is not a message the lane takes.
     expect(await k.receive(Buffer.from(JSON.stringify(snapshot('national', 1, []))))).toMatchObject({
       outcome: 'refused',
       reason: 'malformed',
+      detail: expect.stringMatching(/not a signed list message.*JSON form/),
     });
     expect(k.held()).toEqual([]);
   });
@@ -114,11 +129,14 @@ describe('ListKeeper', () => {
     const k = await keeper(2000);
     await k.receive(v1());
     const whole = signed(snapshot('national', 2, [entry({ id: 'e2', plate: 'CD456' })]), central);
-    expect(await k.receive(whole.subarray(0, whole.length - 10))).toMatchObject({
-      outcome: 'refused',
-      reason: 'malformed',
-      detail: expect.stringMatching(/not JSON, e.g. truncated/),
-    });
+    // Cut anywhere: refused as malformed, before the signature is checked.
+    for (let n = 0; n < whole.length; n += 7) {
+      expect(await k.receive(whole.subarray(0, n))).toMatchObject({
+        outcome: 'refused',
+        reason: 'malformed',
+        detail: expect.stringMatching(n < 8 ? /not a signed list message/ : /truncated/),
+      });
+    }
     const big = signed(
       snapshot(
         'national',
@@ -178,12 +196,12 @@ describe('ListKeeper', () => {
     const k = await keeper();
     await k.receive(v1());
     await k.flushed();
-    const file = join(dir, 'national.snapshot.json');
-    writeFileSync(file, readFileSync(file, 'utf8').replace('AB123', 'AB124'));
+    const file = join(dir, 'national.snapshot.bin');
+    writeFileSync(file, altered(readFileSync(file), 'AB123', 'AB124'));
     const again = new ListKeeper({ keys: central.trusted, dir, maxBytes: 1 << 20 });
     const { loaded, problems } = await again.load();
     expect(loaded).toEqual([]);
-    expect(problems[0]).toMatch(/national\.snapshot\.json: forged: signature does not verify/);
+    expect(problems[0]).toMatch(/national\.snapshot\.bin: forged: signature does not verify/);
   });
 
   it('opens a large message in a worker thread: lookups go on against the version held until the new one replaces it', async () => {
@@ -215,12 +233,69 @@ describe('ListKeeper', () => {
     // Retained again at a reconnection: known by the digest the worker gives first, not read again.
     expect(await k.receive(big)).toEqual({ outcome: 'already-held', listId: 'national', version: 2 });
     // A forged large message is refused in the worker too, and the list held is unchanged.
-    const forged = Buffer.from(big.toString('utf8').replace('NEW00042', 'NEW00043'));
+    const forged = altered(big, 'NEW00042', 'NEW00043');
     expect(await k.receive(forged)).toMatchObject({ outcome: 'refused', reason: 'forged' });
     expect(k.lists.get('national')!.version).toBe(2);
     // And it is read back from disk through the worker as well.
     await k.flushed();
     const again = new ListKeeper({ keys: central.trusted, dir, maxBytes: 64 << 20, offThreadBytes: 64 * 1024 });
     expect((await again.load()).loaded).toEqual([{ listId: 'national', version: 2, entries: 5000 }]);
+    await Promise.all([k.close(), again.close()]);
+  });
+
+  it('opens one large message after another in its worker thread (started at load()), and takes none once closed', async () => {
+    const k = new ListKeeper({
+      keys: central.trusted,
+      dir,
+      maxBytes: 64 << 20,
+      offThreadBytes: 1024,
+      warmThread: true,
+    });
+    await k.load();
+    await k.threadReady();
+    const list = (v: number) =>
+      signed(
+        snapshot(
+          'national',
+          v,
+          Array.from({ length: 200 }, (_, i) => entry({ id: `w${v}-${i}`, plate: `WV${v}X${i}` })),
+        ),
+        central,
+      );
+    for (let v = 1; v <= 4; v++)
+      expect(await k.receive(list(v))).toMatchObject({ outcome: 'applied', version: v, entries: 200 });
+    expect(hits(k, 'WV4X199')).toBe(1);
+    expect(hits(k, 'WV3X199')).toBe(0);
+    await k.close();
+    await expect(k.receive(list(5))).rejects.toThrow(/the list keeper is closed/);
+  });
+
+  it("warmThread 'large-lists' starts the thread at load() only when a list held on disk is large", async () => {
+    const options = {
+      keys: central.trusted,
+      dir,
+      maxBytes: 64 << 20,
+      offThreadBytes: 1024,
+      warmThread: 'large-lists' as const,
+    };
+    const small = new ListKeeper(options);
+    await small.load();
+    expect(small.threadStarted).toBe(false);
+    const large = signed(
+      snapshot(
+        'national',
+        1,
+        Array.from({ length: 200 }, (_, i) => entry({ id: `l-${i}`, plate: `LL${i}` })),
+      ),
+      central,
+    );
+    expect(await small.receive(large)).toMatchObject({ outcome: 'applied', entries: 200 });
+    expect(small.threadStarted).toBe(true); // started by the large message
+    await small.flushed();
+    await small.close();
+    const restarted = new ListKeeper(options);
+    await restarted.load();
+    expect(restarted.threadStarted).toBe(true);
+    await restarted.close();
   });
 });

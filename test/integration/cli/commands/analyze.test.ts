@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readScanFile } from '../../../../inference/scan-file.js';
+import { readScan, readScanFile } from '../../../../inference/scan-file.js';
 import { scanImage, TINY } from '../../../helpers/inference.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -66,22 +66,33 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
     }
   });
 
-  it('decodes 8-bit input through the default linear chain, the one inferred from the image, or a named one, and says so', async () => {
+  it('decodes 8-bit input through the chain estimated from the image (the default) or a named one, and says so', async () => {
     const plain = await readScanFile(join(dir, 'person8.png'));
-    expect(plain.image.every((v) => v % 257 === 0)).toBe(true); // default linear: grey g is g x 257 exactly
     const s = await readScanFile(join(dir, 'person8.png'), 'auto');
+    expect(plain.image).toEqual(s.image); // the default is the estimate
     expect(s.bitDepth).toBe(8);
     expect(s.image[0]).toBe(65535); // open beam
     const block = 80 * 480 + 240,
       body = 130 * 480 + 100;
     expect(img.high[block]).toBeLessThan(img.high[body]);
     expect(s.image[block]).toBeLessThan(s.image[body]); // the dense block stays denser
+    expect(s.estimate?.chain.invert).toBeUndefined();
     expect(s.warnings.join()).toMatch(
-      /8-bit image \(png\); decoded to intensity by the export chain inferred from the image/,
+      /8-bit image \(png\); decoded to intensity by the export chain estimated from the image: assumed (linear|log) scaling, .*open beam at grey \d+ \((sure|unsure): \d+ % of the border is open beam/,
     );
     const named = await readScanFile(join(dir, 'person8.png'), { scaling: 'linear' });
     expect(named.image.every((v) => v % 257 === 0)).toBe(true); // linear: grey g is g x 257 exactly
     expect(named.warnings.join()).toMatch(/the named linear export chain/);
+  });
+
+  it("decodes an 8-bit pair's low-energy file with the high-energy file's estimate", async () => {
+    // The same 8-bit export as both energies: one estimate, so both decode to the same intensities.
+    const pair = await readScan(join(dir, 'person8.png'), join(dir, 'person8.png'), undefined, 'auto');
+    expect(pair.estimate).toBeDefined();
+    expect(pair.image.low).toEqual(pair.image.high);
+    expect(pair.warnings.join('\n')).toMatch(
+      /decoded to intensity by the export chain estimated from the high-energy file of the pair/,
+    );
   });
 
   it('takes a named export chain from --export flags and refuses incomplete ones', async () => {
@@ -161,13 +172,17 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
     expect(h.verdict).toBe('person');
     expect(h.regions[0].x).toBeGreaterThanOrEqual(100 - 8);
     expect(h.regions[0].x + h.regions[0].w).toBeLessThanOrEqual(140 + 8);
-    expect(p8.verdict).toBe('person');
-    // 8-bit files decoded by the default linear chain (v x 257): decided as the 16-bit scans.
+    // 8-bit files decoded by the chain estimated from each (the default), said in "export".
     expect(c8.verdict).toBe('clear');
+    expect(Object.keys(p8)).toEqual(['file', 'verdict', 'score', 'regions', 'model', 'ms', 'export']);
+    expect(p8.export.scaling).toMatch(/^(linear|log)$/);
+    expect(typeof p8.export.sure).toBe('boolean');
     expect(tif.regions).toEqual(p.regions);
-    // Inferred chain ('auto', for models trained with it): the person is still found.
-    const auto = await cli(['--model', TINY, '--json', '--export', 'auto', join(dir, 'person8.png')]);
-    expect(JSON.parse(auto.stdout.trim()).verdict).toBe('person');
+    // Named linear chain (v x 257): decided as the 16-bit scan, and no "export" field.
+    const lin = await cli(['--model', TINY, '--json', '--export', 'linear', join(dir, 'person8.png')]);
+    const l = JSON.parse(lin.stdout.trim());
+    expect(l.verdict).toBe('person');
+    expect(l.export).toBeUndefined();
   });
 
   it('--pixel-mm overrides the pitch; --low pairs a low-energy image; plain output is one line per file', async () => {

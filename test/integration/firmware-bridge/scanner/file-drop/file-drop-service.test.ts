@@ -19,7 +19,11 @@ import sharp from 'sharp';
 import { MAX_SCAN_PIXELS } from '../../../../../core/domain.js';
 import { ASSEMBLER_DEFAULTS } from '../../../../../firmware-bridge/scanner/line-assembler.js';
 import { FileDropService } from '../../../../../firmware-bridge/scanner/file-drop/file-drop-service.js';
-import { decodeScanImage, encodeGrey16Png } from '../../../../../firmware-bridge/scanner/file-drop/image-decode.js';
+import {
+  decodeScanImage,
+  encodeGrey16Png,
+  encodeGrey8Jpeg,
+} from '../../../../../firmware-bridge/scanner/file-drop/image-decode.js';
 import { ScannerTranslator } from '../../../../../firmware-bridge/scanner/translator.js';
 import { UnavailableDetector } from '../../../../../core/detector.js';
 import { EventBus } from '../../../../../core/event-bus.js';
@@ -99,6 +103,27 @@ function service(
   });
   return { svc, ends, begins, status, decided, bus };
 }
+
+describe('8-bit decoding of an unnamed export chain', () => {
+  it("estimates the chain, says which it assumed and how sure, and decodes the pair's low energy with it", async () => {
+    const w = 120,
+      h = 60;
+    const high = new Uint16Array(w * h).fill(65535);
+    for (let r = 15; r < h; r++) for (let i = 10; i < w - 10; i++) high[r * w + i] = i > 50 && i < 70 ? 800 : 30_000;
+    const jpg = await encodeGrey8Jpeg(high, w, h, 90);
+    const d = await decodeScanImage(jpg);
+    expect(d.fileBits).toBe(8);
+    expect(d.estimate?.chain.invert).toBeUndefined();
+    expect(d.pixels[0]).toBeGreaterThan(64_000); // open beam
+    expect(d.pixels[30 * w + 60]).toBeLessThan(d.pixels[30 * w + 20]); // the dense block stays denser
+    expect(d.notes.join()).toMatch(
+      /8-bit jpeg decoded to intensity \(export chain estimated from the image, assumed (linear|log) scaling, .*\((sure|unsure): \d+ % of the border is open beam/,
+    );
+    const low = await decodeScanImage(jpg, d.estimate);
+    expect(low.pixels).toEqual(d.pixels);
+    expect(low.notes.join()).toMatch(/export chain estimated from the high-energy image of the pair/);
+  });
+});
 
 describe('16-bit decoding', () => {
   it('keeps all 16 bits of a grey PNG and of a grey TIFF', async () => {
