@@ -74,9 +74,23 @@ function percentileLevel(hist: Float64Array, total: number, pct: number): number
  * lines, where the open beam is in a drive-through scan) is darker than the median of the image.
  */
 export function looksInverted(grey: Uint8Array, width: number, height: number): boolean {
+  const { border, all, nb } = borderHistograms(grey, width, height);
+  return percentileLevel(border, nb, 50) < percentileLevel(all, width * height, 50);
+}
+
+/**
+ * Grey-level histograms of an 8-bit scan: of the whole image, of its border (the top rows and the
+ * first and last lines, AUTO_BORDER of each side) and of the top rows alone.
+ */
+function borderHistograms(
+  grey: Uint8Array,
+  width: number,
+  height: number,
+): { all: Float64Array; border: Float64Array; topRows: Float64Array; nb: number; bh: number } {
   const bh = Math.max(1, Math.round(height * AUTO_BORDER));
   const bw = Math.max(1, Math.round(width * AUTO_BORDER));
   const border = new Float64Array(256);
+  const topRows = new Float64Array(256);
   const all = new Float64Array(256);
   let nb = 0;
   for (let r = 0; r < height; r++) {
@@ -84,13 +98,14 @@ export function looksInverted(grey: Uint8Array, width: number, height: number): 
     for (let i = 0; i < width; i++) {
       const g = grey[base + i];
       all[g]++;
+      if (r < bh) topRows[g]++;
       if (r < bh || i < bw || i >= width - bw) {
         border[g]++;
         nb++;
       }
     }
   }
-  return percentileLevel(border, nb, 50) < percentileLevel(all, width * height, 50);
+  return { all, border, topRows, nb, bh };
 }
 
 /** Decodes 8-bit grey values to intensities (uint16, 65535 = open beam). */
@@ -236,24 +251,7 @@ function shape(x: number, lam: number): number {
  * curve that fits. What the estimate cannot know (a scene unlike the reference) is said by `sure`.
  */
 export function estimateExport(grey: Uint8Array, width: number, height: number): ExportEstimate {
-  const bh = Math.max(1, Math.round(height * AUTO_BORDER));
-  const bw = Math.max(1, Math.round(width * AUTO_BORDER));
-  const border = new Float64Array(256);
-  const topRows = new Float64Array(256);
-  const all = new Float64Array(256);
-  let nb = 0;
-  for (let r = 0; r < height; r++) {
-    const base = r * width;
-    for (let i = 0; i < width; i++) {
-      const g = grey[base + i];
-      all[g]++;
-      if (r < bh) topRows[g]++;
-      if (r < bh || i < bw || i >= width - bw) {
-        border[g]++;
-        nb++;
-      }
-    }
-  }
+  const { all, border, topRows, nb, bh } = borderHistograms(grey, width, height);
   // Open beam is a plateau at one end of the grey scale (white in a normal export, black in an
   // inverted one): above the vehicle in the top rows, else (a tall vehicle) before and after it.
   const ends = (h: Float64Array) => {

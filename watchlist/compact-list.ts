@@ -76,8 +76,8 @@ export function buildCompactList(entries: readonly WatchlistEntry[]): CompactLis
   return compactFromColumns(c, idTable);
 }
 
-/** The buffers of a CompactListData, for postMessage's transfer list (the columns share the message's). */
-export function transferablesOf(d: CompactListData): ArrayBuffer[] {
+/** The distinct buffers under a CompactListData's arrays (the columns may share the message's). */
+function buffersOf(d: CompactListData): ArrayBuffer[] {
   const arrays = [
     d.ids,
     d.idOff,
@@ -92,6 +92,11 @@ export function transferablesOf(d: CompactListData): ArrayBuffer[] {
     d.idTable,
   ];
   return [...new Set(arrays.map((a) => a.buffer as ArrayBuffer))];
+}
+
+/** The buffers of a CompactListData, for postMessage's transfer list. */
+export function transferablesOf(d: CompactListData): ArrayBuffer[] {
+  return buffersOf(d);
 }
 
 /** Read access to a CompactListData. */
@@ -110,21 +115,7 @@ export class CompactList {
 
   /** Bytes held outside the JS heap (the buffers of the typed arrays, each counted once), for the memory figures. */
   get byteLength(): number {
-    const d = this.#d;
-    const arrays = [
-      d.ids,
-      d.idOff,
-      d.values,
-      d.valOff,
-      d.flags,
-      d.priority,
-      d.from,
-      d.until,
-      d.refs,
-      d.keyTable,
-      d.idTable,
-    ];
-    return [...new Set(arrays.map((a) => a.buffer))].reduce((sum, b) => sum + b.byteLength, 0);
+    return buffersOf(this.#d).reduce((sum, b) => sum + b.byteLength, 0);
   }
 
   /**
