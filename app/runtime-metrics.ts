@@ -70,6 +70,7 @@ export class RuntimeMetrics {
       registers: [this.registry],
       async collect() {
         const m = await t.memory();
+        memory.reset(); // a thread that is down or did not answer shows no figure, not its last one
         if (!m) return;
         memory.set({ space: 'heap' }, m.heapBytes);
         memory.set({ space: 'external' }, m.externalBytes);

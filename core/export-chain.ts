@@ -52,9 +52,9 @@ export type ExportDecoding = ExportOption | ExportEstimate;
 
 /**
  * The decoding used when neither the site nor the caller names one: the chain estimated from the
- * image. Against a plain linear decoding (grey x 257) it found 60 % of people on average over the
- * five export chains of eval/variants.ts (linear decoding: 46 %; worst chain 42 % against 0 %),
- * eval/export-decoding.ts on test seeds 2,000,300–2,000,323 with model 2.0.0.
+ * image. Against a plain linear decoding (grey x 257) it found 66.3 % of people on average over
+ * the five export chains of eval/variants.ts (linear decoding: 46.3 %; worst chain 57.9 % against
+ * 0 %), eval/export-decoding.ts on test seeds 2,000,300–2,000,323 with model 2.0.0 (docs/inference.md).
  */
 export const DEFAULT_EXPORT: ExportOption = 'auto';
 
@@ -73,7 +73,7 @@ function percentileLevel(hist: Float64Array, total: number, pct: number): number
  * Whether an 8-bit scan shows dense as bright: the median of its border (top rows, first and last
  * lines, where the open beam is in a drive-through scan) is darker than the median of the image.
  */
-export function looksInverted(grey: Uint8Array, width: number, height: number): boolean {
+function looksInverted(grey: Uint8Array, width: number, height: number): boolean {
   const { border, all, nb } = borderHistograms(grey, width, height);
   return percentileLevel(border, nb, 50) < percentileLevel(all, width * height, 50);
 }
@@ -246,7 +246,7 @@ function shape(x: number, lam: number): number {
  * of an inverted one), the open-beam grey level, and the display curve: of the curves
  * a = c (1 - x^lam) / lam (lam = 0: a = -c ln x, a linear export with gamma c; lam > 0: a log export
  * with gamma lam and logMax c / lam), x = grey / open beam, the one whose decoded non-air pixels
- * have the reference attenuation quantiles (AUTO_REFERENCE_ATTENUATION) in shape (lam) and scale (c).
+ * have the reference attenuation quantiles (AUTO_REFERENCE_QUANTILES) in shape (lam) and scale (c).
  * JPEG blocks do not move a 256-bin histogram's quantiles much; windows are approximated by the
  * curve that fits. What the estimate cannot know (a scene unlike the reference) is said by `sure`.
  */

@@ -76,8 +76,11 @@ export function buildCompactList(entries: readonly WatchlistEntry[]): CompactLis
   return compactFromColumns(c, idTable);
 }
 
-/** The distinct buffers under a CompactListData's arrays (the columns may share the message's). */
-function buffersOf(d: CompactListData): ArrayBuffer[] {
+/**
+ * The distinct buffers under a CompactListData's arrays (the columns may share the message's): for
+ * postMessage's transfer list, and for the memory figures.
+ */
+export function transferablesOf(d: CompactListData): ArrayBuffer[] {
   const arrays = [
     d.ids,
     d.idOff,
@@ -92,11 +95,6 @@ function buffersOf(d: CompactListData): ArrayBuffer[] {
     d.idTable,
   ];
   return [...new Set(arrays.map((a) => a.buffer as ArrayBuffer))];
-}
-
-/** The buffers of a CompactListData, for postMessage's transfer list. */
-export function transferablesOf(d: CompactListData): ArrayBuffer[] {
-  return buffersOf(d);
 }
 
 /** Read access to a CompactListData. */
@@ -115,7 +113,7 @@ export class CompactList {
 
   /** Bytes held outside the JS heap (the buffers of the typed arrays, each counted once), for the memory figures. */
   get byteLength(): number {
-    return buffersOf(this.#d).reduce((sum, b) => sum + b.byteLength, 0);
+    return transferablesOf(this.#d).reduce((sum, b) => sum + b.byteLength, 0);
   }
 
   /**

@@ -441,6 +441,8 @@ class WorkerJob {
   readonly digest: Promise<string>;
   readonly #thread: ListThread;
   readonly #opened: Promise<OpenedMessage>;
+  /** The thread answered with an error: it holds no message, so it must not be told to go on. */
+  #failed = false;
 
   /** `copy`: the message, the thread's to keep (its buffer is transferred). */
   constructor(
@@ -460,6 +462,7 @@ class WorkerJob {
     });
     const what = `the worker thread opening a ${copy.length}-byte list message`;
     const fail = (why: string) => {
+      this.#failed = true;
       thread.end();
       failed(new Error(`watchlist: ${what} failed: ${why}`));
       gotDigest(''); // a digest never given matches nothing
@@ -482,7 +485,9 @@ class WorkerJob {
   }
 
   opened(): Promise<OpenedMessage> {
-    this.#thread.send({ go: true });
+    // After a failure a "go" would reach the thread with no message, and its error reply would
+    // land on whichever job is current by then.
+    if (!this.#failed) this.#thread.send({ go: true });
     return this.#opened;
   }
 

@@ -4,7 +4,7 @@ import { iso6346Problem } from './iso6346.js';
 import {
   COUNTRY,
   FIELD_MAX,
-  MAX_PROBLEMS,
+  PROBLEM_SCAN_LIMIT,
   parseVersionHead,
   shownProblems,
   type VersionHeadFields,
@@ -23,6 +23,9 @@ import {
  * the head as JSON (u32 length, text, zero padding to 8), eight u32 counts, then the sections,
  * each starting at a multiple of 8, in the order of SECTIONS. All numbers little-endian.
  */
+
+/** The fields of the body's JSON head: a version's head, nothing else (as the JSON form's). */
+const HEAD_KEYS = new Set(['format', 'listId', 'version', 'issuedAt', 'kind', 'baseVersion']);
 
 /** "CEWLIST" and the layout version. */
 export const LIST_MAGIC = Buffer.from('CEWLIST\x01', 'latin1');
@@ -405,6 +408,8 @@ export function decodeListBody(body: Uint8Array): { ok: true; body: DecodedBody 
   const h = parseVersionHead(headValue);
   if (!h.ok) return { ok: false, problems: h.problems };
   const head = h.head;
+  const unknown = Object.keys(headValue as object).filter((k) => !HEAD_KEYS.has(k));
+  if (unknown.length) return { ok: false, problems: unknown.map((k) => `head.${k}: unknown field in a ${head.kind}`) };
   const n = (i: number) => view.getUint32(countsAt + i * 4, true);
   const counts: Counts = {
     count: n(0),
@@ -459,7 +464,7 @@ export function decodeListBody(body: Uint8Array): { ok: true; body: DecodedBody 
   // What each text is worth in each role, checked once per text (0 unchecked, 1 good, 2 not).
   const checked = REF_FIELDS.map(() => new Uint8Array(strings.length + 1));
   const textProblem = REF_FIELDS.map(() => new Map<number, string>());
-  const limit = MAX_PROBLEMS * 20; // enough to say what is wrong
+  const limit = PROBLEM_SCAN_LIMIT;
   const { ids, idOff, values, valOff, flags, priority, from, until, refs } = c;
   for (let i = 0; i < c.count && problems.length < limit; i++) {
     const path = i; // named as `${field}.${i}` only when there is a problem (a million strings otherwise)

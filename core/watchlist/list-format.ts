@@ -187,9 +187,14 @@ export const MAX_PROBLEMS = 5;
 /** The problems as a refusal names them: the first MAX_PROBLEMS, and how many more. */
 export function shownProblems(problems: string[]): string[] {
   const shown = problems.slice(0, MAX_PROBLEMS);
-  if (problems.length > MAX_PROBLEMS) shown.push(`and ${problems.length - MAX_PROBLEMS} more`);
+  const more = problems.length - MAX_PROBLEMS;
+  // Checking stops at PROBLEM_SCAN_LIMIT problems, so a count there is a lower bound.
+  if (more > 0) shown.push(`and ${problems.length >= PROBLEM_SCAN_LIMIT ? 'at least ' : ''}${more} more`);
   return shown;
 }
+
+/** Checking a list stops once this many problems are found: enough to say what is wrong. */
+export const PROBLEM_SCAN_LIMIT = MAX_PROBLEMS * 20;
 
 export type VersionHeadFields = Omit<VersionHead, 'format'> & {
   format: typeof LIST_FORMAT;
@@ -262,7 +267,7 @@ export function parseWatchlistVersion(
         seen.add(e.id);
         out[n++] = e;
       }
-      if (problems.length > MAX_PROBLEMS * 20) break; // enough to say what is wrong
+      if (problems.length >= PROBLEM_SCAN_LIMIT) break;
     }
     out.length = n;
     return out;

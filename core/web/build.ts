@@ -19,11 +19,11 @@ export interface WebUi {
   distDir: string;
 }
 
-/** Newest modification time under a folder. */
-function newestMtime(dir: string): number {
+/** Newest modification time under a folder; `skip` leaves out files by name. */
+function newestMtime(dir: string, skip: (name: string) => boolean = () => false): number {
   let newest = 0;
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+    if (entry.name === 'node_modules' || entry.name.startsWith('.') || skip(entry.name)) continue;
     const p = join(dir, entry.name);
     newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
   }
@@ -37,7 +37,9 @@ export function staleReason(ui: WebUi, distDir = ui.distDir, sharedDir = SHARED_
   if (!existsSync(ui.webDir)) return null; // an install with only the built files
   const built = statSync(stamp).mtimeMs;
   if (newestMtime(ui.webDir) > built) return `${ui.name} sources in ${ui.webDir} are newer than ${distDir}`;
-  if (newestMtime(sharedDir) > built) return `the shared web sources in ${sharedDir} are newer than ${distDir}`;
+  // The shared web sources (theme.css), not this folder's server-side modules.
+  if (newestMtime(sharedDir, (name) => name.endsWith('.ts')) > built)
+    return `the shared web sources in ${sharedDir} are newer than ${distDir}`;
   return null;
 }
 

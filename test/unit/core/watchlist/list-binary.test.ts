@@ -232,10 +232,16 @@ describe('the binary wire form of a list version', () => {
     expect(problemsOf([], () => {}, { ...head(), format: 'other/1' } as unknown as VersionHeadFields)[0]).toMatch(
       /^format: format must be "checkpoint-edge.watchlist\/1"/,
     );
+    expect(problemsOf([], () => {}, { ...head(), entries: [] } as unknown as VersionHeadFields)).toEqual([
+      'head.entries: unknown field in a snapshot',
+    ]);
     const many = Array.from({ length: 30 }, (_, i) => plate(`e${i}`, { priority: 7 }));
     const problems = problemsOf(many);
     expect(problems).toHaveLength(6);
     expect(problems[5]).toBe('and 25 more');
+    // Checking stops at 100 problems: past it the count is a lower bound, and says so.
+    const all = problemsOf(Array.from({ length: 300 }, (_, i) => plate(`e${i}`, { priority: 7 })));
+    expect(all[5]).toBe('and at least 95 more');
   });
 
   it('refuses a body cut short or padded anywhere, and never throws on altered bytes', () => {

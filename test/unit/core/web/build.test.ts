@@ -45,6 +45,12 @@ describe('staleReason', () => {
     expect(staleReason(ui, ui.distDir, shared)).toMatch(/shared web sources in .* are newer/);
   });
 
+  it("does not rebuild for the shared folder's own server-side modules", () => {
+    const { ui, shared } = site({ web: 1000, shared: 1000, built: 2000 });
+    writeFileSync(join(shared, 'static.ts'), 'x');
+    expect(staleReason(ui, ui.distDir, shared)).toBeNull();
+  });
+
   it('serves what is built in an install without sources', () => {
     const { ui, shared } = site({ web: 3000, shared: 3000, built: 2000 });
     expect(staleReason({ ...ui, webDir: join(ui.webDir, 'gone') }, ui.distDir, shared)).toBeNull();
