@@ -105,12 +105,12 @@ export class ListKeeper {
     return this.#thread.started;
   }
 
-  /** Whether load() starts the worker thread (options.warmThread). */
-  #warmAtLoad(): boolean {
+  /** Whether load() starts the worker thread (options.warmThread), given the lists it loads. */
+  #warmAtLoad(listIds: readonly string[]): boolean {
     const warm = this.#options.warmThread;
     if (warm !== 'large-lists') return warm === true;
     const large = this.#options.offThreadBytes ?? OFF_THREAD_BYTES;
-    return (this.#options.lists ?? listIdsIn(this.#options.dir)).some((listId) => {
+    return listIds.some((listId) => {
       try {
         return statSync(join(this.#options.dir, `${listId}.snapshot.bin`)).size >= large;
       } catch {
@@ -139,9 +139,10 @@ export class ListKeeper {
 
   async #load(): Promise<{ loaded: HeldList[]; problems: string[] }> {
     mkdirSync(this.#options.dir, { recursive: true });
-    if (!this.#closed && this.#warmAtLoad()) this.#thread.start();
+    const listIds = this.#options.lists ?? listIdsIn(this.#options.dir);
+    if (!this.#closed && this.#warmAtLoad(listIds)) this.#thread.start();
     const problems: string[] = [];
-    for (const listId of this.#options.lists ?? listIdsIn(this.#options.dir)) {
+    for (const listId of listIds) {
       const snapFile = join(this.#options.dir, `${listId}.snapshot.bin`);
       const oldFile = join(this.#options.dir, `${listId}.snapshot.json`);
       if (existsSync(oldFile) && !existsSync(snapFile))
