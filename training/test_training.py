@@ -155,26 +155,27 @@ class Model(unittest.TestCase):
 
 
 
+def _export_chain_cases(name: str) -> list:
+    """The cases of a fixture the runtime's tests share (test/fixtures/export-chain/<name>)."""
+    import json
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "export-chain", name)
+    with open(path) as f:
+        return json.load(f)["cases"]
+
+
 class ExportChain(unittest.TestCase):
     def test_auto_decoding_matches_the_runtime_fixture(self) -> None:
-        import json
         from export_chain import auto_lut
 
-        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "export-chain", "auto-decode.json")
-        with open(path) as f:
-            cases = json.load(f)["cases"]
-        for c in cases:
+        for c in _export_chain_cases("auto-decode.json"):
             grey = np.asarray(c["grey"], dtype=np.uint8).reshape(c["height"], c["width"])
             self.assertEqual(auto_lut(grey).astype(int).tolist(), c["lut"], c["name"])
 
     def test_estimate_matches_the_runtime_fixture(self) -> None:
-        import json
         from export_chain import estimate_export, estimate_lut
 
-        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "export-chain", "estimate-decode.json")
-        with open(path) as f:
-            cases = json.load(f)["cases"]
-        for c in cases:
+        for c in _export_chain_cases("estimate-decode.json"):
             grey = np.asarray(c["grey"], dtype=np.uint8).reshape(c["height"], c["width"])
             est = estimate_export(grey)
             self.assertEqual((est["chain"], est["air"], est["sure"]), (c["chain"], c["air"], c["sure"]), c["name"])
