@@ -11,13 +11,19 @@ from model import HEATMAP_STRIDE
 from pictures import BLUE, GREEN, RED, YELLOW, draw_box, overlay_heat, plot_series, scan_to_rgb, write_png
 
 
-def training_curve(history: dict, path: str) -> None:
-    it = np.asarray([h["iteration"] for h in history["loss"]], dtype=np.float64)
-    heat = np.asarray([h["heat"] for h in history["loss"]])
-    score = np.asarray([h["score"] for h in history["loss"]])
-    hi = float(max(heat.max(), score.max()) * 1.05)
-    lo = float(max(1e-3, min(heat.min(), score.min()) * 0.9))
-    img = plot_series([(it, heat, RED), (it, score, BLUE)], (0, float(it.max())), (lo, hi), log_y=True, grid_y=[0.01, 0.03, 0.1, 0.3, 1.0])
+def training_curve(histories: list[dict], path: str) -> None:
+    """Heatmap (red) and tile-score (blue) losses of each trained model (an ensemble's members drawn over each other)."""
+    series, values, last = [], [], 0.0
+    for history in histories:
+        it = np.asarray([h["iteration"] for h in history["loss"]], dtype=np.float64)
+        heat = np.asarray([h["heat"] for h in history["loss"]])
+        score = np.asarray([h["score"] for h in history["loss"]])
+        series += [(it, heat, RED), (it, score, BLUE)]
+        values += [heat, score]
+        last = max(last, float(it.max()))
+    hi = float(max(v.max() for v in values) * 1.05)
+    lo = float(max(1e-3, min(v.min() for v in values) * 0.9))
+    img = plot_series(series, (0, last), (lo, hi), log_y=True, grid_y=[0.01, 0.03, 0.1, 0.3, 1.0])
     write_png(path, img)
 
 

@@ -66,6 +66,30 @@ class PersonFCN(nn.Module):
         return torch.sigmoid(heat_logit), torch.sigmoid(score_logit)
 
 
+class PersonEnsemble(nn.Module):
+    """Several PersonFCN trained alike from different seeds, in one graph with the same inputs and outputs.
+
+    Runs of the same recipe that differ only in their seed differ by some 25 points of people found at
+    2 % false alarms (docs/training.md): which structures a single run mistakes for a person is partly
+    chance. The members' logits are averaged (heatmap per cell, tile score per tile), so a region or a
+    tile alarms only where the members agree, and the exported file is still one model to the runtime.
+    """
+
+    def __init__(self, members: list[PersonFCN]) -> None:
+        super().__init__()
+        if not members:
+            raise ValueError("PersonEnsemble needs at least one member")
+        self.members = nn.ModuleList(members)
+
+    def forward_logits(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        heats, scores = zip(*(m.forward_logits(x) for m in self.members))
+        return torch.stack(heats).mean(dim=0), torch.stack(scores).mean(dim=0)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        heat_logit, score_logit = self.forward_logits(x)
+        return torch.sigmoid(heat_logit), torch.sigmoid(score_logit)
+
+
 def count_params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 

@@ -36,7 +36,7 @@ from evaluate import (  # noqa: E402
 )
 from figures import training_curve, validation_examples, validation_roc  # noqa: E402
 from export import export_onnx, git_commit, write_manifest, write_reference_io  # noqa: E402
-from model import PersonFCN, count_params, macs_per_megapixel  # noqa: E402
+from model import PersonEnsemble, PersonFCN, count_params, macs_per_megapixel  # noqa: E402
 from preprocess import LOG_SCALE, model_input  # noqa: E402
 from sampler import CropSampler  # noqa: E402
 
@@ -72,6 +72,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--single-energy-no-body-shapes", action="store_true", help="leave body-shaped random objects out of crops shown without the low-energy image")
     p.add_argument("--export-estimate", action="store_true", help="decode exported crops by the runtime's estimate of the chain instead of model 2.0.0's normalising decoding")
     p.add_argument("--hold-out", default="", help="families never trained on, e.g. 'vehicle=bus,trailer=tanker,cargo=furniture,place=cab-roof' (validation keeps them: the operating point is chosen on them)")
+    p.add_argument("--members", type=int, default=1, help="train this many models with seeds seed, seed+1, ... and export their average (PersonEnsemble); 1: one PersonFCN")
     p.add_argument("--stop-after", type=int, default=0, help="stop (with a checkpoint) after this many iterations in this process; 0 = run to the end")
     return p.parse_args()
 
@@ -96,9 +97,11 @@ def lr_at(it: int, total: int, base: float, warmup: int = 100) -> float:
     return 1e-5 + (base - 1e-5) * 0.5 * (1 + math.cos(math.pi * t))
 
 
-def config_key(args: argparse.Namespace) -> str:
-    """Identifies a run: its settings and the contents of its data sets (a regenerated data set starts a new run)."""
-    keys = {k: getattr(args, k) for k in ("train", "val", "pixel_mm", "iterations", "batch", "lr", "seed", "tile_lines", "crop_rows", "place_weights", "hold_out")}
+def config_key(args: argparse.Namespace, seed: int) -> str:
+    """Identifies a trained model (one member of an ensemble): its settings, its seed and the contents of its
+    data sets (a regenerated data set starts a new run)."""
+    keys = {k: getattr(args, k) for k in ("train", "val", "pixel_mm", "iterations", "batch", "lr", "tile_lines", "crop_rows", "place_weights", "hold_out")}
+    keys["seed"] = seed
     if args.single_energy_no_body_shapes:
         keys["single_energy_no_body_shapes"] = True
     if args.export_estimate:
@@ -145,8 +148,6 @@ def log(msg: str) -> None:
 def main() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    np.random.seed(args.seed)
     os.makedirs(args.work, exist_ok=True)
     os.makedirs(args.out, exist_ok=True)
 
@@ -174,14 +175,42 @@ def main() -> None:
     unknown = sorted(set(place_weights) - known_places)
     if unknown:
         raise SystemExit(f"train: --place-weights names hiding places absent from the training set: {', '.join(unknown)} (present: {', '.join(sorted(known_places))})")
-    sampler = CropSampler(train_scans, seed=args.seed, crop_lines=args.tile_lines, max_rows=args.crop_rows, augment_cfg=AugmentConfig(single_energy_no_body_shapes=args.single_energy_no_body_shapes, export_estimate=args.export_estimate),
+    if args.members < 1:
+        raise SystemExit(f"train: --members must be at least 1 (got {args.members})")
+    # One model, or the members of an ensemble (seeds seed, seed+1, ...), each resumable from its own checkpoint.
+    seeds = [args.seed + i for i in range(args.members)]
+    members, histories, seconds = [], [], 0.0
+    budget = [args.stop_after or None]
+    for seed in seeds:
+        if budget[0] is not None and budget[0] <= 0:
+            log(f"stopped after {args.stop_after} iterations before member seed {seed}; run the same command again to resume")
+            return
+        work = args.work if args.members == 1 else os.path.join(args.work, f"member-{seed}")
+        trained = train_member(args, seed, work, train_scans, place_weights, validation_scans, budget)
+        if trained is None:
+            return
+        ema, history, train_seconds = trained
+        members.append(ema)
+        histories.append(history)
+        seconds += train_seconds
+    model = members[0] if args.members == 1 else PersonEnsemble(members)
+    finish(args, model, validation_scans(), histories, seconds, len(train_scans), n_people, composition_of(train_scans))
+
+
+def train_member(args, seed: int, work: str, train_scans, place_weights: dict, validation_scans, budget: list[int]):
+    """Trains (or resumes) one PersonFCN with this seed in `work`. Returns (EMA model, history, training
+    seconds), or None when `budget` (iterations left in this process, 0 = unlimited) ran out first."""
+    os.makedirs(work, exist_ok=True)
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    sampler = CropSampler(train_scans, seed=seed, crop_lines=args.tile_lines, max_rows=args.crop_rows, augment_cfg=AugmentConfig(single_energy_no_body_shapes=args.single_energy_no_body_shapes, export_estimate=args.export_estimate),
                           place_weights=place_weights)
     tiling = Tiling(args.tile_lines, args.overlap_lines)
     model = PersonFCN()
     ema = copy.deepcopy(model)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
-    ckpt_path = os.path.join(args.work, "checkpoint.pt")
-    key = config_key(args)
+    ckpt_path = os.path.join(work, "checkpoint.pt")
+    key = config_key(args, seed)
     start, history, train_seconds = 0, {"loss": [], "val": []}, 0.0
     if os.path.exists(ckpt_path):
         state = torch.load(ckpt_path)
@@ -194,7 +223,10 @@ def main() -> None:
         ema.load_state_dict(state["ema"])
         opt.load_state_dict(state["opt"])
         start, history, train_seconds = state["iteration"], state["history"], state["trainSeconds"]
-        log(f"resumed from {ckpt_path} at iteration {start}")
+        if start < args.iterations:
+            log(f"resumed from {ckpt_path} at iteration {start}")
+        else:
+            log(f"{ckpt_path}: trained ({start} iterations, seed {seed})")
 
     def checkpoint(it: int) -> None:
         save_checkpoint(
@@ -250,16 +282,19 @@ def main() -> None:
             train_seconds += time.time() - t_seg
             t_seg = time.time()
             checkpoint(it + 1)
-        if args.stop_after and done_here >= args.stop_after and it + 1 < args.iterations:
+        if budget[0] is not None and done_here >= budget[0] and it + 1 < args.iterations:
             train_seconds += time.time() - t_seg
             checkpoint(it + 1)
             log(f"stopped after {done_here} iterations at {it + 1}; run the same command again to resume")
-            return
+            return None
     train_seconds += time.time() - t_seg
-    finish(args, ema, validation_scans(), history, train_seconds, len(train_scans), n_people, composition_of(train_scans))
+    if budget[0] is not None:
+        budget[0] -= done_here
+    ema.eval()
+    return ema, history, train_seconds
 
 
-def finish(args, ema: PersonFCN, val_scans, history: dict, train_seconds: float, n_train: int, n_people: int, composition: dict) -> None:
+def finish(args, ema: torch.nn.Module, val_scans, histories: list[dict], train_seconds: float, n_train: int, n_people: int, composition: dict) -> None:
     ema.eval()
     t0 = time.time()
     # Peak threshold for regions: the one that localises the most validation people.
@@ -327,6 +362,7 @@ def finish(args, ema: PersonFCN, val_scans, history: dict, train_seconds: float,
             "script": "training/train.py",
             "command": "npm run train",
             "seed": args.seed,
+            **({"members": args.members, "memberSeeds": [args.seed + i for i in range(args.members)]} if args.members > 1 else {}),
             "dataset": args.dataset_note,
             "trainSeeds": args.train_seeds,
             "valSeeds": args.val_seeds,
@@ -355,7 +391,7 @@ def finish(args, ema: PersonFCN, val_scans, history: dict, train_seconds: float,
         "sourcePixelMm": val_scans[0].meta.get("pixelMm"),
         "plattA": a,
         "plattB": b,
-        "history": history,
+        "history": histories[0] if len(histories) == 1 else {"members": histories},
         "torch": torch.__version__,
         "threads": args.threads,
         "cropRows": args.crop_rows,
@@ -364,7 +400,7 @@ def finish(args, ema: PersonFCN, val_scans, history: dict, train_seconds: float,
     }
     pictures_dir = os.path.join(args.out, "pictures")
     os.makedirs(pictures_dir, exist_ok=True)
-    training_curve(history, os.path.join(pictures_dir, "training-loss.png"))
+    training_curve(histories, os.path.join(pictures_dir, "training-loss.png"))
     validation_roc(outcomes, os.path.join(pictures_dir, "validation-roc.png"))
     report["examples"] = validation_examples(val_scans, outcomes, heats, thr_raw, pictures_dir)
     with open(os.path.join(args.work, "training-report.json"), "w") as f:

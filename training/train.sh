@@ -7,7 +7,7 @@
 #   npm run train -- --fresh    discard checkpoints and train from scratch
 #   npm run train -- --data-only   only (re)generate the data sets
 #
-# Settings (environment): TRAIN_COUNT, VAL_COUNT, ITERATIONS, BATCH, SEED, VERSION, THREADS, PLACE_WEIGHTS, DATA_DIR, WORK_DIR, OUT_DIR, PYTHON,
+# Settings (environment): TRAIN_COUNT, VAL_COUNT, ITERATIONS, BATCH, SEED, MEMBERS, VERSION, THREADS, PLACE_WEIGHTS, DATA_DIR, WORK_DIR, OUT_DIR, PYTHON,
 # DATA_SIM_COMMIT (the synthesizer commit that generates the data; 'worktree' for the working tree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +24,8 @@ VAL_PITCH=${VAL_PITCH:-5}
 ITERATIONS=${ITERATIONS:-4000}
 BATCH=${BATCH:-16}
 SEED=${SEED:-1}
+# Models trained alike with seeds SEED, SEED+1, ... and exported as one averaged model (docs/training.md, "Ensemble").
+MEMBERS=${MEMBERS:-1}
 VERSION=${VERSION:-2.0.0}
 THREADS=${THREADS:-2}
 # Person crops per hiding place, relative to their share of the data (others 1).
@@ -104,7 +106,7 @@ fi
 
 "$PYTHON" training/train.py \
   --train "$DATA_DIR/train" --val "$DATA_DIR/val" --out "$OUT_DIR" --work "$WORK_DIR" \
-  --iterations "$ITERATIONS" --batch "$BATCH" --seed "$SEED" --version "$VERSION" --threads "$THREADS" --val-every 600 --cache training/.cache/scans --place-weights "$PLACE_WEIGHTS" --place-weights-basis "$PLACE_WEIGHTS_BASIS" --hold-out "$HOLD_OUT" $([[ $SINGLE_ENERGY_NO_BODY_SHAPES == 1 ]] && echo --single-energy-no-body-shapes) $([[ $EXPORT_ESTIMATE == 1 ]] && echo --export-estimate) \
+  --iterations "$ITERATIONS" --batch "$BATCH" --seed "$SEED" --members "$MEMBERS" --version "$VERSION" --threads "$THREADS" --val-every 600 --cache training/.cache/scans --place-weights "$PLACE_WEIGHTS" --place-weights-basis "$PLACE_WEIGHTS_BASIS" --hold-out "$HOLD_OUT" $([[ $SINGLE_ENERGY_NO_BODY_SHAPES == 1 ]] && echo --single-energy-no-body-shapes) $([[ $EXPORT_ESTIMATE == 1 ]] && echo --export-estimate) \
   --dataset-note "checkpoint-edge sim xray --dual --format raw --randomize-scanner (training ${TRAIN_PITCH} mm, validation ${VAL_PITCH} mm), sim/xray at commit $SIM_COMMIT, source sha256 $SIM_HASH" \
   --train-seeds "$TRAIN_SEED..$((TRAIN_SEED + TRAIN_COUNT - 1))" \
   --val-seeds "$VAL_SEED..$((VAL_SEED + VAL_COUNT - 1))"
