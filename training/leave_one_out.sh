@@ -44,3 +44,5 @@ for family in none $FAMILIES; do
 done
 
 "$PYTHON" training/leave_one_out_report.py --val "$DATA_DIR/val" --cache training/.cache/scans --iterations "$LOO_ITERATIONS" --out "$OUT" "${runs[@]}"
+echo "leave_one_out.sh: wrote $OUT; the model card shows it once it is rewritten:" \
+  "$PYTHON training/model_card.py --report <WORK_DIR of npm run train>/training-report.json --out $(dirname "$OUT")"

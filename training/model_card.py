@@ -70,9 +70,8 @@ def held_out_section(h: dict, own_held_out: str | None) -> list[str]:
         f"{who} trained with whole families held "
         f"out ({h['heldOut'].replace(',', ', ')}): every training scan showing one of them was left out. Its operating "
         f"threshold was chosen on the validation scans of the families it did see (at most {pct(h['maxFalseAlarmRate'])} "
-        "false alarms) and applied unchanged to the validation scans of each held-out family. One run with several "
-        "families out at once, not a full leave-one-family-out matrix (one training per family does not fit this "
-        "machine's time). Reproduce: docs/training.md.")
+        "false alarms) and applied unchanged to the validation scans of each held-out family: several families out "
+        "at once (one family at a time: the leave-one-family-out matrix below, where it was run). Reproduce: docs/training.md.")
     out.append("")
     out.append("| validation subset | scans | with people | scans flagged | people found | false alarms | ROC AUC |")
     out.append("|---|---:|---:|---:|---:|---:|---:|")
@@ -82,6 +81,31 @@ def held_out_section(h: dict, own_held_out: str | None) -> list[str]:
         people = "–" if not s["people"] else f"{s['peopleFound']}/{s['people']}"
         auc = "–" if s["auc"] is None else f"{s['auc']:.3f}"
         out.append(f"| {s['subset']} | {s['scans']} | {s['scansWithPeople']} | {flagged} | {people} | {fa} | {auc} |")
+    out.append("")
+    return out
+
+
+def leave_one_out_section(loo: dict) -> list[str]:
+    """The leave-one-family-out matrix (training/leave_one_out_report.py)."""
+    out = ["## Leave one family out", ""]
+    out.append(
+        f"Runs of the training recipe shortened to {fmt_int(loo['iterations'])} iterations (one model each, not an "
+        "ensemble), each with one family held out of training, and one run with every family "
+        "(`npm run train:leave-one-out`, docs/training.md). Each family's validation scans are read with the "
+        f"threshold at which the other families' validation scans without people alarm at most "
+        f"{pct(loo['maxFalseAlarmRate'])} of the time, in both runs: what a family's absence from training costs is "
+        "the difference between its two rows. Validation scans per family are few; read the counts, not only the "
+        "rates.")
+    out.append("")
+    out.append("| family | training | scans | scans with people flagged | people found | false alarms | ROC AUC |")
+    out.append("|---|---|---:|---:|---:|---:|---:|")
+    for row in loo["families"]:
+        for label, s in (("trained on", row["trained"]), ("**held out**", row["heldOut"])):
+            flagged = "–" if s["scanRecall"] is None else pct(s["scanRecall"])
+            fa = "–" if not s["scansWithoutPeople"] else f"{s['falseAlarms']}/{s['scansWithoutPeople']}"
+            people = "–" if not s["people"] else f"{s['peopleFound']}/{s['people']}"
+            auc = "–" if s["auc"] is None else f"{s['auc']:.3f}"
+            out.append(f"| {row['family'].replace('=', ' ')} | {label} | {s['scans']} | {flagged} | {people} | {fa} | {auc} |")
     out.append("")
     return out
 
@@ -163,6 +187,16 @@ def render(report: dict, eval_section: str | None) -> str:
     w("")
     w("## Architecture")
     w("")
+    members = t.get("members", 1)
+    if members > 1:
+        w(f"An ensemble of {members} networks of the architecture below (`PersonEnsemble` in `training/model.py`), "
+          f"trained alike with seeds {', '.join(str(x) for x in t.get('memberSeeds', []))}, in one ONNX graph: each "
+          "tile goes through every member, and their heatmap probabilities (per cell) and tile scores (per tile) are "
+          "averaged, so a cell or tile scores high only where the members agree. Runs of one recipe "
+          "that differ only in their seed differ widely in which scans without people they alarm on "
+          "(docs/training.md); averaging them removes much of that chance. The parameters and compute below are "
+          "the ensemble's, all members together.")
+        w("")
     w("A small fully-convolutional encoder–decoder (`training/model.py`), input "
       f"[N, 3, H, W] (logHigh, logLow, lowPresent; H and W multiples of {m['input']['sizeMultiple']}), any scan length:")
     w("")
@@ -184,17 +218,18 @@ def render(report: dict, eval_section: str | None) -> str:
     w("")
     w("## Training")
     w("")
+    each = f" for each of the {members} members" if members > 1 else ""
     w(f"`npm run train` (`training/train.sh`): regenerates the data sets from their seeds, trains {fmt_int(t['iterations'])} "
-      f"iterations of batch {t['batch']} (crops of {report.get('cropRows', 192)} rows × {report.get('cropLines', m['tiling']['tileLines'])} lines at "
+      f"iterations{each} of batch {t['batch']} (crops of {report.get('cropRows', 192)} rows × {report.get('cropLines', m['tiling']['tileLines'])} lines at "
       f"{m['pixelMm']:g} mm) with AdamW (lr {report.get('lr', 3e-3):g}, warm-up, cosine decay, weight decay 1e-4), focal loss on the heatmap (cells ≥ 50 % covered by a person are "
       "positives; 10–50 % ignored) plus binary cross-entropy on the tile score (a tile is positive when it holds "
       "≥ 50 % of a person; targets smoothed to 0.03/0.97 so that the score cannot saturate), and exports an exponential "
-      "moving average of the weights." + (f" Families held out of training: {t['heldOut']}." if t.get("heldOut") else
+      "moving average of the weights" + (" of each member" if members > 1 else "") + "." + (f" Families held out of training: {t['heldOut']}." if t.get("heldOut") else
       " Every family of the synthesizer is in the training data; generalisation to families never seen is measured "
       "by a separate run with families held out (below)."))
     w("")
     w(f"Training time: {minutes:.0f} min on {report['threads']} CPU threads (torch {report['torch']}, 2-core machine), "
-      f"plus data generation and validation (`npm run train` end to end: see docs/training.md). Seeds are fixed (training seed {t['seed']}, "
+      f"plus data generation and validation (`npm run train` end to end: see docs/training.md). Seeds are fixed (training seed{'s ' + ', '.join(str(x) for x in t.get('memberSeeds', [])) if members > 1 else ' ' + str(t['seed'])}, "
       "per-iteration batch generators), so a rerun on the same software draws the same batches; torch CPU kernels "
       "may still differ in the last float bits between machines and thread counts, so a retrained file can differ "
       "in its sha256 while its figures agree closely.")
@@ -254,6 +289,9 @@ def render(report: dict, eval_section: str | None) -> str:
     held = report.get("heldOutRun")
     if held:
         out.extend(held_out_section(held, t.get("heldOut")))
+    loo = report.get("leaveOneOut")
+    if loo:
+        out.extend(leave_one_out_section(loo))
     w(EVAL_BEGIN + (eval_section if eval_section is not None else "\n" + EVAL_PLACEHOLDER + "\n") + EVAL_END)
     w("")
     w("## Known limits")
@@ -265,7 +303,8 @@ def render(report: dict, eval_section: str | None) -> str:
     w("")
     w(f"`npm run train` regenerates the data and the model (see [docs/training.md](../../docs/training.md)); training "
       f"commit `{t['commit'][:12]}`. `npm run eval` rewrites the evaluation section (its first line names the test scans "
-      "it used; this card's: `npm run eval -- --seed-start 2000300 --count 120 --robust-count 24 --generalisation 10`, seeds after those that chose the place weights).")
+      "it used; this card's: `npm run eval -- --seed-start 2000600 --count 240 --robust-count 24 --generalisation 10`, seeds that no "
+      "choice of a setting or a model was made on).")
     w("")
     return "\n".join(out)
 
@@ -317,10 +356,11 @@ def main() -> None:
     with open(args.report) as f:
         report = json.load(f)
     report.setdefault("knownLimits", KNOWN_LIMITS)
-    held_path = os.path.join(args.out, "held-out.json")
-    if os.path.exists(held_path):
-        with open(held_path) as f:
-            report["heldOutRun"] = json.load(f)
+    for name, key in (("held-out.json", "heldOutRun"), ("leave-one-out.json", "leaveOneOut")):
+        path = os.path.join(args.out, name)
+        if os.path.exists(path):
+            with open(path) as f:
+                report[key] = json.load(f)
     report["modelBytes"] = os.path.getsize(os.path.join(args.out, report["manifest"]["file"]))
     path = os.path.join(args.out, "MODEL_CARD.md")
     text = render(report, existing_eval_section(path))

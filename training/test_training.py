@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from augment import ORGANIC_RATIO, DISTRACTOR_SHAPES, AugmentConfig, augment, distractor_profile, distractor_ratio, distractors, interpolate_lines  # noqa: E402
 from dataset import Person, Scan  # noqa: E402
 from evaluate import connected_regions, decode_regions, fit_platt, platt, roc_auc, threshold_at_false_alarm, tile_starts, Tiling  # noqa: E402
-from model import PersonFCN, macs_per_megapixel  # noqa: E402
+from model import PersonEnsemble, PersonFCN, count_params, macs_per_megapixel  # noqa: E402
 from sampler import CropSampler  # noqa: E402
 from preprocess import area_weights, log_channel, model_input, pad_to_multiple, resample_area  # noqa: E402
 
@@ -162,6 +162,50 @@ def _export_chain_cases(name: str) -> list:
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "fixtures", "export-chain", name)
     with open(path) as f:
         return json.load(f)["cases"]
+
+
+class Ensemble(unittest.TestCase):
+    def test_averages_the_members_probabilities_per_cell_and_per_tile(self) -> None:
+        import torch
+
+        torch.manual_seed(0)
+        members = [PersonFCN().eval() for _ in range(3)]
+        for k, m in enumerate(members):
+            m.heat.bias.data.fill_(-4.0 + 2.0 * k)  # members that disagree
+        ens = PersonEnsemble(members).eval()
+        x = torch.rand(2, 3, 64, 96)
+        with torch.no_grad():
+            heat, score = ens(x)
+            outs = [m(x) for m in members]
+        want_heat = torch.stack([h for h, _ in outs]).mean(dim=0)
+        want_score = torch.stack([s for _, s in outs]).mean(dim=0)
+        torch.testing.assert_close(heat, want_heat)
+        torch.testing.assert_close(score, want_score)
+        self.assertEqual(tuple(heat.shape), (2, 1, 16, 24))
+        self.assertEqual(count_params(ens), 3 * count_params(members[0]))
+        self.assertAlmostEqual(macs_per_megapixel(ens), 3 * macs_per_megapixel(members[0]), delta=1.0)
+        with self.assertRaises(ValueError):
+            PersonEnsemble([])
+
+
+class LeaveOneOut(unittest.TestCase):
+    def test_each_family_is_read_with_the_threshold_of_the_other_families(self) -> None:
+        from leave_one_out_report import family_rows
+
+        scans = [Scan(f"s{k}", np.zeros((1, 1), np.uint16), None, np.zeros((1, 1), np.uint8), [], [], {"vehicle": "bus" if k < 4 else "van"}) for k in range(12)]
+        # Other families: clear scans score 0.1..0.5, so the 2 % threshold sits just above 0.5.
+        def outcomes(bus_scores: list[float]) -> list[dict]:
+            rows = [{"id": f"s{k}", "hasPerson": k in (0, 1), "score": bus_scores[k], "found": [True] if k in (0, 1) else []} for k in range(4)]
+            rows += [{"id": f"s{k}", "hasPerson": k >= 9, "score": 0.9 if k >= 9 else 0.1 * (k - 3), "found": [True] if k >= 9 else []} for k in range(4, 12)]
+            return rows
+
+        trained = outcomes([0.95, 0.9, 0.2, 0.3])
+        left_out = outcomes([0.95, 0.4, 0.7, 0.3])  # one person missed, one clear bus alarms
+        (row,) = family_rows(trained, {"vehicle=bus": left_out}, scans)
+        self.assertEqual(row["family"], "vehicle=bus")
+        self.assertEqual((row["trained"]["peopleFound"], row["trained"]["falseAlarms"]), (2, 0))
+        self.assertEqual((row["heldOut"]["peopleFound"], row["heldOut"]["falseAlarms"]), (1, 1))
+        self.assertEqual(row["heldOut"]["scansWithoutPeople"], 2)
 
 
 class ExportChain(unittest.TestCase):

@@ -1,11 +1,13 @@
-"""Trains PersonFCN on a synthetic X-ray data set, validates, calibrates and exports it.
+"""Trains PersonFCN (or, with --members N, N of them from seeds seed .. seed+N-1, exported as one
+PersonEnsemble) on a synthetic X-ray data set, validates, calibrates and exports it.
 
   python3 training/train.py --train <dir> [--train <dir> ...] --val <dir> --out models/person-fcn \
       --work training/.cache/run --iterations 3000
 
 A checkpoint (model, EMA weights, optimiser, history) is written to --work every --checkpoint-every
 iterations; running the same command again resumes from it. Batches are drawn from generators seeded
-by (seed, iteration), so a resumed run trains on the same batches as an uninterrupted one.
+by (seed, iteration), so a resumed run trains on the same batches as an uninterrupted one. The members
+of an ensemble each have their own checkpoint in --work/member-<seed>/.
 """
 from __future__ import annotations
 
