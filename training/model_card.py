@@ -61,7 +61,7 @@ def hiding_table(report: dict) -> list[str]:
     return lines + [""]
 
 
-def held_out_section(h: dict, own_held_out: str | None) -> list[str]:
+def held_out_section(h: dict, own_held_out: str | None, has_matrix: bool) -> list[str]:
     """The generalisation table of a run trained with families held out (training/held_out_report.py)."""
     out = ["## Generalisation to families never trained on", ""]
     who = ("This model was" if own_held_out == h["heldOut"] else
@@ -71,7 +71,7 @@ def held_out_section(h: dict, own_held_out: str | None) -> list[str]:
         f"out ({h['heldOut'].replace(',', ', ')}): every training scan showing one of them was left out. Its operating "
         f"threshold was chosen on the validation scans of the families it did see (at most {pct(h['maxFalseAlarmRate'])} "
         "false alarms) and applied unchanged to the validation scans of each held-out family: several families out "
-        "at once (one family at a time: the leave-one-family-out matrix below, where it was run). Reproduce: docs/training.md.")
+        "at once" + ("; one family at a time: the leave-one-family-out matrix below" if has_matrix else "") + ". Reproduce: docs/training.md.")
     out.append("")
     out.append("| validation subset | scans | with people | scans flagged | people found | false alarms | ROC AUC |")
     out.append("|---|---:|---:|---:|---:|---:|---:|")
@@ -93,9 +93,10 @@ def leave_one_out_section(loo: dict) -> list[str]:
         "ensemble), each with one family held out of training, and one run with every family "
         "(`npm run train:leave-one-out`, docs/training.md). Each family's validation scans are read with the "
         f"threshold at which the other families' validation scans without people alarm at most "
-        f"{pct(loo['maxFalseAlarmRate'])} of the time, in both runs: what a family's absence from training costs is "
-        "the difference between its two rows. Validation scans per family are few; read the counts, not only the "
-        "rates.")
+        f"{pct(loo['maxFalseAlarmRate'])} of the time, in both runs: the difference between a family's two rows is "
+        "what its absence from training costs, plus the spread between two runs, which is as large: runs of one "
+        "recipe that differ only in their seed alarmed on 1, 2 and 10 of the 13 clear validation buses "
+        "(docs/training.md, \"Ensembles\"). Validation scans per family are few; read the counts, not only the rates.")
     out.append("")
     out.append("| family | training | scans | scans with people flagged | people found | false alarms | ROC AUC |")
     out.append("|---|---|---:|---:|---:|---:|---:|")
@@ -194,7 +195,7 @@ def render(report: dict, eval_section: str | None) -> str:
           "tile goes through every member, and their heatmap probabilities (per cell) and tile scores (per tile) are "
           "averaged, so a cell or tile scores high only where the members agree. Runs of one recipe "
           "that differ only in their seed differ widely in which scans without people they alarm on "
-          "(docs/training.md); averaging them removes much of that chance. The parameters and compute below are "
+          "(docs/training.md); averaging them narrows that spread. The parameters and compute below are "
           "the ensemble's, all members together.")
         w("")
     w("A small fully-convolutional encoder–decoder (`training/model.py`), input "
@@ -218,9 +219,9 @@ def render(report: dict, eval_section: str | None) -> str:
     w("")
     w("## Training")
     w("")
-    each = f" for each of the {members} members" if members > 1 else ""
-    w(f"`npm run train` (`training/train.sh`): regenerates the data sets from their seeds, trains {fmt_int(t['iterations'])} "
-      f"iterations{each} of batch {t['batch']} (crops of {report.get('cropRows', 192)} rows × {report.get('cropLines', m['tiling']['tileLines'])} lines at "
+    each = f"each of the {members} members for " if members > 1 else ""
+    w(f"`npm run train` (`training/train.sh`): regenerates the data sets from their seeds, trains {each}{fmt_int(t['iterations'])} "
+      f"iterations of batch {t['batch']} (crops of {report.get('cropRows', 192)} rows × {report.get('cropLines', m['tiling']['tileLines'])} lines at "
       f"{m['pixelMm']:g} mm) with AdamW (lr {report.get('lr', 3e-3):g}, warm-up, cosine decay, weight decay 1e-4), focal loss on the heatmap (cells ≥ 50 % covered by a person are "
       "positives; 10–50 % ignored) plus binary cross-entropy on the tile score (a tile is positive when it holds "
       "≥ 50 % of a person; targets smoothed to 0.03/0.97 so that the score cannot saturate), and exports an exponential "
@@ -288,7 +289,7 @@ def render(report: dict, eval_section: str | None) -> str:
                 w("")
     held = report.get("heldOutRun")
     if held:
-        out.extend(held_out_section(held, t.get("heldOut")))
+        out.extend(held_out_section(held, t.get("heldOut"), bool(report.get("leaveOneOut"))))
     loo = report.get("leaveOneOut")
     if loo:
         out.extend(leave_one_out_section(loo))

@@ -188,6 +188,37 @@ class Ensemble(unittest.TestCase):
             PersonEnsemble([])
 
 
+class Checkpoints(unittest.TestCase):
+    def test_config_key_is_the_one_runs_before_ensembles_wrote(self) -> None:
+        """A member's key is the key of a single run with its seed, so checkpoints written before --members resume."""
+        import argparse
+        import hashlib
+        import json
+        import tempfile
+
+        from train import config_key
+
+        with tempfile.TemporaryDirectory() as d:
+            for split in ("train", "val"):
+                os.makedirs(os.path.join(d, split))
+                with open(os.path.join(d, split, "labels.jsonl"), "w") as f:
+                    f.write(f'{{"split": "{split}"}}\n')
+            args = argparse.Namespace(train=[os.path.join(d, "train")], val=os.path.join(d, "val"), pixel_mm=20.0, iterations=4000,
+                                      batch=16, lr=3e-3, seed=1, tile_lines=192, crop_rows=192, place_weights="car-boot=2",
+                                      hold_out="vehicle=bus", single_energy_no_body_shapes=False, export_estimate=False, members=3)
+            # The key as written by runs before ensembles existed: the settings with args.seed, then the label hashes.
+            keys = {k: getattr(args, k) for k in ("train", "val", "pixel_mm", "iterations", "batch", "lr", "seed", "tile_lines", "crop_rows", "place_weights", "hold_out")}
+            for split in ("train", "val"):
+                labels = os.path.join(d, split, "labels.jsonl")
+                with open(labels, "rb") as f:
+                    keys[labels] = hashlib.sha256(f.read()).hexdigest()
+            want = hashlib.sha256(json.dumps(keys, sort_keys=True).encode()).hexdigest()[:16]
+            self.assertEqual(config_key(args, 1), want)
+            self.assertNotEqual(config_key(args, 2), want)
+            args.export_estimate = True
+            self.assertNotEqual(config_key(args, 1), want)
+
+
 class LeaveOneOut(unittest.TestCase):
     def test_each_family_is_read_with_the_threshold_of_the_other_families(self) -> None:
         from leave_one_out_report import family_rows

@@ -24,7 +24,7 @@ VAL_PITCH=${VAL_PITCH:-5}
 ITERATIONS=${ITERATIONS:-4000}
 BATCH=${BATCH:-16}
 SEED=${SEED:-1}
-# Models trained alike with seeds SEED, SEED+1, ... and exported as one averaged model (docs/training.md, "Ensemble").
+# Models trained alike with seeds SEED, SEED+1, ... and exported as one averaged model (docs/training.md, "Ensembles").
 MEMBERS=${MEMBERS:-1}
 VERSION=${VERSION:-2.0.0}
 THREADS=${THREADS:-2}
