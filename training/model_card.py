@@ -61,6 +61,16 @@ def hiding_table(report: dict) -> list[str]:
     return lines + [""]
 
 
+def subset_cells(s: dict, with_rate: bool) -> tuple[str, str, str, str]:
+    """Table cells of a validation subset (training/held_out_report.py subset_figures): scans with people flagged,
+    people found, false alarms (with their rate when with_rate), ROC AUC; "–" where the subset has none."""
+    flagged = "–" if s["scanRecall"] is None else pct(s["scanRecall"])
+    people = "–" if not s["people"] else f"{s['peopleFound']}/{s['people']}"
+    fa = "–" if not s["scansWithoutPeople"] else f"{s['falseAlarms']}/{s['scansWithoutPeople']}" + (f" ({pct(s['falseAlarmRate'])})" if with_rate else "")
+    auc = "–" if s["auc"] is None else f"{s['auc']:.3f}"
+    return flagged, people, fa, auc
+
+
 def held_out_section(h: dict, own_held_out: str | None, has_matrix: bool) -> list[str]:
     """The generalisation table of a run trained with families held out (training/held_out_report.py)."""
     out = ["## Generalisation to families never trained on", ""]
@@ -76,10 +86,7 @@ def held_out_section(h: dict, own_held_out: str | None, has_matrix: bool) -> lis
     out.append("| validation subset | scans | with people | scans flagged | people found | false alarms | ROC AUC |")
     out.append("|---|---:|---:|---:|---:|---:|---:|")
     for s in h["subsets"]:
-        flagged = "–" if s["scanRecall"] is None else pct(s["scanRecall"])
-        fa = "–" if not s["scansWithoutPeople"] else f"{s['falseAlarms']}/{s['scansWithoutPeople']} ({pct(s['falseAlarmRate'])})"
-        people = "–" if not s["people"] else f"{s['peopleFound']}/{s['people']}"
-        auc = "–" if s["auc"] is None else f"{s['auc']:.3f}"
+        flagged, people, fa, auc = subset_cells(s, with_rate=True)
         out.append(f"| {s['subset']} | {s['scans']} | {s['scansWithPeople']} | {flagged} | {people} | {fa} | {auc} |")
     out.append("")
     return out
@@ -102,10 +109,7 @@ def leave_one_out_section(loo: dict) -> list[str]:
     out.append("|---|---|---:|---:|---:|---:|---:|")
     for row in loo["families"]:
         for label, s in (("trained on", row["trained"]), ("**held out**", row["heldOut"])):
-            flagged = "–" if s["scanRecall"] is None else pct(s["scanRecall"])
-            fa = "–" if not s["scansWithoutPeople"] else f"{s['falseAlarms']}/{s['scansWithoutPeople']}"
-            people = "–" if not s["people"] else f"{s['peopleFound']}/{s['people']}"
-            auc = "–" if s["auc"] is None else f"{s['auc']:.3f}"
+            flagged, people, fa, auc = subset_cells(s, with_rate=False)
             out.append(f"| {row['family'].replace('=', ' ')} | {label} | {s['scans']} | {flagged} | {people} | {fa} | {auc} |")
     out.append("")
     return out
