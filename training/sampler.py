@@ -1,8 +1,9 @@
 """Balanced random crops with heatmap and tile-score targets.
 
 Every batch mixes three kinds of crop in fixed shares: crops on a person, crops from scans without
-people, and crops on a decoy (the hard negatives: water containers, sacks, carcasses ...). Person
-crops can be weighted by hiding place (`place_weights`). Each
+people, and crops on a decoy (the hard negatives: water containers, sacks, carcasses ...). With
+`hard_share`, a fourth kind is centred on places the model itself mistook for a person (training/mining.py).
+Person crops can be weighted by hiding place (`place_weights`). Each
 iteration draws from its own generator seeded by (seed, iteration), so a resumed run sees exactly
 the batches an uninterrupted run would have seen.
 """
@@ -70,6 +71,7 @@ class CropSampler:
         shares: tuple[float, float, float] = (0.4, 0.3, 0.3),
         augment_cfg: AugmentConfig | None = None,
         place_weights: dict[str, float] | None = None,
+        hard_share: float = 0.0,
     ) -> None:
         self.scans = scans
         self.seed = seed
@@ -78,6 +80,16 @@ class CropSampler:
         # One crop height for every batch: the scans' height (rounded up) or max_rows if they are taller.
         self.rows = min(max_rows, -(-tallest // SIZE_MULTIPLE) * SIZE_MULTIPLE)
         self.shares = np.asarray(shares, dtype=np.float64) / sum(shares)
+        self.kinds = ["person", "clear", "decoy"]
+        if hard_share > 0:
+            # The mined crops take their share equally from the crops of scans without people and of decoys.
+            person, clear, decoy = self.shares
+            self.shares = np.asarray([person, clear - hard_share / 2, decoy - hard_share / 2, hard_share])
+            if (self.shares < 0).any():
+                raise ValueError(f"hard_share {hard_share} is larger than the shares of clear and decoy crops allow")
+            self.kinds.append("hard")
+        # (scan index, focus box) of mined hard negatives; until the first mining pass, "hard" crops are clear crops.
+        self.hard_refs: list[tuple[int, tuple[int, int, int, int]]] = []
         self.aug = augment_cfg or AugmentConfig()
         self.person_refs = [(si, pi) for si, s in enumerate(scans) for pi in range(len(s.persons))]
         # Person crops are drawn in proportion to their hiding place's weight (default 1), so that
@@ -113,8 +125,8 @@ class CropSampler:
         return y0, x0, rows, lines
 
     def sample(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, float, float, str]:
-        kind = str(rng.choice(["person", "clear", "decoy"], p=self.shares))
-        if kind == "decoy" and not self.decoy_refs:
+        kind = str(rng.choice(self.kinds, p=self.shares))
+        if (kind == "decoy" and not self.decoy_refs) or (kind == "hard" and not self.hard_refs):
             kind = "clear"
         if kind == "person":
             si, pi = self.person_refs[int(rng.choice(len(self.person_refs), p=self.person_p))]
@@ -124,6 +136,9 @@ class CropSampler:
             si, di = self.decoy_refs[int(rng.integers(len(self.decoy_refs)))]
             scan = self.scans[si]
             focus = scan.decoys[di]
+        elif kind == "hard":
+            si, focus = self.hard_refs[int(rng.integers(len(self.hard_refs)))]
+            scan = self.scans[si]
         else:
             scan = self.scans[self.clear_scans[int(rng.integers(len(self.clear_scans)))]]
             focus = None

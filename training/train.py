@@ -38,6 +38,7 @@ from evaluate import (  # noqa: E402
 )
 from figures import training_curve, validation_examples, validation_roc  # noqa: E402
 from export import export_onnx, git_commit, write_manifest, write_reference_io  # noqa: E402
+from mining import mine_hard_negatives  # noqa: E402
 from model import PersonEnsemble, PersonFCN, count_params, macs_per_megapixel  # noqa: E402
 from preprocess import LOG_SCALE, model_input  # noqa: E402
 from sampler import CropSampler  # noqa: E402
@@ -74,6 +75,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--single-energy-no-body-shapes", action="store_true", help="leave body-shaped random objects out of crops shown without the low-energy image")
     p.add_argument("--export-estimate", action="store_true", help="decode exported crops by the runtime's estimate of the chain instead of model 2.0.0's normalising decoding")
     p.add_argument("--hold-out", default="", help="families never trained on, e.g. 'vehicle=bus,trailer=tanker,cargo=furniture,place=cab-roof' (validation keeps them: the operating point is chosen on them)")
+    p.add_argument("--hard-negatives", type=float, default=0.0, help="share of crops centred on the model's own false alarms, mined every --mine-every iterations (training/mining.py); 0: none")
+    p.add_argument("--mine-every", type=int, default=500, help="iterations between mining passes (the first at this iteration)")
+    p.add_argument("--mine-keep", type=int, default=600, help="mined places kept per pass (the strongest)")
     p.add_argument("--members", type=int, default=1, help="train this many models with seeds seed, seed+1, ... and export their average (PersonEnsemble); 1: one PersonFCN")
     p.add_argument("--stop-after", type=int, default=0, help="stop (with a checkpoint) after this many iterations in this process; 0 = run to the end")
     return p.parse_args()
@@ -108,6 +112,8 @@ def config_key(args: argparse.Namespace, seed: int) -> str:
         keys["single_energy_no_body_shapes"] = True
     if args.export_estimate:
         keys["export_estimate"] = True
+    if args.hard_negatives > 0:
+        keys["hard_negatives"] = [args.hard_negatives, args.mine_every, args.mine_keep]
     for d in args.train + [args.val]:
         labels = os.path.join(d, "labels.jsonl")
         with open(labels, "rb") as f:
@@ -206,7 +212,7 @@ def train_member(args, seed: int, work: str, train_scans, place_weights: dict, v
     torch.manual_seed(seed)
     np.random.seed(seed)
     sampler = CropSampler(train_scans, seed=seed, crop_lines=args.tile_lines, max_rows=args.crop_rows, augment_cfg=AugmentConfig(single_energy_no_body_shapes=args.single_energy_no_body_shapes, export_estimate=args.export_estimate),
-                          place_weights=place_weights)
+                          place_weights=place_weights, hard_share=args.hard_negatives)
     tiling = Tiling(args.tile_lines, args.overlap_lines)
     model = PersonFCN()
     ema = copy.deepcopy(model)
@@ -225,6 +231,7 @@ def train_member(args, seed: int, work: str, train_scans, place_weights: dict, v
         ema.load_state_dict(state["ema"])
         opt.load_state_dict(state["opt"])
         start, history, train_seconds = state["iteration"], state["history"], state["trainSeconds"]
+        sampler.hard_refs = state.get("hard", [])
         if start < args.iterations:
             log(f"resumed from {ckpt_path} at iteration {start}")
         else:
@@ -234,13 +241,23 @@ def train_member(args, seed: int, work: str, train_scans, place_weights: dict, v
         save_checkpoint(
             ckpt_path,
             {"configKey": key, "model": model.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
-             "iteration": it, "history": history, "trainSeconds": train_seconds},
+             "iteration": it, "history": history, "trainSeconds": train_seconds, "hard": sampler.hard_refs},
         )
 
     model.train()
     t_seg, run_start, done_here = time.time(), time.time(), 0
     acc = {"heat": 0.0, "score": 0.0, "n": 0}
     for it in range(start, args.iterations):
+        if args.hard_negatives > 0 and it > 0 and it % args.mine_every == 0:
+            t_mine = time.time()
+            mined = mine_hard_negatives(ema, train_scans, tiling, args.mine_keep)
+            sampler.hard_refs = [(si, box) for si, box, _ in mined]
+            history.setdefault("mined", []).append(
+                {"iteration": it, "places": len(mined), "scans": len({si for si, _, _ in mined}),
+                 "strongest": mined[0][2] if mined else None, "weakest": mined[-1][2] if mined else None}
+            )
+            log(f"mined {len(mined)} hard negatives in {len({si for si, _, _ in mined})} scans at {it} "
+                f"(heat {mined[-1][2] if mined else 0:.2f}..{mined[0][2] if mined else 0:.2f}) in {time.time() - t_mine:.1f} s")
         lr = lr_at(it, args.iterations, args.lr)
         for g in opt.param_groups:
             g["lr"] = lr
@@ -374,6 +391,7 @@ def finish(args, ema: torch.nn.Module, val_scans, histories: list[dict], train_s
             **({"heldOut": args.hold_out} if args.hold_out else {}),
             **({"singleEnergyNoBodyShapes": True} if args.single_energy_no_body_shapes else {}),
             **({"exportEstimate": True} if args.export_estimate else {}),
+            **({"hardNegatives": {"share": args.hard_negatives, "mineEvery": args.mine_every, "keep": args.mine_keep}} if args.hard_negatives > 0 else {}),
             **({"placeWeightsBasis": args.place_weights_basis} if args.place_weights_basis else {}),
             "commit": git_commit(os.path.dirname(os.path.abspath(__file__))),
         },
