@@ -48,8 +48,15 @@ def scan_peaks(heat: np.ndarray, allowed: np.ndarray, per_scan: int, min_prob: f
     h = np.where(allowed, heat, 0.0).astype(np.float32)
     pooled = F.max_pool2d(torch.from_numpy(h)[None, None], PEAK_WINDOW_CELLS, stride=1, padding=PEAK_WINDOW_CELLS // 2)[0, 0].numpy()
     rows, cols = np.nonzero((h == pooled) & (h >= min_prob))
-    order = np.argsort(-h[rows, cols], kind="stable")[:per_scan]
-    return [(int(rows[i]), int(cols[i]), float(h[rows[i], cols[i]])) for i in order]
+    peaks: list[tuple[int, int, float]] = []
+    # Cells of equal height (a plateau, or a saturated heatmap) are all maxima of their window: keep the first.
+    for i in np.argsort(-h[rows, cols], kind="stable"):
+        r, c = int(rows[i]), int(cols[i])
+        if all(abs(r - pr) > PEAK_WINDOW_CELLS // 2 or abs(c - pc) > PEAK_WINDOW_CELLS // 2 for pr, pc, _ in peaks):
+            peaks.append((r, c, float(h[r, c])))
+            if len(peaks) == per_scan:
+                break
+    return peaks
 
 
 def mine_hard_negatives(

@@ -129,6 +129,69 @@ class Sampling(unittest.TestCase):
         self.assertAlmostEqual(float(np.mean(from_boot)), 0.5, delta=0.05)
 
 
+class HardNegatives(unittest.TestCase):
+    @staticmethod
+    def _scan() -> Scan:
+        """64 x 128 px open beam with two dark blobs: one on a person (x 16..24), one away from any person (x 96..104)."""
+        img = np.full((64, 128), 65535, np.uint16)
+        img[28:36, 16:24] = 2000
+        img[28:36, 96:104] = 1000
+        mask = np.zeros((64, 128), np.uint8)
+        mask[26:38, 14:26] = 255
+        person = Person(box=(14, 26, 12, 12), mask_x0=14, mask_y0=26, mask=np.ones((12, 12), np.float32))
+        return Scan("s0", img, None, mask, [person], [], {})
+
+    def test_peaks_are_local_maxima_inside_the_allowed_cells(self) -> None:
+        from mining import scan_peaks
+
+        heat = np.zeros((20, 40), np.float32)
+        heat[5, 5], heat[5, 7], heat[15, 30], heat[2, 35] = 0.875, 0.75, 0.625, 0.03125
+        allowed = np.ones_like(heat, dtype=bool)
+        # (5, 7) is within the suppression window of the stronger (5, 5); (2, 35) is below min_prob.
+        self.assertEqual(scan_peaks(heat, allowed, 5, 0.05), [(5, 5, 0.875), (15, 30, 0.625)])
+        self.assertEqual(scan_peaks(heat, allowed, 1, 0.05), [(5, 5, 0.875)])
+        allowed[5, 5] = False
+        self.assertEqual([p[:2] for p in scan_peaks(heat, allowed, 5, 0.05)], [(5, 7), (15, 30)])
+        # A plateau is one peak.
+        heat[:] = 0
+        heat[10, 10:12] = 0.5
+        self.assertEqual(scan_peaks(heat, np.ones_like(allowed), 5, 0.05), [(10, 10, 0.5)])
+
+    def test_mines_what_the_model_flags_away_from_people(self) -> None:
+        import torch
+
+        from mining import mine_hard_negatives
+
+        class Darkness(torch.nn.Module):
+            """Heat = mean log attenuation per 4 x 4 cell, squashed to 0..1; tile score = its maximum."""
+
+            def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+                heat = torch.tanh(torch.nn.functional.avg_pool2d(x[:, :1], 4) / 4)
+                return heat, heat.amax(dim=(2, 3))
+
+        mined = mine_hard_negatives(Darkness(), [self._scan(), self._scan()], Tiling(64, 16), keep=3)
+        self.assertEqual(len(mined), 2)  # one place per scan: the blob on the person is never mined
+        for si, (x, y, w, h), prob in mined:
+            self.assertTrue(x <= 100 <= x + w and y <= 32 <= y + h, (x, y, w, h))
+            self.assertGreater(prob, 0.1)
+        self.assertEqual([m[0] for m in mined], [0, 1])
+
+    def test_hard_crops_centre_on_mined_places_and_wait_for_the_first_pass(self) -> None:
+        scans = [self._scan(), Scan("s1", np.full((64, 128), 65535, np.uint16), None, np.zeros((64, 128), np.uint8), [], [], {})]
+        sampler = CropSampler(scans, seed=0, crop_lines=32, max_rows=32, shares=(0.0, 0.5, 0.5), hard_share=1.0)
+        np.testing.assert_allclose(sampler.shares, [0.0, 0.0, 0.0, 1.0])
+        rng = np.random.default_rng(1)
+        self.assertEqual({sampler.sample(rng)[4] for _ in range(20)}, {"clear"})
+        sampler.hard_refs = [(0, (96, 28, 8, 8))]
+        for _ in range(20):
+            x, mask, score, score_w, kind = sampler.sample(rng)
+            self.assertEqual(kind, "hard")
+            self.assertEqual((score, score_w), (0.0, 1.0))
+            self.assertGreater(float(x[0].max()), 0.3)  # the blob is in the crop (open beam is 0)
+        with self.assertRaises(ValueError):
+            CropSampler(scans, seed=0, crop_lines=32, max_rows=32, hard_share=0.8)
+
+
 class PlaceWeights(unittest.TestCase):
     def test_parses_names_and_positive_weights_and_names_a_bad_entry(self) -> None:
         from train import parse_place_weights
@@ -205,7 +268,8 @@ class Checkpoints(unittest.TestCase):
                     f.write(f'{{"split": "{split}"}}\n')
             args = argparse.Namespace(train=[os.path.join(d, "train")], val=os.path.join(d, "val"), pixel_mm=20.0, iterations=4000,
                                       batch=16, lr=3e-3, seed=1, tile_lines=192, crop_rows=192, place_weights="car-boot=2",
-                                      hold_out="vehicle=bus", single_energy_no_body_shapes=False, export_estimate=False, members=3)
+                                      hold_out="vehicle=bus", single_energy_no_body_shapes=False, export_estimate=False, members=3,
+                                      hard_negatives=0.0, mine_every=500, mine_keep=600)
             # The key as written by runs before ensembles existed: the settings with args.seed, then the label hashes.
             keys = {k: getattr(args, k) for k in ("train", "val", "pixel_mm", "iterations", "batch", "lr", "seed", "tile_lines", "crop_rows", "place_weights", "hold_out")}
             for split in ("train", "val"):
@@ -215,6 +279,9 @@ class Checkpoints(unittest.TestCase):
             want = hashlib.sha256(json.dumps(keys, sort_keys=True).encode()).hexdigest()[:16]
             self.assertEqual(config_key(args, 1), want)
             self.assertNotEqual(config_key(args, 2), want)
+            args.hard_negatives = 0.2
+            self.assertNotEqual(config_key(args, 1), want)
+            args.hard_negatives = 0.0
             args.export_estimate = True
             self.assertNotEqual(config_key(args, 1), want)
 
