@@ -189,6 +189,13 @@ def render(report: dict, eval_section: str | None) -> str:
           + ", ".join(f"{k} × {v:g}" for k, v in sorted(weights.items())) + ", others × 1): these places are shown "
           "more often than the data alone would show them."
           + (f" Chosen from {t['placeWeightsBasis']}." if t.get("placeWeightsBasis") else ""))
+    hard = t.get("hardNegatives")
+    if hard:
+        w("")
+        w(f"Hard negatives: every {fmt_int(hard['mineEvery'])} iterations the run's own EMA model reads every training scan "
+          f"whole, and the {fmt_int(hard['keep'])} strongest heatmap peaks at least 64 cm from any person (two per scan at most) "
+          f"become the centres of {pct(hard['share'])} of the crops until the next pass, so the model is shown its own "
+          "false alarms while it trains (`training/mining.py`).")
     w("")
     w("## Architecture")
     w("")
