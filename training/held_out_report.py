@@ -72,12 +72,18 @@ def main() -> None:
     with open(os.path.join(args.work, "val-outcomes.json")) as f:
         outcomes = json.load(f)
     report_path = os.path.join(args.work, "training-report.json")
-    iterations = None
+    iterations, training = None, {}
     if os.path.exists(report_path):
         with open(report_path) as f:
-            iterations = json.load(f)["manifest"]["training"]["iterations"]
+            training = json.load(f)["manifest"]["training"]
+        iterations = training["iterations"]
     scans = load_split(args.val, args.pixel_mm, cache_dir=args.cache)
     summary = held_out_summary(outcomes, scans, parse_hold_out(args.hold_out), args.hold_out, iterations)
+    # Which run this was, so that a model trained on every family can show the held-out run of its own recipe.
+    if "seed" in training:
+        summary["seed"] = training["seed"]
+    if training.get("hardNegatives"):
+        summary["hardNegatives"] = training["hardNegatives"]["share"]
     with open(args.out, "w") as f:
         json.dump(summary, f, indent=2)
     for s in summary["subsets"]:

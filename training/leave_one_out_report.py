@@ -43,7 +43,7 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     ap.add_argument("runs", nargs="+", help="<axis>=<family>:<work dir>, and none:<work dir> for the run on every family")
     args = ap.parse_args()
-    baseline, left_out = None, {}
+    baseline, left_out, hard = None, {}, None
     for spec in args.runs:
         family, sep, work = spec.partition(":")
         if not sep or not work:
@@ -55,6 +55,10 @@ def main() -> None:
             outcomes = json.load(f)
         if family == "none":
             baseline = outcomes
+            report_path = os.path.join(work, "training-report.json")
+            if os.path.exists(report_path):
+                with open(report_path) as f:
+                    hard = json.load(f)["manifest"]["training"].get("hardNegatives")
         else:
             parse_hold_out(family)
             left_out[family] = outcomes
@@ -62,6 +66,8 @@ def main() -> None:
         raise SystemExit("leave-one-out report: no run with every family trained on (none:<work dir>)")
     scans = load_split(args.val, args.pixel_mm, cache_dir=args.cache)
     report = {"iterations": args.iterations, "maxFalseAlarmRate": MAX_FALSE_ALARM, "families": family_rows(baseline, left_out, scans)}
+    if hard:
+        report["hardNegatives"] = hard["share"]
     with open(args.out, "w") as f:
         json.dump(report, f, indent=2)
         f.write("\n")
