@@ -77,6 +77,9 @@ def main() -> None:
         with open(report_path) as f:
             training = json.load(f)["manifest"]["training"]
         iterations = training["iterations"]
+    if training and parse_hold_out(training.get("heldOut", "")) != parse_hold_out(args.hold_out):
+        raise SystemExit(f"held-out report: the run in {args.work} held out '{training.get('heldOut', '')}', not '{args.hold_out}'; "
+                         "read a run trained with HOLD_OUT set to these families")
     scans = load_split(args.val, args.pixel_mm, cache_dir=args.cache)
     summary = held_out_summary(outcomes, scans, parse_hold_out(args.hold_out), args.hold_out, iterations)
     # Which run this was, so that a model trained on every family can show the held-out run of its own recipe.

@@ -192,6 +192,20 @@ class HardNegatives(unittest.TestCase):
             CropSampler(scans, seed=0, crop_lines=32, max_rows=32, hard_share=0.8)
 
 
+class ModelCard(unittest.TestCase):
+    def test_a_held_out_run_is_the_same_recipe_only_with_the_same_seed_iterations_and_mining(self) -> None:
+        from model_card import same_recipe
+
+        t = {"seed": 2, "iterations": 4000, "hardNegatives": {"share": 0.2, "mineEvery": 500, "keep": 600}}
+        self.assertTrue(same_recipe({"seed": 2, "iterations": 4000, "hardNegatives": 0.2}, t))
+        self.assertFalse(same_recipe({"seed": 1, "iterations": 4000, "hardNegatives": 0.2}, t))
+        self.assertFalse(same_recipe({"seed": 2, "iterations": 2000, "hardNegatives": 0.2}, t))
+        self.assertFalse(same_recipe({"seed": 2, "iterations": 4000}, t))
+        self.assertTrue(same_recipe({"seed": 1, "iterations": 4000}, {"seed": 1, "iterations": 4000}))
+        # Files written before held_out_report recorded the run's seed describe the model's own run.
+        self.assertTrue(same_recipe({"iterations": 4000}, t))
+
+
 class PlaceWeights(unittest.TestCase):
     def test_parses_names_and_positive_weights_and_names_a_bad_entry(self) -> None:
         from train import parse_place_weights

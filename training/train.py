@@ -80,7 +80,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--mine-keep", type=int, default=600, help="mined places kept per pass (the strongest)")
     p.add_argument("--members", type=int, default=1, help="train this many models with seeds seed, seed+1, ... and export their average (PersonEnsemble); 1: one PersonFCN")
     p.add_argument("--stop-after", type=int, default=0, help="stop (with a checkpoint) after this many iterations in this process; 0 = run to the end")
-    return p.parse_args()
+    args = p.parse_args()
+    if not 0 <= args.hard_negatives <= 0.6:
+        p.error(f"--hard-negatives must lie between 0 and 0.6 (the shares of clear and decoy crops), got {args.hard_negatives}")
+    if args.mine_every < 1 or args.mine_keep < 1:
+        p.error(f"--mine-every and --mine-keep must be at least 1, got {args.mine_every} and {args.mine_keep}")
+    return args
 
 
 SCORE_SMOOTHING = 0.03

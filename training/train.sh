@@ -39,7 +39,8 @@ HOLD_OUT=${HOLD_OUT-}
 # 1: body-shaped random objects are left out of crops shown without the low-energy image.
 SINGLE_ENERGY_NO_BODY_SHAPES=${SINGLE_ENERGY_NO_BODY_SHAPES:-0}
 EXPORT_ESTIMATE=${EXPORT_ESTIMATE:-0}
-# Share of crops centred on the run's own false alarms, mined every 500 iterations (docs/training.md, "Hard negatives"); 0: none (as 2.0.0).
+# Share of crops centred on the run's own false alarms, mined every 500 iterations (docs/training.md, "Hard negatives");
+# 0: none (as 2.0.0); unset or empty: 0.2.
 HARD_NEGATIVES=${HARD_NEGATIVES:-0.2}
 DATA_DIR=${DATA_DIR:-training/data}
 WORK_DIR=${WORK_DIR:-training/.cache/run}

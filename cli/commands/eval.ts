@@ -29,7 +29,7 @@ never used in training), analysed by the same runtime a lane uses: share of peop
 false alarms per scan without people, ROC AUC, per vehicle class, cargo density and hiding place,
 the operating threshold for <= 2 % false alarms, robustness (extra noise, dead channels,
 missing lines, 8-bit, high energy only, 8-bit export chains with JPEG decoded automatically), and
-generalisation: families held out of training, other pixel pitches, trucks without people. Writes eval.json, eval-roc.png and eval-*.png examples
+generalisation: the families model 2.0.0 held out of training, other pixel pitches, trucks without people. Writes eval.json, eval-roc.png and eval-*.png examples
 into the model folder and rewrites the evaluation section of its MODEL_CARD.md.
 
 Options:

@@ -160,7 +160,7 @@ sheet('families-vehicles.png', 'Vehicle families side by side', [
   { label: 'pick-up', opts: { seed: 4, vehicleClass: 'pickup', decoys: 0 } },
   { label: 'van', opts: { seed: 5, vehicleClass: 'van', decoys: 0 } },
   { label: 'box truck', opts: { seed: 6, vehicleClass: 'box-truck', decoys: 0 } },
-  { label: 'bus (held out of training)', opts: { seed: 7, vehicleClass: 'bus', decoys: 0 } },
+  { label: "bus (held out of model 2.0.0's training)", opts: { seed: 7, vehicleClass: 'bus', decoys: 0 } },
   {
     label: 'tractor with 40 ft container',
     opts: { seed: 8, vehicleClass: 'articulated', trailer: 'container', cargoKind: 'empty', decoys: 0 },
@@ -170,7 +170,7 @@ sheet('families-vehicles.png', 'Vehicle families side by side', [
     opts: { seed: 9, vehicleClass: 'articulated', trailer: 'curtain-trailer', decoys: 0 },
   },
   {
-    label: 'tractor with tanker (held out of training)',
+    label: "tractor with tanker (held out of model 2.0.0's training)",
     opts: { seed: 10, vehicleClass: 'articulated', trailer: 'tanker' },
   },
   { label: 'tractor with flatbed', opts: { seed: 11, vehicleClass: 'articulated', trailer: 'flatbed', decoys: 0 } },
@@ -179,7 +179,7 @@ sheet(
   'families-cargo.png',
   'Cargo families side by side (curtain-sided trailer)',
   CARGO_KINDS.filter((k) => k !== 'empty').map((k, i) => ({
-    label: k + (k === 'furniture' ? ' (held out of training)' : ''),
+    label: k + (k === 'furniture' ? " (held out of model 2.0.0's training)" : ''),
     opts: {
       seed: 100 + i,
       vehicleClass: 'articulated',
@@ -194,7 +194,7 @@ sheet(
   'families-decoys.png',
   'Hard negatives (decoys) in an empty container',
   DECOY_KINDS.map((k, i) => ({
-    label: k + (k === 'produce-bin' ? ' (held out of training)' : ''),
+    label: k + (k === 'produce-bin' ? " (held out of model 2.0.0's training)" : ''),
     opts: {
       seed: 200 + i,
       vehicleClass: 'articulated',
