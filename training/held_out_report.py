@@ -60,6 +60,15 @@ def held_out_summary(outcomes: list[dict], scans: list, hold: dict[str, set[str]
     return {"heldOut": hold_text, "iterations": iterations, "rawThreshold": threshold, "maxFalseAlarmRate": MAX_FALSE_ALARM, "subsets": subsets}
 
 
+def run_training(work: str) -> dict:
+    """The training section of a run's manifest (from <work>/training-report.json), or {} before the run has finished."""
+    path = os.path.join(work, "training-report.json")
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return json.load(f)["manifest"]["training"]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--work", required=True, help="the held-out run's WORK_DIR (val-outcomes.json, training-report.json)")
@@ -71,12 +80,8 @@ def main() -> None:
     args = ap.parse_args()
     with open(os.path.join(args.work, "val-outcomes.json")) as f:
         outcomes = json.load(f)
-    report_path = os.path.join(args.work, "training-report.json")
-    iterations, training = None, {}
-    if os.path.exists(report_path):
-        with open(report_path) as f:
-            training = json.load(f)["manifest"]["training"]
-        iterations = training["iterations"]
+    training = run_training(args.work)
+    iterations = training.get("iterations")
     if training and parse_hold_out(training.get("heldOut", "")) != parse_hold_out(args.hold_out):
         raise SystemExit(f"held-out report: the run in {args.work} held out '{training.get('heldOut', '')}', not '{args.hold_out}'; "
                          "read a run trained with HOLD_OUT set to these families")

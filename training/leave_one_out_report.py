@@ -19,7 +19,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from dataset import load_split, parse_hold_out  # noqa: E402
-from held_out_report import held_out_summary  # noqa: E402
+from held_out_report import held_out_summary, run_training  # noqa: E402
 from train import MAX_FALSE_ALARM  # noqa: E402
 
 
@@ -55,10 +55,7 @@ def main() -> None:
             outcomes = json.load(f)
         if family == "none":
             baseline = outcomes
-            report_path = os.path.join(work, "training-report.json")
-            if os.path.exists(report_path):
-                with open(report_path) as f:
-                    hard = json.load(f)["manifest"]["training"].get("hardNegatives")
+            hard = run_training(work).get("hardNegatives")
         else:
             parse_hold_out(family)
             left_out[family] = outcomes

@@ -71,23 +71,31 @@ def subset_cells(s: dict, with_rate: bool) -> tuple[str, str, str, str]:
     return flagged, people, fa, auc
 
 
+def hard_share(t: dict) -> float:
+    """The share of mined hard-negative crops in a manifest's training section (0 without mining)."""
+    return (t.get("hardNegatives") or {}).get("share", 0.0)
+
+
 def same_recipe(h: dict, t: dict) -> bool:
     """Whether a held-out run (held-out.json) had this model's settings apart from the families held out. Files
     written before they recorded a seed are taken as the model's own recipe."""
     if "seed" not in h:
         return True
     return (h["seed"] == t.get("seed") and h.get("iterations") == t.get("iterations")
-            and h.get("hardNegatives", 0.0) == (t.get("hardNegatives") or {}).get("share", 0.0))
+            and h.get("hardNegatives", 0.0) == hard_share(t))
 
 
 def held_out_section(h: dict, own_held_out: str | None, has_matrix: bool, same: bool = True) -> list[str]:
     """The generalisation table of a run trained with families held out (training/held_out_report.py)."""
     out = ["## Generalisation to families never trained on", ""]
-    who = ("This model was" if own_held_out == h["heldOut"] else
-           f"A run of the same recipe ({fmt_int(h['iterations'] or 0)} iterations"
-           + (f", seed {h['seed']}" if "seed" in h else "") + ") was" if same else
-           f"A run of another recipe ({fmt_int(h['iterations'] or 0)} iterations, seed {h.get('seed', '?')}, "
-           f"hard negatives {100 * h.get('hardNegatives', 0.0):g} %) was")
+    iterations = fmt_int(h["iterations"] or 0)
+    if own_held_out == h["heldOut"]:
+        who = "This model was"
+    elif same:
+        who = f"A run of the same recipe ({iterations} iterations" + (f", seed {h['seed']}" if "seed" in h else "") + ") was"
+    else:
+        who = (f"A run of another recipe ({iterations} iterations, seed {h.get('seed', '?')}, "
+               f"hard negatives {100 * h.get('hardNegatives', 0.0):g} %) was")
     out.append(
         f"{who} trained with whole families held "
         f"out ({h['heldOut'].replace(',', ', ')}): every training scan showing one of them was left out. Its operating "
@@ -178,7 +186,7 @@ def render(report: dict, eval_section: str | None) -> str:
             if c:
                 w(f"- {title}: " + ", ".join(f"{k} {n}" for k, n in sorted(c.items(), key=lambda kv: -kv[1])))
         w("")
-    mined = (t.get("hardNegatives") or {}).get("share", 0.0)
+    mined = hard_share(t)
     share = f"{100 * (0.3 - mined / 2):g} %"
     w(f"Each batch mixes crops on people (40 %), crops from scans without people ({share}) and crops on decoys "
       f"(water containers, sacks, bundles, carcasses, person-sized figures of other materials, produce bins: {share}"
@@ -316,18 +324,19 @@ def render(report: dict, eval_section: str | None) -> str:
                 w(f"  ![{kind}](pictures/{it['file']})")
                 w("")
     held = report.get("heldOutRun")
+    held_same = bool(held) and same_recipe(held, t)
     if held:
-        out.extend(held_out_section(held, t.get("heldOut"), bool(report.get("leaveOneOut")), same_recipe(held, t)))
+        out.extend(held_out_section(held, t.get("heldOut"), bool(report.get("leaveOneOut")), held_same))
     loo = report.get("leaveOneOut")
     if loo:
-        out.extend(leave_one_out_section(loo, (t.get("hardNegatives") or {}).get("share", 0.0)))
+        out.extend(leave_one_out_section(loo, mined))
     w(EVAL_BEGIN + (eval_section if eval_section is not None else "\n" + EVAL_PLACEHOLDER + "\n") + EVAL_END)
     w("")
     w("## Known limits")
     w("")
     for item in report.get("knownLimits", []):
         w(f"- {item}")
-    if not t.get("heldOut") and held and same_recipe(held, t):
+    if not t.get("heldOut") and held_same:
         alarming = ", ".join(f"{h['axis']} {h['family']} {h['falseAlarms']} of {h['scansWithoutPeople']}"
                              for h in held["subsets"] if h.get("family") and h.get("falseAlarms"))
         w("- Trained on every family of the synthesizer, so its operating point was chosen on validation scans of "

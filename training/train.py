@@ -257,12 +257,12 @@ def train_member(args, seed: int, work: str, train_scans, place_weights: dict, v
             t_mine = time.time()
             mined = mine_hard_negatives(ema, train_scans, tiling, args.mine_keep)
             sampler.hard_refs = [(si, box) for si, box, _ in mined]
-            history.setdefault("mined", []).append(
-                {"iteration": it, "places": len(mined), "scans": len({si for si, _, _ in mined}),
-                 "strongest": mined[0][2] if mined else None, "weakest": mined[-1][2] if mined else None}
-            )
-            log(f"mined {len(mined)} hard negatives in {len({si for si, _, _ in mined})} scans at {it} "
-                f"(heat {mined[-1][2] if mined else 0:.2f}..{mined[0][2] if mined else 0:.2f}) in {time.time() - t_mine:.1f} s")
+            strongest, weakest = (mined[0][2], mined[-1][2]) if mined else (None, None)
+            record = {"iteration": it, "places": len(mined), "scans": len({si for si, _, _ in mined}),
+                      "strongest": strongest, "weakest": weakest}
+            history.setdefault("mined", []).append(record)
+            log(f"mined {record['places']} hard negatives in {record['scans']} scans at {it} "
+                f"(heat {weakest or 0:.2f}..{strongest or 0:.2f}) in {time.time() - t_mine:.1f} s")
         lr = lr_at(it, args.iterations, args.lr)
         for g in opt.param_groups:
             g["lr"] = lr
