@@ -65,6 +65,8 @@ class AugmentConfig:
     # Leave body-shaped objects (ellipsoids, lumps; inorganic) out of crops shown without the low-energy
     # image, where no material tells them from a curled-up body. False reproduces model 2.0.0.
     single_energy_no_body_shapes: bool = False
+    # Draw packs of rounded lumps among the random objects (PACK_SHAPES). False reproduces model 2.1.0.
+    packs: bool = False
 
 
 def _blur3(p: np.ndarray, w: float, axis: int) -> np.ndarray:
@@ -135,6 +137,9 @@ def interpolate_lines(img: np.ndarray, missing: np.ndarray) -> None:
 # water 1.23, organic cargo up to ~1.25. Ratios from here up count as body-like.
 ORGANIC_RATIO = 1.19
 DISTRACTOR_SHAPES = ("ellipsoid", "slab", "tyre", "bar", "stripes", "arcs", "lumps")
+# With AugmentConfig.packs: also packs of many rounded lumps side by side (produce in a bin, sacks in a stack,
+# bottles in a crate, the rounded tops of a bagged load), in any material from steel to water.
+PACK_SHAPES = DISTRACTOR_SHAPES + ("pack",)
 
 
 def _rotated(h: int, w: int, cy: float, cx: float, angle: float) -> tuple[np.ndarray, np.ndarray]:
@@ -207,6 +212,8 @@ def distractor_profile(shape: str, h: int, w: int, px_mm: float, rng: np.random.
             rk = rad + k * (gap + thick)
             t = np.maximum(t, ((np.abs(r - rk) <= thick / 2) & (np.abs(u) <= half)).astype(np.float32))
         return t, False
+    if shape == "pack":
+        return pack_profile(h, w, m, cy, cx, rng), False
     # lumps: thresholded smooth noise inside a box, like a bulk load or a heap of parts
     a, b = rng.uniform(0.3, 2.0) * m / 2, rng.uniform(0.2, 1.5) * m / 2
     cell = int(rng.integers(3, 12))
@@ -214,6 +221,44 @@ def distractor_profile(shape: str, h: int, w: int, px_mm: float, rng: np.random.
     inside = (np.abs(u) <= a) & (np.abs(v) <= b)
     t = np.clip((nz - rng.uniform(0.3, 0.6)) * 3, 0, 1) * inside
     return t.astype(np.float32), True
+
+
+def pack_profile(h: int, w: int, m: float, cy: float, cx: float, rng: np.random.Generator) -> np.ndarray:
+    """Relative thickness of a pack of rounded lumps: a grid of 2-6 rows by 2-8 columns (at least three in a
+    row, at least 4 in all) of near-spheres 6-35 cm across, packed edge to edge with jitter, sometimes inside a
+    thin-walled bin. Water-rich packs are allowed: many head-sized lumps packed together are no body."""
+    d = rng.uniform(0.06, 0.35) * m
+    while True:
+        rows, cols = int(rng.integers(2, 7)), int(rng.integers(2, 9))
+        if rng.random() < 0.3:
+            rows = 1  # one row: the rounded tops of a load
+        if rows * cols >= 4 and max(rows, cols) >= 3:
+            break
+    step = d * rng.uniform(0.8, 1.1)
+    t = np.zeros((h, w), np.float32)
+    y0, x0 = cy - (rows - 1) * step / 2, cx - (cols - 1) * step / 2
+    for i in range(rows):
+        for j in range(cols):
+            r_y = d / 2 * rng.uniform(0.8, 1.2)
+            r_x = r_y * rng.uniform(0.75, 1.3)
+            py = y0 + i * step + rng.uniform(-0.15, 0.15) * d
+            px = x0 + j * step + (step / 2 if i % 2 and rng.random() < 0.5 else 0) + rng.uniform(-0.15, 0.15) * d
+            ya, yb = max(0, int(py - r_y) - 1), min(h, int(py + r_y) + 2)
+            xa, xb = max(0, int(px - r_x) - 1), min(w, int(px + r_x) + 2)
+            if ya >= yb or xa >= xb:
+                continue
+            yy, xx = np.mgrid[ya:yb, xa:xb].astype(np.float32)
+            r2 = ((yy - py) / r_y) ** 2 + ((xx - px) / r_x) ** 2
+            t[ya:yb, xa:xb] = np.maximum(t[ya:yb, xa:xb], np.sqrt(np.clip(1 - r2, 0, 1)))
+    if rng.random() < 0.5:  # a bin or crate around it: thin walls and floor
+        wall = max(1.0, rng.uniform(0.01, 0.05) * m)
+        top, bottom = y0 - step / 2 - wall, y0 + (rows - 0.5) * step + wall
+        left, right = x0 - step / 2 - wall, x0 + (cols - 0.5) * step + wall
+        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        inside = (yy >= top) & (yy <= bottom) & (xx >= left) & (xx <= right)
+        shell = inside & ((yy >= bottom - wall) | (xx <= left + wall) | (xx >= right - wall))
+        t = np.maximum(t, shell.astype(np.float32) * np.float32(rng.uniform(0.1, 0.5)))
+    return t
 
 
 def distractor_ratio(shape: str, body_like: bool, rng: np.random.Generator) -> float:
@@ -232,8 +277,9 @@ def distractors(planes: list[np.ndarray], rng: np.random.Generator, cfg: "Augmen
     h, w = planes[0].shape
     a_high = np.zeros((h, w), np.float32)
     a_low = np.zeros((h, w), np.float32)
+    shapes = PACK_SHAPES if cfg.packs else DISTRACTOR_SHAPES
     for _ in range(int(rng.integers(1, cfg.distractors_max + 1))):
-        shape = str(rng.choice(DISTRACTOR_SHAPES))
+        shape = str(rng.choice(shapes))
         t, body_like = distractor_profile(shape, h, w, cfg.pixel_mm, rng)
         if body_like and single_energy and cfg.single_energy_no_body_shapes:
             continue

@@ -12,12 +12,31 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from augment import ORGANIC_RATIO, DISTRACTOR_SHAPES, AugmentConfig, augment, distractor_profile, distractor_ratio, distractors, interpolate_lines  # noqa: E402
+from augment import ORGANIC_RATIO, DISTRACTOR_SHAPES, PACK_SHAPES, AugmentConfig, augment, distractor_profile, distractor_ratio, distractors, interpolate_lines  # noqa: E402
 from dataset import Person, Scan  # noqa: E402
 from evaluate import connected_regions, decode_regions, fit_platt, platt, roc_auc, threshold_at_false_alarm, tile_starts, Tiling  # noqa: E402
 from model import PersonEnsemble, PersonFCN, count_params, macs_per_megapixel  # noqa: E402
 from sampler import CropSampler  # noqa: E402
 from preprocess import area_weights, log_channel, model_input, pad_to_multiple, resample_area  # noqa: E402
+
+
+def _components(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """4-connected components of a boolean mask (labels, count)."""
+    labels = np.zeros(mask.shape, np.int32)
+    n = 0
+    for y, x in zip(*np.nonzero(mask)):
+        if labels[y, x]:
+            continue
+        n += 1
+        stack = [(y, x)]
+        labels[y, x] = n
+        while stack:
+            cy, cx = stack.pop()
+            for ny, nx in ((cy + 1, cx), (cy - 1, cx), (cy, cx + 1), (cy, cx - 1)):
+                if 0 <= ny < mask.shape[0] and 0 <= nx < mask.shape[1] and mask[ny, nx] and not labels[ny, nx]:
+                    labels[ny, nx] = n
+                    stack.append((ny, nx))
+    return labels, n
 
 
 class Preprocess(unittest.TestCase):
@@ -283,7 +302,7 @@ class Checkpoints(unittest.TestCase):
             args = argparse.Namespace(train=[os.path.join(d, "train")], val=os.path.join(d, "val"), pixel_mm=20.0, iterations=4000,
                                       batch=16, lr=3e-3, seed=1, tile_lines=192, crop_rows=192, place_weights="car-boot=2",
                                       hold_out="vehicle=bus", single_energy_no_body_shapes=False, export_estimate=False, members=3,
-                                      hard_negatives=0.0, mine_every=500, mine_keep=600)
+                                      hard_negatives=0.0, mine_every=500, mine_keep=600, packs=False)
             # The key as written by runs before ensembles existed: the settings with args.seed, then the label hashes.
             keys = {k: getattr(args, k) for k in ("train", "val", "pixel_mm", "iterations", "batch", "lr", "seed", "tile_lines", "crop_rows", "place_weights", "hold_out")}
             for split in ("train", "val"):
@@ -296,6 +315,9 @@ class Checkpoints(unittest.TestCase):
             args.hard_negatives = 0.2
             self.assertNotEqual(config_key(args, 1), want)
             args.hard_negatives = 0.0
+            args.packs = True
+            self.assertNotEqual(config_key(args, 1), want)
+            args.packs = False
             args.export_estimate = True
             self.assertNotEqual(config_key(args, 1), want)
 
@@ -382,7 +404,7 @@ class Distractors(unittest.TestCase):
 
     def test_every_shape_draws_something_inside_its_bounds(self) -> None:
         rng = np.random.default_rng(1)
-        for shape in DISTRACTOR_SHAPES:
+        for shape in PACK_SHAPES:
             drawn = 0
             for _ in range(10):
                 t, _ = distractor_profile(shape, 128, 128, 20.0, rng)
@@ -390,6 +412,27 @@ class Distractors(unittest.TestCase):
                 self.assertLessEqual(float(t.max()), 1.0, shape)
                 drawn += int(t.max() > 0)
             self.assertGreater(drawn, 0, shape)
+
+    def test_a_pack_is_many_lumps_and_only_drawn_when_asked(self) -> None:
+        rng = np.random.default_rng(4)
+        for _ in range(20):
+            t, body_like = distractor_profile("pack", 256, 256, 20.0, np.random.default_rng(int(rng.integers(1 << 30))))
+            self.assertFalse(body_like)
+            # Lumps are near-spheres packed side by side: their centres are local maxima, at least four of them
+            # whenever the pack lies inside the crop.
+            core = t > 0.9
+            if core.sum() == 0:
+                continue
+            labels, n = _components(core)
+            self.assertGreaterEqual(n, 2)
+        high = np.full((96, 96), 60000.0, np.float32)
+        seen = set()
+        for packs in (False, True):
+            cfg = AugmentConfig(p_distractors=1.0, packs=packs)
+            r1 = np.random.default_rng(7)
+            a = distractors([high, high.copy()], r1, cfg)
+            seen.add(float(a[0].sum()))
+        self.assertEqual(len(seen), 2)
 
     def test_a_shape_a_body_could_take_is_never_organic(self) -> None:
         rng = np.random.default_rng(2)

@@ -7,7 +7,7 @@
 #   npm run train -- --fresh    discard checkpoints and train from scratch
 #   npm run train -- --data-only   only (re)generate the data sets
 #
-# Settings (environment): TRAIN_COUNT, VAL_COUNT, ITERATIONS, BATCH, SEED, MEMBERS, HARD_NEGATIVES, VERSION, THREADS, PLACE_WEIGHTS, DATA_DIR, WORK_DIR, OUT_DIR, PYTHON,
+# Settings (environment): TRAIN_COUNT, VAL_COUNT, ITERATIONS, BATCH, SEED, MEMBERS, HARD_NEGATIVES, PACKS, VERSION, THREADS, PLACE_WEIGHTS, DATA_DIR, WORK_DIR, OUT_DIR, PYTHON,
 # DATA_SIM_COMMIT (the synthesizer commit that generates the data; 'worktree' for the working tree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +39,8 @@ HOLD_OUT=${HOLD_OUT-}
 # 1: body-shaped random objects are left out of crops shown without the low-energy image.
 SINGLE_ENERGY_NO_BODY_SHAPES=${SINGLE_ENERGY_NO_BODY_SHAPES:-0}
 EXPORT_ESTIMATE=${EXPORT_ESTIMATE:-0}
+# 1: domain randomisation also draws packs of rounded lumps, water-rich ones included (docs/training.md, "Domain randomisation").
+PACKS=${PACKS:-0}
 # Share of crops centred on the run's own false alarms, mined every 500 iterations (docs/training.md, "Hard negatives");
 # 0: none (as 2.0.0); unset or empty: 0.2.
 HARD_NEGATIVES=${HARD_NEGATIVES:-0.2}
@@ -110,7 +112,7 @@ fi
 
 "$PYTHON" training/train.py \
   --train "$DATA_DIR/train" --val "$DATA_DIR/val" --out "$OUT_DIR" --work "$WORK_DIR" \
-  --iterations "$ITERATIONS" --batch "$BATCH" --seed "$SEED" --members "$MEMBERS" --version "$VERSION" --threads "$THREADS" --val-every 600 --cache training/.cache/scans --place-weights "$PLACE_WEIGHTS" --place-weights-basis "$PLACE_WEIGHTS_BASIS" --hold-out "$HOLD_OUT" $([[ $SINGLE_ENERGY_NO_BODY_SHAPES == 1 ]] && echo --single-energy-no-body-shapes) $([[ $EXPORT_ESTIMATE == 1 ]] && echo --export-estimate) --hard-negatives "$HARD_NEGATIVES" \
+  --iterations "$ITERATIONS" --batch "$BATCH" --seed "$SEED" --members "$MEMBERS" --version "$VERSION" --threads "$THREADS" --val-every 600 --cache training/.cache/scans --place-weights "$PLACE_WEIGHTS" --place-weights-basis "$PLACE_WEIGHTS_BASIS" --hold-out "$HOLD_OUT" $([[ $SINGLE_ENERGY_NO_BODY_SHAPES == 1 ]] && echo --single-energy-no-body-shapes) $([[ $EXPORT_ESTIMATE == 1 ]] && echo --export-estimate) $([[ $PACKS == 1 ]] && echo --packs) --hard-negatives "$HARD_NEGATIVES" \
   --dataset-note "checkpoint-edge sim xray --dual --format raw --randomize-scanner (training ${TRAIN_PITCH} mm, validation ${VAL_PITCH} mm), sim/xray at commit $SIM_COMMIT, source sha256 $SIM_HASH" \
   --train-seeds "$TRAIN_SEED..$((TRAIN_SEED + TRAIN_COUNT - 1))" \
   --val-seeds "$VAL_SEED..$((VAL_SEED + VAL_COUNT - 1))"
