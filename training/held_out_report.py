@@ -92,6 +92,8 @@ def main() -> None:
         summary["seed"] = training["seed"]
     if training.get("hardNegatives"):
         summary["hardNegatives"] = training["hardNegatives"]["share"]
+    if training.get("packs"):
+        summary["packs"] = True
     with open(args.out, "w") as f:
         json.dump(summary, f, indent=2)
     for s in summary["subsets"]:

@@ -82,7 +82,7 @@ def same_recipe(h: dict, t: dict) -> bool:
     if "seed" not in h:
         return True
     return (h["seed"] == t.get("seed") and h.get("iterations") == t.get("iterations")
-            and h.get("hardNegatives", 0.0) == hard_share(t))
+            and h.get("hardNegatives", 0.0) == hard_share(t) and bool(h.get("packs")) == bool(t.get("packs")))
 
 
 def held_out_section(h: dict, own_held_out: str | None, has_matrix: bool, same: bool = True) -> list[str]:
@@ -199,11 +199,14 @@ def render(report: dict, eval_section: str | None) -> str:
       "(grey × 257, the runtime's default), or plain 8-bit quantisation; and in 30 % of crops no low-energy image "
       "(logLow = logHigh, lowPresent = 0), so the model also works on single-energy scans.")
     w("")
+    packs = bool(t.get("packs"))
     w("Domain randomisation: in half the crops 1–5 random objects that the synthesizer does not draw are laid over the "
       "crop without changing its labels: ellipsoids, slabs with rounded tops, tyres with rims and hubs, bars, "
-      "corrugation, spring packs and lumpy bulk, in materials from steel to water (dual-energy ratio 1.05–1.30) and "
+      "corrugation, spring packs" + (", lumpy bulk and packs of rounded lumps side by side (produce in a bin, sacks "
+      "in a stack, bottles in a crate, the rounded tops of a bagged load; 6–35 cm each)" if packs else " and lumpy bulk")
+      + ", in materials from steel to water (dual-energy ratio 1.05–1.30) and "
       "areal densities of 1–60 g/cm². Water-rich objects come only in shapes no body takes (rings, bars, slabs with "
-      "corners, stripes, arcs); body-sized ellipsoids and lumps come only in inorganic materials, so that where the "
+      "corners, stripes, arcs" + (", packs of many lumps" if packs else "") + "); body-sized ellipsoids and lumps come only in inorganic materials, so that where the "
       "low-energy image shows the material a curled-up person is never taught as a negative. What stays stable "
       "across all of it is the human body "
       "(`training/augment.py`).")
@@ -344,7 +347,7 @@ def render(report: dict, eval_section: str | None) -> str:
           "of the families it saw, scans without people of families it never saw alarmed "
           + (f"far more often than 2 % ({alarming}). " if alarming else "no more often, on few scans. ") +
           "Expect more false alarms than the operating point's 2 % on vehicles and loads unlike the synthesizer's, and set a "
-          "site's alert threshold from its own cleared scans.")
+          "site's alert threshold from its own cleared scans (`checkpoint-edge analyze --cleared`).")
     w("")
     w("## Reproduce")
     w("")
@@ -391,8 +394,8 @@ KNOWN_LIMITS = [
     "and models of vehicles, loads that shift, live animals. Domain randomisation stands in for structures the "
     "synthesizer does not draw; it does not replace real scans of them.",
     "Figures on scans the project did not make (another generator, its 8-bit exports, real scanners' exports) are "
-    "not measured here; each site should run `checkpoint-edge analyze --json` over its own cleared scans before "
-    "go-live and set its alert threshold from them.",
+    "not measured here; before go-live each site should read its own cleared scans with `checkpoint-edge analyze "
+    "--cleared` (the alert threshold at which at most 2 % of them alarm) and set its alert threshold from them.",
 ]
 
 

@@ -212,7 +212,7 @@ class HardNegatives(unittest.TestCase):
 
 
 class ModelCard(unittest.TestCase):
-    def test_a_held_out_run_is_the_same_recipe_only_with_the_same_seed_iterations_and_mining(self) -> None:
+    def test_a_held_out_run_is_the_same_recipe_only_with_the_same_seed_iterations_mining_and_packs(self) -> None:
         from model_card import same_recipe
 
         t = {"seed": 2, "iterations": 4000, "hardNegatives": {"share": 0.2, "mineEvery": 500, "keep": 600}}
@@ -220,6 +220,8 @@ class ModelCard(unittest.TestCase):
         self.assertFalse(same_recipe({"seed": 1, "iterations": 4000, "hardNegatives": 0.2}, t))
         self.assertFalse(same_recipe({"seed": 2, "iterations": 2000, "hardNegatives": 0.2}, t))
         self.assertFalse(same_recipe({"seed": 2, "iterations": 4000}, t))
+        self.assertFalse(same_recipe({"seed": 2, "iterations": 4000, "hardNegatives": 0.2, "packs": True}, t))
+        self.assertTrue(same_recipe({"seed": 2, "iterations": 4000, "hardNegatives": 0.2, "packs": True}, {**t, "packs": True}))
         self.assertTrue(same_recipe({"seed": 1, "iterations": 4000}, {"seed": 1, "iterations": 4000}))
         # Files written before held_out_report recorded the run's seed describe the model's own run.
         self.assertTrue(same_recipe({"iterations": 4000}, t))

@@ -1,6 +1,7 @@
 import { OnnxDetector } from '../../inference/onnx-detector.js';
 import { analyzeImage } from '../../inference/analyze-image.js';
 import { readScan, ScanFileError } from '../../inference/scan-file.js';
+import { alertForCleared } from '../../inference/cleared-scans.js';
 import { modelDir } from '../../app/compose/model.js';
 import { EXIT, numberOption, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
 import { DEFAULT_EXPORT, type ExportChain, type ExportOption, checkExportChain } from '../../core/export-chain.js';
@@ -38,6 +39,11 @@ Options:
   --alert <t>            scan score at or above which the verdict is "person" (default: the model's
                          manifest operatingPoint.scoreThreshold, else 0.5 as lanes[].thresholds.alert)
   --region <t>           regions scoring below this are not reported (default 0.3)
+  --cleared              the files are scans known to hold no people (cleared after a search or by
+                         the operator): after the verdicts, say how many alarmed and the lowest alert
+                         threshold at which at most --max-false-alarms of them would (with --json, a
+                         last line {"cleared":{"scans","flagged","alert","maxFalseAlarms",…}})
+  --max-false-alarms <r> with --cleared: the share of cleared scans allowed to alarm (default 0.02)
 
 Exit status: 0 all files analysed; 1 a file could not be read or the model is unavailable
 (the other files are still analysed); 2 bad usage.`,
@@ -58,6 +64,8 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
         'export-window': { type: 'string' },
         'export-gamma': { type: 'string' },
         'export-invert': { type: 'boolean', default: false },
+        cleared: { type: 'boolean', default: false },
+        'max-false-alarms': { type: 'string' },
       },
       true,
     );
@@ -78,6 +86,11 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
     const regionMin = num('region', args.values.region, 0.3, 0, 1);
     const json = args.values.json;
     const exportChain = exportOption(args.values, num);
+    const cleared = args.values.cleared;
+    if (!cleared && args.values['max-false-alarms'] !== undefined)
+      throw new UsageError(`analyze: --max-false-alarms reads cleared scans; give --cleared with it`);
+    const maxFalseAlarms = num('max-false-alarms', args.values['max-false-alarms'], 0.02, 0, 0.5);
+    const scores: number[] = [];
 
     const detector = await OnnxDetector.open({
       path: modelDir(args.values.model ?? DEFAULT_MODEL),
@@ -102,6 +115,7 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
           const d = await analyzeImage(detector, image, file);
           const ms = Math.round(performance.now() - t0);
           const verdict = d.score >= alert ? 'person' : 'clear';
+          scores.push(d.score);
           const regions = d.regions.filter((r) => r.score >= regionMin).map((r) => ({ ...r, score: round(r.score) }));
           if (json) {
             const exp = estimate
@@ -131,10 +145,41 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
     } finally {
       await detector.close();
     }
+    if (cleared && scores.length) process.stdout.write(clearedSummary(scores, alert, maxFalseAlarms, json));
     return failed ? EXIT.failure : EXIT.ok;
   },
 };
 export default cmd;
+
+/** What --cleared reports: how the cleared scans fared at the threshold used, and the site's own threshold. */
+function clearedSummary(scores: number[], alert: number, maxShare: number, json: boolean): string {
+  const fit = alertForCleared(scores, maxShare);
+  const flaggedNow = scores.filter((s) => s >= alert).length;
+  const pct = (n: number) => `${((100 * n) / scores.length).toFixed(1)} %`;
+  const few = fit.allowed === 0 && maxShare > 0;
+  const need = maxShare > 0 ? Math.ceil(1 / maxShare - 1e-9) : 0;
+  if (json)
+    return `${JSON.stringify({
+      cleared: {
+        scans: fit.scans,
+        flagged: flaggedNow,
+        atAlert: round(alert),
+        maxFalseAlarms: maxShare,
+        alert: fit.alert,
+        flaggedAtAlert: fit.flagged,
+        ...(few ? { tooFew: need } : {}),
+      },
+    })}\n`;
+  return (
+    `cleared scans: ${flaggedNow} of ${fit.scans} flagged at alert ${alert.toFixed(4)} (${pct(flaggedNow)}).\n` +
+    `for at most ${(maxShare * 100).toFixed(1)} % of them: alert ${fit.alert.toFixed(4)} (${fit.flagged} of ${fit.scans} flagged); ` +
+    `set it as lanes[].thresholds.alert in the site's config. A higher threshold also finds fewer people: ` +
+    `read its cost with npm run eval -- --alert ${fit.alert.toFixed(4)}.\n` +
+    (few
+      ? `with ${fit.scans} cleared scans a share of ${(maxShare * 100).toFixed(1)} % allows no alarm at all, so the threshold sits above the highest of them; read at least ${need} cleared scans.\n`
+      : '')
+  );
+}
 
 function round(v: number): number {
   return Math.round(v * 1e4) / 1e4;

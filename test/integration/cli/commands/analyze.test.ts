@@ -205,6 +205,44 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
     );
   });
 
+  it('--cleared reports how many cleared scans alarmed and the lowest threshold that keeps them within the share', async () => {
+    const files = [join(dir, 'person.png'), join(dir, 'clear.png'), join(dir, 'half.png')];
+    const each = await cli(['--model', TINY, '--json', ...files]);
+    const scores = each.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).score as number);
+    const r = await cli(['--model', TINY, '--json', '--cleared', '--alert', '0.5', ...files]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(4);
+    const { cleared } = JSON.parse(lines[3]);
+    // person.png and half.png hold the dense block, so as "cleared" scans they are the false alarms.
+    expect(cleared).toMatchObject({
+      scans: 3,
+      flagged: 2,
+      atAlert: 0.5,
+      maxFalseAlarms: 0.02,
+      flaggedAtAlert: 0,
+      tooFew: 50,
+    });
+    expect(cleared.alert).toBeGreaterThanOrEqual(Math.max(...scores));
+    expect(cleared.alert).toBeLessThanOrEqual(Math.max(...scores) + 2e-4);
+    // A share that allows one of two: the threshold sits above the lower score.
+    const one = await cli(['--model', TINY, '--cleared', '--max-false-alarms', '0.5', files[0], files[1]]);
+    expect(one.code).toBe(0);
+    const second = scores[1];
+    const m = one.stdout.match(/for at most 50\.0 % of them: alert (\S+) \(1 of 2 flagged\)/);
+    expect(m).not.toBeNull();
+    // (the JSON scores are rounded to 4 decimals, as the threshold is)
+    expect(Number(m?.[1])).toBeGreaterThanOrEqual(second);
+    expect(Number(m?.[1])).toBeLessThanOrEqual(second + 2e-4);
+    expect(one.stdout).not.toMatch(/allows no alarm/);
+    const bad = await cli(['--model', TINY, '--max-false-alarms', '0.1', files[1]]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--max-false-alarms reads cleared scans; give --cleared/);
+  });
+
   it('fails with the reason when the model is unavailable, and never prints a verdict', async () => {
     const r = await cli(['--model', join(dir, 'no-model'), '--json', join(dir, 'clear.png')]);
     expect(r.code).toBe(1);
