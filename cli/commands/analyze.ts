@@ -42,7 +42,7 @@ Options:
   --cleared              the files are scans known to hold no people (cleared after a search or by
                          the operator): after the verdicts, say how many alarmed and the lowest alert
                          threshold at which at most --max-false-alarms of them would (with --json, a
-                         last line {"cleared":{"scans","flagged","alert","maxFalseAlarms",…}})
+                         last line {"cleared":{"scans","alertInUse","flaggedInUse","maxFalseAlarms","alert","flagged"}})
   --max-false-alarms <r> with --cleared: the share of cleared scans allowed to alarm (default 0.02)
 
 Exit status: 0 all files analysed; 1 a file could not be read or the model is unavailable
@@ -162,11 +162,11 @@ function clearedSummary(scores: number[], alert: number, maxShare: number, json:
     return `${JSON.stringify({
       cleared: {
         scans: fit.scans,
-        flagged: flaggedNow,
-        atAlert: round(alert),
+        alertInUse: round(alert),
+        flaggedInUse: flaggedNow,
         maxFalseAlarms: maxShare,
         alert: fit.alert,
-        flaggedAtAlert: fit.flagged,
+        flagged: fit.flagged,
         ...(few ? { tooFew: need } : {}),
       },
     })}\n`;

@@ -220,10 +220,10 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
     // person.png and half.png hold the dense block, so as "cleared" scans they are the false alarms.
     expect(cleared).toMatchObject({
       scans: 3,
-      flagged: 2,
-      atAlert: 0.5,
+      alertInUse: 0.5,
+      flaggedInUse: 2,
       maxFalseAlarms: 0.02,
-      flaggedAtAlert: 0,
+      flagged: 0,
       tooFew: 50,
     });
     expect(cleared.alert).toBeGreaterThanOrEqual(Math.max(...scores));
