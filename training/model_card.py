@@ -394,8 +394,8 @@ KNOWN_LIMITS = [
     "and models of vehicles, loads that shift, live animals. Domain randomisation stands in for structures the "
     "synthesizer does not draw; it does not replace real scans of them.",
     "Figures on scans the project did not make (another generator, its 8-bit exports, real scanners' exports) are "
-    "not measured here; before go-live each site should read its own cleared scans with `checkpoint-edge analyze "
-    "--cleared` (the alert threshold at which at most 2 % of them alarm) and set its alert threshold from them.",
+    "not measured here; before go-live each lane should read its own scans known to hold no people with "
+    "`checkpoint-edge analyze --cleared` (at least 49 of them for a 2 % bound) and set its alert threshold from them.",
 ]
 
 

@@ -39,11 +39,12 @@ Options:
   --alert <t>            scan score at or above which the verdict is "person" (default: the model's
                          manifest operatingPoint.scoreThreshold, else 0.5 as lanes[].thresholds.alert)
   --region <t>           regions scoring below this are not reported (default 0.3)
-  --cleared              the files are scans known to hold no people (cleared after a search or by
-                         the operator): after the verdicts, say how many alarmed and the lowest alert
-                         threshold at which at most --max-false-alarms of them would (with --json, a
-                         last line {"cleared":{"scans","alertInUse","flaggedInUse","maxFalseAlarms","alert","flagged"}})
-  --max-false-alarms <r> with --cleared: the share of cleared scans allowed to alarm (default 0.02)
+  --cleared              the files are one lane's scans known to hold no people (cleared after a
+                         search or by the operators): after the verdicts, say how many alarm at the
+                         threshold in use, and the alert threshold at which a new cleared scan like
+                         them alarms with probability at most --max-false-alarms (it takes at least
+                         1/r - 1 scans); with --json a last line {"cleared":{…}} (docs/inference.md)
+  --max-false-alarms <r> with --cleared: the false-alarm share to keep within, 0.001-0.5 (default 0.02)
 
 Exit status: 0 all files analysed; 1 a file could not be read or the model is unavailable
 (the other files are still analysed); 2 bad usage.`,
@@ -89,7 +90,7 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
     const cleared = args.values.cleared;
     if (!cleared && args.values['max-false-alarms'] !== undefined)
       throw new UsageError(`analyze: --max-false-alarms reads cleared scans; give --cleared with it`);
-    const maxFalseAlarms = num('max-false-alarms', args.values['max-false-alarms'], 0.02, 0, 0.5);
+    const maxFalseAlarms = num('max-false-alarms', args.values['max-false-alarms'], 0.02, 0.001, 0.5);
     const scores: number[] = [];
 
     const detector = await OnnxDetector.open({
@@ -145,40 +146,70 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
     } finally {
       await detector.close();
     }
-    if (cleared && scores.length) process.stdout.write(clearedSummary(scores, alert, maxFalseAlarms, json));
+    if (cleared) process.stdout.write(clearedSummary(scores, failed, alert, maxFalseAlarms, json));
     return failed ? EXIT.failure : EXIT.ok;
   },
 };
 export default cmd;
 
-/** What --cleared reports: how the cleared scans fared at the threshold used, and the site's own threshold. */
-function clearedSummary(scores: number[], alert: number, maxShare: number, json: boolean): string {
-  const fit = alertForCleared(scores, maxShare);
-  const flaggedNow = scores.filter((s) => s >= alert).length;
-  const pct = (n: number) => `${((100 * n) / scores.length).toFixed(1)} %`;
-  const few = fit.allowed === 0 && maxShare > 0;
-  const need = maxShare > 0 ? Math.ceil(1 / maxShare - 1e-9) : 0;
+/** What --cleared reports: how the cleared scans fared at the threshold in use, and the lane's own threshold. */
+function clearedSummary(scores: number[], unreadable: number, alert: number, share: number, json: boolean): string {
+  const inUse = Math.round(alert * 1e6) / 1e6;
+  const flaggedInUse = scores.filter((s) => s >= alert).length;
+  const pc = (v: number) => `${(v * 100).toFixed(v < 0.001 ? 3 : 1)} %`;
+  const scansText = (n: number) => `${n} cleared scan${n === 1 ? '' : 's'}`;
+  if (scores.length === 0) {
+    if (json)
+      return `${JSON.stringify({ cleared: { scans: 0, unreadable, alertInUse: inUse, maxFalseAlarms: share } })}\n`;
+    return `cleared scans: none could be read (${unreadable} unreadable); no threshold.\n`;
+  }
+  const fit = alertForCleared(scores, share);
   if (json)
     return `${JSON.stringify({
       cleared: {
         scans: fit.scans,
-        alertInUse: round(alert),
-        flaggedInUse: flaggedNow,
-        maxFalseAlarms: maxShare,
-        alert: fit.alert,
-        flagged: fit.flagged,
-        ...(few ? { tooFew: need } : {}),
+        unreadable,
+        alertInUse: inUse,
+        flaggedInUse,
+        maxFalseAlarms: share,
+        scansNeeded: fit.scansNeeded,
+        enough: fit.enough,
+        alertFitted: fit.alert,
+        flaggedAtFitted: fit.flagged,
+        falseAlarmBound: fit.bound,
+        saturated: fit.saturated,
       },
     })}\n`;
-  return (
-    `cleared scans: ${flaggedNow} of ${fit.scans} flagged at alert ${alert.toFixed(4)} (${pct(flaggedNow)}).\n` +
-    `for at most ${(maxShare * 100).toFixed(1)} % of them: alert ${fit.alert.toFixed(4)} (${fit.flagged} of ${fit.scans} flagged); ` +
-    `set it as lanes[].thresholds.alert in the site's config. A higher threshold also finds fewer people: ` +
-    `read its cost with npm run eval -- --alert ${fit.alert.toFixed(4)}.\n` +
-    (few
-      ? `with ${fit.scans} cleared scans a share of ${(maxShare * 100).toFixed(1)} % allows no alarm at all, so the threshold sits above the highest of them; read at least ${need} cleared scans.\n`
-      : '')
-  );
+  const lines = [
+    `cleared scans: ${flaggedInUse} of ${fit.scans} alarm at the alert threshold in use, ${inUse} (${pc(flaggedInUse / fit.scans)})` +
+      (unreadable ? `; ${unreadable} more could not be read and ${unreadable === 1 ? 'is' : 'are'} not counted.` : '.'),
+  ];
+  if (fit.saturated)
+    lines.push(
+      `these scans score at the top of the scale: no threshold keeps their false alarms within ${pc(share)}, and the lane ` +
+        `would alarm on nearly every such vehicle. Check that the files are read as the lane reads them (--export, --pixel-mm, --low); ` +
+        `if they are, the model does not fit this lane's scans.`,
+    );
+  else if (!fit.enough)
+    lines.push(
+      `${scansText(fit.scans)} cannot bound false alarms at ${pc(share)}: that takes at least ${fit.scansNeeded}. ` +
+        `The threshold must at least lie above the highest of them: alert ${fit.alert.toFixed(4)} or more.`,
+    );
+  else {
+    lines.push(
+      `for at most ${pc(share)} false alarms: alert ${fit.alert.toFixed(4)} (${fit.flagged} of ${fit.scans} at or above it); ` +
+        `a new cleared vehicle like these alarms with probability at most ${pc(fit.bound ?? 0)}. ` +
+        `Set it as this lane's lanes[].thresholds.alert (each lane its own: its scanner, export and traffic).`,
+    );
+    lines.push(
+      fit.alert > alert
+        ? `It is above the threshold in use, so the lane also finds fewer people: ` +
+            `checkpoint-edge eval --alert ${fit.alert.toFixed(4)} --out <folder> reads what it costs on the synthetic test set.`
+        : `It is at or below the threshold in use: the model is quieter on these scans than on its validation scans, ` +
+            `and a lower threshold finds more people.`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 function round(v: number): number {

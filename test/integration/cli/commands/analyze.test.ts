@@ -205,42 +205,62 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
     );
   });
 
-  it('--cleared reports how many cleared scans alarmed and the lowest threshold that keeps them within the share', async () => {
-    const files = [join(dir, 'person.png'), join(dir, 'clear.png'), join(dir, 'half.png')];
+  it('--cleared says how many cleared scans alarm and fits the threshold that bounds their false alarms', async () => {
+    const files = [join(dir, 'person.png'), join(dir, 'clear.png'), join(dir, 'clear8.jpg')];
     const each = await cli(['--model', TINY, '--json', ...files]);
     const scores = each.stdout
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l).score as number);
+    const high = [...scores].sort((a, b) => b - a);
+    // Three scans cannot bound 2 % (that takes 49): only a lower bound, above the highest of them.
     const r = await cli(['--model', TINY, '--json', '--cleared', '--alert', '0.5', ...files]);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(4);
     const { cleared } = JSON.parse(lines[3]);
-    // person.png and half.png hold the dense block, so as "cleared" scans they are the false alarms.
+    // person.png holds the dense block, so as a "cleared" scan it is the false alarm.
     expect(cleared).toMatchObject({
       scans: 3,
+      unreadable: 0,
       alertInUse: 0.5,
-      flaggedInUse: 2,
+      flaggedInUse: 1,
       maxFalseAlarms: 0.02,
-      flagged: 0,
-      tooFew: 50,
+      scansNeeded: 49,
+      enough: false,
+      flaggedAtFitted: 0,
+      falseAlarmBound: null,
+      saturated: false,
     });
-    expect(cleared.alert).toBeGreaterThanOrEqual(Math.max(...scores));
-    expect(cleared.alert).toBeLessThanOrEqual(Math.max(...scores) + 2e-4);
-    // A share that allows one of two: the threshold sits above the lower score.
-    const one = await cli(['--model', TINY, '--cleared', '--max-false-alarms', '0.5', files[0], files[1]]);
-    expect(one.code).toBe(0);
-    const second = scores[1];
-    const m = one.stdout.match(/for at most 50\.0 % of them: alert (\S+) \(1 of 2 flagged\)/);
+    expect(cleared.alertFitted).toBeGreaterThanOrEqual(high[0]); // (JSON scores are rounded to 4 decimals)
+    expect(cleared.alertFitted).toBeLessThanOrEqual(high[0] + 2e-4);
+    const few = await cli(['--model', TINY, '--cleared', '--alert', '0.5', ...files]);
+    expect(few.stdout).toMatch(/cleared scans: 1 of 3 alarm at the alert threshold in use, 0\.5 \(33\.3 %\)\.\n/);
+    expect(few.stdout).toMatch(
+      /3 cleared scans cannot bound false alarms at 2\.0 %: that takes at least 49\. .*alert \S+ or more\./,
+    );
+    // A share of 50 % with 3 scans leaves floor(0.5 × 4) - 1 = 1 above the threshold, which lies above the second highest.
+    const half = await cli(['--model', TINY, '--cleared', '--alert', '0.5', '--max-false-alarms', '0.5', ...files]);
+    expect(half.code).toBe(0);
+    const m = half.stdout.match(
+      /for at most 50\.0 % false alarms: alert (\S+) \(1 of 3 at or above it\); a new cleared vehicle like these alarms with probability at most 50\.0 %/,
+    );
     expect(m).not.toBeNull();
-    // (the JSON scores are rounded to 4 decimals, as the threshold is)
-    expect(Number(m?.[1])).toBeGreaterThanOrEqual(second);
-    expect(Number(m?.[1])).toBeLessThanOrEqual(second + 2e-4);
-    expect(one.stdout).not.toMatch(/allows no alarm/);
+    expect(Number(m?.[1])).toBeGreaterThanOrEqual(high[1]);
+    expect(Number(m?.[1])).toBeLessThanOrEqual(high[1] + 2e-4);
+    expect(half.stdout).toMatch(/It is at or below the threshold in use/);
+    // Nothing readable: said, with no threshold; in JSON a last line all the same.
+    const none = await cli(['--model', TINY, '--json', '--cleared', join(dir, 'broken.png')]);
+    expect(none.code).toBe(1);
+    expect(JSON.parse(none.stdout.trim())).toMatchObject({ cleared: { scans: 0, unreadable: 1 } });
+    const noneText = await cli(['--model', TINY, '--cleared', join(dir, 'broken.png'), files[1]]);
+    expect(noneText.stdout).toMatch(/; 1 more could not be read and is not counted\./);
     const bad = await cli(['--model', TINY, '--max-false-alarms', '0.1', files[1]]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--max-false-alarms reads cleared scans; give --cleared/);
+    const range = await cli(['--model', TINY, '--cleared', '--max-false-alarms=0.6', files[1]]);
+    expect(range.code).toBe(2);
+    expect(range.stderr).toMatch(/max-false-alarms/);
   });
 
   it('fails with the reason when the model is unavailable, and never prints a verdict', async () => {
