@@ -21,7 +21,9 @@ do not change the labels: what stays stable across them is the human body. Water
 objects are drawn only in shapes no body takes (rings, bars, slabs with corners, stripes, arcs);
 body-sized ellipsoids and lumps are drawn only in inorganic materials, so that a curled-up person is
 not taught as a negative where the low-energy image shows the material. (In crops shown without the
-low-energy image, such inorganic body-sized blobs remain negatives that look like a body.)
+low-energy image, such inorganic body-sized blobs remain negatives that look like a body.) With
+`packs` (train.sh PACKS=1, off by default) packs of rounded lumps side by side are drawn too, in any
+material, water included (docs/training.md, "Domain randomisation").
 """
 from __future__ import annotations
 
