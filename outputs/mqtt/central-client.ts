@@ -128,17 +128,28 @@ export class CentralClient {
           `${clock(down)} central: lost the broker ${o.url}; reconnecting every ${options.reconnectPeriod! / 1000} s`,
         );
     });
+    const filters = watch ? centralFilters(o.prefix, o.siteId) : [`${o.prefix}/${o.siteId ?? '+'}/+/cmd/+/response`];
     client.on('connect', () => {
       lastError = '';
       if (!down) return;
       const since = down;
       down = null;
-      if (watch)
-        o.print(
-          `${clock()} central: reconnected to ${o.url} after ${Math.round((Date.now() - since.getTime()) / 1000)} s; still watching`,
-        );
+      // "Still watching" only once the broker has the subscriptions again (a restarted broker has lost
+      // them): MQTT.js re-subscribes on its own, but messages published before that SUBACK would be missed
+      // by a watcher that had already said it was back.
+      client
+        .subscribeAsync(filters, { qos: 1 })
+        .then(() => {
+          if (watch)
+            o.print(
+              `${clock()} central: reconnected to ${o.url} after ${Math.round((Date.now() - since.getTime()) / 1000)} s; still watching`,
+            );
+        })
+        .catch((err: Error) => {
+          if (watch && !this.#closing)
+            o.print(`${clock()} central: reconnected, but subscribing again failed: ${err.message}`);
+        });
     });
-    const filters = watch ? centralFilters(o.prefix, o.siteId) : [`${o.prefix}/${o.siteId ?? '+'}/+/cmd/+/response`];
     await client.subscribeAsync(filters, { qos: 1 });
   }
 
