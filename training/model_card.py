@@ -125,8 +125,8 @@ def leave_one_out_section(loo: dict, hard_share: float = 0.0) -> list[str]:
         f"threshold at which the other families' validation scans without people alarm at most "
         f"{pct(loo['maxFalseAlarmRate'])} of the time, in both runs: the difference between a family's two rows is "
         "what its absence from training costs, plus the spread between two runs, which is as large: runs of one "
-        "recipe that differ only in their seed alarmed on 1, 2 and 10 of the 13 clear validation buses "
-        "(docs/training.md, \"Ensembles\"). Validation scans per family are few; read the counts, not only the rates.")
+        "recipe that differ only in their seed alarmed on 1, 2 and 10 of the 13 clear validation buses (2.0.0's recipe; "
+        "docs/training.md, \"Ensembles\"). Validation scans per family are few; read the counts, not only the rates.")
     out.append("")
     out.append("| family | training | scans | scans with people flagged | people found | false alarms | ROC AUC |")
     out.append("|---|---|---:|---:|---:|---:|---:|")
