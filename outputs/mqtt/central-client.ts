@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type ISubscriptionMap, type MqttClient } from 'mqtt';
 import type { z } from 'zod';
 import {
   alertLine,
@@ -74,6 +74,7 @@ export class CentralClient {
       clean: !persistent,
       reconnectPeriod: 1000,
       connectTimeout: 10_000,
+      resubscribe: false, // done on 'connect' below, waiting for the broker's answer
       ...(persistent && o.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 7 * 86_400 } } : {}),
       ...(o.username !== undefined ? { username: o.username } : {}),
       ...(o.password !== undefined ? { password: o.password } : {}),
@@ -129,18 +130,26 @@ export class CentralClient {
         );
     });
     const filters = watch ? centralFilters(o.prefix, o.siteId) : [`${o.prefix}/${o.siteId ?? '+'}/+/cmd/+/response`];
-    client.on('connect', () => {
+    client.on('connect', (connack) => {
       lastError = '';
       if (!down) return;
       const since = down;
       down = null;
-      // "Still watching" only once the broker has the subscriptions again (a restarted broker has lost
-      // them): MQTT.js re-subscribes on its own, but messages published before that SUBACK would be missed
-      // by a watcher that had already said it was back.
-      client
-        .subscribeAsync(filters, { qos: 1 })
+      // A broker that resumed this client's session still holds its subscriptions; any other has lost them.
+      // MQTT.js's own re-subscription is off (resubscribe: false above) because it does not wait for the
+      // broker's answer: "still watching" is said only once the broker has acknowledged the subscriptions,
+      // so no message published after that line is missed. `resubscribe: true` makes MQTT.js send them
+      // although it remembers them from the first connection.
+      const resumed = persistent && connack.sessionPresent === true;
+      const again = resumed
+        ? Promise.resolve()
+        : client.subscribeAsync({
+            ...Object.fromEntries(filters.map((f) => [f, { qos: 1 }])),
+            resubscribe: true,
+          } as unknown as ISubscriptionMap);
+      again
         .then(() => {
-          if (watch)
+          if (watch && !this.#closing)
             o.print(
               `${clock()} central: reconnected to ${o.url} after ${Math.round((Date.now() - since.getTime()) / 1000)} s; still watching`,
             );
