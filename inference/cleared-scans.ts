@@ -23,7 +23,7 @@ export interface ClearedThreshold {
   readonly alert: number;
   /** Cleared scans scoring at or above `alert`. */
   readonly flagged: number;
-  /** (k + 1) / (scans + 1): the bound on a new cleared scan alarming at `alert`; null when too few. */
+  /** (k + 1) / (scans + 1): the bound on a new cleared scan alarming at `alert`; null when too few or saturated. */
   readonly bound: number | null;
   /** The scores to stay below reach the top of the grid (>= 0.9999): no threshold does so. */
   readonly saturated: boolean;
@@ -55,13 +55,14 @@ export function alertForCleared(scores: readonly number[], share: number): Clear
   const enough = k >= 0;
   const above = gridAbove(sorted[Math.max(0, k)]);
   const alert = Math.min(1, above);
+  const saturated = above > 1 || sorted[Math.max(0, k)] >= 1 - 1 / GRID;
   return {
     scans: n,
     scansNeeded,
     enough,
     alert,
     flagged: sorted.filter((s) => s >= alert).length,
-    bound: enough ? (k + 1) / (n + 1) : null,
-    saturated: above > 1 || sorted[Math.max(0, k)] >= 1 - 1 / GRID,
+    bound: enough && !saturated ? (k + 1) / (n + 1) : null,
+    saturated,
   };
 }

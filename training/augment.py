@@ -227,7 +227,8 @@ def distractor_profile(shape: str, h: int, w: int, px_mm: float, rng: np.random.
 
 def pack_profile(h: int, w: int, m: float, cy: float, cx: float, rng: np.random.Generator) -> np.ndarray:
     """Relative thickness of a pack of rounded lumps: a grid of 2-6 rows by 2-8 columns (at least three in a
-    row, at least 4 in all) of near-spheres 6-35 cm across, packed edge to edge with jitter, sometimes inside a
+    row, at least 4 in all; or one row of 4-8) of near-spheres 6-35 cm across nominally (about 5-55 cm with the
+    +-20 % size and 0.75-1.3 aspect jitter), packed edge to edge with jitter, sometimes inside a
     thin-walled bin. Water-rich packs are allowed: many head-sized lumps packed together are no body."""
     d = rng.uniform(0.06, 0.35) * m
     while True:

@@ -8,7 +8,7 @@
 #   npm run train:leave-one-out -- --fresh discard the runs and start over
 #
 # Settings (environment): FAMILIES (space-separated axis=value), LOO_ITERATIONS (default 2000: half the
-# shipped recipe, so the six runs take about an hour on an idle 2-core machine), LOO_DIR, OUT (the JSON the
+# shipped recipe; the six runs of 2.1.0's recipe took about an hour, three side by side), LOO_DIR, OUT (the JSON the
 # model card reads), and the settings of training/train.sh except HOLD_OUT, ITERATIONS, MEMBERS, VERSION,
 # WORK_DIR and OUT_DIR, which this script sets per run (DATA_DIR, SEED, THREADS, PLACE_WEIGHTS, ... apply).
 set -euo pipefail

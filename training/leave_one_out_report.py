@@ -43,7 +43,7 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     ap.add_argument("runs", nargs="+", help="<axis>=<family>:<work dir>, and none:<work dir> for the run on every family")
     args = ap.parse_args()
-    baseline, left_out, hard = None, {}, None
+    baseline, left_out, hard, packs = None, {}, None, False
     for spec in args.runs:
         family, sep, work = spec.partition(":")
         if not sep or not work:
@@ -55,7 +55,9 @@ def main() -> None:
             outcomes = json.load(f)
         if family == "none":
             baseline = outcomes
-            hard = run_training(work).get("hardNegatives")
+            training = run_training(work)
+            hard = training.get("hardNegatives")
+            packs = bool(training.get("packs"))
         else:
             parse_hold_out(family)
             left_out[family] = outcomes
@@ -65,6 +67,8 @@ def main() -> None:
     report = {"iterations": args.iterations, "maxFalseAlarmRate": MAX_FALSE_ALARM, "families": family_rows(baseline, left_out, scans)}
     if hard:
         report["hardNegatives"] = hard["share"]
+    if packs:
+        report["packs"] = True
     with open(args.out, "w") as f:
         json.dump(report, f, indent=2)
         f.write("\n")

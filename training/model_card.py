@@ -95,7 +95,7 @@ def held_out_section(h: dict, own_held_out: str | None, has_matrix: bool, same: 
         who = f"A run of the same recipe ({iterations} iterations" + (f", seed {h['seed']}" if "seed" in h else "") + ") was"
     else:
         who = (f"A run of another recipe ({iterations} iterations, seed {h.get('seed', '?')}, "
-               f"hard negatives {100 * h.get('hardNegatives', 0.0):g} %) was")
+               f"hard negatives {100 * h.get('hardNegatives', 0.0):g} %" + (", packs" if h.get("packs") else "") + ") was")
     out.append(
         f"{who} trained with whole families held "
         f"out ({h['heldOut'].replace(',', ', ')}): every training scan showing one of them was left out. Its operating "
@@ -118,6 +118,8 @@ def leave_one_out_section(loo: dict, hard_share: float = 0.0) -> list[str]:
     recipe = "the training recipe"
     if hard_share and not loo.get("hardNegatives"):
         recipe = "the training recipe without hard negatives (the recipe of model 2.0.0)"
+    if loo.get("packs"):
+        recipe += " with packs of rounded lumps (PACKS=1)"
     out.append(
         f"Runs of {recipe} shortened to {fmt_int(loo['iterations'])} iterations (one model each, not an "
         "ensemble), each with one family held out of training, and one run with every family "
@@ -203,7 +205,7 @@ def render(report: dict, eval_section: str | None) -> str:
     w("Domain randomisation: in half the crops 1–5 random objects that the synthesizer does not draw are laid over the "
       "crop without changing its labels: ellipsoids, slabs with rounded tops, tyres with rims and hubs, bars, "
       "corrugation, spring packs" + (", lumpy bulk and packs of rounded lumps side by side (produce in a bin, sacks "
-      "in a stack, bottles in a crate, the rounded tops of a bagged load; 6–35 cm each)" if packs else " and lumpy bulk")
+      "in a stack, bottles in a crate, the rounded tops of a bagged load; about 5–55 cm each)" if packs else " and lumpy bulk")
       + ", in materials from steel to water (dual-energy ratio 1.05–1.30) and "
       "areal densities of 1–60 g/cm². Water-rich objects come only in shapes no body takes (rings, bars, slabs with "
       "corners, stripes, arcs" + (", packs of many lumps" if packs else "") + "); body-sized ellipsoids and lumps come only in inorganic materials, so that where the "

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sys
 import unittest
+from unittest import mock
 
 import numpy as np
 
@@ -415,26 +416,57 @@ class Distractors(unittest.TestCase):
                 drawn += int(t.max() > 0)
             self.assertGreater(drawn, 0, shape)
 
-    def test_a_pack_is_many_lumps_and_only_drawn_when_asked(self) -> None:
+    def test_a_pack_is_many_lumps(self) -> None:
         rng = np.random.default_rng(4)
-        for _ in range(20):
-            t, body_like = distractor_profile("pack", 256, 256, 20.0, np.random.default_rng(int(rng.integers(1 << 30))))
+        inside = 0
+        for _ in range(40):
+            # A crop of 20 m at 20 mm, so that most packs lie wholly inside it.
+            t, body_like = distractor_profile("pack", 1000, 1000, 20.0, np.random.default_rng(int(rng.integers(1 << 30))))
             self.assertFalse(body_like)
-            # Lumps are near-spheres packed side by side: their centres are local maxima, at least four of them
-            # whenever the pack lies inside the crop.
-            core = t > 0.9
-            if core.sum() == 0:
-                continue
-            labels, n = _components(core)
-            self.assertGreaterEqual(n, 2)
-        high = np.full((96, 96), 60000.0, np.float32)
-        seen = set()
+            ys, xs = np.nonzero(t > 0)
+            if len(ys) == 0 or ys.min() == 0 or xs.min() == 0 or ys.max() == 999 or xs.max() == 999:
+                continue  # cut by the crop's edge
+            inside += 1
+            # Lumps are near-spheres packed side by side: at least four separate cores.
+            _, n = _components(t > 0.9)
+            self.assertGreaterEqual(n, 4)
+        self.assertGreater(inside, 20)
+
+    def test_packs_are_drawn_only_when_asked(self) -> None:
+        import augment as augment_module
+
+        high = np.full((64, 64), 60000.0, np.float32)
         for packs in (False, True):
-            cfg = AugmentConfig(p_distractors=1.0, packs=packs)
-            r1 = np.random.default_rng(7)
-            a = distractors([high, high.copy()], r1, cfg)
-            seen.add(float(a[0].sum()))
-        self.assertEqual(len(seen), 2)
+            drawn = []
+            real = augment_module.distractor_profile
+
+            def spy(shape, *a, **k):
+                drawn.append(shape)
+                return real(shape, *a, **k)
+
+            with mock.patch.object(augment_module, "distractor_profile", spy):
+                rng = np.random.default_rng(5)
+                for _ in range(60):
+                    distractors([high, high.copy()], rng, AugmentConfig(p_distractors=1.0, packs=packs))
+            self.assertEqual("pack" in drawn, packs)
+
+    def test_without_packs_the_random_stream_is_model_2_1_0s(self) -> None:
+        """augment() with the default settings draws exactly as when 2.1.0 was trained (values taken from that code):
+        the same flips, the same outputs, and the generator left at the same place."""
+        want = [(459388588.4, None, True, 423214460), (805294080.0, None, False, 432839273),
+                (525711938.4, None, True, 1028457113), (529178626.9, None, True, 273175967),
+                (537628547.6, 486787819.7, False, 45561577), (519639053.8, 467659290.0, False, 692105162)]
+        yy, xx = np.mgrid[0:96, 0:128].astype(np.float32)
+        for seed, (sum_high, sum_low, flipped, after) in enumerate(want):
+            high = 60000.0 * np.exp(-0.02 * ((yy % 17) + (xx % 23))).astype(np.float32)
+            rng = np.random.default_rng(seed)
+            a, b, f = augment(high, (high * 0.9).astype(np.float32), rng, AugmentConfig())
+            self.assertEqual(f, flipped)
+            self.assertEqual(int(rng.integers(1 << 30)), after)
+            self.assertAlmostEqual(float(a.astype(np.float64).sum()) / sum_high, 1.0, places=6)
+            self.assertEqual(b is None, sum_low is None)
+            if b is not None:
+                self.assertAlmostEqual(float(b.astype(np.float64).sum()) / sum_low, 1.0, places=6)
 
     def test_a_shape_a_body_could_take_is_never_organic(self) -> None:
         rng = np.random.default_rng(2)

@@ -45,7 +45,7 @@ describe('alertForCleared', () => {
   });
 
   it('says when the scores to stay below reach the top of the scale', () => {
-    expect(alertForCleared([1, 1], 0.4)).toMatchObject({ alert: 1, flagged: 2, saturated: true });
+    expect(alertForCleared([1, 1], 0.4)).toMatchObject({ alert: 1, flagged: 2, saturated: true, bound: null });
     expect(alertForCleared([0.99995], 0.5)).toMatchObject({ alert: 1, flagged: 0, saturated: true });
     expect(alertForCleared([0.9], 0.5).saturated).toBe(false);
   });

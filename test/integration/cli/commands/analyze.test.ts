@@ -249,10 +249,16 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
     expect(Number(m?.[1])).toBeGreaterThanOrEqual(high[1]);
     expect(Number(m?.[1])).toBeLessThanOrEqual(high[1] + 2e-4);
     expect(half.stdout).toMatch(/It is at or below the threshold in use/);
+    const low = await cli(['--model', TINY, '--cleared', '--alert', '0.0001', '--max-false-alarms', '0.5', ...files]);
+    expect(low.stdout).toMatch(
+      /It is above the threshold in use, so the lane also finds fewer people: checkpoint-edge eval --alert \S+ --out <folder>/,
+    );
     // Nothing readable: said, with no threshold; in JSON a last line all the same.
     const none = await cli(['--model', TINY, '--json', '--cleared', join(dir, 'broken.png')]);
     expect(none.code).toBe(1);
     expect(JSON.parse(none.stdout.trim())).toMatchObject({ cleared: { scans: 0, unreadable: 1 } });
+    const noneAtAll = await cli(['--model', TINY, '--cleared', join(dir, 'broken.png')]);
+    expect(noneAtAll.stdout).toBe('cleared scans: none could be read (1 unreadable); no threshold.\n');
     const noneText = await cli(['--model', TINY, '--cleared', join(dir, 'broken.png'), files[1]]);
     expect(noneText.stdout).toMatch(/; 1 more could not be read and is not counted\./);
     const bad = await cli(['--model', TINY, '--max-false-alarms', '0.1', files[1]]);
