@@ -53,9 +53,10 @@ export function alertForCleared(scores: readonly number[], share: number): Clear
   const scansNeeded = Math.max(1, Math.ceil(1 / share - 1e-9) - 1);
   const k = Math.floor(share * (n + 1) + 1e-9) - 1;
   const enough = k >= 0;
-  const above = gridAbove(sorted[Math.max(0, k)]);
+  const edge = sorted[Math.max(0, k)]; // the score to stay above: the (k + 1)-th highest, or the highest
+  const above = gridAbove(edge);
   const alert = Math.min(1, above);
-  const saturated = above > 1 || sorted[Math.max(0, k)] >= 1 - 1 / GRID;
+  const saturated = above > 1 || edge >= 1 - 1 / GRID;
   return {
     scans: n,
     scansNeeded,

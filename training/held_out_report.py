@@ -69,6 +69,16 @@ def run_training(work: str) -> dict:
         return json.load(f)["manifest"]["training"]
 
 
+def recipe_fields(training: dict) -> dict:
+    """The settings that set a run's recipe apart (mining share, packs), as the reports record them for the card."""
+    out: dict = {}
+    if training.get("hardNegatives"):
+        out["hardNegatives"] = training["hardNegatives"]["share"]
+    if training.get("packs"):
+        out["packs"] = True
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--work", required=True, help="the held-out run's WORK_DIR (val-outcomes.json, training-report.json)")
@@ -90,10 +100,7 @@ def main() -> None:
     # Which run this was, so that a model trained on every family can show the held-out run of its own recipe.
     if "seed" in training:
         summary["seed"] = training["seed"]
-    if training.get("hardNegatives"):
-        summary["hardNegatives"] = training["hardNegatives"]["share"]
-    if training.get("packs"):
-        summary["packs"] = True
+    summary.update(recipe_fields(training))
     with open(args.out, "w") as f:
         json.dump(summary, f, indent=2)
     for s in summary["subsets"]:

@@ -19,7 +19,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from dataset import load_split, parse_hold_out  # noqa: E402
-from held_out_report import held_out_summary, run_training  # noqa: E402
+from held_out_report import held_out_summary, recipe_fields, run_training  # noqa: E402
 from train import MAX_FALSE_ALARM  # noqa: E402
 
 
@@ -43,7 +43,7 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     ap.add_argument("runs", nargs="+", help="<axis>=<family>:<work dir>, and none:<work dir> for the run on every family")
     args = ap.parse_args()
-    baseline, left_out, hard, packs = None, {}, None, False
+    baseline, left_out, recipe = None, {}, {}
     for spec in args.runs:
         family, sep, work = spec.partition(":")
         if not sep or not work:
@@ -55,20 +55,15 @@ def main() -> None:
             outcomes = json.load(f)
         if family == "none":
             baseline = outcomes
-            training = run_training(work)
-            hard = training.get("hardNegatives")
-            packs = bool(training.get("packs"))
+            recipe = recipe_fields(run_training(work))
         else:
             parse_hold_out(family)
             left_out[family] = outcomes
     if baseline is None:
         raise SystemExit("leave-one-out report: no run with every family trained on (none:<work dir>)")
     scans = load_split(args.val, args.pixel_mm, cache_dir=args.cache)
-    report = {"iterations": args.iterations, "maxFalseAlarmRate": MAX_FALSE_ALARM, "families": family_rows(baseline, left_out, scans)}
-    if hard:
-        report["hardNegatives"] = hard["share"]
-    if packs:
-        report["packs"] = True
+    report = {"iterations": args.iterations, "maxFalseAlarmRate": MAX_FALSE_ALARM, "families": family_rows(baseline, left_out, scans),
+              **recipe}
     with open(args.out, "w") as f:
         json.dump(report, f, indent=2)
         f.write("\n")
