@@ -7,19 +7,31 @@ import {
   decodeExportWith,
   encodeExport,
 } from '../core/export-chain.js';
+import { normaliseOpenBeam } from '../core/open-beam.js';
 import { Rng } from '../sim/xray/prng.js';
 
 /**
  * Robustness variants of a clean synthetic scan, applied to the same scene so that each variant
  * is compared with the clean result of the same vehicles. Deterministic per seed.
  */
-export type VariantName = 'extra-noise' | 'dead-channels' | 'missing-lines' | '8-bit' | 'high-energy-only';
+export type VariantName =
+  | 'extra-noise'
+  | 'dead-channels'
+  | 'missing-lines'
+  | '8-bit'
+  | 'high-energy-only'
+  | 'open-beam-60'
+  | 'attenuation-x1.3'
+  | 'attenuation-x0.8';
 export const VARIANTS: readonly VariantName[] = [
   'extra-noise',
   'dead-channels',
   'missing-lines',
   '8-bit',
   'high-energy-only',
+  'open-beam-60',
+  'attenuation-x1.3',
+  'attenuation-x0.8',
 ];
 
 export const VARIANT_DESCRIPTIONS: Record<VariantName, string> = {
@@ -29,6 +41,12 @@ export const VARIANT_DESCRIPTIONS: Record<VariantName, string> = {
   'missing-lines': '40 lines lost in bursts of 2 to 8, filled by linear interpolation as the lane assembler does',
   '8-bit': 'both energies quantised to 8 bits and rescaled (v x 257), as fielded scanners export',
   'high-energy-only': 'the low-energy image dropped',
+  'open-beam-60':
+    "both energies scaled by 0.6, as a 16-bit file whose open beam reads 39,321 instead of 65,535 (a scanner or generator that keeps headroom above the air level), read as the runtime reads such a file ('auto': the air plateau at the border rescaled to 65,535; core/open-beam.ts)",
+  'attenuation-x1.3':
+    'every attenuation multiplied by 1.3 in both energies (T -> T^1.3): a scanner of lower effective energy, or a generator with other attenuation tables (uniform across materials, a first-order model)',
+  'attenuation-x0.8':
+    'every attenuation multiplied by 0.8 in both energies (T -> T^0.8): a scanner of higher effective energy',
 };
 
 const STREAM = 0x5eed;
@@ -88,7 +106,31 @@ export function applyVariant(scan: ScanImage, name: VariantName, seed: number, p
       const { low: _low, ...rest } = scan;
       return rest;
     }
+    case 'open-beam-60':
+      // Written as a 16-bit file would be, then read as the runtime reads one (core/open-beam.ts, 'auto').
+      return {
+        ...scan,
+        ...planes(
+          (p) =>
+            normaliseOpenBeam(
+              p.map((v) => Math.round(v * 0.6)),
+              scan.width,
+              scan.height,
+            ).pixels,
+        ),
+      };
+    case 'attenuation-x1.3':
+      return { ...scan, ...planes((p) => powTransmission(p, 1.3)) };
+    case 'attenuation-x0.8':
+      return { ...scan, ...planes((p) => powTransmission(p, 0.8)) };
   }
+}
+
+/** Intensities with every attenuation -ln(I / 65535) multiplied by `k` (a zero reading stays 0). */
+function powTransmission(p: Uint16Array, k: number): Uint16Array {
+  const out = new Uint16Array(p.length);
+  for (let i = 0; i < p.length; i++) out[i] = p[i] === 0 ? 0 : clamp16(Math.round(65535 * (p[i] / 65535) ** k));
+  return out;
 }
 
 function clamp16(v: number): number {

@@ -8,6 +8,7 @@ import {
   decodeExportWith,
   describeEstimate,
 } from '../core/export-chain.js';
+import { DEFAULT_OPEN_BEAM, type OpenBeamOption, normaliseOpenBeam } from '../core/open-beam.js';
 
 /** Pixel pitch assumed when neither a sidecar nor the caller says otherwise. */
 const DEFAULT_PIXEL_MM = 5;
@@ -32,8 +33,14 @@ export class ScanFileError extends Error {}
  * beam, rows = detector channels, columns = lines), or an 8-bit PNG/JPEG export, decoded back to
  * intensity through `exportChain` (default DEFAULT_EXPORT, 'auto': the chain estimated from the
  * image, said in a warning; an estimate made on the pair's other file; core/export-chain.ts).
+ * A 16-bit file whose open beam reads below 65535 is rescaled as `openBeam` says (default 'auto':
+ * the air plateau at the border; core/open-beam.ts), with a warning.
  */
-export async function readScanFile(path: string, exportChain: ExportDecoding = DEFAULT_EXPORT): Promise<ScanFile> {
+export async function readScanFile(
+  path: string,
+  exportChain: ExportDecoding = DEFAULT_EXPORT,
+  openBeam: OpenBeamOption = DEFAULT_OPEN_BEAM,
+): Promise<ScanFile> {
   let meta: Metadata;
   try {
     meta = await sharp(path).metadata();
@@ -52,8 +59,10 @@ export async function readScanFile(path: string, exportChain: ExportDecoding = D
         .toColourspace('grey16')
         .raw({ depth: 'ushort' })
         .toBuffer({ resolveWithObject: true });
-      const image = new Uint16Array(data.buffer, data.byteOffset, data.length / 2).slice(0, info.width * info.height);
-      return { image, width: info.width, height: info.height, bitDepth: 16, warnings };
+      const raw = new Uint16Array(data.buffer, data.byteOffset, data.length / 2).slice(0, info.width * info.height);
+      const beam = normaliseOpenBeam(raw, info.width, info.height, openBeam);
+      if (beam.note) warnings.push(`${path}: ${beam.note}`);
+      return { image: beam.pixels, width: info.width, height: info.height, bitDepth: 16, warnings };
     }
     if (meta.depth === 'uchar') {
       const { data, info } = await sharp(path).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
@@ -121,13 +130,14 @@ export async function readScan(
   lowPath: string | undefined,
   pixelMm: number | undefined,
   exportChain: ExportDecoding = DEFAULT_EXPORT,
+  openBeam: OpenBeamOption = DEFAULT_OPEN_BEAM,
 ): Promise<{ image: ScanImage; warnings: string[]; bitDepth: 8 | 16; estimate?: ExportEstimate }> {
-  const high = await readScanFile(highPath, exportChain);
+  const high = await readScanFile(highPath, exportChain, openBeam);
   const warnings = [...high.warnings];
   let low: ScanFile | undefined;
   if (lowPath) {
     // One scanner exported both energies: the high-energy file's estimate decodes the low-energy one.
-    low = await readScanFile(lowPath, high.estimate ?? exportChain);
+    low = await readScanFile(lowPath, high.estimate ?? exportChain, openBeam);
     warnings.push(...low.warnings);
     if (low.width !== high.width || low.height !== high.height) {
       throw new ScanFileError(

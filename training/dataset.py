@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import pickle
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -138,24 +139,33 @@ def load_split(root: str, pixel_mm: float, limit: int | None = None, cache_dir: 
         if os.path.exists(cache_path):
             with open(cache_path, "rb") as f:
                 return pickle.load(f)
-    scans = []
-    with open(labels) as f:
-        for n, line in enumerate(f):
-            if not line.strip():
-                continue
-            if limit is not None and len(scans) >= limit:
-                break
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"dataset: {labels} line {n + 1} is not JSON: {e}") from e
-            scans.append(load_scan(root, rec, pixel_mm))
+    scans = list(iter_split(root, pixel_mm, limit))
     if cache_path:
         os.makedirs(cache_dir, exist_ok=True)
         with open(cache_path + ".tmp", "wb") as f:
             pickle.dump(scans, f, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(cache_path + ".tmp", cache_path)
     return scans
+
+
+def iter_split(root: str, pixel_mm: float, limit: int | None = None) -> Iterator[Scan]:
+    """The scans of a data set folder at the model pitch, one at a time (no cache)."""
+    labels = os.path.join(root, "labels.jsonl")
+    if not os.path.exists(labels):
+        raise FileNotFoundError(f"dataset: {labels} not found; generate the data set with training/train.sh or `checkpoint-edge sim xray`")
+    count = 0
+    with open(labels) as f:
+        for n, line in enumerate(f):
+            if not line.strip():
+                continue
+            if limit is not None and count >= limit:
+                return
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"dataset: {labels} line {n + 1} is not JSON: {e}") from e
+            count += 1
+            yield load_scan(root, rec, pixel_mm)
 
 
 def parse_hold_out(text: str) -> dict[str, set[str]]:

@@ -70,8 +70,11 @@ def run_training(work: str) -> dict:
 
 
 def recipe_fields(training: dict) -> dict:
-    """The settings that set a run's recipe apart (mining share, packs), as the reports record them for the card."""
+    """The settings that set a run's recipe apart (mining share, packs, ensemble members), as the reports record
+    them for the card."""
     out: dict = {}
+    if training.get("members", 1) > 1:
+        out["members"] = training["members"]
     if training.get("hardNegatives"):
         out["hardNegatives"] = training["hardNegatives"]["share"]
     if training.get("packs"):

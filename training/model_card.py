@@ -82,7 +82,8 @@ def same_recipe(h: dict, t: dict) -> bool:
     if "seed" not in h:
         return True
     return (h["seed"] == t.get("seed") and h.get("iterations") == t.get("iterations")
-            and h.get("hardNegatives", 0.0) == hard_share(t) and bool(h.get("packs")) == bool(t.get("packs")))
+            and h.get("hardNegatives", 0.0) == hard_share(t) and bool(h.get("packs")) == bool(t.get("packs"))
+            and h.get("members", 1) == t.get("members", 1))
 
 
 def held_out_section(h: dict, own_held_out: str | None, has_matrix: bool, same: bool = True) -> list[str]:
@@ -91,11 +92,15 @@ def held_out_section(h: dict, own_held_out: str | None, has_matrix: bool, same: 
     iterations = fmt_int(h["iterations"] or 0)
     if own_held_out == h["heldOut"]:
         who = "This model was"
+    elif same and h.get("members", 1) > 1:
+        seeds = ", ".join(str(h["seed"] + i) for i in range(h["members"]))
+        who = f"An ensemble of the same recipe ({h['members']} members, seeds {seeds}, {iterations} iterations each) was"
     elif same:
         who = f"A run of the same recipe ({iterations} iterations" + (f", seed {h['seed']}" if "seed" in h else "") + ") was"
     else:
         who = (f"A run of another recipe ({iterations} iterations, seed {h.get('seed', '?')}, "
-               f"hard negatives {100 * h.get('hardNegatives', 0.0):g} %" + (", packs" if h.get("packs") else "") + ") was")
+               f"hard negatives {100 * h.get('hardNegatives', 0.0):g} %" + (", packs" if h.get("packs") else "")
+               + (f", {h['members']} members" if h.get("members", 1) > 1 else "") + ") was")
     out.append(
         f"{who} trained with whole families held "
         f"out ({h['heldOut'].replace(',', ', ')}): every training scan showing one of them was left out. Its operating "
@@ -286,8 +291,13 @@ def render(report: dict, eval_section: str | None) -> str:
       f"{v['scansWithoutPeople']} without), whole scans tiled as the runtime does:")
     w("")
     w(f"- ROC AUC (scan with people vs without): {v['auc']:.4f}")
-    w(f"- At the operating point (at most {pct(m['operatingPoint']['maxFalseAlarmRate'])} false alarms on validation "
-      f"scans without people; calibrated threshold {m['operatingPoint']['scoreThreshold']:.4f}): scans with people "
+    ts = report.get("thresholdSet")
+    chosen_on = ("validation scans without people" if not ts else
+                 f"the validation scans without people and {fmt_int(ts['scans'])} more of the threshold set (seeds "
+                 f"{ts['seeds']}, scans without people kept apart to choose this threshold alone; {ts['falseAlarms']} of them "
+                 "alarm)")
+    w(f"- At the operating point (at most {pct(m['operatingPoint']['maxFalseAlarmRate'])} false alarms on {chosen_on}; "
+      f"calibrated threshold {m['operatingPoint']['scoreThreshold']:.4f}): scans with people "
       f"flagged {pct(v['scanRecall'])}, people found {pct(v['personRecall'])} (scan flagged and a region overlapping "
       f"the person, IoU ≥ 0.1), false alarms {pct(v['falseAlarmRate'])}.")
     w(f"- People localised by a region regardless of the scan score: {pct(v['personLocalised'])}.")
@@ -355,16 +365,19 @@ def render(report: dict, eval_section: str | None) -> str:
     w("")
     w(f"`npm run train` regenerates the data and the model (see [docs/training.md](../../docs/training.md)); training "
       f"commit `{t['commit'][:12]}`. `npm run eval` rewrites the evaluation section (its first line names the test scans "
-      "it used; this card's: `npm run eval -- --seed-start 2000600 --count 240 --robust-count 24 --generalisation 10`; the "
-      "model was chosen on validation scans before it was read on these seeds; its figures on seeds 2,000,840–2,001,079, read "
-      "once after it was shipped, are in docs/training.md).")
+      "it used; this card's: `npm run eval -- --seed-start 2001320 --count 1000 --robust-count 48 --generalisation 10`; "
+      "the model was chosen on validation scans before any test seed was read, and these 1,000 seeds were read first with "
+      "it and with 2.1.0, whose figures on them are in docs/training.md).")
     w("")
     return "\n".join(out)
 
 
 KNOWN_LIMITS = [
-    "The project's target (at least 95 % of people found at no more than 2 % false alarms on its held-out test set) is "
-    "not met: see the acceptance line of the evaluation below.",
+    "The project's target (at least 95 % of people found at no more than 2 % false alarms on its held-out test set): "
+    "the acceptance line of the evaluation below says whether this file meets it on the test seeds it names. On 240 test "
+    "scans the figure moves by several points between seed ranges (2.1.0 read 91.2, 87.9 and 96.7 % on three of them: "
+    "the operating threshold rests on the third-highest of about 120 clear scores), so the card reads 1,000; and it "
+    "is met on synthetic scans only, which says nothing of scans the project did not make (below).",
     "Synthetic data only. The synthesizer's physics (effective-energy attenuation, Poisson noise, blur, gain) and "
     "scene grammar (vehicle classes, cargo kinds, poses, hiding places) bound what the model has seen; real scanners "
     "differ (scatter, fan-beam magnification, detector afterglow, other energies and doses). Before use on a real "

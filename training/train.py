@@ -27,10 +27,11 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from augment import AugmentConfig  # noqa: E402
-from dataset import held_out, load_split, parse_hold_out  # noqa: E402
+from dataset import held_out, iter_split, load_split, parse_hold_out  # noqa: E402
 from evaluate import (  # noqa: E402
     Tiling,
     fit_platt,
+    infer,
     platt,
     run_validation,
     summarize,
@@ -70,6 +71,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--dataset-note", default="", help="text for manifest.training.dataset")
     p.add_argument("--train-seeds", default="", help="text for manifest.training.trainSeeds")
     p.add_argument("--val-seeds", default="", help="text for manifest.training.valSeeds")
+    p.add_argument("--threshold-set", default="", help="data set of scans without people that also choose the operating threshold (with the validation set's scans without people); not used in training")
+    p.add_argument("--threshold-seeds", default="", help="text for manifest.training.thresholdSeeds")
     p.add_argument("--place-weights", default="", help="person crops drawn per hiding place in proportion to these weights, e.g. 'car-boot=2,cavity-in-load=2' (others 1)")
     p.add_argument("--place-weights-basis", default="", help="why these places are weighted (for the manifest and the model card)")
     p.add_argument("--single-energy-no-body-shapes", action="store_true", help="leave body-shaped random objects out of crops shown without the low-energy image")
@@ -353,7 +356,16 @@ def finish(args, ema: torch.nn.Module, val_scans, histories: list[dict], train_s
         raise SystemExit(f"train: calibration failed: the validation scan scores do not rise with the label (platt a = {a:.4f}); "
                          "the model did not learn; train longer or check the data set")
     neg = raw[labels == 0]
+    threshold_set = None
+    if args.threshold_set:
+        extra = threshold_set_scores(ema, args, tiling)
+        neg = np.concatenate([neg, extra])
+        threshold_set = {"scans": int(len(extra)), "seeds": args.threshold_seeds}
     thr_raw = threshold_at_false_alarm(neg, MAX_FALSE_ALARM)
+    if threshold_set is not None:
+        threshold_set["falseAlarms"] = int(np.sum(extra >= thr_raw))
+        log(f"operating threshold chosen on {len(neg)} scans without people ({len(neg) - len(extra)} validation, {len(extra)} "
+            f"threshold set, {threshold_set['falseAlarms']} of these alarm)")
     summary = summarize(outcomes, thr_raw)
     thr_cal = float(platt(thr_raw, a, b))
     log(f"validation ({time.time() - t0:.0f} s): {json.dumps(summary)}; platt a={a:.4f} b={b:.4f}; calibrated threshold {thr_cal:.4f}")
@@ -383,7 +395,8 @@ def finish(args, ema: torch.nn.Module, val_scans, histories: list[dict], train_s
         operating_point={
             "maxFalseAlarmRate": MAX_FALSE_ALARM,
             "scoreThreshold": round(thr_cal, 6),
-            "basis": "calibrated scan score at which validation scans without people alarm at most maxFalseAlarmRate",
+            "basis": "calibrated scan score at which validation scans without people alarm at most maxFalseAlarmRate"
+                     + (" (the validation set's and the threshold set's together)" if threshold_set else ""),
         },
         training={
             "script": "training/train.py",
@@ -393,6 +406,7 @@ def finish(args, ema: torch.nn.Module, val_scans, histories: list[dict], train_s
             "dataset": args.dataset_note,
             "trainSeeds": args.train_seeds,
             "valSeeds": args.val_seeds,
+            **({"thresholdSeeds": args.threshold_seeds} if threshold_set else {}),
             "iterations": args.iterations,
             "batch": args.batch,
             "placeWeights": parse_place_weights(args.place_weights),
@@ -414,6 +428,7 @@ def finish(args, ema: torch.nn.Module, val_scans, histories: list[dict], train_s
         "trainPeople": n_people,
         "valScans": len(val_scans),
         "validation": summary,
+        **({"thresholdSet": threshold_set} if threshold_set else {}),
         "validationByCategory": by_category,
         "validationByHidingPlace": by_hiding,
         "trainComposition": composition,
@@ -438,6 +453,22 @@ def finish(args, ema: torch.nn.Module, val_scans, histories: list[dict], train_s
         json.dump([{"id": o.scan_id, "hasPerson": o.has_person, "score": o.score, "found": o.persons_found_by_region,
                     "regions": [r.__dict__ for r in o.regions]} for o in outcomes], f)
     log(f"exported {model_path} ({os.path.getsize(model_path)} bytes, sha256 {manifest['sha256'][:12]}...)")
+
+
+def threshold_set_scores(model: torch.nn.Module, args, tiling: Tiling) -> np.ndarray:
+    """Raw scan scores of the threshold set (scans without people, read whole as the runtime tiles them), loaded one
+    scan at a time so that a large set does not sit in memory."""
+    t0 = time.time()
+    scores = []
+    for scan in iter_split(args.threshold_set, args.pixel_mm):
+        if scan.persons:
+            raise SystemExit(f"train: the threshold set {args.threshold_set} holds people ({scan.scan_id}); it must hold only scans without people")
+        _, score = infer(model, model_input(scan.high, scan.low), tiling)
+        scores.append(score)
+    if not scores:
+        raise SystemExit(f"train: the threshold set {args.threshold_set} holds no scans")
+    log(f"threshold set: {len(scores)} scans without people read in {time.time() - t0:.0f} s")
+    return np.asarray(scores)
 
 
 def redecode(base, heats, val_scans, peak, pixel_mm):

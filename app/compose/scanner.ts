@@ -121,6 +121,7 @@ function fileDropService(
     xmlFields,
     defaultPixelMm: cfg.pixelMm,
     exportChain: fd.export,
+    openBeam: fd.openBeam,
     translator: parts.translator,
     bus: ctx.bus,
     log: ctx.log.child({ part: 'scanner-file-drop' }),

@@ -1,6 +1,7 @@
 import { OnnxDetector } from '../../inference/onnx-detector.js';
 import { analyzeImage } from '../../inference/analyze-image.js';
 import { readScan, ScanFileError } from '../../inference/scan-file.js';
+import { DEFAULT_OPEN_BEAM, OPEN_BEAM_MIN_LEVEL, type OpenBeamOption } from '../../core/open-beam.js';
 import { alertForCleared } from '../../inference/cleared-scans.js';
 import { modelDir } from '../../app/compose/model.js';
 import { EXIT, numberOption, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
@@ -17,8 +18,8 @@ Analyses X-ray scan images with the detection model and prints a verdict per fil
 Input: 16-bit greyscale PNG or TIFF (8-bit PNG and JPEG exports accepted with a warning: decoded
 to intensity through the export chain estimated from the image unless --export names one; the
 warning and the JSON field "export" say which chain was assumed and how sure the estimate is),
-pixel = detected intensity, 65535 = open beam, rows = detector channels (top of the vehicle
-first), columns = scan lines. Pitch 5 mm unless a sidecar <file>.json with {"pixelMm": …}
+pixel = detected intensity, 65535 = open beam (a 16-bit file whose air reads lower is rescaled,
+with a warning: --open-beam), rows = detector channels (top of the vehicle first), columns = scan lines. Pitch 5 mm unless a sidecar <file>.json with {"pixelMm": …}
 or --pixel-mm says otherwise.
 
 Options:
@@ -31,6 +32,10 @@ Options:
   --export-window <lo,hi> the scaled value's window stretched to black..white (default 0,1)
   --export-gamma <g>     display gamma, grey = 255 v^(1/g) (default 1)
   --export-invert        dense shown bright
+  --open-beam <o>        16-bit files: auto (default: the air plateau at the border, top rows and
+                         first and last lines, is taken as open beam when it reads below 97 % of
+                         65535), full (65535 is open beam, the file is read as it is) or the level
+                         the scanner writes for open beam (1000-65535)
   --json                 one JSON object per scan per line:
                          {"file","verdict","score","regions":[{"x","y","w","h","score"}],"model","ms"},
                          with "export":{"scaling",…,"sure"} when an 8-bit file's chain was estimated
@@ -65,6 +70,7 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
         'export-window': { type: 'string' },
         'export-gamma': { type: 'string' },
         'export-invert': { type: 'boolean', default: false },
+        'open-beam': { type: 'string' },
         cleared: { type: 'boolean', default: false },
         'max-false-alarms': { type: 'string' },
       },
@@ -87,6 +93,7 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
     const regionMin = num('region', args.values.region, 0.3, 0, 1);
     const json = args.values.json;
     const exportChain = exportOption(args.values, num);
+    const openBeam = openBeamOption(args.values['open-beam']);
     const cleared = args.values.cleared;
     if (!cleared && args.values['max-false-alarms'] !== undefined)
       throw new UsageError(`analyze: --max-false-alarms reads cleared scans; give --cleared with it`);
@@ -111,7 +118,7 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
         const file = files[i];
         const t0 = performance.now();
         try {
-          const { image, warnings, estimate } = await readScan(file, lows[i], pixelMm, exportChain);
+          const { image, warnings, estimate } = await readScan(file, lows[i], pixelMm, exportChain, openBeam);
           for (const w of warnings) process.stderr.write(`analyze: warning: ${w}\n`);
           const d = await analyzeImage(detector, image, file);
           const ms = Math.round(performance.now() - t0);
@@ -214,6 +221,18 @@ function clearedSummary(scores: number[], unreadable: number, alert: number, sha
 
 function round(v: number): number {
   return Math.round(v * 1e4) / 1e4;
+}
+
+/** --open-beam: auto (default), full, or a level in OPEN_BEAM_MIN_LEVEL..65535. */
+function openBeamOption(v: string | undefined): OpenBeamOption {
+  if (v === undefined) return DEFAULT_OPEN_BEAM;
+  if (v === 'auto' || v === 'full') return v;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < OPEN_BEAM_MIN_LEVEL || n > 65535)
+    throw new UsageError(
+      `analyze: --open-beam must be auto, full or the open-beam level of the 16-bit files (an integer ${OPEN_BEAM_MIN_LEVEL}-65535), got "${v}"`,
+    );
+  return n;
 }
 
 /** The export chain named by --export and its companions (DEFAULT_EXPORT, auto, unless --export names linear or log). */

@@ -28,7 +28,8 @@ Evaluates a model on held-out synthetic scans (the synthesizer's test seeds ${TE
 never used in training), analysed by the same runtime a lane uses: share of people found,
 false alarms per scan without people, ROC AUC, per vehicle class, cargo density and hiding place,
 the operating threshold for <= 2 % false alarms, robustness (extra noise, dead channels,
-missing lines, 8-bit, high energy only, 8-bit export chains with JPEG decoded automatically), and
+missing lines, 8-bit, high energy only, open beam at 60 %, attenuation x1.3 and x0.8, 8-bit export
+chains with JPEG decoded automatically), and
 generalisation: the families model 2.0.0 held out of training, other pixel pitches, trucks without people. Writes eval.json, eval-roc.png and eval-*.png examples
 into the model folder and rewrites the evaluation section of its MODEL_CARD.md.
 

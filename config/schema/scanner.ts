@@ -154,7 +154,13 @@ export const fileDrop = z
     export: exportChain
       .default('auto')
       .describe(
-        "How the scanner exported 8-bit image files: 'auto' (default: the chain estimated from each image, logged with how sure it is) or its display chain { scaling, logMax, window, gamma, invert }; name it when known. 16-bit files are read as they are.",
+        "How the scanner exported 8-bit image files: 'auto' (default: the chain estimated from each image, logged with how sure it is) or its display chain { scaling, logMax, window, gamma, invert }; name it when known. 16-bit files: openBeam.",
+      ),
+    openBeam: z
+      .union([z.literal('auto'), z.literal('full'), intIn(1000, 65535)])
+      .default('auto')
+      .describe(
+        "The level 16-bit image files read for open beam (air): 'auto' (default: the air plateau at the border, top rows and first and last lines, when it reads below 97 % of 65535; the file is then rescaled, with a note), 'full' (65535: read the file as it is) or the scanner's level, e.g. 60000.",
       ),
   })
   .describe('Completed scans dropped into a folder as image files with a sidecar.');

@@ -7,6 +7,7 @@ import type { EventBus } from '../../../core/event-bus.js';
 import type { LaneEvents } from '../../../core/events.js';
 import { deviceStatus } from '../../../core/health.js';
 import type { Logger } from '../../../core/logger.js';
+import type { OpenBeamOption } from '../../../core/open-beam.js';
 import type { Service } from '../../../core/service.js';
 import { DATA_DIR_MODE, DATA_FILE_MODE } from '../../../core/data-files.js';
 import { uuidv7 } from '../../../core/ids.js';
@@ -27,6 +28,8 @@ export interface FileDropOptions {
   xmlFields?: Partial<Record<XmlField, string>>;
   /** How 8-bit image files were exported (config scanner.fileDrop.export); default DEFAULT_EXPORT (auto: estimated per image). */
   exportChain?: ExportOption;
+  /** Open beam of 16-bit files (default 'auto': the air plateau at the border; core/open-beam.ts). */
+  openBeam?: OpenBeamOption;
   /** Pixel pitch when the sidecar gives none (config scanner.pixelMm). */
   defaultPixelMm: number;
   translator: ScannerTranslator;
@@ -283,6 +286,7 @@ export class FileDropService implements Service {
       const high = await decodeScanImage(
         await readRegularFile(join(dir, c.high!), MAX_IMAGE_FILE_BYTES, 'image'),
         this.#options.exportChain ?? DEFAULT_EXPORT,
+        this.#options.openBeam,
       );
       notes.push(...high.notes.map((n) => `${c.high}: ${n}`));
       image = {
@@ -297,6 +301,7 @@ export class FileDropService implements Service {
         const low = await decodeScanImage(
           await readRegularFile(join(dir, c.low), MAX_IMAGE_FILE_BYTES, 'image'),
           high.estimate ?? this.#options.exportChain ?? DEFAULT_EXPORT,
+          this.#options.openBeam,
         );
         notes.push(...low.notes.map((n) => `${c.low}: ${n}`));
         if (low.width !== high.width || low.height !== high.height)

@@ -7,13 +7,14 @@ import {
   describeEstimate,
 } from '../../../core/export-chain.js';
 import { MAX_SCAN_PIXELS } from '../../../core/domain.js';
+import { DEFAULT_OPEN_BEAM, type OpenBeamOption, normaliseOpenBeam } from '../../../core/open-beam.js';
 
 export interface DecodedScanImage {
   width: number;
   height: number;
   /** Row-major grey values, 65535 = open beam. */
   pixels: Uint16Array;
-  /** Bits per sample in the file: 16 kept as is, 8 decoded through the export chain (core/export-chain.ts). */
+  /** Bits per sample in the file: 16 kept as is (open beam rescaled to 65535 when it reads lower: core/open-beam.ts), 8 decoded through the export chain (core/export-chain.ts). */
   fileBits: 8 | 16;
   format: string;
   /** Things the caller should warn about (8-bit source, colour source). */
@@ -30,11 +31,13 @@ const MAX_PIXELS = MAX_SCAN_PIXELS;
  * reads) to 16-bit grey. 16-bit sources keep every bit; 8-bit sources are exports of a display
  * chain and are decoded back to intensity by `exportChain` (default DEFAULT_EXPORT, 'auto': the
  * chain estimated from the image, said in the note with how sure it is; or an estimate made on the
- * pair's high-energy file), with a note, since 8 bits lose most of the dense-cargo range.
+ * pair's high-energy file), with a note, since 8 bits lose most of the dense-cargo range. A 16-bit
+ * source whose open beam reads below 65535 is rescaled as `openBeam` says (default 'auto'), with a note.
  */
 export async function decodeScanImage(
   input: string | Buffer,
   exportChain: ExportDecoding = DEFAULT_EXPORT,
+  openBeam: OpenBeamOption = DEFAULT_OPEN_BEAM,
 ): Promise<DecodedScanImage> {
   const where = typeof input === 'string' ? input : 'image buffer';
   // The header only (no pixel decoded), so that a too large image is refused by name below.
@@ -62,8 +65,11 @@ export async function decodeScanImage(
       );
     }
     // Copy into an aligned array we own (the decoder's buffer may be pooled or unaligned).
-    const pixels = new Uint16Array(info.width * info.height);
-    new Uint8Array(pixels.buffer).set(data);
+    const own = new Uint16Array(info.width * info.height);
+    new Uint8Array(own.buffer).set(data);
+    const beam = normaliseOpenBeam(own, info.width, info.height, openBeam);
+    if (beam.note) notes.push(beam.note);
+    const pixels = beam.pixels;
     return { width: info.width, height: info.height, pixels, fileBits: 16, format: meta.format ?? 'unknown', notes };
   }
   if (meta.depth !== 'uchar' && meta.depth !== 'char')

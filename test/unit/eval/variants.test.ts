@@ -54,6 +54,33 @@ describe('robustness variants', () => {
     expect(a.high.some((x, i) => x !== img.high[i])).toBe(true);
   });
 
+  it('open beam at 60 %: written at 0.6 of full scale and read back to within a step of the original', () => {
+    // large enough for the border estimate (core/open-beam.ts: at least 2,000 border pixels)
+    const big = scanImage(300, 100, 5, [{ x: 100, y: 40, w: 30, h: 30, a: 3 }], true);
+    const v = applyVariant(big, 'open-beam-60', 1, 50_000);
+    expect(v.high).not.toBe(big.high);
+    expect(v.high.every((x, i) => Math.abs(x - big.high[i]) <= 2)).toBe(true);
+    expect(v.low!.every((x, i) => Math.abs(x - big.low![i]) <= 2)).toBe(true);
+  });
+
+  it('attenuation x1.3 / x0.8: the log attenuation scales, open beam stays open beam', () => {
+    const up = applyVariant(img, 'attenuation-x1.3', 1, 50_000);
+    const down = applyVariant(img, 'attenuation-x0.8', 1, 50_000);
+    const att = (x: number) => -Math.log(x / 65535);
+    let checked = 0;
+    for (let i = 0; i < img.high.length; i++) {
+      const a = att(img.high[i]);
+      if (a < 0.5) continue;
+      expect(att(up.high[i]) / a).toBeCloseTo(1.3, 2);
+      expect(att(down.low![i]) / att(img.low![i])).toBeCloseTo(0.8, 2);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(100);
+    const air = img.high.indexOf(65535);
+    expect(air).toBeGreaterThanOrEqual(0);
+    expect(up.high[air]).toBe(65535);
+  });
+
   it('high energy only drops the low plane', () => {
     const v = applyVariant(img, 'high-energy-only', 1, 50_000);
     expect(v.low).toBeUndefined();

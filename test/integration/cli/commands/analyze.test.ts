@@ -34,8 +34,15 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
     dir = mkdtempSync(join(tmpdir(), 'ce-analyze-'));
     await png16(img.high, img.width, img.height, join(dir, 'person.png'));
     await png16(clear.high, clear.width, clear.height, join(dir, 'clear.png'));
-    const low = img.high.map((v) => Math.round(v * 0.8));
+    const low = scanImage(480, 160, 5, [{ x: 200, y: 60, w: 80, h: 50, a: 7 }], true).low!;
     await png16(low, img.width, img.height, join(dir, 'person-low.png'));
+    // the same scan written by a scanner that keeps its open beam at 60 % of full scale
+    await png16(
+      img.high.map((v) => Math.round(v * 0.6)),
+      img.width,
+      img.height,
+      join(dir, 'person-dim.png'),
+    );
     const eight = new Uint8Array(img.high.length).map((_, i) => Math.round(img.high[i] / 257));
     await sharp(eight, { raw: { width: img.width, height: img.height, channels: 1 } })
       .png()
@@ -64,6 +71,32 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
       expect(s.width).toBe(480);
       expect(s.image).toEqual(img.high);
     }
+  });
+
+  it('rescales a 16-bit file whose open beam reads below full scale, and says so; --open-beam full or a level instead', async () => {
+    const dim = await readScanFile(join(dir, 'person-dim.png'));
+    expect(dim.warnings.join('\n')).toMatch(/person-dim\.png: open beam reads 39321 at the border .* scaled by 1\.667/);
+    expect(dim.image.every((v, i) => Math.abs(v - img.high[i]) <= 1)).toBe(true);
+    const asIs = await readScanFile(join(dir, 'person-dim.png'), 'auto', 'full');
+    expect(asIs.warnings).toEqual([]);
+    expect(Math.max(...asIs.image)).toBe(39321);
+    const named = await readScanFile(join(dir, 'person-dim.png'), 'auto', 39321);
+    expect(named.image).toEqual(dim.image);
+
+    const json = async (...extra: string[]) => {
+      const r = await cli(['--model', TINY, '--json', ...extra]);
+      expect(r.code).toBe(0);
+      return { score: JSON.parse(r.stdout.trim()).score as number, stderr: r.stderr };
+    };
+    const ref = await json(join(dir, 'person.png'));
+    const auto = await json(join(dir, 'person-dim.png'));
+    expect(auto.stderr).toMatch(/open beam reads 39321/);
+    expect(auto.score).toBeCloseTo(ref.score, 3);
+    const full = await json('--open-beam', 'full', join(dir, 'person-dim.png'));
+    expect(full.stderr).toBe('');
+    const bad = await cli(['--model', TINY, '--open-beam', '12', join(dir, 'person-dim.png')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--open-beam must be auto, full or the open-beam level .* got "12"/);
   });
 
   it('decodes 8-bit input through the chain estimated from the image (the default) or a named one, and says so', async () => {
