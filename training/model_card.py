@@ -367,7 +367,8 @@ def render(report: dict, eval_section: str | None) -> str:
       f"commit `{t['commit'][:12]}`. `npm run eval` rewrites the evaluation section (its first line names the test scans "
       "it used; this card's: `npm run eval -- --seed-start 2001320 --count 1000 --robust-count 48 --generalisation 10`; "
       "the model was chosen on validation scans before any test seed was read, and these 1,000 seeds were read first with "
-      "it and with 2.1.0, whose figures on them are in docs/training.md).")
+      "it and with 2.1.0, whose figures on them are in docs/training.md; its lane default was then chosen again on the "
+      "threshold set, prompted by its false alarms on these seeds, which moves only the lane-default figures).")
     w("")
     return "\n".join(out)
 
