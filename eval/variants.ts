@@ -7,6 +7,7 @@ import {
   decodeExportWith,
   encodeExport,
 } from '../core/export-chain.js';
+import { normaliseLowEnergy, scaleAttenuation } from '../core/dual-energy-scale.js';
 import { normaliseOpenBeam } from '../core/open-beam.js';
 import { Rng } from '../sim/xray/prng.js';
 
@@ -22,7 +23,9 @@ export type VariantName =
   | 'high-energy-only'
   | 'open-beam-60'
   | 'attenuation-x1.3'
-  | 'attenuation-x0.8';
+  | 'attenuation-x0.8'
+  | 'low-energy-x1.15'
+  | 'low-energy-x0.9';
 export const VARIANTS: readonly VariantName[] = [
   'extra-noise',
   'dead-channels',
@@ -32,6 +35,8 @@ export const VARIANTS: readonly VariantName[] = [
   'open-beam-60',
   'attenuation-x1.3',
   'attenuation-x0.8',
+  'low-energy-x1.15',
+  'low-energy-x0.9',
 ];
 
 export const VARIANT_DESCRIPTIONS: Record<VariantName, string> = {
@@ -47,6 +52,10 @@ export const VARIANT_DESCRIPTIONS: Record<VariantName, string> = {
     'every attenuation multiplied by 1.3 in both energies (T -> T^1.3): a scanner of lower effective energy, or a generator with other attenuation tables (uniform across materials, a first-order model)',
   'attenuation-x0.8':
     'every attenuation multiplied by 0.8 in both energies (T -> T^0.8): a scanner of higher effective energy',
+  'low-energy-x1.15':
+    "the low-energy attenuation alone multiplied by 1.15 (a lower low energy: every material's low/high ratio 15 % higher, water 1.41 instead of 1.23), read as the runtime reads such a pair ('auto': the ratio of the vehicle's steel brought back into the training scanner's range; core/dual-energy-scale.ts)",
+  'low-energy-x0.9':
+    "the low-energy attenuation alone multiplied by 0.9 (a higher low energy: every ratio 10 % lower, water 1.11, steel 0.96), read as the runtime reads such a pair ('auto')",
 };
 
 const STREAM = 0x5eed;
@@ -120,17 +129,17 @@ export function applyVariant(scan: ScanImage, name: VariantName, seed: number, p
         ),
       };
     case 'attenuation-x1.3':
-      return { ...scan, ...planes((p) => powTransmission(p, 1.3)) };
+      return { ...scan, ...planes((p) => scaleAttenuation(p, 1.3)) };
     case 'attenuation-x0.8':
-      return { ...scan, ...planes((p) => powTransmission(p, 0.8)) };
+      return { ...scan, ...planes((p) => scaleAttenuation(p, 0.8)) };
+    case 'low-energy-x1.15':
+    case 'low-energy-x0.9': {
+      // Written as a file pair would be, then read as the runtime reads one (core/dual-energy-scale.ts, 'auto').
+      if (!scan.low) return scan;
+      const written = scaleAttenuation(scan.low, name === 'low-energy-x1.15' ? 1.15 : 0.9);
+      return { ...scan, low: normaliseLowEnergy(scan.high, written).low };
+    }
   }
-}
-
-/** Intensities with every attenuation -ln(I / 65535) multiplied by `k` (a zero reading stays 0). */
-function powTransmission(p: Uint16Array, k: number): Uint16Array {
-  const out = new Uint16Array(p.length);
-  for (let i = 0; i < p.length; i++) out[i] = p[i] === 0 ? 0 : clamp16(Math.round(65535 * (p[i] / 65535) ** k));
-  return out;
 }
 
 function clamp16(v: number): number {
@@ -223,7 +232,8 @@ export async function applyExport(
 ): Promise<ScanImage> {
   const g = await exportGrey(scan, v);
   const high = decodeExportWith(g.high, scan.width, scan.height, decode);
-  // The runtime decodes the low-energy file with the high-energy file's estimate (inference/scan-file.ts).
+  // The runtime decodes the low-energy file with the high-energy file's estimate and then checks the
+  // pair's dual-energy ratio (inference/scan-file.ts readScan).
   const low = g.low ? decodeExport(g.low, scan.width, scan.height, high.estimate ?? decode) : undefined;
-  return { ...scan, high: high.intensity, ...(low ? { low } : {}) };
+  return { ...scan, high: high.intensity, ...(low ? { low: normaliseLowEnergy(high.intensity, low).low } : {}) };
 }

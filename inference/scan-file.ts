@@ -8,6 +8,7 @@ import {
   decodeExportWith,
   describeEstimate,
 } from '../core/export-chain.js';
+import { DEFAULT_LOW_ENERGY_SCALE, type LowEnergyScaleOption, normaliseLowEnergy } from '../core/dual-energy-scale.js';
 import { DEFAULT_OPEN_BEAM, type OpenBeamOption, normaliseOpenBeam } from '../core/open-beam.js';
 
 /** Pixel pitch assumed when neither a sidecar nor the caller says otherwise. */
@@ -124,13 +125,18 @@ async function sidecarPixelMm(path: string): Promise<{ pixelMm: number; from: st
   return null;
 }
 
-/** A scan image from a high-energy file and optional low-energy file of the same size. */
+/**
+ * A scan image from a high-energy file and optional low-energy file of the same size. A pair whose
+ * low/high attenuation ratio lies outside the training scanner's has its low energy rescaled as
+ * `lowEnergyScale` says (default 'auto'; core/dual-energy-scale.ts), with a warning.
+ */
 export async function readScan(
   highPath: string,
   lowPath: string | undefined,
   pixelMm: number | undefined,
   exportChain: ExportDecoding = DEFAULT_EXPORT,
   openBeam: OpenBeamOption = DEFAULT_OPEN_BEAM,
+  lowEnergyScale: LowEnergyScaleOption = DEFAULT_LOW_ENERGY_SCALE,
 ): Promise<{ image: ScanImage; warnings: string[]; bitDepth: 8 | 16; estimate?: ExportEstimate }> {
   const high = await readScanFile(highPath, exportChain, openBeam);
   const warnings = [...high.warnings];
@@ -151,8 +157,12 @@ export async function readScan(
     height: high.height,
     pixelMm: mm,
     high: high.image,
-    ...(low ? { low: low.image } : {}),
   };
+  if (low) {
+    const scaled = normaliseLowEnergy(high.image, low.image, lowEnergyScale);
+    if (scaled.note) warnings.push(`${lowPath}: ${scaled.note}`);
+    image.low = scaled.low;
+  }
   return {
     image,
     warnings,

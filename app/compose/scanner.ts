@@ -122,6 +122,7 @@ function fileDropService(
     defaultPixelMm: cfg.pixelMm,
     exportChain: fd.export,
     openBeam: fd.openBeam,
+    lowEnergyScale: fd.lowEnergyScale,
     translator: parts.translator,
     bus: ctx.bus,
     log: ctx.log.child({ part: 'scanner-file-drop' }),

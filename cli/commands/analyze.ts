@@ -1,6 +1,11 @@
 import { OnnxDetector } from '../../inference/onnx-detector.js';
 import { analyzeImage } from '../../inference/analyze-image.js';
 import { readScan, ScanFileError } from '../../inference/scan-file.js';
+import {
+  DEFAULT_LOW_ENERGY_SCALE,
+  LOW_ENERGY_SCALE_RANGE,
+  type LowEnergyScaleOption,
+} from '../../core/dual-energy-scale.js';
 import { DEFAULT_OPEN_BEAM, OPEN_BEAM_MIN_LEVEL, type OpenBeamOption } from '../../core/open-beam.js';
 import { alertForCleared } from '../../inference/cleared-scans.js';
 import { modelDir } from '../../app/compose/model.js';
@@ -32,6 +37,10 @@ Options:
   --export-window <lo,hi> the scaled value's window stretched to black..white (default 0,1)
   --export-gamma <g>     display gamma, grey = 255 v^(1/g) (default 1)
   --export-invert        dense shown bright
+  --low-scale <s>        dual-energy pairs: auto (default: a pair whose low/high attenuation ratio of
+                         the vehicle's steel lies outside the training scanner's 0.97-1.13 has its
+                         low-energy attenuation rescaled to it, with a warning), none (read as it is)
+                         or the factor for the low-energy attenuation (0.5-2)
   --open-beam <o>        16-bit files: auto (default: the air plateau at the border, top rows and
                          first and last lines, is taken as open beam when it reads below 97 % of
                          65535), full (65535 is open beam, the file is read as it is) or the level
@@ -71,6 +80,7 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
         'export-gamma': { type: 'string' },
         'export-invert': { type: 'boolean', default: false },
         'open-beam': { type: 'string' },
+        'low-scale': { type: 'string' },
         cleared: { type: 'boolean', default: false },
         'max-false-alarms': { type: 'string' },
       },
@@ -94,6 +104,7 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
     const json = args.values.json;
     const exportChain = exportOption(args.values, num);
     const openBeam = openBeamOption(args.values['open-beam']);
+    const lowScale = lowScaleOption(args.values['low-scale']);
     const cleared = args.values.cleared;
     if (!cleared && args.values['max-false-alarms'] !== undefined)
       throw new UsageError(`analyze: --max-false-alarms reads cleared scans; give --cleared with it`);
@@ -118,7 +129,7 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
         const file = files[i];
         const t0 = performance.now();
         try {
-          const { image, warnings, estimate } = await readScan(file, lows[i], pixelMm, exportChain, openBeam);
+          const { image, warnings, estimate } = await readScan(file, lows[i], pixelMm, exportChain, openBeam, lowScale);
           for (const w of warnings) process.stderr.write(`analyze: warning: ${w}\n`);
           const d = await analyzeImage(detector, image, file);
           const ms = Math.round(performance.now() - t0);
@@ -221,6 +232,19 @@ function clearedSummary(scores: number[], unreadable: number, alert: number, sha
 
 function round(v: number): number {
   return Math.round(v * 1e4) / 1e4;
+}
+
+/** --low-scale: auto (default), none, or a factor in LOW_ENERGY_SCALE_RANGE. */
+function lowScaleOption(v: string | undefined): LowEnergyScaleOption {
+  if (v === undefined) return DEFAULT_LOW_ENERGY_SCALE;
+  if (v === 'auto' || v === 'none') return v;
+  const n = Number(v);
+  const [lo, hi] = LOW_ENERGY_SCALE_RANGE;
+  if (!(v.trim() !== '' && Number.isFinite(n) && n >= lo && n <= hi))
+    throw new UsageError(
+      `analyze: --low-scale must be auto, none or the factor for the low-energy attenuation (${lo}-${hi}), got "${v}"`,
+    );
+  return n;
 }
 
 /** --open-beam: auto (default), full, or a level in OPEN_BEAM_MIN_LEVEL..65535. */

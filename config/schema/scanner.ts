@@ -162,6 +162,12 @@ export const fileDrop = z
       .describe(
         "The level 16-bit image files read for open beam (air): 'auto' (default: the air plateau at the border, top rows and first and last lines, when it reads below 97 % of 65535; the file is then rescaled, with a note), 'full' (65535: read the file as it is) or the scanner's level, e.g. 60000.",
       ),
+    lowEnergyScale: z
+      .union([z.literal('auto'), z.literal('none'), numIn(0.5, 2)])
+      .default('auto')
+      .describe(
+        "Factor for the low-energy attenuation of dual-energy pairs: 'auto' (default: a pair whose low/high ratio of the vehicle's steel lies outside the training scanner's 0.97-1.13 is rescaled to it, with a note), 'none' (read as it is) or the scanner's factor, e.g. 0.88, from checkpoint-edge analyze.",
+      ),
   })
   .describe('Completed scans dropped into a folder as image files with a sidecar.');
 

@@ -7,6 +7,7 @@ import type { EventBus } from '../../../core/event-bus.js';
 import type { LaneEvents } from '../../../core/events.js';
 import { deviceStatus } from '../../../core/health.js';
 import type { Logger } from '../../../core/logger.js';
+import { type LowEnergyScaleOption, normaliseLowEnergy } from '../../../core/dual-energy-scale.js';
 import type { OpenBeamOption } from '../../../core/open-beam.js';
 import type { Service } from '../../../core/service.js';
 import { DATA_DIR_MODE, DATA_FILE_MODE } from '../../../core/data-files.js';
@@ -30,6 +31,8 @@ export interface FileDropOptions {
   exportChain?: ExportOption;
   /** Open beam of 16-bit files (default 'auto': the air plateau at the border; core/open-beam.ts). */
   openBeam?: OpenBeamOption;
+  /** Low-energy scale of dual-energy pairs (default 'auto': core/dual-energy-scale.ts). */
+  lowEnergyScale?: LowEnergyScaleOption;
   /** Pixel pitch when the sidecar gives none (config scanner.pixelMm). */
   defaultPixelMm: number;
   translator: ScannerTranslator;
@@ -308,7 +311,9 @@ export class FileDropService implements Service {
           throw new Error(
             `low-energy image ${c.low} is ${low.width}x${low.height} but ${c.high} is ${high.width}x${high.height}`,
           );
-        image.low = low.pixels;
+        const scaled = normaliseLowEnergy(high.pixels, low.pixels, this.#options.lowEnergyScale);
+        if (scaled.note) notes.push(`${c.low}: ${scaled.note}`);
+        image.low = scaled.low;
       }
     } catch (err) {
       // An image that changed within stableMs may still be being written (some scanners write

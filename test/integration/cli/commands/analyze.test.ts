@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scaleAttenuation } from '../../../../core/dual-energy-scale.js';
 import { readScan, readScanFile } from '../../../../inference/scan-file.js';
 import { scanImage, TINY } from '../../../helpers/inference.js';
 
@@ -34,8 +35,11 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
     dir = mkdtempSync(join(tmpdir(), 'ce-analyze-'));
     await png16(img.high, img.width, img.height, join(dir, 'person.png'));
     await png16(clear.high, clear.width, clear.height, join(dir, 'clear.png'));
-    const low = scanImage(480, 160, 5, [{ x: 200, y: 60, w: 80, h: 50, a: 7 }], true).low!;
+    // a low-energy image with the training scanner's ratio of steel (1.02: core/dual-energy-scale.ts)
+    const low = scaleAttenuation(img.high, 1.02);
     await png16(low, img.width, img.height, join(dir, 'person-low.png'));
+    // the same scan from another energy pair: every low-energy attenuation 25 % higher
+    await png16(scaleAttenuation(img.high, 1.02 * 1.25), img.width, img.height, join(dir, 'person-low-other.png'));
     // the same scan written by a scanner that keeps its open beam at 60 % of full scale
     await png16(
       img.high.map((v) => Math.round(v * 0.6)),
@@ -97,6 +101,47 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
     const bad = await cli(['--model', TINY, '--open-beam', '12', join(dir, 'person-dim.png')]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--open-beam must be auto, full or the open-beam level .* got "12"/);
+  });
+
+  it("brings a pair of another energy pair back to the training scanner's ratio, and says so; --low-scale none or a factor instead", async () => {
+    const read = (...a: Parameters<typeof readScan>) => readScan(...a);
+    const own = await read(join(dir, 'person.png'), join(dir, 'person-low.png'), undefined);
+    expect(own.warnings).toEqual([]);
+    const other = await read(join(dir, 'person.png'), join(dir, 'person-low-other.png'), undefined);
+    expect(other.warnings.join('\n')).toMatch(
+      /person-low-other\.png: low\/high attenuation ratio of the vehicle's steel reads 1\.2\d\d, outside .* multiplied by 0\.[78]\d\d/,
+    );
+    // within a few grey levels of the pair at the training scanner's ratio (the estimate reads a percentile)
+    let worst = 0;
+    for (let i = 0; i < own.image.low!.length; i++) {
+      const a = -Math.log(Math.max(1, own.image.low![i]) / 65535);
+      const b = -Math.log(Math.max(1, other.image.low![i]) / 65535);
+      if (a > 0.5 && a < 4) worst = Math.max(worst, Math.abs(b / a - 1));
+    }
+    expect(worst).toBeLessThan(0.02);
+    const asIs = await read(
+      join(dir, 'person.png'),
+      join(dir, 'person-low-other.png'),
+      undefined,
+      'auto',
+      'auto',
+      'none',
+    );
+    expect(asIs.warnings).toEqual([]);
+    const r = await cli([
+      '--model',
+      TINY,
+      '--low-scale',
+      '0.8',
+      join(dir, 'person.png'),
+      '--low',
+      join(dir, 'person-low-other.png'),
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/multiplied by 0\.8 \(named\)/);
+    const bad = await cli(['--model', TINY, '--low-scale', 'x', join(dir, 'person.png')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--low-scale must be auto, none or the factor .* got "x"/);
   });
 
   it('decodes 8-bit input through the chain estimated from the image (the default) or a named one, and says so', async () => {

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DUAL_ENERGY_REFERENCE,
+  estimateDualEnergyRatio,
+  normaliseLowEnergy,
+  scaleAttenuation,
+} from '../../../core/dual-energy-scale.js';
+
+/** A 300 x 100 pair: attenuation 0.5-4.5 across the lines (steel-like, low/high ratio `ratio` with a little spread). */
+function pair(ratio: number): { high: Uint16Array; low: Uint16Array } {
+  const w = 300;
+  const h = 100;
+  const high = new Uint16Array(w * h);
+  const low = new Uint16Array(w * h);
+  for (let r = 0; r < h; r++)
+    for (let c = 0; c < w; c++) {
+      const a = 0.5 + (4 * c) / w;
+      const k = ratio * (1 + 0.03 * Math.sin(r * 0.7 + c * 0.3));
+      high[r * w + c] = Math.round(65535 * Math.exp(-a));
+      low[r * w + c] = Math.round(65535 * Math.exp(-a * k));
+    }
+  return { high, low };
+}
+
+describe('dual-energy ratio of a scan pair', () => {
+  it("reads the 5th percentile of the ratio where the high energy's attenuation lies between 1 and 4", () => {
+    const { high, low } = pair(1.05);
+    const est = estimateDualEnergyRatio(high, low)!;
+    expect(est.ratio).toBeGreaterThan(1.05 * 0.97 - 0.005);
+    expect(est.ratio).toBeLessThan(1.05 * 0.975 + 0.005);
+    expect(est.pixels).toBeGreaterThan(20_000);
+  });
+
+  it("leaves a pair inside the training scanner's range as it is, without a note", () => {
+    const { high, low } = pair(1.05);
+    const r = normaliseLowEnergy(high, low);
+    expect(r.low).toBe(low);
+    expect(r.scale).toBe(1);
+    expect(r.note).toBeUndefined();
+  });
+
+  it('brings a pair of another energy pair (ratio 15 % higher) back to the reference, with a note', () => {
+    const { high, low } = pair(1.05 * 1.15);
+    const r = normaliseLowEnergy(high, low);
+    expect(r.scale).toBeLessThan(0.9);
+    expect(r.note).toMatch(/reads 1\.1\d\d, outside the training scanner's 0\.97-1\.13 .* multiplied by 0\.8\d\d/);
+    expect(estimateDualEnergyRatio(high, r.low)!.ratio).toBeCloseTo(DUAL_ENERGY_REFERENCE, 2);
+  });
+
+  it('reads a pair as it is when the ratio is too far off to be an energy pair, or when there is too little to read', () => {
+    const { high } = pair(1.05);
+    const odd = scaleAttenuation(high, 0.4);
+    const far = normaliseLowEnergy(high, odd);
+    expect(far.low === odd).toBe(true);
+    expect(far.note).toMatch(/reads 0\.4\d\d .* too far to be another energy pair/);
+    const empty = new Uint16Array(1000).fill(65535);
+    expect(normaliseLowEnergy(empty, empty).note).toBeUndefined();
+  });
+
+  it("'none' reads the pair as it is; a named factor scales the low energy's attenuation; one out of range is refused", () => {
+    const { high, low } = pair(1.2);
+    expect(normaliseLowEnergy(high, low, 'none').low).toBe(low);
+    const named = normaliseLowEnergy(high, low, 0.85);
+    expect(named.low).toEqual(scaleAttenuation(low, 0.85));
+    expect(named.note).toMatch(/multiplied by 0\.85 \(named\)/);
+    expect(() => normaliseLowEnergy(high, low, 3)).toThrow(/0\.5\.\.2/);
+    // scaleAttenuation: open beam stays open beam, a dead pixel stays 0, the log attenuation scales
+    const s = scaleAttenuation(new Uint16Array([65535, 0, 24109]), 2);
+    expect(s[0]).toBe(65535);
+    expect(s[1]).toBe(0);
+    expect(s[2]).toBe(Math.round(65535 * (24109 / 65535) ** 2));
+  });
+});
