@@ -30,7 +30,7 @@ export const LOW_ENERGY_SCALE_RANGE: readonly [number, number] = [0.5, 2];
 /** High-energy attenuation range of the pixels read, and the percentile taken. */
 const ATTENUATION: readonly [number, number] = [1, 4];
 const PERCENTILE = 0.05;
-/** Fewer pixels in that range than this: no estimate (a nearly empty scan says nothing of its scanner). */
+/** Fewer pixels read (every third) in that range than this: no estimate (a nearly empty scan says nothing of its scanner). */
 export const DUAL_ENERGY_MIN_PIXELS = 2000;
 
 export interface DualEnergyEstimate {
@@ -41,17 +41,20 @@ export interface DualEnergyEstimate {
 
 /** The statistic for a pair of intensity planes (65535 = open beam), or undefined with too few pixels to read. */
 export function estimateDualEnergyRatio(high: Uint16Array, low: Uint16Array): DualEnergyEstimate | undefined {
-  // Ratios in 1/4096 steps between 0 and 4 (a histogram: no sort of millions of values).
+  if (low.length !== high.length)
+    throw new RangeError(`dual-energy pair of ${high.length} and ${low.length} pixels; the planes must match`);
+  // Ratios in 1/4096 steps between 0 and 4 (a histogram: no sort of millions of values); attenuations
+  // from a table of the 65,536 intensities.
   const bins = new Uint32Array(4 * 4096 + 1);
+  const att = attenuationTable();
   let n = 0;
-  const lnOpen = Math.log(OPEN_BEAM);
-  for (let i = 0; i < high.length; i++) {
+  // Every third pixel: the percentile of millions of ratios moves by less than 0.001 with a third of them.
+  for (let i = 0; i < high.length; i += 3) {
     const h = high[i];
     if (h === 0) continue;
-    const ah = lnOpen - Math.log(h);
+    const ah = att[h];
     if (ah <= ATTENUATION[0] || ah >= ATTENUATION[1]) continue;
-    const al = lnOpen - Math.log(Math.max(low[i], 1));
-    const r = al / ah;
+    const r = att[low[i]] / ah;
     bins[Math.min(bins.length - 1, Math.max(0, Math.round(r * 4096)))]++;
     n++;
   }
@@ -111,17 +114,25 @@ export function normaliseLowEnergy(
     low: scaleAttenuation(low, scale),
     scale,
     estimate,
-    note: `low/high attenuation ratio of the vehicle's steel reads ${estimate.ratio.toFixed(3)}, outside the training scanner's ${lo}-${hi} (another energy pair?): low-energy attenuation multiplied by ${scale.toFixed(3)}; name the factor (low-energy scale option) once it is known, or 'none' to read the pair as it is`,
+    note: `low/high attenuation ratio of the vehicle's steel reads ${estimate.ratio.toFixed(3)}, outside the training scanner's ${lo}-${hi} (another energy pair?): low-energy attenuation multiplied by ${scale.toFixed(3)}; name the factor (analyze --low-scale, scanner.fileDrop.lowEnergyScale: the median of this factor over many of the scanner's scans) once it is known, or 'none' to read the pair as it is`,
   };
 }
 
 /** Intensities with every attenuation -ln(I / 65535) multiplied by `k` (a zero reading stays 0). */
 export function scaleAttenuation(p: Uint16Array, k: number): Uint16Array {
+  const lut = new Uint16Array(65536);
+  for (let v = 1; v < 65536; v++) lut[v] = Math.min(OPEN_BEAM, Math.round(OPEN_BEAM * (v / OPEN_BEAM) ** k));
   const out = new Uint16Array(p.length);
-  for (let i = 0; i < p.length; i++) {
-    if (p[i] === 0) continue;
-    const v = Math.round(OPEN_BEAM * (p[i] / OPEN_BEAM) ** k);
-    out[i] = v > OPEN_BEAM ? OPEN_BEAM : v;
-  }
+  for (let i = 0; i < p.length; i++) out[i] = lut[p[i]];
   return out;
+}
+
+let attTable: Float64Array | undefined;
+/** -ln(I / 65535) for every intensity (0 read as 1). */
+function attenuationTable(): Float64Array {
+  if (!attTable) {
+    attTable = new Float64Array(65536);
+    for (let v = 0; v < 65536; v++) attTable[v] = Math.log(OPEN_BEAM) - Math.log(Math.max(v, 1));
+  }
+  return attTable;
 }

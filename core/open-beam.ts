@@ -17,19 +17,24 @@ export const DEFAULT_OPEN_BEAM: OpenBeamOption = 'auto';
 
 /** Share of the height (top rows) and of the width (first and last lines) read as the border. */
 export const OPEN_BEAM_BORDER = 0.04;
-/** Border pixels within this fraction below the border's 99.5th percentile form the air plateau. */
-const PLATEAU_WIDTH = 0.03;
+/**
+ * Border pixels within this fraction below the border's 99.5th percentile form the air plateau; the
+ * widths are tried in turn, so that air whose noise spreads it over several per cent is still found
+ * (at 2 % noise the 99.5th percentile sits 5 % above the air's level).
+ */
+const PLATEAU_WIDTHS = [0.03, 0.06, 0.12];
 /** The plateau must hold at least this share of the border to be taken as air. */
 export const OPEN_BEAM_MIN_SHARE = 0.25;
-/** Air stands out: the border pixels in the band below the plateau (down to this fraction of the 99.5th
- * percentile) must be fewer than half the plateau's (a ramp or a textured border has no such step). */
-const SHOULDER = 0.9;
+/** Air stands out: the border pixels in the band below the plateau, as wide again as the plateau and a half,
+ * must be fewer than half the plateau's (a ramp or a textured border has no such step). */
+const SHOULDER = 2.5;
 /** Images with fewer border pixels than this are no scan to estimate from (test patterns, thumbnails): read as they are. */
 export const OPEN_BEAM_MIN_BORDER = 2000;
 /** Levels at or above this fraction of 65,535 are full scale already: nothing is changed. */
 const FULL_SCALE = 0.97;
-/** Levels below this fraction of 65,535 are no air plateau (an inverted or attenuation-coded file?). */
-const LOWEST_LEVEL = 0.25;
+/** Levels below this fraction of 65,535 are not taken for air (an inverted or attenuation-coded file, or a
+ * cropped scan whose border is the vehicle?): scanners that keep headroom keep it above this. */
+const LOWEST_LEVEL = 0.5;
 /** Named levels accepted, as for the configuration. */
 export const OPEN_BEAM_MIN_LEVEL = 1000;
 
@@ -60,16 +65,20 @@ export function estimateOpenBeam(pixels: Uint16Array, width: number, height: num
     }
   }
   const top = levelAt(hist, Math.ceil(0.995 * n));
-  const from = Math.floor(top * (1 - PLATEAU_WIDTH));
-  let inPlateau = 0;
-  for (let v = from; v <= 65535; v++) inPlateau += hist[v];
-  if (inPlateau / n < OPEN_BEAM_MIN_SHARE) return undefined;
-  let shoulder = 0;
-  for (let v = Math.floor(top * SHOULDER); v < from; v++) shoulder += hist[v];
-  if (shoulder > inPlateau / 2) return undefined;
-  const level = levelAt(hist, n - inPlateau + Math.ceil(inPlateau / 2), from);
-  if (level === 0) return undefined;
-  return { level, share: inPlateau / n };
+  // Cumulative counts: below[v] = border pixels under v.
+  const below = new Uint32Array(65537);
+  for (let v = 0; v < 65536; v++) below[v + 1] = below[v] + hist[v];
+  for (const width of PLATEAU_WIDTHS) {
+    const from = Math.floor(top * (1 - width));
+    const inPlateau = n - below[from];
+    if (inPlateau / n < OPEN_BEAM_MIN_SHARE) continue;
+    const shoulder = below[from] - below[Math.max(0, Math.floor(top * (1 - SHOULDER * width)))];
+    if (shoulder > inPlateau / 2) continue;
+    const level = levelAt(hist, below[from] + Math.ceil(inPlateau / 2), from);
+    if (level === 0) return undefined;
+    return { level, share: inPlateau / n };
+  }
+  return undefined;
 }
 
 function border(width: number, height: number): { bh: number; bw: number } {
@@ -128,27 +137,26 @@ export function normaliseOpenBeam(
   if (!est)
     return {
       pixels,
-      note: 'no air plateau at the border (top rows, first and last lines): read with 65535 as open beam; name the level (open beam option) if it is lower',
+      note: 'no air plateau at the border (top rows, first and last lines): read with 65535 as open beam; name the level (analyze --open-beam, scanner.fileDrop.openBeam) if it is lower',
     };
   if (est.level >= FULL_SCALE * OPEN_BEAM) return { pixels };
   if (est.level < LOWEST_LEVEL * OPEN_BEAM)
     return {
       pixels,
-      note: `the border reads ${est.level}, too dark for open beam (an inverted or attenuation-coded file?): read with 65535 as open beam`,
+      note: `the border reads ${est.level}, below half of full scale: not taken for open beam (a cropped scan whose border is the vehicle, or an inverted or attenuation-coded file?); read with 65535 as open beam`,
     };
   return {
     pixels: rescale(pixels, est.level),
     level: est.level,
-    note: `open beam reads ${est.level} at the border (${Math.round(est.share * 100)} % of it), not 65535: intensities scaled by ${(OPEN_BEAM / est.level).toFixed(3)}; name the level (open beam option) to fix it, or 'full' to read the file as it is`,
+    note: `open beam reads ${est.level} at the border (${Math.round(est.share * 100)} % of it), not 65535: intensities scaled by ${(OPEN_BEAM / est.level).toFixed(3)}; name the level (analyze --open-beam, scanner.fileDrop.openBeam) to fix it, or 'full' to read the file as it is`,
   };
 }
 
 function rescale(pixels: Uint16Array, level: number): Uint16Array {
   const k = OPEN_BEAM / level;
+  const lut = new Uint16Array(65536);
+  for (let v = 0; v < 65536; v++) lut[v] = Math.min(OPEN_BEAM, Math.round(v * k));
   const out = new Uint16Array(pixels.length);
-  for (let i = 0; i < pixels.length; i++) {
-    const v = Math.round(pixels[i] * k);
-    out[i] = v > OPEN_BEAM ? OPEN_BEAM : v;
-  }
+  for (let i = 0; i < pixels.length; i++) out[i] = lut[pixels[i]];
   return out;
 }

@@ -47,7 +47,7 @@ export const VARIANT_DESCRIPTIONS: Record<VariantName, string> = {
   '8-bit': 'both energies quantised to 8 bits and rescaled (v x 257), as fielded scanners export',
   'high-energy-only': 'the low-energy image dropped',
   'open-beam-60':
-    "both energies scaled by 0.6, as a 16-bit file whose open beam reads 39,321 instead of 65,535 (a scanner or generator that keeps headroom above the air level), read as the runtime reads such a file ('auto': the air plateau at the border rescaled to 65,535; core/open-beam.ts)",
+    "both energies scaled by 0.6, as a 16-bit file whose open beam reads 39,321 instead of 65,535 (a scanner or generator that keeps headroom above the air level), its air not clipped but noisy (1 %), read as the runtime reads such a file ('auto': the air plateau at the border rescaled to 65,535; core/open-beam.ts)",
   'attenuation-x1.3':
     'every attenuation multiplied by 1.3 in both energies (T -> T^1.3): a scanner of lower effective energy, or a generator with other attenuation tables (uniform across materials, a first-order model)',
   'attenuation-x0.8':
@@ -116,17 +116,17 @@ export function applyVariant(scan: ScanImage, name: VariantName, seed: number, p
       return rest;
     }
     case 'open-beam-60':
-      // Written as a 16-bit file would be, then read as the runtime reads one (core/open-beam.ts, 'auto').
+      // Written as a 16-bit file would be (air unclipped, with 1 % noise, at 60 % of full scale), then read
+      // as the runtime reads one (core/open-beam.ts, 'auto').
       return {
         ...scan,
-        ...planes(
-          (p) =>
-            normaliseOpenBeam(
-              p.map((v) => Math.round(v * 0.6)),
-              scan.width,
-              scan.height,
-            ).pixels,
-        ),
+        ...planes((p) => {
+          const written = new Uint16Array(p.length);
+          for (let i = 0; i < p.length; i++)
+            written[i] =
+              p[i] === 65535 ? clamp16(Math.round(39321 * (1 + 0.01 * rng.normal()))) : Math.round(p[i] * 0.6);
+          return normaliseOpenBeam(written, scan.width, scan.height).pixels;
+        }),
       };
     case 'attenuation-x1.3':
       return { ...scan, ...planes((p) => scaleAttenuation(p, 1.3)) };
@@ -232,8 +232,8 @@ export async function applyExport(
 ): Promise<ScanImage> {
   const g = await exportGrey(scan, v);
   const high = decodeExportWith(g.high, scan.width, scan.height, decode);
-  // The runtime decodes the low-energy file with the high-energy file's estimate and then checks the
-  // pair's dual-energy ratio (inference/scan-file.ts readScan).
+  // The runtime decodes the low-energy file with the high-energy file's estimate (inference/scan-file.ts
+  // readScan; its dual-energy ratio check reads 16-bit pairs only).
   const low = g.low ? decodeExport(g.low, scan.width, scan.height, high.estimate ?? decode) : undefined;
-  return { ...scan, high: high.intensity, ...(low ? { low: normaliseLowEnergy(high.intensity, low).low } : {}) };
+  return { ...scan, high: high.intensity, ...(low ? { low } : {}) };
 }

@@ -24,6 +24,8 @@ export interface ScanFile {
   warnings: string[];
   /** The chain estimated from an 8-bit image whose chain was not named. */
   estimate?: ExportEstimate;
+  /** The level a 16-bit file's open beam was read at, when the file was rescaled to it. */
+  openBeamLevel?: number;
 }
 
 /** Why a scan file cannot be analysed; the message names the file. */
@@ -63,7 +65,14 @@ export async function readScanFile(
       const raw = new Uint16Array(data.buffer, data.byteOffset, data.length / 2).slice(0, info.width * info.height);
       const beam = normaliseOpenBeam(raw, info.width, info.height, openBeam);
       if (beam.note) warnings.push(`${path}: ${beam.note}`);
-      return { image: beam.pixels, width: info.width, height: info.height, bitDepth: 16, warnings };
+      return {
+        image: beam.pixels,
+        width: info.width,
+        height: info.height,
+        bitDepth: 16,
+        warnings,
+        ...(beam.level !== undefined ? { openBeamLevel: beam.level } : {}),
+      };
     }
     if (meta.depth === 'uchar') {
       const { data, info } = await sharp(path).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
@@ -126,9 +135,10 @@ async function sidecarPixelMm(path: string): Promise<{ pixelMm: number; from: st
 }
 
 /**
- * A scan image from a high-energy file and optional low-energy file of the same size. A pair whose
- * low/high attenuation ratio lies outside the training scanner's has its low energy rescaled as
- * `lowEnergyScale` says (default 'auto'; core/dual-energy-scale.ts), with a warning.
+ * A scan image from a high-energy file and optional low-energy file of the same size. A 16-bit pair
+ * whose low/high attenuation ratio lies outside the training scanner's has its low energy rescaled as
+ * `lowEnergyScale` says (default 'auto'; core/dual-energy-scale.ts), with a warning; a named factor
+ * applies to 8-bit pairs too.
  */
 export async function readScan(
   highPath: string,
@@ -137,7 +147,14 @@ export async function readScan(
   exportChain: ExportDecoding = DEFAULT_EXPORT,
   openBeam: OpenBeamOption = DEFAULT_OPEN_BEAM,
   lowEnergyScale: LowEnergyScaleOption = DEFAULT_LOW_ENERGY_SCALE,
-): Promise<{ image: ScanImage; warnings: string[]; bitDepth: 8 | 16; estimate?: ExportEstimate }> {
+): Promise<{
+  image: ScanImage;
+  warnings: string[];
+  bitDepth: 8 | 16;
+  estimate?: ExportEstimate;
+  /** What reading changed: the open-beam levels files were rescaled from, the low-energy factor applied. */
+  adjusted?: { openBeam?: { high?: number; low?: number }; lowScale?: number };
+}> {
   const high = await readScanFile(highPath, exportChain, openBeam);
   const warnings = [...high.warnings];
   let low: ScanFile | undefined;
@@ -158,12 +175,29 @@ export async function readScan(
     pixelMm: mm,
     high: high.image,
   };
+  let lowScale = 1;
   if (low) {
-    const scaled = normaliseLowEnergy(high.image, low.image, lowEnergyScale);
+    // 'auto' checks 16-bit pairs only: an 8-bit pair's ratio is already the work of an estimated export chain.
+    const eightBit = high.bitDepth === 8 || low.bitDepth === 8;
+    const scaled = normaliseLowEnergy(
+      high.image,
+      low.image,
+      eightBit && lowEnergyScale === 'auto' ? 'none' : lowEnergyScale,
+    );
     if (scaled.note) warnings.push(`${lowPath}: ${scaled.note}`);
     image.low = scaled.low;
+    lowScale = scaled.scale;
   }
+  const levels = {
+    ...(high.openBeamLevel !== undefined ? { high: high.openBeamLevel } : {}),
+    ...(low?.openBeamLevel !== undefined ? { low: low.openBeamLevel } : {}),
+  };
+  const adjusted = {
+    ...(Object.keys(levels).length ? { openBeam: levels } : {}),
+    ...(lowScale !== 1 ? { lowScale: Math.round(lowScale * 1e4) / 1e4 } : {}),
+  };
   return {
+    ...(Object.keys(adjusted).length ? { adjusted } : {}),
     image,
     warnings,
     bitDepth: low && low.bitDepth === 8 ? 8 : high.bitDepth,

@@ -394,9 +394,8 @@ KNOWN_LIMITS = [
     "and on false alarms.",
     "Water-rich decoys are the main source of false alarms: bins of round produce above all (head-sized, water-rich "
     "lumps), then carcasses and water containers; see the false-alarm pictures and the produce-bin rows.",
-    "Weakest conditions in the evaluation below: 8-bit exports whose chain is not named (the runtime estimates the chain "
-    "from the image and loses people that the named chain keeps: docs/inference.md), scans at 8 mm pixels, and "
-    "single-energy scans (high energy only); see the robustness and pitch rows.",
+    "Weakest conditions: read the robustness and pitch rows of the evaluation below (8-bit exports whose chain is not "
+    "named lose people that the named chain keeps, docs/inference.md; single-energy scans lose the material contrast).",
     "The tile score sees one tile at a time: a person cut across two tiles is scored in the tile that holds most of "
     "them (tiles overlap by 64 model pixels = 1.28 m at 20 mm).",
     "The training and validation scans come from the synthesizer version named in manifest.json "

@@ -125,7 +125,7 @@ fi
   --iterations "$ITERATIONS" --batch "$BATCH" --seed "$SEED" --members "$MEMBERS" --version "$VERSION" --threads "$THREADS" --val-every 600 --cache training/.cache/scans --place-weights "$PLACE_WEIGHTS" --place-weights-basis "$PLACE_WEIGHTS_BASIS" --hold-out "$HOLD_OUT" $([[ $SINGLE_ENERGY_NO_BODY_SHAPES == 1 ]] && echo --single-energy-no-body-shapes) $([[ $EXPORT_ESTIMATE == 1 ]] && echo --export-estimate) $([[ $PACKS == 1 ]] && echo --packs) --hard-negatives "$HARD_NEGATIVES" \
   --dataset-note "checkpoint-edge sim xray --dual --format raw --randomize-scanner (training ${TRAIN_PITCH} mm, validation ${VAL_PITCH} mm), sim/xray at commit $SIM_COMMIT, source sha256 $SIM_HASH" \
   --train-seeds "$TRAIN_SEED..$((TRAIN_SEED + TRAIN_COUNT - 1))" \
-  --val-seeds "$VAL_SEED..$((VAL_SEED + VAL_COUNT - 1))" "${THRESHOLD_ARGS[@]}"
+  --val-seeds "$VAL_SEED..$((VAL_SEED + VAL_COUNT - 1))" ${THRESHOLD_ARGS[@]+"${THRESHOLD_ARGS[@]}"}
 
 node training/check_onnx.mjs "$OUT_DIR/model.onnx" "$WORK_DIR/reference" 1e-4
 # With families held out, the model card's generalisation table: threshold chosen on the families seen, applied to each

@@ -37,17 +37,20 @@ Options:
   --export-window <lo,hi> the scaled value's window stretched to black..white (default 0,1)
   --export-gamma <g>     display gamma, grey = 255 v^(1/g) (default 1)
   --export-invert        dense shown bright
-  --low-scale <s>        dual-energy pairs: auto (default: a pair whose low/high attenuation ratio of
-                         the vehicle's steel lies outside the training scanner's 0.97-1.13 has its
-                         low-energy attenuation rescaled to it, with a warning), none (read as it is)
-                         or the factor for the low-energy attenuation (0.5-2)
+  --low-scale <s>        dual-energy pairs: auto (default: a 16-bit pair whose low/high attenuation
+                         ratio of the vehicle's steel lies outside the training scanner's 0.97-1.13
+                         has its low-energy attenuation rescaled into it, with a warning), none
+                         (read as it is) or the factor for the low-energy attenuation (0.5-2)
   --open-beam <o>        16-bit files: auto (default: the air plateau at the border, top rows and
-                         first and last lines, is taken as open beam when it reads below 97 % of
-                         65535), full (65535 is open beam, the file is read as it is) or the level
-                         the scanner writes for open beam (1000-65535)
+                         first and last lines, is taken as open beam when it reads 50-97 % of
+                         65535; without one the file is read as it is, with a warning), full
+                         (65535 is open beam) or the level the scanner writes for open beam
+                         (1000-65535, both energies)
   --json                 one JSON object per scan per line:
                          {"file","verdict","score","regions":[{"x","y","w","h","score"}],"model","ms"},
-                         with "export":{"scaling",…,"sure"} when an 8-bit file's chain was estimated
+                         with "export":{"scaling",…,"sure"} when an 8-bit file's chain was estimated,
+                         "openBeam":{"high","low"} (the levels 16-bit files were rescaled from) and
+                         "lowScale" (the factor applied to the low energy) when reading changed them
   --model <dir>          model folder (default ${DEFAULT_MODEL})
   --threads <n>          onnxruntime threads (default 2)
   --alert <t>            scan score at or above which the verdict is "person" (default: the model's
@@ -129,7 +132,14 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
         const file = files[i];
         const t0 = performance.now();
         try {
-          const { image, warnings, estimate } = await readScan(file, lows[i], pixelMm, exportChain, openBeam, lowScale);
+          const { image, warnings, estimate, adjusted } = await readScan(
+            file,
+            lows[i],
+            pixelMm,
+            exportChain,
+            openBeam,
+            lowScale,
+          );
           for (const w of warnings) process.stderr.write(`analyze: warning: ${w}\n`);
           const d = await analyzeImage(detector, image, file);
           const ms = Math.round(performance.now() - t0);
@@ -147,7 +157,7 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
                 }
               : {};
             process.stdout.write(
-              `${JSON.stringify({ file, verdict, score: round(d.score), regions, model, ms, ...exp })}\n`,
+              `${JSON.stringify({ file, verdict, score: round(d.score), regions, model, ms, ...exp, ...adjusted })}\n`,
             );
           } else {
             const rs = regions.map((r) => `${r.x},${r.y} ${r.w}x${r.h} (${r.score.toFixed(2)})`).join('; ');

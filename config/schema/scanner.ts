@@ -166,7 +166,7 @@ export const fileDrop = z
       .union([z.literal('auto'), z.literal('none'), numIn(0.5, 2)])
       .default('auto')
       .describe(
-        "Factor for the low-energy attenuation of dual-energy pairs: 'auto' (default: a pair whose low/high ratio of the vehicle's steel lies outside the training scanner's 0.97-1.13 is rescaled to it, with a note), 'none' (read as it is) or the scanner's factor, e.g. 0.88, from checkpoint-edge analyze.",
+        "Factor for the low-energy attenuation of dual-energy pairs: 'auto' (default: a 16-bit pair whose low/high ratio of the vehicle's steel lies outside the training scanner's 0.97-1.13 is rescaled to it, with a note), 'none' (read as it is) or the scanner's factor, e.g. 0.88, from checkpoint-edge analyze.",
       ),
   })
   .describe('Completed scans dropped into a folder as image files with a sidecar.');

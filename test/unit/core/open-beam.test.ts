@@ -44,6 +44,39 @@ describe('open beam of 16-bit files', () => {
     expect(Math.max(...r.pixels)).toBeLessThanOrEqual(65535);
   });
 
+  it('finds unclipped air whose noise spreads it over several per cent (2 %)', () => {
+    const w = 300;
+    const h = 120;
+    const p = new Uint16Array(w * h);
+    let s = 7;
+    const gauss = () => {
+      // Box-Muller from a small LCG
+      s = (s * 1103515245 + 12345) % 2 ** 31;
+      const u = (s + 1) / (2 ** 31 + 1);
+      s = (s * 1103515245 + 12345) % 2 ** 31;
+      const v = s / 2 ** 31;
+      return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+    };
+    for (let r = 0; r < h; r++)
+      for (let c = 0; c < w; c++) {
+        const isAir = r < 40 || c < 30 || c >= w - 30;
+        const t = isAir ? 1 : Math.exp(-(1.5 + Math.sin(c * 0.05)));
+        p[r * w + c] = Math.min(65535, Math.round(39321 * t * (1 + 0.02 * gauss())));
+      }
+    const est = estimateOpenBeam(p, w, h)!;
+    expect(est).toBeDefined();
+    expect(Math.abs(est.level / 39321 - 1)).toBeLessThan(0.01);
+  });
+
+  it('a border of values spread evenly (no step up to air) is not air, even where enough of it lies near the top', () => {
+    const w = 300;
+    const h = 120;
+    const p = new Uint16Array(w * h);
+    // every value 30000..50000 equally often, in the border and everywhere
+    for (let i = 0; i < p.length; i++) p[i] = 30000 + ((i * 7919) % 20001);
+    expect(estimateOpenBeam(p, w, h)).toBeUndefined();
+  });
+
   it('a border without an air plateau is read as it is, and says so', () => {
     const w = 200;
     const h = 100;
@@ -71,7 +104,7 @@ describe('open beam of 16-bit files', () => {
     const dark = scan(10000);
     const r = normaliseOpenBeam(dark, 200, 100);
     expect(r.pixels).toBe(dark);
-    expect(r.note).toMatch(/the border reads \d+, too dark for open beam/);
+    expect(r.note).toMatch(/the border reads \d+, below half of full scale: not taken for open beam/);
     const inverted = scan(65535).map((v) => 65535 - v);
     const i = normaliseOpenBeam(inverted, 200, 100);
     expect(i.pixels).toBe(inverted);

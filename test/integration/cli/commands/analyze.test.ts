@@ -38,6 +38,16 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
     // a low-energy image with the training scanner's ratio of steel (1.02: core/dual-energy-scale.ts)
     const low = scaleAttenuation(img.high, 1.02);
     await png16(low, img.width, img.height, join(dir, 'person-low.png'));
+    // an 8-bit export of a pair from another energy pair
+    const other8 = scaleAttenuation(img.high, 1.02 * 1.25);
+    await sharp(
+      new Uint8Array(other8.length).map((_, i) => Math.round(other8[i] / 257)),
+      {
+        raw: { width: img.width, height: img.height, channels: 1 },
+      },
+    )
+      .png()
+      .toFile(join(dir, 'person8-low-other.png'));
     // the same scan from another energy pair: every low-energy attenuation 25 % higher
     await png16(scaleAttenuation(img.high, 1.02 * 1.25), img.width, img.height, join(dir, 'person-low-other.png'));
     // the same scan written by a scanner that keeps its open beam at 60 % of full scale
@@ -90,14 +100,16 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
     const json = async (...extra: string[]) => {
       const r = await cli(['--model', TINY, '--json', ...extra]);
       expect(r.code).toBe(0);
-      return { score: JSON.parse(r.stdout.trim()).score as number, stderr: r.stderr };
+      return { out: JSON.parse(r.stdout.trim()), stderr: r.stderr };
     };
     const ref = await json(join(dir, 'person.png'));
+    expect(ref.out.openBeam).toBeUndefined();
     const auto = await json(join(dir, 'person-dim.png'));
     expect(auto.stderr).toMatch(/open beam reads 39321/);
-    expect(auto.score).toBeCloseTo(ref.score, 3);
+    expect(auto.out.openBeam).toEqual({ high: 39321 });
     const full = await json('--open-beam', 'full', join(dir, 'person-dim.png'));
     expect(full.stderr).toBe('');
+    expect(full.out.openBeam).toBeUndefined();
     const bad = await cli(['--model', TINY, '--open-beam', '12', join(dir, 'person-dim.png')]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--open-beam must be auto, full or the open-beam level .* got "12"/);
@@ -119,6 +131,21 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
       if (a > 0.5 && a < 4) worst = Math.max(worst, Math.abs(b / a - 1));
     }
     expect(worst).toBeLessThan(0.02);
+    expect(own.adjusted).toBeUndefined();
+    expect(other.adjusted?.lowScale).toBeCloseTo(1.019 / 1.275, 2);
+    // 'auto' leaves 8-bit pairs to their export decoding; a named factor applies to them too
+    const eight = await read(join(dir, 'person8.png'), join(dir, 'person8-low-other.png'), undefined);
+    expect(eight.adjusted).toBeUndefined();
+    expect(eight.warnings.join('\n')).not.toMatch(/attenuation ratio/);
+    const eightNamed = await read(
+      join(dir, 'person8.png'),
+      join(dir, 'person8-low-other.png'),
+      undefined,
+      'auto',
+      'auto',
+      0.8,
+    );
+    expect(eightNamed.adjusted?.lowScale).toBe(0.8);
     const asIs = await read(
       join(dir, 'person.png'),
       join(dir, 'person-low-other.png'),
@@ -139,6 +166,15 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
     ]);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/multiplied by 0\.8 \(named\)/);
+    const j = await cli([
+      '--model',
+      TINY,
+      '--json',
+      join(dir, 'person.png'),
+      '--low',
+      join(dir, 'person-low-other.png'),
+    ]);
+    expect(JSON.parse(j.stdout.trim()).lowScale).toBeCloseTo(1.019 / 1.275, 2);
     const bad = await cli(['--model', TINY, '--low-scale', 'x', join(dir, 'person.png')]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--low-scale must be auto, none or the factor .* got "x"/);
