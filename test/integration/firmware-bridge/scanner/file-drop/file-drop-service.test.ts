@@ -27,9 +27,11 @@ import {
 import { ScannerTranslator } from '../../../../../firmware-bridge/scanner/translator.js';
 import { UnavailableDetector } from '../../../../../core/detector.js';
 import { EventBus } from '../../../../../core/event-bus.js';
+import type { LowEnergyScaleOption } from '../../../../../core/dual-energy-scale.js';
 import type { ExportOption } from '../../../../../core/export-chain.js';
 import type { LaneEvents } from '../../../../../core/events.js';
 import { silentLogger } from '../../../../../core/logger.js';
+import type { OpenBeamOption } from '../../../../../core/open-beam.js';
 import { LanePipeline } from '../../../../../pipeline/lane-pipeline.js';
 import { encodeGrey16Tiff, SIM_XML_FIELDS, writeFileDropScan } from '../../../../../sim/scanner/file-drop-writer.js';
 import { patternScan } from '../../../../helpers/line-stream.js';
@@ -57,6 +59,8 @@ function service(
     maxSidecarBytes?: number;
     retentionDays?: number;
     exportChain?: ExportOption;
+    openBeam?: OpenBeamOption;
+    lowEnergyScale?: LowEnergyScaleOption;
   } = {},
 ) {
   const bus = new EventBus<LaneEvents>(silentLogger());
@@ -100,6 +104,8 @@ function service(
     ...(o.maxSidecarBytes ? { maxSidecarBytes: o.maxSidecarBytes } : {}),
     ...(o.retentionDays ? { retentionDays: o.retentionDays } : {}),
     ...(o.exportChain ? { exportChain: o.exportChain } : {}),
+    ...(o.openBeam !== undefined ? { openBeam: o.openBeam } : {}),
+    ...(o.lowEnergyScale !== undefined ? { lowEnergyScale: o.lowEnergyScale } : {}),
   });
   return { svc, ends, begins, status, decided, bus };
 }
@@ -185,6 +191,38 @@ describe('FileDropService', () => {
       .toEqual(['DROP-1.json', 'DROP-1.low.png', 'DROP-1.png']);
     await sleep(150);
     expect(ends).toHaveLength(1);
+  });
+
+  it("rescales a 16-bit pair written with headroom and another energy pair's ratio; 'full' and 'none' take it bit for bit", async () => {
+    // air at 60 % of full scale in the top 30 rows and the first and last 20 lines; a vehicle of attenuation 1-3 between
+    const w = 300;
+    const h = 100;
+    const att = (r: number, c: number) => (r < 30 || c < 20 || c >= w - 20 ? 0 : 1 + 2 * ((c - 20) / (w - 40)));
+    const high = new Uint16Array(w * h);
+    const low = new Uint16Array(w * h);
+    for (let r = 0; r < h; r++)
+      for (let c = 0; c < w; c++) {
+        high[r * w + c] = Math.round(39321 * Math.exp(-att(r, c)));
+        low[r * w + c] = Math.round(39321 * Math.exp(-att(r, c) * 1.02 * 1.25));
+      }
+    const s = { ...patternScan(6, w, h), width: w, height: h, high, low };
+    const auto = service();
+    await writeFileDropScan(dir, s, { scanId: 'HEAD-1', format: 'png16' });
+    await auto.svc.start();
+    await expect.poll(() => auto.ends.length, { timeout: 5000 }).toBe(1);
+    const img = auto.ends[0].image;
+    const i = 60 * w + 150;
+    expect(Math.abs(img.high[i] / Math.round(65535 * Math.exp(-att(60, 150))) - 1)).toBeLessThan(0.01);
+    const ratio = Math.log(65535 / img.low![i]) / Math.log(65535 / img.high[i]);
+    expect(ratio).toBeCloseTo(1.02, 1);
+    await svc?.stop();
+    await pipeline?.stop();
+    const asIs = service({ openBeam: 'full', lowEnergyScale: 'none' });
+    await writeFileDropScan(dir, s, { scanId: 'HEAD-2', format: 'png16' });
+    await asIs.svc.start();
+    await expect.poll(() => asIs.ends.length, { timeout: 5000 }).toBe(1);
+    expect(Buffer.from(asIs.ends[0].image.high.buffer).equals(Buffer.from(high.buffer))).toBe(true);
+    expect(Buffer.from(asIs.ends[0].image.low!.buffer).equals(Buffer.from(low.buffer))).toBe(true);
   });
 
   it("gives each scan its own edge id when sidecars repeat a scan id, keeping the scanner's beside it", async () => {
