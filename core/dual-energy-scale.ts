@@ -1,4 +1,4 @@
-import { OPEN_BEAM } from './scan-picture.js';
+import { attenuationLut, OPEN_BEAM } from './scan-picture.js';
 
 /**
  * The low-energy scale of a dual-energy scan file. The model reads materials from the ratio of
@@ -78,13 +78,18 @@ export interface LowEnergyScaleResult {
   note?: string;
 }
 
-/** Checks a dual-energy pair against the training scanner's ratio and rescales its low energy as `option` says. */
+/**
+ * Checks a dual-energy pair against the training scanner's ratio and rescales its low energy as `option`
+ * says. 'auto' checks 16-bit pairs only: the ratio of a pair decoded from 8-bit files (`eightBit`) is
+ * already the work of an estimated export chain, and only a named factor applies to it.
+ */
 export function normaliseLowEnergy(
   high: Uint16Array,
   low: Uint16Array,
   option: LowEnergyScaleOption = DEFAULT_LOW_ENERGY_SCALE,
+  eightBit = false,
 ): LowEnergyScaleResult {
-  if (option === 'none') return { low, scale: 1 };
+  if (option === 'none' || (option === 'auto' && eightBit)) return { low, scale: 1 };
   if (typeof option === 'number') {
     if (!(option >= LOW_ENERGY_SCALE_RANGE[0] && option <= LOW_ENERGY_SCALE_RANGE[1]))
       throw new RangeError(
@@ -127,12 +132,9 @@ export function scaleAttenuation(p: Uint16Array, k: number): Uint16Array {
   return out;
 }
 
-let attTable: Float64Array | undefined;
-/** -ln(I / 65535) for every intensity (0 read as 1). */
-function attenuationTable(): Float64Array {
-  if (!attTable) {
-    attTable = new Float64Array(65536);
-    for (let v = 0; v < 65536; v++) attTable[v] = Math.log(OPEN_BEAM) - Math.log(Math.max(v, 1));
-  }
+let attTable: Float32Array | undefined;
+/** core/scan-picture.ts's attenuation of every intensity, made once. */
+function attenuationTable(): Float32Array {
+  attTable ??= attenuationLut();
   return attTable;
 }

@@ -47,8 +47,9 @@ export interface OpenBeamEstimate {
 
 /**
  * The air plateau at the border of a 16-bit scan, or undefined when the border has none: the border
- * pixels within 3 % below its 99.5th percentile (their median is the level), if they are at least a
- * quarter of the border and stand out (fewer than half as many in the band 3-10 % below).
+ * pixels within 3 %, else 6 %, else 12 % below its 99.5th percentile (their median is the level), if
+ * they are at least a quarter of the border and stand out (fewer than half as many in the band below
+ * them, one and a half times as wide).
  */
 export function estimateOpenBeam(pixels: Uint16Array, width: number, height: number): OpenBeamEstimate | undefined {
   const n = borderPixels(width, height);
@@ -64,17 +65,17 @@ export function estimateOpenBeam(pixels: Uint16Array, width: number, height: num
       for (let i = Math.max(bw, width - bw); i < width; i++) hist[pixels[base + i]]++;
     }
   }
-  const top = levelAt(hist, Math.ceil(0.995 * n));
   // Cumulative counts: below[v] = border pixels under v.
   const below = new Uint32Array(65537);
   for (let v = 0; v < 65536; v++) below[v + 1] = below[v] + hist[v];
+  const top = levelAt(below, Math.ceil(0.995 * n));
   for (const width of PLATEAU_WIDTHS) {
     const from = Math.floor(top * (1 - width));
     const inPlateau = n - below[from];
     if (inPlateau / n < OPEN_BEAM_MIN_SHARE) continue;
     const shoulder = below[from] - below[Math.max(0, Math.floor(top * (1 - SHOULDER * width)))];
     if (shoulder > inPlateau / 2) continue;
-    const level = levelAt(hist, below[from] + Math.ceil(inPlateau / 2), from);
+    const level = levelAt(below, below[from] + Math.ceil(inPlateau / 2), from);
     if (level === 0) return undefined;
     return { level, share: inPlateau / n };
   }
@@ -94,14 +95,9 @@ function borderPixels(width: number, height: number): number {
   return bh * width + (height - bh) * Math.min(width, 2 * bw);
 }
 
-/** The smallest value (from `start`, counting every pixel below it) whose cumulative count reaches `want`. */
-function levelAt(hist: Uint32Array, want: number, start = 0): number {
-  let cum = 0;
-  for (let v = 0; v < start; v++) cum += hist[v];
-  for (let v = start; v < hist.length; v++) {
-    cum += hist[v];
-    if (cum >= want) return v;
-  }
+/** The smallest value from `start` on whose cumulative count (`below[v + 1]`: pixels at or under v) reaches `want`. */
+function levelAt(below: Uint32Array, want: number, start = 0): number {
+  for (let v = start; v < 65536; v++) if (below[v + 1] >= want) return v;
   return 65535;
 }
 
@@ -132,8 +128,8 @@ export function normaliseOpenBeam(
       note: `open beam at ${option} (named): intensities scaled by ${(OPEN_BEAM / option).toFixed(3)}`,
     };
   }
+  if (borderPixels(width, height) < OPEN_BEAM_MIN_BORDER) return { pixels };
   const est = estimateOpenBeam(pixels, width, height);
-  if (!est && borderPixels(width, height) < OPEN_BEAM_MIN_BORDER) return { pixels };
   if (!est)
     return {
       pixels,

@@ -177,13 +177,8 @@ export async function readScan(
   };
   let lowScale = 1;
   if (low) {
-    // 'auto' checks 16-bit pairs only: an 8-bit pair's ratio is already the work of an estimated export chain.
     const eightBit = high.bitDepth === 8 || low.bitDepth === 8;
-    const scaled = normaliseLowEnergy(
-      high.image,
-      low.image,
-      eightBit && lowEnergyScale === 'auto' ? 'none' : lowEnergyScale,
-    );
+    const scaled = normaliseLowEnergy(high.image, low.image, lowEnergyScale, eightBit);
     if (scaled.note) warnings.push(`${lowPath}: ${scaled.note}`);
     image.low = scaled.low;
     lowScale = scaled.scale;

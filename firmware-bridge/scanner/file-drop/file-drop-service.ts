@@ -311,10 +311,8 @@ export class FileDropService implements Service {
           throw new Error(
             `low-energy image ${c.low} is ${low.width}x${low.height} but ${c.high} is ${high.width}x${high.height}`,
           );
-        // 'auto' checks 16-bit pairs only: an 8-bit pair's ratio is already the work of an estimated export chain.
-        const option = this.#options.lowEnergyScale ?? 'auto';
         const eightBit = high.fileBits === 8 || low.fileBits === 8;
-        const scaled = normaliseLowEnergy(high.pixels, low.pixels, eightBit && option === 'auto' ? 'none' : option);
+        const scaled = normaliseLowEnergy(high.pixels, low.pixels, this.#options.lowEnergyScale, eightBit);
         if (scaled.note) notes.push(`${c.low}: ${scaled.note}`);
         image.low = scaled.low;
       }

@@ -75,6 +75,9 @@ describe('dual-energy ratio of a scan pair', () => {
   it("'none' reads the pair as it is; a named factor scales the low energy's attenuation; one out of range is refused", () => {
     const { high, low } = pair(1.2);
     expect(normaliseLowEnergy(high, low, 'none').low).toBe(low);
+    // a pair decoded from 8-bit files: 'auto' leaves it to its export decoding, a named factor applies
+    expect(normaliseLowEnergy(high, low, 'auto', true).low).toBe(low);
+    expect(normaliseLowEnergy(high, low, 0.85, true).scale).toBe(0.85);
     const named = normaliseLowEnergy(high, low, 0.85);
     expect(named.low).toEqual(scaleAttenuation(low, 0.85));
     expect(named.note).toMatch(/multiplied by 0\.85 \(named\)/);

@@ -1,23 +1,43 @@
 import { describe, expect, it } from 'vitest';
 import { estimateOpenBeam, normaliseOpenBeam } from '../../../core/open-beam.js';
+import { Rng } from '../../../sim/xray/prng.js';
 
-/** A 200 x 100 scan: air (at `air`, with noise of 0.5 %) in the top 30 rows and the first and last 20 lines, a vehicle between. */
-function scan(air: number, seed = 1): Uint16Array {
-  const w = 200;
-  const h = 100;
-  const out = new Uint16Array(w * h);
+/** Uniform noise in -1..1 from a small LCG. */
+function uniform(seed = 1): () => number {
   let s = seed;
-  const noise = () => {
+  return () => {
     s = (s * 1103515245 + 12345) % 2 ** 31;
     return (s / 2 ** 31 - 0.5) * 2;
   };
+}
+
+/**
+ * A w x h scan (default 200 x 100): air at `air` in the top `top` rows and the first and last `side`
+ * lines (default 30 and 20), a vehicle between; every pixel times (1 + noise()), by default uniform
+ * noise of 0.5 %.
+ */
+function scan(
+  air: number,
+  o: { w?: number; h?: number; top?: number; side?: number; noise?: () => number } = {},
+): Uint16Array {
+  const { w = 200, h = 100, top = 30, side = 20 } = o;
+  const unit = uniform();
+  const noise = o.noise ?? (() => 0.005 * unit());
+  const out = new Uint16Array(w * h);
   for (let r = 0; r < h; r++)
     for (let c = 0; c < w; c++) {
-      const isAir = r < 30 || c < 20 || c >= w - 20;
+      const isAir = r < top || c < side || c >= w - side;
       const t = isAir ? 1 : Math.exp(-(1 + 0.5 * Math.sin(c * 0.1 + r * 0.2)));
-      out[r * w + c] = Math.min(65535, Math.max(0, Math.round(air * t * (1 + 0.005 * noise()))));
+      out[r * w + c] = Math.min(65535, Math.max(0, Math.round(air * t * (1 + noise()))));
     }
   return out;
+}
+
+/** A w x h image whose every value lo .. lo + span comes equally often, in the border and everywhere. */
+function spread(w: number, h: number, lo: number, span: number): Uint16Array {
+  const p = new Uint16Array(w * h);
+  for (let i = 0; i < p.length; i++) p[i] = lo + ((i * 7919) % (span + 1));
+  return p;
 }
 
 describe('open beam of 16-bit files', () => {
@@ -45,45 +65,21 @@ describe('open beam of 16-bit files', () => {
   });
 
   it('finds unclipped air whose noise spreads it over several per cent (2 %)', () => {
-    const w = 300;
-    const h = 120;
-    const p = new Uint16Array(w * h);
-    let s = 7;
-    const gauss = () => {
-      // Box-Muller from a small LCG
-      s = (s * 1103515245 + 12345) % 2 ** 31;
-      const u = (s + 1) / (2 ** 31 + 1);
-      s = (s * 1103515245 + 12345) % 2 ** 31;
-      const v = s / 2 ** 31;
-      return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-    };
-    for (let r = 0; r < h; r++)
-      for (let c = 0; c < w; c++) {
-        const isAir = r < 40 || c < 30 || c >= w - 30;
-        const t = isAir ? 1 : Math.exp(-(1.5 + Math.sin(c * 0.05)));
-        p[r * w + c] = Math.min(65535, Math.round(39321 * t * (1 + 0.02 * gauss())));
-      }
-    const est = estimateOpenBeam(p, w, h)!;
+    const rng = new Rng(7);
+    const p = scan(39321, { w: 300, h: 120, top: 40, side: 30, noise: () => 0.02 * rng.normal() });
+    const est = estimateOpenBeam(p, 300, 120)!;
     expect(est).toBeDefined();
     expect(Math.abs(est.level / 39321 - 1)).toBeLessThan(0.01);
   });
 
   it('a border of values spread evenly (no step up to air) is not air, even where enough of it lies near the top', () => {
-    const w = 300;
-    const h = 120;
-    const p = new Uint16Array(w * h);
-    // every value 30000..50000 equally often, in the border and everywhere
-    for (let i = 0; i < p.length; i++) p[i] = 30000 + ((i * 7919) % 20001);
-    expect(estimateOpenBeam(p, w, h)).toBeUndefined();
+    expect(estimateOpenBeam(spread(300, 120, 30000, 20000), 300, 120)).toBeUndefined();
   });
 
   it('a border without an air plateau is read as it is, and says so', () => {
-    const w = 200;
-    const h = 100;
-    const p = new Uint16Array(w * h);
-    for (let i = 0; i < p.length; i++) p[i] = 5000 + ((i * 7919) % 50000);
-    expect(estimateOpenBeam(p, w, h)).toBeUndefined();
-    const r = normaliseOpenBeam(p, w, h);
+    const p = spread(200, 100, 5000, 49999);
+    expect(estimateOpenBeam(p, 200, 100)).toBeUndefined();
+    const r = normaliseOpenBeam(p, 200, 100);
     expect(r.pixels).toBe(p);
     expect(r.note).toMatch(/no air plateau at the border/);
   });
