@@ -125,11 +125,153 @@ export function normaliseLowEnergy(
 
 /** Intensities with every attenuation -ln(I / 65535) multiplied by `k` (a zero reading stays 0). */
 export function scaleAttenuation(p: Uint16Array, k: number): Uint16Array {
-  const lut = new Uint16Array(65536);
-  for (let v = 1; v < 65536; v++) lut[v] = Math.min(OPEN_BEAM, Math.round(OPEN_BEAM * (v / OPEN_BEAM) ** k));
+  const lut = attenuationScaleLut(k);
   const out = new Uint16Array(p.length);
   for (let i = 0; i < p.length; i++) out[i] = lut[p[i]];
   return out;
+}
+
+/** The table of scaleAttenuation: intensity -> intensity with its attenuation multiplied by `k`. */
+export function attenuationScaleLut(k: number): Uint16Array {
+  const lut = new Uint16Array(65536);
+  for (let v = 1; v < 65536; v++) lut[v] = Math.min(OPEN_BEAM, Math.round(OPEN_BEAM * (v / OPEN_BEAM) ** k));
+  return lut;
+}
+
+/** Scans whose statistic a streamed lane keeps, and how many it needs before it changes anything. */
+export const STREAM_WINDOW_SCANS = 25;
+export const STREAM_MIN_SCANS = 5;
+/** Once a factor applies, the median must come this far inside the band before it is dropped (no flapping at an edge). */
+const STREAM_HYSTERESIS = 0.01;
+/** A new factor replaces the one in use only when they differ by more than this share. */
+const STREAM_STEP = 0.01;
+
+export interface StreamedLowEnergyState {
+  /** The factor applied to the low-energy attenuation of the next scans (1: none). */
+  scale: number;
+  /** Median of the statistic, as the scanner sends it, over the last scans read (undefined: none yet). */
+  ratio?: number;
+  /** Scans the median is over. */
+  scans: number;
+  /**
+   * Whether the scanner's status should say degraded: the lane chose a factor itself (to be confirmed
+   * and named), or reads a ratio outside the band that it does not correct ('none', or too far).
+   */
+  degraded: boolean;
+  /** What the lane does, for the scanner's status (undefined while nothing is to be said). */
+  note?: string;
+}
+
+/**
+ * The low-energy scale of a lane fed line by line. A streamed scan is analysed while it arrives,
+ * so its own statistic (which needs the whole scan) comes too late to correct it; a scanner's energy
+ * pair stays the same from one vehicle to the next, so the lane reads the statistic of every
+ * completed scan and corrects the scans that follow.
+ *
+ * 'auto': once STREAM_MIN_SCANS scans are read, a median of the last STREAM_WINDOW_SCANS outside
+ * DUAL_ENERGY_BAND sets the factor DUAL_ENERGY_REFERENCE / median for the next scans (with
+ * hysteresis at the band's edges); 'none' never corrects but still reads, so that a scanner outside
+ * the band is said; a number is the site's factor, applied from the first line.
+ */
+export class StreamedLowEnergyScale {
+  readonly #option: LowEnergyScaleOption;
+  readonly #ratios: number[] = [];
+  #scale = 1;
+  #lut: Uint16Array | null = null;
+  #tooFar = false;
+
+  constructor(option: LowEnergyScaleOption = DEFAULT_LOW_ENERGY_SCALE) {
+    if (typeof option === 'number') {
+      if (!(option >= LOW_ENERGY_SCALE_RANGE[0] && option <= LOW_ENERGY_SCALE_RANGE[1]))
+        throw new RangeError(
+          `low-energy scale must lie in ${LOW_ENERGY_SCALE_RANGE[0]}..${LOW_ENERGY_SCALE_RANGE[1]}, got ${option}`,
+        );
+      this.#setScale(option);
+    }
+    this.#option = option;
+  }
+
+  /** The table the next scan's low-energy samples go through, or null when they are taken as they are. */
+  get lut(): Uint16Array | null {
+    return this.#lut;
+  }
+
+  get state(): StreamedLowEnergyState {
+    const ratio = this.#median();
+    const [lo, hi] = DUAL_ENERGY_BAND;
+    const scans = this.#ratios.length;
+    const base = {
+      scale: this.#scale,
+      ...(ratio !== undefined ? { ratio: Math.round(ratio * 1e4) / 1e4 } : {}),
+      scans,
+    };
+    const reads =
+      ratio === undefined
+        ? ''
+        : `the low/high attenuation ratio of the vehicles' steel reads ${ratio.toFixed(2)} (median of the last scans)`;
+    if (typeof this.#option === 'number')
+      return {
+        ...base,
+        degraded: false,
+        note: `low-energy attenuation multiplied by ${this.#option} (scanner.lowEnergyScale)${reads ? `; ${reads} as sent` : ''}`,
+      };
+    if (this.#option === 'auto') {
+      if (this.#scale !== 1)
+        return {
+          ...base,
+          degraded: true,
+          note: `${reads}, outside the training scanner's ${lo}-${hi} (another energy pair?): low-energy attenuation multiplied by ${this.#scale.toFixed(3)} (scanner.lowEnergyScale 'auto'); name the factor in scanner.lowEnergyScale once it is confirmed`,
+        };
+      if (this.#tooFar)
+        return {
+          ...base,
+          degraded: true,
+          note: `${reads}, too far from the training scanner's ${lo}-${hi} to be another energy pair (is the low energy sent as low?): scans are read as they are`,
+        };
+      return { ...base, degraded: false };
+    }
+    if (ratio !== undefined && scans >= STREAM_MIN_SCANS && (ratio < lo || ratio > hi))
+      return {
+        ...base,
+        degraded: true,
+        note: `${reads}, outside the training scanner's ${lo}-${hi} (another energy pair?), and scanner.lowEnergyScale is 'none': scans are read as they are and may alarm on ordinary loads; set 'auto' or the factor ${(DUAL_ENERGY_REFERENCE / ratio).toFixed(3)}`,
+      };
+    return { ...base, degraded: false };
+  }
+
+  /**
+   * Reads a completed scan (its planes as the lane received them, i.e. with the current factor
+   * applied) and updates the factor for the scans that follow. Returns true when the factor changed.
+   */
+  observe(high: Uint16Array, low: Uint16Array): boolean {
+    const e = estimateDualEnergyRatio(high, low);
+    if (!e) return false;
+    this.#ratios.push(e.ratio / this.#scale);
+    if (this.#ratios.length > STREAM_WINDOW_SCANS) this.#ratios.shift();
+    if (this.#option !== 'auto' || this.#ratios.length < STREAM_MIN_SCANS) return false;
+    const m = this.#median()!;
+    const [lo, hi] = DUAL_ENERGY_BAND;
+    const margin = this.#scale !== 1 ? STREAM_HYSTERESIS : 0;
+    let want = m < lo + margin || m > hi - margin ? DUAL_ENERGY_REFERENCE / m : 1;
+    this.#tooFar = want < LOW_ENERGY_SCALE_RANGE[0] || want > LOW_ENERGY_SCALE_RANGE[1];
+    if (this.#tooFar) want = 1;
+    if (want === this.#scale || (want !== 1 && this.#scale !== 1 && Math.abs(want / this.#scale - 1) <= STREAM_STEP))
+      return false;
+    this.#setScale(want);
+    return true;
+  }
+
+  #setScale(k: number): void {
+    this.#scale = k;
+    this.#lut = k === 1 ? null : attenuationScaleLut(k);
+  }
+
+  #median(): number | undefined {
+    if (!this.#ratios.length) return undefined;
+    const s = [...this.#ratios].sort((a, b) => a - b);
+    const h = s.length >> 1;
+    return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
+  }
 }
 
 let attTable: Float32Array | undefined;

@@ -16,7 +16,7 @@
  * `normaliseLut` is the automatic decoding model 2.0.0 was trained with (training/export_chain.py's
  * `auto_lut` mirrors it exactly; test/unit/core/export-chain.test.ts checks both against one
  * fixture): grey mapped linearly to attenuation between the open beam and the densest level.
- * Used by the file drop (firmware-bridge) and by `analyze` (inference/scan-file.ts). */
+ * Used by the one scan image decoder (core/scan-image-file.ts): the file drop's and `analyze`'s. */
 
 export type ExportScaling = 'linear' | 'log';
 

@@ -1,15 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import sharp, { type Metadata } from 'sharp';
 import type { ScanImage } from '../core/domain.js';
-import {
-  DEFAULT_EXPORT,
-  type ExportDecoding,
-  type ExportEstimate,
-  decodeExportWith,
-  describeEstimate,
-} from '../core/export-chain.js';
+import { DEFAULT_EXPORT, type ExportDecoding, type ExportEstimate } from '../core/export-chain.js';
 import { DEFAULT_LOW_ENERGY_SCALE, type LowEnergyScaleOption, normaliseLowEnergy } from '../core/dual-energy-scale.js';
-import { DEFAULT_OPEN_BEAM, type OpenBeamOption, normaliseOpenBeam } from '../core/open-beam.js';
+import { DEFAULT_OPEN_BEAM, type OpenBeamOption } from '../core/open-beam.js';
+import { type DecodedScanImage, decodeScanImage, ScanImageError } from '../core/scan-image-file.js';
 
 /** Pixel pitch assumed when neither a sidecar nor the caller says otherwise. */
 const DEFAULT_PIXEL_MM = 5;
@@ -32,79 +26,38 @@ export interface ScanFile {
 export class ScanFileError extends Error {}
 
 /**
- * Decodes a scan image: 16-bit greyscale PNG or TIFF (pixel = detected intensity, 65535 = open
- * beam, rows = detector channels, columns = lines), or an 8-bit PNG/JPEG export, decoded back to
- * intensity through `exportChain` (default DEFAULT_EXPORT, 'auto': the chain estimated from the
- * image, said in a warning; an estimate made on the pair's other file; core/export-chain.ts).
- * A 16-bit file whose open beam reads below 65535 is rescaled as `openBeam` says (default 'auto':
- * the air plateau at the border; core/open-beam.ts), with a warning.
+ * Decodes a scan image with core/scan-image-file.ts: 16-bit greyscale PNG or TIFF (pixel = detected
+ * intensity, 65535 = open beam, rows = detector channels, columns = lines), or an 8-bit PNG/JPEG
+ * export, decoded back to intensity through `exportChain` (default DEFAULT_EXPORT, 'auto': the chain
+ * estimated from the image, said in a warning; an estimate made on the pair's other file;
+ * core/export-chain.ts). A 16-bit file whose open beam reads below 65535 is rescaled as `openBeam`
+ * says (default 'auto': the air plateau at the border; core/open-beam.ts), with a warning. An image
+ * over MAX_SCAN_PIXELS (core/domain.ts) is refused from its header, before any pixel is decoded.
  */
 export async function readScanFile(
   path: string,
   exportChain: ExportDecoding = DEFAULT_EXPORT,
   openBeam: OpenBeamOption = DEFAULT_OPEN_BEAM,
 ): Promise<ScanFile> {
-  let meta: Metadata;
+  let d: DecodedScanImage;
   try {
-    meta = await sharp(path).metadata();
+    d = await decodeScanImage(path, exportChain, openBeam);
   } catch (err) {
+    // The core decoder's messages name the file already.
     throw new ScanFileError(
-      `${path}: cannot be read as an image (${firstLine(err)}); expected a 16-bit greyscale PNG or TIFF, or an 8-bit PNG or JPEG`,
+      err instanceof ScanImageError ? err.message : `${path}: cannot be decoded (${firstLine(err)})`,
+      { cause: err },
     );
   }
-  const warnings: string[] = [];
-  const channels = meta.channels ?? 1;
-  const colour = channels - (meta.hasAlpha ? 1 : 0) > 1;
-  if (colour) warnings.push(`${path}: colour image (${meta.space}); converted to greyscale`);
-  try {
-    if (meta.depth === 'ushort') {
-      const { data, info } = await sharp(path)
-        .toColourspace('grey16')
-        .raw({ depth: 'ushort' })
-        .toBuffer({ resolveWithObject: true });
-      const raw = new Uint16Array(data.buffer, data.byteOffset, data.length / 2).slice(0, info.width * info.height);
-      const beam = normaliseOpenBeam(raw, info.width, info.height, openBeam);
-      if (beam.note) warnings.push(`${path}: ${beam.note}`);
-      return {
-        image: beam.pixels,
-        width: info.width,
-        height: info.height,
-        bitDepth: 16,
-        warnings,
-        ...(beam.level !== undefined ? { openBeamLevel: beam.level } : {}),
-      };
-    }
-    if (meta.depth === 'uchar') {
-      const { data, info } = await sharp(path).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
-      const n = info.width * info.height;
-      const grey = new Uint8Array(n);
-      const step = info.channels;
-      for (let i = 0; i < n; i++) grey[i] = data[i * step];
-      const { intensity: image, estimate } = decodeExportWith(grey, info.width, info.height, exportChain);
-      const how =
-        exportChain === 'auto' && estimate
-          ? `the export chain estimated from the image: ${describeEstimate(estimate)}`
-          : estimate
-            ? 'the export chain estimated from the high-energy file of the pair'
-            : `the named ${(exportChain as { scaling: string }).scaling} export chain`;
-      warnings.push(
-        `${path}: 8-bit image (${meta.format}); decoded to intensity by ${how}; fine detail in dense regions is lost`,
-      );
-      return {
-        image,
-        width: info.width,
-        height: info.height,
-        bitDepth: 8,
-        warnings,
-        ...(estimate ? { estimate } : {}),
-      };
-    }
-  } catch (err) {
-    throw new ScanFileError(`${path}: cannot be decoded (${firstLine(err)})`);
-  }
-  throw new ScanFileError(
-    `${path}: ${meta.depth ?? 'unknown'} samples are not supported; expected 8- or 16-bit greyscale`,
-  );
+  return {
+    image: d.pixels,
+    width: d.width,
+    height: d.height,
+    bitDepth: d.fileBits,
+    warnings: d.notes.map((n) => `${path}: ${n}`),
+    ...(d.estimate ? { estimate: d.estimate } : {}),
+    ...(d.openBeamLevel !== undefined ? { openBeamLevel: d.openBeamLevel } : {}),
+  };
 }
 
 /** pixelMm from a sidecar `<file>.json` (or `<file minus extension>.json`), if one exists. */

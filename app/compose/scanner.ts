@@ -14,6 +14,7 @@ import { exportLinkCounters } from '../monitoring.js';
 import type { EventBus } from '../../core/event-bus.js';
 import type { LaneEvents } from '../../core/events.js';
 import type { Service } from '../../core/service.js';
+import { StreamedLowEnergyScale } from '../../core/dual-energy-scale.js';
 
 type ScannerConfig = LaneConfig['scanner'];
 
@@ -44,6 +45,7 @@ export function createScannerServices(
     defaultPixelMm: cfg.pixelMm,
     scanTimeoutMs: cfg.scanTimeoutMs,
     frameCounters: counters,
+    ...(cfg.transport ? { lowEnergyScale: new StreamedLowEnergyScale(cfg.lowEnergyScale) } : {}),
     ...(begunBefore ? { begunBefore } : {}),
   });
   const lineStream = cfg.transport

@@ -25,7 +25,8 @@ to intensity through the export chain estimated from the image unless --export n
 warning and the JSON field "export" say which chain was assumed and how sure the estimate is),
 pixel = detected intensity, 65535 = open beam (a 16-bit file whose air reads lower is rescaled,
 with a warning: --open-beam), rows = detector channels (top of the vehicle first), columns = scan lines. Pitch 5 mm unless a sidecar <file>.json with {"pixelMm": …}
-or --pixel-mm says otherwise.
+or --pixel-mm says otherwise. An image over 33,554,432 pixels (the lane's largest scan) is refused
+from its header.
 
 Options:
   --low <low.png>        low-energy image of the scan (repeat once per scan, same order)

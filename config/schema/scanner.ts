@@ -183,6 +183,12 @@ export const scanner = z
     scanTimeoutMs: intIn(100, 600_000)
       .default(5000)
       .describe('A scan with no line for this long is aborted with reason "timeout".'),
+    lowEnergyScale: z
+      .union([z.literal('auto'), z.literal('none'), numIn(0.5, 2)])
+      .default('auto')
+      .describe(
+        "Factor for the low-energy attenuation of streamed dual-energy scans (line stream; files: fileDrop.lowEnergyScale). 'auto' (default): the lane reads the low/high ratio of the vehicles' steel on every completed scan; once the median of the last 25 (at least 5) lies outside the training scanner's 0.97-1.13, the scans that follow are rescaled to it and the scanner's status says degraded until the factor is named. 'none': read as sent (a ratio outside the band is still said). A number: the scanner's factor, applied from the first line.",
+      ),
     reconnect: z
       .strictObject({
         initialMs: intIn(10, 60_000).default(250).describe('First reconnect delay.'),

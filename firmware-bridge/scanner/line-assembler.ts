@@ -10,6 +10,8 @@ export interface AssemblySpec {
   pixelMm: number;
   /** Lines announced by the scanner; 0 when unknown. Only sizes the first allocation. */
   expectedLines: number;
+  /** Table every low-energy sample goes through as it is stored (the lane's low-energy scale), if any. */
+  lowLut?: Uint16Array | null;
 }
 
 /** Consecutive lines ready for streaming consumers; line-major, owned by the receiver. */
@@ -276,6 +278,8 @@ export class LineAssembler {
       for (let c = 0; c < C; c++) this.#high[index * C + c] = v.getUint16(c * 2, true);
       if (this.#low) for (let c = 0; c < C; c++) this.#low[index * C + c] = v.getUint16(bytes + c * 2, true);
     }
+    const lut = this.#spec!.lowLut;
+    if (lut && this.#low) for (let i = index * C, end = i + C; i < end; i++) this.#low[i] = lut[this.#low[i]];
   }
 
   /** Lines [from, to) never came; line `to` has: fill by linear interpolation from line from-1 (or copy line `to`). */

@@ -11,6 +11,7 @@ import {
 import type { EventBus } from '../../core/event-bus.js';
 import type { LaneEvents } from '../../core/events.js';
 import { deviceStatus } from '../../core/health.js';
+import type { StreamedLowEnergyScale } from '../../core/dual-energy-scale.js';
 import type { Logger } from '../../core/logger.js';
 import { uuidv7 } from '../../core/ids.js';
 import { ASSEMBLER_DEFAULTS, LineAssembler } from './line-assembler.js';
@@ -53,6 +54,12 @@ export interface ScannerTranslatorOptions {
   maxLines?: number;
   /** Frame counters of the line stream, reported in the device status. */
   frameCounters?: LineStreamCounters;
+  /**
+   * The low-energy scale of streamed dual-energy scans (config scanner.lowEnergyScale): applied to
+   * each scan's low-energy lines as they arrive, and fed every completed scan. Scans that arrive
+   * as files are checked one by one by the file drop instead.
+   */
+  lowEnergyScale?: StreamedLowEnergyScale;
   /**
    * The edge scan id under which this lane already began the scan the scanner identifies by its
    * scan id and start time, or null. Asked only for a scan-begin flagged as resent: a scan found
@@ -247,6 +254,9 @@ export class ScannerTranslator {
     } else if (this.#fault) {
       state = 'fault';
       detail = this.#fault;
+    } else if (this.#options.lowEnergyScale?.state.degraded) {
+      state = 'degraded';
+      detail = this.#options.lowEnergyScale.state.note ?? this.#linkDetail;
     } else {
       // The scanner's own state (ready, scanning...) is in info: it changes every vehicle and is not a health change.
       state = 'ok';
@@ -264,6 +274,12 @@ export class ScannerTranslator {
     info.radiationOn = this.#radiationOn;
     info.speedKmh = this.#speedKmh;
     info.device = this.#deviceName;
+    const low = this.#options.lowEnergyScale?.state;
+    if (low) {
+      info.lowEnergyScale = Math.round(low.scale * 1e4) / 1e4;
+      info.lowEnergyRatio = low.ratio ?? null;
+      info.lowEnergyScans = low.scans;
+    }
     this.#options.bus.emit('device.status', deviceStatus(this.#options.device, state, detail, info));
   }
 
@@ -335,7 +351,8 @@ export class ScannerTranslator {
     this.#open = { key, meta, logged: new Set() };
     this.#resentKey = null;
     this.#fault = null;
-    this.#asm.begin({ channels: meta.channels, energies: meta.energies, pixelMm: meta.pixelMm, expectedLines });
+    const lowLut = meta.energies === 2 ? (this.#options.lowEnergyScale?.lut ?? null) : null;
+    this.#asm.begin({ channels: meta.channels, energies: meta.energies, pixelMm: meta.pixelMm, expectedLines, lowLut });
     this.counters.scansBegun++;
     this.#options.bus.emit('scan.begin', meta);
     this.publishStatus();
@@ -450,6 +467,23 @@ export class ScannerTranslator {
       image,
       ...(beyond !== null ? { declaredLines: beyond } : {}),
     });
+    this.#readLowEnergy(open, image);
+  }
+
+  /** Feeds a completed streamed scan to the lane's low-energy scale; a new factor is logged and said in the status. */
+  #readLowEnergy(open: OpenScan, image: ScanImage): void {
+    const scale = this.#options.lowEnergyScale;
+    if (!scale || !image.low) return;
+    if (!scale.observe(image.high, image.low)) {
+      this.publishStatus(); // 'none' turns degraded without a new factor
+      return;
+    }
+    const st = scale.state;
+    this.#options.log.warn(
+      { scanId: open.meta.scanId, lowEnergyScale: st.scale, lowEnergyRatio: st.ratio, scans: st.scans },
+      `${this.#options.device}: ${st.note ?? `low-energy attenuation no longer rescaled (the ratio reads ${st.ratio} over the last ${st.scans} scans)`}`,
+    );
+    this.publishStatus();
   }
 
   #abort(reason: AbortReason, detail: string): void {

@@ -1,6 +1,6 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { encodeGrey16Png, encodeGrey8Jpeg } from '../../firmware-bridge/scanner/file-drop/image-decode.js';
+import { encodeGrey16Png, encodeGrey8Jpeg } from '../../core/scan-image-file.js';
 import type { SimScan } from './scan-source.js';
 
 /** png16 / tiff16: 16-bit grey PNG or TIFF image(s) + our JSON sidecar. jpeg-xml: 8-bit grey JPEG + a vendor-style XML sidecar. */

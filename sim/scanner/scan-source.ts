@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { decodeScanImage } from '../../firmware-bridge/scanner/file-drop/image-decode.js';
+import { decodeScanImage } from '../../core/scan-image-file.js';
 
 /** One vehicle's scan as the simulator sends it: row-major like ScanImage (rows = channels, columns = lines). */
 export interface SimScan {

@@ -13,7 +13,7 @@ import type { Service } from '../../../core/service.js';
 import { DATA_DIR_MODE, DATA_FILE_MODE } from '../../../core/data-files.js';
 import { uuidv7 } from '../../../core/ids.js';
 import type { ScannerTranslator } from '../translator.js';
-import { decodeScanImage } from './image-decode.js';
+import { decodeScanImage } from '../../../core/scan-image-file.js';
 import { DEFAULT_EXPORT, type ExportOption } from '../../../core/export-chain.js';
 import { parseJsonSidecar, parseXmlSidecar, type FileScanInfo, type XmlField } from './sidecar.js';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeGrey16Png } from '../../../firmware-bridge/scanner/file-drop/image-decode.js';
+import { encodeGrey16Png } from '../../../core/scan-image-file.js';
 import { encodeFrame, type FrameBody, type LineBody } from '../../../firmware-bridge/scanner/protocol/frames.js';
 import { startCli } from '../../helpers/cli.js';
 import { freePort } from '../../helpers/net.js';

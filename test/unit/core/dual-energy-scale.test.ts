@@ -3,6 +3,9 @@ import {
   DUAL_ENERGY_REFERENCE,
   estimateDualEnergyRatio,
   normaliseLowEnergy,
+  STREAM_MIN_SCANS,
+  STREAM_WINDOW_SCANS,
+  StreamedLowEnergyScale,
   scaleAttenuation,
 } from '../../../core/dual-energy-scale.js';
 
@@ -87,5 +90,91 @@ describe('dual-energy ratio of a scan pair', () => {
     expect(s[0]).toBe(65535);
     expect(s[1]).toBe(0);
     expect(s[2]).toBe(Math.round(65535 * (24109 / 65535) ** 2));
+  });
+});
+
+/** The lines of a streamed scan as the lane stores them: the low plane through the scale's table, if any. */
+function received(s: StreamedLowEnergyScale, p: { high: Uint16Array; low: Uint16Array }) {
+  const lut = s.lut;
+  return { high: p.high, low: lut ? p.low.map((v) => lut[v]) : p.low };
+}
+/** A pair whose statistic reads about `stat` (pair()'s spread puts the 5th percentile at 0.9725 of its ratio). */
+const reading = (stat: number) => pair(stat / 0.9725);
+
+describe('low-energy scale of a streamed lane', () => {
+  it(`'auto' corrects nothing before ${STREAM_MIN_SCANS} scans, then rescales the scans that follow to the reference`, () => {
+    const s = new StreamedLowEnergyScale('auto');
+    const scan = reading(1.2);
+    for (let i = 0; i < STREAM_MIN_SCANS - 1; i++) expect(s.observe(scan.high, scan.low)).toBe(false);
+    expect(s.lut).toBeNull();
+    expect(s.state).toMatchObject({ scale: 1, scans: STREAM_MIN_SCANS - 1, degraded: false });
+    expect(s.observe(scan.high, scan.low)).toBe(true);
+    const st = s.state;
+    expect(st.scale).toBeCloseTo(DUAL_ENERGY_REFERENCE / 1.2, 2);
+    expect(st.degraded).toBe(true);
+    expect(st.note).toMatch(
+      /reads 1\.20 .*outside the training scanner's 0\.97-1\.13.*multiplied by 0\.8\d\d.*name the factor in scanner\.lowEnergyScale/,
+    );
+    // The next scan arrives through the table: it reads like the training scanner's.
+    const next = received(s, scan);
+    expect(estimateDualEnergyRatio(next.high, next.low)!.ratio).toBeCloseTo(DUAL_ENERGY_REFERENCE, 2);
+    // ...and is read back as the scanner sent it: the factor holds, scan after scan.
+    for (let i = 0; i < 10; i++) {
+      const r = received(s, scan);
+      expect(s.observe(r.high, r.low)).toBe(false);
+    }
+    expect(s.state.ratio).toBeCloseTo(1.2, 2);
+    expect(s.state.scale).toBeCloseTo(DUAL_ENERGY_REFERENCE / 1.2, 2);
+  });
+
+  it('keeps a lane inside the band as it is, and drops a factor only once the median is well back inside', () => {
+    const inside = new StreamedLowEnergyScale('auto');
+    for (let i = 0; i < 30; i++) inside.observe(reading(1.05).high, reading(1.05).low);
+    expect(inside.state).toMatchObject({ scale: 1, scans: STREAM_WINDOW_SCANS, degraded: false });
+    expect(inside.state.note).toBeUndefined();
+
+    const s = new StreamedLowEnergyScale('auto');
+    const out = reading(1.16);
+    for (let i = 0; i < STREAM_MIN_SCANS; i++) s.observe(received(s, out).high, received(s, out).low);
+    const k = s.state.scale;
+    expect(k).toBeLessThan(0.9);
+    // The scanner moves to just inside the band's edge (1.125): the factor stays (hysteresis)...
+    const edge = reading(1.125);
+    for (let i = 0; i < STREAM_WINDOW_SCANS; i++) s.observe(received(s, edge).high, received(s, edge).low);
+    expect(s.state.scale).not.toBe(1);
+    // ...and goes once the median is well inside.
+    const back = reading(1.05);
+    let dropped = false;
+    for (let i = 0; i < STREAM_WINDOW_SCANS; i++)
+      dropped = s.observe(received(s, back).high, received(s, back).low) || dropped;
+    expect(dropped).toBe(true);
+    expect(s.lut).toBeNull();
+    expect(s.state).toMatchObject({ scale: 1, degraded: false });
+  });
+
+  it("'none' never rescales but says a ratio outside the band; a named factor applies from the first line", () => {
+    const none = new StreamedLowEnergyScale('none');
+    const scan = reading(1.2);
+    for (let i = 0; i < STREAM_MIN_SCANS; i++) expect(none.observe(scan.high, scan.low)).toBe(false);
+    expect(none.lut).toBeNull();
+    expect(none.state.degraded).toBe(true);
+    expect(none.state.note).toMatch(/'none': scans are read as they are .*factor 0\.8\d\d/);
+
+    const named = new StreamedLowEnergyScale(0.85);
+    expect(named.lut).not.toBeNull();
+    expect(named.state).toMatchObject({ scale: 0.85, degraded: false });
+    for (let i = 0; i < STREAM_MIN_SCANS; i++) named.observe(received(named, scan).high, received(named, scan).low);
+    expect(named.state.ratio).toBeCloseTo(1.2, 2); // as the scanner sends it
+    expect(named.state.scale).toBe(0.85);
+    expect(() => new StreamedLowEnergyScale(3)).toThrow(/0\.5\.\.2, got 3/);
+  });
+
+  it('reads a ratio too far off to be an energy pair as it is, and says so', () => {
+    const s = new StreamedLowEnergyScale('auto');
+    const scan = reading(0.4);
+    for (let i = 0; i < STREAM_MIN_SCANS; i++) s.observe(scan.high, scan.low);
+    expect(s.lut).toBeNull();
+    expect(s.state.degraded).toBe(true);
+    expect(s.state.note).toMatch(/too far .* read as they are/);
   });
 });

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scaleAttenuation } from '../../../../core/dual-energy-scale.js';
-import { readScan, readScanFile } from '../../../../inference/scan-file.js';
+import { readScan, readScanFile, ScanFileError } from '../../../../inference/scan-file.js';
 import { scanImage, TINY } from '../../../helpers/inference.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -207,6 +207,29 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
     expect(pair.warnings.join('\n')).toMatch(
       /decoded to intensity by the export chain estimated from the high-energy file of the pair/,
     );
+  });
+
+  it('refuses an image over the pixel cap from its header, before decoding any pixel', async () => {
+    // 6,000 x 6,000 = 36 Mi pixels > MAX_SCAN_PIXELS (32 Mi); all zeros, so the PNG is small.
+    const big = await sharp(Buffer.alloc(6000 * 6000), { raw: { width: 6000, height: 6000, channels: 1 } })
+      .png()
+      .toBuffer();
+    writeFileSync(join(dir, 'huge.png'), big);
+    // Its header and no pixel data: decoding it would fail as "cannot be decoded", so the cap
+    // message shows that it was refused from the header alone.
+    writeFileSync(join(dir, 'huge-header.png'), big.subarray(0, 2000));
+    for (const f of ['huge.png', 'huge-header.png']) {
+      const err = await readScanFile(join(dir, f)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ScanFileError);
+      expect((err as Error).message).toMatch(
+        new RegExp(
+          `${f.replace('.', '\\.')}: 6000 x 6000 pixels is more than the largest scan accepted \\(33554432 pixels`,
+        ),
+      );
+    }
+    const r = await cli(['--model', TINY, join(dir, 'huge-header.png')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/huge-header\.png: 6000 x 6000 pixels is more than the largest scan accepted/);
   });
 
   it('takes a named export chain from --export flags and refuses incomplete ones', async () => {

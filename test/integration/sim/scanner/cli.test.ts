@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { encodeGrey16Png } from '../../../../firmware-bridge/scanner/file-drop/image-decode.js';
+import { encodeGrey16Png } from '../../../../core/scan-image-file.js';
 import { TcpLinkOpener } from '../../../../firmware-bridge/scanner/transport/tcp.js';
 import { synthSource } from '../../../../sim/scanner/scan-source.js';
 import { runCli, startCli } from '../../../helpers/cli.js';

@@ -12,6 +12,12 @@ import { EventBus } from '../../../../core/event-bus.js';
 import type { LaneEvents } from '../../../../core/events.js';
 import { isUuidv7, uuidv7 } from '../../../../core/ids.js';
 import { silentLogger } from '../../../../core/logger.js';
+import {
+  DUAL_ENERGY_REFERENCE,
+  STREAM_MIN_SCANS,
+  StreamedLowEnergyScale,
+  estimateDualEnergyRatio,
+} from '../../../../core/dual-energy-scale.js';
 
 const C = 5;
 const hi = (x: number, c: number) => (x * 1000 + c * 7 + 1) & 0xffff;
@@ -440,5 +446,99 @@ describe('a scan sent again (scan-begin flagged resent)', () => {
     tr.frame(lineF(0, 8));
     tr.frame(end(8, 1));
     expect(ev).toEqual(['scan.begin', 'scan.end']);
+  });
+});
+
+describe('low-energy scale of streamed scans', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  // 60 channels x 200 lines of steel-like attenuation 1.2-3.8 whose low/high ratio is `ratio` on every pixel.
+  const CH = 60;
+  const LINES = 200;
+  const att = (x: number, c: number) => 1.2 + (2.6 * ((x * 7 + c * 13) % 97)) / 96;
+  const steelLine = (key: number, x: number, ratio: number) =>
+    frame({
+      type: 'line',
+      scanKey: key,
+      lineIndex: x,
+      channels: CH,
+      energyMask: 3,
+      high: Uint16Array.from({ length: CH }, (_, c) => Math.round(65535 * Math.exp(-att(x, c)))),
+      low: Uint16Array.from({ length: CH }, (_, c) => Math.round(65535 * Math.exp(-att(x, c) * ratio))),
+    });
+
+  it("rescales the scans that follow once the scanner's ratio reads outside the band, and says so in its status", () => {
+    const bus = new EventBus<LaneEvents>(silentLogger());
+    const ends: LaneEvents['scan.end'][] = [];
+    const lines: LaneEvents['scan.lines'][] = [];
+    const status: LaneEvents['device.status'][] = [];
+    bus.on('scan.end', 'test', (p) => void ends.push(p));
+    bus.on('scan.lines', 'test', (p) => void lines.push(p));
+    bus.on('device.status', 'test', (p) => void status.push(p));
+    const t = new ScannerTranslator({
+      laneId: 'lane-1',
+      device: 'scanner',
+      bus,
+      log: silentLogger(),
+      defaultPixelMm: 5,
+      scanTimeoutMs: 1000,
+      lowEnergyScale: new StreamedLowEnergyScale('auto'),
+    });
+    t.link('up', 'tcp 127.0.0.1:1');
+    const scan = (key: number) => {
+      t.frame(begin(key, { channels: CH }));
+      for (let x = 0; x < LINES; x++) t.frame(steelLine(key, x, 1.2));
+      t.frame(end(key, LINES));
+      const e = ends.at(-1)!;
+      return estimateDualEnergyRatio(e.image.high, e.image.low!)!.ratio;
+    };
+    for (let k = 1; k < STREAM_MIN_SCANS; k++) expect(scan(k)).toBeCloseTo(1.2, 2);
+    expect(status.at(-1)).toMatchObject({ state: 'ok' });
+    // The fifth scan sets the factor; it was itself read as sent.
+    expect(scan(STREAM_MIN_SCANS)).toBeCloseTo(1.2, 2);
+    expect(status.at(-1)).toMatchObject({ state: 'degraded' });
+    expect(status.at(-1)!.detail).toMatch(/reads 1\.20 .*multiplied by 0\.8\d\d/);
+    expect(status.at(-1)!.info).toMatchObject({
+      lowEnergyRatio: expect.closeTo(1.2, 2),
+      lowEnergyScans: STREAM_MIN_SCANS,
+    });
+    // The next scan's lines and image arrive rescaled to the reference; the high energy is untouched.
+    const before = lines.length;
+    expect(scan(STREAM_MIN_SCANS + 1)).toBeCloseTo(DUAL_ENERGY_REFERENCE, 2);
+    const first = lines[before];
+    expect(first.high[0]).toBe(Math.round(65535 * Math.exp(-att(0, 0))));
+    expect(first.low![0]).toBeGreaterThan(Math.round(65535 * Math.exp(-att(0, 0) * 1.2)));
+    expect(status.at(-1)).toMatchObject({ state: 'degraded' });
+  });
+
+  it('is not applied to scans that arrive as files (the file drop checks each pair itself)', () => {
+    const bus = new EventBus<LaneEvents>(silentLogger());
+    const ends: LaneEvents['scan.end'][] = [];
+    bus.on('scan.end', 'test', (p) => void ends.push(p));
+    const scale = new StreamedLowEnergyScale(0.8);
+    const t = new ScannerTranslator({
+      laneId: 'lane-1',
+      device: 'scanner',
+      bus,
+      log: silentLogger(),
+      defaultPixelMm: 5,
+      scanTimeoutMs: 1000,
+      lowEnergyScale: scale,
+    });
+    const low = Uint16Array.from({ length: 4 }, () => 20_000);
+    t.fileScan(
+      {
+        scanId: uuidv7(),
+        scannerScanId: 'F-1',
+        startedAt: new Date().toISOString(),
+        channels: 2,
+        energies: 2,
+        pixelMm: 5,
+      },
+      { width: 2, height: 2, pixelMm: 5, high: Uint16Array.from({ length: 4 }, () => 10_000), low },
+      new Date().toISOString(),
+    );
+    expect(ends[0].image.low).toBe(low);
   });
 });

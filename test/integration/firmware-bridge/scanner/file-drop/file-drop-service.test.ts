@@ -19,11 +19,7 @@ import sharp from 'sharp';
 import { MAX_SCAN_PIXELS } from '../../../../../core/domain.js';
 import { ASSEMBLER_DEFAULTS } from '../../../../../firmware-bridge/scanner/line-assembler.js';
 import { FileDropService } from '../../../../../firmware-bridge/scanner/file-drop/file-drop-service.js';
-import {
-  decodeScanImage,
-  encodeGrey16Png,
-  encodeGrey8Jpeg,
-} from '../../../../../firmware-bridge/scanner/file-drop/image-decode.js';
+import { decodeScanImage, encodeGrey16Png, encodeGrey8Jpeg } from '../../../../../core/scan-image-file.js';
 import { ScannerTranslator } from '../../../../../firmware-bridge/scanner/translator.js';
 import { UnavailableDetector } from '../../../../../core/detector.js';
 import { EventBus } from '../../../../../core/event-bus.js';
@@ -123,11 +119,11 @@ describe('8-bit decoding of an unnamed export chain', () => {
     expect(d.pixels[0]).toBeGreaterThan(64_000); // open beam
     expect(d.pixels[30 * w + 60]).toBeLessThan(d.pixels[30 * w + 20]); // the dense block stays denser
     expect(d.notes.join()).toMatch(
-      /8-bit jpeg decoded to intensity \(export chain estimated from the image, assumed (linear|log) scaling, .*\((sure|unsure): \d+ % of the border is open beam/,
+      /8-bit image \(jpeg\); decoded to intensity by the export chain estimated from the image: assumed (linear|log) scaling, .*\((sure|unsure): \d+ % of the border is open beam/,
     );
     const low = await decodeScanImage(jpg, d.estimate);
     expect(low.pixels).toEqual(d.pixels);
-    expect(low.notes.join()).toMatch(/export chain estimated from the high-energy image of the pair/);
+    expect(low.notes.join()).toMatch(/export chain estimated from the high-energy file of the pair/);
   });
 });
 
