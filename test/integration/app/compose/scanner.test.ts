@@ -15,7 +15,12 @@ import { silentLogger } from '../../../../core/logger.js';
 import type { Service } from '../../../../core/service.js';
 import { ScannerStreamSim } from '../../../../sim/scanner/line-stream-sim.js';
 import { ScannerOpcuaServer } from '../../../../sim/scanner/opcua-server.js';
-import { arraySource } from '../../../../sim/scanner/scan-source.js';
+import { arraySource, type SimScan } from '../../../../sim/scanner/scan-source.js';
+import {
+  DUAL_ENERGY_REFERENCE,
+  STREAM_MIN_SCANS,
+  estimateDualEnergyRatio,
+} from '../../../../core/dual-energy-scale.js';
 import { writeFileDropScan } from '../../../../sim/scanner/file-drop-writer.js';
 import { patternScan } from '../../../helpers/line-stream.js';
 
@@ -86,6 +91,57 @@ describe('createScannerServices', () => {
     await expect.poll(() => ended.map((e) => e.meta.source).sort(), { timeout: 5000 }).toEqual(['file', 'stream']);
     expect(status.get('xr1')).toBe('ok');
     expect(status.get('xr1.filedrop')).toBe('ok');
+  });
+
+  it("rescales streamed scans of a scanner whose dual-energy ratio is not the training scanner's (scanner.lowEnergyScale auto)", async () => {
+    // Steel-like scans (attenuation 1.2-3.8) from a scanner whose low energy reads 1.2 x the high's.
+    const steel = (k: number): SimScan => {
+      const w = 200;
+      const h = 60;
+      const high = new Uint16Array(w * h);
+      const low = new Uint16Array(w * h);
+      for (let r = 0; r < h; r++)
+        for (let x = 0; x < w; x++) {
+          const a = 1.2 + (2.6 * ((x * 7 + r * 13 + k) % 97)) / 96;
+          high[r * w + x] = Math.round(65535 * Math.exp(-a));
+          low[r * w + x] = Math.round(65535 * Math.exp(-a * 1.2));
+        }
+      return { width: w, height: h, pixelMm: 5, high, low, origin: `steel ${k}` };
+    };
+    const n = STREAM_MIN_SCANS + 1;
+    const sim = new ScannerStreamSim({
+      source: arraySource(Array.from({ length: n }, (_, k) => steel(k))),
+      scans: n,
+      lineRateHz: 20_000,
+      gapMs: 0,
+    });
+    const { port } = await sim.listenTcp(0);
+    stops.push(() => sim.stop());
+    const ctx = laneContext({
+      id: 'xr1',
+      transport: { type: 'tcp', host: '127.0.0.1', port },
+      reconnect: { initialMs: 20, maxMs: 100 },
+    });
+    const ratios: number[] = [];
+    const status: LaneEvents['device.status'][] = [];
+    ctx.bus.on('scan.end', 't', (s) => void ratios.push(estimateDualEnergyRatio(s.image.high, s.image.low!)!.ratio));
+    ctx.bus.on('device.status', 't', (s) => void (s.device === 'xr1' && status.push(s)));
+    const services = createScannerServices(ctx);
+    for (const s of services) await s.start();
+    stops.push(async () => {
+      for (const s of [...services].reverse()) await s.stop();
+    });
+    await expect.poll(() => ratios.length, { timeout: 10_000 }).toBe(n);
+    // The first scans arrive as sent; the one after the fifth arrives rescaled to the training scanner's ratio.
+    for (const r of ratios.slice(0, STREAM_MIN_SCANS)) expect(r).toBeCloseTo(1.2, 2);
+    expect(ratios[STREAM_MIN_SCANS]).toBeCloseTo(DUAL_ENERGY_REFERENCE, 2);
+    const last = status.at(-1)!;
+    expect(last.state).toBe('degraded');
+    expect(last.detail).toMatch(/reads 1\.20 .*multiplied by 0\.8\d\d \(scanner\.lowEnergyScale 'auto'\)/);
+    expect(last.info).toMatchObject({
+      lowEnergyScale: expect.closeTo(DUAL_ENERGY_REFERENCE / 1.2, 2),
+      lowEnergyScans: n,
+    });
   });
 
   it('aborts the open streamed scan when the OPC UA status enters fault (the bus wiring), once per fault', async () => {
