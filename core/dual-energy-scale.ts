@@ -39,8 +39,23 @@ export interface DualEnergyEstimate {
   pixels: number;
 }
 
-/** The statistic for a pair of intensity planes (65535 = open beam), or undefined with too few pixels to read. */
-export function estimateDualEnergyRatio(high: Uint16Array, low: Uint16Array): DualEnergyEstimate | undefined {
+/** Pixels a streamed lane visits per scan at most (a few ms on the event loop whatever the scan's size). */
+export const STREAM_MAX_VISITS = 250_000;
+const PRIME_STEPS = [
+  3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79, 83, 89, 97, 101, 103, 107, 109, 113,
+  127, 131,
+];
+
+/**
+ * The statistic for a pair of intensity planes (65535 = open beam), or undefined with too few pixels to read.
+ * Every third pixel is visited, or, with `maxVisits`, every k-th for the smallest prime k >= 3 that visits at
+ * most that many (a prime step does not fall into step with the rows).
+ */
+export function estimateDualEnergyRatio(
+  high: Uint16Array,
+  low: Uint16Array,
+  maxVisits = Number.POSITIVE_INFINITY,
+): DualEnergyEstimate | undefined {
   if (low.length !== high.length)
     throw new RangeError(`dual-energy pair of ${high.length} and ${low.length} pixels; the planes must match`);
   // Ratios in 1/4096 steps between 0 and 4 (a histogram: no sort of millions of values); attenuations
@@ -49,7 +64,8 @@ export function estimateDualEnergyRatio(high: Uint16Array, low: Uint16Array): Du
   const att = attenuationTable();
   let n = 0;
   // Every third pixel: the percentile of millions of ratios moves by less than 0.001 with a third of them.
-  for (let i = 0; i < high.length; i += 3) {
+  const step = PRIME_STEPS.find((k) => high.length / k <= maxVisits) ?? PRIME_STEPS[PRIME_STEPS.length - 1];
+  for (let i = 0; i < high.length; i += step) {
     const h = high[i];
     if (h === 0) continue;
     const ah = att[h];
@@ -244,7 +260,7 @@ export class StreamedLowEnergyScale {
    * applied) and updates the factor for the scans that follow. Returns true when the factor changed.
    */
   observe(high: Uint16Array, low: Uint16Array): boolean {
-    const e = estimateDualEnergyRatio(high, low);
+    const e = estimateDualEnergyRatio(high, low, STREAM_MAX_VISITS);
     if (!e) return false;
     this.#ratios.push(e.ratio / this.#scale);
     if (this.#ratios.length > STREAM_WINDOW_SCANS) this.#ratios.shift();

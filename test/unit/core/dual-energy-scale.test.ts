@@ -3,6 +3,7 @@ import {
   DUAL_ENERGY_REFERENCE,
   estimateDualEnergyRatio,
   normaliseLowEnergy,
+  STREAM_MAX_VISITS,
   STREAM_MIN_SCANS,
   STREAM_WINDOW_SCANS,
   StreamedLowEnergyScale,
@@ -102,6 +103,21 @@ function received(s: StreamedLowEnergyScale, p: { high: Uint16Array; low: Uint16
 const reading = (stat: number) => pair(stat / 0.9725);
 
 describe('low-energy scale of a streamed lane', () => {
+  it(`visits at most ${STREAM_MAX_VISITS.toLocaleString('en')} pixels of a scan of any size, and reads the same statistic`, () => {
+    const { high, low } = pair(1.05);
+    const big = (p: Uint16Array) => {
+      const out = new Uint16Array(p.length * 40);
+      for (let k = 0; k < 40; k++) out.set(p, k * p.length);
+      return out;
+    };
+    const [h, l] = [big(high), big(low)];
+    const all = estimateDualEnergyRatio(h, l)!;
+    const bounded = estimateDualEnergyRatio(h, l, STREAM_MAX_VISITS)!;
+    expect(all.pixels).toBeGreaterThan(STREAM_MAX_VISITS);
+    expect(bounded.pixels).toBeLessThanOrEqual(STREAM_MAX_VISITS);
+    expect(bounded.ratio).toBeCloseTo(all.ratio, 2);
+  });
+
   it(`'auto' corrects nothing before ${STREAM_MIN_SCANS} scans, then rescales the scans that follow to the reference`, () => {
     const s = new StreamedLowEnergyScale('auto');
     const scan = reading(1.2);
