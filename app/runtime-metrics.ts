@@ -1,6 +1,16 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { LaneMetrics } from './monitoring.js';
 import type { ThreadMemory } from './picture-jobs.js';
+import type { DeviceState } from '../core/domain.js';
+
+/**
+ * checkpoint_edge_device_up: 1 while the device works, `ok` or `degraded` (its link is up and it delivers,
+ * with something to look at: the lane's state and /healthz say what); 0 when it is down, faulty, stalled,
+ * starting or unavailable.
+ */
+export function deviceUpValue(state: DeviceState): 0 | 1 {
+  return state === 'ok' || state === 'degraded' ? 1 : 0;
+}
 
 /** The runtime's Prometheus metrics, served on /metrics. Parts add their own to `registry`. */
 export class RuntimeMetrics {
@@ -30,7 +40,7 @@ export class RuntimeMetrics {
     });
     this.deviceUp = new Gauge({
       name: 'checkpoint_edge_device_up',
-      help: '1 when the device state is ok, else 0.',
+      help: '1 while the device works (state ok or degraded), else 0.',
       labelNames: ['lane', 'device'],
       registers: [this.registry],
     });

@@ -17,7 +17,7 @@ import { defaultAllowedHosts, RuntimeHttpServer } from './http-server.js';
 import { LaneHealth } from '../pipeline/lane-health.js';
 import { LanePipeline } from '../pipeline/lane-pipeline.js';
 import type { Logger } from '../core/logger.js';
-import { RuntimeMetrics } from './runtime-metrics.js';
+import { RuntimeMetrics, deviceUpValue } from './runtime-metrics.js';
 import { healthz, verdictLatencyS } from './monitoring.js';
 import { ServiceHost } from '../core/service.js';
 import { SqliteScanJournal } from '../pipeline/scan-journal.js';
@@ -214,7 +214,7 @@ export class SiteRuntime {
       );
     });
     bus.on('device.status', 'runtime', (s) => {
-      metrics.deviceUp.set({ lane: lane.id, device: s.device }, s.state === 'ok' ? 1 : 0);
+      metrics.deviceUp.set({ lane: lane.id, device: s.device }, deviceUpValue(s.state));
       const prev = ctx.health.get(s.device);
       if (prev && prev.state === s.state && prev.detail === s.detail) return;
       const level = s.state === 'ok' || s.state === 'starting' || s.state === 'not-configured' ? 'info' : 'warn';

@@ -157,7 +157,7 @@ export function attenuationScaleLut(k: number): Uint16Array {
 /** Scans whose statistic a streamed lane keeps, and how many it needs before it changes anything. */
 export const STREAM_WINDOW_SCANS = 25;
 export const STREAM_MIN_SCANS = 5;
-/** Once a factor applies, the median must come this far inside the band before it is dropped (no flapping at an edge). */
+/** Once a factor applies (or a lane is said to be outside), the median must come this far inside the band to end it (no flapping at an edge). */
 const STREAM_HYSTERESIS = 0.01;
 /** A new factor replaces the one in use only when they differ by more than this share. */
 const STREAM_STEP = 0.01;
@@ -170,12 +170,23 @@ export interface StreamedLowEnergyState {
   /** Scans the median is over. */
   scans: number;
   /**
-   * Whether the scanner's status should say degraded: the lane chose a factor itself (to be confirmed
-   * and named), or reads a ratio outside the band that it does not correct ('none', or too far).
+   * Whether detection reads this scanner's materials unlike the training scanner's: a median outside the
+   * band that is not corrected ('none', or too far off to be an energy pair), or a named factor that leaves
+   * it outside. A factor chosen by 'auto' is a correction, not a degradation.
    */
   degraded: boolean;
-  /** What the lane does, for the scanner's status (undefined while nothing is to be said). */
+  /**
+   * What the lane does, for the scanner's status; it changes only when the factor or the state does
+   * (the median itself is in `ratio`). Undefined while there is nothing to say.
+   */
   note?: string;
+}
+
+export interface StreamedLowEnergyOptions {
+  /** Statistics of earlier scans (as sent), oldest first, e.g. kept across a restart. */
+  ratios?: readonly number[];
+  /** Called with the statistics kept after each scan read (to keep them across a restart). */
+  onRead?: (ratios: readonly number[]) => void;
 }
 
 /**
@@ -187,16 +198,20 @@ export interface StreamedLowEnergyState {
  * 'auto': once STREAM_MIN_SCANS scans are read, a median of the last STREAM_WINDOW_SCANS outside
  * DUAL_ENERGY_BAND sets the factor DUAL_ENERGY_REFERENCE / median for the next scans (with
  * hysteresis at the band's edges); 'none' never corrects but still reads, so that a scanner outside
- * the band is said; a number is the site's factor, applied from the first line.
+ * the band is said; a number is the site's factor, applied from the first line, and said when the
+ * scans it corrects still read outside the band.
  */
 export class StreamedLowEnergyScale {
   readonly #option: LowEnergyScaleOption;
+  readonly #onRead: ((ratios: readonly number[]) => void) | undefined;
   readonly #ratios: number[] = [];
   #scale = 1;
   #lut: Uint16Array | null = null;
   #tooFar = false;
+  /** 'none' or a named factor: whether the (corrected) median is said to be outside the band. */
+  #outside = false;
 
-  constructor(option: LowEnergyScaleOption = DEFAULT_LOW_ENERGY_SCALE) {
+  constructor(option: LowEnergyScaleOption = DEFAULT_LOW_ENERGY_SCALE, o: StreamedLowEnergyOptions = {}) {
     if (typeof option === 'number') {
       if (!(option >= LOW_ENERGY_SCALE_RANGE[0] && option <= LOW_ENERGY_SCALE_RANGE[1]))
         throw new RangeError(
@@ -205,6 +220,10 @@ export class StreamedLowEnergyScale {
       this.#setScale(option);
     }
     this.#option = option;
+    this.#onRead = o.onRead;
+    for (const r of o.ratios ?? []) if (Number.isFinite(r) && r > 0 && r < 4) this.#ratios.push(r);
+    this.#ratios.splice(0, Math.max(0, this.#ratios.length - STREAM_WINDOW_SCANS));
+    this.#decide();
   }
 
   /** The table the next scan's low-energy samples go through, or null when they are taken as they are. */
@@ -215,66 +234,82 @@ export class StreamedLowEnergyScale {
   get state(): StreamedLowEnergyState {
     const ratio = this.#median();
     const [lo, hi] = DUAL_ENERGY_BAND;
-    const scans = this.#ratios.length;
     const base = {
       scale: this.#scale,
       ...(ratio !== undefined ? { ratio: Math.round(ratio * 1e4) / 1e4 } : {}),
-      scans,
+      scans: this.#ratios.length,
     };
-    const reads =
-      ratio === undefined
-        ? ''
-        : `the low/high attenuation ratio of the vehicles' steel reads ${ratio.toFixed(2)} (median of the last scans)`;
+    const band = `the training scanner's ${lo}-${hi}`;
     if (typeof this.#option === 'number')
-      return {
-        ...base,
-        degraded: false,
-        note: `low-energy attenuation multiplied by ${this.#option} (scanner.lowEnergyScale)${reads ? `; ${reads} as sent` : ''}`,
-      };
+      return this.#outside
+        ? {
+            ...base,
+            degraded: true,
+            note: `low-energy attenuation multiplied by ${this.#option} (scanner.lowEnergyScale), but the scans it corrects still read a low/high ratio outside ${band} (lowEnergyRatio x lowEnergyScale): check the factor, or set 'auto'`,
+          }
+        : {
+            ...base,
+            degraded: false,
+            note: `low-energy attenuation multiplied by ${this.#option} (scanner.lowEnergyScale)`,
+          };
     if (this.#option === 'auto') {
-      if (this.#scale !== 1)
-        return {
-          ...base,
-          degraded: true,
-          note: `${reads}, outside the training scanner's ${lo}-${hi} (another energy pair?): low-energy attenuation multiplied by ${this.#scale.toFixed(3)} (scanner.lowEnergyScale 'auto'); name the factor in scanner.lowEnergyScale once it is confirmed`,
-        };
       if (this.#tooFar)
         return {
           ...base,
           degraded: true,
-          note: `${reads}, too far from the training scanner's ${lo}-${hi} to be another energy pair (is the low energy sent as low?): scans are read as they are`,
+          note: `the low/high attenuation ratio of the vehicles' steel (lowEnergyRatio) is too far from ${band} to be another energy pair (is the low energy sent as low?): scans are read as they are`,
+        };
+      if (this.#scale !== 1)
+        return {
+          ...base,
+          degraded: false,
+          note: `low-energy attenuation multiplied by ${this.#scale.toFixed(3)} (scanner.lowEnergyScale 'auto': the low/high ratio of the vehicles' steel, lowEnergyRatio, lies at or beyond the edge of ${band}); name the factor in scanner.lowEnergyScale once it is confirmed`,
         };
       return { ...base, degraded: false };
     }
-    if (ratio !== undefined && scans >= STREAM_MIN_SCANS && (ratio < lo || ratio > hi))
-      return {
-        ...base,
-        degraded: true,
-        note: `${reads}, outside the training scanner's ${lo}-${hi} (another energy pair?), and scanner.lowEnergyScale is 'none': scans are read as they are and may alarm on ordinary loads; set 'auto' or the factor ${(DUAL_ENERGY_REFERENCE / ratio).toFixed(3)}`,
-      };
-    return { ...base, degraded: false };
+    return this.#outside
+      ? {
+          ...base,
+          degraded: true,
+          note: `the low/high attenuation ratio of the vehicles' steel (lowEnergyRatio) lies outside ${band} (another energy pair?), and scanner.lowEnergyScale is 'none': scans are read as they are and may alarm on ordinary loads; set 'auto', or the factor ${(DUAL_ENERGY_REFERENCE / (ratio ?? DUAL_ENERGY_REFERENCE)).toFixed(3)}`,
+        }
+      : { ...base, degraded: false };
   }
 
   /**
    * Reads a completed scan (its planes as the lane received them, i.e. with the current factor
-   * applied) and updates the factor for the scans that follow. Returns true when the factor changed.
+   * applied) and updates the factor for the scans that follow. Returns true when the factor or the
+   * state changed.
    */
   observe(high: Uint16Array, low: Uint16Array): boolean {
     const e = estimateDualEnergyRatio(high, low, STREAM_MAX_VISITS);
     if (!e) return false;
     this.#ratios.push(e.ratio / this.#scale);
     if (this.#ratios.length > STREAM_WINDOW_SCANS) this.#ratios.shift();
-    if (this.#option !== 'auto' || this.#ratios.length < STREAM_MIN_SCANS) return false;
+    this.#onRead?.([...this.#ratios]);
+    return this.#decide();
+  }
+
+  /** Sets the factor and the state from the statistics kept; true when either changed. */
+  #decide(): boolean {
+    if (this.#ratios.length < STREAM_MIN_SCANS) return false;
     const m = this.#median()!;
     const [lo, hi] = DUAL_ENERGY_BAND;
-    const margin = this.#scale !== 1 ? STREAM_HYSTERESIS : 0;
-    let want = m < lo + margin || m > hi - margin ? DUAL_ENERGY_REFERENCE / m : 1;
-    this.#tooFar = want < LOW_ENERGY_SCALE_RANGE[0] || want > LOW_ENERGY_SCALE_RANGE[1];
-    if (this.#tooFar) want = 1;
-    if (want === this.#scale || (want !== 1 && this.#scale !== 1 && Math.abs(want / this.#scale - 1) <= STREAM_STEP))
-      return false;
-    this.#setScale(want);
-    return true;
+    const before = { scale: this.#scale, tooFar: this.#tooFar, outside: this.#outside };
+    if (this.#option === 'auto') {
+      const margin = this.#scale !== 1 ? STREAM_HYSTERESIS : 0;
+      let want = m < lo + margin || m > hi - margin ? DUAL_ENERGY_REFERENCE / m : 1;
+      this.#tooFar = want < LOW_ENERGY_SCALE_RANGE[0] || want > LOW_ENERGY_SCALE_RANGE[1];
+      if (this.#tooFar) want = 1;
+      const small = want !== 1 && this.#scale !== 1 && Math.abs(want / this.#scale - 1) <= STREAM_STEP;
+      if (want !== this.#scale && !small) this.#setScale(want);
+    } else {
+      // 'none' reads as sent; a named factor is checked on the scans it corrects.
+      const read = m * this.#scale;
+      const margin = this.#outside ? STREAM_HYSTERESIS : 0;
+      this.#outside = read < lo + margin || read > hi - margin;
+    }
+    return before.scale !== this.#scale || before.tooFar !== this.#tooFar || before.outside !== this.#outside;
   }
 
   #setScale(k: number): void {

@@ -55,8 +55,10 @@ export async function decodeScanImage(
   input: string | Buffer,
   exportChain: ExportDecoding = DEFAULT_EXPORT,
   openBeam: OpenBeamOption = DEFAULT_OPEN_BEAM,
+  /** How errors name a buffer (its file), default "image buffer"; a path names itself. */
+  name?: string,
 ): Promise<DecodedScanImage> {
-  const where = typeof input === 'string' ? input : 'image buffer';
+  const where = typeof input === 'string' ? input : (name ?? 'image buffer');
   // The header only (no pixel decoded), so that a too large image is refused by name below.
   let meta: Metadata;
   try {
@@ -71,15 +73,20 @@ export async function decodeScanImage(
   // From the header, before any pixel is decoded: a small compressed file can hold a huge image.
   if (meta.width * meta.height > MAX_PIXELS) {
     throw new ScanImageError(
-      `${where}: ${meta.width} x ${meta.height} pixels is more than the largest scan accepted (${MAX_PIXELS} pixels, the line stream's cap too); not decoded`,
+      `${where}: ${meta.width} x ${meta.height} pixels is more than the largest scan a lane takes (${MAX_PIXELS.toLocaleString('en')} pixels); not decoded: crop or split the image`,
     );
   }
   const format = meta.format ?? 'unknown';
   const notes: string[] = [];
   if ((meta.channels ?? 1) >= 3 && meta.space !== 'b-w' && meta.space !== 'grey16')
     notes.push(`colour image (${meta.channels}-channel ${meta.space ?? 'unknown space'}); converted to greyscale`);
-  const sixteen = meta.depth === 'ushort' || meta.depth === 'short';
-  const eight = meta.depth === 'uchar' || meta.depth === 'char';
+  if (meta.hasAlpha) notes.push('alpha channel ignored');
+  if (meta.depth === 'short' || meta.depth === 'char')
+    throw new ScanImageError(
+      `${where}: ${format} with signed ${meta.depth === 'short' ? '16' : '8'}-bit samples is not supported (a scan is unsigned: 0 = no signal, ${meta.depth === 'short' ? '65535' : '255'} = open beam); ${EXPECTED}`,
+    );
+  const sixteen = meta.depth === 'ushort';
+  const eight = meta.depth === 'uchar';
   if (!sixteen && !eight)
     throw new ScanImageError(
       `${where}: ${format} with ${meta.depth ?? 'unknown'} samples is not supported; ${EXPECTED}`,
@@ -87,6 +94,7 @@ export async function decodeScanImage(
   try {
     if (sixteen) {
       const { data, info } = await sharp(input, { limitInputPixels: MAX_PIXELS })
+        .removeAlpha()
         .toColourspace('grey16')
         .raw({ depth: 'ushort' })
         .toBuffer({ resolveWithObject: true });
@@ -112,6 +120,7 @@ export async function decodeScanImage(
       };
     }
     const { data, info } = await sharp(input, { limitInputPixels: MAX_PIXELS })
+      .removeAlpha()
       .toColourspace('b-w')
       .raw()
       .toBuffer({ resolveWithObject: true });

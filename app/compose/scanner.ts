@@ -1,3 +1,5 @@
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { LaneConfig } from '../../config/schema.js';
 import { FileDropService } from '../../firmware-bridge/scanner/file-drop/file-drop-service.js';
 import type { XmlField } from '../../firmware-bridge/scanner/file-drop/sidecar.js';
@@ -45,7 +47,7 @@ export function createScannerServices(
     defaultPixelMm: cfg.pixelMm,
     scanTimeoutMs: cfg.scanTimeoutMs,
     frameCounters: counters,
-    ...(cfg.transport ? { lowEnergyScale: new StreamedLowEnergyScale(cfg.lowEnergyScale) } : {}),
+    ...(cfg.transport ? { lowEnergyScale: streamedLowEnergyScale(ctx, cfg.lowEnergyScale, log) } : {}),
     ...(begunBefore ? { begunBefore } : {}),
   });
   const lineStream = cfg.transport
@@ -95,6 +97,48 @@ function opcuaFaultAbort(
       off = null;
     },
   };
+}
+
+/** File of the lane's data dir that keeps the streamed scans' dual-energy statistics across restarts. */
+export const LOW_ENERGY_RATIOS_FILE = 'scanner-low-energy.json';
+
+/**
+ * The lane's low-energy scale of streamed scans, with the statistics of the last scans read kept in
+ * the lane's data dir: after a restart the factor applies from the first scan instead of the sixth.
+ */
+function streamedLowEnergyScale(
+  ctx: LaneContext,
+  option: ScannerConfig['lowEnergyScale'],
+  log: LaneContext['log'],
+): StreamedLowEnergyScale {
+  const file = join(ctx.dataDir, LOW_ENERGY_RATIOS_FILE);
+  let ratios: number[] = [];
+  try {
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as { ratios?: unknown };
+    if (Array.isArray(doc.ratios)) ratios = doc.ratios.filter((r): r is number => typeof r === 'number');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      log.warn(
+        `${file}: the dual-energy statistics of earlier scans cannot be read (${(err as Error).message}); starting without them`,
+      );
+  }
+  let failed = false;
+  return new StreamedLowEnergyScale(option, {
+    ratios,
+    onRead: (kept) => {
+      try {
+        writeFileSync(`${file}.tmp`, `${JSON.stringify({ ratios: kept })}\n`);
+        renameSync(`${file}.tmp`, file);
+        failed = false;
+      } catch (err) {
+        if (!failed)
+          log.warn(
+            `${file}: the dual-energy statistics cannot be kept (${(err as Error).message}); after a restart the lane reads them again from the first scans`,
+          );
+        failed = true;
+      }
+    },
+  });
 }
 
 function lineOpener(t: NonNullable<ScannerConfig['transport']>): LinkOpener {

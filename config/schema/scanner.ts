@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { bool, ident, intIn, numIn, port, text, secret } from './fields.js';
+import { LOW_ENERGY_SCALE_RANGE } from '../../core/dual-energy-scale.js';
 
 /**
  * Pixel pitch range, mm at the vehicle: for scanner.pixelMm and for every pitch a scanner sends
@@ -163,7 +164,7 @@ export const fileDrop = z
         "The level 16-bit image files read for open beam (air): 'auto' (default: the air plateau at the border, top rows and first and last lines, when it reads below 97 % of 65535; the file is then rescaled, with a note), 'full' (65535: read the file as it is) or the scanner's level, e.g. 60000.",
       ),
     lowEnergyScale: z
-      .union([z.literal('auto'), z.literal('none'), numIn(0.5, 2)])
+      .union([z.literal('auto'), z.literal('none'), numIn(...LOW_ENERGY_SCALE_RANGE)])
       .default('auto')
       .describe(
         "Factor for the low-energy attenuation of dual-energy pairs: 'auto' (default: a 16-bit pair whose low/high ratio of the vehicle's steel lies outside the training scanner's 0.97-1.13 is rescaled to it, with a note), 'none' (read as it is) or the scanner's factor, e.g. 0.88, from checkpoint-edge analyze.",
@@ -184,10 +185,10 @@ export const scanner = z
       .default(5000)
       .describe('A scan with no line for this long is aborted with reason "timeout".'),
     lowEnergyScale: z
-      .union([z.literal('auto'), z.literal('none'), numIn(0.5, 2)])
+      .union([z.literal('auto'), z.literal('none'), numIn(...LOW_ENERGY_SCALE_RANGE)])
       .default('auto')
       .describe(
-        "Factor for the low-energy attenuation of streamed dual-energy scans (line stream; files: fileDrop.lowEnergyScale). 'auto' (default): the lane reads the low/high ratio of the vehicles' steel on every completed scan; once the median of the last 25 (at least 5) lies outside the training scanner's 0.97-1.13, the scans that follow are rescaled to it and the scanner's status says degraded until the factor is named. 'none': read as sent (a ratio outside the band is still said). A number: the scanner's factor, applied from the first line.",
+        "Factor for the low-energy attenuation of streamed dual-energy scans (dropped files: fileDrop.lowEnergyScale). 'auto' (default): once the median low/high ratio of the vehicles' steel over the last 25 scans (at least 5, kept across restarts) lies outside the training scanner's 0.97-1.13, the next scans are rescaled to read 1.019. 'none': read as sent. A number: the scanner's factor.",
       ),
     reconnect: z
       .strictObject({
@@ -202,5 +203,10 @@ export const scanner = z
         "Reconnect of the line-stream transport after a lost link, and pacing of the OPC UA client's connection attempts.",
       ),
     logFrames: bool().default(false).describe('Log every frame at debug level (very verbose).'),
+  })
+  .refine((s) => s.lowEnergyScale === 'auto' || s.transport !== undefined, {
+    error:
+      'lowEnergyScale applies to the line stream (scanner.transport), which this scanner does not have; for dropped files set scanner.fileDrop.lowEnergyScale',
+    path: ['lowEnergyScale'],
   })
   .describe("The lane's X-ray scanner: line stream, OPC UA and/or file drop.");

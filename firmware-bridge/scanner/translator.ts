@@ -254,13 +254,11 @@ export class ScannerTranslator {
     } else if (this.#fault) {
       state = 'fault';
       detail = this.#fault;
-    } else if (this.#options.lowEnergyScale?.state.degraded) {
-      state = 'degraded';
-      detail = this.#options.lowEnergyScale.state.note ?? this.#linkDetail;
     } else {
       // The scanner's own state (ready, scanning...) is in info: it changes every vehicle and is not a health change.
-      state = 'ok';
-      detail = this.#linkDetail;
+      const low = this.#options.lowEnergyScale?.state;
+      state = low?.degraded ? 'degraded' : 'ok';
+      detail = low?.note ? `${this.#linkDetail}; ${low.note}` : this.#linkDetail;
     }
     const unchanged = this.#published && this.#published.state === state && this.#published.detail === detail;
     if (unchanged && !force) return;
@@ -275,7 +273,7 @@ export class ScannerTranslator {
     info.speedKmh = this.#speedKmh;
     info.device = this.#deviceName;
     const low = this.#options.lowEnergyScale?.state;
-    if (low) {
+    if (low && (low.scans > 0 || low.scale !== 1)) {
       info.lowEnergyScale = Math.round(low.scale * 1e4) / 1e4;
       info.lowEnergyRatio = low.ratio ?? null;
       info.lowEnergyScans = low.scans;
@@ -474,14 +472,11 @@ export class ScannerTranslator {
   #readLowEnergy(open: OpenScan, image: ScanImage): void {
     const scale = this.#options.lowEnergyScale;
     if (!scale || !image.low) return;
-    if (!scale.observe(image.high, image.low)) {
-      this.publishStatus(); // 'none' turns degraded without a new factor
-      return;
-    }
+    if (!scale.observe(image.high, image.low)) return;
     const st = scale.state;
     this.#options.log.warn(
       { scanId: open.meta.scanId, lowEnergyScale: st.scale, lowEnergyRatio: st.ratio, scans: st.scans },
-      `${this.#options.device}: ${st.note ?? `low-energy attenuation no longer rescaled (the ratio reads ${st.ratio} over the last ${st.scans} scans)`}`,
+      `${this.#options.device}: ${st.note ?? `the low/high attenuation ratio of the vehicles' steel reads ${st.ratio} (median of the last ${st.scans} scans), inside the training scanner's range: low-energy lines are taken as sent`}`,
     );
     this.publishStatus();
   }

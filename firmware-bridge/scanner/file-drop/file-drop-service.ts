@@ -290,6 +290,7 @@ export class FileDropService implements Service {
         await readRegularFile(join(dir, c.high!), MAX_IMAGE_FILE_BYTES, 'image'),
         this.#options.exportChain ?? DEFAULT_EXPORT,
         this.#options.openBeam,
+        c.high!,
       );
       notes.push(...high.notes.map((n) => `${c.high}: ${n}`));
       image = {
@@ -305,6 +306,7 @@ export class FileDropService implements Service {
           await readRegularFile(join(dir, c.low), MAX_IMAGE_FILE_BYTES, 'image'),
           high.estimate ?? this.#options.exportChain ?? DEFAULT_EXPORT,
           this.#options.openBeam,
+          c.low,
         );
         notes.push(...low.notes.map((n) => `${c.low}: ${n}`));
         if (low.width !== high.width || low.height !== high.height)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RuntimeMetrics } from '../../../app/runtime-metrics.js';
+import { RuntimeMetrics, deviceUpValue } from '../../../app/runtime-metrics.js';
 
 describe('RuntimeMetrics: the picture thread', () => {
   it('exports its backlog, V8 heap and external buffers, read when /metrics is scraped', async () => {
@@ -19,5 +19,22 @@ describe('RuntimeMetrics: the picture thread', () => {
     text = await m.registry.metrics();
     expect(text).toMatch(/^checkpoint_edge_pictures_pending 0$/m);
     expect(text).toMatch(/^checkpoint_edge_picture_thread_memory_bytes\{space="external"\} 100$/m);
+  });
+});
+
+describe('checkpoint_edge_device_up', () => {
+  it('is 1 while the device works (ok or degraded: a scanner whose dual-energy ratio is corrected still delivers), else 0', () => {
+    expect(deviceUpValue('ok')).toBe(1);
+    expect(deviceUpValue('degraded')).toBe(1);
+    for (const s of [
+      'stalled',
+      'offline',
+      'disconnected',
+      'fault',
+      'unavailable',
+      'not-configured',
+      'starting',
+    ] as const)
+      expect(deviceUpValue(s)).toBe(0);
   });
 });

@@ -127,6 +127,23 @@ describe('config', () => {
     expect(nearest('colour', ['site', 'lanes'])).toBeNull();
   });
 
+  it('refuses scanner.lowEnergyScale on a scanner without a line stream, pointing at fileDrop.lowEnergyScale', () => {
+    const lane = (scanner: Record<string, unknown>) => ({ ...minimal(), lanes: [{ id: 'lane-1', scanner }] });
+    expect(problems(lane({ fileDrop: { dir: '/srv/drop' }, lowEnergyScale: 0.88 }))).toEqual([
+      'lanes[0].scanner.lowEnergyScale: lowEnergyScale applies to the line stream (scanner.transport), which this scanner does not have; for dropped files set scanner.fileDrop.lowEnergyScale',
+    ]);
+    expect(
+      validateConfig(lane({ fileDrop: { dir: '/srv/drop', lowEnergyScale: 0.88 } }), 'x', {}).lanes[0].scanner,
+    ).toMatchObject({ lowEnergyScale: 'auto', fileDrop: { lowEnergyScale: 0.88 } });
+    const tcp = { type: 'tcp', host: '10.0.0.5', port: 4000 };
+    expect(
+      validateConfig(lane({ transport: tcp, lowEnergyScale: 'none' }), 'x', {}).lanes[0].scanner.lowEnergyScale,
+    ).toBe('none');
+    expect(problems(lane({ transport: { type: 'tcp', host: '10.0.0.5', port: 4000 }, lowEnergyScale: 3 }))).toEqual([
+      'lanes[0].scanner.lowEnergyScale: expected a number 0.5-2, got 3',
+    ]);
+  });
+
   it('accepts only sidecar fields as scanner.fileDrop.xmlFields keys, naming any other', () => {
     const lane = (xmlFields: Record<string, unknown>) => ({
       ...minimal(),

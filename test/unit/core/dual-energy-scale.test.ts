@@ -127,20 +127,34 @@ describe('low-energy scale of a streamed lane', () => {
     expect(s.observe(scan.high, scan.low)).toBe(true);
     const st = s.state;
     expect(st.scale).toBeCloseTo(DUAL_ENERGY_REFERENCE / 1.2, 2);
-    expect(st.degraded).toBe(true);
+    // A correction, not a degradation: the scanner still delivers what the model reads.
+    expect(st.degraded).toBe(false);
     expect(st.note).toMatch(
-      /reads 1\.20 .*outside the training scanner's 0\.97-1\.13.*multiplied by 0\.8\d\d.*name the factor in scanner\.lowEnergyScale/,
+      /^low-energy attenuation multiplied by 0\.8\d\d \(scanner\.lowEnergyScale 'auto': .*edge of the training scanner's 0\.97-1\.13\); name the factor/,
     );
     // The next scan arrives through the table: it reads like the training scanner's.
     const next = received(s, scan);
     expect(estimateDualEnergyRatio(next.high, next.low)!.ratio).toBeCloseTo(DUAL_ENERGY_REFERENCE, 2);
-    // ...and is read back as the scanner sent it: the factor holds, scan after scan.
+    // ...and is read back as the scanner sent it: the factor and the note hold, scan after scan.
     for (let i = 0; i < 10; i++) {
       const r = received(s, scan);
       expect(s.observe(r.high, r.low)).toBe(false);
     }
     expect(s.state.ratio).toBeCloseTo(1.2, 2);
-    expect(s.state.scale).toBeCloseTo(DUAL_ENERGY_REFERENCE / 1.2, 2);
+    expect(s.state.note).toBe(st.note);
+  });
+
+  it('keeps what it read across a restart: the factor applies from the first scan', () => {
+    const kept: number[][] = [];
+    const s = new StreamedLowEnergyScale('auto', { onRead: (r) => void kept.push([...r]) });
+    const scan = reading(1.2);
+    for (let i = 0; i < STREAM_WINDOW_SCANS + 3; i++) s.observe(received(s, scan).high, received(s, scan).low);
+    expect(kept).toHaveLength(STREAM_WINDOW_SCANS + 3);
+    expect(kept.at(-1)).toHaveLength(STREAM_WINDOW_SCANS);
+    const again = new StreamedLowEnergyScale('auto', { ratios: [Number.NaN, -1, ...kept.at(-1)!] });
+    expect(again.state.scans).toBe(STREAM_WINDOW_SCANS);
+    expect(again.state.scale).toBeCloseTo(s.state.scale, 2);
+    expect(again.lut).not.toBeNull();
   });
 
   it('keeps a lane inside the band as it is, and drops a factor only once the median is well back inside', () => {
@@ -168,20 +182,40 @@ describe('low-energy scale of a streamed lane', () => {
     expect(s.state).toMatchObject({ scale: 1, degraded: false });
   });
 
-  it("'none' never rescales but says a ratio outside the band; a named factor applies from the first line", () => {
+  it("'none' never rescales but says a median outside the band, without flapping at its edge", () => {
     const none = new StreamedLowEnergyScale('none');
     const scan = reading(1.2);
-    for (let i = 0; i < STREAM_MIN_SCANS; i++) expect(none.observe(scan.high, scan.low)).toBe(false);
+    for (let i = 0; i < STREAM_MIN_SCANS - 1; i++) expect(none.observe(scan.high, scan.low)).toBe(false);
+    expect(none.state.degraded).toBe(false);
+    expect(none.observe(scan.high, scan.low)).toBe(true);
     expect(none.lut).toBeNull();
     expect(none.state.degraded).toBe(true);
     expect(none.state.note).toMatch(/'none': scans are read as they are .*factor 0\.8\d\d/);
+    // Just inside the edge: still said; well inside: no longer.
+    for (let i = 0; i < STREAM_WINDOW_SCANS; i++) none.observe(reading(1.125).high, reading(1.125).low);
+    expect(none.state.degraded).toBe(true);
+    for (let i = 0; i < STREAM_WINDOW_SCANS; i++) none.observe(reading(1.05).high, reading(1.05).low);
+    expect(none.state).toMatchObject({ degraded: false });
+    expect(none.state.note).toBeUndefined();
+  });
 
+  it('applies a named factor from the first line, and says so when the scans it corrects still read outside the band', () => {
+    const scan = reading(1.2);
     const named = new StreamedLowEnergyScale(0.85);
     expect(named.lut).not.toBeNull();
     expect(named.state).toMatchObject({ scale: 0.85, degraded: false });
     for (let i = 0; i < STREAM_MIN_SCANS; i++) named.observe(received(named, scan).high, received(named, scan).low);
     expect(named.state.ratio).toBeCloseTo(1.2, 2); // as the scanner sends it
-    expect(named.state.scale).toBe(0.85);
+    expect(named.state).toMatchObject({ scale: 0.85, degraded: false });
+    expect(named.state.note).toBe('low-energy attenuation multiplied by 0.85 (scanner.lowEnergyScale)');
+    // The same factor on a scanner that needs none: corrected, it reads 0.89, below the band.
+    const wrong = new StreamedLowEnergyScale(0.85);
+    const fine = reading(1.05);
+    for (let i = 0; i < STREAM_MIN_SCANS; i++) wrong.observe(received(wrong, fine).high, received(wrong, fine).low);
+    expect(wrong.state.degraded).toBe(true);
+    expect(wrong.state.note).toMatch(
+      /still read a low\/high ratio outside the training scanner's 0\.97-1\.13 .*check the factor/,
+    );
     expect(() => new StreamedLowEnergyScale(3)).toThrow(/0\.5\.\.2, got 3/);
   });
 

@@ -29,6 +29,82 @@ describe('scan image files: 16-bit decoding', () => {
   });
 });
 
+describe('scan image files: alpha and signed samples', () => {
+  const img = scanImage(120, 40, 5, [{ x: 50, y: 10, w: 20, h: 12, a: 3 }]);
+
+  it('ignores an alpha channel, with a note: 16-bit grey + alpha and RGBA, 8-bit grey + alpha', async () => {
+    const n = img.width * img.height;
+    const greyAlpha = new Uint16Array(2 * n);
+    const rgba = new Uint16Array(4 * n);
+    for (let i = 0; i < n; i++) {
+      greyAlpha.set([img.high[i], 65535], 2 * i);
+      rgba.set([img.high[i], img.high[i], img.high[i], 65535], 4 * i);
+    }
+    const raw = (data: Uint16Array | Uint8Array, channels: 2 | 4) =>
+      sharp(data, { raw: { width: img.width, height: img.height, channels } });
+    for (const file of [
+      await raw(greyAlpha, 2).toColourspace('grey16').png().toBuffer(),
+      await raw(rgba, 4).toColourspace('rgb16').png().toBuffer(),
+    ]) {
+      const d = await decodeScanImage(file, 'auto', 'full');
+      expect(d.fileBits).toBe(16);
+      expect(d.notes).toContain('alpha channel ignored');
+      expect(d.pixels.every((v, i) => Math.abs(v - img.high[i]) <= 1)).toBe(true);
+    }
+    const grey8 = new Uint8Array(2 * n);
+    for (let i = 0; i < n; i++) grey8.set([img.high[i] >> 8, 255], 2 * i);
+    const d8 = await decodeScanImage(await raw(grey8, 2).png().toBuffer(), { scaling: 'linear' });
+    expect(d8.fileBits).toBe(8);
+    expect(d8.notes).toContain('alpha channel ignored');
+    expect(d8.pixels.every((v, i) => v === (img.high[i] >> 8) * 257)).toBe(true);
+  });
+
+  it('refuses signed 16-bit samples (a TIFF of shorts) by name instead of reading them as intensities', async () => {
+    const signed = signedTiff(
+      img.high.map((v) => v >> 1),
+      img.width,
+      img.height,
+    );
+    expect((await sharp(signed).metadata()).depth).toBe('short');
+    await expect(decodeScanImage(signed, 'auto', 'auto', 'truck.tif')).rejects.toThrow(
+      /^truck\.tif: tiff with signed 16-bit samples is not supported \(a scan is unsigned: 0 = no signal, 65535 = open beam\)/,
+    );
+  });
+});
+
+/** A baseline little-endian TIFF of one strip of signed 16-bit samples (SampleFormat 2). */
+function signedTiff(values: Uint16Array, width: number, height: number): Buffer {
+  const tags: [number, number, number][] = [
+    [256, 3, width],
+    [257, 3, height],
+    [258, 3, 16],
+    [259, 3, 1],
+    [262, 3, 1],
+    [273, 4, 0], // strip offset, set below
+    [277, 3, 1],
+    [278, 3, height],
+    [279, 4, values.length * 2],
+    [339, 3, 2],
+  ];
+  const ifdAt = 8;
+  const dataAt = ifdAt + 2 + tags.length * 12 + 4;
+  const buf = Buffer.alloc(dataAt + values.length * 2);
+  buf.write('II', 0, 'latin1');
+  buf.writeUInt16LE(42, 2);
+  buf.writeUInt32LE(ifdAt, 4);
+  buf.writeUInt16LE(tags.length, ifdAt);
+  tags.forEach(([tag, type, value], i) => {
+    const o = ifdAt + 2 + i * 12;
+    buf.writeUInt16LE(tag, o);
+    buf.writeUInt16LE(type, o + 2);
+    buf.writeUInt32LE(1, o + 4);
+    if (type === 3) buf.writeUInt16LE(value, o + 8);
+    else buf.writeUInt32LE(tag === 273 ? dataAt : value, o + 8);
+  });
+  for (let i = 0; i < values.length; i++) buf.writeInt16LE(values[i], dataAt + 2 * i);
+  return buf;
+}
+
 describe('scan image files: 8-bit decoding, the pixel cap, errors', () => {
   const img = scanImage(240, 80, 5, [{ x: 100, y: 30, w: 40, h: 25, a: 3 }]);
 
@@ -49,7 +125,7 @@ describe('scan image files: 8-bit decoding, the pixel cap, errors', () => {
     // The header without pixel data: decoding would fail ("cannot be decoded"); the cap refuses it first.
     const header = big.subarray(0, 2000);
     await expect(decodeScanImage(header)).rejects.toThrow(
-      /^image buffer: 6000 x 6000 pixels is more than the largest scan accepted \(33554432 pixels.*not decoded$/,
+      /^image buffer: 6000 x 6000 pixels is more than the largest scan a lane takes \(33,554,432 pixels.*not decoded: crop or split the image$/,
     );
     await expect(decodeScanImage(header)).rejects.toBeInstanceOf(ScanImageError);
   });

@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../../config/load.js';
-import { createScannerServices } from '../../../../app/compose/scanner.js';
+import { createScannerServices, LOW_ENERGY_RATIOS_FILE } from '../../../../app/compose/scanner.js';
 import type { LaneContext } from '../../../../app/context.js';
 import { RuntimeMetrics } from '../../../../app/runtime-metrics.js';
 import { EventBus } from '../../../../core/event-bus.js';
@@ -136,12 +136,33 @@ describe('createScannerServices', () => {
     for (const r of ratios.slice(0, STREAM_MIN_SCANS)) expect(r).toBeCloseTo(1.2, 2);
     expect(ratios[STREAM_MIN_SCANS]).toBeCloseTo(DUAL_ENERGY_REFERENCE, 2);
     const last = status.at(-1)!;
-    expect(last.state).toBe('degraded');
-    expect(last.detail).toMatch(/reads 1\.20 .*multiplied by 0\.8\d\d \(scanner\.lowEnergyScale 'auto'\)/);
-    expect(last.info).toMatchObject({
-      lowEnergyScale: expect.closeTo(DUAL_ENERGY_REFERENCE / 1.2, 2),
-      lowEnergyScans: n,
+    expect(last.state).toBe('ok');
+    expect(last.detail).toMatch(/; low-energy attenuation multiplied by 0\.8\d\d \(scanner\.lowEnergyScale 'auto'/);
+    expect(last.info).toMatchObject({ lowEnergyScale: expect.closeTo(DUAL_ENERGY_REFERENCE / 1.2, 2) });
+    expect(last.info!.lowEnergyScans).toBeGreaterThanOrEqual(STREAM_MIN_SCANS);
+
+    // After a restart the lane corrects from the first scan: what it read is kept in its data dir.
+    for (const s of [...services].reverse()) await s.stop();
+    const kept = JSON.parse(readFileSync(join(ctx.dataDir, LOW_ENERGY_RATIOS_FILE), 'utf8')) as { ratios: number[] };
+    expect(kept.ratios).toHaveLength(n);
+    for (const r of kept.ratios) expect(r).toBeCloseTo(1.2, 2);
+    const sim2 = new ScannerStreamSim({ source: arraySource([steel(99)]), scans: 1, lineRateHz: 20_000, gapMs: 0 });
+    const again = await sim2.listenTcp(0);
+    stops.push(() => sim2.stop());
+    const ctx2 = {
+      ...ctx,
+      lane: {
+        ...ctx.lane,
+        scanner: { ...ctx.lane.scanner, transport: { type: 'tcp' as const, host: '127.0.0.1', port: again.port } },
+      },
+    };
+    const restarted = createScannerServices(ctx2);
+    for (const s of restarted) await s.start();
+    stops.push(async () => {
+      for (const s of [...restarted].reverse()) await s.stop();
     });
+    await expect.poll(() => ratios.length, { timeout: 10_000 }).toBe(n + 1);
+    expect(ratios[n]).toBeCloseTo(DUAL_ENERGY_REFERENCE, 2);
   });
 
   it('aborts the open streamed scan when the OPC UA status enters fault (the bus wiring), once per fault', async () => {

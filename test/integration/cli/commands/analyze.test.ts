@@ -223,13 +223,13 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
       expect(err).toBeInstanceOf(ScanFileError);
       expect((err as Error).message).toMatch(
         new RegExp(
-          `${f.replace('.', '\\.')}: 6000 x 6000 pixels is more than the largest scan accepted \\(33554432 pixels`,
+          `${f.replace('.', '\\.')}: 6000 x 6000 pixels is more than the largest scan a lane takes \\(33,554,432 pixels`,
         ),
       );
     }
     const r = await cli(['--model', TINY, join(dir, 'huge-header.png')]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/huge-header\.png: 6000 x 6000 pixels is more than the largest scan accepted/);
+    expect(r.stderr).toMatch(/huge-header\.png: 6000 x 6000 pixels is more than the largest scan a lane takes/);
   });
 
   it('takes a named export chain from --export flags and refuses incomplete ones', async () => {

@@ -150,7 +150,7 @@ describe('the pixel cap', () => {
       .toBuffer();
     expect(big.length).toBeLessThan(1 << 20);
     await expect(decodeScanImage(big)).rejects.toThrow(
-      /6000 x 6000 pixels is more than the largest scan accepted \(33554432 pixels/,
+      /6000 x 6000 pixels is more than the largest scan a lane takes \(33,554,432 pixels/,
     );
     // At the cap it is taken.
     const atCap = await sharp(Buffer.alloc(4096 * 8192), { raw: { width: 4096, height: 8192, channels: 1 } })
@@ -320,7 +320,9 @@ describe('FileDropService', () => {
       'broken.png',
       'broken.reason.txt',
     ]);
-    expect(readFileSync(join(dir, 'failed', 'broken.reason.txt'), 'utf8')).toMatch(/cannot decode the scan image/);
+    expect(readFileSync(join(dir, 'failed', 'broken.reason.txt'), 'utf8')).toMatch(
+      /cannot decode the scan image: broken\.png: cannot be read as an image/,
+    );
     expect(readFileSync(join(dir, 'failed', 'badside.reason.txt'), 'utf8')).toMatch(
       /pixelMm "wide" is not a pixel pitch/,
     );
