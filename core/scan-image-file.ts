@@ -81,6 +81,7 @@ export async function decodeScanImage(
   if ((meta.channels ?? 1) >= 3 && meta.space !== 'b-w' && meta.space !== 'grey16')
     notes.push(`colour image (${meta.channels}-channel ${meta.space ?? 'unknown space'}); converted to greyscale`);
   if (meta.hasAlpha) notes.push('alpha channel ignored');
+  if ((meta.pages ?? 1) > 1) notes.push(`${meta.pages} pages; the first is read`);
   if (meta.depth === 'short' || meta.depth === 'char')
     throw new ScanImageError(
       `${where}: ${format} with signed ${meta.depth === 'short' ? '16' : '8'}-bit samples is not supported (a scan is unsigned: 0 = no signal, ${meta.depth === 'short' ? '65535' : '255'} = open beam); ${EXPECTED}`,

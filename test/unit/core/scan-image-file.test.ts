@@ -59,6 +59,21 @@ describe('scan image files: alpha and signed samples', () => {
     expect(d8.pixels.every((v, i) => v === (img.high[i] >> 8) * 257)).toBe(true);
   });
 
+  it('reads the first page of a multi-page TIFF, and says so', async () => {
+    const page = await sharp(Buffer.from(img.high.buffer), {
+      raw: { width: img.width, height: img.height, channels: 1 },
+    })
+      .toColourspace('grey16')
+      .png()
+      .toBuffer();
+    const tiff = await sharp([page, page], { join: { animated: true } })
+      .tiff()
+      .toBuffer();
+    const d = await decodeScanImage(tiff, 'auto', 'full');
+    expect(d.notes).toContain('2 pages; the first is read');
+    expect(d.height).toBe(img.height);
+  });
+
   it('refuses signed 16-bit samples (a TIFF of shorts) by name instead of reading them as intensities', async () => {
     const signed = signedTiff(
       img.high.map((v) => v >> 1),
