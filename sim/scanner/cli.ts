@@ -28,6 +28,8 @@ Options:
   --images <dir>          scans from 16-bit grey PNG/TIFF files (rows = channels); <name>.low.png = low energy
                           (default: the X-ray synthesizer, dual energy)
   --person-share <f>      share of synthesized vehicles carrying people (default 0.25)
+  --low-energy-scale <k>  a scanner of another energy pair: low-energy attenuation multiplied by k
+                          (0.5-2, default 1; 1.15 = every low/high ratio 15 % higher)
   --seed <n>              seed of scans and faults (default 1)
   --scans <n>             stop after n scans (default: run until Ctrl-C)
   --line-rate <hz>        lines per second (default 300)
@@ -68,6 +70,7 @@ export async function runScannerSim(argv: string[]): Promise<number> {
     baud: { type: 'string' },
     images: { type: 'string' },
     'person-share': { type: 'string' },
+    'low-energy-scale': { type: 'string' },
     seed: { type: 'string' },
     scans: { type: 'string' },
     'line-rate': { type: 'string' },
@@ -103,6 +106,7 @@ export async function runScannerSim(argv: string[]): Promise<number> {
       : { serial: { path: v.serial!, baudRate: num('scanner', 'baud', v.baud, 3_000_000, 1200, 12_000_000) } }),
     ...(v.images ? { images: v.images } : {}),
     personShare: num('scanner', 'person-share', v['person-share'], 0.25, 0, 1),
+    lowEnergyScale: num('scanner', 'low-energy-scale', v['low-energy-scale'], 1, 0.5, 2),
     seed: num('scanner', 'seed', v.seed, 1, 0, 2 ** 31),
     ...(v.scans !== undefined ? { scans: num('scanner', 'scans', v.scans, 1, 1, 1_000_000) } : {}),
     lineRateHz: num('scanner', 'line-rate', v['line-rate'], 300, 1, 100_000),

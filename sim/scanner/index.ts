@@ -1,5 +1,5 @@
 import { ScannerStreamSim, type ScannerSimOptions } from './line-stream-sim.js';
-import { imageDirSource, synthSource, type ScanSource } from './scan-source.js';
+import { imageDirSource, synthSource, type ScanSource, withLowEnergyScale } from './scan-source.js';
 
 export { ScannerStreamSim, type ScannerSimReport, type SimScanRecord, type SimVehicle } from './line-stream-sim.js';
 export { arraySource, imageDirSource, synthSource, type ScanSource, type SimScan } from './scan-source.js';
@@ -17,6 +17,8 @@ export interface ScannerStreamSimStart extends Omit<ScannerSimOptions, 'source'>
   images?: string;
   /** Share of synthesized vehicles carrying people (default 0.25). */
   personShare?: number;
+  /** Low-energy attenuation multiplied by this (a scanner of another energy pair); default 1. */
+  lowEnergyScale?: number;
 }
 
 /** Starts a scanner line-stream simulator (the demo and `sim scanner` use this). */
@@ -24,10 +26,20 @@ export async function startScannerStreamSim(
   o: ScannerStreamSimStart,
 ): Promise<{ sim: ScannerStreamSim; source: ScanSource; tcp?: { host: string; port: number } }> {
   const seed = o.seed ?? 1;
-  const source = o.images
+  const scans = o.images
     ? await imageDirSource(o.images)
     : synthSource({ seed, personShare: o.personShare ?? 0.25, dual: true });
-  const { tcpPort: _port, host: _host, serial: _serial, images: _images, personShare: _share, ...given } = o;
+  const source =
+    o.lowEnergyScale !== undefined && o.lowEnergyScale !== 1 ? withLowEnergyScale(scans, o.lowEnergyScale) : scans;
+  const {
+    tcpPort: _port,
+    host: _host,
+    serial: _serial,
+    images: _images,
+    personShare: _share,
+    lowEnergyScale: _low,
+    ...given
+  } = o;
   // Options left undefined keep the simulator's defaults.
   const simOptions = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Omit<
     ScannerSimOptions,

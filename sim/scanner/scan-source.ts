@@ -3,6 +3,7 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { decodeScanImage } from '../../core/scan-image-file.js';
+import { attenuationScaleLut } from '../../core/dual-energy-scale.js';
 
 /** One vehicle's scan as the simulator sends it: row-major like ScanImage (rows = channels, columns = lines). */
 export interface SimScan {
@@ -144,5 +145,22 @@ export function synthSource(opts: SynthSourceOptions): ScanSource {
       ahead.clear();
       await worker.terminate();
     },
+  };
+}
+
+/**
+ * The scans of `source` as a scanner of another energy pair sends them: every low-energy
+ * attenuation multiplied by `k` (k > 1: a lower low energy, every material's low/high ratio higher).
+ * A lane reading them with scanner.lowEnergyScale 'auto' corrects them after five scans.
+ */
+export function withLowEnergyScale(source: ScanSource, k: number): ScanSource {
+  const lut = attenuationScaleLut(k);
+  return {
+    describe: `${source.describe}, low-energy attenuation x${k}`,
+    async next(i) {
+      const s = await source.next(i);
+      return s.low ? { ...s, low: s.low.map((v) => lut[v]) } : s;
+    },
+    close: () => source.close(),
   };
 }
