@@ -182,11 +182,20 @@ export interface StreamedLowEnergyState {
   note?: string;
 }
 
+/** What a lane keeps across a restart: the statistics of its last scans (as sent, oldest first) and what it had decided. */
+export interface StreamedLowEnergyMemory {
+  ratios: readonly number[];
+  /** The factor in use ('auto'). */
+  scale?: number;
+  /** Whether the median was said to be outside the band ('none', a named factor). */
+  outside?: boolean;
+}
+
 export interface StreamedLowEnergyOptions {
-  /** Statistics of earlier scans (as sent), oldest first, e.g. kept across a restart. */
-  ratios?: readonly number[];
-  /** Called with the statistics kept after each scan read (to keep them across a restart). */
-  onRead?: (ratios: readonly number[]) => void;
+  /** What an earlier run kept (StreamedLowEnergyMemory); values that cannot be a statistic are skipped. */
+  restore?: StreamedLowEnergyMemory;
+  /** Called with what to keep after each scan read (to restore it after a restart). */
+  onRead?: (memory: StreamedLowEnergyMemory) => void;
 }
 
 /**
@@ -203,7 +212,7 @@ export interface StreamedLowEnergyOptions {
  */
 export class StreamedLowEnergyScale {
   readonly #option: LowEnergyScaleOption;
-  readonly #onRead: ((ratios: readonly number[]) => void) | undefined;
+  readonly #onRead: ((memory: StreamedLowEnergyMemory) => void) | undefined;
   readonly #ratios: number[] = [];
   #scale = 1;
   #lut: Uint16Array | null = null;
@@ -221,9 +230,30 @@ export class StreamedLowEnergyScale {
     }
     this.#option = option;
     this.#onRead = o.onRead;
-    for (const r of o.ratios ?? []) if (Number.isFinite(r) && r > 0 && r < 4) this.#ratios.push(r);
-    this.#ratios.splice(0, Math.max(0, this.#ratios.length - STREAM_WINDOW_SCANS));
-    this.#decide();
+    const kept = o.restore;
+    if (kept) {
+      // A statistic is a ratio read (0-4) divided by a factor (0.5-2).
+      for (const r of kept.ratios) if (Number.isFinite(r) && r >= 0 && r <= 8) this.#ratios.push(r);
+      this.#ratios.splice(0, Math.max(0, this.#ratios.length - STREAM_WINDOW_SCANS));
+      const k = kept.scale;
+      if (
+        option === 'auto' &&
+        typeof k === 'number' &&
+        k >= LOW_ENERGY_SCALE_RANGE[0] &&
+        k <= LOW_ENERGY_SCALE_RANGE[1]
+      )
+        this.#setScale(k);
+      if (option !== 'auto') this.#outside = kept.outside === true;
+      this.#decide();
+    }
+  }
+
+  /** What to keep across a restart. */
+  get memory(): StreamedLowEnergyMemory {
+    return {
+      ratios: [...this.#ratios],
+      ...(this.#option === 'auto' ? { scale: this.#scale } : { outside: this.#outside }),
+    };
   }
 
   /** The table the next scan's low-energy samples go through, or null when they are taken as they are. */
@@ -247,11 +277,13 @@ export class StreamedLowEnergyScale {
             degraded: true,
             note: `low-energy attenuation multiplied by ${this.#option} (scanner.lowEnergyScale), but the scans it corrects still read a low/high ratio outside ${band} (lowEnergyRatio x lowEnergyScale): check the factor, or set 'auto'`,
           }
-        : {
-            ...base,
-            degraded: false,
-            note: `low-energy attenuation multiplied by ${this.#option} (scanner.lowEnergyScale)`,
-          };
+        : this.#option === 1
+          ? { ...base, degraded: false }
+          : {
+              ...base,
+              degraded: false,
+              note: `low-energy attenuation multiplied by ${this.#option} (scanner.lowEnergyScale)`,
+            };
     if (this.#option === 'auto') {
       if (this.#tooFar)
         return {
@@ -267,13 +299,14 @@ export class StreamedLowEnergyScale {
         };
       return { ...base, degraded: false };
     }
-    return this.#outside
-      ? {
-          ...base,
-          degraded: true,
-          note: `the low/high attenuation ratio of the vehicles' steel (lowEnergyRatio) lies outside ${band} (another energy pair?), and scanner.lowEnergyScale is 'none': scans are read as they are and may alarm on ordinary loads; set 'auto', or the factor ${(DUAL_ENERGY_REFERENCE / (ratio ?? DUAL_ENERGY_REFERENCE)).toFixed(3)}`,
-        }
-      : { ...base, degraded: false };
+    if (!this.#outside) return { ...base, degraded: false };
+    return {
+      ...base,
+      degraded: true,
+      note: this.#tooFar
+        ? `the low/high attenuation ratio of the vehicles' steel (lowEnergyRatio) is too far from ${band} to be another energy pair (is the low energy sent as low?), and scanner.lowEnergyScale is 'none': scans are read as they are`
+        : `the low/high attenuation ratio of the vehicles' steel (lowEnergyRatio) lies outside ${band} (another energy pair?), and scanner.lowEnergyScale is 'none': scans are read as they are and may alarm on ordinary loads; set 'auto', or name the factor ${DUAL_ENERGY_REFERENCE} / lowEnergyRatio`,
+    };
   }
 
   /**
@@ -286,8 +319,9 @@ export class StreamedLowEnergyScale {
     if (!e) return false;
     this.#ratios.push(e.ratio / this.#scale);
     if (this.#ratios.length > STREAM_WINDOW_SCANS) this.#ratios.shift();
-    this.#onRead?.([...this.#ratios]);
-    return this.#decide();
+    const changed = this.#decide();
+    this.#onRead?.(this.memory);
+    return changed;
   }
 
   /** Sets the factor and the state from the statistics kept; true when either changed. */
@@ -308,6 +342,8 @@ export class StreamedLowEnergyScale {
       const read = m * this.#scale;
       const margin = this.#outside ? STREAM_HYSTERESIS : 0;
       this.#outside = read < lo + margin || read > hi - margin;
+      const k = DUAL_ENERGY_REFERENCE / read;
+      this.#tooFar = this.#outside && (k < LOW_ENERGY_SCALE_RANGE[0] || k > LOW_ENERGY_SCALE_RANGE[1]);
     }
     return before.scale !== this.#scale || before.tooFar !== this.#tooFar || before.outside !== this.#outside;
   }

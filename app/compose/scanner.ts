@@ -16,7 +16,8 @@ import { exportLinkCounters } from '../monitoring.js';
 import type { EventBus } from '../../core/event-bus.js';
 import type { LaneEvents } from '../../core/events.js';
 import type { Service } from '../../core/service.js';
-import { StreamedLowEnergyScale } from '../../core/dual-energy-scale.js';
+import { StreamedLowEnergyScale, type StreamedLowEnergyMemory } from '../../core/dual-energy-scale.js';
+import { DATA_FILE_MODE } from '../../core/data-files.js';
 
 type ScannerConfig = LaneConfig['scanner'];
 
@@ -103,8 +104,9 @@ function opcuaFaultAbort(
 export const LOW_ENERGY_RATIOS_FILE = 'scanner-low-energy.json';
 
 /**
- * The lane's low-energy scale of streamed scans, with the statistics of the last scans read kept in
- * the lane's data dir: after a restart the factor applies from the first scan instead of the sixth.
+ * The lane's low-energy scale of streamed scans, with the statistics of the last scans read and the
+ * factor in use kept in the lane's data dir: after a restart the factor applies from the first scan
+ * instead of the sixth. Delete the file when the scanner (or its energy pair) is replaced.
  */
 function streamedLowEnergyScale(
   ctx: LaneContext,
@@ -112,23 +114,30 @@ function streamedLowEnergyScale(
   log: LaneContext['log'],
 ): StreamedLowEnergyScale {
   const file = join(ctx.dataDir, LOW_ENERGY_RATIOS_FILE);
-  let ratios: number[] = [];
+  let restore: StreamedLowEnergyMemory | undefined;
   try {
-    const doc = JSON.parse(readFileSync(file, 'utf8')) as { ratios?: unknown };
-    if (Array.isArray(doc.ratios)) ratios = doc.ratios.filter((r): r is number => typeof r === 'number');
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as Partial<Record<keyof StreamedLowEnergyMemory, unknown>>;
+    if (Array.isArray(doc.ratios))
+      restore = {
+        ratios: doc.ratios.filter((r): r is number => typeof r === 'number'),
+        ...(typeof doc.scale === 'number' ? { scale: doc.scale } : {}),
+        ...(typeof doc.outside === 'boolean' ? { outside: doc.outside } : {}),
+      };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
       log.warn(
         `${file}: the dual-energy statistics of earlier scans cannot be read (${(err as Error).message}); starting without them`,
       );
   }
+  const tmp = `${file}.${process.pid}.tmp`;
   let failed = false;
-  return new StreamedLowEnergyScale(option, {
-    ratios,
-    onRead: (kept) => {
+  const scale = new StreamedLowEnergyScale(option, {
+    ...(restore ? { restore } : {}),
+    onRead: (memory) => {
       try {
-        writeFileSync(`${file}.tmp`, `${JSON.stringify({ ratios: kept })}\n`);
-        renameSync(`${file}.tmp`, file);
+        writeFileSync(tmp, `${JSON.stringify(memory)}\n`, { mode: DATA_FILE_MODE });
+        renameSync(tmp, file);
+        if (failed) log.info(`${file}: the dual-energy statistics are kept again`);
         failed = false;
       } catch (err) {
         if (!failed)
@@ -139,6 +148,12 @@ function streamedLowEnergyScale(
       }
     },
   });
+  const st = scale.state;
+  if (restore && st.note)
+    log[st.degraded ? 'warn' : 'info'](
+      `${file}: ${st.scans} dual-energy statistics kept from earlier scans (median ${st.ratio}): ${st.note} (delete the file when the scanner is replaced)`,
+    );
+  return scale;
 }
 
 function lineOpener(t: NonNullable<ScannerConfig['transport']>): LinkOpener {

@@ -474,7 +474,7 @@ export class ScannerTranslator {
     if (!scale || !image.low) return;
     if (!scale.observe(image.high, image.low)) return;
     const st = scale.state;
-    this.#options.log.warn(
+    this.#options.log[st.degraded || st.scale !== 1 ? 'warn' : 'info'](
       { scanId: open.meta.scanId, lowEnergyScale: st.scale, lowEnergyRatio: st.ratio, scans: st.scans },
       `${this.#options.device}: ${st.note ?? `the low/high attenuation ratio of the vehicles' steel reads ${st.ratio} (median of the last ${st.scans} scans), inside the training scanner's range: low-energy lines are taken as sent`}`,
     );

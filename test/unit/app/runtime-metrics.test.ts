@@ -23,7 +23,7 @@ describe('RuntimeMetrics: the picture thread', () => {
 });
 
 describe('checkpoint_edge_device_up', () => {
-  it('is 1 while the device works (ok or degraded: a scanner whose dual-energy ratio is corrected still delivers), else 0', () => {
+  it('is 1 while the device works (ok or degraded: a scanner whose dual-energy ratio is flagged and not corrected still delivers), else 0', () => {
     expect(deviceUpValue('ok')).toBe(1);
     expect(deviceUpValue('degraded')).toBe(1);
     for (const s of [

@@ -7,6 +7,7 @@ import {
   STREAM_MIN_SCANS,
   STREAM_WINDOW_SCANS,
   StreamedLowEnergyScale,
+  type StreamedLowEnergyMemory,
   scaleAttenuation,
 } from '../../../core/dual-energy-scale.js';
 
@@ -144,17 +145,27 @@ describe('low-energy scale of a streamed lane', () => {
     expect(s.state.note).toBe(st.note);
   });
 
-  it('keeps what it read across a restart: the factor applies from the first scan', () => {
-    const kept: number[][] = [];
-    const s = new StreamedLowEnergyScale('auto', { onRead: (r) => void kept.push([...r]) });
+  it('keeps what it read and decided across a restart: the factor applies from the first scan, hysteresis included', () => {
+    const kept: StreamedLowEnergyMemory[] = [];
+    const s = new StreamedLowEnergyScale('auto', { onRead: (m) => void kept.push(m) });
     const scan = reading(1.2);
     for (let i = 0; i < STREAM_WINDOW_SCANS + 3; i++) s.observe(received(s, scan).high, received(s, scan).low);
     expect(kept).toHaveLength(STREAM_WINDOW_SCANS + 3);
-    expect(kept.at(-1)).toHaveLength(STREAM_WINDOW_SCANS);
-    const again = new StreamedLowEnergyScale('auto', { ratios: [Number.NaN, -1, ...kept.at(-1)!] });
+    expect(kept.at(-1)!.ratios).toHaveLength(STREAM_WINDOW_SCANS);
+    expect(kept.at(-1)!.scale).toBe(s.state.scale);
+    const again = new StreamedLowEnergyScale('auto', {
+      restore: { ...kept.at(-1)!, ratios: [Number.NaN, -1, 9, ...kept.at(-1)!.ratios] },
+    });
     expect(again.state.scans).toBe(STREAM_WINDOW_SCANS);
-    expect(again.state.scale).toBeCloseTo(s.state.scale, 2);
+    expect(again.state.scale).toBe(s.state.scale);
     expect(again.lut).not.toBeNull();
+    // A lane correcting while its median sits just inside the band's edge keeps the factor across a restart.
+    const edge = Array.from({ length: 10 }, () => 1.125);
+    expect(new StreamedLowEnergyScale('auto', { restore: { ratios: edge, scale: 0.9 } }).state.scale).toBe(0.9);
+    expect(new StreamedLowEnergyScale('auto', { restore: { ratios: edge } }).state.scale).toBe(1);
+    // 'none' keeps saying a median just inside the edge, as before the restart.
+    expect(new StreamedLowEnergyScale('none', { restore: { ratios: edge, outside: true } }).state.degraded).toBe(true);
+    expect(new StreamedLowEnergyScale('none', { restore: { ratios: edge } }).state.degraded).toBe(false);
   });
 
   it('keeps a lane inside the band as it is, and drops a factor only once the median is well back inside', () => {
@@ -190,10 +201,13 @@ describe('low-energy scale of a streamed lane', () => {
     expect(none.observe(scan.high, scan.low)).toBe(true);
     expect(none.lut).toBeNull();
     expect(none.state.degraded).toBe(true);
-    expect(none.state.note).toMatch(/'none': scans are read as they are .*factor 0\.8\d\d/);
-    // Just inside the edge: still said; well inside: no longer.
+    const said = none.state.note;
+    expect(said).toMatch(/'none': scans are read as they are .*name the factor 1\.019 \/ lowEnergyRatio$/);
+    // Just inside the edge: still said, in the same words (the median moved); well inside: no longer.
     for (let i = 0; i < STREAM_WINDOW_SCANS; i++) none.observe(reading(1.125).high, reading(1.125).low);
     expect(none.state.degraded).toBe(true);
+    expect(none.state.ratio).toBeLessThan(1.13);
+    expect(none.state.note).toBe(said);
     for (let i = 0; i < STREAM_WINDOW_SCANS; i++) none.observe(reading(1.05).high, reading(1.05).low);
     expect(none.state).toMatchObject({ degraded: false });
     expect(none.state.note).toBeUndefined();

@@ -37,8 +37,10 @@ describe('scan image files: alpha and signed samples', () => {
     const greyAlpha = new Uint16Array(2 * n);
     const rgba = new Uint16Array(4 * n);
     for (let i = 0; i < n; i++) {
-      greyAlpha.set([img.high[i], 65535], 2 * i);
-      rgba.set([img.high[i], img.high[i], img.high[i], 65535], 4 * i);
+      // A varying alpha: flattening the image against a background instead of dropping alpha would show.
+      const alpha = (i * 4099) & 0xffff;
+      greyAlpha.set([img.high[i], alpha], 2 * i);
+      rgba.set([img.high[i], img.high[i], img.high[i], alpha], 4 * i);
     }
     const raw = (data: Uint16Array | Uint8Array, channels: 2 | 4) =>
       sharp(data, { raw: { width: img.width, height: img.height, channels } });
@@ -52,7 +54,7 @@ describe('scan image files: alpha and signed samples', () => {
       expect(d.pixels.every((v, i) => Math.abs(v - img.high[i]) <= 1)).toBe(true);
     }
     const grey8 = new Uint8Array(2 * n);
-    for (let i = 0; i < n; i++) grey8.set([img.high[i] >> 8, 255], 2 * i);
+    for (let i = 0; i < n; i++) grey8.set([img.high[i] >> 8, (i * 37) & 0xff], 2 * i);
     const d8 = await decodeScanImage(await raw(grey8, 2).png().toBuffer(), { scaling: 'linear' });
     expect(d8.fileBits).toBe(8);
     expect(d8.notes).toContain('alpha channel ignored');
@@ -60,21 +62,15 @@ describe('scan image files: alpha and signed samples', () => {
   });
 
   it('reads the first page of a multi-page TIFF, and says so', async () => {
-    const page = await sharp(Buffer.from(img.high.buffer), {
-      raw: { width: img.width, height: img.height, channels: 1 },
-    })
-      .toColourspace('grey16')
-      .png()
-      .toBuffer();
-    const tiff = await sharp([page, page], { join: { animated: true } })
-      .tiff()
-      .toBuffer();
+    const tiff = tiffPages([img.high, img.high.map((v) => 65535 - v)], img.width, img.height, 16, false);
+    expect((await sharp(tiff).metadata()).pages).toBe(2);
     const d = await decodeScanImage(tiff, 'auto', 'full');
     expect(d.notes).toContain('2 pages; the first is read');
-    expect(d.height).toBe(img.height);
+    expect(d).toMatchObject({ fileBits: 16, width: img.width, height: img.height });
+    expect(d.pixels).toEqual(img.high);
   });
 
-  it('refuses signed 16-bit samples (a TIFF of shorts) by name instead of reading them as intensities', async () => {
+  it('refuses signed 16- and 8-bit samples (TIFFs of shorts and chars) by name instead of reading them as intensities', async () => {
     const signed = signedTiff(
       img.high.map((v) => v >> 1),
       img.width,
@@ -84,39 +80,66 @@ describe('scan image files: alpha and signed samples', () => {
     await expect(decodeScanImage(signed, 'auto', 'auto', 'truck.tif')).rejects.toThrow(
       /^truck\.tif: tiff with signed 16-bit samples is not supported \(a scan is unsigned: 0 = no signal, 65535 = open beam\)/,
     );
+    const signed8 = signedTiff(
+      img.high.map((v) => v >> 9),
+      img.width,
+      img.height,
+      8,
+    );
+    expect((await sharp(signed8).metadata()).depth).toBe('char');
+    await expect(decodeScanImage(signed8, 'auto', 'auto', 'export.tif')).rejects.toThrow(
+      /^export\.tif: tiff with signed 8-bit samples is not supported \(a scan is unsigned: 0 = no signal, 255 = open beam\)/,
+    );
   });
 });
 
-/** A baseline little-endian TIFF of one strip of signed 16-bit samples (SampleFormat 2). */
-function signedTiff(values: Uint16Array, width: number, height: number): Buffer {
-  const tags: [number, number, number][] = [
-    [256, 3, width],
-    [257, 3, height],
-    [258, 3, 16],
-    [259, 3, 1],
-    [262, 3, 1],
-    [273, 4, 0], // strip offset, set below
-    [277, 3, 1],
-    [278, 3, height],
-    [279, 4, values.length * 2],
-    [339, 3, 2],
-  ];
-  const ifdAt = 8;
-  const dataAt = ifdAt + 2 + tags.length * 12 + 4;
-  const buf = Buffer.alloc(dataAt + values.length * 2);
+/** A baseline little-endian TIFF of one strip of signed 16- or 8-bit samples (SampleFormat 2). */
+function signedTiff(values: Uint16Array, width: number, height: number, bits: 16 | 8 = 16): Buffer {
+  return tiffPages([values], width, height, bits, true);
+}
+
+/** A baseline little-endian TIFF, one page (IFD, one strip) per values array, 16- or 8-bit, signed or unsigned. */
+function tiffPages(pages: Uint16Array[], width: number, height: number, bits: 16 | 8, signed: boolean): Buffer {
+  const bytes = (width * height * bits) / 8;
+  const ifdSize = 2 + 10 * 12 + 4;
+  const pageSize = ifdSize + bytes;
+  const buf = Buffer.alloc(8 + pages.length * pageSize);
   buf.write('II', 0, 'latin1');
   buf.writeUInt16LE(42, 2);
-  buf.writeUInt32LE(ifdAt, 4);
-  buf.writeUInt16LE(tags.length, ifdAt);
-  tags.forEach(([tag, type, value], i) => {
-    const o = ifdAt + 2 + i * 12;
-    buf.writeUInt16LE(tag, o);
-    buf.writeUInt16LE(type, o + 2);
-    buf.writeUInt32LE(1, o + 4);
-    if (type === 3) buf.writeUInt16LE(value, o + 8);
-    else buf.writeUInt32LE(tag === 273 ? dataAt : value, o + 8);
+  buf.writeUInt32LE(8, 4);
+  pages.forEach((values, p) => {
+    const ifdAt = 8 + p * pageSize;
+    const dataAt = ifdAt + ifdSize;
+    const tags: [number, number, number][] = [
+      [256, 3, width],
+      [257, 3, height],
+      [258, 3, bits],
+      [259, 3, 1],
+      [262, 3, 1],
+      [273, 4, dataAt],
+      [277, 3, 1],
+      [278, 3, height],
+      [279, 4, bytes],
+      [339, 3, signed ? 2 : 1],
+    ];
+    buf.writeUInt16LE(tags.length, ifdAt);
+    tags.forEach(([tag, type, value], i) => {
+      const o = ifdAt + 2 + i * 12;
+      buf.writeUInt16LE(tag, o);
+      buf.writeUInt16LE(type, o + 2);
+      buf.writeUInt32LE(1, o + 4);
+      if (type === 3) buf.writeUInt16LE(value, o + 8);
+      else buf.writeUInt32LE(value, o + 8);
+    });
+    buf.writeUInt32LE(p + 1 < pages.length ? ifdAt + pageSize : 0, ifdAt + 2 + tags.length * 12);
+    for (let i = 0; i < values.length; i++) {
+      if (bits === 16) {
+        if (signed) buf.writeInt16LE(values[i], dataAt + 2 * i);
+        else buf.writeUInt16LE(values[i], dataAt + 2 * i);
+      } else if (signed) buf.writeInt8(values[i], dataAt + i);
+      else buf.writeUInt8(values[i], dataAt + i);
+    }
   });
-  for (let i = 0; i < values.length; i++) buf.writeInt16LE(values[i], dataAt + 2 * i);
   return buf;
 }
 
