@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Alert, AlertEvent, DeviceStatus, ScanResult } from '../core/domain.js';
 import type { LaneHealthSnapshot } from '../core/health.js';
+import type { StreamedLowEnergyState } from '../core/dual-energy-scale.js';
 import type { LineStreamCounters } from '../firmware-bridge/scanner/protocol/frame-parser.js';
 
 /**
@@ -316,4 +317,51 @@ export function exportLinkCounters(registry: Registry, lane: string, device: str
     }
   }
   sources.set(`${lane}\u0000${device}`, { lane, device, counters });
+}
+
+const lowEnergySources = new WeakMap<Registry, Map<string, () => StreamedLowEnergyState>>();
+
+/**
+ * Exports a streamed lane's low-energy scale (core/dual-energy-scale.ts StreamedLowEnergyScale) as
+ * gauges labelled lane and device, read at scrape time: the factor applied to the low-energy
+ * attenuation of its scans, and the median low/high ratio of the vehicles' steel as sent (NaN
+ * until a dual-energy scan has been read).
+ */
+export function exportLowEnergyScale(
+  registry: Registry,
+  lane: string,
+  device: string,
+  state: () => StreamedLowEnergyState,
+): void {
+  let sources = lowEnergySources.get(registry);
+  if (!sources) {
+    const s = new Map<string, () => StreamedLowEnergyState>();
+    sources = s;
+    lowEnergySources.set(registry, s);
+    const gauge = (name: string, help: string, value: (st: StreamedLowEnergyState) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['lane', 'device'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const [key, read] of s) {
+            const [l, d] = key.split('\u0000');
+            this.set({ lane: l, device: d }, value(read()));
+          }
+        },
+      });
+    gauge(
+      'checkpoint_edge_scanner_low_energy_scale',
+      "Factor applied to the low-energy attenuation of the lane's streamed scans (1: none; scanner.lowEnergyScale).",
+      (st) => st.scale,
+    );
+    gauge(
+      'checkpoint_edge_scanner_low_energy_ratio',
+      "Median low/high attenuation ratio of the vehicles' steel over the last streamed scans, as the scanner sends it (the training scanner: 0.97-1.13).",
+      (st) => st.ratio ?? Number.NaN,
+    );
+  }
+  sources.set(`${lane}\u0000${device}`, state);
 }

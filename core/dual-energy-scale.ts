@@ -135,7 +135,7 @@ export function normaliseLowEnergy(
     low: scaleAttenuation(low, scale),
     scale,
     estimate,
-    note: `low/high attenuation ratio of the vehicle's steel reads ${estimate.ratio.toFixed(3)}, outside the training scanner's ${lo}-${hi} (another energy pair?): low-energy attenuation multiplied by ${scale.toFixed(3)}; name the factor (analyze --low-scale, scanner.fileDrop.lowEnergyScale: the median of this factor over many of the scanner's scans) once it is known, or 'none' to read the pair as it is`,
+    note: `low/high attenuation ratio of the vehicle's steel reads ${estimate.ratio.toFixed(3)}, outside the training scanner's ${lo}-${hi} (another energy pair?): low-energy attenuation multiplied by ${scale.toFixed(3)}; name the factor (analyze --low-scale; scanner.fileDrop.lowEnergyScale, or scanner.lowEnergyScale for a line stream: the median of this factor over many of the scanner's scans) once it is known, or 'none' to read the pair as it is`,
   };
 }
 

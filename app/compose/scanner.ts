@@ -12,7 +12,7 @@ import type { LinkOpener } from '../../firmware-bridge/scanner/transport/line-li
 import { SerialLinkOpener } from '../../firmware-bridge/scanner/transport/serial.js';
 import { TcpLinkOpener } from '../../firmware-bridge/scanner/transport/tcp.js';
 import type { LaneContext } from '../context.js';
-import { exportLinkCounters } from '../monitoring.js';
+import { exportLinkCounters, exportLowEnergyScale } from '../monitoring.js';
 import type { EventBus } from '../../core/event-bus.js';
 import type { LaneEvents } from '../../core/events.js';
 import type { Service } from '../../core/service.js';
@@ -40,6 +40,8 @@ export function createScannerServices(
   const log = ctx.log.child({ part: 'scanner' });
   const counters = newCounters();
   if (cfg.transport) exportLinkCounters(ctx.metrics.registry, ctx.lane.id, cfg.id, counters);
+  const lowEnergyScale = cfg.transport ? streamedLowEnergyScale(ctx, cfg.lowEnergyScale, log) : null;
+  if (lowEnergyScale) exportLowEnergyScale(ctx.metrics.registry, ctx.lane.id, cfg.id, () => lowEnergyScale.state);
   const translator = new ScannerTranslator({
     laneId: ctx.lane.id,
     device: cfg.id,
@@ -48,7 +50,7 @@ export function createScannerServices(
     defaultPixelMm: cfg.pixelMm,
     scanTimeoutMs: cfg.scanTimeoutMs,
     frameCounters: counters,
-    ...(cfg.transport ? { lowEnergyScale: streamedLowEnergyScale(ctx, cfg.lowEnergyScale, log) } : {}),
+    ...(lowEnergyScale ? { lowEnergyScale } : {}),
     ...(begunBefore ? { begunBefore } : {}),
   });
   const lineStream = cfg.transport

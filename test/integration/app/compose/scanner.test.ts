@@ -140,6 +140,12 @@ describe('createScannerServices', () => {
     expect(last.detail).toMatch(/; low-energy attenuation multiplied by 0\.8\d\d \(scanner\.lowEnergyScale 'auto'/);
     expect(last.info).toMatchObject({ lowEnergyScale: expect.closeTo(DUAL_ENERGY_REFERENCE / 1.2, 2) });
     expect(last.info!.lowEnergyScans).toBeGreaterThanOrEqual(STREAM_MIN_SCANS);
+    // ...and on /metrics, for central monitoring.
+    const text = await ctx.metrics.registry.metrics();
+    const gauge = (name: string) =>
+      Number(new RegExp(`^${name}\\{lane="lane-c",device="xr1"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(gauge('checkpoint_edge_scanner_low_energy_scale')).toBeCloseTo(DUAL_ENERGY_REFERENCE / 1.2, 2);
+    expect(gauge('checkpoint_edge_scanner_low_energy_ratio')).toBeCloseTo(1.2, 2);
 
     // After a restart the lane corrects from the first scan: what it read is kept in its data dir.
     for (const s of [...services].reverse()) await s.stop();
