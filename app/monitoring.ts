@@ -319,7 +319,10 @@ export function exportLinkCounters(registry: Registry, lane: string, device: str
   sources.set(`${lane}\u0000${device}`, { lane, device, counters });
 }
 
-const lowEnergySources = new WeakMap<Registry, Map<string, () => StreamedLowEnergyState>>();
+const lowEnergySources = new WeakMap<
+  Registry,
+  Map<string, { lane: string; device: string; state: () => StreamedLowEnergyState }>
+>();
 
 /**
  * Exports a streamed lane's low-energy scale (core/dual-energy-scale.ts StreamedLowEnergyScale) as
@@ -335,7 +338,7 @@ export function exportLowEnergyScale(
 ): void {
   let sources = lowEnergySources.get(registry);
   if (!sources) {
-    const s = new Map<string, () => StreamedLowEnergyState>();
+    const s = new Map<string, { lane: string; device: string; state: () => StreamedLowEnergyState }>();
     sources = s;
     lowEnergySources.set(registry, s);
     const gauge = (name: string, help: string, value: (st: StreamedLowEnergyState) => number) =>
@@ -346,10 +349,7 @@ export function exportLowEnergyScale(
         registers: [registry],
         collect() {
           this.reset();
-          for (const [key, read] of s) {
-            const [l, d] = key.split('\u0000');
-            this.set({ lane: l, device: d }, value(read()));
-          }
+          for (const src of s.values()) this.set({ lane: src.lane, device: src.device }, value(src.state()));
         },
       });
     gauge(
@@ -363,5 +363,5 @@ export function exportLowEnergyScale(
       (st) => st.ratio ?? Number.NaN,
     );
   }
-  sources.set(`${lane}\u0000${device}`, state);
+  sources.set(`${lane}\u0000${device}`, { lane, device, state });
 }

@@ -107,10 +107,7 @@ export function normaliseLowEnergy(
 ): LowEnergyScaleResult {
   if (option === 'none' || (option === 'auto' && eightBit)) return { low, scale: 1 };
   if (typeof option === 'number') {
-    if (!(option >= LOW_ENERGY_SCALE_RANGE[0] && option <= LOW_ENERGY_SCALE_RANGE[1]))
-      throw new RangeError(
-        `low-energy scale must lie in ${LOW_ENERGY_SCALE_RANGE[0]}..${LOW_ENERGY_SCALE_RANGE[1]}, got ${option}`,
-      );
+    checkNamedScale(option);
     if (option === 1) return { low, scale: 1 };
     return {
       low: scaleAttenuation(low, option),
@@ -123,8 +120,7 @@ export function normaliseLowEnergy(
   const [lo, hi] = DUAL_ENERGY_BAND;
   if (estimate.ratio >= lo && estimate.ratio <= hi) return { low, scale: 1, estimate };
   const scale = DUAL_ENERGY_REFERENCE / estimate.ratio;
-  const [smin, smax] = LOW_ENERGY_SCALE_RANGE;
-  if (scale < smin || scale > smax)
+  if (!inScaleRange(scale))
     return {
       low,
       scale: 1,
@@ -137,6 +133,20 @@ export function normaliseLowEnergy(
     estimate,
     note: `low/high attenuation ratio of the vehicle's steel reads ${estimate.ratio.toFixed(3)}, outside the training scanner's ${lo}-${hi} (another energy pair?): low-energy attenuation multiplied by ${scale.toFixed(3)}; name the factor (analyze --low-scale; scanner.fileDrop.lowEnergyScale, or scanner.lowEnergyScale for a line stream: the median of this factor over many of the scanner's scans) once it is known, or 'none' to read the pair as it is`,
   };
+}
+
+/** Whether `k` is a factor another energy pair can need (LOW_ENERGY_SCALE_RANGE); beyond it, the pair is not read as one. */
+function inScaleRange(k: number): boolean {
+  return k >= LOW_ENERGY_SCALE_RANGE[0] && k <= LOW_ENERGY_SCALE_RANGE[1];
+}
+
+/** A factor named by the site, refused outside LOW_ENERGY_SCALE_RANGE. */
+function checkNamedScale(k: number): number {
+  if (!inScaleRange(k))
+    throw new RangeError(
+      `low-energy scale must lie in ${LOW_ENERGY_SCALE_RANGE[0]}..${LOW_ENERGY_SCALE_RANGE[1]}, got ${k}`,
+    );
+  return k;
 }
 
 /** Intensities with every attenuation -ln(I / 65535) multiplied by `k` (a zero reading stays 0). */
@@ -221,13 +231,7 @@ export class StreamedLowEnergyScale {
   #outside = false;
 
   constructor(option: LowEnergyScaleOption = DEFAULT_LOW_ENERGY_SCALE, o: StreamedLowEnergyOptions = {}) {
-    if (typeof option === 'number') {
-      if (!(option >= LOW_ENERGY_SCALE_RANGE[0] && option <= LOW_ENERGY_SCALE_RANGE[1]))
-        throw new RangeError(
-          `low-energy scale must lie in ${LOW_ENERGY_SCALE_RANGE[0]}..${LOW_ENERGY_SCALE_RANGE[1]}, got ${option}`,
-        );
-      this.#setScale(option);
-    }
+    if (typeof option === 'number') this.#setScale(checkNamedScale(option));
     this.#option = option;
     this.#onRead = o.onRead;
     const kept = o.restore;
@@ -236,13 +240,7 @@ export class StreamedLowEnergyScale {
       for (const r of kept.ratios) if (Number.isFinite(r) && r >= 0 && r <= 8) this.#ratios.push(r);
       this.#ratios.splice(0, Math.max(0, this.#ratios.length - STREAM_WINDOW_SCANS));
       const k = kept.scale;
-      if (
-        option === 'auto' &&
-        typeof k === 'number' &&
-        k >= LOW_ENERGY_SCALE_RANGE[0] &&
-        k <= LOW_ENERGY_SCALE_RANGE[1]
-      )
-        this.#setScale(k);
+      if (option === 'auto' && typeof k === 'number' && inScaleRange(k)) this.#setScale(k);
       if (option !== 'auto') this.#outside = kept.outside === true;
       this.#decide();
     }
@@ -333,7 +331,7 @@ export class StreamedLowEnergyScale {
     if (this.#option === 'auto') {
       const margin = this.#scale !== 1 ? STREAM_HYSTERESIS : 0;
       let want = m < lo + margin || m > hi - margin ? DUAL_ENERGY_REFERENCE / m : 1;
-      this.#tooFar = want < LOW_ENERGY_SCALE_RANGE[0] || want > LOW_ENERGY_SCALE_RANGE[1];
+      this.#tooFar = !inScaleRange(want);
       if (this.#tooFar) want = 1;
       const small = want !== 1 && this.#scale !== 1 && Math.abs(want / this.#scale - 1) <= STREAM_STEP;
       if (want !== this.#scale && !small) this.#setScale(want);
@@ -342,8 +340,7 @@ export class StreamedLowEnergyScale {
       const read = m * this.#scale;
       const margin = this.#outside ? STREAM_HYSTERESIS : 0;
       this.#outside = read < lo + margin || read > hi - margin;
-      const k = DUAL_ENERGY_REFERENCE / read;
-      this.#tooFar = this.#outside && (k < LOW_ENERGY_SCALE_RANGE[0] || k > LOW_ENERGY_SCALE_RANGE[1]);
+      this.#tooFar = this.#outside && !inScaleRange(DUAL_ENERGY_REFERENCE / read);
     }
     return before.scale !== this.#scale || before.tooFar !== this.#tooFar || before.outside !== this.#outside;
   }

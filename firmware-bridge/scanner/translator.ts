@@ -243,6 +243,7 @@ export class ScannerTranslator {
 
   /** Publishes the scanner's device.status with its counters (also called periodically by the service). */
   publishStatus(force = false): void {
+    const low = this.#options.lowEnergyScale?.state;
     let state: DeviceState;
     let detail: string;
     if (this.#link === 'starting') {
@@ -256,7 +257,6 @@ export class ScannerTranslator {
       detail = this.#fault;
     } else {
       // The scanner's own state (ready, scanning...) is in info: it changes every vehicle and is not a health change.
-      const low = this.#options.lowEnergyScale?.state;
       state = low?.degraded ? 'degraded' : 'ok';
       detail = low?.note ? `${this.#linkDetail}; ${low.note}` : this.#linkDetail;
     }
@@ -272,7 +272,6 @@ export class ScannerTranslator {
     info.radiationOn = this.#radiationOn;
     info.speedKmh = this.#speedKmh;
     info.device = this.#deviceName;
-    const low = this.#options.lowEnergyScale?.state;
     if (low && (low.scans > 0 || low.scale !== 1)) {
       info.lowEnergyScale = Math.round(low.scale * 1e4) / 1e4;
       info.lowEnergyRatio = low.ratio ?? null;

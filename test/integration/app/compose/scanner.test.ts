@@ -31,6 +31,14 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
+/** Starts services in order; they are stopped in reverse order after the test. */
+async function startAll(services: Service[]): Promise<void> {
+  for (const s of services) await s.start();
+  stops.push(async () => {
+    for (const s of [...services].reverse()) await s.stop();
+  });
+}
+
 function laneContext(scanner: Record<string, unknown>): LaneContext {
   const dataDir = mkdtempSync(join(tmpdir(), 'ce-compose-'));
   dirs.push(dataDir);
@@ -83,10 +91,7 @@ describe('createScannerServices', () => {
     });
     await pipeline.start();
     stops.push(() => pipeline.stop());
-    for (const s of services) await s.start();
-    stops.push(async () => {
-      for (const s of [...services].reverse()) await s.stop();
-    });
+    await startAll(services);
     await writeFileDropScan(drop, patternScan(2, 30, 8), { scanId: 'F-1', format: 'png16' });
     await expect.poll(() => ended.map((e) => e.meta.source).sort(), { timeout: 5000 }).toEqual(['file', 'stream']);
     expect(status.get('xr1')).toBe('ok');
@@ -127,10 +132,7 @@ describe('createScannerServices', () => {
     ctx.bus.on('scan.end', 't', (s) => void ratios.push(estimateDualEnergyRatio(s.image.high, s.image.low!)!.ratio));
     ctx.bus.on('device.status', 't', (s) => void (s.device === 'xr1' && status.push(s)));
     const services = createScannerServices(ctx);
-    for (const s of services) await s.start();
-    stops.push(async () => {
-      for (const s of [...services].reverse()) await s.stop();
-    });
+    await startAll(services);
     await expect.poll(() => ratios.length, { timeout: 10_000 }).toBe(n);
     // The first scans arrive as sent; the one after the fifth arrives rescaled to the training scanner's ratio.
     for (const r of ratios.slice(0, STREAM_MIN_SCANS)) expect(r).toBeCloseTo(1.2, 2);
@@ -163,10 +165,7 @@ describe('createScannerServices', () => {
       },
     };
     const restarted = createScannerServices(ctx2);
-    for (const s of restarted) await s.start();
-    stops.push(async () => {
-      for (const s of [...restarted].reverse()) await s.stop();
-    });
+    await startAll(restarted);
     await expect.poll(() => ratios.length, { timeout: 10_000 }).toBe(n + 1);
     expect(ratios[n]).toBeCloseTo(DUAL_ENERGY_REFERENCE, 2);
   });
@@ -199,10 +198,7 @@ describe('createScannerServices', () => {
     ]);
     // The OPC UA client itself is not started here: its statuses are published by hand.
     const started = services.filter((s) => s.name !== 'xr1.opcua:lane-c');
-    for (const s of started) await s.start();
-    stops.push(async () => {
-      for (const s of [...started].reverse()) await s.stop();
-    });
+    await startAll(started);
     await expect.poll(() => begun.length, { timeout: 5000 }).toBe(1);
     const status = (state: 'ok' | 'fault', detail: string, device = 'xr1.opcua') =>
       ctx.bus.emit('device.status', { device, state, detail, since: new Date().toISOString() });
@@ -246,10 +242,7 @@ describe('createScannerServices', () => {
       (st) => void (st.device === 'xr1.opcua' && opcuaStates.push(`${st.state} ${st.info?.scannerState ?? ''}`)),
     );
     const services = createScannerServices(ctx);
-    for (const s of services) await s.start();
-    stops.push(async () => {
-      for (const s of [...services].reverse()) await s.stop();
-    });
+    await startAll(services);
     opcuaSim.arm();
     opcuaSim.beginScan(4);
     await expect.poll(() => begun.length, { timeout: 5000 }).toBe(1);

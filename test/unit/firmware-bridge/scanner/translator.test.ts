@@ -7,7 +7,7 @@ import {
   type FrameBody,
   type LineBody,
 } from '../../../../firmware-bridge/scanner/protocol/frames.js';
-import { ScannerTranslator } from '../../../../firmware-bridge/scanner/translator.js';
+import { ScannerTranslator, type ScannerTranslatorOptions } from '../../../../firmware-bridge/scanner/translator.js';
 import { EventBus } from '../../../../core/event-bus.js';
 import type { LaneEvents } from '../../../../core/events.js';
 import { isUuidv7, uuidv7 } from '../../../../core/ids.js';
@@ -66,7 +66,7 @@ const begin = (key = 1, extra: Partial<FrameBody> = {}) =>
 const end = (key = 1, lineCount = 0, outcome: 'complete' | 'aborted-by-host' | 'aborted-by-scanner' = 'complete') =>
   frame({ type: 'scanEnd', scanKey: key, lineCount, outcome, endedAtMs: Date.now() });
 
-function setup(timeoutMs = 1000) {
+function setup(timeoutMs = 1000, extra: Partial<ScannerTranslatorOptions> = {}) {
   const bus = new EventBus<LaneEvents>(silentLogger());
   const ev: { name: string; payload: unknown }[] = [];
   for (const name of ['scan.begin', 'scan.lines', 'scan.end', 'scan.aborted', 'device.status'] as const)
@@ -80,6 +80,7 @@ function setup(timeoutMs = 1000) {
     scanTimeoutMs: timeoutMs,
     batchLines: 4,
     batchMs: 20,
+    ...extra,
   });
   const of = <K extends keyof LaneEvents>(name: K) =>
     ev.filter((e) => e.name === name).map((e) => e.payload as LaneEvents[K]);
@@ -469,67 +470,41 @@ describe('low-energy scale of streamed scans', () => {
     });
 
   it("rescales the scans that follow once the scanner's ratio reads outside the band, and says so in its status", () => {
-    const bus = new EventBus<LaneEvents>(silentLogger());
-    const ends: LaneEvents['scan.end'][] = [];
-    const lines: LaneEvents['scan.lines'][] = [];
-    const status: LaneEvents['device.status'][] = [];
-    bus.on('scan.end', 'test', (p) => void ends.push(p));
-    bus.on('scan.lines', 'test', (p) => void lines.push(p));
-    bus.on('device.status', 'test', (p) => void status.push(p));
-    const t = new ScannerTranslator({
-      laneId: 'lane-1',
-      device: 'scanner',
-      bus,
-      log: silentLogger(),
-      defaultPixelMm: 5,
-      scanTimeoutMs: 1000,
-      lowEnergyScale: new StreamedLowEnergyScale('auto'),
-    });
+    const { t, of } = setup(1000, { lowEnergyScale: new StreamedLowEnergyScale('auto') });
     t.link('up', 'tcp 127.0.0.1:1');
     const scan = (key: number) => {
       t.frame(begin(key, { channels: CH }));
       for (let x = 0; x < LINES; x++) t.frame(steelLine(key, x, 1.2));
       t.frame(end(key, LINES));
-      const e = ends.at(-1)!;
+      const e = of('scan.end').at(-1)!;
       return estimateDualEnergyRatio(e.image.high, e.image.low!)!.ratio;
     };
+    const status = () => of('device.status');
     for (let k = 1; k < STREAM_MIN_SCANS; k++) expect(scan(k)).toBeCloseTo(1.2, 2);
-    expect(status.at(-1)).toMatchObject({ state: 'ok', detail: 'tcp 127.0.0.1:1' });
-    const published = status.length;
+    expect(status().at(-1)).toMatchObject({ state: 'ok', detail: 'tcp 127.0.0.1:1' });
+    const published = status().length;
     // The fifth scan sets the factor; it was itself read as sent. The scanner stays ok: a correction, said in its detail.
     expect(scan(STREAM_MIN_SCANS)).toBeCloseTo(1.2, 2);
-    expect(status).toHaveLength(published + 1);
-    expect(status.at(-1)).toMatchObject({ state: 'ok' });
-    expect(status.at(-1)!.detail).toMatch(/^tcp 127\.0\.0\.1:1; low-energy attenuation multiplied by 0\.8\d\d /);
-    expect(status.at(-1)!.info).toMatchObject({
+    expect(status()).toHaveLength(published + 1);
+    expect(status().at(-1)).toMatchObject({ state: 'ok' });
+    expect(status().at(-1)!.detail).toMatch(/^tcp 127\.0\.0\.1:1; low-energy attenuation multiplied by 0\.8\d\d /);
+    expect(status().at(-1)!.info).toMatchObject({
       lowEnergyRatio: expect.closeTo(1.2, 2),
       lowEnergyScale: expect.closeTo(DUAL_ENERGY_REFERENCE / 1.2, 2),
       lowEnergyScans: STREAM_MIN_SCANS,
     });
     // The next scan's lines and image arrive rescaled to the reference; the high energy is untouched.
-    const before = lines.length;
+    const before = of('scan.lines').length;
     expect(scan(STREAM_MIN_SCANS + 1)).toBeCloseTo(DUAL_ENERGY_REFERENCE, 2);
-    const first = lines[before];
+    const first = of('scan.lines')[before];
     expect(first.high[0]).toBe(Math.round(65535 * Math.exp(-att(0, 0))));
     expect(first.low![0]).toBeGreaterThan(Math.round(65535 * Math.exp(-att(0, 0) * 1.2)));
     // Nothing new to say after that scan: no status is published for it.
-    expect(status).toHaveLength(published + 1);
+    expect(status()).toHaveLength(published + 1);
   });
 
   it('is not applied to scans that arrive as files (the file drop checks each pair itself)', () => {
-    const bus = new EventBus<LaneEvents>(silentLogger());
-    const ends: LaneEvents['scan.end'][] = [];
-    bus.on('scan.end', 'test', (p) => void ends.push(p));
-    const scale = new StreamedLowEnergyScale(0.8);
-    const t = new ScannerTranslator({
-      laneId: 'lane-1',
-      device: 'scanner',
-      bus,
-      log: silentLogger(),
-      defaultPixelMm: 5,
-      scanTimeoutMs: 1000,
-      lowEnergyScale: scale,
-    });
+    const { t, of } = setup(1000, { lowEnergyScale: new StreamedLowEnergyScale(0.8) });
     const low = Uint16Array.from({ length: 4 }, () => 20_000);
     t.fileScan(
       {
@@ -543,6 +518,6 @@ describe('low-energy scale of streamed scans', () => {
       { width: 2, height: 2, pixelMm: 5, high: Uint16Array.from({ length: 4 }, () => 10_000), low },
       new Date().toISOString(),
     );
-    expect(ends[0].image.low).toBe(low);
+    expect(of('scan.end')[0].image.low).toBe(low);
   });
 });
