@@ -1,6 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../../config/load.js';
 import { createScannerServices, LOW_ENERGY_RATIOS_FILE } from '../../../../app/compose/scanner.js';
@@ -11,7 +12,7 @@ import type { LaneEvents } from '../../../../core/events.js';
 import { UnavailableDetector } from '../../../../core/detector.js';
 import { LaneHealth } from '../../../../pipeline/lane-health.js';
 import { LanePipeline } from '../../../../pipeline/lane-pipeline.js';
-import { silentLogger } from '../../../../core/logger.js';
+import { createLogger, silentLogger } from '../../../../core/logger.js';
 import type { Service } from '../../../../core/service.js';
 import { ScannerStreamSim } from '../../../../sim/scanner/line-stream-sim.js';
 import { ScannerOpcuaServer } from '../../../../sim/scanner/opcua-server.js';
@@ -168,6 +169,27 @@ describe('createScannerServices', () => {
     await startAll(restarted);
     await expect.poll(() => ratios.length, { timeout: 10_000 }).toBe(n + 1);
     expect(ratios[n]).toBeCloseTo(DUAL_ENERGY_REFERENCE, 2);
+  });
+
+  it('starts a lane whose kept dual-energy statistics are unreadable, without them', async () => {
+    const ctx = laneContext({ id: 'xr1', transport: { type: 'tcp', host: '127.0.0.1', port: 1 } });
+    writeFileSync(join(ctx.dataDir, LOW_ENERGY_RATIOS_FILE), '{"ratios": [1.2, 1.2,');
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const services = createScannerServices({ ...ctx, log: createLogger({ level: 'warn', destination }) });
+    expect(services.map((s) => s.name)).toEqual(['scanner-line-stream:lane-c']);
+    await expect.poll(() => lines.length).toBe(1);
+    const warned = lines.map((l) => (JSON.parse(l) as { msg: string }).msg);
+    expect(warned).toEqual([
+      expect.stringMatching(
+        /scanner-low-energy\.json: the dual-energy statistics of earlier scans cannot be read \(.*\); starting without them$/,
+      ),
+    ]);
   });
 
   it('aborts the open streamed scan when the OPC UA status enters fault (the bus wiring), once per fault', async () => {
