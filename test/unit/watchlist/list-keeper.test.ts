@@ -88,7 +88,9 @@ describe('ListKeeper', () => {
     // Not 'stale': the very message that built the version held.
     expect(await k.receive(s1)).toEqual({ outcome: 'already-held', listId: 'national', version: 2 });
     expect(await k.receive(d2)).toEqual({ outcome: 'already-held', listId: 'national', version: 2 });
-    expect(await k.receive(v1())).toMatchObject({ outcome: 'refused', reason: 'stale' }); // another v1
+    // Another v1: its own entry, so that it differs from s1 even when both are issued in the same millisecond.
+    const otherV1 = signed(snapshot('national', 1, [entry({ id: 'e9', plate: 'ZZ999' })]), central);
+    expect(await k.receive(otherV1)).toMatchObject({ outcome: 'refused', reason: 'stale' });
     await k.flushed();
     const again = await keeper();
     expect(await again.receive(s1)).toEqual({ outcome: 'already-held', listId: 'national', version: 2 });
