@@ -148,6 +148,7 @@ export class ScanAnalysis implements StreamingAnalysis {
     const regions = decodeRegions(stitch.data, stitch.width, stitch.height, {
       peakThreshold: m.decoding.peakThreshold,
       minRegionMm2: m.decoding.minRegionMm2,
+      splitProminence: m.decoding.splitProminence ?? 0,
       stride,
       modelMm: m.pixelMm,
       inMm: img.pixelMm,

@@ -31,7 +31,12 @@ const modelManifest = z
       heatmap: z.object({ name: z.string().min(1), stride: posInt() }),
       score: z.object({ name: z.string().min(1) }),
     }),
-    decoding: z.object({ peakThreshold: z.number().min(0).max(1), minRegionMm2: z.number().min(0) }),
+    decoding: z.object({
+      peakThreshold: z.number().min(0).max(1),
+      minRegionMm2: z.number().min(0),
+      /** Absent (models before 2.2.0's decoding) or 0: regions are not split. */
+      splitProminence: z.number().min(0).max(1).optional(),
+    }),
     calibration: z.discriminatedUnion('type', [
       z.object({ type: z.literal('platt'), a: z.number(), b: z.number() }),
       z.object({ type: z.literal('none') }),

@@ -85,16 +85,80 @@ class Region:
     score: float
 
 
-def decode_regions(heat: np.ndarray, peak_threshold: float, min_region_mm2: float, pixel_mm: float) -> list[Region]:
-    """Regions in model pixels (pixel_mm pitch), as the runtime decodes them."""
+# Splitting a region that holds several peaks (several people side by side make one component); the
+# runtime reads SPLIT_PROMINENCE from the manifest (decoding.splitProminence) and SPLIT_STEP is its constant.
+SPLIT_PROMINENCE = 0.1
+SPLIT_STEP = 0.05
+
+
+def _components(cells: np.ndarray, grid_shape: tuple[int, int]) -> list[np.ndarray]:
+    """8-connected components of a set of (row, col) cells, in row-major order of their first cell."""
+    mask = np.zeros(grid_shape, dtype=bool)
+    mask[cells[:, 0], cells[:, 1]] = True
+    return [arr for _, _, _, _, arr in connected_regions(mask)]
+
+
+def _partition(cells: np.ndarray, seeds: list[np.ndarray], heat: np.ndarray) -> list[np.ndarray]:
+    """Every cell of `cells` to one of `seeds`, flooded from the highest cell down (ties: lower index first)."""
+    import heapq
+
+    h, w = heat.shape
+    inside = np.zeros(heat.shape, dtype=bool)
+    inside[cells[:, 0], cells[:, 1]] = True
+    owner = np.full(heat.shape, -1, dtype=np.int64)
+    queue = []
+    for j, s in enumerate(seeds):
+        for y, x in s:
+            owner[y, x] = j
+            heapq.heappush(queue, (-float(heat[y, x]), int(y) * w + int(x)))
+    while queue:
+        _, k = heapq.heappop(queue)
+        y, x = divmod(k, w)
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                yy, xx = y + dy, x + dx
+                if 0 <= yy < h and 0 <= xx < w and inside[yy, xx] and owner[yy, xx] < 0:
+                    owner[yy, xx] = owner[y, x]
+                    heapq.heappush(queue, (-float(heat[yy, xx]), yy * w + xx))
+    own = owner[cells[:, 0], cells[:, 1]]
+    return [cells[own == j] for j in range(len(seeds))]
+
+
+def split_region(heat: np.ndarray, cells: np.ndarray, base: float, k0: int, prominence: float, min_cells: float) -> list[np.ndarray]:
+    """The parts of one component (cells), split at the levels base + k * SPLIT_STEP, k > k0, as the runtime does."""
+    k = k0 + 1
+    while base + k * SPLIT_STEP < 1:
+        level = base + k * SPLIT_STEP
+        above = cells[heat[cells[:, 0], cells[:, 1]] >= level]
+        if len(above) == 0:
+            break
+        subs = _components(above, heat.shape)
+        peaks = [s for s in subs if len(s) >= min_cells and heat[s[:, 0], s[:, 1]].max() >= level + prominence]
+        if len(peaks) >= 2:
+            return [q for part in _partition(cells, peaks, heat) for q in split_region(heat, part, base, k, prominence, min_cells)]
+        k += 1
+    return [cells]
+
+
+def decode_regions(
+    heat: np.ndarray, peak_threshold: float, min_region_mm2: float, pixel_mm: float, split_prominence: float = SPLIT_PROMINENCE
+) -> list[Region]:
+    """Regions in model pixels (pixel_mm pitch), as the runtime decodes them (inference/decode.ts)."""
     s = HEATMAP_STRIDE
     cell_mm2 = (s * pixel_mm) ** 2
     regions = []
-    for r0, c0, rh, cw, cells in connected_regions(heat >= peak_threshold):
-        if len(cells) * cell_mm2 < min_region_mm2:
-            continue
-        score = float(heat[cells[:, 0], cells[:, 1]].max())
-        regions.append(Region(x=c0 * s, y=r0 * s, w=cw * s, h=rh * s, score=score))
+    for _, _, _, _, component in connected_regions(heat >= peak_threshold):
+        if split_prominence > 0 and len(component) * cell_mm2 >= 2 * min_region_mm2:
+            parts = split_region(heat, component, peak_threshold, 0, split_prominence, min_region_mm2 / cell_mm2)
+        else:
+            parts = [component]
+        for cells in parts:
+            if len(cells) * cell_mm2 < min_region_mm2:
+                continue
+            r0, c0 = cells.min(axis=0)
+            r1, c1 = cells.max(axis=0)
+            score = float(heat[cells[:, 0], cells[:, 1]].max())
+            regions.append(Region(x=int(c0) * s, y=int(r0) * s, w=int(c1 - c0 + 1) * s, h=int(r1 - r0 + 1) * s, score=score))
     return regions
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import onnx
 import torch
 
+from evaluate import SPLIT_PROMINENCE
 from model import HEATMAP_STRIDE, SIZE_MULTIPLE, PersonFCN
 
 OPSET = 17
@@ -87,7 +88,7 @@ def write_manifest(
             "sizeMultiple": SIZE_MULTIPLE,
         },
         "outputs": {"heatmap": {"name": "heatmap", "stride": HEATMAP_STRIDE}, "score": {"name": "score"}},
-        "decoding": {"peakThreshold": peak_threshold, "minRegionMm2": min_region_mm2},
+        "decoding": {"peakThreshold": peak_threshold, "minRegionMm2": min_region_mm2, "splitProminence": SPLIT_PROMINENCE},
         "calibration": {"type": "platt", "a": platt_a, "b": platt_b},
         "tiling": {"tileLines": tile_lines, "overlapLines": overlap_lines},
         "operatingPoint": operating_point,

@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import math
 import os
 import sys
 import unittest
@@ -87,6 +88,31 @@ class Decoding(unittest.TestCase):
         self.assertEqual((r.x, r.y, r.w, r.h), (8, 8, 24, 24))
         self.assertAlmostEqual(r.score, 0.9, places=6)
         self.assertEqual(len(connected_regions(heat > 0.5)), 2)
+
+    def test_split_regions_as_the_runtime(self) -> None:
+        # The same heatmap as test/unit/inference/decode.test.ts: two blobs joined by a bridge of 0.45.
+        heat = np.zeros((12, 40), np.float32)
+        for y in range(12):
+            for x in range(40):
+                v = 0.0
+                for px, peak in ((8, 0.9), (22, 0.8)):
+                    d = math.hypot(x - px, y - 6)
+                    if d <= 3:
+                        v = max(v, peak if d <= 1.5 else peak - (peak - 0.35) * (d - 1.5) / 1.5)
+                if y == 6 and 8 <= x <= 22:
+                    v = max(v, 0.45)
+                heat[y, x] = v
+        # 20 mm model pixels: cells of 80 mm, the smallest region 7 cells; boxes in model pixels (4 per cell).
+        self.assertEqual(len(decode_regions(heat, 0.3, 40000, 20.0, split_prominence=0)), 1)
+        regions = sorted(decode_regions(heat, 0.3, 40000, 20.0), key=lambda r: r.x)
+        self.assertEqual(len(regions), 2)
+        self.assertEqual(regions[0].x, 5 * 4)
+        self.assertEqual(regions[1].x + regions[1].w, 26 * 4)
+        self.assertEqual(regions[1].x, regions[0].x + regions[0].w)
+        self.assertAlmostEqual(regions[0].score, 0.9, places=6)
+        self.assertAlmostEqual(regions[1].score, 0.8, places=6)
+        heat[6, 9:23] = 0.75  # peaks less than 0.1 above the bridge: one region
+        self.assertEqual(len(decode_regions(heat, 0.3, 40000, 20.0)), 1)
 
     def test_roc_threshold_and_platt(self) -> None:
         self.assertAlmostEqual(roc_auc(np.array([0.9, 0.8]), np.array([0.1, 0.2])), 1.0)

@@ -47,6 +47,33 @@ describe('OnnxDetector on the tiny fixture model', () => {
     expect(d.model.name).toBe('tiny-fcn');
   });
 
+  it("splits a region holding two peaks when the manifest's decoding.splitProminence asks for it", async () => {
+    // Two dense blocks (heatmap about 1) joined by a lighter bar (about 0.6): one component at 0.3.
+    const img = scanImage(700, 200, 5, [
+      { x: 200, y: 92, w: 200, h: 40, a: 4.2 },
+      { x: 180, y: 90, w: 80, h: 44, a: 7 },
+      { x: 340, y: 90, w: 80, h: 44, a: 7 },
+    ]);
+    expect((await det.begin(metaFor(img)).finish(completed(img))).regions).toHaveLength(1);
+    const dir = mkdtempSync(join(tmpdir(), 'ce-split-'));
+    try {
+      const m = JSON.parse(readFileSync(join(TINY, 'manifest.json'), 'utf8'));
+      m.decoding.splitProminence = 0.1;
+      writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m));
+      writeFileSync(join(dir, 'model.onnx'), readFileSync(join(TINY, 'model.onnx')));
+      const split = await OnnxDetector.open({ path: dir, ...opts });
+      const regions = (await split.begin(metaFor(img)).finish(completed(img))).regions;
+      await split.close();
+      expect(regions).toHaveLength(2);
+      const [left, right] = [...regions].sort((a, b) => a.x - b.x);
+      expect(left.x).toBeLessThanOrEqual(180);
+      expect(right.x).toBeGreaterThan(260);
+      expect(right.x + right.w).toBeGreaterThanOrEqual(420);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('finds nothing in a clear scan and scores it low', async () => {
     const img = scanImage(500, 160, 5, []);
     const d = await det.begin(metaFor(img)).finish(completed(img));
