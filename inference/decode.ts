@@ -99,7 +99,7 @@ class Grid {
     const out: number[][] = [];
     for (let i = 0; i < mask.length; i++) {
       if (mask[i] !== on || this.#seen[i] === stamp) continue;
-      out.push(this.#flood([i], stamp, (n) => mask[n] === on));
+      out.push(this.#flood(i, stamp, mask, on, -1, Number.NEGATIVE_INFINITY));
     }
     return out;
   }
@@ -116,7 +116,7 @@ class Grid {
       const subs: number[][] = [];
       for (const c of cells) {
         if (heat[c] < level || this.#seen[c] === visited) continue;
-        subs.push(this.#flood([c], visited, (n) => this.#member[n] === inside && heat[n] >= level));
+        subs.push(this.#flood(c, visited, null, 0, inside, level));
       }
       if (subs.length === 0) break;
       const peaks = subs.filter((s) => s.length >= minCells && maxOf(heat, s) >= level + prominence);
@@ -167,12 +167,19 @@ class Grid {
     return parts;
   }
 
-  /** The 8-connected cells reachable from `start` through cells for which `take` holds; marks them seen. */
-  #flood(start: number[], stamp: number, take: (n: number) => boolean): number[] {
+  /**
+   * The 8-connected cells reachable from `start` through cells that are on in `mask` (when given)
+   * or members of the set `inside` at or above `level`; marks them with `stamp` as seen.
+   */
+  #flood(start: number, stamp: number, mask: Uint8Array | null, on: number, inside: number, level: number): number[] {
     const w = this.#width;
+    const h = this.#height;
+    const seen = this.#seen;
+    const member = this.#member;
+    const heat = this.#heat;
     const cells: number[] = [];
-    const stack = [...start];
-    for (const s of start) this.#seen[s] = stamp;
+    const stack = [start];
+    seen[start] = stamp;
     while (stack.length) {
       const k = stack.pop()!;
       cells.push(k);
@@ -180,13 +187,14 @@ class Grid {
       const y = (k - x) / w;
       for (let dy = -1; dy <= 1; dy++) {
         const yy = y + dy;
-        if (yy < 0 || yy >= this.#height) continue;
+        if (yy < 0 || yy >= h) continue;
         for (let dx = -1; dx <= 1; dx++) {
           const xx = x + dx;
           if (xx < 0 || xx >= w) continue;
           const n = yy * w + xx;
-          if (this.#seen[n] !== stamp && take(n)) {
-            this.#seen[n] = stamp;
+          if (seen[n] === stamp) continue;
+          if (mask ? mask[n] === on : member[n] === inside && heat[n] >= level) {
+            seen[n] = stamp;
             stack.push(n);
           }
         }

@@ -302,7 +302,8 @@ def render(report: dict, eval_section: str | None) -> str:
       f"the person, IoU ≥ 0.1), false alarms {pct(v['falseAlarmRate'])}.")
     w(f"- People localised by a region regardless of the scan score: {pct(v['personLocalised'])}.")
     w(f"- Calibration (Platt on validation): a = {m['calibration']['a']:.4f}, b = {m['calibration']['b']:.4f}; "
-      f"region peak threshold {m['decoding']['peakThreshold']}.")
+      f"region peak threshold {m['decoding']['peakThreshold']}"
+      + (f", regions split at peaks rising {m['decoding']['splitProminence']} above their join." if m["decoding"].get("splitProminence") else "."))
     for line in report.get("validationNotes", []):
         w(f"- {line}")
     w("")
@@ -368,7 +369,9 @@ def render(report: dict, eval_section: str | None) -> str:
       "it used; this card's: `npm run eval -- --seed-start 2001320 --count 1000 --robust-count 48 --generalisation 10`; "
       "the model was chosen on validation scans before any test seed was read, and these 1,000 seeds were read first with "
       "it and with 2.1.0, whose figures on them are in docs/training.md; its lane default was then chosen again on the "
-      "threshold set, prompted by its false alarms on these seeds, which moves only the lane-default figures).")
+      "threshold set, prompted by its false alarms on these seeds, which moves only the lane-default figures; the "
+      "splitting of regions (`decoding.splitProminence`) was chosen on other validation-range seeds and then read on these, "
+      "which moves only the people found, not the scores).")
     w("")
     return "\n".join(out)
 
