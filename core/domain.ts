@@ -139,6 +139,8 @@ export interface Detection {
   model: ModelIdentity;
   /** The model's own alert threshold for this score (its manifest's operating point), when it has one. */
   operatingThreshold?: number;
+  /** The model's operating point chosen on families it was never trained on, when it names one. */
+  heldOutThreshold?: number;
   /** Wall time from the scan's last line to the detection being ready. */
   msAfterEnd: number;
   /** Total inference time spent on this scan. */

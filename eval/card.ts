@@ -59,6 +59,14 @@ export function evalSection(
     fallback: `lane default ${num(lane.alert, 3)} (the model names no operating point)`,
   }[lane.alertSource];
   L.push(ratesRow(laneLabel, o.atLaneDefault, o.auc));
+  if (r.thresholds.heldOut && o.atHeldOut)
+    L.push(
+      ratesRow(
+        `held-out point ${num(r.thresholds.heldOut.alert, 3)} (lanes[].thresholds.alert: held-out; chosen on families never trained on)`,
+        o.atHeldOut,
+        o.auc,
+      ),
+    );
   if (r.bodyEvidence) {
     L.push(ratesRow(`operating threshold, bodyEvidence require`, r.bodyEvidence.atOperating, NaN));
     L.push(ratesRow(`lane default, bodyEvidence require`, r.bodyEvidence.atLaneDefault, NaN));

@@ -38,6 +38,8 @@ export interface EvalOptions {
   /** Lane defaults (lanes[].thresholds): the alert threshold a lane decides at when it sets none, and where it comes from. */
   alert: number;
   alertSource: 'manifest' | 'option' | 'fallback';
+  /** The model's operating point chosen on families it never trained on (manifest operatingPoint.heldOut), if it names one. */
+  heldOut?: number;
   region: number;
   maxFalseAlarmRate: number;
   /** Scans per generalisation set (eval/generalisation.ts; the truck set takes twice as many); 0 = none. */
@@ -79,8 +81,10 @@ export interface EvalReport {
   thresholds: {
     laneDefault: { alert: number; alertSource: 'manifest' | 'option' | 'fallback'; region: number };
     operating: { alert: number; region: number; maxFalseAlarmRate: number };
+    /** lanes[].thresholds.alert: held-out (the manifest's operatingPoint.heldOut). */
+    heldOut?: { alert: number };
   };
-  overall: { auc: number; atLaneDefault: Rates; atOperating: Rates };
+  overall: { auc: number; atLaneDefault: Rates; atOperating: Rates; atHeldOut?: Rates };
   /** The same scans with lanes[].thresholds.bodyEvidence = 'require': a dual-energy scan is a person only with a body-plausible region. */
   bodyEvidence: {
     atOperating: Rates;
@@ -342,8 +346,14 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
     thresholds: {
       laneDefault: { alert: o.alert, alertSource: o.alertSource, region: o.region },
       operating: { alert: thr, region: o.region, maxFalseAlarmRate: o.maxFalseAlarmRate },
+      ...(o.heldOut !== undefined ? { heldOut: { alert: o.heldOut } } : {}),
     },
-    overall: { auc: auc(records), atLaneDefault: atLane, atOperating: atOp },
+    overall: {
+      auc: auc(records),
+      atLaneDefault: atLane,
+      atOperating: atOp,
+      ...(o.heldOut !== undefined ? { atHeldOut: rates(records, o.heldOut) } : {}),
+    },
     bodyEvidence: {
       atOperating: rates(gated(records), thr),
       atLaneDefault: rates(gated(records), o.alert),

@@ -160,6 +160,7 @@ export class ScanAnalysis implements StreamingAnalysis {
       regions: img.low ? regions.map((r) => ({ ...r, evidence: regionEvidence(img, r) })) : regions,
       model: this.#ctx.identity,
       ...(m.operatingPoint ? { operatingThreshold: m.operatingPoint.scoreThreshold } : {}),
+      ...(m.operatingPoint?.heldOut ? { heldOutThreshold: m.operatingPoint.heldOut.scoreThreshold } : {}),
       msAfterEnd: performance.now() - t0,
       msInference: this.#msInference,
     };

@@ -44,7 +44,14 @@ const modelManifest = z
     tiling: z.object({ tileLines: posInt(), overlapLines: z.number().int().min(0) }),
     /** Informative: the calibrated score threshold chosen on validation scans (lanes set their own). */
     operatingPoint: z
-      .object({ scoreThreshold: z.number().min(0).max(1), maxFalseAlarmRate: z.number().optional() })
+      .object({
+        scoreThreshold: z.number().min(0).max(1),
+        maxFalseAlarmRate: z.number().optional(),
+        /** The operating point chosen on families never trained on (lanes[].thresholds.alert: held-out). */
+        heldOut: z
+          .object({ scoreThreshold: z.number().min(0).max(1), seenFalseAlarmRate: z.number().min(0).max(1).optional() })
+          .optional(),
+      })
       .optional(),
     training: z.record(z.string(), z.unknown()).optional(),
   })

@@ -30,9 +30,10 @@ export const DEFAULT_ALERT = 0.5;
 export interface Thresholds {
   /**
    * Scan score at or above which the verdict is 'person' and an alert is raised. Undefined: the
-   * operating point the detection's model ships with, else DEFAULT_ALERT.
+   * operating point the detection's model ships with, else DEFAULT_ALERT. 'held-out': the model's
+   * operating point chosen on families it never trained on (else its own, with a warning).
    */
-  alert?: number;
+  alert?: number | 'held-out';
   /** Regions scoring below this are not reported. */
   region: number;
   /** 'require': a dual-energy scan is a person only with a body-plausible region (config lanes[].thresholds.bodyEvidence). Default 'report'. */
@@ -381,7 +382,7 @@ export class LanePipeline implements Service {
     const alert = detection ? alertThreshold(thresholds, detection) : undefined;
     if (alert && alert.value !== this.#threshold) {
       // Said when it is first known and whenever it changes (another model with another operating point).
-      this.#options.log.info(
+      this.#options.log[alert.warning ? 'warn' : 'info'](
         { threshold: alert.value, source: alert.source },
         `lane ${this.#options.laneId} decides at alert threshold ${alert.value} (${alert.source})`,
       );
@@ -575,11 +576,32 @@ function incompleteness(
   return null;
 }
 
-/** The alert threshold a detection is decided at, and where it comes from. */
-function alertThreshold(thresholds: Thresholds, d: Detection): { value: number; source: string } {
-  if (thresholds.alert !== undefined) return { value: thresholds.alert, source: 'lanes[].thresholds.alert' };
+/**
+ * The alert threshold a detection is decided at, and where it comes from; `warning` when the lane
+ * asked for a point the model does not name (it then decides at the model's own point, which
+ * alarms more often, never less).
+ */
+export function alertThreshold(
+  thresholds: Pick<Thresholds, 'alert'>,
+  d: Pick<Detection, 'model' | 'operatingThreshold' | 'heldOutThreshold'>,
+): { value: number; source: string; warning?: true } {
+  const model = `model ${d.model.name} ${d.model.version}`;
+  if (typeof thresholds.alert === 'number') return { value: thresholds.alert, source: 'lanes[].thresholds.alert' };
+  if (thresholds.alert === 'held-out') {
+    if (d.heldOutThreshold !== undefined)
+      return {
+        value: d.heldOutThreshold,
+        source: `the operating point of ${model} chosen on families it never trained on (lanes[].thresholds.alert: held-out)`,
+      };
+    const own = alertThreshold({}, d);
+    return {
+      value: own.value,
+      source: `lanes[].thresholds.alert is held-out, but ${model} names no held-out operating point (operatingPoint.heldOut in its manifest.json): ${own.source} instead`,
+      warning: true,
+    };
+  }
   if (d.operatingThreshold !== undefined)
-    return { value: d.operatingThreshold, source: `the operating point of model ${d.model.name} ${d.model.version}` };
+    return { value: d.operatingThreshold, source: `the operating point of ${model}` };
   return { value: DEFAULT_ALERT, source: 'the default, as the model names no operating point' };
 }
 

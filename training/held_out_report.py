@@ -57,7 +57,30 @@ def held_out_summary(outcomes: list[dict], scans: list, hold: dict[str, set[str]
             rows = [o for o in outcomes if held_out(by_id[o["id"]], one)]
             subsets.append({"subset": f"held out: {axis} {value}", "axis": axis, "family": value, **subset_figures(rows, threshold)})
     subsets.append({"subset": f"all {len(outcomes)}", **subset_figures(outcomes, threshold)})
-    return {"heldOut": hold_text, "iterations": iterations, "rawThreshold": threshold, "maxFalseAlarmRate": MAX_FALSE_ALARM, "subsets": subsets}
+    unseen = [o for o in outcomes if held_out(by_id[o["id"]], hold)]
+    return {"heldOut": hold_text, "iterations": iterations, "rawThreshold": threshold, "maxFalseAlarmRate": MAX_FALSE_ALARM, "subsets": subsets,
+            "heldOutOperatingPoint": held_out_operating_point(seen, unseen)}
+
+
+def held_out_operating_point(seen: list[dict], unseen: list[dict]) -> dict:
+    """The operating point chosen on the held-out families: the lowest threshold at which their scans without people
+    alarm at most MAX_FALSE_ALARM. A model trained on every family has no held-out families of its own, so the point is
+    carried over as the share of the seen families' scans without people that alarm at it (`seenFalseAlarmRate`):
+    training/train.py puts the shipped model's `operatingPoint.heldOut` where its own scans without people alarm at
+    that share."""
+    unseen_neg = np.asarray([o["score"] for o in unseen if not o["hasPerson"]])
+    seen_neg = np.asarray([o["score"] for o in seen if not o["hasPerson"]])
+    if not len(unseen_neg) or not len(seen_neg):
+        raise SystemExit("held-out report: the held-out operating point needs scans without people both in the held-out families "
+                         f"({len(unseen_neg)}) and in the seen ones ({len(seen_neg)})")
+    threshold = threshold_at_false_alarm(unseen_neg, MAX_FALSE_ALARM)
+    return {
+        "rawThreshold": threshold,
+        "heldOutScansWithoutPeople": int(len(unseen_neg)),
+        "seenFalseAlarmRate": float((seen_neg >= threshold).mean()),
+        "seen": subset_figures(seen, threshold),
+        "heldOut": subset_figures(unseen, threshold),
+    }
 
 
 def run_training(work: str) -> dict:

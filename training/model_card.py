@@ -114,6 +114,19 @@ def held_out_section(h: dict, own_held_out: str | None, has_matrix: bool, same: 
         flagged, people, fa, auc = subset_cells(s, with_rate=True)
         out.append(f"| {s['subset']} | {s['scans']} | {s['scansWithPeople']} | {flagged} | {people} | {fa} | {auc} |")
     out.append("")
+    op = h.get("heldOutOperatingPoint")
+    if op:
+        seen, held = op["seen"], op["heldOut"]
+        out.append(
+            f"**The operating point chosen on the held-out families** (`operatingPoint.heldOut` in manifest.json; a lane takes it "
+            f"with `thresholds.alert: held-out`): the lowest threshold at which their {op['heldOutScansWithoutPeople']} validation "
+            f"scans without people alarm at most {pct(h['maxFalseAlarmRate'])} of the time (raw {op['rawThreshold']:.4f}). There "
+            f"the seen families alarm on {seen['falseAlarms']} of {seen['scansWithoutPeople']} scans without people "
+            f"({pct(op['seenFalseAlarmRate'])}) and find {seen['peopleFound']} of {seen['people']} people; the held-out "
+            f"families find {held['peopleFound']} of {held['people']}. This model, trained on every family, takes the point "
+            "where its own validation and threshold-set scans without people alarm at that same share; the evaluation below "
+            "reads it on the test seeds.")
+        out.append("")
     return out
 
 

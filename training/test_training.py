@@ -235,6 +235,27 @@ class ModelCard(unittest.TestCase):
         self.assertTrue(same_recipe({"iterations": 4000}, t))
 
 
+class HeldOutOperatingPoint(unittest.TestCase):
+    def test_chosen_on_the_held_out_families_and_carried_over_as_a_seen_false_alarm_rate(self) -> None:
+        from held_out_report import held_out_operating_point
+
+        # 100 seen scans without people scoring 0.00..0.99; 10 held-out ones, the highest at 0.955.
+        seen = [{"score": i / 100, "hasPerson": False, "found": []} for i in range(100)]
+        seen += [{"score": 0.97, "hasPerson": True, "found": [True, True]}, {"score": 0.5, "hasPerson": True, "found": [True]}]
+        unseen = [{"score": 0.5 + i / 20, "hasPerson": False, "found": []} for i in range(9)] + [{"score": 0.955, "hasPerson": False, "found": []}]
+        op = held_out_operating_point(seen, unseen)
+        # At most 2 % of 10 held-out scans may alarm: none, so the threshold lies just above 0.955.
+        self.assertGreater(op["rawThreshold"], 0.955)
+        self.assertLess(op["rawThreshold"], 0.9551)
+        self.assertEqual(op["heldOutScansWithoutPeople"], 10)
+        self.assertAlmostEqual(op["seenFalseAlarmRate"], 0.04)  # 0.96..0.99 of the seen ones
+        self.assertEqual(op["heldOut"]["falseAlarms"], 0)
+        self.assertEqual((op["seen"]["peopleFound"], op["seen"]["people"]), (2, 3))
+        with self.assertRaises(SystemExit) as ctx:
+            held_out_operating_point(seen, [o for o in unseen if o["hasPerson"]])
+        self.assertIn("held-out families (0)", str(ctx.exception))
+
+
 class PlaceWeights(unittest.TestCase):
     def test_parses_names_and_positive_weights_and_names_a_bad_entry(self) -> None:
         from train import parse_place_weights

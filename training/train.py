@@ -384,6 +384,34 @@ def finish(args, ema: torch.nn.Module, val_scans, histories: list[dict], train_s
     write_reference_io(ema, pad_to_multiple(x, SIZE_MULTIPLE), os.path.join(args.work, "reference"))
     by_category = category_breakdown(outcomes, thr_raw)
     by_hiding = hiding_breakdown(outcomes, val_scans, thr_raw)
+    training = {
+        "script": "training/train.py",
+        "command": "npm run train",
+        "seed": args.seed,
+        **({"members": args.members, "memberSeeds": [args.seed + i for i in range(args.members)]} if args.members > 1 else {}),
+        "dataset": args.dataset_note,
+        "trainSeeds": args.train_seeds,
+        "valSeeds": args.val_seeds,
+        **({"thresholdSeeds": args.threshold_seeds} if threshold_set else {}),
+        "iterations": args.iterations,
+        "batch": args.batch,
+        "placeWeights": parse_place_weights(args.place_weights),
+        **({"heldOut": args.hold_out} if args.hold_out else {}),
+        **({"singleEnergyNoBodyShapes": True} if args.single_energy_no_body_shapes else {}),
+        **({"exportEstimate": True} if args.export_estimate else {}),
+        **({"packs": True} if args.packs else {}),
+        **({"hardNegatives": {"share": args.hard_negatives, "mineEvery": args.mine_every, "keep": args.mine_keep}} if args.hard_negatives > 0 else {}),
+        **({"placeWeightsBasis": args.place_weights_basis} if args.place_weights_basis else {}),
+        "commit": git_commit(os.path.dirname(os.path.abspath(__file__))),
+    }
+    held_point = None if args.hold_out else held_out_point(args.out, training, neg, a, b)
+    operating_point = {
+        "maxFalseAlarmRate": MAX_FALSE_ALARM,
+        "scoreThreshold": round(thr_cal, 6),
+        "basis": "calibrated scan score at which validation scans without people alarm at most maxFalseAlarmRate"
+                 + (" (the validation set's and the threshold set's together)" if threshold_set else ""),
+        **({"heldOut": held_point} if held_point else {}),
+    }
     manifest = write_manifest(
         os.path.join(args.out, "manifest.json"),
         model_file=model_path,
@@ -396,32 +424,8 @@ def finish(args, ema: torch.nn.Module, val_scans, histories: list[dict], train_s
         platt_b=round(b, 6),
         tile_lines=tiling.tile_lines,
         overlap_lines=tiling.overlap_lines,
-        operating_point={
-            "maxFalseAlarmRate": MAX_FALSE_ALARM,
-            "scoreThreshold": round(thr_cal, 6),
-            "basis": "calibrated scan score at which validation scans without people alarm at most maxFalseAlarmRate"
-                     + (" (the validation set's and the threshold set's together)" if threshold_set else ""),
-        },
-        training={
-            "script": "training/train.py",
-            "command": "npm run train",
-            "seed": args.seed,
-            **({"members": args.members, "memberSeeds": [args.seed + i for i in range(args.members)]} if args.members > 1 else {}),
-            "dataset": args.dataset_note,
-            "trainSeeds": args.train_seeds,
-            "valSeeds": args.val_seeds,
-            **({"thresholdSeeds": args.threshold_seeds} if threshold_set else {}),
-            "iterations": args.iterations,
-            "batch": args.batch,
-            "placeWeights": parse_place_weights(args.place_weights),
-            **({"heldOut": args.hold_out} if args.hold_out else {}),
-            **({"singleEnergyNoBodyShapes": True} if args.single_energy_no_body_shapes else {}),
-            **({"exportEstimate": True} if args.export_estimate else {}),
-            **({"packs": True} if args.packs else {}),
-            **({"hardNegatives": {"share": args.hard_negatives, "mineEvery": args.mine_every, "keep": args.mine_keep}} if args.hard_negatives > 0 else {}),
-            **({"placeWeightsBasis": args.place_weights_basis} if args.place_weights_basis else {}),
-            "commit": git_commit(os.path.dirname(os.path.abspath(__file__))),
-        },
+        operating_point=operating_point,
+        training=training,
     )
     report = {
         "manifest": manifest,
@@ -457,6 +461,40 @@ def finish(args, ema: torch.nn.Module, val_scans, histories: list[dict], train_s
         json.dump([{"id": o.scan_id, "hasPerson": o.has_person, "score": o.score, "found": o.persons_found_by_region,
                     "regions": [r.__dict__ for r in o.regions]} for o in outcomes], f)
     log(f"exported {model_path} ({os.path.getsize(model_path)} bytes, sha256 {manifest['sha256'][:12]}...)")
+
+
+def held_out_point(model_dir: str, training: dict, neg: np.ndarray, a: float, b: float) -> dict | None:
+    """`operatingPoint.heldOut`: the operating point chosen on families never trained on, from the held-out run of this
+    recipe (`<model_dir>/held-out.json`, training/held_out_report.py). That run's point is carried over as the share of
+    the seen families' scans without people alarming at it; here the threshold is where this model's own scans without
+    people (`neg`: validation and threshold set) alarm at that share. None without such a file."""
+    from model_card import same_recipe
+
+    path = os.path.join(model_dir, "held-out.json")
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        h = json.load(f)
+    point = h.get("heldOutOperatingPoint")
+    if point is None or not same_recipe(h, training):
+        log(f"{path}: {'no held-out operating point' if point is None else 'another recipe'}; the manifest names none")
+        return None
+    share = float(point["seenFalseAlarmRate"])
+    thr = threshold_at_false_alarm(neg, share)
+    alarms = int(np.sum(neg >= thr))
+    cal = float(platt(thr, a, b))
+    log(f"held-out operating point: {alarms} of {len(neg)} scans without people alarm (the held-out run's seen share "
+        f"{share:.4f}); calibrated threshold {cal:.4f}")
+    return {
+        "scoreThreshold": round(cal, 6),
+        "seenFalseAlarmRate": round(share, 6),
+        "falseAlarms": alarms,
+        "scansWithoutPeople": int(len(neg)),
+        "families": h["heldOut"],
+        "basis": "calibrated scan score at which this model's validation scans without people alarm at seenFalseAlarmRate: "
+                 "the share at which the seen families alarmed in the held-out run of this recipe when its held-out families' "
+                 "scans without people alarmed at most maxFalseAlarmRate (training/held_out_report.py)",
+    }
 
 
 def threshold_set_scores(model: torch.nn.Module, args, tiling: Tiling) -> np.ndarray:

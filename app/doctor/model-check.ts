@@ -1,7 +1,7 @@
 import type { LaneConfig } from '../../config/schema.js';
 import type { CompletedScan, LineBatch } from '../../core/domain.js';
 import { OnnxDetector } from '../../inference/onnx-detector.js';
-import { DEFAULT_ALERT } from '../../pipeline/lane-pipeline.js';
+import { alertThreshold } from '../../pipeline/lane-pipeline.js';
 import { modelDir } from '../compose/model.js';
 import { type DoctorResult, fail, ok } from './doctor-check.js';
 
@@ -38,7 +38,7 @@ export async function checkModel(lane: LaneConfig, scans: readonly SelfTestScan[
       const a = det.begin({ ...s.scan.meta, laneId: lane.id });
       for (const b of s.batches) a.pushLines(b);
       const d = await a.finish(s.scan);
-      const threshold = lane.thresholds.alert ?? d.operatingThreshold ?? DEFAULT_ALERT;
+      const threshold = alertThreshold(lane.thresholds, d).value;
       const person = d.score >= threshold;
       const line = `${s.name}: score ${d.score.toFixed(3)} (threshold ${threshold}), ${Math.round(d.msInference)} ms`;
       if (person !== s.expectPerson)

@@ -54,8 +54,9 @@ Options:
                          "lowScale" (the factor applied to the low energy) when reading changed them
   --model <dir>          model folder (default ${DEFAULT_MODEL})
   --threads <n>          onnxruntime threads (default 2)
-  --alert <t>            scan score at or above which the verdict is "person" (default: the model's
-                         manifest operatingPoint.scoreThreshold, else 0.5 as lanes[].thresholds.alert)
+  --alert <t>|held-out   scan score at or above which the verdict is "person" (default: the model's
+                         manifest operatingPoint.scoreThreshold, else 0.5 as lanes[].thresholds.alert;
+                         held-out: its operatingPoint.heldOut, chosen on families it never trained on)
   --region <t>           regions scoring below this are not reported (default 0.3)
   --cleared              the files are one lane's scans known to hold no people (cleared after a
                          search or by the operators): after the verdicts, say how many alarm at the
@@ -126,7 +127,18 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
       return EXIT.failure;
     }
     const model = `${st.model.name} ${st.model.version}`;
-    const alert = num('alert', args.values.alert, detector.manifest?.operatingPoint?.scoreThreshold ?? 0.5, 0, 1);
+    const op = detector.manifest?.operatingPoint;
+    if (args.values.alert === 'held-out' && op?.heldOut === undefined) {
+      process.stderr.write(
+        `analyze: --alert held-out: model ${model} names no held-out operating point (operatingPoint.heldOut in its manifest.json)\n`,
+      );
+      await detector.close();
+      return EXIT.usage;
+    }
+    const alert =
+      args.values.alert === 'held-out'
+        ? op!.heldOut!.scoreThreshold
+        : num('alert', args.values.alert, op?.scoreThreshold ?? 0.5, 0, 1);
     let failed = 0;
     try {
       for (let i = 0; i < files.length; i++) {

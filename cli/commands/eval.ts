@@ -89,6 +89,7 @@ Options:
       return EXIT.failure;
     }
     const fromManifest = detector.manifest?.operatingPoint?.scoreThreshold;
+    const heldOut = detector.manifest?.operatingPoint?.heldOut?.scoreThreshold;
     const alert = frac('alert', v.alert, fromManifest ?? 0.5);
     const alertSource = v.alert !== undefined ? 'option' : fromManifest !== undefined ? 'manifest' : 'fallback';
     process.stderr.write(
@@ -108,6 +109,7 @@ Options:
         ...(v.data ? { dataDir: resolve(v.data) } : {}),
         alert,
         alertSource,
+        ...(heldOut !== undefined ? { heldOut } : {}),
         region,
         maxFalseAlarmRate: 0.02,
         generalisationCount,
@@ -155,6 +157,9 @@ Options:
         `operating threshold ${report.thresholds.operating.alert.toFixed(4)}: ${op.peopleFound} of ${op.people} people found (${(op.recall * 100).toFixed(2)} %), ` +
         `${op.falseAlarms}/${op.clearScans} false alarms (${(op.falseAlarmRate * 100).toFixed(2)} %); acceptance ${a.met ? 'met' : 'NOT met'}; ` +
         `at the lane default ${alert.toFixed(4)} (${alertSource}): ${(report.overall.atLaneDefault.recall * 100).toFixed(1)} % found, ${(report.overall.atLaneDefault.falseAlarmRate * 100).toFixed(2)} % false alarms, ${a.atLaneDefault.met ? 'met' : 'NOT met'}\n` +
+        (report.overall.atHeldOut && heldOut !== undefined
+          ? `eval: at the held-out point ${heldOut.toFixed(4)}: ${(report.overall.atHeldOut.recall * 100).toFixed(1)} % found, ${(report.overall.atHeldOut.falseAlarmRate * 100).toFixed(2)} % false alarms\n`
+          : '') +
         `eval: wrote ${join(out, 'eval.json')}, eval-roc.png, ${pics.length} example(s), MODEL_CARD.md (${Math.round((Date.now() - t0) / 1000)} s)\n`,
     );
     return EXIT.ok;

@@ -55,6 +55,18 @@ export function numIn(min: number, max: number) {
   return z.number({ error: msg }).min(min, { error: msg }).max(max, { error: msg });
 }
 
+/**
+ * One of some words, or a number from `num` (numIn, intIn), with an error that names both:
+ * `expected 'auto', 'none' or a number 0.5-2, got "x"`.
+ */
+export function wordsOr<const W extends string, N extends z.ZodNumber>(words: readonly W[], num: N, numText: string) {
+  const names = words.map((w) => `'${w}'`);
+  const what = `${names.join(', ')} or ${numText}`;
+  return z.union([...words.map((w) => z.literal(w)), num] as unknown as [z.ZodLiteral<W>, N], {
+    error: (iss) => `expected ${what}, got ${shown(iss.input)}`,
+  });
+}
+
 export const port = () => intIn(1, 65535);
 
 /** An identifier used in MQTT topics and file names. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { intIn, numIn, text } from './fields.js';
+import { intIn, numIn, text, wordsOr } from './fields.js';
 
 export const model = z
   .strictObject({
@@ -11,11 +11,12 @@ export const model = z
 
 export const thresholds = z
   .strictObject({
-    alert: numIn(0, 1)
+    alert: wordsOr(['held-out'], numIn(0, 1), 'a number 0-1')
       .optional()
       .describe(
-        'Scan score at or above which the verdict is "person" and an alert is raised. Not set: the model\'s own operating point ' +
-          '(operatingPoint.scoreThreshold in its manifest.json: at most 2 % false alarms on its validation scans), or 0.5 for a model without one.',
+        'Scan score at or above which the verdict is "person" and an alert is raised. Not set: the model\'s operating point ' +
+          '(operatingPoint.scoreThreshold in its manifest.json: at most 2 % false alarms on its validation scans), else 0.5. ' +
+          "'held-out': its point chosen on families it never trained on (operatingPoint.heldOut; see the model card).",
       ),
     region: numIn(0, 1).default(0.3).describe('Regions scoring below this are not reported.'),
     bodyEvidence: z

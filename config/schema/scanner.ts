@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, ident, intIn, numIn, port, text, secret } from './fields.js';
+import { bool, ident, intIn, numIn, port, text, secret, wordsOr } from './fields.js';
 import { LOW_ENERGY_SCALE_RANGE } from '../../core/dual-energy-scale.js';
 
 /**
@@ -157,14 +157,16 @@ export const fileDrop = z
       .describe(
         "How the scanner exported 8-bit image files: 'auto' (default: the chain estimated from each image, logged with how sure it is) or its display chain { scaling, logMax, window, gamma, invert }; name it when known. 16-bit files: openBeam.",
       ),
-    openBeam: z
-      .union([z.literal('auto'), z.literal('full'), intIn(1000, 65535)])
+    openBeam: wordsOr(['auto', 'full'], intIn(1000, 65535), 'an integer 1000-65535')
       .default('auto')
       .describe(
         "The level 16-bit image files read for open beam (air): 'auto' (default: the air plateau at the border, top rows and first and last lines, when it reads below 97 % of 65535; the file is then rescaled, with a note), 'full' (65535: read the file as it is) or the scanner's level, e.g. 60000.",
       ),
-    lowEnergyScale: z
-      .union([z.literal('auto'), z.literal('none'), numIn(...LOW_ENERGY_SCALE_RANGE)])
+    lowEnergyScale: wordsOr(
+      ['auto', 'none'],
+      numIn(...LOW_ENERGY_SCALE_RANGE),
+      `a number ${LOW_ENERGY_SCALE_RANGE.join('-')}`,
+    )
       .default('auto')
       .describe(
         "Factor for the low-energy attenuation of dual-energy pairs: 'auto' (default: a 16-bit pair whose low/high ratio of the vehicle's steel lies outside the training scanner's 0.97-1.13 is rescaled to it, with a note), 'none' (read as it is) or the scanner's factor, e.g. 0.88, from checkpoint-edge analyze.",
@@ -184,8 +186,11 @@ export const scanner = z
     scanTimeoutMs: intIn(100, 600_000)
       .default(5000)
       .describe('A scan with no line for this long is aborted with reason "timeout".'),
-    lowEnergyScale: z
-      .union([z.literal('auto'), z.literal('none'), numIn(...LOW_ENERGY_SCALE_RANGE)])
+    lowEnergyScale: wordsOr(
+      ['auto', 'none'],
+      numIn(...LOW_ENERGY_SCALE_RANGE),
+      `a number ${LOW_ENERGY_SCALE_RANGE.join('-')}`,
+    )
       .default('auto')
       .describe(
         "Factor for the low-energy attenuation of streamed dual-energy scans (dropped files: fileDrop.lowEnergyScale). 'auto' (default): once the median low/high ratio of the vehicles' steel over the last 25 scans (at least 5, kept across restarts) lies outside the training scanner's 0.97-1.13, the next scans are rescaled to read 1.019. 'none': read as sent. A number: the scanner's factor.",

@@ -57,6 +57,9 @@ describe('shipped model on synthetic test scans', () => {
     const threshold = det.manifest!.operatingPoint!.scoreThreshold;
     // The detection carries the model's operating point: lanes without thresholds.alert decide at it.
     expect(d.operatingThreshold).toBe(threshold);
+    // And its point chosen on families it never trained on, for lanes with thresholds.alert: held-out.
+    expect(d.heldOutThreshold).toBe(det.manifest!.operatingPoint!.heldOut!.scoreThreshold);
+    expect(d.heldOutThreshold).toBeGreaterThan(threshold);
     expect(d.score).toBeGreaterThanOrEqual(threshold);
     expect(
       matchPeople(

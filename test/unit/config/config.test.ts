@@ -82,6 +82,23 @@ describe('config', () => {
     expect(problems(raw)).toEqual(['lanes[0].scanner.transport.port: expected an integer 1-65535, got "abc"']);
   });
 
+  it("takes thresholds.alert as a number or 'held-out', and names both when it is neither (as for every word-or-number key)", () => {
+    const raw = minimal() as { lanes: { thresholds?: Record<string, unknown> }[] };
+    raw.lanes[0].thresholds = { alert: 'held-out' };
+    expect(validateConfig(raw, 'test.yaml', {}).lanes[0].thresholds.alert).toBe('held-out');
+    raw.lanes[0].thresholds = { alert: 0.7 };
+    expect(validateConfig(raw, 'test.yaml', {}).lanes[0].thresholds.alert).toBe(0.7);
+    raw.lanes[0].thresholds = { alert: 'heldout' };
+    expect(problems(raw)).toEqual([`lanes[0].thresholds.alert: expected 'held-out' or a number 0-1, got "heldout"`]);
+    raw.lanes[0].thresholds = { alert: 1.5 };
+    expect(problems(raw)).toEqual(['lanes[0].thresholds.alert: expected a number 0-1, got 1.5']);
+    const scanner = minimal() as { lanes: { scanner: Record<string, unknown> }[] };
+    scanner.lanes[0].scanner.lowEnergyScale = 'off';
+    expect(problems(scanner)).toEqual([
+      `lanes[0].scanner.lowEnergyScale: expected 'auto', 'none' or a number 0.5-2, got "off"`,
+    ]);
+  });
+
   it('rejects numbers out of range', () => {
     const raw = minimal();
     raw.lanes[0].scanner.transport.port = 70000;

@@ -9,7 +9,7 @@ import type { Alert, CompletedScan, Detection, LineBatch, ScanMeta, ScanResult }
 import { EventBus } from '../../../core/event-bus.js';
 import type { LaneEvents } from '../../../core/events.js';
 import { isUuidv7 } from '../../../core/ids.js';
-import { createLogger, silentLogger } from '../../../core/logger.js';
+import { createLogger, type Logger, silentLogger } from '../../../core/logger.js';
 import { LaneHealth } from '../../../pipeline/lane-health.js';
 import { DEFAULT_ALERT, LanePipeline, type Thresholds } from '../../../pipeline/lane-pipeline.js';
 import { SqliteScanJournal } from '../../../pipeline/scan-journal.js';
@@ -110,6 +110,16 @@ const detection = (score: number): Detection => ({
   msInference: 2,
 });
 
+/** A logger at info whose lines are kept, parsed, in `lines`. */
+function capturedLog(): { log: Logger; lines: { level: number; msg: string }[] } {
+  const lines: { level: number; msg: string }[] = [];
+  const out = new PassThrough();
+  out.on('data', (c: Buffer) => {
+    for (const l of c.toString().split('\n')) if (l) lines.push(JSON.parse(l) as { level: number; msg: string });
+  });
+  return { log: createLogger({ level: 'info', destination: out }), lines };
+}
+
 describe('LanePipeline', () => {
   it('streams lines to the detector and decides "person" at or above the alert threshold, raising an alert', async () => {
     const det = new ScriptedDetector(detection(0.9));
@@ -182,18 +192,50 @@ describe('LanePipeline', () => {
     });
   });
 
-  it('says at which alert threshold it decides, when first known and when another model changes it', async () => {
-    const lines: string[] = [];
-    const out = new PassThrough();
-    out.on('data', (c: Buffer) =>
-      lines.push(
-        ...c
-          .toString()
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => (JSON.parse(l) as { msg: string }).msg),
-      ),
+  it("with alert 'held-out', decides at the model's held-out point; a model without one decides at its own point, with a warning", async () => {
+    const decide = async (d: Detection) => {
+      const { log, lines } = capturedLog();
+      const bus = new EventBus<LaneEvents>(silentLogger());
+      const results: ScanResult[] = [];
+      bus.on('scan.decided', 'test', ({ result }) => void results.push(result));
+      const pipeline = new LanePipeline({
+        siteId: 's1',
+        laneId: 'l1',
+        bus,
+        detector: new ScriptedDetector(d),
+        thresholds: { alert: 'held-out', region: 0.3 },
+        log,
+      });
+      await pipeline.start();
+      bus.emit('scan.begin', meta('h'));
+      bus.emit('scan.end', completed('h', 4));
+      await settle();
+      await pipeline.stop();
+      const said = lines.filter((l) => l.msg.includes('decides at alert threshold'));
+      return { result: results[0], said: said.map(({ level, msg }) => ({ level, msg })) };
+    };
+    const both = { ...detection(0.9), operatingThreshold: 0.6, heldOutThreshold: 0.95 };
+    const held = await decide(both);
+    expect(held.result).toMatchObject({ verdict: 'clear', threshold: 0.95 });
+    expect(held.said).toEqual([
+      {
+        level: 30,
+        msg: 'lane l1 decides at alert threshold 0.95 (the operating point of model test 1 chosen on families it never trained on (lanes[].thresholds.alert: held-out))',
+      },
+    ]);
+    expect((await decide({ ...both, score: 0.96 })).result).toMatchObject({ verdict: 'person', threshold: 0.95 });
+    // The model names no held-out point: its own point decides (it alarms more often, never less), and the lane warns.
+    const own = await decide({ ...detection(0.9), operatingThreshold: 0.6 });
+    expect(own.result).toMatchObject({ verdict: 'person', threshold: 0.6 });
+    expect(own.said).toHaveLength(1);
+    expect(own.said[0].level).toBe(40);
+    expect(own.said[0].msg).toContain(
+      'lanes[].thresholds.alert is held-out, but model test 1 names no held-out operating point (operatingPoint.heldOut in its manifest.json): the operating point of model test 1 instead',
     );
+  });
+
+  it('says at which alert threshold it decides, when first known and when another model changes it', async () => {
+    const { log, lines } = capturedLog();
     const results: Detection[] = [
       { ...detection(0.9), operatingThreshold: 0.7 },
       { ...detection(0.2), operatingThreshold: 0.7 },
@@ -211,7 +253,7 @@ describe('LanePipeline', () => {
       bus,
       detector,
       thresholds: { region: 0.3 },
-      log: createLogger({ level: 'info', destination: out }),
+      log,
     });
     await pipeline.start();
     for (const id of ['t1', 't2', 't3']) {
@@ -219,7 +261,7 @@ describe('LanePipeline', () => {
       bus.emit('scan.end', completed(id, 4));
       await settle();
     }
-    expect(lines.filter((l) => l.includes('decides at alert threshold'))).toEqual([
+    expect(lines.map((l) => l.msg).filter((m) => m.includes('decides at alert threshold'))).toEqual([
       'lane l1 decides at alert threshold 0.7 (the operating point of model test 1)',
       'lane l1 decides at alert threshold 0.6 (the operating point of model other 2)',
     ]);

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -340,6 +340,25 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
     expect(bad.stderr).toMatch(
       /half\.png: low-energy image is 240x80, the high-energy image .*person\.png is 480x160; they must match/,
     );
+  });
+
+  it("--alert held-out decides at the manifest's held-out point, and is refused for a model that names none", async () => {
+    const files = [join(dir, 'person.png'), join(dir, 'clear.png')];
+    const none = await cli(['--model', TINY, '--alert', 'held-out', ...files]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(
+      /--alert held-out: model tiny-fcn 0\.0\.1 names no held-out operating point \(operatingPoint\.heldOut in its manifest\.json\)/,
+    );
+    const model = join(dir, 'held-out-model');
+    mkdirSync(model);
+    const m = JSON.parse(readFileSync(join(TINY, 'manifest.json'), 'utf8'));
+    m.operatingPoint = { scoreThreshold: 0.5, heldOut: { scoreThreshold: 0.999 } };
+    writeFileSync(join(model, 'manifest.json'), JSON.stringify(m));
+    copyFileSync(join(TINY, 'model.onnx'), join(model, 'model.onnx'));
+    const r = await cli(['--model', model, '--json', '--cleared', '--alert', 'held-out', ...files]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(JSON.parse(lines[2]).cleared.alertInUse).toBe(0.999);
   });
 
   it('--cleared says how many cleared scans alarm and fits the threshold that bounds their false alarms', async () => {
