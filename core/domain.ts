@@ -274,17 +274,21 @@ export interface AuditRecord {
   detail?: Record<string, unknown>;
 }
 
+/** Every health state of a device or link (the MQTT status payload's schema takes them from here). */
+export const DEVICE_STATES = [
+  'ok',
+  'degraded',
+  'stalled',
+  'offline',
+  'disconnected',
+  'fault',
+  'unavailable',
+  'not-configured',
+  'starting',
+] as const;
+
 /** Health of one device or link as the lane sees it. */
-export type DeviceState =
-  | 'ok'
-  | 'degraded'
-  | 'stalled'
-  | 'offline'
-  | 'disconnected'
-  | 'fault'
-  | 'unavailable'
-  | 'not-configured'
-  | 'starting';
+export type DeviceState = (typeof DEVICE_STATES)[number];
 
 export interface DeviceStatus {
   /** e.g. 'scanner', 'scanner.opcua', 'scanner.filedrop', 'camera.front', 'model', 'mqtt' */

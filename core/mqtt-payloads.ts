@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   ABORT_REASONS,
+  DEVICE_STATES,
   DISPOSITIONS,
   type Alert,
   type AlertEvent,
@@ -247,17 +248,7 @@ export const eventPayloadSchema = z
   })
   .describe('An acknowledgement or disposition of an alert. Topic <prefix>/<site>/<lane>/event, QoS 1, not retained.');
 
-const deviceStateSchema = z.enum([
-  'ok',
-  'degraded',
-  'stalled',
-  'offline',
-  'disconnected',
-  'fault',
-  'unavailable',
-  'not-configured',
-  'starting',
-]);
+const deviceStateSchema = z.enum(DEVICE_STATES);
 
 export const statusPayloadSchema = z
   .object({

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RuntimeMetrics, deviceUpValue } from '../../../app/runtime-metrics.js';
+import { DEVICE_STATES } from '../../../core/domain.js';
 
 describe('RuntimeMetrics: the picture thread', () => {
   it('exports its backlog, V8 heap and external buffers, read when /metrics is scraped', async () => {
@@ -26,15 +27,9 @@ describe('checkpoint_edge_device_up', () => {
   it('is 1 while the device works (ok or degraded: a scanner whose dual-energy ratio is flagged and not corrected still delivers), else 0', () => {
     expect(deviceUpValue('ok')).toBe(1);
     expect(deviceUpValue('degraded')).toBe(1);
-    for (const s of [
-      'stalled',
-      'offline',
-      'disconnected',
-      'fault',
-      'unavailable',
-      'not-configured',
-      'starting',
-    ] as const)
-      expect(deviceUpValue(s)).toBe(0);
+    // Every other state, including any added later, reads down.
+    const down = DEVICE_STATES.filter((s) => s !== 'ok' && s !== 'degraded');
+    expect(down).toHaveLength(7);
+    for (const s of down) expect(deviceUpValue(s)).toBe(0);
   });
 });
