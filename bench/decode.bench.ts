@@ -5,7 +5,8 @@ import { defineBench, timeRuns } from './harness.js';
 /**
  * Region decoding of a stitched heatmap, with and without splitting (decoding.splitProminence), on
  * the largest heatmap a lane makes (MAX_SCAN_PIXELS at 5 mm: 131,072 cells of 80 mm): one
- * person, and a worst case of 3,000 overlapping peaks that make one component of the whole scan.
+ * person; 3,000 overlapping peaks that make one component of the whole scan; and nested saddles, the
+ * worst case found for splitting.
  */
 const CELL_PX = 16; // 80 mm cells of 5 mm pixels
 const HEIGHT = 256;
@@ -32,6 +33,20 @@ function heatmap(blobs: number, floor: number): Float32Array {
   return heat;
 }
 
+/**
+ * Nested saddles: columns alternate between peaks (0.95) and saddles whose height falls with the
+ * trailing zeros of their index, so that every level splits every part in two again.
+ */
+function nestedSaddles(): Float32Array {
+  const heat = new Float32Array(WIDTH * HEIGHT);
+  for (let x = 0; x < WIDTH; x++) {
+    const zeros = 31 - Math.clz32((x + 1) & -(x + 1));
+    const v = x % 2 === 0 ? 0.95 : 0.31 + 0.05 * Math.max(0, 12 - zeros);
+    for (let y = 0; y < HEIGHT; y++) heat[y * WIDTH + x] = v;
+  }
+  return heat;
+}
+
 const params = (splitProminence: number): DecodeParams => ({
   peakThreshold: 0.3,
   minRegionMm2: 40000,
@@ -48,7 +63,12 @@ export default defineBench({
   async run(ctx) {
     const cases = [
       { name: 'one-person', heat: heatmap(1, 0.05), note: 'one person, the rest of the scan clear' },
-      { name: 'worst', heat: heatmap(3000, 0.32), note: '3,000 peaks joined into one component covering the scan' },
+      { name: 'peaks', heat: heatmap(3000, 0.32), note: '3,000 peaks joined into one component covering the scan' },
+      {
+        name: 'nested',
+        heat: nestedSaddles(),
+        note: 'peaks joined by nested saddles: each level splits every part again',
+      },
     ];
     for (const c of cases) {
       for (const [mode, prominence] of [

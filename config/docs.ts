@@ -43,8 +43,10 @@ function rows(schema: Json, path: string, required: boolean, out: string[][]): v
   }
   let type = s.type ?? (s.enum ? 'enum' : s.const !== undefined ? 'const' : 'any');
   if (s.enum) type = s.enum.map((e: unknown) => JSON.stringify(e)).join(' \\| ');
-  if (s.anyOf) type = s.anyOf.map((x: Json) => x.const ?? x.type).join(' \\| ');
-  if (s.minimum !== undefined || s.maximum !== undefined) type += ` ${s.minimum ?? ''}–${s.maximum ?? ''}`;
+  const range = (x: Json) =>
+    x.minimum !== undefined || x.maximum !== undefined ? ` ${x.minimum ?? ''}–${x.maximum ?? ''}` : '';
+  if (s.anyOf) type = s.anyOf.map((x: Json) => x.const ?? `${x.type}${range(x)}`).join(' \\| ');
+  else type += range(s);
   const def = s.default !== undefined ? `\`${JSON.stringify(s.default)}\`` : required ? 'required' : '';
   out.push([path, type, def, s.description ?? '']);
 }

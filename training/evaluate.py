@@ -3,6 +3,7 @@ max of tile scores), region decoding, and the validation figures used for calibr
 """
 from __future__ import annotations
 
+import heapq
 import math
 from dataclasses import dataclass, field
 
@@ -100,8 +101,6 @@ def _components(cells: np.ndarray, grid_shape: tuple[int, int]) -> list[np.ndarr
 
 def _partition(cells: np.ndarray, seeds: list[np.ndarray], heat: np.ndarray) -> list[np.ndarray]:
     """Every cell of `cells` to one of `seeds`, flooded from the highest cell down (ties: lower index first)."""
-    import heapq
-
     h, w = heat.shape
     inside = np.zeros(heat.shape, dtype=bool)
     inside[cells[:, 0], cells[:, 1]] = True
@@ -126,9 +125,12 @@ def _partition(cells: np.ndarray, seeds: list[np.ndarray], heat: np.ndarray) -> 
 
 def split_region(heat: np.ndarray, cells: np.ndarray, base: float, k0: int, prominence: float, min_cells: float) -> list[np.ndarray]:
     """The parts of one component (cells), split at the levels base + k * SPLIT_STEP, k > k0, as the runtime does."""
+    top = heat[cells[:, 0], cells[:, 1]].max()
     k = k0 + 1
     while base + k * SPLIT_STEP < 1:
         level = base + k * SPLIT_STEP
+        if level + prominence > top:
+            break  # no peak can rise that far above this level or any higher one
         above = cells[heat[cells[:, 0], cells[:, 1]] >= level]
         if len(above) == 0:
             break
@@ -143,7 +145,10 @@ def split_region(heat: np.ndarray, cells: np.ndarray, base: float, k0: int, prom
 def decode_regions(
     heat: np.ndarray, peak_threshold: float, min_region_mm2: float, pixel_mm: float, split_prominence: float = SPLIT_PROMINENCE
 ) -> list[Region]:
-    """Regions in model pixels (pixel_mm pitch), as the runtime decodes them (inference/decode.ts)."""
+    """Regions in model pixels (pixel_mm pitch), as the runtime decodes them (inference/decode.ts). The heatmap is
+    compared in float64, as JavaScript compares its float32 cells: numpy would compare a float32 array with a level
+    in float32, and a cell exactly at a level that float32 rounds down would then count as above it."""
+    heat = np.asarray(heat, dtype=np.float64)
     s = HEATMAP_STRIDE
     cell_mm2 = (s * pixel_mm) ** 2
     regions = []

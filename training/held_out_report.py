@@ -58,11 +58,12 @@ def held_out_summary(outcomes: list[dict], scans: list, hold: dict[str, set[str]
             subsets.append({"subset": f"held out: {axis} {value}", "axis": axis, "family": value, **subset_figures(rows, threshold)})
     subsets.append({"subset": f"all {len(outcomes)}", **subset_figures(outcomes, threshold)})
     unseen = [o for o in outcomes if held_out(by_id[o["id"]], hold)]
+    point = held_out_operating_point(seen, unseen)
     return {"heldOut": hold_text, "iterations": iterations, "rawThreshold": threshold, "maxFalseAlarmRate": MAX_FALSE_ALARM, "subsets": subsets,
-            "heldOutOperatingPoint": held_out_operating_point(seen, unseen)}
+            **({"heldOutOperatingPoint": point} if point else {})}
 
 
-def held_out_operating_point(seen: list[dict], unseen: list[dict]) -> dict:
+def held_out_operating_point(seen: list[dict], unseen: list[dict]) -> dict | None:
     """The operating point chosen on the held-out families: the lowest threshold at which their scans without people
     alarm at most MAX_FALSE_ALARM. A model trained on every family has no held-out families of its own, so the point is
     carried over as the share of the seen families' scans without people that alarm at it (`seenFalseAlarmRate`):
@@ -71,8 +72,10 @@ def held_out_operating_point(seen: list[dict], unseen: list[dict]) -> dict:
     unseen_neg = np.asarray([o["score"] for o in unseen if not o["hasPerson"]])
     seen_neg = np.asarray([o["score"] for o in seen if not o["hasPerson"]])
     if not len(unseen_neg) or not len(seen_neg):
-        raise SystemExit("held-out report: the held-out operating point needs scans without people both in the held-out families "
-                         f"({len(unseen_neg)}) and in the seen ones ({len(seen_neg)})")
+        # A hiding place held out alone has no scans without people: there is no point to choose on it.
+        print(f"held-out report: no held-out operating point: it needs scans without people both in the held-out families "
+              f"({len(unseen_neg)}) and in the seen ones ({len(seen_neg)})")
+        return None
     threshold = threshold_at_false_alarm(unseen_neg, MAX_FALSE_ALARM)
     return {
         "rawThreshold": threshold,

@@ -114,6 +114,30 @@ class Decoding(unittest.TestCase):
         heat[6, 9:23] = 0.75  # peaks less than 0.1 above the bridge: one region
         self.assertEqual(len(decode_regions(heat, 0.3, 40000, 20.0)), 1)
 
+    def test_split_edge_cases_as_the_runtime(self) -> None:
+        # The same heatmaps and regions as test/unit/inference/decode.test.ts (in cells: first and last column).
+        def heatmap(peaks, saddle):
+            heat = np.zeros((12, 40), np.float32)
+            for y in range(12):
+                for x in range(40):
+                    v = 0.0
+                    for px, peak in peaks:
+                        d = math.hypot(x - px, y - 6)
+                        if d <= 3:
+                            v = max(v, peak if d <= 1.5 else peak - (peak - 0.35) * (d - 1.5) / 1.5)
+                    if y == 6 and peaks[0][0] <= x <= peaks[-1][0]:
+                        v = max(v, saddle)
+                    heat[y, x] = v
+            return heat
+
+        def columns(heat):
+            return sorted((r.x // 4, (r.x + r.w) // 4 - 1) for r in decode_regions(heat, 0.3, 40000, 20.0))
+
+        # A bridge at float32(0.45) lies below the level 0.3 + 3 x 0.05 compared in double precision, as in JavaScript.
+        self.assertEqual(columns(heatmap(((8, 0.9), (22, 0.56)), np.float32(0.45))), [(5, 18), (19, 25)])
+        # A bridge of equal heat is flooded in index order (row-major).
+        self.assertEqual(columns(heatmap(((8, 0.9), (22, 0.9)), 0.5)), [(5, 18), (19, 25)])
+
     def test_roc_threshold_and_platt(self) -> None:
         self.assertAlmostEqual(roc_auc(np.array([0.9, 0.8]), np.array([0.1, 0.2])), 1.0)
         self.assertAlmostEqual(roc_auc(np.array([0.5]), np.array([0.5])), 0.5)
@@ -251,9 +275,10 @@ class HeldOutOperatingPoint(unittest.TestCase):
         self.assertAlmostEqual(op["seenFalseAlarmRate"], 0.04)  # 0.96..0.99 of the seen ones
         self.assertEqual(op["heldOut"]["falseAlarms"], 0)
         self.assertEqual((op["seen"]["peopleFound"], op["seen"]["people"]), (2, 3))
-        with self.assertRaises(SystemExit) as ctx:
-            held_out_operating_point(seen, [o for o in unseen if o["hasPerson"]])
-        self.assertIn("held-out families (0)", str(ctx.exception))
+        # A hiding place held out alone has only scans with people: no point, and the report goes on.
+        with mock.patch("builtins.print") as said:
+            self.assertIsNone(held_out_operating_point(seen, [{"score": 0.9, "hasPerson": True, "found": [True]}]))
+        self.assertIn("held-out families (0)", said.call_args[0][0])
 
 
 class PlaceWeights(unittest.TestCase):

@@ -472,6 +472,7 @@ def held_out_point(model_dir: str, training: dict, neg: np.ndarray, a: float, b:
 
     path = os.path.join(model_dir, "held-out.json")
     if not os.path.exists(path):
+        log(f"{path}: not there; the manifest names no held-out operating point (docs/training.md, \"Families held out\")")
         return None
     with open(path) as f:
         h = json.load(f)
@@ -481,12 +482,12 @@ def held_out_point(model_dir: str, training: dict, neg: np.ndarray, a: float, b:
         return None
     share = float(point["seenFalseAlarmRate"])
     thr = threshold_at_false_alarm(neg, share)
-    alarms = int(np.sum(neg >= thr))
-    cal = float(platt(thr, a, b))
+    cal = round(float(platt(thr, a, b)), 6)
+    alarms = int(np.sum(platt(neg, a, b) >= cal))  # at the threshold as written
     log(f"held-out operating point: {alarms} of {len(neg)} scans without people alarm (the held-out run's seen share "
         f"{share:.4f}); calibrated threshold {cal:.4f}")
     return {
-        "scoreThreshold": round(cal, 6),
+        "scoreThreshold": cal,
         "seenFalseAlarmRate": round(share, 6),
         "falseAlarms": alarms,
         "scansWithoutPeople": int(len(neg)),

@@ -3,7 +3,7 @@ import type { CompletedScan, LineBatch } from '../../core/domain.js';
 import { OnnxDetector } from '../../inference/onnx-detector.js';
 import { alertThreshold } from '../../pipeline/lane-pipeline.js';
 import { modelDir } from '../compose/model.js';
-import { type DoctorResult, fail, ok } from './doctor-check.js';
+import { type DoctorResult, fail, ok, warn } from './doctor-check.js';
 
 /** A scan whose answer is known, streamed to the model as a lane streams a vehicle. */
 export interface SelfTestScan {
@@ -34,11 +34,14 @@ export async function checkModel(lane: LaneConfig, scans: readonly SelfTestScan[
       );
     const model = det.status.model;
     const results: string[] = [];
+    let asked: { source: string } | undefined;
     for (const s of scans) {
       const a = det.begin({ ...s.scan.meta, laneId: lane.id });
       for (const b of s.batches) a.pushLines(b);
       const d = await a.finish(s.scan);
-      const threshold = alertThreshold(lane.thresholds, d).value;
+      const decided = alertThreshold(lane.thresholds, d);
+      if (decided.warning) asked = decided;
+      const threshold = decided.value;
       const person = d.score >= threshold;
       const line = `${s.name}: score ${d.score.toFixed(3)} (threshold ${threshold}), ${Math.round(d.msInference)} ms`;
       if (person !== s.expectPerson)
@@ -50,7 +53,15 @@ export async function checkModel(lane: LaneConfig, scans: readonly SelfTestScan[
         );
       results.push(line);
     }
-    return ok('model', target, `${model.name} ${model.version} loaded; self-test ${results.join('; ')}`);
+    const loaded = `${model.name} ${model.version} loaded; self-test ${results.join('; ')}`;
+    if (asked)
+      return warn(
+        'model',
+        target,
+        `${loaded}; the lane decides at ${asked.source}`,
+        'install a model whose manifest.json names operatingPoint.heldOut, or set lanes[].thresholds.alert to a score',
+      );
+    return ok('model', target, loaded);
   } finally {
     await det.close();
   }

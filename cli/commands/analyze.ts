@@ -114,6 +114,7 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
     if (!cleared && args.values['max-false-alarms'] !== undefined)
       throw new UsageError(`analyze: --max-false-alarms reads cleared scans; give --cleared with it`);
     const maxFalseAlarms = num('max-false-alarms', args.values['max-false-alarms'], 0.02, 0.001, 0.5);
+    const alertOption = alertOptionOf(args.values.alert);
     const scores: number[] = [];
 
     const detector = await OnnxDetector.open({
@@ -128,17 +129,14 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
     }
     const model = `${st.model.name} ${st.model.version}`;
     const op = detector.manifest?.operatingPoint;
-    if (args.values.alert === 'held-out' && op?.heldOut === undefined) {
+    if (alertOption === 'held-out' && op?.heldOut === undefined) {
       process.stderr.write(
         `analyze: --alert held-out: model ${model} names no held-out operating point (operatingPoint.heldOut in its manifest.json)\n`,
       );
       await detector.close();
       return EXIT.usage;
     }
-    const alert =
-      args.values.alert === 'held-out'
-        ? op!.heldOut!.scoreThreshold
-        : num('alert', args.values.alert, op?.scoreThreshold ?? 0.5, 0, 1);
+    const alert = alertOption === 'held-out' ? op!.heldOut!.scoreThreshold : (alertOption ?? op?.scoreThreshold ?? 0.5);
     let failed = 0;
     try {
       for (let i = 0; i < files.length; i++) {
@@ -258,6 +256,15 @@ function round(v: number): number {
 }
 
 /** --low-scale: auto (default), none, or a factor in LOW_ENERGY_SCALE_RANGE. */
+/** --alert: a score 0-1, or held-out (the model's operating point chosen on families it never trained on). */
+function alertOptionOf(v: string | undefined): number | 'held-out' | undefined {
+  if (v === undefined || v === 'held-out') return v;
+  const n = Number(v);
+  if (!(v.trim() !== '' && Number.isFinite(n) && n >= 0 && n <= 1))
+    throw new UsageError(`analyze: --alert must be a scan score 0-1 or held-out, got "${v}"`);
+  return n;
+}
+
 function lowScaleOption(v: string | undefined): LowEnergyScaleOption {
   if (v === undefined) return DEFAULT_LOW_ENERGY_SCALE;
   if (v === 'auto' || v === 'none') return v;

@@ -90,6 +90,45 @@ describe('decodeRegions', () => {
     expect(decodeRegions(heat, W, H, params(0))).toHaveLength(1);
   });
 
+  it('compares cells with the levels in double precision: a bridge at float32(0.45) lies below the level 0.3 + 3 x 0.05', () => {
+    // training/evaluate.py decodes the same heatmap to the same two regions (test_training.py).
+    const regions = decodeRegions(
+      heatmap(
+        [
+          { x: 8, peak: 0.9 },
+          { x: 22, peak: 0.56 },
+        ],
+        Math.fround(0.45),
+      ),
+      W,
+      H,
+      params(0.1),
+    );
+    expect(regions.map((r) => cellsOf(r)).sort((a, b) => a[0] - b[0])).toEqual([
+      [5, 18],
+      [19, 25],
+    ]);
+  });
+
+  it('floods a bridge of equal heat in index order (row-major), as training/evaluate.py does', () => {
+    const regions = decodeRegions(
+      heatmap(
+        [
+          { x: 8, peak: 0.9 },
+          { x: 22, peak: 0.9 },
+        ],
+        0.5,
+      ),
+      W,
+      H,
+      params(0.1),
+    );
+    expect(regions.map((r) => cellsOf(r)).sort((a, b) => a[0] - b[0])).toEqual([
+      [5, 18],
+      [19, 25],
+    ]);
+  });
+
   it('does not split where the peaks rise less than the prominence above the bridge', () => {
     const heat = heatmap(
       [

@@ -232,6 +232,11 @@ describe('LanePipeline', () => {
     expect(own.said[0].msg).toContain(
       'lanes[].thresholds.alert is held-out, but model test 1 names no held-out operating point (operatingPoint.heldOut in its manifest.json): the operating point of model test 1 instead',
     );
+    // Nor any operating point: the default decides.
+    const none = await decide(detection(0.55));
+    expect(none.result).toMatchObject({ verdict: 'person', threshold: DEFAULT_ALERT });
+    expect(none.said[0].level).toBe(40);
+    expect(none.said[0].msg).toContain('the default, as the model names no operating point instead');
   });
 
   it('says at which alert threshold it decides, when first known and when another model changes it', async () => {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -127,6 +127,24 @@ describe('checkpoint-edge eval (tiny fixture model, 2 synthetic test scans)', ()
     const rep = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8'));
     expect(rep.thresholds.laneDefault).toEqual({ alert: 0.25, alertSource: 'option', region: 0.3 });
     expect(readFileSync(join(out, 'MODEL_CARD.md'), 'utf8')).toMatch(/\| alert 0\.250 \(--alert\) \|/);
+  });
+
+  it("adds the figures at the model's held-out operating point when its manifest names one", async () => {
+    const model = join(out, 'held-out-model');
+    mkdirSync(model, { recursive: true });
+    const m = JSON.parse(readFileSync(join(TINY, 'manifest.json'), 'utf8'));
+    m.operatingPoint = { scoreThreshold: 0.5, heldOut: { scoreThreshold: 0.97 } };
+    writeFileSync(join(model, 'manifest.json'), JSON.stringify(m));
+    copyFileSync(join(TINY, 'model.onnx'), join(model, 'model.onnx'));
+    const r = await cli(['--model', model, '--out', out, '--count', '1', '--robust-count', '0', '--workers', '1']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^eval: at the held-out point 0\.9700: \S+ % found, \S+ % false alarms$/m);
+    const rep = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8'));
+    expect(rep.thresholds.heldOut).toEqual({ alert: 0.97 });
+    expect(rep.overall.atHeldOut.scans).toBe(1);
+    expect(readFileSync(join(out, 'MODEL_CARD.md'), 'utf8')).toMatch(
+      /\| held-out point 0\.970 \(lanes\[\]\.thresholds\.alert: held-out; chosen on families never trained on\) \| 1 \|/,
+    );
   });
 
   it('refuses seeds outside the held-out test range', async () => {
