@@ -122,10 +122,13 @@ def held_out_section(h: dict, own_held_out: str | None, has_matrix: bool, same: 
             f"with `thresholds.alert: held-out`): the lowest threshold at which their {op['heldOutScansWithoutPeople']} validation "
             f"scans without people alarm at most {pct(h['maxFalseAlarmRate'])} of the time (raw {op['rawThreshold']:.4f}). There "
             f"the seen families alarm on {seen['falseAlarms']} of {seen['scansWithoutPeople']} scans without people "
-            f"({pct(op['seenFalseAlarmRate'])}) and find {seen['peopleFound']} of {seen['people']} people; the held-out "
-            f"families find {held['peopleFound']} of {held['people']}. This model, trained on every family, takes the point "
-            "where its own validation and threshold-set scans without people alarm at that same share; the evaluation below "
-            "reads it on the test seeds.")
+            f"({pct(op['seenFalseAlarmRate'])}) and find {seen['peopleFound']} of {seen['people']} people "
+            f"({pct(seen['peopleFound'] / seen['people'])}); the held-out families find {held['peopleFound']} of "
+            f"{held['people']} ({pct(held['peopleFound'] / held['people'])}). This model, trained on every family, takes the "
+            "point where its own validation and threshold-set scans without people alarm at that same share; the evaluation "
+            "below reads it on the test seeds, whose families it trained on. On families it never saw, expect it to find far "
+            "fewer people than there, as the held-out run did; its false alarms on them are measured only on the scans it was "
+            "chosen on.")
         out.append("")
     return out
 

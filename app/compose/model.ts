@@ -20,14 +20,22 @@ export async function createDetector(ctx: LaneContext, tiles?: TileScheduler): P
   const m = ctx.lane.model;
   if (!m) return new UnavailableDetector(`no model is configured for lane ${ctx.lane.id} (lanes[].model)`);
   const path = modelDir(m.path);
-  // Status changes reach the log through the lane's device.status 'model', so no logger here.
-  return OnnxDetector.open({
+  // Status changes reach the log through the lane's device.status 'model'.
+  const detector = await OnnxDetector.open({
     path,
     threads: m.threads,
     warmup: m.warmup,
     retryMs: MODEL_RETRY_MS,
     ...(tiles ? { queue: tiles.lane(ctx.lane.id) } : {}),
   });
+  const manifest = detector.manifest;
+  if (ctx.lane.thresholds.alert === 'held-out' && manifest && !manifest.operatingPoint?.heldOut)
+    // Said at start as well as at the first scan (lane pipeline): the lane alarms more often than asked.
+    ctx.log.warn(
+      { lane: ctx.lane.id, model: `${manifest.name} ${manifest.version}` },
+      `lane ${ctx.lane.id}: lanes[].thresholds.alert is held-out, but model ${manifest.name} ${manifest.version} names no held-out operating point (operatingPoint.heldOut in its manifest.json): it decides at the model's own point`,
+    );
+  return detector;
 }
 
 export function modelDir(path: string): string {

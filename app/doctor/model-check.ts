@@ -58,7 +58,7 @@ export async function checkModel(lane: LaneConfig, scans: readonly SelfTestScan[
       return warn(
         'model',
         target,
-        `${loaded}; the lane decides at ${asked.source}`,
+        `${loaded}; ${asked.source}`,
         'install a model whose manifest.json names operatingPoint.heldOut, or set lanes[].thresholds.alert to a score',
       );
     return ok('model', target, loaded);

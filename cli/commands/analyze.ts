@@ -48,7 +48,7 @@ Options:
                          (65535 is open beam) or the level the scanner writes for open beam
                          (1000-65535, both energies)
   --json                 one JSON object per scan per line:
-                         {"file","verdict","score","regions":[{"x","y","w","h","score"}],"model","ms"},
+                         {"file","verdict","score","threshold","regions":[{"x","y","w","h","score"}],"model","ms"},
                          with "export":{"scaling",…,"sure"} when an 8-bit file's chain was estimated,
                          "openBeam":{"high","low"} (the levels 16-bit files were rescaled from) and
                          "lowScale" (the factor applied to the low energy) when reading changed them
@@ -168,12 +168,12 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
                 }
               : {};
             process.stdout.write(
-              `${JSON.stringify({ file, verdict, score: round(d.score), regions, model, ms, ...exp, ...adjusted })}\n`,
+              `${JSON.stringify({ file, verdict, score: round(d.score), threshold: alert, regions, model, ms, ...exp, ...adjusted })}\n`,
             );
           } else {
             const rs = regions.map((r) => `${r.x},${r.y} ${r.w}x${r.h} (${r.score.toFixed(2)})`).join('; ');
             process.stdout.write(
-              `${file}: ${verdict} score ${d.score.toFixed(3)}, ${regions.length} region(s)${rs ? `: ${rs}` : ''} [${image.width}x${image.height} at ${image.pixelMm} mm, ${model}, ${ms} ms]\n`,
+              `${file}: ${verdict} score ${d.score.toFixed(3)} (threshold ${alert}), ${regions.length} region(s)${rs ? `: ${rs}` : ''} [${image.width}x${image.height} at ${image.pixelMm} mm, ${model}, ${ms} ms]\n`,
             );
           }
         } catch (err) {

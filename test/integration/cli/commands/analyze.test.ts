@@ -294,7 +294,7 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
       'person.tif',
     ]);
     const [p, c, h, p8, c8, tif] = out;
-    expect(Object.keys(p)).toEqual(['file', 'verdict', 'score', 'regions', 'model', 'ms']);
+    expect(Object.keys(p)).toEqual(['file', 'verdict', 'score', 'threshold', 'regions', 'model', 'ms']);
     expect(p.verdict).toBe('person');
     expect(p.model).toBe('tiny-fcn 0.0.1');
     expect(p.regions).toHaveLength(1);
@@ -311,7 +311,7 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
     expect(h.regions[0].x + h.regions[0].w).toBeLessThanOrEqual(140 + 8);
     // 8-bit files decoded by the chain estimated from each (the default), said in "export".
     expect(c8.verdict).toBe('clear');
-    expect(Object.keys(p8)).toEqual(['file', 'verdict', 'score', 'regions', 'model', 'ms', 'export']);
+    expect(Object.keys(p8)).toEqual(['file', 'verdict', 'score', 'threshold', 'regions', 'model', 'ms', 'export']);
     expect(p8.export.scaling).toMatch(/^(linear|log)$/);
     expect(typeof p8.export.sure).toBe('boolean');
     expect(tif.regions).toEqual(p.regions);
@@ -358,7 +358,11 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
     const r = await cli(['--model', model, '--json', '--cleared', '--alert', 'held-out', ...files]);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
+    expect(JSON.parse(lines[0]).threshold).toBe(0.999);
     expect(JSON.parse(lines[2]).cleared.alertInUse).toBe(0.999);
+    // The text form says it too; the default is the manifest's own point.
+    expect((await cli(['--model', model, '--alert', 'held-out', files[0]])).stdout).toMatch(/ \(threshold 0\.999\), /);
+    expect((await cli(['--model', model, files[0]])).stdout).toMatch(/ \(threshold 0\.5\), /);
   });
 
   it('--cleared says how many cleared scans alarm and fits the threshold that bounds their false alarms', async () => {
