@@ -29,9 +29,10 @@ ITERATIONS=${ITERATIONS:-4000}
 BATCH=${BATCH:-16}
 SEED=${SEED:-1}
 # Models trained alike with seeds SEED, SEED+1, ... and exported as one averaged model (docs/training.md, "Ensembles");
-# 3 since 2.2.0 (seeds 1, 2, 3; seed 2 alone is 2.1.0). MEMBERS=1 SEED=2 VERSION=2.1.0 trains 2.1.0.
+# 3 since 2.2.0 (seeds 1, 2, 3; seed 2 alone is 2.1.0; 2.2.1 is 2.2.0's weights with regions split at their peaks
+# and a held-out operating point). MEMBERS=1 SEED=2 VERSION=2.1.0 trains 2.1.0.
 MEMBERS=${MEMBERS:-3}
-VERSION=${VERSION:-2.2.0}
+VERSION=${VERSION:-2.2.1}
 THREADS=${THREADS:-2}
 # Person crops per hiding place, relative to their share of the data (others 1).
 PLACE_WEIGHTS=${PLACE_WEIGHTS-car-boot=2,cavity-in-load=2,behind-seats=1.5}
