@@ -37,10 +37,8 @@ export function decodeRegions(heat: Float32Array, width: number, height: number,
   const toIn = cellMm / p.inMm;
   const grid = new Grid(heat, width, height);
   const regions: Region[] = [];
-  const all = new Uint8Array(heat.length);
-  for (let i = 0; i < heat.length; i++) if (heat[i] >= p.peakThreshold) all[i] = 1;
   const prominence = p.splitProminence ?? 0;
-  for (const component of grid.components(all, 1)) {
+  for (const component of grid.components(p.peakThreshold)) {
     const parts =
       prominence > 0 ? grid.split(component, p.peakThreshold, 0, prominence, p.minRegionMm2 / cellArea) : [component];
     for (const cells of parts) {

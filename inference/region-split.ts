@@ -27,13 +27,16 @@ export class Grid {
     this.#owner = new Int32Array(heat.length);
   }
 
-  /** 8-connected components of the cells with `mask[i] === on`, in row-major order of their first cell. */
-  components(mask: Uint8Array, on: number): number[][] {
-    const stamp = ++this.#stamp;
+  /** 8-connected components of the cells at or above `level`, in row-major order of their first cell. */
+  components(level: number): number[][] {
+    const heat = this.#heat;
+    const inside = ++this.#stamp;
+    this.#member.fill(inside);
+    const visited = ++this.#stamp;
     const out: number[][] = [];
-    for (let i = 0; i < mask.length; i++) {
-      if (mask[i] !== on || this.#seen[i] === stamp) continue;
-      out.push(this.#flood(i, stamp, mask, on, -1, Number.NEGATIVE_INFINITY));
+    for (let i = 0; i < heat.length; i++) {
+      if (!(heat[i] >= level) || this.#seen[i] === visited) continue; // NaN is never at or above
+      out.push(this.#flood(i, visited, inside, level));
     }
     return out;
   }
@@ -52,7 +55,7 @@ export class Grid {
       const subs: number[][] = [];
       for (const c of cells) {
         if (heat[c] < level || this.#seen[c] === visited) continue;
-        subs.push(this.#flood(c, visited, null, 0, inside, level));
+        subs.push(this.#flood(c, visited, inside, level));
       }
       if (subs.length === 0) break;
       const peaks = subs.filter((s) => s.length >= minCells && maxOf(heat, s) >= level + prominence);
@@ -104,10 +107,10 @@ export class Grid {
   }
 
   /**
-   * The 8-connected cells reachable from `start` through cells that are on in `mask` (when given)
-   * or members of the set `inside` at or above `level`; marks them with `stamp` as seen.
+   * The 8-connected cells reachable from `start` through members of the set `inside` at or above
+   * `level`; marks them with `stamp` as seen.
    */
-  #flood(start: number, stamp: number, mask: Uint8Array | null, on: number, inside: number, level: number): number[] {
+  #flood(start: number, stamp: number, inside: number, level: number): number[] {
     const w = this.#width;
     const h = this.#height;
     const seen = this.#seen;
@@ -129,7 +132,7 @@ export class Grid {
           if (xx < 0 || xx >= w) continue;
           const n = yy * w + xx;
           if (seen[n] === stamp) continue;
-          if (mask ? mask[n] === on : member[n] === inside && heat[n] >= level) {
+          if (member[n] === inside && heat[n] >= level) {
             seen[n] = stamp;
             stack.push(n);
           }
