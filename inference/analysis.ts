@@ -2,7 +2,7 @@ import type { CompletedScan, Detection, LineBatch, ModelIdentity, ScanMeta } fro
 import { regionEvidence } from './material.js';
 import type { StreamingAnalysis } from '../core/detector.js';
 import { calibrate, decodeRegions } from './decode.js';
-import type { ModelManifest } from './manifest.js';
+import { type ModelManifest, operatingThresholds } from './manifest.js';
 import { ModelCanvas, roundUp } from './preprocess.js';
 import type { TileOutput } from './session.js';
 import { HeatmapStitcher, regularStart, tilePlan } from './tiling.js';
@@ -159,8 +159,7 @@ export class ScanAnalysis implements StreamingAnalysis {
       score: calibrate(best, m.calibration),
       regions: img.low ? regions.map((r) => ({ ...r, evidence: regionEvidence(img, r) })) : regions,
       model: this.#ctx.identity,
-      ...(m.operatingPoint ? { operatingThreshold: m.operatingPoint.scoreThreshold } : {}),
-      ...(m.operatingPoint?.heldOut ? { heldOutThreshold: m.operatingPoint.heldOut.scoreThreshold } : {}),
+      ...operatingThresholds(m),
       msAfterEnd: performance.now() - t0,
       msInference: this.#msInference,
     };

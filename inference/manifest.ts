@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import type { ModelIdentity } from '../core/domain.js';
+import type { Detection, ModelIdentity } from '../core/domain.js';
 
 /**
  * The model contract as a model folder's manifest.json states it (docs/model-contract.md).
@@ -77,6 +77,15 @@ const modelManifest = z
   });
 
 export type ModelManifest = z.infer<typeof modelManifest>;
+
+/** The alert thresholds a model names (its operating points), as every detection of it carries them. */
+export function operatingThresholds(m: ModelManifest): Pick<Detection, 'operatingThreshold' | 'heldOutThreshold'> {
+  const op = m.operatingPoint;
+  return {
+    ...(op ? { operatingThreshold: op.scoreThreshold } : {}),
+    ...(op?.heldOut ? { heldOutThreshold: op.heldOut.scoreThreshold } : {}),
+  };
+}
 
 export interface LoadedModelFiles {
   dir: string;

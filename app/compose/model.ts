@@ -3,6 +3,8 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OnnxDetector } from '../../inference/onnx-detector.js';
 import type { TileScheduler } from '../../inference/tile-scheduler.js';
+import { operatingThresholds } from '../../inference/manifest.js';
+import { alertThreshold } from '../../pipeline/lane-pipeline.js';
 import type { LaneContext } from '../context.js';
 import { UnavailableDetector, type Detector } from '../../core/detector.js';
 
@@ -29,12 +31,14 @@ export async function createDetector(ctx: LaneContext, tiles?: TileScheduler): P
     ...(tiles ? { queue: tiles.lane(ctx.lane.id) } : {}),
   });
   const manifest = detector.manifest;
-  if (ctx.lane.thresholds.alert === 'held-out' && manifest && !manifest.operatingPoint?.heldOut)
-    // Said at start as well as at the first scan (lane pipeline): the lane alarms more often than asked.
-    ctx.log.warn(
-      { lane: ctx.lane.id, model: `${manifest.name} ${manifest.version}` },
-      `lane ${ctx.lane.id}: lanes[].thresholds.alert is held-out, but model ${manifest.name} ${manifest.version} names no held-out operating point (operatingPoint.heldOut in its manifest.json): it decides at the model's own point`,
-    );
+  if (manifest) {
+    // A threshold the lane asked for and the model lacks is said at start, not only at the first scan.
+    const decided = alertThreshold(ctx.lane.thresholds, {
+      model: { name: manifest.name, version: manifest.version },
+      ...operatingThresholds(manifest),
+    });
+    if (decided.warning) ctx.log.warn({ lane: ctx.lane.id }, `lane ${ctx.lane.id}: ${decided.source}`);
+  }
   return detector;
 }
 

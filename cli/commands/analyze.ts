@@ -8,6 +8,8 @@ import {
 } from '../../core/dual-energy-scale.js';
 import { DEFAULT_OPEN_BEAM, OPEN_BEAM_MIN_LEVEL, type OpenBeamOption } from '../../core/open-beam.js';
 import { alertForCleared } from '../../inference/cleared-scans.js';
+import { operatingThresholds } from '../../inference/manifest.js';
+import { alertThreshold } from '../../pipeline/lane-pipeline.js';
 import { modelDir } from '../../app/compose/model.js';
 import { EXIT, numberOption, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
 import { DEFAULT_EXPORT, type ExportChain, type ExportOption, checkExportChain } from '../../core/export-chain.js';
@@ -128,15 +130,19 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
       return EXIT.failure;
     }
     const model = `${st.model.name} ${st.model.version}`;
-    const op = detector.manifest?.operatingPoint;
-    if (alertOption === 'held-out' && op?.heldOut === undefined) {
+    // Decided as a lane decides (thresholds.alert), except that a held-out point the model lacks is refused.
+    const decided = alertThreshold(alertOption === undefined ? {} : { alert: alertOption }, {
+      model: st.model,
+      ...(detector.manifest ? operatingThresholds(detector.manifest) : {}),
+    });
+    if (decided.warning) {
       process.stderr.write(
         `analyze: --alert held-out: model ${model} names no held-out operating point (operatingPoint.heldOut in its manifest.json)\n`,
       );
       await detector.close();
       return EXIT.usage;
     }
-    const alert = alertOption === 'held-out' ? op!.heldOut!.scoreThreshold : (alertOption ?? op?.scoreThreshold ?? 0.5);
+    const alert = decided.value;
     let failed = 0;
     try {
       for (let i = 0; i < files.length; i++) {
@@ -255,7 +261,6 @@ function round(v: number): number {
   return Math.round(v * 1e4) / 1e4;
 }
 
-/** --low-scale: auto (default), none, or a factor in LOW_ENERGY_SCALE_RANGE. */
 /** --alert: a score 0-1, or held-out (the model's operating point chosen on families it never trained on). */
 function alertOptionOf(v: string | undefined): number | 'held-out' | undefined {
   if (v === undefined || v === 'held-out') return v;
@@ -265,6 +270,7 @@ function alertOptionOf(v: string | undefined): number | 'held-out' | undefined {
   return n;
 }
 
+/** --low-scale: auto (default), none, or a factor in LOW_ENERGY_SCALE_RANGE. */
 function lowScaleOption(v: string | undefined): LowEnergyScaleOption {
   if (v === undefined) return DEFAULT_LOW_ENERGY_SCALE;
   if (v === 'auto' || v === 'none') return v;

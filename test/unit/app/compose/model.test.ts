@@ -44,7 +44,8 @@ async function open(modelPath: string, alert: unknown): Promise<string[]> {
 describe('createDetector', () => {
   it('warns at start when the lane asks for the held-out point and its model names none', async () => {
     expect(await open(TINY, 'held-out')).toEqual([
-      "lane l1: lanes[].thresholds.alert is held-out, but model tiny-fcn 0.0.1 names no held-out operating point (operatingPoint.heldOut in its manifest.json): it decides at the model's own point",
+      // The lane pipeline's words at the first scan (alertThreshold), said at start.
+      'lane l1: lanes[].thresholds.alert is held-out, but model tiny-fcn 0.0.1 names no held-out operating point (operatingPoint.heldOut in its manifest.json): the default, as the model names no operating point instead',
     ]);
     expect(await open(TINY, 0.5)).toEqual([]);
     const model = join(dir, 'with-held-out');
