@@ -33,39 +33,29 @@ function heatmap(peaks: { x: number; peak: number }[], saddle: number | null): F
 }
 
 const cellsOf = (r: { x: number; w: number }) => [r.x / 4, (r.x + r.w) / 4 - 1];
+/** First and last cell column of each region, left to right. */
+const columns = (regions: { x: number; w: number }[]) => regions.map(cellsOf).sort((a, b) => a[0] - b[0]);
+const decode = (heat: Float32Array, splitProminence: number) => decodeRegions(heat, W, H, params(splitProminence));
+/** Two people at columns 8 and 22 with the peaks given, joined by a bridge of `saddle`. */
+const twoPeople = (peaks: [number, number], saddle: number) =>
+  heatmap(
+    [
+      { x: 8, peak: peaks[0] },
+      { x: 22, peak: peaks[1] },
+    ],
+    saddle,
+  );
 
 describe('decodeRegions', () => {
   it('keeps two people joined by a low bridge as one region when splitting is off', () => {
-    const regions = decodeRegions(
-      heatmap(
-        [
-          { x: 8, peak: 0.9 },
-          { x: 22, peak: 0.8 },
-        ],
-        0.45,
-      ),
-      W,
-      H,
-      params(0),
-    );
+    const regions = decode(twoPeople([0.9, 0.8], 0.45), 0);
     expect(regions).toHaveLength(1);
     expect(cellsOf(regions[0])).toEqual([5, 25]);
     expect(regions[0].score).toBeCloseTo(0.9, 5);
   });
 
   it('splits them into one region per person, covering the whole component, each with its own peak as score', () => {
-    const regions = decodeRegions(
-      heatmap(
-        [
-          { x: 8, peak: 0.9 },
-          { x: 22, peak: 0.8 },
-        ],
-        0.45,
-      ),
-      W,
-      H,
-      params(0.1),
-    );
+    const regions = decode(twoPeople([0.9, 0.8], 0.45), 0.1);
     expect(regions).toHaveLength(2);
     expect(regions.map((r) => r.score)).toEqual([expect.closeTo(0.9, 5), expect.closeTo(0.8, 5)]);
     const [left, right] = [...regions].sort((a, b) => a.x - b.x);
@@ -86,59 +76,29 @@ describe('decodeRegions', () => {
       ],
       0.4,
     );
-    expect(decodeRegions(heat, W, H, params(0.1))).toHaveLength(3);
-    expect(decodeRegions(heat, W, H, params(0))).toHaveLength(1);
+    expect(decode(heat, 0.1)).toHaveLength(3);
+    expect(decode(heat, 0)).toHaveLength(1);
   });
 
   it('compares cells with the levels in double precision: a bridge at float32(0.45) lies below the level 0.3 + 3 x 0.05', () => {
     // training/evaluate.py decodes the same heatmap to the same two regions (test_training.py).
-    const regions = decodeRegions(
-      heatmap(
-        [
-          { x: 8, peak: 0.9 },
-          { x: 22, peak: 0.56 },
-        ],
-        Math.fround(0.45),
-      ),
-      W,
-      H,
-      params(0.1),
-    );
-    expect(regions.map((r) => cellsOf(r)).sort((a, b) => a[0] - b[0])).toEqual([
+    expect(columns(decode(twoPeople([0.9, 0.56], Math.fround(0.45)), 0.1))).toEqual([
       [5, 18],
       [19, 25],
     ]);
   });
 
   it('floods a bridge of equal heat in index order (row-major), as training/evaluate.py does', () => {
-    const regions = decodeRegions(
-      heatmap(
-        [
-          { x: 8, peak: 0.9 },
-          { x: 22, peak: 0.9 },
-        ],
-        0.5,
-      ),
-      W,
-      H,
-      params(0.1),
-    );
-    expect(regions.map((r) => cellsOf(r)).sort((a, b) => a[0] - b[0])).toEqual([
+    expect(columns(decode(twoPeople([0.9, 0.9], 0.5), 0.1))).toEqual([
       [5, 18],
       [19, 25],
     ]);
   });
 
   it('does not split where the peaks rise less than the prominence above the bridge', () => {
-    const heat = heatmap(
-      [
-        { x: 8, peak: 0.9 },
-        { x: 22, peak: 0.85 },
-      ],
-      0.75,
-    );
-    expect(decodeRegions(heat, W, H, params(0.1))).toHaveLength(1);
-    expect(decodeRegions(heat, W, H, params(0.01))).toHaveLength(2);
+    const heat = twoPeople([0.9, 0.85], 0.75);
+    expect(decode(heat, 0.1)).toHaveLength(1);
+    expect(decode(heat, 0.01)).toHaveLength(2);
   });
 
   it('does not split off a peak smaller than the smallest region', () => {
@@ -146,7 +106,7 @@ describe('decodeRegions', () => {
     // A one-cell spike on the bridge, far above it: a peak, but of one cell.
     for (let x = 9; x <= 24; x++) heat[6 * W + x] = 0.45;
     heat[6 * W + 22] = 0.95;
-    const regions = decodeRegions(heat, W, H, params(0.1));
+    const regions = decode(heat, 0.1);
     expect(regions).toHaveLength(1);
     expect(regions[0].score).toBeCloseTo(0.95, 5);
   });
@@ -154,8 +114,8 @@ describe('decodeRegions', () => {
   it('still drops a component smaller than the smallest region', () => {
     const heat = new Float32Array(W * H);
     for (let x = 10; x < 16; x++) heat[6 * W + x] = 0.9; // 6 cells: 38,400 mm2
-    expect(decodeRegions(heat, W, H, params(0.1))).toEqual([]);
+    expect(decode(heat, 0.1)).toEqual([]);
     heat[6 * W + 16] = 0.9;
-    expect(decodeRegions(heat, W, H, params(0.1))).toHaveLength(1);
+    expect(decode(heat, 0.1)).toHaveLength(1);
   });
 });
