@@ -43,17 +43,23 @@ function formatPath(path: readonly PropertyKey[]): string {
 
 const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
+const WHOLE_ENV_REF = /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/;
+
 /**
  * Replaces `${VAR}` in every string with the environment variable's value. When VAR is unset
  * but VAR_FILE names a file (the Docker/systemd secrets convention), the file's content is used.
+ * The paths of values that were one `${VAR}` and nothing else go into `whole`: where the schema
+ * wants a number or a boolean there, validateConfig reads the text as one.
  */
 export function substituteEnv(
   value: unknown,
   env: NodeJS.ProcessEnv,
   problems: ConfigProblem[],
   path: PropertyKey[] = [],
+  whole: PropertyKey[][] = [],
 ): unknown {
   if (typeof value === 'string') {
+    if (WHOLE_ENV_REF.test(value)) whole.push(path);
     return value.replace(ENV_REF, (_m, name: string) => {
       const direct = env[name];
       if (direct !== undefined) return direct;
@@ -73,10 +79,10 @@ export function substituteEnv(
       return '';
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, problems, [...path, i]));
+  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, problems, [...path, i], whole));
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, problems, [...path, k])]),
+      Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, problems, [...path, k], whole)]),
     );
   }
   return value;
@@ -99,6 +105,42 @@ function issueMessage(iss: z.core.$ZodIssue, root: unknown): string {
   return iss.message;
 }
 
+const NUMBER_TEXT = /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
+
+/** `root` with each refused value that was one whole `${VAR}` read as a number or boolean where its text is one. */
+function retypeWhole(root: unknown, issues: readonly z.core.$ZodIssue[], whole: readonly PropertyKey[][]): unknown {
+  const same = (a: readonly PropertyKey[], b: readonly PropertyKey[]) =>
+    a.length === b.length && a.every((p, i) => p === b[i]);
+  let out = root;
+  for (const iss of issues) {
+    if (!whole.some((w) => same(w, iss.path))) continue;
+    const text = valueAt(out, iss.path);
+    if (typeof text !== 'string') continue;
+    const typed = NUMBER_TEXT.test(text.trim())
+      ? Number(text)
+      : text === 'true'
+        ? true
+        : text === 'false'
+          ? false
+          : text;
+    if (typed !== text) out = withValueAt(out, iss.path, typed);
+  }
+  return out;
+}
+
+/** A copy of `root` with the value at `path` replaced (the objects and arrays on the way copied). */
+function withValueAt(root: unknown, path: readonly PropertyKey[], value: unknown): unknown {
+  if (path.length === 0) return value;
+  const [head, ...rest] = path;
+  if (Array.isArray(root)) {
+    const copy = [...root];
+    copy[head as number] = withValueAt(root[head as number], rest, value);
+    return copy;
+  }
+  const node = root as Record<PropertyKey, unknown>;
+  return { ...node, [head!]: withValueAt(node[head!], rest, value) };
+}
+
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   let v: unknown = root;
   for (const p of path) {
@@ -116,8 +158,18 @@ export function validateConfig(
   lineOf?: (path: readonly PropertyKey[], key?: boolean) => number | undefined,
 ): Config {
   const problems: ConfigProblem[] = [];
-  const substituted = substituteEnv(raw, env, problems);
-  const parsed = configSchema.safeParse(substituted);
+  const whole: PropertyKey[][] = [];
+  let substituted = substituteEnv(raw, env, problems, [], whole);
+  let parsed = configSchema.safeParse(substituted);
+  if (!parsed.success) {
+    // An environment variable's value is text: `alert: ${LANE_ALERT}` with LANE_ALERT=0.7 is read as the
+    // number where the schema refuses the text (a password of digits stays text where text is wanted).
+    const retyped = retypeWhole(substituted, parsed.error.issues, whole);
+    if (retyped !== substituted) {
+      substituted = retyped;
+      parsed = configSchema.safeParse(substituted);
+    }
+  }
   if (!parsed.success) {
     for (const iss of parsed.error.issues) {
       if (iss.code === 'unrecognized_keys') {

@@ -257,6 +257,29 @@ describe('config', () => {
     expect(cfg.mqtt?.password).toBe('from-file');
   });
 
+  it('reads a whole ${VAR} as a number or boolean where the schema wants one, and as text where it wants text', () => {
+    const lane = (alert: string) => ({
+      id: 'lane-1',
+      scanner: { transport: { type: 'tcp', port: '${SCANNER_PORT}' } },
+      thresholds: { alert },
+    });
+    const raw = { ...minimal(), mqtt: { url: 'mqtt://x:1883', password: '${PW}' }, lanes: [lane('${LANE_ALERT}')] };
+    const env = { SCANNER_PORT: '4001', PW: '123456', LANE_ALERT: '0.7' };
+    const cfg = validateConfig(raw, 'x', env);
+    expect(cfg.lanes[0]!.thresholds.alert).toBe(0.7);
+    expect(cfg.lanes[0]!.scanner.transport).toMatchObject({ port: 4001 });
+    expect(cfg.mqtt?.password).toBe('123456');
+    expect(validateConfig(raw, 'x', { ...env, LANE_ALERT: 'held-out' }).lanes[0]!.thresholds.alert).toBe('held-out');
+    expect(problems(raw, { ...env, LANE_ALERT: '0,7' })).toEqual([
+      `lanes[0].thresholds.alert: expected 'held-out' or a number 0-1, got "0,7"`,
+    ]);
+    // Only a value that is one ${VAR} and nothing else is read as a number.
+    const mixed = { ...raw, lanes: [lane('0.${DIGITS}')] };
+    expect(problems(mixed, { ...env, DIGITS: '7' })).toEqual([
+      `lanes[0].thresholds.alert: expected 'held-out' or a number 0-1, got "0.7"`,
+    ]);
+  });
+
   it('reports a missing environment variable or unreadable secret file at its path', () => {
     const raw = { ...minimal(), mqtt: { url: 'mqtt://x:1883', username: '${NOBODY}', password: '${PW}' } };
     expect(problems(raw, { PW_FILE: '/nonexistent/secret' })).toEqual([
