@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
-import { SECRET_NOT_SHOWN, shown } from './schema/fields.js';
+import { nearest, SECRET_NOT_SHOWN, shown } from './schema/fields.js';
 
 /** One thing wrong with a config file, with where it is. */
 export interface ConfigProblem {
@@ -100,7 +100,15 @@ function issueMessage(iss: z.core.$ZodIssue, root: unknown): string {
     return `expected ${iss.expected}, got ${shown(input)}`;
   }
   if (iss.code === 'invalid_value') {
-    return `expected one of ${iss.values.map((v) => JSON.stringify(v)).join(', ')}, got ${shown(valueAt(root, iss.path))}`;
+    const input = valueAt(root, iss.path);
+    const near =
+      typeof input === 'string'
+        ? nearest(
+            input,
+            iss.values.filter((v) => typeof v === 'string'),
+          )
+        : null;
+    return `expected one of ${iss.values.map((v) => JSON.stringify(v)).join(', ')}, got ${shown(input)}${near ? `; did you mean "${near}"?` : ''}`;
   }
   return iss.message;
 }
@@ -258,31 +266,6 @@ export function keysAt(schema: unknown, path: readonly PropertyKey[], root?: unk
   };
   walk(schema as AnySchema, path, root, 0);
   return [...out];
-}
-
-/** The known key nearest to an unknown one (same letters in another case, or at most 2 edits apart), if any. */
-export function nearest(key: string, known: readonly string[]): string | null {
-  const lower = key.toLowerCase();
-  const same = known.find((k) => k.toLowerCase() === lower);
-  if (same) return same;
-  let best: string | null = null;
-  let bestD = Infinity;
-  for (const k of known) {
-    const d = editDistance(lower, k.toLowerCase());
-    if (d < bestD) [best, bestD] = [k, d];
-  }
-  return bestD <= (key.length >= 4 ? 2 : 1) ? best : null;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++)
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length]!;
 }
 
 /** Finds the line of a path (of the key itself when `key`) in a parsed YAML document. */

@@ -63,7 +63,10 @@ export function wordsOr<const W extends string, N extends z.ZodNumber>(words: re
   const names = words.map((w) => `'${w}'`);
   const what = `${names.join(', ')} or ${numText}`;
   return z.union([...words.map((w) => z.literal(w)), num] as unknown as [z.ZodLiteral<W>, N], {
-    error: (iss) => `expected ${what}, got ${shown(iss.input)}`,
+    error: (iss) => {
+      const near = typeof iss.input === 'string' ? nearest(iss.input, words) : null;
+      return `expected ${what}, got ${shown(iss.input)}${near ? `; did you mean '${near}'?` : ''}`;
+    },
   });
 }
 
@@ -126,4 +129,29 @@ export function urlProblem(v: string, schemes: string[]): string | null {
     return `${shown(v)} is not a valid URL`;
   }
   return null;
+}
+
+/** The known key or word nearest to an unknown one (same letters in another case, or at most 2 edits apart), if any. */
+export function nearest(key: string, known: readonly string[]): string | null {
+  const lower = key.toLowerCase();
+  const same = known.find((k) => k.toLowerCase() === lower);
+  if (same) return same;
+  let best: string | null = null;
+  let bestD = Infinity;
+  for (const k of known) {
+    const d = editDistance(lower, k.toLowerCase());
+    if (d < bestD) [best, bestD] = [k, d];
+  }
+  return bestD <= (key.length >= 4 ? 2 : 1) ? best : null;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
 }

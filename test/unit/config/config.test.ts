@@ -2,8 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, nearest, validateConfig } from '../../../config/load.js';
-import { urlProblem } from '../../../config/schema/fields.js';
+import { ConfigError, loadConfig, validateConfig } from '../../../config/load.js';
+import { nearest, urlProblem } from '../../../config/schema/fields.js';
 import { configJsonSchema } from '../../../config/json-schema.js';
 import { xmlFields } from '../../../config/schema/scanner.js';
 import { XML_FIELDS } from '../../../firmware-bridge/scanner/file-drop/sidecar.js';
@@ -88,8 +88,8 @@ describe('config', () => {
     expect(validateConfig(raw, 'test.yaml', {}).lanes[0].thresholds.alert).toBe('held-out');
     raw.lanes[0].thresholds = { alert: 0.7 };
     expect(validateConfig(raw, 'test.yaml', {}).lanes[0].thresholds.alert).toBe(0.7);
-    raw.lanes[0].thresholds = { alert: 'heldout' };
-    expect(problems(raw)).toEqual([`lanes[0].thresholds.alert: expected 'held-out' or a number 0-1, got "heldout"`]);
+    raw.lanes[0].thresholds = { alert: 'high' };
+    expect(problems(raw)).toEqual([`lanes[0].thresholds.alert: expected 'held-out' or a number 0-1, got "high"`]);
     raw.lanes[0].thresholds = { alert: 1.5 };
     expect(problems(raw)).toEqual(['lanes[0].thresholds.alert: expected a number 0-1, got 1.5']);
     const scanner = minimal() as { lanes: { scanner: Record<string, unknown> }[] };
@@ -194,6 +194,16 @@ describe('config', () => {
       'lanes[0].scanner.transport.type: expected a transport with type "tcp" or "serial", got "udp"',
     );
     expect(out).toContain('log.level: expected one of "fatal", "error", "warn", "info", "debug", "trace", got "loud"');
+  });
+
+  it('names the nearest allowed word for a misspelt value', () => {
+    const raw = minimal() as Json;
+    raw.log = { level: 'Debg' };
+    raw.lanes[0].thresholds = { alert: 'heldout' };
+    expect(problems(raw)).toEqual([
+      'log.level: expected one of "fatal", "error", "warn", "info", "debug", "trace", got "Debg"; did you mean "debug"?',
+      `lanes[0].thresholds.alert: expected 'held-out' or a number 0-1, got "heldout"; did you mean 'held-out'?`,
+    ]);
   });
 
   it('checks across fields: duplicate lane ids and a scanner with no way in', () => {
