@@ -78,12 +78,14 @@ def hard_share(t: dict) -> float:
 
 def same_recipe(h: dict, t: dict) -> bool:
     """Whether a held-out run (held-out.json) had this model's settings apart from the families held out. Files
-    written before they recorded a seed are taken as the model's own recipe."""
+    written before they recorded a seed are taken as the model's own recipe; files written before they recorded the
+    training seeds, as trained on this model's."""
     if "seed" not in h:
         return True
     return (h["seed"] == t.get("seed") and h.get("iterations") == t.get("iterations")
             and h.get("hardNegatives", 0.0) == hard_share(t) and bool(h.get("packs")) == bool(t.get("packs"))
-            and h.get("members", 1) == t.get("members", 1))
+            and h.get("members", 1) == t.get("members", 1)
+            and ("trainSeeds" not in h or h["trainSeeds"] == t.get("trainSeeds")))
 
 
 def held_out_section(h: dict, own_held_out: str | None, has_matrix: bool, same: bool = True) -> list[str]:
@@ -115,7 +117,17 @@ def held_out_section(h: dict, own_held_out: str | None, has_matrix: bool, same: 
         out.append(f"| {s['subset']} | {s['scans']} | {s['scansWithPeople']} | {flagged} | {people} | {fa} | {auc} |")
     out.append("")
     op = h.get("heldOutOperatingPoint")
-    if op:
+    if op and not same:
+        seen = op["seen"]
+        out.append(
+            f"That run also chose an operating point on its held-out families (raw {op['rawThreshold']:.4f}: at most "
+            f"{pct(h['maxFalseAlarmRate'])} of their {op['heldOutScansWithoutPeople']} validation scans without people alarm; "
+            f"the seen families find {seen['peopleFound']} of {seen['people']} people there). It belongs to another recipe, so "
+            "this model names no `operatingPoint.heldOut`: a lane with `thresholds.alert: held-out` decides at this model's "
+            "own operating point and warns (docs/inference.md) until a held-out run of this recipe is trained "
+            "(docs/training.md, \"Families held out\").")
+        out.append("")
+    elif op:
         seen, held = op["seen"], op["heldOut"]
         out.append(
             f"**The operating point chosen on the held-out families** (`operatingPoint.heldOut` in manifest.json; a lane takes it "
@@ -383,11 +395,10 @@ def render(report: dict, eval_section: str | None) -> str:
     w(f"`npm run train` regenerates the data and the model (see [docs/training.md](../../docs/training.md)); training "
       f"commit `{t['commit'][:12]}`. `npm run eval` rewrites the evaluation section (its first line names the test scans "
       "it used; this card's: `npm run eval -- --seed-start 2001320 --count 1000 --robust-count 48 --generalisation 10`; "
-      "the model was chosen on validation scans before any test seed was read, and these 1,000 seeds were read first with "
-      "it and with 2.1.0, whose figures on them are in docs/training.md; its lane default was then chosen again on the "
-      "threshold set, prompted by its false alarms on these seeds, which moves only the lane-default figures; the "
-      "splitting of regions (`decoding.splitProminence`) was chosen on other validation-range seeds and then read on these, "
-      "which moves only the people found, not the scores).")
+      "the model's recipe was chosen on validation-range seeds, and these 1,000 seeds were read with it once, after the "
+      "choice; earlier models read them too, and their figures on them are in docs/training.md. Two parts of the recipe "
+      "came before: the threshold set that chooses the lane default, added after 2.2.0's false alarms on these seeds, and "
+      "the splitting of regions (`decoding.splitProminence`), chosen on other validation-range seeds).")
     w("")
     return "\n".join(out)
 

@@ -257,6 +257,25 @@ class ModelCard(unittest.TestCase):
         self.assertTrue(same_recipe({"seed": 1, "iterations": 4000}, {"seed": 1, "iterations": 4000}))
         # Files written before held_out_report recorded the run's seed describe the model's own run.
         self.assertTrue(same_recipe({"iterations": 4000}, t))
+        # Other training scans: another recipe (files without them are taken as trained on the model's).
+        held = {"seed": 2, "iterations": 4000, "hardNegatives": 0.2}
+        self.assertFalse(same_recipe({**held, "trainSeeds": "0..2499"}, {**t, "trainSeeds": "0..4999"}))
+        self.assertTrue(same_recipe({**held, "trainSeeds": "0..4999"}, {**t, "trainSeeds": "0..4999"}))
+        self.assertTrue(same_recipe(held, {**t, "trainSeeds": "0..4999"}))
+
+    def test_names_no_held_out_point_of_another_recipe(self) -> None:
+        from model_card import held_out_section
+
+        op = {"rawThreshold": 0.9843, "heldOutScansWithoutPeople": 37, "seenFalseAlarmRate": 0.0,
+              "seen": {"falseAlarms": 0, "scansWithoutPeople": 110, "peopleFound": 98, "people": 187},
+              "heldOut": {"falseAlarms": 0, "scansWithoutPeople": 37, "peopleFound": 17, "people": 87}}
+        h = {"heldOut": "vehicle=bus", "iterations": 4000, "seed": 1, "maxFalseAlarmRate": 0.02, "subsets": [],
+             "heldOutOperatingPoint": op}
+        same = "\n".join(held_out_section(h, None, False, same=True))
+        other = "\n".join(held_out_section(h, None, False, same=False))
+        self.assertIn("takes the point where its own validation", same)
+        self.assertNotIn("takes the point", other)
+        self.assertIn("this model names no `operatingPoint.heldOut`", other)
 
 
 class HeldOutOperatingPoint(unittest.TestCase):
@@ -342,10 +361,12 @@ class Ensemble(unittest.TestCase):
 
 class Checkpoints(unittest.TestCase):
     def test_config_key_is_the_one_runs_before_ensembles_wrote(self) -> None:
-        """A member's key is the key of a single run with its seed, so checkpoints written before --members resume."""
+        """by_folder: a member's key is the key of a single run with its seed, as runs before 2.3.0 wrote it (with the
+        data sets' folders), so their checkpoints resume. The key itself names no folder: moved data sets resume."""
         import argparse
         import hashlib
         import json
+        import shutil
         import tempfile
 
         from train import config_key
@@ -366,16 +387,23 @@ class Checkpoints(unittest.TestCase):
                 with open(labels, "rb") as f:
                     keys[labels] = hashlib.sha256(f.read()).hexdigest()
             want = hashlib.sha256(json.dumps(keys, sort_keys=True).encode()).hexdigest()[:16]
-            self.assertEqual(config_key(args, 1), want)
-            self.assertNotEqual(config_key(args, 2), want)
-            args.hard_negatives = 0.2
+            self.assertEqual(config_key(args, 1, by_folder=True), want)
             self.assertNotEqual(config_key(args, 1), want)
-            args.hard_negatives = 0.0
-            args.packs = True
-            self.assertNotEqual(config_key(args, 1), want)
-            args.packs = False
-            args.export_estimate = True
-            self.assertNotEqual(config_key(args, 1), want)
+            self.assertNotEqual(config_key(args, 2, by_folder=True), want)
+            key = config_key(args, 1)
+            # The same data sets in other folders: the same key; other contents or settings: another.
+            shutil.copytree(d, os.path.join(d, "moved"), ignore=shutil.ignore_patterns("moved"))
+            moved = argparse.Namespace(**{**vars(args), "train": [os.path.join(d, "moved", "train")], "val": os.path.join(d, "moved", "val")})
+            self.assertEqual(config_key(moved, 1), key)
+            self.assertNotEqual(config_key(moved, 1, by_folder=True), want)
+            with open(os.path.join(d, "moved", "val", "labels.jsonl"), "a") as f:
+                f.write('{"split": "more"}\n')
+            self.assertNotEqual(config_key(moved, 1), key)
+            self.assertNotEqual(config_key(args, 2), key)
+            for name, value in (("hard_negatives", 0.2), ("packs", True), ("export_estimate", True)):
+                changed = argparse.Namespace(**{**vars(args), name: value})
+                self.assertNotEqual(config_key(changed, 1), key)
+                self.assertNotEqual(config_key(changed, 1, by_folder=True), want)
 
 
 class LeaveOneOut(unittest.TestCase):

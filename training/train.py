@@ -116,10 +116,13 @@ def lr_at(it: int, total: int, base: float, warmup: int = 100) -> float:
     return 1e-5 + (base - 1e-5) * 0.5 * (1 + math.cos(math.pi * t))
 
 
-def config_key(args: argparse.Namespace, seed: int) -> str:
+def config_key(args: argparse.Namespace, seed: int, by_folder: bool = False) -> str:
     """Identifies a trained model (one member of an ensemble): its settings, its seed and the contents of its
-    data sets (a regenerated data set starts a new run)."""
-    keys = {k: getattr(args, k) for k in ("train", "val", "pixel_mm", "iterations", "batch", "lr", "tile_lines", "crop_rows", "place_weights", "hold_out")}
+    data sets (a regenerated data set starts a new run), wherever the data sets lie. `by_folder`: the key that runs
+    before 2.3.0 wrote, which also named the data sets' folders; a checkpoint with it resumes from those folders and
+    is written again with the key that does not name them."""
+    names = ("pixel_mm", "iterations", "batch", "lr", "tile_lines", "crop_rows", "place_weights", "hold_out")
+    keys = {k: getattr(args, k) for k in (("train", "val") if by_folder else ()) + names}
     keys["seed"] = seed
     if args.single_energy_no_body_shapes:
         keys["single_energy_no_body_shapes"] = True
@@ -129,10 +132,11 @@ def config_key(args: argparse.Namespace, seed: int) -> str:
         keys["packs"] = True
     if args.hard_negatives > 0:
         keys["hard_negatives"] = [args.hard_negatives, args.mine_every, args.mine_keep]
-    for d in args.train + [args.val]:
+    for i, d in enumerate(args.train + [args.val]):
         labels = os.path.join(d, "labels.jsonl")
         with open(labels, "rb") as f:
-            keys[labels] = hashlib.sha256(f.read()).hexdigest()
+            digest = hashlib.sha256(f.read()).hexdigest()
+        keys[labels if by_folder else f"labels {'val' if i == len(args.train) else f'train {i}'}"] = digest
     return hashlib.sha256(json.dumps(keys, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -237,11 +241,15 @@ def train_member(args, seed: int, work: str, train_scans, place_weights: dict, v
     start, history, train_seconds = 0, {"loss": [], "val": []}, 0.0
     if os.path.exists(ckpt_path):
         state = torch.load(ckpt_path)
-        if state.get("configKey") != key:
+        if state.get("configKey") not in (key, config_key(args, seed, by_folder=True)):
             raise SystemExit(
                 f"train: checkpoint {ckpt_path} belongs to other settings or data sets; delete {args.work} "
                 "(npm run train -- --fresh) to start over"
             )
+        if state["configKey"] != key:
+            state["configKey"] = key
+            save_checkpoint(ckpt_path, state)
+            log(f"{ckpt_path}: key written again without the data sets' folders (checkpoints before 2.3.0 named them)")
         model.load_state_dict(state["model"])
         ema.load_state_dict(state["ema"])
         opt.load_state_dict(state["opt"])

@@ -14,7 +14,8 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-/usr/bin/python3}
 TRAIN_SEED=0            # training seeds: 0 .. TRAIN_COUNT-1 (synthesizer train range 0 .. 999,999)
-TRAIN_COUNT=${TRAIN_COUNT:-2500}
+# 5,000 since 2.3.0 (2,500 up to 2.2.1: TRAIN_COUNT=2500 ITERATIONS=4000 VERSION=2.2.1 trains 2.2.1's weights).
+TRAIN_COUNT=${TRAIN_COUNT:-5000}
 VAL_SEED=1000000        # validation seeds: 1,000,000 .. (synthesizer validation range 1,000,000 .. 1,099,999)
 VAL_COUNT=${VAL_COUNT:-300}
 # Scans without people that only choose the operating threshold (with the validation set's): 147 clear validation
@@ -25,14 +26,15 @@ THRESHOLD_COUNT=${THRESHOLD_COUNT:-1000}
 # 20 mm after area-averaging either way), validation at the 5 mm of the test set.
 TRAIN_PITCH=${TRAIN_PITCH:-10}
 VAL_PITCH=${VAL_PITCH:-5}
-ITERATIONS=${ITERATIONS:-4000}
+ITERATIONS=${ITERATIONS:-6000}  # 4,000 up to 2.2.1
 BATCH=${BATCH:-16}
 SEED=${SEED:-1}
 # Models trained alike with seeds SEED, SEED+1, ... and exported as one averaged model (docs/training.md, "Ensembles");
-# 3 since 2.2.0 (seeds 1, 2, 3; seed 2 alone is 2.1.0; 2.2.1 is 2.2.0's weights with regions split at their peaks
-# and a held-out operating point). MEMBERS=1 SEED=2 VERSION=2.1.0 trains 2.1.0.
+# 3 since 2.2.0 (seeds 1, 2, 3; with 2,500 scans and 4,000 iterations seed 2 alone is 2.1.0; 2.2.1 is 2.2.0's weights
+# with regions split at their peaks and a held-out operating point). MEMBERS=1 SEED=2 TRAIN_COUNT=2500 ITERATIONS=4000
+# VERSION=2.1.0 trains 2.1.0.
 MEMBERS=${MEMBERS:-3}
-VERSION=${VERSION:-2.2.1}
+VERSION=${VERSION:-2.3.0}
 THREADS=${THREADS:-2}
 # Person crops per hiding place, relative to their share of the data (others 1).
 PLACE_WEIGHTS=${PLACE_WEIGHTS-car-boot=2,cavity-in-load=2,behind-seats=1.5}
