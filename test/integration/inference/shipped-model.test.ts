@@ -57,9 +57,11 @@ describe('shipped model on synthetic test scans', () => {
     const threshold = det.manifest!.operatingPoint!.scoreThreshold;
     // The detection carries the model's operating point: lanes without thresholds.alert decide at it.
     expect(d.operatingThreshold).toBe(threshold);
-    // And its point chosen on families it never trained on, for lanes with thresholds.alert: held-out.
-    expect(d.heldOutThreshold).toBe(det.manifest!.operatingPoint!.heldOut!.scoreThreshold);
-    expect(d.heldOutThreshold).toBeGreaterThan(threshold);
+    // And its point chosen on families it never trained on, for lanes with thresholds.alert: held-out, when it
+    // names one (2.3.0 names none until a held-out run of its recipe is trained: docs/training.md).
+    const heldOut = det.manifest!.operatingPoint!.heldOut?.scoreThreshold;
+    expect(d.heldOutThreshold).toBe(heldOut);
+    if (heldOut !== undefined) expect(heldOut).toBeGreaterThan(threshold);
     expect(d.score).toBeGreaterThanOrEqual(threshold);
     expect(
       matchPeople(
