@@ -141,7 +141,7 @@ ${o.alert === undefined ? '' : `    thresholds: { alert: ${o.alert} }\n`}`,
       scannerPort: Number(new URL(cameras).port),
       security: 'securityMode: SignAndEncrypt\n        securityPolicy: Basic256Sha256',
       camera: `${cameras}/nowhere/snapshot.jpg`,
-      alert: 0.001,
+      alert: 0,
     });
     writeFileSync(
       join(folder, 'environment'),
