@@ -211,6 +211,10 @@ def render(report: dict, eval_section: str | None) -> str:
     w("")
     w(f"- Training: {fmt_int(report['trainScans'])} scans, seeds {t['trainSeeds']} ({fmt_int(report['trainPeople'])} people).")
     w(f"- Validation (calibration, thresholds, the figures below): {fmt_int(report['valScans'])} scans, seeds {t['valSeeds']}.")
+    cs = report.get("calibrationSet")
+    if cs:
+        w(f"- Calibration set (with the validation scans, fits the calibration of the scan score and nothing else): "
+          f"{fmt_int(cs['scans'])} scans, seeds {cs['seeds']} ({fmt_int(cs['withPeople'])} with people).")
     w("- Test: the synthesizer's test seed range (2,000,000 and up), used only by `npm run eval`, never in training.")
     w("")
     if comp:

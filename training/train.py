@@ -77,6 +77,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--val-seeds", default="", help="text for manifest.training.valSeeds")
     p.add_argument("--threshold-set", default="", help="data set of scans without people that also choose the operating threshold (with the validation set's scans without people); not used in training")
     p.add_argument("--threshold-seeds", default="", help="text for manifest.training.thresholdSeeds")
+    p.add_argument("--calibration-set", default="", help="folder of scans with and without people that, with the validation set, fit the calibration (Platt) of the scan score; they choose nothing else")
+    p.add_argument("--calibration-seeds", default="", help="text for manifest.training.calibrationSeeds")
     p.add_argument("--place-weights", default="", help="person crops drawn per hiding place in proportion to these weights, e.g. 'car-boot=2,cavity-in-load=2' (others 1)")
     p.add_argument("--place-weights-basis", default="", help="why these places are weighted (for the manifest and the model card)")
     p.add_argument("--single-energy-no-body-shapes", action="store_true", help="leave body-shaped random objects out of crops shown without the low-energy image")
@@ -361,7 +363,16 @@ def finish(args, ema: torch.nn.Module, val_scans, histories: list[dict], train_s
     if saturated > 0.02:
         raise SystemExit(f"train: {saturated:.1%} of validation scan scores are 1.0 in float32; the score head saturated and "
                          "cannot be calibrated or thresholded; check SCORE_SMOOTHING and the data set")
-    a, b = fit_platt(raw, labels)
+    calibration_set = None
+    if args.calibration_set:
+        # The validation set alone can be all but separable (its ROC AUC near 1), and Platt then fits a slope that makes
+        # every score 0 or 1; scans that choose nothing else widen the fit (docs/training.md, "Calibration set").
+        cal_raw, cal_labels = split_scores(ema, args.calibration_set, args.pixel_mm, tiling)
+        calibration_set = {"scans": int(len(cal_raw)), "withPeople": int(cal_labels.sum()), "seeds": args.calibration_seeds}
+        a, b = fit_platt(np.concatenate([raw, cal_raw]), np.concatenate([labels, cal_labels]))
+        log(f"calibration on {len(raw)} validation and {len(cal_raw)} calibration-set scans ({calibration_set['withPeople']} with people)")
+    else:
+        a, b = fit_platt(raw, labels)
     if not (np.isfinite(a) and np.isfinite(b)) or abs(a) > 50 or abs(b) > 200:
         raise SystemExit(f"train: calibration did not converge (platt a = {a}, b = {b}); the validation scores are degenerate")
     if not a > 0:
@@ -401,6 +412,7 @@ def finish(args, ema: torch.nn.Module, val_scans, histories: list[dict], train_s
         "trainSeeds": args.train_seeds,
         "valSeeds": args.val_seeds,
         **({"thresholdSeeds": args.threshold_seeds} if threshold_set else {}),
+        **({"calibrationSeeds": args.calibration_seeds} if calibration_set else {}),
         "iterations": args.iterations,
         "batch": args.batch,
         "placeWeights": parse_place_weights(args.place_weights),
@@ -445,6 +457,7 @@ def finish(args, ema: torch.nn.Module, val_scans, histories: list[dict], train_s
         "valScans": len(val_scans),
         "validation": summary,
         **({"thresholdSet": threshold_set} if threshold_set else {}),
+        **({"calibrationSet": calibration_set} if calibration_set else {}),
         "validationByCategory": by_category,
         "validationByHidingPlace": by_hiding,
         "trainComposition": composition,
@@ -507,19 +520,26 @@ def held_out_point(model_dir: str, training: dict, neg: np.ndarray, a: float, b:
 
 
 def threshold_set_scores(model: torch.nn.Module, args, tiling: Tiling) -> np.ndarray:
-    """Raw scan scores of the threshold set (scans without people, read whole as the runtime tiles them), loaded one
-    scan at a time so that a large set does not sit in memory."""
+    """Raw scan scores of the threshold set (scans without people, read whole as the runtime tiles them)."""
+    scores, has_person = split_scores(model, args.threshold_set, args.pixel_mm, tiling)
+    if has_person.any():
+        raise SystemExit(f"train: the threshold set {args.threshold_set} holds people; it must hold only scans without people")
+    return scores
+
+
+def split_scores(model: torch.nn.Module, root: str, pixel_mm: float, tiling: Tiling) -> tuple[np.ndarray, np.ndarray]:
+    """Raw scan scores of a data set's scans (read whole as the runtime tiles them) and whether each holds a person,
+    loaded one scan at a time so that a large set does not sit in memory."""
     t0 = time.time()
-    scores = []
-    for scan in iter_split(args.threshold_set, args.pixel_mm):
-        if scan.persons:
-            raise SystemExit(f"train: the threshold set {args.threshold_set} holds people ({scan.scan_id}); it must hold only scans without people")
+    scores, has_person = [], []
+    for scan in iter_split(root, pixel_mm):
         _, score = infer(model, model_input(scan.high, scan.low), tiling)
         scores.append(score)
+        has_person.append(bool(scan.persons))
     if not scores:
-        raise SystemExit(f"train: the threshold set {args.threshold_set} holds no scans")
-    log(f"threshold set: {len(scores)} scans without people read in {time.time() - t0:.0f} s")
-    return np.asarray(scores)
+        raise SystemExit(f"train: {root} holds no scans")
+    log(f"{root}: {len(scores)} scans ({sum(has_person)} with people) read in {time.time() - t0:.0f} s")
+    return np.asarray(scores), np.asarray(has_person, dtype=np.float64)
 
 
 def redecode(base, heats, val_scans, peak, pixel_mm):
