@@ -121,16 +121,13 @@ function retypeWhole(root: unknown, issues: readonly z.core.$ZodIssue[], whole: 
     a.length === b.length && a.every((p, i) => p === b[i]);
   let out = root;
   for (const iss of issues) {
-    if (!whole.some((w) => same(w, iss.path))) continue;
+    // Only where the text itself is refused for its type: a text key's own check (an address, a URL) keeps its message.
+    const wrongType = iss.code === 'invalid_type' || iss.code === 'invalid_union';
+    if (!wrongType || !whole.some((w) => same(w, iss.path))) continue;
     const text = valueAt(out, iss.path);
     if (typeof text !== 'string') continue;
-    const typed = NUMBER_TEXT.test(text.trim())
-      ? Number(text)
-      : text === 'true'
-        ? true
-        : text === 'false'
-          ? false
-          : text;
+    const t = text.trim();
+    const typed = NUMBER_TEXT.test(t) ? Number(t) : t === 'true' ? true : t === 'false' ? false : text;
     if (typed !== text) out = withValueAt(out, iss.path, typed);
   }
   return out;

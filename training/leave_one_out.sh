@@ -7,9 +7,9 @@
 #   npm run train:leave-one-out            resume, or start the runs not yet done
 #   npm run train:leave-one-out -- --fresh discard the runs and start over
 #
-# Settings (environment): FAMILIES (space-separated axis=value), LOO_ITERATIONS (default 2000: half the
+# Settings (environment): FAMILIES (space-separated axis=value), LOO_ITERATIONS (default 2000: a third of the
 # shipped recipe; the six runs of 2.1.0's recipe took about an hour, three side by side), LOO_DIR, OUT (the JSON the
-# model card reads), and the settings of training/train.sh except HOLD_OUT, ITERATIONS, MEMBERS, THRESHOLD_COUNT (0: the
+# model card reads), and the settings of training/train.sh except HOLD_OUT, ITERATIONS, MEMBERS, CALIBRATION_COUNT (0), THRESHOLD_COUNT (0: the
 # report chooses its own thresholds), VERSION,
 # WORK_DIR and OUT_DIR, which this script sets per run (DATA_DIR, THREADS, PLACE_WEIGHTS, ... apply), and SEED
 # (default 2 here: the matrix's runs are single networks of seed 2, the seed of 2.1.0 and of 2.2.0's second member).
@@ -41,7 +41,7 @@ for family in none $FAMILIES; do
   hold=$family
   [[ $family == none ]] && hold=
   echo "leave_one_out.sh: training with ${hold:-no family} held out, $LOO_ITERATIONS iterations"
-  HOLD_OUT="$hold" ITERATIONS="$LOO_ITERATIONS" MEMBERS=1 SEED="$SEED" THRESHOLD_COUNT=0 VERSION="0.0.0-leave-out-$name" WORK_DIR="$work" OUT_DIR="$work/model" \
+  HOLD_OUT="$hold" ITERATIONS="$LOO_ITERATIONS" MEMBERS=1 SEED="$SEED" THRESHOLD_COUNT=0 CALIBRATION_COUNT=0 VERSION="0.0.0-leave-out-$name" WORK_DIR="$work" OUT_DIR="$work/model" \
     DATA_DIR="$DATA_DIR" bash training/train.sh
 done
 

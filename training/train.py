@@ -366,7 +366,7 @@ def finish(args, ema: torch.nn.Module, val_scans, histories: list[dict], train_s
     calibration_set = None
     if args.calibration_set:
         # The validation set alone can be all but separable (its ROC AUC near 1), and Platt then fits a slope that makes
-        # every score 0 or 1; scans that choose nothing else widen the fit (docs/training.md, "Calibration set").
+        # every score 0 or 1; scans that choose nothing else widen the fit (docs/training.md, "The shipped model: 2.3.1").
         cal_raw, cal_labels = split_scores(ema, args.calibration_set, args.pixel_mm, tiling)
         calibration_set = {"scans": int(len(cal_raw)), "withPeople": int(cal_labels.sum()), "seeds": args.calibration_seeds}
         a, b = fit_platt(np.concatenate([raw, cal_raw]), np.concatenate([labels, cal_labels]))
@@ -521,18 +521,17 @@ def held_out_point(model_dir: str, training: dict, neg: np.ndarray, a: float, b:
 
 def threshold_set_scores(model: torch.nn.Module, args, tiling: Tiling) -> np.ndarray:
     """Raw scan scores of the threshold set (scans without people, read whole as the runtime tiles them)."""
-    scores, has_person = split_scores(model, args.threshold_set, args.pixel_mm, tiling)
-    if has_person.any():
-        raise SystemExit(f"train: the threshold set {args.threshold_set} holds people; it must hold only scans without people")
-    return scores
+    return split_scores(model, args.threshold_set, args.pixel_mm, tiling, clear_only=True)[0]
 
 
-def split_scores(model: torch.nn.Module, root: str, pixel_mm: float, tiling: Tiling) -> tuple[np.ndarray, np.ndarray]:
+def split_scores(model: torch.nn.Module, root: str, pixel_mm: float, tiling: Tiling, clear_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Raw scan scores of a data set's scans (read whole as the runtime tiles them) and whether each holds a person,
-    loaded one scan at a time so that a large set does not sit in memory."""
+    loaded one scan at a time so that a large set does not sit in memory. clear_only: a scan with people stops training."""
     t0 = time.time()
     scores, has_person = [], []
     for scan in iter_split(root, pixel_mm):
+        if clear_only and scan.persons:
+            raise SystemExit(f"train: {root} holds people ({scan.scan_id}); it must hold only scans without people")
         _, score = infer(model, model_input(scan.high, scan.low), tiling)
         scores.append(score)
         has_person.append(bool(scan.persons))

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-/usr/bin/python3}
 TRAIN_SEED=0            # training seeds: 0 .. TRAIN_COUNT-1 (synthesizer train range 0 .. 999,999)
-# 5,000 since 2.3.0 (2,500 up to 2.2.1: TRAIN_COUNT=2500 ITERATIONS=4000 VERSION=2.2.1 trains 2.2.1's weights).
+# 5,000 since 2.3.0 (2,500 up to 2.2.1: docs/training.md gives the settings that train earlier versions).
 TRAIN_COUNT=${TRAIN_COUNT:-5000}
 VAL_SEED=1000000        # validation seeds: 1,000,000 .. (synthesizer validation range 1,000,000 .. 1,099,999)
 VAL_COUNT=${VAL_COUNT:-300}
@@ -35,8 +35,7 @@ BATCH=${BATCH:-16}
 SEED=${SEED:-1}
 # Models trained alike with seeds SEED, SEED+1, ... and exported as one averaged model (docs/training.md, "Ensembles");
 # 3 since 2.2.0 (seeds 1, 2, 3; with 2,500 scans and 4,000 iterations seed 2 alone is 2.1.0; 2.2.1 is 2.2.0's weights
-# with regions split at their peaks and a held-out operating point). MEMBERS=1 SEED=2 TRAIN_COUNT=2500 ITERATIONS=4000
-# VERSION=2.1.0 trains 2.1.0.
+# with regions split at their peaks and a held-out operating point; docs/training.md gives each version's settings).
 MEMBERS=${MEMBERS:-3}
 VERSION=${VERSION:-2.3.1}
 THREADS=${THREADS:-2}

@@ -176,7 +176,7 @@ const likelihood = (what: string, d: { mean0: number; sd0: number; mean1: number
  * traffic (docs/sensors.md); a site refits them on its own dispositions.
  */
 export const FUSION_DEFAULTS = {
-  xray: { mean0: -8.64, sd0: 2.388, mean1: 8.65, sd1: 2.674 },
+  xray: { mean0: -4.103, sd0: 1.424, mean1: 7.756, sd1: 2.709 },
   co2: { mean0: 125.629, sd0: 210.734, mean1: 1469.146, sd1: 1308.158 },
   heartbeat: { mean0: -2.193, sd0: 1.386, mean1: 0.665, sd1: 1.481 },
 };

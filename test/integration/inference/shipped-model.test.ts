@@ -58,7 +58,7 @@ describe('shipped model on synthetic test scans', () => {
     // The detection carries the model's operating point: lanes without thresholds.alert decide at it.
     expect(d.operatingThreshold).toBe(threshold);
     // And its point chosen on families it never trained on, for lanes with thresholds.alert: held-out, when it
-    // names one (2.3.0 names none until a held-out run of its recipe is trained: docs/training.md).
+    // names one (2.3.x names none until a held-out run of its recipe is trained: docs/training.md).
     const heldOut = det.manifest!.operatingPoint!.heldOut?.scoreThreshold;
     expect(d.heldOutThreshold).toBe(heldOut);
     if (heldOut !== undefined) expect(heldOut).toBeGreaterThan(threshold);

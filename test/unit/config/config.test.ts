@@ -283,6 +283,9 @@ describe('config', () => {
     expect(problems(raw, { ...env, LANE_ALERT: '0,7' })).toEqual([
       `lanes[0].thresholds.alert: expected 'held-out' or a number 0-1, got "0,7"`,
     ]);
+    // A text key refusing the text for its own reason keeps its message.
+    const broker = { ...raw, mqtt: { url: '${BROKER}', password: '${PW}' } };
+    expect(problems(broker, { ...env, BROKER: '1883' })[0]).toMatch(/^mqtt\.url: .*"1883"/);
     // Only a value that is one ${VAR} and nothing else is read as a number.
     const mixed = { ...raw, lanes: [lane('0.${DIGITS}')] };
     expect(problems(mixed, { ...env, DIGITS: '7' })).toEqual([
