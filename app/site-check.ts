@@ -251,11 +251,16 @@ export async function checkSite(config: Config, now = new Date()): Promise<Check
       const dir = modelDir(lane.model.path);
       try {
         const files = await loadModelFiles(dir);
+        // Not a fault (the lane still decides, at the model's own point), but not what was asked for.
+        const noHeldOut =
+          lane.thresholds.alert === 'held-out' && !files.manifest.operatingPoint?.heldOut
+            ? '; names no held-out operating point, so thresholds.alert held-out decides at its own point (docs/inference.md)'
+            : '';
         out.push({
           what: `${at}.model.path`,
           target: dir,
           ok: true,
-          detail: `${files.identity.name} ${files.identity.version}, checksum verified`,
+          detail: `${files.identity.name} ${files.identity.version}, checksum verified${noHeldOut}`,
         });
       } catch (err) {
         out.push({ what: `${at}.model.path`, target: dir, ok: false, detail: (err as Error).message });

@@ -368,7 +368,7 @@ def render(report: dict, eval_section: str | None) -> str:
                 alarm = "alarm" if it["alarm"] else "no alarm"
                 w(f"- `{it['scan']}` ({meta.get('vehicle')}, {meta.get('cargo')} {meta.get('density')}"
                   f"{', ' + ', '.join(meta.get('hidingPlaces') or []) if meta.get('hidingPlaces') else ''}): raw score "
-                  f"{it['score']:.3f}, {alarm}, people found {it['found']}/{it['people']}")
+                  f"{it['score']:.3f}, {alarm}, people localised by a region {it['found']}/{it['people']}")
                 w("")
                 w(f"  ![{kind}](pictures/{it['file']})")
                 w("")
@@ -410,7 +410,7 @@ def render(report: dict, eval_section: str | None) -> str:
 
 KNOWN_LIMITS = [
     "The project's target (at least 95 % of people found at no more than 2 % false alarms on its held-out test set): "
-    "the acceptance line of the evaluation below says whether this file meets it on the test seeds it names. On 240 test "
+    "the acceptance line of the evaluation section says whether this file meets it on the test seeds it names. On 240 test "
     "scans the figure moves by several points between seed ranges (2.1.0 read 91.2, 87.9 and 96.7 % on three of them: "
     "the operating threshold rests on the third-highest of about 120 clear scores), so the card reads 1,000; and it "
     "is met on synthetic scans only, which says nothing of scans the project did not make (below).",
@@ -429,7 +429,7 @@ KNOWN_LIMITS = [
     "and on false alarms.",
     "Water-rich decoys are the main source of false alarms: bins of round produce above all (head-sized, water-rich "
     "lumps), then carcasses and water containers; see the false-alarm pictures and the produce-bin rows.",
-    "Weakest conditions: read the robustness and pitch rows of the evaluation below (8-bit exports whose chain is not "
+    "Weakest conditions: read the robustness and pitch rows of the evaluation section (8-bit exports whose chain is not "
     "named lose people that the named chain keeps, docs/inference.md; single-energy scans lose the material contrast).",
     "The tile score sees one tile at a time: a person cut across two tiles is scored in the tile that holds most of "
     "them (tiles overlap by 64 model pixels = 1.28 m at 20 mm).",

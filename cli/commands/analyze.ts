@@ -137,7 +137,7 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
     });
     if (decided.warning) {
       process.stderr.write(
-        `analyze: --alert held-out: model ${model} names no held-out operating point (operatingPoint.heldOut in its manifest.json)\n`,
+        `analyze: --alert held-out: model ${model} names no held-out operating point (operatingPoint.heldOut in its manifest.json); leave --alert out to read at its own point, or give a score\n`,
       );
       await detector.close();
       return EXIT.usage;

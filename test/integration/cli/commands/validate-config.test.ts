@@ -19,7 +19,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function site(o: { ca: string; cert: string; key: string; serial: string; model: string }): string {
+function site(o: { ca: string; cert: string; key: string; serial: string; model: string; alert?: string }): string {
   const file = f(`site-${Math.random().toString(16).slice(2, 8)}.yaml`);
   writeFileSync(
     file,
@@ -35,6 +35,7 @@ function site(o: { ca: string; cert: string; key: string; serial: string; model:
       '  - id: lane-1',
       `    scanner: { transport: { type: serial, path: ${o.serial} }, fileDrop: { dir: ${f('drop')} } }`,
       `    model: { path: ${o.model} }`,
+      ...(o.alert ? [`    thresholds: { alert: ${o.alert} }`] : []),
     ].join('\n'),
   );
   return file;
@@ -83,7 +84,20 @@ describe('validate-config --check', () => {
     expect(ok.stdout).toContain('ok   mqtt.tls.ca');
     expect(ok.stdout).toContain('ok   mqtt.tls.key');
     expect(ok.stdout).toContain('matches mqtt.tls.cert');
-    expect(ok.stdout).toMatch(/ok {3}lanes\[0\]\.model\.path .*person-fcn .*checksum verified/);
+    expect(ok.stdout).toMatch(/ok {3}lanes\[0\]\.model\.path .*person-fcn .*checksum verified$/m);
+    // A lane asking for the held-out point of a model that names none is told what it gets instead.
+    const heldOut = site({
+      ca: f('ca.pem'),
+      cert: f('lane.pem'),
+      key: f('lane.key'),
+      serial: '/dev/null',
+      model: 'models/person-fcn',
+      alert: 'held-out',
+    });
+    const h = await runCli(['validate-config', '--check', heldOut], { env: { MQTT_PASSWORD: 'x' } });
+    expect(h.stdout).toMatch(
+      /ok {3}lanes\[0\]\.model\.path .*checksum verified; names no held-out operating point, so thresholds\.alert held-out decides at its own point/,
+    );
     expect(ok.stdout).toContain('ok   lanes[0].scanner.transport.path /dev/null: serial device');
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);
