@@ -41,14 +41,14 @@ function formatPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
-
-const WHOLE_ENV_REF = /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/;
+const ENV_NAME = '[A-Za-z_][A-Za-z0-9_]*';
+const ENV_REF = new RegExp(`\\$\\{(${ENV_NAME})\\}`, 'g');
+const WHOLE_ENV_REF = new RegExp(`^\\$\\{${ENV_NAME}\\}$`);
 
 /**
  * Replaces `${VAR}` in every string with the environment variable's value. When VAR is unset
  * but VAR_FILE names a file (the Docker/systemd secrets convention), the file's content is used.
- * The paths of values that were one `${VAR}` and nothing else go into `whole`: where the schema
+ * The paths (as formatPath writes them) of values that were one `${VAR}` and nothing else go into `whole`: where the schema
  * wants a number or a boolean there, validateConfig reads the text as one.
  */
 export function substituteEnv(
@@ -56,10 +56,10 @@ export function substituteEnv(
   env: NodeJS.ProcessEnv,
   problems: ConfigProblem[],
   path: PropertyKey[] = [],
-  whole: PropertyKey[][] = [],
+  whole = new Set<string>(),
 ): unknown {
   if (typeof value === 'string') {
-    if (WHOLE_ENV_REF.test(value)) whole.push(path);
+    if (WHOLE_ENV_REF.test(value)) whole.add(formatPath(path));
     return value.replace(ENV_REF, (_m, name: string) => {
       const direct = env[name];
       if (direct !== undefined) return direct;
@@ -116,14 +116,12 @@ function issueMessage(iss: z.core.$ZodIssue, root: unknown): string {
 const NUMBER_TEXT = /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
 
 /** `root` with each refused value that was one whole `${VAR}` read as a number or boolean where its text is one. */
-function retypeWhole(root: unknown, issues: readonly z.core.$ZodIssue[], whole: readonly PropertyKey[][]): unknown {
-  const same = (a: readonly PropertyKey[], b: readonly PropertyKey[]) =>
-    a.length === b.length && a.every((p, i) => p === b[i]);
+function retypeWhole(root: unknown, issues: readonly z.core.$ZodIssue[], whole: ReadonlySet<string>): unknown {
   let out = root;
   for (const iss of issues) {
     // Only where the text itself is refused for its type: a text key's own check (an address, a URL) keeps its message.
     const wrongType = iss.code === 'invalid_type' || iss.code === 'invalid_union';
-    if (!wrongType || !whole.some((w) => same(w, iss.path))) continue;
+    if (!wrongType || !whole.has(formatPath(iss.path))) continue;
     const text = valueAt(out, iss.path);
     if (typeof text !== 'string') continue;
     const t = text.trim();
@@ -163,7 +161,7 @@ export function validateConfig(
   lineOf?: (path: readonly PropertyKey[], key?: boolean) => number | undefined,
 ): Config {
   const problems: ConfigProblem[] = [];
-  const whole: PropertyKey[][] = [];
+  const whole = new Set<string>();
   let substituted = substituteEnv(raw, env, problems, [], whole);
   let parsed = configSchema.safeParse(substituted);
   if (!parsed.success) {

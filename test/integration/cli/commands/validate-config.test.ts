@@ -96,7 +96,7 @@ describe('validate-config --check', () => {
     });
     const h = await runCli(['validate-config', '--check', heldOut], { env: { MQTT_PASSWORD: 'x' } });
     expect(h.stdout).toMatch(
-      /ok {3}lanes\[0\]\.model\.path .*checksum verified; names no held-out operating point, so thresholds\.alert held-out decides at its own point/,
+      /ok {3}lanes\[0\]\.model\.path .*checksum verified; lanes\[\]\.thresholds\.alert is held-out, but model person-fcn \S+ names no held-out operating point \(operatingPoint\.heldOut in its manifest\.json\): the operating point of model person-fcn \S+ instead$/m,
     );
     expect(ok.stdout).toContain('ok   lanes[0].scanner.transport.path /dev/null: serial device');
     expect(ok.stderr).toBe('');
