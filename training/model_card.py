@@ -210,9 +210,9 @@ def render(report: dict, eval_section: str | None) -> str:
       f"{m['pixelMm']:g} mm as the runtime does.")
     w("")
     w(f"- Training: {fmt_int(report['trainScans'])} scans, seeds {t['trainSeeds']} ({fmt_int(report['trainPeople'])} people).")
-    w(f"- Validation (calibration{' with the calibration set below' if report.get('calibrationSet') else ''}; thresholds; the figures below): "
-      f"{fmt_int(report['valScans'])} scans, seeds {t['valSeeds']}.")
     cs = report.get("calibrationSet")
+    w(f"- Validation (calibration{' with the calibration set below' if cs else ''}; thresholds; the figures below): "
+      f"{fmt_int(report['valScans'])} scans, seeds {t['valSeeds']}.")
     if cs:
         w(f"- Calibration set (with the validation scans, fits the calibration of the scan score and nothing else): "
           f"{fmt_int(cs['scans'])} scans, seeds {cs['seeds']} ({fmt_int(cs['withPeople'])} with people).")
@@ -334,7 +334,7 @@ def render(report: dict, eval_section: str | None) -> str:
       f"flagged {pct(v['scanRecall'])}, people found {pct(v['personRecall'])} (scan flagged and a region overlapping "
       f"the person, IoU ≥ 0.1), false alarms {pct(v['falseAlarmRate'])}.")
     w(f"- People localised by a region regardless of the scan score: {pct(v['personLocalised'])}.")
-    w(f"- Calibration (Platt on validation{' and the calibration set' if report.get('calibrationSet') else ''}): a = {m['calibration']['a']:.4f}, b = {m['calibration']['b']:.4f}; "
+    w(f"- Calibration (Platt on validation{' and the calibration set' if cs else ''}): a = {m['calibration']['a']:.4f}, b = {m['calibration']['b']:.4f}; "
       f"region peak threshold {m['decoding']['peakThreshold']}"
       + (f", regions split at peaks rising {m['decoding']['splitProminence']} above their join." if m["decoding"].get("splitProminence") else "."))
     for line in report.get("validationNotes", []):
