@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { bool, ident, intIn, port, shown, text, url } from '../config/schema/fields.js';
+import { parseWithEnvTypes, substituteEnv } from '../config/load.js';
+import { bool, ident, intIn, shown, text, url } from '../config/schema/fields.js';
 
 /**
  * The central command centre's configuration (`checkpoint-edge central serve --config central.yaml`):
@@ -90,7 +91,7 @@ export const centralConfigSchema = z
       })
       .default('checkpoint'),
     http: z
-      .strictObject({ host: text().default('127.0.0.1'), port: port().or(z.literal(0)).default(8090) })
+      .strictObject({ host: text().default('127.0.0.1'), port: intIn(0, 65535).default(8090) })
       .default({ host: '127.0.0.1', port: 8090 }),
     store: storeSchema.default({ kind: 'pglite', memory: false }),
     ingest: z.discriminatedUnion('kind', [mqttIngestSchema, natsIngestSchema]),
@@ -194,8 +195,12 @@ export type StoreConfig = CentralConfig['store'];
 export type IngestConfig = CentralConfig['ingest'];
 
 /** Parses a config object; throws one error listing every problem with its path. */
-export function parseCentralConfig(raw: unknown, source = 'central config'): CentralConfig {
-  const r = centralConfigSchema.safeParse(raw);
+export function parseCentralConfig(
+  raw: unknown,
+  source = 'central config',
+  whole: ReadonlySet<string> = new Set(),
+): CentralConfig {
+  const { parsed: r } = parseWithEnvTypes(centralConfigSchema, raw, whole);
   if (r.success) return r.data;
   const lines = r.error.issues.map((i) => `  ${i.path.length ? i.path.join('.') : '(top)'}: ${i.message}`);
   throw new Error(`${source} is invalid:\n${lines.join('\n')}`);
@@ -205,7 +210,6 @@ export function parseCentralConfig(raw: unknown, source = 'central config'): Cen
 export async function loadCentralConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<CentralConfig> {
   const { readFileSync } = await import('node:fs');
   const { parse } = await import('yaml');
-  const { substituteEnv } = await import('../config/load.js');
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -224,10 +228,11 @@ export async function loadCentralConfig(file: string, env: NodeJS.ProcessEnv = p
       cause: err,
     });
   }
-  const raw = substituteEnv(parsed ?? {}, env, problems);
+  const whole = new Set<string>();
+  const raw = substituteEnv(parsed ?? {}, env, problems, [], whole);
   if (problems.length)
     throw new Error(
       `central config ${file} is invalid:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`,
     );
-  return parseCentralConfig(raw, `central config ${file}`);
+  return parseCentralConfig(raw, `central config ${file}`, whole);
 }

@@ -131,6 +131,23 @@ function retypeWhole(root: unknown, issues: readonly z.core.$ZodIssue[], whole: 
   return out;
 }
 
+/**
+ * Parses `value` (already through substituteEnv) with `schema`. An environment variable's value is text:
+ * `alert: ${LANE_ALERT}` with LANE_ALERT=0.7 is read as the number where the schema refuses the text
+ * (a password of digits stays text where text is wanted). Returns the result and the value it parsed.
+ */
+export function parseWithEnvTypes<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  whole: ReadonlySet<string>,
+): { parsed: z.ZodSafeParseResult<z.output<S>>; value: unknown } {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return { parsed, value };
+  const retyped = retypeWhole(value, parsed.error.issues, whole);
+  if (retyped === value) return { parsed, value };
+  return { parsed: schema.safeParse(retyped), value: retyped };
+}
+
 /** A copy of `root` with the value at `path` replaced (the objects and arrays on the way copied). */
 function withValueAt(root: unknown, path: readonly PropertyKey[], value: unknown): unknown {
   if (path.length === 0) return value;
@@ -162,17 +179,11 @@ export function validateConfig(
 ): Config {
   const problems: ConfigProblem[] = [];
   const whole = new Set<string>();
-  let substituted = substituteEnv(raw, env, problems, [], whole);
-  let parsed = configSchema.safeParse(substituted);
-  if (!parsed.success) {
-    // An environment variable's value is text: `alert: ${LANE_ALERT}` with LANE_ALERT=0.7 is read as the
-    // number where the schema refuses the text (a password of digits stays text where text is wanted).
-    const retyped = retypeWhole(substituted, parsed.error.issues, whole);
-    if (retyped !== substituted) {
-      substituted = retyped;
-      parsed = configSchema.safeParse(substituted);
-    }
-  }
+  const { parsed, value: substituted } = parseWithEnvTypes(
+    configSchema,
+    substituteEnv(raw, env, problems, [], whole),
+    whole,
+  );
   if (!parsed.success) {
     for (const iss of parsed.error.issues) {
       if (iss.code === 'unrecognized_keys') {

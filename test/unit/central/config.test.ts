@@ -71,6 +71,30 @@ describe('central config files', () => {
     expect(network.store).toMatchObject({ kind: 'postgres', url: 'postgres://central:z@db.hq.example:5432/central' });
   });
 
+  it('reads a value that is one ${VAR} as a number or true/false where the key takes one, as the lane config does', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'central-config-'));
+    const file = join(dir, 'central.yaml');
+    writeFileSync(
+      file,
+      [
+        'ingest: { kind: mqtt, url: "mqtt://127.0.0.1:1883" }',
+        'http:',
+        '  port: ${CENTRAL_PORT}',
+        'store:',
+        '  kind: pglite',
+        '  memory: ${CENTRAL_MEMORY}',
+        '',
+      ].join('\n'),
+    );
+    const c = await loadCentralConfig(file, { CENTRAL_PORT: '8099', CENTRAL_MEMORY: 'true' });
+    expect(c.http.port).toBe(8099);
+    expect(c.store).toMatchObject({ kind: 'pglite', memory: true });
+    // Text that is not a number stays text, and is refused as such.
+    await expect(loadCentralConfig(file, { CENTRAL_PORT: 'eighty', CENTRAL_MEMORY: 'true' })).rejects.toThrow(
+      /http\.port: expected an integer 0-65535, got "eighty"/,
+    );
+  });
+
   it('names the file and the line of a YAML error', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'central-config-'));
     const file = join(dir, 'central.yaml');
