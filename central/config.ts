@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseWithEnvTypes, substituteEnv } from '../config/load.js';
+import { ConfigError, loadYamlWith, validateWith } from '../config/load.js';
 import { bool, ident, intIn, shown, text, url } from '../config/schema/fields.js';
 
 /**
@@ -194,45 +194,38 @@ export type CentralConfig = z.infer<typeof centralConfigSchema>;
 export type StoreConfig = CentralConfig['store'];
 export type IngestConfig = CentralConfig['ingest'];
 
-/** Parses a config object; throws one error listing every problem with its path. */
+/**
+ * Validates a config object as the lane's config is validated (config/load.ts: `${VAR}` substituted, paths,
+ * "did you mean"); throws one error listing every problem with its path.
+ */
 export function parseCentralConfig(
   raw: unknown,
   source = 'central config',
-  whole: ReadonlySet<string> = new Set(),
+  env: NodeJS.ProcessEnv = {},
 ): CentralConfig {
-  const { parsed: r } = parseWithEnvTypes(centralConfigSchema, raw, whole);
-  if (r.success) return r.data;
-  const lines = r.error.issues.map((i) => `  ${i.path.length ? i.path.join('.') : '(top)'}: ${i.message}`);
-  throw new Error(`${source} is invalid:\n${lines.join('\n')}`);
+  try {
+    return validateWith(centralConfigSchema, raw, source, env);
+  } catch (err) {
+    throw invalid(source, err);
+  }
 }
 
-/** Reads a YAML config file, substituting `${ENV}` (or `${ENV}_FILE`) references. */
+/** Reads a YAML config file, substituting `${ENV}` (or `${ENV}_FILE`) references; every problem with its line. */
 export async function loadCentralConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<CentralConfig> {
-  const { readFileSync } = await import('node:fs');
-  const { parse } = await import('yaml');
-  let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    return loadYamlWith(centralConfigSchema, file, env);
   } catch (err) {
-    throw new Error(
-      `central config ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
-      { cause: err },
-    );
+    throw invalid(`central config ${file}`, err);
   }
-  const problems: { path: string; message: string }[] = [];
-  let parsed: unknown;
-  try {
-    parsed = parse(text);
-  } catch (err) {
-    throw new Error(`central config ${file} is not valid YAML: ${(err as Error).message.split('\n')[0]}`, {
-      cause: err,
-    });
-  }
-  const whole = new Set<string>();
-  const raw = substituteEnv(parsed ?? {}, env, problems, [], whole);
-  if (problems.length)
-    throw new Error(
-      `central config ${file} is invalid:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join('\n')}`,
-    );
-  return parseCentralConfig(raw, `central config ${file}`, whole);
+}
+
+function invalid(source: string, err: unknown): Error {
+  if (!(err instanceof ConfigError)) return err as Error;
+  return new Error(
+    `${source} is invalid:\n${err
+      .lines()
+      .map((l) => `  ${l}`)
+      .join('\n')}`,
+    { cause: err },
+  );
 }

@@ -136,7 +136,7 @@ function retypeWhole(root: unknown, issues: readonly z.core.$ZodIssue[], whole: 
  * `alert: ${LANE_ALERT}` with LANE_ALERT=0.7 is read as the number where the schema refuses the text
  * (a password of digits stays text where text is wanted). Returns the result and the value it parsed.
  */
-export function parseWithEnvTypes<S extends z.ZodType>(
+function parseWithEnvTypes<S extends z.ZodType>(
   schema: S,
   value: unknown,
   whole: ReadonlySet<string>,
@@ -170,25 +170,36 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
-/** Validates an already parsed object. Throws ConfigError listing every problem. */
+/** Validates an already parsed object against the lane's schema. Throws ConfigError listing every problem. */
 export function validateConfig(
   raw: unknown,
   file = '(config)',
   env: NodeJS.ProcessEnv = process.env,
   lineOf?: (path: readonly PropertyKey[], key?: boolean) => number | undefined,
 ): Config {
+  return validateWith(configSchema, raw, file, env, lineOf);
+}
+
+/**
+ * Validates an already parsed object against `schema` (a lane's config, central's): `${VAR}` substituted,
+ * whole `${VAR}` values typed where the key wants it, every problem with its path, its line where known, and
+ * the nearest known key or word. Throws ConfigError listing every problem.
+ */
+export function validateWith<S extends z.ZodType>(
+  schema: S,
+  raw: unknown,
+  file = '(config)',
+  env: NodeJS.ProcessEnv = process.env,
+  lineOf?: (path: readonly PropertyKey[], key?: boolean) => number | undefined,
+): z.output<S> {
   const problems: ConfigProblem[] = [];
   const whole = new Set<string>();
-  const { parsed, value: substituted } = parseWithEnvTypes(
-    configSchema,
-    substituteEnv(raw, env, problems, [], whole),
-    whole,
-  );
+  const { parsed, value: substituted } = parseWithEnvTypes(schema, substituteEnv(raw, env, problems, [], whole), whole);
   if (!parsed.success) {
     for (const iss of parsed.error.issues) {
       if (iss.code === 'unrecognized_keys') {
         // One line per unknown key, at the key, with the nearest known key when there is one.
-        const known = keysAt(configSchema, iss.path, substituted);
+        const known = keysAt(schema, iss.path, substituted);
         for (const k of iss.keys) {
           const near = nearest(k, known);
           const path = [...iss.path, k];
@@ -208,7 +219,7 @@ export function validateConfig(
     }
   }
   if (problems.length > 0) throw new ConfigError(file, problems);
-  return parsed.data!;
+  return parsed.data as z.output<S>;
 }
 
 const line = (n: number | undefined) => (n ? { line: n } : {});
@@ -298,8 +309,17 @@ function locator(doc: Document, lc: LineCounter): (path: readonly PropertyKey[],
   };
 }
 
-/** Reads, parses and validates a YAML config file. Throws ConfigError (the file, every problem). */
+/** Reads, parses and validates a lane's YAML config file. Throws ConfigError (the file, every problem). */
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Config {
+  return loadYamlWith(configSchema, file, env);
+}
+
+/** Reads, parses and validates a YAML file against `schema` (validateWith). Throws ConfigError (the file, every problem). */
+export function loadYamlWith<S extends z.ZodType>(
+  schema: S,
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+): z.output<S> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -322,7 +342,8 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
       },
     ]);
   }
-  return validateConfig(doc.toJS(), file, env, locator(doc, lc));
+  // An empty file is an empty mapping: its problems are then the keys it must have.
+  return validateWith(schema, doc.toJS() ?? {}, file, env, locator(doc, lc));
 }
 
 /**

@@ -14,9 +14,12 @@ describe('central config', () => {
     expect(c.http.port).toBe(8090);
   });
 
-  it('refuses unknown keys and names where', () => {
+  it('refuses unknown keys and names where, with the nearest known key', () => {
     expect(() => parseCentralConfig({ ingest: { kind: 'mqtt', url: 'mqtt://x', qos: 2 } })).toThrow(
-      /ingest: Unrecognized key: "qos"|ingest.*qos/,
+      /ingest\.qos: unknown key "qos"/,
+    );
+    expect(() => parseCentralConfig({ ingest: nats, reveiw: { escalateAfterS: 60 } })).toThrow(
+      /reveiw: unknown key "reveiw"; did you mean "review"\?/,
     );
   });
 
@@ -27,8 +30,8 @@ describe('central config', () => {
     } catch (err) {
       msg = (err as Error).message;
     }
-    expect(msg).toMatch(/sites\.0\.id: expected an identifier/);
-    expect(msg).toMatch(/sites\.0\.lanes\.0\.id: expected an identifier/);
+    expect(msg).toMatch(/sites\[0\]\.id: expected an identifier/);
+    expect(msg).toMatch(/sites\[0\]\.lanes\[0\]\.id: expected an identifier/);
   });
 
   it('refuses a topic prefix with a dot and a site listed twice', () => {
@@ -36,7 +39,7 @@ describe('central config', () => {
       /topicPrefix: expected one topic level/,
     );
     expect(() => parseCentralConfig({ ingest: nats, sites: [{ id: 'a' }, { id: 'a' }] })).toThrow(
-      /sites\.1\.id: site id "a" is listed twice/,
+      /sites\[1\]\.id: site id "a" is listed twice/,
     );
   });
 
@@ -91,7 +94,7 @@ describe('central config files', () => {
     expect(c.store).toMatchObject({ kind: 'pglite', memory: true });
     // Text that is not a number stays text, and is refused as such.
     await expect(loadCentralConfig(file, { CENTRAL_PORT: 'eighty', CENTRAL_MEMORY: 'true' })).rejects.toThrow(
-      /http\.port: expected an integer 0-65535, got "eighty"/,
+      /http\.port \(line 3\): expected an integer 0-65535, got "eighty"/,
     );
   });
 
@@ -100,7 +103,7 @@ describe('central config files', () => {
     const file = join(dir, 'central.yaml');
     writeFileSync(file, 'accounts:\n  bootstrapAdmin: { name: admin, password: ${CENTRAL_ADMIN_PASSWORD} }\n');
     await expect(loadCentralConfig(file, env)).rejects.toThrow(
-      new RegExp(`^central config ${file} is not valid YAML: .*line 2`),
+      new RegExp(`^central config ${file} is invalid:\n  YAML syntax at line 2, column \\d+: `),
     );
   });
 });

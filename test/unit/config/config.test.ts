@@ -132,6 +132,18 @@ describe('config', () => {
     ]);
   });
 
+  it('reads an empty file as an empty mapping: the problems are the keys it must have', () => {
+    const f = join(mkdtempSync(join(tmpdir(), 'cfg-')), 'site.yaml');
+    writeFileSync(f, '# nothing yet\n');
+    let lines: string[] = [];
+    try {
+      loadConfig(f, {});
+    } catch (err) {
+      lines = (err as ConfigError).lines();
+    }
+    expect(lines).toEqual(['site: required: expected object', 'lanes: required: expected array']);
+  });
+
   it('blames the part of a URL that is wrong', () => {
     expect(urlProblem('mqtts://localhost:mqtts', ['mqtt', 'mqtts'])).toMatch(/^the port "mqtts" .* is not a number/);
     expect(urlProblem('ftp://x:21', ['mqtt', 'mqtts'])).toMatch(
