@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { configSchema, type Config } from './schema.js';
-import { nearest, SECRET_NOT_SHOWN, shown } from './schema/fields.js';
+import { isSecret, nearest, SECRET_NOT_SHOWN, shown } from './schema/fields.js';
 
 /** One thing wrong with a config file, with where it is. */
 export interface ConfigProblem {
@@ -42,8 +42,10 @@ function formatPath(path: readonly PropertyKey[]): string {
 }
 
 const ENV_NAME = '[A-Za-z_][A-Za-z0-9_]*';
-const ENV_REF = new RegExp(`\\$\\{(${ENV_NAME})\\}`, 'g');
-const WHOLE_ENV_REF = new RegExp(`^\\$\\{${ENV_NAME}\\}$`);
+/** A `${NAME}` reference in a config value (global: use with matchAll or replace). */
+export const ENV_REF = new RegExp(`\\$\\{(${ENV_NAME})\\}`, 'g');
+/** A value that is one `${NAME}` and nothing else. */
+export const WHOLE_ENV_REF = new RegExp(`^\\$\\{${ENV_NAME}\\}$`);
 
 /**
  * Replaces `${VAR}` in every string with the environment variable's value. When VAR is unset
@@ -229,9 +231,31 @@ type AnySchema = { _zod: { def: Record<string, unknown> & { type: string } } };
 /** The keys an object of the schema may have at `path` (every alternative of a union). */
 export function keysAt(schema: unknown, path: readonly PropertyKey[], root?: unknown): string[] {
   const out = new Set<string>();
+  visitAt(schema, path, root, (s) => {
+    if (s._zod.def.type === 'object') for (const k of Object.keys(s._zod.def.shape as object)) out.add(k);
+  });
+  return [...out];
+}
+
+/** Whether the value at `path` is a secret (config/schema/fields.ts secret()) in any alternative of the schema. */
+export function isSecretAt(schema: unknown, path: readonly PropertyKey[]): boolean {
+  let found = false;
+  visitAt(schema, path, undefined, (s) => {
+    if (isSecret(s as unknown as z.core.$ZodType)) found = true;
+  });
+  return found;
+}
+
+/**
+ * Calls `visit` with each schema that may describe the value at `path`: every alternative of a union and
+ * every wrapper (optional, default, …) on the way to the inner schema. `root`, when given, picks the
+ * element of an array where the path goes through one.
+ */
+function visitAt(schema: unknown, path: readonly PropertyKey[], root: unknown, visit: (s: AnySchema) => void): void {
   const walk = (s: AnySchema | undefined, rest: readonly PropertyKey[], value: unknown, depth: number) => {
     if (!s?._zod || depth > 40) return;
     const def = s._zod.def;
+    if (rest.length === 0) visit(s);
     switch (def.type) {
       case 'optional':
       case 'nullable':
@@ -264,12 +288,8 @@ export function keysAt(schema: unknown, path: readonly PropertyKey[], root?: unk
         if (rest.length === 0) return;
         return walk(def.valueType as AnySchema, rest.slice(1), undefined, depth + 1);
       case 'object': {
-        const shape = def.shape as Record<string, AnySchema>;
-        if (rest.length === 0) {
-          for (const k of Object.keys(shape)) out.add(k);
-          return;
-        }
-        const next = shape[String(rest[0])];
+        if (rest.length === 0) return;
+        const next = (def.shape as Record<string, AnySchema>)[String(rest[0])];
         return walk(
           next,
           rest.slice(1),
@@ -282,7 +302,6 @@ export function keysAt(schema: unknown, path: readonly PropertyKey[], root?: unk
     }
   };
   walk(schema as AnySchema, path, root, 0);
-  return [...out];
 }
 
 /** Finds the line of a path (of the key itself when `key`) in a parsed YAML document. */

@@ -1,12 +1,13 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { Config } from '../../config/schema.js';
+import { parse } from 'yaml';
+import { ENV_REF, isSecretAt, WHOLE_ENV_REF } from '../../config/load.js';
+import { type Config, configSchema } from '../../config/schema.js';
+import { shown } from '../../config/schema/fields.js';
 import { type DoctorResult, fail, ok, warn } from './doctor-check.js';
 
 /** The checks of the box itself: secrets, clock, disk, watchdog. */
-
-const ENV_REF = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
 function run(cmd: string, args: string[], timeoutMs = 5000): Promise<{ ok: boolean; out: string }> {
   return new Promise((res) => {
@@ -17,6 +18,37 @@ function run(cmd: string, args: string[], timeoutMs = 5000): Promise<{ ok: boole
 }
 
 const octal = (mode: number) => (mode & 0o777).toString(8).padStart(4, '0');
+
+/**
+ * Each `${NAME}` the config file names (comments not read), in the order they appear, with whether it may
+ * hold a secret: named by a secret field (a password, a token), or inside a longer value (a URL that
+ * carries a password). A file that is not YAML is read for its references alone, each taken for a secret.
+ */
+export function envReferences(configText: string): Map<string, boolean> {
+  const out = new Map<string, boolean>();
+  let doc: unknown;
+  try {
+    doc = parse(configText);
+  } catch {
+    for (const m of configText.replace(/^\s*#.*$/gm, '').matchAll(ENV_REF)) out.set(m[1]!, true);
+    return out;
+  }
+  const walk = (v: unknown, path: PropertyKey[]) => {
+    if (typeof v === 'string') {
+      const whole = WHOLE_ENV_REF.test(v);
+      for (const m of v.matchAll(ENV_REF)) {
+        const isSecret = !whole || isSecretAt(configSchema, path);
+        out.set(m[1]!, (out.get(m[1]!) ?? false) || isSecret);
+      }
+    } else if (Array.isArray(v)) {
+      for (const [i, e] of v.entries()) walk(e, [...path, i]);
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, e] of Object.entries(v)) walk(e, [...path, k]);
+    }
+  };
+  walk(doc, []);
+  return out;
+}
 
 /**
  * Every ${NAME} the config file names: set (in the environment or the service's environment
@@ -38,15 +70,15 @@ export function checkSecrets(configText: string, env: NodeJS.ProcessEnv, envFile
         : ok('secrets file', envFile, `mode ${octal(mode)}`),
     );
   }
-  const names = [...new Set([...configText.replace(/^\s*#.*$/gm, '').matchAll(ENV_REF)].map((m) => m[1]!))];
-  for (const name of names) {
+  for (const [name, isSecret] of envReferences(configText)) {
+    const label = isSecret ? 'secret' : 'environment';
     const direct = env[name];
     const file = env[`${name}_FILE`];
     if (direct !== undefined) {
       out.push(
         direct.trim() === ''
-          ? fail('secret', name, 'is set but empty', `give ${name} its value${envFile ? ` in ${envFile}` : ''}`)
-          : ok('secret', name, `set (${direct.length} characters)`),
+          ? fail(label, name, 'is set but empty', `give ${name} its value${envFile ? ` in ${envFile}` : ''}`)
+          : ok(label, name, isSecret ? `set (${direct.length} characters)` : `set: ${shown(direct)}`),
       );
     } else if (file !== undefined) {
       try {
@@ -55,19 +87,19 @@ export function checkSecrets(configText: string, env: NodeJS.ProcessEnv, envFile
         if (s.mode & 0o007)
           out.push(
             fail(
-              'secret',
+              label,
               name,
               `${name}_FILE ${file} has mode ${octal(s.mode)}: anyone on the box can read it`,
               `chmod o-rwx ${file}`,
             ),
           );
         else if (text.trim() === '')
-          out.push(fail('secret', name, `${name}_FILE ${file} is empty`, `write the secret into ${file}`));
-        else out.push(ok('secret', name, `${name}_FILE ${file}, mode ${octal(s.mode)}`));
+          out.push(fail(label, name, `${name}_FILE ${file} is empty`, `write the secret into ${file}`));
+        else out.push(ok(label, name, `${name}_FILE ${file}, mode ${octal(s.mode)}`));
       } catch (err) {
         out.push(
           fail(
-            'secret',
+            label,
             name,
             `${name}_FILE names ${file}, which cannot be read (${(err as NodeJS.ErrnoException).code})`,
             `create it, readable by the service user only`,
@@ -77,7 +109,7 @@ export function checkSecrets(configText: string, env: NodeJS.ProcessEnv, envFile
     } else {
       out.push(
         fail(
-          'secret',
+          label,
           name,
           `the config names \${${name}}, and neither ${name} nor ${name}_FILE is set`,
           `add ${name}=… to ${envFile ?? 'the service environment (/etc/checkpoint-edge/environment)'}`,

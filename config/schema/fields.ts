@@ -39,9 +39,17 @@ function kindOf(v: unknown): string {
   return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
 
-/** A secret (password, token): a string whose value no error message ever shows. */
+/** A secret (password, token): a string whose value no error message ever shows, marked so (isSecret). */
 export const secret = () =>
-  z.string({ error: (iss) => `expected a string, got ${kindOf(iss.input)} ${SECRET_NOT_SHOWN}` });
+  z
+    .string({ error: (iss) => `expected a string, got ${kindOf(iss.input)} ${SECRET_NOT_SHOWN}` })
+    .register(secrets, { secret: true });
+
+/** The schemas made by secret(). */
+const secrets = z.registry<{ secret: true }>();
+
+/** Whether a schema was made by secret(). */
+export const isSecret = (schema: z.core.$ZodType): boolean => secrets.has(schema);
 
 /** An integer in [min, max], with an error that says so. */
 export function intIn(min: number, max: number) {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../../config/load.js';
-import { checkDisk, checkSecrets, checkSerialDevice } from '../../../../app/doctor/host-checks.js';
+import { checkDisk, checkSecrets, checkSerialDevice, envReferences } from '../../../../app/doctor/host-checks.js';
 import { doctorLine } from '../../../../app/doctor/doctor-check.js';
 
 const dirs: string[] = [];
@@ -56,15 +56,60 @@ describe('doctor: secrets', () => {
     writeFileSync(priv, 's3cret', { mode: 0o600 });
     writeFileSync(open, 's3cret', { mode: 0o644 });
     const env = { A: 'x', B: '', C_FILE: priv, D_FILE: open };
-    const text = 'a: ${A}\nb: ${B}\nc: ${C}\nd: ${D}\ne: ${E}\n# f: ${F} (a comment)\n';
+    const text = [
+      'mqtt:',
+      '  password: ${A}',
+      '  username: ${B}',
+      'lanes:',
+      '  - cameras:',
+      '      - password: ${C}',
+      '    scanner: { opcua: { password: "${D}" } }',
+      '# f: ${F} (a comment)',
+      'x: ${E}',
+    ].join('\n');
     const lines = checkSecrets(text, env, null).map(doctorLine);
     expect(lines).toEqual([
       'ok   secret A: set (1 characters)',
-      'FAIL secret B: is set but empty → give B its value',
+      'FAIL environment B: is set but empty → give B its value',
       `ok   secret C: C_FILE ${priv}, mode 0600`,
       `FAIL secret D: D_FILE ${open} has mode 0644: anyone on the box can read it → chmod o-rwx ${open}`,
-      'FAIL secret E: the config names ${E}, and neither E nor E_FILE is set → add E=… to the service environment (/etc/checkpoint-edge/environment)',
+      'FAIL environment E: the config names ${E}, and neither E nor E_FILE is set → add E=… to the service environment (/etc/checkpoint-edge/environment)',
     ]);
+  });
+
+  it("shows a setting's value and hides a secret's: a secret field, or a reference inside a longer value", () => {
+    const text = [
+      'mqtt:',
+      '  url: mqtt://edge:${MQTT_PASSWORD}@broker:1883',
+      '  password: ${MQTT_PASSWORD_TOO}',
+      'lanes:',
+      '  - id: lane-1',
+      '    thresholds: { alert: "${LANE_ALERT}" }',
+      '    scanner: { transport: { type: tcp, host: "${SCANNER_HOST}", port: "${SCANNER_PORT}" } }',
+    ].join('\n');
+    expect([...envReferences(text)]).toEqual([
+      ['MQTT_PASSWORD', true],
+      ['MQTT_PASSWORD_TOO', true],
+      ['LANE_ALERT', false],
+      ['SCANNER_HOST', false],
+      ['SCANNER_PORT', false],
+    ]);
+    const env = {
+      MQTT_PASSWORD: 'pw',
+      MQTT_PASSWORD_TOO: 'pw2',
+      LANE_ALERT: '0.4',
+      SCANNER_HOST: '10.0.0.5',
+      SCANNER_PORT: '4001',
+    };
+    expect(checkSecrets(text, env, null).map(doctorLine)).toEqual([
+      'ok   secret MQTT_PASSWORD: set (2 characters)',
+      'ok   secret MQTT_PASSWORD_TOO: set (3 characters)',
+      'ok   environment LANE_ALERT: set: "0.4"',
+      'ok   environment SCANNER_HOST: set: "10.0.0.5"',
+      'ok   environment SCANNER_PORT: set: "4001"',
+    ]);
+    // A file that is not YAML: every reference is taken for a secret.
+    expect([...envReferences('a: [${X}\n')]).toEqual([['X', true]]);
   });
 });
 
