@@ -300,6 +300,77 @@ class HeldOutOperatingPoint(unittest.TestCase):
         self.assertIn("held-out families (0)", said.call_args[0][0])
 
 
+class Calibration(unittest.TestCase):
+    @staticmethod
+    def _write_split(root: str, scans: list[tuple[str, int | None]]) -> None:
+        """A data set folder as `checkpoint-edge sim xray` writes it: 64 x 128 px at 5 mm, open beam with one dark
+        blob of the given value (None: none), a person on the blob where the id starts with 'p'."""
+        import json
+
+        os.makedirs(root, exist_ok=True)
+        with open(os.path.join(root, "labels.jsonl"), "w") as labels:
+            for scan_id, blob in scans:
+                high = np.full((64, 128), 65535, np.uint16)
+                mask = np.zeros((64, 128), np.uint8)
+                people = []
+                if blob is not None:
+                    high[28:36, 40:48] = blob
+                if scan_id.startswith("p"):
+                    mask[26:38, 38:50] = 1
+                    people.append({"box": {"x": 38, "y": 26, "w": 12, "h": 12}})
+                files = {"high": f"{scan_id}.high.raw", "mask": f"{scan_id}.mask.raw", "sidecar": f"{scan_id}.json"}
+                high.tofile(os.path.join(root, files["high"]))
+                mask.tofile(os.path.join(root, files["mask"]))
+                with open(os.path.join(root, files["sidecar"]), "w") as f:
+                    json.dump({"width": 128, "height": 64, "pixelMm": 5.0, "people": people, "scene": {}}, f)
+                labels.write(json.dumps({"id": scan_id, "files": files}) + "\n")
+
+    def test_split_scores_reads_each_scan_in_order_and_stops_on_people_where_only_clear_scans_belong(self) -> None:
+        import tempfile
+
+        import torch
+
+        from train import split_scores
+
+        class Darkness(torch.nn.Module):
+            """Tile score = the darkest 4 x 4 cell, squashed to 0..1."""
+
+            def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+                heat = torch.tanh(torch.nn.functional.avg_pool2d(x[:, :1], 4) / 4)
+                return heat, heat.amax(dim=(2, 3))
+
+        with tempfile.TemporaryDirectory() as d:
+            self._write_split(os.path.join(d, "cal"), [("p0", 1000), ("c0", None), ("c1", 20000)])
+            scores, people = split_scores(Darkness(), os.path.join(d, "cal"), 5.0, Tiling(64, 16))
+            np.testing.assert_array_equal(people, [1.0, 0.0, 0.0])
+            self.assertEqual(scores[1], 0.0)  # open beam: nothing attenuates
+            self.assertGreater(scores[0], scores[2])  # the darker blob scores higher
+            self.assertGreater(scores[2], 0.0)
+            with self.assertRaisesRegex(SystemExit, r"holds people \(p0\)"):
+                split_scores(Darkness(), os.path.join(d, "cal"), 5.0, Tiling(64, 16), clear_only=True)
+            self._write_split(os.path.join(d, "empty"), [])
+            with self.assertRaisesRegex(SystemExit, "holds no scans"):
+                split_scores(Darkness(), os.path.join(d, "empty"), 5.0, Tiling(64, 16))
+
+    def test_a_calibration_set_widens_an_all_but_separable_fit(self) -> None:
+        from train import fit_calibration
+
+        rng = np.random.default_rng(3)
+        # Validation: one clear scan among the people's scores, otherwise separable.
+        raw = np.concatenate([rng.uniform(0.6, 0.99, 100), rng.uniform(0.01, 0.3, 99), [0.7]])
+        labels = np.concatenate([np.ones(100), np.zeros(100)])
+        a_val, b_val = fit_calibration(raw, labels)
+        # A calibration set whose scores overlap more: the slope falls, and the fit is Platt on both sets together.
+        cal = np.concatenate([rng.uniform(0.2, 0.99, 300), rng.uniform(0.01, 0.8, 300)])
+        cal_labels = np.concatenate([np.ones(300), np.zeros(300)])
+        a, b = fit_calibration(raw, labels, (cal, cal_labels))
+        self.assertGreater(a_val, 2 * a)
+        self.assertGreater(a, 0)
+        self.assertEqual((a, b), fit_platt(np.concatenate([raw, cal]), np.concatenate([labels, cal_labels])))
+        with self.assertRaisesRegex(SystemExit, "do not rise with the label"):
+            fit_calibration(raw, 1 - labels)
+
+
 class PlaceWeights(unittest.TestCase):
     def test_parses_names_and_positive_weights_and_names_a_bad_entry(self) -> None:
         from train import parse_place_weights

@@ -364,20 +364,12 @@ def finish(args, ema: torch.nn.Module, val_scans, histories: list[dict], train_s
         raise SystemExit(f"train: {saturated:.1%} of validation scan scores are 1.0 in float32; the score head saturated and "
                          "cannot be calibrated or thresholded; check SCORE_SMOOTHING and the data set")
     calibration_set = None
+    extra = None
     if args.calibration_set:
-        # The validation set alone can be all but separable (its ROC AUC near 1), and Platt then fits a slope that makes
-        # every score 0 or 1; scans that choose nothing else widen the fit (docs/training.md, "The shipped model: 2.3.1").
-        cal_raw, cal_labels = split_scores(ema, args.calibration_set, args.pixel_mm, tiling)
-        calibration_set = {"scans": int(len(cal_raw)), "withPeople": int(cal_labels.sum()), "seeds": args.calibration_seeds}
-        a, b = fit_platt(np.concatenate([raw, cal_raw]), np.concatenate([labels, cal_labels]))
-        log(f"calibration on {len(raw)} validation and {len(cal_raw)} calibration-set scans ({calibration_set['withPeople']} with people)")
-    else:
-        a, b = fit_platt(raw, labels)
-    if not (np.isfinite(a) and np.isfinite(b)) or abs(a) > 50 or abs(b) > 200:
-        raise SystemExit(f"train: calibration did not converge (platt a = {a}, b = {b}); the validation scores are degenerate")
-    if not a > 0:
-        raise SystemExit(f"train: calibration failed: the validation scan scores do not rise with the label (platt a = {a:.4f}); "
-                         "the model did not learn; train longer or check the data set")
+        extra = split_scores(ema, args.calibration_set, args.pixel_mm, tiling)
+        calibration_set = {"scans": int(len(extra[0])), "withPeople": int(extra[1].sum()), "seeds": args.calibration_seeds}
+        log(f"calibration on {len(raw)} validation and {len(extra[0])} calibration-set scans ({calibration_set['withPeople']} with people)")
+    a, b = fit_calibration(raw, labels, extra)
     neg = raw[labels == 0]
     threshold_set = None
     if args.threshold_set:
@@ -539,6 +531,23 @@ def split_scores(model: torch.nn.Module, root: str, pixel_mm: float, tiling: Til
         raise SystemExit(f"train: {root} holds no scans")
     log(f"{root}: {len(scores)} scans ({sum(has_person)} with people) read in {time.time() - t0:.0f} s")
     return np.asarray(scores), np.asarray(has_person, dtype=np.float64)
+
+
+def fit_calibration(raw: np.ndarray, labels: np.ndarray, extra: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[float, float]:
+    """Platt (a, b) of the scan score on the validation scans and, when given, a calibration set's (scores, labels).
+
+    The validation set alone can be all but separable (its ROC AUC near 1), and Platt then fits a slope that makes
+    every score 0 or 1; scans that choose nothing else widen the fit (docs/training.md, "The shipped model: 2.3.1").
+    Stops training when the fit is degenerate or does not rise with the label."""
+    if extra is not None:
+        raw, labels = np.concatenate([raw, extra[0]]), np.concatenate([labels, extra[1]])
+    a, b = fit_platt(raw, labels)
+    if not (np.isfinite(a) and np.isfinite(b)) or abs(a) > 50 or abs(b) > 200:
+        raise SystemExit(f"train: calibration did not converge (platt a = {a}, b = {b}); the validation scores are degenerate")
+    if not a > 0:
+        raise SystemExit(f"train: calibration failed: the validation scan scores do not rise with the label (platt a = {a:.4f}); "
+                         "the model did not learn; train longer or check the data set")
+    return a, b
 
 
 def redecode(base, heats, val_scans, peak, pixel_mm):
