@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, loadYamlWith, validateWith } from '../config/load.js';
-import { bool, ident, intIn, shown, text, url } from '../config/schema/fields.js';
+import { bool, ident, intIn, secret, shown, text, url } from '../config/schema/fields.js';
 
 /**
  * The central command centre's configuration (`checkpoint-edge central serve --config central.yaml`):
@@ -46,7 +46,7 @@ const mqttIngestSchema = z.strictObject({
     .default('checkpoint-central')
     .describe('Stable client id: the broker keeps the session (and queues QoS 1 messages) while central is down.'),
   username: text().optional(),
-  password: text().optional(),
+  password: secret().optional(),
 });
 
 const natsIngestSchema = z.strictObject({
@@ -77,7 +77,7 @@ const natsIngestSchema = z.strictObject({
   batch: intIn(1, 1000).default(100).describe('Messages fetched per pull.'),
   concurrency: intIn(1, 256).default(16).describe('Messages a worker stores at once (each in its own transaction).'),
   username: text().optional(),
-  password: text().optional(),
+  password: secret().optional(),
 });
 
 export const centralConfigSchema = z
@@ -124,7 +124,7 @@ export const centralConfigSchema = z
         bootstrapAdmin: z
           .strictObject({
             name: ident(),
-            password: text().min(10, { error: 'the first admin password must have at least 10 characters' }),
+            password: secret().min(10, { error: 'the first admin password must have at least 10 characters' }),
           })
           .optional()
           .describe('Created at start when no account exists yet; use ${CENTRAL_ADMIN_PASSWORD}.'),
@@ -195,13 +195,13 @@ export type StoreConfig = CentralConfig['store'];
 export type IngestConfig = CentralConfig['ingest'];
 
 /**
- * Validates a config object as the lane's config is validated (config/load.ts: `${VAR}` substituted, paths,
- * "did you mean"); throws one error listing every problem with its path.
+ * Validates a config object as the lane's config is validated (config/load.ts: `${VAR}` substituted from
+ * `env`, paths, "did you mean"); throws one error listing every problem with its path.
  */
 export function parseCentralConfig(
   raw: unknown,
   source = 'central config',
-  env: NodeJS.ProcessEnv = {},
+  env: NodeJS.ProcessEnv = process.env,
 ): CentralConfig {
   try {
     return validateWith(centralConfigSchema, raw, source, env);
@@ -219,13 +219,15 @@ export async function loadCentralConfig(file: string, env: NodeJS.ProcessEnv = p
   }
 }
 
+/** `central config F is invalid:` and one indented line per problem; a file that cannot be read or parsed on one line. */
 function invalid(source: string, err: unknown): Error {
   if (!(err instanceof ConfigError)) return err as Error;
-  return new Error(
-    `${source} is invalid:\n${err
-      .lines()
-      .map((l) => `  ${l}`)
-      .join('\n')}`,
-    { cause: err },
-  );
+  const only = err.problems.length === 1 && !err.problems[0]!.path ? err.problems[0]!.message : null;
+  const text = only
+    ? `${source}: ${only}`
+    : `${source} is invalid:\n${err
+        .lines()
+        .map((l) => `  ${l}`)
+        .join('\n')}`;
+  return new Error(text, { cause: err });
 }

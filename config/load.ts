@@ -59,6 +59,7 @@ export function substituteEnv(
   problems: ConfigProblem[],
   path: PropertyKey[] = [],
   whole = new Set<string>(),
+  lineOf?: (path: readonly PropertyKey[]) => number | undefined,
 ): unknown {
   if (typeof value === 'string') {
     if (WHOLE_ENV_REF.test(value)) whole.add(formatPath(path));
@@ -73,18 +74,23 @@ export function substituteEnv(
           problems.push({
             path: formatPath(path),
             message: `${name}_FILE names ${file}, which cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+            ...line(lineOf?.(path)),
           });
           return '';
         }
       }
-      problems.push({ path: formatPath(path), message: `environment variable ${name} is not set (nor ${name}_FILE)` });
+      problems.push({
+        path: formatPath(path),
+        message: `environment variable ${name} is not set (nor ${name}_FILE)`,
+        ...line(lineOf?.(path)),
+      });
       return '';
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, problems, [...path, i], whole));
+  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, problems, [...path, i], whole, lineOf));
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, problems, [...path, k], whole)]),
+      Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, problems, [...path, k], whole, lineOf)]),
     );
   }
   return value;
@@ -196,12 +202,16 @@ export function validateWith<S extends z.ZodType>(
 ): z.output<S> {
   const problems: ConfigProblem[] = [];
   const whole = new Set<string>();
-  const { parsed, value: substituted } = parseWithEnvTypes(schema, substituteEnv(raw, env, problems, [], whole), whole);
+  const { parsed, value: substituted } = parseWithEnvTypes(
+    schema,
+    substituteEnv(raw, env, problems, [], whole, lineOf),
+    whole,
+  );
   if (!parsed.success) {
     for (const iss of parsed.error.issues) {
       if (iss.code === 'unrecognized_keys') {
         // One line per unknown key, at the key, with the nearest known key when there is one.
-        const known = keysAt(schema, iss.path, substituted);
+        const known = keysAt(schema, iss.path);
         for (const k of iss.keys) {
           const near = nearest(k, known);
           const path = [...iss.path, k];
@@ -229,9 +239,9 @@ const line = (n: number | undefined) => (n ? { line: n } : {});
 type AnySchema = { _zod: { def: Record<string, unknown> & { type: string } } };
 
 /** The keys an object of the schema may have at `path` (every alternative of a union). */
-export function keysAt(schema: unknown, path: readonly PropertyKey[], root?: unknown): string[] {
+export function keysAt(schema: unknown, path: readonly PropertyKey[]): string[] {
   const out = new Set<string>();
-  visitAt(schema, path, root, (s) => {
+  visitAt(schema, path, (s) => {
     if (s._zod.def.type === 'object') for (const k of Object.keys(s._zod.def.shape as object)) out.add(k);
   });
   return [...out];
@@ -240,7 +250,7 @@ export function keysAt(schema: unknown, path: readonly PropertyKey[], root?: unk
 /** Whether the value at `path` is a secret (config/schema/fields.ts secret()) in any alternative of the schema. */
 export function isSecretAt(schema: unknown, path: readonly PropertyKey[]): boolean {
   let found = false;
-  visitAt(schema, path, undefined, (s) => {
+  visitAt(schema, path, (s) => {
     if (isSecret(s as unknown as z.core.$ZodType)) found = true;
   });
   return found;
@@ -248,11 +258,11 @@ export function isSecretAt(schema: unknown, path: readonly PropertyKey[]): boole
 
 /**
  * Calls `visit` with each schema that may describe the value at `path`: every alternative of a union and
- * every wrapper (optional, default, …) on the way to the inner schema. `root`, when given, picks the
- * element of an array where the path goes through one.
+ * every wrapper (optional, default, …) on the way to the inner schema. Nothing is visited where the
+ * schema has no such path (a key it does not know).
  */
-function visitAt(schema: unknown, path: readonly PropertyKey[], root: unknown, visit: (s: AnySchema) => void): void {
-  const walk = (s: AnySchema | undefined, rest: readonly PropertyKey[], value: unknown, depth: number) => {
+function visitAt(schema: unknown, path: readonly PropertyKey[], visit: (s: AnySchema) => void): void {
+  const walk = (s: AnySchema | undefined, rest: readonly PropertyKey[], depth: number) => {
     if (!s?._zod || depth > 40) return;
     const def = s._zod.def;
     if (rest.length === 0) visit(s);
@@ -264,44 +274,100 @@ function visitAt(schema: unknown, path: readonly PropertyKey[], root: unknown, v
       case 'readonly':
       case 'catch':
       case 'nonoptional':
-        return walk(def.innerType as AnySchema, rest, value, depth + 1);
+        return walk(def.innerType as AnySchema, rest, depth + 1);
       case 'pipe':
-        return walk(def.in as AnySchema, rest, value, depth + 1);
+        return walk(def.in as AnySchema, rest, depth + 1);
       case 'lazy':
-        return walk((def.getter as () => AnySchema)(), rest, value, depth + 1);
+        return walk((def.getter as () => AnySchema)(), rest, depth + 1);
       case 'union':
-        for (const o of def.options as AnySchema[]) walk(o, rest, value, depth + 1);
+        for (const o of def.options as AnySchema[]) walk(o, rest, depth + 1);
         return;
       case 'intersection':
-        walk(def.left as AnySchema, rest, value, depth + 1);
-        walk(def.right as AnySchema, rest, value, depth + 1);
+        walk(def.left as AnySchema, rest, depth + 1);
+        walk(def.right as AnySchema, rest, depth + 1);
         return;
       case 'array':
         if (rest.length === 0) return;
-        return walk(
-          def.element as AnySchema,
-          rest.slice(1),
-          Array.isArray(value) ? value[rest[0] as number] : undefined,
-          depth + 1,
-        );
+        return walk(def.element as AnySchema, rest.slice(1), depth + 1);
       case 'record':
         if (rest.length === 0) return;
-        return walk(def.valueType as AnySchema, rest.slice(1), undefined, depth + 1);
+        return walk(def.valueType as AnySchema, rest.slice(1), depth + 1);
       case 'object': {
         if (rest.length === 0) return;
-        const next = (def.shape as Record<string, AnySchema>)[String(rest[0])];
-        return walk(
-          next,
-          rest.slice(1),
-          value && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[rest[0]!] : undefined,
-          depth + 1,
-        );
+        return walk((def.shape as Record<string, AnySchema>)[String(rest[0])], rest.slice(1), depth + 1);
       }
       default:
         return;
     }
   };
-  walk(schema as AnySchema, path, root, 0);
+  walk(schema as AnySchema, path, 0);
+}
+
+/** Schema types whose values are numbers, true/false or one of some words: a setting, never a secret. */
+const SETTING_TYPES = new Set(['number', 'int', 'boolean', 'enum', 'literal']);
+const PASS_THROUGH = new Set([
+  'optional',
+  'nullable',
+  'default',
+  'prefault',
+  'readonly',
+  'catch',
+  'nonoptional',
+  'pipe',
+  'lazy',
+  'union',
+]);
+
+/**
+ * Whether the value at `path` can only be a number, true/false or one of some words in every alternative
+ * of the schema (a threshold, a port, a mode): its value may be shown. False where any alternative takes
+ * text, and where the schema has no such path.
+ */
+export function isSettingAt(schema: unknown, path: readonly PropertyKey[]): boolean {
+  let leaves = 0;
+  let text = false;
+  visitAt(schema, path, (s) => {
+    const t = s._zod.def.type;
+    if (PASS_THROUGH.has(t)) return;
+    leaves++;
+    if (!SETTING_TYPES.has(t)) text = true;
+  });
+  return leaves > 0 && !text;
+}
+
+/** How a config uses one `${NAME}`: what doctor may show of its value. */
+export type EnvUse =
+  /** A secret field names it, or it sits inside a longer value (a URL that carries a password): its length only. */
+  | 'secret'
+  /** Only settings that are numbers, true/false or words take it (isSettingAt): its value. */
+  | 'setting'
+  /** Any other: its length only. */
+  | 'text';
+
+/**
+ * Each `${NAME}` a parsed config names, in the order they appear, with how it is used (EnvUse; the most
+ * guarded use wins when a name is used more than once).
+ */
+export function envReferences(raw: unknown, schema: unknown = configSchema): Map<string, EnvUse> {
+  const rank: Record<EnvUse, number> = { setting: 0, text: 1, secret: 2 };
+  const out = new Map<string, EnvUse>();
+  const walk = (v: unknown, path: PropertyKey[]) => {
+    if (typeof v === 'string') {
+      const whole = WHOLE_ENV_REF.test(v);
+      const use: EnvUse =
+        !whole || isSecretAt(schema, path) ? 'secret' : isSettingAt(schema, path) ? 'setting' : 'text';
+      for (const m of v.matchAll(ENV_REF)) {
+        const before = out.get(m[1]!);
+        out.set(m[1]!, before !== undefined && rank[before] > rank[use] ? before : use);
+      }
+    } else if (Array.isArray(v)) {
+      for (const [i, e] of v.entries()) walk(e, [...path, i]);
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, e] of Object.entries(v)) walk(e, [...path, k]);
+    }
+  };
+  walk(raw, []);
+  return out;
 }
 
 /** Finds the line of a path (of the key itself when `key`) in a parsed YAML document. */

@@ -369,6 +369,9 @@ class Calibration(unittest.TestCase):
         self.assertEqual((a, b), fit_platt(np.concatenate([raw, cal]), np.concatenate([labels, cal_labels])))
         with self.assertRaisesRegex(SystemExit, "do not rise with the label"):
             fit_calibration(raw, 1 - labels)
+        # A score that is the same for every scan tells nothing: training stops.
+        with self.assertRaisesRegex(SystemExit, "do not rise with the label"):
+            fit_calibration(np.full(6, 0.5), np.array([0.0, 0, 0, 1, 1, 1]))
 
 
 class PlaceWeights(unittest.TestCase):

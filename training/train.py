@@ -543,7 +543,7 @@ def fit_calibration(raw: np.ndarray, labels: np.ndarray, extra: tuple[np.ndarray
         raw, labels = np.concatenate([raw, extra[0]]), np.concatenate([labels, extra[1]])
     a, b = fit_platt(raw, labels)
     if not (np.isfinite(a) and np.isfinite(b)) or abs(a) > 50 or abs(b) > 200:
-        raise SystemExit(f"train: calibration did not converge (platt a = {a}, b = {b}); the validation scores are degenerate")
+        raise SystemExit(f"train: calibration did not converge (platt a = {a}, b = {b}); the scan scores it was fitted on are degenerate")
     if not a > 0:
         raise SystemExit(f"train: calibration failed: the validation scan scores do not rise with the label (platt a = {a:.4f}); "
                          "the model did not learn; train longer or check the data set")

@@ -2,9 +2,8 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { ENV_REF, isSecretAt, WHOLE_ENV_REF } from '../../config/load.js';
-import { type Config, configSchema } from '../../config/schema.js';
-import { shown } from '../../config/schema/fields.js';
+import { ENV_REF, type EnvUse, envReferences } from '../../config/load.js';
+import type { Config } from '../../config/schema.js';
 import { type DoctorResult, fail, ok, warn } from './doctor-check.js';
 
 /** The checks of the box itself: secrets, clock, disk, watchdog. */
@@ -20,34 +19,18 @@ function run(cmd: string, args: string[], timeoutMs = 5000): Promise<{ ok: boole
 const octal = (mode: number) => (mode & 0o777).toString(8).padStart(4, '0');
 
 /**
- * Each `${NAME}` the config file names (comments not read), in the order they appear, with whether it may
- * hold a secret: named by a secret field (a password, a token), or inside a longer value (a URL that
- * carries a password). A file that is not YAML is read for its references alone, each taken for a secret.
+ * Each `${NAME}` the config file names (comments not read), in the order they appear, with how it is used
+ * (config/load.ts envReferences). A file that is not YAML is read for its references alone, each taken
+ * for a secret.
  */
-export function envReferences(configText: string): Map<string, boolean> {
-  const out = new Map<string, boolean>();
-  let doc: unknown;
+export function configEnvReferences(configText: string): Map<string, EnvUse> {
   try {
-    doc = parse(configText);
+    return envReferences(parse(configText));
   } catch {
-    for (const m of configText.replace(/^\s*#.*$/gm, '').matchAll(ENV_REF)) out.set(m[1]!, true);
+    const out = new Map<string, EnvUse>();
+    for (const m of configText.replace(/^\s*#.*$/gm, '').matchAll(ENV_REF)) out.set(m[1]!, 'secret');
     return out;
   }
-  const walk = (v: unknown, path: PropertyKey[]) => {
-    if (typeof v === 'string') {
-      const whole = WHOLE_ENV_REF.test(v);
-      for (const m of v.matchAll(ENV_REF)) {
-        const isSecret = !whole || isSecretAt(configSchema, path);
-        out.set(m[1]!, (out.get(m[1]!) ?? false) || isSecret);
-      }
-    } else if (Array.isArray(v)) {
-      for (const [i, e] of v.entries()) walk(e, [...path, i]);
-    } else if (v !== null && typeof v === 'object') {
-      for (const [k, e] of Object.entries(v)) walk(e, [...path, k]);
-    }
-  };
-  walk(doc, []);
-  return out;
 }
 
 /**
@@ -70,15 +53,15 @@ export function checkSecrets(configText: string, env: NodeJS.ProcessEnv, envFile
         : ok('secrets file', envFile, `mode ${octal(mode)}`),
     );
   }
-  for (const [name, isSecret] of envReferences(configText)) {
-    const label = isSecret ? 'secret' : 'environment';
+  for (const [name, use] of configEnvReferences(configText)) {
+    const label = use === 'secret' ? 'secret' : 'environment';
     const direct = env[name];
     const file = env[`${name}_FILE`];
     if (direct !== undefined) {
       out.push(
         direct.trim() === ''
           ? fail(label, name, 'is set but empty', `give ${name} its value${envFile ? ` in ${envFile}` : ''}`)
-          : ok(label, name, isSecret ? `set (${direct.length} characters)` : `set: ${shown(direct)}`),
+          : ok(label, name, use === 'setting' ? `set: ${direct.trim()}` : `set (${direct.length} characters)`),
       );
     } else if (file !== undefined) {
       try {

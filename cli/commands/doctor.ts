@@ -51,13 +51,13 @@ const cmd: CliCommand = {
 Checks the box and every lane of the config as the service would meet them, and prints one line
 per check: "ok", "warn" (it cannot tell, or a weaker setting) or "FAIL", what it found, and after
 "→" what to do. The checks: the config is valid and the files it names can be used; every
-${'$'}{NAME} it names is set (a secret's value is not shown), and secret files are not readable by
-others; the clock is synchronised; the disk holds the evidence the retention keeps; the service
-unit has the watchdog; then per lane: the serial port is there and permitted, the scanner
-answers with its hello (and heartbeats) on its line stream, its OPC UA server opens a session with certificates trusted both
-ways, each camera delivers a frame (ffmpeg), the broker takes the lane's credentials and its
-ACL lets it subscribe to its commands and publish, and the model loads and passes a self-test
-(a synthetic scan with people alarms, one without does not).
+${'$'}{NAME} it names is set (only numbers, true/false and words are shown), and secret files are
+not readable by others; the clock is synchronised; the disk holds the evidence the retention
+keeps; the service unit has the watchdog; then per lane: the serial port is there and permitted,
+the scanner answers with its hello (and heartbeats) on its line stream, its OPC UA server opens
+a session with certificates trusted both ways, each camera delivers a frame (ffmpeg), the broker
+takes the lane's credentials and its ACL lets it subscribe to its commands and publish, and the
+model loads and passes a self-test (a synthetic scan with people alarms, one without does not).
 
 Run it as the service user, with the service stopped (the scanner's link takes one host):
   sudo systemctl stop checkpoint-edge

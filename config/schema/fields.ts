@@ -39,17 +39,18 @@ function kindOf(v: unknown): string {
   return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
 
-/** A secret (password, token): a string whose value no error message ever shows, marked so (isSecret). */
-export const secret = () =>
-  z
-    .string({ error: (iss) => `expected a string, got ${kindOf(iss.input)} ${SECRET_NOT_SHOWN}` })
-    .register(secrets, { secret: true });
+/** The error of a secret's type check: it never shows the value, and it marks the schema as a secret (isSecret). */
+const SECRET_ERROR = (iss: { input?: unknown }) => `expected a string, got ${kindOf(iss.input)} ${SECRET_NOT_SHOWN}`;
 
-/** The schemas made by secret(). */
-const secrets = z.registry<{ secret: true }>();
+/** A secret (password, token): a string whose value no error message ever shows. */
+export const secret = () => z.string({ error: SECRET_ERROR });
 
-/** Whether a schema was made by secret(). */
-export const isSecret = (schema: z.core.$ZodType): boolean => secrets.has(schema);
+/**
+ * Whether a schema was made by secret(), also after checks were added to it (`.min()` makes a new schema
+ * that keeps its error function).
+ */
+export const isSecret = (schema: z.core.$ZodType): boolean =>
+  schema._zod.def.type === 'string' && (schema._zod.def as { error?: unknown }).error === SECRET_ERROR;
 
 /** An integer in [min, max], with an error that says so. */
 export function intIn(min: number, max: number) {

@@ -98,12 +98,44 @@ describe('central config files', () => {
     );
   });
 
+  it('says a file cannot be read on one line, never shows a password, and gives an unset variable its line', async () => {
+    await expect(loadCentralConfig('/nonexistent/central.yaml', env)).rejects.toThrow(
+      /^central config \/nonexistent\/central\.yaml: cannot read the file \(ENOENT\)$/,
+    );
+    const file = join(mkdtempSync(join(tmpdir(), 'central-config-')), 'central.yaml');
+    writeFileSync(
+      file,
+      [
+        'ingest:',
+        '  kind: mqtt',
+        '  url: mqtt://127.0.0.1:1883',
+        '  password: 1234567',
+        'accounts:',
+        '  bootstrapAdmin:',
+        '    name: admin',
+        '    password: ${NOT_SET}',
+        '',
+      ].join('\n'),
+    );
+    let msg = '';
+    try {
+      await loadCentralConfig(file, {});
+    } catch (err) {
+      msg = (err as Error).message;
+    }
+    expect(msg).toContain(
+      'ingest.password (line 4): expected a string, got a number (value not shown: it is a secret)',
+    );
+    expect(msg).toContain('accounts.bootstrapAdmin.password (line 8): environment variable NOT_SET is not set');
+    expect(msg).not.toContain('1234567');
+  });
+
   it('names the file and the line of a YAML error', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'central-config-'));
     const file = join(dir, 'central.yaml');
     writeFileSync(file, 'accounts:\n  bootstrapAdmin: { name: admin, password: ${CENTRAL_ADMIN_PASSWORD} }\n');
     await expect(loadCentralConfig(file, env)).rejects.toThrow(
-      new RegExp(`^central config ${file} is invalid:\n  YAML syntax at line 2, column \\d+: `),
+      new RegExp(`^central config ${file}: YAML syntax at line 2, column \\d+: `),
     );
   });
 });

@@ -2,7 +2,15 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, validateConfig } from '../../../config/load.js';
+import {
+  ConfigError,
+  envReferences,
+  isSecretAt,
+  isSettingAt,
+  loadConfig,
+  validateConfig,
+} from '../../../config/load.js';
+import { configSchema } from '../../../config/schema.js';
 import { nearest, urlProblem } from '../../../config/schema/fields.js';
 import { configJsonSchema } from '../../../config/json-schema.js';
 import { xmlFields } from '../../../config/schema/scanner.js';
@@ -381,5 +389,58 @@ describe('config schema', () => {
     };
     walk(configJsonSchema(), '');
     expect(missing).toEqual([]);
+  });
+});
+
+describe("what doctor may show of a config's ${NAME}", () => {
+  /** Every leaf key of the config's JSON Schema, arrays entered at element 0. */
+  function leafPaths(s: Record<string, unknown>, path: PropertyKey[], out: PropertyKey[][]): void {
+    const props = s.properties as Record<string, Record<string, unknown>> | undefined;
+    const variants = [...((s.anyOf as []) ?? []), ...((s.oneOf as []) ?? [])] as Record<string, unknown>[];
+    if (props) for (const [k, v] of Object.entries(props)) leafPaths(v, [...path, k], out);
+    else if (s.items) leafPaths(s.items as Record<string, unknown>, [...path, 0], out);
+    else if (variants.length) for (const v of variants) leafPaths(v, path, out);
+    else out.push(path);
+  }
+
+  it('knows every password, token and secret key of the schema for a secret, checks added to it or not', () => {
+    const paths: PropertyKey[][] = [];
+    leafPaths(configJsonSchema() as Record<string, unknown>, [], paths);
+    const secretLooking = paths.filter((p) => /password|token|secret/i.test(String(p[p.length - 1])));
+    expect(secretLooking.length).toBeGreaterThanOrEqual(5);
+    expect(
+      secretLooking.map((p) => p.join('.')).filter((_, i) => !isSecretAt(configSchema, secretLooking[i]!)),
+    ).toEqual([]);
+    expect(isSecretAt(configSchema, ['lanes', 0, 'anpr', 'token'])).toBe(true); // secret().min(16)
+    expect(isSecretAt(configSchema, ['mqtt', 'url'])).toBe(false);
+  });
+
+  it('shows a value only where every alternative takes a number, true/false or a word', () => {
+    expect(isSettingAt(configSchema, ['lanes', 0, 'thresholds', 'alert'])).toBe(true); // a number or 'held-out'
+    expect(isSettingAt(configSchema, ['mqtt', 'port'])).toBe(false); // no such key
+    expect(isSettingAt(configSchema, ['lanes', 0, 'scanner', 'transport', 'port'])).toBe(true);
+    expect(isSettingAt(configSchema, ['lanes', 0, 'scanner', 'transport', 'host'])).toBe(false); // text
+    expect(isSettingAt(configSchema, ['lanes', 0, 'cameras', 0, 'url'])).toBe(false); // a URL may carry a password
+    const raw = {
+      mqtt: { url: 'mqtt://edge:${MQTT_PASSWORD}@broker', password: '${MQTT_PASSWORD_TOO}' },
+      lanes: [
+        {
+          thresholds: { alert: '${LANE_ALERT}' },
+          scanner: { transport: { host: '${HOST}', port: '${PORT}' } },
+          cameras: [{ url: '${CAMERA_URL}' }],
+          typo: '${UNKNOWN}',
+          anpr: { token: '${PORT}' }, // the most guarded use wins
+        },
+      ],
+    };
+    expect([...envReferences(raw)]).toEqual([
+      ['MQTT_PASSWORD', 'secret'],
+      ['MQTT_PASSWORD_TOO', 'secret'],
+      ['LANE_ALERT', 'setting'],
+      ['HOST', 'text'],
+      ['PORT', 'secret'],
+      ['CAMERA_URL', 'text'],
+      ['UNKNOWN', 'text'],
+    ]);
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../../config/load.js';
-import { checkDisk, checkSecrets, checkSerialDevice, envReferences } from '../../../../app/doctor/host-checks.js';
+import { checkDisk, checkSecrets, checkSerialDevice, configEnvReferences } from '../../../../app/doctor/host-checks.js';
 import { doctorLine } from '../../../../app/doctor/doctor-check.js';
 
 const dirs: string[] = [];
@@ -77,39 +77,30 @@ describe('doctor: secrets', () => {
     ]);
   });
 
-  it("shows a setting's value and hides a secret's: a secret field, or a reference inside a longer value", () => {
+  it("shows a setting's value and only the length of anything else", () => {
     const text = [
       'mqtt:',
       '  url: mqtt://edge:${MQTT_PASSWORD}@broker:1883',
-      '  password: ${MQTT_PASSWORD_TOO}',
       'lanes:',
       '  - id: lane-1',
       '    thresholds: { alert: "${LANE_ALERT}" }',
-      '    scanner: { transport: { type: tcp, host: "${SCANNER_HOST}", port: "${SCANNER_PORT}" } }',
+      '    anpr: { token: "${ANPR_TOKEN}" }',
+      '    cameras: [{ id: c, url: "${CAMERA_URL}" }]',
     ].join('\n');
-    expect([...envReferences(text)]).toEqual([
-      ['MQTT_PASSWORD', true],
-      ['MQTT_PASSWORD_TOO', true],
-      ['LANE_ALERT', false],
-      ['SCANNER_HOST', false],
-      ['SCANNER_PORT', false],
-    ]);
     const env = {
       MQTT_PASSWORD: 'pw',
-      MQTT_PASSWORD_TOO: 'pw2',
-      LANE_ALERT: '0.4',
-      SCANNER_HOST: '10.0.0.5',
-      SCANNER_PORT: '4001',
+      LANE_ALERT: ' 0.4',
+      ANPR_TOKEN: 't'.repeat(24),
+      CAMERA_URL: 'http://cam/snapshot.cgi?user=admin&pwd=hunter2',
     };
     expect(checkSecrets(text, env, null).map(doctorLine)).toEqual([
       'ok   secret MQTT_PASSWORD: set (2 characters)',
-      'ok   secret MQTT_PASSWORD_TOO: set (3 characters)',
-      'ok   environment LANE_ALERT: set: "0.4"',
-      'ok   environment SCANNER_HOST: set: "10.0.0.5"',
-      'ok   environment SCANNER_PORT: set: "4001"',
+      'ok   environment LANE_ALERT: set: 0.4',
+      'ok   secret ANPR_TOKEN: set (24 characters)',
+      'ok   environment CAMERA_URL: set (46 characters)',
     ]);
     // A file that is not YAML: every reference is taken for a secret.
-    expect([...envReferences('a: [${X}\n')]).toEqual([['X', true]]);
+    expect([...configEnvReferences('a: [${X}\n')]).toEqual([['X', 'secret']]);
   });
 });
 
