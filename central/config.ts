@@ -41,7 +41,7 @@ const storeSchema = z.discriminatedUnion('kind', [
 const mqttIngestSchema = z.strictObject({
   kind: z.literal('mqtt').describe('One site: subscribe to its MQTT broker (mosquitto).'),
   url: url(['mqtt', 'mqtts', 'ws', 'wss']),
-  protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5),
+  protocolVersion: z.literal([4, 5]).default(5),
   clientId: text()
     .default('checkpoint-central')
     .describe('Stable client id: the broker keeps the session (and queues QoS 1 messages) while central is down.'),

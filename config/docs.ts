@@ -61,6 +61,9 @@ Generated from the zod schema (config/schema.ts) by \`npm run docs:config\`; do 
 One YAML file, given with \`--config <file>\`. Unknown keys are rejected. \`\${NAME}\` in any string
 is replaced by the environment variable NAME, or by the content of the file named in NAME_FILE. A value that
 is one \`\${NAME}\` and nothing else is read as a number or true/false where the key takes one (\`port: \${SCANNER_PORT}\`).
+Inside a flow mapping (\`{ … }\`) quote it, since its braces are YAML's own there: \`{ password: '\${MQTT_PASSWORD}' }\`.
+A password inside a URL (\`rtsp://cam:\${CAM_PASSWORD}@…\`) must be percent-encoded (@ as %40, / as %2F); simpler,
+give it in the key's own \`password\` field, which is encoded for you.
 Check a file with \`checkpoint-edge validate-config <file>\` (each problem with its line, and "did you mean" for a misspelt key or value); add \`--check\` to also open every file, device, certificate and secret it names, as the service user, before the first start. Editors: docs/config.schema.json.
 Examples: config/examples/demo.yaml (the demo) and config/examples/site-template.yaml (a real site, commented).
 

@@ -60,9 +60,11 @@ export function substituteEnv(
   path: PropertyKey[] = [],
   whole = new Set<string>(),
   lineOf?: (path: readonly PropertyKey[]) => number | undefined,
+  templates?: Map<string, string>,
 ): unknown {
   if (typeof value === 'string') {
     if (WHOLE_ENV_REF.test(value)) whole.add(formatPath(path));
+    if (templates && value.includes('${')) templates.set(formatPath(path), value);
     return value.replace(ENV_REF, (_m, name: string) => {
       const direct = env[name];
       if (direct !== undefined) return direct;
@@ -87,10 +89,14 @@ export function substituteEnv(
       return '';
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, problems, [...path, i], whole, lineOf));
+  if (Array.isArray(value))
+    return value.map((v, i) => substituteEnv(v, env, problems, [...path, i], whole, lineOf, templates));
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, problems, [...path, k], whole, lineOf)]),
+      Object.entries(value).map(([k, v]) => [
+        k,
+        substituteEnv(v, env, problems, [...path, k], whole, lineOf, templates),
+      ]),
     );
   }
   return value;
@@ -128,7 +134,7 @@ function retypeWhole(root: unknown, issues: readonly z.core.$ZodIssue[], whole: 
   let out = root;
   for (const iss of issues) {
     // Only where the text itself is refused for its type: a text key's own check (an address, a URL) keeps its message.
-    const wrongType = iss.code === 'invalid_type' || iss.code === 'invalid_union';
+    const wrongType = iss.code === 'invalid_type' || iss.code === 'invalid_union' || iss.code === 'invalid_value';
     if (!wrongType || !whole.has(formatPath(iss.path))) continue;
     const text = valueAt(out, iss.path);
     if (typeof text !== 'string') continue;
@@ -202,11 +208,14 @@ export function validateWith<S extends z.ZodType>(
 ): z.output<S> {
   const problems: ConfigProblem[] = [];
   const whole = new Set<string>();
+  const templates = new Map<string, string>();
   const { parsed, value: substituted } = parseWithEnvTypes(
     schema,
-    substituteEnv(raw, env, problems, [], whole, lineOf),
+    substituteEnv(raw, env, problems, [], whole, lineOf, templates),
     whole,
   );
+  // A value whose variable is unset or unreadable is said once, not again as the empty text it became.
+  const envProblemAt = new Set(problems.map((p) => p.path));
   if (!parsed.success) {
     for (const iss of parsed.error.issues) {
       if (iss.code === 'unrecognized_keys') {
@@ -223,15 +232,45 @@ export function validateWith<S extends z.ZodType>(
         }
         continue;
       }
+      const at = formatPath(iss.path);
+      if (envProblemAt.has(at)) continue;
+      const template = templates.get(at);
+      const message = issueMessage(iss, substituted);
       problems.push({
-        path: formatPath(iss.path),
-        message: issueMessage(iss, substituted),
+        path: at,
+        message:
+          template !== undefined && !isSettingAt(schema, iss.path) && !isSecretAt(schema, iss.path)
+            ? fromEnvironment(message, template)
+            : message,
         ...line(lineOf?.(iss.path)),
       });
     }
   }
-  if (problems.length > 0) throw new ConfigError(file, problems);
+  if (problems.length > 0) {
+    // In the file's order; problems without a line (a value given as an object, not a file) keep theirs, last.
+    const order = problems.map((p, i) => [p.line ?? Number.POSITIVE_INFINITY, i] as const);
+    const sorted = order.sort((a, b) => a[0] - b[0] || a[1] - b[1]).map(([, i]) => problems[i]!);
+    throw new ConfigError(file, sorted);
+  }
   return parsed.data as z.output<S>;
+}
+
+/**
+ * A problem with a value made from the environment (`url: rtsp://cam:${CAM_PASSWORD}@…`), said without
+ * the value: the environment may hold a secret that a message must not show, even in part (a URL that
+ * does not parse is quoted whole). Every quoted value and every hint in parentheses is left out, and the
+ * file's own text is named instead; a reference inside a URL's user information gets the percent-encoding
+ * it needs.
+ */
+function fromEnvironment(message: string, template: string): string {
+  // Quoted values out, then the hints in parentheses, which may be built from parts of the value ("usually 80: http://<host>:80").
+  const scrubbed = message.replace(/"(?:[^"\\]|\\.)*"/g, '"…"').replace(/\s*\([^()]*\)/g, '');
+  const inUserinfo = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*\$\{[^}]*\}[^/?#]*@/i.test(template);
+  return `${scrubbed} (the value is ${template} with the environment's values put in, not shown${
+    inUserinfo
+      ? "; in a URL a user name or password must be percent-encoded (@ as %40, : as %3A, / as %2F, # as %23, ? as %3F), or given in the key's own password field"
+      : ''
+  })`;
 }
 
 const line = (n: number | undefined) => (n ? { line: n } : {});
@@ -420,15 +459,29 @@ export function loadYamlWith<S extends z.ZodType>(
     const e = doc.errors[0]!;
     const at = e.linePos?.[0] ?? (e.pos ? lc.linePos(e.pos[0]) : undefined);
     const more = doc.errors.length - 1;
+    // `{ port: ${PORT} }`: in a flow mapping the braces of an unquoted ${NAME} are YAML's own.
+    const flowRef = at !== undefined && /\{[^}]*\$\{/.test(text.split('\n')[at.line - 1] ?? '');
     throw new ConfigError(file, [
       {
         path: '',
-        message: `YAML syntax${at ? ` at line ${at.line}, column ${at.col}` : ''}: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}${more ? ` (fix this first; ${more} more error(s) may follow from it)` : ''}`,
+        message: `YAML syntax${at ? ` at line ${at.line}, column ${at.col}` : ''}: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}${flowRef ? "; inside { } a ${NAME} must be quoted: { port: '${NAME}' }, or write the mapping one key per line" : ''}${more ? ` (fix this first; ${more} more error(s) may follow from it)` : ''}`,
       },
     ]);
   }
-  // An empty file is an empty mapping: its problems are then the keys it must have.
-  return validateWith(schema, doc.toJS() ?? {}, file, env, locator(doc, lc));
+  const parsed = doc.toJS();
+  if (parsed === null || parsed === undefined) {
+    // An empty file is an empty mapping: its problems are then the keys it must have.
+    try {
+      return validateWith(schema, {}, file, env);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      throw new ConfigError(file, [
+        { path: '', message: 'the file holds no settings (it is empty or only comments)' },
+        ...err.problems,
+      ]);
+    }
+  }
+  return validateWith(schema, parsed, file, env, locator(doc, lc));
 }
 
 /**

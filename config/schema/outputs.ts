@@ -1,16 +1,13 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { bool, ident, intIn, port, shown, text, url, secret } from './fields.js';
+import { bool, ident, intIn, port, secret, shown, text, url } from './fields.js';
 
 import { COMMAND_NAMES } from '../../core/mqtt-topics.js';
 
 export const mqtt = z
   .strictObject({
     url: url(['mqtt', 'mqtts', 'ws', 'wss']).describe('Broker URL, e.g. mqtts://central.example:8883.'),
-    protocolVersion: z
-      .union([z.literal(4), z.literal(5)])
-      .default(5)
-      .describe('MQTT 3.1.1 (4) or 5.'),
+    protocolVersion: z.literal([4, 5]).default(5).describe('MQTT 3.1.1 (4) or 5.'),
     topicPrefix: text()
       // biome-ignore lint/suspicious/noControlCharactersInRegex: MQTT topic names may not contain U+0000
       .refine((v) => /^[^/+#$\u0000][^+#\u0000]*$/.test(v) && !v.endsWith('/') && !v.includes('//'), {

@@ -56,6 +56,12 @@ describe('central config', () => {
     ).toThrow(/commands\.identity: .*ingest\.protocolVersion 4/);
   });
 
+  it('names the protocol versions it takes', () => {
+    expect(() => parseCentralConfig({ ingest: { kind: 'mqtt', url: 'mqtt://x:1883', protocolVersion: 7 } })).toThrow(
+      /ingest\.protocolVersion: expected one of 4, 5, got 7/,
+    );
+  });
+
   it('takes a postgres store', () => {
     const c = parseCentralConfig({ ingest: nats, store: { kind: 'postgres', url: 'postgres://c@db/central' } });
     expect(c.store).toEqual({ kind: 'postgres', url: 'postgres://c@db/central', poolSize: 10 });

@@ -38,6 +38,18 @@ const minimal = () => ({
   lanes: [{ id: 'lane-1', scanner: { transport: { type: 'tcp', port: 4001 } } }],
 });
 
+/** The problem lines of a YAML file with this text, as validate-config prints them. */
+function fileProblems(text: string, env: NodeJS.ProcessEnv = {}): string[] {
+  const f = join(mkdtempSync(join(tmpdir(), 'cfg-')), 'site.yaml');
+  writeFileSync(f, text);
+  try {
+    loadConfig(f, env);
+  } catch (err) {
+    return (err as ConfigError).lines();
+  }
+  return [];
+}
+
 function problems(raw: unknown, env: NodeJS.ProcessEnv = {}): string[] {
   try {
     validateConfig(raw, 'test.yaml', env);
@@ -122,18 +134,9 @@ describe('config', () => {
   });
 
   it('suggests the key meant, and gives the line of each problem in a file', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
-    const f = join(dir, 'site.yaml');
-    writeFileSync(
-      f,
+    const lines = fileProblems(
       'site: { id: s }\nmqtt:\n  url: mqtts://localhost:mqtts\nlanes:\n  - id: lane-1\n    scanner:\n      scanTimeoutMS: 5000\n      transport: { type: tcp, host: 127.0.0.1, port: 4001 }\n',
     );
-    let lines: string[] = [];
-    try {
-      loadConfig(f, {});
-    } catch (err) {
-      lines = (err as ConfigError).lines();
-    }
     expect(lines).toEqual([
       'mqtt.url (line 3): the port "mqtts" in "mqtts://localhost:mqtts" is not a number 1-65535 (mqtts is usually 8883: mqtts://localhost:8883)',
       'lanes[0].scanner.scanTimeoutMS (line 7): unknown key "scanTimeoutMS"; did you mean "scanTimeoutMs"?',
@@ -141,15 +144,22 @@ describe('config', () => {
   });
 
   it('reads an empty file as an empty mapping: the problems are the keys it must have', () => {
-    const f = join(mkdtempSync(join(tmpdir(), 'cfg-')), 'site.yaml');
-    writeFileSync(f, '# nothing yet\n');
-    let lines: string[] = [];
-    try {
-      loadConfig(f, {});
-    } catch (err) {
-      lines = (err as ConfigError).lines();
-    }
-    expect(lines).toEqual(['site: required: expected object', 'lanes: required: expected array']);
+    const lines = fileProblems('# nothing yet\n');
+    expect(lines).toEqual([
+      'the file holds no settings (it is empty or only comments)',
+      'site: required: expected object',
+      'lanes: required: expected array',
+    ]);
+  });
+
+  it('says a ${NAME} inside { } must be quoted when YAML stops on one', () => {
+    const lines = fileProblems(
+      'site: { id: s }\nmqtt: { url: mqtt://b:1883, password: ${MQTT_PASSWORD} }\nlanes: []\n',
+    );
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^YAML syntax at line 2, column \d+: .*; inside \{ \} a \$\{NAME\} must be quoted: \{ port: '\$\{NAME\}' \}/,
+    );
   });
 
   it('blames the part of a URL that is wrong', () => {
@@ -303,9 +313,11 @@ describe('config', () => {
     expect(problems(raw, { ...env, LANE_ALERT: '0,7' })).toEqual([
       `lanes[0].thresholds.alert: expected 'held-out' or a number 0-1, got "0,7"`,
     ]);
-    // A text key refusing the text for its own reason keeps its message.
+    // A text key refusing the text for its own reason keeps its message, without the value (it came from the environment).
     const broker = { ...raw, mqtt: { url: '${BROKER}', password: '${PW}' } };
-    expect(problems(broker, { ...env, BROKER: '1883' })[0]).toMatch(/^mqtt\.url: .*"1883"/);
+    expect(problems(broker, { ...env, BROKER: '1883' })).toEqual([
+      `mqtt.url: expected a URL like mqtt://host:1883, got "…" (the value is \${BROKER} with the environment's values put in, not shown)`,
+    ]);
     // Only a value that is one ${VAR} and nothing else is read as a number.
     const mixed = { ...raw, lanes: [lane('0.${DIGITS}')] };
     expect(problems(mixed, { ...env, DIGITS: '7' })).toEqual([
@@ -318,6 +330,22 @@ describe('config', () => {
     expect(problems(raw, { PW_FILE: '/nonexistent/secret' })).toEqual([
       'mqtt.username: environment variable NOBODY is not set (nor NOBODY_FILE)',
       'mqtt.password: PW_FILE names /nonexistent/secret, which cannot be read (ENOENT)',
+    ]);
+  });
+
+  it('never puts a value made from the environment into a message, even a URL that does not parse', () => {
+    const cam = (url: string) => ({
+      ...minimal(),
+      lanes: [{ ...minimal().lanes[0], cameras: [{ id: 'front', role: 'front', kind: 'mjpeg', url }] }],
+    });
+    const out = problems(cam('http://camuser:${CAM_PASSWORD}@127.0.0.1:18554/front'), { CAM_PASSWORD: 'p@ss:w/rd' });
+    expect(out).toEqual([
+      `lanes[0].cameras[0].url: the port "…" in "…" is not a number 1-65535 (the value is http://camuser:\${CAM_PASSWORD}@127.0.0.1:18554/front with the environment's values put in, not shown; in a URL a user name or password must be percent-encoded (@ as %40, : as %3A, / as %2F, # as %23, ? as %3F), or given in the key's own password field)`,
+    ]);
+    expect(out.join('\n')).not.toMatch(/p@ss|ss:w|w\/rd|\/\/ss/);
+    // A variable that is not set is said once, not again as the empty text it became.
+    expect(problems(cam('${CAM_URL}'), {})).toEqual([
+      'lanes[0].cameras[0].url: environment variable CAM_URL is not set (nor CAM_URL_FILE)',
     ]);
   });
 
