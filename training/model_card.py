@@ -399,7 +399,7 @@ def render(report: dict, eval_section: str | None) -> str:
     w("")
     w(f"`npm run train` regenerates the data and the model (see [docs/training.md](../../docs/training.md)); training "
       f"commit `{t['commit'][:12]}`. `npm run eval` rewrites the evaluation section (its first line names the test scans "
-      "it used; this card's: `npm run eval -- --seed-start 2001320 --count 1000 --robust-count 48 --generalisation 10`; "
+      "it used; this card's: `npm run eval -- --seed-start 2001320 --count 1000 --robust-count 48 --generalisation 50`; "
       "the model's recipe was chosen on validation-range seeds, and these 1,000 seeds were read with it once, after the "
       "choice; earlier models read them too, and their figures on them are in docs/training.md. Two parts of the recipe "
       "came before: the threshold set that chooses the lane default, added after 2.2.0's false alarms on these seeds, and "

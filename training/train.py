@@ -537,7 +537,7 @@ def fit_calibration(raw: np.ndarray, labels: np.ndarray, extra: tuple[np.ndarray
     """Platt (a, b) of the scan score on the validation scans and, when given, a calibration set's (scores, labels).
 
     The validation set alone can be all but separable (its ROC AUC near 1), and Platt then fits a slope that makes
-    every score 0 or 1; scans that choose nothing else widen the fit (docs/training.md, "The shipped model: 2.3.1").
+    every score 0 or 1; scans that choose nothing else widen the fit (docs/training.md, "Model 2.3.1").
     Stops training when the fit is degenerate or does not rise with the label."""
     if extra is not None:
         raw, labels = np.concatenate([raw, extra[0]]), np.concatenate([labels, extra[1]])

@@ -37,7 +37,7 @@ SEED=${SEED:-1}
 # 3 since 2.2.0 (seeds 1, 2, 3; with 2,500 scans and 4,000 iterations seed 2 alone is 2.1.0; 2.2.1 is 2.2.0's weights
 # with regions split at their peaks and a held-out operating point; docs/training.md gives each version's settings).
 MEMBERS=${MEMBERS:-3}
-VERSION=${VERSION:-2.3.1}
+VERSION=${VERSION:-2.3.2}
 THREADS=${THREADS:-2}
 # Person crops per hiding place, relative to their share of the data (others 1).
 PLACE_WEIGHTS=${PLACE_WEIGHTS-car-boot=2,cavity-in-load=2,behind-seats=1.5}
