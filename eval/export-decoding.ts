@@ -24,6 +24,7 @@ import {
 } from '../core/export-chain.js';
 import { analyzeImage } from '../inference/analyze-image.js';
 import { OnnxDetector } from '../inference/onnx-detector.js';
+import { operatingThresholds } from '../inference/manifest.js';
 import { auc, matchPeople, rates, type ScanOutcome } from './detection-metrics.js';
 import { type EvalScan, testScans } from './test-set.js';
 import { EXPORT_VARIANTS, exportGrey } from './variants.js';
@@ -88,7 +89,7 @@ async function* scans(): AsyncGenerator<EvalScan> {
 const detector = await OnnxDetector.open({ path: modelDir(values.model), threads: 1, warmup: true });
 const st = detector.status;
 if (st.state !== 'ready') throw new Error(`export-decoding: model unavailable: ${st.reason}`);
-const thr = detector.manifest?.operatingPoint?.scoreThreshold ?? 0.5;
+const thr = (detector.manifest ? operatingThresholds(detector.manifest).operatingThreshold : undefined) ?? 0.5;
 const REGION = 0.3;
 const clean: ScanOutcome[] = [];
 const out = new Map<string, ScanOutcome[]>();

@@ -42,7 +42,7 @@ const modelManifest = z
       z.object({ type: z.literal('none') }),
     ]),
     tiling: z.object({ tileLines: posInt(), overlapLines: z.number().int().min(0) }),
-    /** Informative: the calibrated score threshold chosen on validation scans (lanes set their own). */
+    /** The calibrated score thresholds chosen for the model: a lane decides at one of them unless it sets its own. */
     operatingPoint: z
       .object({
         scoreThreshold: z.number().min(0).max(1),
@@ -51,6 +51,11 @@ const modelManifest = z
         heldOut: z
           .object({ scoreThreshold: z.number().min(0).max(1), seenFalseAlarmRate: z.number().min(0).max(1).optional() })
           .optional(),
+        /**
+         * Where a lane that sets no thresholds.alert decides: at scoreThreshold ('operating', the default) or at
+         * heldOut ('heldOut', when the model names it).
+         */
+        laneDefault: z.enum(['operating', 'heldOut']).optional(),
       })
       .optional(),
     training: z.record(z.string(), z.unknown()).optional(),
@@ -78,12 +83,19 @@ const modelManifest = z
 
 export type ModelManifest = z.infer<typeof modelManifest>;
 
-/** The alert thresholds a model names (its operating points), as every detection of it carries them. */
+/**
+ * The alert thresholds a model names, as every detection of it carries them: `operatingThreshold`, where a
+ * lane that sets no thresholds.alert decides (operatingPoint.scoreThreshold, or its held-out point when
+ * operatingPoint.laneDefault says so), and `heldOutThreshold` (thresholds.alert: held-out).
+ */
 export function operatingThresholds(m: ModelManifest): Pick<Detection, 'operatingThreshold' | 'heldOutThreshold'> {
   const op = m.operatingPoint;
+  const heldOut = op?.heldOut?.scoreThreshold;
   return {
-    ...(op ? { operatingThreshold: op.scoreThreshold } : {}),
-    ...(op?.heldOut ? { heldOutThreshold: op.heldOut.scoreThreshold } : {}),
+    ...(op
+      ? { operatingThreshold: op.laneDefault === 'heldOut' && heldOut !== undefined ? heldOut : op.scoreThreshold }
+      : {}),
+    ...(heldOut !== undefined ? { heldOutThreshold: heldOut } : {}),
   };
 }
 

@@ -88,8 +88,10 @@ def same_recipe(h: dict, t: dict) -> bool:
             and ("trainSeeds" not in h or h["trainSeeds"] == t.get("trainSeeds")))
 
 
-def held_out_section(h: dict, own_held_out: str | None, has_matrix: bool, same: bool = True) -> list[str]:
-    """The generalisation table of a run trained with families held out (training/held_out_report.py)."""
+def held_out_section(h: dict, own_held_out: str | None, has_matrix: bool, same: bool = True,
+                     lane_default: bool = False) -> list[str]:
+    """The generalisation table of a run trained with families held out (training/held_out_report.py). lane_default:
+    the manifest makes the held-out point the lanes' default (operatingPoint.laneDefault)."""
     out = ["## Generalisation to families never trained on", ""]
     iterations = fmt_int(h["iterations"] or 0)
     if own_held_out == h["heldOut"]:
@@ -129,9 +131,11 @@ def held_out_section(h: dict, own_held_out: str | None, has_matrix: bool, same: 
         out.append("")
     elif op:
         seen, held = op["seen"], op["heldOut"]
+        where = ("**the lane default**: a lane that sets no `thresholds.alert` decides here (`operatingPoint.laneDefault`), "
+                 "as does one with `thresholds.alert: held-out`" if lane_default else
+                 "a lane takes it with `thresholds.alert: held-out`")
         out.append(
-            f"**The operating point chosen on the held-out families** (`operatingPoint.heldOut` in manifest.json; a lane takes it "
-            f"with `thresholds.alert: held-out`): the lowest threshold at which their {op['heldOutScansWithoutPeople']} validation "
+            f"**The operating point chosen on the held-out families** (`operatingPoint.heldOut` in manifest.json; {where}): the lowest threshold at which their {op['heldOutScansWithoutPeople']} validation "
             f"scans without people alarm at most {pct(h['maxFalseAlarmRate'])} of the time (raw {op['rawThreshold']:.4f}). There "
             f"the seen families alarm on {seen['falseAlarms']} of {seen['scansWithoutPeople']} scans without people "
             f"({pct(op['seenFalseAlarmRate'])}) and find {seen['peopleFound']} of {seen['people']} people "
@@ -145,14 +149,17 @@ def held_out_section(h: dict, own_held_out: str | None, has_matrix: bool, same: 
     return out
 
 
-def leave_one_out_section(loo: dict, hard_share: float = 0.0) -> list[str]:
-    """The leave-one-family-out matrix (training/leave_one_out_report.py)."""
+def leave_one_out_section(loo: dict, hard_share: float = 0.0, train_seeds: str | None = None) -> list[str]:
+    """The leave-one-family-out matrix (training/leave_one_out_report.py). train_seeds: the model's, to say when the
+    runs were trained on other scans."""
     out = ["## Leave one family out", ""]
     recipe = "the training recipe"
     if hard_share and not loo.get("hardNegatives"):
         recipe = "the training recipe without hard negatives (the recipe of model 2.0.0)"
     if loo.get("packs"):
         recipe += " with packs of rounded lumps (PACKS=1)"
+    if train_seeds and loo.get("trainSeeds") and loo["trainSeeds"] != train_seeds:
+        recipe += f" on other training scans (seeds {loo['trainSeeds']}; this model's: {train_seeds})"
     out.append(
         f"Runs of {recipe} shortened to {fmt_int(loo['iterations'])} iterations (one model each, not an "
         "ensemble), each with one family held out of training, and one run with every family "
@@ -375,10 +382,11 @@ def render(report: dict, eval_section: str | None) -> str:
     held = report.get("heldOutRun")
     held_same = bool(held) and same_recipe(held, t)
     if held:
-        out.extend(held_out_section(held, t.get("heldOut"), bool(report.get("leaveOneOut")), held_same))
+        out.extend(held_out_section(held, t.get("heldOut"), bool(report.get("leaveOneOut")), held_same,
+                                    m["operatingPoint"].get("laneDefault") == "heldOut"))
     loo = report.get("leaveOneOut")
     if loo:
-        out.extend(leave_one_out_section(loo, mined))
+        out.extend(leave_one_out_section(loo, mined, t.get("trainSeeds")))
     w(EVAL_BEGIN + (eval_section if eval_section is not None else "\n" + EVAL_PLACEHOLDER + "\n") + EVAL_END)
     w("")
     w("## Known limits")

@@ -263,6 +263,15 @@ class ModelCard(unittest.TestCase):
         self.assertTrue(same_recipe({**held, "trainSeeds": "0..4999"}, {**t, "trainSeeds": "0..4999"}))
         self.assertTrue(same_recipe(held, {**t, "trainSeeds": "0..4999"}))
 
+    def test_the_matrix_says_when_its_runs_trained_on_other_scans(self) -> None:
+        from model_card import leave_one_out_section
+
+        loo = {"iterations": 2000, "maxFalseAlarmRate": 0.02, "families": [], "hardNegatives": 0.2}
+        same = leave_one_out_section({**loo, "trainSeeds": "0..4999"}, 0.2, "0..4999")[2]
+        self.assertNotIn("other training scans", same)
+        other = leave_one_out_section({**loo, "trainSeeds": "0..2499"}, 0.2, "0..4999")[2]
+        self.assertIn("Runs of the training recipe on other training scans (seeds 0..2499; this model's: 0..4999) shortened", other)
+
     def test_names_no_held_out_point_of_another_recipe(self) -> None:
         from model_card import held_out_section
 

@@ -77,6 +77,9 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--val-seeds", default="", help="text for manifest.training.valSeeds")
     p.add_argument("--threshold-set", default="", help="data set of scans without people that also choose the operating threshold (with the validation set's scans without people); not used in training")
     p.add_argument("--threshold-seeds", default="", help="text for manifest.training.thresholdSeeds")
+    p.add_argument("--lane-default", choices=("operating", "held-out"), default="operating",
+                   help="where a lane that sets no thresholds.alert decides: the operating point chosen on the training "
+                        "distribution, or the held-out point when the model names one (manifest operatingPoint.laneDefault)")
     p.add_argument("--calibration-set", default="", help="folder of scans with and without people that, with the validation set, fit the calibration (Platt) of the scan score; they choose nothing else")
     p.add_argument("--calibration-seeds", default="", help="text for manifest.training.calibrationSeeds")
     p.add_argument("--place-weights", default="", help="person crops drawn per hiding place in proportion to these weights, e.g. 'car-boot=2,cavity-in-load=2' (others 1)")
@@ -423,7 +426,11 @@ def finish(args, ema: torch.nn.Module, val_scans, histories: list[dict], train_s
         "basis": "calibrated scan score at which validation scans without people alarm at most maxFalseAlarmRate"
                  + (" (the validation set's and the threshold set's together)" if threshold_set else ""),
         **({"heldOut": held_point} if held_point else {}),
+        **({"laneDefault": "heldOut"} if held_point and args.lane_default == "held-out" else {}),
     }
+    if args.lane_default == "held-out":
+        log("lane default: " + (f"the held-out point {held_point['scoreThreshold']:.4f}" if held_point else
+                                f"no held-out point, so the operating point {thr_cal:.4f}"))
     manifest = write_manifest(
         os.path.join(args.out, "manifest.json"),
         model_file=model_path,

@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { OnnxDetector } from '../../inference/onnx-detector.js';
+import { operatingThresholds } from '../../inference/manifest.js';
 import { evalSection, rewriteCard } from '../../eval/card.js';
 import { rocPng } from '../../eval/pictures.js';
 import { runEvaluation } from '../../eval/run-eval.js';
@@ -88,8 +89,9 @@ Options:
       process.stderr.write(`eval: detection unavailable: ${st.reason}\n`);
       return EXIT.failure;
     }
-    const fromManifest = detector.manifest?.operatingPoint?.scoreThreshold;
-    const heldOut = detector.manifest?.operatingPoint?.heldOut?.scoreThreshold;
+    const named = detector.manifest ? operatingThresholds(detector.manifest) : {};
+    const fromManifest = named.operatingThreshold;
+    const heldOut = named.heldOutThreshold;
     const alert = frac('alert', v.alert, fromManifest ?? 0.5);
     const alertSource = v.alert !== undefined ? 'option' : fromManifest !== undefined ? 'manifest' : 'fallback';
     process.stderr.write(
