@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,13 @@ beforeAll(() => {
   writeFileSync(f('empty-secret'), '');
   mkdirSync(f('drop'));
   mkdirSync(f('empty-model'));
+  // The shipped model without its held-out point, as a model trained before one existed.
+  mkdirSync(f('no-held-out'));
+  const manifest = JSON.parse(readFileSync('models/person-fcn/manifest.json', 'utf8'));
+  delete manifest.operatingPoint.heldOut;
+  delete manifest.operatingPoint.laneDefault;
+  writeFileSync(f('no-held-out/manifest.json'), JSON.stringify(manifest));
+  copyFileSync('models/person-fcn/model.onnx', f('no-held-out/model.onnx'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -91,7 +98,7 @@ describe('validate-config --check', () => {
       cert: f('lane.pem'),
       key: f('lane.key'),
       serial: '/dev/null',
-      model: 'models/person-fcn',
+      model: f('no-held-out'),
       alert: 'held-out',
     });
     const h = await runCli(['validate-config', '--check', heldOut], { env: { MQTT_PASSWORD: 'x' } });
