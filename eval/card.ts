@@ -54,7 +54,10 @@ export function evalSection(
   L.push(ratesRow(`operating threshold ${num(op.alert, 3)}`, o.atOperating, o.auc));
   const lane = r.thresholds.laneDefault;
   const laneLabel = {
-    manifest: `lane default ${num(lane.alert, 3)} (the manifest's operating point, chosen on validation scans)`,
+    manifest:
+      r.thresholds.heldOut?.alert === lane.alert
+        ? `lane default ${num(lane.alert, 3)} (the manifest's lane default: its held-out point)`
+        : `lane default ${num(lane.alert, 3)} (the manifest's operating point, chosen on validation scans)`,
     option: `alert ${num(lane.alert, 3)} (--alert)`,
     fallback: `lane default ${num(lane.alert, 3)} (the model names no operating point)`,
   }[lane.alertSource];

@@ -56,9 +56,10 @@ Options:
                          "lowScale" (the factor applied to the low energy) when reading changed them
   --model <dir>          model folder (default ${DEFAULT_MODEL})
   --threads <n>          onnxruntime threads (default 2)
-  --alert <t>|held-out   scan score at or above which the verdict is "person" (default: the model's
-                         manifest operatingPoint.scoreThreshold, else 0.5 as lanes[].thresholds.alert;
-                         held-out: its operatingPoint.heldOut, chosen on families it never trained on)
+  --alert <t>|held-out   scan score at or above which the verdict is "person" (default: the lane default
+                         its manifest names, operatingPoint.laneDefault, else operatingPoint.scoreThreshold,
+                         else 0.5, as lanes[].thresholds.alert; held-out: its operatingPoint.heldOut,
+                         chosen on families it never trained on)
   --region <t>           regions scoring below this are not reported (default 0.3)
   --cleared              the files are one lane's scans known to hold no people (cleared after a
                          search or by the operators): after the verdicts, say how many alarm at the

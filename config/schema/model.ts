@@ -14,9 +14,10 @@ export const thresholds = z
     alert: wordsOr(['held-out'], numIn(0, 1), 'a number 0-1')
       .optional()
       .describe(
-        'Scan score at or above which the verdict is "person" and an alert is raised. Not set: the model\'s operating point ' +
-          '(operatingPoint.scoreThreshold in its manifest.json: at most 2 % false alarms on its validation scans), else 0.5. ' +
-          "'held-out': its point chosen on families it never trained on (operatingPoint.heldOut; see the model card).",
+        'Scan score at or above which the verdict is "person" and an alert is raised. Not set: the point its manifest.json ' +
+          'names for lanes (operatingPoint.laneDefault: the held-out point for person-fcn 2.3.2; else operatingPoint.scoreThreshold, ' +
+          "at most 2 % false alarms on its validation scans), else 0.5. 'held-out': its point chosen on families it never " +
+          'trained on (operatingPoint.heldOut; see the model card).',
       ),
     region: numIn(0, 1).default(0.3).describe('Regions scoring below this are not reported.'),
     bodyEvidence: z
