@@ -137,7 +137,10 @@ export interface Detection {
   score: number;
   regions: Region[];
   model: ModelIdentity;
-  /** The model's own alert threshold for this score (its manifest's operating point), when it has one. */
+  /**
+   * The alert threshold the model names for lanes that set none (its manifest's operating point, or its held-out
+   * point where operatingPoint.laneDefault says so), when it has one.
+   */
   operatingThreshold?: number;
   /** The model's operating point chosen on families it was never trained on, when it names one. */
   heldOutThreshold?: number;

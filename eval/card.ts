@@ -46,23 +46,41 @@ export function evalSection(
     '',
   );
   const l = o.atLaneDefault;
+  const laneIsHeldOut =
+    r.thresholds.laneDefault.alertSource === 'manifest' &&
+    r.thresholds.heldOut?.alert === r.thresholds.laneDefault.alert;
+  const laneWhy =
+    r.thresholds.laneDefault.alertSource === 'option'
+      ? 'given with --alert'
+      : r.thresholds.laneDefault.alertSource === 'fallback'
+        ? 'no operating point in the manifest'
+        : laneIsHeldOut
+          ? 'the held-out point, chosen on validation scans of families held out of training; the rule that made it the lane default was read on these test seeds (docs/training.md)'
+          : 'fixed on validation scans before this test set was seen';
   L.push(
-    `**At the lane's default threshold** (${num(r.thresholds.laneDefault.alert, 4)}, ${r.thresholds.laneDefault.alertSource === 'manifest' ? 'fixed on validation scans before this test set was seen' : r.thresholds.laneDefault.alertSource === 'option' ? 'given with --alert' : 'no operating point in the manifest'}): the same target ${r.acceptance.atLaneDefault.met ? '**met**' : '**not met**'}: ${l.peopleFound} of ${l.people} people found (${pct2(l.recall)}) with ${l.falseAlarms} of ${l.clearScans} scans without people flagged (${pct2(l.falseAlarmRate)}).`,
+    `**At the lane's default threshold** (${num(r.thresholds.laneDefault.alert, 4)}, ${laneWhy}): the same target ${r.acceptance.atLaneDefault.met ? '**met**' : '**not met**'}: ${l.peopleFound} of ${l.people} people found (${pct2(l.recall)}) with ${l.falseAlarms} of ${l.clearScans} scans without people flagged (${pct2(l.falseAlarmRate)}).`,
     '',
   );
   L.push(HEAD);
   L.push(ratesRow(`operating threshold ${num(op.alert, 3)}`, o.atOperating, o.auc));
   const lane = r.thresholds.laneDefault;
   const laneLabel = {
-    manifest:
-      r.thresholds.heldOut?.alert === lane.alert
-        ? `lane default ${num(lane.alert, 3)} (the manifest's lane default: its held-out point)`
-        : `lane default ${num(lane.alert, 3)} (the manifest's operating point, chosen on validation scans)`,
+    manifest: laneIsHeldOut
+      ? `lane default ${num(lane.alert, 3)} (the manifest's lane default: its held-out point; also lanes[].thresholds.alert: held-out)`
+      : `lane default ${num(lane.alert, 3)} (the manifest's operating point, chosen on validation scans)`,
     option: `alert ${num(lane.alert, 3)} (--alert)`,
     fallback: `lane default ${num(lane.alert, 3)} (the model names no operating point)`,
   }[lane.alertSource];
   L.push(ratesRow(laneLabel, o.atLaneDefault, o.auc));
-  if (r.thresholds.heldOut && o.atHeldOut)
+  if (r.thresholds.modelPoint && o.atModelPoint)
+    L.push(
+      ratesRow(
+        `model's operating point ${num(r.thresholds.modelPoint.alert, 3)} (operatingPoint.scoreThreshold, chosen on validation scans; a lane sets it as a number)`,
+        o.atModelPoint,
+        o.auc,
+      ),
+    );
+  if (r.thresholds.heldOut && o.atHeldOut && !laneIsHeldOut)
     L.push(
       ratesRow(
         `held-out point ${num(r.thresholds.heldOut.alert, 3)} (lanes[].thresholds.alert: held-out; chosen on families never trained on)`,

@@ -40,6 +40,8 @@ export interface EvalOptions {
   alertSource: 'manifest' | 'option' | 'fallback';
   /** The model's operating point chosen on families it never trained on (manifest operatingPoint.heldOut), if it names one. */
   heldOut?: number;
+  /** The manifest's operatingPoint.scoreThreshold where it is not the lane default (a model whose laneDefault is its held-out point). */
+  modelPoint?: number;
   region: number;
   maxFalseAlarmRate: number;
   /** Scans per generalisation set (eval/generalisation.ts; the truck set takes twice as many); 0 = none. */
@@ -83,8 +85,10 @@ export interface EvalReport {
     operating: { alert: number; region: number; maxFalseAlarmRate: number };
     /** lanes[].thresholds.alert: held-out (the manifest's operatingPoint.heldOut). */
     heldOut?: { alert: number };
+    /** The manifest's operatingPoint.scoreThreshold, where it is not the lane default. */
+    modelPoint?: { alert: number };
   };
-  overall: { auc: number; atLaneDefault: Rates; atOperating: Rates; atHeldOut?: Rates };
+  overall: { auc: number; atLaneDefault: Rates; atOperating: Rates; atHeldOut?: Rates; atModelPoint?: Rates };
   /** The same scans with lanes[].thresholds.bodyEvidence = 'require': a dual-energy scan is a person only with a body-plausible region. */
   bodyEvidence: {
     atOperating: Rates;
@@ -347,12 +351,14 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
       laneDefault: { alert: o.alert, alertSource: o.alertSource, region: o.region },
       operating: { alert: thr, region: o.region, maxFalseAlarmRate: o.maxFalseAlarmRate },
       ...(o.heldOut !== undefined ? { heldOut: { alert: o.heldOut } } : {}),
+      ...(o.modelPoint !== undefined ? { modelPoint: { alert: o.modelPoint } } : {}),
     },
     overall: {
       auc: auc(records),
       atLaneDefault: atLane,
       atOperating: atOp,
       ...(o.heldOut !== undefined ? { atHeldOut: rates(records, o.heldOut) } : {}),
+      ...(o.modelPoint !== undefined ? { atModelPoint: rates(records, o.modelPoint) } : {}),
     },
     bodyEvidence: {
       atOperating: rates(gated(records), thr),

@@ -30,8 +30,9 @@ export const DEFAULT_ALERT = 0.5;
 export interface Thresholds {
   /**
    * Scan score at or above which the verdict is 'person' and an alert is raised. Undefined: the
-   * operating point the detection's model ships with, else DEFAULT_ALERT. 'held-out': the model's
-   * operating point chosen on families it never trained on (else its own, with a warning).
+   * lane default the detection's model ships with (its operating point, or its held-out point where its
+   * manifest says so), else DEFAULT_ALERT. 'held-out': the model's operating point chosen on families it
+   * never trained on (else its own, with a warning).
    */
   alert?: number | 'held-out';
   /** Regions scoring below this are not reported. */
@@ -601,7 +602,13 @@ export function alertThreshold(
     };
   }
   if (d.operatingThreshold !== undefined)
-    return { value: d.operatingThreshold, source: `the operating point of ${model}` };
+    return {
+      value: d.operatingThreshold,
+      source:
+        d.operatingThreshold === d.heldOutThreshold
+          ? `the held-out point of ${model}, its lane default (operatingPoint.laneDefault)`
+          : `the operating point of ${model}`,
+    };
   return { value: DEFAULT_ALERT, source: 'the default, as the model names no operating point' };
 }
 

@@ -92,6 +92,9 @@ Options:
     const named = detector.manifest ? operatingThresholds(detector.manifest) : {};
     const fromManifest = named.operatingThreshold;
     const heldOut = named.heldOutThreshold;
+    // A model whose lane default is its held-out point: its operating point is read too (a lane may set it).
+    const own = detector.manifest?.operatingPoint?.scoreThreshold;
+    const modelPoint = own !== undefined && own !== fromManifest ? own : undefined;
     const alert = frac('alert', v.alert, fromManifest ?? 0.5);
     const alertSource = v.alert !== undefined ? 'option' : fromManifest !== undefined ? 'manifest' : 'fallback';
     process.stderr.write(
@@ -112,6 +115,7 @@ Options:
         alert,
         alertSource,
         ...(heldOut !== undefined ? { heldOut } : {}),
+        ...(modelPoint !== undefined ? { modelPoint } : {}),
         region,
         maxFalseAlarmRate: 0.02,
         generalisationCount,

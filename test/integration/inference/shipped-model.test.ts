@@ -60,6 +60,9 @@ describe('shipped model on synthetic test scans', () => {
     const heldOut = op.heldOut?.scoreThreshold;
     const laneDefault = op.laneDefault === 'heldOut' && heldOut !== undefined ? heldOut : op.scoreThreshold;
     expect(d.operatingThreshold).toBe(laneDefault);
+    // person-fcn 2.3.2 decides lanes at its held-out point (docs/training.md, "The shipped model: 2.3.2").
+    expect(op.laneDefault).toBe('heldOut');
+    expect(d.operatingThreshold).toBe(heldOut);
     // And the held-out point, for lanes with thresholds.alert: held-out, when it names one.
     expect(d.heldOutThreshold).toBe(heldOut);
     if (heldOut !== undefined) expect(heldOut).toBeGreaterThan(op.scoreThreshold);

@@ -11,7 +11,7 @@ import type { LaneEvents } from '../../../core/events.js';
 import { isUuidv7 } from '../../../core/ids.js';
 import { createLogger, type Logger, silentLogger } from '../../../core/logger.js';
 import { LaneHealth } from '../../../pipeline/lane-health.js';
-import { DEFAULT_ALERT, LanePipeline, type Thresholds } from '../../../pipeline/lane-pipeline.js';
+import { alertThreshold, DEFAULT_ALERT, LanePipeline, type Thresholds } from '../../../pipeline/lane-pipeline.js';
 import { SqliteScanJournal } from '../../../pipeline/scan-journal.js';
 
 const CH = 4;
@@ -622,6 +622,25 @@ describe('LanePipeline', () => {
       const { result, alerts } = await decide(gappy('p', 100, [], 2000), 0.9);
       expect(result.verdict).toBe('person');
       expect(alerts).toMatchObject([{ kind: 'person-suspected' }]);
+    });
+  });
+});
+
+describe('alertThreshold', () => {
+  const model = { name: 'm', version: '2', sha256: 'x' } as Detection['model'];
+  it('names the point a lane that sets none decides at: the operating point, or the held-out point as lane default', () => {
+    expect(alertThreshold({}, { model, operatingThreshold: 0.4 })).toEqual({
+      value: 0.4,
+      source: 'the operating point of model m 2',
+    });
+    expect(alertThreshold({}, { model, operatingThreshold: 0.96, heldOutThreshold: 0.96 })).toEqual({
+      value: 0.96,
+      source: 'the held-out point of model m 2, its lane default (operatingPoint.laneDefault)',
+    });
+    expect(alertThreshold({ alert: 0.5 }, { model, operatingThreshold: 0.96, heldOutThreshold: 0.96 }).value).toBe(0.5);
+    expect(alertThreshold({}, { model })).toEqual({
+      value: 0.5,
+      source: 'the default, as the model names no operating point',
     });
   });
 });

@@ -147,6 +147,30 @@ describe('checkpoint-edge eval (tiny fixture model, 2 synthetic test scans)', ()
     );
   });
 
+  it('reads a model whose lane default is its held-out point at that point, and at its operating point too', async () => {
+    const model = join(out, 'lane-default-model');
+    mkdirSync(model, { recursive: true });
+    const m = JSON.parse(readFileSync(join(TINY, 'manifest.json'), 'utf8'));
+    m.operatingPoint = { scoreThreshold: 0.5, heldOut: { scoreThreshold: 0.97 }, laneDefault: 'heldOut' };
+    writeFileSync(join(model, 'manifest.json'), JSON.stringify(m));
+    copyFileSync(join(TINY, 'model.onnx'), join(model, 'model.onnx'));
+    const r = await cli(['--model', model, '--out', out, '--count', '1', '--robust-count', '0', '--workers', '1']);
+    expect(r.code).toBe(0);
+    const rep = JSON.parse(readFileSync(join(out, 'eval.json'), 'utf8'));
+    expect(rep.thresholds.laneDefault).toEqual({ alert: 0.97, alertSource: 'manifest', region: 0.3 });
+    expect(rep.thresholds.modelPoint).toEqual({ alert: 0.5 });
+    expect(rep.overall.atModelPoint.scans).toBe(1);
+    const card = readFileSync(join(out, 'MODEL_CARD.md'), 'utf8');
+    expect(card).toMatch(
+      /\| lane default 0\.970 \(the manifest's lane default: its held-out point; also lanes\[\]\.thresholds\.alert: held-out\) \| 1 \|/,
+    );
+    expect(card).toMatch(
+      /\| model's operating point 0\.500 \(operatingPoint\.scoreThreshold, chosen on validation scans; a lane sets it as a number\) \| 1 \|/,
+    );
+    expect(card).not.toMatch(/\| held-out point 0\.970/); // the lane default row is that point
+    expect(card).toMatch(/the rule that made it the lane default was read on these test seeds/);
+  });
+
   it('refuses seeds outside the held-out test range', async () => {
     const r = await cli(['--model', TINY, '--out', out, '--seed-start', '5']);
     expect(r.code).toBe(2);
