@@ -400,7 +400,7 @@ def render(report: dict, eval_section: str | None) -> str:
           "families it trained on. The held-out run of the same recipe above shows what that hides: at the threshold "
           "of the families it saw, scans without people of families it never saw alarmed "
           + (f"far more often than 2 % ({alarming}). " if alarming else "no more often, on few scans. ") +
-          "Expect more false alarms than the operating point's 2 % on vehicles and loads unlike the synthesizer's, and set a "
+          "Expect more false alarms than the validation scans show on vehicles and loads unlike the synthesizer's, and set a "
           "site's alert threshold from its own cleared scans (`checkpoint-edge analyze --cleared`).")
     w("")
     w("## Reproduce")
@@ -408,10 +408,13 @@ def render(report: dict, eval_section: str | None) -> str:
     w(f"`npm run train` regenerates the data and the model (see [docs/training.md](../../docs/training.md)); training "
       f"commit `{t['commit'][:12]}`. `npm run eval` rewrites the evaluation section (its first line names the test scans "
       "it used; this card's: `npm run eval -- --seed-start 2001320 --count 1000 --robust-count 48 --generalisation 50`; "
-      "the model's recipe was chosen on validation-range seeds, and these 1,000 seeds were read with it once, after the "
-      "choice; earlier models read them too, and their figures on them are in docs/training.md. Two parts of the recipe "
-      "came before: the threshold set that chooses the lane default, added after 2.2.0's false alarms on these seeds, and "
-      "the splitting of regions (`decoding.splitProminence`), chosen on other validation-range seeds).")
+      "the model's recipe was chosen on validation-range seeds, and these 1,000 seeds were read with it after the "
+      "choice; earlier models read them too, and their figures on them are in docs/training.md. Parts of the recipe "
+      "came before: the threshold set that chooses the operating point, added after 2.2.0's false alarms on these seeds, "
+      "the splitting of regions (`decoding.splitProminence`), chosen on other validation-range seeds"
+      + (", and the rule that makes the held-out point the lane default (`operatingPoint.laneDefault`), read on these "
+         "seeds and confirmed on fresh ones (docs/training.md)" if m["operatingPoint"].get("laneDefault") == "heldOut" else "")
+      + ").")
     w("")
     return "\n".join(out)
 
