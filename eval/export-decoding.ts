@@ -3,7 +3,7 @@
  * named (its exact inverse: `named`), by the chain estimated from the high-energy image, which
  * decodes both energies (`estimate`, the runtime's 'auto'), linearly (grey x 257: `linear`), and by
  * model 2.0.0's normalising decoding per image (`normalise`), on the same test scans, at the model's
- * operating point (the manifest's, as `analyze` and a lane decide). Also prints the estimates.
+ * lane default (the manifest's, as `analyze` and a lane decide). Also prints the estimates.
  *
  *   node bin/run-ts.js eval/export-decoding.ts [--seed-start 2000300] [--count 24] [--cache DIR] [--model DIR]
  *

@@ -178,7 +178,7 @@ function aloneFlag(d: FusedDecision, sense: 'co2' | 'heartbeat', config: FusionC
 
 export interface SensorEvalOptions {
   scans: XrayScan[];
-  /** X-ray alert threshold (the lane's: the model's operating point). */
+  /** X-ray alert threshold (the lane's: the lane default its model's manifest names). */
   alertThreshold: number;
   vehicles: number;
   personShare: number;

@@ -263,6 +263,19 @@ class ModelCard(unittest.TestCase):
         self.assertTrue(same_recipe({**held, "trainSeeds": "0..4999"}, {**t, "trainSeeds": "0..4999"}))
         self.assertTrue(same_recipe(held, {**t, "trainSeeds": "0..4999"}))
 
+    def test_the_held_out_point_is_named_the_lane_default_only_when_the_manifest_makes_it_so(self) -> None:
+        from model_card import held_out_section
+
+        seen = {"scans": 10, "scansWithPeople": 5, "scansWithoutPeople": 5, "people": 8, "peopleFound": 4, "falseAlarms": 0}
+        h = {"heldOut": "vehicle=bus", "iterations": 6000, "maxFalseAlarmRate": 0.02, "seed": 1, "subsets": [],
+             "heldOutOperatingPoint": {"rawThreshold": 0.97, "heldOutScansWithoutPeople": 37, "seenFalseAlarmRate": 0.0,
+                                       "seen": seen, "heldOut": {**seen, "peopleFound": 2}}}
+        default = "\n".join(held_out_section(h, None, False, True, lane_default=True))
+        self.assertIn("**the lane default**: a lane that sets no `thresholds.alert` decides here", default)
+        offered = "\n".join(held_out_section(h, None, False, True))
+        self.assertIn("a lane takes it with `thresholds.alert: held-out`", offered)
+        self.assertNotIn("the lane default", offered)
+
     def test_the_matrix_says_when_its_runs_trained_on_other_scans(self) -> None:
         from model_card import leave_one_out_section
 

@@ -44,8 +44,8 @@ Options:
   --data <dir>           read the test scans from a data set folder written by 'checkpoint-edge sim xray'
                          (seeds in the test range only) instead of synthesizing them; --count limits them
   --out <dir>            write the results here instead of the model folder
-  --alert <t>            lane alert threshold to report figures at (default: the model's operating point
-                         from its manifest, as a lane that sets no thresholds.alert uses; else 0.5)
+  --alert <t>            lane alert threshold to report figures at (default: the lane default its
+                         manifest names, as a lane that sets no thresholds.alert uses; else 0.5)
   --region <t>           region threshold (default 0.3)
   --generalisation <n>   scans per generalisation set (default 0 = none; the truck set takes twice as many)`,
   async run(argv) {
