@@ -44,27 +44,24 @@ function formatPath(path: readonly PropertyKey[]): string {
 const ENV_NAME = '[A-Za-z_][A-Za-z0-9_]*';
 /** A `${NAME}` reference in a config value (global: use with matchAll or replace). */
 export const ENV_REF = new RegExp(`\\$\\{(${ENV_NAME})\\}`, 'g');
+/** A value that holds a `${NAME}` (not global: safe with test). */
+const ENV_REF_ONE = new RegExp(`\\$\\{${ENV_NAME}\\}`);
 /** A value that is one `${NAME}` and nothing else. */
 export const WHOLE_ENV_REF = new RegExp(`^\\$\\{${ENV_NAME}\\}$`);
 
 /**
  * Replaces `${VAR}` in every string with the environment variable's value. When VAR is unset
  * but VAR_FILE names a file (the Docker/systemd secrets convention), the file's content is used.
- * The paths (as formatPath writes them) of values that were one `${VAR}` and nothing else go into `whole`: where the schema
- * wants a number or a boolean there, validateConfig reads the text as one.
+ * Which values held a reference, and their text, is envTemplates' to say.
  */
 export function substituteEnv(
   value: unknown,
   env: NodeJS.ProcessEnv,
   problems: ConfigProblem[],
   path: PropertyKey[] = [],
-  whole = new Set<string>(),
   lineOf?: (path: readonly PropertyKey[]) => number | undefined,
-  templates?: Map<string, string>,
 ): unknown {
   if (typeof value === 'string') {
-    if (WHOLE_ENV_REF.test(value)) whole.add(formatPath(path));
-    if (templates && value.includes('${')) templates.set(formatPath(path), value);
     return value.replace(ENV_REF, (_m, name: string) => {
       const direct = env[name];
       if (direct !== undefined) return direct;
@@ -89,17 +86,22 @@ export function substituteEnv(
       return '';
     });
   }
-  if (Array.isArray(value))
-    return value.map((v, i) => substituteEnv(v, env, problems, [...path, i], whole, lineOf, templates));
+  if (Array.isArray(value)) return value.map((v, i) => substituteEnv(v, env, problems, [...path, i], lineOf));
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [
-        k,
-        substituteEnv(v, env, problems, [...path, k], whole, lineOf, templates),
-      ]),
+      Object.entries(value).map(([k, v]) => [k, substituteEnv(v, env, problems, [...path, k], lineOf)]),
     );
   }
   return value;
+}
+
+/** Each string value of a parsed config that holds a `${NAME}`, with its path and its text as written, in file order. */
+export function envTemplates(value: unknown, path: PropertyKey[] = []): { path: PropertyKey[]; text: string }[] {
+  if (typeof value === 'string') return ENV_REF_ONE.test(value) ? [{ path, text: value }] : [];
+  if (Array.isArray(value)) return value.flatMap((v, i) => envTemplates(v, [...path, i]));
+  if (value !== null && typeof value === 'object')
+    return Object.entries(value).flatMap(([k, v]) => envTemplates(v, [...path, k]));
+  return [];
 }
 
 function issueMessage(iss: z.core.$ZodIssue, root: unknown): string {
@@ -129,13 +131,20 @@ function issueMessage(iss: z.core.$ZodIssue, root: unknown): string {
 
 const NUMBER_TEXT = /^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/;
 
-/** `root` with each refused value that was one whole `${VAR}` read as a number or boolean where its text is one. */
-function retypeWhole(root: unknown, issues: readonly z.core.$ZodIssue[], whole: ReadonlySet<string>): unknown {
+/**
+ * `root` with each refused value that was one whole `${VAR}` (its text as written in `templates`, by path) read as a
+ * number or boolean where its text is one.
+ */
+function retypeWhole(
+  root: unknown,
+  issues: readonly z.core.$ZodIssue[],
+  templates: ReadonlyMap<string, string>,
+): unknown {
   let out = root;
   for (const iss of issues) {
     // Only where the text itself is refused for its type: a text key's own check (an address, a URL) keeps its message.
     const wrongType = iss.code === 'invalid_type' || iss.code === 'invalid_union' || iss.code === 'invalid_value';
-    if (!wrongType || !whole.has(formatPath(iss.path))) continue;
+    if (!wrongType || !WHOLE_ENV_REF.test(templates.get(formatPath(iss.path)) ?? '')) continue;
     const text = valueAt(out, iss.path);
     if (typeof text !== 'string') continue;
     const t = text.trim();
@@ -153,11 +162,11 @@ function retypeWhole(root: unknown, issues: readonly z.core.$ZodIssue[], whole: 
 function parseWithEnvTypes<S extends z.ZodType>(
   schema: S,
   value: unknown,
-  whole: ReadonlySet<string>,
+  templates: ReadonlyMap<string, string>,
 ): { parsed: z.ZodSafeParseResult<z.output<S>>; value: unknown } {
   const parsed = schema.safeParse(value);
   if (parsed.success) return { parsed, value };
-  const retyped = retypeWhole(value, parsed.error.issues, whole);
+  const retyped = retypeWhole(value, parsed.error.issues, templates);
   if (retyped === value) return { parsed, value };
   return { parsed: schema.safeParse(retyped), value: retyped };
 }
@@ -207,12 +216,11 @@ export function validateWith<S extends z.ZodType>(
   lineOf?: (path: readonly PropertyKey[], key?: boolean) => number | undefined,
 ): z.output<S> {
   const problems: ConfigProblem[] = [];
-  const whole = new Set<string>();
-  const templates = new Map<string, string>();
+  const templates = new Map(envTemplates(raw).map((t) => [formatPath(t.path), t.text]));
   const { parsed, value: substituted } = parseWithEnvTypes(
     schema,
-    substituteEnv(raw, env, problems, [], whole, lineOf, templates),
-    whole,
+    substituteEnv(raw, env, problems, [], lineOf),
+    templates,
   );
   // A value whose variable is unset or unreadable is said once, not again as the empty text it became.
   const envProblemAt = new Set(problems.map((p) => p.path));
@@ -390,22 +398,14 @@ export type EnvUse =
 export function envReferences(raw: unknown, schema: unknown = configSchema): Map<string, EnvUse> {
   const rank: Record<EnvUse, number> = { setting: 0, text: 1, secret: 2 };
   const out = new Map<string, EnvUse>();
-  const walk = (v: unknown, path: PropertyKey[]) => {
-    if (typeof v === 'string') {
-      const whole = WHOLE_ENV_REF.test(v);
-      const use: EnvUse =
-        !whole || isSecretAt(schema, path) ? 'secret' : isSettingAt(schema, path) ? 'setting' : 'text';
-      for (const m of v.matchAll(ENV_REF)) {
-        const before = out.get(m[1]!);
-        out.set(m[1]!, before !== undefined && rank[before] > rank[use] ? before : use);
-      }
-    } else if (Array.isArray(v)) {
-      for (const [i, e] of v.entries()) walk(e, [...path, i]);
-    } else if (v !== null && typeof v === 'object') {
-      for (const [k, e] of Object.entries(v)) walk(e, [...path, k]);
+  for (const { path, text } of envTemplates(raw)) {
+    const use: EnvUse =
+      !WHOLE_ENV_REF.test(text) || isSecretAt(schema, path) ? 'secret' : isSettingAt(schema, path) ? 'setting' : 'text';
+    for (const m of text.matchAll(ENV_REF)) {
+      const before = out.get(m[1]!);
+      out.set(m[1]!, before !== undefined && rank[before] > rank[use] ? before : use);
     }
-  };
-  walk(raw, []);
+  }
   return out;
 }
 
