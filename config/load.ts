@@ -64,8 +64,17 @@ export function substituteEnv(
   if (typeof value === 'string') {
     return value.replace(ENV_REF, (_m, name: string) => {
       const direct = env[name];
-      if (direct !== undefined) return direct;
       const file = env[`${name}_FILE`];
+      if (direct !== undefined && file !== undefined) {
+        // Which one was meant is not for the config to guess (the Docker secrets convention refuses it too).
+        problems.push({
+          path: formatPath(path),
+          message: `both ${name} and ${name}_FILE are set: set only one`,
+          ...line(lineOf?.(path)),
+        });
+        return '';
+      }
+      if (direct !== undefined) return direct;
       if (file !== undefined) {
         try {
           return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
@@ -216,12 +225,20 @@ export function validateWith<S extends z.ZodType>(
   lineOf?: (path: readonly PropertyKey[], key?: boolean) => number | undefined,
 ): z.output<S> {
   const problems: ConfigProblem[] = [];
-  const templates = new Map(envTemplates(raw).map((t) => [formatPath(t.path), t.text]));
+  const refs = envTemplates(raw);
+  const templates = new Map(refs.map((t) => [formatPath(t.path), t.text]));
   const { parsed, value: substituted } = parseWithEnvTypes(
     schema,
     substituteEnv(raw, env, problems, [], lineOf),
     templates,
   );
+  // A secret that is one `${NAME}` set to nothing is a mistake, not a password (a file left empty, a variable cleared).
+  for (const { path, text } of refs) {
+    const at = formatPath(path);
+    if (!WHOLE_ENV_REF.test(text) || valueAt(substituted, path) !== '' || !isSecretAt(schema, path)) continue;
+    if (problems.some((p) => p.path === at)) continue;
+    problems.push({ path: at, message: `${text.slice(2, -1)} is set but empty`, ...line(lineOf?.(path)) });
+  }
   // A value whose variable is unset or unreadable is said once, not again as the empty text it became.
   const envProblemAt = new Set(problems.map((p) => p.path));
   if (!parsed.success) {

@@ -38,8 +38,25 @@ Exit codes: 0 stopped cleanly, 1 failed, 2 invalid config or usage.`,
       await central.stop();
       log.info('central stopped');
     });
-    await central.start();
+    try {
+      await central.start();
+    } catch (err) {
+      // A peer that is not there (the broker, PostgreSQL, a port in use) is a message, not a stack trace.
+      const message = errorText(err);
+      log.error({ err }, `central failed to start: ${message}`);
+      process.stderr.write(`central serve: could not start: ${message}\n`);
+      await central.stop().catch(() => {});
+      return EXIT.failure;
+    }
     return stopped;
   },
 };
 export default cmd;
+
+/** An error's message, or its code and its inner errors' messages when it has none (a refused connection's AggregateError). */
+function errorText(err: unknown): string {
+  const e = err as Error & { code?: string; errors?: unknown[] };
+  if (e?.message) return e.message;
+  const inner = Array.isArray(e?.errors) ? e.errors.map((x) => (x as Error)?.message).filter(Boolean) : [];
+  return [e?.code, ...inner].filter(Boolean).join(': ') || String(err);
+}

@@ -333,6 +333,22 @@ describe('config', () => {
     ]);
   });
 
+  it('refuses a variable set both directly and as VAR_FILE, and a secret whose variable is set to nothing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    writeFileSync(join(dir, 'pw'), 'from-file\n');
+    writeFileSync(join(dir, 'empty'), '');
+    const raw = { ...minimal(), mqtt: { url: 'mqtt://x:1883', username: '${USER}', password: '${PW}' } };
+    expect(problems(raw, { USER: 'lane-1', PW: 'direct', PW_FILE: join(dir, 'pw') })).toEqual([
+      'mqtt.password: both PW and PW_FILE are set: set only one',
+    ]);
+    expect(problems(raw, { USER: 'lane-1', PW: '' })).toEqual(['mqtt.password: PW is set but empty']);
+    expect(problems(raw, { USER: 'lane-1', PW_FILE: join(dir, 'empty') })).toEqual([
+      'mqtt.password: PW is set but empty',
+    ]);
+    // Text that is not a secret may be empty on purpose.
+    expect(validateConfig(raw, 'x', { USER: '', PW: 'x' }).mqtt?.username).toBe('');
+  });
+
   it('never puts a value made from the environment into a message, even a URL that does not parse', () => {
     const cam = (url: string) => ({
       ...minimal(),
