@@ -57,7 +57,11 @@ export function checkSecrets(configText: string, env: NodeJS.ProcessEnv, envFile
     const label = use === 'secret' ? 'secret' : 'environment';
     const direct = env[name];
     const file = env[`${name}_FILE`];
-    if (direct !== undefined) {
+    if (direct !== undefined && file !== undefined) {
+      out.push(
+        fail(label, name, `both ${name} and ${name}_FILE are set; the service refuses the config`, `set only one`),
+      );
+    } else if (direct !== undefined) {
       out.push(
         direct.trim() === ''
           ? fail(label, name, 'is set but empty', `give ${name} its value${envFile ? ` in ${envFile}` : ''}`)
@@ -100,6 +104,38 @@ export function checkSecrets(configText: string, env: NodeJS.ProcessEnv, envFile
       );
     }
   }
+  for (const at of literalUrlPasswords(configText))
+    out.push(
+      warn(
+        'secret',
+        at,
+        'a password is written into the config file in this URL',
+        "give it as ${NAME} from the service environment, or in the key's own password field",
+      ),
+    );
+  return out;
+}
+
+const URL_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/@\s:]*:([^/@\s]+)@/i;
+
+/** The keys (as a path) whose URL carries a password written out, not a `${NAME}` (a file that is not YAML: none). */
+export function literalUrlPasswords(configText: string): string[] {
+  let raw: unknown;
+  try {
+    raw = parse(configText);
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  const walk = (v: unknown, at: string) => {
+    if (typeof v === 'string') {
+      const password = URL_PASSWORD.exec(v)?.[1];
+      if (password !== undefined && [...password.matchAll(ENV_REF)].length === 0) out.push(at);
+    } else if (Array.isArray(v)) v.forEach((e, i) => walk(e, `${at}[${i}]`));
+    else if (v !== null && typeof v === 'object')
+      for (const [k, e] of Object.entries(v)) walk(e, at ? `${at}.${k}` : k);
+  };
+  walk(raw, '');
   return out;
 }
 

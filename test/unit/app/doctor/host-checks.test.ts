@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../../../config/load.js';
-import { checkDisk, checkSecrets, checkSerialDevice, configEnvReferences } from '../../../../app/doctor/host-checks.js';
+import {
+  checkDisk,
+  checkSecrets,
+  checkSerialDevice,
+  configEnvReferences,
+  literalUrlPasswords,
+} from '../../../../app/doctor/host-checks.js';
 import { doctorLine } from '../../../../app/doctor/doctor-check.js';
 
 const dirs: string[] = [];
@@ -99,6 +105,10 @@ describe('doctor: secrets', () => {
       'ok   secret ANPR_TOKEN: set (24 characters)',
       'ok   environment CAMERA_URL: set (46 characters)',
     ]);
+    // The same name set both ways is refused by the service, so doctor fails it.
+    expect(
+      checkSecrets('mqtt: { password: "${PW}" }', { PW: 'x', PW_FILE: '/run/secrets/pw' }, null).map(doctorLine),
+    ).toEqual(['FAIL secret PW: both PW and PW_FILE are set; the service refuses the config → set only one']);
     // A file that is not YAML: every reference is taken for a secret.
     expect([...configEnvReferences('a: [${X}\n')]).toEqual([['X', 'secret']]);
   });
@@ -116,5 +126,25 @@ describe("doctor: a sensor's serial device", () => {
       status: 'FAIL',
       detail: 'is not a character device (a serial port is)',
     });
+  });
+});
+
+describe('doctor: passwords written into the config file', () => {
+  it('warns of a URL whose password is written out, and not of one from ${NAME} or one without a password', () => {
+    const text = [
+      'mqtt: { url: "mqtt://edge:${MQTT_PASSWORD}@broker:1883" }',
+      'lanes:',
+      '  - cameras:',
+      '      - { id: a, url: "rtsp://admin:hunter2@10.0.0.5/stream" }',
+      '      - { id: b, url: "http://10.0.0.6/snapshot.jpg", username: admin, password: "${CAM_B}" }',
+      '      - { id: c, url: "http://viewer@10.0.0.7/mjpeg" }',
+    ].join('\n');
+    expect(literalUrlPasswords(text)).toEqual(['lanes[0].cameras[0].url']);
+    const lines = checkSecrets(text, { MQTT_PASSWORD: 'x', CAM_B: 'y' }, null).map(doctorLine);
+    expect(lines.at(-1)).toBe(
+      "warn secret lanes[0].cameras[0].url: a password is written into the config file in this URL → give it as ${NAME} from the service environment, or in the key's own password field",
+    );
+    expect(lines.join('\n')).not.toContain('hunter2');
+    expect(literalUrlPasswords('a: [unclosed')).toEqual([]);
   });
 });
