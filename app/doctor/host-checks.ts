@@ -131,8 +131,9 @@ export function literalUrlPasswords(configText: string): string[] {
     if (typeof v === 'string') {
       const password = URL_PASSWORD.exec(v)?.[1];
       if (password !== undefined && [...password.matchAll(ENV_REF)].length === 0) out.push(at);
-    } else if (Array.isArray(v)) v.forEach((e, i) => walk(e, `${at}[${i}]`));
-    else if (v !== null && typeof v === 'object')
+    } else if (Array.isArray(v)) {
+      for (const [i, e] of v.entries()) walk(e, `${at}[${i}]`);
+    } else if (v !== null && typeof v === 'object')
       for (const [k, e] of Object.entries(v)) walk(e, at ? `${at}.${k}` : k);
   };
   walk(raw, '');
