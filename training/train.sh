@@ -7,7 +7,7 @@
 #   npm run train -- --fresh    discard checkpoints and train from scratch
 #   npm run train -- --data-only   only (re)generate the data sets
 #
-# Settings (environment): TRAIN_COUNT, VAL_COUNT, THRESHOLD_COUNT, CALIBRATION_COUNT, ITERATIONS, BATCH, SEED, MEMBERS, HARD_NEGATIVES, PACKS, VERSION, LANE_DEFAULT, THREADS, PLACE_WEIGHTS, DATA_DIR, WORK_DIR, OUT_DIR, PYTHON,
+# Settings (environment): TRAIN_COUNT, VAL_COUNT, THRESHOLD_COUNT, CALIBRATION_COUNT, ITERATIONS, BATCH, SEED, MEMBERS, HARD_NEGATIVES, PACKS, CLUTTER, VERSION, LANE_DEFAULT, THREADS, PLACE_WEIGHTS, DATA_DIR, WORK_DIR, OUT_DIR, PYTHON,
 # DATA_SIM_COMMIT (the synthesizer commit that generates the data; 'worktree' for the working tree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,6 +55,12 @@ SINGLE_ENERGY_NO_BODY_SHAPES=${SINGLE_ENERGY_NO_BODY_SHAPES:-0}
 EXPORT_ESTIMATE=${EXPORT_ESTIMATE:-0}
 # 1: domain randomisation also draws packs of rounded lumps, water-rich ones included (docs/training.md, "Domain randomisation").
 PACKS=${PACKS:-0}
+# Up to this many objects of random shape and material drawn into each training scan by the synthesizer (sim xray
+# --clutter: through the scanner's physics, unlike the crop-level objects above); 0: none, as up to 2.3.2. Needs a
+# synthesizer that has it (DATA_SIM_COMMIT=worktree until the default names one).
+CLUTTER=${CLUTTER:-0}
+CLUTTER_NOTE=
+(( CLUTTER > 0 )) && CLUTTER_NOTE=", training scans with --clutter $CLUTTER"
 # Share of crops centred on the run's own false alarms, mined every 500 iterations (docs/training.md, "Hard negatives");
 # 0: none (as 2.0.0); unset or empty: 0.2.
 HARD_NEGATIVES=${HARD_NEGATIVES:-0.2}
@@ -103,20 +109,21 @@ fi
 SIM_HASH=$(cat "$SIM_ROOT"/sim/xray/*.ts | sha256sum | cut -c1-16)
 
 generate() {
-  local dir=$1 seed=$2 count=$3 pitch=$4 share=${5-}
-  local spec="seed=$seed count=$count dual raw pitch=$pitch randomized-scanner${share:+ person-share=$share} sim=$SIM_HASH"
+  local dir=$1 seed=$2 count=$3 pitch=$4 share=${5-} clutter=${6:-0}
+  (( clutter > 0 )) || clutter=
+  local spec="seed=$seed count=$count dual raw pitch=$pitch randomized-scanner${share:+ person-share=$share}${clutter:+ clutter=$clutter} sim=$SIM_HASH"
   if [[ -f "$dir/labels.jsonl" && "$(cat "$dir/.spec" 2>/dev/null)" == "$spec" ]]; then
     echo "train.sh: reusing $dir ($spec)"
     return
   fi
   rm -rf "$dir"
   echo "train.sh: generating $count scans from seed $seed into $dir"
-  node "$SIM_ROOT/bin/checkpoint-edge.js" sim xray --count "$count" --seed "$seed" --out "$dir" --dual --format raw --pixel-mm "$pitch" --randomize-scanner ${share:+--person-share "$share"}
+  node "$SIM_ROOT/bin/checkpoint-edge.js" sim xray --count "$count" --seed "$seed" --out "$dir" --dual --format raw --pixel-mm "$pitch" --randomize-scanner ${share:+--person-share "$share"} ${clutter:+--clutter "$clutter"}
   echo "$spec" > "$dir/.spec"
 }
 
 start=$(date +%s)
-generate "$DATA_DIR/train" "$TRAIN_SEED" "$TRAIN_COUNT" "$TRAIN_PITCH"
+generate "$DATA_DIR/train" "$TRAIN_SEED" "$TRAIN_COUNT" "$TRAIN_PITCH" "" "$CLUTTER"
 generate "$DATA_DIR/val" "$VAL_SEED" "$VAL_COUNT" "$VAL_PITCH"
 THRESHOLD_ARGS=()
 if (( THRESHOLD_COUNT > 0 )); then
@@ -137,7 +144,7 @@ fi
 "$PYTHON" training/train.py \
   --train "$DATA_DIR/train" --val "$DATA_DIR/val" --out "$OUT_DIR" --work "$WORK_DIR" \
   --iterations "$ITERATIONS" --batch "$BATCH" --seed "$SEED" --members "$MEMBERS" --version "$VERSION" --lane-default "$LANE_DEFAULT" --threads "$THREADS" --val-every 600 --cache training/.cache/scans --place-weights "$PLACE_WEIGHTS" --place-weights-basis "$PLACE_WEIGHTS_BASIS" --hold-out "$HOLD_OUT" $([[ $SINGLE_ENERGY_NO_BODY_SHAPES == 1 ]] && echo --single-energy-no-body-shapes) $([[ $EXPORT_ESTIMATE == 1 ]] && echo --export-estimate) $([[ $PACKS == 1 ]] && echo --packs) --hard-negatives "$HARD_NEGATIVES" \
-  --dataset-note "checkpoint-edge sim xray --dual --format raw --randomize-scanner (training ${TRAIN_PITCH} mm, validation ${VAL_PITCH} mm), sim/xray at commit $SIM_COMMIT, source sha256 $SIM_HASH" \
+  --dataset-note "checkpoint-edge sim xray --dual --format raw --randomize-scanner (training ${TRAIN_PITCH} mm${CLUTTER_NOTE}, validation ${VAL_PITCH} mm), sim/xray at commit $SIM_COMMIT, source sha256 $SIM_HASH" \
   --train-seeds "$TRAIN_SEED..$((TRAIN_SEED + TRAIN_COUNT - 1))" \
   --val-seeds "$VAL_SEED..$((VAL_SEED + VAL_COUNT - 1))" ${THRESHOLD_ARGS[@]+"${THRESHOLD_ARGS[@]}"} ${CALIBRATION_ARGS[@]+"${CALIBRATION_ARGS[@]}"}
 

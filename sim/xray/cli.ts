@@ -48,6 +48,8 @@ Options:
   --pose <pose>         ${POSES.join(' | ')}
   --age <group>         adult | child
   --decoys <n>          decoys per scan, as many as fit (default: 0 to 3)
+  --clutter <n>         training data: up to n objects of random shape and material per scan, clear of
+                        the people (domain randomisation; default 0, the scans are then unchanged)
   --photons <n>         open-beam photons per pixel, high energy (default 2000 per mm^2 of pixel)
   --missing-lines <n>   random missing lines per scan, for robustness tests (default 0)
   --dead-channels <n>   dead detector channels per scan (default: 0 to 2 at random)
@@ -86,6 +88,7 @@ export async function runXraySim(argv: string[]): Promise<number> {
     pose: { type: 'string' },
     age: { type: 'string' },
     decoys: { type: 'string' },
+    clutter: { type: 'string' },
     photons: { type: 'string' },
     'missing-lines': { type: 'string' },
     'dead-channels': { type: 'string' },
@@ -119,6 +122,7 @@ export async function runXraySim(argv: string[]): Promise<number> {
     pose: oneOf<Pose>('pose', s('pose'), POSES),
     age: oneOf<AgeGroup>('age', s('age'), ['adult', 'child']),
     decoys: int('decoys', s('decoys'), 0, 10),
+    clutter: int('clutter', s('clutter'), 0, 50),
     trailer: oneOf<TrailerKind>('trailer', s('trailer'), TRAILER_KINDS),
     detector: {
       ...(photons !== undefined ? { photonsHigh: photons } : {}),

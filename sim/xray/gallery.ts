@@ -99,7 +99,7 @@ const ENTRIES: Entry[] = [
 function describe(scan: SynthScan): string {
   const s = scan.truth.scene;
   const people = scan.truth.people.map((p) => `${p.age} ${p.pose} (${p.facing}) in ${p.hidingPlace}`).join('; ');
-  return `${scan.width} lines x ${scan.height} channels at ${scan.pixelMm} mm; ${s.vehicleClass}${s.trailer ? ` (${s.trailer})` : ''}, cargo ${s.cargo} (${s.cargoDensity}, ${s.cargoArealDensity} g/cm²), decoys: ${s.decoys.map((d) => d.kind).join(', ') || 'none'}; people: ${people || 'none'}.`;
+  return `${scan.width} lines x ${scan.height} channels at ${scan.pixelMm} mm; ${s.vehicleClass}${s.trailer ? ` (${s.trailer})` : ''}, cargo ${s.cargo} (${s.cargoDensity}, ${s.cargoArealDensity} g/cm²), decoys: ${s.decoys.map((d) => d.kind).join(', ') || 'none'}${s.clutter ? `, clutter: ${s.clutter.map((c) => c.kind).join(', ') || 'none'}` : ''}; people: ${people || 'none'}.`;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -204,6 +204,18 @@ sheet(
       decoyKind: k,
     },
   })),
+);
+sheet(
+  'families-clutter.png',
+  'Clutter for training data (up to 8 objects of random shape and material, --clutter 8), each scene without and with it',
+  [
+    { seed: 300, vehicleClass: 'articulated' as const, trailer: 'container' as const },
+    { seed: 304, vehicleClass: 'box-truck' as const },
+    { seed: 308, vehicleClass: 'van' as const },
+  ].flatMap((o) => [
+    { label: `${o.vehicleClass}, one person`, opts: { ...o, peopleCount: 1, decoys: 0 } },
+    { label: `${o.vehicleClass}, the same with clutter`, opts: { ...o, peopleCount: 1, decoys: 0, clutter: 8 } },
+  ]),
 );
 
 writeFileSync(join(out, 'README.md'), lines.join('\n'));

@@ -98,6 +98,7 @@ const STREAM_SCENE = 1;
 const STREAM_TEXTURE = 2;
 const STREAM_DETECTOR = 3;
 const STREAM_NOISE = 4;
+const STREAM_CLUTTER = 5;
 
 export function synthesizeScan(opts: SynthOptions): SynthScan {
   if (!Number.isInteger(opts.seed)) throw new RangeError(`synthesizeScan: seed must be an integer, got ${opts.seed}`);
@@ -117,7 +118,7 @@ export function synthesizeScan(opts: SynthOptions): SynthScan {
   const capacityMm = frontMm + nominalLengthMm(vehicleClass) + rearMarginMm + 200;
   const width = opts.lines ?? Math.ceil(capacityMm / pixelMm);
   const proj = new Projection(width, channels, pixelMm, new Rng(opts.seed, STREAM_TEXTURE));
-  const scene = buildScene(proj, opts, vehicleClass, frontMm, sceneRng);
+  const scene = buildScene(proj, opts, vehicleClass, frontMm, sceneRng, new Rng(opts.seed, STREAM_CLUTTER));
   if (opts.lines === undefined)
     proj.cropWidth(Math.min(width, Math.ceil((scene.vehicleEndMm + rearMarginMm) / pixelMm)));
 

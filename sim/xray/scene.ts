@@ -23,6 +23,7 @@ import {
   drawCargo,
   planCargo,
 } from './cargo.js';
+import { type ClutterBounds, type ClutterKind, CLUTTER_KINDS, drawClutter } from './clutter.js';
 import { type DecoyKind, DECOY_HALF_LENGTH, DECOY_KINDS, drawDecoy } from './decoys.js';
 import type { Projection } from './projection.js';
 import type { Rng } from './prng.js';
@@ -78,6 +79,12 @@ export interface SceneOptions {
   decoys?: number;
   /** Every decoy of this kind; otherwise drawn per decoy. */
   decoyKind?: DecoyKind;
+  /**
+   * Domain randomisation for training data: up to this many objects of random shape, size and
+   * material (sim/xray/clutter.ts) over the vehicle, clear of the people, drawn from a random stream
+   * of their own, so a scene with 0 (the default) is the same scan bit for bit.
+   */
+  clutter?: number;
   /** Force the people to be adults or children. */
   age?: AgeGroup;
   /** Force a pose for every person. */
@@ -99,6 +106,8 @@ export interface SceneDescription {
   cargoArealDensity: number;
   hidingPlaces: HidingPlace[];
   decoys: { kind: DecoyKind; x0Mm: number; x1Mm: number; z0Mm: number; z1Mm: number }[];
+  /** Clutter objects drawn (scenes with `clutter` only). */
+  clutter?: { kind: ClutterKind; x0Mm: number; x1Mm: number; z0Mm: number; z1Mm: number }[];
   /** Where the vehicle is along the scan, in mm from the start of line 0. */
   vehicleMm: { x0: number; x1: number };
   /** Rear end of the driver's cab (mm from the start of line 0), for vehicles with one. */
@@ -145,6 +154,8 @@ export function pickVehicle(opts: SceneOptions, rng: Rng): VehicleClass {
   }
   if (opts.decoyKind !== undefined && !DECOY_KINDS.includes(opts.decoyKind))
     throw new RangeError(`scene: unknown decoyKind "${opts.decoyKind}" (one of ${DECOY_KINDS.join(', ')})`);
+  if (opts.clutter !== undefined && !(Number.isInteger(opts.clutter) && opts.clutter >= 0 && opts.clutter <= 50))
+    throw new RangeError(`scene: clutter must be an integer 0..50, got ${opts.clutter}`);
   if (opts.pose !== undefined && !POSES.includes(opts.pose))
     throw new RangeError(`scene: unknown pose "${opts.pose}" (one of ${POSES.join(', ')})`);
   if (opts.trailer !== undefined && !TRAILER_KINDS.includes(opts.trailer)) {
@@ -196,6 +207,7 @@ export function buildScene(
   vehicleClass: VehicleClass,
   frontMm: number,
   rng: Rng,
+  clutterRng?: Rng,
 ): BuiltScene {
   // A tanker offers no place in a load or behind a false wall, and its tank may be full.
   const tankOk =
@@ -371,11 +383,12 @@ export function buildScene(
   for (let k = decoySpots.length - 1; k >= 0; k--) if (decoySpots[k].z + 600 > load.z1) decoySpots.splice(k, 1);
 
   const cargo = drawCargo(proj, plan, load, keepOut);
+  const mm = (v: number) => Math.round(v * 10) / 10;
   for (const d of decoySpots) {
     const b = drawDecoy(proj, d.kind, d.x, d.z, rng);
-    const mm = (v: number) => Math.round(v * 10) / 10;
     decoys.push({ kind: d.kind, x0Mm: mm(b.x0), x1Mm: mm(b.x1), z0Mm: mm(b.z0), z1Mm: mm(b.z1) });
   }
+  const clutter = opts.clutter ? scatterClutter(proj, layout, people, opts.clutter, clutterRng ?? rng) : undefined;
 
   // Windows around each person, and what lies there before any person is drawn (their background).
   const windows = people.map((p) => {
@@ -408,12 +421,59 @@ export function buildScene(
       cargoArealDensity: Math.round(cargo.arealDensity * 100) / 100,
       hidingPlaces: [...new Set(people.map((p) => p.hidingPlace))],
       decoys,
+      ...(clutter
+        ? {
+            clutter: clutter.map((c) => ({
+              kind: c.kind,
+              x0Mm: mm(c.x0),
+              x1Mm: mm(c.x1),
+              z0Mm: mm(c.z0),
+              z1Mm: mm(c.z1),
+            })),
+          }
+        : {}),
       vehicleMm: { x0: Math.round(layout.x0), x1: Math.round(layout.x1) },
       ...(layout.cabRearMm !== undefined ? { cabRearMm: Math.round(layout.cabRearMm) } : {}),
     },
     people: captured,
     vehicleEndMm: layout.x1,
   };
+}
+
+/**
+ * Up to `most` clutter objects (0..most drawn per scene) anywhere over the vehicle, resting from the
+ * ground to 1 m under its roof (so that they stand out of it by 0.5 m at most), each clear of every person's window by 250 mm (a few tries for a spot, else left out).
+ */
+function scatterClutter(
+  proj: Projection,
+  layout: VehicleLayout,
+  people: readonly { spec: BodySpec }[],
+  most: number,
+  rng: Rng,
+): ({ kind: ClutterKind } & ClutterBounds)[] {
+  const clear = people.map((p) => {
+    const size = bodySize(p.spec);
+    return {
+      x0: p.spec.x - size.length / 2 - 250,
+      x1: p.spec.x + size.length / 2 + 250,
+      z0: p.spec.floorZ - 250,
+      z1: p.spec.floorZ + size.height + 250,
+    };
+  });
+  const out: ({ kind: ClutterKind } & ClutterBounds)[] = [];
+  const n = rng.int(0, most);
+  for (let k = 0; k < n; k++) {
+    const kind = rng.pick(CLUTTER_KINDS);
+    // The object's extent is known once drawn, so a spot is tried against a generous guess (1.5 m).
+    for (let attempt = 0; attempt < 6; attempt++) {
+      const x = rng.range(layout.x0, layout.x1);
+      const z = rng.range(0, Math.max(0, layout.heightMm - 1000));
+      if (clear.some((c) => c.x1 > x - 1500 && c.x0 < x + 1500 && c.z1 > z && c.z0 < z + 1500)) continue;
+      out.push({ kind, ...drawClutter(proj, kind, x, z, layout.widthMm, rng) });
+      break;
+    }
+  }
+  return out;
 }
 
 function placePerson(
