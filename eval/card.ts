@@ -130,10 +130,11 @@ export function evalSection(
   L.push('');
   const gen = Object.entries(r.generalisation ?? {});
   if (gen.length) {
-    L.push('### Families, other pitches, trucks without people', '');
+    L.push('### Families, other pitches, trucks without people, random objects', '');
     L.push(
       'Test sets of one family each (whether this model saw the family in training is said per row: training/train.sh HOLD_OUT, ' +
-        "the manifest's training.heldOut), other pixel pitches, and trucks without people. " +
+        "the manifest's training.heldOut), other pixel pitches, trucks without people, and scans with objects of random shape and " +
+        'material over the vehicle (sim/xray/clutter.ts; whether the model was trained with such objects is said per row). ' +
         'Each set below has its own test seeds; figures at the operating threshold of the main test set and at the lane default.',
       '',
     );

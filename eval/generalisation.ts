@@ -3,13 +3,14 @@ import type { EvalSettings } from './test-set.js';
 /**
  * Test sets beyond the main one, for an honest look at generalisation: families that can be held out of
  * training (a vehicle type, a trailer, a cargo family, a hiding place, a decoy kind: training/train.sh
- * HOLD_OUT; the model's manifest names those it never saw), scanner pitches other than the training and test pitches, and a truck-heavy set without
- * people (false alarms on the structures a fielded lane sees most). Each set has its own seeds in the
+ * HOLD_OUT; the model's manifest names those it never saw), scanner pitches other than the training and test pitches, a truck-heavy set without
+ * people (false alarms on the structures a fielded lane sees most), and scans with random objects over the
+ * vehicle (sim/xray/clutter.ts; a model trained without them has never seen anything like them). Each set has its own seeds in the
  * synthesizer's test range, after the main test set's.
  */
 export interface GeneralisationSet {
   name: string;
-  kind: 'family' | 'pitch' | 'no-person trucks';
+  kind: 'family' | 'pitch' | 'no-person trucks' | 'random objects';
   description: string;
   /** For a family set: its name in training/train.sh HOLD_OUT (axis=value), which the manifest's training.heldOut lists when the model never saw it. */
   family?: string;
@@ -84,7 +85,27 @@ export const GENERALISATION_SETS: readonly GeneralisationSet[] = [
     settings: { personShare: 0, vehicleClass: 'articulated' },
     weight: 2,
   },
+  {
+    name: 'trucks without people, random objects',
+    kind: 'random objects',
+    description:
+      'tractors with trailers, no people, and up to 6 objects of random shape and material over them (sim xray --clutter 6): false alarms on structures of no family drawn in training',
+    settings: { personShare: 0, vehicleClass: 'articulated', clutter: 6 },
+    weight: 2,
+  },
+  {
+    name: 'people among random objects',
+    kind: 'random objects',
+    description: 'every vehicle family, 1 to 5 people, and up to 6 random objects clear of them (sim xray --clutter 6)',
+    settings: { personShare: 1, clutter: 6 },
+    weight: 1,
+  },
 ].map((s, k) => ({ ...s, settings: { dual: true, ...s.settings }, firstSeed: FIRST + k * 1000 }) as GeneralisationSet);
+
+/** Whether a model's training data had random objects drawn in (its manifest's training.dataset names --clutter). */
+export function trainedOnClutter(training: Record<string, unknown> | undefined): boolean {
+  return typeof training?.dataset === 'string' && /--clutter\b/.test(training.dataset);
+}
 
 /** The families a model was trained without, from its manifest's training.heldOut ('axis=value,...'). */
 export function heldOutFamilies(training: Record<string, unknown> | undefined): Set<string> {

@@ -22,7 +22,7 @@ import {
   VARIANTS,
   type VariantName,
 } from './variants.js';
-import { GENERALISATION_SETS, heldOutFamilies } from './generalisation.js';
+import { GENERALISATION_SETS, heldOutFamilies, trainedOnClutter } from './generalisation.js';
 
 export interface EvalOptions {
   detector: OnnxDetector;
@@ -269,6 +269,7 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
   const hardNegatives: Candidate[] = [];
   const perSet = o.dataDir ? 0 : (o.generalisationCount ?? 0);
   const heldOut = heldOutFamilies(o.detector.manifest?.training);
+  const clutterTrained = trainedOnClutter(o.detector.manifest?.training);
   for (const set of perSet > 0 ? GENERALISATION_SETS : []) {
     const outs: ScanOutcome[] = [];
     const n = perSet * set.weight;
@@ -307,7 +308,9 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
       kind: set.kind,
       description: set.family
         ? `${set.description}; ${heldOut.has(set.family) ? 'never in training' : 'in training'}`
-        : set.description,
+        : set.kind === 'random objects'
+          ? `${set.description}; ${clutterTrained ? 'such objects in training' : 'never in training'}`
+          : set.description,
       firstSeed: set.firstSeed,
       scans: outs.length,
       auc: auc(outs),

@@ -31,7 +31,8 @@ false alarms per scan without people, ROC AUC, per vehicle class, cargo density 
 the operating threshold for <= 2 % false alarms, robustness (extra noise, dead channels,
 missing lines, 8-bit, high energy only, open beam at 60 %, attenuation x1.3 and x0.8, 8-bit export
 chains with JPEG decoded automatically), and
-generalisation: the families model 2.0.0 held out of training, other pixel pitches, trucks without people. Writes eval.json, eval-roc.png and eval-*.png examples
+generalisation: the families model 2.0.0 held out of training, other pixel pitches, trucks without people,
+scans with random objects over the vehicle (sim xray --clutter). Writes eval.json, eval-roc.png and eval-*.png examples
 into the model folder and rewrites the evaluation section of its MODEL_CARD.md.
 
 Options:
