@@ -60,7 +60,7 @@ function configReferenceMarkdown(): string {
 Generated from the zod schema (config/schema.ts) by \`npm run docs:config\`; do not edit by hand.
 One YAML file, given with \`--config <file>\`. Unknown keys are rejected. \`\${NAME}\` in any string
 is replaced by the environment variable NAME, or by the content of the file named in NAME_FILE (not both: a name set
-both ways is refused, as is a password or token whose variable or file is empty). A value that
+both ways is refused, as is a password or token whose variable or file is empty or white space). A value that
 is one \`\${NAME}\` and nothing else is read as a number or true/false where the key takes one (\`port: \${SCANNER_PORT}\`).
 Inside a flow mapping (\`{ … }\`) quote it, since its braces are YAML's own there: \`{ password: '\${MQTT_PASSWORD}' }\`.
 A password inside a URL (\`rtsp://cam:\${CAM_PASSWORD}@…\`) must be percent-encoded (@ as %40, / as %2F); simpler,

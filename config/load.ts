@@ -32,7 +32,7 @@ export class ConfigError extends Error {
 }
 
 /** `lanes[0].scanner.tcp.port` from ['lanes', 0, 'scanner', 'tcp', 'port']. */
-function formatPath(path: readonly PropertyKey[]): string {
+export function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const p of path) {
     if (typeof p === 'number') out += `[${p}]`;
@@ -104,13 +104,23 @@ export function substituteEnv(
   return value;
 }
 
-/** Each string value of a parsed config that holds a `${NAME}`, with its path and its text as written, in file order. */
-export function envTemplates(value: unknown, path: PropertyKey[] = []): { path: PropertyKey[]; text: string }[] {
-  if (typeof value === 'string') return ENV_REF_ONE.test(value) ? [{ path, text: value }] : [];
-  if (Array.isArray(value)) return value.flatMap((v, i) => envTemplates(v, [...path, i]));
+/** Each string value of a parsed config, with its path, in file order. */
+export function stringValues(value: unknown, path: PropertyKey[] = []): { path: PropertyKey[]; text: string }[] {
+  if (typeof value === 'string') return [{ path, text: value }];
+  if (Array.isArray(value)) return value.flatMap((v, i) => stringValues(v, [...path, i]));
   if (value !== null && typeof value === 'object')
-    return Object.entries(value).flatMap(([k, v]) => envTemplates(v, [...path, k]));
+    return Object.entries(value).flatMap(([k, v]) => stringValues(v, [...path, k]));
   return [];
+}
+
+/** Each string value of a parsed config that holds a `${NAME}`, with its path and its text as written, in file order. */
+export function envTemplates(value: unknown): { path: PropertyKey[]; text: string }[] {
+  return stringValues(value).filter((t) => ENV_REF_ONE.test(t.text));
+}
+
+/** Whether a value given by the environment is empty: nothing, or only white space (a cleared variable, an empty file). */
+export function isBlank(text: string): boolean {
+  return text.trim() === '';
 }
 
 function issueMessage(iss: z.core.$ZodIssue, root: unknown): string {
@@ -235,7 +245,9 @@ export function validateWith<S extends z.ZodType>(
   // A secret that is one `${NAME}` set to nothing is a mistake, not a password (a file left empty, a variable cleared).
   for (const { path, text } of refs) {
     const at = formatPath(path);
-    if (!WHOLE_ENV_REF.test(text) || valueAt(substituted, path) !== '' || !isSecretAt(schema, path)) continue;
+    const value = valueAt(substituted, path);
+    if (!WHOLE_ENV_REF.test(text) || typeof value !== 'string' || !isBlank(value) || !isSecretAt(schema, path))
+      continue;
     if (problems.some((p) => p.path === at)) continue;
     problems.push({ path: at, message: `${text.slice(2, -1)} is set but empty`, ...line(lineOf?.(path)) });
   }

@@ -10,6 +10,11 @@ export const REDACTED = '***';
 /** scheme://userinfo@ ; userinfo ends at the last @ before the next /, whitespace or quote. */
 const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"'<>]*(?:@[^\s/?#@"'<>]*)*@/gi;
 
+/** The user information (`user:password`, without the @) of every URL in a text. */
+export function urlUserinfo(text: string): string[] {
+  return [...text.matchAll(URL_USERINFO)].map((m) => m[0].slice(m[1]!.length, -1));
+}
+
 /** A URL fit for messages: its user name and password replaced by ***. Not a URL: the text rules apply. */
 export function redactUrl(url: string): string {
   try {

@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { ENV_REF, type EnvUse, envReferences } from '../../config/load.js';
+import { ENV_REF, type EnvUse, envReferences, formatPath, isBlank, stringValues } from '../../config/load.js';
+import { urlUserinfo } from '../../core/redact.js';
 import type { Config } from '../../config/schema.js';
 import { type DoctorResult, fail, ok, warn } from './doctor-check.js';
 
@@ -63,7 +64,7 @@ export function checkSecrets(configText: string, env: NodeJS.ProcessEnv, envFile
       );
     } else if (direct !== undefined) {
       out.push(
-        direct.trim() === ''
+        isBlank(direct)
           ? fail(label, name, 'is set but empty', `give ${name} its value${envFile ? ` in ${envFile}` : ''}`)
           : ok(label, name, use === 'setting' ? `set: ${direct.trim()}` : `set (${direct.length} characters)`),
       );
@@ -80,7 +81,7 @@ export function checkSecrets(configText: string, env: NodeJS.ProcessEnv, envFile
               `chmod o-rwx ${file}`,
             ),
           );
-        else if (text.trim() === '')
+        else if (isBlank(text))
           out.push(fail(label, name, `${name}_FILE ${file} is empty`, `write the secret into ${file}`));
         else out.push(ok(label, name, `${name}_FILE ${file}, mode ${octal(s.mode)}`));
       } catch (err) {
@@ -116,9 +117,10 @@ export function checkSecrets(configText: string, env: NodeJS.ProcessEnv, envFile
   return out;
 }
 
-const URL_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/@\s:]*:([^/@\s]+)@/i;
-
-/** The keys (as a path) whose URL carries a password written out, not a `${NAME}` (a file that is not YAML: none). */
+/**
+ * The keys (as a path) whose value holds a URL with a password written out, whole or in part, not given
+ * only by `${NAME}` (a file that is not YAML: none).
+ */
 export function literalUrlPasswords(configText: string): string[] {
   let raw: unknown;
   try {
@@ -126,18 +128,14 @@ export function literalUrlPasswords(configText: string): string[] {
   } catch {
     return [];
   }
-  const out: string[] = [];
-  const walk = (v: unknown, at: string) => {
-    if (typeof v === 'string') {
-      const password = URL_PASSWORD.exec(v)?.[1];
-      if (password !== undefined && [...password.matchAll(ENV_REF)].length === 0) out.push(at);
-    } else if (Array.isArray(v)) {
-      for (const [i, e] of v.entries()) walk(e, `${at}[${i}]`);
-    } else if (v !== null && typeof v === 'object')
-      for (const [k, e] of Object.entries(v)) walk(e, at ? `${at}.${k}` : k);
-  };
-  walk(raw, '');
-  return out;
+  return stringValues(raw)
+    .filter(({ text }) =>
+      urlUserinfo(text).some((info) => {
+        const colon = info.indexOf(':');
+        return colon >= 0 && info.slice(colon + 1).replace(ENV_REF, '') !== '';
+      }),
+    )
+    .map(({ path }) => formatPath(path));
 }
 
 /** The clock: synchronised by NTP (timedatectl, else chrony); a warning when it cannot be told. */

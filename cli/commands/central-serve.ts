@@ -1,6 +1,7 @@
 import { CentralCommand } from '../../central/central-service.js';
 import { type CentralConfig, loadCentralConfig } from '../../central/config.js';
 import { createLogger } from '../../core/logger.js';
+import { redactText } from '../../core/redact.js';
 import { onShutdownSignal } from '../../app/shutdown-signal.js';
 import { EXIT, parseCommandArgs, UsageError, type CliCommand } from '../../core/command-line.js';
 
@@ -42,16 +43,31 @@ Exit codes: 0 stopped cleanly, 1 failed, 2 invalid config or usage.`,
       await central.start();
     } catch (err) {
       // A peer that is not there (the broker, PostgreSQL, a port in use) is a message, not a stack trace.
-      const message = errorText(err);
-      log.error({ err }, `central failed to start: ${message}`);
-      process.stderr.write(`central serve: could not start: ${message}\n`);
-      await central.stop().catch(() => {});
+      log.error({ err }, 'central failed to start');
+      process.stderr.write(`${startFailureLine(err)}\n`);
+      // What did start is stopped, within the shutdown time; then the process exits either way.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        central.stop().catch(() => {}),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, config.shutdownTimeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
       return EXIT.failure;
     }
     return stopped;
   },
 };
 export default cmd;
+
+/**
+ * The one line `central serve` prints when it cannot start: the error's message with every URL's user
+ * information redacted (a broker or database URL may carry a password).
+ */
+export function startFailureLine(err: unknown): string {
+  return `central serve: could not start: ${redactText(errorText(err))}`;
+}
 
 /** An error's message, or its code and its inner errors' messages when it has none (a refused connection's AggregateError). */
 function errorText(err: unknown): string {

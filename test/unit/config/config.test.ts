@@ -345,6 +345,12 @@ describe('config', () => {
     expect(problems(raw, { USER: 'lane-1', PW_FILE: join(dir, 'empty') })).toEqual([
       'mqtt.password: PW is set but empty',
     ]);
+    // White space only is as empty, for the service as for doctor (config/load.ts isBlank).
+    expect(problems(raw, { USER: 'lane-1', PW: ' \t' })).toEqual(['mqtt.password: PW is set but empty']);
+    writeFileSync(join(dir, 'newlines'), '\n\n');
+    expect(problems(raw, { USER: 'lane-1', PW_FILE: join(dir, 'newlines') })).toEqual([
+      'mqtt.password: PW is set but empty',
+    ]);
     // Text that is not a secret may be empty on purpose.
     expect(validateConfig(raw, 'x', { USER: '', PW: 'x' }).mqtt?.username).toBe('');
   });

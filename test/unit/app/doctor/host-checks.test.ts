@@ -138,13 +138,19 @@ describe('doctor: passwords written into the config file', () => {
       '      - { id: a, url: "rtsp://admin:hunter2@10.0.0.5/stream" }',
       '      - { id: b, url: "http://10.0.0.6/snapshot.jpg", username: admin, password: "${CAM_B}" }',
       '      - { id: c, url: "http://viewer@10.0.0.7/mjpeg" }',
+      '      - { id: d, kind: rtsp, url: "rtsp://10.0.0.8/s", ffmpegArgs: "-i rtsp://op:plain@10.0.0.8/s" }',
+      '      - { id: e, url: "http://op:pre${CAM_E}@10.0.0.9/mjpeg" }',
     ].join('\n');
-    expect(literalUrlPasswords(text)).toEqual(['lanes[0].cameras[0].url']);
-    const lines = checkSecrets(text, { MQTT_PASSWORD: 'x', CAM_B: 'y' }, null).map(doctorLine);
-    expect(lines.at(-1)).toBe(
+    expect(literalUrlPasswords(text)).toEqual([
+      'lanes[0].cameras[0].url',
+      'lanes[0].cameras[3].ffmpegArgs',
+      'lanes[0].cameras[4].url',
+    ]);
+    const lines = checkSecrets(text, { MQTT_PASSWORD: 'x', CAM_B: 'y', CAM_E: 'z' }, null).map(doctorLine);
+    expect(lines.at(-3)).toBe(
       "warn secret lanes[0].cameras[0].url: a password is written into the config file in this URL → give it as ${NAME} from the service environment, or in the key's own password field",
     );
-    expect(lines.join('\n')).not.toContain('hunter2');
+    expect(lines.join('\n')).not.toMatch(/hunter2|plain|pre/);
     expect(literalUrlPasswords('a: [unclosed')).toEqual([]);
   });
 });

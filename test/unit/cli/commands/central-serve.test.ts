@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { startFailureLine } from '../../../../cli/commands/central-serve.js';
+
+describe('central serve: the line it prints when it cannot start', () => {
+  it("redacts every URL's user information, whichever peer put the URL in its error", () => {
+    const err = new Error(
+      'MQTT broker mqtt://central:s3cret-pw@10.0.0.9:1883 not reached within 10 s; check ingest.url',
+    );
+    const line = startFailureLine(err);
+    expect(line).toBe(
+      'central serve: could not start: MQTT broker mqtt://***@10.0.0.9:1883 not reached within 10 s; check ingest.url',
+    );
+    expect(line).not.toContain('s3cret');
+  });
+
+  it("names a refused connection's code and inner errors when the error has no message of its own", () => {
+    const refused = Object.assign(new AggregateError([new Error('connect ECONNREFUSED 127.0.0.1:5432')], ''), {
+      code: 'ECONNREFUSED',
+    });
+    expect(startFailureLine(refused)).toBe(
+      'central serve: could not start: ECONNREFUSED: connect ECONNREFUSED 127.0.0.1:5432',
+    );
+  });
+});
