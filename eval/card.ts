@@ -93,6 +93,11 @@ export function evalSection(
     L.push(ratesRow(`lane default, bodyEvidence require`, r.bodyEvidence.atLaneDefault, NaN));
     const t = r.bodyEvidence.trucksWithoutPeople;
     if (t) L.push(ratesRow(`trucks without people, bodyEvidence require (operating)`, t.atOperating, NaN));
+    const ro = r.bodyEvidence.randomObjectsWithoutPeople;
+    if (ro) {
+      L.push(ratesRow(`trucks without people, random objects, bodyEvidence require (operating)`, ro.atOperating, NaN));
+      L.push(ratesRow(`the same, lane default`, ro.atLaneDefault, NaN));
+    }
   }
   L.push('');
   L.push(
@@ -142,13 +147,31 @@ export function evalSection(
       '| set | what | scans | people | people found (operating / lane default) | false alarms (operating / lane default) | ROC AUC |',
       '|---|---|---:|---:|---:|---:|---:|',
     );
+    const fa = (x: Rates) => (x.clearScans ? `${x.falseAlarms}/${x.clearScans} (${pct(x.falseAlarmRate)})` : '–');
     for (const [name, g] of gen) {
-      const fa = (x: Rates) => (x.clearScans ? `${x.falseAlarms}/${x.clearScans} (${pct(x.falseAlarmRate)})` : '–');
       L.push(
         `| ${name} | ${g.description} | ${g.scans} | ${g.atOperating.people} | ${g.atOperating.people ? `${pct(g.atOperating.recall)} / ${pct(g.atLaneDefault.recall)}` : '–'} | ${fa(g.atOperating)} / ${fa(g.atLaneDefault)} | ${num(g.auc)} |`,
       );
     }
     L.push('');
+    const paired = gen.filter(([, g]) => g.sameScenesWithout);
+    if (paired.length) {
+      L.push(
+        'Random objects: the same scenes with and without them (the objects have a random stream of their own, so vehicle, load and people are the same). Each cell: with → without.',
+        '',
+        '| set | scans | people found, operating | people found, lane default | false alarms, operating | false alarms, lane default | ROC AUC |',
+        '|---|---:|---:|---:|---:|---:|---:|',
+      );
+      const found = (x: Rates) => (x.people ? `${x.peopleFound}/${x.people}` : '–');
+      const alarms = (x: Rates) => (x.clearScans ? `${x.falseAlarms}/${x.clearScans}` : '–');
+      for (const [name, g] of paired) {
+        const w = g.sameScenesWithout!;
+        L.push(
+          `| ${name} (without: ${w.sameScenesAs}) | ${g.scans} | ${found(g.atOperating)} → ${found(w.atOperating)} | ${found(g.atLaneDefault)} → ${found(w.atLaneDefault)} | ${alarms(g.atOperating)} → ${alarms(w.atOperating)} | ${alarms(g.atLaneDefault)} → ${alarms(w.atLaneDefault)} | ${num(g.auc)} → ${num(w.auc)} |`,
+        );
+      }
+      L.push('');
+    }
   }
   if (pictures.examples.length) {
     L.push(

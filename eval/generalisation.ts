@@ -16,8 +16,14 @@ export interface GeneralisationSet {
   family?: string;
   settings: EvalSettings;
   firstSeed: number;
-  /** Scans in this set relative to the per-set count (the truck set is larger). */
+  /** Scans in this set relative to the per-set count (the truck sets are larger). */
   weight: number;
+  /**
+   * Random-object sets: the set whose seeds and settings this one shares, objects aside ('main': the first scans of
+   * the main test set), so the two are the same scenes with and without the objects (the objects have a random stream
+   * of their own) and are read side by side. Its firstSeed is that set's (NaN for 'main': the main test's first seed).
+   */
+  sameScenesAs?: string;
 }
 
 const FIRST = 2_050_000;
@@ -89,18 +95,32 @@ export const GENERALISATION_SETS: readonly GeneralisationSet[] = [
     name: 'trucks without people, random objects',
     kind: 'random objects',
     description:
-      'tractors with trailers, no people, and up to 6 objects of random shape and material over them (sim xray --clutter 6): false alarms on structures of no family drawn in training',
+      'the scans of the set above with up to 6 objects of random shape and material over the vehicle (sim xray --clutter 6): false alarms on structures of no family the synthesizer draws',
     settings: { personShare: 0, vehicleClass: 'articulated', clutter: 6 },
     weight: 2,
+    sameScenesAs: 'trucks without people',
   },
   {
-    name: 'people among random objects',
+    name: 'test scans with random objects',
     kind: 'random objects',
-    description: 'every vehicle family, 1 to 5 people, and up to 6 random objects clear of them (sim xray --clutter 6)',
-    settings: { personShare: 1, clutter: 6 },
-    weight: 1,
+    description:
+      'the first scans of the main test set with up to 6 random objects over the vehicle, clear of the people (sim xray --clutter 6)',
+    settings: { clutter: 6 },
+    weight: 2,
+    sameScenesAs: 'main',
   },
-].map((s, k) => ({ ...s, settings: { dual: true, ...s.settings }, firstSeed: FIRST + k * 1000 }) as GeneralisationSet);
+].reduce<GeneralisationSet[]>((sets, s) => {
+  // A set of its own scenes takes the next 1,000 seeds; a set of the same scenes as another takes that one's.
+  const own = sets.filter((x) => x.sameScenesAs === undefined).length;
+  const firstSeed =
+    s.sameScenesAs === undefined
+      ? FIRST + own * 1000
+      : s.sameScenesAs === 'main'
+        ? Number.NaN
+        : sets.find((x) => x.name === s.sameScenesAs)!.firstSeed;
+  sets.push({ ...s, settings: { dual: true, ...s.settings }, firstSeed } as GeneralisationSet);
+  return sets;
+}, []);
 
 /** Whether a model's training data had random objects drawn in (its manifest's training.dataset names --clutter). */
 export function trainedOnClutter(training: Record<string, unknown> | undefined): boolean {

@@ -94,6 +94,8 @@ export interface EvalReport {
     atOperating: Rates;
     atLaneDefault: Rates;
     trucksWithoutPeople?: { atOperating: Rates; atLaneDefault: Rates };
+    /** The clear trucks with random objects (generalisation set), with bodyEvidence require. */
+    randomObjectsWithoutPeople?: { atOperating: Rates; atLaneDefault: Rates };
   };
   acceptance: {
     target: string;
@@ -122,6 +124,8 @@ export interface EvalReport {
       atOperating: Rates;
       atLaneDefault: Rates;
       scores: { score: number; people: number; found: number }[];
+      /** A random-object set: the same scenes without the objects (generalisation.ts sameScenesAs), read the same way. */
+      sameScenesWithout?: { sameScenesAs: string; auc: number; atOperating: Rates; atLaneDefault: Rates };
     }
   >;
   timing: { msPerScanMedian: number; scanMegapixelsMedian: number };
@@ -266,14 +270,25 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
   // Generalisation sets, at the main test set's operating threshold and at the lane default.
   const generalisation: EvalReport['generalisation'] = {};
   const truckGated: ScanOutcome[] = [];
+  const objectsGated: ScanOutcome[] = [];
   const hardNegatives: Candidate[] = [];
   const perSet = o.dataDir ? 0 : (o.generalisationCount ?? 0);
   const heldOut = heldOutFamilies(o.detector.manifest?.training);
   const clutterTrained = trainedOnClutter(o.detector.manifest?.training);
+  const setOutcomes = new Map<string, ScanOutcome[]>();
   for (const set of perSet > 0 ? GENERALISATION_SETS : []) {
     const outs: ScanOutcome[] = [];
-    const n = perSet * set.weight;
-    for await (const scan of testScans(set.firstSeed, n, set.settings, o.workers)) {
+    const main = set.sameScenesAs === 'main';
+    // The same scenes as the main test's first scans: no more of them than it read.
+    const n = main ? Math.min(perSet * set.weight, records.length) : perSet * set.weight;
+    const without = main
+      ? records.slice(0, n).map((r) => ({ score: r.score, peopleMatched: r.peopleMatched }))
+      : set.sameScenesAs !== undefined
+        ? setOutcomes.get(set.sameScenesAs)?.slice(0, n)
+        : undefined;
+    const first = main ? o.seedStart : set.firstSeed;
+    const settings = main ? { ...o.settings, ...set.settings } : set.settings;
+    for await (const scan of testScans(first, n, settings, o.workers)) {
       const d = await analyzeImage(o.detector, scan.image, `seed-${scan.seed}`);
       const out = {
         score: d.score,
@@ -284,8 +299,15 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
         ),
       };
       outs.push(out);
-      if (set.kind === 'no-person trucks')
-        truckGated.push(
+      // Clear scans read again with bodyEvidence require: the trucks, and the trucks with random objects.
+      const gatedInto =
+        set.kind === 'no-person trucks'
+          ? truckGated
+          : set.kind === 'random objects' && set.settings.personShare === 0
+            ? objectsGated
+            : undefined;
+      if (gatedInto)
+        gatedInto.push(
           ...gated([
             {
               ...out,
@@ -304,14 +326,15 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
         );
       o.progress?.(outs.length, n, scan.seed);
     }
+    setOutcomes.set(set.name, outs);
     generalisation[set.name] = {
       kind: set.kind,
       description: set.family
         ? `${set.description}; ${heldOut.has(set.family) ? 'never in training' : 'in training'}`
         : set.kind === 'random objects'
-          ? `${set.description}; ${clutterTrained ? 'such objects in training' : 'never in training'}`
+          ? `${set.description}; ${clutterTrained ? 'its training scans had such objects (--clutter)' : 'its training scans had none (no --clutter)'}`
           : set.description,
-      firstSeed: set.firstSeed,
+      firstSeed: first,
       scans: outs.length,
       auc: auc(outs),
       atOperating: rates(outs, thr),
@@ -321,6 +344,16 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
         people: x.peopleMatched.length,
         found: x.peopleMatched.filter(Boolean).length,
       })),
+      ...(without && set.sameScenesAs !== undefined
+        ? {
+            sameScenesWithout: {
+              sameScenesAs: main ? "the main test set's first scans" : set.sameScenesAs,
+              auc: auc(without),
+              atOperating: rates(without, thr),
+              atLaneDefault: rates(without, o.alert),
+            },
+          }
+        : {}),
     };
   }
 
@@ -368,6 +401,14 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
       atLaneDefault: rates(gated(records), o.alert),
       ...(truckGated.length
         ? { trucksWithoutPeople: { atOperating: rates(truckGated, thr), atLaneDefault: rates(truckGated, o.alert) } }
+        : {}),
+      ...(objectsGated.length
+        ? {
+            randomObjectsWithoutPeople: {
+              atOperating: rates(objectsGated, thr),
+              atLaneDefault: rates(objectsGated, o.alert),
+            },
+          }
         : {}),
     },
     acceptance: {

@@ -402,11 +402,9 @@ def render(report: dict, eval_section: str | None) -> str:
           + (f"far more often than 2 % ({alarming}). " if alarming else "no more often, on few scans. ") +
           "Expect more false alarms than the validation scans show on vehicles and loads unlike the synthesizer's, and set a "
           "site's alert threshold from its own cleared scans (`checkpoint-edge analyze --cleared`).")
-    if "--clutter" not in str(t.get("dataset", "")):
-        w("- Objects unlike any in its training raise its false alarms: the evaluation's sets with random objects over the "
-          "vehicle (`sim xray --clutter`, never in this model's training) alarm far more often than the same scenes without "
-          "them (docs/training.md, \"Random objects in the scene\"). Real vehicles and loads hold many structures the "
-          "synthesizer does not draw; expect the same of them.")
+    w("- Objects unlike any in its training: read the random-object rows of the evaluation section (the same scenes with and "
+      "without objects of random shape and material, `sim xray --clutter`). Real vehicles and loads hold many structures the "
+      "synthesizer does not draw; where those rows show more false alarms with the objects, expect the same of them.")
     w("")
     w("## Reproduce")
     w("")

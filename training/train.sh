@@ -61,6 +61,7 @@ PACKS=${PACKS:-0}
 CLUTTER=${CLUTTER:-0}
 CLUTTER_NOTE=
 (( CLUTTER > 0 )) && CLUTTER_NOTE=", training scans with --clutter $CLUTTER"
+
 # Share of crops centred on the run's own false alarms, mined every 500 iterations (docs/training.md, "Hard negatives");
 # 0: none (as 2.0.0); unset or empty: 0.2.
 HARD_NEGATIVES=${HARD_NEGATIVES:-0.2}
@@ -104,6 +105,10 @@ else
   fi
   ln -sfn "$PWD/node_modules" "$SIM_ROOT/node_modules"
   SIM_COMMIT=${DATA_SIM_COMMIT:0:7}
+fi
+if (( CLUTTER > 0 )) && [[ ! -f $SIM_ROOT/sim/xray/clutter.ts ]]; then
+  echo "train.sh: CLUTTER=$CLUTTER needs a synthesizer with sim/xray/clutter.ts; commit $SIM_COMMIT has none (DATA_SIM_COMMIT=worktree, or a commit that has it)" >&2
+  exit 2
 fi
 # The generator's source identifies a data set: a changed synthesizer regenerates it.
 SIM_HASH=$(cat "$SIM_ROOT"/sim/xray/*.ts | sha256sum | cut -c1-16)

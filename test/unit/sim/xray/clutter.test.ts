@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CLUTTER_KINDS, drawClutter } from '../../../../sim/xray/clutter.js';
 import { synthesizeScan } from '../../../../sim/xray/index.js';
@@ -5,14 +6,35 @@ import { Rng } from '../../../../sim/xray/prng.js';
 import { Projection } from '../../../../sim/xray/projection.js';
 
 describe('clutter (domain randomisation in the scene)', () => {
-  it('left out or 0, the scan is the same bit for bit', () => {
-    for (const seed of [3, 21]) {
-      const a = synthesizeScan({ seed, dual: true, pixelMm: 10 });
-      const b = synthesizeScan({ seed, dual: true, pixelMm: 10, clutter: 0 });
-      expect(Buffer.compare(Buffer.from(b.high.buffer), Buffer.from(a.high.buffer))).toBe(0);
-      expect(Buffer.compare(Buffer.from(b.low!.buffer), Buffer.from(a.low!.buffer))).toBe(0);
-      expect(b.truth).toEqual(a.truth);
-      expect(a.truth.scene.clutter).toBeUndefined();
+  it('left out or 0, the scan is the one the synthesizer made before clutter existed, bit for bit', () => {
+    // sha256 of the high and low images and of the truth, from the synthesizer at f0d1728 (before sim/xray/clutter.ts).
+    const before: Record<number, [string, string, string]> = {
+      3: [
+        '98b388ab486bd06ea83f8f59705622d6c2e9273872bde68205c8f271adbd0d52',
+        'f7527964b6ea31da52985b493650579fe84b4b4840ea2d764bbf90e9639ca8d5',
+        '98f0e1480400483a00faf131754140fe4a5e42e74d244d3d70149e95370f1512',
+      ],
+      21: [
+        'b67bde79736e0cff0d0236682d6d336ca37787cf92483e429a1b9c705efed2cc',
+        '950d40c95b59db6ea228c94439fc5df7493666d6558b08afe462d67bbe30267c',
+        'a5bb6f4f2da0214429add78496fdd6da744b3d8252eb9036d4e2df11b4780fa4',
+      ],
+    };
+    const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+    const img = (a: Uint16Array) => sha(Buffer.from(a.buffer, a.byteOffset, a.byteLength));
+    for (const [seed, want] of Object.entries(before)) {
+      for (const clutter of [undefined, 0]) {
+        const s = synthesizeScan({
+          seed: Number(seed),
+          dual: true,
+          pixelMm: 10,
+          ...(clutter === undefined ? {} : { clutter }),
+        });
+        expect([img(s.high), img(s.low!), sha(JSON.stringify(s.truth))], `seed ${seed}, clutter ${clutter}`).toEqual(
+          want,
+        );
+        expect(s.truth.scene.clutter).toBeUndefined();
+      }
     }
   });
 
@@ -30,13 +52,14 @@ describe('clutter (domain randomisation in the scene)', () => {
       );
       const { clutter: _, ...scene } = cluttered.truth.scene;
       expect(scene).toEqual(plain.truth.scene);
-      // Every object lies clear of every person's box.
+      // Every object lies at least 250 mm clear of every person's box (less one 10 mm pixel: the box is in pixels).
       const H = cluttered.height * 10;
+      const m = 240;
       for (const p of cluttered.truth.people) {
-        const x0 = p.box.x * 10,
-          x1 = (p.box.x + p.box.w) * 10;
-        const z1 = H - p.box.y * 10,
-          z0 = H - (p.box.y + p.box.h) * 10;
+        const x0 = p.box.x * 10 - m,
+          x1 = (p.box.x + p.box.w) * 10 + m;
+        const z1 = H - p.box.y * 10 + m,
+          z0 = H - (p.box.y + p.box.h) * 10 - m;
         for (const o of objects) {
           const apart = o.x1Mm <= x0 || o.x0Mm >= x1 || o.z1Mm <= z0 || o.z0Mm >= z1;
           expect(

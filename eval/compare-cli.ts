@@ -1,0 +1,122 @@
+import { writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { analyzeImage } from '../inference/analyze-image.js';
+import { OnnxDetector } from '../inference/onnx-detector.js';
+import { SEED_RANGES } from '../sim/xray/dataset.js';
+import { auc, type ScanOutcome } from './detection-metrics.js';
+import { GENERALISATION_SETS } from './generalisation.js';
+import { type EvalSettings, testScans } from './test-set.js';
+
+/**
+ * Models side by side on sets of validation-range scans (recipe experiments: docs/training.md "Random objects in the
+ * scene"). Each scan is synthesized once and read by every model, at each model's own operating point.
+ *
+ *   node bin/run-ts.js eval/compare-cli.ts --sets families --count 80 --first-seed 1060000 --out f.json A=dir B=dir
+ *   node bin/run-ts.js eval/compare-cli.ts --sets random-objects --count 80 --first-seed 1070000 --out r.json M=dir
+ *
+ * `families`: the family sets and the trucks without people of `npm run eval` (their settings, count x weight scans
+ * each, set k from first-seed + 1,000 k). `random-objects`: trucks without people, every vehicle without people and
+ * every vehicle with people, each read without and with up to 6 random objects (sim xray --clutter 6; the same scenes).
+ * Seeds must lie in the synthesizer's validation range: the test range is the model card's.
+ */
+export type CompareSet = { name: string; settings: EvalSettings; weight: number };
+
+export function compareSets(kind: 'families' | 'random-objects'): CompareSet[] {
+  if (kind === 'families')
+    return GENERALISATION_SETS.filter((s) => s.kind === 'family' || s.kind === 'no-person trucks').map((s) => ({
+      name: s.name,
+      settings: s.settings,
+      weight: s.weight,
+    }));
+  const base: CompareSet[] = [
+    { name: 'trucks without people', settings: { dual: true, personShare: 0, vehicleClass: 'articulated' }, weight: 2 },
+    { name: 'every vehicle without people', settings: { dual: true, personShare: 0 }, weight: 2 },
+    { name: 'every vehicle with people', settings: { dual: true, personShare: 1 }, weight: 1 },
+  ];
+  return base.flatMap((s) => [s, { ...s, name: `${s.name}, random objects`, settings: { ...s.settings, clutter: 6 } }]);
+}
+
+/** The seeds of set k: sets with random objects share the seeds of the set before them (the same scenes). */
+export function firstSeeds(sets: readonly CompareSet[], first: number): number[] {
+  let own = -1;
+  return sets.map((s) => (s.settings.clutter ? first + own * 1000 : first + ++own * 1000));
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      sets: { type: 'string', default: 'families' },
+      count: { type: 'string', default: '80' },
+      'first-seed': { type: 'string', default: '1060000' },
+      out: { type: 'string' },
+    },
+  });
+  const kind = values.sets as 'families' | 'random-objects';
+  if (kind !== 'families' && kind !== 'random-objects')
+    throw new Error(`compare: --sets must be families or random-objects, got "${values.sets}"`);
+  const count = Number(values.count);
+  const first = Number(values['first-seed']);
+  const sets = compareSets(kind);
+  const seeds = firstSeeds(sets, first);
+  const { first: lo, last: hi } = SEED_RANGES.validation;
+  const end = Math.max(...sets.map((s, k) => seeds[k]! + count * s.weight - 1));
+  if (!(Number.isInteger(count) && count > 0) || !(first >= lo && end <= hi))
+    throw new Error(
+      `compare: seeds ${first}–${end} must lie in the validation range ${lo}–${hi} (--count, --first-seed)`,
+    );
+  if (positionals.length === 0) throw new Error('compare: name at least one model as name=folder');
+  const models = [];
+  for (const spec of positionals) {
+    const [name, dir] = spec.split('=');
+    if (!name || !dir) throw new Error(`compare: a model is name=folder, got "${spec}"`);
+    const detector = await OnnxDetector.open({ path: dir, threads: 1, warmup: true });
+    const st = detector.status;
+    const thr = detector.manifest?.operatingPoint?.scoreThreshold;
+    if (st.state !== 'ready' || thr === undefined) throw new Error(`compare: ${dir}: no model with an operating point`);
+    models.push({ name, detector, thr });
+  }
+  const result: Record<string, { seeds: [number, number]; people: number[]; scores: Record<string, number[]> }> = {};
+  for (const [k, set] of sets.entries()) {
+    const n = count * set.weight;
+    const r = {
+      seeds: [seeds[k]!, seeds[k]! + n - 1] as [number, number],
+      people: [] as number[],
+      scores: {} as Record<string, number[]>,
+    };
+    for (const m of models) r.scores[m.name] = [];
+    for await (const scan of testScans(seeds[k]!, n, set.settings, 1)) {
+      r.people.push(scan.people.length);
+      for (const m of models)
+        r.scores[m.name]!.push((await analyzeImage(m.detector, scan.image, `seed-${scan.seed}`)).score);
+    }
+    result[set.name] = r;
+    process.stderr.write(`compare: ${set.name} done\n`);
+  }
+  for (const m of models) await m.detector.close();
+  const thresholds = Object.fromEntries(models.map((m) => [m.name, m.thr]));
+  if (values.out)
+    writeFileSync(values.out, `${JSON.stringify({ sets: kind, count, firstSeed: first, thresholds, result })}\n`);
+  // One line per set: for each model, scans with people flagged, clear scans flagged, ROC AUC (at its own operating point).
+  for (const [name, r] of Object.entries(result)) {
+    const cells = models.map((m) => {
+      const outs: ScanOutcome[] = r.scores[m.name]!.map((score, i) => ({
+        score,
+        peopleMatched: Array(r.people[i]).fill(true),
+      }));
+      const p = outs.filter((o) => o.peopleMatched.length);
+      const c = outs.filter((o) => !o.peopleMatched.length);
+      const a = p.length && c.length ? auc(outs).toFixed(3) : '–';
+      return `${m.name}: ${p.filter((o) => o.score >= m.thr).length}/${p.length}, ${c.filter((o) => o.score >= m.thr).length}/${c.length}, ${a}`;
+    });
+    console.log(`| ${name} | ${cells.join(' | ')} |`);
+  }
+}
+
+// Run as a script (node bin/run-ts.js eval/compare-cli.ts …), not when a test imports its helpers.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href)
+  main().catch((err: Error) => {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  });
