@@ -34,9 +34,7 @@ ingest: { kind: mqtt, url: "mqtt://127.0.0.1:${broker}" }
       timeoutMs: 60_000,
     });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(
-      `central serve: could not start: PostgreSQL at postgres://***@127.0.0.1:${pg}/central`,
-    );
+    expect(r.stderr).toContain(`central serve: could not start: PostgreSQL at postgres://***@127.0.0.1:${pg}/central`);
     expect(r.stderr).toContain('check store.url');
     const out = r.stdout + r.stderr;
     expect(out).not.toContain('not-to-be-shown');
