@@ -118,6 +118,22 @@ export function envTemplates(value: unknown): { path: PropertyKey[]; text: strin
   return stringValues(value).filter((t) => ENV_REF_ONE.test(t.text));
 }
 
+/** The values of every secret key (isSecretAt) of a parsed config: for redacting them from messages. */
+export function secretValues(value: unknown, schema: unknown = configSchema): string[] {
+  return stringValues(value)
+    .filter((t) => t.text !== '' && isSecretAt(schema, t.path))
+    .map((t) => t.text);
+}
+
+/** The `${NAME}`s that a config refuses when they are empty (isBlank): those that are a secret key's whole value. */
+export function emptyRefused(raw: unknown, schema: unknown = configSchema): Set<string> {
+  return new Set(
+    envTemplates(raw)
+      .filter((t) => WHOLE_ENV_REF.test(t.text) && isSecretAt(schema, t.path))
+      .map((t) => t.text.slice(2, -1)),
+  );
+}
+
 /** Whether a value given by the environment is empty: nothing, or only white space (a cleared variable, an empty file). */
 export function isBlank(text: string): boolean {
   return text.trim() === '';

@@ -1,7 +1,8 @@
-import { writeFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { realpathSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { analyzeImage } from '../inference/analyze-image.js';
+import { operatingThresholds } from '../inference/manifest.js';
 import { OnnxDetector } from '../inference/onnx-detector.js';
 import { SEED_RANGES } from '../sim/xray/dataset.js';
 import { auc, type ScanOutcome } from './detection-metrics.js';
@@ -18,7 +19,8 @@ import { type EvalSettings, testScans } from './test-set.js';
  * `families`: the family sets and the trucks without people of `npm run eval` (their settings, count x weight scans
  * each, set k from first-seed + 1,000 k). `random-objects`: trucks without people, every vehicle without people and
  * every vehicle with people, each read without and with up to 6 random objects (sim xray --clutter 6; the same scenes).
- * Seeds must lie in the synthesizer's validation range: the test range is the model card's.
+ * Seeds must lie in the synthesizer's validation range: the test range is the model card's. Each model is read at the
+ * operating point its manifest names, and at its lane default where that is another point (operatingPoint.laneDefault).
  */
 export type CompareSet = { name: string; settings: EvalSettings; weight: number };
 
@@ -62,20 +64,28 @@ async function main(): Promise<void> {
   const seeds = firstSeeds(sets, first);
   const { first: lo, last: hi } = SEED_RANGES.validation;
   const end = Math.max(...sets.map((s, k) => seeds[k]! + count * s.weight - 1));
-  if (!(Number.isInteger(count) && count > 0) || !(first >= lo && end <= hi))
+  // Sets of their own scenes are 1,000 seeds apart: more scans would read the next set's.
+  if (!(Number.isInteger(count) && count > 0 && Math.max(...sets.map((s) => count * s.weight)) <= 1000))
     throw new Error(
-      `compare: seeds ${first}–${end} must lie in the validation range ${lo}–${hi} (--count, --first-seed)`,
+      `compare: --count must be a whole number, count x weight <= 1000 (the truck sets weigh 2): ${values.count}`,
     );
+  if (!(first >= lo && end <= hi))
+    throw new Error(`compare: seeds ${first}–${end} must lie in the validation range ${lo}–${hi} (--first-seed)`);
   if (positionals.length === 0) throw new Error('compare: name at least one model as name=folder');
-  const models = [];
+  const models: { name: string; detector: OnnxDetector; thr: number; lane?: number }[] = [];
   for (const spec of positionals) {
-    const [name, dir] = spec.split('=');
-    if (!name || !dir) throw new Error(`compare: a model is name=folder, got "${spec}"`);
+    const at = spec.indexOf('=');
+    const [name, dir] = [spec.slice(0, at), spec.slice(at + 1)];
+    if (at < 1 || !dir) throw new Error(`compare: a model is name=folder, got "${spec}"`);
+    if (models.some((m) => m.name === name)) throw new Error(`compare: two models are named "${name}"`);
     const detector = await OnnxDetector.open({ path: dir, threads: 1, warmup: true });
-    const st = detector.status;
-    const thr = detector.manifest?.operatingPoint?.scoreThreshold;
-    if (st.state !== 'ready' || thr === undefined) throw new Error(`compare: ${dir}: no model with an operating point`);
-    models.push({ name, detector, thr });
+    const manifest = detector.manifest;
+    const thr = manifest?.operatingPoint?.scoreThreshold;
+    if (detector.status.state !== 'ready' || !manifest || thr === undefined)
+      throw new Error(`compare: ${dir}: no model with an operating point`);
+    // Its lane default too, where the manifest names another point (operatingPoint.laneDefault).
+    const lane = operatingThresholds(manifest).operatingThreshold;
+    models.push({ name, detector, thr, ...(lane !== undefined && lane !== thr ? { lane } : {}) });
   }
   const result: Record<string, { seeds: [number, number]; people: number[]; scores: Record<string, number[]> }> = {};
   for (const [k, set] of sets.entries()) {
@@ -95,10 +105,13 @@ async function main(): Promise<void> {
     process.stderr.write(`compare: ${set.name} done\n`);
   }
   for (const m of models) await m.detector.close();
-  const thresholds = Object.fromEntries(models.map((m) => [m.name, m.thr]));
+  const thresholds = Object.fromEntries(
+    models.map((m) => [m.name, { operating: m.thr, laneDefault: m.lane ?? m.thr }]),
+  );
   if (values.out)
     writeFileSync(values.out, `${JSON.stringify({ sets: kind, count, firstSeed: first, thresholds, result })}\n`);
-  // One line per set: for each model, scans with people flagged, clear scans flagged, ROC AUC (at its own operating point).
+  // One line per set: for each model, scans with people flagged and clear scans flagged at its operating point (and
+  // at its lane default where that is another point, after a slash), and the ROC AUC of the scan score.
   for (const [name, r] of Object.entries(result)) {
     const cells = models.map((m) => {
       const outs: ScanOutcome[] = r.scores[m.name]!.map((score, i) => ({
@@ -108,14 +121,16 @@ async function main(): Promise<void> {
       const p = outs.filter((o) => o.peopleMatched.length);
       const c = outs.filter((o) => !o.peopleMatched.length);
       const a = p.length && c.length ? auc(outs).toFixed(3) : '–';
-      return `${m.name}: ${p.filter((o) => o.score >= m.thr).length}/${p.length}, ${c.filter((o) => o.score >= m.thr).length}/${c.length}, ${a}`;
+      const at = (t: number) =>
+        `${p.filter((o) => o.score >= t).length}/${p.length}, ${c.filter((o) => o.score >= t).length}/${c.length}`;
+      return `${m.name}: ${at(m.thr)}${m.lane !== undefined ? ` / lane default ${at(m.lane)}` : ''}, ${a}`;
     });
     console.log(`| ${name} | ${cells.join(' | ')} |`);
   }
 }
 
 // Run as a script (node bin/run-ts.js eval/compare-cli.ts …), not when a test imports its helpers.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href)
+if (process.argv[1] && fileURLToPath(import.meta.url) === realpathSync(process.argv[1]))
   main().catch((err: Error) => {
     process.stderr.write(`${err.message}\n`);
     process.exit(1);

@@ -15,13 +15,14 @@ export interface GeneralisationSet {
   /** For a family set: its name in training/train.sh HOLD_OUT (axis=value), which the manifest's training.heldOut lists when the model never saw it. */
   family?: string;
   settings: EvalSettings;
-  firstSeed: number;
+  /** The first of its seeds; none for a set of the main test's scenes (sameScenesAs 'main'): the main test's first. */
+  firstSeed?: number;
   /** Scans in this set relative to the per-set count (the truck sets are larger). */
   weight: number;
   /**
    * Random-object sets: the set whose seeds and settings this one shares, objects aside ('main': the first scans of
    * the main test set), so the two are the same scenes with and without the objects (the objects have a random stream
-   * of their own) and are read side by side. Its firstSeed is that set's (NaN for 'main': the main test's first seed).
+   * of their own) and are read side by side. Its firstSeed is that set's (none for 'main').
    */
   sameScenesAs?: string;
 }
@@ -116,7 +117,7 @@ export const GENERALISATION_SETS: readonly GeneralisationSet[] = [
     s.sameScenesAs === undefined
       ? FIRST + own * 1000
       : s.sameScenesAs === 'main'
-        ? Number.NaN
+        ? undefined
         : sets.find((x) => x.name === s.sameScenesAs)!.firstSeed;
   sets.push({ ...s, settings: { dual: true, ...s.settings }, firstSeed } as GeneralisationSet);
   return sets;

@@ -286,8 +286,9 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
       : set.sameScenesAs !== undefined
         ? setOutcomes.get(set.sameScenesAs)?.slice(0, n)
         : undefined;
-    const first = main ? o.seedStart : set.firstSeed;
-    const settings = main ? { ...o.settings, ...set.settings } : set.settings;
+    const first = main ? o.seedStart : set.firstSeed!;
+    // The main test's own settings, objects added: the same scenes whatever the main test was told.
+    const settings = main ? { ...o.settings, clutter: set.settings.clutter } : set.settings;
     for await (const scan of testScans(first, n, settings, o.workers)) {
       const d = await analyzeImage(o.detector, scan.image, `seed-${scan.seed}`);
       const out = {

@@ -2,7 +2,15 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { ENV_REF, type EnvUse, envReferences, formatPath, isBlank, stringValues } from '../../config/load.js';
+import {
+  ENV_REF,
+  type EnvUse,
+  emptyRefused,
+  envReferences,
+  formatPath,
+  isBlank,
+  stringValues,
+} from '../../config/load.js';
 import { urlUserinfo } from '../../core/redact.js';
 import type { Config } from '../../config/schema.js';
 import { type DoctorResult, fail, ok, warn } from './doctor-check.js';
@@ -34,6 +42,15 @@ export function configEnvReferences(configText: string): Map<string, EnvUse> {
   }
 }
 
+/** The `${NAME}`s the service refuses when empty (config/load.ts emptyRefused); a file that is not YAML: none known. */
+function configEmptyRefused(configText: string): Set<string> {
+  try {
+    return emptyRefused(parse(configText));
+  } catch {
+    return new Set();
+  }
+}
+
 /**
  * Every ${NAME} the config file names: set (in the environment or the service's environment
  * file), or NAME_FILE naming a readable file that others cannot read; and the environment file
@@ -54,7 +71,14 @@ export function checkSecrets(configText: string, env: NodeJS.ProcessEnv, envFile
         : ok('secrets file', envFile, `mode ${octal(mode)}`),
     );
   }
-  for (const [name, use] of configEnvReferences(configText)) {
+  const refusedEmpty = configEmptyRefused(configText);
+  const empty = (name: string, what: string, fix: string) =>
+    refusedEmpty.has(name)
+      ? fail(labelOf(name), name, `${what}; the service refuses the config`, fix)
+      : warn(labelOf(name), name, `${what}; the service takes it as empty text`, fix);
+  const uses = configEnvReferences(configText);
+  const labelOf = (name: string) => (uses.get(name) === 'secret' ? 'secret' : 'environment');
+  for (const [name, use] of uses) {
     const label = use === 'secret' ? 'secret' : 'environment';
     const direct = env[name];
     const file = env[`${name}_FILE`];
@@ -65,7 +89,7 @@ export function checkSecrets(configText: string, env: NodeJS.ProcessEnv, envFile
     } else if (direct !== undefined) {
       out.push(
         isBlank(direct)
-          ? fail(label, name, 'is set but empty', `give ${name} its value${envFile ? ` in ${envFile}` : ''}`)
+          ? empty(name, 'is set but empty', `give ${name} its value${envFile ? ` in ${envFile}` : ''}`)
           : ok(label, name, use === 'setting' ? `set: ${direct.trim()}` : `set (${direct.length} characters)`),
       );
     } else if (file !== undefined) {
@@ -81,8 +105,7 @@ export function checkSecrets(configText: string, env: NodeJS.ProcessEnv, envFile
               `chmod o-rwx ${file}`,
             ),
           );
-        else if (isBlank(text))
-          out.push(fail(label, name, `${name}_FILE ${file} is empty`, `write the secret into ${file}`));
+        else if (isBlank(text)) out.push(empty(name, `${name}_FILE ${file} is empty`, `write the value into ${file}`));
         else out.push(ok(label, name, `${name}_FILE ${file}, mode ${octal(s.mode)}`));
       } catch (err) {
         out.push(

@@ -1,5 +1,6 @@
 import { CentralCommand } from '../../central/central-service.js';
-import { type CentralConfig, loadCentralConfig } from '../../central/config.js';
+import { type CentralConfig, centralConfigSchema, loadCentralConfig } from '../../central/config.js';
+import { secretValues } from '../../config/load.js';
 import { createLogger } from '../../core/logger.js';
 import { redactText } from '../../core/redact.js';
 import { onShutdownSignal } from '../../app/shutdown-signal.js';
@@ -44,15 +45,11 @@ Exit codes: 0 stopped cleanly, 1 failed, 2 invalid config or usage.`,
     } catch (err) {
       // A peer that is not there (the broker, PostgreSQL, a port in use) is a message, not a stack trace.
       log.error({ err }, 'central failed to start');
-      process.stderr.write(`${startFailureLine(err)}\n`);
-      // What did start is stopped, within the shutdown time; then the process exits either way.
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        central.stop().catch(() => {}),
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, config.shutdownTimeoutMs);
-        }),
-      ]);
+      process.stderr.write(`${startFailureLine(err, secretValues(config, centralConfigSchema))}\n`);
+      // What did start is stopped, within the shutdown time; a stop that hangs would keep the process up, so past
+      // that time it exits without waiting (as a second signal does).
+      const timer = setTimeout(() => process.exit(EXIT.failure), config.shutdownTimeoutMs);
+      await central.stop().catch(() => {});
       clearTimeout(timer);
       return EXIT.failure;
     }
@@ -63,10 +60,10 @@ export default cmd;
 
 /**
  * The one line `central serve` prints when it cannot start: the error's message with every URL's user
- * information redacted (a broker or database URL may carry a password).
+ * information redacted (a broker or database URL may carry a password), and the config's secrets.
  */
-export function startFailureLine(err: unknown): string {
-  return `central serve: could not start: ${redactText(errorText(err))}`;
+export function startFailureLine(err: unknown, secrets: Iterable<string> = []): string {
+  return `central serve: could not start: ${redactText(errorText(err), secrets)}`;
 }
 
 /** An error's message, or its code and its inner errors' messages when it has none (a refused connection's AggregateError). */

@@ -451,15 +451,7 @@ function scatterClutter(
   most: number,
   rng: Rng,
 ): ({ kind: ClutterKind } & ClutterBounds)[] {
-  const clear = people.map((p) => {
-    const size = bodySize(p.spec);
-    return {
-      x0: p.spec.x - size.length / 2 - 250,
-      x1: p.spec.x + size.length / 2 + 250,
-      z0: p.spec.floorZ - 250,
-      z1: p.spec.floorZ + size.height + 250,
-    };
-  });
+  const keepOut = people.map((p) => p.spec);
   const out: ({ kind: ClutterKind } & ClutterBounds)[] = [];
   const n = rng.int(0, most);
   for (let k = 0; k < n; k++) {
@@ -468,12 +460,32 @@ function scatterClutter(
     for (let attempt = 0; attempt < 6; attempt++) {
       const x = rng.range(layout.x0, layout.x1);
       const z = rng.range(0, Math.max(0, layout.heightMm - 1000));
-      if (clear.some((c) => c.x1 > x - 1500 && c.x0 < x + 1500 && c.z1 > z && c.z0 < z + 1500)) continue;
+      if (!clutterSpotClear(keepOut, x, z)) continue;
       out.push({ kind, ...drawClutter(proj, kind, x, z, layout.widthMm, rng) });
       break;
     }
   }
   return out;
+}
+
+/** Clearance (mm) between a clutter object and a person's body. */
+export const CLUTTER_CLEARANCE_MM = 250;
+
+/**
+ * Whether a clutter object resting at (x, z) stays CLUTTER_CLEARANCE_MM clear of every person: its extent is not
+ * known before it is drawn, so the box it may take (1.5 m either side of x, 1.5 m above z: sim/xray/clutter.ts)
+ * must stay that far from each body.
+ */
+export function clutterSpotClear(people: readonly BodySpec[], x: number, z: number): boolean {
+  const m = CLUTTER_CLEARANCE_MM;
+  return people.every((spec) => {
+    const size = bodySize(spec);
+    const x0 = spec.x - size.length / 2 - m,
+      x1 = spec.x + size.length / 2 + m,
+      z0 = spec.floorZ - m,
+      z1 = spec.floorZ + size.height + m;
+    return !(x1 > x - 1500 && x0 < x + 1500 && z1 > z && z0 < z + 1500);
+  });
 }
 
 function placePerson(

@@ -73,7 +73,8 @@ describe('checkpoint-edge eval (tiny fixture model, 2 synthetic test scans)', ()
     ]);
     expect(rep.robustness['8-bit'].scans).toBe(1);
     expect(rep.robustness['export log 8, JPEG 75'].scans).toBe(1);
-    // One scan per generalisation set (two in the truck set), each with its own seeds.
+    // One scan per generalisation set (two in the truck sets), each with its own seeds, but for the random-object
+    // sets: the same scenes as the trucks without people and as the main test's first scans, read side by side.
     expect(Object.keys(rep.generalisation)).toEqual([
       'vehicle: bus',
       'trailer: tanker',
@@ -83,8 +84,29 @@ describe('checkpoint-edge eval (tiny fixture model, 2 synthetic test scans)', ()
       'pitch 4 mm',
       'pitch 8 mm',
       'trucks without people',
+      'trucks without people, random objects',
+      'test scans with random objects',
     ]);
     expect(rep.generalisation['trucks without people']).toMatchObject({ scans: 2, firstSeed: 2057000 });
+    const trucks = rep.generalisation['trucks without people'];
+    const objects = rep.generalisation['trucks without people, random objects'];
+    expect(objects).toMatchObject({ scans: 2, firstSeed: 2057000, kind: 'random objects' });
+    expect(objects.description).toMatch(/; its training scans had none \(no --clutter\)$/);
+    // Read beside it: the set without objects, as that set read it.
+    expect(objects.sameScenesWithout).toEqual({
+      sameScenesAs: 'trucks without people',
+      auc: trucks.auc,
+      atOperating: trucks.atOperating,
+      atLaneDefault: trucks.atLaneDefault,
+    });
+    // The main test's first scans: no more than it read (2), with its first seed, and its figures on them beside.
+    const main = rep.generalisation['test scans with random objects'];
+    expect(main).toMatchObject({ scans: 2, firstSeed: 2000000 });
+    expect(main.sameScenesWithout.sameScenesAs).toBe("the main test set's first scans");
+    expect(main.sameScenesWithout.atOperating).toEqual(rep.overall.atOperating);
+    expect(main.scores.map((x: { people: number }) => x.people)).toEqual(
+      rep.scans.map((x: { peopleMatched: boolean[] }) => x.peopleMatched.length),
+    );
     expect(rep.generalisation['trucks without people'].atOperating.people).toBe(0);
     expect(rep.generalisation['vehicle: bus'].scans).toBe(1);
     // The fixture's manifest holds no family out of training, and each family row says so.
@@ -97,6 +119,10 @@ describe('checkpoint-edge eval (tiny fixture model, 2 synthetic test scans)', ()
     expect(card).not.toMatch(/old figures/);
     expect(card).toMatch(/<!-- eval:end -->\n\n## Limits\n\nkept too\n$/);
     expect(card).toMatch(/!\[ROC curve\]\(eval-roc\.png\)/);
+    expect(card).toMatch(
+      /\n\| trucks without people, random objects \(without: trucks without people\) \| 2 \| – → – \|/,
+    );
+    expect(card).toMatch(/\n\| test scans with random objects \(without: the main test set's first scans\) \| 2 \| /);
     // The fixture names no operating point: the lane default is the fallback 0.5, and the card says so.
     expect(rep.thresholds.laneDefault).toEqual({ alert: 0.5, alertSource: 'fallback', region: 0.3 });
     expect(rep.acceptance.atLaneDefault).toMatchObject({

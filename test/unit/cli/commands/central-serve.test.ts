@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { centralConfigSchema } from '../../../../central/config.js';
 import { startFailureLine } from '../../../../cli/commands/central-serve.js';
+import { secretValues } from '../../../../config/load.js';
 
 describe('central serve: the line it prints when it cannot start', () => {
   it("redacts every URL's user information, whichever peer put the URL in its error", () => {
@@ -11,6 +13,18 @@ describe('central serve: the line it prints when it cannot start', () => {
       'central serve: could not start: MQTT broker mqtt://***@10.0.0.9:1883 not reached within 10 s; check ingest.url',
     );
     expect(line).not.toContain('s3cret');
+  });
+
+  it("redacts the config's secrets wherever they appear in the message", () => {
+    const config = centralConfigSchema.parse({
+      ingest: { kind: 'mqtt', url: 'mqtt://10.0.0.9:1883', username: 'central', password: 'broker-pw-1' },
+      accounts: { bootstrapAdmin: { name: 'admin', password: 'admin-pw-22' } },
+    });
+    const secrets = secretValues(config, centralConfigSchema);
+    expect(secrets.sort()).toEqual(['admin-pw-22', 'broker-pw-1']);
+    expect(startFailureLine(new Error('login as central with broker-pw-1 refused'), secrets)).toBe(
+      'central serve: could not start: login as central with *** refused',
+    );
   });
 
   it("names a refused connection's code and inner errors when the error has no message of its own", () => {

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CLUTTER_KINDS, drawClutter } from '../../../../sim/xray/clutter.js';
+import { type BodySpec, bodySize, samplePose } from '../../../../sim/xray/body.js';
 import { synthesizeScan } from '../../../../sim/xray/index.js';
+import { CLUTTER_CLEARANCE_MM, clutterSpotClear } from '../../../../sim/xray/scene.js';
 import { Rng } from '../../../../sim/xray/prng.js';
 import { Projection } from '../../../../sim/xray/projection.js';
 
@@ -72,6 +74,30 @@ describe('clutter (domain randomisation in the scene)', () => {
         expect(Buffer.compare(Buffer.from(cluttered.high.buffer), Buffer.from(plain.high.buffer))).not.toBe(0);
     }
     expect(drawn).toBeGreaterThan(12);
+  });
+
+  it('places an object only where the box it may take stays 250 mm clear of every body', () => {
+    const spec: BodySpec = {
+      pose: 'standing',
+      facing: 'side',
+      age: 'adult',
+      statureMm: 1750,
+      x: 5000,
+      y: 0,
+      floorZ: 1000,
+      heading: 1,
+      joints: samplePose('standing', new Rng(1)),
+      build: 1,
+    };
+    const { length, height } = bodySize(spec);
+    const right = spec.x + length / 2; // the body's right end
+    // An object resting level with the body, its 1.5 m reach ending 100 mm or 300 mm short of the body's end.
+    expect(clutterSpotClear([spec], right + 1500 + 100, 1000)).toBe(false);
+    expect(clutterSpotClear([spec], right + 1500 + CLUTTER_CLEARANCE_MM + 1, 1000)).toBe(true);
+    // Above the body: its top plus the clearance.
+    expect(clutterSpotClear([spec], spec.x, spec.floorZ + height + 100)).toBe(false);
+    expect(clutterSpotClear([spec], spec.x, spec.floorZ + height + CLUTTER_CLEARANCE_MM + 1)).toBe(true);
+    expect(clutterSpotClear([], spec.x, spec.floorZ)).toBe(true);
   });
 
   it('each kind stays within the extent it returns, at most 1.5 m either side and 1.5 m up', () => {
