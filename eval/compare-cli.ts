@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { analyzeImage } from '../inference/analyze-image.js';
 import { operatingThresholds } from '../inference/manifest.js';
 import { OnnxDetector } from '../inference/onnx-detector.js';
+import { CLUTTER_KINDS, type ClutterKind } from '../sim/xray/clutter.js';
 import { SEED_RANGES } from '../sim/xray/dataset.js';
 import { auc, type ScanOutcome } from './detection-metrics.js';
 import { GENERALISATION_SETS } from './generalisation.js';
@@ -18,13 +19,14 @@ import { type EvalSettings, testScans } from './test-set.js';
  *
  * `families`: the family sets and the trucks without people of `npm run eval` (their settings, count x weight scans
  * each, set k from first-seed + 1,000 k). `random-objects`: trucks without people, every vehicle without people and
- * every vehicle with people, each read without and with up to 6 random objects (sim xray --clutter 6; the same scenes).
+ * every vehicle with people, each read without and with up to 6 random objects (sim xray --clutter 6; the same scenes;
+ * `--clutter-kinds a,b` draws only those kinds).
  * Seeds must lie in the synthesizer's validation range: the test range is the model card's. Each model is read at the
  * operating point its manifest names, and at its lane default where that is another point (operatingPoint.laneDefault).
  */
 export type CompareSet = { name: string; settings: EvalSettings; weight: number };
 
-export function compareSets(kind: 'families' | 'random-objects'): CompareSet[] {
+export function compareSets(kind: 'families' | 'random-objects', clutterKinds?: readonly ClutterKind[]): CompareSet[] {
   if (kind === 'families')
     return GENERALISATION_SETS.filter((s) => s.kind === 'family' || s.kind === 'no-person trucks').map((s) => ({
       name: s.name,
@@ -36,7 +38,8 @@ export function compareSets(kind: 'families' | 'random-objects'): CompareSet[] {
     { name: 'every vehicle without people', settings: { dual: true, personShare: 0 }, weight: 2 },
     { name: 'every vehicle with people', settings: { dual: true, personShare: 1 }, weight: 1 },
   ];
-  return base.flatMap((s) => [s, { ...s, name: `${s.name}, random objects`, settings: { ...s.settings, clutter: 6 } }]);
+  const objects = { clutter: 6, ...(clutterKinds ? { clutterKinds } : {}) };
+  return base.flatMap((s) => [s, { ...s, name: `${s.name}, random objects`, settings: { ...s.settings, ...objects } }]);
 }
 
 /** The seeds of set k: sets with random objects share the seeds of the set before them (the same scenes). */
@@ -53,6 +56,7 @@ async function main(): Promise<void> {
       count: { type: 'string', default: '80' },
       'first-seed': { type: 'string', default: '1060000' },
       out: { type: 'string' },
+      'clutter-kinds': { type: 'string' },
     },
   });
   const kind = values.sets as 'families' | 'random-objects';
@@ -60,7 +64,11 @@ async function main(): Promise<void> {
     throw new Error(`compare: --sets must be families or random-objects, got "${values.sets}"`);
   const count = Number(values.count);
   const first = Number(values['first-seed']);
-  const sets = compareSets(kind);
+  const kinds = values['clutter-kinds']?.split(',').map((k) => k.trim() as ClutterKind);
+  const unknown = kinds?.filter((k) => !CLUTTER_KINDS.includes(k)) ?? [];
+  if (unknown.length)
+    throw new Error(`compare: --clutter-kinds: unknown "${unknown.join('", "')}" (${CLUTTER_KINDS.join(', ')})`);
+  const sets = compareSets(kind, kinds);
   const seeds = firstSeeds(sets, first);
   const { first: lo, last: hi } = SEED_RANGES.validation;
   const end = Math.max(...sets.map((s, k) => seeds[k]! + count * s.weight - 1));

@@ -7,7 +7,7 @@
 #   npm run train -- --fresh    discard checkpoints and train from scratch
 #   npm run train -- --data-only   only (re)generate the data sets
 #
-# Settings (environment): TRAIN_COUNT, VAL_COUNT, THRESHOLD_COUNT, CALIBRATION_COUNT, ITERATIONS, BATCH, SEED, MEMBERS, HARD_NEGATIVES, PACKS, CLUTTER, VERSION, LANE_DEFAULT, THREADS, PLACE_WEIGHTS, DATA_DIR, WORK_DIR, OUT_DIR, PYTHON,
+# Settings (environment): TRAIN_COUNT, VAL_COUNT, THRESHOLD_COUNT, CALIBRATION_COUNT, ITERATIONS, BATCH, SEED, MEMBERS, HARD_NEGATIVES, PACKS, CLUTTER, CLUTTER_KINDS, VERSION, LANE_DEFAULT, THREADS, PLACE_WEIGHTS, DATA_DIR, WORK_DIR, OUT_DIR, PYTHON,
 # DATA_SIM_COMMIT (the synthesizer commit that generates the data; 'worktree' for the working tree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,8 +59,10 @@ PACKS=${PACKS:-0}
 # --clutter: through the scanner's physics, unlike the crop-level objects above); 0: none, as up to 2.3.2. Needs a
 # synthesizer that has it (DATA_SIM_COMMIT=worktree until the default names one).
 CLUTTER=${CLUTTER:-0}
+# Only these clutter kinds, comma-separated (sim xray --clutter-kinds); empty: all.
+CLUTTER_KINDS=${CLUTTER_KINDS:-}
 CLUTTER_NOTE=
-(( CLUTTER > 0 )) && CLUTTER_NOTE=", training scans with --clutter $CLUTTER"
+(( CLUTTER > 0 )) && CLUTTER_NOTE=", training scans with --clutter $CLUTTER${CLUTTER_KINDS:+ --clutter-kinds $CLUTTER_KINDS}"
 
 # Share of crops centred on the run's own false alarms, mined every 500 iterations (docs/training.md, "Hard negatives");
 # 0: none (as 2.0.0); unset or empty: 0.2.
@@ -114,16 +116,16 @@ fi
 SIM_HASH=$(cat "$SIM_ROOT"/sim/xray/*.ts | sha256sum | cut -c1-16)
 
 generate() {
-  local dir=$1 seed=$2 count=$3 pitch=$4 share=${5-} clutter=${6:-0}
-  (( clutter > 0 )) || clutter=
-  local spec="seed=$seed count=$count dual raw pitch=$pitch randomized-scanner${share:+ person-share=$share}${clutter:+ clutter=$clutter} sim=$SIM_HASH"
+  local dir=$1 seed=$2 count=$3 pitch=$4 share=${5-} clutter=${6:-0} kinds=
+  (( clutter > 0 )) && kinds=$CLUTTER_KINDS || clutter=
+  local spec="seed=$seed count=$count dual raw pitch=$pitch randomized-scanner${share:+ person-share=$share}${clutter:+ clutter=$clutter}${kinds:+ clutter-kinds=$kinds} sim=$SIM_HASH"
   if [[ -f "$dir/labels.jsonl" && "$(cat "$dir/.spec" 2>/dev/null)" == "$spec" ]]; then
     echo "train.sh: reusing $dir ($spec)"
     return
   fi
   rm -rf "$dir"
   echo "train.sh: generating $count scans from seed $seed into $dir"
-  node "$SIM_ROOT/bin/checkpoint-edge.js" sim xray --count "$count" --seed "$seed" --out "$dir" --dual --format raw --pixel-mm "$pitch" --randomize-scanner ${share:+--person-share "$share"} ${clutter:+--clutter "$clutter"}
+  node "$SIM_ROOT/bin/checkpoint-edge.js" sim xray --count "$count" --seed "$seed" --out "$dir" --dual --format raw --pixel-mm "$pitch" --randomize-scanner ${share:+--person-share "$share"} ${clutter:+--clutter "$clutter"} ${kinds:+--clutter-kinds "$kinds"}
   echo "$spec" > "$dir/.spec"
 }
 

@@ -20,6 +20,7 @@ import {
   TRAILER_KINDS,
   VEHICLE_CLASSES,
 } from './index.js';
+import { CLUTTER_KINDS, type ClutterKind } from './clutter.js';
 import { type ImageFormat, type ScanSettings, SEED_RANGES, writeDataset } from './dataset.js';
 
 const USAGE = `Usage: checkpoint-edge sim xray --count N --seed S --out <dir> [options]
@@ -50,6 +51,7 @@ Options:
   --decoys <n>          decoys per scan, as many as fit (default: 0 to 3)
   --clutter <n>         training data: up to n objects of random shape and material per scan, clear of
                         the people (domain randomisation; default 0, the scans are then unchanged)
+  --clutter-kinds <k,…> only these kinds of clutter: ${CLUTTER_KINDS.join(', ')} (default: all)
   --photons <n>         open-beam photons per pixel, high energy (default 2000 per mm^2 of pixel)
   --missing-lines <n>   random missing lines per scan, for robustness tests (default 0)
   --dead-channels <n>   dead detector channels per scan (default: 0 to 2 at random)
@@ -67,6 +69,9 @@ const int = (name: string, v: string | undefined, min: number, max: number) => i
 const num = (name: string, v: string | undefined, min: number, max: number) => numberOption(CMD, name, v, { min, max });
 const oneOf = <T extends string>(name: string, v: string | undefined, allowed: readonly T[]) =>
   choiceOption(CMD, name, v, allowed);
+
+const clutterKinds = (v: string | undefined): ClutterKind[] | undefined =>
+  v === undefined ? undefined : v.split(',').map((k) => oneOf<ClutterKind>('clutter-kinds', k.trim(), CLUTTER_KINDS)!);
 
 /** `checkpoint-edge sim xray …`: returns the exit code. */
 export async function runXraySim(argv: string[]): Promise<number> {
@@ -89,6 +94,7 @@ export async function runXraySim(argv: string[]): Promise<number> {
     age: { type: 'string' },
     decoys: { type: 'string' },
     clutter: { type: 'string' },
+    'clutter-kinds': { type: 'string' },
     photons: { type: 'string' },
     'missing-lines': { type: 'string' },
     'dead-channels': { type: 'string' },
@@ -123,6 +129,7 @@ export async function runXraySim(argv: string[]): Promise<number> {
     age: oneOf<AgeGroup>('age', s('age'), ['adult', 'child']),
     decoys: int('decoys', s('decoys'), 0, 10),
     clutter: int('clutter', s('clutter'), 0, 50),
+    clutterKinds: clutterKinds(s('clutter-kinds')),
     trailer: oneOf<TrailerKind>('trailer', s('trailer'), TRAILER_KINDS),
     detector: {
       ...(photons !== undefined ? { photonsHigh: photons } : {}),

@@ -85,6 +85,8 @@ export interface SceneOptions {
    * of their own, so a scene with 0 (the default) is the same scan bit for bit.
    */
   clutter?: number;
+  /** Only these clutter kinds (default: all of CLUTTER_KINDS), for tests of kinds never trained on. */
+  clutterKinds?: readonly ClutterKind[];
   /** Force the people to be adults or children. */
   age?: AgeGroup;
   /** Force a pose for every person. */
@@ -156,6 +158,13 @@ export function pickVehicle(opts: SceneOptions, rng: Rng): VehicleClass {
     throw new RangeError(`scene: unknown decoyKind "${opts.decoyKind}" (one of ${DECOY_KINDS.join(', ')})`);
   if (opts.clutter !== undefined && !(Number.isInteger(opts.clutter) && opts.clutter >= 0 && opts.clutter <= 50))
     throw new RangeError(`scene: clutter must be an integer 0..50, got ${opts.clutter}`);
+  if (opts.clutterKinds !== undefined) {
+    const unknown = opts.clutterKinds.filter((k) => !CLUTTER_KINDS.includes(k));
+    if (unknown.length > 0 || opts.clutterKinds.length === 0)
+      throw new RangeError(
+        `scene: clutterKinds must name one or more of ${CLUTTER_KINDS.join(', ')}${unknown.length ? `, got "${unknown.join('", "')}"` : ''}`,
+      );
+  }
   if (opts.pose !== undefined && !POSES.includes(opts.pose))
     throw new RangeError(`scene: unknown pose "${opts.pose}" (one of ${POSES.join(', ')})`);
   if (opts.trailer !== undefined && !TRAILER_KINDS.includes(opts.trailer)) {
@@ -388,7 +397,9 @@ export function buildScene(
     const b = drawDecoy(proj, d.kind, d.x, d.z, rng);
     decoys.push({ kind: d.kind, x0Mm: mm(b.x0), x1Mm: mm(b.x1), z0Mm: mm(b.z0), z1Mm: mm(b.z1) });
   }
-  const clutter = opts.clutter ? scatterClutter(proj, layout, people, opts.clutter, clutterRng ?? rng) : undefined;
+  const clutter = opts.clutter
+    ? scatterClutter(proj, layout, people, opts.clutter, opts.clutterKinds ?? CLUTTER_KINDS, clutterRng ?? rng)
+    : undefined;
 
   // Windows around each person, and what lies there before any person is drawn (their background).
   const windows = people.map((p) => {
@@ -449,13 +460,14 @@ function scatterClutter(
   layout: VehicleLayout,
   people: readonly { spec: BodySpec }[],
   most: number,
+  kinds: readonly ClutterKind[],
   rng: Rng,
 ): ({ kind: ClutterKind } & ClutterBounds)[] {
   const keepOut = people.map((p) => p.spec);
   const out: ({ kind: ClutterKind } & ClutterBounds)[] = [];
   const n = rng.int(0, most);
   for (let k = 0; k < n; k++) {
-    const kind = rng.pick(CLUTTER_KINDS);
+    const kind = rng.pick(kinds);
     // The object's extent is known once drawn, so a spot is tried against a generous guess (1.5 m).
     for (let attempt = 0; attempt < 6; attempt++) {
       const x = rng.range(layout.x0, layout.x1);

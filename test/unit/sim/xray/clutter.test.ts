@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { CLUTTER_KINDS, drawClutter } from '../../../../sim/xray/clutter.js';
+import { CLUTTER_KINDS, type ClutterKind, drawClutter } from '../../../../sim/xray/clutter.js';
 import { type BodySpec, bodySize, samplePose } from '../../../../sim/xray/body.js';
 import { synthesizeScan } from '../../../../sim/xray/index.js';
 import { CLUTTER_CLEARANCE_MM, clutterSpotClear } from '../../../../sim/xray/scene.js';
@@ -124,6 +124,21 @@ describe('clutter (domain randomisation in the scene)', () => {
         expect(any, `${kind} (draw ${k}) drew nothing`).toBe(true);
       }
     }
+  });
+
+  it('draws only the kinds it is given, and refuses a kind it does not know', () => {
+    const kinds = new Set<string>();
+    for (let seed = 100; seed < 110; seed++)
+      for (const o of synthesizeScan({ seed, pixelMm: 20, clutter: 8, clutterKinds: ['rings', 'slab'] }).truth.scene
+        .clutter ?? [])
+        kinds.add(o.kind);
+    expect([...kinds].sort()).toEqual(['rings', 'slab']);
+    expect(() => synthesizeScan({ seed: 1, pixelMm: 20, clutter: 2, clutterKinds: ['ring' as ClutterKind] })).toThrow(
+      /clutterKinds must name one or more of lumps, .*, got "ring"/,
+    );
+    expect(() => synthesizeScan({ seed: 1, pixelMm: 20, clutter: 2, clutterKinds: [] })).toThrow(
+      /clutterKinds must name/,
+    );
   });
 
   it('refuses a clutter count that is not an integer 0..50, naming it', () => {
