@@ -96,7 +96,9 @@ export function evalSection(
     const ro = r.bodyEvidence.randomObjectsWithoutPeople;
     if (ro) {
       L.push(ratesRow(`trucks without people, random objects, bodyEvidence require (operating)`, ro.atOperating, NaN));
-      L.push(ratesRow(`the same, lane default`, ro.atLaneDefault, NaN));
+      L.push(
+        ratesRow(`trucks without people, random objects, bodyEvidence require (lane default)`, ro.atLaneDefault, NaN),
+      );
     }
   }
   L.push('');
@@ -157,7 +159,7 @@ export function evalSection(
     const paired = gen.filter(([, g]) => g.sameScenesWithout);
     if (paired.length) {
       L.push(
-        'Random objects: the same scenes with and without them (the objects have a random stream of their own, so vehicle, load and people are the same). Each cell: with → without.',
+        'Random objects: the same scenes without and with them (the objects have a random stream of their own, so vehicle, load and people are the same). Each cell: without → with.',
         '',
         '| set | scans | people found, operating | people found, lane default | false alarms, operating | false alarms, lane default | ROC AUC |',
         '|---|---:|---:|---:|---:|---:|---:|',
@@ -167,7 +169,7 @@ export function evalSection(
       for (const [name, g] of paired) {
         const w = g.sameScenesWithout!;
         L.push(
-          `| ${name} (without: ${w.sameScenesAs}) | ${g.scans} | ${found(g.atOperating)} → ${found(w.atOperating)} | ${found(g.atLaneDefault)} → ${found(w.atLaneDefault)} | ${alarms(g.atOperating)} → ${alarms(w.atOperating)} | ${alarms(g.atLaneDefault)} → ${alarms(w.atLaneDefault)} | ${num(g.auc)} → ${num(w.auc)} |`,
+          `| ${name} (without: ${w.sameScenesAs}) | ${g.scans} | ${found(w.atOperating)} → ${found(g.atOperating)} | ${found(w.atLaneDefault)} → ${found(g.atLaneDefault)} | ${alarms(w.atOperating)} → ${alarms(g.atOperating)} | ${alarms(w.atLaneDefault)} → ${alarms(g.atLaneDefault)} | ${num(w.auc)} → ${num(g.auc)} |`,
         );
       }
       L.push('');

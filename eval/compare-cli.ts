@@ -1,4 +1,5 @@
-import { realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, realpathSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { analyzeImage } from '../inference/analyze-image.js';
@@ -48,44 +49,87 @@ export function firstSeeds(sets: readonly CompareSet[], first: number): number[]
   return sets.map((s) => (s.settings.clutter ? first + own * 1000 : first + ++own * 1000));
 }
 
-async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      sets: { type: 'string', default: 'families' },
-      count: { type: 'string', default: '80' },
-      'first-seed': { type: 'string', default: '1060000' },
-      out: { type: 'string' },
-      'clutter-kinds': { type: 'string' },
-    },
-  });
+const OPTIONS = {
+  sets: { type: 'string', default: 'families' },
+  count: { type: 'string', default: '80' },
+  'first-seed': { type: 'string', default: '1060000' },
+  out: { type: 'string' },
+  'clutter-kinds': { type: 'string' },
+  help: { type: 'boolean' },
+} as const;
+
+const USAGE = `Usage: node bin/run-ts.js eval/compare-cli.ts [options] name=model-folder [name=model-folder …]
+
+Reads several models side by side on sets of validation-range scans, each scan synthesized once and read by every
+model at the operating point its manifest names (and at its lane default where that is another point).
+
+Options:
+  --sets families|random-objects  families (default): the family sets and the trucks without people of
+                                  npm run eval; random-objects: trucks without people, every vehicle without
+                                  people, every vehicle with people, each without and with up to 6 random objects
+  --count <n>                     scans per set, 1-500 (default 80); the truck sets and the sets of every
+                                  vehicle without people read twice as many
+  --first-seed <seed>             the first set's first seed (default 1060000); set k starts 1,000 k later, so
+                                  the sets take about 7,000 seeds (families) or 3,000 (random-objects) of the
+                                  validation range 1000000-1099999
+  --clutter-kinds <k,…>           random-objects only: draw only these kinds (${CLUTTER_KINDS.join(', ')})
+  --out <file>                    also write the scores as JSON
+  --help                          show this help
+
+Output: one line per set; per model "scans with people flagged, clear scans flagged" at its operating point
+(then "/ lane default" and the same at it), and the ROC AUC of the scan score. Exit codes: 0 ok, 1 failure,
+2 bad usage.`;
+
+/** A mistake in the command line: the message and exit code 2. */
+class UsageError extends Error {}
+
+async function main(): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs<{ allowPositionals: true; options: typeof OPTIONS }>>;
+  try {
+    parsed = parseArgs({ allowPositionals: true, options: OPTIONS });
+  } catch (err) {
+    throw new UsageError(`compare: ${(err as Error).message}`);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   const kind = values.sets as 'families' | 'random-objects';
   if (kind !== 'families' && kind !== 'random-objects')
-    throw new Error(`compare: --sets must be families or random-objects, got "${values.sets}"`);
+    throw new UsageError(`compare: --sets must be families or random-objects, got "${values.sets}"`);
   const count = Number(values.count);
   const first = Number(values['first-seed']);
   const kinds = values['clutter-kinds']?.split(',').map((k) => k.trim() as ClutterKind);
+  if (kinds && kind !== 'random-objects')
+    throw new UsageError('compare: --clutter-kinds goes with --sets random-objects');
   const unknown = kinds?.filter((k) => !CLUTTER_KINDS.includes(k)) ?? [];
   if (unknown.length)
-    throw new Error(`compare: --clutter-kinds: unknown "${unknown.join('", "')}" (${CLUTTER_KINDS.join(', ')})`);
+    throw new UsageError(
+      `compare: --clutter-kinds expects some of ${CLUTTER_KINDS.join(', ')}, got "${unknown.join('", "')}"`,
+    );
   const sets = compareSets(kind, kinds);
   const seeds = firstSeeds(sets, first);
   const { first: lo, last: hi } = SEED_RANGES.validation;
-  const end = Math.max(...sets.map((s, k) => seeds[k]! + count * s.weight - 1));
   // Sets of their own scenes are 1,000 seeds apart: more scans would read the next set's.
-  if (!(Number.isInteger(count) && count > 0 && Math.max(...sets.map((s) => count * s.weight)) <= 1000))
-    throw new Error(
-      `compare: --count must be a whole number, count x weight <= 1000 (the truck sets weigh 2): ${values.count}`,
+  if (!(Number.isInteger(count) && count >= 1 && count <= 500))
+    throw new UsageError(
+      `compare: --count expects an integer 1-500 (sets of weight 2 read twice as many), got "${values.count}"`,
     );
-  if (!(first >= lo && end <= hi))
-    throw new Error(`compare: seeds ${first}–${end} must lie in the validation range ${lo}–${hi} (--first-seed)`);
-  if (positionals.length === 0) throw new Error('compare: name at least one model as name=folder');
+  const end = Math.max(...sets.map((s, k) => seeds[k]! + count * s.weight - 1));
+  if (!(Number.isInteger(first) && first >= lo && end <= hi))
+    throw new UsageError(
+      `compare: --first-seed ${values['first-seed']}: the sets would read seeds ${first}-${end} (set k from ${first} + 1,000 k), which must lie in the validation range ${lo}-${hi}`,
+    );
+  if (positionals.length === 0) throw new UsageError(`compare: name at least one model as name=folder\n\n${USAGE}`);
   const models: { name: string; detector: OnnxDetector; thr: number; lane?: number }[] = [];
   for (const spec of positionals) {
     const at = spec.indexOf('=');
     const [name, dir] = [spec.slice(0, at), spec.slice(at + 1)];
-    if (at < 1 || !dir) throw new Error(`compare: a model is name=folder, got "${spec}"`);
-    if (models.some((m) => m.name === name)) throw new Error(`compare: two models are named "${name}"`);
+    if (at < 1 || !dir) throw new UsageError(`compare: a model is name=folder, got "${spec}"`);
+    if (models.some((m) => m.name === name)) throw new UsageError(`compare: two models are named "${name}"`);
+    if (!existsSync(join(dir, 'manifest.json')))
+      throw new UsageError(`compare: ${dir}: no model folder (no manifest.json there)`);
     const detector = await OnnxDetector.open({ path: dir, threads: 1, warmup: true });
     const manifest = detector.manifest;
     const thr = manifest?.operatingPoint?.scoreThreshold;
@@ -95,6 +139,9 @@ async function main(): Promise<void> {
     const lane = operatingThresholds(manifest).operatingThreshold;
     models.push({ name, detector, thr, ...(lane !== undefined && lane !== thr ? { lane } : {}) });
   }
+  process.stderr.write(
+    `compare: ${kind}${kinds ? ` (kinds ${kinds.join(', ')})` : ''}, ${count} scans per set (x weight), seeds from ${first}; models ${models.map((m) => m.name).join(', ')}\n`,
+  );
   const result: Record<string, { seeds: [number, number]; people: number[]; scores: Record<string, number[]> }> = {};
   for (const [k, set] of sets.entries()) {
     const n = count * set.weight;
@@ -120,6 +167,9 @@ async function main(): Promise<void> {
     writeFileSync(values.out, `${JSON.stringify({ sets: kind, count, firstSeed: first, thresholds, result })}\n`);
   // One line per set: for each model, scans with people flagged and clear scans flagged at its operating point (and
   // at its lane default where that is another point, after a slash), and the ROC AUC of the scan score.
+  console.log(
+    `| set | ${models.map((m) => `${m.name}: with people flagged, clear flagged${m.lane !== undefined ? ' / at lane default' : ''}, ROC AUC`).join(' | ')} |`,
+  );
   for (const [name, r] of Object.entries(result)) {
     const cells = models.map((m) => {
       const outs: ScanOutcome[] = r.scores[m.name]!.map((score, i) => ({
@@ -135,11 +185,15 @@ async function main(): Promise<void> {
     });
     console.log(`| ${name} | ${cells.join(' | ')} |`);
   }
+  return 0;
 }
 
 // Run as a script (node bin/run-ts.js eval/compare-cli.ts …), not when a test imports its helpers.
 if (process.argv[1] && fileURLToPath(import.meta.url) === realpathSync(process.argv[1]))
-  main().catch((err: Error) => {
-    process.stderr.write(`${err.message}\n`);
-    process.exit(1);
-  });
+  main().then(
+    (code) => process.exit(code),
+    (err: Error) => {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(err instanceof UsageError ? 2 : 1);
+    },
+  );

@@ -48,7 +48,8 @@ Options:
   --alert <t>            lane alert threshold to report figures at (default: the lane default its
                          manifest names, as a lane that sets no thresholds.alert uses; else 0.5)
   --region <t>           region threshold (default 0.3)
-  --generalisation <n>   scans per generalisation set (default 0 = none; the truck sets and the test scans with random objects take twice as many)`,
+  --generalisation <n>   scans per generalisation set (default 0 = none; the truck sets and the test scans with random objects take twice as many; those are the main test's first
+                         scans, so no more than --count)`,
   async run(argv) {
     const args = parseCommandArgs(cmd, argv, {
       model: { type: 'string' },

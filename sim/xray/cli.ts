@@ -4,6 +4,7 @@ import {
   numberOption,
   parseCommandArgs,
   requiredOption,
+  UsageError,
 } from '../../core/command-line.js';
 import {
   type AgeGroup,
@@ -49,8 +50,8 @@ Options:
   --pose <pose>         ${POSES.join(' | ')}
   --age <group>         adult | child
   --decoys <n>          decoys per scan, as many as fit (default: 0 to 3)
-  --clutter <n>         training data: up to n objects of random shape and material per scan, clear of
-                        the people (domain randomisation; default 0, the scans are then unchanged)
+  --clutter <n>         training data: up to n (0-50) objects of random shape and material per scan, clear
+                        of the people (domain randomisation; default 0, the scans are then unchanged)
   --clutter-kinds <k,…> only these kinds of clutter: ${CLUTTER_KINDS.join(', ')} (default: all)
   --photons <n>         open-beam photons per pixel, high energy (default 2000 per mm^2 of pixel)
   --missing-lines <n>   random missing lines per scan, for robustness tests (default 0)
@@ -114,6 +115,8 @@ export async function runXraySim(argv: string[]): Promise<number> {
   const photons = num('photons', s('photons'), 1, 1e9);
   const missing = int('missing-lines', s('missing-lines'), 0, 10_000);
   const dead = int('dead-channels', s('dead-channels'), 0, 1000);
+  if (s('clutter-kinds') !== undefined && !(Number(s('clutter')) > 0))
+    throw new UsageError(`${CMD}: --clutter-kinds names the kinds --clutter draws: give --clutter <n> too`);
   const settings: ScanSettings = {
     dual: values.dual === true,
     pixelMm: num('pixel-mm', s('pixel-mm'), 1, 50),

@@ -140,6 +140,12 @@ describe('sim xray command', () => {
       runXraySim(['--count', '1', '--seed', '1', '--out', '/tmp/never', '--vehicle', 'boat']),
     ).rejects.toThrow(/--vehicle expects one of car, pickup, van, box-truck, articulated, bus/);
     await expect(runXraySim(['--bogus'])).rejects.toBeInstanceOf(UsageError);
+    const clutter = (...more: string[]) => runXraySim(['--count', '1', '--seed', '1', '--out', '/tmp/never', ...more]);
+    await expect(clutter('--clutter', '51')).rejects.toThrow(/--clutter expects an integer 0-50, got "51"/);
+    await expect(clutter('--clutter', '2', '--clutter-kinds', 'rings,polygons')).rejects.toThrow(
+      /--clutter-kinds expects one of lumps, rounded-tops, drum, rings, plates, blob, slab, got "polygons"/,
+    );
+    await expect(clutter('--clutter-kinds', 'rings')).rejects.toThrow(/--clutter-kinds .*give --clutter <n> too/);
   });
 });
 
