@@ -125,13 +125,16 @@ export function secretValues(value: unknown, schema: unknown = configSchema): st
     .map((t) => t.text);
 }
 
+/** The references a config refuses when they come out empty (isBlank): a secret key's whole value, and its name. */
+function refusedWhenEmpty(refs: readonly { path: PropertyKey[]; text: string }[], schema: unknown) {
+  return refs
+    .filter((t) => WHOLE_ENV_REF.test(t.text) && isSecretAt(schema, t.path))
+    .map((t) => ({ ...t, name: t.text.slice(2, -1) }));
+}
+
 /** The `${NAME}`s that a config refuses when they are empty (isBlank): those that are a secret key's whole value. */
 export function emptyRefused(raw: unknown, schema: unknown = configSchema): Set<string> {
-  return new Set(
-    envTemplates(raw)
-      .filter((t) => WHOLE_ENV_REF.test(t.text) && isSecretAt(schema, t.path))
-      .map((t) => t.text.slice(2, -1)),
-  );
+  return new Set(refusedWhenEmpty(envTemplates(raw), schema).map((t) => t.name));
 }
 
 /** Whether a value given by the environment is empty: nothing, or only white space (a cleared variable, an empty file). */
@@ -259,13 +262,11 @@ export function validateWith<S extends z.ZodType>(
     templates,
   );
   // A secret that is one `${NAME}` set to nothing is a mistake, not a password (a file left empty, a variable cleared).
-  for (const { path, text } of refs) {
+  for (const { path, name } of refusedWhenEmpty(refs, schema)) {
     const at = formatPath(path);
     const value = valueAt(substituted, path);
-    if (!WHOLE_ENV_REF.test(text) || typeof value !== 'string' || !isBlank(value) || !isSecretAt(schema, path))
-      continue;
-    if (problems.some((p) => p.path === at)) continue;
-    problems.push({ path: at, message: `${text.slice(2, -1)} is set but empty`, ...line(lineOf?.(path)) });
+    if (typeof value !== 'string' || !isBlank(value) || problems.some((p) => p.path === at)) continue;
+    problems.push({ path: at, message: `${name} is set but empty`, ...line(lineOf?.(path)) });
   }
   // A value whose variable is unset or unreadable is said once, not again as the empty text it became.
   const envProblemAt = new Set(problems.map((p) => p.path));

@@ -72,14 +72,12 @@ export function checkSecrets(configText: string, env: NodeJS.ProcessEnv, envFile
     );
   }
   const refusedEmpty = configEmptyRefused(configText);
-  const empty = (name: string, what: string, fix: string) =>
-    refusedEmpty.has(name)
-      ? fail(labelOf(name), name, `${what}; the service refuses the config`, fix)
-      : warn(labelOf(name), name, `${what}; the service takes it as empty text`, fix);
-  const uses = configEnvReferences(configText);
-  const labelOf = (name: string) => (uses.get(name) === 'secret' ? 'secret' : 'environment');
-  for (const [name, use] of uses) {
+  for (const [name, use] of configEnvReferences(configText)) {
     const label = use === 'secret' ? 'secret' : 'environment';
+    const empty = (what: string, fix: string) =>
+      refusedEmpty.has(name)
+        ? fail(label, name, `${what}; the service refuses the config`, fix)
+        : warn(label, name, `${what}; the service takes it as empty text`, fix);
     const direct = env[name];
     const file = env[`${name}_FILE`];
     if (direct !== undefined && file !== undefined) {
@@ -89,7 +87,7 @@ export function checkSecrets(configText: string, env: NodeJS.ProcessEnv, envFile
     } else if (direct !== undefined) {
       out.push(
         isBlank(direct)
-          ? empty(name, 'is set but empty', `give ${name} its value${envFile ? ` in ${envFile}` : ''}`)
+          ? empty('is set but empty', `give ${name} its value${envFile ? ` in ${envFile}` : ''}`)
           : ok(label, name, use === 'setting' ? `set: ${direct.trim()}` : `set (${direct.length} characters)`),
       );
     } else if (file !== undefined) {
@@ -105,7 +103,7 @@ export function checkSecrets(configText: string, env: NodeJS.ProcessEnv, envFile
               `chmod o-rwx ${file}`,
             ),
           );
-        else if (isBlank(text)) out.push(empty(name, `${name}_FILE ${file} is empty`, `write the value into ${file}`));
+        else if (isBlank(text)) out.push(empty(`${name}_FILE ${file} is empty`, `write the value into ${file}`));
         else out.push(ok(label, name, `${name}_FILE ${file}, mode ${octal(s.mode)}`));
       } catch (err) {
         out.push(
