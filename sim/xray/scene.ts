@@ -463,7 +463,7 @@ function scatterClutter(
   kinds: readonly ClutterKind[],
   rng: Rng,
 ): ({ kind: ClutterKind } & ClutterBounds)[] {
-  const keepOut = people.map((p) => p.spec);
+  const keepOut = clutterKeepOut(people.map((p) => p.spec));
   const out: ({ kind: ClutterKind } & ClutterBounds)[] = [];
   const n = rng.int(0, most);
   for (let k = 0; k < n; k++) {
@@ -483,21 +483,30 @@ function scatterClutter(
 /** Clearance (mm) between a clutter object and a person's body. */
 export const CLUTTER_CLEARANCE_MM = 250;
 
-/**
- * Whether a clutter object resting at (x, z) stays CLUTTER_CLEARANCE_MM clear of every person: its extent is not
- * known before it is drawn, so the box it may take (1.5 m either side of x, 1.5 m above z: sim/xray/clutter.ts)
- * must stay that far from each body.
- */
-export function clutterSpotClear(people: readonly BodySpec[], x: number, z: number): boolean {
+/** Where no clutter may reach: each body's extent widened by CLUTTER_CLEARANCE_MM (computed once per scene). */
+export function clutterKeepOut(people: readonly BodySpec[]): { x0: number; x1: number; z0: number; z1: number }[] {
   const m = CLUTTER_CLEARANCE_MM;
-  return people.every((spec) => {
+  return people.map((spec) => {
     const size = bodySize(spec);
-    const x0 = spec.x - size.length / 2 - m,
-      x1 = spec.x + size.length / 2 + m,
-      z0 = spec.floorZ - m,
-      z1 = spec.floorZ + size.height + m;
-    return !(x1 > x - 1500 && x0 < x + 1500 && z1 > z && z0 < z + 1500);
+    return {
+      x0: spec.x - size.length / 2 - m,
+      x1: spec.x + size.length / 2 + m,
+      z0: spec.floorZ - m,
+      z1: spec.floorZ + size.height + m,
+    };
   });
+}
+
+/**
+ * Whether a clutter object resting at (x, z) stays out of `keepOut` (clutterKeepOut): its extent is not known
+ * before it is drawn, so the box it may take (1.5 m either side of x, 1.5 m above z: sim/xray/clutter.ts) must.
+ */
+export function clutterSpotClear(
+  keepOut: readonly { x0: number; x1: number; z0: number; z1: number }[],
+  x: number,
+  z: number,
+): boolean {
+  return keepOut.every((k) => !(k.x1 > x - 1500 && k.x0 < x + 1500 && k.z1 > z && k.z0 < z + 1500));
 }
 
 function placePerson(

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CLUTTER_KINDS, type ClutterKind, drawClutter } from '../../../../sim/xray/clutter.js';
 import { type BodySpec, bodySize, samplePose } from '../../../../sim/xray/body.js';
 import { synthesizeScan } from '../../../../sim/xray/index.js';
-import { CLUTTER_CLEARANCE_MM, clutterSpotClear } from '../../../../sim/xray/scene.js';
+import { CLUTTER_CLEARANCE_MM, clutterKeepOut, clutterSpotClear } from '../../../../sim/xray/scene.js';
 import { Rng } from '../../../../sim/xray/prng.js';
 import { Projection } from '../../../../sim/xray/projection.js';
 
@@ -92,12 +92,14 @@ describe('clutter (domain randomisation in the scene)', () => {
     const { length, height } = bodySize(spec);
     const right = spec.x + length / 2; // the body's right end
     // An object resting level with the body, its 1.5 m reach ending 100 mm or 300 mm short of the body's end.
-    expect(clutterSpotClear([spec], right + 1500 + 100, 1000)).toBe(false);
-    expect(clutterSpotClear([spec], right + 1500 + CLUTTER_CLEARANCE_MM + 1, 1000)).toBe(true);
+    expect(clutterSpotClear(clutterKeepOut([spec]), right + 1500 + 100, 1000)).toBe(false);
+    expect(clutterSpotClear(clutterKeepOut([spec]), right + 1500 + CLUTTER_CLEARANCE_MM + 1, 1000)).toBe(true);
     // Above the body: its top plus the clearance.
-    expect(clutterSpotClear([spec], spec.x, spec.floorZ + height + 100)).toBe(false);
-    expect(clutterSpotClear([spec], spec.x, spec.floorZ + height + CLUTTER_CLEARANCE_MM + 1)).toBe(true);
-    expect(clutterSpotClear([], spec.x, spec.floorZ)).toBe(true);
+    expect(clutterSpotClear(clutterKeepOut([spec]), spec.x, spec.floorZ + height + 100)).toBe(false);
+    expect(clutterSpotClear(clutterKeepOut([spec]), spec.x, spec.floorZ + height + CLUTTER_CLEARANCE_MM + 1)).toBe(
+      true,
+    );
+    expect(clutterSpotClear(clutterKeepOut([]), spec.x, spec.floorZ)).toBe(true);
   });
 
   it('each kind stays within the extent it returns, at most 1.5 m either side and 1.5 m up', () => {
