@@ -94,6 +94,7 @@ export class CentralCommand {
     const i = c.ingest;
     const commands = new LaneCommands({
       url: i.kind === 'mqtt' ? i.url : i.mqttUrl,
+      urlKey: i.kind === 'mqtt' ? 'ingest.url' : 'ingest.mqttUrl',
       protocolVersion: i.kind === 'mqtt' ? i.protocolVersion : 4,
       prefix: c.topicPrefix,
       ...(i.username !== undefined ? { username: i.username } : {}),

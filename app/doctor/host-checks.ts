@@ -27,28 +27,31 @@ function run(cmd: string, args: string[], timeoutMs = 5000): Promise<{ ok: boole
 
 const octal = (mode: number) => (mode & 0o777).toString(8).padStart(4, '0');
 
+/** A config file's text, and what YAML makes of it (`raw`: undefined where the text is not YAML): parsed once for
+ * every check of the secrets. */
+export interface ConfigText {
+  text: string;
+  raw?: unknown;
+}
+
+export function readConfigText(text: string): ConfigText {
+  try {
+    return { text, raw: parse(text) };
+  } catch {
+    return { text };
+  }
+}
+
 /**
  * Each `${NAME}` the config file names (comments not read), in the order they appear, with how it is used
  * (config/load.ts envReferences). A file that is not YAML is read for its references alone, each taken
  * for a secret.
  */
-export function configEnvReferences(configText: string): Map<string, EnvUse> {
-  try {
-    return envReferences(parse(configText));
-  } catch {
-    const out = new Map<string, EnvUse>();
-    for (const m of configText.replace(/^\s*#.*$/gm, '').matchAll(ENV_REF)) out.set(m[1]!, 'secret');
-    return out;
-  }
-}
-
-/** The `${NAME}`s the service refuses when empty (config/load.ts emptyRefused); a file that is not YAML: none known. */
-function configEmptyRefused(configText: string): Set<string> {
-  try {
-    return emptyRefused(parse(configText));
-  } catch {
-    return new Set();
-  }
+export function configEnvReferences(config: ConfigText): Map<string, EnvUse> {
+  if ('raw' in config) return envReferences(config.raw);
+  const out = new Map<string, EnvUse>();
+  for (const m of config.text.replace(/^\s*#.*$/gm, '').matchAll(ENV_REF)) out.set(m[1]!, 'secret');
+  return out;
 }
 
 /**
@@ -58,6 +61,7 @@ function configEmptyRefused(configText: string): Set<string> {
  */
 export function checkSecrets(configText: string, env: NodeJS.ProcessEnv, envFile: string | null): DoctorResult[] {
   const out: DoctorResult[] = [];
+  const config = readConfigText(configText);
   if (envFile) {
     const mode = statSync(envFile).mode;
     out.push(
@@ -71,8 +75,9 @@ export function checkSecrets(configText: string, env: NodeJS.ProcessEnv, envFile
         : ok('secrets file', envFile, `mode ${octal(mode)}`),
     );
   }
-  const refusedEmpty = configEmptyRefused(configText);
-  for (const [name, use] of configEnvReferences(configText)) {
+  // The `${NAME}`s the service refuses when empty (config/load.ts emptyRefused); a file that is not YAML: none known.
+  const refusedEmpty = 'raw' in config ? emptyRefused(config.raw) : new Set<string>();
+  for (const [name, use] of configEnvReferences(config)) {
     const label = use === 'secret' ? 'secret' : 'environment';
     const empty = (what: string, fix: string) =>
       refusedEmpty.has(name)
@@ -126,7 +131,7 @@ export function checkSecrets(configText: string, env: NodeJS.ProcessEnv, envFile
       );
     }
   }
-  for (const at of literalUrlPasswords(configText))
+  for (const at of literalUrlPasswords(config))
     out.push(
       warn(
         'secret',
@@ -142,14 +147,9 @@ export function checkSecrets(configText: string, env: NodeJS.ProcessEnv, envFile
  * The keys (as a path) whose value holds a URL with a password written out, whole or in part, not given
  * only by `${NAME}` (a file that is not YAML: none).
  */
-export function literalUrlPasswords(configText: string): string[] {
-  let raw: unknown;
-  try {
-    raw = parse(configText);
-  } catch {
-    return [];
-  }
-  return stringValues(raw)
+export function literalUrlPasswords(config: ConfigText): string[] {
+  if (!('raw' in config)) return [];
+  return stringValues(config.raw)
     .filter(({ text }) =>
       urlUserinfo(text).some((info) => {
         const colon = info.indexOf(':');

@@ -9,6 +9,8 @@ import { IDENTITY_PROPERTY, LaneTopics, parseTopic } from '../../core/mqtt-topic
 export interface LaneCommandsOptions {
   /** The broker the lanes are connected to: mosquitto, or a nats-server MQTT listener. */
   url: string;
+  /** The config key that sets url (ingest.url, or ingest.mqttUrl with NATS), named when it cannot be reached. */
+  urlKey: string;
   protocolVersion: 4 | 5;
   prefix: string;
   username?: string;
@@ -74,7 +76,8 @@ export class LaneCommands implements Service {
     });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`central command link: broker ${o.url} not reached within 10 s`)),
+        () =>
+          reject(new Error(`central command link: MQTT broker ${o.url} not reached within 10 s; check ${o.urlKey}`)),
         10_000,
       );
       client.once('connect', () => {

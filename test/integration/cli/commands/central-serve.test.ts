@@ -40,4 +40,29 @@ ingest: { kind: mqtt, url: "mqtt://127.0.0.1:${broker}" }
     expect(out).not.toContain('not-to-be-shown');
     expect(out.split('\n').filter((l) => /^\s+at /.test(l))).toEqual([]);
   }, 90_000);
+
+  it('a broker it cannot reach at start: one line naming it after the 10 s wait, no password, exit 1', async () => {
+    const [broker, http] = [await closedPort(), await closedPort()];
+    const file = join(dir, 'central-broker.yaml');
+    // The embedded store (PGlite) starts; the broker is the peer that is not there.
+    writeFileSync(
+      file,
+      `dataDir: ${join(dir, 'data-broker')}
+http: { host: 127.0.0.1, port: ${http} }
+ingest: { kind: mqtt, url: "mqtt://central:\${MQTT_PASSWORD}@127.0.0.1:${broker}" }
+`,
+    );
+    const started = Date.now();
+    const r = await runCli(['central', 'serve', '--config', file], {
+      env: { MQTT_PASSWORD: 'not-to-be-shown' },
+      timeoutMs: 60_000,
+    });
+    expect(r.code).toBe(1);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(10_000);
+    expect(r.stderr).toContain('central serve: could not start: ');
+    expect(r.stderr).toContain(`MQTT broker mqtt://***@127.0.0.1:${broker} not reached within 10 s; check ingest.url`);
+    const out = r.stdout + r.stderr;
+    expect(out).not.toContain('not-to-be-shown');
+    expect(out.split('\n').filter((l) => /^\s+at /.test(l))).toEqual([]);
+  }, 90_000);
 });

@@ -9,6 +9,7 @@ import {
   checkSerialDevice,
   configEnvReferences,
   literalUrlPasswords,
+  readConfigText,
 } from '../../../../app/doctor/host-checks.js';
 import { doctorLine } from '../../../../app/doctor/doctor-check.js';
 
@@ -114,7 +115,7 @@ describe('doctor: secrets', () => {
       checkSecrets('mqtt: { password: "${PW}" }', { PW: 'x', PW_FILE: '/run/secrets/pw' }, null).map(doctorLine),
     ).toEqual(['FAIL secret PW: both PW and PW_FILE are set; the service refuses the config → set only one']);
     // A file that is not YAML: every reference is taken for a secret.
-    expect([...configEnvReferences('a: [${X}\n')]).toEqual([['X', 'secret']]);
+    expect([...configEnvReferences(readConfigText('a: [${X}\n'))]).toEqual([['X', 'secret']]);
   });
 });
 
@@ -145,7 +146,7 @@ describe('doctor: passwords written into the config file', () => {
       '      - { id: d, kind: rtsp, url: "rtsp://10.0.0.8/s", ffmpegArgs: "-i rtsp://op:plain@10.0.0.8/s" }',
       '      - { id: e, url: "http://op:pre${CAM_E}@10.0.0.9/mjpeg" }',
     ].join('\n');
-    expect(literalUrlPasswords(text)).toEqual([
+    expect(literalUrlPasswords(readConfigText(text))).toEqual([
       'lanes[0].cameras[0].url',
       'lanes[0].cameras[3].ffmpegArgs',
       'lanes[0].cameras[4].url',
@@ -160,6 +161,6 @@ describe('doctor: passwords written into the config file', () => {
           `warn secret ${at}: a password is written into the config file in this URL → give it as \${NAME} from the service environment, or in the key's own password field`,
       ),
     );
-    expect(literalUrlPasswords('a: [unclosed')).toEqual([]);
+    expect(literalUrlPasswords(readConfigText('a: [unclosed'))).toEqual([]);
   });
 });
