@@ -96,11 +96,13 @@ def run_training(work: str) -> dict:
 
 
 def recipe_fields(training: dict) -> dict:
-    """The settings that set a run's recipe apart (mining share, packs, ensemble members, training seeds), as the reports record
+    """The settings that set a run's recipe apart (mining share, packs, ensemble members and how they are combined, training seeds), as the reports record
     them for the card."""
     out: dict = {}
     if training.get("members", 1) > 1:
         out["members"] = training["members"]
+    if training.get("combine", "mean") != "mean":
+        out["combine"] = training["combine"]
     if training.get("hardNegatives"):
         out["hardNegatives"] = training["hardNegatives"]["share"]
     if training.get("packs"):

@@ -71,19 +71,27 @@ class PersonEnsemble(nn.Module):
 
     Runs of the same recipe that differ only in their seed differ by some 25 points of people found at
     2 % false alarms (docs/training.md): which structures a single run mistakes for a person is partly
-    chance. The members' probabilities are averaged (heatmap per cell, tile score per tile; on the
-    validation scans this did as well as averaging logits or better), and the exported file is still one
-    model to the runtime.
+    chance. The members' probabilities are averaged (`combine="mean"`: heatmap per cell, tile score per tile; on
+    the validation scans this did as well as averaging logits or better) or their minimum is taken
+    (`combine="min"`: a cell or a tile is as likely a person as the least convinced member says), and the
+    exported file is still one model to the runtime.
     """
 
-    def __init__(self, members: list[PersonFCN]) -> None:
+    COMBINES = ("mean", "min")
+
+    def __init__(self, members: list[PersonFCN], combine: str = "mean") -> None:
         super().__init__()
         if not members:
             raise ValueError("PersonEnsemble needs at least one member")
+        if combine not in self.COMBINES:
+            raise ValueError(f"PersonEnsemble: combine must be one of {', '.join(self.COMBINES)} (got {combine!r})")
         self.members = nn.ModuleList(members)
+        self.combine = combine
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         heats, scores = zip(*(m(x) for m in self.members))
+        if self.combine == "min":
+            return torch.stack(heats).amin(dim=0), torch.stack(scores).amin(dim=0)
         return torch.stack(heats).mean(dim=0), torch.stack(scores).mean(dim=0)
 
 

@@ -454,6 +454,26 @@ class Ensemble(unittest.TestCase):
         with self.assertRaises(ValueError):
             PersonEnsemble([])
 
+    def test_min_takes_the_least_convinced_member_per_cell_and_per_tile(self) -> None:
+        import torch
+
+        torch.manual_seed(0)
+        members = [PersonFCN().eval() for _ in range(3)]
+        for k, m in enumerate(members):
+            m.heat.bias.data.fill_(-4.0 + 2.0 * k)
+            m.score.bias.data.fill_(1.0 - k)  # the lowest score and the lowest heat come from different members
+        ens = PersonEnsemble(members, "min").eval()
+        x = torch.rand(2, 3, 64, 96)
+        with torch.no_grad():
+            heat, score = ens(x)
+            outs = [m(x) for m in members]
+            mean_heat, _ = PersonEnsemble(members).eval()(x)
+        torch.testing.assert_close(heat, torch.stack([h for h, _ in outs]).amin(dim=0))
+        torch.testing.assert_close(score, torch.stack([s for _, s in outs]).amin(dim=0))
+        self.assertTrue(bool((heat <= mean_heat).all()) and bool((heat < mean_heat).any()))
+        with self.assertRaises(ValueError):
+            PersonEnsemble(members, "median")
+
 
 class Checkpoints(unittest.TestCase):
     def test_config_key_is_the_one_runs_before_ensembles_wrote(self) -> None:

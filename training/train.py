@@ -92,6 +92,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--mine-every", type=int, default=500, help="iterations between mining passes (the first at this iteration)")
     p.add_argument("--mine-keep", type=int, default=600, help="mined places kept per pass (the strongest)")
     p.add_argument("--members", type=int, default=1, help="train this many models with seeds seed, seed+1, ... and export their average (PersonEnsemble); 1: one PersonFCN")
+    p.add_argument("--combine", choices=PersonEnsemble.COMBINES, default="mean", help="how an ensemble's members are combined: mean (as up to 2.3.2) or min (each cell and tile as the least convinced member scores it); not part of a checkpoint's settings, so trained members can be exported either way")
     p.add_argument("--stop-after", type=int, default=0, help="stop (with a checkpoint) after this many iterations in this process; 0 = run to the end")
     args = p.parse_args()
     if not 0 <= args.hard_negatives <= 0.6:
@@ -225,7 +226,7 @@ def main() -> None:
         members.append(ema)
         histories.append(history)
         seconds += train_seconds
-    model = members[0] if args.members == 1 else PersonEnsemble(members)
+    model = members[0] if args.members == 1 else PersonEnsemble(members, args.combine)
     finish(args, model, validation_scans(), histories, seconds, len(train_scans), n_people, composition_of(train_scans))
 
 
@@ -403,6 +404,7 @@ def finish(args, ema: torch.nn.Module, val_scans, histories: list[dict], train_s
         "command": "npm run train",
         "seed": args.seed,
         **({"members": args.members, "memberSeeds": [args.seed + i for i in range(args.members)]} if args.members > 1 else {}),
+        **({"combine": args.combine} if args.members > 1 and args.combine != "mean" else {}),
         "dataset": args.dataset_note,
         "trainSeeds": args.train_seeds,
         "valSeeds": args.val_seeds,

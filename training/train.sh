@@ -7,7 +7,7 @@
 #   npm run train -- --fresh    discard checkpoints and train from scratch
 #   npm run train -- --data-only   only (re)generate the data sets
 #
-# Settings (environment): TRAIN_COUNT, VAL_COUNT, THRESHOLD_COUNT, CALIBRATION_COUNT, ITERATIONS, BATCH, SEED, MEMBERS, HARD_NEGATIVES, PACKS, CLUTTER, CLUTTER_KINDS, VERSION, LANE_DEFAULT, THREADS, PLACE_WEIGHTS, DATA_DIR, WORK_DIR, OUT_DIR, PYTHON,
+# Settings (environment): TRAIN_COUNT, VAL_COUNT, THRESHOLD_COUNT, CALIBRATION_COUNT, ITERATIONS, BATCH, SEED, MEMBERS, COMBINE, HARD_NEGATIVES, PACKS, CLUTTER, CLUTTER_KINDS, VERSION, LANE_DEFAULT, THREADS, PLACE_WEIGHTS, DATA_DIR, WORK_DIR, OUT_DIR, PYTHON,
 # DATA_SIM_COMMIT (the synthesizer commit that generates the data; 'worktree' for the working tree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,6 +37,8 @@ SEED=${SEED:-1}
 # 3 since 2.2.0 (seeds 1, 2, 3; with 2,500 scans and 4,000 iterations seed 2 alone is 2.1.0; 2.2.1 is 2.2.0's weights
 # with regions split at their peaks and a held-out operating point; docs/training.md gives each version's settings).
 MEMBERS=${MEMBERS:-3}
+# How the members are combined: mean (as up to 2.3.2) or min (docs/training.md, "Consensus of the members").
+COMBINE=${COMBINE:-mean}
 VERSION=${VERSION:-2.3.2}
 # Where a lane that sets no thresholds.alert decides: held-out (since 2.3.2: the point chosen on families held out of
 # training, when the model folder holds a held-out.json of this recipe; docs/training.md) or operating (up to 2.3.1).
@@ -150,7 +152,7 @@ fi
 
 "$PYTHON" training/train.py \
   --train "$DATA_DIR/train" --val "$DATA_DIR/val" --out "$OUT_DIR" --work "$WORK_DIR" \
-  --iterations "$ITERATIONS" --batch "$BATCH" --seed "$SEED" --members "$MEMBERS" --version "$VERSION" --lane-default "$LANE_DEFAULT" --threads "$THREADS" --val-every 600 --cache training/.cache/scans --place-weights "$PLACE_WEIGHTS" --place-weights-basis "$PLACE_WEIGHTS_BASIS" --hold-out "$HOLD_OUT" $([[ $SINGLE_ENERGY_NO_BODY_SHAPES == 1 ]] && echo --single-energy-no-body-shapes) $([[ $EXPORT_ESTIMATE == 1 ]] && echo --export-estimate) $([[ $PACKS == 1 ]] && echo --packs) --hard-negatives "$HARD_NEGATIVES" \
+  --iterations "$ITERATIONS" --batch "$BATCH" --seed "$SEED" --members "$MEMBERS" --combine "$COMBINE" --version "$VERSION" --lane-default "$LANE_DEFAULT" --threads "$THREADS" --val-every 600 --cache training/.cache/scans --place-weights "$PLACE_WEIGHTS" --place-weights-basis "$PLACE_WEIGHTS_BASIS" --hold-out "$HOLD_OUT" $([[ $SINGLE_ENERGY_NO_BODY_SHAPES == 1 ]] && echo --single-energy-no-body-shapes) $([[ $EXPORT_ESTIMATE == 1 ]] && echo --export-estimate) $([[ $PACKS == 1 ]] && echo --packs) --hard-negatives "$HARD_NEGATIVES" \
   --dataset-note "checkpoint-edge sim xray --dual --format raw --randomize-scanner (training ${TRAIN_PITCH} mm${CLUTTER_NOTE}, validation ${VAL_PITCH} mm), sim/xray at commit $SIM_COMMIT, source sha256 $SIM_HASH" \
   --train-seeds "$TRAIN_SEED..$((TRAIN_SEED + TRAIN_COUNT - 1))" \
   --val-seeds "$VAL_SEED..$((VAL_SEED + VAL_COUNT - 1))" ${THRESHOLD_ARGS[@]+"${THRESHOLD_ARGS[@]}"} ${CALIBRATION_ARGS[@]+"${CALIBRATION_ARGS[@]}"}
