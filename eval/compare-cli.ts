@@ -2,6 +2,7 @@ import { existsSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import type { ScanImage } from '../core/domain.js';
 import { analyzeImage } from '../inference/analyze-image.js';
 import { operatingThresholds } from '../inference/manifest.js';
 import { OnnxDetector } from '../inference/onnx-detector.js';
@@ -10,6 +11,7 @@ import { SEED_RANGES } from '../sim/xray/dataset.js';
 import { auc, type ScanOutcome } from './detection-metrics.js';
 import { GENERALISATION_SETS } from './generalisation.js';
 import { type EvalSettings, testScans } from './test-set.js';
+import { applyExport, EXPORT_VARIANTS } from './variants.js';
 
 /**
  * Models side by side on sets of validation-range scans (recipe experiments: docs/training.md "Random objects in the
@@ -21,13 +23,51 @@ import { type EvalSettings, testScans } from './test-set.js';
  * `families`: the family sets and the trucks without people of `npm run eval` (their settings, count x weight scans
  * each, set k from first-seed + 1,000 k). `random-objects`: trucks without people, every vehicle without people and
  * every vehicle with people, each read without and with up to 6 random objects (sim xray --clutter 6; the same scenes;
- * `--clutter-kinds a,b` draws only those kinds).
+ * `--clutter-kinds a,b` draws only those kinds). `exports`: the same three sets without objects, each scan read several
+ * ways (EXPORT_VIEWS): as synthesized, its high energy alone, and that through each 8-bit export chain.
  * Seeds must lie in the synthesizer's validation range: the test range is the model card's. Each model is read at the
  * operating point its manifest names, and at its lane default where that is another point (operatingPoint.laneDefault).
  */
-export type CompareSet = { name: string; settings: EvalSettings; weight: number };
+export type CompareKind = 'families' | 'random-objects' | 'exports';
+export const COMPARE_KINDS: readonly CompareKind[] = ['families', 'random-objects', 'exports'];
+/** One way of reading a set's scans (the scan as synthesized, or as a scanner would have written it). */
+export type CompareView = { name: string; read: (scan: ScanImage) => Promise<ScanImage> };
+export type CompareSet = { name: string; settings: EvalSettings; weight: number; views?: readonly CompareView[] };
 
-export function compareSets(kind: 'families' | 'random-objects', clutterKinds?: readonly ClutterKind[]): CompareSet[] {
+/** `exports`: each scan as synthesized, its high energy alone, and its high energy alone through each export chain of
+ * the card's robustness table (8-bit, JPEG but one, decoded by the chain estimated from the image): single 8-bit
+ * images, as fielded scanners that drop files export them. */
+export const EXPORT_VIEWS: readonly CompareView[] = [
+  { name: 'dual energy, 16-bit', read: async (scan) => scan },
+  { name: 'high energy only, 16-bit', read: async (scan) => highOnly(scan) },
+  ...EXPORT_VARIANTS.map((v) => ({
+    name: `high energy only, ${v.name}`,
+    read: (scan: ScanImage) => applyExport(highOnly(scan), v),
+  })),
+];
+
+function highOnly(scan: ScanImage): ScanImage {
+  const { low: _low, ...rest } = scan;
+  return rest;
+}
+
+export function compareSets(kind: CompareKind, clutterKinds?: readonly ClutterKind[]): CompareSet[] {
+  if (kind === 'exports')
+    return [
+      {
+        name: 'trucks without people',
+        settings: { dual: true, personShare: 0, vehicleClass: 'articulated' },
+        weight: 2,
+        views: EXPORT_VIEWS,
+      },
+      {
+        name: 'every vehicle without people',
+        settings: { dual: true, personShare: 0 },
+        weight: 2,
+        views: EXPORT_VIEWS,
+      },
+      { name: 'every vehicle with people', settings: { dual: true, personShare: 1 }, weight: 1, views: EXPORT_VIEWS },
+    ];
   if (kind === 'families')
     return GENERALISATION_SETS.filter((s) => s.kind === 'family' || s.kind === 'no-person trucks').map((s) => ({
       name: s.name,
@@ -64,13 +104,17 @@ Reads several models side by side on sets of validation-range scans, each scan s
 model at the operating point its manifest names (and at its lane default where that is another point).
 
 Options:
-  --sets families|random-objects  families (default): the family sets and the trucks without people of
+  --sets families|random-objects|exports
+                                  families (default): the family sets and the trucks without people of
                                   npm run eval; random-objects: trucks without people, every vehicle without
-                                  people, every vehicle with people, each without and with up to 6 random objects
+                                  people, every vehicle with people, each without and with up to 6 random objects;
+                                  exports: the same three sets, each scan read as synthesized, as its high energy
+                                  alone, and as its high energy alone through each export chain of the card's
+                                  robustness table (single 8-bit images, as scanners that drop files write them)
   --count <n>                     scans per set, 1-500 (default 80); the truck sets and the sets of every
                                   vehicle without people read twice as many
   --first-seed <seed>             the first set's first seed (default 1060000); set k starts 1,000 k later, so
-                                  the sets take about 7,000 seeds (families) or 3,000 (random-objects) of the
+                                  the sets take about 7,000 seeds (families) or 3,000 (random-objects, exports) of the
                                   validation range 1000000-1099999
   --clutter-kinds <k,…>           random-objects only: draw only these kinds (${CLUTTER_KINDS.join(', ')})
   --out <file>                    also write the scores as JSON
@@ -95,9 +139,9 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const kind = values.sets as 'families' | 'random-objects';
-  if (kind !== 'families' && kind !== 'random-objects')
-    throw new UsageError(`compare: --sets must be families or random-objects, got "${values.sets}"`);
+  const kind = values.sets as CompareKind;
+  if (!COMPARE_KINDS.includes(kind))
+    throw new UsageError(`compare: --sets must be one of ${COMPARE_KINDS.join(', ')}, got "${values.sets}"`);
   const count = Number(values.count);
   const first = Number(values['first-seed']);
   const kinds = values['clutter-kinds']?.split(',').map((k) => k.trim() as ClutterKind);
@@ -145,18 +189,25 @@ async function main(): Promise<number> {
   const result: Record<string, { seeds: [number, number]; people: number[]; scores: Record<string, number[]> }> = {};
   for (const [k, set] of sets.entries()) {
     const n = count * set.weight;
-    const r = {
-      seeds: [seeds[k]!, seeds[k]! + n - 1] as [number, number],
-      people: [] as number[],
-      scores: {} as Record<string, number[]>,
-    };
-    for (const m of models) r.scores[m.name] = [];
+    const views = set.views ?? [{ name: '', read: async (scan: ScanImage) => scan }];
+    const readings = views.map((v) => {
+      const r = {
+        seeds: [seeds[k]!, seeds[k]! + n - 1] as [number, number],
+        people: [] as number[],
+        scores: {} as Record<string, number[]>,
+      };
+      for (const m of models) r.scores[m.name] = [];
+      result[v.name ? `${set.name} · ${v.name}` : set.name] = r;
+      return r;
+    });
     for await (const scan of testScans(seeds[k]!, n, set.settings, 1)) {
-      r.people.push(scan.people.length);
-      for (const m of models)
-        r.scores[m.name]!.push((await analyzeImage(m.detector, scan.image, `seed-${scan.seed}`)).score);
+      for (const [j, v] of views.entries()) {
+        const image = await v.read(scan.image);
+        readings[j]!.people.push(scan.people.length);
+        for (const m of models)
+          readings[j]!.scores[m.name]!.push((await analyzeImage(m.detector, image, `seed-${scan.seed}`)).score);
+      }
     }
-    result[set.name] = r;
     process.stderr.write(`compare: ${set.name} done\n`);
   }
   for (const m of models) await m.detector.close();
