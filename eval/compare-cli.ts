@@ -24,7 +24,8 @@ import { applyExport, EXPORT_VARIANTS } from './variants.js';
  * each, set k from first-seed + 1,000 k). `random-objects`: trucks without people, every vehicle without people and
  * every vehicle with people, each read without and with up to 6 random objects (sim xray --clutter 6; the same scenes;
  * `--clutter-kinds a,b` draws only those kinds). `exports`: the same three sets without objects, each scan read several
- * ways (EXPORT_VIEWS): as synthesized, its high energy alone, and that through each 8-bit export chain.
+ * ways (EXPORT_VIEWS): as synthesized, its high energy alone, and that through each 8-bit export chain; each reading is
+ * reported as a set of its own, "<set> · <view>" (in the output and as the key of --out's result).
  * Seeds must lie in the synthesizer's validation range: the test range is the model card's. Each model is read at the
  * operating point its manifest names, and at its lane default where that is another point (operatingPoint.laneDefault).
  */
@@ -120,7 +121,8 @@ Options:
   --out <file>                    also write the scores as JSON
   --help                          show this help
 
-Output: one line per set; per model "scans with people flagged, clear scans flagged" at its operating point
+Output: one line per set (with --sets exports, per set and way of reading it: "<set> · <view>", also the keys
+of --out's result); per model "scans with people flagged, clear scans flagged" at its operating point
 (then "/ lane default" and the same at it), and the ROC AUC of the scan score. Exit codes: 0 ok, 1 failure,
 2 bad usage.`;
 

@@ -276,13 +276,16 @@ def render(report: dict, eval_section: str | None) -> str:
     w("")
     members = t.get("members", 1)
     if members > 1:
+        seeds = ", ".join(str(x) for x in t.get("memberSeeds", []))
+        how = ("their heatmap probabilities (per cell) and tile scores (per tile) are averaged, so a cell or tile scores "
+               "high only where the members agree. Runs of one recipe that differ only in their seed differ widely in "
+               "which scans without people they alarm on (docs/training.md); averaging them narrows that spread."
+               if t.get("combine", "mean") == "mean" else
+               "the lowest of their heatmap probabilities (per cell) and of their tile scores (per tile) is taken "
+               "(`combine: min`), so a cell or tile scores only as high as the least convinced member scores it.")
         w(f"An ensemble of {members} networks of the architecture below (`PersonEnsemble` in `training/model.py`), "
-          f"trained alike with seeds {', '.join(str(x) for x in t.get('memberSeeds', []))}, in one ONNX graph: each "
-          "tile goes through every member, and their heatmap probabilities (per cell) and tile scores (per tile) are "
-          "averaged, so a cell or tile scores high only where the members agree. Runs of one recipe "
-          "that differ only in their seed differ widely in which scans without people they alarm on "
-          "(docs/training.md); averaging them narrows that spread. The parameters and compute below are "
-          "the ensemble's, all members together.")
+          f"trained alike with seeds {seeds}, in one ONNX graph: each tile goes through every member, and {how} "
+          "The parameters and compute below are the ensemble's, all members together.")
         w("")
     w("A small fully-convolutional encoder–decoder (`training/model.py`), input "
       f"[N, 3, H, W] (logHigh, logLow, lowPresent; H and W multiples of {m['input']['sizeMultiple']}), any scan length:")

@@ -262,6 +262,18 @@ class ModelCard(unittest.TestCase):
         self.assertFalse(same_recipe({**held, "trainSeeds": "0..2499"}, {**t, "trainSeeds": "0..4999"}))
         self.assertTrue(same_recipe({**held, "trainSeeds": "0..4999"}, {**t, "trainSeeds": "0..4999"}))
         self.assertTrue(same_recipe(held, {**t, "trainSeeds": "0..4999"}))
+        # An ensemble combined another way (COMBINE) is another recipe; mean is what files without the field mean.
+        self.assertFalse(same_recipe({**held, "combine": "min"}, t))
+        self.assertFalse(same_recipe(held, {**t, "combine": "min"}))
+        self.assertTrue(same_recipe({**held, "combine": "min"}, {**t, "combine": "min"}))
+        self.assertTrue(same_recipe({**held, "combine": "mean"}, t))
+
+    def test_the_held_out_report_records_a_combine_other_than_the_mean(self) -> None:
+        from held_out_report import recipe_fields
+
+        self.assertEqual(recipe_fields({"members": 3, "combine": "min"}), {"members": 3, "combine": "min"})
+        self.assertEqual(recipe_fields({"members": 3, "combine": "mean"}), {"members": 3})
+        self.assertEqual(recipe_fields({"members": 3}), {"members": 3})
 
     def test_the_held_out_point_is_named_the_lane_default_only_when_the_manifest_makes_it_so(self) -> None:
         from model_card import held_out_section

@@ -91,7 +91,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--hard-negatives", type=float, default=0.0, help="share of crops centred on the model's own false alarms, mined every --mine-every iterations (training/mining.py); 0: none")
     p.add_argument("--mine-every", type=int, default=500, help="iterations between mining passes (the first at this iteration)")
     p.add_argument("--mine-keep", type=int, default=600, help="mined places kept per pass (the strongest)")
-    p.add_argument("--members", type=int, default=1, help="train this many models with seeds seed, seed+1, ... and export their average (PersonEnsemble); 1: one PersonFCN")
+    p.add_argument("--members", type=int, default=1, help="train this many models with seeds seed, seed+1, ... and export them as one model (PersonEnsemble, combined by --combine); 1: one PersonFCN")
     p.add_argument("--combine", choices=PersonEnsemble.COMBINES, default="mean", help="how an ensemble's members are combined: mean (as up to 2.3.2) or min (each cell and tile as the least convinced member scores it); not part of a checkpoint's settings, so trained members can be exported either way")
     p.add_argument("--stop-after", type=int, default=0, help="stop (with a checkpoint) after this many iterations in this process; 0 = run to the end")
     args = p.parse_args()
@@ -210,6 +210,8 @@ def main() -> None:
         raise SystemExit(f"train: --place-weights names hiding places absent from the training set: {', '.join(unknown)} (present: {', '.join(sorted(known_places))})")
     if args.members < 1:
         raise SystemExit(f"train: --members must be at least 1 (got {args.members})")
+    if args.combine != "mean" and args.members == 1:
+        raise SystemExit(f"train: --combine {args.combine} combines an ensemble's members; with --members 1 there is one network (set MEMBERS above 1, or COMBINE=mean)")
     # One model, or the members of an ensemble (seeds seed, seed+1, ...), each resumable from its own checkpoint.
     seeds = [args.seed + i for i in range(args.members)]
     members, histories, seconds = [], [], 0.0

@@ -37,7 +37,7 @@ SEED=${SEED:-1}
 # 3 since 2.2.0 (seeds 1, 2, 3; with 2,500 scans and 4,000 iterations seed 2 alone is 2.1.0; 2.2.1 is 2.2.0's weights
 # with regions split at their peaks and a held-out operating point; docs/training.md gives each version's settings).
 MEMBERS=${MEMBERS:-3}
-# How the members are combined: mean (as up to 2.3.2) or min (docs/training.md, "Consensus of the members").
+# How the members are combined: mean (as up to 2.3.2) or min (docs/training.md, "Ensembles", the members' consensus).
 COMBINE=${COMBINE:-mean}
 VERSION=${VERSION:-2.3.2}
 # Where a lane that sets no thresholds.alert decides: held-out (since 2.3.2: the point chosen on families held out of

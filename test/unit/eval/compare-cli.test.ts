@@ -37,6 +37,13 @@ describe('eval/compare-cli: the sets models are read side by side on', () => {
       ['every vehicle with people', 0, 7],
     ]);
     expect(firstSeeds(sets, 1_090_000)).toEqual([1_090_000, 1_091_000, 1_092_000]);
+    // The scenes of the random-object kind's sets without objects.
+    expect(sets.map((s) => [s.settings, s.weight])).toEqual(
+      compareSets('random-objects')
+        .filter((s) => !s.settings.clutter)
+        .map((s) => [s.settings, s.weight]),
+    );
+    expect(sets.map((s) => s.settings.personShare)).toEqual([0, 0, 1]);
     // A small scan: air above a ramp of attenuation in both energies.
     const [width, height] = [48, 32];
     const high = new Uint16Array(width * height);

@@ -59,8 +59,12 @@ ingest: { kind: mqtt, url: "mqtt://central:\${MQTT_PASSWORD}@127.0.0.1:${broker}
     });
     expect(r.code).toBe(1);
     expect(Date.now() - started).toBeGreaterThanOrEqual(10_000);
+    // The command link meets the broker first; it names the key, as the ingest would.
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain('central serve: could not start: ');
-    expect(r.stderr).toContain(`MQTT broker mqtt://***@127.0.0.1:${broker} not reached within 10 s; check ingest.url`);
+    expect(r.stderr).toContain(
+      `central command link: MQTT broker mqtt://***@127.0.0.1:${broker} not reached within 10 s; check ingest.url`,
+    );
     const out = r.stdout + r.stderr;
     expect(out).not.toContain('not-to-be-shown');
     expect(out.split('\n').filter((l) => /^\s+at /.test(l))).toEqual([]);
