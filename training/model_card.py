@@ -447,7 +447,12 @@ KNOWN_LIMITS = [
     "Water-rich decoys are the main source of false alarms: bins of round produce above all (head-sized, water-rich "
     "lumps), then carcasses and water containers; see the false-alarm pictures and the produce-bin rows.",
     "Weakest conditions: read the robustness and pitch rows of the evaluation section (8-bit exports whose chain is not "
-    "named lose people that the named chain keeps, docs/inference.md; single-energy scans lose the material contrast).",
+    "named lose people that the named chain keeps, docs/inference.md; single-energy scans lose the material contrast). "
+    "Single 8-bit images, as scanners that drop files write them, are read on validation-range scenes by "
+    "`eval/compare-cli.ts --sets exports` (docs/training.md, \"Single 8-bit exports\"): a log export windowed so that "
+    "thin material is written as open beam, with a strong display gamma and heavy JPEG, alarms there far more often "
+    "than the same scans at 16 bits, even with the chain named; name a site's chain, and set its alert threshold from "
+    "its own cleared scans.",
     "The tile score sees one tile at a time: a person cut across two tiles is scored in the tile that holds most of "
     "them (tiles overlap by 64 model pixels = 1.28 m at 20 mm).",
     "The training and validation scans come from the synthesizer version named in manifest.json "
