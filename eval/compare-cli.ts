@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ScanImage } from '../core/domain.js';
+import { checkExportChain, type ExportChain } from '../core/export-chain.js';
 import { analyzeImage } from '../inference/analyze-image.js';
 import { operatingThresholds } from '../inference/manifest.js';
 import { OnnxDetector } from '../inference/onnx-detector.js';
@@ -11,7 +12,7 @@ import { SEED_RANGES } from '../sim/xray/dataset.js';
 import { auc, type ScanOutcome } from './detection-metrics.js';
 import { GENERALISATION_SETS } from './generalisation.js';
 import { type EvalSettings, testScans } from './test-set.js';
-import { applyExport, EXPORT_VARIANTS } from './variants.js';
+import { applyExport, EXPORT_VARIANTS, type ExportVariant } from './variants.js';
 
 /**
  * Models side by side on sets of validation-range scans (recipe experiments: docs/training.md "Random objects in the
@@ -35,40 +36,91 @@ export const COMPARE_KINDS: readonly CompareKind[] = ['families', 'random-object
 export type CompareView = { name: string; read: (scan: ScanImage) => Promise<ScanImage> };
 export type CompareSet = { name: string; settings: EvalSettings; weight: number; views?: readonly CompareView[] };
 
-/** `exports`: each scan as synthesized, its high energy alone, and its high energy alone through each export chain of
- * the card's robustness table (8-bit, JPEG but one, decoded by the chain estimated from the image): single 8-bit
- * images, as fielded scanners that drop files export them. */
-export const EXPORT_VIEWS: readonly CompareView[] = [
-  { name: 'dual energy, 16-bit', read: async (scan) => scan },
-  { name: 'high energy only, 16-bit', read: async (scan) => highOnly(scan) },
-  ...EXPORT_VARIANTS.map((v) => ({
-    name: `high energy only, ${v.name}`,
-    read: (scan: ScanImage) => applyExport(highOnly(scan), v),
-  })),
-];
+/** How `exports` decodes each 8-bit image: by the chain estimated from the image (the runtime's way when no chain is
+ * named), by the chain's exact inverse (as a site that names its chain), or each both ways. */
+export type ExportDecode = 'auto' | 'named' | 'both';
+export const EXPORT_DECODES: readonly ExportDecode[] = ['auto', 'named', 'both'];
+
+/** `exports`: each scan as synthesized, its high energy alone, and its high energy alone through each export chain
+ * (by default the card's robustness table's: 8-bit, JPEG but one): single 8-bit images, as fielded scanners that drop
+ * files export them. */
+export function exportViews(
+  variants: readonly ExportVariant[] = EXPORT_VARIANTS,
+  decode: ExportDecode = 'auto',
+): CompareView[] {
+  const ways: ('auto' | 'named')[] = decode === 'both' ? ['auto', 'named'] : [decode];
+  return [
+    { name: 'dual energy, 16-bit', read: async (scan) => scan },
+    { name: 'high energy only, 16-bit', read: async (scan) => highOnly(scan) },
+    ...variants.flatMap((v) =>
+      ways.map((how) => ({
+        name: `high energy only, ${v.name}${how === 'named' ? ', chain named' : ''}`,
+        read: (scan: ScanImage) => applyExport(highOnly(scan), v, how === 'named' ? v.chain : 'auto'),
+      })),
+    ),
+  ];
+}
+
+export const EXPORT_VIEWS: readonly CompareView[] = exportViews();
+
+/**
+ * An export chain from the command line: the JSON of a chain (core/export-chain.ts ExportChain: scaling, logMax, window,
+ * gamma, invert) with `quality` (JPEG quality 1-100; 0 or none: lossless PNG), named as the card names its chains.
+ */
+export function parseExportVariant(text: string): ExportVariant {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new RangeError(`--chain: not JSON (${(err as Error).message}): ${text}`);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new RangeError(
+      `--chain: expects a JSON object such as {"scaling":"log","logMax":10,"quality":50}, got ${text}`,
+    );
+  const { quality = 0, ...chain } = raw as ExportChain & { quality?: number };
+  const known = new Set(['scaling', 'logMax', 'window', 'gamma', 'invert']);
+  const unknown = Object.keys(chain).filter((k) => !known.has(k));
+  if (unknown.length)
+    throw new RangeError(`--chain: unknown key ${unknown.map((k) => `"${k}"`).join(', ')} in ${text}`);
+  checkExportChain(chain, '--chain');
+  if (!(Number.isInteger(quality) && quality >= 0 && quality <= 100))
+    throw new RangeError(`--chain.quality must be an integer 0-100 (0: PNG), got ${JSON.stringify(quality)}`);
+  const parts = [chain.scaling === 'log' ? `log ${chain.logMax ?? 8}` : 'linear'];
+  if (chain.window) parts.push(`window ${chain.window[0]}-${chain.window[1]}`);
+  if (chain.invert) parts.push('inverted');
+  if (chain.gamma !== undefined && chain.gamma !== 1) parts.push(`gamma ${chain.gamma}`);
+  return {
+    name: `export ${parts.join(' ')}, ${quality ? `JPEG ${quality}` : 'PNG'}`,
+    chain,
+    quality,
+    heldOut: false,
+  };
+}
 
 function highOnly(scan: ScanImage): ScanImage {
   const { low: _low, ...rest } = scan;
   return rest;
 }
 
-export function compareSets(kind: CompareKind, clutterKinds?: readonly ClutterKind[]): CompareSet[] {
-  if (kind === 'exports')
+export function compareSets(
+  kind: CompareKind,
+  o: { clutterKinds?: readonly ClutterKind[]; views?: readonly CompareView[] } = {},
+): CompareSet[] {
+  const clutterKinds = o.clutterKinds;
+  if (kind === 'exports') {
+    const views = o.views ?? EXPORT_VIEWS;
     return [
       {
         name: 'trucks without people',
         settings: { dual: true, personShare: 0, vehicleClass: 'articulated' },
         weight: 2,
-        views: EXPORT_VIEWS,
+        views,
       },
-      {
-        name: 'every vehicle without people',
-        settings: { dual: true, personShare: 0 },
-        weight: 2,
-        views: EXPORT_VIEWS,
-      },
-      { name: 'every vehicle with people', settings: { dual: true, personShare: 1 }, weight: 1, views: EXPORT_VIEWS },
+      { name: 'every vehicle without people', settings: { dual: true, personShare: 0 }, weight: 2, views },
+      { name: 'every vehicle with people', settings: { dual: true, personShare: 1 }, weight: 1, views },
     ];
+  }
   if (kind === 'families')
     return GENERALISATION_SETS.filter((s) => s.kind === 'family' || s.kind === 'no-person trucks').map((s) => ({
       name: s.name,
@@ -96,6 +148,8 @@ const OPTIONS = {
   'first-seed': { type: 'string', default: '1060000' },
   out: { type: 'string' },
   'clutter-kinds': { type: 'string' },
+  decode: { type: 'string' },
+  chain: { type: 'string', multiple: true },
   help: { type: 'boolean' },
 } as const;
 
@@ -118,6 +172,12 @@ Options:
                                   the sets take about 7,000 seeds (families) or 3,000 (random-objects, exports) of the
                                   validation range 1000000-1099999
   --clutter-kinds <k,…>           random-objects only: draw only these kinds (${CLUTTER_KINDS.join(', ')})
+  --decode auto|named|both        exports only: decode each 8-bit image by the chain estimated from it (auto,
+                                  default: the runtime's way when no chain is named), by the chain's exact
+                                  inverse (named), or both ways
+  --chain <json>                  exports only, repeatable: read these chains instead of the card's five, each
+                                  a JSON object such as '{"scaling":"log","logMax":10,"window":[0.1,0.95],
+                                  "gamma":1.8,"quality":50}' (quality: JPEG 1-100; 0 or none: PNG)
   --out <file>                    also write the scores as JSON
   --help                          show this help
 
@@ -154,7 +214,21 @@ async function main(): Promise<number> {
     throw new UsageError(
       `compare: --clutter-kinds expects some of ${CLUTTER_KINDS.join(', ')}, got "${unknown.join('", "')}"`,
     );
-  const sets = compareSets(kind, kinds);
+  if ((values.decode !== undefined || values.chain) && kind !== 'exports')
+    throw new UsageError('compare: --decode and --chain go with --sets exports');
+  const decode = (values.decode ?? 'auto') as ExportDecode;
+  if (!EXPORT_DECODES.includes(decode))
+    throw new UsageError(`compare: --decode must be one of ${EXPORT_DECODES.join(', ')}, got "${values.decode}"`);
+  let variants: ExportVariant[] | undefined;
+  try {
+    variants = values.chain?.map(parseExportVariant);
+  } catch (err) {
+    throw new UsageError(`compare: ${(err as Error).message}`);
+  }
+  const sets = compareSets(kind, {
+    ...(kinds ? { clutterKinds: kinds } : {}),
+    ...(kind === 'exports' ? { views: exportViews(variants, decode) } : {}),
+  });
   const seeds = firstSeeds(sets, first);
   const { first: lo, last: hi } = SEED_RANGES.validation;
   // Sets of their own scenes are 1,000 seeds apart: more scans would read the next set's.
