@@ -59,6 +59,9 @@ class AugmentConfig:
     # The automatic decoding: False = model 2.0.0's normalising decoding (auto_lut); True = the runtime's
     # estimate of the chain (estimate_export, the high energy's estimate decoding both energies).
     export_estimate: bool = False
+    # Share of crops exported (besides p_export) through a chain whose window's top is below 1 (drawn 0.8-0.97), so
+    # that thin material is written as open beam, as some fielded exports do (docs/training.md, "Single 8-bit exports").
+    p_export_clip: float = 0.0
     # Random objects laid over the crop (domain randomisation), 1 .. distractors_max of them.
     p_distractors: float = 0.5
     distractors_max: int = 5
@@ -346,8 +349,12 @@ def augment(
             missing[c : c + int(rng.integers(1, 4))] = True
         for p in planes:
             interpolate_lines(p, missing)
-    if rng.random() < cfg.p_export:
+    # Drawn only when set, so that the random stream (and a model trained without it) is as before.
+    clip = cfg.p_export_clip > 0 and rng.random() < cfg.p_export_clip
+    if clip or rng.random() < cfg.p_export:
         chain = random_chain(rng, cfg.export_invert)
+        if clip:
+            chain["window"] = (chain.get("window", (0.0, 1.0))[0], float(rng.uniform(0.8, 0.97)))
         quality = int(rng.integers(30, 96)) if rng.random() < 0.6 else 0
         linear = bool(rng.random() < cfg.p_export_linear)
         out = []

@@ -601,6 +601,22 @@ class ExportChain(unittest.TestCase):
         high, _, _ = augment(inten, None, rng, cfg, (inten, None))
         self.assertTrue(np.all(np.mod(high, 257.0) == 0))
 
+    def test_clipped_exports_write_thin_material_as_open_beam(self) -> None:
+        # Columns of thin material (attenuation 0.01-0.02) beside denser ones; linear decoding shows the grey levels.
+        att = np.tile(np.linspace(0.01, 3, 48), (48, 1))
+        inten = (65535 * np.exp(-att)).astype(np.float32)
+        base = dict(p_flip=0, p_gain=0, p_noise=0, p_flicker=0, p_dead=0, p_missing=0, p_physics=0, p_drop_low=0,
+                    p_distractors=0, p_export_linear=1, p_8bit=0)
+        rng = np.random.default_rng(5)
+        for _ in range(10):
+            high, _, _ = augment(inten, None, rng, AugmentConfig(**base, p_export=0, p_export_clip=1.0), (inten, None))
+            self.assertTrue(np.all(high[:, 0] == 65535.0))  # thin material gone: written as open beam
+            self.assertLess(float(high[0, -1]), 65535.0)  # dense material kept, darker than the middle
+            self.assertLessEqual(float(high[0, -1]), float(high[0, 24]))
+        # Without it, no crop is exported, and the thin material keeps its level.
+        high, _, _ = augment(inten, None, np.random.default_rng(5), AugmentConfig(**base, p_export=0), (inten, None))
+        self.assertLess(float(high[0, 0]), 65535.0 * 0.995)
+
 
 class Distractors(unittest.TestCase):
     def test_objects_only_attenuate_and_keep_the_low_to_high_order(self) -> None:

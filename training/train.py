@@ -86,6 +86,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--place-weights-basis", default="", help="why these places are weighted (for the manifest and the model card)")
     p.add_argument("--single-energy-no-body-shapes", action="store_true", help="leave body-shaped random objects out of crops shown without the low-energy image")
     p.add_argument("--export-estimate", action="store_true", help="decode exported crops by the runtime's estimate of the chain instead of model 2.0.0's normalising decoding")
+    p.add_argument("--export-clip", type=float, default=0.0, help="share of crops also exported through a chain whose window's top (0.8-0.97) writes thin material as open beam; 0: none")
     p.add_argument("--packs", action="store_true", help="domain randomisation also draws packs of rounded lumps (produce, sacks, bottles, bagged tops) in any material, water included")
     p.add_argument("--hold-out", default="", help="families never trained on, e.g. 'vehicle=bus,trailer=tanker,cargo=furniture,place=cab-roof' (validation keeps them: the operating point is chosen on them)")
     p.add_argument("--hard-negatives", type=float, default=0.0, help="share of crops centred on the model's own false alarms, mined every --mine-every iterations (training/mining.py); 0: none")
@@ -136,6 +137,8 @@ def config_key(args: argparse.Namespace, seed: int, by_folder: bool = False) -> 
         keys["export_estimate"] = True
     if args.packs:
         keys["packs"] = True
+    if getattr(args, "export_clip", 0.0) > 0:
+        keys["export_clip"] = args.export_clip
     if args.hard_negatives > 0:
         keys["hard_negatives"] = [args.hard_negatives, args.mine_every, args.mine_keep]
     for i, d in enumerate(args.train + [args.val]):
@@ -238,7 +241,7 @@ def train_member(args, seed: int, work: str, train_scans, place_weights: dict, v
     os.makedirs(work, exist_ok=True)
     torch.manual_seed(seed)
     np.random.seed(seed)
-    sampler = CropSampler(train_scans, seed=seed, crop_lines=args.tile_lines, max_rows=args.crop_rows, augment_cfg=AugmentConfig(single_energy_no_body_shapes=args.single_energy_no_body_shapes, export_estimate=args.export_estimate, packs=args.packs),
+    sampler = CropSampler(train_scans, seed=seed, crop_lines=args.tile_lines, max_rows=args.crop_rows, augment_cfg=AugmentConfig(single_energy_no_body_shapes=args.single_energy_no_body_shapes, export_estimate=args.export_estimate, packs=args.packs, p_export_clip=args.export_clip),
                           place_weights=place_weights, hard_share=args.hard_negatives)
     tiling = Tiling(args.tile_lines, args.overlap_lines)
     model = PersonFCN()
@@ -419,6 +422,7 @@ def finish(args, ema: torch.nn.Module, val_scans, histories: list[dict], train_s
         **({"singleEnergyNoBodyShapes": True} if args.single_energy_no_body_shapes else {}),
         **({"exportEstimate": True} if args.export_estimate else {}),
         **({"packs": True} if args.packs else {}),
+        **({"exportClip": args.export_clip} if args.export_clip > 0 else {}),
         **({"hardNegatives": {"share": args.hard_negatives, "mineEvery": args.mine_every, "keep": args.mine_keep}} if args.hard_negatives > 0 else {}),
         **({"placeWeightsBasis": args.place_weights_basis} if args.place_weights_basis else {}),
         "commit": git_commit(os.path.dirname(os.path.abspath(__file__))),
