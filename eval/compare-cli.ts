@@ -54,7 +54,7 @@ export function exportViews(
     { name: 'high energy only, 16-bit', read: async (scan) => highOnly(scan) },
     ...variants.flatMap((v) =>
       ways.map((how) => ({
-        name: `high energy only, ${v.name}${how === 'named' ? ', chain named' : ''}`,
+        name: `high energy only, ${v.name}${decode === 'both' ? (how === 'named' ? ', chain named' : ', chain estimated') : how === 'named' ? ', chain named' : ''}`,
         read: (scan: ScanImage) => applyExport(highOnly(scan), v, how === 'named' ? v.chain : 'auto'),
       })),
     ),
@@ -79,13 +79,23 @@ export function parseExportVariant(text: string): ExportVariant {
       `--chain: expects a JSON object such as {"scaling":"log","logMax":10,"quality":50}, got ${text}`,
     );
   const { quality = 0, ...chain } = raw as ExportChain & { quality?: number };
-  const known = new Set(['scaling', 'logMax', 'window', 'gamma', 'invert']);
-  const unknown = Object.keys(chain).filter((k) => !known.has(k));
+  const known = ['scaling', 'logMax', 'window', 'gamma', 'invert', 'quality'];
+  const unknown = Object.keys(chain).filter((k) => !known.includes(k));
+  const where = `--chain ${text}`;
   if (unknown.length)
-    throw new RangeError(`--chain: unknown key ${unknown.map((k) => `"${k}"`).join(', ')} in ${text}`);
-  checkExportChain(chain, '--chain');
+    throw new RangeError(
+      `${where}: unknown key ${unknown.map((k) => `"${k}"`).join(', ')} (known: ${known.join(', ')})`,
+    );
+  if (chain.scaling === undefined) throw new RangeError(`${where}: "scaling" ("linear" or "log") is required`);
+  if (chain.scaling === 'linear' && chain.logMax !== undefined)
+    throw new RangeError(`${where}: "logMax" goes with "scaling":"log"`);
+  try {
+    checkExportChain(chain, 'chain');
+  } catch (err) {
+    throw new RangeError(`${where}: ${(err as Error).message}`);
+  }
   if (!(Number.isInteger(quality) && quality >= 0 && quality <= 100))
-    throw new RangeError(`--chain.quality must be an integer 0-100 (0: PNG), got ${JSON.stringify(quality)}`);
+    throw new RangeError(`${where}: quality must be an integer 0-100 (0: PNG), got ${JSON.stringify(quality)}`);
   const parts = [chain.scaling === 'log' ? `log ${chain.logMax ?? 8}` : 'linear'];
   if (chain.window) parts.push(`window ${chain.window[0]}-${chain.window[1]}`);
   if (chain.invert) parts.push('inverted');
@@ -177,7 +187,9 @@ Options:
                                   inverse (named), or both ways
   --chain <json>                  exports only, repeatable: read these chains instead of the card's five, each
                                   a JSON object such as '{"scaling":"log","logMax":10,"window":[0.1,0.95],
-                                  "gamma":1.8,"quality":50}' (quality: JPEG 1-100; 0 or none: PNG)
+                                  "gamma":1.8,"quality":50}'. Keys: scaling (linear or log, required), logMax
+                                  (log only, default 8), window ([lo, hi], default [0, 1]), gamma (default 1),
+                                  invert (true: dense shown bright), quality (JPEG 1-100; 0 or left out: PNG)
   --out <file>                    also write the scores as JSON
   --help                          show this help
 

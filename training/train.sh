@@ -7,7 +7,7 @@
 #   npm run train -- --fresh    discard checkpoints and train from scratch
 #   npm run train -- --data-only   only (re)generate the data sets
 #
-# Settings (environment): TRAIN_COUNT, VAL_COUNT, THRESHOLD_COUNT, CALIBRATION_COUNT, ITERATIONS, BATCH, SEED, MEMBERS, COMBINE, HARD_NEGATIVES, PACKS, CLUTTER, CLUTTER_KINDS, VERSION, LANE_DEFAULT, THREADS, EXPORT_CLIP, PLACE_WEIGHTS, DATA_DIR, WORK_DIR, OUT_DIR, PYTHON,
+# Settings (environment): TRAIN_COUNT, VAL_COUNT, TRAIN_PITCH, VAL_PITCH, THRESHOLD_COUNT, CALIBRATION_COUNT, ITERATIONS, BATCH, SEED, MEMBERS, COMBINE, HOLD_OUT, HARD_NEGATIVES, PACKS, CLUTTER, CLUTTER_KINDS, SINGLE_ENERGY_NO_BODY_SHAPES, EXPORT_ESTIMATE, EXPORT_CLIP, VERSION, LANE_DEFAULT, THREADS, PLACE_WEIGHTS, DATA_DIR, WORK_DIR, OUT_DIR, PYTHON,
 # DATA_SIM_COMMIT (the synthesizer commit that generates the data; 'worktree' for the working tree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,6 +54,8 @@ PLACE_WEIGHTS_BASIS=${PLACE_WEIGHTS_BASIS-the hiding places model 1.1.0 found le
 HOLD_OUT=${HOLD_OUT-}
 # 1: body-shaped random objects are left out of crops shown without the low-energy image.
 SINGLE_ENERGY_NO_BODY_SHAPES=${SINGLE_ENERGY_NO_BODY_SHAPES:-0}
+# 1: exported crops decoded by the runtime's estimate of the chain; 0: by model 2.0.0's normalising decoding or linearly
+# (docs/training.md, "Single 8-bit exports").
 EXPORT_ESTIMATE=${EXPORT_ESTIMATE:-0}
 # Share of crops also exported with a window that writes thin material as open beam (docs/training.md, "Single 8-bit
 # exports"); 0: none, as up to 2.3.2.

@@ -83,16 +83,22 @@ describe('eval/compare-cli: the sets models are read side by side on', () => {
     expect(parseExportVariant('{"scaling":"linear","invert":true,"gamma":0.7,"quality":80}').name).toBe(
       'export linear inverted gamma 0.7, JPEG 80',
     );
-    expect(() => parseExportVariant('{"scaling":"log","logMax":30}')).toThrow('--chain.logMax must be within (0, 20]');
-    expect(() => parseExportVariant('{"scaling":"log","qualty":50}')).toThrow('unknown key "qualty"');
-    expect(() => parseExportVariant('{"scaling":"log","quality":101}')).toThrow('--chain.quality must be an integer');
+    expect(() => parseExportVariant('{"scaling":"log","logMax":30}')).toThrow(
+      '--chain {"scaling":"log","logMax":30}: chain.logMax must be within (0, 20]',
+    );
+    expect(() => parseExportVariant('{"scaling":"log","qualty":50}')).toThrow('unknown key "qualty" (known: scaling,');
+    expect(() => parseExportVariant('{"scaling":"log","quality":101}')).toThrow(
+      '--chain {"scaling":"log","quality":101}: quality must be an integer',
+    );
+    expect(() => parseExportVariant('{}')).toThrow('"scaling" ("linear" or "log") is required');
+    expect(() => parseExportVariant('{"scaling":"linear","logMax":10}')).toThrow('"logMax" goes with "scaling":"log"');
     expect(() => parseExportVariant('log 10')).toThrow('--chain: not JSON');
     expect(() => parseExportVariant('[1]')).toThrow('expects a JSON object');
 
     expect(exportViews([v], 'both').map((w) => w.name)).toEqual([
       'dual energy, 16-bit',
       'high energy only, 16-bit',
-      'high energy only, export log 10 window 0.1-0.95 gamma 1.8, JPEG 50',
+      'high energy only, export log 10 window 0.1-0.95 gamma 1.8, JPEG 50, chain estimated',
       'high energy only, export log 10 window 0.1-0.95 gamma 1.8, JPEG 50, chain named',
     ]);
     expect(compareSets('exports', { views: exportViews([v], 'named') })[0]!.views!.map((w) => w.name)).toEqual([
