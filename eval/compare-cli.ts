@@ -12,7 +12,7 @@ import { SEED_RANGES } from '../sim/xray/dataset.js';
 import { auc, type ScanOutcome } from './detection-metrics.js';
 import { GENERALISATION_SETS } from './generalisation.js';
 import { type EvalSettings, testScans } from './test-set.js';
-import { applyExport, EXPORT_VARIANTS, type ExportVariant } from './variants.js';
+import { applyExport, EXPORT_VARIANTS, type ExportVariant, highEnergyOnly } from './variants.js';
 
 /**
  * Models side by side on sets of validation-range scans (recipe experiments: docs/training.md "Random objects in the
@@ -51,11 +51,11 @@ export function exportViews(
   const ways: ('auto' | 'named')[] = decode === 'both' ? ['auto', 'named'] : [decode];
   return [
     { name: 'dual energy, 16-bit', read: async (scan) => scan },
-    { name: 'high energy only, 16-bit', read: async (scan) => highOnly(scan) },
+    { name: 'high energy only, 16-bit', read: async (scan) => highEnergyOnly(scan) },
     ...variants.flatMap((v) =>
       ways.map((how) => ({
-        name: `high energy only, ${v.name}${decode === 'both' ? (how === 'named' ? ', chain named' : ', chain estimated') : how === 'named' ? ', chain named' : ''}`,
-        read: (scan: ScanImage) => applyExport(highOnly(scan), v, how === 'named' ? v.chain : 'auto'),
+        name: `high energy only, ${v.name}${how === 'named' ? ', chain named' : decode === 'both' ? ', chain estimated' : ''}`,
+        read: (scan: ScanImage) => applyExport(highEnergyOnly(scan), v, how === 'named' ? v.chain : 'auto'),
       })),
     ),
   ];
@@ -108,42 +108,30 @@ export function parseExportVariant(text: string): ExportVariant {
   };
 }
 
-function highOnly(scan: ScanImage): ScanImage {
-  const { low: _low, ...rest } = scan;
-  return rest;
-}
+/** The scenes `random-objects` and `exports` read: trucks without people, every vehicle without and with people. */
+const SCENE_SETS: readonly CompareSet[] = [
+  { name: 'trucks without people', settings: { dual: true, personShare: 0, vehicleClass: 'articulated' }, weight: 2 },
+  { name: 'every vehicle without people', settings: { dual: true, personShare: 0 }, weight: 2 },
+  { name: 'every vehicle with people', settings: { dual: true, personShare: 1 }, weight: 1 },
+];
 
 export function compareSets(
   kind: CompareKind,
   o: { clutterKinds?: readonly ClutterKind[]; views?: readonly CompareView[] } = {},
 ): CompareSet[] {
   const clutterKinds = o.clutterKinds;
-  if (kind === 'exports') {
-    const views = o.views ?? EXPORT_VIEWS;
-    return [
-      {
-        name: 'trucks without people',
-        settings: { dual: true, personShare: 0, vehicleClass: 'articulated' },
-        weight: 2,
-        views,
-      },
-      { name: 'every vehicle without people', settings: { dual: true, personShare: 0 }, weight: 2, views },
-      { name: 'every vehicle with people', settings: { dual: true, personShare: 1 }, weight: 1, views },
-    ];
-  }
+  if (kind === 'exports') return SCENE_SETS.map((s) => ({ ...s, views: o.views ?? EXPORT_VIEWS }));
   if (kind === 'families')
     return GENERALISATION_SETS.filter((s) => s.kind === 'family' || s.kind === 'no-person trucks').map((s) => ({
       name: s.name,
       settings: s.settings,
       weight: s.weight,
     }));
-  const base: CompareSet[] = [
-    { name: 'trucks without people', settings: { dual: true, personShare: 0, vehicleClass: 'articulated' }, weight: 2 },
-    { name: 'every vehicle without people', settings: { dual: true, personShare: 0 }, weight: 2 },
-    { name: 'every vehicle with people', settings: { dual: true, personShare: 1 }, weight: 1 },
-  ];
   const objects = { clutter: 6, ...(clutterKinds ? { clutterKinds } : {}) };
-  return base.flatMap((s) => [s, { ...s, name: `${s.name}, random objects`, settings: { ...s.settings, ...objects } }]);
+  return SCENE_SETS.flatMap((s) => [
+    s,
+    { ...s, name: `${s.name}, random objects`, settings: { ...s.settings, ...objects } },
+  ]);
 }
 
 /** The seeds of set k: sets with random objects share the seeds of the set before them (the same scenes). */

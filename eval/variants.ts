@@ -111,10 +111,8 @@ export function applyVariant(scan: ScanImage, name: VariantName, seed: number, p
     }
     case '8-bit':
       return { ...scan, ...planes((p) => p.map((v) => Math.round(v / 257) * 257)) };
-    case 'high-energy-only': {
-      const { low: _low, ...rest } = scan;
-      return rest;
-    }
+    case 'high-energy-only':
+      return highEnergyOnly(scan);
     case 'open-beam-60':
       // Written as a 16-bit file would be (air unclipped, with 1 % noise, at 60 % of full scale), then read
       // as the runtime reads one (core/open-beam.ts, 'auto').
@@ -140,6 +138,12 @@ export function applyVariant(scan: ScanImage, name: VariantName, seed: number, p
       return { ...scan, low: normaliseLowEnergy(scan.high, written).low };
     }
   }
+}
+
+/** The scan as a single-energy scanner gives it: the low-energy image dropped. */
+export function highEnergyOnly(scan: ScanImage): ScanImage {
+  const { low: _low, ...rest } = scan;
+  return rest;
 }
 
 function clamp16(v: number): number {

@@ -14,6 +14,13 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
+/** What a start failure never prints, on stdout or stderr: the test's secret, or a stack trace. */
+function expectNoSecretNoStack(r: { stdout: string; stderr: string }): void {
+  const out = r.stdout + r.stderr;
+  expect(out).not.toContain('not-to-be-shown');
+  expect(out.split('\n').filter((l) => /^\s+at /.test(l))).toEqual([]);
+}
+
 describe('checkpoint-edge central serve', () => {
   const dir = mkdtempSync(join(tmpdir(), 'central-serve-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -36,9 +43,7 @@ ingest: { kind: mqtt, url: "mqtt://127.0.0.1:${broker}" }
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`central serve: could not start: PostgreSQL at postgres://***@127.0.0.1:${pg}/central`);
     expect(r.stderr).toContain('check store.url');
-    const out = r.stdout + r.stderr;
-    expect(out).not.toContain('not-to-be-shown');
-    expect(out.split('\n').filter((l) => /^\s+at /.test(l))).toEqual([]);
+    expectNoSecretNoStack(r);
   }, 90_000);
 
   it('a broker it cannot reach at start: one line naming it after the 10 s wait, no password, exit 1', async () => {
@@ -65,8 +70,6 @@ ingest: { kind: mqtt, url: "mqtt://central:\${MQTT_PASSWORD}@127.0.0.1:${broker}
     expect(r.stderr).toContain(
       `central command link: MQTT broker mqtt://***@127.0.0.1:${broker} not reached within 10 s; check ingest.url`,
     );
-    const out = r.stdout + r.stderr;
-    expect(out).not.toContain('not-to-be-shown');
-    expect(out.split('\n').filter((l) => /^\s+at /.test(l))).toEqual([]);
+    expectNoSecretNoStack(r);
   }, 90_000);
 });
