@@ -96,7 +96,7 @@ def run_training(work: str) -> dict:
 
 
 def recipe_fields(training: dict) -> dict:
-    """The settings that set a run's recipe apart (mining share, packs, ensemble members and how they are combined, training seeds), as the reports record
+    """The settings that set a run's recipe apart (mining share, packs, export decoding and clipped exports, ensemble members and how they are combined, training seeds), as the reports record
     them for the card."""
     out: dict = {}
     if training.get("members", 1) > 1:
@@ -107,6 +107,10 @@ def recipe_fields(training: dict) -> dict:
         out["hardNegatives"] = training["hardNegatives"]["share"]
     if training.get("packs"):
         out["packs"] = True
+    if training.get("exportEstimate"):
+        out["exportEstimate"] = True
+    if training.get("exportClip"):
+        out["exportClip"] = training["exportClip"]
     if training.get("trainSeeds"):
         out["trainSeeds"] = training["trainSeeds"]
     return out

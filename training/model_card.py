@@ -84,6 +84,7 @@ def same_recipe(h: dict, t: dict) -> bool:
         return True
     return (h["seed"] == t.get("seed") and h.get("iterations") == t.get("iterations")
             and h.get("hardNegatives", 0.0) == hard_share(t) and bool(h.get("packs")) == bool(t.get("packs"))
+            and bool(h.get("exportEstimate")) == bool(t.get("exportEstimate")) and h.get("exportClip", 0.0) == t.get("exportClip", 0.0)
             and h.get("members", 1) == t.get("members", 1) and h.get("combine", "mean") == t.get("combine", "mean")
             and ("trainSeeds" not in h or h["trainSeeds"] == t.get("trainSeeds")))
 

@@ -267,6 +267,10 @@ class ModelCard(unittest.TestCase):
         self.assertFalse(same_recipe(held, {**t, "combine": "min"}))
         self.assertTrue(same_recipe({**held, "combine": "min"}, {**t, "combine": "min"}))
         self.assertTrue(same_recipe({**held, "combine": "mean"}, t))
+        # So is one trained on the runtime's export decoding or with clipped exports.
+        self.assertFalse(same_recipe({**held, "exportEstimate": True}, t))
+        self.assertFalse(same_recipe(held, {**t, "exportClip": 0.2}))
+        self.assertTrue(same_recipe({**held, "exportClip": 0.2}, {**t, "exportClip": 0.2}))
 
     def test_the_held_out_report_records_a_combine_other_than_the_mean(self) -> None:
         from held_out_report import recipe_fields
@@ -274,6 +278,7 @@ class ModelCard(unittest.TestCase):
         self.assertEqual(recipe_fields({"members": 3, "combine": "min"}), {"members": 3, "combine": "min"})
         self.assertEqual(recipe_fields({"members": 3, "combine": "mean"}), {"members": 3})
         self.assertEqual(recipe_fields({"members": 3}), {"members": 3})
+        self.assertEqual(recipe_fields({"exportEstimate": True, "exportClip": 0.2}), {"exportEstimate": True, "exportClip": 0.2})
 
     def test_the_held_out_point_is_named_the_lane_default_only_when_the_manifest_makes_it_so(self) -> None:
         from model_card import held_out_section
@@ -507,7 +512,7 @@ class Checkpoints(unittest.TestCase):
             args = argparse.Namespace(train=[os.path.join(d, "train")], val=os.path.join(d, "val"), pixel_mm=20.0, iterations=4000,
                                       batch=16, lr=3e-3, seed=1, tile_lines=192, crop_rows=192, place_weights="car-boot=2",
                                       hold_out="vehicle=bus", single_energy_no_body_shapes=False, export_estimate=False, members=3,
-                                      hard_negatives=0.0, mine_every=500, mine_keep=600, packs=False)
+                                      hard_negatives=0.0, mine_every=500, mine_keep=600, packs=False, export_clip=0.0)
             # The key as written by runs before ensembles existed: the settings with args.seed, then the label hashes.
             keys = {k: getattr(args, k) for k in ("train", "val", "pixel_mm", "iterations", "batch", "lr", "seed", "tile_lines", "crop_rows", "place_weights", "hold_out")}
             for split in ("train", "val"):
@@ -528,7 +533,7 @@ class Checkpoints(unittest.TestCase):
                 f.write('{"split": "more"}\n')
             self.assertNotEqual(config_key(moved, 1), key)
             self.assertNotEqual(config_key(args, 2), key)
-            for name, value in (("hard_negatives", 0.2), ("packs", True), ("export_estimate", True)):
+            for name, value in (("hard_negatives", 0.2), ("packs", True), ("export_estimate", True), ("export_clip", 0.2)):
                 changed = argparse.Namespace(**{**vars(args), name: value})
                 self.assertNotEqual(config_key(changed, 1), key)
                 self.assertNotEqual(config_key(changed, 1, by_folder=True), want)

@@ -98,6 +98,8 @@ def parse_args() -> argparse.Namespace:
     args = p.parse_args()
     if not 0 <= args.hard_negatives <= 0.6:
         p.error(f"--hard-negatives must lie between 0 and 0.6 (the shares of clear and decoy crops), got {args.hard_negatives}")
+    if not 0 <= args.export_clip <= 1:
+        p.error(f"--export-clip is a share of crops, between 0 and 1, got {args.export_clip}")
     if args.mine_every < 1 or args.mine_keep < 1:
         p.error(f"--mine-every and --mine-keep must be at least 1, got {args.mine_every} and {args.mine_keep}")
     return args
@@ -137,7 +139,7 @@ def config_key(args: argparse.Namespace, seed: int, by_folder: bool = False) -> 
         keys["export_estimate"] = True
     if args.packs:
         keys["packs"] = True
-    if getattr(args, "export_clip", 0.0) > 0:
+    if args.export_clip > 0:
         keys["export_clip"] = args.export_clip
     if args.hard_negatives > 0:
         keys["hard_negatives"] = [args.hard_negatives, args.mine_every, args.mine_keep]
