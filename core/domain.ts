@@ -53,8 +53,14 @@ export interface ScanMeta {
   channels: number;
   /** 1 = single energy (high only), 2 = dual energy (high + low). */
   energies: 1 | 2;
-  /** Pixel pitch in millimetres at the vehicle. */
+  /** Pixel pitch in millimetres at the vehicle: of the detector channels, and of the lines unless lineMm says otherwise. */
   pixelMm: number;
+  /**
+   * Pitch between lines along the scan (mm at the vehicle) where it differs from pixelMm: the
+   * vehicle's speed divided by the line rate, when the scanner does not resample to square pixels
+   * (scanner.lineMm). Absent: pixelMm.
+   */
+  lineMm?: number;
   lineRateHz?: number;
   vehicle?: VehicleInfo;
   source: 'stream' | 'file';
@@ -85,7 +91,10 @@ export interface LineBatch {
 export interface ScanImage {
   width: number;
   height: number;
+  /** Pitch of the rows (detector channels), mm at the vehicle; of the columns too unless lineMm is given. */
   pixelMm: number;
+  /** Pitch of the columns (lines along the scan), mm at the vehicle, where it differs from pixelMm. */
+  lineMm?: number;
   high: Uint16Array;
   low?: Uint16Array;
   /** One byte per line (column): 1 where the line never arrived and was filled by interpolation. */

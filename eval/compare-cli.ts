@@ -12,7 +12,7 @@ import { SEED_RANGES } from '../sim/xray/dataset.js';
 import { auc, type ScanOutcome } from './detection-metrics.js';
 import { GENERALISATION_SETS } from './generalisation.js';
 import { type EvalSettings, testScans } from './test-set.js';
-import { applyExport, EXPORT_VARIANTS, type ExportVariant, highEnergyOnly } from './variants.js';
+import { applyExport, EXPORT_VARIANTS, type ExportVariant, highEnergyOnly, resampleLines } from './variants.js';
 
 /**
  * Models side by side on sets of validation-range scans (recipe experiments: docs/training.md "Random objects in the
@@ -26,12 +26,15 @@ import { applyExport, EXPORT_VARIANTS, type ExportVariant, highEnergyOnly } from
  * every vehicle with people, each read without and with up to 6 random objects (sim xray --clutter 6; the same scenes;
  * `--clutter-kinds a,b` draws only those kinds). `exports`: the same three sets without objects, each scan read several
  * ways (EXPORT_VIEWS): as synthesized, its high energy alone, and that through each 8-bit export chain; each reading is
- * reported as a set of its own, "<set> · <view>" (in the output and as the key of --out's result).
+ * reported as a set of its own, "<set> · <view>" (in the output and as the key of --out's result). `line-pitch`: the
+ * same three sets, each scan also read as if the vehicle had passed twice as fast and half as fast at the same line
+ * rate (LINE_PITCH_VIEWS: lines twice or half as far apart as the channels), once read as square pixels and once with
+ * its line pitch named (scanner.lineMm).
  * Seeds must lie in the synthesizer's validation range: the test range is the model card's. Each model is read at the
  * operating point its manifest names, and at its lane default where that is another point (operatingPoint.laneDefault).
  */
-export type CompareKind = 'families' | 'random-objects' | 'exports';
-export const COMPARE_KINDS: readonly CompareKind[] = ['families', 'random-objects', 'exports'];
+export type CompareKind = 'families' | 'random-objects' | 'exports' | 'line-pitch';
+export const COMPARE_KINDS: readonly CompareKind[] = ['families', 'random-objects', 'exports', 'line-pitch'];
 /** One way of reading a set's scans (the scan as synthesized, or as a scanner would have written it). */
 export type CompareView = { name: string; read: (scan: ScanImage) => Promise<ScanImage> };
 export type CompareSet = { name: string; settings: EvalSettings; weight: number; views?: readonly CompareView[] };
@@ -62,6 +65,17 @@ export function exportViews(
 }
 
 export const EXPORT_VIEWS: readonly CompareView[] = exportViews();
+
+/** `line-pitch`: each scan as synthesized, and with its lines 2x and 0.5x as far apart, read as square and named. */
+export const LINE_PITCH_VIEWS: readonly CompareView[] = [
+  { name: 'as synthesized', read: async (scan) => scan },
+  ...[2, 0.5].flatMap((f) =>
+    [false, true].map((named) => ({
+      name: `lines ${f}x as far apart, ${named ? 'line pitch named' : 'read as square'}`,
+      read: async (scan: ScanImage) => resampleLines(scan, f, named),
+    })),
+  ),
+];
 
 /**
  * An export chain from the command line: the JSON of a chain (core/export-chain.ts ExportChain: scaling, logMax, window,
@@ -108,7 +122,7 @@ export function parseExportVariant(text: string): ExportVariant {
   };
 }
 
-/** The scenes `random-objects` and `exports` read: trucks without people, every vehicle without and with people. */
+/** The scenes `random-objects`, `exports` and `line-pitch` read: trucks without people, every vehicle without and with people. */
 const SCENE_SETS: readonly CompareSet[] = [
   { name: 'trucks without people', settings: { dual: true, personShare: 0, vehicleClass: 'articulated' }, weight: 2 },
   { name: 'every vehicle without people', settings: { dual: true, personShare: 0 }, weight: 2 },
@@ -121,6 +135,7 @@ export function compareSets(
 ): CompareSet[] {
   const clutterKinds = o.clutterKinds;
   if (kind === 'exports') return SCENE_SETS.map((s) => ({ ...s, views: o.views ?? EXPORT_VIEWS }));
+  if (kind === 'line-pitch') return SCENE_SETS.map((s) => ({ ...s, views: LINE_PITCH_VIEWS }));
   if (kind === 'families')
     return GENERALISATION_SETS.filter((s) => s.kind === 'family' || s.kind === 'no-person trucks').map((s) => ({
       name: s.name,
@@ -157,17 +172,20 @@ Reads several models side by side on sets of validation-range scans, each scan s
 model at the operating point its manifest names (and at its lane default where that is another point).
 
 Options:
-  --sets families|random-objects|exports
+  --sets families|random-objects|exports|line-pitch
                                   families (default): the family sets and the trucks without people of
                                   npm run eval; random-objects: trucks without people, every vehicle without
                                   people, every vehicle with people, each without and with up to 6 random objects;
                                   exports: the same three sets, each scan read as synthesized, as its high energy
                                   alone, and as its high energy alone through each export chain of the card's
-                                  robustness table (single 8-bit images, as scanners that drop files write them)
+                                  robustness table (single 8-bit images, as scanners that drop files write them);
+                                  line-pitch: the same three sets, each scan read as synthesized and with its lines
+                                  twice and half as far apart (a vehicle twice or half as fast at the same line
+                                  rate), read as square pixels and with the line pitch named (scanner.lineMm)
   --count <n>                     scans per set, 1-500 (default 80); the truck sets and the sets of every
                                   vehicle without people read twice as many
   --first-seed <seed>             the first set's first seed (default 1060000); set k starts 1,000 k later, so
-                                  the sets take about 7,000 seeds (families) or 3,000 (random-objects, exports) of the
+                                  the sets take about 7,000 seeds (families) or 3,000 (the others) of the
                                   validation range 1000000-1099999
   --clutter-kinds <k,…>           random-objects only: draw only these kinds (${CLUTTER_KINDS.join(', ')})
   --decode auto|named|both        exports only: decode each 8-bit image by the chain estimated from it (auto,
@@ -181,7 +199,7 @@ Options:
   --out <file>                    also write the scores as JSON
   --help                          show this help
 
-Output: one line per set (with --sets exports, per set and way of reading it: "<set> · <view>", also the keys
+Output: one line per set (with --sets exports or line-pitch, per set and way of reading it: "<set> · <view>", also the keys
 of --out's result); per model "scans with people flagged, clear scans flagged" at its operating point
 (then "/ lane default" and the same at it), and the ROC AUC of the scan score. Exit codes: 0 ok, 1 failure,
 2 bad usage.`;

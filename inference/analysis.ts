@@ -49,13 +49,21 @@ export class ScanAnalysis implements StreamingAnalysis {
   constructor(ctx: AnalysisContext, meta: ScanMeta) {
     this.#ctx = ctx;
     this.#meta = meta;
-    this.#canvas = this.#newCanvas(meta.channels, meta.pixelMm, meta.energies === 2);
+    this.#canvas = this.#newCanvas(meta.channels, meta.pixelMm, meta.lineMm, meta.energies === 2);
   }
 
-  #newCanvas(channels: number, inMm: number, dual: boolean): ModelCanvas {
+  #newCanvas(channels: number, inMm: number, lineMm: number | undefined, dual: boolean): ModelCanvas {
     const m = this.#ctx.manifest;
     return new ModelCanvas(
-      { channels, inMm, modelMm: m.pixelMm, logScale: m.input.logScale, sizeMultiple: m.input.sizeMultiple, dual },
+      {
+        channels,
+        inMm,
+        ...(lineMm !== undefined ? { lineMm } : {}),
+        modelMm: m.pixelMm,
+        logScale: m.input.logScale,
+        sizeMultiple: m.input.sizeMultiple,
+        dual,
+      },
       this.#ctx.lut,
     );
   }
@@ -118,12 +126,13 @@ export class ScanAnalysis implements StreamingAnalysis {
     if (
       img.height !== c.options.channels ||
       img.pixelMm !== c.options.inMm ||
+      (img.lineMm ?? img.pixelMm) !== c.lineMm ||
       dual !== c.options.dual ||
       img.width < c.lines
     ) {
       // The image is not what the scan announced: analyse it afresh.
       this.#tiles.clear();
-      this.#canvas = this.#newCanvas(img.height, img.pixelMm, dual);
+      this.#canvas = this.#newCanvas(img.height, img.pixelMm, img.lineMm, dual);
     }
     const canvas = this.#canvas;
     canvas.appendFromImage(img.high, img.low, img.width, canvas.lines, img.width);
@@ -152,6 +161,7 @@ export class ScanAnalysis implements StreamingAnalysis {
       stride,
       modelMm: m.pixelMm,
       inMm: img.pixelMm,
+      ...(img.lineMm !== undefined ? { lineMm: img.lineMm } : {}),
       inWidth: img.width,
       inHeight: img.height,
     });

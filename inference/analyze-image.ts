@@ -10,6 +10,7 @@ export async function analyzeImage(detector: Detector, image: ScanImage, scanId 
     channels: image.height,
     energies: image.low ? 2 : 1,
     pixelMm: image.pixelMm,
+    ...(image.lineMm !== undefined ? { lineMm: image.lineMm } : {}),
     source: 'file',
   };
   return detector.begin(meta).finish({ meta, endedAt: meta.startedAt, image });

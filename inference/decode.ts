@@ -13,8 +13,10 @@ export interface DecodeParams {
   stride: number;
   /** Model pixel pitch (mm). */
   modelMm: number;
-  /** Input scan pixel pitch (mm), and its size in pixels. */
+  /** Input scan pixel pitch (mm) up the detector (rows), and its size in pixels. */
   inMm: number;
+  /** Input pitch along the scan (columns = lines), where it differs from inMm. Absent: inMm. */
+  lineMm?: number;
   inWidth: number;
   inHeight: number;
 }
@@ -34,7 +36,8 @@ export interface DecodeParams {
 export function decodeRegions(heat: Float32Array, width: number, height: number, p: DecodeParams): Region[] {
   const cellMm = p.stride * p.modelMm;
   const cellArea = cellMm * cellMm;
-  const toIn = cellMm / p.inMm;
+  const toInX = cellMm / (p.lineMm ?? p.inMm);
+  const toInY = cellMm / p.inMm;
   const grid = new Grid(heat, width, height);
   const regions: Region[] = [];
   const prominence = p.splitProminence ?? 0;
@@ -57,10 +60,10 @@ export function decodeRegions(heat: Float32Array, width: number, height: number,
         if (y < minY) minY = y;
         if (y > maxY) maxY = y;
       }
-      const x0 = Math.min(p.inWidth, Math.floor(minX * toIn));
-      const y0 = Math.min(p.inHeight, Math.floor(minY * toIn));
-      const x1 = Math.min(p.inWidth, Math.ceil((maxX + 1) * toIn));
-      const y1 = Math.min(p.inHeight, Math.ceil((maxY + 1) * toIn));
+      const x0 = Math.min(p.inWidth, Math.floor(minX * toInX));
+      const y0 = Math.min(p.inHeight, Math.floor(minY * toInY));
+      const x1 = Math.min(p.inWidth, Math.ceil((maxX + 1) * toInX));
+      const y1 = Math.min(p.inHeight, Math.ceil((maxY + 1) * toInY));
       if (x1 <= x0 || y1 <= y0) continue; // entirely in the padding
       regions.push({ x: x0, y: y0, w: x1 - x0, h: y1 - y0, score: best });
     }

@@ -81,7 +81,13 @@ function linesNeeded(j: number, inMm: number, outMm: number): number {
 export interface CanvasOptions {
   /** Input channels (rows of the scan). */
   channels: number;
+  /** Pitch of the channels (up the detector), mm at the vehicle. */
   inMm: number;
+  /**
+   * Pitch of the lines (along the scan), mm at the vehicle, where it differs from the channels'
+   * (a vehicle driving faster or slower than the line rate's square pixels). Absent: inMm.
+   */
+  lineMm?: number;
   modelMm: number;
   logScale: number;
   sizeMultiple: number;
@@ -98,6 +104,8 @@ export class ModelCanvas {
   readonly modelHeight: number;
   readonly paddedHeight: number;
   readonly #rows: AxisWeights;
+  /** Pitch of the lines (options.lineMm, else options.inMm). */
+  readonly lineMm: number;
   readonly #identity: boolean;
   /** Integer pitch ratio k (model pixel = k x k scan pixels), 0 if not an integer >= 2. */
   readonly #block: number;
@@ -119,11 +127,13 @@ export class ModelCanvas {
     this.#rows = axisWeights(o.channels, o.inMm, o.modelMm);
     this.modelHeight = this.#rows.count;
     this.paddedHeight = roundUp(this.modelHeight, o.sizeMultiple);
-    this.#identity = Math.abs(o.inMm - o.modelMm) < 1e-9;
+    this.lineMm = o.lineMm ?? o.inMm;
+    const square = Math.abs(this.lineMm - o.inMm) < 1e-9;
+    this.#identity = square && Math.abs(o.inMm - o.modelMm) < 1e-9;
     this.#lut = lut ?? attenuationLut(o.logScale);
     const ratio = o.modelMm / o.inMm;
     const k = Math.round(ratio);
-    this.#block = k >= 2 && k <= 8 && Math.abs(ratio - k) < 1e-9 ? k : 0;
+    this.#block = square && k >= 2 && k <= 8 && Math.abs(ratio - k) < 1e-9 ? k : 0;
     this.#blockLut = this.#block ? sumLut(this.#block * this.#block, o.logScale) : null;
     this.#rawHigh = new Uint16Array(o.channels * 512);
     this.#rawLow = o.dual ? new Uint16Array(o.channels * 512) : null;
@@ -179,11 +189,12 @@ export class ModelCanvas {
    * ended: the last column averages the lines that exist. Returns the number of columns.
    */
   compute(final: boolean): number {
-    const { inMm, modelMm } = this.options;
-    const total = final ? outputCount(this.#lines, inMm, modelMm) : Infinity;
+    const { modelMm } = this.options;
+    const lineMm = this.lineMm;
+    const total = final ? outputCount(this.#lines, lineMm, modelMm) : Infinity;
     while (this.#columns < total) {
       const j = this.#columns;
-      if (!final && linesNeeded(j, inMm, modelMm) > this.#lines) break;
+      if (!final && linesNeeded(j, lineMm, modelMm) > this.#lines) break;
       this.#reserveColumns(j + 1);
       this.#column(j, this.#rawHigh, this.#high);
       if (this.#rawLow && this.#low) this.#column(j, this.#rawLow, this.#low);
@@ -231,7 +242,7 @@ export class ModelCanvas {
     }
     const idx: number[] = [];
     const w: number[] = [];
-    weightsFor(j, this.options.modelMm / this.options.inMm, this.#lines, idx, w);
+    weightsFor(j, this.options.modelMm / this.lineMm, this.#lines, idx, w);
     const avg = this.#colAvg;
     avg.fill(0);
     for (let k = 0; k < idx.length; k++) {
@@ -251,7 +262,7 @@ export class ModelCanvas {
 
   /** Frees the lines no future column needs, so a long scan does not hold all its raw lines twice. */
   #dropConsumedLines(): void {
-    const keepFrom = Math.floor((this.#columns * this.options.modelMm) / this.options.inMm + EPS);
+    const keepFrom = Math.floor((this.#columns * this.options.modelMm) / this.lineMm + EPS);
     const drop = Math.min(keepFrom, this.#lines) - this.#rawFirst;
     if (drop < 1024) return;
     const c = this.options.channels;

@@ -60,8 +60,8 @@ export async function readScanFile(
   };
 }
 
-/** pixelMm from a sidecar `<file>.json` (or `<file minus extension>.json`), if one exists. */
-async function sidecarPixelMm(path: string): Promise<{ pixelMm: number; from: string } | null> {
+/** The pitches a sidecar `<file>.json` (or `<file minus extension>.json`) gives, if one exists. */
+async function sidecarPitch(path: string): Promise<{ pixelMm?: number; lineMm?: number }> {
   const candidates = [`${path}.json`, path.replace(/\.[^./]+$/, '.json')].filter(
     (p, i, a) => p !== path && a.indexOf(p) === i,
   );
@@ -78,13 +78,19 @@ async function sidecarPixelMm(path: string): Promise<{ pixelMm: number; from: st
     } catch (err) {
       throw new ScanFileError(`${p}: sidecar is not valid JSON (${(err as Error).message})`);
     }
-    const v = (doc as { pixelMm?: unknown } | null)?.pixelMm;
-    if (v === undefined) continue;
-    if (typeof v !== 'number' || !(v > 0 && v <= 100))
-      throw new ScanFileError(`${p}: pixelMm must be a number of mm in (0, 100], got ${JSON.stringify(v)}`);
-    return { pixelMm: v, from: p };
+    const o = (doc ?? {}) as { pixelMm?: unknown; lineMm?: unknown };
+    if (o.pixelMm === undefined && o.lineMm === undefined) continue;
+    const pitch: { pixelMm?: number; lineMm?: number } = {};
+    for (const key of ['pixelMm', 'lineMm'] as const) {
+      const v = o[key];
+      if (v === undefined) continue;
+      if (typeof v !== 'number' || !(v > 0 && v <= 100))
+        throw new ScanFileError(`${p}: ${key} must be a number of mm in (0, 100], got ${JSON.stringify(v)}`);
+      pitch[key] = v;
+    }
+    return pitch;
   }
-  return null;
+  return {};
 }
 
 /**
@@ -96,7 +102,8 @@ async function sidecarPixelMm(path: string): Promise<{ pixelMm: number; from: st
 export async function readScan(
   highPath: string,
   lowPath: string | undefined,
-  pixelMm: number | undefined,
+  /** Pitches given on the command line; each one missing comes from a sidecar, else pixelMm 5 mm and square pixels. */
+  pitch: { pixelMm?: number; lineMm?: number } = {},
   exportChain: ExportDecoding = DEFAULT_EXPORT,
   openBeam: OpenBeamOption = DEFAULT_OPEN_BEAM,
   lowEnergyScale: LowEnergyScaleOption = DEFAULT_LOW_ENERGY_SCALE,
@@ -121,11 +128,14 @@ export async function readScan(
       );
     }
   }
-  const mm = pixelMm ?? (await sidecarPixelMm(highPath))?.pixelMm ?? DEFAULT_PIXEL_MM;
+  const side = pitch.pixelMm !== undefined && pitch.lineMm !== undefined ? {} : await sidecarPitch(highPath);
+  const mm = pitch.pixelMm ?? side.pixelMm ?? DEFAULT_PIXEL_MM;
+  const lineMm = pitch.lineMm ?? side.lineMm;
   const image: ScanImage = {
     width: high.width,
     height: high.height,
     pixelMm: mm,
+    ...(lineMm !== undefined && lineMm !== mm ? { lineMm } : {}),
     high: high.image,
   };
   let lowScale = 1;

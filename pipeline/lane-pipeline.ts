@@ -397,7 +397,7 @@ export class LanePipeline implements Service {
           ? 'person'
           : 'clear';
     const gaps = missingLines(completed);
-    const tooIncomplete = incompleteness(gaps, completed.image.pixelMm, thresholds);
+    const tooIncomplete = incompleteness(gaps, completed.image.lineMm ?? completed.image.pixelMm, thresholds);
     // A lane never calls clear what it did not see; a person found in what it did see still stands.
     if (tooIncomplete && verdict === 'clear') {
       verdict = 'unavailable';
@@ -559,20 +559,20 @@ export function missingLines(s: Pick<CompletedScan, 'image' | 'declaredLines'>):
 /** Why a scan is too incomplete to be called clear, or null. */
 function incompleteness(
   g: { missing: number; total: number; longestRun: number },
-  pixelMm: number,
+  lineMm: number,
   t: Thresholds,
 ): string | null {
   if (g.missing === 0 || g.total === 0) return null;
   const maxShare = t.maxMissingShare ?? DEFAULT_MISSING.share;
   const maxRunM = t.maxMissingRunM ?? DEFAULT_MISSING.runM;
   const share = g.missing / g.total;
-  const runM = (g.longestRun * pixelMm) / 1000;
+  const runM = (g.longestRun * lineMm) / 1000;
   const pct = (v: number) => `${(v * 100).toFixed(v < 0.1 ? 1 : 0)} %`;
   if (share > maxShare) {
     return `missing lines: ${g.missing} of ${g.total} lines (${pct(share)}) never arrived, more than the lane accepts (${pct(maxShare)}, lanes[].thresholds.maxMissingShare): the scan was not fully seen`;
   }
   if (runM > maxRunM) {
-    return `missing lines: ${g.longestRun} consecutive lines (${runM.toFixed(2)} m at ${pixelMm} mm per line) never arrived, a longer gap than the lane accepts (${maxRunM} m, lanes[].thresholds.maxMissingRunM): a person could be in it`;
+    return `missing lines: ${g.longestRun} consecutive lines (${runM.toFixed(2)} m at ${lineMm} mm per line) never arrived, a longer gap than the lane accepts (${maxRunM} m, lanes[].thresholds.maxMissingRunM): a person could be in it`;
   }
   return null;
 }

@@ -27,12 +27,14 @@ to intensity through the export chain estimated from the image unless --export n
 warning and the JSON field "export" say which chain was assumed and how sure the estimate is),
 pixel = detected intensity, 65535 = open beam (a 16-bit file whose air reads lower is rescaled,
 with a warning: --open-beam), rows = detector channels (top of the vehicle first), columns = scan lines. Pitch 5 mm unless a sidecar <file>.json with {"pixelMm": …}
-or --pixel-mm says otherwise. An image over 33,554,432 pixels (the lane's largest scan) is refused
+or --pixel-mm says otherwise; lines as far apart as the channels unless the sidecar's "lineMm" or --line-mm says otherwise. An image over 33,554,432 pixels (the lane's largest scan) is refused
 from its header.
 
 Options:
   --low <low.png>        low-energy image of the scan (repeat once per scan, same order)
   --pixel-mm <mm>        pixel pitch of every file (overrides sidecars)
+  --line-mm <mm>         pitch of the lines along the scan, where the scanner did not resample to
+                         square pixels: the vehicle's speed divided by the line rate (overrides sidecars)
   --export <s>           how 8-bit files were exported: auto (default: estimated from each image;
                          a --low file is decoded with its high-energy file's estimate), linear (grey
                          proportional to transmission) or log (grey = 255 (1 + ln T / logMax))
@@ -77,6 +79,7 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
       {
         low: { type: 'string', multiple: true },
         'pixel-mm': { type: 'string' },
+        'line-mm': { type: 'string' },
         json: { type: 'boolean', default: false },
         model: { type: 'string' },
         threads: { type: 'string' },
@@ -105,8 +108,10 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
       );
     const num = (name: string, v: string | undefined, dflt: number, min: number, max: number) =>
       numberOption('analyze', name, v, { min, max }) ?? dflt;
-    const pixelMm =
-      args.values['pixel-mm'] === undefined ? undefined : num('pixel-mm', args.values['pixel-mm'], 5, 0.1, 100);
+    const pitchOf = (name: 'pixel-mm' | 'line-mm') =>
+      args.values[name] === undefined ? undefined : num(name, args.values[name], 5, 0.1, 100);
+    const pixelMm = pitchOf('pixel-mm');
+    const lineMm = pitchOf('line-mm');
     const threads = num('threads', args.values.threads, 2, 1, 64);
     const regionMin = num('region', args.values.region, 0.3, 0, 1);
     const json = args.values.json;
@@ -153,7 +158,7 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
           const { image, warnings, estimate, adjusted } = await readScan(
             file,
             lows[i],
-            pixelMm,
+            { ...(pixelMm !== undefined ? { pixelMm } : {}), ...(lineMm !== undefined ? { lineMm } : {}) },
             exportChain,
             openBeam,
             lowScale,
@@ -180,7 +185,7 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
           } else {
             const rs = regions.map((r) => `${r.x},${r.y} ${r.w}x${r.h} (${r.score.toFixed(2)})`).join('; ');
             process.stdout.write(
-              `${file}: ${verdict} score ${d.score.toFixed(3)} (threshold ${alert}), ${regions.length} region(s)${rs ? `: ${rs}` : ''} [${image.width}x${image.height} at ${image.pixelMm} mm, ${model}, ${ms} ms]\n`,
+              `${file}: ${verdict} score ${d.score.toFixed(3)} (threshold ${alert}), ${regions.length} region(s)${rs ? `: ${rs}` : ''} [${image.width}x${image.height} at ${image.pixelMm} mm${image.lineMm !== undefined ? `, lines ${image.lineMm} mm apart` : ''}, ${model}, ${ms} ms]\n`,
             );
           }
         } catch (err) {

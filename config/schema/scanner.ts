@@ -98,6 +98,7 @@ export const xmlFields = z
     scanId: xmlPath().optional().describe('Element path of the scan id.'),
     time: xmlPath().optional().describe('Element path of the scan time (ISO 8601).'),
     pixelMm: xmlPath().optional().describe('Element path of the pixel pitch in mm.'),
+    lineMm: xmlPath().optional().describe('Element path of the line pitch in mm (where it differs from pixelMm).'),
     plate: xmlPath().optional().describe('Element path of the licence plate.'),
     vehicle: xmlPath().optional().describe('Element path of the vehicle class.'),
     containerCode: xmlPath().optional().describe('Element path of the container code.'),
@@ -150,7 +151,7 @@ export const fileDrop = z
     xmlFields: xmlFields
       .optional()
       .describe(
-        'Map from our sidecar field (scanId, time, pixelMm, plate, vehicle, containerCode) to an element path in the vendor XML, e.g. { plate: "ScanInfo/LicensePlate" }.',
+        'Map from our sidecar field (scanId, time, pixelMm, lineMm, plate, vehicle, containerCode) to an element path in the vendor XML, e.g. { plate: "ScanInfo/LicensePlate" }.',
       ),
     export: exportChain
       .default('auto')
@@ -182,7 +183,18 @@ export const scanner = z
     fileDrop: fileDrop.optional(),
     pixelMm: numIn(PIXEL_MM_RANGE.min, PIXEL_MM_RANGE.max)
       .default(5)
-      .describe('Pixel pitch at the vehicle in mm, used when the scanner does not send one.'),
+      .describe(
+        'Pixel pitch at the vehicle in mm, used when the scanner does not send one: of the detector channels, and of the lines unless lineMm says otherwise.',
+      ),
+    lineMm: wordsOr(
+      ['pixel', 'speed'],
+      numIn(PIXEL_MM_RANGE.min, PIXEL_MM_RANGE.max),
+      `a pitch in mm ${PIXEL_MM_RANGE.min}-${PIXEL_MM_RANGE.max}`,
+    )
+      .default('pixel')
+      .describe(
+        "How far apart the lines are along the scan. 'pixel' (default): as far apart as the channels (a scanner that resamples to square pixels, or whose line rate follows the vehicle). 'speed': each scan's vehicle speed divided by its line rate, from the scan-begin (line stream) or the sidecar's vehicle.speedKmh and lineRateHz (file drop); a scan without them is read as 'pixel', with a warning. A number: a fixed line pitch in mm. A sidecar's lineMm overrides it. What a wrong line pitch costs: docs/inference.md.",
+      ),
     scanTimeoutMs: intIn(100, 600_000)
       .default(5000)
       .describe('A scan with no line for this long is aborted with reason "timeout".'),

@@ -8,6 +8,8 @@ export interface AssemblySpec {
   channels: number;
   energies: 1 | 2;
   pixelMm: number;
+  /** Pitch of the lines where it differs from pixelMm (ScanMeta.lineMm). */
+  lineMm?: number;
   /** Lines announced by the scanner; 0 when unknown. Only sizes the first allocation. */
   expectedLines: number;
   /** Table every low-energy sample goes through as it is stored (the lane's low-energy scale), if any. */
@@ -216,6 +218,7 @@ export class LineAssembler {
       width,
       height: C,
       pixelMm: spec.pixelMm,
+      ...(spec.lineMm !== undefined ? { lineMm: spec.lineMm } : {}),
       high: transpose(this.#high, width, C),
       missing: this.#missing.slice(0, width),
     };

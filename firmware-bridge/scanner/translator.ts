@@ -1,3 +1,4 @@
+import { LINE_PITCH_FALLBACK, type LinePitchSetting, linePitch } from './line-pitch.js';
 import { LINE_RATE_HZ_RANGE, PIXEL_MM_RANGE } from '../../config/schema/scanner.js';
 import {
   MAX_SCAN_PIXELS,
@@ -47,6 +48,8 @@ export interface ScannerTranslatorOptions {
   log: Logger;
   /** Pixel pitch used when a scan-begin carries none (config scanner.pixelMm). */
   defaultPixelMm: number;
+  /** How far apart a streamed scan's lines are (config scanner.lineMm; default 'pixel': square pixels). */
+  lineMm?: LinePitchSetting;
   /** config scanner.scanTimeoutMs */
   scanTimeoutMs: number;
   batchLines?: number;
@@ -341,6 +344,13 @@ export class ScannerTranslator {
       this.publishStatus(true);
       return;
     }
+    const pitch = linePitch(this.#options.lineMm ?? 'pixel', meta.pixelMm, f.speedKmh, meta.lineRateHz);
+    if (pitch.lineMm !== undefined) meta.lineMm = pitch.lineMm;
+    if (pitch.problem)
+      this.#options.log.warn(
+        { scanId: meta.scanId, scannerScanId: meta.scannerScanId },
+        `${this.#options.device}: scan ${scanLabel(meta)}: ${pitch.problem}; ${LINE_PITCH_FALLBACK}`,
+      );
     this.#openScan(f.scanKey, meta, f.expectedLines);
   }
 
@@ -349,7 +359,14 @@ export class ScannerTranslator {
     this.#resentKey = null;
     this.#fault = null;
     const lowLut = meta.energies === 2 ? (this.#options.lowEnergyScale?.lut ?? null) : null;
-    this.#asm.begin({ channels: meta.channels, energies: meta.energies, pixelMm: meta.pixelMm, expectedLines, lowLut });
+    this.#asm.begin({
+      channels: meta.channels,
+      energies: meta.energies,
+      pixelMm: meta.pixelMm,
+      ...(meta.lineMm !== undefined ? { lineMm: meta.lineMm } : {}),
+      expectedLines,
+      lowLut,
+    });
     this.counters.scansBegun++;
     this.#options.bus.emit('scan.begin', meta);
     this.publishStatus();

@@ -42,6 +42,7 @@ export function metaFor(img: ScanImage, scanId = 'scan-1'): ScanMeta {
     channels: img.height,
     energies: img.low ? 2 : 1,
     pixelMm: img.pixelMm,
+    ...(img.lineMm !== undefined ? { lineMm: img.lineMm } : {}),
   });
 }
 

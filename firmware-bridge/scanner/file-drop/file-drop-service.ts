@@ -1,3 +1,4 @@
+import { LINE_PITCH_FALLBACK, type LinePitchSetting, linePitch } from '../line-pitch.js';
 import { watch, type FSWatcher } from 'node:fs';
 import { constants } from 'node:fs';
 import { type FileHandle, lstat, mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
@@ -35,6 +36,8 @@ export interface FileDropOptions {
   lowEnergyScale?: LowEnergyScaleOption;
   /** Pixel pitch when the sidecar gives none (config scanner.pixelMm). */
   defaultPixelMm: number;
+  /** Line pitch when the sidecar gives none (config scanner.lineMm; default 'pixel': square pixels). */
+  lineMm?: LinePitchSetting;
   translator: ScannerTranslator;
   bus: EventBus<LaneEvents>;
   log: Logger;
@@ -293,10 +296,17 @@ export class FileDropService implements Service {
         c.high!,
       );
       notes.push(...high.notes.map((n) => `${c.high}: ${n}`));
+      const pixelMm = info.pixelMm ?? this.#options.defaultPixelMm;
+      const pitch =
+        info.lineMm !== undefined
+          ? linePitch(info.lineMm, pixelMm, undefined, undefined)
+          : linePitch(this.#options.lineMm ?? 'pixel', pixelMm, info.vehicle?.speedKmh, info.lineRateHz);
+      if (pitch.problem) notes.push(`${c.sidecar ?? c.high}: ${pitch.problem}; ${LINE_PITCH_FALLBACK}`);
       image = {
         width: high.width,
         height: high.height,
-        pixelMm: info.pixelMm ?? this.#options.defaultPixelMm,
+        pixelMm,
+        ...(pitch.lineMm !== undefined ? { lineMm: pitch.lineMm } : {}),
         high: high.pixels,
         missing: new Uint8Array(high.width),
       };
@@ -354,6 +364,8 @@ export class FileDropService implements Service {
         channels: image.height,
         energies: image.low ? 2 : 1,
         pixelMm: image.pixelMm,
+        ...(image.lineMm !== undefined ? { lineMm: image.lineMm } : {}),
+        ...(info.lineRateHz !== undefined ? { lineRateHz: info.lineRateHz } : {}),
         ...(info.vehicle ? { vehicle: info.vehicle } : {}),
       },
       image,

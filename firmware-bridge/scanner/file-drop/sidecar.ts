@@ -1,4 +1,4 @@
-import { PIXEL_MM_RANGE } from '../../../config/schema/scanner.js';
+import { LINE_RATE_HZ_RANGE, PIXEL_MM_RANGE } from '../../../config/schema/scanner.js';
 import type { VehicleInfo } from '../../../core/domain.js';
 import { parseXml, selectPath } from './xml.js';
 
@@ -8,11 +8,15 @@ export interface FileScanInfo {
   /** ISO 8601 time of the scan. */
   time?: string;
   pixelMm?: number;
+  /** Pitch of the lines along the scan, where it differs from pixelMm. */
+  lineMm?: number;
+  /** Lines per second (with vehicle.speedKmh, the line pitch under scanner.lineMm: speed). */
+  lineRateHz?: number;
   vehicle?: VehicleInfo;
 }
 
 /** Sidecar fields that config scanner.fileDrop.xmlFields can map to vendor XML paths. */
-export const XML_FIELDS = ['scanId', 'time', 'pixelMm', 'plate', 'vehicle', 'containerCode'] as const;
+export const XML_FIELDS = ['scanId', 'time', 'pixelMm', 'lineMm', 'plate', 'vehicle', 'containerCode'] as const;
 export type XmlField = (typeof XML_FIELDS)[number];
 
 export class SidecarError extends Error {}
@@ -27,12 +31,12 @@ function checkTime(v: unknown, file: string, field: string): string | undefined 
   return t.toISOString();
 }
 
-function checkPixelMm(v: unknown, file: string, field: string): number | undefined {
+function checkPitch(v: unknown, file: string, field: string, what: 'pixel' | 'line' = 'pixel'): number | undefined {
   if (v === undefined || v === null || v === '') return undefined;
   const n = typeof v === 'string' ? Number(v.trim()) : v;
   if (typeof n !== 'number' || !Number.isFinite(n) || n < PIXEL_MM_RANGE.min || n > PIXEL_MM_RANGE.max)
     throw new SidecarError(
-      `${file}: ${field} ${JSON.stringify(v)} is not a pixel pitch in mm (${PIXEL_MM_RANGE.min}-${PIXEL_MM_RANGE.max})`,
+      `${file}: ${field} ${JSON.stringify(v)} is not a ${what} pitch in mm (${PIXEL_MM_RANGE.min}-${PIXEL_MM_RANGE.max})`,
     );
   return n;
 }
@@ -40,9 +44,18 @@ function checkPixelMm(v: unknown, file: string, field: string): number | undefin
 const str = (v: unknown) =>
   typeof v === 'string' && v.trim() ? v.trim() : typeof v === 'number' ? String(v) : undefined;
 
+function checkLineRate(v: unknown, file: string): number | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  if (!(typeof v === 'number' && Number.isFinite(v) && v >= LINE_RATE_HZ_RANGE.min && v <= LINE_RATE_HZ_RANGE.max))
+    throw new SidecarError(
+      `${file}: lineRateHz ${JSON.stringify(v)} is not a line rate in lines/s (${LINE_RATE_HZ_RANGE.min}-${LINE_RATE_HZ_RANGE.max})`,
+    );
+  return v;
+}
+
 /**
- * Our JSON sidecar: { scanId, time, pixelMm, plate, vehicle: { plate, class, containerCode,
- * speedKmh } | "<class>" }. Unknown keys are ignored, so vendors can add their own.
+ * Our JSON sidecar: { scanId, time, pixelMm, lineMm, lineRateHz, plate, vehicle: { plate, class,
+ * containerCode, speedKmh } | "<class>" }. Unknown keys are ignored, so vendors can add their own.
  */
 export function parseJsonSidecar(text: string, file: string): FileScanInfo {
   let j: unknown;
@@ -68,8 +81,12 @@ export function parseJsonSidecar(text: string, file: string): FileScanInfo {
   if (str(o.scanId)) info.scanId = str(o.scanId);
   const time = checkTime(o.time, file, 'time');
   if (time) info.time = time;
-  const px = checkPixelMm(o.pixelMm, file, 'pixelMm');
+  const px = checkPitch(o.pixelMm, file, 'pixelMm');
   if (px !== undefined) info.pixelMm = px;
+  const line = checkPitch(o.lineMm, file, 'lineMm', 'line');
+  if (line !== undefined) info.lineMm = line;
+  const rate = checkLineRate(o.lineRateHz, file);
+  if (rate !== undefined) info.lineRateHz = rate;
   if (Object.keys(vehicle).length) info.vehicle = vehicle;
   return info;
 }
@@ -92,8 +109,10 @@ export function parseXmlSidecar(text: string, file: string, fields: Partial<Reco
   if (scanId) info.scanId = scanId;
   const time = checkTime(get('time'), file, `time (${fields.time})`);
   if (time) info.time = time;
-  const px = checkPixelMm(get('pixelMm'), file, `pixelMm (${fields.pixelMm})`);
+  const px = checkPitch(get('pixelMm'), file, `pixelMm (${fields.pixelMm})`);
   if (px !== undefined) info.pixelMm = px;
+  const line = checkPitch(get('lineMm'), file, `lineMm (${fields.lineMm})`, 'line');
+  if (line !== undefined) info.lineMm = line;
   const plate = get('plate');
   if (plate) vehicle.plate = plate;
   const cls = get('vehicle');

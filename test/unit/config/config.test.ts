@@ -191,13 +191,29 @@ describe('config', () => {
     ]);
   });
 
+  it("scanner.lineMm: 'pixel' by default, 'speed' or a pitch in mm, anything else named", () => {
+    const lane = (lineMm?: unknown) => ({
+      ...minimal(),
+      lanes: [
+        { id: 'lane-1', scanner: { fileDrop: { dir: '/srv/drop' }, ...(lineMm !== undefined ? { lineMm } : {}) } },
+      ],
+    });
+    expect(validateConfig(lane(), 'x', {}).lanes[0].scanner.lineMm).toBe('pixel');
+    expect(validateConfig(lane('speed'), 'x', {}).lanes[0].scanner.lineMm).toBe('speed');
+    expect(validateConfig(lane(7.5), 'x', {}).lanes[0].scanner.lineMm).toBe(7.5);
+    expect(problems(lane('sped'))).toEqual([
+      "lanes[0].scanner.lineMm: expected 'pixel', 'speed' or a pitch in mm 0.5-50, got \"sped\"; did you mean 'speed'?",
+    ]);
+    expect(problems(lane(80))).toEqual(['lanes[0].scanner.lineMm: expected a number 0.5-50, got 80']);
+  });
+
   it('accepts only sidecar fields as scanner.fileDrop.xmlFields keys, naming any other', () => {
     const lane = (xmlFields: Record<string, unknown>) => ({
       ...minimal(),
       lanes: [{ id: 'lane-1', scanner: { fileDrop: { dir: '/srv/drop', xmlFields } } }],
     });
     expect(problems(lane({ plate: 'Scan/Plate', foo: 'X/Y' }))).toEqual([
-      'lanes[0].scanner.fileDrop.xmlFields.foo: unknown key "foo" (known here: scanId, time, pixelMm, plate, vehicle, containerCode)',
+      'lanes[0].scanner.fileDrop.xmlFields.foo: unknown key "foo" (known here: scanId, time, pixelMm, lineMm, plate, vehicle, containerCode)',
     ]);
     expect(problems(lane({ plate: 7 }))).toEqual([
       'lanes[0].scanner.fileDrop.xmlFields.plate: expected an element path, e.g. "ScanInfo/LicensePlate", got 7',

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { compareSets, EXPORT_VIEWS, exportViews, firstSeeds, parseExportVariant } from '../../../eval/compare-cli.js';
+import {
+  compareSets,
+  EXPORT_VIEWS,
+  exportViews,
+  firstSeeds,
+  LINE_PITCH_VIEWS,
+  parseExportVariant,
+} from '../../../eval/compare-cli.js';
 import { EXPORT_VARIANTS } from '../../../eval/variants.js';
 import type { ScanImage } from '../../../core/domain.js';
 
@@ -72,6 +79,27 @@ describe('eval/compare-cli: the sets models are read side by side on', () => {
       expect(image.high[0]!).toBeGreaterThan(image.high[row + width - 1]!);
       expect(image.high[row + 2]!).toBeGreaterThan(image.high[row + width - 2]!);
     }
+  });
+
+  it('line pitch: the exports scenes, each read as synthesized and with lines 2x and 0.5x apart, square or named', async () => {
+    const sets = compareSets('line-pitch');
+    expect(sets.map((s) => [s.settings, s.weight])).toEqual(compareSets('exports').map((s) => [s.settings, s.weight]));
+    expect(sets[0]!.views!.map((v) => v.name)).toEqual([
+      'as synthesized',
+      'lines 2x as far apart, read as square',
+      'lines 2x as far apart, line pitch named',
+      'lines 0.5x as far apart, read as square',
+      'lines 0.5x as far apart, line pitch named',
+    ]);
+    const scan: ScanImage = { width: 40, height: 8, pixelMm: 5, high: new Uint16Array(320).fill(60000) };
+    const read = await Promise.all(LINE_PITCH_VIEWS.map((v) => v.read(scan)));
+    expect(read.map((r) => [r.width, r.lineMm])).toEqual([
+      [40, undefined],
+      [20, undefined],
+      [20, 10],
+      [80, undefined],
+      [80, 2.5],
+    ]);
   });
 
   it('exports: chains given on the command line, each decoded by the estimate, its exact inverse, or both', async () => {

@@ -118,4 +118,13 @@ describe('decodeRegions', () => {
     heat[6 * W + 16] = 0.9;
     expect(decode(heat, 0.1)).toHaveLength(1);
   });
+
+  it("maps cells to input pixels at each axis's pitch: lines (lineMm) along x, channels (inMm) up y", () => {
+    const heat = heatmap([{ x: 8, peak: 0.9 }], null);
+    const square = decodeRegions(heat, W, H, params(0));
+    // lines 40 mm apart: a cell of 80 mm is 2 lines wide and still 4 channels high
+    const wide = decodeRegions(heat, W, H, { ...params(0), lineMm: 40, inWidth: W * 2 });
+    expect(wide).toHaveLength(1);
+    expect(wide[0]).toEqual({ ...square[0], x: square[0].x / 2, w: square[0].w / 2 });
+  });
 });

@@ -100,6 +100,18 @@ describe('OnnxDetector on the tiny fixture model', () => {
     expect(r.y + r.h).toBeLessThanOrEqual(120);
   });
 
+  it('reads lines at their own pitch: every line sent twice at half the pitch (lineMm) is read as the scan sent once: the same score, boxes in its own lines', async () => {
+    const img = scanImage(700, 200, 5, [{ x: 300, y: 100, w: 80, h: 40, a: 7 }]);
+    const twice = new Uint16Array(img.width * 2 * img.height);
+    for (let y = 0; y < img.height; y++)
+      for (let x = 0; x < img.width * 2; x++) twice[y * img.width * 2 + x] = img.high[y * img.width + (x >> 1)];
+    const slow = { width: img.width * 2, height: img.height, pixelMm: 5, lineMm: 2.5, high: twice };
+    const a = await det.begin(metaFor(img)).finish(completed(img));
+    const b = await det.begin(metaFor(slow)).finish(completed(slow));
+    expect(b.score).toBe(a.score);
+    expect(b.regions).toEqual(a.regions.map((r) => ({ ...r, x: r.x * 2, w: r.w * 2 })));
+  });
+
   it('gives the same result streamed in odd batches as from the whole image, with tiles run before the end', async () => {
     const img = scanImage(
       1111,

@@ -147,6 +147,43 @@ describe('ModelCanvas', () => {
     }
   });
 
+  it('resamples lines at their own pitch (lineMm) and channels at theirs: 10 mm lines and 5 mm channels to 10 mm', () => {
+    // 4 channels x 3 lines: channels average in pairs, each line is a model column of its own
+    const c = new ModelCanvas({ ...opts, channels: 4, inMm: 5, lineMm: 10, dual: false });
+    expect(c.lineMm).toBe(10);
+    const lines = new Uint16Array([100, 300, 1000, 3000, 500, 700, 5000, 7000, 2000, 2000, 4000, 4000]);
+    c.appendLineMajor(lines, undefined, 3);
+    expect(c.compute(false)).toBe(3);
+    expect(at(c, c.high, 0, 0)).toBeCloseTo(logValue(200, 0.25), 5);
+    expect(at(c, c.high, 1, 0)).toBeCloseTo(logValue(2000, 0.25), 5);
+    expect(at(c, c.high, 0, 1)).toBeCloseTo(logValue(600, 0.25), 5);
+    expect(at(c, c.high, 1, 2)).toBeCloseTo(logValue(4000, 0.25), 5);
+    // lines 2.5 mm apart: four lines per column, streamed or whole alike
+    const width = 41;
+    const ch = 7;
+    const img = new Uint16Array(width * ch);
+    for (let i = 0; i < img.length; i++) img[i] = (i * 7919) % 65536;
+    const whole = new ModelCanvas({ ...opts, channels: ch, inMm: 5, lineMm: 2.5, dual: false });
+    whole.appendFromImage(img, undefined, width, 0, width);
+    expect(whole.compute(true)).toBe(Math.ceil(width / 4));
+    const s = new ModelCanvas({ ...opts, channels: ch, inMm: 5, lineMm: 2.5, dual: false });
+    for (let from = 0; from < width; from += 3) {
+      const to = Math.min(width, from + 3);
+      const b = new Uint16Array((to - from) * ch);
+      for (let l = from; l < to; l++) for (let r = 0; r < ch; r++) b[(l - from) * ch + r] = img[r * width + l];
+      s.appendLineMajor(b, undefined, to - from);
+      expect(s.compute(false)).toBe(Math.floor(to / 4));
+    }
+    s.compute(true);
+    expect(s.high.subarray(0, s.columns * s.paddedHeight)).toEqual(
+      whole.high.subarray(0, whole.columns * whole.paddedHeight),
+    );
+    // column 1, row 2: lines 4-7, channels 4-5
+    let sum = 0;
+    for (let x = 4; x < 8; x++) for (let y = 4; y < 6; y++) sum += img[y * width + x];
+    expect(at(whole, whole.high, 2, 1)).toBeCloseTo(logValue(sum / 8, 0.25), 5);
+  });
+
   it('builds NCHW tiles in the manifest channel order; without a low plane logLow = logHigh and lowPresent = 0', () => {
     const c = new ModelCanvas({ ...opts, channels: 8, inMm: 10, dual: false });
     const lines = new Uint16Array(8 * 4).map((_, i) => 1000 + i);

@@ -618,6 +618,13 @@ describe('LanePipeline', () => {
       expect((await decide(gappy('r2', 3000, [[1000, 90]]))).result.verdict).toBe('clear'); // 0.45 m
     });
 
+    it('measures the run at the line pitch: 90 lines 10 mm apart (lineMm) are 0.9 m, too long', async () => {
+      const c = gappy('r3', 3000, [[1000, 90]]);
+      const { result } = await decide({ ...c, image: { ...c.image, lineMm: 10 } });
+      expect(result.verdict).toBe('unavailable');
+      expect(result.unavailableReason).toContain('90 consecutive lines (0.90 m at 10 mm per line)');
+    });
+
     it('a person found in the lines that did arrive is still reported', async () => {
       const { result, alerts } = await decide(gappy('p', 100, [], 2000), 0.9);
       expect(result.verdict).toBe('person');

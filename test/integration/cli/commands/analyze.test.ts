@@ -342,6 +342,24 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
     );
   });
 
+  it("--line-mm or a sidecar's lineMm reads lines at their own pitch: each line twice at half the pitch scores as the scan", async () => {
+    const twice = new Uint16Array(img.width * 2 * img.height);
+    for (let y = 0; y < img.height; y++)
+      for (let x = 0; x < img.width * 2; x++) twice[y * img.width * 2 + x] = img.high[y * img.width + (x >> 1)];
+    await png16(twice, img.width * 2, img.height, join(dir, 'slow.png'));
+    const score = async (...a: string[]) =>
+      JSON.parse((await cli(['--model', TINY, '--json', ...a])).stdout.trim()).score;
+    const own = await score(join(dir, 'person.png'));
+    expect(await score('--line-mm', '2.5', join(dir, 'slow.png'))).toBe(own);
+    writeFileSync(join(dir, 'slow.png.json'), JSON.stringify({ pixelMm: 5, lineMm: 2.5 }));
+    const plain = await cli(['--model', TINY, join(dir, 'slow.png')]);
+    expect(plain.stdout).toMatch(/slow\.png: person score .* \[960x160 at 5 mm, lines 2\.5 mm apart, tiny-fcn/);
+    expect(await score(join(dir, 'slow.png'))).toBe(own);
+    const bad = await cli(['--model', TINY, '--line-mm', 'fast', join(dir, 'slow.png')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--line-mm/);
+  });
+
   it("--alert held-out decides at the manifest's held-out point, and is refused for a model that names none", async () => {
     const files = [join(dir, 'person.png'), join(dir, 'clear.png')];
     const none = await cli(['--model', TINY, '--alert', 'held-out', ...files]);

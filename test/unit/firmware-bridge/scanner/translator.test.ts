@@ -136,6 +136,30 @@ describe('ScannerTranslator + LineAssembler', () => {
     expect([...scan.image.missing!]).toEqual(new Array(10).fill(0));
   });
 
+  it("with scanner.lineMm 'speed', takes each scan's line pitch from its speed and line rate, and says when it cannot", () => {
+    const log = silentLogger();
+    const warn = vi.spyOn(log, 'warn');
+    const { t, of } = setup(1000, { lineMm: 'speed', log });
+    t.link('up', 'tcp 127.0.0.1:1');
+    // 10.8 km/h = 3 m/s at 300 lines/s: lines 10 mm apart, channels 4 mm
+    t.frame(begin(1, { speedKmh: 10.8 }));
+    for (let x = 0; x < 4; x++) t.frame(lineF(x, 1));
+    t.frame(end(1, 4));
+    expect(of('scan.begin')[0]).toMatchObject({ pixelMm: 4, lineMm: 10, lineRateHz: 300 });
+    expect(of('scan.end')[0].image).toMatchObject({ pixelMm: 4, lineMm: 10 });
+    expect(warn).not.toHaveBeenCalled();
+    // no speed (NaN on the wire): read as square, with a warning naming the scan
+    t.frame(begin(2, { speedKmh: null, scanId: 'S-2' }));
+    for (let x = 0; x < 4; x++) t.frame(lineF(x, 2));
+    t.frame(end(2, 4));
+    expect(of('scan.begin')[1].lineMm).toBeUndefined();
+    expect(of('scan.end')[1].image.lineMm).toBeUndefined();
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0][1])).toMatch(
+      /^scanner: scan S-2 \(edge .*\): no vehicle speed given \(none\), so no line pitch from it; read with lines as far apart as the channels \(scanner.lineMm\)$/,
+    );
+  });
+
   it('flushes a partial batch after batchMs', () => {
     const { t, of } = setup();
     t.frame(begin());

@@ -20,6 +20,7 @@ import { MAX_SCAN_PIXELS } from '../../../../../core/domain.js';
 import { ASSEMBLER_DEFAULTS } from '../../../../../firmware-bridge/scanner/line-assembler.js';
 import { FileDropService } from '../../../../../firmware-bridge/scanner/file-drop/file-drop-service.js';
 import { decodeScanImage, encodeGrey16Png, encodeGrey8Jpeg } from '../../../../../core/scan-image-file.js';
+import type { LinePitchSetting } from '../../../../../firmware-bridge/scanner/line-pitch.js';
 import { ScannerTranslator } from '../../../../../firmware-bridge/scanner/translator.js';
 import { UnavailableDetector } from '../../../../../core/detector.js';
 import { EventBus } from '../../../../../core/event-bus.js';
@@ -57,6 +58,7 @@ function service(
     exportChain?: ExportOption;
     openBeam?: OpenBeamOption;
     lowEnergyScale?: LowEnergyScaleOption;
+    lineMm?: LinePitchSetting;
   } = {},
 ) {
   const bus = new EventBus<LaneEvents>(silentLogger());
@@ -102,6 +104,7 @@ function service(
     ...(o.exportChain ? { exportChain: o.exportChain } : {}),
     ...(o.openBeam !== undefined ? { openBeam: o.openBeam } : {}),
     ...(o.lowEnergyScale !== undefined ? { lowEnergyScale: o.lowEnergyScale } : {}),
+    ...(o.lineMm !== undefined ? { lineMm: o.lineMm } : {}),
   });
   return { svc, ends, begins, status, decided, bus };
 }
@@ -187,6 +190,29 @@ describe('FileDropService', () => {
       .toEqual(['DROP-1.json', 'DROP-1.low.png', 'DROP-1.png']);
     await sleep(150);
     expect(ends).toHaveLength(1);
+  });
+
+  it("reads the line pitch from the sidecar: its lineMm, or with lineMm 'speed' its speed and line rate", async () => {
+    const { svc, ends, begins } = service({ lineMm: 'speed' });
+    const sidecars: Record<string, object> = {
+      FAST: { lineRateHz: 300, vehicle: { speedKmh: 10.8 } },
+      FIXED: { lineMm: 7 },
+      NONE: {},
+    };
+    for (const [id, extra] of Object.entries(sidecars)) {
+      await writeFileDropScan(dir, patternScan(5, 40, 16), { scanId: id, format: 'png16' });
+      const path = join(dir, `${id}.json`);
+      writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), ...extra }));
+    }
+    await svc.start();
+    await expect.poll(() => ends.length, { timeout: 5000 }).toBe(3);
+    const pitch = (id: string) => {
+      const b = begins.find((m) => m.scannerScanId === id)!;
+      return [b.pixelMm, b.lineMm, ends.find((e) => e.meta.scanId === b.scanId)!.image.lineMm];
+    };
+    expect(pitch('FAST')).toEqual([5, 10, 10]);
+    expect(pitch('FIXED')).toEqual([5, 7, 7]);
+    expect(pitch('NONE')).toEqual([5, undefined, undefined]);
   });
 
   it("rescales a 16-bit pair written with headroom and another energy pair's ratio; 'full' and 'none' take it bit for bit", async () => {

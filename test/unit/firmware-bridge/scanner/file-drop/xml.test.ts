@@ -48,6 +48,7 @@ describe('XML reader', () => {
       pixelMm: 4.5,
       vehicle: { plate: 'AB <12>', class: 'bus & coach' },
     });
+    expect(parseXmlSidecar(VENDOR, 'v.xml', { lineMm: 'ScanInfo/Scan/Pitch' })).toEqual({ lineMm: 4.5 });
     expect(() => parseXmlSidecar(VENDOR, 'v.xml', { time: 'ScanInfo/Vehicle/Kind' })).toThrow(
       /v.xml: time \(ScanInfo\/Vehicle\/Kind\) "bus & coach" is not a date/,
     );
@@ -60,6 +61,20 @@ describe('XML reader', () => {
         'a.json',
       ),
     ).toEqual({ scanId: 'A', time: '2026-01-01T00:00:00.000Z', pixelMm: 5, vehicle: { plate: 'P 1', class: 'car' } });
+    expect(
+      parseJsonSidecar('{"pixelMm":4,"lineMm":9.5,"lineRateHz":250,"vehicle":{"speedKmh":8.5}}', 'b.json'),
+    ).toEqual({
+      pixelMm: 4,
+      lineMm: 9.5,
+      lineRateHz: 250,
+      vehicle: { speedKmh: 8.5 },
+    });
+    expect(() => parseJsonSidecar('{"lineMm":"fast"}', 'c.json')).toThrow(
+      /c.json: lineMm "fast" is not a line pitch in mm \(0.5-50\)/,
+    );
+    expect(() => parseJsonSidecar('{"lineRateHz":0}', 'd.json')).toThrow(
+      /d.json: lineRateHz 0 is not a line rate in lines\/s \(1-20000\)/,
+    );
     expect(() => parseJsonSidecar('{"scanId":', 'a.json')).toThrow(/a.json: not valid JSON/);
   });
 });

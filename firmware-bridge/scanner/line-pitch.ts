@@ -1,0 +1,41 @@
+import { PIXEL_MM_RANGE } from '../../config/schema/scanner.js';
+
+/**
+ * How far apart a scan's lines are (config scanner.lineMm): 'pixel', as far apart as the
+ * detector channels (a scanner that resamples to square pixels, or whose line rate follows the
+ * vehicle); 'speed', the vehicle's speed divided by the line rate, per scan; or a fixed pitch in mm.
+ */
+export type LinePitchSetting = 'pixel' | 'speed' | number;
+
+/** A pitch within this share of the channels' counts as square (no resampling of its own). */
+const SQUARE_TOLERANCE = 0.01;
+
+/**
+ * The line pitch of one scan: `lineMm` where it differs from `pixelMm` (absent: square pixels),
+ * or `problem` saying why the setting could not be applied (the scan is then read as square).
+ */
+export function linePitch(
+  setting: LinePitchSetting,
+  pixelMm: number,
+  speedKmh: number | null | undefined,
+  lineRateHz: number | undefined,
+): { lineMm?: number; problem?: string } {
+  if (setting === 'pixel') return {};
+  let mm: number;
+  if (typeof setting === 'number') mm = setting;
+  else {
+    if (!(typeof speedKmh === 'number' && speedKmh > 0 && Number.isFinite(speedKmh)))
+      return { problem: `no vehicle speed given (${speedKmh ?? 'none'}), so no line pitch from it` };
+    if (!(typeof lineRateHz === 'number' && lineRateHz > 0 && Number.isFinite(lineRateHz)))
+      return { problem: 'no line rate given, so no line pitch from the speed' };
+    mm = Math.round(((speedKmh / 3.6) * 100_000) / lineRateHz) / 100;
+    if (!(mm >= PIXEL_MM_RANGE.min && mm <= PIXEL_MM_RANGE.max))
+      return {
+        problem: `line pitch ${mm} mm from ${speedKmh} km/h at ${lineRateHz} lines/s is outside ${PIXEL_MM_RANGE.min}-${PIXEL_MM_RANGE.max} mm`,
+      };
+  }
+  return Math.abs(mm - pixelMm) <= SQUARE_TOLERANCE * pixelMm ? {} : { lineMm: mm };
+}
+
+/** What a problem costs, said where the scan is logged. */
+export const LINE_PITCH_FALLBACK = 'read with lines as far apart as the channels (scanner.lineMm)';
