@@ -111,6 +111,8 @@ def recipe_fields(training: dict) -> dict:
         out["exportEstimate"] = True
     if training.get("exportClip"):
         out["exportClip"] = training["exportClip"]
+    if training.get("scaleLines"):
+        out["scaleLines"] = training["scaleLines"]
     if training.get("trainSeeds"):
         out["trainSeeds"] = training["trainSeeds"]
     return out

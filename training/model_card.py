@@ -85,6 +85,7 @@ def same_recipe(h: dict, t: dict) -> bool:
     return (h["seed"] == t.get("seed") and h.get("iterations") == t.get("iterations")
             and h.get("hardNegatives", 0.0) == hard_share(t) and bool(h.get("packs")) == bool(t.get("packs"))
             and bool(h.get("exportEstimate")) == bool(t.get("exportEstimate")) and h.get("exportClip", 0.0) == t.get("exportClip", 0.0)
+            and h.get("scaleLines") == t.get("scaleLines")
             and h.get("members", 1) == t.get("members", 1) and h.get("combine", "mean") == t.get("combine", "mean")
             and ("trainSeeds" not in h or h["trainSeeds"] == t.get("trainSeeds")))
 
@@ -239,7 +240,8 @@ def render(report: dict, eval_section: str | None) -> str:
     w(f"Each batch mixes crops on people (40 %), crops from scans without people ({share}) and crops on decoys "
       f"(water containers, sacks, bundles, carcasses, person-sized figures of other materials, produce bins: {share}"
       + (f"; and {100 * mined:g} % on the model's own false alarms, below" if mined else ", the hard negatives") + "). Augmentations, at the model pitch, before the log: horizontal flip; rescaling along the "
-      "scan (speed, 0.85–1.2) and up the detector (fan-beam magnification, 0.9–1.12); gain drift (±6 %); line flicker; "
+      + (f"scan (line pitch and speed, {t['scaleLines'][0]:g}–{t['scaleLines'][1]:g}, log-uniform)" if t.get("scaleLines") else "scan (speed, 0.85–1.2)")
+      + " and up the detector (fan-beam magnification, 0.9–1.12); gain drift (±6 %); line flicker; "
       "extra noise with variance up to 30 × I (a dose roughly 4× lower); scanner physics drawn per crop (beam "
       "hardening, scatter, detector blur and cross-talk, afterglow, dark offset, saturation); 1–4 dead channels "
       "reading 0; 1–5 bursts of missing lines filled by interpolation; 8-bit export through random display chains "

@@ -72,8 +72,11 @@ class CropSampler:
         augment_cfg: AugmentConfig | None = None,
         place_weights: dict[str, float] | None = None,
         hard_share: float = 0.0,
+        scale_lines: tuple[float, float] | None = None,
     ) -> None:
         self.scans = scans
+        # Range of the rescaling along the scan, drawn log-uniformly; None: SCALE_LINES, drawn uniformly (as up to 2.3.2).
+        self.scale_lines = scale_lines
         self.seed = seed
         self.crop_lines = crop_lines
         tallest = max(s.high.shape[0] for s in scans)
@@ -145,7 +148,10 @@ class CropSampler:
         y0, x0, rows, lines = self._window(rng, scan, focus)
         hh, ww = scan.high.shape
         if rng.random() < P_SCALE:
-            sx = float(rng.uniform(*SCALE_LINES))
+            if self.scale_lines is None:
+                sx = float(rng.uniform(*SCALE_LINES))
+            else:
+                sx = float(np.exp(rng.uniform(np.log(self.scale_lines[0]), np.log(self.scale_lines[1]))))
             sy = float(rng.uniform(*SCALE_ROWS))
             src_rows, src_lines = rows / sy, lines / sx
             # Keep the window's centre; the content is magnified (s > 1) or shrunk.

@@ -271,6 +271,9 @@ class ModelCard(unittest.TestCase):
         self.assertFalse(same_recipe({**held, "exportEstimate": True}, t))
         self.assertFalse(same_recipe(held, {**t, "exportClip": 0.2}))
         self.assertTrue(same_recipe({**held, "exportClip": 0.2}, {**t, "exportClip": 0.2}))
+        # And one rescaled along the scan over another range (LINE_SCALE).
+        self.assertFalse(same_recipe(held, {**t, "scaleLines": [0.5, 2.0]}))
+        self.assertTrue(same_recipe({**held, "scaleLines": [0.5, 2.0]}, {**t, "scaleLines": [0.5, 2.0]}))
 
     def test_the_held_out_report_records_a_combine_other_than_the_mean(self) -> None:
         from held_out_report import recipe_fields
@@ -279,6 +282,7 @@ class ModelCard(unittest.TestCase):
         self.assertEqual(recipe_fields({"members": 3, "combine": "mean"}), {"members": 3})
         self.assertEqual(recipe_fields({"members": 3}), {"members": 3})
         self.assertEqual(recipe_fields({"exportEstimate": True, "exportClip": 0.2}), {"exportEstimate": True, "exportClip": 0.2})
+        self.assertEqual(recipe_fields({"scaleLines": [0.5, 2.0]}), {"scaleLines": [0.5, 2.0]})
 
     def test_the_held_out_point_is_named_the_lane_default_only_when_the_manifest_makes_it_so(self) -> None:
         from model_card import held_out_section
@@ -533,7 +537,7 @@ class Checkpoints(unittest.TestCase):
                 f.write('{"split": "more"}\n')
             self.assertNotEqual(config_key(moved, 1), key)
             self.assertNotEqual(config_key(args, 2), key)
-            for name, value in (("hard_negatives", 0.2), ("packs", True), ("export_estimate", True), ("export_clip", 0.2)):
+            for name, value in (("hard_negatives", 0.2), ("packs", True), ("export_estimate", True), ("export_clip", 0.2), ("scale_lines", (0.5, 2.0))):
                 changed = argparse.Namespace(**{**vars(args), name: value})
                 self.assertNotEqual(config_key(changed, 1), key)
                 self.assertNotEqual(config_key(changed, 1, by_folder=True), want)
@@ -707,3 +711,41 @@ class Distractors(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ScaleLines(unittest.TestCase):
+    def test_the_range_is_parsed_and_checked(self) -> None:
+        from train import parse_scale_lines
+
+        self.assertIsNone(parse_scale_lines(""))
+        self.assertEqual(parse_scale_lines("0.5,2"), (0.5, 2.0))
+        for bad in ("2,0.5", "0.1,2", "0.5", "a,b", "0.5,5"):
+            with self.assertRaises(ValueError):
+                parse_scale_lines(bad)
+
+    def test_a_range_stretches_the_crops_content_along_the_scan(self) -> None:
+        persons = [Person(box=(60, 28, 8, 8), mask_x0=60, mask_y0=28, mask=np.ones((8, 8), np.float32), meta={"hidingPlace": "car-boot"})]
+        img = np.full((64, 128), 60000, np.uint16)
+        mask = np.zeros((64, 128), np.uint8)
+        mask[28:36, 60:68] = 255
+
+        def aspects(scale_lines: tuple[float, float] | None) -> list[float]:
+            clear = Scan("c", img, None, np.zeros_like(mask), [], [], {})
+            sampler = CropSampler([Scan("s", img, None, mask, persons, [], {}), clear], seed=0, crop_lines=48, max_rows=64,
+                                  shares=(1.0, 0.0, 0.0), scale_lines=scale_lines)
+            rng = np.random.default_rng(3)
+            out = []
+            for _ in range(100):
+                m = sampler.sample(rng)[1] > 0.5
+                ys, xs = np.nonzero(m)
+                # only the crops that hold the whole person
+                if len(xs) and xs.min() > 0 and ys.min() > 0 and xs.max() < m.shape[1] - 1 and ys.max() < m.shape[0] - 1:
+                    out.append((xs.max() - xs.min() + 1) / (ys.max() - ys.min() + 1))
+            self.assertGreater(len(out), 40)
+            return out
+
+        default, doubled = aspects(None), aspects((2.0, 2.0))
+        self.assertLess(max(default), 1.4)
+        # half the crops are rescaled: those are twice as long as they are high (up the detector 0.9-1.12)
+        self.assertGreater(sum(a > 1.6 for a in doubled), 15)
+        self.assertLess(max(doubled), 2.4)

@@ -87,6 +87,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--single-energy-no-body-shapes", action="store_true", help="leave body-shaped random objects out of crops shown without the low-energy image")
     p.add_argument("--export-estimate", action="store_true", help="decode exported crops by the runtime's estimate of the chain instead of model 2.0.0's normalising decoding")
     p.add_argument("--export-clip", type=float, default=0.0, help="share of crops also exported through a chain whose window's top (0.8-0.97) writes thin material as open beam; 0: none")
+    p.add_argument("--scale-lines", default="", help="range 'lo,hi' of the rescaling along the scan (a line pitch other than the channels', speed changes), drawn log-uniformly in half the crops, e.g. '0.5,2'; empty: 0.85-1.2 drawn uniformly, as up to 2.3.2")
     p.add_argument("--packs", action="store_true", help="domain randomisation also draws packs of rounded lumps (produce, sacks, bottles, bagged tops) in any material, water included")
     p.add_argument("--hold-out", default="", help="families never trained on, e.g. 'vehicle=bus,trailer=tanker,cargo=furniture,place=cab-roof' (validation keeps them: the operating point is chosen on them)")
     p.add_argument("--hard-negatives", type=float, default=0.0, help="share of crops centred on the model's own false alarms, mined every --mine-every iterations (training/mining.py); 0: none")
@@ -100,6 +101,10 @@ def parse_args() -> argparse.Namespace:
         p.error(f"--hard-negatives must lie between 0 and 0.6 (the shares of clear and decoy crops), got {args.hard_negatives}")
     if not 0 <= args.export_clip <= 1:
         p.error(f"--export-clip is a share of crops, between 0 and 1, got {args.export_clip}")
+    try:
+        args.scale_lines = parse_scale_lines(args.scale_lines)
+    except ValueError as err:
+        p.error(str(err))
     if args.mine_every < 1 or args.mine_keep < 1:
         p.error(f"--mine-every and --mine-keep must be at least 1, got {args.mine_every} and {args.mine_keep}")
     return args
@@ -125,6 +130,19 @@ def lr_at(it: int, total: int, base: float, warmup: int = 100) -> float:
     return 1e-5 + (base - 1e-5) * 0.5 * (1 + math.cos(math.pi * t))
 
 
+def parse_scale_lines(text: str) -> tuple[float, float] | None:
+    """--scale-lines 'lo,hi' (0.25 <= lo < hi <= 4), or None when empty."""
+    if not text.strip():
+        return None
+    try:
+        lo, hi = (float(v) for v in text.split(","))
+    except ValueError:
+        raise ValueError(f"--scale-lines expects 'lo,hi', e.g. '0.5,2', got {text!r}") from None
+    if not 0.25 <= lo < hi <= 4:
+        raise ValueError(f"--scale-lines expects 0.25 <= lo < hi <= 4, got {text!r}")
+    return lo, hi
+
+
 def config_key(args: argparse.Namespace, seed: int, by_folder: bool = False) -> str:
     """Identifies a trained model (one member of an ensemble): its settings, its seed and the contents of its
     data sets (a regenerated data set starts a new run), wherever the data sets lie. `by_folder`: the key that runs
@@ -141,6 +159,8 @@ def config_key(args: argparse.Namespace, seed: int, by_folder: bool = False) -> 
         keys["packs"] = True
     if args.export_clip > 0:
         keys["export_clip"] = args.export_clip
+    if getattr(args, "scale_lines", None):
+        keys["scale_lines"] = list(args.scale_lines)
     if args.hard_negatives > 0:
         keys["hard_negatives"] = [args.hard_negatives, args.mine_every, args.mine_keep]
     for i, d in enumerate(args.train + [args.val]):
@@ -243,7 +263,7 @@ def train_member(args, seed: int, work: str, train_scans, place_weights: dict, v
     os.makedirs(work, exist_ok=True)
     torch.manual_seed(seed)
     np.random.seed(seed)
-    sampler = CropSampler(train_scans, seed=seed, crop_lines=args.tile_lines, max_rows=args.crop_rows, augment_cfg=AugmentConfig(single_energy_no_body_shapes=args.single_energy_no_body_shapes, export_estimate=args.export_estimate, packs=args.packs, p_export_clip=args.export_clip),
+    sampler = CropSampler(train_scans, seed=seed, crop_lines=args.tile_lines, max_rows=args.crop_rows, augment_cfg=AugmentConfig(single_energy_no_body_shapes=args.single_energy_no_body_shapes, export_estimate=args.export_estimate, packs=args.packs, p_export_clip=args.export_clip), scale_lines=args.scale_lines,
                           place_weights=place_weights, hard_share=args.hard_negatives)
     tiling = Tiling(args.tile_lines, args.overlap_lines)
     model = PersonFCN()
@@ -425,6 +445,7 @@ def finish(args, ema: torch.nn.Module, val_scans, histories: list[dict], train_s
         **({"exportEstimate": True} if args.export_estimate else {}),
         **({"packs": True} if args.packs else {}),
         **({"exportClip": args.export_clip} if args.export_clip > 0 else {}),
+        **({"scaleLines": list(args.scale_lines)} if args.scale_lines else {}),
         **({"hardNegatives": {"share": args.hard_negatives, "mineEvery": args.mine_every, "keep": args.mine_keep}} if args.hard_negatives > 0 else {}),
         **({"placeWeightsBasis": args.place_weights_basis} if args.place_weights_basis else {}),
         "commit": git_commit(os.path.dirname(os.path.abspath(__file__))),

@@ -7,7 +7,7 @@
 #   npm run train -- --fresh    discard checkpoints and train from scratch
 #   npm run train -- --data-only   only (re)generate the data sets
 #
-# Settings (environment): TRAIN_COUNT, VAL_COUNT, TRAIN_PITCH, VAL_PITCH, THRESHOLD_COUNT, CALIBRATION_COUNT, ITERATIONS, BATCH, SEED, MEMBERS, COMBINE, HOLD_OUT, HARD_NEGATIVES, PACKS, CLUTTER, CLUTTER_KINDS, SINGLE_ENERGY_NO_BODY_SHAPES, EXPORT_ESTIMATE, EXPORT_CLIP, VERSION, LANE_DEFAULT, THREADS, PLACE_WEIGHTS, DATA_DIR, WORK_DIR, OUT_DIR, PYTHON,
+# Settings (environment): TRAIN_COUNT, VAL_COUNT, TRAIN_PITCH, VAL_PITCH, THRESHOLD_COUNT, CALIBRATION_COUNT, ITERATIONS, BATCH, SEED, MEMBERS, COMBINE, HOLD_OUT, HARD_NEGATIVES, PACKS, CLUTTER, CLUTTER_KINDS, SINGLE_ENERGY_NO_BODY_SHAPES, EXPORT_ESTIMATE, EXPORT_CLIP, LINE_SCALE, VERSION, LANE_DEFAULT, THREADS, PLACE_WEIGHTS, DATA_DIR, WORK_DIR, OUT_DIR, PYTHON,
 # DATA_SIM_COMMIT (the synthesizer commit that generates the data; 'worktree' for the working tree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,6 +60,9 @@ EXPORT_ESTIMATE=${EXPORT_ESTIMATE:-0}
 # Share of crops also exported with a window that writes thin material as open beam (docs/training.md, "Single 8-bit
 # exports"); 0: none, as up to 2.3.2.
 EXPORT_CLIP=${EXPORT_CLIP:-0}
+# Range lo,hi of the rescaling along the scan (a line pitch other than the channels', speed changes), drawn
+# log-uniformly in half the crops, e.g. 0.5,2 (docs/training.md, "Line pitch"); empty: 0.85-1.2 drawn uniformly, as up to 2.3.2.
+LINE_SCALE=${LINE_SCALE:-}
 # 1: domain randomisation also draws packs of rounded lumps, water-rich ones included (docs/training.md, "Domain randomisation").
 PACKS=${PACKS:-0}
 # Up to this many objects of random shape and material drawn into each training scan by the synthesizer (sim xray
@@ -157,7 +160,7 @@ fi
 
 "$PYTHON" training/train.py \
   --train "$DATA_DIR/train" --val "$DATA_DIR/val" --out "$OUT_DIR" --work "$WORK_DIR" \
-  --iterations "$ITERATIONS" --batch "$BATCH" --seed "$SEED" --members "$MEMBERS" --combine "$COMBINE" --version "$VERSION" --lane-default "$LANE_DEFAULT" --threads "$THREADS" --val-every 600 --cache training/.cache/scans --place-weights "$PLACE_WEIGHTS" --place-weights-basis "$PLACE_WEIGHTS_BASIS" --hold-out "$HOLD_OUT" $([[ $SINGLE_ENERGY_NO_BODY_SHAPES == 1 ]] && echo --single-energy-no-body-shapes) $([[ $EXPORT_ESTIMATE == 1 ]] && echo --export-estimate) $([[ $PACKS == 1 ]] && echo --packs) --export-clip "$EXPORT_CLIP" --hard-negatives "$HARD_NEGATIVES" \
+  --iterations "$ITERATIONS" --batch "$BATCH" --seed "$SEED" --members "$MEMBERS" --combine "$COMBINE" --version "$VERSION" --lane-default "$LANE_DEFAULT" --threads "$THREADS" --val-every 600 --cache training/.cache/scans --place-weights "$PLACE_WEIGHTS" --place-weights-basis "$PLACE_WEIGHTS_BASIS" --hold-out "$HOLD_OUT" $([[ $SINGLE_ENERGY_NO_BODY_SHAPES == 1 ]] && echo --single-energy-no-body-shapes) $([[ $EXPORT_ESTIMATE == 1 ]] && echo --export-estimate) $([[ $PACKS == 1 ]] && echo --packs) --export-clip "$EXPORT_CLIP" --scale-lines "$LINE_SCALE" --hard-negatives "$HARD_NEGATIVES" \
   --dataset-note "checkpoint-edge sim xray --dual --format raw --randomize-scanner (training ${TRAIN_PITCH} mm${CLUTTER_NOTE}, validation ${VAL_PITCH} mm), sim/xray at commit $SIM_COMMIT, source sha256 $SIM_HASH" \
   --train-seeds "$TRAIN_SEED..$((TRAIN_SEED + TRAIN_COUNT - 1))" \
   --val-seeds "$VAL_SEED..$((VAL_SEED + VAL_COUNT - 1))" ${THRESHOLD_ARGS[@]+"${THRESHOLD_ARGS[@]}"} ${CALIBRATION_ARGS[@]+"${CALIBRATION_ARGS[@]}"}
