@@ -12,7 +12,7 @@ import { SEED_RANGES } from '../sim/xray/dataset.js';
 import { auc, type ScanOutcome } from './detection-metrics.js';
 import { GENERALISATION_SETS } from './generalisation.js';
 import { type EvalSettings, testScans } from './test-set.js';
-import { applyExport, EXPORT_VARIANTS, type ExportVariant, highEnergyOnly, resampleLines } from './variants.js';
+import { applyExport, EXPORT_VARIANTS, type ExportVariant, highEnergyOnly, withLinesApart } from './variants.js';
 
 /**
  * Models side by side on sets of validation-range scans (recipe experiments: docs/training.md "Random objects in the
@@ -72,7 +72,7 @@ export const LINE_PITCH_VIEWS: readonly CompareView[] = [
   ...[2, 0.5].flatMap((f) =>
     [false, true].map((named) => ({
       name: `lines ${f}x as far apart, ${named ? 'line pitch named' : 'read as square'}`,
-      read: async (scan: ScanImage) => resampleLines(scan, f, named),
+      read: async (scan: ScanImage) => withLinesApart(scan, f, named),
     })),
   ),
 ];

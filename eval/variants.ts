@@ -9,6 +9,7 @@ import {
 } from '../core/export-chain.js';
 import { normaliseLowEnergy, scaleAttenuation } from '../core/dual-energy-scale.js';
 import { normaliseOpenBeam } from '../core/open-beam.js';
+import { resampleLines } from '../sim/scanner/scan-source.js';
 import { Rng } from '../sim/xray/prng.js';
 
 /**
@@ -147,45 +148,13 @@ export function highEnergyOnly(scan: ScanImage): ScanImage {
 }
 
 /**
- * The scan as a scanner would have written it had the vehicle passed `factor` times as fast at the
- * same line rate: each line covers `factor` times the distance (lines area-averaged, or for a factor
- * below 1 split), the channels unchanged. With `named`, the image says its line pitch (lineMm), as a
- * lane with scanner.lineMm does; without, it is read as square pixels.
+ * The scan as a scanner with a fixed line rate would have written it had the vehicle passed `factor`
+ * times as fast (sim/scanner resampleLines). With `named`, the image says its line pitch (lineMm), as
+ * a lane with scanner.lineMm does; without, it is read as square pixels.
  */
-export function resampleLines(scan: ScanImage, factor: number, named: boolean): ScanImage {
-  const W = Math.max(1, Math.round(scan.width / factor));
-  const f = scan.width / W;
-  const H = scan.height;
-  const plane = (p: Uint16Array) => {
-    const out = new Uint16Array(W * H);
-    for (let j = 0; j < W; j++) {
-      const lo = j * f;
-      const hi = Math.min(scan.width, (j + 1) * f);
-      const a = Math.floor(lo);
-      const b = Math.ceil(hi);
-      for (let r = 0; r < H; r++) {
-        let sum = 0;
-        let wsum = 0;
-        for (let i = a; i < b; i++) {
-          const w = Math.min(i + 1, hi) - Math.max(i, lo);
-          if (w <= 0) continue;
-          sum += w * p[r * scan.width + i]!;
-          wsum += w;
-        }
-        out[r * W + j] = Math.round(sum / wsum);
-      }
-    }
-    return out;
-  };
-  const lineMm = (scan.lineMm ?? scan.pixelMm) * f;
-  return {
-    width: W,
-    height: H,
-    pixelMm: scan.pixelMm,
-    ...(named ? { lineMm } : {}),
-    high: plane(scan.high),
-    ...(scan.low ? { low: plane(scan.low) } : {}),
-  };
+export function withLinesApart(scan: ScanImage, factor: number, named: boolean): ScanImage {
+  const { lineMm, missing: _missing, ...rest } = resampleLines(scan, factor);
+  return named ? { ...rest, lineMm } : rest;
 }
 
 function clamp16(v: number): number {

@@ -33,6 +33,9 @@ Options:
   --seed <n>              seed of scans and faults (default 1)
   --scans <n>             stop after n scans (default: run until Ctrl-C)
   --line-rate <hz>        lines per second (default 300)
+  --line-mm <mm>          lines this far apart (a scanner with a fixed line rate; scan-begin sends the
+                          channels' pitch and the speed that makes it); default: as far apart as the
+                          channels (square pixels). A lane reads them with scanner.lineMm: speed
   --gap-ms <ms>           pause between vehicles (default 3000)
   --heartbeat-ms <ms>     heartbeat interval, 0 = none (default 1000)
   --garbage <p>           probability per line of a burst of garbage bytes before it
@@ -74,6 +77,7 @@ export async function runScannerSim(argv: string[]): Promise<number> {
     seed: { type: 'string' },
     scans: { type: 'string' },
     'line-rate': { type: 'string' },
+    'line-mm': { type: 'string' },
     'gap-ms': { type: 'string' },
     'heartbeat-ms': { type: 'string' },
     garbage: { type: 'string' },
@@ -110,6 +114,7 @@ export async function runScannerSim(argv: string[]): Promise<number> {
     seed: num('scanner', 'seed', v.seed, 1, 0, 2 ** 31),
     ...(v.scans !== undefined ? { scans: num('scanner', 'scans', v.scans, 1, 1, 1_000_000) } : {}),
     lineRateHz: num('scanner', 'line-rate', v['line-rate'], 300, 1, 100_000),
+    ...(v['line-mm'] !== undefined ? { lineMm: num('scanner', 'line-mm', v['line-mm'], 5, 0.5, 50) } : {}),
     gapMs: num('scanner', 'gap-ms', v['gap-ms'], 3000, 0, 3_600_000),
     heartbeatMs: num('scanner', 'heartbeat-ms', v['heartbeat-ms'], 1000, 0, 60_000),
     faults,

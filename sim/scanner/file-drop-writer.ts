@@ -90,6 +90,7 @@ export async function writeFileDropScan(
       scanId: o.scanId,
       time,
       pixelMm: scan.pixelMm,
+      ...(scan.lineMm !== undefined ? { lineMm: scan.lineMm } : {}),
       ...(scan.plate ? { plate: scan.plate } : {}),
       ...(scan.vehicleClass ? { vehicle: { class: scan.vehicleClass } } : {}),
     };

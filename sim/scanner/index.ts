@@ -1,8 +1,16 @@
 import { ScannerStreamSim, type ScannerSimOptions } from './line-stream-sim.js';
-import { imageDirSource, synthSource, type ScanSource, withLowEnergyScale } from './scan-source.js';
+import { imageDirSource, synthSource, type ScanSource, withLinePitch, withLowEnergyScale } from './scan-source.js';
 
 export { ScannerStreamSim, type ScannerSimReport, type SimScanRecord, type SimVehicle } from './line-stream-sim.js';
-export { arraySource, imageDirSource, synthSource, type ScanSource, type SimScan } from './scan-source.js';
+export {
+  arraySource,
+  imageDirSource,
+  resampleLines,
+  synthSource,
+  withLinePitch,
+  type ScanSource,
+  type SimScan,
+} from './scan-source.js';
 export { writeFileDropScan, SIM_XML_FIELDS, type FileDropFormat } from './file-drop-writer.js';
 export type { FaultOptions, InjectedFaults } from './faults.js';
 
@@ -19,6 +27,8 @@ export interface ScannerStreamSimStart extends Omit<ScannerSimOptions, 'source'>
   personShare?: number;
   /** Low-energy attenuation multiplied by this (a scanner of another energy pair); default 1. */
   lowEnergyScale?: number;
+  /** Lines this far apart in mm (a fixed line rate; scan-begin sends the speed that makes it); default: square pixels. */
+  lineMm?: number;
 }
 
 /** Starts a scanner line-stream simulator (the demo and `sim scanner` use this). */
@@ -29,8 +39,9 @@ export async function startScannerStreamSim(
   const scans = o.images
     ? await imageDirSource(o.images)
     : synthSource({ seed, personShare: o.personShare ?? 0.25, dual: true });
-  const source =
+  const scaled =
     o.lowEnergyScale !== undefined && o.lowEnergyScale !== 1 ? withLowEnergyScale(scans, o.lowEnergyScale) : scans;
+  const source = o.lineMm !== undefined ? withLinePitch(scaled, o.lineMm) : scaled;
   const {
     tcpPort: _port,
     host: _host,
@@ -38,6 +49,7 @@ export async function startScannerStreamSim(
     images: _images,
     personShare: _share,
     lowEnergyScale: _low,
+    lineMm: _lineMm,
     ...given
   } = o;
   // Options left undefined keep the simulator's defaults.

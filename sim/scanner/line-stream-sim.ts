@@ -408,7 +408,7 @@ export class ScannerStreamSim extends EventEmitter {
       vehicleClass: scan.vehicleClass ?? '',
       ...(scan.people !== undefined ? { people: scan.people } : {}),
       ...(scan.cargoDensity ? { cargoDensity: scan.cargoDensity } : {}),
-      speedKmh: vehicleSpeedKmh(scan.pixelMm, this.#options.lineRateHz),
+      speedKmh: vehicleSpeedKmh(scan.lineMm ?? scan.pixelMm, this.#options.lineRateHz),
       expectedMs: (scan.width * 1000) / this.#options.lineRateHz,
       beginsInMs: 0,
     };

@@ -9,7 +9,10 @@ import { attenuationScaleLut } from '../../core/dual-energy-scale.js';
 export interface SimScan {
   width: number;
   height: number;
+  /** Pitch of the detector channels, mm at the vehicle; of the lines too unless lineMm says otherwise. */
   pixelMm: number;
+  /** Pitch of the lines where it differs (a scanner with a fixed line rate: withLinePitch). */
+  lineMm?: number;
   high: Uint16Array;
   low?: Uint16Array;
   plate?: string;
@@ -160,6 +163,71 @@ export function withLowEnergyScale(source: ScanSource, k: number): ScanSource {
     async next(i) {
       const s = await source.next(i);
       return s.low ? { ...s, low: s.low.map((v) => lut[v]) } : s;
+    },
+    close: () => source.close(),
+  };
+}
+
+/** The pixels and pitches of a scan, as a simulator or an evaluation holds them. */
+interface Pitched {
+  width: number;
+  height: number;
+  pixelMm: number;
+  lineMm?: number;
+  high: Uint16Array;
+  low?: Uint16Array;
+}
+
+/**
+ * The scan as a scanner with a fixed line rate writes it when the vehicle passes `factor` times as
+ * fast as the scan's own lines imply: each line covers `factor` times the distance (lines
+ * area-averaged, or for a factor below 1 split), the channels unchanged; `lineMm` says the new line pitch.
+ */
+export function resampleLines<T extends Pitched>(scan: T, factor: number): T & { lineMm: number } {
+  const W = Math.max(1, Math.round(scan.width / factor));
+  const f = scan.width / W;
+  const H = scan.height;
+  const plane = (p: Uint16Array) => {
+    const out = new Uint16Array(W * H);
+    for (let j = 0; j < W; j++) {
+      const lo = j * f;
+      const hi = Math.min(scan.width, (j + 1) * f);
+      const a = Math.floor(lo);
+      const b = Math.ceil(hi);
+      for (let r = 0; r < H; r++) {
+        let sum = 0;
+        let wsum = 0;
+        for (let i = a; i < b; i++) {
+          const w = Math.min(i + 1, hi) - Math.max(i, lo);
+          if (w <= 0) continue;
+          sum += w * p[r * scan.width + i]!;
+          wsum += w;
+        }
+        out[r * W + j] = Math.round(sum / wsum);
+      }
+    }
+    return out;
+  };
+  return {
+    ...scan,
+    width: W,
+    lineMm: (scan.lineMm ?? scan.pixelMm) * f,
+    high: plane(scan.high),
+    ...(scan.low ? { low: plane(scan.low) } : {}),
+  };
+}
+
+/**
+ * The scans of `source` as a scanner with a fixed line rate sends them when vehicles pass with their
+ * lines `lineMm` apart: resampled along the scan, with `lineMm` set (the stream simulator sends the
+ * speed that makes it at its line rate; the channels' pitch stays the scan-begin's pitch).
+ */
+export function withLinePitch(source: ScanSource, lineMm: number): ScanSource {
+  return {
+    describe: `${source.describe}, lines ${lineMm} mm apart`,
+    async next(i) {
+      const s = await source.next(i);
+      return resampleLines(s, lineMm / (s.lineMm ?? s.pixelMm));
     },
     close: () => source.close(),
   };

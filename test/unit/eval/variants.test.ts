@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { estimateDualEnergyRatio, normaliseLowEnergy } from '../../../core/dual-energy-scale.js';
-import { applyVariant, resampleLines } from '../../../eval/variants.js';
+import { applyVariant, withLinesApart } from '../../../eval/variants.js';
 import { scanImage } from '../../helpers/inference.js';
 
 describe('robustness variants', () => {
@@ -112,11 +112,11 @@ describe('robustness variants', () => {
 
   it('resampled lines: a vehicle twice as fast averages line pairs, half as fast splits each line in two; named or square', () => {
     const img = scanImage(40, 12, 5, [{ x: 10, y: 4, w: 6, h: 4, a: 3 }], true);
-    const fast = resampleLines(img, 2, true);
+    const fast = withLinesApart(img, 2, true);
     expect([fast.width, fast.height, fast.pixelMm, fast.lineMm]).toEqual([20, 12, 5, 10]);
     expect(fast.high[5 * 20 + 3]).toBe(Math.round((img.high[5 * 40 + 6]! + img.high[5 * 40 + 7]!) / 2));
     expect(fast.low![5 * 20 + 3]).toBe(Math.round((img.low![5 * 40 + 6]! + img.low![5 * 40 + 7]!) / 2));
-    const slow = resampleLines(img, 0.5, false);
+    const slow = withLinesApart(img, 0.5, false);
     expect([slow.width, slow.lineMm]).toEqual([80, undefined]);
     for (let x = 0; x < 80; x++) expect(slow.high[6 * 80 + x]).toBe(img.high[6 * 40 + (x >> 1)]);
   });

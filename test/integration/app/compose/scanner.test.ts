@@ -16,7 +16,7 @@ import { createLogger, silentLogger } from '../../../../core/logger.js';
 import type { Service } from '../../../../core/service.js';
 import { ScannerStreamSim } from '../../../../sim/scanner/line-stream-sim.js';
 import { ScannerOpcuaServer } from '../../../../sim/scanner/opcua-server.js';
-import { arraySource, type SimScan } from '../../../../sim/scanner/scan-source.js';
+import { arraySource, type SimScan, withLinePitch } from '../../../../sim/scanner/scan-source.js';
 import {
   DUAL_ENERGY_REFERENCE,
   STREAM_MIN_SCANS,
@@ -97,6 +97,27 @@ describe('createScannerServices', () => {
     await expect.poll(() => ended.map((e) => e.meta.source).sort(), { timeout: 5000 }).toEqual(['file', 'stream']);
     expect(status.get('xr1')).toBe('ok');
     expect(status.get('xr1.filedrop')).toBe('ok');
+  });
+
+  it("reads a fixed-line-rate scanner's lines at the pitch its speed and line rate make (scanner.lineMm speed)", async () => {
+    // 5 mm scans sent with their lines 10 mm apart: 72 km/h at 2,000 lines/s
+    const sim = new ScannerStreamSim({
+      source: withLinePitch(arraySource([patternScan(3, 200, 8)]), 10),
+      scans: 1,
+      lineRateHz: 2000,
+      gapMs: 0,
+    });
+    const { port } = await sim.listenTcp(0);
+    stops.push(() => sim.stop());
+    const ctx = laneContext({ id: 'xr1', transport: { type: 'tcp', host: '127.0.0.1', port }, lineMm: 'speed' });
+    const begun: LaneEvents['scan.begin'][] = [];
+    const ended: LaneEvents['scan.end'][] = [];
+    ctx.bus.on('scan.begin', 't', (m) => void begun.push(m));
+    ctx.bus.on('scan.end', 't', (s) => void ended.push(s));
+    await startAll(createScannerServices(ctx));
+    await expect.poll(() => ended.length, { timeout: 10_000 }).toBe(1);
+    expect(begun[0]).toMatchObject({ pixelMm: 5, lineMm: 10, lineRateHz: 2000, vehicle: { speedKmh: 72 } });
+    expect(ended[0].image).toMatchObject({ width: 100, height: 8, pixelMm: 5, lineMm: 10 });
   });
 
   it("rescales streamed scans of a scanner whose dual-energy ratio is not the training scanner's (scanner.lowEnergyScale auto)", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DUAL_ENERGY_REFERENCE, estimateDualEnergyRatio } from '../../../../core/dual-energy-scale.js';
-import { arraySource, withLowEnergyScale, type SimScan } from '../../../../sim/scanner/scan-source.js';
+import { arraySource, withLinePitch, withLowEnergyScale, type SimScan } from '../../../../sim/scanner/scan-source.js';
 
 describe('withLowEnergyScale: a scanner of another energy pair', () => {
   // Steel-like attenuation 1.2-3.8 with the training scanner's low/high ratio (the reference) on every pixel.
@@ -22,6 +22,23 @@ describe('withLowEnergyScale: a scanner of another energy pair', () => {
     expect(s.high).toBe(high);
     expect(estimateDualEnergyRatio(s.high, s.low!)!.ratio).toBeCloseTo(DUAL_ENERGY_REFERENCE * 1.15, 2);
     expect((await src.next(1)).low).toBeUndefined();
+    await src.close();
+  });
+});
+
+describe('withLinePitch: a scanner with a fixed line rate', () => {
+  it('resamples each scan along the scan to the pitch asked, says it in lineMm, and keeps the channels', async () => {
+    const w = 12;
+    const h = 3;
+    const high = Uint16Array.from({ length: w * h }, (_, i) => 1000 * (i % w) + 7 * Math.floor(i / w));
+    const scan: SimScan = { width: w, height: h, pixelMm: 5, high, low: high.map((v) => v + 1), origin: 'ramp' };
+    const src = withLinePitch(arraySource([scan]), 10);
+    expect(src.describe).toMatch(/lines 10 mm apart$/);
+    const s = await src.next(0);
+    expect([s.width, s.height, s.pixelMm, s.lineMm, s.origin]).toEqual([6, 3, 5, 10, 'ramp']);
+    // line j of the new scan averages lines 2j and 2j + 1
+    expect(s.high[1 * 6 + 2]).toBe(Math.round((high[1 * w + 4]! + high[1 * w + 5]!) / 2));
+    expect(s.low![2 * 6 + 5]).toBe(Math.round((high[2 * w + 10]! + high[2 * w + 11]! + 2) / 2));
     await src.close();
   });
 });
