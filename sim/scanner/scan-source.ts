@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { decodeScanImage } from '../../core/scan-image-file.js';
 import { attenuationScaleLut } from '../../core/dual-energy-scale.js';
+import type { ScanImage } from '../../core/domain.js';
 
 /** One vehicle's scan as the simulator sends it: row-major like ScanImage (rows = channels, columns = lines). */
 export interface SimScan {
@@ -169,14 +170,7 @@ export function withLowEnergyScale(source: ScanSource, k: number): ScanSource {
 }
 
 /** The pixels and pitches of a scan, as a simulator or an evaluation holds them. */
-interface Pitched {
-  width: number;
-  height: number;
-  pixelMm: number;
-  lineMm?: number;
-  high: Uint16Array;
-  low?: Uint16Array;
-}
+type Pitched = Pick<ScanImage, 'width' | 'height' | 'pixelMm' | 'lineMm' | 'high' | 'low'>;
 
 /**
  * The scan as a scanner with a fixed line rate writes it when the vehicle passes `factor` times as
