@@ -61,7 +61,10 @@ export async function readScanFile(
 }
 
 /** The pitches a sidecar `<file>.json` (or `<file minus extension>.json`) gives, if one exists. */
-async function sidecarPitch(path: string): Promise<{ pixelMm?: number; lineMm?: number }> {
+async function sidecarPitch(
+  path: string,
+  keys: readonly ('pixelMm' | 'lineMm')[],
+): Promise<{ pixelMm?: number; lineMm?: number }> {
   const candidates = [`${path}.json`, path.replace(/\.[^./]+$/, '.json')].filter(
     (p, i, a) => p !== path && a.indexOf(p) === i,
   );
@@ -79,9 +82,9 @@ async function sidecarPitch(path: string): Promise<{ pixelMm?: number; lineMm?: 
       throw new ScanFileError(`${p}: sidecar is not valid JSON (${(err as Error).message})`);
     }
     const o = (doc ?? {}) as { pixelMm?: unknown; lineMm?: unknown };
-    if (o.pixelMm === undefined && o.lineMm === undefined) continue;
+    if (keys.every((k) => o[k] === undefined)) continue;
     const pitch: { pixelMm?: number; lineMm?: number } = {};
-    for (const key of ['pixelMm', 'lineMm'] as const) {
+    for (const key of keys) {
       const v = o[key];
       if (v === undefined) continue;
       if (typeof v !== 'number' || !(v > 0 && v <= 100))
@@ -128,7 +131,9 @@ export async function readScan(
       );
     }
   }
-  const side = pitch.pixelMm !== undefined && pitch.lineMm !== undefined ? {} : await sidecarPitch(highPath);
+  // Only what the command line leaves open is read from a sidecar.
+  const open = (['pixelMm', 'lineMm'] as const).filter((k) => pitch[k] === undefined);
+  const side = open.length ? await sidecarPitch(highPath, open) : {};
   const mm = pitch.pixelMm ?? side.pixelMm ?? DEFAULT_PIXEL_MM;
   const lineMm = pitch.lineMm ?? side.lineMm;
   const image: ScanImage = {

@@ -45,7 +45,7 @@ export interface Thresholds {
    */
   maxMissingShare?: number;
   /**
-   * Longest run of consecutive missing lines, in metres along the vehicle (lines x pixel pitch),
+   * Longest run of consecutive missing lines, in metres along the vehicle (lines x line pitch, scanner.lineMm),
    * for a 'clear' verdict: a person fits in a longer gap. Default DEFAULT_MISSING.runM (0.5 m).
    */
   maxMissingRunM?: number;

@@ -709,10 +709,6 @@ class Distractors(unittest.TestCase):
         self.assertTrue(all(distractor_profile("lumps", 128, 128, 20.0, rng)[1] for _ in range(20)))
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class ScaleLines(unittest.TestCase):
     def test_the_range_is_parsed_and_checked(self) -> None:
         from train import parse_scale_lines
@@ -749,3 +745,7 @@ class ScaleLines(unittest.TestCase):
         # half the crops are rescaled: those are twice as long as they are high (up the detector 0.9-1.12)
         self.assertGreater(sum(a > 1.6 for a in doubled), 15)
         self.assertLess(max(doubled), 2.4)
+
+
+if __name__ == "__main__":
+    unittest.main()

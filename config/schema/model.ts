@@ -36,7 +36,7 @@ export const thresholds = z
     maxMissingRunM: numIn(0, 20)
       .default(0.5)
       .describe(
-        'Longest run of consecutive missing lines, in metres along the vehicle (lines x pixel pitch), for the scan to be called clear: a person fits in a longer gap. ' +
+        'Longest run of consecutive missing lines, in metres along the vehicle (lines x line pitch, scanner.lineMm), for the scan to be called clear: a person fits in a longer gap. ' +
           'Above it the verdict is "unavailable" with the reason.',
       ),
   })

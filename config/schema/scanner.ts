@@ -99,6 +99,12 @@ export const xmlFields = z
     time: xmlPath().optional().describe('Element path of the scan time (ISO 8601).'),
     pixelMm: xmlPath().optional().describe('Element path of the pixel pitch in mm.'),
     lineMm: xmlPath().optional().describe('Element path of the line pitch in mm (where it differs from pixelMm).'),
+    lineRateHz: xmlPath()
+      .optional()
+      .describe(
+        'Element path of the line rate in lines/s (with speedKmh, the line pitch under scanner.lineMm: speed).',
+      ),
+    speedKmh: xmlPath().optional().describe('Element path of the vehicle speed in km/h.'),
     plate: xmlPath().optional().describe('Element path of the licence plate.'),
     vehicle: xmlPath().optional().describe('Element path of the vehicle class.'),
     containerCode: xmlPath().optional().describe('Element path of the container code.'),
@@ -151,7 +157,7 @@ export const fileDrop = z
     xmlFields: xmlFields
       .optional()
       .describe(
-        'Map from our sidecar field (scanId, time, pixelMm, lineMm, plate, vehicle, containerCode) to an element path in the vendor XML, e.g. { plate: "ScanInfo/LicensePlate" }.',
+        'Map from our sidecar field (scanId, time, pixelMm, lineMm, lineRateHz, speedKmh, plate, vehicle, containerCode) to an element path in the vendor XML, e.g. { plate: "ScanInfo/LicensePlate" }.',
       ),
     export: exportChain
       .default('auto')

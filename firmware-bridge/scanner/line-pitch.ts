@@ -31,7 +31,7 @@ export function linePitch(
     mm = Math.round(((speedKmh / 3.6) * 100_000) / lineRateHz) / 100;
     if (!(mm >= PIXEL_MM_RANGE.min && mm <= PIXEL_MM_RANGE.max))
       return {
-        problem: `line pitch ${mm} mm from ${speedKmh} km/h at ${lineRateHz} lines/s is outside ${PIXEL_MM_RANGE.min}-${PIXEL_MM_RANGE.max} mm`,
+        problem: `line pitch ${mm} mm from ${round2(speedKmh)} km/h at ${round2(lineRateHz)} lines/s is outside ${PIXEL_MM_RANGE.min}-${PIXEL_MM_RANGE.max} mm`,
       };
   }
   return Math.abs(mm - pixelMm) <= SQUARE_TOLERANCE * pixelMm ? {} : { lineMm: mm };
@@ -39,3 +39,25 @@ export function linePitch(
 
 /** What a problem costs, said where the scan is logged. */
 export const LINE_PITCH_FALLBACK = 'read with lines as far apart as the channels (scanner.lineMm)';
+
+/** Share by which a speed and line rate must disagree with square pixels before a lane reading them square is told. */
+const MISMATCH = 0.25;
+
+/**
+ * The line pitch a scan's speed and line rate make when it lies more than 25 % from the channels'
+ * pitch (a lane reading it as square pixels may be wrong), else null.
+ */
+export function impliedLineMm(
+  pixelMm: number,
+  speedKmh: number | null | undefined,
+  lineRateHz: number | undefined,
+): number | null {
+  const p = linePitch('speed', pixelMm, speedKmh, lineRateHz);
+  return p.lineMm !== undefined && Math.abs(p.lineMm / pixelMm - 1) > MISMATCH ? p.lineMm : null;
+}
+
+/** A figure as a scanner's float32 field reads, to two decimals (10.800000190734863 -> 10.8). */
+export function round2(v: number): number {
+  return Math.round(v * 100) / 100;
+}
+

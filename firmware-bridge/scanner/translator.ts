@@ -1,4 +1,4 @@
-import { LINE_PITCH_FALLBACK, type LinePitchSetting, linePitch } from './line-pitch.js';
+import { impliedLineMm, LINE_PITCH_FALLBACK, round2, type LinePitchSetting, linePitch } from './line-pitch.js';
 import { LINE_RATE_HZ_RANGE, PIXEL_MM_RANGE } from '../../config/schema/scanner.js';
 import {
   MAX_SCAN_PIXELS,
@@ -32,6 +32,11 @@ export interface ScanCounters {
   lateLines: number;
   /** Scan-begins refused for a header field out of range (pixel pitch, line rate, announced length). */
   headerErrors: number;
+  /**
+   * Scans read with lines as far apart as the channels because scanner.lineMm could not be applied
+   * ('speed' without a speed or line rate, or a line pitch from them out of range).
+   */
+  linePitchFallbacks: number;
   /** Scan-ends declaring far more lines than arrived (see LineAssembler.finish): not filled in. */
   lineCountErrors: number;
   /** Scan-begins flagged as resent (the scanner got no ack of the scan's end on an earlier link). */
@@ -97,6 +102,7 @@ export class ScannerTranslator {
     droppedLines: 0,
     lateLines: 0,
     headerErrors: 0,
+    linePitchFallbacks: 0,
     lineCountErrors: 0,
     resentScans: 0,
     resentDuplicates: 0,
@@ -115,6 +121,8 @@ export class ScannerTranslator {
   #interlocksOk: boolean | null = null;
   #radiationOn: boolean | null = null;
   #speedKmh: number | null = null;
+  /** Whether the hint that a scan's speed and line rate disagree with square pixels was logged. */
+  #squareHinted = false;
   #deviceName: string | null = null;
   #published: { state: DeviceState; detail: string } | null = null;
 
@@ -344,14 +352,32 @@ export class ScannerTranslator {
       this.publishStatus(true);
       return;
     }
-    const pitch = linePitch(this.#options.lineMm ?? 'pixel', meta.pixelMm, f.speedKmh, meta.lineRateHz);
+    this.#setLinePitch(meta, f.speedKmh, meta.lineRateHz);
+    this.#openScan(f.scanKey, meta, f.expectedLines);
+  }
+
+  /** Sets the scan's line pitch as scanner.lineMm says; a setting that cannot be applied is counted and logged. */
+  #setLinePitch(meta: ScanMeta, speedKmh: number | null, lineRateHz: number | undefined): void {
+    const setting = this.#options.lineMm ?? 'pixel';
+    const pitch = linePitch(setting, meta.pixelMm, speedKmh, lineRateHz);
     if (pitch.lineMm !== undefined) meta.lineMm = pitch.lineMm;
-    if (pitch.problem)
+    if (pitch.problem) {
+      this.counters.linePitchFallbacks++;
       this.#options.log.warn(
         { scanId: meta.scanId, scannerScanId: meta.scannerScanId },
         `${this.#options.device}: scan ${scanLabel(meta)}: ${pitch.problem}; ${LINE_PITCH_FALLBACK}`,
       );
-    this.#openScan(f.scanKey, meta, f.expectedLines);
+    }
+    const implied =
+      setting === 'pixel' && !this.#squareHinted ? impliedLineMm(meta.pixelMm, speedKmh, lineRateHz) : null;
+    if (implied !== null) {
+      // Once: a scanner that resamples its lines sends a speed and line rate that do not make its pitch.
+      this.#squareHinted = true;
+      this.#options.log.warn(
+        { scanId: meta.scanId, scannerScanId: meta.scannerScanId },
+        `${this.#options.device}: scan ${scanLabel(meta)}: its speed (${round2(speedKmh ?? 0)} km/h) and line rate (${round2(lineRateHz ?? 0)} lines/s) put its lines ${implied} mm apart, but scanner.lineMm 'pixel' reads them ${meta.pixelMm} mm apart; unless the scanner resamples its lines to the channels' pitch, set scanner.lineMm: speed (said once)`,
+      );
+    }
   }
 
   #openScan(key: number, meta: ScanMeta, expectedLines: number): void {
@@ -382,24 +408,23 @@ export class ScannerTranslator {
       // Its scan-begin was lost: open the scan from what the line says, so the scan is still reported.
       const energies = f.energyMask === 1 ? 1 : 2;
       const now = new Date();
+      const meta: ScanMeta = {
+        scanId: uuidv7(),
+        scannerScanId: this.#derivedId(f.scanKey, now),
+        laneId: this.#options.laneId,
+        startedAt: now.toISOString(),
+        channels: f.channels,
+        energies,
+        pixelMm: this.#options.defaultPixelMm,
+        source: 'stream',
+      };
       this.#options.log.warn(
         { scanKey: f.scanKey, offset: f.offset },
         `${this.#options.device}: line for scan key ${f.scanKey} without its scan-begin (lost); scan opened from the line (${f.channels} channels, ${energies} energies, pixel ${this.#options.defaultPixelMm} mm from config)`,
       );
-      this.#openScan(
-        f.scanKey,
-        {
-          scanId: uuidv7(),
-          scannerScanId: this.#derivedId(f.scanKey, now),
-          laneId: this.#options.laneId,
-          startedAt: now.toISOString(),
-          channels: f.channels,
-          energies,
-          pixelMm: this.#options.defaultPixelMm,
-          source: 'stream',
-        },
-        0,
-      );
+      // No line rate without the scan-begin: a fixed scanner.lineMm still applies, 'speed' cannot.
+      this.#setLinePitch(meta, this.#speedKmh, undefined);
+      this.#openScan(f.scanKey, meta, 0);
       this.#line(f);
       return;
     }

@@ -16,7 +16,17 @@ export interface FileScanInfo {
 }
 
 /** Sidecar fields that config scanner.fileDrop.xmlFields can map to vendor XML paths. */
-export const XML_FIELDS = ['scanId', 'time', 'pixelMm', 'lineMm', 'plate', 'vehicle', 'containerCode'] as const;
+export const XML_FIELDS = [
+  'scanId',
+  'time',
+  'pixelMm',
+  'lineMm',
+  'lineRateHz',
+  'speedKmh',
+  'plate',
+  'vehicle',
+  'containerCode',
+] as const;
 export type XmlField = (typeof XML_FIELDS)[number];
 
 export class SidecarError extends Error {}
@@ -44,13 +54,23 @@ function checkPitch(v: unknown, file: string, field: string, what: 'pixel' | 'li
 const str = (v: unknown) =>
   typeof v === 'string' && v.trim() ? v.trim() : typeof v === 'number' ? String(v) : undefined;
 
-function checkLineRate(v: unknown, file: string): number | undefined {
+function checkLineRate(v: unknown, file: string, field: string): number | undefined {
   if (v === undefined || v === null || v === '') return undefined;
-  if (!(typeof v === 'number' && Number.isFinite(v) && v >= LINE_RATE_HZ_RANGE.min && v <= LINE_RATE_HZ_RANGE.max))
+  const n = typeof v === 'string' ? Number(v.trim()) : v;
+  if (!(typeof n === 'number' && Number.isFinite(n) && n >= LINE_RATE_HZ_RANGE.min && n <= LINE_RATE_HZ_RANGE.max))
     throw new SidecarError(
-      `${file}: lineRateHz ${JSON.stringify(v)} is not a line rate in lines/s (${LINE_RATE_HZ_RANGE.min}-${LINE_RATE_HZ_RANGE.max})`,
+      `${file}: ${field} ${JSON.stringify(v)} is not a line rate in lines/s (${LINE_RATE_HZ_RANGE.min}-${LINE_RATE_HZ_RANGE.max})`,
     );
-  return v;
+  return n;
+}
+
+/** A vehicle speed in km/h (a number or a numeric string, 0 or more); anything else is refused, naming the field. */
+function checkSpeed(v: unknown, file: string, field: string): number | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const n = typeof v === 'string' ? Number(v.trim()) : v;
+  if (!(typeof n === 'number' && Number.isFinite(n) && n >= 0))
+    throw new SidecarError(`${file}: ${field} ${JSON.stringify(v)} is not a speed in km/h`);
+  return n;
 }
 
 /**
@@ -73,7 +93,8 @@ export function parseJsonSidecar(text: string, file: string): FileScanInfo {
     if (str(vo.plate)) vehicle.plate = str(vo.plate);
     if (str(vo.class)) vehicle.class = str(vo.class);
     if (str(vo.containerCode)) vehicle.containerCode = str(vo.containerCode);
-    if (typeof vo.speedKmh === 'number' && Number.isFinite(vo.speedKmh)) vehicle.speedKmh = vo.speedKmh;
+    const speed = checkSpeed(vo.speedKmh, file, 'vehicle.speedKmh');
+    if (speed !== undefined) vehicle.speedKmh = speed;
   } else if (str(v)) vehicle.class = str(v);
   if (str(o.plate)) vehicle.plate = str(o.plate);
   if (str(o.containerCode)) vehicle.containerCode = str(o.containerCode);
@@ -85,7 +106,7 @@ export function parseJsonSidecar(text: string, file: string): FileScanInfo {
   if (px !== undefined) info.pixelMm = px;
   const line = checkPitch(o.lineMm, file, 'lineMm', 'line');
   if (line !== undefined) info.lineMm = line;
-  const rate = checkLineRate(o.lineRateHz, file);
+  const rate = checkLineRate(o.lineRateHz, file, 'lineRateHz');
   if (rate !== undefined) info.lineRateHz = rate;
   if (Object.keys(vehicle).length) info.vehicle = vehicle;
   return info;
@@ -113,6 +134,10 @@ export function parseXmlSidecar(text: string, file: string, fields: Partial<Reco
   if (px !== undefined) info.pixelMm = px;
   const line = checkPitch(get('lineMm'), file, `lineMm (${fields.lineMm})`, 'line');
   if (line !== undefined) info.lineMm = line;
+  const rate = checkLineRate(get('lineRateHz'), file, `lineRateHz (${fields.lineRateHz})`);
+  if (rate !== undefined) info.lineRateHz = rate;
+  const speed = checkSpeed(get('speedKmh'), file, `speedKmh (${fields.speedKmh})`);
+  if (speed !== undefined) vehicle.speedKmh = speed;
   const plate = get('plate');
   if (plate) vehicle.plate = plate;
   const cls = get('vehicle');

@@ -213,7 +213,7 @@ describe('config', () => {
       lanes: [{ id: 'lane-1', scanner: { fileDrop: { dir: '/srv/drop', xmlFields } } }],
     });
     expect(problems(lane({ plate: 'Scan/Plate', foo: 'X/Y' }))).toEqual([
-      'lanes[0].scanner.fileDrop.xmlFields.foo: unknown key "foo" (known here: scanId, time, pixelMm, lineMm, plate, vehicle, containerCode)',
+      'lanes[0].scanner.fileDrop.xmlFields.foo: unknown key "foo" (known here: scanId, time, pixelMm, lineMm, lineRateHz, speedKmh, plate, vehicle, containerCode)',
     ]);
     expect(problems(lane({ plate: 7 }))).toEqual([
       'lanes[0].scanner.fileDrop.xmlFields.plate: expected an element path, e.g. "ScanInfo/LicensePlate", got 7',

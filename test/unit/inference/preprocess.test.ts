@@ -100,11 +100,15 @@ describe('ModelCanvas', () => {
     const ch = 6;
     const img = new Uint16Array(width * ch);
     for (let i = 0; i < img.length; i++) img[i] = (i * 2654435761) % 65536;
-    for (const inMm of [5, 4, 10]) {
-      const whole = new ModelCanvas({ ...opts, channels: ch, inMm, dual: false });
+    // square pixels, and lines at their own pitch (2.5 and 7.37 mm lines, 5 mm channels; 10 mm lines with the
+    // channels at the model's pitch: no identity shortcut)
+    for (const [inMm, lineMm] of [[5], [4], [10], [5, 2.5], [5, 7.37], [10, 5]]) {
+      const pitch = { inMm, ...(lineMm !== undefined ? { lineMm } : {}) };
+      const whole = new ModelCanvas({ ...opts, channels: ch, ...pitch, dual: false });
       whole.appendFromImage(img, undefined, width, 0, width);
       whole.compute(true);
-      const s = new ModelCanvas({ ...opts, channels: ch, inMm, dual: false });
+      expect(whole.columns).toBe(outputCount(width, lineMm ?? inMm, 10));
+      const s = new ModelCanvas({ ...opts, channels: ch, ...pitch, dual: false });
       for (let from = 0; from < width; from += 7) {
         const to = Math.min(width, from + 7);
         const b = new Uint16Array((to - from) * ch);
@@ -145,6 +149,14 @@ describe('ModelCanvas', () => {
         }
       }
     }
+  });
+
+  it('does not take the identity shortcut when only the channels are at the model pitch', () => {
+    const c = new ModelCanvas({ ...opts, channels: 2, inMm: 10, lineMm: 5, dual: false });
+    c.appendLineMajor(new Uint16Array([1000, 5000, 3000, 7000]), undefined, 2);
+    expect(c.compute(true)).toBe(1);
+    expect(at(c, c.high, 0, 0)).toBeCloseTo(logValue(2000, 0.25), 5);
+    expect(at(c, c.high, 1, 0)).toBeCloseTo(logValue(6000, 0.25), 5);
   });
 
   it('resamples lines at their own pitch (lineMm) and channels at theirs: 10 mm lines and 5 mm channels to 10 mm', () => {

@@ -355,6 +355,9 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
     const plain = await cli(['--model', TINY, join(dir, 'slow.png')]);
     expect(plain.stdout).toMatch(/slow\.png: person score .* \[960x160 at 5 mm, lines 2\.5 mm apart, tiny-fcn/);
     expect(await score(join(dir, 'slow.png'))).toBe(own);
+    // what the command line gives is not read from the sidecar: a sidecar pitch it overrides may be anything
+    writeFileSync(join(dir, 'slow.png.json'), JSON.stringify({ pixelMm: 'five', lineMm: 2.5 }));
+    expect(await score('--pixel-mm', '5', join(dir, 'slow.png'))).toBe(own);
     const bad = await cli(['--model', TINY, '--line-mm', 'fast', join(dir, 'slow.png')]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--line-mm/);

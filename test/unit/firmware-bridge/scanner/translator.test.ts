@@ -158,6 +158,53 @@ describe('ScannerTranslator + LineAssembler', () => {
     expect(String(warn.mock.calls[0][1])).toMatch(
       /^scanner: scan S-2 \(edge .*\): no vehicle speed given \(none\), so no line pitch from it; read with lines as far apart as the channels \(scanner.lineMm\)$/,
     );
+    expect(t.counters.linePitchFallbacks).toBe(1);
+    // a scan whose scan-begin was lost has no line rate (the speed comes from the status): 'speed' cannot apply
+    t.frame(
+      frame({ type: 'status', state: 'scanning', radiationOn: true, interlocksOk: true, speedKmh: 10 } as FrameBody),
+    );
+    for (let x = 0; x < 4; x++) t.frame(lineF(x, 3));
+    t.frame(end(3, 4));
+    expect(of('scan.end')[2].image.lineMm).toBeUndefined();
+    expect(t.counters.linePitchFallbacks).toBe(2);
+    expect(String(warn.mock.calls.at(-1)![1])).toMatch(/no line rate given, so no line pitch from the speed/);
+  });
+
+  it('a fixed scanner.lineMm applies to every scan, also one whose scan-begin was lost', () => {
+    const { t, of } = setup(1000, { lineMm: 8 });
+    t.link('up', 'tcp 127.0.0.1:1');
+    t.frame(begin(1));
+    for (let x = 0; x < 4; x++) t.frame(lineF(x, 1));
+    t.frame(end(1, 4));
+    for (let x = 0; x < 4; x++) t.frame(lineF(x, 2));
+    t.frame(end(2, 4));
+    expect(of('scan.end').map((e) => [e.image.pixelMm, e.image.lineMm])).toEqual([
+      [4, 8],
+      [5, 8],
+    ]);
+    expect(t.counters.linePitchFallbacks).toBe(0);
+  });
+
+  it("with scanner.lineMm 'pixel', says once when a scan's speed and line rate put its lines far from the channels' pitch", () => {
+    const log = silentLogger();
+    const warn = vi.spyOn(log, 'warn');
+    const { t, of } = setup(1000, { log });
+    t.link('up', 'tcp 127.0.0.1:1');
+    // 4 mm channels; 5 km/h at 300 lines/s is 4.63 mm: within 25 %, nothing said
+    t.frame(begin(1));
+    t.frame(lineF(0, 1));
+    t.frame(end(1, 1));
+    expect(warn).not.toHaveBeenCalled();
+    for (const key of [2, 3]) {
+      t.frame(begin(key, { speedKmh: 10.8 }));
+      t.frame(lineF(0, key));
+      t.frame(end(key, 1));
+    }
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0][1])).toMatch(
+      /its speed \(10.8 km\/h\) and line rate \(300 lines\/s\) put its lines 10 mm apart, but scanner.lineMm 'pixel' reads them 4 mm apart; .*set scanner.lineMm: speed \(said once\)$/,
+    );
+    expect(of('scan.begin').every((m) => m.lineMm === undefined)).toBe(true);
   });
 
   it('flushes a partial batch after batchMs', () => {

@@ -14,7 +14,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import sharp from 'sharp';
 import { MAX_SCAN_PIXELS } from '../../../../../core/domain.js';
 import { ASSEMBLER_DEFAULTS } from '../../../../../firmware-bridge/scanner/line-assembler.js';
@@ -62,6 +62,7 @@ function service(
   } = {},
 ) {
   const bus = new EventBus<LaneEvents>(silentLogger());
+  const log = silentLogger();
   const translator = new ScannerTranslator({
     laneId: 'lane-f',
     device: 'scanner',
@@ -97,7 +98,7 @@ function service(
     defaultPixelMm: 6,
     translator,
     bus,
-    log: silentLogger(),
+    log,
     ...(o.xmlFields ? { xmlFields: o.xmlFields } : {}),
     ...(o.maxSidecarBytes ? { maxSidecarBytes: o.maxSidecarBytes } : {}),
     ...(o.retentionDays ? { retentionDays: o.retentionDays } : {}),
@@ -106,7 +107,7 @@ function service(
     ...(o.lowEnergyScale !== undefined ? { lowEnergyScale: o.lowEnergyScale } : {}),
     ...(o.lineMm !== undefined ? { lineMm: o.lineMm } : {}),
   });
-  return { svc, ends, begins, status, decided, bus };
+  return { svc, ends, begins, status, decided, bus, log };
 }
 
 describe('8-bit decoding of an unnamed export chain', () => {
@@ -193,7 +194,8 @@ describe('FileDropService', () => {
   });
 
   it("reads the line pitch from the sidecar: its lineMm, or with lineMm 'speed' its speed and line rate", async () => {
-    const { svc, ends, begins } = service({ lineMm: 'speed' });
+    const { svc, ends, begins, log } = service({ lineMm: 'speed' });
+    const warn = vi.spyOn(log, 'warn');
     const sidecars: Record<string, object> = {
       FAST: { lineRateHz: 300, vehicle: { speedKmh: 10.8 } },
       FIXED: { lineMm: 7 },
@@ -213,6 +215,10 @@ describe('FileDropService', () => {
     expect(pitch('FAST')).toEqual([5, 10, 10]);
     expect(pitch('FIXED')).toEqual([5, 7, 7]);
     expect(pitch('NONE')).toEqual([5, undefined, undefined]);
+    const said = warn.mock.calls.map((c) => String(c[1]));
+    expect(said.filter((m) => /line pitch|vehicle speed/.test(m))).toEqual([
+      'file drop: NONE.json: no vehicle speed given (none), so no line pitch from it; read with lines as far apart as the channels (scanner.lineMm)',
+    ]);
   });
 
   it("rescales a 16-bit pair written with headroom and another energy pair's ratio; 'full' and 'none' take it bit for bit", async () => {

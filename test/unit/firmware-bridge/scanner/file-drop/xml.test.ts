@@ -49,6 +49,13 @@ describe('XML reader', () => {
       vehicle: { plate: 'AB <12>', class: 'bus & coach' },
     });
     expect(parseXmlSidecar(VENDOR, 'v.xml', { lineMm: 'ScanInfo/Scan/Pitch' })).toEqual({ lineMm: 4.5 });
+    // speed and line rate for scanner.lineMm: speed (the pitch element read as both here, a number either way)
+    expect(
+      parseXmlSidecar(VENDOR, 'v.xml', { lineRateHz: 'ScanInfo/Scan/Pitch', speedKmh: 'ScanInfo/Scan/Pitch' }),
+    ).toEqual({ lineRateHz: 4.5, vehicle: { speedKmh: 4.5 } });
+    expect(() => parseXmlSidecar(VENDOR, 'v.xml', { speedKmh: 'ScanInfo/Vehicle/Kind' })).toThrow(
+      /v.xml: speedKmh \(ScanInfo\/Vehicle\/Kind\) "bus & coach" is not a speed in km\/h/,
+    );
     expect(() => parseXmlSidecar(VENDOR, 'v.xml', { time: 'ScanInfo/Vehicle/Kind' })).toThrow(
       /v.xml: time \(ScanInfo\/Vehicle\/Kind\) "bus & coach" is not a date/,
     );
@@ -71,6 +78,13 @@ describe('XML reader', () => {
     });
     expect(() => parseJsonSidecar('{"lineMm":"fast"}', 'c.json')).toThrow(
       /c.json: lineMm "fast" is not a line pitch in mm \(0.5-50\)/,
+    );
+    expect(parseJsonSidecar('{"lineRateHz":"250","vehicle":{"speedKmh":"8.5"}}', 'e.json')).toEqual({
+      lineRateHz: 250,
+      vehicle: { speedKmh: 8.5 },
+    });
+    expect(() => parseJsonSidecar('{"vehicle":{"speedKmh":"fast"}}', 'f.json')).toThrow(
+      /f.json: vehicle.speedKmh "fast" is not a speed in km\/h/,
     );
     expect(() => parseJsonSidecar('{"lineRateHz":0}', 'd.json')).toThrow(
       /d.json: lineRateHz 0 is not a line rate in lines\/s \(1-20000\)/,
