@@ -60,4 +60,3 @@ export function impliedLineMm(
 export function round2(v: number): number {
   return Math.round(v * 100) / 100;
 }
-
