@@ -209,7 +209,10 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
       for (const v of VARIANTS) {
         const img = applyVariant(scan.image, v, scan.seed, scan.photonsHigh);
         const dv = await analyzeImage(o.detector, img, `seed-${scan.seed}-${v}`);
-        variantOutcomes.get(v)!.push({ score: dv.score, peopleMatched: matchPeople(boxes, dv.regions, o.region) });
+        // A variant with lines resampled holds the people at other columns.
+        const sx = img.width / scan.image.width;
+        const at = sx === 1 ? boxes : boxes.map((b) => ({ ...b, x: b.x * sx, w: b.w * sx }));
+        variantOutcomes.get(v)!.push({ score: dv.score, peopleMatched: matchPeople(at, dv.regions, o.region) });
       }
       for (const v of EXPORT_VARIANTS) {
         const img = await applyExport(scan.image, v);

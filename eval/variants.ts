@@ -26,7 +26,9 @@ export type VariantName =
   | 'attenuation-x1.3'
   | 'attenuation-x0.8'
   | 'low-energy-x1.15'
-  | 'low-energy-x0.9';
+  | 'low-energy-x0.9'
+  | 'lines-2x-apart'
+  | 'lines-2x-apart-square';
 export const VARIANTS: readonly VariantName[] = [
   'extra-noise',
   'dead-channels',
@@ -38,6 +40,8 @@ export const VARIANTS: readonly VariantName[] = [
   'attenuation-x0.8',
   'low-energy-x1.15',
   'low-energy-x0.9',
+  'lines-2x-apart',
+  'lines-2x-apart-square',
 ];
 
 export const VARIANT_DESCRIPTIONS: Record<VariantName, string> = {
@@ -57,6 +61,10 @@ export const VARIANT_DESCRIPTIONS: Record<VariantName, string> = {
     "the low-energy attenuation alone multiplied by 1.15 (a lower low energy: every material's low/high ratio 15 % higher, water 1.41 instead of 1.23), read as the runtime reads such a pair ('auto': the ratio of the vehicle's steel brought back into the training scanner's range; core/dual-energy-scale.ts)",
   'low-energy-x0.9':
     "the low-energy attenuation alone multiplied by 0.9 (a higher low energy: every ratio 10 % lower, water 1.11, steel 0.96), read as the runtime reads such a pair ('auto')",
+  'lines-2x-apart':
+    'lines twice as far apart as the channels (a scanner with a fixed line rate, the vehicle twice as fast: line pairs averaged), the line pitch named as a lane with scanner.lineMm names it',
+  'lines-2x-apart-square':
+    'the same scans read as square pixels (scanner.lineMm left at pixel): every vehicle half as long as it is (docs/inference.md, "Line pitch")',
 };
 
 const STREAM = 0x5eed;
@@ -131,6 +139,10 @@ export function applyVariant(scan: ScanImage, name: VariantName, seed: number, p
       return { ...scan, ...planes((p) => scaleAttenuation(p, 1.3)) };
     case 'attenuation-x0.8':
       return { ...scan, ...planes((p) => scaleAttenuation(p, 0.8)) };
+    case 'lines-2x-apart':
+      return withLinesApart(scan, 2, true);
+    case 'lines-2x-apart-square':
+      return withLinesApart(scan, 2, false);
     case 'low-energy-x1.15':
     case 'low-energy-x0.9': {
       // Written as a file pair would be, then read as the runtime reads one (core/dual-energy-scale.ts, 'auto').

@@ -456,6 +456,10 @@ KNOWN_LIMITS = [
     "thin material is written as open beam, with a strong display gamma and heavy JPEG, alarms there far more often "
     "than the same scans at 16 bits, even with the chain named; name a site's chain, and set its alert threshold from "
     "its own cleared scans.",
+    "Line pitch: training rescales crops along the scan by 0.85-1.2 only. A scanner whose lines are not as far apart "
+    "as its channels (a fixed line rate, vehicles at their own speed) must say so (scanner.lineMm, a sidecar's "
+    "lineMm, analyze --line-mm): read as square pixels, lines twice as far apart cost a third of the people at the "
+    "lane default and alarm on a third of the clear scans of every vehicle class at the operating point (docs/inference.md, \"Line pitch\").",
     "The tile score sees one tile at a time: a person cut across two tiles is scored in the tile that holds most of "
     "them (tiles overlap by 64 model pixels = 1.28 m at 20 mm).",
     "The training and validation scans come from the synthesizer version named in manifest.json "

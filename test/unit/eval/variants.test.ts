@@ -104,6 +104,18 @@ describe('robustness variants', () => {
     }
   });
 
+  it('lines 2x apart: half the lines, named or read as square', () => {
+    const named = applyVariant(img, 'lines-2x-apart', 1, 50_000);
+    const square = applyVariant(img, 'lines-2x-apart-square', 1, 50_000);
+    expect([named.width, named.lineMm, square.width, square.lineMm]).toEqual([
+      img.width / 2,
+      2 * img.pixelMm,
+      img.width / 2,
+      undefined,
+    ]);
+    expect(square.high).toEqual(named.high);
+  });
+
   it('high energy only drops the low plane', () => {
     const v = applyVariant(img, 'high-energy-only', 1, 50_000);
     expect(v.low).toBeUndefined();
