@@ -132,6 +132,8 @@ export class FileDropService implements Service {
   #failedCount = 0;
   #state: { state: DeviceState; detail: string } | null = null;
   #lastScanId: string | null = null;
+  /** Scans read with square pixels because scanner.lineMm could not be applied to them (no speed or line rate). */
+  #linePitchFallbacks = 0;
   /** The scan being taken waits for its decision through these. */
   #awaitDecision: ((scanId: string) => void) | null = null;
   #offDecided: (() => void) | null = null;
@@ -301,7 +303,10 @@ export class FileDropService implements Service {
         info.lineMm !== undefined
           ? linePitch(info.lineMm, pixelMm, undefined, undefined)
           : linePitch(this.#options.lineMm ?? 'pixel', pixelMm, info.vehicle?.speedKmh, info.lineRateHz);
-      if (pitch.problem) notes.push(`${c.sidecar ?? c.high}: ${pitch.problem}; ${LINE_PITCH_FALLBACK}`);
+      if (pitch.problem) {
+        this.#linePitchFallbacks++;
+        notes.push(`${c.sidecar ?? c.high}: ${pitch.problem}; ${LINE_PITCH_FALLBACK}`);
+      }
       image = {
         width: high.width,
         height: high.height,
@@ -501,6 +506,7 @@ export class FileDropService implements Service {
         taken: this.#taken,
         failed: this.#failedCount,
         lastScanId: this.#lastScanId,
+        linePitchFallbacks: this.#linePitchFallbacks,
       }),
     );
   }

@@ -194,7 +194,7 @@ describe('FileDropService', () => {
   });
 
   it("reads the line pitch from the sidecar: its lineMm, or with lineMm 'speed' its speed and line rate", async () => {
-    const { svc, ends, begins, log } = service({ lineMm: 'speed' });
+    const { svc, ends, begins, log, status } = service({ lineMm: 'speed' });
     const warn = vi.spyOn(log, 'warn');
     const sidecars: Record<string, object> = {
       FAST: { lineRateHz: 300, vehicle: { speedKmh: 10.8 } },
@@ -219,6 +219,9 @@ describe('FileDropService', () => {
     expect(said.filter((m) => /line pitch|vehicle speed/.test(m))).toEqual([
       'file drop: NONE.json: no vehicle speed given (none), so no line pitch from it; read with lines as far apart as the channels (scanner.lineMm)',
     ]);
+    // and counted in the drop's status
+    await expect.poll(() => status.at(-1)?.info?.taken, { timeout: 5000 }).toBe(3);
+    expect(status.at(-1)!.info).toMatchObject({ linePitchFallbacks: 1 });
   });
 
   it("rescales a 16-bit pair written with headroom and another energy pair's ratio; 'full' and 'none' take it bit for bit", async () => {
