@@ -16,6 +16,7 @@ import { datasetScans, testScans, TEST_SEEDS, type EvalScan, type EvalSettings }
 import {
   applyExport,
   applyVariant,
+  boxesIn,
   EXPORT_VARIANTS,
   exportDescription,
   VARIANT_DESCRIPTIONS,
@@ -209,9 +210,7 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
       for (const v of VARIANTS) {
         const img = applyVariant(scan.image, v, scan.seed, scan.photonsHigh);
         const dv = await analyzeImage(o.detector, img, `seed-${scan.seed}-${v}`);
-        // A variant with lines resampled holds the people at other columns.
-        const sx = img.width / scan.image.width;
-        const at = sx === 1 ? boxes : boxes.map((b) => ({ ...b, x: b.x * sx, w: b.w * sx }));
+        const at = boxesIn(boxes, scan.image, img);
         variantOutcomes.get(v)!.push({ score: dv.score, peopleMatched: matchPeople(at, dv.regions, o.region) });
       }
       for (const v of EXPORT_VARIANTS) {

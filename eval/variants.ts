@@ -159,6 +159,16 @@ export function highEnergyOnly(scan: ScanImage): ScanImage {
   return rest;
 }
 
+/** The people's boxes in a variant's pixels: where its lines were resampled, at their new columns. */
+export function boxesIn<B extends { x: number; w: number }>(
+  boxes: readonly B[],
+  clean: ScanImage,
+  variant: ScanImage,
+): B[] {
+  const sx = variant.width / clean.width;
+  return sx === 1 ? [...boxes] : boxes.map((b) => ({ ...b, x: b.x * sx, w: b.w * sx }));
+}
+
 /**
  * The scan as a scanner with a fixed line rate would have written it had the vehicle passed `factor`
  * times as fast (sim/scanner resampleLines). With `named`, the image says its line pitch (lineMm), as

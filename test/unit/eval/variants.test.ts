@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { estimateDualEnergyRatio, normaliseLowEnergy } from '../../../core/dual-energy-scale.js';
-import { applyVariant, withLinesApart } from '../../../eval/variants.js';
+import { applyVariant, boxesIn, withLinesApart } from '../../../eval/variants.js';
 import { scanImage } from '../../helpers/inference.js';
 
 describe('robustness variants', () => {
@@ -114,6 +114,10 @@ describe('robustness variants', () => {
       undefined,
     ]);
     expect(square.high).toEqual(named.high);
+    // the people's boxes follow the lines
+    const box = { x: 10, y: 4, w: 6, h: 4 };
+    expect(boxesIn([box], img, named)).toEqual([{ x: 5, y: 4, w: 3, h: 4 }]);
+    expect(boxesIn([box], img, applyVariant(img, '8-bit', 1, 50_000))).toEqual([box]);
   });
 
   it('high energy only drops the low plane', () => {

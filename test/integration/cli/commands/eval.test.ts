@@ -65,6 +65,8 @@ describe('checkpoint-edge eval (tiny fixture model, 2 synthetic test scans)', ()
       'attenuation-x0.8',
       'low-energy-x1.15',
       'low-energy-x0.9',
+      'lines-2x-apart',
+      'lines-2x-apart-square',
       'export linear, PNG',
       'export linear gamma 0.5, JPEG 90',
       'export log 8, JPEG 75',
@@ -72,6 +74,7 @@ describe('checkpoint-edge eval (tiny fixture model, 2 synthetic test scans)', ()
       'export linear inverted gamma 0.7, JPEG 80 (held out)',
     ]);
     expect(rep.robustness['8-bit'].scans).toBe(1);
+    expect(rep.robustness['lines-2x-apart'].scans).toBe(1);
     expect(rep.robustness['export log 8, JPEG 75'].scans).toBe(1);
     // One scan per generalisation set (two in the truck sets), each with its own seeds, but for the random-object
     // sets: the same scenes as the trucks without people and as the main test's first scans, read side by side.
