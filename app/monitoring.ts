@@ -365,3 +365,30 @@ export function exportLowEnergyScale(
   }
   sources.set(`${lane}\u0000${device}`, { lane, device, state });
 }
+
+const linePitchSources = new WeakMap<Registry, Map<string, { lane: string; device: string; count: () => number }>>();
+
+/**
+ * Exports how many of a lane's scans were read with square pixels because scanner.lineMm could not
+ * be applied to them ('speed' without a speed or line rate, or a pitch from them out of range), over
+ * the line stream and the file drop, read at scrape time.
+ */
+export function exportLinePitchFallbacks(registry: Registry, lane: string, device: string, count: () => number): void {
+  let sources = linePitchSources.get(registry);
+  if (!sources) {
+    const s = new Map<string, { lane: string; device: string; count: () => number }>();
+    sources = s;
+    linePitchSources.set(registry, s);
+    new Counter({
+      name: 'checkpoint_edge_scanner_line_pitch_fallbacks_total',
+      help: 'Scans read with lines as far apart as the channels because scanner.lineMm could not be applied to them (no speed or line rate, or a line pitch from them outside 0.5-50 mm).',
+      labelNames: ['lane', 'device'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const src of s.values()) this.inc({ lane: src.lane, device: src.device }, src.count());
+      },
+    });
+  }
+  sources.set(`${lane}\u0000${device}`, { lane, device, count });
+}

@@ -1,11 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import type { ScanImage } from '../core/domain.js';
 import { DEFAULT_EXPORT, type ExportDecoding, type ExportEstimate } from '../core/export-chain.js';
 import { DEFAULT_LOW_ENERGY_SCALE, type LowEnergyScaleOption, normaliseLowEnergy } from '../core/dual-energy-scale.js';
 import { DEFAULT_OPEN_BEAM, type OpenBeamOption } from '../core/open-beam.js';
 import { type DecodedScanImage, decodeScanImage, ScanImageError } from '../core/scan-image-file.js';
 
-/** Pixel pitch assumed when neither a sidecar nor the caller says otherwise. */
+/** Pixel pitch assumed when the caller gives none. */
 const DEFAULT_PIXEL_MM = 5;
 
 export interface ScanFile {
@@ -60,42 +59,6 @@ export async function readScanFile(
   };
 }
 
-/** The pitches a sidecar `<file>.json` (or `<file minus extension>.json`) gives, if one exists. */
-async function sidecarPitch(
-  path: string,
-  keys: readonly ('pixelMm' | 'lineMm')[],
-): Promise<{ pixelMm?: number; lineMm?: number }> {
-  const candidates = [`${path}.json`, path.replace(/\.[^./]+$/, '.json')].filter(
-    (p, i, a) => p !== path && a.indexOf(p) === i,
-  );
-  for (const p of candidates) {
-    let text: string;
-    try {
-      text = await readFile(p, 'utf8');
-    } catch {
-      continue;
-    }
-    let doc: unknown;
-    try {
-      doc = JSON.parse(text);
-    } catch (err) {
-      throw new ScanFileError(`${p}: sidecar is not valid JSON (${(err as Error).message})`);
-    }
-    const o = (doc ?? {}) as { pixelMm?: unknown; lineMm?: unknown };
-    if (keys.every((k) => o[k] === undefined)) continue;
-    const pitch: { pixelMm?: number; lineMm?: number } = {};
-    for (const key of keys) {
-      const v = o[key];
-      if (v === undefined) continue;
-      if (typeof v !== 'number' || !(v > 0 && v <= 100))
-        throw new ScanFileError(`${p}: ${key} must be a number of mm in (0, 100], got ${JSON.stringify(v)}`);
-      pitch[key] = v;
-    }
-    return pitch;
-  }
-  return {};
-}
-
 /**
  * A scan image from a high-energy file and optional low-energy file of the same size. A 16-bit pair
  * whose low/high attenuation ratio lies outside the training scanner's has its low energy rescaled as
@@ -105,7 +68,7 @@ async function sidecarPitch(
 export async function readScan(
   highPath: string,
   lowPath: string | undefined,
-  /** Pitches given on the command line; each one missing comes from a sidecar, else pixelMm 5 mm and square pixels. */
+  /** The scan's pitches (the caller reads any sidecar); default pixelMm 5 mm and square pixels. */
   pitch: { pixelMm?: number; lineMm?: number } = {},
   exportChain: ExportDecoding = DEFAULT_EXPORT,
   openBeam: OpenBeamOption = DEFAULT_OPEN_BEAM,
@@ -131,11 +94,8 @@ export async function readScan(
       );
     }
   }
-  // Only what the command line leaves open is read from a sidecar.
-  const open = (['pixelMm', 'lineMm'] as const).filter((k) => pitch[k] === undefined);
-  const side = open.length ? await sidecarPitch(highPath, open) : {};
-  const mm = pitch.pixelMm ?? side.pixelMm ?? DEFAULT_PIXEL_MM;
-  const lineMm = pitch.lineMm ?? side.lineMm;
+  const mm = pitch.pixelMm ?? DEFAULT_PIXEL_MM;
+  const lineMm = pitch.lineMm;
   const image: ScanImage = {
     width: high.width,
     height: high.height,

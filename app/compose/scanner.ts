@@ -12,7 +12,7 @@ import type { LinkOpener } from '../../firmware-bridge/scanner/transport/line-li
 import { SerialLinkOpener } from '../../firmware-bridge/scanner/transport/serial.js';
 import { TcpLinkOpener } from '../../firmware-bridge/scanner/transport/tcp.js';
 import type { LaneContext } from '../context.js';
-import { exportLinkCounters, exportLowEnergyScale } from '../monitoring.js';
+import { exportLinePitchFallbacks, exportLinkCounters, exportLowEnergyScale } from '../monitoring.js';
 import type { EventBus } from '../../core/event-bus.js';
 import type { LaneEvents } from '../../core/events.js';
 import type { Service } from '../../core/service.js';
@@ -67,9 +67,16 @@ export function createScannerServices(
     : null;
   const parts: ScannerParts = { translator, lineStream };
   const opcua = createScannerOpcuaService(ctx);
+  const fileDrop = cfg.fileDrop ? fileDropService(ctx, cfg, cfg.fileDrop, parts) : null;
+  exportLinePitchFallbacks(
+    ctx.metrics.registry,
+    ctx.lane.id,
+    cfg.id,
+    () => translator.counters.linePitchFallbacks + (fileDrop?.linePitchFallbacks ?? 0),
+  );
   const services: (Service | null)[] = [
     lineStream,
-    cfg.fileDrop ? fileDropService(ctx, cfg, cfg.fileDrop, parts) : null,
+    fileDrop,
     // Listens before the OPC UA client publishes, and stops listening after it has stopped.
     opcua && lineStream ? opcuaFaultAbort(ctx.lane.id, opcua.device, ctx.bus, translator) : null,
     opcua,

@@ -1,6 +1,10 @@
 import { OnnxDetector } from '../../inference/onnx-detector.js';
 import { analyzeImage } from '../../inference/analyze-image.js';
+import { readFile, stat } from 'node:fs/promises';
 import { readScan, ScanFileError } from '../../inference/scan-file.js';
+import { PIXEL_MM_RANGE } from '../../config/schema/scanner.js';
+import { type FileScanInfo, parseJsonSidecar } from '../../firmware-bridge/scanner/file-drop/sidecar.js';
+import { impliedLineMm, type LinePitchSetting, linePitch } from '../../firmware-bridge/scanner/line-pitch.js';
 import {
   DEFAULT_LOW_ENERGY_SCALE,
   LOW_ENERGY_SCALE_RANGE,
@@ -27,14 +31,17 @@ to intensity through the export chain estimated from the image unless --export n
 warning and the JSON field "export" say which chain was assumed and how sure the estimate is),
 pixel = detected intensity, 65535 = open beam (a 16-bit file whose air reads lower is rescaled,
 with a warning: --open-beam), rows = detector channels (top of the vehicle first), columns = scan lines. Pitch 5 mm unless a sidecar <file>.json with {"pixelMm": …}
-or --pixel-mm says otherwise; lines as far apart as the channels unless the sidecar's "lineMm" or --line-mm says otherwise. An image over 33,554,432 pixels (the lane's largest scan) is refused
+or --pixel-mm says otherwise; lines as far apart as the channels unless the sidecar's "lineMm" or --line-mm says otherwise.
+A sidecar is read as a lane's file drop reads one (docs/scanner-bridge.md): a sidecar the lane would refuse is refused here. An image over 33,554,432 pixels (the lane's largest scan) is refused
 from its header.
 
 Options:
   --low <low.png>        low-energy image of the scan (repeat once per scan, same order)
-  --pixel-mm <mm>        pixel pitch of every file (overrides sidecars)
-  --line-mm <mm>         pitch of the lines along the scan, where the scanner did not resample to
-                         square pixels: the vehicle's speed divided by the line rate (overrides sidecars)
+  --pixel-mm <mm>        pixel pitch (of the detector channels) of every file, 0.5-50 (overrides sidecars)
+  --line-mm <mm>|speed   pitch of the lines along the scan, where the scanner did not resample to
+                         square pixels: the vehicle's speed divided by the line rate, in mm (0.5-50,
+                         overrides sidecars), or speed: from each sidecar's vehicle.speedKmh and
+                         lineRateHz, as a lane with scanner.lineMm: speed
   --export <s>           how 8-bit files were exported: auto (default: estimated from each image;
                          a --low file is decoded with its high-energy file's estimate), linear (grey
                          proportional to transmission) or log (grey = 255 (1 + ln T / logMax))
@@ -109,9 +116,11 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
     const num = (name: string, v: string | undefined, dflt: number, min: number, max: number) =>
       numberOption('analyze', name, v, { min, max }) ?? dflt;
     const pitchOf = (name: 'pixel-mm' | 'line-mm') =>
-      args.values[name] === undefined ? undefined : num(name, args.values[name], 5, 0.1, 100);
+      args.values[name] === undefined
+        ? undefined
+        : num(name, args.values[name], 5, PIXEL_MM_RANGE.min, PIXEL_MM_RANGE.max);
     const pixelMm = pitchOf('pixel-mm');
-    const lineMm = pitchOf('line-mm');
+    const lineMm: LinePitchSetting | undefined = args.values['line-mm'] === 'speed' ? 'speed' : pitchOf('line-mm');
     const threads = num('threads', args.values.threads, 2, 1, 64);
     const regionMin = num('region', args.values.region, 0.3, 0, 1);
     const json = args.values.json;
@@ -155,15 +164,16 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
         const file = files[i];
         const t0 = performance.now();
         try {
+          const pitch = await scanPitch(file, pixelMm, lineMm);
           const { image, warnings, estimate, adjusted } = await readScan(
             file,
             lows[i],
-            { ...(pixelMm !== undefined ? { pixelMm } : {}), ...(lineMm !== undefined ? { lineMm } : {}) },
+            pitch,
             exportChain,
             openBeam,
             lowScale,
           );
-          for (const w of warnings) process.stderr.write(`analyze: warning: ${w}\n`);
+          for (const w of [...pitch.warnings, ...warnings]) process.stderr.write(`analyze: warning: ${w}\n`);
           const d = await analyzeImage(detector, image, file);
           const ms = Math.round(performance.now() - t0);
           const verdict = d.score >= alert ? 'person' : 'clear';
@@ -202,6 +212,71 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
   },
 };
 export default cmd;
+
+/** Largest sidecar read, as the file drop's default (scanner.fileDrop.maxSidecarBytes). */
+const MAX_SIDECAR_BYTES = 65_536;
+
+/**
+ * A file's pitches as a lane's file drop reads them: the command line's, else its JSON sidecar's
+ * (`<file>.json` or `<file without extension>.json`, parsed as the file drop parses one, so a sidecar
+ * a lane would refuse is refused here too), else 5 mm and square pixels. `--line-mm speed` takes the
+ * line pitch from the sidecar's speed and line rate, as scanner.lineMm: speed does. A sidecar is not
+ * read when the command line gives both pitches.
+ */
+async function scanPitch(
+  file: string,
+  pixelMm: number | undefined,
+  lineMm: LinePitchSetting | undefined,
+): Promise<{ pixelMm?: number; lineMm?: number; warnings: string[] }> {
+  const warnings: string[] = [];
+  let info: FileScanInfo = {};
+  let from: string | undefined;
+  if (pixelMm === undefined || lineMm === undefined || lineMm === 'speed') {
+    for (const p of [`${file}.json`, file.replace(/\.[^./]+$/, '.json')].filter(
+      (q, i, a) => q !== file && a.indexOf(q) === i,
+    )) {
+      let text: string;
+      try {
+        if ((await stat(p)).size > MAX_SIDECAR_BYTES)
+          throw new ScanFileError(`${p}: sidecar larger than ${MAX_SIDECAR_BYTES} bytes`);
+        text = await readFile(p, 'utf8');
+      } catch (err) {
+        if (err instanceof ScanFileError) throw err;
+        continue;
+      }
+      try {
+        info = parseJsonSidecar(text, p);
+      } catch (err) {
+        throw new ScanFileError((err as Error).message);
+      }
+      from = p;
+      break;
+    }
+  }
+  const mm = pixelMm ?? info.pixelMm ?? 5;
+  const speed = info.vehicle?.speedKmh;
+  let line: { lineMm?: number; problem?: string };
+  if (lineMm === 'speed') line = linePitch('speed', mm, speed, info.lineRateHz);
+  else if (lineMm !== undefined) line = linePitch(lineMm, mm, undefined, undefined);
+  else if (info.lineMm !== undefined) line = linePitch(info.lineMm, mm, undefined, undefined);
+  else {
+    line = {};
+    const implied = impliedLineMm(mm, speed, info.lineRateHz);
+    if (implied !== null)
+      warnings.push(
+        `${from}: its speed and line rate put the lines ${implied} mm apart, but they are read ${mm} mm apart (square pixels); --line-mm speed reads them at ${implied} mm`,
+      );
+  }
+  if (line.problem)
+    warnings.push(
+      `${from ?? file}: ${line.problem} (a JSON sidecar gives vehicle.speedKmh and lineRateHz); read with lines as far apart as the channels`,
+    );
+  return {
+    ...(pixelMm !== undefined || info.pixelMm !== undefined ? { pixelMm: mm } : {}),
+    ...(line.lineMm !== undefined ? { lineMm: line.lineMm } : {}),
+    warnings,
+  };
+}
 
 /** What --cleared reports: how the cleared scans fared at the threshold in use, and the lane's own threshold. */
 function clearedSummary(scores: number[], unreadable: number, alert: number, share: number, json: boolean): string {

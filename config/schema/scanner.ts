@@ -199,7 +199,7 @@ export const scanner = z
     )
       .default('pixel')
       .describe(
-        "How far apart the lines are along the scan. 'pixel' (default): as far apart as the channels (a scanner that resamples to square pixels, or whose line rate follows the vehicle). 'speed': each scan's vehicle speed divided by its line rate, from the scan-begin (line stream) or the sidecar's vehicle.speedKmh and lineRateHz (file drop); a scan without them is read as 'pixel', with a warning. A number: a fixed line pitch in mm. A sidecar's lineMm overrides it. What a wrong line pitch costs: docs/inference.md.",
+        "How far apart the lines are along the scan. 'pixel' (default): as far apart as the channels (a scanner that resamples to square pixels, or whose line rate follows the vehicle). 'speed': each scan's vehicle speed divided by its line rate, from the scan-begin (line stream) or the sidecar's vehicle.speedKmh and lineRateHz (file drop); a scan without them, or whose line pitch from them lies outside 0.5-50 mm, is read as 'pixel', with a warning, and counted (checkpoint_edge_scanner_line_pitch_fallbacks_total). A number: a fixed line pitch in mm. A sidecar's lineMm overrides it. What a wrong line pitch costs: docs/inference.md.",
       ),
     scanTimeoutMs: intIn(100, 600_000)
       .default(5000)

@@ -12,7 +12,7 @@ import { createLogger } from '../../core/logger.js';
 import { onShutdownSignal } from '../../app/shutdown-signal.js';
 import { writeFileDropScan, type FileDropFormat } from './file-drop-writer.js';
 import { startScannerStreamSim } from './index.js';
-import { imageDirSource, synthSource } from './scan-source.js';
+import { imageDirSource, synthSource, withLinePitch } from './scan-source.js';
 
 const SCANNER_USAGE = `Usage: checkpoint-edge sim scanner (--tcp <port> | --serial <path>) [options]
 
@@ -58,6 +58,10 @@ Options:
   --interval-ms <ms>      pause between scans (default 2000)
   --images <dir>          scans from image files (default: the X-ray synthesizer)
   --person-share <f>      share of synthesized vehicles carrying people (default 0.25)
+  --line-mm <mm>          lines this far apart (a scanner with a fixed line rate): each scan resampled
+                          along the scan, its sidecar giving the speed and line rate (300 lines/s) that
+                          make it; default: as far apart as the channels. A lane reads them with
+                          scanner.lineMm: speed
   --seed <n>              seed (default 1)
   --help                  show this help`;
 
@@ -125,7 +129,7 @@ export async function runScannerSim(argv: string[]): Promise<number> {
   sim.on('connection', (n: number) => say(`host connected (connection ${n})`));
   sim.on('scan', (r) =>
     say(
-      `scan ${r.scanId} ${r.outcome} lines=${r.linesSent}/${r.scan.width} channels=${r.scan.height} energies=${r.scan.low ? 2 : 1} dropped=${r.dropped.length} badCrc=${r.badCrc.length} source="${r.scan.origin}"${r.scan.label ? ` truth=${r.scan.label}` : ''}`,
+      `scan ${r.scanId} ${r.outcome} lines=${r.linesSent}/${r.scan.width} channels=${r.scan.height}${r.scan.lineMm !== undefined ? ` lineMm=${Math.round(r.scan.lineMm * 100) / 100}` : ''} energies=${r.scan.low ? 2 : 1} dropped=${r.dropped.length} badCrc=${r.badCrc.length} source="${r.scan.origin}"${r.scan.label ? ` truth=${r.scan.label}` : ''}`,
     ),
   );
   let stopping: Promise<void> | null = null;
@@ -150,6 +154,7 @@ export async function runFileDropSim(argv: string[]): Promise<number> {
     'interval-ms': { type: 'string' },
     images: { type: 'string' },
     'person-share': { type: 'string' },
+    'line-mm': { type: 'string' },
     seed: { type: 'string' },
   });
   if (!args) return EXIT.ok;
@@ -161,13 +166,15 @@ export async function runFileDropSim(argv: string[]): Promise<number> {
   const interval = num('filedrop', 'interval-ms', v['interval-ms'], 2000, 0, 3_600_000);
   const seed = num('filedrop', 'seed', v.seed, 1, 0, 2 ** 31);
   await mkdir(out, { recursive: true });
-  const source = v.images
+  const scans = v.images
     ? await imageDirSource(v.images)
     : synthSource({
         seed,
         personShare: num('filedrop', 'person-share', v['person-share'], 0.25, 0, 1),
         dual: format !== 'jpeg-xml',
       });
+  const source =
+    v['line-mm'] !== undefined ? withLinePitch(scans, num('filedrop', 'line-mm', v['line-mm'], 5, 0.5, 50)) : scans;
   try {
     for (let i = 0; i < count; i++) {
       const scan = await source.next(i);

@@ -1,3 +1,4 @@
+import { vehicleSpeedKmh } from './line-stream-sim.js';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { encodeGrey16Png, encodeGrey8Jpeg } from '../../core/scan-image-file.js';
@@ -55,9 +56,14 @@ export const SIM_XML_FIELDS = {
   scanId: 'ScanResult/Header/ScanNumber',
   time: 'ScanResult/Header/ScanTime',
   pixelMm: 'ScanResult/Image/@pixelSizeMm',
+  lineRateHz: 'ScanResult/Image/@lineRate',
+  speedKmh: 'ScanResult/Vehicle/Speed',
   plate: 'ScanResult/Vehicle/LicensePlate',
   vehicle: 'ScanResult/Vehicle/Category',
 } as const;
+
+/** Line rate a simulated fixed-line-rate scanner writes in its sidecars. */
+const SIDECAR_LINE_RATE_HZ = 300;
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -71,6 +77,12 @@ export async function writeFileDropScan(
   o: { scanId: string; format: FileDropFormat; time?: Date },
 ): Promise<DroppedScan> {
   const time = (o.time ?? new Date()).toISOString();
+  // A scan whose lines are not as far apart as its channels comes from a scanner with a fixed line rate,
+  // which says its speed and line rate (scanner.lineMm: speed reads the line pitch from them).
+  const motion =
+    scan.lineMm !== undefined
+      ? { lineRateHz: SIDECAR_LINE_RATE_HZ, speedKmh: vehicleSpeedKmh(scan.lineMm, SIDECAR_LINE_RATE_HZ) }
+      : null;
   const put = async (name: string, data: Buffer | string) => {
     const tmp = join(dir, `.${name}.tmp`);
     await writeFile(tmp, data);
@@ -90,9 +102,16 @@ export async function writeFileDropScan(
       scanId: o.scanId,
       time,
       pixelMm: scan.pixelMm,
-      ...(scan.lineMm !== undefined ? { lineMm: scan.lineMm } : {}),
+      ...(motion ? { lineRateHz: motion.lineRateHz } : {}),
       ...(scan.plate ? { plate: scan.plate } : {}),
-      ...(scan.vehicleClass ? { vehicle: { class: scan.vehicleClass } } : {}),
+      ...(scan.vehicleClass || motion
+        ? {
+            vehicle: {
+              ...(scan.vehicleClass ? { class: scan.vehicleClass } : {}),
+              ...(motion ? { speedKmh: motion.speedKmh } : {}),
+            },
+          }
+        : {}),
     };
     files.push(await put(`${o.scanId}.json`, `${JSON.stringify(sidecar, null, 2)}\n`));
   } else {
@@ -103,10 +122,10 @@ export async function writeFileDropScan(
     <ScanNumber>${esc(o.scanId)}</ScanNumber>
     <ScanTime>${time}</ScanTime>
   </Header>
-  <Image pixelSizeMm="${scan.pixelMm}" lines="${scan.width}" channels="${scan.height}"/>
+  <Image pixelSizeMm="${scan.pixelMm}" lines="${scan.width}" channels="${scan.height}"${motion ? ` lineRate="${motion.lineRateHz}"` : ''}/>
   <Vehicle>
     <LicensePlate>${esc(scan.plate ?? '')}</LicensePlate>
-    <Category>${esc(scan.vehicleClass ?? '')}</Category>
+    <Category>${esc(scan.vehicleClass ?? '')}</Category>${motion ? `\n    <Speed>${motion.speedKmh}</Speed>` : ''}
   </Vehicle>
 </ScanResult>
 `;

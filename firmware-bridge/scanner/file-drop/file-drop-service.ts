@@ -1,4 +1,4 @@
-import { LINE_PITCH_FALLBACK, type LinePitchSetting, linePitch } from '../line-pitch.js';
+import { impliedLineMm, LINE_PITCH_FALLBACK, type LinePitchSetting, linePitch } from '../line-pitch.js';
 import { watch, type FSWatcher } from 'node:fs';
 import { constants } from 'node:fs';
 import { type FileHandle, lstat, mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
@@ -134,6 +134,8 @@ export class FileDropService implements Service {
   #lastScanId: string | null = null;
   /** Scans read with square pixels because scanner.lineMm could not be applied to them (no speed or line rate). */
   #linePitchFallbacks = 0;
+  /** Whether the hint that a sidecar's speed and line rate disagree with square pixels was logged. */
+  #squareHinted = false;
   /** The scan being taken waits for its decision through these. */
   #awaitDecision: ((scanId: string) => void) | null = null;
   #offDecided: (() => void) | null = null;
@@ -145,6 +147,11 @@ export class FileDropService implements Service {
     this.#dir = resolve(opts.dir);
     this.#processed = resolve(opts.processedDir ?? join(opts.dir, 'processed'));
     this.#failed = resolve(opts.failedDir ?? join(opts.dir, 'failed'));
+  }
+
+  /** Scans read with square pixels because scanner.lineMm could not be applied to them. */
+  get linePitchFallbacks(): number {
+    return this.#linePitchFallbacks;
   }
 
   get taken(): number {
@@ -305,7 +312,20 @@ export class FileDropService implements Service {
           : linePitch(this.#options.lineMm ?? 'pixel', pixelMm, info.vehicle?.speedKmh, info.lineRateHz);
       if (pitch.problem) {
         this.#linePitchFallbacks++;
-        notes.push(`${c.sidecar ?? c.high}: ${pitch.problem}; ${LINE_PITCH_FALLBACK}`);
+        notes.push(
+          `${c.sidecar ?? c.high}: ${pitch.problem} (a JSON sidecar gives vehicle.speedKmh and lineRateHz, vendor XML the elements xmlFields.speedKmh and xmlFields.lineRateHz name); ${LINE_PITCH_FALLBACK}`,
+        );
+      }
+      const implied =
+        info.lineMm === undefined && (this.#options.lineMm ?? 'pixel') === 'pixel' && !this.#squareHinted
+          ? impliedLineMm(pixelMm, info.vehicle?.speedKmh, info.lineRateHz)
+          : null;
+      if (implied !== null) {
+        // Once: a scanner that resamples its lines may write a speed and line rate that do not make its pitch.
+        this.#squareHinted = true;
+        notes.push(
+          `${c.sidecar}: its speed and line rate put the lines ${implied} mm apart, but scanner.lineMm 'pixel' reads them ${pixelMm} mm apart; unless the scanner resamples its lines to the channels' pitch, set scanner.lineMm: speed (said once)`,
+        );
       }
       image = {
         width: high.width,

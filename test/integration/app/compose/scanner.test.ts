@@ -120,6 +120,38 @@ describe('createScannerServices', () => {
     expect(ended[0].image).toMatchObject({ width: 100, height: 8, pixelMm: 5, lineMm: 10 });
   });
 
+  it("counts on /metrics the scans scanner.lineMm 'speed' could not be applied to, over both paths", async () => {
+    const drop = mkdtempSync(join(tmpdir(), 'ce-compose-drop-'));
+    dirs.push(drop);
+    const ctx = laneContext({ id: 'xr1', fileDrop: { dir: drop, stableMs: 100 }, lineMm: 'speed' });
+    const ended: LaneEvents['scan.end'][] = [];
+    ctx.bus.on('scan.end', 't', (s) => void ended.push(s));
+    const fallbacks = async () =>
+      Number(
+        /^checkpoint_edge_scanner_line_pitch_fallbacks_total\{lane="lane-c",device="xr1"\} (\S+)$/m.exec(
+          await ctx.metrics.registry.metrics(),
+        )?.[1],
+      );
+    const services = createScannerServices(ctx);
+    expect(await fallbacks()).toBe(0);
+    // The lane's decision loop: the file drop waits for a scan's decision before it takes the next.
+    const pipeline = new LanePipeline({
+      siteId: 's1',
+      laneId: 'lane-c',
+      bus: ctx.bus,
+      detector: new UnavailableDetector('no model in this test'),
+      thresholds: { region: 0.3 },
+      log: silentLogger(),
+    });
+    await pipeline.start();
+    stops.push(() => pipeline.stop());
+    await startAll(services);
+    // a square scan's sidecar says no speed or line rate
+    await writeFileDropScan(drop, patternScan(2, 30, 8), { scanId: 'F-1', format: 'png16' });
+    await expect.poll(() => ended.length, { timeout: 5000 }).toBe(1);
+    expect(await fallbacks()).toBe(1);
+  });
+
   it("rescales streamed scans of a scanner whose dual-energy ratio is not the training scanner's (scanner.lowEnergyScale auto)", async () => {
     // Steel-like scans (attenuation 1.2-3.8) from a scanner whose low energy reads 1.2 x the high's.
     const steel = (k: number): SimScan => {

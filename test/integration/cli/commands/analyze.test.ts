@@ -355,12 +355,36 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
     const plain = await cli(['--model', TINY, join(dir, 'slow.png')]);
     expect(plain.stdout).toMatch(/slow\.png: person score .* \[960x160 at 5 mm, lines 2\.5 mm apart, tiny-fcn/);
     expect(await score(join(dir, 'slow.png'))).toBe(own);
-    // what the command line gives is not read from the sidecar: a sidecar pitch it overrides may be anything
+    // a sidecar is read as the file drop reads one (a numeric string too), and refused as it would be
+    writeFileSync(join(dir, 'slow.png.json'), JSON.stringify({ pixelMm: 5, lineMm: '2.5' }));
+    expect(await score(join(dir, 'slow.png'))).toBe(own);
     writeFileSync(join(dir, 'slow.png.json'), JSON.stringify({ pixelMm: 'five', lineMm: 2.5 }));
-    expect(await score('--pixel-mm', '5', join(dir, 'slow.png'))).toBe(own);
-    const bad = await cli(['--model', TINY, '--line-mm', 'fast', join(dir, 'slow.png')]);
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--line-mm/);
+    const refused = await cli(['--model', TINY, join(dir, 'slow.png')]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/slow\.png\.json: pixelMm "five" is not a pixel pitch in mm \(0\.5-50\)/);
+    // ...and not read at all when the command line gives both pitches
+    expect(await score('--pixel-mm', '5', '--line-mm', '2.5', join(dir, 'slow.png'))).toBe(own);
+    // --line-mm speed: from the sidecar's speed and line rate (2.7 km/h at 300 lines/s: 2.5 mm), as a lane reads them
+    writeFileSync(
+      join(dir, 'slow.png.json'),
+      JSON.stringify({ pixelMm: 5, lineRateHz: 300, vehicle: { speedKmh: 2.7 } }),
+    );
+    expect(await score('--line-mm', 'speed', join(dir, 'slow.png'))).toBe(own);
+    // without it, read square, and the sidecar's speed and line rate are pointed out
+    const square = await cli(['--model', TINY, join(dir, 'slow.png')]);
+    expect(square.stderr).toMatch(
+      /warning: .*slow\.png\.json: its speed and line rate put the lines 2\.5 mm apart, but they are read 5 mm apart \(square pixels\); --line-mm speed reads them at 2\.5 mm/,
+    );
+    writeFileSync(join(dir, 'slow.png.json'), JSON.stringify({ pixelMm: 5 }));
+    const noSpeed = await cli(['--model', TINY, '--line-mm', 'speed', join(dir, 'slow.png')]);
+    expect(noSpeed.stderr).toMatch(
+      /slow\.png\.json: no vehicle speed given \(none\).*\(a JSON sidecar gives vehicle\.speedKmh and lineRateHz\)/,
+    );
+    for (const v of ['fast', '60']) {
+      const bad = await cli(['--model', TINY, '--line-mm', v, join(dir, 'slow.png')]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/--line-mm/);
+    }
   });
 
   it("--alert held-out decides at the manifest's held-out point, and is refused for a model that names none", async () => {

@@ -31,6 +31,7 @@ import { silentLogger } from '../../../../../core/logger.js';
 import type { OpenBeamOption } from '../../../../../core/open-beam.js';
 import { LanePipeline } from '../../../../../pipeline/lane-pipeline.js';
 import { encodeGrey16Tiff, SIM_XML_FIELDS, writeFileDropScan } from '../../../../../sim/scanner/file-drop-writer.js';
+import { resampleLines } from '../../../../../sim/scanner/scan-source.js';
 import { patternScan } from '../../../../helpers/line-stream.js';
 
 let dir: string;
@@ -194,7 +195,7 @@ describe('FileDropService', () => {
   });
 
   it("reads the line pitch from the sidecar: its lineMm, or with lineMm 'speed' its speed and line rate", async () => {
-    const { svc, ends, begins, log, status } = service({ lineMm: 'speed' });
+    const { svc, ends, begins, log, status } = service({ lineMm: 'speed', xmlFields: SIM_XML_FIELDS });
     const warn = vi.spyOn(log, 'warn');
     const sidecars: Record<string, object> = {
       FAST: { lineRateHz: 300, vehicle: { speedKmh: 10.8 } },
@@ -206,8 +207,10 @@ describe('FileDropService', () => {
       const path = join(dir, `${id}.json`);
       writeFileSync(path, JSON.stringify({ ...JSON.parse(readFileSync(path, 'utf8')), ...extra }));
     }
+    // the simulator's fixed-line-rate scanner, as vendor XML: its speed and line rate make 10 mm
+    await writeFileDropScan(dir, resampleLines(patternScan(5, 80, 16), 2), { scanId: 'XML', format: 'jpeg-xml' });
     await svc.start();
-    await expect.poll(() => ends.length, { timeout: 5000 }).toBe(3);
+    await expect.poll(() => ends.length, { timeout: 5000 }).toBe(4);
     const pitch = (id: string) => {
       const b = begins.find((m) => m.scannerScanId === id)!;
       return [b.pixelMm, b.lineMm, ends.find((e) => e.meta.scanId === b.scanId)!.image.lineMm];
@@ -215,13 +218,29 @@ describe('FileDropService', () => {
     expect(pitch('FAST')).toEqual([5, 10, 10]);
     expect(pitch('FIXED')).toEqual([5, 7, 7]);
     expect(pitch('NONE')).toEqual([5, undefined, undefined]);
+    expect(pitch('XML')).toEqual([5, 10, 10]);
     const said = warn.mock.calls.map((c) => String(c[1]));
     expect(said.filter((m) => /line pitch|vehicle speed/.test(m))).toEqual([
-      'file drop: NONE.json: no vehicle speed given (none), so no line pitch from it; read with lines as far apart as the channels (scanner.lineMm)',
+      'file drop: NONE.json: no vehicle speed given (none), so no line pitch from it (a JSON sidecar gives vehicle.speedKmh and lineRateHz, vendor XML the elements xmlFields.speedKmh and xmlFields.lineRateHz name); read with lines as far apart as the channels (scanner.lineMm)',
     ]);
     // and counted in the drop's status
-    await expect.poll(() => status.at(-1)?.info?.taken, { timeout: 5000 }).toBe(3);
+    await expect.poll(() => status.at(-1)?.info?.taken, { timeout: 5000 }).toBe(4);
     expect(status.at(-1)!.info).toMatchObject({ linePitchFallbacks: 1 });
+  });
+
+  it("under scanner.lineMm 'pixel', says once that a sidecar's speed and line rate put the lines far from the channels' pitch", async () => {
+    const { svc, ends, log } = service();
+    const warn = vi.spyOn(log, 'warn');
+    for (const id of ['A', 'B'])
+      await writeFileDropScan(dir, resampleLines(patternScan(5, 80, 16), 2), { scanId: id, format: 'png16' });
+    await svc.start();
+    await expect.poll(() => ends.length, { timeout: 5000 }).toBe(2);
+    expect(ends.map((e) => e.image.lineMm)).toEqual([undefined, undefined]);
+    const said = warn.mock.calls.map((c) => String(c[1])).filter((m) => m.includes('said once'));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(
+      /: its speed and line rate put the lines 10 mm apart, but scanner.lineMm 'pixel' reads them 5 mm apart/,
+    );
   });
 
   it("rescales a 16-bit pair written with headroom and another energy pair's ratio; 'full' and 'none' take it bit for bit", async () => {
