@@ -40,6 +40,20 @@ async function startAll(services: Service[]): Promise<void> {
   });
 }
 
+/** The lane's decision loop (no model: every scan 'unavailable'), stopped after the test. */
+async function startDecisions(ctx: LaneContext): Promise<void> {
+  const pipeline = new LanePipeline({
+    siteId: 's1',
+    laneId: 'lane-c',
+    bus: ctx.bus,
+    detector: new UnavailableDetector('no model in this test'),
+    thresholds: { region: 0.3 },
+    log: silentLogger(),
+  });
+  await pipeline.start();
+  stops.push(() => pipeline.stop());
+}
+
 function laneContext(scanner: Record<string, unknown>): LaneContext {
   const dataDir = mkdtempSync(join(tmpdir(), 'ce-compose-'));
   dirs.push(dataDir);
@@ -82,16 +96,7 @@ describe('createScannerServices', () => {
     const services: Service[] = createScannerServices(ctx);
     expect(services.map((s) => s.name)).toEqual(['scanner-line-stream:lane-c', 'scanner-file-drop:lane-c']);
     // The lane's decision loop: the file drop moves a scan's files once it is decided.
-    const pipeline = new LanePipeline({
-      siteId: 's1',
-      laneId: 'lane-c',
-      bus: ctx.bus,
-      detector: new UnavailableDetector('no model in this test'),
-      thresholds: { region: 0.3 },
-      log: silentLogger(),
-    });
-    await pipeline.start();
-    stops.push(() => pipeline.stop());
+    await startDecisions(ctx);
     await startAll(services);
     await writeFileDropScan(drop, patternScan(2, 30, 8), { scanId: 'F-1', format: 'png16' });
     await expect.poll(() => ended.map((e) => e.meta.source).sort(), { timeout: 5000 }).toEqual(['file', 'stream']);
@@ -135,16 +140,7 @@ describe('createScannerServices', () => {
     const services = createScannerServices(ctx);
     expect(await fallbacks()).toBe(0);
     // The lane's decision loop: the file drop waits for a scan's decision before it takes the next.
-    const pipeline = new LanePipeline({
-      siteId: 's1',
-      laneId: 'lane-c',
-      bus: ctx.bus,
-      detector: new UnavailableDetector('no model in this test'),
-      thresholds: { region: 0.3 },
-      log: silentLogger(),
-    });
-    await pipeline.start();
-    stops.push(() => pipeline.stop());
+    await startDecisions(ctx);
     await startAll(services);
     // a square scan's sidecar says no speed or line rate
     await writeFileDropScan(drop, patternScan(2, 30, 8), { scanId: 'F-1', format: 'png16' });
