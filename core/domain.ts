@@ -192,6 +192,8 @@ export interface ScanResult {
   vehicle?: VehicleInfo;
   lines: number;
   channels: number;
+  /** Pitch the lines were read at (mm), where it differs from the channels' (scanner.lineMm). */
+  lineMm?: number;
   missingLines: number;
   evidence: EvidenceRef[];
   /** Watchlist hits on this vehicle's reads (never covert ones), shown beside the verdict. */

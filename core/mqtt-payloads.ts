@@ -168,6 +168,13 @@ export const scanPayloadSchema = z
     vehicle: vehicleSchema.optional(),
     lines: z.number().int(),
     channels: z.number().int(),
+    lineMm: z
+      .number()
+      .positive()
+      .optional()
+      .describe(
+        "Pitch the lines were read at, mm at the vehicle, where it differs from the channels' (scanner.lineMm); absent: square pixels.",
+      ),
     missingLines: z.number().int(),
     evidence: z.array(evidenceSchema),
     watchlist: z
@@ -441,6 +448,7 @@ export function scanPayload(r: ScanResult, evidenceBaseUrl: string | null, sign?
     ...(r.vehicle ? { vehicle: r.vehicle } : {}),
     lines: r.lines,
     channels: r.channels,
+    ...(r.lineMm !== undefined ? { lineMm: r.lineMm } : {}),
     missingLines: r.missingLines,
     evidence: evidenceRefs(r.evidence, evidenceBaseUrl, sign),
     ...(r.watchlist?.length ? { watchlist: r.watchlist } : {}),

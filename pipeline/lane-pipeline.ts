@@ -422,6 +422,7 @@ export class LanePipeline implements Service {
       vehicle: { ...scan.vehicle },
       lines: completed.image.width,
       channels: completed.image.height,
+      ...(completed.image.lineMm !== undefined ? { lineMm: completed.image.lineMm } : {}),
       missingLines: missing,
       evidence: [],
       ...(scan.watchlist.length ? { watchlist: [...scan.watchlist] } : {}),

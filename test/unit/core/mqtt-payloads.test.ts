@@ -66,6 +66,9 @@ describe('MQTT payloads', () => {
     expect(scanPayloadSchema.parse(scanPayload({ ...result, threshold: 0.4855 }, null)).threshold).toBe(0.4855);
     expect('threshold' in aborted).toBe(false);
     expect(() => scanPayloadSchema.parse({ ...scan, threshold: 1.5 })).toThrow();
+    // The line pitch travels where the lines were read at a pitch of their own, and only then.
+    expect(scanPayloadSchema.parse(scanPayload({ ...result, lineMm: 10 }, null)).lineMm).toBe(10);
+    expect('lineMm' in scan).toBe(false);
     const raised = alertFor({ ...result, scannerScanId: 'SCANNER-7' })!;
     const alert = alertPayloadSchema.parse(alertPayload(raised, null));
     expect(alert).toMatchObject({

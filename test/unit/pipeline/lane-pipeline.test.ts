@@ -621,7 +621,7 @@ describe('LanePipeline', () => {
     it('measures the run at the line pitch: 90 lines 10 mm apart (lineMm) are 0.9 m, too long', async () => {
       const c = gappy('r3', 3000, [[1000, 90]]);
       const { result } = await decide({ ...c, image: { ...c.image, lineMm: 10 } });
-      expect(result.verdict).toBe('unavailable');
+      expect(result).toMatchObject({ verdict: 'unavailable', lineMm: 10 });
       expect(result.unavailableReason).toContain('90 consecutive lines (0.90 m at 10 mm per line)');
     });
 
