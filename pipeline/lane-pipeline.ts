@@ -463,6 +463,7 @@ export class LanePipeline implements Service {
       vehicle,
       lines: a.partial?.width ?? 0,
       channels: a.partial?.height ?? meta?.channels ?? 0,
+      ...((a.partial?.lineMm ?? meta?.lineMm) !== undefined ? { lineMm: a.partial?.lineMm ?? meta?.lineMm } : {}),
       missingLines: a.partial?.missing ? a.partial.missing.reduce((x, y) => x + y, 0) : 0,
       evidence: [],
       ...(scan?.watchlist.length ? { watchlist: [...scan.watchlist] } : {}),

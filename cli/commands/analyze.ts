@@ -3,6 +3,7 @@ import { analyzeImage } from '../../inference/analyze-image.js';
 import { readFile, stat } from 'node:fs/promises';
 import { readScan, ScanFileError } from '../../inference/scan-file.js';
 import { PIXEL_MM_RANGE } from '../../config/schema/scanner.js';
+import { FILE_DROP_DEFAULTS } from '../../firmware-bridge/scanner/file-drop/file-drop-service.js';
 import { type FileScanInfo, parseJsonSidecar } from '../../firmware-bridge/scanner/file-drop/sidecar.js';
 import { impliedLineMm, type LinePitchSetting, linePitch } from '../../firmware-bridge/scanner/line-pitch.js';
 import {
@@ -32,12 +33,13 @@ warning and the JSON field "export" say which chain was assumed and how sure the
 pixel = detected intensity, 65535 = open beam (a 16-bit file whose air reads lower is rescaled,
 with a warning: --open-beam), rows = detector channels (top of the vehicle first), columns = scan lines. Pitch 5 mm unless a sidecar <file>.json with {"pixelMm": …}
 or --pixel-mm says otherwise; lines as far apart as the channels unless the sidecar's "lineMm" or --line-mm says otherwise.
-A sidecar is read as a lane's file drop reads one (docs/scanner-bridge.md): a sidecar the lane would refuse is refused here. An image over 33,554,432 pixels (the lane's largest scan) is refused
+A JSON sidecar is read as a lane's file drop reads one (docs/scanner-bridge.md): a sidecar the lane would refuse is refused here. An image over 33,554,432 pixels (the lane's largest scan) is refused
 from its header.
 
 Options:
   --low <low.png>        low-energy image of the scan (repeat once per scan, same order)
-  --pixel-mm <mm>        pixel pitch (of the detector channels) of every file, 0.5-50 (overrides sidecars)
+  --pixel-mm <mm>        pixel pitch (of the detector channels) of every file, 0.5-50 (overrides sidecars;
+                         a sidecar is still read, and checked, unless --line-mm gives a number too)
   --line-mm <mm>|speed   pitch of the lines along the scan, where the scanner did not resample to
                          square pixels: the vehicle's speed divided by the line rate, in mm (0.5-50,
                          overrides sidecars), or speed: from each sidecar's vehicle.speedKmh and
@@ -62,7 +64,8 @@ Options:
                          {"file","verdict","score","threshold","regions":[{"x","y","w","h","score"}],"model","ms"},
                          with "export":{"scaling",…,"sure"} when an 8-bit file's chain was estimated,
                          "openBeam":{"high","low"} (the levels 16-bit files were rescaled from) and
-                         "lowScale" (the factor applied to the low energy) when reading changed them
+                         "lowScale" (the factor applied to the low energy) when reading changed them, and
+                         "lineMm" when the lines were read at a pitch of their own
   --model <dir>          model folder (default ${DEFAULT_MODEL})
   --threads <n>          onnxruntime threads (default 2)
   --alert <t>|held-out   scan score at or above which the verdict is "person" (default: the lane default
@@ -120,7 +123,12 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
         ? undefined
         : num(name, args.values[name], 5, PIXEL_MM_RANGE.min, PIXEL_MM_RANGE.max);
     const pixelMm = pitchOf('pixel-mm');
-    const lineMm: LinePitchSetting | undefined = args.values['line-mm'] === 'speed' ? 'speed' : pitchOf('line-mm');
+    const lineText = args.values['line-mm'];
+    if (lineText !== undefined && lineText !== 'speed' && !Number.isFinite(Number(lineText)))
+      throw new UsageError(
+        `analyze: --line-mm expects a pitch in mm ${PIXEL_MM_RANGE.min}-${PIXEL_MM_RANGE.max} or speed, got "${lineText}"`,
+      );
+    const lineMm: LinePitchSetting | undefined = lineText === 'speed' ? 'speed' : pitchOf('line-mm');
     const threads = num('threads', args.values.threads, 2, 1, 64);
     const regionMin = num('region', args.values.region, 0.3, 0, 1);
     const json = args.values.json;
@@ -190,7 +198,7 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
                 }
               : {};
             process.stdout.write(
-              `${JSON.stringify({ file, verdict, score: round(d.score), threshold: alert, regions, model, ms, ...exp, ...adjusted })}\n`,
+              `${JSON.stringify({ file, verdict, score: round(d.score), threshold: alert, regions, model, ms, ...(image.lineMm !== undefined ? { lineMm: image.lineMm } : {}), ...exp, ...adjusted })}\n`,
             );
           } else {
             const rs = regions.map((r) => `${r.x},${r.y} ${r.w}x${r.h} (${r.score.toFixed(2)})`).join('; ');
@@ -213,9 +221,6 @@ Exit status: 0 all files analysed; 1 a file could not be read or the model is un
 };
 export default cmd;
 
-/** Largest sidecar read, as the file drop's default (scanner.fileDrop.maxSidecarBytes). */
-const MAX_SIDECAR_BYTES = 65_536;
-
 /**
  * A file's pitches as a lane's file drop reads them: the command line's, else its JSON sidecar's
  * (`<file>.json` or `<file without extension>.json`, parsed as the file drop parses one, so a sidecar
@@ -237,12 +242,16 @@ async function scanPitch(
     )) {
       let text: string;
       try {
-        if ((await stat(p)).size > MAX_SIDECAR_BYTES)
-          throw new ScanFileError(`${p}: sidecar larger than ${MAX_SIDECAR_BYTES} bytes`);
+        if ((await stat(p)).size > FILE_DROP_DEFAULTS.maxSidecarBytes)
+          throw new ScanFileError(
+            `${p}: sidecar larger than ${FILE_DROP_DEFAULTS.maxSidecarBytes} bytes (the file drop's default scanner.fileDrop.maxSidecarBytes)`,
+          );
         text = await readFile(p, 'utf8');
       } catch (err) {
         if (err instanceof ScanFileError) throw err;
-        continue;
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') continue;
+        throw new ScanFileError(`${p}: sidecar cannot be read (${(err as Error).message})`);
       }
       try {
         info = parseJsonSidecar(text, p);
@@ -256,7 +265,12 @@ async function scanPitch(
   const mm = pixelMm ?? info.pixelMm ?? 5;
   const speed = info.vehicle?.speedKmh;
   let line: { lineMm?: number; problem?: string };
-  if (lineMm === 'speed') line = linePitch('speed', mm, speed, info.lineRateHz);
+  // As the file drop: a sidecar's own lineMm first, then the setting.
+  if (lineMm === 'speed')
+    line =
+      info.lineMm !== undefined
+        ? linePitch(info.lineMm, mm, undefined, undefined)
+        : linePitch('speed', mm, speed, info.lineRateHz);
   else if (lineMm !== undefined) line = linePitch(lineMm, mm, undefined, undefined);
   else if (info.lineMm !== undefined) line = linePitch(info.lineMm, mm, undefined, undefined);
   else {

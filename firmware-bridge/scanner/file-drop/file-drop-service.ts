@@ -305,33 +305,10 @@ export class FileDropService implements Service {
         c.high!,
       );
       notes.push(...high.notes.map((n) => `${c.high}: ${n}`));
-      const pixelMm = info.pixelMm ?? this.#options.defaultPixelMm;
-      const pitch =
-        info.lineMm !== undefined
-          ? linePitch(info.lineMm, pixelMm, undefined, undefined)
-          : linePitch(this.#options.lineMm ?? 'pixel', pixelMm, info.vehicle?.speedKmh, info.lineRateHz);
-      if (pitch.problem) {
-        this.#linePitchFallbacks++;
-        notes.push(
-          `${c.sidecar ?? c.high}: ${pitch.problem} (a JSON sidecar gives vehicle.speedKmh and lineRateHz, vendor XML the elements xmlFields.speedKmh and xmlFields.lineRateHz name); ${LINE_PITCH_FALLBACK}`,
-        );
-      }
-      const implied =
-        info.lineMm === undefined && (this.#options.lineMm ?? 'pixel') === 'pixel' && !this.#squareHinted
-          ? impliedLineMm(pixelMm, info.vehicle?.speedKmh, info.lineRateHz)
-          : null;
-      if (implied !== null) {
-        // Once: a scanner that resamples its lines may write a speed and line rate that do not make its pitch.
-        this.#squareHinted = true;
-        notes.push(
-          `${c.sidecar}: its speed and line rate put the lines ${implied} mm apart, but scanner.lineMm 'pixel' reads them ${pixelMm} mm apart; unless the scanner resamples its lines to the channels' pitch, set scanner.lineMm: speed (said once)`,
-        );
-      }
       image = {
         width: high.width,
         height: high.height,
-        pixelMm,
-        ...(pitch.lineMm !== undefined ? { lineMm: pitch.lineMm } : {}),
+        pixelMm: info.pixelMm ?? this.#options.defaultPixelMm,
         high: high.pixels,
         missing: new Uint8Array(high.width),
       };
@@ -359,6 +336,9 @@ export class FileDropService implements Service {
       if (Date.now() - c.changedAt < this.#options.stableMs) return;
       return this.#fail(c, `cannot decode the scan image: ${(err as Error).message}`);
     }
+    // The line pitch, counted and said only for a scan that is taken (one retried while its files are
+    // still being written is not counted again).
+    this.#setLinePitch(c, info, image, notes);
     for (const n of notes) this.#options.log.warn({ stem: c.stem }, `file drop: ${n}`);
     const mtime = await lstat(join(dir, c.high!)).then(
       (s) => s.mtime.toISOString(),
@@ -515,6 +495,33 @@ export class FileDropService implements Service {
   /** Runs the retention pass now (tests). */
   pruneNow(): Promise<number> {
     return this.#prune();
+  }
+
+  /** Sets a taken scan's line pitch as its sidecar and scanner.lineMm say; a setting that cannot be applied is counted. */
+  #setLinePitch(c: { sidecar?: string; high?: string }, info: FileScanInfo, image: ScanImage, notes: string[]): void {
+    const pixelMm = image.pixelMm;
+    const pitch =
+      info.lineMm !== undefined
+        ? linePitch(info.lineMm, pixelMm, undefined, undefined)
+        : linePitch(this.#options.lineMm ?? 'pixel', pixelMm, info.vehicle?.speedKmh, info.lineRateHz);
+    if (pitch.lineMm !== undefined) image.lineMm = pitch.lineMm;
+    if (pitch.problem) {
+      this.#linePitchFallbacks++;
+      notes.push(
+        `${c.sidecar ?? c.high}: ${pitch.problem} (a JSON sidecar gives vehicle.speedKmh and lineRateHz, vendor XML the elements xmlFields.speedKmh and xmlFields.lineRateHz name); ${LINE_PITCH_FALLBACK}`,
+      );
+    }
+    const implied =
+      info.lineMm === undefined && (this.#options.lineMm ?? 'pixel') === 'pixel' && !this.#squareHinted
+        ? impliedLineMm(pixelMm, info.vehicle?.speedKmh, info.lineRateHz)
+        : null;
+    if (implied !== null) {
+      // Once: a scanner that resamples its lines may write a speed and line rate that do not make its pitch.
+      this.#squareHinted = true;
+      notes.push(
+        `${c.sidecar}: its speed and line rate put the lines ${implied} mm apart, but scanner.lineMm 'pixel' reads them ${pixelMm} mm apart; unless the scanner resamples its lines to the channels' pitch, set scanner.lineMm: speed (said once)`,
+      );
+    }
   }
 
   #status(state: DeviceState, detail: string, force = false): void {

@@ -320,6 +320,21 @@ describe('LanePipeline', () => {
     });
   }
 
+  it('an aborted scan whose lines were read at a pitch of their own says so, as a decided one does', async () => {
+    const { bus, results, pipeline } = lane(new ScriptedDetector(detection(0.9)));
+    await pipeline.start();
+    bus.emit('scan.begin', { ...meta('p'), lineMm: 10 });
+    bus.emit('scan.aborted', {
+      scanId: 'p',
+      laneId: 'l1',
+      reason: 'timeout',
+      detail: 'test',
+      at: '2026-01-01T00:00:01.000Z',
+    });
+    await settle();
+    expect(results[0]).toMatchObject({ outcome: 'aborted', lineMm: 10 });
+  });
+
   it('a new scan beginning before the previous one ended aborts the previous one (link-lost), losing neither', async () => {
     const { bus, results, pipeline } = lane(new ScriptedDetector(detection(0.1)));
     await pipeline.start();
@@ -622,6 +637,8 @@ describe('LanePipeline', () => {
       const c = gappy('r3', 3000, [[1000, 90]]);
       const { result } = await decide({ ...c, image: { ...c.image, lineMm: 10 } });
       expect(result).toMatchObject({ verdict: 'unavailable', lineMm: 10 });
+      // square pixels: no lineMm
+      expect('lineMm' in (await decide(gappy('r4', 3000, []))).result).toBe(false);
       expect(result.unavailableReason).toContain('90 consecutive lines (0.90 m at 10 mm per line)');
     });
 

@@ -125,7 +125,7 @@ describe('createScannerServices', () => {
     expect(ended[0].image).toMatchObject({ width: 100, height: 8, pixelMm: 5, lineMm: 10 });
   });
 
-  it("counts on /metrics the scans scanner.lineMm 'speed' could not be applied to, over both paths", async () => {
+  it("counts on /metrics the scans scanner.lineMm 'speed' could not be applied to (here a dropped file's)", async () => {
     const drop = mkdtempSync(join(tmpdir(), 'ce-compose-drop-'));
     dirs.push(drop);
     const ctx = laneContext({ id: 'xr1', fileDrop: { dir: drop, stableMs: 100 }, lineMm: 'speed' });

@@ -370,11 +370,18 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
       JSON.stringify({ pixelMm: 5, lineRateHz: 300, vehicle: { speedKmh: 2.7 } }),
     );
     expect(await score('--line-mm', 'speed', join(dir, 'slow.png'))).toBe(own);
+    const json = JSON.parse(
+      (await cli(['--model', TINY, '--json', '--line-mm', 'speed', join(dir, 'slow.png')])).stdout,
+    );
+    expect(json.lineMm).toBe(2.5);
     // without it, read square, and the sidecar's speed and line rate are pointed out
     const square = await cli(['--model', TINY, join(dir, 'slow.png')]);
     expect(square.stderr).toMatch(
       /warning: .*slow\.png\.json: its speed and line rate put the lines 2\.5 mm apart, but they are read 5 mm apart \(square pixels\); --line-mm speed reads them at 2\.5 mm/,
     );
+    // ...and, as a lane, a sidecar's own lineMm before the speed
+    writeFileSync(join(dir, 'slow.png.json'), JSON.stringify({ pixelMm: 5, lineMm: 2.5 }));
+    expect(await score('--line-mm', 'speed', join(dir, 'slow.png'))).toBe(own);
     writeFileSync(join(dir, 'slow.png.json'), JSON.stringify({ pixelMm: 5 }));
     const noSpeed = await cli(['--model', TINY, '--line-mm', 'speed', join(dir, 'slow.png')]);
     expect(noSpeed.stderr).toMatch(
@@ -385,6 +392,9 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
       expect(bad.code).toBe(2);
       expect(bad.stderr).toMatch(/--line-mm/);
     }
+    expect((await cli(['--model', TINY, '--line-mm', 'fast', join(dir, 'slow.png')])).stderr).toMatch(
+      /--line-mm expects a pitch in mm 0\.5-50 or speed, got "fast"/,
+    );
   });
 
   it("--alert held-out decides at the manifest's held-out point, and is refused for a model that names none", async () => {

@@ -209,6 +209,9 @@ describe('FileDropService', () => {
     }
     // the simulator's fixed-line-rate scanner, as vendor XML: its speed and line rate make 10 mm
     await writeFileDropScan(dir, resampleLines(patternScan(5, 80, 16), 2), { scanId: 'XML', format: 'jpeg-xml' });
+    // a pair that never decodes (its low-energy image another size) is retried, failed, and never counted
+    await writeFileDropScan(dir, patternScan(5, 40, 16), { scanId: 'BADLOW', format: 'png16' });
+    writeFileSync(join(dir, 'BADLOW.low.png'), await encodeGrey16Png(new Uint16Array(100).fill(60000), 10, 10));
     await svc.start();
     await expect.poll(() => ends.length, { timeout: 5000 }).toBe(4);
     const pitch = (id: string) => {
@@ -223,9 +226,9 @@ describe('FileDropService', () => {
     expect(said.filter((m) => /line pitch|vehicle speed/.test(m))).toEqual([
       'file drop: NONE.json: no vehicle speed given (none), so no line pitch from it (a JSON sidecar gives vehicle.speedKmh and lineRateHz, vendor XML the elements xmlFields.speedKmh and xmlFields.lineRateHz name); read with lines as far apart as the channels (scanner.lineMm)',
     ]);
-    // and counted in the drop's status
-    await expect.poll(() => status.at(-1)?.info?.taken, { timeout: 5000 }).toBe(4);
-    expect(status.at(-1)!.info).toMatchObject({ linePitchFallbacks: 1 });
+    // and counted in the drop's status, once
+    await expect.poll(() => status.at(-1)?.info?.failed, { timeout: 5000 }).toBe(1);
+    expect(status.at(-1)!.info).toMatchObject({ taken: 4, linePitchFallbacks: 1 });
   });
 
   it("under scanner.lineMm 'pixel', says once that a sidecar's speed and line rate put the lines far from the channels' pitch", async () => {
