@@ -180,6 +180,10 @@ function fileDropService(
 ): FileDropService {
   // The config schema admits only sidecar fields as keys (config/schema/scanner.ts xmlFields).
   const xmlFields: Partial<Record<XmlField, string>> = fd.xmlFields ?? {};
+  if (cfg.lineMm === 'speed' && fd.xmlFields && !xmlFields.lineMm && !(xmlFields.speedKmh && xmlFields.lineRateHz))
+    ctx.log.warn(
+      `lane ${ctx.lane.id}: scanner.lineMm is speed, but scanner.fileDrop.xmlFields maps neither lineMm nor both speedKmh and lineRateHz: scans dropped with a vendor XML sidecar will be read with lines as far apart as the channels (each one warned and counted)`,
+    );
   return new FileDropService({
     name: `scanner-file-drop:${ctx.lane.id}`,
     device: `${cfg.id}.filedrop`,

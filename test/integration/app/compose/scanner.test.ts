@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { validateConfig } from '../../../../config/load.js';
 import { createScannerServices, LOW_ENERGY_RATIOS_FILE } from '../../../../app/compose/scanner.js';
 import type { LaneContext } from '../../../../app/context.js';
@@ -139,6 +139,21 @@ describe('createScannerServices', () => {
       );
     const services = createScannerServices(ctx);
     expect(await fallbacks()).toBe(0);
+    // A vendor XML map that gives no speed and line rate is pointed out when the lane starts.
+    const xml = laneContext({ id: 'xr1', fileDrop: { dir: drop, xmlFields: { plate: 'A/B' } }, lineMm: 'speed' });
+    const warn = vi.spyOn(xml.log, 'warn');
+    createScannerServices(xml);
+    expect(String(warn.mock.calls[0]?.[0])).toMatch(
+      /^lane lane-c: scanner.lineMm is speed, but scanner.fileDrop.xmlFields maps neither lineMm nor both speedKmh and lineRateHz/,
+    );
+    const mapped = laneContext({
+      id: 'xr1',
+      fileDrop: { dir: drop, xmlFields: { speedKmh: 'A/S', lineRateHz: 'A/@r' } },
+      lineMm: 'speed',
+    });
+    const quiet = vi.spyOn(mapped.log, 'warn');
+    createScannerServices(mapped);
+    expect(quiet).not.toHaveBeenCalled();
     // The lane's decision loop: the file drop waits for a scan's decision before it takes the next.
     await startDecisions(ctx);
     await startAll(services);
