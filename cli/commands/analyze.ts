@@ -4,7 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { readScan, ScanFileError } from '../../inference/scan-file.js';
 import { PIXEL_MM_RANGE } from '../../config/schema/scanner.js';
 import { FILE_DROP_DEFAULTS } from '../../firmware-bridge/scanner/file-drop/file-drop-service.js';
-import { type FileScanInfo, parseJsonSidecar } from '../../firmware-bridge/scanner/file-drop/sidecar.js';
+import { jsonSidecarPitch, type SidecarPitch } from '../../firmware-bridge/scanner/file-drop/sidecar.js';
 import { impliedLineMm, type LinePitchSetting, linePitch } from '../../firmware-bridge/scanner/line-pitch.js';
 import {
   DEFAULT_LOW_ENERGY_SCALE,
@@ -33,7 +33,8 @@ warning and the JSON field "export" say which chain was assumed and how sure the
 pixel = detected intensity, 65535 = open beam (a 16-bit file whose air reads lower is rescaled,
 with a warning: --open-beam), rows = detector channels (top of the vehicle first), columns = scan lines. Pitch 5 mm unless a sidecar <file>.json with {"pixelMm": …}
 or --pixel-mm says otherwise; lines as far apart as the channels unless the sidecar's "lineMm" or --line-mm says otherwise.
-A JSON sidecar is read as a lane's file drop reads one (docs/scanner-bridge.md): a sidecar the lane would refuse is refused here. An image over 33,554,432 pixels (the lane's largest scan) is refused
+A JSON sidecar's pitch fields (pixelMm, lineMm, lineRateHz, vehicle.speedKmh) are read and checked as a lane's file drop
+reads them (docs/scanner-bridge.md); its other keys are not read. An image over 33,554,432 pixels (the lane's largest scan) is refused
 from its header.
 
 Options:
@@ -223,8 +224,8 @@ export default cmd;
 
 /**
  * A file's pitches as a lane's file drop reads them: the command line's, else its JSON sidecar's
- * (`<file>.json` or `<file without extension>.json`, parsed as the file drop parses one, so a sidecar
- * a lane would refuse is refused here too), else 5 mm and square pixels. `--line-mm speed` takes the
+ * (`<file>.json` or `<file without extension>.json`: its pitch fields checked as the file drop checks
+ * them, its other keys not read), else 5 mm and square pixels. `--line-mm speed` takes the
  * line pitch from the sidecar's speed and line rate, as scanner.lineMm: speed does. A sidecar is not
  * read when the command line gives both pitches.
  */
@@ -234,7 +235,7 @@ async function scanPitch(
   lineMm: LinePitchSetting | undefined,
 ): Promise<{ pixelMm?: number; lineMm?: number; warnings: string[] }> {
   const warnings: string[] = [];
-  let info: FileScanInfo = {};
+  let info: SidecarPitch = {};
   let from: string | undefined;
   if (pixelMm === undefined || lineMm === undefined || lineMm === 'speed') {
     for (const p of [`${file}.json`, file.replace(/\.[^./]+$/, '.json')].filter(
@@ -254,7 +255,7 @@ async function scanPitch(
         throw new ScanFileError(`${p}: sidecar cannot be read (${(err as Error).message})`);
       }
       try {
-        info = parseJsonSidecar(text, p);
+        info = jsonSidecarPitch(text, p);
       } catch (err) {
         throw new ScanFileError((err as Error).message);
       }
@@ -263,7 +264,7 @@ async function scanPitch(
     }
   }
   const mm = pixelMm ?? info.pixelMm ?? 5;
-  const speed = info.vehicle?.speedKmh;
+  const speed = info.speedKmh;
   let line: { lineMm?: number; problem?: string };
   // As the file drop: a sidecar's own lineMm first, then the setting.
   if (lineMm === 'speed')

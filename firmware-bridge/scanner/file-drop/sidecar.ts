@@ -73,11 +73,7 @@ function checkSpeed(v: unknown, file: string, field: string): number | undefined
   return n;
 }
 
-/**
- * Our JSON sidecar: { scanId, time, pixelMm, lineMm, lineRateHz, plate, vehicle: { plate, class,
- * containerCode, speedKmh } | "<class>" }. Unknown keys are ignored, so vendors can add their own.
- */
-export function parseJsonSidecar(text: string, file: string): FileScanInfo {
+function jsonObject(text: string, file: string): Record<string, unknown> {
   let j: unknown;
   try {
     j = JSON.parse(text);
@@ -85,7 +81,41 @@ export function parseJsonSidecar(text: string, file: string): FileScanInfo {
     throw new SidecarError(`${file}: not valid JSON: ${(err as Error).message}`);
   }
   if (!j || typeof j !== 'object' || Array.isArray(j)) throw new SidecarError(`${file}: expected a JSON object`);
-  const o = j as Record<string, unknown>;
+  return j as Record<string, unknown>;
+}
+
+/** What a scan's pitches are read from. */
+export type SidecarPitch = Pick<FileScanInfo, 'pixelMm' | 'lineMm' | 'lineRateHz'> & { speedKmh?: number };
+
+/**
+ * The pitch fields of our JSON sidecar (pixelMm, lineMm, lineRateHz, vehicle.speedKmh), checked as
+ * parseJsonSidecar checks them; the other keys are not read (offline analysis of files whose sidecars
+ * may carry other things).
+ */
+export function jsonSidecarPitch(text: string, file: string): SidecarPitch {
+  const o = jsonObject(text, file);
+  const v = o.vehicle;
+  const speed =
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? checkSpeed((v as Record<string, unknown>).speedKmh, file, 'vehicle.speedKmh')
+      : undefined;
+  const px = checkPitch(o.pixelMm, file, 'pixelMm');
+  const line = checkPitch(o.lineMm, file, 'lineMm', 'line');
+  const rate = checkLineRate(o.lineRateHz, file, 'lineRateHz');
+  return {
+    ...(px !== undefined ? { pixelMm: px } : {}),
+    ...(line !== undefined ? { lineMm: line } : {}),
+    ...(rate !== undefined ? { lineRateHz: rate } : {}),
+    ...(speed !== undefined ? { speedKmh: speed } : {}),
+  };
+}
+
+/**
+ * Our JSON sidecar: { scanId, time, pixelMm, lineMm, lineRateHz, plate, vehicle: { plate, class,
+ * containerCode, speedKmh } | "<class>" }. Unknown keys are ignored, so vendors can add their own.
+ */
+export function parseJsonSidecar(text: string, file: string): FileScanInfo {
+  const o = jsonObject(text, file);
   const vehicle: VehicleInfo = {};
   const v = o.vehicle;
   if (v && typeof v === 'object' && !Array.isArray(v)) {

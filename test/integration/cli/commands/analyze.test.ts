@@ -362,6 +362,10 @@ describe('checkpoint-edge analyze (tiny fixture model)', () => {
     const refused = await cli(['--model', TINY, join(dir, 'slow.png')]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/slow\.png\.json: pixelMm "five" is not a pixel pitch in mm \(0\.5-50\)/);
+    // only its pitch fields are analyze's concern: other keys, valid or not for a lane, are not read
+    writeFileSync(join(dir, 'slow.png.json'), JSON.stringify({ time: 'noon', people: 2, pixelMm: 5, lineMm: 2.5 }));
+    expect(await score(join(dir, 'slow.png'))).toBe(own);
+    writeFileSync(join(dir, 'slow.png.json'), JSON.stringify({ pixelMm: 'five', lineMm: 2.5 }));
     // ...and not read at all when the command line gives both pitches
     expect(await score('--pixel-mm', '5', '--line-mm', '2.5', join(dir, 'slow.png'))).toBe(own);
     // --line-mm speed: from the sidecar's speed and line rate (2.7 km/h at 300 lines/s: 2.5 mm), as a lane reads them

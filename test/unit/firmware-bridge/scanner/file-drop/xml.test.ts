@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parseXml, selectPath } from '../../../../../firmware-bridge/scanner/file-drop/xml.js';
-import { parseJsonSidecar, parseXmlSidecar } from '../../../../../firmware-bridge/scanner/file-drop/sidecar.js';
+import {
+  jsonSidecarPitch,
+  parseJsonSidecar,
+  parseXmlSidecar,
+} from '../../../../../firmware-bridge/scanner/file-drop/sidecar.js';
 
 const VENDOR = `<?xml version="1.0" encoding="UTF-8"?>
 <!DOCTYPE ScanInfo>
@@ -90,5 +94,13 @@ describe('XML reader', () => {
       /d.json: lineRateHz 0 is not a line rate in lines\/s \(1-20000\)/,
     );
     expect(() => parseJsonSidecar('{"scanId":', 'a.json')).toThrow(/a.json: not valid JSON/);
+    // the pitch fields alone, checked alike; a bad time is not their concern
+    expect(
+      jsonSidecarPitch(
+        '{"time":"noon","pixelMm":"4","lineMm":8,"lineRateHz":300,"vehicle":{"speedKmh":9.6}}',
+        'g.json',
+      ),
+    ).toEqual({ pixelMm: 4, lineMm: 8, lineRateHz: 300, speedKmh: 9.6 });
+    expect(() => jsonSidecarPitch('{"lineMm":"ten"}', 'h.json')).toThrow(/h.json: lineMm "ten" is not a line pitch/);
   });
 });
