@@ -5,7 +5,7 @@ import { readScan, ScanFileError } from '../../inference/scan-file.js';
 import { PIXEL_MM_RANGE } from '../../config/schema/scanner.js';
 import { FILE_DROP_DEFAULTS } from '../../firmware-bridge/scanner/file-drop/file-drop-service.js';
 import { jsonSidecarPitch, type SidecarPitch } from '../../firmware-bridge/scanner/file-drop/sidecar.js';
-import { impliedLineMm, type LinePitchSetting, linePitch } from '../../firmware-bridge/scanner/line-pitch.js';
+import { type LinePitchSetting, linePitch, scanLinePitch } from '../../firmware-bridge/scanner/line-pitch.js';
 import {
   DEFAULT_LOW_ENERGY_SCALE,
   LOW_ENERGY_SCALE_RANGE,
@@ -264,24 +264,16 @@ async function scanPitch(
     }
   }
   const mm = pixelMm ?? info.pixelMm ?? 5;
-  const speed = info.speedKmh;
-  let line: { lineMm?: number; problem?: string };
-  // As the file drop: a sidecar's own lineMm first, then the setting.
-  if (lineMm === 'speed')
-    line =
-      info.lineMm !== undefined
-        ? linePitch(info.lineMm, mm, undefined, undefined)
-        : linePitch('speed', mm, speed, info.lineRateHz);
-  else if (lineMm !== undefined) line = linePitch(lineMm, mm, undefined, undefined);
-  else if (info.lineMm !== undefined) line = linePitch(info.lineMm, mm, undefined, undefined);
-  else {
-    line = {};
-    const implied = impliedLineMm(mm, speed, info.lineRateHz);
-    if (implied !== null)
-      warnings.push(
-        `${from}: its speed and line rate put the lines ${implied} mm apart, but they are read ${mm} mm apart (square pixels); --line-mm speed reads them at ${implied} mm`,
-      );
-  }
+  // A pitch on the command line overrides the sidecar's; otherwise as the file drop: the sidecar's own
+  // lineMm first, then 'speed' or square pixels.
+  const line: { lineMm?: number; problem?: string; implied?: number } =
+    typeof lineMm === 'number'
+      ? linePitch(lineMm, mm, undefined, undefined)
+      : scanLinePitch(lineMm ?? 'pixel', mm, info);
+  if (line.implied !== undefined)
+    warnings.push(
+      `${from}: its speed and line rate put the lines ${line.implied} mm apart, but they are read ${mm} mm apart (square pixels); --line-mm speed reads them at ${line.implied} mm`,
+    );
   if (line.problem)
     warnings.push(
       `${from ?? file}: ${line.problem} (a JSON sidecar gives vehicle.speedKmh and lineRateHz); read with lines as far apart as the channels`,

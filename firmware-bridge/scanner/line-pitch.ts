@@ -47,13 +47,29 @@ const MISMATCH = 0.25;
  * The line pitch a scan's speed and line rate make when it lies more than 25 % from the channels'
  * pitch (a lane reading it as square pixels may be wrong), else null.
  */
-export function impliedLineMm(
+function impliedLineMm(
   pixelMm: number,
   speedKmh: number | null | undefined,
   lineRateHz: number | undefined,
 ): number | null {
   const p = linePitch('speed', pixelMm, speedKmh, lineRateHz);
   return p.lineMm !== undefined && Math.abs(p.lineMm / pixelMm - 1) > MISMATCH ? p.lineMm : null;
+}
+
+/**
+ * One scan's line pitch under a setting: the scan's own `lineMm` (a sidecar's) first, then the
+ * setting from its speed and line rate. With `implied`, a 'pixel' setting reads square a scan whose
+ * speed and line rate put its lines more than 25 % from the channels' pitch (for a hint).
+ */
+export function scanLinePitch(
+  setting: LinePitchSetting,
+  pixelMm: number,
+  scan: { lineMm?: number | undefined; speedKmh?: number | null | undefined; lineRateHz?: number | undefined },
+): { lineMm?: number; problem?: string; implied?: number } {
+  if (scan.lineMm !== undefined) return linePitch(scan.lineMm, pixelMm, undefined, undefined);
+  const pitch = linePitch(setting, pixelMm, scan.speedKmh, scan.lineRateHz);
+  const implied = setting === 'pixel' ? impliedLineMm(pixelMm, scan.speedKmh, scan.lineRateHz) : null;
+  return implied === null ? pitch : { ...pitch, implied };
 }
 
 /** A figure as a scanner's float32 field reads, to two decimals (10.800000190734863 -> 10.8). */

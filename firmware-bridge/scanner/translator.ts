@@ -1,4 +1,4 @@
-import { impliedLineMm, LINE_PITCH_FALLBACK, round2, type LinePitchSetting, linePitch } from './line-pitch.js';
+import { LINE_PITCH_FALLBACK, round2, type LinePitchSetting, scanLinePitch } from './line-pitch.js';
 import { LINE_RATE_HZ_RANGE, PIXEL_MM_RANGE } from '../../config/schema/scanner.js';
 import {
   MAX_SCAN_PIXELS,
@@ -358,8 +358,7 @@ export class ScannerTranslator {
 
   /** Sets the scan's line pitch as scanner.lineMm says; a setting that cannot be applied is counted and logged. */
   #setLinePitch(meta: ScanMeta, speedKmh: number | null, lineRateHz: number | undefined): void {
-    const setting = this.#options.lineMm ?? 'pixel';
-    const pitch = linePitch(setting, meta.pixelMm, speedKmh, lineRateHz);
+    const pitch = scanLinePitch(this.#options.lineMm ?? 'pixel', meta.pixelMm, { speedKmh, lineRateHz });
     if (pitch.lineMm !== undefined) meta.lineMm = pitch.lineMm;
     if (pitch.problem) {
       this.counters.linePitchFallbacks++;
@@ -368,14 +367,12 @@ export class ScannerTranslator {
         `${this.#options.device}: scan ${scanLabel(meta)}: ${pitch.problem}; ${LINE_PITCH_FALLBACK}`,
       );
     }
-    const implied =
-      setting === 'pixel' && !this.#squareHinted ? impliedLineMm(meta.pixelMm, speedKmh, lineRateHz) : null;
-    if (implied !== null) {
+    if (pitch.implied !== undefined && !this.#squareHinted) {
       // Once: a scanner that resamples its lines sends a speed and line rate that do not make its pitch.
       this.#squareHinted = true;
       this.#options.log.warn(
         { scanId: meta.scanId, scannerScanId: meta.scannerScanId },
-        `${this.#options.device}: scan ${scanLabel(meta)}: its speed (${round2(speedKmh ?? 0)} km/h) and line rate (${round2(lineRateHz ?? 0)} lines/s) put its lines ${implied} mm apart, but scanner.lineMm 'pixel' reads them ${meta.pixelMm} mm apart; unless the scanner resamples its lines to the channels' pitch, set scanner.lineMm: speed (said once)`,
+        `${this.#options.device}: scan ${scanLabel(meta)}: its speed (${round2(speedKmh ?? 0)} km/h) and line rate (${round2(lineRateHz ?? 0)} lines/s) put its lines ${pitch.implied} mm apart, but scanner.lineMm 'pixel' reads them ${meta.pixelMm} mm apart; unless the scanner resamples its lines to the channels' pitch, set scanner.lineMm: speed (said once)`,
       );
     }
   }

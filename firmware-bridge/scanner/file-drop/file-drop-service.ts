@@ -1,4 +1,4 @@
-import { impliedLineMm, LINE_PITCH_FALLBACK, type LinePitchSetting, linePitch } from '../line-pitch.js';
+import { LINE_PITCH_FALLBACK, type LinePitchSetting, scanLinePitch } from '../line-pitch.js';
 import { watch, type FSWatcher } from 'node:fs';
 import { constants } from 'node:fs';
 import { type FileHandle, lstat, mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
@@ -500,10 +500,11 @@ export class FileDropService implements Service {
   /** Sets a taken scan's line pitch as its sidecar and scanner.lineMm say; a setting that cannot be applied is counted. */
   #setLinePitch(c: { sidecar?: string; high?: string }, info: FileScanInfo, image: ScanImage, notes: string[]): void {
     const pixelMm = image.pixelMm;
-    const pitch =
-      info.lineMm !== undefined
-        ? linePitch(info.lineMm, pixelMm, undefined, undefined)
-        : linePitch(this.#options.lineMm ?? 'pixel', pixelMm, info.vehicle?.speedKmh, info.lineRateHz);
+    const pitch = scanLinePitch(this.#options.lineMm ?? 'pixel', pixelMm, {
+      lineMm: info.lineMm,
+      speedKmh: info.vehicle?.speedKmh,
+      lineRateHz: info.lineRateHz,
+    });
     if (pitch.lineMm !== undefined) image.lineMm = pitch.lineMm;
     if (pitch.problem) {
       this.#linePitchFallbacks++;
@@ -511,15 +512,11 @@ export class FileDropService implements Service {
         `${c.sidecar ?? c.high}: ${pitch.problem} (a JSON sidecar gives vehicle.speedKmh and lineRateHz, vendor XML the elements xmlFields.speedKmh and xmlFields.lineRateHz name); ${LINE_PITCH_FALLBACK}`,
       );
     }
-    const implied =
-      info.lineMm === undefined && (this.#options.lineMm ?? 'pixel') === 'pixel' && !this.#squareHinted
-        ? impliedLineMm(pixelMm, info.vehicle?.speedKmh, info.lineRateHz)
-        : null;
-    if (implied !== null) {
+    if (pitch.implied !== undefined && !this.#squareHinted) {
       // Once: a scanner that resamples its lines may write a speed and line rate that do not make its pitch.
       this.#squareHinted = true;
       notes.push(
-        `${c.sidecar}: its speed and line rate put the lines ${implied} mm apart, but scanner.lineMm 'pixel' reads them ${pixelMm} mm apart; unless the scanner resamples its lines to the channels' pitch, set scanner.lineMm: speed (said once)`,
+        `${c.sidecar}: its speed and line rate put the lines ${pitch.implied} mm apart, but scanner.lineMm 'pixel' reads them ${pixelMm} mm apart; unless the scanner resamples its lines to the channels' pitch, set scanner.lineMm: speed (said once)`,
       );
     }
   }

@@ -93,7 +93,10 @@ export type SidecarPitch = Pick<FileScanInfo, 'pixelMm' | 'lineMm' | 'lineRateHz
  * may carry other things).
  */
 export function jsonSidecarPitch(text: string, file: string): SidecarPitch {
-  const o = jsonObject(text, file);
+  return pitchFields(jsonObject(text, file), file);
+}
+
+function pitchFields(o: Record<string, unknown>, file: string): SidecarPitch {
   const v = o.vehicle;
   const speed =
     v && typeof v === 'object' && !Array.isArray(v)
@@ -116,6 +119,7 @@ export function jsonSidecarPitch(text: string, file: string): SidecarPitch {
  */
 export function parseJsonSidecar(text: string, file: string): FileScanInfo {
   const o = jsonObject(text, file);
+  const { speedKmh, ...pitch } = pitchFields(o, file);
   const vehicle: VehicleInfo = {};
   const v = o.vehicle;
   if (v && typeof v === 'object' && !Array.isArray(v)) {
@@ -123,8 +127,7 @@ export function parseJsonSidecar(text: string, file: string): FileScanInfo {
     if (str(vo.plate)) vehicle.plate = str(vo.plate);
     if (str(vo.class)) vehicle.class = str(vo.class);
     if (str(vo.containerCode)) vehicle.containerCode = str(vo.containerCode);
-    const speed = checkSpeed(vo.speedKmh, file, 'vehicle.speedKmh');
-    if (speed !== undefined) vehicle.speedKmh = speed;
+    if (speedKmh !== undefined) vehicle.speedKmh = speedKmh;
   } else if (str(v)) vehicle.class = str(v);
   if (str(o.plate)) vehicle.plate = str(o.plate);
   if (str(o.containerCode)) vehicle.containerCode = str(o.containerCode);
@@ -132,12 +135,7 @@ export function parseJsonSidecar(text: string, file: string): FileScanInfo {
   if (str(o.scanId)) info.scanId = str(o.scanId);
   const time = checkTime(o.time, file, 'time');
   if (time) info.time = time;
-  const px = checkPitch(o.pixelMm, file, 'pixelMm');
-  if (px !== undefined) info.pixelMm = px;
-  const line = checkPitch(o.lineMm, file, 'lineMm', 'line');
-  if (line !== undefined) info.lineMm = line;
-  const rate = checkLineRate(o.lineRateHz, file, 'lineRateHz');
-  if (rate !== undefined) info.lineRateHz = rate;
+  Object.assign(info, pitch);
   if (Object.keys(vehicle).length) info.vehicle = vehicle;
   return info;
 }
