@@ -15,7 +15,8 @@ import { connectAsync } from 'mqtt';
 import { SiteRuntime } from '../app/site-runtime.js';
 import { EmbeddedBroker } from '../app/embedded-broker.js';
 import { arraySource, ScannerStreamSim } from '../sim/scanner/index.js';
-import { scanLines, synthesizeScan } from '../sim/xray/index.js';
+import { scanLines } from '../sim/xray/index.js';
+import { benchScan, CHANNELS, LINES, PIXEL_MM } from './bench-scan.js';
 import { defineBench, median } from './harness.js';
 
 /**
@@ -23,9 +24,6 @@ import { defineBench, median } from './harness.js';
  * megapixel, achieved GFLOP/s against the CPU's peak, and the end-to-end latency from a scan's
  * last line to its published verdict, lines streamed at a scanner's rate through the lane pipeline.
  */
-const CHANNELS = 1280;
-const LINES = 3000;
-const PIXEL_MM = 5;
 const LINE_RATE_HZ = 300; // 5 mm lines at 5.4 km/h
 const BATCH_MS = 20; // the line assembler's default flush period
 const RUNS = 5;
@@ -45,17 +43,6 @@ function cpuPeak(): { gflops: number; note: string } {
     gflops,
     note: `peak = ${cores} vCPUs x ${(mhz / 1000).toFixed(2)} GHz (reported, no boost) x ${perCycle} FP32 FLOP/cycle (${perCycle === 32 ? 'two 256-bit FMA pipes' : 'no FMA'}) = ${gflops.toFixed(0)} GFLOP/s; vCPUs may share a physical core`,
   };
-}
-
-function benchScan(seed: number): ScanImage {
-  return synthesizeScan({
-    seed,
-    dual: true,
-    channels: CHANNELS,
-    lines: LINES,
-    pixelMm: PIXEL_MM,
-    vehicleClass: 'articulated',
-  });
 }
 
 /** Streams one scan through a real lane pipeline at the line rate; ms from the last line to scan.decided. */

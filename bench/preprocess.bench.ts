@@ -1,6 +1,6 @@
 import { ModelCanvas } from '../inference/preprocess.js';
 import { resampleLines } from '../sim/scanner/scan-source.js';
-import { synthesizeScan } from '../sim/xray/index.js';
+import { benchScan, CHANNELS, LINES, PIXEL_MM } from './bench-scan.js';
 import { defineBench, timeRuns } from './harness.js';
 
 /**
@@ -9,22 +9,12 @@ import { defineBench, timeRuns } from './harness.js';
  * their own (scanner.lineMm: the general resampling path): the same scene with its lines 2.5 mm
  * apart (twice as many) and 10 mm apart (half as many).
  */
-const CHANNELS = 1280;
-const LINES = 3000;
-const PIXEL_MM = 5;
 const MODEL_MM = 20;
 
 export default defineBench({
   area: 'preprocess',
   async run(ctx) {
-    const scan = synthesizeScan({
-      seed: 7,
-      dual: true,
-      channels: CHANNELS,
-      lines: LINES,
-      pixelMm: PIXEL_MM,
-      vehicleClass: 'articulated',
-    });
+    const scan = benchScan(7);
     const cases = [
       { name: 'square', image: scan, note: `${LINES} lines at ${PIXEL_MM} mm, square pixels (block shortcut)` },
       { name: 'lines-2.5mm', image: resampleLines(scan, 0.5), note: 'the same scene, 6,000 lines 2.5 mm apart' },
@@ -34,7 +24,7 @@ export default defineBench({
       const name = `preprocess.scan-ms.${c.name}`;
       if (!ctx.wants(name)) continue;
       const img = c.image;
-      const lineMm = 'lineMm' in img ? img.lineMm : undefined;
+      const lineMm = img.lineMm;
       const ms = await timeRuns(5, () => {
         const canvas = new ModelCanvas({
           channels: img.height,
