@@ -443,6 +443,7 @@ export class LanePipeline implements Service {
     }
     // An abort for a scan the pipeline never saw begin (e.g. a fault before the first frame) is still reported.
     const meta = scan?.session.meta ?? a.meta ?? null;
+    const lineMm = a.partial?.lineMm ?? meta?.lineMm;
     const vehicle = scan ? { ...scan.vehicle } : { ...(a.meta?.vehicle ?? {}) };
     const result: ScanResult = {
       scanId: a.scanId,
@@ -463,7 +464,7 @@ export class LanePipeline implements Service {
       vehicle,
       lines: a.partial?.width ?? 0,
       channels: a.partial?.height ?? meta?.channels ?? 0,
-      ...((a.partial?.lineMm ?? meta?.lineMm) !== undefined ? { lineMm: a.partial?.lineMm ?? meta?.lineMm } : {}),
+      ...(lineMm !== undefined ? { lineMm } : {}),
       missingLines: a.partial?.missing ? a.partial.missing.reduce((x, y) => x + y, 0) : 0,
       evidence: [],
       ...(scan?.watchlist.length ? { watchlist: [...scan.watchlist] } : {}),

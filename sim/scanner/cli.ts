@@ -13,6 +13,7 @@ import { onShutdownSignal } from '../../app/shutdown-signal.js';
 import { writeFileDropScan, type FileDropFormat } from './file-drop-writer.js';
 import { startScannerStreamSim } from './index.js';
 import { imageDirSource, synthSource, withLinePitch } from './scan-source.js';
+import { round2 } from '../../firmware-bridge/scanner/line-pitch.js';
 
 const SCANNER_USAGE = `Usage: checkpoint-edge sim scanner (--tcp <port> | --serial <path>) [options]
 
@@ -129,7 +130,7 @@ export async function runScannerSim(argv: string[]): Promise<number> {
   sim.on('connection', (n: number) => say(`host connected (connection ${n})`));
   sim.on('scan', (r) =>
     say(
-      `scan ${r.scanId} ${r.outcome} lines=${r.linesSent}/${r.scan.width} channels=${r.scan.height}${r.scan.lineMm !== undefined ? ` lineMm=${Math.round(r.scan.lineMm * 100) / 100}` : ''} energies=${r.scan.low ? 2 : 1} dropped=${r.dropped.length} badCrc=${r.badCrc.length} source="${r.scan.origin}"${r.scan.label ? ` truth=${r.scan.label}` : ''}`,
+      `scan ${r.scanId} ${r.outcome} lines=${r.linesSent}/${r.scan.width} channels=${r.scan.height}${r.scan.lineMm !== undefined ? ` lineMm=${round2(r.scan.lineMm)}` : ''} energies=${r.scan.low ? 2 : 1} dropped=${r.dropped.length} badCrc=${r.badCrc.length} source="${r.scan.origin}"${r.scan.label ? ` truth=${r.scan.label}` : ''}`,
     ),
   );
   let stopping: Promise<void> | null = null;
