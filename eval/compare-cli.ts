@@ -29,15 +29,29 @@ import { applyExport, EXPORT_VARIANTS, type ExportVariant, highEnergyOnly, withL
  * reported as a set of its own, "<set> · <view>" (in the output and as the key of --out's result). `line-pitch`: the
  * same three sets, each scan also read as if the vehicle had passed twice as fast and half as fast at the same line
  * rate (LINE_PITCH_VIEWS: lines twice or half as far apart as the channels), once read as square pixels and once with
- * its line pitch named (scanner.lineMm).
+ * its line pitch named (scanner.lineMm). `fan-beam`: the same three sets, each once with a parallel beam and once, the
+ * same scenes, projected with a fan beam drawn per scan (sim xray --fan-beam 1: docs/xray-synthesizer.md).
  * Seeds must lie in the synthesizer's validation range: the test range is the model card's. Each model is read at the
  * operating point its manifest names, and at its lane default where that is another point (operatingPoint.laneDefault).
  */
-export type CompareKind = 'families' | 'random-objects' | 'exports' | 'line-pitch';
-export const COMPARE_KINDS: readonly CompareKind[] = ['families', 'random-objects', 'exports', 'line-pitch'];
+export type CompareKind = 'families' | 'random-objects' | 'exports' | 'line-pitch' | 'fan-beam';
+export const COMPARE_KINDS: readonly CompareKind[] = [
+  'families',
+  'random-objects',
+  'exports',
+  'line-pitch',
+  'fan-beam',
+];
 /** One way of reading a set's scans (the scan as synthesized, or as a scanner would have written it). */
 export type CompareView = { name: string; read: (scan: ScanImage) => Promise<ScanImage> };
-export type CompareSet = { name: string; settings: EvalSettings; weight: number; views?: readonly CompareView[] };
+export type CompareSet = {
+  name: string;
+  settings: EvalSettings;
+  weight: number;
+  views?: readonly CompareView[];
+  /** The scenes of the set before it (its seeds), drawn otherwise (random objects over them, a fan beam). */
+  sameScenes?: boolean;
+};
 
 /** How `exports` decodes each 8-bit image: by the chain estimated from the image (the runtime's way when no chain is
  * named), by the chain's exact inverse (as a site that names its chain), or each both ways. */
@@ -136,6 +150,11 @@ export function compareSets(
   const clutterKinds = o.clutterKinds;
   if (kind === 'exports') return SCENE_SETS.map((s) => ({ ...s, views: o.views ?? EXPORT_VIEWS }));
   if (kind === 'line-pitch') return SCENE_SETS.map((s) => ({ ...s, views: LINE_PITCH_VIEWS }));
+  if (kind === 'fan-beam')
+    return SCENE_SETS.flatMap((s) => [
+      s,
+      { ...s, name: `${s.name}, fan beam`, settings: { ...s.settings, fanBeam: true }, sameScenes: true },
+    ]);
   if (kind === 'families')
     return GENERALISATION_SETS.filter((s) => s.kind === 'family' || s.kind === 'no-person trucks').map((s) => ({
       name: s.name,
@@ -145,14 +164,14 @@ export function compareSets(
   const objects = { clutter: 6, ...(clutterKinds ? { clutterKinds } : {}) };
   return SCENE_SETS.flatMap((s) => [
     s,
-    { ...s, name: `${s.name}, random objects`, settings: { ...s.settings, ...objects } },
+    { ...s, name: `${s.name}, random objects`, settings: { ...s.settings, ...objects }, sameScenes: true },
   ]);
 }
 
-/** The seeds of set k: sets with random objects share the seeds of the set before them (the same scenes). */
+/** The seeds of set k: sets of the same scenes (sameScenes) share the seeds of the set before them. */
 export function firstSeeds(sets: readonly CompareSet[], first: number): number[] {
   let own = -1;
-  return sets.map((s) => (s.settings.clutter ? first + own * 1000 : first + ++own * 1000));
+  return sets.map((s) => (s.sameScenes ? first + own * 1000 : first + ++own * 1000));
 }
 
 const OPTIONS = {
@@ -172,7 +191,7 @@ Reads several models side by side on sets of validation-range scans, each scan s
 model at the operating point its manifest names (and at its lane default where that is another point).
 
 Options:
-  --sets families|random-objects|exports|line-pitch
+  --sets families|random-objects|exports|line-pitch|fan-beam
                                   families (default): the family sets and the trucks without people of
                                   npm run eval; random-objects: trucks without people, every vehicle without
                                   people, every vehicle with people, each without and with up to 6 random objects;
@@ -181,7 +200,9 @@ Options:
                                   robustness table (single 8-bit images, as scanners that drop files write them);
                                   line-pitch: the same three sets, each scan read as synthesized and with its lines
                                   twice and half as far apart (a vehicle twice or half as fast at the same line
-                                  rate), read as square pixels and with the line pitch named (scanner.lineMm)
+                                  rate), read as square pixels and with the line pitch named (scanner.lineMm);
+                                  fan-beam: the same three sets, each with a parallel beam and, the same scenes,
+                                  with a fan beam from a source beside the lane (sim xray --fan-beam)
   --count <n>                     scans per set, 1-500 (default 80); the truck sets and the sets of every
                                   vehicle without people read twice as many
   --first-seed <seed>             the first set's first seed (default 1060000); set k starts 1,000 k later, so

@@ -7,7 +7,7 @@
 #   npm run train -- --fresh    discard checkpoints and train from scratch
 #   npm run train -- --data-only   only (re)generate the data sets
 #
-# Settings (environment): TRAIN_COUNT, VAL_COUNT, TRAIN_PITCH, VAL_PITCH, THRESHOLD_COUNT, CALIBRATION_COUNT, ITERATIONS, BATCH, SEED, MEMBERS, COMBINE, HOLD_OUT, HARD_NEGATIVES, PACKS, CLUTTER, CLUTTER_KINDS, SINGLE_ENERGY_NO_BODY_SHAPES, EXPORT_ESTIMATE, EXPORT_CLIP, LINE_SCALE, VERSION, LANE_DEFAULT, THREADS, PLACE_WEIGHTS, DATA_DIR, WORK_DIR, OUT_DIR, PYTHON,
+# Settings (environment): TRAIN_COUNT, VAL_COUNT, TRAIN_PITCH, VAL_PITCH, THRESHOLD_COUNT, CALIBRATION_COUNT, ITERATIONS, BATCH, SEED, MEMBERS, COMBINE, HOLD_OUT, HARD_NEGATIVES, PACKS, CLUTTER, CLUTTER_KINDS, FAN_BEAM, SINGLE_ENERGY_NO_BODY_SHAPES, EXPORT_ESTIMATE, EXPORT_CLIP, LINE_SCALE, VERSION, LANE_DEFAULT, THREADS, PLACE_WEIGHTS, DATA_DIR, WORK_DIR, OUT_DIR, PYTHON,
 # DATA_SIM_COMMIT (the synthesizer commit that generates the data; 'worktree' for the working tree).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -73,6 +73,13 @@ CLUTTER=${CLUTTER:-0}
 CLUTTER_KINDS=${CLUTTER_KINDS:-}
 CLUTTER_NOTE=
 (( CLUTTER > 0 )) && CLUTTER_NOTE=", training scans with --clutter $CLUTTER${CLUTTER_KINDS:+ --clutter-kinds $CLUTTER_KINDS}"
+# Share (0-1) of training scans projected with a fan beam from a source beside the lane, its geometry drawn per scan
+# (sim xray --fan-beam; docs/xray-synthesizer.md, "Fan-beam geometry"); empty or 0: all parallel-beam, as up to 2.3.2.
+# Validation, threshold and calibration scans stay parallel-beam. Needs a synthesizer that has it (DATA_SIM_COMMIT=worktree
+# until the default names one).
+FAN_BEAM=${FAN_BEAM:-}
+[[ $FAN_BEAM == 0 ]] && FAN_BEAM=
+[[ -n $FAN_BEAM ]] && CLUTTER_NOTE="$CLUTTER_NOTE, training scans with --fan-beam $FAN_BEAM"
 
 # Share of crops centred on the run's own false alarms, mined every 500 iterations (docs/training.md, "Hard negatives");
 # 0: none (as 2.0.0); unset or empty: 0.2.
@@ -122,25 +129,29 @@ if (( CLUTTER > 0 )) && [[ ! -f $SIM_ROOT/sim/xray/clutter.ts ]]; then
   echo "train.sh: CLUTTER=$CLUTTER needs a synthesizer with sim/xray/clutter.ts; commit $SIM_COMMIT has none (DATA_SIM_COMMIT=worktree, or a commit that has it)" >&2
   exit 2
 fi
+if [[ -n $FAN_BEAM ]] && ! grep -q fanBeam "$SIM_ROOT/sim/xray/index.ts"; then
+  echo "train.sh: FAN_BEAM=$FAN_BEAM needs a synthesizer with fan-beam projection; commit $SIM_COMMIT has none (DATA_SIM_COMMIT=worktree, or a commit that has it)" >&2
+  exit 2
+fi
 # The generator's source identifies a data set: a changed synthesizer regenerates it.
 SIM_HASH=$(cat "$SIM_ROOT"/sim/xray/*.ts | sha256sum | cut -c1-16)
 
 generate() {
-  local dir=$1 seed=$2 count=$3 pitch=$4 share=${5-} clutter=${6:-0} kinds=
+  local dir=$1 seed=$2 count=$3 pitch=$4 share=${5-} clutter=${6:-0} fan=${7-} kinds=
   (( clutter > 0 )) && kinds=$CLUTTER_KINDS || clutter=
-  local spec="seed=$seed count=$count dual raw pitch=$pitch randomized-scanner${share:+ person-share=$share}${clutter:+ clutter=$clutter}${kinds:+ clutter-kinds=$kinds} sim=$SIM_HASH"
+  local spec="seed=$seed count=$count dual raw pitch=$pitch randomized-scanner${share:+ person-share=$share}${clutter:+ clutter=$clutter}${kinds:+ clutter-kinds=$kinds}${fan:+ fan-beam=$fan} sim=$SIM_HASH"
   if [[ -f "$dir/labels.jsonl" && "$(cat "$dir/.spec" 2>/dev/null)" == "$spec" ]]; then
     echo "train.sh: reusing $dir ($spec)"
     return
   fi
   rm -rf "$dir"
   echo "train.sh: generating $count scans from seed $seed into $dir"
-  node "$SIM_ROOT/bin/checkpoint-edge.js" sim xray --count "$count" --seed "$seed" --out "$dir" --dual --format raw --pixel-mm "$pitch" --randomize-scanner ${share:+--person-share "$share"} ${clutter:+--clutter "$clutter"} ${kinds:+--clutter-kinds "$kinds"}
+  node "$SIM_ROOT/bin/checkpoint-edge.js" sim xray --count "$count" --seed "$seed" --out "$dir" --dual --format raw --pixel-mm "$pitch" --randomize-scanner ${share:+--person-share "$share"} ${clutter:+--clutter "$clutter"} ${kinds:+--clutter-kinds "$kinds"} ${fan:+--fan-beam "$fan"}
   echo "$spec" > "$dir/.spec"
 }
 
 start=$(date +%s)
-generate "$DATA_DIR/train" "$TRAIN_SEED" "$TRAIN_COUNT" "$TRAIN_PITCH" "" "$CLUTTER"
+generate "$DATA_DIR/train" "$TRAIN_SEED" "$TRAIN_COUNT" "$TRAIN_PITCH" "" "$CLUTTER" "$FAN_BEAM"
 generate "$DATA_DIR/val" "$VAL_SEED" "$VAL_COUNT" "$VAL_PITCH"
 THRESHOLD_ARGS=()
 if (( THRESHOLD_COUNT > 0 )); then

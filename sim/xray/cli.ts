@@ -59,6 +59,8 @@ Options:
   --no-noise            no photon noise (physics checks)
   --trailer <kind>      articulated trucks' trailer: ${TRAILER_KINDS.join(' | ')} (default: mixed)
   --randomize-scanner   draw dose, detector blur and scatter per scan (training data)
+  --fan-beam <share>    share of scans (0-1) projected with a fan beam from a source beside the lane,
+                        its geometry drawn per scan (docs/xray-synthesizer.md; default 0: parallel)
   --workers <n>         worker threads (default: all cores, at most 8)
   --help                show this help
 
@@ -102,6 +104,7 @@ export async function runXraySim(argv: string[]): Promise<number> {
     'no-noise': { type: 'boolean' },
     trailer: { type: 'string' },
     'randomize-scanner': { type: 'boolean' },
+    'fan-beam': { type: 'string' },
     workers: { type: 'string' },
   });
   if (!args) return 0;
@@ -134,6 +137,7 @@ export async function runXraySim(argv: string[]): Promise<number> {
     clutter: int('clutter', s('clutter'), 0, 50),
     clutterKinds: clutterKinds(s('clutter-kinds')),
     trailer: oneOf<TrailerKind>('trailer', s('trailer'), TRAILER_KINDS),
+    fanBeam: num('fan-beam', s('fan-beam'), 0, 1) || undefined,
     detector: {
       ...(photons !== undefined ? { photonsHigh: photons } : {}),
       ...(missing !== undefined ? { missingLines: missing } : {}),

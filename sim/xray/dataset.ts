@@ -133,12 +133,14 @@ export function sidecar(scan: SynthScan, format: ImageFormat): Record<string, un
       age: p.age,
       statureMm: p.statureMm,
       hidingPlace: p.hidingPlace,
+      ...(p.acrossMm !== undefined ? { acrossMm: p.acrossMm } : {}),
       visibility: p.visibility,
     })),
     missingLines: scan.truth.detector.missingLines,
     deadChannels: scan.truth.detector.deadChannels,
     scene: scan.truth.scene,
     detector: scan.truth.detector,
+    ...(scan.truth.fanBeam ? { fanBeam: scan.truth.fanBeam } : {}),
   };
 }
 

@@ -3,7 +3,7 @@ import type { AgeGroup, Facing, Pose } from './body.js';
 import type { CargoDensity, CargoKind } from './cargo.js';
 import { type DetectorOptions, type ResolvedDetector, exposeProjection, resolveDetector } from './detector-array.js';
 import { Rng } from './prng.js';
-import { type Capture, Projection } from './projection.js';
+import { type Capture, type FanBeam, Projection } from './projection.js';
 import { type HidingPlace, type SceneDescription, type SceneOptions, buildScene, pickVehicle } from './scene.js';
 import { type TrailerKind, type VehicleClass, nominalLengthMm } from './vehicles.js';
 
@@ -43,7 +43,31 @@ export interface SynthOptions extends SceneOptions {
   /** Fixed number of lines (image columns); the vehicle is cut off if longer. Default: the vehicle's length plus open-beam margins. */
   lines?: number;
   detector?: DetectorOptions;
+  /**
+   * Fan-beam geometry (docs/xray-synthesizer.md, "Fan-beam geometry"): true draws one from the seed
+   * (FAN_BEAM_RANGES), an object fixes any of its values (the others drawn), a number 0..1 is the
+   * share of seeds drawn with one (training data). Default: a parallel beam. The scene is the same
+   * either way: only how it is projected changes.
+   */
+  fanBeam?: boolean | number | Partial<ResolvedFanBeam>;
 }
+
+/** A fan beam's geometry for one scan. */
+export interface ResolvedFanBeam extends FanBeam {
+  /** How far the vehicle drove from the lane's centre line, away from the source (mm). */
+  offsetMm: number;
+}
+
+/**
+ * The ranges fan-beam geometries are drawn from (mm): the source 4-7 m from the lane's centre line
+ * (a linac in its shielding beside a drive-through lane), 0.5-2 m above the road, and the vehicle
+ * within 0.3 m of the lane's centre line.
+ */
+export const FAN_BEAM_RANGES = {
+  sourceMm: [4000, 7000],
+  sourceZMm: [500, 2000],
+  offsetMm: [-300, 300],
+} as const satisfies Record<keyof ResolvedFanBeam, readonly [number, number]>;
 
 /** Ground truth for one person, in image pixels (x = line, y = channel/row). */
 export interface PersonTruth {
@@ -58,6 +82,8 @@ export interface PersonTruth {
   age: AgeGroup;
   statureMm: number;
   hidingPlace: HidingPlace;
+  /** With a fan beam: where across the lane the person lies (mm from its centre line, away from the source). */
+  acrossMm?: number;
   /** How visible the person is in the high-energy image (for breakdowns by difficulty). */
   visibility: PersonVisibility;
 }
@@ -82,6 +108,8 @@ export interface ScanTruth {
   scene: SceneDescription;
   /** The detector settings used, after defaults and random draws. */
   detector: ResolvedDetector;
+  /** The fan beam the scan was projected with; absent: a parallel beam. */
+  fanBeam?: ResolvedFanBeam;
 }
 
 export interface SynthScan extends ScanImage {
@@ -99,6 +127,28 @@ const STREAM_TEXTURE = 2;
 const STREAM_DETECTOR = 3;
 const STREAM_NOISE = 4;
 const STREAM_CLUTTER = 5;
+const STREAM_GEOMETRY = 6;
+
+function resolveFanBeam(option: SynthOptions['fanBeam'], rng: Rng): ResolvedFanBeam | null {
+  if (!option) return null;
+  if (typeof option === 'number' && !(option >= 0 && option <= 1))
+    throw new RangeError(`synthesizeScan: fanBeam as a share must be within 0..1, got ${option}`);
+  // Drawn whatever the option, so a share of 1 gives the geometries true gives.
+  const chosen = rng.next() < (typeof option === 'number' ? option : 1);
+  if (!chosen) return null;
+  const given = typeof option === 'object' ? option : {};
+  const draw = (key: keyof ResolvedFanBeam) => {
+    const [lo, hi] = FAN_BEAM_RANGES[key];
+    const v = rng.range(lo, hi); // drawn whether given or not, so one value given leaves the others as drawn
+    return Math.round(given[key] ?? v);
+  };
+  const fan = { sourceMm: draw('sourceMm'), sourceZMm: draw('sourceZMm'), offsetMm: draw('offsetMm') };
+  if (!(fan.sourceMm >= 1000 && Number.isFinite(fan.sourceZMm) && Math.abs(fan.offsetMm) < fan.sourceMm / 2))
+    throw new RangeError(
+      `synthesizeScan: fanBeam needs sourceMm >= 1000 and |offsetMm| < sourceMm / 2, got ${JSON.stringify(fan)}`,
+    );
+  return fan;
+}
 
 export function synthesizeScan(opts: SynthOptions): SynthScan {
   if (!Number.isInteger(opts.seed)) throw new RangeError(`synthesizeScan: seed must be an integer, got ${opts.seed}`);
@@ -117,8 +167,14 @@ export function synthesizeScan(opts: SynthOptions): SynthScan {
   const rearMarginMm = sceneRng.range(300, 900);
   const capacityMm = frontMm + nominalLengthMm(vehicleClass) + rearMarginMm + 200;
   const width = opts.lines ?? Math.ceil(capacityMm / pixelMm);
-  const proj = new Projection(width, channels, pixelMm, new Rng(opts.seed, STREAM_TEXTURE));
-  const scene = buildScene(proj, opts, vehicleClass, frontMm, sceneRng, new Rng(opts.seed, STREAM_CLUTTER));
+  const geometryRng = new Rng(opts.seed, STREAM_GEOMETRY);
+  const fanBeam = resolveFanBeam(opts.fanBeam, geometryRng);
+  const proj = new Projection(width, channels, pixelMm, new Rng(opts.seed, STREAM_TEXTURE), fanBeam, geometryRng);
+  let built: ReturnType<typeof buildScene> | undefined;
+  proj.across(fanBeam?.offsetMm ?? 0, () => {
+    built = buildScene(proj, opts, vehicleClass, frontMm, sceneRng, new Rng(opts.seed, STREAM_CLUTTER));
+  });
+  const scene = built as ReturnType<typeof buildScene>;
   if (opts.lines === undefined)
     proj.cropWidth(Math.min(width, Math.ceil((scene.vehicleEndMm + rearMarginMm) / pixelMm)));
 
@@ -143,6 +199,7 @@ export function synthesizeScan(opts: SynthOptions): SynthScan {
       age: p.spec.age,
       statureMm: Math.round(p.spec.statureMm),
       hidingPlace: p.hidingPlace,
+      ...(fanBeam ? { acrossMm: Math.round(p.acrossMm) } : {}),
       visibility,
     });
   }
@@ -159,6 +216,7 @@ export function synthesizeScan(opts: SynthOptions): SynthScan {
       people,
       scene: { ...scene.description, hidingPlaces: [...new Set(people.map((p) => p.hidingPlace))] },
       detector,
+      ...(fanBeam ? { fanBeam } : {}),
     },
   };
   if (low) scan.low = low;

@@ -97,6 +97,37 @@ export function axle(proj: Projection, x: number, rWheel: number, track: number,
   const z = rWheel;
   const tyres = o.twin ? 4 : 2;
   const tyreW = o.heavy ? rng.range(260, 390) : rng.range(165, 255);
+  // Wheels, brakes and hubs stand at either end of the axle, the springs inboard of them; a
+  // parallel beam sees each pair as one, a fan beam as two (Projection.bothSides).
+  proj.bothSides(track / 2, () => wheelEnd(proj, x, z, rWheel, tyres, tyreW, o, rng));
+  // Axle beam or drive shafts across the lane, differential housing on a driven axle.
+  const beamR = o.heavy ? rng.range(50, 80) : rng.range(14, 24);
+  disk(proj, x, z, beamR, track * rng.range(0.85, 1), STEEL);
+  disk(proj, x, z, beamR - 8, track * 0.8, { material: 'steel', sign: -1 });
+  if (o.driven)
+    proj.ellipsoid(
+      v3(x, track / 2, z),
+      [X, Y, Z],
+      [rng.range(150, 260), rng.range(200, 300), rng.range(150, 230)],
+      steel(rng.range(1.2, 2.2)),
+    );
+  proj.bothSides(track * SPRING_TRACK, () => springs(proj, x, z, rWheel, beamR, o, rng));
+}
+
+/** Where springs sit across the vehicle, as a share of the axle's track. */
+const SPRING_TRACK = 0.35;
+
+/** One end of an axle: its wheel(s), brake and hub. */
+function wheelEnd(
+  proj: Projection,
+  x: number,
+  z: number,
+  rWheel: number,
+  tyres: number,
+  tyreW: number,
+  o: AxleOptions,
+  rng: Rng,
+): void {
   wheel(proj, x, z, rWheel, tyres, tyreW, rng, o.heavy);
   const rRim = rWheel * 0.55;
   // Brake drum (heavy) or disc and caliper, hub.
@@ -122,17 +153,18 @@ export function axle(proj: Projection, x: number, rWheel: number, track: number,
     tyres * (o.heavy ? rng.range(110, 190) : rng.range(40, 80)),
     STEEL,
   );
-  // Axle beam or drive shafts across the lane, differential housing on a driven axle.
-  const beamR = o.heavy ? rng.range(50, 80) : rng.range(14, 24);
-  disk(proj, x, z, beamR, track * rng.range(0.85, 1), STEEL);
-  disk(proj, x, z, beamR - 8, track * 0.8, { material: 'steel', sign: -1 });
-  if (o.driven)
-    proj.ellipsoid(
-      v3(x, track / 2, z),
-      [X, Y, Z],
-      [rng.range(150, 260), rng.range(200, 300), rng.range(150, 230)],
-      steel(rng.range(1.2, 2.2)),
-    );
+}
+
+/** The springs of an axle: leaf packs, air bags or coils. */
+function springs(
+  proj: Projection,
+  x: number,
+  z: number,
+  rWheel: number,
+  beamR: number,
+  o: AxleOptions,
+  rng: Rng,
+): void {
   const spring = o.spring ?? (o.heavy ? (rng.chance(0.5) ? 'leaf' : 'air') : 'coil');
   if (spring === 'leaf') {
     // A pack of leaves, longest on top, bowed over the axle, with U-bolts; seen side-on, 2 packs deep.

@@ -64,6 +64,9 @@ export const HIDING_PLACES: readonly HidingPlace[] = [
 ];
 
 /** What the scene generator may be told; anything left out is drawn at random from the seed. */
+/** How far either side of the vehicle's centre line a person may lie (mm): a body about 0.5 m deep in a 2.3 m wide load space or cabin. */
+const PERSON_ACROSS_MM = 600;
+
 export interface SceneOptions {
   vehicleClass?: VehicleClass;
   trailer?: TrailerKind;
@@ -118,7 +121,13 @@ export interface SceneDescription {
 
 export interface BuiltScene {
   description: SceneDescription;
-  people: { spec: BodySpec; hidingPlace: HidingPlace; capture: ReturnType<Projection['endCapture']> }[];
+  people: {
+    spec: BodySpec;
+    hidingPlace: HidingPlace;
+    capture: ReturnType<Projection['endCapture']>;
+    /** Where across the lane the person lies (mm from its centre line; 0 with a parallel beam). */
+    acrossMm: number;
+  }[];
   /** End of the vehicle in mm. */
   vehicleEndMm: number;
 }
@@ -416,11 +425,14 @@ export function buildScene(
   for (const [k, p] of people.entries()) {
     proj.beginCapture(windows[k], backgrounds[k]);
     proj.captureOnly = opts.omitPeople === true;
-    const placed = drawBody(proj, p.spec);
-    drawBelongings(proj, placed, rng); // part of the person, mask included
+    // Anywhere across the load space (a fan beam draws them taller near the source, shorter away from it).
+    const acrossMm = proj.somewhereAcross(PERSON_ACROSS_MM, () => {
+      const placed = drawBody(proj, p.spec);
+      drawBelongings(proj, placed, rng); // part of the person, mask included
+    });
     const capture = proj.endCapture();
     proj.captureOnly = false;
-    captured.push({ ...p, capture });
+    captured.push({ ...p, capture, acrossMm });
   }
 
   return {

@@ -171,7 +171,7 @@ function shell(
   edgeMm: number,
   stuff: Stuff = STEEL,
 ): void {
-  proj.polygon(outline, 2 * sideMm, stuff);
+  proj.bothSides(depth / 2, () => proj.polygon(outline, 2 * sideMm, stuff));
   for (let k = 0; k < outline.length; k++) {
     const [xa, za] = outline[k];
     const [xb, zb] = outline[(k + 1) % outline.length];
@@ -382,7 +382,8 @@ function loadBox(
         : { material: 'plastic', density: rng.range(1.0, 1.5) };
   const side =
     kind === 'container' ? rng.range(1.6, 2.0) : kind === 'box-body' ? rng.range(1.5, 3) : rng.range(0.6, 1.4);
-  proj.box(x0, x1, floorZ, roofZ, 2 * side, wallMat);
+  // The side walls, their rails, posts and corrugation stand on both sides of the vehicle.
+  proj.bothSides(Wd / 2, () => proj.box(x0, x1, floorZ, roofZ, 2 * side, wallMat));
   // Roof sheet, floor planks and bearers, front wall and rear doors, all seen edge-on.
   proj.box(
     x0,
@@ -413,23 +414,29 @@ function loadBox(
     kind === 'box-body' ? { material: 'aluminium' } : STEEL,
   );
   // Top and bottom side rails, corner posts.
-  proj.box(x0, x1, roofZ - 60, roofZ, 2 * 6, STEEL);
-  proj.box(x0, x1, floorZ - 160, floorZ, 2 * 9, STEEL);
-  for (const px of [x0, x1 - 150]) proj.box(px, px + 150, floorZ - 160, roofZ, 2 * 14, STEEL);
+  proj.bothSides(Wd / 2, () => {
+    proj.box(x0, x1, roofZ - 60, roofZ, 2 * 6, STEEL);
+    proj.box(x0, x1, floorZ - 160, floorZ, 2 * 9, STEEL);
+    for (const px of [x0, x1 - 150]) proj.box(px, px + 150, floorZ - 160, roofZ, 2 * 14, STEEL);
+  });
   if (kind === 'container') {
-    for (const px of [x0, x1 - 180]) {
-      proj.box(px, px + 180, floorZ - 160, floorZ - 40, 2 * 60, STEEL);
-      proj.box(px, px + 180, roofZ - 118, roofZ, 2 * 60, STEEL);
-    }
-    corrugation(proj, x0 + 150, x1 - 150, floorZ, roofZ - 60, rng);
+    proj.bothSides(Wd / 2, () => {
+      for (const px of [x0, x1 - 180]) {
+        proj.box(px, px + 180, floorZ - 160, floorZ - 40, 2 * 60, STEEL);
+        proj.box(px, px + 180, roofZ - 118, roofZ, 2 * 60, STEEL);
+      }
+      corrugation(proj, x0 + 150, x1 - 150, floorZ, roofZ - 60, rng);
+    });
     containerDoors(proj, x1, floorZ, roofZ, rng);
   } else if (kind === 'curtain-trailer') {
-    const step = rng.range(1100, 1700);
-    for (let x = x0 + step; x < x1 - 500; x += step)
-      proj.box(x, x + rng.range(30, 60), floorZ, roofZ, 2 * rng.range(3, 7), { material: 'aluminium' });
-    // Curtain buckles and straps along the bottom rail.
-    for (let x = x0 + 300; x < x1 - 300; x += rng.range(450, 700))
-      proj.box(x, x + 50, floorZ - 100, floorZ + 200, 2 * 3, steel(3));
+    proj.bothSides(Wd / 2, () => {
+      const step = rng.range(1100, 1700);
+      for (let x = x0 + step; x < x1 - 500; x += step)
+        proj.box(x, x + rng.range(30, 60), floorZ, roofZ, 2 * rng.range(3, 7), { material: 'aluminium' });
+      // Curtain buckles and straps along the bottom rail.
+      for (let x = x0 + 300; x < x1 - 300; x += rng.range(450, 700))
+        proj.box(x, x + 50, floorZ - 100, floorZ + 200, 2 * 3, steel(3));
+    });
   }
 }
 
