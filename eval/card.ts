@@ -137,11 +137,13 @@ export function evalSection(
   L.push('');
   const gen = Object.entries(r.generalisation ?? {});
   if (gen.length) {
-    L.push('### Families, other pitches, trucks without people, random objects', '');
+    L.push('### Families, other pitches, trucks without people, random objects, fan beam', '');
     L.push(
       'Test sets of one family each (whether this model saw the family in training is said per row: training/train.sh HOLD_OUT, ' +
         "the manifest's training.heldOut), other pixel pitches, trucks without people, and scans with objects of random shape and " +
-        'material over the vehicle (sim/xray/clutter.ts; whether the model was trained with such objects is said per row). ' +
+        'material over the vehicle (sim/xray/clutter.ts; whether the model was trained with such objects is said per row), and ' +
+        'scans projected with a fan beam from a source beside the lane, as fielded scanners see vehicles (docs/xray-synthesizer.md; ' +
+        'whether the model was trained with such scans is said per row). ' +
         'Each set below has its own test seeds; figures at the operating threshold of the main test set and at the lane default.',
       '',
     );
@@ -159,7 +161,7 @@ export function evalSection(
     const paired = gen.filter(([, g]) => g.sameScenesWithout);
     if (paired.length) {
       L.push(
-        'Random objects: the same scenes without and with them (the objects have a random stream of their own, so vehicle, load and people are the same). Each cell: without → with.',
+        'Random objects and fan beam: the same scenes without and with them (the objects and the fan-beam geometry have random streams of their own, so vehicle, load and people are the same). Each cell: without → with.',
         '',
         '| set | scans | people found, operating | people found, lane default | false alarms, operating | false alarms, lane default | ROC AUC |',
         '|---|---:|---:|---:|---:|---:|---:|',

@@ -5,12 +5,13 @@ import type { EvalSettings } from './test-set.js';
  * training (a vehicle type, a trailer, a cargo family, a hiding place, a decoy kind: training/train.sh
  * HOLD_OUT; the model's manifest names those it never saw), scanner pitches other than the training and test pitches, a truck-heavy set without
  * people (false alarms on the structures a fielded lane sees most), and scans with random objects over the
- * vehicle (sim/xray/clutter.ts; a model trained without them has never seen anything like them). Each set has its own seeds in the
- * synthesizer's test range, after the main test set's.
+ * vehicle (sim/xray/clutter.ts; a model trained without them has never seen anything like them), and scans projected with a fan beam
+ * from a source beside the lane, as fielded scanners see vehicles (docs/xray-synthesizer.md, "Fan-beam geometry"). Each set has its own
+ * seeds in the synthesizer's test range, after the main test set's, or the scenes of another set (sameScenesAs).
  */
 export interface GeneralisationSet {
   name: string;
-  kind: 'family' | 'pitch' | 'no-person trucks' | 'random objects';
+  kind: 'family' | 'pitch' | 'no-person trucks' | 'random objects' | 'fan beam';
   description: string;
   /** For a family set: its name in training/train.sh HOLD_OUT (axis=value), which the manifest's training.heldOut lists when the model never saw it. */
   family?: string;
@@ -20,9 +21,10 @@ export interface GeneralisationSet {
   /** Scans in this set relative to the per-set count (the truck sets are larger). */
   weight: number;
   /**
-   * Random-object sets: the set whose seeds and settings this one shares, objects aside ('main': the first scans of
-   * the main test set), so the two are the same scenes with and without the objects (the objects have a random stream
-   * of their own) and are read side by side. Its firstSeed is that set's (none for 'main').
+   * Random-object and fan-beam sets: the set whose seeds and settings this one shares, objects or fan beam aside
+   * ('main': the first scans of the main test set), so the two are the same scenes with and without them (objects and
+   * fan-beam geometry have random streams of their own) and are read side by side. Its firstSeed is that set's (none
+   * for 'main').
    */
   sameScenesAs?: string;
 }
@@ -110,6 +112,23 @@ export const GENERALISATION_SETS: readonly GeneralisationSet[] = [
     weight: 2,
     sameScenesAs: 'main',
   },
+  {
+    name: 'trucks without people, fan beam',
+    kind: 'fan beam',
+    description:
+      'the scans of the truck set above projected with a fan beam from a source beside the lane, geometry drawn per scan (sim xray --fan-beam 1)',
+    settings: { personShare: 0, vehicleClass: 'articulated', fanBeam: true },
+    weight: 2,
+    sameScenesAs: 'trucks without people',
+  },
+  {
+    name: 'test scans with a fan beam',
+    kind: 'fan beam',
+    description: 'the first scans of the main test set projected with a fan beam (sim xray --fan-beam 1)',
+    settings: { fanBeam: true },
+    weight: 2,
+    sameScenesAs: 'main',
+  },
 ].reduce<GeneralisationSet[]>((sets, s) => {
   // A set of its own scenes takes the next 1,000 seeds; a set of the same scenes as another takes that one's.
   const own = sets.filter((x) => x.sameScenesAs === undefined).length;
@@ -126,6 +145,11 @@ export const GENERALISATION_SETS: readonly GeneralisationSet[] = [
 /** Whether a model's training data had random objects drawn in (its manifest's training.dataset names --clutter). */
 export function trainedOnClutter(training: Record<string, unknown> | undefined): boolean {
   return typeof training?.dataset === 'string' && /--clutter\b/.test(training.dataset);
+}
+
+/** Whether a model's training data had fan-beam scans (its manifest's training.dataset names --fan-beam). */
+export function trainedOnFanBeam(training: Record<string, unknown> | undefined): boolean {
+  return typeof training?.dataset === 'string' && /--fan-beam\b/.test(training.dataset);
 }
 
 /** The families a model was trained without, from its manifest's training.heldOut ('axis=value,...'). */

@@ -23,7 +23,7 @@ import {
   VARIANTS,
   type VariantName,
 } from './variants.js';
-import { GENERALISATION_SETS, heldOutFamilies, trainedOnClutter } from './generalisation.js';
+import { GENERALISATION_SETS, heldOutFamilies, trainedOnClutter, trainedOnFanBeam } from './generalisation.js';
 
 export interface EvalOptions {
   detector: OnnxDetector;
@@ -277,6 +277,7 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
   const perSet = o.dataDir ? 0 : (o.generalisationCount ?? 0);
   const heldOut = heldOutFamilies(o.detector.manifest?.training);
   const clutterTrained = trainedOnClutter(o.detector.manifest?.training);
+  const fanTrained = trainedOnFanBeam(o.detector.manifest?.training);
   const setOutcomes = new Map<string, ScanOutcome[]>();
   for (const set of perSet > 0 ? GENERALISATION_SETS : []) {
     const outs: ScanOutcome[] = [];
@@ -289,8 +290,10 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
         ? setOutcomes.get(set.sameScenesAs)?.slice(0, n)
         : undefined;
     const first = main ? o.seedStart : set.firstSeed!;
-    // The main test's own settings, objects added: the same scenes whatever the main test was told.
-    const settings = main ? { ...o.settings, clutter: set.settings.clutter } : set.settings;
+    // The main test's own settings, objects or fan beam added: the same scenes whatever the main test was told.
+    const settings = main
+      ? { ...o.settings, clutter: set.settings.clutter, fanBeam: set.settings.fanBeam }
+      : set.settings;
     for await (const scan of testScans(first, n, settings, o.workers)) {
       const d = await analyzeImage(o.detector, scan.image, `seed-${scan.seed}`);
       const out = {
@@ -336,7 +339,9 @@ export async function runEvaluation(o: EvalOptions): Promise<{ report: EvalRepor
         ? `${set.description}; ${heldOut.has(set.family) ? 'never in training' : 'in training'}`
         : set.kind === 'random objects'
           ? `${set.description}; ${clutterTrained ? 'its training scans had such objects (--clutter)' : 'its training scans had none (no --clutter)'}`
-          : set.description,
+          : set.kind === 'fan beam'
+            ? `${set.description}; ${fanTrained ? 'its training scans included fan-beam scans (--fan-beam)' : 'its training scans were all parallel-beam (no --fan-beam)'}`
+            : set.description,
       firstSeed: first,
       scans: outs.length,
       auc: auc(outs),

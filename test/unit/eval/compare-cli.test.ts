@@ -37,6 +37,19 @@ describe('eval/compare-cli: the sets models are read side by side on', () => {
     expect(firstSeeds(sets, 1_070_000)).toEqual([1_070_000, 1_070_000, 1_071_000, 1_071_000, 1_072_000, 1_072_000]);
   });
 
+  it('fan beam: each set twice, the second projected with a fan beam and the same seeds (the same scenes)', () => {
+    const sets = compareSets('fan-beam');
+    expect(sets.map((s) => [s.name, s.settings.fanBeam ?? false, s.sameScenes ?? false])).toEqual([
+      ['trucks without people', false, false],
+      ['trucks without people, fan beam', true, true],
+      ['every vehicle without people', false, false],
+      ['every vehicle without people, fan beam', true, true],
+      ['every vehicle with people', false, false],
+      ['every vehicle with people, fan beam', true, true],
+    ]);
+    expect(firstSeeds(sets, 1_030_000)).toEqual([1_030_000, 1_030_000, 1_031_000, 1_031_000, 1_032_000, 1_032_000]);
+  });
+
   it('exports: three sets of their own scenes, each read as synthesized, high energy alone and through each chain', async () => {
     const sets = compareSets('exports');
     expect(sets.map((s) => [s.name, s.settings.clutter ?? 0, s.views?.length])).toEqual([

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { GENERALISATION_SETS, heldOutFamilies, trainedOnClutter } from '../../../eval/generalisation.js';
+import {
+  GENERALISATION_SETS,
+  heldOutFamilies,
+  trainedOnClutter,
+  trainedOnFanBeam,
+} from '../../../eval/generalisation.js';
 
 describe('generalisation sets', () => {
   it("reads the families a model never saw from its manifest's training.heldOut", () => {
@@ -41,6 +46,30 @@ describe('generalisation sets', () => {
       expect(rest).toEqual(other.settings);
       expect([s.firstSeed, s.weight]).toEqual([other.firstSeed, other.weight]);
     }
+  });
+
+  it('projects with a fan beam only in its fan-beam sets, each the same scenes as a set without it', () => {
+    const sets = GENERALISATION_SETS.filter((s) => s.settings.fanBeam !== undefined);
+    expect(sets.map((s) => [s.kind, s.sameScenesAs])).toEqual([
+      ['fan beam', 'trucks without people'],
+      ['fan beam', 'main'],
+    ]);
+    for (const s of sets) {
+      const { fanBeam, ...rest } = s.settings;
+      expect(fanBeam).toBe(true);
+      if (s.sameScenesAs === 'main') {
+        expect(rest).toEqual({ dual: true });
+        continue;
+      }
+      const other = GENERALISATION_SETS.find((x) => x.name === s.sameScenesAs)!;
+      expect(rest).toEqual(other.settings);
+      expect([s.firstSeed, s.weight]).toEqual([other.firstSeed, other.weight]);
+    }
+    expect(trainedOnFanBeam({ dataset: 'sim xray --dual (training 10 mm, training scans with --fan-beam 0.5)' })).toBe(
+      true,
+    );
+    expect(trainedOnFanBeam({ dataset: 'sim xray --dual --format raw --randomize-scanner' })).toBe(false);
+    expect(trainedOnFanBeam(undefined)).toBe(false);
   });
 
   it('gives every set of its own scenes seeds no other set reaches, at the most scans eval reads per set (1,000)', () => {

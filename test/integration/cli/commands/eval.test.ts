@@ -89,6 +89,8 @@ describe('checkpoint-edge eval (tiny fixture model, 2 synthetic test scans)', ()
       'trucks without people',
       'trucks without people, random objects',
       'test scans with random objects',
+      'trucks without people, fan beam',
+      'test scans with a fan beam',
     ]);
     expect(rep.generalisation['trucks without people']).toMatchObject({ scans: 2, firstSeed: 2057000 });
     const trucks = rep.generalisation['trucks without people'];
@@ -102,6 +104,14 @@ describe('checkpoint-edge eval (tiny fixture model, 2 synthetic test scans)', ()
       atOperating: trucks.atOperating,
       atLaneDefault: trucks.atLaneDefault,
     });
+    // The fan-beam trucks: the same scenes, read beside them, and the row says the model never trained on such scans.
+    const fan = rep.generalisation['trucks without people, fan beam'];
+    expect(fan).toMatchObject({ scans: 2, firstSeed: 2057000, kind: 'fan beam' });
+    expect(fan.description).toMatch(/; its training scans were all parallel-beam \(no --fan-beam\)$/);
+    expect(fan.sameScenesWithout.atOperating).toEqual(trucks.atOperating);
+    expect(rep.generalisation['test scans with a fan beam'].sameScenesWithout.atOperating).toEqual(
+      rep.overall.atOperating,
+    );
     // The main test's first scans: no more than it read (2), with its first seed, and its figures on them beside.
     const main = rep.generalisation['test scans with random objects'];
     expect(main).toMatchObject({ scans: 2, firstSeed: 2000000 });
