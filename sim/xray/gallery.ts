@@ -99,7 +99,11 @@ const ENTRIES: Entry[] = [
 function describe(scan: SynthScan): string {
   const s = scan.truth.scene;
   const people = scan.truth.people.map((p) => `${p.age} ${p.pose} (${p.facing}) in ${p.hidingPlace}`).join('; ');
-  return `${scan.width} lines x ${scan.height} channels at ${scan.pixelMm} mm; ${s.vehicleClass}${s.trailer ? ` (${s.trailer})` : ''}, cargo ${s.cargo} (${s.cargoDensity}, ${s.cargoArealDensity} g/cm²), decoys: ${s.decoys.map((d) => d.kind).join(', ') || 'none'}${s.clutter ? `, clutter: ${s.clutter.map((c) => c.kind).join(', ') || 'none'}` : ''}; people: ${people || 'none'}.`;
+  const fan = scan.truth.fanBeam;
+  const beam = fan
+    ? `fan beam from ${fan.sourceMm / 1000} m before the lane's centre line, ${fan.sourceZMm / 1000} m above the road; `
+    : '';
+  return `${scan.width} lines x ${scan.height} channels at ${scan.pixelMm} mm; ${beam}${s.vehicleClass}${s.trailer ? ` (${s.trailer})` : ''}, cargo ${s.cargo} (${s.cargoDensity}, ${s.cargoArealDensity} g/cm²), decoys: ${s.decoys.map((d) => d.kind).join(', ') || 'none'}${s.clutter ? `, clutter: ${s.clutter.map((c) => c.kind).join(', ') || 'none'}` : ''}; people: ${people || 'none'}.`;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -215,6 +219,21 @@ sheet(
   ].flatMap((o) => [
     { label: `${o.vehicleClass}, one person`, opts: { ...o, peopleCount: 1, decoys: 0 } },
     { label: `${o.vehicleClass}, the same with clutter`, opts: { ...o, peopleCount: 1, decoys: 0, clutter: 8 } },
+  ]),
+);
+sheet(
+  'families-fan-beam.png',
+  'Parallel and fan beam (source 5 m before the lane, 1.2 m above the road), each scene both ways',
+  [
+    { seed: 400, vehicleClass: 'articulated' as const, trailer: 'container' as const, cargoDensity: 'medium' as const },
+    { seed: 401, vehicleClass: 'articulated' as const, trailer: 'curtain-trailer' as const },
+    { seed: 402, vehicleClass: 'van' as const },
+  ].flatMap((o) => [
+    { label: `${o.vehicleClass}, one person, parallel beam`, opts: { ...o, peopleCount: 1, decoys: 0 } },
+    {
+      label: `${o.vehicleClass}, the same with a fan beam`,
+      opts: { ...o, peopleCount: 1, decoys: 0, fanBeam: { sourceMm: 5000, sourceZMm: 1200, offsetMm: 0 } },
+    },
   ]),
 );
 
