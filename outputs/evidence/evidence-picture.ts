@@ -25,9 +25,10 @@ const EVIDENCE_GAMMA = 0.5;
 
 /**
  * A JPEG of a scan for operators and central command: high-energy channel as log-attenuation
- * greyscale, lines that never arrived tinted magenta, flagged regions boxed in red. Scans wider
- * than maxWidth are scaled down first (detector values, before the log), and the boxes drawn at
- * the output scale so they stay sharp.
+ * greyscale, lines that never arrived tinted magenta, flagged regions boxed in red. A scan whose
+ * lines are not as far apart as its channels (lineMm) is stretched or squeezed along the scan so the
+ * vehicle shows at its true proportions. Pictures wider than maxWidth are scaled down first
+ * (detector values, before the log), and the boxes drawn at the output scale so they stay sharp.
  */
 export async function renderScanJpeg(
   image: ScanImage,
@@ -38,16 +39,18 @@ export async function renderScanJpeg(
   if (w <= 0 || h <= 0 || image.high.length < w * h)
     throw new Error(`scan image ${w}x${h} has ${image.high.length} samples; cannot render it`);
   const maxWidth = opts.maxWidth ?? 2000;
-  let ow = w;
-  let oh = h;
+  // Width at the channels' pitch: the vehicle's true length over its height.
+  const trueWidth = Math.max(1, Math.round((w * (image.lineMm ?? image.pixelMm)) / image.pixelMm));
+  const ow = Math.min(trueWidth, maxWidth);
+  const oh = trueWidth > maxWidth ? Math.max(1, Math.round((h * maxWidth) / trueWidth)) : h;
   let src = image.high.length === w * h ? image.high : image.high.subarray(0, w * h);
-  if (w > maxWidth) {
-    // Scale the detector values down first (16-bit, in libvips), so the per-pixel work below runs
+  if (ow !== w || oh !== h) {
+    // Scale the detector values first (16-bit, in libvips), so the per-pixel work below runs
     // on the output size only.
-    ow = maxWidth;
-    oh = Math.max(1, Math.round((h * maxWidth) / w));
     const { data } = await sharp(src, { raw: { width: w, height: h, channels: 1 } })
-      .resize(ow, oh, { fit: 'fill', kernel: 'lanczos3' })
+      // Stretched lines are interpolated linearly: lanczos would ring at dense edges, and its
+      // undershoot read as attenuation would set the window.
+      .resize(ow, oh, { fit: 'fill', kernel: ow > w ? 'linear' : 'lanczos3' })
       .toColourspace('grey16')
       .raw({ depth: 'ushort' })
       .toBuffer({ resolveWithObject: true });

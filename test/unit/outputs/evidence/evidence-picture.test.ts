@@ -42,6 +42,21 @@ describe('scan picture', () => {
     expect(rg).toBeLessThan(80);
   });
 
+  it('shows a scan whose lines are farther apart than its channels at its true proportions', async () => {
+    // 400 lines 10 mm apart, channels 5 mm apart: the vehicle is 800 channel-pitches long.
+    const img = { ...image(400, 80), lineMm: 10 };
+    const r = await renderScanJpeg(img, [{ x: 150, y: 25, w: 50, h: 30, score: 0.9 }]);
+    expect([r.width, r.height]).toEqual([800, 80]);
+    const [rr, rg] = await pixel(r.jpeg, 300, 40); // the box's left edge, at line 150 x 2
+    expect(rr).toBeGreaterThan(200);
+    expect(rg).toBeLessThan(80);
+    const [dr] = await pixel(r.jpeg, 500, 40); // the dense block, lines 100-299 -> 200-599
+    expect(dr).toBeLessThan(40);
+    // Lines closer than the channels, and too wide even so: squeezed, then fitted to maxWidth.
+    const close = await renderScanJpeg({ ...image(6000, 300), lineMm: 2.5 }, [], { maxWidth: 2000 });
+    expect([close.width, close.height]).toEqual([2000, 200]);
+  });
+
   it('tints lines that never arrived', async () => {
     const img = image(400, 80);
     img.missing = new Uint8Array(400);
