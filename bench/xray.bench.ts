@@ -60,5 +60,23 @@ export default defineBench({
         'training-size scan: 10 mm pitch, 500 channels, mixed vehicles, both energies, one thread',
       );
     }
+    if (ctx.wants('xray.generate_1000x3000_dual_fan')) {
+      const { wall } = measure(9, (k) => ({
+        seed: 500 + k,
+        dual: true,
+        channels: 1000,
+        lines: 3000,
+        pixelMm: 5,
+        vehicleClass: 'articulated',
+        personShare: 0.5,
+        fanBeam: true,
+      }));
+      ctx.report(
+        'xray.generate_1000x3000_dual_fan',
+        wall,
+        'ms',
+        `the scans of xray.generate_1000x3000_dual projected with a fan beam (geometry drawn per scan), wall time on one thread; target < ${TARGET_MS} ms: ${median(wall) < TARGET_MS ? 'met' : 'NOT met'}`,
+      );
+    }
   },
 });
