@@ -468,8 +468,13 @@ KNOWN_LIMITS = [
     "include any such shift.",
     "Scores are calibrated on synthetic validation scans; on another scanner the calibration and the operating "
     "threshold must be re-fitted.",
+    "Fan beam: the training scans were parallel-beam projections, with fan-beam magnification only approximated by "
+    "rescaling crops. A fielded scanner's source stands beside the lane: parts near it are drawn taller than parts "
+    "far from it, each axle shows two wheels of different sizes, and deep loads have ramped tops. The synthesizer "
+    "projects that geometry on request (docs/xray-synthesizer.md, \"Fan-beam geometry\"); read the fan-beam rows of "
+    "the evaluation section (the same scenes both ways) for what it costs this model.",
     "Not modelled yet: vendor image processing (edge enhancement, pseudo-colour), real spectra and transported "
-    "scatter, fan-beam geometry in the projection itself (only rescaling in training), clothing and organs, makes "
+    "scatter, L-shaped detectors and sources above the lane, clothing and organs, makes "
     "and models of vehicles, loads that shift, live animals. Domain randomisation stands in for structures the "
     "synthesizer does not draw; it does not replace real scans of them.",
     "Figures on scans the project did not make (another generator, its 8-bit exports, real scanners' exports) are "
