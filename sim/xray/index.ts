@@ -130,9 +130,9 @@ const STREAM_CLUTTER = 5;
 const STREAM_GEOMETRY = 6;
 
 function resolveFanBeam(option: SynthOptions['fanBeam'], rng: Rng): ResolvedFanBeam | null {
-  if (!option) return null;
   if (typeof option === 'number' && !(option >= 0 && option <= 1))
     throw new RangeError(`synthesizeScan: fanBeam as a share must be within 0..1, got ${option}`);
+  if (!option) return null;
   // Drawn whatever the option, so a share of 1 gives the geometries true gives.
   const chosen = rng.next() < (typeof option === 'number' ? option : 1);
   if (!chosen) return null;
@@ -143,9 +143,17 @@ function resolveFanBeam(option: SynthOptions['fanBeam'], rng: Rng): ResolvedFanB
     return Math.round(given[key] ?? v);
   };
   const fan = { sourceMm: draw('sourceMm'), sourceZMm: draw('sourceZMm'), offsetMm: draw('offsetMm') };
-  if (!(fan.sourceMm >= 1000 && Number.isFinite(fan.sourceZMm) && Math.abs(fan.offsetMm) < fan.sourceMm / 2))
+  // The source stands outside the widest vehicle (2.6 m) however far off the centre line it drives.
+  if (
+    !(
+      fan.sourceMm >= 2500 &&
+      Number.isFinite(fan.sourceMm) &&
+      Number.isFinite(fan.sourceZMm) &&
+      Math.abs(fan.offsetMm) <= 500
+    )
+  )
     throw new RangeError(
-      `synthesizeScan: fanBeam needs sourceMm >= 1000 and |offsetMm| < sourceMm / 2, got ${JSON.stringify(fan)}`,
+      `synthesizeScan: fanBeam needs sourceMm >= 2500 and |offsetMm| <= 500, got ${JSON.stringify(fan)}`,
     );
   return fan;
 }

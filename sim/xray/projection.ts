@@ -81,8 +81,8 @@ export class Projection {
   readonly fan: FanBeam | null;
   /** Where across the lane the next shapes are centred (mm, fan beam only). */
   #layerY = 0;
-  /** Share of each shape's material drawn (bothSides draws half on each side). */
-  #depthScale = 1;
+  /** Share of each shape's depth along the beam drawn (bothSides draws half of it on each side). */
+  #squash = 1;
   /** Shapes recorded by bothSides, to be drawn once per side. */
   #recording: (() => void)[] | null = null;
 
@@ -158,6 +158,7 @@ export class Projection {
       draw();
       return;
     }
+    if (this.#recording) throw new Error('projection: across inside bothSides is not supported');
     const prev = this.#layerY;
     this.#layerY = prev + yMm;
     try {
@@ -177,6 +178,7 @@ export class Projection {
       draw();
       return 0;
     }
+    if (this.#recording) throw new Error('projection: somewhereAcross inside bothSides is not supported');
     const y = this.#acrossRng ? this.#acrossRng.range(-halfSpanMm, halfSpanMm) : 0;
     this.across(y, draw);
     return this.#layerY + y;
@@ -184,8 +186,8 @@ export class Projection {
 
   /**
    * Draws the shapes `draw` draws once on each side of the vehicle, `halfTrackMm` either side of the
-   * current layer, with half of their material on each side: running gear that a parallel beam sees
-   * as one (a wheel and the wheel behind it, both springs). `draw` runs once either way, so it draws
+   * current layer, each with half its depth along the beam: running gear that a parallel beam sees
+   * as one shape as deep as both (a wheel and the wheel behind it, both springs). `draw` runs once either way, so it draws
    * the same random numbers with a fan beam as without. With a parallel beam it simply runs.
    */
   bothSides(halfTrackMm: number, draw: () => void): void {
@@ -201,16 +203,16 @@ export class Projection {
       this.#recording = null;
     }
     const prevY = this.#layerY;
-    const prevScale = this.#depthScale;
+    const prevSquash = this.#squash;
     try {
-      this.#depthScale = prevScale / 2;
+      this.#squash = prevSquash / 2;
       for (const side of [-1, 1]) {
         this.#layerY = prevY + side * halfTrackMm;
         for (const shape of shapes) shape();
       }
     } finally {
       this.#layerY = prevY;
-      this.#depthScale = prevScale;
+      this.#squash = prevSquash;
     }
   }
 
@@ -224,7 +226,12 @@ export class Projection {
   /** Fan beam: image height over true height (about the source's height) of what lies y mm across the lane. */
   #magnification(y: number): number {
     const S = (this.fan as FanBeam).sourceMm;
-    return S / (S + Math.max(y, -MAX_NEAR * S));
+    return S / (S + this.#clampNear(y));
+  }
+
+  /** Fan beam: y, kept at least (1 - MAX_NEAR) of the source's distance away from it. */
+  #clampNear(y: number): number {
+    return Math.max(y, -MAX_NEAR * (this.fan as FanBeam).sourceMm);
   }
 
   /** Fan beam: the image height of true height z at y across the lane. */
@@ -377,8 +384,8 @@ export class Projection {
     let fan: Float64Array | null = null;
     if (this.fan) {
       fan = new Float64Array(H);
-      const y = this.#layerY;
-      [r0, r1] = this.#bandProfile(z0, z1, y - depthMm / 2, y + depthMm / 2, this.#depthScale / depthMm, fan);
+      const half = (depthMm * this.#squash) / 2;
+      [r0, r1] = this.#bandProfile(z0, z1, this.#layerY - half, this.#layerY + half, 1 / depthMm, fan);
     }
     if (i1 <= i0 || r1 <= r0) return;
     const { kLow, kHigh, rho } = this.#coefficients(stuff);
@@ -417,8 +424,9 @@ export class Projection {
     }
     // Fan beam: the sheet drawn at its image at n places across its depth, each a slice of it.
     const zs = this.fan.sourceZMm;
-    const y0 = this.#layerY - depthMm / 2;
-    const y1 = this.#layerY + depthMm / 2;
+    const depth = depthMm * this.#squash;
+    const y0 = this.#layerY - depth / 2;
+    const y1 = this.#layerY + depth / 2;
     const reach = Math.max(Math.abs(za - zs), Math.abs(zb - zs)) + thicknessMm;
     const spread = reach * (this.#magnification(y0) - this.#magnification(y1));
     const n = clampInt(Math.ceil((2 * spread) / this.pixelMm), 1, MAX_FAN_SAMPLES);
@@ -429,16 +437,7 @@ export class Projection {
       // The sheet's thickness across its image: area grows by k, length by lenImage / len.
       const lenImage = Math.hypot(xb - xa, k * (zb - za));
       const thick = len > 0 ? (thicknessMm * k * len) / lenImage : thicknessMm * k;
-      this.#platePass(
-        xa,
-        this.#imageZ(za, y),
-        xb,
-        this.#imageZ(zb, y),
-        thick,
-        (depthMm * this.#depthScale) / n,
-        stuff,
-        true,
-      );
+      this.#platePass(xa, this.#imageZ(za, y), xb, this.#imageZ(zb, y), thick, depth / n, stuff, true);
     }
   }
 
@@ -562,12 +561,13 @@ export class Projection {
     tex: Float32Array | null,
     amp: number,
   ): void {
-    const y0 = this.#layerY - depthMm / 2;
-    const y1 = this.#layerY + depthMm / 2;
+    const depth = depthMm * this.#squash;
+    const y0 = this.#layerY - depth / 2;
+    const y1 = this.#layerY + depth / 2;
     let lo = this.height;
     let hi = 0;
     for (let k = 0; k + 1 < crossings.length; k += 2) {
-      const [a, b] = this.#bandProfile(crossings[k], crossings[k + 1], y0, y1, this.#depthScale, prof);
+      const [a, b] = this.#bandProfile(crossings[k], crossings[k + 1], y0, y1, 1, prof);
       if (b > a) {
         lo = Math.min(lo, a);
         hi = Math.max(hi, b);
@@ -722,7 +722,12 @@ export class Projection {
     const H = this.height;
     const { i0, i1, ...rows } = this.#pixelRect(xMin, xMax, zMin, zMax);
     const fan = this.fan;
-    const [r0, r1] = fan ? this.#fanRows(zMin, zMax, this.#layerY - yHalf, this.#layerY + yHalf) : [rows.r0, rows.r1];
+    // bothSides squashes the shape along the beam about its centre: the ray in the shape's own
+    // coordinates then rises squash times as steeply, and its chord there is squash times as long here.
+    const squash = this.#squash;
+    const [r0, r1] = fan
+      ? this.#fanRows(zMin, zMax, this.#layerY - yHalf * squash, this.#layerY + yHalf * squash)
+      : [rows.r0, rows.r1];
     if (i1 <= i0 || r1 <= r0) return;
     const { kLow, kHigh, rho } = this.#coefficients(stuff);
     const tex = stuff.texture ? this.#textureField() : null;
@@ -737,11 +742,12 @@ export class Projection {
       let scale = 1;
       if (fan) {
         const m = this.#raySlope(r);
-        chord = rowChord(m);
+        chord = rowChord(m * squash);
         if (!chord) continue;
         // Where the ray is at the shape's origin, on its layer across the lane.
-        z = fan.sourceZMm + (z - fan.sourceZMm) * ((fan.sourceMm + this.#layerY + originY) / fan.sourceMm);
-        scale = Math.sqrt(1 + m * m) * this.#depthScale;
+        const originAt = this.#clampNear(this.#layerY + originY * squash);
+        z = fan.sourceZMm + (z - fan.sourceZMm) * ((fan.sourceMm + originAt) / fan.sourceMm);
+        scale = Math.sqrt(1 + m * m) * squash;
       }
       const base = r * this.width;
       for (let i = i0; i < i1; i++) {

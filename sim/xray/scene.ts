@@ -63,10 +63,10 @@ export const HIDING_PLACES: readonly HidingPlace[] = [
   'behind-seats',
 ];
 
-/** What the scene generator may be told; anything left out is drawn at random from the seed. */
 /** How far either side of the vehicle's centre line a person may lie (mm): a body about 0.5 m deep in a 2.3 m wide load space or cabin. */
 const PERSON_ACROSS_MM = 600;
 
+/** What the scene generator may be told; anything left out is drawn at random from the seed. */
 export interface SceneOptions {
   vehicleClass?: VehicleClass;
   trailer?: TrailerKind;

@@ -89,6 +89,44 @@ describe('fan-beam projection', () => {
     expect(p.attHigh[r * W + 100]).toBeCloseTo(300 * Math.sqrt(1 + slope * slope) * STEEL_HIGH, 3);
   });
 
+  it('draws a vertical rod off the centre line from the near edge of its top to the far edge of its foot', () => {
+    // A rod 1 m tall, 100 mm thick, 1 m nearer the source: its image spans the rays that graze it.
+    const p = fanProjection();
+    const [z0, z1, y] = [FAN.sourceZMm + 1000, FAN.sourceZMm + 2000, -1000];
+    p.across(y, () => p.rod(v3(500, 0, z0), v3(500, 0, z1), 50, { material: 'steel' }));
+    const col = column(p, 100);
+    const drawn = col.flatMap((v, r) => (v > 0 ? [r] : []));
+    // (Quadrics are read at each row's centre: within a row of the grazing rays.)
+    expect(Math.abs(drawn[0]! - rowOf(imageZ(z1, y - 50)))).toBeLessThanOrEqual(1);
+    expect(Math.abs(drawn.at(-1)! - rowOf(imageZ(z0, y + 50)))).toBeLessThanOrEqual(1);
+    // Mid-rod, a ray crosses its whole 100 mm diameter, rising through it.
+    const r = rowOf(imageZ((z0 + z1) / 2, y));
+    const slope = ((H - r - 0.5) * P - FAN.sourceZMm) / FAN.sourceMm;
+    expect(col[r]).toBeCloseTo(100 * Math.sqrt(1 + slope * slope) * STEEL_HIGH, 2);
+  });
+
+  it('draws a prism as it draws the box of the same outline', () => {
+    const box = fanProjection();
+    const prism = fanProjection();
+    box.across(-600, () => box.box(200, 800, 1500, 3200, 900, { material: 'water' }));
+    prism.across(-600, () =>
+      prism.polygon(
+        [
+          [200, 1500],
+          [800, 1500],
+          [800, 3200],
+          [200, 3200],
+        ],
+        900,
+        { material: 'water' },
+      ),
+    );
+    const a = column(box, 100);
+    const b = column(prism, 100);
+    for (let r = 0; r < H; r++) expect(b[r]).toBeCloseTo(a[r], 4);
+    expect(Math.max(...a)).toBeGreaterThan(0);
+  });
+
   it('draws running gear once on each side, half of it on each, at each side magnification', () => {
     const p = fanProjection();
     const z = FAN.sourceZMm + 2000;
@@ -109,6 +147,14 @@ describe('fan-beam projection', () => {
     const rows = (a: number, b: number) => Array.from({ length: b - a }, (_, k) => a + k);
     expect(side(rows(0, mid), -1000)).toBeCloseTo(1, 1);
     expect(side(rows(mid, H), 1000)).toBeCloseTo(1, 1);
+    // Each side is half as deep as the pair: its image spreads over its own 100 mm, not the pair's 200.
+    for (const y of [-1000, 1000]) {
+      const top = rowOf(imageZ(z + 2, y - 50)) - 1;
+      const bottom = rowOf(imageZ(z - 2, y + 50)) + 1;
+      const band = rows(top, bottom + 1).reduce((a, r) => a + col[r], 0);
+      const all = y < 0 ? rows(0, mid) : rows(mid, H);
+      expect(band / all.reduce((a, r) => a + col[r], 0)).toBeGreaterThan(0.999);
+    }
     // With a parallel beam bothSides simply draws once.
     const par = new Projection(W, H, P, new Rng(1));
     par.bothSides(1000, () => par.box(400, 600, z - 2, z + 2, 200, { material: 'steel' }));
@@ -129,10 +175,14 @@ describe('fan-beam projection', () => {
     expect(Math.min(...inside)).toBeGreaterThan(0);
     expect(col[near - 3]).toBe(0);
     expect(col[far + 3]).toBe(0);
-    // Its material is all there: per line, the path summed over rows is the sheet's area across the lane.
+    // Per line, the path summed over rows is the sheet's image thickness times its ray's secant, over its depth.
     const total = col.reduce((a, v) => a + v, 0) * P;
-    expect(total / (STEEL_HIGH * 4 * 2400)).toBeGreaterThan(0.95);
-    expect(total / (STEEL_HIGH * 4 * 2400)).toBeLessThan(1.3);
+    let expected = 0;
+    for (let y = -1199.5; y < 1200; y += 1) {
+      const slope = (imageZ(3000, y) - FAN.sourceZMm) / FAN.sourceMm;
+      expected += 4 * magnification(y) * Math.sqrt(1 + slope * slope);
+    }
+    expect(total / (STEEL_HIGH * expected)).toBeCloseTo(1, 2);
   });
 });
 
