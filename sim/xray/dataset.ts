@@ -53,6 +53,8 @@ export interface LabelLine {
   cargoDensity: string;
   hidingPlaces: string[];
   decoys: number;
+  /** Projected with a fan beam (its geometry in the sidecar); absent: a parallel beam. */
+  fanBeam?: true;
   files: { high: string; low?: string; mask: string; sidecar: string };
 }
 
@@ -179,6 +181,7 @@ export function writeScan(out: string, seed: number, format: ImageFormat, settin
     cargoDensity: s.cargoDensity,
     hidingPlaces: s.hidingPlaces,
     decoys: s.decoys.length,
+    ...(scan.truth.fanBeam ? { fanBeam: true as const } : {}),
     files,
   };
 }

@@ -131,6 +131,28 @@ describe('sim xray command', () => {
     expect(readFileSync(join(out, 'labels.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);
   });
 
+  it('--fan-beam 1 projects every scan with a fan beam and writes its geometry in the sidecars', async () => {
+    const out = tmp();
+    const args = ['--count', '2', '--seed', '9', '--format', 'raw', '--pixel-mm', '25', '--workers', '1'];
+    expect(await runXraySim([...args, '--out', out, '--people', '1', '--fan-beam', '1'])).toBe(0);
+    for (const seed of [9, 10]) {
+      const side = JSON.parse(readFileSync(join(out, `${scanId(seed)}.json`), 'utf8'));
+      expect(Object.keys(side.fanBeam).sort()).toEqual(['offsetMm', 'sourceMm', 'sourceZMm']);
+      expect(typeof side.people[0].acrossMm).toBe('number');
+      expect(side.fanBeam).toEqual(synthesizeScan({ seed, pixelMm: 25, peopleCount: 1, fanBeam: true }).truth.fanBeam);
+    }
+    const labels = readFileSync(join(out, 'labels.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(labels.map((l) => l.fanBeam)).toEqual([true, true]);
+    const flat = tmp();
+    expect(await runXraySim([...args, '--out', flat, '--fan-beam', '0'])).toBe(0);
+    expect(JSON.parse(readFileSync(join(flat, `${scanId(9)}.json`), 'utf8')).fanBeam).toBeUndefined();
+    expect(JSON.parse(readFileSync(join(flat, 'labels.jsonl'), 'utf8').split('\n')[0]!).fanBeam).toBeUndefined();
+    await expect(runXraySim([...args, '--out', '/tmp/never', '--fan-beam', '2'])).rejects.toThrow(/--fan-beam/);
+  });
+
   it('answers bad usage with a usage error naming the option', async () => {
     await expect(runXraySim(['--count', '2', '--seed', '1'])).rejects.toThrow(/^sim xray: --out <dir> is required/);
     await expect(runXraySim(['--count', 'x', '--seed', '1', '--out', '/tmp/never'])).rejects.toThrow(
